@@ -1,0 +1,229 @@
+#include "agent/agent_session.h"
+
+#include <grpcpp/channel.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "agent/fix_level.h"
+#include "agent/restore_job.h"
+#include "common/backoff.h"
+#include "common/log.h"
+
+namespace dxbackup::agent {
+namespace {
+constexpr uint64_t kProgressEveryBytes = 8 << 20;
+}  // namespace
+
+AgentSession::AgentSession(AgentIdentity identity, BackupJobSettings settings,
+                           std::shared_ptr<grpc::Channel> channel)
+    : identity_(std::move(identity)),
+      settings_(std::move(settings)),
+      channel_(std::move(channel)),
+      stub_(v1::AgentService::NewStub(channel_)) {}
+
+AgentSession::~AgentSession() {
+  Stop();
+  JoinJobs();
+}
+
+void AgentSession::Stop() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stopping_ = true;
+  if (context_ != nullptr) context_->TryCancel();
+  stop_cv_.notify_all();
+}
+
+void AgentSession::Run() {
+  common::Backoff backoff(std::chrono::milliseconds(500),
+                          std::chrono::seconds(30));
+  for (;;) {
+    const auto started = std::chrono::steady_clock::now();
+    absl::Status s = ServeOnce();
+    JoinJobs();
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_) return;
+    // A connection that lived a while was healthy: start backing off anew.
+    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(30)) {
+      backoff.Reset();
+    }
+    const auto delay = backoff.Next();
+    DXLOG(WARNING) << "scheduler connection lost (" << s.message()
+                   << "); reconnecting in " << delay.count() << " ms";
+    stop_cv_.wait_for(lock, delay, [this] { return stopping_; });
+    if (stopping_) return;
+  }
+}
+
+absl::Status AgentSession::ServeOnce() {
+  grpc::ClientContext context;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    context_ = &context;
+  }
+  auto stream = stub_->Connect(&context);
+  v1::AgentMessage hello_message;
+  v1::Hello* hello = hello_message.mutable_hello();
+  hello->set_namespace_(identity_.namespace_);
+  hello->set_release(identity_.release);
+  hello->set_pod(identity_.pod);
+  hello->set_component(identity_.component);
+  hello->set_agent_version(DXBACKUP_VERSION);
+  for (v1::Volume volume : identity_.volumes) {
+    volume.set_fix_level(FindFixLevel(volume.path()));
+    if (hello->fix_level().empty()) hello->set_fix_level(volume.fix_level());
+    *hello->add_volumes() = volume;
+  }
+
+  absl::Status result = absl::OkStatus();
+  v1::SchedulerMessage message;
+  if (!stream->Write(hello_message) || !stream->Read(&message) ||
+      !message.has_welcome()) {
+    grpc::Status st = stream->Finish();
+    std::lock_guard<std::mutex> lock(mu_);
+    context_ = nullptr;
+    return absl::UnavailableError(
+        st.ok() ? "scheduler closed the stream before welcoming us"
+                : st.error_message());
+  }
+  DXLOG(INFO) << "registered with the scheduler as "
+              << message.welcome().agent_id();
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    stream_ = stream.get();
+  }
+
+  bool connected = true;
+  std::mutex heartbeat_mu;
+  std::condition_variable heartbeat_cv;
+  const int interval = std::max(1, message.welcome().heartbeat_seconds());
+  std::thread heartbeat([&] {
+    std::unique_lock<std::mutex> lock(heartbeat_mu);
+    while (!heartbeat_cv.wait_for(lock, std::chrono::seconds(interval),
+                                  [&] { return !connected; })) {
+      v1::AgentMessage beat;
+      beat.mutable_heartbeat()->set_sent_unix(
+          std::chrono::duration_cast<std::chrono::seconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count());
+      if (!Send(beat)) break;
+    }
+  });
+
+  while (stream->Read(&message)) {
+    if (message.has_backup()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.emplace_back(&AgentSession::HandleBackup, this, message.backup());
+    } else if (message.has_restore()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.emplace_back(&AgentSession::HandleRestore, this, message.restore());
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(heartbeat_mu);
+    connected = false;
+  }
+  heartbeat_cv.notify_all();
+  heartbeat.join();
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    stream_ = nullptr;
+  }
+  grpc::Status st = stream->Finish();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    context_ = nullptr;
+  }
+  return st.ok() ? absl::UnavailableError("scheduler ended the stream")
+                 : absl::UnavailableError(st.error_message());
+}
+
+bool AgentSession::Send(const v1::AgentMessage& message) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return stream_ != nullptr && stream_->Write(message);
+}
+
+const v1::Volume* AgentSession::FindVolume(const std::string& name) const {
+  for (const v1::Volume& v : identity_.volumes) {
+    if (v.name() == name) return &v;
+  }
+  return nullptr;
+}
+
+void AgentSession::HandleBackup(const v1::BackupCommand& command) {
+  v1::AgentMessage out;
+  v1::JobResult* result = out.mutable_result();
+  result->set_job_id(command.job_id());
+  const v1::Volume* volume = FindVolume(command.volume());
+  if (volume == nullptr) {
+    result->set_error(absl::StrCat("agent ", identity_.pod,
+                                   " has no volume named ", command.volume()));
+    Send(out);
+    return;
+  }
+  DXLOG(INFO) << "job " << command.job_id() << ": backing up "
+              << volume->name() << " (" << volume->path() << ")";
+  uint64_t next_report = 0;
+  auto progress = [&](uint64_t bytes) {
+    if (bytes < next_report) return;
+    next_report = bytes + kProgressEveryBytes;
+    v1::AgentMessage p;
+    p.mutable_progress()->set_job_id(command.job_id());
+    p.mutable_progress()->set_bytes(bytes);
+    Send(p);
+  };
+  uint64_t files = 0;
+  absl::StatusOr<v1::UploadResult> stored = RunBackupJob(
+      command, *volume, settings_, stub_.get(), progress, &files);
+  if (stored.ok()) {
+    result->set_ok(true);
+    result->set_bytes(stored->bytes());
+    result->set_files(files);
+    DXLOG(INFO) << "job " << command.job_id() << ": stored " << stored->bytes()
+                << " bytes, " << files << " entries";
+  } else {
+    result->set_error(std::string(stored.status().message()));
+    DXLOG(ERROR) << "job " << command.job_id() << ": " << result->error();
+  }
+  Send(out);
+}
+
+void AgentSession::HandleRestore(const v1::RestoreCommand& command) {
+  v1::AgentMessage out;
+  v1::JobResult* result = out.mutable_result();
+  result->set_job_id(command.job_id());
+  const v1::Volume* volume = FindVolume(command.volume());
+  if (volume == nullptr) {
+    result->set_error(absl::StrCat("agent ", identity_.pod,
+                                   " has no volume named ", command.volume()));
+    Send(out);
+    return;
+  }
+  DXLOG(INFO) << "job " << command.job_id() << ": restoring "
+              << volume->name() << " into "
+              << (command.to_dir().empty() ? volume->path()
+                                           : command.to_dir());
+  absl::StatusOr<uint64_t> files =
+      RunRestoreJob(command, *volume, stub_.get());
+  if (files.ok()) {
+    result->set_ok(true);
+    result->set_files(*files);
+    result->set_bytes(command.bytes());
+  } else {
+    result->set_error(std::string(files.status().message()));
+    DXLOG(ERROR) << "job " << command.job_id() << ": " << result->error();
+  }
+  Send(out);
+}
+
+void AgentSession::JoinJobs() {
+  std::vector<std::thread> jobs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs.swap(jobs_);
+  }
+  for (std::thread& t : jobs) t.join();
+}
+
+}  // namespace dxbackup::agent

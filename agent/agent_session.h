@@ -1,0 +1,73 @@
+// AgentSession keeps an agent registered with the scheduler: it dials,
+// says Hello, serves the commands that arrive on the control stream (each
+// job on its own thread), sends heartbeats, and when the stream ends it
+// reconnects with backoff until Stop() is called.
+//
+//   AgentSession session(identity, settings, channel);
+//   std::thread t([&] { session.Run(); });
+//   ...
+//   session.Stop(); t.join();
+//
+// Run() is called once, from one thread; Stop() from any thread.
+#ifndef DXBACKUP_AGENT_AGENT_SESSION_H_
+#define DXBACKUP_AGENT_AGENT_SESSION_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "agent/backup_job.h"
+#include "dxbackup/v1/agent.grpc.pb.h"
+
+namespace dxbackup::agent {
+
+struct AgentIdentity {
+  std::string namespace_;
+  std::string release;
+  std::string pod;
+  std::string component;
+  std::vector<v1::Volume> volumes;
+};
+
+class AgentSession {
+ public:
+  AgentSession(AgentIdentity identity, BackupJobSettings settings,
+               std::shared_ptr<grpc::Channel> channel);
+  ~AgentSession();
+
+  void Run();
+  void Stop();
+
+ private:
+  // One connection: returns when the stream ends or Stop() is called.
+  absl::Status ServeOnce();
+  void HandleBackup(const v1::BackupCommand& command);
+  void HandleRestore(const v1::RestoreCommand& command);
+  const v1::Volume* FindVolume(const std::string& name) const;
+  // Sends on the control stream; false when it is gone.
+  bool Send(const v1::AgentMessage& message);
+  void JoinJobs();
+
+  AgentIdentity identity_;
+  BackupJobSettings settings_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AgentService::Stub> stub_;
+
+  std::mutex mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  grpc::ClientContext* context_ = nullptr;  // of the live control stream
+  grpc::ClientReaderWriter<v1::AgentMessage, v1::SchedulerMessage>* stream_ =
+      nullptr;
+  std::mutex write_mu_;
+  std::vector<std::thread> jobs_;
+};
+
+}  // namespace dxbackup::agent
+
+#endif  // DXBACKUP_AGENT_AGENT_SESSION_H_

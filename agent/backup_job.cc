@@ -1,0 +1,36 @@
+#include "agent/backup_job.h"
+
+#include "absl/strings/str_cat.h"
+#include "agent/fix_level.h"
+#include "agent/tar_stream_writer.h"
+#include "agent/volume_walker.h"
+
+namespace dxbackup::agent {
+
+absl::StatusOr<v1::UploadResult> RunBackupJob(
+    const v1::BackupCommand& command, const v1::Volume& volume,
+    const BackupJobSettings& settings, v1::AgentService::StubInterface* stub,
+    const UploadStream::ProgressFn& on_progress, uint64_t* files_out) {
+  std::vector<std::string> excludes = settings.excludes;
+  for (const std::string& glob : command.options().excludes()) {
+    excludes.push_back(glob);
+  }
+  UploadStream upload(stub, command.job_id(), settings.limit_bytes_per_second,
+                      on_progress);
+  TarStreamWriter tar(&upload, command.options());
+  absl::Status s = tar.Open();
+  VolumeWalker walker(volume.path(), excludes);
+  if (s.ok()) s = walker.Walk([&](const WalkEntry& e) { return tar.Add(e); });
+  if (s.ok()) s = tar.Close();
+  if (!s.ok()) {
+    upload.Cancel();
+    return absl::Status(s.code(), absl::StrCat("backup of volume ",
+                                               volume.name(), " (",
+                                               volume.path(), "): ",
+                                               s.message()));
+  }
+  *files_out = tar.files();
+  return upload.Finish(tar.files(), FindFixLevel(volume.path()));
+}
+
+}  // namespace dxbackup::agent

@@ -1,0 +1,28 @@
+// RunBackupJob captures one volume for one job: walk, pax tar, compress and
+// upload, all streaming. Returns the scheduler's receipt once the artifact
+// is stored, or an error naming the volume and what failed.
+#ifndef DXBACKUP_AGENT_BACKUP_JOB_H_
+#define DXBACKUP_AGENT_BACKUP_JOB_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/upload_stream.h"
+#include "dxbackup/v1/agent.grpc.pb.h"
+
+namespace dxbackup::agent {
+
+struct BackupJobSettings {
+  std::vector<std::string> excludes;  // the agent's own, added to the job's
+  uint64_t limit_bytes_per_second = 0;
+};
+
+absl::StatusOr<v1::UploadResult> RunBackupJob(
+    const v1::BackupCommand& command, const v1::Volume& volume,
+    const BackupJobSettings& settings, v1::AgentService::StubInterface* stub,
+    const UploadStream::ProgressFn& on_progress, uint64_t* files_out);
+
+}  // namespace dxbackup::agent
+
+#endif  // DXBACKUP_AGENT_BACKUP_JOB_H_

@@ -1,0 +1,118 @@
+// dxbackup-agent: the sidecar. Parses flags, builds an AgentSession and runs
+// it until SIGTERM or SIGINT.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <clocale>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "agent/agent_session.h"
+#include "common/log.h"
+
+namespace po = boost::program_options;
+using dxbackup::agent::AgentIdentity;
+using dxbackup::agent::AgentSession;
+using dxbackup::agent::BackupJobSettings;
+
+namespace {
+
+std::string DefaultPodName() {
+  if (const char* pod = std::getenv("POD_NAME")) return pod;
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return host;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setlocale(LC_ALL, "");
+  std::string scheduler, ns, release, pod, component, token_file;
+  std::vector<std::string> volumes, excludes;
+  uint64_t limit_kib = 0;
+  po::options_description options("dxbackup-agent options");
+  options.add_options()("help", "show this help")(
+      "scheduler", po::value(&scheduler)->required(),
+      "scheduler address HOST:PORT")(
+      "namespace", po::value(&ns)->required(), "Kubernetes namespace")(
+      "release", po::value(&release)->required(), "DX release name")(
+      "pod", po::value(&pod)->default_value(DefaultPodName()),
+      "pod name (default: $POD_NAME or the host name)")(
+      "component", po::value(&component)->required(), "core or dam")(
+      "volume", po::value(&volumes)->required(),
+      "NAME=PATH of a volume to back up (repeatable)")(
+      "exclude", po::value(&excludes), "glob to leave out (repeatable)")(
+      "token-file", po::value(&token_file),
+      "file holding this agent's token (checked from a later release)")(
+      "limit-upload-kib", po::value(&limit_kib)->default_value(0),
+      "upload bandwidth limit in KiB/s, 0 for none");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, options), vm);
+    if (vm.count("help")) {
+      std::cout << options << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "dxbackup-agent: " << e.what() << "\n" << options << "\n";
+    return 2;
+  }
+  if (component != "core" && component != "dam") {
+    std::cerr << "dxbackup-agent: --component must be core or dam, not \""
+              << component << "\"\n";
+    return 2;
+  }
+
+  AgentIdentity identity{ns, release, pod, component, {}};
+  for (const std::string& spec : volumes) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size() ||
+        spec[eq + 1] != '/') {
+      std::cerr << "dxbackup-agent: --volume \"" << spec
+                << "\" must be NAME=/absolute/path\n";
+      return 2;
+    }
+    dxbackup::v1::Volume volume;
+    volume.set_name(spec.substr(0, eq));
+    volume.set_path(spec.substr(eq + 1));
+    if (access(volume.path().c_str(), R_OK | X_OK) != 0) {
+      std::cerr << "dxbackup-agent: volume " << volume.name() << " at "
+                << volume.path() << " is not a readable directory\n";
+      return 2;
+    }
+    identity.volumes.push_back(volume);
+  }
+
+  // Signals are taken by a thread of their own, so that stopping is an
+  // ordinary call on the session.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 8 << 20);
+  auto channel = grpc::CreateCustomChannel(
+      scheduler, grpc::InsecureChannelCredentials(), args);
+  BackupJobSettings settings{excludes, limit_kib * 1024};
+  AgentSession session(identity, settings, channel);
+
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    DXLOG(INFO) << "signal " << sig << ": stopping";
+    session.Stop();
+  });
+  stopper.detach();
+  DXLOG(INFO) << "dxbackup-agent " << DXBACKUP_VERSION << " for " << ns << "/"
+              << release << " pod " << pod << ", scheduler " << scheduler;
+  session.Run();
+  return 0;
+}

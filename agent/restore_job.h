@@ -1,0 +1,20 @@
+// RunRestoreJob downloads the artifact of a restore job and extracts it as
+// it arrives, into the command's to_dir (created if missing) or over the
+// volume itself. The stream's SHA-256 and length are checked against the
+// command's; a mismatch is an error.
+#ifndef DXBACKUP_AGENT_RESTORE_JOB_H_
+#define DXBACKUP_AGENT_RESTORE_JOB_H_
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/agent.grpc.pb.h"
+
+namespace dxbackup::agent {
+
+// Returns the number of entries restored.
+absl::StatusOr<uint64_t> RunRestoreJob(const v1::RestoreCommand& command,
+                                       const v1::Volume& volume,
+                                       v1::AgentService::StubInterface* stub);
+
+}  // namespace dxbackup::agent
+
+#endif  // DXBACKUP_AGENT_RESTORE_JOB_H_

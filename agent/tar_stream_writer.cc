@@ -1,0 +1,185 @@
+#include "agent/tar_stream_writer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace dxbackup::agent {
+namespace {
+constexpr size_t kReadBytes = 1 << 20;
+}  // namespace
+
+TarStreamWriter::TarStreamWriter(ByteSink* sink,
+                                 const v1::CaptureOptions& options)
+    : sink_(sink), options_(options) {}
+
+TarStreamWriter::~TarStreamWriter() {
+  if (links_ != nullptr) archive_entry_linkresolver_free(links_);
+  if (disk_ != nullptr) archive_read_free(disk_);
+  if (out_ != nullptr) archive_write_free(out_);
+}
+
+long TarStreamWriter::WriteCallback(struct archive*, void* self,
+                                    const void* data, size_t size) {
+  auto* writer = static_cast<TarStreamWriter*>(self);
+  absl::Status s = writer->sink_->Write(data, size);
+  if (!s.ok()) {
+    writer->sink_status_ = s;
+    return -1;
+  }
+  return static_cast<long>(size);
+}
+
+absl::Status TarStreamWriter::ArchiveError(const std::string& what) {
+  if (!sink_status_.ok()) return sink_status_;
+  const char* msg = out_ ? archive_error_string(out_) : nullptr;
+  return absl::InternalError(
+      absl::StrCat(what, ": ", msg ? msg : "libarchive error"));
+}
+
+absl::Status TarStreamWriter::Open() {
+  out_ = archive_write_new();
+  disk_ = archive_read_disk_new();
+  links_ = archive_entry_linkresolver_new();
+  buffer_.resize(kReadBytes);
+  archive_entry_linkresolver_set_strategy(links_,
+                                          ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+  archive_read_disk_set_standard_lookup(disk_);
+  archive_write_set_format_pax_restricted(out_);
+  // Raw bytes for names that are not valid in the locale's charset, so that
+  // every name round-trips exactly.
+  archive_write_set_format_option(out_, "pax", "hdrcharset", "BINARY");
+
+  const int level = options_.compression_level();
+  const int threads = options_.threads() > 0
+                          ? options_.threads()
+                          : static_cast<int>(std::thread::hardware_concurrency());
+  switch (options_.compression()) {
+    case v1::COMPRESSION_NONE:
+      break;
+    case v1::COMPRESSION_GZIP:
+      archive_write_add_filter_gzip(out_);
+      if (level > 0) {
+        archive_write_set_filter_option(out_, "gzip", "compression-level",
+                                        std::to_string(level).c_str());
+      }
+      break;
+    default:
+      if (archive_write_add_filter_zstd(out_) != ARCHIVE_OK) {
+        return ArchiveError("zstd compression unavailable");
+      }
+      archive_write_set_filter_option(
+          out_, "zstd", "compression-level",
+          std::to_string(level > 0 ? level : 3).c_str());
+      if (threads > 1) {
+        archive_write_set_filter_option(out_, "zstd", "threads",
+                                        std::to_string(threads).c_str());
+      }
+      break;
+  }
+  archive_write_set_bytes_in_last_block(out_, 1);
+  if (archive_write_open(out_, this, nullptr, &WriteCallback, nullptr) !=
+      ARCHIVE_OK) {
+    return ArchiveError("cannot start archive");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TarStreamWriter::Add(const WalkEntry& walk) {
+  int fd = -1;
+  if (S_ISREG(walk.st.st_mode)) {
+    fd = open(walk.absolute_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+      if (errno == ENOENT) return absl::OkStatus();  // removed since the walk
+      return absl::PermissionDeniedError(absl::StrCat(
+          "cannot open ", walk.absolute_path, ": ", std::strerror(errno)));
+    }
+  }
+  struct archive_entry* entry = archive_entry_new();
+  archive_entry_copy_sourcepath(entry, walk.absolute_path.c_str());
+  struct stat st = walk.st;
+  if (archive_read_disk_entry_from_file(disk_, entry, fd, &st) != ARCHIVE_OK) {
+    std::string err = archive_error_string(disk_) ? archive_error_string(disk_)
+                                                  : "unknown error";
+    DXLOG(WARNING) << "metadata of " << walk.absolute_path
+                   << " partly unreadable: " << err;
+  }
+  archive_entry_copy_pathname(entry, walk.relative_path.c_str());
+
+  struct archive_entry* spare = nullptr;
+  archive_entry_linkify(links_, &entry, &spare);
+  absl::Status s = absl::OkStatus();
+  if (entry != nullptr) s = WriteEntry(entry, fd);
+  if (s.ok() && spare != nullptr) s = WriteEntry(spare, -1);
+  if (entry != nullptr) archive_entry_free(entry);
+  if (spare != nullptr) archive_entry_free(spare);
+  if (fd >= 0) close(fd);
+  return s;
+}
+
+absl::Status TarStreamWriter::WriteEntry(struct archive_entry* entry, int fd) {
+  const int rc = archive_write_header(out_, entry);
+  if (rc == ARCHIVE_WARN) {
+    DXLOG(WARNING) << archive_entry_pathname(entry) << ": "
+                   << archive_error_string(out_);
+  } else if (rc != ARCHIVE_OK) {
+    return ArchiveError(
+        absl::StrCat("cannot write header of ", archive_entry_pathname(entry)));
+  }
+  ++files_;
+  int64_t left = archive_entry_size(entry);
+  if (fd < 0 || left <= 0 || archive_entry_hardlink(entry) != nullptr) {
+    return absl::OkStatus();
+  }
+  while (left > 0) {
+    ssize_t n = read(fd, buffer_.data(),
+                     static_cast<size_t>(std::min<int64_t>(left, buffer_.size())));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return absl::DataLossError(absl::StrCat("cannot read ",
+                                              archive_entry_sourcepath(entry),
+                                              ": ", std::strerror(errno)));
+    }
+    if (n == 0) {
+      // The file shrank while we read it; libarchive pads the entry.
+      DXLOG(WARNING) << archive_entry_sourcepath(entry)
+                     << " shrank while being read; padded with zeros";
+      break;
+    }
+    if (archive_write_data(out_, buffer_.data(), static_cast<size_t>(n)) < 0) {
+      return ArchiveError(absl::StrCat("cannot write ",
+                                       archive_entry_pathname(entry)));
+    }
+    left -= n;
+    content_bytes_ += static_cast<uint64_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TarStreamWriter::Close() {
+  // Entries with several links still pending in the resolver.
+  struct archive_entry* entry = nullptr;
+  struct archive_entry* spare = nullptr;
+  for (;;) {
+    entry = nullptr;
+    archive_entry_linkify(links_, &entry, &spare);
+    if (entry == nullptr) break;
+    absl::Status s = WriteEntry(entry, -1);
+    archive_entry_free(entry);
+    if (!s.ok()) return s;
+  }
+  if (archive_write_close(out_) != ARCHIVE_OK) {
+    return ArchiveError("cannot finish archive");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace dxbackup::agent

@@ -1,0 +1,73 @@
+// TarStreamWriter writes a pax tar of file-system entries, compressed, to a
+// ByteSink as it goes: nothing is staged on disk and memory stays bounded by
+// libarchive's block and the compressor's window.
+//
+//   TarStreamWriter tar(&sink, options);
+//   tar.Open();
+//   walker.Walk([&](const WalkEntry& e) { return tar.Add(e); });
+//   tar.Close();
+//
+// Each entry keeps its type, mode, numeric and named owner, mtime (with
+// nanoseconds), symlink target, hard links, xattrs and ACLs where present;
+// names of any length or byte encoding. Not thread-safe.
+#ifndef DXBACKUP_AGENT_TAR_STREAM_WRITER_H_
+#define DXBACKUP_AGENT_TAR_STREAM_WRITER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "agent/volume_walker.h"
+#include "dxbackup/v1/types.pb.h"
+
+struct archive;
+struct archive_entry;
+struct archive_entry_linkresolver;
+
+namespace dxbackup::agent {
+
+// Where an archive's bytes go. Write is called with the stream in order.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual absl::Status Write(const void* data, size_t size) = 0;
+};
+
+class TarStreamWriter {
+ public:
+  // `sink` must outlive the writer.
+  TarStreamWriter(ByteSink* sink, const v1::CaptureOptions& options);
+  ~TarStreamWriter();
+  TarStreamWriter(const TarStreamWriter&) = delete;
+  TarStreamWriter& operator=(const TarStreamWriter&) = delete;
+
+  absl::Status Open();
+  // Adds one entry; a regular file's contents are read and written.
+  absl::Status Add(const WalkEntry& entry);
+  // Writes the end of the archive and flushes the compressor.
+  absl::Status Close();
+
+  uint64_t files() const { return files_; }
+  uint64_t content_bytes() const { return content_bytes_; }
+
+ private:
+  static long WriteCallback(struct archive*, void* self, const void* data,
+                            size_t size);
+  absl::Status WriteEntry(struct archive_entry* entry, int fd);
+  absl::Status ArchiveError(const std::string& what);
+
+  ByteSink* sink_;
+  v1::CaptureOptions options_;
+  struct archive* out_ = nullptr;
+  struct archive* disk_ = nullptr;
+  archive_entry_linkresolver* links_ = nullptr;
+  absl::Status sink_status_;
+  std::vector<char> buffer_;
+  uint64_t files_ = 0;
+  uint64_t content_bytes_ = 0;
+};
+
+}  // namespace dxbackup::agent
+
+#endif  // DXBACKUP_AGENT_TAR_STREAM_WRITER_H_

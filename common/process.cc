@@ -1,0 +1,141 @@
+#include "common/process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+extern char** environ;
+
+namespace dxbackup::common {
+namespace {
+
+// Reads fd to EOF, keeping the last `keep` bytes in *out, then closes it.
+void DrainInto(int fd, std::string* out, size_t keep) {
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out->append(buf, static_cast<size_t>(n));
+    if (out->size() > 2 * keep) out->erase(0, out->size() - keep);
+  }
+  if (out->size() > keep) out->erase(0, out->size() - keep);
+  close(fd);
+}
+
+std::vector<std::string> BuildEnvironment(
+    const std::map<std::string, std::string>& overrides) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    std::string key = entry.substr(0, entry.find('='));
+    if (overrides.count(key) == 0) env.push_back(entry);
+  }
+  for (const auto& [key, value] : overrides) env.push_back(key + "=" + value);
+  return env;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
+    const ProcessSpec& spec) {
+  if (spec.argv.empty()) return absl::InvalidArgumentError("empty argv");
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("pipe: ", std::strerror(errno)));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+
+  std::vector<char*> argv;
+  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings = BuildEnvironment(spec.env);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  pid_t pid;
+  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(),
+                        envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (rc != 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    return absl::NotFoundError(absl::StrCat("cannot run ", spec.argv[0], ": ",
+                                            std::strerror(rc)));
+  }
+  std::unique_ptr<Subprocess> proc(new Subprocess);
+  proc->pid_ = pid;
+  Subprocess* p = proc.get();
+  int err_fd = err_pipe[0];
+  p->stderr_reader_ = std::thread(
+      [p, err_fd] { DrainInto(err_fd, &p->stderr_text_, kStderrKeepBytes); });
+  if (spec.stream_stdout) {
+    p->stdout_fd_ = out_pipe[0];
+  } else {
+    int out_fd = out_pipe[0];
+    p->stdout_reader_ = std::thread([p, out_fd] {
+      DrainInto(out_fd, &p->stdout_text_, kStderrKeepBytes);
+    });
+  }
+  return proc;
+}
+
+Subprocess::~Subprocess() {
+  if (!reaped_) {
+    Kill();
+    (void)Wait();
+  }
+}
+
+void Subprocess::Kill() {
+  if (!reaped_ && pid_ > 0) kill(pid_, SIGKILL);
+}
+
+absl::StatusOr<int> Subprocess::Wait() {
+  if (reaped_) return absl::FailedPreconditionError("process already reaped");
+  if (stdout_fd_ >= 0) {
+    close(stdout_fd_);
+    stdout_fd_ = -1;
+  }
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(pid_, &status, 0);
+  } while (r < 0 && errno == EINTR);
+  reaped_ = true;
+  if (stderr_reader_.joinable()) stderr_reader_.join();
+  if (stdout_reader_.joinable()) stdout_reader_.join();
+  if (r < 0) {
+    return absl::InternalError(absl::StrCat("waitpid: ", std::strerror(errno)));
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec) {
+  ProcessSpec collected = spec;
+  collected.stream_stdout = false;
+  auto proc = Subprocess::Start(collected);
+  if (!proc.ok()) return proc.status();
+  auto code = (*proc)->Wait();
+  if (!code.ok()) return code.status();
+  return ProcessResult{*code, (*proc)->stdout_text(), (*proc)->stderr_text()};
+}
+
+}  // namespace dxbackup::common

@@ -1,0 +1,80 @@
+#include "scheduler/admin_service.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
+                      std::string(s.message()));
+}
+
+// Streams a run's events to the caller until the run ends or the caller
+// leaves.
+grpc::Status Follow(const StartedRun& run,
+                    grpc::ServerWriter<v1::SetEvent>* writer) {
+  size_t next = 0;
+  v1::SetEvent event;
+  while (run.events->WaitNext(&next, &event)) {
+    if (!writer->Write(event)) break;  // the run goes on without a watcher
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+AdminServiceImpl::AdminServiceImpl(SchedulerState state,
+                                   BackupSetRunner* backups,
+                                   RestoreRunner* restores)
+    : state_(state), backups_(backups), restores_(restores) {}
+
+grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext*,
+                                          const v1::ListAgentsRequest*,
+                                          v1::ListAgentsResponse* response) {
+  for (const v1::AgentInfo& agent : state_.registry->AllAgents()) {
+    *response->add_agents() = agent;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Backup(grpc::ServerContext*,
+                                      const v1::BackupRequest* request,
+                                      grpc::ServerWriter<v1::SetEvent>* writer) {
+  absl::StatusOr<StartedRun> run = backups_->Start(*request);
+  if (!run.ok()) return ToGrpc(run.status());
+  return Follow(*run, writer);
+}
+
+grpc::Status AdminServiceImpl::ListSets(grpc::ServerContext*,
+                                        const v1::ListSetsRequest* request,
+                                        v1::ListSetsResponse* response) {
+  auto sets =
+      state_.catalog->ListSets(request->namespace_(), request->release());
+  if (!sets.ok()) return ToGrpc(sets.status());
+  for (const v1::BackupSet& set : *sets) *response->add_sets() = set;
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::GetSet(grpc::ServerContext*,
+                                      const v1::GetSetRequest* request,
+                                      v1::SetDetail* response) {
+  auto set = state_.catalog->GetSet(request->set_id());
+  if (!set.ok()) return ToGrpc(set.status());
+  *response->mutable_set() = *set;
+  auto artifacts = state_.catalog->ListArtifacts(set->id());
+  if (!artifacts.ok()) return ToGrpc(artifacts.status());
+  for (const v1::Artifact& a : *artifacts) *response->add_artifacts() = a;
+  auto jobs = state_.catalog->ListJobs(set->id());
+  if (!jobs.ok()) return ToGrpc(jobs.status());
+  for (const v1::Job& j : *jobs) *response->add_jobs() = j;
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Restore(
+    grpc::ServerContext*, const v1::RestoreRequest* request,
+    grpc::ServerWriter<v1::SetEvent>* writer) {
+  absl::StatusOr<StartedRun> run = restores_->Start(*request);
+  if (!run.ok()) return ToGrpc(run.status());
+  return Follow(*run, writer);
+}
+
+}  // namespace dxbackup::scheduler

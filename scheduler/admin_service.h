@@ -1,0 +1,43 @@
+// AdminServiceImpl serves the CLI (proto/dxbackup/v1/admin.proto). Backup
+// and Restore start a run and stream its events until it ends; a caller
+// that goes away does not stop the run.
+#ifndef DXBACKUP_SCHEDULER_ADMIN_SERVICE_H_
+#define DXBACKUP_SCHEDULER_ADMIN_SERVICE_H_
+
+#include "dxbackup/v1/admin.grpc.pb.h"
+#include "scheduler/backup_set_runner.h"
+#include "scheduler/restore_runner.h"
+
+namespace dxbackup::scheduler {
+
+class AdminServiceImpl : public v1::AdminService::Service {
+ public:
+  // Every argument must outlive the service.
+  AdminServiceImpl(SchedulerState state, BackupSetRunner* backups,
+                   RestoreRunner* restores);
+
+  grpc::Status ListAgents(grpc::ServerContext* context,
+                          const v1::ListAgentsRequest* request,
+                          v1::ListAgentsResponse* response) override;
+  grpc::Status Backup(grpc::ServerContext* context,
+                      const v1::BackupRequest* request,
+                      grpc::ServerWriter<v1::SetEvent>* writer) override;
+  grpc::Status ListSets(grpc::ServerContext* context,
+                        const v1::ListSetsRequest* request,
+                        v1::ListSetsResponse* response) override;
+  grpc::Status GetSet(grpc::ServerContext* context,
+                      const v1::GetSetRequest* request,
+                      v1::SetDetail* response) override;
+  grpc::Status Restore(grpc::ServerContext* context,
+                       const v1::RestoreRequest* request,
+                       grpc::ServerWriter<v1::SetEvent>* writer) override;
+
+ private:
+  SchedulerState state_;
+  BackupSetRunner* backups_;
+  RestoreRunner* restores_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_ADMIN_SERVICE_H_

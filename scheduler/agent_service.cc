@@ -1,0 +1,328 @@
+#include "scheduler/agent_service.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+constexpr int kDefaultHeartbeatSeconds = 10;
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
+                      std::string(s.message()));
+}
+
+// The scheduler's end of one agent's Connect stream.
+class ControlStream
+    : public grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>,
+      public AgentChannel {
+ public:
+  explicit ControlStream(SchedulerState state) : state_(state) {
+    StartRead(&in_);
+  }
+
+  bool Send(const v1::SchedulerMessage& message) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finishing_) return false;
+    out_.push_back(message);
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&out_.front());
+    }
+    return true;
+  }
+
+  void Close() override {
+    EndStream(grpc::Status(grpc::StatusCode::ABORTED,
+                           "replaced by a newer connection of this agent"));
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      EndStream(grpc::Status::OK);
+      return;
+    }
+    if (agent_id_.empty()) {
+      if (!Welcome()) return;
+    } else if (in_.has_heartbeat()) {
+      state_.registry->Touch(agent_id_);
+    } else if (in_.has_progress()) {
+      state_.board->Progress(in_.progress().job_id(), in_.progress().bytes(),
+                             in_.progress().files());
+    } else if (in_.has_result()) {
+      state_.board->ReportResult(in_.result());
+    }
+    StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    out_.pop_front();
+    if (ok && !finishing_ && !out_.empty()) {
+      StartWrite(&out_.front());
+    } else {
+      writing_ = false;
+    }
+  }
+
+  void OnDone() override {
+    if (!agent_id_.empty() &&
+        state_.registry->Unregister(agent_id_, this)) {
+      state_.board->FailAgentJobs(
+          agent_id_, absl::StrCat("agent ", agent_id_,
+                                  " disconnected while the job ran"));
+    }
+    delete this;
+  }
+
+ private:
+  // Handles the first message; false when the stream was ended.
+  bool Welcome() {
+    if (!in_.has_hello()) {
+      EndStream(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                             "the first message must be a hello"));
+      return false;
+    }
+    const v1::Hello& hello = in_.hello();
+    if (hello.namespace_().empty() || hello.release().empty() ||
+        hello.pod().empty() || hello.component().empty()) {
+      EndStream(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          "hello needs namespace, release, pod and component"));
+      return false;
+    }
+    agent_id_ = state_.registry->Register(hello, this);
+    v1::SchedulerMessage welcome;
+    welcome.mutable_welcome()->set_agent_id(agent_id_);
+    const int beat = state_.config->heartbeat_seconds();
+    welcome.mutable_welcome()->set_heartbeat_seconds(
+        beat > 0 ? beat : kDefaultHeartbeatSeconds);
+    Send(welcome);
+    return true;
+  }
+
+  void EndStream(const grpc::Status& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finishing_) return;
+    finishing_ = true;
+    Finish(status);
+  }
+
+  SchedulerState state_;
+  v1::AgentMessage in_;
+  std::string agent_id_;  // set once, by the reading side
+  std::mutex mu_;
+  std::deque<v1::SchedulerMessage> out_;
+  bool writing_ = false;
+  bool finishing_ = false;
+};
+
+// One backup stream, written to the store as it arrives.
+class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
+ public:
+  UploadReactor(SchedulerState state, v1::UploadResult* response)
+      : state_(state), response_(response) {
+    StartRead(&chunk_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Complete();
+      return;
+    }
+    if (have_trailer_) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("job ", job_id_, ": data after the trailer")));
+    }
+    if (pending_ == nullptr) {
+      absl::Status s = Begin();
+      if (!s.ok()) return Fail(s, /*fail_job=*/s.code() !=
+                                      absl::StatusCode::kNotFound &&
+                                  s.code() != absl::StatusCode::kAlreadyExists);
+    }
+    if (chunk_.job_id() != job_id_ || chunk_.sequence() != next_sequence_ ||
+        chunk_.data().size() > kMaxChunkBytes) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "job ", job_id_, ": malformed chunk ", chunk_.sequence(),
+          " (expected sequence ", next_sequence_, ", at most ",
+          kMaxChunkBytes, " bytes)")));
+    }
+    ++next_sequence_;
+    if (!state_.board->IsRunning(job_id_)) {
+      return Fail(absl::AbortedError(
+          absl::StrCat("job ", job_id_, " has ended; upload refused")),
+                  false);
+    }
+    absl::Status s =
+        pending_->Append(chunk_.data().data(), chunk_.data().size());
+    if (!s.ok()) return Fail(s);
+    if (chunk_.has_trailer()) {
+      trailer_ = chunk_.trailer();
+      have_trailer_ = true;
+    }
+    StartRead(&chunk_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Begin() {
+    job_id_ = chunk_.job_id();
+    absl::StatusOr<v1::Artifact> artifact = state_.board->BeginUpload(job_id_);
+    if (!artifact.ok()) return artifact.status();
+    artifact_ = *artifact;
+    auto pending = state_.store->Begin(artifact_.path());
+    if (!pending.ok()) return pending.status();
+    pending_ = std::move(*pending);
+    return absl::OkStatus();
+  }
+
+  void Complete() {
+    if (pending_ == nullptr) {
+      return Fail(absl::InvalidArgumentError("empty upload"), false);
+    }
+    if (!have_trailer_) {
+      return Fail(absl::CancelledError(absl::StrCat(
+          "upload of ", artifact_.target(), " ended after ", pending_->bytes(),
+          " bytes without its trailer: the agent stopped or lost its "
+          "connection; nothing was stored")));
+    }
+    if (trailer_.bytes() != pending_->bytes()) {
+      return Fail(absl::DataLossError(absl::StrCat(
+          "upload of ", artifact_.target(), ": the agent sent ",
+          trailer_.bytes(), " bytes but ", pending_->bytes(),
+          " arrived; nothing was stored")));
+    }
+    absl::Status s = pending_->Commit(trailer_.sha256());
+    if (!s.ok()) return Fail(s);
+    artifact_.set_bytes(pending_->bytes());
+    artifact_.set_sha256(pending_->sha256());
+    artifact_.set_file_count(trailer_.files());
+    if (!trailer_.fix_level().empty()) {
+      artifact_.set_fix_level(trailer_.fix_level());
+    }
+    artifact_.set_created_unix(state_.clock->NowUnix());
+    s = state_.board->CompleteWithArtifact(job_id_, artifact_);
+    if (!s.ok()) {
+      std::remove(state_.store->AbsolutePath(artifact_.path()).c_str());
+      return Fail(s);
+    }
+    response_->set_bytes(artifact_.bytes());
+    response_->set_sha256(artifact_.sha256());
+    response_->set_path(artifact_.path());
+    Finish(grpc::Status::OK);
+  }
+
+  // Ends the upload with `s`; unless told otherwise, the job fails too.
+  void Fail(const absl::Status& s, bool fail_job = true) {
+    if (pending_ != nullptr) pending_->Abandon();
+    if (fail_job && !job_id_.empty()) {
+      state_.board->Finish(job_id_, false, std::string(s.message()));
+    }
+    Finish(ToGrpc(s));
+  }
+
+  SchedulerState state_;
+  v1::UploadResult* response_;
+  v1::UploadChunk chunk_;
+  std::string job_id_;
+  v1::Artifact artifact_;
+  std::unique_ptr<PendingArtifact> pending_;
+  uint64_t next_sequence_ = 0;
+  v1::UploadTrailer trailer_;
+  bool have_trailer_ = false;
+};
+
+// One restore stream, read from the store as the agent takes it.
+class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
+ public:
+  DownloadReactor(SchedulerState state, const v1::DownloadRequest& request) {
+    absl::StatusOr<v1::Artifact> artifact =
+        state.board->RestoreSource(request.job_id());
+    if (!artifact.ok()) {
+      Finish(ToGrpc(artifact.status()));
+      return;
+    }
+    path_ = state.store->AbsolutePath(artifact->path());
+    fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
+                          absl::StrCat("stored artifact ", path_,
+                                       " cannot be read: ",
+                                       std::strerror(errno))));
+      return;
+    }
+    buffer_.resize(kMaxChunkBytes);
+    Next();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "download cancelled"));
+      return;
+    }
+    Next();
+  }
+
+  void OnDone() override {
+    if (fd_ >= 0) close(fd_);
+    delete this;
+  }
+
+ private:
+  void Next() {
+    ssize_t n;
+    do {
+      n = read(fd_, buffer_.data(), buffer_.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
+                          absl::StrCat("cannot read ", path_, ": ",
+                                       std::strerror(errno))));
+      return;
+    }
+    if (n == 0) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    chunk_.set_sequence(sequence_++);
+    chunk_.set_data(buffer_.data(), static_cast<size_t>(n));
+    StartWrite(&chunk_);
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  std::string buffer_;
+  v1::DownloadChunk chunk_;
+  uint64_t sequence_ = 0;
+};
+
+}  // namespace
+
+AgentServiceImpl::AgentServiceImpl(SchedulerState state) : state_(state) {}
+
+grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>*
+AgentServiceImpl::Connect(grpc::CallbackServerContext*) {
+  return new ControlStream(state_);
+}
+
+grpc::ServerReadReactor<v1::UploadChunk>* AgentServiceImpl::Upload(
+    grpc::CallbackServerContext*, v1::UploadResult* response) {
+  return new UploadReactor(state_, response);
+}
+
+grpc::ServerWriteReactor<v1::DownloadChunk>* AgentServiceImpl::Download(
+    grpc::CallbackServerContext*, const v1::DownloadRequest* request) {
+  return new DownloadReactor(state_, *request);
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,37 @@
+// AgentServiceImpl serves the agent protocol (proto/dxbackup/v1/agent.proto)
+// with gRPC's callback API: one reactor per control stream, upload and
+// download. Reactors never wait on the network inside a reaction; an upload
+// asks for the next chunk only once the last one is on disk, which is the
+// flow control agents feel.
+#ifndef DXBACKUP_SCHEDULER_AGENT_SERVICE_H_
+#define DXBACKUP_SCHEDULER_AGENT_SERVICE_H_
+
+#include "dxbackup/v1/agent.grpc.pb.h"
+#include "scheduler/scheduler_state.h"
+
+namespace dxbackup::scheduler {
+
+// Largest data payload an upload chunk may carry.
+constexpr size_t kMaxChunkBytes = 1 << 20;
+
+class AgentServiceImpl : public v1::AgentService::CallbackService {
+ public:
+  // `state`'s parts must outlive the service.
+  explicit AgentServiceImpl(SchedulerState state);
+
+  grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>* Connect(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerReadReactor<v1::UploadChunk>* Upload(
+      grpc::CallbackServerContext* context,
+      v1::UploadResult* response) override;
+  grpc::ServerWriteReactor<v1::DownloadChunk>* Download(
+      grpc::CallbackServerContext* context,
+      const v1::DownloadRequest* request) override;
+
+ private:
+  SchedulerState state_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_AGENT_SERVICE_H_

@@ -1,0 +1,171 @@
+#include "scheduler/artifact_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace dxbackup::scheduler {
+namespace fs = std::filesystem;
+namespace {
+
+absl::Status FsyncDirectory(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot open ", dir, ": ", std::strerror(errno)));
+  }
+  int rc = fsync(fd);
+  close(fd);
+  if (rc != 0) {
+    return absl::DataLossError(
+        absl::StrCat("cannot fsync ", dir, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteError(const std::string& path, int err) {
+  if (err == ENOSPC || err == EDQUOT) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "store is full writing ", path,
+        ": free space or grow the volume under the data dir"));
+  }
+  return absl::DataLossError(
+      absl::StrCat("cannot write ", path, ": ", std::strerror(err)));
+}
+
+}  // namespace
+
+PendingArtifact::PendingArtifact(int fd, std::string final_path,
+                                 std::string relative_path)
+    : fd_(fd),
+      final_path_(std::move(final_path)),
+      partial_path_(final_path_ + ArtifactStore::kPartialSuffix),
+      relative_path_(std::move(relative_path)) {}
+
+PendingArtifact::~PendingArtifact() {
+  if (!done_) Abandon();
+}
+
+void PendingArtifact::Abandon() {
+  if (done_) return;
+  done_ = true;
+  close(fd_);
+  unlink(partial_path_.c_str());
+}
+
+absl::Status PendingArtifact::Append(const void* data, size_t size) {
+  if (done_) return absl::FailedPreconditionError("artifact already closed");
+  digest_.Update(data, size);
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = write(fd_, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return WriteError(partial_path_, errno);
+    p += n;
+    size -= static_cast<size_t>(n);
+    bytes_ += static_cast<uint64_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PendingArtifact::Commit(const std::string& expected_sha256) {
+  if (done_) return absl::FailedPreconditionError("artifact already closed");
+  sha256_ = digest_.HexDigest();
+  if (!expected_sha256.empty() && expected_sha256 != sha256_) {
+    Abandon();
+    return absl::DataLossError(absl::StrCat(
+        "digest mismatch for ", relative_path_, ": sender says ",
+        expected_sha256, ", received bytes hash to ", sha256_,
+        "; the stream was damaged in transit and nothing was stored"));
+  }
+  if (fsync(fd_) != 0) {
+    int err = errno;
+    Abandon();
+    return WriteError(partial_path_, err);
+  }
+  close(fd_);
+  done_ = true;
+  if (rename(partial_path_.c_str(), final_path_.c_str()) != 0) {
+    int err = errno;
+    unlink(partial_path_.c_str());
+    return absl::InternalError(absl::StrCat("cannot rename ", partial_path_,
+                                            ": ", std::strerror(err)));
+  }
+  return FsyncDirectory(fs::path(final_path_).parent_path().string());
+}
+
+ArtifactStore::ArtifactStore(std::string store_dir)
+    : dir_(std::move(store_dir)) {}
+
+absl::Status ArtifactStore::Init() {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create store ", dir_, ": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+std::string ArtifactStore::RelativePath(const std::string& namespace_,
+                                        const std::string& release,
+                                        const std::string& set_id,
+                                        const std::string& file_name) {
+  return absl::StrCat(namespace_, "/", release, "/", set_id, "/", file_name);
+}
+
+std::string ArtifactStore::AbsolutePath(
+    const std::string& relative_path) const {
+  return absl::StrCat(dir_, "/", relative_path);
+}
+
+absl::StatusOr<std::unique_ptr<PendingArtifact>> ArtifactStore::Begin(
+    const std::string& relative_path) {
+  const std::string final_path = AbsolutePath(relative_path);
+  std::error_code ec;
+  const fs::path parent = fs::path(final_path).parent_path();
+  fs::create_directories(parent, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cannot create ", parent.string(), ": ", ec.message()));
+  }
+  if (fs::exists(final_path)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("artifact ", relative_path, " already stored"));
+  }
+  const std::string partial = final_path + kPartialSuffix;
+  int fd = open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return WriteError(partial, errno);
+  return std::unique_ptr<PendingArtifact>(
+      new PendingArtifact(fd, final_path, relative_path));
+}
+
+absl::StatusOr<std::vector<std::string>> ArtifactStore::Reconcile(
+    const std::vector<std::string>& known_paths) {
+  std::set<std::string> known(known_paths.begin(), known_paths.end());
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir_, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const std::string rel = fs::relative(it->path(), dir_).string();
+    if (known.count(rel) == 0) {
+      fs::remove(it->path());
+      removed.push_back(rel);
+    }
+  }
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("cannot scan store ", dir_, ": ", ec.message()));
+  }
+  return removed;
+}
+
+}  // namespace dxbackup::scheduler

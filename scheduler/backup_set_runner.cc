@@ -1,0 +1,206 @@
+#include "scheduler/backup_set_runner.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/log.h"
+#include "scheduler/pg_connection.h"
+#include "scheduler/pg_dump_runner.h"
+#include "scheduler/run_ids.h"
+
+namespace dxbackup::scheduler {
+namespace {
+constexpr char kSchedulerWorker[] = "scheduler";
+}  // namespace
+
+BackupSetRunner::BackupSetRunner(SchedulerState state) : state_(state) {}
+
+BackupSetRunner::~BackupSetRunner() {
+  state_.board->FailAll("the scheduler stopped while the job ran");
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    threads.swap(threads_);
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+absl::StatusOr<StartedRun> BackupSetRunner::Start(
+    const v1::BackupRequest& request) {
+  const std::string& ns = request.namespace_();
+  const std::string& release = request.release();
+  if (ns.empty() || release.empty()) {
+    return absl::InvalidArgumentError("a backup needs a namespace and a release");
+  }
+  const std::string deployment = absl::StrCat(ns, "/", release);
+  v1::CaptureOptions options = request.options();
+  if (options.compression() == v1::COMPRESSION_UNSPECIFIED) {
+    options.set_compression(v1::COMPRESSION_ZSTD);
+  }
+
+  v1::BackupSet set;
+  set.set_id(NewRunId(*state_.clock));
+  set.set_namespace_(ns);
+  set.set_release(release);
+  set.set_status(v1::SET_RUNNING);
+  set.set_started_unix(state_.clock->NowUnix());
+
+  std::vector<Member> members;
+  auto add_member = [&](v1::JobKind kind, const std::string& target,
+                        const std::string& file, const std::string& source) {
+    Member m;
+    m.job.set_id(JobId(set.id(), static_cast<int>(members.size()) + 1));
+    m.job.set_set_id(set.id());
+    m.job.set_kind(kind);
+    m.job.set_target(target);
+    m.artifact.set_set_id(set.id());
+    m.artifact.set_target(target);
+    m.artifact.set_path(ArtifactStore::RelativePath(ns, release, set.id(), file));
+    m.artifact.set_source(source);
+    members.push_back(m);
+    return &members.back();
+  };
+  for (const v1::AgentInfo& agent : state_.registry->AgentsOf(ns, release)) {
+    for (const v1::Volume& volume : agent.volumes()) {
+      Member* m = add_member(
+          v1::JOB_VOLUME_BACKUP, VolumeTarget(agent.component(), volume.name()),
+          VolumeFileName(agent.component(), volume.name(), options.compression()),
+          absl::StrCat(agent.pod(), ":", volume.path()));
+      m->job.set_agent_id(agent.id());
+      m->volume = volume.name();
+      m->artifact.set_kind(v1::ARTIFACT_VOLUME_TAR);
+      m->artifact.set_compression(options.compression());
+      m->artifact.set_fix_level(volume.fix_level());
+    }
+  }
+  if (const v1::Deployment* d = FindDeployment(*state_.config, ns, release)) {
+    for (const v1::Database& db : d->databases()) {
+      Member* m = add_member(v1::JOB_DATABASE_BACKUP, DatabaseTarget(db.name()),
+                             DatabaseFileName(db.name()), DescribeDatabase(db));
+      m->database = &db;
+      m->artifact.set_kind(v1::ARTIFACT_PG_DUMP);
+    }
+  }
+  if (members.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "nothing to back up for ", deployment,
+        ": no agent of it is connected and the config lists no database for "
+        "it (see `dxbackup agents`)"));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!running_deployments_.insert(deployment).second) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "a backup set of ", deployment, " is already running"));
+    }
+  }
+  absl::Status s = state_.catalog->CreateSet(set);
+  auto events = std::make_shared<RunEvents>();
+  for (const Member& m : members) {
+    if (!s.ok()) break;
+    s = state_.board->Add(m.job, m.artifact, events);
+  }
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_deployments_.erase(deployment);
+    return s;
+  }
+  DXLOG(INFO) << "set " << set.id() << " of " << deployment << " started with "
+              << members.size() << " members";
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    threads_.emplace_back(&BackupSetRunner::Run, this, set, std::move(members),
+                          options, events);
+  }
+  return StartedRun{set.id(), events};
+}
+
+void BackupSetRunner::DumpDatabase(const Member& member) {
+  JobBoard& board = *state_.board;
+  const std::string& job_id = member.job.id();
+  board.MarkRunning(job_id, kSchedulerWorker);
+  auto pending = state_.store->Begin(member.artifact.path());
+  if (!pending.ok()) {
+    board.Finish(job_id, false, std::string(pending.status().message()));
+    return;
+  }
+  std::string log;
+  absl::Status s = scheduler::DumpDatabase(*member.database, pending->get(), &log);
+  if (s.ok()) s = (*pending)->Commit("");
+  if (!s.ok()) {
+    board.Finish(job_id, false, std::string(s.message()), 0, 0, log);
+    return;
+  }
+  v1::Artifact stored = member.artifact;
+  stored.set_bytes((*pending)->bytes());
+  stored.set_sha256((*pending)->sha256());
+  stored.set_created_unix(state_.clock->NowUnix());
+  s = board.CompleteWithArtifact(job_id, stored);
+  if (!s.ok()) {
+    std::remove(state_.store->AbsolutePath(stored.path()).c_str());
+    board.Finish(job_id, false, std::string(s.message()), 0, 0, log);
+  }
+}
+
+void BackupSetRunner::Run(v1::BackupSet set, std::vector<Member> members,
+                          v1::CaptureOptions options,
+                          std::shared_ptr<RunEvents> events) {
+  std::vector<std::thread> dumps;
+  std::vector<std::string> job_ids;
+  for (const Member& m : members) {
+    job_ids.push_back(m.job.id());
+    if (m.database != nullptr) {
+      dumps.emplace_back(&BackupSetRunner::DumpDatabase, this, std::cref(m));
+      continue;
+    }
+    state_.board->MarkRunning(m.job.id(), m.job.agent_id());
+    v1::SchedulerMessage command;
+    command.mutable_backup()->set_job_id(m.job.id());
+    command.mutable_backup()->set_volume(m.volume);
+    *command.mutable_backup()->mutable_options() = options;
+    if (!state_.registry->Send(m.job.agent_id(), command)) {
+      state_.board->Finish(m.job.id(), false,
+                           absl::StrCat("agent ", m.job.agent_id(),
+                                        " disconnected before the job started"));
+    }
+  }
+  for (std::thread& t : dumps) t.join();
+  std::vector<v1::Job> jobs = state_.board->WaitAndRemove(job_ids);
+
+  std::vector<std::string> failures;
+  for (const v1::Job& job : jobs) {
+    if (job.status() != v1::JOB_SUCCEEDED) {
+      failures.push_back(absl::StrCat(job.target(), ": ", job.error()));
+    }
+  }
+  auto artifacts = state_.catalog->ListArtifacts(set.id());
+  if (artifacts.ok()) {
+    for (const v1::Artifact& a : *artifacts) {
+      set.set_bytes(set.bytes() + a.bytes());
+      if (!a.fix_level().empty()) set.set_fix_level(a.fix_level());
+    }
+  }
+  set.set_status(failures.empty() ? v1::SET_COMPLETE : v1::SET_FAILED);
+  set.set_reason(absl::StrJoin(failures, "; "));
+  set.set_finished_unix(state_.clock->NowUnix());
+  absl::Status s = state_.catalog->UpdateSet(set);
+  if (!s.ok()) DXLOG(ERROR) << s.message();
+  DXLOG(INFO) << "set " << set.id() << " " << v1::SetStatus_Name(set.status())
+              << (failures.empty() ? "" : ": " + set.reason());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_deployments_.erase(
+        absl::StrCat(set.namespace_(), "/", set.release()));
+  }
+  v1::SetEvent done;
+  done.set_set_id(set.id());
+  *done.mutable_set() = set;
+  done.set_done(true);
+  done.set_ok(failures.empty());
+  done.set_message(failures.empty()
+                       ? absl::StrCat("set ", set.id(), " complete")
+                       : absl::StrCat("set ", set.id(), " failed: ",
+                                      set.reason()));
+  events->Publish(done);
+}
+
+}  // namespace dxbackup::scheduler

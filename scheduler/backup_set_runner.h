@@ -1,0 +1,61 @@
+// BackupSetRunner captures backup sets. A set of a deployment (namespace and
+// release) is every volume of every agent connected for it plus every
+// database configured for it, captured in parallel. The set is `complete`
+// only when every member is stored and checked; otherwise `failed`, with a
+// reason naming each failed member. Members that were stored stay recorded.
+//
+//   auto run = runner.Start(request);   // returns at once
+//   while (run->events->WaitNext(&i, &event)) ...
+//
+// Thread-safe. The destructor fails unfinished jobs and joins set threads.
+#ifndef DXBACKUP_SCHEDULER_BACKUP_SET_RUNNER_H_
+#define DXBACKUP_SCHEDULER_BACKUP_SET_RUNNER_H_
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "scheduler/run_events.h"
+#include "scheduler/scheduler_state.h"
+
+namespace dxbackup::scheduler {
+
+struct StartedRun {
+  std::string id;
+  std::shared_ptr<RunEvents> events;
+};
+
+class BackupSetRunner {
+ public:
+  explicit BackupSetRunner(SchedulerState state);
+  ~BackupSetRunner();
+
+  // Creates the set and its jobs and starts capturing. FailedPrecondition
+  // when the deployment has nothing to back up or a set of it is running.
+  absl::StatusOr<StartedRun> Start(const v1::BackupRequest& request);
+
+ private:
+  struct Member {
+    v1::Job job;
+    v1::Artifact artifact;
+    const v1::Database* database = nullptr;  // for database members
+    std::string volume;                      // for volume members
+  };
+  void Run(v1::BackupSet set, std::vector<Member> members,
+           v1::CaptureOptions options, std::shared_ptr<RunEvents> events);
+  void DumpDatabase(const Member& member);
+
+  SchedulerState state_;
+  std::mutex mu_;
+  std::set<std::string> running_deployments_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_BACKUP_SET_RUNNER_H_

@@ -1,0 +1,53 @@
+// Catalog is the scheduler's durable record of agents, backup sets, jobs
+// and artifacts. An artifact row exists only for a file that is complete in
+// the store (see ArtifactStore); rows are written after the file is durable.
+//
+// Implementations are thread-safe.
+#ifndef DXBACKUP_SCHEDULER_CATALOG_H_
+#define DXBACKUP_SCHEDULER_CATALOG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "dxbackup/v1/types.pb.h"
+
+namespace dxbackup::scheduler {
+
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+
+  // Agents, keyed by id; `connected` is not stored (the registry knows it).
+  virtual absl::Status UpsertAgent(const v1::AgentInfo& agent) = 0;
+  virtual absl::StatusOr<std::vector<v1::AgentInfo>> ListAgents() = 0;
+
+  virtual absl::Status CreateSet(const v1::BackupSet& set) = 0;
+  virtual absl::Status UpdateSet(const v1::BackupSet& set) = 0;
+  // NotFound when there is no such set.
+  virtual absl::StatusOr<v1::BackupSet> GetSet(const std::string& id) = 0;
+  // Newest first; empty filters match everything.
+  virtual absl::StatusOr<std::vector<v1::BackupSet>> ListSets(
+      const std::string& namespace_, const std::string& release) = 0;
+
+  virtual absl::Status UpsertJob(const v1::Job& job) = 0;
+  virtual absl::StatusOr<std::vector<v1::Job>> ListJobs(
+      const std::string& set_id) = 0;
+
+  virtual absl::Status AddArtifact(const v1::Artifact& artifact) = 0;
+  virtual absl::StatusOr<std::vector<v1::Artifact>> ListArtifacts(
+      const std::string& set_id) = 0;
+  // Every artifact path, for reconciling the store after a crash.
+  virtual absl::StatusOr<std::vector<std::string>> AllArtifactPaths() = 0;
+
+  // Marks every running set and unfinished job failed with `reason`: the
+  // scheduler that ran them is gone. Returns how many sets it failed.
+  virtual absl::StatusOr<int> FailUnfinished(const std::string& reason,
+                                             int64_t now_unix) = 0;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_CATALOG_H_

@@ -1,0 +1,209 @@
+#include "scheduler/job_board.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace dxbackup::scheduler {
+
+JobBoard::JobBoard(Catalog* catalog, const common::Clock* clock)
+    : catalog_(catalog), clock_(clock) {}
+
+void JobBoard::Record(Entry& entry, bool persist) {
+  if (persist) {
+    absl::Status s = catalog_->UpsertJob(entry.job);
+    if (!s.ok()) DXLOG(ERROR) << s.message();
+  }
+  if (entry.events) {
+    v1::SetEvent event;
+    event.set_set_id(entry.job.set_id());
+    *event.mutable_job() = entry.job;
+    entry.events->Publish(event);
+  }
+}
+
+absl::Status JobBoard::Add(const v1::Job& job, const v1::Artifact& artifact,
+                           std::shared_ptr<RunEvents> events) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (jobs_.count(job.id()) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("job ", job.id(), " exists"));
+  }
+  Entry& entry = jobs_[job.id()];
+  entry.job = job;
+  entry.job.set_status(v1::JOB_PENDING);
+  entry.artifact = artifact;
+  entry.events = std::move(events);
+  Record(entry, true);
+  return absl::OkStatus();
+}
+
+void JobBoard::MarkRunning(const std::string& job_id,
+                           const std::string& agent_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end() || it->second.ended) return;
+  it->second.job.set_status(v1::JOB_RUNNING);
+  it->second.job.set_agent_id(agent_id);
+  it->second.job.set_started_unix(clock_->NowUnix());
+  Record(it->second, true);
+}
+
+void JobBoard::Progress(const std::string& job_id, uint64_t bytes,
+                        uint64_t files) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end() || it->second.ended) return;
+  it->second.job.set_bytes(bytes);
+  if (files != 0) it->second.job.set_files(files);
+  Record(it->second, false);
+}
+
+void JobBoard::Finish(const std::string& job_id, bool ok,
+                      const std::string& error, uint64_t bytes, uint64_t files,
+                      const std::string& log) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end() || it->second.ended) return;
+  Entry& entry = it->second;
+  entry.ended = true;
+  entry.job.set_status(ok ? v1::JOB_SUCCEEDED : v1::JOB_FAILED);
+  entry.job.set_error(error);
+  if (bytes != 0) entry.job.set_bytes(bytes);
+  if (files != 0) entry.job.set_files(files);
+  if (!log.empty()) entry.job.set_log(log);
+  entry.job.set_finished_unix(clock_->NowUnix());
+  if (!ok) {
+    DXLOG(WARNING) << "job " << job_id << " (" << entry.job.target()
+                   << ") failed: " << error;
+  }
+  Record(entry, true);
+  ended_cv_.notify_all();
+}
+
+void JobBoard::FailAgentJobs(const std::string& agent_id,
+                             const std::string& reason) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, entry] : jobs_) {
+      if (!entry.ended && entry.job.agent_id() == agent_id) ids.push_back(id);
+    }
+  }
+  for (const std::string& id : ids) Finish(id, false, reason);
+}
+
+void JobBoard::ReportResult(const v1::JobResult& result) {
+  if (!result.ok()) {
+    Finish(result.job_id(), false,
+           result.error().empty() ? "the agent reported a failure"
+                                  : result.error(),
+           result.bytes(), result.files());
+    return;
+  }
+  bool is_backup;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = jobs_.find(result.job_id());
+    if (it == jobs_.end()) return;
+    is_backup = it->second.job.kind() == v1::JOB_VOLUME_BACKUP;
+  }
+  if (!is_backup) {
+    Finish(result.job_id(), true, "", result.bytes(), result.files());
+  }
+}
+
+void JobBoard::FailAll(const std::string& reason) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, entry] : jobs_) {
+      if (!entry.ended) ids.push_back(id);
+    }
+  }
+  for (const std::string& id : ids) Finish(id, false, reason);
+}
+
+absl::StatusOr<v1::Artifact> JobBoard::BeginUpload(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no job ", job_id, " is waiting for an upload"));
+  }
+  Entry& entry = it->second;
+  if (entry.job.kind() != v1::JOB_VOLUME_BACKUP) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id, " does not take uploads"));
+  }
+  if (entry.ended) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", job_id, " has already ended: ", entry.job.error()));
+  }
+  if (entry.uploading) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("job ", job_id, " already has an upload in progress"));
+  }
+  entry.uploading = true;
+  return entry.artifact;
+}
+
+absl::Status JobBoard::CompleteWithArtifact(const std::string& job_id,
+                                      const v1::Artifact& stored) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end() || it->second.ended) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", job_id, " ended before its upload completed",
+        it == jobs_.end() ? "" : ": " + it->second.job.error()));
+  }
+  absl::Status s = catalog_->AddArtifact(stored);
+  if (!s.ok()) return s;
+  Entry& entry = it->second;
+  entry.ended = true;
+  entry.job.set_status(v1::JOB_SUCCEEDED);
+  entry.job.set_bytes(stored.bytes());
+  entry.job.set_files(stored.file_count());
+  entry.job.set_finished_unix(clock_->NowUnix());
+  Record(entry, true);
+  ended_cv_.notify_all();
+  return absl::OkStatus();
+}
+
+bool JobBoard::IsRunning(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  return it != jobs_.end() && !it->second.ended;
+}
+
+absl::StatusOr<v1::Artifact> JobBoard::RestoreSource(
+    const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end() || it->second.ended ||
+      it->second.job.kind() != v1::JOB_VOLUME_RESTORE) {
+    return absl::NotFoundError(
+        absl::StrCat("no running restore job ", job_id));
+  }
+  return it->second.artifact;
+}
+
+std::vector<v1::Job> JobBoard::WaitAndRemove(
+    const std::vector<std::string>& job_ids) {
+  std::unique_lock<std::mutex> lock(mu_);
+  ended_cv_.wait(lock, [&] {
+    for (const std::string& id : job_ids) {
+      auto it = jobs_.find(id);
+      if (it != jobs_.end() && !it->second.ended) return false;
+    }
+    return true;
+  });
+  std::vector<v1::Job> out;
+  for (const std::string& id : job_ids) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) continue;
+    out.push_back(it->second.job);
+    jobs_.erase(it);
+  }
+  return out;
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,86 @@
+// JobBoard holds the jobs in flight: their state, who runs them, and the
+// artifact each backup job will produce. Every transition is written to
+// the catalog and published to the job's RunEvents; the first terminal
+// transition of a job wins and later ones are ignored, so a dead agent, a
+// cut upload and an error report can race harmlessly.
+//
+// Thread-safe.
+#ifndef DXBACKUP_SCHEDULER_JOB_BOARD_H_
+#define DXBACKUP_SCHEDULER_JOB_BOARD_H_
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "dxbackup/v1/agent.pb.h"
+#include "scheduler/catalog.h"
+#include "scheduler/run_events.h"
+
+namespace dxbackup::scheduler {
+
+class JobBoard {
+ public:
+  JobBoard(Catalog* catalog, const common::Clock* clock);
+
+  // Adds a pending job. For a volume backup, `artifact` describes what its
+  // upload will be stored as; for a restore, `artifact` is what it reads.
+  absl::Status Add(const v1::Job& job, const v1::Artifact& artifact,
+                   std::shared_ptr<RunEvents> events);
+  void MarkRunning(const std::string& job_id, const std::string& agent_id);
+  void Progress(const std::string& job_id, uint64_t bytes, uint64_t files);
+  // Ends a job (first call wins). `log` is a tool's stderr, if any.
+  void Finish(const std::string& job_id, bool ok, const std::string& error,
+              uint64_t bytes = 0, uint64_t files = 0,
+              const std::string& log = "");
+  // An agent's report on a job it ran: a failure ends any job; success
+  // ends a restore job (a backup job ends when its upload is stored).
+  void ReportResult(const v1::JobResult& result);
+  // Fails every unfinished job that `agent_id` runs.
+  void FailAgentJobs(const std::string& agent_id, const std::string& reason);
+  // Fails every unfinished job (the scheduler is stopping).
+  void FailAll(const std::string& reason);
+
+  // The artifact a running volume-backup job will produce, claiming its one
+  // upload; an error when the job is unknown, not running or already
+  // uploading.
+  absl::StatusOr<v1::Artifact> BeginUpload(const std::string& job_id);
+  // Records the stored artifact (an upload's or a dump's) in the catalog
+  // and ends the job successfully; FailedPrecondition when the job ended
+  // meanwhile (the caller then removes the file).
+  absl::Status CompleteWithArtifact(const std::string& job_id,
+                              const v1::Artifact& stored);
+  // True while the job has not ended.
+  bool IsRunning(const std::string& job_id);
+  // The artifact a running restore job reads.
+  absl::StatusOr<v1::Artifact> RestoreSource(const std::string& job_id);
+
+  // Blocks until every listed job has ended; returns their final records
+  // and forgets them.
+  std::vector<v1::Job> WaitAndRemove(const std::vector<std::string>& job_ids);
+
+ private:
+  struct Entry {
+    v1::Job job;
+    v1::Artifact artifact;
+    std::shared_ptr<RunEvents> events;
+    bool uploading = false;
+    bool ended = false;
+  };
+  // Persists and publishes the job; called with mu_ held.
+  void Record(Entry& entry, bool persist);
+
+  Catalog* catalog_;
+  const common::Clock* clock_;
+  std::mutex mu_;
+  std::condition_variable ended_cv_;
+  std::map<std::string, Entry> jobs_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_JOB_BOARD_H_

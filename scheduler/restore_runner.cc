@@ -1,0 +1,179 @@
+#include "scheduler/restore_runner.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/log.h"
+#include "scheduler/pg_dump_runner.h"
+#include "scheduler/run_ids.h"
+
+namespace dxbackup::scheduler {
+
+RestoreRunner::RestoreRunner(SchedulerState state) : state_(state) {}
+
+RestoreRunner::~RestoreRunner() {
+  state_.board->FailAll("the scheduler stopped while the restore ran");
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    threads.swap(threads_);
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+absl::StatusOr<StartedRun> RestoreRunner::Start(
+    const v1::RestoreRequest& request) {
+  absl::StatusOr<v1::BackupSet> set = state_.catalog->GetSet(request.set_id());
+  if (!set.ok()) return set.status();
+  if (set->status() != v1::SET_COMPLETE) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "set ", set->id(), " is ", v1::SetStatus_Name(set->status()),
+        ", not complete; restore from a complete set (`dxbackup sets`)"));
+  }
+  auto artifacts = state_.catalog->ListArtifacts(set->id());
+  if (!artifacts.ok()) return artifacts.status();
+  const v1::Deployment* deployment =
+      FindDeployment(*state_.config, set->namespace_(), set->release());
+  std::vector<v1::AgentInfo> agents =
+      state_.registry->AgentsOf(set->namespace_(), set->release());
+
+  const std::string run_id = absl::StrCat("restore-", NewRunId(*state_.clock));
+  std::vector<Step> steps;
+  std::vector<std::string> problems;
+  int databases = 0;
+  for (const v1::Artifact& artifact : *artifacts) {
+    if (!request.target().empty() && artifact.target() != request.target()) {
+      continue;
+    }
+    Step step;
+    step.artifact = artifact;
+    step.job.set_id(JobId(run_id, static_cast<int>(steps.size()) + 1));
+    step.job.set_set_id(set->id());
+    step.job.set_target(artifact.target());
+    if (artifact.kind() == v1::ARTIFACT_PG_DUMP) {
+      step.job.set_kind(v1::JOB_DATABASE_RESTORE);
+      const std::string name = artifact.target().substr(3);  // after "db/"
+      if (deployment != nullptr) {
+        for (const v1::Database& db : deployment->databases()) {
+          if (db.name() == name) step.database = &db;
+        }
+      }
+      if (step.database == nullptr) {
+        problems.push_back(absl::StrCat(
+            artifact.target(), ": the config no longer lists database ", name,
+            " for ", set->namespace_(), "/", set->release()));
+      }
+      ++databases;
+    } else {
+      step.job.set_kind(v1::JOB_VOLUME_RESTORE);
+      const size_t slash = artifact.target().find('/');
+      const std::string component = artifact.target().substr(0, slash);
+      step.volume = artifact.target().substr(slash + 1);
+      for (const v1::AgentInfo& agent : agents) {
+        if (agent.component() != component) continue;
+        for (const v1::Volume& v : agent.volumes()) {
+          if (v.name() == step.volume) step.job.set_agent_id(agent.id());
+        }
+      }
+      if (step.job.agent_id().empty()) {
+        problems.push_back(absl::StrCat(
+            artifact.target(), ": no connected agent of ", set->namespace_(),
+            "/", set->release(), " has component ", component,
+            " with volume ", step.volume));
+      }
+      if (!request.to_dir().empty()) {
+        step.to_dir = absl::StrCat(request.to_dir(), "/", component, "-",
+                                   step.volume);
+      }
+    }
+    steps.push_back(std::move(step));
+  }
+  if (steps.empty()) {
+    return absl::NotFoundError(
+        request.target().empty()
+            ? absl::StrCat("set ", set->id(), " has no artifacts")
+            : absl::StrCat("set ", set->id(), " has no target ",
+                           request.target()));
+  }
+  if (!request.database_to().empty() && databases > 1) {
+    problems.push_back(
+        "--database-to names one database but the set has several: add "
+        "--target db/NAME");
+  }
+  if (!problems.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot restore set ", set->id(), ": ", absl::StrJoin(problems, "; ")));
+  }
+  auto events = std::make_shared<RunEvents>();
+  for (const Step& step : steps) {
+    absl::Status s = state_.board->Add(step.job, step.artifact, events);
+    if (!s.ok()) return s;
+  }
+  DXLOG(INFO) << run_id << ": restoring set " << set->id() << " ("
+              << steps.size() << " members)";
+  std::lock_guard<std::mutex> lock(mu_);
+  threads_.emplace_back(&RestoreRunner::Run, this, run_id, *set,
+                        std::move(steps), request.database_to(), events);
+  return StartedRun{run_id, events};
+}
+
+void RestoreRunner::RestoreDatabase(const Step& step,
+                                    const std::string& database_to) {
+  state_.board->MarkRunning(step.job.id(), "scheduler");
+  std::string log;
+  absl::Status s = scheduler::RestoreDatabase(
+      *step.database, state_.store->AbsolutePath(step.artifact.path()),
+      database_to, &log);
+  state_.board->Finish(step.job.id(), s.ok(), std::string(s.message()),
+                       step.artifact.bytes(), 0, log);
+}
+
+void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
+                        std::vector<Step> steps, std::string database_to,
+                        std::shared_ptr<RunEvents> events) {
+  std::vector<std::thread> databases;
+  std::vector<std::string> job_ids;
+  for (const Step& step : steps) {
+    job_ids.push_back(step.job.id());
+    if (step.database != nullptr) {
+      databases.emplace_back(&RestoreRunner::RestoreDatabase, this,
+                             std::cref(step), database_to);
+      continue;
+    }
+    state_.board->MarkRunning(step.job.id(), step.job.agent_id());
+    v1::SchedulerMessage command;
+    v1::RestoreCommand* restore = command.mutable_restore();
+    restore->set_job_id(step.job.id());
+    restore->set_volume(step.volume);
+    restore->set_to_dir(step.to_dir);
+    restore->set_compression(step.artifact.compression());
+    restore->set_sha256(step.artifact.sha256());
+    restore->set_bytes(step.artifact.bytes());
+    if (!state_.registry->Send(step.job.agent_id(), command)) {
+      state_.board->Finish(step.job.id(), false,
+                           absl::StrCat("agent ", step.job.agent_id(),
+                                        " disconnected before the restore"));
+    }
+  }
+  for (std::thread& t : databases) t.join();
+  std::vector<v1::Job> jobs = state_.board->WaitAndRemove(job_ids);
+  std::vector<std::string> failures;
+  for (const v1::Job& job : jobs) {
+    if (job.status() != v1::JOB_SUCCEEDED) {
+      failures.push_back(absl::StrCat(job.target(), ": ", job.error()));
+    }
+  }
+  v1::SetEvent done;
+  done.set_set_id(set.id());
+  *done.mutable_set() = set;
+  done.set_done(true);
+  done.set_ok(failures.empty());
+  done.set_message(failures.empty()
+                       ? absl::StrCat(run_id, ": restored ", jobs.size(),
+                                      " members of set ", set.id())
+                       : absl::StrCat(run_id, " failed: ",
+                                      absl::StrJoin(failures, "; ")));
+  DXLOG(INFO) << done.message();
+  events->Publish(done);
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,47 @@
+// RestoreRunner puts a complete backup set back: each volume through a
+// connected agent of the set's deployment that has that component and
+// volume (extracted as it streams, in place or under to_dir/<target>), and
+// each database with pg_restore (into `database_to` or over the original).
+// Only members of the one set are used; a set that is not complete is
+// refused.
+//
+// Thread-safe. The destructor joins restore threads.
+#ifndef DXBACKUP_SCHEDULER_RESTORE_RUNNER_H_
+#define DXBACKUP_SCHEDULER_RESTORE_RUNNER_H_
+
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "scheduler/backup_set_runner.h"
+
+namespace dxbackup::scheduler {
+
+class RestoreRunner {
+ public:
+  explicit RestoreRunner(SchedulerState state);
+  ~RestoreRunner();
+
+  absl::StatusOr<StartedRun> Start(const v1::RestoreRequest& request);
+
+ private:
+  struct Step {
+    v1::Job job;
+    v1::Artifact artifact;
+    const v1::Database* database = nullptr;
+    std::string volume;
+    std::string to_dir;
+  };
+  void Run(std::string run_id, v1::BackupSet set, std::vector<Step> steps,
+           std::string database_to, std::shared_ptr<RunEvents> events);
+  void RestoreDatabase(const Step& step, const std::string& database_to);
+
+  SchedulerState state_;
+  std::mutex mu_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_RESTORE_RUNNER_H_

@@ -1,0 +1,88 @@
+#include "scheduler/scheduler_server.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "scheduler/admin_service.h"
+#include "scheduler/agent_service.h"
+#include "scheduler/sqlite_catalog.h"
+
+namespace dxbackup::scheduler {
+
+absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
+    Options options, const common::Clock* clock) {
+  std::unique_ptr<SchedulerServer> s(new SchedulerServer);
+  s->options_ = std::move(options);
+  const std::string& dir = s->options_.data_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create data dir ", dir, ": ", ec.message()));
+  }
+  auto catalog = SqliteCatalog::Open(dir + "/catalog.db");
+  if (!catalog.ok()) return catalog.status();
+  s->catalog_ = std::move(*catalog);
+  auto failed = s->catalog_->FailUnfinished(
+      "the scheduler stopped while the set ran", clock->NowUnix());
+  if (!failed.ok()) return failed.status();
+  if (*failed > 0) {
+    DXLOG(WARNING) << *failed
+                   << " set(s) were left running by an earlier scheduler; "
+                      "marked failed";
+  }
+  s->store_ = std::make_unique<ArtifactStore>(dir + "/store");
+  absl::Status st = s->store_->Init();
+  if (!st.ok()) return st;
+  auto known = s->catalog_->AllArtifactPaths();
+  if (!known.ok()) return known.status();
+  auto removed = s->store_->Reconcile(*known);
+  if (!removed.ok()) return removed.status();
+  for (const std::string& path : *removed) {
+    DXLOG(WARNING) << "removed " << path
+                   << " from the store: no catalog row names it";
+  }
+
+  s->registry_ = std::make_unique<AgentRegistry>(s->catalog_.get(), clock);
+  s->board_ = std::make_unique<JobBoard>(s->catalog_.get(), clock);
+  SchedulerState state{&s->options_.config, s->catalog_.get(),
+                       s->store_.get(),     s->registry_.get(),
+                       s->board_.get(),     clock};
+  s->backups_ = std::make_unique<BackupSetRunner>(state);
+  s->restores_ = std::make_unique<RestoreRunner>(state);
+  s->agent_service_ = std::make_unique<AgentServiceImpl>(state);
+  s->admin_service_ = std::make_unique<AdminServiceImpl>(
+      state, s->backups_.get(), s->restores_.get());
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(s->options_.listen,
+                           grpc::InsecureServerCredentials(), &s->port_);
+  builder.SetMaxReceiveMessageSize(4 << 20);
+  builder.RegisterService(s->agent_service_.get());
+  builder.RegisterService(s->admin_service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", s->options_.listen,
+        ": the address is in use or not local to this host"));
+  }
+  return s;
+}
+
+void SchedulerServer::Shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  // Ending the jobs ends the runs, which releases admin calls following them.
+  board_->FailAll("the scheduler stopped while the job ran");
+  server_->Shutdown(std::chrono::system_clock::now());
+  backups_.reset();
+  restores_.reset();
+  server_->Wait();
+}
+
+SchedulerServer::~SchedulerServer() {
+  if (server_ != nullptr) Shutdown();
+}
+
+}  // namespace dxbackup::scheduler

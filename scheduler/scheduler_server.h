@@ -1,0 +1,73 @@
+// SchedulerServer is the whole scheduler in one object: catalog, store,
+// agent registry, job board, runners and both gRPC services, listening on
+// one address. main() and integration tests build it the same way.
+//
+//   auto server = SchedulerServer::Start(options, &clock);
+//   std::cout << (*server)->port();
+//   ... (*server)->Shutdown();
+//
+// On start it fails sets left running by an earlier process and removes
+// store files that no catalog row names. Thread-safe.
+#ifndef DXBACKUP_SCHEDULER_SCHEDULER_SERVER_H_
+#define DXBACKUP_SCHEDULER_SCHEDULER_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "dxbackup/v1/config.pb.h"
+
+namespace dxbackup::scheduler {
+
+class SqliteCatalog;
+class ArtifactStore;
+class AgentRegistry;
+class JobBoard;
+class BackupSetRunner;
+class RestoreRunner;
+class AgentServiceImpl;
+class AdminServiceImpl;
+
+class SchedulerServer {
+ public:
+  struct Options {
+    std::string listen = "127.0.0.1:7070";  // HOST:PORT; port 0 picks one
+    std::string data_dir;
+    v1::SchedulerConfig config;
+  };
+
+  // `clock` must outlive the server.
+  static absl::StatusOr<std::unique_ptr<SchedulerServer>> Start(
+      Options options, const common::Clock* clock);
+  ~SchedulerServer();
+
+  int port() const { return port_; }
+  // Fails running jobs, stops serving and joins every thread. Idempotent.
+  void Shutdown();
+
+  JobBoard* board() { return board_.get(); }
+  SqliteCatalog* catalog() { return catalog_.get(); }
+
+ private:
+  SchedulerServer() = default;
+
+  Options options_;
+  int port_ = 0;
+  bool stopped_ = false;
+  std::unique_ptr<SqliteCatalog> catalog_;
+  std::unique_ptr<ArtifactStore> store_;
+  std::unique_ptr<AgentRegistry> registry_;
+  std::unique_ptr<JobBoard> board_;
+  std::unique_ptr<BackupSetRunner> backups_;
+  std::unique_ptr<RestoreRunner> restores_;
+  std::unique_ptr<AgentServiceImpl> agent_service_;
+  std::unique_ptr<AdminServiceImpl> admin_service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_SCHEDULER_SERVER_H_

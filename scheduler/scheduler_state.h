@@ -1,0 +1,37 @@
+// SchedulerState is the set of long-lived parts the scheduler's runners and
+// services share. It owns nothing: main (or a test) builds the parts and
+// keeps them alive longer than anything holding this.
+#ifndef DXBACKUP_SCHEDULER_SCHEDULER_STATE_H_
+#define DXBACKUP_SCHEDULER_SCHEDULER_STATE_H_
+
+#include "common/clock.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/agent_registry.h"
+#include "scheduler/artifact_store.h"
+#include "scheduler/catalog.h"
+#include "scheduler/job_board.h"
+
+namespace dxbackup::scheduler {
+
+struct SchedulerState {
+  const v1::SchedulerConfig* config;
+  Catalog* catalog;
+  ArtifactStore* store;
+  AgentRegistry* registry;
+  JobBoard* board;
+  const common::Clock* clock;
+};
+
+// The configured deployment, or nullptr.
+inline const v1::Deployment* FindDeployment(const v1::SchedulerConfig& config,
+                                            const std::string& namespace_,
+                                            const std::string& release) {
+  for (const v1::Deployment& d : config.deployments()) {
+    if (d.namespace_() == namespace_ && d.release() == release) return &d;
+  }
+  return nullptr;
+}
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_SCHEDULER_STATE_H_

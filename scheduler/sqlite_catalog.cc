@@ -1,0 +1,458 @@
+#include "scheduler/sqlite_catalog.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <sqlite3.h>
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+// Schema migrations, oldest first. Never edit one that has shipped: append.
+const char* const kMigrations[] = {
+    // 1: agents, sets, jobs, artifacts.
+    R"sql(
+      CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        release TEXT NOT NULL,
+        pod TEXT NOT NULL,
+        component TEXT NOT NULL,
+        info_json TEXT NOT NULL,
+        connected_unix INTEGER NOT NULL,
+        last_seen_unix INTEGER NOT NULL
+      );
+      CREATE TABLE sets (
+        id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        release TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        started_unix INTEGER NOT NULL,
+        finished_unix INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        fix_level TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX sets_by_deployment ON sets (namespace, release, started_unix);
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        set_id TEXT NOT NULL REFERENCES sets (id),
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        agent_id TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        error TEXT NOT NULL DEFAULT '',
+        started_unix INTEGER NOT NULL DEFAULT 0,
+        finished_unix INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        files INTEGER NOT NULL DEFAULT 0,
+        log TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX jobs_by_set ON jobs (set_id);
+      CREATE TABLE artifacts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        set_id TEXT NOT NULL REFERENCES sets (id),
+        target TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        path TEXT NOT NULL UNIQUE,
+        bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        compression TEXT NOT NULL,
+        file_count INTEGER NOT NULL,
+        fix_level TEXT NOT NULL,
+        created_unix INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        UNIQUE (set_id, target)
+      );
+    )sql",
+};
+
+// A prepared statement that finalizes itself.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  bool ok() const { return rc_ == SQLITE_OK; }
+  absl::Status Error(const std::string& what) const {
+    return absl::InternalError(
+        absl::StrCat("catalog: ", what, ": ", sqlite3_errmsg(db_)));
+  }
+  Statement& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  std::string Text(int col) const {
+    const unsigned char* t = sqlite3_column_text(stmt_, col);
+    return t ? std::string(reinterpret_cast<const char*>(t),
+                           sqlite3_column_bytes(stmt_, col))
+             : std::string();
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+absl::Status RunToDone(Statement& st, const std::string& what) {
+  if (!st.ok()) return st.Error(what);
+  if (st.Step() != SQLITE_DONE) return st.Error(what);
+  return absl::OkStatus();
+}
+
+template <typename Enum>
+Enum ParseEnum(bool (*parse)(const std::string&, Enum*),
+               const std::string& name) {
+  Enum value{};
+  parse(name, &value);
+  return value;
+}
+
+v1::BackupSet ReadSet(const Statement& st) {
+  v1::BackupSet set;
+  set.set_id(st.Text(0));
+  set.set_namespace_(st.Text(1));
+  set.set_release(st.Text(2));
+  set.set_status(ParseEnum(&v1::SetStatus_Parse, st.Text(3)));
+  set.set_reason(st.Text(4));
+  set.set_started_unix(st.Int(5));
+  set.set_finished_unix(st.Int(6));
+  set.set_bytes(static_cast<uint64_t>(st.Int(7)));
+  set.set_fix_level(st.Text(8));
+  return set;
+}
+
+constexpr char kSetColumns[] =
+    "id, namespace, release, status, reason, started_unix, finished_unix, "
+    "bytes, fix_level";
+
+}  // namespace
+
+SqliteCatalog::SqliteCatalog(sqlite3* db, std::string path)
+    : db_(db), path_(std::move(path)) {}
+
+SqliteCatalog::~SqliteCatalog() { sqlite3_close(db_); }
+
+int SqliteCatalog::LatestSchemaVersion() {
+  return static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
+}
+
+absl::StatusOr<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(
+    const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                               SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return absl::UnavailableError(
+        absl::StrCat("cannot open catalog ", path, ": ", msg));
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<SqliteCatalog> catalog(new SqliteCatalog(db, path));
+  absl::Status s = catalog->Exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+      "PRAGMA foreign_keys=ON;");
+  if (s.ok()) s = catalog->Migrate();
+  if (!s.ok()) return s;
+  return catalog;
+}
+
+absl::Status SqliteCatalog::Exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return absl::InternalError(
+        absl::StrCat("catalog ", path_, ": ", msg));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> SqliteCatalog::SchemaVersion() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, "PRAGMA user_version");
+  if (!st.ok() || st.Step() != SQLITE_ROW) return st.Error("user_version");
+  return static_cast<int>(st.Int(0));
+}
+
+absl::Status SqliteCatalog::Migrate() {
+  absl::StatusOr<int> current = SchemaVersion();
+  if (!current.ok()) return current.status();
+  if (*current > LatestSchemaVersion()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "catalog ", path_, " has schema version ", *current,
+        " but this dxbackup-scheduler knows only up to ",
+        LatestSchemaVersion(), ": run a newer scheduler"));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int v = *current; v < LatestSchemaVersion(); ++v) {
+    absl::Status s = Exec(absl::StrCat("BEGIN IMMEDIATE;", kMigrations[v],
+                                       "PRAGMA user_version = ", v + 1,
+                                       "; COMMIT;"));
+    if (!s.ok()) {
+      Exec("ROLLBACK;").IgnoreError();
+      return absl::InternalError(absl::StrCat(
+          "migrating catalog to schema ", v + 1, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteCatalog::UpsertAgent(const v1::AgentInfo& agent) {
+  std::string json;
+  v1::AgentInfo stored = agent;
+  stored.clear_connected();
+  if (!google::protobuf::util::MessageToJsonString(stored, &json).ok()) {
+    return absl::InternalError("cannot encode agent");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "INSERT INTO agents (id, namespace, release, pod, component, "
+               "info_json, connected_unix, last_seen_unix) VALUES "
+               "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO UPDATE "
+               "SET namespace = ?2, release = ?3, pod = ?4, component = ?5, "
+               "info_json = ?6, connected_unix = ?7, last_seen_unix = ?8");
+  st.Bind(1, agent.id())
+      .Bind(2, agent.namespace_())
+      .Bind(3, agent.release())
+      .Bind(4, agent.pod())
+      .Bind(5, agent.component())
+      .Bind(6, json)
+      .Bind(7, agent.connected_unix())
+      .Bind(8, agent.last_seen_unix());
+  return RunToDone(st, "saving agent " + agent.id());
+}
+
+absl::StatusOr<std::vector<v1::AgentInfo>> SqliteCatalog::ListAgents() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, "SELECT info_json FROM agents ORDER BY namespace, "
+                    "release, component, pod");
+  if (!st.ok()) return st.Error("listing agents");
+  std::vector<v1::AgentInfo> agents;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    v1::AgentInfo info;
+    if (google::protobuf::util::JsonStringToMessage(st.Text(0), &info).ok()) {
+      agents.push_back(std::move(info));
+    }
+  }
+  if (rc != SQLITE_DONE) return st.Error("listing agents");
+  return agents;
+}
+
+absl::Status SqliteCatalog::WriteSet(const char* sql,
+                                     const v1::BackupSet& set) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, sql);
+  st.Bind(1, set.id())
+      .Bind(2, set.namespace_())
+      .Bind(3, set.release())
+      .Bind(4, v1::SetStatus_Name(set.status()))
+      .Bind(5, set.reason())
+      .Bind(6, set.started_unix())
+      .Bind(7, set.finished_unix())
+      .Bind(8, static_cast<int64_t>(set.bytes()))
+      .Bind(9, set.fix_level());
+  return RunToDone(st, "saving set " + set.id());
+}
+
+absl::Status SqliteCatalog::CreateSet(const v1::BackupSet& set) {
+  return WriteSet(
+      "INSERT INTO sets (id, namespace, release, status, reason, "
+      "started_unix, finished_unix, bytes, fix_level) VALUES "
+      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+      set);
+}
+
+absl::Status SqliteCatalog::UpdateSet(const v1::BackupSet& set) {
+  return WriteSet(
+      "UPDATE sets SET namespace = ?2, release = ?3, status = ?4, "
+      "reason = ?5, started_unix = ?6, finished_unix = ?7, bytes = ?8, "
+      "fix_level = ?9 WHERE id = ?1",
+      set);
+}
+
+absl::StatusOr<v1::BackupSet> SqliteCatalog::GetSet(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string sql =
+      absl::StrCat("SELECT ", kSetColumns, " FROM sets WHERE id = ?1");
+  Statement st(db_, sql.c_str());
+  if (!st.ok()) return st.Error("reading set");
+  st.Bind(1, id);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) {
+    return absl::NotFoundError(absl::StrCat(
+        "no backup set ", id, "; `dxbackup sets` lists them"));
+  }
+  if (rc != SQLITE_ROW) return st.Error("reading set " + id);
+  return ReadSet(st);
+}
+
+absl::StatusOr<std::vector<v1::BackupSet>> SqliteCatalog::ListSets(
+    const std::string& namespace_, const std::string& release) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string sql = absl::StrCat(
+      "SELECT ", kSetColumns,
+      " FROM sets WHERE (?1 = '' OR namespace = ?1) AND "
+      "(?2 = '' OR release = ?2) ORDER BY started_unix DESC, id DESC");
+  Statement st(db_, sql.c_str());
+  if (!st.ok()) return st.Error("listing sets");
+  st.Bind(1, namespace_).Bind(2, release);
+  std::vector<v1::BackupSet> sets;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) sets.push_back(ReadSet(st));
+  if (rc != SQLITE_DONE) return st.Error("listing sets");
+  return sets;
+}
+
+absl::Status SqliteCatalog::UpsertJob(const v1::Job& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "INSERT INTO jobs (id, set_id, kind, target, agent_id, status, "
+               "error, started_unix, finished_unix, bytes, files, log) VALUES "
+               "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+               "ON CONFLICT (id) DO UPDATE SET agent_id = ?5, status = ?6, "
+               "error = ?7, started_unix = ?8, finished_unix = ?9, "
+               "bytes = ?10, files = ?11, log = ?12");
+  st.Bind(1, job.id())
+      .Bind(2, job.set_id())
+      .Bind(3, v1::JobKind_Name(job.kind()))
+      .Bind(4, job.target())
+      .Bind(5, job.agent_id())
+      .Bind(6, v1::JobStatus_Name(job.status()))
+      .Bind(7, job.error())
+      .Bind(8, job.started_unix())
+      .Bind(9, job.finished_unix())
+      .Bind(10, static_cast<int64_t>(job.bytes()))
+      .Bind(11, static_cast<int64_t>(job.files()))
+      .Bind(12, job.log());
+  return RunToDone(st, "saving job " + job.id());
+}
+
+absl::StatusOr<std::vector<v1::Job>> SqliteCatalog::ListJobs(
+    const std::string& set_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "SELECT id, set_id, kind, target, agent_id, status, error, "
+               "started_unix, finished_unix, bytes, files, log FROM jobs "
+               "WHERE set_id = ?1 ORDER BY rowid");
+  if (!st.ok()) return st.Error("listing jobs");
+  st.Bind(1, set_id);
+  std::vector<v1::Job> jobs;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    v1::Job job;
+    job.set_id(st.Text(0));
+    job.set_set_id(st.Text(1));
+    job.set_kind(ParseEnum(&v1::JobKind_Parse, st.Text(2)));
+    job.set_target(st.Text(3));
+    job.set_agent_id(st.Text(4));
+    job.set_status(ParseEnum(&v1::JobStatus_Parse, st.Text(5)));
+    job.set_error(st.Text(6));
+    job.set_started_unix(st.Int(7));
+    job.set_finished_unix(st.Int(8));
+    job.set_bytes(static_cast<uint64_t>(st.Int(9)));
+    job.set_files(static_cast<uint64_t>(st.Int(10)));
+    job.set_log(st.Text(11));
+    jobs.push_back(std::move(job));
+  }
+  if (rc != SQLITE_DONE) return st.Error("listing jobs");
+  return jobs;
+}
+
+absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "INSERT INTO artifacts (set_id, target, kind, path, bytes, "
+               "sha256, compression, file_count, fix_level, created_unix, "
+               "source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+  st.Bind(1, a.set_id())
+      .Bind(2, a.target())
+      .Bind(3, v1::ArtifactKind_Name(a.kind()))
+      .Bind(4, a.path())
+      .Bind(5, static_cast<int64_t>(a.bytes()))
+      .Bind(6, a.sha256())
+      .Bind(7, v1::Compression_Name(a.compression()))
+      .Bind(8, static_cast<int64_t>(a.file_count()))
+      .Bind(9, a.fix_level())
+      .Bind(10, a.created_unix())
+      .Bind(11, a.source());
+  return RunToDone(st, "recording artifact " + a.path());
+}
+
+absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
+    const std::string& set_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "SELECT set_id, target, kind, path, bytes, sha256, compression, "
+               "file_count, fix_level, created_unix, source FROM artifacts "
+               "WHERE set_id = ?1 ORDER BY target");
+  if (!st.ok()) return st.Error("listing artifacts");
+  st.Bind(1, set_id);
+  std::vector<v1::Artifact> artifacts;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    v1::Artifact a;
+    a.set_set_id(st.Text(0));
+    a.set_target(st.Text(1));
+    a.set_kind(ParseEnum(&v1::ArtifactKind_Parse, st.Text(2)));
+    a.set_path(st.Text(3));
+    a.set_bytes(static_cast<uint64_t>(st.Int(4)));
+    a.set_sha256(st.Text(5));
+    a.set_compression(ParseEnum(&v1::Compression_Parse, st.Text(6)));
+    a.set_file_count(static_cast<uint64_t>(st.Int(7)));
+    a.set_fix_level(st.Text(8));
+    a.set_created_unix(st.Int(9));
+    a.set_source(st.Text(10));
+    artifacts.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return st.Error("listing artifacts");
+  return artifacts;
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteCatalog::AllArtifactPaths() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, "SELECT path FROM artifacts");
+  if (!st.ok()) return st.Error("listing artifact paths");
+  std::vector<std::string> paths;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) paths.push_back(st.Text(0));
+  if (rc != SQLITE_DONE) return st.Error("listing artifact paths");
+  return paths;
+}
+
+absl::StatusOr<int> SqliteCatalog::FailUnfinished(const std::string& reason,
+                                                  int64_t now_unix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement jobs(db_,
+                 "UPDATE jobs SET status = 'JOB_FAILED', error = ?1, "
+                 "finished_unix = ?2 WHERE status IN ('JOB_PENDING', "
+                 "'JOB_RUNNING')");
+  jobs.Bind(1, reason).Bind(2, now_unix);
+  absl::Status s = RunToDone(jobs, "failing unfinished jobs");
+  if (!s.ok()) return s;
+  Statement sets(db_,
+                 "UPDATE sets SET status = 'SET_FAILED', reason = ?1, "
+                 "finished_unix = ?2 WHERE status = 'SET_RUNNING'");
+  sets.Bind(1, reason).Bind(2, now_unix);
+  s = RunToDone(sets, "failing unfinished sets");
+  if (!s.ok()) return s;
+  return sqlite3_changes(db_);
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,194 @@
+#include "tools/cli/cli_commands.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "tools/cli/text_table.h"
+
+namespace dxbackup::cli {
+namespace {
+
+constexpr int kFailed = 1;
+constexpr int kUnreachable = 3;
+
+void PrintJson(const CliContext& cli, const google::protobuf::Message& m) {
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &text, options);
+  *cli.out << text;
+  if (text.empty() || text.back() != '\n') *cli.out << "\n";
+}
+
+int ReportRpcError(const CliContext& cli, const grpc::Status& st) {
+  *cli.err << "dxbackup: " << st.error_message() << "\n";
+  if (st.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    *cli.err << "dxbackup: is the scheduler running at the --server address?\n";
+    return kUnreachable;
+  }
+  return kFailed;
+}
+
+std::string Short(const std::string& enum_name) {
+  // SET_COMPLETE -> complete, JOB_RUNNING -> running
+  const size_t underscore = enum_name.find('_');
+  std::string s = underscore == std::string::npos
+                      ? enum_name
+                      : enum_name.substr(underscore + 1);
+  for (char& c : s) c = static_cast<char>(std::tolower(c));
+  return s;
+}
+
+std::string SetStatus(const v1::BackupSet& set) {
+  return Short(v1::SetStatus_Name(set.status()));
+}
+
+// Follows a Backup or Restore event stream, printing job changes.
+int FollowRun(const CliContext& cli,
+              grpc::ClientReaderInterface<v1::SetEvent>* reader,
+              const char* what) {
+  v1::SetEvent event, last;
+  bool done = false;
+  while (reader->Read(&event)) {
+    if (event.done()) {
+      done = true;
+      last = event;
+      continue;
+    }
+    if (cli.json || !event.has_job()) continue;
+    const v1::Job& job = event.job();
+    std::string line = absl::StrCat(job.target(), ": ",
+                                    Short(v1::JobStatus_Name(job.status())));
+    if (job.bytes() > 0) absl::StrAppend(&line, " ", HumanBytes(job.bytes()));
+    if (!job.error().empty()) absl::StrAppend(&line, " (", job.error(), ")");
+    *cli.out << line << std::endl;
+  }
+  grpc::Status st = reader->Finish();
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (!done) {
+    *cli.err << "dxbackup: the scheduler ended the " << what
+             << " stream without a result\n";
+    return kFailed;
+  }
+  if (cli.json) {
+    PrintJson(cli, last);
+  } else {
+    *cli.out << last.message() << std::endl;
+  }
+  return last.ok() ? 0 : kFailed;
+}
+
+}  // namespace
+
+int ListAgents(const CliContext& cli) {
+  grpc::ClientContext context;
+  v1::ListAgentsResponse response;
+  grpc::Status st = cli.stub->ListAgents(&context, {}, &response);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (cli.json) {
+    PrintJson(cli, response);
+    return 0;
+  }
+  TextTable table({"NAMESPACE", "RELEASE", "POD", "COMPONENT", "VOLUMES",
+                   "VERSION", "FIXLEVEL", "STATE", "SINCE", "LAST-SEEN"});
+  for (const v1::AgentInfo& a : response.agents()) {
+    std::vector<std::string> volumes;
+    for (const v1::Volume& v : a.volumes()) {
+      volumes.push_back(absl::StrCat(v.name(), "=", v.path()));
+    }
+    table.AddRow({a.namespace_(), a.release(), a.pod(), a.component(),
+                  absl::StrJoin(volumes, ","), a.agent_version(),
+                  a.fix_level().empty() ? "-" : a.fix_level(),
+                  a.connected() ? "connected" : "gone",
+                  HumanTime(a.connected_unix()), HumanTime(a.last_seen_unix())});
+  }
+  table.Print(*cli.out);
+  return 0;
+}
+
+int Backup(const CliContext& cli, const v1::BackupRequest& request) {
+  grpc::ClientContext context;
+  auto reader = cli.stub->Backup(&context, request);
+  return FollowRun(cli, reader.get(), "backup");
+}
+
+int ListSets(const CliContext& cli, const v1::ListSetsRequest& request) {
+  grpc::ClientContext context;
+  v1::ListSetsResponse response;
+  grpc::Status st = cli.stub->ListSets(&context, request, &response);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (cli.json) {
+    PrintJson(cli, response);
+    return 0;
+  }
+  TextTable table({"SET", "NAMESPACE", "RELEASE", "STATUS", "STARTED",
+                   "DURATION", "SIZE", "FIXLEVEL", "REASON"});
+  for (const v1::BackupSet& s : response.sets()) {
+    table.AddRow({s.id(), s.namespace_(), s.release(), SetStatus(s),
+                  HumanTime(s.started_unix()),
+                  s.finished_unix() ? HumanDuration(s.finished_unix() -
+                                                    s.started_unix())
+                                    : "-",
+                  HumanBytes(s.bytes()),
+                  s.fix_level().empty() ? "-" : s.fix_level(), s.reason()});
+  }
+  table.Print(*cli.out);
+  return 0;
+}
+
+int ShowSet(const CliContext& cli, const std::string& set_id) {
+  grpc::ClientContext context;
+  v1::GetSetRequest request;
+  request.set_set_id(set_id);
+  v1::SetDetail detail;
+  grpc::Status st = cli.stub->GetSet(&context, request, &detail);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (cli.json) {
+    PrintJson(cli, detail);
+    return 0;
+  }
+  const v1::BackupSet& s = detail.set();
+  std::ostream& out = *cli.out;
+  out << "set:        " << s.id() << "\n"
+      << "deployment: " << s.namespace_() << "/" << s.release() << "\n"
+      << "status:     " << SetStatus(s) << "\n";
+  if (!s.reason().empty()) out << "reason:     " << s.reason() << "\n";
+  out << "started:    " << HumanTime(s.started_unix()) << "\n"
+      << "finished:   " << HumanTime(s.finished_unix()) << "\n"
+      << "size:       " << HumanBytes(s.bytes()) << "\n"
+      << "fix level:  " << (s.fix_level().empty() ? "-" : s.fix_level())
+      << "\n\n";
+  TextTable artifacts(
+      {"TARGET", "KIND", "SIZE", "ENTRIES", "SHA256", "FIXLEVEL", "PATH"});
+  for (const v1::Artifact& a : detail.artifacts()) {
+    artifacts.AddRow({a.target(), Short(v1::ArtifactKind_Name(a.kind())),
+                      HumanBytes(a.bytes()),
+                      a.kind() == v1::ARTIFACT_PG_DUMP
+                          ? "-"
+                          : std::to_string(a.file_count()),
+                      a.sha256().substr(0, 16),
+                      a.fix_level().empty() ? "-" : a.fix_level(), a.path()});
+  }
+  artifacts.Print(out);
+  out << "\n";
+  TextTable jobs({"JOB", "KIND", "TARGET", "AGENT", "STATUS", "ERROR"});
+  for (const v1::Job& j : detail.jobs()) {
+    jobs.AddRow({j.id(), Short(v1::JobKind_Name(j.kind())), j.target(),
+                 j.agent_id(), Short(v1::JobStatus_Name(j.status())),
+                 j.error()});
+  }
+  jobs.Print(out);
+  return 0;
+}
+
+int Restore(const CliContext& cli, const v1::RestoreRequest& request) {
+  grpc::ClientContext context;
+  auto reader = cli.stub->Restore(&context, request);
+  return FollowRun(cli, reader.get(), "restore");
+}
+
+}  // namespace dxbackup::cli

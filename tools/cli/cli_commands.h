@@ -1,0 +1,30 @@
+// The dxbackup CLI's verbs, each a call on the scheduler's admin API that
+// prints to `out` (a table, or JSON with `json`) and returns the process's
+// exit code: 0 on success, 1 when the scheduler said no or the run failed,
+// 3 when the scheduler could not be reached.
+#ifndef DXBACKUP_TOOLS_CLI_CLI_COMMANDS_H_
+#define DXBACKUP_TOOLS_CLI_CLI_COMMANDS_H_
+
+#include <ostream>
+#include <string>
+
+#include "dxbackup/v1/admin.grpc.pb.h"
+
+namespace dxbackup::cli {
+
+struct CliContext {
+  v1::AdminService::StubInterface* stub;
+  std::ostream* out;
+  std::ostream* err;
+  bool json = false;
+};
+
+int ListAgents(const CliContext& cli);
+int Backup(const CliContext& cli, const v1::BackupRequest& request);
+int ListSets(const CliContext& cli, const v1::ListSetsRequest& request);
+int ShowSet(const CliContext& cli, const std::string& set_id);
+int Restore(const CliContext& cli, const v1::RestoreRequest& request);
+
+}  // namespace dxbackup::cli
+
+#endif  // DXBACKUP_TOOLS_CLI_CLI_COMMANDS_H_

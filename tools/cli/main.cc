@@ -1,0 +1,121 @@
+// dxbackup: the command-line client. Parses flags and calls one verb.
+#include <grpcpp/grpcpp.h>
+
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "tools/cli/cli_commands.h"
+
+namespace po = boost::program_options;
+using namespace dxbackup;
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: dxbackup [--server HOST:PORT] [--json] VERB [ARGS]\n"
+    "\n"
+    "verbs:\n"
+    "  agents                                   agents, connected and gone\n"
+    "  backup --namespace NS --release R        take a backup set and wait\n"
+    "         [--compression zstd|gzip|none] [--level N] [--exclude GLOB]\n"
+    "  sets [--namespace NS] [--release R]      backup sets, newest first\n"
+    "  show SET                                 one set: members and jobs\n"
+    "  restore SET [--target T] [--to DIR] [--database-to NAME]\n"
+    "                                           restore a set and wait\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string server, token_file, verb, ns, release, target, to_dir,
+      database_to, compression;
+  int level = 0;
+  std::vector<std::string> args, excludes;
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show help")(
+      "server", po::value(&server)->default_value("127.0.0.1:7070"),
+      "scheduler address")("token-file", po::value(&token_file),
+                           "file holding an admin token")(
+      "json", po::bool_switch(), "print JSON")(
+      "namespace", po::value(&ns), "namespace")("release", po::value(&release),
+                                                "release")(
+      "compression", po::value(&compression), "zstd, gzip or none")(
+      "level", po::value(&level), "compression level")(
+      "exclude", po::value(&excludes), "glob to leave out (repeatable)")(
+      "target", po::value(&target), "one target of the set, e.g. core/profile")(
+      "to", po::value(&to_dir), "restore volumes under this directory")(
+      "database-to", po::value(&database_to),
+      "restore the database into this new database")(
+      "verb", po::value(&verb), "")("args", po::value(&args), "");
+  po::positional_options_description positional;
+  positional.add("verb", 1).add("args", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv)
+                  .options(desc)
+                  .positional(positional)
+                  .run(),
+              vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "dxbackup: " << e.what() << "\n" << kUsage;
+    return 2;
+  }
+  if (vm.count("help") || verb.empty()) {
+    std::cout << kUsage;
+    return verb.empty() && !vm.count("help") ? 2 : 0;
+  }
+
+  auto channel =
+      grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  auto stub = v1::AdminService::NewStub(channel);
+  cli::CliContext cli{stub.get(), &std::cout, &std::cerr,
+                      vm["json"].as<bool>()};
+
+  auto need_set = [&]() -> bool {
+    if (args.size() == 1) return true;
+    std::cerr << "dxbackup: " << verb << " takes one SET id\n" << kUsage;
+    return false;
+  };
+  if (verb == "agents") return cli::ListAgents(cli);
+  if (verb == "sets") {
+    v1::ListSetsRequest request;
+    request.set_namespace_(ns);
+    request.set_release(release);
+    return cli::ListSets(cli, request);
+  }
+  if (verb == "show") return need_set() ? cli::ShowSet(cli, args[0]) : 2;
+  if (verb == "backup") {
+    if (ns.empty() || release.empty()) {
+      std::cerr << "dxbackup: backup needs --namespace and --release\n";
+      return 2;
+    }
+    v1::BackupRequest request;
+    request.set_namespace_(ns);
+    request.set_release(release);
+    v1::CaptureOptions* options = request.mutable_options();
+    if (compression == "gzip") {
+      options->set_compression(v1::COMPRESSION_GZIP);
+    } else if (compression == "none") {
+      options->set_compression(v1::COMPRESSION_NONE);
+    } else if (compression.empty() || compression == "zstd") {
+      options->set_compression(v1::COMPRESSION_ZSTD);
+    } else {
+      std::cerr << "dxbackup: --compression must be zstd, gzip or none\n";
+      return 2;
+    }
+    options->set_compression_level(level);
+    for (const auto& e : excludes) options->add_excludes(e);
+    return cli::Backup(cli, request);
+  }
+  if (verb == "restore") {
+    if (!need_set()) return 2;
+    v1::RestoreRequest request;
+    request.set_set_id(args[0]);
+    request.set_target(target);
+    request.set_to_dir(to_dir);
+    request.set_database_to(database_to);
+    return cli::Restore(cli, request);
+  }
+  std::cerr << "dxbackup: unknown verb \"" << verb << "\"\n" << kUsage;
+  return 2;
+}
