@@ -2,7 +2,9 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -57,6 +59,8 @@ absl::Status ArchiveExtractor::Extract() {
                                             std::strerror(errno)));
   }
   const std::string root = resolved;
+  struct timespec root_times[2];
+  bool root_times_set = false;
 
   struct archive* in = archive_read_new();
   archive_read_support_format_tar(in);
@@ -95,7 +99,15 @@ absl::Status ArchiveExtractor::Extract() {
     absl::StatusOr<std::string> name =
         SafeRelativeName(archive_entry_pathname(entry));
     if (!name.ok()) return fail(name.status());
-    archive_entry_copy_pathname(entry, (root + "/" + *name).c_str());
+    if (*name == "." && archive_entry_mtime_is_set(entry)) {
+      // libarchive defers directory times only for directories it creates;
+      // the root exists, so its times are applied after everything else.
+      root_times[0] = {archive_entry_atime(entry), archive_entry_atime_nsec(entry)};
+      root_times[1] = {archive_entry_mtime(entry), archive_entry_mtime_nsec(entry)};
+      root_times_set = true;
+    }
+    archive_entry_copy_pathname(
+        entry, (*name == "." ? root : root + "/" + *name).c_str());
     if (const char* link = archive_entry_hardlink(entry)) {
       absl::StatusOr<std::string> target = SafeRelativeName(link);
       if (!target.ok()) {
@@ -144,6 +156,7 @@ absl::Status ArchiveExtractor::Extract() {
   }
   archive_read_free(in);
   archive_write_free(out);
+  if (root_times_set) utimensat(AT_FDCWD, root.c_str(), root_times, 0);
   return absl::OkStatus();
 }
 

@@ -51,12 +51,14 @@ absl::Status TarStreamWriter::Open() {
   links_ = archive_entry_linkresolver_new();
   buffer_.resize(kReadBytes);
   archive_entry_linkresolver_set_strategy(links_,
-                                          ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+                                          ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE);
   archive_read_disk_set_standard_lookup(disk_);
-  archive_write_set_format_pax_restricted(out_);
-  // Raw bytes for names that are not valid in the locale's charset, so that
-  // every name round-trips exactly.
-  archive_write_set_format_option(out_, "pax", "hdrcharset", "BINARY");
+  // Full pax, not pax_restricted: every entry carries its mtime to the
+  // nanosecond and its xattrs, which GNU tar restores too.
+  archive_write_set_format_pax(out_);
+  // xattrs in the SCHILY form only: GNU tar and libarchive both read it, and
+  // GNU tar warns about libarchive's own form.
+  archive_write_set_format_option(out_, "pax", "xattrheader", "SCHILY");
 
   const int level = options_.compression_level();
   const int threads = options_.threads() > 0

@@ -89,7 +89,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   } else {
     int out_fd = out_pipe[0];
     p->stdout_reader_ = std::thread([p, out_fd] {
-      DrainInto(out_fd, &p->stdout_text_, kStderrKeepBytes);
+      DrainInto(out_fd, &p->stdout_text_, std::string::npos / 4);
     });
   }
   return proc;

@@ -1,6 +1,7 @@
 // Subprocess runs a program without a shell: argv is passed as is, secrets
-// go only through `env`. The child's stdout may be read as a stream; its
-// stderr is collected (the last kStderrKeepBytes) for error reports.
+// go only through `env`. The child's stdout is read as a stream or collected
+// whole; its stderr is collected (the last kStderrKeepBytes) for error
+// reports.
 //
 //   ProcessSpec spec{{"pg_dump", "-Fc"}, {{"PGPASSWORD", pw}}};
 //   auto proc = Subprocess::Start(spec);
@@ -52,8 +53,8 @@ class Subprocess {
   // Sends SIGKILL to a running child; Wait() still reaps it.
   void Kill();
 
-  // The tail of the child's stderr (and stdout when not streamed); complete
-  // once Wait() has returned.
+  // The tail of the child's stderr, and all of its stdout when not
+  // streamed; complete once Wait() has returned.
   const std::string& stderr_text() const { return stderr_text_; }
   const std::string& stdout_text() const { return stdout_text_; }
 

@@ -1,0 +1,106 @@
+// A volume written by TarStreamWriter and read back by ArchiveExtractor
+// comes back identical, for every compression.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/archive_extractor.h"
+#include "agent/tar_stream_writer.h"
+#include "agent/volume_walker.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tree_compare.h"
+
+namespace dxbackup::agent {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+class StringSink : public ByteSink {
+ public:
+  absl::Status Write(const void* data, size_t size) override {
+    bytes.append(static_cast<const char*>(data), size);
+    return absl::OkStatus();
+  }
+  std::string bytes;
+};
+
+// Serves a string in small pieces, as a network stream would.
+class StringSource : public ByteSource {
+ public:
+  explicit StringSource(std::string bytes) : bytes_(std::move(bytes)) {}
+  absl::StatusOr<std::string_view> Next() override {
+    const size_t n = std::min<size_t>(7000, bytes_.size() - offset_);
+    std::string_view piece(bytes_.data() + offset_, n);
+    offset_ += n;
+    return piece;
+  }
+
+ private:
+  std::string bytes_;
+  size_t offset_ = 0;
+};
+
+void MakeTrickyTree(const std::string& root) {
+  WriteFile(root + "/config/cells/a.xml", "<cell/>");
+  WriteFile(root + "/big.bin", std::string(3 << 20, 'z'));
+  WriteFile(root + "/" + std::string(120, 'd') + "/" + std::string(200, 'n'),
+            "long name");
+  WriteFile(root + "/caf\xe9-latin1", "not utf-8 name");
+  mkdir((root + "/empty").c_str(), 0750);
+  ASSERT_EQ(symlink("config/cells/a.xml", (root + "/link").c_str()), 0);
+  ASSERT_EQ(link((root + "/big.bin").c_str(), (root + "/hard").c_str()), 0);
+  chmod((root + "/config/cells/a.xml").c_str(), 0640);
+  if (geteuid() == 0) chown((root + "/big.bin").c_str(), 1234, 4321);
+}
+
+std::string Archive(const std::string& root, v1::Compression compression) {
+  StringSink sink;
+  v1::CaptureOptions options;
+  options.set_compression(compression);
+  TarStreamWriter tar(&sink, options);
+  EXPECT_TRUE(tar.Open().ok());
+  VolumeWalker walker(root, {});
+  absl::Status s = walker.Walk([&](const WalkEntry& e) { return tar.Add(e); });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(tar.Close().ok());
+  EXPECT_EQ(tar.files(), 11u);
+  return sink.bytes;
+}
+
+class ArchiveRoundTripTest
+    : public ::testing::TestWithParam<v1::Compression> {};
+
+TEST_P(ArchiveRoundTripTest, RestoredTreeEqualsSource) {
+  TempDir dir;
+  MakeTrickyTree(dir / "src");
+  std::string archive = Archive(dir / "src", GetParam());
+  mkdir((dir / "out").c_str(), 0700);
+  StringSource source(archive);
+  ArchiveExtractor extractor(&source, dir / "out");
+  absl::Status s = extractor.Extract();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(testing::CompareTrees(dir / "src", dir / "out"),
+            std::vector<std::string>{});
+}
+
+INSTANTIATE_TEST_SUITE_P(Compressions, ArchiveRoundTripTest,
+                         ::testing::Values(v1::COMPRESSION_ZSTD,
+                                           v1::COMPRESSION_GZIP,
+                                           v1::COMPRESSION_NONE));
+
+TEST(ArchiveExtractorTest, TruncatedStreamIsAnError) {
+  TempDir dir;
+  MakeTrickyTree(dir / "src");
+  std::string archive = Archive(dir / "src", v1::COMPRESSION_ZSTD);
+  archive.resize(archive.size() / 2);
+  mkdir((dir / "out").c_str(), 0700);
+  StringSource source(archive);
+  ArchiveExtractor extractor(&source, dir / "out");
+  absl::Status s = extractor.Extract();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("truncated"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace dxbackup::agent

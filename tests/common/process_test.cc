@@ -1,0 +1,39 @@
+#include "common/process.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+namespace dxbackup::common {
+namespace {
+
+TEST(ProcessTest, PassesEnvironmentAndCollectsOutput) {
+  auto result = RunProcess(
+      {{"sh", "-c", "printf '%s' \"$SECRET\"; echo oops >&2; exit 3"},
+       {{"SECRET", "s3cr3t"}}});
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 3);
+  EXPECT_EQ(result->stdout_text, "s3cr3t");
+  EXPECT_EQ(result->stderr_text, "oops\n");
+}
+
+TEST(ProcessTest, StreamsStdout) {
+  ProcessSpec spec{{"sh", "-c", "head -c 300000 /dev/zero"}, {}, true};
+  auto proc = Subprocess::Start(spec);
+  ASSERT_TRUE(proc.ok());
+  size_t total = 0;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read((*proc)->stdout_fd(), buf, sizeof buf)) > 0) total += n;
+  auto code = (*proc)->Wait();
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(total, 300000u);
+}
+
+TEST(ProcessTest, MissingProgramIsAnError) {
+  auto result = RunProcess({{"/nonexistent/dxbackup-tool"}, {}});
+  EXPECT_FALSE(result.ok());
+}
+
+}  // namespace
+}  // namespace dxbackup::common

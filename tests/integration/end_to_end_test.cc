@@ -1,0 +1,392 @@
+// End to end: the real dxbackup-scheduler, two real agents (core and DAM)
+// and the dxbackup CLI on loopback, a real PostgreSQL on a private socket,
+// a DX-shaped tree from shared/fixtures/make-dx-tree and a DAM-shaped
+// database from shared/fixtures/dam-db.sql. Stored artifacts are read back
+// with GNU tar and pg_restore, and through `dxbackup restore`.
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+
+#include "common/sha256.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tree_compare.h"
+
+namespace dxbackup {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ChildProcess;
+using testing::CompareTrees;
+using testing::RunCommand;
+using testing::WriteFile;
+
+const std::string kBin = DXBACKUP_BIN_DIR;
+const std::string kSource = DXBACKUP_SOURCE_DIR;
+const std::string kFixtures = DXBACKUP_FIXTURES_DIR;
+
+// Adds what the fixture lacks and a restore must keep: empty directories,
+// very long names, hard links, foreign owners, odd modes, xattrs.
+void AddTrickyEntries(const std::string& root) {
+  fs::create_directories(root + "/empty/nested-empty");
+  WriteFile(root + "/" + std::string(150, 'l') + "/" + std::string(180, 'm') +
+                ".xml",
+            "<long/>");
+  WriteFile(root + "/hardlinks/original", "shared inode");
+  link((root + "/hardlinks/original").c_str(),
+       (root + "/hardlinks/second").c_str());
+  WriteFile(root + "/owned/by-someone-else", "uid 1234");
+  if (geteuid() == 0) {
+    chown((root + "/owned/by-someone-else").c_str(), 1234, 2345);
+    chown((root + "/owned").c_str(), 1234, 2345);
+  }
+  WriteFile(root + "/modes/private", "0600");
+  chmod((root + "/modes/private").c_str(), 0600);
+  WriteFile(root + "/modes/script.sh", "#!/bin/sh\n");
+  chmod((root + "/modes/script.sh").c_str(), 0750);
+  ASSERT_EQ(
+      setxattr((root + "/modes/private").c_str(), "user.dxbackup", "kept", 4, 0),
+      0)
+      << "the test directory's file system must take user xattrs";
+}
+
+std::vector<std::string> WithoutRestrictLines(const std::string& dump) {
+  // pg_dump's \restrict key is random per run; everything else must match.
+  std::vector<std::string> lines;
+  std::istringstream in(dump);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("\\restrict", 0) == 0 || line.rfind("\\unrestrict", 0) == 0) {
+      continue;
+    }
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+class EndToEndTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    work_ = new testing::TempDir;
+    chmod(work_->path().c_str(), 0755);  // the postgres user enters it
+    pg_dir_ = *work_ / "pg";
+    std::string out;
+    ASSERT_EQ(RunCommand({kSource + "/tools/pg-test-server.sh", "start",
+                          pg_dir_},
+                         &out),
+              0)
+        << out;
+    pg_env_ = {"PGHOST=" + pg_dir_, "PGUSER=dxadmin",
+               "PGPASSWORD=" + testing::ReadFile(pg_dir_ + "/password")};
+    ASSERT_EQ(Psql({"createdb", "dxmediadb"}, &out), 0) << out;
+    ASSERT_EQ(Psql({"psql", "-q", "-v", "rows=3000", "-d", "dxmediadb", "-f",
+                    kFixtures + "/dam-db.sql"},
+                   &out),
+              0)
+        << out;
+
+    dx_ = *work_ / "dx";
+    ASSERT_EQ(RunCommand({"python3", kFixtures + "/make-dx-tree", dx_,
+                          "--profile-mb", "3", "--dam-mb", "3"},
+                         &out),
+              0)
+        << out;
+    AddTrickyEntries(dx_ + "/profiles/prof_95_CF221");
+    AddTrickyEntries(dx_ + "/dam/upload");
+
+    WriteFile(*work_ / "scheduler.yaml",
+              "deployments:\n"
+              "  - namespace: dx-prod\n"
+              "    release: dx\n"
+              "    databases:\n"
+              "      - dbname: dxmediadb\n"
+              "        host: " + pg_dir_ + "\n"
+              "        user: dxadmin\n"
+              "        password_file: " + pg_dir_ + "/password\n"
+              "  - namespace: dx-prod\n"
+              "    release: slow\n");
+    scheduler_ = new ChildProcess(
+        {kBin + "/dxbackup-scheduler", "--listen", "127.0.0.1:0", "--data-dir",
+         *work_ / "data", "--config", *work_ / "scheduler.yaml"},
+        *work_ / "scheduler.log");
+    std::string line = scheduler_->WaitForLine("listening on port");
+    ASSERT_FALSE(line.empty()) << scheduler_->Output();
+    address_ = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
+
+    core_ = StartAgent("dx-core-0", "core", "dx",
+                       {"profile=" + dx_ + "/wp_profile"});
+    dam_ = StartAgent("dx-dam-0", "dam", "dx",
+                      {"upload=" + dx_ + "/dam/upload",
+                       "config=" + dx_ + "/dam/config"});
+    ASSERT_NE(core_, nullptr);
+    ASSERT_NE(dam_, nullptr);
+
+    backup_exit_ = Cli({"backup", "--namespace", "dx-prod", "--release", "dx"},
+                       &backup_output_);
+    std::string json;
+    ASSERT_EQ(Cli({"--json", "sets", "--release", "dx"}, &json), 0) << json;
+    v1::ListSetsResponse sets;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok())
+        << json;
+    ASSERT_EQ(sets.sets_size(), 1) << json;
+    set_id_ = sets.sets(0).id();
+  }
+
+  static void TearDownTestSuite() {
+    for (ChildProcess* p : {core_, dam_, scheduler_}) {
+      if (p) p->Signal(SIGTERM);
+      delete p;
+    }
+    core_ = dam_ = scheduler_ = nullptr;
+    RunCommand({kSource + "/tools/pg-test-server.sh", "stop", pg_dir_}, nullptr);
+    delete work_;
+  }
+
+  static ChildProcess* StartAgent(const std::string& pod,
+                                  const std::string& component,
+                                  const std::string& release,
+                                  const std::vector<std::string>& volumes,
+                                  const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {kBin + "/dxbackup-agent", "--scheduler",
+                                     address_, "--namespace", "dx-prod",
+                                     "--release", release, "--pod", pod,
+                                     "--component", component};
+    for (const auto& v : volumes) {
+      argv.push_back("--volume");
+      argv.push_back(v);
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto* agent = new ChildProcess(argv, *work_ / (pod + ".log"));
+    if (agent->WaitForLine("registered with the scheduler").empty()) {
+      ADD_FAILURE() << pod << " did not register: " << agent->Output();
+      delete agent;
+      return nullptr;
+    }
+    return agent;
+  }
+
+  static int Psql(std::vector<std::string> argv, std::string* out) {
+    return RunCommand(argv, out, pg_env_);
+  }
+
+  static int Cli(std::vector<std::string> args, std::string* out) {
+    args.insert(args.begin(), {kBin + "/dxbackup", "--server", address_});
+    return RunCommand(args, out);
+  }
+
+  static v1::SetDetail Show(const std::string& set_id) {
+    std::string json;
+    EXPECT_EQ(Cli({"--json", "show", set_id}, &json), 0) << json;
+    v1::SetDetail detail;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &detail).ok())
+        << json;
+    return detail;
+  }
+
+  static std::string SourceOf(const std::string& target) {
+    if (target == "core/profile") return dx_ + "/profiles/prof_95_CF221";
+    if (target == "dam/upload") return dx_ + "/dam/upload";
+    if (target == "dam/config") return dx_ + "/dam/config";
+    return "";
+  }
+
+  static std::string PlainDump(const std::string& db) {
+    std::string out;
+    EXPECT_EQ(Psql({"pg_dump", "--no-owner", "-d", db}, &out), 0) << out;
+    return out;
+  }
+
+  static testing::TempDir* work_;
+  static std::string pg_dir_, dx_, address_, set_id_, backup_output_;
+  static std::vector<std::string> pg_env_;
+  static int backup_exit_;
+  static ChildProcess *scheduler_, *core_, *dam_;
+};
+
+testing::TempDir* EndToEndTest::work_ = nullptr;
+std::string EndToEndTest::pg_dir_, EndToEndTest::dx_, EndToEndTest::address_,
+    EndToEndTest::set_id_, EndToEndTest::backup_output_;
+std::vector<std::string> EndToEndTest::pg_env_;
+int EndToEndTest::backup_exit_ = -1;
+ChildProcess *EndToEndTest::scheduler_ = nullptr, *EndToEndTest::core_ = nullptr,
+             *EndToEndTest::dam_ = nullptr;
+
+TEST_F(EndToEndTest, SetOfCoreDamAndDatabaseCompletes) {
+  EXPECT_EQ(backup_exit_, 0) << backup_output_;
+  EXPECT_NE(backup_output_.find("set " + set_id_ + " complete"),
+            std::string::npos)
+      << backup_output_;
+  v1::SetDetail detail = Show(set_id_);
+  EXPECT_EQ(detail.set().status(), v1::SET_COMPLETE) << detail.set().reason();
+  EXPECT_EQ(detail.set().fix_level(), "CF221");
+  std::map<std::string, v1::Artifact> by_target;
+  for (const auto& a : detail.artifacts()) by_target[a.target()] = a;
+  ASSERT_EQ(by_target.size(), 4u);
+  EXPECT_EQ(by_target["core/profile"].fix_level(), "CF221");
+  EXPECT_EQ(by_target["db/dxmediadb"].kind(), v1::ARTIFACT_PG_DUMP);
+  for (const auto& [target, a] : by_target) {
+    auto digest = common::Sha256OfFile(*work_ / ("data/store/" + a.path()));
+    ASSERT_TRUE(digest.ok()) << target;
+    EXPECT_EQ(*digest, a.sha256()) << target;
+  }
+}
+
+TEST_F(EndToEndTest, GnuTarExtractsEveryVolumeIdenticalToItsSource) {
+  v1::SetDetail detail = Show(set_id_);
+  int volumes = 0;
+  for (const v1::Artifact& a : detail.artifacts()) {
+    if (a.kind() != v1::ARTIFACT_VOLUME_TAR) continue;
+    ++volumes;
+    const std::string out = *work_ / ("gnutar-" + std::to_string(volumes));
+    fs::create_directories(out);
+    std::string log;
+    ASSERT_EQ(RunCommand({"tar", "--zstd", "--xattrs", "--xattrs-include=*",
+                          "-xpf", *work_ / ("data/store/" + a.path()), "-C",
+                          out},
+                         &log),
+              0)
+        << log;
+    EXPECT_EQ(log.find("Ignoring unknown"), std::string::npos) << log;
+    EXPECT_EQ(CompareTrees(SourceOf(a.target()), out),
+              std::vector<std::string>{})
+        << a.target();
+    if (a.target() != "dam/config") {
+      char value[16] = {0};
+      EXPECT_EQ(getxattr((out + "/modes/private").c_str(), "user.dxbackup",
+                         value, sizeof value),
+                4)
+          << a.target() << ": xattr kept";
+    }
+  }
+  EXPECT_EQ(volumes, 3);
+}
+
+TEST_F(EndToEndTest, PgRestoreOfTheStoredDumpGivesTheSameData) {
+  v1::SetDetail detail = Show(set_id_);
+  std::string dump;
+  for (const auto& a : detail.artifacts()) {
+    if (a.kind() == v1::ARTIFACT_PG_DUMP) dump = *work_ / ("data/store/" + a.path());
+  }
+  ASSERT_FALSE(dump.empty());
+  std::string out;
+  ASSERT_EQ(Psql({"createdb", "by_pg_restore"}, &out), 0) << out;
+  ASSERT_EQ(Psql({"pg_restore", "--exit-on-error", "-d", "by_pg_restore", dump},
+                 &out),
+            0)
+      << out;
+  EXPECT_TRUE(WithoutRestrictLines(PlainDump("by_pg_restore")) ==
+              WithoutRestrictLines(PlainDump("dxmediadb")));
+}
+
+TEST_F(EndToEndTest, DxbackupRestoreGivesTheSameTreesAndData) {
+  std::string out;
+  const std::string to = *work_ / "restored";
+  ASSERT_EQ(Cli({"restore", set_id_, "--to", to, "--database-to",
+                 "by_dxbackup"},
+                &out),
+            0)
+      << out;
+  for (const std::string target : {"core/profile", "dam/upload", "dam/config"}) {
+    std::string dir = target;
+    dir[dir.find('/')] = '-';
+    EXPECT_EQ(CompareTrees(SourceOf(target), to + "/" + dir),
+              std::vector<std::string>{})
+        << target;
+  }
+  EXPECT_TRUE(WithoutRestrictLines(PlainDump("by_dxbackup")) ==
+              WithoutRestrictLines(PlainDump("dxmediadb")));
+}
+
+TEST_F(EndToEndTest, RestoreInPlaceOverTheOriginalDatabase) {
+  // The DX procedure: connection limit 0, terminate, drop, create, restore.
+  std::string out, before = PlainDump("dxmediadb");
+  ASSERT_EQ(Psql({"psql", "-d", "dxmediadb", "-c",
+                  "UPDATE schema_1_1_0.dbstatus SET status = 'BROKEN'"},
+                 &out),
+            0)
+      << out;
+  ASSERT_FALSE(WithoutRestrictLines(PlainDump("dxmediadb")) ==
+               WithoutRestrictLines(before));
+  ASSERT_EQ(Cli({"restore", set_id_, "--target", "db/dxmediadb"}, &out), 0)
+      << out;
+  EXPECT_TRUE(WithoutRestrictLines(PlainDump("dxmediadb")) ==
+              WithoutRestrictLines(before));
+  ASSERT_EQ(Psql({"psql", "-At", "-d", "postgres", "-c",
+                  "SELECT datconnlimit FROM pg_database WHERE datname = "
+                  "'dxmediadb'"},
+                 &out),
+            0);
+  EXPECT_EQ(out, "-1\n") << "connection limit put back";
+}
+
+TEST_F(EndToEndTest, AgentKilledMidUploadFailsTheSetAndStoresNothing) {
+  const std::string bulk = *work_ / "bulk";
+  std::mt19937_64 rng(7);
+  std::string data(24 << 20, '\0');
+  for (auto& c : data) c = static_cast<char>(rng());
+  WriteFile(bulk + "/media.bin", data);
+  ChildProcess* slow = StartAgent("dx-slow-0", "dam", "slow",
+                                  {"bulk=" + bulk},
+                                  {"--limit-upload-kib", "256"});
+  ASSERT_NE(slow, nullptr);
+  ChildProcess backup({kBin + "/dxbackup", "--server", address_, "backup",
+                       "--namespace", "dx-prod", "--release", "slow",
+                       "--compression", "none"},
+                      *work_ / "slow-backup.log");
+  ASSERT_FALSE(backup.WaitForLine("dam/bulk: running 1.0 MiB").empty())
+      << backup.Output();
+  slow->Signal(SIGKILL);
+  slow->Wait();
+  delete slow;
+  EXPECT_EQ(backup.Wait(), 1) << backup.Output();
+
+  std::string json;
+  ASSERT_EQ(Cli({"--json", "sets", "--release", "slow"}, &json), 0);
+  v1::ListSetsResponse sets;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok());
+  ASSERT_EQ(sets.sets_size(), 1);
+  v1::SetDetail detail = Show(sets.sets(0).id());
+  EXPECT_EQ(detail.set().status(), v1::SET_FAILED);
+  EXPECT_NE(detail.set().reason().find("dam/bulk"), std::string::npos)
+      << detail.set().reason();
+  EXPECT_TRUE(std::regex_search(detail.set().reason(),
+                                std::regex("disconnected|without its trailer")))
+      << detail.set().reason();
+  EXPECT_EQ(detail.artifacts_size(), 0);
+  const std::string set_dir = *work_ / ("data/store/dx-prod/slow/" + detail.set().id());
+  if (fs::exists(set_dir)) {
+    EXPECT_TRUE(fs::is_empty(set_dir)) << "no partial file left behind";
+  }
+  // What was safe before is still whole.
+  const v1::SetDetail earlier = Show(set_id_);
+  ASSERT_EQ(earlier.artifacts_size(), 4);
+  for (const auto& a : earlier.artifacts()) {
+    auto digest = common::Sha256OfFile(*work_ / ("data/store/" + a.path()));
+    ASSERT_TRUE(digest.ok());
+    EXPECT_EQ(*digest, a.sha256());
+  }
+}
+
+TEST_F(EndToEndTest, MalformedConfigIsAnErrorNamingFileAndLine) {
+  const std::string bad = *work_ / "bad.yaml";
+  WriteFile(bad, "deployments:\n  - namespace: dx-prod\n    relase: dx\n");
+  std::string out;
+  EXPECT_EQ(RunCommand({kBin + "/dxbackup-scheduler", "--data-dir",
+                        *work_ / "bad-data", "--config", bad},
+                       &out),
+            2);
+  EXPECT_NE(out.find(bad + ":3:"), std::string::npos) << out;
+  EXPECT_NE(out.find("relase"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace dxbackup

@@ -1,0 +1,103 @@
+#include "scheduler/sqlite_catalog.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+v1::BackupSet MakeSet(const std::string& id, int64_t started) {
+  v1::BackupSet set;
+  set.set_id(id);
+  set.set_namespace_("dx-prod");
+  set.set_release("dx");
+  set.set_status(v1::SET_RUNNING);
+  set.set_started_unix(started);
+  return set;
+}
+
+TEST(SqliteCatalogTest, MigratesANewFileToTheLatestSchema) {
+  testing::TempDir dir;
+  auto catalog = SqliteCatalog::Open(dir / "catalog.db");
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  EXPECT_EQ(*(*catalog)->SchemaVersion(), SqliteCatalog::LatestSchemaVersion());
+}
+
+TEST(SqliteCatalogTest, KeepsSetsJobsAndArtifactsAcrossReopen) {
+  testing::TempDir dir;
+  {
+    auto catalog = SqliteCatalog::Open(dir / "catalog.db");
+    ASSERT_TRUE(catalog.ok());
+    ASSERT_TRUE((*catalog)->CreateSet(MakeSet("s1", 100)).ok());
+    ASSERT_TRUE((*catalog)->CreateSet(MakeSet("s2", 200)).ok());
+    v1::Job job;
+    job.set_id("s1.1");
+    job.set_set_id("s1");
+    job.set_kind(v1::JOB_VOLUME_BACKUP);
+    job.set_target("core/profile");
+    job.set_status(v1::JOB_FAILED);
+    job.set_error("agent gone");
+    ASSERT_TRUE((*catalog)->UpsertJob(job).ok());
+    v1::Artifact a;
+    a.set_set_id("s2");
+    a.set_target("db/dxmediadb");
+    a.set_kind(v1::ARTIFACT_PG_DUMP);
+    a.set_path("dx-prod/dx/s2/dxmediadb.pgdump");
+    a.set_bytes(42);
+    a.set_sha256("ab");
+    ASSERT_TRUE((*catalog)->AddArtifact(a).ok());
+    EXPECT_FALSE((*catalog)->AddArtifact(a).ok()) << "one row per path";
+  }
+  auto catalog = SqliteCatalog::Open(dir / "catalog.db");
+  ASSERT_TRUE(catalog.ok());
+  auto sets = (*catalog)->ListSets("", "");
+  ASSERT_TRUE(sets.ok());
+  ASSERT_EQ(sets->size(), 2u);
+  EXPECT_EQ((*sets)[0].id(), "s2") << "newest first";
+  EXPECT_TRUE((*catalog)->ListSets("other-ns", "")->empty());
+  auto jobs = (*catalog)->ListJobs("s1");
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ((*jobs)[0].error(), "agent gone");
+  EXPECT_EQ((*jobs)[0].kind(), v1::JOB_VOLUME_BACKUP);
+  auto artifacts = (*catalog)->ListArtifacts("s2");
+  ASSERT_EQ(artifacts->size(), 1u);
+  EXPECT_EQ((*artifacts)[0].bytes(), 42u);
+  EXPECT_EQ((*artifacts)[0].kind(), v1::ARTIFACT_PG_DUMP);
+  EXPECT_EQ((*catalog)->GetSet("nope").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(SqliteCatalogTest, FailUnfinishedEndsRunningSetsWithAReason) {
+  testing::TempDir dir;
+  auto catalog = SqliteCatalog::Open(dir / "catalog.db");
+  ASSERT_TRUE(catalog.ok());
+  ASSERT_TRUE((*catalog)->CreateSet(MakeSet("s1", 100)).ok());
+  v1::BackupSet done = MakeSet("s2", 100);
+  done.set_status(v1::SET_COMPLETE);
+  ASSERT_TRUE((*catalog)->CreateSet(done).ok());
+  EXPECT_EQ(*(*catalog)->FailUnfinished("scheduler restarted", 300), 1);
+  EXPECT_EQ((*catalog)->GetSet("s1")->status(), v1::SET_FAILED);
+  EXPECT_EQ((*catalog)->GetSet("s1")->reason(), "scheduler restarted");
+  EXPECT_EQ((*catalog)->GetSet("s2")->status(), v1::SET_COMPLETE);
+}
+
+TEST(SqliteCatalogTest, RefusesACatalogFromTheFuture) {
+  testing::TempDir dir;
+  {
+    auto catalog = SqliteCatalog::Open(dir / "catalog.db");
+    ASSERT_TRUE(catalog.ok());
+  }
+  std::string out;
+  ASSERT_EQ(system(("sqlite3 " + (dir / "catalog.db") +
+                    " 'PRAGMA user_version = 999'")
+                       .c_str()),
+            0);
+  auto catalog = SqliteCatalog::Open(dir / "catalog.db");
+  ASSERT_FALSE(catalog.ok());
+  EXPECT_NE(catalog.status().message().find("run a newer scheduler"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,133 @@
+#include "tests/support/child_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+
+#include "common/process.h"
+
+extern char** environ;
+
+namespace dxbackup::testing {
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv,
+                           const std::string& log_path)
+    : log_path_(log_path) {
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) abort();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  if (posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ) !=
+      0) {
+    pid_ = -1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  close(err[1]);
+  out_reader_ = std::thread(&ChildProcess::ReadLines, this, out[0]);
+  err_reader_ = std::thread(&ChildProcess::ReadLines, this, err[0]);
+}
+
+ChildProcess::~ChildProcess() {
+  if (!reaped_ && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    Wait();
+  }
+  if (out_reader_.joinable()) out_reader_.join();
+  if (err_reader_.joinable()) err_reader_.join();
+}
+
+void ChildProcess::ReadLines(int fd) {
+  std::string partial;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    partial.append(buf, static_cast<size_t>(n));
+    size_t nl;
+    while ((nl = partial.find('\n')) != std::string::npos) {
+      std::string line = partial.substr(0, nl);
+      partial.erase(0, nl + 1);
+      std::lock_guard<std::mutex> lock(mu_);
+      std::ofstream(log_path_, std::ios::app) << line << "\n";
+      lines_.push_back(std::move(line));
+      cv_.notify_all();
+    }
+  }
+  close(fd);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!partial.empty()) lines_.push_back(partial);
+  --open_streams_;
+  cv_.notify_all();
+}
+
+std::string ChildProcess::WaitForLine(const std::string& needle,
+                                      std::chrono::seconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  size_t seen = 0;
+  std::string found;
+  cv_.wait_for(lock, timeout, [&] {
+    for (; seen < lines_.size(); ++seen) {
+      if (lines_[seen].find(needle) != std::string::npos) {
+        found = lines_[seen];
+        return true;
+      }
+    }
+    return open_streams_ == 0;
+  });
+  return found;
+}
+
+void ChildProcess::Signal(int sig) {
+  if (!reaped_ && pid_ > 0) kill(pid_, sig);
+}
+
+int ChildProcess::Wait() {
+  if (reaped_) return exit_code_;
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status)
+                                 : 128 + WTERMSIG(status);
+  if (out_reader_.joinable()) out_reader_.join();
+  if (err_reader_.joinable()) err_reader_.join();
+  return exit_code_;
+}
+
+std::string ChildProcess::Output() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string all;
+  for (const auto& l : lines_) all += l + "\n";
+  return all;
+}
+
+int RunCommand(const std::vector<std::string>& argv, std::string* output,
+               const std::vector<std::string>& extra_env) {
+  common::ProcessSpec spec;
+  spec.argv = argv;
+  for (const std::string& kv : extra_env) {
+    spec.env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+  }
+  auto result = common::RunProcess(spec);
+  if (!result.ok()) {
+    if (output) *output = std::string(result.status().message());
+    return -1;
+  }
+  if (output) *output = result->stdout_text + result->stderr_text;
+  return result->exit_code;
+}
+
+}  // namespace dxbackup::testing
