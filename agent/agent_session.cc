@@ -162,8 +162,8 @@ void AgentSession::HandleBackup(const v1::BackupCommand& command) {
     Send(out);
     return;
   }
-  DXLOG(INFO) << "job " << command.job_id() << ": backing up "
-              << volume->name() << " (" << volume->path() << ")";
+  DXLOG(INFO) << "job " << command.job_id() << ": backing up " << volume->name()
+              << " (" << volume->path() << ")";
   uint64_t next_report = 0;
   auto progress = [&](uint64_t bytes) {
     if (bytes < next_report) return;
@@ -174,8 +174,8 @@ void AgentSession::HandleBackup(const v1::BackupCommand& command) {
     Send(p);
   };
   uint64_t files = 0;
-  absl::StatusOr<v1::UploadResult> stored = RunBackupJob(
-      command, *volume, settings_, stub_.get(), progress, &files);
+  absl::StatusOr<v1::UploadResult> stored =
+      RunBackupJob(command, *volume, settings_, stub_.get(), progress, &files);
   if (stored.ok()) {
     result->set_ok(true);
     result->set_bytes(stored->bytes());
@@ -200,12 +200,10 @@ void AgentSession::HandleRestore(const v1::RestoreCommand& command) {
     Send(out);
     return;
   }
-  DXLOG(INFO) << "job " << command.job_id() << ": restoring "
-              << volume->name() << " into "
-              << (command.to_dir().empty() ? volume->path()
-                                           : command.to_dir());
-  absl::StatusOr<uint64_t> files =
-      RunRestoreJob(command, *volume, stub_.get());
+  DXLOG(INFO) << "job " << command.job_id() << ": restoring " << volume->name()
+              << " into "
+              << (command.to_dir().empty() ? volume->path() : command.to_dir());
+  absl::StatusOr<uint64_t> files = RunRestoreJob(command, *volume, stub_.get());
   if (files.ok()) {
     result->set_ok(true);
     result->set_files(*files);

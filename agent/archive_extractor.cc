@@ -4,8 +4,8 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sys/stat.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -45,7 +45,8 @@ long ArchiveExtractor::ReadCallback(struct archive* a, void* self,
   absl::StatusOr<std::string_view> piece = x->source_->Next();
   if (!piece.ok()) {
     x->source_status_ = piece.status();
-    archive_set_error(a, EIO, "%s", std::string(piece.status().message()).c_str());
+    archive_set_error(a, EIO, "%s",
+                      std::string(piece.status().message()).c_str());
     return -1;
   }
   *buffer = piece->data();
@@ -55,8 +56,8 @@ long ArchiveExtractor::ReadCallback(struct archive* a, void* self,
 absl::Status ArchiveExtractor::Extract() {
   char resolved[PATH_MAX];
   if (realpath(root_.c_str(), resolved) == nullptr) {
-    return absl::NotFoundError(absl::StrCat("restore root ", root_, ": ",
-                                            std::strerror(errno)));
+    return absl::NotFoundError(
+        absl::StrCat("restore root ", root_, ": ", std::strerror(errno)));
   }
   const std::string root = resolved;
   struct timespec root_times[2];
@@ -92,9 +93,9 @@ absl::Status ArchiveExtractor::Extract() {
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
       if (!source_status_.ok()) return fail(source_status_);
-      return fail(absl::DataLossError(absl::StrCat(
-          "corrupt or truncated archive after ", files_,
-          " entries: ", archive_error_string(in))));
+      return fail(absl::DataLossError(
+          absl::StrCat("corrupt or truncated archive after ", files_,
+                       " entries: ", archive_error_string(in))));
     }
     absl::StatusOr<std::string> name =
         SafeRelativeName(archive_entry_pathname(entry));
@@ -102,8 +103,10 @@ absl::Status ArchiveExtractor::Extract() {
     if (*name == "." && archive_entry_mtime_is_set(entry)) {
       // libarchive defers directory times only for directories it creates;
       // the root exists, so its times are applied after everything else.
-      root_times[0] = {archive_entry_atime(entry), archive_entry_atime_nsec(entry)};
-      root_times[1] = {archive_entry_mtime(entry), archive_entry_mtime_nsec(entry)};
+      root_times[0] = {archive_entry_atime(entry),
+                       archive_entry_atime_nsec(entry)};
+      root_times[1] = {archive_entry_mtime(entry),
+                       archive_entry_mtime_nsec(entry)};
       root_times_set = true;
     }
     archive_entry_copy_pathname(
@@ -138,9 +141,9 @@ absl::Status ArchiveExtractor::Extract() {
       }
       if (rc != ARCHIVE_EOF) {
         if (!source_status_.ok()) return fail(source_status_);
-        return fail(absl::DataLossError(absl::StrCat(
-            "corrupt or truncated archive in ", *name, ": ",
-            archive_error_string(in))));
+        return fail(absl::DataLossError(
+            absl::StrCat("corrupt or truncated archive in ", *name, ": ",
+                         archive_error_string(in))));
       }
     }
     if (archive_write_finish_entry(out) < ARCHIVE_WARN) {

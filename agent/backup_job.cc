@@ -24,10 +24,9 @@ absl::StatusOr<v1::UploadResult> RunBackupJob(
   if (s.ok()) s = tar.Close();
   if (!s.ok()) {
     upload.Cancel();
-    return absl::Status(s.code(), absl::StrCat("backup of volume ",
-                                               volume.name(), " (",
-                                               volume.path(), "): ",
-                                               s.message()));
+    return absl::Status(s.code(),
+                        absl::StrCat("backup of volume ", volume.name(), " (",
+                                     volume.path(), "): ", s.message()));
   }
   *files_out = tar.files();
   return upload.Finish(tar.files(), FindFixLevel(volume.path()));

@@ -37,8 +37,8 @@ int main(int argc, char** argv) {
   po::options_description options("dxbackup-agent options");
   options.add_options()("help", "show this help")(
       "scheduler", po::value(&scheduler)->required(),
-      "scheduler address HOST:PORT")(
-      "namespace", po::value(&ns)->required(), "Kubernetes namespace")(
+      "scheduler address HOST:PORT")("namespace", po::value(&ns)->required(),
+                                     "Kubernetes namespace")(
       "release", po::value(&release)->required(), "DX release name")(
       "pod", po::value(&pod)->default_value(DefaultPodName()),
       "pod name (default: $POD_NAME or the host name)")(

@@ -85,9 +85,9 @@ absl::StatusOr<uint64_t> RunRestoreJob(const v1::RestoreCommand& command,
   ArchiveExtractor extractor(&source, root);
   absl::Status s = extractor.Extract();
   if (!s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("restore of volume ",
-                                               volume.name(), " into ", root,
-                                               ": ", s.message()));
+    return absl::Status(
+        s.code(), absl::StrCat("restore of volume ", volume.name(), " into ",
+                               root, ": ", s.message()));
   }
   // libarchive may stop before the end-of-stream marker; drain the rest so
   // the digest is checked over every byte.

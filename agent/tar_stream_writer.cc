@@ -61,9 +61,10 @@ absl::Status TarStreamWriter::Open() {
   archive_write_set_format_option(out_, "pax", "xattrheader", "SCHILY");
 
   const int level = options_.compression_level();
-  const int threads = options_.threads() > 0
-                          ? options_.threads()
-                          : static_cast<int>(std::thread::hardware_concurrency());
+  const int threads =
+      options_.threads() > 0
+          ? options_.threads()
+          : static_cast<int>(std::thread::hardware_concurrency());
   switch (options_.compression()) {
     case v1::COMPRESSION_NONE:
       break;
@@ -142,8 +143,9 @@ absl::Status TarStreamWriter::WriteEntry(struct archive_entry* entry, int fd) {
     return absl::OkStatus();
   }
   while (left > 0) {
-    ssize_t n = read(fd, buffer_.data(),
-                     static_cast<size_t>(std::min<int64_t>(left, buffer_.size())));
+    ssize_t n =
+        read(fd, buffer_.data(),
+             static_cast<size_t>(std::min<int64_t>(left, buffer_.size())));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       return absl::DataLossError(absl::StrCat("cannot read ",
@@ -157,8 +159,8 @@ absl::Status TarStreamWriter::WriteEntry(struct archive_entry* entry, int fd) {
       break;
     }
     if (archive_write_data(out_, buffer_.data(), static_cast<size_t>(n)) < 0) {
-      return ArchiveError(absl::StrCat("cannot write ",
-                                       archive_entry_pathname(entry)));
+      return ArchiveError(
+          absl::StrCat("cannot write ", archive_entry_pathname(entry)));
     }
     left -= n;
     content_bytes_ += static_cast<uint64_t>(n);

@@ -42,7 +42,8 @@ absl::Status UploadStream::Write(const void* data, size_t size) {
 
 void UploadStream::Throttle() {
   if (limit_ == 0) return;
-  const auto due = started_ + std::chrono::microseconds(bytes_ * 1000000 / limit_);
+  const auto due =
+      started_ + std::chrono::microseconds(bytes_ * 1000000 / limit_);
   std::this_thread::sleep_until(due);
 }
 

@@ -19,8 +19,9 @@ VolumeWalker::VolumeWalker(std::string root, std::vector<std::string> excludes)
 bool VolumeWalker::IsExcluded(const std::string& relative_path) const {
   if (relative_path == ".") return false;
   const size_t slash = relative_path.rfind('/');
-  const std::string base =
-      slash == std::string::npos ? relative_path : relative_path.substr(slash + 1);
+  const std::string base = slash == std::string::npos
+                               ? relative_path
+                               : relative_path.substr(slash + 1);
   for (const std::string& glob : excludes_) {
     const bool whole_path = glob.find('/') != std::string::npos;
     const std::string& subject = whole_path ? relative_path : base;
@@ -32,15 +33,15 @@ bool VolumeWalker::IsExcluded(const std::string& relative_path) const {
 absl::Status VolumeWalker::Walk(const Visitor& visit) {
   char resolved[PATH_MAX];
   if (realpath(root_.c_str(), resolved) == nullptr) {
-    return absl::NotFoundError(absl::StrCat("volume ", root_, ": ",
-                                            std::strerror(errno)));
+    return absl::NotFoundError(
+        absl::StrCat("volume ", root_, ": ", std::strerror(errno)));
   }
   WalkEntry root;
   root.absolute_path = resolved;
   root.relative_path = ".";
   if (lstat(resolved, &root.st) != 0) {
-    return absl::NotFoundError(absl::StrCat("volume ", root_, ": ",
-                                            std::strerror(errno)));
+    return absl::NotFoundError(
+        absl::StrCat("volume ", root_, ": ", std::strerror(errno)));
   }
   if (!S_ISDIR(root.st.st_mode)) {
     return absl::InvalidArgumentError(
@@ -56,8 +57,8 @@ absl::Status VolumeWalker::WalkDirectory(const std::string& abs,
                                          const Visitor& visit) {
   DIR* dir = opendir(abs.c_str());
   if (dir == nullptr) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot read directory ", abs, ": ", std::strerror(errno)));
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cannot read directory ", abs, ": ", std::strerror(errno)));
   }
   std::vector<std::string> names;
   errno = 0;
@@ -87,7 +88,8 @@ absl::Status VolumeWalker::WalkDirectory(const std::string& abs,
     absl::Status s = visit(entry);
     if (!s.ok()) return s;
     if (S_ISDIR(entry.st.st_mode) && entry.st.st_dev == device) {
-      s = WalkDirectory(entry.absolute_path, entry.relative_path, device, visit);
+      s = WalkDirectory(entry.absolute_path, entry.relative_path, device,
+                        visit);
       if (!s.ok()) return s;
     }
   }

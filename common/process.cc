@@ -67,16 +67,16 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   envp.push_back(nullptr);
 
   pid_t pid;
-  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(),
-                        envp.data());
+  int rc =
+      posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);
   if (rc != 0) {
     close(out_pipe[0]);
     close(err_pipe[0]);
-    return absl::NotFoundError(absl::StrCat("cannot run ", spec.argv[0], ": ",
-                                            std::strerror(rc)));
+    return absl::NotFoundError(
+        absl::StrCat("cannot run ", spec.argv[0], ": ", std::strerror(rc)));
   }
   std::unique_ptr<Subprocess> proc(new Subprocess);
   proc->pid_ = pid;

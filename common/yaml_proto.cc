@@ -46,10 +46,10 @@ class YamlToProto {
         for (int i = 0; i < desc->field_count(); ++i) {
           known.push_back(desc->field(i)->name());
         }
-        return Error(kv.first, key_path,
-                     absl::StrCat("unknown key \"", key, "\" in ",
-                                  desc->name(), "; known keys: ",
-                                  absl::StrJoin(known, ", ")));
+        return Error(
+            kv.first, key_path,
+            absl::StrCat("unknown key \"", key, "\" in ", desc->name(),
+                         "; known keys: ", absl::StrJoin(known, ", ")));
       }
       absl::Status s = FillField(kv.second, key_path, msg, field);
       if (!s.ok()) return s;
@@ -68,14 +68,14 @@ class YamlToProto {
         Message* item = msg->GetReflection()->AddMessage(msg, field);
         std::string key = kv.first.as<std::string>();
         std::string item_path = absl::StrCat(path, ".", key);
-        absl::Status s = SetScalar(kv.first, item_path, item,
-                                   entry->FindFieldByName("key"));
+        absl::Status s =
+            SetScalar(kv.first, item_path, item, entry->FindFieldByName("key"));
         if (!s.ok()) return s;
         const FieldDescriptor* value = entry->FindFieldByName("value");
         s = value->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE
-                ? FillMessage(kv.second, item_path,
-                              item->GetReflection()->MutableMessage(item,
-                                                                    value))
+                ? FillMessage(
+                      kv.second, item_path,
+                      item->GetReflection()->MutableMessage(item, value))
                 : SetScalar(kv.second, item_path, item, value);
         if (!s.ok()) return s;
       }
@@ -126,9 +126,9 @@ class YamlToProto {
         } else if (v == "false" || v == "no" || v == "off") {
           b = false;
         } else {
-          return Error(node, path,
-                       absl::StrCat("expected true or false, got \"", text,
-                                    "\""));
+          return Error(
+              node, path,
+              absl::StrCat("expected true or false, got \"", text, "\""));
         }
         rep ? r->AddBool(msg, field, b) : r->SetBool(msg, field, b);
         return absl::OkStatus();
@@ -180,15 +180,18 @@ class YamlToProto {
     long long v = 0;
     unsigned long long u = 0;
     if (is_unsigned) {
-      if (!text.empty() && text[0] == '-') end = const_cast<char*>("-");
-      else u = std::strtoull(text.c_str(), &end, 10);
+      if (!text.empty() && text[0] == '-')
+        end = const_cast<char*>("-");
+      else
+        u = std::strtoull(text.c_str(), &end, 10);
     } else {
       v = std::strtoll(text.c_str(), &end, 10);
     }
     if (text.empty() || end == nullptr || *end != '\0' || errno != 0) {
-      return Error(node, path,
-                   absl::StrCat("expected ", is_unsigned ? "a non-negative " : "an ",
-                                "integer, got \"", text, "\""));
+      return Error(
+          node, path,
+          absl::StrCat("expected ", is_unsigned ? "a non-negative " : "an ",
+                       "integer, got \"", text, "\""));
     }
     const Reflection* r = msg->GetReflection();
     const bool rep = field->is_repeated();
@@ -232,8 +235,8 @@ class YamlToProto {
       }
     }
     return Error(node, path,
-                 absl::StrCat("unknown value \"", node.Scalar(), "\"; one of: ",
-                              absl::StrJoin(names, ", ")));
+                 absl::StrCat("unknown value \"", node.Scalar(),
+                              "\"; one of: ", absl::StrJoin(names, ", ")));
   }
 
   absl::Status Error(const YAML::Node& node, const std::string& path,
@@ -271,8 +274,8 @@ absl::Status LoadYamlFileIntoProto(const std::string& path,
                                    google::protobuf::Message* message) {
   std::ifstream in(path);
   if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read config ", path, ": ",
-                                            std::strerror(errno)));
+    return absl::NotFoundError(
+        absl::StrCat("cannot read config ", path, ": ", std::strerror(errno)));
   }
   std::stringstream text;
   text << in.rdbuf();

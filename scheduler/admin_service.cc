@@ -36,9 +36,9 @@ grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::Backup(grpc::ServerContext*,
-                                      const v1::BackupRequest* request,
-                                      grpc::ServerWriter<v1::SetEvent>* writer) {
+grpc::Status AdminServiceImpl::Backup(
+    grpc::ServerContext*, const v1::BackupRequest* request,
+    grpc::ServerWriter<v1::SetEvent>* writer) {
   absl::StatusOr<StartedRun> run = backups_->Start(*request);
   if (!run.ok()) return ToGrpc(run.status());
   return Follow(*run, writer);

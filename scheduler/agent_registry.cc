@@ -40,8 +40,8 @@ std::string AgentRegistry::Register(const v1::Hello& hello,
   absl::Status s = catalog_->UpsertAgent(info);
   if (!s.ok()) DXLOG(ERROR) << s.message();
   DXLOG(INFO) << "agent " << id << " registered (" << hello.component()
-              << ", release " << hello.release() << ", "
-              << hello.volumes_size() << " volumes)";
+              << ", release " << hello.release() << ", " << hello.volumes_size()
+              << " volumes)";
   return id;
 }
 

@@ -75,11 +75,10 @@ class ControlStream
   }
 
   void OnDone() override {
-    if (!agent_id_.empty() &&
-        state_.registry->Unregister(agent_id_, this)) {
+    if (!agent_id_.empty() && state_.registry->Unregister(agent_id_, this)) {
       state_.board->FailAgentJobs(
-          agent_id_, absl::StrCat("agent ", agent_id_,
-                                  " disconnected while the job ran"));
+          agent_id_,
+          absl::StrCat("agent ", agent_id_, " disconnected while the job ran"));
     }
     delete this;
   }
@@ -95,9 +94,9 @@ class ControlStream
     const v1::Hello& hello = in_.hello();
     if (hello.namespace_().empty() || hello.release().empty() ||
         hello.pod().empty() || hello.component().empty()) {
-      EndStream(grpc::Status(
-          grpc::StatusCode::INVALID_ARGUMENT,
-          "hello needs namespace, release, pod and component"));
+      EndStream(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       "hello needs namespace, release, pod and component"));
       return false;
     }
     agent_id_ = state_.registry->Register(hello, this);
@@ -145,21 +144,21 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
     }
     if (pending_ == nullptr) {
       absl::Status s = Begin();
-      if (!s.ok()) return Fail(s, /*fail_job=*/s.code() !=
-                                      absl::StatusCode::kNotFound &&
-                                  s.code() != absl::StatusCode::kAlreadyExists);
+      if (!s.ok())
+        return Fail(s, /*fail_job=*/s.code() != absl::StatusCode::kNotFound &&
+                           s.code() != absl::StatusCode::kAlreadyExists);
     }
     if (chunk_.job_id() != job_id_ || chunk_.sequence() != next_sequence_ ||
         chunk_.data().size() > kMaxChunkBytes) {
-      return Fail(absl::InvalidArgumentError(absl::StrCat(
-          "job ", job_id_, ": malformed chunk ", chunk_.sequence(),
-          " (expected sequence ", next_sequence_, ", at most ",
-          kMaxChunkBytes, " bytes)")));
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("job ", job_id_, ": malformed chunk ", chunk_.sequence(),
+                       " (expected sequence ", next_sequence_, ", at most ",
+                       kMaxChunkBytes, " bytes)")));
     }
     ++next_sequence_;
     if (!state_.board->IsRunning(job_id_)) {
-      return Fail(absl::AbortedError(
-          absl::StrCat("job ", job_id_, " has ended; upload refused")),
+      return Fail(absl::AbortedError(absl::StrCat(
+                      "job ", job_id_, " has ended; upload refused")),
                   false);
     }
     absl::Status s =
@@ -197,10 +196,10 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
           "connection; nothing was stored")));
     }
     if (trailer_.bytes() != pending_->bytes()) {
-      return Fail(absl::DataLossError(absl::StrCat(
-          "upload of ", artifact_.target(), ": the agent sent ",
-          trailer_.bytes(), " bytes but ", pending_->bytes(),
-          " arrived; nothing was stored")));
+      return Fail(absl::DataLossError(
+          absl::StrCat("upload of ", artifact_.target(), ": the agent sent ",
+                       trailer_.bytes(), " bytes but ", pending_->bytes(),
+                       " arrived; nothing was stored")));
     }
     absl::Status s = pending_->Commit(trailer_.sha256());
     if (!s.ok()) return Fail(s);
@@ -255,10 +254,10 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
     path_ = state.store->AbsolutePath(artifact->path());
     fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) {
-      Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
-                          absl::StrCat("stored artifact ", path_,
-                                       " cannot be read: ",
-                                       std::strerror(errno))));
+      Finish(grpc::Status(
+          grpc::StatusCode::DATA_LOSS,
+          absl::StrCat("stored artifact ", path_,
+                       " cannot be read: ", std::strerror(errno))));
       return;
     }
     buffer_.resize(kMaxChunkBytes);
@@ -285,9 +284,9 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
       n = read(fd_, buffer_.data(), buffer_.size());
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
-      Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
-                          absl::StrCat("cannot read ", path_, ": ",
-                                       std::strerror(errno))));
+      Finish(grpc::Status(
+          grpc::StatusCode::DATA_LOSS,
+          absl::StrCat("cannot read ", path_, ": ", std::strerror(errno))));
       return;
     }
     if (n == 0) {

@@ -32,9 +32,9 @@ absl::Status FsyncDirectory(const std::string& dir) {
 
 absl::Status WriteError(const std::string& path, int err) {
   if (err == ENOSPC || err == EDQUOT) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "store is full writing ", path,
-        ": free space or grow the volume under the data dir"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("store is full writing ", path,
+                     ": free space or grow the volume under the data dir"));
   }
   return absl::DataLossError(
       absl::StrCat("cannot write ", path, ": ", std::strerror(err)));
@@ -133,15 +133,16 @@ absl::StatusOr<std::unique_ptr<PendingArtifact>> ArtifactStore::Begin(
   const fs::path parent = fs::path(final_path).parent_path();
   fs::create_directories(parent, ec);
   if (ec) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "cannot create ", parent.string(), ": ", ec.message()));
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create ", parent.string(), ": ", ec.message()));
   }
   if (fs::exists(final_path)) {
     return absl::AlreadyExistsError(
         absl::StrCat("artifact ", relative_path, " already stored"));
   }
   const std::string partial = final_path + kPartialSuffix;
-  int fd = open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  int fd =
+      open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return WriteError(partial, errno);
   return std::unique_ptr<PendingArtifact>(
       new PendingArtifact(fd, final_path, relative_path));

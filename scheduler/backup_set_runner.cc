@@ -29,7 +29,8 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   const std::string& ns = request.namespace_();
   const std::string& release = request.release();
   if (ns.empty() || release.empty()) {
-    return absl::InvalidArgumentError("a backup needs a namespace and a release");
+    return absl::InvalidArgumentError(
+        "a backup needs a namespace and a release");
   }
   const std::string deployment = absl::StrCat(ns, "/", release);
   v1::CaptureOptions options = request.options();
@@ -54,17 +55,19 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
     m.job.set_target(target);
     m.artifact.set_set_id(set.id());
     m.artifact.set_target(target);
-    m.artifact.set_path(ArtifactStore::RelativePath(ns, release, set.id(), file));
+    m.artifact.set_path(
+        ArtifactStore::RelativePath(ns, release, set.id(), file));
     m.artifact.set_source(source);
     members.push_back(m);
     return &members.back();
   };
   for (const v1::AgentInfo& agent : state_.registry->AgentsOf(ns, release)) {
     for (const v1::Volume& volume : agent.volumes()) {
-      Member* m = add_member(
-          v1::JOB_VOLUME_BACKUP, VolumeTarget(agent.component(), volume.name()),
-          VolumeFileName(agent.component(), volume.name(), options.compression()),
-          absl::StrCat(agent.pod(), ":", volume.path()));
+      Member* m = add_member(v1::JOB_VOLUME_BACKUP,
+                             VolumeTarget(agent.component(), volume.name()),
+                             VolumeFileName(agent.component(), volume.name(),
+                                            options.compression()),
+                             absl::StrCat(agent.pod(), ":", volume.path()));
       m->job.set_agent_id(agent.id());
       m->volume = volume.name();
       m->artifact.set_kind(v1::ARTIFACT_VOLUME_TAR);
@@ -89,8 +92,8 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!running_deployments_.insert(deployment).second) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "a backup set of ", deployment, " is already running"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("a backup set of ", deployment, " is already running"));
     }
   }
   absl::Status s = state_.catalog->CreateSet(set);
@@ -124,7 +127,8 @@ void BackupSetRunner::DumpDatabase(const Member& member) {
     return;
   }
   std::string log;
-  absl::Status s = scheduler::DumpDatabase(*member.database, pending->get(), &log);
+  absl::Status s =
+      scheduler::DumpDatabase(*member.database, pending->get(), &log);
   if (s.ok()) s = (*pending)->Commit("");
   if (!s.ok()) {
     board.Finish(job_id, false, std::string(s.message()), 0, 0, log);
@@ -158,9 +162,10 @@ void BackupSetRunner::Run(v1::BackupSet set, std::vector<Member> members,
     command.mutable_backup()->set_volume(m.volume);
     *command.mutable_backup()->mutable_options() = options;
     if (!state_.registry->Send(m.job.agent_id(), command)) {
-      state_.board->Finish(m.job.id(), false,
-                           absl::StrCat("agent ", m.job.agent_id(),
-                                        " disconnected before the job started"));
+      state_.board->Finish(
+          m.job.id(), false,
+          absl::StrCat("agent ", m.job.agent_id(),
+                       " disconnected before the job started"));
     }
   }
   for (std::thread& t : dumps) t.join();
@@ -196,10 +201,10 @@ void BackupSetRunner::Run(v1::BackupSet set, std::vector<Member> members,
   *done.mutable_set() = set;
   done.set_done(true);
   done.set_ok(failures.empty());
-  done.set_message(failures.empty()
-                       ? absl::StrCat("set ", set.id(), " complete")
-                       : absl::StrCat("set ", set.id(), " failed: ",
-                                      set.reason()));
+  done.set_message(
+      failures.empty()
+          ? absl::StrCat("set ", set.id(), " complete")
+          : absl::StrCat("set ", set.id(), " failed: ", set.reason()));
   events->Publish(done);
 }
 

@@ -147,13 +147,13 @@ absl::StatusOr<v1::Artifact> JobBoard::BeginUpload(const std::string& job_id) {
 }
 
 absl::Status JobBoard::CompleteWithArtifact(const std::string& job_id,
-                                      const v1::Artifact& stored) {
+                                            const v1::Artifact& stored) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end() || it->second.ended) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "job ", job_id, " ended before its upload completed",
-        it == jobs_.end() ? "" : ": " + it->second.job.error()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id, " ended before its upload completed",
+                     it == jobs_.end() ? "" : ": " + it->second.job.error()));
   }
   absl::Status s = catalog_->AddArtifact(stored);
   if (!s.ok()) return s;
@@ -180,8 +180,7 @@ absl::StatusOr<v1::Artifact> JobBoard::RestoreSource(
   auto it = jobs_.find(job_id);
   if (it == jobs_.end() || it->second.ended ||
       it->second.job.kind() != v1::JOB_VOLUME_RESTORE) {
-    return absl::NotFoundError(
-        absl::StrCat("no running restore job ", job_id));
+    return absl::NotFoundError(absl::StrCat("no running restore job ", job_id));
   }
   return it->second.artifact;
 }

@@ -53,7 +53,7 @@ class JobBoard {
   // and ends the job successfully; FailedPrecondition when the job ended
   // meanwhile (the caller then removes the file).
   absl::Status CompleteWithArtifact(const std::string& job_id,
-                              const v1::Artifact& stored);
+                                    const v1::Artifact& stored);
   // True while the job has not ended.
   bool IsRunning(const std::string& job_id);
   // The artifact a running restore job reads.

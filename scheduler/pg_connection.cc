@@ -16,9 +16,9 @@ absl::StatusOr<std::string> ReadPassword(const v1::Database& db) {
   if (db.password_file().empty()) return std::string();
   std::ifstream in(db.password_file());
   if (!in) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot read password_file ", db.password_file(), " of database ",
-        db.name(), ": ", std::strerror(errno)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read password_file ", db.password_file(),
+                     " of database ", db.name(), ": ", std::strerror(errno)));
   }
   std::stringstream text;
   text << in.rdbuf();
@@ -83,9 +83,9 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
     absl::StripTrailingAsciiWhitespace(&err);
     v1::Database described = db;
     described.set_dbname(params["dbname"]);
-    return absl::UnavailableError(
-        absl::StrCat("cannot connect to PostgreSQL (",
-                     DescribeDatabase(described), "): ", err));
+    return absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL (",
+                                               DescribeDatabase(described),
+                                               "): ", err));
   }
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
@@ -106,8 +106,8 @@ absl::StatusOr<std::vector<std::vector<std::string>>> PgConnection::Query(
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p.c_str());
   PGresult* res =
-      PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
-                   nullptr, values.data(), nullptr, nullptr, 0);
+      PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                   values.data(), nullptr, nullptr, 0);
   const ExecStatusType status = PQresultStatus(res);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     std::string err = PQerrorMessage(conn_);

@@ -19,8 +19,7 @@ constexpr char kMaintenanceDb[] = "postgres";
 
 std::string RestorePathFor(const v1::Database& db) {
   if (db.pg_dump_path().empty()) return "";
-  return (std::filesystem::path(db.pg_dump_path()).parent_path() /
-          "pg_restore")
+  return (std::filesystem::path(db.pg_dump_path()).parent_path() / "pg_restore")
       .string();
 }
 
@@ -35,16 +34,16 @@ absl::Status RunPgRestore(const v1::Database& db, const std::string& password,
                           const PgTool& tool, const std::string& dump_path,
                           const std::string& dbname, std::string* log) {
   common::ProcessSpec spec;
-  spec.argv = {tool.path, "--no-password", "--exit-on-error", "--dbname",
-               dbname, dump_path};
+  spec.argv = {tool.path,  "--no-password", "--exit-on-error",
+               "--dbname", dbname,          dump_path};
   spec.env = PgEnvironment(db, password, dbname);
   auto result = common::RunProcess(spec);
   if (!result.ok()) return result.status();
   *log = result->stderr_text;
   if (result->exit_code != 0) {
-    return ToolFailed(absl::StrCat("pg_restore ", tool.version, " into ",
-                                   dbname),
-                      result->exit_code, result->stderr_text);
+    return ToolFailed(
+        absl::StrCat("pg_restore ", tool.version, " into ", dbname),
+        result->exit_code, result->stderr_text);
   }
   return absl::OkStatus();
 }
@@ -64,9 +63,9 @@ absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
   absl::StatusOr<PgTool> tool =
       FindPgTool("pg_dump", server_version, db.pg_dump_path());
   if (!tool.ok()) {
-    return absl::Status(tool.status().code(),
-                        absl::StrCat("database ", db.name(), ": ",
-                                     tool.status().message()));
+    return absl::Status(
+        tool.status().code(),
+        absl::StrCat("database ", db.name(), ": ", tool.status().message()));
   }
   common::ProcessSpec spec;
   spec.argv = {tool->path, "--format=custom", "--no-password"};
@@ -91,9 +90,9 @@ absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
   if (!write_status.ok()) return write_status;
   if (!code.ok()) return code.status();
   if (*code != 0) {
-    return ToolFailed(absl::StrCat("pg_dump ", tool->version, " of ",
-                                   DescribeDatabase(db)),
-                      *code, *log);
+    return ToolFailed(
+        absl::StrCat("pg_dump ", tool->version, " of ", DescribeDatabase(db)),
+        *code, *log);
   }
   if (out->bytes() == 0) {
     return absl::DataLossError(absl::StrCat("pg_dump of ", DescribeDatabase(db),
@@ -129,12 +128,14 @@ absl::Status RestoreDatabase(const v1::Database& db,
         pg.Query("SELECT 1 FROM pg_database WHERE datname = $1", {into});
     if (!clash.ok()) return clash.status();
     if (!clash->empty()) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "database ", into, " already exists: drop it or restore into "
-          "another name"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("database ", into,
+                       " already exists: drop it or restore into "
+                       "another name"));
     }
     std::string create = absl::StrCat("CREATE DATABASE ", quoted);
-    if (!owner.empty()) absl::StrAppend(&create, " OWNER ", pg.QuoteIdentifier(owner));
+    if (!owner.empty())
+      absl::StrAppend(&create, " OWNER ", pg.QuoteIdentifier(owner));
     auto created = pg.Query(create);
     if (!created.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -151,23 +152,24 @@ absl::Status RestoreDatabase(const v1::Database& db,
           std::string("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                       "WHERE datname = $1 AND pid <> pg_backend_pid()"),
           absl::StrCat("DROP DATABASE ", quoted)}) {
-        const bool takes_name = sql.find("$1") != std::string::npos;
+      const bool takes_name = sql.find("$1") != std::string::npos;
       auto r = takes_name ? pg.Query(sql, {target}) : pg.Query(sql);
       if (!r.ok()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "preparing database ", target, " for restore: ",
-            r.status().message()));
+        return absl::FailedPreconditionError(
+            absl::StrCat("preparing database ", target,
+                         " for restore: ", r.status().message()));
       }
     }
   }
   // Connection limit 0 keeps applications out while pg_restore runs; it
   // does not bind superusers, so only a superuser's restore can use it.
-  auto super = pg.Query(
-      "SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
+  auto super =
+      pg.Query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
   const bool superuser = super.ok() && !super->empty() && (*super)[0][0] == "t";
   std::string create = absl::StrCat("CREATE DATABASE ", quoted,
-                                     superuser ? " CONNECTION LIMIT 0" : "");
-  if (!owner.empty()) absl::StrAppend(&create, " OWNER ", pg.QuoteIdentifier(owner));
+                                    superuser ? " CONNECTION LIMIT 0" : "");
+  if (!owner.empty())
+    absl::StrAppend(&create, " OWNER ", pg.QuoteIdentifier(owner));
   auto created = pg.Query(create);
   if (!created.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -175,8 +177,8 @@ absl::Status RestoreDatabase(const v1::Database& db,
   }
   absl::Status restored =
       RunPgRestore(db, *password, *tool, dump_path, target, log);
-  auto reopened = pg.Query(absl::StrCat("ALTER DATABASE ", quoted,
-                                        " CONNECTION LIMIT ", connlimit));
+  auto reopened = pg.Query(
+      absl::StrCat("ALTER DATABASE ", quoted, " CONNECTION LIMIT ", connlimit));
   if (restored.ok() && !reopened.ok()) return reopened.status();
   return restored;
 }

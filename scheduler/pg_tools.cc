@@ -52,9 +52,8 @@ absl::StatusOr<PgTool> ParsePgToolVersion(const std::string& path,
   static const std::regex kVersion(R"(\(PostgreSQL\) (\d+)(\.\d+)*)");
   std::smatch m;
   if (!std::regex_search(output, m, kVersion)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot tell the version of ", path, " from \"", output,
-                     "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot tell the version of ", path, " from \"", output, "\""));
   }
   PgTool tool;
   tool.path = path;
@@ -74,9 +73,9 @@ absl::StatusOr<PgTool> FindPgTool(const std::string& tool, int server_version,
     if (!found.ok()) return found.status();
     if (found->major < server_major) {
       return absl::FailedPreconditionError(absl::StrCat(
-          tool, " ", found->version, " (", found->path, ") cannot handle server ",
-          server, ": install postgresql-client-", server_major,
-          " and point ", tool, "_path at it"));
+          tool, " ", found->version, " (", found->path,
+          ") cannot handle server ", server, ": install postgresql-client-",
+          server_major, " and point ", tool, "_path at it"));
     }
     return found;
   }
@@ -105,10 +104,9 @@ absl::StatusOr<PgTool> FindPgTool(const std::string& tool, int server_version,
         " cannot handle server ", server, ": install postgresql-client-",
         server_major, " or set ", tool, "_path"));
   }
-  std::stable_sort(usable.begin(), usable.end(),
-                   [](const PgTool& a, const PgTool& b) {
-                     return a.major < b.major;
-                   });
+  std::stable_sort(
+      usable.begin(), usable.end(),
+      [](const PgTool& a, const PgTool& b) { return a.major < b.major; });
   return usable.front();
 }
 

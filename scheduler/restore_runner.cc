@@ -77,12 +77,12 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
       if (step.job.agent_id().empty()) {
         problems.push_back(absl::StrCat(
             artifact.target(), ": no connected agent of ", set->namespace_(),
-            "/", set->release(), " has component ", component,
-            " with volume ", step.volume));
+            "/", set->release(), " has component ", component, " with volume ",
+            step.volume));
       }
       if (!request.to_dir().empty()) {
-        step.to_dir = absl::StrCat(request.to_dir(), "/", component, "-",
-                                   step.volume);
+        step.to_dir =
+            absl::StrCat(request.to_dir(), "/", component, "-", step.volume);
       }
     }
     steps.push_back(std::move(step));
@@ -167,11 +167,11 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
   *done.mutable_set() = set;
   done.set_done(true);
   done.set_ok(failures.empty());
-  done.set_message(failures.empty()
-                       ? absl::StrCat(run_id, ": restored ", jobs.size(),
-                                      " members of set ", set.id())
-                       : absl::StrCat(run_id, " failed: ",
-                                      absl::StrJoin(failures, "; ")));
+  done.set_message(
+      failures.empty()
+          ? absl::StrCat(run_id, ": restored ", jobs.size(), " members of set ",
+                         set.id())
+          : absl::StrCat(run_id, " failed: ", absl::StrJoin(failures, "; ")));
   DXLOG(INFO) << done.message();
   events->Publish(done);
 }

@@ -10,7 +10,8 @@ namespace {
 
 absl::Status Invalid(const std::string& source, const std::string& key,
                      const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(source, ": ", key, ": ", what));
+  return absl::InvalidArgumentError(
+      absl::StrCat(source, ": ", key, ": ", what));
 }
 
 absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
@@ -23,9 +24,9 @@ absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
       return Invalid(source, key, "needs both namespace and release");
     }
     if (!deployments.insert(d->namespace_() + "/" + d->release()).second) {
-      return Invalid(source, key,
-                     absl::StrCat(d->namespace_(), "/", d->release(),
-                                  " is listed twice"));
+      return Invalid(
+          source, key,
+          absl::StrCat(d->namespace_(), "/", d->release(), " is listed twice"));
     }
     std::set<std::string> names;
     for (int j = 0; j < d->databases_size(); ++j) {

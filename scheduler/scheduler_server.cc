@@ -46,9 +46,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
 
   s->registry_ = std::make_unique<AgentRegistry>(s->catalog_.get(), clock);
   s->board_ = std::make_unique<JobBoard>(s->catalog_.get(), clock);
-  SchedulerState state{&s->options_.config, s->catalog_.get(),
-                       s->store_.get(),     s->registry_.get(),
-                       s->board_.get(),     clock};
+  SchedulerState state{&s->options_.config, s->catalog_.get(), s->store_.get(),
+                       s->registry_.get(),  s->board_.get(),   clock};
   s->backups_ = std::make_unique<BackupSetRunner>(state);
   s->restores_ = std::make_unique<RestoreRunner>(state);
   s->agent_service_ = std::make_unique<AgentServiceImpl>(state);
@@ -63,9 +62,9 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   builder.RegisterService(s->admin_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", s->options_.listen,
-        ": the address is in use or not local to this host"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", s->options_.listen,
+                     ": the address is in use or not local to this host"));
   }
   return s;
 }

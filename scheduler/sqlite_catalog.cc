@@ -152,10 +152,10 @@ int SqliteCatalog::LatestSchemaVersion() {
 absl::StatusOr<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(
     const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                               SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+      nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -177,8 +177,7 @@ absl::Status SqliteCatalog::Exec(const std::string& sql) {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    return absl::InternalError(
-        absl::StrCat("catalog ", path_, ": ", msg));
+    return absl::InternalError(absl::StrCat("catalog ", path_, ": ", msg));
   }
   return absl::OkStatus();
 }
@@ -194,20 +193,20 @@ absl::Status SqliteCatalog::Migrate() {
   absl::StatusOr<int> current = SchemaVersion();
   if (!current.ok()) return current.status();
   if (*current > LatestSchemaVersion()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "catalog ", path_, " has schema version ", *current,
-        " but this dxbackup-scheduler knows only up to ",
-        LatestSchemaVersion(), ": run a newer scheduler"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("catalog ", path_, " has schema version ", *current,
+                     " but this dxbackup-scheduler knows only up to ",
+                     LatestSchemaVersion(), ": run a newer scheduler"));
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (int v = *current; v < LatestSchemaVersion(); ++v) {
-    absl::Status s = Exec(absl::StrCat("BEGIN IMMEDIATE;", kMigrations[v],
-                                       "PRAGMA user_version = ", v + 1,
-                                       "; COMMIT;"));
+    absl::Status s =
+        Exec(absl::StrCat("BEGIN IMMEDIATE;", kMigrations[v],
+                          "PRAGMA user_version = ", v + 1, "; COMMIT;"));
     if (!s.ok()) {
       Exec("ROLLBACK;").IgnoreError();
-      return absl::InternalError(absl::StrCat(
-          "migrating catalog to schema ", v + 1, ": ", s.message()));
+      return absl::InternalError(absl::StrCat("migrating catalog to schema ",
+                                              v + 1, ": ", s.message()));
     }
   }
   return absl::OkStatus();
@@ -240,8 +239,9 @@ absl::Status SqliteCatalog::UpsertAgent(const v1::AgentInfo& agent) {
 
 absl::StatusOr<std::vector<v1::AgentInfo>> SqliteCatalog::ListAgents() {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_, "SELECT info_json FROM agents ORDER BY namespace, "
-                    "release, component, pod");
+  Statement st(db_,
+               "SELECT info_json FROM agents ORDER BY namespace, "
+               "release, component, pod");
   if (!st.ok()) return st.Error("listing agents");
   std::vector<v1::AgentInfo> agents;
   int rc;
@@ -296,8 +296,8 @@ absl::StatusOr<v1::BackupSet> SqliteCatalog::GetSet(const std::string& id) {
   st.Bind(1, id);
   int rc = st.Step();
   if (rc == SQLITE_DONE) {
-    return absl::NotFoundError(absl::StrCat(
-        "no backup set ", id, "; `dxbackup sets` lists them"));
+    return absl::NotFoundError(
+        absl::StrCat("no backup set ", id, "; `dxbackup sets` lists them"));
   }
   if (rc != SQLITE_ROW) return st.Error("reading set " + id);
   return ReadSet(st);

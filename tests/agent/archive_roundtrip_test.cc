@@ -68,8 +68,8 @@ std::string Archive(const std::string& root, v1::Compression compression) {
   return sink.bytes;
 }
 
-class ArchiveRoundTripTest
-    : public ::testing::TestWithParam<v1::Compression> {};
+class ArchiveRoundTripTest : public ::testing::TestWithParam<v1::Compression> {
+};
 
 TEST_P(ArchiveRoundTripTest, RestoredTreeEqualsSource) {
   TempDir dir;

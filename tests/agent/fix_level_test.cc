@@ -8,8 +8,9 @@ namespace dxbackup::agent {
 namespace {
 
 TEST(FixLevelTest, ParsesTheFixlevelLine) {
-  EXPECT_EQ(ParseFixLevel("WPFamilyName=content\nversion=9.5\nfixlevel=CF221\n"),
-            "CF221");
+  EXPECT_EQ(
+      ParseFixLevel("WPFamilyName=content\nversion=9.5\nfixlevel=CF221\n"),
+      "CF221");
   EXPECT_EQ(ParseFixLevel("fixlevel = CF230 \r\n"), "CF230");
   EXPECT_EQ(ParseFixLevel("version=9.5\n"), "");
 }

@@ -29,8 +29,10 @@ std::string Craft(const std::vector<Entry>& entries) {
   archive_write_set_bytes_in_last_block(a, 1);
   archive_write_open(
       a, &out, nullptr,
-      [](struct archive*, void* self, const void* data, size_t n) -> la_ssize_t {
-        static_cast<std::string*>(self)->append(static_cast<const char*>(data), n);
+      [](struct archive*, void* self, const void* data,
+         size_t n) -> la_ssize_t {
+        static_cast<std::string*>(self)->append(static_cast<const char*>(data),
+                                                n);
         return static_cast<la_ssize_t>(n);
       },
       nullptr);
@@ -46,7 +48,8 @@ std::string Craft(const std::vector<Entry>& entries) {
       archive_entry_set_hardlink(entry, e.data_or_target.c_str());
     } else {
       archive_entry_set_filetype(entry, AE_IFREG);
-      archive_entry_set_size(entry, static_cast<la_int64_t>(e.data_or_target.size()));
+      archive_entry_set_size(entry,
+                             static_cast<la_int64_t>(e.data_or_target.size()));
     }
     archive_write_header(a, entry);
     if (e.type == S_IFREG) {
@@ -107,8 +110,8 @@ TEST_F(HostileArchiveTest, RefusesAbsolutePaths) {
 }
 
 TEST_F(HostileArchiveTest, RefusesWritingThroughASymlink) {
-  absl::Status s = Extract({{"link", S_IFLNK, dir_ / "outside"},
-                            {"link/planted", S_IFREG, "x"}});
+  absl::Status s = Extract(
+      {{"link", S_IFLNK, dir_ / "outside"}, {"link/planted", S_IFREG, "x"}});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("link/planted"), std::string::npos) << s;
   EXPECT_TRUE(OutsideIsEmpty());

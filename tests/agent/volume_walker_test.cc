@@ -60,7 +60,8 @@ TEST(VolumeWalkerTest, ResolvesTheRootButNotSymlinksInside) {
 
 TEST(VolumeWalkerTest, MissingVolumeIsAnErrorNamingIt) {
   VolumeWalker walker("/nonexistent/volume", {});
-  absl::Status s = walker.Walk([](const WalkEntry&) { return absl::OkStatus(); });
+  absl::Status s =
+      walker.Walk([](const WalkEntry&) { return absl::OkStatus(); });
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("/nonexistent/volume"), std::string::npos);
 }

@@ -43,8 +43,9 @@ TEST(YamlProtoTest, WrongTypeNamesTheValue) {
   absl::Status s =
       ParseYamlIntoProto("heartbeat_seconds: often\n", "c.yaml", &config);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("c.yaml:1: heartbeat_seconds: expected an integer"),
-            std::string::npos)
+  EXPECT_NE(
+      s.message().find("c.yaml:1: heartbeat_seconds: expected an integer"),
+      std::string::npos)
       << s;
   s = ParseYamlIntoProto("heartbeat_seconds: 99999999999\n", "c.yaml", &config);
   EXPECT_FALSE(s.ok());

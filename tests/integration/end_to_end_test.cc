@@ -38,9 +38,9 @@ const std::string kFixtures = DXBACKUP_FIXTURES_DIR;
 // very long names, hard links, foreign owners, odd modes, xattrs.
 void AddTrickyEntries(const std::string& root) {
   fs::create_directories(root + "/empty/nested-empty");
-  WriteFile(root + "/" + std::string(150, 'l') + "/" + std::string(180, 'm') +
-                ".xml",
-            "<long/>");
+  WriteFile(
+      root + "/" + std::string(150, 'l') + "/" + std::string(180, 'm') + ".xml",
+      "<long/>");
   WriteFile(root + "/hardlinks/original", "shared inode");
   link((root + "/hardlinks/original").c_str(),
        (root + "/hardlinks/second").c_str());
@@ -53,9 +53,9 @@ void AddTrickyEntries(const std::string& root) {
   chmod((root + "/modes/private").c_str(), 0600);
   WriteFile(root + "/modes/script.sh", "#!/bin/sh\n");
   chmod((root + "/modes/script.sh").c_str(), 0750);
-  ASSERT_EQ(
-      setxattr((root + "/modes/private").c_str(), "user.dxbackup", "kept", 4, 0),
-      0)
+  ASSERT_EQ(setxattr((root + "/modes/private").c_str(), "user.dxbackup", "kept",
+                     4, 0),
+            0)
       << "the test directory's file system must take user xattrs";
 }
 
@@ -65,7 +65,8 @@ std::vector<std::string> WithoutRestrictLines(const std::string& dump) {
   std::istringstream in(dump);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("\\restrict", 0) == 0 || line.rfind("\\unrestrict", 0) == 0) {
+    if (line.rfind("\\restrict", 0) == 0 ||
+        line.rfind("\\unrestrict", 0) == 0) {
       continue;
     }
     lines.push_back(line);
@@ -80,10 +81,10 @@ class EndToEndTest : public ::testing::Test {
     chmod(work_->path().c_str(), 0755);  // the postgres user enters it
     pg_dir_ = *work_ / "pg";
     std::string out;
-    ASSERT_EQ(RunCommand({kSource + "/tools/pg-test-server.sh", "start",
-                          pg_dir_},
-                         &out),
-              0)
+    ASSERT_EQ(
+        RunCommand({kSource + "/tools/pg-test-server.sh", "start", pg_dir_},
+                   &out),
+        0)
         << out;
     pg_env_ = {"PGHOST=" + pg_dir_, "PGUSER=dxadmin",
                "PGPASSWORD=" + testing::ReadFile(pg_dir_ + "/password")};
@@ -109,11 +110,15 @@ class EndToEndTest : public ::testing::Test {
               "    release: dx\n"
               "    databases:\n"
               "      - dbname: dxmediadb\n"
-              "        host: " + pg_dir_ + "\n"
-              "        user: dxadmin\n"
-              "        password_file: " + pg_dir_ + "/password\n"
-              "  - namespace: dx-prod\n"
-              "    release: slow\n");
+              "        host: " +
+                  pg_dir_ +
+                  "\n"
+                  "        user: dxadmin\n"
+                  "        password_file: " +
+                  pg_dir_ +
+                  "/password\n"
+                  "  - namespace: dx-prod\n"
+                  "    release: slow\n");
     scheduler_ = new ChildProcess(
         {kBin + "/dxbackup-scheduler", "--listen", "127.0.0.1:0", "--data-dir",
          *work_ / "data", "--config", *work_ / "scheduler.yaml"},
@@ -124,9 +129,9 @@ class EndToEndTest : public ::testing::Test {
 
     core_ = StartAgent("dx-core-0", "core", "dx",
                        {"profile=" + dx_ + "/wp_profile"});
-    dam_ = StartAgent("dx-dam-0", "dam", "dx",
-                      {"upload=" + dx_ + "/dam/upload",
-                       "config=" + dx_ + "/dam/config"});
+    dam_ = StartAgent(
+        "dx-dam-0", "dam", "dx",
+        {"upload=" + dx_ + "/dam/upload", "config=" + dx_ + "/dam/config"});
     ASSERT_NE(core_, nullptr);
     ASSERT_NE(dam_, nullptr);
 
@@ -147,7 +152,8 @@ class EndToEndTest : public ::testing::Test {
       delete p;
     }
     core_ = dam_ = scheduler_ = nullptr;
-    RunCommand({kSource + "/tools/pg-test-server.sh", "stop", pg_dir_}, nullptr);
+    RunCommand({kSource + "/tools/pg-test-server.sh", "stop", pg_dir_},
+               nullptr);
     delete work_;
   }
 
@@ -156,10 +162,17 @@ class EndToEndTest : public ::testing::Test {
                                   const std::string& release,
                                   const std::vector<std::string>& volumes,
                                   const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv = {kBin + "/dxbackup-agent", "--scheduler",
-                                     address_, "--namespace", "dx-prod",
-                                     "--release", release, "--pod", pod,
-                                     "--component", component};
+    std::vector<std::string> argv = {kBin + "/dxbackup-agent",
+                                     "--scheduler",
+                                     address_,
+                                     "--namespace",
+                                     "dx-prod",
+                                     "--release",
+                                     release,
+                                     "--pod",
+                                     pod,
+                                     "--component",
+                                     component};
     for (const auto& v : volumes) {
       argv.push_back("--volume");
       argv.push_back(v);
@@ -217,8 +230,8 @@ std::string EndToEndTest::pg_dir_, EndToEndTest::dx_, EndToEndTest::address_,
     EndToEndTest::set_id_, EndToEndTest::backup_output_;
 std::vector<std::string> EndToEndTest::pg_env_;
 int EndToEndTest::backup_exit_ = -1;
-ChildProcess *EndToEndTest::scheduler_ = nullptr, *EndToEndTest::core_ = nullptr,
-             *EndToEndTest::dam_ = nullptr;
+ChildProcess *EndToEndTest::scheduler_ = nullptr,
+             *EndToEndTest::core_ = nullptr, *EndToEndTest::dam_ = nullptr;
 
 TEST_F(EndToEndTest, SetOfCoreDamAndDatabaseCompletes) {
   EXPECT_EQ(backup_exit_, 0) << backup_output_;
@@ -249,11 +262,11 @@ TEST_F(EndToEndTest, GnuTarExtractsEveryVolumeIdenticalToItsSource) {
     const std::string out = *work_ / ("gnutar-" + std::to_string(volumes));
     fs::create_directories(out);
     std::string log;
-    ASSERT_EQ(RunCommand({"tar", "--zstd", "--xattrs", "--xattrs-include=*",
-                          "-xpf", *work_ / ("data/store/" + a.path()), "-C",
-                          out},
-                         &log),
-              0)
+    ASSERT_EQ(
+        RunCommand({"tar", "--zstd", "--xattrs", "--xattrs-include=*", "-xpf",
+                    *work_ / ("data/store/" + a.path()), "-C", out},
+                   &log),
+        0)
         << log;
     EXPECT_EQ(log.find("Ignoring unknown"), std::string::npos) << log;
     EXPECT_EQ(CompareTrees(SourceOf(a.target()), out),
@@ -274,7 +287,8 @@ TEST_F(EndToEndTest, PgRestoreOfTheStoredDumpGivesTheSameData) {
   v1::SetDetail detail = Show(set_id_);
   std::string dump;
   for (const auto& a : detail.artifacts()) {
-    if (a.kind() == v1::ARTIFACT_PG_DUMP) dump = *work_ / ("data/store/" + a.path());
+    if (a.kind() == v1::ARTIFACT_PG_DUMP)
+      dump = *work_ / ("data/store/" + a.path());
   }
   ASSERT_FALSE(dump.empty());
   std::string out;
@@ -290,12 +304,13 @@ TEST_F(EndToEndTest, PgRestoreOfTheStoredDumpGivesTheSameData) {
 TEST_F(EndToEndTest, DxbackupRestoreGivesTheSameTreesAndData) {
   std::string out;
   const std::string to = *work_ / "restored";
-  ASSERT_EQ(Cli({"restore", set_id_, "--to", to, "--database-to",
-                 "by_dxbackup"},
-                &out),
-            0)
+  ASSERT_EQ(
+      Cli({"restore", set_id_, "--to", to, "--database-to", "by_dxbackup"},
+          &out),
+      0)
       << out;
-  for (const std::string target : {"core/profile", "dam/upload", "dam/config"}) {
+  for (const std::string target :
+       {"core/profile", "dam/upload", "dam/config"}) {
     std::string dir = target;
     dir[dir.find('/')] = '-';
     EXPECT_EQ(CompareTrees(SourceOf(target), to + "/" + dir),
@@ -334,14 +349,13 @@ TEST_F(EndToEndTest, AgentKilledMidUploadFailsTheSetAndStoresNothing) {
   std::string data(24 << 20, '\0');
   for (auto& c : data) c = static_cast<char>(rng());
   WriteFile(bulk + "/media.bin", data);
-  ChildProcess* slow = StartAgent("dx-slow-0", "dam", "slow",
-                                  {"bulk=" + bulk},
+  ChildProcess* slow = StartAgent("dx-slow-0", "dam", "slow", {"bulk=" + bulk},
                                   {"--limit-upload-kib", "256"});
   ASSERT_NE(slow, nullptr);
-  ChildProcess backup({kBin + "/dxbackup", "--server", address_, "backup",
-                       "--namespace", "dx-prod", "--release", "slow",
-                       "--compression", "none"},
-                      *work_ / "slow-backup.log");
+  ChildProcess backup(
+      {kBin + "/dxbackup", "--server", address_, "backup", "--namespace",
+       "dx-prod", "--release", "slow", "--compression", "none"},
+      *work_ / "slow-backup.log");
   ASSERT_FALSE(backup.WaitForLine("dam/bulk: running 1.0 MiB").empty())
       << backup.Output();
   slow->Signal(SIGKILL);
@@ -362,7 +376,8 @@ TEST_F(EndToEndTest, AgentKilledMidUploadFailsTheSetAndStoresNothing) {
                                 std::regex("disconnected|without its trailer")))
       << detail.set().reason();
   EXPECT_EQ(detail.artifacts_size(), 0);
-  const std::string set_dir = *work_ / ("data/store/dx-prod/slow/" + detail.set().id());
+  const std::string set_dir =
+      *work_ / ("data/store/dx-prod/slow/" + detail.set().id());
   if (fs::exists(set_dir)) {
     EXPECT_TRUE(fs::is_empty(set_dir)) << "no partial file left behind";
   }

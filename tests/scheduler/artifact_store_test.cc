@@ -22,7 +22,8 @@ TEST(ArtifactStoreTest, CommitMakesTheFinalFileOnlyWhenTheDigestMatches) {
   TempDir dir;
   ArtifactStore store(dir / "store");
   ASSERT_TRUE(store.Init().ok());
-  const std::string rel = ArtifactStore::RelativePath("ns", "dx", "set1", "a.tar.zst");
+  const std::string rel =
+      ArtifactStore::RelativePath("ns", "dx", "set1", "a.tar.zst");
   EXPECT_EQ(rel, "ns/dx/set1/a.tar.zst");
   {
     auto pending = store.Begin(rel);

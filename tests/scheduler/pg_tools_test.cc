@@ -18,7 +18,8 @@ void FakeTool(const std::string& dir, const std::string& version) {
 
 TEST(PgToolsTest, ParsesVersions) {
   auto tool = ParsePgToolVersion(
-      "/usr/bin/pg_dump", "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n");
+      "/usr/bin/pg_dump",
+      "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n");
   ASSERT_TRUE(tool.ok());
   EXPECT_EQ(tool->major, 15);
   EXPECT_EQ(tool->version, "15.18");

@@ -52,9 +52,9 @@ class UploadServiceTest : public ::testing::Test {
     artifact.set_path(kPath);
     ASSERT_TRUE(server_->board()->Add(job, artifact, nullptr).ok());
     server_->board()->MarkRunning(kJob, "ns/pod-0");
-    stub_ = v1::AgentService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_->port()),
-        grpc::InsecureChannelCredentials()));
+    stub_ = v1::AgentService::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials()));
   }
 
   // Sends `pieces` as chunks, the last with a trailer claiming `digest`.

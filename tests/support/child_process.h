@@ -28,8 +28,9 @@ class ChildProcess {
 
   // The first line (stdout or stderr) containing `needle`, waiting up to
   // `timeout` for it; "" if it never came (the process may have exited).
-  std::string WaitForLine(const std::string& needle,
-                          std::chrono::seconds timeout = std::chrono::seconds(60));
+  std::string WaitForLine(
+      const std::string& needle,
+      std::chrono::seconds timeout = std::chrono::seconds(60));
   void Signal(int sig);
   // Waits for exit; returns the exit code, or 128+signal.
   int Wait();

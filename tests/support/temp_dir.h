@@ -16,7 +16,8 @@ class TempDir {
  public:
   TempDir() {
     const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base ? base : "/tmp") + "/dxbackup-XXXXXX";
+    std::string pattern =
+        std::string(base ? base : "/tmp") + "/dxbackup-XXXXXX";
     path_ = mkdtemp(pattern.data()) ? pattern : "";
   }
   ~TempDir() {

@@ -84,7 +84,8 @@ std::vector<std::string> CompareTrees(const std::string& expected,
     differ("uid", absl::StrCat(w.st.st_uid), absl::StrCat(g.st.st_uid));
     differ("gid", absl::StrCat(w.st.st_gid), absl::StrCat(g.st.st_gid));
     if (!S_ISLNK(w.st.st_mode)) {
-      differ("mtime", absl::StrCat(w.st.st_mtim.tv_sec, ".", w.st.st_mtim.tv_nsec),
+      differ("mtime",
+             absl::StrCat(w.st.st_mtim.tv_sec, ".", w.st.st_mtim.tv_nsec),
              absl::StrCat(g.st.st_mtim.tv_sec, ".", g.st.st_mtim.tv_nsec));
     }
     if (S_ISREG(w.st.st_mode)) {

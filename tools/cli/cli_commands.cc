@@ -104,7 +104,8 @@ int ListAgents(const CliContext& cli) {
                   absl::StrJoin(volumes, ","), a.agent_version(),
                   a.fix_level().empty() ? "-" : a.fix_level(),
                   a.connected() ? "connected" : "gone",
-                  HumanTime(a.connected_unix()), HumanTime(a.last_seen_unix())});
+                  HumanTime(a.connected_unix()),
+                  HumanTime(a.last_seen_unix())});
   }
   table.Print(*cli.out);
   return 0;
@@ -130,9 +131,9 @@ int ListSets(const CliContext& cli, const v1::ListSetsRequest& request) {
   for (const v1::BackupSet& s : response.sets()) {
     table.AddRow({s.id(), s.namespace_(), s.release(), SetStatus(s),
                   HumanTime(s.started_unix()),
-                  s.finished_unix() ? HumanDuration(s.finished_unix() -
-                                                    s.started_unix())
-                                    : "-",
+                  s.finished_unix()
+                      ? HumanDuration(s.finished_unix() - s.started_unix())
+                      : "-",
                   HumanBytes(s.bytes()),
                   s.fix_level().empty() ? "-" : s.fix_level(), s.reason()});
   }
