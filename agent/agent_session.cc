@@ -113,11 +113,9 @@ absl::Status AgentSession::ServeOnce() {
 
   while (stream->Read(&message)) {
     if (message.has_backup()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      jobs_.emplace_back(&AgentSession::HandleBackup, this, message.backup());
+      StartJob([this, command = message.backup()] { HandleBackup(command); });
     } else if (message.has_restore()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      jobs_.emplace_back(&AgentSession::HandleRestore, this, message.restore());
+      StartJob([this, command = message.restore()] { HandleRestore(command); });
     }
   }
   {
@@ -215,13 +213,31 @@ void AgentSession::HandleRestore(const v1::RestoreCommand& command) {
   Send(out);
 }
 
-void AgentSession::JoinJobs() {
-  std::vector<std::thread> jobs;
+void AgentSession::StartJob(std::function<void()> work) {
+  JoinJobs(/*only_finished=*/true);
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  std::thread thread([work = std::move(work), finished] {
+    work();
+    finished->store(true);
+  });
+  std::lock_guard<std::mutex> lock(mu_);
+  jobs_.push_back(JobThread{std::move(thread), finished});
+}
+
+void AgentSession::JoinJobs(bool only_finished) {
+  std::vector<JobThread> to_join;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    jobs.swap(jobs_);
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+      if (!only_finished || it->finished->load()) {
+        to_join.push_back(std::move(*it));
+        it = jobs_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
-  for (std::thread& t : jobs) t.join();
+  for (JobThread& job : to_join) job.thread.join();
 }
 
 }  // namespace dxbackup::agent

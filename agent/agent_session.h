@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,7 +52,10 @@ class AgentSession {
   const v1::Volume* FindVolume(const std::string& name) const;
   // Sends on the control stream; false when it is gone.
   bool Send(const v1::AgentMessage& message);
-  void JoinJobs();
+  // Runs `work` on a job thread of its own.
+  void StartJob(std::function<void()> work);
+  // Joins every job thread; with `only_finished`, just those that ended.
+  void JoinJobs(bool only_finished = false);
 
   AgentIdentity identity_;
   BackupJobSettings settings_;
@@ -65,7 +69,11 @@ class AgentSession {
   grpc::ClientReaderWriter<v1::AgentMessage, v1::SchedulerMessage>* stream_ =
       nullptr;
   std::mutex write_mu_;
-  std::vector<std::thread> jobs_;
+  struct JobThread {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> finished;
+  };
+  std::vector<JobThread> jobs_;
 };
 
 }  // namespace dxbackup::agent

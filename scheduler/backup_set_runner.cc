@@ -1,5 +1,7 @@
 #include "scheduler/backup_set_runner.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
@@ -61,13 +63,19 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
     members.push_back(m);
     return &members.back();
   };
-  for (const v1::AgentInfo& agent : state_.registry->AgentsOf(ns, release)) {
+  const std::vector<v1::AgentInfo> agents =
+      state_.registry->AgentsOf(ns, release);
+  std::map<std::string, int> replicas;  // agents per component
+  for (const v1::AgentInfo& agent : agents) ++replicas[agent.component()];
+  for (const v1::AgentInfo& agent : agents) {
+    // "core/profile"; with several core pods, "dx-core-0/profile" and so on.
+    const std::string owner =
+        replicas[agent.component()] > 1 ? agent.pod() : agent.component();
     for (const v1::Volume& volume : agent.volumes()) {
-      Member* m = add_member(v1::JOB_VOLUME_BACKUP,
-                             VolumeTarget(agent.component(), volume.name()),
-                             VolumeFileName(agent.component(), volume.name(),
-                                            options.compression()),
-                             absl::StrCat(agent.pod(), ":", volume.path()));
+      Member* m = add_member(
+          v1::JOB_VOLUME_BACKUP, VolumeTarget(owner, volume.name()),
+          VolumeFileName(owner, volume.name(), options.compression()),
+          absl::StrCat(agent.pod(), ":", volume.path()));
       m->job.set_agent_id(agent.id());
       m->volume = volume.name();
       m->artifact.set_kind(v1::ARTIFACT_VOLUME_TAR);

@@ -8,6 +8,30 @@
 
 namespace dxbackup::scheduler {
 
+namespace {
+
+// The connected agent to restore a volume target through: `owner` is the
+// target's first part, a component ("core") or, for a component with
+// several pods, a pod name. The pod that made the backup (`source` is
+// "pod:path") is preferred. "" when none fits.
+std::string PickAgent(const std::vector<v1::AgentInfo>& agents,
+                      const std::string& owner, const std::string& volume,
+                      const std::string& source) {
+  const std::string source_pod = source.substr(0, source.find(':'));
+  std::string fallback;
+  for (const v1::AgentInfo& agent : agents) {
+    if (agent.component() != owner && agent.pod() != owner) continue;
+    for (const v1::Volume& v : agent.volumes()) {
+      if (v.name() != volume) continue;
+      if (agent.pod() == source_pod) return agent.id();
+      if (fallback.empty()) fallback = agent.id();
+    }
+  }
+  return fallback;
+}
+
+}  // namespace
+
 RestoreRunner::RestoreRunner(SchedulerState state) : state_(state) {}
 
 RestoreRunner::~RestoreRunner() {
@@ -66,23 +90,18 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
     } else {
       step.job.set_kind(v1::JOB_VOLUME_RESTORE);
       const size_t slash = artifact.target().find('/');
-      const std::string component = artifact.target().substr(0, slash);
+      const std::string owner = artifact.target().substr(0, slash);
       step.volume = artifact.target().substr(slash + 1);
-      for (const v1::AgentInfo& agent : agents) {
-        if (agent.component() != component) continue;
-        for (const v1::Volume& v : agent.volumes()) {
-          if (v.name() == step.volume) step.job.set_agent_id(agent.id());
-        }
-      }
+      step.job.set_agent_id(
+          PickAgent(agents, owner, step.volume, artifact.source()));
       if (step.job.agent_id().empty()) {
         problems.push_back(absl::StrCat(
             artifact.target(), ": no connected agent of ", set->namespace_(),
-            "/", set->release(), " has component ", component, " with volume ",
-            step.volume));
+            "/", set->release(), " is ", owner, " with volume ", step.volume));
       }
       if (!request.to_dir().empty()) {
         step.to_dir =
-            absl::StrCat(request.to_dir(), "/", component, "-", step.volume);
+            absl::StrCat(request.to_dir(), "/", owner, "-", step.volume);
       }
     }
     steps.push_back(std::move(step));

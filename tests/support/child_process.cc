@@ -75,12 +75,19 @@ void ChildProcess::ReadLines(int fd) {
 
 std::string ChildProcess::WaitForLine(const std::string& needle,
                                       std::chrono::seconds timeout) {
+  return WaitForNthLine(needle, 1, timeout);
+}
+
+std::string ChildProcess::WaitForNthLine(const std::string& needle, int count,
+                                         std::chrono::seconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   size_t seen = 0;
+  int matches = 0;
   std::string found;
   cv_.wait_for(lock, timeout, [&] {
     for (; seen < lines_.size(); ++seen) {
-      if (lines_[seen].find(needle) != std::string::npos) {
+      if (lines_[seen].find(needle) != std::string::npos &&
+          ++matches == count) {
         found = lines_[seen];
         return true;
       }

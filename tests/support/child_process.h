@@ -31,6 +31,10 @@ class ChildProcess {
   std::string WaitForLine(
       const std::string& needle,
       std::chrono::seconds timeout = std::chrono::seconds(60));
+  // Like WaitForLine, for the `count`-th such line.
+  std::string WaitForNthLine(
+      const std::string& needle, int count,
+      std::chrono::seconds timeout = std::chrono::seconds(60));
   void Signal(int sig);
   // Waits for exit; returns the exit code, or 128+signal.
   int Wait();
