@@ -126,7 +126,17 @@ class EndToEndTest : public ::testing::Test {
                   pg_dir_ +
                   "/password\n"
                   "  - namespace: dx-prod\n"
-                  "    release: slow\n");
+                  "    release: slow\n"
+                  "  - namespace: dx-prod\n"
+                  "    release: broken-db\n"
+                  "    databases:\n"
+                  "      - dbname: no_such_db\n"
+                  "        host: " +
+                  pg_dir_ +
+                  "\n"
+                  "        user: dxadmin\n"
+                  "        password_file: " +
+                  pg_dir_ + "/password\n");
     scheduler_ = new ChildProcess(
         {kBin + "/dxbackup-scheduler", "--listen", "127.0.0.1:0", "--data-dir",
          *work_ / "data", "--config", *work_ / "scheduler.yaml"},
@@ -480,6 +490,30 @@ TEST_F(EndToEndTest, ReplicasOfOneComponentAreSeparateTargets) {
             std::vector<std::string>{});
   EXPECT_EQ(CompareTrees(b, to + "/ha-core-1-profile"),
             std::vector<std::string>{});
+}
+
+TEST_F(EndToEndTest, DatabaseThatCannotBeDumpedFailsTheSetWithItsReason) {
+  std::string out;
+  EXPECT_EQ(
+      Cli({"backup", "--namespace", "dx-prod", "--release", "broken-db"}, &out),
+      1)
+      << out;
+  std::string json;
+  ASSERT_EQ(Cli({"--json", "sets", "--release", "broken-db"}, &json), 0);
+  v1::ListSetsResponse sets;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok());
+  ASSERT_EQ(sets.sets_size(), 1);
+  const v1::BackupSet& set = sets.sets(0);
+  EXPECT_EQ(set.status(), v1::SET_FAILED);
+  EXPECT_NE(set.reason().find("db/no_such_db"), std::string::npos)
+      << set.reason();
+  EXPECT_NE(set.reason().find("database \"no_such_db\" does not exist"),
+            std::string::npos)
+      << set.reason();
+  EXPECT_EQ(set.reason().find(testing::ReadFile(pg_dir_ + "/password")),
+            std::string::npos)
+      << "no password in errors";
+  EXPECT_EQ(Show(set.id()).artifacts_size(), 0);
 }
 
 }  // namespace
