@@ -142,26 +142,39 @@ bool AgentSession::Send(const v1::AgentMessage& message) {
   return stream_ != nullptr && stream_->Write(message);
 }
 
-const v1::Volume* AgentSession::FindVolume(const std::string& name) const {
+absl::StatusOr<const v1::Volume*> AgentSession::FindVolume(
+    const std::string& name) const {
   for (const v1::Volume& v : identity_.volumes) {
     if (v.name() == name) return &v;
   }
-  return nullptr;
+  return absl::NotFoundError(
+      absl::StrCat("agent ", identity_.pod, " has no volume named ", name));
+}
+
+void AgentSession::SendResult(const std::string& job_id,
+                              const absl::Status& status, uint64_t bytes,
+                              uint64_t files) {
+  v1::AgentMessage out;
+  v1::JobResult* result = out.mutable_result();
+  result->set_job_id(job_id);
+  result->set_ok(status.ok());
+  result->set_error(std::string(status.message()));
+  result->set_bytes(bytes);
+  result->set_files(files);
+  if (status.ok()) {
+    DXLOG(INFO) << "job " << job_id << ": done, " << bytes << " bytes, "
+                << files << " entries";
+  } else {
+    DXLOG(ERROR) << "job " << job_id << ": " << status.message();
+  }
+  Send(out);
 }
 
 void AgentSession::HandleBackup(const v1::BackupCommand& command) {
-  v1::AgentMessage out;
-  v1::JobResult* result = out.mutable_result();
-  result->set_job_id(command.job_id());
-  const v1::Volume* volume = FindVolume(command.volume());
-  if (volume == nullptr) {
-    result->set_error(absl::StrCat("agent ", identity_.pod,
-                                   " has no volume named ", command.volume()));
-    Send(out);
-    return;
-  }
-  DXLOG(INFO) << "job " << command.job_id() << ": backing up " << volume->name()
-              << " (" << volume->path() << ")";
+  absl::StatusOr<const v1::Volume*> volume = FindVolume(command.volume());
+  if (!volume.ok()) return SendResult(command.job_id(), volume.status(), 0, 0);
+  DXLOG(INFO) << "job " << command.job_id() << ": backing up "
+              << (*volume)->name() << " (" << (*volume)->path() << ")";
   uint64_t next_report = 0;
   auto progress = [&](uint64_t bytes) {
     if (bytes < next_report) return;
@@ -173,44 +186,22 @@ void AgentSession::HandleBackup(const v1::BackupCommand& command) {
   };
   uint64_t files = 0;
   absl::StatusOr<v1::UploadResult> stored =
-      RunBackupJob(command, *volume, settings_, stub_.get(), progress, &files);
-  if (stored.ok()) {
-    result->set_ok(true);
-    result->set_bytes(stored->bytes());
-    result->set_files(files);
-    DXLOG(INFO) << "job " << command.job_id() << ": stored " << stored->bytes()
-                << " bytes, " << files << " entries";
-  } else {
-    result->set_error(std::string(stored.status().message()));
-    DXLOG(ERROR) << "job " << command.job_id() << ": " << result->error();
-  }
-  Send(out);
+      RunBackupJob(command, **volume, settings_, stub_.get(), progress, &files);
+  SendResult(command.job_id(), stored.status(),
+             stored.ok() ? stored->bytes() : 0, files);
 }
 
 void AgentSession::HandleRestore(const v1::RestoreCommand& command) {
-  v1::AgentMessage out;
-  v1::JobResult* result = out.mutable_result();
-  result->set_job_id(command.job_id());
-  const v1::Volume* volume = FindVolume(command.volume());
-  if (volume == nullptr) {
-    result->set_error(absl::StrCat("agent ", identity_.pod,
-                                   " has no volume named ", command.volume()));
-    Send(out);
-    return;
-  }
-  DXLOG(INFO) << "job " << command.job_id() << ": restoring " << volume->name()
-              << " into "
-              << (command.to_dir().empty() ? volume->path() : command.to_dir());
-  absl::StatusOr<uint64_t> files = RunRestoreJob(command, *volume, stub_.get());
-  if (files.ok()) {
-    result->set_ok(true);
-    result->set_files(*files);
-    result->set_bytes(command.bytes());
-  } else {
-    result->set_error(std::string(files.status().message()));
-    DXLOG(ERROR) << "job " << command.job_id() << ": " << result->error();
-  }
-  Send(out);
+  absl::StatusOr<const v1::Volume*> volume = FindVolume(command.volume());
+  if (!volume.ok()) return SendResult(command.job_id(), volume.status(), 0, 0);
+  DXLOG(INFO) << "job " << command.job_id() << ": restoring "
+              << (*volume)->name() << " into "
+              << (command.to_dir().empty() ? (*volume)->path()
+                                           : command.to_dir());
+  absl::StatusOr<uint64_t> files =
+      RunRestoreJob(command, **volume, stub_.get());
+  SendResult(command.job_id(), files.status(), command.bytes(),
+             files.ok() ? *files : 0);
 }
 
 void AgentSession::StartJob(std::function<void()> work) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "agent/backup_job.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
 
@@ -49,7 +50,10 @@ class AgentSession {
   absl::Status ServeOnce();
   void HandleBackup(const v1::BackupCommand& command);
   void HandleRestore(const v1::RestoreCommand& command);
-  const v1::Volume* FindVolume(const std::string& name) const;
+  absl::StatusOr<const v1::Volume*> FindVolume(const std::string& name) const;
+  // Reports a job's end on the control stream.
+  void SendResult(const std::string& job_id, const absl::Status& status,
+                  uint64_t bytes, uint64_t files);
   // Sends on the control stream; false when it is gone.
   bool Send(const v1::AgentMessage& message);
   // Runs `work` on a job thread of its own.

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
 
 namespace dxbackup::agent {
 
@@ -81,7 +82,7 @@ absl::StatusOr<v1::UploadResult> UploadStream::Finish(
   grpc::Status st = writer_->Finish();
   broken_ = true;  // finished: nothing left to cancel
   if (!st.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(st.error_code()),
+    return absl::Status(common::FromGrpcStatus(st).code(),
                         absl::StrCat("scheduler refused upload of job ",
                                      job_id_, ": ", st.error_message()));
   }

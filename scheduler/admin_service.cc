@@ -1,12 +1,9 @@
 #include "scheduler/admin_service.h"
 
+#include "common/grpc_status.h"
+
 namespace dxbackup::scheduler {
 namespace {
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      std::string(s.message()));
-}
 
 // Streams a run's events to the caller until the run ends or the caller
 // leaves.
@@ -40,7 +37,7 @@ grpc::Status AdminServiceImpl::Backup(
     grpc::ServerContext*, const v1::BackupRequest* request,
     grpc::ServerWriter<v1::SetEvent>* writer) {
   absl::StatusOr<StartedRun> run = backups_->Start(*request);
-  if (!run.ok()) return ToGrpc(run.status());
+  if (!run.ok()) return common::ToGrpcStatus(run.status());
   return Follow(*run, writer);
 }
 
@@ -49,7 +46,7 @@ grpc::Status AdminServiceImpl::ListSets(grpc::ServerContext*,
                                         v1::ListSetsResponse* response) {
   auto sets =
       state_.catalog->ListSets(request->namespace_(), request->release());
-  if (!sets.ok()) return ToGrpc(sets.status());
+  if (!sets.ok()) return common::ToGrpcStatus(sets.status());
   for (const v1::BackupSet& set : *sets) *response->add_sets() = set;
   return grpc::Status::OK;
 }
@@ -58,13 +55,13 @@ grpc::Status AdminServiceImpl::GetSet(grpc::ServerContext*,
                                       const v1::GetSetRequest* request,
                                       v1::SetDetail* response) {
   auto set = state_.catalog->GetSet(request->set_id());
-  if (!set.ok()) return ToGrpc(set.status());
+  if (!set.ok()) return common::ToGrpcStatus(set.status());
   *response->mutable_set() = *set;
   auto artifacts = state_.catalog->ListArtifacts(set->id());
-  if (!artifacts.ok()) return ToGrpc(artifacts.status());
+  if (!artifacts.ok()) return common::ToGrpcStatus(artifacts.status());
   for (const v1::Artifact& a : *artifacts) *response->add_artifacts() = a;
   auto jobs = state_.catalog->ListJobs(set->id());
-  if (!jobs.ok()) return ToGrpc(jobs.status());
+  if (!jobs.ok()) return common::ToGrpcStatus(jobs.status());
   for (const v1::Job& j : *jobs) *response->add_jobs() = j;
   return grpc::Status::OK;
 }
@@ -73,7 +70,7 @@ grpc::Status AdminServiceImpl::Restore(
     grpc::ServerContext*, const v1::RestoreRequest* request,
     grpc::ServerWriter<v1::SetEvent>* writer) {
   absl::StatusOr<StartedRun> run = restores_->Start(*request);
-  if (!run.ok()) return ToGrpc(run.status());
+  if (!run.ok()) return common::ToGrpcStatus(run.status());
   return Follow(*run, writer);
 }
 

@@ -9,17 +9,13 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
 #include "common/log.h"
 
 namespace dxbackup::scheduler {
 namespace {
 
 constexpr int kDefaultHeartbeatSeconds = 10;
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      std::string(s.message()));
-}
 
 // The scheduler's end of one agent's Connect stream.
 class ControlStream
@@ -227,7 +223,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
     if (fail_job && !job_id_.empty()) {
       state_.board->Finish(job_id_, false, std::string(s.message()));
     }
-    Finish(ToGrpc(s));
+    Finish(common::ToGrpcStatus(s));
   }
 
   SchedulerState state_;
@@ -248,7 +244,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
     absl::StatusOr<v1::Artifact> artifact =
         state.board->RestoreSource(request.job_id());
     if (!artifact.ok()) {
-      Finish(ToGrpc(artifact.status()));
+      Finish(common::ToGrpcStatus(artifact.status()));
       return;
     }
     path_ = state.store->AbsolutePath(artifact->path());

@@ -18,12 +18,7 @@ BackupSetRunner::BackupSetRunner(SchedulerState state) : state_(state) {}
 
 BackupSetRunner::~BackupSetRunner() {
   state_.board->FailAll("the scheduler stopped while the job ran");
-  std::vector<std::thread> threads;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    threads.swap(threads_);
-  }
-  for (std::thread& t : threads) t.join();
+  threads_.JoinAll();
 }
 
 absl::StatusOr<StartedRun> BackupSetRunner::Start(
@@ -117,11 +112,10 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   }
   DXLOG(INFO) << "set " << set.id() << " of " << deployment << " started with "
               << members.size() << " members";
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    threads_.emplace_back(&BackupSetRunner::Run, this, set, std::move(members),
-                          options, events);
-  }
+  threads_.Start(
+      [this, set, members = std::move(members), options, events]() mutable {
+        Run(set, std::move(members), options, events);
+      });
   return StartedRun{set.id(), events};
 }
 
@@ -179,12 +173,7 @@ void BackupSetRunner::Run(v1::BackupSet set, std::vector<Member> members,
   for (std::thread& t : dumps) t.join();
   std::vector<v1::Job> jobs = state_.board->WaitAndRemove(job_ids);
 
-  std::vector<std::string> failures;
-  for (const v1::Job& job : jobs) {
-    if (job.status() != v1::JOB_SUCCEEDED) {
-      failures.push_back(absl::StrCat(job.target(), ": ", job.error()));
-    }
-  }
+  const std::vector<std::string> failures = FailedJobReasons(jobs);
   auto artifacts = state_.catalog->ListArtifacts(set.id());
   if (artifacts.ok()) {
     for (const v1::Artifact& a : *artifacts) {
@@ -204,16 +193,10 @@ void BackupSetRunner::Run(v1::BackupSet set, std::vector<Member> members,
     running_deployments_.erase(
         absl::StrCat(set.namespace_(), "/", set.release()));
   }
-  v1::SetEvent done;
-  done.set_set_id(set.id());
-  *done.mutable_set() = set;
-  done.set_done(true);
-  done.set_ok(failures.empty());
-  done.set_message(
-      failures.empty()
-          ? absl::StrCat("set ", set.id(), " complete")
-          : absl::StrCat("set ", set.id(), " failed: ", set.reason()));
-  events->Publish(done);
+  events->Finish(set, failures.empty(),
+                 failures.empty() ? absl::StrCat("set ", set.id(), " complete")
+                                  : absl::StrCat("set ", set.id(),
+                                                 " failed: ", set.reason()));
 }
 
 }  // namespace dxbackup::scheduler

@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "dxbackup/v1/admin.pb.h"
 #include "scheduler/run_events.h"
+#include "scheduler/run_threads.h"
 #include "scheduler/scheduler_state.h"
 
 namespace dxbackup::scheduler {
@@ -53,7 +54,7 @@ class BackupSetRunner {
   SchedulerState state_;
   std::mutex mu_;
   std::set<std::string> running_deployments_;
-  std::vector<std::thread> threads_;
+  RunThreads threads_;
 };
 
 }  // namespace dxbackup::scheduler

@@ -5,6 +5,16 @@
 
 namespace dxbackup::scheduler {
 
+std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs) {
+  std::vector<std::string> reasons;
+  for (const v1::Job& job : jobs) {
+    if (job.status() != v1::JOB_SUCCEEDED) {
+      reasons.push_back(absl::StrCat(job.target(), ": ", job.error()));
+    }
+  }
+  return reasons;
+}
+
 JobBoard::JobBoard(Catalog* catalog, const common::Clock* clock)
     : catalog_(catalog), clock_(clock) {}
 

@@ -23,6 +23,9 @@
 
 namespace dxbackup::scheduler {
 
+// "core/profile: agent gone", one per job that did not succeed.
+std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs);
+
 class JobBoard {
  public:
   JobBoard(Catalog* catalog, const common::Clock* clock);

@@ -30,17 +30,41 @@ absl::StatusOr<std::string> ReadPassword(const v1::Database& db) {
   return password;
 }
 
+namespace {
+
+// libpq connection keywords for `db` connecting to `dbname`.
+std::map<std::string, std::string> ConnectionKeywords(
+    const v1::Database& db, const std::string& password,
+    const std::string& dbname) {
+  std::map<std::string, std::string> params;
+  if (!db.host().empty()) params["host"] = db.host();
+  if (db.port() != 0) params["port"] = std::to_string(db.port());
+  if (!db.user().empty()) params["user"] = db.user();
+  params["dbname"] = dbname.empty() ? db.dbname() : dbname;
+  if (!password.empty()) params["password"] = password;
+  if (!db.sslmode().empty()) params["sslmode"] = db.sslmode();
+  params["connect_timeout"] = "15";
+  return params;
+}
+
+}  // namespace
+
 std::map<std::string, std::string> PgEnvironment(const v1::Database& db,
                                                  const std::string& password,
                                                  const std::string& dbname) {
+  static const std::map<std::string, std::string> kVariables = {
+      {"host", "PGHOST"},
+      {"port", "PGPORT"},
+      {"user", "PGUSER"},
+      {"dbname", "PGDATABASE"},
+      {"password", "PGPASSWORD"},
+      {"sslmode", "PGSSLMODE"},
+      {"connect_timeout", "PGCONNECT_TIMEOUT"}};
   std::map<std::string, std::string> env;
-  if (!db.host().empty()) env["PGHOST"] = db.host();
-  if (db.port() != 0) env["PGPORT"] = std::to_string(db.port());
-  if (!db.user().empty()) env["PGUSER"] = db.user();
-  env["PGDATABASE"] = dbname.empty() ? db.dbname() : dbname;
-  if (!password.empty()) env["PGPASSWORD"] = password;
-  if (!db.sslmode().empty()) env["PGSSLMODE"] = db.sslmode();
-  env["PGCONNECT_TIMEOUT"] = "15";
+  for (const auto& [keyword, value] :
+       ConnectionKeywords(db, password, dbname)) {
+    env[kVariables.at(keyword)] = value;
+  }
   return env;
 }
 
@@ -60,14 +84,8 @@ std::string PgVersionString(int v) {
 absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
     const v1::Database& db, const std::string& password,
     const std::string& dbname) {
-  std::map<std::string, std::string> params;
-  if (!db.host().empty()) params["host"] = db.host();
-  if (db.port() != 0) params["port"] = std::to_string(db.port());
-  if (!db.user().empty()) params["user"] = db.user();
-  params["dbname"] = dbname.empty() ? db.dbname() : dbname;
-  if (!password.empty()) params["password"] = password;
-  if (!db.sslmode().empty()) params["sslmode"] = db.sslmode();
-  params["connect_timeout"] = "15";
+  std::map<std::string, std::string> params =
+      ConnectionKeywords(db, password, dbname);
   params["application_name"] = "dxbackup-scheduler";
   std::vector<const char*> keys, values;
   for (const auto& [k, v] : params) {

@@ -48,6 +48,24 @@ absl::Status RunPgRestore(const v1::Database& db, const std::string& password,
   return absl::OkStatus();
 }
 
+// CREATE DATABASE `name`, owned by `owner` when known, closed to new
+// connections when `closed`.
+absl::Status CreateDatabase(PgConnection& pg, const std::string& name,
+                            const std::string& owner, bool closed) {
+  std::string create =
+      absl::StrCat("CREATE DATABASE ", pg.QuoteIdentifier(name));
+  if (closed) absl::StrAppend(&create, " CONNECTION LIMIT 0");
+  if (!owner.empty()) {
+    absl::StrAppend(&create, " OWNER ", pg.QuoteIdentifier(owner));
+  }
+  auto created = pg.Query(create);
+  if (!created.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create database ", name, ": ", created.status().message()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
@@ -133,14 +151,8 @@ absl::Status RestoreDatabase(const v1::Database& db,
                        " already exists: drop it or restore into "
                        "another name"));
     }
-    std::string create = absl::StrCat("CREATE DATABASE ", quoted);
-    if (!owner.empty())
-      absl::StrAppend(&create, " OWNER ", pg.QuoteIdentifier(owner));
-    auto created = pg.Query(create);
-    if (!created.ok()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot create database ", into, ": ", created.status().message()));
-    }
+    absl::Status created = CreateDatabase(pg, into, owner, false);
+    if (!created.ok()) return created;
     return RunPgRestore(db, *password, *tool, dump_path, into, log);
   }
 
@@ -166,15 +178,8 @@ absl::Status RestoreDatabase(const v1::Database& db,
   auto super =
       pg.Query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
   const bool superuser = super.ok() && !super->empty() && (*super)[0][0] == "t";
-  std::string create = absl::StrCat("CREATE DATABASE ", quoted,
-                                    superuser ? " CONNECTION LIMIT 0" : "");
-  if (!owner.empty())
-    absl::StrAppend(&create, " OWNER ", pg.QuoteIdentifier(owner));
-  auto created = pg.Query(create);
-  if (!created.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot create database ", target, ": ", created.status().message()));
-  }
+  absl::Status created = CreateDatabase(pg, target, owner, superuser);
+  if (!created.ok()) return created;
   absl::Status restored =
       RunPgRestore(db, *password, *tool, dump_path, target, log);
   auto reopened = pg.Query(

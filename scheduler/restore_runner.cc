@@ -36,12 +36,7 @@ RestoreRunner::RestoreRunner(SchedulerState state) : state_(state) {}
 
 RestoreRunner::~RestoreRunner() {
   state_.board->FailAll("the scheduler stopped while the restore ran");
-  std::vector<std::thread> threads;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    threads.swap(threads_);
-  }
-  for (std::thread& t : threads) t.join();
+  threads_.JoinAll();
 }
 
 absl::StatusOr<StartedRun> RestoreRunner::Start(
@@ -129,9 +124,10 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   }
   DXLOG(INFO) << run_id << ": restoring set " << set->id() << " ("
               << steps.size() << " members)";
-  std::lock_guard<std::mutex> lock(mu_);
-  threads_.emplace_back(&RestoreRunner::Run, this, run_id, *set,
-                        std::move(steps), request.database_to(), events);
+  threads_.Start([this, run_id, set = *set, steps = std::move(steps),
+                  database_to = request.database_to(), events]() mutable {
+    Run(run_id, set, std::move(steps), database_to, events);
+  });
   return StartedRun{run_id, events};
 }
 
@@ -175,24 +171,14 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
   }
   for (std::thread& t : databases) t.join();
   std::vector<v1::Job> jobs = state_.board->WaitAndRemove(job_ids);
-  std::vector<std::string> failures;
-  for (const v1::Job& job : jobs) {
-    if (job.status() != v1::JOB_SUCCEEDED) {
-      failures.push_back(absl::StrCat(job.target(), ": ", job.error()));
-    }
-  }
-  v1::SetEvent done;
-  done.set_set_id(set.id());
-  *done.mutable_set() = set;
-  done.set_done(true);
-  done.set_ok(failures.empty());
-  done.set_message(
+  const std::vector<std::string> failures = FailedJobReasons(jobs);
+  const std::string message =
       failures.empty()
           ? absl::StrCat(run_id, ": restored ", jobs.size(), " members of set ",
                          set.id())
-          : absl::StrCat(run_id, " failed: ", absl::StrJoin(failures, "; ")));
-  DXLOG(INFO) << done.message();
-  events->Publish(done);
+          : absl::StrCat(run_id, " failed: ", absl::StrJoin(failures, "; "));
+  DXLOG(INFO) << message;
+  events->Finish(set, failures.empty(), message);
 }
 
 }  // namespace dxbackup::scheduler

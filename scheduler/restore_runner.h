@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "scheduler/backup_set_runner.h"
+#include "scheduler/run_threads.h"
 
 namespace dxbackup::scheduler {
 
@@ -38,8 +39,7 @@ class RestoreRunner {
   void RestoreDatabase(const Step& step, const std::string& database_to);
 
   SchedulerState state_;
-  std::mutex mu_;
-  std::vector<std::thread> threads_;
+  RunThreads threads_;
 };
 
 }  // namespace dxbackup::scheduler

@@ -13,6 +13,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "dxbackup/v1/admin.pb.h"
@@ -28,6 +29,17 @@ class RunEvents {
     events_.push_back(event);
     if (event.done()) closed_ = true;
     cv_.notify_all();
+  }
+
+  // Publishes the closing event of a run over `set`.
+  void Finish(const v1::BackupSet& set, bool ok, const std::string& message) {
+    v1::SetEvent done;
+    done.set_set_id(set.id());
+    *done.mutable_set() = set;
+    done.set_done(true);
+    done.set_ok(ok);
+    done.set_message(message);
+    Publish(done);
   }
 
   // Waits for event number *next, copies it out and advances *next. Returns
