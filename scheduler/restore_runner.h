@@ -1,6 +1,7 @@
 // RestoreRunner puts a complete backup set back: each volume through a
 // connected agent of the set's deployment that has that component and
-// volume (extracted as it streams, in place or under to_dir/<target>), and
+// volume (extracted as it streams, in place or under
+// to_dir/<owner>-<volume>, e.g. to_dir/core-profile), and
 // each database with pg_restore (into `database_to` or over the original).
 // Only members of the one set are used; a set that is not complete is
 // refused.

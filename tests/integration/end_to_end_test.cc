@@ -516,5 +516,15 @@ TEST_F(EndToEndTest, DatabaseThatCannotBeDumpedFailsTheSetWithItsReason) {
   EXPECT_EQ(Show(set.id()).artifacts_size(), 0);
 }
 
+TEST_F(EndToEndTest, RestoreInPlaceOverTheOriginalVolume) {
+  const std::string config = dx_ + "/dam/config";
+  const std::string before = testing::ReadFile(config + "/dam.json");
+  WriteFile(config + "/dam.json", "damaged");
+  std::string out;
+  ASSERT_EQ(Cli({"restore", set_id_, "--target", "dam/config"}, &out), 0)
+      << out;
+  EXPECT_EQ(testing::ReadFile(config + "/dam.json"), before);
+}
+
 }  // namespace
 }  // namespace dxbackup
