@@ -26,7 +26,8 @@ using google::protobuf::Reflection;
 
 class YamlToProto {
  public:
-  explicit YamlToProto(std::string source) : source_(std::move(source)) {}
+  YamlToProto(std::string source, YamlLines* lines)
+      : source_(std::move(source)), lines_(lines) {}
 
   absl::Status FillMessage(const YAML::Node& node, const std::string& path,
                            Message* msg) {
@@ -40,6 +41,7 @@ class YamlToProto {
     for (const auto& kv : node) {
       std::string key = kv.first.as<std::string>();
       std::string key_path = path.empty() ? key : absl::StrCat(path, ".", key);
+      Remember(kv.first, key_path);
       const FieldDescriptor* field = desc->FindFieldByName(key);
       if (field == nullptr) {
         std::vector<std::string> known;
@@ -86,6 +88,7 @@ class YamlToProto {
       if (!node.IsSequence()) return Error(node, path, "expected a list");
       for (size_t i = 0; i < node.size(); ++i) {
         std::string item_path = absl::StrCat(path, "[", i, "]");
+        Remember(node[i], item_path);
         absl::Status s = AddRepeated(node[i], item_path, msg, field);
         if (!s.ok()) return s;
       }
@@ -245,14 +248,20 @@ class YamlToProto {
         source_, ":", node.Mark().line + 1, ": ", path, ": ", what));
   }
 
+  void Remember(const YAML::Node& node, const std::string& path) {
+    if (lines_ != nullptr) (*lines_)[path] = node.Mark().line + 1;
+  }
+
   std::string source_;
+  YamlLines* lines_;
 };
 
 }  // namespace
 
 absl::Status ParseYamlIntoProto(std::string_view text,
                                 const std::string& source_name,
-                                google::protobuf::Message* message) {
+                                google::protobuf::Message* message,
+                                YamlLines* lines) {
   message->Clear();
   YAML::Node root;
   try {
@@ -261,7 +270,7 @@ absl::Status ParseYamlIntoProto(std::string_view text,
     return absl::InvalidArgumentError(absl::StrCat(
         source_name, ":", e.mark.line + 1, ": not valid YAML: ", e.msg));
   }
-  YamlToProto loader(source_name);
+  YamlToProto loader(source_name, lines);
   try {
     return loader.FillMessage(root, "", message);
   } catch (const YAML::Exception& e) {
@@ -271,7 +280,8 @@ absl::Status ParseYamlIntoProto(std::string_view text,
 }
 
 absl::Status LoadYamlFileIntoProto(const std::string& path,
-                                   google::protobuf::Message* message) {
+                                   google::protobuf::Message* message,
+                                   YamlLines* lines) {
   std::ifstream in(path);
   if (!in) {
     return absl::NotFoundError(
@@ -279,7 +289,7 @@ absl::Status LoadYamlFileIntoProto(const std::string& path,
   }
   std::stringstream text;
   text << in.rdbuf();
-  return ParseYamlIntoProto(text.str(), path, message);
+  return ParseYamlIntoProto(text.str(), path, message, lines);
 }
 
 }  // namespace dxbackup::common

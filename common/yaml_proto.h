@@ -11,6 +11,7 @@
 #ifndef DXBACKUP_COMMON_YAML_PROTO_H_
 #define DXBACKUP_COMMON_YAML_PROTO_H_
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -19,15 +20,21 @@
 
 namespace dxbackup::common {
 
+// Line (1-based) of every key path loaded: "deployments[0].release" -> 7.
+// Lets checks made after loading name the line too.
+using YamlLines = std::map<std::string, int>;
+
 // Parses `text`; `source_name` names it in errors. `*message` is cleared
 // first; on error it is left partially filled.
 absl::Status ParseYamlIntoProto(std::string_view text,
                                 const std::string& source_name,
-                                google::protobuf::Message* message);
+                                google::protobuf::Message* message,
+                                YamlLines* lines = nullptr);
 
 // Reads and parses the file at `path`.
 absl::Status LoadYamlFileIntoProto(const std::string& path,
-                                   google::protobuf::Message* message);
+                                   google::protobuf::Message* message,
+                                   YamlLines* lines = nullptr);
 
 }  // namespace dxbackup::common
 
