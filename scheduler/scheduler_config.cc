@@ -2,56 +2,135 @@
 
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/yaml_proto.h"
+#include "scheduler/policy/cron_schedule.h"
+#include "scheduler/policy/retention.h"
 
 namespace dxbackup::scheduler {
 namespace {
 
-absl::Status Invalid(const std::string& source, const std::string& key,
-                     const std::string& what) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(source, ": ", key, ": ", what));
-}
+// Words errors as "file:line: key: what", with the line of the key (or of
+// the nearest enclosing one the file has).
+class ConfigChecker {
+ public:
+  ConfigChecker(std::string source, common::YamlLines lines)
+      : source_(std::move(source)), lines_(std::move(lines)) {}
 
-absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
-                                          const std::string& source) {
+  absl::Status Invalid(const std::string& key, const std::string& what) const {
+    std::string path = key;
+    for (;;) {
+      auto it = lines_.find(path);
+      if (it != lines_.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(source_, ":", it->second, ": ", key, ": ", what));
+      }
+      const size_t cut = path.find_last_of(".[");
+      if (cut == std::string::npos) break;
+      path = path.substr(0, cut);
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_, ": ", key, ": ", what));
+  }
+
+  absl::Status CheckDeployments(v1::SchedulerConfig& config) const;
+  absl::Status CheckPolicies(v1::SchedulerConfig& config) const;
+
+ private:
+  std::string source_;
+  common::YamlLines lines_;
+};
+
+absl::Status ConfigChecker::CheckDeployments(v1::SchedulerConfig& config) const {
   std::set<std::string> deployments;
   for (int i = 0; i < config.deployments_size(); ++i) {
     v1::Deployment* d = config.mutable_deployments(i);
     const std::string key = absl::StrCat("deployments[", i, "]");
     if (d->namespace_().empty() || d->release().empty()) {
-      return Invalid(source, key, "needs both namespace and release");
+      return Invalid(key, "needs both namespace and release");
     }
     if (!deployments.insert(d->namespace_() + "/" + d->release()).second) {
-      return Invalid(
-          source, key,
-          absl::StrCat(d->namespace_(), "/", d->release(), " is listed twice"));
+      return Invalid(key, absl::StrCat(d->namespace_(), "/", d->release(),
+                                       " is listed twice"));
     }
     std::set<std::string> names;
     for (int j = 0; j < d->databases_size(); ++j) {
       v1::Database* db = d->mutable_databases(j);
       const std::string db_key = absl::StrCat(key, ".databases[", j, "]");
-      if (db->dbname().empty()) {
-        return Invalid(source, db_key, "needs dbname");
-      }
+      if (db->dbname().empty()) return Invalid(db_key, "needs dbname");
       if (db->name().empty()) db->set_name(db->dbname());
       if (db->name().find('/') != std::string::npos) {
-        return Invalid(source, db_key + ".name", "must not contain '/'");
+        return Invalid(db_key + ".name", "must not contain '/'");
       }
       if (!names.insert(db->name()).second) {
-        return Invalid(source, db_key,
+        return Invalid(db_key,
                        absl::StrCat("database name ", db->name(),
                                     " is used twice; set distinct `name`s"));
       }
       if (db->port() < 0 || db->port() > 65535) {
-        return Invalid(source, db_key + ".port", "must be 1-65535");
+        return Invalid(db_key + ".port", "must be 1-65535");
       }
     }
   }
-  if (config.heartbeat_seconds() < 0) {
-    return Invalid(source, "heartbeat_seconds", "must not be negative");
+  return absl::OkStatus();
+}
+
+absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
+  std::set<std::string> names;
+  for (int i = 0; i < config.policies_size(); ++i) {
+    const v1::Policy& p = config.policies(i);
+    const std::string key = absl::StrCat("policies[", i, "]");
+    if (p.name().empty()) return Invalid(key, "needs a name");
+    if (p.name().find_first_of("/: ") != std::string::npos) {
+      return Invalid(key + ".name", "must not contain '/', ':' or spaces");
+    }
+    if (!names.insert(p.name()).second) {
+      return Invalid(key + ".name",
+                     absl::StrCat("policy ", p.name(), " is defined twice"));
+    }
+    if (p.selector().namespaces().empty()) {
+      return Invalid(key + ".selector.namespaces",
+                     "list the namespaces (or globs; \"*\" for all)");
+    }
+    absl::StatusOr<absl::TimeZone> tz = LoadZone(p.time_zone());
+    if (!tz.ok()) return Invalid(key + ".time_zone", std::string(tz.status().message()));
+    if (p.schedule().empty()) return Invalid(key + ".schedule", "is required");
+    absl::StatusOr<CronSchedule> schedule =
+        CronSchedule::Parse(p.schedule(), "check", *tz);
+    if (!schedule.ok()) {
+      return Invalid(key + ".schedule", std::string(schedule.status().message()));
+    }
+    absl::Status retention = ValidateRetention(p.retention());
+    if (!retention.ok()) {
+      return Invalid(key + ".retention", std::string(retention.message()));
+    }
   }
+  if (!config.prune_schedule().empty()) {
+    absl::StatusOr<CronSchedule> prune =
+        CronSchedule::Parse(config.prune_schedule(), "prune");
+    if (!prune.ok()) {
+      return Invalid("prune_schedule", std::string(prune.status().message()));
+    }
+  }
+  if (config.limits().max_sets() < 0 ||
+      config.limits().max_sets_per_namespace() < 0) {
+    return Invalid("limits", "must not be negative (0 is no limit)");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
+                                          const std::string& source,
+                                          common::YamlLines lines) {
+  ConfigChecker checker(source, std::move(lines));
+  absl::Status s = checker.CheckDeployments(config);
+  if (s.ok()) s = checker.CheckPolicies(config);
+  if (s.ok() && (config.heartbeat_seconds() < 0 ||
+                 config.offline_after_heartbeats() < 0)) {
+    s = checker.Invalid("heartbeat_seconds", "must not be negative");
+  }
+  if (!s.ok()) return s;
   return config;
 }
 
@@ -60,17 +139,20 @@ absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
 absl::StatusOr<v1::SchedulerConfig> ParseSchedulerConfig(
     const std::string& text, const std::string& source_name) {
   v1::SchedulerConfig config;
-  absl::Status s = common::ParseYamlIntoProto(text, source_name, &config);
+  common::YamlLines lines;
+  absl::Status s =
+      common::ParseYamlIntoProto(text, source_name, &config, &lines);
   if (!s.ok()) return s;
-  return Check(std::move(config), source_name);
+  return Check(std::move(config), source_name, std::move(lines));
 }
 
 absl::StatusOr<v1::SchedulerConfig> LoadSchedulerConfig(
     const std::string& path) {
   v1::SchedulerConfig config;
-  absl::Status s = common::LoadYamlFileIntoProto(path, &config);
+  common::YamlLines lines;
+  absl::Status s = common::LoadYamlFileIntoProto(path, &config, &lines);
   if (!s.ok()) return s;
-  return Check(std::move(config), path);
+  return Check(std::move(config), path, std::move(lines));
 }
 
 }  // namespace dxbackup::scheduler

@@ -28,7 +28,7 @@ TEST(SchedulerConfigTest, RejectsDuplicatesAndMissingFields) {
       "  - {namespace: a, release: dx}\n",
       "s.yaml");
   ASSERT_FALSE(dup.ok());
-  EXPECT_NE(dup.status().message().find("s.yaml: deployments[1]"),
+  EXPECT_NE(dup.status().message().find("s.yaml:3: deployments[1]"),
             std::string::npos)
       << dup.status();
   auto nodb = ParseSchedulerConfig(
@@ -49,6 +49,61 @@ TEST(SchedulerConfigTest, FileErrorsNameTheFileAndLine) {
   EXPECT_NE(config.status().message().find(dir / "bad.yaml:4:"),
             std::string::npos)
       << config.status();
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler
+
+namespace dxbackup::scheduler {
+namespace {
+
+TEST(SchedulerConfigTest, LoadsPolicies) {
+  auto config = ParseSchedulerConfig(R"(
+limits: {max_sets: 4, max_sets_per_namespace: 1}
+policies:
+  - name: nightly
+    selector: {namespaces: ["dx-*"], release: dx, component: core}
+    schedule: "@daily-spread"
+    time_zone: Europe/Berlin
+    capture: {compression: zstd, compression_level: 6, excludes: ["wstemp/*"]}
+    retention: {keep_daily: 7, keep_weekly: 4, keep_min_complete: 2}
+)",
+                                     "s.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->policies(0).retention().keep_weekly(), 4);
+  EXPECT_EQ(config->limits().max_sets(), 4);
+}
+
+TEST(SchedulerConfigTest, PolicyErrorsNameTheLineAndKey) {
+  const std::string prefix =
+      "policies:\n"
+      "  - name: nightly\n"
+      "    selector: {namespaces: [dx]}\n";
+  struct Bad {
+    std::string tail;
+    std::string want;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {"    schedule: \"61 * * * *\"\n",
+            "s.yaml:4: policies[0].schedule: schedule \"61 * * * *\""},
+           {"    schedule: \"@daily\"\n    time_zone: Mars/Olympus\n",
+            "s.yaml:5: policies[0].time_zone: unknown time zone"},
+           {"    schedule: \"@daily\"\n    retention:\n      keep_within: 7w\n",
+            "s.yaml:5: policies[0].retention: duration \"7w\""},
+           {"    schedule: \"@daily\"\n    retention: {keep_last: -3}\n",
+            "s.yaml:5: policies[0].retention: keep counts"},
+       }) {
+    auto config = ParseSchedulerConfig(prefix + bad.tail, "s.yaml");
+    ASSERT_FALSE(config.ok()) << bad.tail;
+    EXPECT_NE(config.status().message().find(bad.want), std::string::npos)
+        << config.status();
+  }
+  auto none = ParseSchedulerConfig(
+      "policies:\n  - name: p\n    schedule: \"@daily\"\n", "s.yaml");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("s.yaml:2: policies[0].selector"),
+            std::string::npos)
+      << none.status();
 }
 
 }  // namespace
