@@ -28,9 +28,12 @@ class Catalog {
   virtual absl::Status UpdateSet(const v1::BackupSet& set) = 0;
   // NotFound when there is no such set.
   virtual absl::StatusOr<v1::BackupSet> GetSet(const std::string& id) = 0;
-  // Newest first; empty filters match everything.
+  // Newest first; empty filter fields match everything.
   virtual absl::StatusOr<std::vector<v1::BackupSet>> ListSets(
-      const std::string& namespace_, const std::string& release) = 0;
+      const v1::ListSetsRequest& filter) = 0;
+  // Removes a set's rows: its artifacts, jobs and the set itself, at once.
+  // The caller removes the files first.
+  virtual absl::Status DeleteSet(const std::string& id) = 0;
 
   virtual absl::Status UpsertJob(const v1::Job& job) = 0;
   virtual absl::StatusOr<std::vector<v1::Job>> ListJobs(
@@ -41,6 +44,14 @@ class Catalog {
       const std::string& set_id) = 0;
   // Every artifact path, for reconciling the store after a crash.
   virtual absl::StatusOr<std::vector<std::string>> AllArtifactPaths() = 0;
+
+  // The last schedule slot each policy took for each deployment.
+  struct ScheduleSlot {
+    std::string policy, namespace_, release;
+    int64_t last_slot_unix = 0;
+  };
+  virtual absl::StatusOr<std::vector<ScheduleSlot>> ScheduleSlots() = 0;
+  virtual absl::Status SaveScheduleSlot(const ScheduleSlot& slot) = 0;
 
   // Marks every running set and unfinished job failed with `reason`: the
   // scheduler that ran them is gone. Returns how many sets it failed.

@@ -67,6 +67,18 @@ const char* const kMigrations[] = {
         UNIQUE (set_id, target)
       );
     )sql",
+    // 2: sets remember their policy; schedules remember their last slot.
+    R"sql(
+      ALTER TABLE sets ADD COLUMN policy TEXT NOT NULL DEFAULT '';
+      CREATE INDEX sets_by_policy ON sets (policy, namespace, release);
+      CREATE TABLE schedule_slots (
+        policy TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        release TEXT NOT NULL,
+        last_slot_unix INTEGER NOT NULL,
+        PRIMARY KEY (policy, namespace, release)
+      );
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -131,12 +143,13 @@ v1::BackupSet ReadSet(const Statement& st) {
   set.set_finished_unix(st.Int(6));
   set.set_bytes(static_cast<uint64_t>(st.Int(7)));
   set.set_fix_level(st.Text(8));
+  set.set_policy(st.Text(9));
   return set;
 }
 
 constexpr char kSetColumns[] =
     "id, namespace, release, status, reason, started_unix, finished_unix, "
-    "bytes, fix_level";
+    "bytes, fix_level, policy";
 
 }  // namespace
 
@@ -267,15 +280,16 @@ absl::Status SqliteCatalog::WriteSet(const char* sql,
       .Bind(6, set.started_unix())
       .Bind(7, set.finished_unix())
       .Bind(8, static_cast<int64_t>(set.bytes()))
-      .Bind(9, set.fix_level());
+      .Bind(9, set.fix_level())
+      .Bind(10, set.policy());
   return RunToDone(st, "saving set " + set.id());
 }
 
 absl::Status SqliteCatalog::CreateSet(const v1::BackupSet& set) {
   return WriteSet(
       "INSERT INTO sets (id, namespace, release, status, reason, "
-      "started_unix, finished_unix, bytes, fix_level) VALUES "
-      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+      "started_unix, finished_unix, bytes, fix_level, policy) VALUES "
+      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
       set);
 }
 
@@ -283,7 +297,7 @@ absl::Status SqliteCatalog::UpdateSet(const v1::BackupSet& set) {
   return WriteSet(
       "UPDATE sets SET namespace = ?2, release = ?3, status = ?4, "
       "reason = ?5, started_unix = ?6, finished_unix = ?7, bytes = ?8, "
-      "fix_level = ?9 WHERE id = ?1",
+      "fix_level = ?9, policy = ?10 WHERE id = ?1",
       set);
 }
 
@@ -304,20 +318,76 @@ absl::StatusOr<v1::BackupSet> SqliteCatalog::GetSet(const std::string& id) {
 }
 
 absl::StatusOr<std::vector<v1::BackupSet>> SqliteCatalog::ListSets(
-    const std::string& namespace_, const std::string& release) {
+    const v1::ListSetsRequest& f) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string sql = absl::StrCat(
       "SELECT ", kSetColumns,
       " FROM sets WHERE (?1 = '' OR namespace = ?1) AND "
-      "(?2 = '' OR release = ?2) ORDER BY started_unix DESC, id DESC");
+      "(?2 = '' OR release = ?2) AND (?3 = '' OR status = ?3) AND "
+      "(?4 = 0 OR started_unix >= ?4) AND (?5 = 0 OR started_unix < ?5) AND "
+      "(?6 = '' OR policy = ?6) ORDER BY started_unix DESC, id DESC");
   Statement st(db_, sql.c_str());
   if (!st.ok()) return st.Error("listing sets");
-  st.Bind(1, namespace_).Bind(2, release);
+  st.Bind(1, f.namespace_())
+      .Bind(2, f.release())
+      .Bind(3, f.status() == v1::SET_STATUS_UNSPECIFIED
+                   ? std::string()
+                   : v1::SetStatus_Name(f.status()))
+      .Bind(4, f.since_unix())
+      .Bind(5, f.until_unix())
+      .Bind(6, f.policy());
   std::vector<v1::BackupSet> sets;
   int rc;
   while ((rc = st.Step()) == SQLITE_ROW) sets.push_back(ReadSet(st));
   if (rc != SQLITE_DONE) return st.Error("listing sets");
   return sets;
+}
+
+absl::Status SqliteCatalog::DeleteSet(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status s = Exec("BEGIN IMMEDIATE");
+  for (const char* sql : {"DELETE FROM artifacts WHERE set_id = ?1",
+                          "DELETE FROM jobs WHERE set_id = ?1",
+                          "DELETE FROM sets WHERE id = ?1"}) {
+    if (!s.ok()) break;
+    Statement st(db_, sql);
+    st.Bind(1, id);
+    s = RunToDone(st, "removing set " + id);
+  }
+  if (!s.ok()) {
+    Exec("ROLLBACK").IgnoreError();
+    return s;
+  }
+  return Exec("COMMIT");
+}
+
+absl::StatusOr<std::vector<Catalog::ScheduleSlot>>
+SqliteCatalog::ScheduleSlots() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "SELECT policy, namespace, release, last_slot_unix FROM "
+               "schedule_slots");
+  if (!st.ok()) return st.Error("reading schedule slots");
+  std::vector<ScheduleSlot> slots;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    slots.push_back({st.Text(0), st.Text(1), st.Text(2), st.Int(3)});
+  }
+  if (rc != SQLITE_DONE) return st.Error("reading schedule slots");
+  return slots;
+}
+
+absl::Status SqliteCatalog::SaveScheduleSlot(const ScheduleSlot& slot) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "INSERT INTO schedule_slots (policy, namespace, release, "
+               "last_slot_unix) VALUES (?1, ?2, ?3, ?4) ON CONFLICT "
+               "(policy, namespace, release) DO UPDATE SET last_slot_unix = ?4");
+  st.Bind(1, slot.policy)
+      .Bind(2, slot.namespace_)
+      .Bind(3, slot.release)
+      .Bind(4, slot.last_slot_unix);
+  return RunToDone(st, "saving schedule slot");
 }
 
 absl::Status SqliteCatalog::UpsertJob(const v1::Job& job) {

@@ -34,7 +34,10 @@ class SqliteCatalog : public Catalog {
   absl::Status UpdateSet(const v1::BackupSet& set) override;
   absl::StatusOr<v1::BackupSet> GetSet(const std::string& id) override;
   absl::StatusOr<std::vector<v1::BackupSet>> ListSets(
-      const std::string& namespace_, const std::string& release) override;
+      const v1::ListSetsRequest& filter) override;
+  absl::Status DeleteSet(const std::string& id) override;
+  absl::StatusOr<std::vector<ScheduleSlot>> ScheduleSlots() override;
+  absl::Status SaveScheduleSlot(const ScheduleSlot& slot) override;
   absl::Status UpsertJob(const v1::Job& job) override;
   absl::StatusOr<std::vector<v1::Job>> ListJobs(
       const std::string& set_id) override;

@@ -51,11 +51,13 @@ TEST(SqliteCatalogTest, KeepsSetsJobsAndArtifactsAcrossReopen) {
   }
   auto catalog = SqliteCatalog::Open(dir / "catalog.db");
   ASSERT_TRUE(catalog.ok());
-  auto sets = (*catalog)->ListSets("", "");
+  auto sets = (*catalog)->ListSets({});
   ASSERT_TRUE(sets.ok());
   ASSERT_EQ(sets->size(), 2u);
   EXPECT_EQ((*sets)[0].id(), "s2") << "newest first";
-  EXPECT_TRUE((*catalog)->ListSets("other-ns", "")->empty());
+  v1::ListSetsRequest other;
+  other.set_namespace_("other-ns");
+  EXPECT_TRUE((*catalog)->ListSets(other)->empty());
   auto jobs = (*catalog)->ListJobs("s1");
   ASSERT_EQ(jobs->size(), 1u);
   EXPECT_EQ((*jobs)[0].error(), "agent gone");
@@ -66,6 +68,50 @@ TEST(SqliteCatalogTest, KeepsSetsJobsAndArtifactsAcrossReopen) {
   EXPECT_EQ((*artifacts)[0].kind(), v1::ARTIFACT_PG_DUMP);
   EXPECT_EQ((*catalog)->GetSet("nope").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST(SqliteCatalogTest, FiltersSetsAndDeletesThemWhole) {
+  testing::TempDir dir;
+  auto catalog = SqliteCatalog::Open(dir / "catalog.db");
+  ASSERT_TRUE(catalog.ok());
+  for (int i = 1; i <= 4; ++i) {
+    v1::BackupSet set = MakeSet("s" + std::to_string(i), 100 * i);
+    set.set_status(i % 2 ? v1::SET_COMPLETE : v1::SET_FAILED);
+    set.set_policy(i <= 2 ? "nightly" : "");
+    ASSERT_TRUE((*catalog)->CreateSet(set).ok());
+  }
+  v1::ListSetsRequest filter;
+  filter.set_status(v1::SET_COMPLETE);
+  filter.set_since_unix(200);
+  ASSERT_EQ((*catalog)->ListSets(filter)->size(), 1u);
+  EXPECT_EQ((*catalog)->ListSets(filter)->at(0).id(), "s3");
+  filter.Clear();
+  filter.set_policy("nightly");
+  filter.set_until_unix(200);
+  ASSERT_EQ((*catalog)->ListSets(filter)->size(), 1u);
+  EXPECT_EQ((*catalog)->ListSets(filter)->at(0).policy(), "nightly");
+
+  v1::Artifact a;
+  a.set_set_id("s1");
+  a.set_target("core/profile");
+  a.set_path("ns/dx/s1/core-profile.tar.zst");
+  ASSERT_TRUE((*catalog)->AddArtifact(a).ok());
+  ASSERT_TRUE((*catalog)->DeleteSet("s1").ok());
+  EXPECT_EQ((*catalog)->GetSet("s1").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*catalog)->ListArtifacts("s1")->empty());
+  EXPECT_TRUE((*catalog)->AllArtifactPaths()->empty());
+}
+
+TEST(SqliteCatalogTest, RemembersScheduleSlots) {
+  testing::TempDir dir;
+  auto catalog = SqliteCatalog::Open(dir / "catalog.db");
+  ASSERT_TRUE(catalog.ok());
+  ASSERT_TRUE((*catalog)->SaveScheduleSlot({"nightly", "ns", "dx", 100}).ok());
+  ASSERT_TRUE((*catalog)->SaveScheduleSlot({"nightly", "ns", "dx", 200}).ok());
+  auto slots = (*catalog)->ScheduleSlots();
+  ASSERT_EQ(slots->size(), 1u);
+  EXPECT_EQ(slots->at(0).last_slot_unix, 200);
 }
 
 TEST(SqliteCatalogTest, FailUnfinishedEndsRunningSetsWithAReason) {
