@@ -70,6 +70,8 @@ absl::Status AgentSession::ServeOnce() {
   hello->set_pod(identity_.pod);
   hello->set_component(identity_.component);
   hello->set_agent_version(DXBACKUP_VERSION);
+  hello->mutable_labels()->insert(identity_.labels.begin(),
+                                  identity_.labels.end());
   for (v1::Volume volume : identity_.volumes) {
     volume.set_fix_level(FindFixLevel(volume.path()));
     if (hello->fix_level().empty()) hello->set_fix_level(volume.fix_level());

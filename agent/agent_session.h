@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,6 +35,7 @@ struct AgentIdentity {
   std::string pod;
   std::string component;
   std::vector<v1::Volume> volumes;
+  std::map<std::string, std::string> labels;
 };
 
 class AgentSession {

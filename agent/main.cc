@@ -32,7 +32,7 @@ std::string DefaultPodName() {
 int main(int argc, char** argv) {
   std::setlocale(LC_ALL, "");
   std::string scheduler, ns, release, pod, component, token_file;
-  std::vector<std::string> volumes, excludes;
+  std::vector<std::string> volumes, excludes, labels;
   uint64_t limit_kib = 0;
   po::options_description options("dxbackup-agent options");
   options.add_options()("help", "show this help")(
@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
       "volume", po::value(&volumes)->required(),
       "NAME=PATH of a volume to back up (repeatable)")(
       "exclude", po::value(&excludes), "glob to leave out (repeatable)")(
+      "label", po::value(&labels),
+      "KEY=VALUE label policies can select on (repeatable)")(
       "token-file", po::value(&token_file),
       "file holding this agent's token (checked from a later release)")(
       "limit-upload-kib", po::value(&limit_kib)->default_value(0),
@@ -68,7 +70,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  AgentIdentity identity{ns, release, pod, component, {}};
+  AgentIdentity identity{ns, release, pod, component, {}, {}};
+  for (const std::string& label : labels) {
+    const size_t eq = label.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "dxbackup-agent: --label \"" << label
+                << "\" must be KEY=VALUE\n";
+      return 2;
+    }
+    identity.labels[label.substr(0, eq)] = label.substr(eq + 1);
+  }
   for (const std::string& spec : volumes) {
     const size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size() ||

@@ -44,8 +44,7 @@ grpc::Status AdminServiceImpl::Backup(
 grpc::Status AdminServiceImpl::ListSets(grpc::ServerContext*,
                                         const v1::ListSetsRequest* request,
                                         v1::ListSetsResponse* response) {
-  auto sets =
-      state_.catalog->ListSets(*request);
+  auto sets = state_.catalog->ListSets(*request);
   if (!sets.ok()) return common::ToGrpcStatus(sets.status());
   for (const v1::BackupSet& set : *sets) *response->add_sets() = set;
   return grpc::Status::OK;

@@ -24,6 +24,7 @@ std::string AgentRegistry::Register(const v1::Hello& hello,
   *info.mutable_volumes() = hello.volumes();
   info.set_agent_version(hello.agent_version());
   info.set_fix_level(hello.fix_level());
+  *info.mutable_labels() = hello.labels();
   info.set_connected_unix(clock_->NowUnix());
   info.set_last_seen_unix(clock_->NowUnix());
   info.set_connected(true);
@@ -33,7 +34,8 @@ std::string AgentRegistry::Register(const v1::Hello& hello,
     if (it != connected_.end() && it->second.channel != channel) {
       DXLOG(WARNING) << "agent " << id
                      << " connected again; closing its older stream";
-      it->second.channel->Close();
+      it->second.channel->Close(
+          absl::StrCat("agent ", id, " reconnected while the job ran"));
     }
     connected_[id] = Entry{info, channel};
   }
@@ -104,6 +106,39 @@ std::vector<v1::AgentInfo> AgentRegistry::AllAgents() {
     }
   }
   return known;
+}
+
+std::vector<v1::AgentInfo> AgentRegistry::KnownAgentsOf(
+    const std::string& namespace_, const std::string& release,
+    int64_t max_age_seconds) {
+  std::vector<v1::AgentInfo> out;
+  const int64_t now = clock_->NowUnix();
+  for (v1::AgentInfo& agent : AllAgents()) {
+    if (agent.namespace_() != namespace_ || agent.release() != release)
+      continue;
+    if (agent.connected() || now - agent.last_seen_unix() <= max_age_seconds) {
+      out.push_back(std::move(agent));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> AgentRegistry::CloseSilent(
+    int64_t max_silence_seconds) {
+  std::vector<std::string> closed;
+  const int64_t now = clock_->NowUnix();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [id, entry] : connected_) {
+    const int64_t silent = now - entry.info.last_seen_unix();
+    if (silent > max_silence_seconds) {
+      DXLOG(WARNING) << "agent " << id << " sent no heartbeat for " << silent
+                     << " s: offline";
+      entry.channel->Close(absl::StrCat("agent ", id, " went offline: no ",
+                                        "heartbeat for ", silent, " s"));
+      closed.push_back(id);
+    }
+  }
+  return closed;
 }
 
 }  // namespace dxbackup::scheduler

@@ -25,8 +25,8 @@ class AgentChannel {
   virtual ~AgentChannel() = default;
   // Queues a message; false when the stream is closing.
   virtual bool Send(const v1::SchedulerMessage& message) = 0;
-  // Ends the stream (a newer connection of the same agent replaced it).
-  virtual void Close() = 0;
+  // Ends the stream; `reason` becomes the error of the agent's running jobs.
+  virtual void Close(const std::string& reason) = 0;
 };
 
 class AgentRegistry {
@@ -52,6 +52,13 @@ class AgentRegistry {
                                       const std::string& release);
   // Every agent the catalog knows, with `connected` filled in.
   std::vector<v1::AgentInfo> AllAgents();
+  // Agents of one deployment, connected or seen within `max_age_seconds`.
+  std::vector<v1::AgentInfo> KnownAgentsOf(const std::string& namespace_,
+                                           const std::string& release,
+                                           int64_t max_age_seconds);
+  // Closes the streams of connected agents silent for longer than
+  // `max_silence_seconds` (they missed their heartbeats); returns their ids.
+  std::vector<std::string> CloseSilent(int64_t max_silence_seconds);
 
  private:
   struct Entry {

@@ -37,9 +37,12 @@ class ControlStream
     return true;
   }
 
-  void Close() override {
-    EndStream(grpc::Status(grpc::StatusCode::ABORTED,
-                           "replaced by a newer connection of this agent"));
+  void Close(const std::string& reason) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (close_reason_.empty()) close_reason_ = reason;
+    }
+    EndStream(grpc::Status(grpc::StatusCode::ABORTED, reason));
   }
 
   void OnReadDone(bool ok) override {
@@ -72,9 +75,16 @@ class ControlStream
 
   void OnDone() override {
     if (!agent_id_.empty() && state_.registry->Unregister(agent_id_, this)) {
+      std::string reason;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        reason = close_reason_;
+      }
       state_.board->FailAgentJobs(
-          agent_id_,
-          absl::StrCat("agent ", agent_id_, " disconnected while the job ran"));
+          agent_id_, reason.empty()
+                         ? absl::StrCat("agent ", agent_id_,
+                                        " disconnected while the job ran")
+                         : reason);
     }
     delete this;
   }
@@ -119,6 +129,7 @@ class ControlStream
   std::deque<v1::SchedulerMessage> out_;
   bool writing_ = false;
   bool finishing_ = false;
+  std::string close_reason_;
 };
 
 // One backup stream, written to the store as it arrives.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "common/log.h"
 #include "scheduler/pg_connection.h"
 #include "scheduler/pg_dump_runner.h"
@@ -12,6 +13,9 @@
 namespace dxbackup::scheduler {
 namespace {
 constexpr char kSchedulerWorker[] = "scheduler";
+// An agent not seen for this long is no longer expected in its deployment's
+// sets (its pod is taken to be gone for good).
+constexpr int64_t kForgetAgentsAfter = 7 * 24 * 3600;
 }  // namespace
 
 BackupSetRunner::BackupSetRunner(SchedulerState state) : state_(state) {}
@@ -22,7 +26,7 @@ BackupSetRunner::~BackupSetRunner() {
 }
 
 absl::StatusOr<StartedRun> BackupSetRunner::Start(
-    const v1::BackupRequest& request) {
+    const v1::BackupRequest& request, SetDoneFn on_done) {
   const std::string& ns = request.namespace_();
   const std::string& release = request.release();
   if (ns.empty() || release.empty()) {
@@ -41,6 +45,7 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   set.set_release(release);
   set.set_status(v1::SET_RUNNING);
   set.set_started_unix(state_.clock->NowUnix());
+  set.set_policy(request.policy());
 
   std::vector<Member> members;
   auto add_member = [&](v1::JobKind kind, const std::string& target,
@@ -58,8 +63,22 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
     members.push_back(m);
     return &members.back();
   };
-  const std::vector<v1::AgentInfo> agents =
-      state_.registry->AgentsOf(ns, release);
+  // Every agent of the deployment that is connected, or was lately: an
+  // offline agent's volumes are members that fail at once, saying so.
+  std::vector<v1::AgentInfo> agents;
+  for (const v1::AgentInfo& agent :
+       state_.registry->KnownAgentsOf(ns, release, kForgetAgentsAfter)) {
+    if (!request.component().empty() &&
+        agent.component() != request.component()) {
+      continue;
+    }
+    bool labelled = true;
+    for (const auto& [key, value] : request.agent_labels()) {
+      auto it = agent.labels().find(key);
+      labelled = labelled && it != agent.labels().end() && it->second == value;
+    }
+    if (labelled) agents.push_back(agent);
+  }
   std::map<std::string, int> replicas;  // agents per component
   for (const v1::AgentInfo& agent : agents) ++replicas[agent.component()];
   for (const v1::AgentInfo& agent : agents) {
@@ -76,6 +95,14 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
       m->artifact.set_kind(v1::ARTIFACT_VOLUME_TAR);
       m->artifact.set_compression(options.compression());
       m->artifact.set_fix_level(volume.fix_level());
+      if (!agent.connected()) {
+        m->offline = absl::StrCat(
+            "agent ", agent.id(), " is offline (last seen ",
+            absl::FormatTime("%Y-%m-%d %H:%M:%SZ",
+                             absl::FromUnixSeconds(agent.last_seen_unix()),
+                             absl::UTCTimeZone()),
+            ")");
+      }
     }
   }
   if (const v1::Deployment* d = FindDeployment(*state_.config, ns, release)) {
@@ -147,15 +174,20 @@ void BackupSetRunner::DumpDatabase(const Member& member) {
   }
 }
 
-void BackupSetRunner::Run(v1::BackupSet set, std::vector<Member> members,
-                          v1::CaptureOptions options,
-                          std::shared_ptr<RunEvents> events) {
+v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
+                                   std::vector<Member> members,
+                                   v1::CaptureOptions options,
+                                   std::shared_ptr<RunEvents> events) {
   std::vector<std::thread> dumps;
   std::vector<std::string> job_ids;
   for (const Member& m : members) {
     job_ids.push_back(m.job.id());
     if (m.database != nullptr) {
       dumps.emplace_back(&BackupSetRunner::DumpDatabase, this, std::cref(m));
+      continue;
+    }
+    if (!m.offline.empty()) {
+      state_.board->Finish(m.job.id(), false, m.offline);
       continue;
     }
     state_.board->MarkRunning(m.job.id(), m.job.agent_id());
@@ -197,6 +229,7 @@ void BackupSetRunner::Run(v1::BackupSet set, std::vector<Member> members,
                  failures.empty() ? absl::StrCat("set ", set.id(), " complete")
                                   : absl::StrCat("set ", set.id(),
                                                  " failed: ", set.reason()));
+  return set;
 }
 
 }  // namespace dxbackup::scheduler

@@ -11,6 +11,7 @@
 #ifndef DXBACKUP_SCHEDULER_BACKUP_SET_RUNNER_H_
 #define DXBACKUP_SCHEDULER_BACKUP_SET_RUNNER_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -36,9 +37,13 @@ class BackupSetRunner {
   explicit BackupSetRunner(SchedulerState state);
   ~BackupSetRunner();
 
-  // Creates the set and its jobs and starts capturing. FailedPrecondition
+  using SetDoneFn = std::function<void(const v1::BackupSet&)>;
+
+  // Creates the set and its jobs and starts capturing; `on_done` (if any)
+  // is called on the set's thread with its final state. FailedPrecondition
   // when the deployment has nothing to back up or a set of it is running.
-  absl::StatusOr<StartedRun> Start(const v1::BackupRequest& request);
+  absl::StatusOr<StartedRun> Start(const v1::BackupRequest& request,
+                                   SetDoneFn on_done = nullptr);
 
  private:
   struct Member {
@@ -46,9 +51,11 @@ class BackupSetRunner {
     v1::Artifact artifact;
     const v1::Database* database = nullptr;  // for database members
     std::string volume;                      // for volume members
+    std::string offline;  // why the member fails before it starts
   };
-  void Run(v1::BackupSet set, std::vector<Member> members,
-           v1::CaptureOptions options, std::shared_ptr<RunEvents> events);
+  v1::BackupSet Run(v1::BackupSet set, std::vector<Member> members,
+                    v1::CaptureOptions options,
+                    std::shared_ptr<RunEvents> events);
   void DumpDatabase(const Member& member);
 
   SchedulerState state_;

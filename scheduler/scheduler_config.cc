@@ -42,7 +42,8 @@ class ConfigChecker {
   common::YamlLines lines_;
 };
 
-absl::Status ConfigChecker::CheckDeployments(v1::SchedulerConfig& config) const {
+absl::Status ConfigChecker::CheckDeployments(
+    v1::SchedulerConfig& config) const {
   std::set<std::string> deployments;
   for (int i = 0; i < config.deployments_size(); ++i) {
     v1::Deployment* d = config.mutable_deployments(i);
@@ -94,12 +95,14 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
                      "list the namespaces (or globs; \"*\" for all)");
     }
     absl::StatusOr<absl::TimeZone> tz = LoadZone(p.time_zone());
-    if (!tz.ok()) return Invalid(key + ".time_zone", std::string(tz.status().message()));
+    if (!tz.ok())
+      return Invalid(key + ".time_zone", std::string(tz.status().message()));
     if (p.schedule().empty()) return Invalid(key + ".schedule", "is required");
     absl::StatusOr<CronSchedule> schedule =
         CronSchedule::Parse(p.schedule(), "check", *tz);
     if (!schedule.ok()) {
-      return Invalid(key + ".schedule", std::string(schedule.status().message()));
+      return Invalid(key + ".schedule",
+                     std::string(schedule.status().message()));
     }
     absl::Status retention = ValidateRetention(p.retention());
     if (!retention.ok()) {

@@ -379,10 +379,11 @@ SqliteCatalog::ScheduleSlots() {
 
 absl::Status SqliteCatalog::SaveScheduleSlot(const ScheduleSlot& slot) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_,
-               "INSERT INTO schedule_slots (policy, namespace, release, "
-               "last_slot_unix) VALUES (?1, ?2, ?3, ?4) ON CONFLICT "
-               "(policy, namespace, release) DO UPDATE SET last_slot_unix = ?4");
+  Statement st(
+      db_,
+      "INSERT INTO schedule_slots (policy, namespace, release, "
+      "last_slot_unix) VALUES (?1, ?2, ?3, ?4) ON CONFLICT "
+      "(policy, namespace, release) DO UPDATE SET last_slot_unix = ?4");
   st.Bind(1, slot.policy)
       .Bind(2, slot.namespace_)
       .Bind(3, slot.release)
