@@ -1,5 +1,6 @@
 #include "scheduler/admin_service.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 
 namespace dxbackup::scheduler {
@@ -21,8 +22,13 @@ grpc::Status Follow(const StartedRun& run,
 
 AdminServiceImpl::AdminServiceImpl(SchedulerState state,
                                    BackupSetRunner* backups,
-                                   RestoreRunner* restores)
-    : state_(state), backups_(backups), restores_(restores) {}
+                                   RestoreRunner* restores, Pruner* pruner,
+                                   PolicyLoop* policies)
+    : state_(state),
+      backups_(backups),
+      restores_(restores),
+      pruner_(pruner),
+      policies_(policies) {}
 
 grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext*,
                                           const v1::ListAgentsRequest*,
@@ -71,6 +77,47 @@ grpc::Status AdminServiceImpl::Restore(
   absl::StatusOr<StartedRun> run = restores_->Start(*request);
   if (!run.ok()) return common::ToGrpcStatus(run.status());
   return Follow(*run, writer);
+}
+
+grpc::Status AdminServiceImpl::ListPolicies(
+    grpc::ServerContext*, const v1::ListPoliciesRequest*,
+    v1::ListPoliciesResponse* response) {
+  *response = policies_->Describe();
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::RunPolicy(
+    grpc::ServerContext* context, const v1::RunPolicyRequest* request,
+    grpc::ServerWriter<v1::SetEvent>* writer) {
+  auto ticket = policies_->RunNow(request->policy());
+  if (!ticket.ok()) return common::ToGrpcStatus(ticket.status());
+  size_t left = ticket->keys.size();
+  bool all_complete = true;
+  policies_->Follow(*ticket, [&](const v1::BackupSet& set) {
+    all_complete = all_complete && set.status() == v1::SET_COMPLETE;
+    v1::SetEvent event;
+    event.set_set_id(set.id());
+    *event.mutable_set() = set;
+    event.set_done(--left == 0);
+    event.set_ok(set.status() == v1::SET_COMPLETE &&
+                 (left > 0 || all_complete));
+    event.set_message(absl::StrCat(
+        set.namespace_(), "/", set.release(), ": set ",
+        set.id().empty() ? "not started" : set.id(), " ",
+        set.status() == v1::SET_COMPLETE ? "complete"
+                                         : "failed: " + set.reason()));
+    return writer->Write(event) && !context->IsCancelled();
+  });
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Prune(grpc::ServerContext*,
+                                     const v1::PruneRequest* request,
+                                     v1::PruneResponse* response) {
+  auto result = pruner_->Prune(request->dry_run(), request->policy());
+  if (!result.ok()) return common::ToGrpcStatus(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
 }  // namespace dxbackup::scheduler

@@ -6,6 +6,8 @@
 
 #include "dxbackup/v1/admin.grpc.pb.h"
 #include "scheduler/backup_set_runner.h"
+#include "scheduler/policy_loop.h"
+#include "scheduler/pruner.h"
 #include "scheduler/restore_runner.h"
 
 namespace dxbackup::scheduler {
@@ -14,7 +16,8 @@ class AdminServiceImpl : public v1::AdminService::Service {
  public:
   // Every argument must outlive the service.
   AdminServiceImpl(SchedulerState state, BackupSetRunner* backups,
-                   RestoreRunner* restores);
+                   RestoreRunner* restores, Pruner* pruner,
+                   PolicyLoop* policies);
 
   grpc::Status ListAgents(grpc::ServerContext* context,
                           const v1::ListAgentsRequest* request,
@@ -31,11 +34,22 @@ class AdminServiceImpl : public v1::AdminService::Service {
   grpc::Status Restore(grpc::ServerContext* context,
                        const v1::RestoreRequest* request,
                        grpc::ServerWriter<v1::SetEvent>* writer) override;
+  grpc::Status ListPolicies(grpc::ServerContext* context,
+                            const v1::ListPoliciesRequest* request,
+                            v1::ListPoliciesResponse* response) override;
+  grpc::Status RunPolicy(grpc::ServerContext* context,
+                         const v1::RunPolicyRequest* request,
+                         grpc::ServerWriter<v1::SetEvent>* writer) override;
+  grpc::Status Prune(grpc::ServerContext* context,
+                     const v1::PruneRequest* request,
+                     v1::PruneResponse* response) override;
 
  private:
   SchedulerState state_;
   BackupSetRunner* backups_;
   RestoreRunner* restores_;
+  Pruner* pruner_;
+  PolicyLoop* policies_;
 };
 
 }  // namespace dxbackup::scheduler

@@ -6,6 +6,8 @@
 #include "common/log.h"
 #include "scheduler/admin_service.h"
 #include "scheduler/agent_service.h"
+#include "scheduler/policy_loop.h"
+#include "scheduler/pruner.h"
 #include "scheduler/sqlite_catalog.h"
 
 namespace dxbackup::scheduler {
@@ -50,9 +52,13 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
                        s->registry_.get(),  s->board_.get(),   clock};
   s->backups_ = std::make_unique<BackupSetRunner>(state);
   s->restores_ = std::make_unique<RestoreRunner>(state);
+  s->pruner_ = std::make_unique<Pruner>(state);
+  s->policies_ =
+      std::make_unique<PolicyLoop>(state, s->backups_.get(), s->pruner_.get());
   s->agent_service_ = std::make_unique<AgentServiceImpl>(state);
   s->admin_service_ = std::make_unique<AdminServiceImpl>(
-      state, s->backups_.get(), s->restores_.get());
+      state, s->backups_.get(), s->restores_.get(), s->pruner_.get(),
+      s->policies_.get());
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(s->options_.listen,
@@ -66,6 +72,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
         absl::StrCat("cannot listen on ", s->options_.listen,
                      ": the address is in use or not local to this host"));
   }
+  st = s->policies_->Start();
+  if (!st.ok()) return st;
   return s;
 }
 
@@ -73,6 +81,7 @@ void SchedulerServer::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
   // Ending the jobs ends the runs, which releases admin calls following them.
+  policies_->Stop();
   board_->FailAll("the scheduler stopped while the job ran");
   server_->Shutdown(std::chrono::system_clock::now());
   backups_.reset();

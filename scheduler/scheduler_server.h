@@ -28,6 +28,8 @@ class AgentRegistry;
 class JobBoard;
 class BackupSetRunner;
 class RestoreRunner;
+class Pruner;
+class PolicyLoop;
 class AgentServiceImpl;
 class AdminServiceImpl;
 
@@ -63,6 +65,8 @@ class SchedulerServer {
   std::unique_ptr<JobBoard> board_;
   std::unique_ptr<BackupSetRunner> backups_;
   std::unique_ptr<RestoreRunner> restores_;
+  std::unique_ptr<Pruner> pruner_;
+  std::unique_ptr<PolicyLoop> policies_;
   std::unique_ptr<AgentServiceImpl> agent_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;
   std::unique_ptr<grpc::Server> server_;

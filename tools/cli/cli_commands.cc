@@ -59,7 +59,11 @@ int FollowRun(const CliContext& cli,
       last = event;
       continue;
     }
-    if (cli.json || !event.has_job()) continue;
+    if (cli.json) continue;
+    if (!event.has_job()) {
+      if (!event.message().empty()) *cli.out << event.message() << std::endl;
+      continue;
+    }
     const v1::Job& job = event.job();
     std::string line = absl::StrCat(job.target(), ": ",
                                     Short(v1::JobStatus_Name(job.status())));
@@ -126,10 +130,11 @@ int ListSets(const CliContext& cli, const v1::ListSetsRequest& request) {
     PrintJson(cli, response);
     return 0;
   }
-  TextTable table({"SET", "NAMESPACE", "RELEASE", "STATUS", "STARTED",
+  TextTable table({"SET", "NAMESPACE", "RELEASE", "POLICY", "STATUS", "STARTED",
                    "DURATION", "SIZE", "FIXLEVEL", "REASON"});
   for (const v1::BackupSet& s : response.sets()) {
-    table.AddRow({s.id(), s.namespace_(), s.release(), SetStatus(s),
+    table.AddRow({s.id(), s.namespace_(), s.release(),
+                  s.policy().empty() ? "-" : s.policy(), SetStatus(s),
                   HumanTime(s.started_unix()),
                   s.finished_unix()
                       ? HumanDuration(s.finished_unix() - s.started_unix())
@@ -190,6 +195,74 @@ int Restore(const CliContext& cli, const v1::RestoreRequest& request) {
   grpc::ClientContext context;
   auto reader = cli.stub->Restore(&context, request);
   return FollowRun(cli, reader.get(), "restore");
+}
+
+int RunPolicy(const CliContext& cli, const std::string& policy) {
+  grpc::ClientContext context;
+  v1::RunPolicyRequest request;
+  request.set_policy(policy);
+  auto reader = cli.stub->RunPolicy(&context, request);
+  return FollowRun(cli, reader.get(), "policy run");
+}
+
+int ListPolicies(const CliContext& cli) {
+  grpc::ClientContext context;
+  v1::ListPoliciesResponse response;
+  grpc::Status st = cli.stub->ListPolicies(&context, {}, &response);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (cli.json) {
+    PrintJson(cli, response);
+    return 0;
+  }
+  TextTable table({"POLICY", "SCHEDULE", "TIME ZONE", "NAMESPACE", "RELEASE",
+                   "NEXT RUN", "LAST SLOT", "STATE"});
+  for (const v1::PolicyInfo& p : response.policies()) {
+    if (p.targets().empty()) {
+      table.AddRow({p.name(), p.schedule(), p.time_zone(), "-", "-", "-", "-",
+                    "covers no deployment"});
+    }
+    for (const v1::PolicyTarget& t : p.targets()) {
+      table.AddRow({p.name(), p.schedule(), p.time_zone(), t.namespace_(),
+                    t.release(), HumanTime(t.next_run_unix()),
+                    HumanTime(t.last_slot_unix()),
+                    t.running()  ? "running"
+                    : t.queued() ? "queued"
+                                 : "idle"});
+    }
+  }
+  table.Print(*cli.out);
+  return 0;
+}
+
+int Prune(const CliContext& cli, const v1::PruneRequest& request) {
+  grpc::ClientContext context;
+  v1::PruneResponse response;
+  grpc::Status st = cli.stub->Prune(&context, request, &response);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (cli.json) {
+    PrintJson(cli, response);
+    return 0;
+  }
+  TextTable table({"SET", "NAMESPACE", "RELEASE", "POLICY", "STATUS", "STARTED",
+                   "SIZE", "ACTION", "WHY"});
+  int removed = 0;
+  for (const v1::PruneDecision& d : response.decisions()) {
+    const v1::BackupSet& s = d.set();
+    removed += !d.keep();
+    table.AddRow({s.id(), s.namespace_(), s.release(), s.policy(), SetStatus(s),
+                  HumanTime(s.started_unix()), HumanBytes(s.bytes()),
+                  d.keep()            ? "keep"
+                  : request.dry_run() ? "would remove"
+                                      : "removed",
+                  absl::StrJoin(d.reasons(), ", ")});
+  }
+  table.Print(*cli.out);
+  *cli.out << (request.dry_run() ? "dry run: would remove " : "removed ")
+           << removed << " of " << response.decisions_size() << " sets";
+  if (!request.dry_run())
+    *cli.out << ", " << HumanBytes(response.removed_bytes());
+  *cli.out << "\n";
+  return 0;
 }
 
 }  // namespace dxbackup::cli

@@ -24,6 +24,9 @@ int Backup(const CliContext& cli, const v1::BackupRequest& request);
 int ListSets(const CliContext& cli, const v1::ListSetsRequest& request);
 int ShowSet(const CliContext& cli, const std::string& set_id);
 int Restore(const CliContext& cli, const v1::RestoreRequest& request);
+int RunPolicy(const CliContext& cli, const std::string& policy);
+int ListPolicies(const CliContext& cli);
+int Prune(const CliContext& cli, const v1::PruneRequest& request);
 
 }  // namespace dxbackup::cli
 

@@ -4,6 +4,8 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "absl/strings/numbers.h"
+#include "absl/time/time.h"
 #include "tools/cli/cli_commands.h"
 
 namespace po = boost::program_options;
@@ -18,16 +20,45 @@ constexpr char kUsage[] =
     "  agents                                   agents, connected and gone\n"
     "  backup --namespace NS --release R        take a backup set and wait\n"
     "         [--compression zstd|gzip|none] [--level N] [--exclude GLOB]\n"
-    "  sets [--namespace NS] [--release R]      backup sets, newest first\n"
+    "  backup --policy P                        run a policy now, for every\n"
+    "                                           deployment it covers, and "
+    "wait\n"
+    "  policies                                 policies, what they cover, "
+    "next runs\n"
+    "  sets [--namespace NS] [--release R] [--policy P]\n"
+    "       [--status complete|failed|running] [--since T] [--until T]\n"
+    "                                           backup sets, newest first\n"
     "  show SET                                 one set: members and jobs\n"
     "  restore SET [--target T] [--to DIR] [--database-to NAME]\n"
-    "                                           restore a set and wait\n";
+    "                                           restore a set and wait\n"
+    "  prune [--dry-run] [--policy P]           apply retention, saying why\n"
+    "\n"
+    "T is a time: 2026-11-28, 2026-11-28T14:00 (UTC) or Unix seconds.\n";
+
+// Parses a --since/--until time; false if it is none of the forms above.
+bool ParseWhen(const std::string& text, int64_t* unix_seconds) {
+  if (text.empty()) {
+    *unix_seconds = 0;
+    return true;
+  }
+  if (absl::SimpleAtoi(text, unix_seconds)) return true;
+  absl::Time t;
+  std::string err;
+  for (const char* format :
+       {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"}) {
+    if (absl::ParseTime(format, text, absl::UTCTimeZone(), &t, &err)) {
+      *unix_seconds = absl::ToUnixSeconds(t);
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string server, token_file, verb, ns, release, target, to_dir,
-      database_to, compression;
+      database_to, compression, policy, status, since, until;
   int level = 0;
   std::vector<std::string> args, excludes;
   po::options_description desc("options");
@@ -35,9 +66,14 @@ int main(int argc, char** argv) {
       "server", po::value(&server)->default_value("127.0.0.1:7070"),
       "scheduler address")("token-file", po::value(&token_file),
                            "file holding an admin token")(
-      "json", po::bool_switch(), "print JSON")(
-      "namespace", po::value(&ns), "namespace")("release", po::value(&release),
-                                                "release")(
+      "json", po::bool_switch(), "print JSON")("namespace", po::value(&ns),
+                                               "namespace")(
+      "release", po::value(&release), "release")("policy", po::value(&policy),
+                                                 "policy")(
+      "status", po::value(&status), "set status")("since", po::value(&since),
+                                                  "sets started at or after")(
+      "until", po::value(&until), "sets started before")(
+      "dry-run", po::bool_switch(), "prune: decide, remove nothing")(
       "compression", po::value(&compression), "zstd, gzip or none")(
       "level", po::value(&level), "compression level")(
       "exclude", po::value(&excludes), "glob to leave out (repeatable)")(
@@ -77,16 +113,46 @@ int main(int argc, char** argv) {
     return false;
   };
   if (verb == "agents") return cli::ListAgents(cli);
+  if (verb == "policies") return cli::ListPolicies(cli);
   if (verb == "sets") {
     v1::ListSetsRequest request;
     request.set_namespace_(ns);
     request.set_release(release);
+    request.set_policy(policy);
+    if (!status.empty()) {
+      v1::SetStatus parsed;
+      std::string name = "SET_" + status;
+      for (char& c : name) c = static_cast<char>(std::toupper(c));
+      if (!v1::SetStatus_Parse(name, &parsed)) {
+        std::cerr << "dxbackup: --status must be complete, failed, running or "
+                     "expiring\n";
+        return 2;
+      }
+      request.set_status(parsed);
+    }
+    int64_t since_unix, until_unix;
+    if (!ParseWhen(since, &since_unix) || !ParseWhen(until, &until_unix)) {
+      std::cerr << "dxbackup: --since/--until take 2026-11-28, "
+                   "2026-11-28T14:00 or Unix seconds\n";
+      return 2;
+    }
+    request.set_since_unix(since_unix);
+    request.set_until_unix(until_unix);
     return cli::ListSets(cli, request);
   }
   if (verb == "show") return need_set() ? cli::ShowSet(cli, args[0]) : 2;
   if (verb == "backup") {
+    if (!policy.empty()) {
+      if (!ns.empty() || !release.empty()) {
+        std::cerr << "dxbackup: backup takes --policy or --namespace and "
+                     "--release, not both\n";
+        return 2;
+      }
+      return cli::RunPolicy(cli, policy);
+    }
     if (ns.empty() || release.empty()) {
-      std::cerr << "dxbackup: backup needs --namespace and --release\n";
+      std::cerr << "dxbackup: backup needs --namespace and --release, or "
+                   "--policy\n";
       return 2;
     }
     v1::BackupRequest request;
@@ -115,6 +181,12 @@ int main(int argc, char** argv) {
     request.set_to_dir(to_dir);
     request.set_database_to(database_to);
     return cli::Restore(cli, request);
+  }
+  if (verb == "prune") {
+    v1::PruneRequest request;
+    request.set_dry_run(vm["dry-run"].as<bool>());
+    request.set_policy(policy);
+    return cli::Prune(cli, request);
   }
   std::cerr << "dxbackup: unknown verb \"" << verb << "\"\n" << kUsage;
   return 2;
