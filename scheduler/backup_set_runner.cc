@@ -139,10 +139,11 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   }
   DXLOG(INFO) << "set " << set.id() << " of " << deployment << " started with "
               << members.size() << " members";
-  threads_.Start(
-      [this, set, members = std::move(members), options, events]() mutable {
-        Run(set, std::move(members), options, events);
-      });
+  threads_.Start([this, set, members = std::move(members), options, events,
+                  on_done = std::move(on_done)]() mutable {
+    const v1::BackupSet done = Run(set, std::move(members), options, events);
+    if (on_done) on_done(done);
+  });
   return StartedRun{set.id(), events};
 }
 
@@ -218,7 +219,8 @@ v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
   set.set_finished_unix(state_.clock->NowUnix());
   absl::Status s = state_.catalog->UpdateSet(set);
   if (!s.ok()) DXLOG(ERROR) << s.message();
-  DXLOG(INFO) << "set " << set.id() << " " << v1::SetStatus_Name(set.status())
+  DXLOG(INFO) << "set " << set.id() << " of " << set.namespace_() << "/"
+              << set.release() << " ended " << v1::SetStatus_Name(set.status())
               << (failures.empty() ? "" : ": " + set.reason());
   {
     std::lock_guard<std::mutex> lock(mu_);

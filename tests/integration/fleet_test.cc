@@ -1,0 +1,208 @@
+// A fleet on loopback: 20 agents (a core and a DAM agent for each of two
+// releases in each of five namespaces), two policies, limits on concurrent
+// sets, retention per group, and an agent that goes offline.
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup {
+namespace {
+
+using testing::ChildProcess;
+using testing::RunCommand;
+using testing::WriteFile;
+
+const std::string kBin = DXBACKUP_BIN_DIR;
+
+// Incompressible, so that an upload limit bounds how fast a set goes.
+std::string RandomBytes(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string out(n, '\0');
+  for (char& c : out) c = static_cast<char>(rng());
+  return out;
+}
+constexpr int kNamespaces = 5;
+constexpr int kReleases = 2;
+constexpr int kMaxSets = 3;
+
+class FleetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteFile(dir_ / "scheduler.yaml", R"(
+limits: {max_sets: 3, max_sets_per_namespace: 1}
+prune_schedule: "0 0 1 1 *"
+policies:
+  - name: core-nightly
+    selector: {namespaces: ["fleet-*"], component: core}
+    schedule: "@daily-spread"
+    retention: {keep_last: 2}
+  - name: dam-hourly
+    selector: {namespaces: ["fleet-*"], component: dam}
+    schedule: "@hourly-spread"
+    retention: {keep_last: 1}
+)");
+    scheduler_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{kBin + "/dxbackup-scheduler", "--listen",
+                                 "127.0.0.1:0", "--data-dir", dir_ / "data",
+                                 "--config", dir_ / "scheduler.yaml"},
+        dir_ / "scheduler.log");
+    const std::string line = scheduler_->WaitForLine("listening on port");
+    ASSERT_FALSE(line.empty()) << scheduler_->Output();
+    address_ = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
+    for (int n = 0; n < kNamespaces; ++n) {
+      for (int r = 0; r < kReleases; ++r) {
+        for (const std::string component : {"core", "dam"}) {
+          const std::string ns = "fleet-" + std::to_string(n);
+          const std::string release = "r" + std::to_string(r);
+          const std::string pod = ns + "-" + release + "-" + component;
+          const std::string volume = dir_ / ("volumes/" + pod);
+          // ~192 KiB at 128 KiB/s: each set lasts a second or two, so sets
+          // that the limits failed to hold back would overlap.
+          WriteFile(volume + "/data.bin", RandomBytes(192 << 10, n * 10 + r));
+          agents_[pod] = std::make_unique<ChildProcess>(
+              std::vector<std::string>{kBin + "/dxbackup-agent", "--scheduler",
+                                       address_, "--namespace", ns, "--release",
+                                       release, "--pod", pod, "--component",
+                                       component, "--volume", "data=" + volume,
+                                       "--limit-upload-kib", "128"},
+              dir_ / (pod + ".log"));
+        }
+      }
+    }
+    for (auto& [pod, agent] : agents_) {
+      ASSERT_FALSE(agent->WaitForLine("registered with the scheduler").empty())
+          << pod << ": " << agent->Output();
+    }
+  }
+
+  int Cli(std::vector<std::string> args, std::string* out) {
+    args.insert(args.begin(), {kBin + "/dxbackup", "--server", address_});
+    return RunCommand(args, out);
+  }
+
+  template <typename Message>
+  Message Json(std::vector<std::string> args) {
+    args.insert(args.begin(), "--json");
+    std::string out;
+    EXPECT_EQ(Cli(args, &out), 0) << out;
+    Message m;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(out, &m).ok())
+        << out;
+    return m;
+  }
+
+  // The most sets running at once, overall and per namespace, as the
+  // scheduler's log tells it (a start is logged after the queue let it
+  // go, an end before the queue frees its place, so this never overcounts).
+  std::pair<int, int> PeakConcurrency() {
+    std::ifstream log(dir_ / "scheduler.log");
+    std::string line;
+    std::regex start("starting a set of (fleet-[0-9]+)/(r[0-9]+)");
+    std::regex end("set \\S+ of (fleet-[0-9]+)/(r[0-9]+) ended");
+    std::map<std::string, int> per_ns;
+    int running = 0, peak = 0, peak_ns = 0;
+    std::smatch m;
+    while (std::getline(log, line)) {
+      if (std::regex_search(line, m, start)) {
+        ++running;
+        peak_ns = std::max(peak_ns, ++per_ns[m[1]]);
+      } else if (std::regex_search(line, m, end)) {
+        --running;
+        --per_ns[m[1]];
+      }
+      peak = std::max(peak, running);
+    }
+    return {peak, peak_ns};
+  }
+
+  testing::TempDir dir_;
+  std::string address_;
+  std::unique_ptr<ChildProcess> scheduler_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> agents_;
+};
+
+TEST_F(FleetTest, PoliciesRunWithinLimitsAndRetentionStaysInItsGroup) {
+  EXPECT_EQ(Json<v1::ListAgentsResponse>({"agents"}).agents_size(), 20);
+  auto policies = Json<v1::ListPoliciesResponse>({"policies"});
+  ASSERT_EQ(policies.policies_size(), 2);
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  for (const auto& p : policies.policies()) {
+    EXPECT_EQ(p.targets_size(), kNamespaces * kReleases) << p.name();
+    for (const auto& t : p.targets()) EXPECT_GT(t.next_run_unix(), now);
+  }
+
+  // Three runs of the core policy, one of the DAM policy.
+  for (int run = 0; run < 3; ++run) {
+    std::string out;
+    ASSERT_EQ(Cli({"backup", "--policy", "core-nightly"}, &out), 0) << out;
+  }
+  std::string out;
+  ASSERT_EQ(Cli({"backup", "--policy", "dam-hourly"}, &out), 0) << out;
+
+  const auto [peak, peak_per_namespace] = PeakConcurrency();
+  EXPECT_LE(peak, kMaxSets);
+  EXPECT_GE(peak, 2) << "sets did run side by side";
+  EXPECT_EQ(peak_per_namespace, 1);
+
+  // Retention kept the newest two core sets and the newest DAM set in each
+  // (namespace, release, policy) group, and nothing across groups.
+  for (int n = 0; n < kNamespaces; ++n) {
+    for (int r = 0; r < kReleases; ++r) {
+      const std::string ns = "fleet-" + std::to_string(n);
+      const std::string release = "r" + std::to_string(r);
+      auto core =
+          Json<v1::ListSetsResponse>({"sets", "--namespace", ns, "--release",
+                                      release, "--policy", "core-nightly"});
+      ASSERT_EQ(core.sets_size(), 2) << ns << "/" << release;
+      for (const auto& s : core.sets()) {
+        EXPECT_EQ(s.status(), v1::SET_COMPLETE) << s.reason();
+      }
+      auto dam =
+          Json<v1::ListSetsResponse>({"sets", "--namespace", ns, "--release",
+                                      release, "--policy", "dam-hourly"});
+      ASSERT_EQ(dam.sets_size(), 1) << ns << "/" << release;
+      EXPECT_EQ(dam.sets(0).status(), v1::SET_COMPLETE);
+    }
+  }
+  auto dry = Json<v1::PruneResponse>({"prune", "--dry-run"});
+  EXPECT_EQ(dry.decisions_size(), kNamespaces * kReleases * 3);
+  for (const auto& d : dry.decisions()) EXPECT_TRUE(d.keep()) << d.set().id();
+}
+
+TEST_F(FleetTest, AnOfflineAgentFailsItsSetFastWithTheReason) {
+  agents_["fleet-3-r1-dam"]->Signal(SIGKILL);
+  agents_["fleet-3-r1-dam"]->Wait();
+  // The scheduler sees the stream end; the set then fails at once.
+  ASSERT_FALSE(
+      scheduler_->WaitForLine("agent fleet-3/fleet-3-r1-dam disconnected")
+          .empty());
+  std::string out;
+  EXPECT_EQ(Cli({"backup", "--policy", "dam-hourly"}, &out), 1) << out;
+  auto sets = Json<v1::ListSetsResponse>(
+      {"sets", "--namespace", "fleet-3", "--release", "r1"});
+  ASSERT_EQ(sets.sets_size(), 1);
+  EXPECT_EQ(sets.sets(0).status(), v1::SET_FAILED);
+  EXPECT_NE(sets.sets(0).reason().find("fleet-3/fleet-3-r1-dam is offline"),
+            std::string::npos)
+      << sets.sets(0).reason();
+  auto complete = Json<v1::ListSetsResponse>({"sets", "--status", "complete"});
+  EXPECT_EQ(complete.sets_size(), kNamespaces * kReleases - 1);
+}
+
+}  // namespace
+}  // namespace dxbackup
