@@ -17,7 +17,7 @@ absl::StatusOr<v1::UploadResult> RunBackupJob(
   }
   UploadStream upload(stub, command.job_id(), settings.limit_bytes_per_second,
                       on_progress);
-  TarStreamWriter tar(&upload, command.options());
+  TarStreamWriter tar(&upload, command.options(), &upload);
   absl::Status s = tar.Open();
   VolumeWalker walker(volume.path(), excludes);
   if (s.ok()) s = walker.Walk([&](const WalkEntry& e) { return tar.Add(e); });

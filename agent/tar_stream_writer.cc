@@ -11,15 +11,45 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/utf8_escape.h"
 
 namespace dxbackup::agent {
 namespace {
 constexpr size_t kReadBytes = 1 << 20;
+
+v1::FileEntry IndexEntry(struct archive_entry* entry) {
+  v1::FileEntry out;
+  out.set_path(common::EscapeToUtf8(archive_entry_pathname(entry)));
+  const char* hardlink = archive_entry_hardlink(entry);
+  const char* symlink = archive_entry_symlink(entry);
+  switch (archive_entry_filetype(entry)) {
+    case AE_IFREG:
+      out.set_type(hardlink != nullptr ? "hardlink" : "file");
+      break;
+    case AE_IFDIR:
+      out.set_type("dir");
+      break;
+    case AE_IFLNK:
+      out.set_type("symlink");
+      break;
+    default:
+      out.set_type(hardlink != nullptr ? "hardlink" : "other");
+      break;
+  }
+  if (hardlink != nullptr) out.set_link(common::EscapeToUtf8(hardlink));
+  if (symlink != nullptr) out.set_link(common::EscapeToUtf8(symlink));
+  out.set_size(static_cast<uint64_t>(archive_entry_size(entry)));
+  out.set_mode(archive_entry_perm(entry));
+  out.set_mtime_unix(archive_entry_mtime(entry));
+  return out;
+}
+
 }  // namespace
 
 TarStreamWriter::TarStreamWriter(ByteSink* sink,
-                                 const v1::CaptureOptions& options)
-    : sink_(sink), options_(options) {}
+                                 const v1::CaptureOptions& options,
+                                 EntryObserver* observer)
+    : sink_(sink), observer_(observer), options_(options) {}
 
 TarStreamWriter::~TarStreamWriter() {
   if (links_ != nullptr) archive_entry_linkresolver_free(links_);
@@ -138,6 +168,10 @@ absl::Status TarStreamWriter::WriteEntry(struct archive_entry* entry, int fd) {
         absl::StrCat("cannot write header of ", archive_entry_pathname(entry)));
   }
   ++files_;
+  if (observer_ != nullptr) {
+    absl::Status s = observer_->OnEntry(IndexEntry(entry));
+    if (!s.ok()) return s;
+  }
   int64_t left = archive_entry_size(entry);
   if (fd < 0 || left <= 0 || archive_entry_hardlink(entry) != nullptr) {
     return absl::OkStatus();

@@ -34,10 +34,18 @@ class ByteSink {
   virtual absl::Status Write(const void* data, size_t size) = 0;
 };
 
+// Told of every entry as it goes into the archive, to build the file index.
+class EntryObserver {
+ public:
+  virtual ~EntryObserver() = default;
+  virtual absl::Status OnEntry(const v1::FileEntry& entry) = 0;
+};
+
 class TarStreamWriter {
  public:
-  // `sink` must outlive the writer.
-  TarStreamWriter(ByteSink* sink, const v1::CaptureOptions& options);
+  // `sink` (and `observer`, if any) must outlive the writer.
+  TarStreamWriter(ByteSink* sink, const v1::CaptureOptions& options,
+                  EntryObserver* observer = nullptr);
   ~TarStreamWriter();
   TarStreamWriter(const TarStreamWriter&) = delete;
   TarStreamWriter& operator=(const TarStreamWriter&) = delete;
@@ -58,6 +66,7 @@ class TarStreamWriter {
   absl::Status ArchiveError(const std::string& what);
 
   ByteSink* sink_;
+  EntryObserver* observer_;
   v1::CaptureOptions options_;
   struct archive* out_ = nullptr;
   struct archive* disk_ = nullptr;

@@ -41,6 +41,18 @@ absl::Status UploadStream::Write(const void* data, size_t size) {
   return absl::OkStatus();
 }
 
+absl::Status UploadStream::OnEntry(const v1::FileEntry& entry) {
+  entries_bytes_ += entry.path().size() + entry.link().size() + 32;
+  entries_.push_back(entry);
+  // Many small files compress into few chunks: send the index on its own
+  // rather than hold it all (or overflow a message).
+  if (entries_.size() >= kMaxPendingEntries ||
+      entries_bytes_ >= kMaxPendingEntryBytes) {
+    return SendBuffered(nullptr);
+  }
+  return absl::OkStatus();
+}
+
 void UploadStream::Throttle() {
   if (limit_ == 0) return;
   const auto due =
@@ -54,6 +66,9 @@ absl::Status UploadStream::SendBuffered(const v1::UploadTrailer* trailer) {
   chunk.set_job_id(job_id_);
   chunk.set_sequence(sequence_++);
   chunk.set_data(buffer_);
+  for (v1::FileEntry& e : entries_) *chunk.add_entries() = std::move(e);
+  entries_.clear();
+  entries_bytes_ = 0;
   if (trailer != nullptr) *chunk.mutable_trailer() = *trailer;
   bytes_ += buffer_.size();
   buffer_.clear();

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "agent/tar_stream_writer.h"
@@ -24,8 +25,11 @@
 namespace dxbackup::agent {
 
 constexpr size_t kChunkBytes = 1 << 20;
+// Index entries held before they are sent without waiting for data.
+constexpr size_t kMaxPendingEntries = 2048;
+constexpr size_t kMaxPendingEntryBytes = 1 << 20;
 
-class UploadStream : public ByteSink {
+class UploadStream : public ByteSink, public EntryObserver {
  public:
   // Called after each chunk with the bytes sent so far.
   using ProgressFn = std::function<void(uint64_t bytes)>;
@@ -37,6 +41,8 @@ class UploadStream : public ByteSink {
   ~UploadStream() override;
 
   absl::Status Write(const void* data, size_t size) override;
+  // Queues an index entry; it travels with the next chunk.
+  absl::Status OnEntry(const v1::FileEntry& entry) override;
   // Sends what is buffered and the trailer, and waits for the scheduler's
   // verdict: OK only when the artifact is stored and its digest matched.
   absl::StatusOr<v1::UploadResult> Finish(uint64_t files,
@@ -55,6 +61,8 @@ class UploadStream : public ByteSink {
   std::unique_ptr<grpc::ClientWriterInterface<v1::UploadChunk>> writer_;
   common::Sha256 digest_;
   std::string buffer_;
+  std::vector<v1::FileEntry> entries_;
+  size_t entries_bytes_ = 0;
   uint64_t sequence_ = 0;
   uint64_t bytes_ = 0;
   std::chrono::steady_clock::time_point started_;

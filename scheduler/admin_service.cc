@@ -120,4 +120,39 @@ grpc::Status AdminServiceImpl::Prune(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status AdminServiceImpl::ListFiles(
+    grpc::ServerContext* context, const v1::ListFilesRequest* request,
+    grpc::ServerWriter<v1::FileBatch>* writer) {
+  auto set = state_.catalog->GetSet(request->set_id());
+  if (!set.ok()) return common::ToGrpcStatus(set.status());
+  constexpr int kBatch = 1000;
+  v1::FileBatch batch;
+  bool open = true;
+  absl::Status s =
+      state_.catalog->ForEachFile(*request, [&](const v1::IndexedFile& f) {
+        *batch.add_files() = f;
+        if (batch.files_size() == kBatch) {
+          open = writer->Write(batch) && !context->IsCancelled();
+          batch.Clear();
+        }
+        return open;
+      });
+  if (!s.ok()) return common::ToGrpcStatus(s);
+  if (open && batch.files_size() > 0) writer->Write(batch);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::FindFiles(grpc::ServerContext*,
+                                         const v1::FindFilesRequest* request,
+                                         v1::FindFilesResponse* response) {
+  if (request->pattern().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "find needs a pattern, e.g. '*/wps.properties'");
+  }
+  auto found = state_.catalog->FindFiles(*request);
+  if (!found.ok()) return common::ToGrpcStatus(found.status());
+  *response = std::move(*found);
+  return grpc::Status::OK;
+}
+
 }  // namespace dxbackup::scheduler

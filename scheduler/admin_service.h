@@ -43,6 +43,12 @@ class AdminServiceImpl : public v1::AdminService::Service {
   grpc::Status Prune(grpc::ServerContext* context,
                      const v1::PruneRequest* request,
                      v1::PruneResponse* response) override;
+  grpc::Status ListFiles(grpc::ServerContext* context,
+                         const v1::ListFilesRequest* request,
+                         grpc::ServerWriter<v1::FileBatch>* writer) override;
+  grpc::Status FindFiles(grpc::ServerContext* context,
+                         const v1::FindFilesRequest* request,
+                         v1::FindFilesResponse* response) override;
 
  private:
   SchedulerState state_;

@@ -170,6 +170,10 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
     }
     absl::Status s =
         pending_->Append(chunk_.data().data(), chunk_.data().size());
+    if (s.ok()) {
+      s = state_.catalog->AddFiles(artifact_.set_id(), artifact_.target(),
+                                   chunk_.entries());
+    }
     if (!s.ok()) return Fail(s);
     if (chunk_.has_trailer()) {
       trailer_ = chunk_.trailer();
@@ -194,7 +198,11 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
 
   void Complete() {
     if (pending_ == nullptr) {
-      return Fail(absl::InvalidArgumentError("empty upload"), false);
+      return Fail(absl::InvalidArgumentError(
+                      "the upload ended before its first chunk arrived: the "
+                      "agent went away, or sent a chunk that could not be "
+                      "read (a newer agent than this scheduler?)"),
+                  false);
     }
     if (!have_trailer_) {
       return Fail(absl::CancelledError(absl::StrCat(
@@ -230,7 +238,11 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
 
   // Ends the upload with `s`; unless told otherwise, the job fails too.
   void Fail(const absl::Status& s, bool fail_job = true) {
-    if (pending_ != nullptr) pending_->Abandon();
+    if (pending_ != nullptr) {
+      pending_->Abandon();
+      state_.catalog->DeleteFiles(artifact_.set_id(), artifact_.target())
+          .IgnoreError();
+    }
     if (fail_job && !job_id_.empty()) {
       state_.board->Finish(job_id_, false, std::string(s.message()));
     }

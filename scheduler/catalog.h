@@ -6,6 +6,7 @@
 #ifndef DXBACKUP_SCHEDULER_CATALOG_H_
 #define DXBACKUP_SCHEDULER_CATALOG_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,24 @@ class Catalog {
       const std::string& set_id) = 0;
   // Every artifact path, for reconciling the store after a crash.
   virtual absl::StatusOr<std::vector<std::string>> AllArtifactPaths() = 0;
+
+  // The file index of volume artifacts: rows arrive with the upload and
+  // are removed if it fails; they are visible as soon as they arrive.
+  virtual absl::Status AddFiles(
+      const std::string& set_id, const std::string& target,
+      const google::protobuf::RepeatedPtrField<v1::FileEntry>& entries) = 0;
+  virtual absl::Status DeleteFiles(const std::string& set_id,
+                                   const std::string& target) = 0;
+  // Calls `visit` for each indexed file of a set in path order (under the
+  // request's path prefix and target, if given) until it returns false.
+  virtual absl::Status ForEachFile(
+      const v1::ListFilesRequest& request,
+      const std::function<bool(const v1::IndexedFile&)>& visit) = 0;
+  // Every version of the paths matching a glob, newest set first.
+  virtual absl::StatusOr<v1::FindFilesResponse> FindFiles(
+      const v1::FindFilesRequest& request) = 0;
+  // Removes index rows of uploads that never became artifacts (a crash).
+  virtual absl::Status DeleteOrphanFiles() = 0;
 
   // The last schedule slot each policy took for each deployment.
   struct ScheduleSlot {

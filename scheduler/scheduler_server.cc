@@ -26,6 +26,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   auto catalog = SqliteCatalog::Open(dir + "/catalog.db");
   if (!catalog.ok()) return catalog.status();
   s->catalog_ = std::move(*catalog);
+  absl::Status st;
   auto failed = s->catalog_->FailUnfinished(
       "the scheduler stopped while the set ran", clock->NowUnix());
   if (!failed.ok()) return failed.status();
@@ -34,8 +35,10 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
                    << " set(s) were left running by an earlier scheduler; "
                       "marked failed";
   }
+  st = s->catalog_->DeleteOrphanFiles();
+  if (!st.ok()) return st;
   s->store_ = std::make_unique<ArtifactStore>(dir + "/store");
-  absl::Status st = s->store_->Init();
+  st = s->store_->Init();
   if (!st.ok()) return st;
   auto known = s->catalog_->AllArtifactPaths();
   if (!known.ok()) return known.status();

@@ -79,6 +79,21 @@ const char* const kMigrations[] = {
         PRIMARY KEY (policy, namespace, release)
       );
     )sql",
+    // 3: the file index of volume artifacts.
+    R"sql(
+      CREATE TABLE files (
+        set_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        path TEXT NOT NULL,
+        type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mode INTEGER NOT NULL,
+        mtime_unix INTEGER NOT NULL,
+        link TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX files_by_set ON files (set_id, target, path);
+      CREATE INDEX files_by_path ON files (path);
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -97,6 +112,10 @@ class Statement {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
                       SQLITE_TRANSIENT);
     return *this;
+  }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
   }
   Statement& Bind(int i, int64_t v) {
     sqlite3_bind_int64(stmt_, i, v);
@@ -346,7 +365,8 @@ absl::StatusOr<std::vector<v1::BackupSet>> SqliteCatalog::ListSets(
 absl::Status SqliteCatalog::DeleteSet(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status s = Exec("BEGIN IMMEDIATE");
-  for (const char* sql : {"DELETE FROM artifacts WHERE set_id = ?1",
+  for (const char* sql : {"DELETE FROM files WHERE set_id = ?1",
+                          "DELETE FROM artifacts WHERE set_id = ?1",
                           "DELETE FROM jobs WHERE set_id = ?1",
                           "DELETE FROM sets WHERE id = ?1"}) {
     if (!s.ok()) break;
@@ -359,6 +379,133 @@ absl::Status SqliteCatalog::DeleteSet(const std::string& id) {
     return s;
   }
   return Exec("COMMIT");
+}
+
+absl::Status SqliteCatalog::AddFiles(
+    const std::string& set_id, const std::string& target,
+    const google::protobuf::RepeatedPtrField<v1::FileEntry>& entries) {
+  if (entries.empty()) return absl::OkStatus();
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status s = Exec("BEGIN IMMEDIATE");
+  if (!s.ok()) return s;
+  {
+    Statement st(db_,
+                 "INSERT INTO files (set_id, target, path, type, size, mode, "
+                 "mtime_unix, link) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    for (const v1::FileEntry& e : entries) {
+      if (!s.ok()) break;
+      st.Reset();
+      st.Bind(1, set_id)
+          .Bind(2, target)
+          .Bind(3, e.path())
+          .Bind(4, e.type())
+          .Bind(5, static_cast<int64_t>(e.size()))
+          .Bind(6, static_cast<int64_t>(e.mode()))
+          .Bind(7, e.mtime_unix())
+          .Bind(8, e.link());
+      s = RunToDone(st, "indexing files of " + set_id);
+    }
+  }
+  if (!s.ok()) {
+    Exec("ROLLBACK").IgnoreError();
+    return s;
+  }
+  return Exec("COMMIT");
+}
+
+absl::Status SqliteCatalog::DeleteFiles(const std::string& set_id,
+                                        const std::string& target) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, "DELETE FROM files WHERE set_id = ?1 AND target = ?2");
+  st.Bind(1, set_id).Bind(2, target);
+  return RunToDone(st, "removing the file index of " + set_id);
+}
+
+absl::Status SqliteCatalog::DeleteOrphanFiles() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Exec(
+      "DELETE FROM files WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE "
+      "a.set_id = files.set_id AND a.target = files.target)");
+}
+
+namespace {
+
+constexpr char kIndexedFileColumns[] =
+    "f.set_id, f.target, f.path, f.type, f.size, f.mode, f.mtime_unix, "
+    "f.link, s.started_unix, s.namespace, s.release";
+
+v1::IndexedFile ReadIndexedFile(const Statement& st) {
+  v1::IndexedFile f;
+  f.set_set_id(st.Text(0));
+  f.set_target(st.Text(1));
+  v1::FileEntry* e = f.mutable_entry();
+  e->set_path(st.Text(2));
+  e->set_type(st.Text(3));
+  e->set_size(static_cast<uint64_t>(st.Int(4)));
+  e->set_mode(static_cast<uint32_t>(st.Int(5)));
+  e->set_mtime_unix(st.Int(6));
+  e->set_link(st.Text(7));
+  f.set_set_started_unix(st.Int(8));
+  f.set_namespace_(st.Text(9));
+  f.set_release(st.Text(10));
+  return f;
+}
+
+}  // namespace
+
+absl::Status SqliteCatalog::ForEachFile(
+    const v1::ListFilesRequest& request,
+    const std::function<bool(const v1::IndexedFile&)>& visit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // "a/b" selects a/b itself and everything below a/b/ (ASCII '0' follows
+  // '/', so the range uses the path index).
+  const std::string sql = absl::StrCat(
+      "SELECT ", kIndexedFileColumns,
+      " FROM files f JOIN sets s ON s.id = f.set_id WHERE f.set_id = ?1 AND "
+      "(?2 = '' OR f.target = ?2) AND (?3 = '' OR f.path = ?3 OR "
+      "(f.path > ?3 || '/' AND f.path < ?3 || '0')) ORDER BY f.target, f.path");
+  Statement st(db_, sql.c_str());
+  if (!st.ok()) return st.Error("listing files");
+  std::string prefix = request.path_prefix();
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  st.Bind(1, request.set_id()).Bind(2, request.target()).Bind(3, prefix);
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    if (!visit(ReadIndexedFile(st))) return absl::OkStatus();
+  }
+  if (rc != SQLITE_DONE) return st.Error("listing files");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::FindFilesResponse> SqliteCatalog::FindFiles(
+    const v1::FindFilesRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int limit = request.limit() > 0 ? request.limit() : 1000;
+  // A pattern without '/' matches a name at any depth.
+  const std::string sql = absl::StrCat(
+      "SELECT ", kIndexedFileColumns,
+      " FROM files f JOIN sets s ON s.id = f.set_id WHERE "
+      "(f.path GLOB ?1 OR (instr(?1, '/') = 0 AND f.path GLOB '*/' || ?1)) "
+      "AND (?2 = '' OR s.namespace = ?2) AND (?3 = '' OR s.release = ?3) "
+      "ORDER BY s.started_unix DESC, f.set_id DESC, f.target, f.path "
+      "LIMIT ?4");
+  Statement st(db_, sql.c_str());
+  if (!st.ok()) return st.Error("finding files");
+  st.Bind(1, request.pattern())
+      .Bind(2, request.namespace_())
+      .Bind(3, request.release())
+      .Bind(4, static_cast<int64_t>(limit) + 1);
+  v1::FindFilesResponse response;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    if (response.files_size() == limit) {
+      response.set_truncated(true);
+      break;
+    }
+    *response.add_files() = ReadIndexedFile(st);
+  }
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return st.Error("finding files");
+  return response;
 }
 
 absl::StatusOr<std::vector<Catalog::ScheduleSlot>>

@@ -36,6 +36,17 @@ class SqliteCatalog : public Catalog {
   absl::StatusOr<std::vector<v1::BackupSet>> ListSets(
       const v1::ListSetsRequest& filter) override;
   absl::Status DeleteSet(const std::string& id) override;
+  absl::Status AddFiles(const std::string& set_id, const std::string& target,
+                        const google::protobuf::RepeatedPtrField<v1::FileEntry>&
+                            entries) override;
+  absl::Status DeleteFiles(const std::string& set_id,
+                           const std::string& target) override;
+  absl::Status ForEachFile(
+      const v1::ListFilesRequest& request,
+      const std::function<bool(const v1::IndexedFile&)>& visit) override;
+  absl::StatusOr<v1::FindFilesResponse> FindFiles(
+      const v1::FindFilesRequest& request) override;
+  absl::Status DeleteOrphanFiles() override;
   absl::StatusOr<std::vector<ScheduleSlot>> ScheduleSlots() override;
   absl::Status SaveScheduleSlot(const ScheduleSlot& slot) override;
   absl::Status UpsertJob(const v1::Job& job) override;

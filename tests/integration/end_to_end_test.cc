@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -403,6 +404,9 @@ TEST_F(EndToEndTest, AgentKilledMidUploadFailsTheSetAndStoresNothing) {
                                 std::regex("disconnected|without its trailer")))
       << detail.set().reason();
   EXPECT_EQ(detail.artifacts_size(), 0);
+  std::string files;
+  ASSERT_EQ(Cli({"--json", "files", detail.set().id()}, &files), 0) << files;
+  EXPECT_EQ(files, "") << "no index rows for what was not stored";
   const std::string set_dir =
       *work_ / ("data/store/dx-prod/slow/" + detail.set().id());
   if (fs::exists(set_dir)) {
@@ -524,6 +528,40 @@ TEST_F(EndToEndTest, RestoreInPlaceOverTheOriginalVolume) {
   ASSERT_EQ(Cli({"restore", set_id_, "--target", "dam/config"}, &out), 0)
       << out;
   EXPECT_EQ(testing::ReadFile(config + "/dam.json"), before);
+}
+
+TEST_F(EndToEndTest, FileIndexListsAndFindsWhatTheSetHolds) {
+  v1::SetDetail detail = Show(set_id_);
+  for (const auto& a : detail.artifacts()) {
+    if (a.kind() != v1::ARTIFACT_VOLUME_TAR) continue;
+    std::string out;
+    ASSERT_EQ(Cli({"--json", "files", set_id_, "--target", a.target()}, &out),
+              0)
+        << out;
+    const size_t lines = std::count(out.begin(), out.end(), '\n');
+    EXPECT_EQ(lines, a.file_count()) << a.target() << ": one row per entry";
+  }
+  std::string out;
+  ASSERT_EQ(Cli({"files", set_id_, "--target", "core/profile", "--path",
+                 "PortalServer"},
+                &out),
+            0);
+  EXPECT_NE(out.find("PortalServer/wps.properties"), std::string::npos) << out;
+  EXPECT_EQ(out.find("config/cells"), std::string::npos) << out;
+
+  std::string json;
+  ASSERT_EQ(Cli({"--json", "find", "wps.properties"}, &json), 0) << json;
+  v1::FindFilesResponse found;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &found).ok());
+  ASSERT_GE(found.files_size(), 1);
+  bool in_first_set = false;
+  for (const auto& f : found.files()) {
+    EXPECT_EQ(f.entry().path(), "PortalServer/wps.properties");
+    EXPECT_EQ(f.entry().size(), fs::file_size(dx_ + "/profiles/prof_95_CF221/" +
+                                              f.entry().path()));
+    in_first_set = in_first_set || f.set_id() == set_id_;
+  }
+  EXPECT_TRUE(in_first_set);
 }
 
 }  // namespace

@@ -103,6 +103,78 @@ TEST(SqliteCatalogTest, FiltersSetsAndDeletesThemWhole) {
   EXPECT_TRUE((*catalog)->AllArtifactPaths()->empty());
 }
 
+TEST(SqliteCatalogTest, IndexesFilesListsByPrefixAndFindsVersions) {
+  testing::TempDir dir;
+  auto opened = SqliteCatalog::Open(dir / "catalog.db");
+  ASSERT_TRUE(opened.ok());
+  SqliteCatalog& catalog = **opened;
+  google::protobuf::RepeatedPtrField<v1::FileEntry> entries;
+  for (const char* path : {".", "config", "config/cells", "config/cells/a.xml",
+                           "config/cellsX", "PortalServer/wps.properties"}) {
+    v1::FileEntry* e = entries.Add();
+    e->set_path(path);
+    e->set_type("file");
+    e->set_size(7);
+  }
+  for (const char* id : {"s1", "s2"}) {
+    v1::BackupSet set = MakeSet(id, id[1] == '1' ? 100 : 200);
+    ASSERT_TRUE(catalog.CreateSet(set).ok());
+    ASSERT_TRUE(catalog.AddFiles(id, "core/profile", entries).ok());
+    v1::Artifact a;
+    a.set_set_id(id);
+    a.set_target("core/profile");
+    a.set_path(std::string(id) + "/core-profile.tar.zst");
+    ASSERT_TRUE(catalog.AddArtifact(a).ok());
+  }
+  std::vector<std::string> listed;
+  v1::ListFilesRequest request;
+  request.set_set_id("s1");
+  request.set_path_prefix("config/cells/");
+  ASSERT_TRUE(catalog
+                  .ForEachFile(request,
+                               [&](const v1::IndexedFile& f) {
+                                 listed.push_back(f.entry().path());
+                                 return true;
+                               })
+                  .ok());
+  EXPECT_EQ(listed,
+            (std::vector<std::string>{"config/cells", "config/cells/a.xml"}));
+
+  v1::FindFilesRequest find;
+  find.set_pattern("wps.properties");
+  auto found = catalog.FindFiles(find);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->files_size(), 2) << "one version per set";
+  EXPECT_EQ(found->files(0).set_id(), "s2") << "newest first";
+  find.set_pattern("config/*");
+  find.set_limit(2);
+  found = catalog.FindFiles(find);
+  EXPECT_EQ(found->files_size(), 2);
+  EXPECT_TRUE(found->truncated());
+
+  // Rows of an upload that never became an artifact go at the next start.
+  ASSERT_TRUE(catalog.CreateSet(MakeSet("s3", 300)).ok());
+  ASSERT_TRUE(catalog.AddFiles("s3", "dam/upload", entries).ok());
+  ASSERT_TRUE(catalog.DeleteOrphanFiles().ok());
+  find.set_pattern("*");
+  find.set_limit(100);
+  auto everything = catalog.FindFiles(find);
+  ASSERT_TRUE(everything.ok());
+  EXPECT_EQ(everything->files_size(), 12);
+  for (const auto& f : everything->files()) EXPECT_NE(f.set_id(), "s3");
+  ASSERT_TRUE(catalog.DeleteSet("s1").ok());
+  request.set_path_prefix("");
+  int left = 0;
+  ASSERT_TRUE(catalog
+                  .ForEachFile(request,
+                               [&](const v1::IndexedFile&) {
+                                 ++left;
+                                 return true;
+                               })
+                  .ok());
+  EXPECT_EQ(left, 0) << "a deleted set takes its index along";
+}
+
 TEST(SqliteCatalogTest, RemembersScheduleSlots) {
   testing::TempDir dir;
   auto catalog = SqliteCatalog::Open(dir / "catalog.db");

@@ -265,4 +265,67 @@ int Prune(const CliContext& cli, const v1::PruneRequest& request) {
   return 0;
 }
 
+namespace {
+
+std::string ModeString(const v1::FileEntry& e) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", e.mode());
+  return buf;
+}
+
+}  // namespace
+
+int ListFiles(const CliContext& cli, const v1::ListFilesRequest& request) {
+  grpc::ClientContext context;
+  auto reader = cli.stub->ListFiles(&context, request);
+  v1::FileBatch batch;
+  uint64_t count = 0;
+  while (reader->Read(&batch)) {
+    for (const v1::IndexedFile& f : batch.files()) {
+      ++count;
+      const v1::FileEntry& e = f.entry();
+      if (cli.json) {
+        std::string text;
+        google::protobuf::util::JsonPrintOptions options;
+        options.preserve_proto_field_names = true;
+        (void)google::protobuf::util::MessageToJsonString(f, &text, options);
+        *cli.out << text << "\n";  // one JSON object per line
+        continue;
+      }
+      *cli.out << f.target() << "  " << e.type() << "  " << ModeString(e)
+               << "  " << e.size() << "  " << HumanTime(e.mtime_unix()) << "  "
+               << e.path() << (e.link().empty() ? "" : " -> " + e.link())
+               << "\n";
+    }
+  }
+  grpc::Status st = reader->Finish();
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (!cli.json) *cli.out << count << " entries\n";
+  return 0;
+}
+
+int FindFiles(const CliContext& cli, const v1::FindFilesRequest& request) {
+  grpc::ClientContext context;
+  v1::FindFilesResponse response;
+  grpc::Status st = cli.stub->FindFiles(&context, request, &response);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (cli.json) {
+    PrintJson(cli, response);
+    return 0;
+  }
+  TextTable table({"PATH", "SET", "STARTED", "NAMESPACE", "RELEASE", "TARGET",
+                   "TYPE", "SIZE", "MTIME"});
+  for (const v1::IndexedFile& f : response.files()) {
+    table.AddRow({f.entry().path(), f.set_id(), HumanTime(f.set_started_unix()),
+                  f.namespace_(), f.release(), f.target(), f.entry().type(),
+                  std::to_string(f.entry().size()),
+                  HumanTime(f.entry().mtime_unix())});
+  }
+  table.Print(*cli.out);
+  if (response.truncated()) {
+    *cli.out << "(more matches: narrow the pattern or add --namespace)\n";
+  }
+  return 0;
+}
+
 }  // namespace dxbackup::cli

@@ -27,6 +27,8 @@ int Restore(const CliContext& cli, const v1::RestoreRequest& request);
 int RunPolicy(const CliContext& cli, const std::string& policy);
 int ListPolicies(const CliContext& cli);
 int Prune(const CliContext& cli, const v1::PruneRequest& request);
+int ListFiles(const CliContext& cli, const v1::ListFilesRequest& request);
+int FindFiles(const CliContext& cli, const v1::FindFilesRequest& request);
 
 }  // namespace dxbackup::cli
 

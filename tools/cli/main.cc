@@ -32,6 +32,10 @@ constexpr char kUsage[] =
     "  restore SET [--target T] [--to DIR] [--database-to NAME]\n"
     "                                           restore a set and wait\n"
     "  prune [--dry-run] [--policy P]           apply retention, saying why\n"
+    "  files SET [--path PREFIX] [--target T]   a set's file index\n"
+    "  find PATTERN [--namespace NS] [--release R]\n"
+    "                                           every set holding matching "
+    "paths\n"
     "\n"
     "T is a time: 2026-11-28, 2026-11-28T14:00 (UTC) or Unix seconds.\n";
 
@@ -58,7 +62,7 @@ bool ParseWhen(const std::string& text, int64_t* unix_seconds) {
 
 int main(int argc, char** argv) {
   std::string server, token_file, verb, ns, release, target, to_dir,
-      database_to, compression, policy, status, since, until;
+      database_to, compression, policy, status, since, until, path;
   int level = 0;
   std::vector<std::string> args, excludes;
   po::options_description desc("options");
@@ -78,6 +82,7 @@ int main(int argc, char** argv) {
       "level", po::value(&level), "compression level")(
       "exclude", po::value(&excludes), "glob to leave out (repeatable)")(
       "target", po::value(&target), "one target of the set, e.g. core/profile")(
+      "path", po::value(&path), "files: only under this path")(
       "to", po::value(&to_dir), "restore volumes under this directory")(
       "database-to", po::value(&database_to),
       "restore the database into this new database")(
@@ -187,6 +192,26 @@ int main(int argc, char** argv) {
     request.set_dry_run(vm["dry-run"].as<bool>());
     request.set_policy(policy);
     return cli::Prune(cli, request);
+  }
+  if (verb == "files") {
+    if (!need_set()) return 2;
+    v1::ListFilesRequest request;
+    request.set_set_id(args[0]);
+    request.set_path_prefix(path);
+    request.set_target(target);
+    return cli::ListFiles(cli, request);
+  }
+  if (verb == "find") {
+    if (args.size() != 1) {
+      std::cerr
+          << "dxbackup: find takes one PATTERN, e.g. '*/wps.properties'\n";
+      return 2;
+    }
+    v1::FindFilesRequest request;
+    request.set_pattern(args[0]);
+    request.set_namespace_(ns);
+    request.set_release(release);
+    return cli::FindFiles(cli, request);
   }
   std::cerr << "dxbackup: unknown verb \"" << verb << "\"\n" << kUsage;
   return 2;
