@@ -1,0 +1,125 @@
+#include "scheduler/pruner.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "scheduler/artifact_store.h"
+#include "scheduler/sqlite_catalog.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FakeClock : public common::Clock {
+ public:
+  std::chrono::system_clock::time_point Now() const override { return now; }
+  std::chrono::system_clock::time_point now =
+      std::chrono::system_clock::from_time_t(1800000000);
+};
+
+class PrunerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    v1::Policy* policy = config_.add_policies();
+    policy->set_name("nightly");
+    policy->mutable_retention()->set_keep_last(1);
+    auto catalog = SqliteCatalog::Open(dir_ / "catalog.db");
+    ASSERT_TRUE(catalog.ok());
+    catalog_ = std::move(*catalog);
+    store_ = std::make_unique<ArtifactStore>(dir_ / "store");
+    ASSERT_TRUE(store_->Init().ok());
+    state_ = {&config_, catalog_.get(), store_.get(),
+              nullptr,  nullptr,        &clock_};
+  }
+
+  // A complete set with one stored artifact.
+  v1::BackupSet AddSet(const std::string& id, const std::string& ns,
+                       int64_t started, const std::string& policy = "nightly") {
+    v1::BackupSet set;
+    set.set_id(id);
+    set.set_namespace_(ns);
+    set.set_release("dx");
+    set.set_policy(policy);
+    set.set_status(v1::SET_COMPLETE);
+    set.set_started_unix(started);
+    set.set_bytes(5);
+    EXPECT_TRUE(catalog_->CreateSet(set).ok());
+    v1::Artifact a;
+    a.set_set_id(id);
+    a.set_target("core/profile");
+    a.set_path(
+        ArtifactStore::RelativePath(ns, "dx", id, "core-profile.tar.zst"));
+    testing::WriteFile(store_->AbsolutePath(a.path()), "bytes");
+    EXPECT_TRUE(catalog_->AddArtifact(a).ok());
+    return set;
+  }
+
+  bool Stored(const v1::BackupSet& set) {
+    return fs::exists(store_->AbsolutePath(ArtifactStore::RelativePath(
+        set.namespace_(), "dx", set.id(), "core-profile.tar.zst")));
+  }
+
+  testing::TempDir dir_;
+  v1::SchedulerConfig config_;
+  FakeClock clock_;
+  std::unique_ptr<SqliteCatalog> catalog_;
+  std::unique_ptr<ArtifactStore> store_;
+  SchedulerState state_;
+};
+
+TEST_F(PrunerTest, AppliesRetentionPerGroupAndSaysWhy) {
+  std::vector<v1::BackupSet> a, b;
+  for (int i = 0; i < 3; ++i) {
+    a.push_back(AddSet("a" + std::to_string(i), "ns-a", 1700000000 + i * 3600));
+    b.push_back(AddSet("b" + std::to_string(i), "ns-b", 1700000000 + i * 60));
+  }
+  v1::BackupSet manual = AddSet("m", "ns-a", 1600000000, "");
+  Pruner pruner(state_);
+
+  auto dry = pruner.Prune(/*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  ASSERT_EQ(dry->decisions_size(), 6) << "manual sets are not the policy's";
+  int kept = 0;
+  for (const auto& d : dry->decisions()) {
+    kept += d.keep();
+    EXPECT_FALSE(d.reasons().empty());
+  }
+  EXPECT_EQ(kept, 2) << "the newest of each namespace";
+  for (const auto& s : a) EXPECT_TRUE(Stored(s)) << "a dry run removes nothing";
+
+  auto real = pruner.Prune(/*dry_run=*/false);
+  ASSERT_TRUE(real.ok());
+  EXPECT_EQ(real->removed_bytes(), 4 * 5u);
+  EXPECT_TRUE(Stored(a[2]));
+  EXPECT_TRUE(Stored(b[2]));
+  EXPECT_FALSE(Stored(a[0]));
+  EXPECT_FALSE(Stored(b[1]));
+  EXPECT_TRUE(Stored(manual));
+  EXPECT_EQ(catalog_->GetSet("a0").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(catalog_->GetSet("m").ok());
+  EXPECT_EQ(pruner.Prune(false, "no-such-policy").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(PrunerTest, FinishesARemovalACrashInterrupted) {
+  v1::BackupSet set = AddSet("s1", "ns-a", 1700000000);
+  set.set_status(v1::SET_EXPIRING);  // marked, then the scheduler died
+  ASSERT_TRUE(catalog_->UpdateSet(set).ok());
+  Pruner pruner(state_);
+  auto decisions = pruner.Prune(true);
+  ASSERT_TRUE(decisions.ok());
+  EXPECT_EQ(decisions->decisions_size(), 0)
+      << "an expiring set is not judged again";
+  ASSERT_TRUE(pruner.FinishInterrupted().ok());
+  EXPECT_FALSE(Stored(set));
+  EXPECT_EQ(catalog_->GetSet("s1").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(catalog_->AllArtifactPaths()->empty());
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler
