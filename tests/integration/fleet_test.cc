@@ -46,6 +46,8 @@ class FleetTest : public ::testing::Test {
     WriteFile(dir_ / "scheduler.yaml", R"(
 limits: {max_sets: 3, max_sets_per_namespace: 1}
 prune_schedule: "0 0 1 1 *"
+heartbeat_seconds: 1
+offline_after_heartbeats: 3
 policies:
   - name: core-nightly
     selector: {namespaces: ["fleet-*"], component: core}
@@ -202,6 +204,30 @@ TEST_F(FleetTest, AnOfflineAgentFailsItsSetFastWithTheReason) {
       << sets.sets(0).reason();
   auto complete = Json<v1::ListSetsResponse>({"sets", "--status", "complete"});
   EXPECT_EQ(complete.sets_size(), kNamespaces * kReleases - 1);
+}
+
+TEST_F(FleetTest, AnAgentThatStopsHeartbeatingGoesOfflineAndComesBack) {
+  // A frozen pod keeps its TCP connection but sends nothing.
+  ChildProcess& agent = *agents_["fleet-1-r0-core"];
+  agent.Signal(SIGSTOP);
+  ASSERT_FALSE(
+      scheduler_
+          ->WaitForLine("agent fleet-1/fleet-1-r0-core sent no heartbeat for")
+          .empty())
+      << scheduler_->Output();
+  auto agents = Json<v1::ListAgentsResponse>({"agents"});
+  for (const auto& a : agents.agents()) {
+    EXPECT_EQ(a.connected(), a.pod() != "fleet-1-r0-core") << a.pod();
+  }
+  std::string out;
+  EXPECT_EQ(Cli({"backup", "--policy", "core-nightly"}, &out), 1) << out;
+  EXPECT_NE(out.find("fleet-1/fleet-1-r0-core is offline"), std::string::npos)
+      << out;
+  // Thawed, it notices the closed stream and registers again.
+  agent.Signal(SIGCONT);
+  ASSERT_FALSE(agent.WaitForNthLine("registered with the scheduler", 2).empty())
+      << agent.Output();
+  EXPECT_EQ(Cli({"backup", "--policy", "core-nightly"}, &out), 0) << out;
 }
 
 }  // namespace
