@@ -89,10 +89,12 @@ const char* const kMigrations[] = {
         size INTEGER NOT NULL,
         mode INTEGER NOT NULL,
         mtime_unix INTEGER NOT NULL,
-        link TEXT NOT NULL DEFAULT ''
+        link TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL  -- the last component of path, for find
       );
       CREATE INDEX files_by_set ON files (set_id, target, path);
       CREATE INDEX files_by_path ON files (path);
+      CREATE INDEX files_by_name ON files (name);
     )sql",
 };
 
@@ -391,7 +393,8 @@ absl::Status SqliteCatalog::AddFiles(
   {
     Statement st(db_,
                  "INSERT INTO files (set_id, target, path, type, size, mode, "
-                 "mtime_unix, link) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                 "mtime_unix, link, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                 "?8, ?9)");
     for (const v1::FileEntry& e : entries) {
       if (!s.ok()) break;
       st.Reset();
@@ -402,7 +405,8 @@ absl::Status SqliteCatalog::AddFiles(
           .Bind(5, static_cast<int64_t>(e.size()))
           .Bind(6, static_cast<int64_t>(e.mode()))
           .Bind(7, e.mtime_unix())
-          .Bind(8, e.link());
+          .Bind(8, e.link())
+          .Bind(9, e.path().substr(e.path().rfind('/') + 1));
       s = RunToDone(st, "indexing files of " + set_id);
     }
   }
@@ -482,10 +486,13 @@ absl::StatusOr<v1::FindFilesResponse> SqliteCatalog::FindFiles(
   std::lock_guard<std::mutex> lock(mu_);
   const int limit = request.limit() > 0 ? request.limit() : 1000;
   // A pattern without '/' matches a name at any depth.
+  // Literal GLOB operands let SQLite use the name or path index.
+  const bool by_name = request.pattern().find('/') == std::string::npos;
   const std::string sql = absl::StrCat(
       "SELECT ", kIndexedFileColumns,
-      " FROM files f JOIN sets s ON s.id = f.set_id WHERE "
-      "(f.path GLOB ?1 OR (instr(?1, '/') = 0 AND f.path GLOB '*/' || ?1)) "
+      " FROM files f JOIN sets s ON s.id = f.set_id WHERE ",
+      by_name ? "f.name" : "f.path",
+      " GLOB ?1 "
       "AND (?2 = '' OR s.namespace = ?2) AND (?3 = '' OR s.release = ?3) "
       "ORDER BY s.started_unix DESC, f.set_id DESC, f.target, f.path "
       "LIMIT ?4");
