@@ -28,7 +28,9 @@ AdminServiceImpl::AdminServiceImpl(SchedulerState state,
       backups_(backups),
       restores_(restores),
       pruner_(pruner),
-      policies_(policies) {}
+      policies_(policies),
+      verifier_(state),
+      exporter_(state) {}
 
 grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext*,
                                           const v1::ListAgentsRequest*,
@@ -152,6 +154,24 @@ grpc::Status AdminServiceImpl::FindFiles(grpc::ServerContext*,
   auto found = state_.catalog->FindFiles(*request);
   if (!found.ok()) return common::ToGrpcStatus(found.status());
   *response = std::move(*found);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Verify(grpc::ServerContext*,
+                                      const v1::VerifyRequest* request,
+                                      v1::VerifyResponse* response) {
+  auto verified = verifier_.Verify(request->set_id(), request->deep());
+  if (!verified.ok()) return common::ToGrpcStatus(verified.status());
+  *response = std::move(*verified);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Export(grpc::ServerContext*,
+                                      const v1::ExportRequest* request,
+                                      v1::ExportResponse* response) {
+  auto exported = exporter_.Export(request->set_id(), request->to_dir());
+  if (!exported.ok()) return common::ToGrpcStatus(exported.status());
+  *response = std::move(*exported);
   return grpc::Status::OK;
 }
 

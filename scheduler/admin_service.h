@@ -9,6 +9,8 @@
 #include "scheduler/policy_loop.h"
 #include "scheduler/pruner.h"
 #include "scheduler/restore_runner.h"
+#include "scheduler/set_exporter.h"
+#include "scheduler/set_verifier.h"
 
 namespace dxbackup::scheduler {
 
@@ -49,6 +51,12 @@ class AdminServiceImpl : public v1::AdminService::Service {
   grpc::Status FindFiles(grpc::ServerContext* context,
                          const v1::FindFilesRequest* request,
                          v1::FindFilesResponse* response) override;
+  grpc::Status Verify(grpc::ServerContext* context,
+                      const v1::VerifyRequest* request,
+                      v1::VerifyResponse* response) override;
+  grpc::Status Export(grpc::ServerContext* context,
+                      const v1::ExportRequest* request,
+                      v1::ExportResponse* response) override;
 
  private:
   SchedulerState state_;
@@ -56,6 +64,8 @@ class AdminServiceImpl : public v1::AdminService::Service {
   RestoreRunner* restores_;
   Pruner* pruner_;
   PolicyLoop* policies_;
+  SetVerifier verifier_;
+  SetExporter exporter_;
 };
 
 }  // namespace dxbackup::scheduler

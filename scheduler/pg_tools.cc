@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
@@ -108,6 +109,20 @@ absl::StatusOr<PgTool> FindPgTool(const std::string& tool, int server_version,
       usable.begin(), usable.end(),
       [](const PgTool& a, const PgTool& b) { return a.major < b.major; });
   return usable.front();
+}
+
+absl::StatusOr<PgTool> FindNewestPgTool(const std::string& tool) {
+  std::optional<PgTool> newest;
+  for (const std::string& path : DefaultCandidates(tool)) {
+    absl::StatusOr<PgTool> found = Probe(path);
+    if (found.ok() && (!newest || found->major > newest->major))
+      newest = *found;
+  }
+  if (!newest) {
+    return absl::NotFoundError(
+        absl::StrCat(tool, " is not installed: install postgresql-client"));
+  }
+  return *newest;
 }
 
 }  // namespace dxbackup::scheduler

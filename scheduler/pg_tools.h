@@ -31,6 +31,9 @@ absl::StatusOr<PgTool> FindPgTool(
     const std::string& configured_path,
     const std::vector<std::string>* search_dirs = nullptr);
 
+// The newest installed `tool`, for reading dumps of any version.
+absl::StatusOr<PgTool> FindNewestPgTool(const std::string& tool);
+
 }  // namespace dxbackup::scheduler
 
 #endif  // DXBACKUP_SCHEDULER_PG_TOOLS_H_

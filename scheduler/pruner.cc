@@ -68,10 +68,13 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
     if (s.status() == v1::SET_EXPIRING) continue;  // FinishInterrupted's
     by_id[s.id()] = s;
     RetentionCandidate c{s.id(), absl::FromUnixSeconds(s.started_unix())};
-    c.state =
-        s.status() == v1::SET_COMPLETE  ? RetentionCandidate::State::kComplete
-        : s.status() == v1::SET_RUNNING ? RetentionCandidate::State::kRunning
-                                        : RetentionCandidate::State::kFailed;
+    // A set that failed verification counts as failed, not complete.
+    const bool sound = s.verification().result() != v1::Verification::CORRUPT;
+    c.state = s.status() == v1::SET_COMPLETE && sound
+                  ? RetentionCandidate::State::kComplete
+              : s.status() == v1::SET_RUNNING
+                  ? RetentionCandidate::State::kRunning
+                  : RetentionCandidate::State::kFailed;
     candidates.push_back(c);
   }
   absl::StatusOr<absl::TimeZone> tz = LoadZone(policy.time_zone());

@@ -48,6 +48,11 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
         "set ", set->id(), " is ", v1::SetStatus_Name(set->status()),
         ", not complete; restore from a complete set (`dxbackup sets`)"));
   }
+  if (set->verification().result() == v1::Verification::CORRUPT) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("set ", set->id(), " failed verification (",
+                     set->verification().detail(), "); restore another set"));
+  }
   auto artifacts = state_.catalog->ListArtifacts(set->id());
   if (!artifacts.ok()) return artifacts.status();
   const v1::Deployment* deployment =

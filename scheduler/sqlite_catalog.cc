@@ -96,6 +96,13 @@ const char* const kMigrations[] = {
       CREATE INDEX files_by_path ON files (path);
       CREATE INDEX files_by_name ON files (name);
     )sql",
+    // 4: the latest verification of each set.
+    R"sql(
+      ALTER TABLE sets ADD COLUMN verify_result TEXT NOT NULL DEFAULT '';
+      ALTER TABLE sets ADD COLUMN verify_deep INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sets ADD COLUMN verified_unix INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sets ADD COLUMN verify_detail TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -165,12 +172,21 @@ v1::BackupSet ReadSet(const Statement& st) {
   set.set_bytes(static_cast<uint64_t>(st.Int(7)));
   set.set_fix_level(st.Text(8));
   set.set_policy(st.Text(9));
+  v1::Verification* v = set.mutable_verification();
+  v1::Verification::Result result = v1::Verification::RESULT_UNSPECIFIED;
+  v1::Verification::Result_Parse(st.Text(10), &result);
+  v->set_result(result);
+  v->set_deep(st.Int(11) != 0);
+  v->set_verified_unix(st.Int(12));
+  v->set_detail(st.Text(13));
+  if (result == v1::Verification::RESULT_UNSPECIFIED) set.clear_verification();
   return set;
 }
 
 constexpr char kSetColumns[] =
     "id, namespace, release, status, reason, started_unix, finished_unix, "
-    "bytes, fix_level, policy";
+    "bytes, fix_level, policy, verify_result, verify_deep, verified_unix, "
+    "verify_detail";
 
 }  // namespace
 
@@ -302,15 +318,22 @@ absl::Status SqliteCatalog::WriteSet(const char* sql,
       .Bind(7, set.finished_unix())
       .Bind(8, static_cast<int64_t>(set.bytes()))
       .Bind(9, set.fix_level())
-      .Bind(10, set.policy());
+      .Bind(10, set.policy())
+      .Bind(11, set.has_verification()
+                    ? v1::Verification::Result_Name(set.verification().result())
+                    : std::string())
+      .Bind(12, int64_t{set.verification().deep()})
+      .Bind(13, set.verification().verified_unix())
+      .Bind(14, set.verification().detail());
   return RunToDone(st, "saving set " + set.id());
 }
 
 absl::Status SqliteCatalog::CreateSet(const v1::BackupSet& set) {
   return WriteSet(
       "INSERT INTO sets (id, namespace, release, status, reason, "
-      "started_unix, finished_unix, bytes, fix_level, policy) VALUES "
-      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+      "started_unix, finished_unix, bytes, fix_level, policy, verify_result, "
+      "verify_deep, verified_unix, verify_detail) VALUES "
+      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
       set);
 }
 
@@ -318,7 +341,8 @@ absl::Status SqliteCatalog::UpdateSet(const v1::BackupSet& set) {
   return WriteSet(
       "UPDATE sets SET namespace = ?2, release = ?3, status = ?4, "
       "reason = ?5, started_unix = ?6, finished_unix = ?7, bytes = ?8, "
-      "fix_level = ?9, policy = ?10 WHERE id = ?1",
+      "fix_level = ?9, policy = ?10, verify_result = ?11, verify_deep = ?12, "
+      "verified_unix = ?13, verify_detail = ?14 WHERE id = ?1",
       set);
 }
 

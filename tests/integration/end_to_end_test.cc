@@ -16,6 +16,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "common/sha256.h"
 #include "dxbackup/v1/admin.pb.h"
@@ -562,6 +563,81 @@ TEST_F(EndToEndTest, FileIndexListsAndFindsWhatTheSetHolds) {
     in_first_set = in_first_set || f.set_id() == set_id_;
   }
   EXPECT_TRUE(in_first_set);
+}
+
+TEST_F(EndToEndTest, VerifyCatchesAFlippedByteInEachKindOfArtifact) {
+  // A set of its own: this test damages it.
+  std::string out;
+  ASSERT_EQ(Cli({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out),
+            0)
+      << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
+      << out;
+  const std::string id = m[1];
+  ASSERT_NE(id, set_id_);
+  EXPECT_EQ(Cli({"verify", id, "--deep"}, &out), 0) << out;
+  EXPECT_EQ(Show(id).set().verification().result(), v1::Verification::VERIFIED);
+
+  const v1::SetDetail taken = Show(id);
+  ASSERT_EQ(taken.artifacts_size(), 4);
+  for (const v1::Artifact& a : taken.artifacts()) {
+    const std::string path = *work_ / ("data/store/" + a.path());
+    std::string bytes = testing::ReadFile(path);
+    const size_t at = bytes.size() / 2;
+    bytes[at] = static_cast<char>(bytes[at] ^ 0x20);
+    WriteFile(path, bytes);
+    EXPECT_EQ(Cli({"verify", id, "--deep"}, &out), 1) << a.target() << out;
+    EXPECT_NE(out.find(a.target()), std::string::npos) << out;
+    EXPECT_NE(out.find("CORRUPT"), std::string::npos) << out;
+    v1::SetDetail detail = Show(id);
+    EXPECT_EQ(detail.set().verification().result(), v1::Verification::CORRUPT);
+    EXPECT_NE(detail.set().verification().detail().find(a.target()),
+              std::string::npos);
+    EXPECT_EQ(Cli({"restore", id, "--to", *work_ / "never"}, &out), 1);
+    EXPECT_NE(out.find("failed verification"), std::string::npos) << out;
+    bytes[at] = static_cast<char>(bytes[at] ^ 0x20);
+    WriteFile(path, bytes);
+  }
+  EXPECT_EQ(Cli({"verify", id}, &out), 0) << out;
+}
+
+TEST_F(EndToEndTest, ExportRestoresWithOnlyGnuTarAndPgRestore) {
+  const std::string to = *work_ / "exports";
+  fs::create_directories(to);
+  std::string out;
+  ASSERT_EQ(Cli({"export", set_id_, "--to", to}, &out), 0) << out;
+  const std::string dir = to + "/" + set_id_;
+  ASSERT_TRUE(fs::exists(dir + "/manifest.json")) << out;
+  v1::ExportManifest manifest;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  testing::ReadFile(dir + "/manifest.json"), &manifest)
+                  .ok());
+  EXPECT_EQ(manifest.set().fix_level(), "CF221");
+  EXPECT_EQ(manifest.artifacts_size(), 4);
+  EXPECT_EQ(Cli({"export", set_id_, "--to", to}, &out), 1)
+      << "an export is never overwritten";
+
+  // Run RESTORE.txt's commands (its indented lines) as written.
+  std::string script = "set -e\ncd '" + dir + "'\n";
+  std::istringstream text(testing::ReadFile(dir + "/RESTORE.txt"));
+  std::string line;
+  while (std::getline(text, line)) {
+    if (line.rfind("    ", 0) == 0) script += line.substr(4) + "\n";
+  }
+  const std::string root = *work_ / "from-export";
+  std::vector<std::string> env = pg_env_;
+  env.push_back("RESTORE_ROOT=" + root);
+  env.push_back("DB_dxmediadb=from_export");
+  ASSERT_EQ(RunCommand({"bash", "-c", script}, &out, env), 0) << script << "\n"
+                                                              << out;
+  EXPECT_NE(out.find("OK"), std::string::npos) << "sha256sum -c ran: " << out;
+  EXPECT_EQ(CompareTrees(SourceOf("core/profile"), root + "/core-profile"),
+            std::vector<std::string>{});
+  EXPECT_EQ(CompareTrees(SourceOf("dam/upload"), root + "/dam-upload"),
+            std::vector<std::string>{});
+  EXPECT_TRUE(WithoutRestrictLines(PlainDump("from_export")) ==
+              WithoutRestrictLines(PlainDump("dxmediadb")));
 }
 
 }  // namespace

@@ -328,4 +328,41 @@ int FindFiles(const CliContext& cli, const v1::FindFilesRequest& request) {
   return 0;
 }
 
+int Verify(const CliContext& cli, const v1::VerifyRequest& request) {
+  grpc::ClientContext context;
+  v1::VerifyResponse response;
+  grpc::Status st = cli.stub->Verify(&context, request, &response);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  const bool ok =
+      response.set().verification().result() == v1::Verification::VERIFIED;
+  if (cli.json) {
+    PrintJson(cli, response);
+    return ok ? 0 : kFailed;
+  }
+  TextTable table({"TARGET", "RESULT", "DETAIL"});
+  for (const v1::ArtifactCheck& c : response.checks()) {
+    table.AddRow({c.target(), c.ok() ? "ok" : "CORRUPT", c.detail()});
+  }
+  table.Print(*cli.out);
+  *cli.out << "set " << response.set().id() << ": "
+           << (ok ? "verified" : "CORRUPT") << (request.deep() ? " (deep)" : "")
+           << "\n";
+  return ok ? 0 : kFailed;
+}
+
+int Export(const CliContext& cli, const v1::ExportRequest& request) {
+  grpc::ClientContext context;
+  v1::ExportResponse response;
+  grpc::Status st = cli.stub->Export(&context, request, &response);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (cli.json) {
+    PrintJson(cli, response);
+    return 0;
+  }
+  *cli.out << "exported to " << response.directory() << ": "
+           << absl::StrJoin(response.files(), ", ") << "\n"
+           << "see RESTORE.txt there to recover without dxbackup\n";
+  return 0;
+}
+
 }  // namespace dxbackup::cli

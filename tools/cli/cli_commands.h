@@ -29,6 +29,8 @@ int ListPolicies(const CliContext& cli);
 int Prune(const CliContext& cli, const v1::PruneRequest& request);
 int ListFiles(const CliContext& cli, const v1::ListFilesRequest& request);
 int FindFiles(const CliContext& cli, const v1::FindFilesRequest& request);
+int Verify(const CliContext& cli, const v1::VerifyRequest& request);
+int Export(const CliContext& cli, const v1::ExportRequest& request);
 
 }  // namespace dxbackup::cli
 

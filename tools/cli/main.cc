@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
                                                   "sets started at or after")(
       "until", po::value(&until), "sets started before")(
       "dry-run", po::bool_switch(), "prune: decide, remove nothing")(
+      "deep", po::bool_switch(), "verify: read every entry and the dump")(
       "compression", po::value(&compression), "zstd, gzip or none")(
       "level", po::value(&level), "compression level")(
       "exclude", po::value(&excludes), "glob to leave out (repeatable)")(
@@ -200,6 +201,25 @@ int main(int argc, char** argv) {
     request.set_path_prefix(path);
     request.set_target(target);
     return cli::ListFiles(cli, request);
+  }
+  if (verb == "verify") {
+    if (!need_set()) return 2;
+    v1::VerifyRequest request;
+    request.set_set_id(args[0]);
+    request.set_deep(vm["deep"].as<bool>());
+    return cli::Verify(cli, request);
+  }
+  if (verb == "export") {
+    if (!need_set()) return 2;
+    if (to_dir.empty()) {
+      std::cerr
+          << "dxbackup: export needs --to DIR (on the scheduler's host)\n";
+      return 2;
+    }
+    v1::ExportRequest request;
+    request.set_set_id(args[0]);
+    request.set_to_dir(to_dir);
+    return cli::Export(cli, request);
   }
   if (verb == "find") {
     if (args.size() != 1) {

@@ -1,0 +1,58 @@
+#include "scheduler/set_verifier.h"
+
+#include <gtest/gtest.h>
+
+#include "agent/tar_stream_writer.h"
+#include "agent/volume_walker.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+class FileSink : public agent::ByteSink {
+ public:
+  absl::Status Write(const void* data, size_t size) override {
+    bytes.append(static_cast<const char*>(data), size);
+    return absl::OkStatus();
+  }
+  std::string bytes;
+};
+
+// A zstd tar of a small tree with many compressible files.
+std::string MakeArchive(const testing::TempDir& dir) {
+  for (int i = 0; i < 200; ++i) {
+    testing::WriteFile(
+        dir / ("tree/d" + std::to_string(i % 7) + "/f" + std::to_string(i)),
+        std::string(4000 + i, 'a' + i % 26));
+  }
+  FileSink sink;
+  agent::TarStreamWriter tar(&sink, v1::CaptureOptions());
+  EXPECT_TRUE(tar.Open().ok());
+  agent::VolumeWalker walker(dir / "tree", {});
+  EXPECT_TRUE(
+      walker.Walk([&](const agent::WalkEntry& e) { return tar.Add(e); }).ok());
+  EXPECT_TRUE(tar.Close().ok());
+  return sink.bytes;
+}
+
+TEST(ReadEveryTarEntryTest, CountsEveryEntry) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "a.tar.zst", MakeArchive(dir));
+  auto entries = ReadEveryTarEntry(dir / "a.tar.zst");
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ(*entries, 1u + 7u + 200u);
+}
+
+TEST(ReadEveryTarEntryTest, DamageInsideTheStreamIsFound) {
+  testing::TempDir dir;
+  std::string archive = MakeArchive(dir);
+  archive[archive.size() / 2] ^= 0x55;
+  testing::WriteFile(dir / "bad.tar.zst", archive);
+  EXPECT_FALSE(ReadEveryTarEntry(dir / "bad.tar.zst").ok());
+  testing::WriteFile(dir / "short.tar.zst",
+                     archive.substr(0, archive.size() / 3));
+  EXPECT_FALSE(ReadEveryTarEntry(dir / "short.tar.zst").ok());
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler
