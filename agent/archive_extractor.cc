@@ -39,6 +39,29 @@ absl::StatusOr<std::string> SafeRelativeName(absl::string_view name) {
 ArchiveExtractor::ArchiveExtractor(ByteSource* source, std::string root)
     : source_(source), root_(std::move(root)) {}
 
+bool IsAtOrBelow(const std::string& name, const std::string& path) {
+  if (path.empty() || path == ".") return true;
+  return name == path ||
+         (name.size() > path.size() &&
+          name.compare(0, path.size(), path) == 0 && name[path.size()] == '/');
+}
+
+void ArchiveExtractor::set_only_paths(std::vector<std::string> paths) {
+  only_paths_.clear();
+  for (const std::string& p : paths) {
+    absl::StatusOr<std::string> clean = SafeRelativeName(p);
+    only_paths_.push_back(clean.ok() ? *clean : p);
+  }
+}
+
+bool ArchiveExtractor::Wanted(const std::string& name) const {
+  if (only_paths_.empty()) return true;
+  for (const std::string& p : only_paths_) {
+    if (IsAtOrBelow(name, p)) return true;
+  }
+  return false;
+}
+
 long ArchiveExtractor::ReadCallback(struct archive* a, void* self,
                                     const void** buffer) {
   auto* x = static_cast<ArchiveExtractor*>(self);
@@ -53,6 +76,32 @@ long ArchiveExtractor::ReadCallback(struct archive* a, void* self,
   return static_cast<long>(piece->size());
 }
 
+void ArchiveExtractor::RestoreDirectoryTimes() const {
+  const int root =
+      open(resolved_root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return;
+  for (const auto& [dir, t] : dir_times_) {
+    // Component by component, never through a symlink: a hostile archive
+    // may have turned a directory into a link since.
+    int fd = dup(root);
+    if (dir != ".") {
+      for (absl::string_view part : absl::StrSplit(dir, '/')) {
+        const int next =
+            openat(fd, std::string(part).c_str(),
+                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        close(fd);
+        fd = next;
+        if (fd < 0) break;
+      }
+    }
+    if (fd < 0) continue;
+    const struct timespec times[2] = {t.atime, t.mtime};
+    futimens(fd, times);
+    close(fd);
+  }
+  close(root);
+}
+
 absl::Status ArchiveExtractor::Extract() {
   char resolved[PATH_MAX];
   if (realpath(root_.c_str(), resolved) == nullptr) {
@@ -60,8 +109,7 @@ absl::Status ArchiveExtractor::Extract() {
         absl::StrCat("restore root ", root_, ": ", std::strerror(errno)));
   }
   const std::string root = resolved;
-  struct timespec root_times[2];
-  bool root_times_set = false;
+  resolved_root_ = root;
 
   struct archive* in = archive_read_new();
   archive_read_support_format_tar(in);
@@ -100,14 +148,20 @@ absl::Status ArchiveExtractor::Extract() {
     absl::StatusOr<std::string> name =
         SafeRelativeName(archive_entry_pathname(entry));
     if (!name.ok()) return fail(name.status());
-    if (*name == "." && archive_entry_mtime_is_set(entry)) {
-      // libarchive defers directory times only for directories it creates;
-      // the root exists, so its times are applied after everything else.
-      root_times[0] = {archive_entry_atime(entry),
-                       archive_entry_atime_nsec(entry)};
-      root_times[1] = {archive_entry_mtime(entry),
-                       archive_entry_mtime_nsec(entry)};
-      root_times_set = true;
+    if (!Wanted(*name)) {
+      if (archive_read_data_skip(in) != ARCHIVE_OK) {
+        if (!source_status_.ok()) return fail(source_status_);
+        return fail(absl::DataLossError(
+            absl::StrCat("corrupt or truncated archive in ", *name, ": ",
+                         archive_error_string(in))));
+      }
+      continue;
+    }
+    if (record_names_) names_.insert(*name);
+    if (archive_entry_filetype(entry) == AE_IFDIR) {
+      dir_times_[*name] = {
+          {archive_entry_atime(entry), archive_entry_atime_nsec(entry)},
+          {archive_entry_mtime(entry), archive_entry_mtime_nsec(entry)}};
     }
     archive_entry_copy_pathname(
         entry, (*name == "." ? root : root + "/" + *name).c_str());
@@ -159,7 +213,9 @@ absl::Status ArchiveExtractor::Extract() {
   }
   archive_read_free(in);
   archive_write_free(out);
-  if (root_times_set) utimensat(AT_FDCWD, root.c_str(), root_times, 0);
+  // libarchive sets the times of directories it creates; those that were
+  // there already, and those whose entries were replaced, get them here.
+  RestoreDirectoryTimes();
   return absl::OkStatus();
 }
 

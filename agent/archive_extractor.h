@@ -10,9 +10,14 @@
 #ifndef DXBACKUP_AGENT_ARCHIVE_EXTRACTOR_H_
 #define DXBACKUP_AGENT_ARCHIVE_EXTRACTOR_H_
 
+#include <time.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -39,17 +44,41 @@ class ArchiveExtractor {
   // `source` must outlive the extractor. `root` must exist.
   ArchiveExtractor(ByteSource* source, std::string root);
 
+  // Extracts only entries at or below these volume-relative paths.
+  void set_only_paths(std::vector<std::string> paths);
+  // Remembers the name of every entry restored, for restored_names().
+  void set_record_names(bool record) { record_names_ = record; }
+
   absl::Status Extract();
   uint64_t files() const { return files_; }
+  const std::unordered_set<std::string>& restored_names() const {
+    return names_;
+  }
+  // Puts back the archive's times on every directory it held, for after
+  // something else changed them (Extract does so itself at its end).
+  void RestoreDirectoryTimes() const;
 
  private:
+  bool Wanted(const std::string& name) const;
+
   static long ReadCallback(struct archive*, void* self, const void** buffer);
 
   ByteSource* source_;
   std::string root_;
   absl::Status source_status_;
   uint64_t files_ = 0;
+  std::vector<std::string> only_paths_;
+  bool record_names_ = false;
+  std::unordered_set<std::string> names_;
+  struct Times {
+    struct timespec atime, mtime;
+  };
+  std::unordered_map<std::string, Times> dir_times_;
+  std::string resolved_root_;
 };
+
+// True when `name` is `path` or lies below it ("a/b" is below "a").
+bool IsAtOrBelow(const std::string& name, const std::string& path);
 
 }  // namespace dxbackup::agent
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/archive_extractor.h"
+#include "agent/volume_replacer.h"
 #include "common/sha256.h"
 
 namespace dxbackup::agent {
@@ -83,6 +84,11 @@ absl::StatusOr<uint64_t> RunRestoreJob(const v1::RestoreCommand& command,
   }
   DownloadSource source(stub, command);
   ArchiveExtractor extractor(&source, root);
+  const std::vector<std::string> paths(command.paths().begin(),
+                                       command.paths().end());
+  const bool replace = command.mode() == v1::RESTORE_REPLACE;
+  extractor.set_only_paths(paths);
+  extractor.set_record_names(replace);
   absl::Status s = extractor.Extract();
   if (!s.ok()) {
     return absl::Status(
@@ -95,6 +101,18 @@ absl::StatusOr<uint64_t> RunRestoreJob(const v1::RestoreCommand& command,
     absl::StatusOr<std::string_view> rest = source.Next();
     if (!rest.ok()) return rest.status();
     if (rest->empty()) break;
+  }
+  // Only once the whole stream proved sound: remove what the backup lacks.
+  if (replace) {
+    absl::StatusOr<uint64_t> removed =
+        RemoveEntriesNotIn(root, extractor.restored_names(), paths);
+    extractor.RestoreDirectoryTimes();
+    if (!removed.ok()) {
+      return absl::Status(
+          removed.status().code(),
+          absl::StrCat("replace restore of volume ", volume.name(), ": ",
+                       removed.status().message()));
+    }
   }
   return extractor.files();
 }

@@ -1,7 +1,9 @@
 // RunRestoreJob downloads the artifact of a restore job and extracts it as
 // it arrives, into the command's to_dir (created if missing) or over the
-// volume itself. The stream's SHA-256 and length are checked against the
-// command's; a mismatch is an error.
+// volume itself, only the command's paths if it names any. The stream's
+// SHA-256 and length are checked against the command's; a mismatch is an
+// error. In replace mode, once the stream is proved whole, entries the
+// backup lacks are removed (under the restored paths only).
 #ifndef DXBACKUP_AGENT_RESTORE_JOB_H_
 #define DXBACKUP_AGENT_RESTORE_JOB_H_
 

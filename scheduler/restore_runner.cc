@@ -30,6 +30,19 @@ std::string PickAgent(const std::vector<v1::AgentInfo>& agents,
   return fallback;
 }
 
+// The fix level the agent reports for one of its volumes now, or "".
+std::string CurrentFixLevel(const std::vector<v1::AgentInfo>& agents,
+                            const std::string& agent_id,
+                            const std::string& volume) {
+  for (const v1::AgentInfo& agent : agents) {
+    if (agent.id() != agent_id) continue;
+    for (const v1::Volume& v : agent.volumes()) {
+      if (v.name() == volume) return v.fix_level();
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 RestoreRunner::RestoreRunner(SchedulerState state) : state_(state) {}
@@ -55,10 +68,23 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   }
   auto artifacts = state_.catalog->ListArtifacts(set->id());
   if (!artifacts.ok()) return artifacts.status();
+  // Where the set goes: its own deployment, or, only when asked for
+  // explicitly, another one (a clone).
+  const std::string ns = request.to_namespace().empty()
+                             ? set->namespace_()
+                             : request.to_namespace();
+  const std::string release =
+      request.to_release().empty() ? set->release() : request.to_release();
+  if ((ns != set->namespace_() || release != set->release()) &&
+      !request.clone()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("set ", set->id(), " is of ", set->namespace_(), "/",
+                     set->release(), "; restoring it into ", ns, "/", release,
+                     " makes a clone: add --clone if that is what you mean"));
+  }
   const v1::Deployment* deployment =
-      FindDeployment(*state_.config, set->namespace_(), set->release());
-  std::vector<v1::AgentInfo> agents =
-      state_.registry->AgentsOf(set->namespace_(), set->release());
+      FindDeployment(*state_.config, ns, release);
+  std::vector<v1::AgentInfo> agents = state_.registry->AgentsOf(ns, release);
 
   const std::string run_id = absl::StrCat("restore-", NewRunId(*state_.clock));
   std::vector<Step> steps;
@@ -74,6 +100,7 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
     step.job.set_set_id(set->id());
     step.job.set_target(artifact.target());
     if (artifact.kind() == v1::ARTIFACT_PG_DUMP) {
+      if (!request.paths().empty()) continue;  // a file-level restore
       step.job.set_kind(v1::JOB_DATABASE_RESTORE);
       const std::string name = artifact.target().substr(3);  // after "db/"
       if (deployment != nullptr) {
@@ -82,9 +109,9 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
         }
       }
       if (step.database == nullptr) {
-        problems.push_back(absl::StrCat(
-            artifact.target(), ": the config no longer lists database ", name,
-            " for ", set->namespace_(), "/", set->release()));
+        problems.push_back(absl::StrCat(artifact.target(),
+                                        ": the config lists no database ", name,
+                                        " for ", ns, "/", release));
       }
       ++databases;
     } else {
@@ -95,9 +122,21 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
       step.job.set_agent_id(
           PickAgent(agents, owner, step.volume, artifact.source()));
       if (step.job.agent_id().empty()) {
+        problems.push_back(
+            absl::StrCat(artifact.target(), ": no connected agent of ", ns, "/",
+                         release, " is ", owner, " with volume ", step.volume));
+      }
+      // A profile goes back only at the fix level it was taken at.
+      const std::string current =
+          CurrentFixLevel(agents, step.job.agent_id(), step.volume);
+      if (request.to_dir().empty() && !request.force_fixlevel() &&
+          !artifact.fix_level().empty() && !current.empty() &&
+          current != artifact.fix_level()) {
         problems.push_back(absl::StrCat(
-            artifact.target(), ": no connected agent of ", set->namespace_(),
-            "/", set->release(), " is ", owner, " with volume ", step.volume));
+            artifact.target(), ": the backup is at fix level ",
+            artifact.fix_level(), " but the volume is at ", current,
+            "; restore at the same fix level (the DX procedure's rule), or "
+            "add --force-fixlevel"));
       }
       if (!request.to_dir().empty()) {
         step.to_dir =
@@ -129,9 +168,9 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   }
   DXLOG(INFO) << run_id << ": restoring set " << set->id() << " ("
               << steps.size() << " members)";
-  threads_.Start([this, run_id, set = *set, steps = std::move(steps),
-                  database_to = request.database_to(), events]() mutable {
-    Run(run_id, set, std::move(steps), database_to, events);
+  threads_.Start([this, run_id, set = *set, steps = std::move(steps), request,
+                  events]() mutable {
+    Run(run_id, set, std::move(steps), request, events);
   });
   return StartedRun{run_id, events};
 }
@@ -148,8 +187,11 @@ void RestoreRunner::RestoreDatabase(const Step& step,
 }
 
 void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
-                        std::vector<Step> steps, std::string database_to,
+                        std::vector<Step> steps, v1::RestoreRequest request,
                         std::shared_ptr<RunEvents> events) {
+  const std::string& database_to = request.database_to();
+  const v1::RestoreMode mode = request.mode();
+  const auto& paths = request.paths();
   std::vector<std::thread> databases;
   std::vector<std::string> job_ids;
   for (const Step& step : steps) {
@@ -168,6 +210,8 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
     restore->set_compression(step.artifact.compression());
     restore->set_sha256(step.artifact.sha256());
     restore->set_bytes(step.artifact.bytes());
+    restore->set_mode(mode);
+    *restore->mutable_paths() = paths;
     if (!state_.registry->Send(step.job.agent_id(), command)) {
       state_.board->Finish(step.job.id(), false,
                            absl::StrCat("agent ", step.job.agent_id(),

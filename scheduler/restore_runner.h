@@ -3,8 +3,10 @@
 // volume (extracted as it streams, in place or under
 // to_dir/<owner>-<volume>, e.g. to_dir/core-profile), and
 // each database with pg_restore (into `database_to` or over the original).
-// Only members of the one set are used; a set that is not complete is
-// refused.
+// Only members of the one set are used; a set that is not complete, or that
+// failed verification, is refused. A profile is restored in place only at
+// the fix level it was taken at (unless forced), and into another
+// deployment only when the request says `clone`.
 //
 // Thread-safe. The destructor joins restore threads.
 #ifndef DXBACKUP_SCHEDULER_RESTORE_RUNNER_H_
@@ -36,7 +38,7 @@ class RestoreRunner {
     std::string to_dir;
   };
   void Run(std::string run_id, v1::BackupSet set, std::vector<Step> steps,
-           std::string database_to, std::shared_ptr<RunEvents> events);
+           v1::RestoreRequest request, std::shared_ptr<RunEvents> events);
   void RestoreDatabase(const Step& step, const std::string& database_to);
 
   SchedulerState state_;

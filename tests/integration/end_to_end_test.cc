@@ -640,5 +640,103 @@ TEST_F(EndToEndTest, ExportRestoresWithOnlyGnuTarAndPgRestore) {
               WithoutRestrictLines(PlainDump("dxmediadb")));
 }
 
+TEST_F(EndToEndTest, ReplaceRestoreLeavesExactlyTheBackedUpTree) {
+  // What the set holds, as GNU tar sees it.
+  v1::SetDetail detail = Show(set_id_);
+  std::string profile_artifact;
+  for (const auto& a : detail.artifacts()) {
+    if (a.target() == "core/profile") profile_artifact = a.path();
+  }
+  const std::string expected = *work_ / "replace-expected";
+  fs::create_directories(expected);
+  std::string out;
+  ASSERT_EQ(
+      RunCommand(
+          {"tar", "--zstd", "--xattrs", "--xattrs-include=*", "--acls", "-xpf",
+           *work_ / ("data/store/" + profile_artifact), "-C", expected},
+          &out),
+      0)
+      << out;
+  // The live profile drifts: a file added, one removed, one changed.
+  const std::string live = SourceOf("core/profile");
+  WriteFile(live + "/config/added-since.xml", "new");
+  fs::create_directories(live + "/new-dir/deeper");
+  fs::remove(live + "/PortalServer/wps.properties");
+  chmod((live + "/modes/script.sh").c_str(), 0700);
+  WriteFile(live + "/modes/private", "changed");
+  ASSERT_EQ(
+      Cli({"restore", set_id_, "--target", "core/profile", "--mode", "replace"},
+          &out),
+      0)
+      << out;
+  EXPECT_EQ(CompareTrees(expected, live), std::vector<std::string>{});
+  EXPECT_TRUE(fs::exists(dx_ + "/logs")) << "nothing outside the volume";
+}
+
+TEST_F(EndToEndTest, PathRestoreBringsBackOnlyThosePaths) {
+  const std::string to = *work_ / "paths";
+  std::string out;
+  ASSERT_EQ(Cli({"restore", set_id_, "--target", "core/profile", "--to", to,
+                 "--path", "PortalServer", "--path", "modes/private"},
+                &out),
+            0)
+      << out;
+  const std::string root = to + "/core-profile";
+  EXPECT_TRUE(fs::exists(root + "/PortalServer/wps.properties"));
+  EXPECT_TRUE(fs::exists(root + "/modes/private"));
+  EXPECT_FALSE(fs::exists(root + "/modes/script.sh"));
+  EXPECT_FALSE(fs::exists(root + "/config"));
+  EXPECT_EQ(testing::ReadFile(root + "/PortalServer/wps.properties"),
+            testing::ReadFile(SourceOf("core/profile") +
+                              "/PortalServer/wps.properties"));
+}
+
+TEST_F(EndToEndTest, FixLevelGuardAndClones) {
+  // A core agent of another release whose profile is at CF221 ...
+  const std::string volume = *work_ / "fx-profile";
+  WriteFile(volume + "/PortalServer/wps.properties", "fixlevel=CF221\n");
+  WriteFile(volume + "/config/a.xml", "<a/>");
+  std::unique_ptr<ChildProcess> agent(
+      StartAgent("fx-core-0", "core", "fx", {"profile=" + volume}));
+  ASSERT_TRUE(agent);
+  std::string out;
+  ASSERT_EQ(Cli({"backup", "--namespace", "dx-prod", "--release", "fx"}, &out),
+            0)
+      << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")));
+  const std::string fx_set = m[1];
+  // ... is updated to CF230; the agent reports it when it comes back.
+  agent.reset();
+  WriteFile(volume + "/PortalServer/wps.properties", "fixlevel=CF230\n");
+  agent.reset(StartAgent("fx-core-0", "core", "fx", {"profile=" + volume}));
+  ASSERT_TRUE(agent);
+  EXPECT_EQ(Cli({"restore", fx_set}, &out), 1) << out;
+  EXPECT_NE(out.find("fix level CF221 but the volume is at CF230"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(testing::ReadFile(volume + "/PortalServer/wps.properties"),
+            "fixlevel=CF230\n")
+      << "nothing was restored";
+  ASSERT_EQ(Cli({"restore", fx_set, "--force-fixlevel"}, &out), 0) << out;
+  EXPECT_EQ(testing::ReadFile(volume + "/PortalServer/wps.properties"),
+            "fixlevel=CF221\n");
+
+  // The main deployment's profile into release fx: a clone, only if asked.
+  EXPECT_EQ(Cli({"restore", set_id_, "--target", "core/profile", "--to-release",
+                 "fx", "--to", *work_ / "clone"},
+                &out),
+            1);
+  EXPECT_NE(out.find("add --clone"), std::string::npos) << out;
+  ASSERT_EQ(Cli({"restore", set_id_, "--target", "core/profile", "--to-release",
+                 "fx", "--clone", "--to", *work_ / "clone"},
+                &out),
+            0)
+      << out;
+  EXPECT_EQ(
+      CompareTrees(SourceOf("core/profile"), *work_ / "clone/core-profile"),
+      std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace dxbackup

@@ -18,15 +18,18 @@ class FileSink : public agent::ByteSink {
   std::string bytes;
 };
 
-// A zstd tar of a small tree with many compressible files.
-std::string MakeArchive(const testing::TempDir& dir) {
+// A tar (zstd unless told) of a small tree with many compressible files.
+std::string MakeArchive(const testing::TempDir& dir,
+                        v1::Compression compression = v1::COMPRESSION_ZSTD) {
   for (int i = 0; i < 200; ++i) {
     testing::WriteFile(
         dir / ("tree/d" + std::to_string(i % 7) + "/f" + std::to_string(i)),
         std::string(4000 + i, 'a' + i % 26));
   }
   FileSink sink;
-  agent::TarStreamWriter tar(&sink, v1::CaptureOptions());
+  v1::CaptureOptions options;
+  options.set_compression(compression);
+  agent::TarStreamWriter tar(&sink, options);
   EXPECT_TRUE(tar.Open().ok());
   agent::VolumeWalker walker(dir / "tree", {});
   EXPECT_TRUE(
@@ -43,12 +46,17 @@ TEST(ReadEveryTarEntryTest, CountsEveryEntry) {
   EXPECT_EQ(*entries, 1u + 7u + 200u);
 }
 
-TEST(ReadEveryTarEntryTest, DamageInsideTheStreamIsFound) {
+TEST(ReadEveryTarEntryTest, DamagedHeaderIsFound) {
   testing::TempDir dir;
-  std::string archive = MakeArchive(dir);
-  archive[archive.size() / 2] ^= 0x55;
-  testing::WriteFile(dir / "bad.tar.zst", archive);
-  EXPECT_FALSE(ReadEveryTarEntry(dir / "bad.tar.zst").ok());
+  std::string archive = MakeArchive(dir, v1::COMPRESSION_NONE);
+  archive[100] ^= 0x55;  // the first header's mode field: its checksum fails
+  testing::WriteFile(dir / "bad.tar", archive);
+  EXPECT_FALSE(ReadEveryTarEntry(dir / "bad.tar").ok());
+}
+
+TEST(ReadEveryTarEntryTest, TruncatedStreamIsFound) {
+  testing::TempDir dir;
+  const std::string archive = MakeArchive(dir);
   testing::WriteFile(dir / "short.tar.zst",
                      archive.substr(0, archive.size() / 3));
   EXPECT_FALSE(ReadEveryTarEntry(dir / "short.tar.zst").ok());

@@ -30,6 +30,8 @@ constexpr char kUsage[] =
     "                                           backup sets, newest first\n"
     "  show SET                                 one set: members and jobs\n"
     "  restore SET [--target T] [--to DIR] [--database-to NAME]\n"
+    "          [--mode overlay|replace] [--path P ...] [--force-fixlevel]\n"
+    "          [--to-namespace NS] [--to-release R --clone]\n"
     "                                           restore a set and wait\n"
     "  prune [--dry-run] [--policy P]           apply retention, saying why\n"
     "  files SET [--path PREFIX] [--target T]   a set's file index\n"
@@ -62,7 +64,9 @@ bool ParseWhen(const std::string& text, int64_t* unix_seconds) {
 
 int main(int argc, char** argv) {
   std::string server, token_file, verb, ns, release, target, to_dir,
-      database_to, compression, policy, status, since, until, path;
+      database_to, compression, policy, status, since, until, path, mode,
+      to_namespace, to_release;
+  std::vector<std::string> paths;
   int level = 0;
   std::vector<std::string> args, excludes;
   po::options_description desc("options");
@@ -83,7 +87,13 @@ int main(int argc, char** argv) {
       "level", po::value(&level), "compression level")(
       "exclude", po::value(&excludes), "glob to leave out (repeatable)")(
       "target", po::value(&target), "one target of the set, e.g. core/profile")(
-      "path", po::value(&path), "files: only under this path")(
+      "path", po::value(&paths), "files/restore: only under this path")(
+      "mode", po::value(&mode), "restore: overlay (default) or replace")(
+      "force-fixlevel", po::bool_switch(),
+      "restore a profile at another fix level")(
+      "to-namespace", po::value(&to_namespace), "restore into this namespace")(
+      "to-release", po::value(&to_release), "restore into this release")(
+      "clone", po::bool_switch(), "allow restoring into another deployment")(
       "to", po::value(&to_dir), "restore volumes under this directory")(
       "database-to", po::value(&database_to),
       "restore the database into this new database")(
@@ -186,6 +196,19 @@ int main(int argc, char** argv) {
     request.set_target(target);
     request.set_to_dir(to_dir);
     request.set_database_to(database_to);
+    if (mode == "replace") {
+      request.set_mode(v1::RESTORE_REPLACE);
+    } else if (mode.empty() || mode == "overlay") {
+      request.set_mode(v1::RESTORE_OVERLAY);
+    } else {
+      std::cerr << "dxbackup: --mode must be overlay or replace\n";
+      return 2;
+    }
+    for (const auto& p : paths) request.add_paths(p);
+    request.set_force_fixlevel(vm["force-fixlevel"].as<bool>());
+    request.set_to_namespace(to_namespace);
+    request.set_to_release(to_release);
+    request.set_clone(vm["clone"].as<bool>());
     return cli::Restore(cli, request);
   }
   if (verb == "prune") {
@@ -198,7 +221,11 @@ int main(int argc, char** argv) {
     if (!need_set()) return 2;
     v1::ListFilesRequest request;
     request.set_set_id(args[0]);
-    request.set_path_prefix(path);
+    if (paths.size() > 1) {
+      std::cerr << "dxbackup: files takes one --path\n";
+      return 2;
+    }
+    request.set_path_prefix(paths.empty() ? "" : paths[0]);
     request.set_target(target);
     return cli::ListFiles(cli, request);
   }

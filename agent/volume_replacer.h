@@ -1,0 +1,26 @@
+// RemoveEntriesNotIn makes a restored volume exactly the backed-up tree:
+// it removes every entry under `root` (at or below `under`, if given) whose
+// volume-relative name is not in `keep`. It never follows a symlink, never
+// leaves the root's file system, and never touches anything outside the
+// root. Returns how many entries it removed, or an error naming the first
+// it could not. `touched`, if given, receives the (relative) directories it
+// removed entries from, whose times the caller may want to put back.
+#ifndef DXBACKUP_AGENT_VOLUME_REPLACER_H_
+#define DXBACKUP_AGENT_VOLUME_REPLACER_H_
+
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace dxbackup::agent {
+
+absl::StatusOr<uint64_t> RemoveEntriesNotIn(
+    const std::string& root, const std::unordered_set<std::string>& keep,
+    const std::vector<std::string>& under,
+    std::vector<std::string>* touched = nullptr);
+
+}  // namespace dxbackup::agent
+
+#endif  // DXBACKUP_AGENT_VOLUME_REPLACER_H_
