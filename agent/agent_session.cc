@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/fix_level.h"
+#include "agent/hook_runner.h"
 #include "agent/restore_job.h"
 #include "common/backoff.h"
 #include "common/log.h"
@@ -118,6 +119,12 @@ absl::Status AgentSession::ServeOnce() {
       StartJob([this, command = message.backup()] { HandleBackup(command); });
     } else if (message.has_restore()) {
       StartJob([this, command = message.restore()] { HandleRestore(command); });
+    } else if (message.has_hook()) {
+      StartJob([this, command = message.hook()] {
+        DXLOG(INFO) << "job " << command.job_id() << ": running hook "
+                    << command.name();
+        SendResult(command.job_id(), RunHook(command), 0, 0);
+      });
     }
   }
   {

@@ -1,6 +1,9 @@
 #include "scheduler/backup_set_runner.h"
 
+#include <chrono>
 #include <map>
+#include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -16,6 +19,8 @@ constexpr char kSchedulerWorker[] = "scheduler";
 // An agent not seen for this long is no longer expected in its deployment's
 // sets (its pod is taken to be gone for good).
 constexpr int64_t kForgetAgentsAfter = 7 * 24 * 3600;
+constexpr int kDefaultHookTimeoutSeconds = 120;
+constexpr int kDefaultQuiesceLimitSeconds = 150;
 }  // namespace
 
 BackupSetRunner::BackupSetRunner(SchedulerState state) : state_(state) {}
@@ -106,6 +111,21 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
     }
   }
   if (const v1::Deployment* d = FindDeployment(*state_.config, ns, release)) {
+    // Each hook runs on every connected agent of its component.
+    for (const v1::Hook& hook : d->hooks()) {
+      for (const v1::AgentInfo& agent : agents) {
+        if (agent.component() != hook.component() || !agent.connected()) {
+          continue;
+        }
+        Member* m = add_member(
+            v1::JOB_HOOK,
+            absl::StrCat(hook.phase() == v1::Hook::POST ? "post" : "pre",
+                         "-hook/", hook.name(), "@", agent.pod()),
+            "", agent.id());
+        m->job.set_agent_id(agent.id());
+        m->hook = &hook;
+      }
+    }
     for (const v1::Database& db : d->databases()) {
       Member* m = add_member(v1::JOB_DATABASE_BACKUP, DatabaseTarget(db.name()),
                              DatabaseFileName(db.name()), DescribeDatabase(db));
@@ -175,20 +195,54 @@ void BackupSetRunner::DumpDatabase(const Member& member) {
   }
 }
 
-v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
-                                   std::vector<Member> members,
-                                   v1::CaptureOptions options,
-                                   std::shared_ptr<RunEvents> events) {
+std::vector<v1::Job> BackupSetRunner::RunHooks(
+    const std::vector<const Member*>& hooks) {
+  std::vector<std::string> ids;
+  for (const Member* m : hooks) {
+    ids.push_back(m->job.id());
+    state_.board->MarkRunning(m->job.id(), m->job.agent_id());
+    v1::SchedulerMessage command;
+    v1::HookCommand* hook = command.mutable_hook();
+    hook->set_job_id(m->job.id());
+    hook->set_name(m->hook->name());
+    *hook->mutable_command() = m->hook->command();
+    hook->set_shell(m->hook->shell());
+    *hook->mutable_env() = m->hook->env();
+    hook->set_timeout_seconds(m->hook->timeout_seconds());
+    // An agent that is reconnecting gets a moment to come back: a post-hook
+    // must run wherever its pre-hook did.
+    const int patience = m->hook->timeout_seconds() > 0
+                             ? m->hook->timeout_seconds()
+                             : kDefaultHookTimeoutSeconds;
+    bool sent = state_.registry->Send(m->job.agent_id(), command);
+    for (int waited = 0; !sent && waited < patience; ++waited) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      sent = state_.registry->Send(m->job.agent_id(), command);
+    }
+    if (!sent) {
+      state_.board->Finish(m->job.id(), false,
+                           absl::StrCat("agent ", m->job.agent_id(),
+                                        " was not connected to run the hook"));
+    }
+  }
+  return state_.board->WaitAndRemove(ids);
+}
+
+std::vector<v1::Job> BackupSetRunner::RunCaptures(
+    const std::vector<const Member*>& captures,
+    const v1::CaptureOptions& options, const std::string& skip_reason) {
   std::vector<std::thread> dumps;
   std::vector<std::string> job_ids;
-  for (const Member& m : members) {
+  for (const Member* mp : captures) {
+    const Member& m = *mp;
     job_ids.push_back(m.job.id());
-    if (m.database != nullptr) {
-      dumps.emplace_back(&BackupSetRunner::DumpDatabase, this, std::cref(m));
+    if (!skip_reason.empty() || !m.offline.empty()) {
+      state_.board->Finish(m.job.id(), false,
+                           skip_reason.empty() ? m.offline : skip_reason);
       continue;
     }
-    if (!m.offline.empty()) {
-      state_.board->Finish(m.job.id(), false, m.offline);
+    if (m.database != nullptr) {
+      dumps.emplace_back(&BackupSetRunner::DumpDatabase, this, std::cref(m));
       continue;
     }
     state_.board->MarkRunning(m.job.id(), m.job.agent_id());
@@ -204,7 +258,75 @@ v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
     }
   }
   for (std::thread& t : dumps) t.join();
-  std::vector<v1::Job> jobs = state_.board->WaitAndRemove(job_ids);
+  return state_.board->WaitAndRemove(job_ids);
+}
+
+v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
+                                   std::vector<Member> members,
+                                   v1::CaptureOptions options,
+                                   std::shared_ptr<RunEvents> events) {
+  std::vector<const Member*> pre, post, captures;
+  for (const Member& m : members) {
+    if (m.hook == nullptr) {
+      captures.push_back(&m);
+    } else {
+      (m.hook->phase() == v1::Hook::POST ? post : pre).push_back(&m);
+    }
+  }
+  // The quiesce window: every pre-hook, then every capture, then every
+  // post-hook; a post-hook runs whenever its agent's pre-hooks were run.
+  const absl::Time window_start = absl::FromChrono(state_.clock->Now());
+  std::vector<v1::Job> jobs = RunHooks(pre);
+  std::string blocked;
+  std::set<std::string> quiesced;  // agents whose pre-hooks ran
+  for (size_t i = 0; i < pre.size(); ++i) {
+    quiesced.insert(pre[i]->job.agent_id());
+    if (jobs[i].status() != v1::JOB_SUCCEEDED &&
+        pre[i]->hook->on_failure() != v1::Hook::CONTINUE && blocked.empty()) {
+      blocked = absl::StrCat("skipped: ", jobs[i].target(),
+                             " failed: ", jobs[i].error());
+    }
+  }
+  std::vector<v1::Job> captured = RunCaptures(captures, options, blocked);
+  jobs.insert(jobs.end(), captured.begin(), captured.end());
+  std::vector<const Member*> thaw;
+  for (const Member* m : post) {
+    bool planned_pre = false;
+    for (const Member* p : pre)
+      planned_pre |= p->job.agent_id() == m->job.agent_id();
+    if (!planned_pre || quiesced.count(m->job.agent_id())) thaw.push_back(m);
+  }
+  std::vector<v1::Job> thawed = RunHooks(thaw);
+  jobs.insert(jobs.end(), thawed.begin(), thawed.end());
+  if (!pre.empty() || !thaw.empty()) {
+    const int64_t window = absl::ToInt64Seconds(
+        absl::FromChrono(state_.clock->Now()) - window_start);
+    set.set_quiesce_seconds(window);
+    const int limit = state_.config->quiesce_limit_seconds() > 0
+                          ? state_.config->quiesce_limit_seconds()
+                          : kDefaultQuiesceLimitSeconds;
+    if (window * 10 > limit * 8) {
+      set.add_warnings(absl::StrCat(
+          "the quiesce window took ", window, " s, near the ", limit,
+          " s limit: DX's liveness probe restarts a stopped core container "
+          "after about 3 minutes; capture less or faster"));
+    }
+  }
+  // Hooks that may fail without failing the set leave a warning instead.
+  std::map<std::string, const v1::Hook*> hook_of;
+  for (const Member& m : members) {
+    if (m.hook != nullptr) hook_of[m.job.id()] = m.hook;
+  }
+  for (auto it = jobs.begin(); it != jobs.end();) {
+    auto hook = hook_of.find(it->id());
+    if (hook != hook_of.end() && it->status() != v1::JOB_SUCCEEDED &&
+        hook->second->on_failure() == v1::Hook::CONTINUE) {
+      set.add_warnings(absl::StrCat(it->target(), " failed: ", it->error()));
+      it = jobs.erase(it);
+    } else {
+      ++it;
+    }
+  }
 
   const std::vector<std::string> failures = FailedJobReasons(jobs);
   auto artifacts = state_.catalog->ListArtifacts(set.id());

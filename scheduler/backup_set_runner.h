@@ -1,6 +1,8 @@
 // BackupSetRunner captures backup sets. A set of a deployment (namespace and
 // release) is every volume of every agent connected for it plus every
-// database configured for it, captured in parallel. The set is `complete`
+// database configured for it, captured in parallel, inside the quiesce
+// window its hooks make: every pre-hook, then the captures, then every
+// post-hook (which runs even after a failure). The set is `complete`
 // only when every member is stored and checked; otherwise `failed`, with a
 // reason naming each failed member. Members that were stored stay recorded.
 //
@@ -51,8 +53,16 @@ class BackupSetRunner {
     v1::Artifact artifact;
     const v1::Database* database = nullptr;  // for database members
     std::string volume;                      // for volume members
-    std::string offline;  // why the member fails before it starts
+    std::string offline;             // why the member fails before it starts
+    const v1::Hook* hook = nullptr;  // for hook members
   };
+  // Sends each hook to its agent and waits for all; results in order.
+  std::vector<v1::Job> RunHooks(const std::vector<const Member*>& hooks);
+  // Starts every capture (or fails each with `skip_reason`, if set) and
+  // waits for all.
+  std::vector<v1::Job> RunCaptures(const std::vector<const Member*>& captures,
+                                   const v1::CaptureOptions& options,
+                                   const std::string& skip_reason);
   v1::BackupSet Run(v1::BackupSet set, std::vector<Member> members,
                     v1::CaptureOptions options,
                     std::shared_ptr<RunEvents> events);

@@ -73,6 +73,25 @@ absl::Status ConfigChecker::CheckDeployments(
         return Invalid(db_key + ".port", "must be 1-65535");
       }
     }
+    for (int j = 0; j < d->hooks_size(); ++j) {
+      const v1::Hook& hook = d->hooks(j);
+      const std::string hook_key = absl::StrCat(key, ".hooks[", j, "]");
+      if (hook.name().empty()) return Invalid(hook_key, "needs a name");
+      if (hook.component().empty()) {
+        return Invalid(hook_key, "needs the component whose agents run it");
+      }
+      if (hook.phase() == v1::Hook::PHASE_UNSPECIFIED) {
+        return Invalid(hook_key, "needs phase: pre or post");
+      }
+      if (hook.command().empty()) return Invalid(hook_key, "needs a command");
+      if (hook.shell() && hook.command_size() != 1) {
+        return Invalid(hook_key + ".command",
+                       "with shell: true, give the shell line as one string");
+      }
+      if (hook.timeout_seconds() < 0) {
+        return Invalid(hook_key + ".timeout_seconds", "must not be negative");
+      }
+    }
   }
   return absl::OkStatus();
 }

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -103,6 +105,11 @@ const char* const kMigrations[] = {
       ALTER TABLE sets ADD COLUMN verified_unix INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE sets ADD COLUMN verify_detail TEXT NOT NULL DEFAULT '';
     )sql",
+    // 5: quiesce windows and warnings.
+    R"sql(
+      ALTER TABLE sets ADD COLUMN quiesce_seconds INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sets ADD COLUMN warnings TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -180,13 +187,18 @@ v1::BackupSet ReadSet(const Statement& st) {
   v->set_verified_unix(st.Int(12));
   v->set_detail(st.Text(13));
   if (result == v1::Verification::RESULT_UNSPECIFIED) set.clear_verification();
+  set.set_quiesce_seconds(st.Int(14));
+  for (absl::string_view w :
+       absl::StrSplit(st.Text(15), '\n', absl::SkipEmpty())) {
+    set.add_warnings(std::string(w));
+  }
   return set;
 }
 
 constexpr char kSetColumns[] =
     "id, namespace, release, status, reason, started_unix, finished_unix, "
     "bytes, fix_level, policy, verify_result, verify_deep, verified_unix, "
-    "verify_detail";
+    "verify_detail, quiesce_seconds, warnings";
 
 }  // namespace
 
@@ -324,7 +336,9 @@ absl::Status SqliteCatalog::WriteSet(const char* sql,
                     : std::string())
       .Bind(12, int64_t{set.verification().deep()})
       .Bind(13, set.verification().verified_unix())
-      .Bind(14, set.verification().detail());
+      .Bind(14, set.verification().detail())
+      .Bind(15, set.quiesce_seconds())
+      .Bind(16, absl::StrJoin(set.warnings(), "\n"));
   return RunToDone(st, "saving set " + set.id());
 }
 
@@ -332,8 +346,9 @@ absl::Status SqliteCatalog::CreateSet(const v1::BackupSet& set) {
   return WriteSet(
       "INSERT INTO sets (id, namespace, release, status, reason, "
       "started_unix, finished_unix, bytes, fix_level, policy, verify_result, "
-      "verify_deep, verified_unix, verify_detail) VALUES "
-      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+      "verify_deep, verified_unix, verify_detail, quiesce_seconds, warnings) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+      "?15, ?16)",
       set);
 }
 
@@ -342,7 +357,8 @@ absl::Status SqliteCatalog::UpdateSet(const v1::BackupSet& set) {
       "UPDATE sets SET namespace = ?2, release = ?3, status = ?4, "
       "reason = ?5, started_unix = ?6, finished_unix = ?7, bytes = ?8, "
       "fix_level = ?9, policy = ?10, verify_result = ?11, verify_deep = ?12, "
-      "verified_unix = ?13, verify_detail = ?14 WHERE id = ?1",
+      "verified_unix = ?13, verify_detail = ?14, quiesce_seconds = ?15, "
+      "warnings = ?16 WHERE id = ?1",
       set);
 }
 

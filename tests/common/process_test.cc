@@ -1,6 +1,7 @@
 #include "common/process.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 namespace dxbackup::common {
@@ -33,6 +34,26 @@ TEST(ProcessTest, StreamsStdout) {
 TEST(ProcessTest, MissingProgramIsAnError) {
   auto result = RunProcess({{"/nonexistent/dxbackup-tool"}, {}});
   EXPECT_FALSE(result.ok());
+}
+
+}  // namespace
+}  // namespace dxbackup::common
+
+namespace dxbackup::common {
+namespace {
+
+TEST(ProcessTest, ChildrenDoNotInheritBlockedSignals) {
+  // Daemons block SIGTERM for their signal thread; what they start must
+  // still be stoppable.
+  sigset_t term, old;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &term, &old);
+  // grep, not sh -c: dash resets the mask itself, bash and most do not.
+  auto result = RunProcess({{"grep", "^SigBlk", "/proc/self/status"}, {}});
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->stdout_text, "SigBlk:\t0000000000000000\n");
 }
 
 }  // namespace

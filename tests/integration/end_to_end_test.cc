@@ -84,8 +84,57 @@ std::vector<std::string> WithoutRestrictLines(const std::string& dump) {
   return lines;
 }
 
+// A stand-in DX server for the hooked profile: a process that rewrites
+// state files in several steps each, so a capture while it runs can catch a
+// file half written; stopServer.sh stops it after its current round and
+// startServer.sh starts it again.
+void MakeStandInServer(const std::string& profile) {
+  WriteFile(profile + "/bin/server.sh",
+            "#!/bin/bash\n"
+            "stop=0; trap 'stop=1' TERM\n"
+            "n=0\n"
+            "while [ $stop = 0 ]; do\n"
+            "  n=$((n+1))\n"
+            "  for f in 1 2 3 4; do\n"
+            "    { for part in 1 2 3 4; do echo $n; sleep 0.01; done; } \\\n"
+            "      > \"$(dirname \"$0\")/../state/f$f.txt\"\n"
+            "  done\n"
+            "done\n");
+  WriteFile(profile + "/bin/startServer.sh",
+            "#!/bin/bash\n"
+            "cd \"$(dirname \"$0\")\"\n"
+            "mkdir -p ../state\n"
+            "setsid ./server.sh </dev/null >/dev/null 2>&1 &\n"
+            "echo $! > ../server.pid\n");
+  WriteFile(profile + "/bin/stopServer.sh",
+            "#!/bin/bash\n"
+            "pid=$(cat \"$(dirname \"$0\")/../server.pid\")\n"
+            "kill -TERM \"$pid\" 2>/dev/null || exit 0\n"
+            "while kill -0 \"$pid\" 2>/dev/null; do sleep 0.05; done\n");
+  for (const char* script : {"server.sh", "startServer.sh", "stopServer.sh"}) {
+    chmod((profile + "/bin/" + script).c_str(), 0755);
+  }
+  WriteFile(profile + "/PortalServer/wps.properties", "fixlevel=CF221\n");
+}
+
+bool ServerRunning(const std::string& profile) {
+  const std::string pid = testing::ReadFile(profile + "/server.pid");
+  return !pid.empty() && kill(std::stoi(pid), 0) == 0;
+}
+
 class EndToEndTest : public ::testing::Test {
  protected:
+  static std::string HookConfig() {
+    const std::string bin = *work_ / "hooked-profile/bin";
+    return "      - {name: stop-portal, component: core, phase: pre, "
+           "command: [\"" +
+           bin +
+           "/stopServer.sh\"], timeout_seconds: 30}\n"
+           "      - {name: start-portal, component: core, phase: post, "
+           "command: [\"" +
+           bin + "/startServer.sh\"], timeout_seconds: 30}\n";
+  }
+
   static void SetUpTestSuite() {
     work_ = new testing::TempDir;
     chmod(work_->path().c_str(), 0755);  // the postgres user enters it
@@ -129,6 +178,23 @@ class EndToEndTest : public ::testing::Test {
                   "/password\n"
                   "  - namespace: dx-prod\n"
                   "    release: slow\n"
+                  "  - namespace: dx-prod\n"
+                  "    release: hooked\n"
+                  "    hooks:\n" +
+                  HookConfig() +
+                  "  - namespace: dx-prod\n"
+                  "    release: hooked-bad\n"
+                  "    hooks:\n" +
+                  HookConfig() +
+                  "    databases:\n"
+                  "      - dbname: no_such_db\n"
+                  "        host: " +
+                  pg_dir_ +
+                  "\n"
+                  "        user: dxadmin\n"
+                  "        password_file: " +
+                  pg_dir_ +
+                  "/password\n"
                   "  - namespace: dx-prod\n"
                   "    release: broken-db\n"
                   "    databases:\n"
@@ -736,6 +802,65 @@ TEST_F(EndToEndTest, FixLevelGuardAndClones) {
   EXPECT_EQ(
       CompareTrees(SourceOf("core/profile"), *work_ / "clone/core-profile"),
       std::vector<std::string>{});
+}
+
+TEST_F(EndToEndTest, HooksQuiesceTheServerAndAlwaysStartItAgain) {
+  const std::string profile = *work_ / "hooked-profile";
+  MakeStandInServer(profile);
+  std::string out;
+  ASSERT_EQ(RunCommand({profile + "/bin/startServer.sh"}, &out), 0) << out;
+  ASSERT_TRUE(ServerRunning(profile));
+  std::unique_ptr<ChildProcess> agent(
+      StartAgent("hooked-core-0", "core", "hooked", {"profile=" + profile}));
+  ASSERT_TRUE(agent);
+  ASSERT_EQ(
+      Cli({"backup", "--namespace", "dx-prod", "--release", "hooked"}, &out), 0)
+      << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")));
+  const v1::SetDetail detail = Show(m[1]);
+  EXPECT_TRUE(ServerRunning(profile)) << "started again after the set";
+  EXPECT_GE(detail.set().quiesce_seconds(), 0);
+  std::vector<std::string> hooks;
+  for (const auto& job : detail.jobs()) {
+    if (job.kind() == v1::JOB_HOOK) hooks.push_back(job.target());
+  }
+  EXPECT_EQ(hooks,
+            (std::vector<std::string>{"pre-hook/stop-portal@hooked-core-0",
+                                      "post-hook/start-portal@hooked-core-0"}));
+  // Every state file in the capture is whole: the server was stopped.
+  const std::string extracted = *work_ / "hooked-extract";
+  fs::create_directories(extracted);
+  ASSERT_EQ(RunCommand({"tar", "--zstd", "-xf",
+                        *work_ / ("data/store/" + detail.artifacts(0).path()),
+                        "-C", extracted},
+                       &out),
+            0)
+      << out;
+  for (int f = 1; f <= 4; ++f) {
+    const std::string text =
+        testing::ReadFile(extracted + "/state/f" + std::to_string(f) + ".txt");
+    std::istringstream lines(text);
+    std::string line, first;
+    int count = 0;
+    while (std::getline(lines, line)) {
+      if (count++ == 0) first = line;
+      EXPECT_EQ(line, first) << "f" << f << " torn:\n" << text;
+    }
+    EXPECT_EQ(count, 4) << "f" << f << " torn:\n" << text;
+  }
+
+  // A set whose capture fails still starts the server again.
+  std::unique_ptr<ChildProcess> bad(StartAgent(
+      "hooked-bad-core-0", "core", "hooked-bad", {"profile=" + profile}));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(Cli({"backup", "--namespace", "dx-prod", "--release", "hooked-bad"},
+                &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("no_such_db"), std::string::npos) << out;
+  EXPECT_TRUE(ServerRunning(profile)) << "post-hook ran after the failure";
+  RunCommand({profile + "/bin/stopServer.sh"}, &out);
 }
 
 }  // namespace

@@ -167,7 +167,24 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
       << "finished:   " << HumanTime(s.finished_unix()) << "\n"
       << "size:       " << HumanBytes(s.bytes()) << "\n"
       << "fix level:  " << (s.fix_level().empty() ? "-" : s.fix_level())
-      << "\n\n";
+      << "\n";
+  if (s.quiesce_seconds() > 0) {
+    out << "quiesce:    " << HumanDuration(s.quiesce_seconds())
+        << " (first pre-hook start to last post-hook end)\n";
+  }
+  if (s.has_verification()) {
+    out << "verified:   "
+        << (s.verification().result() == v1::Verification::VERIFIED ? "ok"
+                                                                    : "CORRUPT")
+        << (s.verification().deep() ? " (deep) " : " ")
+        << HumanTime(s.verification().verified_unix())
+        << (s.verification().detail().empty()
+                ? ""
+                : ": " + s.verification().detail())
+        << "\n";
+  }
+  for (const std::string& w : s.warnings()) out << "WARNING:    " << w << "\n";
+  out << "\n";
   TextTable artifacts(
       {"TARGET", "KIND", "SIZE", "ENTRIES", "SHA256", "FIXLEVEL", "PATH"});
   for (const v1::Artifact& a : detail.artifacts()) {
