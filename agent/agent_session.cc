@@ -1,6 +1,8 @@
 #include "agent/agent_session.h"
 
 #include <grpcpp/channel.h>
+#include <limits.h>
+#include <stdlib.h>
 
 #include <chrono>
 
@@ -75,6 +77,11 @@ absl::Status AgentSession::ServeOnce() {
                                   identity_.labels.end());
   for (v1::Volume volume : identity_.volumes) {
     volume.set_fix_level(FindFixLevel(volume.path()));
+    char resolved[PATH_MAX];
+    if (realpath(volume.path().c_str(), resolved) != nullptr &&
+        volume.path() != resolved) {
+      volume.set_resolved_path(resolved);
+    }
     if (hello->fix_level().empty()) hello->set_fix_level(volume.fix_level());
     *hello->add_volumes() = volume;
   }

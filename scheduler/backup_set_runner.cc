@@ -94,7 +94,10 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
       Member* m = add_member(
           v1::JOB_VOLUME_BACKUP, VolumeTarget(owner, volume.name()),
           VolumeFileName(owner, volume.name(), options.compression()),
-          absl::StrCat(agent.pod(), ":", volume.path()));
+          absl::StrCat(agent.pod(), ":", volume.path(),
+                       volume.resolved_path().empty()
+                           ? ""
+                           : " -> " + volume.resolved_path()));
       m->job.set_agent_id(agent.id());
       m->volume = volume.name();
       m->artifact.set_kind(v1::ARTIFACT_VOLUME_TAR);

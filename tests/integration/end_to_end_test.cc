@@ -331,6 +331,10 @@ TEST_F(EndToEndTest, SetOfCoreDamAndDatabaseCompletes) {
   for (const auto& a : detail.artifacts()) by_target[a.target()] = a;
   ASSERT_EQ(by_target.size(), 4u);
   EXPECT_EQ(by_target["core/profile"].fix_level(), "CF221");
+  // The wp_profile link is recorded; its target is what was captured.
+  EXPECT_EQ(by_target["core/profile"].source(),
+            "dx-core-0:" + dx_ + "/wp_profile -> " +
+                fs::canonical(dx_ + "/profiles/prof_95_CF221").string());
   EXPECT_EQ(by_target["db/dxmediadb"].kind(), v1::ARTIFACT_PG_DUMP);
   for (const auto& [target, a] : by_target) {
     auto digest = common::Sha256OfFile(*work_ / ("data/store/" + a.path()));
