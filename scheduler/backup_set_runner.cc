@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/log.h"
+#include "scheduler/hook_jobs.h"
 #include "scheduler/pg_connection.h"
 #include "scheduler/pg_dump_runner.h"
 #include "scheduler/run_ids.h"
@@ -19,7 +20,6 @@ constexpr char kSchedulerWorker[] = "scheduler";
 // An agent not seen for this long is no longer expected in its deployment's
 // sets (its pod is taken to be gone for good).
 constexpr int64_t kForgetAgentsAfter = 7 * 24 * 3600;
-constexpr int kDefaultHookTimeoutSeconds = 120;
 constexpr int kDefaultQuiesceLimitSeconds = 150;
 }  // namespace
 
@@ -115,18 +115,11 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   }
   if (const v1::Deployment* d = FindDeployment(*state_.config, ns, release)) {
     // Each hook runs on every connected agent of its component.
-    for (const v1::Hook& hook : d->hooks()) {
-      for (const v1::AgentInfo& agent : agents) {
-        if (agent.component() != hook.component() || !agent.connected()) {
-          continue;
-        }
-        Member* m = add_member(
-            v1::JOB_HOOK,
-            absl::StrCat(hook.phase() == v1::Hook::POST ? "post" : "pre",
-                         "-hook/", hook.name(), "@", agent.pod()),
-            "", agent.id());
-        m->job.set_agent_id(agent.id());
-        m->hook = &hook;
+    for (v1::Hook::Phase phase : {v1::Hook::PRE, v1::Hook::POST}) {
+      for (HookJob& h : PlanHooks(d, agents, phase)) {
+        Member* m = add_member(v1::JOB_HOOK, h.job.target(), "", "");
+        m->job.set_agent_id(h.job.agent_id());
+        m->hook = h.hook;
       }
     }
     for (const v1::Database& db : d->databases()) {
@@ -200,35 +193,9 @@ void BackupSetRunner::DumpDatabase(const Member& member) {
 
 std::vector<v1::Job> BackupSetRunner::RunHooks(
     const std::vector<const Member*>& hooks) {
-  std::vector<std::string> ids;
-  for (const Member* m : hooks) {
-    ids.push_back(m->job.id());
-    state_.board->MarkRunning(m->job.id(), m->job.agent_id());
-    v1::SchedulerMessage command;
-    v1::HookCommand* hook = command.mutable_hook();
-    hook->set_job_id(m->job.id());
-    hook->set_name(m->hook->name());
-    *hook->mutable_command() = m->hook->command();
-    hook->set_shell(m->hook->shell());
-    *hook->mutable_env() = m->hook->env();
-    hook->set_timeout_seconds(m->hook->timeout_seconds());
-    // An agent that is reconnecting gets a moment to come back: a post-hook
-    // must run wherever its pre-hook did.
-    const int patience = m->hook->timeout_seconds() > 0
-                             ? m->hook->timeout_seconds()
-                             : kDefaultHookTimeoutSeconds;
-    bool sent = state_.registry->Send(m->job.agent_id(), command);
-    for (int waited = 0; !sent && waited < patience; ++waited) {
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      sent = state_.registry->Send(m->job.agent_id(), command);
-    }
-    if (!sent) {
-      state_.board->Finish(m->job.id(), false,
-                           absl::StrCat("agent ", m->job.agent_id(),
-                                        " was not connected to run the hook"));
-    }
-  }
-  return state_.board->WaitAndRemove(ids);
+  std::vector<HookJob> jobs;
+  for (const Member* m : hooks) jobs.push_back({m->job, m->hook});
+  return RunHookJobs(state_, jobs);
 }
 
 std::vector<v1::Job> BackupSetRunner::RunCaptures(
@@ -281,9 +248,7 @@ v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
   const absl::Time window_start = absl::FromChrono(state_.clock->Now());
   std::vector<v1::Job> jobs = RunHooks(pre);
   std::string blocked;
-  std::set<std::string> quiesced;  // agents whose pre-hooks ran
   for (size_t i = 0; i < pre.size(); ++i) {
-    quiesced.insert(pre[i]->job.agent_id());
     if (jobs[i].status() != v1::JOB_SUCCEEDED &&
         pre[i]->hook->on_failure() != v1::Hook::CONTINUE && blocked.empty()) {
       blocked = absl::StrCat("skipped: ", jobs[i].target(),
@@ -292,16 +257,11 @@ v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
   }
   std::vector<v1::Job> captured = RunCaptures(captures, options, blocked);
   jobs.insert(jobs.end(), captured.begin(), captured.end());
-  std::vector<const Member*> thaw;
-  for (const Member* m : post) {
-    bool planned_pre = false;
-    for (const Member* p : pre)
-      planned_pre |= p->job.agent_id() == m->job.agent_id();
-    if (!planned_pre || quiesced.count(m->job.agent_id())) thaw.push_back(m);
-  }
-  std::vector<v1::Job> thawed = RunHooks(thaw);
+  // Every pre-hook was run (or tried), so every post-hook runs: after
+  // failed captures and failed pre-hooks too.
+  std::vector<v1::Job> thawed = RunHooks(post);
   jobs.insert(jobs.end(), thawed.begin(), thawed.end());
-  if (!pre.empty() || !thaw.empty()) {
+  if (!pre.empty() || !post.empty()) {
     const int64_t window = absl::ToInt64Seconds(
         absl::FromChrono(state_.clock->Now()) - window_start);
     set.set_quiesce_seconds(window);

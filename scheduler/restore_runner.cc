@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
+#include "scheduler/hook_jobs.h"
 #include "scheduler/pg_dump_runner.h"
 #include "scheduler/run_ids.h"
 
@@ -161,16 +162,37 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot restore set ", set->id(), ": ", absl::StrJoin(problems, "; ")));
   }
+  // Restoring in place quiesces the deployment the way a backup does.
+  std::vector<HookJob> pre, post;
+  if (request.to_dir().empty()) {
+    pre = PlanHooks(deployment, agents, v1::Hook::PRE);
+    post = PlanHooks(deployment, agents, v1::Hook::POST);
+  }
+  int n = static_cast<int>(steps.size());
+  for (std::vector<HookJob>* hooks : {&pre, &post}) {
+    for (HookJob& h : *hooks) {
+      h.job.set_id(JobId(run_id, ++n));
+      h.job.set_set_id(set->id());
+    }
+  }
   auto events = std::make_shared<RunEvents>();
   for (const Step& step : steps) {
     absl::Status s = state_.board->Add(step.job, step.artifact, events);
     if (!s.ok()) return s;
   }
+  for (const std::vector<HookJob>* hooks : {&pre, &post}) {
+    for (const HookJob& h : *hooks) {
+      absl::Status s = state_.board->Add(h.job, v1::Artifact(), events);
+      if (!s.ok()) return s;
+    }
+  }
   DXLOG(INFO) << run_id << ": restoring set " << set->id() << " ("
               << steps.size() << " members)";
   threads_.Start([this, run_id, set = *set, steps = std::move(steps), request,
+                  pre = std::move(pre), post = std::move(post),
                   events]() mutable {
-    Run(run_id, set, std::move(steps), request, events);
+    Run(run_id, set, std::move(steps), request, std::move(pre), std::move(post),
+        events);
   });
   return StartedRun{run_id, events};
 }
@@ -188,17 +210,40 @@ void RestoreRunner::RestoreDatabase(const Step& step,
 
 void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
                         std::vector<Step> steps, v1::RestoreRequest request,
+                        std::vector<HookJob> pre, std::vector<HookJob> post,
                         std::shared_ptr<RunEvents> events) {
-  const std::string& database_to = request.database_to();
-  const v1::RestoreMode mode = request.mode();
-  const auto& paths = request.paths();
+  // The DX order: pre-hooks (stop the server), databases, volumes,
+  // post-hooks (start it again, whatever happened before).
+  std::vector<v1::Job> jobs = RunHookJobs(state_, pre);
+  std::string blocked;
+  for (size_t i = 0; i < pre.size(); ++i) {
+    if (jobs[i].status() != v1::JOB_SUCCEEDED &&
+        pre[i].hook->on_failure() != v1::Hook::CONTINUE && blocked.empty()) {
+      blocked = absl::StrCat("skipped: ", jobs[i].target(),
+                             " failed: ", jobs[i].error());
+    }
+  }
   std::vector<std::thread> databases;
-  std::vector<std::string> job_ids;
+  std::vector<std::string> database_ids, volume_ids;
   for (const Step& step : steps) {
-    job_ids.push_back(step.job.id());
-    if (step.database != nullptr) {
-      databases.emplace_back(&RestoreRunner::RestoreDatabase, this,
-                             std::cref(step), database_to);
+    if (step.database == nullptr) continue;
+    database_ids.push_back(step.job.id());
+    if (!blocked.empty()) {
+      state_.board->Finish(step.job.id(), false, blocked);
+      continue;
+    }
+    databases.emplace_back(&RestoreRunner::RestoreDatabase, this,
+                           std::cref(step), request.database_to());
+  }
+  for (std::thread& t : databases) t.join();
+  for (const v1::Job& j : state_.board->WaitAndRemove(database_ids)) {
+    jobs.push_back(j);
+  }
+  for (const Step& step : steps) {
+    if (step.database != nullptr) continue;
+    volume_ids.push_back(step.job.id());
+    if (!blocked.empty()) {
+      state_.board->Finish(step.job.id(), false, blocked);
       continue;
     }
     state_.board->MarkRunning(step.job.id(), step.job.agent_id());
@@ -210,21 +255,23 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
     restore->set_compression(step.artifact.compression());
     restore->set_sha256(step.artifact.sha256());
     restore->set_bytes(step.artifact.bytes());
-    restore->set_mode(mode);
-    *restore->mutable_paths() = paths;
+    restore->set_mode(request.mode());
+    *restore->mutable_paths() = request.paths();
     if (!state_.registry->Send(step.job.agent_id(), command)) {
       state_.board->Finish(step.job.id(), false,
                            absl::StrCat("agent ", step.job.agent_id(),
                                         " disconnected before the restore"));
     }
   }
-  for (std::thread& t : databases) t.join();
-  std::vector<v1::Job> jobs = state_.board->WaitAndRemove(job_ids);
+  for (const v1::Job& j : state_.board->WaitAndRemove(volume_ids)) {
+    jobs.push_back(j);
+  }
+  for (const v1::Job& j : RunHookJobs(state_, post)) jobs.push_back(j);
   const std::vector<std::string> failures = FailedJobReasons(jobs);
   const std::string message =
       failures.empty()
-          ? absl::StrCat(run_id, ": restored ", jobs.size(), " members of set ",
-                         set.id())
+          ? absl::StrCat(run_id, ": restored ", steps.size(),
+                         " members of set ", set.id())
           : absl::StrCat(run_id, " failed: ", absl::StrJoin(failures, "; "));
   DXLOG(INFO) << message;
   events->Finish(set, failures.empty(), message);

@@ -1,4 +1,6 @@
-// RestoreRunner puts a complete backup set back: each volume through a
+// RestoreRunner puts a complete backup set back, in place in the DX order
+// (the deployment's pre-hooks, databases, volumes, post-hooks — the last
+// whatever happened before) or into a scratch directory: each volume through a
 // connected agent of the set's deployment that has that component and
 // volume (extracted as it streams, in place or under
 // to_dir/<owner>-<volume>, e.g. to_dir/core-profile), and
@@ -18,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "scheduler/backup_set_runner.h"
+#include "scheduler/hook_jobs.h"
 #include "scheduler/run_threads.h"
 
 namespace dxbackup::scheduler {
@@ -38,7 +41,8 @@ class RestoreRunner {
     std::string to_dir;
   };
   void Run(std::string run_id, v1::BackupSet set, std::vector<Step> steps,
-           v1::RestoreRequest request, std::shared_ptr<RunEvents> events);
+           v1::RestoreRequest request, std::vector<HookJob> pre,
+           std::vector<HookJob> post, std::shared_ptr<RunEvents> events);
   void RestoreDatabase(const Step& step, const std::string& database_to);
 
   SchedulerState state_;

@@ -854,6 +854,21 @@ TEST_F(EndToEndTest, HooksQuiesceTheServerAndAlwaysStartItAgain) {
     EXPECT_EQ(count, 4) << "f" << f << " torn:\n" << text;
   }
 
+  // Restoring in place goes in the DX order: stop, restore, start.
+  const std::string before_restore = agent->Output();
+  ASSERT_EQ(Cli({"restore", detail.set().id(), "--mode", "replace"}, &out), 0)
+      << out;
+  const std::string during = agent->Output().substr(before_restore.size());
+  const size_t stop = during.find("running hook stop-portal");
+  const size_t restore = during.find("restoring profile");
+  const size_t start = during.find("running hook start-portal");
+  ASSERT_NE(stop, std::string::npos) << during;
+  ASSERT_NE(restore, std::string::npos) << during;
+  ASSERT_NE(start, std::string::npos) << during;
+  EXPECT_LT(stop, restore);
+  EXPECT_LT(restore, start);
+  EXPECT_TRUE(ServerRunning(profile)) << "started again after the restore";
+
   // A set whose capture fails still starts the server again.
   std::unique_ptr<ChildProcess> bad(StartAgent(
       "hooked-bad-core-0", "core", "hooked-bad", {"profile=" + profile}));
