@@ -191,13 +191,6 @@ void BackupSetRunner::DumpDatabase(const Member& member) {
   }
 }
 
-std::vector<v1::Job> BackupSetRunner::RunHooks(
-    const std::vector<const Member*>& hooks) {
-  std::vector<HookJob> jobs;
-  for (const Member* m : hooks) jobs.push_back({m->job, m->hook});
-  return RunHookJobs(state_, jobs);
-}
-
 std::vector<v1::Job> BackupSetRunner::RunCaptures(
     const std::vector<const Member*>& captures,
     const v1::CaptureOptions& options, const std::string& skip_reason) {
@@ -235,31 +228,26 @@ v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
                                    std::vector<Member> members,
                                    v1::CaptureOptions options,
                                    std::shared_ptr<RunEvents> events) {
-  std::vector<const Member*> pre, post, captures;
+  std::vector<HookJob> pre, post;
+  std::vector<const Member*> captures;
   for (const Member& m : members) {
     if (m.hook == nullptr) {
       captures.push_back(&m);
     } else {
-      (m.hook->phase() == v1::Hook::POST ? post : pre).push_back(&m);
+      (m.hook->phase() == v1::Hook::POST ? post : pre)
+          .push_back({m.job, m.hook});
     }
   }
   // The quiesce window: every pre-hook, then every capture, then every
-  // post-hook; a post-hook runs whenever its agent's pre-hooks were run.
+  // post-hook, which runs whatever happened before.
   const absl::Time window_start = absl::FromChrono(state_.clock->Now());
-  std::vector<v1::Job> jobs = RunHooks(pre);
-  std::string blocked;
-  for (size_t i = 0; i < pre.size(); ++i) {
-    if (jobs[i].status() != v1::JOB_SUCCEEDED &&
-        pre[i]->hook->on_failure() != v1::Hook::CONTINUE && blocked.empty()) {
-      blocked = absl::StrCat("skipped: ", jobs[i].target(),
-                             " failed: ", jobs[i].error());
-    }
-  }
+  std::vector<v1::Job> jobs = RunHookJobs(state_, pre);
+  const std::string blocked = PreHookBlock(pre, jobs);
   std::vector<v1::Job> captured = RunCaptures(captures, options, blocked);
   jobs.insert(jobs.end(), captured.begin(), captured.end());
   // Every pre-hook was run (or tried), so every post-hook runs: after
   // failed captures and failed pre-hooks too.
-  std::vector<v1::Job> thawed = RunHooks(post);
+  std::vector<v1::Job> thawed = RunHookJobs(state_, post);
   jobs.insert(jobs.end(), thawed.begin(), thawed.end());
   if (!pre.empty() || !post.empty()) {
     const int64_t window = absl::ToInt64Seconds(

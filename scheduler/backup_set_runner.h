@@ -56,8 +56,6 @@ class BackupSetRunner {
     std::string offline;             // why the member fails before it starts
     const v1::Hook* hook = nullptr;  // for hook members
   };
-  // Sends each hook to its agent and waits for all; results in order.
-  std::vector<v1::Job> RunHooks(const std::vector<const Member*>& hooks);
   // Starts every capture (or fails each with `skip_reason`, if set) and
   // waits for all.
   std::vector<v1::Job> RunCaptures(const std::vector<const Member*>& captures,

@@ -65,4 +65,16 @@ std::vector<v1::Job> RunHookJobs(const SchedulerState& state,
   return state.board->WaitAndRemove(ids);
 }
 
+std::string PreHookBlock(const std::vector<HookJob>& pre,
+                         const std::vector<v1::Job>& results) {
+  for (size_t i = 0; i < pre.size() && i < results.size(); ++i) {
+    if (results[i].status() != v1::JOB_SUCCEEDED &&
+        pre[i].hook->on_failure() != v1::Hook::CONTINUE) {
+      return absl::StrCat("skipped: ", results[i].target(),
+                          " failed: ", results[i].error());
+    }
+  }
+  return "";
+}
+
 }  // namespace dxbackup::scheduler

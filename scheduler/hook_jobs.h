@@ -31,6 +31,12 @@ std::vector<HookJob> PlanHooks(const v1::Deployment* deployment,
 std::vector<v1::Job> RunHookJobs(const SchedulerState& state,
                                  const std::vector<HookJob>& hooks);
 
+// Why the work after `pre` must be skipped: "skipped: <hook> failed: ..."
+// for the first pre-hook that failed and may not (on_failure is not
+// CONTINUE); "" when none did. `results` are RunHookJobs(pre)'s.
+std::string PreHookBlock(const std::vector<HookJob>& pre,
+                         const std::vector<v1::Job>& results);
+
 }  // namespace dxbackup::scheduler
 
 #endif  // DXBACKUP_SCHEDULER_HOOK_JOBS_H_

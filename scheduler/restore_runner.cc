@@ -215,14 +215,7 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
   // The DX order: pre-hooks (stop the server), databases, volumes,
   // post-hooks (start it again, whatever happened before).
   std::vector<v1::Job> jobs = RunHookJobs(state_, pre);
-  std::string blocked;
-  for (size_t i = 0; i < pre.size(); ++i) {
-    if (jobs[i].status() != v1::JOB_SUCCEEDED &&
-        pre[i].hook->on_failure() != v1::Hook::CONTINUE && blocked.empty()) {
-      blocked = absl::StrCat("skipped: ", jobs[i].target(),
-                             " failed: ", jobs[i].error());
-    }
-  }
+  const std::string blocked = PreHookBlock(pre, jobs);
   std::vector<std::thread> databases;
   std::vector<std::string> database_ids, volume_ids;
   for (const Step& step : steps) {
