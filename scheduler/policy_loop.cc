@@ -33,6 +33,7 @@ PolicyLoop::PolicyLoop(SchedulerState state, BackupSetRunner* backups,
     : state_(state),
       backups_(backups),
       pruner_(pruner),
+      copier_(state),
       queue_({state.config->limits().max_sets(),
               state.config->limits().max_sets_per_namespace()}) {}
 
@@ -154,6 +155,18 @@ void PolicyLoop::RunEnded(const PlanKey& key, const v1::BackupSet& set) {
   }
   cv_.notify_all();
   if (const v1::Policy* policy = FindPolicy(key.policy)) {
+    if (set.status() == v1::SET_COMPLETE &&
+        !policy->copy_to().directory().empty()) {
+      absl::Status copied = copier_.CopyAndPrune(*policy, set);
+      if (!copied.ok()) {
+        DXLOG(ERROR) << "copy of set " << set.id() << ": " << copied.message();
+        v1::BackupSet marked = set;
+        marked.add_warnings(absl::StrCat("copy to ",
+                                         policy->copy_to().directory(),
+                                         " failed: ", copied.message()));
+        state_.catalog->UpdateSet(marked).IgnoreError();
+      }
+    }
     auto pruned =
         pruner_->PruneGroup(*policy, key.namespace_, key.release, false);
     if (!pruned.ok()) {

@@ -3,7 +3,9 @@
 // registered for), feeds the PolicyQueue the clock, starts the runs the
 // queue allows, records each slot taken (so a restart neither repeats nor
 // forgets a run), prunes a group after each of its sets and on the prune
-// schedule, and closes agents that missed their heartbeats.
+// schedule, copies each complete set to the policy's copy_to directory (with
+// the copy's own retention), and closes agents that missed their
+// heartbeats.
 //
 // Thread-safe.
 #ifndef DXBACKUP_SCHEDULER_POLICY_LOOP_H_
@@ -22,6 +24,7 @@
 #include "scheduler/policy/policy_queue.h"
 #include "scheduler/pruner.h"
 #include "scheduler/scheduler_state.h"
+#include "scheduler/set_copier.h"
 
 namespace dxbackup::scheduler {
 
@@ -61,6 +64,7 @@ class PolicyLoop {
   SchedulerState state_;
   BackupSetRunner* backups_;
   Pruner* pruner_;
+  SetCopier copier_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -127,6 +127,18 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
     if (!retention.ok()) {
       return Invalid(key + ".retention", std::string(retention.message()));
     }
+    if (p.has_copy_to()) {
+      if (p.copy_to().directory().empty() ||
+          p.copy_to().directory()[0] != '/') {
+        return Invalid(key + ".copy_to.directory",
+                       "needs an absolute directory (a second volume)");
+      }
+      retention = ValidateRetention(p.copy_to().retention());
+      if (!retention.ok()) {
+        return Invalid(key + ".copy_to.retention",
+                       std::string(retention.message()));
+      }
+    }
   }
   if (!config.prune_schedule().empty()) {
     absl::StatusOr<CronSchedule> prune =

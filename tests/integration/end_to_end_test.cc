@@ -204,7 +204,16 @@ class EndToEndTest : public ::testing::Test {
                   "\n"
                   "        user: dxadmin\n"
                   "        password_file: " +
-                  pg_dir_ + "/password\n");
+                  pg_dir_ + "/password\n" +
+                  "policies:\n"
+                  "  - name: copied\n"
+                  "    selector: {namespaces: [dx-prod], release: copyrel}\n"
+                  "    schedule: \"@yearly\"\n"
+                  "    copy_to:\n"
+                  "      directory: " +
+                  *work_ / "copies" +
+                  "\n"
+                  "      retention: {keep_last: 2}\n");
     scheduler_ = new ChildProcess(
         {kBin + "/dxbackup-scheduler", "--listen", "127.0.0.1:0", "--data-dir",
          *work_ / "data", "--config", *work_ / "scheduler.yaml"},
@@ -880,6 +889,33 @@ TEST_F(EndToEndTest, HooksQuiesceTheServerAndAlwaysStartItAgain) {
   EXPECT_NE(out.find("no_such_db"), std::string::npos) << out;
   EXPECT_TRUE(ServerRunning(profile)) << "post-hook ran after the failure";
   RunCommand({profile + "/bin/stopServer.sh"}, &out);
+}
+
+TEST_F(EndToEndTest, PolicyCopiesGoToASecondDirectoryWithTheirOwnRetention) {
+  const std::string volume = *work_ / "copy-volume";
+  WriteFile(volume + "/config/a.xml", "<a/>");
+  std::unique_ptr<ChildProcess> agent(
+      StartAgent("copy-core-0", "core", "copyrel", {"data=" + volume}));
+  ASSERT_TRUE(agent);
+  std::string out;
+  for (int run = 0; run < 3; ++run) {
+    ASSERT_EQ(Cli({"backup", "--policy", "copied"}, &out), 0) << out;
+  }
+  std::string json;
+  ASSERT_EQ(Cli({"--json", "sets", "--policy", "copied"}, &json), 0);
+  v1::ListSetsResponse sets;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok());
+  ASSERT_EQ(sets.sets_size(), 3) << "the store keeps every set (no retention)";
+  std::set<std::string> copies;
+  for (const auto& e :
+       fs::directory_iterator(*work_ / "copies/dx-prod/copyrel")) {
+    copies.insert(e.path().filename().string());
+    EXPECT_TRUE(fs::exists(e.path() / "manifest.json"));
+    EXPECT_TRUE(fs::exists(e.path() / "RESTORE.txt"));
+  }
+  EXPECT_EQ(copies,
+            (std::set<std::string>{sets.sets(0).id(), sets.sets(1).id()}))
+      << "the copy keeps its own last 2";
 }
 
 }  // namespace
