@@ -124,6 +124,13 @@ bool ServerRunning(const std::string& profile) {
 
 class EndToEndTest : public ::testing::Test {
  protected:
+  // A database entry of the test's PostgreSQL, as config YAML.
+  static std::string DatabaseConfig(const std::string& dbname) {
+    return "      - dbname: " + dbname + "\n        host: " + pg_dir_ +
+           "\n        user: dxadmin\n        password_file: " + pg_dir_ +
+           "/password\n";
+  }
+
   static std::string HookConfig() {
     const std::string bin = *work_ / "hooked-profile/bin";
     return "      - {name: stop-portal, component: core, phase: pre, "
@@ -167,15 +174,8 @@ class EndToEndTest : public ::testing::Test {
               "deployments:\n"
               "  - namespace: dx-prod\n"
               "    release: dx\n"
-              "    databases:\n"
-              "      - dbname: dxmediadb\n"
-              "        host: " +
-                  pg_dir_ +
-                  "\n"
-                  "        user: dxadmin\n"
-                  "        password_file: " +
-                  pg_dir_ +
-                  "/password\n"
+              "    databases:\n" +
+                  DatabaseConfig("dxmediadb") +
                   "  - namespace: dx-prod\n"
                   "    release: slow\n"
                   "  - namespace: dx-prod\n"
@@ -185,26 +185,12 @@ class EndToEndTest : public ::testing::Test {
                   "  - namespace: dx-prod\n"
                   "    release: hooked-bad\n"
                   "    hooks:\n" +
-                  HookConfig() +
-                  "    databases:\n"
-                  "      - dbname: no_such_db\n"
-                  "        host: " +
-                  pg_dir_ +
-                  "\n"
-                  "        user: dxadmin\n"
-                  "        password_file: " +
-                  pg_dir_ +
-                  "/password\n"
+                  HookConfig() + "    databases:\n" +
+                  DatabaseConfig("no_such_db") +
                   "  - namespace: dx-prod\n"
                   "    release: broken-db\n"
-                  "    databases:\n"
-                  "      - dbname: no_such_db\n"
-                  "        host: " +
-                  pg_dir_ +
-                  "\n"
-                  "        user: dxadmin\n"
-                  "        password_file: " +
-                  pg_dir_ + "/password\n" +
+                  "    databases:\n" +
+                  DatabaseConfig("no_such_db") +
                   "policies:\n"
                   "  - name: copied\n"
                   "    selector: {namespaces: [dx-prod], release: copyrel}\n"
@@ -822,6 +808,11 @@ TEST_F(EndToEndTest, HooksQuiesceTheServerAndAlwaysStartItAgain) {
   MakeStandInServer(profile);
   std::string out;
   ASSERT_EQ(RunCommand({profile + "/bin/startServer.sh"}, &out), 0) << out;
+  // Whatever fails below, the stand-in server does not outlive the test.
+  struct StopServer {
+    std::string script;
+    ~StopServer() { RunCommand({script}, nullptr); }
+  } stop_server{profile + "/bin/stopServer.sh"};
   ASSERT_TRUE(ServerRunning(profile));
   std::unique_ptr<ChildProcess> agent(
       StartAgent("hooked-core-0", "core", "hooked", {"profile=" + profile}));
@@ -888,7 +879,6 @@ TEST_F(EndToEndTest, HooksQuiesceTheServerAndAlwaysStartItAgain) {
       << out;
   EXPECT_NE(out.find("no_such_db"), std::string::npos) << out;
   EXPECT_TRUE(ServerRunning(profile)) << "post-hook ran after the failure";
-  RunCommand({profile + "/bin/stopServer.sh"}, &out);
 }
 
 TEST_F(EndToEndTest, PolicyCopiesGoToASecondDirectoryWithTheirOwnRetention) {
