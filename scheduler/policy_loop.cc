@@ -34,6 +34,7 @@ PolicyLoop::PolicyLoop(SchedulerState state, BackupSetRunner* backups,
       backups_(backups),
       pruner_(pruner),
       copier_(state),
+      verifier_(state),
       queue_({state.config->limits().max_sets(),
               state.config->limits().max_sets_per_namespace()}) {}
 
@@ -52,6 +53,8 @@ absl::Status PolicyLoop::Start() {
   }
   absl::Status st = pruner_->FinishInterrupted();
   if (!st.ok()) return st;
+  st = verifier_.Load(Now());
+  if (!st.ok()) return st;
   thread_ = std::thread(&PolicyLoop::Loop, this);
   return absl::OkStatus();
 }
@@ -63,6 +66,7 @@ void PolicyLoop::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  verifier_.Join();
 }
 
 const v1::Policy* PolicyLoop::FindPolicy(const std::string& name) const {
@@ -199,6 +203,7 @@ void PolicyLoop::TickOnce() {
     if (!s.ok()) DXLOG(ERROR) << s.message();
   }
   for (const PlanKey& key : tick.start) StartRun(key);
+  verifier_.StartDue(now);
 
   if (now >= next_prune_) {
     if (next_prune_ != absl::InfinitePast()) {
@@ -220,8 +225,8 @@ void PolicyLoop::Loop() {
     TickOnce();
     lock.lock();
     const absl::Time now = Now();
-    const absl::Time wake =
-        std::min({queue_.NextSlot(now), next_prune_, now + kMaxSleep});
+    const absl::Time wake = std::min({queue_.NextSlot(now), next_prune_,
+                                      verifier_.NextDue(now), now + kMaxSleep});
     cv_.wait_until(lock, absl::ToChronoTime(wake),
                    [this] { return stopping_ || wake_; });
     wake_ = false;
@@ -317,6 +322,7 @@ v1::ListPoliciesResponse PolicyLoop::Describe() {
     t->set_queued(queue_.IsQueued(e.key));
     t->set_running(queue_.IsRunning(e.key));
   }
+  verifier_.Describe(&response, now);
   return response;
 }
 

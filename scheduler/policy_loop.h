@@ -4,8 +4,8 @@
 // queue allows, records each slot taken (so a restart neither repeats nor
 // forgets a run), prunes a group after each of its sets and on the prune
 // schedule, copies each complete set to the policy's copy_to directory (with
-// the copy's own retention), and closes agents that missed their
-// heartbeats.
+// the copy's own retention), starts the policies' scheduled verification
+// (PolicyVerifier), and closes agents that missed their heartbeats.
 //
 // Thread-safe.
 #ifndef DXBACKUP_SCHEDULER_POLICY_LOOP_H_
@@ -22,6 +22,7 @@
 #include "dxbackup/v1/admin.pb.h"
 #include "scheduler/backup_set_runner.h"
 #include "scheduler/policy/policy_queue.h"
+#include "scheduler/policy_verifier.h"
 #include "scheduler/pruner.h"
 #include "scheduler/scheduler_state.h"
 #include "scheduler/set_copier.h"
@@ -65,6 +66,7 @@ class PolicyLoop {
   BackupSetRunner* backups_;
   Pruner* pruner_;
   SetCopier copier_;
+  PolicyVerifier verifier_;
 
   std::mutex mu_;
   std::condition_variable cv_;

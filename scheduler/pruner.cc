@@ -67,7 +67,9 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
   for (const v1::BackupSet& s : *sets) {
     if (s.status() == v1::SET_EXPIRING) continue;  // FinishInterrupted's
     by_id[s.id()] = s;
-    RetentionCandidate c{s.id(), absl::FromUnixSeconds(s.started_unix())};
+    RetentionCandidate c;
+    c.id = s.id();
+    c.time = absl::FromUnixSeconds(s.started_unix());
     // A set that failed verification counts as failed, not complete.
     const bool sound = s.verification().result() != v1::Verification::CORRUPT;
     c.state = s.status() == v1::SET_COMPLETE && sound

@@ -127,6 +127,18 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
     if (!retention.ok()) {
       return Invalid(key + ".retention", std::string(retention.message()));
     }
+    if (p.has_verify()) {
+      if (p.verify().schedule().empty()) {
+        return Invalid(key + ".verify.schedule",
+                       "is required (or leave out verify)");
+      }
+      absl::StatusOr<CronSchedule> verify =
+          CronSchedule::Parse(p.verify().schedule(), "check", *tz);
+      if (!verify.ok()) {
+        return Invalid(key + ".verify.schedule",
+                       std::string(verify.status().message()));
+      }
+    }
     if (p.has_copy_to()) {
       if (p.copy_to().directory().empty() ||
           p.copy_to().directory()[0] != '/') {

@@ -49,8 +49,10 @@ absl::Status SetCopier::PruneCopies(const v1::Policy& policy,
                      << " has no readable manifest; left alone";
       continue;
     }
-    copies.push_back(
-        {name, absl::FromUnixSeconds(manifest.set().started_unix())});
+    RetentionCandidate copy;
+    copy.id = name;
+    copy.time = absl::FromUnixSeconds(manifest.set().started_unix());
+    copies.push_back(copy);
   }
   absl::StatusOr<absl::TimeZone> tz = LoadZone(policy.time_zone());
   if (!tz.ok()) return tz.status();

@@ -17,6 +17,7 @@ TEST(ReadmeConfigTest, TheExampleConfigLoads) {
   auto config = ParseSchedulerConfig(yaml, "README.md");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->policies_size(), 1);
+  EXPECT_TRUE(config->policies(0).verify().deep());
   EXPECT_EQ(config->deployments(0).hooks_size(), 2);
   EXPECT_EQ(config->deployments(0).hooks(0).on_failure(), v1::Hook::FAIL_SET);
 }

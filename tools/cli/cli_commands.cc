@@ -248,6 +248,16 @@ int ListPolicies(const CliContext& cli) {
     }
   }
   table.Print(*cli.out);
+  for (const v1::PolicyInfo& p : response.policies()) {
+    if (p.verify_schedule().empty()) continue;
+    *cli.out << "policy " << p.name() << " verifies its sets "
+             << p.verify_schedule() << ": next "
+             << HumanTime(p.next_verify_unix()) << ", last slot "
+             << (p.last_verify_slot_unix()
+                     ? HumanTime(p.last_verify_slot_unix())
+                     : "none yet")
+             << "\n";
+  }
   return 0;
 }
 
