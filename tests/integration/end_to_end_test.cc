@@ -562,6 +562,56 @@ TEST_F(EndToEndTest, ReplicasOfOneComponentAreSeparateTargets) {
             std::vector<std::string>{});
 }
 
+// The profile's logs/ is a link to another volume: the profile records the
+// link only, and the logs volume is captured when it is asked for as a
+// volume of its own.
+TEST_F(EndToEndTest, LinkedLogsVolumeIsCapturedOnlyWhenAskedFor) {
+  std::unique_ptr<ChildProcess> agent(StartAgent(
+      "linked-core-0", "core", "linked",
+      {"profile=" + dx_ + "/wp_profile", "logs=" + dx_ + "/wp_profile/logs"}));
+  ASSERT_TRUE(agent);
+  std::string out;
+  ASSERT_EQ(
+      Cli({"backup", "--namespace", "dx-prod", "--release", "linked"}, &out), 0)
+      << out;
+  std::string json;
+  ASSERT_EQ(Cli({"--json", "sets", "--release", "linked"}, &json), 0);
+  v1::ListSetsResponse sets;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok());
+  ASSERT_EQ(sets.sets_size(), 1) << json;
+  v1::SetDetail detail = Show(sets.sets(0).id());
+  std::map<std::string, v1::Artifact> by_target;
+  for (const auto& a : detail.artifacts()) by_target[a.target()] = a;
+  ASSERT_EQ(by_target.size(), 2u) << json;
+  EXPECT_EQ(by_target["core/logs"].source(),
+            "linked-core-0:" + dx_ + "/wp_profile/logs -> " +
+                fs::canonical(dx_ + "/logs").string());
+
+  std::string listing;
+  ASSERT_EQ(
+      RunCommand({"tar", "--zstd", "-tvf",
+                  *work_ / ("data/store/" + by_target["core/profile"].path())},
+                 &listing),
+      0);
+  EXPECT_TRUE(std::regex_search(
+      listing,
+      std::regex("(^|\\n)l\\S+ .* (\\./)?logs -> \\.\\./\\.\\./logs\\n")))
+      << "the profile holds the link itself";
+  EXPECT_EQ(listing.find(".log\n"), std::string::npos)
+      << "and none of the log files";
+
+  const std::string logs = *work_ / "linked-logs";
+  fs::create_directories(logs);
+  ASSERT_EQ(
+      RunCommand({"tar", "--zstd", "-xpf",
+                  *work_ / ("data/store/" + by_target["core/logs"].path()),
+                  "-C", logs},
+                 &out),
+      0)
+      << out;
+  EXPECT_EQ(CompareTrees(dx_ + "/logs", logs), std::vector<std::string>{});
+}
+
 TEST_F(EndToEndTest, DatabaseThatCannotBeDumpedFailsTheSetWithItsReason) {
   std::string out;
   EXPECT_EQ(
