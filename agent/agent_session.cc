@@ -15,7 +15,10 @@
 
 namespace dxbackup::agent {
 namespace {
+// A job's progress goes to the scheduler after this many bytes or this long,
+// whichever comes first (the scheduler fails jobs that report nothing).
 constexpr uint64_t kProgressEveryBytes = 8 << 20;
+constexpr std::chrono::seconds kProgressEvery{5};
 }  // namespace
 
 AgentSession::AgentSession(AgentIdentity identity, BackupJobSettings settings,
@@ -191,15 +194,7 @@ void AgentSession::HandleBackup(const v1::BackupCommand& command) {
   if (!volume.ok()) return SendResult(command.job_id(), volume.status(), 0, 0);
   DXLOG(INFO) << "job " << command.job_id() << ": backing up "
               << (*volume)->name() << " (" << (*volume)->path() << ")";
-  uint64_t next_report = 0;
-  auto progress = [&](uint64_t bytes) {
-    if (bytes < next_report) return;
-    next_report = bytes + kProgressEveryBytes;
-    v1::AgentMessage p;
-    p.mutable_progress()->set_job_id(command.job_id());
-    p.mutable_progress()->set_bytes(bytes);
-    Send(p);
-  };
+  auto progress = ProgressReporter(command.job_id());
   uint64_t files = 0;
   absl::StatusOr<v1::UploadResult> stored =
       RunBackupJob(command, **volume, settings_, stub_.get(), progress, &files);
@@ -214,10 +209,31 @@ void AgentSession::HandleRestore(const v1::RestoreCommand& command) {
               << (*volume)->name() << " into "
               << (command.to_dir().empty() ? (*volume)->path()
                                            : command.to_dir());
-  absl::StatusOr<uint64_t> files =
-      RunRestoreJob(command, **volume, stub_.get());
+  absl::StatusOr<uint64_t> files = RunRestoreJob(
+      command, **volume, stub_.get(), ProgressReporter(command.job_id()));
   SendResult(command.job_id(), files.status(), command.bytes(),
              files.ok() ? *files : 0);
+}
+
+std::function<void(uint64_t)> AgentSession::ProgressReporter(
+    const std::string& job_id) {
+  struct Last {
+    uint64_t bytes = 0;
+    std::chrono::steady_clock::time_point time;
+  };
+  auto last = std::make_shared<Last>();
+  return [this, job_id, last](uint64_t bytes) {
+    const auto now = std::chrono::steady_clock::now();
+    if (bytes < last->bytes + kProgressEveryBytes &&
+        now < last->time + kProgressEvery) {
+      return;
+    }
+    *last = {bytes, now};
+    v1::AgentMessage p;
+    p.mutable_progress()->set_job_id(job_id);
+    p.mutable_progress()->set_bytes(bytes);
+    Send(p);
+  };
 }
 
 void AgentSession::StartJob(std::function<void()> work) {

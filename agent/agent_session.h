@@ -52,6 +52,9 @@ class AgentSession {
   absl::Status ServeOnce();
   void HandleBackup(const v1::BackupCommand& command);
   void HandleRestore(const v1::RestoreCommand& command);
+  // Sends a job's progress (bytes so far), throttled; safe to copy into a
+  // job's thread.
+  std::function<void(uint64_t)> ProgressReporter(const std::string& job_id);
   absl::StatusOr<const v1::Volume*> FindVolume(const std::string& name) const;
   // Reports a job's end on the control stream.
   void SendResult(const std::string& job_id, const absl::Status& status,

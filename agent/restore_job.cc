@@ -18,8 +18,9 @@ namespace {
 class DownloadSource : public ByteSource {
  public:
   DownloadSource(v1::AgentService::StubInterface* stub,
-                 const v1::RestoreCommand& command)
-      : command_(command) {
+                 const v1::RestoreCommand& command,
+                 const std::function<void(uint64_t)>& on_progress)
+      : command_(command), on_progress_(on_progress) {
     v1::DownloadRequest request;
     request.set_job_id(command.job_id());
     reader_ = stub->Download(&context_, request);
@@ -55,11 +56,13 @@ class DownloadSource : public ByteSource {
     }
     digest_.Update(chunk_.data());
     bytes_ += chunk_.data().size();
+    if (on_progress_) on_progress_(bytes_);
     return std::string_view(chunk_.data());
   }
 
  private:
   const v1::RestoreCommand& command_;
+  const std::function<void(uint64_t)>& on_progress_;
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReaderInterface<v1::DownloadChunk>> reader_;
   v1::DownloadChunk chunk_;
@@ -71,9 +74,10 @@ class DownloadSource : public ByteSource {
 
 }  // namespace
 
-absl::StatusOr<uint64_t> RunRestoreJob(const v1::RestoreCommand& command,
-                                       const v1::Volume& volume,
-                                       v1::AgentService::StubInterface* stub) {
+absl::StatusOr<uint64_t> RunRestoreJob(
+    const v1::RestoreCommand& command, const v1::Volume& volume,
+    v1::AgentService::StubInterface* stub,
+    const std::function<void(uint64_t bytes)>& on_progress) {
   const std::string root =
       command.to_dir().empty() ? volume.path() : command.to_dir();
   std::error_code ec;
@@ -82,7 +86,7 @@ absl::StatusOr<uint64_t> RunRestoreJob(const v1::RestoreCommand& command,
     return absl::PermissionDeniedError(absl::StrCat(
         "cannot create restore directory ", root, ": ", ec.message()));
   }
-  DownloadSource source(stub, command);
+  DownloadSource source(stub, command, on_progress);
   ArchiveExtractor extractor(&source, root);
   const std::vector<std::string> paths(command.paths().begin(),
                                        command.paths().end());

@@ -7,15 +7,19 @@
 #ifndef DXBACKUP_AGENT_RESTORE_JOB_H_
 #define DXBACKUP_AGENT_RESTORE_JOB_H_
 
+#include <functional>
+
 #include "absl/status/statusor.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
 
 namespace dxbackup::agent {
 
-// Returns the number of entries restored.
-absl::StatusOr<uint64_t> RunRestoreJob(const v1::RestoreCommand& command,
-                                       const v1::Volume& volume,
-                                       v1::AgentService::StubInterface* stub);
+// Returns the number of entries restored. `on_progress`, if set, is called
+// with the bytes downloaded so far after each chunk.
+absl::StatusOr<uint64_t> RunRestoreJob(
+    const v1::RestoreCommand& command, const v1::Volume& volume,
+    v1::AgentService::StubInterface* stub,
+    const std::function<void(uint64_t bytes)>& on_progress = nullptr);
 
 }  // namespace dxbackup::agent
 

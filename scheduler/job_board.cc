@@ -54,6 +54,7 @@ void JobBoard::MarkRunning(const std::string& job_id,
   it->second.job.set_status(v1::JOB_RUNNING);
   it->second.job.set_agent_id(agent_id);
   it->second.job.set_started_unix(clock_->NowUnix());
+  it->second.last_activity_unix = clock_->NowUnix();
   Record(it->second, true);
 }
 
@@ -64,6 +65,7 @@ void JobBoard::Progress(const std::string& job_id, uint64_t bytes,
   if (it == jobs_.end() || it->second.ended) return;
   it->second.job.set_bytes(bytes);
   if (files != 0) it->second.job.set_files(files);
+  it->second.last_activity_unix = clock_->NowUnix();
   Record(it->second, false);
 }
 
@@ -99,6 +101,33 @@ void JobBoard::FailAgentJobs(const std::string& agent_id,
     }
   }
   for (const std::string& id : ids) Finish(id, false, reason);
+}
+
+std::vector<std::string> JobBoard::FailStalled(int64_t stall_seconds) {
+  std::vector<std::pair<std::string, std::string>> stalled;  // id, agent
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t now = clock_->NowUnix();
+    for (const auto& [id, entry] : jobs_) {
+      const v1::JobKind kind = entry.job.kind();
+      if (entry.ended || entry.job.status() != v1::JOB_RUNNING ||
+          (kind != v1::JOB_VOLUME_BACKUP && kind != v1::JOB_VOLUME_RESTORE) ||
+          now - entry.last_activity_unix < stall_seconds) {
+        continue;
+      }
+      stalled.emplace_back(id, entry.job.agent_id());
+    }
+  }
+  std::vector<std::string> ids;
+  for (const auto& [id, agent] : stalled) {
+    Finish(id, false,
+           absl::StrCat("agent ", agent, " reported no progress for ",
+                        stall_seconds,
+                        " s though it is connected: its volume read or write "
+                        "is stuck (a hung mount?); see the agent's log"));
+    ids.push_back(id);
+  }
+  return ids;
 }
 
 void JobBoard::ReportResult(const v1::JobResult& result) {

@@ -47,6 +47,10 @@ class JobBoard {
   void FailAgentJobs(const std::string& agent_id, const std::string& reason);
   // Fails every unfinished job (the scheduler is stopping).
   void FailAll(const std::string& reason);
+  // Fails each running volume job (backup or restore) whose agent has
+  // reported no progress for `stall_seconds`: the agent is connected but
+  // its capture or extraction is stuck. Returns the jobs it failed.
+  std::vector<std::string> FailStalled(int64_t stall_seconds);
 
   // The artifact a running volume-backup job will produce, claiming its one
   // upload; an error when the job is unknown, not running or already
@@ -73,6 +77,7 @@ class JobBoard {
     std::shared_ptr<RunEvents> events;
     bool uploading = false;
     bool ended = false;
+    int64_t last_activity_unix = 0;  // started, or progress reported
   };
   // Persists and publishes the job; called with mu_ held.
   void Record(Entry& entry, bool persist);

@@ -13,6 +13,7 @@ namespace {
 constexpr absl::Duration kMaxSleep = absl::Seconds(5);
 constexpr int kDefaultHeartbeatSeconds = 10;
 constexpr int kDefaultOfflineAfter = 3;
+constexpr int kDefaultStallSeconds = 600;
 
 bool Glob(const std::string& pattern, const std::string& value) {
   return pattern.empty() || fnmatch(pattern.c_str(), value.c_str(), 0) == 0;
@@ -189,6 +190,9 @@ void PolicyLoop::TickOnce() {
                          ? state_.config->offline_after_heartbeats()
                          : kDefaultOfflineAfter;
   state_.registry->CloseSilent(static_cast<int64_t>(beat) * missed);
+  state_.board->FailStalled(state_.config->stall_seconds() > 0
+                                ? state_.config->stall_seconds()
+                                : kDefaultStallSeconds);
 
   PolicyQueue::TickResult tick;
   {

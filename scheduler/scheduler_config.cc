@@ -176,6 +176,9 @@ absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
                  config.offline_after_heartbeats() < 0)) {
     s = checker.Invalid("heartbeat_seconds", "must not be negative");
   }
+  if (s.ok() && config.stall_seconds() < 0) {
+    s = checker.Invalid("stall_seconds", "must not be negative (0 is 600)");
+  }
   if (!s.ok()) return s;
   return config;
 }

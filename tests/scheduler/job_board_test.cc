@@ -1,0 +1,79 @@
+#include "scheduler/job_board.h"
+
+#include <gtest/gtest.h>
+
+#include "scheduler/sqlite_catalog.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+class FakeClock : public common::Clock {
+ public:
+  std::chrono::system_clock::time_point Now() const override { return now; }
+  std::chrono::system_clock::time_point now =
+      std::chrono::system_clock::from_time_t(1800000000);
+};
+
+class JobBoardTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto catalog = SqliteCatalog::Open(dir_ / "catalog.db");
+    ASSERT_TRUE(catalog.ok());
+    catalog_ = std::move(*catalog);
+    v1::BackupSet set;
+    set.set_id("set1");
+    set.set_status(v1::SET_RUNNING);
+    ASSERT_TRUE(catalog_->CreateSet(set).ok());
+    board_ = std::make_unique<JobBoard>(catalog_.get(), &clock_);
+  }
+
+  void AddRunning(const std::string& id, v1::JobKind kind) {
+    v1::Job job;
+    job.set_id(id);
+    job.set_set_id("set1");
+    job.set_kind(kind);
+    job.set_target("core/" + id);
+    ASSERT_TRUE(board_->Add(job, {}, std::make_shared<RunEvents>()).ok());
+    board_->MarkRunning(id, "agent-" + id);
+  }
+
+  void Pass(int seconds) { clock_.now += std::chrono::seconds(seconds); }
+
+  testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<SqliteCatalog> catalog_;
+  std::unique_ptr<JobBoard> board_;
+};
+
+TEST_F(JobBoardTest, VolumeJobsWithoutProgressForTheStallTimeFail) {
+  AddRunning("busy", v1::JOB_VOLUME_BACKUP);
+  AddRunning("stuck", v1::JOB_VOLUME_BACKUP);
+  AddRunning("restore", v1::JOB_VOLUME_RESTORE);
+  AddRunning("hook", v1::JOB_HOOK);  // hooks have their own timeout
+  Pass(250);
+  board_->Progress("busy", 1 << 20, 10);
+  EXPECT_TRUE(board_->FailStalled(300).empty());
+  Pass(100);
+  EXPECT_EQ(board_->FailStalled(300),
+            (std::vector<std::string>{"restore", "stuck"}));
+  EXPECT_TRUE(board_->IsRunning("busy"));
+  EXPECT_TRUE(board_->IsRunning("hook"));
+  std::vector<v1::Job> ended = board_->WaitAndRemove({"stuck"});
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].status(), v1::JOB_FAILED);
+  EXPECT_NE(ended[0].error().find("agent agent-stuck reported no progress "
+                                  "for 300 s"),
+            std::string::npos)
+      << ended[0].error();
+  auto stored = catalog_->ListJobs("set1");
+  ASSERT_TRUE(stored.ok());
+  bool recorded = false;
+  for (const v1::Job& j : *stored) {
+    if (j.id() == "stuck") recorded = j.status() == v1::JOB_FAILED;
+  }
+  EXPECT_TRUE(recorded) << "the failure is in the catalog";
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler
