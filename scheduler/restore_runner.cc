@@ -1,5 +1,7 @@
 #include "scheduler/restore_runner.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
@@ -153,6 +155,12 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
             : absl::StrCat("set ", set->id(), " has no target ",
                            request.target()));
   }
+  if (!request.to_dir().empty() && request.database_to().empty() &&
+      databases > 0) {
+    problems.push_back(
+        "--to puts the volumes elsewhere, but the set's database would go "
+        "over the original: add --database-to NAME, or --target a volume");
+  }
   if (!request.database_to().empty() && databases > 1) {
     problems.push_back(
         "--database-to names one database but the set has several: add "
@@ -162,12 +170,28 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot restore set ", set->id(), ": ", absl::StrJoin(problems, "; ")));
   }
-  // Restoring in place quiesces the deployment the way a backup does.
-  std::vector<HookJob> pre, post;
-  if (request.to_dir().empty()) {
-    pre = PlanHooks(deployment, agents, v1::Hook::PRE);
-    post = PlanHooks(deployment, agents, v1::Hook::POST);
+  // Restoring in place quiesces what it overwrites, the way a backup does:
+  // the hooks of each component whose volume goes back in place, and every
+  // hook when a database goes back over the original (all components use
+  // it). Restores elsewhere stop nothing.
+  std::set<std::string> quiesced;
+  bool quiesce_all = false;
+  for (const Step& step : steps) {
+    if (step.job.kind() == v1::JOB_DATABASE_RESTORE) {
+      quiesce_all = quiesce_all || request.database_to().empty();
+    } else if (step.to_dir.empty()) {
+      for (const v1::AgentInfo& a : agents) {
+        if (a.id() == step.job.agent_id()) quiesced.insert(a.component());
+      }
+    }
   }
+  std::vector<v1::AgentInfo> hook_agents;
+  for (const v1::AgentInfo& a : agents) {
+    if (quiesce_all || quiesced.count(a.component())) hook_agents.push_back(a);
+  }
+  std::vector<HookJob> pre = PlanHooks(deployment, hook_agents, v1::Hook::PRE);
+  std::vector<HookJob> post =
+      PlanHooks(deployment, hook_agents, v1::Hook::POST);
   int n = static_cast<int>(steps.size());
   for (std::vector<HookJob>* hooks : {&pre, &post}) {
     for (HookJob& h : *hooks) {

@@ -398,6 +398,10 @@ TEST_F(EndToEndTest, PgRestoreOfTheStoredDumpGivesTheSameData) {
 TEST_F(EndToEndTest, DxbackupRestoreGivesTheSameTreesAndData) {
   std::string out;
   const std::string to = *work_ / "restored";
+  // Volumes elsewhere but the database over production is refused.
+  EXPECT_EQ(Cli({"restore", set_id_, "--to", to}, &out), 1) << out;
+  EXPECT_NE(out.find("add --database-to NAME"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(to)) << "nothing restored";
   ASSERT_EQ(
       Cli({"restore", set_id_, "--to", to, "--database-to", "by_dxbackup"},
           &out),
@@ -853,6 +857,14 @@ TEST_F(EndToEndTest, FixLevelGuardAndClones) {
       std::vector<std::string>{});
 }
 
+v1::Artifact ProfileOf(const v1::SetDetail& detail) {
+  for (const v1::Artifact& a : detail.artifacts()) {
+    if (a.target() == "core/profile") return a;
+  }
+  ADD_FAILURE() << "no core/profile in set " << detail.set().id();
+  return {};
+}
+
 TEST_F(EndToEndTest, HooksQuiesceTheServerAndAlwaysStartItAgain) {
   const std::string profile = *work_ / "hooked-profile";
   MakeStandInServer(profile);
@@ -867,6 +879,11 @@ TEST_F(EndToEndTest, HooksQuiesceTheServerAndAlwaysStartItAgain) {
   std::unique_ptr<ChildProcess> agent(
       StartAgent("hooked-core-0", "core", "hooked", {"profile=" + profile}));
   ASSERT_TRUE(agent);
+  const std::string assets = *work_ / "hooked-assets";
+  WriteFile(assets + "/asset.bin", "an asset");
+  std::unique_ptr<ChildProcess> dam(
+      StartAgent("hooked-dam-0", "dam", "hooked", {"assets=" + assets}));
+  ASSERT_TRUE(dam);
   ASSERT_EQ(
       Cli({"backup", "--namespace", "dx-prod", "--release", "hooked"}, &out), 0)
       << out;
@@ -886,7 +903,7 @@ TEST_F(EndToEndTest, HooksQuiesceTheServerAndAlwaysStartItAgain) {
   const std::string extracted = *work_ / "hooked-extract";
   fs::create_directories(extracted);
   ASSERT_EQ(RunCommand({"tar", "--zstd", "-xf",
-                        *work_ / ("data/store/" + detail.artifacts(0).path()),
+                        *work_ / ("data/store/" + ProfileOf(detail).path()),
                         "-C", extracted},
                        &out),
             0)
@@ -918,6 +935,21 @@ TEST_F(EndToEndTest, HooksQuiesceTheServerAndAlwaysStartItAgain) {
   EXPECT_LT(stop, restore);
   EXPECT_LT(restore, start);
   EXPECT_TRUE(ServerRunning(profile)) << "started again after the restore";
+
+  // Restores that overwrite nothing of core's leave its server alone: a DAM
+  // volume in place, the profile elsewhere.
+  const std::string before_partial = agent->Output();
+  ASSERT_EQ(Cli({"restore", detail.set().id(), "--target", "dam/assets"}, &out),
+            0)
+      << out;
+  ASSERT_EQ(Cli({"restore", detail.set().id(), "--target", "core/profile",
+                 "--to", *work_ / "hooked-elsewhere"},
+                &out),
+            0)
+      << out;
+  EXPECT_EQ(agent->Output().substr(before_partial.size()).find("running hook"),
+            std::string::npos)
+      << agent->Output().substr(before_partial.size());
 
   // A set whose capture fails still starts the server again.
   std::unique_ptr<ChildProcess> bad(StartAgent(
