@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/path_list.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/log.h"
@@ -102,6 +103,37 @@ void ArchiveExtractor::RestoreDirectoryTimes() const {
   close(root);
 }
 
+absl::Status ArchiveExtractor::ReadPathList(struct archive* in,
+                                            const std::string& name) {
+  saw_path_list_ = true;
+  std::string pending;
+  const void* block;
+  size_t size;
+  la_int64_t offset;
+  int rc;
+  while ((rc = archive_read_data_block(in, &block, &size, &offset)) ==
+         ARCHIVE_OK) {
+    if (path_list_ == nullptr) continue;
+    pending.append(static_cast<const char*>(block), size);
+    size_t start = 0;
+    for (size_t end; (end = pending.find('\0', start)) != std::string::npos;
+         start = end + 1) {
+      path_list_->insert(pending.substr(start, end - start));
+    }
+    pending.erase(0, start);
+  }
+  if (rc != ARCHIVE_EOF) {
+    if (!source_status_.ok()) return source_status_;
+    return absl::DataLossError(absl::StrCat(
+        "corrupt or truncated archive in ", name, ": ", archive_error_string(in)));
+  }
+  if (!pending.empty()) {
+    return absl::DataLossError(
+        absl::StrCat("path list ", name, " ends inside a name"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ArchiveExtractor::Extract() {
   char resolved[PATH_MAX];
   if (realpath(root_.c_str(), resolved) == nullptr) {
@@ -148,6 +180,11 @@ absl::Status ArchiveExtractor::Extract() {
     absl::StatusOr<std::string> name =
         SafeRelativeName(archive_entry_pathname(entry));
     if (!name.ok()) return fail(name.status());
+    if (IsAtOrBelow(*name, kPathListDir)) {  // an incremental's path list
+      absl::Status listed = ReadPathList(in, *name);
+      if (!listed.ok()) return fail(listed);
+      continue;
+    }
     if (!Wanted(*name)) {
       if (archive_read_data_skip(in) != ARCHIVE_OK) {
         if (!source_status_.ok()) return fail(source_status_);

@@ -48,6 +48,13 @@ class ArchiveExtractor {
   void set_only_paths(std::vector<std::string> paths);
   // Remembers the name of every entry restored, for restored_names().
   void set_record_names(bool record) { record_names_ = record; }
+  // An incremental archive's path list (see TarStreamWriter) is never
+  // extracted; with a sink set, its names are added to it.
+  void set_path_list_sink(std::unordered_set<std::string>* sink) {
+    path_list_ = sink;
+  }
+  // True once the archive held a path list: it was an incremental.
+  bool saw_path_list() const { return saw_path_list_; }
 
   absl::Status Extract();
   uint64_t files() const { return files_; }
@@ -60,6 +67,7 @@ class ArchiveExtractor {
 
  private:
   bool Wanted(const std::string& name) const;
+  absl::Status ReadPathList(struct archive* in, const std::string& name);
 
   static long ReadCallback(struct archive*, void* self, const void** buffer);
 
@@ -69,6 +77,8 @@ class ArchiveExtractor {
   uint64_t files_ = 0;
   std::vector<std::string> only_paths_;
   bool record_names_ = false;
+  std::unordered_set<std::string>* path_list_ = nullptr;
+  bool saw_path_list_ = false;
   std::unordered_set<std::string> names_;
   struct Times {
     struct timespec atime, mtime;

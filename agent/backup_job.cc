@@ -1,6 +1,10 @@
 #include "agent/backup_job.h"
 
+#include <memory>
+
 #include "absl/strings/str_cat.h"
+#include "agent/base_index_stream.h"
+#include "agent/change_detector.h"
 #include "agent/fix_level.h"
 #include "agent/tar_stream_writer.h"
 #include "agent/volume_walker.h"
@@ -18,9 +22,23 @@ absl::StatusOr<v1::UploadResult> RunBackupJob(
   UploadStream upload(stub, command.job_id(), settings.limit_bytes_per_second,
                       on_progress);
   TarStreamWriter tar(&upload, command.options(), &upload);
+  std::unique_ptr<BaseIndexStream> base;
+  std::unique_ptr<ChangeDetector> changes;
+  if (command.incremental()) {
+    base = std::make_unique<BaseIndexStream>(stub, command.job_id());
+    changes = std::make_unique<ChangeDetector>(base.get());
+    tar.set_incremental(true);
+  }
   absl::Status s = tar.Open();
   VolumeWalker walker(volume.path(), excludes);
-  if (s.ok()) s = walker.Walk([&](const WalkEntry& e) { return tar.Add(e); });
+  if (s.ok()) {
+    s = walker.Walk([&](const WalkEntry& e) -> absl::Status {
+      if (changes == nullptr) return tar.Add(e);
+      absl::StatusOr<bool> changed = changes->Changed(e);
+      if (!changed.ok()) return changed.status();
+      return *changed ? tar.Add(e) : tar.AddUnchanged(e);
+    });
+  }
   if (s.ok()) s = tar.Close();
   if (!s.ok()) {
     upload.Cancel();

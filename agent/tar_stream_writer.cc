@@ -6,16 +6,20 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "agent/change_detector.h"
 #include "common/log.h"
 #include "common/utf8_escape.h"
 
 namespace dxbackup::agent {
 namespace {
 constexpr size_t kReadBytes = 1 << 20;
+constexpr size_t kPathListBytes = 1 << 20;
 
 v1::FileEntry IndexEntry(struct archive_entry* entry) {
   v1::FileEntry out;
@@ -41,6 +45,12 @@ v1::FileEntry IndexEntry(struct archive_entry* entry) {
   out.set_size(static_cast<uint64_t>(archive_entry_size(entry)));
   out.set_mode(archive_entry_perm(entry));
   out.set_mtime_unix(archive_entry_mtime(entry));
+  out.set_mtime_nsec(static_cast<int32_t>(archive_entry_mtime_nsec(entry)));
+  out.set_ctime_unix(archive_entry_ctime(entry));
+  out.set_ctime_nsec(static_cast<int32_t>(archive_entry_ctime_nsec(entry)));
+  out.set_inode(static_cast<uint64_t>(archive_entry_ino64(entry)));
+  out.set_uid(static_cast<uint32_t>(archive_entry_uid(entry)));
+  out.set_gid(static_cast<uint32_t>(archive_entry_gid(entry)));
   return out;
 }
 
@@ -126,7 +136,46 @@ absl::Status TarStreamWriter::Open() {
   return absl::OkStatus();
 }
 
+absl::Status TarStreamWriter::ListPath(const std::string& relative_path) {
+  if (!incremental_) return absl::OkStatus();
+  path_list_.append(relative_path);
+  path_list_.push_back('\0');
+  if (path_list_.size() >= kPathListBytes) return FlushPathList();
+  return absl::OkStatus();
+}
+
+absl::Status TarStreamWriter::FlushPathList() {
+  char name[64];
+  std::snprintf(name, sizeof name, "%s%06d", kPathListPrefix, path_lists_++);
+  struct archive_entry* entry = archive_entry_new();
+  archive_entry_set_pathname(entry, name);
+  archive_entry_set_filetype(entry, AE_IFREG);
+  archive_entry_set_perm(entry, 0600);
+  archive_entry_set_size(entry, static_cast<la_int64_t>(path_list_.size()));
+  archive_entry_set_mtime(entry, time(nullptr), 0);
+  const int rc = archive_write_header(out_, entry);
+  archive_entry_free(entry);
+  if (rc != ARCHIVE_OK) return ArchiveError("cannot write the path list");
+  ++files_;
+  if (!path_list_.empty() &&
+      archive_write_data(out_, path_list_.data(), path_list_.size()) < 0) {
+    return ArchiveError("cannot write the path list");
+  }
+  path_list_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status TarStreamWriter::AddUnchanged(const WalkEntry& walk) {
+  absl::Status s = ListPath(walk.relative_path);
+  if (!s.ok() || observer_ == nullptr) return s;
+  v1::FileEntry entry = FileEntryFromStat(walk);
+  entry.set_unchanged(true);
+  return observer_->OnEntry(entry);
+}
+
 absl::Status TarStreamWriter::Add(const WalkEntry& walk) {
+  absl::Status listed = ListPath(walk.relative_path);
+  if (!listed.ok()) return listed;
   int fd = -1;
   if (S_ISREG(walk.st.st_mode)) {
     fd = open(walk.absolute_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -212,6 +261,10 @@ absl::Status TarStreamWriter::Close() {
     if (entry == nullptr) break;
     absl::Status s = WriteEntry(entry, -1);
     archive_entry_free(entry);
+    if (!s.ok()) return s;
+  }
+  if (incremental_ && (!path_list_.empty() || path_lists_ == 0)) {
+    absl::Status s = FlushPathList();
     if (!s.ok()) return s;
   }
   if (archive_write_close(out_) != ARCHIVE_OK) {

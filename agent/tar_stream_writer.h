@@ -9,7 +9,11 @@
 //
 // Each entry keeps its type, mode, numeric and named owner, mtime (with
 // nanoseconds), symlink target, hard links, xattrs and ACLs where present;
-// names of any length or byte encoding. Not thread-safe.
+// names of any length or byte encoding.
+//
+// An incremental archive (set_incremental) also carries the list of every
+// path present at the time, stored or not (see path_list.h; each entry at
+// most about 1 MiB, at least one). Not thread-safe.
 #ifndef DXBACKUP_AGENT_TAR_STREAM_WRITER_H_
 #define DXBACKUP_AGENT_TAR_STREAM_WRITER_H_
 
@@ -18,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "agent/path_list.h"
 #include "agent/volume_walker.h"
 #include "dxbackup/v1/types.pb.h"
 
@@ -51,8 +56,13 @@ class TarStreamWriter {
   TarStreamWriter& operator=(const TarStreamWriter&) = delete;
 
   absl::Status Open();
+  // Makes this an incremental archive: call before Open.
+  void set_incremental(bool incremental) { incremental_ = incremental; }
   // Adds one entry; a regular file's contents are read and written.
   absl::Status Add(const WalkEntry& entry);
+  // An incremental's entry unchanged since the base: listed and indexed
+  // (marked unchanged), not stored.
+  absl::Status AddUnchanged(const WalkEntry& entry);
   // Writes the end of the archive and flushes the compressor.
   absl::Status Close();
 
@@ -64,6 +74,8 @@ class TarStreamWriter {
                             size_t size);
   absl::Status WriteEntry(struct archive_entry* entry, int fd);
   absl::Status ArchiveError(const std::string& what);
+  absl::Status ListPath(const std::string& relative_path);
+  absl::Status FlushPathList();
 
   ByteSink* sink_;
   EntryObserver* observer_;
@@ -75,6 +87,9 @@ class TarStreamWriter {
   std::vector<char> buffer_;
   uint64_t files_ = 0;
   uint64_t content_bytes_ = 0;
+  bool incremental_ = false;
+  std::string path_list_;
+  int path_lists_ = 0;
 };
 
 }  // namespace dxbackup::agent

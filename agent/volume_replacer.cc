@@ -22,6 +22,7 @@ struct Pass {
   const std::vector<std::string>& under;
   dev_t device;
   std::vector<std::string>* touched;
+  const std::unordered_set<std::string>* only;
   uint64_t removed = 0;
 
   bool InScope(const std::string& rel) const {
@@ -72,7 +73,8 @@ absl::Status Visit(int fd, const std::string& abs, const std::string& rel,
     if (!pass.Leads(child_rel)) continue;
     struct stat st;
     if (fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (pass.InScope(child_rel) && pass.keep.count(child_rel) == 0) {
+    if (pass.InScope(child_rel) && pass.keep.count(child_rel) == 0 &&
+        (pass.only == nullptr || pass.only->count(child_rel) != 0)) {
       absl::Status s = RemoveTree(fd, name, child_abs, pass);
       if (!s.ok()) return s;
       if (pass.touched != nullptr) pass.touched->push_back(rel);
@@ -134,7 +136,8 @@ absl::Status RemoveTree(int dirfd, const std::string& name,
 
 absl::StatusOr<uint64_t> RemoveEntriesNotIn(
     const std::string& root, const std::unordered_set<std::string>& keep,
-    const std::vector<std::string>& under, std::vector<std::string>* touched) {
+    const std::vector<std::string>& under, std::vector<std::string>* touched,
+    const std::unordered_set<std::string>* only) {
   char resolved[PATH_MAX];
   if (realpath(root.c_str(), resolved) == nullptr) {
     return absl::NotFoundError(
@@ -156,7 +159,7 @@ absl::StatusOr<uint64_t> RemoveEntriesNotIn(
     }
     clean.push_back(*c);
   }
-  Pass pass{keep, clean, st.st_dev, touched};
+  Pass pass{keep, clean, st.st_dev, touched, only};
   absl::Status s = Visit(fd, resolved, "", pass);
   close(fd);
   if (!s.ok()) return s;

@@ -5,6 +5,9 @@
 // root. Returns how many entries it removed, or an error naming the first
 // it could not. `touched`, if given, receives the (relative) directories it
 // removed entries from, whose times the caller may want to put back.
+// `only`, if given, limits removal to the entries it names (an overlay
+// restore of an incremental chain removes only what the chain itself
+// wrote and the restored moment lacks).
 #ifndef DXBACKUP_AGENT_VOLUME_REPLACER_H_
 #define DXBACKUP_AGENT_VOLUME_REPLACER_H_
 
@@ -19,7 +22,8 @@ namespace dxbackup::agent {
 absl::StatusOr<uint64_t> RemoveEntriesNotIn(
     const std::string& root, const std::unordered_set<std::string>& keep,
     const std::vector<std::string>& under,
-    std::vector<std::string>* touched = nullptr);
+    std::vector<std::string>* touched = nullptr,
+    const std::unordered_set<std::string>* only = nullptr);
 
 }  // namespace dxbackup::agent
 

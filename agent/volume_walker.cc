@@ -74,8 +74,17 @@ absl::Status VolumeWalker::WalkDirectory(const std::string& abs,
     return absl::DataLossError(absl::StrCat("cannot list directory ", abs, ": ",
                                             std::strerror(read_errno)));
   }
-  std::sort(names.begin(), names.end());
-  for (const std::string& name : names) {
+  // Byte order of the whole relative path: a directory's own entry sorts
+  // by its name, its contents by "name/" — so "a", "a-b", "a.txt", "a/x".
+  struct Item {
+    std::string key;
+    size_t child;
+    bool descend;
+  };
+  std::vector<WalkEntry> children;
+  std::vector<Item> items;
+  children.reserve(names.size());
+  for (std::string& name : names) {
     WalkEntry entry;
     entry.absolute_path = absl::StrCat(abs, "/", name);
     entry.relative_path = rel.empty() ? name : absl::StrCat(rel, "/", name);
@@ -85,13 +94,21 @@ absl::Status VolumeWalker::WalkDirectory(const std::string& abs,
       return absl::PermissionDeniedError(absl::StrCat(
           "cannot stat ", entry.absolute_path, ": ", std::strerror(errno)));
     }
-    absl::Status s = visit(entry);
-    if (!s.ok()) return s;
     if (S_ISDIR(entry.st.st_mode) && entry.st.st_dev == device) {
-      s = WalkDirectory(entry.absolute_path, entry.relative_path, device,
-                        visit);
-      if (!s.ok()) return s;
+      items.push_back({name + "/", children.size(), true});
     }
+    items.push_back({std::move(name), children.size(), false});
+    children.push_back(std::move(entry));
+  }
+  std::sort(items.begin(), items.end(),
+            [](const Item& a, const Item& b) { return a.key < b.key; });
+  for (const Item& item : items) {
+    const WalkEntry& entry = children[item.child];
+    absl::Status s =
+        item.descend ? WalkDirectory(entry.absolute_path, entry.relative_path,
+                                     device, visit)
+                     : visit(entry);
+    if (!s.ok()) return s;
   }
   return absl::OkStatus();
 }

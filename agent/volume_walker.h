@@ -1,5 +1,7 @@
-// VolumeWalker visits every entry under a volume's root, depth first, each
-// directory's entries in byte order of their names, without crossing into
+// VolumeWalker visits every entry under a volume's root in byte order of
+// the volume-relative paths ("a", "a-b", "a.txt", "a/x": the order of the
+// catalog's file index, so change detection can merge the two), without
+// crossing into
 // another file system (a mount point is visited, its contents are not) and
 // without following symlinks (the root itself is resolved first).
 //

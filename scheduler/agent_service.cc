@@ -265,7 +265,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
  public:
   DownloadReactor(SchedulerState state, const v1::DownloadRequest& request) {
     absl::StatusOr<v1::Artifact> artifact =
-        state.board->RestoreSource(request.job_id());
+        state.board->RestoreSource(request.job_id(), request.part());
     if (!artifact.ok()) {
       Finish(common::ToGrpcStatus(artifact.status()));
       return;
@@ -324,6 +324,58 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
   uint64_t sequence_ = 0;
 };
 
+// An incremental backup job's base index, a page of the catalog at a time
+// as the agent takes it.
+class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
+ public:
+  BaseIndexReactor(SchedulerState state, const v1::BaseIndexRequest& request)
+      : state_(state) {
+    absl::StatusOr<v1::Artifact> job =
+        state.board->IncrementalBackup(request.job_id());
+    if (!job.ok()) {
+      Finish(common::ToGrpcStatus(job.status()));
+      return;
+    }
+    base_set_id_ = job->base_set_id();
+    target_ = job->target();
+    Next();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "base index cancelled"));
+      return;
+    }
+    Next();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  static constexpr int kPageEntries = 2000;
+
+  void Next() {
+    auto page =
+        state_.catalog->FilesAfter(base_set_id_, target_, after_, kPageEntries);
+    if (!page.ok()) {
+      Finish(common::ToGrpcStatus(page.status()));
+      return;
+    }
+    if (page->empty()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    after_ = page->back().path();
+    chunk_.Clear();
+    for (v1::FileEntry& e : *page) *chunk_.add_entries() = std::move(e);
+    StartWrite(&chunk_);
+  }
+
+  SchedulerState state_;
+  std::string base_set_id_, target_, after_;
+  v1::BaseIndexChunk chunk_;
+};
+
 }  // namespace
 
 AgentServiceImpl::AgentServiceImpl(SchedulerState state) : state_(state) {}
@@ -341,6 +393,11 @@ grpc::ServerReadReactor<v1::UploadChunk>* AgentServiceImpl::Upload(
 grpc::ServerWriteReactor<v1::DownloadChunk>* AgentServiceImpl::Download(
     grpc::CallbackServerContext*, const v1::DownloadRequest* request) {
   return new DownloadReactor(state_, *request);
+}
+
+grpc::ServerWriteReactor<v1::BaseIndexChunk>* AgentServiceImpl::BaseIndex(
+    grpc::CallbackServerContext*, const v1::BaseIndexRequest* request) {
+  return new BaseIndexReactor(state_, *request);
 }
 
 }  // namespace dxbackup::scheduler

@@ -1,6 +1,6 @@
 // AgentServiceImpl serves the agent protocol (proto/dxbackup/v1/agent.proto)
-// with gRPC's callback API: one reactor per control stream, upload and
-// download. Reactors never wait on the network inside a reaction; an upload
+// with gRPC's callback API: one reactor per control stream, upload,
+// download and base index. Reactors never wait on the network inside a reaction; an upload
 // asks for the next chunk only once the last one is on disk, which is the
 // flow control agents feel.
 #ifndef DXBACKUP_SCHEDULER_AGENT_SERVICE_H_
@@ -27,6 +27,9 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
   grpc::ServerWriteReactor<v1::DownloadChunk>* Download(
       grpc::CallbackServerContext* context,
       const v1::DownloadRequest* request) override;
+  grpc::ServerWriteReactor<v1::BaseIndexChunk>* BaseIndex(
+      grpc::CallbackServerContext* context,
+      const v1::BaseIndexRequest* request) override;
 
  private:
   SchedulerState state_;

@@ -1,5 +1,6 @@
 #include "scheduler/backup_set_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -13,6 +14,7 @@
 #include "scheduler/pg_connection.h"
 #include "scheduler/pg_dump_runner.h"
 #include "scheduler/run_ids.h"
+#include "scheduler/set_levels.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -51,6 +53,34 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   set.set_status(v1::SET_RUNNING);
   set.set_started_unix(state_.clock->NowUnix());
   set.set_policy(request.policy());
+  // Full, or only what changed since a base of the same policy's sets.
+  v1::ListSetsRequest same;
+  same.set_namespace_(ns);
+  same.set_release(release);
+  same.set_policy(request.policy());
+  absl::StatusOr<std::vector<v1::BackupSet>> history =
+      state_.catalog->ListSets(same);
+  if (!history.ok()) return history.status();
+  history->erase(std::remove_if(history->begin(), history->end(),
+                                [&](const v1::BackupSet& s) {
+                                  return s.policy() != request.policy();
+                                }),
+                 history->end());
+  const LevelPlan plan = PlanLevel(options, *history);
+  set.set_level(plan.level);
+  set.set_base_set_id(plan.base_set_id);
+  if (!plan.why.empty()) {
+    DXLOG(INFO) << "set " << set.id() << " of " << deployment
+                << " is a full: " << plan.why;
+  }
+  std::set<std::string> base_targets;  // volumes the base holds
+  if (!plan.base_set_id.empty()) {
+    auto base = state_.catalog->ListArtifacts(plan.base_set_id);
+    if (!base.ok()) return base.status();
+    for (const v1::Artifact& a : *base) {
+      if (a.kind() == v1::ARTIFACT_VOLUME_TAR) base_targets.insert(a.target());
+    }
+  }
 
   std::vector<Member> members;
   auto add_member = [&](v1::JobKind kind, const std::string& target,
@@ -103,6 +133,9 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
       m->artifact.set_kind(v1::ARTIFACT_VOLUME_TAR);
       m->artifact.set_compression(options.compression());
       m->artifact.set_fix_level(volume.fix_level());
+      if (base_targets.count(m->artifact.target()) != 0) {
+        m->artifact.set_base_set_id(plan.base_set_id);
+      }
       if (!agent.connected()) {
         m->offline = absl::StrCat(
             "agent ", agent.id(), " is offline (last seen ",
@@ -213,6 +246,8 @@ std::vector<v1::Job> BackupSetRunner::RunCaptures(
     command.mutable_backup()->set_job_id(m.job.id());
     command.mutable_backup()->set_volume(m.volume);
     *command.mutable_backup()->mutable_options() = options;
+    command.mutable_backup()->set_incremental(
+        !m.artifact.base_set_id().empty());
     if (!state_.registry->Send(m.job.agent_id(), command)) {
       state_.board->Finish(
           m.job.id(), false,

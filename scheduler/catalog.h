@@ -29,7 +29,8 @@ class Catalog {
   virtual absl::Status UpdateSet(const v1::BackupSet& set) = 0;
   // NotFound when there is no such set.
   virtual absl::StatusOr<v1::BackupSet> GetSet(const std::string& id) = 0;
-  // Newest first; empty filter fields match everything.
+  // Newest first (sets started in the same second: the later created
+  // first); empty filter fields match everything.
   virtual absl::StatusOr<std::vector<v1::BackupSet>> ListSets(
       const v1::ListSetsRequest& filter) = 0;
   // Removes a set's rows: its artifacts, jobs and the set itself, at once.
@@ -58,6 +59,11 @@ class Catalog {
   virtual absl::Status ForEachFile(
       const v1::ListFilesRequest& request,
       const std::function<bool(const v1::IndexedFile&)>& visit) = 0;
+  // Up to `limit` index entries of one artifact with paths after `after`
+  // ("" for the first page), in path (byte) order.
+  virtual absl::StatusOr<std::vector<v1::FileEntry>> FilesAfter(
+      const std::string& set_id, const std::string& target,
+      const std::string& after, int limit) = 0;
   // Every version of the paths matching a glob, newest set first.
   virtual absl::StatusOr<v1::FindFilesResponse> FindFiles(
       const v1::FindFilesRequest& request) = 0;

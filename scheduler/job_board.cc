@@ -32,7 +32,8 @@ void JobBoard::Record(Entry& entry, bool persist) {
 }
 
 absl::Status JobBoard::Add(const v1::Job& job, const v1::Artifact& artifact,
-                           std::shared_ptr<RunEvents> events) {
+                           std::shared_ptr<RunEvents> events,
+                           std::vector<v1::Artifact> bases) {
   std::lock_guard<std::mutex> lock(mu_);
   if (jobs_.count(job.id()) != 0) {
     return absl::AlreadyExistsError(absl::StrCat("job ", job.id(), " exists"));
@@ -41,6 +42,7 @@ absl::Status JobBoard::Add(const v1::Job& job, const v1::Artifact& artifact,
   entry.job = job;
   entry.job.set_status(v1::JOB_PENDING);
   entry.artifact = artifact;
+  entry.bases = std::move(bases);
   entry.events = std::move(events);
   Record(entry, true);
   return absl::OkStatus();
@@ -214,12 +216,30 @@ bool JobBoard::IsRunning(const std::string& job_id) {
 }
 
 absl::StatusOr<v1::Artifact> JobBoard::RestoreSource(
-    const std::string& job_id) {
+    const std::string& job_id, uint32_t part) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end() || it->second.ended ||
       it->second.job.kind() != v1::JOB_VOLUME_RESTORE) {
     return absl::NotFoundError(absl::StrCat("no running restore job ", job_id));
+  }
+  const std::vector<v1::Artifact>& bases = it->second.bases;
+  if (part < bases.size()) return bases[part];
+  if (part == bases.size()) return it->second.artifact;
+  return absl::OutOfRangeError(absl::StrCat("restore job ", job_id, " has ",
+                                            bases.size() + 1, " parts, not ",
+                                            part + 1));
+}
+
+absl::StatusOr<v1::Artifact> JobBoard::IncrementalBackup(
+    const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end() || it->second.ended ||
+      it->second.job.kind() != v1::JOB_VOLUME_BACKUP ||
+      it->second.artifact.base_set_id().empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no running incremental backup job ", job_id));
   }
   return it->second.artifact;
 }

@@ -31,9 +31,11 @@ class JobBoard {
   JobBoard(Catalog* catalog, const common::Clock* clock);
 
   // Adds a pending job. For a volume backup, `artifact` describes what its
-  // upload will be stored as; for a restore, `artifact` is what it reads.
+  // upload will be stored as; for a restore, `artifact` is what it reads,
+  // after `bases` (an incremental chain's earlier artifacts, oldest first).
   absl::Status Add(const v1::Job& job, const v1::Artifact& artifact,
-                   std::shared_ptr<RunEvents> events);
+                   std::shared_ptr<RunEvents> events,
+                   std::vector<v1::Artifact> bases = {});
   void MarkRunning(const std::string& job_id, const std::string& agent_id);
   void Progress(const std::string& job_id, uint64_t bytes, uint64_t files);
   // Ends a job (first call wins). `log` is a tool's stderr, if any.
@@ -63,8 +65,13 @@ class JobBoard {
                                     const v1::Artifact& stored);
   // True while the job has not ended.
   bool IsRunning(const std::string& job_id);
-  // The artifact a running restore job reads.
-  absl::StatusOr<v1::Artifact> RestoreSource(const std::string& job_id);
+  // Part `part` of what a running restore job reads: its bases in order,
+  // then (part == number of bases) its own artifact.
+  absl::StatusOr<v1::Artifact> RestoreSource(const std::string& job_id,
+                                             uint32_t part = 0);
+  // The artifact a running incremental backup job will produce (its
+  // base_set_id and target name the base index); NotFound otherwise.
+  absl::StatusOr<v1::Artifact> IncrementalBackup(const std::string& job_id);
 
   // Blocks until every listed job has ended; returns their final records
   // and forgets them.
@@ -74,6 +81,7 @@ class JobBoard {
   struct Entry {
     v1::Job job;
     v1::Artifact artifact;
+    std::vector<v1::Artifact> bases;
     std::shared_ptr<RunEvents> events;
     bool uploading = false;
     bool ended = false;

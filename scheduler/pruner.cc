@@ -70,6 +70,7 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
     RetentionCandidate c;
     c.id = s.id();
     c.time = absl::FromUnixSeconds(s.started_unix());
+    c.base_id = s.base_set_id();  // an incremental keeps its chain
     // A set that failed verification counts as failed, not complete.
     const bool sound = s.verification().result() != v1::Verification::CORRUPT;
     c.state = s.status() == v1::SET_COMPLETE && sound

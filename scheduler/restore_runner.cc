@@ -1,5 +1,6 @@
 #include "scheduler/restore_runner.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -141,6 +142,15 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
             "; restore at the same fix level (the DX procedure's rule), or "
             "add --force-fixlevel"));
       }
+      if (!artifact.base_set_id().empty()) {
+        absl::StatusOr<std::vector<v1::Artifact>> chain = ChainOf(artifact);
+        if (chain.ok()) {
+          step.bases = std::move(*chain);
+        } else {
+          problems.push_back(absl::StrCat(artifact.target(), ": ",
+                                          chain.status().message()));
+        }
+      }
       if (!request.to_dir().empty()) {
         step.to_dir =
             absl::StrCat(request.to_dir(), "/", owner, "-", step.volume);
@@ -201,7 +211,8 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   }
   auto events = std::make_shared<RunEvents>();
   for (const Step& step : steps) {
-    absl::Status s = state_.board->Add(step.job, step.artifact, events);
+    absl::Status s =
+        state_.board->Add(step.job, step.artifact, events, step.bases);
     if (!s.ok()) return s;
   }
   for (const std::vector<HookJob>* hooks : {&pre, &post}) {
@@ -230,6 +241,44 @@ void RestoreRunner::RestoreDatabase(const Step& step,
       database_to, &log);
   state_.board->Finish(step.job.id(), s.ok(), std::string(s.message()),
                        step.artifact.bytes(), 0, log);
+}
+
+absl::StatusOr<std::vector<v1::Artifact>> RestoreRunner::ChainOf(
+    const v1::Artifact& artifact) {
+  std::vector<v1::Artifact> chain;
+  for (const v1::Artifact* link = &artifact; !link->base_set_id().empty();
+       link = &chain.back()) {
+    if (chain.size() > 1000) {
+      return absl::DataLossError("the chain of bases loops; take a full set");
+    }
+    const std::string base_id = link->base_set_id();
+    absl::StatusOr<v1::BackupSet> base = state_.catalog->GetSet(base_id);
+    if (!base.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "base set ", base_id, " of the incremental chain is gone"));
+    }
+    if (base->status() != v1::SET_COMPLETE ||
+        base->verification().result() == v1::Verification::CORRUPT) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "base set ", base_id, " of the incremental chain is ",
+          base->verification().result() == v1::Verification::CORRUPT
+              ? "corrupt (" + base->verification().detail() + ")"
+              : v1::SetStatus_Name(base->status()),
+          "; restore another set"));
+    }
+    auto artifacts = state_.catalog->ListArtifacts(base_id);
+    if (!artifacts.ok()) return artifacts.status();
+    auto it = std::find_if(
+        artifacts->begin(), artifacts->end(),
+        [&](const v1::Artifact& a) { return a.target() == artifact.target(); });
+    if (it == artifacts->end()) {
+      return absl::DataLossError(absl::StrCat("base set ", base_id, " has no ",
+                                              artifact.target()));
+    }
+    chain.push_back(*it);
+  }
+  std::reverse(chain.begin(), chain.end());
+  return chain;
 }
 
 void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
@@ -272,6 +321,12 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
     restore->set_compression(step.artifact.compression());
     restore->set_sha256(step.artifact.sha256());
     restore->set_bytes(step.artifact.bytes());
+    for (const v1::Artifact& base : step.bases) {
+      v1::RestorePart* part = restore->add_base_parts();
+      part->set_sha256(base.sha256());
+      part->set_bytes(base.bytes());
+      part->set_compression(base.compression());
+    }
     restore->set_mode(request.mode());
     *restore->mutable_paths() = request.paths();
     if (!state_.registry->Send(step.job.agent_id(), command)) {

@@ -110,6 +110,19 @@ const char* const kMigrations[] = {
       ALTER TABLE sets ADD COLUMN quiesce_seconds INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE sets ADD COLUMN warnings TEXT NOT NULL DEFAULT '';
     )sql",
+    // 6: incremental sets: levels, bases, what change detection compares.
+    R"sql(
+      ALTER TABLE sets ADD COLUMN level TEXT NOT NULL DEFAULT '';
+      ALTER TABLE sets ADD COLUMN base_set_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE artifacts ADD COLUMN base_set_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE files ADD COLUMN mtime_nsec INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN ctime_unix INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN ctime_nsec INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN inode INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN uid INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN gid INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN unchanged INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -192,13 +205,15 @@ v1::BackupSet ReadSet(const Statement& st) {
        absl::StrSplit(st.Text(15), '\n', absl::SkipEmpty())) {
     set.add_warnings(std::string(w));
   }
+  set.set_level(ParseEnum(&v1::BackupLevel_Parse, st.Text(16)));
+  set.set_base_set_id(st.Text(17));
   return set;
 }
 
 constexpr char kSetColumns[] =
     "id, namespace, release, status, reason, started_unix, finished_unix, "
     "bytes, fix_level, policy, verify_result, verify_deep, verified_unix, "
-    "verify_detail, quiesce_seconds, warnings";
+    "verify_detail, quiesce_seconds, warnings, level, base_set_id";
 
 }  // namespace
 
@@ -338,7 +353,11 @@ absl::Status SqliteCatalog::WriteSet(const char* sql,
       .Bind(13, set.verification().verified_unix())
       .Bind(14, set.verification().detail())
       .Bind(15, set.quiesce_seconds())
-      .Bind(16, absl::StrJoin(set.warnings(), "\n"));
+      .Bind(16, absl::StrJoin(set.warnings(), "\n"))
+      .Bind(17, set.level() == v1::LEVEL_UNSPECIFIED
+                    ? std::string()
+                    : v1::BackupLevel_Name(set.level()))
+      .Bind(18, set.base_set_id());
   return RunToDone(st, "saving set " + set.id());
 }
 
@@ -346,9 +365,9 @@ absl::Status SqliteCatalog::CreateSet(const v1::BackupSet& set) {
   return WriteSet(
       "INSERT INTO sets (id, namespace, release, status, reason, "
       "started_unix, finished_unix, bytes, fix_level, policy, verify_result, "
-      "verify_deep, verified_unix, verify_detail, quiesce_seconds, warnings) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-      "?15, ?16)",
+      "verify_deep, verified_unix, verify_detail, quiesce_seconds, warnings, "
+      "level, base_set_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+      "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
       set);
 }
 
@@ -358,7 +377,7 @@ absl::Status SqliteCatalog::UpdateSet(const v1::BackupSet& set) {
       "reason = ?5, started_unix = ?6, finished_unix = ?7, bytes = ?8, "
       "fix_level = ?9, policy = ?10, verify_result = ?11, verify_deep = ?12, "
       "verified_unix = ?13, verify_detail = ?14, quiesce_seconds = ?15, "
-      "warnings = ?16 WHERE id = ?1",
+      "warnings = ?16, level = ?17, base_set_id = ?18 WHERE id = ?1",
       set);
 }
 
@@ -386,7 +405,7 @@ absl::StatusOr<std::vector<v1::BackupSet>> SqliteCatalog::ListSets(
       " FROM sets WHERE (?1 = '' OR namespace = ?1) AND "
       "(?2 = '' OR release = ?2) AND (?3 = '' OR status = ?3) AND "
       "(?4 = 0 OR started_unix >= ?4) AND (?5 = 0 OR started_unix < ?5) AND "
-      "(?6 = '' OR policy = ?6) ORDER BY started_unix DESC, id DESC");
+      "(?6 = '' OR policy = ?6) ORDER BY started_unix DESC, rowid DESC");
   Statement st(db_, sql.c_str());
   if (!st.ok()) return st.Error("listing sets");
   st.Bind(1, f.namespace_())
@@ -433,8 +452,9 @@ absl::Status SqliteCatalog::AddFiles(
   {
     Statement st(db_,
                  "INSERT INTO files (set_id, target, path, type, size, mode, "
-                 "mtime_unix, link, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                 "?8, ?9)");
+                 "mtime_unix, link, name, mtime_nsec, ctime_unix, ctime_nsec, "
+                 "inode, uid, gid, unchanged) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                 "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
     for (const v1::FileEntry& e : entries) {
       if (!s.ok()) break;
       st.Reset();
@@ -446,7 +466,14 @@ absl::Status SqliteCatalog::AddFiles(
           .Bind(6, static_cast<int64_t>(e.mode()))
           .Bind(7, e.mtime_unix())
           .Bind(8, e.link())
-          .Bind(9, e.path().substr(e.path().rfind('/') + 1));
+          .Bind(9, e.path().substr(e.path().rfind('/') + 1))
+          .Bind(10, int64_t{e.mtime_nsec()})
+          .Bind(11, e.ctime_unix())
+          .Bind(12, int64_t{e.ctime_nsec()})
+          .Bind(13, static_cast<int64_t>(e.inode()))
+          .Bind(14, int64_t{e.uid()})
+          .Bind(15, int64_t{e.gid()})
+          .Bind(16, int64_t{e.unchanged()});
       s = RunToDone(st, "indexing files of " + set_id);
     }
   }
@@ -476,7 +503,8 @@ namespace {
 
 constexpr char kIndexedFileColumns[] =
     "f.set_id, f.target, f.path, f.type, f.size, f.mode, f.mtime_unix, "
-    "f.link, s.started_unix, s.namespace, s.release";
+    "f.link, s.started_unix, s.namespace, s.release, f.mtime_nsec, "
+    "f.ctime_unix, f.ctime_nsec, f.inode, f.uid, f.gid, f.unchanged";
 
 v1::IndexedFile ReadIndexedFile(const Statement& st) {
   v1::IndexedFile f;
@@ -492,6 +520,13 @@ v1::IndexedFile ReadIndexedFile(const Statement& st) {
   f.set_set_started_unix(st.Int(8));
   f.set_namespace_(st.Text(9));
   f.set_release(st.Text(10));
+  e->set_mtime_nsec(static_cast<int32_t>(st.Int(11)));
+  e->set_ctime_unix(st.Int(12));
+  e->set_ctime_nsec(static_cast<int32_t>(st.Int(13)));
+  e->set_inode(static_cast<uint64_t>(st.Int(14)));
+  e->set_uid(static_cast<uint32_t>(st.Int(15)));
+  e->set_gid(static_cast<uint32_t>(st.Int(16)));
+  e->set_unchanged(st.Int(17) != 0);
   return f;
 }
 
@@ -519,6 +554,26 @@ absl::Status SqliteCatalog::ForEachFile(
   }
   if (rc != SQLITE_DONE) return st.Error("listing files");
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::FileEntry>> SqliteCatalog::FilesAfter(
+    const std::string& set_id, const std::string& target,
+    const std::string& after, int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string sql = absl::StrCat(
+      "SELECT ", kIndexedFileColumns,
+      " FROM files f JOIN sets s ON s.id = f.set_id WHERE f.set_id = ?1 AND "
+      "f.target = ?2 AND f.path > ?3 ORDER BY f.path LIMIT ?4");
+  Statement st(db_, sql.c_str());
+  if (!st.ok()) return st.Error("reading the file index");
+  st.Bind(1, set_id).Bind(2, target).Bind(3, after).Bind(4, int64_t{limit});
+  std::vector<v1::FileEntry> page;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    page.push_back(std::move(*ReadIndexedFile(st).mutable_entry()));
+  }
+  if (rc != SQLITE_DONE) return st.Error("reading the file index");
+  return page;
 }
 
 absl::StatusOr<v1::FindFilesResponse> SqliteCatalog::FindFiles(
@@ -645,7 +700,8 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
   Statement st(db_,
                "INSERT INTO artifacts (set_id, target, kind, path, bytes, "
                "sha256, compression, file_count, fix_level, created_unix, "
-               "source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+               "source, base_set_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+               "?9, ?10, ?11, ?12)");
   st.Bind(1, a.set_id())
       .Bind(2, a.target())
       .Bind(3, v1::ArtifactKind_Name(a.kind()))
@@ -656,7 +712,8 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
       .Bind(8, static_cast<int64_t>(a.file_count()))
       .Bind(9, a.fix_level())
       .Bind(10, a.created_unix())
-      .Bind(11, a.source());
+      .Bind(11, a.source())
+      .Bind(12, a.base_set_id());
   return RunToDone(st, "recording artifact " + a.path());
 }
 
@@ -665,8 +722,8 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
   std::lock_guard<std::mutex> lock(mu_);
   Statement st(db_,
                "SELECT set_id, target, kind, path, bytes, sha256, compression, "
-               "file_count, fix_level, created_unix, source FROM artifacts "
-               "WHERE set_id = ?1 ORDER BY target");
+               "file_count, fix_level, created_unix, source, base_set_id FROM "
+               "artifacts WHERE set_id = ?1 ORDER BY target");
   if (!st.ok()) return st.Error("listing artifacts");
   st.Bind(1, set_id);
   std::vector<v1::Artifact> artifacts;
@@ -684,6 +741,7 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
     a.set_fix_level(st.Text(8));
     a.set_created_unix(st.Int(9));
     a.set_source(st.Text(10));
+    a.set_base_set_id(st.Text(11));
     artifacts.push_back(std::move(a));
   }
   if (rc != SQLITE_DONE) return st.Error("listing artifacts");

@@ -44,6 +44,9 @@ class SqliteCatalog : public Catalog {
   absl::Status ForEachFile(
       const v1::ListFilesRequest& request,
       const std::function<bool(const v1::IndexedFile&)>& visit) override;
+  absl::StatusOr<std::vector<v1::FileEntry>> FilesAfter(
+      const std::string& set_id, const std::string& target,
+      const std::string& after, int limit) override;
   absl::StatusOr<v1::FindFilesResponse> FindFiles(
       const v1::FindFilesRequest& request) override;
   absl::Status DeleteOrphanFiles() override;

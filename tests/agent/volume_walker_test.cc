@@ -1,6 +1,7 @@
 #include "agent/volume_walker.h"
 
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <unistd.h>
 
 #include "tests/support/temp_dir.h"
@@ -23,15 +24,21 @@ std::vector<std::string> Walk(const std::string& root,
   return seen;
 }
 
-TEST(VolumeWalkerTest, VisitsDepthFirstInNameOrder) {
+TEST(VolumeWalkerTest, VisitsInByteOrderOfTheWholePath) {
   TempDir dir;
   WriteFile(dir / "vol/b/2", "x");
   WriteFile(dir / "vol/b/1", "x");
   WriteFile(dir / "vol/a", "x");
   WriteFile(dir / "vol/c/d/e", "x");
-  EXPECT_EQ(Walk(dir / "vol"),
-            (std::vector<std::string>{".", "a", "b", "b/1", "b/2", "c", "c/d",
-                                      "c/d/e"}));
+  WriteFile(dir / "vol/c-d", "x");
+  WriteFile(dir / "vol/c.xml", "x");
+  WriteFile(dir / "vol/c/d.txt", "x");
+  const std::vector<std::string> seen = Walk(dir / "vol");
+  EXPECT_EQ(seen, (std::vector<std::string>{".", "a", "b", "b/1", "b/2", "c",
+                                            "c-d", "c.xml", "c/d", "c/d.txt",
+                                            "c/d/e"}));
+  EXPECT_TRUE(std::is_sorted(seen.begin() + 1, seen.end()))
+      << "the catalog's order";
 }
 
 TEST(VolumeWalkerTest, ExcludesByNameAnywhereOrByPath) {

@@ -43,6 +43,17 @@ std::string Short(const std::string& enum_name) {
   return s;
 }
 
+std::string LevelName(v1::BackupLevel level) {
+  switch (level) {
+    case v1::INCREMENTAL:
+      return "incremental";
+    case v1::DIFFERENTIAL:
+      return "differential";
+    default:
+      return "full";
+  }
+}
+
 std::string SetStatus(const v1::BackupSet& set) {
   return Short(v1::SetStatus_Name(set.status()));
 }
@@ -130,11 +141,12 @@ int ListSets(const CliContext& cli, const v1::ListSetsRequest& request) {
     PrintJson(cli, response);
     return 0;
   }
-  TextTable table({"SET", "NAMESPACE", "RELEASE", "POLICY", "STATUS", "STARTED",
-                   "DURATION", "SIZE", "FIXLEVEL", "REASON"});
+  TextTable table({"SET", "NAMESPACE", "RELEASE", "POLICY", "LEVEL", "STATUS",
+                   "STARTED", "DURATION", "SIZE", "FIXLEVEL", "REASON"});
   for (const v1::BackupSet& s : response.sets()) {
     table.AddRow({s.id(), s.namespace_(), s.release(),
-                  s.policy().empty() ? "-" : s.policy(), SetStatus(s),
+                  s.policy().empty() ? "-" : s.policy(), LevelName(s.level()),
+                  SetStatus(s),
                   HumanTime(s.started_unix()),
                   s.finished_unix()
                       ? HumanDuration(s.finished_unix() - s.started_unix())
@@ -166,6 +178,9 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
   out << "started:    " << HumanTime(s.started_unix()) << "\n"
       << "finished:   " << HumanTime(s.finished_unix()) << "\n"
       << "size:       " << HumanBytes(s.bytes()) << "\n"
+      << "level:      " << LevelName(s.level())
+      << (s.base_set_id().empty() ? "" : " of base " + s.base_set_id())
+      << "\n"
       << "fix level:  " << (s.fix_level().empty() ? "-" : s.fix_level())
       << "\n";
   if (s.quiesce_seconds() > 0) {

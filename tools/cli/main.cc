@@ -20,6 +20,7 @@ constexpr char kUsage[] =
     "  agents                                   agents, connected and gone\n"
     "  backup --namespace NS --release R        take a backup set and wait\n"
     "         [--compression zstd|gzip|none] [--level N] [--exclude GLOB]\n"
+    "         [--incremental|--differential [--full-every N] [--max-chain M]]\n"
     "  backup --policy P                        run a policy now, for every\n"
     "                                           deployment it covers, and "
     "wait\n"
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
       database_to, compression, policy, status, since, until, path, mode,
       to_namespace, to_release;
   std::vector<std::string> paths;
-  int level = 0;
+  int level = 0, full_every = 0, max_chain = 0;
   std::vector<std::string> args, excludes;
   po::options_description desc("options");
   desc.add_options()("help,h", "show help")(
@@ -86,6 +87,14 @@ int main(int argc, char** argv) {
       "compression", po::value(&compression), "zstd, gzip or none")(
       "level", po::value(&level), "compression level")(
       "exclude", po::value(&excludes), "glob to leave out (repeatable)")(
+      "incremental", po::bool_switch(),
+      "backup: only what changed since the newest complete set")(
+      "differential", po::bool_switch(),
+      "backup: only what changed since the newest complete full")(
+      "full-every", po::value(&full_every)->default_value(0),
+      "backup: a full after this many sets (default 6)")(
+      "max-chain", po::value(&max_chain)->default_value(0),
+      "backup: a full before a chain passes this many artifacts (14)")(
       "target", po::value(&target), "one target of the set, e.g. core/profile")(
       "path", po::value(&paths), "files/restore: only under this path")(
       "mode", po::value(&mode), "restore: overlay (default) or replace")(
@@ -186,6 +195,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     options->set_compression_level(level);
+    if (vm["incremental"].as<bool>() && vm["differential"].as<bool>()) {
+      std::cerr << "dxbackup: --incremental or --differential, not both\n";
+      return 2;
+    }
+    if (vm["incremental"].as<bool>()) options->set_level(v1::INCREMENTAL);
+    if (vm["differential"].as<bool>()) options->set_level(v1::DIFFERENTIAL);
+    options->set_full_every(full_every);
+    options->set_max_chain(max_chain);
     for (const auto& e : excludes) options->add_excludes(e);
     return cli::Backup(cli, request);
   }
