@@ -11,9 +11,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "agent/path_list.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "agent/path_list.h"
 #include "common/log.h"
 
 namespace dxbackup::agent {
@@ -124,8 +124,9 @@ absl::Status ArchiveExtractor::ReadPathList(struct archive* in,
   }
   if (rc != ARCHIVE_EOF) {
     if (!source_status_.ok()) return source_status_;
-    return absl::DataLossError(absl::StrCat(
-        "corrupt or truncated archive in ", name, ": ", archive_error_string(in)));
+    return absl::DataLossError(absl::StrCat("corrupt or truncated archive in ",
+                                            name, ": ",
+                                            archive_error_string(in)));
   }
   if (!pending.empty()) {
     return absl::DataLossError(

@@ -50,9 +50,9 @@ class DownloadSource : public ByteSource {
       finished_ = true;
       grpc::Status st = reader_->Finish();
       if (!st.ok()) {
-        return absl::UnavailableError(absl::StrCat("download of job ", job_id_,
-                                                   " part ", part_.index,
-                                                   " failed: ", st.error_message()));
+        return absl::UnavailableError(
+            absl::StrCat("download of job ", job_id_, " part ", part_.index,
+                         " failed: ", st.error_message()));
       }
       const std::string digest = digest_.HexDigest();
       if (bytes_ != part_.bytes || digest != part_.sha256) {
@@ -106,7 +106,8 @@ absl::StatusOr<uint64_t> RunRestoreJob(
   }
   std::vector<Part> parts;
   for (const v1::RestorePart& p : command.base_parts()) {
-    parts.push_back({static_cast<uint32_t>(parts.size()), p.sha256(), p.bytes()});
+    parts.push_back(
+        {static_cast<uint32_t>(parts.size()), p.sha256(), p.bytes()});
   }
   parts.push_back(
       {static_cast<uint32_t>(parts.size()), command.sha256(), command.bytes()});

@@ -104,10 +104,10 @@ absl::Status VolumeWalker::WalkDirectory(const std::string& abs,
             [](const Item& a, const Item& b) { return a.key < b.key; });
   for (const Item& item : items) {
     const WalkEntry& entry = children[item.child];
-    absl::Status s =
-        item.descend ? WalkDirectory(entry.absolute_path, entry.relative_path,
-                                     device, visit)
-                     : visit(entry);
+    absl::Status s = item.descend
+                         ? WalkDirectory(entry.absolute_path,
+                                         entry.relative_path, device, visit)
+                         : visit(entry);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();

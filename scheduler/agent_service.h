@@ -1,8 +1,8 @@
 // AgentServiceImpl serves the agent protocol (proto/dxbackup/v1/agent.proto)
 // with gRPC's callback API: one reactor per control stream, upload,
-// download and base index. Reactors never wait on the network inside a reaction; an upload
-// asks for the next chunk only once the last one is on disk, which is the
-// flow control agents feel.
+// download and base index. Reactors never wait on the network inside a
+// reaction; an upload asks for the next chunk only once the last one is on
+// disk, which is the flow control agents feel.
 #ifndef DXBACKUP_SCHEDULER_AGENT_SERVICE_H_
 #define DXBACKUP_SCHEDULER_AGENT_SERVICE_H_
 

@@ -215,8 +215,8 @@ bool JobBoard::IsRunning(const std::string& job_id) {
   return it != jobs_.end() && !it->second.ended;
 }
 
-absl::StatusOr<v1::Artifact> JobBoard::RestoreSource(
-    const std::string& job_id, uint32_t part) {
+absl::StatusOr<v1::Artifact> JobBoard::RestoreSource(const std::string& job_id,
+                                                     uint32_t part) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end() || it->second.ended ||

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
+#include "scheduler/artifact_chain.h"
 #include "scheduler/hook_jobs.h"
 #include "scheduler/pg_dump_runner.h"
 #include "scheduler/run_ids.h"
@@ -143,12 +144,13 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
             "add --force-fixlevel"));
       }
       if (!artifact.base_set_id().empty()) {
-        absl::StatusOr<std::vector<v1::Artifact>> chain = ChainOf(artifact);
+        absl::StatusOr<std::vector<v1::Artifact>> chain =
+            ArtifactChain(*state_.catalog, artifact);
         if (chain.ok()) {
           step.bases = std::move(*chain);
         } else {
-          problems.push_back(absl::StrCat(artifact.target(), ": ",
-                                          chain.status().message()));
+          problems.push_back(
+              absl::StrCat(artifact.target(), ": ", chain.status().message()));
         }
       }
       if (!request.to_dir().empty()) {
@@ -241,44 +243,6 @@ void RestoreRunner::RestoreDatabase(const Step& step,
       database_to, &log);
   state_.board->Finish(step.job.id(), s.ok(), std::string(s.message()),
                        step.artifact.bytes(), 0, log);
-}
-
-absl::StatusOr<std::vector<v1::Artifact>> RestoreRunner::ChainOf(
-    const v1::Artifact& artifact) {
-  std::vector<v1::Artifact> chain;
-  for (const v1::Artifact* link = &artifact; !link->base_set_id().empty();
-       link = &chain.back()) {
-    if (chain.size() > 1000) {
-      return absl::DataLossError("the chain of bases loops; take a full set");
-    }
-    const std::string base_id = link->base_set_id();
-    absl::StatusOr<v1::BackupSet> base = state_.catalog->GetSet(base_id);
-    if (!base.ok()) {
-      return absl::DataLossError(absl::StrCat(
-          "base set ", base_id, " of the incremental chain is gone"));
-    }
-    if (base->status() != v1::SET_COMPLETE ||
-        base->verification().result() == v1::Verification::CORRUPT) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "base set ", base_id, " of the incremental chain is ",
-          base->verification().result() == v1::Verification::CORRUPT
-              ? "corrupt (" + base->verification().detail() + ")"
-              : v1::SetStatus_Name(base->status()),
-          "; restore another set"));
-    }
-    auto artifacts = state_.catalog->ListArtifacts(base_id);
-    if (!artifacts.ok()) return artifacts.status();
-    auto it = std::find_if(
-        artifacts->begin(), artifacts->end(),
-        [&](const v1::Artifact& a) { return a.target() == artifact.target(); });
-    if (it == artifacts->end()) {
-      return absl::DataLossError(absl::StrCat("base set ", base_id, " has no ",
-                                              artifact.target()));
-    }
-    chain.push_back(*it);
-  }
-  std::reverse(chain.begin(), chain.end());
-  return chain;
 }
 
 void RestoreRunner::Run(std::string run_id, v1::BackupSet set,

@@ -41,10 +41,7 @@ class RestoreRunner {
     std::string to_dir;
     std::vector<v1::Artifact> bases;  // an incremental's chain, oldest first
   };
-  // The artifacts an incremental artifact builds on, oldest (the full)
-  // first; an error naming the link that is missing or unsound.
-  absl::StatusOr<std::vector<v1::Artifact>> ChainOf(
-      const v1::Artifact& artifact);
+
   void Run(std::string run_id, v1::BackupSet set, std::vector<Step> steps,
            v1::RestoreRequest request, std::vector<HookJob> pre,
            std::vector<HookJob> post, std::shared_ptr<RunEvents> events);

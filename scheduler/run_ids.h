@@ -9,7 +9,8 @@
 
 namespace dxbackup::scheduler {
 
-// "20261128T164500Z-3fa2": sortable by time, unique with a random suffix.
+// "20261128T164500Z-3fa2": ids sort in the order they were made (the
+// suffix is the moment within the second), and are unique.
 std::string NewRunId(const common::Clock& clock);
 // "<run-id>.<n>"
 std::string JobId(const std::string& run_id, int n);

@@ -8,11 +8,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/sha256.h"
+#include "scheduler/artifact_chain.h"
 
 namespace dxbackup::scheduler {
 namespace fs = std::filesystem;
@@ -97,18 +99,66 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
       "kept:\n\n"
       "    : \"${RESTORE_ROOT:?set RESTORE_ROOT to where the volumes go}\"\n");
   bool databases = false;
+  // Volume artifacts by target, in manifest order: an incremental's bases
+  // come before it.
+  std::vector<std::vector<const v1::Artifact*>> volumes;
+  std::map<std::string, size_t> volume_of;
   for (const v1::Artifact& a : m.artifacts()) {
     if (a.kind() == v1::ARTIFACT_PG_DUMP) {
       databases = true;
       continue;
     }
-    std::string dir = a.path().substr(0, a.path().find(".tar"));
-    const char* flag = a.compression() == v1::COMPRESSION_GZIP   ? " --gzip"
-                       : a.compression() == v1::COMPRESSION_NONE ? ""
-                                                                 : " --zstd";
-    absl::StrAppend(&out, "    mkdir -p \"$RESTORE_ROOT/", dir, "\" && tar",
-                    flag, " --xattrs --xattrs-include='*' --acls -xpf ",
-                    a.path(), " -C \"$RESTORE_ROOT/", dir, "\"\n");
+    auto [it, added] = volume_of.emplace(a.target(), volumes.size());
+    if (added) volumes.emplace_back();
+    volumes[it->second].push_back(&a);
+  }
+  bool chains = false;
+  for (const auto& parts : volumes) {
+    const v1::Artifact& own = *parts.back();
+    const std::string dir = "\"$RESTORE_ROOT/" +
+                            own.path().substr(0, own.path().find(".tar")) +
+                            "\"";
+    auto tar = [](const v1::Artifact& a) {
+      return absl::StrCat(
+          "tar", a.compression() == v1::COMPRESSION_GZIP   ? " --gzip"
+                 : a.compression() == v1::COMPRESSION_NONE ? ""
+                                                           : " --zstd");
+    };
+    const std::string extract =
+        " --xattrs --xattrs-include='*' --acls --exclude=.dxbackup-incremental "
+        "-xpf ";
+    if (parts.size() == 1) {
+      absl::StrAppend(&out, "    mkdir -p ", dir, " && ", tar(own), extract,
+                      own.path(), " -C ", dir, "\n");
+      continue;
+    }
+    // A chain: the full and the incrementals before the last, then what
+    // the last moment lacks is removed (its path list), then the last.
+    chains = true;
+    absl::StrAppend(&out, "    mkdir -p ", dir, "\n");
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      absl::StrAppend(&out, "    ", tar(*parts[i]), extract, parts[i]->path(),
+                      " -C ", dir, "\n");
+    }
+    absl::StrAppend(
+        &out, "    lists=$(mktemp -d) && ", tar(own), " -xf ", own.path(),
+        " -C \"$lists\" --wildcards '.dxbackup-incremental/*'\n",
+        "    cat \"$lists\"/.dxbackup-incremental/paths-* | LC_ALL=C sort -z "
+        "> \"$lists/keep\"\n",
+        "    (cd ", dir,
+        " && find . -mindepth 1 -printf '%P\\0') | LC_ALL=C "
+        "sort -z > \"$lists/present\"\n",
+        "    LC_ALL=C comm -z -23 \"$lists/present\" \"$lists/keep\" | (cd ",
+        dir, " && xargs -0 -r rm -rf --)\n", "    ", tar(own), extract,
+        own.path(), " -C ", dir, " && rm -rf \"$lists\"\n");
+  }
+  if (chains) {
+    absl::StrAppend(
+        &out,
+        "\n   An incremental volume is its full and the incrementals after "
+        "it, applied in\n   order; the last one's path list "
+        "(.dxbackup-incremental/paths-*) names every\n   file of the "
+        "moment, so what it lacks is removed before the last is applied.\n");
   }
   if (databases) {
     absl::StrAppend(
@@ -173,8 +223,20 @@ absl::StatusOr<v1::ExportResponse> SetExporter::Export(
   *manifest.mutable_set() = *set;
   v1::ExportResponse response;
   std::string sums;
+  // An incremental's bases go along, named after their sets, before it.
+  std::vector<std::pair<v1::Artifact, std::string>> files;  // and its name
   for (const v1::Artifact& a : *artifacts) {
-    const std::string name = FileName(a.path());
+    absl::StatusOr<std::vector<v1::Artifact>> chain =
+        ArtifactChain(*state_.catalog, a);
+    if (!chain.ok()) return fail(chain.status());
+    for (v1::Artifact& base : *chain) {
+      std::string name =
+          absl::StrCat(base.set_id(), ".", FileName(base.path()));
+      files.emplace_back(std::move(base), std::move(name));
+    }
+    files.emplace_back(a, FileName(a.path()));
+  }
+  for (const auto& [a, name] : files) {
     absl::Status s = CopyChecked(state_.store->AbsolutePath(a.path()),
                                  partial + "/" + name, a.sha256());
     if (!s.ok()) return fail(s);

@@ -48,11 +48,12 @@ LevelPlan PlanLevel(const v1::CaptureOptions& options,
   }
   const int since_full = static_cast<int>(last_full - sound.begin());
   if (since_full >= full_every) {
-    full.why = absl::StrCat(since_full, " sets since the last full (full_every ",
-                            full_every, ")");
+    full.why = absl::StrCat(
+        since_full, " sets since the last full (full_every ", full_every, ")");
     return full;
   }
-  const v1::BackupSet* base = wanted == v1::DIFFERENTIAL ? *last_full : sound[0];
+  const v1::BackupSet* base =
+      wanted == v1::DIFFERENTIAL ? *last_full : sound[0];
   // The chain a restore of the new set would apply: base, its base, ...
   int chain = 1;  // the new set
   for (const v1::BackupSet* link = base; link != nullptr;) {

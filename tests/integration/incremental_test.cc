@@ -77,9 +77,8 @@ class IncrementalTest : public ::testing::Test {
   // Takes a set and a copy of the volume as it was; returns the set.
   v1::SetDetail Backup(const std::string& flag) {
     std::string out;
-    EXPECT_EQ(Cli({"backup", "--namespace", "ns", "--release", "inc", flag},
-                  &out),
-              0)
+    EXPECT_EQ(
+        Cli({"backup", "--namespace", "ns", "--release", "inc", flag}, &out), 0)
         << out;
     std::smatch m;
     EXPECT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
@@ -167,9 +166,30 @@ TEST_F(IncrementalTest, EachSetOfAChainRestoresToItsMoment) {
         << set->set().id();
   }
 
+  // An export restores with GNU tar and coreutils alone.
+  const std::string exports = dir_ / "exports";
+  fs::create_directories(exports);
+  std::string out;
+  ASSERT_EQ(Cli({"export", second.set().id(), "--to", exports}, &out), 0)
+      << out;
+  const std::string exported = exports + "/" + second.set().id();
+  std::string script = "set -e\ncd '" + exported + "'\n";
+  std::istringstream text(testing::ReadFile(exported + "/RESTORE.txt"));
+  for (std::string line; std::getline(text, line);) {
+    if (line.rfind("    ", 0) == 0) script += line.substr(4) + "\n";
+  }
+  ASSERT_EQ(RunCommand({"bash", "-c", script}, &out,
+                       {"RESTORE_ROOT=" + dir_ / "from-export"}),
+            0)
+      << script << "\n"
+      << out;
+  EXPECT_EQ(
+      CompareTrees(moments_[second.set().id()], dir_ / "from-export/core-data"),
+      std::vector<std::string>{})
+      << script;
+
   // In place, replace: later changes are undone, deleted files come back.
   ChangeTheVolume(3);
-  std::string out;
   ASSERT_EQ(Cli({"restore", first.set().id(), "--mode", "replace"}, &out), 0)
       << out;
   EXPECT_EQ(CompareTrees(moments_[first.set().id()], volume_),

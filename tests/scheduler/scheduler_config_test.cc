@@ -92,8 +92,10 @@ TEST(SchedulerConfigTest, PolicyErrorsNameTheLineAndKey) {
             "s.yaml:5: policies[0].retention: duration \"7w\""},
            {"    schedule: \"@daily\"\n    retention: {keep_last: -3}\n",
             "s.yaml:5: policies[0].retention: keep counts"},
-           {"    schedule: \"@daily\"\n    verify: {schedule: \"@fortnightly\"}\n",
-            "s.yaml:5: policies[0].verify.schedule: unknown schedule \"@fortnightly\""},
+           {"    schedule: \"@daily\"\n    verify: {schedule: "
+            "\"@fortnightly\"}\n",
+            "s.yaml:5: policies[0].verify.schedule: unknown schedule "
+            "\"@fortnightly\""},
            {"    schedule: \"@daily\"\n    verify: {deep: true}\n",
             "s.yaml:5: policies[0].verify.schedule: is required"},
        }) {

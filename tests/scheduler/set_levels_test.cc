@@ -31,9 +31,8 @@ TEST(PlanLevelTest, FullUnlessAskedAndUntilThereIsAFull) {
   LevelPlan first = PlanLevel(Wants(v1::INCREMENTAL), {});
   EXPECT_EQ(first.level, v1::FULL);
   EXPECT_EQ(first.why, "no complete full set to build on yet");
-  LevelPlan failed = PlanLevel(
-      Wants(v1::INCREMENTAL),
-      {Set("f", 1, v1::FULL, "", v1::SET_FAILED)});
+  LevelPlan failed = PlanLevel(Wants(v1::INCREMENTAL),
+                               {Set("f", 1, v1::FULL, "", v1::SET_FAILED)});
   EXPECT_EQ(failed.level, v1::FULL);
 }
 
@@ -77,9 +76,9 @@ TEST(PlanLevelTest, ABrokenOrCorruptChainGivesAFull) {
   LevelPlan plan = PlanLevel(Wants(v1::INCREMENTAL), history);
   EXPECT_EQ(plan.level, v1::FULL);
   EXPECT_EQ(plan.why, "set i1 of the chain is not sound");
-  LevelPlan gone = PlanLevel(Wants(v1::INCREMENTAL),
-                             {Set("f", 1, v1::FULL),
-                              Set("i2", 3, v1::INCREMENTAL, "pruned")});
+  LevelPlan gone = PlanLevel(
+      Wants(v1::INCREMENTAL),
+      {Set("f", 1, v1::FULL), Set("i2", 3, v1::INCREMENTAL, "pruned")});
   EXPECT_EQ(gone.level, v1::FULL);
   EXPECT_EQ(gone.why, "base pruned of set i2 is gone");
 }

@@ -146,8 +146,7 @@ int ListSets(const CliContext& cli, const v1::ListSetsRequest& request) {
   for (const v1::BackupSet& s : response.sets()) {
     table.AddRow({s.id(), s.namespace_(), s.release(),
                   s.policy().empty() ? "-" : s.policy(), LevelName(s.level()),
-                  SetStatus(s),
-                  HumanTime(s.started_unix()),
+                  SetStatus(s), HumanTime(s.started_unix()),
                   s.finished_unix()
                       ? HumanDuration(s.finished_unix() - s.started_unix())
                       : "-",
@@ -179,8 +178,7 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
       << "finished:   " << HumanTime(s.finished_unix()) << "\n"
       << "size:       " << HumanBytes(s.bytes()) << "\n"
       << "level:      " << LevelName(s.level())
-      << (s.base_set_id().empty() ? "" : " of base " + s.base_set_id())
-      << "\n"
+      << (s.base_set_id().empty() ? "" : " of base " + s.base_set_id()) << "\n"
       << "fix level:  " << (s.fix_level().empty() ? "-" : s.fix_level())
       << "\n";
   if (s.quiesce_seconds() > 0) {
