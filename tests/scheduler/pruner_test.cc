@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <tuple>
 
 #include "scheduler/artifact_store.h"
 #include "scheduler/sqlite_catalog.h"
@@ -103,6 +104,30 @@ TEST_F(PrunerTest, AppliesRetentionPerGroupAndSaysWhy) {
   EXPECT_TRUE(catalog_->GetSet("m").ok());
   EXPECT_EQ(pruner.Prune(false, "no-such-policy").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(PrunerTest, KeepsTheChainOfAKeptIncremental) {
+  AddSet("full", "ns-a", 1700000000);
+  for (const auto& [id, base, t] :
+       std::vector<std::tuple<std::string, std::string, int64_t>>{
+           {"incr1", "full", 1700003600}, {"incr2", "incr1", 1700007200}}) {
+    v1::BackupSet set = AddSet(id, "ns-a", t);
+    set.set_level(v1::INCREMENTAL);
+    set.set_base_set_id(base);
+    ASSERT_TRUE(catalog_->UpdateSet(set).ok());
+  }
+  Pruner pruner(state_);
+  auto kept = pruner.Prune(false);  // keep_last 1: incr2, and what it needs
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  for (const char* id : {"full", "incr1", "incr2"}) {
+    EXPECT_TRUE(catalog_->GetSet(id).ok()) << id;
+  }
+  AddSet("full2", "ns-a", 1700010800);
+  ASSERT_TRUE(pruner.Prune(false).ok());
+  for (const char* id : {"full", "incr1", "incr2"}) {
+    EXPECT_FALSE(catalog_->GetSet(id).ok()) << id << ": no kept set needs it";
+  }
+  EXPECT_TRUE(catalog_->GetSet("full2").ok());
 }
 
 TEST_F(PrunerTest, FinishesARemovalACrashInterrupted) {
