@@ -21,7 +21,9 @@ absl::StatusOr<v1::UploadResult> RunBackupJob(
   }
   UploadStream upload(stub, command.job_id(), settings.limit_bytes_per_second,
                       on_progress);
-  TarStreamWriter tar(&upload, command.options(), &upload);
+  v1::CaptureOptions options = command.options();
+  if (options.threads() <= 0) options.set_threads(settings.zstd_workers);
+  TarStreamWriter tar(&upload, options, &upload);
   std::unique_ptr<BaseIndexStream> base;
   std::unique_ptr<ChangeDetector> changes;
   if (command.incremental()) {

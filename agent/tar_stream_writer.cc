@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -18,7 +19,7 @@
 
 namespace dxbackup::agent {
 namespace {
-constexpr size_t kReadBytes = 1 << 20;
+constexpr size_t kReadBytes = 256 << 10;
 constexpr size_t kPathListBytes = 1 << 20;
 
 v1::FileEntry IndexEntry(struct archive_entry* entry) {
@@ -64,13 +65,13 @@ TarStreamWriter::TarStreamWriter(ByteSink* sink,
 TarStreamWriter::~TarStreamWriter() {
   if (links_ != nullptr) archive_entry_linkresolver_free(links_);
   if (disk_ != nullptr) archive_read_free(disk_);
-  if (out_ != nullptr) archive_write_free(out_);
+  if (archive_ != nullptr) archive_write_free(archive_);
 }
 
 long TarStreamWriter::WriteCallback(struct archive*, void* self,
                                     const void* data, size_t size) {
   auto* writer = static_cast<TarStreamWriter*>(self);
-  absl::Status s = writer->sink_->Write(data, size);
+  absl::Status s = writer->out_->Write(data, size);
   if (!s.ok()) {
     writer->sink_status_ = s;
     return -1;
@@ -80,13 +81,13 @@ long TarStreamWriter::WriteCallback(struct archive*, void* self,
 
 absl::Status TarStreamWriter::ArchiveError(const std::string& what) {
   if (!sink_status_.ok()) return sink_status_;
-  const char* msg = out_ ? archive_error_string(out_) : nullptr;
+  const char* msg = archive_ ? archive_error_string(archive_) : nullptr;
   return absl::InternalError(
       absl::StrCat(what, ": ", msg ? msg : "libarchive error"));
 }
 
 absl::Status TarStreamWriter::Open() {
-  out_ = archive_write_new();
+  archive_ = archive_write_new();
   disk_ = archive_read_disk_new();
   links_ = archive_entry_linkresolver_new();
   buffer_.resize(kReadBytes);
@@ -95,41 +96,33 @@ absl::Status TarStreamWriter::Open() {
   archive_read_disk_set_standard_lookup(disk_);
   // Full pax, not pax_restricted: every entry carries its mtime to the
   // nanosecond and its xattrs, which GNU tar restores too.
-  archive_write_set_format_pax(out_);
+  archive_write_set_format_pax(archive_);
   // xattrs in the SCHILY form only: GNU tar and libarchive both read it, and
   // GNU tar warns about libarchive's own form.
-  archive_write_set_format_option(out_, "pax", "xattrheader", "SCHILY");
+  archive_write_set_format_option(archive_, "pax", "xattrheader", "SCHILY");
 
   const int level = options_.compression_level();
-  const int threads =
-      options_.threads() > 0
-          ? options_.threads()
-          : static_cast<int>(std::thread::hardware_concurrency());
+  out_ = sink_;
   switch (options_.compression()) {
     case v1::COMPRESSION_NONE:
       break;
     case v1::COMPRESSION_GZIP:
-      archive_write_add_filter_gzip(out_);
+      archive_write_add_filter_gzip(archive_);
       if (level > 0) {
-        archive_write_set_filter_option(out_, "gzip", "compression-level",
+        archive_write_set_filter_option(archive_, "gzip", "compression-level",
                                         std::to_string(level).c_str());
       }
       break;
     default:
-      if (archive_write_add_filter_zstd(out_) != ARCHIVE_OK) {
-        return ArchiveError("zstd compression unavailable");
-      }
-      archive_write_set_filter_option(
-          out_, "zstd", "compression-level",
-          std::to_string(level > 0 ? level : 3).c_str());
-      if (threads > 1) {
-        archive_write_set_filter_option(out_, "zstd", "threads",
-                                        std::to_string(threads).c_str());
-      }
+      // Our own zstd stream rather than libarchive's filter, whose
+      // multi-threaded mode takes tens of MiB per stream.
+      zstd_ = std::make_unique<ZstdSink>(sink_, level > 0 ? level : 3,
+                                         std::max(options_.threads(), 0));
+      out_ = zstd_.get();
       break;
   }
-  archive_write_set_bytes_in_last_block(out_, 1);
-  if (archive_write_open(out_, this, nullptr, &WriteCallback, nullptr) !=
+  archive_write_set_bytes_in_last_block(archive_, 1);
+  if (archive_write_open(archive_, this, nullptr, &WriteCallback, nullptr) !=
       ARCHIVE_OK) {
     return ArchiveError("cannot start archive");
   }
@@ -153,12 +146,12 @@ absl::Status TarStreamWriter::FlushPathList() {
   archive_entry_set_perm(entry, 0600);
   archive_entry_set_size(entry, static_cast<la_int64_t>(path_list_.size()));
   archive_entry_set_mtime(entry, time(nullptr), 0);
-  const int rc = archive_write_header(out_, entry);
+  const int rc = archive_write_header(archive_, entry);
   archive_entry_free(entry);
   if (rc != ARCHIVE_OK) return ArchiveError("cannot write the path list");
   ++files_;
   if (!path_list_.empty() &&
-      archive_write_data(out_, path_list_.data(), path_list_.size()) < 0) {
+      archive_write_data(archive_, path_list_.data(), path_list_.size()) < 0) {
     return ArchiveError("cannot write the path list");
   }
   path_list_.clear();
@@ -208,10 +201,10 @@ absl::Status TarStreamWriter::Add(const WalkEntry& walk) {
 }
 
 absl::Status TarStreamWriter::WriteEntry(struct archive_entry* entry, int fd) {
-  const int rc = archive_write_header(out_, entry);
+  const int rc = archive_write_header(archive_, entry);
   if (rc == ARCHIVE_WARN) {
     DXLOG(WARNING) << archive_entry_pathname(entry) << ": "
-                   << archive_error_string(out_);
+                   << archive_error_string(archive_);
   } else if (rc != ARCHIVE_OK) {
     return ArchiveError(
         absl::StrCat("cannot write header of ", archive_entry_pathname(entry)));
@@ -241,7 +234,8 @@ absl::Status TarStreamWriter::WriteEntry(struct archive_entry* entry, int fd) {
                      << " shrank while being read; padded with zeros";
       break;
     }
-    if (archive_write_data(out_, buffer_.data(), static_cast<size_t>(n)) < 0) {
+    if (archive_write_data(archive_, buffer_.data(), static_cast<size_t>(n)) <
+        0) {
       return ArchiveError(
           absl::StrCat("cannot write ", archive_entry_pathname(entry)));
     }
@@ -267,9 +261,10 @@ absl::Status TarStreamWriter::Close() {
     absl::Status s = FlushPathList();
     if (!s.ok()) return s;
   }
-  if (archive_write_close(out_) != ARCHIVE_OK) {
+  if (archive_write_close(archive_) != ARCHIVE_OK) {
     return ArchiveError("cannot finish archive");
   }
+  if (zstd_ != nullptr) return zstd_->Finish();
   return absl::OkStatus();
 }
 

@@ -18,12 +18,15 @@
 #define DXBACKUP_AGENT_TAR_STREAM_WRITER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "agent/byte_sink.h"
 #include "agent/path_list.h"
 #include "agent/volume_walker.h"
+#include "agent/zstd_sink.h"
 #include "dxbackup/v1/types.pb.h"
 
 struct archive;
@@ -31,13 +34,6 @@ struct archive_entry;
 struct archive_entry_linkresolver;
 
 namespace dxbackup::agent {
-
-// Where an archive's bytes go. Write is called with the stream in order.
-class ByteSink {
- public:
-  virtual ~ByteSink() = default;
-  virtual absl::Status Write(const void* data, size_t size) = 0;
-};
 
 // Told of every entry as it goes into the archive, to build the file index.
 class EntryObserver {
@@ -78,9 +74,11 @@ class TarStreamWriter {
   absl::Status FlushPathList();
 
   ByteSink* sink_;
+  std::unique_ptr<ZstdSink> zstd_;  // between libarchive and sink_, if zstd
+  ByteSink* out_ = nullptr;         // what libarchive's bytes go to
   EntryObserver* observer_;
   v1::CaptureOptions options_;
-  struct archive* out_ = nullptr;
+  struct archive* archive_ = nullptr;
   struct archive* disk_ = nullptr;
   archive_entry_linkresolver* links_ = nullptr;
   absl::Status sink_status_;

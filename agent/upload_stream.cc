@@ -65,13 +65,14 @@ absl::Status UploadStream::SendBuffered(const v1::UploadTrailer* trailer) {
   v1::UploadChunk chunk;
   chunk.set_job_id(job_id_);
   chunk.set_sequence(sequence_++);
-  chunk.set_data(buffer_);
+  chunk.set_data(std::move(buffer_));  // no copy of the chunk
   for (v1::FileEntry& e : entries_) *chunk.add_entries() = std::move(e);
   entries_.clear();
   entries_bytes_ = 0;
   if (trailer != nullptr) *chunk.mutable_trailer() = *trailer;
-  bytes_ += buffer_.size();
+  bytes_ += chunk.data().size();
   buffer_.clear();
+  buffer_.reserve(kChunkBytes);
   Throttle();
   if (!writer_->Write(chunk)) {
     broken_ = true;

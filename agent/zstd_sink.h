@@ -1,0 +1,47 @@
+// ZstdSink compresses a byte stream into one zstd frame and passes the
+// compressed bytes on to another ByteSink, with memory bounded by its
+// parameters rather than by libzstd's multi-threading defaults (which take
+// tens of MiB per stream): a window of at most 1 MiB and, with a worker
+// thread, jobs of 1 MiB. With `workers` > 0 compression runs on that many
+// threads of its own, overlapping the reading and tar framing that feed it.
+//
+//   ZstdSink zstd(&upload, /*level=*/3, /*workers=*/1);
+//   zstd.Write(...); ...; zstd.Finish();
+//
+// Not thread-safe.
+#ifndef DXBACKUP_AGENT_ZSTD_SINK_H_
+#define DXBACKUP_AGENT_ZSTD_SINK_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "agent/byte_sink.h"
+
+struct ZSTD_CCtx_s;
+
+namespace dxbackup::agent {
+
+class ZstdSink : public ByteSink {
+ public:
+  // `next` must outlive the sink.
+  ZstdSink(ByteSink* next, int level, int workers);
+  ~ZstdSink() override;
+  ZstdSink(const ZstdSink&) = delete;
+  ZstdSink& operator=(const ZstdSink&) = delete;
+
+  absl::Status Write(const void* data, size_t size) override;
+  // Ends the frame and flushes it to `next`.
+  absl::Status Finish();
+
+ private:
+  absl::Status Drive(const void* data, size_t size, int mode);
+
+  ByteSink* next_;
+  ZSTD_CCtx_s* cctx_;
+  absl::Status init_;
+  std::string out_;
+};
+
+}  // namespace dxbackup::agent
+
+#endif  // DXBACKUP_AGENT_ZSTD_SINK_H_

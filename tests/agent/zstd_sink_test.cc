@@ -1,0 +1,69 @@
+#include "agent/zstd_sink.h"
+
+#include <gtest/gtest.h>
+#include <zstd.h>
+
+#include <random>
+#include <string>
+
+namespace dxbackup::agent {
+namespace {
+
+class StringSink : public ByteSink {
+ public:
+  absl::Status Write(const void* data, size_t size) override {
+    bytes.append(static_cast<const char*>(data), size);
+    return absl::OkStatus();
+  }
+  std::string bytes;
+};
+
+// Text that compresses, then bytes that do not, in pieces of odd sizes.
+std::string Input() {
+  std::string in;
+  for (int i = 0; in.size() < (3u << 20); ++i) {
+    in += "<resource name=\"r" + std::to_string(i) + "\" value=\"x\"/>\n";
+  }
+  std::mt19937 rng(7);
+  for (int i = 0; i < (2 << 20); ++i) in.push_back(static_cast<char>(rng()));
+  return in;
+}
+
+std::string Decompress(const std::string& frame) {
+  const unsigned long long size =
+      ZSTD_getFrameContentSize(frame.data(), frame.size());
+  std::string out;
+  if (size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR) {
+    ZSTD_DStream* d = ZSTD_createDStream();
+    ZSTD_inBuffer in{frame.data(), frame.size(), 0};
+    std::string buf(ZSTD_DStreamOutSize(), '\0');
+    while (in.pos < in.size) {
+      ZSTD_outBuffer o{buf.data(), buf.size(), 0};
+      const size_t rc = ZSTD_decompressStream(d, &o, &in);
+      EXPECT_FALSE(ZSTD_isError(rc)) << ZSTD_getErrorName(rc);
+      if (ZSTD_isError(rc)) break;
+      out.append(buf.data(), o.pos);
+    }
+    ZSTD_freeDStream(d);
+  }
+  return out;
+}
+
+TEST(ZstdSinkTest, OneFrameThatDecompressesToTheInput) {
+  const std::string input = Input();
+  for (int workers : {0, 1, 2}) {
+    StringSink sink;
+    ZstdSink zstd(&sink, 3, workers);
+    for (size_t at = 0; at < input.size();) {
+      const size_t n = std::min<size_t>(input.size() - at, 77777);
+      ASSERT_TRUE(zstd.Write(input.data() + at, n).ok());
+      at += n;
+    }
+    ASSERT_TRUE(zstd.Finish().ok());
+    EXPECT_LT(sink.bytes.size(), input.size()) << workers;
+    EXPECT_EQ(Decompress(sink.bytes), input) << "workers " << workers;
+  }
+}
+
+}  // namespace
+}  // namespace dxbackup::agent
