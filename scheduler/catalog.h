@@ -64,7 +64,9 @@ class Catalog {
   virtual absl::StatusOr<std::vector<v1::FileEntry>> FilesAfter(
       const std::string& set_id, const std::string& target,
       const std::string& after, int limit) = 0;
-  // Every version of the paths matching a glob, newest set first.
+  // Every version of the paths matching a glob, newest set first: the
+  // sets that stored it (an incremental's unchanged files are its base's
+  // version).
   virtual absl::StatusOr<v1::FindFilesResponse> FindFiles(
       const v1::FindFilesRequest& request) = 0;
   // Removes index rows of uploads that never became artifacts (a crash).

@@ -86,7 +86,11 @@ absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
         absl::StrCat("database ", db.name(), ": ", tool.status().message()));
   }
   common::ProcessSpec spec;
-  spec.argv = {tool->path, "--format=custom", "--no-password"};
+  // gzip level 1 by default: on DX's data about 2.5x faster than pg_dump's
+  // default 6 for a dump about 5% larger.
+  const int level = db.compression_level() > 0 ? db.compression_level() : 1;
+  spec.argv = {tool->path, "--format=custom", "--no-password",
+               absl::StrCat("--compress=", level)};
   spec.env = PgEnvironment(db, *password, db.dbname());
   spec.stream_stdout = true;
   auto proc = common::Subprocess::Start(spec);

@@ -72,6 +72,9 @@ absl::Status ConfigChecker::CheckDeployments(
       if (db->port() < 0 || db->port() > 65535) {
         return Invalid(db_key + ".port", "must be 1-65535");
       }
+      if (db->compression_level() < 0 || db->compression_level() > 9) {
+        return Invalid(db_key + ".compression_level", "must be 1-9");
+      }
     }
     for (int j = 0; j < d->hooks_size(); ++j) {
       const v1::Hook& hook = d->hooks(j);

@@ -587,7 +587,7 @@ absl::StatusOr<v1::FindFilesResponse> SqliteCatalog::FindFiles(
       "SELECT ", kIndexedFileColumns,
       " FROM files f JOIN sets s ON s.id = f.set_id WHERE ",
       by_name ? "f.name" : "f.path",
-      " GLOB ?1 "
+      " GLOB ?1 AND f.unchanged = 0 "
       "AND (?2 = '' OR s.namespace = ?2) AND (?3 = '' OR s.release = ?3) "
       "ORDER BY s.started_unix DESC, f.set_id DESC, f.target, f.path "
       "LIMIT ?4");

@@ -156,6 +156,16 @@ TEST_F(IncrementalTest, EachSetOfAChainRestoresToItsMoment) {
   ASSERT_EQ(Cli({"--json", "files", second.set().id(), "--path", "d1"}, &json),
             0);
   EXPECT_NE(json.find("\"unchanged\":true"), std::string::npos) << json;
+  // find shows the versions sets stored: an unchanged file once, an edited
+  // one in every set.
+  v1::FindFilesResponse found;
+  ASSERT_EQ(Cli({"--json", "find", "d1/f0.xml"}, &json), 0) << json;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &found).ok());
+  ASSERT_EQ(found.files_size(), 1) << json;
+  EXPECT_EQ(found.files(0).set_id(), full.set().id());
+  ASSERT_EQ(Cli({"--json", "find", "d1/f3.xml"}, &json), 0) << json;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &found).ok());
+  EXPECT_EQ(found.files_size(), 3) << json;
 
   for (const v1::SetDetail* set : {&full, &first, &second}) {
     const std::string to = dir_ / ("restored-" + set->set().id());
