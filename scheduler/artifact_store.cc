@@ -45,6 +45,7 @@ absl::Status WriteError(const std::string& path, int err) {
 PendingArtifact::PendingArtifact(int fd, std::string final_path,
                                  std::string relative_path)
     : fd_(fd),
+      writer_(fd),
       final_path_(std::move(final_path)),
       partial_path_(final_path_ + ArtifactStore::kPartialSuffix),
       relative_path_(std::move(relative_path)) {}
@@ -63,15 +64,9 @@ void PendingArtifact::Abandon() {
 absl::Status PendingArtifact::Append(const void* data, size_t size) {
   if (done_) return absl::FailedPreconditionError("artifact already closed");
   digest_.Update(data, size);
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    ssize_t n = write(fd_, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return WriteError(partial_path_, errno);
-    p += n;
-    size -= static_cast<size_t>(n);
-    bytes_ += static_cast<uint64_t>(n);
-  }
+  if (int err = writer_.Append(data, size))
+    return WriteError(partial_path_, err);
+  bytes_ += size;
   return absl::OkStatus();
 }
 
@@ -85,8 +80,9 @@ absl::Status PendingArtifact::Commit(const std::string& expected_sha256) {
         expected_sha256, ", received bytes hash to ", sha256_,
         "; the stream was damaged in transit and nothing was stored"));
   }
-  if (fsync(fd_) != 0) {
-    int err = errno;
+  int err = writer_.Finish();
+  if (err == 0 && fsync(fd_) != 0) err = errno;
+  if (err != 0) {
     Abandon();
     return WriteError(partial_path_, err);
   }

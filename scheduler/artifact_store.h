@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/sha256.h"
+#include "scheduler/direct_file_writer.h"
 
 namespace dxbackup::scheduler {
 
@@ -46,6 +47,7 @@ class PendingArtifact {
   PendingArtifact(int fd, std::string final_path, std::string relative_path);
 
   int fd_;
+  DirectFileWriter writer_;
   std::string final_path_;
   std::string partial_path_;
   std::string relative_path_;

@@ -447,8 +447,15 @@ absl::Status SqliteCatalog::AddFiles(
     const google::protobuf::RepeatedPtrField<v1::FileEntry>& entries) {
   if (entries.empty()) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(mu_);
-  absl::Status s = Exec("BEGIN IMMEDIATE");
-  if (!s.ok()) return s;
+  // Index rows need not be durable one chunk at a time (they go with a
+  // failed upload, and orphans are removed at start): no fsync per chunk.
+  // The artifact's own row, committed with synchronous=FULL, makes them
+  // durable, as the WAL is written in order.
+  absl::Status s = Exec("PRAGMA synchronous=NORMAL; BEGIN IMMEDIATE");
+  if (!s.ok()) {
+    Exec("PRAGMA synchronous=FULL").IgnoreError();
+    return s;
+  }
   {
     Statement st(db_,
                  "INSERT INTO files (set_id, target, path, type, size, mode, "
@@ -479,9 +486,11 @@ absl::Status SqliteCatalog::AddFiles(
   }
   if (!s.ok()) {
     Exec("ROLLBACK").IgnoreError();
-    return s;
+  } else {
+    s = Exec("COMMIT");
   }
-  return Exec("COMMIT");
+  absl::Status full = Exec("PRAGMA synchronous=FULL");
+  return s.ok() ? full : s;
 }
 
 absl::Status SqliteCatalog::DeleteFiles(const std::string& set_id,

@@ -1,0 +1,58 @@
+#include "scheduler/direct_file_writer.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+// Writes `content` in pieces of odd sizes and reads the file back.
+std::string RoundTrip(const std::string& path, const std::string& content,
+                      bool* direct) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0640);
+  EXPECT_GE(fd, 0) << path;
+  {
+    DirectFileWriter out(fd);
+    *direct = out.direct();
+    for (size_t at = 0; at < content.size();) {
+      const size_t n = std::min<size_t>(content.size() - at, 300001);
+      EXPECT_EQ(out.Append(content.data() + at, n), 0);
+      at += n;
+    }
+    EXPECT_EQ(out.Finish(), 0);
+  }
+  EXPECT_EQ(fsync(fd), 0);
+  close(fd);
+  return testing::ReadFile(path);
+}
+
+TEST(DirectFileWriterTest, WritesEveryByteWhateverTheSizes) {
+  std::mt19937 rng(3);
+  for (size_t size : {size_t{0}, size_t{100}, size_t{4096}, size_t{1} << 20,
+                      (size_t{3} << 20) + 4096 + 123}) {
+    std::string content(size, '\0');
+    for (char& c : content) c = static_cast<char>(rng());
+    testing::TempDir dir;
+    bool direct = false;
+    EXPECT_EQ(RoundTrip(dir / "f", content, &direct), content) << size;
+  }
+  // Where O_DIRECT is refused (tmpfs), it writes plainly.
+  if (std::filesystem::is_directory("/dev/shm")) {
+    const std::string path =
+        "/dev/shm/dxbackup-direct-test-" + std::to_string(getpid());
+    bool direct = true;
+    const std::string content(5000, 'x');
+    EXPECT_EQ(RoundTrip(path, content, &direct), content);
+    unlink(path.c_str());
+  }
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler
