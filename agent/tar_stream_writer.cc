@@ -21,6 +21,9 @@ namespace dxbackup::agent {
 namespace {
 constexpr size_t kReadBytes = 256 << 10;
 constexpr size_t kPathListBytes = 1 << 20;
+// Files at least this large are sampled for compressibility; smaller ones
+// are compressed as they come (a frame switch would cost more).
+constexpr int64_t kSampledFileBytes = 64 << 10;
 
 v1::FileEntry IndexEntry(struct archive_entry* entry) {
   v1::FileEntry out;
@@ -218,6 +221,7 @@ absl::Status TarStreamWriter::WriteEntry(struct archive_entry* entry, int fd) {
   if (fd < 0 || left <= 0 || archive_entry_hardlink(entry) != nullptr) {
     return absl::OkStatus();
   }
+  bool first = true;
   while (left > 0) {
     ssize_t n =
         read(fd, buffer_.data(),
@@ -233,6 +237,15 @@ absl::Status TarStreamWriter::WriteEntry(struct archive_entry* entry, int fd) {
       DXLOG(WARNING) << archive_entry_sourcepath(entry)
                      << " shrank while being read; padded with zeros";
       break;
+    }
+    if (zstd_ != nullptr && first) {
+      // Media, archives and jars are already compressed: say so, from a
+      // sample of the file's start, rather than search them for matches.
+      first = false;
+      absl::Status s = zstd_->SetIncompressible(
+          archive_entry_size(entry) >= kSampledFileBytes &&
+          LooksIncompressible(buffer_.data(), static_cast<size_t>(n)));
+      if (!s.ok()) return s;
     }
     if (archive_write_data(archive_, buffer_.data(), static_cast<size_t>(n)) <
         0) {

@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace dxbackup::agent {
@@ -9,12 +11,24 @@ namespace {
 
 constexpr int kMaxWindowLog = 20;   // 1 MiB
 constexpr int kJobBytes = 1 << 20;  // per worker job
+// For data that does not compress: zstd's fast mode, which mostly stores.
+constexpr int kFastestLevel = -10;
+constexpr size_t kMinSample = 4 << 10;
+constexpr size_t kMaxSample = 64 << 10;
 
 }  // namespace
 
 ZstdSink::ZstdSink(ByteSink* next, int level, int workers)
-    : next_(next), cctx_(ZSTD_createCCtx()) {
+    : next_(next), cctx_(ZSTD_createCCtx()), level_(level), workers_(workers) {
   out_.resize(ZSTD_CStreamOutSize());
+  if (cctx_ == nullptr) {
+    init_ = absl::ResourceExhaustedError("zstd: out of memory");
+    return;
+  }
+  Configure(level_);
+}
+
+void ZstdSink::Configure(int level) {
   auto set = [&](ZSTD_cParameter p, int v) {
     const size_t rc = ZSTD_CCtx_setParameter(cctx_, p, v);
     if (ZSTD_isError(rc) && init_.ok()) {
@@ -22,18 +36,33 @@ ZstdSink::ZstdSink(ByteSink* next, int level, int workers)
                                                ": ", ZSTD_getErrorName(rc)));
     }
   };
-  if (cctx_ == nullptr) {
-    init_ = absl::ResourceExhaustedError("zstd: out of memory");
-    return;
-  }
   set(ZSTD_c_compressionLevel, level);
   set(ZSTD_c_checksumFlag, 1);
   // The level's window, but never above 1 MiB (level 1 uses less).
   if (level >= 2) set(ZSTD_c_windowLog, kMaxWindowLog);
-  if (workers > 0) {
-    set(ZSTD_c_nbWorkers, workers);
+  if (workers_ > 0) {
+    set(ZSTD_c_nbWorkers, workers_);
     set(ZSTD_c_jobSize, kJobBytes);
   }
+}
+
+absl::Status ZstdSink::SetIncompressible(bool incompressible) {
+  if (incompressible == incompressible_ || !init_.ok()) return init_;
+  absl::Status s = Drive(nullptr, 0, ZSTD_e_end);
+  if (!s.ok()) return s;
+  incompressible_ = incompressible;
+  ZSTD_CCtx_reset(cctx_, ZSTD_reset_session_and_parameters);
+  Configure(incompressible ? kFastestLevel : level_);
+  return init_;
+}
+
+bool LooksIncompressible(const void* sample, size_t size) {
+  if (size < kMinSample) return false;
+  size = std::min(size, kMaxSample);
+  thread_local std::string out;
+  out.resize(ZSTD_compressBound(size));
+  const size_t n = ZSTD_compress(out.data(), out.size(), sample, size, 1);
+  return !ZSTD_isError(n) && n * 100 > size * 97;
 }
 
 ZstdSink::~ZstdSink() { ZSTD_freeCCtx(cctx_); }

@@ -8,6 +8,8 @@
 //   ZstdSink zstd(&upload, /*level=*/3, /*workers=*/1);
 //   zstd.Write(...); ...; zstd.Finish();
 //
+// LooksIncompressible() tells, from a sample, whether data is worth it.
+//
 // Not thread-safe.
 #ifndef DXBACKUP_AGENT_ZSTD_SINK_H_
 #define DXBACKUP_AGENT_ZSTD_SINK_H_
@@ -30,17 +32,30 @@ class ZstdSink : public ByteSink {
   ZstdSink& operator=(const ZstdSink&) = delete;
 
   absl::Status Write(const void* data, size_t size) override;
+  // What comes next does not compress (media, archives, jars): it goes in
+  // a frame of zstd's fastest mode, which costs a fraction of the CPU of
+  // searching for matches that are not there. Switching ends the current
+  // frame; a zstd stream of several frames is still one stream to zstd,
+  // GNU tar and libarchive.
+  absl::Status SetIncompressible(bool incompressible);
   // Ends the frame and flushes it to `next`.
   absl::Status Finish();
 
  private:
   absl::Status Drive(const void* data, size_t size, int mode);
+  void Configure(int level);
 
   ByteSink* next_;
   ZSTD_CCtx_s* cctx_;
   absl::Status init_;
   std::string out_;
+  int level_, workers_;
+  bool incompressible_ = false;
 };
+
+// True when zstd's fastest level saves under 3% on `sample` (at least 4 KiB
+// of it; shorter samples are taken to compress).
+bool LooksIncompressible(const void* sample, size_t size);
 
 }  // namespace dxbackup::agent
 

@@ -1,8 +1,9 @@
 #include "agent/volume_walker.h"
 
 #include <gtest/gtest.h>
-#include <algorithm>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "tests/support/temp_dir.h"
 
@@ -34,9 +35,9 @@ TEST(VolumeWalkerTest, VisitsInByteOrderOfTheWholePath) {
   WriteFile(dir / "vol/c.xml", "x");
   WriteFile(dir / "vol/c/d.txt", "x");
   const std::vector<std::string> seen = Walk(dir / "vol");
-  EXPECT_EQ(seen, (std::vector<std::string>{".", "a", "b", "b/1", "b/2", "c",
-                                            "c-d", "c.xml", "c/d", "c/d.txt",
-                                            "c/d/e"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{".", "a", "b", "b/1", "b/2", "c", "c-d",
+                                      "c.xml", "c/d", "c/d.txt", "c/d/e"}));
   EXPECT_TRUE(std::is_sorted(seen.begin() + 1, seen.end()))
       << "the catalog's order";
 }

@@ -65,5 +65,27 @@ TEST(ZstdSinkTest, OneFrameThatDecompressesToTheInput) {
   }
 }
 
+TEST(ZstdSinkTest, IncompressiblePartsGoInFastFramesOfTheSameStream) {
+  const std::string input = Input();  // text, then random bytes
+  const size_t text = 3u << 20;
+  EXPECT_FALSE(LooksIncompressible(input.data(), 65536));
+  EXPECT_TRUE(LooksIncompressible(input.data() + text + 1000, 65536));
+  EXPECT_FALSE(LooksIncompressible(input.data() + text + 1000, 100))
+      << "too short to tell";
+  for (int workers : {0, 1}) {
+    StringSink sink;
+    ZstdSink zstd(&sink, 3, workers);
+    ASSERT_TRUE(zstd.Write(input.data(), text / 2).ok());
+    ASSERT_TRUE(zstd.SetIncompressible(false).ok()) << "no change, no frame";
+    ASSERT_TRUE(zstd.Write(input.data() + text / 2, text - text / 2).ok());
+    ASSERT_TRUE(zstd.SetIncompressible(true).ok());
+    ASSERT_TRUE(zstd.Write(input.data() + text, input.size() - text).ok());
+    ASSERT_TRUE(zstd.SetIncompressible(false).ok());
+    ASSERT_TRUE(zstd.Write("tail", 4).ok());
+    ASSERT_TRUE(zstd.Finish().ok());
+    EXPECT_EQ(Decompress(sink.bytes), input + "tail") << "workers " << workers;
+  }
+}
+
 }  // namespace
 }  // namespace dxbackup::agent
