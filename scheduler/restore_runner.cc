@@ -10,6 +10,7 @@
 #include "scheduler/hook_jobs.h"
 #include "scheduler/pg_dump_runner.h"
 #include "scheduler/run_ids.h"
+#include "scheduler/set_verifier.h"
 
 namespace dxbackup::scheduler {
 
@@ -181,6 +182,24 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   if (!problems.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot restore set ", set->id(), ": ", absl::StrJoin(problems, "; ")));
+  }
+  // Every stored file it will read is checked first (size and SHA-256), so
+  // that a corrupt one stops the restore before anything is written.
+  SetVerifier verifier(state_);
+  for (const Step& step : steps) {
+    std::vector<v1::Artifact> parts = step.bases;
+    parts.push_back(step.artifact);
+    for (const v1::Artifact& part : parts) {
+      v1::ArtifactCheck check = verifier.Check(part, /*deep=*/false);
+      if (check.ok()) continue;
+      const std::string problem = absl::StrCat(
+          part.target(), " of set ", part.set_id(), ": ", check.detail());
+      verifier.MarkCorrupt(part.set_id(), {problem}).IgnoreError();
+      return absl::DataLossError(absl::StrCat(
+          "cannot restore set ", set->id(), ": stored artifact ", problem,
+          "; nothing was restored. The set is marked corrupt; restore "
+          "another set (`dxbackup sets`)"));
+    }
   }
   // Restoring in place quiesces what it overwrites, the way a backup does:
   // the hooks of each component whose volume goes back in place, and every

@@ -98,6 +98,18 @@ v1::ArtifactCheck SetVerifier::Check(const v1::Artifact& artifact, bool deep) {
   return check;
 }
 
+absl::Status SetVerifier::MarkCorrupt(
+    const std::string& set_id, const std::vector<std::string>& problems) {
+  absl::StatusOr<v1::BackupSet> set = state_.catalog->GetSet(set_id);
+  if (!set.ok()) return set.status();
+  v1::Verification* v = set->mutable_verification();
+  v->set_result(v1::Verification::CORRUPT);
+  v->set_deep(false);
+  v->set_verified_unix(state_.clock->NowUnix());
+  v->set_detail(absl::StrJoin(problems, "; "));
+  return state_.catalog->UpdateSet(*set);
+}
+
 absl::StatusOr<v1::VerifyResponse> SetVerifier::Verify(
     const std::string& set_id, bool deep) {
   absl::StatusOr<v1::BackupSet> set = state_.catalog->GetSet(set_id);

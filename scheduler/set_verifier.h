@@ -10,6 +10,7 @@
 #define DXBACKUP_SCHEDULER_SET_VERIFIER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "dxbackup/v1/admin.pb.h"
@@ -24,10 +25,13 @@ class SetVerifier {
   // NotFound for an unknown set; otherwise the checks, whatever they found.
   absl::StatusOr<v1::VerifyResponse> Verify(const std::string& set_id,
                                             bool deep);
+  // One stored artifact's check (size and SHA-256; with `deep`, contents).
+  v1::ArtifactCheck Check(const v1::Artifact& artifact, bool deep);
+  // Records on the set that these checks found it corrupt.
+  absl::Status MarkCorrupt(const std::string& set_id,
+                           const std::vector<std::string>& problems);
 
  private:
-  v1::ArtifactCheck Check(const v1::Artifact& artifact, bool deep);
-
   SchedulerState state_;
 };
 
