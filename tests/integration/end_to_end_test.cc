@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -170,6 +171,15 @@ class EndToEndTest : public ::testing::Test {
     AddTrickyEntries(dx_ + "/profiles/prof_95_CF221");
     AddTrickyEntries(dx_ + "/dam/upload");
 
+    // A pg_dump that notes how it was called, then runs the real one.
+    WriteFile(*work_ / "spy/pg_dump",
+              "#!/bin/sh\n"
+              "printf '%s\\n' \"$0\" \"$@\" >> \"$(dirname \"$0\")/argv\"\n"
+              "[ -n \"$PGPASSWORD$PGPASSFILE\" ] && echo secret-from-env >> "
+              "\"$(dirname \"$0\")/argv\"\n"
+              "exec \"$(ls -d /usr/lib/postgresql/*/bin/pg_dump | sort -V | "
+              "tail -1)\" \"$@\"\n");
+    chmod((*work_ / "spy/pg_dump").c_str(), 0755);
     WriteFile(*work_ / "scheduler.yaml",
               "deployments:\n"
               "  - namespace: dx-prod\n"
@@ -187,6 +197,12 @@ class EndToEndTest : public ::testing::Test {
                   "    hooks:\n" +
                   HookConfig() + "    databases:\n" +
                   DatabaseConfig("no_such_db") +
+                  "  - namespace: dx-prod\n"
+                  "    release: spied\n"
+                  "    databases:\n" +
+                  DatabaseConfig("dxmediadb") +
+                  "        pg_dump_path: " + *work_ / "spy/pg_dump" +
+                  "\n"
                   "  - namespace: dx-prod\n"
                   "    release: broken-db\n"
                   "    databases:\n" +
@@ -638,6 +654,45 @@ TEST_F(EndToEndTest, DatabaseThatCannotBeDumpedFailsTheSetWithItsReason) {
             std::string::npos)
       << "no password in errors";
   EXPECT_EQ(Show(set.id()).artifacts_size(), 0);
+}
+
+// Secrets reach processes through files or the environment only: never
+// argv, logs, error messages or the catalog.
+TEST_F(EndToEndTest, TheDatabasePasswordStaysOutOfArgvLogsAndTheCatalog) {
+  const std::string password = testing::ReadFile(pg_dir_ + "/password");
+  ASSERT_GE(password.size(), 8u);
+  std::string out;
+  ASSERT_EQ(
+      Cli({"backup", "--namespace", "dx-prod", "--release", "spied"}, &out), 0)
+      << out;
+  const std::string argv = testing::ReadFile(*work_ / "spy/argv");
+  EXPECT_NE(argv.find("--format=custom"), std::string::npos) << argv;
+  EXPECT_NE(argv.find("secret-from-env"), std::string::npos)
+      << "the password came through the environment: " << argv;
+  EXPECT_EQ(argv.find(password), std::string::npos) << argv;
+  // Logs (the scheduler's and every agent's), the catalog and its WAL.
+  for (const auto& entry : fs::directory_iterator(work_->path())) {
+    if (entry.path().extension() != ".log") continue;
+    EXPECT_EQ(testing::ReadFile(entry.path()).find(password), std::string::npos)
+        << entry.path();
+  }
+  for (const char* file : {"data/catalog.db", "data/catalog.db-wal"}) {
+    if (!fs::exists(*work_ / file)) continue;
+    EXPECT_EQ(testing::ReadFile(*work_ / file).find(password),
+              std::string::npos)
+        << file;
+  }
+  // And no running process has it on its command line.
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string cmdline = entry.path() / "cmdline";
+    if (!std::isdigit(entry.path().filename().string()[0]) ||
+        !fs::exists(cmdline)) {
+      continue;
+    }
+    std::ifstream in(cmdline, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(text.find(password), std::string::npos) << cmdline;
+  }
 }
 
 TEST_F(EndToEndTest, RestoreInPlaceOverTheOriginalVolume) {
