@@ -20,6 +20,11 @@ namespace dxbackup::agent {
 
 absl::StatusOr<std::string> SafeRelativeName(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("entry with empty name");
+  if (name.size() >= PATH_MAX) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing entry name of ", name.size(),
+        " bytes (longer than PATH_MAX) starting \"", name.substr(0, 64), "\""));
+  }
   if (name[0] == '/') {
     return absl::InvalidArgumentError(
         absl::StrCat("refusing absolute entry name \"", name, "\""));
@@ -200,6 +205,16 @@ absl::Status ArchiveExtractor::Extract() {
       dir_times_[*name] = {
           {archive_entry_atime(entry), archive_entry_atime_nsec(entry)},
           {archive_entry_mtime(entry), archive_entry_mtime_nsec(entry)}};
+    }
+    const auto type = archive_entry_filetype(entry);
+    if (type == AE_IFCHR || type == AE_IFBLK) {
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("entry ", *name,
+                       " is a device node; a restore never creates devices")));
+    }
+    if (!keep_setid_ && type != AE_IFDIR) {
+      archive_entry_set_perm(entry,
+                             archive_entry_perm(entry) & ~(S_ISUID | S_ISGID));
     }
     archive_entry_copy_pathname(
         entry, (*name == "." ? root : root + "/" + *name).c_str());

@@ -1,7 +1,9 @@
 // ArchiveExtractor unpacks a tar stream (plain, gzip or zstd) under a root
 // directory and never writes outside it: absolute names, ".." components,
 // hard links that leave the root, and writing through a symlink are refused
-// with an error naming the entry. Owners are restored when running as root.
+// with an error naming the entry, and so are device nodes; setuid and setgid
+// bits of files are dropped unless asked for. Owners are restored when
+// running as root.
 //
 //   ArchiveExtractor x(&source, "/restore/here");
 //   absl::Status s = x.Extract();
@@ -46,6 +48,8 @@ class ArchiveExtractor {
 
   // Extracts only entries at or below these volume-relative paths.
   void set_only_paths(std::vector<std::string> paths);
+  // Keeps setuid/setgid bits on files; by default they are dropped.
+  void set_keep_setid(bool keep) { keep_setid_ = keep; }
   // Remembers the name of every entry restored, for restored_names().
   void set_record_names(bool record) { record_names_ = record; }
   // An incremental archive's path list (see TarStreamWriter) is never
@@ -77,6 +81,7 @@ class ArchiveExtractor {
   uint64_t files_ = 0;
   std::vector<std::string> only_paths_;
   bool record_names_ = false;
+  bool keep_setid_ = false;
   std::unordered_set<std::string>* path_list_ = nullptr;
   bool saw_path_list_ = false;
   std::unordered_set<std::string> names_;

@@ -131,6 +131,7 @@ absl::StatusOr<uint64_t> RunRestoreJob(
     auto extractor = std::make_unique<ArchiveExtractor>(&source, root);
     extractor->set_only_paths(paths);
     extractor->set_record_names(replace || chain);
+    extractor->set_keep_setid(command.keep_setid());
     if (chain && is_last) extractor->set_path_list_sink(&moment);
     absl::Status s = extractor->Extract();
     if (!s.ok()) return error(s);

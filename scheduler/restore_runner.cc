@@ -311,6 +311,7 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
       part->set_compression(base.compression());
     }
     restore->set_mode(request.mode());
+    restore->set_keep_setid(request.keep_setid());
     *restore->mutable_paths() = request.paths();
     if (!state_.registry->Send(step.job.agent_id(), command)) {
       state_.board->Finish(step.job.id(), false,

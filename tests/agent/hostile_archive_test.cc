@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -18,8 +19,9 @@ using testing::TempDir;
 
 struct Entry {
   std::string name;
-  mode_t type;
+  mode_t type;  // S_IFREG, S_IFLNK, S_IFCHR, or 0 for a hard link
   std::string data_or_target;  // file data, symlink target or hardlink name
+  mode_t perm = 0644;
 };
 
 std::string Craft(const std::vector<Entry>& entries) {
@@ -39,8 +41,11 @@ std::string Craft(const std::vector<Entry>& entries) {
   for (const Entry& e : entries) {
     struct archive_entry* entry = archive_entry_new();
     archive_entry_set_pathname(entry, e.name.c_str());
-    archive_entry_set_perm(entry, 0644);
-    if (e.type == S_IFLNK) {
+    archive_entry_set_perm(entry, e.perm);
+    if (e.type == S_IFCHR) {
+      archive_entry_set_filetype(entry, AE_IFCHR);
+      archive_entry_set_rdev(entry, makedev(1, 3));  // /dev/null's
+    } else if (e.type == S_IFLNK) {
       archive_entry_set_filetype(entry, AE_IFLNK);
       archive_entry_set_symlink(entry, e.data_or_target.c_str());
     } else if (e.type == 0) {  // hard link
@@ -82,9 +87,14 @@ class HostileArchiveTest : public ::testing::Test {
     mkdir((dir_ / "root").c_str(), 0700);
     mkdir((dir_ / "outside").c_str(), 0700);
   }
-  absl::Status Extract(const std::vector<Entry>& entries) {
-    OneShotSource source(Craft(entries));
+  absl::Status Extract(const std::vector<Entry>& entries,
+                       bool keep_setid = false) {
+    return ExtractBytes(Craft(entries), keep_setid);
+  }
+  absl::Status ExtractBytes(std::string bytes, bool keep_setid = false) {
+    OneShotSource source(std::move(bytes));
     ArchiveExtractor extractor(&source, dir_ / "root");
+    extractor.set_keep_setid(keep_setid);
     return extractor.Extract();
   }
   bool OutsideIsEmpty() {
@@ -123,6 +133,52 @@ TEST_F(HostileArchiveTest, RefusesHardLinksLeavingTheRoot) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("hard link"), std::string::npos) << s;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "root/innocent"));
+}
+
+TEST_F(HostileArchiveTest, RefusesDeviceNodes) {
+  absl::Status s = Extract({{"dev/null-ish", S_IFCHR, ""}});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("dev/null-ish is a device node"),
+            std::string::npos)
+      << s;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "root/dev/null-ish"));
+}
+
+TEST_F(HostileArchiveTest, DropsSetuidAndSetgidUnlessAsked) {
+  const std::vector<Entry> entries = {{"bin/su-ish", S_IFREG, "x", 06755}};
+  ASSERT_TRUE(Extract(entries).ok());
+  struct stat st;
+  ASSERT_EQ(stat((dir_ / "root/bin/su-ish").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  std::filesystem::remove(dir_ / "root/bin/su-ish");
+  ASSERT_TRUE(Extract(entries, /*keep_setid=*/true).ok());
+  ASSERT_EQ(stat((dir_ / "root/bin/su-ish").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 06755u) << "kept when asked";
+}
+
+TEST_F(HostileArchiveTest, RefusesHugeNamesWithoutEchoingThem) {
+  // A pax header carrying a 64 KiB path, and one of 1 MiB (which
+  // libarchive itself refuses to read).
+  for (size_t size : {size_t{64} << 10, size_t{1} << 20}) {
+    absl::Status s = Extract({{std::string(size, 'a'), S_IFREG, "x"}});
+    ASSERT_FALSE(s.ok()) << size;
+    EXPECT_NE(s.message().find(size < (1u << 20) ? "longer than PATH_MAX"
+                                                 : "header too large"),
+              std::string::npos)
+        << s.message().substr(0, 200);
+    EXPECT_LT(s.message().size(), 400u);
+    EXPECT_TRUE(std::filesystem::is_empty(dir_ / "root"));
+  }
+}
+
+TEST_F(HostileArchiveTest, TruncatedStreamIsAnErrorAndWritesNothingOutside) {
+  std::string bytes = Craft({{"a", S_IFREG, std::string(100000, 'a')},
+                             {"b", S_IFREG, std::string(100000, 'b')}});
+  bytes.resize(150000);  // into b's data
+  absl::Status s = ExtractBytes(bytes);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("truncated"), std::string::npos) << s;
+  EXPECT_TRUE(OutsideIsEmpty());
 }
 
 TEST_F(HostileArchiveTest, GarbageIsNotAnArchive) {

@@ -32,6 +32,7 @@ constexpr char kUsage[] =
     "  show SET                                 one set: members and jobs\n"
     "  restore SET [--target T] [--to DIR] [--database-to NAME]\n"
     "          [--mode overlay|replace] [--path P ...] [--force-fixlevel]\n"
+    "          [--keep-setid]\n"
     "          [--to-namespace NS] [--to-release R --clone]\n"
     "                                           restore a set and wait\n"
     "  prune [--dry-run] [--policy P]           apply retention, saying why\n"
@@ -98,6 +99,8 @@ int main(int argc, char** argv) {
       "target", po::value(&target), "one target of the set, e.g. core/profile")(
       "path", po::value(&paths), "files/restore: only under this path")(
       "mode", po::value(&mode), "restore: overlay (default) or replace")(
+      "keep-setid", po::bool_switch(),
+      "restore: keep setuid/setgid bits (dropped otherwise)")(
       "force-fixlevel", po::bool_switch(),
       "restore a profile at another fix level")(
       "to-namespace", po::value(&to_namespace), "restore into this namespace")(
@@ -223,6 +226,7 @@ int main(int argc, char** argv) {
     }
     for (const auto& p : paths) request.add_paths(p);
     request.set_force_fixlevel(vm["force-fixlevel"].as<bool>());
+    request.set_keep_setid(vm["keep-setid"].as<bool>());
     request.set_to_namespace(to_namespace);
     request.set_to_release(to_release);
     request.set_clone(vm["clone"].as<bool>());
