@@ -13,6 +13,7 @@
 
 #include "agent/agent_session.h"
 #include "common/log.h"
+#include "common/tls_options.h"
 
 namespace po = boost::program_options;
 using dxbackup::agent::AgentIdentity;
@@ -57,6 +58,8 @@ int main(int argc, char** argv) {
       "file holding this agent's token (checked from a later release)")(
       "limit-upload-kib", po::value(&limit_kib)->default_value(0),
       "upload bandwidth limit in KiB/s, 0 for none");
+  dxbackup::common::TlsFlags tls;
+  dxbackup::common::AddTlsOptions(options, &tls, /*server=*/false);
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, options), vm);
@@ -115,8 +118,12 @@ int main(int argc, char** argv) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 8 << 20);
-  auto channel = grpc::CreateCustomChannel(
-      scheduler, grpc::InsecureChannelCredentials(), args);
+  auto credentials = dxbackup::common::ChannelCredentials(tls, scheduler);
+  if (!credentials.ok()) {
+    std::cerr << "dxbackup-agent: " << credentials.status().message() << "\n";
+    return 2;
+  }
+  auto channel = grpc::CreateCustomChannel(scheduler, *credentials, args);
   BackupJobSettings settings{excludes, limit_kib * 1024,
                              identity.volumes.size() == 1 ? 1 : 0};
   AgentSession session(identity, settings, channel);

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "common/log.h"
+#include "common/tls_options.h"
 #include "scheduler/scheduler_config.h"
 #include "scheduler/scheduler_server.h"
 
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
       "data-dir", po::value(&options.data_dir)->required(),
       "directory for the catalog and the store")(
       "config", po::value(&config_path)->required(), "YAML config file");
+  dxbackup::common::AddTlsOptions(desc, &options.tls, /*server=*/true);
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

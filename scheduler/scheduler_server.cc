@@ -14,6 +14,8 @@ namespace dxbackup::scheduler {
 
 absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     Options options, const common::Clock* clock) {
+  auto credentials = common::ServerCredentials(options.tls, options.listen);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<SchedulerServer> s(new SchedulerServer);
   s->options_ = std::move(options);
   const std::string& dir = s->options_.data_dir;
@@ -64,8 +66,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
       s->policies_.get());
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(s->options_.listen,
-                           grpc::InsecureServerCredentials(), &s->port_);
+  builder.AddListeningPort(s->options_.listen, *credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(4 << 20);
   builder.RegisterService(s->agent_service_.get());
   builder.RegisterService(s->admin_service_.get());

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/tls.h"
 #include "dxbackup/v1/config.pb.h"
 
 namespace dxbackup::scheduler {
@@ -37,6 +38,7 @@ class SchedulerServer {
  public:
   struct Options {
     std::string listen = "127.0.0.1:7070";  // HOST:PORT; port 0 picks one
+    common::TlsFlags tls;  // TLS, or explicitly plaintext on loopback
     std::string data_dir;
     v1::SchedulerConfig config;
   };

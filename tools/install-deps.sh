@@ -13,7 +13,7 @@ packages=(
   libsqlite3-dev sqlite3
   libboost-program-options-dev
   libgtest-dev libgmock-dev
-  libssl-dev
+  libssl-dev openssl
   libyaml-cpp-dev
   python3 tar gzip acl attr
 )

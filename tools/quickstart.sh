@@ -67,23 +67,30 @@ deployments:
         password_file: $work/pg/password
 YAML
 
+say "making a throwaway CA and certificates: every connection is TLS, agents and the CLI show client certificates"
+"$top/tools/make-test-certs.sh" "$work/certs"
+certs=$work/certs
+client_tls=(--tls-ca "$certs/ca.pem" --tls-cert "$certs/client.pem" --tls-key "$certs/client.key")
+
 say "starting the scheduler, a core agent and a DAM agent"
 "$bin/dxbackup-scheduler" --listen 127.0.0.1:0 --data-dir "$work/data" \
-  --config "$work/scheduler.yaml" >"$work/scheduler.out" 2>"$work/scheduler.log" &
+  --config "$work/scheduler.yaml" --tls-cert "$certs/server.pem" \
+  --tls-key "$certs/server.key" --tls-client-ca "$certs/ca.pem" \
+  >"$work/scheduler.out" 2>"$work/scheduler.log" &
 pids+=($!)
 wait_for_line "$work/scheduler.out" "listening on port"
 server=127.0.0.1:$(awk '/listening on port/ {print $4}' "$work/scheduler.out")
 "$bin/dxbackup-agent" --scheduler "$server" --namespace dx-quickstart --release dx \
-  --pod dx-core-0 --component core --volume "profile=$work/dx/wp_profile" \
+  --pod dx-core-0 --component core --volume "profile=$work/dx/wp_profile" "${client_tls[@]}" \
   2>"$work/core-agent.log" &
 pids+=($!)
 "$bin/dxbackup-agent" --scheduler "$server" --namespace dx-quickstart --release dx \
   --pod dx-dam-0 --component dam --volume "upload=$work/dx/dam/upload" \
-  --volume "config=$work/dx/dam/config" 2>"$work/dam-agent.log" &
+  --volume "config=$work/dx/dam/config" "${client_tls[@]}" 2>"$work/dam-agent.log" &
 pids+=($!)
 wait_for_line "$work/core-agent.log" "registered with the scheduler"
 wait_for_line "$work/dam-agent.log" "registered with the scheduler"
-dx() { "$bin/dxbackup" --server "$server" "$@"; }
+dx() { "$bin/dxbackup" --server "$server" "${client_tls[@]}" "$@"; }
 dx agents
 
 say "taking a backup set"

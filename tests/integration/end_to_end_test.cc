@@ -229,8 +229,9 @@ class EndToEndTest : public ::testing::Test {
                   "\n"
                   "      retention: {keep_last: 2}\n");
     scheduler_ = new ChildProcess(
-        {kBin + "/dxbackup-scheduler", "--listen", "127.0.0.1:0", "--data-dir",
-         *work_ / "data", "--config", *work_ / "scheduler.yaml"},
+        {kBin + "/dxbackup-scheduler", "--insecure-loopback", "--listen",
+         "127.0.0.1:0", "--data-dir", *work_ / "data", "--config",
+         *work_ / "scheduler.yaml"},
         *work_ / "scheduler.log");
     std::string line = scheduler_->WaitForLine("listening on port");
     ASSERT_FALSE(line.empty()) << scheduler_->Output();
@@ -272,6 +273,7 @@ class EndToEndTest : public ::testing::Test {
                                   const std::vector<std::string>& volumes,
                                   const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {kBin + "/dxbackup-agent",
+                                     "--insecure-loopback",
                                      "--scheduler",
                                      address_,
                                      "--namespace",
@@ -301,7 +303,8 @@ class EndToEndTest : public ::testing::Test {
   }
 
   static int Cli(std::vector<std::string> args, std::string* out) {
-    args.insert(args.begin(), {kBin + "/dxbackup", "--server", address_});
+    args.insert(args.begin(), {kBin + "/dxbackup", "--insecure-loopback",
+                               "--server", address_});
     return RunCommand(args, out);
   }
 
@@ -478,10 +481,10 @@ TEST_F(EndToEndTest, AgentKilledMidUploadFailsTheSetAndStoresNothing) {
   ChildProcess* slow = StartAgent("dx-slow-0", "dam", "slow", {"bulk=" + bulk},
                                   {"--limit-upload-kib", "256"});
   ASSERT_NE(slow, nullptr);
-  ChildProcess backup(
-      {kBin + "/dxbackup", "--server", address_, "backup", "--namespace",
-       "dx-prod", "--release", "slow", "--compression", "none"},
-      *work_ / "slow-backup.log");
+  ChildProcess backup({kBin + "/dxbackup", "--insecure-loopback", "--server",
+                       address_, "backup", "--namespace", "dx-prod",
+                       "--release", "slow", "--compression", "none"},
+                      *work_ / "slow-backup.log");
   ASSERT_FALSE(backup.WaitForLine("dam/bulk: running 1.0 MiB").empty())
       << backup.Output();
   slow->Signal(SIGKILL);
@@ -524,8 +527,8 @@ TEST_F(EndToEndTest, MalformedConfigIsAnErrorNamingFileAndLine) {
   const std::string bad = *work_ / "bad.yaml";
   WriteFile(bad, "deployments:\n  - namespace: dx-prod\n    relase: dx\n");
   std::string out;
-  EXPECT_EQ(RunCommand({kBin + "/dxbackup-scheduler", "--data-dir",
-                        *work_ / "bad-data", "--config", bad},
+  EXPECT_EQ(RunCommand({kBin + "/dxbackup-scheduler", "--insecure-loopback",
+                        "--data-dir", *work_ / "bad-data", "--config", bad},
                        &out),
             2);
   EXPECT_NE(out.find(bad + ":3:"), std::string::npos) << out;
@@ -541,10 +544,11 @@ TEST_F(EndToEndTest, SchedulerRestartCleansUpAndAgentsReconnect) {
   scheduler_->Signal(SIGKILL);
   scheduler_->Wait();
   delete scheduler_;
-  scheduler_ = new ChildProcess(
-      {kBin + "/dxbackup-scheduler", "--listen", address_, "--data-dir",
-       *work_ / "data", "--config", *work_ / "scheduler.yaml"},
-      *work_ / "scheduler-2.log");
+  scheduler_ =
+      new ChildProcess({kBin + "/dxbackup-scheduler", "--insecure-loopback",
+                        "--listen", address_, "--data-dir", *work_ / "data",
+                        "--config", *work_ / "scheduler.yaml"},
+                       *work_ / "scheduler-2.log");
   ASSERT_FALSE(scheduler_->WaitForLine("listening on port").empty())
       << scheduler_->Output();
   EXPECT_FALSE(fs::exists(partial));

@@ -59,7 +59,8 @@ policies:
     retention: {keep_last: 1}
 )");
     scheduler_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBin + "/dxbackup-scheduler", "--listen",
+        std::vector<std::string>{kBin + "/dxbackup-scheduler",
+                                 "--insecure-loopback", "--listen",
                                  "127.0.0.1:0", "--data-dir", dir_ / "data",
                                  "--config", dir_ / "scheduler.yaml"},
         dir_ / "scheduler.log");
@@ -77,11 +78,11 @@ policies:
           // that the limits failed to hold back would overlap.
           WriteFile(volume + "/data.bin", RandomBytes(192 << 10, n * 10 + r));
           agents_[pod] = std::make_unique<ChildProcess>(
-              std::vector<std::string>{kBin + "/dxbackup-agent", "--scheduler",
-                                       address_, "--namespace", ns, "--release",
-                                       release, "--pod", pod, "--component",
-                                       component, "--volume", "data=" + volume,
-                                       "--limit-upload-kib", "128"},
+              std::vector<std::string>{
+                  kBin + "/dxbackup-agent", "--insecure-loopback",
+                  "--scheduler", address_, "--namespace", ns, "--release",
+                  release, "--pod", pod, "--component", component, "--volume",
+                  "data=" + volume, "--limit-upload-kib", "128"},
               dir_ / (pod + ".log"));
         }
       }
@@ -93,7 +94,8 @@ policies:
   }
 
   int Cli(std::vector<std::string> args, std::string* out) {
-    args.insert(args.begin(), {kBin + "/dxbackup", "--server", address_});
+    args.insert(args.begin(), {kBin + "/dxbackup", "--insecure-loopback",
+                               "--server", address_});
     return RunCommand(args, out);
   }
 

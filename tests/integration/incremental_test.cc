@@ -46,7 +46,8 @@ class IncrementalTest : public ::testing::Test {
     WriteFile(dir_ / "scheduler.yaml",
               "deployments:\n  - {namespace: ns, release: inc}\n");
     scheduler_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBin + "/dxbackup-scheduler", "--listen",
+        std::vector<std::string>{kBin + "/dxbackup-scheduler",
+                                 "--insecure-loopback", "--listen",
                                  "127.0.0.1:0", "--data-dir", dir_ / "data",
                                  "--config", dir_ / "scheduler.yaml"},
         dir_ / "scheduler.log");
@@ -54,10 +55,10 @@ class IncrementalTest : public ::testing::Test {
     ASSERT_FALSE(line.empty()) << scheduler_->Output();
     address_ = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
     agent_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBin + "/dxbackup-agent", "--scheduler",
-                                 address_, "--namespace", "ns", "--release",
-                                 "inc", "--pod", "inc-core-0", "--component",
-                                 "core", "--volume", "data=" + volume_},
+        std::vector<std::string>{
+            kBin + "/dxbackup-agent", "--insecure-loopback", "--scheduler",
+            address_, "--namespace", "ns", "--release", "inc", "--pod",
+            "inc-core-0", "--component", "core", "--volume", "data=" + volume_},
         dir_ / "agent.log");
     ASSERT_FALSE(agent_->WaitForLine("registered with the scheduler").empty())
         << agent_->Output();
@@ -70,7 +71,8 @@ class IncrementalTest : public ::testing::Test {
   }
 
   int Cli(std::vector<std::string> args, std::string* out) {
-    args.insert(args.begin(), {kBin + "/dxbackup", "--server", address_});
+    args.insert(args.begin(), {kBin + "/dxbackup", "--insecure-loopback",
+                               "--server", address_});
     return RunCommand(args, out);
   }
 

@@ -29,6 +29,7 @@ class UploadServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     SchedulerServer::Options options;
+    options.tls.insecure_loopback = true;
     options.listen = "127.0.0.1:0";
     options.data_dir = dir_.path();
     auto server = SchedulerServer::Start(options, &clock_);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
+#include "common/tls_options.h"
 #include "tools/cli/cli_commands.h"
 
 namespace po = boost::program_options;
@@ -110,6 +111,8 @@ int main(int argc, char** argv) {
       "database-to", po::value(&database_to),
       "restore the database into this new database")(
       "verb", po::value(&verb), "")("args", po::value(&args), "");
+  dxbackup::common::TlsFlags tls;
+  dxbackup::common::AddTlsOptions(desc, &tls, /*server=*/false);
   po::positional_options_description positional;
   positional.add("verb", 1).add("args", -1);
   po::variables_map vm;
@@ -129,8 +132,12 @@ int main(int argc, char** argv) {
     return verb.empty() && !vm.count("help") ? 2 : 0;
   }
 
-  auto channel =
-      grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  auto credentials = dxbackup::common::ChannelCredentials(tls, server);
+  if (!credentials.ok()) {
+    std::cerr << "dxbackup: " << credentials.status().message() << "\n";
+    return 2;
+  }
+  auto channel = grpc::CreateChannel(server, *credentials);
   auto stub = v1::AdminService::NewStub(channel);
   cli::CliContext cli{stub.get(), &std::cout, &std::cerr,
                       vm["json"].as<bool>()};

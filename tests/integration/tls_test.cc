@@ -1,0 +1,147 @@
+// TLS on every connection: the scheduler serves its certificate and, with a
+// client CA, requires agents' and the CLI's certificates; plaintext only
+// with --insecure-loopback and only on loopback addresses.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <memory>
+#include <regex>
+
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup {
+namespace {
+
+using testing::ChildProcess;
+using testing::RunCommand;
+using testing::WriteFile;
+
+const std::string kBin = DXBACKUP_BIN_DIR;
+const std::string kSource = DXBACKUP_SOURCE_DIR;
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string out;
+    ASSERT_EQ(RunCommand({kSource + "/tools/make-test-certs.sh", certs_}, &out),
+              0)
+        << out;
+    WriteFile(dir_ / "scheduler.yaml",
+              "deployments:\n  - {namespace: ns, release: tls}\n");
+    WriteFile(dir_ / "volume/file", "over TLS");
+  }
+
+  std::vector<std::string> ClientTls() const {
+    return {"--tls-ca",   certs_ + "/ca.pem",
+            "--tls-cert", certs_ + "/client.pem",
+            "--tls-key",  certs_ + "/client.key"};
+  }
+
+  // Starts a scheduler that requires client certificates.
+  void StartScheduler() {
+    scheduler_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{
+            kBin + "/dxbackup-scheduler", "--listen", "127.0.0.1:0",
+            "--data-dir", dir_ / "data", "--config", dir_ / "scheduler.yaml",
+            "--tls-cert", certs_ + "/server.pem", "--tls-key",
+            certs_ + "/server.key", "--tls-client-ca", certs_ + "/ca.pem"},
+        dir_ / "scheduler.log");
+    const std::string line = scheduler_->WaitForLine("listening on port");
+    ASSERT_FALSE(line.empty()) << scheduler_->Output();
+    address_ = "localhost:" + line.substr(line.rfind(' ') + 1);
+  }
+
+  int Cli(std::vector<std::string> flags, std::vector<std::string> args,
+          std::string* out) {
+    std::vector<std::string> argv = {kBin + "/dxbackup", "--server", address_};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv, out);
+  }
+
+  void TearDown() override {
+    for (auto* p : {agent_.get(), scheduler_.get()}) {
+      if (p) p->Signal(SIGTERM);
+    }
+  }
+
+  testing::TempDir dir_;
+  const std::string certs_ = dir_ / "certs";
+  std::string address_;
+  std::unique_ptr<ChildProcess> scheduler_, agent_;
+};
+
+TEST_F(TlsTest, ASetOverMutualTls) {
+  StartScheduler();
+  std::vector<std::string> argv = {kBin + "/dxbackup-agent",
+                                   "--scheduler",
+                                   address_,
+                                   "--namespace",
+                                   "ns",
+                                   "--release",
+                                   "tls",
+                                   "--pod",
+                                   "tls-core-0",
+                                   "--component",
+                                   "core",
+                                   "--volume",
+                                   "data=" + (dir_ / "volume")};
+  for (const std::string& f : ClientTls()) argv.push_back(f);
+  agent_ = std::make_unique<ChildProcess>(argv, dir_ / "agent.log");
+  ASSERT_FALSE(agent_->WaitForLine("registered with the scheduler").empty())
+      << agent_->Output();
+  std::string out;
+  EXPECT_EQ(Cli(ClientTls(),
+                {"backup", "--namespace", "ns", "--release", "tls"}, &out),
+            0)
+      << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("set \\S+ complete"))) << out;
+
+  // Plaintext, or TLS without a client certificate, gets nowhere.
+  EXPECT_NE(Cli({"--insecure-loopback"}, {"agents"}, &out), 0) << out;
+  EXPECT_NE(Cli({"--tls-ca", certs_ + "/ca.pem"}, {"agents"}, &out), 0) << out;
+  // A server certificate from another CA is not trusted.
+  const std::string other = dir_ / "other";
+  ASSERT_EQ(RunCommand({kSource + "/tools/make-test-certs.sh", other}, &out),
+            0);
+  EXPECT_NE(Cli({"--tls-ca", other + "/ca.pem", "--tls-cert",
+                 certs_ + "/client.pem", "--tls-key", certs_ + "/client.key"},
+                {"agents"}, &out),
+            0)
+      << out;
+}
+
+TEST_F(TlsTest, PlaintextOnlyWhenAskedAndOnlyOnLoopback) {
+  std::string out;
+  const std::vector<std::string> scheduler = {
+      kBin + "/dxbackup-scheduler", "--data-dir", dir_ / "data", "--config",
+      dir_ / "scheduler.yaml"};
+  auto with = [](std::vector<std::string> v,
+                 std::initializer_list<std::string> more) {
+    v.insert(v.end(), more);
+    return v;
+  };
+  EXPECT_NE(RunCommand(with(scheduler, {"--listen", "127.0.0.1:0"}), &out), 0);
+  EXPECT_NE(out.find("--tls-cert and --tls-key"), std::string::npos) << out;
+  EXPECT_NE(RunCommand(with(scheduler,
+                            {"--listen", "0.0.0.0:0", "--insecure-loopback"}),
+                       &out),
+            0);
+  EXPECT_NE(out.find("only on a loopback address"), std::string::npos) << out;
+  EXPECT_EQ(RunCommand({kBin + "/dxbackup-agent", "--insecure-loopback",
+                        "--scheduler", "10.1.2.3:7070", "--namespace", "ns",
+                        "--release", "tls", "--component", "core", "--volume",
+                        "data=" + (dir_ / "volume")},
+                       &out),
+            2);
+  EXPECT_NE(out.find("10.1.2.3:7070 is not one"), std::string::npos) << out;
+  EXPECT_EQ(
+      RunCommand({kBin + "/dxbackup", "--server", "127.0.0.1:1", "agents"},
+                 &out),
+      2);
+  EXPECT_NE(out.find("--tls-ca"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace dxbackup
