@@ -14,6 +14,7 @@
 #include "agent/agent_session.h"
 #include "common/log.h"
 #include "common/tls_options.h"
+#include "common/token_channel.h"
 
 namespace po = boost::program_options;
 using dxbackup::agent::AgentIdentity;
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
       "label", po::value(&labels),
       "KEY=VALUE label policies can select on (repeatable)")(
       "token-file", po::value(&token_file),
-      "file holding this agent's token (checked from a later release)")(
+      "file holding this agent's token (read again at every call)")(
       "limit-upload-kib", po::value(&limit_kib)->default_value(0),
       "upload bandwidth limit in KiB/s, 0 for none");
   dxbackup::common::TlsFlags tls;
@@ -123,10 +124,15 @@ int main(int argc, char** argv) {
     std::cerr << "dxbackup-agent: " << credentials.status().message() << "\n";
     return 2;
   }
-  auto channel = grpc::CreateCustomChannel(scheduler, *credentials, args);
+  auto channel = dxbackup::common::CreateTokenChannel(scheduler, *credentials,
+                                                      args, token_file);
+  if (!channel.ok()) {
+    std::cerr << "dxbackup-agent: " << channel.status().message() << "\n";
+    return 2;
+  }
   BackupJobSettings settings{excludes, limit_kib * 1024,
                              identity.volumes.size() == 1 ? 1 : 0};
-  AgentSession session(identity, settings, channel);
+  AgentSession session(identity, settings, *channel);
 
   std::thread stopper([&] {
     int sig = 0;

@@ -4,6 +4,18 @@
 #include "common/grpc_status.h"
 
 namespace dxbackup::scheduler {
+
+namespace {
+
+// The call's token must have `role` (when the scheduler checks tokens).
+grpc::Status Denied(const SchedulerState& state,
+                    const grpc::ServerContext* context, v1::Token::Role role) {
+  if (state.auth == nullptr) return grpc::Status::OK;
+  return common::ToGrpcStatus(state.auth->Require(*context, role));
+}
+
+}  // namespace
+
 namespace {
 
 // Streams a run's events to the caller until the run ends or the caller
@@ -32,9 +44,13 @@ AdminServiceImpl::AdminServiceImpl(SchedulerState state,
       verifier_(state),
       exporter_(state) {}
 
-grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext* context,
                                           const v1::ListAgentsRequest*,
                                           v1::ListAgentsResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
   for (const v1::AgentInfo& agent : state_.registry->AllAgents()) {
     *response->add_agents() = agent;
   }
@@ -42,25 +58,37 @@ grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext*,
 }
 
 grpc::Status AdminServiceImpl::Backup(
-    grpc::ServerContext*, const v1::BackupRequest* request,
+    grpc::ServerContext* context, const v1::BackupRequest* request,
     grpc::ServerWriter<v1::SetEvent>* writer) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<StartedRun> run = backups_->Start(*request);
   if (!run.ok()) return common::ToGrpcStatus(run.status());
   return Follow(*run, writer);
 }
 
-grpc::Status AdminServiceImpl::ListSets(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::ListSets(grpc::ServerContext* context,
                                         const v1::ListSetsRequest* request,
                                         v1::ListSetsResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
   auto sets = state_.catalog->ListSets(*request);
   if (!sets.ok()) return common::ToGrpcStatus(sets.status());
   for (const v1::BackupSet& set : *sets) *response->add_sets() = set;
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::GetSet(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::GetSet(grpc::ServerContext* context,
                                       const v1::GetSetRequest* request,
                                       v1::SetDetail* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
   auto set = state_.catalog->GetSet(request->set_id());
   if (!set.ok()) return common::ToGrpcStatus(set.status());
   *response->mutable_set() = *set;
@@ -74,16 +102,24 @@ grpc::Status AdminServiceImpl::GetSet(grpc::ServerContext*,
 }
 
 grpc::Status AdminServiceImpl::Restore(
-    grpc::ServerContext*, const v1::RestoreRequest* request,
+    grpc::ServerContext* context, const v1::RestoreRequest* request,
     grpc::ServerWriter<v1::SetEvent>* writer) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<StartedRun> run = restores_->Start(*request);
   if (!run.ok()) return common::ToGrpcStatus(run.status());
   return Follow(*run, writer);
 }
 
 grpc::Status AdminServiceImpl::ListPolicies(
-    grpc::ServerContext*, const v1::ListPoliciesRequest*,
+    grpc::ServerContext* context, const v1::ListPoliciesRequest*,
     v1::ListPoliciesResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
   *response = policies_->Describe();
   return grpc::Status::OK;
 }
@@ -91,6 +127,10 @@ grpc::Status AdminServiceImpl::ListPolicies(
 grpc::Status AdminServiceImpl::RunPolicy(
     grpc::ServerContext* context, const v1::RunPolicyRequest* request,
     grpc::ServerWriter<v1::SetEvent>* writer) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
   auto ticket = policies_->RunNow(request->policy());
   if (!ticket.ok()) return common::ToGrpcStatus(ticket.status());
   size_t left = ticket->keys.size();
@@ -113,9 +153,13 @@ grpc::Status AdminServiceImpl::RunPolicy(
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::Prune(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::Prune(grpc::ServerContext* context,
                                      const v1::PruneRequest* request,
                                      v1::PruneResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
   auto result = pruner_->Prune(request->dry_run(), request->policy());
   if (!result.ok()) return common::ToGrpcStatus(result.status());
   *response = std::move(*result);
@@ -125,6 +169,10 @@ grpc::Status AdminServiceImpl::Prune(grpc::ServerContext*,
 grpc::Status AdminServiceImpl::ListFiles(
     grpc::ServerContext* context, const v1::ListFilesRequest* request,
     grpc::ServerWriter<v1::FileBatch>* writer) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
   auto set = state_.catalog->GetSet(request->set_id());
   if (!set.ok()) return common::ToGrpcStatus(set.status());
   constexpr int kBatch = 1000;
@@ -144,9 +192,13 @@ grpc::Status AdminServiceImpl::ListFiles(
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::FindFiles(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::FindFiles(grpc::ServerContext* context,
                                          const v1::FindFilesRequest* request,
                                          v1::FindFilesResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
   if (request->pattern().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "find needs a pattern, e.g. '*/wps.properties'");
@@ -157,18 +209,26 @@ grpc::Status AdminServiceImpl::FindFiles(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::Verify(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::Verify(grpc::ServerContext* context,
                                       const v1::VerifyRequest* request,
                                       v1::VerifyResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
   auto verified = verifier_.Verify(request->set_id(), request->deep());
   if (!verified.ok()) return common::ToGrpcStatus(verified.status());
   *response = std::move(*verified);
   return grpc::Status::OK;
 }
 
-grpc::Status AdminServiceImpl::Export(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::Export(grpc::ServerContext* context,
                                       const v1::ExportRequest* request,
                                       v1::ExportResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
   auto exported = exporter_.Export(request->set_id(), request->to_dir());
   if (!exported.ok()) return common::ToGrpcStatus(exported.status());
   *response = std::move(*exported);

@@ -17,12 +17,30 @@ namespace {
 
 constexpr int kDefaultHeartbeatSeconds = 10;
 
+// The agent protocol's data calls name a job: the caller's token must be an
+// agent token of the namespace (and release) of the agent given that job.
+absl::Status AuthorizeJob(const SchedulerState& state,
+                          const grpc::CallbackServerContext* context,
+                          const std::string& job_id) {
+  if (state.auth == nullptr || !state.auth->enabled()) return absl::OkStatus();
+  absl::StatusOr<std::string> agent = state.board->AgentOf(job_id);
+  if (!agent.ok()) return agent.status();
+  for (const v1::AgentInfo& a : state.registry->AllAgents()) {
+    if (a.id() == *agent) {
+      return state.auth->RequireAgent(*context, a.namespace_(), a.release());
+    }
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("job ", job_id, " belongs to no registered agent"));
+}
+
 // The scheduler's end of one agent's Connect stream.
 class ControlStream
     : public grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>,
       public AgentChannel {
  public:
-  explicit ControlStream(SchedulerState state) : state_(state) {
+  ControlStream(SchedulerState state, grpc::CallbackServerContext* context)
+      : state_(state), context_(context) {
     StartRead(&in_);
   }
 
@@ -105,6 +123,16 @@ class ControlStream
                        "hello needs namespace, release, pod and component"));
       return false;
     }
+    if (state_.auth != nullptr) {
+      absl::Status allowed = state_.auth->RequireAgent(
+          *context_, hello.namespace_(), hello.release());
+      if (!allowed.ok()) {
+        DXLOG(WARNING) << "agent " << hello.namespace_() << "/" << hello.pod()
+                       << " refused: " << allowed.message();
+        EndStream(common::ToGrpcStatus(allowed));
+        return false;
+      }
+    }
     agent_id_ = state_.registry->Register(hello, this);
     v1::SchedulerMessage welcome;
     welcome.mutable_welcome()->set_agent_id(agent_id_);
@@ -123,6 +151,7 @@ class ControlStream
   }
 
   SchedulerState state_;
+  grpc::CallbackServerContext* context_;
   v1::AgentMessage in_;
   std::string agent_id_;  // set once, by the reading side
   std::mutex mu_;
@@ -135,8 +164,9 @@ class ControlStream
 // One backup stream, written to the store as it arrives.
 class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
  public:
-  UploadReactor(SchedulerState state, v1::UploadResult* response)
-      : state_(state), response_(response) {
+  UploadReactor(SchedulerState state, grpc::CallbackServerContext* context,
+                v1::UploadResult* response)
+      : state_(state), context_(context), response_(response) {
     StartRead(&chunk_);
   }
 
@@ -187,6 +217,8 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
  private:
   absl::Status Begin() {
     job_id_ = chunk_.job_id();
+    absl::Status allowed = AuthorizeJob(state_, context_, job_id_);
+    if (!allowed.ok()) return allowed;
     absl::StatusOr<v1::Artifact> artifact = state_.board->BeginUpload(job_id_);
     if (!artifact.ok()) return artifact.status();
     artifact_ = *artifact;
@@ -250,6 +282,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
   }
 
   SchedulerState state_;
+  grpc::CallbackServerContext* context_;
   v1::UploadResult* response_;
   v1::UploadChunk chunk_;
   std::string job_id_;
@@ -263,7 +296,14 @@ class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
 // One restore stream, read from the store as the agent takes it.
 class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
  public:
-  DownloadReactor(SchedulerState state, const v1::DownloadRequest& request) {
+  DownloadReactor(SchedulerState state,
+                  const grpc::CallbackServerContext* context,
+                  const v1::DownloadRequest& request) {
+    absl::Status allowed = AuthorizeJob(state, context, request.job_id());
+    if (!allowed.ok()) {
+      Finish(common::ToGrpcStatus(allowed));
+      return;
+    }
     absl::StatusOr<v1::Artifact> artifact =
         state.board->RestoreSource(request.job_id(), request.part());
     if (!artifact.ok()) {
@@ -328,8 +368,15 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
 // as the agent takes it.
 class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
  public:
-  BaseIndexReactor(SchedulerState state, const v1::BaseIndexRequest& request)
+  BaseIndexReactor(SchedulerState state,
+                   const grpc::CallbackServerContext* context,
+                   const v1::BaseIndexRequest& request)
       : state_(state) {
+    absl::Status allowed = AuthorizeJob(state, context, request.job_id());
+    if (!allowed.ok()) {
+      Finish(common::ToGrpcStatus(allowed));
+      return;
+    }
     absl::StatusOr<v1::Artifact> job =
         state.board->IncrementalBackup(request.job_id());
     if (!job.ok()) {
@@ -381,23 +428,23 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
 AgentServiceImpl::AgentServiceImpl(SchedulerState state) : state_(state) {}
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>*
-AgentServiceImpl::Connect(grpc::CallbackServerContext*) {
-  return new ControlStream(state_);
+AgentServiceImpl::Connect(grpc::CallbackServerContext* context) {
+  return new ControlStream(state_, context);
 }
 
 grpc::ServerReadReactor<v1::UploadChunk>* AgentServiceImpl::Upload(
-    grpc::CallbackServerContext*, v1::UploadResult* response) {
-  return new UploadReactor(state_, response);
+    grpc::CallbackServerContext* context, v1::UploadResult* response) {
+  return new UploadReactor(state_, context, response);
 }
 
 grpc::ServerWriteReactor<v1::DownloadChunk>* AgentServiceImpl::Download(
-    grpc::CallbackServerContext*, const v1::DownloadRequest* request) {
-  return new DownloadReactor(state_, *request);
+    grpc::CallbackServerContext* context, const v1::DownloadRequest* request) {
+  return new DownloadReactor(state_, context, *request);
 }
 
 grpc::ServerWriteReactor<v1::BaseIndexChunk>* AgentServiceImpl::BaseIndex(
-    grpc::CallbackServerContext*, const v1::BaseIndexRequest* request) {
-  return new BaseIndexReactor(state_, *request);
+    grpc::CallbackServerContext* context, const v1::BaseIndexRequest* request) {
+  return new BaseIndexReactor(state_, context, *request);
 }
 
 }  // namespace dxbackup::scheduler

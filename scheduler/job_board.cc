@@ -231,6 +231,15 @@ absl::StatusOr<v1::Artifact> JobBoard::RestoreSource(const std::string& job_id,
                                             part + 1));
 }
 
+absl::StatusOr<std::string> JobBoard::AgentOf(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) {
+    return absl::NotFoundError(absl::StrCat("no job ", job_id));
+  }
+  return it->second.job.agent_id();
+}
+
 absl::StatusOr<v1::Artifact> JobBoard::IncrementalBackup(
     const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -63,6 +63,8 @@ class JobBoard {
   // meanwhile (the caller then removes the file).
   absl::Status CompleteWithArtifact(const std::string& job_id,
                                     const v1::Artifact& stored);
+  // The agent a job was given to ("" for the scheduler's own), or NotFound.
+  absl::StatusOr<std::string> AgentOf(const std::string& job_id);
   // True while the job has not ended.
   bool IsRunning(const std::string& job_id);
   // Part `part` of what a running restore job reads: its bases in order,

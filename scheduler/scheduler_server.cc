@@ -9,6 +9,7 @@
 #include "scheduler/policy_loop.h"
 #include "scheduler/pruner.h"
 #include "scheduler/sqlite_catalog.h"
+#include "scheduler/token_auth.h"
 
 namespace dxbackup::scheduler {
 
@@ -51,10 +52,18 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
                    << " from the store: no catalog row names it";
   }
 
+  s->auth_ = std::make_unique<TokenAuth>(s->options_.config.tokens_file());
+  absl::Status tokens = s->auth_->Load();
+  if (!tokens.ok()) return tokens;
+  if (!s->auth_->enabled()) {
+    DXLOG(WARNING) << "no tokens_file in the config: callers are not asked "
+                      "for tokens (only TLS, if configured, gates them)";
+  }
   s->registry_ = std::make_unique<AgentRegistry>(s->catalog_.get(), clock);
   s->board_ = std::make_unique<JobBoard>(s->catalog_.get(), clock);
   SchedulerState state{&s->options_.config, s->catalog_.get(), s->store_.get(),
-                       s->registry_.get(),  s->board_.get(),   clock};
+                       s->registry_.get(),  s->board_.get(),   clock,
+                       s->auth_.get()};
   s->backups_ = std::make_unique<BackupSetRunner>(state);
   s->restores_ = std::make_unique<RestoreRunner>(state);
   s->pruner_ = std::make_unique<Pruner>(state);

@@ -30,6 +30,7 @@ class JobBoard;
 class BackupSetRunner;
 class RestoreRunner;
 class Pruner;
+class TokenAuth;
 class PolicyLoop;
 class AgentServiceImpl;
 class AdminServiceImpl;
@@ -63,6 +64,7 @@ class SchedulerServer {
   bool stopped_ = false;
   std::unique_ptr<SqliteCatalog> catalog_;
   std::unique_ptr<ArtifactStore> store_;
+  std::unique_ptr<TokenAuth> auth_;
   std::unique_ptr<AgentRegistry> registry_;
   std::unique_ptr<JobBoard> board_;
   std::unique_ptr<BackupSetRunner> backups_;

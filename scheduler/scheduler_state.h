@@ -10,6 +10,7 @@
 #include "scheduler/artifact_store.h"
 #include "scheduler/catalog.h"
 #include "scheduler/job_board.h"
+#include "scheduler/token_auth.h"
 
 namespace dxbackup::scheduler {
 
@@ -20,6 +21,7 @@ struct SchedulerState {
   AgentRegistry* registry;
   JobBoard* board;
   const common::Clock* clock;
+  TokenAuth* auth = nullptr;  // nullptr: no token checks
 };
 
 // The configured deployment, or nullptr.

@@ -7,6 +7,7 @@
 #include <memory>
 #include <regex>
 
+#include "common/sha256.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -28,14 +29,33 @@ class TlsTest : public ::testing::Test {
               0)
         << out;
     WriteFile(dir_ / "scheduler.yaml",
-              "deployments:\n  - {namespace: ns, release: tls}\n");
+              "deployments:\n  - {namespace: ns, release: tls}\n"
+              "tokens_file: " +
+                  dir_ / "tokens.yaml" + "\n");
+    // Tokens as a Secret would hold them; the scheduler keeps only hashes.
+    WriteFile(dir_ / "agent.token", "agent-token-of-ns\n");
+    WriteFile(dir_ / "operator.token", "operator-token\n");
+    WriteFile(dir_ / "tokens.yaml",
+              "tokens:\n"
+              "  - {name: ns-agents, role: agent, namespace: ns, sha256: " +
+                  Sha("agent-token-of-ns") +
+                  "}\n"
+                  "  - {name: ops, role: operator, sha256: " +
+                  Sha("operator-token") + "}\n");
     WriteFile(dir_ / "volume/file", "over TLS");
   }
 
-  std::vector<std::string> ClientTls() const {
-    return {"--tls-ca",   certs_ + "/ca.pem",
-            "--tls-cert", certs_ + "/client.pem",
-            "--tls-key",  certs_ + "/client.key"};
+  static std::string Sha(const std::string& s) {
+    common::Sha256 h;
+    h.Update(s);
+    return h.HexDigest();
+  }
+
+  std::vector<std::string> ClientTls(const std::string& token = "operator") {
+    return {"--tls-ca",     certs_ + "/ca.pem",
+            "--tls-cert",   certs_ + "/client.pem",
+            "--tls-key",    certs_ + "/client.key",
+            "--token-file", dir_ / (token + ".token")};
   }
 
   // Starts a scheduler that requires client certificates.
@@ -87,7 +107,7 @@ TEST_F(TlsTest, ASetOverMutualTls) {
                                    "core",
                                    "--volume",
                                    "data=" + (dir_ / "volume")};
-  for (const std::string& f : ClientTls()) argv.push_back(f);
+  for (const std::string& f : ClientTls("agent")) argv.push_back(f);
   agent_ = std::make_unique<ChildProcess>(argv, dir_ / "agent.log");
   ASSERT_FALSE(agent_->WaitForLine("registered with the scheduler").empty())
       << agent_->Output();
@@ -98,6 +118,9 @@ TEST_F(TlsTest, ASetOverMutualTls) {
       << out;
   EXPECT_TRUE(std::regex_search(out, std::regex("set \\S+ complete"))) << out;
 
+  // The agent's token is no operator's.
+  EXPECT_EQ(Cli(ClientTls("agent"), {"sets"}, &out), 1) << out;
+  EXPECT_NE(out.find("may not do this"), std::string::npos) << out;
   // Plaintext, or TLS without a client certificate, gets nowhere.
   EXPECT_NE(Cli({"--insecure-loopback"}, {"agents"}, &out), 0) << out;
   EXPECT_NE(Cli({"--tls-ca", certs_ + "/ca.pem"}, {"agents"}, &out), 0) << out;

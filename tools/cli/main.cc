@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
 #include "common/tls_options.h"
+#include "common/token_channel.h"
 #include "tools/cli/cli_commands.h"
 
 namespace po = boost::program_options;
@@ -137,8 +138,13 @@ int main(int argc, char** argv) {
     std::cerr << "dxbackup: " << credentials.status().message() << "\n";
     return 2;
   }
-  auto channel = grpc::CreateChannel(server, *credentials);
-  auto stub = v1::AdminService::NewStub(channel);
+  auto channel = dxbackup::common::CreateTokenChannel(
+      server, *credentials, grpc::ChannelArguments(), token_file);
+  if (!channel.ok()) {
+    std::cerr << "dxbackup: " << channel.status().message() << "\n";
+    return 2;
+  }
+  auto stub = v1::AdminService::NewStub(*channel);
   cli::CliContext cli{stub.get(), &std::cout, &std::cerr,
                       vm["json"].as<bool>()};
 
