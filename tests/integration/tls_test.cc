@@ -118,6 +118,12 @@ TEST_F(TlsTest, ASetOverMutualTls) {
       << out;
   EXPECT_TRUE(std::regex_search(out, std::regex("set \\S+ complete"))) << out;
 
+  // Tokens are in no log (the scheduler keeps only their hashes).
+  for (const char* log : {"scheduler.log", "agent.log"}) {
+    const std::string text = testing::ReadFile(dir_ / log);
+    EXPECT_EQ(text.find("agent-token-of-ns"), std::string::npos) << log;
+    EXPECT_EQ(text.find("operator-token"), std::string::npos) << log;
+  }
   // The agent's token is no operator's.
   EXPECT_EQ(Cli(ClientTls("agent"), {"sets"}, &out), 1) << out;
   EXPECT_NE(out.find("may not do this"), std::string::npos) << out;
