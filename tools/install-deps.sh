@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev
   libssl-dev openssl
   libyaml-cpp-dev
+  clang libclang-rt-14-dev
   python3 tar gzip acl attr
 )
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing (Debian 12 packages), builds
-# everything, and runs every test with ctest. The integration tests start
+# everything, runs every test with ctest, then runs each libFuzzer target
+# for a bounded time (tools/fuzz.sh). The integration tests start
 # their own PostgreSQL servers (as a non-root user, on sockets in temp dirs)
 # and their own scheduler and agents on loopback.
 #
@@ -17,5 +18,7 @@ fi
 build_dir=${BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" >/dev/null
 cmake --build "$build_dir" -j2
-cd "$build_dir"
-ctest -j2 --output-on-failure --timeout 900
+(cd "$build_dir" && ctest -j2 --output-on-failure --timeout 900)
+
+# Then the libFuzzer targets, each for a bounded time (FUZZ_SECONDS).
+FUZZ_SECONDS=${FUZZ_SECONDS:-30} tools/fuzz.sh
