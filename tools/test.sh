@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing (Debian 12 packages), builds
-# everything, runs every test with ctest, then runs each libFuzzer target
-# for a bounded time (tools/fuzz.sh). The integration tests start
+# everything, runs every test with ctest, again under ASan+UBSan, then runs
+# each libFuzzer target for a bounded time (tools/fuzz.sh). The integration tests start
 # their own PostgreSQL servers (as a non-root user, on sockets in temp dirs)
 # and their own scheduler and agents on loopback.
 #
@@ -19,6 +19,18 @@ build_dir=${BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" >/dev/null
 cmake --build "$build_dir" -j2
 (cd "$build_dir" && ctest -j2 --output-on-failure --timeout 900)
+
+# The suite again under ASan+UBSan: dxbackup's own code instrumented (not
+# the generated protobuf code), any report fails the test.
+asan_dir=${ASAN_BUILD_DIR:-build-asan}
+cmake -S . -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DDXBACKUP_SANITIZE=address,undefined >/dev/null
+cmake --build "$asan_dir" -j2
+suppressions=$PWD/tests/sanitizers/lsan.supp
+(cd "$asan_dir" &&
+  LSAN_OPTIONS="suppressions=$suppressions" \
+  UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest -j2 --output-on-failure --timeout 900)
 
 # Then the libFuzzer targets, each for a bounded time (FUZZ_SECONDS).
 FUZZ_SECONDS=${FUZZ_SECONDS:-30} tools/fuzz.sh
