@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "agent/change_detector.h"

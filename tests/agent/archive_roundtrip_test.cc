@@ -7,6 +7,7 @@
 #include "agent/archive_extractor.h"
 #include "agent/tar_stream_writer.h"
 #include "agent/volume_walker.h"
+#include "tests/support/string_sink.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_compare.h"
 
@@ -16,14 +17,7 @@ namespace {
 using testing::TempDir;
 using testing::WriteFile;
 
-class StringSink : public ByteSink {
- public:
-  absl::Status Write(const void* data, size_t size) override {
-    bytes.append(static_cast<const char*>(data), size);
-    return absl::OkStatus();
-  }
-  std::string bytes;
-};
+using testing::StringSink;
 
 // Serves a string in small pieces, as a network stream would.
 class StringSource : public ByteSource {

@@ -6,17 +6,12 @@
 #include <random>
 #include <string>
 
+#include "tests/support/string_sink.h"
+
 namespace dxbackup::agent {
 namespace {
 
-class StringSink : public ByteSink {
- public:
-  absl::Status Write(const void* data, size_t size) override {
-    bytes.append(static_cast<const char*>(data), size);
-    return absl::OkStatus();
-  }
-  std::string bytes;
-};
+using testing::StringSink;
 
 // Text that compresses, then bytes that do not, in pieces of odd sizes.
 std::string Input() {

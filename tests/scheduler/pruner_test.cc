@@ -7,6 +7,7 @@
 
 #include "scheduler/artifact_store.h"
 #include "scheduler/sqlite_catalog.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {
@@ -14,12 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class FakeClock : public common::Clock {
- public:
-  std::chrono::system_clock::time_point Now() const override { return now; }
-  std::chrono::system_clock::time_point now =
-      std::chrono::system_clock::from_time_t(1800000000);
-};
+using testing::FakeClock;
 
 class PrunerTest : public ::testing::Test {
  protected:

@@ -4,19 +4,13 @@
 
 #include "agent/tar_stream_writer.h"
 #include "agent/volume_walker.h"
+#include "tests/support/string_sink.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {
 namespace {
 
-class FileSink : public agent::ByteSink {
- public:
-  absl::Status Write(const void* data, size_t size) override {
-    bytes.append(static_cast<const char*>(data), size);
-    return absl::OkStatus();
-  }
-  std::string bytes;
-};
+using testing::StringSink;
 
 // A tar (zstd unless told) of a small tree with many compressible files.
 std::string MakeArchive(const testing::TempDir& dir,
@@ -26,7 +20,7 @@ std::string MakeArchive(const testing::TempDir& dir,
         dir / ("tree/d" + std::to_string(i % 7) + "/f" + std::to_string(i)),
         std::string(4000 + i, 'a' + i % 26));
   }
-  FileSink sink;
+  StringSink sink;
   v1::CaptureOptions options;
   options.set_compression(compression);
   agent::TarStreamWriter tar(&sink, options);

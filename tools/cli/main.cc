@@ -16,7 +16,9 @@ using namespace dxbackup;
 namespace {
 
 constexpr char kUsage[] =
-    "usage: dxbackup [--server HOST:PORT] [--json] VERB [ARGS]\n"
+    "usage: dxbackup [--server HOST:PORT] [--json] [--token-file F]\n"
+    "                [--tls-ca PEM [--tls-cert PEM --tls-key PEM] |\n"
+    "                 --insecure-loopback] VERB [ARGS]\n"
     "\n"
     "verbs:\n"
     "  agents                                   agents, connected and gone\n"
