@@ -22,10 +22,12 @@ constexpr std::chrono::seconds kProgressEvery{5};
 }  // namespace
 
 AgentSession::AgentSession(AgentIdentity identity, BackupJobSettings settings,
-                           std::shared_ptr<grpc::Channel> channel)
+                           std::shared_ptr<grpc::Channel> channel,
+                           ChannelFactory new_data_channel)
     : identity_(std::move(identity)),
       settings_(std::move(settings)),
       channel_(std::move(channel)),
+      new_data_channel_(std::move(new_data_channel)),
       stub_(v1::AgentService::NewStub(channel_)) {}
 
 AgentSession::~AgentSession() {
@@ -196,8 +198,10 @@ void AgentSession::HandleBackup(const v1::BackupCommand& command) {
               << (*volume)->name() << " (" << (*volume)->path() << ")";
   auto progress = ProgressReporter(command.job_id());
   uint64_t files = 0;
-  absl::StatusOr<v1::UploadResult> stored =
-      RunBackupJob(command, **volume, settings_, stub_.get(), progress, &files);
+  absl::StatusOr<v1::UploadResult> stored = RunBackupJob(
+      command, **volume, settings_, stub_.get(),
+      [this] { return v1::AgentService::NewStub(new_data_channel_()); },
+      progress, &files);
   SendResult(command.job_id(), stored.status(),
              stored.ok() ? stored->bytes() : 0, files);
 }

@@ -3,7 +3,7 @@
 // job on its own thread), sends heartbeats, and when the stream ends it
 // reconnects with backoff until Stop() is called.
 //
-//   AgentSession session(identity, settings, channel);
+//   AgentSession session(identity, settings, channel, new_data_channel);
 //   std::thread t([&] { session.Run(); });
 //   ...
 //   session.Stop(); t.join();
@@ -40,8 +40,13 @@ struct AgentIdentity {
 
 class AgentSession {
  public:
+  // `channel` carries the control stream and restores; each upload
+  // attempt gets a channel (a connection) of its own from
+  // `new_data_channel`, so that a retry never reuses a dead connection.
+  using ChannelFactory = std::function<std::shared_ptr<grpc::Channel>()>;
   AgentSession(AgentIdentity identity, BackupJobSettings settings,
-               std::shared_ptr<grpc::Channel> channel);
+               std::shared_ptr<grpc::Channel> channel,
+               ChannelFactory new_data_channel);
   ~AgentSession();
 
   void Run();
@@ -69,6 +74,7 @@ class AgentSession {
   AgentIdentity identity_;
   BackupJobSettings settings_;
   std::shared_ptr<grpc::Channel> channel_;
+  ChannelFactory new_data_channel_;
   std::unique_ptr<v1::AgentService::Stub> stub_;
 
   std::mutex mu_;

@@ -14,12 +14,13 @@ namespace dxbackup::agent {
 absl::StatusOr<v1::UploadResult> RunBackupJob(
     const v1::BackupCommand& command, const v1::Volume& volume,
     const BackupJobSettings& settings, v1::AgentService::StubInterface* stub,
+    const UploadStream::StubFactory& new_upload_stub,
     const UploadStream::ProgressFn& on_progress, uint64_t* files_out) {
   std::vector<std::string> excludes = settings.excludes;
   for (const std::string& glob : command.options().excludes()) {
     excludes.push_back(glob);
   }
-  UploadStream upload(stub, command.job_id(), settings.limit_bytes_per_second,
+  UploadStream upload(new_upload_stub, command.job_id(), settings.upload,
                       on_progress);
   v1::CaptureOptions options = command.options();
   if (options.threads() <= 0) options.set_threads(settings.zstd_workers);

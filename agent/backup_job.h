@@ -1,6 +1,8 @@
 // RunBackupJob captures one volume for one job: walk, pax tar, compress and
-// upload, all streaming. Returns the scheduler's receipt once the artifact
-// is stored, or an error naming the volume and what failed.
+// upload, all streaming. `stub` serves the base index; the upload takes a
+// stub of its own from `new_upload_stub` for each attempt. Returns the
+// scheduler's receipt once the artifact is stored, or an error naming the
+// volume and what failed.
 #ifndef DXBACKUP_AGENT_BACKUP_JOB_H_
 #define DXBACKUP_AGENT_BACKUP_JOB_H_
 
@@ -15,7 +17,7 @@ namespace dxbackup::agent {
 
 struct BackupJobSettings {
   std::vector<std::string> excludes;  // the agent's own, added to the job's
-  uint64_t limit_bytes_per_second = 0;
+  UploadStream::Options upload;       // bandwidth limit, retries
   // zstd worker threads when the job's options say 0: one for an agent
   // with one volume; none when several captures share the cores already.
   int zstd_workers = 1;
@@ -24,6 +26,7 @@ struct BackupJobSettings {
 absl::StatusOr<v1::UploadResult> RunBackupJob(
     const v1::BackupCommand& command, const v1::Volume& volume,
     const BackupJobSettings& settings, v1::AgentService::StubInterface* stub,
+    const UploadStream::StubFactory& new_upload_stub,
     const UploadStream::ProgressFn& on_progress, uint64_t* files_out);
 
 }  // namespace dxbackup::agent

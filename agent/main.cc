@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   std::string scheduler, ns, release, pod, component, token_file;
   std::vector<std::string> volumes, excludes, labels;
   uint64_t limit_kib = 0;
+  int upload_stall_seconds = 60;
   po::options_description options("dxbackup-agent options");
   options.add_options()("help", "show this help")(
       "scheduler", po::value(&scheduler)->required(),
@@ -58,7 +59,11 @@ int main(int argc, char** argv) {
       "token-file", po::value(&token_file),
       "file holding this agent's token (read again at every call)")(
       "limit-upload-kib", po::value(&limit_kib)->default_value(0),
-      "upload bandwidth limit in KiB/s, 0 for none");
+      "upload bandwidth limit in KiB/s, 0 for none")(
+      "upload-stall-seconds",
+      po::value(&upload_stall_seconds)->default_value(60),
+      "cut and resume an upload the scheduler has acknowledged nothing of "
+      "for this long");
   dxbackup::common::TlsFlags tls;
   dxbackup::common::AddTlsOptions(options, &tls, /*server=*/false);
   po::variables_map vm;
@@ -130,9 +135,31 @@ int main(int argc, char** argv) {
     std::cerr << "dxbackup-agent: " << channel.status().message() << "\n";
     return 2;
   }
-  BackupJobSettings settings{excludes, limit_kib * 1024,
-                             identity.volumes.size() == 1 ? 1 : 0};
-  AgentSession session(identity, settings, *channel);
+  if (upload_stall_seconds <= 0) {
+    std::cerr << "dxbackup-agent: --upload-stall-seconds must be positive\n";
+    return 2;
+  }
+  BackupJobSettings settings;
+  settings.excludes = excludes;
+  settings.upload.limit_bytes_per_second = limit_kib * 1024;
+  settings.upload.stall_timeout = std::chrono::seconds(upload_stall_seconds);
+  settings.zstd_workers = identity.volumes.size() == 1 ? 1 : 0;
+  // Uploads get connections of their own (a local subchannel pool), one
+  // per attempt: bulk data does not queue behind or beside the control
+  // stream, and a resumed upload never reuses a dead connection.
+  grpc::ChannelArguments data_args = args;
+  data_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto new_data_channel = [&, fallback = *channel]() {
+    auto data = dxbackup::common::CreateTokenChannel(scheduler, *credentials,
+                                                     data_args, token_file);
+    if (!data.ok()) {
+      DXLOG(WARNING) << data.status().message()
+                     << "; uploading over the control connection";
+      return fallback;
+    }
+    return *data;
+  };
+  AgentSession session(identity, settings, *channel, new_data_channel);
 
   std::thread stopper([&] {
     int sig = 0;

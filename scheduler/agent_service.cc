@@ -161,136 +161,163 @@ class ControlStream
   std::string close_reason_;
 };
 
-// One backup stream, written to the store as it arrives.
-class UploadReactor : public grpc::ServerReadReactor<v1::UploadChunk> {
+// Cancels a call from another thread while the call lives, and does
+// nothing after.
+class CancelHandle {
  public:
-  UploadReactor(SchedulerState state, grpc::CallbackServerContext* context,
-                v1::UploadResult* response)
-      : state_(state), context_(context), response_(response) {
+  explicit CancelHandle(grpc::CallbackServerContext* context)
+      : context_(context) {}
+  void Cancel() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (context_ != nullptr) context_->TryCancel();
+  }
+  void Forget() {
+    std::lock_guard<std::mutex> lock(mu_);
+    context_ = nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  grpc::CallbackServerContext* context_;
+};
+
+// One backup stream, written to the store as it arrives through the job's
+// UploadSession. Chunks are acknowledged as they are written; a stream that
+// breaks before the trailer leaves the session for the agent to resume.
+class UploadReactor
+    : public grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply> {
+ public:
+  UploadReactor(SchedulerState state, UploadSessions* sessions,
+                grpc::CallbackServerContext* context)
+      : state_(state),
+        sessions_(sessions),
+        context_(context),
+        handle_(std::make_shared<CancelHandle>(context)) {
     StartRead(&chunk_);
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {
-      Complete();
-      return;
+    if (!ok) return InputEnded();
+    if (attached_.session == nullptr) {
+      absl::Status allowed = AuthorizeJob(state_, context_, chunk_.job_id());
+      if (!allowed.ok()) return End(common::ToGrpcStatus(allowed));
+      auto attached = sessions_->Attach(
+          chunk_.job_id(), [handle = handle_] { handle->Cancel(); });
+      if (!attached.ok()) return End(common::ToGrpcStatus(attached.status()));
+      attached_ = *attached;
     }
-    if (have_trailer_) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("job ", job_id_, ": data after the trailer")));
-    }
-    if (pending_ == nullptr) {
-      absl::Status s = Begin();
-      if (!s.ok())
-        return Fail(s, /*fail_job=*/s.code() != absl::StatusCode::kNotFound &&
-                           s.code() != absl::StatusCode::kAlreadyExists);
-    }
-    if (chunk_.job_id() != job_id_ || chunk_.sequence() != next_sequence_ ||
-        chunk_.data().size() > kMaxChunkBytes) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("job ", job_id_, ": malformed chunk ", chunk_.sequence(),
-                       " (expected sequence ", next_sequence_, ", at most ",
-                       kMaxChunkBytes, " bytes)")));
-    }
-    ++next_sequence_;
-    if (!state_.board->IsRunning(job_id_)) {
-      return Fail(absl::AbortedError(absl::StrCat(
-                      "job ", job_id_, " has ended; upload refused")),
-                  false);
-    }
-    absl::Status s =
-        pending_->Append(chunk_.data().data(), chunk_.data().size());
-    if (s.ok()) {
-      s = state_.catalog->AddFiles(artifact_.set_id(), artifact_.target(),
-                                   chunk_.entries());
-    }
-    if (!s.ok()) return Fail(s);
-    if (chunk_.has_trailer()) {
-      trailer_ = chunk_.trailer();
-      have_trailer_ = true;
-    }
+    absl::Status s = attached_.session->Accept(attached_.stream, chunk_);
+    if (!s.ok()) return End(common::ToGrpcStatus(s));
+    v1::UploadReply ack;
+    ack.set_next_sequence(attached_.session->next_sequence());
+    Reply(ack, /*last=*/false);
     StartRead(&chunk_);
   }
 
-  void OnDone() override { delete this; }
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    writing_ = false;
+    if (!ok) {
+      if (!finished_) {
+        finished_ = true;
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
+      }
+      return;
+    }
+    WriteNextLocked();
+  }
+
+  void OnDone() override {
+    if (attached_.session != nullptr) {
+      sessions_->Detach(attached_.session, attached_.stream);
+    }
+    handle_->Forget();
+    delete this;
+  }
 
  private:
-  absl::Status Begin() {
-    job_id_ = chunk_.job_id();
-    absl::Status allowed = AuthorizeJob(state_, context_, job_id_);
-    if (!allowed.ok()) return allowed;
-    absl::StatusOr<v1::Artifact> artifact = state_.board->BeginUpload(job_id_);
-    if (!artifact.ok()) return artifact.status();
-    artifact_ = *artifact;
-    auto pending = state_.store->Begin(artifact_.path());
-    if (!pending.ok()) return pending.status();
-    pending_ = std::move(*pending);
-    return absl::OkStatus();
+  void InputEnded() {
+    if (attached_.session == nullptr) {
+      return End(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          "the upload ended before its first chunk arrived: the agent went "
+          "away, or sent a chunk that could not be read (a newer agent "
+          "than this scheduler?)"));
+    }
+    if (!attached_.session->has_trailer()) {
+      // A cut stream, or an agent that gave up (its job result follows).
+      DXLOG(INFO) << "upload of job " << chunk_.job_id()
+                  << " interrupted after " << attached_.session->bytes()
+                  << " bytes; kept for the agent to resume while the job runs";
+      return End(grpc::Status(
+          grpc::StatusCode::CANCELLED,
+          absl::StrCat("upload ended without its trailer; resume from chunk ",
+                       attached_.session->next_sequence())));
+    }
+    absl::StatusOr<v1::UploadResult> result = sessions_->Complete(attached_);
+    if (!result.ok()) return End(common::ToGrpcStatus(result.status()));
+    v1::UploadReply reply;
+    reply.set_next_sequence(attached_.session->next_sequence());
+    *reply.mutable_result() = *result;
+    Reply(reply, /*last=*/true);
   }
 
-  void Complete() {
-    if (pending_ == nullptr) {
-      return Fail(absl::InvalidArgumentError(
-                      "the upload ended before its first chunk arrived: the "
-                      "agent went away, or sent a chunk that could not be "
-                      "read (a newer agent than this scheduler?)"),
-                  false);
+  // Queues `reply`; acknowledgements not yet written are replaced by newer
+  // ones. The last reply finishes the call with OK.
+  void Reply(const v1::UploadReply& reply, bool last) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_) return;
+    if (last) {
+      last_ = reply;
+      have_last_ = true;
+    } else {
+      ack_ = reply;
+      have_ack_ = true;
     }
-    if (!have_trailer_) {
-      return Fail(absl::CancelledError(absl::StrCat(
-          "upload of ", artifact_.target(), " ended after ", pending_->bytes(),
-          " bytes without its trailer: the agent stopped or lost its "
-          "connection; nothing was stored")));
-    }
-    if (trailer_.bytes() != pending_->bytes()) {
-      return Fail(absl::DataLossError(
-          absl::StrCat("upload of ", artifact_.target(), ": the agent sent ",
-                       trailer_.bytes(), " bytes but ", pending_->bytes(),
-                       " arrived; nothing was stored")));
-    }
-    absl::Status s = pending_->Commit(trailer_.sha256());
-    if (!s.ok()) return Fail(s);
-    artifact_.set_bytes(pending_->bytes());
-    artifact_.set_sha256(pending_->sha256());
-    artifact_.set_file_count(trailer_.files());
-    if (!trailer_.fix_level().empty()) {
-      artifact_.set_fix_level(trailer_.fix_level());
-    }
-    artifact_.set_created_unix(state_.clock->NowUnix());
-    s = state_.board->CompleteWithArtifact(job_id_, artifact_);
-    if (!s.ok()) {
-      std::remove(state_.store->AbsolutePath(artifact_.path()).c_str());
-      return Fail(s);
-    }
-    response_->set_bytes(artifact_.bytes());
-    response_->set_sha256(artifact_.sha256());
-    response_->set_path(artifact_.path());
-    Finish(grpc::Status::OK);
+    WriteNextLocked();
   }
 
-  // Ends the upload with `s`; unless told otherwise, the job fails too.
-  void Fail(const absl::Status& s, bool fail_job = true) {
-    if (pending_ != nullptr) {
-      pending_->Abandon();
-      state_.catalog->DeleteFiles(artifact_.set_id(), artifact_.target())
-          .IgnoreError();
+  void WriteNextLocked() {
+    if (writing_ || finished_) return;
+    if (have_ack_) {
+      have_ack_ = false;
+      out_ = ack_;
+      writing_ = true;
+      StartWrite(&out_);
+    } else if (have_last_) {
+      have_last_ = false;
+      out_ = last_;
+      writing_ = true;
+      finished_ = true;
+      StartWriteAndFinish(&out_, grpc::WriteOptions(), grpc::Status::OK);
+    } else if (have_status_) {
+      finished_ = true;
+      Finish(status_);
     }
-    if (fail_job && !job_id_.empty()) {
-      state_.board->Finish(job_id_, false, std::string(s.message()));
-    }
-    Finish(common::ToGrpcStatus(s));
+  }
+
+  // Ends the call with `status` once a write in flight is done.
+  void End(const grpc::Status& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_) return;
+    have_ack_ = false;
+    status_ = status;
+    have_status_ = true;
+    WriteNextLocked();
   }
 
   SchedulerState state_;
+  UploadSessions* sessions_;
   grpc::CallbackServerContext* context_;
-  v1::UploadResult* response_;
+  std::shared_ptr<CancelHandle> handle_;
   v1::UploadChunk chunk_;
-  std::string job_id_;
-  v1::Artifact artifact_;
-  std::unique_ptr<PendingArtifact> pending_;
-  uint64_t next_sequence_ = 0;
-  v1::UploadTrailer trailer_;
-  bool have_trailer_ = false;
+  UploadSessions::Attached attached_;
+
+  std::mutex mu_;  // guards the reply side
+  v1::UploadReply ack_, last_, out_;
+  bool have_ack_ = false, have_last_ = false, writing_ = false;
+  bool have_status_ = false, finished_ = false;
+  grpc::Status status_;
 };
 
 // One restore stream, read from the store as the agent takes it.
@@ -425,16 +452,17 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
 
 }  // namespace
 
-AgentServiceImpl::AgentServiceImpl(SchedulerState state) : state_(state) {}
+AgentServiceImpl::AgentServiceImpl(SchedulerState state)
+    : state_(state), sessions_(state) {}
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>*
 AgentServiceImpl::Connect(grpc::CallbackServerContext* context) {
   return new ControlStream(state_, context);
 }
 
-grpc::ServerReadReactor<v1::UploadChunk>* AgentServiceImpl::Upload(
-    grpc::CallbackServerContext* context, v1::UploadResult* response) {
-  return new UploadReactor(state_, context, response);
+grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply>*
+AgentServiceImpl::Upload(grpc::CallbackServerContext* context) {
+  return new UploadReactor(state_, &sessions_, context);
 }
 
 grpc::ServerWriteReactor<v1::DownloadChunk>* AgentServiceImpl::Download(

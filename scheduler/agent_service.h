@@ -2,17 +2,16 @@
 // with gRPC's callback API: one reactor per control stream, upload,
 // download and base index. Reactors never wait on the network inside a
 // reaction; an upload asks for the next chunk only once the last one is on
-// disk, which is the flow control agents feel.
+// disk, which is the flow control agents feel. Uploads survive a broken
+// stream: see UploadSession.
 #ifndef DXBACKUP_SCHEDULER_AGENT_SERVICE_H_
 #define DXBACKUP_SCHEDULER_AGENT_SERVICE_H_
 
 #include "dxbackup/v1/agent.grpc.pb.h"
 #include "scheduler/scheduler_state.h"
+#include "scheduler/upload_session.h"
 
 namespace dxbackup::scheduler {
-
-// Largest data payload an upload chunk may carry.
-constexpr size_t kMaxChunkBytes = 1 << 20;
 
 class AgentServiceImpl : public v1::AgentService::CallbackService {
  public:
@@ -21,9 +20,8 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>* Connect(
       grpc::CallbackServerContext* context) override;
-  grpc::ServerReadReactor<v1::UploadChunk>* Upload(
-      grpc::CallbackServerContext* context,
-      v1::UploadResult* response) override;
+  grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply>* Upload(
+      grpc::CallbackServerContext* context) override;
   grpc::ServerWriteReactor<v1::DownloadChunk>* Download(
       grpc::CallbackServerContext* context,
       const v1::DownloadRequest* request) override;
@@ -33,6 +31,7 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
 
  private:
   SchedulerState state_;
+  UploadSessions sessions_;
 };
 
 }  // namespace dxbackup::scheduler

@@ -52,7 +52,7 @@ void JobBoard::MarkRunning(const std::string& job_id,
                            const std::string& agent_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || it->second.ended) return;
+  if (it == jobs_.end() || Over(it->second)) return;
   it->second.job.set_status(v1::JOB_RUNNING);
   it->second.job.set_agent_id(agent_id);
   it->second.job.set_started_unix(clock_->NowUnix());
@@ -64,7 +64,7 @@ void JobBoard::Progress(const std::string& job_id, uint64_t bytes,
                         uint64_t files) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || it->second.ended) return;
+  if (it == jobs_.end() || Over(it->second)) return;
   it->second.job.set_bytes(bytes);
   if (files != 0) it->second.job.set_files(files);
   it->second.last_activity_unix = clock_->NowUnix();
@@ -74,10 +74,24 @@ void JobBoard::Progress(const std::string& job_id, uint64_t bytes,
 void JobBoard::Finish(const std::string& job_id, bool ok,
                       const std::string& error, uint64_t bytes, uint64_t files,
                       const std::string& log) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end() || Over(it->second)) return;
+    if (ok || !fail_hook_) {
+      EndLocked(it->second, ok, error, bytes, files, log);
+      return;
+    }
+    it->second.ending = true;  // first call wins; the job takes no more
+  }
+  fail_hook_(job_id);
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || it->second.ended) return;
-  Entry& entry = it->second;
+  EndLocked(jobs_.at(job_id), ok, error, bytes, files, log);
+}
+
+void JobBoard::EndLocked(Entry& entry, bool ok, const std::string& error,
+                         uint64_t bytes, uint64_t files,
+                         const std::string& log) {
   entry.ended = true;
   entry.job.set_status(ok ? v1::JOB_SUCCEEDED : v1::JOB_FAILED);
   entry.job.set_error(error);
@@ -86,11 +100,16 @@ void JobBoard::Finish(const std::string& job_id, bool ok,
   if (!log.empty()) entry.job.set_log(log);
   entry.job.set_finished_unix(clock_->NowUnix());
   if (!ok) {
-    DXLOG(WARNING) << "job " << job_id << " (" << entry.job.target()
+    DXLOG(WARNING) << "job " << entry.job.id() << " (" << entry.job.target()
                    << ") failed: " << error;
   }
   Record(entry, true);
   ended_cv_.notify_all();
+}
+
+void JobBoard::SetFailHook(std::function<void(const std::string&)> hook) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_hook_ = std::move(hook);
 }
 
 void JobBoard::FailAgentJobs(const std::string& agent_id,
@@ -99,7 +118,7 @@ void JobBoard::FailAgentJobs(const std::string& agent_id,
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [id, entry] : jobs_) {
-      if (!entry.ended && entry.job.agent_id() == agent_id) ids.push_back(id);
+      if (!Over(entry) && entry.job.agent_id() == agent_id) ids.push_back(id);
     }
   }
   for (const std::string& id : ids) Finish(id, false, reason);
@@ -112,7 +131,7 @@ std::vector<std::string> JobBoard::FailStalled(int64_t stall_seconds) {
     const int64_t now = clock_->NowUnix();
     for (const auto& [id, entry] : jobs_) {
       const v1::JobKind kind = entry.job.kind();
-      if (entry.ended || entry.job.status() != v1::JOB_RUNNING ||
+      if (Over(entry) || entry.job.status() != v1::JOB_RUNNING ||
           (kind != v1::JOB_VOLUME_BACKUP && kind != v1::JOB_VOLUME_RESTORE) ||
           now - entry.last_activity_unix < stall_seconds) {
         continue;
@@ -157,7 +176,7 @@ void JobBoard::FailAll(const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [id, entry] : jobs_) {
-      if (!entry.ended) ids.push_back(id);
+      if (!Over(entry)) ids.push_back(id);
     }
   }
   for (const std::string& id : ids) Finish(id, false, reason);
@@ -175,7 +194,7 @@ absl::StatusOr<v1::Artifact> JobBoard::BeginUpload(const std::string& job_id) {
     return absl::FailedPreconditionError(
         absl::StrCat("job ", job_id, " does not take uploads"));
   }
-  if (entry.ended) {
+  if (Over(entry)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "job ", job_id, " has already ended: ", entry.job.error()));
   }
@@ -191,7 +210,7 @@ absl::Status JobBoard::CompleteWithArtifact(const std::string& job_id,
                                             const v1::Artifact& stored) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || it->second.ended) {
+  if (it == jobs_.end() || Over(it->second)) {
     return absl::FailedPreconditionError(
         absl::StrCat("job ", job_id, " ended before its upload completed",
                      it == jobs_.end() ? "" : ": " + it->second.job.error()));
@@ -212,14 +231,14 @@ absl::Status JobBoard::CompleteWithArtifact(const std::string& job_id,
 bool JobBoard::IsRunning(const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
-  return it != jobs_.end() && !it->second.ended;
+  return it != jobs_.end() && !Over(it->second);
 }
 
 absl::StatusOr<v1::Artifact> JobBoard::RestoreSource(const std::string& job_id,
                                                      uint32_t part) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || it->second.ended ||
+  if (it == jobs_.end() || Over(it->second) ||
       it->second.job.kind() != v1::JOB_VOLUME_RESTORE) {
     return absl::NotFoundError(absl::StrCat("no running restore job ", job_id));
   }
@@ -244,7 +263,7 @@ absl::StatusOr<v1::Artifact> JobBoard::IncrementalBackup(
     const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || it->second.ended ||
+  if (it == jobs_.end() || Over(it->second) ||
       it->second.job.kind() != v1::JOB_VOLUME_BACKUP ||
       it->second.artifact.base_set_id().empty()) {
     return absl::NotFoundError(

@@ -9,6 +9,7 @@
 #define DXBACKUP_SCHEDULER_JOB_BOARD_H_
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,13 +39,18 @@ class JobBoard {
                    std::vector<v1::Artifact> bases = {});
   void MarkRunning(const std::string& job_id, const std::string& agent_id);
   void Progress(const std::string& job_id, uint64_t bytes, uint64_t files);
-  // Ends a job (first call wins). `log` is a tool's stderr, if any.
+  // Ends a job (first call wins). `log` is a tool's stderr, if any. A
+  // failure runs the fail hook first: the job counts as ended from the
+  // call on, but its end is published only after the hook returned.
   void Finish(const std::string& job_id, bool ok, const std::string& error,
               uint64_t bytes = 0, uint64_t files = 0,
               const std::string& log = "");
   // An agent's report on a job it ran: a failure ends any job; success
   // ends a restore job (a backup job ends when its upload is stored).
   void ReportResult(const v1::JobResult& result);
+  // `hook(job_id)` cleans up after a failed job (an upload's partial file);
+  // it runs with no lock held and must not end jobs. Set before jobs run.
+  void SetFailHook(std::function<void(const std::string& job_id)> hook);
   // Fails every unfinished job that `agent_id` runs.
   void FailAgentJobs(const std::string& agent_id, const std::string& reason);
   // Fails every unfinished job (the scheduler is stopping).
@@ -87,8 +93,13 @@ class JobBoard {
     std::shared_ptr<RunEvents> events;
     bool uploading = false;
     bool ended = false;
+    bool ending = false;             // failed, fail hook running
     int64_t last_activity_unix = 0;  // started, or progress reported
   };
+  static bool Over(const Entry& e) { return e.ended || e.ending; }
+  // Ends the job and publishes it; mu_ held.
+  void EndLocked(Entry& entry, bool ok, const std::string& error,
+                 uint64_t bytes, uint64_t files, const std::string& log);
   // Persists and publishes the job; called with mu_ held.
   void Record(Entry& entry, bool persist);
 
@@ -97,6 +108,7 @@ class JobBoard {
   std::mutex mu_;
   std::condition_variable ended_cv_;
   std::map<std::string, Entry> jobs_;
+  std::function<void(const std::string&)> fail_hook_;
 };
 
 }  // namespace dxbackup::scheduler

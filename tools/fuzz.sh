@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${FUZZ_SECONDS:-30}
-targets=(config cron retention extract)
+targets=(config cron retention extract upload)
 
 CXX=clang++ CC=clang cmake -S . -B "$dir" -DDXBACKUP_FUZZ=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

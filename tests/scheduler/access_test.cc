@@ -271,14 +271,16 @@ TEST_F(AccessTest, AgentsActOnlyInTheirNamespace) {
   auto upload = [&](const std::string& token) {
     grpc::ClientContext c;
     Authorize(&c, token);
-    v1::UploadResult result;
-    auto writer = agent_->Upload(&c, &result);
+    auto stream = agent_->Upload(&c);
     v1::UploadChunk chunk;
     chunk.set_job_id("set-b.1");
     chunk.set_data("bytes");
-    writer->Write(chunk);
-    writer->WritesDone();
-    return writer->Finish().error_code();
+    stream->Write(chunk);
+    stream->WritesDone();
+    v1::UploadReply reply;
+    while (stream->Read(&reply)) {
+    }
+    return stream->Finish().error_code();
   };
   EXPECT_EQ(download("agent-a-secret"), Code::PERMISSION_DENIED);
   EXPECT_EQ(base_index("agent-a-secret"), Code::PERMISSION_DENIED);

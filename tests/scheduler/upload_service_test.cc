@@ -1,5 +1,6 @@
 // The Upload RPC over real gRPC on loopback: an artifact is stored and
-// recorded only when every chunk arrived in order and the digest matches.
+// recorded only when every chunk arrived in order and the digest matches;
+// a broken stream resumes where the scheduler stopped.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -58,30 +59,64 @@ class UploadServiceTest : public ::testing::Test {
                             grpc::InsecureChannelCredentials()));
   }
 
+  using Stream =
+      grpc::ClientReaderWriterInterface<v1::UploadChunk, v1::UploadReply>;
+
+  static v1::UploadChunk Chunk(const std::string& job, uint64_t sequence,
+                               const std::string& data) {
+    v1::UploadChunk chunk;
+    chunk.set_job_id(job);
+    chunk.set_sequence(sequence);
+    chunk.set_data(data);
+    return chunk;
+  }
+
+  static v1::UploadChunk Last(const std::string& job, uint64_t sequence,
+                              const std::string& data, uint64_t total_bytes,
+                              const std::string& digest) {
+    v1::UploadChunk chunk = Chunk(job, sequence, data);
+    chunk.mutable_trailer()->set_bytes(total_bytes);
+    chunk.mutable_trailer()->set_files(1);
+    chunk.mutable_trailer()->set_sha256(digest);
+    return chunk;
+  }
+
+  // Ends the writing side and reads every reply; the call's status.
+  static grpc::Status Close(Stream* stream, v1::UploadReply* last = nullptr) {
+    stream->WritesDone();
+    v1::UploadReply reply;
+    while (stream->Read(&reply)) {
+      if (last != nullptr) *last = reply;
+    }
+    return stream->Finish();
+  }
+
+  // Reads acknowledgements until the scheduler has written `sequence`
+  // chunks.
+  static void AwaitAck(Stream* stream, uint64_t sequence) {
+    v1::UploadReply reply;
+    while (reply.next_sequence() < sequence) {
+      ASSERT_TRUE(stream->Read(&reply)) << "stream ended before ack";
+    }
+  }
+
   // Sends `pieces` as chunks, the last with a trailer claiming `digest`.
   grpc::Status Upload(const std::vector<std::string>& pieces,
                       const std::string& digest, const std::string& job = kJob,
                       uint64_t skip_sequence_at = UINT64_MAX) {
     grpc::ClientContext context;
-    v1::UploadResult result;
-    auto writer = stub_->Upload(&context, &result);
+    auto stream = stub_->Upload(&context);
     uint64_t bytes = 0, sequence = 0;
+    for (const std::string& piece : pieces) bytes += piece.size();
     for (size_t i = 0; i < pieces.size(); ++i) {
       if (sequence == skip_sequence_at) ++sequence;
-      v1::UploadChunk chunk;
-      chunk.set_job_id(job);
-      chunk.set_sequence(sequence++);
-      chunk.set_data(pieces[i]);
-      bytes += pieces[i].size();
-      if (i + 1 == pieces.size()) {
-        chunk.mutable_trailer()->set_bytes(bytes);
-        chunk.mutable_trailer()->set_files(1);
-        chunk.mutable_trailer()->set_sha256(digest);
-      }
-      if (!writer->Write(chunk)) break;
+      const v1::UploadChunk chunk =
+          i + 1 == pieces.size() ? Last(job, sequence, pieces[i], bytes, digest)
+                                 : Chunk(job, sequence, pieces[i]);
+      ++sequence;
+      if (!stream->Write(chunk)) break;
     }
-    writer->WritesDone();
-    return writer->Finish();
+    return Close(stream.get());
   }
 
   bool StoreHasFiles() {
@@ -139,6 +174,87 @@ TEST_F(UploadServiceTest, UploadAfterTheJobFailedIsRefused) {
   server_->board()->Finish(kJob, false, "agent gone");
   grpc::Status st = Upload({"x"}, Digest("x"));
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_FALSE(StoreHasFiles());
+}
+
+TEST_F(UploadServiceTest, BrokenStreamResumesWithoutRewritingChunks) {
+  {
+    grpc::ClientContext first;
+    auto stream = stub_->Upload(&first);
+    ASSERT_TRUE(stream->Write(Chunk(kJob, 0, "aa")));
+    ASSERT_TRUE(stream->Write(Chunk(kJob, 1, "bb")));
+    AwaitAck(stream.get(), 2);
+    first.TryCancel();  // the connection breaks
+    stream->Finish();
+  }
+  EXPECT_TRUE(server_->board()->IsRunning(kJob)) << "kept for a resume";
+  // The agent had no ack for chunk 1 yet: it sends it again.
+  grpc::ClientContext second;
+  auto stream = stub_->Upload(&second);
+  ASSERT_TRUE(stream->Write(Chunk(kJob, 1, "bb")));
+  ASSERT_TRUE(stream->Write(Last(kJob, 2, "cc", 6, Digest("aabbcc"))));
+  v1::UploadReply last;
+  grpc::Status st = Close(stream.get(), &last);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(last.result().sha256(), Digest("aabbcc"));
+  EXPECT_EQ(testing::ReadFile(dir_ / (std::string("store/") + kPath)),
+            "aabbcc");
+  auto jobs = server_->board()->WaitAndRemove({kJob});
+  EXPECT_EQ(jobs[0].status(), v1::JOB_SUCCEEDED);
+}
+
+TEST_F(UploadServiceTest, ResumeWithAGapIsRefused) {
+  {
+    grpc::ClientContext first;
+    auto stream = stub_->Upload(&first);
+    ASSERT_TRUE(stream->Write(Chunk(kJob, 0, "aa")));
+    AwaitAck(stream.get(), 1);
+    first.TryCancel();
+    stream->Finish();
+  }
+  grpc::ClientContext second;
+  auto stream = stub_->Upload(&second);
+  stream->Write(Last(kJob, 2, "cc", 4, Digest("aacc")));
+  EXPECT_EQ(Close(stream.get()).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_FALSE(StoreHasFiles());
+  auto jobs = server_->board()->WaitAndRemove({kJob});
+  EXPECT_EQ(jobs[0].status(), v1::JOB_FAILED);
+}
+
+TEST_F(UploadServiceTest, NewerStreamTakesOverAHalfOpenOne) {
+  // The first stream is never closed by its client: a black-holed
+  // connection the scheduler has not noticed.
+  grpc::ClientContext first;
+  auto stale = stub_->Upload(&first);
+  ASSERT_TRUE(stale->Write(Chunk(kJob, 0, "aa")));
+  AwaitAck(stale.get(), 1);
+  grpc::ClientContext second;
+  auto stream = stub_->Upload(&second);
+  ASSERT_TRUE(stream->Write(Last(kJob, 1, "bb", 4, Digest("aabb"))));
+  grpc::Status st = Close(stream.get());
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_FALSE(Close(stale.get()).ok()) << "the stale stream was ended";
+  EXPECT_EQ(testing::ReadFile(dir_ / (std::string("store/") + kPath)), "aabb");
+}
+
+TEST_F(UploadServiceTest, JobFailingWhileCutRemovesThePartialFile) {
+  {
+    grpc::ClientContext first;
+    auto stream = stub_->Upload(&first);
+    ASSERT_TRUE(stream->Write(Chunk(kJob, 0, "aa")));
+    AwaitAck(stream.get(), 1);
+    first.TryCancel();
+    stream->Finish();
+  }
+  ASSERT_TRUE(StoreHasFiles()) << "the partial file waits for a resume";
+  server_->board()->Finish(kJob, false, "agent gone");
+  EXPECT_FALSE(StoreHasFiles());
+  grpc::ClientContext second;
+  auto stream = stub_->Upload(&second);
+  stream->Write(Last(kJob, 1, "bb", 4, Digest("aabb")));
+  EXPECT_EQ(Close(stream.get()).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_FALSE(StoreHasFiles());
 }
 

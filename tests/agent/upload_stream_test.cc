@@ -1,0 +1,167 @@
+// UploadStream against a real scheduler over loopback gRPC, through a proxy
+// that cuts or black-holes the connection at an exact byte: the upload
+// resumes from the last acknowledged chunk and the stored artifact is
+// whole.
+#include "agent/upload_stream.h"
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+#include "common/sha256.h"
+#include "scheduler/job_board.h"
+#include "scheduler/scheduler_server.h"
+#include "scheduler/sqlite_catalog.h"
+#include "tests/support/tcp_proxy.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup::agent {
+namespace {
+
+constexpr char kSet[] = "20261128T000000Z-0001";
+constexpr char kJob[] = "20261128T000000Z-0001.1";
+constexpr char kPath[] = "ns/dx/20261128T000000Z-0001/core-profile.tar.zst";
+constexpr size_t kUploadBytes = 24 << 20;
+
+class UploadStreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    scheduler::SchedulerServer::Options options;
+    options.tls.insecure_loopback = true;
+    options.listen = "127.0.0.1:0";
+    options.data_dir = dir_.path();
+    auto server = scheduler::SchedulerServer::Start(options, &clock_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    v1::BackupSet set;
+    set.set_id(kSet);
+    set.set_namespace_("ns");
+    set.set_release("dx");
+    set.set_status(v1::SET_RUNNING);
+    ASSERT_TRUE(server_->catalog()->CreateSet(set).ok());
+    v1::Job job;
+    job.set_id(kJob);
+    job.set_set_id(kSet);
+    job.set_kind(v1::JOB_VOLUME_BACKUP);
+    job.set_target("core/profile");
+    v1::Artifact artifact;
+    artifact.set_set_id(kSet);
+    artifact.set_target("core/profile");
+    artifact.set_kind(v1::ARTIFACT_VOLUME_TAR);
+    artifact.set_path(kPath);
+    ASSERT_TRUE(server_->board()->Add(job, artifact, nullptr).ok());
+    server_->board()->MarkRunning(kJob, "ns/pod-0");
+    proxy_ = std::make_unique<testing::TcpProxy>(server_->port());
+    // Incompressible, so that bytes on the wire are bytes of the artifact.
+    std::mt19937_64 rng(42);
+    data_.resize(kUploadBytes);
+    for (size_t i = 0; i + 8 <= data_.size(); i += 8) {
+      const uint64_t v = rng();
+      std::memcpy(&data_[i], &v, 8);
+    }
+  }
+
+  // A stub on a connection of its own through the proxy, per attempt.
+  UploadStream::StubFactory ThroughProxy() {
+    const std::string target = "127.0.0.1:" + std::to_string(proxy_->port());
+    return [target] {
+      grpc::ChannelArguments args;
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      return v1::AgentService::NewStub(grpc::CreateCustomChannel(
+          target, grpc::InsecureChannelCredentials(), args));
+    };
+  }
+
+  static UploadStream::Options FastRetries() {
+    UploadStream::Options options;
+    options.backoff_initial = std::chrono::milliseconds(10);
+    options.backoff_max = std::chrono::milliseconds(50);
+    return options;
+  }
+
+  absl::StatusOr<v1::UploadResult> Send(UploadStream* up) {
+    for (size_t at = 0; at < data_.size(); at += 100000) {
+      absl::Status s = up->Write(data_.data() + at,
+                                 std::min<size_t>(100000, data_.size() - at));
+      if (!s.ok()) return s;
+    }
+    return up->Finish(1, "");
+  }
+
+  std::string Digest() const {
+    common::Sha256 h;
+    h.Update(data_);
+    return h.HexDigest();
+  }
+
+  testing::TempDir dir_;
+  common::SystemClock clock_;
+  std::unique_ptr<scheduler::SchedulerServer> server_;
+  std::unique_ptr<testing::TcpProxy> proxy_;
+  std::string data_;
+};
+
+TEST_F(UploadStreamTest, CutConnectionResumesFromTheLastAcknowledgedChunk) {
+  const uint64_t cut_at = 16 << 20;
+  proxy_->Fault(testing::TcpProxy::kCut, cut_at);
+  UploadStream up(ThroughProxy(), kJob, FastRetries(), nullptr);
+  absl::StatusOr<v1::UploadResult> result = Send(&up);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(proxy_->fault_fired());
+  EXPECT_EQ(up.resumes(), 1);
+  EXPECT_EQ(result->sha256(), Digest());
+  EXPECT_EQ(testing::ReadFile(dir_ / (std::string("store/") + kPath)), data_);
+  // Starting over would have sent the cut 16 MiB and then all 24 again;
+  // resuming sends again at most the window of unacknowledged chunks.
+  EXPECT_LT(proxy_->upstream_bytes(),
+            kUploadBytes + UploadStream::Options().window_bytes + (2 << 20));
+  auto jobs = server_->board()->WaitAndRemove({kJob});
+  EXPECT_EQ(jobs[0].status(), v1::JOB_SUCCEEDED);
+}
+
+TEST_F(UploadStreamTest, StalledConnectionIsCutAndRetried) {
+  proxy_->Fault(testing::TcpProxy::kFreeze, 8 << 20);
+  UploadStream::Options options = FastRetries();
+  options.stall_timeout = std::chrono::milliseconds(300);
+  UploadStream up(ThroughProxy(), kJob, options, nullptr);
+  absl::StatusOr<v1::UploadResult> result = Send(&up);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(proxy_->fault_fired());
+  EXPECT_GE(up.resumes(), 1);
+  EXPECT_EQ(testing::ReadFile(dir_ / (std::string("store/") + kPath)), data_);
+}
+
+TEST_F(UploadStreamTest, GivesUpWhenTheSchedulerStaysUnreachable) {
+  proxy_->Fault(testing::TcpProxy::kCut, 4 << 20);
+  proxy_->RefuseNew(false);
+  UploadStream::Options options = FastRetries();
+  options.max_attempts = 3;
+  UploadStream up(ThroughProxy(), kJob, options, [&](uint64_t bytes) {
+    if (bytes >= (2 << 20)) proxy_->RefuseNew(true);  // then the cut comes
+  });
+  absl::StatusOr<v1::UploadResult> result = Send(&up);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(result.status().message().find("gave up after 3 attempts"),
+            std::string::npos)
+      << result.status();
+  // The scheduler still holds the job open for a later resume; the agent
+  // reports the failure on its control stream, which ends the job.
+  EXPECT_TRUE(server_->board()->IsRunning(kJob));
+}
+
+TEST_F(UploadStreamTest, RefusalIsNotRetried) {
+  server_->board()->Finish(kJob, false, "the set was cancelled");
+  UploadStream up(ThroughProxy(), kJob, FastRetries(), nullptr);
+  absl::StatusOr<v1::UploadResult> result = Send(&up);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition)
+      << result.status();
+  EXPECT_EQ(up.resumes(), 0);
+  EXPECT_EQ(proxy_->connections(), 1);
+}
+
+}  // namespace
+}  // namespace dxbackup::agent
