@@ -174,6 +174,8 @@ absl::StatusOr<UploadSessions::Attached> UploadSessions::Attach(
       std::lock_guard<std::mutex> lock(mu_);
       sessions_[job_id] = session;
     }
+    DXLOG(INFO) << "upload of job " << job_id << " started into "
+                << artifact->path();
     // A job failing before it was in the map had no session to abandon.
     if (!state_.board->IsRunning(job_id)) {
       OnJobEnded(job_id);
