@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing (Debian 12 packages), builds
-# everything, runs every test with ctest, again under ASan+UBSan, then runs
-# each libFuzzer target for a bounded time (tools/fuzz.sh). The integration tests start
+# everything, runs every test with ctest, again under ASan+UBSan, the
+# scheduler's tests under TSan, then runs each libFuzzer target for a
+# bounded time (tools/fuzz.sh). The integration tests start
 # their own PostgreSQL servers (as a non-root user, on sockets in temp dirs)
 # and their own scheduler and agents on loopback.
 #
@@ -31,6 +32,18 @@ suppressions=$PWD/tests/sanitizers/lsan.supp
   LSAN_OPTIONS="suppressions=$suppressions" \
   UBSAN_OPTIONS=print_stacktrace=1 \
   ctest -j2 --output-on-failure --timeout 900)
+
+# The scheduler's tests under TSan. gRPC, Abseil and Protobuf come from
+# Debian uninstrumented, so their own hand-offs are suppressed
+# (tests/sanitizers/tsan.supp); races among dxbackup's threads are reports.
+tsan_dir=${TSAN_BUILD_DIR:-build-tsan}
+cmake -S . -B "$tsan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DDXBACKUP_SANITIZE=thread >/dev/null
+cmake --build "$tsan_dir" -j2 --target scheduler_test policy_test
+for t in scheduler_test policy_test; do
+  TSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/tsan.supp" \
+    "$tsan_dir/bin/$t" --gtest_brief=1
+done
 
 # Then the libFuzzer targets, each for a bounded time (FUZZ_SECONDS).
 FUZZ_SECONDS=${FUZZ_SECONDS:-30} tools/fuzz.sh
