@@ -31,7 +31,7 @@ suppressions=$PWD/tests/sanitizers/lsan.supp
 (cd "$asan_dir" &&
   LSAN_OPTIONS="suppressions=$suppressions" \
   UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest -j2 --output-on-failure --timeout 900)
+  ctest -j2 --output-on-failure --timeout 900 --label-exclude load)
 
 # The scheduler's tests under TSan. gRPC, Abseil and Protobuf come from
 # Debian uninstrumented, so their own hand-offs are suppressed
