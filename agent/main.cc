@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> volumes, excludes, labels;
   uint64_t limit_kib = 0;
   int upload_stall_seconds = 60;
+  std::string log_format;
   po::options_description options("dxbackup-agent options");
   options.add_options()("help", "show this help")(
       "scheduler", po::value(&scheduler)->required(),
@@ -63,7 +64,9 @@ int main(int argc, char** argv) {
       "upload-stall-seconds",
       po::value(&upload_stall_seconds)->default_value(60),
       "cut and resume an upload the scheduler has acknowledged nothing of "
-      "for this long");
+      "for this long")("log-format",
+                       po::value(&log_format)->default_value("text"),
+                       "text, or json for one JSON object per line");
   dxbackup::common::TlsFlags tls;
   dxbackup::common::AddTlsOptions(options, &tls, /*server=*/false);
   po::variables_map vm;
@@ -78,6 +81,13 @@ int main(int argc, char** argv) {
     std::cerr << "dxbackup-agent: " << e.what() << "\n" << options << "\n";
     return 2;
   }
+  dxbackup::common::LogFormat format;
+  if (!dxbackup::common::ParseLogFormat(log_format, &format)) {
+    std::cerr << "dxbackup-agent: --log-format must be text or json\n";
+    return 2;
+  }
+  dxbackup::common::SetLogFormat(format);
+  dxbackup::common::RouteGrpcLogs();
   if (component != "core" && component != "dam") {
     std::cerr << "dxbackup-agent: --component must be core or dam, not \""
               << component << "\"\n";

@@ -2,15 +2,28 @@
 //
 //   DXLOG(INFO) << "stored " << path << " (" << bytes << " bytes)";
 //
+// as text ("I 2026-11-28T22:00:00Z file.cc:12] stored ...") or, after
+// SetLogFormat(LogFormat::kJson), as one JSON object per line for log
+// collectors: {"time":"...","level":"info","source":"file.cc:12",
+// "message":"stored ..."} (bytes that are not UTF-8 escaped as \xHH).
 // Lines from different threads never interleave. Never log secrets.
 #ifndef DXBACKUP_COMMON_LOG_H_
 #define DXBACKUP_COMMON_LOG_H_
 
 #include <sstream>
+#include <string>
 
 namespace dxbackup::common {
 
 enum class LogLevel { kInfo, kWarning, kError };
+enum class LogFormat { kText, kJson };
+
+// Set once at start-up, before threads log.
+void SetLogFormat(LogFormat format);
+// Sends gRPC's own log lines through DXLOG, so they take the same format.
+void RouteGrpcLogs();
+// "text" or "json"; false for anything else.
+bool ParseLogFormat(const std::string& name, LogFormat* format);
 
 class LogLine {
  public:
@@ -20,6 +33,8 @@ class LogLine {
 
  private:
   LogLevel level_;
+  const char* file_;
+  int line_;
   std::ostringstream out_;
 };
 

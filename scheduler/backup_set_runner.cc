@@ -327,6 +327,7 @@ v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
   set.set_finished_unix(state_.clock->NowUnix());
   absl::Status s = state_.catalog->UpdateSet(set);
   if (!s.ok()) DXLOG(ERROR) << s.message();
+  if (state_.metrics != nullptr) state_.metrics->SetEnded(set);
   DXLOG(INFO) << "set " << set.id() << " of " << set.namespace_() << "/"
               << set.release() << " ended " << v1::SetStatus_Name(set.status())
               << (failures.empty() ? "" : ": " + set.reason());

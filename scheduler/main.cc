@@ -14,14 +14,18 @@ namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
   dxbackup::scheduler::SchedulerServer::Options options;
-  std::string config_path;
+  std::string config_path, log_format;
   po::options_description desc("dxbackup-scheduler options");
   desc.add_options()("help", "show this help")(
       "listen", po::value(&options.listen)->default_value(options.listen),
       "address to serve agents and the CLI on, HOST:PORT (port 0: any)")(
       "data-dir", po::value(&options.data_dir)->required(),
       "directory for the catalog and the store")(
-      "config", po::value(&config_path)->required(), "YAML config file");
+      "config", po::value(&config_path)->required(), "YAML config file")(
+      "metrics-listen", po::value(&options.metrics_listen),
+      "serve Prometheus metrics on http://HOST:PORT/metrics (port 0: any)")(
+      "log-format", po::value(&log_format)->default_value("text"),
+      "text, or json for one JSON object per line");
   dxbackup::common::AddTlsOptions(desc, &options.tls, /*server=*/true);
   po::variables_map vm;
   try {
@@ -35,6 +39,13 @@ int main(int argc, char** argv) {
     std::cerr << "dxbackup-scheduler: " << e.what() << "\n" << desc << "\n";
     return 2;
   }
+  dxbackup::common::LogFormat format;
+  if (!dxbackup::common::ParseLogFormat(log_format, &format)) {
+    std::cerr << "dxbackup-scheduler: --log-format must be text or json\n";
+    return 2;
+  }
+  dxbackup::common::SetLogFormat(format);
+  dxbackup::common::RouteGrpcLogs();
   auto config = dxbackup::scheduler::LoadSchedulerConfig(config_path);
   if (!config.ok()) {
     std::cerr << "dxbackup-scheduler: " << config.status().message() << "\n";
@@ -61,6 +72,10 @@ int main(int argc, char** argv) {
   // One machine-readable line on stdout, for scripts that started us with
   // port 0.
   std::cout << "listening on port " << (*server)->port() << std::endl;
+  if ((*server)->metrics_port() != 0) {
+    DXLOG(INFO) << "metrics on port " << (*server)->metrics_port();
+    std::cout << "metrics on port " << (*server)->metrics_port() << std::endl;
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -120,6 +120,7 @@ absl::Status Pruner::Remove(v1::BackupSet set) {
       ec);
   st = state_.catalog->DeleteSet(set.id());
   if (!st.ok()) return st;
+  if (state_.metrics != nullptr) state_.metrics->SetRemoved(set);
   DXLOG(INFO) << "retention removed set " << set.id() << " of "
               << set.namespace_() << "/" << set.release() << " (policy "
               << set.policy() << ")";

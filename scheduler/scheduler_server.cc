@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "scheduler/admin_service.h"
 #include "scheduler/agent_service.h"
+#include "scheduler/metrics.h"
 #include "scheduler/policy_loop.h"
 #include "scheduler/pruner.h"
 #include "scheduler/sqlite_catalog.h"
@@ -61,9 +62,15 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   }
   s->registry_ = std::make_unique<AgentRegistry>(s->catalog_.get(), clock);
   s->board_ = std::make_unique<JobBoard>(s->catalog_.get(), clock);
+  s->metrics_ = std::make_unique<SchedulerMetrics>(s->registry_.get());
+  if (!s->options_.metrics_listen.empty()) {
+    auto port = s->metrics_->Serve(s->options_.metrics_listen);
+    if (!port.ok()) return port.status();
+    s->metrics_port_ = *port;
+  }
   SchedulerState state{&s->options_.config, s->catalog_.get(), s->store_.get(),
                        s->registry_.get(),  s->board_.get(),   clock,
-                       s->auth_.get()};
+                       s->auth_.get(),      s->metrics_.get()};
   s->backups_ = std::make_unique<BackupSetRunner>(state);
   s->restores_ = std::make_unique<RestoreRunner>(state);
   s->pruner_ = std::make_unique<Pruner>(state);
@@ -74,6 +81,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
       state, s->backups_.get(), s->restores_.get(), s->pruner_.get(),
       s->policies_.get());
 
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(s->options_.listen, *credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(4 << 20);
@@ -94,6 +102,9 @@ void SchedulerServer::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
   // Ending the jobs ends the runs, which releases admin calls following them.
+  if (auto* health = server_->GetHealthCheckService()) {
+    health->Shutdown();  // probes see NOT_SERVING from here on
+  }
   policies_->Stop();
   board_->FailAll("the scheduler stopped while the job ran");
   server_->Shutdown(std::chrono::system_clock::now());

@@ -1,6 +1,8 @@
 // SchedulerServer is the whole scheduler in one object: catalog, store,
 // agent registry, job board, runners and both gRPC services, listening on
-// one address. main() and integration tests build it the same way.
+// one address, with gRPC's health service (grpc.health.v1.Health: SERVING
+// until Shutdown) and, if asked, Prometheus metrics over HTTP. main() and
+// integration tests build it the same way.
 //
 //   auto server = SchedulerServer::Start(options, &clock);
 //   std::cout << (*server)->port();
@@ -26,6 +28,7 @@ namespace dxbackup::scheduler {
 class SqliteCatalog;
 class ArtifactStore;
 class AgentRegistry;
+class SchedulerMetrics;
 class JobBoard;
 class BackupSetRunner;
 class RestoreRunner;
@@ -42,6 +45,7 @@ class SchedulerServer {
     common::TlsFlags tls;  // TLS, or explicitly plaintext on loopback
     std::string data_dir;
     v1::SchedulerConfig config;
+    std::string metrics_listen;  // HOST:PORT for /metrics; "" serves none
   };
 
   // `clock` must outlive the server.
@@ -50,6 +54,7 @@ class SchedulerServer {
   ~SchedulerServer();
 
   int port() const { return port_; }
+  int metrics_port() const { return metrics_port_; }  // 0: not served
   // Fails running jobs, stops serving and joins every thread. Idempotent.
   void Shutdown();
 
@@ -61,11 +66,13 @@ class SchedulerServer {
 
   Options options_;
   int port_ = 0;
+  int metrics_port_ = 0;
   bool stopped_ = false;
   std::unique_ptr<SqliteCatalog> catalog_;
   std::unique_ptr<ArtifactStore> store_;
   std::unique_ptr<TokenAuth> auth_;
   std::unique_ptr<AgentRegistry> registry_;
+  std::unique_ptr<SchedulerMetrics> metrics_;
   std::unique_ptr<JobBoard> board_;
   std::unique_ptr<BackupSetRunner> backups_;
   std::unique_ptr<RestoreRunner> restores_;

@@ -10,6 +10,7 @@
 #include "scheduler/artifact_store.h"
 #include "scheduler/catalog.h"
 #include "scheduler/job_board.h"
+#include "scheduler/metrics.h"
 #include "scheduler/token_auth.h"
 
 namespace dxbackup::scheduler {
@@ -22,6 +23,7 @@ struct SchedulerState {
   JobBoard* board;
   const common::Clock* clock;
   TokenAuth* auth = nullptr;  // nullptr: no token checks
+  SchedulerMetrics* metrics = nullptr;  // nullptr: nothing counted
 };
 
 // The configured deployment, or nullptr.

@@ -15,8 +15,9 @@ packages=(
   libgtest-dev libgmock-dev
   libssl-dev openssl
   libyaml-cpp-dev
+  prometheus-cpp-dev
   clang libclang-rt-14-dev
-  python3 tar gzip acl attr
+  python3 tar gzip acl attr curl
 )
 
 missing=()

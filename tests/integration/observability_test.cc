@@ -1,0 +1,165 @@
+// What a cluster sees of a running scheduler: gRPC health (what Kubernetes
+// probes ask), Prometheus metrics that move when a set ends, and JSON log
+// lines a log collector can parse.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup {
+namespace {
+
+using testing::ChildProcess;
+using testing::RunCommand;
+using testing::WriteFile;
+
+const std::string kBin = DXBACKUP_BIN_DIR;
+
+// The value of each sample line ("name{labels} value") of a scrape.
+std::map<std::string, double> Scrape(int port) {
+  std::string text;
+  EXPECT_EQ(
+      RunCommand({"curl", "-sf",
+                  "http://127.0.0.1:" + std::to_string(port) + "/metrics"},
+                 &text),
+      0)
+      << text;
+  std::map<std::string, double> samples;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return samples;
+}
+
+// grpc.health.v1.Health/Check for the server as a whole: the serving
+// status (1 SERVING, 2 NOT_SERVING), or -1 if the call failed.
+int HealthStatus(const std::string& address) {
+  auto channel =
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  grpc::Slice empty(std::string{});  // HealthCheckRequest{service: ""}
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer response;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request,
+                 &response, [&](grpc::Status s) {
+                   std::lock_guard<std::mutex> lock(mu);
+                   status = s;
+                   done = true;
+                   cv.notify_all();
+                 });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done; });
+  if (!status.ok()) return -1;
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return -1;
+  std::string bytes;
+  for (const grpc::Slice& s : slices) {
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  // HealthCheckResponse{status = 1}: field 1, varint.
+  if (bytes.size() != 2 || bytes[0] != 0x08) return -1;
+  return bytes[1];
+}
+
+TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
+  testing::TempDir dir;
+  WriteFile(dir / "scheduler.yaml",
+            "deployments:\n  - {namespace: obs, release: dx}\n");
+  WriteFile(dir / "volume/data.txt", "observed\n");
+  ChildProcess scheduler(
+      {kBin + "/dxbackup-scheduler", "--insecure-loopback", "--listen",
+       "127.0.0.1:0", "--data-dir", dir / "data", "--config",
+       dir / "scheduler.yaml", "--metrics-listen", "127.0.0.1:0",
+       "--log-format", "json"},
+      dir / "scheduler.log");
+  std::string line = scheduler.WaitForLine("listening on port");
+  ASSERT_FALSE(line.empty()) << scheduler.Output();
+  const std::string address = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
+  line = scheduler.WaitForLine("metrics on port");
+  ASSERT_FALSE(line.empty()) << scheduler.Output();
+  const int metrics_port = std::stoi(line.substr(line.rfind(' ') + 1));
+
+  EXPECT_EQ(HealthStatus(address), 1) << "SERVING";
+
+  ChildProcess agent(
+      {kBin + "/dxbackup-agent", "--insecure-loopback", "--scheduler", address,
+       "--namespace", "obs", "--release", "dx", "--pod", "dx-core-0",
+       "--component", "core", "--volume", "data=" + (dir / "volume"),
+       "--log-format", "json"},
+      dir / "agent.log");
+  ASSERT_FALSE(agent.WaitForLine("registered with the scheduler").empty())
+      << agent.Output();
+
+  const std::string complete =
+      "dxbackup_sets_total{namespace=\"obs\",release=\"dx\","
+      "result=\"complete\"}";
+  const std::string stored =
+      "dxbackup_stored_bytes_total{namespace=\"obs\",release=\"dx\"}";
+  const std::string last =
+      "dxbackup_last_complete_set_timestamp_seconds{namespace=\"obs\","
+      "release=\"dx\"}";
+  std::map<std::string, double> before = Scrape(metrics_port);
+  EXPECT_EQ(before.count(complete), 0u);
+  EXPECT_EQ(before["dxbackup_agents_connected{namespace=\"obs\"}"], 1);
+
+  std::string out;
+  ASSERT_EQ(
+      RunCommand({kBin + "/dxbackup", "--insecure-loopback", "--server",
+                  address, "backup", "--namespace", "obs", "--release", "dx"},
+                 &out),
+      0)
+      << out;
+  std::map<std::string, double> after = Scrape(metrics_port);
+  EXPECT_EQ(after[complete], 1);
+  EXPECT_GT(after[stored], 0);
+  EXPECT_GT(after[last], 1.7e9) << "a Unix time";
+  EXPECT_EQ(after["dxbackup_set_duration_seconds_count{result=\"complete\"}"],
+            1);
+
+  scheduler.Signal(SIGTERM);
+  EXPECT_EQ(scheduler.Wait(), 0);
+  // Every line on stderr of both processes is one JSON object with the
+  // fields a collector indexes.
+  for (const std::string& log : {scheduler.Output(), agent.Output()}) {
+    std::istringstream lines(log);
+    int parsed = 0;
+    while (std::getline(lines, line)) {
+      if (line.rfind("listening on port", 0) == 0 ||
+          line.rfind("metrics on port", 0) == 0) {
+        continue;  // the stdout lines for scripts
+      }
+      google::protobuf::Struct object;
+      ASSERT_TRUE(
+          google::protobuf::util::JsonStringToMessage(line, &object).ok())
+          << line;
+      for (const char* field : {"time", "level", "source", "message"}) {
+        EXPECT_TRUE(object.fields().contains(field)) << field << ": " << line;
+      }
+      ++parsed;
+    }
+    EXPECT_GT(parsed, 2) << log;
+  }
+}
+
+}  // namespace
+}  // namespace dxbackup
