@@ -8,6 +8,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <exception>
 #include <map>
 
@@ -114,6 +115,15 @@ void SchedulerMetrics::SetRemoved(const v1::BackupSet& set) {
   families_->removed
       .Add({{"namespace", set.namespace_()}, {"release", set.release()}})
       .Increment();
+}
+
+void SchedulerMetrics::SeedLastComplete(
+    const std::vector<v1::BackupSet>& complete_sets) {
+  for (const v1::BackupSet& set : complete_sets) {
+    prometheus::Gauge& g = families_->last_complete.Add(
+        {{"namespace", set.namespace_()}, {"release", set.release()}});
+    g.Set(std::max(g.Value(), static_cast<double>(set.finished_unix())));
+  }
 }
 
 absl::StatusOr<int> SchedulerMetrics::Serve(const std::string& listen) {

@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "dxbackup/v1/types.pb.h"
@@ -38,6 +39,9 @@ class SchedulerMetrics {
   void SetEnded(const v1::BackupSet& set);
   // Retention removed a set.
   void SetRemoved(const v1::BackupSet& set);
+  // At start: the newest complete set of each deployment, from the
+  // catalog, so that "time since the last complete set" survives restarts.
+  void SeedLastComplete(const std::vector<v1::BackupSet>& complete_sets);
 
   // Serves /metrics over HTTP on `listen` (HOST:PORT, port 0 for any);
   // returns the port.

@@ -63,6 +63,11 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   s->registry_ = std::make_unique<AgentRegistry>(s->catalog_.get(), clock);
   s->board_ = std::make_unique<JobBoard>(s->catalog_.get(), clock);
   s->metrics_ = std::make_unique<SchedulerMetrics>(s->registry_.get());
+  v1::ListSetsRequest complete;
+  complete.set_status(v1::SET_COMPLETE);
+  auto complete_sets = s->catalog_->ListSets(complete);
+  if (!complete_sets.ok()) return complete_sets.status();
+  s->metrics_->SeedLastComplete(*complete_sets);
   if (!s->options_.metrics_listen.empty()) {
     auto port = s->metrics_->Serve(s->options_.metrics_listen);
     if (!port.ok()) return port.status();

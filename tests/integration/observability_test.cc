@@ -138,6 +138,18 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
 
   scheduler.Signal(SIGTERM);
   EXPECT_EQ(scheduler.Wait(), 0);
+  {
+    // A restarted scheduler still knows when the last complete set ended.
+    ChildProcess again(
+        {kBin + "/dxbackup-scheduler", "--insecure-loopback", "--listen",
+         "127.0.0.1:0", "--data-dir", dir / "data", "--config",
+         dir / "scheduler.yaml", "--metrics-listen", "127.0.0.1:0"},
+        dir / "scheduler-2.log");
+    line = again.WaitForLine("metrics on port");
+    ASSERT_FALSE(line.empty()) << again.Output();
+    EXPECT_EQ(Scrape(std::stoi(line.substr(line.rfind(' ') + 1)))[last],
+              after[last]);
+  }
   // Every line on stderr of both processes is one JSON object with the
   // fields a collector indexes.
   for (const std::string& log : {scheduler.Output(), agent.Output()}) {
