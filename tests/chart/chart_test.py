@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""The Helm chart and the DX post-renderer, checked on what they render.
+
+- `helm lint` and `helm template` pass with the default values and with the
+  example fleet (charts/examples/dx-fleet-values.yaml);
+- the scheduler's StatefulSet: selectors that match its pods and Service,
+  gRPC probes on the health service, a non-root read-only security context,
+  the config, TLS, token and database Secrets mounted;
+- the rendered config and tokens file run a real dxbackup-scheduler, and
+  the rendered CLI tokens get exactly their roles from it;
+- a quiesce limit beyond DX's liveness tolerance is refused;
+- the post-renderer adds the agent to DX's core and DAM StatefulSets with
+  the right mounts, downward-API identity, Secret, resources and security
+  context, leaves everything else alone, and is idempotent.
+
+Run by ctest (tests/CMakeLists.txt) with DXBACKUP_BIN_DIR set.
+"""
+import base64
+import hashlib
+import os
+import subprocess
+import tempfile
+import unittest
+
+import yaml
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CHART = os.path.join(ROOT, "charts", "dxbackup")
+EXAMPLE = os.path.join(ROOT, "charts", "examples", "dx-fleet-values.yaml")
+RENDERER = os.path.join(ROOT, "tools", "dx-post-renderer")
+DX_RENDERED = os.path.join(ROOT, "tests", "chart", "dx-rendered.yaml")
+BIN = os.environ.get("DXBACKUP_BIN_DIR", os.path.join(ROOT, "build", "bin"))
+
+
+def run(argv, stdin=None, check=True):
+    p = subprocess.run(argv, input=stdin, capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s%s" % (
+            " ".join(argv), p.returncode, p.stdout, p.stderr))
+    return p
+
+
+def render(*values, sets=()):
+    argv = ["helm", "template", "dxb", CHART, "--namespace", "backup"]
+    for v in values:
+        argv += ["-f", v]
+    for s in sets:
+        argv += ["--set", s]
+    docs = [d for d in yaml.safe_load_all(run(argv).stdout) if d]
+    return docs
+
+
+def find(docs, kind, name=None, namespace=None):
+    out = [d for d in docs if d["kind"] == kind
+           and (name is None or d["metadata"]["name"] == name)
+           and (namespace is None
+                or d["metadata"].get("namespace") == namespace)]
+    if not out:
+        raise AssertionError("no %s %s" % (kind, name or ""))
+    return out
+
+
+def secret_value(secret, key):
+    if key in secret.get("stringData", {}):
+        return secret["stringData"][key]
+    return base64.b64decode(secret["data"][key]).decode()
+
+
+class ChartTest(unittest.TestCase):
+    def test_lint_passes_with_default_and_example_values(self):
+        run(["helm", "lint", "--strict", CHART])
+        run(["helm", "lint", "--strict", CHART, "-f", EXAMPLE])
+
+    def test_scheduler_statefulset(self):
+        docs = render(EXAMPLE)
+        sts = find(docs, "StatefulSet", "dxb-dxbackup")[0]
+        pod = sts["spec"]["template"]
+        selector = sts["spec"]["selector"]["matchLabels"]
+        for k, v in selector.items():
+            self.assertEqual(pod["metadata"]["labels"][k], v)
+        service = find(docs, "Service", "dxb-dxbackup")[0]
+        self.assertEqual(service["spec"]["selector"], selector)
+        policy = find(docs, "NetworkPolicy")[0]
+        self.assertEqual(policy["spec"]["podSelector"]["matchLabels"],
+                         selector)
+        admitted = [f.get("namespaceSelector", {}).get("matchLabels", {})
+                    .get("kubernetes.io/metadata.name")
+                    for f in policy["spec"]["ingress"][0]["from"]]
+        self.assertIn("dx-prod", admitted)
+        self.assertIn("dx-staging", admitted)
+
+        spec = pod["spec"]
+        self.assertTrue(spec["securityContext"]["runAsNonRoot"])
+        self.assertNotEqual(spec["securityContext"]["runAsUser"], 0)
+        (c,) = spec["containers"]
+        sc = c["securityContext"]
+        self.assertTrue(sc["readOnlyRootFilesystem"])
+        self.assertFalse(sc["allowPrivilegeEscalation"])
+        self.assertEqual(sc["capabilities"]["drop"], ["ALL"])
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            self.assertEqual(c[probe]["grpc"]["port"], 7070, probe)
+        self.assertIn("--listen=0.0.0.0:7070", c["args"])
+        self.assertIn("--tls-cert=/etc/dxbackup/tls/tls.crt", c["args"])
+        self.assertNotIn("--insecure-loopback", c["args"])
+        mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+        self.assertEqual(mounts["/var/lib/dxbackup"], "data")
+        self.assertIn("/etc/dxbackup/db/dx-prod-dam-db", mounts)
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        self.assertEqual(
+            volumes[mounts["/etc/dxbackup/db/dx-prod-dam-db"]]["secret"]
+            ["secretName"], "dx-prod-dam-db")
+        self.assertEqual(sts["spec"]["volumeClaimTemplates"][0]["metadata"]
+                         ["name"], "data")
+
+    def test_agent_secrets_and_tokens_file_agree(self):
+        docs = render(EXAMPLE)
+        tokens = yaml.safe_load(secret_value(
+            find(docs, "Secret", "dxb-dxbackup-tokens")[0], "tokens.yaml"))
+        by_hash = {t["sha256"]: t for t in tokens["tokens"]}
+        ca = secret_value(find(docs, "Secret", "dxb-dxbackup-tls")[0],
+                          "ca.crt")
+        seen = set()
+        for ns in ("dx-prod", "dx-staging"):
+            agent = find(docs, "Secret", "dxbackup-agent-dx", ns)[0]
+            token = secret_value(agent, "token")
+            self.assertGreaterEqual(len(token), 40)
+            entry = by_hash[hashlib.sha256(token.encode()).hexdigest()]
+            self.assertEqual((entry["role"], entry["namespace"],
+                              entry["release"]), ("AGENT", ns, "dx"))
+            self.assertEqual(secret_value(agent, "ca.crt"), ca)
+            self.assertEqual(secret_value(agent, "scheduler"),
+                             "dxb-dxbackup.backup.svc:7070")
+            seen.add(token)
+        self.assertEqual(len(seen), 2, "a token per deployment")
+        for t in tokens["tokens"]:
+            self.assertNotIn("token", t, "only hashes in the tokens file")
+
+    def test_rendered_config_and_tokens_run_the_scheduler(self):
+        docs = render(EXAMPLE)
+        config = yaml.safe_load(
+            find(docs, "ConfigMap", "dxb-dxbackup")[0]["data"]["config.yaml"])
+        cli = find(docs, "Secret", "dxb-dxbackup-cli")[0]
+        with tempfile.TemporaryDirectory() as work:
+            tokens_path = os.path.join(work, "tokens.yaml")
+            with open(tokens_path, "w") as f:
+                f.write(secret_value(find(docs, "Secret",
+                                          "dxb-dxbackup-tokens")[0],
+                                     "tokens.yaml"))
+            config["tokens_file"] = tokens_path
+            config_path = os.path.join(work, "config.yaml")
+            with open(config_path, "w") as f:
+                yaml.safe_dump(config, f)
+            scheduler = subprocess.Popen(
+                [os.path.join(BIN, "dxbackup-scheduler"),
+                 "--insecure-loopback", "--listen", "127.0.0.1:0",
+                 "--data-dir", os.path.join(work, "data"),
+                 "--config", config_path],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                line = scheduler.stdout.readline()
+                self.assertIn("listening on port", line,
+                              scheduler.stderr.read() if not line else line)
+                address = "127.0.0.1:" + line.split()[-1]
+
+                def cli_as(role, *verb):
+                    token_path = os.path.join(work, role)
+                    with open(token_path, "w") as f:
+                        f.write(secret_value(cli, role + "-token"))
+                    return run([os.path.join(BIN, "dxbackup"),
+                                "--insecure-loopback", "--server", address,
+                                "--token-file", token_path] + list(verb),
+                               check=False)
+
+                self.assertEqual(cli_as("viewer", "policies").returncode, 0)
+                refused = cli_as("viewer", "prune", "--dry-run")
+                self.assertNotEqual(refused.returncode, 0)
+                self.assertIn("needs OPERATOR", refused.stdout + refused.stderr)
+                self.assertEqual(
+                    cli_as("operator", "prune", "--dry-run").returncode, 0)
+            finally:
+                scheduler.terminate()
+                scheduler.communicate()
+
+    def test_quiesce_limit_beyond_liveness_tolerance_is_refused(self):
+        p = run(["helm", "template", "dxb", CHART, "--set",
+                 "config.quiesce_limit_seconds=200"], check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("liveness probe", p.stderr)
+        run(["helm", "template", "dxb", CHART, "--set",
+             "config.quiesce_limit_seconds=170"])
+
+
+class PostRendererTest(unittest.TestCase):
+    def setUp(self):
+        with open(DX_RENDERED) as f:
+            self.source = f.read()
+        self.out = run([RENDERER, "--scheduler=dxb-dxbackup.backup.svc:7070"],
+                       stdin=self.source).stdout
+        self.docs = [d for d in yaml.safe_load_all(self.out) if d]
+        self.before = [d for d in yaml.safe_load_all(self.source) if d]
+
+    def agent(self, sts_name):
+        sts = find(self.docs, "StatefulSet", sts_name)[0]
+        spec = sts["spec"]["template"]["spec"]
+        agents = [c for c in spec["containers"]
+                  if c["name"] == "dxbackup-agent"]
+        self.assertEqual(len(agents), 1)
+        return agents[0], spec
+
+    def check_common(self, agent, spec, release):
+        env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"]
+               for e in agent["env"]}
+        self.assertEqual(env, {"POD_NAME": "metadata.name",
+                               "POD_NAMESPACE": "metadata.namespace"})
+        self.assertIn("--namespace=$(POD_NAMESPACE)", agent["args"])
+        self.assertIn("--pod=$(POD_NAME)", agent["args"])
+        self.assertIn("--release=" + release, agent["args"])
+        self.assertIn("--scheduler=dxb-dxbackup.backup.svc:7070",
+                      agent["args"])
+        self.assertIn("--token-file=/etc/dxbackup-agent/token", agent["args"])
+        self.assertIn("--tls-ca=/etc/dxbackup-agent/ca.crt", agent["args"])
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        mounts = {m["mountPath"]: m for m in agent["volumeMounts"]}
+        secret = volumes[mounts["/etc/dxbackup-agent"]["name"]]["secret"]
+        self.assertEqual(secret["secretName"], "dxbackup-agent-" + release)
+        self.assertTrue(mounts["/etc/dxbackup-agent"]["readOnly"])
+        sc = agent["securityContext"]
+        self.assertTrue(sc["runAsNonRoot"])
+        self.assertEqual(sc["runAsUser"], 1000, "DX's user: owners kept")
+        self.assertTrue(sc["readOnlyRootFilesystem"])
+        self.assertFalse(sc["allowPrivilegeEscalation"])
+        self.assertEqual(sc["capabilities"]["drop"], ["ALL"])
+        self.assertIn("memory", agent["resources"]["limits"])
+        self.assertIn("cpu", agent["resources"]["requests"])
+        return mounts
+
+    def test_core_gets_the_agent_on_the_profile_volume(self):
+        agent, spec = self.agent("dx-core")
+        mounts = self.check_common(agent, spec, "dx")
+        self.assertEqual(mounts["/opt/HCL/profiles"]["name"], "wp-profile",
+                         "the PVC DX's core container mounts")
+        self.assertIn("--component=core", agent["args"])
+        self.assertIn("--volume=profile=/opt/HCL/profiles", agent["args"])
+        core = [c for c in spec["containers"] if c["name"] == "core"][0]
+        before = find(self.before, "StatefulSet", "dx-core")[0]
+        self.assertEqual(core, before["spec"]["template"]["spec"]
+                         ["containers"][0], "DX's container untouched")
+        self.assertEqual(find(self.docs, "StatefulSet", "dx-core")[0]["spec"]
+                         ["selector"], before["spec"]["selector"])
+
+    def test_dam_gets_the_agent_on_upload_and_config(self):
+        agent, spec = self.agent("dx-digital-asset-management")
+        mounts = self.check_common(agent, spec, "dx")
+        self.assertEqual(mounts["/opt/app/upload"]["name"], "dam")
+        self.assertEqual(mounts["/etc/config"]["name"], "dam-config")
+        self.assertIn("--component=dam", agent["args"])
+        self.assertIn("--volume=upload=/opt/app/upload", agent["args"])
+        self.assertIn("--volume=config=/etc/config", agent["args"])
+
+    def test_everything_else_passes_through(self):
+        for kind, name in (("Service", "dx-core"), ("ConfigMap", "dx-core"),
+                           ("StatefulSet", "dx-persistence-node")):
+            self.assertEqual(find(self.docs, kind, name),
+                             find(self.before, kind, name))
+        self.assertEqual(len(self.docs), len(self.before))
+
+    def test_running_twice_changes_nothing_more(self):
+        again = run([RENDERER, "--scheduler=dxb-dxbackup.backup.svc:7070"],
+                    stdin=self.out).stdout
+        self.assertEqual(again, self.out)
+
+    def test_a_manifest_without_dx_volumes_is_an_error(self):
+        broken = self.source.replace("/opt/HCL/profiles", "/elsewhere")
+        p = run([RENDERER, "--scheduler=x:1"], stdin=broken, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("/opt/HCL/profiles", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
