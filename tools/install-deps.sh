@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's packages, everything dxbackup needs to build,
-# test and run its quick-start. Idempotent; run as root. Installs nothing when
-# every package is already present, so repeated runs are fast and offline.
+# test and run its quick-start, and helm for the chart's checks (not with
+# --no-helm, as the image builds run it). Idempotent; run as root. Installs
+# nothing when everything is already present, so repeated runs are fast and
+# offline.
 set -euo pipefail
 
 packages=(
@@ -32,7 +34,8 @@ done
 helm_version=v3.10.1
 helm_sha256=8c375d1016b2c9754bad8da3ed07ce33c0f9af3bad8890e61737f5137be7396d
 need_helm=0
-if ! helm version --short 2>/dev/null | grep -q "^$helm_version"; then
+if [ "${1:-}" != "--no-helm" ] &&
+  ! helm version --short 2>/dev/null | grep -q "^$helm_version"; then
   need_helm=1
 fi
 
