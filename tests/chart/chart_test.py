@@ -269,6 +269,30 @@ class PostRendererTest(unittest.TestCase):
                     stdin=self.out).stdout
         self.assertEqual(again, self.out)
 
+    def test_agent_image_and_resources_come_from_the_chart_values(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as values:
+            yaml.safe_dump({"agent": {
+                "image": {"repository": "registry.example/dxbackup-agent",
+                          "tag": "1.2.3"},
+                "resources": {"requests": {"cpu": "20m", "memory": "48Mi"},
+                              "limits": {"memory": "128Mi"}}}}, values)
+            values.flush()
+            out = run([RENDERER, "--scheduler=x:1", "--values=" + values.name],
+                      stdin=self.source).stdout
+        docs = [d for d in yaml.safe_load_all(out) if d]
+        sts = find(docs, "StatefulSet", "dx-core")[0]
+        agent = [c for c in sts["spec"]["template"]["spec"]["containers"]
+                 if c["name"] == "dxbackup-agent"][0]
+        self.assertEqual(agent["image"], "registry.example/dxbackup-agent:1.2.3")
+        self.assertEqual(agent["resources"],
+                         {"requests": {"cpu": "20m", "memory": "48Mi"},
+                          "limits": {"memory": "128Mi"}})
+        # The chart's own defaults are what the post-renderer's are.
+        with open(os.path.join(CHART, "values.yaml")) as f:
+            defaults = yaml.safe_load(f)
+        self.assertEqual(self.agent("dx-core")[0]["resources"],
+                         defaults["agent"]["resources"])
+
     def test_a_manifest_without_dx_volumes_is_an_error(self):
         broken = self.source.replace("/opt/HCL/profiles", "/elsewhere")
         p = run([RENDERER, "--scheduler=x:1"], stdin=broken, check=False)
