@@ -14,15 +14,15 @@
 #include "scheduler/job_board.h"
 #include "scheduler/scheduler_server.h"
 #include "scheduler/sqlite_catalog.h"
+#include "tests/support/backup_job.h"
 #include "tests/support/tcp_proxy.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::agent {
 namespace {
 
-constexpr char kSet[] = "20261128T000000Z-0001";
-constexpr char kJob[] = "20261128T000000Z-0001.1";
-constexpr char kPath[] = "ns/dx/20261128T000000Z-0001/core-profile.tar.zst";
+const std::string kJob = testing::kBackupJob.job_id;
+const std::string kPath = testing::kBackupJob.path;
 constexpr size_t kUploadBytes = 24 << 20;
 
 class UploadStreamTest : public ::testing::Test {
@@ -35,24 +35,9 @@ class UploadStreamTest : public ::testing::Test {
     auto server = scheduler::SchedulerServer::Start(options, &clock_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    v1::BackupSet set;
-    set.set_id(kSet);
-    set.set_namespace_("ns");
-    set.set_release("dx");
-    set.set_status(v1::SET_RUNNING);
-    ASSERT_TRUE(server_->catalog()->CreateSet(set).ok());
-    v1::Job job;
-    job.set_id(kJob);
-    job.set_set_id(kSet);
-    job.set_kind(v1::JOB_VOLUME_BACKUP);
-    job.set_target("core/profile");
-    v1::Artifact artifact;
-    artifact.set_set_id(kSet);
-    artifact.set_target("core/profile");
-    artifact.set_kind(v1::ARTIFACT_VOLUME_TAR);
-    artifact.set_path(kPath);
-    ASSERT_TRUE(server_->board()->Add(job, artifact, nullptr).ok());
-    server_->board()->MarkRunning(kJob, "ns/pod-0");
+    ASSERT_TRUE(testing::AddRunningBackupJob(
+                    server_->catalog(), server_->board(), testing::kBackupJob)
+                    .ok());
     proxy_ = std::make_unique<testing::TcpProxy>(server_->port());
     // Incompressible, so that bytes on the wire are bytes of the artifact.
     std::mt19937_64 rng(42);

@@ -25,6 +25,7 @@
 #include "scheduler/job_board.h"
 #include "scheduler/sqlite_catalog.h"
 #include "scheduler/upload_session.h"
+#include "tests/support/backup_job.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -79,24 +80,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string job_id = set_id + ".1";
   const std::string path = "ns/dx/" + set_id + "/core-profile.tar.zst";
 
-  v1::BackupSet set;
-  set.set_id(set_id);
-  set.set_namespace_("ns");
-  set.set_release("dx");
-  set.set_status(v1::SET_RUNNING);
-  if (!world->catalog->CreateSet(set).ok()) __builtin_trap();
-  v1::Job job;
-  job.set_id(job_id);
-  job.set_set_id(set_id);
-  job.set_kind(v1::JOB_VOLUME_BACKUP);
-  job.set_target("core/profile");
-  v1::Artifact artifact;
-  artifact.set_set_id(set_id);
-  artifact.set_target("core/profile");
-  artifact.set_kind(v1::ARTIFACT_VOLUME_TAR);
-  artifact.set_path(path);
-  if (!world->board->Add(job, artifact, nullptr).ok()) __builtin_trap();
-  world->board->MarkRunning(job_id, "ns/pod-0");
+  if (!testing::AddRunningBackupJob(world->catalog.get(), world->board.get(),
+                                    {set_id, job_id, path})
+           .ok()) {
+    __builtin_trap();
+  }
 
   std::optional<scheduler::UploadSessions::Attached> stream;
   size_t at = 0;

@@ -19,6 +19,7 @@
 
 #include "dxbackup/v1/admin.pb.h"
 #include "tests/support/child_process.h"
+#include "tests/support/random_bytes.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_compare.h"
 
@@ -28,19 +29,13 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ChildProcess;
 using testing::CompareTrees;
+using testing::RandomBytes;
 using testing::RunCommand;
 using testing::WriteFile;
 
 const std::string kBin = DXBACKUP_BIN_DIR;
 const std::string kSource = DXBACKUP_SOURCE_DIR;
 const std::string kFixtures = DXBACKUP_FIXTURES_DIR;
-
-std::string RandomBytes(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string out(n, '\0');
-  for (char& c : out) c = static_cast<char>(rng());
-  return out;
-}
 
 // Regular files under `dir` (none if it does not exist).
 std::vector<std::string> FilesUnder(const fs::path& dir) {

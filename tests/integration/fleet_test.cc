@@ -18,24 +18,19 @@
 #include "absl/time/time.h"
 #include "dxbackup/v1/admin.pb.h"
 #include "tests/support/child_process.h"
+#include "tests/support/random_bytes.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup {
 namespace {
 
 using testing::ChildProcess;
+using testing::RandomBytes;
 using testing::RunCommand;
 using testing::WriteFile;
 
 const std::string kBin = DXBACKUP_BIN_DIR;
 
-// Incompressible, so that an upload limit bounds how fast a set goes.
-std::string RandomBytes(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string out(n, '\0');
-  for (char& c : out) c = static_cast<char>(rng());
-  return out;
-}
 constexpr int kNamespaces = 5;
 constexpr int kReleases = 2;
 constexpr int kMaxSets = 3;

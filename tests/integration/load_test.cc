@@ -16,12 +16,14 @@
 #include "common/sha256.h"
 #include "dxbackup/v1/admin.pb.h"
 #include "tests/support/child_process.h"
+#include "tests/support/random_bytes.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup {
 namespace {
 
 using testing::ChildProcess;
+using testing::RandomBytes;
 using testing::RunCommand;
 using testing::WriteFile;
 
@@ -30,13 +32,6 @@ constexpr int kNamespaces = 10;
 constexpr int kReleases = 10;
 constexpr size_t kBytesPerAgent = 4 << 20;
 constexpr auto kBound = std::chrono::minutes(5);
-
-std::string RandomBytes(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string out(n, '\0');
-  for (char& c : out) c = static_cast<char>(rng());
-  return out;
-}
 
 // The process's peak resident set (VmHWM), in KiB.
 long PeakRssKib(pid_t pid) {

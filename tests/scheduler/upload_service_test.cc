@@ -11,14 +11,15 @@
 #include "scheduler/job_board.h"
 #include "scheduler/scheduler_server.h"
 #include "scheduler/sqlite_catalog.h"
+#include "tests/support/backup_job.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {
 namespace {
 
-constexpr char kSet[] = "20261128T000000Z-0001";
-constexpr char kJob[] = "20261128T000000Z-0001.1";
-constexpr char kPath[] = "ns/dx/20261128T000000Z-0001/core-profile.tar.zst";
+const std::string kSet = testing::kBackupJob.set_id;
+const std::string kJob = testing::kBackupJob.job_id;
+const std::string kPath = testing::kBackupJob.path;
 
 std::string Digest(const std::string& s) {
   common::Sha256 h;
@@ -36,24 +37,9 @@ class UploadServiceTest : public ::testing::Test {
     auto server = SchedulerServer::Start(options, &clock_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    v1::BackupSet set;
-    set.set_id(kSet);
-    set.set_namespace_("ns");
-    set.set_release("dx");
-    set.set_status(v1::SET_RUNNING);
-    ASSERT_TRUE(server_->catalog()->CreateSet(set).ok());
-    v1::Job job;
-    job.set_id(kJob);
-    job.set_set_id(kSet);
-    job.set_kind(v1::JOB_VOLUME_BACKUP);
-    job.set_target("core/profile");
-    v1::Artifact artifact;
-    artifact.set_set_id(kSet);
-    artifact.set_target("core/profile");
-    artifact.set_kind(v1::ARTIFACT_VOLUME_TAR);
-    artifact.set_path(kPath);
-    ASSERT_TRUE(server_->board()->Add(job, artifact, nullptr).ok());
-    server_->board()->MarkRunning(kJob, "ns/pod-0");
+    ASSERT_TRUE(testing::AddRunningBackupJob(
+                    server_->catalog(), server_->board(), testing::kBackupJob)
+                    .ok());
     stub_ = v1::AgentService::NewStub(
         grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
                             grpc::InsecureChannelCredentials()));
@@ -98,6 +84,19 @@ class UploadServiceTest : public ::testing::Test {
     while (reply.next_sequence() < sequence) {
       ASSERT_TRUE(stream->Read(&reply)) << "stream ended before ack";
     }
+  }
+
+  // Sends `pieces` as chunks 0, 1, ... and, once they are acknowledged,
+  // breaks the connection.
+  void BreakAfter(const std::vector<std::string>& pieces) {
+    grpc::ClientContext context;
+    auto stream = stub_->Upload(&context);
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      ASSERT_TRUE(stream->Write(Chunk(kJob, i, pieces[i])));
+    }
+    AwaitAck(stream.get(), pieces.size());
+    context.TryCancel();
+    stream->Finish();
   }
 
   // Sends `pieces` as chunks, the last with a trailer claiming `digest`.
@@ -178,15 +177,7 @@ TEST_F(UploadServiceTest, UploadAfterTheJobFailedIsRefused) {
 }
 
 TEST_F(UploadServiceTest, BrokenStreamResumesWithoutRewritingChunks) {
-  {
-    grpc::ClientContext first;
-    auto stream = stub_->Upload(&first);
-    ASSERT_TRUE(stream->Write(Chunk(kJob, 0, "aa")));
-    ASSERT_TRUE(stream->Write(Chunk(kJob, 1, "bb")));
-    AwaitAck(stream.get(), 2);
-    first.TryCancel();  // the connection breaks
-    stream->Finish();
-  }
+  BreakAfter({"aa", "bb"});
   EXPECT_TRUE(server_->board()->IsRunning(kJob)) << "kept for a resume";
   // The agent had no ack for chunk 1 yet: it sends it again.
   grpc::ClientContext second;
@@ -204,14 +195,7 @@ TEST_F(UploadServiceTest, BrokenStreamResumesWithoutRewritingChunks) {
 }
 
 TEST_F(UploadServiceTest, ResumeWithAGapIsRefused) {
-  {
-    grpc::ClientContext first;
-    auto stream = stub_->Upload(&first);
-    ASSERT_TRUE(stream->Write(Chunk(kJob, 0, "aa")));
-    AwaitAck(stream.get(), 1);
-    first.TryCancel();
-    stream->Finish();
-  }
+  BreakAfter({"aa"});
   grpc::ClientContext second;
   auto stream = stub_->Upload(&second);
   stream->Write(Last(kJob, 2, "cc", 4, Digest("aacc")));
@@ -239,14 +223,7 @@ TEST_F(UploadServiceTest, NewerStreamTakesOverAHalfOpenOne) {
 }
 
 TEST_F(UploadServiceTest, JobFailingWhileCutRemovesThePartialFile) {
-  {
-    grpc::ClientContext first;
-    auto stream = stub_->Upload(&first);
-    ASSERT_TRUE(stream->Write(Chunk(kJob, 0, "aa")));
-    AwaitAck(stream.get(), 1);
-    first.TryCancel();
-    stream->Finish();
-  }
+  BreakAfter({"aa"});
   ASSERT_TRUE(StoreHasFiles()) << "the partial file waits for a resume";
   server_->board()->Finish(kJob, false, "agent gone");
   EXPECT_FALSE(StoreHasFiles());
