@@ -13,23 +13,27 @@ RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release \
  && strip /build/bin/dxbackup-scheduler /build/bin/dxbackup
 
 FROM debian:12-slim
+# Newer PostgreSQL clients from PGDG; "" for Debian's 15 only.
 ARG PG_CLIENTS="16 17"
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libgrpc++1.51 libprotobuf32 libabsl20220623 libarchive13 libzstd1 \
       libboost-program-options1.74.0 libssl3 libpq5 libsqlite3-0 \
       libyaml-cpp0.7 libprometheus-cpp-pull1.0 libprometheus-cpp-core1.0 \
-      postgresql-client-15 ca-certificates curl gnupg \
- && install -d /usr/share/postgresql-common/pgdg \
- && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc \
-      https://www.postgresql.org/media/keys/ACCC4CF8.asc \
- && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" \
-      > /etc/apt/sources.list.d/pgdg.list \
- && apt-get update \
- && for v in $PG_CLIENTS; do \
-      apt-get install -y --no-install-recommends "postgresql-client-$v"; \
-    done \
- && apt-get purge -y curl gnupg && apt-get autoremove -y \
+      postgresql-client-15 ca-certificates \
+ && if [ -n "$PG_CLIENTS" ]; then \
+      apt-get install -y --no-install-recommends curl gnupg \
+      && install -d /usr/share/postgresql-common/pgdg \
+      && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc \
+           https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+      && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" \
+           > /etc/apt/sources.list.d/pgdg.list \
+      && apt-get update \
+      && for v in $PG_CLIENTS; do \
+           apt-get install -y --no-install-recommends "postgresql-client-$v"; \
+         done \
+      && apt-get purge -y curl gnupg && apt-get autoremove -y; \
+    fi \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/bin/dxbackup-scheduler /build/bin/dxbackup /usr/local/bin/
 RUN useradd --system --uid 10001 --home-dir /var/lib/dxbackup dxbackup \
