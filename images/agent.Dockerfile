@@ -22,7 +22,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libgrpc++1.51 libprotobuf32 libabsl20220623 libarchive13 libzstd1 \
       libboost-program-options1.74.0 libssl3 ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 COPY --from=build /build/bin/dxbackup-agent /usr/local/bin/dxbackup-agent
 COPY --from=kubectl /bin/kubectl /usr/local/bin/kubectl
 # DX's user, so that captured and restored files keep their owner; the

@@ -34,7 +34,7 @@ RUN apt-get update \
          done \
       && apt-get purge -y curl gnupg && apt-get autoremove -y; \
     fi \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 COPY --from=build /build/bin/dxbackup-scheduler /build/bin/dxbackup /usr/local/bin/
 RUN useradd --system --uid 10001 --home-dir /var/lib/dxbackup dxbackup \
  && install -d -o 10001 -g 10001 /var/lib/dxbackup
