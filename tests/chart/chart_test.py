@@ -247,6 +247,13 @@ class PostRendererTest(unittest.TestCase):
                          ["containers"][0], "DX's container untouched")
         self.assertEqual(find(self.docs, "StatefulSet", "dx-core")[0]["spec"]
                          ["selector"], before["spec"]["selector"])
+        # kubectl in the agent (the quiesce hooks) gets the service account
+        # token where in-cluster config looks for it; DX's container not.
+        api = mounts["/var/run/secrets/kubernetes.io/serviceaccount"]
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        sources = volumes[api["name"]]["projected"]["sources"]
+        self.assertIn("serviceAccountToken", sources[0])
+        self.assertTrue(api["readOnly"])
 
     def test_dam_gets_the_agent_on_upload_and_config(self):
         agent, spec = self.agent("dx-digital-asset-management")
