@@ -38,6 +38,10 @@ constexpr int kMaxSets = 3;
 class FleetTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The policies run when the test says (`backup --policy`): schedules
+    // that cannot come due during a test, since a slot of a "-spread"
+    // schedule firing mid-test would add a set the counts below do not
+    // expect.
     WriteFile(dir_ / "scheduler.yaml", R"(
 limits: {max_sets: 3, max_sets_per_namespace: 1}
 prune_schedule: "0 0 1 1 *"
@@ -46,11 +50,11 @@ offline_after_heartbeats: 3
 policies:
   - name: core-nightly
     selector: {namespaces: ["fleet-*"], component: core}
-    schedule: "@daily-spread"
+    schedule: "0 0 1 1 *"
     retention: {keep_last: 2}
   - name: dam-hourly
     selector: {namespaces: ["fleet-*"], component: dam}
-    schedule: "@hourly-spread"
+    schedule: "0 0 1 1 *"
     retention: {keep_last: 1}
 )");
     scheduler_ = std::make_unique<ChildProcess>(
