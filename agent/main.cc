@@ -81,13 +81,10 @@ int main(int argc, char** argv) {
     std::cerr << "dxbackup-agent: " << e.what() << "\n" << options << "\n";
     return 2;
   }
-  dxbackup::common::LogFormat format;
-  if (!dxbackup::common::ParseLogFormat(log_format, &format)) {
+  if (!dxbackup::common::ConfigureLogging(log_format)) {
     std::cerr << "dxbackup-agent: --log-format must be text or json\n";
     return 2;
   }
-  dxbackup::common::SetLogFormat(format);
-  dxbackup::common::RouteGrpcLogs();
   if (component != "core" && component != "dam") {
     std::cerr << "dxbackup-agent: --component must be core or dam, not \""
               << component << "\"\n";

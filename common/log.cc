@@ -18,28 +18,21 @@ std::mutex& LogMutex() {
   return mu;
 }
 
-const char* LevelLetter(LogLevel level) {
+// The level as text lines show it ("I") and as JSON lines do ("info").
+struct LevelNames {
+  const char* letter;
+  const char* word;
+};
+LevelNames NamesOf(LogLevel level) {
   switch (level) {
     case LogLevel::kInfo:
-      return "I";
+      return {"I", "info"};
     case LogLevel::kWarning:
-      return "W";
+      return {"W", "warning"};
     case LogLevel::kError:
-      return "E";
+      return {"E", "error"};
   }
-  return "?";
-}
-
-const char* LevelWord(LogLevel level) {
-  switch (level) {
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarning:
-      return "warning";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "?";
+  return {"?", "?"};
 }
 
 std::string Timestamp() {
@@ -97,7 +90,15 @@ void AppendJsonString(std::string* out, std::string_view text) {
 
 void SetLogFormat(LogFormat format) { g_format = format; }
 
-void RouteGrpcLogs() {
+bool ConfigureLogging(const std::string& format) {
+  if (format == "text") {
+    SetLogFormat(LogFormat::kText);
+  } else if (format == "json") {
+    SetLogFormat(LogFormat::kJson);
+  } else {
+    return false;
+  }
+  // gRPC's own lines go through DXLOG, so they take the same format.
   gpr_set_log_function([](gpr_log_func_args* args) {
     const LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR
                                ? LogLevel::kError
@@ -105,16 +106,6 @@ void RouteGrpcLogs() {
     LogLine(level, args->file, args->line).stream()
         << "grpc: " << args->message;
   });
-}
-
-bool ParseLogFormat(const std::string& name, LogFormat* format) {
-  if (name == "text") {
-    *format = LogFormat::kText;
-  } else if (name == "json") {
-    *format = LogFormat::kJson;
-  } else {
-    return false;
-  }
   return true;
 }
 
@@ -125,14 +116,14 @@ LogLine::~LogLine() {
   std::string text;
   if (g_format == LogFormat::kJson) {
     text = "{\"time\":\"" + Timestamp() + "\",\"level\":\"" +
-           LevelWord(level_) + "\",\"source\":";
+           NamesOf(level_).word + "\",\"source\":";
     AppendJsonString(&text, std::string(file_) + ":" + std::to_string(line_));
     text += ",\"message\":";
     AppendJsonString(&text, out_.str());
     text += "}\n";
   } else {
-    text = std::string(LevelLetter(level_)) + " " + Timestamp() + " " + file_ +
-           ":" + std::to_string(line_) + "] " + out_.str() + "\n";
+    text = std::string(NamesOf(level_).letter) + " " + Timestamp() + " " +
+           file_ + ":" + std::to_string(line_) + "] " + out_.str() + "\n";
   }
   std::lock_guard<std::mutex> lock(LogMutex());
   std::fwrite(text.data(), 1, text.size(), stderr);

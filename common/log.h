@@ -20,10 +20,9 @@ enum class LogFormat { kText, kJson };
 
 // Set once at start-up, before threads log.
 void SetLogFormat(LogFormat format);
-// Sends gRPC's own log lines through DXLOG, so they take the same format.
-void RouteGrpcLogs();
-// "text" or "json"; false for anything else.
-bool ParseLogFormat(const std::string& name, LogFormat* format);
+// A daemon's --log-format: "text" or "json" (false for anything else, and
+// nothing changed); gRPC's own log lines are sent through DXLOG too.
+bool ConfigureLogging(const std::string& format);
 
 class LogLine {
  public:

@@ -39,13 +39,10 @@ int main(int argc, char** argv) {
     std::cerr << "dxbackup-scheduler: " << e.what() << "\n" << desc << "\n";
     return 2;
   }
-  dxbackup::common::LogFormat format;
-  if (!dxbackup::common::ParseLogFormat(log_format, &format)) {
+  if (!dxbackup::common::ConfigureLogging(log_format)) {
     std::cerr << "dxbackup-scheduler: --log-format must be text or json\n";
     return 2;
   }
-  dxbackup::common::SetLogFormat(format);
-  dxbackup::common::RouteGrpcLogs();
   auto config = dxbackup::scheduler::LoadSchedulerConfig(config_path);
   if (!config.ok()) {
     std::cerr << "dxbackup-scheduler: " << config.status().message() << "\n";

@@ -22,7 +22,7 @@ struct SchedulerState {
   AgentRegistry* registry;
   JobBoard* board;
   const common::Clock* clock;
-  TokenAuth* auth = nullptr;  // nullptr: no token checks
+  TokenAuth* auth = nullptr;            // nullptr: no token checks
   SchedulerMetrics* metrics = nullptr;  // nullptr: nothing counted
 };
 

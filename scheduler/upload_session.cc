@@ -216,11 +216,6 @@ void UploadSessions::Detach(const std::shared_ptr<UploadSession>& session,
   if (session->stream_ == stream) session->cancel_stream_ = nullptr;
 }
 
-size_t UploadSessions::open_sessions() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return sessions_.size();
-}
-
 void UploadSessions::OnJobEnded(const std::string& job_id) {
   std::shared_ptr<UploadSession> session;
   {

@@ -59,7 +59,6 @@ class UploadSession {
   uint64_t next_sequence() const;
   bool has_trailer() const;
   uint64_t bytes() const;
-  const v1::Artifact& artifact() const { return artifact_; }
 
  private:
   friend class UploadSessions;
@@ -102,8 +101,6 @@ class UploadSessions {
   absl::StatusOr<v1::UploadResult> Complete(const Attached& attached);
   // Stream `stream` is gone; its cancel function is forgotten.
   void Detach(const std::shared_ptr<UploadSession>& session, uint64_t stream);
-
-  size_t open_sessions() const;
 
  private:
   void OnJobEnded(const std::string& job_id);

@@ -49,13 +49,15 @@ TEST(LogTest, JsonLinesCarryAnyMessage) {
             "a \"quoted\" path\nC:\\\\x caf\\xE9 \x01 done");
 }
 
-TEST(LogTest, ParsesFormatNames) {
-  LogFormat f;
-  EXPECT_TRUE(ParseLogFormat("json", &f));
-  EXPECT_EQ(f, LogFormat::kJson);
-  EXPECT_TRUE(ParseLogFormat("text", &f));
-  EXPECT_EQ(f, LogFormat::kText);
-  EXPECT_FALSE(ParseLogFormat("xml", &f));
+TEST(LogTest, ConfigureLoggingTakesTextOrJsonOnly) {
+  EXPECT_FALSE(ConfigureLogging("xml"));
+  EXPECT_EQ(CaptureStderr([] { DXLOG(INFO) << "x"; }).rfind("I ", 0), 0u)
+      << "a refused format changes nothing";
+  ASSERT_TRUE(ConfigureLogging("json"));
+  EXPECT_EQ(CaptureStderr([] { DXLOG(INFO) << "x"; }).rfind("{\"time\"", 0),
+            0u);
+  ASSERT_TRUE(ConfigureLogging("text"));
+  EXPECT_EQ(CaptureStderr([] { DXLOG(INFO) << "x"; }).rfind("I ", 0), 0u);
 }
 
 }  // namespace

@@ -191,6 +191,15 @@ class AccessTest : public ::testing::Test {
       streams_;
 };
 
+// Reads a call's responses to the end; its status code.
+template <typename Message, typename Reader>
+Code Drain(Reader* reader) {
+  Message m;
+  while (reader->Read(&m)) {
+  }
+  return reader->Finish().error_code();
+}
+
 bool Denied(Code code) {
   return code == Code::UNAUTHENTICATED || code == Code::PERMISSION_DENIED;
 }
@@ -251,22 +260,14 @@ TEST_F(AccessTest, AgentsActOnlyInTheirNamespace) {
     Authorize(&c, token);
     v1::DownloadRequest q;
     q.set_job_id("set-b.1");
-    auto reader = agent_->Download(&c, q);
-    v1::DownloadChunk chunk;
-    while (reader->Read(&chunk)) {
-    }
-    return reader->Finish().error_code();
+    return Drain<v1::DownloadChunk>(agent_->Download(&c, q).get());
   };
   auto base_index = [&](const std::string& token) {
     grpc::ClientContext c;
     Authorize(&c, token);
     v1::BaseIndexRequest q;
     q.set_job_id("set-b.1");
-    auto reader = agent_->BaseIndex(&c, q);
-    v1::BaseIndexChunk chunk;
-    while (reader->Read(&chunk)) {
-    }
-    return reader->Finish().error_code();
+    return Drain<v1::BaseIndexChunk>(agent_->BaseIndex(&c, q).get());
   };
   auto upload = [&](const std::string& token) {
     grpc::ClientContext c;
@@ -277,10 +278,7 @@ TEST_F(AccessTest, AgentsActOnlyInTheirNamespace) {
     chunk.set_data("bytes");
     stream->Write(chunk);
     stream->WritesDone();
-    v1::UploadReply reply;
-    while (stream->Read(&reply)) {
-    }
-    return stream->Finish().error_code();
+    return Drain<v1::UploadReply>(stream.get());
   };
   EXPECT_EQ(download("agent-a-secret"), Code::PERMISSION_DENIED);
   EXPECT_EQ(base_index("agent-a-secret"), Code::PERMISSION_DENIED);
