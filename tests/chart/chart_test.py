@@ -9,6 +9,9 @@
 - the rendered config and tokens file run a real dxbackup-scheduler, and
   the rendered CLI tokens get exactly their roles from it;
 - a quiesce limit beyond DX's liveness tolerance is refused;
+- the quiesce Role of every quiesced deployment names that release's core
+  pods, grants only what `kubectl exec` needs, and is bound to the right
+  service account; nothing renders a missing value ("%!s(<nil>)");
 - the post-renderer adds the agent to DX's core and DAM StatefulSets with
   the right mounts, downward-API identity, Secret, resources and security
   context, leaves everything else alone, and is idempotent.
@@ -40,14 +43,23 @@ def run(argv, stdin=None, check=True):
     return p
 
 
-def render(*values, sets=()):
+def render_text(*values, sets=()):
     argv = ["helm", "template", "dxb", CHART, "--namespace", "backup"]
     for v in values:
         argv += ["-f", v]
     for s in sets:
         argv += ["--set", s]
-    docs = [d for d in yaml.safe_load_all(run(argv).stdout) if d]
-    return docs
+    return run(argv).stdout
+
+
+def render(*values, sets=()):
+    return [d for d in yaml.safe_load_all(render_text(*values, sets=sets))
+            if d]
+
+
+def load_values(path):
+    with open(path) as f:
+        return yaml.safe_load(f) or {}
 
 
 def find(docs, kind, name=None, namespace=None):
@@ -180,6 +192,47 @@ class ChartTest(unittest.TestCase):
             finally:
                 scheduler.terminate()
                 scheduler.communicate()
+
+    def test_nothing_renders_a_missing_value(self):
+        # A template that formats a value that is not there renders Go's
+        # "%!s(<nil>)" and passes `helm lint --strict`.
+        for values in ((), (EXAMPLE,)):
+            bad = [line for line in render_text(*values).splitlines()
+                   if "%!" in line or "<nil>" in line]
+            self.assertEqual(bad, [], values)
+
+    def test_quiesce_role_grants_exec_on_each_release_core_pods(self):
+        docs = render(EXAMPLE)
+        example = load_values(EXAMPLE)
+        defaults = load_values(os.path.join(CHART, "values.yaml"))
+        replicas = defaults["dx"]["maxCoreReplicas"]
+        account = (example.get("quiesce") or {}).get(
+            "dxServiceAccount", defaults["quiesce"]["dxServiceAccount"])
+        roles = [d for d in docs if d["kind"] in ("Role", "RoleBinding")]
+        quiesced = [d for d in example["fleet"]["deployments"]
+                    if d.get("quiesce")]
+        self.assertTrue(quiesced, "the example quiesces a deployment")
+        self.assertEqual(len(roles), 2 * len(quiesced),
+                         "a Role and a binding per quiesced deployment only")
+        for d in quiesced:
+            ns, release = d["namespace"], d["release"]
+            name = "dxbackup-quiesce-" + release
+            pods = ["%s-core-%d" % (release, i) for i in range(replicas)]
+            role = find(docs, "Role", name, ns)[0]
+            rules = {tuple(r["resources"]): r for r in role["rules"]}
+            self.assertEqual(set(rules), {("pods",), ("pods/exec",)})
+            for r in role["rules"]:
+                self.assertEqual(r["apiGroups"], [""])
+                self.assertEqual(r["resourceNames"], pods)
+            self.assertEqual(rules[("pods",)]["verbs"], ["get"])
+            self.assertEqual(rules[("pods/exec",)]["verbs"], ["create"])
+            binding = find(docs, "RoleBinding", name, ns)[0]
+            self.assertEqual(binding["roleRef"],
+                             {"apiGroup": "rbac.authorization.k8s.io",
+                              "kind": "Role", "name": name})
+            self.assertEqual(binding["subjects"],
+                             [{"kind": "ServiceAccount", "name": account,
+                               "namespace": ns}])
 
     def test_quiesce_limit_beyond_liveness_tolerance_is_refused(self):
         p = run(["helm", "template", "dxb", CHART, "--set",
