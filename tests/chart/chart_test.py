@@ -14,7 +14,9 @@
   service account; nothing renders a missing value ("%!s(<nil>)");
 - the post-renderer adds the agent to DX's core and DAM StatefulSets with
   the right mounts, downward-API identity, Secret, resources and security
-  context, leaves everything else alone, and is idempotent.
+  context, runs the core pods as their own service account (the one the
+  chart binds the quiesce Role to, with what DX gave its own), leaves
+  everything else alone, and is idempotent.
 
 Run by ctest (tests/CMakeLists.txt) with DXBACKUP_BIN_DIR set.
 """
@@ -205,18 +207,18 @@ class ChartTest(unittest.TestCase):
         docs = render(EXAMPLE)
         example = load_values(EXAMPLE)
         defaults = load_values(os.path.join(CHART, "values.yaml"))
-        replicas = defaults["dx"]["maxCoreReplicas"]
-        account = (example.get("quiesce") or {}).get(
-            "dxServiceAccount", defaults["quiesce"]["dxServiceAccount"])
         roles = [d for d in docs if d["kind"] in ("Role", "RoleBinding")]
-        quiesced = [d for d in example["fleet"]["deployments"]
-                    if d.get("quiesce")]
-        self.assertTrue(quiesced, "the example quiesces a deployment")
+        deployments = example["fleet"]["deployments"]
+        quiesced = [d for d in deployments if d.get("quiesce")]
+        self.assertGreaterEqual(len(quiesced), 2,
+                                "the example quiesces several deployments")
         self.assertEqual(len(roles), 2 * len(quiesced),
                          "a Role and a binding per quiesced deployment only")
         for d in quiesced:
             ns, release = d["namespace"], d["release"]
             name = "dxbackup-quiesce-" + release
+            replicas = (d.get("maxCoreReplicas")
+                        or defaults["dx"]["maxCoreReplicas"])
             pods = ["%s-core-%d" % (release, i) for i in range(replicas)]
             role = find(docs, "Role", name, ns)[0]
             rules = {tuple(r["resources"]): r for r in role["rules"]}
@@ -225,14 +227,47 @@ class ChartTest(unittest.TestCase):
                 self.assertEqual(r["apiGroups"], [""])
                 self.assertEqual(r["resourceNames"], pods)
             self.assertEqual(rules[("pods",)]["verbs"], ["get"])
-            self.assertEqual(rules[("pods/exec",)]["verbs"], ["create"])
+            # get: a WebSocket exec (kubectl >= 1.30); create: SPDY, and
+            # WebSocket too from Kubernetes 1.35.
+            self.assertEqual(sorted(rules[("pods/exec",)]["verbs"]),
+                             ["create", "get"])
             binding = find(docs, "RoleBinding", name, ns)[0]
             self.assertEqual(binding["roleRef"],
                              {"apiGroup": "rbac.authorization.k8s.io",
                               "kind": "Role", "name": name})
             self.assertEqual(binding["subjects"],
-                             [{"kind": "ServiceAccount", "name": account,
+                             [{"kind": "ServiceAccount",
+                               "name": "dxbackup-core-" + release,
                                "namespace": ns}])
+        # One deployment's own replica count, the other the chart's.
+        self.assertEqual(
+            [len(find(docs, "Role", "dxbackup-quiesce-dx", d["namespace"])
+                 [0]["rules"][0]["resourceNames"]) for d in quiesced],
+            [3, 10])
+
+    def test_quiesce_service_account_is_a_value(self):
+        docs = render(EXAMPLE, sets=["quiesce.coreServiceAccount=dx-deployment"])
+        binding = find(docs, "RoleBinding", "dxbackup-quiesce-dx", "dx-prod")[0]
+        self.assertEqual(binding["subjects"][0]["name"], "dx-deployment")
+        # Two releases of one namespace may not share the account: each
+        # could exec into the other's core pods.
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as values:
+            yaml.safe_dump({"fleet": {"deployments": [
+                {"namespace": "dx", "release": "a", "quiesce": True},
+                {"namespace": "dx", "release": "b", "quiesce": True}]}},
+                values)
+            values.flush()
+            render(values.name)  # {release} in the default: fine
+            p = run(["helm", "template", "dxb", CHART, "-f", values.name,
+                     "--set", "quiesce.coreServiceAccount=dx-core"],
+                    check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("would share the core service account dx-core", p.stderr)
+        # The former value would silently bind nothing: refused, with why.
+        p = run(["helm", "template", "dxb", CHART, "-f", EXAMPLE, "--set",
+                 "quiesce.dxServiceAccount=default"], check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("quiesce.coreServiceAccount", p.stderr)
 
     def test_quiesce_limit_beyond_liveness_tolerance_is_refused(self):
         p = run(["helm", "template", "dxb", CHART, "--set",
@@ -319,10 +354,60 @@ class PostRendererTest(unittest.TestCase):
 
     def test_everything_else_passes_through(self):
         for kind, name in (("Service", "dx-core"), ("ConfigMap", "dx-core"),
-                           ("StatefulSet", "dx-persistence-node")):
+                           ("StatefulSet", "dx-persistence-node"),
+                           ("ServiceAccount", "dx-deployment"),
+                           ("RoleBinding", "dx-persistence")):
             self.assertEqual(find(self.docs, kind, name),
                              find(self.before, kind, name))
-        self.assertEqual(len(self.docs), len(self.before))
+        self.assertEqual(len(self.docs), len(self.before) + 1,
+                         "one more: the core pods' service account")
+
+    def test_core_runs_as_a_service_account_of_its_own(self):
+        core = find(self.docs, "StatefulSet", "dx-core")[0]
+        self.assertEqual(core["spec"]["template"]["spec"]
+                         ["serviceAccountName"], "dxbackup-core-dx")
+        (account,) = find(self.docs, "ServiceAccount", "dxbackup-core-dx")
+        self.assertEqual(account["metadata"]["namespace"], "dx-prod")
+        self.assertEqual(account["imagePullSecrets"], [{"name": "dx-registry"}],
+                         "DX's pull secret, or the core image would not pull")
+        self.assertLess(self.docs.index(account), self.docs.index(core),
+                        "made before the pods that run as it")
+        # What DX bound to its account, the core's own gets too.
+        binding = find(self.docs, "RoleBinding", "dx-deployment")[0]
+        self.assertEqual(binding["subjects"], [
+            {"kind": "ServiceAccount", "name": "dx-deployment",
+             "namespace": "dx-prod"},
+            {"kind": "ServiceAccount", "name": "dxbackup-core-dx",
+             "namespace": "dx-prod"}])
+        # DAM keeps the account it had (none named: "default").
+        dam = find(self.docs, "StatefulSet", "dx-digital-asset-management")[0]
+        self.assertNotIn("serviceAccountName", dam["spec"]["template"]["spec"])
+
+    def test_core_service_account_agrees_with_the_chart(self):
+        out = run([RENDERER, "--scheduler=x:1", "--values=" + EXAMPLE],
+                  stdin=self.source).stdout
+        docs = [d for d in yaml.safe_load_all(out) if d]
+        core = find(docs, "StatefulSet", "dx-core")[0]
+        chart = render(EXAMPLE)
+        binding = find(chart, "RoleBinding", "dxbackup-quiesce-dx",
+                       "dx-prod")[0]
+        self.assertEqual(core["spec"]["template"]["spec"]
+                         ["serviceAccountName"], binding["subjects"][0]["name"])
+        with open(os.path.join(CHART, "values.yaml")) as f:
+            default = yaml.safe_load(f)["quiesce"]["coreServiceAccount"]
+        self.assertEqual(default.replace("{release}", "dx"),
+                         "dxbackup-core-dx", "the chart's default is ours")
+
+    def test_core_service_account_can_be_left_to_dx(self):
+        out = run([RENDERER, "--scheduler=x:1", "--core-service-account="],
+                  stdin=self.source).stdout
+        docs = [d for d in yaml.safe_load_all(out) if d]
+        core = find(docs, "StatefulSet", "dx-core")[0]
+        self.assertEqual(core["spec"]["template"]["spec"]
+                         ["serviceAccountName"], "dx-deployment")
+        self.assertEqual(len(docs), len(self.before))
+        self.assertEqual(find(docs, "RoleBinding", "dx-deployment"),
+                         find(self.before, "RoleBinding", "dx-deployment"))
 
     def test_running_twice_changes_nothing_more(self):
         again = run([RENDERER, "--scheduler=dxb-dxbackup.backup.svc:7070"],

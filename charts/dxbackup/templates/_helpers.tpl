@@ -42,3 +42,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "dxbackup.dbSecretPath" -}}
 {{- printf "/etc/dxbackup/db/%s" .name -}}
 {{- end -}}
+
+{{/* The service account a DX release's core pods run as (list root deployment). */}}
+{{- define "dxbackup.coreServiceAccount" -}}
+{{- $root := index . 0 -}}{{- $d := index . 1 -}}
+{{- replace "{release}" $d.release $root.Values.quiesce.coreServiceAccount -}}
+{{- end -}}
