@@ -3,6 +3,8 @@
 
 - `helm lint` and `helm template` pass with the default values and with the
   example fleet (charts/examples/dx-fleet-values.yaml);
+- the NetworkPolicy lets the scheduler reach only DNS, each database (by
+  its host) and what the values add;
 - the scheduler's StatefulSet: selectors that match its pods and Service,
   gRPC probes on the health service, a non-root read-only security context,
   the config, TLS, token and database Secrets mounted;
@@ -125,6 +127,75 @@ class ChartTest(unittest.TestCase):
             ["secretName"], "dx-prod-dam-db")
         self.assertEqual(sts["spec"]["volumeClaimTemplates"][0]["metadata"]
                          ["name"], "data")
+
+    def egress(self, *values, sets=()):
+        policy = find(render(*values, sets=sets), "NetworkPolicy")[0]["spec"]
+        return policy["policyTypes"], policy.get("egress")
+
+    def test_scheduler_egress_is_dns_and_the_databases(self):
+        types, egress = self.egress(EXAMPLE)
+        self.assertEqual(types, ["Ingress", "Egress"])
+        with open(os.path.join(CHART, "values.yaml")) as f:
+            dns = yaml.safe_load(f)["networkPolicy"]["egress"]["dns"]
+        self.assertEqual(egress, [
+            dns,
+            # dx-persistence-node.dx-prod.svc, the default port
+            {"to": [{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": "dx-prod"}}}],
+             "ports": [{"port": 5432, "protocol": "TCP"}]}],
+            "DNS and the example's one database, nothing else")
+        self.assertEqual(dns["ports"], [{"port": 53, "protocol": "UDP"},
+                                        {"port": 53, "protocol": "TCP"}])
+
+    def test_database_egress_follows_each_host(self):
+        def db(host, **more):
+            return dict({"dbname": "d", "host": host, "user": "u",
+                         "passwordSecret": {"name": "s", "key": "k"}}, **more)
+        own = {"to": [{"podSelector": {"matchLabels": {"app": "pg"}}}],
+               "ports": [{"port": 6432, "protocol": "TCP"}]}
+        extra = {"to": [{"ipBlock": {"cidr": "192.0.2.0/24"}}],
+                 "ports": [{"port": 443, "protocol": "TCP"}]}
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as values:
+            yaml.safe_dump({
+                "fleet": {"deployments": [{"namespace": "dx", "release": "r",
+                                           "databases": [
+                    db("10.1.2.3", port=5433),
+                    db("pg"),  # the scheduler's namespace
+                    db("pg-0.pg.data.svc.cluster.local"),
+                    db("pg.data.svc"),  # same rule: once
+                    db("/var/run/postgresql"),  # a socket: no rule
+                    db("rds.example.com", egress=own)]}]},
+                "networkPolicy": {"egress": {"extra": [extra]}}}, values)
+            values.flush()
+            _, egress = self.egress(values.name)
+        port = [{"port": 5432, "protocol": "TCP"}]
+        self.assertEqual(egress[1:], [
+            {"to": [{"ipBlock": {"cidr": "10.1.2.3/32"}}],
+             "ports": [{"port": 5433, "protocol": "TCP"}]},
+            {"to": [{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": "backup"}}}], "ports": port},
+            {"to": [{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": "data"}}}], "ports": port},
+            own, extra])
+
+    def test_database_outside_the_cluster_needs_its_own_rule(self):
+        sets = ["fleet.deployments[0].namespace=dx",
+                "fleet.deployments[0].release=r",
+                "fleet.deployments[0].databases[0].dbname=d",
+                "fleet.deployments[0].databases[0].host=db.example.com",
+                "fleet.deployments[0].databases[0].user=u",
+                "fleet.deployments[0].databases[0].passwordSecret.name=s",
+                "fleet.deployments[0].databases[0].passwordSecret.key=k"]
+        argv = ["helm", "template", "dxb", CHART]
+        for s in sets:
+            argv += ["--set", s]
+        p = run(argv, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('database host "db.example.com"', p.stderr)
+        self.assertIn("databases[].egress", p.stderr)
+        types, egress = self.egress(
+            sets=sets + ["networkPolicy.egress.enabled=false"])
+        self.assertEqual((types, egress), (["Ingress"], None))
 
     def test_agent_secrets_and_tokens_file_agree(self):
         docs = render(EXAMPLE)

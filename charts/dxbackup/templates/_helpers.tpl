@@ -48,3 +48,40 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- $root := index . 0 -}}{{- $d := index . 1 -}}
 {{- replace "{release}" $d.release $root.Values.quiesce.coreServiceAccount -}}
 {{- end -}}
+
+{{/*
+The NetworkPolicy egress rule to a database of the fleet (list root
+deployment database), as YAML; empty for a socket directory. The database's
+own `egress` wins; else the rule follows its host: an IP address is an
+ipBlock of that address, a Service name (`name`, `name.ns.svc`,
+`name.ns.svc.cluster.local`, `pod.name.ns.svc…`) that namespace, on the
+database's port. Any other name cannot be told apart from an address
+outside the cluster, and is an error.
+*/}}
+{{- define "dxbackup.databaseEgress" -}}
+{{- $root := index . 0 -}}{{- $d := index . 1 -}}{{- $db := index . 2 -}}
+{{- $port := dict "port" (int (default 5432 $db.port)) "protocol" "TCP" -}}
+{{- $host := toString $db.host -}}
+{{- if $db.egress -}}
+{{- toYaml $db.egress -}}
+{{- else if hasPrefix "/" $host -}}
+{{- else if regexMatch "^[0-9]+(\\.[0-9]+){3}$" $host -}}
+{{- toYaml (dict "to" (list (dict "ipBlock" (dict "cidr" (printf "%s/32" $host)))) "ports" (list $port)) -}}
+{{- else if contains ":" $host -}}
+{{- toYaml (dict "to" (list (dict "ipBlock" (dict "cidr" (printf "%s/128" $host)))) "ports" (list $port)) -}}
+{{- else -}}
+{{- $labels := splitList "." $host -}}
+{{- $ns := "" -}}
+{{- if eq (len $labels) 1 -}}
+{{- $ns = $root.Release.Namespace -}}
+{{- else -}}
+{{- range $i, $label := $labels -}}
+{{- if and (eq $label "svc") (ge $i 2) (not $ns) -}}{{- $ns = index $labels (sub $i 1) -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if not $ns -}}
+{{- fail (printf "fleet.deployments %s/%s: the NetworkPolicy cannot tell where database host %q is (not an IP address, nor a Service name such as name.namespace.svc): give the database an egress rule (databases[].egress: {to: [{ipBlock: {cidr: ...}}], ports: [{port: 5432, protocol: TCP}]}), or set networkPolicy.egress.enabled=false" $d.namespace $d.release $host) -}}
+{{- end -}}
+{{- toYaml (dict "to" (list (dict "namespaceSelector" (dict "matchLabels" (dict "kubernetes.io/metadata.name" $ns)))) "ports" (list $port)) -}}
+{{- end -}}
+{{- end -}}
