@@ -8,8 +8,13 @@
 - the scheduler's StatefulSet: selectors that match its pods and Service,
   gRPC probes on the health service, a non-root read-only security context,
   the config, TLS, token and database Secrets mounted;
-- the rendered config and tokens file run a real dxbackup-scheduler, and
-  the rendered CLI tokens get exactly their roles from it;
+- the rendered config, tokens file and certificates run a real
+  dxbackup-scheduler with mutual TLS, the rendered CLI tokens get exactly
+  their roles from it, a call without a client certificate is refused, and
+  clients keep working against a renewed server certificate;
+- the chart's CA signs the server and every client certificate, keeps its
+  key to itself, and certificates are kept across upgrades until they are
+  due (their expiry is an annotation on their Secret) and then renewed;
 - a quiesce limit beyond DX's liveness tolerance is refused;
 - the quiesce Role of every quiesced deployment names that release's core
   pods, grants only what `kubectl exec` needs, and is bound to the right
@@ -23,10 +28,13 @@
 Run by ctest (tests/CMakeLists.txt) with DXBACKUP_BIN_DIR set.
 """
 import base64
+import calendar
 import hashlib
 import os
+import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 import yaml
@@ -80,6 +88,143 @@ def secret_value(secret, key):
     if key in secret.get("stringData", {}):
         return secret["stringData"][key]
     return base64.b64decode(secret["data"][key]).decode()
+
+
+RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
+DAY = 86400
+
+
+def in_days(days):
+    """The RFC 3339 UTC time `days` from now, as the chart writes it."""
+    return time.strftime(RFC3339, time.gmtime(time.time() + days * DAY))
+
+
+def rfc3339_seconds(text):
+    return calendar.timegm(time.strptime(text, RFC3339))
+
+
+def openssl(*argv, pem=None):
+    return run(["openssl"] + list(argv), stdin=pem, check=False)
+
+
+def cert_not_after(pem):
+    """A certificate's notAfter in Unix seconds, read by openssl."""
+    out = run(["openssl", "x509", "-noout", "-enddate"], stdin=pem).stdout
+    when = " ".join(out.strip().split("=", 1)[1].split())  # "Mar 4 ... GMT"
+    return calendar.timegm(time.strptime(when, "%b %d %H:%M:%S %Y %Z"))
+
+
+def cert_text(pem):
+    return run(["openssl", "x509", "-noout", "-text"], stdin=pem).stdout
+
+
+def verifies(ca_pem, pem, purpose):
+    """openssl verify of `pem` against `ca_pem` alone, for sslserver or
+    sslclient use."""
+    with tempfile.TemporaryDirectory() as work:
+        ca, leaf = os.path.join(work, "ca.pem"), os.path.join(work, "c.pem")
+        for path, text in ((ca, ca_pem), (leaf, pem)):
+            with open(path, "w") as f:
+                f.write(text)
+        return openssl("verify", "-CAfile", ca, "-purpose", purpose,
+                       leaf).returncode == 0
+
+
+def secrets_as_found(docs, namespace="backup"):
+    """testing.existingSecrets from rendered docs: what `lookup` would
+    return once they were applied."""
+    found = {}
+    for d in docs:
+        if d["kind"] == "Secret" and "data" in d:
+            meta = d["metadata"]
+            found["%s/%s" % (meta.get("namespace", namespace),
+                             meta["name"])] = {
+                "metadata": {"annotations": dict(meta.get("annotations")
+                                                 or {})},
+                "data": dict(d["data"])}
+    return found
+
+
+def render_with_existing(found, *values):
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        yaml.safe_dump({"testing": {"existingSecrets": found}}, f)
+        f.flush()
+        return render(*(values + (f.name,)))
+
+
+class RenderedScheduler:
+    """A real dxbackup-scheduler on the rendered config, tokens file and
+    certificates (as the StatefulSet mounts them), on 127.0.0.1, for the
+    CLI to call as `localhost`, a name the server certificate holds."""
+
+    def __init__(self, docs, work):
+        self.work = work
+        config = yaml.safe_load(find(docs, "ConfigMap", "dxb-dxbackup")[0]
+                                ["data"]["config.yaml"])
+        config["tokens_file"] = self.write("tokens.yaml", secret_value(
+            find(docs, "Secret", "dxb-dxbackup-tokens")[0], "tokens.yaml"))
+        self.argv = [
+            os.path.join(BIN, "dxbackup-scheduler"),
+            "--listen", "127.0.0.1:0",
+            "--data-dir", os.path.join(work, "data"),
+            "--config", self.write("config.yaml", yaml.safe_dump(config))]
+        # The StatefulSet's TLS flags, each file taken from the Secret its
+        # path is mounted from.
+        spec = find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"][
+            "template"]["spec"]
+        (container,) = spec["containers"]
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        for arg in container["args"]:
+            if not arg.startswith("--tls-"):
+                continue
+            flag, path = arg.split("=", 1)
+            directory, name = os.path.split(path)
+            (mount,) = [m for m in container["volumeMounts"]
+                        if m["mountPath"] == directory]
+            source = volumes[mount["name"]]["secret"]
+            key = {i["path"]: i["key"] for i in source.get("items", [])
+                   }.get(name, name)
+            secret = find(docs, "Secret", source["secretName"])[0]
+            self.argv += [flag, self.write(flag[2:], secret_value(secret,
+                                                                  key))]
+
+    def write(self, name, text):
+        path = os.path.join(self.work, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        line = self.process.stdout.readline()
+        if "listening on port" not in line:
+            self.__exit__()
+            raise AssertionError("the scheduler did not start: %s%s" % (
+                line, self.stderr))
+        self.address = "localhost:" + line.split()[-1]
+        return self
+
+    def __exit__(self, *_):
+        self.process.terminate()
+        _, self.stderr = self.process.communicate()
+
+    def cli(self, secret, role, *verb, client_cert=True, cert_from=None):
+        """The CLI with the CA, token and client certificate of `secret` (a
+        rendered CLI Secret); the certificate of `cert_from` instead."""
+        cert = cert_from or secret
+        argv = [os.path.join(BIN, "dxbackup"), "--server", self.address,
+                "--tls-ca", self.write("cli-ca.crt",
+                                       secret_value(secret, "ca.crt")),
+                "--token-file", self.write(role, secret_value(
+                    secret, role + "-token"))]
+        if client_cert:
+            argv += ["--tls-cert", self.write("cli.crt",
+                                              secret_value(cert, "tls.crt")),
+                     "--tls-key", self.write("cli.key",
+                                             secret_value(cert, "tls.key"))]
+        return run(argv + list(verb), check=False)
 
 
 class ChartTest(unittest.TestCase):
@@ -197,6 +342,193 @@ class ChartTest(unittest.TestCase):
             sets=sets + ["networkPolicy.egress.enabled=false"])
         self.assertEqual((types, egress), (["Ingress"], None))
 
+    def test_mutual_tls_is_on_by_default(self):
+        docs = render(EXAMPLE)
+        sts = find(docs, "StatefulSet", "dxb-dxbackup")[0]
+        spec = sts["spec"]["template"]["spec"]
+        (c,) = spec["containers"]
+        self.assertIn("--tls-client-ca=/etc/dxbackup/client-ca/ca.crt",
+                      c["args"])
+        mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        client_ca = volumes[mounts["/etc/dxbackup/client-ca"]]["secret"]
+        self.assertEqual(client_ca["secretName"], "dxb-dxbackup-ca")
+        self.assertEqual(client_ca["items"], [{"key": "ca.crt",
+                                               "path": "ca.crt"}],
+                         "the CA's certificate only, never its key")
+
+        ca_secret = find(docs, "Secret", "dxb-dxbackup-ca")[0]
+        ca = secret_value(ca_secret, "ca.crt")
+        self.assertIn("PRIVATE KEY", secret_value(ca_secret, "ca.key"))
+        holders = [d["metadata"]["name"] for d in docs
+                   if d["kind"] == "Secret" and "ca.key" in d.get("data", {})]
+        self.assertEqual(holders, ["dxb-dxbackup-ca"], "the key stays there")
+
+        server = find(docs, "Secret", "dxb-dxbackup-tls")[0]
+        server_crt = secret_value(server, "tls.crt")
+        self.assertTrue(verifies(ca, server_crt, "sslserver"))
+        names = cert_text(server_crt)
+        for name in ("DNS:dxb-dxbackup.backup.svc",
+                     "DNS:dxb-dxbackup.backup.svc.cluster.local",
+                     "DNS:localhost"):
+            self.assertIn(name, names)
+        self.assertEqual(secret_value(server, "ca.crt"), ca)
+
+        clients = [find(docs, "Secret", "dxbackup-agent-dx", ns)[0]
+                   for ns in ("dx-prod", "dx-staging")]
+        clients.append(find(docs, "Secret", "dxb-dxbackup-cli")[0])
+        certs = set()
+        for secret in clients:
+            crt = secret_value(secret, "tls.crt")
+            self.assertTrue(verifies(ca, crt, "sslclient"),
+                            secret["metadata"])
+            self.assertIn("PRIVATE KEY", secret_value(secret, "tls.key"))
+            self.assertEqual(secret_value(secret, "ca.crt"), ca)
+            certs.add(crt)
+        self.assertEqual(len(certs), 3, "a certificate per client Secret")
+
+        # Every certificate's expiry is on its Secret, to the second.
+        for secret, days in [(ca_secret, 3650), (server, 825)] + [
+                (c, 825) for c in clients]:
+            annotated = rfc3339_seconds(
+                secret["metadata"]["annotations"]["dxbackup.io/not-after"])
+            actual = cert_not_after(secret_value(
+                secret, "ca.crt" if secret is ca_secret else "tls.crt"))
+            self.assertLessEqual(abs(annotated - actual), 2,
+                                 secret["metadata"]["name"])
+            self.assertLessEqual(abs(actual - time.time() - days * DAY), 120)
+
+        off = render(EXAMPLE, sets=["tls.requireClientCerts=false"])
+        spec = find(off, "StatefulSet", "dxb-dxbackup")[0]["spec"][
+            "template"]["spec"]
+        self.assertFalse([a for a in spec["containers"][0]["args"]
+                          if a.startswith("--tls-client-ca")])
+        self.assertNotIn("client-ca", [v["name"] for v in spec["volumes"]])
+
+    def test_certificates_are_kept_until_due_and_then_renewed(self):
+        first = render(EXAMPLE)
+        found = secrets_as_found(first)
+
+        def crt(docs, name, ns=None, key="tls.crt"):
+            return secret_value(find(docs, "Secret", name, ns)[0], key)
+
+        def tls_checksum(docs):
+            return find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"][
+                "template"]["metadata"]["annotations"]["checksum/tls"]
+
+        def token(docs, ns):
+            return crt(docs, "dxbackup-agent-dx", ns, "token")
+
+        ca = crt(first, "dxb-dxbackup-ca", key="ca.crt")
+        names = [("dxb-dxbackup-tls", None), ("dxbackup-agent-dx", "dx-prod"),
+                 ("dxbackup-agent-dx", "dx-staging"), ("dxb-dxbackup-cli",
+                                                       None)]
+        # Nothing due: an upgrade changes nothing, and restarts nothing.
+        again = render_with_existing(found, EXAMPLE)
+        self.assertEqual(crt(again, "dxb-dxbackup-ca", key="ca.crt"), ca)
+        for name, ns in names:
+            self.assertEqual(crt(again, name, ns), crt(first, name, ns), name)
+        self.assertEqual(tls_checksum(again), tls_checksum(first))
+
+        # The server's within its 30 days (or its expiry unreadable): a new
+        # one from the same CA, so agents that trust the CA keep working;
+        # the scheduler restarts to load it; clients keep theirs.
+        for expiry in (in_days(29), "garbage", None):
+            changed = dict(found)
+            server = dict(found["backup/dxb-dxbackup-tls"])
+            server["metadata"] = {"annotations": {} if expiry is None else
+                                  {"dxbackup.io/not-after": expiry}}
+            changed["backup/dxb-dxbackup-tls"] = server
+            renewed = render_with_existing(changed, EXAMPLE)
+            new = crt(renewed, "dxb-dxbackup-tls")
+            self.assertNotEqual(new, crt(first, "dxb-dxbackup-tls"), expiry)
+            self.assertEqual(crt(renewed, "dxb-dxbackup-ca", key="ca.crt"),
+                             ca)
+            self.assertTrue(verifies(ca, new, "sslserver"))
+            self.assertGreater(cert_not_after(new), time.time() + 824 * DAY)
+            self.assertNotEqual(tls_checksum(renewed), tls_checksum(first))
+            for name, ns in names[1:]:
+                self.assertEqual(crt(renewed, name, ns), crt(first, name, ns))
+        # 31 days left: kept.
+        changed["backup/dxb-dxbackup-tls"]["metadata"] = {
+            "annotations": {"dxbackup.io/not-after": in_days(31)}}
+        kept = render_with_existing(changed, EXAMPLE)
+        self.assertEqual(crt(kept, "dxb-dxbackup-tls"),
+                         crt(first, "dxb-dxbackup-tls"))
+
+        # An agent certificate within its 180 days: that one is renewed,
+        # its token kept; the other agents' and the server's are kept.
+        changed = dict(found)
+        prod = dict(found["dx-prod/dxbackup-agent-dx"])
+        prod["metadata"] = {"annotations": {
+            "dxbackup.io/not-after": in_days(179)}}
+        changed["dx-prod/dxbackup-agent-dx"] = prod
+        renewed = render_with_existing(changed, EXAMPLE)
+        new = crt(renewed, "dxbackup-agent-dx", "dx-prod")
+        self.assertNotEqual(new, crt(first, "dxbackup-agent-dx", "dx-prod"))
+        self.assertTrue(verifies(ca, new, "sslclient"))
+        self.assertEqual(token(renewed, "dx-prod"), token(first, "dx-prod"))
+        for name, ns in (names[0], names[2], names[3]):
+            self.assertEqual(crt(renewed, name, ns), crt(first, name, ns))
+
+        # The CA's Secret deleted (to replace the CA), or an install of
+        # chart 0.1.0 (which kept no CA key, no client certificates and no
+        # expiries): a new CA, and every certificate from it, however far
+        # from expiry the old ones were; tokens are kept.
+        replaced = {k: v for k, v in found.items()
+                    if k != "backup/dxb-dxbackup-ca"}
+        legacy = {}
+        for k, v in replaced.items():
+            legacy[k] = {"metadata": {}, "data": {
+                key: value for key, value in v["data"].items()
+                if k == "backup/dxb-dxbackup-tls"
+                or key not in ("tls.crt", "tls.key")}}
+        for existing in (replaced, legacy):
+            moved = render_with_existing(existing, EXAMPLE)
+            new_ca = crt(moved, "dxb-dxbackup-ca", key="ca.crt")
+            self.assertNotEqual(new_ca, ca)
+            for name, ns in names:
+                self.assertTrue(verifies(new_ca, crt(moved, name, ns),
+                                         "sslserver" if "tls" in name
+                                         else "sslclient"), name)
+                self.assertEqual(crt(moved, name, ns, "ca.crt"), new_ca)
+            for ns in ("dx-prod", "dx-staging"):
+                self.assertEqual(token(moved, ns), token(first, ns))
+
+    def test_notes_show_the_certificates_and_warn_of_the_ca(self):
+        def notes(found):
+            with tempfile.TemporaryDirectory() as work:
+                chart = os.path.join(work, "dxbackup")
+                shutil.copytree(CHART, chart)
+                with open(os.path.join(chart, "templates", "NOTES.txt")) as f:
+                    text = f.read()
+                os.remove(os.path.join(chart, "templates", "NOTES.txt"))
+                # helm template leaves NOTES out: render it as a manifest.
+                with open(os.path.join(chart, "templates", "_notes.tpl"),
+                          "w") as f:
+                    f.write('{{- define "test.notes" -}}' + text +
+                            "{{- end -}}")
+                with open(os.path.join(chart, "templates", "notes.yaml"),
+                          "w") as f:
+                    f.write('notes: {{ include "test.notes" . | toJson }}\n')
+                with open(os.path.join(work, "v.yaml"), "w") as f:
+                    yaml.safe_dump({"testing": {"existingSecrets": found}}, f)
+                out = run(["helm", "template", "dxb", chart, "-n", "backup",
+                           "-f", EXAMPLE, "-f", os.path.join(work, "v.yaml"),
+                           "--show-only", "templates/notes.yaml"]).stdout
+                return yaml.safe_load(out)["notes"]
+
+        found = secrets_as_found(render(EXAMPLE))
+        text = notes(found)
+        ca_until = found["backup/dxb-dxbackup-ca"]["metadata"]["annotations"][
+            "dxbackup.io/not-after"]
+        self.assertIn("CA dxb-dxbackup-ca: until " + ca_until, text)
+        self.assertIn("server dxb-dxbackup-tls: until ", text)
+        self.assertNotIn("WARNING: the CA", text)
+        found["backup/dxb-dxbackup-ca"]["metadata"]["annotations"][
+            "dxbackup.io/not-after"] = in_days(200)
+        self.assertIn("WARNING: the CA expires", notes(found))
+
     def test_agent_secrets_and_tokens_file_agree(self):
         docs = render(EXAMPLE)
         tokens = yaml.safe_load(secret_value(
@@ -220,51 +552,45 @@ class ChartTest(unittest.TestCase):
         for t in tokens["tokens"]:
             self.assertNotIn("token", t, "only hashes in the tokens file")
 
-    def test_rendered_config_and_tokens_run_the_scheduler(self):
+    def test_rendered_config_tokens_and_certificates_run_the_scheduler(self):
         docs = render(EXAMPLE)
-        config = yaml.safe_load(
-            find(docs, "ConfigMap", "dxb-dxbackup")[0]["data"]["config.yaml"])
         cli = find(docs, "Secret", "dxb-dxbackup-cli")[0]
-        with tempfile.TemporaryDirectory() as work:
-            tokens_path = os.path.join(work, "tokens.yaml")
-            with open(tokens_path, "w") as f:
-                f.write(secret_value(find(docs, "Secret",
-                                          "dxb-dxbackup-tokens")[0],
-                                     "tokens.yaml"))
-            config["tokens_file"] = tokens_path
-            config_path = os.path.join(work, "config.yaml")
-            with open(config_path, "w") as f:
-                yaml.safe_dump(config, f)
-            scheduler = subprocess.Popen(
-                [os.path.join(BIN, "dxbackup-scheduler"),
-                 "--insecure-loopback", "--listen", "127.0.0.1:0",
-                 "--data-dir", os.path.join(work, "data"),
-                 "--config", config_path],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            try:
-                line = scheduler.stdout.readline()
-                self.assertIn("listening on port", line,
-                              scheduler.stderr.read() if not line else line)
-                address = "127.0.0.1:" + line.split()[-1]
+        with tempfile.TemporaryDirectory() as work, \
+                RenderedScheduler(docs, work) as scheduler:
+            self.assertEqual(
+                scheduler.cli(cli, "viewer", "policies").returncode, 0)
+            refused = scheduler.cli(cli, "viewer", "prune", "--dry-run")
+            self.assertNotEqual(refused.returncode, 0)
+            self.assertIn("needs OPERATOR", refused.stdout + refused.stderr)
+            self.assertEqual(scheduler.cli(cli, "operator", "prune",
+                                           "--dry-run").returncode, 0)
+            # Mutual TLS: no client certificate, no call, token or not.
+            bare = scheduler.cli(cli, "operator", "policies",
+                                 client_cert=False)
+            self.assertNotEqual(bare.returncode, 0)
+            # An agent's certificate is one of the chart's CA too.
+            agent = find(docs, "Secret", "dxbackup-agent-dx", "dx-prod")[0]
+            self.assertEqual(scheduler.cli(cli, "viewer", "policies",
+                                           cert_from=agent).returncode, 0)
 
-                def cli_as(role, *verb):
-                    token_path = os.path.join(work, role)
-                    with open(token_path, "w") as f:
-                        f.write(secret_value(cli, role + "-token"))
-                    return run([os.path.join(BIN, "dxbackup"),
-                                "--insecure-loopback", "--server", address,
-                                "--token-file", token_path] + list(verb),
-                               check=False)
-
-                self.assertEqual(cli_as("viewer", "policies").returncode, 0)
-                refused = cli_as("viewer", "prune", "--dry-run")
-                self.assertNotEqual(refused.returncode, 0)
-                self.assertIn("needs OPERATOR", refused.stdout + refused.stderr)
-                self.assertEqual(
-                    cli_as("operator", "prune", "--dry-run").returncode, 0)
-            finally:
-                scheduler.terminate()
-                scheduler.communicate()
+    def test_a_renewed_server_certificate_keeps_clients_working(self):
+        first = render(EXAMPLE)
+        found = secrets_as_found(first)
+        found["backup/dxb-dxbackup-tls"]["metadata"] = {"annotations": {
+            "dxbackup.io/not-after": in_days(1)}}
+        renewed = render_with_existing(found, EXAMPLE)
+        self.assertNotEqual(
+            secret_value(find(renewed, "Secret", "dxb-dxbackup-tls")[0],
+                         "tls.crt"),
+            secret_value(find(first, "Secret", "dxb-dxbackup-tls")[0],
+                         "tls.crt"))
+        # The CLI (as an agent would) with the CA and client certificate it
+        # got at install, against the scheduler restarted on the new one.
+        cli = find(first, "Secret", "dxb-dxbackup-cli")[0]
+        with tempfile.TemporaryDirectory() as work, \
+                RenderedScheduler(renewed, work) as scheduler:
+            p = scheduler.cli(cli, "viewer", "policies")
+            self.assertEqual(p.returncode, 0, p.stderr)
 
     def test_nothing_renders_a_missing_value(self):
         # A template that formats a value that is not there renders Go's
@@ -378,6 +704,9 @@ class PostRendererTest(unittest.TestCase):
                       agent["args"])
         self.assertIn("--token-file=/etc/dxbackup-agent/token", agent["args"])
         self.assertIn("--tls-ca=/etc/dxbackup-agent/ca.crt", agent["args"])
+        # The client certificate the chart puts beside them (mutual TLS).
+        self.assertIn("--tls-cert=/etc/dxbackup-agent/tls.crt", agent["args"])
+        self.assertIn("--tls-key=/etc/dxbackup-agent/tls.key", agent["args"])
         volumes = {v["name"]: v for v in spec["volumes"]}
         mounts = {m["mountPath"]: m for m in agent["volumeMounts"]}
         secret = volumes[mounts["/etc/dxbackup-agent"]["name"]]["secret"]
