@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "scheduler/scheduler_config.h"
 
 namespace dxbackup::scheduler {
 
@@ -51,9 +52,24 @@ grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext* context,
       !denied.ok()) {
     return denied;
   }
+  state_.registry->ForgetGone(AgentForgetAfterSeconds(*state_.config));
   for (const v1::AgentInfo& agent : state_.registry->AllAgents()) {
     *response->add_agents() = agent;
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::ForgetAgent(
+    grpc::ServerContext* context, const v1::ForgetAgentRequest* request,
+    v1::ForgetAgentResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
+  absl::StatusOr<v1::AgentInfo> forgotten =
+      state_.registry->Forget(request->agent_id());
+  if (!forgotten.ok()) return common::ToGrpcStatus(forgotten.status());
+  *response->mutable_agent() = std::move(*forgotten);
   return grpc::Status::OK;
 }
 

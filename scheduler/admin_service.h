@@ -24,6 +24,9 @@ class AdminServiceImpl : public v1::AdminService::Service {
   grpc::Status ListAgents(grpc::ServerContext* context,
                           const v1::ListAgentsRequest* request,
                           v1::ListAgentsResponse* response) override;
+  grpc::Status ForgetAgent(grpc::ServerContext* context,
+                           const v1::ForgetAgentRequest* request,
+                           v1::ForgetAgentResponse* response) override;
   grpc::Status Backup(grpc::ServerContext* context,
                       const v1::BackupRequest* request,
                       grpc::ServerWriter<v1::SetEvent>* writer) override;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "dxbackup/v1/admin.pb.h"
 #include "dxbackup/v1/agent.pb.h"
@@ -29,16 +30,29 @@ class AgentChannel {
   virtual void Close(const std::string& reason) = 0;
 };
 
+// One registration of an agent: its id and the session of this connection.
+// Jobs are given to a session; only that session may report on them.
+struct Registration {
+  std::string agent_id;
+  uint64_t session = 0;  // never 0 for a registered agent
+};
+
 class AgentRegistry {
  public:
   AgentRegistry(Catalog* catalog, const common::Clock* clock);
 
-  // "namespace/pod": stable across reconnects.
+  // "namespace/release/pod": stable across reconnects, distinct for pods of
+  // the same name in two releases.
   static std::string AgentId(const v1::Hello& hello);
 
   // Registers the agent behind `channel`, replacing (and closing) an older
-  // connection of the same agent. Returns its id.
-  std::string Register(const v1::Hello& hello, AgentChannel* channel);
+  // connection of the same agent if that one registered with the same
+  // `binding` (the namespace and release its token is bound to; "" when
+  // tokens are off). PermissionDenied when a live registration of another
+  // binding holds the id. The hello's names must have been checked.
+  absl::StatusOr<Registration> Register(const v1::Hello& hello,
+                                        const std::string& binding,
+                                        AgentChannel* channel);
   // Forgets `channel` if it is still the agent's current one; returns
   // whether it was.
   bool Unregister(const std::string& agent_id, AgentChannel* channel);
@@ -46,6 +60,11 @@ class AgentRegistry {
 
   // Sends to a connected agent; false if it is not connected.
   bool Send(const std::string& agent_id, const v1::SchedulerMessage& message);
+  // The session of the agent's current connection; 0 when not connected.
+  uint64_t SessionOf(const std::string& agent_id);
+  // Sends only if `session` is still the agent's current connection.
+  bool SendToSession(const std::string& agent_id, uint64_t session,
+                     const v1::SchedulerMessage& message);
 
   // Connected agents of one deployment.
   std::vector<v1::AgentInfo> AgentsOf(const std::string& namespace_,
@@ -56,6 +75,14 @@ class AgentRegistry {
   std::vector<v1::AgentInfo> KnownAgentsOf(const std::string& namespace_,
                                            const std::string& release,
                                            int64_t max_age_seconds);
+  // Forgets an agent that is not connected: its catalog row goes, and
+  // sets no longer expect it. NotFound for an unknown id,
+  // FailedPrecondition while it is connected. Returns what was known of it.
+  absl::StatusOr<v1::AgentInfo> Forget(const std::string& agent_id);
+  // Forgets every agent not connected and not seen for `max_age_seconds`
+  // (pods that are gone for good); returns their ids.
+  std::vector<std::string> ForgetGone(int64_t max_age_seconds);
+
   // Closes the streams of connected agents silent for longer than
   // `max_silence_seconds` (they missed their heartbeats); returns their ids.
   std::vector<std::string> CloseSilent(int64_t max_silence_seconds);
@@ -64,11 +91,14 @@ class AgentRegistry {
   struct Entry {
     v1::AgentInfo info;
     AgentChannel* channel;
+    std::string binding;
+    uint64_t session;
   };
   Catalog* catalog_;
   const common::Clock* clock_;
   std::mutex mu_;
   std::map<std::string, Entry> connected_;
+  uint64_t last_session_ = 0;
 };
 
 }  // namespace dxbackup::scheduler

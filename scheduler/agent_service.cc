@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/resource_names.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -27,11 +28,64 @@ absl::Status AuthorizeJob(const SchedulerState& state,
   if (!agent.ok()) return agent.status();
   for (const v1::AgentInfo& a : state.registry->AllAgents()) {
     if (a.id() == *agent) {
-      return state.auth->RequireAgent(*context, a.namespace_(), a.release());
+      return state.auth->RequireAgent(*context, a.namespace_(), a.release())
+          .status();
     }
   }
   return absl::PermissionDeniedError(
       absl::StrCat("job ", job_id, " belongs to no registered agent"));
+}
+
+// "127.0.0.1" of "ipv4:127.0.0.1:40000": the caller when tokens are off.
+std::string PeerHost(const std::string& peer) {
+  const size_t colon = peer.rfind(':');
+  return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
+// Admits a call of the agent protocol before anything of it is read: an
+// agent token when tokens are on (so that no unauthenticated stream is
+// held open), and one of the caller's stream slots.
+absl::StatusOr<CallerLimits::Slot> Admit(
+    const SchedulerState& state, CallerLimits* limits,
+    const grpc::CallbackServerContext* context) {
+  std::string caller;
+  if (state.auth != nullptr && state.auth->enabled()) {
+    absl::StatusOr<v1::Token> token = state.auth->Caller(*context);
+    if (!token.ok()) return token.status();
+    if (token->role() != v1::Token::AGENT) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("token ", token->name(), " is not an agent token"));
+    }
+    caller = absl::StrCat("token ", token->name());
+  } else {
+    caller = absl::StrCat("peer ", PeerHost(context->peer()));
+  }
+  return limits->AcquireStream(caller);
+}
+
+// Every name of a hello that becomes part of an id, a store path or a
+// catalog key: DNS labels for namespace, release and pod, plain names for
+// component and volumes.
+absl::Status CheckHelloNames(const v1::Hello& hello) {
+  for (auto [field, value] : {std::pair<const char*, const std::string*>{
+                                  "namespace", &hello.namespace_()},
+                              {"release", &hello.release()},
+                              {"pod", &hello.pod()}}) {
+    if (absl::Status s = common::CheckDnsLabel(field, *value); !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = common::CheckSimpleName("component", hello.component());
+      !s.ok()) {
+    return s;
+  }
+  for (const v1::Volume& volume : hello.volumes()) {
+    if (absl::Status s = common::CheckSimpleName("volume", volume.name());
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 // The scheduler's end of one agent's Connect stream.
@@ -39,8 +93,15 @@ class ControlStream
     : public grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>,
       public AgentChannel {
  public:
-  ControlStream(SchedulerState state, grpc::CallbackServerContext* context)
+  ControlStream(SchedulerState state, CallerLimits* limits,
+                grpc::CallbackServerContext* context)
       : state_(state), context_(context) {
+    absl::StatusOr<CallerLimits::Slot> slot = Admit(state_, limits, context);
+    if (!slot.ok()) {
+      EndStream(common::ToGrpcStatus(slot.status()));
+      return;
+    }
+    slot_ = std::move(*slot);
     StartRead(&in_);
   }
 
@@ -73,10 +134,11 @@ class ControlStream
     } else if (in_.has_heartbeat()) {
       state_.registry->Touch(agent_id_);
     } else if (in_.has_progress()) {
-      state_.board->Progress(in_.progress().job_id(), in_.progress().bytes(),
-                             in_.progress().files());
+      Refused(state_.board->Progress(session_, in_.progress().job_id(),
+                                     in_.progress().bytes(),
+                                     in_.progress().files()));
     } else if (in_.has_result()) {
-      state_.board->ReportResult(in_.result());
+      Refused(state_.board->ReportResult(session_, in_.result()));
     }
     StartRead(&in_);
   }
@@ -92,17 +154,20 @@ class ControlStream
   }
 
   void OnDone() override {
-    if (!agent_id_.empty() && state_.registry->Unregister(agent_id_, this)) {
+    if (!agent_id_.empty()) {
+      state_.registry->Unregister(agent_id_, this);
       std::string reason;
       {
         std::lock_guard<std::mutex> lock(mu_);
         reason = close_reason_;
       }
-      state_.board->FailAgentJobs(
-          agent_id_, reason.empty()
-                         ? absl::StrCat("agent ", agent_id_,
-                                        " disconnected while the job ran")
-                         : reason);
+      // The jobs given to this connection, whether or not the agent has
+      // connected again since: no other connection may report on them.
+      state_.board->FailSessionJobs(
+          session_, reason.empty()
+                        ? absl::StrCat("agent ", agent_id_,
+                                       " disconnected while the job ran")
+                        : reason);
     }
     delete this;
   }
@@ -116,24 +181,31 @@ class ControlStream
       return false;
     }
     const v1::Hello& hello = in_.hello();
-    if (hello.namespace_().empty() || hello.release().empty() ||
-        hello.pod().empty() || hello.component().empty()) {
-      EndStream(
-          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                       "hello needs namespace, release, pod and component"));
+    if (absl::Status valid = CheckHelloNames(hello); !valid.ok()) {
+      DXLOG(WARNING) << "agent refused: " << valid.message();
+      EndStream(common::ToGrpcStatus(valid));
       return false;
     }
-    if (state_.auth != nullptr) {
-      absl::Status allowed = state_.auth->RequireAgent(
+    std::string binding;
+    if (state_.auth != nullptr && state_.auth->enabled()) {
+      absl::StatusOr<v1::Token> token = state_.auth->RequireAgent(
           *context_, hello.namespace_(), hello.release());
-      if (!allowed.ok()) {
-        DXLOG(WARNING) << "agent " << hello.namespace_() << "/" << hello.pod()
-                       << " refused: " << allowed.message();
-        EndStream(common::ToGrpcStatus(allowed));
+      if (!token.ok()) {
+        DXLOG(WARNING) << "agent " << AgentRegistry::AgentId(hello)
+                       << " refused: " << token.status().message();
+        EndStream(common::ToGrpcStatus(token.status()));
         return false;
       }
+      binding = TokenBinding(*token);
     }
-    agent_id_ = state_.registry->Register(hello, this);
+    absl::StatusOr<Registration> registered =
+        state_.registry->Register(hello, binding, this);
+    if (!registered.ok()) {
+      EndStream(common::ToGrpcStatus(registered.status()));
+      return false;
+    }
+    agent_id_ = registered->agent_id;
+    session_ = registered->session;
     v1::SchedulerMessage welcome;
     welcome.mutable_welcome()->set_agent_id(agent_id_);
     const int beat = state_.config->heartbeat_seconds();
@@ -141,6 +213,15 @@ class ControlStream
         beat > 0 ? beat : kDefaultHeartbeatSeconds);
     Send(welcome);
     return true;
+  }
+
+  // Logs a report on a job that this connection may not make. Reports on
+  // jobs that ended meanwhile are normal and pass quietly.
+  void Refused(const absl::Status& status) {
+    if (absl::IsPermissionDenied(status)) {
+      DXLOG(WARNING) << "agent " << agent_id_
+                     << ": refused a report: " << status.message();
+    }
   }
 
   void EndStream(const grpc::Status& status) {
@@ -152,8 +233,10 @@ class ControlStream
 
   SchedulerState state_;
   grpc::CallbackServerContext* context_;
+  CallerLimits::Slot slot_;
   v1::AgentMessage in_;
   std::string agent_id_;  // set once, by the reading side
+  uint64_t session_ = 0;  // likewise
   std::mutex mu_;
   std::deque<v1::SchedulerMessage> out_;
   bool writing_ = false;
@@ -188,11 +271,17 @@ class UploadReactor
     : public grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply> {
  public:
   UploadReactor(SchedulerState state, UploadSessions* sessions,
-                grpc::CallbackServerContext* context)
+                CallerLimits* limits, grpc::CallbackServerContext* context)
       : state_(state),
         sessions_(sessions),
         context_(context),
         handle_(std::make_shared<CancelHandle>(context)) {
+    absl::StatusOr<CallerLimits::Slot> slot = Admit(state_, limits, context);
+    if (!slot.ok()) {
+      End(common::ToGrpcStatus(slot.status()));
+      return;
+    }
+    slot_ = std::move(*slot);
     StartRead(&chunk_);
   }
 
@@ -310,6 +399,7 @@ class UploadReactor
   UploadSessions* sessions_;
   grpc::CallbackServerContext* context_;
   std::shared_ptr<CancelHandle> handle_;
+  CallerLimits::Slot slot_;
   v1::UploadChunk chunk_;
   UploadSessions::Attached attached_;
 
@@ -323,14 +413,28 @@ class UploadReactor
 // One restore stream, read from the store as the agent takes it.
 class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
  public:
-  DownloadReactor(SchedulerState state,
+  DownloadReactor(SchedulerState state, CallerLimits* limits,
                   const grpc::CallbackServerContext* context,
-                  const v1::DownloadRequest& request) {
+                  const v1::DownloadRequest& request)
+      : state_(state), job_id_(request.job_id()) {
+    absl::StatusOr<CallerLimits::Slot> slot = Admit(state_, limits, context);
+    if (!slot.ok()) {
+      Finish(common::ToGrpcStatus(slot.status()));
+      return;
+    }
+    slot_ = std::move(*slot);
     absl::Status allowed = AuthorizeJob(state, context, request.job_id());
     if (!allowed.ok()) {
       Finish(common::ToGrpcStatus(allowed));
       return;
     }
+    absl::StatusOr<CallerLimits::Slot> download =
+        limits->AcquireDownload(job_id_);
+    if (!download.ok()) {
+      Finish(common::ToGrpcStatus(download.status()));
+      return;
+    }
+    download_slot_ = std::move(*download);
     absl::StatusOr<v1::Artifact> artifact =
         state.board->RestoreSource(request.job_id(), request.part());
     if (!artifact.ok()) {
@@ -365,6 +469,15 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
 
  private:
   void Next() {
+    // A restore whose job ended (failed, timed out, the set's run stopped)
+    // gets nothing more: its agent must not go on writing.
+    if (!state_.board->IsRunning(job_id_)) {
+      Finish(
+          grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                       absl::StrCat("restore job ", job_id_,
+                                    " has ended; the download stops with it")));
+      return;
+    }
     ssize_t n;
     do {
       n = read(fd_, buffer_.data(), buffer_.size());
@@ -384,6 +497,9 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
     StartWrite(&chunk_);
   }
 
+  SchedulerState state_;
+  std::string job_id_;
+  CallerLimits::Slot slot_, download_slot_;
   std::string path_;
   int fd_ = -1;
   std::string buffer_;
@@ -395,10 +511,16 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
 // as the agent takes it.
 class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
  public:
-  BaseIndexReactor(SchedulerState state,
+  BaseIndexReactor(SchedulerState state, CallerLimits* limits,
                    const grpc::CallbackServerContext* context,
                    const v1::BaseIndexRequest& request)
       : state_(state) {
+    absl::StatusOr<CallerLimits::Slot> slot = Admit(state_, limits, context);
+    if (!slot.ok()) {
+      Finish(common::ToGrpcStatus(slot.status()));
+      return;
+    }
+    slot_ = std::move(*slot);
     absl::Status allowed = AuthorizeJob(state, context, request.job_id());
     if (!allowed.ok()) {
       Finish(common::ToGrpcStatus(allowed));
@@ -446,6 +568,7 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
   }
 
   SchedulerState state_;
+  CallerLimits::Slot slot_;
   std::string base_set_id_, target_, after_;
   v1::BaseIndexChunk chunk_;
 };
@@ -453,26 +576,29 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
 }  // namespace
 
 AgentServiceImpl::AgentServiceImpl(SchedulerState state)
-    : state_(state), sessions_(state) {}
+    : state_(state),
+      sessions_(state),
+      limits_(state.config->limits().max_streams_per_caller(),
+              state.config->limits().max_downloads_per_job()) {}
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>*
 AgentServiceImpl::Connect(grpc::CallbackServerContext* context) {
-  return new ControlStream(state_, context);
+  return new ControlStream(state_, &limits_, context);
 }
 
 grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply>*
 AgentServiceImpl::Upload(grpc::CallbackServerContext* context) {
-  return new UploadReactor(state_, &sessions_, context);
+  return new UploadReactor(state_, &sessions_, &limits_, context);
 }
 
 grpc::ServerWriteReactor<v1::DownloadChunk>* AgentServiceImpl::Download(
     grpc::CallbackServerContext* context, const v1::DownloadRequest* request) {
-  return new DownloadReactor(state_, context, *request);
+  return new DownloadReactor(state_, &limits_, context, *request);
 }
 
 grpc::ServerWriteReactor<v1::BaseIndexChunk>* AgentServiceImpl::BaseIndex(
     grpc::CallbackServerContext* context, const v1::BaseIndexRequest* request) {
-  return new BaseIndexReactor(state_, context, *request);
+  return new BaseIndexReactor(state_, &limits_, context, *request);
 }
 
 }  // namespace dxbackup::scheduler

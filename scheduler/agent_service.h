@@ -8,6 +8,7 @@
 #define DXBACKUP_SCHEDULER_AGENT_SERVICE_H_
 
 #include "dxbackup/v1/agent.grpc.pb.h"
+#include "scheduler/caller_limits.h"
 #include "scheduler/scheduler_state.h"
 #include "scheduler/upload_session.h"
 
@@ -32,6 +33,7 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
  private:
   SchedulerState state_;
   UploadSessions sessions_;
+  CallerLimits limits_;
 };
 
 }  // namespace dxbackup::scheduler

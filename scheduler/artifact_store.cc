@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/resource_names.h"
 
 namespace dxbackup::scheduler {
 namespace fs = std::filesystem;
@@ -42,9 +44,12 @@ absl::Status WriteError(const std::string& path, int err) {
 
 }  // namespace
 
-PendingArtifact::PendingArtifact(int fd, std::string final_path,
+PendingArtifact::PendingArtifact(ArtifactStore* store, int fd,
+                                 std::string final_path,
                                  std::string relative_path)
-    : fd_(fd),
+    : store_(store),
+      namespace_(relative_path.substr(0, relative_path.find('/'))),
+      fd_(fd),
       writer_(fd),
       final_path_(std::move(final_path)),
       partial_path_(final_path_ + ArtifactStore::kPartialSuffix),
@@ -59,14 +64,16 @@ void PendingArtifact::Abandon() {
   done_ = true;
   close(fd_);
   unlink(partial_path_.c_str());
+  store_->Settle(namespace_, bytes_, /*committed=*/false);
 }
 
 absl::Status PendingArtifact::Append(const void* data, size_t size) {
   if (done_) return absl::FailedPreconditionError("artifact already closed");
+  if (absl::Status s = store_->Reserve(namespace_, size); !s.ok()) return s;
   digest_.Update(data, size);
+  bytes_ += size;  // reserved: Settle returns it whatever happens
   if (int err = writer_.Append(data, size))
     return WriteError(partial_path_, err);
-  bytes_ += size;
   return absl::OkStatus();
 }
 
@@ -91,9 +98,11 @@ absl::Status PendingArtifact::Commit(const std::string& expected_sha256) {
   if (rename(partial_path_.c_str(), final_path_.c_str()) != 0) {
     int err = errno;
     unlink(partial_path_.c_str());
+    store_->Settle(namespace_, bytes_, /*committed=*/false);
     return absl::InternalError(absl::StrCat("cannot rename ", partial_path_,
                                             ": ", std::strerror(err)));
   }
+  store_->Settle(namespace_, bytes_, /*committed=*/true);
   return FsyncDirectory(fs::path(final_path_).parent_path().string());
 }
 
@@ -124,6 +133,13 @@ std::string ArtifactStore::AbsolutePath(
 
 absl::StatusOr<std::unique_ptr<PendingArtifact>> ArtifactStore::Begin(
     const std::string& relative_path) {
+  // Names in the path came from agents: never anything but a plain path
+  // below the store.
+  if (absl::Status s =
+          common::CheckNormalRelativePath("artifact path", relative_path);
+      !s.ok()) {
+    return s;
+  }
   const std::string final_path = AbsolutePath(relative_path);
   std::error_code ec;
   const fs::path parent = fs::path(final_path).parent_path();
@@ -140,8 +156,53 @@ absl::StatusOr<std::unique_ptr<PendingArtifact>> ArtifactStore::Begin(
   int fd =
       open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return WriteError(partial, errno);
+  if (quota_bytes_ != 0) {
+    // Count again what the namespace keeps: retention may have removed
+    // sets since.
+    const std::string ns = relative_path.substr(0, relative_path.find('/'));
+    const uint64_t stored = StoredBytes(ns);
+    std::lock_guard<std::mutex> lock(mu_);
+    usage_[ns].stored = stored;
+  }
   return std::unique_ptr<PendingArtifact>(
-      new PendingArtifact(fd, final_path, relative_path));
+      new PendingArtifact(this, fd, final_path, relative_path));
+}
+
+absl::Status ArtifactStore::Reserve(const std::string& ns, uint64_t bytes) {
+  if (quota_bytes_ == 0) return absl::OkStatus();
+  std::lock_guard<std::mutex> lock(mu_);
+  Usage& usage = usage_[ns];
+  if (usage.stored + usage.writing + bytes > quota_bytes_) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "namespace ", ns, " is at its store quota of ", quota_bytes_,
+        " bytes (", usage.stored, " stored, ", usage.writing,
+        " being written): remove sets (`dxbackup prune`, tighter retention) "
+        "or raise limits.max_store_bytes_per_namespace"));
+  }
+  usage.writing += bytes;
+  return absl::OkStatus();
+}
+
+void ArtifactStore::Settle(const std::string& ns, uint64_t bytes,
+                           bool committed) {
+  if (quota_bytes_ == 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  Usage& usage = usage_[ns];
+  usage.writing -= std::min(usage.writing, bytes);
+  if (committed) usage.stored += bytes;
+}
+
+uint64_t ArtifactStore::StoredBytes(const std::string& ns) const {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir_ + "/" + ns, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec) &&
+        !absl::EndsWith(it->path().filename().string(), kPartialSuffix)) {
+      total += it->file_size(ec);
+    }
+  }
+  return total;
 }
 
 absl::StatusOr<std::vector<std::string>> ArtifactStore::Reconcile(

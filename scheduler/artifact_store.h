@@ -8,12 +8,19 @@
 // always holds a complete, checked file; Reconcile() removes what a crash
 // left behind.
 //
-// Thread-safe; a PendingArtifact belongs to one writer.
+// With a namespace quota set, the bytes a namespace keeps in the store
+// (its committed files plus what is being written) never pass it: a write
+// that would is refused with ResourceExhausted naming the namespace.
+//
+// Thread-safe; a PendingArtifact belongs to one writer and must not outlive
+// its store.
 #ifndef DXBACKUP_SCHEDULER_ARTIFACT_STORE_H_
 #define DXBACKUP_SCHEDULER_ARTIFACT_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,6 +30,8 @@
 #include "scheduler/direct_file_writer.h"
 
 namespace dxbackup::scheduler {
+
+class ArtifactStore;
 
 class PendingArtifact {
  public:
@@ -44,8 +53,11 @@ class PendingArtifact {
 
  private:
   friend class ArtifactStore;
-  PendingArtifact(int fd, std::string final_path, std::string relative_path);
+  PendingArtifact(ArtifactStore* store, int fd, std::string final_path,
+                  std::string relative_path);
 
+  ArtifactStore* store_;
+  std::string namespace_;  // the first component of relative_path_
   int fd_;
   DirectFileWriter writer_;
   std::string final_path_;
@@ -65,6 +77,8 @@ class ArtifactStore {
 
   // Creates the store directory if needed.
   absl::Status Init();
+  // At most `bytes` stored per namespace (0: no limit). Set before writes.
+  void set_namespace_quota(uint64_t bytes) { quota_bytes_ = bytes; }
 
   static std::string RelativePath(const std::string& namespace_,
                                   const std::string& release,
@@ -72,7 +86,9 @@ class ArtifactStore {
                                   const std::string& file_name);
   std::string AbsolutePath(const std::string& relative_path) const;
 
-  // Starts writing `relative_path`; fails if it already exists.
+  // Starts writing `relative_path`; fails if it already exists, and with
+  // InvalidArgument unless it is a normal relative path (no "..", ".", empty
+  // or absolute parts), so that it can only name a file below the store.
   absl::StatusOr<std::unique_ptr<PendingArtifact>> Begin(
       const std::string& relative_path);
 
@@ -82,7 +98,22 @@ class ArtifactStore {
       const std::vector<std::string>& known_paths);
 
  private:
+  friend class PendingArtifact;
+  // Quota accounting, all no-ops without a quota. Reserve: `bytes` more
+  // being written in `ns`; Settle: a write ended (committed or not).
+  absl::Status Reserve(const std::string& ns, uint64_t bytes);
+  void Settle(const std::string& ns, uint64_t bytes, bool committed);
+  // Bytes of committed files under the namespace's directory.
+  uint64_t StoredBytes(const std::string& ns) const;
+
   std::string dir_;
+  uint64_t quota_bytes_ = 0;
+  std::mutex mu_;
+  struct Usage {
+    uint64_t stored = 0;   // as last counted at a Begin, plus commits since
+    uint64_t writing = 0;  // appended to files not yet committed
+  };
+  std::map<std::string, Usage> usage_;
 };
 
 }  // namespace dxbackup::scheduler

@@ -10,18 +10,18 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/log.h"
+#include "common/resource_names.h"
 #include "scheduler/hook_jobs.h"
+#include "scheduler/job_dispatch.h"
 #include "scheduler/pg_connection.h"
 #include "scheduler/pg_dump_runner.h"
 #include "scheduler/run_ids.h"
+#include "scheduler/scheduler_config.h"
 #include "scheduler/set_levels.h"
 
 namespace dxbackup::scheduler {
 namespace {
 constexpr char kSchedulerWorker[] = "scheduler";
-// An agent not seen for this long is no longer expected in its deployment's
-// sets (its pod is taken to be gone for good).
-constexpr int64_t kForgetAgentsAfter = 7 * 24 * 3600;
 constexpr int kDefaultQuiesceLimitSeconds = 150;
 }  // namespace
 
@@ -39,6 +39,12 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   if (ns.empty() || release.empty()) {
     return absl::InvalidArgumentError(
         "a backup needs a namespace and a release");
+  }
+  for (auto [field, value] :
+       {std::pair{"namespace", &ns}, {"release", &release}}) {
+    if (absl::Status s = common::CheckDnsLabel(field, *value); !s.ok()) {
+      return s;  // it would name the set's directory in the store
+    }
   }
   const std::string deployment = absl::StrCat(ns, "/", release);
   v1::CaptureOptions options = request.options();
@@ -100,9 +106,13 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   };
   // Every agent of the deployment that is connected, or was lately: an
   // offline agent's volumes are members that fail at once, saying so.
+  // An agent gone longer than agent_forget_after is no longer expected
+  // (its pod is taken to be gone for good, as after a scale-down).
+  const int64_t forget_after = AgentForgetAfterSeconds(*state_.config);
+  state_.registry->ForgetGone(forget_after);
   std::vector<v1::AgentInfo> agents;
   for (const v1::AgentInfo& agent :
-       state_.registry->KnownAgentsOf(ns, release, kForgetAgentsAfter)) {
+       state_.registry->KnownAgentsOf(ns, release, forget_after)) {
     if (!request.component().empty() &&
         agent.component() != request.component()) {
       continue;
@@ -241,14 +251,13 @@ std::vector<v1::Job> BackupSetRunner::RunCaptures(
       dumps.emplace_back(&BackupSetRunner::DumpDatabase, this, std::cref(m));
       continue;
     }
-    state_.board->MarkRunning(m.job.id(), m.job.agent_id());
     v1::SchedulerMessage command;
     command.mutable_backup()->set_job_id(m.job.id());
     command.mutable_backup()->set_volume(m.volume);
     *command.mutable_backup()->mutable_options() = options;
     command.mutable_backup()->set_incremental(
         !m.artifact.base_set_id().empty());
-    if (!state_.registry->Send(m.job.agent_id(), command)) {
+    if (!DispatchToAgent(state_, m.job.id(), m.job.agent_id(), command)) {
       state_.board->Finish(
           m.job.id(), false,
           absl::StrCat("agent ", m.job.agent_id(),
@@ -314,12 +323,31 @@ v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
     }
   }
 
-  const std::vector<std::string> failures = FailedJobReasons(jobs);
+  std::vector<std::string> failures = FailedJobReasons(jobs);
   auto artifacts = state_.catalog->ListArtifacts(set.id());
+  std::set<std::string> stored;  // targets with an artifact row
   if (artifacts.ok()) {
     for (const v1::Artifact& a : *artifacts) {
+      stored.insert(a.target());
       set.set_bytes(set.bytes() + a.bytes());
       if (!a.fix_level().empty()) set.set_fix_level(a.fix_level());
+    }
+  } else {
+    failures.push_back(
+        absl::StrCat("the catalog cannot list the set's ",
+                     "artifacts: ", artifacts.status().message()));
+  }
+  // Complete means stored: a capture counts by its artifact, never by a
+  // success report alone.
+  std::set<std::string> failed_jobs;
+  for (const v1::Job& j : jobs) {
+    if (j.status() != v1::JOB_SUCCEEDED) failed_jobs.insert(j.id());
+  }
+  for (const Member& m : members) {
+    if (m.hook == nullptr && stored.count(m.artifact.target()) == 0 &&
+        failed_jobs.count(m.job.id()) == 0) {
+      failures.push_back(
+          absl::StrCat(m.artifact.target(), ": no artifact was stored"));
     }
   }
   set.set_status(failures.empty() ? v1::SET_COMPLETE : v1::SET_FAILED);

@@ -24,6 +24,8 @@ class Catalog {
   // Agents, keyed by id; `connected` is not stored (the registry knows it).
   virtual absl::Status UpsertAgent(const v1::AgentInfo& agent) = 0;
   virtual absl::StatusOr<std::vector<v1::AgentInfo>> ListAgents() = 0;
+  // Removes an agent's row; OK when there was none.
+  virtual absl::Status DeleteAgent(const std::string& id) = 0;
 
   virtual absl::Status CreateSet(const v1::BackupSet& set) = 0;
   virtual absl::Status UpdateSet(const v1::BackupSet& set) = 0;

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "scheduler/job_dispatch.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -37,7 +38,6 @@ std::vector<v1::Job> RunHookJobs(const SchedulerState& state,
     const std::string& id = h.job.id();
     const std::string& agent = h.job.agent_id();
     ids.push_back(id);
-    state.board->MarkRunning(id, agent);
     v1::SchedulerMessage command;
     v1::HookCommand* hook = command.mutable_hook();
     hook->set_job_id(id);
@@ -51,10 +51,10 @@ std::vector<v1::Job> RunHookJobs(const SchedulerState& state,
     const int patience = h.hook->timeout_seconds() > 0
                              ? h.hook->timeout_seconds()
                              : kDefaultHookTimeoutSeconds;
-    bool sent = state.registry->Send(agent, command);
+    bool sent = DispatchToAgent(state, id, agent, command);
     for (int waited = 0; !sent && waited < patience; ++waited) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
-      sent = state.registry->Send(agent, command);
+      sent = DispatchToAgent(state, id, agent, command);
     }
     if (!sent) {
       state.board->Finish(

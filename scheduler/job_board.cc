@@ -49,10 +49,11 @@ absl::Status JobBoard::Add(const v1::Job& job, const v1::Artifact& artifact,
 }
 
 void JobBoard::MarkRunning(const std::string& job_id,
-                           const std::string& agent_id) {
+                           const std::string& agent_id, uint64_t session) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end() || Over(it->second)) return;
+  it->second.session = session;
   it->second.job.set_status(v1::JOB_RUNNING);
   it->second.job.set_agent_id(agent_id);
   it->second.job.set_started_unix(clock_->NowUnix());
@@ -60,15 +61,33 @@ void JobBoard::MarkRunning(const std::string& job_id,
   Record(it->second, true);
 }
 
-void JobBoard::Progress(const std::string& job_id, uint64_t bytes,
-                        uint64_t files) {
-  std::lock_guard<std::mutex> lock(mu_);
+absl::StatusOr<JobBoard::Entry*> JobBoard::ReportableLocked(
+    uint64_t session, const std::string& job_id) {
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || Over(it->second)) return;
-  it->second.job.set_bytes(bytes);
-  if (files != 0) it->second.job.set_files(files);
-  it->second.last_activity_unix = clock_->NowUnix();
-  Record(it->second, false);
+  if (it == jobs_.end() || Over(it->second)) {
+    return absl::NotFoundError(absl::StrCat("no running job ", job_id));
+  }
+  Entry& entry = it->second;
+  if (session == 0 || entry.session != session ||
+      entry.job.status() != v1::JOB_RUNNING) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "job ", job_id, " (", entry.job.target(), ") was not given to this ",
+        "agent connection; it runs on ",
+        entry.job.agent_id().empty() ? "nobody yet" : entry.job.agent_id()));
+  }
+  return &entry;
+}
+
+absl::Status JobBoard::Progress(uint64_t session, const std::string& job_id,
+                                uint64_t bytes, uint64_t files) {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::StatusOr<Entry*> entry = ReportableLocked(session, job_id);
+  if (!entry.ok()) return entry.status();
+  (*entry)->job.set_bytes(bytes);
+  if (files != 0) (*entry)->job.set_files(files);
+  (*entry)->last_activity_unix = clock_->NowUnix();
+  Record(**entry, false);
+  return absl::OkStatus();
 }
 
 void JobBoard::Finish(const std::string& job_id, bool ok,
@@ -112,13 +131,13 @@ void JobBoard::SetFailHook(std::function<void(const std::string&)> hook) {
   fail_hook_ = std::move(hook);
 }
 
-void JobBoard::FailAgentJobs(const std::string& agent_id,
-                             const std::string& reason) {
+void JobBoard::FailSessionJobs(uint64_t session, const std::string& reason) {
+  if (session == 0) return;
   std::vector<std::string> ids;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [id, entry] : jobs_) {
-      if (!Over(entry) && entry.job.agent_id() == agent_id) ids.push_back(id);
+      if (!Over(entry) && entry.session == session) ids.push_back(id);
     }
   }
   for (const std::string& id : ids) Finish(id, false, reason);
@@ -151,24 +170,24 @@ std::vector<std::string> JobBoard::FailStalled(int64_t stall_seconds) {
   return ids;
 }
 
-void JobBoard::ReportResult(const v1::JobResult& result) {
+absl::Status JobBoard::ReportResult(uint64_t session,
+                                    const v1::JobResult& result) {
+  v1::JobKind kind;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::StatusOr<Entry*> entry = ReportableLocked(session, result.job_id());
+    if (!entry.ok()) return entry.status();
+    kind = (*entry)->job.kind();
+  }
   if (!result.ok()) {
     Finish(result.job_id(), false,
            result.error().empty() ? "the agent reported a failure"
                                   : result.error(),
            result.bytes(), result.files());
-    return;
-  }
-  bool is_backup;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = jobs_.find(result.job_id());
-    if (it == jobs_.end()) return;
-    is_backup = it->second.job.kind() == v1::JOB_VOLUME_BACKUP;
-  }
-  if (!is_backup) {
+  } else if (kind == v1::JOB_VOLUME_RESTORE || kind == v1::JOB_HOOK) {
     Finish(result.job_id(), true, "", result.bytes(), result.files());
   }
+  return absl::OkStatus();
 }
 
 void JobBoard::FailAll(const std::string& reason) {

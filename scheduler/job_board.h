@@ -37,22 +37,32 @@ class JobBoard {
   absl::Status Add(const v1::Job& job, const v1::Artifact& artifact,
                    std::shared_ptr<RunEvents> events,
                    std::vector<v1::Artifact> bases = {});
-  void MarkRunning(const std::string& job_id, const std::string& agent_id);
-  void Progress(const std::string& job_id, uint64_t bytes, uint64_t files);
+  // Marks a job running on `agent_id` ("scheduler" for the scheduler's
+  // own), given to that agent's connection `session` (see
+  // AgentRegistry::Registration; 0 for the scheduler's own jobs). Only that
+  // session may report on the job.
+  void MarkRunning(const std::string& job_id, const std::string& agent_id,
+                   uint64_t session = 0);
+  // An agent's progress on a job, from its connection `session`.
+  // PermissionDenied when the job was given to another session (or is the
+  // scheduler's own); NotFound when the job is unknown or has ended.
+  absl::Status Progress(uint64_t session, const std::string& job_id,
+                        uint64_t bytes, uint64_t files);
   // Ends a job (first call wins). `log` is a tool's stderr, if any. A
   // failure runs the fail hook first: the job counts as ended from the
   // call on, but its end is published only after the hook returned.
   void Finish(const std::string& job_id, bool ok, const std::string& error,
               uint64_t bytes = 0, uint64_t files = 0,
               const std::string& log = "");
-  // An agent's report on a job it ran: a failure ends any job; success
-  // ends a restore job (a backup job ends when its upload is stored).
-  void ReportResult(const v1::JobResult& result);
+  // An agent's report on a job it ran, from its connection `session`: a
+  // failure ends any job; success ends a restore or hook job (a backup job
+  // ends when its upload is stored). Refused as Progress is.
+  absl::Status ReportResult(uint64_t session, const v1::JobResult& result);
   // `hook(job_id)` cleans up after a failed job (an upload's partial file);
   // it runs with no lock held and must not end jobs. Set before jobs run.
   void SetFailHook(std::function<void(const std::string& job_id)> hook);
-  // Fails every unfinished job that `agent_id` runs.
-  void FailAgentJobs(const std::string& agent_id, const std::string& reason);
+  // Fails every unfinished job given to agent connection `session`.
+  void FailSessionJobs(uint64_t session, const std::string& reason);
   // Fails every unfinished job (the scheduler is stopping).
   void FailAll(const std::string& reason);
   // Fails each running volume job (backup or restore) whose agent has
@@ -91,12 +101,16 @@ class JobBoard {
     v1::Artifact artifact;
     std::vector<v1::Artifact> bases;
     std::shared_ptr<RunEvents> events;
+    uint64_t session = 0;  // the agent connection the job was given to
     bool uploading = false;
     bool ended = false;
     bool ending = false;             // failed, fail hook running
     int64_t last_activity_unix = 0;  // started, or progress reported
   };
   static bool Over(const Entry& e) { return e.ended || e.ending; }
+  // The running job `job_id` if `session` may report on it; mu_ held.
+  absl::StatusOr<Entry*> ReportableLocked(uint64_t session,
+                                          const std::string& job_id);
   // Ends the job and publishes it; mu_ held.
   void EndLocked(Entry& entry, bool ok, const std::string& error,
                  uint64_t bytes, uint64_t files, const std::string& log);

@@ -76,6 +76,16 @@ std::string DescribeDatabase(const v1::Database& db) {
   return out;
 }
 
+std::string DbnameOnlyConninfo(const std::string& dbname) {
+  std::string out = "dbname='";
+  for (char c : dbname) {
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
 std::string PgVersionString(int v) {
   if (v >= 100000) return absl::StrCat(v / 10000, ".", v % 10000);
   return absl::StrCat(v / 10000, ".", (v / 100) % 100, ".", v % 100);

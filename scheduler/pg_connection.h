@@ -33,6 +33,11 @@ std::map<std::string, std::string> PgEnvironment(const v1::Database& db,
 // "host=/tmp/x port=5432 dbname=dxmediadb user=dx": for messages, no secrets.
 std::string DescribeDatabase(const v1::Database& db);
 
+// A connection string that sets only `dbname`, quoted so that libpq reads
+// the whole name as a database name ("dbname='a b'"): for tools like
+// pg_restore whose --dbname would otherwise take "host=... " or a URI.
+std::string DbnameOnlyConninfo(const std::string& dbname);
+
 class PgConnection {
  public:
   // Connects to `dbname` on `db`'s server (db.dbname() when empty).

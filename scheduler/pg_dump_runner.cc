@@ -34,8 +34,12 @@ absl::Status RunPgRestore(const v1::Database& db, const std::string& password,
                           const PgTool& tool, const std::string& dump_path,
                           const std::string& dbname, std::string* log) {
   common::ProcessSpec spec;
-  spec.argv = {tool.path,  "--no-password", "--exit-on-error",
-               "--dbname", dbname,          dump_path};
+  spec.argv = {tool.path,
+               "--no-password",
+               "--exit-on-error",
+               "--dbname",
+               DbnameOnlyConninfo(dbname),
+               dump_path};
   spec.env = PgEnvironment(db, password, dbname);
   auto result = common::RunProcess(spec);
   if (!result.ok()) return result.status();

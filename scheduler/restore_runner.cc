@@ -6,8 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
+#include "common/resource_names.h"
 #include "scheduler/artifact_chain.h"
 #include "scheduler/hook_jobs.h"
+#include "scheduler/job_dispatch.h"
 #include "scheduler/pg_dump_runner.h"
 #include "scheduler/run_ids.h"
 #include "scheduler/set_verifier.h"
@@ -60,6 +62,13 @@ RestoreRunner::~RestoreRunner() {
 
 absl::StatusOr<StartedRun> RestoreRunner::Start(
     const v1::RestoreRequest& request) {
+  // A name only: it reaches pg_restore, and the configured password goes
+  // wherever it points.
+  if (!request.database_to().empty()) {
+    absl::Status named =
+        common::CheckDatabaseName("--database-to", request.database_to());
+    if (!named.ok()) return named;
+  }
   absl::StatusOr<v1::BackupSet> set = state_.catalog->GetSet(request.set_id());
   if (!set.ok()) return set.status();
   if (set->status() != v1::SET_COMPLETE) {
@@ -274,6 +283,14 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
   const std::string blocked = PreHookBlock(pre, jobs);
   std::vector<std::thread> databases;
   std::vector<std::string> database_ids, volume_ids;
+  // The deployment's own set, checked against its digests before anything
+  // is written, goes back as it was, setuid/setgid bits included; into
+  // another namespace or release (a clone) they are dropped unless asked
+  // for.
+  const bool own_deployment =
+      (request.to_namespace().empty() ||
+       request.to_namespace() == set.namespace_()) &&
+      (request.to_release().empty() || request.to_release() == set.release());
   for (const Step& step : steps) {
     if (step.database == nullptr) continue;
     database_ids.push_back(step.job.id());
@@ -295,7 +312,6 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
       state_.board->Finish(step.job.id(), false, blocked);
       continue;
     }
-    state_.board->MarkRunning(step.job.id(), step.job.agent_id());
     v1::SchedulerMessage command;
     v1::RestoreCommand* restore = command.mutable_restore();
     restore->set_job_id(step.job.id());
@@ -311,9 +327,9 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
       part->set_compression(base.compression());
     }
     restore->set_mode(request.mode());
-    restore->set_keep_setid(request.keep_setid());
+    restore->set_keep_setid(request.keep_setid() || own_deployment);
     *restore->mutable_paths() = request.paths();
-    if (!state_.registry->Send(step.job.agent_id(), command)) {
+    if (!DispatchToAgent(state_, step.job.id(), step.job.agent_id(), command)) {
       state_.board->Finish(step.job.id(), false,
                            absl::StrCat("agent ", step.job.agent_id(),
                                         " disconnected before the restore"));

@@ -4,7 +4,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/resource_names.h"
 #include "common/yaml_proto.h"
+#include "scheduler/policy/calendar_duration.h"
 #include "scheduler/policy/cron_schedule.h"
 #include "scheduler/policy/retention.h"
 
@@ -51,6 +53,12 @@ absl::Status ConfigChecker::CheckDeployments(
     if (d->namespace_().empty() || d->release().empty()) {
       return Invalid(key, "needs both namespace and release");
     }
+    for (auto [field, value] : {std::pair{"namespace", &d->namespace_()},
+                                {"release", &d->release()}}) {
+      if (absl::Status s = common::CheckDnsLabel(field, *value); !s.ok()) {
+        return Invalid(absl::StrCat(key, ".", field), std::string(s.message()));
+      }
+    }
     if (!deployments.insert(d->namespace_() + "/" + d->release()).second) {
       return Invalid(key, absl::StrCat(d->namespace_(), "/", d->release(),
                                        " is listed twice"));
@@ -61,8 +69,11 @@ absl::Status ConfigChecker::CheckDeployments(
       const std::string db_key = absl::StrCat(key, ".databases[", j, "]");
       if (db->dbname().empty()) return Invalid(db_key, "needs dbname");
       if (db->name().empty()) db->set_name(db->dbname());
-      if (db->name().find('/') != std::string::npos) {
-        return Invalid(db_key + ".name", "must not contain '/'");
+      if (db->name().find('/') != std::string::npos ||
+          !common::CheckNormalRelativePath("name", db->name()).ok()) {
+        return Invalid(db_key + ".name",
+                       "must not contain '/' nor be '.' or '..' (it names "
+                       "the dump's file)");
       }
       if (!names.insert(db->name()).second) {
         return Invalid(db_key,
@@ -163,7 +174,10 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
     }
   }
   if (config.limits().max_sets() < 0 ||
-      config.limits().max_sets_per_namespace() < 0) {
+      config.limits().max_sets_per_namespace() < 0 ||
+      config.limits().max_store_bytes_per_namespace() < 0 ||
+      config.limits().max_streams_per_caller() < 0 ||
+      config.limits().max_downloads_per_job() < 0) {
     return Invalid("limits", "must not be negative (0 is no limit)");
   }
   return absl::OkStatus();
@@ -179,6 +193,17 @@ absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
                  config.offline_after_heartbeats() < 0)) {
     s = checker.Invalid("heartbeat_seconds", "must not be negative");
   }
+  if (s.ok() && !config.agent_forget_after().empty()) {
+    absl::StatusOr<CalendarDuration> d =
+        CalendarDuration::Parse(config.agent_forget_after());
+    if (!d.ok()) {
+      s = checker.Invalid("agent_forget_after",
+                          std::string(d.status().message()));
+    } else if (d->years != 0 || d->months != 0 || d->zero()) {
+      s = checker.Invalid("agent_forget_after",
+                          "give days and hours, like \"36h\" or \"7d\"");
+    }
+  }
   if (s.ok() && config.stall_seconds() < 0) {
     s = checker.Invalid("stall_seconds", "must not be negative (0 is 600)");
   }
@@ -187,6 +212,14 @@ absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
 }
 
 }  // namespace
+
+int64_t AgentForgetAfterSeconds(const v1::SchedulerConfig& config) {
+  constexpr int64_t kDefault = 24 * 3600;
+  absl::StatusOr<CalendarDuration> d =
+      CalendarDuration::Parse(config.agent_forget_after());
+  if (!d.ok() || d->zero()) return kDefault;
+  return int64_t{d->days} * 24 * 3600 + int64_t{d->hours} * 3600;
+}
 
 absl::StatusOr<v1::SchedulerConfig> ParseSchedulerConfig(
     const std::string& text, const std::string& source_name) {

@@ -17,6 +17,9 @@ absl::StatusOr<v1::SchedulerConfig> LoadSchedulerConfig(
 absl::StatusOr<v1::SchedulerConfig> ParseSchedulerConfig(
     const std::string& text, const std::string& source_name);
 
+// agent_forget_after in seconds (a checked config's; "" is one day).
+int64_t AgentForgetAfterSeconds(const v1::SchedulerConfig& config);
+
 }  // namespace dxbackup::scheduler
 
 #endif  // DXBACKUP_SCHEDULER_SCHEDULER_CONFIG_H_

@@ -42,6 +42,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   st = s->catalog_->DeleteOrphanFiles();
   if (!st.ok()) return st;
   s->store_ = std::make_unique<ArtifactStore>(dir + "/store");
+  s->store_->set_namespace_quota(static_cast<uint64_t>(
+      s->options_.config.limits().max_store_bytes_per_namespace()));
   st = s->store_->Init();
   if (!st.ok()) return st;
   auto known = s->catalog_->AllArtifactPaths();
@@ -90,6 +92,15 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(s->options_.listen, *credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(4 << 20);
+  // Dead peers are found (keepalive pings), idle connections closed, and
+  // one connection carries a bounded number of calls. Agents ping every
+  // 30 s, which must not count as abuse.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 15 * 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 100);
   builder.RegisterService(s->agent_service_.get());
   builder.RegisterService(s->admin_service_.get());
   s->server_ = builder.BuildAndStart();

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -122,6 +123,11 @@ const char* const kMigrations[] = {
       ALTER TABLE files ADD COLUMN uid INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE files ADD COLUMN gid INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE files ADD COLUMN unchanged INTEGER NOT NULL DEFAULT 0;
+    )sql",
+    // 7: agent ids are namespace/release/pod; rows under the older
+    // namespace/pod ids go (their agents register again on reconnect).
+    R"sql(
+      DELETE FROM agents WHERE id = namespace || '/' || pod;
     )sql",
 };
 
@@ -312,6 +318,13 @@ absl::Status SqliteCatalog::UpsertAgent(const v1::AgentInfo& agent) {
       .Bind(7, agent.connected_unix())
       .Bind(8, agent.last_seen_unix());
   return RunToDone(st, "saving agent " + agent.id());
+}
+
+absl::Status SqliteCatalog::DeleteAgent(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, "DELETE FROM agents WHERE id = ?1");
+  st.Bind(1, id);
+  return RunToDone(st, "removing agent " + id);
 }
 
 absl::StatusOr<std::vector<v1::AgentInfo>> SqliteCatalog::ListAgents() {
@@ -588,7 +601,12 @@ absl::StatusOr<std::vector<v1::FileEntry>> SqliteCatalog::FilesAfter(
 absl::StatusOr<v1::FindFilesResponse> SqliteCatalog::FindFiles(
     const v1::FindFilesRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
-  const int limit = request.limit() > 0 ? request.limit() : 1000;
+  // One caller gets at most kMaxFindResults rows a call (truncated says
+  // there were more): a large limit must not hold the catalog's lock, or
+  // the scheduler's memory, for everyone else.
+  constexpr int kMaxFindResults = 10000;
+  const int limit =
+      request.limit() > 0 ? std::min(request.limit(), kMaxFindResults) : 1000;
   // A pattern without '/' matches a name at any depth.
   // Literal GLOB operands let SQLite use the name or path index.
   const bool by_name = request.pattern().find('/') == std::string::npos;

@@ -30,6 +30,7 @@ class SqliteCatalog : public Catalog {
 
   absl::Status UpsertAgent(const v1::AgentInfo& agent) override;
   absl::StatusOr<std::vector<v1::AgentInfo>> ListAgents() override;
+  absl::Status DeleteAgent(const std::string& id) override;
   absl::Status CreateSet(const v1::BackupSet& set) override;
   absl::Status UpdateSet(const v1::BackupSet& set) override;
   absl::StatusOr<v1::BackupSet> GetSet(const std::string& id) override;

@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -28,28 +31,24 @@ std::string TokenDigest(const std::string& token) {
 
 TokenAuth::TokenAuth(std::string tokens_file) : path_(std::move(tokens_file)) {}
 
+std::string TokenBinding(const v1::Token& token) {
+  return token.release().empty()
+             ? token.namespace_()
+             : absl::StrCat(token.namespace_(), "/", token.release());
+}
+
 absl::Status TokenAuth::Load() {
   if (path_.empty()) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(mu_);
-  loaded_mtime_ = {};
+  attempted_once_ = false;
   return ReloadIfChanged();
 }
 
-absl::Status TokenAuth::ReloadIfChanged() {
-  struct stat st;
-  if (stat(path_.c_str(), &st) != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("tokens file ", path_, " cannot be read"));
-  }
-  if (st.st_mtim.tv_sec == loaded_mtime_.tv_sec &&
-      st.st_mtim.tv_nsec == loaded_mtime_.tv_nsec && !tokens_.empty()) {
-    return absl::OkStatus();
-  }
-  v1::TokenFile file;
-  absl::Status s = common::LoadYamlFileIntoProto(path_, &file);
+absl::Status TokenAuth::Parse(v1::TokenFile* file) const {
+  absl::Status s = common::LoadYamlFileIntoProto(path_, file);
   if (!s.ok()) return s;
-  for (int i = 0; i < file.tokens_size(); ++i) {
-    v1::Token* t = file.mutable_tokens(i);
+  for (int i = 0; i < file->tokens_size(); ++i) {
+    v1::Token* t = file->mutable_tokens(i);
     const std::string where =
         absl::StrCat(path_, ": tokens[", i, "] (", t->name(), ")");
     absl::AsciiStrToLower(t->mutable_sha256());
@@ -68,10 +67,35 @@ absl::Status TokenAuth::ReloadIfChanged() {
           absl::StrCat(where, ": an agent token needs its namespace"));
     }
   }
-  tokens_.assign(file.tokens().begin(), file.tokens().end());
-  loaded_mtime_ = st.st_mtim;
-  DXLOG(INFO) << "tokens file " << path_ << ": " << tokens_.size() << " tokens";
   return absl::OkStatus();
+}
+
+absl::Status TokenAuth::ReloadIfChanged() {
+  Stamp now;
+  struct stat st;
+  const bool readable = stat(path_.c_str(), &st) == 0;
+  const int stat_errno = errno;
+  if (readable) now = Stamp{st.st_mtim, st.st_ino, st.st_size};
+  if (attempted_once_ && now == attempted_) return state_;
+  attempted_once_ = true;
+  attempted_ = now;
+  v1::TokenFile file;
+  absl::Status s = readable
+                       ? Parse(&file)
+                       : absl::UnavailableError(absl::StrCat(
+                             "tokens file ", path_,
+                             " cannot be read: ", std::strerror(stat_errno)));
+  if (!s.ok()) {
+    tokens_.clear();
+    state_ = s;
+    DXLOG(ERROR) << s.message()
+                 << "; every call is refused until the file is fixed";
+    return state_;
+  }
+  tokens_.assign(file.tokens().begin(), file.tokens().end());
+  state_ = absl::OkStatus();
+  DXLOG(INFO) << "tokens file " << path_ << ": " << tokens_.size() << " tokens";
+  return state_;
 }
 
 absl::StatusOr<v1::Token> TokenAuth::Caller(
@@ -88,10 +112,11 @@ absl::StatusOr<v1::Token> TokenAuth::Caller(
                           it->second.size() - (sizeof kBearer - 1));
   const std::string digest = TokenDigest(token);
   std::lock_guard<std::mutex> lock(mu_);
-  absl::Status s = ReloadIfChanged();
-  if (!s.ok()) {
-    // Keep serving with the tokens last loaded; say why in the log.
-    DXLOG(ERROR) << s.message();
+  if (!ReloadIfChanged().ok()) {
+    // Fail closed: a broken file revokes everything (the log says why).
+    return absl::UnauthenticatedError(
+        "the scheduler's tokens file is missing or malformed, so every call "
+        "is refused until an operator fixes it (see the scheduler's log)");
   }
   for (const v1::Token& t : tokens_) {
     if (t.sha256() == digest) return t;
@@ -113,10 +138,10 @@ absl::Status TokenAuth::Require(const grpc::ServerContextBase& context,
       ") may not do this; it needs ", v1::Token::Role_Name(role)));
 }
 
-absl::Status TokenAuth::RequireAgent(const grpc::ServerContextBase& context,
-                                     const std::string& namespace_,
-                                     const std::string& release) {
-  if (!enabled()) return absl::OkStatus();
+absl::StatusOr<v1::Token> TokenAuth::RequireAgent(
+    const grpc::ServerContextBase& context, const std::string& namespace_,
+    const std::string& release) {
+  if (!enabled()) return v1::Token();
   absl::StatusOr<v1::Token> caller = Caller(context);
   if (!caller.ok()) return caller.status();
   if (caller->role() != v1::Token::AGENT) {
@@ -130,7 +155,7 @@ absl::Status TokenAuth::RequireAgent(const grpc::ServerContextBase& context,
                      caller->release().empty() ? "" : "/" + caller->release(),
                      ", not for ", namespace_, "/", release));
   }
-  return absl::OkStatus();
+  return caller;
 }
 
 }  // namespace dxbackup::scheduler

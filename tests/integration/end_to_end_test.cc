@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "dxbackup/v1/admin.pb.h"
 #include "tests/support/child_process.h"
@@ -57,6 +58,9 @@ void AddTrickyEntries(const std::string& root) {
   chmod((root + "/modes/private").c_str(), 0600);
   WriteFile(root + "/modes/script.sh", "#!/bin/sh\n");
   chmod((root + "/modes/script.sh").c_str(), 0750);
+  // A deployment's own set restores with its setuid/setgid bits.
+  WriteFile(root + "/modes/setuid-tool", "#!/bin/sh\n");
+  chmod((root + "/modes/setuid-tool").c_str(), 06755);
   ASSERT_EQ(setxattr((root + "/modes/private").c_str(), "user.dxbackup", "kept",
                      4, 0),
             0)
@@ -935,9 +939,18 @@ TEST_F(EndToEndTest, FixLevelGuardAndClones) {
                 &out),
             0)
       << out;
+  // A clone is the one restore that drops setuid/setgid bits by default.
+  struct stat source_tool, cloned_tool;
+  const std::string tool = "/modes/setuid-tool";
+  ASSERT_EQ(stat((SourceOf("core/profile") + tool).c_str(), &source_tool), 0);
+  ASSERT_EQ(stat((*work_ / "clone/core-profile" + tool).c_str(), &cloned_tool),
+            0);
+  EXPECT_EQ(cloned_tool.st_mode, source_tool.st_mode & ~(S_ISUID | S_ISGID));
   EXPECT_EQ(
       CompareTrees(SourceOf("core/profile"), *work_ / "clone/core-profile"),
-      std::vector<std::string>{});
+      std::vector<std::string>{absl::StrCat("modes/setuid-tool: type/mode ",
+                                            source_tool.st_mode,
+                                            " != ", cloned_tool.st_mode)});
 }
 
 v1::Artifact ProfileOf(const v1::SetDetail& detail) {

@@ -192,7 +192,7 @@ TEST_F(FleetTest, AnOfflineAgentFailsItsSetFastWithTheReason) {
   agents_["fleet-3-r1-dam"]->Wait();
   // The scheduler sees the stream end; the set then fails at once.
   ASSERT_FALSE(
-      scheduler_->WaitForLine("agent fleet-3/fleet-3-r1-dam disconnected")
+      scheduler_->WaitForLine("agent fleet-3/r1/fleet-3-r1-dam disconnected")
           .empty());
   std::string out;
   EXPECT_EQ(Cli({"backup", "--policy", "dam-hourly"}, &out), 1) << out;
@@ -200,7 +200,7 @@ TEST_F(FleetTest, AnOfflineAgentFailsItsSetFastWithTheReason) {
       {"sets", "--namespace", "fleet-3", "--release", "r1"});
   ASSERT_EQ(sets.sets_size(), 1);
   EXPECT_EQ(sets.sets(0).status(), v1::SET_FAILED);
-  EXPECT_NE(sets.sets(0).reason().find("fleet-3/fleet-3-r1-dam is offline"),
+  EXPECT_NE(sets.sets(0).reason().find("fleet-3/r1/fleet-3-r1-dam is offline"),
             std::string::npos)
       << sets.sets(0).reason();
   auto complete = Json<v1::ListSetsResponse>({"sets", "--status", "complete"});
@@ -211,10 +211,10 @@ TEST_F(FleetTest, AnAgentThatStopsHeartbeatingGoesOfflineAndComesBack) {
   // A frozen pod keeps its TCP connection but sends nothing.
   ChildProcess& agent = *agents_["fleet-1-r0-core"];
   agent.Signal(SIGSTOP);
-  ASSERT_FALSE(
-      scheduler_
-          ->WaitForLine("agent fleet-1/fleet-1-r0-core sent no heartbeat for")
-          .empty())
+  ASSERT_FALSE(scheduler_
+                   ->WaitForLine(
+                       "agent fleet-1/r0/fleet-1-r0-core sent no heartbeat for")
+                   .empty())
       << scheduler_->Output();
   auto agents = Json<v1::ListAgentsResponse>({"agents"});
   for (const auto& a : agents.agents()) {

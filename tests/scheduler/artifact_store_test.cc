@@ -74,5 +74,60 @@ TEST(ArtifactStoreTest, ReconcileRemovesPartialsAndUnrecordedFiles) {
       std::filesystem::exists(dir / "store/ns/dx/s/crash.tar.zst.partial"));
 }
 
+TEST(ArtifactStoreTest, RefusesAnyPathThatIsNotPlainlyBelowTheStore) {
+  TempDir dir;
+  ArtifactStore store(dir / "data/store");
+  ASSERT_TRUE(store.Init().ok());
+  for (const std::string& rel :
+       {ArtifactStore::RelativePath("ns", "dx", "set1",
+                                    "core-x/../../../../escaped/y.tar.zst"),
+        std::string("/abs/file"), std::string("ns//dx/f"),
+        std::string("ns/./dx/f"), std::string(""), std::string("..")}) {
+    auto pending = store.Begin(rel);
+    EXPECT_EQ(pending.status().code(), absl::StatusCode::kInvalidArgument)
+        << rel;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "escaped"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "data/escaped"));
+}
+
+TEST(ArtifactStoreTest, ANamespaceQuotaCountsStoredAndInFlightBytes) {
+  TempDir dir;
+  ArtifactStore store(dir / "store");
+  store.set_namespace_quota(100);
+  ASSERT_TRUE(store.Init().ok());
+  const std::string sixty(60, 'x');
+  {
+    auto first = store.Begin("ns-a/dx/set1/a.tar.zst");
+    ASSERT_TRUE(first.ok());
+    ASSERT_TRUE((*first)->Append(sixty.data(), sixty.size()).ok());
+    // A second write of the same namespace while the first is in flight.
+    auto second = store.Begin("ns-a/dx/set1/b.tar.zst");
+    ASSERT_TRUE(second.ok());
+    absl::Status over = (*second)->Append(sixty.data(), sixty.size());
+    EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_NE(over.message().find("namespace ns-a"), std::string::npos)
+        << over.message();
+    EXPECT_NE(over.message().find("max_store_bytes_per_namespace"),
+              std::string::npos);
+    ASSERT_TRUE((*first)->Commit(DigestOf(sixty)).ok());
+  }
+  // Another namespace has its own quota.
+  auto other = store.Begin("ns-b/dx/set2/a.tar.zst");
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE((*other)->Append(sixty.data(), sixty.size()).ok());
+  // The committed 60 bytes count, across restarts of the count too.
+  auto third = store.Begin("ns-a/dx/set3/a.tar.zst");
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ((*third)->Append(sixty.data(), sixty.size()).code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE((*third)->Append(sixty.data(), 40).ok()) << "up to the quota";
+  // Removing a set (retention) frees its bytes for the next write.
+  std::filesystem::remove_all(dir / "store/ns-a/dx/set1");
+  auto fourth = store.Begin("ns-a/dx/set4/a.tar.zst");
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_TRUE((*fourth)->Append(sixty.data(), 50).ok());
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler

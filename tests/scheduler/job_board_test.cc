@@ -24,14 +24,16 @@ class JobBoardTest : public ::testing::Test {
     board_ = std::make_unique<JobBoard>(catalog_.get(), &clock_);
   }
 
-  void AddRunning(const std::string& id, v1::JobKind kind) {
+  // A job given to agent connection `session`.
+  void AddRunning(const std::string& id, v1::JobKind kind,
+                  uint64_t session = 1) {
     v1::Job job;
     job.set_id(id);
     job.set_set_id("set1");
     job.set_kind(kind);
     job.set_target("core/" + id);
     ASSERT_TRUE(board_->Add(job, {}, std::make_shared<RunEvents>()).ok());
-    board_->MarkRunning(id, "agent-" + id);
+    board_->MarkRunning(id, "agent-" + id, session);
   }
 
   void Pass(int seconds) { clock_.now += std::chrono::seconds(seconds); }
@@ -48,7 +50,7 @@ TEST_F(JobBoardTest, VolumeJobsWithoutProgressForTheStallTimeFail) {
   AddRunning("restore", v1::JOB_VOLUME_RESTORE);
   AddRunning("hook", v1::JOB_HOOK);  // hooks have their own timeout
   Pass(250);
-  board_->Progress("busy", 1 << 20, 10);
+  ASSERT_TRUE(board_->Progress(1, "busy", 1 << 20, 10).ok());
   EXPECT_TRUE(board_->FailStalled(300).empty());
   Pass(100);
   EXPECT_EQ(board_->FailStalled(300),
@@ -69,6 +71,47 @@ TEST_F(JobBoardTest, VolumeJobsWithoutProgressForTheStallTimeFail) {
     if (j.id() == "stuck") recorded = j.status() == v1::JOB_FAILED;
   }
   EXPECT_TRUE(recorded) << "the failure is in the catalog";
+}
+
+TEST_F(JobBoardTest, OnlyTheSessionAJobWasGivenToReportsOnIt) {
+  AddRunning("hook", v1::JOB_HOOK, /*session=*/7);
+  AddRunning("dump", v1::JOB_DATABASE_BACKUP, /*session=*/0);
+  v1::JobResult ok;
+  ok.set_job_id("hook");
+  ok.set_ok(true);
+  EXPECT_TRUE(absl::IsPermissionDenied(board_->ReportResult(8, ok)));
+  EXPECT_TRUE(absl::IsPermissionDenied(board_->Progress(8, "hook", 5, 1)));
+  EXPECT_TRUE(board_->IsRunning("hook"));
+  // The scheduler's own jobs take no report from any agent.
+  ok.set_job_id("dump");
+  EXPECT_TRUE(absl::IsPermissionDenied(board_->ReportResult(7, ok)));
+  EXPECT_TRUE(board_->IsRunning("dump"));
+  // Unknown jobs are NotFound, not an error to shout about.
+  ok.set_job_id("nothing");
+  EXPECT_TRUE(absl::IsNotFound(board_->ReportResult(7, ok)));
+
+  ok.set_job_id("hook");
+  EXPECT_TRUE(board_->ReportResult(7, ok).ok());
+  std::vector<v1::Job> ended = board_->WaitAndRemove({"hook"});
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].status(), v1::JOB_SUCCEEDED);
+}
+
+TEST_F(JobBoardTest, AVolumeBackupEndsByItsUploadNotByAReport) {
+  AddRunning("backup", v1::JOB_VOLUME_BACKUP, /*session=*/3);
+  v1::JobResult ok;
+  ok.set_job_id("backup");
+  ok.set_ok(true);
+  EXPECT_TRUE(board_->ReportResult(3, ok).ok());
+  EXPECT_TRUE(board_->IsRunning("backup"));
+}
+
+TEST_F(JobBoardTest, AClosedSessionFailsOnlyItsOwnJobs) {
+  AddRunning("old", v1::JOB_VOLUME_RESTORE, /*session=*/1);
+  AddRunning("new", v1::JOB_VOLUME_RESTORE, /*session=*/2);
+  board_->FailSessionJobs(1, "agent a reconnected while the job ran");
+  EXPECT_FALSE(board_->IsRunning("old"));
+  EXPECT_TRUE(board_->IsRunning("new"));
 }
 
 }  // namespace

@@ -112,5 +112,34 @@ TEST(SchedulerConfigTest, PolicyErrorsNameTheLineAndKey) {
       << none.status();
 }
 
+TEST(SchedulerConfigTest, NamesThatBecomeStorePathsAreChecked) {
+  for (const char* bad :
+       {"deployments:\n  - {namespace: ../x, release: dx}\n",
+        "deployments:\n  - {namespace: a, release: Dx}\n",
+        "deployments:\n  - namespace: a\n    release: dx\n    databases:\n"
+        "      - {dbname: x, name: ..}\n"}) {
+    auto config = ParseSchedulerConfig(bad, "s.yaml");
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+}
+
+TEST(SchedulerConfigTest, AgentForgetAfterTakesDaysAndHours) {
+  auto config = ParseSchedulerConfig("agent_forget_after: 36h\n", "s.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(AgentForgetAfterSeconds(*config), 36 * 3600);
+  EXPECT_EQ(AgentForgetAfterSeconds(v1::SchedulerConfig()), 86400)
+      << "default: a day";
+  for (const char* bad :
+       {"agent_forget_after: 1y\n", "agent_forget_after: soon\n",
+        "agent_forget_after: 0d\n"}) {
+    auto rejected = ParseSchedulerConfig(bad, "s.yaml");
+    ASSERT_FALSE(rejected.ok()) << bad;
+    EXPECT_NE(rejected.status().message().find("agent_forget_after"),
+              std::string::npos)
+        << rejected.status();
+  }
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tools/cli/terminal_text.h"
 #include "tools/cli/text_table.h"
 
 namespace dxbackup::cli {
@@ -24,7 +25,7 @@ void PrintJson(const CliContext& cli, const google::protobuf::Message& m) {
 }
 
 int ReportRpcError(const CliContext& cli, const grpc::Status& st) {
-  *cli.err << "dxbackup: " << st.error_message() << "\n";
+  *cli.err << "dxbackup: " << Printable(st.error_message()) << "\n";
   if (st.error_code() == grpc::StatusCode::UNAVAILABLE ||
       st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     *cli.err << "dxbackup: is the scheduler running at the --server address?\n";
@@ -72,7 +73,9 @@ int FollowRun(const CliContext& cli,
     }
     if (cli.json) continue;
     if (!event.has_job()) {
-      if (!event.message().empty()) *cli.out << event.message() << std::endl;
+      if (!event.message().empty()) {
+        *cli.out << Printable(event.message()) << std::endl;
+      }
       continue;
     }
     const v1::Job& job = event.job();
@@ -80,7 +83,7 @@ int FollowRun(const CliContext& cli,
                                     Short(v1::JobStatus_Name(job.status())));
     if (job.bytes() > 0) absl::StrAppend(&line, " ", HumanBytes(job.bytes()));
     if (!job.error().empty()) absl::StrAppend(&line, " (", job.error(), ")");
-    *cli.out << line << std::endl;
+    *cli.out << Printable(line) << std::endl;
   }
   grpc::Status st = reader->Finish();
   if (!st.ok()) return ReportRpcError(cli, st);
@@ -92,7 +95,7 @@ int FollowRun(const CliContext& cli,
   if (cli.json) {
     PrintJson(cli, last);
   } else {
-    *cli.out << last.message() << std::endl;
+    *cli.out << Printable(last.message()) << std::endl;
   }
   return last.ok() ? 0 : kFailed;
 }
@@ -123,6 +126,24 @@ int ListAgents(const CliContext& cli) {
                   HumanTime(a.last_seen_unix())});
   }
   table.Print(*cli.out);
+  return 0;
+}
+
+int ForgetAgent(const CliContext& cli, const std::string& agent_id) {
+  grpc::ClientContext context;
+  v1::ForgetAgentRequest request;
+  request.set_agent_id(agent_id);
+  v1::ForgetAgentResponse response;
+  grpc::Status st = cli.stub->ForgetAgent(&context, request, &response);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (cli.json) {
+    PrintJson(cli, response);
+    return 0;
+  }
+  *cli.out << "forgot agent " << Printable(response.agent().id())
+           << " (last seen " << HumanTime(response.agent().last_seen_unix())
+           << "): sets of " << Printable(response.agent().namespace_()) << "/"
+           << Printable(response.agent().release()) << " no longer expect it\n";
   return 0;
 }
 
@@ -173,7 +194,9 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
   out << "set:        " << s.id() << "\n"
       << "deployment: " << s.namespace_() << "/" << s.release() << "\n"
       << "status:     " << SetStatus(s) << "\n";
-  if (!s.reason().empty()) out << "reason:     " << s.reason() << "\n";
+  if (!s.reason().empty()) {
+    out << "reason:     " << Printable(s.reason()) << "\n";
+  }
   out << "started:    " << HumanTime(s.started_unix()) << "\n"
       << "finished:   " << HumanTime(s.finished_unix()) << "\n"
       << "size:       " << HumanBytes(s.bytes()) << "\n"
@@ -193,10 +216,12 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
         << HumanTime(s.verification().verified_unix())
         << (s.verification().detail().empty()
                 ? ""
-                : ": " + s.verification().detail())
+                : ": " + Printable(s.verification().detail()))
         << "\n";
   }
-  for (const std::string& w : s.warnings()) out << "WARNING:    " << w << "\n";
+  for (const std::string& w : s.warnings()) {
+    out << "WARNING:    " << Printable(w) << "\n";
+  }
   out << "\n";
   TextTable artifacts(
       {"TARGET", "KIND", "SIZE", "ENTRIES", "SHA256", "FIXLEVEL", "PATH"});
@@ -332,9 +357,10 @@ int ListFiles(const CliContext& cli, const v1::ListFilesRequest& request) {
         *cli.out << text << "\n";  // one JSON object per line
         continue;
       }
-      *cli.out << f.target() << "  " << e.type() << "  " << ModeString(e)
-               << "  " << e.size() << "  " << HumanTime(e.mtime_unix()) << "  "
-               << e.path() << (e.link().empty() ? "" : " -> " + e.link())
+      *cli.out << Printable(absl::StrCat(
+                      f.target(), "  ", e.type(), "  ", ModeString(e), "  ",
+                      e.size(), "  ", HumanTime(e.mtime_unix()), "  ", e.path(),
+                      e.link().empty() ? "" : " -> " + e.link()))
                << "\n";
     }
   }
@@ -399,8 +425,8 @@ int Export(const CliContext& cli, const v1::ExportRequest& request) {
     PrintJson(cli, response);
     return 0;
   }
-  *cli.out << "exported to " << response.directory() << ": "
-           << absl::StrJoin(response.files(), ", ") << "\n"
+  *cli.out << "exported to " << Printable(response.directory()) << ": "
+           << Printable(absl::StrJoin(response.files(), ", ")) << "\n"
            << "see RESTORE.txt there to recover without dxbackup\n";
   return 0;
 }

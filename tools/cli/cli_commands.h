@@ -20,6 +20,8 @@ struct CliContext {
 };
 
 int ListAgents(const CliContext& cli);
+// `agent_id` is namespace/release/pod.
+int ForgetAgent(const CliContext& cli, const std::string& agent_id);
 int Backup(const CliContext& cli, const v1::BackupRequest& request);
 int ListSets(const CliContext& cli, const v1::ListSetsRequest& request);
 int ShowSet(const CliContext& cli, const std::string& set_id);

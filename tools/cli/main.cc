@@ -22,6 +22,8 @@ constexpr char kUsage[] =
     "\n"
     "verbs:\n"
     "  agents                                   agents, connected and gone\n"
+    "  agents forget NS/RELEASE/POD             stop expecting an agent whose\n"
+    "                                           pod is gone for good\n"
     "  backup --namespace NS --release R        take a backup set and wait\n"
     "         [--compression zstd|gzip|none] [--level N] [--exclude GLOB]\n"
     "         [--incremental|--differential [--full-every N] [--max-chain M]]\n"
@@ -155,7 +157,16 @@ int main(int argc, char** argv) {
     std::cerr << "dxbackup: " << verb << " takes one SET id\n" << kUsage;
     return false;
   };
-  if (verb == "agents") return cli::ListAgents(cli);
+  if (verb == "agents") {
+    if (args.empty()) return cli::ListAgents(cli);
+    if (args.size() == 2 && args[0] == "forget") {
+      return cli::ForgetAgent(cli, args[1]);
+    }
+    std::cerr << "dxbackup: agents takes no argument, or forget "
+                 "NS/RELEASE/POD\n"
+              << kUsage;
+    return 2;
+  }
   if (verb == "policies") return cli::ListPolicies(cli);
   if (verb == "sets") {
     v1::ListSetsRequest request;

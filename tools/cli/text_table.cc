@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "absl/strings/str_format.h"
+#include "tools/cli/terminal_text.h"
 
 namespace dxbackup::cli {
 
@@ -12,6 +13,7 @@ TextTable::TextTable(std::vector<std::string> header) {
 }
 
 void TextTable::AddRow(std::vector<std::string> row) {
+  for (std::string& cell : row) cell = Printable(cell);
   rows_.push_back(std::move(row));
 }
 

@@ -16,6 +16,8 @@ namespace dxbackup::cli {
 class TextTable {
  public:
   explicit TextTable(std::vector<std::string> header);
+  // Cells are shown through Printable(): no control character reaches the
+  // terminal.
   void AddRow(std::vector<std::string> row);
   void Print(std::ostream& out) const;
 

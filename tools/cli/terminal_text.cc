@@ -1,0 +1,59 @@
+#include "tools/cli/terminal_text.h"
+
+#include "absl/strings/str_format.h"
+
+namespace dxbackup::cli {
+
+namespace {
+
+// The length of the UTF-8 sequence at text[i], or 0 if none starts there.
+size_t SequenceLength(std::string_view text, size_t i) {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  const size_t n = lead >= 0xc2 && lead <= 0xdf   ? 2
+                   : lead >= 0xe0 && lead <= 0xef ? 3
+                   : lead >= 0xf0 && lead <= 0xf4 ? 4
+                                                  : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    const auto c = static_cast<unsigned char>(text[i + k]);
+    if (c < 0x80 || c > 0xbf) return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string Printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) {
+        out += absl::StrFormat("\\x%02x", c);
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+      ++i;
+      continue;
+    }
+    const size_t n = SequenceLength(text, i);
+    if (n == 0) {
+      out += absl::StrFormat("\\x%02x", c);  // not UTF-8
+      ++i;
+    } else if (n == 2 && c == 0xc2 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      // U+0080..U+009F: a C1 control (0x9b starts a sequence on many
+      // terminals).
+      out +=
+          absl::StrFormat("\\u%04x", static_cast<unsigned char>(text[i + 1]));
+      i += n;
+    } else {
+      out.append(text.data() + i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+}  // namespace dxbackup::cli
