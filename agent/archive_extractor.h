@@ -1,20 +1,27 @@
 // ArchiveExtractor unpacks a tar stream (plain, gzip or zstd) under a root
 // directory and never writes outside it: absolute names, ".." components,
-// hard links that leave the root, and writing through a symlink are refused
-// with an error naming the entry, and so are device nodes; setuid and setgid
-// bits of files are dropped unless asked for. Owners are restored when
-// running as root.
+// hard links that leave the root or go through a symlink, writing through a
+// symlink, and an entry that names the root itself as anything but a
+// directory are refused with an error naming the entry, and so are device
+// nodes; setuid and setgid bits of files are dropped unless asked for.
+// Owners are restored when running as root.
 //
-//   ArchiveExtractor x(&source, "/restore/here");
+// Every write goes through the root's held descriptor (see RestoreRoot):
+// the root's path is never resolved again.
+//
+//   absl::StatusOr<RestoreRoot> root = RestoreRoot::Open("/restore/here");
+//   ArchiveExtractor x(&source, &*root);
 //   absl::Status s = x.Extract();
 //
 // Not thread-safe.
 #ifndef DXBACKUP_AGENT_ARCHIVE_EXTRACTOR_H_
 #define DXBACKUP_AGENT_ARCHIVE_EXTRACTOR_H_
 
+#include <sys/types.h>
 #include <time.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,8 +31,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "agent/restore_root.h"
 
 struct archive;
+struct archive_entry;
 
 namespace dxbackup::agent {
 
@@ -43,8 +52,8 @@ absl::StatusOr<std::string> SafeRelativeName(absl::string_view name);
 
 class ArchiveExtractor {
  public:
-  // `source` must outlive the extractor. `root` must exist.
-  ArchiveExtractor(ByteSource* source, std::string root);
+  // `source` and `root` must outlive the extractor.
+  ArchiveExtractor(ByteSource* source, const RestoreRoot* root);
 
   // Extracts only entries at or below these volume-relative paths.
   void set_only_paths(std::vector<std::string> paths);
@@ -72,11 +81,28 @@ class ArchiveExtractor {
  private:
   bool Wanted(const std::string& name) const;
   absl::Status ReadPathList(struct archive* in, const std::string& name);
+  // An error when the entry `name` must not be restored: a device node,
+  // the root as a non-directory.
+  absl::Status Admit(struct archive_entry* entry,
+                     const std::string& name) const;
+  // Applies the setid policy to the entry.
+  void DropPrivileges(struct archive_entry* entry) const;
+  // Points the entry (and its hard-link target) at pinned names below the
+  // root, once no symlink is on the way; removes a symlink at the entry's
+  // own name, which the entry replaces.
+  absl::Status PinEntry(struct archive_entry* entry,
+                        const std::string& name) const;
+  // The root entry: its metadata go on the held descriptor (its mode
+  // once every entry is in).
+  void RestoreRootMetadata(struct archive* out, struct archive_entry* entry);
+  // Writes one entry's header and data.
+  absl::Status WriteEntry(struct archive* in, struct archive* out,
+                          struct archive_entry* entry, const std::string& name);
 
   static long ReadCallback(struct archive*, void* self, const void** buffer);
 
   ByteSource* source_;
-  std::string root_;
+  const RestoreRoot* root_;
   absl::Status source_status_;
   uint64_t files_ = 0;
   std::vector<std::string> only_paths_;
@@ -89,7 +115,7 @@ class ArchiveExtractor {
     struct timespec atime, mtime;
   };
   std::unordered_map<std::string, Times> dir_times_;
-  std::string resolved_root_;
+  std::optional<mode_t> root_mode_;
 };
 
 // True when `name` is `path` or lies below it ("a/b" is below "a").

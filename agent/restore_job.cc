@@ -1,17 +1,19 @@
 #include "agent/restore_job.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <unordered_set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "agent/archive_extractor.h"
-#include "agent/volume_replacer.h"
+#include "agent/restore_root.h"
+#include "agent/volume_restore.h"
 #include "common/sha256.h"
 
 namespace dxbackup::agent {
@@ -104,6 +106,20 @@ absl::StatusOr<uint64_t> RunRestoreJob(
     return absl::PermissionDeniedError(absl::StrCat(
         "cannot create restore directory ", root, ": ", ec.message()));
   }
+  // The root is opened once; every part and the removal work through that
+  // descriptor. The volume's configured path may be a link (DX's
+  // wp_profile is one): it is resolved here, once, as backups resolve it.
+  // A --to directory is never followed.
+  std::string open_path = root;
+  if (command.to_dir().empty()) {
+    char resolved[PATH_MAX];
+    if (realpath(root.c_str(), resolved) == nullptr) {
+      return error(absl::NotFoundError(std::strerror(errno)));
+    }
+    open_path = resolved;
+  }
+  absl::StatusOr<RestoreRoot> opened = RestoreRoot::Open(open_path);
+  if (!opened.ok()) return error(opened.status());
   std::vector<Part> parts;
   for (const v1::RestorePart& p : command.base_parts()) {
     parts.push_back(
@@ -111,29 +127,20 @@ absl::StatusOr<uint64_t> RunRestoreJob(
   }
   parts.push_back(
       {static_cast<uint32_t>(parts.size()), command.sha256(), command.bytes()});
-  const bool chain = parts.size() > 1;
-  const std::vector<std::string> paths(command.paths().begin(),
-                                       command.paths().end());
-  const bool replace = command.mode() == v1::RESTORE_REPLACE;
+  VolumeRestoreOptions options;
+  options.paths.assign(command.paths().begin(), command.paths().end());
+  options.replace = command.mode() == v1::RESTORE_REPLACE;
+  options.keep_setid = command.keep_setid();
+  VolumeRestore restore(&*opened, std::move(options), parts.size());
 
-  // Each part in order, oldest first, each streamed once. A chain's last
-  // part lists every path of the restored moment.
-  std::unordered_set<std::string> written;  // by any part
-  std::unordered_set<std::string> moment;   // the last part's path list
-  std::unique_ptr<ArchiveExtractor> last;
-  uint64_t files = 0, done = 0;
+  // Each part in order, oldest first, each streamed once.
+  uint64_t done = 0;
   for (const Part& part : parts) {
-    const bool is_last = part.index + 1 == parts.size();
     const std::function<void(uint64_t)> progress = [&](uint64_t bytes) {
       if (on_progress) on_progress(done + bytes);
     };
     DownloadSource source(stub, command.job_id(), part, progress);
-    auto extractor = std::make_unique<ArchiveExtractor>(&source, root);
-    extractor->set_only_paths(paths);
-    extractor->set_record_names(replace || chain);
-    extractor->set_keep_setid(command.keep_setid());
-    if (chain && is_last) extractor->set_path_list_sink(&moment);
-    absl::Status s = extractor->Extract();
+    absl::Status s = restore.ExtractPart(&source);
     if (!s.ok()) return error(s);
     // libarchive may stop before the end-of-stream marker; drain the rest
     // so the digest is checked over every byte.
@@ -142,32 +149,12 @@ absl::StatusOr<uint64_t> RunRestoreJob(
       if (!rest.ok()) return error(rest.status());
       if (rest->empty()) break;
     }
-    if (chain && is_last && !extractor->saw_path_list()) {
-      return error(absl::DataLossError(
-          "the last artifact of the chain has no path list; it is not an "
-          "incremental"));
-    }
-    files += extractor->files();
     done += part.bytes;
-    if (chain) {
-      for (const std::string& name : extractor->restored_names()) {
-        written.insert(name);
-      }
-    }
-    last = std::move(extractor);
   }
-  // Only once every stream proved sound: remove what the moment lacks —
-  // anything in the volume (replace), or what the chain itself wrote
-  // (overlay; other files stay).
-  if (replace || chain) {
-    const std::unordered_set<std::string>& keep =
-        chain ? moment : last->restored_names();
-    absl::StatusOr<uint64_t> removed = RemoveEntriesNotIn(
-        root, keep, paths, nullptr, replace ? nullptr : &written);
-    last->RestoreDirectoryTimes();
-    if (!removed.ok()) return error(removed.status());
-  }
-  return files;
+  // Only once every stream proved sound.
+  absl::StatusOr<uint64_t> files = restore.Finish();
+  if (!files.ok()) return error(files.status());
+  return *files;
 }
 
 }  // namespace dxbackup::agent

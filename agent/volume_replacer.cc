@@ -2,8 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -135,33 +133,24 @@ absl::Status RemoveTree(int dirfd, const std::string& name,
 }  // namespace
 
 absl::StatusOr<uint64_t> RemoveEntriesNotIn(
-    const std::string& root, const std::unordered_set<std::string>& keep,
+    const RestoreRoot& root, const std::unordered_set<std::string>& keep,
     const std::vector<std::string>& under, std::vector<std::string>* touched,
     const std::unordered_set<std::string>* only) {
-  char resolved[PATH_MAX];
-  if (realpath(root.c_str(), resolved) == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("restore root ", root, ": ", std::strerror(errno)));
-  }
-  int fd = open(resolved, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    if (fd >= 0) close(fd);
-    return absl::NotFoundError(
-        absl::StrCat("restore root ", root, ": ", std::strerror(errno)));
-  }
   std::vector<std::string> clean;
   for (const std::string& u : under) {
     absl::StatusOr<std::string> c = SafeRelativeName(u);
-    if (!c.ok()) {
-      close(fd);
-      return c.status();
-    }
+    if (!c.ok()) return c.status();
     clean.push_back(*c);
   }
+  absl::StatusOr<UniqueFd> fd = root.OpenDirectory(".");
+  if (!fd.ok()) return fd.status();
+  struct stat st;
+  if (fstat(fd->get(), &st) != 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("restore root ", root.path(), ": ", std::strerror(errno)));
+  }
   Pass pass{keep, clean, st.st_dev, touched, only};
-  absl::Status s = Visit(fd, resolved, "", pass);
-  close(fd);
+  absl::Status s = Visit(fd->get(), root.path(), "", pass);
   if (!s.ok()) return s;
   return pass.removed;
 }

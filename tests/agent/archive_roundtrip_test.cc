@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "agent/archive_extractor.h"
+#include "agent/restore_root.h"
 #include "agent/tar_stream_writer.h"
 #include "agent/volume_walker.h"
 #include "tests/support/string_sink.h"
@@ -70,8 +71,10 @@ TEST_P(ArchiveRoundTripTest, RestoredTreeEqualsSource) {
   MakeTrickyTree(dir / "src");
   std::string archive = Archive(dir / "src", GetParam());
   mkdir((dir / "out").c_str(), 0700);
+  absl::StatusOr<RestoreRoot> root = RestoreRoot::Open(dir / "out");
+  ASSERT_TRUE(root.ok()) << root.status();
   StringSource source(archive);
-  ArchiveExtractor extractor(&source, dir / "out");
+  ArchiveExtractor extractor(&source, &*root);
   absl::Status s = extractor.Extract();
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(testing::CompareTrees(dir / "src", dir / "out"),
@@ -89,8 +92,10 @@ TEST(ArchiveExtractorTest, TruncatedStreamIsAnError) {
   std::string archive = Archive(dir / "src", v1::COMPRESSION_ZSTD);
   archive.resize(archive.size() / 2);
   mkdir((dir / "out").c_str(), 0700);
+  absl::StatusOr<RestoreRoot> root = RestoreRoot::Open(dir / "out");
+  ASSERT_TRUE(root.ok()) << root.status();
   StringSource source(archive);
-  ArchiveExtractor extractor(&source, dir / "out");
+  ArchiveExtractor extractor(&source, &*root);
   absl::Status s = extractor.Extract();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("truncated"), std::string::npos) << s;

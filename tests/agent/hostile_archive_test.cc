@@ -1,85 +1,33 @@
 // Archives crafted to escape the restore root are refused, with an error
 // naming the entry, and nothing is written outside the root.
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "agent/archive_extractor.h"
+#include "agent/restore_root.h"
+#include "agent/volume_restore.h"
+#include "tests/agent/hostile_archives.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tree_compare.h"
 
 namespace dxbackup::agent {
 namespace {
 
+using testing::CraftArchive;
+using testing::CraftedEntry;
+using testing::CraftIncremental;
+using testing::kCharDevice;
+using testing::kDir;
+using testing::kFifo;
+using testing::kFile;
+using testing::kHardLink;
+using testing::kSymlink;
+using testing::OneShotSource;
 using testing::TempDir;
-
-struct Entry {
-  std::string name;
-  mode_t type;  // S_IFREG, S_IFLNK, S_IFCHR, or 0 for a hard link
-  std::string data_or_target;  // file data, symlink target or hardlink name
-  mode_t perm = 0644;
-};
-
-std::string Craft(const std::vector<Entry>& entries) {
-  std::string out;
-  struct archive* a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open(
-      a, &out, nullptr,
-      [](struct archive*, void* self, const void* data,
-         size_t n) -> la_ssize_t {
-        static_cast<std::string*>(self)->append(static_cast<const char*>(data),
-                                                n);
-        return static_cast<la_ssize_t>(n);
-      },
-      nullptr);
-  for (const Entry& e : entries) {
-    struct archive_entry* entry = archive_entry_new();
-    archive_entry_set_pathname(entry, e.name.c_str());
-    archive_entry_set_perm(entry, e.perm);
-    if (e.type == S_IFCHR) {
-      archive_entry_set_filetype(entry, AE_IFCHR);
-      archive_entry_set_rdev(entry, makedev(1, 3));  // /dev/null's
-    } else if (e.type == S_IFLNK) {
-      archive_entry_set_filetype(entry, AE_IFLNK);
-      archive_entry_set_symlink(entry, e.data_or_target.c_str());
-    } else if (e.type == 0) {  // hard link
-      archive_entry_set_filetype(entry, AE_IFREG);
-      archive_entry_set_hardlink(entry, e.data_or_target.c_str());
-    } else {
-      archive_entry_set_filetype(entry, AE_IFREG);
-      archive_entry_set_size(entry,
-                             static_cast<la_int64_t>(e.data_or_target.size()));
-    }
-    archive_write_header(a, entry);
-    if (e.type == S_IFREG) {
-      archive_write_data(a, e.data_or_target.data(), e.data_or_target.size());
-    }
-    archive_entry_free(entry);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return out;
-}
-
-class OneShotSource : public ByteSource {
- public:
-  explicit OneShotSource(std::string bytes) : bytes_(std::move(bytes)) {}
-  absl::StatusOr<std::string_view> Next() override {
-    if (done_) return std::string_view();
-    done_ = true;
-    return std::string_view(bytes_);
-  }
-
- private:
-  std::string bytes_;
-  bool done_ = false;
-};
 
 class HostileArchiveTest : public ::testing::Test {
  protected:
@@ -87,13 +35,15 @@ class HostileArchiveTest : public ::testing::Test {
     mkdir((dir_ / "root").c_str(), 0700);
     mkdir((dir_ / "outside").c_str(), 0700);
   }
-  absl::Status Extract(const std::vector<Entry>& entries,
+  absl::Status Extract(const std::vector<CraftedEntry>& entries,
                        bool keep_setid = false) {
-    return ExtractBytes(Craft(entries), keep_setid);
+    return ExtractBytes(CraftArchive(entries), keep_setid);
   }
-  absl::Status ExtractBytes(std::string bytes, bool keep_setid = false) {
-    OneShotSource source(std::move(bytes));
-    ArchiveExtractor extractor(&source, dir_ / "root");
+  absl::Status ExtractBytes(const std::string& bytes, bool keep_setid = false) {
+    absl::StatusOr<RestoreRoot> root = RestoreRoot::Open(dir_ / "root");
+    if (!root.ok()) return root.status();
+    OneShotSource source(bytes);
+    ArchiveExtractor extractor(&source, &*root);
     extractor.set_keep_setid(keep_setid);
     return extractor.Extract();
   }
@@ -105,7 +55,7 @@ class HostileArchiveTest : public ::testing::Test {
 };
 
 TEST_F(HostileArchiveTest, RefusesDotDot) {
-  absl::Status s = Extract({{"../evil", S_IFREG, "x"}});
+  absl::Status s = Extract({{"../evil", kFile, "x"}});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("../evil"), std::string::npos) << s;
   EXPECT_TRUE(OutsideIsEmpty());
@@ -113,7 +63,7 @@ TEST_F(HostileArchiveTest, RefusesDotDot) {
 
 TEST_F(HostileArchiveTest, RefusesAbsolutePaths) {
   const std::string target = dir_ / "outside/abs";
-  absl::Status s = Extract({{target, S_IFREG, "x"}});
+  absl::Status s = Extract({{target, kFile, "x"}});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("absolute"), std::string::npos) << s;
   EXPECT_TRUE(OutsideIsEmpty());
@@ -121,7 +71,7 @@ TEST_F(HostileArchiveTest, RefusesAbsolutePaths) {
 
 TEST_F(HostileArchiveTest, RefusesWritingThroughASymlink) {
   absl::Status s = Extract(
-      {{"link", S_IFLNK, dir_ / "outside"}, {"link/planted", S_IFREG, "x"}});
+      {{"link", kSymlink, dir_ / "outside"}, {"link/planted", kFile, "x"}});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("link/planted"), std::string::npos) << s;
   EXPECT_TRUE(OutsideIsEmpty());
@@ -129,14 +79,14 @@ TEST_F(HostileArchiveTest, RefusesWritingThroughASymlink) {
 
 TEST_F(HostileArchiveTest, RefusesHardLinksLeavingTheRoot) {
   testing::WriteFile(dir_ / "secret", "s");
-  absl::Status s = Extract({{"innocent", 0, "../secret"}});
+  absl::Status s = Extract({{"innocent", kHardLink, "../secret"}});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("hard link"), std::string::npos) << s;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "root/innocent"));
 }
 
 TEST_F(HostileArchiveTest, RefusesDeviceNodes) {
-  absl::Status s = Extract({{"dev/null-ish", S_IFCHR, ""}});
+  absl::Status s = Extract({{"dev/null-ish", kCharDevice, ""}});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("dev/null-ish is a device node"),
             std::string::npos)
@@ -145,7 +95,7 @@ TEST_F(HostileArchiveTest, RefusesDeviceNodes) {
 }
 
 TEST_F(HostileArchiveTest, DropsSetuidAndSetgidUnlessAsked) {
-  const std::vector<Entry> entries = {{"bin/su-ish", S_IFREG, "x", 06755}};
+  const std::vector<CraftedEntry> entries = {{"bin/su-ish", kFile, "x", 06755}};
   ASSERT_TRUE(Extract(entries).ok());
   struct stat st;
   ASSERT_EQ(stat((dir_ / "root/bin/su-ish").c_str(), &st), 0);
@@ -160,7 +110,7 @@ TEST_F(HostileArchiveTest, RefusesHugeNamesWithoutEchoingThem) {
   // A pax header carrying a 64 KiB path, and one of 1 MiB (which
   // libarchive itself refuses to read).
   for (size_t size : {size_t{64} << 10, size_t{1} << 20}) {
-    absl::Status s = Extract({{std::string(size, 'a'), S_IFREG, "x"}});
+    absl::Status s = Extract({{std::string(size, 'a'), kFile, "x"}});
     ASSERT_FALSE(s.ok()) << size;
     EXPECT_NE(s.message().find(size < (1u << 20) ? "longer than PATH_MAX"
                                                  : "header too large"),
@@ -172,8 +122,8 @@ TEST_F(HostileArchiveTest, RefusesHugeNamesWithoutEchoingThem) {
 }
 
 TEST_F(HostileArchiveTest, TruncatedStreamIsAnErrorAndWritesNothingOutside) {
-  std::string bytes = Craft({{"a", S_IFREG, std::string(100000, 'a')},
-                             {"b", S_IFREG, std::string(100000, 'b')}});
+  std::string bytes = CraftArchive({{"a", kFile, std::string(100000, 'a')},
+                                    {"b", kFile, std::string(100000, 'b')}});
   bytes.resize(150000);  // into b's data
   absl::Status s = ExtractBytes(bytes);
   ASSERT_FALSE(s.ok());
@@ -182,9 +132,234 @@ TEST_F(HostileArchiveTest, TruncatedStreamIsAnErrorAndWritesNothingOutside) {
 }
 
 TEST_F(HostileArchiveTest, GarbageIsNotAnArchive) {
-  OneShotSource source(std::string(4096, '\x7f'));
-  ArchiveExtractor extractor(&source, dir_ / "root");
-  EXPECT_FALSE(extractor.Extract().ok());
+  const std::string garbage(4096, '\x7f');
+  EXPECT_FALSE(ExtractBytes(garbage).ok());
+}
+
+// A restore of one volume (a chain of parts, then the removal step) next to
+// a sibling tree and a symlink target, each a copy of a canary tree kept
+// elsewhere: nothing outside the root may change. All of it lies one level
+// down in the temporary directory, so that even a root replaced by a link
+// to ".." cannot reach beyond it.
+class RestoreRootTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(Root());
+    testing::MakeCanaryTree(Target());
+    testing::MakeCanaryTree(world_ + "/sibling");
+    testing::MakeCanaryTree(canary_ / "tree");
+  }
+  std::string Root() const { return world_ + "/root"; }
+  std::string Target() const { return world_ + "/target"; }
+
+  // Restores `parts`, oldest first; stops at the first error.
+  absl::Status Restore(const std::vector<std::string>& parts,
+                       bool replace = false) {
+    absl::StatusOr<RestoreRoot> root = RestoreRoot::Open(Root());
+    if (!root.ok()) return root.status();
+    VolumeRestoreOptions options;
+    options.replace = replace;
+    VolumeRestore restore(&*root, options, parts.size());
+    for (const std::string& part : parts) {
+      OneShotSource source(part);
+      absl::Status s = restore.ExtractPart(&source);
+      if (!s.ok()) return s;
+    }
+    return restore.Finish().status();
+  }
+
+  void ExpectNothingOutsideTheRootChanged() {
+    const std::vector<std::string> none;
+    EXPECT_EQ(testing::CompareTrees(canary_ / "tree", Target()), none)
+        << "the symlink's target changed";
+    EXPECT_EQ(testing::CompareTrees(canary_ / "tree", world_ + "/sibling"),
+              none)
+        << "the root's sibling changed";
+    EXPECT_EQ(Names(dir_.path()), std::vector<std::string>{"world"});
+    EXPECT_EQ(Names(world_),
+              (std::vector<std::string>{"root", "sibling", "target"}));
+    struct stat st;
+    ASSERT_EQ(lstat(Root().c_str(), &st), 0);
+    EXPECT_TRUE(S_ISDIR(st.st_mode)) << "the root is no longer a directory";
+  }
+
+  static std::vector<std::string> Names(const std::string& dir) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      names.push_back(e.path().filename());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  TempDir dir_;
+  const std::string world_ = dir_ / "world";
+  TempDir canary_;
+};
+
+// Every spelling of the root an archive can carry. "" and "a/.." were
+// refused before the root was guarded, as empty and ".." names.
+class RootSpellingTest : public RestoreRootTest,
+                         public ::testing::WithParamInterface<std::string> {
+ protected:
+  void ExpectRefusalNamesTheEntry(const absl::Status& s) {
+    ASSERT_FALSE(s.ok());
+    const std::string& name = GetParam();
+    if (name.empty()) {
+      EXPECT_NE(s.message().find("empty name"), std::string::npos) << s;
+    } else if (name == "a/..") {
+      EXPECT_NE(s.message().find("\"a/..\""), std::string::npos) << s;
+    } else {
+      EXPECT_NE(s.message().find("\"" + name + "\" names the restore root"),
+                std::string::npos)
+          << s;
+    }
+  }
+};
+
+TEST_P(RootSpellingTest, SymlinkAsRootThenASecondPartWritesNothingOutside) {
+  for (const std::string& target : {Target(), std::string("..")}) {
+    SCOPED_TRACE("symlink to " + target);
+    absl::Status s =
+        Restore({CraftArchive({{GetParam(), kSymlink, target, 0777}}),
+                 CraftIncremental({{"planted", kFile, "x"}, {"sub", kDir, ""}},
+                                  {".", "planted", "sub"})});
+    ExpectRefusalNamesTheEntry(s);
+    ExpectNothingOutsideTheRootChanged();
+  }
+}
+
+TEST_P(RootSpellingTest, SymlinkAsRootThenReplaceDeletesNothingOutside) {
+  for (const std::string& target : {Target(), std::string("..")}) {
+    SCOPED_TRACE("symlink to " + target);
+    absl::Status s =
+        Restore({CraftArchive({{GetParam(), kSymlink, target, 0777}})},
+                /*replace=*/true);
+    ExpectRefusalNamesTheEntry(s);
+    ExpectNothingOutsideTheRootChanged();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Spellings, RootSpellingTest,
+                         ::testing::Values(".", "./", ".//", "./.", "", "a/.."),
+                         [](const auto& info) {
+                           std::string name;
+                           for (char c : info.param) {
+                             name += c == '.'   ? "dot"
+                                     : c == '/' ? "slash"
+                                                : "a";
+                           }
+                           return name.empty() ? std::string("empty") : name;
+                         });
+
+TEST_F(RestoreRootTest, RootIsOnlyEverADirectory) {
+  absl::Status s = Restore({CraftArchive({{".", kFile, "x"}})});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("\".\" names the restore root"), std::string::npos)
+      << s;
+  s = Restore({CraftArchive({{"f", kFile, "x"}, {"./", kHardLink, "f"}})});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("\"./\" names the restore root"),
+            std::string::npos)
+      << s;
+  ExpectNothingOutsideTheRootChanged();
+}
+
+TEST_F(RestoreRootTest, RootDirectoryEntryRestoresItsMode) {
+  ASSERT_TRUE(
+      Restore({CraftArchive({{".", kDir, "", 0750}, {"./a", kFile, "x"}})})
+          .ok());
+  struct stat st;
+  ASSERT_EQ(lstat(Root().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  EXPECT_EQ(testing::ReadFile(Root() + "/a"), "x");
+}
+
+// The root is opened once: replaced by a link between parts (by anyone),
+// the rest of the restore still goes into the directory it opened.
+TEST_F(RestoreRootTest, RootReplacedBetweenPartsIsNotFollowed) {
+  absl::StatusOr<RestoreRoot> root = RestoreRoot::Open(Root());
+  ASSERT_TRUE(root.ok()) << root.status();
+  VolumeRestoreOptions options;
+  options.replace = true;
+  VolumeRestore restore(&*root, options, 2);
+  const std::string full = CraftArchive({{"a", kFile, "1"}});
+  OneShotSource first(full);
+  ASSERT_TRUE(restore.ExtractPart(&first).ok());
+  std::filesystem::rename(Root(), world_ + "/opened");
+  std::filesystem::create_directory_symlink(Target(), Root());
+  const std::string incremental =
+      CraftIncremental({{"b", kFile, "2"}}, {".", "a", "b"});
+  OneShotSource second(incremental);
+  ASSERT_TRUE(restore.ExtractPart(&second).ok());
+  ASSERT_TRUE(restore.Finish().ok());
+  EXPECT_EQ(testing::ReadFile(world_ + "/opened/b"), "2");
+  std::filesystem::remove(Root());
+  std::filesystem::rename(world_ + "/opened", Root());
+  ExpectNothingOutsideTheRootChanged();
+}
+
+TEST_F(RestoreRootTest, SymlinkThenWriteThroughItInALaterPartIsRefused) {
+  absl::Status s = Restore(
+      {CraftArchive({{"link", kSymlink, Target(), 0777}}),
+       CraftIncremental({{"link/planted", kFile, "x"}}, {".", "link"})});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("link/planted"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("link is a symbolic link"), std::string::npos)
+      << s;
+  ExpectNothingOutsideTheRootChanged();
+}
+
+TEST_F(RestoreRootTest, HardLinkThroughASymlinkIsRefused) {
+  absl::Status s =
+      Restore({CraftArchive({{"link", kSymlink, Target(), 0777},
+                             {"stolen", kHardLink, "link/keep.txt"}})});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("hard link stolen"), std::string::npos) << s;
+  EXPECT_FALSE(std::filesystem::exists(Root() + "/stolen"));
+  ExpectNothingOutsideTheRootChanged();
+}
+
+// An entry whose name holds a symlink replaces the link; it never writes
+// (contents, mode or times) through it.
+TEST_F(RestoreRootTest, EntriesReplaceSymlinksAtTheirNames) {
+  ASSERT_TRUE(Restore({CraftArchive({{"d", kSymlink, Target(), 0777},
+                                     {"f", kSymlink, Target() + "/keep.txt"}}),
+                       CraftIncremental(
+                           {{"d", kDir, "", 0700}, {"f", kFile, "new", 0600}},
+                           {".", "d", "f"})})
+                  .ok());
+  EXPECT_TRUE(std::filesystem::is_directory(
+      std::filesystem::symlink_status(Root() + "/d")));
+  EXPECT_EQ(testing::ReadFile(Root() + "/f"), "new");
+  ExpectNothingOutsideTheRootChanged();
+}
+
+TEST_F(RestoreRootTest, ReplaceRemovesLinksOutOfTheRootNotWhatTheyReach) {
+  std::filesystem::create_directory_symlink(Target(), Root() + "/out");
+  std::filesystem::create_directory_symlink("..", Root() + "/up");
+  ASSERT_TRUE(Restore({CraftArchive({{"kept", kFile, "k"}})},
+                      /*replace=*/true)
+                  .ok());
+  EXPECT_FALSE(std::filesystem::exists(
+      std::filesystem::symlink_status(Root() + "/out")));
+  EXPECT_FALSE(
+      std::filesystem::exists(std::filesystem::symlink_status(Root() + "/up")));
+  EXPECT_EQ(testing::ReadFile(Root() + "/kept"), "k");
+  ExpectNothingOutsideTheRootChanged();
+}
+
+TEST(RestoreRootOpenTest, RefusesARootThatIsASymlink) {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "real");
+  std::filesystem::create_directory_symlink(dir / "real", dir / "link");
+  absl::StatusOr<RestoreRoot> root = RestoreRoot::Open(dir / "link");
+  ASSERT_FALSE(root.ok());
+  EXPECT_NE(root.status().message().find("is a symbolic link"),
+            std::string::npos)
+      << root.status();
+  EXPECT_TRUE(RestoreRoot::Open(dir / "real").ok());
 }
 
 TEST(SafeRelativeNameTest, NormalisesHarmlessNames) {

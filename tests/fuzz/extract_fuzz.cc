@@ -8,6 +8,7 @@
 #include <string>
 
 #include "agent/archive_extractor.h"
+#include "agent/restore_root.h"
 
 namespace {
 
@@ -41,8 +42,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fs::create_directories(Work() / "root");
   fs::create_directories(Work() / "outside");
   BytesSource source(data, size);
-  dxbackup::agent::ArchiveExtractor extractor(&source,
-                                              (Work() / "root").string());
+  absl::StatusOr<dxbackup::agent::RestoreRoot> root =
+      dxbackup::agent::RestoreRoot::Open((Work() / "root").string());
+  if (!root.ok()) __builtin_trap();
+  dxbackup::agent::ArchiveExtractor extractor(&source, &*root);
   extractor.Extract().IgnoreError();
   for (const auto& entry : fs::directory_iterator(Work())) {
     const auto name = entry.path().filename();
