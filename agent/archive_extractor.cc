@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -18,6 +19,9 @@
 #include "common/log.h"
 
 namespace dxbackup::agent {
+namespace {
+constexpr char kCapabilityXattr[] = "security.capability";
+}  // namespace
 
 absl::StatusOr<std::string> SafeRelativeName(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("entry with empty name");
@@ -126,8 +130,8 @@ absl::Status ArchiveExtractor::ReadPathList(struct archive* in,
   return absl::OkStatus();
 }
 
-absl::Status ArchiveExtractor::Admit(struct archive_entry* entry,
-                                     const std::string& name) const {
+absl::StatusOr<bool> ArchiveExtractor::Admit(struct archive_entry* entry,
+                                             const std::string& name) const {
   const auto type = archive_entry_filetype(entry);
   if (name == "." && (type != AE_IFDIR || archive_entry_hardlink(entry))) {
     const char* what = archive_entry_hardlink(entry) ? "a hard link"
@@ -143,13 +147,41 @@ absl::Status ArchiveExtractor::Admit(struct archive_entry* entry,
     return absl::InvalidArgumentError(absl::StrCat(
         "entry ", name, " is a device node; a restore never creates devices"));
   }
-  return absl::OkStatus();
+  if (type == AE_IFIFO || type == AE_IFSOCK) {
+    DXLOG(WARNING) << "not restoring " << name << ": a "
+                   << (type == AE_IFIFO ? "FIFO" : "socket")
+                   << " holds no data, and the program that uses it makes it";
+    return false;
+  }
+  return true;
 }
 
 void ArchiveExtractor::DropPrivileges(struct archive_entry* entry) const {
-  if (keep_setid_ || archive_entry_filetype(entry) == AE_IFDIR) return;
-  archive_entry_set_perm(entry,
-                         archive_entry_perm(entry) & ~(S_ISUID | S_ISGID));
+  if (keep_setid_) return;
+  if (archive_entry_filetype(entry) != AE_IFDIR) {
+    archive_entry_set_perm(entry,
+                           archive_entry_perm(entry) & ~(S_ISUID | S_ISGID));
+  }
+  // File capabilities grant what setuid does: dropped likewise.
+  std::vector<std::pair<std::string, std::string>> kept;
+  bool dropped = false;
+  archive_entry_xattr_reset(entry);
+  const char* key;
+  const void* value;
+  size_t size;
+  while (archive_entry_xattr_next(entry, &key, &value, &size) == ARCHIVE_OK) {
+    if (std::strcmp(key, kCapabilityXattr) == 0) {
+      dropped = true;
+    } else {
+      kept.emplace_back(key,
+                        std::string(static_cast<const char*>(value), size));
+    }
+  }
+  if (!dropped) return;
+  archive_entry_xattr_clear(entry);
+  for (const auto& [k, v] : kept) {
+    archive_entry_xattr_add_entry(entry, k.c_str(), v.data(), v.size());
+  }
 }
 
 absl::Status ArchiveExtractor::PinEntry(struct archive_entry* entry,
@@ -325,7 +357,13 @@ absl::Status ArchiveExtractor::Extract() {
       if (!listed.ok()) return fail(listed);
       continue;
     }
-    if (!Wanted(*name)) {
+    bool restore = Wanted(*name);
+    if (restore) {
+      absl::StatusOr<bool> admitted = Admit(entry, *name);
+      if (!admitted.ok()) return fail(admitted.status());
+      restore = *admitted;
+    }
+    if (!restore) {
       if (archive_read_data_skip(in) != ARCHIVE_OK) {
         if (!source_status_.ok()) return fail(source_status_);
         return fail(absl::DataLossError(
@@ -334,8 +372,6 @@ absl::Status ArchiveExtractor::Extract() {
       }
       continue;
     }
-    absl::Status admitted = Admit(entry, *name);
-    if (!admitted.ok()) return fail(admitted);
     if (record_names_) names_.insert(*name);
     if (archive_entry_filetype(entry) == AE_IFDIR) {
       dir_times_[*name] = {

@@ -3,8 +3,11 @@
 // hard links that leave the root or go through a symlink, writing through a
 // symlink, and an entry that names the root itself as anything but a
 // directory are refused with an error naming the entry, and so are device
-// nodes; setuid and setgid bits of files are dropped unless asked for.
-// Owners are restored when running as root.
+// nodes. FIFOs and sockets are skipped (logged): they hold no data, and the
+// programs that use them make them. Unless asked to keep them, setuid and
+// setgid bits of files and `security.capability` xattrs (file capabilities,
+// which grant privileges as setuid does) are dropped. Owners are restored
+// when running as root.
 //
 // Every write goes through the root's held descriptor (see RestoreRoot):
 // the root's path is never resolved again.
@@ -81,11 +84,11 @@ class ArchiveExtractor {
  private:
   bool Wanted(const std::string& name) const;
   absl::Status ReadPathList(struct archive* in, const std::string& name);
-  // An error when the entry `name` must not be restored: a device node,
-  // the root as a non-directory.
-  absl::Status Admit(struct archive_entry* entry,
-                     const std::string& name) const;
-  // Applies the setid policy to the entry.
+  // Whether the entry `name` is restored (false: skipped), or an error
+  // when it must not be: a device node, the root as a non-directory.
+  absl::StatusOr<bool> Admit(struct archive_entry* entry,
+                             const std::string& name) const;
+  // Applies the setid and capability policy to the entry.
   void DropPrivileges(struct archive_entry* entry) const;
   // Points the entry (and its hard-link target) at pinned names below the
   // root, once no symlink is on the way; removes a symlink at the entry's

@@ -2,6 +2,7 @@
 // naming the entry, and nothing is written outside the root.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -104,6 +105,45 @@ TEST_F(HostileArchiveTest, DropsSetuidAndSetgidUnlessAsked) {
   ASSERT_TRUE(Extract(entries, /*keep_setid=*/true).ok());
   ASSERT_EQ(stat((dir_ / "root/bin/su-ish").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 06755u) << "kept when asked";
+}
+
+// A file capability (here cap_net_bind_service, permitted and effective)
+// grants what setuid grants: it goes with the setid bits.
+TEST_F(HostileArchiveTest, DropsFileCapabilitiesUnlessAsked) {
+  if (geteuid() != 0) GTEST_SKIP() << "setting file capabilities needs root";
+  const std::string capability(
+      "\x01\x00\x00\x02\x00\x04\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+      20);
+  const std::vector<CraftedEntry> entries = {
+      {"bin/bind-ish",
+       kFile,
+       "x",
+       0755,
+       {{"security.capability", capability}, {"user.kept", "yes"}}}};
+  const std::string path = dir_ / "root/bin/bind-ish";
+  char value[64];
+  ASSERT_TRUE(Extract(entries).ok());
+  EXPECT_LT(getxattr(path.c_str(), "security.capability", value, sizeof value),
+            0)
+      << "a file capability was restored";
+  ASSERT_EQ(getxattr(path.c_str(), "user.kept", value, sizeof value), 3)
+      << "other xattrs are restored";
+  std::filesystem::remove(path);
+  ASSERT_TRUE(Extract(entries, /*keep_setid=*/true).ok());
+  EXPECT_EQ(getxattr(path.c_str(), "security.capability", value, sizeof value),
+            20)
+      << "kept when asked";
+}
+
+// FIFOs hold no data and a program that uses one makes it; restored, one
+// could stall whatever opens that name expecting a file.
+TEST_F(HostileArchiveTest, SkipsFifos) {
+  ASSERT_TRUE(
+      Extract({{"run/pipe", kFifo, ""}, {"run/after", kFile, "x"}}).ok());
+  EXPECT_FALSE(std::filesystem::exists(
+      std::filesystem::symlink_status(dir_ / "root/run/pipe")));
+  EXPECT_EQ(testing::ReadFile(dir_ / "root/run/after"), "x");
 }
 
 TEST_F(HostileArchiveTest, RefusesHugeNamesWithoutEchoingThem) {
