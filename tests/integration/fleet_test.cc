@@ -222,7 +222,8 @@ TEST_F(FleetTest, AnAgentThatStopsHeartbeatingGoesOfflineAndComesBack) {
   }
   std::string out;
   EXPECT_EQ(Cli({"backup", "--policy", "core-nightly"}, &out), 1) << out;
-  EXPECT_NE(out.find("fleet-1/fleet-1-r0-core is offline"), std::string::npos)
+  EXPECT_NE(out.find("fleet-1/r0/fleet-1-r0-core is offline"),
+            std::string::npos)
       << out;
   // Thawed, it notices the closed stream and registers again.
   agent.Signal(SIGCONT);
