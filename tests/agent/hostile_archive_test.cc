@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "agent/archive_extractor.h"
 #include "agent/restore_root.h"
 #include "agent/volume_restore.h"
+#include "tests/agent/extract_fuzz_seeds.h"
 #include "tests/agent/hostile_archives.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_compare.h"
@@ -400,6 +402,22 @@ TEST(RestoreRootOpenTest, RefusesARootThatIsASymlink) {
             std::string::npos)
       << root.status();
   EXPECT_TRUE(RestoreRoot::Open(dir / "real").ok());
+}
+
+// The extraction fuzz target's hostile seeds are exactly these inputs:
+// DXBACKUP_WRITE_FUZZ_SEEDS=1 rewrites them after a change.
+TEST(ExtractFuzzSeedsTest, CorpusHoldsTheHostileRestores) {
+  const std::string corpus =
+      std::string(DXBACKUP_SOURCE_DIR) + "/tests/fuzz/corpus/extract/";
+  for (const auto& [name, input] : testing::ExtractFuzzSeeds()) {
+    if (std::getenv("DXBACKUP_WRITE_FUZZ_SEEDS") != nullptr) {
+      testing::WriteFile(corpus + name, input);
+    }
+    EXPECT_TRUE(testing::ReadFile(corpus + name) == input)
+        << corpus << name
+        << " is not what tests/agent/extract_fuzz_seeds.h makes; rerun "
+           "agent_test with DXBACKUP_WRITE_FUZZ_SEEDS=1";
+  }
 }
 
 TEST(SafeRelativeNameTest, NormalisesHarmlessNames) {
