@@ -84,7 +84,26 @@ int HealthStatus(const std::string& address) {
 TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
   testing::TempDir dir;
   WriteFile(dir / "scheduler.yaml",
-            "deployments:\n  - {namespace: obs, release: dx}\n");
+            "deployments:\n"
+            "  - namespace: obs\n"
+            "    release: dx\n"
+            "    hooks:\n"
+            "      - {name: stop, component: core, phase: pre, command: "
+            "[\"true\"]}\n"
+            "      - {name: start, component: core, phase: post, command: "
+            "[\"true\"]}\n"
+            "  - namespace: obs\n"
+            "    release: broken\n"
+            "    databases:\n"
+            "      - {dbname: gone, host: " +
+                dir / "no-postgres-here" +
+                ", password_file: " + dir / "no-password" +
+                "}\n"
+                "policies:\n"
+                "  - name: keep-one\n"
+                "    selector: {namespaces: [obs], release: dx}\n"
+                "    schedule: \"@yearly\"\n"
+                "    retention: {keep_last: 1}\n");
   WriteFile(dir / "volume/data.txt", "observed\n");
   ChildProcess scheduler(
       {kBin + "/dxbackup-scheduler", "--insecure-loopback", "--listen",
@@ -135,6 +154,52 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
   EXPECT_GT(after[last], 1.7e9) << "a Unix time";
   EXPECT_EQ(after["dxbackup_set_duration_seconds_count{result=\"complete\"}"],
             1);
+  // The quiesce window of the set (its hooks ran) is the one the catalog
+  // recorded.
+  const std::string window =
+      "dxbackup_quiesce_window_seconds{namespace=\"obs\",release=\"dx\"}";
+  ASSERT_EQ(after.count(window), 1u) << "a set with hooks sets the gauge";
+  std::string json;
+  ASSERT_EQ(RunCommand(
+                {kBin + "/dxbackup", "--insecure-loopback", "--server", address,
+                 "--json", "sets", "--namespace", "obs", "--release", "dx"},
+                &json),
+            0)
+      << json;
+  std::smatch quiesce;
+  const bool recorded = std::regex_search(
+      json, quiesce, std::regex("\"quiesce_seconds\":\\s*\"?(\\d+)"));
+  EXPECT_EQ(after[window], recorded ? std::stod(quiesce[1]) : 0.0) << json;
+
+  // A failed set counts as failed, with its duration.
+  EXPECT_EQ(RunCommand(
+                {kBin + "/dxbackup", "--insecure-loopback", "--server", address,
+                 "backup", "--namespace", "obs", "--release", "broken"},
+                &out),
+            1)
+      << out;
+  // Two sets of a keep_last 1 policy: retention removes one.
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(RunCommand({kBin + "/dxbackup", "--insecure-loopback", "--server",
+                          address, "backup", "--policy", "keep-one"},
+                         &out),
+              0)
+        << out;
+  }
+  ASSERT_EQ(RunCommand({kBin + "/dxbackup", "--insecure-loopback", "--server",
+                        address, "prune"},
+                       &out),
+            0)
+      << out;
+  std::map<std::string, double> later = Scrape(metrics_port);
+  EXPECT_EQ(later["dxbackup_sets_total{namespace=\"obs\",release=\"broken\","
+                  "result=\"failed\"}"],
+            1);
+  EXPECT_EQ(later["dxbackup_set_duration_seconds_count{result=\"failed\"}"], 1);
+  EXPECT_EQ(later["dxbackup_retention_removed_sets_total{namespace=\"obs\","
+                  "release=\"dx\"}"],
+            1)
+      << "keep_last 1 of two policy sets removes one";
 
   scheduler.Signal(SIGTERM);
   EXPECT_EQ(scheduler.Wait(), 0);
@@ -148,7 +213,7 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
     line = again.WaitForLine("metrics on port");
     ASSERT_FALSE(line.empty()) << again.Output();
     EXPECT_EQ(Scrape(std::stoi(line.substr(line.rfind(' ') + 1)))[last],
-              after[last]);
+              later[last]);
   }
   // Every line on stderr of both processes is one JSON object with the
   // fields a collector indexes.

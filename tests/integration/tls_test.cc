@@ -127,9 +127,17 @@ TEST_F(TlsTest, ASetOverMutualTls) {
   // The agent's token is no operator's.
   EXPECT_EQ(Cli(ClientTls("agent"), {"sets"}, &out), 1) << out;
   EXPECT_NE(out.find("may not do this"), std::string::npos) << out;
-  // Plaintext, or TLS without a client certificate, gets nowhere.
-  EXPECT_NE(Cli({"--insecure-loopback"}, {"agents"}, &out), 0) << out;
-  EXPECT_NE(Cli({"--tls-ca", certs_ + "/ca.pem"}, {"agents"}, &out), 0) << out;
+  // Plaintext, or TLS without a client certificate, gets nowhere: exit
+  // code 3, "the scheduler could not be reached", as the README says.
+  EXPECT_EQ(Cli({"--insecure-loopback"}, {"agents"}, &out), 3) << out;
+  EXPECT_EQ(Cli({"--tls-ca", certs_ + "/ca.pem"}, {"agents"}, &out), 3) << out;
+  // Nor does a CLI pointed at a port where nothing listens.
+  EXPECT_EQ(RunCommand({kBin + "/dxbackup", "--server", "127.0.0.1:1",
+                        "--insecure-loopback", "agents"},
+                       &out),
+            3)
+      << out;
+  EXPECT_NE(out.find("is the scheduler running"), std::string::npos) << out;
   // A server certificate from another CA is not trusted.
   const std::string other = dir_ / "other";
   ASSERT_EQ(RunCommand({kSource + "/tools/make-test-certs.sh", other}, &out),
@@ -170,6 +178,47 @@ TEST_F(TlsTest, PlaintextOnlyWhenAskedAndOnlyOnLoopback) {
                  &out),
       2);
   EXPECT_NE(out.find("--tls-ca"), std::string::npos) << out;
+}
+
+TEST_F(TlsTest, ARunningAgentTakesARotatedTokenFromItsTokenFile) {
+  StartScheduler();
+  std::vector<std::string> argv = {kBin + "/dxbackup-agent",
+                                   "--scheduler",
+                                   address_,
+                                   "--namespace",
+                                   "ns",
+                                   "--release",
+                                   "tls",
+                                   "--pod",
+                                   "tls-core-0",
+                                   "--component",
+                                   "core",
+                                   "--volume",
+                                   "data=" + (dir_ / "volume")};
+  for (const std::string& f : ClientTls("agent")) argv.push_back(f);
+  agent_ = std::make_unique<ChildProcess>(argv, dir_ / "agent.log");
+  ASSERT_FALSE(agent_->WaitForLine("registered with the scheduler").empty())
+      << agent_->Output();
+  // The Secret is rotated: the agent's file holds the new token, the
+  // scheduler knows only the new one. The agent is not restarted; its
+  // next call (the set's upload) must carry the new token.
+  WriteFile(dir_ / "agent.token", "rotated-agent-token\n");
+  WriteFile(dir_ / "tokens.yaml",
+            "tokens:\n"
+            "  - {name: ns-agents-2, role: agent, namespace: ns, sha256: " +
+                Sha("rotated-agent-token") +
+                "}\n"
+                "  - {name: ops, role: operator, sha256: " +
+                Sha("operator-token") + "}\n");
+  std::string out;
+  EXPECT_EQ(Cli(ClientTls(),
+                {"backup", "--namespace", "ns", "--release", "tls"}, &out),
+            0)
+      << out << agent_->Output();
+  // And the CLI reads its own file at each call: an old token is refused.
+  WriteFile(dir_ / "operator.token", "operator-token-revoked\n");
+  EXPECT_EQ(Cli(ClientTls(), {"sets"}, &out), 1) << out;
+  EXPECT_NE(out.find("unknown token"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -306,6 +306,24 @@ inline bool Denied(Code code) {
   return code == Code::UNAUTHENTICATED || code == Code::PERMISSION_DENIED;
 }
 
+// The call got past the access checks and the service answered it: a
+// result or an error of the request itself — not a transport failure
+// (UNAVAILABLE, CANCELLED, ...), which says nothing about access.
+inline bool Allowed(Code code) {
+  switch (code) {
+    case Code::OK:
+    case Code::NOT_FOUND:
+    case Code::INVALID_ARGUMENT:
+    case Code::FAILED_PRECONDITION:
+    case Code::ALREADY_EXISTS:
+    case Code::OUT_OF_RANGE:
+    case Code::DATA_LOSS:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace dxbackup::scheduler
 
 #endif  // DXBACKUP_TESTS_SCHEDULER_ACCESS_FIXTURE_H_

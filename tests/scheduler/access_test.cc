@@ -25,9 +25,9 @@ TEST_F(AccessTest, EveryAdminRpcForEveryKindOfCaller) {
     if (needs_operator) {
       EXPECT_EQ(viewer, Code::PERMISSION_DENIED) << rpc;
     } else {
-      EXPECT_FALSE(Denied(viewer)) << rpc << ": " << viewer;
+      EXPECT_TRUE(Allowed(viewer)) << rpc << ": " << viewer;
     }
-    EXPECT_FALSE(Denied(AdminCall(rpc, "operator-secret"))) << rpc;
+    EXPECT_TRUE(Allowed(AdminCall(rpc, "operator-secret"))) << rpc;
   }
 }
 
@@ -92,21 +92,21 @@ TEST_F(AccessTest, AgentsActOnlyInTheirNamespace) {
   EXPECT_EQ(download("operator-secret"), Code::PERMISSION_DENIED);
   EXPECT_EQ(download(""), Code::UNAUTHENTICATED);
   // B's own token passes the check (the job has nothing stored: no data).
-  EXPECT_FALSE(Denied(download("agent-b-secret")));
-  EXPECT_FALSE(Denied(base_index("agent-b-secret")));
-  EXPECT_FALSE(Denied(upload("agent-b-secret")));
+  EXPECT_TRUE(Allowed(download("agent-b-secret")));
+  EXPECT_TRUE(Allowed(base_index("agent-b-secret")));
+  EXPECT_TRUE(Allowed(upload("agent-b-secret")));
   b_stream->TryCancel();
 }
 
 TEST_F(AccessTest, TokensRotateWithoutARestart) {
-  EXPECT_FALSE(Denied(AdminCall("ListSets", "viewer-secret")));
+  EXPECT_TRUE(Allowed(AdminCall("ListSets", "viewer-secret")));
   WriteTokens("rotated-viewer-secret");
   EXPECT_EQ(AdminCall("ListSets", "viewer-secret"), Code::UNAUTHENTICATED);
-  EXPECT_FALSE(Denied(AdminCall("ListSets", "rotated-viewer-secret")));
+  EXPECT_TRUE(Allowed(AdminCall("ListSets", "rotated-viewer-secret")));
 }
 
 TEST_F(AccessTest, ABrokenOrMissingTokensFileRefusesEveryCall) {
-  EXPECT_FALSE(Denied(AdminCall("ListSets", "operator-secret")));
+  EXPECT_TRUE(Allowed(AdminCall("ListSets", "operator-secret")));
   // The operator token is removed and, in the same edit, a line broken.
   testing::WriteFile(dir_ / "tokens.yaml",
                      "tokens:\n" +
@@ -121,7 +121,7 @@ TEST_F(AccessTest, ABrokenOrMissingTokensFileRefusesEveryCall) {
             Code::UNAUTHENTICATED);
 
   WriteTokens("viewer-secret");  // fixed: the file's tokens work again
-  EXPECT_FALSE(Denied(AdminCall("ListSets", "operator-secret")));
+  EXPECT_TRUE(Allowed(AdminCall("ListSets", "operator-secret")));
 
   std::filesystem::remove(dir_ / "tokens.yaml");
   EXPECT_EQ(AdminCall("ListSets", "operator-secret"), Code::UNAUTHENTICATED)

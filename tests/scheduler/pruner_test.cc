@@ -142,5 +142,21 @@ TEST_F(PrunerTest, FinishesARemovalACrashInterrupted) {
   EXPECT_TRUE(catalog_->AllArtifactPaths()->empty());
 }
 
+TEST_F(PrunerTest, ASetThatFailedVerificationIsNotCountedAsComplete) {
+  clock_.now = std::chrono::system_clock::from_time_t(1700007200);
+  AddSet("sound", "ns-a", 1700000000);
+  v1::BackupSet corrupt = AddSet("corrupt", "ns-a", 1700003600);
+  corrupt.mutable_verification()->set_result(v1::Verification::CORRUPT);
+  corrupt.mutable_verification()->set_detail("core/profile: digest mismatch");
+  ASSERT_TRUE(catalog_->UpdateSet(corrupt).ok());
+  Pruner pruner(state_);
+  auto decided = pruner.Prune(false);  // keep_last 1
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  EXPECT_TRUE(catalog_->GetSet("sound").ok())
+      << "the newest set that restores is kept; a corrupt set does not "
+         "take its place";
+  EXPECT_TRUE(Stored(catalog_->GetSet("sound").value_or(v1::BackupSet())));
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler
