@@ -80,8 +80,13 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   }
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // A process group of its own, so that Kill() reaches what the child
+  // started too: a shell hook's `sleep` would otherwise hold its output
+  // pipe open, and Wait() with it, long after the shell was killed.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF |
+                                      POSIX_SPAWN_SETPGROUP);
   pid_t pid;
   int rc =
       posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
@@ -120,7 +125,7 @@ Subprocess::~Subprocess() {
 }
 
 void Subprocess::Kill() {
-  if (!reaped_ && pid_ > 0) kill(pid_, SIGKILL);
+  if (!reaped_ && pid_ > 0) kill(-pid_, SIGKILL);  // its whole group
 }
 
 absl::StatusOr<int> Subprocess::Wait() {

@@ -50,7 +50,8 @@ class Subprocess {
   // Waits for the child to exit. Returns its exit code, or 128+signal when a
   // signal ended it.
   absl::StatusOr<int> Wait();
-  // Sends SIGKILL to a running child; Wait() still reaps it.
+  // Sends SIGKILL to a running child and everything it started (the child
+  // leads a process group of its own); Wait() still reaps it.
   void Kill();
 
   // The tail of the child's stderr, and all of its stdout when not

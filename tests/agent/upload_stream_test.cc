@@ -109,7 +109,9 @@ TEST_F(UploadStreamTest, CutConnectionResumesFromTheLastAcknowledgedChunk) {
 TEST_F(UploadStreamTest, StalledConnectionIsCutAndRetried) {
   proxy_->Fault(testing::TcpProxy::kFreeze, 8 << 20);
   UploadStream::Options options = FastRetries();
-  options.stall_timeout = std::chrono::milliseconds(300);
+  // Fires once the proxy freezes; an early expiry on a slow machine would
+  // only add a resume, which this test allows.
+  options.stall_timeout = std::chrono::seconds(2);
   UploadStream up(ThroughProxy(), kJob, options, nullptr);
   absl::StatusOr<v1::UploadResult> result = Send(&up);
   ASSERT_TRUE(result.ok()) << result.status();

@@ -46,7 +46,7 @@ class FleetTest : public ::testing::Test {
 limits: {max_sets: 3, max_sets_per_namespace: 1}
 prune_schedule: "0 0 1 1 *"
 heartbeat_seconds: 1
-offline_after_heartbeats: 3
+offline_after_heartbeats: 20
 policies:
   - name: core-nightly
     selector: {namespaces: ["fleet-*"], component: core}

@@ -1,13 +1,16 @@
 #include "tests/support/child_process.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 
 #include "common/process.h"
 
@@ -17,7 +20,7 @@ namespace dxbackup::testing {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv,
                            const std::string& log_path)
-    : log_path_(log_path) {
+    : program_(argv.empty() ? "" : argv[0]), log_path_(log_path) {
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) abort();
   posix_spawn_file_actions_t actions;
@@ -39,13 +42,60 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
   err_reader_ = std::thread(&ChildProcess::ReadLines, this, err[0]);
 }
 
+namespace {
+
+// What a sanitizer prints when it finds something (ASan, LSan, UBSan, TSan).
+constexpr const char* kSanitizerReports[] = {
+    "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+    "runtime error:", "WARNING: ThreadSanitizer"};
+
+// The daemons: asked to stop with SIGTERM, they exit 0.
+bool IsDaemon(const std::string& program) {
+  const std::string name = program.substr(program.rfind('/') + 1);
+  return name == "dxbackup-scheduler" || name == "dxbackup-agent";
+}
+
+}  // namespace
+
 ChildProcess::~ChildProcess() {
   if (!reaped_ && pid_ > 0) {
-    kill(pid_, SIGKILL);
-    Wait();
+    // Asked to stop as Kubernetes would, and let exit: a sanitizer's leak
+    // check and report run at exit.
+    kill(pid_, SIGCONT);  // a test may have stopped it
+    kill(pid_, SIGTERM);
+    std::mutex mu;
+    std::condition_variable exited;
+    bool done = false;
+    std::thread waiter([&] {
+      Wait();
+      std::lock_guard<std::mutex> lock(mu);
+      done = true;
+      exited.notify_all();
+    });
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      // A guard against a hang, not a synchronisation: exit takes far less.
+      if (!exited.wait_for(lock, std::chrono::minutes(2),
+                           [&] { return done; })) {
+        ADD_FAILURE() << program_ << " did not exit within 2 minutes of "
+                      << "SIGTERM; killed";
+        kill(pid_, SIGKILL);
+      }
+    }
+    waiter.join();
+    if (IsDaemon(program_) && !signalled_by_test_) {
+      EXPECT_EQ(exit_code_, 0) << program_ << " asked to stop with SIGTERM:\n"
+                               << Output();
+    }
   }
   if (out_reader_.joinable()) out_reader_.join();
   if (err_reader_.joinable()) err_reader_.join();
+  const std::string output = Output();
+  for (const char* report : kSanitizerReports) {
+    EXPECT_EQ(output.find(report), std::string::npos)
+        << program_ << " printed a sanitizer report:\n"
+        << output;
+  }
 }
 
 void ChildProcess::ReadLines(int fd) {
@@ -98,7 +148,12 @@ std::string ChildProcess::WaitForNthLine(const std::string& needle, int count,
 }
 
 void ChildProcess::Signal(int sig) {
-  if (!reaped_ && pid_ > 0) kill(pid_, sig);
+  if (!reaped_ && pid_ > 0) {
+    // A test that kills or stops a process decides its fate; SIGTERM
+    // is the ordinary stop whose clean exit is still expected.
+    if (sig != SIGTERM) signalled_by_test_ = true;
+    kill(pid_, sig);
+  }
 }
 
 int ChildProcess::Wait() {

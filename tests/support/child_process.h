@@ -5,7 +5,10 @@
 //   ChildProcess scheduler({bin, "--listen", "127.0.0.1:0", ...}, log_path);
 //   std::string line = scheduler.WaitForLine("listening on port");
 //
-// The destructor kills a child that is still running.
+// The destructor stops a child that is still running with SIGTERM and lets
+// it exit: a scheduler or agent must then exit 0 (unless the test itself
+// killed or stopped it), and no child may have printed a sanitizer report
+// (ASan, LSan, UBSan, TSan); either is a test failure.
 #ifndef DXBACKUP_TESTS_SUPPORT_CHILD_PROCESS_H_
 #define DXBACKUP_TESTS_SUPPORT_CHILD_PROCESS_H_
 
@@ -45,8 +48,10 @@ class ChildProcess {
  private:
   void ReadLines(int fd);
 
+  std::string program_;
   pid_t pid_ = -1;
   bool reaped_ = false;
+  bool signalled_by_test_ = false;  // sent anything but SIGTERM
   int exit_code_ = -1;
   std::string log_path_;
   std::mutex mu_;

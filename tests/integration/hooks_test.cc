@@ -1,0 +1,278 @@
+// The quiesce hooks' rules, each seen in what the hooks themselves record:
+// a real scheduler and real agents on loopback, hooks that append
+// "<hook> <start|end> <ns since the epoch>" to a file as they run.
+//
+// Rules (README, Hooks): every pre-hook ends before any capture; every
+// post-hook runs after all captures, also after a failed capture or a
+// failed pre-hook; a failed fail_set pre-hook skips the captures; a failed
+// `continue` hook leaves a warning on a complete set; a hook is killed after
+// its timeout; `shell: true` runs the command as one shell line; the
+// quiesce window spans the first pre-hook's start to the last post-hook's
+// end and warns past 80% of quiesce_limit_seconds.
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <regex>
+#include <sstream>
+
+#include "dxbackup/v1/admin.pb.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ChildProcess;
+using testing::RunCommand;
+using testing::WriteFile;
+
+const std::string kBin = DXBACKUP_BIN_DIR;
+
+// One recorded hook event.
+struct HookEvent {
+  std::string hook;
+  std::string what;  // "start" or "end"
+  double seconds;    // since the epoch
+};
+
+class HooksTest : public ::testing::Test {
+ protected:
+  // A shell line that records `hook`'s start, does `body`, records its end.
+  std::string Recorded(const std::string& release, const std::string& hook,
+                       const std::string& body) {
+    const std::string record = dir_ / (release + ".record");
+    return "echo " + hook + " start $(date +%s%N) >> " + record + "; " + body +
+           "; rc=$?; echo " + hook + " end $(date +%s%N) >> " + record +
+           "; exit $rc";
+  }
+
+  // A hook of a deployment's core agents, as config YAML.
+  std::string Hook(const std::string& release, const std::string& name,
+                   const std::string& phase, const std::string& body,
+                   const std::string& extra = "") {
+    return "      - {name: " + name + ", component: core, phase: " + phase +
+           ", shell: true, command: [\"" + Recorded(release, name, body) +
+           "\"]" + extra + "}\n";
+  }
+
+  void SetUp() override {
+    const auto deployment = [](const std::string& release) {
+      return "  - namespace: hk\n    release: " + release + "\n    hooks:\n";
+    };
+    std::string config =
+        "quiesce_limit_seconds: 2\n"
+        "deployments:\n" +
+        // Both hooks succeed; the pre-hook holds the window open 2 s.
+        deployment("ok") + Hook("ok", "stop", "pre", "sleep 2") +
+        Hook("ok", "start", "post", "true") +
+        // A fail_set pre-hook fails: captures skipped, post-hook runs.
+        deployment("prefail") + Hook("prefail", "stop", "pre", "(exit 3)") +
+        Hook("prefail", "start", "post", "true") +
+        // A `continue` pre-hook fails: the set completes, with a warning.
+        deployment("cont") +
+        Hook("cont", "stop", "pre", "(exit 4)", ", on_failure: continue") +
+        Hook("cont", "start", "post", "true") +
+        // A pre-hook outlives its timeout: killed, the set fails.
+        deployment("slow") +
+        Hook("slow", "stop", "pre", "sleep 120", ", timeout_seconds: 1") +
+        Hook("slow", "start", "post", "true") +
+        // The capture fails (its volume is gone): the post-hook still runs.
+        deployment("capfail") + Hook("capfail", "stop", "pre", "true") +
+        Hook("capfail", "start", "post", "true");
+    // `shell: true` means a shell line: a redirection only a shell does.
+    config += deployment("shell") +
+              "      - {name: shell-line, component: core, phase: pre, "
+              "shell: true, command: [\"echo from-a-shell > " +
+              dir_ / "shell.out" +
+              "\"]}\n"
+              "      - {name: argv, component: core, phase: post, command: "
+              "[\"/bin/echo\", \"not\", \">\", \"" +
+              dir_ / "argv.out" + "\"]}\n";
+    WriteFile(dir_ / "scheduler.yaml", config);
+    scheduler_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{kBin + "/dxbackup-scheduler",
+                                 "--insecure-loopback", "--listen",
+                                 "127.0.0.1:0", "--data-dir", dir_ / "data",
+                                 "--config", dir_ / "scheduler.yaml"},
+        dir_ / "scheduler.log");
+    const std::string line = scheduler_->WaitForLine("listening on port");
+    ASSERT_FALSE(line.empty()) << scheduler_->Output();
+    address_ = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
+  }
+
+  void TearDown() override {
+    for (auto& [release, agent] : agents_) agent->Signal(SIGTERM);
+    if (scheduler_) scheduler_->Signal(SIGTERM);
+  }
+
+  // Starts the core agent of `release` with one volume; its path.
+  std::string StartAgent(const std::string& release) {
+    const std::string volume = dir_ / (release + "-volume");
+    WriteFile(volume + "/data.txt", "quiesced " + release);
+    auto agent = std::make_unique<ChildProcess>(
+        std::vector<std::string>{kBin + "/dxbackup-agent",
+                                 "--insecure-loopback", "--scheduler", address_,
+                                 "--namespace", "hk", "--release", release,
+                                 "--pod", release + "-core-0", "--component",
+                                 "core", "--volume", "data=" + volume},
+        dir_ / (release + "-agent.log"));
+    EXPECT_FALSE(agent->WaitForLine("registered with the scheduler").empty())
+        << agent->Output();
+    agents_[release] = std::move(agent);
+    return volume;
+  }
+
+  // Takes a set of hk/<release>; the CLI's exit code, the set as recorded.
+  int Backup(const std::string& release, v1::SetDetail* set) {
+    std::string out;
+    const int rc = RunCommand(
+        {kBin + "/dxbackup", "--insecure-loopback", "--server", address_,
+         "backup", "--namespace", "hk", "--release", release},
+        &out);
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) "))) << out;
+    std::string json;
+    EXPECT_EQ(RunCommand({kBin + "/dxbackup", "--insecure-loopback", "--server",
+                          address_, "--json", "show", m[1]},
+                         &json),
+              0)
+        << json;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, set).ok())
+        << json;
+    return rc;
+  }
+
+  std::vector<HookEvent> Record(const std::string& release) {
+    std::vector<HookEvent> events;
+    std::istringstream in(testing::ReadFile(dir_ / (release + ".record")));
+    HookEvent e;
+    double ns;
+    while (in >> e.hook >> e.what >> ns) {
+      e.seconds = ns / 1e9;
+      events.push_back(e);
+    }
+    return events;
+  }
+
+  const v1::Job* JobOf(const v1::SetDetail& set, const std::string& prefix) {
+    for (const v1::Job& j : set.jobs()) {
+      if (j.target().rfind(prefix, 0) == 0) return &j;
+    }
+    ADD_FAILURE() << "no job " << prefix << " in set " << set.set().id();
+    return nullptr;
+  }
+
+  testing::TempDir dir_;
+  std::string address_;
+  std::unique_ptr<ChildProcess> scheduler_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> agents_;
+};
+
+TEST_F(HooksTest, TheWindowSpansTheHooksAndWarnsNearTheLimit) {
+  StartAgent("ok");
+  v1::SetDetail set;
+  ASSERT_EQ(Backup("ok", &set), 0);
+  EXPECT_EQ(set.set().status(), v1::SET_COMPLETE);
+  const std::vector<HookEvent> events = Record("ok");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].hook + " " + events[0].what, "stop start");
+  EXPECT_EQ(events[3].hook + " " + events[3].what, "start end");
+  // The capture ran between the pre-hook's end and the post-hook's start.
+  const v1::Job* capture = JobOf(set, "core/data");
+  ASSERT_NE(capture, nullptr);
+  EXPECT_GE(capture->started_unix(), std::floor(events[1].seconds));
+  EXPECT_LE(capture->finished_unix(), std::ceil(events[2].seconds));
+  // The window holds both hooks: at least from the first start to the
+  // last end (the pre-hook alone took 2 s).
+  const double hooks_span = events[3].seconds - events[0].seconds;
+  EXPECT_GE(set.set().quiesce_seconds(), std::floor(hooks_span));
+  EXPECT_GE(set.set().quiesce_seconds(), 2);
+  // 2 s is past 80% of quiesce_limit_seconds: 2.
+  ASSERT_EQ(set.set().warnings_size(), 1);
+  EXPECT_NE(set.set().warnings(0).find("quiesce window took"),
+            std::string::npos);
+}
+
+TEST_F(HooksTest, AFailedPreHookSkipsTheCapturesAndThePostHookStillRuns) {
+  StartAgent("prefail");
+  v1::SetDetail set;
+  EXPECT_EQ(Backup("prefail", &set), 1);
+  EXPECT_EQ(set.set().status(), v1::SET_FAILED);
+  const v1::Job* capture = JobOf(set, "core/data");
+  ASSERT_NE(capture, nullptr);
+  EXPECT_EQ(capture->status(), v1::JOB_FAILED);
+  EXPECT_NE(capture->error().find("skipped"), std::string::npos)
+      << capture->error();
+  EXPECT_EQ(set.artifacts_size(), 0) << "nothing was captured";
+  const std::vector<HookEvent> events = Record("prefail");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[2].hook + " " + events[2].what, "start start")
+      << "the post-hook ran after the failed pre-hook";
+}
+
+TEST_F(HooksTest, AFailedContinueHookLeavesAWarningOnACompleteSet) {
+  StartAgent("cont");
+  v1::SetDetail set;
+  EXPECT_EQ(Backup("cont", &set), 0);
+  EXPECT_EQ(set.set().status(), v1::SET_COMPLETE);
+  EXPECT_EQ(set.artifacts_size(), 1);
+  bool warned = false;
+  for (const std::string& w : set.set().warnings()) {
+    warned = warned || w.find("pre-hook/stop@cont-core-0 failed") == 0;
+  }
+  EXPECT_TRUE(warned) << set.DebugString();
+  EXPECT_EQ(Record("cont").size(), 4u);
+}
+
+TEST_F(HooksTest, AHookIsKilledAfterItsTimeout) {
+  StartAgent("slow");
+  v1::SetDetail set;
+  EXPECT_EQ(Backup("slow", &set), 1);
+  const v1::Job* pre = JobOf(set, "pre-hook/stop");
+  ASSERT_NE(pre, nullptr);
+  EXPECT_EQ(pre->status(), v1::JOB_FAILED);
+  EXPECT_NE(pre->error().find("timed out after 1 s"), std::string::npos)
+      << pre->error();
+  const std::vector<HookEvent> events = Record("slow");
+  // The killed pre-hook recorded its start only; the post-hook ran whole.
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].hook + " " + events[0].what, "stop start");
+  EXPECT_EQ(events[1].hook + " " + events[1].what, "start start");
+  EXPECT_LT(events[1].seconds - events[0].seconds, 120)
+      << "the post-hook did not wait for the 120 s sleep";
+  // The agent's timeout reached the hook's child too (a shell's `sleep`
+  // held its output open, and the hook with it, before hooks had a
+  // process group of their own).
+  EXPECT_LT(set.set().finished_unix() - set.set().started_unix(), 120);
+}
+
+TEST_F(HooksTest, AFailedCaptureStillRunsThePostHook) {
+  const std::string volume = StartAgent("capfail");
+  fs::remove_all(volume);  // registered, then the mount went away
+  v1::SetDetail set;
+  EXPECT_EQ(Backup("capfail", &set), 1);
+  const v1::Job* capture = JobOf(set, "core/data");
+  ASSERT_NE(capture, nullptr);
+  EXPECT_EQ(capture->status(), v1::JOB_FAILED);
+  const std::vector<HookEvent> events = Record("capfail");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[3].hook + " " + events[3].what, "start end");
+}
+
+TEST_F(HooksTest, ShellTrueRunsALineAndArgvRunsNoShell) {
+  StartAgent("shell");
+  v1::SetDetail set;
+  EXPECT_EQ(Backup("shell", &set), 0);
+  EXPECT_EQ(testing::ReadFile(dir_ / "shell.out"), "from-a-shell\n");
+  EXPECT_FALSE(fs::exists(dir_ / "argv.out"))
+      << "an argv hook's '>' is an argument, not a redirection";
+}
+
+}  // namespace
+}  // namespace dxbackup
