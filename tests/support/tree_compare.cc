@@ -2,12 +2,16 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <map>
+#include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/sha256.h"
 
 namespace dxbackup::testing {
@@ -18,7 +22,32 @@ struct Node {
   std::string link_target;
   std::string digest;
   std::string first_link;  // hard links: the first path with this inode
+  std::string xattrs;      // "name=hex;..." sorted; ACLs are xattrs too
 };
+
+// Every extended attribute of `path` (not following a symlink), sorted, as
+// one string: user.*, trusted.*, security.capability and the POSIX ACLs
+// (system.posix_acl_access, system.posix_acl_default). security.selinux is
+// left out: the policy, not a restore, labels files.
+std::string Xattrs(const std::string& path) {
+  std::string names(65536, '\0');
+  const ssize_t size = llistxattr(path.c_str(), names.data(), names.size());
+  if (size <= 0) return "";
+  names.resize(static_cast<size_t>(size));
+  std::vector<std::string> entries;
+  for (size_t at = 0; at < names.size();) {
+    const std::string name(names.c_str() + at);
+    at += name.size() + 1;
+    if (name == "security.selinux") continue;
+    std::string value(65536, '\0');
+    const ssize_t n =
+        lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+    value.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    entries.push_back(name + "=" + absl::BytesToHexString(value));
+  }
+  std::sort(entries.begin(), entries.end());
+  return absl::StrJoin(entries, ";");
+}
 
 void Scan(const std::string& root, const std::string& rel,
           std::map<std::string, Node>* out,
@@ -26,6 +55,7 @@ void Scan(const std::string& root, const std::string& rel,
   const std::string abs = rel.empty() ? root : root + "/" + rel;
   Node node;
   if (lstat(abs.c_str(), &node.st) != 0) return;
+  node.xattrs = Xattrs(abs);
   if (S_ISLNK(node.st.st_mode)) {
     char buf[4096];
     ssize_t n = readlink(abs.c_str(), buf, sizeof buf);
@@ -94,6 +124,7 @@ std::vector<std::string> CompareTrees(const std::string& expected,
       differ("hard link group", w.first_link, g.first_link);
     }
     differ("symlink target", w.link_target, g.link_target);
+    differ("xattrs/ACLs", w.xattrs, g.xattrs);
   }
   for (const auto& [path, g] : got) {
     if (want.count(path) == 0) diffs.push_back("unexpected: " + path);

@@ -1,6 +1,7 @@
 // Compares two directory trees the way a restore must reproduce one:
 // entry types, modes, owners, mtimes (not of symlinks), sizes, contents,
-// symlink targets and hard-link groups, empty directories and long names.
+// symlink targets and hard-link groups, extended attributes and POSIX ACLs,
+// empty directories and long names.
 #ifndef DXBACKUP_TESTS_SUPPORT_TREE_COMPARE_H_
 #define DXBACKUP_TESTS_SUPPORT_TREE_COMPARE_H_
 
