@@ -89,7 +89,7 @@ absl::Status ParseField(const std::string& spec, const std::string& field,
       return FieldError(spec, field,
                         absl::StrCat("values must lie in ", lo, "-", hi));
     }
-    for (int v = first; v <= last; v += step) bits->set(static_cast<size_t>(v));
+    for (int64_t v = first; v <= last; v += step) bits->set(v);
   }
   return absl::OkStatus();
 }

@@ -110,6 +110,14 @@ TEST(CronScheduleTest, RejectsBadSpecsWithTheReason) {
   EXPECT_NE(s.status().message().find("0-59"), std::string::npos) << s.status();
 }
 
+// Seen writing cron_fuzz: a step near INT_MAX overflowed the field's loop
+// (undefined behaviour; std::bitset::set threw on the wrapped value).
+TEST(CronScheduleTest, StepPastTheRangeIsTheFirstValueOnly) {
+  auto s = CronSchedule::Parse("5/2147483647 * * * *", "");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(Show(s->Next(Utc(2027, 1, 1, 0, 5))), "2027-01-01 01:05 +0000");
+}
+
 TEST(CronScheduleTest, ImpossibleDateNeverRuns) {
   auto s = CronSchedule::Parse("0 0 30 2 *", "");
   ASSERT_TRUE(s.ok());
