@@ -191,7 +191,10 @@ absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
   if (s.ok()) s = checker.CheckPolicies(config);
   if (s.ok() && (config.heartbeat_seconds() < 0 ||
                  config.offline_after_heartbeats() < 0)) {
-    s = checker.Invalid("heartbeat_seconds", "must not be negative");
+    s = checker.Invalid(config.heartbeat_seconds() < 0
+                            ? "heartbeat_seconds"
+                            : "offline_after_heartbeats",
+                        "must not be negative");
   }
   if (s.ok() && !config.agent_forget_after().empty()) {
     absl::StatusOr<CalendarDuration> d =

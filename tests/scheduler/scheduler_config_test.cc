@@ -124,6 +124,20 @@ TEST(SchedulerConfigTest, NamesThatBecomeStorePathsAreChecked) {
   }
 }
 
+// Found by config_fuzz: a negative offline_after_heartbeats was reported
+// as heartbeat_seconds, with no line.
+TEST(SchedulerConfigTest, NegativeHeartbeatErrorsNameTheirKeyAndLine) {
+  for (const std::string key :
+       {"heartbeat_seconds", "offline_after_heartbeats"}) {
+    auto config =
+        ParseSchedulerConfig("stall_seconds: 60\n" + key + ": -1\n", "s.yaml");
+    ASSERT_FALSE(config.ok()) << key;
+    EXPECT_NE(config.status().message().find("s.yaml:2: " + key + ": "),
+              std::string::npos)
+        << config.status();
+  }
+}
+
 TEST(SchedulerConfigTest, AgentForgetAfterTakesDaysAndHours) {
   auto config = ParseSchedulerConfig("agent_forget_after: 36h\n", "s.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
