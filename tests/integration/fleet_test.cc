@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "dxbackup/v1/admin.pb.h"
 #include "tests/support/child_process.h"
+#include "tests/support/loopback_scheduler.h"
 #include "tests/support/random_bytes.h"
 #include "tests/support/temp_dir.h"
 
@@ -57,15 +58,9 @@ policies:
     schedule: "0 0 1 1 *"
     retention: {keep_last: 1}
 )");
-    scheduler_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBin + "/dxbackup-scheduler",
-                                 "--insecure-loopback", "--listen",
-                                 "127.0.0.1:0", "--data-dir", dir_ / "data",
-                                 "--config", dir_ / "scheduler.yaml"},
-        dir_ / "scheduler.log");
-    const std::string line = scheduler_->WaitForLine("listening on port");
-    ASSERT_FALSE(line.empty()) << scheduler_->Output();
-    address_ = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
+    scheduler_ = testing::StartLoopbackScheduler(
+        kBin, dir_.path(), dir_ / "scheduler.yaml", &address_);
+    ASSERT_FALSE(address_.empty()) << scheduler_->Output();
     for (int n = 0; n < kNamespaces; ++n) {
       for (int r = 0; r < kReleases; ++r) {
         for (const std::string component : {"core", "dam"}) {

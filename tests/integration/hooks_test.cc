@@ -22,6 +22,7 @@
 
 #include "dxbackup/v1/admin.pb.h"
 #include "tests/support/child_process.h"
+#include "tests/support/loopback_scheduler.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup {
@@ -95,15 +96,9 @@ class HooksTest : public ::testing::Test {
               "[\"/bin/echo\", \"not\", \">\", \"" +
               dir_ / "argv.out" + "\"]}\n";
     WriteFile(dir_ / "scheduler.yaml", config);
-    scheduler_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBin + "/dxbackup-scheduler",
-                                 "--insecure-loopback", "--listen",
-                                 "127.0.0.1:0", "--data-dir", dir_ / "data",
-                                 "--config", dir_ / "scheduler.yaml"},
-        dir_ / "scheduler.log");
-    const std::string line = scheduler_->WaitForLine("listening on port");
-    ASSERT_FALSE(line.empty()) << scheduler_->Output();
-    address_ = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
+    scheduler_ = testing::StartLoopbackScheduler(
+        kBin, dir_.path(), dir_ / "scheduler.yaml", &address_);
+    ASSERT_FALSE(address_.empty()) << scheduler_->Output();
   }
 
   void TearDown() override {

@@ -72,6 +72,27 @@ class TlsTest : public ::testing::Test {
     address_ = "localhost:" + line.substr(line.rfind(' ') + 1);
   }
 
+  // Starts the core agent of ns/tls over mutual TLS with its token file.
+  void StartAgent() {
+    std::vector<std::string> argv = {kBin + "/dxbackup-agent",
+                                     "--scheduler",
+                                     address_,
+                                     "--namespace",
+                                     "ns",
+                                     "--release",
+                                     "tls",
+                                     "--pod",
+                                     "tls-core-0",
+                                     "--component",
+                                     "core",
+                                     "--volume",
+                                     "data=" + (dir_ / "volume")};
+    for (const std::string& f : ClientTls("agent")) argv.push_back(f);
+    agent_ = std::make_unique<ChildProcess>(argv, dir_ / "agent.log");
+    ASSERT_FALSE(agent_->WaitForLine("registered with the scheduler").empty())
+        << agent_->Output();
+  }
+
   int Cli(std::vector<std::string> flags, std::vector<std::string> args,
           std::string* out) {
     std::vector<std::string> argv = {kBin + "/dxbackup", "--server", address_};
@@ -94,23 +115,7 @@ class TlsTest : public ::testing::Test {
 
 TEST_F(TlsTest, ASetOverMutualTls) {
   StartScheduler();
-  std::vector<std::string> argv = {kBin + "/dxbackup-agent",
-                                   "--scheduler",
-                                   address_,
-                                   "--namespace",
-                                   "ns",
-                                   "--release",
-                                   "tls",
-                                   "--pod",
-                                   "tls-core-0",
-                                   "--component",
-                                   "core",
-                                   "--volume",
-                                   "data=" + (dir_ / "volume")};
-  for (const std::string& f : ClientTls("agent")) argv.push_back(f);
-  agent_ = std::make_unique<ChildProcess>(argv, dir_ / "agent.log");
-  ASSERT_FALSE(agent_->WaitForLine("registered with the scheduler").empty())
-      << agent_->Output();
+  StartAgent();
   std::string out;
   EXPECT_EQ(Cli(ClientTls(),
                 {"backup", "--namespace", "ns", "--release", "tls"}, &out),
@@ -182,23 +187,7 @@ TEST_F(TlsTest, PlaintextOnlyWhenAskedAndOnlyOnLoopback) {
 
 TEST_F(TlsTest, ARunningAgentTakesARotatedTokenFromItsTokenFile) {
   StartScheduler();
-  std::vector<std::string> argv = {kBin + "/dxbackup-agent",
-                                   "--scheduler",
-                                   address_,
-                                   "--namespace",
-                                   "ns",
-                                   "--release",
-                                   "tls",
-                                   "--pod",
-                                   "tls-core-0",
-                                   "--component",
-                                   "core",
-                                   "--volume",
-                                   "data=" + (dir_ / "volume")};
-  for (const std::string& f : ClientTls("agent")) argv.push_back(f);
-  agent_ = std::make_unique<ChildProcess>(argv, dir_ / "agent.log");
-  ASSERT_FALSE(agent_->WaitForLine("registered with the scheduler").empty())
-      << agent_->Output();
+  StartAgent();
   // The Secret is rotated: the agent's file holds the new token, the
   // scheduler knows only the new one. The agent is not restarted; its
   // next call (the set's upload) must carry the new token.
