@@ -3,10 +3,8 @@
 #include <cstdio>
 
 namespace dxbackup::common {
-namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0.
-size_t ValidSequence(std::string_view s, size_t i) {
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
   const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = byte(i);
   size_t len;
@@ -34,7 +32,14 @@ size_t ValidSequence(std::string_view s, size_t i) {
   return len;
 }
 
-}  // namespace
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t len = Utf8SequenceLength(s, i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
 
 std::string EscapeToUtf8(std::string_view bytes) {
   std::string out;
@@ -45,7 +50,7 @@ std::string EscapeToUtf8(std::string_view bytes) {
       ++i;
       continue;
     }
-    const size_t len = ValidSequence(bytes, i);
+    const size_t len = Utf8SequenceLength(bytes, i);
     if (len == 0) {
       char hex[5];
       std::snprintf(hex, sizeof hex, "\\x%02X",

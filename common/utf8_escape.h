@@ -13,6 +13,12 @@ namespace dxbackup::common {
 
 std::string EscapeToUtf8(std::string_view bytes);
 
+// The length of the well-formed UTF-8 sequence at s[i] (1-4; overlong
+// forms, surrogates and code points past U+10FFFF are not), or 0.
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+// True when every byte of `s` is part of a well-formed UTF-8 sequence.
+bool IsValidUtf8(std::string_view s);
+
 }  // namespace dxbackup::common
 
 #endif  // DXBACKUP_COMMON_UTF8_ESCAPE_H_

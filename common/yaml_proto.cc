@@ -8,12 +8,14 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/utf8_escape.h"
 
 namespace dxbackup::common {
 namespace {
@@ -38,10 +40,16 @@ class YamlToProto {
                                 msg->GetDescriptor()->name(), " keys"));
     }
     const Descriptor* desc = msg->GetDescriptor();
+    std::set<std::string> seen;
     for (const auto& kv : node) {
       std::string key = kv.first.as<std::string>();
       std::string key_path = path.empty() ? key : absl::StrCat(path, ".", key);
       Remember(kv.first, key_path);
+      if (!seen.insert(key).second) {
+        return Error(
+            kv.first, key_path,
+            absl::StrCat("key \"", key, "\" is given twice; keep one of them"));
+      }
       const FieldDescriptor* field = desc->FindFieldByName(key);
       if (field == nullptr) {
         std::vector<std::string> known;
@@ -66,10 +74,16 @@ class YamlToProto {
       if (node.IsNull()) return absl::OkStatus();
       if (!node.IsMap()) return Error(node, path, "expected a mapping");
       const Descriptor* entry = field->message_type();
+      std::set<std::string> seen;
       for (const auto& kv : node) {
-        Message* item = msg->GetReflection()->AddMessage(msg, field);
         std::string key = kv.first.as<std::string>();
         std::string item_path = absl::StrCat(path, ".", key);
+        if (!seen.insert(key).second) {
+          return Error(kv.first, item_path,
+                       absl::StrCat("key \"", key,
+                                    "\" is given twice; keep one of them"));
+        }
+        Message* item = msg->GetReflection()->AddMessage(msg, field);
         absl::Status s =
             SetScalar(kv.first, item_path, item, entry->FindFieldByName("key"));
         if (!s.ok()) return s;
@@ -119,6 +133,14 @@ class YamlToProto {
     const bool rep = field->is_repeated();
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING:
+        // Protobuf strings must be UTF-8; a message holding anything else
+        // cannot be sent (to an agent, to the CLI).
+        if (field->type() == FieldDescriptor::TYPE_STRING &&
+            !IsValidUtf8(text)) {
+          return Error(node, path,
+                       absl::StrCat("\"", EscapeToUtf8(text),
+                                    "\" is not UTF-8; save the file as UTF-8"));
+        }
         rep ? r->AddString(msg, field, text) : r->SetString(msg, field, text);
         return absl::OkStatus();
       case FieldDescriptor::CPPTYPE_BOOL: {

@@ -85,5 +85,37 @@ TEST(YamlProtoTest, MissingFileIsAnError) {
   EXPECT_NE(s.message().find("/nonexistent/c.yaml"), std::string::npos);
 }
 
+TEST(YamlProtoTest, AKeyGivenTwiceIsAnError) {
+  for (const char* twice :
+       {"heartbeat_seconds: 5\nheartbeat_seconds: 6\n",
+        "policies:\n  - name: p\n    retention: {keep_last: 1}\n"
+        "    retention: {keep_daily: 7}\n",
+        "policies:\n  - name: p\n    selector:\n      agent_labels: "
+        "{tier: prod, tier: dev}\n"}) {
+    v1::SchedulerConfig config;
+    absl::Status s = ParseYamlIntoProto(twice, "c.yaml", &config);
+    ASSERT_FALSE(s.ok()) << twice;
+    EXPECT_NE(s.message().find("given twice"), std::string::npos) << s;
+    EXPECT_NE(s.message().find("c.yaml:"), std::string::npos) << s;
+  }
+}
+
+TEST(YamlProtoTest, AStringThatIsNotUtf8IsAnError) {
+  v1::SchedulerConfig config;
+  absl::Status s = ParseYamlIntoProto(
+      "deployments:\n  - namespace: a\n    release: b\n    hooks:\n"
+      "      - {name: h, component: core, phase: pre, command: "
+      "[\"/opt/caf\xe9.sh\"]}\n",
+      "c.yaml", &config);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("c.yaml:5:"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("not UTF-8"), std::string::npos) << s;
+  EXPECT_TRUE(ParseYamlIntoProto("deployments:\n  - {namespace: caf\xc3\xa9, "
+                                 "release: b}\n",
+                                 "c.yaml", &config)
+                  .ok())
+      << "UTF-8 is fine";
+}
+
 }  // namespace
 }  // namespace dxbackup::common

@@ -255,16 +255,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   WriteMessage(*config, 0, &yaml);
   CheckRoundTrip("block YAML", text, *config, yaml);
 
-  // Two defects of the loader, reported with this target, keep the JSON
-  // form from being the same config; the check steps around exactly these
-  // until they are fixed (then neither guard is ever taken):
-  //  - strings that are not UTF-8 are accepted, though proto3 strings must
-  //    be UTF-8 (protobuf's JSON writer drops such bytes, and a peer's
-  //    parser refuses such a message);
-  //  - a key given twice in one mapping is accepted, though YAML forbids
-  //    it; in a map field both entries stay in the message.
-  // The block form, which only quotes, holds either as it was loaded.
-  if (!IsUtf8(yaml) || HasKeyTwice(*config)) return 0;
+  // The loader refuses strings that are not UTF-8 and keys given twice
+  // (proto3 strings must be UTF-8; YAML forbids a repeated key), so an
+  // accepted config never holds either.
+  if (!IsUtf8(yaml)) {
+    Fail("an accepted config holds a string that is not UTF-8", text,
+         config->DebugString());
+  }
+  if (HasKeyTwice(*config)) {
+    Fail("an accepted config holds a map key twice", text,
+         config->DebugString());
+  }
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   std::string json;

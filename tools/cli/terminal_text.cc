@@ -1,27 +1,9 @@
 #include "tools/cli/terminal_text.h"
 
 #include "absl/strings/str_format.h"
+#include "common/utf8_escape.h"
 
 namespace dxbackup::cli {
-
-namespace {
-
-// The length of the UTF-8 sequence at text[i], or 0 if none starts there.
-size_t SequenceLength(std::string_view text, size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  const size_t n = lead >= 0xc2 && lead <= 0xdf   ? 2
-                   : lead >= 0xe0 && lead <= 0xef ? 3
-                   : lead >= 0xf0 && lead <= 0xf4 ? 4
-                                                  : 0;
-  if (n == 0 || i + n > text.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    const auto c = static_cast<unsigned char>(text[i + k]);
-    if (c < 0x80 || c > 0xbf) return 0;
-  }
-  return n;
-}
-
-}  // namespace
 
 std::string Printable(std::string_view text) {
   std::string out;
@@ -37,7 +19,7 @@ std::string Printable(std::string_view text) {
       ++i;
       continue;
     }
-    const size_t n = SequenceLength(text, i);
+    const size_t n = common::Utf8SequenceLength(text, i);
     if (n == 0) {
       out += absl::StrFormat("\\x%02x", c);  // not UTF-8
       ++i;
