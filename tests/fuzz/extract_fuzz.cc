@@ -4,9 +4,9 @@
 // root opened once, as RunRestoreJob does, then the removal step (replace
 // mode, or a chain's). After each input the root must still be a
 // directory, and nothing else may have changed: the whole work directory
-// (two canary trees, beside the root and a level above it) and a tree
-// reached through each symlink target the archive planted outside it
-// (bounded), compared by lstat before and after.
+// (two canary trees, beside the root and a level above it) and, when not
+// isolated, a tree reached through each symlink target the archive planted
+// outside it (bounded), compared by lstat before and after.
 //
 // The target isolates itself where it can (extract_fuzz_sandbox.h); set
 // DXBACKUP_FUZZ_NO_SANDBOX=1 to run it unisolated.
@@ -36,7 +36,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-using dxbackup::agent::ByteSource;
 using dxbackup::agent::RestoreRoot;
 using dxbackup::agent::VolumeRestore;
 using dxbackup::agent::VolumeRestoreOptions;
@@ -52,21 +51,15 @@ std::string& Work() {
   return dir;
 }
 
+// Isolated, nothing outside the work directory can change by our doing:
+// only the work directory is compared then, so that the machine's own
+// activity (other processes in /tmp, /proc) is never taken for an escape.
+bool& Isolated() {
+  static bool isolated = false;
+  return isolated;
+}
+
 std::string RootPath() { return Work() + "/" + fuzz::kRoot; }
-
-class BytesSource : public ByteSource {
- public:
-  explicit BytesSource(std::string_view bytes) : bytes_(bytes) {}
-  absl::StatusOr<std::string_view> Next() override {
-    if (done_) return std::string_view();
-    done_ = true;
-    return bytes_;
-  }
-
- private:
-  std::string_view bytes_;
-  bool done_ = false;
-};
 
 // Path -> what lstat says of it (and a link's target): any change to an
 // entry's contents, mode, owner, times, xattrs or links shows here.
@@ -111,10 +104,13 @@ bool IsBelow(const fs::path& path, const std::string& dir) {
 }
 
 // Where the archive's symlinks point outside the work directory (as far
-// as their names alone tell), resolved from where each would be planted.
+// as their names alone tell), resolved from where each would be planted;
+// none when isolated, and never into /proc, /sys or /dev, which change by
+// themselves.
 std::vector<std::string> PlantedTargets(
     const std::vector<std::string_view>& parts) {
   std::vector<std::string> targets;
+  if (Isolated()) return targets;
   for (std::string_view part : parts) {
     struct archive* in = archive_read_new();
     archive_read_support_format_tar(in);
@@ -133,7 +129,10 @@ std::vector<std::string> PlantedTargets(
           target = (fs::path(RootPath()) / name).parent_path() / target;
         }
         target = target.lexically_normal();
-        if (!IsBelow(target, Work())) targets.push_back(target.string());
+        if (!IsBelow(target, Work()) && !IsBelow(target, "/proc") &&
+            !IsBelow(target, "/sys") && !IsBelow(target, "/dev")) {
+          targets.push_back(target.string());
+        }
       }
     }
     archive_read_free(in);
@@ -174,7 +173,7 @@ void Restore(const fuzz::ExtractFuzzInput& input) {
   if (input.flags & fuzz::kOnlyPathA) options.paths = {"a"};
   VolumeRestore restore(&*root, options, input.parts.size());
   for (std::string_view part : input.parts) {
-    BytesSource source(part);
+    dxbackup::testing::OneShotSource source(part);
     if (!restore.ExtractPart(&source).ok()) return;
   }
   restore.Finish().IgnoreError();
@@ -212,6 +211,7 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   if (std::getenv("DXBACKUP_FUZZ_NO_SANDBOX") == nullptr &&
       fuzz::IsolateForFuzzing(FuzzerOutputs(*argc, *argv))) {
     Work() = fuzz::kSandboxDir;
+    Isolated() = true;
   } else {
     std::fprintf(stderr,
                  "extract_fuzz: not isolated; an escape from the restore "
