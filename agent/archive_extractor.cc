@@ -113,7 +113,9 @@ absl::Status ArchiveExtractor::ReadPathList(struct archive* in,
     size_t start = 0;
     for (size_t end; (end = pending.find('\0', start)) != std::string::npos;
          start = end + 1) {
-      path_list_->insert(pending.substr(start, end - start));
+      absl::Status s =
+          path_list_->Add(std::string_view(pending).substr(start, end - start));
+      if (!s.ok()) return s;
     }
     pending.erase(0, start);
   }
@@ -372,7 +374,10 @@ absl::Status ArchiveExtractor::Extract() {
       }
       continue;
     }
-    if (record_names_) names_.insert(*name);
+    if (names_ != nullptr) {
+      absl::Status s = names_->Add(*name);
+      if (!s.ok()) return fail(s);
+    }
     if (archive_entry_filetype(entry) == AE_IFDIR) {
       dir_times_[*name] = {
           {archive_entry_atime(entry), archive_entry_atime_nsec(entry)},

@@ -28,12 +28,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "agent/path_set.h"
 #include "agent/restore_root.h"
 
 struct archive;
@@ -62,21 +62,17 @@ class ArchiveExtractor {
   void set_only_paths(std::vector<std::string> paths);
   // Keeps setuid/setgid bits on files; by default they are dropped.
   void set_keep_setid(bool keep) { keep_setid_ = keep; }
-  // Remembers the name of every entry restored, for restored_names().
-  void set_record_names(bool record) { record_names_ = record; }
+  // Adds the name of every entry restored to `sink` (which must outlive
+  // Extract).
+  void set_name_sink(PathSet* sink) { names_ = sink; }
   // An incremental archive's path list (see TarStreamWriter) is never
   // extracted; with a sink set, its names are added to it.
-  void set_path_list_sink(std::unordered_set<std::string>* sink) {
-    path_list_ = sink;
-  }
+  void set_path_list_sink(PathSet* sink) { path_list_ = sink; }
   // True once the archive held a path list: it was an incremental.
   bool saw_path_list() const { return saw_path_list_; }
 
   absl::Status Extract();
   uint64_t files() const { return files_; }
-  const std::unordered_set<std::string>& restored_names() const {
-    return names_;
-  }
   // Puts back the archive's times on every directory it held, for after
   // something else changed them (Extract does so itself at its end).
   void RestoreDirectoryTimes() const;
@@ -109,11 +105,10 @@ class ArchiveExtractor {
   absl::Status source_status_;
   uint64_t files_ = 0;
   std::vector<std::string> only_paths_;
-  bool record_names_ = false;
   bool keep_setid_ = false;
-  std::unordered_set<std::string>* path_list_ = nullptr;
+  PathSet* names_ = nullptr;
+  PathSet* path_list_ = nullptr;
   bool saw_path_list_ = false;
-  std::unordered_set<std::string> names_;
   struct Times {
     struct timespec atime, mtime;
   };

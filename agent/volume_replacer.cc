@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -16,11 +17,11 @@ namespace dxbackup::agent {
 namespace {
 
 struct Pass {
-  const std::unordered_set<std::string>& keep;
+  PathSet::Cursor* keep;
   const std::vector<std::string>& under;
   dev_t device;
   std::vector<std::string>* touched;
-  const std::unordered_set<std::string>* only;
+  PathSet::Cursor* only;
   uint64_t removed = 0;
 
   bool InScope(const std::string& rel) const {
@@ -37,6 +38,14 @@ struct Pass {
       if (IsAtOrBelow(u, rel) || IsAtOrBelow(rel, u)) return true;
     }
     return false;
+  }
+  // Whether `rel` goes: in scope, not kept, and (if limited) in `only`.
+  absl::StatusOr<bool> Removes(const std::string& rel) const {
+    if (!InScope(rel)) return false;
+    absl::StatusOr<bool> kept = keep->Contains(rel);
+    if (!kept.ok()) return kept.status();
+    if (*kept) return false;
+    return only == nullptr ? absl::StatusOr<bool>(true) : only->Contains(rel);
   }
 };
 
@@ -57,7 +66,10 @@ std::optional<std::vector<std::string>> ListNames(int fd) {
   return names;
 }
 
-// Walks the directory `abs` (open as `fd`), removing what `pass` says.
+// Walks the directory `abs` (open as `fd`), removing what `pass` says, in
+// byte order of the relative paths (the order of the sets' cursors): an
+// entry sorts by its name, what is below a directory by "name/" - so "a",
+// "a-b", "a.txt", "a/x", as VolumeWalker visits them.
 absl::Status Visit(int fd, const std::string& abs, const std::string& rel,
                    Pass& pass) {
   std::optional<std::vector<std::string>> names = ListNames(fd);
@@ -65,27 +77,44 @@ absl::Status Visit(int fd, const std::string& abs, const std::string& rel,
     return absl::PermissionDeniedError(
         absl::StrCat("cannot read ", abs, ": ", std::strerror(errno)));
   }
-  for (const std::string& name : *names) {
+  struct Item {
+    std::string key;
+    size_t name;
+    bool below;  // what is below the directory, not the entry itself
+  };
+  std::vector<Item> items;
+  for (size_t i = 0; i < names->size(); ++i) {
+    const std::string& name = (*names)[i];
+    items.push_back({name, i, false});
+    struct stat st;
+    if (fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISDIR(st.st_mode) && st.st_dev == pass.device) {
+      items.push_back({name + "/", i, true});
+    }
+  }
+  std::sort(items.begin(), items.end(),
+            [](const Item& a, const Item& b) { return a.key < b.key; });
+  std::vector<bool> removed(names->size());
+  for (const Item& item : items) {
+    const std::string& name = (*names)[item.name];
     const std::string child_rel = rel.empty() ? name : rel + "/" + name;
     const std::string child_abs = abs + "/" + name;
-    if (!pass.Leads(child_rel)) continue;
-    struct stat st;
-    if (fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (pass.InScope(child_rel) && pass.keep.count(child_rel) == 0 &&
-        (pass.only == nullptr || pass.only->count(child_rel) != 0)) {
+    if (!pass.Leads(child_rel) || removed[item.name]) continue;
+    if (!item.below) {
+      absl::StatusOr<bool> removes = pass.Removes(child_rel);
+      if (!removes.ok()) return removes.status();
+      if (!*removes) continue;
       absl::Status s = RemoveTree(fd, name, child_abs, pass);
       if (!s.ok()) return s;
+      removed[item.name] = true;
       if (pass.touched != nullptr) pass.touched->push_back(rel);
       continue;
     }
-    if (S_ISDIR(st.st_mode) && st.st_dev == pass.device) {
-      int child = openat(fd, name.c_str(),
-                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (child < 0) continue;
-      absl::Status s = Visit(child, child_abs, child_rel, pass);
-      close(child);
-      if (!s.ok()) return s;
-    }
+    UniqueFd child(openat(fd, name.c_str(),
+                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!child.valid()) continue;
+    absl::Status s = Visit(child.get(), child_abs, child_rel, pass);
+    if (!s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -133,9 +162,9 @@ absl::Status RemoveTree(int dirfd, const std::string& name,
 }  // namespace
 
 absl::StatusOr<uint64_t> RemoveEntriesNotIn(
-    const RestoreRoot& root, const std::unordered_set<std::string>& keep,
+    const RestoreRoot& root, PathSet::Cursor* keep,
     const std::vector<std::string>& under, std::vector<std::string>* touched,
-    const std::unordered_set<std::string>* only) {
+    PathSet::Cursor* only) {
   std::vector<std::string> clean;
   for (const std::string& u : under) {
     absl::StatusOr<std::string> c = SafeRelativeName(u);

@@ -1,30 +1,33 @@
 // RemoveEntriesNotIn makes a restored volume exactly the backed-up tree:
 // it removes every entry under `root` (at or below `under`, if given) whose
-// volume-relative name is not in `keep`. It works from the root's held
-// descriptor (never its path), never follows a symlink, never leaves the
-// root's file system, and never touches anything outside the root. Returns how
-// many entries it removed, or an error naming the first it could not.
-// `touched`, if given, receives the (relative) directories it removed entries
-// from, whose times the caller may want to put back. `only`, if given, limits
-// removal to the entries it names (an overlay restore of an incremental chain
-// removes only what the chain itself wrote and the restored moment lacks).
+// volume-relative name is not in `keep` (a fresh cursor of a sealed set;
+// memory stays bounded by the widest directory and the depth). It works from
+// the root's held descriptor (never its path), never follows a symlink, never
+// leaves the root's file system, and never touches anything outside the root.
+// Returns how many entries it removed, or an error naming the first it could
+// not. `touched`, if given, receives the (relative) directories it removed
+// entries from, whose times the caller may want to put back. `only`, if given,
+// limits removal to the entries it names (an overlay restore of an incremental
+// chain removes only what the chain itself wrote and the restored moment
+// lacks).
 #ifndef DXBACKUP_AGENT_VOLUME_REPLACER_H_
 #define DXBACKUP_AGENT_VOLUME_REPLACER_H_
 
+#include <cstdint>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "agent/path_set.h"
 #include "agent/restore_root.h"
 
 namespace dxbackup::agent {
 
 absl::StatusOr<uint64_t> RemoveEntriesNotIn(
-    const RestoreRoot& root, const std::unordered_set<std::string>& keep,
+    const RestoreRoot& root, PathSet::Cursor* keep,
     const std::vector<std::string>& under,
     std::vector<std::string>* touched = nullptr,
-    const std::unordered_set<std::string>* only = nullptr);
+    PathSet::Cursor* only = nullptr);
 
 }  // namespace dxbackup::agent
 

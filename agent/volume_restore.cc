@@ -1,12 +1,21 @@
 #include "agent/volume_restore.h"
 
+#include <optional>
+
 #include "agent/volume_replacer.h"
 
 namespace dxbackup::agent {
 
 VolumeRestore::VolumeRestore(const RestoreRoot* root,
                              VolumeRestoreOptions options, size_t parts)
-    : root_(root), options_(std::move(options)), parts_(parts) {}
+    : root_(root), options_(std::move(options)), parts_(parts) {
+  if (options_.replace || chain()) {
+    kept_ = std::make_unique<PathSet>(options_.temp_dir);
+  }
+  if (!options_.replace && chain()) {
+    written_ = std::make_unique<PathSet>(options_.temp_dir);
+  }
+}
 
 VolumeRestore::~VolumeRestore() = default;
 
@@ -14,9 +23,13 @@ absl::Status VolumeRestore::ExtractPart(ByteSource* source) {
   const bool is_last = ++done_ == parts_;
   auto extractor = std::make_unique<ArchiveExtractor>(source, root_);
   extractor->set_only_paths(options_.paths);
-  extractor->set_record_names(options_.replace || chain());
   extractor->set_keep_setid(options_.keep_setid);
-  if (chain() && is_last) extractor->set_path_list_sink(&moment_);
+  if (chain()) {
+    extractor->set_name_sink(written_.get());
+    if (is_last) extractor->set_path_list_sink(kept_.get());
+  } else {
+    extractor->set_name_sink(kept_.get());
+  }
   absl::Status s = extractor->Extract();
   if (!s.ok()) return s;
   if (chain() && is_last && !extractor->saw_path_list()) {
@@ -25,11 +38,6 @@ absl::Status VolumeRestore::ExtractPart(ByteSource* source) {
         "incremental");
   }
   files_ += extractor->files();
-  if (chain()) {
-    for (const std::string& name : extractor->restored_names()) {
-      written_.insert(name);
-    }
-  }
   last_ = std::move(extractor);
   return absl::OkStatus();
 }
@@ -39,12 +47,15 @@ absl::StatusOr<uint64_t> VolumeRestore::Finish() {
     return absl::FailedPreconditionError(
         "restore finished before every part was extracted");
   }
-  if (options_.replace || chain()) {
-    const std::unordered_set<std::string>& keep =
-        chain() ? moment_ : last_->restored_names();
-    absl::StatusOr<uint64_t> removed =
-        RemoveEntriesNotIn(*root_, keep, options_.paths, nullptr,
-                           options_.replace ? nullptr : &written_);
+  if (kept_ != nullptr) {
+    absl::Status s = kept_->Seal();
+    if (s.ok() && written_ != nullptr) s = written_->Seal();
+    if (!s.ok()) return s;
+    PathSet::Cursor keep = kept_->Read();
+    std::optional<PathSet::Cursor> only;
+    if (written_ != nullptr) only = written_->Read();
+    absl::StatusOr<uint64_t> removed = RemoveEntriesNotIn(
+        *root_, &keep, options_.paths, nullptr, only ? &*only : nullptr);
     last_->RestoreDirectoryTimes();
     if (!removed.ok()) return removed.status();
   }

@@ -13,6 +13,9 @@
 //   }
 //   absl::StatusOr<uint64_t> entries = restore.Finish();
 //
+// Memory does not grow with the number of files: the names the removal
+// needs spill to temporary files (PathSet).
+//
 // Not thread-safe.
 #ifndef DXBACKUP_AGENT_VOLUME_RESTORE_H_
 #define DXBACKUP_AGENT_VOLUME_RESTORE_H_
@@ -21,12 +24,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "agent/archive_extractor.h"
+#include "agent/path_set.h"
 #include "agent/restore_root.h"
 
 namespace dxbackup::agent {
@@ -38,6 +41,9 @@ struct VolumeRestoreOptions {
   bool replace = false;
   // Keep setuid/setgid bits (see ArchiveExtractor::set_keep_setid).
   bool keep_setid = false;
+  // Where the sets of paths the removal needs spill (see PathSet); the
+  // system's temporary directory if empty.
+  std::string temp_dir;
 };
 
 class VolumeRestore {
@@ -67,8 +73,11 @@ class VolumeRestore {
   size_t parts_;
   size_t done_ = 0;
   uint64_t files_ = 0;
-  std::unordered_set<std::string> written_;  // by any part of a chain
-  std::unordered_set<std::string> moment_;   // the last part's path list
+  // What the removal keeps: a chain's moment (its last part's path list),
+  // or the names a single part restored.
+  std::unique_ptr<PathSet> kept_;
+  // In overlay mode, a chain removes only what one of its parts wrote.
+  std::unique_ptr<PathSet> written_;
   std::unique_ptr<ArchiveExtractor> last_;
 };
 
