@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/path_list.h"
+#include "agent/volume_replacer.h"
 #include "common/log.h"
 
 namespace dxbackup::agent {
@@ -195,13 +196,25 @@ absl::Status ArchiveExtractor::PinEntry(struct archive_entry* entry,
       slash == std::string::npos ? "." : name.substr(0, slash);
   absl::StatusOr<UniqueFd> dir = root_->OpenDirectory(parent);
   if (dir.ok()) {
-    // A symlink at the entry's name is replaced, never followed.
+    // A symlink at the entry's name is replaced, never followed; so is a
+    // directory, when it may be, by a non-directory.
     const std::string leaf = name.substr(slash + 1);
     struct stat st;
-    if (fstatat(dir->get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISLNK(st.st_mode) && unlinkat(dir->get(), leaf.c_str(), 0) != 0) {
+    if (fstatat(dir->get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      st.st_mode = 0;
+    }
+    if (S_ISLNK(st.st_mode) && unlinkat(dir->get(), leaf.c_str(), 0) != 0) {
       return absl::PermissionDeniedError(absl::StrCat(
           "cannot replace the symlink ", name, ": ", std::strerror(errno)));
+    }
+    if (S_ISDIR(st.st_mode) && replace_directories_ &&
+        archive_entry_filetype(entry) != AE_IFDIR) {
+      absl::StatusOr<uint64_t> removed = RemoveTreeAt(dir->get(), leaf, name);
+      if (!removed.ok()) {
+        return absl::Status(removed.status().code(),
+                            absl::StrCat("cannot replace the directory ", name,
+                                         ": ", removed.status().message()));
+      }
     }
   } else if (absl::IsFailedPrecondition(dir.status())) {
     return absl::PermissionDeniedError(

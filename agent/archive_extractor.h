@@ -62,6 +62,10 @@ class ArchiveExtractor {
   void set_only_paths(std::vector<std::string> paths);
   // Keeps setuid/setgid bits on files; by default they are dropped.
   void set_keep_setid(bool keep) { keep_setid_ = keep; }
+  // Lets a non-directory entry replace a directory that holds its name,
+  // with everything below it (an incremental's type change; replace mode).
+  // By default such an entry fails unless the directory is empty.
+  void set_replace_directories(bool replace) { replace_directories_ = replace; }
   // Adds the name of every entry restored to `sink` (which must outlive
   // Extract).
   void set_name_sink(PathSet* sink) { names_ = sink; }
@@ -106,6 +110,7 @@ class ArchiveExtractor {
   uint64_t files_ = 0;
   std::vector<std::string> only_paths_;
   bool keep_setid_ = false;
+  bool replace_directories_ = false;
   PathSet* names_ = nullptr;
   PathSet* path_list_ = nullptr;
   bool saw_path_list_ = false;

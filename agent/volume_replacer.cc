@@ -50,7 +50,8 @@ struct Pass {
 };
 
 absl::Status RemoveTree(int dirfd, const std::string& name,
-                        const std::string& abs, Pass& pass);
+                        const std::string& abs, dev_t device,
+                        uint64_t* removed);
 
 // The names in the directory open as `fd`, or nullopt if unreadable.
 std::optional<std::vector<std::string>> ListNames(int fd) {
@@ -104,7 +105,8 @@ absl::Status Visit(int fd, const std::string& abs, const std::string& rel,
       absl::StatusOr<bool> removes = pass.Removes(child_rel);
       if (!removes.ok()) return removes.status();
       if (!*removes) continue;
-      absl::Status s = RemoveTree(fd, name, child_abs, pass);
+      absl::Status s =
+          RemoveTree(fd, name, child_abs, pass.device, &pass.removed);
       if (!s.ok()) return s;
       removed[item.name] = true;
       if (pass.touched != nullptr) pass.touched->push_back(rel);
@@ -120,33 +122,31 @@ absl::Status Visit(int fd, const std::string& abs, const std::string& rel,
 }
 
 // Removes `name` in `dirfd`, and everything below it if it is a directory
-// on the same file system.
+// on the file system `device`; counts what it removed in `removed`.
 absl::Status RemoveTree(int dirfd, const std::string& name,
-                        const std::string& abs, Pass& pass) {
+                        const std::string& abs, dev_t device,
+                        uint64_t* removed) {
   struct stat st;
   if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return absl::OkStatus();
   }
   if (S_ISDIR(st.st_mode)) {
-    if (st.st_dev != pass.device) {
+    if (st.st_dev != device) {
       return absl::FailedPreconditionError(absl::StrCat(
           abs, " is another file system mounted in the volume; not removed"));
     }
-    int fd = openat(dirfd, name.c_str(),
-                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
+    UniqueFd fd(openat(dirfd, name.c_str(),
+                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) {
       return absl::PermissionDeniedError(
           absl::StrCat("cannot open ", abs, ": ", std::strerror(errno)));
     }
     for (const std::string& child :
-         ListNames(fd).value_or(std::vector<std::string>{})) {
-      absl::Status s = RemoveTree(fd, child, abs + "/" + child, pass);
-      if (!s.ok()) {
-        close(fd);
-        return s;
-      }
+         ListNames(fd.get()).value_or(std::vector<std::string>{})) {
+      absl::Status s =
+          RemoveTree(fd.get(), child, abs + "/" + child, device, removed);
+      if (!s.ok()) return s;
     }
-    close(fd);
     if (unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0) {
       return absl::PermissionDeniedError(
           absl::StrCat("cannot remove ", abs, ": ", std::strerror(errno)));
@@ -155,11 +155,24 @@ absl::Status RemoveTree(int dirfd, const std::string& name,
     return absl::PermissionDeniedError(
         absl::StrCat("cannot remove ", abs, ": ", std::strerror(errno)));
   }
-  ++pass.removed;
+  ++*removed;
   return absl::OkStatus();
 }
 
 }  // namespace
+
+absl::StatusOr<uint64_t> RemoveTreeAt(int dirfd, const std::string& name,
+                                      const std::string& shown_as) {
+  struct stat st;
+  if (fstat(dirfd, &st) != 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot remove ", shown_as, ": ", std::strerror(errno)));
+  }
+  uint64_t removed = 0;
+  absl::Status s = RemoveTree(dirfd, name, shown_as, st.st_dev, &removed);
+  if (!s.ok()) return s;
+  return removed;
+}
 
 absl::StatusOr<uint64_t> RemoveEntriesNotIn(
     const RestoreRoot& root, PathSet::Cursor* keep,

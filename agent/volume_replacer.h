@@ -1,3 +1,5 @@
+// Removal for restores, from held descriptors, never following a symlink.
+//
 // RemoveEntriesNotIn makes a restored volume exactly the backed-up tree:
 // it removes every entry under `root` (at or below `under`, if given) whose
 // volume-relative name is not in `keep` (a fresh cursor of a sealed set;
@@ -22,6 +24,13 @@
 #include "agent/restore_root.h"
 
 namespace dxbackup::agent {
+
+// Removes `name` in the directory open as `dirfd` and, if it is a
+// directory, everything below it: never following a symlink, never into
+// another file system (FailedPrecondition). `shown_as` names it in errors.
+// Returns how many entries it removed.
+absl::StatusOr<uint64_t> RemoveTreeAt(int dirfd, const std::string& name,
+                                      const std::string& shown_as);
 
 absl::StatusOr<uint64_t> RemoveEntriesNotIn(
     const RestoreRoot& root, PathSet::Cursor* keep,

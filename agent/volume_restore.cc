@@ -24,6 +24,10 @@ absl::Status VolumeRestore::ExtractPart(ByteSource* source) {
   auto extractor = std::make_unique<ArchiveExtractor>(source, root_);
   extractor->set_only_paths(options_.paths);
   extractor->set_keep_setid(options_.keep_setid);
+  // A directory that became a file (or link) between two parts of a chain
+  // goes with what is below it: the restored moment has the file.
+  extractor->set_replace_directories(options_.replace ||
+                                     (chain() && done_ > 1));
   if (chain()) {
     extractor->set_name_sink(written_.get());
     if (is_last) extractor->set_path_list_sink(kept_.get());

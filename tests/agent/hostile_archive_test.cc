@@ -392,6 +392,40 @@ TEST_F(RestoreRootTest, ReplaceRemovesLinksOutOfTheRootNotWhatTheyReach) {
   ExpectNothingOutsideTheRootChanged();
 }
 
+// Between a full and an incremental, a directory became a file, another a
+// symlink, and a file a directory: the chain restores the later moment.
+TEST_F(RestoreRootTest, TypeChangesBetweenPartsAreRestored) {
+  for (bool replace : {false, true}) {
+    SCOPED_TRACE(replace ? "replace" : "overlay");
+    std::filesystem::remove_all(Root());
+    std::filesystem::create_directory(Root());
+    absl::Status s = Restore({CraftArchive({{"d", kDir, ""},
+                                            {"d/x", kFile, "x"},
+                                            {"l", kDir, ""},
+                                            {"l/y", kFile, "y"},
+                                            {"f", kFile, "f"}}),
+                              CraftIncremental({{"d", kFile, "now a file"},
+                                                {"l", kSymlink, "d", 0777},
+                                                {"f", kDir, ""},
+                                                {"f/z", kFile, "z"}},
+                                               {".", "d", "f", "f/z", "l"})},
+                             replace);
+    ASSERT_TRUE(s.ok()) << s;
+    EXPECT_EQ(testing::ReadFile(Root() + "/d"), "now a file");
+    EXPECT_EQ(std::filesystem::read_symlink(Root() + "/l"), "d");
+    EXPECT_EQ(testing::ReadFile(Root() + "/f/z"), "z");
+    ExpectNothingOutsideTheRootChanged();
+  }
+}
+
+// A single archive in overlay mode removes nothing of what was there: a
+// directory in the way of one of its files stops the restore instead.
+TEST_F(RestoreRootTest, OverlayKeepsADirectoryInTheWayOfAFile) {
+  testing::WriteFile(Root() + "/d/mine", "mine");
+  EXPECT_FALSE(Restore({CraftArchive({{"d", kFile, "x"}})}).ok());
+  EXPECT_EQ(testing::ReadFile(Root() + "/d/mine"), "mine");
+}
+
 TEST(RestoreRootOpenTest, RefusesARootThatIsASymlink) {
   TempDir dir;
   std::filesystem::create_directory(dir / "real");
