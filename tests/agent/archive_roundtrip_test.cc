@@ -2,6 +2,7 @@
 // comes back identical, for every compression.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "agent/archive_extractor.h"
@@ -47,6 +48,29 @@ void MakeTrickyTree(const std::string& root) {
   ASSERT_EQ(link((root + "/big.bin").c_str(), (root + "/hard").c_str()), 0);
   chmod((root + "/config/cells/a.xml").c_str(), 0640);
   if (geteuid() == 0) chown((root + "/big.bin").c_str(), 1234, 4321);
+  // A user xattr on the root (restored on its descriptor), and one with an
+  // access ACL (user 1234 may read) on a file and on a directory
+  // (libarchive sets a directory's at the end, by its pinned name).
+  const struct {
+    uint16_t tag, perm;
+    uint32_t id;
+  } acl[] = {{0x01, 7, ~0u},
+             {0x02, 4, 1234},
+             {0x04, 5, ~0u},
+             {0x10, 5, ~0u},
+             {0x20, 5, ~0u}};
+  std::string value("\x02\x00\x00\x00", 4);
+  value.append(reinterpret_cast<const char*>(acl), sizeof acl);
+  ASSERT_EQ(setxattr(root.c_str(), "user.dxbackup", "root", 4, 0), 0)
+      << "the test directory's file system must take user xattrs";
+  for (const char* rel : {"/config/cells/a.xml", "/config/cells"}) {
+    const std::string path = root + rel;
+    ASSERT_EQ(setxattr(path.c_str(), "user.dxbackup", "kept", 4, 0), 0);
+    ASSERT_EQ(setxattr(path.c_str(), "system.posix_acl_access", value.data(),
+                       value.size(), 0),
+              0)
+        << "the test directory's file system must take POSIX ACLs";
+  }
 }
 
 std::string Archive(const std::string& root, v1::Compression compression) {
