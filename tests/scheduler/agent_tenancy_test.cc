@@ -291,5 +291,48 @@ TEST_F(AccessTest, AgentsGoneLongerThanAgentForgetAfterAreDropped) {
   EXPECT_EQ(pods.count("restarting-0"), 1u) << "gone an hour: still expected";
 }
 
+TEST_F(AccessTest, APostHookWaitsForItsAgentToReconnect) {
+  v1::Hello hello = MakeHello("ns-b", "rb", "b-0");
+  hello.add_volumes()->set_name("data");
+  hello.mutable_volumes(0)->set_path("/data");
+  auto b = std::make_unique<AgentClient>(agent_.get(), "agent-b-secret", hello);
+  ASSERT_EQ(b->code(), Code::OK);
+  grpc::ClientContext c;
+  Authorize(&c, "operator-secret");
+  v1::BackupRequest request;
+  request.set_namespace_("ns-b");
+  request.set_release("rb");
+  auto set = admin_->Backup(&c, request);
+
+  // The pre-hook (the server stopped) succeeds; then, mid-capture, the
+  // agent's connection drops.
+  const std::string pre_hook = NextHookJob(b.get());
+  ASSERT_FALSE(pre_hook.empty());
+  b->SendResult(pre_hook, true);
+  v1::SchedulerMessage command;
+  ASSERT_TRUE(b->Next(&command));
+  ASSERT_TRUE(command.has_backup());
+  b->Close();
+  b.reset();
+  // The agent comes back: the post-hook (start the server again) still
+  // reaches it, on its new connection.
+  AgentClient again(agent_.get(), "agent-b-secret", hello);
+  ASSERT_EQ(again.code(), Code::OK);
+  const std::string post_hook = NextHookJob(&again);
+  ASSERT_FALSE(post_hook.empty()) << "the post-hook never came";
+  again.SendResult(post_hook, true);
+
+  v1::SetEvent event, done;
+  while (set->Read(&event)) {
+    if (event.done()) done = event;
+  }
+  ASSERT_TRUE(set->Finish().ok());
+  EXPECT_EQ(done.set().status(), v1::SET_FAILED) << "the capture was cut";
+  EXPECT_NE(done.set().reason().find("core/data"), std::string::npos)
+      << done.set().reason();
+  EXPECT_EQ(done.set().reason().find("post-hook"), std::string::npos)
+      << "the post-hook ran: " << done.set().reason();
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler
