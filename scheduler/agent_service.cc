@@ -7,6 +7,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
@@ -108,7 +109,19 @@ class ControlStream
   bool Send(const v1::SchedulerMessage& message) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (finishing_) return false;
+    // The agent reads a welcome first. A job can be given to this
+    // connection as soon as it is registered, before the welcome is
+    // queued: such a command waits for the welcome.
+    if (!welcomed_ && !message.has_welcome()) {
+      held_.push_back(message);
+      return true;
+    }
     out_.push_back(message);
+    if (message.has_welcome()) {
+      welcomed_ = true;
+      for (v1::SchedulerMessage& m : held_) out_.push_back(std::move(m));
+      held_.clear();
+    }
     if (!writing_) {
       writing_ = true;
       StartWrite(&out_.front());
@@ -239,6 +252,8 @@ class ControlStream
   uint64_t session_ = 0;  // likewise
   std::mutex mu_;
   std::deque<v1::SchedulerMessage> out_;
+  std::vector<v1::SchedulerMessage> held_;  // given before the welcome
+  bool welcomed_ = false;
   bool writing_ = false;
   bool finishing_ = false;
   std::string close_reason_;
