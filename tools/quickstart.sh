@@ -12,7 +12,7 @@
 # the work directory, WORK_DIR to choose it.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-fixtures=${FIXTURES_DIR:-$top/../shared/fixtures}
+fixtures=${FIXTURES_DIR:-$top/tests/fixtures}
 bin=$top/build/bin
 
 say() { printf '\n== %s\n' "$*"; }

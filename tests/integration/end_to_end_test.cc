@@ -1,7 +1,7 @@
 // End to end: the real dxbackup-scheduler, two real agents (core and DAM)
 // and the dxbackup CLI on loopback, a real PostgreSQL on a private socket,
-// a DX-shaped tree from shared/fixtures/make-dx-tree and a DAM-shaped
-// database from shared/fixtures/dam-db.sql. Stored artifacts are read back
+// a DX-shaped tree from tests/fixtures/make-dx-tree and a DAM-shaped
+// database from tests/fixtures/dam-db.sql. Stored artifacts are read back
 // with GNU tar and pg_restore, and through `dxbackup restore`.
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
