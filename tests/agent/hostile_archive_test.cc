@@ -418,6 +418,114 @@ TEST_F(RestoreRootTest, TypeChangesBetweenPartsAreRestored) {
   }
 }
 
+// Replace mode, every type change of one name: what the volume holds at
+// "p" (a file, a non-empty directory, a symlink out of the root, a hard
+// link to "q") becomes what the set holds there (the same four). The set
+// wins, nothing is written through a link, and "q" keeps the set's bytes
+// even when "p" was its hard link on the volume.
+enum class Kind { kFile, kDir, kSymlink, kHardLink };
+const char* KindName(Kind k) {
+  switch (k) {
+    case Kind::kFile: return "file";
+    case Kind::kDir: return "directory";
+    case Kind::kSymlink: return "symlink";
+    case Kind::kHardLink: return "hard link";
+  }
+  return "?";
+}
+
+class TypeChangeTest
+    : public RestoreRootTest,
+      public ::testing::WithParamInterface<std::tuple<Kind, Kind>> {
+ protected:
+  void MakeOnVolume(Kind kind) {
+    testing::WriteFile(Root() + "/q", "q on the volume");
+    const std::string p = Root() + "/p";
+    switch (kind) {
+      case Kind::kFile:
+        testing::WriteFile(p, "p on the volume");
+        break;
+      case Kind::kDir:
+        testing::WriteFile(p + "/sub/old", "old");
+        break;
+      case Kind::kSymlink:
+        std::filesystem::create_directory_symlink(Target(), p);
+        break;
+      case Kind::kHardLink:
+        std::filesystem::create_hard_link(Root() + "/q", p);
+        break;
+    }
+  }
+  static std::vector<testing::CraftedEntry> InTheSet(Kind kind) {
+    std::vector<testing::CraftedEntry> entries = {{"q", kFile, "q in the set"}};
+    switch (kind) {
+      case Kind::kFile:
+        entries.push_back({"p", kFile, "p in the set"});
+        break;
+      case Kind::kDir:
+        entries.push_back({"p", kDir, ""});
+        entries.push_back({"p/inner", kFile, "inner"});
+        break;
+      case Kind::kSymlink:
+        entries.push_back({"p", kSymlink, "q", 0777});
+        break;
+      case Kind::kHardLink:
+        entries.push_back({"p", kHardLink, "q"});
+        break;
+    }
+    return entries;
+  }
+};
+
+TEST_P(TypeChangeTest, ReplaceLeavesWhatTheSetHolds) {
+  const auto [was, is] = GetParam();
+  MakeOnVolume(was);
+  absl::Status s = Restore({CraftArchive(InTheSet(is))}, /*replace=*/true);
+  ASSERT_TRUE(s.ok()) << s;
+  const std::string p = Root() + "/p";
+  EXPECT_EQ(testing::ReadFile(Root() + "/q"), "q in the set");
+  struct stat st, q;
+  ASSERT_EQ(lstat(p.c_str(), &st), 0);
+  ASSERT_EQ(lstat((Root() + "/q").c_str(), &q), 0);
+  switch (is) {
+    case Kind::kFile:
+      EXPECT_TRUE(S_ISREG(st.st_mode));
+      EXPECT_NE(st.st_ino, q.st_ino) << "p is still q's hard link";
+      EXPECT_EQ(testing::ReadFile(p), "p in the set");
+      EXPECT_EQ(Names(Root()), (std::vector<std::string>{"p", "q"}));
+      break;
+    case Kind::kDir:
+      EXPECT_TRUE(S_ISDIR(st.st_mode));
+      EXPECT_EQ(Names(p), std::vector<std::string>{"inner"});
+      EXPECT_EQ(testing::ReadFile(p + "/inner"), "inner");
+      break;
+    case Kind::kSymlink:
+      EXPECT_TRUE(S_ISLNK(st.st_mode));
+      EXPECT_EQ(std::filesystem::read_symlink(p), "q");
+      break;
+    case Kind::kHardLink:
+      EXPECT_TRUE(S_ISREG(st.st_mode));
+      EXPECT_EQ(st.st_ino, q.st_ino) << "p is not q's hard link";
+      break;
+  }
+  ExpectNothingOutsideTheRootChanged();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryChange, TypeChangeTest,
+    ::testing::Combine(::testing::Values(Kind::kFile, Kind::kDir,
+                                         Kind::kSymlink, Kind::kHardLink),
+                       ::testing::Values(Kind::kFile, Kind::kDir,
+                                         Kind::kSymlink, Kind::kHardLink)),
+    [](const auto& info) {
+      std::string name = std::string(KindName(std::get<0>(info.param))) +
+                         "_to_" + KindName(std::get<1>(info.param));
+      for (char& c : name) {
+        if (c == ' ') c = '_';
+      }
+      return name;
+    });
+
 // A single archive in overlay mode removes nothing of what was there: a
 // directory in the way of one of its files stops the restore instead.
 TEST_F(RestoreRootTest, OverlayKeepsADirectoryInTheWayOfAFile) {
