@@ -32,7 +32,7 @@ UploadStream::UploadStream(StubFactory new_stub, std::string job_id,
       job_id_(std::move(job_id)),
       options_(options),
       on_progress_(std::move(on_progress)),
-      started_(std::chrono::steady_clock::now()) {
+      started_(options_.time->Monotonic()) {
   buffer_.reserve(kChunkBytes);
   OpenAttempt();
   watchdog_ = std::thread([this] { Watch(); });
@@ -68,7 +68,7 @@ void UploadStream::OpenAttempt() {
     attempt_ = std::move(attempt);
     reader_done_ = false;
     stall_cut_ = false;
-    last_ack_ = std::chrono::steady_clock::now();
+    last_ack_ = options_.time->Monotonic();
     if (cancelled_) raw->context.TryCancel();
   }
   raw->reader = std::thread([this, raw] { ReadReplies(raw); });
@@ -81,7 +81,7 @@ void UploadStream::ReadReplies(Attempt* attempt) {
     if (reply.has_result()) result_ = reply.result();
     if (reply.next_sequence() > acknowledged_) {
       acknowledged_ = reply.next_sequence();
-      last_ack_ = std::chrono::steady_clock::now();
+      last_ack_ = options_.time->Monotonic();
     }
     cv_.notify_all();
   }
@@ -96,19 +96,20 @@ void UploadStream::Watch() {
       options_.stall_timeout / 4 + std::chrono::milliseconds(1));
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, tick);
+    options_.time->WaitFor(lock, cv_, tick, [this] { return stopping_; });
     if (stopping_ || reader_done_ || stall_cut_ || attempt_ == nullptr) {
       continue;
     }
     const bool outstanding =
         !kept_.empty() && kept_.back().chunk.sequence() >= acknowledged_;
     if (outstanding &&
-        std::chrono::steady_clock::now() - last_ack_ > options_.stall_timeout) {
+        options_.time->Monotonic() - last_ack_ > options_.stall_timeout) {
       DXLOG(WARNING) << "upload of job " << job_id_
                      << ": no acknowledgement for "
                      << options_.stall_timeout.count()
                      << " ms; cutting the connection to retry";
       stall_cut_ = true;
+      ++stall_cuts_;
       attempt_->context.TryCancel();
     }
   }
@@ -182,7 +183,10 @@ absl::Status UploadStream::Resume() {
     DXLOG(WARNING) << "upload of job " << job_id_ << " broke ("
                    << st.error_message() << "); resuming from chunk "
                    << acknowledged_ << " in " << delay.count() << " ms";
-    if (cv_.wait_for(lock, delay, [this] { return cancelled_; })) continue;
+    if (options_.time->WaitFor(lock, cv_, delay,
+                               [this] { return cancelled_; })) {
+      continue;
+    }
     lock.unlock();
     OpenAttempt();
     ++resumes_;
@@ -235,7 +239,7 @@ void UploadStream::Throttle() {
   const auto due =
       started_ + std::chrono::microseconds(bytes_ * 1000000 /
                                            options_.limit_bytes_per_second);
-  std::this_thread::sleep_until(due);
+  options_.time->SleepUntil(due);
 }
 
 absl::Status UploadStream::SendBuffered(const v1::UploadTrailer* trailer) {

@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "agent/tar_stream_writer.h"
 #include "common/sha256.h"
+#include "common/time_source.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
 
 namespace dxbackup::agent {
@@ -58,6 +59,9 @@ class UploadStream : public ByteSink, public EntryObserver {
     std::chrono::milliseconds backoff_initial{500};
     std::chrono::milliseconds backoff_max{std::chrono::seconds(15)};
     size_t window_bytes = 8 << 20;  // sent but unacknowledged, at most
+    // The stall watchdog, the backoff and the rate limit wait on it; it
+    // must outlive the stream.
+    const common::TimeSource* time = &common::RealTime();
   };
 
   UploadStream(StubFactory new_stub, std::string job_id, Options options,
@@ -75,6 +79,11 @@ class UploadStream : public ByteSink, public EntryObserver {
 
   // Streams opened after the first (for logs and tests).
   int resumes() const { return resumes_; }
+  // Connections the stall watchdog cut (any thread).
+  int stall_cuts() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stall_cuts_;
+  }
 
  private:
   struct Sent {
@@ -115,16 +124,17 @@ class UploadStream : public ByteSink, public EntryObserver {
   size_t entries_bytes_ = 0;
   uint64_t sequence_ = 0;
   uint64_t bytes_ = 0;
-  std::chrono::steady_clock::time_point started_;
+  common::TimeSource::MonotonicTime started_;
   std::unique_ptr<Attempt> attempt_;  // replaced only by the writer
   int resumes_ = 0;
 
-  std::mutex mu_;  // guards what follows; the reader and watchdog share it
+  mutable std::mutex mu_;  // guards what follows; the reader and watchdog share it
   std::condition_variable cv_;
   std::deque<Sent> kept_;  // sent, not yet acknowledged
   size_t kept_bytes_ = 0;
   uint64_t acknowledged_ = 0;  // the scheduler's next_sequence
-  std::chrono::steady_clock::time_point last_ack_;
+  common::TimeSource::MonotonicTime last_ack_;
+  int stall_cuts_ = 0;
   bool reader_done_ = true;
   bool stall_cut_ = false;
   bool cancelled_ = false;

@@ -2,6 +2,9 @@
 // SchedulerServer and runs it until SIGTERM or SIGINT.
 #include <signal.h>
 
+#include <cerrno>
+#include <ctime>
+
 #include <boost/program_options.hpp>
 #include <iostream>
 
@@ -15,6 +18,7 @@ namespace po = boost::program_options;
 int main(int argc, char** argv) {
   dxbackup::scheduler::SchedulerServer::Options options;
   std::string config_path, log_format;
+  int drain_seconds = 0;
   po::options_description desc("dxbackup-scheduler options");
   desc.add_options()("help", "show this help")(
       "listen", po::value(&options.listen)->default_value(options.listen),
@@ -25,7 +29,10 @@ int main(int argc, char** argv) {
       "metrics-listen", po::value(&options.metrics_listen),
       "serve Prometheus metrics on http://HOST:PORT/metrics (port 0: any)")(
       "log-format", po::value(&log_format)->default_value("text"),
-      "text, or json for one JSON object per line");
+      "text, or json for one JSON object per line")(
+      "drain-seconds", po::value(&drain_seconds)->default_value(0),
+      "on SIGTERM, answer health probes NOT_SERVING for this long before "
+      "stopping (a second signal stops at once)");
   dxbackup::common::AddTlsOptions(desc, &options.tls, /*server=*/true);
   po::variables_map vm;
   try {
@@ -37,6 +44,10 @@ int main(int argc, char** argv) {
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << "dxbackup-scheduler: " << e.what() << "\n" << desc << "\n";
+    return 2;
+  }
+  if (drain_seconds < 0) {
+    std::cerr << "dxbackup-scheduler: --drain-seconds must be 0 or more\n";
     return 2;
   }
   if (!dxbackup::common::ConfigureLogging(log_format)) {
@@ -76,6 +87,14 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
+  if (drain_seconds > 0) {
+    (*server)->Drain();
+    DXLOG(INFO) << "signal " << sig << ": NOT_SERVING; stopping in "
+                << drain_seconds << " s (a second signal stops now)";
+    const timespec drain = {drain_seconds, 0};
+    while (sigtimedwait(&stop_signals, nullptr, &drain) < 0 && errno == EINTR) {
+    }
+  }
   DXLOG(INFO) << "signal " << sig << ": stopping";
   (*server)->Shutdown();
   return 0;

@@ -114,13 +114,17 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   return s;
 }
 
-void SchedulerServer::Shutdown() {
-  if (stopped_) return;
-  stopped_ = true;
-  // Ending the jobs ends the runs, which releases admin calls following them.
+void SchedulerServer::Drain() {
   if (auto* health = server_->GetHealthCheckService()) {
     health->Shutdown();  // probes see NOT_SERVING from here on
   }
+}
+
+void SchedulerServer::Shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  Drain();
+  // Ending the jobs ends the runs, which releases admin calls following them.
   policies_->Stop();
   board_->FailAll("the scheduler stopped while the job ran");
   server_->Shutdown(std::chrono::system_clock::now());

@@ -55,6 +55,10 @@ class SchedulerServer {
 
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }  // 0: not served
+  // The start of a graceful stop: health probes see NOT_SERVING from here
+  // on (so that a Service sends new callers elsewhere), while everything
+  // else goes on until Shutdown(). Idempotent.
+  void Drain();
   // Fails running jobs, stops serving and joins every thread. Idempotent.
   void Shutdown();
 

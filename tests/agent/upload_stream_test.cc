@@ -9,12 +9,14 @@
 
 #include <cstring>
 #include <random>
+#include <thread>
 
 #include "common/sha256.h"
 #include "scheduler/job_board.h"
 #include "scheduler/scheduler_server.h"
 #include "scheduler/sqlite_catalog.h"
 #include "tests/support/backup_job.h"
+#include "tests/support/fake_time_source.h"
 #include "tests/support/tcp_proxy.h"
 #include "tests/support/temp_dir.h"
 
@@ -106,18 +108,55 @@ TEST_F(UploadStreamTest, CutConnectionResumesFromTheLastAcknowledgedChunk) {
   EXPECT_EQ(jobs[0].status(), v1::JOB_SUCCEEDED);
 }
 
+// Driven by simulated time: nothing but the test's Advance() can make the
+// watchdog cut, so it cuts exactly once, after the freeze, however slow the
+// machine.
 TEST_F(UploadStreamTest, StalledConnectionIsCutAndRetried) {
   proxy_->Fault(testing::TcpProxy::kFreeze, 8 << 20);
+  testing::FakeTimeSource time;
   UploadStream::Options options = FastRetries();
-  // Fires once the proxy freezes; an early expiry on a slow machine would
-  // only add a resume, which this test allows.
-  options.stall_timeout = std::chrono::seconds(2);
+  options.time = &time;
   UploadStream up(ThroughProxy(), kJob, options, nullptr);
-  absl::StatusOr<v1::UploadResult> result = Send(&up);
+  absl::StatusOr<v1::UploadResult> result;
+  std::thread sender([&] { result = Send(&up); });
+  proxy_->AwaitFault();
+  // Acknowledgements already on their way may still arrive and restart the
+  // stall timer: move time past the timeout until the watchdog cuts.
+  while (up.stall_cuts() == 0) {
+    const uint64_t round =
+        time.Advance(options.stall_timeout + std::chrono::milliseconds(1));
+    ASSERT_TRUE(time.AwaitWaiters(1, round)) << "the watchdog stopped waiting";
+  }
+  // The writer waits out its backoff (beside the watchdog), then resumes.
+  ASSERT_TRUE(time.AwaitWaiters(2));
+  time.Advance(options.backoff_max);
+  sender.join();
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_TRUE(proxy_->fault_fired());
-  EXPECT_GE(up.resumes(), 1);
+  EXPECT_EQ(up.stall_cuts(), 1);
+  EXPECT_EQ(up.resumes(), 1);
+  EXPECT_EQ(result->sha256(), Digest());
   EXPECT_EQ(testing::ReadFile(dir_ / (std::string("store/") + kPath)), data_);
+}
+
+// Without simulated time moving, a frozen connection is never cut: the
+// watchdog reads the time it was given, not the machine's.
+TEST_F(UploadStreamTest, WatchdogReadsTheTimeSourceItWasGiven) {
+  proxy_->Fault(testing::TcpProxy::kFreeze, 8 << 20);
+  testing::FakeTimeSource time;
+  UploadStream::Options options = FastRetries();
+  options.time = &time;
+  options.stall_timeout = std::chrono::milliseconds(1);
+  UploadStream up(ThroughProxy(), kJob, options, nullptr);
+  absl::StatusOr<v1::UploadResult> result;
+  std::thread sender([&] { result = Send(&up); });
+  proxy_->AwaitFault();
+  // The window fills and the writer blocks; the watchdog waits for time.
+  ASSERT_TRUE(time.AwaitWaiters(1));
+  EXPECT_EQ(up.stall_cuts(), 0);
+  up.Cancel();
+  sender.join();
+  EXPECT_EQ(up.stall_cuts(), 0);
+  EXPECT_FALSE(result.ok());
 }
 
 TEST_F(UploadStreamTest, GivesUpWhenTheSchedulerStaysUnreachable) {

@@ -263,6 +263,9 @@ class ChartTest(unittest.TestCase):
         self.assertIn("--listen=0.0.0.0:7070", c["args"])
         self.assertIn("--tls-cert=/etc/dxbackup/tls/tls.crt", c["args"])
         self.assertNotIn("--insecure-loopback", c["args"])
+        # The drain fits in the grace period, with time left to stop.
+        self.assertIn("--drain-seconds=5", c["args"])
+        self.assertGreater(spec["terminationGracePeriodSeconds"], 5 + 30)
         mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
         self.assertEqual(mounts["/var/lib/dxbackup"], "data")
         self.assertIn("/etc/dxbackup/db/dx-prod-dam-db", mounts)

@@ -43,6 +43,12 @@ class FleetTest : public ::testing::Test {
     // that cannot come due during a test, since a slot of a "-spread"
     // schedule firing mid-test would add a set the counts below do not
     // expect.
+    // Liveness: the rule itself (silent longer than allowed: offline; a
+    // heartbeat starts the silence again) is tested on simulated time in
+    // agent_registry_test. Here it is seen end to end, with 20 missed
+    // heartbeats allowed, so that a busy machine (20 agents, sanitizers,
+    // two tests at once) would have to starve an agent for 20 s before the
+    // counts below could change.
     WriteFile(dir_ / "scheduler.yaml", R"(
 limits: {max_sets: 3, max_sets_per_namespace: 1}
 prune_schedule: "0 0 1 1 *"

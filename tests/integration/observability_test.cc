@@ -238,5 +238,36 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
   }
 }
 
+// SIGTERM with --drain-seconds: health probes see NOT_SERVING while the
+// scheduler still answers, so that a Service sends new callers elsewhere
+// before the listener closes; a second signal ends the drain at once.
+TEST(ObservabilityTest, ADrainingSchedulerIsNotServingButStillAnswers) {
+  testing::TempDir dir;
+  WriteFile(dir / "scheduler.yaml", "policies: []\n");
+  ChildProcess scheduler(
+      {kBin + "/dxbackup-scheduler", "--insecure-loopback", "--listen",
+       "127.0.0.1:0", "--data-dir", dir / "data", "--config",
+       dir / "scheduler.yaml", "--drain-seconds", "3600"},
+      dir / "scheduler.log");
+  const std::string line = scheduler.WaitForLine("listening on port");
+  ASSERT_FALSE(line.empty()) << scheduler.Output();
+  const std::string address = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
+  EXPECT_EQ(HealthStatus(address), 1) << "SERVING";
+
+  scheduler.Signal(SIGTERM);
+  ASSERT_FALSE(scheduler.WaitForLine("NOT_SERVING; stopping in 3600 s").empty())
+      << scheduler.Output();
+  EXPECT_EQ(HealthStatus(address), 2) << "NOT_SERVING while draining";
+  std::string out;
+  EXPECT_EQ(RunCommand({kBin + "/dxbackup", "--insecure-loopback", "--server",
+                        address, "agents"},
+                       &out),
+            0)
+      << "still answering: " << out;
+
+  scheduler.Signal(SIGTERM);
+  EXPECT_EQ(scheduler.Wait(), 0) << scheduler.Output();
+}
+
 }  // namespace
 }  // namespace dxbackup

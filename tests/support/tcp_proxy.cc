@@ -71,6 +71,11 @@ void TcpProxy::Fault(FaultKind kind, uint64_t after_client_bytes) {
   fired_ = false;
 }
 
+void TcpProxy::AwaitFault() {
+  std::unique_lock<std::mutex> lock(mu_);
+  fired_cv_.wait(lock, [this] { return fired_.load(); });
+}
+
 void TcpProxy::AcceptLoop() {
   for (;;) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
@@ -123,6 +128,7 @@ void TcpProxy::Forward(int client, int server) {
         if (sent_up >= fault_after_) {
           fault = fault_;
           fired_ = true;
+          fired_cv_.notify_all();
         } else {
           want = std::min<uint64_t>(want, fault_after_ - sent_up);
         }

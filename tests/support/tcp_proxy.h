@@ -42,6 +42,8 @@ class TcpProxy {
   uint64_t upstream_bytes() const { return upstream_bytes_; }
   int connections() const { return connections_; }
   bool fault_fired() const { return fired_; }
+  // Blocks until the fault has fired.
+  void AwaitFault();
 
  private:
   void AcceptLoop();
@@ -57,6 +59,7 @@ class TcpProxy {
   FaultKind fault_ = kNone;
   uint64_t fault_after_ = 0;
   std::atomic<bool> fired_{false};
+  std::condition_variable fired_cv_;  // with mu_
   std::atomic<bool> refuse_{false};
   std::atomic<uint64_t> upstream_bytes_{0};
   std::atomic<int> connections_{0};
