@@ -6,12 +6,12 @@
 
 #include "common/clock.h"
 #include "dxbackup/v1/config.pb.h"
-#include "scheduler/agent_registry.h"
-#include "scheduler/artifact_store.h"
-#include "scheduler/catalog.h"
-#include "scheduler/job_board.h"
-#include "scheduler/metrics.h"
-#include "scheduler/token_auth.h"
+#include "scheduler/agents/agent_registry.h"
+#include "scheduler/store/artifact_store.h"
+#include "scheduler/catalog/catalog.h"
+#include "scheduler/jobs/job_board.h"
+#include "scheduler/metrics/metrics.h"
+#include "scheduler/access/token_auth.h"
 
 namespace dxbackup::scheduler {
 

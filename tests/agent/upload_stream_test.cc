@@ -12,9 +12,9 @@
 #include <thread>
 
 #include "common/sha256.h"
-#include "scheduler/job_board.h"
-#include "scheduler/scheduler_server.h"
-#include "scheduler/sqlite_catalog.h"
+#include "scheduler/jobs/job_board.h"
+#include "scheduler/server/scheduler_server.h"
+#include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/backup_job.h"
 #include "tests/support/fake_time_source.h"
 #include "tests/support/tcp_proxy.h"

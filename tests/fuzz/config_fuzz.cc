@@ -30,7 +30,7 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "scheduler/scheduler_config.h"
+#include "scheduler/config/scheduler_config.h"
 
 namespace {
 

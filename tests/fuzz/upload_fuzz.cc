@@ -20,11 +20,11 @@
 #include <string>
 
 #include "common/sha256.h"
-#include "scheduler/agent_registry.h"
-#include "scheduler/artifact_store.h"
-#include "scheduler/job_board.h"
-#include "scheduler/sqlite_catalog.h"
-#include "scheduler/upload_session.h"
+#include "scheduler/agents/agent_registry.h"
+#include "scheduler/store/artifact_store.h"
+#include "scheduler/jobs/job_board.h"
+#include "scheduler/catalog/sqlite_catalog.h"
+#include "scheduler/agents/upload_session.h"
 #include "tests/support/backup_job.h"
 
 namespace {

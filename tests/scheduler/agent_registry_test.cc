@@ -1,11 +1,11 @@
 // The liveness rule on simulated time: an agent is closed as offline once
 // it has been silent for longer than the allowed silence, not a second
 // before, and a heartbeat starts its silence again.
-#include "scheduler/agent_registry.h"
+#include "scheduler/agents/agent_registry.h"
 
 #include <gtest/gtest.h>
 
-#include "scheduler/sqlite_catalog.h"
+#include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 

@@ -1,4 +1,4 @@
-#include "scheduler/artifact_store.h"
+#include "scheduler/store/artifact_store.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "scheduler/direct_file_writer.h"
+#include "scheduler/store/direct_file_writer.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,8 +1,8 @@
-#include "scheduler/job_board.h"
+#include "scheduler/jobs/job_board.h"
 
 #include <gtest/gtest.h>
 
-#include "scheduler/sqlite_catalog.h"
+#include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 

@@ -1,4 +1,4 @@
-#include "scheduler/pg_connection.h"
+#include "scheduler/postgres/pg_connection.h"
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>

@@ -1,4 +1,4 @@
-#include "scheduler/pg_tools.h"
+#include "scheduler/postgres/pg_tools.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,10 +1,10 @@
-#include "scheduler/policy_verifier.h"
+#include "scheduler/periodic/policy_verifier.h"
 
 #include <gtest/gtest.h>
 
 #include "common/sha256.h"
-#include "scheduler/artifact_store.h"
-#include "scheduler/sqlite_catalog.h"
+#include "scheduler/store/artifact_store.h"
+#include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {

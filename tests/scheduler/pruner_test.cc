@@ -1,12 +1,12 @@
-#include "scheduler/pruner.h"
+#include "scheduler/periodic/pruner.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <tuple>
 
-#include "scheduler/artifact_store.h"
-#include "scheduler/sqlite_catalog.h"
+#include "scheduler/store/artifact_store.h"
+#include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 

@@ -1,7 +1,7 @@
 // The configuration example in README.md loads: the front door stays true.
 #include <gtest/gtest.h>
 
-#include "scheduler/scheduler_config.h"
+#include "scheduler/config/scheduler_config.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {

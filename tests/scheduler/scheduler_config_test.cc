@@ -1,4 +1,4 @@
-#include "scheduler/scheduler_config.h"
+#include "scheduler/config/scheduler_config.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "scheduler/set_levels.h"
+#include "scheduler/runs/set_levels.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "scheduler/set_verifier.h"
+#include "scheduler/sets/set_verifier.h"
 
 #include <gtest/gtest.h>
 

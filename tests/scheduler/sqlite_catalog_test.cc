@@ -1,4 +1,4 @@
-#include "scheduler/sqlite_catalog.h"
+#include "scheduler/catalog/sqlite_catalog.h"
 
 #include <gtest/gtest.h>
 

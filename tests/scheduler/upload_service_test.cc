@@ -8,9 +8,9 @@
 
 #include "common/sha256.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
-#include "scheduler/job_board.h"
-#include "scheduler/scheduler_server.h"
-#include "scheduler/sqlite_catalog.h"
+#include "scheduler/jobs/job_board.h"
+#include "scheduler/server/scheduler_server.h"
+#include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/backup_job.h"
 #include "tests/support/temp_dir.h"
 

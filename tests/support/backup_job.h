@@ -10,8 +10,8 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "scheduler/catalog.h"
-#include "scheduler/job_board.h"
+#include "scheduler/catalog/catalog.h"
+#include "scheduler/jobs/job_board.h"
 
 namespace dxbackup::testing {
 

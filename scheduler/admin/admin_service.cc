@@ -1,0 +1,254 @@
+#include "scheduler/admin/admin_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "scheduler/config/scheduler_config.h"
+
+namespace dxbackup::scheduler {
+
+namespace {
+
+// The call's token must have `role` (when the scheduler checks tokens).
+grpc::Status Denied(const SchedulerState& state,
+                    const grpc::ServerContext* context, v1::Token::Role role) {
+  if (state.auth == nullptr) return grpc::Status::OK;
+  return common::ToGrpcStatus(state.auth->Require(*context, role));
+}
+
+}  // namespace
+
+namespace {
+
+// Streams a run's events to the caller until the run ends or the caller
+// leaves.
+grpc::Status Follow(const StartedRun& run,
+                    grpc::ServerWriter<v1::SetEvent>* writer) {
+  size_t next = 0;
+  v1::SetEvent event;
+  while (run.events->WaitNext(&next, &event)) {
+    if (!writer->Write(event)) break;  // the run goes on without a watcher
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+AdminServiceImpl::AdminServiceImpl(SchedulerState state,
+                                   BackupSetRunner* backups,
+                                   RestoreRunner* restores, Pruner* pruner,
+                                   PolicyLoop* policies)
+    : state_(state),
+      backups_(backups),
+      restores_(restores),
+      pruner_(pruner),
+      policies_(policies),
+      verifier_(state),
+      exporter_(state) {}
+
+grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext* context,
+                                          const v1::ListAgentsRequest*,
+                                          v1::ListAgentsResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
+  state_.registry->ForgetGone(AgentForgetAfterSeconds(*state_.config));
+  for (const v1::AgentInfo& agent : state_.registry->AllAgents()) {
+    *response->add_agents() = agent;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::ForgetAgent(
+    grpc::ServerContext* context, const v1::ForgetAgentRequest* request,
+    v1::ForgetAgentResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
+  absl::StatusOr<v1::AgentInfo> forgotten =
+      state_.registry->Forget(request->agent_id());
+  if (!forgotten.ok()) return common::ToGrpcStatus(forgotten.status());
+  *response->mutable_agent() = std::move(*forgotten);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Backup(
+    grpc::ServerContext* context, const v1::BackupRequest* request,
+    grpc::ServerWriter<v1::SetEvent>* writer) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
+  absl::StatusOr<StartedRun> run = backups_->Start(*request);
+  if (!run.ok()) return common::ToGrpcStatus(run.status());
+  return Follow(*run, writer);
+}
+
+grpc::Status AdminServiceImpl::ListSets(grpc::ServerContext* context,
+                                        const v1::ListSetsRequest* request,
+                                        v1::ListSetsResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
+  auto sets = state_.catalog->ListSets(*request);
+  if (!sets.ok()) return common::ToGrpcStatus(sets.status());
+  for (const v1::BackupSet& set : *sets) *response->add_sets() = set;
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::GetSet(grpc::ServerContext* context,
+                                      const v1::GetSetRequest* request,
+                                      v1::SetDetail* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
+  auto set = state_.catalog->GetSet(request->set_id());
+  if (!set.ok()) return common::ToGrpcStatus(set.status());
+  *response->mutable_set() = *set;
+  auto artifacts = state_.catalog->ListArtifacts(set->id());
+  if (!artifacts.ok()) return common::ToGrpcStatus(artifacts.status());
+  for (const v1::Artifact& a : *artifacts) *response->add_artifacts() = a;
+  auto jobs = state_.catalog->ListJobs(set->id());
+  if (!jobs.ok()) return common::ToGrpcStatus(jobs.status());
+  for (const v1::Job& j : *jobs) *response->add_jobs() = j;
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Restore(
+    grpc::ServerContext* context, const v1::RestoreRequest* request,
+    grpc::ServerWriter<v1::SetEvent>* writer) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
+  absl::StatusOr<StartedRun> run = restores_->Start(*request);
+  if (!run.ok()) return common::ToGrpcStatus(run.status());
+  return Follow(*run, writer);
+}
+
+grpc::Status AdminServiceImpl::ListPolicies(
+    grpc::ServerContext* context, const v1::ListPoliciesRequest*,
+    v1::ListPoliciesResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
+  *response = policies_->Describe();
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::RunPolicy(
+    grpc::ServerContext* context, const v1::RunPolicyRequest* request,
+    grpc::ServerWriter<v1::SetEvent>* writer) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
+  auto ticket = policies_->RunNow(request->policy());
+  if (!ticket.ok()) return common::ToGrpcStatus(ticket.status());
+  size_t left = ticket->keys.size();
+  bool all_complete = true;
+  policies_->Follow(*ticket, [&](const v1::BackupSet& set) {
+    all_complete = all_complete && set.status() == v1::SET_COMPLETE;
+    v1::SetEvent event;
+    event.set_set_id(set.id());
+    *event.mutable_set() = set;
+    event.set_done(--left == 0);
+    event.set_ok(set.status() == v1::SET_COMPLETE &&
+                 (left > 0 || all_complete));
+    event.set_message(absl::StrCat(
+        set.namespace_(), "/", set.release(), ": set ",
+        set.id().empty() ? "not started" : set.id(), " ",
+        set.status() == v1::SET_COMPLETE ? "complete"
+                                         : "failed: " + set.reason()));
+    return writer->Write(event) && !context->IsCancelled();
+  });
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Prune(grpc::ServerContext* context,
+                                     const v1::PruneRequest* request,
+                                     v1::PruneResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
+  auto result = pruner_->Prune(request->dry_run(), request->policy());
+  if (!result.ok()) return common::ToGrpcStatus(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::ListFiles(
+    grpc::ServerContext* context, const v1::ListFilesRequest* request,
+    grpc::ServerWriter<v1::FileBatch>* writer) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
+  auto set = state_.catalog->GetSet(request->set_id());
+  if (!set.ok()) return common::ToGrpcStatus(set.status());
+  constexpr int kBatch = 1000;
+  v1::FileBatch batch;
+  bool open = true;
+  absl::Status s =
+      state_.catalog->ForEachFile(*request, [&](const v1::IndexedFile& f) {
+        *batch.add_files() = f;
+        if (batch.files_size() == kBatch) {
+          open = writer->Write(batch) && !context->IsCancelled();
+          batch.Clear();
+        }
+        return open;
+      });
+  if (!s.ok()) return common::ToGrpcStatus(s);
+  if (open && batch.files_size() > 0) writer->Write(batch);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::FindFiles(grpc::ServerContext* context,
+                                         const v1::FindFilesRequest* request,
+                                         v1::FindFilesResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
+  if (request->pattern().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "find needs a pattern, e.g. '*/wps.properties'");
+  }
+  auto found = state_.catalog->FindFiles(*request);
+  if (!found.ok()) return common::ToGrpcStatus(found.status());
+  *response = std::move(*found);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Verify(grpc::ServerContext* context,
+                                      const v1::VerifyRequest* request,
+                                      v1::VerifyResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
+  auto verified = verifier_.Verify(request->set_id(), request->deep());
+  if (!verified.ok()) return common::ToGrpcStatus(verified.status());
+  *response = std::move(*verified);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Export(grpc::ServerContext* context,
+                                      const v1::ExportRequest* request,
+                                      v1::ExportResponse* response) {
+  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
+  auto exported = exporter_.Export(request->set_id(), request->to_dir());
+  if (!exported.ok()) return common::ToGrpcStatus(exported.status());
+  *response = std::move(*exported);
+  return grpc::Status::OK;
+}
+
+}  // namespace dxbackup::scheduler

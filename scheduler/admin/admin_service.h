@@ -1,0 +1,76 @@
+// AdminServiceImpl serves the CLI (proto/dxbackup/v1/admin.proto). Backup
+// and Restore start a run and stream its events until it ends; a caller
+// that goes away does not stop the run.
+#ifndef DXBACKUP_SCHEDULER_ADMIN_ADMIN_SERVICE_H_
+#define DXBACKUP_SCHEDULER_ADMIN_ADMIN_SERVICE_H_
+
+#include "dxbackup/v1/admin.grpc.pb.h"
+#include "scheduler/runs/backup_set_runner.h"
+#include "scheduler/periodic/policy_loop.h"
+#include "scheduler/periodic/pruner.h"
+#include "scheduler/runs/restore_runner.h"
+#include "scheduler/sets/set_exporter.h"
+#include "scheduler/sets/set_verifier.h"
+
+namespace dxbackup::scheduler {
+
+class AdminServiceImpl : public v1::AdminService::Service {
+ public:
+  // Every argument must outlive the service.
+  AdminServiceImpl(SchedulerState state, BackupSetRunner* backups,
+                   RestoreRunner* restores, Pruner* pruner,
+                   PolicyLoop* policies);
+
+  grpc::Status ListAgents(grpc::ServerContext* context,
+                          const v1::ListAgentsRequest* request,
+                          v1::ListAgentsResponse* response) override;
+  grpc::Status ForgetAgent(grpc::ServerContext* context,
+                           const v1::ForgetAgentRequest* request,
+                           v1::ForgetAgentResponse* response) override;
+  grpc::Status Backup(grpc::ServerContext* context,
+                      const v1::BackupRequest* request,
+                      grpc::ServerWriter<v1::SetEvent>* writer) override;
+  grpc::Status ListSets(grpc::ServerContext* context,
+                        const v1::ListSetsRequest* request,
+                        v1::ListSetsResponse* response) override;
+  grpc::Status GetSet(grpc::ServerContext* context,
+                      const v1::GetSetRequest* request,
+                      v1::SetDetail* response) override;
+  grpc::Status Restore(grpc::ServerContext* context,
+                       const v1::RestoreRequest* request,
+                       grpc::ServerWriter<v1::SetEvent>* writer) override;
+  grpc::Status ListPolicies(grpc::ServerContext* context,
+                            const v1::ListPoliciesRequest* request,
+                            v1::ListPoliciesResponse* response) override;
+  grpc::Status RunPolicy(grpc::ServerContext* context,
+                         const v1::RunPolicyRequest* request,
+                         grpc::ServerWriter<v1::SetEvent>* writer) override;
+  grpc::Status Prune(grpc::ServerContext* context,
+                     const v1::PruneRequest* request,
+                     v1::PruneResponse* response) override;
+  grpc::Status ListFiles(grpc::ServerContext* context,
+                         const v1::ListFilesRequest* request,
+                         grpc::ServerWriter<v1::FileBatch>* writer) override;
+  grpc::Status FindFiles(grpc::ServerContext* context,
+                         const v1::FindFilesRequest* request,
+                         v1::FindFilesResponse* response) override;
+  grpc::Status Verify(grpc::ServerContext* context,
+                      const v1::VerifyRequest* request,
+                      v1::VerifyResponse* response) override;
+  grpc::Status Export(grpc::ServerContext* context,
+                      const v1::ExportRequest* request,
+                      v1::ExportResponse* response) override;
+
+ private:
+  SchedulerState state_;
+  BackupSetRunner* backups_;
+  RestoreRunner* restores_;
+  Pruner* pruner_;
+  PolicyLoop* policies_;
+  SetVerifier verifier_;
+  SetExporter exporter_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_ADMIN_ADMIN_SERVICE_H_

@@ -1,0 +1,106 @@
+// AgentRegistry knows the agents connected now and how to reach each one:
+// the AgentChannel of its control stream. It mirrors agents into the
+// catalog so that `dxbackup agents` also shows those that went away.
+//
+// Thread-safe. A channel is used only under the registry's lock, and a
+// channel's owner calls Unregister before destroying it.
+#ifndef DXBACKUP_SCHEDULER_AGENTS_AGENT_REGISTRY_H_
+#define DXBACKUP_SCHEDULER_AGENTS_AGENT_REGISTRY_H_
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "dxbackup/v1/agent.pb.h"
+#include "scheduler/catalog/catalog.h"
+
+namespace dxbackup::scheduler {
+
+// The scheduler's end of one agent's control stream.
+class AgentChannel {
+ public:
+  virtual ~AgentChannel() = default;
+  // Queues a message; false when the stream is closing.
+  virtual bool Send(const v1::SchedulerMessage& message) = 0;
+  // Ends the stream; `reason` becomes the error of the agent's running jobs.
+  virtual void Close(const std::string& reason) = 0;
+};
+
+// One registration of an agent: its id and the session of this connection.
+// Jobs are given to a session; only that session may report on them.
+struct Registration {
+  std::string agent_id;
+  uint64_t session = 0;  // never 0 for a registered agent
+};
+
+class AgentRegistry {
+ public:
+  AgentRegistry(Catalog* catalog, const common::Clock* clock);
+
+  // "namespace/release/pod": stable across reconnects, distinct for pods of
+  // the same name in two releases.
+  static std::string AgentId(const v1::Hello& hello);
+
+  // Registers the agent behind `channel`, replacing (and closing) an older
+  // connection of the same agent if that one registered with the same
+  // `binding` (the namespace and release its token is bound to; "" when
+  // tokens are off). PermissionDenied when a live registration of another
+  // binding holds the id. The hello's names must have been checked.
+  absl::StatusOr<Registration> Register(const v1::Hello& hello,
+                                        const std::string& binding,
+                                        AgentChannel* channel);
+  // Forgets `channel` if it is still the agent's current one; returns
+  // whether it was.
+  bool Unregister(const std::string& agent_id, AgentChannel* channel);
+  void Touch(const std::string& agent_id);
+
+  // Sends to a connected agent; false if it is not connected.
+  bool Send(const std::string& agent_id, const v1::SchedulerMessage& message);
+  // The session of the agent's current connection; 0 when not connected.
+  uint64_t SessionOf(const std::string& agent_id);
+  // Sends only if `session` is still the agent's current connection.
+  bool SendToSession(const std::string& agent_id, uint64_t session,
+                     const v1::SchedulerMessage& message);
+
+  // Connected agents of one deployment.
+  std::vector<v1::AgentInfo> AgentsOf(const std::string& namespace_,
+                                      const std::string& release);
+  // Every agent the catalog knows, with `connected` filled in.
+  std::vector<v1::AgentInfo> AllAgents();
+  // Agents of one deployment, connected or seen within `max_age_seconds`.
+  std::vector<v1::AgentInfo> KnownAgentsOf(const std::string& namespace_,
+                                           const std::string& release,
+                                           int64_t max_age_seconds);
+  // Forgets an agent that is not connected: its catalog row goes, and
+  // sets no longer expect it. NotFound for an unknown id,
+  // FailedPrecondition while it is connected. Returns what was known of it.
+  absl::StatusOr<v1::AgentInfo> Forget(const std::string& agent_id);
+  // Forgets every agent not connected and not seen for `max_age_seconds`
+  // (pods that are gone for good); returns their ids.
+  std::vector<std::string> ForgetGone(int64_t max_age_seconds);
+
+  // Closes the streams of connected agents silent for longer than
+  // `max_silence_seconds` (they missed their heartbeats); returns their ids.
+  std::vector<std::string> CloseSilent(int64_t max_silence_seconds);
+
+ private:
+  struct Entry {
+    v1::AgentInfo info;
+    AgentChannel* channel;
+    std::string binding;
+    uint64_t session;
+  };
+  Catalog* catalog_;
+  const common::Clock* clock_;
+  std::mutex mu_;
+  std::map<std::string, Entry> connected_;
+  uint64_t last_session_ = 0;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_AGENTS_AGENT_REGISTRY_H_

@@ -1,0 +1,619 @@
+#include "scheduler/agents/agent_service.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "common/resource_names.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+constexpr int kDefaultHeartbeatSeconds = 10;
+
+// The agent protocol's data calls name a job: the caller's token must be an
+// agent token of the namespace (and release) of the agent given that job.
+absl::Status AuthorizeJob(const SchedulerState& state,
+                          const grpc::CallbackServerContext* context,
+                          const std::string& job_id) {
+  if (state.auth == nullptr || !state.auth->enabled()) return absl::OkStatus();
+  absl::StatusOr<std::string> agent = state.board->AgentOf(job_id);
+  if (!agent.ok()) return agent.status();
+  for (const v1::AgentInfo& a : state.registry->AllAgents()) {
+    if (a.id() == *agent) {
+      return state.auth->RequireAgent(*context, a.namespace_(), a.release())
+          .status();
+    }
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("job ", job_id, " belongs to no registered agent"));
+}
+
+// "127.0.0.1" of "ipv4:127.0.0.1:40000": the caller when tokens are off.
+std::string PeerHost(const std::string& peer) {
+  const size_t colon = peer.rfind(':');
+  return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
+// Admits a call of the agent protocol before anything of it is read: an
+// agent token when tokens are on (so that no unauthenticated stream is
+// held open), and one of the caller's stream slots.
+absl::StatusOr<CallerLimits::Slot> Admit(
+    const SchedulerState& state, CallerLimits* limits,
+    const grpc::CallbackServerContext* context) {
+  std::string caller;
+  if (state.auth != nullptr && state.auth->enabled()) {
+    absl::StatusOr<v1::Token> token = state.auth->Caller(*context);
+    if (!token.ok()) return token.status();
+    if (token->role() != v1::Token::AGENT) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("token ", token->name(), " is not an agent token"));
+    }
+    caller = absl::StrCat("token ", token->name());
+  } else {
+    caller = absl::StrCat("peer ", PeerHost(context->peer()));
+  }
+  return limits->AcquireStream(caller);
+}
+
+// Every name of a hello that becomes part of an id, a store path or a
+// catalog key: DNS labels for namespace, release and pod, plain names for
+// component and volumes.
+absl::Status CheckHelloNames(const v1::Hello& hello) {
+  for (auto [field, value] : {std::pair<const char*, const std::string*>{
+                                  "namespace", &hello.namespace_()},
+                              {"release", &hello.release()},
+                              {"pod", &hello.pod()}}) {
+    if (absl::Status s = common::CheckDnsLabel(field, *value); !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = common::CheckSimpleName("component", hello.component());
+      !s.ok()) {
+    return s;
+  }
+  for (const v1::Volume& volume : hello.volumes()) {
+    if (absl::Status s = common::CheckSimpleName("volume", volume.name());
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The scheduler's end of one agent's Connect stream.
+class ControlStream
+    : public grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>,
+      public AgentChannel {
+ public:
+  ControlStream(SchedulerState state, CallerLimits* limits,
+                grpc::CallbackServerContext* context)
+      : state_(state), context_(context) {
+    absl::StatusOr<CallerLimits::Slot> slot = Admit(state_, limits, context);
+    if (!slot.ok()) {
+      EndStream(common::ToGrpcStatus(slot.status()));
+      return;
+    }
+    slot_ = std::move(*slot);
+    StartRead(&in_);
+  }
+
+  bool Send(const v1::SchedulerMessage& message) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finishing_) return false;
+    // The agent reads a welcome first. A job can be given to this
+    // connection as soon as it is registered, before the welcome is
+    // queued: such a command waits for the welcome.
+    if (!welcomed_ && !message.has_welcome()) {
+      held_.push_back(message);
+      return true;
+    }
+    out_.push_back(message);
+    if (message.has_welcome()) {
+      welcomed_ = true;
+      for (v1::SchedulerMessage& m : held_) out_.push_back(std::move(m));
+      held_.clear();
+    }
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&out_.front());
+    }
+    return true;
+  }
+
+  void Close(const std::string& reason) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (close_reason_.empty()) close_reason_ = reason;
+    }
+    EndStream(grpc::Status(grpc::StatusCode::ABORTED, reason));
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      EndStream(grpc::Status::OK);
+      return;
+    }
+    if (agent_id_.empty()) {
+      if (!Welcome()) return;
+    } else if (in_.has_heartbeat()) {
+      state_.registry->Touch(agent_id_);
+    } else if (in_.has_progress()) {
+      Refused(state_.board->Progress(session_, in_.progress().job_id(),
+                                     in_.progress().bytes(),
+                                     in_.progress().files()));
+    } else if (in_.has_result()) {
+      Refused(state_.board->ReportResult(session_, in_.result()));
+    }
+    StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    out_.pop_front();
+    if (ok && !finishing_ && !out_.empty()) {
+      StartWrite(&out_.front());
+    } else {
+      writing_ = false;
+    }
+  }
+
+  void OnDone() override {
+    if (!agent_id_.empty()) {
+      state_.registry->Unregister(agent_id_, this);
+      std::string reason;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        reason = close_reason_;
+      }
+      // The jobs given to this connection, whether or not the agent has
+      // connected again since: no other connection may report on them.
+      state_.board->FailSessionJobs(
+          session_, reason.empty()
+                        ? absl::StrCat("agent ", agent_id_,
+                                       " disconnected while the job ran")
+                        : reason);
+    }
+    delete this;
+  }
+
+ private:
+  // Handles the first message; false when the stream was ended.
+  bool Welcome() {
+    if (!in_.has_hello()) {
+      EndStream(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                             "the first message must be a hello"));
+      return false;
+    }
+    const v1::Hello& hello = in_.hello();
+    if (absl::Status valid = CheckHelloNames(hello); !valid.ok()) {
+      DXLOG(WARNING) << "agent refused: " << valid.message();
+      EndStream(common::ToGrpcStatus(valid));
+      return false;
+    }
+    std::string binding;
+    if (state_.auth != nullptr && state_.auth->enabled()) {
+      absl::StatusOr<v1::Token> token = state_.auth->RequireAgent(
+          *context_, hello.namespace_(), hello.release());
+      if (!token.ok()) {
+        DXLOG(WARNING) << "agent " << AgentRegistry::AgentId(hello)
+                       << " refused: " << token.status().message();
+        EndStream(common::ToGrpcStatus(token.status()));
+        return false;
+      }
+      binding = TokenBinding(*token);
+    }
+    absl::StatusOr<Registration> registered =
+        state_.registry->Register(hello, binding, this);
+    if (!registered.ok()) {
+      EndStream(common::ToGrpcStatus(registered.status()));
+      return false;
+    }
+    agent_id_ = registered->agent_id;
+    session_ = registered->session;
+    v1::SchedulerMessage welcome;
+    welcome.mutable_welcome()->set_agent_id(agent_id_);
+    const int beat = state_.config->heartbeat_seconds();
+    welcome.mutable_welcome()->set_heartbeat_seconds(
+        beat > 0 ? beat : kDefaultHeartbeatSeconds);
+    Send(welcome);
+    return true;
+  }
+
+  // Logs a report on a job that this connection may not make. Reports on
+  // jobs that ended meanwhile are normal and pass quietly.
+  void Refused(const absl::Status& status) {
+    if (absl::IsPermissionDenied(status)) {
+      DXLOG(WARNING) << "agent " << agent_id_
+                     << ": refused a report: " << status.message();
+    }
+  }
+
+  void EndStream(const grpc::Status& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finishing_) return;
+    finishing_ = true;
+    Finish(status);
+  }
+
+  SchedulerState state_;
+  grpc::CallbackServerContext* context_;
+  CallerLimits::Slot slot_;
+  v1::AgentMessage in_;
+  std::string agent_id_;  // set once, by the reading side
+  uint64_t session_ = 0;  // likewise
+  std::mutex mu_;
+  std::deque<v1::SchedulerMessage> out_;
+  std::vector<v1::SchedulerMessage> held_;  // given before the welcome
+  bool welcomed_ = false;
+  bool writing_ = false;
+  bool finishing_ = false;
+  std::string close_reason_;
+};
+
+// Cancels a call from another thread while the call lives, and does
+// nothing after.
+class CancelHandle {
+ public:
+  explicit CancelHandle(grpc::CallbackServerContext* context)
+      : context_(context) {}
+  void Cancel() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (context_ != nullptr) context_->TryCancel();
+  }
+  void Forget() {
+    std::lock_guard<std::mutex> lock(mu_);
+    context_ = nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  grpc::CallbackServerContext* context_;
+};
+
+// One backup stream, written to the store as it arrives through the job's
+// UploadSession. Chunks are acknowledged as they are written; a stream that
+// breaks before the trailer leaves the session for the agent to resume.
+class UploadReactor
+    : public grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply> {
+ public:
+  UploadReactor(SchedulerState state, UploadSessions* sessions,
+                CallerLimits* limits, grpc::CallbackServerContext* context)
+      : state_(state),
+        sessions_(sessions),
+        context_(context),
+        handle_(std::make_shared<CancelHandle>(context)) {
+    absl::StatusOr<CallerLimits::Slot> slot = Admit(state_, limits, context);
+    if (!slot.ok()) {
+      End(common::ToGrpcStatus(slot.status()));
+      return;
+    }
+    slot_ = std::move(*slot);
+    StartRead(&chunk_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return InputEnded();
+    if (attached_.session == nullptr) {
+      absl::Status allowed = AuthorizeJob(state_, context_, chunk_.job_id());
+      if (!allowed.ok()) return End(common::ToGrpcStatus(allowed));
+      auto attached = sessions_->Attach(
+          chunk_.job_id(), [handle = handle_] { handle->Cancel(); });
+      if (!attached.ok()) return End(common::ToGrpcStatus(attached.status()));
+      attached_ = *attached;
+    }
+    absl::Status s = attached_.session->Accept(attached_.stream, chunk_);
+    if (!s.ok()) return End(common::ToGrpcStatus(s));
+    v1::UploadReply ack;
+    ack.set_next_sequence(attached_.session->next_sequence());
+    Reply(ack, /*last=*/false);
+    StartRead(&chunk_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    writing_ = false;
+    if (!ok) {
+      if (!finished_) {
+        finished_ = true;
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
+      }
+      return;
+    }
+    WriteNextLocked();
+  }
+
+  void OnDone() override {
+    if (attached_.session != nullptr) {
+      sessions_->Detach(attached_.session, attached_.stream);
+    }
+    handle_->Forget();
+    delete this;
+  }
+
+ private:
+  void InputEnded() {
+    if (attached_.session == nullptr) {
+      return End(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          "the upload ended before its first chunk arrived: the agent went "
+          "away, or sent a chunk that could not be read (a newer agent "
+          "than this scheduler?)"));
+    }
+    if (!attached_.session->has_trailer()) {
+      // A cut stream, or an agent that gave up (its job result follows).
+      DXLOG(INFO) << "upload of job " << chunk_.job_id()
+                  << " interrupted after " << attached_.session->bytes()
+                  << " bytes; kept for the agent to resume while the job runs";
+      return End(grpc::Status(
+          grpc::StatusCode::CANCELLED,
+          absl::StrCat("upload ended without its trailer; resume from chunk ",
+                       attached_.session->next_sequence())));
+    }
+    absl::StatusOr<v1::UploadResult> result = sessions_->Complete(attached_);
+    if (!result.ok()) return End(common::ToGrpcStatus(result.status()));
+    v1::UploadReply reply;
+    reply.set_next_sequence(attached_.session->next_sequence());
+    *reply.mutable_result() = *result;
+    Reply(reply, /*last=*/true);
+  }
+
+  // Queues `reply`; acknowledgements not yet written are replaced by newer
+  // ones. The last reply finishes the call with OK.
+  void Reply(const v1::UploadReply& reply, bool last) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_) return;
+    if (last) {
+      last_ = reply;
+      have_last_ = true;
+    } else {
+      ack_ = reply;
+      have_ack_ = true;
+    }
+    WriteNextLocked();
+  }
+
+  void WriteNextLocked() {
+    if (writing_ || finished_) return;
+    if (have_ack_) {
+      have_ack_ = false;
+      out_ = ack_;
+      writing_ = true;
+      StartWrite(&out_);
+    } else if (have_last_) {
+      have_last_ = false;
+      out_ = last_;
+      writing_ = true;
+      finished_ = true;
+      StartWriteAndFinish(&out_, grpc::WriteOptions(), grpc::Status::OK);
+    } else if (have_status_) {
+      finished_ = true;
+      Finish(status_);
+    }
+  }
+
+  // Ends the call with `status` once a write in flight is done.
+  void End(const grpc::Status& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_) return;
+    have_ack_ = false;
+    status_ = status;
+    have_status_ = true;
+    WriteNextLocked();
+  }
+
+  SchedulerState state_;
+  UploadSessions* sessions_;
+  grpc::CallbackServerContext* context_;
+  std::shared_ptr<CancelHandle> handle_;
+  CallerLimits::Slot slot_;
+  v1::UploadChunk chunk_;
+  UploadSessions::Attached attached_;
+
+  std::mutex mu_;  // guards the reply side
+  v1::UploadReply ack_, last_, out_;
+  bool have_ack_ = false, have_last_ = false, writing_ = false;
+  bool have_status_ = false, finished_ = false;
+  grpc::Status status_;
+};
+
+// One restore stream, read from the store as the agent takes it.
+class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
+ public:
+  DownloadReactor(SchedulerState state, CallerLimits* limits,
+                  const grpc::CallbackServerContext* context,
+                  const v1::DownloadRequest& request)
+      : state_(state), job_id_(request.job_id()) {
+    absl::StatusOr<CallerLimits::Slot> slot = Admit(state_, limits, context);
+    if (!slot.ok()) {
+      Finish(common::ToGrpcStatus(slot.status()));
+      return;
+    }
+    slot_ = std::move(*slot);
+    absl::Status allowed = AuthorizeJob(state, context, request.job_id());
+    if (!allowed.ok()) {
+      Finish(common::ToGrpcStatus(allowed));
+      return;
+    }
+    absl::StatusOr<CallerLimits::Slot> download =
+        limits->AcquireDownload(job_id_);
+    if (!download.ok()) {
+      Finish(common::ToGrpcStatus(download.status()));
+      return;
+    }
+    download_slot_ = std::move(*download);
+    absl::StatusOr<v1::Artifact> artifact =
+        state.board->RestoreSource(request.job_id(), request.part());
+    if (!artifact.ok()) {
+      Finish(common::ToGrpcStatus(artifact.status()));
+      return;
+    }
+    path_ = state.store->AbsolutePath(artifact->path());
+    fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      Finish(grpc::Status(
+          grpc::StatusCode::DATA_LOSS,
+          absl::StrCat("stored artifact ", path_,
+                       " cannot be read: ", std::strerror(errno))));
+      return;
+    }
+    buffer_.resize(kMaxChunkBytes);
+    Next();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "download cancelled"));
+      return;
+    }
+    Next();
+  }
+
+  void OnDone() override {
+    if (fd_ >= 0) close(fd_);
+    delete this;
+  }
+
+ private:
+  void Next() {
+    // A restore whose job ended (failed, timed out, the set's run stopped)
+    // gets nothing more: its agent must not go on writing.
+    if (!state_.board->IsRunning(job_id_)) {
+      Finish(
+          grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                       absl::StrCat("restore job ", job_id_,
+                                    " has ended; the download stops with it")));
+      return;
+    }
+    ssize_t n;
+    do {
+      n = read(fd_, buffer_.data(), buffer_.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      Finish(grpc::Status(
+          grpc::StatusCode::DATA_LOSS,
+          absl::StrCat("cannot read ", path_, ": ", std::strerror(errno))));
+      return;
+    }
+    if (n == 0) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    chunk_.set_sequence(sequence_++);
+    chunk_.set_data(buffer_.data(), static_cast<size_t>(n));
+    StartWrite(&chunk_);
+  }
+
+  SchedulerState state_;
+  std::string job_id_;
+  CallerLimits::Slot slot_, download_slot_;
+  std::string path_;
+  int fd_ = -1;
+  std::string buffer_;
+  v1::DownloadChunk chunk_;
+  uint64_t sequence_ = 0;
+};
+
+// An incremental backup job's base index, a page of the catalog at a time
+// as the agent takes it.
+class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
+ public:
+  BaseIndexReactor(SchedulerState state, CallerLimits* limits,
+                   const grpc::CallbackServerContext* context,
+                   const v1::BaseIndexRequest& request)
+      : state_(state) {
+    absl::StatusOr<CallerLimits::Slot> slot = Admit(state_, limits, context);
+    if (!slot.ok()) {
+      Finish(common::ToGrpcStatus(slot.status()));
+      return;
+    }
+    slot_ = std::move(*slot);
+    absl::Status allowed = AuthorizeJob(state, context, request.job_id());
+    if (!allowed.ok()) {
+      Finish(common::ToGrpcStatus(allowed));
+      return;
+    }
+    absl::StatusOr<v1::Artifact> job =
+        state.board->IncrementalBackup(request.job_id());
+    if (!job.ok()) {
+      Finish(common::ToGrpcStatus(job.status()));
+      return;
+    }
+    base_set_id_ = job->base_set_id();
+    target_ = job->target();
+    Next();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "base index cancelled"));
+      return;
+    }
+    Next();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  static constexpr int kPageEntries = 2000;
+
+  void Next() {
+    auto page =
+        state_.catalog->FilesAfter(base_set_id_, target_, after_, kPageEntries);
+    if (!page.ok()) {
+      Finish(common::ToGrpcStatus(page.status()));
+      return;
+    }
+    if (page->empty()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    after_ = page->back().path();
+    chunk_.Clear();
+    for (v1::FileEntry& e : *page) *chunk_.add_entries() = std::move(e);
+    StartWrite(&chunk_);
+  }
+
+  SchedulerState state_;
+  CallerLimits::Slot slot_;
+  std::string base_set_id_, target_, after_;
+  v1::BaseIndexChunk chunk_;
+};
+
+}  // namespace
+
+AgentServiceImpl::AgentServiceImpl(SchedulerState state)
+    : state_(state),
+      sessions_(state),
+      limits_(state.config->limits().max_streams_per_caller(),
+              state.config->limits().max_downloads_per_job()) {}
+
+grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>*
+AgentServiceImpl::Connect(grpc::CallbackServerContext* context) {
+  return new ControlStream(state_, &limits_, context);
+}
+
+grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply>*
+AgentServiceImpl::Upload(grpc::CallbackServerContext* context) {
+  return new UploadReactor(state_, &sessions_, &limits_, context);
+}
+
+grpc::ServerWriteReactor<v1::DownloadChunk>* AgentServiceImpl::Download(
+    grpc::CallbackServerContext* context, const v1::DownloadRequest* request) {
+  return new DownloadReactor(state_, &limits_, context, *request);
+}
+
+grpc::ServerWriteReactor<v1::BaseIndexChunk>* AgentServiceImpl::BaseIndex(
+    grpc::CallbackServerContext* context, const v1::BaseIndexRequest* request) {
+  return new BaseIndexReactor(state_, &limits_, context, *request);
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,41 @@
+// AgentServiceImpl serves the agent protocol (proto/dxbackup/v1/agent.proto)
+// with gRPC's callback API: one reactor per control stream, upload,
+// download and base index. Reactors never wait on the network inside a
+// reaction; an upload asks for the next chunk only once the last one is on
+// disk, which is the flow control agents feel. Uploads survive a broken
+// stream: see UploadSession.
+#ifndef DXBACKUP_SCHEDULER_AGENTS_AGENT_SERVICE_H_
+#define DXBACKUP_SCHEDULER_AGENTS_AGENT_SERVICE_H_
+
+#include "dxbackup/v1/agent.grpc.pb.h"
+#include "scheduler/access/caller_limits.h"
+#include "scheduler/scheduler_state.h"
+#include "scheduler/agents/upload_session.h"
+
+namespace dxbackup::scheduler {
+
+class AgentServiceImpl : public v1::AgentService::CallbackService {
+ public:
+  // `state`'s parts must outlive the service.
+  explicit AgentServiceImpl(SchedulerState state);
+
+  grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>* Connect(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply>* Upload(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerWriteReactor<v1::DownloadChunk>* Download(
+      grpc::CallbackServerContext* context,
+      const v1::DownloadRequest* request) override;
+  grpc::ServerWriteReactor<v1::BaseIndexChunk>* BaseIndex(
+      grpc::CallbackServerContext* context,
+      const v1::BaseIndexRequest* request) override;
+
+ private:
+  SchedulerState state_;
+  UploadSessions sessions_;
+  CallerLimits limits_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_AGENTS_AGENT_SERVICE_H_

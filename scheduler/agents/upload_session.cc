@@ -1,0 +1,237 @@
+#include "scheduler/agents/upload_session.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace dxbackup::scheduler {
+
+UploadSession::UploadSession(SchedulerState state, std::string job_id,
+                             v1::Artifact artifact,
+                             std::unique_ptr<PendingArtifact> file)
+    : state_(state),
+      job_id_(std::move(job_id)),
+      artifact_(std::move(artifact)),
+      file_(std::move(file)) {}
+
+UploadSession::~UploadSession() {
+  std::lock_guard<std::mutex> lock(mu_);
+  AbandonLocked();
+}
+
+void UploadSession::AbandonLocked() {
+  if (file_ == nullptr) return;
+  file_->Abandon();
+  file_.reset();
+  state_.catalog->DeleteFiles(artifact_.set_id(), artifact_.target())
+      .IgnoreError();
+}
+
+uint64_t UploadSession::next_sequence() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_sequence_;
+}
+
+bool UploadSession::has_trailer() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return have_trailer_;
+}
+
+uint64_t UploadSession::bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return file_ == nullptr ? 0 : file_->bytes();
+}
+
+absl::Status UploadSession::FailJob(const absl::Status& s) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    AbandonLocked();
+    cancel_stream_ = nullptr;  // the failing stream reports `s` itself
+  }
+  state_.board->Finish(job_id_, false, std::string(s.message()));
+  return s;
+}
+
+absl::Status UploadSession::Accept(uint64_t stream,
+                                   const v1::UploadChunk& chunk) {
+  absl::Status error;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stream != stream_) {
+      return absl::AbortedError(absl::StrCat(
+          "upload of job ", job_id_, " was taken over by a newer stream"));
+    }
+    if (file_ == nullptr || !state_.board->IsRunning(job_id_)) {
+      return absl::AbortedError(
+          absl::StrCat("job ", job_id_, " has ended; upload refused"));
+    }
+    if (chunk.job_id() != job_id_ || chunk.sequence() > next_sequence_ ||
+        chunk.data().size() > kMaxChunkBytes) {
+      error = absl::InvalidArgumentError(absl::StrCat(
+          "job ", job_id_, ": malformed chunk ", chunk.sequence(),
+          " (expected job ", job_id_, ", sequence ", next_sequence_,
+          ", at most ", kMaxChunkBytes, " bytes)"));
+    } else if (chunk.sequence() < next_sequence_) {
+      return absl::OkStatus();  // resent after a cut; already written
+    } else if (have_trailer_) {
+      error = absl::InvalidArgumentError(
+          absl::StrCat("job ", job_id_, ": data after the trailer"));
+    } else {
+      error = file_->Append(chunk.data().data(), chunk.data().size());
+      if (error.ok()) {
+        error = state_.catalog->AddFiles(artifact_.set_id(), artifact_.target(),
+                                         chunk.entries());
+      }
+      if (error.ok()) {
+        ++next_sequence_;
+        if (chunk.has_trailer()) {
+          trailer_ = chunk.trailer();
+          have_trailer_ = true;
+        }
+        return absl::OkStatus();
+      }
+    }
+  }
+  return FailJob(error);
+}
+
+absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
+  absl::Status error;
+  v1::Artifact stored = artifact_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stream != stream_ || file_ == nullptr) {
+      return absl::AbortedError(
+          absl::StrCat("upload of job ", job_id_, " ended or was taken over"));
+    }
+    if (!have_trailer_) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("upload of job ", job_id_, " has no trailer yet"));
+    }
+    if (trailer_.bytes() != file_->bytes()) {
+      error = absl::DataLossError(
+          absl::StrCat("upload of ", artifact_.target(), ": the agent sent ",
+                       trailer_.bytes(), " bytes but ", file_->bytes(),
+                       " arrived; nothing was stored"));
+    } else {
+      error = file_->Commit(trailer_.sha256());
+    }
+    if (error.ok()) {
+      stored.set_bytes(file_->bytes());
+      stored.set_sha256(file_->sha256());
+      stored.set_file_count(trailer_.files());
+      if (!trailer_.fix_level().empty()) {
+        stored.set_fix_level(trailer_.fix_level());
+      }
+      stored.set_created_unix(state_.clock->NowUnix());
+      file_.reset();  // committed: no longer ours to remove
+      error = state_.board->CompleteWithArtifact(job_id_, stored);
+      if (!error.ok()) {
+        std::remove(state_.store->AbsolutePath(stored.path()).c_str());
+        state_.catalog->DeleteFiles(artifact_.set_id(), artifact_.target())
+            .IgnoreError();
+      }
+    }
+  }
+  if (!error.ok()) return FailJob(error);
+  v1::UploadResult result;
+  result.set_bytes(stored.bytes());
+  result.set_sha256(stored.sha256());
+  result.set_path(stored.path());
+  return result;
+}
+
+UploadSessions::UploadSessions(SchedulerState state) : state_(state) {
+  state_.board->SetFailHook(
+      [this](const std::string& job_id) { OnJobEnded(job_id); });
+}
+
+UploadSessions::~UploadSessions() { state_.board->SetFailHook(nullptr); }
+
+absl::StatusOr<UploadSessions::Attached> UploadSessions::Attach(
+    const std::string& job_id, std::function<void()> cancel) {
+  std::shared_ptr<UploadSession> session;
+  uint64_t stream;
+  std::function<void()> cancel_previous;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stream = next_stream_++;
+    auto it = sessions_.find(job_id);
+    if (it != sessions_.end()) session = it->second;
+  }
+  if (session == nullptr) {
+    absl::StatusOr<v1::Artifact> artifact = state_.board->BeginUpload(job_id);
+    if (!artifact.ok()) return artifact.status();  // only one stream gets here
+    auto file = state_.store->Begin(artifact->path());
+    if (!file.ok()) {
+      state_.board->Finish(job_id, false, std::string(file.status().message()));
+      return file.status();
+    }
+    session = std::make_shared<UploadSession>(state_, job_id, *artifact,
+                                              std::move(*file));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      sessions_[job_id] = session;
+    }
+    DXLOG(INFO) << "upload of job " << job_id << " started into "
+                << artifact->path();
+    // A job failing before it was in the map had no session to abandon.
+    if (!state_.board->IsRunning(job_id)) {
+      OnJobEnded(job_id);
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", job_id, " ended as its upload began"));
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(session->mu_);
+    if (session->stream_ != 0) {
+      DXLOG(INFO) << "upload of job " << job_id << " resumed at chunk "
+                  << session->next_sequence_ << " ("
+                  << (session->file_ ? session->file_->bytes() : 0)
+                  << " bytes already stored)";
+    }
+    session->stream_ = stream;
+    cancel_previous = std::move(session->cancel_stream_);
+    session->cancel_stream_ = std::move(cancel);
+  }
+  if (cancel_previous) cancel_previous();
+  return Attached{session, stream};
+}
+
+absl::StatusOr<v1::UploadResult> UploadSessions::Complete(
+    const Attached& attached) {
+  absl::StatusOr<v1::UploadResult> result =
+      attached.session->Complete(attached.stream);
+  if (result.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.erase(attached.session->job_id_);
+  }
+  return result;
+}
+
+void UploadSessions::Detach(const std::shared_ptr<UploadSession>& session,
+                            uint64_t stream) {
+  std::lock_guard<std::mutex> lock(session->mu_);
+  if (session->stream_ == stream) session->cancel_stream_ = nullptr;
+}
+
+void UploadSessions::OnJobEnded(const std::string& job_id) {
+  std::shared_ptr<UploadSession> session;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(job_id);
+    if (it == sessions_.end()) return;
+    session = std::move(it->second);
+    sessions_.erase(it);
+  }
+  std::function<void()> cancel;
+  {
+    std::lock_guard<std::mutex> lock(session->mu_);
+    session->AbandonLocked();
+    cancel = std::move(session->cancel_stream_);
+  }
+  if (cancel) cancel();
+}
+
+}  // namespace dxbackup::scheduler

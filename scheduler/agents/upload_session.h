@@ -1,0 +1,116 @@
+// UploadSession is the scheduler's side of one backup job's upload, apart
+// from gRPC: it checks and writes chunks into the store's partial file,
+// records their index rows, and on the trailer commits the artifact and
+// ends the job. It outlives any one Upload stream, so that an agent whose
+// stream broke resumes where the scheduler stopped instead of starting
+// over: chunks below next_sequence() are already written, and a resumed
+// stream may send them again (they are skipped).
+//
+// UploadSessions holds the session of every job that has started
+// uploading. A session ends with its job: committed by Complete(), or
+// abandoned — partial file removed, index rows deleted — when the job
+// fails for any reason (an error here, a dead agent, a stall), before the
+// job's end is published.
+//
+//   UploadSessions sessions(state);               // one per scheduler
+//   auto s = sessions.Attach(job_id, cancel_fn);  // per stream
+//   s->session->Accept(s->stream, chunk) ...      // per chunk
+//   sessions.Complete(*s)                         // once input ends
+//
+// Thread-safe. A stream attaching to a session detaches the one before it
+// (its cancel function is called, and its next call is refused).
+#ifndef DXBACKUP_SCHEDULER_AGENTS_UPLOAD_SESSION_H_
+#define DXBACKUP_SCHEDULER_AGENTS_UPLOAD_SESSION_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/agent.pb.h"
+#include "scheduler/scheduler_state.h"
+
+namespace dxbackup::scheduler {
+
+// Largest data payload an upload chunk may carry.
+constexpr size_t kMaxChunkBytes = 1 << 20;
+
+class UploadSession {
+ public:
+  UploadSession(SchedulerState state, std::string job_id, v1::Artifact artifact,
+                std::unique_ptr<PendingArtifact> file);
+  ~UploadSession();  // abandons what was not committed
+  UploadSession(const UploadSession&) = delete;
+  UploadSession& operator=(const UploadSession&) = delete;
+
+  // Takes one chunk of stream `stream`. A chunk below next_sequence() is a
+  // resent one and is skipped. An error means the upload cannot go on: the
+  // session is abandoned and the job failed (unless `stream` was replaced
+  // by a newer stream, which goes on).
+  absl::Status Accept(uint64_t stream, const v1::UploadChunk& chunk);
+  // Called once stream `stream`'s input ended with the trailer received:
+  // commits the artifact if its size and digest match the trailer, records
+  // it and ends the job. Any error fails the job.
+  absl::StatusOr<v1::UploadResult> Complete(uint64_t stream);
+
+  uint64_t next_sequence() const;
+  bool has_trailer() const;
+  uint64_t bytes() const;
+
+ private:
+  friend class UploadSessions;
+
+  // Fails the job with `s` (outside mu_: the job's end abandons us).
+  absl::Status FailJob(const absl::Status& s);
+  // Removes the partial file and the index rows; mu_ held.
+  void AbandonLocked();
+
+  SchedulerState state_;
+  const std::string job_id_;
+  const v1::Artifact artifact_;
+
+  mutable std::mutex mu_;
+  std::unique_ptr<PendingArtifact> file_;  // nullptr once committed/abandoned
+  uint64_t stream_ = 0;                    // the attached stream
+  std::function<void()> cancel_stream_;
+  uint64_t next_sequence_ = 0;
+  v1::UploadTrailer trailer_;
+  bool have_trailer_ = false;
+};
+
+class UploadSessions {
+ public:
+  // Installs itself as `state.board`'s end hook.
+  explicit UploadSessions(SchedulerState state);
+  ~UploadSessions();
+
+  struct Attached {
+    std::shared_ptr<UploadSession> session;
+    uint64_t stream;  // pass to the session's calls
+  };
+  // The session of `job_id`, started on its first stream (claiming the
+  // job's upload and creating its partial file). `cancel` ends this
+  // stream if a newer one attaches. NotFound / FailedPrecondition when the
+  // job is unknown, ended or no backup; other errors fail the job.
+  absl::StatusOr<Attached> Attach(const std::string& job_id,
+                                  std::function<void()> cancel);
+  // Completes the session (see UploadSession::Complete) and forgets it.
+  absl::StatusOr<v1::UploadResult> Complete(const Attached& attached);
+  // Stream `stream` is gone; its cancel function is forgotten.
+  void Detach(const std::shared_ptr<UploadSession>& session, uint64_t stream);
+
+ private:
+  void OnJobEnded(const std::string& job_id);
+
+  SchedulerState state_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<UploadSession>> sessions_;
+  uint64_t next_stream_ = 1;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_AGENTS_UPLOAD_SESSION_H_

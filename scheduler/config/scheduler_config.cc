@@ -1,0 +1,246 @@
+#include "scheduler/config/scheduler_config.h"
+
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/resource_names.h"
+#include "common/yaml_proto.h"
+#include "scheduler/policy/calendar_duration.h"
+#include "scheduler/policy/cron_schedule.h"
+#include "scheduler/policy/retention.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+// Words errors as "file:line: key: what", with the line of the key (or of
+// the nearest enclosing one the file has).
+class ConfigChecker {
+ public:
+  ConfigChecker(std::string source, common::YamlLines lines)
+      : source_(std::move(source)), lines_(std::move(lines)) {}
+
+  absl::Status Invalid(const std::string& key, const std::string& what) const {
+    std::string path = key;
+    for (;;) {
+      auto it = lines_.find(path);
+      if (it != lines_.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(source_, ":", it->second, ": ", key, ": ", what));
+      }
+      const size_t cut = path.find_last_of(".[");
+      if (cut == std::string::npos) break;
+      path = path.substr(0, cut);
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_, ": ", key, ": ", what));
+  }
+
+  absl::Status CheckDeployments(v1::SchedulerConfig& config) const;
+  absl::Status CheckPolicies(v1::SchedulerConfig& config) const;
+
+ private:
+  std::string source_;
+  common::YamlLines lines_;
+};
+
+absl::Status ConfigChecker::CheckDeployments(
+    v1::SchedulerConfig& config) const {
+  std::set<std::string> deployments;
+  for (int i = 0; i < config.deployments_size(); ++i) {
+    v1::Deployment* d = config.mutable_deployments(i);
+    const std::string key = absl::StrCat("deployments[", i, "]");
+    if (d->namespace_().empty() || d->release().empty()) {
+      return Invalid(key, "needs both namespace and release");
+    }
+    for (auto [field, value] : {std::pair{"namespace", &d->namespace_()},
+                                {"release", &d->release()}}) {
+      if (absl::Status s = common::CheckDnsLabel(field, *value); !s.ok()) {
+        return Invalid(absl::StrCat(key, ".", field), std::string(s.message()));
+      }
+    }
+    if (!deployments.insert(d->namespace_() + "/" + d->release()).second) {
+      return Invalid(key, absl::StrCat(d->namespace_(), "/", d->release(),
+                                       " is listed twice"));
+    }
+    std::set<std::string> names;
+    for (int j = 0; j < d->databases_size(); ++j) {
+      v1::Database* db = d->mutable_databases(j);
+      const std::string db_key = absl::StrCat(key, ".databases[", j, "]");
+      if (db->dbname().empty()) return Invalid(db_key, "needs dbname");
+      if (db->name().empty()) db->set_name(db->dbname());
+      if (db->name().find('/') != std::string::npos ||
+          !common::CheckNormalRelativePath("name", db->name()).ok()) {
+        return Invalid(db_key + ".name",
+                       "must not contain '/' nor be '.' or '..' (it names "
+                       "the dump's file)");
+      }
+      if (!names.insert(db->name()).second) {
+        return Invalid(db_key,
+                       absl::StrCat("database name ", db->name(),
+                                    " is used twice; set distinct `name`s"));
+      }
+      if (db->port() < 0 || db->port() > 65535) {
+        return Invalid(db_key + ".port", "must be 1-65535");
+      }
+      if (db->compression_level() < 0 || db->compression_level() > 9) {
+        return Invalid(db_key + ".compression_level", "must be 1-9");
+      }
+    }
+    for (int j = 0; j < d->hooks_size(); ++j) {
+      const v1::Hook& hook = d->hooks(j);
+      const std::string hook_key = absl::StrCat(key, ".hooks[", j, "]");
+      if (hook.name().empty()) return Invalid(hook_key, "needs a name");
+      if (hook.component().empty()) {
+        return Invalid(hook_key, "needs the component whose agents run it");
+      }
+      if (hook.phase() == v1::Hook::PHASE_UNSPECIFIED) {
+        return Invalid(hook_key, "needs phase: pre or post");
+      }
+      if (hook.command().empty()) return Invalid(hook_key, "needs a command");
+      if (hook.shell() && hook.command_size() != 1) {
+        return Invalid(hook_key + ".command",
+                       "with shell: true, give the shell line as one string");
+      }
+      if (hook.timeout_seconds() < 0) {
+        return Invalid(hook_key + ".timeout_seconds", "must not be negative");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
+  std::set<std::string> names;
+  for (int i = 0; i < config.policies_size(); ++i) {
+    const v1::Policy& p = config.policies(i);
+    const std::string key = absl::StrCat("policies[", i, "]");
+    if (p.name().empty()) return Invalid(key, "needs a name");
+    if (p.name().find_first_of("/: ") != std::string::npos) {
+      return Invalid(key + ".name", "must not contain '/', ':' or spaces");
+    }
+    if (!names.insert(p.name()).second) {
+      return Invalid(key + ".name",
+                     absl::StrCat("policy ", p.name(), " is defined twice"));
+    }
+    if (p.selector().namespaces().empty()) {
+      return Invalid(key + ".selector.namespaces",
+                     "list the namespaces (or globs; \"*\" for all)");
+    }
+    absl::StatusOr<absl::TimeZone> tz = LoadZone(p.time_zone());
+    if (!tz.ok())
+      return Invalid(key + ".time_zone", std::string(tz.status().message()));
+    if (p.schedule().empty()) return Invalid(key + ".schedule", "is required");
+    absl::StatusOr<CronSchedule> schedule =
+        CronSchedule::Parse(p.schedule(), "check", *tz);
+    if (!schedule.ok()) {
+      return Invalid(key + ".schedule",
+                     std::string(schedule.status().message()));
+    }
+    absl::Status retention = ValidateRetention(p.retention());
+    if (!retention.ok()) {
+      return Invalid(key + ".retention", std::string(retention.message()));
+    }
+    if (p.has_verify()) {
+      if (p.verify().schedule().empty()) {
+        return Invalid(key + ".verify.schedule",
+                       "is required (or leave out verify)");
+      }
+      absl::StatusOr<CronSchedule> verify =
+          CronSchedule::Parse(p.verify().schedule(), "check", *tz);
+      if (!verify.ok()) {
+        return Invalid(key + ".verify.schedule",
+                       std::string(verify.status().message()));
+      }
+    }
+    if (p.has_copy_to()) {
+      if (p.copy_to().directory().empty() ||
+          p.copy_to().directory()[0] != '/') {
+        return Invalid(key + ".copy_to.directory",
+                       "needs an absolute directory (a second volume)");
+      }
+      retention = ValidateRetention(p.copy_to().retention());
+      if (!retention.ok()) {
+        return Invalid(key + ".copy_to.retention",
+                       std::string(retention.message()));
+      }
+    }
+  }
+  if (!config.prune_schedule().empty()) {
+    absl::StatusOr<CronSchedule> prune =
+        CronSchedule::Parse(config.prune_schedule(), "prune");
+    if (!prune.ok()) {
+      return Invalid("prune_schedule", std::string(prune.status().message()));
+    }
+  }
+  if (config.limits().max_sets() < 0 ||
+      config.limits().max_sets_per_namespace() < 0 ||
+      config.limits().max_store_bytes_per_namespace() < 0 ||
+      config.limits().max_streams_per_caller() < 0 ||
+      config.limits().max_downloads_per_job() < 0) {
+    return Invalid("limits", "must not be negative (0 is no limit)");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
+                                          const std::string& source,
+                                          common::YamlLines lines) {
+  ConfigChecker checker(source, std::move(lines));
+  absl::Status s = checker.CheckDeployments(config);
+  if (s.ok()) s = checker.CheckPolicies(config);
+  if (s.ok() && (config.heartbeat_seconds() < 0 ||
+                 config.offline_after_heartbeats() < 0)) {
+    s = checker.Invalid(config.heartbeat_seconds() < 0
+                            ? "heartbeat_seconds"
+                            : "offline_after_heartbeats",
+                        "must not be negative");
+  }
+  if (s.ok() && !config.agent_forget_after().empty()) {
+    absl::StatusOr<CalendarDuration> d =
+        CalendarDuration::Parse(config.agent_forget_after());
+    if (!d.ok()) {
+      s = checker.Invalid("agent_forget_after",
+                          std::string(d.status().message()));
+    } else if (d->years != 0 || d->months != 0 || d->zero()) {
+      s = checker.Invalid("agent_forget_after",
+                          "give days and hours, like \"36h\" or \"7d\"");
+    }
+  }
+  if (s.ok() && config.stall_seconds() < 0) {
+    s = checker.Invalid("stall_seconds", "must not be negative (0 is 600)");
+  }
+  if (!s.ok()) return s;
+  return config;
+}
+
+}  // namespace
+
+int64_t AgentForgetAfterSeconds(const v1::SchedulerConfig& config) {
+  constexpr int64_t kDefault = 24 * 3600;
+  absl::StatusOr<CalendarDuration> d =
+      CalendarDuration::Parse(config.agent_forget_after());
+  if (!d.ok() || d->zero()) return kDefault;
+  return int64_t{d->days} * 24 * 3600 + int64_t{d->hours} * 3600;
+}
+
+absl::StatusOr<v1::SchedulerConfig> ParseSchedulerConfig(
+    const std::string& text, const std::string& source_name) {
+  v1::SchedulerConfig config;
+  common::YamlLines lines;
+  absl::Status s =
+      common::ParseYamlIntoProto(text, source_name, &config, &lines);
+  if (!s.ok()) return s;
+  return Check(std::move(config), source_name, std::move(lines));
+}
+
+absl::StatusOr<v1::SchedulerConfig> LoadSchedulerConfig(
+    const std::string& path) {
+  v1::SchedulerConfig config;
+  common::YamlLines lines;
+  absl::Status s = common::LoadYamlFileIntoProto(path, &config, &lines);
+  if (!s.ok()) return s;
+  return Check(std::move(config), path, std::move(lines));
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,25 @@
+// DispatchToAgent gives a job to an agent: to the connection the agent has
+// now, which alone may then report on the job (JobBoard::Progress,
+// ReportResult), so that no other agent, nor an older connection of the
+// same one, can end or feed it.
+#ifndef DXBACKUP_SCHEDULER_JOBS_JOB_DISPATCH_H_
+#define DXBACKUP_SCHEDULER_JOBS_JOB_DISPATCH_H_
+
+#include <string>
+
+#include "dxbackup/v1/agent.pb.h"
+#include "scheduler/scheduler_state.h"
+
+namespace dxbackup::scheduler {
+
+// Marks `job_id` running on the current connection of `agent_id` and sends
+// `command` there. False when the agent is not connected, or its connection
+// changed meanwhile (the caller decides whether to retry or fail the job).
+// Thread-safe.
+bool DispatchToAgent(const SchedulerState& state, const std::string& job_id,
+                     const std::string& agent_id,
+                     const v1::SchedulerMessage& command);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_JOBS_JOB_DISPATCH_H_

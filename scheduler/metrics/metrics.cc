@@ -1,0 +1,147 @@
+#include "scheduler/metrics/metrics.h"
+
+#include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <algorithm>
+#include <exception>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "scheduler/agents/agent_registry.h"
+
+namespace dxbackup::scheduler {
+
+struct SchedulerMetrics::Families {
+  explicit Families(prometheus::Registry& r)
+      : sets(prometheus::BuildCounter()
+                 .Name("dxbackup_sets_total")
+                 .Help("Backup sets that ended, by result")
+                 .Register(r)),
+        duration(prometheus::BuildHistogram()
+                     .Name("dxbackup_set_duration_seconds")
+                     .Help("How long backup sets took, by result")
+                     .Register(r)),
+        stored_bytes(prometheus::BuildCounter()
+                         .Name("dxbackup_stored_bytes_total")
+                         .Help("Bytes stored by backup sets")
+                         .Register(r)),
+        last_complete(
+            prometheus::BuildGauge()
+                .Name("dxbackup_last_complete_set_timestamp_seconds")
+                .Help("When the newest complete set of a deployment ended")
+                .Register(r)),
+        quiesce(prometheus::BuildGauge()
+                    .Name("dxbackup_quiesce_window_seconds")
+                    .Help("The last set's quiesce window (first pre-hook "
+                          "start to last post-hook end)")
+                    .Register(r)),
+        removed(prometheus::BuildCounter()
+                    .Name("dxbackup_retention_removed_sets_total")
+                    .Help("Sets retention removed")
+                    .Register(r)) {}
+
+  prometheus::Family<prometheus::Counter>& sets;
+  prometheus::Family<prometheus::Histogram>& duration;
+  prometheus::Family<prometheus::Counter>& stored_bytes;
+  prometheus::Family<prometheus::Gauge>& last_complete;
+  prometheus::Family<prometheus::Gauge>& quiesce;
+  prometheus::Family<prometheus::Counter>& removed;
+};
+
+// Agents connected per namespace, read from the registry at each scrape.
+class SchedulerMetrics::AgentsCollectable : public prometheus::Collectable {
+ public:
+  explicit AgentsCollectable(AgentRegistry* agents) : agents_(agents) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::map<std::string, int> per_namespace;
+    for (const v1::AgentInfo& a : agents_->AllAgents()) {
+      int& n = per_namespace[a.namespace_()];
+      if (a.connected()) ++n;
+    }
+    prometheus::MetricFamily family;
+    family.name = "dxbackup_agents_connected";
+    family.help = "Agents connected to the scheduler, by namespace";
+    family.type = prometheus::MetricType::Gauge;
+    for (const auto& [ns, n] : per_namespace) {
+      prometheus::ClientMetric m;
+      m.label.push_back({"namespace", ns});
+      m.gauge.value = n;
+      family.metric.push_back(m);
+    }
+    return {family};
+  }
+
+ private:
+  AgentRegistry* agents_;
+};
+
+SchedulerMetrics::SchedulerMetrics(AgentRegistry* agents)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      families_(std::make_unique<Families>(*registry_)),
+      agents_(std::make_shared<AgentsCollectable>(agents)) {}
+
+SchedulerMetrics::~SchedulerMetrics() = default;
+
+void SchedulerMetrics::SetEnded(const v1::BackupSet& set) {
+  const bool complete = set.status() == v1::SET_COMPLETE;
+  const std::string result = complete ? "complete" : "failed";
+  const prometheus::Labels deployment = {{"namespace", set.namespace_()},
+                                         {"release", set.release()}};
+  prometheus::Labels by_result = deployment;
+  by_result["result"] = result;
+  families_->sets.Add(by_result).Increment();
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400};
+  families_->duration.Add({{"result", result}}, kBuckets)
+      .Observe(static_cast<double>(set.finished_unix() - set.started_unix()));
+  families_->stored_bytes.Add(deployment)
+      .Increment(static_cast<double>(set.bytes()));
+  if (complete) {
+    families_->last_complete.Add(deployment)
+        .Set(static_cast<double>(set.finished_unix()));
+  }
+  families_->quiesce.Add(deployment)
+      .Set(static_cast<double>(set.quiesce_seconds()));
+}
+
+void SchedulerMetrics::SetRemoved(const v1::BackupSet& set) {
+  families_->removed
+      .Add({{"namespace", set.namespace_()}, {"release", set.release()}})
+      .Increment();
+}
+
+void SchedulerMetrics::SeedLastComplete(
+    const std::vector<v1::BackupSet>& complete_sets) {
+  for (const v1::BackupSet& set : complete_sets) {
+    prometheus::Gauge& g = families_->last_complete.Add(
+        {{"namespace", set.namespace_()}, {"release", set.release()}});
+    g.Set(std::max(g.Value(), static_cast<double>(set.finished_unix())));
+  }
+}
+
+absl::StatusOr<int> SchedulerMetrics::Serve(const std::string& listen) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(listen, 1);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", listen, ": ", e.what(),
+                     " (the address is in use or not local to this host)"));
+  }
+  exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(agents_);
+  const std::vector<int> ports = exposer_->GetListeningPorts();
+  if (ports.empty()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", listen));
+  }
+  return ports[0];
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,62 @@
+// SchedulerMetrics is what the scheduler exports to Prometheus, served as
+// text on http://<listen>/metrics:
+//
+//   dxbackup_sets_total{namespace,release,result}         counter
+//   dxbackup_set_duration_seconds{result}                 histogram
+//   dxbackup_stored_bytes_total{namespace,release}        counter
+//   dxbackup_last_complete_set_timestamp_seconds{namespace,release} gauge
+//   dxbackup_quiesce_window_seconds{namespace,release}    gauge (last set)
+//   dxbackup_retention_removed_sets_total{namespace,release} counter
+//   dxbackup_agents_connected{namespace}                  gauge (at scrape)
+//
+// Thread-safe. Labels come from the config and agents' namespaces, so
+// their number is bounded by the fleet.
+#ifndef DXBACKUP_SCHEDULER_METRICS_METRICS_H_
+#define DXBACKUP_SCHEDULER_METRICS_METRICS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/types.pb.h"
+
+namespace prometheus {
+class Exposer;
+class Registry;
+}  // namespace prometheus
+
+namespace dxbackup::scheduler {
+
+class AgentRegistry;
+
+class SchedulerMetrics {
+ public:
+  explicit SchedulerMetrics(AgentRegistry* agents);
+  ~SchedulerMetrics();
+
+  // A set ended (complete or failed).
+  void SetEnded(const v1::BackupSet& set);
+  // Retention removed a set.
+  void SetRemoved(const v1::BackupSet& set);
+  // At start: the newest complete set of each deployment, from the
+  // catalog, so that "time since the last complete set" survives restarts.
+  void SeedLastComplete(const std::vector<v1::BackupSet>& complete_sets);
+
+  // Serves /metrics over HTTP on `listen` (HOST:PORT, port 0 for any);
+  // returns the port.
+  absl::StatusOr<int> Serve(const std::string& listen);
+
+ private:
+  struct Families;
+  class AgentsCollectable;
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<Families> families_;
+  std::shared_ptr<AgentsCollectable> agents_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_METRICS_METRICS_H_

@@ -1,0 +1,71 @@
+// PolicyVerifier runs the policies' scheduled verification (Policy.verify):
+// at each slot of a policy's verify schedule, every complete set of that
+// policy is verified with SetVerifier, oldest first, deep if asked. Slots
+// are persisted in the catalog's schedule slots (policy "verify:<name>"), so
+// a restart neither repeats a slot nor forgets one; slots missed while the
+// scheduler was down collapse into one run. A policy whose verification is
+// still running when its next slot comes is not started twice.
+//
+// Thread-safe.
+#ifndef DXBACKUP_SCHEDULER_PERIODIC_POLICY_VERIFIER_H_
+#define DXBACKUP_SCHEDULER_PERIODIC_POLICY_VERIFIER_H_
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "scheduler/runs/run_threads.h"
+#include "scheduler/scheduler_state.h"
+#include "scheduler/sets/set_verifier.h"
+
+namespace dxbackup::scheduler {
+
+class PolicyVerifier {
+ public:
+  explicit PolicyVerifier(SchedulerState state);
+  ~PolicyVerifier();  // waits for running verifications
+
+  // Reads the persisted slots; a policy with none starts counting at `now`.
+  absl::Status Load(absl::Time now);
+
+  // Takes every policy's due slot (persisting it) and verifies its sets on
+  // a thread of its own. Returns at once.
+  void StartDue(absl::Time now);
+  // The same, on the calling thread; returns how many sets it verified.
+  int RunDue(absl::Time now);
+
+  // The earliest next slot of any policy after `now` (InfiniteFuture: none).
+  absl::Time NextDue(absl::Time now) const;
+  // Fills each policy's verify schedule, next and last slot.
+  void Describe(v1::ListPoliciesResponse* response, absl::Time now) const;
+
+  // Waits for the verifications StartDue started.
+  void Join() { threads_.JoinAll(); }
+
+ private:
+  // Policies with a slot due at `now`, marked running; persists the slots.
+  std::vector<const v1::Policy*> TakeDue(absl::Time now);
+  int VerifyPolicy(const v1::Policy& policy);
+
+  SchedulerState state_;
+  SetVerifier verifier_;
+  mutable std::mutex mu_;
+  struct Slot {
+    absl::Time last;     // slots up to this one are done
+    bool taken = false;  // false: `last` is when the scheduler started
+  };
+  std::map<std::string, Slot> slots_;  // by policy name
+  std::set<std::string> running_;
+  RunThreads threads_;
+};
+
+// The catalog's schedule-slot key of a policy's verification.
+std::string VerifySlotKey(const std::string& policy);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_PERIODIC_POLICY_VERIFIER_H_

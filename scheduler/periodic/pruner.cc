@@ -1,0 +1,145 @@
+#include "scheduler/periodic/pruner.h"
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "scheduler/policy/cron_schedule.h"
+#include "scheduler/policy/retention.h"
+
+namespace dxbackup::scheduler {
+
+Pruner::Pruner(SchedulerState state) : state_(state) {}
+
+absl::StatusOr<v1::PruneResponse> Pruner::Prune(bool dry_run,
+                                                const std::string& policy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  v1::PruneResponse response;
+  bool found = policy.empty();
+  for (const v1::Policy& p : state_.config->policies()) {
+    if (!policy.empty() && p.name() != policy) continue;
+    found = true;
+    v1::ListSetsRequest filter;
+    filter.set_policy(p.name());
+    auto sets = state_.catalog->ListSets(filter);
+    if (!sets.ok()) return sets.status();
+    std::set<std::pair<std::string, std::string>> groups;
+    for (const v1::BackupSet& s : *sets) {
+      groups.emplace(s.namespace_(), s.release());
+    }
+    for (const auto& [ns, release] : groups) {
+      absl::Status st = Decide(p, ns, release, dry_run, &response);
+      if (!st.ok()) return st;
+    }
+  }
+  if (!found) {
+    return absl::NotFoundError(
+        absl::StrCat("no policy ", policy,
+                     " in the config; `dxbackup policies` lists them"));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::PruneResponse> Pruner::PruneGroup(
+    const v1::Policy& policy, const std::string& namespace_,
+    const std::string& release, bool dry_run) {
+  std::lock_guard<std::mutex> lock(mu_);
+  v1::PruneResponse response;
+  absl::Status st = Decide(policy, namespace_, release, dry_run, &response);
+  if (!st.ok()) return st;
+  return response;
+}
+
+absl::Status Pruner::Decide(const v1::Policy& policy,
+                            const std::string& namespace_,
+                            const std::string& release, bool dry_run,
+                            v1::PruneResponse* response) {
+  v1::ListSetsRequest filter;
+  filter.set_policy(policy.name());
+  filter.set_namespace_(namespace_);
+  filter.set_release(release);
+  auto sets = state_.catalog->ListSets(filter);
+  if (!sets.ok()) return sets.status();
+  std::map<std::string, v1::BackupSet> by_id;
+  std::vector<RetentionCandidate> candidates;
+  for (const v1::BackupSet& s : *sets) {
+    if (s.status() == v1::SET_EXPIRING) continue;  // FinishInterrupted's
+    by_id[s.id()] = s;
+    RetentionCandidate c;
+    c.id = s.id();
+    c.time = absl::FromUnixSeconds(s.started_unix());
+    c.base_id = s.base_set_id();  // an incremental keeps its chain
+    // A set that failed verification counts as failed, not complete.
+    const bool sound = s.verification().result() != v1::Verification::CORRUPT;
+    c.state = s.status() == v1::SET_COMPLETE && sound
+                  ? RetentionCandidate::State::kComplete
+              : s.status() == v1::SET_RUNNING
+                  ? RetentionCandidate::State::kRunning
+                  : RetentionCandidate::State::kFailed;
+    candidates.push_back(c);
+  }
+  absl::StatusOr<absl::TimeZone> tz = LoadZone(policy.time_zone());
+  if (!tz.ok()) return tz.status();
+  auto decisions = ApplyRetention(policy.retention(), *tz,
+                                  absl::FromChrono(state_.clock->Now()),
+                                  std::move(candidates));
+  if (!decisions.ok()) return decisions.status();
+  for (const RetentionDecision& d : *decisions) {
+    v1::PruneDecision* out = response->add_decisions();
+    *out->mutable_set() = by_id[d.id];
+    out->set_keep(d.keep);
+    for (const std::string& r : d.reasons) out->add_reasons(r);
+    if (d.keep || dry_run) continue;
+    response->set_removed_bytes(response->removed_bytes() +
+                                by_id[d.id].bytes());
+    absl::Status st = Remove(by_id[d.id]);
+    if (!st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Pruner::Remove(v1::BackupSet set) {
+  set.set_status(v1::SET_EXPIRING);
+  absl::Status st = state_.catalog->UpdateSet(set);
+  if (!st.ok()) return st;
+  auto artifacts = state_.catalog->ListArtifacts(set.id());
+  if (!artifacts.ok()) return artifacts.status();
+  std::error_code ec;
+  for (const v1::Artifact& a : *artifacts) {
+    std::filesystem::remove(state_.store->AbsolutePath(a.path()), ec);
+    if (ec) {
+      return absl::InternalError(
+          absl::StrCat("cannot remove ", a.path(), ": ", ec.message()));
+    }
+  }
+  std::filesystem::remove_all(
+      state_.store->AbsolutePath(ArtifactStore::RelativePath(
+          set.namespace_(), set.release(), set.id(), "")),
+      ec);
+  st = state_.catalog->DeleteSet(set.id());
+  if (!st.ok()) return st;
+  if (state_.metrics != nullptr) state_.metrics->SetRemoved(set);
+  DXLOG(INFO) << "retention removed set " << set.id() << " of "
+              << set.namespace_() << "/" << set.release() << " (policy "
+              << set.policy() << ")";
+  return absl::OkStatus();
+}
+
+absl::Status Pruner::FinishInterrupted() {
+  std::lock_guard<std::mutex> lock(mu_);
+  v1::ListSetsRequest filter;
+  filter.set_status(v1::SET_EXPIRING);
+  auto sets = state_.catalog->ListSets(filter);
+  if (!sets.ok()) return sets.status();
+  for (const v1::BackupSet& s : *sets) {
+    DXLOG(WARNING) << "finishing the removal of set " << s.id()
+                   << " that an earlier scheduler began";
+    absl::Status st = Remove(s);
+    if (!st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,47 @@
+// Pruner applies each policy's retention to the sets that policy took, one
+// group (namespace, release, policy) at a time and never across groups.
+// Removal is crash-safe: a set is first marked expiring, then its files are
+// deleted, then its rows; FinishInterrupted() completes what a crash cut
+// short. Manual sets (no policy) are never pruned.
+//
+// Thread-safe; prunes run one at a time.
+#ifndef DXBACKUP_SCHEDULER_PERIODIC_PRUNER_H_
+#define DXBACKUP_SCHEDULER_PERIODIC_PRUNER_H_
+
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "scheduler/scheduler_state.h"
+
+namespace dxbackup::scheduler {
+
+class Pruner {
+ public:
+  explicit Pruner(SchedulerState state);
+
+  // Every group of every configured policy (or of `policy` only). With
+  // `dry_run`, decides and reports but removes nothing.
+  absl::StatusOr<v1::PruneResponse> Prune(bool dry_run,
+                                          const std::string& policy = "");
+  // One group, after a set of it ended.
+  absl::StatusOr<v1::PruneResponse> PruneGroup(const v1::Policy& policy,
+                                               const std::string& namespace_,
+                                               const std::string& release,
+                                               bool dry_run);
+  absl::Status FinishInterrupted();
+
+ private:
+  absl::Status Decide(const v1::Policy& policy, const std::string& namespace_,
+                      const std::string& release, bool dry_run,
+                      v1::PruneResponse* response);
+  absl::Status Remove(v1::BackupSet set);
+
+  SchedulerState state_;
+  std::mutex mu_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_PERIODIC_PRUNER_H_

@@ -1,0 +1,158 @@
+#include "scheduler/postgres/pg_connection.h"
+
+#include <libpq-fe.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace dxbackup::scheduler {
+
+absl::StatusOr<std::string> ReadPassword(const v1::Database& db) {
+  if (db.password_file().empty()) return std::string();
+  std::ifstream in(db.password_file());
+  if (!in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read password_file ", db.password_file(),
+                     " of database ", db.name(), ": ", std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string password = text.str();
+  while (!password.empty() &&
+         (password.back() == '\n' || password.back() == '\r')) {
+    password.pop_back();
+  }
+  return password;
+}
+
+namespace {
+
+// libpq connection keywords for `db` connecting to `dbname`.
+std::map<std::string, std::string> ConnectionKeywords(
+    const v1::Database& db, const std::string& password,
+    const std::string& dbname) {
+  std::map<std::string, std::string> params;
+  if (!db.host().empty()) params["host"] = db.host();
+  if (db.port() != 0) params["port"] = std::to_string(db.port());
+  if (!db.user().empty()) params["user"] = db.user();
+  params["dbname"] = dbname.empty() ? db.dbname() : dbname;
+  if (!password.empty()) params["password"] = password;
+  if (!db.sslmode().empty()) params["sslmode"] = db.sslmode();
+  params["connect_timeout"] = "15";
+  return params;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> PgEnvironment(const v1::Database& db,
+                                                 const std::string& password,
+                                                 const std::string& dbname) {
+  static const std::map<std::string, std::string> kVariables = {
+      {"host", "PGHOST"},
+      {"port", "PGPORT"},
+      {"user", "PGUSER"},
+      {"dbname", "PGDATABASE"},
+      {"password", "PGPASSWORD"},
+      {"sslmode", "PGSSLMODE"},
+      {"connect_timeout", "PGCONNECT_TIMEOUT"}};
+  std::map<std::string, std::string> env;
+  for (const auto& [keyword, value] :
+       ConnectionKeywords(db, password, dbname)) {
+    env[kVariables.at(keyword)] = value;
+  }
+  return env;
+}
+
+std::string DescribeDatabase(const v1::Database& db) {
+  std::string out = absl::StrCat("dbname=", db.dbname());
+  if (!db.host().empty()) absl::StrAppend(&out, " host=", db.host());
+  if (db.port() != 0) absl::StrAppend(&out, " port=", db.port());
+  if (!db.user().empty()) absl::StrAppend(&out, " user=", db.user());
+  return out;
+}
+
+std::string DbnameOnlyConninfo(const std::string& dbname) {
+  std::string out = "dbname='";
+  for (char c : dbname) {
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+std::string PgVersionString(int v) {
+  if (v >= 100000) return absl::StrCat(v / 10000, ".", v % 10000);
+  return absl::StrCat(v / 10000, ".", (v / 100) % 100, ".", v % 100);
+}
+
+absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
+    const v1::Database& db, const std::string& password,
+    const std::string& dbname) {
+  std::map<std::string, std::string> params =
+      ConnectionKeywords(db, password, dbname);
+  params["application_name"] = "dxbackup-scheduler";
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : params) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 0);
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    std::string err = conn ? PQerrorMessage(conn) : "out of memory";
+    PQfinish(conn);
+    absl::StripTrailingAsciiWhitespace(&err);
+    v1::Database described = db;
+    described.set_dbname(params["dbname"]);
+    return absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL (",
+                                               DescribeDatabase(described),
+                                               "): ", err));
+  }
+  return std::unique_ptr<PgConnection>(new PgConnection(conn));
+}
+
+PgConnection::~PgConnection() { PQfinish(conn_); }
+
+int PgConnection::ServerVersion() const { return PQserverVersion(conn_); }
+
+std::string PgConnection::QuoteIdentifier(const std::string& name) const {
+  char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
+  std::string out = quoted ? quoted : "";
+  PQfreemem(quoted);
+  return out;
+}
+
+absl::StatusOr<std::vector<std::vector<std::string>>> PgConnection::Query(
+    const std::string& sql, const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p.c_str());
+  PGresult* res =
+      PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                   values.data(), nullptr, nullptr, 0);
+  const ExecStatusType status = PQresultStatus(res);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    std::string err = PQerrorMessage(conn_);
+    PQclear(res);
+    absl::StripTrailingAsciiWhitespace(&err);
+    return absl::FailedPreconditionError(err);
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (int r = 0; r < PQntuples(res); ++r) {
+    std::vector<std::string> row;
+    for (int c = 0; c < PQnfields(res); ++c) {
+      row.emplace_back(PQgetvalue(res, r, c));
+    }
+    rows.push_back(std::move(row));
+  }
+  PQclear(res);
+  return rows;
+}
+
+}  // namespace dxbackup::scheduler

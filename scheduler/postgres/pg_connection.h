@@ -1,0 +1,67 @@
+// PgConnection is a libpq connection to one configured database (or to
+// another database of the same server, for CREATE/DROP DATABASE). The
+// password comes from the database's password_file and is kept out of
+// argv, logs and errors; PgEnvironment() gives the same parameters to child
+// processes (pg_dump, pg_restore) through their environment.
+//
+// Not thread-safe; one owner.
+#ifndef DXBACKUP_SCHEDULER_POSTGRES_PG_CONNECTION_H_
+#define DXBACKUP_SCHEDULER_POSTGRES_PG_CONNECTION_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/config.pb.h"
+
+typedef struct pg_conn PGconn;
+
+namespace dxbackup::scheduler {
+
+// The password in `db.password_file` without its trailing newline; "" when
+// no file is configured.
+absl::StatusOr<std::string> ReadPassword(const v1::Database& db);
+
+// libpq environment variables (PGHOST, PGPORT, PGUSER, PGDATABASE,
+// PGPASSWORD, PGSSLMODE) for `db`, connecting to `dbname`.
+std::map<std::string, std::string> PgEnvironment(const v1::Database& db,
+                                                 const std::string& password,
+                                                 const std::string& dbname);
+
+// "host=/tmp/x port=5432 dbname=dxmediadb user=dx": for messages, no secrets.
+std::string DescribeDatabase(const v1::Database& db);
+
+// A connection string that sets only `dbname`, quoted so that libpq reads
+// the whole name as a database name ("dbname='a b'"): for tools like
+// pg_restore whose --dbname would otherwise take "host=... " or a URI.
+std::string DbnameOnlyConninfo(const std::string& dbname);
+
+class PgConnection {
+ public:
+  // Connects to `dbname` on `db`'s server (db.dbname() when empty).
+  static absl::StatusOr<std::unique_ptr<PgConnection>> Open(
+      const v1::Database& db, const std::string& password,
+      const std::string& dbname = "");
+  ~PgConnection();
+
+  // PQserverVersion(): 150018 for 15.18, 160002 for 16.2.
+  int ServerVersion() const;
+  // Runs SQL with text parameters $1.. and returns the rows as text.
+  absl::StatusOr<std::vector<std::vector<std::string>>> Query(
+      const std::string& sql, const std::vector<std::string>& params = {});
+  // Quotes an identifier for SQL (PQescapeIdentifier).
+  std::string QuoteIdentifier(const std::string& name) const;
+
+ private:
+  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  PGconn* conn_;
+};
+
+// "15.18" from 150018; "9.6.24" from 90624.
+std::string PgVersionString(int server_version);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_POSTGRES_PG_CONNECTION_H_

@@ -1,0 +1,199 @@
+#include "scheduler/postgres/pg_dump_runner.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/process.h"
+#include "scheduler/postgres/pg_connection.h"
+#include "scheduler/postgres/pg_tools.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+constexpr char kMaintenanceDb[] = "postgres";
+
+std::string RestorePathFor(const v1::Database& db) {
+  if (db.pg_dump_path().empty()) return "";
+  return (std::filesystem::path(db.pg_dump_path()).parent_path() / "pg_restore")
+      .string();
+}
+
+absl::Status ToolFailed(const std::string& what, int code,
+                        const std::string& stderr_text) {
+  return absl::InternalError(absl::StrCat(what, " exited with status ", code,
+                                          stderr_text.empty() ? "" : ": ",
+                                          stderr_text));
+}
+
+absl::Status RunPgRestore(const v1::Database& db, const std::string& password,
+                          const PgTool& tool, const std::string& dump_path,
+                          const std::string& dbname, std::string* log) {
+  common::ProcessSpec spec;
+  spec.argv = {tool.path,
+               "--no-password",
+               "--exit-on-error",
+               "--dbname",
+               DbnameOnlyConninfo(dbname),
+               dump_path};
+  spec.env = PgEnvironment(db, password, dbname);
+  auto result = common::RunProcess(spec);
+  if (!result.ok()) return result.status();
+  *log = result->stderr_text;
+  if (result->exit_code != 0) {
+    return ToolFailed(
+        absl::StrCat("pg_restore ", tool.version, " into ", dbname),
+        result->exit_code, result->stderr_text);
+  }
+  return absl::OkStatus();
+}
+
+// CREATE DATABASE `name`, owned by `owner` when known, closed to new
+// connections when `closed`.
+absl::Status CreateDatabase(PgConnection& pg, const std::string& name,
+                            const std::string& owner, bool closed) {
+  std::string create =
+      absl::StrCat("CREATE DATABASE ", pg.QuoteIdentifier(name));
+  if (closed) absl::StrAppend(&create, " CONNECTION LIMIT 0");
+  if (!owner.empty()) {
+    absl::StrAppend(&create, " OWNER ", pg.QuoteIdentifier(owner));
+  }
+  auto created = pg.Query(create);
+  if (!created.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create database ", name, ": ", created.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
+                          std::string* log) {
+  absl::StatusOr<std::string> password = ReadPassword(db);
+  if (!password.ok()) return password.status();
+  int server_version;
+  {
+    auto conn = PgConnection::Open(db, *password);
+    if (!conn.ok()) return conn.status();
+    server_version = (*conn)->ServerVersion();
+  }
+  absl::StatusOr<PgTool> tool =
+      FindPgTool("pg_dump", server_version, db.pg_dump_path());
+  if (!tool.ok()) {
+    return absl::Status(
+        tool.status().code(),
+        absl::StrCat("database ", db.name(), ": ", tool.status().message()));
+  }
+  common::ProcessSpec spec;
+  // gzip level 1 by default: on DX's data about 2.5x faster than pg_dump's
+  // default 6 for a dump about 5% larger.
+  const int level = db.compression_level() > 0 ? db.compression_level() : 1;
+  spec.argv = {tool->path, "--format=custom", "--no-password",
+               absl::StrCat("--compress=", level)};
+  spec.env = PgEnvironment(db, *password, db.dbname());
+  spec.stream_stdout = true;
+  auto proc = common::Subprocess::Start(spec);
+  if (!proc.ok()) return proc.status();
+  std::vector<char> buf(1 << 20);
+  absl::Status write_status = absl::OkStatus();
+  for (;;) {
+    ssize_t n = read((*proc)->stdout_fd(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    write_status = out->Append(buf.data(), static_cast<size_t>(n));
+    if (!write_status.ok()) {
+      (*proc)->Kill();
+      break;
+    }
+  }
+  absl::StatusOr<int> code = (*proc)->Wait();
+  *log = (*proc)->stderr_text();
+  if (!write_status.ok()) return write_status;
+  if (!code.ok()) return code.status();
+  if (*code != 0) {
+    return ToolFailed(
+        absl::StrCat("pg_dump ", tool->version, " of ", DescribeDatabase(db)),
+        *code, *log);
+  }
+  if (out->bytes() == 0) {
+    return absl::DataLossError(absl::StrCat("pg_dump of ", DescribeDatabase(db),
+                                            " produced no output"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestoreDatabase(const v1::Database& db,
+                             const std::string& dump_path,
+                             const std::string& into, std::string* log) {
+  absl::StatusOr<std::string> password = ReadPassword(db);
+  if (!password.ok()) return password.status();
+  auto admin = PgConnection::Open(db, *password, kMaintenanceDb);
+  if (!admin.ok()) return admin.status();
+  PgConnection& pg = **admin;
+  absl::StatusOr<PgTool> tool =
+      FindPgTool("pg_restore", pg.ServerVersion(), RestorePathFor(db));
+  if (!tool.ok()) return tool.status();
+
+  const std::string target = into.empty() ? db.dbname() : into;
+  auto existing = pg.Query(
+      "SELECT pg_get_userbyid(datdba), datconnlimit FROM pg_database "
+      "WHERE datname = $1",
+      {db.dbname()});
+  if (!existing.ok()) return existing.status();
+  // The restored database keeps the original's owner when it is known.
+  std::string owner = existing->empty() ? "" : (*existing)[0][0];
+  const std::string quoted = pg.QuoteIdentifier(target);
+
+  if (!into.empty()) {
+    auto clash =
+        pg.Query("SELECT 1 FROM pg_database WHERE datname = $1", {into});
+    if (!clash.ok()) return clash.status();
+    if (!clash->empty()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("database ", into,
+                       " already exists: drop it or restore into "
+                       "another name"));
+    }
+    absl::Status created = CreateDatabase(pg, into, owner, false);
+    if (!created.ok()) return created;
+    return RunPgRestore(db, *password, *tool, dump_path, into, log);
+  }
+
+  // Over the original, as the DX procedure does it.
+  const std::string connlimit = existing->empty() ? "-1" : (*existing)[0][1];
+  if (!existing->empty()) {
+    for (const std::string& sql :
+         {absl::StrCat("ALTER DATABASE ", quoted, " CONNECTION LIMIT 0"),
+          std::string("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = $1 AND pid <> pg_backend_pid()"),
+          absl::StrCat("DROP DATABASE ", quoted)}) {
+      const bool takes_name = sql.find("$1") != std::string::npos;
+      auto r = takes_name ? pg.Query(sql, {target}) : pg.Query(sql);
+      if (!r.ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("preparing database ", target,
+                         " for restore: ", r.status().message()));
+      }
+    }
+  }
+  // Connection limit 0 keeps applications out while pg_restore runs; it
+  // does not bind superusers, so only a superuser's restore can use it.
+  auto super =
+      pg.Query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
+  const bool superuser = super.ok() && !super->empty() && (*super)[0][0] == "t";
+  absl::Status created = CreateDatabase(pg, target, owner, superuser);
+  if (!created.ok()) return created;
+  absl::Status restored =
+      RunPgRestore(db, *password, *tool, dump_path, target, log);
+  auto reopened = pg.Query(
+      absl::StrCat("ALTER DATABASE ", quoted, " CONNECTION LIMIT ", connlimit));
+  if (restored.ok() && !reopened.ok()) return reopened.status();
+  return restored;
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,77 @@
+// BackupSetRunner captures backup sets. A set of a deployment (namespace and
+// release) is every volume of every agent connected for it plus every
+// database configured for it, captured in parallel, inside the quiesce
+// window its hooks make: every pre-hook, then the captures, then every
+// post-hook (which runs even after a failure). The set is `complete`
+// only when every member is stored and checked; otherwise `failed`, with a
+// reason naming each failed member. Members that were stored stay recorded.
+//
+//   auto run = runner.Start(request);   // returns at once
+//   while (run->events->WaitNext(&i, &event)) ...
+//
+// Thread-safe. The destructor fails unfinished jobs and joins set threads.
+#ifndef DXBACKUP_SCHEDULER_RUNS_BACKUP_SET_RUNNER_H_
+#define DXBACKUP_SCHEDULER_RUNS_BACKUP_SET_RUNNER_H_
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "scheduler/jobs/run_events.h"
+#include "scheduler/runs/run_threads.h"
+#include "scheduler/scheduler_state.h"
+
+namespace dxbackup::scheduler {
+
+struct StartedRun {
+  std::string id;
+  std::shared_ptr<RunEvents> events;
+};
+
+class BackupSetRunner {
+ public:
+  explicit BackupSetRunner(SchedulerState state);
+  ~BackupSetRunner();
+
+  using SetDoneFn = std::function<void(const v1::BackupSet&)>;
+
+  // Creates the set and its jobs and starts capturing; `on_done` (if any)
+  // is called on the set's thread with its final state. FailedPrecondition
+  // when the deployment has nothing to back up or a set of it is running.
+  absl::StatusOr<StartedRun> Start(const v1::BackupRequest& request,
+                                   SetDoneFn on_done = nullptr);
+
+ private:
+  struct Member {
+    v1::Job job;
+    v1::Artifact artifact;
+    const v1::Database* database = nullptr;  // for database members
+    std::string volume;                      // for volume members
+    std::string offline;             // why the member fails before it starts
+    const v1::Hook* hook = nullptr;  // for hook members
+  };
+  // Starts every capture (or fails each with `skip_reason`, if set) and
+  // waits for all.
+  std::vector<v1::Job> RunCaptures(const std::vector<const Member*>& captures,
+                                   const v1::CaptureOptions& options,
+                                   const std::string& skip_reason);
+  v1::BackupSet Run(v1::BackupSet set, std::vector<Member> members,
+                    v1::CaptureOptions options,
+                    std::shared_ptr<RunEvents> events);
+  void DumpDatabase(const Member& member);
+
+  SchedulerState state_;
+  std::mutex mu_;
+  std::set<std::string> running_deployments_;
+  RunThreads threads_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_RUNS_BACKUP_SET_RUNNER_H_

@@ -1,0 +1,56 @@
+// RestoreRunner puts a complete backup set back, in place in the DX order
+// (the deployment's pre-hooks, databases, volumes, post-hooks — the last
+// whatever happened before) or into a scratch directory: each volume through a
+// connected agent of the set's deployment that has that component and
+// volume (extracted as it streams, in place or under
+// to_dir/<owner>-<volume>, e.g. to_dir/core-profile), and
+// each database with pg_restore (into `database_to` or over the original).
+// Only members of the one set are used; a set that is not complete, or that
+// failed verification, is refused. A profile is restored in place only at
+// the fix level it was taken at (unless forced), and into another
+// deployment only when the request says `clone`.
+//
+// Thread-safe. The destructor joins restore threads.
+#ifndef DXBACKUP_SCHEDULER_RUNS_RESTORE_RUNNER_H_
+#define DXBACKUP_SCHEDULER_RUNS_RESTORE_RUNNER_H_
+
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "scheduler/runs/backup_set_runner.h"
+#include "scheduler/runs/hook_jobs.h"
+#include "scheduler/runs/run_threads.h"
+
+namespace dxbackup::scheduler {
+
+class RestoreRunner {
+ public:
+  explicit RestoreRunner(SchedulerState state);
+  ~RestoreRunner();
+
+  absl::StatusOr<StartedRun> Start(const v1::RestoreRequest& request);
+
+ private:
+  struct Step {
+    v1::Job job;
+    v1::Artifact artifact;
+    const v1::Database* database = nullptr;
+    std::string volume;
+    std::string to_dir;
+    std::vector<v1::Artifact> bases;  // an incremental's chain, oldest first
+  };
+
+  void Run(std::string run_id, v1::BackupSet set, std::vector<Step> steps,
+           v1::RestoreRequest request, std::vector<HookJob> pre,
+           std::vector<HookJob> post, std::shared_ptr<RunEvents> events);
+  void RestoreDatabase(const Step& step, const std::string& database_to);
+
+  SchedulerState state_;
+  RunThreads threads_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_RUNS_RESTORE_RUNNER_H_

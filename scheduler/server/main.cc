@@ -1,0 +1,101 @@
+// dxbackup-scheduler: parses flags, loads the config, starts the
+// SchedulerServer and runs it until SIGTERM or SIGINT.
+#include <signal.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "common/log.h"
+#include "common/tls_options.h"
+#include "scheduler/config/scheduler_config.h"
+#include "scheduler/server/scheduler_server.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  dxbackup::scheduler::SchedulerServer::Options options;
+  std::string config_path, log_format;
+  int drain_seconds = 0;
+  po::options_description desc("dxbackup-scheduler options");
+  desc.add_options()("help", "show this help")(
+      "listen", po::value(&options.listen)->default_value(options.listen),
+      "address to serve agents and the CLI on, HOST:PORT (port 0: any)")(
+      "data-dir", po::value(&options.data_dir)->required(),
+      "directory for the catalog and the store")(
+      "config", po::value(&config_path)->required(), "YAML config file")(
+      "metrics-listen", po::value(&options.metrics_listen),
+      "serve Prometheus metrics on http://HOST:PORT/metrics (port 0: any)")(
+      "log-format", po::value(&log_format)->default_value("text"),
+      "text, or json for one JSON object per line")(
+      "drain-seconds", po::value(&drain_seconds)->default_value(0),
+      "on SIGTERM, answer health probes NOT_SERVING for this long before "
+      "stopping (a second signal stops at once)");
+  dxbackup::common::AddTlsOptions(desc, &options.tls, /*server=*/true);
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    if (vm.count("help")) {
+      std::cout << desc << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "dxbackup-scheduler: " << e.what() << "\n" << desc << "\n";
+    return 2;
+  }
+  if (drain_seconds < 0) {
+    std::cerr << "dxbackup-scheduler: --drain-seconds must be 0 or more\n";
+    return 2;
+  }
+  if (!dxbackup::common::ConfigureLogging(log_format)) {
+    std::cerr << "dxbackup-scheduler: --log-format must be text or json\n";
+    return 2;
+  }
+  auto config = dxbackup::scheduler::LoadSchedulerConfig(config_path);
+  if (!config.ok()) {
+    std::cerr << "dxbackup-scheduler: " << config.status().message() << "\n";
+    return 2;
+  }
+  options.config = std::move(*config);
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  dxbackup::common::SystemClock clock;
+  auto server =
+      dxbackup::scheduler::SchedulerServer::Start(std::move(options), &clock);
+  if (!server.ok()) {
+    std::cerr << "dxbackup-scheduler: " << server.status().message() << "\n";
+    return 1;
+  }
+  DXLOG(INFO) << "dxbackup-scheduler " << DXBACKUP_VERSION << " listening on "
+              << "port " << (*server)->port();
+  // One machine-readable line on stdout, for scripts that started us with
+  // port 0.
+  std::cout << "listening on port " << (*server)->port() << std::endl;
+  if ((*server)->metrics_port() != 0) {
+    DXLOG(INFO) << "metrics on port " << (*server)->metrics_port();
+    std::cout << "metrics on port " << (*server)->metrics_port() << std::endl;
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  if (drain_seconds > 0) {
+    (*server)->Drain();
+    DXLOG(INFO) << "signal " << sig << ": NOT_SERVING; stopping in "
+                << drain_seconds << " s (a second signal stops now)";
+    const timespec drain = {drain_seconds, 0};
+    while (sigtimedwait(&stop_signals, nullptr, &drain) < 0 && errno == EINTR) {
+    }
+  }
+  DXLOG(INFO) << "signal " << sig << ": stopping";
+  (*server)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,140 @@
+#include "scheduler/server/scheduler_server.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "scheduler/admin/admin_service.h"
+#include "scheduler/agents/agent_service.h"
+#include "scheduler/metrics/metrics.h"
+#include "scheduler/periodic/policy_loop.h"
+#include "scheduler/periodic/pruner.h"
+#include "scheduler/catalog/sqlite_catalog.h"
+#include "scheduler/access/token_auth.h"
+
+namespace dxbackup::scheduler {
+
+absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
+    Options options, const common::Clock* clock) {
+  auto credentials = common::ServerCredentials(options.tls, options.listen);
+  if (!credentials.ok()) return credentials.status();
+  std::unique_ptr<SchedulerServer> s(new SchedulerServer);
+  s->options_ = std::move(options);
+  const std::string& dir = s->options_.data_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create data dir ", dir, ": ", ec.message()));
+  }
+  auto catalog = SqliteCatalog::Open(dir + "/catalog.db");
+  if (!catalog.ok()) return catalog.status();
+  s->catalog_ = std::move(*catalog);
+  absl::Status st;
+  auto failed = s->catalog_->FailUnfinished(
+      "the scheduler stopped while the set ran", clock->NowUnix());
+  if (!failed.ok()) return failed.status();
+  if (*failed > 0) {
+    DXLOG(WARNING) << *failed
+                   << " set(s) were left running by an earlier scheduler; "
+                      "marked failed";
+  }
+  st = s->catalog_->DeleteOrphanFiles();
+  if (!st.ok()) return st;
+  s->store_ = std::make_unique<ArtifactStore>(dir + "/store");
+  s->store_->set_namespace_quota(static_cast<uint64_t>(
+      s->options_.config.limits().max_store_bytes_per_namespace()));
+  st = s->store_->Init();
+  if (!st.ok()) return st;
+  auto known = s->catalog_->AllArtifactPaths();
+  if (!known.ok()) return known.status();
+  auto removed = s->store_->Reconcile(*known);
+  if (!removed.ok()) return removed.status();
+  for (const std::string& path : *removed) {
+    DXLOG(WARNING) << "removed " << path
+                   << " from the store: no catalog row names it";
+  }
+
+  s->auth_ = std::make_unique<TokenAuth>(s->options_.config.tokens_file());
+  absl::Status tokens = s->auth_->Load();
+  if (!tokens.ok()) return tokens;
+  if (!s->auth_->enabled()) {
+    DXLOG(WARNING) << "no tokens_file in the config: callers are not asked "
+                      "for tokens (only TLS, if configured, gates them)";
+  }
+  s->registry_ = std::make_unique<AgentRegistry>(s->catalog_.get(), clock);
+  s->board_ = std::make_unique<JobBoard>(s->catalog_.get(), clock);
+  s->metrics_ = std::make_unique<SchedulerMetrics>(s->registry_.get());
+  v1::ListSetsRequest complete;
+  complete.set_status(v1::SET_COMPLETE);
+  auto complete_sets = s->catalog_->ListSets(complete);
+  if (!complete_sets.ok()) return complete_sets.status();
+  s->metrics_->SeedLastComplete(*complete_sets);
+  if (!s->options_.metrics_listen.empty()) {
+    auto port = s->metrics_->Serve(s->options_.metrics_listen);
+    if (!port.ok()) return port.status();
+    s->metrics_port_ = *port;
+  }
+  SchedulerState state{&s->options_.config, s->catalog_.get(), s->store_.get(),
+                       s->registry_.get(),  s->board_.get(),   clock,
+                       s->auth_.get(),      s->metrics_.get()};
+  s->backups_ = std::make_unique<BackupSetRunner>(state);
+  s->restores_ = std::make_unique<RestoreRunner>(state);
+  s->pruner_ = std::make_unique<Pruner>(state);
+  s->policies_ =
+      std::make_unique<PolicyLoop>(state, s->backups_.get(), s->pruner_.get());
+  s->agent_service_ = std::make_unique<AgentServiceImpl>(state);
+  s->admin_service_ = std::make_unique<AdminServiceImpl>(
+      state, s->backups_.get(), s->restores_.get(), s->pruner_.get(),
+      s->policies_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(s->options_.listen, *credentials, &s->port_);
+  builder.SetMaxReceiveMessageSize(4 << 20);
+  // Dead peers are found (keepalive pings), idle connections closed, and
+  // one connection carries a bounded number of calls. Agents ping every
+  // 30 s, which must not count as abuse.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 15 * 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 100);
+  builder.RegisterService(s->agent_service_.get());
+  builder.RegisterService(s->admin_service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", s->options_.listen,
+                     ": the address is in use or not local to this host"));
+  }
+  st = s->policies_->Start();
+  if (!st.ok()) return st;
+  return s;
+}
+
+void SchedulerServer::Drain() {
+  if (auto* health = server_->GetHealthCheckService()) {
+    health->Shutdown();  // probes see NOT_SERVING from here on
+  }
+}
+
+void SchedulerServer::Shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  Drain();
+  // Ending the jobs ends the runs, which releases admin calls following them.
+  policies_->Stop();
+  board_->FailAll("the scheduler stopped while the job ran");
+  server_->Shutdown(std::chrono::system_clock::now());
+  backups_.reset();
+  restores_.reset();
+  server_->Wait();
+}
+
+SchedulerServer::~SchedulerServer() {
+  if (server_ != nullptr) Shutdown();
+}
+
+}  // namespace dxbackup::scheduler

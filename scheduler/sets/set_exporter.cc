@@ -1,0 +1,284 @@
+#include "scheduler/sets/set_exporter.h"
+
+#include <fcntl.h>
+#include <google/protobuf/util/json_util.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/sha256.h"
+#include "scheduler/sets/artifact_chain.h"
+
+namespace dxbackup::scheduler {
+namespace fs = std::filesystem;
+namespace {
+
+std::string FileName(const std::string& path) {
+  return fs::path(path).filename().string();
+}
+
+// A shell variable name for a database: DB_ and the name's safe characters.
+std::string DatabaseVariable(const std::string& name) {
+  std::string var = "DB_";
+  for (char c : name)
+    var.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  return var;
+}
+
+absl::Status Fsync(const std::string& path, bool directory) {
+  int fd =
+      open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) != 0) {
+    const int err = errno;
+    if (fd >= 0) close(fd);
+    return absl::DataLossError(
+        absl::StrCat("cannot fsync ", path, ": ", std::strerror(err)));
+  }
+  close(fd);
+  return absl::OkStatus();
+}
+
+// Copies `from` to `to`, hashing as it goes; the digest must equal `sha256`.
+absl::Status CopyChecked(const std::string& from, const std::string& to,
+                         const std::string& sha256) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", from));
+  std::ofstream out(to, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot write ", to, ": ", std::strerror(errno)));
+  }
+  common::Sha256 digest;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), buf.size());
+    const std::streamsize n = in.gcount();
+    digest.Update(buf.data(), static_cast<size_t>(n));
+    out.write(buf.data(), n);
+  }
+  out.close();
+  if (!out) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot write ", to, ": is the export volume full?"));
+  }
+  const std::string got = digest.HexDigest();
+  if (got != sha256) {
+    return absl::DataLossError(absl::StrCat(
+        from, " is corrupt (SHA-256 ", got, ", catalog says ", sha256,
+        "): run `dxbackup verify` and export another set"));
+  }
+  return Fsync(to, false);
+}
+
+}  // namespace
+
+std::string RestoreInstructions(const v1::ExportManifest& m) {
+  const v1::BackupSet& set = m.set();
+  std::string out = absl::StrCat(
+      "Backup set ", set.id(), " of ", set.namespace_(), "/", set.release(),
+      ", taken ",
+      absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
+                       absl::FromUnixSeconds(set.started_unix()),
+                       absl::UTCTimeZone()),
+      set.fix_level().empty() ? "" : ", DX fix level " + set.fix_level(),
+      ".\n\nIt can be recovered with GNU tar and pg_restore alone. Run the "
+      "indented commands\nfrom this directory.\n\n"
+      "1. Check every file against its recorded SHA-256:\n\n"
+      "    sha256sum -c SHA256SUMS\n\n"
+      "2. Volumes. Stop the DX server first (stopServer.sh) and restore the "
+      "profile at\n   the fix level it was taken at. Set RESTORE_ROOT to the "
+      "directory that holds\n   the volumes (each archive goes into a "
+      "directory named after it), and run as\n   root so that owners are "
+      "kept:\n\n"
+      "    : \"${RESTORE_ROOT:?set RESTORE_ROOT to where the volumes go}\"\n");
+  bool databases = false;
+  // Volume artifacts by target, in manifest order: an incremental's bases
+  // come before it.
+  std::vector<std::vector<const v1::Artifact*>> volumes;
+  std::map<std::string, size_t> volume_of;
+  for (const v1::Artifact& a : m.artifacts()) {
+    if (a.kind() == v1::ARTIFACT_PG_DUMP) {
+      databases = true;
+      continue;
+    }
+    auto [it, added] = volume_of.emplace(a.target(), volumes.size());
+    if (added) volumes.emplace_back();
+    volumes[it->second].push_back(&a);
+  }
+  bool chains = false;
+  for (const auto& parts : volumes) {
+    const v1::Artifact& own = *parts.back();
+    const std::string dir = "\"$RESTORE_ROOT/" +
+                            own.path().substr(0, own.path().find(".tar")) +
+                            "\"";
+    auto tar = [](const v1::Artifact& a) {
+      return absl::StrCat(
+          "tar", a.compression() == v1::COMPRESSION_GZIP   ? " --gzip"
+                 : a.compression() == v1::COMPRESSION_NONE ? ""
+                                                           : " --zstd");
+    };
+    const std::string extract =
+        " --xattrs --xattrs-include='*' --acls --exclude=.dxbackup-incremental "
+        "-xpf ";
+    if (parts.size() == 1) {
+      absl::StrAppend(&out, "    mkdir -p ", dir, " && ", tar(own), extract,
+                      own.path(), " -C ", dir, "\n");
+      continue;
+    }
+    // A chain: the full and the incrementals before the last, then what
+    // the last moment lacks is removed (its path list), then the last.
+    chains = true;
+    absl::StrAppend(&out, "    mkdir -p ", dir, "\n");
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      absl::StrAppend(&out, "    ", tar(*parts[i]), extract, parts[i]->path(),
+                      " -C ", dir, "\n");
+    }
+    absl::StrAppend(
+        &out, "    lists=$(mktemp -d) && ", tar(own), " -xf ", own.path(),
+        " -C \"$lists\" --wildcards '.dxbackup-incremental/*'\n",
+        "    cat \"$lists\"/.dxbackup-incremental/paths-* | LC_ALL=C sort -z "
+        "> \"$lists/keep\"\n",
+        "    (cd ", dir,
+        " && find . -mindepth 1 -printf '%P\\0') | LC_ALL=C "
+        "sort -z > \"$lists/present\"\n",
+        "    LC_ALL=C comm -z -23 \"$lists/present\" \"$lists/keep\" | (cd ",
+        dir, " && xargs -0 -r rm -rf --)\n", "    ", tar(own), extract,
+        own.path(), " -C ", dir, " && rm -rf \"$lists\"\n");
+  }
+  if (chains) {
+    absl::StrAppend(
+        &out,
+        "\n   An incremental volume is its full and the incrementals after "
+        "it, applied in\n   order; the last one's path list "
+        "(.dxbackup-incremental/paths-*) names every\n   file of the "
+        "moment, so what it lacks is removed before the last is applied.\n");
+  }
+  if (databases) {
+    absl::StrAppend(
+        &out,
+        "\n3. Databases. With the usual PGHOST, PGPORT, PGUSER and PGPASSWORD "
+        "set, each dump\n   goes into a new database (named by its DB_ "
+        "variable; the original name if\n   unset, which fails if it exists: "
+        "drop it first, as the DX procedure does):\n\n");
+    for (const v1::Artifact& a : m.artifacts()) {
+      if (a.kind() != v1::ARTIFACT_PG_DUMP) continue;
+      const std::string name = a.target().substr(a.target().find('/') + 1);
+      const std::string var = DatabaseVariable(name);
+      absl::StrAppend(&out, "    createdb \"${", var, ":-", name,
+                      "}\" && pg_restore --exit-on-error --dbname \"${", var,
+                      ":-", name, "}\" ", a.path(), "\n");
+    }
+  }
+  absl::StrAppend(&out,
+                  "\nmanifest.json lists each file with its size, SHA-256, "
+                  "source and fix level.\n");
+  return out;
+}
+
+SetExporter::SetExporter(SchedulerState state) : state_(state) {}
+
+absl::StatusOr<v1::ExportResponse> SetExporter::Export(
+    const std::string& set_id, const std::string& to_dir) {
+  absl::StatusOr<v1::BackupSet> set = state_.catalog->GetSet(set_id);
+  if (!set.ok()) return set.status();
+  if (set->status() != v1::SET_COMPLETE ||
+      set->verification().result() == v1::Verification::CORRUPT) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "set ", set_id, " is not a complete, sound set; export another"));
+  }
+  auto artifacts = state_.catalog->ListArtifacts(set_id);
+  if (!artifacts.ok()) return artifacts.status();
+  if (to_dir.empty() || to_dir[0] != '/') {
+    return absl::InvalidArgumentError(
+        "export needs an absolute --to directory on the scheduler's host");
+  }
+  const std::string final_dir = to_dir + "/" + set_id;
+  const std::string partial = to_dir + "/." + set_id + ".partial";
+  std::error_code ec;
+  if (fs::exists(final_dir)) {
+    return absl::AlreadyExistsError(absl::StrCat(final_dir, " already exists"));
+  }
+  fs::remove_all(partial, ec);
+  fs::create_directories(partial, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create ", partial, ": ", ec.message()));
+  }
+  auto fail = [&](absl::Status s) {
+    fs::remove_all(partial, ec);
+    return s;
+  };
+
+  v1::ExportManifest manifest;
+  manifest.set_format_version(1);
+  manifest.set_dxbackup_version(DXBACKUP_VERSION);
+  manifest.set_exported_unix(state_.clock->NowUnix());
+  *manifest.mutable_set() = *set;
+  v1::ExportResponse response;
+  std::string sums;
+  // An incremental's bases go along, named after their sets, before it.
+  std::vector<std::pair<v1::Artifact, std::string>> files;  // and its name
+  for (const v1::Artifact& a : *artifacts) {
+    absl::StatusOr<std::vector<v1::Artifact>> chain =
+        ArtifactChain(*state_.catalog, a);
+    if (!chain.ok()) return fail(chain.status());
+    for (v1::Artifact& base : *chain) {
+      std::string name =
+          absl::StrCat(base.set_id(), ".", FileName(base.path()));
+      files.emplace_back(std::move(base), std::move(name));
+    }
+    files.emplace_back(a, FileName(a.path()));
+  }
+  for (const auto& [a, name] : files) {
+    absl::Status s = CopyChecked(state_.store->AbsolutePath(a.path()),
+                                 partial + "/" + name, a.sha256());
+    if (!s.ok()) return fail(s);
+    v1::Artifact* listed = manifest.add_artifacts();
+    *listed = a;
+    listed->set_path(name);
+    absl::StrAppend(&sums, a.sha256(), "  ", name, "\n");
+    response.add_files(name);
+  }
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(manifest, &json, options);
+  for (const auto& [name, text] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"manifest.json", json},
+           {"SHA256SUMS", sums},
+           {"RESTORE.txt", RestoreInstructions(manifest)}}) {
+    std::ofstream out(partial + "/" + name, std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+      return fail(absl::ResourceExhaustedError(
+          absl::StrCat("cannot write ", partial, "/", name)));
+    }
+    absl::Status s = Fsync(partial + "/" + name, false);
+    if (!s.ok()) return fail(s);
+    response.add_files(name);
+  }
+  absl::Status s = Fsync(partial, true);
+  if (!s.ok()) return fail(s);
+  fs::rename(partial, final_dir, ec);
+  if (ec) {
+    return fail(absl::InternalError(
+        absl::StrCat("cannot rename ", partial, ": ", ec.message())));
+  }
+  s = Fsync(to_dir, true);
+  if (!s.ok()) return s;
+  response.set_directory(final_dir);
+  return response;
+}
+
+}  // namespace dxbackup::scheduler

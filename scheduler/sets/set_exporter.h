@@ -1,0 +1,38 @@
+// SetExporter writes a complete set as plain files anyone can recover
+// without dxbackup: the artifacts as stored (pax .tar.zst/.tar.gz, pg_dump
+// custom format), manifest.json (ExportManifest: checksums, fix level,
+// times), SHA256SUMS for `sha256sum -c`, and RESTORE.txt with the GNU tar
+// and pg_restore commands. Each file's digest is checked as it is copied.
+// The set appears as <to_dir>/<set-id> only once complete (written under a
+// temporary name, fsynced, renamed).
+//
+// Thread-safe.
+#ifndef DXBACKUP_SCHEDULER_SETS_SET_EXPORTER_H_
+#define DXBACKUP_SCHEDULER_SETS_SET_EXPORTER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "scheduler/scheduler_state.h"
+
+namespace dxbackup::scheduler {
+
+class SetExporter {
+ public:
+  explicit SetExporter(SchedulerState state);
+
+  absl::StatusOr<v1::ExportResponse> Export(const std::string& set_id,
+                                            const std::string& to_dir);
+
+ private:
+  SchedulerState state_;
+};
+
+// The text of RESTORE.txt for a manifest. Its commands are the lines
+// indented by four spaces; they run from the export directory.
+std::string RestoreInstructions(const v1::ExportManifest& manifest);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_SETS_SET_EXPORTER_H_

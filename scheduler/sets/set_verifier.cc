@@ -1,0 +1,138 @@
+#include "scheduler/sets/set_verifier.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/process.h"
+#include "common/sha256.h"
+#include "scheduler/postgres/pg_tools.h"
+
+namespace dxbackup::scheduler {
+
+absl::StatusOr<uint64_t> ReadEveryTarEntry(const std::string& path) {
+  struct archive* a = archive_read_new();
+  archive_read_support_format_tar(a);
+  archive_read_support_filter_zstd(a);
+  archive_read_support_filter_gzip(a);
+  archive_read_support_filter_none(a);
+  if (archive_read_open_filename(a, path.c_str(), 1 << 20) != ARCHIVE_OK) {
+    std::string err = archive_error_string(a) ? archive_error_string(a) : "";
+    archive_read_free(a);
+    return absl::DataLossError(absl::StrCat("not a readable tar: ", err));
+  }
+  uint64_t entries = 0;
+  absl::Status status = absl::OkStatus();
+  for (;;) {
+    struct archive_entry* entry;
+    int rc = archive_read_next_header(a, &entry);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc < ARCHIVE_WARN) {
+      status = absl::DataLossError(absl::StrCat(
+          "unreadable after entry ", entries, ": ", archive_error_string(a)));
+      break;
+    }
+    const std::string name = archive_entry_pathname(entry);
+    const void* block;
+    size_t size;
+    la_int64_t offset;
+    while ((rc = archive_read_data_block(a, &block, &size, &offset)) ==
+           ARCHIVE_OK) {
+    }
+    if (rc != ARCHIVE_EOF) {
+      status = absl::DataLossError(absl::StrCat(
+          "entry ", name, " unreadable: ", archive_error_string(a)));
+      break;
+    }
+    ++entries;
+  }
+  archive_read_free(a);
+  if (!status.ok()) return status;
+  return entries;
+}
+
+SetVerifier::SetVerifier(SchedulerState state) : state_(state) {}
+
+v1::ArtifactCheck SetVerifier::Check(const v1::Artifact& artifact, bool deep) {
+  v1::ArtifactCheck check;
+  check.set_target(artifact.target());
+  const std::string path = state_.store->AbsolutePath(artifact.path());
+  auto fail = [&](const std::string& why) {
+    check.set_ok(false);
+    check.set_detail(why);
+    return check;
+  };
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return fail("file missing from the store");
+  if (static_cast<uint64_t>(st.st_size) != artifact.bytes()) {
+    return fail(
+        absl::StrCat("size ", st.st_size, ", catalog says ", artifact.bytes()));
+  }
+  absl::StatusOr<std::string> digest = common::Sha256OfFile(path);
+  if (!digest.ok()) return fail(std::string(digest.status().message()));
+  if (*digest != artifact.sha256()) {
+    return fail(absl::StrCat("SHA-256 ", *digest, ", catalog says ",
+                             artifact.sha256()));
+  }
+  if (deep && artifact.kind() == v1::ARTIFACT_VOLUME_TAR) {
+    absl::StatusOr<uint64_t> entries = ReadEveryTarEntry(path);
+    if (!entries.ok()) return fail(std::string(entries.status().message()));
+    if (*entries != artifact.file_count()) {
+      return fail(absl::StrCat(*entries, " entries, catalog says ",
+                               artifact.file_count()));
+    }
+  }
+  if (deep && artifact.kind() == v1::ARTIFACT_PG_DUMP) {
+    absl::StatusOr<PgTool> tool = FindNewestPgTool("pg_restore");
+    if (!tool.ok()) return fail(std::string(tool.status().message()));
+    auto run = common::RunProcess({{tool->path, "--file=/dev/null", path}, {}});
+    if (!run.ok()) return fail(std::string(run.status().message()));
+    if (run->exit_code != 0) {
+      return fail(absl::StrCat("pg_restore ", tool->version,
+                               " cannot read it: ", run->stderr_text));
+    }
+  }
+  check.set_ok(true);
+  return check;
+}
+
+absl::Status SetVerifier::MarkCorrupt(
+    const std::string& set_id, const std::vector<std::string>& problems) {
+  absl::StatusOr<v1::BackupSet> set = state_.catalog->GetSet(set_id);
+  if (!set.ok()) return set.status();
+  v1::Verification* v = set->mutable_verification();
+  v->set_result(v1::Verification::CORRUPT);
+  v->set_deep(false);
+  v->set_verified_unix(state_.clock->NowUnix());
+  v->set_detail(absl::StrJoin(problems, "; "));
+  return state_.catalog->UpdateSet(*set);
+}
+
+absl::StatusOr<v1::VerifyResponse> SetVerifier::Verify(
+    const std::string& set_id, bool deep) {
+  absl::StatusOr<v1::BackupSet> set = state_.catalog->GetSet(set_id);
+  if (!set.ok()) return set.status();
+  auto artifacts = state_.catalog->ListArtifacts(set_id);
+  if (!artifacts.ok()) return artifacts.status();
+  v1::VerifyResponse response;
+  std::vector<std::string> problems;
+  for (const v1::Artifact& a : *artifacts) {
+    v1::ArtifactCheck check = Check(a, deep);
+    if (!check.ok()) problems.push_back(a.target() + ": " + check.detail());
+    *response.add_checks() = std::move(check);
+  }
+  v1::Verification* v = set->mutable_verification();
+  v->set_result(problems.empty() ? v1::Verification::VERIFIED
+                                 : v1::Verification::CORRUPT);
+  v->set_deep(deep);
+  v->set_verified_unix(state_.clock->NowUnix());
+  v->set_detail(absl::StrJoin(problems, "; "));
+  absl::Status s = state_.catalog->UpdateSet(*set);
+  if (!s.ok()) return s;
+  *response.mutable_set() = *set;
+  return response;
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,44 @@
+// SetVerifier checks that a set's stored artifacts are still what the
+// catalog says: each file's SHA-256 and size, and with `deep` also that
+// every tar entry reads back (and their count matches) and that pg_restore
+// reads the whole dump (to /dev/null). The result is recorded on the set; a
+// corrupt set is refused by restore and not counted as complete by
+// retention.
+//
+// Thread-safe.
+#ifndef DXBACKUP_SCHEDULER_SETS_SET_VERIFIER_H_
+#define DXBACKUP_SCHEDULER_SETS_SET_VERIFIER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "scheduler/scheduler_state.h"
+
+namespace dxbackup::scheduler {
+
+class SetVerifier {
+ public:
+  explicit SetVerifier(SchedulerState state);
+
+  // NotFound for an unknown set; otherwise the checks, whatever they found.
+  absl::StatusOr<v1::VerifyResponse> Verify(const std::string& set_id,
+                                            bool deep);
+  // One stored artifact's check (size and SHA-256; with `deep`, contents).
+  v1::ArtifactCheck Check(const v1::Artifact& artifact, bool deep);
+  // Records on the set that these checks found it corrupt.
+  absl::Status MarkCorrupt(const std::string& set_id,
+                           const std::vector<std::string>& problems);
+
+ private:
+  SchedulerState state_;
+};
+
+// Reads every entry of a (compressed) tar file; returns how many, or an
+// error naming the entry where reading failed.
+absl::StatusOr<uint64_t> ReadEveryTarEntry(const std::string& path);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_SETS_SET_VERIFIER_H_
