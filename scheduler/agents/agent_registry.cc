@@ -5,7 +5,7 @@
 
 namespace dxbackup::scheduler {
 
-AgentRegistry::AgentRegistry(Catalog* catalog, const common::Clock* clock)
+AgentRegistry::AgentRegistry(AgentCatalog* catalog, const common::Clock* clock)
     : catalog_(catalog), clock_(clock) {}
 
 std::string AgentRegistry::AgentId(const v1::Hello& hello) {

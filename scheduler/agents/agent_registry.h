@@ -16,7 +16,7 @@
 #include "common/clock.h"
 #include "dxbackup/v1/admin.pb.h"
 #include "dxbackup/v1/agent.pb.h"
-#include "scheduler/catalog/catalog.h"
+#include "scheduler/catalog/agent_catalog.h"
 
 namespace dxbackup::scheduler {
 
@@ -39,7 +39,7 @@ struct Registration {
 
 class AgentRegistry {
  public:
-  AgentRegistry(Catalog* catalog, const common::Clock* clock);
+  AgentRegistry(AgentCatalog* catalog, const common::Clock* clock);
 
   // "namespace/release/pod": stable across reconnects, distinct for pods of
   // the same name in two releases.
@@ -94,7 +94,7 @@ class AgentRegistry {
     std::string binding;
     uint64_t session;
   };
-  Catalog* catalog_;
+  AgentCatalog* catalog_;
   const common::Clock* clock_;
   std::mutex mu_;
   std::map<std::string, Entry> connected_;

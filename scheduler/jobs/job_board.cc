@@ -15,12 +15,13 @@ std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs) {
   return reasons;
 }
 
-JobBoard::JobBoard(Catalog* catalog, const common::Clock* clock)
-    : catalog_(catalog), clock_(clock) {}
+JobBoard::JobBoard(JobCatalog* jobs, SetCatalog* sets,
+                   const common::Clock* clock)
+    : job_records_(jobs), set_records_(sets), clock_(clock) {}
 
 void JobBoard::Record(Entry& entry, bool persist) {
   if (persist) {
-    absl::Status s = catalog_->UpsertJob(entry.job);
+    absl::Status s = job_records_->UpsertJob(entry.job);
     if (!s.ok()) DXLOG(ERROR) << s.message();
   }
   if (entry.events) {
@@ -234,7 +235,7 @@ absl::Status JobBoard::CompleteWithArtifact(const std::string& job_id,
         absl::StrCat("job ", job_id, " ended before its upload completed",
                      it == jobs_.end() ? "" : ": " + it->second.job.error()));
   }
-  absl::Status s = catalog_->AddArtifact(stored);
+  absl::Status s = set_records_->AddArtifact(stored);
   if (!s.ok()) return s;
   Entry& entry = it->second;
   entry.ended = true;

@@ -19,7 +19,8 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "dxbackup/v1/agent.pb.h"
-#include "scheduler/catalog/catalog.h"
+#include "scheduler/catalog/job_catalog.h"
+#include "scheduler/catalog/set_catalog.h"
 #include "scheduler/jobs/run_events.h"
 
 namespace dxbackup::scheduler {
@@ -29,7 +30,9 @@ std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs);
 
 class JobBoard {
  public:
-  JobBoard(Catalog* catalog, const common::Clock* clock);
+  // `jobs` records the jobs, `sets` their artifacts; both and `clock`
+  // must outlive the board.
+  JobBoard(JobCatalog* jobs, SetCatalog* sets, const common::Clock* clock);
 
   // Adds a pending job. For a volume backup, `artifact` describes what its
   // upload will be stored as; for a restore, `artifact` is what it reads,
@@ -117,7 +120,8 @@ class JobBoard {
   // Persists and publishes the job; called with mu_ held.
   void Record(Entry& entry, bool persist);
 
-  Catalog* catalog_;
+  JobCatalog* job_records_;
+  SetCatalog* set_records_;
   const common::Clock* clock_;
   std::mutex mu_;
   std::condition_variable ended_cv_;

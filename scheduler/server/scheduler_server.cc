@@ -63,7 +63,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
                       "for tokens (only TLS, if configured, gates them)";
   }
   s->registry_ = std::make_unique<AgentRegistry>(s->catalog_.get(), clock);
-  s->board_ = std::make_unique<JobBoard>(s->catalog_.get(), clock);
+  s->board_ = std::make_unique<JobBoard>(s->catalog_.get(), s->catalog_.get(),
+                                         clock);
   s->metrics_ = std::make_unique<SchedulerMetrics>(s->registry_.get());
   v1::ListSetsRequest complete;
   complete.set_status(v1::SET_COMPLETE);

@@ -46,7 +46,8 @@ struct World {
     if (!store->Init().ok()) __builtin_trap();
     registry =
         std::make_unique<scheduler::AgentRegistry>(catalog.get(), &clock);
-    board = std::make_unique<scheduler::JobBoard>(catalog.get(), &clock);
+    board = std::make_unique<scheduler::JobBoard>(catalog.get(), catalog.get(),
+                                                 &clock);
     state =
         scheduler::SchedulerState{&config,        catalog.get(), store.get(),
                                   registry.get(), board.get(),   &clock};

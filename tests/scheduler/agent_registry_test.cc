@@ -5,9 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/fake_clock.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/memory_catalog.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -35,10 +34,7 @@ v1::Hello Hello(const std::string& pod) {
 class AgentLivenessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto catalog = SqliteCatalog::Open(dir_ / "catalog.db");
-    ASSERT_TRUE(catalog.ok()) << catalog.status();
-    catalog_ = std::move(*catalog);
-    registry_ = std::make_unique<AgentRegistry>(catalog_.get(), &clock_);
+    registry_ = std::make_unique<AgentRegistry>(&catalog_, &clock_);
   }
   std::string Register(const std::string& pod, RecordingChannel* channel) {
     auto r = registry_->Register(Hello(pod), "", channel);
@@ -47,9 +43,8 @@ class AgentLivenessTest : public ::testing::Test {
   }
   void Pass(int seconds) { clock_.now += std::chrono::seconds(seconds); }
 
-  testing::TempDir dir_;
   testing::FakeClock clock_;
-  std::unique_ptr<SqliteCatalog> catalog_;
+  testing::MemoryCatalog catalog_;
   std::unique_ptr<AgentRegistry> registry_;
 };
 

@@ -1,0 +1,51 @@
+// SetCatalog: backup sets and their artifacts. An artifact row exists only
+// for an object that is complete in the store (see ArtifactStore): rows are
+// written after the object is durable. Implementations are thread-safe.
+#ifndef DXBACKUP_SCHEDULER_CATALOG_SET_CATALOG_H_
+#define DXBACKUP_SCHEDULER_CATALOG_SET_CATALOG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "dxbackup/v1/types.pb.h"
+
+namespace dxbackup::scheduler {
+
+class SetCatalog {
+ public:
+  virtual ~SetCatalog() = default;
+
+  // Fails if a set of this id exists.
+  virtual absl::Status CreateSet(const v1::BackupSet& set) = 0;
+  // Replaces every field of the set of this id.
+  virtual absl::Status UpdateSet(const v1::BackupSet& set) = 0;
+  // NotFound when there is no such set.
+  virtual absl::StatusOr<v1::BackupSet> GetSet(const std::string& id) = 0;
+  // Newest first (sets started in the same second: the later created
+  // first); empty filter fields match everything; `until_unix` excludes.
+  virtual absl::StatusOr<std::vector<v1::BackupSet>> ListSets(
+      const v1::ListSetsRequest& filter) = 0;
+  // Removes a set's rows: its artifacts, jobs, file index and the set
+  // itself, at once. The caller removes the stored objects first.
+  virtual absl::Status DeleteSet(const std::string& id) = 0;
+
+  // Records an artifact of a set (after its object is durable).
+  virtual absl::Status AddArtifact(const v1::Artifact& artifact) = 0;
+  // A set's artifacts, by target.
+  virtual absl::StatusOr<std::vector<v1::Artifact>> ListArtifacts(
+      const std::string& set_id) = 0;
+  // Every artifact's store key, for reconciling the store after a crash.
+  virtual absl::StatusOr<std::vector<std::string>> AllArtifactPaths() = 0;
+
+  // Marks every running set and unfinished job failed with `reason`: the
+  // scheduler that ran them is gone. Returns how many sets it failed.
+  virtual absl::StatusOr<int> FailUnfinished(const std::string& reason,
+                                             int64_t now_unix) = 0;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_CATALOG_SET_CATALOG_H_

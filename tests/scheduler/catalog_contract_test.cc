@@ -1,0 +1,370 @@
+// The catalog's contract, checked against every implementation: SQLite
+// (what the scheduler runs on) and the in-memory catalog unit tests use. A
+// fake that drifted from the real thing would make those tests lie.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+
+#include "scheduler/catalog/sqlite_catalog.h"
+#include "tests/support/memory_catalog.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+struct Engine {
+  std::string name;
+  std::function<std::unique_ptr<Catalog>(const std::string& dir)> open;
+};
+
+void PrintTo(const Engine& engine, std::ostream* os) { *os << engine.name; }
+
+class CatalogContractTest : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override {
+    catalog_ = GetParam().open(dir_.path());
+    ASSERT_NE(catalog_, nullptr);
+  }
+
+  v1::BackupSet Set(const std::string& id, int64_t started,
+                    const std::string& ns = "ns", const std::string& rel = "dx",
+                    v1::SetStatus status = v1::SET_COMPLETE,
+                    const std::string& policy = "") {
+    v1::BackupSet set;
+    set.set_id(id);
+    set.set_namespace_(ns);
+    set.set_release(rel);
+    set.set_started_unix(started);
+    set.set_status(status);
+    set.set_policy(policy);
+    return set;
+  }
+  void AddSet(const v1::BackupSet& set) {
+    ASSERT_TRUE(catalog_->CreateSet(set).ok());
+  }
+  v1::Artifact Artifact(const std::string& set, const std::string& target) {
+    v1::Artifact a;
+    a.set_set_id(set);
+    a.set_target(target);
+    a.set_path("ns/dx/" + set + "/" + target + ".tar.zst");
+    a.set_kind(v1::ARTIFACT_VOLUME_TAR);
+    a.set_bytes(42);
+    return a;
+  }
+  std::vector<std::string> Ids(const v1::ListSetsRequest& filter) {
+    auto sets = catalog_->ListSets(filter);
+    EXPECT_TRUE(sets.ok()) << sets.status();
+    std::vector<std::string> ids;
+    if (sets.ok()) {
+      for (const auto& s : *sets) ids.push_back(s.id());
+    }
+    return ids;
+  }
+  void Index(const std::string& set, const std::string& target,
+             const std::vector<std::pair<std::string, bool>>& paths) {
+    google::protobuf::RepeatedPtrField<v1::FileEntry> entries;
+    for (const auto& [path, unchanged] : paths) {
+      v1::FileEntry* e = entries.Add();
+      e->set_path(path);
+      e->set_type("file");
+      e->set_unchanged(unchanged);
+    }
+    ASSERT_TRUE(catalog_->AddFiles(set, target, entries).ok());
+  }
+  std::vector<std::string> Listed(const std::string& set,
+                                  const std::string& target,
+                                  const std::string& prefix, int stop_after) {
+    v1::ListFilesRequest request;
+    request.set_set_id(set);
+    request.set_target(target);
+    request.set_path_prefix(prefix);
+    std::vector<std::string> seen;
+    EXPECT_TRUE(catalog_
+                    ->ForEachFile(request,
+                                  [&](const v1::IndexedFile& f) {
+                                    seen.push_back(f.target() + ":" +
+                                                   f.entry().path());
+                                    return static_cast<int>(seen.size()) <
+                                           stop_after;
+                                  })
+                    .ok());
+    return seen;
+  }
+  std::vector<std::string> Found(const std::string& pattern, int limit = 0,
+                                 const std::string& ns = "",
+                                 bool* truncated = nullptr) {
+    v1::FindFilesRequest request;
+    request.set_pattern(pattern);
+    request.set_limit(limit);
+    request.set_namespace_(ns);
+    auto found = catalog_->FindFiles(request);
+    EXPECT_TRUE(found.ok()) << found.status();
+    std::vector<std::string> out;
+    if (!found.ok()) return out;
+    for (const auto& f : found->files()) {
+      out.push_back(f.set_id() + ":" + f.entry().path());
+    }
+    if (truncated != nullptr) *truncated = found->truncated();
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+using Strings = std::vector<std::string>;
+
+TEST_P(CatalogContractTest, AgentsAreReplacedListedInOrderAndForgotten) {
+  v1::AgentInfo a;
+  a.set_id("ns/dx/core-0");
+  a.set_namespace_("ns");
+  a.set_release("dx");
+  a.set_pod("core-0");
+  a.set_component("core");
+  a.set_connected(true);
+  a.set_last_seen_unix(10);
+  v1::AgentInfo b = a;
+  b.set_id("ns/dx/dam-0");
+  b.set_pod("dam-0");
+  b.set_component("dam");
+  v1::AgentInfo c = a;
+  c.set_id("ab/dx/core-0");
+  c.set_namespace_("ab");
+  for (const auto* agent : {&b, &a, &c}) {
+    ASSERT_TRUE(catalog_->UpsertAgent(*agent).ok());
+  }
+  a.set_last_seen_unix(20);
+  ASSERT_TRUE(catalog_->UpsertAgent(a).ok());
+  auto agents = catalog_->ListAgents();
+  ASSERT_TRUE(agents.ok());
+  ASSERT_EQ(agents->size(), 3u);
+  EXPECT_EQ((*agents)[0].id(), "ab/dx/core-0");
+  EXPECT_EQ((*agents)[1].id(), "ns/dx/core-0");
+  EXPECT_EQ((*agents)[1].last_seen_unix(), 20);
+  EXPECT_FALSE((*agents)[1].connected()) << "connected is not stored";
+  EXPECT_EQ((*agents)[2].id(), "ns/dx/dam-0");
+  EXPECT_TRUE(catalog_->DeleteAgent("ns/dx/core-0").ok());
+  EXPECT_TRUE(catalog_->DeleteAgent("never/was/here").ok());
+  EXPECT_EQ(catalog_->ListAgents()->size(), 2u);
+}
+
+TEST_P(CatalogContractTest, SetsAreUniqueNewestFirstAndFiltered) {
+  AddSet(Set("a", 100));
+  AddSet(Set("b", 200, "ns", "dx", v1::SET_FAILED, "nightly"));
+  AddSet(Set("c", 200, "ns", "other"));  // same second, created later
+  AddSet(Set("d", 300, "other", "dx", v1::SET_COMPLETE, "nightly"));
+  EXPECT_FALSE(catalog_->CreateSet(Set("a", 999)).ok());
+  EXPECT_EQ(Ids({}), (Strings{"d", "c", "b", "a"}));
+  v1::ListSetsRequest f;
+  f.set_namespace_("ns");
+  EXPECT_EQ(Ids(f), (Strings{"c", "b", "a"}));
+  f.set_release("dx");
+  EXPECT_EQ(Ids(f), (Strings{"b", "a"}));
+  f.Clear();
+  f.set_status(v1::SET_COMPLETE);
+  EXPECT_EQ(Ids(f), (Strings{"d", "c", "a"}));
+  f.Clear();
+  f.set_policy("nightly");
+  EXPECT_EQ(Ids(f), (Strings{"d", "b"}));
+  f.Clear();
+  f.set_since_unix(200);  // from, inclusive
+  f.set_until_unix(300);  // to, exclusive
+  EXPECT_EQ(Ids(f), (Strings{"c", "b"}));
+
+  auto missing = catalog_->GetSet("zzz");
+  ASSERT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("zzz"), std::string::npos);
+  v1::BackupSet a = *catalog_->GetSet("a");
+  a.set_status(v1::SET_FAILED);
+  a.set_reason("why");
+  a.add_warnings("careful");
+  a.set_quiesce_seconds(7);
+  ASSERT_TRUE(catalog_->UpdateSet(a).ok());
+  v1::BackupSet back = *catalog_->GetSet("a");
+  EXPECT_EQ(back.status(), v1::SET_FAILED);
+  EXPECT_EQ(back.reason(), "why");
+  EXPECT_EQ(back.quiesce_seconds(), 7);
+  ASSERT_EQ(back.warnings_size(), 1);
+  EXPECT_EQ(back.warnings(0), "careful");
+}
+
+TEST_P(CatalogContractTest, ArtifactsAreOnePerTargetAndPath) {
+  AddSet(Set("s1", 100));
+  AddSet(Set("s2", 200));
+  ASSERT_TRUE(catalog_->AddArtifact(Artifact("s1", "dam-upload")).ok());
+  ASSERT_TRUE(catalog_->AddArtifact(Artifact("s1", "core-profile")).ok());
+  EXPECT_FALSE(catalog_->AddArtifact(Artifact("s1", "core-profile")).ok())
+      << "a second artifact for one target";
+  v1::Artifact same_path = Artifact("s2", "core-profile");
+  same_path.set_path(Artifact("s1", "core-profile").path());
+  EXPECT_FALSE(catalog_->AddArtifact(same_path).ok()) << "one object, two rows";
+  auto listed = catalog_->ListArtifacts("s1");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].target(), "core-profile");
+  EXPECT_EQ((*listed)[1].target(), "dam-upload");
+  EXPECT_EQ((*listed)[0].bytes(), 42u);
+  EXPECT_EQ(catalog_->AllArtifactPaths()->size(), 2u);
+}
+
+TEST_P(CatalogContractTest, JobsKeepTheirSetKindAndTargetAndTheirOrder) {
+  AddSet(Set("s1", 100));
+  v1::Job job;
+  job.set_id("s1.2");
+  job.set_set_id("s1");
+  job.set_kind(v1::JOB_VOLUME_BACKUP);
+  job.set_target("core-profile");
+  job.set_status(v1::JOB_RUNNING);
+  ASSERT_TRUE(catalog_->UpsertJob(job).ok());
+  v1::Job first = job;
+  first.set_id("s1.1");
+  ASSERT_TRUE(catalog_->UpsertJob(first).ok());
+  job.set_status(v1::JOB_SUCCEEDED);
+  job.set_bytes(9);
+  job.set_log("done");
+  job.set_target("changed?");
+  ASSERT_TRUE(catalog_->UpsertJob(job).ok());
+  auto jobs = catalog_->ListJobs("s1");
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_EQ((*jobs)[0].id(), "s1.2") << "in the order first recorded";
+  EXPECT_EQ((*jobs)[0].status(), v1::JOB_SUCCEEDED);
+  EXPECT_EQ((*jobs)[0].bytes(), 9u);
+  EXPECT_EQ((*jobs)[0].log(), "done");
+  EXPECT_EQ((*jobs)[0].target(), "core-profile");
+  EXPECT_TRUE(catalog_->ListJobs("other")->empty());
+}
+
+TEST_P(CatalogContractTest, DeletingASetRemovesItsRowsOnly) {
+  AddSet(Set("s1", 100));
+  AddSet(Set("s2", 200));
+  for (const char* set : {"s1", "s2"}) {
+    ASSERT_TRUE(catalog_->AddArtifact(Artifact(set, "core")).ok());
+    v1::Job job;
+    job.set_id(std::string(set) + ".1");
+    job.set_set_id(set);
+    ASSERT_TRUE(catalog_->UpsertJob(job).ok());
+    Index(set, "core", {{"a", false}});
+  }
+  ASSERT_TRUE(catalog_->DeleteSet("s1").ok());
+  EXPECT_EQ(catalog_->GetSet("s1").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(catalog_->ListArtifacts("s1")->empty());
+  EXPECT_TRUE(catalog_->ListJobs("s1")->empty());
+  EXPECT_TRUE(Listed("s1", "", "", 100).empty());
+  EXPECT_EQ(catalog_->ListArtifacts("s2")->size(), 1u);
+  EXPECT_EQ(catalog_->ListJobs("s2")->size(), 1u);
+  EXPECT_EQ(Listed("s2", "", "", 100), Strings{"core:a"});
+}
+
+TEST_P(CatalogContractTest, FailUnfinishedEndsRunningSetsAndJobsOnly) {
+  AddSet(Set("done", 100));
+  AddSet(Set("running", 200, "ns", "dx", v1::SET_RUNNING));
+  v1::Job pending, ok;
+  pending.set_id("running.1");
+  pending.set_set_id("running");
+  pending.set_status(v1::JOB_PENDING);
+  ok.set_id("done.1");
+  ok.set_set_id("done");
+  ok.set_status(v1::JOB_SUCCEEDED);
+  ASSERT_TRUE(catalog_->UpsertJob(pending).ok());
+  ASSERT_TRUE(catalog_->UpsertJob(ok).ok());
+  auto failed = catalog_->FailUnfinished("the scheduler stopped", 500);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(*failed, 1);
+  v1::BackupSet running = *catalog_->GetSet("running");
+  EXPECT_EQ(running.status(), v1::SET_FAILED);
+  EXPECT_EQ(running.reason(), "the scheduler stopped");
+  EXPECT_EQ(running.finished_unix(), 500);
+  EXPECT_EQ(catalog_->GetSet("done")->status(), v1::SET_COMPLETE);
+  EXPECT_EQ((*catalog_->ListJobs("running"))[0].status(), v1::JOB_FAILED);
+  EXPECT_EQ((*catalog_->ListJobs("running"))[0].error(),
+            "the scheduler stopped");
+  EXPECT_EQ((*catalog_->ListJobs("done"))[0].status(), v1::JOB_SUCCEEDED);
+}
+
+TEST_P(CatalogContractTest, TheFileIndexListsByTargetPathAndPrefix) {
+  AddSet(Set("s1", 100));
+  Index("s1", "profile", {{"a/b", false}, {"a/bc", false}, {"a/b/x", false}});
+  Index("s1", "config", {{"z", false}, {"a/b/y", false}});
+  EXPECT_EQ(Listed("s1", "", "", 100),
+            (Strings{"config:a/b/y", "config:z", "profile:a/b",
+                     "profile:a/b/x", "profile:a/bc"}));
+  EXPECT_EQ(Listed("s1", "profile", "a/b/", 100),
+            (Strings{"profile:a/b", "profile:a/b/x"}))
+      << "a/b and below it, not a/bc";
+  EXPECT_EQ(Listed("s1", "", "", 2).size(), 2u) << "visit stops the walk";
+
+  auto first = catalog_->FilesAfter("s1", "profile", "", 2);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[1].path(), "a/b/x");
+  auto next = catalog_->FilesAfter("s1", "profile", (*first)[1].path(), 2);
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ((*next)[0].path(), "a/bc");
+
+  ASSERT_TRUE(catalog_->DeleteFiles("s1", "config").ok());
+  EXPECT_EQ(Listed("s1", "config", "", 100), Strings{});
+}
+
+TEST_P(CatalogContractTest, FindReturnsStoredVersionsNewestSetFirst) {
+  AddSet(Set("old", 100));
+  AddSet(Set("new", 200));
+  AddSet(Set("elsewhere", 300, "other"));
+  Index("old", "profile", {{"cfg/wps.properties", false}, {"x/y.xml", false}});
+  Index("new", "profile",
+        {{"cfg/wps.properties", false}, {"x/y.xml", true /* unchanged */}});
+  Index("elsewhere", "profile", {{"wps.properties", false}});
+  EXPECT_EQ(Found("wps.*"),
+            (Strings{"elsewhere:wps.properties", "new:cfg/wps.properties",
+                     "old:cfg/wps.properties"}))
+      << "a name at any depth, newest set first";
+  EXPECT_EQ(Found("x/*.xml"), Strings{"old:x/y.xml"})
+      << "a path glob; an unchanged entry is not a version";
+  EXPECT_EQ(Found("WPS.*"), Strings{}) << "case-sensitive";
+  EXPECT_EQ(Found("wps.*", 0, "other"), Strings{"elsewhere:wps.properties"});
+  bool truncated = false;
+  EXPECT_EQ(Found("wps.*", 2, "", &truncated).size(), 2u);
+  EXPECT_TRUE(truncated);
+  Found("wps.*", 3, "", &truncated);
+  EXPECT_FALSE(truncated);
+}
+
+TEST_P(CatalogContractTest, OrphanedIndexRowsGoArtifactsKeepTheirs) {
+  AddSet(Set("s1", 100));
+  Index("s1", "kept", {{"a", false}});
+  Index("s1", "crashed", {{"b", false}});
+  ASSERT_TRUE(catalog_->AddArtifact(Artifact("s1", "kept")).ok());
+  ASSERT_TRUE(catalog_->DeleteOrphanFiles().ok());
+  EXPECT_EQ(Listed("s1", "", "", 100), Strings{"kept:a"});
+}
+
+TEST_P(CatalogContractTest, ScheduleSlotsAreOnePerPolicyAndDeployment) {
+  ASSERT_TRUE(catalog_->SaveScheduleSlot({"nightly", "ns", "dx", 100}).ok());
+  ASSERT_TRUE(catalog_->SaveScheduleSlot({"nightly", "ns", "other", 50}).ok());
+  ASSERT_TRUE(catalog_->SaveScheduleSlot({"nightly", "ns", "dx", 200}).ok());
+  auto slots = catalog_->ScheduleSlots();
+  ASSERT_TRUE(slots.ok());
+  ASSERT_EQ(slots->size(), 2u);
+  for (const auto& slot : *slots) {
+    EXPECT_EQ(slot.last_slot_unix, slot.release == "dx" ? 200 : 50);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Engines, CatalogContractTest,
+    ::testing::Values(
+        Engine{"sqlite",
+               [](const std::string& dir) -> std::unique_ptr<Catalog> {
+                 auto c = SqliteCatalog::Open(dir + "/catalog.db");
+                 return c.ok() ? std::move(*c) : nullptr;
+               }},
+        Engine{"memory",
+               [](const std::string&) -> std::unique_ptr<Catalog> {
+                 return std::make_unique<testing::MemoryCatalog>();
+               }}),
+    [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace dxbackup::scheduler
