@@ -23,11 +23,13 @@ constexpr std::chrono::seconds kProgressEvery{5};
 
 AgentSession::AgentSession(AgentIdentity identity, BackupJobSettings settings,
                            std::shared_ptr<grpc::Channel> channel,
-                           ChannelFactory new_data_channel)
+                           ChannelFactory new_data_channel,
+                           const common::TimeSource* time)
     : identity_(std::move(identity)),
       settings_(std::move(settings)),
       channel_(std::move(channel)),
       new_data_channel_(std::move(new_data_channel)),
+      time_(time),
       stub_(v1::AgentService::NewStub(channel_)) {}
 
 AgentSession::~AgentSession() {
@@ -46,19 +48,19 @@ void AgentSession::Run() {
   common::Backoff backoff(std::chrono::milliseconds(500),
                           std::chrono::seconds(30));
   for (;;) {
-    const auto started = std::chrono::steady_clock::now();
+    const auto started = time_->Monotonic();
     absl::Status s = ServeOnce();
     JoinJobs();
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) return;
     // A connection that lived a while was healthy: start backing off anew.
-    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(30)) {
+    if (time_->Monotonic() - started > std::chrono::seconds(30)) {
       backoff.Reset();
     }
     const auto delay = backoff.Next();
     DXLOG(WARNING) << "scheduler connection lost (" << s.message()
                    << "); reconnecting in " << delay.count() << " ms";
-    stop_cv_.wait_for(lock, delay, [this] { return stopping_; });
+    time_->WaitFor(lock, stop_cv_, delay, [this] { return stopping_; });
     if (stopping_) return;
   }
 }
@@ -115,13 +117,10 @@ absl::Status AgentSession::ServeOnce() {
   const int interval = std::max(1, message.welcome().heartbeat_seconds());
   std::thread heartbeat([&] {
     std::unique_lock<std::mutex> lock(heartbeat_mu);
-    while (!heartbeat_cv.wait_for(lock, std::chrono::seconds(interval),
-                                  [&] { return !connected; })) {
+    while (!time_->WaitFor(lock, heartbeat_cv, std::chrono::seconds(interval),
+                           [&] { return !connected; })) {
       v1::AgentMessage beat;
-      beat.mutable_heartbeat()->set_sent_unix(
-          std::chrono::duration_cast<std::chrono::seconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count());
+      beat.mutable_heartbeat()->set_sent_unix(time_->NowUnix());
       if (!Send(beat)) break;
     }
   });
@@ -135,7 +134,7 @@ absl::Status AgentSession::ServeOnce() {
       StartJob([this, command = message.hook()] {
         DXLOG(INFO) << "job " << command.job_id() << ": running hook "
                     << command.name();
-        SendResult(command.job_id(), RunHook(command), 0, 0);
+        SendResult(command.job_id(), RunHook(command, *time_), 0, 0);
       });
     }
   }
@@ -223,11 +222,11 @@ std::function<void(uint64_t)> AgentSession::ProgressReporter(
     const std::string& job_id) {
   struct Last {
     uint64_t bytes = 0;
-    std::chrono::steady_clock::time_point time;
+    common::TimeSource::MonotonicTime time;
   };
   auto last = std::make_shared<Last>();
   return [this, job_id, last](uint64_t bytes) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = time_->Monotonic();
     if (bytes < last->bytes + kProgressEveryBytes &&
         now < last->time + kProgressEvery) {
       return;

@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "agent/backup_job.h"
+#include "common/time_source.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
 
 namespace dxbackup::agent {
@@ -46,7 +47,8 @@ class AgentSession {
   using ChannelFactory = std::function<std::shared_ptr<grpc::Channel>()>;
   AgentSession(AgentIdentity identity, BackupJobSettings settings,
                std::shared_ptr<grpc::Channel> channel,
-               ChannelFactory new_data_channel);
+               ChannelFactory new_data_channel,
+               const common::TimeSource* time = &common::RealTime());
   ~AgentSession();
 
   void Run();
@@ -75,6 +77,7 @@ class AgentSession {
   BackupJobSettings settings_;
   std::shared_ptr<grpc::Channel> channel_;
   ChannelFactory new_data_channel_;
+  const common::TimeSource* time_;
   std::unique_ptr<v1::AgentService::Stub> stub_;
 
   std::mutex mu_;

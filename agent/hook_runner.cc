@@ -20,7 +20,8 @@ std::string Tail(const std::string& text) {
 }
 }  // namespace
 
-absl::Status RunHook(const v1::HookCommand& hook) {
+absl::Status RunHook(const v1::HookCommand& hook,
+                     const common::TimeSource& time) {
   if (hook.command().empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("hook ", hook.name(), " has no command"));
@@ -47,8 +48,8 @@ absl::Status RunHook(const v1::HookCommand& hook) {
   bool done = false, timed_out = false;
   std::thread watchdog([&] {
     std::unique_lock<std::mutex> lock(mu);
-    if (!cv.wait_for(lock, std::chrono::seconds(timeout),
-                     [&] { return done; })) {
+    if (!time.WaitFor(lock, cv, std::chrono::seconds(timeout),
+                      [&] { return done; })) {
       timed_out = true;
       (*proc)->Kill();
     }

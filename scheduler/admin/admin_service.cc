@@ -52,7 +52,6 @@ grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext* context,
       !denied.ok()) {
     return denied;
   }
-  state_.registry->ForgetGone(AgentForgetAfterSeconds(*state_.config));
   for (const v1::AgentInfo& agent : state_.registry->AllAgents()) {
     *response->add_agents() = agent;
   }

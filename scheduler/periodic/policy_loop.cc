@@ -1,43 +1,33 @@
 #include "scheduler/periodic/policy_loop.h"
 
-#include <fnmatch.h>
-
-#include <set>
-
-#include "absl/strings/str_cat.h"
-#include "common/log.h"
-
 namespace dxbackup::scheduler {
-namespace {
-
-constexpr absl::Duration kMaxSleep = absl::Seconds(5);
-constexpr int kDefaultHeartbeatSeconds = 10;
-constexpr int kDefaultOfflineAfter = 3;
-constexpr int kDefaultStallSeconds = 600;
-
-bool Glob(const std::string& pattern, const std::string& value) {
-  return pattern.empty() || fnmatch(pattern.c_str(), value.c_str(), 0) == 0;
-}
-
-bool AnyGlob(const google::protobuf::RepeatedPtrField<std::string>& patterns,
-             const std::string& value) {
-  for (const std::string& p : patterns) {
-    if (Glob(p, value)) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 PolicyLoop::PolicyLoop(SchedulerState state, BackupSetRunner* backups,
                        Pruner* pruner)
     : state_(state),
-      backups_(backups),
       pruner_(pruner),
-      copier_(state),
+      starter_(backups),
+      after_set_(state, pruner),
       verifier_(state),
-      queue_({state.config->limits().max_sets(),
-              state.config->limits().max_sets_per_namespace()}) {}
+      ticker_(&TimeOf(state)),
+      slots_(
+          state, &starter_, [this] { ticker_.Wake(); },
+          [this](const v1::Policy& policy, const PlanKey& key,
+                 const v1::BackupSet& set) {
+            after_set_.Ended(policy, key, set);
+          }),
+      liveness_(state),
+      forget_gone_(state),
+      stalled_runs_(state),
+      prune_(state, pruner),
+      verify_(&verifier_) {
+  ticker_.Register(&liveness_);
+  ticker_.Register(&forget_gone_);
+  ticker_.Register(&stalled_runs_);
+  ticker_.Register(&slots_);
+  ticker_.Register(&verify_);
+  ticker_.Register(&prune_);
+}
 
 PolicyLoop::~PolicyLoop() { Stop(); }
 
@@ -46,286 +36,38 @@ absl::Time PolicyLoop::Now() const {
 }
 
 absl::Status PolicyLoop::Start() {
-  auto slots = state_.catalog->ScheduleSlots();
-  if (!slots.ok()) return slots.status();
-  for (const auto& s : *slots) {
-    slots_[{s.policy, s.namespace_, s.release}] =
-        absl::FromUnixSeconds(s.last_slot_unix);
-  }
-  absl::Status st = pruner_->FinishInterrupted();
+  absl::Status st = slots_.Load();
+  if (!st.ok()) return st;
+  st = pruner_->FinishInterrupted();
   if (!st.ok()) return st;
   st = verifier_.Load(Now());
   if (!st.ok()) return st;
-  thread_ = std::thread(&PolicyLoop::Loop, this);
+  ticker_.Start();
   return absl::OkStatus();
 }
 
 void PolicyLoop::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  slots_.Stop();
+  ticker_.Stop();
   verifier_.Join();
-}
-
-const v1::Policy* PolicyLoop::FindPolicy(const std::string& name) const {
-  for (const v1::Policy& p : state_.config->policies()) {
-    if (p.name() == name) return &p;
-  }
-  return nullptr;
-}
-
-std::vector<PlanEntry> PolicyLoop::BuildPlan(absl::Time now,
-                                             const std::string& only) {
-  // Deployments: configured ones, and those agents registered for.
-  std::map<std::pair<std::string, std::string>, std::vector<v1::AgentInfo>>
-      deployments;
-  for (const v1::Deployment& d : state_.config->deployments()) {
-    deployments[{d.namespace_(), d.release()}];
-  }
-  for (const v1::AgentInfo& a : state_.registry->AllAgents()) {
-    deployments[{a.namespace_(), a.release()}].push_back(a);
-  }
-  std::vector<PlanEntry> plan;
-  for (const v1::Policy& p : state_.config->policies()) {
-    if (!only.empty() && p.name() != only) continue;
-    const absl::TimeZone tz = *LoadZone(p.time_zone());  // checked at load
-    for (const auto& [deployment, agents] : deployments) {
-      const auto& [ns, release] = deployment;
-      if (!AnyGlob(p.selector().namespaces(), ns) ||
-          !Glob(p.selector().release(), release)) {
-        continue;
-      }
-      bool has_agent = p.selector().component().empty() &&
-                       p.selector().agent_labels().empty();
-      for (const v1::AgentInfo& a : agents) {
-        bool fits = p.selector().component().empty() ||
-                    a.component() == p.selector().component();
-        for (const auto& [k, v] : p.selector().agent_labels()) {
-          auto it = a.labels().find(k);
-          fits = fits && it != a.labels().end() && it->second == v;
-        }
-        has_agent = has_agent || fits;
-      }
-      if (!has_agent) continue;
-      PlanKey key{p.name(), ns, release};
-      auto schedule = CronSchedule::Parse(p.schedule(), ns + "/" + release, tz);
-      if (!schedule.ok()) continue;  // checked at load
-      std::optional<absl::Time> last;
-      auto it = slots_.find(key);
-      if (it != slots_.end()) last = it->second;
-      plan.push_back({key, *schedule, last});
-    }
-  }
-  (void)now;
-  return plan;
-}
-
-void PolicyLoop::StartRun(const PlanKey& key) {
-  const v1::Policy* policy = FindPolicy(key.policy);
-  v1::BackupRequest request;
-  request.set_namespace_(key.namespace_);
-  request.set_release(key.release);
-  request.set_policy(key.policy);
-  if (policy != nullptr) {
-    *request.mutable_options() = policy->capture();
-    request.set_component(policy->selector().component());
-    *request.mutable_agent_labels() = policy->selector().agent_labels();
-  }
-  DXLOG(INFO) << "policy " << key.policy << ": starting a set of "
-              << key.Deployment();
-  auto started = backups_->Start(
-      request, [this, key](const v1::BackupSet& set) { RunEnded(key, set); });
-  if (!started.ok()) {
-    v1::BackupSet failed;
-    failed.set_namespace_(key.namespace_);
-    failed.set_release(key.release);
-    failed.set_policy(key.policy);
-    failed.set_status(v1::SET_FAILED);
-    failed.set_reason(std::string(started.status().message()));
-    DXLOG(WARNING) << "policy " << key.policy << ": " << key.Deployment()
-                   << ": " << failed.reason();
-    RunEnded(key, failed);
-  }
-}
-
-void PolicyLoop::RunEnded(const PlanKey& key, const v1::BackupSet& set) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.Finished(key);
-    ended_[key] = Ended{++generation_, set};
-    wake_ = true;
-  }
-  cv_.notify_all();
-  if (const v1::Policy* policy = FindPolicy(key.policy)) {
-    if (set.status() == v1::SET_COMPLETE &&
-        !policy->copy_to().directory().empty()) {
-      absl::Status copied = copier_.CopyAndPrune(*policy, set);
-      if (!copied.ok()) {
-        DXLOG(ERROR) << "copy of set " << set.id() << ": " << copied.message();
-        v1::BackupSet marked = set;
-        marked.add_warnings(absl::StrCat("copy to ",
-                                         policy->copy_to().directory(),
-                                         " failed: ", copied.message()));
-        state_.catalog->UpdateSet(marked).IgnoreError();
-      }
-    }
-    auto pruned =
-        pruner_->PruneGroup(*policy, key.namespace_, key.release, false);
-    if (!pruned.ok()) {
-      DXLOG(ERROR) << "prune of " << key.ToString() << ": "
-                   << pruned.status().message();
-    }
-  }
-}
-
-void PolicyLoop::TickOnce() {
-  const absl::Time now = Now();
-  const int beat = state_.config->heartbeat_seconds() > 0
-                       ? state_.config->heartbeat_seconds()
-                       : kDefaultHeartbeatSeconds;
-  const int missed = state_.config->offline_after_heartbeats() > 0
-                         ? state_.config->offline_after_heartbeats()
-                         : kDefaultOfflineAfter;
-  state_.registry->CloseSilent(static_cast<int64_t>(beat) * missed);
-  state_.board->FailStalled(state_.config->stall_seconds() > 0
-                                ? state_.config->stall_seconds()
-                                : kDefaultStallSeconds);
-
-  PolicyQueue::TickResult tick;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.SetPlan(BuildPlan(now, ""), now);
-    tick = queue_.Tick(now);
-    for (const auto& [key, slot] : tick.slots_taken) slots_[key] = slot;
-  }
-  for (const auto& [key, slot] : tick.slots_taken) {
-    absl::Status s = state_.catalog->SaveScheduleSlot(
-        {key.policy, key.namespace_, key.release, absl::ToUnixSeconds(slot)});
-    if (!s.ok()) DXLOG(ERROR) << s.message();
-  }
-  for (const PlanKey& key : tick.start) StartRun(key);
-  verifier_.StartDue(now);
-
-  if (now >= next_prune_) {
-    if (next_prune_ != absl::InfinitePast()) {
-      auto pruned = pruner_->Prune(false);
-      if (!pruned.ok()) DXLOG(ERROR) << "prune: " << pruned.status().message();
-    }
-    auto schedule = CronSchedule::Parse(state_.config->prune_schedule().empty()
-                                            ? "@hourly"
-                                            : state_.config->prune_schedule(),
-                                        "prune");
-    next_prune_ = schedule.ok() ? schedule->Next(now) : absl::InfiniteFuture();
-  }
-}
-
-void PolicyLoop::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
-    TickOnce();
-    lock.lock();
-    const absl::Time now = Now();
-    const absl::Time wake = std::min({queue_.NextSlot(now), next_prune_,
-                                      verifier_.NextDue(now), now + kMaxSleep});
-    cv_.wait_until(lock, absl::ToChronoTime(wake),
-                   [this] { return stopping_ || wake_; });
-    wake_ = false;
-  }
 }
 
 absl::StatusOr<PolicyLoop::Ticket> PolicyLoop::RunNow(
     const std::string& policy) {
-  if (FindPolicy(policy) == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("no policy ", policy,
-                     " in the config; `dxbackup policies` lists them"));
-  }
-  Ticket ticket;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<PlanEntry> plan = BuildPlan(Now(), policy);
-    if (plan.empty()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("policy ", policy,
-                       " covers no deployment now: check its selector "
-                       "against `dxbackup agents`"));
-    }
-    ticket.generation = generation_;
-    for (const PlanEntry& e : plan) {
-      queue_.Enqueue(e.key);
-      ticket.keys.push_back(e.key);
-    }
-    wake_ = true;
-  }
-  cv_.notify_all();
+  absl::StatusOr<Ticket> ticket = slots_.RunNow(policy);
+  if (ticket.ok()) ticker_.Wake();
   return ticket;
 }
 
 void PolicyLoop::Follow(
     const Ticket& ticket,
     const std::function<bool(const v1::BackupSet&)>& on_set) {
-  std::set<PlanKey> waiting(ticket.keys.begin(), ticket.keys.end());
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!waiting.empty() && !stopping_) {
-    for (auto it = waiting.begin(); it != waiting.end();) {
-      auto ended = ended_.find(*it);
-      if (ended != ended_.end() &&
-          ended->second.generation > ticket.generation) {
-        const v1::BackupSet set = ended->second.set;
-        it = waiting.erase(it);
-        lock.unlock();
-        const bool go_on = on_set(set);
-        lock.lock();
-        if (!go_on) return;
-      } else {
-        ++it;
-      }
-    }
-    if (!waiting.empty()) {
-      cv_.wait(lock, [&] {
-        if (stopping_) return true;
-        for (const PlanKey& k : waiting) {
-          auto ended = ended_.find(k);
-          if (ended != ended_.end() &&
-              ended->second.generation > ticket.generation) {
-            return true;
-          }
-        }
-        return false;
-      });
-    }
-  }
+  slots_.Follow(ticket, on_set);
 }
 
 v1::ListPoliciesResponse PolicyLoop::Describe() {
   const absl::Time now = Now();
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<PlanEntry> plan = BuildPlan(now, "");
-  v1::ListPoliciesResponse response;
-  std::map<std::string, v1::PolicyInfo*> infos;
-  for (const v1::Policy& p : state_.config->policies()) {
-    v1::PolicyInfo* info = response.add_policies();
-    info->set_name(p.name());
-    info->set_schedule(p.schedule());
-    info->set_time_zone(p.time_zone().empty() ? "UTC" : p.time_zone());
-    infos[p.name()] = info;
-  }
-  for (const PlanEntry& e : plan) {
-    v1::PolicyTarget* t = infos[e.key.policy]->add_targets();
-    t->set_namespace_(e.key.namespace_);
-    t->set_release(e.key.release);
-    t->set_next_run_unix(absl::ToUnixSeconds(e.schedule.Next(now)));
-    auto slot = slots_.find(e.key);
-    if (slot != slots_.end()) {
-      t->set_last_slot_unix(absl::ToUnixSeconds(slot->second));
-    }
-    t->set_queued(queue_.IsQueued(e.key));
-    t->set_running(queue_.IsRunning(e.key));
-  }
+  v1::ListPoliciesResponse response = slots_.Describe(now);
   verifier_.Describe(&response, now);
   return response;
 }

@@ -1,47 +1,53 @@
-// PolicyLoop runs the configured policies unattended. On its own thread it
-// matches policies to deployments (those in the config and those agents
-// registered for), feeds the PolicyQueue the clock, starts the runs the
-// queue allows, records each slot taken (so a restart neither repeats nor
-// forgets a run), prunes a group after each of its sets and on the prune
-// schedule, copies each complete set to the policy's copy_to directory (with
-// the copy's own retention), starts the policies' scheduled verification
-// (PolicyVerifier), and closes agents that missed their heartbeats.
+// PolicyLoop is the scheduler's unattended work: a Ticker (waiting through
+// the state's TimeSource) with one PeriodicTask per kind of work, each in a
+// file of its own:
 //
-// Thread-safe.
+//   PolicySlots      policies' slots: start the runs the queue allows
+//   LivenessTask     close agents that missed their heartbeats
+//   ForgetGoneTask   forget agents gone longer than agent_forget_after
+//   StalledRunsTask  fail jobs that report no progress
+//   PruneTask        retention on prune_schedule
+//   VerifyTask       the policies' scheduled verification
+//
+// and AfterPolicySet (copy, then prune the group) after each policy set.
+// RunNow/Follow/Describe serve the admin API. Thread-safe; `backups` and
+// `pruner` (and `state`'s parts) must outlive the loop.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_POLICY_LOOP_H_
 #define DXBACKUP_SCHEDULER_PERIODIC_POLICY_LOOP_H_
 
-#include <condition_variable>
 #include <functional>
-#include <map>
-#include <mutex>
-#include <thread>
-#include <vector>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "dxbackup/v1/admin.pb.h"
-#include "scheduler/runs/backup_set_runner.h"
-#include "scheduler/policy/policy_queue.h"
+#include "scheduler/periodic/after_policy_set.h"
+#include "scheduler/periodic/forget_gone_task.h"
+#include "scheduler/periodic/liveness_task.h"
+#include "scheduler/periodic/policy_slots.h"
 #include "scheduler/periodic/policy_verifier.h"
+#include "scheduler/periodic/prune_task.h"
 #include "scheduler/periodic/pruner.h"
+#include "scheduler/periodic/run_starter.h"
+#include "scheduler/periodic/stalled_runs_task.h"
+#include "scheduler/periodic/ticker.h"
+#include "scheduler/periodic/verify_task.h"
+#include "scheduler/runs/backup_set_runner.h"
 #include "scheduler/scheduler_state.h"
-#include "scheduler/sets/set_copier.h"
 
 namespace dxbackup::scheduler {
 
 class PolicyLoop {
  public:
-  // `backups` and `pruner` must outlive the loop.
   PolicyLoop(SchedulerState state, BackupSetRunner* backups, Pruner* pruner);
   ~PolicyLoop();
 
+  // Loads the persisted slots, finishes interrupted removals and starts
+  // ticking.
   absl::Status Start();
+  // Stops ticking, releases Follow() and waits for verifications. Idempotent.
   void Stop();
 
-  struct Ticket {
-    std::vector<PlanKey> keys;
-    uint64_t generation;
-  };
+  using Ticket = PolicySlots::Ticket;
   // Queues a run of `policy` for every deployment it covers now.
   absl::StatusOr<Ticket> RunNow(const std::string& policy);
   // Calls `on_set` with each ticket key's next finished set, as each ends;
@@ -53,35 +59,20 @@ class PolicyLoop {
   v1::ListPoliciesResponse Describe();
 
  private:
-  void Loop();
-  void TickOnce();
-  // Policies matched to deployments (only `only`, if given). mu_ held.
-  std::vector<PlanEntry> BuildPlan(absl::Time now, const std::string& only);
-  const v1::Policy* FindPolicy(const std::string& name) const;
-  void StartRun(const PlanKey& key);
-  void RunEnded(const PlanKey& key, const v1::BackupSet& set);
   absl::Time Now() const;
 
   SchedulerState state_;
-  BackupSetRunner* backups_;
   Pruner* pruner_;
-  SetCopier copier_;
+  BackupRunStarter starter_;
+  AfterPolicySet after_set_;
   PolicyVerifier verifier_;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  PolicyQueue queue_;
-  std::map<PlanKey, absl::Time> slots_;  // last slot taken, as persisted
-  struct Ended {
-    uint64_t generation = 0;
-    v1::BackupSet set;
-  };
-  std::map<PlanKey, Ended> ended_;
-  uint64_t generation_ = 0;
-  absl::Time next_prune_ = absl::InfinitePast();
-  bool stopping_ = false;
-  bool wake_ = false;
-  std::thread thread_;
+  Ticker ticker_;
+  PolicySlots slots_;
+  LivenessTask liveness_;
+  ForgetGoneTask forget_gone_;
+  StalledRunsTask stalled_runs_;
+  PruneTask prune_;
+  VerifyTask verify_;
 };
 
 }  // namespace dxbackup::scheduler

@@ -1,7 +1,6 @@
 #include "scheduler/runs/hook_jobs.h"
 
 #include <chrono>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "scheduler/jobs/job_dispatch.h"
@@ -51,9 +50,10 @@ std::vector<v1::Job> RunHookJobs(const SchedulerState& state,
     const int patience = h.hook->timeout_seconds() > 0
                              ? h.hook->timeout_seconds()
                              : kDefaultHookTimeoutSeconds;
+    const common::TimeSource& time = TimeOf(state);
     bool sent = DispatchToAgent(state, id, agent, command);
     for (int waited = 0; !sent && waited < patience; ++waited) {
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      time.SleepUntil(time.Monotonic() + std::chrono::seconds(1));
       sent = DispatchToAgent(state, id, agent, command);
     }
     if (!sent) {

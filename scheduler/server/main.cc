@@ -68,9 +68,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  dxbackup::common::SystemClock clock;
-  auto server =
-      dxbackup::scheduler::SchedulerServer::Start(std::move(options), &clock);
+  auto server = dxbackup::scheduler::SchedulerServer::Start(
+      std::move(options), &dxbackup::common::RealTime());
   if (!server.ok()) {
     std::cerr << "dxbackup-scheduler: " << server.status().message() << "\n";
     return 1;

@@ -15,7 +15,8 @@
 namespace dxbackup::scheduler {
 
 absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
-    Options options, const common::Clock* clock) {
+    Options options, const common::TimeSource* time) {
+  const common::Clock* clock = time;
   auto credentials = common::ServerCredentials(options.tls, options.listen);
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<SchedulerServer> s(new SchedulerServer);
@@ -78,7 +79,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   }
   SchedulerState state{&s->options_.config, s->catalog_.get(), s->store_.get(),
                        s->registry_.get(),  s->board_.get(),   clock,
-                       s->auth_.get(),      s->metrics_.get()};
+                       s->auth_.get(),      s->metrics_.get(),  time};
   s->backups_ = std::make_unique<BackupSetRunner>(state);
   s->restores_ = std::make_unique<RestoreRunner>(state);
   s->pruner_ = std::make_unique<Pruner>(state);

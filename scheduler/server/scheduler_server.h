@@ -4,7 +4,7 @@
 // until Shutdown) and, if asked, Prometheus metrics over HTTP. main() and
 // integration tests build it the same way.
 //
-//   auto server = SchedulerServer::Start(options, &clock);
+//   auto server = SchedulerServer::Start(options, &common::RealTime());
 //   std::cout << (*server)->port();
 //   ... (*server)->Shutdown();
 //
@@ -19,7 +19,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "common/clock.h"
+#include "common/time_source.h"
 #include "common/tls.h"
 #include "dxbackup/v1/config.pb.h"
 
@@ -48,9 +48,10 @@ class SchedulerServer {
     std::string metrics_listen;  // HOST:PORT for /metrics; "" serves none
   };
 
-  // `clock` must outlive the server.
+  // `time` (how every part reads the time and waits for it) must outlive
+  // the server.
   static absl::StatusOr<std::unique_ptr<SchedulerServer>> Start(
-      Options options, const common::Clock* clock);
+      Options options, const common::TimeSource* time);
   ~SchedulerServer();
 
   int port() const { return port_; }

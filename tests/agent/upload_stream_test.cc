@@ -2,6 +2,7 @@
 // that cuts or black-holes the connection at an exact byte: the upload
 // resumes from the last acknowledged chunk and the stored artifact is
 // whole.
+#include "common/time_source.h"
 #include "agent/upload_stream.h"
 
 #include <grpcpp/grpcpp.h>
@@ -84,7 +85,7 @@ class UploadStreamTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  common::SystemClock clock_;
+  common::RealTimeSource clock_;
   std::unique_ptr<scheduler::SchedulerServer> server_;
   std::unique_ptr<testing::TcpProxy> proxy_;
   std::string data_;

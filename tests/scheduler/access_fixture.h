@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/time_source.h"
 #include "dxbackup/v1/admin.grpc.pb.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
 #include "scheduler/jobs/job_board.h"
@@ -284,7 +285,7 @@ class AccessTest : public ::testing::Test {
 
   testing::TempDir dir_;
   long mtime_ = 1700000000;
-  common::SystemClock clock_;
+  common::RealTimeSource clock_;
   std::unique_ptr<SchedulerServer> server_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
   std::unique_ptr<v1::AgentService::Stub> agent_;

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "common/time_source.h"
 #include "common/sha256.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
 #include "scheduler/jobs/job_board.h"
@@ -127,7 +128,7 @@ class UploadServiceTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  common::SystemClock clock_;
+  common::RealTimeSource clock_;
   std::unique_ptr<SchedulerServer> server_;
   std::unique_ptr<v1::AgentService::Stub> stub_;
 };

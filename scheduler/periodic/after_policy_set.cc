@@ -1,0 +1,28 @@
+#include "scheduler/periodic/after_policy_set.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace dxbackup::scheduler {
+
+void AfterPolicySet::Ended(const v1::Policy& policy, const PlanKey& key,
+                           const v1::BackupSet& set) {
+  if (set.status() == v1::SET_COMPLETE &&
+      !policy.copy_to().directory().empty()) {
+    absl::Status copied = copier_.CopyAndPrune(policy, set);
+    if (!copied.ok()) {
+      DXLOG(ERROR) << "copy of set " << set.id() << ": " << copied.message();
+      v1::BackupSet marked = set;
+      marked.add_warnings(absl::StrCat("copy to ", policy.copy_to().directory(),
+                                       " failed: ", copied.message()));
+      state_.catalog->UpdateSet(marked).IgnoreError();
+    }
+  }
+  auto pruned = pruner_->PruneGroup(policy, key.namespace_, key.release, false);
+  if (!pruned.ok()) {
+    DXLOG(ERROR) << "prune of " << key.ToString() << ": "
+                 << pruned.status().message();
+  }
+}
+
+}  // namespace dxbackup::scheduler

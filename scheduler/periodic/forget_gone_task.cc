@@ -1,0 +1,12 @@
+#include "scheduler/periodic/forget_gone_task.h"
+
+#include "scheduler/config/scheduler_config.h"
+
+namespace dxbackup::scheduler {
+
+void ForgetGoneTask::Run(absl::Time now) {
+  if (!every_.Due(now)) return;
+  state_.registry->ForgetGone(AgentForgetAfterSeconds(*state_.config));
+}
+
+}  // namespace dxbackup::scheduler

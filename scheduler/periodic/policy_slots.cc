@@ -1,0 +1,255 @@
+#include "scheduler/periodic/policy_slots.h"
+
+#include <fnmatch.h>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+bool Glob(const std::string& pattern, const std::string& value) {
+  return pattern.empty() || fnmatch(pattern.c_str(), value.c_str(), 0) == 0;
+}
+
+bool AnyGlob(const google::protobuf::RepeatedPtrField<std::string>& patterns,
+             const std::string& value) {
+  for (const std::string& p : patterns) {
+    if (Glob(p, value)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+PolicySlots::PolicySlots(SchedulerState state, RunStarter* starter,
+                         std::function<void()> wake, EndFn on_end)
+    : state_(state),
+      starter_(starter),
+      wake_(std::move(wake)),
+      on_end_(std::move(on_end)),
+      queue_({state.config->limits().max_sets(),
+              state.config->limits().max_sets_per_namespace()}) {}
+
+absl::Status PolicySlots::Load() {
+  auto slots = state_.catalog->ScheduleSlots();
+  if (!slots.ok()) return slots.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& s : *slots) {
+    slots_[{s.policy, s.namespace_, s.release}] =
+        absl::FromUnixSeconds(s.last_slot_unix);
+  }
+  return absl::OkStatus();
+}
+
+void PolicySlots::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  ended_cv_.notify_all();
+}
+
+const v1::Policy* PolicySlots::FindPolicy(const std::string& name) const {
+  for (const v1::Policy& p : state_.config->policies()) {
+    if (p.name() == name) return &p;
+  }
+  return nullptr;
+}
+
+std::vector<PlanEntry> PolicySlots::BuildPlan(const std::string& only) {
+  // Deployments: configured ones, and those agents registered for.
+  std::map<std::pair<std::string, std::string>, std::vector<v1::AgentInfo>>
+      deployments;
+  for (const v1::Deployment& d : state_.config->deployments()) {
+    deployments[{d.namespace_(), d.release()}];
+  }
+  for (const v1::AgentInfo& a : state_.registry->AllAgents()) {
+    deployments[{a.namespace_(), a.release()}].push_back(a);
+  }
+  std::vector<PlanEntry> plan;
+  for (const v1::Policy& p : state_.config->policies()) {
+    if (!only.empty() && p.name() != only) continue;
+    const absl::TimeZone tz = *LoadZone(p.time_zone());  // checked at load
+    for (const auto& [deployment, agents] : deployments) {
+      const auto& [ns, release] = deployment;
+      if (!AnyGlob(p.selector().namespaces(), ns) ||
+          !Glob(p.selector().release(), release)) {
+        continue;
+      }
+      bool has_agent = p.selector().component().empty() &&
+                       p.selector().agent_labels().empty();
+      for (const v1::AgentInfo& a : agents) {
+        bool fits = p.selector().component().empty() ||
+                    a.component() == p.selector().component();
+        for (const auto& [k, v] : p.selector().agent_labels()) {
+          auto it = a.labels().find(k);
+          fits = fits && it != a.labels().end() && it->second == v;
+        }
+        has_agent = has_agent || fits;
+      }
+      if (!has_agent) continue;
+      PlanKey key{p.name(), ns, release};
+      auto schedule = CronSchedule::Parse(p.schedule(), ns + "/" + release, tz);
+      if (!schedule.ok()) continue;  // checked at load
+      std::optional<absl::Time> last;
+      auto it = slots_.find(key);
+      if (it != slots_.end()) last = it->second;
+      plan.push_back({key, *schedule, last});
+    }
+  }
+  return plan;
+}
+
+void PolicySlots::Run(absl::Time now) {
+  PolicyQueue::TickResult tick;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    queue_.SetPlan(BuildPlan(""), now);
+    tick = queue_.Tick(now);
+    for (const auto& [key, slot] : tick.slots_taken) slots_[key] = slot;
+  }
+  for (const auto& [key, slot] : tick.slots_taken) {
+    absl::Status s = state_.catalog->SaveScheduleSlot(
+        {key.policy, key.namespace_, key.release, absl::ToUnixSeconds(slot)});
+    if (!s.ok()) DXLOG(ERROR) << s.message();
+  }
+  for (const PlanKey& key : tick.start) StartRun(key);
+}
+
+absl::Time PolicySlots::NextDue(absl::Time now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.NextSlot(now);
+}
+
+void PolicySlots::StartRun(const PlanKey& key) {
+  const v1::Policy* policy = FindPolicy(key.policy);
+  v1::BackupRequest request;
+  request.set_namespace_(key.namespace_);
+  request.set_release(key.release);
+  request.set_policy(key.policy);
+  if (policy != nullptr) {
+    *request.mutable_options() = policy->capture();
+    request.set_component(policy->selector().component());
+    *request.mutable_agent_labels() = policy->selector().agent_labels();
+  }
+  DXLOG(INFO) << "policy " << key.policy << ": starting a set of "
+              << key.Deployment();
+  absl::Status started = starter_->Start(
+      request, [this, key](const v1::BackupSet& set) { RunEnded(key, set); });
+  if (!started.ok()) {
+    v1::BackupSet failed;
+    failed.set_namespace_(key.namespace_);
+    failed.set_release(key.release);
+    failed.set_policy(key.policy);
+    failed.set_status(v1::SET_FAILED);
+    failed.set_reason(std::string(started.message()));
+    DXLOG(WARNING) << "policy " << key.policy << ": " << key.Deployment()
+                   << ": " << failed.reason();
+    RunEnded(key, failed);
+  }
+}
+
+void PolicySlots::RunEnded(const PlanKey& key, const v1::BackupSet& set) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.Finished(key);
+    ended_[key] = Ended{++generation_, set};
+  }
+  ended_cv_.notify_all();
+  wake_();
+  if (const v1::Policy* policy = FindPolicy(key.policy)) {
+    on_end_(*policy, key, set);
+  }
+}
+
+absl::StatusOr<PolicySlots::Ticket> PolicySlots::RunNow(
+    const std::string& policy) {
+  if (FindPolicy(policy) == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no policy ", policy,
+                     " in the config; `dxbackup policies` lists them"));
+  }
+  Ticket ticket;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<PlanEntry> plan = BuildPlan(policy);
+  if (plan.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("policy ", policy,
+                     " covers no deployment now: check its selector "
+                     "against `dxbackup agents`"));
+  }
+  ticket.generation = generation_;
+  for (const PlanEntry& e : plan) {
+    queue_.Enqueue(e.key);
+    ticket.keys.push_back(e.key);
+  }
+  return ticket;
+}
+
+void PolicySlots::Follow(
+    const Ticket& ticket,
+    const std::function<bool(const v1::BackupSet&)>& on_set) {
+  std::set<PlanKey> waiting(ticket.keys.begin(), ticket.keys.end());
+  auto ended_since = [&](const PlanKey& k) {
+    auto ended = ended_.find(k);
+    return ended != ended_.end() &&
+           ended->second.generation > ticket.generation;
+  };
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!waiting.empty() && !stopping_) {
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (ended_since(*it)) {
+        const v1::BackupSet set = ended_.find(*it)->second.set;
+        it = waiting.erase(it);
+        lock.unlock();
+        const bool go_on = on_set(set);
+        lock.lock();
+        if (!go_on) return;
+      } else {
+        ++it;
+      }
+    }
+    if (!waiting.empty()) {
+      ended_cv_.wait(lock, [&] {
+        if (stopping_) return true;
+        for (const PlanKey& k : waiting) {
+          if (ended_since(k)) return true;
+        }
+        return false;
+      });
+    }
+  }
+}
+
+v1::ListPoliciesResponse PolicySlots::Describe(absl::Time now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<PlanEntry> plan = BuildPlan("");
+  v1::ListPoliciesResponse response;
+  std::map<std::string, v1::PolicyInfo*> infos;
+  for (const v1::Policy& p : state_.config->policies()) {
+    v1::PolicyInfo* info = response.add_policies();
+    info->set_name(p.name());
+    info->set_schedule(p.schedule());
+    info->set_time_zone(p.time_zone().empty() ? "UTC" : p.time_zone());
+    infos[p.name()] = info;
+  }
+  for (const PlanEntry& e : plan) {
+    v1::PolicyTarget* t = infos[e.key.policy]->add_targets();
+    t->set_namespace_(e.key.namespace_);
+    t->set_release(e.key.release);
+    t->set_next_run_unix(absl::ToUnixSeconds(e.schedule.Next(now)));
+    auto slot = slots_.find(e.key);
+    if (slot != slots_.end()) {
+      t->set_last_slot_unix(absl::ToUnixSeconds(slot->second));
+    }
+    t->set_queued(queue_.IsQueued(e.key));
+    t->set_running(queue_.IsRunning(e.key));
+  }
+  return response;
+}
+
+}  // namespace dxbackup::scheduler

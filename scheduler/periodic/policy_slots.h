@@ -1,0 +1,90 @@
+// PolicySlots is the periodic task that starts policy runs: on each tick it
+// matches policies to deployments (those in the config and those agents
+// registered for), feeds the PolicyQueue the time, starts through a
+// RunStarter the runs the queue allows, and records each slot taken in the
+// catalog (so a restart neither repeats nor forgets a run). RunNow() queues
+// a policy outside its schedule (`backup --policy`); Follow() waits for the
+// sets that run ends.
+//
+// When a run ends its deployment is free again: `wake` is called (so that
+// the ticker starts what waited), then `on_end` with the policy's set.
+// Thread-safe; Run/NextDue from the ticker's thread. `state`'s parts,
+// `starter` and whatever `wake` and `on_end` reach must outlive it.
+#ifndef DXBACKUP_SCHEDULER_PERIODIC_POLICY_SLOTS_H_
+#define DXBACKUP_SCHEDULER_PERIODIC_POLICY_SLOTS_H_
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "scheduler/periodic/periodic_task.h"
+#include "scheduler/periodic/run_starter.h"
+#include "scheduler/policy/policy_queue.h"
+#include "scheduler/scheduler_state.h"
+
+namespace dxbackup::scheduler {
+
+class PolicySlots : public PeriodicTask {
+ public:
+  using EndFn = std::function<void(const v1::Policy&, const PlanKey&,
+                                   const v1::BackupSet&)>;
+  PolicySlots(SchedulerState state, RunStarter* starter,
+              std::function<void()> wake, EndFn on_end);
+
+  // Reads the slots taken from the catalog.
+  absl::Status Load();
+  // Releases Follow() calls; no more runs start.
+  void Stop();
+
+  const char* name() const override { return "policy slots"; }
+  void Run(absl::Time now) override;
+  absl::Time NextDue(absl::Time now) const override;
+
+  struct Ticket {
+    std::vector<PlanKey> keys;
+    uint64_t generation;
+  };
+  // Queues a run of `policy` for every deployment it covers now; it starts
+  // at the next tick (the caller wakes the ticker).
+  absl::StatusOr<Ticket> RunNow(const std::string& policy);
+  // Calls `on_set` with each ticket key's next finished set, as each ends;
+  // returns when all have (or Stop()). `on_set` returning false stops the
+  // wait early.
+  void Follow(const Ticket& ticket,
+              const std::function<bool(const v1::BackupSet&)>& on_set);
+  // Each policy with the deployments it covers, next run, last slot, state.
+  v1::ListPoliciesResponse Describe(absl::Time now);
+
+ private:
+  // Policies matched to deployments (only `only`, if given). mu_ held.
+  std::vector<PlanEntry> BuildPlan(const std::string& only);
+  const v1::Policy* FindPolicy(const std::string& name) const;
+  void StartRun(const PlanKey& key);
+  void RunEnded(const PlanKey& key, const v1::BackupSet& set);
+
+  SchedulerState state_;
+  RunStarter* starter_;
+  std::function<void()> wake_;
+  EndFn on_end_;
+
+  mutable std::mutex mu_;
+  std::condition_variable ended_cv_;
+  PolicyQueue queue_;
+  std::map<PlanKey, absl::Time> slots_;  // last slot taken, as persisted
+  struct Ended {
+    uint64_t generation = 0;
+    v1::BackupSet set;
+  };
+  std::map<PlanKey, Ended> ended_;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_PERIODIC_POLICY_SLOTS_H_

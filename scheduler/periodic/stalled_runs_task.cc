@@ -1,0 +1,15 @@
+#include "scheduler/periodic/stalled_runs_task.h"
+
+namespace dxbackup::scheduler {
+namespace {
+constexpr int kDefaultStallSeconds = 600;
+}  // namespace
+
+void StalledRunsTask::Run(absl::Time now) {
+  if (!every_.Due(now)) return;
+  state_.board->FailStalled(state_.config->stall_seconds() > 0
+                                ? state_.config->stall_seconds()
+                                : kDefaultStallSeconds);
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,44 @@
+// Forgetting gone agents on simulated time: an agent that disconnected is
+// forgotten at the first tick after agent_forget_after, a connected one
+// never, and listing agents no longer does it.
+#include "scheduler/periodic/forget_gone_task.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/scheduler/periodic/periodic_fixture.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+class NullChannel : public AgentChannel {
+ public:
+  bool Send(const v1::SchedulerMessage&) override { return true; }
+  void Close(const std::string&) override {}
+};
+
+TEST_F(PeriodicTest, ForgetsAnAgentGoneLongerThanForgetAfter) {
+  config_.set_agent_forget_after("2h");
+  v1::Hello hello;
+  hello.set_namespace_("ns");
+  hello.set_release("dx");
+  hello.set_component("core");
+  NullChannel gone_channel, staying_channel;
+  hello.set_pod("core-0");
+  auto gone = registry_->Register(hello, "", &gone_channel);
+  hello.set_pod("core-1");
+  ASSERT_TRUE(registry_->Register(hello, "", &staying_channel).ok());
+  ASSERT_TRUE(gone.ok());
+  ASSERT_TRUE(registry_->Unregister(gone->agent_id, &gone_channel));
+  ForgetGoneTask forget(State());
+  ticker_.Register(&forget);
+  StartTicking();
+  Pass(absl::Hours(2));
+  EXPECT_EQ(registry_->AllAgents().size(), 2u) << "forgotten at 2 h exactly";
+  Pass(ForgetGoneTask::kEvery);
+  const std::vector<v1::AgentInfo> left = registry_->AllAgents();
+  ASSERT_EQ(left.size(), 1u) << "not forgotten a minute after 2 h";
+  EXPECT_EQ(left[0].pod(), "core-1");
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,173 @@
+// The policy slots on simulated time: a slot that comes starts exactly one
+// set per deployment, a loop started after downtime runs the missed slots
+// once, and a local time that a DST change skips runs when the clock jumps.
+#include "scheduler/periodic/policy_slots.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "tests/scheduler/periodic/periodic_fixture.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+// Records the sets it is asked to start; a test ends them with End().
+class FakeRunStarter : public RunStarter {
+ public:
+  absl::Status Start(const v1::BackupRequest& request, EndFn on_end) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    started_.push_back(request.namespace_() + "/" + request.release());
+    on_end_.push_back(std::move(on_end));
+    changed_.notify_all();
+    return absl::OkStatus();
+  }
+  // Blocks until `count` sets were started (false after a minute: a
+  // failure rather than a hang).
+  bool AwaitStarted(size_t count) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, std::chrono::minutes(1),
+                             [&] { return started_.size() >= count; });
+  }
+  std::vector<std::string> started() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return started_;
+  }
+  // Ends every set started so far, complete.
+  void EndAll() {
+    std::vector<EndFn> ends;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ends.swap(on_end_);
+    }
+    for (const EndFn& end : ends) {
+      v1::BackupSet set;
+      set.set_status(v1::SET_COMPLETE);
+      end(set);
+    }
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<std::string> started_;
+  std::vector<EndFn> on_end_;
+};
+
+using Started = std::vector<std::string>;
+
+class PolicySlotsTest : public PeriodicTest {
+ protected:
+  void SetUp() override {
+    PeriodicTest::SetUp();
+    for (const char* ns : {"ns-a", "ns-b"}) {
+      v1::Deployment* d = config_.add_deployments();
+      d->set_namespace_(ns);
+      d->set_release("dx");
+    }
+  }
+  void AddPolicy(const std::string& schedule, const std::string& zone = "") {
+    v1::Policy* p = config_.add_policies();
+    p->set_name("nightly");
+    p->mutable_selector()->add_namespaces("ns-*");
+    p->set_schedule(schedule);
+    p->set_time_zone(zone);
+  }
+  void StartSlots() {
+    slots_ = std::make_unique<PolicySlots>(
+        State(), &starter_, [this] { ticker_.Wake(); },
+        [](const v1::Policy&, const PlanKey&, const v1::BackupSet&) {});
+    ASSERT_TRUE(slots_->Load().ok());
+    ticker_.Register(slots_.get());
+    StartTicking();
+  }
+  void TearDown() override {
+    if (slots_ != nullptr) slots_->Stop();
+    PeriodicTest::TearDown();
+  }
+
+  FakeRunStarter starter_;
+  std::unique_ptr<PolicySlots> slots_;
+};
+
+TEST_F(PolicySlotsTest, ASlotThatComesStartsOneSetPerDeployment) {
+  AddPolicy("30 8 * * *");  // the clock starts at 08:00 UTC
+  StartSlots();
+  EXPECT_EQ(starter_.started(), Started{}) << "a new policy waits for a slot";
+  Pass(absl::Minutes(29));
+  EXPECT_EQ(starter_.started(), Started{});
+  Pass(absl::Minutes(1));
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}));
+  starter_.EndAll();
+  Pass(absl::Hours(23));
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}));
+  Pass(absl::Hours(1));
+  EXPECT_EQ(starter_.started().size(), 4u) << "the next day's slot";
+}
+
+TEST_F(PolicySlotsTest, SlotsMissedWhileDownRunOnceNotOncePerSlot) {
+  AddPolicy("30 8 * * *");
+  // The last slot taken was three days ago: three slots were missed.
+  const absl::Time three_days_ago = Now() - absl::Hours(72) + absl::Minutes(30);
+  for (const char* ns : {"ns-a", "ns-b"}) {
+    ASSERT_TRUE(catalog_
+                    ->SaveScheduleSlot({"nightly", ns, "dx",
+                                        absl::ToUnixSeconds(three_days_ago)})
+                    .ok());
+  }
+  StartSlots();
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}));
+  starter_.EndAll();
+  Pass(absl::Minutes(29));
+  EXPECT_EQ(starter_.started().size(), 2u) << "the missed slots ran once";
+  Pass(absl::Minutes(1));
+  EXPECT_EQ(starter_.started().size(), 4u) << "today's slot";
+  // The slot taken is in the catalog, so a restart does not repeat it.
+  auto saved = catalog_->ScheduleSlots();
+  ASSERT_TRUE(saved.ok());
+  ASSERT_EQ(saved->size(), 2u);
+  EXPECT_EQ((*saved)[0].last_slot_unix, absl::ToUnixSeconds(Now()));
+}
+
+TEST_F(PolicySlotsTest,
+       ALocalTimeThatDaylightSavingSkipsRunsWhenTheClockJumps) {
+  // Europe/Berlin, 2027-03-28: 02:00 CET (01:00 UTC) jumps to 03:00 CEST,
+  // so 02:30 does not exist that day.
+  AddPolicy("30 2 * * *", "Europe/Berlin");
+  StartAt(absl::CivilSecond(2027, 3, 28, 0, 50, 0));  // 01:50 CET
+  StartSlots();
+  EXPECT_EQ(starter_.started(), Started{});
+  Pass(absl::Minutes(9));  // 02:59 CET, were there such a time
+  EXPECT_EQ(starter_.started(), Started{});
+  Pass(absl::Minutes(1));  // 03:00 CEST
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}));
+  starter_.EndAll();
+  Pass(absl::Hours(12));
+  EXPECT_EQ(starter_.started().size(), 2u) << "one run on the short day";
+  Pass(absl::Hours(12));  // 2027-03-29 01:00 UTC = 03:00 CEST, past 02:30
+  EXPECT_EQ(starter_.started().size(), 4u);
+}
+
+TEST_F(PolicySlotsTest, RunNowStartsAtOnceAndFollowSeesTheSets) {
+  AddPolicy("30 8 * * *");
+  StartSlots();
+  auto ticket = slots_->RunNow("nightly");
+  ASSERT_TRUE(ticket.ok()) << ticket.status();
+  ticker_.Wake();
+  ASSERT_TRUE(starter_.AwaitStarted(2)) << "the woken tick started none";
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}));
+  starter_.EndAll();
+  int followed = 0;
+  slots_->Follow(*ticket, [&](const v1::BackupSet&) {
+    ++followed;
+    return true;
+  });
+  EXPECT_EQ(followed, 2);
+  EXPECT_EQ(slots_->RunNow("weekly").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler
