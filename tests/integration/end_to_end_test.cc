@@ -22,7 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "dxbackup/v1/admin.pb.h"
-#include "tests/support/child_process.h"
+#include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_compare.h"
 
@@ -131,9 +131,7 @@ class EndToEndTest : public ::testing::Test {
  protected:
   // A database entry of the test's PostgreSQL, as config YAML.
   static std::string DatabaseConfig(const std::string& dbname) {
-    return "      - dbname: " + dbname + "\n        host: " + pg_dir_ +
-           "\n        user: dxadmin\n        password_file: " + pg_dir_ +
-           "/password\n";
+    return pg_->DatabaseConfig(dbname);
   }
 
   static std::string HookConfig() {
@@ -163,14 +161,10 @@ class EndToEndTest : public ::testing::Test {
     work_ = new testing::TempDir;
     chmod(work_->path().c_str(), 0755);  // the postgres user enters it
     pg_dir_ = *work_ / "pg";
+    pg_ = new testing::PgTestServer(pg_dir_);
     std::string out;
-    ASSERT_EQ(
-        RunCommand({kSource + "/tools/pg-test-server.sh", "start", pg_dir_},
-                   &out),
-        0)
-        << out;
-    pg_env_ = {"PGHOST=" + pg_dir_, "PGUSER=dxadmin",
-               "PGPASSWORD=" + testing::ReadFile(pg_dir_ + "/password")};
+    ASSERT_EQ(pg_->Start(&out), 0) << out;
+    pg_env_ = pg_->Env();
     ASSERT_EQ(Psql({"createdb", "dxmediadb"}, &out), 0) << out;
     ASSERT_EQ(Psql({"psql", "-q", "-v", "rows=3000", "-d", "dxmediadb", "-f",
                     kFixtures + "/dam-db.sql"},
@@ -232,14 +226,12 @@ class EndToEndTest : public ::testing::Test {
                   *work_ / "copies" +
                   "\n"
                   "      retention: {keep_last: 2}\n");
-    scheduler_ = new ChildProcess(
-        {kBin + "/dxbackup-scheduler", "--insecure-loopback", "--listen",
-         "127.0.0.1:0", "--data-dir", *work_ / "data", "--config",
-         *work_ / "scheduler.yaml"},
-        *work_ / "scheduler.log");
-    std::string line = scheduler_->WaitForLine("listening on port");
-    ASSERT_FALSE(line.empty()) << scheduler_->Output();
-    address_ = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
+    auto* scheduler =
+        new testing::SchedulerProcess(testing::SchedulerIn(work_->path()));
+    scheduler_ = scheduler;
+    address_ = scheduler->address();
+    ASSERT_FALSE(address_.empty()) << scheduler_->Output();
+    cli_ = new testing::CliClient(address_);
 
     core_ = StartAgent("dx-core-0", "core", "dx",
                        {"profile=" + dx_ + "/wp_profile"});
@@ -266,8 +258,10 @@ class EndToEndTest : public ::testing::Test {
       delete p;
     }
     core_ = dam_ = scheduler_ = nullptr;
-    RunCommand({kSource + "/tools/pg-test-server.sh", "stop", pg_dir_},
-               nullptr);
+    delete cli_;
+    cli_ = nullptr;
+    delete pg_;  // stops it
+    pg_ = nullptr;
     delete work_;
   }
 
@@ -276,25 +270,12 @@ class EndToEndTest : public ::testing::Test {
                                   const std::string& release,
                                   const std::vector<std::string>& volumes,
                                   const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv = {kBin + "/dxbackup-agent",
-                                     "--insecure-loopback",
-                                     "--scheduler",
-                                     address_,
-                                     "--namespace",
-                                     "dx-prod",
-                                     "--release",
-                                     release,
-                                     "--pod",
-                                     pod,
-                                     "--component",
-                                     component};
-    for (const auto& v : volumes) {
-      argv.push_back("--volume");
-      argv.push_back(v);
-    }
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    auto* agent = new ChildProcess(argv, *work_ / (pod + ".log"));
-    if (agent->WaitForLine("registered with the scheduler").empty()) {
+    testing::AgentOptions options =
+        testing::AgentOf(address_, "dx-prod", release, pod, component, volumes,
+                         *work_ / (pod + ".log"));
+    options.flags = extra;
+    auto* agent = new testing::AgentProcess(options);
+    if (!agent->registered()) {
       ADD_FAILURE() << pod << " did not register: " << agent->Output();
       delete agent;
       return nullptr;
@@ -303,13 +284,11 @@ class EndToEndTest : public ::testing::Test {
   }
 
   static int Psql(std::vector<std::string> argv, std::string* out) {
-    return RunCommand(argv, out, pg_env_);
+    return pg_->Run(argv, out);
   }
 
   static int Cli(std::vector<std::string> args, std::string* out) {
-    args.insert(args.begin(), {kBin + "/dxbackup", "--insecure-loopback",
-                               "--server", address_});
-    return RunCommand(args, out);
+    return cli_->Run(args, out);
   }
 
   static v1::SetDetail Show(const std::string& set_id) {
@@ -339,6 +318,8 @@ class EndToEndTest : public ::testing::Test {
   static std::vector<std::string> pg_env_;
   static int backup_exit_;
   static ChildProcess *scheduler_, *core_, *dam_;
+  static testing::PgTestServer* pg_;
+  static testing::CliClient* cli_;
 };
 
 testing::TempDir* EndToEndTest::work_ = nullptr;
@@ -348,6 +329,8 @@ std::vector<std::string> EndToEndTest::pg_env_;
 int EndToEndTest::backup_exit_ = -1;
 ChildProcess *EndToEndTest::scheduler_ = nullptr,
              *EndToEndTest::core_ = nullptr, *EndToEndTest::dam_ = nullptr;
+testing::PgTestServer* EndToEndTest::pg_ = nullptr;
+testing::CliClient* EndToEndTest::cli_ = nullptr;
 
 TEST_F(EndToEndTest, SetOfCoreDamAndDatabaseCompletes) {
   EXPECT_EQ(backup_exit_, 0) << backup_output_;
@@ -485,10 +468,11 @@ TEST_F(EndToEndTest, AgentKilledMidUploadFailsTheSetAndStoresNothing) {
   ChildProcess* slow = StartAgent("dx-slow-0", "dam", "slow", {"bulk=" + bulk},
                                   {"--limit-upload-kib", "256"});
   ASSERT_NE(slow, nullptr);
-  ChildProcess backup({kBin + "/dxbackup", "--insecure-loopback", "--server",
-                       address_, "backup", "--namespace", "dx-prod",
-                       "--release", "slow", "--compression", "none"},
-                      *work_ / "slow-backup.log");
+  std::unique_ptr<ChildProcess> backup_process =
+      cli_->Start({"backup", "--namespace", "dx-prod", "--release", "slow",
+                   "--compression", "none"},
+                  *work_ / "slow-backup.log");
+  ChildProcess& backup = *backup_process;
   ASSERT_FALSE(backup.WaitForLine("dam/bulk: running 1.0 MiB").empty())
       << backup.Output();
   slow->Signal(SIGKILL);
@@ -548,13 +532,12 @@ TEST_F(EndToEndTest, SchedulerRestartCleansUpAndAgentsReconnect) {
   scheduler_->Signal(SIGKILL);
   scheduler_->Wait();
   delete scheduler_;
-  scheduler_ =
-      new ChildProcess({kBin + "/dxbackup-scheduler", "--insecure-loopback",
-                        "--listen", address_, "--data-dir", *work_ / "data",
-                        "--config", *work_ / "scheduler.yaml"},
-                       *work_ / "scheduler-2.log");
-  ASSERT_FALSE(scheduler_->WaitForLine("listening on port").empty())
-      << scheduler_->Output();
+  testing::SchedulerOptions restarted = testing::SchedulerIn(work_->path());
+  restarted.listen = address_;
+  restarted.log = *work_ / "scheduler-2.log";
+  auto* again = new testing::SchedulerProcess(restarted);
+  scheduler_ = again;
+  ASSERT_FALSE(again->address().empty()) << scheduler_->Output();
   EXPECT_FALSE(fs::exists(partial));
   ASSERT_FALSE(
       core_->WaitForNthLine("registered with the scheduler", 2).empty())

@@ -18,8 +18,8 @@
 #include <regex>
 
 #include "dxbackup/v1/admin.pb.h"
-#include "tests/support/child_process.h"
 #include "tests/support/random_bytes.h"
+#include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_compare.h"
 
@@ -61,60 +61,40 @@ class FaultsTest : public ::testing::Test {
     if (scheduler_) scheduler_->Signal(SIGTERM);
     scheduler_.reset();
     if (mounted_) umount2((dir_ / "data/store").c_str(), MNT_DETACH);
-    if (!pg_dir_.empty()) {
-      RunCommand({kSource + "/tools/pg-test-server.sh", "stop", pg_dir_},
-                 nullptr);
-    }
+    pg_.reset();  // stops it
   }
 
   void StartScheduler(const std::string& config, const std::string& listen) {
-    WriteFile(dir_ / "scheduler.yaml", config);
-    scheduler_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBin + "/dxbackup-scheduler",
-                                 "--insecure-loopback", "--listen", listen,
-                                 "--data-dir", dir_ / "data", "--config",
-                                 dir_ / "scheduler.yaml"},
-        dir_ / ("scheduler-" + std::to_string(++schedulers_) + ".log"));
-    const std::string line = scheduler_->WaitForLine("listening on port");
-    ASSERT_FALSE(line.empty()) << scheduler_->Output();
-    address_ = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
+    testing::SchedulerOptions options =
+        testing::SchedulerIn(dir_.path(), config);
+    options.listen = listen;
+    options.log =
+        dir_ / ("scheduler-" + std::to_string(++schedulers_) + ".log");
+    scheduler_ = std::make_unique<testing::SchedulerProcess>(options);
+    address_ = scheduler_->address();
+    ASSERT_FALSE(address_.empty()) << scheduler_->Output();
+    cli_ = std::make_unique<testing::CliClient>(address_);
   }
 
   void StartAgent(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv = {kBin + "/dxbackup-agent",
-                                     "--insecure-loopback",
-                                     "--scheduler",
-                                     address_,
-                                     "--namespace",
-                                     "faults",
-                                     "--release",
-                                     "dx",
-                                     "--pod",
-                                     "core-0",
-                                     "--component",
-                                     "core",
-                                     "--volume",
-                                     "data=" + volume_};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    agent_ = std::make_unique<ChildProcess>(argv, dir_ / "agent.log");
-    ASSERT_FALSE(agent_->WaitForLine("registered with the scheduler").empty())
-        << agent_->Output();
-  }
-
-  int Cli(std::vector<std::string> args, std::string* out) {
-    args.insert(args.begin(), {kBin + "/dxbackup", "--insecure-loopback",
-                               "--server", address_});
-    return RunCommand(args, out);
+    testing::AgentOptions options =
+        testing::AgentOf(address_, "faults", "dx", "core-0", "core",
+                         {"data=" + volume_}, dir_ / "agent.log");
+    options.flags = extra;
+    agent_ = std::make_unique<testing::AgentProcess>(options);
+    ASSERT_TRUE(agent_->registered()) << agent_->Output();
   }
 
   int Backup(std::string* out) {
-    return Cli({"backup", "--namespace", "faults", "--release", "dx"}, out);
+    return cli_->Run({"backup", "--namespace", "faults", "--release", "dx"},
+                     out);
   }
 
   // The release's sets, newest first.
   std::vector<v1::BackupSet> Sets() {
     std::string json;
-    EXPECT_EQ(Cli({"--json", "sets", "--release", "dx"}, &json), 0) << json;
+    EXPECT_EQ(cli_->Run({"--json", "sets", "--release", "dx"}, &json), 0)
+        << json;
     v1::ListSetsResponse sets;
     EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok())
         << json;
@@ -125,10 +105,12 @@ class FaultsTest : public ::testing::Test {
   void ExpectRestorable(const std::string& set_id, const std::string& expected,
                         const std::string& name) {
     std::string out;
-    EXPECT_EQ(Cli({"verify", set_id, "--deep"}, &out), 0) << out;
+    EXPECT_EQ(cli_->Run({"verify", set_id, "--deep"}, &out), 0) << out;
     const std::string to = dir_ / ("restored-" + name);
     ASSERT_EQ(
-        Cli({"restore", set_id, "--target", "core/data", "--to", to}, &out), 0)
+        cli_->Run({"restore", set_id, "--target", "core/data", "--to", to},
+                  &out),
+        0)
         << out;
     EXPECT_EQ(CompareTrees(expected, to + "/core-data"),
               std::vector<std::string>{});
@@ -144,7 +126,10 @@ class FaultsTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::string volume_, address_, pg_dir_;
-  std::unique_ptr<ChildProcess> scheduler_, agent_;
+  std::unique_ptr<testing::PgTestServer> pg_;
+  std::unique_ptr<testing::SchedulerProcess> scheduler_;
+  std::unique_ptr<testing::AgentProcess> agent_;
+  std::unique_ptr<testing::CliClient> cli_;
   int schedulers_ = 0;
   bool mounted_ = false;
 };
@@ -193,18 +178,13 @@ TEST_F(FaultsTest, StoreRunningOutOfSpaceFailsTheSetAndKeepsEarlierOnes) {
 
 TEST_F(FaultsTest, PostgresStoppingMidDumpFailsTheSetAndKeepsEarlierOnes) {
   pg_dir_ = dir_ / "pg";
+  pg_ = std::make_unique<testing::PgTestServer>(pg_dir_);
   std::string out;
-  ASSERT_EQ(RunCommand({kSource + "/tools/pg-test-server.sh", "start", pg_dir_},
-                       &out),
-            0)
-      << out;
-  const std::vector<std::string> pg_env = {
-      "PGHOST=" + pg_dir_, "PGUSER=dxadmin",
-      "PGPASSWORD=" + testing::ReadFile(pg_dir_ + "/password")};
-  ASSERT_EQ(RunCommand({"createdb", "dxmediadb"}, &out, pg_env), 0) << out;
-  ASSERT_EQ(RunCommand({"psql", "-q", "-v", "rows=20000", "-d", "dxmediadb",
-                        "-f", kFixtures + "/dam-db.sql"},
-                       &out, pg_env),
+  ASSERT_EQ(pg_->Start(&out), 0) << out;
+  ASSERT_EQ(pg_->Run({"createdb", "dxmediadb"}, &out), 0) << out;
+  ASSERT_EQ(pg_->Run({"psql", "-q", "-v", "rows=20000", "-d", "dxmediadb", "-f",
+                      kFixtures + "/dam-db.sql"},
+                     &out),
             0)
       << out;
   // pg_dump as usual, except that once `.stop-after` exists it stops the
@@ -231,18 +211,9 @@ TEST_F(FaultsTest, PostgresStoppingMidDumpFailsTheSetAndKeepsEarlierOnes) {
                        &out),
             0)
       << out;
-  StartScheduler(std::string(kPlainConfig) +
-                     "    databases:\n"
-                     "      - dbname: dxmediadb\n"
-                     "        host: " +
-                     pg_dir_ +
-                     "\n"
-                     "        user: dxadmin\n"
-                     "        password_file: " +
-                     pg_dir_ +
-                     "/password\n"
-                     "        pg_dump_path: " +
-                     wrapper + "\n",
+  StartScheduler(std::string(kPlainConfig) + "    databases:\n" +
+                     pg_->DatabaseConfig("dxmediadb") +
+                     "        pg_dump_path: " + wrapper + "\n",
                  "127.0.0.1:0");
   StartAgent();
   ASSERT_EQ(Backup(&out), 0) << out;
@@ -270,25 +241,20 @@ TEST_F(FaultsTest, PostgresStoppingMidDumpFailsTheSetAndKeepsEarlierOnes) {
   // PostgreSQL comes back: the earlier set's dump restores into a new
   // database with every row, and the next set completes.
   fs::remove(dir_ / ".stop-after");
-  ASSERT_EQ(RunCommand({kSource + "/tools/pg-test-server.sh", "start", pg_dir_},
-                       &out),
-            0)
-      << out;
+  ASSERT_EQ(pg_->Start(&out), 0) << out;
   ExpectRestorable(first, before, "first");
-  ASSERT_EQ(Cli({"restore", first, "--target", "db/dxmediadb", "--database-to",
-                 "from_first"},
-                &out),
+  ASSERT_EQ(cli_->Run({"restore", first, "--target", "db/dxmediadb",
+                       "--database-to", "from_first"},
+                      &out),
             0)
       << out;
   std::string original, restored;
   const std::string count = "SELECT count(*) FROM schema_1_1_0.media_item";
-  ASSERT_EQ(RunCommand({"psql", "-tA", "-d", "dxmediadb", "-c", count},
-                       &original, pg_env),
-            0)
+  ASSERT_EQ(
+      pg_->Run({"psql", "-tA", "-d", "dxmediadb", "-c", count}, &original), 0)
       << original;
-  ASSERT_EQ(RunCommand({"psql", "-tA", "-d", "from_first", "-c", count},
-                       &restored, pg_env),
-            0)
+  ASSERT_EQ(
+      pg_->Run({"psql", "-tA", "-d", "from_first", "-c", count}, &restored), 0)
       << restored;
   EXPECT_EQ(restored, original);
   EXPECT_EQ(Backup(&out), 0) << out;
@@ -306,10 +272,9 @@ TEST_F(FaultsTest,
   const std::string first = Sets().at(0).id();
   const std::string before = Snapshot("first");
 
-  ChildProcess backup(
-      {kBin + "/dxbackup", "--insecure-loopback", "--server", address_,
-       "backup", "--namespace", "faults", "--release", "dx"},
-      dir_ / "backup-2.log");
+  std::unique_ptr<ChildProcess> backup =
+      cli_->Start({"backup", "--namespace", "faults", "--release", "dx"},
+                  dir_ / "backup-2.log");
   // The second set's upload has started ("interrupted after" lines also
   // name "upload of job": count only the starts) ...
   const std::string started = scheduler_->WaitForNthLine(" started into ", 2);
@@ -324,7 +289,7 @@ TEST_F(FaultsTest,
   scheduler_->Signal(SIGKILL);
   scheduler_->Wait();
   agent_->Signal(SIGCONT);
-  EXPECT_EQ(backup.Wait(), 3) << "the CLI lost its scheduler: unreachable";
+  EXPECT_EQ(backup->Wait(), 3) << "the CLI lost its scheduler: unreachable";
 
   StartScheduler(kPlainConfig, listen);
   EXPECT_FALSE(fs::exists(partial)) << "the restart removed the partial file";

@@ -17,9 +17,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "dxbackup/v1/admin.pb.h"
-#include "tests/support/child_process.h"
-#include "tests/support/loopback_scheduler.h"
 #include "tests/support/random_bytes.h"
+#include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup {
@@ -64,9 +63,11 @@ policies:
     schedule: "0 0 1 1 *"
     retention: {keep_last: 1}
 )");
-    scheduler_ = testing::StartLoopbackScheduler(
-        kBin, dir_.path(), dir_ / "scheduler.yaml", &address_);
+    scheduler_ = std::make_unique<testing::SchedulerProcess>(
+        testing::SchedulerIn(dir_.path()));
+    address_ = scheduler_->address();
     ASSERT_FALSE(address_.empty()) << scheduler_->Output();
+    cli_ = std::make_unique<testing::CliClient>(address_);
     for (int n = 0; n < kNamespaces; ++n) {
       for (int r = 0; r < kReleases; ++r) {
         for (const std::string component : {"core", "dam"}) {
@@ -77,37 +78,18 @@ policies:
           // ~192 KiB at 128 KiB/s: each set lasts a second or two, so sets
           // that the limits failed to hold back would overlap.
           WriteFile(volume + "/data.bin", RandomBytes(192 << 10, n * 10 + r));
-          agents_[pod] = std::make_unique<ChildProcess>(
-              std::vector<std::string>{
-                  kBin + "/dxbackup-agent", "--insecure-loopback",
-                  "--scheduler", address_, "--namespace", ns, "--release",
-                  release, "--pod", pod, "--component", component, "--volume",
-                  "data=" + volume, "--limit-upload-kib", "128"},
-              dir_ / (pod + ".log"));
+          testing::AgentOptions agent =
+              testing::AgentOf(address_, ns, release, pod, component,
+                               {"data=" + volume}, dir_ / (pod + ".log"));
+          agent.flags = {"--limit-upload-kib", "128"};
+          agent.wait = false;  // all start at once; waited for below
+          agents_[pod] = std::make_unique<testing::AgentProcess>(agent);
         }
       }
     }
     for (auto& [pod, agent] : agents_) {
-      ASSERT_FALSE(agent->WaitForLine("registered with the scheduler").empty())
-          << pod << ": " << agent->Output();
+      ASSERT_TRUE(agent->WaitRegistered()) << pod << ": " << agent->Output();
     }
-  }
-
-  int Cli(std::vector<std::string> args, std::string* out) {
-    args.insert(args.begin(), {kBin + "/dxbackup", "--insecure-loopback",
-                               "--server", address_});
-    return RunCommand(args, out);
-  }
-
-  template <typename Message>
-  Message Json(std::vector<std::string> args) {
-    args.insert(args.begin(), "--json");
-    std::string out;
-    EXPECT_EQ(Cli(args, &out), 0) << out;
-    Message m;
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(out, &m).ok())
-        << out;
-    return m;
   }
 
   // The most sets running at once, overall and per namespace, as the
@@ -136,13 +118,14 @@ policies:
 
   testing::TempDir dir_;
   std::string address_;
-  std::unique_ptr<ChildProcess> scheduler_;
-  std::map<std::string, std::unique_ptr<ChildProcess>> agents_;
+  std::unique_ptr<testing::SchedulerProcess> scheduler_;
+  std::unique_ptr<testing::CliClient> cli_;
+  std::map<std::string, std::unique_ptr<testing::AgentProcess>> agents_;
 };
 
 TEST_F(FleetTest, PoliciesRunWithinLimitsAndRetentionStaysInItsGroup) {
-  EXPECT_EQ(Json<v1::ListAgentsResponse>({"agents"}).agents_size(), 20);
-  auto policies = Json<v1::ListPoliciesResponse>({"policies"});
+  EXPECT_EQ(cli_->Json<v1::ListAgentsResponse>({"agents"}).agents_size(), 20);
+  auto policies = cli_->Json<v1::ListPoliciesResponse>({"policies"});
   ASSERT_EQ(policies.policies_size(), 2);
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   for (const auto& p : policies.policies()) {
@@ -153,10 +136,11 @@ TEST_F(FleetTest, PoliciesRunWithinLimitsAndRetentionStaysInItsGroup) {
   // Three runs of the core policy, one of the DAM policy.
   for (int run = 0; run < 3; ++run) {
     std::string out;
-    ASSERT_EQ(Cli({"backup", "--policy", "core-nightly"}, &out), 0) << out;
+    ASSERT_EQ(cli_->Run({"backup", "--policy", "core-nightly"}, &out), 0)
+        << out;
   }
   std::string out;
-  ASSERT_EQ(Cli({"backup", "--policy", "dam-hourly"}, &out), 0) << out;
+  ASSERT_EQ(cli_->Run({"backup", "--policy", "dam-hourly"}, &out), 0) << out;
 
   const auto [peak, peak_per_namespace] = PeakConcurrency();
   EXPECT_LE(peak, kMaxSets);
@@ -169,21 +153,21 @@ TEST_F(FleetTest, PoliciesRunWithinLimitsAndRetentionStaysInItsGroup) {
     for (int r = 0; r < kReleases; ++r) {
       const std::string ns = "fleet-" + std::to_string(n);
       const std::string release = "r" + std::to_string(r);
-      auto core =
-          Json<v1::ListSetsResponse>({"sets", "--namespace", ns, "--release",
-                                      release, "--policy", "core-nightly"});
+      auto core = cli_->Json<v1::ListSetsResponse>(
+          {"sets", "--namespace", ns, "--release", release, "--policy",
+           "core-nightly"});
       ASSERT_EQ(core.sets_size(), 2) << ns << "/" << release;
       for (const auto& s : core.sets()) {
         EXPECT_EQ(s.status(), v1::SET_COMPLETE) << s.reason();
       }
-      auto dam =
-          Json<v1::ListSetsResponse>({"sets", "--namespace", ns, "--release",
-                                      release, "--policy", "dam-hourly"});
+      auto dam = cli_->Json<v1::ListSetsResponse>({"sets", "--namespace", ns,
+                                                   "--release", release,
+                                                   "--policy", "dam-hourly"});
       ASSERT_EQ(dam.sets_size(), 1) << ns << "/" << release;
       EXPECT_EQ(dam.sets(0).status(), v1::SET_COMPLETE);
     }
   }
-  auto dry = Json<v1::PruneResponse>({"prune", "--dry-run"});
+  auto dry = cli_->Json<v1::PruneResponse>({"prune", "--dry-run"});
   EXPECT_EQ(dry.decisions_size(), kNamespaces * kReleases * 3);
   for (const auto& d : dry.decisions()) EXPECT_TRUE(d.keep()) << d.set().id();
 }
@@ -196,15 +180,16 @@ TEST_F(FleetTest, AnOfflineAgentFailsItsSetFastWithTheReason) {
       scheduler_->WaitForLine("agent fleet-3/r1/fleet-3-r1-dam disconnected")
           .empty());
   std::string out;
-  EXPECT_EQ(Cli({"backup", "--policy", "dam-hourly"}, &out), 1) << out;
-  auto sets = Json<v1::ListSetsResponse>(
+  EXPECT_EQ(cli_->Run({"backup", "--policy", "dam-hourly"}, &out), 1) << out;
+  auto sets = cli_->Json<v1::ListSetsResponse>(
       {"sets", "--namespace", "fleet-3", "--release", "r1"});
   ASSERT_EQ(sets.sets_size(), 1);
   EXPECT_EQ(sets.sets(0).status(), v1::SET_FAILED);
   EXPECT_NE(sets.sets(0).reason().find("fleet-3/r1/fleet-3-r1-dam is offline"),
             std::string::npos)
       << sets.sets(0).reason();
-  auto complete = Json<v1::ListSetsResponse>({"sets", "--status", "complete"});
+  auto complete =
+      cli_->Json<v1::ListSetsResponse>({"sets", "--status", "complete"});
   EXPECT_EQ(complete.sets_size(), kNamespaces * kReleases - 1);
 }
 
@@ -217,12 +202,12 @@ TEST_F(FleetTest, AnAgentThatStopsHeartbeatingGoesOfflineAndComesBack) {
                        "agent fleet-1/r0/fleet-1-r0-core sent no heartbeat for")
                    .empty())
       << scheduler_->Output();
-  auto agents = Json<v1::ListAgentsResponse>({"agents"});
+  auto agents = cli_->Json<v1::ListAgentsResponse>({"agents"});
   for (const auto& a : agents.agents()) {
     EXPECT_EQ(a.connected(), a.pod() != "fleet-1-r0-core") << a.pod();
   }
   std::string out;
-  EXPECT_EQ(Cli({"backup", "--policy", "core-nightly"}, &out), 1) << out;
+  EXPECT_EQ(cli_->Run({"backup", "--policy", "core-nightly"}, &out), 1) << out;
   EXPECT_NE(out.find("fleet-1/r0/fleet-1-r0-core is offline"),
             std::string::npos)
       << out;
@@ -230,7 +215,7 @@ TEST_F(FleetTest, AnAgentThatStopsHeartbeatingGoesOfflineAndComesBack) {
   agent.Signal(SIGCONT);
   ASSERT_FALSE(agent.WaitForNthLine("registered with the scheduler", 2).empty())
       << agent.Output();
-  EXPECT_EQ(Cli({"backup", "--policy", "core-nightly"}, &out), 0) << out;
+  EXPECT_EQ(cli_->Run({"backup", "--policy", "core-nightly"}, &out), 0) << out;
 }
 
 }  // namespace

@@ -21,8 +21,7 @@
 #include <sstream>
 
 #include "dxbackup/v1/admin.pb.h"
-#include "tests/support/child_process.h"
-#include "tests/support/loopback_scheduler.h"
+#include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup {
@@ -96,9 +95,11 @@ class HooksTest : public ::testing::Test {
               "[\"/bin/echo\", \"not\", \">\", \"" +
               dir_ / "argv.out" + "\"]}\n";
     WriteFile(dir_ / "scheduler.yaml", config);
-    scheduler_ = testing::StartLoopbackScheduler(
-        kBin, dir_.path(), dir_ / "scheduler.yaml", &address_);
+    scheduler_ = std::make_unique<testing::SchedulerProcess>(
+        testing::SchedulerIn(dir_.path()));
+    address_ = scheduler_->address();
     ASSERT_FALSE(address_.empty()) << scheduler_->Output();
+    cli_ = std::make_unique<testing::CliClient>(address_);
   }
 
   void TearDown() override {
@@ -110,15 +111,10 @@ class HooksTest : public ::testing::Test {
   std::string StartAgent(const std::string& release) {
     const std::string volume = dir_ / (release + "-volume");
     WriteFile(volume + "/data.txt", "quiesced " + release);
-    auto agent = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBin + "/dxbackup-agent",
-                                 "--insecure-loopback", "--scheduler", address_,
-                                 "--namespace", "hk", "--release", release,
-                                 "--pod", release + "-core-0", "--component",
-                                 "core", "--volume", "data=" + volume},
-        dir_ / (release + "-agent.log"));
-    EXPECT_FALSE(agent->WaitForLine("registered with the scheduler").empty())
-        << agent->Output();
+    auto agent = std::make_unique<testing::AgentProcess>(
+        testing::AgentOf(address_, "hk", release, release + "-core-0", "core",
+                         {"data=" + volume}, dir_ / (release + "-agent.log")));
+    EXPECT_TRUE(agent->registered()) << agent->Output();
     agents_[release] = std::move(agent);
     return volume;
   }
@@ -126,18 +122,12 @@ class HooksTest : public ::testing::Test {
   // Takes a set of hk/<release>; the CLI's exit code, the set as recorded.
   int Backup(const std::string& release, v1::SetDetail* set) {
     std::string out;
-    const int rc = RunCommand(
-        {kBin + "/dxbackup", "--insecure-loopback", "--server", address_,
-         "backup", "--namespace", "hk", "--release", release},
-        &out);
+    const int rc =
+        cli_->Run({"backup", "--namespace", "hk", "--release", release}, &out);
     std::smatch m;
     EXPECT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) "))) << out;
     std::string json;
-    EXPECT_EQ(RunCommand({kBin + "/dxbackup", "--insecure-loopback", "--server",
-                          address_, "--json", "show", m[1]},
-                         &json),
-              0)
-        << json;
+    EXPECT_EQ(cli_->Run({"--json", "show", m[1]}, &json), 0) << json;
     EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, set).ok())
         << json;
     return rc;
@@ -165,8 +155,9 @@ class HooksTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::string address_;
-  std::unique_ptr<ChildProcess> scheduler_;
-  std::map<std::string, std::unique_ptr<ChildProcess>> agents_;
+  std::unique_ptr<testing::SchedulerProcess> scheduler_;
+  std::unique_ptr<testing::CliClient> cli_;
+  std::map<std::string, std::unique_ptr<testing::AgentProcess>> agents_;
 };
 
 TEST_F(HooksTest, TheWindowSpansTheHooksAndWarnsNearTheLimit) {

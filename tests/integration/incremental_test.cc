@@ -16,8 +16,7 @@
 #include <sstream>
 
 #include "dxbackup/v1/admin.pb.h"
-#include "tests/support/child_process.h"
-#include "tests/support/loopback_scheduler.h"
+#include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_compare.h"
 
@@ -44,38 +43,32 @@ class IncrementalTest : public ::testing::Test {
       }
     }
     WriteFile(volume_ + "/d0.xml", "a sibling of d0/, sorted between");
-    WriteFile(dir_ / "scheduler.yaml",
-              "deployments:\n  - {namespace: ns, release: inc}\n");
-    scheduler_ = testing::StartLoopbackScheduler(
-        kBin, dir_.path(), dir_ / "scheduler.yaml", &address_);
+    scheduler_ =
+        std::make_unique<testing::SchedulerProcess>(testing::SchedulerIn(
+            dir_.path(), "deployments:\n  - {namespace: ns, release: inc}\n"));
+    address_ = scheduler_->address();
     ASSERT_FALSE(address_.empty()) << scheduler_->Output();
-    agent_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{
-            kBin + "/dxbackup-agent", "--insecure-loopback", "--scheduler",
-            address_, "--namespace", "ns", "--release", "inc", "--pod",
-            "inc-core-0", "--component", "core", "--volume", "data=" + volume_},
-        dir_ / "agent.log");
-    ASSERT_FALSE(agent_->WaitForLine("registered with the scheduler").empty())
-        << agent_->Output();
+    cli_ = std::make_unique<testing::CliClient>(address_);
+    agent_ = std::make_unique<testing::AgentProcess>(
+        testing::AgentOf(address_, "ns", "inc", "inc-core-0", "core",
+                         {"data=" + volume_}, dir_ / "agent.log"));
+    ASSERT_TRUE(agent_->registered()) << agent_->Output();
   }
 
   void TearDown() override {
-    for (auto* p : {agent_.get(), scheduler_.get()}) {
+    for (ChildProcess* p : {static_cast<ChildProcess*>(agent_.get()),
+                            static_cast<ChildProcess*>(scheduler_.get())}) {
       if (p) p->Signal(SIGTERM);
     }
-  }
-
-  int Cli(std::vector<std::string> args, std::string* out) {
-    args.insert(args.begin(), {kBin + "/dxbackup", "--insecure-loopback",
-                               "--server", address_});
-    return RunCommand(args, out);
   }
 
   // Takes a set and a copy of the volume as it was; returns the set.
   v1::SetDetail Backup(const std::string& flag) {
     std::string out;
     EXPECT_EQ(
-        Cli({"backup", "--namespace", "ns", "--release", "inc", flag}, &out), 0)
+        cli_->Run({"backup", "--namespace", "ns", "--release", "inc", flag},
+                  &out),
+        0)
         << out;
     std::smatch m;
     EXPECT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
@@ -88,7 +81,7 @@ class IncrementalTest : public ::testing::Test {
 
   v1::SetDetail Show(const std::string& id) {
     std::string json;
-    EXPECT_EQ(Cli({"--json", "show", id}, &json), 0) << json;
+    EXPECT_EQ(cli_->Run({"--json", "show", id}, &json), 0) << json;
     v1::SetDetail detail;
     EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &detail).ok())
         << json;
@@ -121,7 +114,9 @@ class IncrementalTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::string volume_, address_;
-  std::unique_ptr<ChildProcess> scheduler_, agent_;
+  std::unique_ptr<testing::SchedulerProcess> scheduler_;
+  std::unique_ptr<testing::AgentProcess> agent_;
+  std::unique_ptr<testing::CliClient> cli_;
   std::map<std::string, std::string> moments_;  // set id -> copy of then
   int taken_ = 0;
 };
@@ -150,24 +145,26 @@ TEST_F(IncrementalTest, EachSetOfAChainRestoresToItsMoment) {
 
   // The file index lists the whole moment, marking what the base holds.
   std::string json;
-  ASSERT_EQ(Cli({"--json", "files", second.set().id(), "--path", "d1"}, &json),
-            0);
+  ASSERT_EQ(
+      cli_->Run({"--json", "files", second.set().id(), "--path", "d1"}, &json),
+      0);
   EXPECT_NE(json.find("\"unchanged\":true"), std::string::npos) << json;
   // find shows the versions sets stored: an unchanged file once, an edited
   // one in every set.
   v1::FindFilesResponse found;
-  ASSERT_EQ(Cli({"--json", "find", "d1/f0.xml"}, &json), 0) << json;
+  ASSERT_EQ(cli_->Run({"--json", "find", "d1/f0.xml"}, &json), 0) << json;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &found).ok());
   ASSERT_EQ(found.files_size(), 1) << json;
   EXPECT_EQ(found.files(0).set_id(), full.set().id());
-  ASSERT_EQ(Cli({"--json", "find", "d1/f3.xml"}, &json), 0) << json;
+  ASSERT_EQ(cli_->Run({"--json", "find", "d1/f3.xml"}, &json), 0) << json;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &found).ok());
   EXPECT_EQ(found.files_size(), 3) << json;
 
   for (const v1::SetDetail* set : {&full, &first, &second}) {
     const std::string to = dir_ / ("restored-" + set->set().id());
     std::string out;
-    ASSERT_EQ(Cli({"restore", set->set().id(), "--to", to}, &out), 0) << out;
+    ASSERT_EQ(cli_->Run({"restore", set->set().id(), "--to", to}, &out), 0)
+        << out;
     EXPECT_EQ(CompareTrees(moments_[set->set().id()], to + "/core-data"),
               std::vector<std::string>{})
         << set->set().id();
@@ -177,7 +174,7 @@ TEST_F(IncrementalTest, EachSetOfAChainRestoresToItsMoment) {
   const std::string exports = dir_ / "exports";
   fs::create_directories(exports);
   std::string out;
-  ASSERT_EQ(Cli({"export", second.set().id(), "--to", exports}, &out), 0)
+  ASSERT_EQ(cli_->Run({"export", second.set().id(), "--to", exports}, &out), 0)
       << out;
   const std::string exported = exports + "/" + second.set().id();
   std::string script = "set -e\ncd '" + exported + "'\n";
@@ -197,7 +194,8 @@ TEST_F(IncrementalTest, EachSetOfAChainRestoresToItsMoment) {
 
   // In place, replace: later changes are undone, deleted files come back.
   ChangeTheVolume(3);
-  ASSERT_EQ(Cli({"restore", first.set().id(), "--mode", "replace"}, &out), 0)
+  ASSERT_EQ(cli_->Run({"restore", first.set().id(), "--mode", "replace"}, &out),
+            0)
       << out;
   EXPECT_EQ(CompareTrees(moments_[first.set().id()], volume_),
             std::vector<std::string>{});
@@ -207,7 +205,8 @@ TEST_F(IncrementalTest, EachSetOfAChainRestoresToItsMoment) {
   EXPECT_EQ(differential.set().level(), v1::DIFFERENTIAL);
   EXPECT_EQ(differential.set().base_set_id(), full.set().id());
   const std::string to = dir_ / "restored-differential";
-  ASSERT_EQ(Cli({"restore", differential.set().id(), "--to", to}, &out), 0)
+  ASSERT_EQ(cli_->Run({"restore", differential.set().id(), "--to", to}, &out),
+            0)
       << out;
   EXPECT_EQ(CompareTrees(moments_[differential.set().id()], to + "/core-data"),
             std::vector<std::string>{});

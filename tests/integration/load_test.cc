@@ -15,8 +15,8 @@
 
 #include "common/sha256.h"
 #include "dxbackup/v1/admin.pb.h"
-#include "tests/support/child_process.h"
 #include "tests/support/random_bytes.h"
+#include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup {
@@ -50,20 +50,18 @@ long PeakRssKib(pid_t pid) {
 
 TEST(LoadTest, HundredAgentsUploadAtOnceAndNothingIsLost) {
   testing::TempDir dir;
-  WriteFile(dir / "scheduler.yaml",
-            "limits: {max_sets: 100, max_sets_per_namespace: 10}\n"
-            "heartbeat_seconds: 5\n");
-  ChildProcess scheduler({kBin + "/dxbackup-scheduler", "--insecure-loopback",
-                          "--listen", "127.0.0.1:0", "--data-dir", dir / "data",
-                          "--config", dir / "scheduler.yaml"},
-                         dir / "scheduler.log");
-  const std::string line = scheduler.WaitForLine("listening on port");
-  ASSERT_FALSE(line.empty()) << scheduler.Output();
-  const std::string address = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
+  testing::SchedulerProcess scheduler(testing::SchedulerIn(
+      dir.path(),
+      "limits: {max_sets: 100, max_sets_per_namespace: 10}\n"
+      "heartbeat_seconds: 5\n"));
+  const std::string address = scheduler.address();
+  ASSERT_FALSE(address.empty()) << scheduler.Output();
+  const testing::CliClient cli(address);
 
   struct Agent {
     std::string ns, release, source_digest;
-    std::unique_ptr<ChildProcess> process, backup;
+    std::unique_ptr<testing::AgentProcess> process;
+    std::unique_ptr<ChildProcess> backup;
   };
   std::vector<Agent> agents;
   for (int n = 0; n < kNamespaces; ++n) {
@@ -77,29 +75,25 @@ TEST(LoadTest, HundredAgentsUploadAtOnceAndNothingIsLost) {
       common::Sha256 h;
       h.Update(data);
       a.source_digest = h.HexDigest();
-      a.process = std::make_unique<ChildProcess>(
-          std::vector<std::string>{
-              kBin + "/dxbackup-agent", "--insecure-loopback", "--scheduler",
-              address, "--namespace", a.ns, "--release", a.release, "--pod",
-              a.release + "-core-0", "--component", "core", "--volume",
-              "data=" + volume},
-          dir / ("agent-" + a.ns + "-" + a.release + ".log"));
+      testing::AgentOptions agent =
+          testing::AgentOf(address, a.ns, a.release, a.release + "-core-0",
+                           "core", {"data=" + volume},
+                           dir / ("agent-" + a.ns + "-" + a.release + ".log"));
+      agent.wait = false;  // all start at once; waited for below
+      a.process = std::make_unique<testing::AgentProcess>(agent);
       agents.push_back(std::move(a));
     }
   }
   for (Agent& a : agents) {
-    ASSERT_FALSE(
-        a.process->WaitForLine("registered with the scheduler").empty())
+    ASSERT_TRUE(a.process->WaitRegistered())
         << a.ns << "/" << a.release << ": " << a.process->Output();
   }
 
   const auto start = std::chrono::steady_clock::now();
   for (Agent& a : agents) {
-    a.backup = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kBin + "/dxbackup", "--insecure-loopback",
-                                 "--server", address, "backup", "--namespace",
-                                 a.ns, "--release", a.release},
-        dir / ("backup-" + a.ns + "-" + a.release + ".log"));
+    a.backup =
+        cli.Start({"backup", "--namespace", a.ns, "--release", a.release},
+                  dir / ("backup-" + a.ns + "-" + a.release + ".log"));
   }
   int failed = 0;
   for (Agent& a : agents) {
@@ -126,21 +120,16 @@ TEST(LoadTest, HundredAgentsUploadAtOnceAndNothingIsLost) {
   // agent's data.
   for (const Agent& a : agents) {
     std::string json;
-    ASSERT_EQ(RunCommand({kBin + "/dxbackup", "--insecure-loopback", "--server",
-                          address, "--json", "sets", "--namespace", a.ns,
-                          "--release", a.release},
-                         &json),
-              0)
+    ASSERT_EQ(
+        cli.Run({"--json", "sets", "--namespace", a.ns, "--release", a.release},
+                &json),
+        0)
         << json;
     v1::ListSetsResponse sets;
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok());
     ASSERT_EQ(sets.sets_size(), 1) << json;
     ASSERT_EQ(sets.sets(0).status(), v1::SET_COMPLETE) << json;
-    ASSERT_EQ(RunCommand({kBin + "/dxbackup", "--insecure-loopback", "--server",
-                          address, "--json", "show", sets.sets(0).id()},
-                         &json),
-              0)
-        << json;
+    ASSERT_EQ(cli.Run({"--json", "show", sets.sets(0).id()}, &json), 0) << json;
     v1::SetDetail detail;
     ASSERT_TRUE(
         google::protobuf::util::JsonStringToMessage(json, &detail).ok());

@@ -12,7 +12,7 @@
 #include <regex>
 #include <sstream>
 
-#include "tests/support/child_process.h"
+#include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup {
@@ -105,29 +105,23 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
                 "    schedule: \"@yearly\"\n"
                 "    retention: {keep_last: 1}\n");
   WriteFile(dir / "volume/data.txt", "observed\n");
-  ChildProcess scheduler(
-      {kBin + "/dxbackup-scheduler", "--insecure-loopback", "--listen",
-       "127.0.0.1:0", "--data-dir", dir / "data", "--config",
-       dir / "scheduler.yaml", "--metrics-listen", "127.0.0.1:0",
-       "--log-format", "json"},
-      dir / "scheduler.log");
-  std::string line = scheduler.WaitForLine("listening on port");
-  ASSERT_FALSE(line.empty()) << scheduler.Output();
-  const std::string address = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
-  line = scheduler.WaitForLine("metrics on port");
-  ASSERT_FALSE(line.empty()) << scheduler.Output();
-  const int metrics_port = std::stoi(line.substr(line.rfind(' ') + 1));
+  testing::SchedulerOptions options = testing::SchedulerIn(dir.path());
+  options.flags = {"--metrics-listen", "127.0.0.1:0", "--log-format", "json"};
+  testing::SchedulerProcess scheduler(options);
+  const std::string address = scheduler.address();
+  ASSERT_FALSE(address.empty()) << scheduler.Output();
+  const int metrics_port = scheduler.WaitForMetricsPort();
+  ASSERT_NE(metrics_port, 0) << scheduler.Output();
+  const testing::CliClient cli(address);
 
   EXPECT_EQ(HealthStatus(address), 1) << "SERVING";
 
-  ChildProcess agent(
-      {kBin + "/dxbackup-agent", "--insecure-loopback", "--scheduler", address,
-       "--namespace", "obs", "--release", "dx", "--pod", "dx-core-0",
-       "--component", "core", "--volume", "data=" + (dir / "volume"),
-       "--log-format", "json"},
-      dir / "agent.log");
-  ASSERT_FALSE(agent.WaitForLine("registered with the scheduler").empty())
-      << agent.Output();
+  testing::AgentOptions agent_options =
+      testing::AgentOf(address, "obs", "dx", "dx-core-0", "core",
+                       {"data=" + (dir / "volume")}, dir / "agent.log");
+  agent_options.flags = {"--log-format", "json"};
+  testing::AgentProcess agent(agent_options);
+  ASSERT_TRUE(agent.registered()) << agent.Output();
 
   const std::string complete =
       "dxbackup_sets_total{namespace=\"obs\",release=\"dx\","
@@ -142,11 +136,8 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
   EXPECT_EQ(before["dxbackup_agents_connected{namespace=\"obs\"}"], 1);
 
   std::string out;
-  ASSERT_EQ(
-      RunCommand({kBin + "/dxbackup", "--insecure-loopback", "--server",
-                  address, "backup", "--namespace", "obs", "--release", "dx"},
-                 &out),
-      0)
+  ASSERT_EQ(cli.Run({"backup", "--namespace", "obs", "--release", "dx"}, &out),
+            0)
       << out;
   std::map<std::string, double> after = Scrape(metrics_port);
   EXPECT_EQ(after[complete], 1);
@@ -160,10 +151,8 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
       "dxbackup_quiesce_window_seconds{namespace=\"obs\",release=\"dx\"}";
   ASSERT_EQ(after.count(window), 1u) << "a set with hooks sets the gauge";
   std::string json;
-  ASSERT_EQ(RunCommand(
-                {kBin + "/dxbackup", "--insecure-loopback", "--server", address,
-                 "--json", "sets", "--namespace", "obs", "--release", "dx"},
-                &json),
+  ASSERT_EQ(cli.Run({"--json", "sets", "--namespace", "obs", "--release", "dx"},
+                    &json),
             0)
       << json;
   std::smatch quiesce;
@@ -172,25 +161,14 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
   EXPECT_EQ(after[window], recorded ? std::stod(quiesce[1]) : 0.0) << json;
 
   // A failed set counts as failed, with its duration.
-  EXPECT_EQ(RunCommand(
-                {kBin + "/dxbackup", "--insecure-loopback", "--server", address,
-                 "backup", "--namespace", "obs", "--release", "broken"},
-                &out),
-            1)
+  EXPECT_EQ(
+      cli.Run({"backup", "--namespace", "obs", "--release", "broken"}, &out), 1)
       << out;
   // Two sets of a keep_last 1 policy: retention removes one.
   for (int i = 0; i < 2; ++i) {
-    ASSERT_EQ(RunCommand({kBin + "/dxbackup", "--insecure-loopback", "--server",
-                          address, "backup", "--policy", "keep-one"},
-                         &out),
-              0)
-        << out;
+    ASSERT_EQ(cli.Run({"backup", "--policy", "keep-one"}, &out), 0) << out;
   }
-  ASSERT_EQ(RunCommand({kBin + "/dxbackup", "--insecure-loopback", "--server",
-                        address, "prune"},
-                       &out),
-            0)
-      << out;
+  ASSERT_EQ(cli.Run({"prune"}, &out), 0) << out;
   std::map<std::string, double> later = Scrape(metrics_port);
   EXPECT_EQ(later["dxbackup_sets_total{namespace=\"obs\",release=\"broken\","
                   "result=\"failed\"}"],
@@ -205,20 +183,19 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
   EXPECT_EQ(scheduler.Wait(), 0);
   {
     // A restarted scheduler still knows when the last complete set ended.
-    ChildProcess again(
-        {kBin + "/dxbackup-scheduler", "--insecure-loopback", "--listen",
-         "127.0.0.1:0", "--data-dir", dir / "data", "--config",
-         dir / "scheduler.yaml", "--metrics-listen", "127.0.0.1:0"},
-        dir / "scheduler-2.log");
-    line = again.WaitForLine("metrics on port");
-    ASSERT_FALSE(line.empty()) << again.Output();
-    EXPECT_EQ(Scrape(std::stoi(line.substr(line.rfind(' ') + 1)))[last],
-              later[last]);
+    testing::SchedulerOptions restarted = testing::SchedulerIn(dir.path());
+    restarted.log = dir / "scheduler-2.log";
+    restarted.flags = {"--metrics-listen", "127.0.0.1:0"};
+    testing::SchedulerProcess again(restarted);
+    const int again_metrics_port = again.WaitForMetricsPort();
+    ASSERT_NE(again_metrics_port, 0) << again.Output();
+    EXPECT_EQ(Scrape(again_metrics_port)[last], later[last]);
   }
   // Every line on stderr of both processes is one JSON object with the
   // fields a collector indexes.
   for (const std::string& log : {scheduler.Output(), agent.Output()}) {
     std::istringstream lines(log);
+    std::string line;
     int parsed = 0;
     while (std::getline(lines, line)) {
       if (line.rfind("listening on port", 0) == 0 ||
@@ -244,14 +221,11 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
 TEST(ObservabilityTest, ADrainingSchedulerIsNotServingButStillAnswers) {
   testing::TempDir dir;
   WriteFile(dir / "scheduler.yaml", "policies: []\n");
-  ChildProcess scheduler(
-      {kBin + "/dxbackup-scheduler", "--insecure-loopback", "--listen",
-       "127.0.0.1:0", "--data-dir", dir / "data", "--config",
-       dir / "scheduler.yaml", "--drain-seconds", "3600"},
-      dir / "scheduler.log");
-  const std::string line = scheduler.WaitForLine("listening on port");
-  ASSERT_FALSE(line.empty()) << scheduler.Output();
-  const std::string address = "127.0.0.1:" + line.substr(line.rfind(' ') + 1);
+  testing::SchedulerOptions options = testing::SchedulerIn(dir.path());
+  options.flags = {"--drain-seconds", "3600"};
+  testing::SchedulerProcess scheduler(options);
+  const std::string address = scheduler.address();
+  ASSERT_FALSE(address.empty()) << scheduler.Output();
   EXPECT_EQ(HealthStatus(address), 1) << "SERVING";
 
   scheduler.Signal(SIGTERM);
@@ -259,10 +233,7 @@ TEST(ObservabilityTest, ADrainingSchedulerIsNotServingButStillAnswers) {
       << scheduler.Output();
   EXPECT_EQ(HealthStatus(address), 2) << "NOT_SERVING while draining";
   std::string out;
-  EXPECT_EQ(RunCommand({kBin + "/dxbackup", "--insecure-loopback", "--server",
-                        address, "agents"},
-                       &out),
-            0)
+  EXPECT_EQ(testing::CliClient(address).Run({"agents"}, &out), 0)
       << "still answering: " << out;
 
   scheduler.Signal(SIGTERM);

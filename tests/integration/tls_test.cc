@@ -8,7 +8,7 @@
 #include <regex>
 
 #include "common/sha256.h"
-#include "tests/support/child_process.h"
+#include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup {
@@ -60,49 +60,35 @@ class TlsTest : public ::testing::Test {
 
   // Starts a scheduler that requires client certificates.
   void StartScheduler() {
-    scheduler_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{
-            kBin + "/dxbackup-scheduler", "--listen", "127.0.0.1:0",
-            "--data-dir", dir_ / "data", "--config", dir_ / "scheduler.yaml",
-            "--tls-cert", certs_ + "/server.pem", "--tls-key",
-            certs_ + "/server.key", "--tls-client-ca", certs_ + "/ca.pem"},
-        dir_ / "scheduler.log");
-    const std::string line = scheduler_->WaitForLine("listening on port");
-    ASSERT_FALSE(line.empty()) << scheduler_->Output();
-    address_ = "localhost:" + line.substr(line.rfind(' ') + 1);
+    testing::SchedulerOptions options = testing::SchedulerIn(dir_.path());
+    options.host = "localhost";  // the name in its certificate
+    options.tls = {"--tls-cert",      certs_ + "/server.pem",
+                   "--tls-key",       certs_ + "/server.key",
+                   "--tls-client-ca", certs_ + "/ca.pem"};
+    scheduler_ = std::make_unique<testing::SchedulerProcess>(options);
+    address_ = scheduler_->address();
+    ASSERT_FALSE(address_.empty()) << scheduler_->Output();
   }
 
   // Starts the core agent of ns/tls over mutual TLS with its token file.
   void StartAgent() {
-    std::vector<std::string> argv = {kBin + "/dxbackup-agent",
-                                     "--scheduler",
-                                     address_,
-                                     "--namespace",
-                                     "ns",
-                                     "--release",
-                                     "tls",
-                                     "--pod",
-                                     "tls-core-0",
-                                     "--component",
-                                     "core",
-                                     "--volume",
-                                     "data=" + (dir_ / "volume")};
-    for (const std::string& f : ClientTls("agent")) argv.push_back(f);
-    agent_ = std::make_unique<ChildProcess>(argv, dir_ / "agent.log");
-    ASSERT_FALSE(agent_->WaitForLine("registered with the scheduler").empty())
-        << agent_->Output();
+    testing::AgentOptions options =
+        testing::AgentOf(address_, "ns", "tls", "tls-core-0", "core",
+                         {"data=" + (dir_ / "volume")}, dir_ / "agent.log");
+    options.tls = ClientTls("agent");
+    agent_ = std::make_unique<testing::AgentProcess>(options);
+    ASSERT_TRUE(agent_->registered()) << agent_->Output();
   }
 
+  // The CLI with these TLS and token flags.
   int Cli(std::vector<std::string> flags, std::vector<std::string> args,
           std::string* out) {
-    std::vector<std::string> argv = {kBin + "/dxbackup", "--server", address_};
-    argv.insert(argv.end(), flags.begin(), flags.end());
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, out);
+    return testing::CliClient(address_, flags).Run(args, out);
   }
 
   void TearDown() override {
-    for (auto* p : {agent_.get(), scheduler_.get()}) {
+    for (ChildProcess* p : {static_cast<ChildProcess*>(agent_.get()),
+                            static_cast<ChildProcess*>(scheduler_.get())}) {
       if (p) p->Signal(SIGTERM);
     }
   }
@@ -110,7 +96,8 @@ class TlsTest : public ::testing::Test {
   testing::TempDir dir_;
   const std::string certs_ = dir_ / "certs";
   std::string address_;
-  std::unique_ptr<ChildProcess> scheduler_, agent_;
+  std::unique_ptr<testing::SchedulerProcess> scheduler_;
+  std::unique_ptr<testing::AgentProcess> agent_;
 };
 
 TEST_F(TlsTest, ASetOverMutualTls) {
@@ -137,9 +124,8 @@ TEST_F(TlsTest, ASetOverMutualTls) {
   EXPECT_EQ(Cli({"--insecure-loopback"}, {"agents"}, &out), 3) << out;
   EXPECT_EQ(Cli({"--tls-ca", certs_ + "/ca.pem"}, {"agents"}, &out), 3) << out;
   // Nor does a CLI pointed at a port where nothing listens.
-  EXPECT_EQ(RunCommand({kBin + "/dxbackup", "--server", "127.0.0.1:1",
-                        "--insecure-loopback", "agents"},
-                       &out),
+  EXPECT_EQ(testing::CliClient("127.0.0.1:1", {"--insecure-loopback"})
+                .Run({"agents"}, &out),
             3)
       << out;
   EXPECT_NE(out.find("is the scheduler running"), std::string::npos) << out;

@@ -27,7 +27,7 @@ class ChildProcess {
  public:
   ChildProcess(const std::vector<std::string>& argv,
                const std::string& log_path);
-  ~ChildProcess();
+  virtual ~ChildProcess();
 
   // The first line (stdout or stderr) containing `needle`, waiting up to
   // `timeout` for it; "" if it never came (the process may have exited).
