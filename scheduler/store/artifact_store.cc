@@ -98,16 +98,15 @@ absl::StatusOr<std::unique_ptr<PendingArtifact>> ArtifactStore::Begin(
   if (!sink.ok()) return sink.status();
   if (quota_.enabled()) {
     // Count again what the namespace keeps: retention may have removed
-    // sets since.
+    // sets since. A listing that fails (a set removed while it was walked)
+    // keeps the count from before.
     const std::string ns = NamespaceOf(key);
     absl::StatusOr<std::vector<StoredObject>> kept = ListObjects(ns + "/");
-    if (!kept.ok()) {
-      (*sink)->Discard();
-      return kept.status();
+    if (kept.ok()) {
+      uint64_t total = 0;
+      for (const StoredObject& object : *kept) total += object.bytes;
+      quota_.Recount(ns, total);
     }
-    uint64_t total = 0;
-    for (const StoredObject& object : *kept) total += object.bytes;
-    quota_.Recount(ns, total);
   }
   return std::make_unique<PendingArtifact>(key, std::move(*sink), &quota_);
 }
