@@ -47,14 +47,19 @@ std::vector<std::string> BuildEnvironment(
 absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
     const ProcessSpec& spec) {
   if (spec.argv.empty()) return absl::InvalidArgumentError("empty argv");
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+  int out_pipe[2], err_pipe[2], in_pipe[2] = {-1, -1};
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
+      (spec.stream_stdin && pipe2(in_pipe, O_CLOEXEC) != 0)) {
     return absl::ResourceExhaustedError(
         absl::StrCat("pipe: ", std::strerror(errno)));
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (spec.stream_stdin) {
+    posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  }
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
 
@@ -94,14 +99,17 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);
+  if (spec.stream_stdin) close(in_pipe[0]);
   if (rc != 0) {
     close(out_pipe[0]);
     close(err_pipe[0]);
+    if (spec.stream_stdin) close(in_pipe[1]);
     return absl::NotFoundError(
         absl::StrCat("cannot run ", spec.argv[0], ": ", std::strerror(rc)));
   }
   std::unique_ptr<Subprocess> proc(new Subprocess);
   proc->pid_ = pid;
+  proc->stdin_fd_ = in_pipe[1];
   Subprocess* p = proc.get();
   int err_fd = err_pipe[0];
   p->stderr_reader_ = std::thread(
@@ -128,8 +136,51 @@ void Subprocess::Kill() {
   if (!reaped_ && pid_ > 0) kill(-pid_, SIGKILL);  // its whole group
 }
 
+absl::Status Subprocess::WriteStdin(const void* data, size_t size) {
+  if (stdin_fd_ < 0) {
+    return absl::FailedPreconditionError("the child's stdin is not a pipe");
+  }
+  // SIGPIPE, if the child is gone, would go to this thread: blocked here
+  // and taken back below, so that EPIPE tells instead.
+  sigset_t pipe_signal, previous;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, &previous);
+  const char* p = static_cast<const char*>(data);
+  int err = 0;
+  while (size > 0) {
+    ssize_t n = write(stdin_fd_, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  if (err == EPIPE && !sigismember(&previous, SIGPIPE)) {
+    const timespec no_wait = {0, 0};
+    sigtimedwait(&pipe_signal, nullptr, &no_wait);
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (err == EPIPE) {
+    return absl::FailedPreconditionError("the child closed its stdin");
+  }
+  if (err != 0) {
+    return absl::InternalError(
+        absl::StrCat("writing to the child: ", std::strerror(err)));
+  }
+  return absl::OkStatus();
+}
+
+void Subprocess::CloseStdin() {
+  if (stdin_fd_ >= 0) close(stdin_fd_);
+  stdin_fd_ = -1;
+}
+
 absl::StatusOr<int> Subprocess::Wait() {
   if (reaped_) return absl::FailedPreconditionError("process already reaped");
+  CloseStdin();
   if (stdout_fd_ >= 0) {
     close(stdout_fd_);
     stdout_fd_ = -1;

@@ -1,7 +1,8 @@
 // Subprocess runs a program without a shell: argv is passed as is, secrets
 // go only through `env`. The child's stdout is read as a stream or collected
 // whole; its stderr is collected (the last kStderrKeepBytes) for error
-// reports.
+// reports. With stream_stdin the child's stdin is a pipe fed through
+// WriteStdin(); otherwise it reads /dev/null.
 //
 //   ProcessSpec spec{{"pg_dump", "-Fc"}, {{"PGPASSWORD", pw}}};
 //   auto proc = Subprocess::Start(spec);
@@ -32,6 +33,9 @@ struct ProcessSpec {
   // Read end of the child's stdout is offered through stdout_fd(); when
   // false, stdout is collected like stderr.
   bool stream_stdout = false;
+  // The child's stdin is a pipe written with WriteStdin(); when false, the
+  // child reads /dev/null.
+  bool stream_stdin = false;
 };
 
 class Subprocess {
@@ -46,6 +50,12 @@ class Subprocess {
   // until Wait() returns.
   int stdout_fd() const { return stdout_fd_; }
   pid_t pid() const { return pid_; }
+
+  // Writes all of `data` to the child's stdin (stream_stdin). A child that
+  // closed its stdin gives FailedPrecondition, never a SIGPIPE.
+  absl::Status WriteStdin(const void* data, size_t size);
+  // End of input for the child; Wait() does it too.
+  void CloseStdin();
 
   // Waits for the child to exit. Returns its exit code, or 128+signal when a
   // signal ended it.
@@ -64,6 +74,7 @@ class Subprocess {
 
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
+  int stdin_fd_ = -1;
   bool reaped_ = false;
   std::thread stderr_reader_;
   std::thread stdout_reader_;

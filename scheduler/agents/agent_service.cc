@@ -1,10 +1,5 @@
 #include "scheduler/agents/agent_service.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -456,15 +451,17 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
       Finish(common::ToGrpcStatus(artifact.status()));
       return;
     }
-    path_ = state.store->AbsolutePath(artifact->path());
-    fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-      Finish(grpc::Status(
-          grpc::StatusCode::DATA_LOSS,
-          absl::StrCat("stored artifact ", path_,
-                       " cannot be read: ", std::strerror(errno))));
+    key_ = artifact->path();
+    absl::StatusOr<std::unique_ptr<ArtifactReader>> reader =
+        state.store->Open(key_);
+    if (!reader.ok()) {
+      Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
+                          absl::StrCat("stored artifact ", key_,
+                                       " cannot be read: ",
+                                       reader.status().message())));
       return;
     }
+    reader_ = std::move(*reader);
     buffer_.resize(kMaxChunkBytes);
     Next();
   }
@@ -477,10 +474,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
     Next();
   }
 
-  void OnDone() override {
-    if (fd_ >= 0) close(fd_);
-    delete this;
-  }
+  void OnDone() override { delete this; }
 
  private:
   void Next() {
@@ -493,30 +487,26 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
                                     " has ended; the download stops with it")));
       return;
     }
-    ssize_t n;
-    do {
-      n = read(fd_, buffer_.data(), buffer_.size());
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      Finish(grpc::Status(
-          grpc::StatusCode::DATA_LOSS,
-          absl::StrCat("cannot read ", path_, ": ", std::strerror(errno))));
+    absl::StatusOr<size_t> n = reader_->Read(buffer_.data(), buffer_.size());
+    if (!n.ok()) {
+      Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
+                          std::string(n.status().message())));
       return;
     }
-    if (n == 0) {
+    if (*n == 0) {
       Finish(grpc::Status::OK);
       return;
     }
     chunk_.set_sequence(sequence_++);
-    chunk_.set_data(buffer_.data(), static_cast<size_t>(n));
+    chunk_.set_data(buffer_.data(), *n);
     StartWrite(&chunk_);
   }
 
   SchedulerState state_;
   std::string job_id_;
   CallerLimits::Slot slot_, download_slot_;
-  std::string path_;
-  int fd_ = -1;
+  std::string key_;
+  std::unique_ptr<ArtifactReader> reader_;
   std::string buffer_;
   v1::DownloadChunk chunk_;
   uint64_t sequence_ = 0;

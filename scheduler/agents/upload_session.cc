@@ -1,7 +1,5 @@
 #include "scheduler/agents/upload_session.h"
 
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 
@@ -128,7 +126,7 @@ absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
       file_.reset();  // committed: no longer ours to remove
       error = state_.board->CompleteWithArtifact(job_id_, stored);
       if (!error.ok()) {
-        std::remove(state_.store->AbsolutePath(stored.path()).c_str());
+        state_.store->Remove(stored.path()).IgnoreError();
         state_.catalog->DeleteFiles(artifact_.set_id(), artifact_.target())
             .IgnoreError();
       }

@@ -1,5 +1,5 @@
 // UploadSession is the scheduler's side of one backup job's upload, apart
-// from gRPC: it checks and writes chunks into the store's partial file,
+// from gRPC: it checks and writes chunks into the store's pending artifact,
 // records their index rows, and on the trailer commits the artifact and
 // ends the job. It outlives any one Upload stream, so that an agent whose
 // stream broke resumes where the scheduler stopped instead of starting

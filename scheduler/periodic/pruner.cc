@@ -1,6 +1,5 @@
 #include "scheduler/periodic/pruner.h"
 
-#include <filesystem>
 #include <map>
 #include <set>
 
@@ -106,18 +105,18 @@ absl::Status Pruner::Remove(v1::BackupSet set) {
   if (!st.ok()) return st;
   auto artifacts = state_.catalog->ListArtifacts(set.id());
   if (!artifacts.ok()) return artifacts.status();
-  std::error_code ec;
   for (const v1::Artifact& a : *artifacts) {
-    std::filesystem::remove(state_.store->AbsolutePath(a.path()), ec);
-    if (ec) {
-      return absl::InternalError(
-          absl::StrCat("cannot remove ", a.path(), ": ", ec.message()));
-    }
+    st = state_.store->Remove(a.path());
+    if (!st.ok()) return st;
   }
-  std::filesystem::remove_all(
-      state_.store->AbsolutePath(ArtifactStore::RelativePath(
-          set.namespace_(), set.release(), set.id(), "")),
-      ec);
+  // And whatever else is stored under the set's prefix.
+  auto leftovers = state_.store->List(ArtifactStore::RelativePath(
+      set.namespace_(), set.release(), set.id(), ""));
+  if (!leftovers.ok()) return leftovers.status();
+  for (const StoredObject& leftover : *leftovers) {
+    st = state_.store->Remove(leftover.key);
+    if (!st.ok()) return st;
+  }
   st = state_.catalog->DeleteSet(set.id());
   if (!st.ok()) return st;
   if (state_.metrics != nullptr) state_.metrics->SetRemoved(set);

@@ -11,6 +11,7 @@
 #include "common/process.h"
 #include "scheduler/postgres/pg_connection.h"
 #include "scheduler/postgres/pg_tools.h"
+#include "scheduler/store/artifact_pipe.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -30,18 +31,16 @@ absl::Status ToolFailed(const std::string& what, int code,
                                           stderr_text));
 }
 
+// The dump reaches pg_restore on its stdin: a custom-format archive reads
+// sequentially from a pipe as long as no --jobs is given.
 absl::Status RunPgRestore(const v1::Database& db, const std::string& password,
-                          const PgTool& tool, const std::string& dump_path,
+                          const PgTool& tool, ArtifactReader& dump,
                           const std::string& dbname, std::string* log) {
   common::ProcessSpec spec;
-  spec.argv = {tool.path,
-               "--no-password",
-               "--exit-on-error",
-               "--dbname",
-               DbnameOnlyConninfo(dbname),
-               dump_path};
+  spec.argv = {tool.path, "--no-password", "--exit-on-error", "--dbname",
+               DbnameOnlyConninfo(dbname)};
   spec.env = PgEnvironment(db, password, dbname);
-  auto result = common::RunProcess(spec);
+  auto result = RunProcessReading(spec, dump);
   if (!result.ok()) return result.status();
   *log = result->stderr_text;
   if (result->exit_code != 0) {
@@ -127,8 +126,7 @@ absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
   return absl::OkStatus();
 }
 
-absl::Status RestoreDatabase(const v1::Database& db,
-                             const std::string& dump_path,
+absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
                              const std::string& into, std::string* log) {
   absl::StatusOr<std::string> password = ReadPassword(db);
   if (!password.ok()) return password.status();
@@ -161,7 +159,7 @@ absl::Status RestoreDatabase(const v1::Database& db,
     }
     absl::Status created = CreateDatabase(pg, into, owner, false);
     if (!created.ok()) return created;
-    return RunPgRestore(db, *password, *tool, dump_path, into, log);
+    return RunPgRestore(db, *password, *tool, dump, into, log);
   }
 
   // Over the original, as the DX procedure does it.
@@ -189,7 +187,7 @@ absl::Status RestoreDatabase(const v1::Database& db,
   absl::Status created = CreateDatabase(pg, target, owner, superuser);
   if (!created.ok()) return created;
   absl::Status restored =
-      RunPgRestore(db, *password, *tool, dump_path, target, log);
+      RunPgRestore(db, *password, *tool, dump, target, log);
   auto reopened = pg.Query(
       absl::StrCat("ALTER DATABASE ", quoted, " CONNECTION LIMIT ", connlimit));
   if (restored.ok() && !reopened.ok()) return reopened.status();

@@ -5,7 +5,8 @@
 // libpq first and picks a pg_dump that can dump it. The password reaches
 // pg_dump through its environment only.
 //
-// RestoreDatabase runs pg_restore from a stored dump, either into a new
+// RestoreDatabase runs pg_restore on a stored dump, read from `dump` as it
+// goes (piped into pg_restore's stdin), either into a new
 // database (`into` non-empty; it must not exist) or over the original the
 // way the DX procedure does: connection limit 0, terminate sessions, drop,
 // create with the same owner, restore, connection limit back.
@@ -25,8 +26,7 @@ namespace dxbackup::scheduler {
 absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
                           std::string* log);
 
-absl::Status RestoreDatabase(const v1::Database& db,
-                             const std::string& dump_path,
+absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
                              const std::string& into, std::string* log);
 
 }  // namespace dxbackup::scheduler

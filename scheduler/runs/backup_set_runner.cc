@@ -229,7 +229,7 @@ void BackupSetRunner::DumpDatabase(const Member& member) {
   stored.set_created_unix(state_.clock->NowUnix());
   s = board.CompleteWithArtifact(job_id, stored);
   if (!s.ok()) {
-    std::remove(state_.store->AbsolutePath(stored.path()).c_str());
+    state_.store->Remove(stored.path()).IgnoreError();
     board.Finish(job_id, false, std::string(s.message()), 0, 0, log);
   }
 }

@@ -266,9 +266,12 @@ void RestoreRunner::RestoreDatabase(const Step& step,
                                     const std::string& database_to) {
   state_.board->MarkRunning(step.job.id(), "scheduler");
   std::string log;
-  absl::Status s = scheduler::RestoreDatabase(
-      *step.database, state_.store->AbsolutePath(step.artifact.path()),
-      database_to, &log);
+  absl::StatusOr<std::unique_ptr<ArtifactReader>> dump =
+      state_.store->Open(step.artifact.path());
+  absl::Status s = dump.status();
+  if (s.ok()) {
+    s = scheduler::RestoreDatabase(*step.database, **dump, database_to, &log);
+  }
   state_.board->Finish(step.job.id(), s.ok(), std::string(s.message()),
                        step.artifact.bytes(), 0, log);
 }

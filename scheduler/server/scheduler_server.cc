@@ -10,6 +10,8 @@
 #include "scheduler/periodic/policy_loop.h"
 #include "scheduler/periodic/pruner.h"
 #include "scheduler/catalog/sqlite_catalog.h"
+#include "scheduler/store/directory_store.h"
+#include "scheduler/store/store_reconcile.h"
 #include "scheduler/access/token_auth.h"
 
 namespace dxbackup::scheduler {
@@ -42,14 +44,15 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   }
   st = s->catalog_->DeleteOrphanFiles();
   if (!st.ok()) return st;
-  s->store_ = std::make_unique<ArtifactStore>(dir + "/store");
-  s->store_->set_namespace_quota(static_cast<uint64_t>(
+  auto store = std::make_unique<DirectoryStore>(dir + "/store");
+  store->set_namespace_quota(static_cast<uint64_t>(
       s->options_.config.limits().max_store_bytes_per_namespace()));
-  st = s->store_->Init();
+  st = store->Init();
   if (!st.ok()) return st;
+  s->store_ = std::move(store);
   auto known = s->catalog_->AllArtifactPaths();
   if (!known.ok()) return known.status();
-  auto removed = s->store_->Reconcile(*known);
+  auto removed = Reconcile(*s->store_, *known);
   if (!removed.ok()) return removed.status();
   for (const std::string& path : *removed) {
     DXLOG(WARNING) << "removed " << path

@@ -45,24 +45,27 @@ absl::Status Fsync(const std::string& path, bool directory) {
   return absl::OkStatus();
 }
 
-// Copies `from` to `to`, hashing as it goes; the digest must equal `sha256`.
-absl::Status CopyChecked(const std::string& from, const std::string& to,
-                         const std::string& sha256) {
-  std::ifstream in(from, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", from));
+// Copies stored object `key` to `to`, hashing as it goes; the digest must
+// equal `sha256`.
+absl::Status CopyChecked(ArtifactStore& store, const std::string& key,
+                         const std::string& to, const std::string& sha256) {
+  absl::StatusOr<std::unique_ptr<ArtifactReader>> in = store.Open(key);
+  if (!in.ok()) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read ", key, ": ", in.status().message()));
+  }
   std::ofstream out(to, std::ios::binary | std::ios::trunc);
   if (!out) {
     return absl::PermissionDeniedError(
         absl::StrCat("cannot write ", to, ": ", std::strerror(errno)));
   }
   common::Sha256 digest;
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), buf.size());
-    const std::streamsize n = in.gcount();
-    digest.Update(buf.data(), static_cast<size_t>(n));
-    out.write(buf.data(), n);
-  }
+  absl::Status read = ForEachChunk(**in, [&](const char* data, size_t n) {
+    digest.Update(data, n);
+    out.write(data, static_cast<std::streamsize>(n));
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
   out.close();
   if (!out) {
     return absl::ResourceExhaustedError(
@@ -71,7 +74,7 @@ absl::Status CopyChecked(const std::string& from, const std::string& to,
   const std::string got = digest.HexDigest();
   if (got != sha256) {
     return absl::DataLossError(absl::StrCat(
-        from, " is corrupt (SHA-256 ", got, ", catalog says ", sha256,
+        key, " is corrupt (SHA-256 ", got, ", catalog says ", sha256,
         "): run `dxbackup verify` and export another set"));
   }
   return Fsync(to, false);
@@ -237,8 +240,8 @@ absl::StatusOr<v1::ExportResponse> SetExporter::Export(
     files.emplace_back(a, FileName(a.path()));
   }
   for (const auto& [a, name] : files) {
-    absl::Status s = CopyChecked(state_.store->AbsolutePath(a.path()),
-                                 partial + "/" + name, a.sha256());
+    absl::Status s =
+        CopyChecked(*state_.store, a.path(), partial + "/" + name, a.sha256());
     if (!s.ok()) return fail(s);
     v1::Artifact* listed = manifest.add_artifacts();
     *listed = a;

@@ -2,23 +2,49 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <sys/stat.h>
+
+#include <cerrno>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/process.h"
 #include "common/sha256.h"
 #include "scheduler/postgres/pg_tools.h"
+#include "scheduler/store/artifact_pipe.h"
 
 namespace dxbackup::scheduler {
 
-absl::StatusOr<uint64_t> ReadEveryTarEntry(const std::string& path) {
+namespace {
+
+// libarchive's view of an ArtifactReader.
+struct TarSource {
+  ArtifactReader* reader;
+  std::vector<char> buffer = std::vector<char>(1 << 20);
+};
+
+la_ssize_t ReadTarSource(struct archive* a, void* client, const void** out) {
+  auto* source = static_cast<TarSource*>(client);
+  absl::StatusOr<size_t> n =
+      source->reader->Read(source->buffer.data(), source->buffer.size());
+  if (!n.ok()) {
+    archive_set_error(a, EIO, "%s", std::string(n.status().message()).c_str());
+    return -1;
+  }
+  *out = source->buffer.data();
+  return static_cast<la_ssize_t>(*n);
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> ReadEveryTarEntry(ArtifactReader& tar) {
   struct archive* a = archive_read_new();
   archive_read_support_format_tar(a);
   archive_read_support_filter_zstd(a);
   archive_read_support_filter_gzip(a);
   archive_read_support_filter_none(a);
-  if (archive_read_open_filename(a, path.c_str(), 1 << 20) != ARCHIVE_OK) {
+  TarSource source{&tar};
+  if (archive_read_open(a, &source, nullptr, ReadTarSource, nullptr) !=
+      ARCHIVE_OK) {
     std::string err = archive_error_string(a) ? archive_error_string(a) : "";
     archive_read_free(a);
     return absl::DataLossError(absl::StrCat("not a readable tar: ", err));
@@ -58,26 +84,39 @@ SetVerifier::SetVerifier(SchedulerState state) : state_(state) {}
 v1::ArtifactCheck SetVerifier::Check(const v1::Artifact& artifact, bool deep) {
   v1::ArtifactCheck check;
   check.set_target(artifact.target());
-  const std::string path = state_.store->AbsolutePath(artifact.path());
+  const std::string& key = artifact.path();
   auto fail = [&](const std::string& why) {
     check.set_ok(false);
     check.set_detail(why);
     return check;
   };
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) return fail("file missing from the store");
-  if (static_cast<uint64_t>(st.st_size) != artifact.bytes()) {
-    return fail(
-        absl::StrCat("size ", st.st_size, ", catalog says ", artifact.bytes()));
+  absl::StatusOr<uint64_t> size = state_.store->Stat(key);
+  if (absl::IsNotFound(size.status())) {
+    return fail("file missing from the store");
   }
-  absl::StatusOr<std::string> digest = common::Sha256OfFile(path);
-  if (!digest.ok()) return fail(std::string(digest.status().message()));
-  if (*digest != artifact.sha256()) {
-    return fail(absl::StrCat("SHA-256 ", *digest, ", catalog says ",
+  if (!size.ok()) return fail(std::string(size.status().message()));
+  if (*size != artifact.bytes()) {
+    return fail(
+        absl::StrCat("size ", *size, ", catalog says ", artifact.bytes()));
+  }
+  // Each reading opens the object again: readers go one way only.
+  auto open = [&]() { return state_.store->Open(key); };
+  absl::StatusOr<std::unique_ptr<ArtifactReader>> reader = open();
+  if (!reader.ok()) return fail(std::string(reader.status().message()));
+  common::Sha256 digest;
+  absl::Status read = ForEachChunk(**reader, [&](const char* data, size_t n) {
+    digest.Update(data, n);
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return fail(std::string(read.message()));
+  if (digest.HexDigest() != artifact.sha256()) {
+    return fail(absl::StrCat("SHA-256 ", digest.HexDigest(), ", catalog says ",
                              artifact.sha256()));
   }
   if (deep && artifact.kind() == v1::ARTIFACT_VOLUME_TAR) {
-    absl::StatusOr<uint64_t> entries = ReadEveryTarEntry(path);
+    reader = open();
+    if (!reader.ok()) return fail(std::string(reader.status().message()));
+    absl::StatusOr<uint64_t> entries = ReadEveryTarEntry(**reader);
     if (!entries.ok()) return fail(std::string(entries.status().message()));
     if (*entries != artifact.file_count()) {
       return fail(absl::StrCat(*entries, " entries, catalog says ",
@@ -87,7 +126,11 @@ v1::ArtifactCheck SetVerifier::Check(const v1::Artifact& artifact, bool deep) {
   if (deep && artifact.kind() == v1::ARTIFACT_PG_DUMP) {
     absl::StatusOr<PgTool> tool = FindNewestPgTool("pg_restore");
     if (!tool.ok()) return fail(std::string(tool.status().message()));
-    auto run = common::RunProcess({{tool->path, "--file=/dev/null", path}, {}});
+    reader = open();
+    if (!reader.ok()) return fail(std::string(reader.status().message()));
+    // The dump on pg_restore's stdin, as a restore reads it.
+    auto run =
+        RunProcessReading({{tool->path, "--file=/dev/null"}, {}}, **reader);
     if (!run.ok()) return fail(std::string(run.status().message()));
     if (run->exit_code != 0) {
       return fail(absl::StrCat("pg_restore ", tool->version,

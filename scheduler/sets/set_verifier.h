@@ -35,9 +35,9 @@ class SetVerifier {
   SchedulerState state_;
 };
 
-// Reads every entry of a (compressed) tar file; returns how many, or an
-// error naming the entry where reading failed.
-absl::StatusOr<uint64_t> ReadEveryTarEntry(const std::string& path);
+// Reads every entry of a (compressed) tar stream to its end; returns how
+// many, or an error naming the entry where reading failed.
+absl::StatusOr<uint64_t> ReadEveryTarEntry(ArtifactReader& tar);
 
 }  // namespace dxbackup::scheduler
 

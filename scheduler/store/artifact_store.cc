@@ -1,80 +1,49 @@
 #include "scheduler/store/artifact_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include <vector>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <set>
-
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/resource_names.h"
 
 namespace dxbackup::scheduler {
-namespace fs = std::filesystem;
 namespace {
 
-absl::Status FsyncDirectory(const std::string& dir) {
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::InternalError(
-        absl::StrCat("cannot open ", dir, ": ", std::strerror(errno)));
-  }
-  int rc = fsync(fd);
-  close(fd);
-  if (rc != 0) {
-    return absl::DataLossError(
-        absl::StrCat("cannot fsync ", dir, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
+constexpr size_t kReadChunkBytes = 1 << 20;
+
+std::string NamespaceOf(const std::string& key) {
+  return key.substr(0, key.find('/'));
 }
 
-absl::Status WriteError(const std::string& path, int err) {
-  if (err == ENOSPC || err == EDQUOT) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("store is full writing ", path,
-                     ": free space or grow the volume under the data dir"));
-  }
-  return absl::DataLossError(
-      absl::StrCat("cannot write ", path, ": ", std::strerror(err)));
+absl::Status CheckKey(const std::string& key) {
+  return common::CheckNormalRelativePath("artifact path", key);
 }
 
 }  // namespace
 
-PendingArtifact::PendingArtifact(ArtifactStore* store, int fd,
-                                 std::string final_path,
-                                 std::string relative_path)
-    : store_(store),
-      namespace_(relative_path.substr(0, relative_path.find('/'))),
-      fd_(fd),
-      writer_(fd),
-      final_path_(std::move(final_path)),
-      partial_path_(final_path_ + ArtifactStore::kPartialSuffix),
-      relative_path_(std::move(relative_path)) {}
+PendingArtifact::PendingArtifact(std::string key,
+                                 std::unique_ptr<ObjectSink> sink,
+                                 NamespaceQuota* quota)
+    : key_(std::move(key)),
+      namespace_(NamespaceOf(key_)),
+      sink_(std::move(sink)),
+      quota_(quota) {}
 
-PendingArtifact::~PendingArtifact() {
-  if (!done_) Abandon();
-}
+PendingArtifact::~PendingArtifact() { Abandon(); }
 
 void PendingArtifact::Abandon() {
   if (done_) return;
   done_ = true;
-  close(fd_);
-  unlink(partial_path_.c_str());
-  store_->Settle(namespace_, bytes_, /*committed=*/false);
+  sink_->Discard();
+  quota_->Settle(namespace_, bytes_, /*committed=*/false);
 }
 
 absl::Status PendingArtifact::Append(const void* data, size_t size) {
   if (done_) return absl::FailedPreconditionError("artifact already closed");
-  if (absl::Status s = store_->Reserve(namespace_, size); !s.ok()) return s;
+  if (absl::Status s = quota_->Reserve(namespace_, size); !s.ok()) return s;
   digest_.Update(data, size);
   bytes_ += size;  // reserved: Settle returns it whatever happens
-  if (int err = writer_.Append(data, size))
-    return WriteError(partial_path_, err);
-  return absl::OkStatus();
+  return sink_->Write(data, size);
 }
 
 absl::Status PendingArtifact::Commit(const std::string& expected_sha256) {
@@ -83,40 +52,30 @@ absl::Status PendingArtifact::Commit(const std::string& expected_sha256) {
   if (!expected_sha256.empty() && expected_sha256 != sha256_) {
     Abandon();
     return absl::DataLossError(absl::StrCat(
-        "digest mismatch for ", relative_path_, ": sender says ",
-        expected_sha256, ", received bytes hash to ", sha256_,
+        "digest mismatch for ", key_, ": sender says ", expected_sha256,
+        ", received bytes hash to ", sha256_,
         "; the stream was damaged in transit and nothing was stored"));
   }
-  int err = writer_.Finish();
-  if (err == 0 && fsync(fd_) != 0) err = errno;
-  if (err != 0) {
+  if (absl::Status s = sink_->Publish(); !s.ok()) {
     Abandon();
-    return WriteError(partial_path_, err);
+    return s;
   }
-  close(fd_);
   done_ = true;
-  if (rename(partial_path_.c_str(), final_path_.c_str()) != 0) {
-    int err = errno;
-    unlink(partial_path_.c_str());
-    store_->Settle(namespace_, bytes_, /*committed=*/false);
-    return absl::InternalError(absl::StrCat("cannot rename ", partial_path_,
-                                            ": ", std::strerror(err)));
-  }
-  store_->Settle(namespace_, bytes_, /*committed=*/true);
-  return FsyncDirectory(fs::path(final_path_).parent_path().string());
+  quota_->Settle(namespace_, bytes_, /*committed=*/true);
+  return absl::OkStatus();
 }
 
-ArtifactStore::ArtifactStore(std::string store_dir)
-    : dir_(std::move(store_dir)) {}
-
-absl::Status ArtifactStore::Init() {
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot create store ", dir_, ": ", ec.message()));
+absl::Status ForEachChunk(
+    ArtifactReader& reader,
+    const std::function<absl::Status(const char* data, size_t size)>&
+        consume) {
+  std::vector<char> buffer(kReadChunkBytes);
+  for (;;) {
+    absl::StatusOr<size_t> n = reader.Read(buffer.data(), buffer.size());
+    if (!n.ok()) return n.status();
+    if (*n == 0) return absl::OkStatus();
+    if (absl::Status s = consume(buffer.data(), *n); !s.ok()) return s;
   }
-  return absl::OkStatus();
 }
 
 std::string ArtifactStore::RelativePath(const std::string& namespace_,
@@ -126,104 +85,56 @@ std::string ArtifactStore::RelativePath(const std::string& namespace_,
   return absl::StrCat(namespace_, "/", release, "/", set_id, "/", file_name);
 }
 
-std::string ArtifactStore::AbsolutePath(
-    const std::string& relative_path) const {
-  return absl::StrCat(dir_, "/", relative_path);
-}
-
 absl::StatusOr<std::unique_ptr<PendingArtifact>> ArtifactStore::Begin(
-    const std::string& relative_path) {
-  // Names in the path came from agents: never anything but a plain path
-  // below the store.
-  if (absl::Status s =
-          common::CheckNormalRelativePath("artifact path", relative_path);
-      !s.ok()) {
-    return s;
-  }
-  const std::string final_path = AbsolutePath(relative_path);
-  std::error_code ec;
-  const fs::path parent = fs::path(final_path).parent_path();
-  fs::create_directories(parent, ec);
-  if (ec) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot create ", parent.string(), ": ", ec.message()));
-  }
-  if (fs::exists(final_path)) {
+    const std::string& key) {
+  if (absl::Status s = CheckKey(key); !s.ok()) return s;
+  absl::StatusOr<uint64_t> existing = StatObject(key);
+  if (existing.ok()) {
     return absl::AlreadyExistsError(
-        absl::StrCat("artifact ", relative_path, " already stored"));
+        absl::StrCat("artifact ", key, " already stored"));
   }
-  const std::string partial = final_path + kPartialSuffix;
-  int fd =
-      open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return WriteError(partial, errno);
-  if (quota_bytes_ != 0) {
+  if (!absl::IsNotFound(existing.status())) return existing.status();
+  absl::StatusOr<std::unique_ptr<ObjectSink>> sink = StartObject(key);
+  if (!sink.ok()) return sink.status();
+  if (quota_.enabled()) {
     // Count again what the namespace keeps: retention may have removed
-    // sets since.
-    const std::string ns = relative_path.substr(0, relative_path.find('/'));
-    const uint64_t stored = StoredBytes(ns);
-    std::lock_guard<std::mutex> lock(mu_);
-    usage_[ns].stored = stored;
-  }
-  return std::unique_ptr<PendingArtifact>(
-      new PendingArtifact(this, fd, final_path, relative_path));
-}
-
-absl::Status ArtifactStore::Reserve(const std::string& ns, uint64_t bytes) {
-  if (quota_bytes_ == 0) return absl::OkStatus();
-  std::lock_guard<std::mutex> lock(mu_);
-  Usage& usage = usage_[ns];
-  if (usage.stored + usage.writing + bytes > quota_bytes_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "namespace ", ns, " is at its store quota of ", quota_bytes_,
-        " bytes (", usage.stored, " stored, ", usage.writing,
-        " being written): remove sets (`dxbackup prune`, tighter retention) "
-        "or raise limits.max_store_bytes_per_namespace"));
-  }
-  usage.writing += bytes;
-  return absl::OkStatus();
-}
-
-void ArtifactStore::Settle(const std::string& ns, uint64_t bytes,
-                           bool committed) {
-  if (quota_bytes_ == 0) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  Usage& usage = usage_[ns];
-  usage.writing -= std::min(usage.writing, bytes);
-  if (committed) usage.stored += bytes;
-}
-
-uint64_t ArtifactStore::StoredBytes(const std::string& ns) const {
-  uint64_t total = 0;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir_ + "/" + ns, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec) &&
-        !absl::EndsWith(it->path().filename().string(), kPartialSuffix)) {
-      total += it->file_size(ec);
+    // sets since. A listing that fails (a set removed while it was walked)
+    // keeps the count from before.
+    const std::string ns = NamespaceOf(key);
+    absl::StatusOr<std::vector<StoredObject>> kept = ListObjects(ns + "/");
+    if (kept.ok()) {
+      uint64_t total = 0;
+      for (const StoredObject& object : *kept) total += object.bytes;
+      quota_.Recount(ns, total);
     }
   }
-  return total;
+  return std::make_unique<PendingArtifact>(key, std::move(*sink), &quota_);
 }
 
-absl::StatusOr<std::vector<std::string>> ArtifactStore::Reconcile(
-    const std::vector<std::string>& known_paths) {
-  std::set<std::string> known(known_paths.begin(), known_paths.end());
-  std::vector<std::string> removed;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir_, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file()) continue;
-    const std::string rel = fs::relative(it->path(), dir_).string();
-    if (known.count(rel) == 0) {
-      fs::remove(it->path());
-      removed.push_back(rel);
-    }
+absl::StatusOr<std::unique_ptr<ArtifactReader>> ArtifactStore::Open(
+    const std::string& key) {
+  if (absl::Status s = CheckKey(key); !s.ok()) return s;
+  return OpenObject(key);
+}
+
+absl::StatusOr<uint64_t> ArtifactStore::Stat(const std::string& key) {
+  if (absl::Status s = CheckKey(key); !s.ok()) return s;
+  return StatObject(key);
+}
+
+absl::Status ArtifactStore::Remove(const std::string& key) {
+  if (absl::Status s = CheckKey(key); !s.ok()) return s;
+  return RemoveObject(key);
+}
+
+absl::StatusOr<std::vector<StoredObject>> ArtifactStore::List(
+    const std::string& prefix) {
+  absl::string_view within = prefix;
+  if (!within.empty() && within.back() == '/') within.remove_suffix(1);
+  if (!prefix.empty()) {
+    if (absl::Status s = CheckKey(std::string(within)); !s.ok()) return s;
   }
-  if (ec) {
-    return absl::InternalError(
-        absl::StrCat("cannot scan store ", dir_, ": ", ec.message()));
-  }
-  return removed;
+  return ListObjects(prefix);
 }
 
 }  // namespace dxbackup::scheduler

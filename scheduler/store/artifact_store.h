@@ -1,119 +1,150 @@
-// ArtifactStore keeps artifacts as plain files under <data-dir>/store:
+// ArtifactStore is where artifacts live: immutable objects under keys
 //
-//   store/<namespace>/<release>/<set-id>/<file>
+//   <namespace>/<release>/<set-id>/<file>        (RelativePath builds them)
 //
-// A file is written under a ".partial" name, its digest computed as it
-// arrives, then fsynced and, only if the digest matches the sender's,
-// renamed to its final name and the directory fsynced. So a final name
-// always holds a complete, checked file; Reconcile() removes what a crash
-// left behind.
+// An object is written once, from the first byte to the last, through a
+// PendingArtifact: Begin(key), Append()..., then Commit(sha256), which makes
+// it durable and visible under its key in one step, or Abandon(). Nothing is
+// renamed, appended to after Commit or written at random, so a directory
+// (DirectoryStore) and an S3-compatible object store fit behind it alike.
+// A committed object is read back sequentially through an ArtifactReader,
+// its size asked with Stat, and it is removed whole with Remove.
 //
-// With a namespace quota set, the bytes a namespace keeps in the store
-// (its committed files plus what is being written) never pass it: a write
-// that would is refused with ResourceExhausted naming the namespace.
+// The rules every store keeps, enforced here and not by implementations:
+//  - A key is a normal relative path (no "..", ".", empty or absolute
+//    parts): InvalidArgument otherwise, for every call. Keys carry names
+//    that came from agents; this keeps them below the store.
+//  - Begin refuses a key already committed (AlreadyExists).
+//  - The digest is computed as bytes pass; Commit with a different expected
+//    digest stores nothing and returns DataLoss.
+//  - With a namespace quota, the bytes a namespace keeps (committed objects
+//    plus what is being written) never pass it: an Append that would is
+//    refused with ResourceExhausted naming the namespace.
+//  - What was never committed is never listed, opened or counted.
 //
-// Thread-safe; a PendingArtifact belongs to one writer and must not outlive
-// its store.
+// Thread-safe. A PendingArtifact or ArtifactReader belongs to one caller
+// (not thread-safe itself) and must not outlive the store it came from.
 #ifndef DXBACKUP_SCHEDULER_STORE_ARTIFACT_STORE_H_
 #define DXBACKUP_SCHEDULER_STORE_ARTIFACT_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/sha256.h"
-#include "scheduler/store/direct_file_writer.h"
+#include "scheduler/store/namespace_quota.h"
 
 namespace dxbackup::scheduler {
 
-class ArtifactStore;
+// The implementation half of one write: where the bytes go until they are
+// published. Called by PendingArtifact only, in order: Write()..., then
+// Publish() or Discard(); Discard() also after a failed Publish().
+class ObjectSink {
+ public:
+  virtual ~ObjectSink() = default;
+  virtual absl::Status Write(const void* data, size_t size) = 0;
+  // Makes the bytes durable and visible under the key at once. On an error
+  // nothing is visible under the key.
+  virtual absl::Status Publish() = 0;
+  // Throws away what was written; idempotent.
+  virtual void Discard() = 0;
+};
 
+// One object being written. Destroyed without Commit() = abandoned.
 class PendingArtifact {
  public:
-  ~PendingArtifact();  // removes the partial file unless committed
+  PendingArtifact(std::string key, std::unique_ptr<ObjectSink> sink,
+                  NamespaceQuota* quota);
+  ~PendingArtifact();
   PendingArtifact(const PendingArtifact&) = delete;
   PendingArtifact& operator=(const PendingArtifact&) = delete;
 
   absl::Status Append(const void* data, size_t size);
-  // Makes the file durable under its final name if its SHA-256 equals
-  // `expected_sha256` (lower-case hex; empty accepts any). On a mismatch the
-  // partial file is removed and DataLoss returned.
+  // Makes the object durable and visible if its SHA-256 equals
+  // `expected_sha256` (lower-case hex; empty accepts any). On a mismatch
+  // nothing is stored and DataLoss returned.
   absl::Status Commit(const std::string& expected_sha256);
   void Abandon();
 
   uint64_t bytes() const { return bytes_; }
   // Valid after Commit().
   const std::string& sha256() const { return sha256_; }
-  const std::string& relative_path() const { return relative_path_; }
+  const std::string& key() const { return key_; }
 
  private:
-  friend class ArtifactStore;
-  PendingArtifact(ArtifactStore* store, int fd, std::string final_path,
-                  std::string relative_path);
-
-  ArtifactStore* store_;
-  std::string namespace_;  // the first component of relative_path_
-  int fd_;
-  DirectFileWriter writer_;
-  std::string final_path_;
-  std::string partial_path_;
-  std::string relative_path_;
+  std::string key_;
+  std::string namespace_;  // the first component of key_
+  std::unique_ptr<ObjectSink> sink_;
+  NamespaceQuota* quota_;
   common::Sha256 digest_;
   uint64_t bytes_ = 0;
   std::string sha256_;
   bool done_ = false;
 };
 
+// A committed object, read from its first byte on.
+class ArtifactReader {
+ public:
+  virtual ~ArtifactReader() = default;
+  // Up to `size` bytes into `buffer`; 0 at the end of the object.
+  virtual absl::StatusOr<size_t> Read(void* buffer, size_t size) = 0;
+};
+
+// Reads `reader` to its end, handing each piece to `consume`; stops at the
+// first error of either.
+absl::Status ForEachChunk(
+    ArtifactReader& reader,
+    const std::function<absl::Status(const char* data, size_t size)>& consume);
+
+struct StoredObject {
+  std::string key;
+  uint64_t bytes = 0;
+};
+
 class ArtifactStore {
  public:
-  static constexpr char kPartialSuffix[] = ".partial";
-
-  explicit ArtifactStore(std::string store_dir);
-
-  // Creates the store directory if needed.
-  absl::Status Init();
-  // At most `bytes` stored per namespace (0: no limit). Set before writes.
-  void set_namespace_quota(uint64_t bytes) { quota_bytes_ = bytes; }
+  virtual ~ArtifactStore() = default;
 
   static std::string RelativePath(const std::string& namespace_,
                                   const std::string& release,
                                   const std::string& set_id,
                                   const std::string& file_name);
-  std::string AbsolutePath(const std::string& relative_path) const;
 
-  // Starts writing `relative_path`; fails if it already exists, and with
-  // InvalidArgument unless it is a normal relative path (no "..", ".", empty
-  // or absolute parts), so that it can only name a file below the store.
+  // At most `bytes` stored per namespace (0: no limit). Set before writes.
+  void set_namespace_quota(uint64_t bytes) { quota_.set_limit(bytes); }
+
   absl::StatusOr<std::unique_ptr<PendingArtifact>> Begin(
-      const std::string& relative_path);
+      const std::string& key);
+  // NotFound when no object is committed under `key`.
+  absl::StatusOr<std::unique_ptr<ArtifactReader>> Open(const std::string& key);
+  absl::StatusOr<uint64_t> Stat(const std::string& key);
+  // Removing what is not there succeeds.
+  absl::Status Remove(const std::string& key);
+  // The committed objects whose keys start with `prefix` ("" for all;
+  // "ns/dx/set1/" for one set), sorted by key, with their sizes.
+  absl::StatusOr<std::vector<StoredObject>> List(const std::string& prefix);
+  // Throws away what interrupted writes left (a crash's partial files);
+  // returns what it named. Only while nothing is being written: at startup.
+  virtual absl::StatusOr<std::vector<std::string>> RemoveUnfinished() = 0;
 
-  // Removes partial files and files that no catalog row names
-  // (`known_paths`); returns the removed paths.
-  absl::StatusOr<std::vector<std::string>> Reconcile(
-      const std::vector<std::string>& known_paths);
+ protected:
+  // Called with keys already checked. StartObject: `key` is not committed.
+  virtual absl::StatusOr<std::unique_ptr<ObjectSink>> StartObject(
+      const std::string& key) = 0;
+  virtual absl::StatusOr<std::unique_ptr<ArtifactReader>> OpenObject(
+      const std::string& key) = 0;
+  virtual absl::StatusOr<uint64_t> StatObject(const std::string& key) = 0;
+  virtual absl::Status RemoveObject(const std::string& key) = 0;
+  virtual absl::StatusOr<std::vector<StoredObject>> ListObjects(
+      const std::string& prefix) = 0;
 
  private:
-  friend class PendingArtifact;
-  // Quota accounting, all no-ops without a quota. Reserve: `bytes` more
-  // being written in `ns`; Settle: a write ended (committed or not).
-  absl::Status Reserve(const std::string& ns, uint64_t bytes);
-  void Settle(const std::string& ns, uint64_t bytes, bool committed);
-  // Bytes of committed files under the namespace's directory.
-  uint64_t StoredBytes(const std::string& ns) const;
-
-  std::string dir_;
-  uint64_t quota_bytes_ = 0;
-  std::mutex mu_;
-  struct Usage {
-    uint64_t stored = 0;   // as last counted at a Begin, plus commits since
-    uint64_t writing = 0;  // appended to files not yet committed
-  };
-  std::map<std::string, Usage> usage_;
+  NamespaceQuota quota_;
 };
 
 }  // namespace dxbackup::scheduler

@@ -31,6 +31,32 @@ TEST(ProcessTest, StreamsStdout) {
   EXPECT_EQ(total, 300000u);
 }
 
+TEST(ProcessTest, FeedsStdin) {
+  ProcessSpec spec{{"wc", "-c"}, {}};
+  spec.stream_stdin = true;
+  auto proc = Subprocess::Start(spec);
+  ASSERT_TRUE(proc.ok());
+  const std::string bytes(300000, 'x');  // more than a pipe holds
+  ASSERT_TRUE((*proc)->WriteStdin(bytes.data(), bytes.size()).ok());
+  (*proc)->CloseStdin();
+  ASSERT_EQ(*(*proc)->Wait(), 0);
+  EXPECT_EQ((*proc)->stdout_text(), "300000\n");
+}
+
+TEST(ProcessTest, AChildThatStopsReadingIsAnErrorNotASignal) {
+  ProcessSpec spec{{"true"}, {}};
+  spec.stream_stdin = true;
+  auto proc = Subprocess::Start(spec);
+  ASSERT_TRUE(proc.ok());
+  const std::string bytes(1 << 20, 'x');
+  absl::Status s;
+  for (int i = 0; i < 8 && s.ok(); ++i) {
+    s = (*proc)->WriteStdin(bytes.data(), bytes.size());
+  }
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*(*proc)->Wait(), 0);
+}
+
 TEST(ProcessTest, MissingProgramIsAnError) {
   auto result = RunProcess({{"/nonexistent/dxbackup-tool"}, {}});
   EXPECT_FALSE(result.ok());

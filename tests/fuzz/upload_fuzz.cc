@@ -21,7 +21,7 @@
 
 #include "common/sha256.h"
 #include "scheduler/agents/agent_registry.h"
-#include "scheduler/store/artifact_store.h"
+#include "scheduler/store/directory_store.h"
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/agents/upload_session.h"
@@ -42,7 +42,7 @@ struct World {
     catalog = std::move(
         scheduler::SqliteCatalog::Open((dir / "catalog.db").string()).value());
     store =
-        std::make_unique<scheduler::ArtifactStore>((dir / "store").string());
+        std::make_unique<scheduler::DirectoryStore>((dir / "store").string());
     if (!store->Init().ok()) __builtin_trap();
     registry =
         std::make_unique<scheduler::AgentRegistry>(catalog.get(), &clock);
@@ -58,7 +58,7 @@ struct World {
   v1::SchedulerConfig config;
   common::SystemClock clock;
   std::unique_ptr<scheduler::SqliteCatalog> catalog;
-  std::unique_ptr<scheduler::ArtifactStore> store;
+  std::unique_ptr<scheduler::DirectoryStore> store;
   std::unique_ptr<scheduler::AgentRegistry> registry;
   std::unique_ptr<scheduler::JobBoard> board;
   scheduler::SchedulerState state;

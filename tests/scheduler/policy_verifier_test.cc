@@ -3,8 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "common/sha256.h"
-#include "scheduler/store/artifact_store.h"
 #include "scheduler/catalog/sqlite_catalog.h"
+#include "tests/support/memory_store.h"
+#include "tests/support/stored_objects.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {
@@ -22,8 +23,7 @@ class PolicyVerifierTest : public ::testing::Test {
     auto catalog = SqliteCatalog::Open(dir_ / "catalog.db");
     ASSERT_TRUE(catalog.ok());
     catalog_ = std::move(*catalog);
-    store_ = std::make_unique<ArtifactStore>(dir_ / "store");
-    ASSERT_TRUE(store_->Init().ok());
+    store_ = std::make_unique<testing::MemoryStore>();
     state_ = {&config_, catalog_.get(), store_.get(),
               nullptr,  nullptr,        &clock_};
   }
@@ -45,9 +45,11 @@ class PolicyVerifierTest : public ::testing::Test {
     a.set_kind(v1::ARTIFACT_VOLUME_TAR);
     a.set_path(ArtifactStore::RelativePath("ns", "dx", id, "p.tar.zst"));
     const std::string bytes = "bytes of " + id;
-    testing::WriteFile(store_->AbsolutePath(a.path()), bytes);
+    ASSERT_TRUE(testing::PutObject(*store_, a.path(), bytes).ok());
     a.set_bytes(bytes.size());
-    a.set_sha256(*common::Sha256OfFile(store_->AbsolutePath(a.path())));
+    common::Sha256 digest;
+    digest.Update(bytes);
+    a.set_sha256(digest.HexDigest());
     ASSERT_TRUE(catalog_->AddArtifact(a).ok());
   }
 
@@ -59,7 +61,7 @@ class PolicyVerifierTest : public ::testing::Test {
   v1::SchedulerConfig config_;
   common::SystemClock clock_;
   std::unique_ptr<SqliteCatalog> catalog_;
-  std::unique_ptr<ArtifactStore> store_;
+  std::unique_ptr<testing::MemoryStore> store_;
   SchedulerState state_;
 };
 
@@ -84,9 +86,8 @@ TEST_F(PolicyVerifierTest, VerifiesThePolicysCompleteSetsOncePerSlot) {
   EXPECT_EQ(verifier.RunDue(kStart + absl::Hours(17)), 0) << "slot taken";
 
   // Bit rot, then three days down: the missed slots give one run.
-  testing::WriteFile(store_->AbsolutePath(ArtifactStore::RelativePath(
-                         "ns", "dx", "old", "p.tar.zst")),
-                     "bytes of oLd");
+  store_->Corrupt(ArtifactStore::RelativePath("ns", "dx", "old", "p.tar.zst"),
+                  "bytes of oLd");
   const absl::Time later = kStart + absl::Hours(16 + 72 + 1);
   EXPECT_EQ(verifier.RunDue(later), 2);
   EXPECT_EQ(VerificationOf("old").result(), v1::Verification::CORRUPT);

@@ -2,18 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <tuple>
 
-#include "scheduler/store/artifact_store.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/memory_store.h"
+#include "tests/support/stored_objects.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {
 namespace {
-
-namespace fs = std::filesystem;
 
 using testing::FakeClock;
 
@@ -26,8 +24,7 @@ class PrunerTest : public ::testing::Test {
     auto catalog = SqliteCatalog::Open(dir_ / "catalog.db");
     ASSERT_TRUE(catalog.ok());
     catalog_ = std::move(*catalog);
-    store_ = std::make_unique<ArtifactStore>(dir_ / "store");
-    ASSERT_TRUE(store_->Init().ok());
+    store_ = std::make_unique<testing::MemoryStore>();
     state_ = {&config_, catalog_.get(), store_.get(),
               nullptr,  nullptr,        &clock_};
   }
@@ -49,21 +46,23 @@ class PrunerTest : public ::testing::Test {
     a.set_target("core/profile");
     a.set_path(
         ArtifactStore::RelativePath(ns, "dx", id, "core-profile.tar.zst"));
-    testing::WriteFile(store_->AbsolutePath(a.path()), "bytes");
+    EXPECT_TRUE(testing::PutObject(*store_, a.path(), "bytes").ok());
     EXPECT_TRUE(catalog_->AddArtifact(a).ok());
     return set;
   }
 
   bool Stored(const v1::BackupSet& set) {
-    return fs::exists(store_->AbsolutePath(ArtifactStore::RelativePath(
-        set.namespace_(), "dx", set.id(), "core-profile.tar.zst")));
+    return store_
+        ->Stat(ArtifactStore::RelativePath(set.namespace_(), "dx", set.id(),
+                                           "core-profile.tar.zst"))
+        .ok();
   }
 
   testing::TempDir dir_;
   v1::SchedulerConfig config_;
   FakeClock clock_;
   std::unique_ptr<SqliteCatalog> catalog_;
-  std::unique_ptr<ArtifactStore> store_;
+  std::unique_ptr<testing::MemoryStore> store_;
   SchedulerState state_;
 };
 

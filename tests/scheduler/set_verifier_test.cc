@@ -4,6 +4,8 @@
 
 #include "agent/tar_stream_writer.h"
 #include "agent/volume_walker.h"
+#include "tests/support/memory_store.h"
+#include "tests/support/stored_objects.h"
 #include "tests/support/string_sink.h"
 #include "tests/support/temp_dir.h"
 
@@ -32,10 +34,18 @@ std::string MakeArchive(const testing::TempDir& dir,
   return sink.bytes;
 }
 
+// ReadEveryTarEntry of `archive`, read back from a store.
+absl::StatusOr<uint64_t> EntriesOf(const std::string& archive) {
+  testing::MemoryStore store;
+  EXPECT_TRUE(testing::PutObject(store, "a.tar", archive).ok());
+  auto reader = store.Open("a.tar");
+  if (!reader.ok()) return reader.status();
+  return ReadEveryTarEntry(**reader);
+}
+
 TEST(ReadEveryTarEntryTest, CountsEveryEntry) {
   testing::TempDir dir;
-  testing::WriteFile(dir / "a.tar.zst", MakeArchive(dir));
-  auto entries = ReadEveryTarEntry(dir / "a.tar.zst");
+  auto entries = EntriesOf(MakeArchive(dir));
   ASSERT_TRUE(entries.ok()) << entries.status();
   EXPECT_EQ(*entries, 1u + 7u + 200u);
 }
@@ -44,16 +54,13 @@ TEST(ReadEveryTarEntryTest, DamagedHeaderIsFound) {
   testing::TempDir dir;
   std::string archive = MakeArchive(dir, v1::COMPRESSION_NONE);
   archive[100] ^= 0x55;  // the first header's mode field: its checksum fails
-  testing::WriteFile(dir / "bad.tar", archive);
-  EXPECT_FALSE(ReadEveryTarEntry(dir / "bad.tar").ok());
+  EXPECT_FALSE(EntriesOf(archive).ok());
 }
 
 TEST(ReadEveryTarEntryTest, TruncatedStreamIsFound) {
   testing::TempDir dir;
   const std::string archive = MakeArchive(dir);
-  testing::WriteFile(dir / "short.tar.zst",
-                     archive.substr(0, archive.size() / 3));
-  EXPECT_FALSE(ReadEveryTarEntry(dir / "short.tar.zst").ok());
+  EXPECT_FALSE(EntriesOf(archive.substr(0, archive.size() / 3)).ok());
 }
 
 }  // namespace

@@ -18,7 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
-#include "scheduler/store/artifact_store.h"
+#include "scheduler/store/directory_store.h"
 #include "scheduler/periodic/pruner.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   auto opened = SqliteCatalog::Open(dir + "/catalog.db");
   Check(opened.status());
   SqliteCatalog& catalog = **opened;
-  ArtifactStore store(dir + "/store");
+  DirectoryStore store(dir + "/store");
   Check(store.Init());
 
   // 10 namespaces x 10 releases, hourly sets of one policy.

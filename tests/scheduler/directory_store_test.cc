@@ -1,10 +1,13 @@
-#include "scheduler/store/artifact_store.h"
+// DirectoryStore's own behaviour: files on disk, partial files, crash
+// leftovers. What every store does is in artifact_store_contract_test.cc.
+#include "scheduler/store/directory_store.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "common/sha256.h"
+#include "scheduler/store/store_reconcile.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {
@@ -18,9 +21,9 @@ std::string DigestOf(const std::string& s) {
   return h.HexDigest();
 }
 
-TEST(ArtifactStoreTest, CommitMakesTheFinalFileOnlyWhenTheDigestMatches) {
+TEST(DirectoryStoreTest, CommitMakesTheFinalFileOnlyWhenTheDigestMatches) {
   TempDir dir;
-  ArtifactStore store(dir / "store");
+  DirectoryStore store(dir / "store");
   ASSERT_TRUE(store.Init().ok());
   const std::string rel =
       ArtifactStore::RelativePath("ns", "dx", "set1", "a.tar.zst");
@@ -29,26 +32,26 @@ TEST(ArtifactStoreTest, CommitMakesTheFinalFileOnlyWhenTheDigestMatches) {
     auto pending = store.Begin(rel);
     ASSERT_TRUE(pending.ok());
     ASSERT_TRUE((*pending)->Append("hello", 5).ok());
-    EXPECT_FALSE(std::filesystem::exists(store.AbsolutePath(rel)))
+    EXPECT_FALSE(std::filesystem::exists(dir / ("store/" + rel)))
         << "nothing under the final name before commit";
     absl::Status s = (*pending)->Commit(DigestOf("tampered"));
     EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   }
-  EXPECT_FALSE(std::filesystem::exists(store.AbsolutePath(rel)));
-  EXPECT_FALSE(std::filesystem::exists(store.AbsolutePath(rel) + ".partial"));
+  EXPECT_FALSE(std::filesystem::exists(dir / ("store/" + rel)));
+  EXPECT_FALSE(std::filesystem::exists(dir / ("store/" + rel + ".partial")));
 
   auto pending = store.Begin(rel);
   ASSERT_TRUE(pending.ok());
   ASSERT_TRUE((*pending)->Append("hello", 5).ok());
   ASSERT_TRUE((*pending)->Commit(DigestOf("hello")).ok());
   EXPECT_EQ((*pending)->sha256(), DigestOf("hello"));
-  EXPECT_EQ(testing::ReadFile(store.AbsolutePath(rel)), "hello");
+  EXPECT_EQ(testing::ReadFile(dir / ("store/" + rel)), "hello");
   EXPECT_EQ(store.Begin(rel).status().code(), absl::StatusCode::kAlreadyExists);
 }
 
-TEST(ArtifactStoreTest, AbandonedWritesLeaveNothing) {
+TEST(DirectoryStoreTest, AbandonedWritesLeaveNothing) {
   TempDir dir;
-  ArtifactStore store(dir / "store");
+  DirectoryStore store(dir / "store");
   ASSERT_TRUE(store.Init().ok());
   {
     auto pending = store.Begin("ns/dx/s/x.pgdump");
@@ -58,14 +61,14 @@ TEST(ArtifactStoreTest, AbandonedWritesLeaveNothing) {
   EXPECT_TRUE(std::filesystem::is_empty(dir / "store/ns/dx/s"));
 }
 
-TEST(ArtifactStoreTest, ReconcileRemovesPartialsAndUnrecordedFiles) {
+TEST(DirectoryStoreTest, ReconcileRemovesPartialsAndUnrecordedFiles) {
   TempDir dir;
-  ArtifactStore store(dir / "store");
+  DirectoryStore store(dir / "store");
   ASSERT_TRUE(store.Init().ok());
   testing::WriteFile(dir / "store/ns/dx/s/kept.tar.zst", "k");
   testing::WriteFile(dir / "store/ns/dx/s/crash.tar.zst.partial", "p");
   testing::WriteFile(dir / "store/ns/dx/s/orphan.pgdump", "o");
-  auto removed = store.Reconcile({"ns/dx/s/kept.tar.zst"});
+  auto removed = Reconcile(store, {"ns/dx/s/kept.tar.zst"});
   ASSERT_TRUE(removed.ok());
   EXPECT_EQ(removed->size(), 2u);
   EXPECT_TRUE(std::filesystem::exists(dir / "store/ns/dx/s/kept.tar.zst"));
@@ -74,9 +77,38 @@ TEST(ArtifactStoreTest, ReconcileRemovesPartialsAndUnrecordedFiles) {
       std::filesystem::exists(dir / "store/ns/dx/s/crash.tar.zst.partial"));
 }
 
-TEST(ArtifactStoreTest, RefusesAnyPathThatIsNotPlainlyBelowTheStore) {
+TEST(DirectoryStoreTest, APartialFileIsNeitherListedNorOpened) {
   TempDir dir;
-  ArtifactStore store(dir / "data/store");
+  DirectoryStore store(dir / "store");
+  ASSERT_TRUE(store.Init().ok());
+  testing::WriteFile(dir / "store/ns/dx/s/crash.tar.zst.partial", "p");
+  EXPECT_TRUE(store.List("")->empty());
+  EXPECT_EQ(store.Stat("ns/dx/s/crash.tar.zst").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.Open("ns/dx/s/crash.tar.zst").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(DirectoryStoreTest, RemovingASetsLastFileTakesItsDirectory) {
+  TempDir dir;
+  DirectoryStore store(dir / "store");
+  ASSERT_TRUE(store.Init().ok());
+  testing::WriteFile(dir / "store/ns/dx/s/a.tar.zst", "a");
+  testing::WriteFile(dir / "store/ns/dx/s/b.pgdump", "b");
+  ASSERT_TRUE(store.Remove("ns/dx/s/a.tar.zst").ok());
+  EXPECT_TRUE(std::filesystem::exists(dir / "store/ns/dx/s"));
+  ASSERT_TRUE(store.Remove("ns/dx/s/b.pgdump").ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "store/ns/dx/s"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "store/ns/dx"));
+  // A later write into the same set makes the directory again.
+  auto pending = store.Begin("ns/dx/s/c.tar.zst");
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  ASSERT_TRUE((*pending)->Commit("").ok());
+}
+
+TEST(DirectoryStoreTest, RefusesAnyPathThatIsNotPlainlyBelowTheStore) {
+  TempDir dir;
+  DirectoryStore store(dir / "data/store");
   ASSERT_TRUE(store.Init().ok());
   for (const std::string& rel :
        {ArtifactStore::RelativePath("ns", "dx", "set1",
@@ -91,9 +123,9 @@ TEST(ArtifactStoreTest, RefusesAnyPathThatIsNotPlainlyBelowTheStore) {
   EXPECT_FALSE(std::filesystem::exists(dir / "data/escaped"));
 }
 
-TEST(ArtifactStoreTest, ANamespaceQuotaCountsStoredAndInFlightBytes) {
+TEST(DirectoryStoreTest, ANamespaceQuotaCountsStoredAndInFlightBytes) {
   TempDir dir;
-  ArtifactStore store(dir / "store");
+  DirectoryStore store(dir / "store");
   store.set_namespace_quota(100);
   ASSERT_TRUE(store.Init().ok());
   const std::string sixty(60, 'x');

@@ -1,0 +1,26 @@
+// RunProcessReading runs a program with a stored artifact as its standard
+// input, for tools that take a file but can read a stream instead
+// (pg_restore with a custom-format dump and no --jobs): the artifact's bytes
+// are piped into the child as they are read, so no path leaves the store
+// and nothing is staged.
+//
+// The child's stdout and stderr are collected as by common::RunProcess. A
+// child that stops reading early is not an error here: its exit code says
+// how it went. An artifact that cannot be read is (the child saw only part
+// of it). Blocks until the child exits; `input` is read by the caller's
+// thread and must stay valid until then.
+#ifndef DXBACKUP_SCHEDULER_STORE_ARTIFACT_PIPE_H_
+#define DXBACKUP_SCHEDULER_STORE_ARTIFACT_PIPE_H_
+
+#include "absl/status/statusor.h"
+#include "common/process.h"
+#include "scheduler/store/artifact_store.h"
+
+namespace dxbackup::scheduler {
+
+absl::StatusOr<common::ProcessResult> RunProcessReading(
+    common::ProcessSpec spec, ArtifactReader& input);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_STORE_ARTIFACT_PIPE_H_
