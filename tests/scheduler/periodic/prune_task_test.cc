@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "scheduler/store/artifact_store.h"
+#include "tests/support/memory_store.h"
 #include "tests/scheduler/periodic/periodic_fixture.h"
 
 namespace dxbackup::scheduler {
@@ -14,8 +14,7 @@ class PruneTaskTest : public PeriodicTest {
  protected:
   void SetUp() override {
     PeriodicTest::SetUp();
-    store_ = std::make_unique<ArtifactStore>(dir_ / "store");
-    ASSERT_TRUE(store_->Init().ok());
+    store_ = std::make_unique<testing::MemoryStore>();
     v1::Policy* policy = config_.add_policies();
     policy->set_name("nightly");
     policy->mutable_retention()->set_keep_last(1);
@@ -42,7 +41,7 @@ class PruneTaskTest : public PeriodicTest {
     return sets.ok() ? sets->size() : 0;
   }
 
-  std::unique_ptr<ArtifactStore> store_;
+  std::unique_ptr<testing::MemoryStore> store_;
 };
 
 TEST_F(PruneTaskTest, PrunesAtTheSlotsOfThePruneSchedule) {
