@@ -9,10 +9,10 @@ namespace dxbackup::scheduler {
 namespace {
 
 // The call's token must have `role` (when the scheduler checks tokens).
-grpc::Status Denied(const SchedulerState& state,
-                    const grpc::ServerContext* context, v1::Token::Role role) {
-  if (state.auth == nullptr) return grpc::Status::OK;
-  return common::ToGrpcStatus(state.auth->Require(*context, role));
+grpc::Status Denied(TokenAuth* auth, const grpc::ServerContext* context,
+                    v1::Token::Role role) {
+  if (auth == nullptr) return grpc::Status::OK;
+  return common::ToGrpcStatus(auth->Require(*context, role));
 }
 
 }  // namespace
@@ -33,26 +33,27 @@ grpc::Status Follow(const StartedRun& run,
 
 }  // namespace
 
-AdminServiceImpl::AdminServiceImpl(SchedulerState state,
-                                   BackupSetRunner* backups,
-                                   RestoreRunner* restores, Pruner* pruner,
-                                   PolicyLoop* policies)
-    : state_(state),
-      backups_(backups),
-      restores_(restores),
-      pruner_(pruner),
-      policies_(policies),
-      verifier_(state),
-      exporter_(state) {}
+AdminServiceImpl::AdminServiceImpl(const Parts& parts)
+    : sets_(parts.sets),
+      jobs_(parts.jobs),
+      files_(parts.files),
+      registry_(parts.registry),
+      auth_(parts.auth),
+      backups_(parts.backups),
+      restores_(parts.restores),
+      pruner_(parts.pruner),
+      policies_(parts.policies),
+      verifier_(parts.sets, parts.store, parts.clock),
+      exporter_(parts.sets, parts.store, parts.clock) {}
 
 grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext* context,
                                           const v1::ListAgentsRequest*,
                                           v1::ListAgentsResponse* response) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::VIEWER);
       !denied.ok()) {
     return denied;
   }
-  for (const v1::AgentInfo& agent : state_.registry->AllAgents()) {
+  for (const v1::AgentInfo& agent : registry_->AllAgents()) {
     *response->add_agents() = agent;
   }
   return grpc::Status::OK;
@@ -61,12 +62,12 @@ grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext* context,
 grpc::Status AdminServiceImpl::ForgetAgent(
     grpc::ServerContext* context, const v1::ForgetAgentRequest* request,
     v1::ForgetAgentResponse* response) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
       !denied.ok()) {
     return denied;
   }
   absl::StatusOr<v1::AgentInfo> forgotten =
-      state_.registry->Forget(request->agent_id());
+      registry_->Forget(request->agent_id());
   if (!forgotten.ok()) return common::ToGrpcStatus(forgotten.status());
   *response->mutable_agent() = std::move(*forgotten);
   return grpc::Status::OK;
@@ -75,7 +76,7 @@ grpc::Status AdminServiceImpl::ForgetAgent(
 grpc::Status AdminServiceImpl::Backup(
     grpc::ServerContext* context, const v1::BackupRequest* request,
     grpc::ServerWriter<v1::SetEvent>* writer) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
       !denied.ok()) {
     return denied;
   }
@@ -87,11 +88,11 @@ grpc::Status AdminServiceImpl::Backup(
 grpc::Status AdminServiceImpl::ListSets(grpc::ServerContext* context,
                                         const v1::ListSetsRequest* request,
                                         v1::ListSetsResponse* response) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::VIEWER);
       !denied.ok()) {
     return denied;
   }
-  auto sets = state_.catalog->ListSets(*request);
+  auto sets = sets_->ListSets(*request);
   if (!sets.ok()) return common::ToGrpcStatus(sets.status());
   for (const v1::BackupSet& set : *sets) *response->add_sets() = set;
   return grpc::Status::OK;
@@ -100,17 +101,17 @@ grpc::Status AdminServiceImpl::ListSets(grpc::ServerContext* context,
 grpc::Status AdminServiceImpl::GetSet(grpc::ServerContext* context,
                                       const v1::GetSetRequest* request,
                                       v1::SetDetail* response) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::VIEWER);
       !denied.ok()) {
     return denied;
   }
-  auto set = state_.catalog->GetSet(request->set_id());
+  auto set = sets_->GetSet(request->set_id());
   if (!set.ok()) return common::ToGrpcStatus(set.status());
   *response->mutable_set() = *set;
-  auto artifacts = state_.catalog->ListArtifacts(set->id());
+  auto artifacts = sets_->ListArtifacts(set->id());
   if (!artifacts.ok()) return common::ToGrpcStatus(artifacts.status());
   for (const v1::Artifact& a : *artifacts) *response->add_artifacts() = a;
-  auto jobs = state_.catalog->ListJobs(set->id());
+  auto jobs = jobs_->ListJobs(set->id());
   if (!jobs.ok()) return common::ToGrpcStatus(jobs.status());
   for (const v1::Job& j : *jobs) *response->add_jobs() = j;
   return grpc::Status::OK;
@@ -119,7 +120,7 @@ grpc::Status AdminServiceImpl::GetSet(grpc::ServerContext* context,
 grpc::Status AdminServiceImpl::Restore(
     grpc::ServerContext* context, const v1::RestoreRequest* request,
     grpc::ServerWriter<v1::SetEvent>* writer) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
       !denied.ok()) {
     return denied;
   }
@@ -131,7 +132,7 @@ grpc::Status AdminServiceImpl::Restore(
 grpc::Status AdminServiceImpl::ListPolicies(
     grpc::ServerContext* context, const v1::ListPoliciesRequest*,
     v1::ListPoliciesResponse* response) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::VIEWER);
       !denied.ok()) {
     return denied;
   }
@@ -142,7 +143,7 @@ grpc::Status AdminServiceImpl::ListPolicies(
 grpc::Status AdminServiceImpl::RunPolicy(
     grpc::ServerContext* context, const v1::RunPolicyRequest* request,
     grpc::ServerWriter<v1::SetEvent>* writer) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
       !denied.ok()) {
     return denied;
   }
@@ -171,7 +172,7 @@ grpc::Status AdminServiceImpl::RunPolicy(
 grpc::Status AdminServiceImpl::Prune(grpc::ServerContext* context,
                                      const v1::PruneRequest* request,
                                      v1::PruneResponse* response) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
       !denied.ok()) {
     return denied;
   }
@@ -184,24 +185,23 @@ grpc::Status AdminServiceImpl::Prune(grpc::ServerContext* context,
 grpc::Status AdminServiceImpl::ListFiles(
     grpc::ServerContext* context, const v1::ListFilesRequest* request,
     grpc::ServerWriter<v1::FileBatch>* writer) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::VIEWER);
       !denied.ok()) {
     return denied;
   }
-  auto set = state_.catalog->GetSet(request->set_id());
+  auto set = sets_->GetSet(request->set_id());
   if (!set.ok()) return common::ToGrpcStatus(set.status());
   constexpr int kBatch = 1000;
   v1::FileBatch batch;
   bool open = true;
-  absl::Status s =
-      state_.catalog->ForEachFile(*request, [&](const v1::IndexedFile& f) {
-        *batch.add_files() = f;
-        if (batch.files_size() == kBatch) {
-          open = writer->Write(batch) && !context->IsCancelled();
-          batch.Clear();
-        }
-        return open;
-      });
+  absl::Status s = files_->ForEachFile(*request, [&](const v1::IndexedFile& f) {
+    *batch.add_files() = f;
+    if (batch.files_size() == kBatch) {
+      open = writer->Write(batch) && !context->IsCancelled();
+      batch.Clear();
+    }
+    return open;
+  });
   if (!s.ok()) return common::ToGrpcStatus(s);
   if (open && batch.files_size() > 0) writer->Write(batch);
   return grpc::Status::OK;
@@ -210,7 +210,7 @@ grpc::Status AdminServiceImpl::ListFiles(
 grpc::Status AdminServiceImpl::FindFiles(grpc::ServerContext* context,
                                          const v1::FindFilesRequest* request,
                                          v1::FindFilesResponse* response) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::VIEWER);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::VIEWER);
       !denied.ok()) {
     return denied;
   }
@@ -218,7 +218,7 @@ grpc::Status AdminServiceImpl::FindFiles(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "find needs a pattern, e.g. '*/wps.properties'");
   }
-  auto found = state_.catalog->FindFiles(*request);
+  auto found = files_->FindFiles(*request);
   if (!found.ok()) return common::ToGrpcStatus(found.status());
   *response = std::move(*found);
   return grpc::Status::OK;
@@ -227,7 +227,7 @@ grpc::Status AdminServiceImpl::FindFiles(grpc::ServerContext* context,
 grpc::Status AdminServiceImpl::Verify(grpc::ServerContext* context,
                                       const v1::VerifyRequest* request,
                                       v1::VerifyResponse* response) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
       !denied.ok()) {
     return denied;
   }
@@ -240,7 +240,7 @@ grpc::Status AdminServiceImpl::Verify(grpc::ServerContext* context,
 grpc::Status AdminServiceImpl::Export(grpc::ServerContext* context,
                                       const v1::ExportRequest* request,
                                       v1::ExportResponse* response) {
-  if (grpc::Status denied = Denied(state_, context, v1::Token::OPERATOR);
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
       !denied.ok()) {
     return denied;
   }

@@ -4,22 +4,48 @@
 #ifndef DXBACKUP_SCHEDULER_ADMIN_ADMIN_SERVICE_H_
 #define DXBACKUP_SCHEDULER_ADMIN_ADMIN_SERVICE_H_
 
+#include "common/clock.h"
 #include "dxbackup/v1/admin.grpc.pb.h"
-#include "scheduler/runs/backup_set_runner.h"
+#include "scheduler/access/token_auth.h"
+#include "scheduler/agents/agent_registry.h"
+#include "scheduler/catalog/file_index.h"
+#include "scheduler/catalog/job_catalog.h"
+#include "scheduler/catalog/set_catalog.h"
 #include "scheduler/periodic/policy_loop.h"
 #include "scheduler/periodic/pruner.h"
+#include "scheduler/runs/backup_set_runner.h"
 #include "scheduler/runs/restore_runner.h"
 #include "scheduler/sets/set_exporter.h"
 #include "scheduler/sets/set_verifier.h"
+#include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
 
 class AdminServiceImpl : public v1::AdminService::Service {
  public:
-  // Every argument must outlive the service.
-  AdminServiceImpl(SchedulerState state, BackupSetRunner* backups,
-                   RestoreRunner* restores, Pruner* pruner,
-                   PolicyLoop* policies);
+  // What the service uses; all must outlive it.
+  struct Parts {
+    // Sets and artifacts listed, shown, verified and exported.
+    SetCatalog* sets;
+    // A set's jobs, shown with it.
+    JobCatalog* jobs;
+    // The file index listed and searched.
+    FileIndex* files;
+    // Artifacts read back by verify and export.
+    ArtifactStore* store;
+    // Agents listed and forgotten.
+    AgentRegistry* registry;
+    // Verification and export times.
+    const common::Clock* clock;
+    // Callers' roles checked; nullptr: no token checks.
+    TokenAuth* auth;
+    // Backup, Restore, Prune and the policies' calls.
+    BackupSetRunner* backups;
+    RestoreRunner* restores;
+    Pruner* pruner;
+    PolicyLoop* policies;
+  };
+  explicit AdminServiceImpl(const Parts& parts);
 
   grpc::Status ListAgents(grpc::ServerContext* context,
                           const v1::ListAgentsRequest* request,
@@ -62,7 +88,11 @@ class AdminServiceImpl : public v1::AdminService::Service {
                       v1::ExportResponse* response) override;
 
  private:
-  SchedulerState state_;
+  SetCatalog* sets_;
+  JobCatalog* jobs_;
+  FileIndex* files_;
+  AgentRegistry* registry_;
+  TokenAuth* auth_;
   BackupSetRunner* backups_;
   RestoreRunner* restores_;
   Pruner* pruner_;

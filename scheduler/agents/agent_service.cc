@@ -12,19 +12,21 @@
 namespace dxbackup::scheduler {
 namespace {
 
+using Parts = AgentServiceImpl::Parts;
+
 constexpr int kDefaultHeartbeatSeconds = 10;
 
 // The agent protocol's data calls name a job: the caller's token must be an
 // agent token of the namespace (and release) of the agent given that job.
-absl::Status AuthorizeJob(const SchedulerState& state,
+absl::Status AuthorizeJob(const Parts& parts,
                           const grpc::CallbackServerContext* context,
                           const std::string& job_id) {
-  if (state.auth == nullptr || !state.auth->enabled()) return absl::OkStatus();
-  absl::StatusOr<std::string> agent = state.board->AgentOf(job_id);
+  if (parts.auth == nullptr || !parts.auth->enabled()) return absl::OkStatus();
+  absl::StatusOr<std::string> agent = parts.board->AgentOf(job_id);
   if (!agent.ok()) return agent.status();
-  for (const v1::AgentInfo& a : state.registry->AllAgents()) {
+  for (const v1::AgentInfo& a : parts.registry->AllAgents()) {
     if (a.id() == *agent) {
-      return state.auth->RequireAgent(*context, a.namespace_(), a.release())
+      return parts.auth->RequireAgent(*context, a.namespace_(), a.release())
           .status();
     }
   }
@@ -42,11 +44,11 @@ std::string PeerHost(const std::string& peer) {
 // agent token when tokens are on (so that no unauthenticated stream is
 // held open), and one of the caller's stream slots.
 absl::StatusOr<CallerLimits::Slot> Admit(
-    const SchedulerState& state, CallerLimits* limits,
+    const Parts& parts, CallerLimits* limits,
     const grpc::CallbackServerContext* context) {
   std::string caller;
-  if (state.auth != nullptr && state.auth->enabled()) {
-    absl::StatusOr<v1::Token> token = state.auth->Caller(*context);
+  if (parts.auth != nullptr && parts.auth->enabled()) {
+    absl::StatusOr<v1::Token> token = parts.auth->Caller(*context);
     if (!token.ok()) return token.status();
     if (token->role() != v1::Token::AGENT) {
       return absl::PermissionDeniedError(
@@ -89,10 +91,10 @@ class ControlStream
     : public grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>,
       public AgentChannel {
  public:
-  ControlStream(SchedulerState state, CallerLimits* limits,
+  ControlStream(const Parts& parts, CallerLimits* limits,
                 grpc::CallbackServerContext* context)
-      : state_(state), context_(context) {
-    absl::StatusOr<CallerLimits::Slot> slot = Admit(state_, limits, context);
+      : parts_(parts), context_(context) {
+    absl::StatusOr<CallerLimits::Slot> slot = Admit(parts_, limits, context);
     if (!slot.ok()) {
       EndStream(common::ToGrpcStatus(slot.status()));
       return;
@@ -140,13 +142,13 @@ class ControlStream
     if (agent_id_.empty()) {
       if (!Welcome()) return;
     } else if (in_.has_heartbeat()) {
-      state_.registry->Touch(agent_id_);
+      parts_.registry->Touch(agent_id_);
     } else if (in_.has_progress()) {
-      Refused(state_.board->Progress(session_, in_.progress().job_id(),
+      Refused(parts_.board->Progress(session_, in_.progress().job_id(),
                                      in_.progress().bytes(),
                                      in_.progress().files()));
     } else if (in_.has_result()) {
-      Refused(state_.board->ReportResult(session_, in_.result()));
+      Refused(parts_.board->ReportResult(session_, in_.result()));
     }
     StartRead(&in_);
   }
@@ -163,7 +165,7 @@ class ControlStream
 
   void OnDone() override {
     if (!agent_id_.empty()) {
-      state_.registry->Unregister(agent_id_, this);
+      parts_.registry->Unregister(agent_id_, this);
       std::string reason;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -171,7 +173,7 @@ class ControlStream
       }
       // The jobs given to this connection, whether or not the agent has
       // connected again since: no other connection may report on them.
-      state_.board->FailSessionJobs(
+      parts_.board->FailSessionJobs(
           session_, reason.empty()
                         ? absl::StrCat("agent ", agent_id_,
                                        " disconnected while the job ran")
@@ -195,8 +197,8 @@ class ControlStream
       return false;
     }
     std::string binding;
-    if (state_.auth != nullptr && state_.auth->enabled()) {
-      absl::StatusOr<v1::Token> token = state_.auth->RequireAgent(
+    if (parts_.auth != nullptr && parts_.auth->enabled()) {
+      absl::StatusOr<v1::Token> token = parts_.auth->RequireAgent(
           *context_, hello.namespace_(), hello.release());
       if (!token.ok()) {
         DXLOG(WARNING) << "agent " << AgentRegistry::AgentId(hello)
@@ -207,7 +209,7 @@ class ControlStream
       binding = TokenBinding(*token);
     }
     absl::StatusOr<Registration> registered =
-        state_.registry->Register(hello, binding, this);
+        parts_.registry->Register(hello, binding, this);
     if (!registered.ok()) {
       EndStream(common::ToGrpcStatus(registered.status()));
       return false;
@@ -216,7 +218,7 @@ class ControlStream
     session_ = registered->session;
     v1::SchedulerMessage welcome;
     welcome.mutable_welcome()->set_agent_id(agent_id_);
-    const int beat = state_.config->heartbeat_seconds();
+    const int beat = parts_.config->heartbeat_seconds();
     welcome.mutable_welcome()->set_heartbeat_seconds(
         beat > 0 ? beat : kDefaultHeartbeatSeconds);
     Send(welcome);
@@ -239,7 +241,7 @@ class ControlStream
     Finish(status);
   }
 
-  SchedulerState state_;
+  Parts parts_;
   grpc::CallbackServerContext* context_;
   CallerLimits::Slot slot_;
   v1::AgentMessage in_;
@@ -280,13 +282,13 @@ class CancelHandle {
 class UploadReactor
     : public grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply> {
  public:
-  UploadReactor(SchedulerState state, UploadSessions* sessions,
+  UploadReactor(const Parts& parts, UploadSessions* sessions,
                 CallerLimits* limits, grpc::CallbackServerContext* context)
-      : state_(state),
+      : parts_(parts),
         sessions_(sessions),
         context_(context),
         handle_(std::make_shared<CancelHandle>(context)) {
-    absl::StatusOr<CallerLimits::Slot> slot = Admit(state_, limits, context);
+    absl::StatusOr<CallerLimits::Slot> slot = Admit(parts_, limits, context);
     if (!slot.ok()) {
       End(common::ToGrpcStatus(slot.status()));
       return;
@@ -298,7 +300,7 @@ class UploadReactor
   void OnReadDone(bool ok) override {
     if (!ok) return InputEnded();
     if (attached_.session == nullptr) {
-      absl::Status allowed = AuthorizeJob(state_, context_, chunk_.job_id());
+      absl::Status allowed = AuthorizeJob(parts_, context_, chunk_.job_id());
       if (!allowed.ok()) return End(common::ToGrpcStatus(allowed));
       auto attached = sessions_->Attach(
           chunk_.job_id(), [handle = handle_] { handle->Cancel(); });
@@ -405,7 +407,7 @@ class UploadReactor
     WriteNextLocked();
   }
 
-  SchedulerState state_;
+  Parts parts_;
   UploadSessions* sessions_;
   grpc::CallbackServerContext* context_;
   std::shared_ptr<CancelHandle> handle_;
@@ -423,17 +425,17 @@ class UploadReactor
 // One restore stream, read from the store as the agent takes it.
 class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
  public:
-  DownloadReactor(SchedulerState state, CallerLimits* limits,
+  DownloadReactor(const Parts& parts, CallerLimits* limits,
                   const grpc::CallbackServerContext* context,
                   const v1::DownloadRequest& request)
-      : state_(state), job_id_(request.job_id()) {
-    absl::StatusOr<CallerLimits::Slot> slot = Admit(state_, limits, context);
+      : parts_(parts), job_id_(request.job_id()) {
+    absl::StatusOr<CallerLimits::Slot> slot = Admit(parts_, limits, context);
     if (!slot.ok()) {
       Finish(common::ToGrpcStatus(slot.status()));
       return;
     }
     slot_ = std::move(*slot);
-    absl::Status allowed = AuthorizeJob(state, context, request.job_id());
+    absl::Status allowed = AuthorizeJob(parts, context, request.job_id());
     if (!allowed.ok()) {
       Finish(common::ToGrpcStatus(allowed));
       return;
@@ -446,14 +448,14 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
     }
     download_slot_ = std::move(*download);
     absl::StatusOr<v1::Artifact> artifact =
-        state.board->RestoreSource(request.job_id(), request.part());
+        parts.board->RestoreSource(request.job_id(), request.part());
     if (!artifact.ok()) {
       Finish(common::ToGrpcStatus(artifact.status()));
       return;
     }
     key_ = artifact->path();
     absl::StatusOr<std::unique_ptr<ArtifactReader>> reader =
-        state.store->Open(key_);
+        parts.store->Open(key_);
     if (!reader.ok()) {
       Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
                           absl::StrCat("stored artifact ", key_,
@@ -480,7 +482,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
   void Next() {
     // A restore whose job ended (failed, timed out, the set's run stopped)
     // gets nothing more: its agent must not go on writing.
-    if (!state_.board->IsRunning(job_id_)) {
+    if (!parts_.board->IsRunning(job_id_)) {
       Finish(
           grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                        absl::StrCat("restore job ", job_id_,
@@ -502,7 +504,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
     StartWrite(&chunk_);
   }
 
-  SchedulerState state_;
+  Parts parts_;
   std::string job_id_;
   CallerLimits::Slot slot_, download_slot_;
   std::string key_;
@@ -516,23 +518,23 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
 // as the agent takes it.
 class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
  public:
-  BaseIndexReactor(SchedulerState state, CallerLimits* limits,
+  BaseIndexReactor(const Parts& parts, CallerLimits* limits,
                    const grpc::CallbackServerContext* context,
                    const v1::BaseIndexRequest& request)
-      : state_(state) {
-    absl::StatusOr<CallerLimits::Slot> slot = Admit(state_, limits, context);
+      : parts_(parts) {
+    absl::StatusOr<CallerLimits::Slot> slot = Admit(parts_, limits, context);
     if (!slot.ok()) {
       Finish(common::ToGrpcStatus(slot.status()));
       return;
     }
     slot_ = std::move(*slot);
-    absl::Status allowed = AuthorizeJob(state, context, request.job_id());
+    absl::Status allowed = AuthorizeJob(parts, context, request.job_id());
     if (!allowed.ok()) {
       Finish(common::ToGrpcStatus(allowed));
       return;
     }
     absl::StatusOr<v1::Artifact> job =
-        state.board->IncrementalBackup(request.job_id());
+        parts.board->IncrementalBackup(request.job_id());
     if (!job.ok()) {
       Finish(common::ToGrpcStatus(job.status()));
       return;
@@ -557,7 +559,7 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
 
   void Next() {
     auto page =
-        state_.catalog->FilesAfter(base_set_id_, target_, after_, kPageEntries);
+        parts_.files->FilesAfter(base_set_id_, target_, after_, kPageEntries);
     if (!page.ok()) {
       Finish(common::ToGrpcStatus(page.status()));
       return;
@@ -572,7 +574,7 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
     StartWrite(&chunk_);
   }
 
-  SchedulerState state_;
+  Parts parts_;
   CallerLimits::Slot slot_;
   std::string base_set_id_, target_, after_;
   v1::BaseIndexChunk chunk_;
@@ -580,30 +582,30 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
 
 }  // namespace
 
-AgentServiceImpl::AgentServiceImpl(SchedulerState state)
-    : state_(state),
-      sessions_(state),
-      limits_(state.config->limits().max_streams_per_caller(),
-              state.config->limits().max_downloads_per_job()) {}
+AgentServiceImpl::AgentServiceImpl(const Parts& parts)
+    : parts_(parts),
+      sessions_({parts.files, parts.store, parts.board, parts.clock}),
+      limits_(parts.config->limits().max_streams_per_caller(),
+              parts.config->limits().max_downloads_per_job()) {}
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>*
 AgentServiceImpl::Connect(grpc::CallbackServerContext* context) {
-  return new ControlStream(state_, &limits_, context);
+  return new ControlStream(parts_, &limits_, context);
 }
 
 grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply>*
 AgentServiceImpl::Upload(grpc::CallbackServerContext* context) {
-  return new UploadReactor(state_, &sessions_, &limits_, context);
+  return new UploadReactor(parts_, &sessions_, &limits_, context);
 }
 
 grpc::ServerWriteReactor<v1::DownloadChunk>* AgentServiceImpl::Download(
     grpc::CallbackServerContext* context, const v1::DownloadRequest* request) {
-  return new DownloadReactor(state_, &limits_, context, *request);
+  return new DownloadReactor(parts_, &limits_, context, *request);
 }
 
 grpc::ServerWriteReactor<v1::BaseIndexChunk>* AgentServiceImpl::BaseIndex(
     grpc::CallbackServerContext* context, const v1::BaseIndexRequest* request) {
-  return new BaseIndexReactor(state_, &limits_, context, *request);
+  return new BaseIndexReactor(parts_, &limits_, context, *request);
 }
 
 }  // namespace dxbackup::scheduler

@@ -7,17 +7,39 @@
 #ifndef DXBACKUP_SCHEDULER_AGENTS_AGENT_SERVICE_H_
 #define DXBACKUP_SCHEDULER_AGENTS_AGENT_SERVICE_H_
 
+#include "common/clock.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
+#include "dxbackup/v1/config.pb.h"
 #include "scheduler/access/caller_limits.h"
-#include "scheduler/scheduler_state.h"
+#include "scheduler/access/token_auth.h"
+#include "scheduler/agents/agent_registry.h"
 #include "scheduler/agents/upload_session.h"
+#include "scheduler/catalog/file_index.h"
+#include "scheduler/jobs/job_board.h"
+#include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
 
 class AgentServiceImpl : public v1::AgentService::CallbackService {
  public:
-  // `state`'s parts must outlive the service.
-  explicit AgentServiceImpl(SchedulerState state);
+  // What the service uses; all must outlive it.
+  struct Parts {
+    // heartbeat_seconds and the per-caller stream limits.
+    const v1::SchedulerConfig* config;
+    // Uploaded entries' index rows; the base index incrementals read.
+    FileIndex* files;
+    // Artifacts uploaded and downloaded.
+    ArtifactStore* store;
+    // The connected agents.
+    AgentRegistry* registry;
+    // The jobs agents report on, upload for and download for.
+    JobBoard* board;
+    // Stored artifacts' creation times.
+    const common::Clock* clock;
+    // Agent tokens checked; nullptr: no token checks.
+    TokenAuth* auth = nullptr;
+  };
+  explicit AgentServiceImpl(const Parts& parts);
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>* Connect(
       grpc::CallbackServerContext* context) override;
@@ -31,7 +53,7 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
       const v1::BaseIndexRequest* request) override;
 
  private:
-  SchedulerState state_;
+  Parts parts_;
   UploadSessions sessions_;
   CallerLimits limits_;
 };

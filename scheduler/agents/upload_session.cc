@@ -5,10 +5,10 @@
 
 namespace dxbackup::scheduler {
 
-UploadSession::UploadSession(SchedulerState state, std::string job_id,
+UploadSession::UploadSession(const UploadParts& parts, std::string job_id,
                              v1::Artifact artifact,
                              std::unique_ptr<PendingArtifact> file)
-    : state_(state),
+    : parts_(parts),
       job_id_(std::move(job_id)),
       artifact_(std::move(artifact)),
       file_(std::move(file)) {}
@@ -22,7 +22,7 @@ void UploadSession::AbandonLocked() {
   if (file_ == nullptr) return;
   file_->Abandon();
   file_.reset();
-  state_.catalog->DeleteFiles(artifact_.set_id(), artifact_.target())
+  parts_.files->DeleteFiles(artifact_.set_id(), artifact_.target())
       .IgnoreError();
 }
 
@@ -47,7 +47,7 @@ absl::Status UploadSession::FailJob(const absl::Status& s) {
     AbandonLocked();
     cancel_stream_ = nullptr;  // the failing stream reports `s` itself
   }
-  state_.board->Finish(job_id_, false, std::string(s.message()));
+  parts_.board->Finish(job_id_, false, std::string(s.message()));
   return s;
 }
 
@@ -60,7 +60,7 @@ absl::Status UploadSession::Accept(uint64_t stream,
       return absl::AbortedError(absl::StrCat(
           "upload of job ", job_id_, " was taken over by a newer stream"));
     }
-    if (file_ == nullptr || !state_.board->IsRunning(job_id_)) {
+    if (file_ == nullptr || !parts_.board->IsRunning(job_id_)) {
       return absl::AbortedError(
           absl::StrCat("job ", job_id_, " has ended; upload refused"));
     }
@@ -78,8 +78,8 @@ absl::Status UploadSession::Accept(uint64_t stream,
     } else {
       error = file_->Append(chunk.data().data(), chunk.data().size());
       if (error.ok()) {
-        error = state_.catalog->AddFiles(artifact_.set_id(), artifact_.target(),
-                                         chunk.entries());
+        error = parts_.files->AddFiles(artifact_.set_id(), artifact_.target(),
+                                       chunk.entries());
       }
       if (error.ok()) {
         ++next_sequence_;
@@ -122,12 +122,12 @@ absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
       if (!trailer_.fix_level().empty()) {
         stored.set_fix_level(trailer_.fix_level());
       }
-      stored.set_created_unix(state_.clock->NowUnix());
+      stored.set_created_unix(parts_.clock->NowUnix());
       file_.reset();  // committed: no longer ours to remove
-      error = state_.board->CompleteWithArtifact(job_id_, stored);
+      error = parts_.board->CompleteWithArtifact(job_id_, stored);
       if (!error.ok()) {
-        state_.store->Remove(stored.path()).IgnoreError();
-        state_.catalog->DeleteFiles(artifact_.set_id(), artifact_.target())
+        parts_.store->Remove(stored.path()).IgnoreError();
+        parts_.files->DeleteFiles(artifact_.set_id(), artifact_.target())
             .IgnoreError();
       }
     }
@@ -140,12 +140,12 @@ absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
   return result;
 }
 
-UploadSessions::UploadSessions(SchedulerState state) : state_(state) {
-  state_.board->SetFailHook(
+UploadSessions::UploadSessions(const UploadParts& parts) : parts_(parts) {
+  parts_.board->SetFailHook(
       [this](const std::string& job_id) { OnJobEnded(job_id); });
 }
 
-UploadSessions::~UploadSessions() { state_.board->SetFailHook(nullptr); }
+UploadSessions::~UploadSessions() { parts_.board->SetFailHook(nullptr); }
 
 absl::StatusOr<UploadSessions::Attached> UploadSessions::Attach(
     const std::string& job_id, std::function<void()> cancel) {
@@ -159,14 +159,14 @@ absl::StatusOr<UploadSessions::Attached> UploadSessions::Attach(
     if (it != sessions_.end()) session = it->second;
   }
   if (session == nullptr) {
-    absl::StatusOr<v1::Artifact> artifact = state_.board->BeginUpload(job_id);
+    absl::StatusOr<v1::Artifact> artifact = parts_.board->BeginUpload(job_id);
     if (!artifact.ok()) return artifact.status();  // only one stream gets here
-    auto file = state_.store->Begin(artifact->path());
+    auto file = parts_.store->Begin(artifact->path());
     if (!file.ok()) {
-      state_.board->Finish(job_id, false, std::string(file.status().message()));
+      parts_.board->Finish(job_id, false, std::string(file.status().message()));
       return file.status();
     }
-    session = std::make_shared<UploadSession>(state_, job_id, *artifact,
+    session = std::make_shared<UploadSession>(parts_, job_id, *artifact,
                                               std::move(*file));
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -175,7 +175,7 @@ absl::StatusOr<UploadSessions::Attached> UploadSessions::Attach(
     DXLOG(INFO) << "upload of job " << job_id << " started into "
                 << artifact->path();
     // A job failing before it was in the map had no session to abandon.
-    if (!state_.board->IsRunning(job_id)) {
+    if (!parts_.board->IsRunning(job_id)) {
       OnJobEnded(job_id);
       return absl::FailedPreconditionError(
           absl::StrCat("job ", job_id, " ended as its upload began"));

@@ -12,7 +12,7 @@
 // fails for any reason (an error here, a dead agent, a stall), before the
 // job's end is published.
 //
-//   UploadSessions sessions(state);               // one per scheduler
+//   UploadSessions sessions(parts);               // one per scheduler
 //   auto s = sessions.Attach(job_id, cancel_fn);  // per stream
 //   s->session->Accept(s->stream, chunk) ...      // per chunk
 //   sessions.Complete(*s)                         // once input ends
@@ -30,18 +30,29 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "dxbackup/v1/agent.pb.h"
-#include "scheduler/scheduler_state.h"
+#include "scheduler/catalog/file_index.h"
+#include "scheduler/jobs/job_board.h"
+#include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
 
 // Largest data payload an upload chunk may carry.
 constexpr size_t kMaxChunkBytes = 1 << 20;
 
+// What upload sessions use; all must outlive them.
+struct UploadParts {
+  FileIndex* files;            // the uploaded entries' index rows
+  ArtifactStore* store;        // the artifacts written (pending, committed)
+  JobBoard* board;             // the jobs uploading: begun, ended, failed
+  const common::Clock* clock;  // the stored artifacts' creation times
+};
+
 class UploadSession {
  public:
-  UploadSession(SchedulerState state, std::string job_id, v1::Artifact artifact,
-                std::unique_ptr<PendingArtifact> file);
+  UploadSession(const UploadParts& parts, std::string job_id,
+                v1::Artifact artifact, std::unique_ptr<PendingArtifact> file);
   ~UploadSession();  // abandons what was not committed
   UploadSession(const UploadSession&) = delete;
   UploadSession& operator=(const UploadSession&) = delete;
@@ -68,7 +79,7 @@ class UploadSession {
   // Removes the partial file and the index rows; mu_ held.
   void AbandonLocked();
 
-  SchedulerState state_;
+  const UploadParts parts_;
   const std::string job_id_;
   const v1::Artifact artifact_;
 
@@ -83,8 +94,8 @@ class UploadSession {
 
 class UploadSessions {
  public:
-  // Installs itself as `state.board`'s end hook.
-  explicit UploadSessions(SchedulerState state);
+  // Installs itself as `parts.board`'s end hook.
+  explicit UploadSessions(const UploadParts& parts);
   ~UploadSessions();
 
   struct Attached {
@@ -105,7 +116,7 @@ class UploadSessions {
  private:
   void OnJobEnded(const std::string& job_id);
 
-  SchedulerState state_;
+  const UploadParts parts_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<UploadSession>> sessions_;
   uint64_t next_stream_ = 1;

@@ -20,6 +20,16 @@ absl::StatusOr<v1::SchedulerConfig> ParseSchedulerConfig(
 // agent_forget_after in seconds (a checked config's; "" is one day).
 int64_t AgentForgetAfterSeconds(const v1::SchedulerConfig& config);
 
+// The configured deployment, or nullptr.
+inline const v1::Deployment* FindDeployment(const v1::SchedulerConfig& config,
+                                            const std::string& namespace_,
+                                            const std::string& release) {
+  for (const v1::Deployment& d : config.deployments()) {
+    if (d.namespace_() == namespace_ && d.release() == release) return &d;
+  }
+  return nullptr;
+}
+
 }  // namespace dxbackup::scheduler
 
 #endif  // DXBACKUP_SCHEDULER_CONFIG_SCHEDULER_CONFIG_H_

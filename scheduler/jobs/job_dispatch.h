@@ -8,16 +8,18 @@
 #include <string>
 
 #include "dxbackup/v1/agent.pb.h"
-#include "scheduler/scheduler_state.h"
+#include "scheduler/agents/agent_registry.h"
+#include "scheduler/jobs/job_board.h"
 
 namespace dxbackup::scheduler {
 
 // Marks `job_id` running on the current connection of `agent_id` and sends
 // `command` there. False when the agent is not connected, or its connection
 // changed meanwhile (the caller decides whether to retry or fail the job).
-// Thread-safe.
-bool DispatchToAgent(const SchedulerState& state, const std::string& job_id,
-                     const std::string& agent_id,
+// `registry`: the agent's connection, sent to; `board`: the job, bound to
+// that connection. Thread-safe.
+bool DispatchToAgent(AgentRegistry* registry, JobBoard* board,
+                     const std::string& job_id, const std::string& agent_id,
                      const v1::SchedulerMessage& command);
 
 }  // namespace dxbackup::scheduler

@@ -15,7 +15,7 @@ void AfterPolicySet::Ended(const v1::Policy& policy, const PlanKey& key,
       v1::BackupSet marked = set;
       marked.add_warnings(absl::StrCat("copy to ", policy.copy_to().directory(),
                                        " failed: ", copied.message()));
-      state_.catalog->UpdateSet(marked).IgnoreError();
+      sets_->UpdateSet(marked).IgnoreError();
     }
   }
   auto pruned = pruner_->PruneGroup(policy, key.namespace_, key.release, false);

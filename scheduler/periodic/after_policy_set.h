@@ -2,28 +2,31 @@
 // set is copied to the policy's copy_to directory (SetCopier, with the
 // copy's own retention), then the set's group is pruned. Called on the
 // thread the set ended on (PolicySlots' on_end), so that a long copy holds
-// up no periodic task. Thread-safe; `pruner` and `state`'s parts outlive it.
+// up no periodic task. Thread-safe.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_AFTER_POLICY_SET_H_
 #define DXBACKUP_SCHEDULER_PERIODIC_AFTER_POLICY_SET_H_
 
 #include "dxbackup/v1/admin.pb.h"
 #include "scheduler/periodic/pruner.h"
 #include "scheduler/policy/policy_queue.h"
-#include "scheduler/scheduler_state.h"
 #include "scheduler/sets/set_copier.h"
 
 namespace dxbackup::scheduler {
 
 class AfterPolicySet {
  public:
-  AfterPolicySet(SchedulerState state, Pruner* pruner)
-      : state_(state), pruner_(pruner), copier_(state) {}
+  // `sets`: the set copied, and where a failed copy is noted; `store`: its
+  // files, copied; `clock`: the copy's time and its retention's "now";
+  // `pruner`: prunes the set's group. All must outlive it.
+  AfterPolicySet(SetCatalog* sets, ArtifactStore* store,
+                 const common::Clock* clock, Pruner* pruner)
+      : sets_(sets), pruner_(pruner), copier_(sets, store, clock) {}
 
   void Ended(const v1::Policy& policy, const PlanKey& key,
              const v1::BackupSet& set);
 
  private:
-  SchedulerState state_;
+  SetCatalog* sets_;
   Pruner* pruner_;
   SetCopier copier_;
 };

@@ -6,7 +6,7 @@ namespace dxbackup::scheduler {
 
 void ForgetGoneTask::Run(absl::Time now) {
   if (!every_.Due(now)) return;
-  state_.registry->ForgetGone(AgentForgetAfterSeconds(*state_.config));
+  registry_->ForgetGone(AgentForgetAfterSeconds(config_));
 }
 
 }  // namespace dxbackup::scheduler

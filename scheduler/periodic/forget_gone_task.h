@@ -1,13 +1,13 @@
 // ForgetGoneTask forgets agents that are not connected and were not seen
 // for agent_forget_after (default a day): pods gone for good, as after a
 // scale-down (AgentRegistry::ForgetGone). Looked at every kEvery, so that
-// listing agents is a plain read. Runs on the ticker's thread; `state`'s
-// parts outlive it.
+// listing agents is a plain read. Runs on the ticker's thread.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_FORGET_GONE_TASK_H_
 #define DXBACKUP_SCHEDULER_PERIODIC_FORGET_GONE_TASK_H_
 
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/agents/agent_registry.h"
 #include "scheduler/periodic/periodic_task.h"
-#include "scheduler/scheduler_state.h"
 
 namespace dxbackup::scheduler {
 
@@ -15,14 +15,18 @@ class ForgetGoneTask : public PeriodicTask {
  public:
   static constexpr absl::Duration kEvery = absl::Minutes(1);
 
-  explicit ForgetGoneTask(SchedulerState state) : state_(state) {}
+  // `config`: agent_forget_after; `registry`: the agents forgotten. Both
+  // must outlive the task.
+  ForgetGoneTask(const v1::SchedulerConfig& config, AgentRegistry* registry)
+      : config_(config), registry_(registry) {}
 
   const char* name() const override { return "forget gone agents"; }
   void Run(absl::Time now) override;
   absl::Time NextDue(absl::Time) const override { return every_.Next(); }
 
  private:
-  SchedulerState state_;
+  const v1::SchedulerConfig& config_;
+  AgentRegistry* registry_;
   Every every_{kEvery};
 };
 

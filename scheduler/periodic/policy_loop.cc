@@ -2,24 +2,25 @@
 
 namespace dxbackup::scheduler {
 
-PolicyLoop::PolicyLoop(SchedulerState state, BackupSetRunner* backups,
-                       Pruner* pruner)
-    : state_(state),
-      pruner_(pruner),
-      starter_(backups),
-      after_set_(state, pruner),
-      verifier_(state),
-      ticker_(&TimeOf(state)),
+PolicyLoop::PolicyLoop(const Parts& parts)
+    : time_(parts.time),
+      pruner_(parts.pruner),
+      starter_(parts.backups),
+      after_set_(parts.sets, parts.store, parts.time, parts.pruner),
+      verifier_(*parts.config, parts.sets, parts.slots, parts.store,
+                parts.time),
+      ticker_(parts.time),
       slots_(
-          state, &starter_, [this] { ticker_.Wake(); },
+          *parts.config, parts.slots, parts.registry, &starter_,
+          [this] { ticker_.Wake(); },
           [this](const v1::Policy& policy, const PlanKey& key,
                  const v1::BackupSet& set) {
             after_set_.Ended(policy, key, set);
           }),
-      liveness_(state),
-      forget_gone_(state),
-      stalled_runs_(state),
-      prune_(state, pruner),
+      liveness_(*parts.config, parts.registry),
+      forget_gone_(*parts.config, parts.registry),
+      stalled_runs_(*parts.config, parts.board),
+      prune_(*parts.config, parts.pruner),
       verify_(&verifier_) {
   ticker_.Register(&liveness_);
   ticker_.Register(&forget_gone_);
@@ -31,9 +32,7 @@ PolicyLoop::PolicyLoop(SchedulerState state, BackupSetRunner* backups,
 
 PolicyLoop::~PolicyLoop() { Stop(); }
 
-absl::Time PolicyLoop::Now() const {
-  return absl::FromChrono(state_.clock->Now());
-}
+absl::Time PolicyLoop::Now() const { return absl::FromChrono(time_->Now()); }
 
 absl::Status PolicyLoop::Start() {
   absl::Status st = slots_.Load();

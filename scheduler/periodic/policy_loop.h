@@ -1,5 +1,5 @@
 // PolicyLoop is the scheduler's unattended work: a Ticker (waiting through
-// the state's TimeSource) with one PeriodicTask per kind of work, each in a
+// its TimeSource) with one PeriodicTask per kind of work, each in a
 // file of its own:
 //
 //   PolicySlots      policies' slots: start the runs the queue allows
@@ -10,8 +10,7 @@
 //   VerifyTask       the policies' scheduled verification
 //
 // and AfterPolicySet (copy, then prune the group) after each policy set.
-// RunNow/Follow/Describe serve the admin API. Thread-safe; `backups` and
-// `pruner` (and `state`'s parts) must outlive the loop.
+// RunNow/Follow/Describe serve the admin API. Thread-safe.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_POLICY_LOOP_H_
 #define DXBACKUP_SCHEDULER_PERIODIC_POLICY_LOOP_H_
 
@@ -19,7 +18,13 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/time_source.h"
 #include "dxbackup/v1/admin.pb.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/agents/agent_registry.h"
+#include "scheduler/catalog/schedule_slot_catalog.h"
+#include "scheduler/catalog/set_catalog.h"
+#include "scheduler/jobs/job_board.h"
 #include "scheduler/periodic/after_policy_set.h"
 #include "scheduler/periodic/forget_gone_task.h"
 #include "scheduler/periodic/liveness_task.h"
@@ -32,13 +37,34 @@
 #include "scheduler/periodic/ticker.h"
 #include "scheduler/periodic/verify_task.h"
 #include "scheduler/runs/backup_set_runner.h"
-#include "scheduler/scheduler_state.h"
+#include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
 
 class PolicyLoop {
  public:
-  PolicyLoop(SchedulerState state, BackupSetRunner* backups, Pruner* pruner);
+  // What the loop and its tasks use; all must outlive the loop.
+  struct Parts {
+    // Policies, deployments, limits and the tasks' settings.
+    const v1::SchedulerConfig* config;
+    // Sets verified (PolicyVerifier), copied and noted (AfterPolicySet).
+    SetCatalog* sets;
+    // The policies' and verifications' slots, persisted.
+    ScheduleSlotCatalog* slots;
+    // Artifacts read back by verification and copies.
+    ArtifactStore* store;
+    // Agents: their deployments, liveness, forgetting.
+    AgentRegistry* registry;
+    // Jobs failed when stalled.
+    JobBoard* board;
+    // How the loop reads the time and waits for it.
+    const common::TimeSource* time;
+    // Starts the policies' runs.
+    BackupSetRunner* backups;
+    // Retention, on the prune schedule and after each policy set.
+    Pruner* pruner;
+  };
+  explicit PolicyLoop(const Parts& parts);
   ~PolicyLoop();
 
   // Loads the persisted slots, finishes interrupted removals and starts
@@ -61,7 +87,7 @@ class PolicyLoop {
  private:
   absl::Time Now() const;
 
-  SchedulerState state_;
+  const common::TimeSource* time_;
   Pruner* pruner_;
   BackupRunStarter starter_;
   AfterPolicySet after_set_;

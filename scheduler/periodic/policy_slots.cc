@@ -24,17 +24,21 @@ bool AnyGlob(const google::protobuf::RepeatedPtrField<std::string>& patterns,
 
 }  // namespace
 
-PolicySlots::PolicySlots(SchedulerState state, RunStarter* starter,
-                         std::function<void()> wake, EndFn on_end)
-    : state_(state),
+PolicySlots::PolicySlots(const v1::SchedulerConfig& config,
+                         ScheduleSlotCatalog* slots, AgentRegistry* registry,
+                         RunStarter* starter, std::function<void()> wake,
+                         EndFn on_end)
+    : config_(config),
+      slot_catalog_(slots),
+      registry_(registry),
       starter_(starter),
       wake_(std::move(wake)),
       on_end_(std::move(on_end)),
-      queue_({state.config->limits().max_sets(),
-              state.config->limits().max_sets_per_namespace()}) {}
+      queue_({config.limits().max_sets(),
+              config.limits().max_sets_per_namespace()}) {}
 
 absl::Status PolicySlots::Load() {
-  auto slots = state_.catalog->ScheduleSlots();
+  auto slots = slot_catalog_->ScheduleSlots();
   if (!slots.ok()) return slots.status();
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& s : *slots) {
@@ -53,7 +57,7 @@ void PolicySlots::Stop() {
 }
 
 const v1::Policy* PolicySlots::FindPolicy(const std::string& name) const {
-  for (const v1::Policy& p : state_.config->policies()) {
+  for (const v1::Policy& p : config_.policies()) {
     if (p.name() == name) return &p;
   }
   return nullptr;
@@ -63,14 +67,14 @@ std::vector<PlanEntry> PolicySlots::BuildPlan(const std::string& only) {
   // Deployments: configured ones, and those agents registered for.
   std::map<std::pair<std::string, std::string>, std::vector<v1::AgentInfo>>
       deployments;
-  for (const v1::Deployment& d : state_.config->deployments()) {
+  for (const v1::Deployment& d : config_.deployments()) {
     deployments[{d.namespace_(), d.release()}];
   }
-  for (const v1::AgentInfo& a : state_.registry->AllAgents()) {
+  for (const v1::AgentInfo& a : registry_->AllAgents()) {
     deployments[{a.namespace_(), a.release()}].push_back(a);
   }
   std::vector<PlanEntry> plan;
-  for (const v1::Policy& p : state_.config->policies()) {
+  for (const v1::Policy& p : config_.policies()) {
     if (!only.empty() && p.name() != only) continue;
     const absl::TimeZone tz = *LoadZone(p.time_zone());  // checked at load
     for (const auto& [deployment, agents] : deployments) {
@@ -113,7 +117,7 @@ void PolicySlots::Run(absl::Time now) {
     for (const auto& [key, slot] : tick.slots_taken) slots_[key] = slot;
   }
   for (const auto& [key, slot] : tick.slots_taken) {
-    absl::Status s = state_.catalog->SaveScheduleSlot(
+    absl::Status s = slot_catalog_->SaveScheduleSlot(
         {key.policy, key.namespace_, key.release, absl::ToUnixSeconds(slot)});
     if (!s.ok()) DXLOG(ERROR) << s.message();
   }
@@ -230,7 +234,7 @@ v1::ListPoliciesResponse PolicySlots::Describe(absl::Time now) {
   std::vector<PlanEntry> plan = BuildPlan("");
   v1::ListPoliciesResponse response;
   std::map<std::string, v1::PolicyInfo*> infos;
-  for (const v1::Policy& p : state_.config->policies()) {
+  for (const v1::Policy& p : config_.policies()) {
     v1::PolicyInfo* info = response.add_policies();
     info->set_name(p.name());
     info->set_schedule(p.schedule());

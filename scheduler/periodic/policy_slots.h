@@ -8,8 +8,8 @@
 //
 // When a run ends its deployment is free again: `wake` is called (so that
 // the ticker starts what waited), then `on_end` with the policy's set.
-// Thread-safe; Run/NextDue from the ticker's thread. `state`'s parts,
-// `starter` and whatever `wake` and `on_end` reach must outlive it.
+// Thread-safe; Run/NextDue from the ticker's thread. Whatever `wake` and
+// `on_end` reach must outlive it.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_POLICY_SLOTS_H_
 #define DXBACKUP_SCHEDULER_PERIODIC_POLICY_SLOTS_H_
 
@@ -22,10 +22,12 @@
 
 #include "absl/status/statusor.h"
 #include "dxbackup/v1/admin.pb.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/agents/agent_registry.h"
+#include "scheduler/catalog/schedule_slot_catalog.h"
 #include "scheduler/periodic/periodic_task.h"
 #include "scheduler/periodic/run_starter.h"
 #include "scheduler/policy/policy_queue.h"
-#include "scheduler/scheduler_state.h"
 
 namespace dxbackup::scheduler {
 
@@ -33,7 +35,11 @@ class PolicySlots : public PeriodicTask {
  public:
   using EndFn = std::function<void(const v1::Policy&, const PlanKey&,
                                    const v1::BackupSet&)>;
-  PolicySlots(SchedulerState state, RunStarter* starter,
+  // `config`: the policies, deployments and run limits; `slots`: the slots
+  // taken, persisted; `registry`: the deployments agents registered for;
+  // `starter`: starts the runs. All must outlive the task.
+  PolicySlots(const v1::SchedulerConfig& config, ScheduleSlotCatalog* slots,
+              AgentRegistry* registry, RunStarter* starter,
               std::function<void()> wake, EndFn on_end);
 
   // Reads the slots taken from the catalog.
@@ -67,7 +73,9 @@ class PolicySlots : public PeriodicTask {
   void StartRun(const PlanKey& key);
   void RunEnded(const PlanKey& key, const v1::BackupSet& set);
 
-  SchedulerState state_;
+  const v1::SchedulerConfig& config_;
+  ScheduleSlotCatalog* slot_catalog_;
+  AgentRegistry* registry_;
   RunStarter* starter_;
   std::function<void()> wake_;
   EndFn on_end_;

@@ -39,19 +39,24 @@ std::string VerifySlotKey(const std::string& policy) {
   return kSlotPrefix + policy;
 }
 
-PolicyVerifier::PolicyVerifier(SchedulerState state)
-    : state_(state), verifier_(state) {}
+PolicyVerifier::PolicyVerifier(const v1::SchedulerConfig& config,
+                               SetCatalog* sets, ScheduleSlotCatalog* slots,
+                               ArtifactStore* store, const common::Clock* clock)
+    : config_(config),
+      sets_(sets),
+      slot_catalog_(slots),
+      verifier_(sets, store, clock) {}
 
 PolicyVerifier::~PolicyVerifier() { Join(); }
 
 absl::Status PolicyVerifier::Load(absl::Time now) {
-  auto slots = state_.catalog->ScheduleSlots();
+  auto slots = slot_catalog_->ScheduleSlots();
   if (!slots.ok()) return slots.status();
   std::lock_guard<std::mutex> lock(mu_);
-  for (const v1::Policy& p : state_.config->policies()) {
+  for (const v1::Policy& p : config_.policies()) {
     if (p.has_verify()) slots_[p.name()] = Slot{now, false};
   }
-  for (const Catalog::ScheduleSlot& s : *slots) {
+  for (const ScheduleSlotCatalog::ScheduleSlot& s : *slots) {
     if (!absl::StartsWith(s.policy, kSlotPrefix)) continue;
     const std::string name = s.policy.substr(sizeof kSlotPrefix - 1);
     auto it = slots_.find(name);
@@ -65,7 +70,7 @@ absl::Status PolicyVerifier::Load(absl::Time now) {
 std::vector<const v1::Policy*> PolicyVerifier::TakeDue(absl::Time now) {
   std::vector<const v1::Policy*> due;
   std::lock_guard<std::mutex> lock(mu_);
-  for (const v1::Policy& p : state_.config->policies()) {
+  for (const v1::Policy& p : config_.policies()) {
     auto last = slots_.find(p.name());
     if (last == slots_.end() || running_.count(p.name())) continue;
     absl::StatusOr<CronSchedule> schedule = VerifyScheduleOf(p);
@@ -73,7 +78,7 @@ std::vector<const v1::Policy*> PolicyVerifier::TakeDue(absl::Time now) {
     std::optional<absl::Time> slot = DueSlot(*schedule, last->second.last, now);
     if (!slot) continue;
     last->second = Slot{*slot, true};
-    absl::Status saved = state_.catalog->SaveScheduleSlot(
+    absl::Status saved = slot_catalog_->SaveScheduleSlot(
         {VerifySlotKey(p.name()), "", "", absl::ToUnixSeconds(*slot)});
     if (!saved.ok()) DXLOG(ERROR) << saved.message();
     running_.insert(p.name());
@@ -86,7 +91,7 @@ int PolicyVerifier::VerifyPolicy(const v1::Policy& policy) {
   v1::ListSetsRequest filter;
   filter.set_policy(policy.name());
   filter.set_status(v1::SET_COMPLETE);
-  auto sets = state_.catalog->ListSets(filter);
+  auto sets = sets_->ListSets(filter);
   int verified = 0, corrupt = 0;
   if (!sets.ok()) {
     DXLOG(ERROR) << "verify of policy " << policy.name() << ": "
@@ -131,7 +136,7 @@ int PolicyVerifier::RunDue(absl::Time now) {
 absl::Time PolicyVerifier::NextDue(absl::Time now) const {
   absl::Time next = absl::InfiniteFuture();
   std::lock_guard<std::mutex> lock(mu_);
-  for (const v1::Policy& p : state_.config->policies()) {
+  for (const v1::Policy& p : config_.policies()) {
     if (!slots_.count(p.name())) continue;
     absl::StatusOr<CronSchedule> schedule = VerifyScheduleOf(p);
     if (schedule.ok()) next = std::min(next, schedule->Next(now));
@@ -145,7 +150,7 @@ void PolicyVerifier::Describe(v1::ListPoliciesResponse* response,
   for (v1::PolicyInfo& info : *response->mutable_policies()) {
     auto last = slots_.find(info.name());
     if (last == slots_.end()) continue;
-    for (const v1::Policy& p : state_.config->policies()) {
+    for (const v1::Policy& p : config_.policies()) {
       if (p.name() != info.name()) continue;
       absl::StatusOr<CronSchedule> schedule = VerifyScheduleOf(p);
       info.set_verify_schedule(p.verify().schedule() +

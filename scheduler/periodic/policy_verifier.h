@@ -17,16 +17,26 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "dxbackup/v1/admin.pb.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/catalog/schedule_slot_catalog.h"
+#include "scheduler/catalog/set_catalog.h"
 #include "scheduler/runs/run_threads.h"
-#include "scheduler/scheduler_state.h"
 #include "scheduler/sets/set_verifier.h"
+#include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
 
 class PolicyVerifier {
  public:
-  explicit PolicyVerifier(SchedulerState state);
+  // `config`: the policies and their verify schedules; `sets`: the sets
+  // verified, and their results; `slots`: the persisted slots; `store`:
+  // the artifacts read back; `clock`: the verification time. All must
+  // outlive the verifier.
+  PolicyVerifier(const v1::SchedulerConfig& config, SetCatalog* sets,
+                 ScheduleSlotCatalog* slots, ArtifactStore* store,
+                 const common::Clock* clock);
   ~PolicyVerifier();  // waits for running verifications
 
   // Reads the persisted slots; a policy with none starts counting at `now`.
@@ -51,7 +61,9 @@ class PolicyVerifier {
   std::vector<const v1::Policy*> TakeDue(absl::Time now);
   int VerifyPolicy(const v1::Policy& policy);
 
-  SchedulerState state_;
+  const v1::SchedulerConfig& config_;
+  SetCatalog* sets_;
+  ScheduleSlotCatalog* slot_catalog_;
   SetVerifier verifier_;
   mutable std::mutex mu_;
   struct Slot {

@@ -11,7 +11,7 @@ void PruneTask::Run(absl::Time now) {
     auto pruned = pruner_->Prune(false);
     if (!pruned.ok()) DXLOG(ERROR) << "prune: " << pruned.status().message();
   }
-  const std::string& spec = state_.config->prune_schedule();
+  const std::string& spec = config_.prune_schedule();
   auto schedule = CronSchedule::Parse(spec.empty() ? "@hourly" : spec, "prune");
   next_ = schedule.ok() ? schedule->Next(now) : absl::InfiniteFuture();
 }

@@ -10,19 +10,26 @@
 
 namespace dxbackup::scheduler {
 
-Pruner::Pruner(SchedulerState state) : state_(state) {}
+Pruner::Pruner(const v1::SchedulerConfig& config, SetCatalog* sets,
+               ArtifactStore* store, const common::Clock* clock,
+               SchedulerMetrics* metrics)
+    : config_(config),
+      sets_(sets),
+      store_(store),
+      clock_(clock),
+      metrics_(metrics) {}
 
 absl::StatusOr<v1::PruneResponse> Pruner::Prune(bool dry_run,
                                                 const std::string& policy) {
   std::lock_guard<std::mutex> lock(mu_);
   v1::PruneResponse response;
   bool found = policy.empty();
-  for (const v1::Policy& p : state_.config->policies()) {
+  for (const v1::Policy& p : config_.policies()) {
     if (!policy.empty() && p.name() != policy) continue;
     found = true;
     v1::ListSetsRequest filter;
     filter.set_policy(p.name());
-    auto sets = state_.catalog->ListSets(filter);
+    auto sets = sets_->ListSets(filter);
     if (!sets.ok()) return sets.status();
     std::set<std::pair<std::string, std::string>> groups;
     for (const v1::BackupSet& s : *sets) {
@@ -59,7 +66,7 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
   filter.set_policy(policy.name());
   filter.set_namespace_(namespace_);
   filter.set_release(release);
-  auto sets = state_.catalog->ListSets(filter);
+  auto sets = sets_->ListSets(filter);
   if (!sets.ok()) return sets.status();
   std::map<std::string, v1::BackupSet> by_id;
   std::vector<RetentionCandidate> candidates;
@@ -81,9 +88,9 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
   }
   absl::StatusOr<absl::TimeZone> tz = LoadZone(policy.time_zone());
   if (!tz.ok()) return tz.status();
-  auto decisions = ApplyRetention(policy.retention(), *tz,
-                                  absl::FromChrono(state_.clock->Now()),
-                                  std::move(candidates));
+  auto decisions =
+      ApplyRetention(policy.retention(), *tz, absl::FromChrono(clock_->Now()),
+                     std::move(candidates));
   if (!decisions.ok()) return decisions.status();
   for (const RetentionDecision& d : *decisions) {
     v1::PruneDecision* out = response->add_decisions();
@@ -101,25 +108,25 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
 
 absl::Status Pruner::Remove(v1::BackupSet set) {
   set.set_status(v1::SET_EXPIRING);
-  absl::Status st = state_.catalog->UpdateSet(set);
+  absl::Status st = sets_->UpdateSet(set);
   if (!st.ok()) return st;
-  auto artifacts = state_.catalog->ListArtifacts(set.id());
+  auto artifacts = sets_->ListArtifacts(set.id());
   if (!artifacts.ok()) return artifacts.status();
   for (const v1::Artifact& a : *artifacts) {
-    st = state_.store->Remove(a.path());
+    st = store_->Remove(a.path());
     if (!st.ok()) return st;
   }
   // And whatever else is stored under the set's prefix.
-  auto leftovers = state_.store->List(ArtifactStore::RelativePath(
+  auto leftovers = store_->List(ArtifactStore::RelativePath(
       set.namespace_(), set.release(), set.id(), ""));
   if (!leftovers.ok()) return leftovers.status();
   for (const StoredObject& leftover : *leftovers) {
-    st = state_.store->Remove(leftover.key);
+    st = store_->Remove(leftover.key);
     if (!st.ok()) return st;
   }
-  st = state_.catalog->DeleteSet(set.id());
+  st = sets_->DeleteSet(set.id());
   if (!st.ok()) return st;
-  if (state_.metrics != nullptr) state_.metrics->SetRemoved(set);
+  if (metrics_ != nullptr) metrics_->SetRemoved(set);
   DXLOG(INFO) << "retention removed set " << set.id() << " of "
               << set.namespace_() << "/" << set.release() << " (policy "
               << set.policy() << ")";
@@ -130,7 +137,7 @@ absl::Status Pruner::FinishInterrupted() {
   std::lock_guard<std::mutex> lock(mu_);
   v1::ListSetsRequest filter;
   filter.set_status(v1::SET_EXPIRING);
-  auto sets = state_.catalog->ListSets(filter);
+  auto sets = sets_->ListSets(filter);
   if (!sets.ok()) return sets.status();
   for (const v1::BackupSet& s : *sets) {
     DXLOG(WARNING) << "finishing the removal of set " << s.id()

@@ -12,14 +12,24 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "dxbackup/v1/admin.pb.h"
-#include "scheduler/scheduler_state.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/catalog/set_catalog.h"
+#include "scheduler/metrics/metrics.h"
+#include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
 
 class Pruner {
  public:
-  explicit Pruner(SchedulerState state);
+  // `config`: the policies and their retention; `sets`: the sets decided
+  // on and removed; `store`: their files, deleted; `clock`: "now" for
+  // retention; `metrics` (nullptr: nothing counted): removed sets. All must
+  // outlive the pruner.
+  Pruner(const v1::SchedulerConfig& config, SetCatalog* sets,
+         ArtifactStore* store, const common::Clock* clock,
+         SchedulerMetrics* metrics = nullptr);
 
   // Every group of every configured policy (or of `policy` only). With
   // `dry_run`, decides and reports but removes nothing.
@@ -38,7 +48,11 @@ class Pruner {
                       v1::PruneResponse* response);
   absl::Status Remove(v1::BackupSet set);
 
-  SchedulerState state_;
+  const v1::SchedulerConfig& config_;
+  SetCatalog* sets_;
+  ArtifactStore* store_;
+  const common::Clock* clock_;
+  SchedulerMetrics* metrics_;
   std::mutex mu_;
 };
 

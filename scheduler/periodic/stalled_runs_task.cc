@@ -7,9 +7,8 @@ constexpr int kDefaultStallSeconds = 600;
 
 void StalledRunsTask::Run(absl::Time now) {
   if (!every_.Due(now)) return;
-  state_.board->FailStalled(state_.config->stall_seconds() > 0
-                                ? state_.config->stall_seconds()
-                                : kDefaultStallSeconds);
+  board_->FailStalled(config_.stall_seconds() > 0 ? config_.stall_seconds()
+                                                  : kDefaultStallSeconds);
 }
 
 }  // namespace dxbackup::scheduler

@@ -1,11 +1,12 @@
 // StalledRunsTask fails running volume jobs whose agent reported no
 // progress for stall_seconds (default 600; JobBoard::FailStalled), looked
-// at every kEvery. Runs on the ticker's thread; `state`'s parts outlive it.
+// at every kEvery. Runs on the ticker's thread.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_STALLED_RUNS_TASK_H_
 #define DXBACKUP_SCHEDULER_PERIODIC_STALLED_RUNS_TASK_H_
 
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/jobs/job_board.h"
 #include "scheduler/periodic/periodic_task.h"
-#include "scheduler/scheduler_state.h"
 
 namespace dxbackup::scheduler {
 
@@ -13,14 +14,18 @@ class StalledRunsTask : public PeriodicTask {
  public:
   static constexpr absl::Duration kEvery = absl::Seconds(5);
 
-  explicit StalledRunsTask(SchedulerState state) : state_(state) {}
+  // `config`: stall_seconds; `board`: the jobs failed. Both must outlive
+  // the task.
+  StalledRunsTask(const v1::SchedulerConfig& config, JobBoard* board)
+      : config_(config), board_(board) {}
 
   const char* name() const override { return "stalled runs"; }
   void Run(absl::Time now) override;
   absl::Time NextDue(absl::Time) const override { return every_.Next(); }
 
  private:
-  SchedulerState state_;
+  const v1::SchedulerConfig& config_;
+  JobBoard* board_;
   Every every_{kEvery};
 };
 

@@ -25,10 +25,10 @@ constexpr char kSchedulerWorker[] = "scheduler";
 constexpr int kDefaultQuiesceLimitSeconds = 150;
 }  // namespace
 
-BackupSetRunner::BackupSetRunner(SchedulerState state) : state_(state) {}
+BackupSetRunner::BackupSetRunner(const Parts& parts) : parts_(parts) {}
 
 BackupSetRunner::~BackupSetRunner() {
-  state_.board->FailAll("the scheduler stopped while the job ran");
+  parts_.board->FailAll("the scheduler stopped while the job ran");
   threads_.JoinAll();
 }
 
@@ -53,11 +53,11 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   }
 
   v1::BackupSet set;
-  set.set_id(NewRunId(*state_.clock));
+  set.set_id(NewRunId(*parts_.time));
   set.set_namespace_(ns);
   set.set_release(release);
   set.set_status(v1::SET_RUNNING);
-  set.set_started_unix(state_.clock->NowUnix());
+  set.set_started_unix(parts_.time->NowUnix());
   set.set_policy(request.policy());
   // Full, or only what changed since a base of the same policy's sets.
   v1::ListSetsRequest same;
@@ -65,7 +65,7 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   same.set_release(release);
   same.set_policy(request.policy());
   absl::StatusOr<std::vector<v1::BackupSet>> history =
-      state_.catalog->ListSets(same);
+      parts_.sets->ListSets(same);
   if (!history.ok()) return history.status();
   history->erase(std::remove_if(history->begin(), history->end(),
                                 [&](const v1::BackupSet& s) {
@@ -81,7 +81,7 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   }
   std::set<std::string> base_targets;  // volumes the base holds
   if (!plan.base_set_id.empty()) {
-    auto base = state_.catalog->ListArtifacts(plan.base_set_id);
+    auto base = parts_.sets->ListArtifacts(plan.base_set_id);
     if (!base.ok()) return base.status();
     for (const v1::Artifact& a : *base) {
       if (a.kind() == v1::ARTIFACT_VOLUME_TAR) base_targets.insert(a.target());
@@ -108,11 +108,11 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   // offline agent's volumes are members that fail at once, saying so.
   // An agent gone longer than agent_forget_after is no longer expected
   // (its pod is taken to be gone for good, as after a scale-down).
-  const int64_t forget_after = AgentForgetAfterSeconds(*state_.config);
-  state_.registry->ForgetGone(forget_after);
+  const int64_t forget_after = AgentForgetAfterSeconds(*parts_.config);
+  parts_.registry->ForgetGone(forget_after);
   std::vector<v1::AgentInfo> agents;
   for (const v1::AgentInfo& agent :
-       state_.registry->KnownAgentsOf(ns, release, forget_after)) {
+       parts_.registry->KnownAgentsOf(ns, release, forget_after)) {
     if (!request.component().empty() &&
         agent.component() != request.component()) {
       continue;
@@ -156,7 +156,7 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
       }
     }
   }
-  if (const v1::Deployment* d = FindDeployment(*state_.config, ns, release)) {
+  if (const v1::Deployment* d = FindDeployment(*parts_.config, ns, release)) {
     // Each hook runs on every connected agent of its component.
     for (v1::Hook::Phase phase : {v1::Hook::PRE, v1::Hook::POST}) {
       for (HookJob& h : PlanHooks(d, agents, phase)) {
@@ -185,11 +185,11 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
           absl::StrCat("a backup set of ", deployment, " is already running"));
     }
   }
-  absl::Status s = state_.catalog->CreateSet(set);
+  absl::Status s = parts_.sets->CreateSet(set);
   auto events = std::make_shared<RunEvents>();
   for (const Member& m : members) {
     if (!s.ok()) break;
-    s = state_.board->Add(m.job, m.artifact, events);
+    s = parts_.board->Add(m.job, m.artifact, events);
   }
   if (!s.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -207,10 +207,10 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
 }
 
 void BackupSetRunner::DumpDatabase(const Member& member) {
-  JobBoard& board = *state_.board;
+  JobBoard& board = *parts_.board;
   const std::string& job_id = member.job.id();
   board.MarkRunning(job_id, kSchedulerWorker);
-  auto pending = state_.store->Begin(member.artifact.path());
+  auto pending = parts_.store->Begin(member.artifact.path());
   if (!pending.ok()) {
     board.Finish(job_id, false, std::string(pending.status().message()));
     return;
@@ -226,10 +226,10 @@ void BackupSetRunner::DumpDatabase(const Member& member) {
   v1::Artifact stored = member.artifact;
   stored.set_bytes((*pending)->bytes());
   stored.set_sha256((*pending)->sha256());
-  stored.set_created_unix(state_.clock->NowUnix());
+  stored.set_created_unix(parts_.time->NowUnix());
   s = board.CompleteWithArtifact(job_id, stored);
   if (!s.ok()) {
-    state_.store->Remove(stored.path()).IgnoreError();
+    parts_.store->Remove(stored.path()).IgnoreError();
     board.Finish(job_id, false, std::string(s.message()), 0, 0, log);
   }
 }
@@ -243,7 +243,7 @@ std::vector<v1::Job> BackupSetRunner::RunCaptures(
     const Member& m = *mp;
     job_ids.push_back(m.job.id());
     if (!skip_reason.empty() || !m.offline.empty()) {
-      state_.board->Finish(m.job.id(), false,
+      parts_.board->Finish(m.job.id(), false,
                            skip_reason.empty() ? m.offline : skip_reason);
       continue;
     }
@@ -257,15 +257,16 @@ std::vector<v1::Job> BackupSetRunner::RunCaptures(
     *command.mutable_backup()->mutable_options() = options;
     command.mutable_backup()->set_incremental(
         !m.artifact.base_set_id().empty());
-    if (!DispatchToAgent(state_, m.job.id(), m.job.agent_id(), command)) {
-      state_.board->Finish(
+    if (!DispatchToAgent(parts_.registry, parts_.board, m.job.id(),
+                         m.job.agent_id(), command)) {
+      parts_.board->Finish(
           m.job.id(), false,
           absl::StrCat("agent ", m.job.agent_id(),
                        " disconnected before the job started"));
     }
   }
   for (std::thread& t : dumps) t.join();
-  return state_.board->WaitAndRemove(job_ids);
+  return parts_.board->WaitAndRemove(job_ids);
 }
 
 v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
@@ -284,21 +285,23 @@ v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
   }
   // The quiesce window: every pre-hook, then every capture, then every
   // post-hook, which runs whatever happened before.
-  const absl::Time window_start = absl::FromChrono(state_.clock->Now());
-  std::vector<v1::Job> jobs = RunHookJobs(state_, pre);
+  const absl::Time window_start = absl::FromChrono(parts_.time->Now());
+  std::vector<v1::Job> jobs =
+      RunHookJobs(parts_.registry, parts_.board, *parts_.time, pre);
   const std::string blocked = PreHookBlock(pre, jobs);
   std::vector<v1::Job> captured = RunCaptures(captures, options, blocked);
   jobs.insert(jobs.end(), captured.begin(), captured.end());
   // Every pre-hook was run (or tried), so every post-hook runs: after
   // failed captures and failed pre-hooks too.
-  std::vector<v1::Job> thawed = RunHookJobs(state_, post);
+  std::vector<v1::Job> thawed =
+      RunHookJobs(parts_.registry, parts_.board, *parts_.time, post);
   jobs.insert(jobs.end(), thawed.begin(), thawed.end());
   if (!pre.empty() || !post.empty()) {
     const int64_t window = absl::ToInt64Seconds(
-        absl::FromChrono(state_.clock->Now()) - window_start);
+        absl::FromChrono(parts_.time->Now()) - window_start);
     set.set_quiesce_seconds(window);
-    const int limit = state_.config->quiesce_limit_seconds() > 0
-                          ? state_.config->quiesce_limit_seconds()
+    const int limit = parts_.config->quiesce_limit_seconds() > 0
+                          ? parts_.config->quiesce_limit_seconds()
                           : kDefaultQuiesceLimitSeconds;
     if (window * 10 > limit * 8) {
       set.add_warnings(absl::StrCat(
@@ -324,7 +327,7 @@ v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
   }
 
   std::vector<std::string> failures = FailedJobReasons(jobs);
-  auto artifacts = state_.catalog->ListArtifacts(set.id());
+  auto artifacts = parts_.sets->ListArtifacts(set.id());
   std::set<std::string> stored;  // targets with an artifact row
   if (artifacts.ok()) {
     for (const v1::Artifact& a : *artifacts) {
@@ -352,10 +355,10 @@ v1::BackupSet BackupSetRunner::Run(v1::BackupSet set,
   }
   set.set_status(failures.empty() ? v1::SET_COMPLETE : v1::SET_FAILED);
   set.set_reason(absl::StrJoin(failures, "; "));
-  set.set_finished_unix(state_.clock->NowUnix());
-  absl::Status s = state_.catalog->UpdateSet(set);
+  set.set_finished_unix(parts_.time->NowUnix());
+  absl::Status s = parts_.sets->UpdateSet(set);
   if (!s.ok()) DXLOG(ERROR) << s.message();
-  if (state_.metrics != nullptr) state_.metrics->SetEnded(set);
+  if (parts_.metrics != nullptr) parts_.metrics->SetEnded(set);
   DXLOG(INFO) << "set " << set.id() << " of " << set.namespace_() << "/"
               << set.release() << " ended " << v1::SetStatus_Name(set.status())
               << (failures.empty() ? "" : ": " + set.reason());

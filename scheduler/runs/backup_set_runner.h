@@ -22,10 +22,16 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/time_source.h"
 #include "dxbackup/v1/admin.pb.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/agents/agent_registry.h"
+#include "scheduler/catalog/set_catalog.h"
+#include "scheduler/jobs/job_board.h"
 #include "scheduler/jobs/run_events.h"
+#include "scheduler/metrics/metrics.h"
 #include "scheduler/runs/run_threads.h"
-#include "scheduler/scheduler_state.h"
+#include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
 
@@ -36,7 +42,24 @@ struct StartedRun {
 
 class BackupSetRunner {
  public:
-  explicit BackupSetRunner(SchedulerState state);
+  // What the runner uses; all must outlive it.
+  struct Parts {
+    // Deployments (databases, hooks) and quiesce_limit_seconds.
+    const v1::SchedulerConfig* config;
+    // The sets and their artifacts, created and recorded.
+    SetCatalog* sets;
+    // Where database dumps are written (and failed ones removed).
+    ArtifactStore* store;
+    // The deployment's agents, and where their jobs are sent.
+    AgentRegistry* registry;
+    // The members' jobs.
+    JobBoard* board;
+    // Set ids and times, and the wait for a reconnecting agent's hooks.
+    const common::TimeSource* time;
+    // Ended sets counted; nullptr: nothing counted.
+    SchedulerMetrics* metrics = nullptr;
+  };
+  explicit BackupSetRunner(const Parts& parts);
   ~BackupSetRunner();
 
   using SetDoneFn = std::function<void(const v1::BackupSet&)>;
@@ -66,7 +89,7 @@ class BackupSetRunner {
                     std::shared_ptr<RunEvents> events);
   void DumpDatabase(const Member& member);
 
-  SchedulerState state_;
+  Parts parts_;
   std::mutex mu_;
   std::set<std::string> running_deployments_;
   RunThreads threads_;

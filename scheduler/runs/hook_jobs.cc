@@ -30,7 +30,8 @@ std::vector<HookJob> PlanHooks(const v1::Deployment* deployment,
   return out;
 }
 
-std::vector<v1::Job> RunHookJobs(const SchedulerState& state,
+std::vector<v1::Job> RunHookJobs(AgentRegistry* registry, JobBoard* board,
+                                 const common::TimeSource& time,
                                  const std::vector<HookJob>& hooks) {
   std::vector<std::string> ids;
   for (const HookJob& h : hooks) {
@@ -50,19 +51,18 @@ std::vector<v1::Job> RunHookJobs(const SchedulerState& state,
     const int patience = h.hook->timeout_seconds() > 0
                              ? h.hook->timeout_seconds()
                              : kDefaultHookTimeoutSeconds;
-    const common::TimeSource& time = TimeOf(state);
-    bool sent = DispatchToAgent(state, id, agent, command);
+    bool sent = DispatchToAgent(registry, board, id, agent, command);
     for (int waited = 0; !sent && waited < patience; ++waited) {
       time.SleepUntil(time.Monotonic() + std::chrono::seconds(1));
-      sent = DispatchToAgent(state, id, agent, command);
+      sent = DispatchToAgent(registry, board, id, agent, command);
     }
     if (!sent) {
-      state.board->Finish(
+      board->Finish(
           id, false,
           absl::StrCat("agent ", agent, " was not connected to run the hook"));
     }
   }
-  return state.board->WaitAndRemove(ids);
+  return board->WaitAndRemove(ids);
 }
 
 std::string PreHookBlock(const std::vector<HookJob>& pre,

@@ -3,15 +3,18 @@
 //
 //   std::vector<HookJob> pre = PlanHooks(deployment, agents, v1::Hook::PRE);
 //   ... add each job to the board ...
-//   std::vector<v1::Job> done = RunHookJobs(state, pre);
+//   std::vector<v1::Job> done = RunHookJobs(registry, board, time, pre);
 #ifndef DXBACKUP_SCHEDULER_RUNS_HOOK_JOBS_H_
 #define DXBACKUP_SCHEDULER_RUNS_HOOK_JOBS_H_
 
 #include <string>
 #include <vector>
 
+#include "common/time_source.h"
 #include "dxbackup/v1/admin.pb.h"
-#include "scheduler/scheduler_state.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/agents/agent_registry.h"
+#include "scheduler/jobs/job_board.h"
 
 namespace dxbackup::scheduler {
 
@@ -27,8 +30,11 @@ std::vector<HookJob> PlanHooks(const v1::Deployment* deployment,
 
 // Sends each hook (already on the board) to its agent, giving an agent that
 // is reconnecting the hook's timeout to come back, and waits for all.
-// Returns the final jobs in the same order.
-std::vector<v1::Job> RunHookJobs(const SchedulerState& state,
+// Returns the final jobs in the same order. `registry`: the agents sent to;
+// `board`: the hooks' jobs; `time`: how the wait for a reconnecting agent
+// sleeps.
+std::vector<v1::Job> RunHookJobs(AgentRegistry* registry, JobBoard* board,
+                                 const common::TimeSource& time,
                                  const std::vector<HookJob>& hooks);
 
 // Why the work after `pre` must be skipped: "skipped: <hook> failed: ..."

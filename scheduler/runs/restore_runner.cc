@@ -7,11 +7,12 @@
 #include "absl/strings/str_join.h"
 #include "common/log.h"
 #include "common/resource_names.h"
-#include "scheduler/sets/artifact_chain.h"
-#include "scheduler/runs/hook_jobs.h"
+#include "scheduler/config/scheduler_config.h"
 #include "scheduler/jobs/job_dispatch.h"
 #include "scheduler/postgres/pg_dump_runner.h"
+#include "scheduler/runs/hook_jobs.h"
 #include "scheduler/runs/run_ids.h"
+#include "scheduler/sets/artifact_chain.h"
 #include "scheduler/sets/set_verifier.h"
 
 namespace dxbackup::scheduler {
@@ -53,10 +54,10 @@ std::string CurrentFixLevel(const std::vector<v1::AgentInfo>& agents,
 
 }  // namespace
 
-RestoreRunner::RestoreRunner(SchedulerState state) : state_(state) {}
+RestoreRunner::RestoreRunner(const Parts& parts) : parts_(parts) {}
 
 RestoreRunner::~RestoreRunner() {
-  state_.board->FailAll("the scheduler stopped while the restore ran");
+  parts_.board->FailAll("the scheduler stopped while the restore ran");
   threads_.JoinAll();
 }
 
@@ -69,7 +70,7 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
         common::CheckDatabaseName("--database-to", request.database_to());
     if (!named.ok()) return named;
   }
-  absl::StatusOr<v1::BackupSet> set = state_.catalog->GetSet(request.set_id());
+  absl::StatusOr<v1::BackupSet> set = parts_.sets->GetSet(request.set_id());
   if (!set.ok()) return set.status();
   if (set->status() != v1::SET_COMPLETE) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -81,7 +82,7 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
         absl::StrCat("set ", set->id(), " failed verification (",
                      set->verification().detail(), "); restore another set"));
   }
-  auto artifacts = state_.catalog->ListArtifacts(set->id());
+  auto artifacts = parts_.sets->ListArtifacts(set->id());
   if (!artifacts.ok()) return artifacts.status();
   // Where the set goes: its own deployment, or, only when asked for
   // explicitly, another one (a clone).
@@ -98,10 +99,10 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
                      " makes a clone: add --clone if that is what you mean"));
   }
   const v1::Deployment* deployment =
-      FindDeployment(*state_.config, ns, release);
-  std::vector<v1::AgentInfo> agents = state_.registry->AgentsOf(ns, release);
+      FindDeployment(*parts_.config, ns, release);
+  std::vector<v1::AgentInfo> agents = parts_.registry->AgentsOf(ns, release);
 
-  const std::string run_id = absl::StrCat("restore-", NewRunId(*state_.clock));
+  const std::string run_id = absl::StrCat("restore-", NewRunId(*parts_.time));
   std::vector<Step> steps;
   std::vector<std::string> problems;
   int databases = 0;
@@ -155,7 +156,7 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
       }
       if (!artifact.base_set_id().empty()) {
         absl::StatusOr<std::vector<v1::Artifact>> chain =
-            ArtifactChain(*state_.catalog, artifact);
+            ArtifactChain(*parts_.sets, artifact);
         if (chain.ok()) {
           step.bases = std::move(*chain);
         } else {
@@ -194,7 +195,7 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   }
   // Every stored file it will read is checked first (size and SHA-256), so
   // that a corrupt one stops the restore before anything is written.
-  SetVerifier verifier(state_);
+  SetVerifier verifier(parts_.sets, parts_.store, parts_.time);
   for (const Step& step : steps) {
     std::vector<v1::Artifact> parts = step.bases;
     parts.push_back(step.artifact);
@@ -242,12 +243,12 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   auto events = std::make_shared<RunEvents>();
   for (const Step& step : steps) {
     absl::Status s =
-        state_.board->Add(step.job, step.artifact, events, step.bases);
+        parts_.board->Add(step.job, step.artifact, events, step.bases);
     if (!s.ok()) return s;
   }
   for (const std::vector<HookJob>* hooks : {&pre, &post}) {
     for (const HookJob& h : *hooks) {
-      absl::Status s = state_.board->Add(h.job, v1::Artifact(), events);
+      absl::Status s = parts_.board->Add(h.job, v1::Artifact(), events);
       if (!s.ok()) return s;
     }
   }
@@ -264,15 +265,15 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
 
 void RestoreRunner::RestoreDatabase(const Step& step,
                                     const std::string& database_to) {
-  state_.board->MarkRunning(step.job.id(), "scheduler");
+  parts_.board->MarkRunning(step.job.id(), "scheduler");
   std::string log;
   absl::StatusOr<std::unique_ptr<ArtifactReader>> dump =
-      state_.store->Open(step.artifact.path());
+      parts_.store->Open(step.artifact.path());
   absl::Status s = dump.status();
   if (s.ok()) {
     s = scheduler::RestoreDatabase(*step.database, **dump, database_to, &log);
   }
-  state_.board->Finish(step.job.id(), s.ok(), std::string(s.message()),
+  parts_.board->Finish(step.job.id(), s.ok(), std::string(s.message()),
                        step.artifact.bytes(), 0, log);
 }
 
@@ -282,7 +283,8 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
                         std::shared_ptr<RunEvents> events) {
   // The DX order: pre-hooks (stop the server), databases, volumes,
   // post-hooks (start it again, whatever happened before).
-  std::vector<v1::Job> jobs = RunHookJobs(state_, pre);
+  std::vector<v1::Job> jobs =
+      RunHookJobs(parts_.registry, parts_.board, *parts_.time, pre);
   const std::string blocked = PreHookBlock(pre, jobs);
   std::vector<std::thread> databases;
   std::vector<std::string> database_ids, volume_ids;
@@ -298,21 +300,21 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
     if (step.database == nullptr) continue;
     database_ids.push_back(step.job.id());
     if (!blocked.empty()) {
-      state_.board->Finish(step.job.id(), false, blocked);
+      parts_.board->Finish(step.job.id(), false, blocked);
       continue;
     }
     databases.emplace_back(&RestoreRunner::RestoreDatabase, this,
                            std::cref(step), request.database_to());
   }
   for (std::thread& t : databases) t.join();
-  for (const v1::Job& j : state_.board->WaitAndRemove(database_ids)) {
+  for (const v1::Job& j : parts_.board->WaitAndRemove(database_ids)) {
     jobs.push_back(j);
   }
   for (const Step& step : steps) {
     if (step.database != nullptr) continue;
     volume_ids.push_back(step.job.id());
     if (!blocked.empty()) {
-      state_.board->Finish(step.job.id(), false, blocked);
+      parts_.board->Finish(step.job.id(), false, blocked);
       continue;
     }
     v1::SchedulerMessage command;
@@ -332,16 +334,19 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
     restore->set_mode(request.mode());
     restore->set_keep_setid(request.keep_setid() || own_deployment);
     *restore->mutable_paths() = request.paths();
-    if (!DispatchToAgent(state_, step.job.id(), step.job.agent_id(), command)) {
-      state_.board->Finish(step.job.id(), false,
+    if (!DispatchToAgent(parts_.registry, parts_.board, step.job.id(),
+                         step.job.agent_id(), command)) {
+      parts_.board->Finish(step.job.id(), false,
                            absl::StrCat("agent ", step.job.agent_id(),
                                         " disconnected before the restore"));
     }
   }
-  for (const v1::Job& j : state_.board->WaitAndRemove(volume_ids)) {
+  for (const v1::Job& j : parts_.board->WaitAndRemove(volume_ids)) {
     jobs.push_back(j);
   }
-  for (const v1::Job& j : RunHookJobs(state_, post)) jobs.push_back(j);
+  for (const v1::Job& j :
+       RunHookJobs(parts_.registry, parts_.board, *parts_.time, post))
+    jobs.push_back(j);
   const std::vector<std::string> failures = FailedJobReasons(jobs);
   const std::string message =
       failures.empty()

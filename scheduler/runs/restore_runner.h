@@ -27,7 +27,22 @@ namespace dxbackup::scheduler {
 
 class RestoreRunner {
  public:
-  explicit RestoreRunner(SchedulerState state);
+  // What the runner uses; all must outlive it.
+  struct Parts {
+    // Deployments (databases, hooks).
+    const v1::SchedulerConfig* config;
+    // The set restored and its artifacts (and an incremental's bases).
+    SetCatalog* sets;
+    // The artifacts' bytes: checked first, then read back.
+    ArtifactStore* store;
+    // The deployment's agents, and where their jobs are sent.
+    AgentRegistry* registry;
+    // The steps' jobs.
+    JobBoard* board;
+    // Run ids, check times, and the wait for a reconnecting agent's hooks.
+    const common::TimeSource* time;
+  };
+  explicit RestoreRunner(const Parts& parts);
   ~RestoreRunner();
 
   absl::StatusOr<StartedRun> Start(const v1::RestoreRequest& request);
@@ -47,7 +62,7 @@ class RestoreRunner {
            std::vector<HookJob> post, std::shared_ptr<RunEvents> events);
   void RestoreDatabase(const Step& step, const std::string& database_to);
 
-  SchedulerState state_;
+  Parts parts_;
   RunThreads threads_;
 };
 

@@ -80,18 +80,60 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     if (!port.ok()) return port.status();
     s->metrics_port_ = *port;
   }
-  SchedulerState state{&s->options_.config, s->catalog_.get(), s->store_.get(),
-                       s->registry_.get(),  s->board_.get(),   clock,
-                       s->auth_.get(),      s->metrics_.get(),  time};
-  s->backups_ = std::make_unique<BackupSetRunner>(state);
-  s->restores_ = std::make_unique<RestoreRunner>(state);
-  s->pruner_ = std::make_unique<Pruner>(state);
-  s->policies_ =
-      std::make_unique<PolicyLoop>(state, s->backups_.get(), s->pruner_.get());
-  s->agent_service_ = std::make_unique<AgentServiceImpl>(state);
-  s->admin_service_ = std::make_unique<AdminServiceImpl>(
-      state, s->backups_.get(), s->restores_.get(), s->pruner_.get(),
-      s->policies_.get());
+  const v1::SchedulerConfig& config = s->options_.config;
+  Catalog* records = s->catalog_.get();
+  BackupSetRunner::Parts backup_parts;
+  backup_parts.config = &config;
+  backup_parts.sets = records;
+  backup_parts.store = s->store_.get();
+  backup_parts.registry = s->registry_.get();
+  backup_parts.board = s->board_.get();
+  backup_parts.time = time;
+  backup_parts.metrics = s->metrics_.get();
+  s->backups_ = std::make_unique<BackupSetRunner>(backup_parts);
+  RestoreRunner::Parts restore_parts;
+  restore_parts.config = &config;
+  restore_parts.sets = records;
+  restore_parts.store = s->store_.get();
+  restore_parts.registry = s->registry_.get();
+  restore_parts.board = s->board_.get();
+  restore_parts.time = time;
+  s->restores_ = std::make_unique<RestoreRunner>(restore_parts);
+  s->pruner_ = std::make_unique<Pruner>(config, records, s->store_.get(), clock,
+                                        s->metrics_.get());
+  PolicyLoop::Parts loop_parts;
+  loop_parts.config = &config;
+  loop_parts.sets = records;
+  loop_parts.slots = records;
+  loop_parts.store = s->store_.get();
+  loop_parts.registry = s->registry_.get();
+  loop_parts.board = s->board_.get();
+  loop_parts.time = time;
+  loop_parts.backups = s->backups_.get();
+  loop_parts.pruner = s->pruner_.get();
+  s->policies_ = std::make_unique<PolicyLoop>(loop_parts);
+  AgentServiceImpl::Parts agent_parts;
+  agent_parts.config = &config;
+  agent_parts.files = records;
+  agent_parts.store = s->store_.get();
+  agent_parts.registry = s->registry_.get();
+  agent_parts.board = s->board_.get();
+  agent_parts.clock = clock;
+  agent_parts.auth = s->auth_.get();
+  s->agent_service_ = std::make_unique<AgentServiceImpl>(agent_parts);
+  AdminServiceImpl::Parts admin_parts;
+  admin_parts.sets = records;
+  admin_parts.jobs = records;
+  admin_parts.files = records;
+  admin_parts.store = s->store_.get();
+  admin_parts.registry = s->registry_.get();
+  admin_parts.clock = clock;
+  admin_parts.auth = s->auth_.get();
+  admin_parts.backups = s->backups_.get();
+  admin_parts.restores = s->restores_.get();
+  admin_parts.pruner = s->pruner_.get();
+  admin_parts.policies = s->policies_.get();
+  s->admin_service_ = std::make_unique<AdminServiceImpl>(admin_parts);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;

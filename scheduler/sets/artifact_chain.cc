@@ -7,7 +7,7 @@
 namespace dxbackup::scheduler {
 
 absl::StatusOr<std::vector<v1::Artifact>> ArtifactChain(
-    Catalog& catalog, const v1::Artifact& artifact) {
+    SetCatalog& catalog, const v1::Artifact& artifact) {
   std::vector<v1::Artifact> chain;
   for (const v1::Artifact* link = &artifact; !link->base_set_id().empty();
        link = &chain.back()) {

@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "scheduler/catalog/catalog.h"
+#include "scheduler/catalog/set_catalog.h"
 
 namespace dxbackup::scheduler {
 
 // Empty for a full artifact.
 absl::StatusOr<std::vector<v1::Artifact>> ArtifactChain(
-    Catalog& catalog, const v1::Artifact& artifact);
+    SetCatalog& catalog, const v1::Artifact& artifact);
 
 }  // namespace dxbackup::scheduler
 

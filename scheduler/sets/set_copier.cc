@@ -13,7 +13,9 @@
 namespace dxbackup::scheduler {
 namespace fs = std::filesystem;
 
-SetCopier::SetCopier(SchedulerState state) : state_(state), exporter_(state) {}
+SetCopier::SetCopier(SetCatalog* sets, ArtifactStore* store,
+                     const common::Clock* clock)
+    : clock_(clock), exporter_(sets, store, clock) {}
 
 absl::Status SetCopier::CopyAndPrune(const v1::Policy& policy,
                                      const v1::BackupSet& set) {
@@ -58,7 +60,7 @@ absl::Status SetCopier::PruneCopies(const v1::Policy& policy,
   if (!tz.ok()) return tz.status();
   auto decisions =
       ApplyRetention(policy.copy_to().retention(), *tz,
-                     absl::FromChrono(state_.clock->Now()), std::move(copies));
+                     absl::FromChrono(clock_->Now()), std::move(copies));
   if (!decisions.ok()) return decisions.status();
   for (const RetentionDecision& d : *decisions) {
     if (d.keep) continue;

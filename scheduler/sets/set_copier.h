@@ -12,21 +12,25 @@
 #include <mutex>
 
 #include "absl/status/status.h"
-#include "scheduler/scheduler_state.h"
+#include "common/clock.h"
+#include "dxbackup/v1/config.pb.h"
 #include "scheduler/sets/set_exporter.h"
 
 namespace dxbackup::scheduler {
 
 class SetCopier {
  public:
-  explicit SetCopier(SchedulerState state);
+  // `sets` and `store`: what is exported (see SetExporter); `clock`: the
+  // export time and "now" for the copies' retention. All must outlive the
+  // copier.
+  SetCopier(SetCatalog* sets, ArtifactStore* store, const common::Clock* clock);
 
   absl::Status CopyAndPrune(const v1::Policy& policy, const v1::BackupSet& set);
 
  private:
   absl::Status PruneCopies(const v1::Policy& policy, const std::string& dir);
 
-  SchedulerState state_;
+  const common::Clock* clock_;
   SetExporter exporter_;
   std::mutex mu_;
 };

@@ -185,18 +185,20 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
   return out;
 }
 
-SetExporter::SetExporter(SchedulerState state) : state_(state) {}
+SetExporter::SetExporter(SetCatalog* sets, ArtifactStore* store,
+                         const common::Clock* clock)
+    : sets_(sets), store_(store), clock_(clock) {}
 
 absl::StatusOr<v1::ExportResponse> SetExporter::Export(
     const std::string& set_id, const std::string& to_dir) {
-  absl::StatusOr<v1::BackupSet> set = state_.catalog->GetSet(set_id);
+  absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
   if (!set.ok()) return set.status();
   if (set->status() != v1::SET_COMPLETE ||
       set->verification().result() == v1::Verification::CORRUPT) {
     return absl::FailedPreconditionError(absl::StrCat(
         "set ", set_id, " is not a complete, sound set; export another"));
   }
-  auto artifacts = state_.catalog->ListArtifacts(set_id);
+  auto artifacts = sets_->ListArtifacts(set_id);
   if (!artifacts.ok()) return artifacts.status();
   if (to_dir.empty() || to_dir[0] != '/') {
     return absl::InvalidArgumentError(
@@ -222,15 +224,14 @@ absl::StatusOr<v1::ExportResponse> SetExporter::Export(
   v1::ExportManifest manifest;
   manifest.set_format_version(1);
   manifest.set_dxbackup_version(DXBACKUP_VERSION);
-  manifest.set_exported_unix(state_.clock->NowUnix());
+  manifest.set_exported_unix(clock_->NowUnix());
   *manifest.mutable_set() = *set;
   v1::ExportResponse response;
   std::string sums;
   // An incremental's bases go along, named after their sets, before it.
   std::vector<std::pair<v1::Artifact, std::string>> files;  // and its name
   for (const v1::Artifact& a : *artifacts) {
-    absl::StatusOr<std::vector<v1::Artifact>> chain =
-        ArtifactChain(*state_.catalog, a);
+    absl::StatusOr<std::vector<v1::Artifact>> chain = ArtifactChain(*sets_, a);
     if (!chain.ok()) return fail(chain.status());
     for (v1::Artifact& base : *chain) {
       std::string name =
@@ -241,7 +242,7 @@ absl::StatusOr<v1::ExportResponse> SetExporter::Export(
   }
   for (const auto& [a, name] : files) {
     absl::Status s =
-        CopyChecked(*state_.store, a.path(), partial + "/" + name, a.sha256());
+        CopyChecked(*store_, a.path(), partial + "/" + name, a.sha256());
     if (!s.ok()) return fail(s);
     v1::Artifact* listed = manifest.add_artifacts();
     *listed = a;

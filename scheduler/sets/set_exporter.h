@@ -13,20 +13,28 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "dxbackup/v1/admin.pb.h"
-#include "scheduler/scheduler_state.h"
+#include "scheduler/catalog/set_catalog.h"
+#include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
 
 class SetExporter {
  public:
-  explicit SetExporter(SchedulerState state);
+  // `sets`: the set and its artifacts (and an incremental's bases);
+  // `store`: the artifacts' bytes, copied out; `clock`: the manifest's
+  // export time. All must outlive the exporter.
+  SetExporter(SetCatalog* sets, ArtifactStore* store,
+              const common::Clock* clock);
 
   absl::StatusOr<v1::ExportResponse> Export(const std::string& set_id,
                                             const std::string& to_dir);
 
  private:
-  SchedulerState state_;
+  SetCatalog* sets_;
+  ArtifactStore* store_;
+  const common::Clock* clock_;
 };
 
 // The text of RESTORE.txt for a manifest. Its commands are the lines

@@ -79,7 +79,9 @@ absl::StatusOr<uint64_t> ReadEveryTarEntry(ArtifactReader& tar) {
   return entries;
 }
 
-SetVerifier::SetVerifier(SchedulerState state) : state_(state) {}
+SetVerifier::SetVerifier(SetCatalog* sets, ArtifactStore* store,
+                         const common::Clock* clock)
+    : sets_(sets), store_(store), clock_(clock) {}
 
 v1::ArtifactCheck SetVerifier::Check(const v1::Artifact& artifact, bool deep) {
   v1::ArtifactCheck check;
@@ -90,7 +92,7 @@ v1::ArtifactCheck SetVerifier::Check(const v1::Artifact& artifact, bool deep) {
     check.set_detail(why);
     return check;
   };
-  absl::StatusOr<uint64_t> size = state_.store->Stat(key);
+  absl::StatusOr<uint64_t> size = store_->Stat(key);
   if (absl::IsNotFound(size.status())) {
     return fail("file missing from the store");
   }
@@ -100,7 +102,7 @@ v1::ArtifactCheck SetVerifier::Check(const v1::Artifact& artifact, bool deep) {
         absl::StrCat("size ", *size, ", catalog says ", artifact.bytes()));
   }
   // Each reading opens the object again: readers go one way only.
-  auto open = [&]() { return state_.store->Open(key); };
+  auto open = [&]() { return store_->Open(key); };
   absl::StatusOr<std::unique_ptr<ArtifactReader>> reader = open();
   if (!reader.ok()) return fail(std::string(reader.status().message()));
   common::Sha256 digest;
@@ -143,21 +145,21 @@ v1::ArtifactCheck SetVerifier::Check(const v1::Artifact& artifact, bool deep) {
 
 absl::Status SetVerifier::MarkCorrupt(
     const std::string& set_id, const std::vector<std::string>& problems) {
-  absl::StatusOr<v1::BackupSet> set = state_.catalog->GetSet(set_id);
+  absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
   if (!set.ok()) return set.status();
   v1::Verification* v = set->mutable_verification();
   v->set_result(v1::Verification::CORRUPT);
   v->set_deep(false);
-  v->set_verified_unix(state_.clock->NowUnix());
+  v->set_verified_unix(clock_->NowUnix());
   v->set_detail(absl::StrJoin(problems, "; "));
-  return state_.catalog->UpdateSet(*set);
+  return sets_->UpdateSet(*set);
 }
 
 absl::StatusOr<v1::VerifyResponse> SetVerifier::Verify(
     const std::string& set_id, bool deep) {
-  absl::StatusOr<v1::BackupSet> set = state_.catalog->GetSet(set_id);
+  absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
   if (!set.ok()) return set.status();
-  auto artifacts = state_.catalog->ListArtifacts(set_id);
+  auto artifacts = sets_->ListArtifacts(set_id);
   if (!artifacts.ok()) return artifacts.status();
   v1::VerifyResponse response;
   std::vector<std::string> problems;
@@ -170,9 +172,9 @@ absl::StatusOr<v1::VerifyResponse> SetVerifier::Verify(
   v->set_result(problems.empty() ? v1::Verification::VERIFIED
                                  : v1::Verification::CORRUPT);
   v->set_deep(deep);
-  v->set_verified_unix(state_.clock->NowUnix());
+  v->set_verified_unix(clock_->NowUnix());
   v->set_detail(absl::StrJoin(problems, "; "));
-  absl::Status s = state_.catalog->UpdateSet(*set);
+  absl::Status s = sets_->UpdateSet(*set);
   if (!s.ok()) return s;
   *response.mutable_set() = *set;
   return response;

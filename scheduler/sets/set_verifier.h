@@ -13,14 +13,20 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "dxbackup/v1/admin.pb.h"
-#include "scheduler/scheduler_state.h"
+#include "scheduler/catalog/set_catalog.h"
+#include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
 
 class SetVerifier {
  public:
-  explicit SetVerifier(SchedulerState state);
+  // `sets`: the sets and artifacts checked, and where results are recorded;
+  // `store`: the artifacts' bytes, read back; `clock`: the verification
+  // time. All must outlive the verifier.
+  SetVerifier(SetCatalog* sets, ArtifactStore* store,
+              const common::Clock* clock);
 
   // NotFound for an unknown set; otherwise the checks, whatever they found.
   absl::StatusOr<v1::VerifyResponse> Verify(const std::string& set_id,
@@ -32,7 +38,9 @@ class SetVerifier {
                            const std::vector<std::string>& problems);
 
  private:
-  SchedulerState state_;
+  SetCatalog* sets_;
+  ArtifactStore* store_;
+  const common::Clock* clock_;
 };
 
 // Reads every entry of a (compressed) tar stream to its end; returns how

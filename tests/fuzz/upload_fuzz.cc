@@ -48,20 +48,17 @@ struct World {
         std::make_unique<scheduler::AgentRegistry>(catalog.get(), &clock);
     board = std::make_unique<scheduler::JobBoard>(catalog.get(), catalog.get(),
                                                  &clock);
-    state =
-        scheduler::SchedulerState{&config,        catalog.get(), store.get(),
-                                  registry.get(), board.get(),   &clock};
-    sessions = std::make_unique<scheduler::UploadSessions>(state);
+    sessions =
+        std::make_unique<scheduler::UploadSessions>(scheduler::UploadParts{
+            catalog.get(), store.get(), board.get(), &clock});
   }
 
   fs::path dir;
-  v1::SchedulerConfig config;
   common::SystemClock clock;
   std::unique_ptr<scheduler::SqliteCatalog> catalog;
   std::unique_ptr<scheduler::DirectoryStore> store;
   std::unique_ptr<scheduler::AgentRegistry> registry;
   std::unique_ptr<scheduler::JobBoard> board;
-  scheduler::SchedulerState state;
   std::unique_ptr<scheduler::UploadSessions> sessions;
 };
 

@@ -24,8 +24,6 @@ class PolicyVerifierTest : public ::testing::Test {
     ASSERT_TRUE(catalog.ok());
     catalog_ = std::move(*catalog);
     store_ = std::make_unique<testing::MemoryStore>();
-    state_ = {&config_, catalog_.get(), store_.get(),
-              nullptr,  nullptr,        &clock_};
   }
 
   // A set with one stored, intact artifact.
@@ -62,7 +60,6 @@ class PolicyVerifierTest : public ::testing::Test {
   common::SystemClock clock_;
   std::unique_ptr<SqliteCatalog> catalog_;
   std::unique_ptr<testing::MemoryStore> store_;
-  SchedulerState state_;
 };
 
 TEST_F(PolicyVerifierTest, VerifiesThePolicysCompleteSetsOncePerSlot) {
@@ -70,7 +67,8 @@ TEST_F(PolicyVerifierTest, VerifiesThePolicysCompleteSetsOncePerSlot) {
   AddSet("new", "nightly");
   AddSet("broken", "nightly", v1::SET_FAILED);
   AddSet("other", "unverified");
-  PolicyVerifier verifier(state_);
+  PolicyVerifier verifier(config_, catalog_.get(), catalog_.get(), store_.get(),
+                          &clock_);
   ASSERT_TRUE(verifier.Load(kStart).ok());
   EXPECT_EQ(verifier.NextDue(kStart), kStart + absl::Hours(16));
 
@@ -97,7 +95,8 @@ TEST_F(PolicyVerifierTest, VerifiesThePolicysCompleteSetsOncePerSlot) {
   EXPECT_EQ(VerificationOf("new").result(), v1::Verification::VERIFIED);
 
   // A restart neither repeats the slot taken nor forgets the schedule.
-  PolicyVerifier restarted(state_);
+  PolicyVerifier restarted(config_, catalog_.get(), catalog_.get(),
+                           store_.get(), &clock_);
   ASSERT_TRUE(restarted.Load(later).ok());
   EXPECT_EQ(restarted.RunDue(later + absl::Hours(1)), 0);
   EXPECT_EQ(restarted.RunDue(later + absl::Hours(24)), 2);
@@ -114,7 +113,8 @@ TEST_F(PolicyVerifierTest, VerifiesThePolicysCompleteSetsOncePerSlot) {
 TEST_F(PolicyVerifierTest, DeepVerificationIsRecordedAsDeep) {
   config_.mutable_policies(0)->mutable_verify()->set_deep(true);
   AddSet("s", "nightly");
-  PolicyVerifier verifier(state_);
+  PolicyVerifier verifier(config_, catalog_.get(), catalog_.get(), store_.get(),
+                          &clock_);
   ASSERT_TRUE(verifier.Load(kStart).ok());
   verifier.StartDue(kStart + absl::Hours(16));
   verifier.Join();

@@ -25,8 +25,6 @@ class PrunerTest : public ::testing::Test {
     ASSERT_TRUE(catalog.ok());
     catalog_ = std::move(*catalog);
     store_ = std::make_unique<testing::MemoryStore>();
-    state_ = {&config_, catalog_.get(), store_.get(),
-              nullptr,  nullptr,        &clock_};
   }
 
   // A complete set with one stored artifact.
@@ -63,7 +61,6 @@ class PrunerTest : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<SqliteCatalog> catalog_;
   std::unique_ptr<testing::MemoryStore> store_;
-  SchedulerState state_;
 };
 
 TEST_F(PrunerTest, AppliesRetentionPerGroupAndSaysWhy) {
@@ -73,7 +70,7 @@ TEST_F(PrunerTest, AppliesRetentionPerGroupAndSaysWhy) {
     b.push_back(AddSet("b" + std::to_string(i), "ns-b", 1700000000 + i * 60));
   }
   v1::BackupSet manual = AddSet("m", "ns-a", 1600000000, "");
-  Pruner pruner(state_);
+  Pruner pruner(config_, catalog_.get(), store_.get(), &clock_);
 
   auto dry = pruner.Prune(/*dry_run=*/true);
   ASSERT_TRUE(dry.ok()) << dry.status();
@@ -111,7 +108,7 @@ TEST_F(PrunerTest, KeepsTheChainOfAKeptIncremental) {
     set.set_base_set_id(base);
     ASSERT_TRUE(catalog_->UpdateSet(set).ok());
   }
-  Pruner pruner(state_);
+  Pruner pruner(config_, catalog_.get(), store_.get(), &clock_);
   auto kept = pruner.Prune(false);  // keep_last 1: incr2, and what it needs
   ASSERT_TRUE(kept.ok()) << kept.status();
   for (const char* id : {"full", "incr1", "incr2"}) {
@@ -129,7 +126,7 @@ TEST_F(PrunerTest, FinishesARemovalACrashInterrupted) {
   v1::BackupSet set = AddSet("s1", "ns-a", 1700000000);
   set.set_status(v1::SET_EXPIRING);  // marked, then the scheduler died
   ASSERT_TRUE(catalog_->UpdateSet(set).ok());
-  Pruner pruner(state_);
+  Pruner pruner(config_, catalog_.get(), store_.get(), &clock_);
   auto decisions = pruner.Prune(true);
   ASSERT_TRUE(decisions.ok());
   EXPECT_EQ(decisions->decisions_size(), 0)
@@ -148,7 +145,7 @@ TEST_F(PrunerTest, ASetThatFailedVerificationIsNotCountedAsComplete) {
   corrupt.mutable_verification()->set_result(v1::Verification::CORRUPT);
   corrupt.mutable_verification()->set_detail("core/profile: digest mismatch");
   ASSERT_TRUE(catalog_->UpdateSet(corrupt).ok());
-  Pruner pruner(state_);
+  Pruner pruner(config_, catalog_.get(), store_.get(), &clock_);
   auto decided = pruner.Prune(false);  // keep_last 1
   ASSERT_TRUE(decided.ok()) << decided.status();
   EXPECT_TRUE(catalog_->GetSet("sound").ok())

@@ -120,8 +120,7 @@ int main(int argc, char** argv) {
   policy->mutable_retention()->set_keep_weekly(4);
   policy->mutable_retention()->set_keep_monthly(6);
   common::SystemClock clock;
-  SchedulerState state{&config, &catalog, &store, nullptr, nullptr, &clock};
-  Pruner pruner(state);
+  Pruner pruner(config, &catalog, &store, &clock);
 
   struct Row {
     std::string what;

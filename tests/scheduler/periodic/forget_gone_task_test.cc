@@ -29,7 +29,7 @@ TEST_F(PeriodicTest, ForgetsAnAgentGoneLongerThanForgetAfter) {
   ASSERT_TRUE(registry_->Register(hello, "", &staying_channel).ok());
   ASSERT_TRUE(gone.ok());
   ASSERT_TRUE(registry_->Unregister(gone->agent_id, &gone_channel));
-  ForgetGoneTask forget(State());
+  ForgetGoneTask forget(config_, registry_.get());
   ticker_.Register(&forget);
   StartTicking();
   Pass(absl::Hours(2));

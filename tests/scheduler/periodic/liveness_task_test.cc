@@ -42,7 +42,7 @@ TEST_F(PeriodicTest, LivenessClosesASilentAgentAtTheRightTick) {
   hello.set_pod("core-1");
   ASSERT_TRUE(registry_->Register(hello, "", &silent).ok());
   ASSERT_TRUE(beating_id.ok());
-  LivenessTask liveness(State());
+  LivenessTask liveness(config_, registry_.get());
   ticker_.Register(&liveness);
   StartTicking();
   for (int second = 5; second <= 30; second += 5) {

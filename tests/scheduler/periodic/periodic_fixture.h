@@ -1,5 +1,5 @@
 // A fixture for periodic tasks on simulated time: a FakeTimeSource (which
-// is also the state's clock), a real SQLite catalog and agent registry,
+// is also the tasks' clock), a real SQLite catalog and agent registry,
 // and a Ticker that tests register tasks with and then drive with Pass():
 // time moves, the ticker ticks, and Pass() returns once it waits again. No
 // test sleeps; nothing depends on how fast the machine is.
@@ -11,10 +11,10 @@
 #include <memory>
 
 #include "absl/time/time.h"
+#include "dxbackup/v1/config.pb.h"
 #include "scheduler/agents/agent_registry.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/periodic/ticker.h"
-#include "scheduler/scheduler_state.h"
 #include "tests/support/fake_time_source.h"
 #include "tests/support/temp_dir.h"
 
@@ -29,13 +29,6 @@ class PeriodicTest : public ::testing::Test {
     registry_ = std::make_unique<AgentRegistry>(catalog_.get(), &time_);
   }
   void TearDown() override { ticker_.Stop(); }
-
-  SchedulerState State() {
-    SchedulerState state{&config_,        catalog_.get(), nullptr,
-                         registry_.get(), nullptr,        &time_};
-    state.time = &time_;
-    return state;
-  }
 
   // Starts the ticker; returns after its first tick.
   void StartTicking() {

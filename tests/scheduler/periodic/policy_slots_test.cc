@@ -77,7 +77,8 @@ class PolicySlotsTest : public PeriodicTest {
   }
   void StartSlots() {
     slots_ = std::make_unique<PolicySlots>(
-        State(), &starter_, [this] { ticker_.Wake(); },
+        config_, catalog_.get(), registry_.get(), &starter_,
+        [this] { ticker_.Wake(); },
         [](const v1::Policy&, const PlanKey&, const v1::BackupSet&) {});
     ASSERT_TRUE(slots_->Load().ok());
     ticker_.Register(slots_.get());

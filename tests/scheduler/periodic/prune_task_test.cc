@@ -30,11 +30,6 @@ class PruneTaskTest : public PeriodicTest {
       ASSERT_TRUE(catalog_->CreateSet(set).ok());
     }
   }
-  SchedulerState State() {
-    SchedulerState state = PeriodicTest::State();
-    state.store = store_.get();
-    return state;
-  }
   size_t Sets() {
     auto sets = catalog_->ListSets(v1::ListSetsRequest());
     EXPECT_TRUE(sets.ok()) << sets.status();
@@ -45,8 +40,8 @@ class PruneTaskTest : public PeriodicTest {
 };
 
 TEST_F(PruneTaskTest, PrunesAtTheSlotsOfThePruneSchedule) {
-  Pruner pruner(State());
-  PruneTask prune(State(), &pruner);
+  Pruner pruner(config_, catalog_.get(), store_.get(), &time_);
+  PruneTask prune(config_, &pruner);
   ticker_.Register(&prune);
   StartTicking();  // 08:00
   EXPECT_EQ(Sets(), 3u) << "starting the scheduler does not prune";
