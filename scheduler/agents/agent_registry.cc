@@ -50,6 +50,7 @@ absl::StatusOr<Registration> AgentRegistry::Register(const v1::Hello& hello,
     }
     registration.session = ++last_session_;
     connected_[id] = Entry{info, channel, binding, registration.session};
+    deployments_[id] = {hello.namespace_(), hello.release()};
   }
   absl::Status s = catalog_->UpsertAgent(info);
   if (!s.ok()) DXLOG(ERROR) << s.message();
@@ -134,6 +135,16 @@ std::vector<v1::AgentInfo> AgentRegistry::AllAgents() {
   return known;
 }
 
+absl::StatusOr<std::pair<std::string, std::string>>
+AgentRegistry::DeploymentOf(const std::string& agent_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = deployments_.find(agent_id);
+  if (it == deployments_.end()) {
+    return absl::NotFoundError(absl::StrCat("no agent ", agent_id));
+  }
+  return it->second;
+}
+
 std::vector<v1::AgentInfo> AgentRegistry::KnownAgentsOf(
     const std::string& namespace_, const std::string& release,
     int64_t max_age_seconds) {
@@ -167,6 +178,7 @@ absl::StatusOr<v1::AgentInfo> AgentRegistry::Forget(
     }
     absl::Status s = catalog_->DeleteAgent(agent_id);
     if (!s.ok()) return s;
+    deployments_.erase(agent_id);
     DXLOG(INFO) << "agent " << agent_id << " forgotten";
     return agent;
   }
@@ -186,6 +198,7 @@ std::vector<std::string> AgentRegistry::ForgetGone(int64_t max_age_seconds) {
       continue;
     }
     if (catalog_->DeleteAgent(agent.id()).ok()) {
+      deployments_.erase(agent.id());
       DXLOG(INFO) << "agent " << agent.id() << " forgotten: not seen for "
                   << gone_for << " s";
       forgotten.push_back(agent.id());

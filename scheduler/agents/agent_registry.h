@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -71,6 +72,12 @@ class AgentRegistry {
                                       const std::string& release);
   // Every agent the catalog knows, with `connected` filled in.
   std::vector<v1::AgentInfo> AllAgents();
+  // The namespace and release of an agent registered since the scheduler
+  // started and not forgotten since (connected or not), from memory: no
+  // catalog read, for checks inside gRPC reactions. Every agent a job can
+  // be given to is one (jobs go to connected agents). NotFound otherwise.
+  absl::StatusOr<std::pair<std::string, std::string>> DeploymentOf(
+      const std::string& agent_id);
   // Agents of one deployment, connected or seen within `max_age_seconds`.
   std::vector<v1::AgentInfo> KnownAgentsOf(const std::string& namespace_,
                                            const std::string& release,
@@ -98,6 +105,8 @@ class AgentRegistry {
   const common::Clock* clock_;
   std::mutex mu_;
   std::map<std::string, Entry> connected_;
+  // Agent id -> namespace, release: see DeploymentOf.
+  std::map<std::string, std::pair<std::string, std::string>> deployments_;
   uint64_t last_session_ = 0;
 };
 

@@ -1,7 +1,9 @@
 #include "scheduler/agents/agent_service.h"
 
 #include <deque>
+#include <functional>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -18,20 +20,23 @@ constexpr int kDefaultHeartbeatSeconds = 10;
 
 // The agent protocol's data calls name a job: the caller's token must be an
 // agent token of the namespace (and release) of the agent given that job.
+// From memory only (the board and the registry's index of agents): no
+// catalog read.
 absl::Status AuthorizeJob(const Parts& parts,
                           const grpc::CallbackServerContext* context,
                           const std::string& job_id) {
   if (parts.auth == nullptr || !parts.auth->enabled()) return absl::OkStatus();
   absl::StatusOr<std::string> agent = parts.board->AgentOf(job_id);
   if (!agent.ok()) return agent.status();
-  for (const v1::AgentInfo& a : parts.registry->AllAgents()) {
-    if (a.id() == *agent) {
-      return parts.auth->RequireAgent(*context, a.namespace_(), a.release())
-          .status();
-    }
+  absl::StatusOr<std::pair<std::string, std::string>> deployment =
+      parts.registry->DeploymentOf(*agent);
+  if (!deployment.ok()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("job ", job_id, " belongs to no registered agent"));
   }
-  return absl::PermissionDeniedError(
-      absl::StrCat("job ", job_id, " belongs to no registered agent"));
+  return parts.auth
+      ->RequireAgent(*context, deployment->first, deployment->second)
+      .status();
 }
 
 // "127.0.0.1" of "ipv4:127.0.0.1:40000": the caller when tokens are off.
@@ -279,6 +284,17 @@ class CancelHandle {
 // One backup stream, written to the store as it arrives through the job's
 // UploadSession. Chunks are acknowledged as they are written; a stream that
 // breaks before the trailer leaves the session for the agent to resume.
+//
+// Each chunk (and the input's end) is handled on the ReactorWorker: the
+// reaction only posts it, and the task asks for the next chunk when the
+// chunk is on disk. Lifetime: `holds_` counts the tasks posted and not yet
+// done; no Finish (nor the finishing last write) is issued while it is
+// above zero, nor while a read is outstanding (whose reaction would post a
+// task), so OnDone, which deletes the reactor, cannot come before a task
+// is done with it. A Finish wanted meanwhile (an error, a broken write) is
+// recorded in status_ and issued once nothing holds the reactor: a broken
+// stream's outstanding read ends at once, and its end is handled as
+// before (an upload whose trailer arrived is still completed).
 class UploadReactor
     : public grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply> {
  public:
@@ -294,11 +310,102 @@ class UploadReactor
       return;
     }
     slot_ = std::move(*slot);
+    admitted_ = true;
+  }
+
+  // Starts reading, with the disk work done on `worker`. Called once, by
+  // the service, before the reactor is handed to gRPC.
+  void Start(ReactorWorker* worker) {
+    worker_ = worker;
+    if (!admitted_) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      reading_ = true;
+    }
     StartRead(&chunk_);
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) return InputEnded();
+    // chunk_ stays as read until the task is done: the next read starts
+    // only then.
+    if (ok) {
+      Offload([this] { TakeChunk(); });
+    } else {
+      Offload([this] { InputEnded(); });
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    writing_ = false;
+    if (!ok) {
+      have_ack_ = false;
+      have_last_ = false;
+      if (!have_status_) {
+        status_ = grpc::Status(grpc::StatusCode::CANCELLED, "stream broken");
+        have_status_ = true;
+      }
+    }
+    WriteNextLocked();
+  }
+
+  void OnDone() override {
+    // Whoever issued the Finish did so under mu_: wait for its unlock.
+    { std::lock_guard<std::mutex> lock(mu_); }
+    if (attached_.session != nullptr) {
+      sessions_->Detach(attached_.session, attached_.stream);
+    }
+    handle_->Forget();
+    delete this;
+  }
+
+ private:
+  // From a read's reaction: runs `work` on the worker, then resumes the
+  // call (see Resume). The read's end and the task's hold are one step, so
+  // that no Finish slips in between.
+  void Offload(std::function<void()> work) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      reading_ = false;
+      if (finished_) return;  // not reached: no Finish while reading
+      ++holds_;
+    }
+    const bool posted = worker_->Post([this, work = std::move(work)] {
+      work();
+      Resume();
+    });
+    if (!posted) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        --holds_;
+      }
+      End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                       "the scheduler is too busy to store this upload now; "
+                       "resume it later"));
+    }
+  }
+
+  // After a task: reads the next chunk if the task asked for it, then
+  // lets a Finish wanted meanwhile go out. Nothing of the reactor is
+  // touched after the last unlock of mu_.
+  void Resume() {
+    bool read = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      read = read_next_ && !have_status_ && !finished_;
+      read_next_ = false;
+      if (read) reading_ = true;
+    }
+    // Still held here: the read's reaction may post the next task (and
+    // take its own hold) before this one lets go.
+    if (read) StartRead(&chunk_);
+    std::lock_guard<std::mutex> lock(mu_);
+    --holds_;
+    WriteNextLocked();
+  }
+
+  // On the worker: the chunk just read.
+  void TakeChunk() {
     if (attached_.session == nullptr) {
       absl::Status allowed = AuthorizeJob(parts_, context_, chunk_.job_id());
       if (!allowed.ok()) return End(common::ToGrpcStatus(allowed));
@@ -312,31 +419,11 @@ class UploadReactor
     v1::UploadReply ack;
     ack.set_next_sequence(attached_.session->next_sequence());
     Reply(ack, /*last=*/false);
-    StartRead(&chunk_);
-  }
-
-  void OnWriteDone(bool ok) override {
     std::lock_guard<std::mutex> lock(mu_);
-    writing_ = false;
-    if (!ok) {
-      if (!finished_) {
-        finished_ = true;
-        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
-      }
-      return;
-    }
-    WriteNextLocked();
+    read_next_ = true;
   }
 
-  void OnDone() override {
-    if (attached_.session != nullptr) {
-      sessions_->Detach(attached_.session, attached_.stream);
-    }
-    handle_->Forget();
-    delete this;
-  }
-
- private:
+  // On the worker: the input ended.
   void InputEnded() {
     if (attached_.session == nullptr) {
       return End(grpc::Status(
@@ -367,7 +454,7 @@ class UploadReactor
   // ones. The last reply finishes the call with OK.
   void Reply(const v1::UploadReply& reply, bool last) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (finished_) return;
+    if (finished_ || have_status_) return;
     if (last) {
       last_ = reply;
       have_last_ = true;
@@ -378,6 +465,8 @@ class UploadReactor
     WriteNextLocked();
   }
 
+  // Starts the next write; the finishing ones only when no task holds the
+  // reactor and no read is outstanding.
   void WriteNextLocked() {
     if (writing_ || finished_) return;
     if (have_ack_) {
@@ -385,6 +474,8 @@ class UploadReactor
       out_ = ack_;
       writing_ = true;
       StartWrite(&out_);
+    } else if (holds_ > 0 || reading_) {
+      return;
     } else if (have_last_) {
       have_last_ = false;
       out_ = last_;
@@ -397,11 +488,13 @@ class UploadReactor
     }
   }
 
-  // Ends the call with `status` once a write in flight is done.
+  // Ends the call with `status` once a write in flight is done, no task
+  // holds the reactor and no read is outstanding.
   void End(const grpc::Status& status) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (finished_) return;
+    if (finished_ || have_status_) return;
     have_ack_ = false;
+    have_last_ = false;
     status_ = status;
     have_status_ = true;
     WriteNextLocked();
@@ -412,17 +505,28 @@ class UploadReactor
   grpc::CallbackServerContext* context_;
   std::shared_ptr<CancelHandle> handle_;
   CallerLimits::Slot slot_;
-  v1::UploadChunk chunk_;
-  UploadSessions::Attached attached_;
+  bool admitted_ = false;
+  ReactorWorker* worker_ = nullptr;
+  v1::UploadChunk chunk_;              // tasks' only, between reads
+  UploadSessions::Attached attached_;  // likewise
 
-  std::mutex mu_;  // guards the reply side
+  std::mutex mu_;  // guards the reply side and the holds
   v1::UploadReply ack_, last_, out_;
   bool have_ack_ = false, have_last_ = false, writing_ = false;
   bool have_status_ = false, finished_ = false;
   grpc::Status status_;
+  int holds_ = 0;           // tasks posted and not done
+  bool reading_ = false;    // a read is outstanding
+  bool read_next_ = false;  // the task done asks for the next chunk
 };
 
 // One restore stream, read from the store as the agent takes it.
+//
+// The store is opened and read on the ReactorWorker: a task reads a chunk
+// and ends by starting its write (or by Finish); the write's reaction posts
+// the next task. So a task is posted only while no write is in flight,
+// Finish is only ever the last thing a task or a reaction does, and OnDone
+// (which deletes the reactor) cannot come while a task is pending.
 class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
  public:
   DownloadReactor(const Parts& parts, CallerLimits* limits,
@@ -454,18 +558,14 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
       return;
     }
     key_ = artifact->path();
-    absl::StatusOr<std::unique_ptr<ArtifactReader>> reader =
-        parts.store->Open(key_);
-    if (!reader.ok()) {
-      Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
-                          absl::StrCat("stored artifact ", key_,
-                                       " cannot be read: ",
-                                       reader.status().message())));
-      return;
-    }
-    reader_ = std::move(*reader);
-    buffer_.resize(kMaxChunkBytes);
-    Next();
+    ready_ = true;
+  }
+
+  // Starts sending, with the store read on `worker`. Called once, by the
+  // service, before the reactor is handed to gRPC.
+  void Start(ReactorWorker* worker) {
+    worker_ = worker;
+    if (ready_) Post();
   }
 
   void OnWriteDone(bool ok) override {
@@ -473,12 +573,21 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "download cancelled"));
       return;
     }
-    Next();
+    Post();
   }
 
   void OnDone() override { delete this; }
 
  private:
+  void Post() {
+    if (!worker_->Post([this] { Next(); })) {
+      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "the scheduler is too busy to read the artifact "
+                          "now; download again later"));
+    }
+  }
+
+  // On the worker; its last act is a StartWrite or a Finish.
   void Next() {
     // A restore whose job ended (failed, timed out, the set's run stopped)
     // gets nothing more: its agent must not go on writing.
@@ -488,6 +597,19 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
                        absl::StrCat("restore job ", job_id_,
                                     " has ended; the download stops with it")));
       return;
+    }
+    if (reader_ == nullptr) {
+      absl::StatusOr<std::unique_ptr<ArtifactReader>> reader =
+          parts_.store->Open(key_);
+      if (!reader.ok()) {
+        Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
+                            absl::StrCat("stored artifact ", key_,
+                                         " cannot be read: ",
+                                         reader.status().message())));
+        return;
+      }
+      reader_ = std::move(*reader);
+      buffer_.resize(kMaxChunkBytes);
     }
     absl::StatusOr<size_t> n = reader_->Read(buffer_.data(), buffer_.size());
     if (!n.ok()) {
@@ -508,14 +630,17 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
   std::string job_id_;
   CallerLimits::Slot slot_, download_slot_;
   std::string key_;
-  std::unique_ptr<ArtifactReader> reader_;
+  bool ready_ = false;
+  ReactorWorker* worker_ = nullptr;
+  std::unique_ptr<ArtifactReader> reader_;  // the tasks' only
   std::string buffer_;
   v1::DownloadChunk chunk_;
   uint64_t sequence_ = 0;
 };
 
 // An incremental backup job's base index, a page of the catalog at a time
-// as the agent takes it.
+// as the agent takes it. Pages are read on the ReactorWorker, as the
+// DownloadReactor reads chunks (and with the same lifetime rule).
 class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
  public:
   BaseIndexReactor(const Parts& parts, CallerLimits* limits,
@@ -541,7 +666,13 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
     }
     base_set_id_ = job->base_set_id();
     target_ = job->target();
-    Next();
+    ready_ = true;
+  }
+
+  // As DownloadReactor::Start.
+  void Start(ReactorWorker* worker) {
+    worker_ = worker;
+    if (ready_) Post();
   }
 
   void OnWriteDone(bool ok) override {
@@ -549,7 +680,7 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "base index cancelled"));
       return;
     }
-    Next();
+    Post();
   }
 
   void OnDone() override { delete this; }
@@ -557,6 +688,15 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
  private:
   static constexpr int kPageEntries = 2000;
 
+  void Post() {
+    if (!worker_->Post([this] { Next(); })) {
+      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "the scheduler is too busy to read the base index "
+                          "now; ask again later"));
+    }
+  }
+
+  // On the worker; its last act is a StartWrite or a Finish.
   void Next() {
     auto page =
         parts_.files->FilesAfter(base_set_id_, target_, after_, kPageEntries);
@@ -577,6 +717,8 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
   Parts parts_;
   CallerLimits::Slot slot_;
   std::string base_set_id_, target_, after_;
+  bool ready_ = false;
+  ReactorWorker* worker_ = nullptr;
   v1::BaseIndexChunk chunk_;
 };
 
@@ -595,17 +737,23 @@ AgentServiceImpl::Connect(grpc::CallbackServerContext* context) {
 
 grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply>*
 AgentServiceImpl::Upload(grpc::CallbackServerContext* context) {
-  return new UploadReactor(parts_, &sessions_, &limits_, context);
+  auto* reactor = new UploadReactor(parts_, &sessions_, &limits_, context);
+  reactor->Start(&worker_);
+  return reactor;
 }
 
 grpc::ServerWriteReactor<v1::DownloadChunk>* AgentServiceImpl::Download(
     grpc::CallbackServerContext* context, const v1::DownloadRequest* request) {
-  return new DownloadReactor(parts_, &limits_, context, *request);
+  auto* reactor = new DownloadReactor(parts_, &limits_, context, *request);
+  reactor->Start(&worker_);
+  return reactor;
 }
 
 grpc::ServerWriteReactor<v1::BaseIndexChunk>* AgentServiceImpl::BaseIndex(
     grpc::CallbackServerContext* context, const v1::BaseIndexRequest* request) {
-  return new BaseIndexReactor(parts_, &limits_, context, *request);
+  auto* reactor = new BaseIndexReactor(parts_, &limits_, context, *request);
+  reactor->Start(&worker_);
+  return reactor;
 }
 
 }  // namespace dxbackup::scheduler

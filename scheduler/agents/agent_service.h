@@ -1,9 +1,10 @@
 // AgentServiceImpl serves the agent protocol (proto/dxbackup/v1/agent.proto)
 // with gRPC's callback API: one reactor per control stream, upload,
-// download and base index. Reactors never wait on the network inside a
-// reaction; an upload asks for the next chunk only once the last one is on
-// disk, which is the flow control agents feel. Uploads survive a broken
-// stream: see UploadSession.
+// download and base index. Reactors never wait inside a reaction, on the
+// network nor on a disk or the catalog: that work runs on a ReactorWorker,
+// which resumes the reactor when done. An upload asks for the next chunk
+// only once the last one is on disk, which is the flow control agents
+// feel. Uploads survive a broken stream: see UploadSession.
 #ifndef DXBACKUP_SCHEDULER_AGENTS_AGENT_SERVICE_H_
 #define DXBACKUP_SCHEDULER_AGENTS_AGENT_SERVICE_H_
 
@@ -13,6 +14,7 @@
 #include "scheduler/access/caller_limits.h"
 #include "scheduler/access/token_auth.h"
 #include "scheduler/agents/agent_registry.h"
+#include "scheduler/agents/reactor_worker.h"
 #include "scheduler/agents/upload_session.h"
 #include "scheduler/catalog/file_index.h"
 #include "scheduler/jobs/job_board.h"
@@ -56,6 +58,10 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
   Parts parts_;
   UploadSessions sessions_;
   CallerLimits limits_;
+
+  // Runs the reactors' disk and catalog work. Last: it is destroyed (its
+  // queue run, its threads joined) before the sessions its tasks use.
+  ReactorWorker worker_;
 };
 
 }  // namespace dxbackup::scheduler

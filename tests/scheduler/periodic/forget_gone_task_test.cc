@@ -40,5 +40,31 @@ TEST_F(PeriodicTest, ForgetsAnAgentGoneLongerThanForgetAfter) {
   EXPECT_EQ(left[0].pod(), "core-1");
 }
 
+TEST_F(PeriodicTest, ByDefaultAnAgentIsForgottenADayAfterItWentAway) {
+  // config_ says nothing: agent_forget_after is its default, 1d.
+  v1::Hello hello;
+  hello.set_namespace_("ns");
+  hello.set_release("dx");
+  hello.set_component("core");
+  NullChannel scaled_down_channel, restarting_channel;
+  hello.set_pod("core-2");
+  auto scaled_down = registry_->Register(hello, "", &scaled_down_channel);
+  ASSERT_TRUE(scaled_down.ok());
+  hello.set_pod("core-0");
+  auto restarting = registry_->Register(hello, "", &restarting_channel);
+  ASSERT_TRUE(restarting.ok());
+  ASSERT_TRUE(
+      registry_->Unregister(scaled_down->agent_id, &scaled_down_channel));
+  ForgetGoneTask forget(config_, registry_.get());
+  ticker_.Register(&forget);
+  StartTicking();
+  Pass(absl::Hours(23));
+  ASSERT_TRUE(registry_->Unregister(restarting->agent_id, &restarting_channel));
+  Pass(absl::Hours(1) + ForgetGoneTask::kEvery);
+  const std::vector<v1::AgentInfo> left = registry_->AllAgents();
+  ASSERT_EQ(left.size(), 1u) << "gone a day and a minute: still expected";
+  EXPECT_EQ(left[0].pod(), "core-0") << "gone an hour: still expected";
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler
