@@ -16,23 +16,32 @@ elif ! tools/install-deps.sh 2>/dev/null; then
   sudo tools/install-deps.sh
 fi
 
+# Each phase's wall time, so that a slow CI run says where the time went.
+phase() { echo "== test.sh: $1 (${SECONDS} s since start)"; }
+phase "dependencies installed"
+
 build_dir=${BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" >/dev/null
 cmake --build "$build_dir" -j2
+phase "plain build done"
 (cd "$build_dir" && ctest -j2 --output-on-failure --timeout 900)
 
 # The suite again under ASan+UBSan: dxbackup's own code instrumented (not
 # the generated protobuf code), any report fails the test. Tests labelled
 # "plain" (the 100-agent load test, the image library check) run above only.
+phase "plain tests passed"
 asan_dir=${ASAN_BUILD_DIR:-build-asan}
 cmake -S . -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DDXBACKUP_SANITIZE=address,undefined >/dev/null
 cmake --build "$asan_dir" -j2
+phase "ASan build done"
 suppressions=$PWD/tests/sanitizers/lsan.supp
 (cd "$asan_dir" &&
   LSAN_OPTIONS="suppressions=$suppressions" \
   UBSAN_OPTIONS=print_stacktrace=1 \
   ctest -j2 --output-on-failure --timeout 900 --label-exclude plain)
+
+phase "ASan tests passed"
 
 # The scheduler's tests under TSan. gRPC, Abseil and Protobuf come from
 # Debian uninstrumented, so their own hand-offs are suppressed
@@ -41,10 +50,14 @@ tsan_dir=${TSAN_BUILD_DIR:-build-tsan}
 cmake -S . -B "$tsan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DDXBACKUP_SANITIZE=thread >/dev/null
 cmake --build "$tsan_dir" -j2 --target scheduler_test policy_test
+phase "TSan build done"
 for t in scheduler_test policy_test; do
   TSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/tsan.supp" \
     "$tsan_dir/bin/$t" --gtest_brief=1
 done
 
+phase "TSan tests passed"
+
 # Then the libFuzzer targets, each for a bounded time (FUZZ_SECONDS).
 FUZZ_SECONDS=${FUZZ_SECONDS:-30} tools/fuzz.sh
+phase "fuzzing done"
