@@ -179,6 +179,7 @@ void AgentSession::SendResult(const std::string& job_id,
   result->set_job_id(job_id);
   result->set_ok(status.ok());
   result->set_error(std::string(status.message()));
+  result->set_error_code(static_cast<int32_t>(status.code()));
   result->set_bytes(bytes);
   result->set_files(files);
   if (status.ok()) {

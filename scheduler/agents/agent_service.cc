@@ -179,10 +179,11 @@ class ControlStream
       // The jobs given to this connection, whether or not the agent has
       // connected again since: no other connection may report on them.
       parts_.board->FailSessionJobs(
-          session_, reason.empty()
-                        ? absl::StrCat("agent ", agent_id_,
-                                       " disconnected while the job ran")
-                        : reason);
+          session_, absl::UnavailableError(
+                        reason.empty()
+                            ? absl::StrCat("agent ", agent_id_,
+                                           " disconnected while the job ran")
+                            : reason));
     }
     delete this;
   }

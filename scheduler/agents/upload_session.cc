@@ -47,7 +47,7 @@ absl::Status UploadSession::FailJob(const absl::Status& s) {
     AbandonLocked();
     cancel_stream_ = nullptr;  // the failing stream reports `s` itself
   }
-  parts_.board->Finish(job_id_, false, std::string(s.message()));
+  parts_.board->Finish(job_id_, s);
   return s;
 }
 
@@ -141,11 +141,10 @@ absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
 }
 
 UploadSessions::UploadSessions(const UploadParts& parts) : parts_(parts) {
-  parts_.board->SetFailHook(
-      [this](const std::string& job_id) { OnJobEnded(job_id); });
+  parts_.board->AddObserver(this);
 }
 
-UploadSessions::~UploadSessions() { parts_.board->SetFailHook(nullptr); }
+UploadSessions::~UploadSessions() { parts_.board->RemoveObserver(this); }
 
 absl::StatusOr<UploadSessions::Attached> UploadSessions::Attach(
     const std::string& job_id, std::function<void()> cancel) {
@@ -163,7 +162,7 @@ absl::StatusOr<UploadSessions::Attached> UploadSessions::Attach(
     if (!artifact.ok()) return artifact.status();  // only one stream gets here
     auto file = parts_.store->Begin(artifact->path());
     if (!file.ok()) {
-      parts_.board->Finish(job_id, false, std::string(file.status().message()));
+      parts_.board->Finish(job_id, file.status());
       return file.status();
     }
     session = std::make_shared<UploadSession>(parts_, job_id, *artifact,
@@ -176,7 +175,7 @@ absl::StatusOr<UploadSessions::Attached> UploadSessions::Attach(
                 << artifact->path();
     // A job failing before it was in the map had no session to abandon.
     if (!parts_.board->IsRunning(job_id)) {
-      OnJobEnded(job_id);
+      Abandon(job_id);
       return absl::FailedPreconditionError(
           absl::StrCat("job ", job_id, " ended as its upload began"));
     }
@@ -214,7 +213,7 @@ void UploadSessions::Detach(const std::shared_ptr<UploadSession>& session,
   if (session->stream_ == stream) session->cancel_stream_ = nullptr;
 }
 
-void UploadSessions::OnJobEnded(const std::string& job_id) {
+void UploadSessions::Abandon(const std::string& job_id) {
   std::shared_ptr<UploadSession> session;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -34,6 +34,7 @@
 #include "dxbackup/v1/agent.pb.h"
 #include "scheduler/catalog/file_index.h"
 #include "scheduler/jobs/job_board.h"
+#include "scheduler/jobs/job_observer.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
@@ -92,11 +93,17 @@ class UploadSession {
   bool have_trailer_ = false;
 };
 
-class UploadSessions {
+class UploadSessions : public JobObserver {
  public:
-  // Installs itself as `parts.board`'s end hook.
+  // Observes `parts.board` from construction to destruction: a failing
+  // job's session is abandoned.
   explicit UploadSessions(const UploadParts& parts);
-  ~UploadSessions();
+  ~UploadSessions() override;
+
+  void OnJobChanged(JobChange, const v1::Job&) override {}
+  void OnJobFailing(const std::string& job_id) override {
+    Abandon(job_id);
+  }
 
   struct Attached {
     std::shared_ptr<UploadSession> session;
@@ -114,7 +121,8 @@ class UploadSessions {
   void Detach(const std::shared_ptr<UploadSession>& session, uint64_t stream);
 
  private:
-  void OnJobEnded(const std::string& job_id);
+  // Abandons and forgets the session of `job_id`, if any.
+  void Abandon(const std::string& job_id);
 
   const UploadParts parts_;
   mutable std::mutex mu_;

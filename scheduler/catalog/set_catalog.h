@@ -40,8 +40,9 @@ class SetCatalog {
   // Every artifact's store key, for reconciling the store after a crash.
   virtual absl::StatusOr<std::vector<std::string>> AllArtifactPaths() = 0;
 
-  // Marks every running set and unfinished job failed with `reason`: the
-  // scheduler that ran them is gone. Returns how many sets it failed.
+  // Marks every running set and unfinished job failed with `reason` (the
+  // jobs with error_code ABORTED): the scheduler that ran them is gone.
+  // Returns how many sets it failed.
   virtual absl::StatusOr<int> FailUnfinished(const std::string& reason,
                                              int64_t now_unix) = 0;
 };

@@ -129,6 +129,10 @@ const char* const kMigrations[] = {
     R"sql(
       DELETE FROM agents WHERE id = namespace || '/' || pod;
     )sql",
+    // 8: a failed job's canonical status code.
+    R"sql(
+      ALTER TABLE jobs ADD COLUMN error_code TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -671,11 +675,12 @@ absl::Status SqliteCatalog::UpsertJob(const v1::Job& job) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement st(db_,
                "INSERT INTO jobs (id, set_id, kind, target, agent_id, status, "
-               "error, started_unix, finished_unix, bytes, files, log) VALUES "
-               "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+               "error, started_unix, finished_unix, bytes, files, log, "
+               "error_code) VALUES "
+               "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
                "ON CONFLICT (id) DO UPDATE SET agent_id = ?5, status = ?6, "
                "error = ?7, started_unix = ?8, finished_unix = ?9, "
-               "bytes = ?10, files = ?11, log = ?12");
+               "bytes = ?10, files = ?11, log = ?12, error_code = ?13");
   st.Bind(1, job.id())
       .Bind(2, job.set_id())
       .Bind(3, v1::JobKind_Name(job.kind()))
@@ -687,7 +692,8 @@ absl::Status SqliteCatalog::UpsertJob(const v1::Job& job) {
       .Bind(9, job.finished_unix())
       .Bind(10, static_cast<int64_t>(job.bytes()))
       .Bind(11, static_cast<int64_t>(job.files()))
-      .Bind(12, job.log());
+      .Bind(12, job.log())
+      .Bind(13, job.error_code());
   return RunToDone(st, "saving job " + job.id());
 }
 
@@ -696,7 +702,7 @@ absl::StatusOr<std::vector<v1::Job>> SqliteCatalog::ListJobs(
   std::lock_guard<std::mutex> lock(mu_);
   Statement st(db_,
                "SELECT id, set_id, kind, target, agent_id, status, error, "
-               "started_unix, finished_unix, bytes, files, log FROM jobs "
+               "started_unix, finished_unix, bytes, files, log, error_code FROM jobs "
                "WHERE set_id = ?1 ORDER BY rowid");
   if (!st.ok()) return st.Error("listing jobs");
   st.Bind(1, set_id);
@@ -716,6 +722,7 @@ absl::StatusOr<std::vector<v1::Job>> SqliteCatalog::ListJobs(
     job.set_bytes(static_cast<uint64_t>(st.Int(9)));
     job.set_files(static_cast<uint64_t>(st.Int(10)));
     job.set_log(st.Text(11));
+    job.set_error_code(st.Text(12));
     jobs.push_back(std::move(job));
   }
   if (rc != SQLITE_DONE) return st.Error("listing jobs");
@@ -791,7 +798,7 @@ absl::StatusOr<int> SqliteCatalog::FailUnfinished(const std::string& reason,
   std::lock_guard<std::mutex> lock(mu_);
   Statement jobs(db_,
                  "UPDATE jobs SET status = 'JOB_FAILED', error = ?1, "
-                 "finished_unix = ?2 WHERE status IN ('JOB_PENDING', "
+                 "error_code = 'ABORTED', finished_unix = ?2 WHERE status IN ('JOB_PENDING', "
                  "'JOB_RUNNING')");
   jobs.Bind(1, reason).Bind(2, now_unix);
   absl::Status s = RunToDone(jobs, "failing unfinished jobs");

@@ -1,5 +1,7 @@
 #include "scheduler/jobs/job_board.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 
@@ -17,25 +19,69 @@ std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs) {
 
 JobBoard::JobBoard(JobCatalog* jobs, SetCatalog* sets,
                    const common::Clock* clock)
-    : job_records_(jobs), set_records_(sets), clock_(clock) {}
+    : set_records_(sets), clock_(clock), recorder_(jobs) {
+  observers_.push_back(&recorder_);
+}
 
-void JobBoard::Record(Entry& entry, bool persist) {
-  if (persist) {
-    absl::Status s = job_records_->UpsertJob(entry.job);
-    if (!s.ok()) DXLOG(ERROR) << s.message();
-  }
-  if (entry.events) {
-    v1::SetEvent event;
-    event.set_set_id(entry.job.set_id());
-    *event.mutable_job() = entry.job;
-    entry.events->Publish(event);
+void JobBoard::AddObserver(JobObserver* observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  observers_.push_back(observer);
+}
+
+void JobBoard::RemoveObserver(JobObserver* observer) {
+  std::unique_lock<std::mutex> lock(mu_);
+  observers_.erase(std::remove(observers_.begin(), observers_.end(), observer),
+                   observers_.end());
+  // A delivery in flight may have taken the list before the erase.
+  changed_cv_.wait(lock, [&] { return !delivering_; });
+}
+
+uint64_t JobBoard::QueueLocked(JobChange change, const Entry& entry) {
+  const uint64_t number = next_change_++;
+  undelivered_.push_back(Change{number, change, entry.job, entry.events});
+  return number;
+}
+
+void JobBoard::DeliverThrough(uint64_t number) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (delivered_ < number) {
+    if (delivering_) {
+      // An observer's own change: the loop below is delivering it next.
+      if (deliverer_ == std::this_thread::get_id()) return;
+      changed_cv_.wait(lock);
+      continue;
+    }
+    // This thread delivers, in order, up to its own change; a thread that
+    // queued later and waits takes over from there.
+    delivering_ = true;
+    deliverer_ = std::this_thread::get_id();
+    while (delivered_ < number) {
+      Change next = std::move(undelivered_.front());
+      undelivered_.pop_front();
+      const std::vector<JobObserver*> observers = observers_;
+      lock.unlock();
+      for (JobObserver* observer : observers) {
+        observer->OnJobChanged(next.change, next.job);
+      }
+      if (next.events != nullptr) {
+        v1::SetEvent event;
+        event.set_set_id(next.job.set_id());
+        *event.mutable_job() = std::move(next.job);
+        next.events->Publish(event);
+      }
+      lock.lock();
+      delivered_ = next.number;
+    }
+    delivering_ = false;
+    deliverer_ = {};
+    changed_cv_.notify_all();
   }
 }
 
 absl::Status JobBoard::Add(const v1::Job& job, const v1::Artifact& artifact,
                            std::shared_ptr<RunEvents> events,
                            std::vector<v1::Artifact> bases) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (jobs_.count(job.id()) != 0) {
     return absl::AlreadyExistsError(absl::StrCat("job ", job.id(), " exists"));
   }
@@ -45,21 +91,27 @@ absl::Status JobBoard::Add(const v1::Job& job, const v1::Artifact& artifact,
   entry.artifact = artifact;
   entry.bases = std::move(bases);
   entry.events = std::move(events);
-  Record(entry, true);
+  const uint64_t change = QueueLocked(JobChange::kAdded, entry);
+  lock.unlock();
+  DeliverThrough(change);
   return absl::OkStatus();
 }
 
 void JobBoard::MarkRunning(const std::string& job_id,
                            const std::string& agent_id, uint64_t session) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || Over(it->second)) return;
-  it->second.session = session;
-  it->second.job.set_status(v1::JOB_RUNNING);
-  it->second.job.set_agent_id(agent_id);
-  it->second.job.set_started_unix(clock_->NowUnix());
-  it->second.last_activity_unix = clock_->NowUnix();
-  Record(it->second, true);
+  uint64_t change;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end() || Over(it->second)) return;
+    it->second.session = session;
+    it->second.job.set_status(v1::JOB_RUNNING);
+    it->second.job.set_agent_id(agent_id);
+    it->second.job.set_started_unix(clock_->NowUnix());
+    it->second.last_activity_unix = clock_->NowUnix();
+    change = QueueLocked(JobChange::kStarted, it->second);
+  }
+  DeliverThrough(change);
 }
 
 absl::StatusOr<JobBoard::Entry*> JobBoard::ReportableLocked(
@@ -81,58 +133,62 @@ absl::StatusOr<JobBoard::Entry*> JobBoard::ReportableLocked(
 
 absl::Status JobBoard::Progress(uint64_t session, const std::string& job_id,
                                 uint64_t bytes, uint64_t files) {
-  std::lock_guard<std::mutex> lock(mu_);
-  absl::StatusOr<Entry*> entry = ReportableLocked(session, job_id);
-  if (!entry.ok()) return entry.status();
-  (*entry)->job.set_bytes(bytes);
-  if (files != 0) (*entry)->job.set_files(files);
-  (*entry)->last_activity_unix = clock_->NowUnix();
-  Record(**entry, false);
+  uint64_t change;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::StatusOr<Entry*> entry = ReportableLocked(session, job_id);
+    if (!entry.ok()) return entry.status();
+    (*entry)->job.set_bytes(bytes);
+    if (files != 0) (*entry)->job.set_files(files);
+    (*entry)->last_activity_unix = clock_->NowUnix();
+    change = QueueLocked(JobChange::kProgress, **entry);
+  }
+  DeliverThrough(change);
   return absl::OkStatus();
 }
 
-void JobBoard::Finish(const std::string& job_id, bool ok,
-                      const std::string& error, uint64_t bytes, uint64_t files,
-                      const std::string& log) {
+void JobBoard::Finish(const std::string& job_id, const absl::Status& outcome,
+                      uint64_t bytes, uint64_t files, const std::string& log) {
+  std::vector<JobObserver*> observers;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = jobs_.find(job_id);
     if (it == jobs_.end() || Over(it->second)) return;
-    if (ok || !fail_hook_) {
-      EndLocked(it->second, ok, error, bytes, files, log);
-      return;
-    }
     it->second.ending = true;  // first call wins; the job takes no more
+    if (!outcome.ok()) observers = observers_;
   }
-  fail_hook_(job_id);
-  std::lock_guard<std::mutex> lock(mu_);
-  EndLocked(jobs_.at(job_id), ok, error, bytes, files, log);
+  for (JobObserver* observer : observers) observer->OnJobFailing(job_id);
+  uint64_t change;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    change = EndLocked(jobs_.at(job_id), outcome, bytes, files, log);
+  }
+  DeliverThrough(change);
 }
 
-void JobBoard::EndLocked(Entry& entry, bool ok, const std::string& error,
-                         uint64_t bytes, uint64_t files,
-                         const std::string& log) {
+uint64_t JobBoard::EndLocked(Entry& entry, const absl::Status& outcome,
+                             uint64_t bytes, uint64_t files,
+                             const std::string& log) {
   entry.ended = true;
-  entry.job.set_status(ok ? v1::JOB_SUCCEEDED : v1::JOB_FAILED);
-  entry.job.set_error(error);
+  entry.ending = false;
+  entry.job.set_status(outcome.ok() ? v1::JOB_SUCCEEDED : v1::JOB_FAILED);
+  entry.job.set_error(std::string(outcome.message()));
+  entry.job.set_error_code(
+      outcome.ok() ? "" : absl::StatusCodeToString(outcome.code()));
   if (bytes != 0) entry.job.set_bytes(bytes);
   if (files != 0) entry.job.set_files(files);
   if (!log.empty()) entry.job.set_log(log);
   entry.job.set_finished_unix(clock_->NowUnix());
-  if (!ok) {
+  if (!outcome.ok()) {
     DXLOG(WARNING) << "job " << entry.job.id() << " (" << entry.job.target()
-                   << ") failed: " << error;
+                   << ") failed: " << outcome;
   }
-  Record(entry, true);
-  ended_cv_.notify_all();
+  entry.end_change = QueueLocked(JobChange::kEnded, entry);
+  changed_cv_.notify_all();
+  return entry.end_change;
 }
 
-void JobBoard::SetFailHook(std::function<void(const std::string&)> hook) {
-  std::lock_guard<std::mutex> lock(mu_);
-  fail_hook_ = std::move(hook);
-}
-
-void JobBoard::FailSessionJobs(uint64_t session, const std::string& reason) {
+void JobBoard::FailSessionJobs(uint64_t session, const absl::Status& why) {
   if (session == 0) return;
   std::vector<std::string> ids;
   {
@@ -141,7 +197,7 @@ void JobBoard::FailSessionJobs(uint64_t session, const std::string& reason) {
       if (!Over(entry) && entry.session == session) ids.push_back(id);
     }
   }
-  for (const std::string& id : ids) Finish(id, false, reason);
+  for (const std::string& id : ids) Finish(id, why);
 }
 
 std::vector<std::string> JobBoard::FailStalled(int64_t stall_seconds) {
@@ -161,11 +217,11 @@ std::vector<std::string> JobBoard::FailStalled(int64_t stall_seconds) {
   }
   std::vector<std::string> ids;
   for (const auto& [id, agent] : stalled) {
-    Finish(id, false,
-           absl::StrCat("agent ", agent, " reported no progress for ",
-                        stall_seconds,
-                        " s though it is connected: its volume read or write "
-                        "is stuck (a hung mount?); see the agent's log"));
+    Finish(id, absl::DeadlineExceededError(absl::StrCat(
+                   "agent ", agent, " reported no progress for ",
+                   stall_seconds,
+                   " s though it is connected: its volume read or write "
+                   "is stuck (a hung mount?); see the agent's log")));
     ids.push_back(id);
   }
   return ids;
@@ -181,17 +237,24 @@ absl::Status JobBoard::ReportResult(uint64_t session,
     kind = (*entry)->job.kind();
   }
   if (!result.ok()) {
-    Finish(result.job_id(), false,
-           result.error().empty() ? "the agent reported a failure"
-                                  : result.error(),
+    // An agent that predates error_code sends 0: UNKNOWN.
+    absl::StatusCode code = static_cast<absl::StatusCode>(result.error_code());
+    if (code == absl::StatusCode::kOk || result.error_code() < 0 ||
+        result.error_code() > 16) {
+      code = absl::StatusCode::kUnknown;
+    }
+    Finish(result.job_id(),
+           absl::Status(code, result.error().empty()
+                                  ? "the agent reported a failure"
+                                  : result.error()),
            result.bytes(), result.files());
   } else if (kind == v1::JOB_VOLUME_RESTORE || kind == v1::JOB_HOOK) {
-    Finish(result.job_id(), true, "", result.bytes(), result.files());
+    Finish(result.job_id(), absl::OkStatus(), result.bytes(), result.files());
   }
   return absl::OkStatus();
 }
 
-void JobBoard::FailAll(const std::string& reason) {
+void JobBoard::FailAll(const absl::Status& why) {
   std::vector<std::string> ids;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -199,7 +262,7 @@ void JobBoard::FailAll(const std::string& reason) {
       if (!Over(entry)) ids.push_back(id);
     }
   }
-  for (const std::string& id : ids) Finish(id, false, reason);
+  for (const std::string& id : ids) Finish(id, why);
 }
 
 absl::StatusOr<v1::Artifact> JobBoard::BeginUpload(const std::string& job_id) {
@@ -228,23 +291,28 @@ absl::StatusOr<v1::Artifact> JobBoard::BeginUpload(const std::string& job_id) {
 
 absl::Status JobBoard::CompleteWithArtifact(const std::string& job_id,
                                             const v1::Artifact& stored) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || Over(it->second)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("job ", job_id, " ended before its upload completed",
-                     it == jobs_.end() ? "" : ": " + it->second.job.error()));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end() || Over(it->second)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "job ", job_id, " ended before its upload completed",
+          it == jobs_.end() ? "" : ": " + it->second.job.error()));
+    }
+    it->second.completing = true;  // takes no other end meanwhile
   }
   absl::Status s = set_records_->AddArtifact(stored);
-  if (!s.ok()) return s;
-  Entry& entry = it->second;
-  entry.ended = true;
-  entry.job.set_status(v1::JOB_SUCCEEDED);
-  entry.job.set_bytes(stored.bytes());
-  entry.job.set_files(stored.file_count());
-  entry.job.set_finished_unix(clock_->NowUnix());
-  Record(entry, true);
-  ended_cv_.notify_all();
+  uint64_t change;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry& entry = jobs_.at(job_id);
+    entry.completing = false;
+    if (!s.ok()) return s;
+    entry.job.set_bytes(stored.bytes());
+    entry.job.set_files(stored.file_count());
+    change = EndLocked(entry, absl::OkStatus(), 0, 0, "");
+  }
+  DeliverThrough(change);
   return absl::OkStatus();
 }
 
@@ -295,10 +363,13 @@ absl::StatusOr<v1::Artifact> JobBoard::IncrementalBackup(
 std::vector<v1::Job> JobBoard::WaitAndRemove(
     const std::vector<std::string>& job_ids) {
   std::unique_lock<std::mutex> lock(mu_);
-  ended_cv_.wait(lock, [&] {
+  changed_cv_.wait(lock, [&] {
     for (const std::string& id : job_ids) {
       auto it = jobs_.find(id);
-      if (it != jobs_.end() && !it->second.ended) return false;
+      if (it != jobs_.end() &&
+          (!it->second.ended || it->second.end_change > delivered_)) {
+        return false;
+      }
     }
     return true;
   });

@@ -1,26 +1,34 @@
-// JobBoard holds the jobs in flight: their state, who runs them, and the
-// artifact each backup job will produce. Every transition is written to
-// the catalog and published to the job's RunEvents; the first terminal
-// transition of a job wins and later ones are ignored, so a dead agent, a
-// cut upload and an error report can race harmlessly.
+// JobBoard holds the jobs in flight, in memory: their state, who runs
+// them, and the artifact each backup job will produce. Each change is
+// delivered to the board's observers (first its JobRecorder, which writes
+// the catalog, then those added: upload cleanup, metrics) and to the job's
+// RunEvents, in order and outside the board's lock (see JobObserver). The
+// first terminal transition of a job wins and later ones are ignored, so a
+// dead agent, a cut upload and an error report can race harmlessly. A
+// failure keeps its status code from where it arose to the job's record
+// (v1::Job.error_code).
 //
 // Thread-safe.
 #ifndef DXBACKUP_SCHEDULER_JOBS_JOB_BOARD_H_
 #define DXBACKUP_SCHEDULER_JOBS_JOB_BOARD_H_
 
 #include <condition_variable>
-#include <functional>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "dxbackup/v1/agent.pb.h"
 #include "scheduler/catalog/job_catalog.h"
 #include "scheduler/catalog/set_catalog.h"
+#include "scheduler/jobs/job_observer.h"
+#include "scheduler/jobs/job_recorder.h"
 #include "scheduler/jobs/run_events.h"
 
 namespace dxbackup::scheduler {
@@ -30,9 +38,17 @@ std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs);
 
 class JobBoard {
  public:
-  // `jobs` records the jobs, `sets` their artifacts; both and `clock`
-  // must outlive the board.
+  // `jobs` records the jobs (through the board's JobRecorder), `sets`
+  // their artifacts; both and `clock` must outlive the board.
   JobBoard(JobCatalog* jobs, SetCatalog* sets, const common::Clock* clock);
+
+  // Delivers every later change to `observer` too, after the recorder and
+  // the observers added before it. `observer` must stay until removed (or
+  // outlive the board).
+  void AddObserver(JobObserver* observer);
+  // Stops delivering to `observer`; returns once no delivery calls it. Not
+  // from an observer's own call.
+  void RemoveObserver(JobObserver* observer);
 
   // Adds a pending job. For a volume backup, `artifact` describes what its
   // upload will be stored as; for a restore, `artifact` is what it reads,
@@ -51,23 +67,23 @@ class JobBoard {
   // scheduler's own); NotFound when the job is unknown or has ended.
   absl::Status Progress(uint64_t session, const std::string& job_id,
                         uint64_t bytes, uint64_t files);
-  // Ends a job (first call wins). `log` is a tool's stderr, if any. A
-  // failure runs the fail hook first: the job counts as ended from the
-  // call on, but its end is published only after the hook returned.
-  void Finish(const std::string& job_id, bool ok, const std::string& error,
+  // Ends a job (first call wins): `outcome` OK for success, otherwise the
+  // failure, whose code and message the job keeps. `log` is a tool's
+  // stderr, if any. A failure is told to observers (OnJobFailing) first:
+  // the job counts as ended from the call on, but its end is delivered
+  // only after they returned.
+  void Finish(const std::string& job_id, const absl::Status& outcome,
               uint64_t bytes = 0, uint64_t files = 0,
               const std::string& log = "");
   // An agent's report on a job it ran, from its connection `session`: a
   // failure ends any job; success ends a restore or hook job (a backup job
   // ends when its upload is stored). Refused as Progress is.
   absl::Status ReportResult(uint64_t session, const v1::JobResult& result);
-  // `hook(job_id)` cleans up after a failed job (an upload's partial file);
-  // it runs with no lock held and must not end jobs. Set before jobs run.
-  void SetFailHook(std::function<void(const std::string& job_id)> hook);
-  // Fails every unfinished job given to agent connection `session`.
-  void FailSessionJobs(uint64_t session, const std::string& reason);
-  // Fails every unfinished job (the scheduler is stopping).
-  void FailAll(const std::string& reason);
+  // Fails every unfinished job given to agent connection `session` with
+  // `why`.
+  void FailSessionJobs(uint64_t session, const absl::Status& why);
+  // Fails every unfinished job with `why` (the scheduler is stopping).
+  void FailAll(const absl::Status& why);
   // Fails each running volume job (backup or restore) whose agent has
   // reported no progress for `stall_seconds`: the agent is connected but
   // its capture or extraction is stuck. Returns the jobs it failed.
@@ -79,7 +95,9 @@ class JobBoard {
   absl::StatusOr<v1::Artifact> BeginUpload(const std::string& job_id);
   // Records the stored artifact (an upload's or a dump's) in the catalog
   // and ends the job successfully; FailedPrecondition when the job ended
-  // meanwhile (the caller then removes the file).
+  // meanwhile (the caller then removes the file). While the catalog is
+  // written the job takes no other end; if the write fails, the job is
+  // running again and the caller fails it.
   absl::Status CompleteWithArtifact(const std::string& job_id,
                                     const v1::Artifact& stored);
   // The agent a job was given to ("" for the scheduler's own), or NotFound.
@@ -94,8 +112,8 @@ class JobBoard {
   // base_set_id and target name the base index); NotFound otherwise.
   absl::StatusOr<v1::Artifact> IncrementalBackup(const std::string& job_id);
 
-  // Blocks until every listed job has ended; returns their final records
-  // and forgets them.
+  // Blocks until every listed job has ended and its end was delivered (is
+  // in the catalog); returns their final records and forgets them.
   std::vector<v1::Job> WaitAndRemove(const std::vector<std::string>& job_ids);
 
  private:
@@ -107,26 +125,46 @@ class JobBoard {
     uint64_t session = 0;  // the agent connection the job was given to
     bool uploading = false;
     bool ended = false;
-    bool ending = false;             // failed, fail hook running
+    bool ending = false;      // failed, observers told (OnJobFailing)
+    bool completing = false;  // its artifact being written to the catalog
+    uint64_t end_change = 0;  // the change that ended it
     int64_t last_activity_unix = 0;  // started, or progress reported
   };
-  static bool Over(const Entry& e) { return e.ended || e.ending; }
+  // A change waiting for delivery.
+  struct Change {
+    uint64_t number;
+    JobChange change;
+    v1::Job job;
+    std::shared_ptr<RunEvents> events;
+  };
+  static bool Over(const Entry& e) {
+    return e.ended || e.ending || e.completing;
+  }
   // The running job `job_id` if `session` may report on it; mu_ held.
   absl::StatusOr<Entry*> ReportableLocked(uint64_t session,
                                           const std::string& job_id);
-  // Ends the job and publishes it; mu_ held.
-  void EndLocked(Entry& entry, bool ok, const std::string& error,
-                 uint64_t bytes, uint64_t files, const std::string& log);
-  // Persists and publishes the job; called with mu_ held.
-  void Record(Entry& entry, bool persist);
+  // Ends the job; returns the change to deliver. mu_ held.
+  uint64_t EndLocked(Entry& entry, const absl::Status& outcome,
+                     uint64_t bytes, uint64_t files, const std::string& log);
+  // Queues `change` of `entry` for delivery; returns its number. mu_ held.
+  uint64_t QueueLocked(JobChange change, const Entry& entry);
+  // Returns once change `number` was delivered, by this thread or by the
+  // one delivering now. mu_ not held.
+  void DeliverThrough(uint64_t number);
 
-  JobCatalog* job_records_;
   SetCatalog* set_records_;
   const common::Clock* clock_;
+  JobRecorder recorder_;
   std::mutex mu_;
-  std::condition_variable ended_cv_;
+  // Any change delivered or any job ended.
+  std::condition_variable changed_cv_;
   std::map<std::string, Entry> jobs_;
-  std::function<void(const std::string&)> fail_hook_;
+  std::vector<JobObserver*> observers_;  // the recorder first
+  std::deque<Change> undelivered_;
+  uint64_t next_change_ = 1;
+  uint64_t delivered_ = 0;   // every change up to this one was delivered
+  bool delivering_ = false;  // a thread is delivering (outside mu_)
+  std::thread::id deliverer_;
 };
 
 }  // namespace dxbackup::scheduler

@@ -12,6 +12,8 @@
 #include <exception>
 #include <map>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "scheduler/agents/agent_registry.h"
 
@@ -44,7 +46,13 @@ struct SchedulerMetrics::Families {
         removed(prometheus::BuildCounter()
                     .Name("dxbackup_retention_removed_sets_total")
                     .Help("Sets retention removed")
-                    .Register(r)) {}
+                    .Register(r)),
+        jobs(prometheus::BuildCounter()
+                 .Name("dxbackup_jobs_ended_total")
+                 .Help("Jobs that ended, by kind, result and status code "
+                       "(OK, UNAVAILABLE: the agent went away, "
+                       "DEADLINE_EXCEEDED: a timeout or a stall, ...)")
+                 .Register(r)) {}
 
   prometheus::Family<prometheus::Counter>& sets;
   prometheus::Family<prometheus::Histogram>& duration;
@@ -52,6 +60,7 @@ struct SchedulerMetrics::Families {
   prometheus::Family<prometheus::Gauge>& last_complete;
   prometheus::Family<prometheus::Gauge>& quiesce;
   prometheus::Family<prometheus::Counter>& removed;
+  prometheus::Family<prometheus::Counter>& jobs;
 };
 
 // Agents connected per namespace, read from the registry at each scrape.
@@ -109,6 +118,22 @@ void SchedulerMetrics::SetEnded(const v1::BackupSet& set) {
   }
   families_->quiesce.Add(deployment)
       .Set(static_cast<double>(set.quiesce_seconds()));
+}
+
+void SchedulerMetrics::OnJobChanged(JobChange change, const v1::Job& job) {
+  if (change != JobChange::kEnded) return;
+  // JOB_VOLUME_BACKUP -> volume_backup
+  std::string kind = v1::JobKind_Name(job.kind());
+  if (absl::StartsWith(kind, "JOB_")) kind = kind.substr(4);
+  kind = absl::AsciiStrToLower(kind);
+  const bool ok = job.status() == v1::JOB_SUCCEEDED;
+  families_->jobs
+      .Add({{"kind", kind},
+            {"result", ok ? "succeeded" : "failed"},
+            {"code", ok ? "OK"
+                        : (job.error_code().empty() ? "UNKNOWN"
+                                                    : job.error_code())}})
+      .Increment();
 }
 
 void SchedulerMetrics::SetRemoved(const v1::BackupSet& set) {

@@ -7,10 +7,12 @@
 //   dxbackup_last_complete_set_timestamp_seconds{namespace,release} gauge
 //   dxbackup_quiesce_window_seconds{namespace,release}    gauge (last set)
 //   dxbackup_retention_removed_sets_total{namespace,release} counter
+//   dxbackup_jobs_ended_total{kind,result,code}           counter
 //   dxbackup_agents_connected{namespace}                  gauge (at scrape)
 //
 // Thread-safe. Labels come from the config and agents' namespaces, so
-// their number is bounded by the fleet.
+// their number is bounded by the fleet (a job's kind and code by their
+// enums). It observes the JobBoard for the job counter.
 #ifndef DXBACKUP_SCHEDULER_METRICS_METRICS_H_
 #define DXBACKUP_SCHEDULER_METRICS_METRICS_H_
 
@@ -20,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "dxbackup/v1/types.pb.h"
+#include "scheduler/jobs/job_observer.h"
 
 namespace prometheus {
 class Exposer;
@@ -30,10 +33,13 @@ namespace dxbackup::scheduler {
 
 class AgentRegistry;
 
-class SchedulerMetrics {
+class SchedulerMetrics : public JobObserver {
  public:
   explicit SchedulerMetrics(AgentRegistry* agents);
-  ~SchedulerMetrics();
+  ~SchedulerMetrics() override;
+
+  // Counts ended jobs by kind, result and status code.
+  void OnJobChanged(JobChange change, const v1::Job& job) override;
 
   // A set ended (complete or failed).
   void SetEnded(const v1::BackupSet& set);

@@ -28,7 +28,8 @@ constexpr int kDefaultQuiesceLimitSeconds = 150;
 BackupSetRunner::BackupSetRunner(const Parts& parts) : parts_(parts) {}
 
 BackupSetRunner::~BackupSetRunner() {
-  parts_.board->FailAll("the scheduler stopped while the job ran");
+  parts_.board->FailAll(
+      absl::AbortedError("the scheduler stopped while the job ran"));
   threads_.JoinAll();
 }
 
@@ -212,7 +213,7 @@ void BackupSetRunner::DumpDatabase(const Member& member) {
   board.MarkRunning(job_id, kSchedulerWorker);
   auto pending = parts_.store->Begin(member.artifact.path());
   if (!pending.ok()) {
-    board.Finish(job_id, false, std::string(pending.status().message()));
+    board.Finish(job_id, pending.status());
     return;
   }
   std::string log;
@@ -220,7 +221,7 @@ void BackupSetRunner::DumpDatabase(const Member& member) {
       scheduler::DumpDatabase(*member.database, pending->get(), &log);
   if (s.ok()) s = (*pending)->Commit("");
   if (!s.ok()) {
-    board.Finish(job_id, false, std::string(s.message()), 0, 0, log);
+    board.Finish(job_id, s, 0, 0, log);
     return;
   }
   v1::Artifact stored = member.artifact;
@@ -230,7 +231,7 @@ void BackupSetRunner::DumpDatabase(const Member& member) {
   s = board.CompleteWithArtifact(job_id, stored);
   if (!s.ok()) {
     parts_.store->Remove(stored.path()).IgnoreError();
-    board.Finish(job_id, false, std::string(s.message()), 0, 0, log);
+    board.Finish(job_id, s, 0, 0, log);
   }
 }
 
@@ -243,8 +244,10 @@ std::vector<v1::Job> BackupSetRunner::RunCaptures(
     const Member& m = *mp;
     job_ids.push_back(m.job.id());
     if (!skip_reason.empty() || !m.offline.empty()) {
-      parts_.board->Finish(m.job.id(), false,
-                           skip_reason.empty() ? m.offline : skip_reason);
+      parts_.board->Finish(m.job.id(),
+                           skip_reason.empty()
+                               ? absl::UnavailableError(m.offline)
+                               : absl::FailedPreconditionError(skip_reason));
       continue;
     }
     if (m.database != nullptr) {
@@ -260,9 +263,10 @@ std::vector<v1::Job> BackupSetRunner::RunCaptures(
     if (!DispatchToAgent(parts_.registry, parts_.board, m.job.id(),
                          m.job.agent_id(), command)) {
       parts_.board->Finish(
-          m.job.id(), false,
-          absl::StrCat("agent ", m.job.agent_id(),
-                       " disconnected before the job started"));
+          m.job.id(),
+          absl::UnavailableError(absl::StrCat(
+              "agent ", m.job.agent_id(),
+              " disconnected before the job started")));
     }
   }
   for (std::thread& t : dumps) t.join();

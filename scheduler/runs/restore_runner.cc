@@ -57,7 +57,8 @@ std::string CurrentFixLevel(const std::vector<v1::AgentInfo>& agents,
 RestoreRunner::RestoreRunner(const Parts& parts) : parts_(parts) {}
 
 RestoreRunner::~RestoreRunner() {
-  parts_.board->FailAll("the scheduler stopped while the restore ran");
+  parts_.board->FailAll(
+      absl::AbortedError("the scheduler stopped while the restore ran"));
   threads_.JoinAll();
 }
 
@@ -273,8 +274,7 @@ void RestoreRunner::RestoreDatabase(const Step& step,
   if (s.ok()) {
     s = scheduler::RestoreDatabase(*step.database, **dump, database_to, &log);
   }
-  parts_.board->Finish(step.job.id(), s.ok(), std::string(s.message()),
-                       step.artifact.bytes(), 0, log);
+  parts_.board->Finish(step.job.id(), s, step.artifact.bytes(), 0, log);
 }
 
 void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
@@ -300,7 +300,8 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
     if (step.database == nullptr) continue;
     database_ids.push_back(step.job.id());
     if (!blocked.empty()) {
-      parts_.board->Finish(step.job.id(), false, blocked);
+      parts_.board->Finish(step.job.id(),
+                           absl::FailedPreconditionError(blocked));
       continue;
     }
     databases.emplace_back(&RestoreRunner::RestoreDatabase, this,
@@ -314,7 +315,8 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
     if (step.database != nullptr) continue;
     volume_ids.push_back(step.job.id());
     if (!blocked.empty()) {
-      parts_.board->Finish(step.job.id(), false, blocked);
+      parts_.board->Finish(step.job.id(),
+                           absl::FailedPreconditionError(blocked));
       continue;
     }
     v1::SchedulerMessage command;
@@ -336,9 +338,10 @@ void RestoreRunner::Run(std::string run_id, v1::BackupSet set,
     *restore->mutable_paths() = request.paths();
     if (!DispatchToAgent(parts_.registry, parts_.board, step.job.id(),
                          step.job.agent_id(), command)) {
-      parts_.board->Finish(step.job.id(), false,
-                           absl::StrCat("agent ", step.job.agent_id(),
-                                        " disconnected before the restore"));
+      parts_.board->Finish(
+          step.job.id(),
+          absl::UnavailableError(absl::StrCat(
+              "agent ", step.job.agent_id(), " disconnected before the restore")));
     }
   }
   for (const v1::Job& j : parts_.board->WaitAndRemove(volume_ids)) {

@@ -70,6 +70,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   s->board_ = std::make_unique<JobBoard>(s->catalog_.get(), s->catalog_.get(),
                                          clock);
   s->metrics_ = std::make_unique<SchedulerMetrics>(s->registry_.get());
+  s->board_->AddObserver(s->metrics_.get());  // destroyed after the board
   v1::ListSetsRequest complete;
   complete.set_status(v1::SET_COMPLETE);
   auto complete_sets = s->catalog_->ListSets(complete);
@@ -173,7 +174,8 @@ void SchedulerServer::Shutdown() {
   Drain();
   // Ending the jobs ends the runs, which releases admin calls following them.
   policies_->Stop();
-  board_->FailAll("the scheduler stopped while the job ran");
+  board_->FailAll(
+      absl::AbortedError("the scheduler stopped while the job ran"));
   server_->Shutdown(std::chrono::system_clock::now());
   backups_.reset();
   restores_.reset();

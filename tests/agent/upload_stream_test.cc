@@ -180,7 +180,7 @@ TEST_F(UploadStreamTest, GivesUpWhenTheSchedulerStaysUnreachable) {
 }
 
 TEST_F(UploadStreamTest, RefusalIsNotRetried) {
-  server_->board()->Finish(kJob, false, "the set was cancelled");
+  server_->board()->Finish(kJob, absl::CancelledError("the set was cancelled"));
   UploadStream up(ThroughProxy(), kJob, FastRetries(), nullptr);
   absl::StatusOr<v1::UploadResult> result = Send(&up);
   ASSERT_FALSE(result.ok());

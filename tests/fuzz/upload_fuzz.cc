@@ -118,13 +118,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         stream.reset();
         break;
       case 3:
-        world->board->Finish(job_id, false, "agent went away");
+        world->board->Finish(job_id, absl::UnavailableError("agent went away"));
         break;
     }
   }
   stream.reset();
   // Whatever did not complete fails now, as a dead agent's job would.
-  world->board->Finish(job_id, false, "the fuzz input ended");
+  world->board->Finish(job_id, absl::CancelledError("the fuzz input ended"));
   const std::vector<v1::Job> ended = world->board->WaitAndRemove({job_id});
   if (ended.size() != 1) __builtin_trap();
 

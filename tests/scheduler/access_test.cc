@@ -131,7 +131,7 @@ TEST_F(AccessTest, ABrokenOrMissingTokensFileRefusesEveryCall) {
 }
 
 TEST_F(AccessTest, DatabaseToIsANameNotAConnectionString) {
-  for (const std::string& to :
+  for (const char* to :
        {"host=elsewhere dbname=x", "dbname=x", "postgresql://elsewhere/x",
         "postgres://u:p@elsewhere/x"}) {
     grpc::ClientContext c;

@@ -220,7 +220,9 @@ TEST_P(CatalogContractTest, JobsKeepTheirSetKindAndTargetAndTheirOrder) {
   v1::Job first = job;
   first.set_id("s1.1");
   ASSERT_TRUE(catalog_->UpsertJob(first).ok());
-  job.set_status(v1::JOB_SUCCEEDED);
+  job.set_status(v1::JOB_FAILED);
+  job.set_error("agent gone");
+  job.set_error_code("UNAVAILABLE");
   job.set_bytes(9);
   job.set_log("done");
   job.set_target("changed?");
@@ -229,7 +231,9 @@ TEST_P(CatalogContractTest, JobsKeepTheirSetKindAndTargetAndTheirOrder) {
   ASSERT_TRUE(jobs.ok());
   ASSERT_EQ(jobs->size(), 2u);
   EXPECT_EQ((*jobs)[0].id(), "s1.2") << "in the order first recorded";
-  EXPECT_EQ((*jobs)[0].status(), v1::JOB_SUCCEEDED);
+  EXPECT_EQ((*jobs)[0].status(), v1::JOB_FAILED);
+  EXPECT_EQ((*jobs)[0].error(), "agent gone");
+  EXPECT_EQ((*jobs)[0].error_code(), "UNAVAILABLE");
   EXPECT_EQ((*jobs)[0].bytes(), 9u);
   EXPECT_EQ((*jobs)[0].log(), "done");
   EXPECT_EQ((*jobs)[0].target(), "core-profile");
@@ -281,6 +285,7 @@ TEST_P(CatalogContractTest, FailUnfinishedEndsRunningSetsAndJobsOnly) {
   EXPECT_EQ((*catalog_->ListJobs("running"))[0].status(), v1::JOB_FAILED);
   EXPECT_EQ((*catalog_->ListJobs("running"))[0].error(),
             "the scheduler stopped");
+  EXPECT_EQ((*catalog_->ListJobs("running"))[0].error_code(), "ABORTED");
   EXPECT_EQ((*catalog_->ListJobs("done"))[0].status(), v1::JOB_SUCCEEDED);
 }
 

@@ -109,7 +109,8 @@ TEST_F(JobBoardTest, AVolumeBackupEndsByItsUploadNotByAReport) {
 TEST_F(JobBoardTest, AClosedSessionFailsOnlyItsOwnJobs) {
   AddRunning("old", v1::JOB_VOLUME_RESTORE, /*session=*/1);
   AddRunning("new", v1::JOB_VOLUME_RESTORE, /*session=*/2);
-  board_->FailSessionJobs(1, "agent a reconnected while the job ran");
+  board_->FailSessionJobs(
+      1, absl::UnavailableError("agent a reconnected while the job ran"));
   EXPECT_FALSE(board_->IsRunning("old"));
   EXPECT_TRUE(board_->IsRunning("new"));
 }

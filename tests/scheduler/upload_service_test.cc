@@ -171,7 +171,7 @@ TEST_F(UploadServiceTest, UnknownJobIsRefused) {
 }
 
 TEST_F(UploadServiceTest, UploadAfterTheJobFailedIsRefused) {
-  server_->board()->Finish(kJob, false, "agent gone");
+  server_->board()->Finish(kJob, absl::UnavailableError("agent gone"));
   grpc::Status st = Upload({"x"}, Digest("x"));
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_FALSE(StoreHasFiles());
@@ -226,7 +226,7 @@ TEST_F(UploadServiceTest, NewerStreamTakesOverAHalfOpenOne) {
 TEST_F(UploadServiceTest, JobFailingWhileCutRemovesThePartialFile) {
   BreakAfter({"aa"});
   ASSERT_TRUE(StoreHasFiles()) << "the partial file waits for a resume";
-  server_->board()->Finish(kJob, false, "agent gone");
+  server_->board()->Finish(kJob, absl::UnavailableError("agent gone"));
   EXPECT_FALSE(StoreHasFiles());
   grpc::ClientContext second;
   auto stream = stub_->Upload(&second);

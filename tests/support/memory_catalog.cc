@@ -140,6 +140,7 @@ absl::StatusOr<int> MemoryCatalog::FailUnfinished(const std::string& reason,
     if (job.status() == v1::JOB_PENDING || job.status() == v1::JOB_RUNNING) {
       job.set_status(v1::JOB_FAILED);
       job.set_error(reason);
+      job.set_error_code("ABORTED");
       job.set_finished_unix(now_unix);
     }
   }

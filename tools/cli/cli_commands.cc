@@ -34,6 +34,12 @@ int ReportRpcError(const CliContext& cli, const grpc::Status& st) {
   return kFailed;
 }
 
+// A failed job's error with its status code: "UNAVAILABLE: agent gone".
+std::string WithCode(const v1::Job& job) {
+  if (job.error_code().empty()) return job.error();
+  return absl::StrCat(job.error_code(), ": ", job.error());
+}
+
 std::string Short(const std::string& enum_name) {
   // SET_COMPLETE -> complete, JOB_RUNNING -> running
   const size_t underscore = enum_name.find('_');
@@ -82,7 +88,9 @@ int FollowRun(const CliContext& cli,
     std::string line = absl::StrCat(job.target(), ": ",
                                     Short(v1::JobStatus_Name(job.status())));
     if (job.bytes() > 0) absl::StrAppend(&line, " ", HumanBytes(job.bytes()));
-    if (!job.error().empty()) absl::StrAppend(&line, " (", job.error(), ")");
+    if (!job.error().empty()) {
+      absl::StrAppend(&line, " (", WithCode(job), ")");
+    }
     *cli.out << Printable(line) << std::endl;
   }
   grpc::Status st = reader->Finish();
@@ -240,7 +248,7 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
   for (const v1::Job& j : detail.jobs()) {
     jobs.AddRow({j.id(), Short(v1::JobKind_Name(j.kind())), j.target(),
                  j.agent_id(), Short(v1::JobStatus_Name(j.status())),
-                 j.error()});
+                 WithCode(j)});
   }
   jobs.Print(out);
   return 0;
