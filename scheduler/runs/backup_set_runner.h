@@ -9,6 +9,11 @@
 //   auto run = runner.Start(request);   // returns at once
 //   while (run->events->WaitNext(&i, &event)) ...
 //
+// Start reads what the set's plan needs (the deployment's agents, its
+// earlier sets, the base's artifacts), plans it with PlanBackupSet,
+// records the set and its jobs, and hands the plan to a QuiesceWindow on
+// a thread of its own.
+//
 // Thread-safe. The destructor fails unfinished jobs and joins set threads.
 #ifndef DXBACKUP_SCHEDULER_RUNS_BACKUP_SET_RUNNER_H_
 #define DXBACKUP_SCHEDULER_RUNS_BACKUP_SET_RUNNER_H_
@@ -30,6 +35,7 @@
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/jobs/run_events.h"
 #include "scheduler/metrics/metrics.h"
+#include "scheduler/runs/backup_plan.h"
 #include "scheduler/runs/run_threads.h"
 #include "scheduler/store/artifact_store.h"
 
@@ -71,23 +77,8 @@ class BackupSetRunner {
                                    SetDoneFn on_done = nullptr);
 
  private:
-  struct Member {
-    v1::Job job;
-    v1::Artifact artifact;
-    const v1::Database* database = nullptr;  // for database members
-    std::string volume;                      // for volume members
-    std::string offline;             // why the member fails before it starts
-    const v1::Hook* hook = nullptr;  // for hook members
-  };
-  // Starts every capture (or fails each with `skip_reason`, if set) and
-  // waits for all.
-  std::vector<v1::Job> RunCaptures(const std::vector<const Member*>& captures,
-                                   const v1::CaptureOptions& options,
-                                   const std::string& skip_reason);
-  v1::BackupSet Run(v1::BackupSet set, std::vector<Member> members,
-                    v1::CaptureOptions options,
-                    std::shared_ptr<RunEvents> events);
-  void DumpDatabase(const Member& member);
+  v1::BackupSet Run(BackupPlan plan, std::shared_ptr<RunEvents> events);
+  void DumpDatabase(const BackupMember& member);
 
   Parts parts_;
   std::mutex mu_;

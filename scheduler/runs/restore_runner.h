@@ -10,6 +10,11 @@
 // the fix level it was taken at (unless forced), and into another
 // deployment only when the request says `clone`.
 //
+// Start reads what the plan needs (the set, its artifacts and their
+// chains, the destination's agents), plans the restore with PlanRestore,
+// checks every stored file the plan reads, records the jobs and hands the
+// plan to a QuiesceWindow on a thread of its own.
+//
 // Thread-safe. The destructor joins restore threads.
 #ifndef DXBACKUP_SCHEDULER_RUNS_RESTORE_RUNNER_H_
 #define DXBACKUP_SCHEDULER_RUNS_RESTORE_RUNNER_H_
@@ -20,7 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "scheduler/runs/backup_set_runner.h"
-#include "scheduler/runs/hook_jobs.h"
+#include "scheduler/runs/restore_plan.h"
 #include "scheduler/runs/run_threads.h"
 
 namespace dxbackup::scheduler {
@@ -48,19 +53,8 @@ class RestoreRunner {
   absl::StatusOr<StartedRun> Start(const v1::RestoreRequest& request);
 
  private:
-  struct Step {
-    v1::Job job;
-    v1::Artifact artifact;
-    const v1::Database* database = nullptr;
-    std::string volume;
-    std::string to_dir;
-    std::vector<v1::Artifact> bases;  // an incremental's chain, oldest first
-  };
-
-  void Run(std::string run_id, v1::BackupSet set, std::vector<Step> steps,
-           v1::RestoreRequest request, std::vector<HookJob> pre,
-           std::vector<HookJob> post, std::shared_ptr<RunEvents> events);
-  void RestoreDatabase(const Step& step, const std::string& database_to);
+  void Run(RestorePlan plan, std::shared_ptr<RunEvents> events);
+  void RestoreDatabase(const RestoreStep& step, const std::string& database_to);
 
   Parts parts_;
   RunThreads threads_;

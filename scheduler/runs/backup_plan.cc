@@ -1,0 +1,174 @@
+#include "scheduler/runs/backup_plan.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/resource_names.h"
+#include "scheduler/config/scheduler_config.h"
+#include "scheduler/postgres/pg_connection.h"
+#include "scheduler/runs/hook_jobs.h"
+#include "scheduler/runs/run_ids.h"
+#include "scheduler/store/artifact_store.h"
+
+namespace dxbackup::scheduler {
+
+absl::Status CheckBackupRequest(const v1::BackupRequest& request) {
+  const std::string& ns = request.namespace_();
+  const std::string& release = request.release();
+  if (ns.empty() || release.empty()) {
+    return absl::InvalidArgumentError(
+        "a backup needs a namespace and a release");
+  }
+  for (auto [field, value] :
+       {std::pair{"namespace", &ns}, {"release", &release}}) {
+    if (absl::Status s = common::CheckDnsLabel(field, *value); !s.ok()) {
+      return s;  // it would name the set's directory in the store
+    }
+  }
+  return absl::OkStatus();
+}
+
+v1::CaptureOptions CaptureOptionsOf(const v1::BackupRequest& request) {
+  v1::CaptureOptions options = request.options();
+  if (options.compression() == v1::COMPRESSION_UNSPECIFIED) {
+    options.set_compression(v1::COMPRESSION_ZSTD);
+  }
+  return options;
+}
+
+LevelPlan PlanBackupLevel(const v1::BackupRequest& request,
+                          const std::vector<v1::BackupSet>& history) {
+  std::vector<v1::BackupSet> same;  // the bases a set may build on
+  for (const v1::BackupSet& s : history) {
+    if (s.namespace_() == request.namespace_() &&
+        s.release() == request.release() && s.policy() == request.policy()) {
+      same.push_back(s);
+    }
+  }
+  return PlanLevel(CaptureOptionsOf(request), same);
+}
+
+absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
+  const v1::BackupRequest& request = in.request;
+  if (absl::Status s = CheckBackupRequest(request); !s.ok()) return s;
+  const std::string& ns = request.namespace_();
+  const std::string& release = request.release();
+  BackupPlan plan;
+  plan.options = CaptureOptionsOf(request);
+  const v1::CaptureOptions& options = plan.options;
+  v1::BackupSet& set = plan.set;
+  set.set_id(in.set_id);
+  set.set_namespace_(ns);
+  set.set_release(release);
+  set.set_status(v1::SET_RUNNING);
+  set.set_started_unix(in.now_unix);
+  set.set_policy(request.policy());
+  // Full, or only what changed since a base of the same policy's sets.
+  plan.level = PlanBackupLevel(request, in.history);
+  set.set_level(plan.level.level);
+  set.set_base_set_id(plan.level.base_set_id);
+  std::set<std::string> base_targets;  // volumes the base holds
+  if (!plan.level.base_set_id.empty()) {
+    for (const v1::Artifact& a : in.base_artifacts) {
+      if (a.kind() == v1::ARTIFACT_VOLUME_TAR) base_targets.insert(a.target());
+    }
+  }
+
+  std::vector<BackupMember>& members = plan.members;
+  auto add_member = [&](v1::JobKind kind, const std::string& target,
+                        const std::string& file, const std::string& source) {
+    BackupMember m;
+    m.job.set_id(JobId(set.id(), static_cast<int>(members.size()) + 1));
+    m.job.set_set_id(set.id());
+    m.job.set_kind(kind);
+    m.job.set_target(target);
+    m.artifact.set_set_id(set.id());
+    m.artifact.set_target(target);
+    m.artifact.set_path(
+        ArtifactStore::RelativePath(ns, release, set.id(), file));
+    m.artifact.set_source(source);
+    members.push_back(m);
+    return &members.back();
+  };
+  // Every agent of the deployment that is connected, or was lately, of
+  // the component and labels asked for: an offline agent's volumes are
+  // members that fail at once, saying so.
+  std::vector<v1::AgentInfo> agents;
+  for (const v1::AgentInfo& agent : in.agents) {
+    if (!request.component().empty() &&
+        agent.component() != request.component()) {
+      continue;
+    }
+    bool labelled = true;
+    for (const auto& [key, value] : request.agent_labels()) {
+      auto it = agent.labels().find(key);
+      labelled = labelled && it != agent.labels().end() && it->second == value;
+    }
+    if (labelled) agents.push_back(agent);
+  }
+  std::map<std::string, int> replicas;  // agents per component
+  for (const v1::AgentInfo& agent : agents) ++replicas[agent.component()];
+  for (const v1::AgentInfo& agent : agents) {
+    // "core/profile"; with several core pods, "dx-core-0/profile" and so on.
+    const std::string owner =
+        replicas[agent.component()] > 1 ? agent.pod() : agent.component();
+    for (const v1::Volume& volume : agent.volumes()) {
+      BackupMember* m = add_member(
+          v1::JOB_VOLUME_BACKUP, VolumeTarget(owner, volume.name()),
+          VolumeFileName(owner, volume.name(), options.compression()),
+          absl::StrCat(agent.pod(), ":", volume.path(),
+                       volume.resolved_path().empty()
+                           ? ""
+                           : " -> " + volume.resolved_path()));
+      m->job.set_agent_id(agent.id());
+      m->artifact.set_kind(v1::ARTIFACT_VOLUME_TAR);
+      m->artifact.set_compression(options.compression());
+      m->artifact.set_fix_level(volume.fix_level());
+      if (base_targets.count(m->artifact.target()) != 0) {
+        m->artifact.set_base_set_id(plan.level.base_set_id);
+      }
+      v1::BackupCommand* backup = m->command.mutable_backup();
+      backup->set_job_id(m->job.id());
+      backup->set_volume(volume.name());
+      *backup->mutable_options() = options;
+      backup->set_incremental(!m->artifact.base_set_id().empty());
+      if (!agent.connected()) {
+        m->offline = absl::StrCat(
+            "agent ", agent.id(), " is offline (last seen ",
+            absl::FormatTime("%Y-%m-%d %H:%M:%SZ",
+                             absl::FromUnixSeconds(agent.last_seen_unix()),
+                             absl::UTCTimeZone()),
+            ")");
+      }
+    }
+  }
+  if (const v1::Deployment* d = FindDeployment(*in.config, ns, release)) {
+    // Each hook runs on every connected agent of its component.
+    for (v1::Hook::Phase phase : {v1::Hook::PRE, v1::Hook::POST}) {
+      for (HookJob& h : PlanHooks(d, agents, phase)) {
+        BackupMember* m = add_member(v1::JOB_HOOK, h.job.target(), "", "");
+        m->job.set_agent_id(h.job.agent_id());
+        m->hook = h.hook;
+      }
+    }
+    for (const v1::Database& db : d->databases()) {
+      BackupMember* m =
+          add_member(v1::JOB_DATABASE_BACKUP, DatabaseTarget(db.name()),
+                     DatabaseFileName(db.name()), DescribeDatabase(db));
+      m->database = &db;
+      m->artifact.set_kind(v1::ARTIFACT_PG_DUMP);
+    }
+  }
+  if (members.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "nothing to back up for ", ns, "/", release,
+        ": no agent of it is connected and the config lists no database for "
+        "it (see `dxbackup agents`)"));
+  }
+  return plan;
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,83 @@
+// PlanBackupSet decides what a new backup set of a deployment captures,
+// from plain values and nothing else: no catalog, no agents' connections,
+// no clock. It returns the refusal, or the plan: the set (id, level,
+// base), and its members in job order — each volume of each agent of the
+// deployment (an offline agent's failing at once, saying so), the
+// deployment's quiesce hooks (pre, then post) on its connected agents,
+// and its databases.
+//
+//   absl::Status s = CheckBackupRequest(request);        // before any read
+//   ... read the history; the artifacts of PlanBackupLevel(...)'s base ...
+//   absl::StatusOr<BackupPlan> plan = PlanBackupSet(inputs);
+//
+// The refusals: InvalidArgument for a request without a namespace and a
+// release, or with one that is not a DNS label; FailedPrecondition when
+// the deployment has nothing to back up (no agent, no database).
+#ifndef DXBACKUP_SCHEDULER_RUNS_BACKUP_PLAN_H_
+#define DXBACKUP_SCHEDULER_RUNS_BACKUP_PLAN_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "dxbackup/v1/agent.pb.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/runs/set_levels.h"
+
+namespace dxbackup::scheduler {
+
+// What PlanBackupSet reads; all of it read beforehand by the caller.
+struct BackupInputs {
+  // The deployments (databases, hooks); must outlive the plan, which
+  // points into it.
+  const v1::SchedulerConfig* config = nullptr;
+  v1::BackupRequest request;
+  // The new set's id (NewRunId) and when it starts.
+  std::string set_id;
+  int64_t now_unix = 0;
+  // The deployment's agents that are connected or were lately
+  // (AgentRegistry::KnownAgentsOf), before the request's component and
+  // label filters.
+  std::vector<v1::AgentInfo> agents;
+  // The deployment's earlier sets, newest first (Catalog::ListSets).
+  std::vector<v1::BackupSet> history;
+  // The artifacts of PlanBackupLevel(request, history).base_set_id; empty
+  // for a full.
+  std::vector<v1::Artifact> base_artifacts;
+};
+
+// One member of the set: a volume, a hook or a database.
+struct BackupMember {
+  v1::Job job;                             // id, set, kind, target, agent
+  v1::Artifact artifact;                   // what a capture will be stored as
+  const v1::Database* database = nullptr;  // a database: its config
+  const v1::Hook* hook = nullptr;          // a hook: its config
+  v1::SchedulerMessage command;            // a volume: to its agent
+  std::string offline;  // set: the member fails at once, saying why
+};
+
+struct BackupPlan {
+  v1::BackupSet set;  // running, with id, start, level and base
+  LevelPlan level;    // why a full was taken instead, if it was
+  v1::CaptureOptions options;
+  // Volumes, then pre- and post-hooks, then databases; job ids 1..n.
+  std::vector<BackupMember> members;
+};
+
+// InvalidArgument unless the request names a namespace and a release that
+// are DNS labels (they name the set's directory in the store).
+absl::Status CheckBackupRequest(const v1::BackupRequest& request);
+// The request's capture options, zstd where it names no compression.
+v1::CaptureOptions CaptureOptionsOf(const v1::BackupRequest& request);
+// Full, or only what changed since a base among `history`'s sets of the
+// request's policy.
+LevelPlan PlanBackupLevel(const v1::BackupRequest& request,
+                          const std::vector<v1::BackupSet>& history);
+
+absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& inputs);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_RUNS_BACKUP_PLAN_H_

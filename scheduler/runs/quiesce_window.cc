@@ -1,0 +1,74 @@
+#include "scheduler/runs/quiesce_window.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "scheduler/jobs/job_dispatch.h"
+
+namespace dxbackup::scheduler {
+namespace {
+constexpr int kDefaultQuiesceLimitSeconds = 150;
+}  // namespace
+
+std::string QuiesceWarning(int64_t seconds, const v1::SchedulerConfig& config) {
+  const int limit = config.quiesce_limit_seconds() > 0
+                        ? config.quiesce_limit_seconds()
+                        : kDefaultQuiesceLimitSeconds;
+  if (seconds * 10 <= static_cast<int64_t>(limit) * 8) return "";
+  return absl::StrCat(
+      "the quiesce window took ", seconds, " s, near the ", limit,
+      " s limit: DX's liveness probe restarts a stopped core container "
+      "after about 3 minutes; capture less or faster");
+}
+
+std::vector<v1::Job> QuiesceWindow::RunStage(
+    const std::vector<WindowJob>& stage, const std::string& skip) {
+  std::vector<std::thread> own;
+  std::vector<std::string> ids;
+  for (const WindowJob& job : stage) {
+    ids.push_back(job.job_id);
+    if (!skip.empty() || !job.fail.empty()) {
+      // An offline agent's job: UNAVAILABLE; skipped after a pre-hook
+      // failed: FAILED_PRECONDITION.
+      parts_.board->Finish(job.job_id,
+                           skip.empty() ? absl::UnavailableError(job.fail)
+                                        : absl::FailedPreconditionError(skip));
+      continue;
+    }
+    if (job.run) {
+      own.emplace_back(job.run);
+      continue;
+    }
+    if (!DispatchToAgent(parts_.registry, parts_.board, job.job_id,
+                         job.agent_id, job.command)) {
+      parts_.board->Finish(job.job_id, absl::UnavailableError(job.disconnected));
+    }
+  }
+  for (std::thread& t : own) t.join();
+  return parts_.board->WaitAndRemove(ids);
+}
+
+WindowResult QuiesceWindow::Run(const WindowWork& work) {
+  WindowResult result;
+  const absl::Time start = absl::FromChrono(parts_.time->Now());
+  result.jobs =
+      RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.pre);
+  const std::string blocked = PreHookBlock(work.pre, result.jobs);
+  for (const std::vector<WindowJob>& stage : work.stages) {
+    for (v1::Job& j : RunStage(stage, blocked)) {
+      result.jobs.push_back(std::move(j));
+    }
+  }
+  // Every pre-hook was run (or tried), so every post-hook runs: after
+  // failed work and failed pre-hooks too.
+  for (v1::Job& j :
+       RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.post)) {
+    result.jobs.push_back(std::move(j));
+  }
+  result.seconds =
+      absl::ToInt64Seconds(absl::FromChrono(parts_.time->Now()) - start);
+  return result;
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,95 @@
+// QuiesceWindow runs a planned run's jobs in the DX order, for backup sets
+// and restores alike: every pre-hook, then the work in stages (each stage
+// started at once and waited for before the next), then every post-hook,
+// which runs whatever happened before. A pre-hook that failed and may not
+// (on_failure is not CONTINUE) skips all of the work, each job failing
+// with the reason; the post-hooks still run.
+//
+// A work job is one of three: an agent's, sent to the agent's current
+// connection through DispatchToAgent (the AgentChannel of its stream) and
+// failed with `disconnected` when that agent is not connected; the
+// scheduler's own (a database dump or restore), run on a thread of its
+// own, which must end its job on the board; or one that fails at once
+// with `fail` (an offline agent's).
+//
+//   QuiesceWindow window({registry, board, time});
+//   WindowResult done = window.Run(work);   // blocks until all ended
+//
+// Every job must be on the board before Run. Thread-safe: Run may be
+// called on several threads at once.
+#ifndef DXBACKUP_SCHEDULER_RUNS_QUIESCE_WINDOW_H_
+#define DXBACKUP_SCHEDULER_RUNS_QUIESCE_WINDOW_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/time_source.h"
+#include "dxbackup/v1/agent.pb.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/agents/agent_registry.h"
+#include "scheduler/jobs/job_board.h"
+#include "scheduler/runs/hook_jobs.h"
+
+namespace dxbackup::scheduler {
+
+// One job of the work inside the window.
+struct WindowJob {
+  std::string job_id;
+  // An agent's job: the agent, what it is sent, and the error when it is
+  // not connected.
+  std::string agent_id;
+  v1::SchedulerMessage command;
+  std::string disconnected;
+  // The scheduler's own job (set: run on a thread instead of sent).
+  std::function<void()> run;
+  // Set: the job fails at once with this error (UNAVAILABLE: its agent is
+  // offline).
+  std::string fail;
+};
+
+struct WindowWork {
+  std::vector<HookJob> pre;
+  std::vector<std::vector<WindowJob>> stages;
+  std::vector<HookJob> post;
+};
+
+struct WindowResult {
+  // The final jobs: pre-hooks, each stage's, post-hooks, in plan order.
+  std::vector<v1::Job> jobs;
+  // From the first pre-hook sent to the last post-hook's end.
+  int64_t seconds = 0;
+};
+
+// The warning a quiesce window of `seconds` earns: "" below 80% of
+// `config`'s quiesce_limit_seconds (150 when unset), else one saying so.
+std::string QuiesceWarning(int64_t seconds, const v1::SchedulerConfig& config);
+
+class QuiesceWindow {
+ public:
+  // All must outlive the window.
+  struct Parts {
+    // Where agents' jobs are sent.
+    AgentRegistry* registry;
+    // The jobs, ended and waited for.
+    JobBoard* board;
+    // The window's length, and the wait for a reconnecting agent's hooks.
+    const common::TimeSource* time;
+  };
+  explicit QuiesceWindow(const Parts& parts) : parts_(parts) {}
+
+  WindowResult Run(const WindowWork& work);
+
+ private:
+  // Starts each job of a stage (or fails it with `skip`, if set), waits for
+  // all and returns them.
+  std::vector<v1::Job> RunStage(const std::vector<WindowJob>& stage,
+                                const std::string& skip);
+
+  Parts parts_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_RUNS_QUIESCE_WINDOW_H_

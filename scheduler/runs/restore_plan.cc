@@ -1,0 +1,243 @@
+#include "scheduler/runs/restore_plan.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/resource_names.h"
+#include "scheduler/config/scheduler_config.h"
+#include "scheduler/runs/run_ids.h"
+
+namespace dxbackup::scheduler {
+
+namespace {
+
+// The connected agent to restore a volume target through: `owner` is the
+// target's first part, a component ("core") or, for a component with
+// several pods, a pod name. The pod that made the backup (`source` is
+// "pod:path") is preferred. "" when none fits.
+std::string PickAgent(const std::vector<v1::AgentInfo>& agents,
+                      const std::string& owner, const std::string& volume,
+                      const std::string& source) {
+  const std::string source_pod = source.substr(0, source.find(':'));
+  std::string fallback;
+  for (const v1::AgentInfo& agent : agents) {
+    if (agent.component() != owner && agent.pod() != owner) continue;
+    for (const v1::Volume& v : agent.volumes()) {
+      if (v.name() != volume) continue;
+      if (agent.pod() == source_pod) return agent.id();
+      if (fallback.empty()) fallback = agent.id();
+    }
+  }
+  return fallback;
+}
+
+// The fix level the agent reports for one of its volumes now, or "".
+std::string CurrentFixLevel(const std::vector<v1::AgentInfo>& agents,
+                            const std::string& agent_id,
+                            const std::string& volume) {
+  for (const v1::AgentInfo& agent : agents) {
+    if (agent.id() != agent_id) continue;
+    for (const v1::Volume& v : agent.volumes()) {
+      if (v.name() == volume) return v.fix_level();
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+RestoreDestination DestinationOf(const v1::RestoreRequest& request,
+                                 const v1::BackupSet& set) {
+  return {request.to_namespace().empty() ? set.namespace_()
+                                         : request.to_namespace(),
+          request.to_release().empty() ? set.release() : request.to_release()};
+}
+
+absl::Status CheckRestoreRequest(const v1::RestoreRequest& request) {
+  if (request.database_to().empty()) return absl::OkStatus();
+  return common::CheckDatabaseName("--database-to", request.database_to());
+}
+
+absl::Status CheckRestorable(const v1::BackupSet& set) {
+  if (set.status() != v1::SET_COMPLETE) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "set ", set.id(), " is ", v1::SetStatus_Name(set.status()),
+        ", not complete; restore from a complete set (`dxbackup sets`)"));
+  }
+  if (set.verification().result() == v1::Verification::CORRUPT) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("set ", set.id(), " failed verification (",
+                     set.verification().detail(), "); restore another set"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
+  const v1::RestoreRequest& request = in.request;
+  const v1::BackupSet& set = in.set;
+  if (absl::Status s = CheckRestoreRequest(request); !s.ok()) return s;
+  if (absl::Status s = CheckRestorable(set); !s.ok()) return s;
+  // Where the set goes: its own deployment, or, only when asked for
+  // explicitly, another one (a clone).
+  const RestoreDestination to = DestinationOf(request, set);
+  const bool own_deployment =
+      to.namespace_ == set.namespace_() && to.release == set.release();
+  if (!own_deployment && !request.clone()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "set ", set.id(), " is of ", set.namespace_(), "/", set.release(),
+        "; restoring it into ", to.namespace_, "/", to.release,
+        " makes a clone: add --clone if that is what you mean"));
+  }
+  const v1::Deployment* deployment =
+      FindDeployment(*in.config, to.namespace_, to.release);
+  const std::vector<v1::AgentInfo>& agents = in.agents;
+
+  RestorePlan plan;
+  plan.run_id = in.run_id;
+  plan.set = set;
+  plan.database_to = request.database_to();
+  std::vector<std::string> problems;
+  int databases = 0;
+  for (const v1::Artifact& artifact : in.artifacts) {
+    if (!request.target().empty() && artifact.target() != request.target()) {
+      continue;
+    }
+    RestoreStep step;
+    step.artifact = artifact;
+    step.job.set_id(JobId(in.run_id, static_cast<int>(plan.steps.size()) + 1));
+    step.job.set_set_id(set.id());
+    step.job.set_target(artifact.target());
+    if (artifact.kind() == v1::ARTIFACT_PG_DUMP) {
+      if (!request.paths().empty()) continue;  // a file-level restore
+      step.job.set_kind(v1::JOB_DATABASE_RESTORE);
+      const std::string name = artifact.target().substr(3);  // after "db/"
+      if (deployment != nullptr) {
+        for (const v1::Database& db : deployment->databases()) {
+          if (db.name() == name) step.database = &db;
+        }
+      }
+      if (step.database == nullptr) {
+        problems.push_back(
+            absl::StrCat(artifact.target(), ": the config lists no database ",
+                         name, " for ", to.namespace_, "/", to.release));
+      }
+      ++databases;
+    } else {
+      step.job.set_kind(v1::JOB_VOLUME_RESTORE);
+      const size_t slash = artifact.target().find('/');
+      const std::string owner = artifact.target().substr(0, slash);
+      const std::string volume = artifact.target().substr(slash + 1);
+      step.job.set_agent_id(
+          PickAgent(agents, owner, volume, artifact.source()));
+      if (step.job.agent_id().empty()) {
+        problems.push_back(absl::StrCat(
+            artifact.target(), ": no connected agent of ", to.namespace_, "/",
+            to.release, " is ", owner, " with volume ", volume));
+      }
+      // A profile goes back only at the fix level it was taken at.
+      const std::string current =
+          CurrentFixLevel(agents, step.job.agent_id(), volume);
+      if (request.to_dir().empty() && !request.force_fixlevel() &&
+          !artifact.fix_level().empty() && !current.empty() &&
+          current != artifact.fix_level()) {
+        problems.push_back(absl::StrCat(
+            artifact.target(), ": the backup is at fix level ",
+            artifact.fix_level(), " but the volume is at ", current,
+            "; restore at the same fix level (the DX procedure's rule), or "
+            "add --force-fixlevel"));
+      }
+      if (!artifact.base_set_id().empty()) {
+        auto chain = in.chains.find(artifact.target());
+        if (chain == in.chains.end()) {
+          problems.push_back(
+              absl::StrCat(artifact.target(),
+                           ": the chain of sets it builds on was not "
+                           "read"));
+        } else if (chain->second.ok()) {
+          step.bases = *chain->second;
+        } else {
+          problems.push_back(absl::StrCat(artifact.target(), ": ",
+                                          chain->second.status().message()));
+        }
+      }
+      v1::RestoreCommand* restore = step.command.mutable_restore();
+      restore->set_job_id(step.job.id());
+      restore->set_volume(volume);
+      if (!request.to_dir().empty()) {
+        restore->set_to_dir(
+            absl::StrCat(request.to_dir(), "/", owner, "-", volume));
+      }
+      restore->set_compression(artifact.compression());
+      restore->set_sha256(artifact.sha256());
+      restore->set_bytes(artifact.bytes());
+      for (const v1::Artifact& base : step.bases) {
+        v1::RestorePart* part = restore->add_base_parts();
+        part->set_sha256(base.sha256());
+        part->set_bytes(base.bytes());
+        part->set_compression(base.compression());
+      }
+      restore->set_mode(request.mode());
+      // The deployment's own set, checked against its digests before
+      // anything is written, goes back as it was, setuid/setgid bits
+      // included; into another deployment (a clone) they are dropped
+      // unless asked for.
+      restore->set_keep_setid(request.keep_setid() || own_deployment);
+      *restore->mutable_paths() = request.paths();
+    }
+    plan.steps.push_back(std::move(step));
+  }
+  if (plan.steps.empty()) {
+    return absl::NotFoundError(
+        request.target().empty()
+            ? absl::StrCat("set ", set.id(), " has no artifacts")
+            : absl::StrCat("set ", set.id(), " has no target ",
+                           request.target()));
+  }
+  if (!request.to_dir().empty() && request.database_to().empty() &&
+      databases > 0) {
+    problems.push_back(
+        "--to puts the volumes elsewhere, but the set's database would go "
+        "over the original: add --database-to NAME, or --target a volume");
+  }
+  if (!request.database_to().empty() && databases > 1) {
+    problems.push_back(
+        "--database-to names one database but the set has several: add "
+        "--target db/NAME");
+  }
+  if (!problems.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot restore set ", set.id(), ": ", absl::StrJoin(problems, "; ")));
+  }
+  // Restoring in place quiesces what it overwrites, the way a backup does:
+  // the hooks of each component whose volume goes back in place, and every
+  // hook when a database goes back over the original (all components use
+  // it). Restores elsewhere stop nothing.
+  std::set<std::string> quiesced;
+  bool quiesce_all = false;
+  for (const RestoreStep& step : plan.steps) {
+    if (step.job.kind() == v1::JOB_DATABASE_RESTORE) {
+      quiesce_all = quiesce_all || request.database_to().empty();
+    } else if (step.command.restore().to_dir().empty()) {
+      for (const v1::AgentInfo& a : agents) {
+        if (a.id() == step.job.agent_id()) quiesced.insert(a.component());
+      }
+    }
+  }
+  std::vector<v1::AgentInfo> hook_agents;
+  for (const v1::AgentInfo& a : agents) {
+    if (quiesce_all || quiesced.count(a.component())) hook_agents.push_back(a);
+  }
+  plan.pre = PlanHooks(deployment, hook_agents, v1::Hook::PRE);
+  plan.post = PlanHooks(deployment, hook_agents, v1::Hook::POST);
+  int n = static_cast<int>(plan.steps.size());
+  for (std::vector<HookJob>* hooks : {&plan.pre, &plan.post}) {
+    for (HookJob& h : *hooks) {
+      h.job.set_id(JobId(in.run_id, ++n));
+      h.job.set_set_id(set.id());
+    }
+  }
+  return plan;
+}
+
+}  // namespace dxbackup::scheduler

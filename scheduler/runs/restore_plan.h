@@ -1,0 +1,94 @@
+// PlanRestore decides what a restore of one backup set does, from plain
+// values and nothing else: no catalog, no store, no agents' connections,
+// no clock. It returns every refusal RestoreRunner makes before it writes
+// anything (apart from the stored-bytes check, which reads the store), or
+// the plan: the steps (each database dump and volume archive to put back,
+// with the agent and command of each volume), and the quiesce hooks of
+// the components whose data goes back in place.
+//
+//   absl::Status s = CheckRestoreRequest(request);     // before any read
+//   ... read the set; CheckRestorable(set) ...
+//   ... read its artifacts, their chains, the agents ...
+//   absl::StatusOr<RestorePlan> plan = PlanRestore(inputs);
+//
+// The refusals, each with a message naming the thing and what to do:
+// InvalidArgument for a database_to that is no plain name;
+// FailedPrecondition for a set not complete or found corrupt, a restore
+// into another deployment without `clone`, and the problems of the steps
+// (a database the config does not list, a volume no connected agent has,
+// a profile at another fix level than the volume's without
+// force_fixlevel, an incremental whose chain is broken, `to_dir` with a
+// database going over the original, `database_to` with several
+// databases); NotFound when nothing of the set matches.
+#ifndef DXBACKUP_SCHEDULER_RUNS_RESTORE_PLAN_H_
+#define DXBACKUP_SCHEDULER_RUNS_RESTORE_PLAN_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "dxbackup/v1/agent.pb.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/runs/hook_jobs.h"
+
+namespace dxbackup::scheduler {
+
+// The namespace and release a restore goes into: the request's, or the
+// set's own where the request names none.
+struct RestoreDestination {
+  std::string namespace_;
+  std::string release;
+};
+RestoreDestination DestinationOf(const v1::RestoreRequest& request,
+                                 const v1::BackupSet& set);
+
+// What PlanRestore reads; all of it read beforehand by the caller.
+struct RestoreInputs {
+  // The deployments (databases, hooks); must outlive the plan, which
+  // points into it.
+  const v1::SchedulerConfig* config = nullptr;
+  v1::RestoreRequest request;
+  // The set restored and its artifacts (Catalog::ListArtifacts).
+  v1::BackupSet set;
+  std::vector<v1::Artifact> artifacts;
+  // For each volume artifact with a base_set_id, by target: its chain
+  // (ArtifactChain), or the error reading it.
+  std::map<std::string, absl::StatusOr<std::vector<v1::Artifact>>> chains;
+  // The connected agents of DestinationOf(request, set).
+  std::vector<v1::AgentInfo> agents;
+  // The restore's run id ("restore-<NewRunId>"): names the jobs.
+  std::string run_id;
+};
+
+// One member of the set put back.
+struct RestoreStep {
+  v1::Job job;                             // id, set, kind, target, agent
+  v1::Artifact artifact;                   // what is read
+  const v1::Database* database = nullptr;  // a database step: its config
+  std::vector<v1::Artifact> bases;         // an incremental's chain
+  v1::SchedulerMessage command;            // a volume step: to its agent
+};
+
+struct RestorePlan {
+  std::string run_id;
+  v1::BackupSet set;
+  std::string database_to;  // "" over the original database
+  // Databases and volumes, in the set's artifact order; job ids 1..n.
+  std::vector<RestoreStep> steps;
+  // The quiesce hooks; job ids after the steps', pre-hooks first.
+  std::vector<HookJob> pre, post;
+};
+
+// InvalidArgument when `database_to` is not a plain database name (it
+// reaches pg_restore, and the configured password goes wherever it points).
+absl::Status CheckRestoreRequest(const v1::RestoreRequest& request);
+// FailedPrecondition unless the set is complete and not found corrupt.
+absl::Status CheckRestorable(const v1::BackupSet& set);
+
+absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& inputs);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_RUNS_RESTORE_PLAN_H_

@@ -1,0 +1,234 @@
+// The rules of a backup set, as a pure function: the refusals, the members
+// (volumes of each agent, an offline agent's failing at once, hooks on the
+// connected agents, databases) and their order, the level and base, and
+// the command each volume's agent gets.
+#include "scheduler/runs/backup_plan.h"
+
+#include <gtest/gtest.h>
+
+namespace dxbackup::scheduler {
+namespace {
+
+constexpr int64_t kNow = 1800000000;  // 2027-01-15 08:00:00 UTC
+
+v1::AgentInfo Agent(const std::string& pod, const std::string& component,
+                    std::vector<std::string> volumes) {
+  v1::AgentInfo agent;
+  agent.set_id("dx/prod/" + pod);
+  agent.set_namespace_("dx");
+  agent.set_release("prod");
+  agent.set_pod(pod);
+  agent.set_component(component);
+  agent.set_connected(true);
+  for (const std::string& name : volumes) {
+    v1::Volume* v = agent.add_volumes();
+    v->set_name(name);
+    v->set_path("/data/" + name);
+    v->set_fix_level("CF_4");
+  }
+  return agent;
+}
+
+v1::BackupSet Complete(const std::string& id, const std::string& policy,
+                       int64_t started) {
+  v1::BackupSet set;
+  set.set_id(id);
+  set.set_namespace_("dx");
+  set.set_release("prod");
+  set.set_policy(policy);
+  set.set_status(v1::SET_COMPLETE);
+  set.set_level(v1::FULL);
+  set.set_started_unix(started);
+  return set;
+}
+
+class PlanBackupSetTest : public ::testing::Test {
+ protected:
+  PlanBackupSetTest() {
+    v1::Deployment* d = config_.add_deployments();
+    d->set_namespace_("dx");
+    d->set_release("prod");
+    d->add_databases()->set_name("dxmediadb");
+    v1::Hook* pre = d->add_hooks();
+    pre->set_name("stop-core");
+    pre->set_component("core");
+    pre->set_phase(v1::Hook::PRE);
+    v1::Hook* post = d->add_hooks();
+    post->set_name("start-core");
+    post->set_component("core");
+    post->set_phase(v1::Hook::POST);
+    in_.config = &config_;
+    in_.request.set_namespace_("dx");
+    in_.request.set_release("prod");
+    in_.set_id = "s2";
+    in_.now_unix = kNow;
+    in_.agents = {Agent("dx-core-0", "core", {"profile", "config"}),
+                  Agent("dx-web-0", "web", {"media"})};
+  }
+
+  // The members' targets, in job order.
+  static std::vector<std::string> Targets(const BackupPlan& plan) {
+    std::vector<std::string> out;
+    for (const BackupMember& m : plan.members) out.push_back(m.job.target());
+    return out;
+  }
+
+  v1::SchedulerConfig config_;
+  BackupInputs in_;
+};
+
+TEST_F(PlanBackupSetTest, VolumesThenHooksThenDatabasesInJobOrder) {
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Targets(*plan),
+            (std::vector<std::string>{
+                "core/profile", "core/config", "web/media",
+                "pre-hook/stop-core@dx-core-0",
+                "post-hook/start-core@dx-core-0", "db/dxmediadb"}));
+  for (size_t i = 0; i < plan->members.size(); ++i) {
+    EXPECT_EQ(plan->members[i].job.id(), "s2." + std::to_string(i + 1));
+    EXPECT_EQ(plan->members[i].job.set_id(), "s2");
+  }
+  const BackupMember& profile = plan->members[0];
+  EXPECT_EQ(profile.job.kind(), v1::JOB_VOLUME_BACKUP);
+  EXPECT_EQ(profile.job.agent_id(), "dx/prod/dx-core-0");
+  EXPECT_EQ(profile.artifact.path(), "dx/prod/s2/core-profile.tar.zst");
+  EXPECT_EQ(profile.artifact.source(), "dx-core-0:/data/profile");
+  EXPECT_EQ(profile.artifact.fix_level(), "CF_4");
+  EXPECT_EQ(profile.command.backup().job_id(), "s2.1");
+  EXPECT_EQ(profile.command.backup().volume(), "profile");
+  EXPECT_FALSE(profile.command.backup().incremental());
+  EXPECT_TRUE(profile.offline.empty());
+  const BackupMember& pre = plan->members[3];
+  EXPECT_EQ(pre.job.kind(), v1::JOB_HOOK);
+  ASSERT_NE(pre.hook, nullptr);
+  EXPECT_EQ(pre.hook->name(), "stop-core");
+  const BackupMember& db = plan->members[5];
+  EXPECT_EQ(db.job.kind(), v1::JOB_DATABASE_BACKUP);
+  ASSERT_NE(db.database, nullptr);
+  EXPECT_EQ(db.artifact.kind(), v1::ARTIFACT_PG_DUMP);
+  EXPECT_EQ(db.artifact.path(), "dx/prod/s2/dxmediadb.pgdump");
+}
+
+TEST_F(PlanBackupSetTest, TheSetIsRunningAndFullWithItsIdStartAndPolicy) {
+  in_.request.set_policy("nightly");
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->set.id(), "s2");
+  EXPECT_EQ(plan->set.status(), v1::SET_RUNNING);
+  EXPECT_EQ(plan->set.started_unix(), kNow);
+  EXPECT_EQ(plan->set.policy(), "nightly");
+  EXPECT_EQ(plan->set.level(), v1::FULL);
+  EXPECT_EQ(plan->options.compression(), v1::COMPRESSION_ZSTD);
+}
+
+TEST_F(PlanBackupSetTest, RefusesARequestWithoutNamespaceOrRelease) {
+  in_.request.clear_release();
+  absl::Status refusal = PlanBackupSet(in_).status();
+  EXPECT_EQ(refusal.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refusal.message(), "a backup needs a namespace and a release");
+}
+
+TEST_F(PlanBackupSetTest, RefusesANamespaceThatIsNoDnsLabel) {
+  in_.request.set_namespace_("../etc");
+  EXPECT_EQ(PlanBackupSet(in_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckBackupRequest(in_.request).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PlanBackupSetTest, RefusesADeploymentWithNothingToBackUp) {
+  in_.agents.clear();
+  config_.clear_deployments();
+  absl::Status refusal = PlanBackupSet(in_).status();
+  EXPECT_EQ(refusal.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refusal.message(),
+            "nothing to back up for dx/prod: no agent of it is connected and "
+            "the config lists no database for it (see `dxbackup agents`)");
+}
+
+TEST_F(PlanBackupSetTest, AnOfflineAgentsVolumesFailAtOnceAndRunNoHooks) {
+  in_.agents[0].set_connected(false);
+  in_.agents[0].set_last_seen_unix(kNow - 90);
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Targets(*plan),
+            (std::vector<std::string>{"core/profile", "core/config",
+                                      "web/media", "db/dxmediadb"}));
+  EXPECT_EQ(plan->members[0].offline,
+            "agent dx/prod/dx-core-0 is offline (last seen "
+            "2027-01-15 07:58:30Z)");
+  EXPECT_TRUE(plan->members[2].offline.empty());
+}
+
+TEST_F(PlanBackupSetTest, SeveralPodsOfAComponentAreNamedByPod) {
+  in_.agents.push_back(Agent("dx-core-1", "core", {"profile"}));
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(
+      Targets(*plan),
+      (std::vector<std::string>{
+          "dx-core-0/profile", "dx-core-0/config", "web/media",
+          "dx-core-1/profile", "pre-hook/stop-core@dx-core-0",
+          "pre-hook/stop-core@dx-core-1", "post-hook/start-core@dx-core-0",
+          "post-hook/start-core@dx-core-1", "db/dxmediadb"}));
+}
+
+TEST_F(PlanBackupSetTest, OnlyTheComponentAndLabelsAskedFor) {
+  in_.request.set_component("core");
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->members[2].job.target(), "pre-hook/stop-core@dx-core-0");
+  in_.request.clear_component();
+  (*in_.agents[1].mutable_labels())["tier"] = "media";
+  (*in_.request.mutable_agent_labels())["tier"] = "media";
+  plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Targets(*plan),
+            (std::vector<std::string>{"web/media", "db/dxmediadb"}));
+}
+
+TEST_F(PlanBackupSetTest, AnIncrementalBuildsOnTheSamePolicysNewestSet) {
+  in_.request.set_policy("hourly");
+  in_.request.mutable_options()->set_level(v1::INCREMENTAL);
+  in_.history = {Complete("other", "nightly", kNow - 60),
+                 Complete("s1", "hourly", kNow - 3600)};
+  EXPECT_EQ(PlanBackupLevel(in_.request, in_.history).base_set_id, "s1");
+  v1::Artifact base;
+  base.set_set_id("s1");
+  base.set_target("core/profile");
+  base.set_kind(v1::ARTIFACT_VOLUME_TAR);
+  in_.base_artifacts = {base};
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->set.level(), v1::INCREMENTAL);
+  EXPECT_EQ(plan->set.base_set_id(), "s1");
+  // A volume the base holds builds on it; a new one is taken whole.
+  EXPECT_EQ(plan->members[0].artifact.base_set_id(), "s1");
+  EXPECT_TRUE(plan->members[0].command.backup().incremental());
+  EXPECT_EQ(plan->members[1].artifact.base_set_id(), "");
+  EXPECT_FALSE(plan->members[1].command.backup().incremental());
+}
+
+TEST_F(PlanBackupSetTest, AFullWhenThePolicyHasNoSetToBuildOn) {
+  in_.request.set_policy("hourly");
+  in_.request.mutable_options()->set_level(v1::INCREMENTAL);
+  in_.history = {Complete("other", "nightly", kNow - 60)};
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->set.level(), v1::FULL);
+  EXPECT_EQ(plan->level.why, "no complete full set to build on yet");
+}
+
+TEST_F(PlanBackupSetTest, TheRequestsCompressionNamesTheFiles) {
+  in_.request.mutable_options()->set_compression(v1::COMPRESSION_NONE);
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->members[0].artifact.compression(), v1::COMPRESSION_NONE);
+  EXPECT_EQ(plan->members[0].command.backup().options().compression(),
+            v1::COMPRESSION_NONE);
+  EXPECT_EQ(plan->members[0].artifact.path(), "dx/prod/s2/core-profile.tar");
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,255 @@
+// The quiesce window with fakes: a registry whose agents are scripted
+// channels that answer each job as it is sent (on the window's own
+// thread, so no test waits for time), a JobBoard over a MemoryCatalog,
+// and a FakeTimeSource that a hook moves on.
+#include "scheduler/runs/quiesce_window.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "tests/support/fake_time_source.h"
+#include "tests/support/memory_catalog.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+// An agent that answers every job it is sent at once: it succeeds unless
+// told to fail the job, and may move the time on first.
+class ScriptedAgent : public AgentChannel {
+ public:
+  bool Send(const v1::SchedulerMessage& message) override {
+    std::string id;
+    if (message.has_hook()) id = message.hook().job_id();
+    if (message.has_restore()) id = message.restore().job_id();
+    if (message.has_backup()) id = message.backup().job_id();
+    sent->push_back(id);
+    if (time != nullptr && takes.count(id)) time->Advance(takes[id]);
+    v1::JobResult result;
+    result.set_job_id(id);
+    result.set_ok(fails.count(id) == 0);
+    if (!result.ok()) result.set_error(fails[id]);
+    EXPECT_TRUE(board->ReportResult(session, result).ok());
+    return true;
+  }
+  void Close(const std::string&) override {}
+
+  JobBoard* board = nullptr;
+  uint64_t session = 0;
+  std::vector<std::string>* sent = nullptr;
+  std::map<std::string, std::string> fails;  // job id -> error
+  testing::FakeTimeSource* time = nullptr;
+  std::map<std::string, std::chrono::seconds> takes;  // job id -> how long
+};
+
+class QuiesceWindowTest : public ::testing::Test {
+ protected:
+  QuiesceWindowTest() {
+    pre_hook_.set_name("stop-core");
+    pre_hook_.set_component("core");
+    pre_hook_.set_phase(v1::Hook::PRE);
+    post_hook_.set_name("start-core");
+    post_hook_.set_component("core");
+    post_hook_.set_phase(v1::Hook::POST);
+  }
+
+  // Connects a scripted agent of pod `pod`; returns its id.
+  std::string Connect(const std::string& pod, ScriptedAgent* agent) {
+    v1::Hello hello;
+    hello.set_namespace_("dx");
+    hello.set_release("prod");
+    hello.set_pod(pod);
+    hello.set_component("core");
+    agent->board = &board_;
+    agent->sent = &sent_;
+    absl::StatusOr<Registration> r = registry_.Register(hello, "", agent);
+    EXPECT_TRUE(r.ok()) << r.status();
+    agent->session = r.ok() ? r->session : 0;
+    return r.ok() ? r->agent_id : "";
+  }
+
+  // A job of `kind` on the board.
+  void Add(const std::string& id, v1::JobKind kind, const std::string& target) {
+    v1::Job job;
+    job.set_id(id);
+    job.set_set_id("s1");
+    job.set_kind(kind);
+    job.set_target(target);
+    ASSERT_TRUE(board_.Add(job, {}, events_).ok());
+  }
+  HookJob Hook(const std::string& id, const v1::Hook& hook,
+               const std::string& agent) {
+    HookJob h{{}, &hook};
+    h.job.set_id(id);
+    h.job.set_set_id("s1");
+    h.job.set_kind(v1::JOB_HOOK);
+    h.job.set_target(
+        std::string(hook.phase() == v1::Hook::PRE ? "pre" : "post") + "-hook/" +
+        hook.name());
+    h.job.set_agent_id(agent);
+    Add(id, v1::JOB_HOOK, h.job.target());
+    return h;
+  }
+  WindowJob Restore(const std::string& id, const std::string& agent) {
+    Add(id, v1::JOB_VOLUME_RESTORE, "core/" + id);
+    WindowJob job;
+    job.job_id = id;
+    job.agent_id = agent;
+    job.command.mutable_restore()->set_job_id(id);
+    job.disconnected = "agent " + agent + " disconnected before the restore";
+    return job;
+  }
+
+  static std::map<std::string, v1::Job> ById(const WindowResult& result) {
+    std::map<std::string, v1::Job> out;
+    for (const v1::Job& j : result.jobs) out[j.id()] = j;
+    return out;
+  }
+  static std::vector<std::string> Ids(const WindowResult& result) {
+    std::vector<std::string> out;
+    for (const v1::Job& j : result.jobs) out.push_back(j.id());
+    return out;
+  }
+
+  testing::MemoryCatalog catalog_;
+  testing::FakeTimeSource time_;
+  AgentRegistry registry_{&catalog_, &time_};
+  JobBoard board_{&catalog_, &catalog_, &time_};
+  std::shared_ptr<RunEvents> events_ = std::make_shared<RunEvents>();
+  QuiesceWindow window_{{&registry_, &board_, &time_}};
+  std::vector<std::string> sent_;  // job ids in the order sent
+  v1::Hook pre_hook_, post_hook_;
+};
+
+TEST_F(QuiesceWindowTest, PreHooksThenEachStageThenPostHooks) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  WindowWork work;
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent), Restore("b", agent)},
+                 {Restore("c", agent)}};
+  work.post = {Hook("post", post_hook_, agent)};
+  WindowResult result = window_.Run(work);
+  EXPECT_EQ(sent_, (std::vector<std::string>{"pre", "a", "b", "c", "post"}));
+  EXPECT_EQ(Ids(result),
+            (std::vector<std::string>{"pre", "a", "b", "c", "post"}));
+  for (const v1::Job& j : result.jobs) {
+    EXPECT_EQ(j.status(), v1::JOB_SUCCEEDED) << j.id() << ": " << j.error();
+  }
+}
+
+TEST_F(QuiesceWindowTest, AFailedPreHookSkipsTheWorkButNotThePostHooks) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  core.fails["pre"] = "exit status 1";
+  WindowWork work;
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  bool ran = false;
+  WindowJob own;
+  own.job_id = "dump";
+  own.run = [&] { ran = true; };
+  Add("dump", v1::JOB_DATABASE_BACKUP, "db/dxmediadb");
+  work.stages = {{Restore("a", agent), own}};
+  work.post = {Hook("post", post_hook_, agent)};
+  WindowResult result = window_.Run(work);
+  EXPECT_EQ(sent_, (std::vector<std::string>{"pre", "post"}));
+  EXPECT_FALSE(ran);
+  std::map<std::string, v1::Job> jobs = ById(result);
+  EXPECT_EQ(jobs["a"].status(), v1::JOB_FAILED);
+  EXPECT_EQ(jobs["a"].error(),
+            "skipped: pre-hook/stop-core failed: exit status 1");
+  EXPECT_EQ(jobs["dump"].error(), jobs["a"].error());
+  EXPECT_EQ(jobs["post"].status(), v1::JOB_SUCCEEDED);
+}
+
+TEST_F(QuiesceWindowTest, APreHookThatMayFailSkipsNothing) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  core.fails["pre"] = "exit status 1";
+  pre_hook_.set_on_failure(v1::Hook::CONTINUE);
+  WindowWork work;
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent)}};
+  WindowResult result = window_.Run(work);
+  EXPECT_EQ(sent_, (std::vector<std::string>{"pre", "a"}));
+  EXPECT_EQ(ById(result)["a"].status(), v1::JOB_SUCCEEDED);
+}
+
+TEST_F(QuiesceWindowTest, AJobOfADisconnectedAgentFailsWithItsReason) {
+  WindowWork work;
+  work.stages = {{Restore("a", "dx/prod/dx-core-9")}};
+  WindowResult result = window_.Run(work);
+  EXPECT_TRUE(sent_.empty());
+  EXPECT_EQ(ById(result)["a"].error(),
+            "agent dx/prod/dx-core-9 disconnected before the restore");
+}
+
+TEST_F(QuiesceWindowTest, AJobThatMustFailIsNeverSent) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  WindowJob offline = Restore("a", agent);
+  offline.fail = "agent dx/prod/dx-core-0 is offline";
+  WindowWork work;
+  work.stages = {{offline}};
+  WindowResult result = window_.Run(work);
+  EXPECT_TRUE(sent_.empty());
+  EXPECT_EQ(ById(result)["a"].error(), "agent dx/prod/dx-core-0 is offline");
+}
+
+TEST_F(QuiesceWindowTest, TheSchedulersOwnJobsRunOnTheirOwnThreads) {
+  Add("dump1", v1::JOB_DATABASE_BACKUP, "db/one");
+  Add("dump2", v1::JOB_DATABASE_BACKUP, "db/two");
+  const std::thread::id window_thread = std::this_thread::get_id();
+  std::vector<WindowJob> stage;
+  for (const std::string id : {"dump1", "dump2"}) {
+    WindowJob job;
+    job.job_id = id;
+    job.run = [this, id, window_thread] {
+      EXPECT_NE(std::this_thread::get_id(), window_thread);
+      board_.MarkRunning(id, "scheduler");
+      board_.Finish(id, id == "dump1" ? absl::OkStatus()
+                                      : absl::InternalError("pg_dump failed"));
+    };
+    stage.push_back(std::move(job));
+  }
+  WindowWork work;
+  work.stages = {stage};
+  std::map<std::string, v1::Job> jobs = ById(window_.Run(work));
+  EXPECT_EQ(jobs["dump1"].status(), v1::JOB_SUCCEEDED);
+  EXPECT_EQ(jobs["dump2"].error(), "pg_dump failed");
+}
+
+TEST_F(QuiesceWindowTest, MeasuresFromTheFirstPreHookToTheLastPostHook) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  core.time = &time_;
+  core.takes["pre"] = std::chrono::seconds(20);
+  core.takes["a"] = std::chrono::seconds(100);
+  core.takes["post"] = std::chrono::seconds(5);
+  WindowWork work;
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent)}};
+  work.post = {Hook("post", post_hook_, agent)};
+  EXPECT_EQ(window_.Run(work).seconds, 125);
+}
+
+TEST(QuiesceWarningTest, WarnsAboveEightyPercentOfTheLimit) {
+  v1::SchedulerConfig config;
+  config.set_quiesce_limit_seconds(100);
+  EXPECT_EQ(QuiesceWarning(80, config), "");
+  EXPECT_EQ(QuiesceWarning(81, config),
+            "the quiesce window took 81 s, near the 100 s limit: DX's "
+            "liveness probe restarts a stopped core container after about 3 "
+            "minutes; capture less or faster");
+}
+
+TEST(QuiesceWarningTest, TheLimitIs150SecondsUnlessConfigured) {
+  v1::SchedulerConfig config;
+  EXPECT_EQ(QuiesceWarning(120, config), "");
+  EXPECT_NE(QuiesceWarning(121, config), "");
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,337 @@
+// The rules of a restore, as a pure function: every refusal RestoreRunner
+// makes before it writes anything, and what shapes the plan (the agent of
+// each volume, the command it gets, the hooks that quiesce what goes back
+// in place, the jobs' order).
+#include "scheduler/runs/restore_plan.h"
+
+#include <gtest/gtest.h>
+
+namespace dxbackup::scheduler {
+namespace {
+
+// The refusal's message contains `part`.
+::testing::AssertionResult Says(const absl::Status& refusal,
+                                const std::string& part) {
+  if (refusal.message().find(part) != absl::string_view::npos) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "\"" << refusal.message() << "\" does not say \"" << part << "\"";
+}
+
+v1::AgentInfo Agent(const std::string& pod, const std::string& component,
+                    const std::string& volume,
+                    const std::string& fix_level = "CF_4") {
+  v1::AgentInfo agent;
+  agent.set_id("dx/prod/" + pod);
+  agent.set_namespace_("dx");
+  agent.set_release("prod");
+  agent.set_pod(pod);
+  agent.set_component(component);
+  agent.set_connected(true);
+  v1::Volume* v = agent.add_volumes();
+  v->set_name(volume);
+  v->set_fix_level(fix_level);
+  return agent;
+}
+
+v1::Artifact Volume(const std::string& target, const std::string& source,
+                    const std::string& fix_level = "CF_4") {
+  v1::Artifact a;
+  a.set_set_id("s1");
+  a.set_target(target);
+  a.set_kind(v1::ARTIFACT_VOLUME_TAR);
+  a.set_source(source);
+  a.set_fix_level(fix_level);
+  a.set_sha256("digest-of-" + target);
+  a.set_bytes(100);
+  a.set_compression(v1::COMPRESSION_ZSTD);
+  return a;
+}
+
+v1::Artifact Dump(const std::string& name) {
+  v1::Artifact a;
+  a.set_set_id("s1");
+  a.set_target("db/" + name);
+  a.set_kind(v1::ARTIFACT_PG_DUMP);
+  return a;
+}
+
+v1::Hook* AddHook(v1::Deployment* d, const std::string& name,
+                  const std::string& component, v1::Hook::Phase phase) {
+  v1::Hook* hook = d->add_hooks();
+  hook->set_name(name);
+  hook->set_component(component);
+  hook->set_phase(phase);
+  return hook;
+}
+
+class PlanRestoreTest : public ::testing::Test {
+ protected:
+  PlanRestoreTest() {
+    v1::Deployment* d = config_.add_deployments();
+    d->set_namespace_("dx");
+    d->set_release("prod");
+    d->add_databases()->set_name("dxmediadb");
+    AddHook(d, "stop-core", "core", v1::Hook::PRE);
+    AddHook(d, "start-core", "core", v1::Hook::POST);
+    AddHook(d, "stop-web", "web", v1::Hook::PRE);
+    in_.config = &config_;
+    in_.request.set_set_id("s1");
+    in_.set.set_id("s1");
+    in_.set.set_namespace_("dx");
+    in_.set.set_release("prod");
+    in_.set.set_status(v1::SET_COMPLETE);
+    in_.artifacts = {Volume("core/profile", "dx-core-0:/profile"),
+                     Dump("dxmediadb")};
+    in_.agents = {Agent("dx-core-0", "core", "profile"),
+                  Agent("dx-web-0", "web", "media")};
+    in_.run_id = "restore-r1";
+  }
+
+  // The refusal's status, or OK when a plan was made.
+  absl::Status Refusal() { return PlanRestore(in_).status(); }
+
+  v1::SchedulerConfig config_;
+  RestoreInputs in_;
+};
+
+TEST_F(PlanRestoreTest, PlansEveryMemberInPlaceWithEveryHook) {
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->steps.size(), 2u);
+  const RestoreStep& volume = plan->steps[0];
+  EXPECT_EQ(volume.job.id(), "restore-r1.1");
+  EXPECT_EQ(volume.job.kind(), v1::JOB_VOLUME_RESTORE);
+  EXPECT_EQ(volume.job.agent_id(), "dx/prod/dx-core-0");
+  EXPECT_EQ(volume.command.restore().job_id(), "restore-r1.1");
+  EXPECT_EQ(volume.command.restore().volume(), "profile");
+  EXPECT_EQ(volume.command.restore().to_dir(), "");
+  EXPECT_EQ(volume.command.restore().sha256(), "digest-of-core/profile");
+  const RestoreStep& db = plan->steps[1];
+  EXPECT_EQ(db.job.id(), "restore-r1.2");
+  EXPECT_EQ(db.job.kind(), v1::JOB_DATABASE_RESTORE);
+  ASSERT_NE(db.database, nullptr);
+  EXPECT_EQ(db.database->name(), "dxmediadb");
+  // A database going back over the original quiesces every component.
+  ASSERT_EQ(plan->pre.size(), 2u);
+  EXPECT_EQ(plan->pre[0].job.target(), "pre-hook/stop-core@dx-core-0");
+  EXPECT_EQ(plan->pre[0].job.id(), "restore-r1.3");
+  EXPECT_EQ(plan->pre[1].job.target(), "pre-hook/stop-web@dx-web-0");
+  EXPECT_EQ(plan->pre[1].job.id(), "restore-r1.4");
+  ASSERT_EQ(plan->post.size(), 1u);
+  EXPECT_EQ(plan->post[0].job.id(), "restore-r1.5");
+  EXPECT_EQ(plan->post[0].job.set_id(), "s1");
+}
+
+TEST_F(PlanRestoreTest, RefusesADatabaseToThatIsAConnectionString) {
+  in_.request.set_database_to("host=elsewhere dbname=dxmediadb");
+  EXPECT_EQ(Refusal().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckRestoreRequest(in_.request).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PlanRestoreTest, RefusesASetThatIsNotComplete) {
+  in_.set.set_status(v1::SET_FAILED);
+  EXPECT_EQ(Refusal().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Says(Refusal(),
+                   "set s1 is SET_FAILED, not "
+                   "complete; restore from a "
+                   "complete set"));
+}
+
+TEST_F(PlanRestoreTest, RefusesASetThatFailedVerification) {
+  in_.set.mutable_verification()->set_result(v1::Verification::CORRUPT);
+  in_.set.mutable_verification()->set_detail("core/profile: wrong digest");
+  EXPECT_EQ(Refusal().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Says(Refusal(),
+                   "failed verification (core/profile: wrong digest); "
+                   "restore another set"));
+}
+
+TEST_F(PlanRestoreTest, RefusesAnotherDeploymentWithoutClone) {
+  in_.request.set_to_release("staging");
+  EXPECT_EQ(Refusal().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Says(Refusal(),
+                   "set s1 is of dx/prod; restoring it into dx/staging "
+                   "makes a clone: add --clone"));
+}
+
+TEST_F(PlanRestoreTest, ACloneGoesToTheOtherDeploymentWithoutSetidBits) {
+  v1::Deployment* staging = config_.add_deployments();
+  staging->set_namespace_("dx");
+  staging->set_release("staging");
+  staging->add_databases()->set_name("dxmediadb");
+  in_.request.set_to_release("staging");
+  in_.request.set_clone(true);
+  in_.request.set_database_to("dxmediadb_copy");
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->steps[1].database, &staging->databases(0));
+  EXPECT_EQ(plan->database_to, "dxmediadb_copy");
+  EXPECT_FALSE(plan->steps[0].command.restore().keep_setid());
+  in_.request.set_keep_setid(true);
+  plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(plan->steps[0].command.restore().keep_setid());
+}
+
+TEST_F(PlanRestoreTest, TheOwnDeploymentKeepsSetidBitsAndGetsTheModeAndPaths) {
+  in_.request.set_target("core/profile");
+  in_.request.set_mode(v1::RESTORE_REPLACE);
+  in_.request.add_paths("users/ann");
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const v1::RestoreCommand& restore = plan->steps[0].command.restore();
+  EXPECT_TRUE(restore.keep_setid());
+  EXPECT_EQ(restore.mode(), v1::RESTORE_REPLACE);
+  ASSERT_EQ(restore.paths_size(), 1);
+  EXPECT_EQ(restore.paths(0), "users/ann");
+}
+
+TEST_F(PlanRestoreTest, RefusesAProfileAtAnotherFixLevel) {
+  in_.agents[0].mutable_volumes(0)->set_fix_level("CF_5");
+  EXPECT_EQ(Refusal().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Says(Refusal(),
+                   "core/profile: the backup is at fix level CF_4 but "
+                   "the volume is at CF_5; restore at the same fix "
+                   "level (the DX procedure's rule), or add "
+                   "--force-fixlevel"));
+}
+
+TEST_F(PlanRestoreTest, AnotherFixLevelGoesBackWhenForcedOrElsewhere) {
+  in_.agents[0].mutable_volumes(0)->set_fix_level("CF_5");
+  in_.request.set_force_fixlevel(true);
+  EXPECT_TRUE(Refusal().ok()) << Refusal();
+  in_.request.set_force_fixlevel(false);
+  in_.request.set_to_dir("/scratch");
+  in_.request.set_database_to("dxmediadb_copy");
+  EXPECT_TRUE(Refusal().ok()) << Refusal();
+}
+
+TEST_F(PlanRestoreTest, RefusesAVolumeNoConnectedAgentHas) {
+  in_.agents = {Agent("dx-web-0", "web", "media")};
+  EXPECT_EQ(Refusal().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Says(Refusal(),
+                   "core/profile: no connected agent of dx/prod is "
+                   "core with volume profile"));
+}
+
+TEST_F(PlanRestoreTest, PrefersThePodThatMadeTheBackup) {
+  in_.artifacts = {Volume("core/profile", "dx-core-1:/profile")};
+  in_.agents = {Agent("dx-core-0", "core", "profile"),
+                Agent("dx-core-1", "core", "profile")};
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->steps[0].job.agent_id(), "dx/prod/dx-core-1");
+  // Gone: any pod of the component with the volume.
+  in_.agents.pop_back();
+  plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->steps[0].job.agent_id(), "dx/prod/dx-core-0");
+}
+
+TEST_F(PlanRestoreTest, APodNamedTargetGoesToThatPod) {
+  in_.artifacts = {Volume("dx-core-1/profile", "dx-core-1:/profile")};
+  in_.agents = {Agent("dx-core-0", "core", "profile"),
+                Agent("dx-core-1", "core", "profile")};
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->steps[0].job.agent_id(), "dx/prod/dx-core-1");
+}
+
+TEST_F(PlanRestoreTest, RefusesADatabaseTheConfigDoesNotList) {
+  config_.mutable_deployments(0)->clear_databases();
+  EXPECT_EQ(Refusal().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Says(Refusal(),
+                   "db/dxmediadb: the config lists no database "
+                   "dxmediadb for dx/prod"));
+}
+
+TEST_F(PlanRestoreTest, RefusesToDirWhileTheDatabaseWouldGoOverTheOriginal) {
+  in_.request.set_to_dir("/scratch");
+  EXPECT_EQ(Refusal().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Says(Refusal(),
+                   "--to puts the volumes elsewhere, but the set's "
+                   "database would go over the original"));
+}
+
+TEST_F(PlanRestoreTest, RefusesDatabaseToWhenTheSetHasSeveralDatabases) {
+  config_.mutable_deployments(0)->add_databases()->set_name("audit");
+  in_.artifacts.push_back(Dump("audit"));
+  in_.request.set_database_to("copy");
+  EXPECT_EQ(Refusal().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Says(Refusal(),
+                   "--database-to names one database but the set has "
+                   "several: add --target db/NAME"));
+  in_.request.set_target("db/audit");
+  EXPECT_TRUE(Refusal().ok()) << Refusal();
+}
+
+TEST_F(PlanRestoreTest, NamesEveryProblemInOneRefusal) {
+  in_.agents = {};
+  config_.mutable_deployments(0)->clear_databases();
+  EXPECT_EQ(Refusal().message(),
+            "cannot restore set s1: core/profile: no connected agent of "
+            "dx/prod is core with volume profile; db/dxmediadb: the config "
+            "lists no database dxmediadb for dx/prod");
+}
+
+TEST_F(PlanRestoreTest, AnIncrementalCarriesItsChainOldestFirst) {
+  v1::Artifact incremental = Volume("core/profile", "dx-core-0:/profile");
+  incremental.set_base_set_id("s0");
+  v1::Artifact full = Volume("core/profile", "dx-core-0:/profile");
+  full.set_set_id("s0");
+  full.set_sha256("digest-of-the-full");
+  in_.artifacts = {incremental};
+  in_.chains.emplace("core/profile", std::vector<v1::Artifact>{full});
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->steps[0].bases.size(), 1u);
+  const v1::RestoreCommand& restore = plan->steps[0].command.restore();
+  ASSERT_EQ(restore.base_parts_size(), 1);
+  EXPECT_EQ(restore.base_parts(0).sha256(), "digest-of-the-full");
+}
+
+TEST_F(PlanRestoreTest, RefusesAnIncrementalWhoseChainIsBroken) {
+  v1::Artifact incremental = Volume("core/profile", "dx-core-0:/profile");
+  incremental.set_base_set_id("s0");
+  in_.artifacts = {incremental};
+  in_.chains.emplace("core/profile",
+                     absl::NotFoundError("base set s0 was pruned"));
+  EXPECT_EQ(Refusal().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Says(Refusal(), "core/profile: base set s0 was pruned"));
+}
+
+TEST_F(PlanRestoreTest, NotFoundWhenTheSetHasNoSuchTarget) {
+  in_.request.set_target("core/nothing");
+  EXPECT_EQ(Refusal().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Refusal().message(), "set s1 has no target core/nothing");
+  in_.request.clear_target();
+  in_.artifacts.clear();
+  EXPECT_EQ(Refusal().message(), "set s1 has no artifacts");
+}
+
+TEST_F(PlanRestoreTest, AFileLevelRestoreLeavesTheDatabasesOut) {
+  in_.request.add_paths("users/ann");
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->steps.size(), 1u);
+  EXPECT_EQ(plan->steps[0].job.target(), "core/profile");
+  // Only the component written to is quiesced.
+  ASSERT_EQ(plan->pre.size(), 1u);
+  EXPECT_EQ(plan->pre[0].job.target(), "pre-hook/stop-core@dx-core-0");
+}
+
+TEST_F(PlanRestoreTest, ARestoreElsewhereQuiescesNothing) {
+  in_.request.set_to_dir("/scratch");
+  in_.request.set_database_to("dxmediadb_copy");
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->steps[0].command.restore().to_dir(), "/scratch/core-profile");
+  EXPECT_TRUE(plan->pre.empty());
+  EXPECT_TRUE(plan->post.empty());
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler
