@@ -243,12 +243,9 @@ class EndToEndTest : public ::testing::Test {
 
     backup_exit_ = Cli({"backup", "--namespace", "dx-prod", "--release", "dx"},
                        &backup_output_);
-    std::string json;
-    ASSERT_EQ(Cli({"--json", "sets", "--release", "dx"}, &json), 0) << json;
     v1::ListSetsResponse sets;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok())
-        << json;
-    ASSERT_EQ(sets.sets_size(), 1) << json;
+    ASSERT_TRUE(cli_->JsonInto({"sets", "--release", "dx"}, &sets));
+    ASSERT_EQ(sets.sets_size(), 1) << sets.ShortDebugString();
     set_id_ = sets.sets(0).id();
   }
 
@@ -292,12 +289,7 @@ class EndToEndTest : public ::testing::Test {
   }
 
   static v1::SetDetail Show(const std::string& set_id) {
-    std::string json;
-    EXPECT_EQ(Cli({"--json", "show", set_id}, &json), 0) << json;
-    v1::SetDetail detail;
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &detail).ok())
-        << json;
-    return detail;
+    return cli_->Json<v1::SetDetail>({"show", set_id});
   }
 
   static std::string SourceOf(const std::string& target) {
@@ -480,10 +472,8 @@ TEST_F(EndToEndTest, AgentKilledMidUploadFailsTheSetAndStoresNothing) {
   delete slow;
   EXPECT_EQ(backup.Wait(), 1) << backup.Output();
 
-  std::string json;
-  ASSERT_EQ(Cli({"--json", "sets", "--release", "slow"}, &json), 0);
   v1::ListSetsResponse sets;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok());
+  ASSERT_TRUE(cli_->JsonInto({"sets", "--release", "slow"}, &sets));
   ASSERT_EQ(sets.sets_size(), 1);
   v1::SetDetail detail = Show(sets.sets(0).id());
   EXPECT_EQ(detail.set().status(), v1::SET_FAILED);
@@ -566,10 +556,8 @@ TEST_F(EndToEndTest, ReplicasOfOneComponentAreSeparateTargets) {
   ASSERT_EQ(Cli({"backup", "--namespace", "dx-prod", "--release", "ha"}, &out),
             0)
       << out;
-  std::string json;
-  ASSERT_EQ(Cli({"--json", "sets", "--release", "ha"}, &json), 0);
   v1::ListSetsResponse sets;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok());
+  ASSERT_TRUE(cli_->JsonInto({"sets", "--release", "ha"}, &sets));
   v1::SetDetail detail = Show(sets.sets(0).id());
   std::set<std::string> targets;
   for (const auto& artifact : detail.artifacts()) {
@@ -597,15 +585,13 @@ TEST_F(EndToEndTest, LinkedLogsVolumeIsCapturedOnlyWhenAskedFor) {
   ASSERT_EQ(
       Cli({"backup", "--namespace", "dx-prod", "--release", "linked"}, &out), 0)
       << out;
-  std::string json;
-  ASSERT_EQ(Cli({"--json", "sets", "--release", "linked"}, &json), 0);
   v1::ListSetsResponse sets;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok());
-  ASSERT_EQ(sets.sets_size(), 1) << json;
+  ASSERT_TRUE(cli_->JsonInto({"sets", "--release", "linked"}, &sets));
+  ASSERT_EQ(sets.sets_size(), 1) << sets.ShortDebugString();
   v1::SetDetail detail = Show(sets.sets(0).id());
   std::map<std::string, v1::Artifact> by_target;
   for (const auto& a : detail.artifacts()) by_target[a.target()] = a;
-  ASSERT_EQ(by_target.size(), 2u) << json;
+  ASSERT_EQ(by_target.size(), 2u) << sets.ShortDebugString();
   EXPECT_EQ(by_target["core/logs"].source(),
             "linked-core-0:" + dx_ + "/wp_profile/logs -> " +
                 fs::canonical(dx_ + "/logs").string());
@@ -641,10 +627,8 @@ TEST_F(EndToEndTest, DatabaseThatCannotBeDumpedFailsTheSetWithItsReason) {
       Cli({"backup", "--namespace", "dx-prod", "--release", "broken-db"}, &out),
       1)
       << out;
-  std::string json;
-  ASSERT_EQ(Cli({"--json", "sets", "--release", "broken-db"}, &json), 0);
   v1::ListSetsResponse sets;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok());
+  ASSERT_TRUE(cli_->JsonInto({"sets", "--release", "broken-db"}, &sets));
   ASSERT_EQ(sets.sets_size(), 1);
   const v1::BackupSet& set = sets.sets(0);
   EXPECT_EQ(set.status(), v1::SET_FAILED);
@@ -727,12 +711,9 @@ TEST_F(EndToEndTest, FileIndexListsAndFindsWhatTheSetHolds) {
   EXPECT_NE(out.find("PortalServer/wps.properties"), std::string::npos) << out;
   EXPECT_EQ(out.find("config/cells"), std::string::npos) << out;
 
-  std::string json;
-  ASSERT_EQ(Cli({"--json", "find", "wps.properties", "--release", "dx"}, &json),
-            0)
-      << json;
   v1::FindFilesResponse found;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &found).ok());
+  ASSERT_TRUE(
+      cli_->JsonInto({"find", "wps.properties", "--release", "dx"}, &found));
   ASSERT_GE(found.files_size(), 1);
   bool in_first_set = false;
   for (const auto& f : found.files()) {
@@ -1068,10 +1049,8 @@ TEST_F(EndToEndTest, PolicyCopiesGoToASecondDirectoryWithTheirOwnRetention) {
   for (int run = 0; run < 3; ++run) {
     ASSERT_EQ(Cli({"backup", "--policy", "copied"}, &out), 0) << out;
   }
-  std::string json;
-  ASSERT_EQ(Cli({"--json", "sets", "--policy", "copied"}, &json), 0);
   v1::ListSetsResponse sets;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok());
+  ASSERT_TRUE(cli_->JsonInto({"sets", "--policy", "copied"}, &sets));
   ASSERT_EQ(sets.sets_size(), 3) << "the store keeps every set (no retention)";
   std::set<std::string> copies;
   for (const auto& e :

@@ -4,7 +4,6 @@
 // every earlier complete set still verified and restorable, and the next
 // set completing. (An agent killed mid-upload, a corrupted artifact and a
 // cut or stalled connection are in end_to_end_test and upload_stream_test.)
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -92,12 +91,7 @@ class FaultsTest : public ::testing::Test {
 
   // The release's sets, newest first.
   std::vector<v1::BackupSet> Sets() {
-    std::string json;
-    EXPECT_EQ(cli_->Run({"--json", "sets", "--release", "dx"}, &json), 0)
-        << json;
-    v1::ListSetsResponse sets;
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok())
-        << json;
+    auto sets = cli_->Json<v1::ListSetsResponse>({"sets", "--release", "dx"});
     return {sets.sets().begin(), sets.sets().end()};
   }
 

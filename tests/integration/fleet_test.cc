@@ -1,7 +1,6 @@
 // A fleet on loopback: 20 agents (a core and a DAM agent for each of two
 // releases in each of five namespaces), two policies, limits on concurrent
 // sets, retention per group, and an agent that goes offline.
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>

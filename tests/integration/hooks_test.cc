@@ -9,7 +9,6 @@
 // its timeout; `shell: true` runs the command as one shell line; the
 // quiesce window spans the first pre-hook's start to the last post-hook's
 // end and warns past 80% of quiesce_limit_seconds.
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -126,10 +125,7 @@ class HooksTest : public ::testing::Test {
         cli_->Run({"backup", "--namespace", "hk", "--release", release}, &out);
     std::smatch m;
     EXPECT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) "))) << out;
-    std::string json;
-    EXPECT_EQ(cli_->Run({"--json", "show", m[1]}, &json), 0) << json;
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, set).ok())
-        << json;
+    EXPECT_TRUE(cli_->JsonInto({"show", m[1]}, set));
     return rc;
   }
 

@@ -3,7 +3,6 @@
 // each set stores only what changed, and a restore of any set of the chain
 // gives exactly the tree of its moment — in a new directory, in place with
 // `replace`, and from an export with GNU tar alone.
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -80,12 +79,7 @@ class IncrementalTest : public ::testing::Test {
   }
 
   v1::SetDetail Show(const std::string& id) {
-    std::string json;
-    EXPECT_EQ(cli_->Run({"--json", "show", id}, &json), 0) << json;
-    v1::SetDetail detail;
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &detail).ok())
-        << json;
-    return detail;
+    return cli_->Json<v1::SetDetail>({"show", id});
   }
 
   std::string StoredPath(const v1::SetDetail& set) {
@@ -152,13 +146,11 @@ TEST_F(IncrementalTest, EachSetOfAChainRestoresToItsMoment) {
   // find shows the versions sets stored: an unchanged file once, an edited
   // one in every set.
   v1::FindFilesResponse found;
-  ASSERT_EQ(cli_->Run({"--json", "find", "d1/f0.xml"}, &json), 0) << json;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &found).ok());
-  ASSERT_EQ(found.files_size(), 1) << json;
+  ASSERT_TRUE(cli_->JsonInto({"find", "d1/f0.xml"}, &found));
+  ASSERT_EQ(found.files_size(), 1) << found.ShortDebugString();
   EXPECT_EQ(found.files(0).set_id(), full.set().id());
-  ASSERT_EQ(cli_->Run({"--json", "find", "d1/f3.xml"}, &json), 0) << json;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &found).ok());
-  EXPECT_EQ(found.files_size(), 3) << json;
+  ASSERT_TRUE(cli_->JsonInto({"find", "d1/f3.xml"}, &found));
+  EXPECT_EQ(found.files_size(), 3) << found.ShortDebugString();
 
   for (const v1::SetDetail* set : {&full, &first, &second}) {
     const std::string to = dir_ / ("restored-" + set->set().id());

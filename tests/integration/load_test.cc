@@ -3,7 +3,6 @@
 // throughput and peak RSS, and checks that every set completed within the
 // bound, every stored artifact hashes to its catalog digest, and every
 // agent's data came back byte for byte from its archive (GNU tar).
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -119,21 +118,15 @@ TEST(LoadTest, HundredAgentsUploadAtOnceAndNothingIsLost) {
   // Every set complete; every artifact hashes to its digest and holds its
   // agent's data.
   for (const Agent& a : agents) {
-    std::string json;
-    ASSERT_EQ(
-        cli.Run({"--json", "sets", "--namespace", a.ns, "--release", a.release},
-                &json),
-        0)
-        << json;
     v1::ListSetsResponse sets;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &sets).ok());
-    ASSERT_EQ(sets.sets_size(), 1) << json;
-    ASSERT_EQ(sets.sets(0).status(), v1::SET_COMPLETE) << json;
-    ASSERT_EQ(cli.Run({"--json", "show", sets.sets(0).id()}, &json), 0) << json;
+    ASSERT_TRUE(cli.JsonInto(
+        {"sets", "--namespace", a.ns, "--release", a.release}, &sets));
+    ASSERT_EQ(sets.sets_size(), 1) << sets.ShortDebugString();
+    ASSERT_EQ(sets.sets(0).status(), v1::SET_COMPLETE)
+        << sets.ShortDebugString();
     v1::SetDetail detail;
-    ASSERT_TRUE(
-        google::protobuf::util::JsonStringToMessage(json, &detail).ok());
-    ASSERT_EQ(detail.artifacts_size(), 1) << json;
+    ASSERT_TRUE(cli.JsonInto({"show", sets.sets(0).id()}, &detail));
+    ASSERT_EQ(detail.artifacts_size(), 1) << detail.ShortDebugString();
     const std::string stored =
         dir / ("data/store/" + detail.artifacts(0).path());
     auto digest = common::Sha256OfFile(stored);

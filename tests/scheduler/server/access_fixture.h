@@ -3,8 +3,8 @@
 // ns-b, and ns-a bound to release r2), an admin stub and an agent stub, and
 // AgentClient, an agent's control stream driven by hand. Deployment ns-b/rb
 // has a pre-hook and a post-hook for its core agents.
-#ifndef DXBACKUP_TESTS_SCHEDULER_ACCESS_FIXTURE_H_
-#define DXBACKUP_TESTS_SCHEDULER_ACCESS_FIXTURE_H_
+#ifndef DXBACKUP_TESTS_SCHEDULER_SERVER_ACCESS_FIXTURE_H_
+#define DXBACKUP_TESTS_SCHEDULER_SERVER_ACCESS_FIXTURE_H_
 
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
@@ -327,4 +327,4 @@ inline bool Allowed(Code code) {
 
 }  // namespace dxbackup::scheduler
 
-#endif  // DXBACKUP_TESTS_SCHEDULER_ACCESS_FIXTURE_H_
+#endif  // DXBACKUP_TESTS_SCHEDULER_SERVER_ACCESS_FIXTURE_H_

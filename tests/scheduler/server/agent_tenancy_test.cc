@@ -8,7 +8,7 @@
 #include <set>
 
 #include "absl/time/clock.h"
-#include "tests/scheduler/access_fixture.h"
+#include "tests/scheduler/server/access_fixture.h"
 
 namespace dxbackup::scheduler {
 namespace {

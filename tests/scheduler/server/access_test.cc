@@ -4,7 +4,7 @@
 // asking for B's job is refused), and tokens rotated without a restart.
 #include <filesystem>
 
-#include "tests/scheduler/access_fixture.h"
+#include "tests/scheduler/server/access_fixture.h"
 
 namespace dxbackup::scheduler {
 namespace {
