@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 
-#include "absl/synchronization/notification.h"
 #include "common/sha256.h"
 #include "common/time_source.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
@@ -21,12 +20,13 @@
 #include "tests/support/backup_job.h"
 #include "tests/support/memory_catalog.h"
 #include "tests/support/memory_store.h"
+#include "tests/support/notification.h"
 
 namespace dxbackup::scheduler {
 namespace {
 
 TEST(ReactorWorkerTest, RunsTasksAndRefusesBeyondItsBound) {
-  absl::Notification release, running;
+  testing::Notification release, running;
   std::atomic<int> ran{0};
   {
     ReactorWorker worker(/*threads=*/1, /*max_queued=*/2);
@@ -46,7 +46,7 @@ TEST(ReactorWorkerTest, RunsTasksAndRefusesBeyondItsBound) {
 
 TEST(ReactorWorkerTest, TasksRunOnNamedThreads) {
   ReactorWorker worker(2, 8);
-  absl::Notification done;
+  testing::Notification done;
   std::string name;
   ASSERT_TRUE(worker.Post([&] {
     char buffer[16] = {};
@@ -63,8 +63,8 @@ class HeldStore : public testing::MemoryStore {
  public:
   explicit HeldStore(std::string held_key) : held_key_(std::move(held_key)) {}
 
-  absl::Notification entered;  // a write to the held key began
-  absl::Notification release;  // the test lets it go on
+  testing::Notification entered;  // a write to the held key began
+  testing::Notification release;  // the test lets it go on
   std::string writer_thread;   // the name of the thread that wrote
 
  protected:

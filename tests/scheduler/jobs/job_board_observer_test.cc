@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/jobs/job_observer.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/memory_catalog.h"
+#include "tests/support/notification.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -45,7 +45,7 @@ class HeldCatalog : public testing::MemoryCatalog {
   std::string held_job;
   bool hold_artifacts = false;
   bool fail_artifacts = false;
-  absl::Notification entered, release;
+  testing::Notification entered, release;
 };
 
 // Records what it is told, and what the catalog held at the time.

@@ -235,6 +235,44 @@ TEST_F(QuiesceWindowTest, MeasuresFromTheFirstPreHookToTheLastPostHook) {
   EXPECT_EQ(window_.Run(work).seconds, 125);
 }
 
+TEST_F(QuiesceWindowTest, AHookWaitsUpToItsTimeoutForItsAgentToComeBack) {
+  pre_hook_.set_timeout_seconds(10);
+  const std::string agent = "dx/prod/dx-core-0";  // restarting: not here
+  WindowWork work;
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  WindowResult result;
+  std::thread window([&] { result = window_.Run(work); });
+  ASSERT_TRUE(time_.AwaitWaiters(1)) << "not waiting for the agent";
+  for (int second = 1; second <= 3; ++second) {
+    ASSERT_TRUE(time_.AwaitWaiters(1, time_.Advance(std::chrono::seconds(1))));
+  }
+  ScriptedAgent core;
+  ASSERT_EQ(Connect("dx-core-0", &core), agent);
+  time_.Advance(std::chrono::seconds(1));  // the window looks again
+  window.join();
+  EXPECT_EQ(sent_, std::vector<std::string>{"pre"});
+  EXPECT_EQ(ById(result)["pre"].status(), v1::JOB_SUCCEEDED);
+}
+
+TEST_F(QuiesceWindowTest, AHookWhoseAgentStaysAwayFailsAfterItsTimeout) {
+  post_hook_.set_timeout_seconds(3);
+  WindowWork work;
+  work.post = {Hook("post", post_hook_, "dx/prod/dx-core-0")};
+  WindowResult result;
+  std::thread window([&] { result = window_.Run(work); });
+  ASSERT_TRUE(time_.AwaitWaiters(1));
+  ASSERT_TRUE(time_.AwaitWaiters(1, time_.Advance(std::chrono::seconds(1))));
+  ASSERT_TRUE(time_.AwaitWaiters(1, time_.Advance(std::chrono::seconds(1))));
+  time_.Advance(std::chrono::seconds(1));  // 3 s: gives up
+  window.join();
+  const v1::Job post = ById(result)["post"];
+  EXPECT_EQ(post.status(), v1::JOB_FAILED);
+  EXPECT_EQ(post.error_code(), "UNAVAILABLE");
+  EXPECT_EQ(post.error(),
+            "agent dx/prod/dx-core-0 was not connected to run the hook");
+  EXPECT_TRUE(sent_.empty());
+}
+
 TEST(QuiesceWarningTest, WarnsAboveEightyPercentOfTheLimit) {
   v1::SchedulerConfig config;
   config.set_quiesce_limit_seconds(100);
