@@ -7,9 +7,9 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "agent/fix_level.h"
+#include "agent/backup/fix_level.h"
 #include "agent/hook_runner.h"
-#include "agent/restore_job.h"
+#include "agent/restore/restore_job.h"
 #include "common/backoff.h"
 #include "common/log.h"
 

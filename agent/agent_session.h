@@ -24,7 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "agent/backup_job.h"
+#include "agent/backup/backup_job.h"
 #include "common/time_source.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
 

@@ -26,10 +26,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "agent/archive_extractor.h"
-#include "agent/restore_root.h"
-#include "agent/volume_restore.h"
-#include "tests/agent/hostile_archives.h"
+#include "agent/restore/archive_extractor.h"
+#include "agent/restore/restore_root.h"
+#include "agent/restore/volume_restore.h"
+#include "tests/agent/restore/hostile_archives.h"
 #include "tests/fuzz/extract_fuzz_input.h"
 #include "tests/fuzz/extract_fuzz_sandbox.h"
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "agent/byte_sink.h"
+#include "agent/backup/byte_sink.h"
 
 namespace dxbackup::testing {
 

@@ -26,8 +26,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "agent/path_list.h"
-#include "agent/restore_root.h"
-#include "agent/volume_restore.h"
+#include "agent/restore/restore_root.h"
+#include "agent/restore/volume_restore.h"
 
 namespace po = boost::program_options;
 using namespace dxbackup::agent;

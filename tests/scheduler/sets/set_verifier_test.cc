@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/tar_stream_writer.h"
-#include "agent/volume_walker.h"
+#include "agent/backup/tar_stream_writer.h"
+#include "agent/backup/volume_walker.h"
 #include "tests/support/memory_store.h"
 #include "tests/support/stored_objects.h"
 #include "tests/support/string_sink.h"

@@ -1,0 +1,148 @@
+// UploadStream is the ByteSink that carries one backup job's archive to the
+// scheduler over AgentService.Upload: chunks of at most kChunkBytes, in
+// sequence, with a running SHA-256 that the trailer carries.
+//
+// It survives a broken connection. Chunks are kept until the scheduler
+// acknowledges them (at most `window_bytes`; Write blocks beyond that). If
+// the stream breaks with a transient error, or no acknowledgement comes
+// for `stall_timeout` while chunks are outstanding (the connection is cut
+// then), a new stream is opened on a new connection after a backoff and the
+// kept chunks are sent again: the upload resumes from the last chunk the
+// scheduler acknowledged. It gives up after `max_attempts` breaks in a row
+// without progress, or at once when the scheduler refuses the upload.
+//
+//   UploadStream up(new_stub, job_id, options, on_progress);
+//   tar writes into &up ...
+//   absl::StatusOr<v1::UploadResult> r = up.Finish(files, fix_level);
+//
+// Not thread-safe, except Cancel(), which may be called from any thread.
+#ifndef DXBACKUP_AGENT_BACKUP_UPLOAD_STREAM_H_
+#define DXBACKUP_AGENT_BACKUP_UPLOAD_STREAM_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/backup/tar_stream_writer.h"
+#include "common/sha256.h"
+#include "common/time_source.h"
+#include "dxbackup/v1/agent.grpc.pb.h"
+
+namespace dxbackup::agent {
+
+constexpr size_t kChunkBytes = 1 << 20;
+// Index entries held before they are sent without waiting for data.
+constexpr size_t kMaxPendingEntries = 2048;
+constexpr size_t kMaxPendingEntryBytes = 1 << 20;
+
+class UploadStream : public ByteSink, public EntryObserver {
+ public:
+  // Called after each chunk with the bytes sent so far.
+  using ProgressFn = std::function<void(uint64_t bytes)>;
+  // A stub for one attempt; each attempt should get a connection of its
+  // own, so that a retry does not reuse a dead one.
+  using StubFactory =
+      std::function<std::unique_ptr<v1::AgentService::StubInterface>()>;
+
+  struct Options {
+    uint64_t limit_bytes_per_second = 0;  // 0: unlimited
+    int max_attempts = 8;                 // breaks in a row, no progress
+    std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};
+    std::chrono::milliseconds backoff_initial{500};
+    std::chrono::milliseconds backoff_max{std::chrono::seconds(15)};
+    size_t window_bytes = 8 << 20;  // sent but unacknowledged, at most
+    // The stall watchdog, the backoff and the rate limit wait on it; it
+    // must outlive the stream.
+    const common::TimeSource* time = &common::RealTime();
+  };
+
+  UploadStream(StubFactory new_stub, std::string job_id, Options options,
+               ProgressFn on_progress);
+  ~UploadStream() override;
+
+  absl::Status Write(const void* data, size_t size) override;
+  // Queues an index entry; it travels with the next chunk.
+  absl::Status OnEntry(const v1::FileEntry& entry) override;
+  // Sends what is buffered and the trailer, and waits for the scheduler's
+  // verdict: OK only when the artifact is stored and its digest matched.
+  absl::StatusOr<v1::UploadResult> Finish(uint64_t files,
+                                          const std::string& fix_level);
+  void Cancel();
+
+  // Streams opened after the first (for logs and tests).
+  int resumes() const { return resumes_; }
+  // Connections the stall watchdog cut (any thread).
+  int stall_cuts() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stall_cuts_;
+  }
+
+ private:
+  struct Sent {
+    v1::UploadChunk chunk;
+    size_t bytes;
+  };
+  // One stream: its stub, call and the thread reading acknowledgements.
+  struct Attempt {
+    std::unique_ptr<v1::AgentService::StubInterface> stub;
+    grpc::ClientContext context;
+    std::unique_ptr<
+        grpc::ClientReaderWriterInterface<v1::UploadChunk, v1::UploadReply>>
+        stream;
+    std::thread reader;
+  };
+
+  absl::Status SendBuffered(const v1::UploadTrailer* trailer);
+  // Sends `chunk` (kept until acknowledged) and waits for window room.
+  absl::Status Push(v1::UploadChunk chunk, size_t index_bytes);
+  // Opens a new stream after a break and sends every kept chunk again.
+  absl::Status Resume();
+  // Ends the current stream; its status (a cut by the watchdog counts as
+  // UNAVAILABLE).
+  grpc::Status CloseAttempt();
+  void OpenAttempt();
+  void ReadReplies(Attempt* attempt);
+  void Watch();
+  void DropAcknowledgedLocked();
+  void Throttle();
+
+  StubFactory new_stub_;
+  std::string job_id_;
+  Options options_;
+  ProgressFn on_progress_;
+  common::Sha256 digest_;
+  std::string buffer_;
+  std::vector<v1::FileEntry> entries_;
+  size_t entries_bytes_ = 0;
+  uint64_t sequence_ = 0;
+  uint64_t bytes_ = 0;
+  common::TimeSource::MonotonicTime started_;
+  std::unique_ptr<Attempt> attempt_;  // replaced only by the writer
+  int resumes_ = 0;
+
+  mutable std::mutex mu_;  // guards what follows; the reader and watchdog share it
+  std::condition_variable cv_;
+  std::deque<Sent> kept_;  // sent, not yet acknowledged
+  size_t kept_bytes_ = 0;
+  uint64_t acknowledged_ = 0;  // the scheduler's next_sequence
+  common::TimeSource::MonotonicTime last_ack_;
+  int stall_cuts_ = 0;
+  bool reader_done_ = true;
+  bool stall_cut_ = false;
+  bool cancelled_ = false;
+  bool stopping_ = false;
+  std::optional<v1::UploadResult> result_;
+  std::thread watchdog_;
+};
+
+}  // namespace dxbackup::agent
+
+#endif  // DXBACKUP_AGENT_BACKUP_UPLOAD_STREAM_H_

@@ -1,0 +1,160 @@
+#include "agent/restore/restore_job.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "agent/restore/archive_extractor.h"
+#include "agent/restore/restore_root.h"
+#include "agent/restore/volume_restore.h"
+#include "common/sha256.h"
+
+namespace dxbackup::agent {
+namespace {
+
+// One part of a restore: the artifact's expected length and digest.
+struct Part {
+  uint32_t index;
+  std::string sha256;
+  uint64_t bytes;
+};
+
+// The Download stream of one part as a ByteSource; checks order, length
+// and digest.
+class DownloadSource : public ByteSource {
+ public:
+  DownloadSource(v1::AgentService::StubInterface* stub,
+                 const std::string& job_id, const Part& part,
+                 const std::function<void(uint64_t)>& on_progress)
+      : job_id_(job_id), part_(part), on_progress_(on_progress) {
+    v1::DownloadRequest request;
+    request.set_job_id(job_id);
+    request.set_part(part.index);
+    reader_ = stub->Download(&context_, request);
+  }
+  ~DownloadSource() override {
+    if (!finished_) {
+      context_.TryCancel();
+      reader_->Finish();
+    }
+  }
+
+  absl::StatusOr<std::string_view> Next() override {
+    if (finished_) return std::string_view();
+    if (!reader_->Read(&chunk_)) {
+      finished_ = true;
+      grpc::Status st = reader_->Finish();
+      if (!st.ok()) {
+        return absl::UnavailableError(
+            absl::StrCat("download of job ", job_id_, " part ", part_.index,
+                         " failed: ", st.error_message()));
+      }
+      const std::string digest = digest_.HexDigest();
+      if (bytes_ != part_.bytes || digest != part_.sha256) {
+        return absl::DataLossError(absl::StrCat(
+            "restore stream of job ", job_id_, " part ", part_.index,
+            " is corrupt: got ", bytes_, " bytes with SHA-256 ", digest,
+            ", expected ", part_.bytes, " bytes with ", part_.sha256));
+      }
+      return std::string_view();
+    }
+    if (chunk_.sequence() != sequence_++) {
+      return absl::DataLossError("restore stream chunks out of order");
+    }
+    digest_.Update(chunk_.data());
+    bytes_ += chunk_.data().size();
+    if (on_progress_) on_progress_(bytes_);
+    return std::string_view(chunk_.data());
+  }
+
+ private:
+  const std::string& job_id_;
+  const Part& part_;
+  const std::function<void(uint64_t)>& on_progress_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderInterface<v1::DownloadChunk>> reader_;
+  v1::DownloadChunk chunk_;
+  common::Sha256 digest_;
+  uint64_t sequence_ = 0;
+  uint64_t bytes_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<uint64_t> RunRestoreJob(
+    const v1::RestoreCommand& command, const v1::Volume& volume,
+    v1::AgentService::StubInterface* stub,
+    const std::function<void(uint64_t bytes)>& on_progress) {
+  const std::string root =
+      command.to_dir().empty() ? volume.path() : command.to_dir();
+  auto error = [&](const absl::Status& s) {
+    return absl::Status(
+        s.code(), absl::StrCat("restore of volume ", volume.name(), " into ",
+                               root, ": ", s.message()));
+  };
+  std::error_code ec;
+  std::filesystem::create_directories(root, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cannot create restore directory ", root, ": ", ec.message()));
+  }
+  // The root is opened once; every part and the removal work through that
+  // descriptor. The volume's configured path may be a link (DX's
+  // wp_profile is one): it is resolved here, once, as backups resolve it.
+  // A --to directory is never followed.
+  std::string open_path = root;
+  if (command.to_dir().empty()) {
+    char resolved[PATH_MAX];
+    if (realpath(root.c_str(), resolved) == nullptr) {
+      return error(absl::NotFoundError(std::strerror(errno)));
+    }
+    open_path = resolved;
+  }
+  absl::StatusOr<RestoreRoot> opened = RestoreRoot::Open(open_path);
+  if (!opened.ok()) return error(opened.status());
+  std::vector<Part> parts;
+  for (const v1::RestorePart& p : command.base_parts()) {
+    parts.push_back(
+        {static_cast<uint32_t>(parts.size()), p.sha256(), p.bytes()});
+  }
+  parts.push_back(
+      {static_cast<uint32_t>(parts.size()), command.sha256(), command.bytes()});
+  VolumeRestoreOptions options;
+  options.paths.assign(command.paths().begin(), command.paths().end());
+  options.replace = command.mode() == v1::RESTORE_REPLACE;
+  options.keep_setid = command.keep_setid();
+  VolumeRestore restore(&*opened, std::move(options), parts.size());
+
+  // Each part in order, oldest first, each streamed once.
+  uint64_t done = 0;
+  for (const Part& part : parts) {
+    const std::function<void(uint64_t)> progress = [&](uint64_t bytes) {
+      if (on_progress) on_progress(done + bytes);
+    };
+    DownloadSource source(stub, command.job_id(), part, progress);
+    absl::Status s = restore.ExtractPart(&source);
+    if (!s.ok()) return error(s);
+    // libarchive may stop before the end-of-stream marker; drain the rest
+    // so the digest is checked over every byte.
+    for (;;) {
+      absl::StatusOr<std::string_view> rest = source.Next();
+      if (!rest.ok()) return error(rest.status());
+      if (rest->empty()) break;
+    }
+    done += part.bytes;
+  }
+  // Only once every stream proved sound.
+  absl::StatusOr<uint64_t> files = restore.Finish();
+  if (!files.ok()) return error(files.status());
+  return *files;
+}
+
+}  // namespace dxbackup::agent
