@@ -1,5 +1,6 @@
 #include "scheduler/agents/agent_service.h"
 
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -92,13 +93,23 @@ absl::Status CheckHelloNames(const v1::Hello& hello) {
 }
 
 // The scheduler's end of one agent's Connect stream.
+//
+// A message that writes the catalog (the hello that registers the agent, a
+// job's progress or result) is handled on the control worker, which then
+// reads the next message; a heartbeat (memory only) is handled in the
+// reaction. The end of the stream (unregistering the agent, failing its
+// connection's jobs) runs on the worker too, and deletes the reactor. The
+// lifetime rule is the UploadReactor's: no Finish while a task of this
+// stream is posted or running (one wanted meanwhile is issued by the
+// task's end), so OnDone cannot come before the task is done with it.
 class ControlStream
     : public grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>,
       public AgentChannel {
  public:
+  // `worker` must outlive the stream (the service owns both).
   ControlStream(const Parts& parts, CallerLimits* limits,
-                grpc::CallbackServerContext* context)
-      : parts_(parts), context_(context) {
+                ReactorWorker* worker, grpc::CallbackServerContext* context)
+      : parts_(parts), worker_(worker), context_(context) {
     absl::StatusOr<CallerLimits::Slot> slot = Admit(parts_, limits, context);
     if (!slot.ok()) {
       EndStream(common::ToGrpcStatus(slot.status()));
@@ -144,18 +155,25 @@ class ControlStream
       EndStream(grpc::Status::OK);
       return;
     }
-    if (agent_id_.empty()) {
-      if (!Welcome()) return;
-    } else if (in_.has_heartbeat()) {
+    if (!agent_id_.empty() && in_.has_heartbeat()) {
       parts_.registry->Touch(agent_id_);
-    } else if (in_.has_progress()) {
-      Refused(parts_.board->Progress(session_, in_.progress().job_id(),
-                                     in_.progress().bytes(),
-                                     in_.progress().files()));
-    } else if (in_.has_result()) {
-      Refused(parts_.board->ReportResult(session_, in_.result()));
+      StartRead(&in_);
+      return;
     }
-    StartRead(&in_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++holds_;
+    }
+    const bool posted = worker_->Post([this] {
+      const bool go_on = Handle();
+      AfterTask(go_on);
+    });
+    if (!posted) {
+      AfterTask(false);
+      EndStream(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                             "the scheduler is too busy to take this agent's "
+                             "messages now; reconnect later"));
+    }
   }
 
   void OnWriteDone(bool ok) override {
@@ -169,6 +187,20 @@ class ControlStream
   }
 
   void OnDone() override {
+    // The catalog writes of the end run on the worker, like the stream's
+    // others; inline only when the worker takes no more (it is stopping).
+    if (!worker_->Post([this] { End(); })) End();
+  }
+
+ private:
+  // The stream is over: unregisters the agent, fails its connection's
+  // jobs, and deletes the reactor, once no task holds it (a read that
+  // completed as the call finished may still have posted one).
+  void End() {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      released_.wait(lock, [this] { return holds_ == 0; });
+    }
     if (!agent_id_.empty()) {
       parts_.registry->Unregister(agent_id_, this);
       std::string reason;
@@ -188,7 +220,41 @@ class ControlStream
     delete this;
   }
 
- private:
+  // On the worker: the message just read. False when the stream was ended.
+  bool Handle() {
+    if (agent_id_.empty()) return Welcome();
+    if (in_.has_progress()) {
+      Refused(parts_.board->Progress(session_, in_.progress().job_id(),
+                                     in_.progress().bytes(),
+                                     in_.progress().files()));
+    } else if (in_.has_result()) {
+      Refused(parts_.board->ReportResult(session_, in_.result()));
+    }
+    return true;
+  }
+
+  // The end of a task (or of a post refused): reads the next message if
+  // the stream goes on, then lets go, issuing a Finish wanted meanwhile.
+  // Still held while StartRead is called: the read's reaction may post the
+  // next task before this one lets go.
+  void AfterTask(bool go_on) {
+    bool read;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      read = go_on && !finishing_;
+    }
+    if (read) StartRead(&in_);
+    // Nothing of the stream is touched after this unlock: End() may delete
+    // it as soon as holds_ is zero.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--holds_ > 0) return;
+    released_.notify_all();
+    if (finishing_ && !finished_) {
+      finished_ = true;
+      Finish(finish_status_);
+    }
+  }
+
   // Handles the first message; false when the stream was ended.
   bool Welcome() {
     if (!in_.has_hello()) {
@@ -240,14 +306,22 @@ class ControlStream
     }
   }
 
+  // Ends the call with `status` (the first end wins): at once, or, while a
+  // task holds the stream, when it lets go.
   void EndStream(const grpc::Status& status) {
     std::lock_guard<std::mutex> lock(mu_);
     if (finishing_) return;
     finishing_ = true;
+    if (holds_ > 0) {
+      finish_status_ = status;
+      return;
+    }
+    finished_ = true;
     Finish(status);
   }
 
   Parts parts_;
+  ReactorWorker* worker_;
   grpc::CallbackServerContext* context_;
   CallerLimits::Slot slot_;
   v1::AgentMessage in_;
@@ -258,7 +332,11 @@ class ControlStream
   std::vector<v1::SchedulerMessage> held_;  // given before the welcome
   bool welcomed_ = false;
   bool writing_ = false;
-  bool finishing_ = false;
+  bool finishing_ = false;  // an end was asked for; no more sends
+  bool finished_ = false;   // Finish was called
+  int holds_ = 0;           // tasks posted and not yet done
+  std::condition_variable released_;  // holds_ went to zero
+  grpc::Status finish_status_;  // the end asked for while held
   std::string close_reason_;
 };
 
@@ -733,7 +811,7 @@ AgentServiceImpl::AgentServiceImpl(const Parts& parts)
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::SchedulerMessage>*
 AgentServiceImpl::Connect(grpc::CallbackServerContext* context) {
-  return new ControlStream(parts_, &limits_, context);
+  return new ControlStream(parts_, &limits_, &control_worker_, context);
 }
 
 grpc::ServerBidiReactor<v1::UploadChunk, v1::UploadReply>*

@@ -59,9 +59,13 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
   UploadSessions sessions_;
   CallerLimits limits_;
 
-  // Runs the reactors' disk and catalog work. Last: it is destroyed (its
+  // Runs the data calls' disk and catalog work. Last: it is destroyed (its
   // queue run, its threads joined) before the sessions its tasks use.
   ReactorWorker worker_;
+  // Runs the control streams' catalog work (registrations, job reports,
+  // stream ends): apart from worker_, so that agents' messages never queue
+  // behind a slow disk.
+  ReactorWorker control_worker_{2, ReactorWorker::kDefaultMaxQueued};
 };
 
 }  // namespace dxbackup::scheduler

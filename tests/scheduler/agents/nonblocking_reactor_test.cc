@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "common/sha256.h"
@@ -102,6 +104,54 @@ class HeldStore : public testing::MemoryStore {
   const std::string held_key_;
 };
 
+std::string ThreadName() {
+  char buffer[16] = {};
+  pthread_getname_np(pthread_self(), buffer, sizeof(buffer));
+  return buffer;
+}
+
+// A MemoryCatalog whose recording of agent `held_pod` waits until the test
+// lets it go, and that notes which thread recorded agents and jobs.
+class HeldCatalog : public testing::MemoryCatalog {
+ public:
+  absl::Status UpsertAgent(const v1::AgentInfo& agent) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      threads_.insert(ThreadName());
+    }
+    if (agent.pod() == held_pod && agent.connected() &&
+        !entered.HasBeenNotified()) {
+      entered.Notify();
+      release.WaitForNotification();
+    }
+    return MemoryCatalog::UpsertAgent(agent);
+  }
+  absl::Status UpsertJob(const v1::Job& job) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      threads_.insert(ThreadName());
+    }
+    return MemoryCatalog::UpsertJob(job);
+  }
+  // Forgets the threads noted so far (the test's own, setting up).
+  void ForgetThreads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    threads_.clear();
+  }
+  // The names of the threads that wrote agents and jobs since.
+  std::set<std::string> threads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return threads_;
+  }
+
+  std::string held_pod;  // set before any agent connects
+  testing::Notification entered, release;
+
+ private:
+  std::mutex mu_;
+  std::set<std::string> threads_;
+};
+
 const testing::BackupJobIds kOtherJob = {
     "20261128T000000Z-0002", "20261128T000000Z-0002.1",
     "ns/dx/20261128T000000Z-0002/core-profile.tar.zst"};
@@ -156,12 +206,13 @@ class NonBlockingReactorTest : public ::testing::Test {
   void TearDown() override {
     // Whatever a failed test left held.
     if (!store_.release.HasBeenNotified()) store_.release.Notify();
+    if (!catalog_.release.HasBeenNotified()) catalog_.release.Notify();
     if (server_ != nullptr) server_->Shutdown();
     service_.reset();
   }
 
   v1::SchedulerConfig config_;
-  testing::MemoryCatalog catalog_;
+  HeldCatalog catalog_;
   HeldStore store_{testing::kBackupJob.path};
   common::RealTimeSource clock_;
   AgentRegistry registry_{&catalog_, &clock_};
@@ -223,6 +274,60 @@ TEST_F(NonBlockingReactorTest, AHeldStoreWriteHoldsUpNoOtherCall) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(last.result().sha256(), Digest("held bytes"));
   EXPECT_TRUE(store_.Open(testing::kBackupJob.path).ok());
+}
+
+// An agent's control stream, as far as its welcome.
+class Agent {
+ public:
+  Agent(v1::AgentService::Stub* stub, const std::string& pod)
+      : stream_(stub->Connect(&context_)) {
+    v1::AgentMessage hello;
+    hello.mutable_hello()->set_namespace_("ns");
+    hello.mutable_hello()->set_release("dx");
+    hello.mutable_hello()->set_pod(pod);
+    hello.mutable_hello()->set_component("core");
+    EXPECT_TRUE(stream_->Write(hello));
+  }
+  ~Agent() {
+    context_.TryCancel();
+    stream_->Finish().IgnoreError();
+  }
+  std::string AwaitWelcome() {
+    v1::SchedulerMessage welcome;
+    if (!stream_->Read(&welcome)) return "";
+    return welcome.welcome().agent_id();
+  }
+  bool Write(const v1::AgentMessage& message) {
+    return stream_->Write(message);
+  }
+
+ private:
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::AgentMessage,
+                                           v1::SchedulerMessage>>
+      stream_;
+};
+
+TEST_F(NonBlockingReactorTest, AHeldRegistrationHoldsUpNoOtherAgent) {
+  catalog_.held_pod = "pod-held";
+  catalog_.ForgetThreads();
+  Agent held(stub_.get(), "pod-held");
+  catalog_.entered.WaitForNotification();  // its registration is writing
+
+  // Another agent registers, is welcomed and sends a heartbeat meanwhile.
+  {
+    Agent other(stub_.get(), "pod-2");
+    ASSERT_EQ(other.AwaitWelcome(), "ns/dx/pod-2");
+    v1::AgentMessage beat;
+    beat.mutable_heartbeat();
+    EXPECT_TRUE(other.Write(beat));
+  }
+  EXPECT_EQ(catalog_.threads(),
+            std::set<std::string>{ReactorWorker::kThreadName})
+      << "an agent or a job was recorded from a gRPC reaction";
+
+  catalog_.release.Notify();
+  EXPECT_EQ(held.AwaitWelcome(), "ns/dx/pod-held");
 }
 
 }  // namespace
