@@ -191,6 +191,7 @@ TEST_F(HooksTest, AFailedPreHookSkipsTheCapturesAndThePostHookStillRuns) {
   EXPECT_EQ(capture->status(), v1::JOB_FAILED);
   EXPECT_NE(capture->error().find("skipped"), std::string::npos)
       << capture->error();
+  EXPECT_EQ(capture->error_code(), "FAILED_PRECONDITION");
   EXPECT_EQ(set.artifacts_size(), 0) << "nothing was captured";
   const std::vector<HookEvent> events = Record("prefail");
   ASSERT_EQ(events.size(), 4u);
@@ -221,6 +222,13 @@ TEST_F(HooksTest, AHookIsKilledAfterItsTimeout) {
   EXPECT_EQ(pre->status(), v1::JOB_FAILED);
   EXPECT_NE(pre->error().find("timed out after 1 s"), std::string::npos)
       << pre->error();
+  // The agent's status code travels to the record and to the CLI's table.
+  EXPECT_EQ(pre->error_code(), "DEADLINE_EXCEEDED");
+  std::string shown;
+  ASSERT_EQ(cli_->Run({"show", set.set().id()}, &shown), 0) << shown;
+  EXPECT_NE(shown.find("DEADLINE_EXCEEDED: hook stop timed out"),
+            std::string::npos)
+      << shown;
   const std::vector<HookEvent> events = Record("slow");
   // The killed pre-hook recorded its start only; the post-hook ran whole.
   ASSERT_EQ(events.size(), 3u);

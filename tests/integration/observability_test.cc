@@ -145,6 +145,10 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
   EXPECT_GT(after[last], 1.7e9) << "a Unix time";
   EXPECT_EQ(after["dxbackup_set_duration_seconds_count{result=\"complete\"}"],
             1);
+  // Each job's end, by kind, result and status code.
+  EXPECT_EQ(after["dxbackup_jobs_ended_total{code=\"OK\",kind=\"volume_"
+                  "backup\",result=\"succeeded\"}"],
+            1);
   // The quiesce window of the set (its hooks ran) is the one the catalog
   // recorded.
   const std::string window =
@@ -174,6 +178,10 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
                   "result=\"failed\"}"],
             1);
   EXPECT_EQ(later["dxbackup_set_duration_seconds_count{result=\"failed\"}"], 1);
+  // Its dump failed for want of the password file: the code says so.
+  EXPECT_EQ(later["dxbackup_jobs_ended_total{code=\"FAILED_PRECONDITION\","
+                  "kind=\"database_backup\",result=\"failed\"}"],
+            1);
   EXPECT_EQ(later["dxbackup_retention_removed_sets_total{namespace=\"obs\","
                   "release=\"dx\"}"],
             1)
