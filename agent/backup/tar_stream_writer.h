@@ -24,9 +24,9 @@
 
 #include "absl/status/status.h"
 #include "agent/backup/byte_sink.h"
-#include "agent/path_list.h"
 #include "agent/backup/volume_walker.h"
 #include "agent/backup/zstd_sink.h"
+#include "agent/path_list.h"
 #include "dxbackup/v1/types.pb.h"
 
 struct archive;

@@ -128,7 +128,8 @@ class UploadStream : public ByteSink, public EntryObserver {
   std::unique_ptr<Attempt> attempt_;  // replaced only by the writer
   int resumes_ = 0;
 
-  mutable std::mutex mu_;  // guards what follows; the reader and watchdog share it
+  // Guards what follows; the reader and watchdog share it.
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Sent> kept_;  // sent, not yet acknowledged
   size_t kept_bytes_ = 0;

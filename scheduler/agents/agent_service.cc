@@ -107,8 +107,8 @@ class ControlStream
       public AgentChannel {
  public:
   // `worker` must outlive the stream (the service owns both).
-  ControlStream(const Parts& parts, CallerLimits* limits,
-                ReactorWorker* worker, grpc::CallbackServerContext* context)
+  ControlStream(const Parts& parts, CallerLimits* limits, ReactorWorker* worker,
+                grpc::CallbackServerContext* context)
       : parts_(parts), worker_(worker), context_(context) {
     absl::StatusOr<CallerLimits::Slot> slot = Admit(parts_, limits, context);
     if (!slot.ok()) {
@@ -211,11 +211,11 @@ class ControlStream
       // The jobs given to this connection, whether or not the agent has
       // connected again since: no other connection may report on them.
       parts_.board->FailSessionJobs(
-          session_, absl::UnavailableError(
-                        reason.empty()
-                            ? absl::StrCat("agent ", agent_id_,
-                                           " disconnected while the job ran")
-                            : reason));
+          session_,
+          absl::UnavailableError(
+              reason.empty() ? absl::StrCat("agent ", agent_id_,
+                                            " disconnected while the job ran")
+                             : reason));
     }
     delete this;
   }
@@ -332,11 +332,11 @@ class ControlStream
   std::vector<v1::SchedulerMessage> held_;  // given before the welcome
   bool welcomed_ = false;
   bool writing_ = false;
-  bool finishing_ = false;  // an end was asked for; no more sends
-  bool finished_ = false;   // Finish was called
-  int holds_ = 0;           // tasks posted and not yet done
+  bool finishing_ = false;            // an end was asked for; no more sends
+  bool finished_ = false;             // Finish was called
+  int holds_ = 0;                     // tasks posted and not yet done
   std::condition_variable released_;  // holds_ went to zero
-  grpc::Status finish_status_;  // the end asked for while held
+  grpc::Status finish_status_;        // the end asked for while held
   std::string close_reason_;
 };
 
@@ -681,10 +681,10 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
       absl::StatusOr<std::unique_ptr<ArtifactReader>> reader =
           parts_.store->Open(key_);
       if (!reader.ok()) {
-        Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
-                            absl::StrCat("stored artifact ", key_,
-                                         " cannot be read: ",
-                                         reader.status().message())));
+        Finish(grpc::Status(
+            grpc::StatusCode::DATA_LOSS,
+            absl::StrCat("stored artifact ", key_,
+                         " cannot be read: ", reader.status().message())));
         return;
       }
       reader_ = std::move(*reader);

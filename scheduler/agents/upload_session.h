@@ -101,9 +101,7 @@ class UploadSessions : public JobObserver {
   ~UploadSessions() override;
 
   void OnJobChanged(JobChange, const v1::Job&) override {}
-  void OnJobFailing(const std::string& job_id) override {
-    Abandon(job_id);
-  }
+  void OnJobFailing(const std::string& job_id) override { Abandon(job_id); }
 
   struct Attached {
     std::shared_ptr<UploadSession> session;

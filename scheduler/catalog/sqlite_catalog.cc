@@ -700,10 +700,11 @@ absl::Status SqliteCatalog::UpsertJob(const v1::Job& job) {
 absl::StatusOr<std::vector<v1::Job>> SqliteCatalog::ListJobs(
     const std::string& set_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_,
-               "SELECT id, set_id, kind, target, agent_id, status, error, "
-               "started_unix, finished_unix, bytes, files, log, error_code FROM jobs "
-               "WHERE set_id = ?1 ORDER BY rowid");
+  Statement st(
+      db_,
+      "SELECT id, set_id, kind, target, agent_id, status, error, "
+      "started_unix, finished_unix, bytes, files, log, error_code FROM jobs "
+      "WHERE set_id = ?1 ORDER BY rowid");
   if (!st.ok()) return st.Error("listing jobs");
   st.Bind(1, set_id);
   std::vector<v1::Job> jobs;
@@ -798,8 +799,8 @@ absl::StatusOr<int> SqliteCatalog::FailUnfinished(const std::string& reason,
   std::lock_guard<std::mutex> lock(mu_);
   Statement jobs(db_,
                  "UPDATE jobs SET status = 'JOB_FAILED', error = ?1, "
-                 "error_code = 'ABORTED', finished_unix = ?2 WHERE status IN ('JOB_PENDING', "
-                 "'JOB_RUNNING')");
+                 "error_code = 'ABORTED', finished_unix = ?2 "
+                 "WHERE status IN ('JOB_PENDING', 'JOB_RUNNING')");
   jobs.Bind(1, reason).Bind(2, now_unix);
   absl::Status s = RunToDone(jobs, "failing unfinished jobs");
   if (!s.ok()) return s;

@@ -218,8 +218,7 @@ std::vector<std::string> JobBoard::FailStalled(int64_t stall_seconds) {
   std::vector<std::string> ids;
   for (const auto& [id, agent] : stalled) {
     Finish(id, absl::DeadlineExceededError(absl::StrCat(
-                   "agent ", agent, " reported no progress for ",
-                   stall_seconds,
+                   "agent ", agent, " reported no progress for ", stall_seconds,
                    " s though it is connected: its volume read or write "
                    "is stuck (a hung mount?); see the agent's log")));
     ids.push_back(id);
@@ -295,9 +294,9 @@ absl::Status JobBoard::CompleteWithArtifact(const std::string& job_id,
     std::lock_guard<std::mutex> lock(mu_);
     auto it = jobs_.find(job_id);
     if (it == jobs_.end() || Over(it->second)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "job ", job_id, " ended before its upload completed",
-          it == jobs_.end() ? "" : ": " + it->second.job.error()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", job_id, " ended before its upload completed",
+                       it == jobs_.end() ? "" : ": " + it->second.job.error()));
     }
     it->second.completing = true;  // takes no other end meanwhile
   }

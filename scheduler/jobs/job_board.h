@@ -144,8 +144,8 @@ class JobBoard {
   absl::StatusOr<Entry*> ReportableLocked(uint64_t session,
                                           const std::string& job_id);
   // Ends the job; returns the change to deliver. mu_ held.
-  uint64_t EndLocked(Entry& entry, const absl::Status& outcome,
-                     uint64_t bytes, uint64_t files, const std::string& log);
+  uint64_t EndLocked(Entry& entry, const absl::Status& outcome, uint64_t bytes,
+                     uint64_t files, const std::string& log);
   // Queues `change` of `entry` for delivery; returns its number. mu_ held.
   uint64_t QueueLocked(JobChange change, const Entry& entry);
   // Returns once change `number` was delivered, by this thread or by the

@@ -130,9 +130,9 @@ void SchedulerMetrics::OnJobChanged(JobChange change, const v1::Job& job) {
   families_->jobs
       .Add({{"kind", kind},
             {"result", ok ? "succeeded" : "failed"},
-            {"code", ok ? "OK"
-                        : (job.error_code().empty() ? "UNKNOWN"
-                                                    : job.error_code())}})
+            {"code",
+             ok ? "OK"
+                : (job.error_code().empty() ? "UNKNOWN" : job.error_code())}})
       .Increment();
 }
 

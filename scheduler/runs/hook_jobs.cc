@@ -57,9 +57,9 @@ std::vector<v1::Job> RunHookJobs(AgentRegistry* registry, JobBoard* board,
       sent = DispatchToAgent(registry, board, id, agent, command);
     }
     if (!sent) {
-      board->Finish(id, absl::UnavailableError(absl::StrCat(
-                            "agent ", agent,
-                            " was not connected to run the hook")));
+      board->Finish(
+          id, absl::UnavailableError(absl::StrCat(
+                  "agent ", agent, " was not connected to run the hook")));
     }
   }
   return board->WaitAndRemove(ids);

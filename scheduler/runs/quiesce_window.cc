@@ -42,7 +42,8 @@ std::vector<v1::Job> QuiesceWindow::RunStage(
     }
     if (!DispatchToAgent(parts_.registry, parts_.board, job.job_id,
                          job.agent_id, job.command)) {
-      parts_.board->Finish(job.job_id, absl::UnavailableError(job.disconnected));
+      parts_.board->Finish(job.job_id,
+                           absl::UnavailableError(job.disconnected));
     }
   }
   for (std::thread& t : own) t.join();

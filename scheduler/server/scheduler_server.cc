@@ -4,15 +4,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "scheduler/access/token_auth.h"
 #include "scheduler/admin/admin_service.h"
 #include "scheduler/agents/agent_service.h"
+#include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/metrics/metrics.h"
 #include "scheduler/periodic/policy_loop.h"
 #include "scheduler/periodic/pruner.h"
-#include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/store/directory_store.h"
 #include "scheduler/store/store_reconcile.h"
-#include "scheduler/access/token_auth.h"
 
 namespace dxbackup::scheduler {
 
@@ -67,8 +67,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
                       "for tokens (only TLS, if configured, gates them)";
   }
   s->registry_ = std::make_unique<AgentRegistry>(s->catalog_.get(), clock);
-  s->board_ = std::make_unique<JobBoard>(s->catalog_.get(), s->catalog_.get(),
-                                         clock);
+  s->board_ =
+      std::make_unique<JobBoard>(s->catalog_.get(), s->catalog_.get(), clock);
   s->metrics_ = std::make_unique<SchedulerMetrics>(s->registry_.get());
   s->board_->AddObserver(s->metrics_.get());  // destroyed after the board
   v1::ListSetsRequest complete;

@@ -5,10 +5,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "agent/restore/archive_extractor.h"
-#include "agent/restore/restore_root.h"
 #include "agent/backup/tar_stream_writer.h"
 #include "agent/backup/volume_walker.h"
+#include "agent/restore/archive_extractor.h"
+#include "agent/restore/restore_root.h"
 #include "tests/support/string_sink.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_compare.h"

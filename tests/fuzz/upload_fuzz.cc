@@ -21,10 +21,10 @@
 
 #include "common/sha256.h"
 #include "scheduler/agents/agent_registry.h"
-#include "scheduler/store/directory_store.h"
-#include "scheduler/jobs/job_board.h"
-#include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/agents/upload_session.h"
+#include "scheduler/catalog/sqlite_catalog.h"
+#include "scheduler/jobs/job_board.h"
+#include "scheduler/store/directory_store.h"
 #include "tests/support/backup_job.h"
 
 namespace {
@@ -47,7 +47,7 @@ struct World {
     registry =
         std::make_unique<scheduler::AgentRegistry>(catalog.get(), &clock);
     board = std::make_unique<scheduler::JobBoard>(catalog.get(), catalog.get(),
-                                                 &clock);
+                                                  &clock);
     sessions =
         std::make_unique<scheduler::UploadSessions>(scheduler::UploadParts{
             catalog.get(), store.get(), board.get(), &clock});

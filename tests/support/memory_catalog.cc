@@ -68,7 +68,8 @@ absl::StatusOr<std::vector<v1::BackupSet>> MemoryCatalog::ListSets(
     const v1::BackupSet& s = stored.set;
     if ((f.namespace_().empty() || s.namespace_() == f.namespace_()) &&
         (f.release().empty() || s.release() == f.release()) &&
-        (f.status() == v1::SET_STATUS_UNSPECIFIED || s.status() == f.status()) &&
+        (f.status() == v1::SET_STATUS_UNSPECIFIED ||
+         s.status() == f.status()) &&
         (f.since_unix() == 0 || s.started_unix() >= f.since_unix()) &&
         (f.until_unix() == 0 || s.started_unix() < f.until_unix()) &&
         (f.policy().empty() || s.policy() == f.policy())) {
@@ -87,14 +88,12 @@ absl::StatusOr<std::vector<v1::BackupSet>> MemoryCatalog::ListSets(
 absl::Status MemoryCatalog::DeleteSet(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto of_set = [&](const auto& row) { return row.set_id() == id; };
-  files_.erase(std::remove_if(files_.begin(), files_.end(),
-                              [&](const StoredFile& f) {
-                                return f.set_id == id;
-                              }),
-               files_.end());
-  artifacts_.erase(
-      std::remove_if(artifacts_.begin(), artifacts_.end(), of_set),
-      artifacts_.end());
+  files_.erase(
+      std::remove_if(files_.begin(), files_.end(),
+                     [&](const StoredFile& f) { return f.set_id == id; }),
+      files_.end());
+  artifacts_.erase(std::remove_if(artifacts_.begin(), artifacts_.end(), of_set),
+                   artifacts_.end());
   jobs_.erase(std::remove_if(jobs_.begin(), jobs_.end(), of_set), jobs_.end());
   sets_.erase(id);
   return absl::OkStatus();
@@ -196,8 +195,7 @@ absl::Status MemoryCatalog::DeleteFiles(const std::string& set_id,
   std::lock_guard<std::mutex> lock(mu_);
   files_.erase(std::remove_if(files_.begin(), files_.end(),
                               [&](const StoredFile& f) {
-                                return f.set_id == set_id &&
-                                       f.target == target;
+                                return f.set_id == set_id && f.target == target;
                               }),
                files_.end());
   return absl::OkStatus();
@@ -302,7 +300,8 @@ absl::StatusOr<v1::FindFilesResponse> MemoryCatalog::FindFiles(
     if (a.set->started_unix() != b.set->started_unix()) {
       return a.set->started_unix() > b.set->started_unix();
     }
-    if (a.file->set_id != b.file->set_id) return a.file->set_id > b.file->set_id;
+    if (a.file->set_id != b.file->set_id)
+      return a.file->set_id > b.file->set_id;
     return std::tie(a.file->target, a.file->entry.path(), a.file->added) <
            std::tie(b.file->target, b.file->entry.path(), b.file->added);
   });
@@ -319,17 +318,16 @@ absl::StatusOr<v1::FindFilesResponse> MemoryCatalog::FindFiles(
 
 absl::Status MemoryCatalog::DeleteOrphanFiles() {
   std::lock_guard<std::mutex> lock(mu_);
-  files_.erase(
-      std::remove_if(files_.begin(), files_.end(),
-                     [&](const StoredFile& f) {
-                       return std::none_of(
-                           artifacts_.begin(), artifacts_.end(),
-                           [&](const v1::Artifact& a) {
-                             return a.set_id() == f.set_id &&
-                                    a.target() == f.target;
-                           });
-                     }),
-      files_.end());
+  files_.erase(std::remove_if(files_.begin(), files_.end(),
+                              [&](const StoredFile& f) {
+                                return std::none_of(
+                                    artifacts_.begin(), artifacts_.end(),
+                                    [&](const v1::Artifact& a) {
+                                      return a.set_id() == f.set_id &&
+                                             a.target() == f.target;
+                                    });
+                              }),
+               files_.end());
   return absl::OkStatus();
 }
 
@@ -338,7 +336,8 @@ MemoryCatalog::ScheduleSlots() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<ScheduleSlot> slots;
   for (const auto& [key, last] : slots_) {
-    slots.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), last});
+    slots.push_back(
+        {std::get<0>(key), std::get<1>(key), std::get<2>(key), last});
   }
   return slots;
 }

@@ -18,9 +18,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
-#include "scheduler/store/directory_store.h"
-#include "scheduler/periodic/pruner.h"
 #include "scheduler/catalog/sqlite_catalog.h"
+#include "scheduler/periodic/pruner.h"
+#include "scheduler/store/directory_store.h"
 
 namespace po = boost::program_options;
 using namespace dxbackup;

@@ -2,7 +2,6 @@
 // that cuts or black-holes the connection at an exact byte: the upload
 // resumes from the last acknowledged chunk and the stored artifact is
 // whole.
-#include "common/time_source.h"
 #include "agent/backup/upload_stream.h"
 
 #include <grpcpp/grpcpp.h>
@@ -13,9 +12,10 @@
 #include <thread>
 
 #include "common/sha256.h"
+#include "common/time_source.h"
+#include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/server/scheduler_server.h"
-#include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/backup_job.h"
 #include "tests/support/fake_time_source.h"
 #include "tests/support/tcp_proxy.h"

@@ -426,10 +426,14 @@ TEST_F(RestoreRootTest, TypeChangesBetweenPartsAreRestored) {
 enum class Kind { kFile, kDir, kSymlink, kHardLink };
 const char* KindName(Kind k) {
   switch (k) {
-    case Kind::kFile: return "file";
-    case Kind::kDir: return "directory";
-    case Kind::kSymlink: return "symlink";
-    case Kind::kHardLink: return "hard link";
+    case Kind::kFile:
+      return "file";
+    case Kind::kDir:
+      return "directory";
+    case Kind::kSymlink:
+      return "symlink";
+    case Kind::kHardLink:
+      return "hard link";
   }
   return "?";
 }

@@ -20,8 +20,8 @@
 #include <utility>
 #include <vector>
 
-#include "agent/restore/archive_extractor.h"
 #include "agent/path_list.h"
+#include "agent/restore/archive_extractor.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::testing {

@@ -67,7 +67,7 @@ class HeldStore : public testing::MemoryStore {
 
   testing::Notification entered;  // a write to the held key began
   testing::Notification release;  // the test lets it go on
-  std::string writer_thread;   // the name of the thread that wrote
+  std::string writer_thread;      // the name of the thread that wrote
 
  protected:
   absl::StatusOr<std::unique_ptr<ObjectSink>> StartObject(
@@ -236,8 +236,7 @@ TEST_F(NonBlockingReactorTest, AHeldStoreWriteHoldsUpNoOtherCall) {
   {
     grpc::ClientContext context;
     auto other = stub_->Upload(&context);
-    ASSERT_TRUE(
-        other->Write(Chunk(kOtherJob.job_id, 0, "other bytes", true)));
+    ASSERT_TRUE(other->Write(Chunk(kOtherJob.job_id, 0, "other bytes", true)));
     other->WritesDone();
     v1::UploadReply reply, last;
     while (other->Read(&reply)) last = reply;
@@ -303,8 +302,8 @@ class Agent {
 
  private:
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::AgentMessage,
-                                           v1::SchedulerMessage>>
+  std::unique_ptr<
+      grpc::ClientReaderWriter<v1::AgentMessage, v1::SchedulerMessage>>
       stream_;
 };
 

@@ -80,15 +80,14 @@ class CatalogContractTest : public ::testing::TestWithParam<Engine> {
     request.set_target(target);
     request.set_path_prefix(prefix);
     std::vector<std::string> seen;
-    EXPECT_TRUE(catalog_
-                    ->ForEachFile(request,
-                                  [&](const v1::IndexedFile& f) {
-                                    seen.push_back(f.target() + ":" +
-                                                   f.entry().path());
-                                    return static_cast<int>(seen.size()) <
-                                           stop_after;
-                                  })
-                    .ok());
+    EXPECT_TRUE(
+        catalog_
+            ->ForEachFile(request,
+                          [&](const v1::IndexedFile& f) {
+                            seen.push_back(f.target() + ":" + f.entry().path());
+                            return static_cast<int>(seen.size()) < stop_after;
+                          })
+            .ok());
     return seen;
   }
   std::vector<std::string> Found(const std::string& pattern, int limit = 0,
@@ -294,8 +293,8 @@ TEST_P(CatalogContractTest, TheFileIndexListsByTargetPathAndPrefix) {
   Index("s1", "profile", {{"a/b", false}, {"a/bc", false}, {"a/b/x", false}});
   Index("s1", "config", {{"z", false}, {"a/b/y", false}});
   EXPECT_EQ(Listed("s1", "", "", 100),
-            (Strings{"config:a/b/y", "config:z", "profile:a/b",
-                     "profile:a/b/x", "profile:a/bc"}));
+            (Strings{"config:a/b/y", "config:z", "profile:a/b", "profile:a/b/x",
+                     "profile:a/bc"}));
   EXPECT_EQ(Listed("s1", "profile", "a/b/", 100),
             (Strings{"profile:a/b", "profile:a/b/x"}))
       << "a/b and below it, not a/bc";

@@ -61,8 +61,8 @@ class Recording : public JobObserver {
       if (j.id() == job.id()) recorded = v1::JobStatus_Name(j.status());
     }
     seen.push_back(absl::StrCat(job.id(), " ", Name(change), " ",
-                                v1::JobStatus_Name(job.status()),
-                                " recorded ", recorded));
+                                v1::JobStatus_Name(job.status()), " recorded ",
+                                recorded));
   }
   void OnJobFailing(const std::string& job_id) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -159,7 +159,8 @@ TEST_F(JobBoardObserverTest, FailuresKeepTheirStatusCodeToTheRecord) {
   result.set_job_id("hook");
   result.set_ok(false);
   result.set_error("hook timed out after 30 s");
-  result.set_error_code(static_cast<int32_t>(absl::StatusCode::kDeadlineExceeded));
+  result.set_error_code(
+      static_cast<int32_t>(absl::StatusCode::kDeadlineExceeded));
   ASSERT_TRUE(board_.ReportResult(1, result).ok());
   result.set_job_id("old-agent");
   result.set_error_code(0);  // an agent from before error_code
@@ -183,9 +184,8 @@ TEST_F(JobBoardObserverTest, AHungCatalogWriteHoldsUpNoReadOfTheBoard) {
   Add("other", v1::JOB_VOLUME_RESTORE);
   board_.MarkRunning("other", "ns/dx/core-1", 2);
   catalog_.held_job = "slow";
-  std::thread ending([&] {
-    board_.Finish("slow", absl::UnavailableError("agent gone"));
-  });
+  std::thread ending(
+      [&] { board_.Finish("slow", absl::UnavailableError("agent gone")); });
   catalog_.entered.WaitForNotification();  // the recorder is in UpsertJob
   // The board answers meanwhile: what the agent protocol asks.
   EXPECT_FALSE(board_.IsRunning("slow")) << "ended before it is recorded";
@@ -201,8 +201,7 @@ TEST_F(JobBoardObserverTest, AHungCatalogWriteHoldsUpNoReadOfTheBoard) {
 TEST_F(JobBoardObserverTest, WaitAndRemoveReturnsOnlyOnceTheEndIsRecorded) {
   Add("slow", v1::JOB_HOOK);
   catalog_.held_job = "slow";
-  std::thread ending(
-      [&] { board_.Finish("slow", absl::OkStatus(), 10, 1); });
+  std::thread ending([&] { board_.Finish("slow", absl::OkStatus(), 10, 1); });
   catalog_.entered.WaitForNotification();
   std::vector<v1::Job> ended;
   std::thread waiting([&] { ended = board_.WaitAndRemove({"slow"}); });

@@ -21,7 +21,8 @@ class JobBoardTest : public ::testing::Test {
     set.set_id("set1");
     set.set_status(v1::SET_RUNNING);
     ASSERT_TRUE(catalog_->CreateSet(set).ok());
-    board_ = std::make_unique<JobBoard>(catalog_.get(), catalog_.get(), &clock_);
+    board_ =
+        std::make_unique<JobBoard>(catalog_.get(), catalog_.get(), &clock_);
   }
 
   // A job given to agent connection `session`.

@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/memory_store.h"
 #include "tests/scheduler/periodic/periodic_fixture.h"
+#include "tests/support/memory_store.h"
 
 namespace dxbackup::scheduler {
 namespace {

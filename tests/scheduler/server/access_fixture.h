@@ -20,10 +20,10 @@
 #include "common/time_source.h"
 #include "dxbackup/v1/admin.grpc.pb.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
+#include "scheduler/access/token_auth.h"
+#include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/server/scheduler_server.h"
-#include "scheduler/catalog/sqlite_catalog.h"
-#include "scheduler/access/token_auth.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {

@@ -176,7 +176,8 @@ TEST_F(AccessTest, ADownloadStopsWhenItsRestoreJobEnds) {
   v1::DownloadChunk chunk;
   ASSERT_TRUE(download->Read(&chunk));
   size_t received = chunk.data().size();
-  server_->board()->Finish("set-r.1", absl::CancelledError("the restore run was stopped"));
+  server_->board()->Finish("set-r.1",
+                           absl::CancelledError("the restore run was stopped"));
   while (download->Read(&chunk)) received += chunk.data().size();
   EXPECT_EQ(download->Finish().error_code(), Code::FAILED_PRECONDITION);
   EXPECT_LT(received, size) << "the whole artifact went to an ended job";

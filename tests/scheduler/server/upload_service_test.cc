@@ -6,12 +6,12 @@
 
 #include <filesystem>
 
-#include "common/time_source.h"
 #include "common/sha256.h"
+#include "common/time_source.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
+#include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/server/scheduler_server.h"
-#include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/backup_job.h"
 #include "tests/support/temp_dir.h"
 
