@@ -135,8 +135,8 @@ std::vector<v1::AgentInfo> AgentRegistry::AllAgents() {
   return known;
 }
 
-absl::StatusOr<std::pair<std::string, std::string>>
-AgentRegistry::DeploymentOf(const std::string& agent_id) {
+absl::StatusOr<std::pair<std::string, std::string>> AgentRegistry::DeploymentOf(
+    const std::string& agent_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = deployments_.find(agent_id);
   if (it == deployments_.end()) {

@@ -5,8 +5,8 @@
 // task, when done, resumes its reactor (StartRead, StartWrite or Finish).
 //
 // Threads: a fixed number, named kThreadName, started by the constructor
-// and joined by the destructor. Tasks run in the order posted, up to `threads` at once. The
-// queue is bounded: Post() refuses a task (returns false) when
+// and joined by the destructor. Tasks run in the order posted, up to `threads`
+// at once. The queue is bounded: Post() refuses a task (returns false) when
 // `max_queued` tasks wait already, or once the worker is stopping; the
 // reactor then ends its call (UNAVAILABLE) instead of blocking. A reactor
 // has at most one task posted at a time, so the bound is the number of
