@@ -43,8 +43,15 @@ phase "plain build done"
 # The suite under ASan+UBSan: dxbackup's own code instrumented (not the
 # generated protobuf code), any report fails the test.
 phase "plain tests passed"
+# The instrumented builds compile at -O1 with line tables only (-g1):
+# enough for the sanitizers' stack traces (function, file, line), and half
+# the compile time of -O2 -g (measured per file: 86 s -> 40 s for the
+# end-to-end test, 35 s -> 20 s for agent_service.cc), which was most of
+# CI's time. tools/fuzz.sh builds the same way.
+export DXBACKUP_CHECK_FLAGS="-O1 -g1 -DNDEBUG"
 asan_dir=${ASAN_BUILD_DIR:-build-asan}
 cmake -S . -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$DXBACKUP_CHECK_FLAGS" \
   -DDXBACKUP_SANITIZE=address,undefined >/dev/null
 cmake --build "$asan_dir" -j2
 phase "ASan build done"
@@ -63,6 +70,7 @@ phase "ASan tests passed"
 # are reports.
 tsan_dir=${TSAN_BUILD_DIR:-build-tsan}
 cmake -S . -B "$tsan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$DXBACKUP_CHECK_FLAGS" \
   -DDXBACKUP_SANITIZE=thread >/dev/null
 cmake --build "$tsan_dir" -j2 --target scheduler_tests
 phase "TSan build done"
