@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's packages, everything dxbackup needs to build,
 # test and run its quick-start, and helm for the chart's checks (not with
-# --no-helm, as the image builds run it). Idempotent; run as root. Installs
-# nothing when everything is already present, so repeated runs are fast and
-# offline.
+# --no-helm, as the image builds run it; that also leaves out the S3 test
+# server's parts, which only the tests use). Idempotent; run as root.
+# Installs nothing when everything is already present, so repeated runs are
+# fast and offline.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+for_tests=1
+[ "${1:-}" = "--no-helm" ] && for_tests=0
 
 packages=(
   build-essential cmake pkg-config
@@ -18,9 +22,17 @@ packages=(
   libssl-dev openssl
   libyaml-cpp-dev
   prometheus-cpp-dev
+  libcurl4-openssl-dev libxml2-dev
   clang libclang-rt-14-dev
   python3 python3-yaml tar gzip acl attr curl
 )
+# The S3 test server (tests/s3) and awscli, the tests' independent reader.
+# node and npm from Debian unless the machine has its own.
+if [ $for_tests -eq 1 ]; then
+  packages+=(python3-botocore awscli)
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -39,12 +51,24 @@ if [ "${1:-}" != "--no-helm" ] &&
   need_helm=1
 fi
 
-if [ ${#missing[@]} -eq 0 ] && [ $need_helm -eq 0 ]; then
+# The S3 API server the tests run (tests/s3): s3rver from the npm registry,
+# at the versions tests/s3/package-lock.json pins (with their integrity
+# hashes), in its own directory.
+s3rver_dir=/usr/local/lib/dxbackup-s3rver
+need_s3rver=0
+if [ $for_tests -eq 1 ] &&
+  { ! cmp -s tests/s3/package-lock.json "$s3rver_dir/package-lock.json" ||
+    [ ! -f "$s3rver_dir/node_modules/s3rver/bin/s3rver.js" ]; }; then
+  need_s3rver=1
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_helm -eq 0 ] && [ $need_s3rver -eq 0 ]; then
   exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: missing: ${missing[*]} $([ $need_helm = 1 ] && echo helm)" >&2
+  echo "install-deps: missing: ${missing[*]} $([ $need_helm = 1 ] && echo helm)" \
+    "$([ $need_s3rver = 1 ] && echo s3rver)" >&2
   echo "install-deps: run this script as root (sudo $0) to install them" >&2
   exit 1
 fi
@@ -66,4 +90,11 @@ if [ $need_helm -eq 1 ]; then
   install -m 0755 "$work/package/bin/helm" /usr/local/bin/helm
   rm -rf "$work"
   echo "install-deps: installed helm $helm_version"
+fi
+
+if [ $need_s3rver -eq 1 ]; then
+  mkdir -p "$s3rver_dir"
+  cp tests/s3/package.json tests/s3/package-lock.json "$s3rver_dir/"
+  (cd "$s3rver_dir" && npm ci --omit=dev --no-audit --no-fund --silent)
+  echo "install-deps: installed s3rver in $s3rver_dir"
 fi

@@ -1,6 +1,7 @@
 // What every ArtifactStore does, run against each implementation: the
-// DirectoryStore the scheduler uses and the MemoryStore consumers' tests
-// use. A new store (S3) joins the list in StoreKinds.
+// DirectoryStore and the S3Store the scheduler uses (the latter on a real
+// S3 API server on loopback, tests/s3), and the MemoryStore consumers'
+// tests use. A new store joins the list in StoreKinds.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -8,8 +9,10 @@
 
 #include "common/sha256.h"
 #include "scheduler/store/directory_store.h"
+#include "scheduler/store/s3/s3_store.h"
 #include "scheduler/store/store_reconcile.h"
 #include "tests/support/memory_store.h"
+#include "tests/support/s3_test_server.h"
 #include "tests/support/stored_objects.h"
 #include "tests/support/temp_dir.h"
 
@@ -43,12 +46,27 @@ class ArtifactStoreContractTest : public ::testing::TestWithParam<std::string> {
       auto store = std::make_unique<DirectoryStore>(dir_ / "store");
       ASSERT_TRUE(store->Init().ok());
       store_ = std::move(store);
+    } else if (GetParam() == "S3") {
+      std::string missing;
+      ASSERT_TRUE(testing::S3TestServerInstalled(&missing)) << missing;
+      s3_ = std::make_unique<testing::S3TestServer>(dir_ / "s3");
+      ASSERT_TRUE(s3_->running()) << s3_->Output();
+      s3::S3StoreOptions options;
+      options.location.endpoint = s3_->endpoint();
+      options.location.bucket = s3_->bucket();
+      options.location.access_key = s3_->access_key();
+      options.location.secret_key = s3_->secret_key();
+      options.prefix = "contract";
+      auto store = s3::S3Store::Open(options);
+      ASSERT_TRUE(store.ok()) << store.status();
+      store_ = std::move(*store);
     } else {
       store_ = std::make_unique<testing::MemoryStore>();
     }
   }
 
   testing::TempDir dir_;
+  std::unique_ptr<testing::S3TestServer> s3_;
   std::unique_ptr<ArtifactStore> store_;
 };
 
@@ -202,7 +220,7 @@ TEST_P(ArtifactStoreContractTest, ANamespaceQuotaRefusesWhatWouldPassIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(StoreKinds, ArtifactStoreContractTest,
-                         ::testing::Values("Directory", "Memory"),
+                         ::testing::Values("Directory", "S3", "Memory"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
