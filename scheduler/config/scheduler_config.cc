@@ -1,10 +1,13 @@
 #include "scheduler/config/scheduler_config.h"
 
+#include <cctype>
 #include <set>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/resource_names.h"
+#include "common/tls.h"
 #include "common/yaml_proto.h"
 #include "scheduler/policy/calendar_duration.h"
 #include "scheduler/policy/cron_schedule.h"
@@ -38,6 +41,8 @@ class ConfigChecker {
 
   absl::Status CheckDeployments(v1::SchedulerConfig& config) const;
   absl::Status CheckPolicies(v1::SchedulerConfig& config) const;
+  absl::Status CheckS3Bucket(const v1::S3Bucket& s3,
+                             const std::string& key) const;
 
  private:
   std::string source_;
@@ -183,6 +188,65 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
   return absl::OkStatus();
 }
 
+absl::Status ConfigChecker::CheckS3Bucket(const v1::S3Bucket& s3,
+                                          const std::string& key) const {
+  const std::string& endpoint = s3.endpoint();
+  const bool https = absl::StartsWith(endpoint, "https://");
+  if (!https && !absl::StartsWith(endpoint, "http://")) {
+    return Invalid(key + ".endpoint",
+                   "needs https://HOST[:PORT] (the S3 server's address)");
+  }
+  const std::string host_port = endpoint.substr(endpoint.find("://") + 3);
+  if (host_port.empty() ||
+      host_port.find_first_of("/?#@ ") != std::string::npos) {
+    return Invalid(key + ".endpoint",
+                   "is HOST[:PORT] after the scheme, without a path, query "
+                   "or credentials");
+  }
+  if (!https && !common::IsLoopbackAddress(host_port)) {
+    return Invalid(key + ".endpoint",
+                   "plain http is allowed only on a loopback address; use "
+                   "https (and ca_file for a private CA)");
+  }
+  const std::string& bucket = s3.bucket();
+  const bool bucket_ok =
+      bucket.size() >= 3 && bucket.size() <= 63 &&
+      bucket.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") ==
+          std::string::npos &&
+      std::isalnum(static_cast<unsigned char>(bucket.front())) &&
+      std::isalnum(static_cast<unsigned char>(bucket.back()));
+  if (!bucket_ok) {
+    return Invalid(key + ".bucket",
+                   "needs an S3 bucket name: 3 to 63 lower-case letters, "
+                   "digits, dots and hyphens");
+  }
+  if (!s3.prefix().empty() &&
+      !common::CheckNormalRelativePath("prefix", s3.prefix()).ok()) {
+    return Invalid(key + ".prefix",
+                   "is a relative path like \"prod\" or \"dx/prod\" "
+                   "(no leading or trailing '/', no '.' or '..')");
+  }
+  for (const auto& [field, path] :
+       {std::pair<std::string, std::string>{"access_key_file",
+                                            s3.access_key_file()},
+        {"secret_key_file", s3.secret_key_file()}}) {
+    if (path.empty() || path[0] != '/') {
+      return Invalid(key + "." + field,
+                     "needs the absolute path of a file holding the key "
+                     "(a mounted Secret)");
+    }
+  }
+  if (!s3.ca_file().empty() && s3.ca_file()[0] != '/') {
+    return Invalid(key + ".ca_file", "needs an absolute path");
+  }
+  if (s3.part_size_mib() != 0 &&
+      (s3.part_size_mib() < 5 || s3.part_size_mib() > 512)) {
+    return Invalid(key + ".part_size_mib",
+                   "must be between 5 (S3's smallest part) and 512");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
                                           const std::string& source,
                                           common::YamlLines lines) {
@@ -206,6 +270,9 @@ absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
       s = checker.Invalid("agent_forget_after",
                           "give days and hours, like \"36h\" or \"7d\"");
     }
+  }
+  if (s.ok() && config.store().has_s3()) {
+    s = checker.CheckS3Bucket(config.store().s3(), "store.s3");
   }
   if (s.ok() && config.stall_seconds() < 0) {
     s = checker.Invalid("stall_seconds", "must not be negative (0 is 600)");

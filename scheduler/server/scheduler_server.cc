@@ -12,9 +12,32 @@
 #include "scheduler/periodic/policy_loop.h"
 #include "scheduler/periodic/pruner.h"
 #include "scheduler/store/directory_store.h"
+#include "scheduler/store/s3/s3_config.h"
+#include "scheduler/store/s3/s3_store.h"
 #include "scheduler/store/store_reconcile.h"
 
 namespace dxbackup::scheduler {
+namespace {
+
+// The configured store: a bucket (store.s3) or <data-dir>/store.
+absl::StatusOr<std::unique_ptr<ArtifactStore>> OpenStore(
+    const v1::SchedulerConfig& config, const std::string& data_dir) {
+  if (config.store().has_s3()) {
+    auto options = s3::S3StoreOptionsFrom(config.store().s3());
+    if (!options.ok()) return options.status();
+    auto store = s3::S3Store::Open(std::move(*options));
+    if (!store.ok()) return store.status();
+    DXLOG(INFO) << "store: s3://" << config.store().s3().bucket() << "/"
+                << config.store().s3().prefix() << " at "
+                << config.store().s3().endpoint();
+    return std::unique_ptr<ArtifactStore>(std::move(*store));
+  }
+  auto store = std::make_unique<DirectoryStore>(data_dir + "/store");
+  if (absl::Status st = store->Init(); !st.ok()) return st;
+  return std::unique_ptr<ArtifactStore>(std::move(store));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     Options options, const common::TimeSource* time) {
@@ -44,12 +67,11 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   }
   st = s->catalog_->DeleteOrphanFiles();
   if (!st.ok()) return st;
-  auto store = std::make_unique<DirectoryStore>(dir + "/store");
-  store->set_namespace_quota(static_cast<uint64_t>(
+  auto store = OpenStore(s->options_.config, dir);
+  if (!store.ok()) return store.status();
+  s->store_ = std::move(*store);
+  s->store_->set_namespace_quota(static_cast<uint64_t>(
       s->options_.config.limits().max_store_bytes_per_namespace()));
-  st = store->Init();
-  if (!st.ok()) return st;
-  s->store_ = std::move(store);
   auto known = s->catalog_->AllArtifactPaths();
   if (!known.ok()) return known.status();
   auto removed = Reconcile(*s->store_, *known);

@@ -549,7 +549,9 @@ def main():
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
     s3rver = subprocess.Popen(
-        ["node", args.s3rver, "-d", os.path.join(args.data_dir, "s3rver"),
+        # s3rver's continuation tokens use a cipher that OpenSSL 3 keeps
+        # in its legacy provider: without it, a truncated listing is a 500.
+        ["node", "--openssl-legacy-provider", args.s3rver, "-d", os.path.join(args.data_dir, "s3rver"),
          "-a", "127.0.0.1", "-p", "0", "--no-vhost-buckets",
          "--configure-bucket", args.bucket],
         stdout=subprocess.PIPE, preexec_fn=die_with_parent, text=True)

@@ -45,15 +45,20 @@ S3TestServer::S3TestServer(std::string dir, S3TestServerOptions options)
 S3TestServer::~S3TestServer() = default;
 
 void S3TestServer::Start(int port) {
-  std::vector<std::string> argv = {
-      "/usr/bin/python3",
-      SourceDir() + "/tests/s3/s3_test_server.py",
-      "--data-dir", dir_ + "/data",
-      "--s3rver", S3rverPath(),
-      "--bucket", options_.bucket,
-      "--access-key-file", access_key_file(),
-      "--secret-key-file", secret_key_file(),
-      "--port", std::to_string(port)};
+  std::vector<std::string> argv = {"/usr/bin/python3",
+                                   SourceDir() + "/tests/s3/s3_test_server.py",
+                                   "--data-dir",
+                                   dir_ + "/data",
+                                   "--s3rver",
+                                   S3rverPath(),
+                                   "--bucket",
+                                   options_.bucket,
+                                   "--access-key-file",
+                                   access_key_file(),
+                                   "--secret-key-file",
+                                   secret_key_file(),
+                                   "--port",
+                                   std::to_string(port)};
   if (options_.object_lock) argv.push_back("--object-lock");
   if (!options_.tls_cert.empty()) {
     argv.insert(argv.end(), {"--tls-cert", options_.tls_cert, "--tls-key",
@@ -80,8 +85,8 @@ std::string S3TestServer::endpoint() const {
 std::string S3TestServer::Control(const std::string& method,
                                   const std::string& what) {
   std::string out;
-  std::vector<std::string> argv = {"curl", "-sS", "--max-time", "150",
-                                   "-X", method};
+  std::vector<std::string> argv = {"curl", "-sS", "--max-time",
+                                   "150",  "-X",  method};
   if (!options_.tls_cert.empty()) argv.insert(argv.end(), {"-k"});
   argv.push_back(endpoint() + "/__control/" + what);
   RunCommand(argv, &out);
@@ -89,9 +94,8 @@ std::string S3TestServer::Control(const std::string& method,
 }
 
 void S3TestServer::Fail(int status, int count, const std::string& op) {
-  Control("POST", "fail?status=" + std::to_string(status) +
-                      "&count=" + std::to_string(count) +
-                      (op.empty() ? "" : "&op=" + op));
+  Control("POST", "fail?status=" + std::to_string(status) + "&count=" +
+                      std::to_string(count) + (op.empty() ? "" : "&op=" + op));
 }
 
 void S3TestServer::Hold(const std::string& op) {
@@ -125,19 +129,19 @@ std::string S3TestServer::Violations() { return Control("GET", "violations"); }
 int S3TestServer::Aws(const std::vector<std::string>& args,
                       std::string* output) {
   std::vector<std::string> argv = {"/usr/bin/aws", "--endpoint-url",
-                                   endpoint(), "--only-show-errors"};
+                                   endpoint()};
   if (!options_.tls_cert.empty()) {
     argv.insert(argv.end(), {"--ca-bundle", options_.tls_cert});
   }
   argv.push_back("s3");
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv, output,
-                    {"AWS_ACCESS_KEY_ID=" + access_key_,
-                     "AWS_SECRET_ACCESS_KEY=" + secret_key_,
-                     "AWS_DEFAULT_REGION=us-east-1",
-                     "AWS_CONFIG_FILE=/dev/null",
-                     "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-                     "HOME=" + dir_});
+  if (args.size() > 0 && args[0] == "cp") argv.push_back("--only-show-errors");
+  return RunCommand(
+      argv, output,
+      {"AWS_ACCESS_KEY_ID=" + access_key_,
+       "AWS_SECRET_ACCESS_KEY=" + secret_key_, "AWS_DEFAULT_REGION=us-east-1",
+       "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+       "HOME=" + dir_});
 }
 
 void S3TestServer::Kill() {

@@ -86,7 +86,8 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   std::string_view line(data, n);
   const size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
-    std::string name = absl::AsciiStrToLower(std::string(line.substr(0, colon)));
+    std::string name =
+        absl::AsciiStrToLower(std::string(line.substr(0, colon)));
     std::string value(line.substr(colon + 1));
     absl::StripAsciiWhitespace(&value);
     (*headers)[name] = std::move(value);
@@ -130,8 +131,8 @@ S3Client::~S3Client() {
 }
 
 std::string S3Client::Describe(std::string_view key) const {
-  return absl::StrCat("s3://", location_.bucket, "/", std::string(key),
-                      " at ", location_.endpoint);
+  return absl::StrCat("s3://", location_.bucket, "/", std::string(key), " at ",
+                      location_.endpoint);
 }
 
 std::string S3Client::Url(std::string_view key,
@@ -188,8 +189,8 @@ absl::StatusOr<S3Client::Response> S3Client::SendOnce(const Request& request,
   const std::string_view method = request.method;
   if (method == "PUT" || method == "POST") {
     // Said, so that libcurl does not add its form type unsigned.
-    headers = curl_slist_append(headers,
-                                "Content-Type: application/octet-stream");
+    headers =
+        curl_slist_append(headers, "Content-Type: application/octet-stream");
   }
   for (const std::string& h : request.headers) {
     headers = curl_slist_append(headers, h.c_str());
@@ -230,10 +231,10 @@ absl::StatusOr<S3Client::Response> S3Client::SendOnce(const Request& request,
   if (code != CURLE_OK) {
     curl_easy_cleanup(curl);  // its connection may be in any state
     if (receiver.overflow) {
-      return absl::DataLossError(absl::StrCat(
-          "S3 ", request.operation, " of ", Describe(request.key),
-          ": the answer is larger than ", request.max_response_bytes,
-          " bytes"));
+      return absl::DataLossError(
+          absl::StrCat("S3 ", request.operation, " of ", Describe(request.key),
+                       ": the answer is larger than ",
+                       request.max_response_bytes, " bytes"));
     }
     *retryable = RetryableCurlError(code);
     return absl::UnavailableError(absl::StrCat(
@@ -248,8 +249,7 @@ absl::StatusOr<S3Client::Response> S3Client::SendOnce(const Request& request,
   *retryable = RetryableAnswer(response.status, s3_code);
   const std::string what = absl::StrCat(
       "S3 ", request.operation, " of ", Describe(request.key), ": HTTP ",
-      response.status,
-      s3_code.empty() ? "" : absl::StrCat(" ", s3_code),
+      response.status, s3_code.empty() ? "" : absl::StrCat(" ", s3_code),
       error && !error->message.empty() ? absl::StrCat(": ", error->message)
                                        : "");
   if (*retryable) return absl::UnavailableError(what);
@@ -284,8 +284,8 @@ absl::StatusOr<S3Client::Response> S3Client::Send(const Request& request) {
       std::this_thread::sleep_for(delay);
     }
   }
-  return absl::UnavailableError(absl::StrCat(
-      last.message(), " (gave up after ", retry_.attempts, " attempts)"));
+  return absl::UnavailableError(absl::StrCat(last.message(), " (gave up after ",
+                                             retry_.attempts, " attempts)"));
 }
 
 absl::Status S3Client::CheckBucket() {
@@ -335,8 +335,7 @@ absl::StatusOr<std::string> S3Client::UploadPart(std::string_view key,
   if (!response.ok()) return response.status();
   auto etag = response->headers.find("etag");
   if (etag == response->headers.end() || etag->second.empty()) {
-    return absl::DataLossError(absl::StrCat("S3 UploadPart of ",
-                                            Describe(key),
+    return absl::DataLossError(absl::StrCat("S3 UploadPart of ", Describe(key),
                                             ": the answer has no ETag"));
   }
   return etag->second;
@@ -381,7 +380,9 @@ absl::StatusOr<std::vector<ListedUpload>> S3Client::ListMultipartUploads(
   std::string key_marker, upload_id_marker;
   for (;;) {
     Request r("ListMultipartUploads", "GET");
-    r.query = {{"uploads", ""}, {"prefix", std::string(prefix)}};
+    r.query = {{"uploads", ""},
+               {"max-uploads", std::to_string(list_page_size_)},
+               {"prefix", std::string(prefix)}};
     if (!key_marker.empty()) {
       r.query.push_back({"key-marker", key_marker});
       r.query.push_back({"upload-id-marker", upload_id_marker});
@@ -405,8 +406,9 @@ absl::StatusOr<uint64_t> S3Client::HeadObject(std::string_view key) {
   auto length = response->headers.find("content-length");
   if (length == response->headers.end() ||
       !absl::SimpleAtoi(length->second, &size)) {
-    return absl::DataLossError(absl::StrCat(
-        "S3 HeadObject of ", Describe(key), ": no Content-Length in the answer"));
+    return absl::DataLossError(
+        absl::StrCat("S3 HeadObject of ", Describe(key),
+                     ": no Content-Length in the answer"));
   }
   return size;
 }
@@ -434,7 +436,9 @@ absl::StatusOr<std::vector<ListedObject>> S3Client::ListObjects(
   std::string token;
   for (;;) {
     Request r("ListObjectsV2", "GET");
-    r.query = {{"list-type", "2"}, {"prefix", std::string(prefix)}};
+    r.query = {{"list-type", "2"},
+               {"max-keys", std::to_string(list_page_size_)},
+               {"prefix", std::string(prefix)}};
     if (!token.empty()) r.query.push_back({"continuation-token", token});
     absl::StatusOr<Response> response = Send(r);
     if (!response.ok()) return response.status();

@@ -61,6 +61,9 @@ class S3Client {
   S3Client& operator=(const S3Client&) = delete;
 
   const S3Location& location() const { return location_; }
+  // Keys asked for per listing request (S3's largest, and the default, is
+  // 1000; tests ask for fewer to see pages turn). Set before use.
+  void set_list_page_size(int n) { list_page_size_ = n; }
   // "s3://bucket/key" for messages.
   std::string Describe(std::string_view key) const;
 
@@ -91,7 +94,8 @@ class S3Client {
   // Bytes [offset, offset + length) of the object (fewer at its end).
   absl::StatusOr<std::string> GetRange(std::string_view key, uint64_t offset,
                                        uint64_t length);
-  // Every object whose key starts with `prefix`, in key order.
+  // Every object whose key starts with `prefix`, in key order, asked for
+  // a page of `list_page_size` keys at a time (S3's largest is 1000).
   absl::StatusOr<std::vector<ListedObject>> ListObjects(
       std::string_view prefix);
   // Deleting what is not there succeeds.
@@ -111,6 +115,7 @@ class S3Client {
 
   const S3Location location_;
   const RetryPolicy retry_;
+  int list_page_size_ = 1000;
   std::mutex mu_;
   std::vector<void*> idle_;  // CURL* handles with their open connections
 };

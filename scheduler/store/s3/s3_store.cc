@@ -60,11 +60,11 @@ class MultipartSink : public ObjectSink {
     absl::StatusOr<uint64_t> size = client_->HeadObject(key_);
     if (!size.ok() || *size != bytes_) {
       absl::Status st =
-          size.ok() ? absl::DataLossError(absl::StrCat(
-                          "S3 stored ", *size, " bytes for ",
-                          client_->Describe(key_), " where ", bytes_,
-                          " were sent; the object was removed"))
-                    : size.status();
+          size.ok()
+              ? absl::DataLossError(absl::StrCat(
+                    "S3 stored ", *size, " bytes for ", client_->Describe(key_),
+                    " where ", bytes_, " were sent; the object was removed"))
+              : size.status();
       if (absl::Status d = client_->DeleteObject(key_); !d.ok()) {
         DXLOG(ERROR) << "could not remove the wrong object: " << d.message();
       }
@@ -100,9 +100,8 @@ class MultipartSink : public ObjectSink {
     }
     if (static_cast<int>(etags_.size()) >= kMaxParts) {
       return absl::OutOfRangeError(absl::StrCat(
-          client_->Describe(key_), " needs more than ", kMaxParts,
-          " parts of ", part_size_ >> 20,
-          " MiB; raise the store's part_size_mib"));
+          client_->Describe(key_), " needs more than ", kMaxParts, " parts of ",
+          part_size_ >> 20, " MiB; raise the store's part_size_mib"));
     }
     sending_.swap(filling_);
     filling_.clear();
@@ -180,19 +179,19 @@ class RangeReader : public ArtifactReader {
 S3Store::S3Store(S3StoreOptions options)
     : options_(std::move(options)),
       key_prefix_(options_.prefix.empty() ? "" : options_.prefix + "/"),
-      client_(options_.location, options_.retry) {}
+      client_(options_.location, options_.retry) {
+  client_.set_list_page_size(options_.list_page_size);
+}
 
-absl::StatusOr<std::unique_ptr<S3Store>> S3Store::Open(
-    S3StoreOptions options) {
+absl::StatusOr<std::unique_ptr<S3Store>> S3Store::Open(S3StoreOptions options) {
   if (options.part_size < (5u << 20)) {
     return absl::InvalidArgumentError(
         "the S3 store's part size must be at least 5 MiB (S3's minimum)");
   }
   std::unique_ptr<S3Store> store(new S3Store(std::move(options)));
   if (absl::Status s = store->client_.CheckBucket(); !s.ok()) {
-    return absl::Status(s.code(),
-                        absl::StrCat("the S3 store cannot be used: ",
-                                     s.message()));
+    return absl::Status(
+        s.code(), absl::StrCat("the S3 store cannot be used: ", s.message()));
   }
   return store;
 }
@@ -231,8 +230,8 @@ absl::StatusOr<std::unique_ptr<ArtifactReader>> S3Store::OpenObject(
     const std::string& key) {
   absl::StatusOr<uint64_t> size = client_.HeadObject(ObjectKey(key));
   if (!size.ok()) return size.status();
-  return std::unique_ptr<ArtifactReader>(new RangeReader(
-      &client_, ObjectKey(key), *size, options_.read_chunk));
+  return std::unique_ptr<ArtifactReader>(
+      new RangeReader(&client_, ObjectKey(key), *size, options_.read_chunk));
 }
 
 absl::StatusOr<uint64_t> S3Store::StatObject(const std::string& key) {

@@ -38,6 +38,7 @@ struct S3StoreOptions {
   std::string prefix;  // no leading or trailing '/'; "" for the bucket root
   size_t part_size = 8u << 20;   // 5 MiB ≤ part_size ≤ 5 GiB
   size_t read_chunk = 8u << 20;  // bytes per ranged GET
+  int list_page_size = 1000;     // keys per listing request
 };
 
 class S3Store : public ArtifactStore {

@@ -21,10 +21,9 @@ Doc Parse(std::string_view body) {
   static std::once_flag init;
   std::call_once(init, [] { xmlInitParser(); });
   if (body.size() > (64u << 20)) return nullptr;
-  return Doc(xmlReadMemory(body.data(), static_cast<int>(body.size()),
-                           "s3-response.xml", nullptr,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR |
-                               XML_PARSE_NOWARNING));
+  return Doc(xmlReadMemory(
+      body.data(), static_cast<int>(body.size()), "s3-response.xml", nullptr,
+      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
 }
 
 bool Named(const xmlNode* node, const char* name) {
@@ -77,11 +76,10 @@ struct TextWriter {
   }
   // A child of `parent` holding `text` (escaped by libxml2).
   xmlNode* Add(xmlNode* parent, const char* name, const std::string& text) {
-    return xmlNewTextChild(parent, nullptr,
-                           reinterpret_cast<const xmlChar*>(name),
-                           text.empty() ? nullptr
-                                        : reinterpret_cast<const xmlChar*>(
-                                              text.c_str()));
+    return xmlNewTextChild(
+        parent, nullptr, reinterpret_cast<const xmlChar*>(name),
+        text.empty() ? nullptr
+                     : reinterpret_cast<const xmlChar*>(text.c_str()));
   }
   std::string Dump() {
     xmlChar* out = nullptr;
@@ -177,8 +175,7 @@ absl::StatusOr<bool> ParseObjectLockEnabled(std::string_view body) {
   return ChildText(root, "ObjectLockEnabled") == "Enabled";
 }
 
-std::string CompleteMultipartUploadBody(
-    const std::vector<std::string>& etags) {
+std::string CompleteMultipartUploadBody(const std::vector<std::string>& etags) {
   TextWriter w("CompleteMultipartUpload");
   for (size_t i = 0; i < etags.size(); ++i) {
     xmlNode* part = w.Add(w.root, "Part", "");

@@ -20,7 +20,7 @@
 namespace dxbackup::scheduler::s3 {
 
 struct ErrorBody {
-  std::string code;     // "NoSuchKey", "SlowDown", ...
+  std::string code;  // "NoSuchKey", "SlowDown", ...
   std::string message;
 };
 // The <Error> document in `body`, or nullopt if it is not one.

@@ -155,5 +155,54 @@ TEST(SchedulerConfigTest, AgentForgetAfterTakesDaysAndHours) {
   }
 }
 
+TEST(SchedulerConfigTest, AnS3StoreIsCheckedBeforeAnyConnection) {
+  const std::string good =
+      "store:\n"
+      "  s3:\n"
+      "    endpoint: https://s3.example:9000\n"
+      "    bucket: dx-backups\n"
+      "    prefix: prod/dx\n"
+      "    access_key_file: /secrets/s3/access-key\n"
+      "    secret_key_file: /secrets/s3/secret-key\n"
+      "    path_style: true\n";
+  auto config = ParseSchedulerConfig(good, "s.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->store().s3().bucket(), "dx-backups");
+
+  struct Case {
+    std::string from, to, says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"https://s3.example:9000", "ftp://s3.example", "needs https://"},
+           {"https://s3.example:9000", "http://s3.example:9000",
+            "plain http is allowed only on a loopback address"},
+           {"https://s3.example:9000", "https://s3.example:9000/path",
+            "without a path"},
+           {"https://s3.example:9000", "https://key:secret@s3.example",
+            "credentials"},
+           {"bucket: dx-backups", "bucket: DX_Backups", "S3 bucket name"},
+           {"prefix: prod/dx", "prefix: /prod/", "relative path"},
+           {"prefix: prod/dx", "prefix: prod/../x", "relative path"},
+           {"access_key_file: /secrets/s3/access-key",
+            "access_key_file: access-key", "absolute path"},
+           {"    path_style: true\n", "    part_size_mib: 4\n", "between 5"}}) {
+    std::string text = good;
+    text.replace(text.find(c.from), c.from.size(), c.to);
+    auto bad = ParseSchedulerConfig(text, "s.yaml");
+    ASSERT_FALSE(bad.ok()) << c.to;
+    EXPECT_NE(bad.status().message().find("s.yaml:"), std::string::npos)
+        << bad.status();
+    EXPECT_NE(bad.status().message().find("store.s3."), std::string::npos)
+        << bad.status();
+    EXPECT_NE(bad.status().message().find(c.says), std::string::npos)
+        << c.to << ": " << bad.status();
+  }
+  std::string loopback = good;
+  loopback.replace(loopback.find("https://s3.example:9000"), 23,
+                   "http://127.0.0.1:9000");
+  EXPECT_TRUE(ParseSchedulerConfig(loopback, "s.yaml").ok())
+      << "plain http on loopback (a test server) is allowed";
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler

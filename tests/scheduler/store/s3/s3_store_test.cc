@@ -67,8 +67,8 @@ TEST_F(S3StoreTest, ALargeObjectIsAMultipartUploadThatAwsCliReadsBack) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
   const std::string bytes = testing::RandomBytes(2 * kPart + 12345, 7);
-  const std::string key = ArtifactStore::RelativePath("ns", "dx", "s1",
-                                                      "core.tar.zst");
+  const std::string key =
+      ArtifactStore::RelativePath("ns", "dx", "s1", "core.tar.zst");
   auto pending = store->Begin(key);
   ASSERT_TRUE(pending.ok()) << pending.status();
   for (size_t at = 0; at < bytes.size(); at += 100000) {
@@ -88,9 +88,9 @@ TEST_F(S3StoreTest, ALargeObjectIsAMultipartUploadThatAwsCliReadsBack) {
   EXPECT_GE(server_->Count("GetObject", 206), 3) << "read in ranges";
 
   std::string out;
-  ASSERT_EQ(server_->Aws({"cp", "s3://dx-backups/prod/" + key, dir_ / "got"},
-                         &out),
-            0)
+  ASSERT_EQ(
+      server_->Aws({"cp", "s3://dx-backups/prod/" + key, dir_ / "got"}, &out),
+      0)
       << out;
   std::ifstream got(dir_ / "got", std::ios::binary);
   std::stringstream read;
@@ -108,6 +108,25 @@ TEST_F(S3StoreTest, ASmallObjectIsOnePutObject) {
   ASSERT_TRUE(PutObject(*store, "ns/dx/s1/empty", "").ok());
   EXPECT_EQ(*store->Stat("ns/dx/s1/empty"), 0u);
   EXPECT_EQ(*ReadObject(*store, "ns/dx/s1/empty"), "");
+}
+
+TEST_F(S3StoreTest, ListingsTurnPages) {
+  S3StoreOptions options = Options();
+  options.list_page_size = 2;
+  auto store = S3Store::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 5; ++i) {
+    keys.push_back("ns/dx/s1/f" + std::to_string(i));
+    ASSERT_TRUE(PutObject(**store, keys.back(), "x").ok());
+  }
+  auto listed = (*store)->List("ns/");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  std::vector<std::string> got;
+  for (const StoredObject& o : *listed) got.push_back(o.key);
+  EXPECT_EQ(got, keys);
+  EXPECT_EQ(server_->Count("ListObjects", 200), 1 + 3)
+      << "the bucket check, then three pages";
 }
 
 TEST_F(S3StoreTest, ServerErrorsAndThrottlingAreRetried) {

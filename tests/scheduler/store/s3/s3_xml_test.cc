@@ -20,10 +20,11 @@ TEST(S3XmlTest, ReadsErrorBodies) {
 }
 
 TEST(S3XmlTest, ReadsUploadIdsWithOrWithoutTheS3Namespace) {
-  EXPECT_EQ(*ParseUploadId(std::string("<InitiateMultipartUploadResult ") +
-                           kNs + "><UploadId>abc</UploadId>"
-                                 "</InitiateMultipartUploadResult>"),
-            "abc");
+  EXPECT_EQ(
+      *ParseUploadId(std::string("<InitiateMultipartUploadResult ") + kNs +
+                     "><UploadId>abc</UploadId>"
+                     "</InitiateMultipartUploadResult>"),
+      "abc");
   EXPECT_EQ(*ParseUploadId("<InitiateMultipartUploadResult><UploadId>d"
                            "</UploadId></InitiateMultipartUploadResult>"),
             "d");

@@ -1,0 +1,267 @@
+// Sets in an S3 bucket, end to end: the real scheduler (store.s3), an
+// agent, a real PostgreSQL, and the S3 API server of the tests (s3rver
+// behind a proxy that checks every SigV4 signature and records every
+// request). What the scheduler stored is read back without dxbackup —
+// awscli, GNU tar, pg_restore — and through restore, verify, export and
+// prune; the server killed mid-upload fails the set naming the store and
+// leaves nothing behind after the next start.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+
+#include "dxbackup/v1/admin.pb.h"
+#include "tests/support/random_bytes.h"
+#include "tests/support/s3_test_server.h"
+#include "tests/support/scaffold.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tree_compare.h"
+
+namespace dxbackup {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CompareTrees;
+using testing::RunCommand;
+using testing::WriteFile;
+
+const std::string kFixtures = DXBACKUP_FIXTURES_DIR;
+
+class S3StoreEndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string missing;
+    ASSERT_TRUE(testing::S3TestServerInstalled(&missing)) << missing;
+    chmod(dir_.path().c_str(), 0755);  // the postgres user enters it
+    s3_ = std::make_unique<testing::S3TestServer>(dir_ / "s3");
+    ASSERT_TRUE(s3_->running()) << s3_->Output();
+    pg_ = std::make_unique<testing::PgTestServer>(dir_ / "pg");
+    std::string out;
+    ASSERT_EQ(pg_->Start(&out), 0) << out;
+    ASSERT_EQ(pg_->Run({"createdb", "dxmediadb"}, &out), 0) << out;
+    ASSERT_EQ(pg_->Run({"psql", "-q", "-v", "rows=300", "-d", "dxmediadb", "-f",
+                        kFixtures + "/dam-db.sql"},
+                       &out),
+              0)
+        << out;
+    volume_ = dir_ / "volume";
+    WriteFile(volume_ + "/config/portal.xml", "<portal/>");
+    WriteFile(volume_ + "/config/nested/deep.properties", "a=b\n");
+    // Incompressible and larger than two 5 MiB parts: a multipart upload.
+    WriteFile(volume_ + "/data/blob.bin", testing::RandomBytes(11 << 20, 42));
+    WriteFile(dir_ / "scheduler.yaml", Config());
+    StartScheduler("scheduler.log");
+    agent_ = std::make_unique<testing::AgentProcess>(
+        testing::AgentOf(address_, "ns", "dx", "dx-core-0", "core",
+                         {"data=" + volume_}, dir_ / "agent.log"));
+    ASSERT_TRUE(agent_->registered()) << agent_->Output();
+  }
+
+  void TearDown() override {
+    if (agent_) agent_->Signal(SIGTERM);
+    if (scheduler_) scheduler_->Signal(SIGTERM);
+  }
+
+  std::string Config() const {
+    return "store:\n"
+           "  s3:\n"
+           "    endpoint: " +
+           s3_->endpoint() + "\n" + "    bucket: " + s3_->bucket() + "\n" +
+           "    prefix: prod\n"
+           "    access_key_file: " +
+           s3_->access_key_file() + "\n" +
+           "    secret_key_file: " + s3_->secret_key_file() + "\n" +
+           "    path_style: true\n"
+           "    part_size_mib: 5\n"
+           "deployments:\n"
+           "  - namespace: ns\n"
+           "    release: dx\n"
+           "    databases:\n" +
+           pg_->DatabaseConfig("dxmediadb") +
+           "policies:\n"
+           "  - name: kept\n"
+           "    selector: {namespaces: [ns], release: dx}\n"
+           "    schedule: \"@yearly\"\n"
+           "    retention: {keep_last: 1}\n";
+  }
+
+  void StartScheduler(const std::string& log) {
+    testing::SchedulerOptions options = testing::SchedulerIn(dir_.path());
+    options.log = dir_ / log;
+    if (scheduler_) {
+      options = scheduler_->Restarted(dir_ / log);
+      scheduler_->Signal(SIGTERM);
+      scheduler_->Wait();
+    }
+    scheduler_ = std::make_unique<testing::SchedulerProcess>(options);
+    address_ = scheduler_->address();
+    ASSERT_FALSE(address_.empty()) << scheduler_->Output();
+    cli_ = std::make_unique<testing::CliClient>(address_);
+  }
+
+  // Runs a backup of policy "kept"; the set's id ("" if it failed).
+  std::string Backup(std::string* out) {
+    cli_->Run({"backup", "--policy", "kept"}, out);
+    std::smatch m;
+    return std::regex_search(*out, m, std::regex("set (\\S+) complete"))
+               ? m[1].str()
+               : "";
+  }
+
+  // The bucket's keys under prefix/ (awscli's listing).
+  std::vector<std::string> BucketKeys() {
+    std::string out;
+    EXPECT_EQ(s3_->Aws({"ls", "--recursive", "s3://dx-backups/"}, &out), 0)
+        << out;
+    std::vector<std::string> keys;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+      const size_t at = line.rfind(' ');
+      if (at != std::string::npos) keys.push_back(line.substr(at + 1));
+    }
+    return keys;
+  }
+
+  testing::TempDir dir_;
+  std::string volume_, address_;
+  std::unique_ptr<testing::S3TestServer> s3_;
+  std::unique_ptr<testing::PgTestServer> pg_;
+  std::unique_ptr<testing::SchedulerProcess> scheduler_;
+  std::unique_ptr<testing::AgentProcess> agent_;
+  std::unique_ptr<testing::CliClient> cli_;
+};
+
+TEST_F(S3StoreEndToEndTest,
+       ASetInTheBucketReadsBackWithoutDxbackupAndRestores) {
+  std::string out;
+  const std::string set_id = Backup(&out);
+  ASSERT_FALSE(set_id.empty()) << out;
+  const v1::SetDetail set = cli_->Json<v1::SetDetail>({"show", set_id});
+  ASSERT_EQ(set.artifacts_size(), 2) << set.ShortDebugString();
+
+  // Each artifact is an object at prefix/<its path>, no more, no less.
+  std::vector<std::string> expected;
+  for (const auto& a : set.artifacts()) expected.push_back("prod/" + a.path());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(BucketKeys(), expected);
+  EXPECT_GE(s3_->Count("UploadPart", 200), 3) << "the volume went in parts";
+  EXPECT_EQ(s3_->Count("", 403), 0)
+      << "every signature held: " << s3_->Requests();
+
+  // awscli + GNU tar + pg_restore, as an operator without dxbackup would.
+  for (const auto& a : set.artifacts()) {
+    const std::string local =
+        dir_ / ("fetched/" + fs::path(a.path()).filename().string());
+    ASSERT_EQ(s3_->Aws({"cp", "s3://dx-backups/prod/" + a.path(), local}, &out),
+              0)
+        << out;
+    if (a.path().find(".tar") != std::string::npos) {
+      fs::create_directories(dir_ / "untarred");
+      ASSERT_EQ(
+          RunCommand({"tar", "--zstd", "-xf", local, "-C", dir_ / "untarred"},
+                     &out),
+          0)
+          << out;
+      EXPECT_EQ(CompareTrees(volume_, dir_ / "untarred",
+                             /*compare_root_metadata=*/false),
+                std::vector<std::string>{});
+    } else {
+      EXPECT_EQ(RunCommand({"pg_restore", "--list", local}, &out), 0) << out;
+      EXPECT_NE(out.find("TABLE DATA"), std::string::npos) << out;
+    }
+  }
+
+  // dxbackup reads it back too: verify (deep), restore, export.
+  EXPECT_EQ(cli_->Run({"verify", set_id, "--deep"}, &out), 0) << out;
+  const std::string to = dir_ / "restored";
+  ASSERT_EQ(
+      cli_->Run({"restore", set_id, "--target", "core/data", "--to", to}, &out),
+      0)
+      << out;
+  EXPECT_EQ(CompareTrees(volume_, to + "/core-data"),
+            std::vector<std::string>{});
+  ASSERT_EQ(cli_->Run({"export", set_id, "--to", dir_ / "exported"}, &out), 0)
+      << out;
+  EXPECT_TRUE(fs::exists(dir_ / ("exported/" + set_id + "/RESTORE.txt")) ||
+              fs::exists(dir_ / "exported/RESTORE.txt"))
+      << out;
+
+  // Retention (keep_last: 1) removes the older set's objects from the bucket.
+  const std::string second = Backup(&out);
+  ASSERT_FALSE(second.empty()) << out;
+  ASSERT_EQ(cli_->Run({"prune"}, &out), 0) << out;
+  for (const std::string& key : BucketKeys()) {
+    EXPECT_EQ(key.find(set_id), std::string::npos)
+        << key << " of the pruned set is still in the bucket";
+  }
+  EXPECT_EQ(BucketKeys().size(), 2u);
+
+  // At start-up, an object under the prefix that no catalog row names goes;
+  // anything outside the prefix is not the scheduler's and stays.
+  WriteFile(dir_ / "stray", "stray");
+  ASSERT_EQ(
+      s3_->Aws({"cp", dir_ / "stray", "s3://dx-backups/prod/ns/dx/x/stray"},
+               &out),
+      0)
+      << out;
+  ASSERT_EQ(
+      s3_->Aws({"cp", dir_ / "stray", "s3://dx-backups/other/stray"}, &out), 0)
+      << out;
+  StartScheduler("scheduler-2.log");
+  const std::vector<std::string> keys = BucketKeys();
+  EXPECT_EQ(std::count(keys.begin(), keys.end(), "prod/ns/dx/x/stray"), 0);
+  EXPECT_EQ(std::count(keys.begin(), keys.end(), "other/stray"), 1);
+  EXPECT_NE(scheduler_->Output().find("removed ns/dx/x/stray"),
+            std::string::npos)
+      << "the removal is logged: " << scheduler_->Output();
+}
+
+TEST_F(S3StoreEndToEndTest,
+       TheStoreKilledMidUploadFailsTheSetAndLeavesNothing) {
+  std::string out;
+  const std::string earlier = Backup(&out);
+  ASSERT_FALSE(earlier.empty()) << out;
+  const std::vector<std::string> before = BucketKeys();
+
+  s3_->Hold("UploadPart");
+  std::unique_ptr<testing::ChildProcess> backup =
+      cli_->Start({"backup", "--policy", "kept"}, dir_ / "backup.log");
+  ASSERT_TRUE(s3_->WaitHeld());
+  s3_->Kill();
+  EXPECT_NE(backup->Wait(), 0);
+  EXPECT_NE(backup->Output().find("s3://dx-backups/prod/"), std::string::npos)
+      << "the failure names the store: " << backup->Output();
+
+  s3_->Restart();
+  ASSERT_TRUE(s3_->running()) << s3_->Output();
+  StartScheduler("scheduler-2.log");
+  ASSERT_TRUE(agent_->WaitRegistered(2)) << agent_->Output();
+  EXPECT_EQ(BucketKeys(), before) << "no object of the failed set";
+  std::string uploads;
+  EXPECT_EQ(RunCommand({"/usr/bin/aws", "--endpoint-url", s3_->endpoint(),
+                        "s3api", "list-multipart-uploads", "--bucket",
+                        "dx-backups", "--output", "json"},
+                       &uploads,
+                       {"AWS_ACCESS_KEY_ID=" + s3_->access_key(),
+                        "AWS_SECRET_ACCESS_KEY=" + s3_->secret_key(),
+                        "AWS_DEFAULT_REGION=us-east-1", "HOME=" + dir_.path()}),
+            0)
+      << uploads;
+  EXPECT_EQ(uploads.find("UploadId"), std::string::npos)
+      << "the next start aborted the upload: " << uploads;
+
+  const std::string to = dir_ / "restored";
+  ASSERT_EQ(cli_->Run({"restore", earlier, "--target", "core/data", "--to", to},
+                      &out),
+            0)
+      << out;
+  EXPECT_EQ(CompareTrees(volume_, to + "/core-data"),
+            std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace dxbackup
