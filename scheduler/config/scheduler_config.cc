@@ -159,10 +159,18 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
       }
     }
     if (p.has_copy_to()) {
-      if (p.copy_to().directory().empty() ||
-          p.copy_to().directory()[0] != '/') {
+      if (p.copy_to().has_s3()) {
+        if (!p.copy_to().directory().empty()) {
+          return Invalid(key + ".copy_to",
+                         "takes a directory or an s3 bucket, not both");
+        }
+        absl::Status s3 = CheckS3Bucket(p.copy_to().s3(), key + ".copy_to.s3");
+        if (!s3.ok()) return s3;
+      } else if (p.copy_to().directory().empty() ||
+                 p.copy_to().directory()[0] != '/') {
         return Invalid(key + ".copy_to.directory",
-                       "needs an absolute directory (a second volume)");
+                       "needs an absolute directory (a second volume) or an "
+                       "s3 bucket");
       }
       retention = ValidateRetention(p.copy_to().retention());
       if (!retention.ok()) {

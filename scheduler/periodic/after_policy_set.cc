@@ -8,13 +8,20 @@ namespace dxbackup::scheduler {
 void AfterPolicySet::Ended(const v1::Policy& policy, const PlanKey& key,
                            const v1::BackupSet& set) {
   if (set.status() == v1::SET_COMPLETE &&
-      !policy.copy_to().directory().empty()) {
+      (!policy.copy_to().directory().empty() || policy.copy_to().has_s3())) {
+    const std::string where =
+        policy.copy_to().has_s3()
+            ? absl::StrCat("s3://", policy.copy_to().s3().bucket(), "/",
+                           policy.copy_to().s3().prefix())
+            : policy.copy_to().directory();
     absl::Status copied = copier_.CopyAndPrune(policy, set);
-    if (!copied.ok()) {
+    if (copied.ok()) {
+      DXLOG(INFO) << "copied set " << set.id() << " to " << where;
+    } else {
       DXLOG(ERROR) << "copy of set " << set.id() << ": " << copied.message();
       v1::BackupSet marked = set;
-      marked.add_warnings(absl::StrCat("copy to ", policy.copy_to().directory(),
-                                       " failed: ", copied.message()));
+      marked.add_warnings(
+          absl::StrCat("copy to ", where, " failed: ", copied.message()));
       sets_->UpdateSet(marked).IgnoreError();
     }
   }

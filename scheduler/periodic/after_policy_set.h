@@ -1,6 +1,6 @@
 // AfterPolicySet is what follows a policy's set when it ends: a complete
-// set is copied to the policy's copy_to directory (SetCopier, with the
-// copy's own retention), then the set's group is pruned. Called on the
+// set is copied to the policy's copy_to directory or bucket (SetCopier, with
+// the copy's own retention), then the set's group is pruned. Called on the
 // thread the set ended on (PolicySlots' on_end), so that a long copy holds
 // up no periodic task. Thread-safe.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_AFTER_POLICY_SET_H_
@@ -17,10 +17,14 @@ class AfterPolicySet {
  public:
   // `sets`: the set copied, and where a failed copy is noted; `store`: its
   // files, copied; `clock`: the copy's time and its retention's "now";
-  // `pruner`: prunes the set's group. All must outlive it.
+  // `pruner`: prunes the set's group; `copy_stores`: the policies' copy
+  // buckets. All must outlive it.
   AfterPolicySet(SetCatalog* sets, ArtifactStore* store,
-                 const common::Clock* clock, Pruner* pruner)
-      : sets_(sets), pruner_(pruner), copier_(sets, store, clock) {}
+                 const common::Clock* clock, Pruner* pruner,
+                 const CopyStores* copy_stores)
+      : sets_(sets),
+        pruner_(pruner),
+        copier_(sets, store, clock, copy_stores) {}
 
   void Ended(const v1::Policy& policy, const PlanKey& key,
              const v1::BackupSet& set);

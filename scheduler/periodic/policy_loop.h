@@ -63,6 +63,8 @@ class PolicyLoop {
     BackupSetRunner* backups;
     // Retention, on the prune schedule and after each policy set.
     Pruner* pruner;
+    // The policies' copy_to.s3 buckets, by policy name.
+    const CopyStores* copy_stores;
   };
   explicit PolicyLoop(const Parts& parts);
   ~PolicyLoop();

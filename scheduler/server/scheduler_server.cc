@@ -72,6 +72,19 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   s->store_ = std::move(*store);
   s->store_->set_namespace_quota(static_cast<uint64_t>(
       s->options_.config.limits().max_store_bytes_per_namespace()));
+  for (const v1::Policy& policy : s->options_.config.policies()) {
+    if (!policy.copy_to().has_s3()) continue;
+    auto options = s3::S3StoreOptionsFrom(policy.copy_to().s3());
+    if (!options.ok()) return options.status();
+    auto bucket = s3::S3Store::Open(std::move(*options));
+    if (!bucket.ok()) {
+      return absl::Status(bucket.status().code(),
+                          absl::StrCat("policy ", policy.name(), "'s copy_to: ",
+                                       bucket.status().message()));
+    }
+    s->copy_stores_[policy.name()] = bucket->get();
+    s->owned_copy_stores_.push_back(std::move(*bucket));
+  }
   auto known = s->catalog_->AllArtifactPaths();
   if (!known.ok()) return known.status();
   auto removed = Reconcile(*s->store_, *known);
@@ -134,6 +147,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   loop_parts.time = time;
   loop_parts.backups = s->backups_.get();
   loop_parts.pruner = s->pruner_.get();
+  loop_parts.copy_stores = &s->copy_stores_;
   s->policies_ = std::make_unique<PolicyLoop>(loop_parts);
   AgentServiceImpl::Parts agent_parts;
   agent_parts.config = &config;

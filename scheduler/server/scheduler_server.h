@@ -17,11 +17,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/time_source.h"
 #include "common/tls.h"
 #include "dxbackup/v1/config.pb.h"
+#include "scheduler/sets/set_copier.h"
 
 namespace dxbackup::scheduler {
 
@@ -75,6 +77,9 @@ class SchedulerServer {
   bool stopped_ = false;
   std::unique_ptr<SqliteCatalog> catalog_;
   std::unique_ptr<ArtifactStore> store_;
+  // The policies' copy_to.s3 buckets (copy_stores_ names owned ones).
+  std::vector<std::unique_ptr<ArtifactStore>> owned_copy_stores_;
+  CopyStores copy_stores_;
   std::unique_ptr<TokenAuth> auth_;
   std::unique_ptr<AgentRegistry> registry_;
   std::unique_ptr<SchedulerMetrics> metrics_;

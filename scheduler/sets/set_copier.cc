@@ -9,17 +9,40 @@
 #include "common/log.h"
 #include "scheduler/policy/cron_schedule.h"
 #include "scheduler/policy/retention.h"
+#include "scheduler/sets/store_copy.h"
 
 namespace dxbackup::scheduler {
 namespace fs = std::filesystem;
 
 SetCopier::SetCopier(SetCatalog* sets, ArtifactStore* store,
-                     const common::Clock* clock)
-    : clock_(clock), exporter_(sets, store, clock) {}
+                     const common::Clock* clock, const CopyStores* copy_stores)
+    : sets_(sets),
+      store_(store),
+      clock_(clock),
+      copy_stores_(copy_stores),
+      exporter_(sets, store, clock) {}
+
+absl::Status SetCopier::CopyToBucket(const v1::Policy& policy,
+                                     const v1::BackupSet& set) {
+  auto target = copy_stores_->find(policy.name());
+  if (target == copy_stores_->end()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "policy ", policy.name(), "'s copy bucket was not opened at start"));
+  }
+  absl::Status s = CopySetToStore(*sets_, *store_, *target->second, set.id(),
+                                  clock_->NowUnix());
+  if (!s.ok()) return s;
+  absl::StatusOr<absl::TimeZone> tz = LoadZone(policy.time_zone());
+  if (!tz.ok()) return tz.status();
+  return PruneStoreCopies(*target->second, set.namespace_(), set.release(),
+                          policy.copy_to().retention(), *tz,
+                          absl::FromChrono(clock_->Now()));
+}
 
 absl::Status SetCopier::CopyAndPrune(const v1::Policy& policy,
                                      const v1::BackupSet& set) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (policy.copy_to().has_s3()) return CopyToBucket(policy, set);
   const std::string dir = absl::StrCat(policy.copy_to().directory(), "/",
                                        set.namespace_(), "/", set.release());
   std::error_code ec;

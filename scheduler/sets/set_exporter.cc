@@ -189,17 +189,64 @@ SetExporter::SetExporter(SetCatalog* sets, ArtifactStore* store,
                          const common::Clock* clock)
     : sets_(sets), store_(store), clock_(clock) {}
 
-absl::StatusOr<v1::ExportResponse> SetExporter::Export(
-    const std::string& set_id, const std::string& to_dir) {
-  absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
+absl::StatusOr<ExportPlan> PlanExport(SetCatalog& sets,
+                                      const std::string& set_id,
+                                      int64_t now_unix) {
+  absl::StatusOr<v1::BackupSet> set = sets.GetSet(set_id);
   if (!set.ok()) return set.status();
   if (set->status() != v1::SET_COMPLETE ||
       set->verification().result() == v1::Verification::CORRUPT) {
     return absl::FailedPreconditionError(absl::StrCat(
         "set ", set_id, " is not a complete, sound set; export another"));
   }
-  auto artifacts = sets_->ListArtifacts(set_id);
+  auto artifacts = sets.ListArtifacts(set_id);
   if (!artifacts.ok()) return artifacts.status();
+  ExportPlan plan;
+  plan.manifest.set_format_version(1);
+  plan.manifest.set_dxbackup_version(DXBACKUP_VERSION);
+  plan.manifest.set_exported_unix(now_unix);
+  *plan.manifest.mutable_set() = *set;
+  for (const v1::Artifact& a : *artifacts) {
+    absl::StatusOr<std::vector<v1::Artifact>> chain = ArtifactChain(sets, a);
+    if (!chain.ok()) return chain.status();
+    for (v1::Artifact& base : *chain) {
+      std::string name =
+          absl::StrCat(base.set_id(), ".", FileName(base.path()));
+      plan.files.emplace_back(std::move(base), std::move(name));
+    }
+    plan.files.emplace_back(a, FileName(a.path()));
+  }
+  for (const auto& [a, name] : plan.files) {
+    v1::Artifact* listed = plan.manifest.add_artifacts();
+    *listed = a;
+    listed->set_path(name);
+  }
+  return plan;
+}
+
+std::vector<std::pair<std::string, std::string>> ExportTexts(
+    const ExportPlan& plan) {
+  std::string sums;
+  for (const auto& [a, name] : plan.files) {
+    absl::StrAppend(&sums, a.sha256(), "  ", name, "\n");
+  }
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(plan.manifest, &json,
+                                                    options);
+  return {{"SHA256SUMS", sums},
+          {"RESTORE.txt", RestoreInstructions(plan.manifest)},
+          {"manifest.json", json}};
+}
+
+absl::StatusOr<v1::ExportResponse> SetExporter::Export(
+    const std::string& set_id, const std::string& to_dir) {
+  absl::StatusOr<ExportPlan> plan =
+      PlanExport(*sets_, set_id, clock_->NowUnix());
+  if (!plan.ok()) return plan.status();
   if (to_dir.empty() || to_dir[0] != '/') {
     return absl::InvalidArgumentError(
         "export needs an absolute --to directory on the scheduler's host");
@@ -221,46 +268,14 @@ absl::StatusOr<v1::ExportResponse> SetExporter::Export(
     return s;
   };
 
-  v1::ExportManifest manifest;
-  manifest.set_format_version(1);
-  manifest.set_dxbackup_version(DXBACKUP_VERSION);
-  manifest.set_exported_unix(clock_->NowUnix());
-  *manifest.mutable_set() = *set;
   v1::ExportResponse response;
-  std::string sums;
-  // An incremental's bases go along, named after their sets, before it.
-  std::vector<std::pair<v1::Artifact, std::string>> files;  // and its name
-  for (const v1::Artifact& a : *artifacts) {
-    absl::StatusOr<std::vector<v1::Artifact>> chain = ArtifactChain(*sets_, a);
-    if (!chain.ok()) return fail(chain.status());
-    for (v1::Artifact& base : *chain) {
-      std::string name =
-          absl::StrCat(base.set_id(), ".", FileName(base.path()));
-      files.emplace_back(std::move(base), std::move(name));
-    }
-    files.emplace_back(a, FileName(a.path()));
-  }
-  for (const auto& [a, name] : files) {
+  for (const auto& [a, name] : plan->files) {
     absl::Status s =
         CopyChecked(*store_, a.path(), partial + "/" + name, a.sha256());
     if (!s.ok()) return fail(s);
-    v1::Artifact* listed = manifest.add_artifacts();
-    *listed = a;
-    listed->set_path(name);
-    absl::StrAppend(&sums, a.sha256(), "  ", name, "\n");
     response.add_files(name);
   }
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(manifest, &json, options);
-  for (const auto& [name, text] :
-       std::vector<std::pair<std::string, std::string>>{
-           {"manifest.json", json},
-           {"SHA256SUMS", sums},
-           {"RESTORE.txt", RestoreInstructions(manifest)}}) {
+  for (const auto& [name, text] : ExportTexts(*plan)) {
     std::ofstream out(partial + "/" + name, std::ios::trunc);
     out << text;
     out.close();

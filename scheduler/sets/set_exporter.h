@@ -11,6 +11,8 @@
 #define DXBACKUP_SCHEDULER_SETS_SET_EXPORTER_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
@@ -36,6 +38,23 @@ class SetExporter {
   ArtifactStore* store_;
   const common::Clock* clock_;
 };
+
+// What an export of a set holds, before anything is written: the stored
+// artifacts with the names they get (an incremental's bases first, named
+// after their sets), and the manifest listing them under those names.
+struct ExportPlan {
+  v1::ExportManifest manifest;
+  std::vector<std::pair<v1::Artifact, std::string>> files;  // artifact, name
+};
+// FailedPrecondition unless the set is complete and not found corrupt.
+absl::StatusOr<ExportPlan> PlanExport(SetCatalog& sets,
+                                      const std::string& set_id,
+                                      int64_t now_unix);
+// The small files every export has besides the artifacts, in the order
+// they are written: SHA256SUMS, RESTORE.txt, then manifest.json (last: a
+// copy with its manifest is complete).
+std::vector<std::pair<std::string, std::string>> ExportTexts(
+    const ExportPlan& plan);
 
 // The text of RESTORE.txt for a manifest. Its commands are the lines
 // indented by four spaces; they run from the export directory.

@@ -1048,6 +1048,11 @@ TEST_F(EndToEndTest, PolicyCopiesGoToASecondDirectoryWithTheirOwnRetention) {
   std::string out;
   for (int run = 0; run < 3; ++run) {
     ASSERT_EQ(Cli({"backup", "--policy", "copied"}, &out), 0) << out;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
+        << out;
+    // The copy follows the set's end on the scheduler's side.
+    EXPECT_NE(scheduler_->WaitForLine("copied set " + m[1].str()), "");
   }
   v1::ListSetsResponse sets;
   ASSERT_TRUE(cli_->JsonInto({"sets", "--policy", "copied"}, &sets));

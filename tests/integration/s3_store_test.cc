@@ -66,17 +66,22 @@ class S3StoreEndToEndTest : public ::testing::Test {
     if (scheduler_) scheduler_->Signal(SIGTERM);
   }
 
-  std::string Config() const {
-    return "store:\n"
-           "  s3:\n"
-           "    endpoint: " +
-           s3_->endpoint() + "\n" + "    bucket: " + s3_->bucket() + "\n" +
-           "    prefix: prod\n"
-           "    access_key_file: " +
-           s3_->access_key_file() + "\n" +
-           "    secret_key_file: " + s3_->secret_key_file() + "\n" +
-           "    path_style: true\n"
-           "    part_size_mib: 5\n"
+  // The bucket's settings, indented by `indent`, under `prefix`.
+  std::string Bucket(const std::string& indent,
+                     const std::string& prefix) const {
+    return indent + "endpoint: " + s3_->endpoint() + "\n" + indent +
+           "bucket: " + s3_->bucket() + "\n" + indent + "prefix: " + prefix +
+           "\n" + indent + "access_key_file: " + s3_->access_key_file() + "\n" +
+           indent + "secret_key_file: " + s3_->secret_key_file() + "\n" +
+           indent + "path_style: true\n" + indent + "part_size_mib: 5\n";
+  }
+
+  // Sets in the bucket (prefix prod), copies in a directory; or with
+  // `copies_in_bucket`, sets in <data-dir>/store and copies in the bucket
+  // (prefix copies).
+  std::string Config(bool copies_in_bucket = false) const {
+    return (copies_in_bucket ? ""
+                             : "store:\n  s3:\n" + Bucket("    ", "prod")) +
            "deployments:\n"
            "  - namespace: ns\n"
            "    release: dx\n"
@@ -86,7 +91,11 @@ class S3StoreEndToEndTest : public ::testing::Test {
            "  - name: kept\n"
            "    selector: {namespaces: [ns], release: dx}\n"
            "    schedule: \"@yearly\"\n"
-           "    retention: {keep_last: 1}\n";
+           "    retention: {keep_last: 1}\n"
+           "    copy_to:\n"
+           "      retention: {keep_last: 1}\n" +
+           (copies_in_bucket ? "      s3:\n" + Bucket("        ", "copies")
+                             : "      directory: " + dir_ / "copies" + "\n");
   }
 
   void StartScheduler(const std::string& log) {
@@ -190,6 +199,13 @@ TEST_F(S3StoreEndToEndTest,
               fs::exists(dir_ / "exported/RESTORE.txt"))
       << out;
 
+  // The policy's copy (copy_to.directory) was read from the bucket.
+  EXPECT_NE(scheduler_->WaitForLine("copied set " + set_id), "")
+      << scheduler_->Output();
+  EXPECT_TRUE(fs::exists(dir_ / ("copies/ns/dx/" + set_id + "/manifest.json")));
+  EXPECT_TRUE(
+      fs::exists(dir_ / ("copies/ns/dx/" + set_id + "/core-data.tar.zst")));
+
   // Retention (keep_last: 1) removes the older set's objects from the bucket.
   const std::string second = Backup(&out);
   ASSERT_FALSE(second.empty()) << out;
@@ -218,6 +234,44 @@ TEST_F(S3StoreEndToEndTest,
   EXPECT_NE(scheduler_->Output().find("removed ns/dx/x/stray"),
             std::string::npos)
       << "the removal is logged: " << scheduler_->Output();
+}
+
+TEST_F(S3StoreEndToEndTest, CopiesGoToABucketWithTheirOwnRetention) {
+  WriteFile(dir_ / "scheduler.yaml", Config(/*copies_in_bucket=*/true));
+  StartScheduler("scheduler-copies.log");
+  ASSERT_TRUE(agent_->WaitRegistered(2)) << agent_->Output();
+  std::string out;
+  const std::string first = Backup(&out);
+  ASSERT_FALSE(first.empty()) << out;
+  const std::string second = Backup(&out);
+  ASSERT_FALSE(second.empty()) << out;
+  // The copy follows the set's end on the scheduler's side.
+  EXPECT_NE(scheduler_->WaitForLine("copied set " + second), "")
+      << scheduler_->Output();
+
+  // Only the newest copy is kept (its own keep_last: 1), whole: the
+  // artifacts, SHA256SUMS, RESTORE.txt and the manifest.
+  const std::string dir = "copies/ns/dx/" + second + "/";
+  EXPECT_EQ(
+      BucketKeys(),
+      (std::vector<std::string>{
+          dir + "RESTORE.txt", dir + "SHA256SUMS", dir + "core-data.tar.zst",
+          dir + "dxmediadb.pgdump", dir + "manifest.json"}));
+  // Read back without dxbackup: sha256sum -c in the fetched copy.
+  ASSERT_EQ(s3_->Aws({"cp", "--recursive", "s3://dx-backups/" + dir,
+                      dir_ / "fetched-copy"},
+                     &out),
+            0)
+      << out;
+  EXPECT_EQ(RunCommand(
+                {"sh", "-c",
+                 "cd " + dir_ / "fetched-copy" + " && sha256sum -c SHA256SUMS"},
+                &out),
+            0)
+      << out;
+  EXPECT_EQ(s3_->Count("", 403), 0) << s3_->Requests();
+  const v1::SetDetail shown = cli_->Json<v1::SetDetail>({"show", second});
+  EXPECT_EQ(shown.set().warnings_size(), 0) << shown.ShortDebugString();
 }
 
 TEST_F(S3StoreEndToEndTest,

@@ -202,6 +202,26 @@ TEST(SchedulerConfigTest, AnS3StoreIsCheckedBeforeAnyConnection) {
                    "http://127.0.0.1:9000");
   EXPECT_TRUE(ParseSchedulerConfig(loopback, "s.yaml").ok())
       << "plain http on loopback (a test server) is allowed";
+
+  const std::string policy =
+      "policies:\n"
+      "  - name: p\n"
+      "    selector: {namespaces: [ns]}\n"
+      "    schedule: \"@daily\"\n"
+      "    copy_to:\n"
+      "      directory: /copies\n"
+      "      s3: {endpoint: \"https://s3.example\", bucket: copies, "
+      "access_key_file: /a, secret_key_file: /s}\n";
+  auto both = ParseSchedulerConfig(policy, "s.yaml");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("policies[0].copy_to: takes a "
+                                         "directory or an s3 bucket"),
+            std::string::npos)
+      << both.status();
+  std::string bucket_only = policy;
+  bucket_only.erase(bucket_only.find("      directory: /copies\n"), 26);
+  EXPECT_TRUE(ParseSchedulerConfig(bucket_only, "s.yaml").ok())
+      << ParseSchedulerConfig(bucket_only, "s.yaml").status();
 }
 
 }  // namespace
