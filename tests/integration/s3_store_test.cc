@@ -18,6 +18,7 @@
 #include "tests/support/random_bytes.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/support/scaffold.h"
+#include "tests/support/tcp_proxy.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_compare.h"
 
@@ -272,6 +273,35 @@ TEST_F(S3StoreEndToEndTest, CopiesGoToABucketWithTheirOwnRetention) {
   EXPECT_EQ(s3_->Count("", 403), 0) << s3_->Requests();
   const v1::SetDetail shown = cli_->Json<v1::SetDetail>({"show", second});
   EXPECT_EQ(shown.set().warnings_size(), 0) << shown.ShortDebugString();
+}
+
+TEST_F(S3StoreEndToEndTest, AnUploadCutMidwayGoesOnWithTheSameMultipartUpload) {
+  // The agent reaches the scheduler through a proxy that cuts its upload
+  // connection once 8 MiB passed: a 5 MiB part is in the bucket by then.
+  agent_->Signal(SIGTERM);
+  agent_->Wait();
+  testing::TcpProxy proxy(std::stoi(address_.substr(address_.rfind(':') + 1)));
+  proxy.Fault(testing::TcpProxy::kCut, 8 << 20);
+  agent_ = std::make_unique<testing::AgentProcess>(testing::AgentOf(
+      "127.0.0.1:" + std::to_string(proxy.port()), "ns", "dx", "dx-core-0",
+      "core", {"data=" + volume_}, dir_ / "agent-2.log"));
+  ASSERT_TRUE(agent_->registered()) << agent_->Output();
+  std::string out;
+  const std::string set_id = Backup(&out);
+  ASSERT_FALSE(set_id.empty()) << out;
+  EXPECT_TRUE(proxy.fault_fired());
+  EXPECT_NE(agent_->Output().find("resuming from chunk"), std::string::npos)
+      << agent_->Output();
+  EXPECT_EQ(s3_->Count("CreateMultipartUpload", 200), 1)
+      << "one multipart upload, continued: " << s3_->Requests();
+  EXPECT_EQ(s3_->Count("AbortMultipartUpload"), 0);
+  const std::string to = dir_ / "restored";
+  ASSERT_EQ(
+      cli_->Run({"restore", set_id, "--target", "core/data", "--to", to}, &out),
+      0)
+      << out;
+  EXPECT_EQ(CompareTrees(volume_, to + "/core-data"),
+            std::vector<std::string>{});
 }
 
 TEST_F(S3StoreEndToEndTest,
