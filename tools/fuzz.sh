@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${FUZZ_SECONDS:-30}
-targets=(config cron retention extract upload)
+targets=(config cron retention extract upload age)
 
 # -O1 with line tables, as libFuzzer's documentation builds its targets
 # (and as tools/test.sh builds the sanitizer runs): half the compile time of

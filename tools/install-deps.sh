@@ -23,6 +23,7 @@ packages=(
   libyaml-cpp-dev
   prometheus-cpp-dev
   libcurl4-openssl-dev libxml2-dev
+  age
   clang libclang-rt-14-dev
   python3 python3-yaml tar gzip acl attr curl
 )
