@@ -23,14 +23,14 @@ packages=(
   libyaml-cpp-dev
   prometheus-cpp-dev
   libcurl4-openssl-dev libxml2-dev
-  age
   clang libclang-rt-14-dev
   python3 python3-yaml tar gzip acl attr curl
 )
-# The S3 test server (tests/s3) and awscli, the tests' independent reader.
+# The S3 test server (tests/s3), and awscli and age: the tests' independent
+# readers of what dxbackup stored.
 # node and npm from Debian unless the machine has its own.
 if [ $for_tests -eq 1 ]; then
-  packages+=(python3-botocore awscli)
+  packages+=(python3-botocore awscli age)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi
