@@ -118,6 +118,7 @@ absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
     if (error.ok()) {
       stored.set_bytes(file_->bytes());
       stored.set_sha256(file_->sha256());
+      stored.set_locked_until_unix(file_->locked_until_unix());
       stored.set_file_count(trailer_.files());
       if (!trailer_.fix_level().empty()) {
         stored.set_fix_level(trailer_.fix_level());
@@ -160,7 +161,8 @@ absl::StatusOr<UploadSessions::Attached> UploadSessions::Attach(
   if (session == nullptr) {
     absl::StatusOr<v1::Artifact> artifact = parts_.board->BeginUpload(job_id);
     if (!artifact.ok()) return artifact.status();  // only one stream gets here
-    auto file = parts_.store->Begin(artifact->path());
+    auto file =
+        parts_.store->Begin(artifact->path(), artifact->locked_until_unix());
     if (!file.ok()) {
       parts_.board->Finish(job_id, file.status());
       return file.status();

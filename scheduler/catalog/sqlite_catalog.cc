@@ -133,6 +133,11 @@ const char* const kMigrations[] = {
     R"sql(
       ALTER TABLE jobs ADD COLUMN error_code TEXT NOT NULL DEFAULT '';
     )sql",
+    // 9: an artifact's Object Lock retention in the store.
+    R"sql(
+      ALTER TABLE artifacts ADD COLUMN locked_until_unix INTEGER NOT NULL
+        DEFAULT 0;
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -735,8 +740,8 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
   Statement st(db_,
                "INSERT INTO artifacts (set_id, target, kind, path, bytes, "
                "sha256, compression, file_count, fix_level, created_unix, "
-               "source, base_set_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-               "?9, ?10, ?11, ?12)");
+               "source, base_set_id, locked_until_unix) VALUES (?1, ?2, ?3, "
+               "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
   st.Bind(1, a.set_id())
       .Bind(2, a.target())
       .Bind(3, v1::ArtifactKind_Name(a.kind()))
@@ -748,7 +753,8 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
       .Bind(9, a.fix_level())
       .Bind(10, a.created_unix())
       .Bind(11, a.source())
-      .Bind(12, a.base_set_id());
+      .Bind(12, a.base_set_id())
+      .Bind(13, a.locked_until_unix());
   return RunToDone(st, "recording artifact " + a.path());
 }
 
@@ -757,8 +763,9 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
   std::lock_guard<std::mutex> lock(mu_);
   Statement st(db_,
                "SELECT set_id, target, kind, path, bytes, sha256, compression, "
-               "file_count, fix_level, created_unix, source, base_set_id FROM "
-               "artifacts WHERE set_id = ?1 ORDER BY target");
+               "file_count, fix_level, created_unix, source, base_set_id, "
+               "locked_until_unix FROM artifacts WHERE set_id = ?1 ORDER BY "
+               "target");
   if (!st.ok()) return st.Error("listing artifacts");
   st.Bind(1, set_id);
   std::vector<v1::Artifact> artifacts;
@@ -777,6 +784,7 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
     a.set_created_unix(st.Int(9));
     a.set_source(st.Text(10));
     a.set_base_set_id(st.Text(11));
+    a.set_locked_until_unix(st.Int(12));
     artifacts.push_back(std::move(a));
   }
   if (rc != SQLITE_DONE) return st.Error("listing artifacts");

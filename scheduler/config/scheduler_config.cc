@@ -166,6 +166,11 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
         }
         absl::Status s3 = CheckS3Bucket(p.copy_to().s3(), key + ".copy_to.s3");
         if (!s3.ok()) return s3;
+        if (p.copy_to().s3().has_object_lock()) {
+          return Invalid(key + ".copy_to.s3.object_lock",
+                         "is not supported for copies yet (only for the "
+                         "store); leave it out");
+        }
       } else if (p.copy_to().directory().empty() ||
                  p.copy_to().directory()[0] != '/') {
         return Invalid(key + ".copy_to.directory",
@@ -246,6 +251,20 @@ absl::Status ConfigChecker::CheckS3Bucket(const v1::S3Bucket& s3,
   }
   if (!s3.ca_file().empty() && s3.ca_file()[0] != '/') {
     return Invalid(key + ".ca_file", "needs an absolute path");
+  }
+  if (s3.has_object_lock()) {
+    const v1::ObjectLock& lock = s3.object_lock();
+    if (lock.mode() != "GOVERNANCE" && lock.mode() != "COMPLIANCE") {
+      return Invalid(key + ".object_lock.mode",
+                     "is GOVERNANCE (removable by a privileged user) or "
+                     "COMPLIANCE (by nobody until it ends)");
+    }
+    absl::StatusOr<CalendarDuration> margin =
+        CalendarDuration::Parse(lock.margin());
+    if (!margin.ok() || margin->years != 0 || margin->months != 0) {
+      return Invalid(key + ".object_lock.margin",
+                     "give days and hours, like \"7d\" or \"36h\"");
+    }
   }
   if (s3.part_size_mib() != 0 &&
       (s3.part_size_mib() < 5 || s3.part_size_mib() > 512)) {

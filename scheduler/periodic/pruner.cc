@@ -1,5 +1,6 @@
 #include "scheduler/periodic/pruner.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -92,7 +93,23 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
       ApplyRetention(policy.retention(), *tz, absl::FromChrono(clock_->Now()),
                      std::move(candidates));
   if (!decisions.ok()) return decisions.status();
-  for (const RetentionDecision& d : *decisions) {
+  const int64_t now = clock_->NowUnix();
+  for (RetentionDecision& d : *decisions) {
+    if (!d.keep) {
+      // An object under Object Lock cannot go before its retention ends:
+      // the set stays until then, and says why.
+      absl::StatusOr<int64_t> locked = LockedUntil(d.id);
+      if (!locked.ok()) return locked.status();
+      if (*locked > now) {
+        d.keep = true;
+        d.reasons = {
+            absl::StrCat("locked in the store until ",
+                         absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                                          absl::FromUnixSeconds(*locked),
+                                          absl::UTCTimeZone()),
+                         " (Object Lock); removed after that")};
+      }
+    }
     v1::PruneDecision* out = response->add_decisions();
     *out->mutable_set() = by_id[d.id];
     out->set_keep(d.keep);
@@ -104,6 +121,16 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
     if (!st.ok()) return st;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Pruner::LockedUntil(const std::string& set_id) {
+  auto artifacts = sets_->ListArtifacts(set_id);
+  if (!artifacts.ok()) return artifacts.status();
+  int64_t until = 0;
+  for (const v1::Artifact& a : *artifacts) {
+    until = std::max(until, a.locked_until_unix());
+  }
+  return until;
 }
 
 absl::Status Pruner::Remove(v1::BackupSet set) {

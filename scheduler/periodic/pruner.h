@@ -51,6 +51,9 @@ class Pruner {
   const v1::SchedulerConfig& config_;
   SetCatalog* sets_;
   ArtifactStore* store_;
+  // The latest Object Lock retention among the set's artifacts (0: none).
+  absl::StatusOr<int64_t> LockedUntil(const std::string& set_id);
+
   const common::Clock* clock_;
   SchedulerMetrics* metrics_;
   std::mutex mu_;

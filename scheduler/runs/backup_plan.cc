@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
+#include "scheduler/policy/calendar_duration.h"
 #include "scheduler/postgres/pg_connection.h"
 #include "scheduler/runs/hook_jobs.h"
 #include "scheduler/runs/run_ids.h"
@@ -51,6 +52,21 @@ LevelPlan PlanBackupLevel(const v1::BackupRequest& request,
   return PlanLevel(CaptureOptionsOf(request), same);
 }
 
+int64_t EarliestRemoval(const v1::SchedulerConfig& config,
+                        const std::string& policy_name, int64_t started_unix) {
+  for (const v1::Policy& policy : config.policies()) {
+    if (policy.name() != policy_name) continue;
+    absl::StatusOr<CalendarDuration> within =
+        CalendarDuration::Parse(policy.retention().keep_within());
+    if (!within.ok()) return started_unix;
+    constexpr int64_t kDay = 24 * 3600;
+    return started_unix + int64_t{within->years} * 365 * kDay +
+           int64_t{within->months} * 28 * kDay + int64_t{within->days} * kDay +
+           int64_t{within->hours} * 3600;
+  }
+  return started_unix;
+}
+
 absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
   const v1::BackupRequest& request = in.request;
   if (absl::Status s = CheckBackupRequest(request); !s.ok()) return s;
@@ -77,6 +93,10 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
     }
   }
 
+  // The earliest its policy may remove the set: a store that locks what
+  // it writes (S3 Object Lock) locks the artifacts at least until then.
+  const int64_t keep_until =
+      EarliestRemoval(*in.config, request.policy(), in.now_unix);
   std::vector<BackupMember>& members = plan.members;
   auto add_member = [&](v1::JobKind kind, const std::string& target,
                         const std::string& file, const std::string& source) {
@@ -90,6 +110,7 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
     m.artifact.set_path(
         ArtifactStore::RelativePath(ns, release, set.id(), file));
     m.artifact.set_source(source);
+    m.artifact.set_locked_until_unix(keep_until);
     members.push_back(m);
     return &members.back();
   };

@@ -76,6 +76,15 @@ v1::CaptureOptions CaptureOptionsOf(const v1::BackupRequest& request);
 LevelPlan PlanBackupLevel(const v1::BackupRequest& request,
                           const std::vector<v1::BackupSet>& history);
 
+// The earliest the retention of policy `policy_name` may remove a set
+// started at `started_unix`: the start plus the policy's keep_within (a
+// lower bound: a month counts 28 days, a year 365), or the start itself
+// when the policy keeps sets by count only or there is no such policy (a
+// manual set). Planned artifacts carry it; a locking store locks them at
+// least until then.
+int64_t EarliestRemoval(const v1::SchedulerConfig& config,
+                        const std::string& policy_name, int64_t started_unix);
+
 absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& inputs);
 
 }  // namespace dxbackup::scheduler

@@ -101,7 +101,8 @@ void BackupSetRunner::DumpDatabase(const BackupMember& member) {
   JobBoard& board = *parts_.board;
   const std::string& job_id = member.job.id();
   board.MarkRunning(job_id, kSchedulerWorker);
-  auto pending = parts_.store->Begin(member.artifact.path());
+  auto pending = parts_.store->Begin(member.artifact.path(),
+                                     member.artifact.locked_until_unix());
   if (!pending.ok()) {
     board.Finish(job_id, pending.status());
     return;
@@ -117,6 +118,7 @@ void BackupSetRunner::DumpDatabase(const BackupMember& member) {
   v1::Artifact stored = member.artifact;
   stored.set_bytes((*pending)->bytes());
   stored.set_sha256((*pending)->sha256());
+  stored.set_locked_until_unix((*pending)->locked_until_unix());
   stored.set_created_unix(parts_.time->NowUnix());
   s = board.CompleteWithArtifact(job_id, stored);
   if (!s.ok()) {

@@ -67,8 +67,7 @@ absl::Status PendingArtifact::Commit(const std::string& expected_sha256) {
 
 absl::Status ForEachChunk(
     ArtifactReader& reader,
-    const std::function<absl::Status(const char* data, size_t size)>&
-        consume) {
+    const std::function<absl::Status(const char* data, size_t size)>& consume) {
   std::vector<char> buffer(kReadChunkBytes);
   for (;;) {
     absl::StatusOr<size_t> n = reader.Read(buffer.data(), buffer.size());
@@ -86,7 +85,7 @@ std::string ArtifactStore::RelativePath(const std::string& namespace_,
 }
 
 absl::StatusOr<std::unique_ptr<PendingArtifact>> ArtifactStore::Begin(
-    const std::string& key) {
+    const std::string& key, int64_t keep_until_unix) {
   if (absl::Status s = CheckKey(key); !s.ok()) return s;
   absl::StatusOr<uint64_t> existing = StatObject(key);
   if (existing.ok()) {
@@ -94,7 +93,9 @@ absl::StatusOr<std::unique_ptr<PendingArtifact>> ArtifactStore::Begin(
         absl::StrCat("artifact ", key, " already stored"));
   }
   if (!absl::IsNotFound(existing.status())) return existing.status();
-  absl::StatusOr<std::unique_ptr<ObjectSink>> sink = StartObject(key);
+  const int64_t locked_until = LockUntil(keep_until_unix);
+  absl::StatusOr<std::unique_ptr<ObjectSink>> sink =
+      StartObject(key, locked_until);
   if (!sink.ok()) return sink.status();
   if (quota_.enabled()) {
     // Count again what the namespace keeps: retention may have removed
@@ -108,7 +109,10 @@ absl::StatusOr<std::unique_ptr<PendingArtifact>> ArtifactStore::Begin(
       quota_.Recount(ns, total);
     }
   }
-  return std::make_unique<PendingArtifact>(key, std::move(*sink), &quota_);
+  auto pending =
+      std::make_unique<PendingArtifact>(key, std::move(*sink), &quota_);
+  pending->set_locked_until_unix(locked_until);
+  return pending;
 }
 
 absl::StatusOr<std::unique_ptr<ArtifactReader>> ArtifactStore::Open(

@@ -10,6 +10,12 @@
 // A committed object is read back sequentially through an ArtifactReader,
 // its size asked with Stat, and it is removed whole with Remove.
 //
+// A store may lock what it writes (S3 Object Lock): Begin is told the
+// earliest time the object may be removed under its set's policy, the
+// store decides the lock (LockUntil: that time plus its margin, or 0 for
+// none) and the PendingArtifact reports it, for the catalog to record; an
+// object is not removed before its lock ends (the pruner checks).
+//
 // The rules every store keeps, enforced here and not by implementations:
 //  - A key is a normal relative path (no "..", ".", empty or absolute
 //    parts): InvalidArgument otherwise, for every call. Keys carry names
@@ -75,6 +81,9 @@ class PendingArtifact {
   // Valid after Commit().
   const std::string& sha256() const { return sha256_; }
   const std::string& key() const { return key_; }
+  // The object's lock (unix seconds; 0: none), as the store decided it.
+  int64_t locked_until_unix() const { return locked_until_unix_; }
+  void set_locked_until_unix(int64_t t) { locked_until_unix_ = t; }
 
  private:
   std::string key_;
@@ -84,6 +93,7 @@ class PendingArtifact {
   common::Sha256 digest_;
   uint64_t bytes_ = 0;
   std::string sha256_;
+  int64_t locked_until_unix_ = 0;
   bool done_ = false;
 };
 
@@ -118,8 +128,11 @@ class ArtifactStore {
   // At most `bytes` stored per namespace (0: no limit). Set before writes.
   void set_namespace_quota(uint64_t bytes) { quota_.set_limit(bytes); }
 
+  // `keep_until_unix`: the earliest the object may be removed under its
+  // policy (0: any time); a locking store locks it until then, or from now,
+  // plus its margin.
   absl::StatusOr<std::unique_ptr<PendingArtifact>> Begin(
-      const std::string& key);
+      const std::string& key, int64_t keep_until_unix = 0);
   // NotFound when no object is committed under `key`.
   absl::StatusOr<std::unique_ptr<ArtifactReader>> Open(const std::string& key);
   absl::StatusOr<uint64_t> Stat(const std::string& key);
@@ -133,9 +146,13 @@ class ArtifactStore {
   virtual absl::StatusOr<std::vector<std::string>> RemoveUnfinished() = 0;
 
  protected:
-  // Called with keys already checked. StartObject: `key` is not committed.
+  // The lock of an object that must be kept until `keep_until_unix`
+  // (unix seconds; 0: none). Stores without locks keep the default.
+  virtual int64_t LockUntil(int64_t keep_until_unix) const { return 0; }
+  // Called with keys already checked. StartObject: `key` is not committed;
+  // `locked_until_unix` is LockUntil's answer (0: no lock).
   virtual absl::StatusOr<std::unique_ptr<ObjectSink>> StartObject(
-      const std::string& key) = 0;
+      const std::string& key, int64_t locked_until_unix) = 0;
   virtual absl::StatusOr<std::unique_ptr<ArtifactReader>> OpenObject(
       const std::string& key) = 0;
   virtual absl::StatusOr<uint64_t> StatObject(const std::string& key) = 0;

@@ -65,8 +65,8 @@ class PartialFileSink : public ObjectSink {
     close(fd_);
     fd_ = -1;
     if (rename(partial_path_.c_str(), final_path_.c_str()) != 0) {
-      return absl::InternalError(absl::StrCat(
-          "cannot rename ", partial_path_, ": ", std::strerror(errno)));
+      return absl::InternalError(absl::StrCat("cannot rename ", partial_path_,
+                                              ": ", std::strerror(errno)));
     }
     published_ = true;
     absl::Status synced =
@@ -132,7 +132,7 @@ std::string DirectoryStore::FilePath(const std::string& key) const {
 }
 
 absl::StatusOr<std::unique_ptr<ObjectSink>> DirectoryStore::StartObject(
-    const std::string& key) {
+    const std::string& key, int64_t /*locked_until_unix*/) {
   const std::string final_path = FilePath(key);
   const std::string partial = final_path + kPartialSuffix;
   const fs::path parent = fs::path(final_path).parent_path();

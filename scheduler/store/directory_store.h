@@ -33,7 +33,7 @@ class DirectoryStore : public ArtifactStore {
 
  protected:
   absl::StatusOr<std::unique_ptr<ObjectSink>> StartObject(
-      const std::string& key) override;
+      const std::string& key, int64_t locked_until_unix) override;
   absl::StatusOr<std::unique_ptr<ArtifactReader>> OpenObject(
       const std::string& key) override;
   absl::StatusOr<uint64_t> StatObject(const std::string& key) override;

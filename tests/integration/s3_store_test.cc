@@ -74,7 +74,9 @@ class S3StoreEndToEndTest : public ::testing::Test {
            "bucket: " + s3_->bucket() + "\n" + indent + "prefix: " + prefix +
            "\n" + indent + "access_key_file: " + s3_->access_key_file() + "\n" +
            indent + "secret_key_file: " + s3_->secret_key_file() + "\n" +
-           indent + "path_style: true\n" + indent + "part_size_mib: 5\n";
+           indent + "path_style: true\n" + indent + "part_size_mib: 5\n" +
+           (lock_ ? indent + "object_lock: {mode: GOVERNANCE, margin: 1h}\n"
+                  : "");
   }
 
   // Sets in the bucket (prefix prod), copies in a directory; or with
@@ -137,6 +139,7 @@ class S3StoreEndToEndTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  bool lock_ = false;  // the store's objects under Object Lock
   std::string volume_, address_;
   std::unique_ptr<testing::S3TestServer> s3_;
   std::unique_ptr<testing::PgTestServer> pg_;
@@ -302,6 +305,47 @@ TEST_F(S3StoreEndToEndTest, AnUploadCutMidwayGoesOnWithTheSameMultipartUpload) {
       << out;
   EXPECT_EQ(CompareTrees(volume_, to + "/core-data"),
             std::vector<std::string>{});
+}
+
+TEST_F(S3StoreEndToEndTest, LockedObjectsAreNeverDeletedBeforeTheirRetention) {
+  // A bucket with Object Lock; the store locks each object an hour past
+  // the earliest its policy may remove the set (keep_last: the set's
+  // start).
+  testing::S3TestServerOptions locked;
+  locked.object_lock = true;
+  s3_ = std::make_unique<testing::S3TestServer>(dir_ / "s3-locked", locked);
+  ASSERT_TRUE(s3_->running()) << s3_->Output();
+  lock_ = true;
+  WriteFile(dir_ / "scheduler.yaml", Config());
+  StartScheduler("scheduler-locked.log");
+  ASSERT_TRUE(agent_->WaitRegistered(2)) << agent_->Output();
+  std::string out;
+  const std::string first = Backup(&out);
+  ASSERT_FALSE(first.empty()) << out;
+  const std::string second = Backup(&out);
+  ASSERT_FALSE(second.empty()) << out;
+  const int writes =
+      s3_->Count("PutObject", 200) + s3_->Count("CreateMultipartUpload", 200);
+  EXPECT_GE(writes, 4) << "two artifacts per set";
+  const std::string requests = s3_->Requests();
+  size_t locked_writes = 0;
+  for (size_t at = 0; (at = requests.find("\"x-amz-object-lock-mode\": "
+                                          "\"GOVERNANCE\"",
+                                          at)) != std::string::npos;
+       ++at) {
+    ++locked_writes;
+  }
+  EXPECT_EQ(locked_writes, static_cast<size_t>(writes))
+      << "every write carries its lock: " << requests;
+
+  // keep_last: 1 would remove the first set; its lock keeps it, and says so.
+  ASSERT_EQ(cli_->Run({"prune", "--dry-run"}, &out), 0) << out;
+  EXPECT_NE(out.find("locked in the store until"), std::string::npos) << out;
+  ASSERT_EQ(cli_->Run({"prune"}, &out), 0) << out;
+  EXPECT_EQ(cli_->Json<v1::SetDetail>({"show", first}).set().id(), first);
+  EXPECT_EQ(s3_->Violations(), "[]")
+      << "nothing written twice, nothing deleted early";
+  EXPECT_EQ(s3_->Count("DeleteObject"), 0);
 }
 
 TEST_F(S3StoreEndToEndTest,

@@ -36,7 +36,7 @@ class MemoryStore : public scheduler::ArtifactStore {
 
  protected:
   absl::StatusOr<std::unique_ptr<scheduler::ObjectSink>> StartObject(
-      const std::string& key) override {
+      const std::string& key, int64_t /*locked_until_unix*/) override {
     return std::make_unique<Sink>(this, key);
   }
 

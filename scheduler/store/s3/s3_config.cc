@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "scheduler/policy/calendar_duration.h"
 
 namespace dxbackup::scheduler::s3 {
 namespace {
@@ -47,6 +48,16 @@ absl::StatusOr<S3StoreOptions> S3StoreOptionsFrom(const v1::S3Bucket& bucket) {
   options.location.access_key = std::move(*access);
   options.location.secret_key = std::move(*secret);
   options.prefix = bucket.prefix();
+  if (bucket.has_object_lock()) {
+    options.lock_mode = bucket.object_lock().mode();
+    absl::StatusOr<CalendarDuration> margin =
+        CalendarDuration::Parse(bucket.object_lock().margin());
+    if (!margin.ok()) return margin.status();
+    options.lock_margin_seconds =
+        margin->zero()
+            ? 24 * 3600
+            : int64_t{margin->days} * 24 * 3600 + int64_t{margin->hours} * 3600;
+  }
   if (bucket.part_size_mib() > 0) {
     options.part_size = static_cast<size_t>(bucket.part_size_mib()) << 20;
   }

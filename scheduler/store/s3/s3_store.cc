@@ -1,11 +1,14 @@
 #include "scheduler/store/s3/s3_store.h"
 
+#include <algorithm>
 #include <cstring>
 #include <future>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/log.h"
 
 namespace dxbackup::scheduler::s3 {
@@ -17,8 +20,13 @@ constexpr int kMaxParts = 10000;
 // object ends before its first part fills.
 class MultipartSink : public ObjectSink {
  public:
-  MultipartSink(S3Client* client, std::string key, size_t part_size)
-      : client_(client), key_(std::move(key)), part_size_(part_size) {
+  // `headers` go with the object's creation (its lock).
+  MultipartSink(S3Client* client, std::string key, size_t part_size,
+                Headers headers)
+      : client_(client),
+        key_(std::move(key)),
+        part_size_(part_size),
+        headers_(std::move(headers)) {
     filling_.reserve(part_size_);
   }
   ~MultipartSink() override { Discard(); }
@@ -41,7 +49,8 @@ class MultipartSink : public ObjectSink {
   absl::Status Publish() override {
     if (upload_id_.empty()) {
       // Smaller than one part: one request.
-      if (absl::Status s = client_->PutObject(key_, filling_, {}); !s.ok()) {
+      if (absl::Status s = client_->PutObject(key_, filling_, headers_);
+          !s.ok()) {
         return s;
       }
       put_whole_ = true;
@@ -94,7 +103,8 @@ class MultipartSink : public ObjectSink {
   absl::Status SendFilledPart() {
     if (absl::Status s = WaitInFlight(); !s.ok()) return s;
     if (upload_id_.empty()) {
-      absl::StatusOr<std::string> id = client_->CreateMultipartUpload(key_, {});
+      absl::StatusOr<std::string> id =
+          client_->CreateMultipartUpload(key_, headers_);
       if (!id.ok()) return id.status();
       upload_id_ = *id;
     }
@@ -125,6 +135,7 @@ class MultipartSink : public ObjectSink {
   S3Client* const client_;
   const std::string key_;
   const size_t part_size_;
+  const Headers headers_;
   std::string filling_;  // the part being filled
   std::string sending_;  // the part being uploaded (by in_flight_)
   std::future<absl::Status> in_flight_;
@@ -188,10 +199,27 @@ absl::StatusOr<std::unique_ptr<S3Store>> S3Store::Open(S3StoreOptions options) {
     return absl::InvalidArgumentError(
         "the S3 store's part size must be at least 5 MiB (S3's minimum)");
   }
+  if (!options.lock_mode.empty() && options.lock_mode != "GOVERNANCE" &&
+      options.lock_mode != "COMPLIANCE") {
+    return absl::InvalidArgumentError(
+        "the S3 store's Object Lock mode is GOVERNANCE or COMPLIANCE");
+  }
   std::unique_ptr<S3Store> store(new S3Store(std::move(options)));
   if (absl::Status s = store->client_.CheckBucket(); !s.ok()) {
     return absl::Status(
         s.code(), absl::StrCat("the S3 store cannot be used: ", s.message()));
+  }
+  if (!store->options_.lock_mode.empty()) {
+    absl::StatusOr<bool> locked = store->client_.ObjectLockEnabled();
+    if (!locked.ok()) return locked.status();
+    if (!*locked) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "bucket ", store->options_.location.bucket, " at ",
+          store->options_.location.endpoint,
+          " has no Object Lock, but the store's object_lock asks for it: "
+          "create the bucket with Object Lock enabled, or remove "
+          "object_lock"));
+    }
   }
   return store;
 }
@@ -220,10 +248,26 @@ absl::StatusOr<std::vector<std::string>> S3Store::RemoveUnfinished() {
   return removed;
 }
 
+int64_t S3Store::LockUntil(int64_t keep_until_unix) const {
+  if (options_.lock_mode.empty()) return 0;
+  const int64_t now = options_.now_unix ? options_.now_unix()
+                                        : absl::ToUnixSeconds(absl::Now());
+  return std::max(keep_until_unix, now) + options_.lock_margin_seconds;
+}
+
 absl::StatusOr<std::unique_ptr<ObjectSink>> S3Store::StartObject(
-    const std::string& key) {
-  return std::unique_ptr<ObjectSink>(
-      new MultipartSink(&client_, ObjectKey(key), options_.part_size));
+    const std::string& key, int64_t locked_until_unix) {
+  Headers headers;
+  if (locked_until_unix > 0) {
+    headers.push_back("x-amz-object-lock-mode: " + options_.lock_mode);
+    headers.push_back(
+        absl::StrCat("x-amz-object-lock-retain-until-date: ",
+                     absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                                      absl::FromUnixSeconds(locked_until_unix),
+                                      absl::UTCTimeZone())));
+  }
+  return std::unique_ptr<ObjectSink>(new MultipartSink(
+      &client_, ObjectKey(key), options_.part_size, std::move(headers)));
 }
 
 absl::StatusOr<std::unique_ptr<ArtifactReader>> S3Store::OpenObject(

@@ -15,6 +15,10 @@
 // deleted, so nothing wrong stays visible. A PendingArtifact kept across
 // an agent's reconnection therefore goes on with the same multipart upload.
 //
+// With Object Lock (lock_mode), every object is written with its
+// retention (x-amz-object-lock-mode and -retain-until-date on PutObject or
+// CreateMultipartUpload): never overwritten, never removable before then.
+//
 // Reads are ranged GETs of `read_chunk` bytes, each retried on its own.
 // RemoveUnfinished() aborts every multipart upload under the prefix (what
 // a crash left); it must run only while no other writer uses the prefix.
@@ -23,6 +27,7 @@
 #ifndef DXBACKUP_SCHEDULER_STORE_S3_S3_STORE_H_
 #define DXBACKUP_SCHEDULER_STORE_S3_S3_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +44,13 @@ struct S3StoreOptions {
   size_t part_size = 8u << 20;   // 5 MiB ≤ part_size ≤ 5 GiB
   size_t read_chunk = 8u << 20;  // bytes per ranged GET
   int list_page_size = 1000;     // keys per listing request
+  // Object Lock: "GOVERNANCE" or "COMPLIANCE" ("": objects are not
+  // locked); each object is locked until the time Begin was given (or
+  // now) plus `lock_margin_seconds`. Open refuses a bucket without
+  // Object Lock.
+  std::string lock_mode;
+  int64_t lock_margin_seconds = 0;
+  std::function<int64_t()> now_unix;  // default: the system clock
 };
 
 class S3Store : public ArtifactStore {
@@ -48,12 +60,13 @@ class S3Store : public ArtifactStore {
   static absl::StatusOr<std::unique_ptr<S3Store>> Open(S3StoreOptions options);
 
   absl::StatusOr<std::vector<std::string>> RemoveUnfinished() override;
+  int64_t LockUntil(int64_t keep_until_unix) const override;
 
   S3Client& client() { return client_; }
 
  protected:
   absl::StatusOr<std::unique_ptr<ObjectSink>> StartObject(
-      const std::string& key) override;
+      const std::string& key, int64_t locked_until_unix) override;
   absl::StatusOr<std::unique_ptr<ArtifactReader>> OpenObject(
       const std::string& key) override;
   absl::StatusOr<uint64_t> StatObject(const std::string& key) override;

@@ -185,7 +185,12 @@ TEST(SchedulerConfigTest, AnS3StoreIsCheckedBeforeAnyConnection) {
            {"prefix: prod/dx", "prefix: prod/../x", "relative path"},
            {"access_key_file: /secrets/s3/access-key",
             "access_key_file: access-key", "absolute path"},
-           {"    path_style: true\n", "    part_size_mib: 4\n", "between 5"}}) {
+           {"    path_style: true\n", "    part_size_mib: 4\n", "between 5"},
+           {"    path_style: true\n", "    object_lock: {mode: LOCKED}\n",
+            "GOVERNANCE"},
+           {"    path_style: true\n",
+            "    object_lock: {mode: COMPLIANCE, margin: 1m}\n",
+            "days and hours"}}) {
     std::string text = good;
     text.replace(text.find(c.from), c.from.size(), c.to);
     auto bad = ParseSchedulerConfig(text, "s.yaml");

@@ -27,9 +27,11 @@ class PrunerTest : public ::testing::Test {
     store_ = std::make_unique<testing::MemoryStore>();
   }
 
-  // A complete set with one stored artifact.
+  // A complete set with one stored artifact (locked in the store until
+  // `locked_until`, if not 0).
   v1::BackupSet AddSet(const std::string& id, const std::string& ns,
-                       int64_t started, const std::string& policy = "nightly") {
+                       int64_t started, const std::string& policy = "nightly",
+                       int64_t locked_until = 0) {
     v1::BackupSet set;
     set.set_id(id);
     set.set_namespace_(ns);
@@ -44,6 +46,7 @@ class PrunerTest : public ::testing::Test {
     a.set_target("core/profile");
     a.set_path(
         ArtifactStore::RelativePath(ns, "dx", id, "core-profile.tar.zst"));
+    a.set_locked_until_unix(locked_until);
     EXPECT_TRUE(testing::PutObject(*store_, a.path(), "bytes").ok());
     EXPECT_TRUE(catalog_->AddArtifact(a).ok());
     return set;
@@ -96,6 +99,33 @@ TEST_F(PrunerTest, AppliesRetentionPerGroupAndSaysWhy) {
   EXPECT_TRUE(catalog_->GetSet("m").ok());
   EXPECT_EQ(pruner.Prune(false, "no-such-policy").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(PrunerTest, ASetLockedInTheStoreStaysUntilItsLockEndsAndSaysSo) {
+  const int64_t now = clock_.NowUnix();
+  AddSet("old-locked", "ns", now - 7200, "nightly", now + 3600);
+  AddSet("old-free", "ns", now - 3600, "nightly", now - 1);
+  AddSet("new", "ns", now - 60);
+  Pruner pruner(config_, catalog_.get(), store_.get(), &clock_);
+  auto dry = pruner.Prune(/*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  for (const auto& d : dry->decisions()) {
+    if (d.set().id() == "old-locked") {
+      EXPECT_TRUE(d.keep());
+      ASSERT_EQ(d.reasons_size(), 1);
+      EXPECT_NE(d.reasons(0).find("locked in the store until"),
+                std::string::npos)
+          << d.reasons(0);
+    } else if (d.set().id() == "old-free") {
+      EXPECT_FALSE(d.keep()) << "its lock has ended";
+    }
+  }
+  ASSERT_TRUE(pruner.Prune(/*dry_run=*/false).ok());
+  EXPECT_TRUE(catalog_->GetSet("old-locked").ok());
+  EXPECT_EQ(catalog_->GetSet("old-free").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(Stored(catalog_->GetSet("old-locked").value()))
+      << "the pruner never tried to remove a locked object";
 }
 
 TEST_F(PrunerTest, KeepsTheChainOfAKeptIncremental) {

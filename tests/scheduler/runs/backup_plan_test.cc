@@ -230,5 +230,22 @@ TEST_F(PlanBackupSetTest, TheRequestsCompressionNamesTheFiles) {
   EXPECT_EQ(plan->members[0].artifact.path(), "dx/prod/s2/core-profile.tar");
 }
 
+TEST(EarliestRemovalTest, IsTheStartPlusKeepWithinOrTheStart) {
+  v1::SchedulerConfig config;
+  v1::Policy* within = config.add_policies();
+  within->set_name("within");
+  within->mutable_retention()->set_keep_within("1m2d3h");
+  v1::Policy* counted = config.add_policies();
+  counted->set_name("counted");
+  counted->mutable_retention()->set_keep_last(3);
+  const int64_t start = 1700000000;
+  EXPECT_EQ(EarliestRemoval(config, "within", start),
+            start + (28 + 2) * 86400 + 3 * 3600)
+      << "a month counts as 28 days: a lower bound";
+  EXPECT_EQ(EarliestRemoval(config, "counted", start), start)
+      << "count rules may remove a set as soon as newer ones come";
+  EXPECT_EQ(EarliestRemoval(config, "", start), start) << "a manual set";
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/sha256.h"
 #include "tests/support/random_bytes.h"
 #include "tests/support/s3_test_server.h"
@@ -251,6 +253,74 @@ TEST_F(S3StoreTest, WrongCredentialsAndAMissingBucketAreClearErrors) {
   EXPECT_NE(unreachable.status().message().find("127.0.0.1:1"),
             std::string::npos)
       << unreachable.status();
+}
+
+TEST(S3StoreObjectLockTest,
+     EveryObjectIsWrittenWithItsRetentionAndNotRemovedEarly) {
+  std::string missing;
+  ASSERT_TRUE(testing::S3TestServerInstalled(&missing)) << missing;
+  testing::TempDir dir;
+  testing::S3TestServerOptions locked;
+  locked.object_lock = true;
+  S3TestServer server(dir / "s3", locked);
+  ASSERT_TRUE(server.running()) << server.Output();
+  S3StoreOptions options;
+  options.location.endpoint = server.endpoint();
+  options.location.bucket = server.bucket();
+  options.location.access_key = server.access_key();
+  options.location.secret_key = server.secret_key();
+  options.part_size = kPart;
+  options.lock_mode = "GOVERNANCE";
+  options.lock_margin_seconds = 3600;
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  options.now_unix = [now] { return now; };
+  auto store = S3Store::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+
+  // Kept by its policy for a day: locked a day and the margin.
+  const int64_t keep_until = now + 86400;
+  const std::string expected = absl::FormatTime(
+      "%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(keep_until + 3600),
+      absl::UTCTimeZone());
+  for (const auto& [key, size] : std::vector<std::pair<std::string, size_t>>{
+           {"ns/dx/s1/small", 10}, {"ns/dx/s1/large", kPart + 1}}) {
+    auto pending = (*store)->Begin(key, keep_until);
+    ASSERT_TRUE(pending.ok()) << pending.status();
+    const std::string bytes = testing::RandomBytes(size, 3);
+    ASSERT_TRUE((*pending)->Append(bytes.data(), bytes.size()).ok());
+    ASSERT_TRUE((*pending)->Commit("").ok());
+    EXPECT_EQ((*pending)->locked_until_unix(), keep_until + 3600);
+  }
+  const std::string requests = server.Requests();
+  for (const char* op :
+       {"\"op\": \"PutObject\"", "\"op\": \"CreateMultipartUpload\""}) {
+    const size_t at = requests.find(op);
+    ASSERT_NE(at, std::string::npos) << requests;
+    const std::string entry = requests.substr(at, requests.find('}', at) - at);
+    EXPECT_NE(entry.find("\"x-amz-object-lock-mode\": \"GOVERNANCE\""),
+              std::string::npos)
+        << entry;
+    EXPECT_NE(entry.find("\"x-amz-object-lock-retain-until-date\": \"" +
+                         expected + "\""),
+              std::string::npos)
+        << entry;
+  }
+  // The bucket refuses an early delete (the test server enforces the lock
+  // as S3 does); the pruner never asks (pruner_test), so no violation is
+  // seen in the end-to-end tests.
+  EXPECT_EQ((*store)->Remove("ns/dx/s1/small").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(server.Violations().find("deleted early"), std::string::npos);
+
+  // A bucket without Object Lock is refused when the store asks for it.
+  S3TestServer plain(dir / "plain");
+  ASSERT_TRUE(plain.running()) << plain.Output();
+  options.location.endpoint = plain.endpoint();
+  auto refused = S3Store::Open(options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("has no Object Lock"),
+            std::string::npos)
+      << refused.status();
 }
 
 }  // namespace
