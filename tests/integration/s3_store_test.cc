@@ -124,6 +124,20 @@ class S3StoreEndToEndTest : public ::testing::Test {
                : "";
   }
 
+  // `dxbackup restore SET --target core/data` into a new directory gives
+  // the volume's tree.
+  void ExpectRestoresTheVolume(const std::string& set_id) {
+    std::string out;
+    const std::string to = dir_ / ("restored-" + set_id);
+    ASSERT_EQ(
+        cli_->Run({"restore", set_id, "--target", "core/data", "--to", to},
+                  &out),
+        0)
+        << out;
+    EXPECT_EQ(CompareTrees(volume_, to + "/core-data"),
+              std::vector<std::string>{});
+  }
+
   // The bucket's keys under prefix/ (awscli's listing).
   std::vector<std::string> BucketKeys() {
     std::string out;
@@ -190,13 +204,7 @@ TEST_F(S3StoreEndToEndTest,
 
   // dxbackup reads it back too: verify (deep), restore, export.
   EXPECT_EQ(cli_->Run({"verify", set_id, "--deep"}, &out), 0) << out;
-  const std::string to = dir_ / "restored";
-  ASSERT_EQ(
-      cli_->Run({"restore", set_id, "--target", "core/data", "--to", to}, &out),
-      0)
-      << out;
-  EXPECT_EQ(CompareTrees(volume_, to + "/core-data"),
-            std::vector<std::string>{});
+  ExpectRestoresTheVolume(set_id);
   ASSERT_EQ(cli_->Run({"export", set_id, "--to", dir_ / "exported"}, &out), 0)
       << out;
   EXPECT_TRUE(fs::exists(dir_ / ("exported/" + set_id + "/RESTORE.txt")) ||
@@ -298,13 +306,7 @@ TEST_F(S3StoreEndToEndTest, AnUploadCutMidwayGoesOnWithTheSameMultipartUpload) {
   EXPECT_EQ(s3_->Count("CreateMultipartUpload", 200), 1)
       << "one multipart upload, continued: " << s3_->Requests();
   EXPECT_EQ(s3_->Count("AbortMultipartUpload"), 0);
-  const std::string to = dir_ / "restored";
-  ASSERT_EQ(
-      cli_->Run({"restore", set_id, "--target", "core/data", "--to", to}, &out),
-      0)
-      << out;
-  EXPECT_EQ(CompareTrees(volume_, to + "/core-data"),
-            std::vector<std::string>{});
+  ExpectRestoresTheVolume(set_id);
 }
 
 TEST_F(S3StoreEndToEndTest, LockedObjectsAreNeverDeletedBeforeTheirRetention) {
@@ -382,13 +384,7 @@ TEST_F(S3StoreEndToEndTest,
   EXPECT_EQ(uploads.find("UploadId"), std::string::npos)
       << "the next start aborted the upload: " << uploads;
 
-  const std::string to = dir_ / "restored";
-  ASSERT_EQ(cli_->Run({"restore", earlier, "--target", "core/data", "--to", to},
-                      &out),
-            0)
-      << out;
-  EXPECT_EQ(CompareTrees(volume_, to + "/core-data"),
-            std::vector<std::string>{});
+  ExpectRestoresTheVolume(earlier);
 }
 
 }  // namespace

@@ -131,7 +131,7 @@ int S3TestServer::Aws(const std::vector<std::string>& args,
   std::vector<std::string> argv = {"/usr/bin/aws", "--endpoint-url",
                                    endpoint()};
   if (!options_.tls_cert.empty()) {
-    argv.insert(argv.end(), {"--ca-bundle", options_.tls_cert});
+    argv.insert(argv.end(), {"--ca-bundle", options_.tls_ca});
   }
   argv.push_back("s3");
   argv.insert(argv.end(), args.begin(), args.end());

@@ -29,6 +29,7 @@ struct S3TestServerOptions {
   bool object_lock = false;
   std::string tls_cert;  // PEM files: serve HTTPS instead of HTTP
   std::string tls_key;
+  std::string tls_ca;  // the CA that signed tls_cert (for awscli)
 };
 
 class S3TestServer {

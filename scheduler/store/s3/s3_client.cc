@@ -237,6 +237,13 @@ absl::StatusOr<S3Client::Response> S3Client::SendOnce(const Request& request,
                        request.max_response_bytes, " bytes"));
     }
     *retryable = RetryableCurlError(code);
+    if (code == CURLE_PEER_FAILED_VERIFICATION ||
+        code == CURLE_SSL_CACERT_BADFILE) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "S3 ", request.operation, " of ", Describe(request.key), ": ",
+          curl_error[0] != '\0' ? curl_error : curl_easy_strerror(code),
+          " (check the store's ca_file)"));
+    }
     return absl::UnavailableError(absl::StrCat(
         "S3 ", request.operation, " of ", Describe(request.key), ": ",
         curl_error[0] != '\0' ? curl_error : curl_easy_strerror(code)));

@@ -323,5 +323,42 @@ TEST(S3StoreObjectLockTest,
       << refused.status();
 }
 
+TEST(S3StoreTlsTest, SpeaksHttpsTrustingTheConfiguredCaOnly) {
+  std::string missing;
+  ASSERT_TRUE(testing::S3TestServerInstalled(&missing)) << missing;
+  testing::TempDir dir;
+  std::string out;
+  ASSERT_EQ(testing::RunCommand(
+                {std::string(DXBACKUP_SOURCE_DIR) + "/tools/make-test-certs.sh",
+                 dir / "certs"},
+                &out),
+            0)
+      << out;
+  testing::S3TestServerOptions tls;
+  tls.tls_cert = dir / "certs/server.pem";
+  tls.tls_key = dir / "certs/server.key";
+  tls.tls_ca = dir / "certs/ca.pem";
+  S3TestServer server(dir / "s3", tls);
+  ASSERT_TRUE(server.running()) << server.Output();
+  ASSERT_EQ(server.endpoint().rfind("https://", 0), 0u);
+  S3StoreOptions options;
+  options.location.endpoint = server.endpoint();
+  options.location.bucket = server.bucket();
+  options.location.access_key = server.access_key();
+  options.location.secret_key = server.secret_key();
+  options.location.ca_file = dir / "certs/ca.pem";
+  auto store = S3Store::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE(PutObject(**store, "ns/dx/s1/a", "over TLS").ok());
+  EXPECT_EQ(*ReadObject(**store, "ns/dx/s1/a"), "over TLS");
+
+  options.location.ca_file = "";  // the system's CAs do not know this one
+  auto untrusted = S3Store::Open(options);
+  EXPECT_EQ(untrusted.status().code(), absl::StatusCode::kFailedPrecondition)
+      << untrusted.status();
+  EXPECT_NE(untrusted.status().message().find("ca_file"), std::string::npos)
+      << untrusted.status();
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler::s3

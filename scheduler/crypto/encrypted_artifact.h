@@ -1,0 +1,103 @@
+// Encryption at rest for one artifact, around the store's own objects.
+//
+// EncryptingWriter takes an artifact's plaintext and writes it, as an age
+// v1 file for the given recipients, into a PendingArtifact of the store:
+//
+//   auto w = EncryptingWriter::Create(std::move(pending), recipients);
+//   (*w)->Append(data, size) ...;       // plaintext, as it arrives
+//   (*w)->Commit(sender_sha256);        // or Abandon()
+//   w->plain_sha256(); w->stored().sha256(); w->stored().bytes();
+//
+// Two digests: the plaintext's, checked against the sender's on Commit
+// (the transfer's integrity), and the stored (encrypted) bytes', which the
+// store's PendingArtifact computes and the catalog records — so a check
+// without the secret key still proves the stored bytes whole. Memory is
+// the age stream's (two 64 KiB chunks), whatever the artifact's size.
+//
+// DecryptingReader reads such an object as plaintext with the identities
+// it is given: a wrong key is PermissionDenied, a tampered or truncated
+// object DataLoss — never wrong bytes. It reads the stored object 64 KiB
+// at a time and holds at most one decrypted read's worth.
+//
+// Both are single-stream, single-thread objects; the PendingArtifact or
+// ArtifactReader they wrap is theirs.
+#ifndef DXBACKUP_SCHEDULER_CRYPTO_ENCRYPTED_ARTIFACT_H_
+#define DXBACKUP_SCHEDULER_CRYPTO_ENCRYPTED_ARTIFACT_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/sha256.h"
+#include "scheduler/crypto/age_decryptor.h"
+#include "scheduler/crypto/age_encryptor.h"
+#include "scheduler/crypto/age_keys.h"
+#include "scheduler/store/artifact_store.h"
+
+namespace dxbackup::scheduler::crypto {
+
+// Whether `prefix` (an object's first bytes, at least 22) begins an age
+// file; plain artifacts (tar, zstd, pg_dump) never do.
+bool IsAgeFile(std::string_view prefix);
+
+// "age1…,age1…": the recipients an artifact is encrypted for, as the
+// catalog records them.
+std::string RecipientsFingerprint(const std::vector<Recipient>& recipients);
+
+class EncryptingWriter {
+ public:
+  static absl::StatusOr<std::unique_ptr<EncryptingWriter>> Create(
+      std::unique_ptr<PendingArtifact> stored,
+      const std::vector<Recipient>& recipients);
+
+  absl::Status Append(const void* data, size_t size);
+  // Ends the age file and commits it if the plaintext's SHA-256 equals
+  // `expected_plain_sha256` (empty accepts any); on a mismatch nothing is
+  // stored and DataLoss returned.
+  absl::Status Commit(const std::string& expected_plain_sha256);
+  void Abandon();
+
+  uint64_t plain_bytes() const { return plain_bytes_; }
+  // Valid after Commit().
+  const std::string& plain_sha256() const { return plain_sha256_; }
+  // The stored object: its bytes, digest and lock (after Commit).
+  const PendingArtifact& stored() const { return *stored_; }
+  const std::string& encrypted_for() const { return encrypted_for_; }
+
+ private:
+  EncryptingWriter(std::unique_ptr<PendingArtifact> stored,
+                   std::string encrypted_for);
+
+  std::unique_ptr<PendingArtifact> stored_;
+  std::unique_ptr<Encryptor> encryptor_;
+  std::string encrypted_for_;
+  common::Sha256 plain_digest_;
+  uint64_t plain_bytes_ = 0;
+  std::string plain_sha256_;
+};
+
+class DecryptingReader : public ArtifactReader {
+ public:
+  // `what` names the object in errors ("ns/dx/set/core-data.tar.zst").
+  static absl::StatusOr<std::unique_ptr<DecryptingReader>> Create(
+      std::unique_ptr<ArtifactReader> stored, std::vector<Identity> identities,
+      std::string what);
+
+  absl::StatusOr<size_t> Read(void* buffer, size_t size) override;
+
+ private:
+  DecryptingReader(std::unique_ptr<ArtifactReader> stored, std::string what);
+
+  std::unique_ptr<ArtifactReader> stored_;
+  std::unique_ptr<Decryptor> decryptor_;
+  std::string what_;
+  std::string plain_;  // decrypted, not yet read
+  size_t used_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace dxbackup::scheduler::crypto
+
+#endif  // DXBACKUP_SCHEDULER_CRYPTO_ENCRYPTED_ARTIFACT_H_
