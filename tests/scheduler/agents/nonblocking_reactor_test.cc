@@ -71,8 +71,8 @@ class HeldStore : public testing::MemoryStore {
 
  protected:
   absl::StatusOr<std::unique_ptr<ObjectSink>> StartObject(
-      const std::string& key) override {
-    auto sink = MemoryStore::StartObject(key);
+      const std::string& key, int64_t locked_until_unix) override {
+    auto sink = MemoryStore::StartObject(key, locked_until_unix);
     if (!sink.ok() || key != held_key_) return sink;
     return std::unique_ptr<ObjectSink>(
         std::make_unique<HeldSink>(this, std::move(*sink)));
