@@ -669,6 +669,71 @@ class ChartTest(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("quiesce.coreServiceAccount", p.stderr)
 
+    S3_SETS = (
+        "store.s3.endpoint=http://127.0.0.1:1",
+        "store.s3.bucket=dx-backups",
+        "store.s3.prefix=prod",
+        "store.s3.credentialsSecret.name=s3-keys",
+        "store.s3.caSecret.name=s3-ca",
+        "store.s3.objectLock.mode=GOVERNANCE",
+        "store.s3.egress.to[0].namespaceSelector.matchLabels"
+        ".kubernetes\\.io/metadata\\.name=storage",
+        "store.s3.egress.ports[0].port=9000")
+
+    def test_a_bucket_store_mounts_its_secrets_and_reaches_its_endpoint(self):
+        docs = render(sets=self.S3_SETS)
+        config = yaml.safe_load(find(docs, "ConfigMap", "dxb-dxbackup")[0]
+                                ["data"]["config.yaml"])
+        s3 = config["store"]["s3"]
+        self.assertEqual(s3["bucket"], "dx-backups")
+        self.assertEqual(s3["access_key_file"],
+                         "/etc/dxbackup/s3/credentials/access-key")
+        self.assertEqual(s3["secret_key_file"],
+                         "/etc/dxbackup/s3/credentials/secret-key")
+        self.assertEqual(s3["ca_file"], "/etc/dxbackup/s3/ca/ca.crt")
+        self.assertEqual(s3["object_lock"]["mode"], "GOVERNANCE")
+        spec = find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"][
+            "template"]["spec"]
+        (container,) = spec["containers"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        self.assertEqual(volumes[mounts["/etc/dxbackup/s3/credentials"]]
+                         ["secret"]["secretName"], "s3-keys")
+        self.assertEqual(volumes[mounts["/etc/dxbackup/s3/ca"]]
+                         ["secret"]["secretName"], "s3-ca")
+        egress = find(docs, "NetworkPolicy")[0]["spec"]["egress"]
+        self.assertIn({"to": [{"namespaceSelector": {"matchLabels": {
+            "kubernetes.io/metadata.name": "storage"}}}],
+            "ports": [{"port": 9000}]}, egress)
+        # The rendered config is one the scheduler takes: it gets as far
+        # as reading the mounted keys (which are not there here).
+        with tempfile.TemporaryDirectory() as work:
+            path = os.path.join(work, "config.yaml")
+            with open(path, "w") as f:
+                yaml.safe_dump(config, f)
+            p = run([os.path.join(BIN, "dxbackup-scheduler"), "--listen",
+                     "127.0.0.1:0", "--insecure-loopback", "--data-dir",
+                     os.path.join(work, "data"), "--config", path],
+                    check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("cannot read the S3 access key from "
+                          "/etc/dxbackup/s3/credentials/access-key",
+                          p.stderr + p.stdout)
+
+    def test_a_bucket_store_needs_its_keys_secret_and_an_egress_rule(self):
+        without_keys = [s for s in self.S3_SETS if "credentialsSecret" not in s]
+        p = run(["helm", "template", "dxb", CHART] + sum(
+            (["--set", s] for s in without_keys), []), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("credentialsSecret.name", p.stderr)
+        without_egress = [s for s in self.S3_SETS if "egress" not in s]
+        p = run(["helm", "template", "dxb", CHART] + sum(
+            (["--set", s] for s in without_egress), []), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("store.s3.egress", p.stderr)
+        # Without a NetworkPolicy's egress, no rule is needed.
+        render(sets=without_egress + ["networkPolicy.egress.enabled=false"])
+
     def test_quiesce_limit_beyond_liveness_tolerance_is_refused(self):
         p = run(["helm", "template", "dxb", CHART, "--set",
                  "config.quiesce_limit_seconds=200"], check=False)
