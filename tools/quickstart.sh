@@ -9,7 +9,9 @@
 #
 # Environment: PROFILE_MB, DAM_MB (sizes of the generated volumes, default
 # 64 each), ROWS (rows of the DAM database, default 20000), KEEP=1 to keep
-# the work directory, WORK_DIR to choose it.
+# the work directory, WORK_DIR to choose it. STORE=s3 keeps the set in a
+# bucket of a local S3 API server (the tests' server, tests/s3) instead of
+# the scheduler's data directory, lists it with awscli and restores from it.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 fixtures=${FIXTURES_DIR:-$top/tests/fixtures}
@@ -56,7 +58,32 @@ PGPASSWORD=$(cat "$work/pg/password")
 createdb dxmediadb
 psql -q -v rows="${ROWS:-20000}" -d dxmediadb -f "$fixtures/dam-db.sql" >/dev/null
 
+store_config=""
+if [ "${STORE:-}" = s3 ]; then
+  say "starting a local S3 API server (s3rver behind a SigV4-checking proxy) with bucket dx-backups"
+  mkdir -p "$work/s3"
+  printf 'quickstart-access\n' >"$work/s3/access-key"
+  head -c 24 /dev/urandom | base64 >"$work/s3/secret-key"
+  chmod 600 "$work/s3/secret-key"
+  /usr/bin/python3 "$top/tests/s3/s3_test_server.py" --data-dir "$work/s3/data" \
+    --s3rver /usr/local/lib/dxbackup-s3rver/node_modules/s3rver/bin/s3rver.js \
+    --bucket dx-backups --access-key-file "$work/s3/access-key" \
+    --secret-key-file "$work/s3/secret-key" >"$work/s3.out" 2>"$work/s3.log" &
+  pids+=($!)
+  wait_for_line "$work/s3.out" "listening on port"
+  s3_endpoint=http://127.0.0.1:$(awk '/listening on port/ {print $4}' "$work/s3.out")
+  store_config="store:
+  s3:
+    endpoint: $s3_endpoint
+    bucket: dx-backups
+    prefix: quickstart
+    access_key_file: $work/s3/access-key
+    secret_key_file: $work/s3/secret-key
+    path_style: true"
+fi
+
 cat >"$work/scheduler.yaml" <<YAML
+$store_config
 deployments:
   - namespace: dx-quickstart
     release: dx
@@ -98,6 +125,14 @@ dx backup --namespace dx-quickstart --release dx || fail "the backup set is not 
 dx sets
 set_id=$(dx --json sets | python3 -c 'import json,sys; print(json.load(sys.stdin)["sets"][0]["id"])')
 dx show "$set_id"
+
+if [ "${STORE:-}" = s3 ]; then
+  say "the set's objects in the bucket, as awscli lists them"
+  AWS_ACCESS_KEY_ID=$(cat "$work/s3/access-key") AWS_SECRET_ACCESS_KEY=$(cat "$work/s3/secret-key") \
+    AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+    /usr/bin/aws --endpoint-url "$s3_endpoint" s3 ls --recursive "s3://dx-backups/quickstart/" ||
+    fail "awscli cannot list the bucket"
+fi
 
 say "restoring set $set_id to $work/restore and database dxmediadb_restored"
 dx restore "$set_id" --to "$work/restore" --database-to dxmediadb_restored || fail "the restore failed"
