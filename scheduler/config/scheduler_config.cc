@@ -16,6 +16,16 @@
 namespace dxbackup::scheduler {
 namespace {
 
+// Whether two buckets' settings name the same bucket with prefixes one of
+// which holds the other ("" holds everything).
+bool SameBucketOverlapping(const v1::S3Bucket& a, const v1::S3Bucket& b) {
+  if (a.endpoint() != b.endpoint() || a.bucket() != b.bucket()) return false;
+  const std::string& x = a.prefix();
+  const std::string& y = b.prefix();
+  return x.empty() || y.empty() || x == y || absl::StartsWith(y, x + "/") ||
+         absl::StartsWith(x, y + "/");
+}
+
 // Words errors as "file:line: key: what", with the line of the key (or of
 // the nearest enclosing one the file has).
 class ConfigChecker {
@@ -166,6 +176,13 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
         }
         absl::Status s3 = CheckS3Bucket(p.copy_to().s3(), key + ".copy_to.s3");
         if (!s3.ok()) return s3;
+        if (config.store().has_s3() &&
+            SameBucketOverlapping(config.store().s3(), p.copy_to().s3())) {
+          return Invalid(key + ".copy_to.s3.prefix",
+                         "overlaps store.s3's prefix in the same bucket: "
+                         "the store's start-up would remove the copies (no "
+                         "set names them); give each its own prefix");
+        }
         if (p.copy_to().s3().has_object_lock()) {
           return Invalid(key + ".copy_to.s3.object_lock",
                          "is not supported for copies yet (only for the "

@@ -106,9 +106,16 @@ absl::Status PruneStoreCopies(ArtifactStore& to, const std::string& namespace_,
   for (const auto& [id, keys] : copies) {
     absl::StatusOr<std::string> text =
         ReadText(to, prefix + id + "/" + kManifest);
-    if (!text.ok()) {
-      unfinished.push_back(id);
+    if (absl::IsNotFound(text.status())) {
+      unfinished.push_back(id);  // no manifest: a copy never finished
       continue;
+    }
+    if (!text.ok()) {
+      // Unreadable now is not missing: decide nothing this time.
+      return absl::Status(text.status().code(),
+                          absl::StrCat("reading the manifest of copy ", prefix,
+                                       id, ": ", text.status().message(),
+                                       "; the copies were left as they are"));
     }
     v1::ExportManifest manifest;
     if (!google::protobuf::util::JsonStringToMessage(*text, &manifest).ok()) {

@@ -17,8 +17,9 @@ stands in front of it and makes it strict:
     part for an aborted or unknown upload is NoSuchUpload.
   - With --object-lock the bucket reports Object Lock enabled, each object's
     retention headers are recorded, and a delete before the retention ends
-    is refused (403 AccessDenied) and recorded as a violation, as is any
-    write to a key that already holds an object.
+    is recorded as a violation (S3 would answer it with a delete marker and
+    keep the locked version; this server has no versions), as is any write
+    to a key that already holds an object.
   - Every request is recorded (operation, key, status, lock headers), for
     tests to assert on.
   - Faults on demand, for tests: the next N requests (of one operation)
@@ -27,6 +28,7 @@ stands in front of it and makes it strict:
 
 Control endpoints (no signature; tests only), under /__control/:
   POST fail?status=503&count=N[&op=UploadPart]   inject N error answers
+  POST fail-after?status=500&count=N&op=…       do the request, answer an error
   POST hold?op=UploadPart                        hold the next such request
   GET  held                                      block until one is held
   GET  requests                                  the request records (JSON)
@@ -113,6 +115,7 @@ class State:
         self.records = []
         self.violations = []
         self.faults = []  # [{"status", "count", "op"}]
+        self.faults_after = []  # the same, answered after the work is done
         self.hold_op = None
         self.held = 0
         if os.path.exists(path):
@@ -247,13 +250,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if self.key in st.written:
                     st.violations.append({"violation": "overwritten", "key": self.key})
         if op in ("DeleteObject", "DeleteObjects"):
-            refused = self.locked_keys(op, body)
-            if refused:
+            # An Object Lock bucket is versioned: S3 answers a delete
+            # without a version id with a delete marker (204) and keeps
+            # the locked version. This server deletes the data (it has no
+            # versions) but records the attempt, which is what tests check.
+            early = self.locked_keys(op, body)
+            if early:
                 with st.lock:
-                    for key in refused:
+                    for key in early:
                         st.violations.append({"violation": "deleted early", "key": key})
-                return self.send_error_xml(403, "AccessDenied",
-                                           f"object {refused[0]} is locked", op)
         return self.forward(op, split, body)
 
     # --- SigV4, checked with botocore's signer ------------------------------
@@ -348,6 +353,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 st.faults.append({"status": int(q["status"]), "count": int(q["count"]),
                                   "op": q.get("op")})
             return self.send(204)
+        if what == "fail-after":
+            with st.lock:
+                st.faults_after.append({"status": int(q["status"]),
+                                        "count": int(q["count"]), "op": q["op"]})
+            return self.send(204)
         if what == "hold":
             with st.lock:
                 st.hold_op = q["op"]
@@ -433,6 +443,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # --- forwarding to s3rver -----------------------------------------------
     def forward(self, op, split, body):
         st = self.server.state
+        self.swallow = None
+        with st.lock:
+            for fault in st.faults_after:
+                if fault["count"] > 0 and fault["op"] == op:
+                    fault["count"] -= 1
+                    self.swallow = fault["status"]
+                    break
         if op == "DeleteObjects":
             md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
             if self.headers.get("Content-MD5") != md5:
@@ -471,6 +488,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     upload["state"] = "completed"
                     self.note_written(upload["key"], upload["lock_mode"], upload["lock_until"])
                     st.save()
+            if self.swallow:
+                return self.send_error_xml(self.swallow, "InternalError",
+                                           "done, but the answer was lost", op)
             self.record(op, status, extra=extra)
             return self.send(status, data, {k: v for k, v in resp.getheaders()
                                             if k.lower() not in ("content-length", "connection",
@@ -493,6 +513,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     st.written.discard(key)
                     st.locks.pop(key, None)
                 st.save()
+        if self.swallow:
+            resp.read()
+            return self.send_error_xml(self.swallow, "InternalError",
+                                       "done, but the answer was lost", op)
         self.record(op, status)
         self.send_response(status)
         length = resp.getheader("Content-Length")

@@ -98,6 +98,11 @@ void S3TestServer::Fail(int status, int count, const std::string& op) {
                       std::to_string(count) + (op.empty() ? "" : "&op=" + op));
 }
 
+void S3TestServer::FailAfter(int status, int count, const std::string& op) {
+  Control("POST", "fail-after?status=" + std::to_string(status) +
+                      "&count=" + std::to_string(count) + "&op=" + op);
+}
+
 void S3TestServer::Hold(const std::string& op) {
   Control("POST", "hold?op=" + op);
 }

@@ -51,6 +51,9 @@ class S3TestServer {
   // The next `count` requests (of `op` only, if given: "UploadPart") are
   // answered with HTTP `status` and the matching S3 error.
   void Fail(int status, int count, const std::string& op = "");
+  // The next `count` requests of `op` are carried out, but answered with
+  // HTTP `status` (an answer lost after the work was done).
+  void FailAfter(int status, int count, const std::string& op);
   // The next request of `op` is never answered; WaitHeld() returns once
   // it arrived (false after two minutes without it).
   void Hold(const std::string& op);

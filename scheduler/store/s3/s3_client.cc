@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <mutex>
@@ -29,6 +30,11 @@ struct S3Client::Request {
   std::string_view body;
   Headers headers;
   size_t max_response_bytes = 16u << 20;
+  // For a write whose answer may be lost after the work was done (PutObject,
+  // CompleteMultipartUpload): whether the object is already there, whole.
+  // Asked before each retry and before giving up, so a write is never done
+  // twice and never reported failed when it is in fact stored.
+  std::function<bool()> stored;
 };
 
 struct S3Client::Response {
@@ -63,16 +69,27 @@ std::string Md5Base64(std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), n);
 }
 
+// The body of an answer. `limit` bounds a successful answer's body (a
+// ranged GET's length); an error's XML body may always be read whole (it
+// is small, and a short range must not turn a 503 into an overflow).
 struct Receiver {
+  CURL* curl;
   std::string* body;
   size_t limit;
   bool overflow = false;
 };
 
+constexpr size_t kMaxErrorBody = 64 << 10;
+
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* r = static_cast<Receiver*>(user);
   const size_t n = size * count;
-  if (r->body->size() + n > r->limit) {
+  long status = 0;
+  curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
+  const size_t limit = status >= 200 && status < 300
+                           ? r->limit
+                           : std::max(r->limit, kMaxErrorBody);
+  if (r->body->size() + n > limit) {
     r->overflow = true;
     return 0;  // aborts the transfer
   }
@@ -172,11 +189,13 @@ void S3Client::ReleaseHandle(void* handle) {
 
 absl::StatusOr<S3Client::Response> S3Client::SendOnce(const Request& request,
                                                       bool* retryable) {
+  bool ignored = false;
+  if (retryable == nullptr) retryable = &ignored;
   *retryable = false;
   CURL* curl = static_cast<CURL*>(AcquireHandle());
   if (curl == nullptr) return absl::ResourceExhaustedError("curl_easy_init");
   Response response;
-  Receiver receiver{&response.body, request.max_response_bytes};
+  Receiver receiver{curl, &response.body, request.max_response_bytes};
   const std::string url = Url(request.key, request.query);
   const std::string sigv4 = absl::StrCat("aws:amz:", location_.region, ":s3");
   curl_slist* headers = nullptr;
@@ -281,7 +300,15 @@ absl::StatusOr<S3Client::Response> S3Client::Send(const Request& request) {
   for (int attempt = 1; attempt <= retry_.attempts; ++attempt) {
     bool retryable = false;
     absl::StatusOr<Response> response = SendOnce(request, &retryable);
-    if (response.ok() || !retryable) return response;
+    if (response.ok()) return response;
+    if (request.stored && request.stored()) {
+      DXLOG(WARNING) << response.status().message()
+                     << "; but the object is stored whole: done";
+      Response done;
+      done.status = 200;
+      return done;
+    }
+    if (!retryable) return response;
     last = response.status();
     if (attempt < retry_.attempts) {
       auto delay = backoff.Next();
@@ -316,6 +343,7 @@ absl::Status S3Client::PutObject(std::string_view key, std::string_view data,
   r.body = data;
   r.headers = headers;
   r.headers.push_back("Content-MD5: " + Md5Base64(data));
+  r.stored = [this, key, size = data.size()] { return Holds(key, size); };
   return Send(r).status();
 }
 
@@ -348,13 +376,24 @@ absl::StatusOr<std::string> S3Client::UploadPart(std::string_view key,
   return etag->second;
 }
 
+bool S3Client::Holds(std::string_view key, uint64_t size) {
+  Request r("HeadObject", "HEAD", key);
+  absl::StatusOr<Response> response = SendOnce(r, /*retryable=*/nullptr);
+  if (!response.ok()) return false;
+  auto length = response->headers.find("content-length");
+  uint64_t stored = 0;
+  return length != response->headers.end() &&
+         absl::SimpleAtoi(length->second, &stored) && stored == size;
+}
+
 absl::Status S3Client::CompleteMultipartUpload(
     std::string_view key, std::string_view upload_id,
-    const std::vector<std::string>& etags) {
+    const std::vector<std::string>& etags, uint64_t size) {
   const std::string body = CompleteMultipartUploadBody(etags);
   Request r("CompleteMultipartUpload", "POST", key);
   r.query = {{"uploadId", std::string(upload_id)}};
   r.body = body;
+  r.stored = [this, key, size] { return Holds(key, size); };
   // S3 may answer 200 and report an error in the body (it sends the status
   // before the work ends); such an InternalError is retried like a 500.
   common::Backoff backoff(retry_.initial_backoff, retry_.max_backoff);

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -81,9 +82,11 @@ class S3Client {
                                          std::string_view upload_id,
                                          int part_number,
                                          std::string_view data);
+  // `size`: the object's, to tell a completion whose answer was lost.
   absl::Status CompleteMultipartUpload(std::string_view key,
                                        std::string_view upload_id,
-                                       const std::vector<std::string>& etags);
+                                       const std::vector<std::string>& etags,
+                                       uint64_t size);
   absl::Status AbortMultipartUpload(std::string_view key,
                                     std::string_view upload_id);
   absl::StatusOr<std::vector<ListedUpload>> ListMultipartUploads(
@@ -108,7 +111,11 @@ class S3Client {
   // Sends with retries; a 2xx answer (or one of `accepted`) is returned,
   // anything else becomes a status naming `operation` and the key.
   absl::StatusOr<Response> Send(const Request& request);
+  // `retryable` may be null.
   absl::StatusOr<Response> SendOnce(const Request& request, bool* retryable);
+  // Whether `key` holds an object of `size` bytes (one HeadObject, no
+  // retries).
+  bool Holds(std::string_view key, uint64_t size);
   std::string Url(std::string_view key, const QueryParams& query) const;
   void* AcquireHandle();
   void ReleaseHandle(void* handle);

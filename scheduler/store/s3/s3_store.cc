@@ -51,7 +51,7 @@ class MultipartSink : public ObjectSink {
       // Smaller than one part: one request.
       if (absl::Status s = client_->PutObject(key_, filling_, headers_);
           !s.ok()) {
-        return s;
+        return RemoveWhatFailed(s);
       }
       put_whole_ = true;
     } else {
@@ -59,10 +59,10 @@ class MultipartSink : public ObjectSink {
         if (absl::Status s = SendFilledPart(); !s.ok()) return s;
       }
       if (absl::Status s = WaitInFlight(); !s.ok()) return s;
-      if (absl::Status s =
-              client_->CompleteMultipartUpload(key_, upload_id_, etags_);
+      if (absl::Status s = client_->CompleteMultipartUpload(key_, upload_id_,
+                                                            etags_, bytes_);
           !s.ok()) {
-        return s;
+        return RemoveWhatFailed(s);
       }
       completed_ = true;
     }
@@ -127,9 +127,25 @@ class MultipartSink : public ObjectSink {
     return absl::OkStatus();
   }
 
+  // The first part upload that failed fails every later call (the part's
+  // buffer is gone; nothing may be sent after it).
   absl::Status WaitInFlight() {
-    if (!in_flight_.valid()) return absl::OkStatus();
-    return in_flight_.get();
+    if (!failed_.ok() || !in_flight_.valid()) return failed_;
+    failed_ = in_flight_.get();
+    return failed_;
+  }
+
+  // After a PutObject or CompleteMultipartUpload failed for good: an object
+  // the server may still have made (of the wrong size: S3Client accepts a
+  // whole one) must not stay visible.
+  absl::Status RemoveWhatFailed(const absl::Status& failure) {
+    if (client_->HeadObject(key_).ok()) {
+      if (absl::Status d = client_->DeleteObject(key_); !d.ok()) {
+        DXLOG(ERROR) << "could not remove the object a failed write left at "
+                     << client_->Describe(key_) << ": " << d.message();
+      }
+    }
+    return failure;
   }
 
   S3Client* const client_;
@@ -139,6 +155,7 @@ class MultipartSink : public ObjectSink {
   std::string filling_;  // the part being filled
   std::string sending_;  // the part being uploaded (by in_flight_)
   std::future<absl::Status> in_flight_;
+  absl::Status failed_;
   std::string upload_id_;
   std::vector<std::string> etags_;
   uint64_t bytes_ = 0;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {
@@ -223,6 +225,37 @@ TEST(SchedulerConfigTest, AnS3StoreIsCheckedBeforeAnyConnection) {
                                          "directory or an s3 bucket"),
             std::string::npos)
       << both.status();
+  // Copies in the store's own key space would be removed by its start-up.
+  for (const auto& [store_prefix, copy_prefix, refused] :
+       std::vector<std::tuple<std::string, std::string, bool>>{
+           {"prod", "prod/copies", true},
+           {"", "copies", true},
+           {"prod", "prod", true},
+           {"prod", "production", false},
+           {"prod", "copies", false}}) {
+    const std::string text =
+        "store:\n  s3: {endpoint: \"https://s3.example\", bucket: bkt, "
+        "prefix: \"" +
+        store_prefix +
+        "\", access_key_file: /a, "
+        "secret_key_file: /s}\n"
+        "policies:\n"
+        "  - name: p\n"
+        "    selector: {namespaces: [ns]}\n"
+        "    schedule: \"@daily\"\n"
+        "    copy_to:\n"
+        "      s3: {endpoint: \"https://s3.example\", bucket: bkt, prefix: \"" +
+        copy_prefix + "\", access_key_file: /a, secret_key_file: /s}\n";
+    auto checked = ParseSchedulerConfig(text, "s.yaml");
+    EXPECT_EQ(checked.ok(), !refused)
+        << store_prefix << " / " << copy_prefix << ": " << checked.status();
+    if (refused && !checked.ok()) {
+      EXPECT_NE(checked.status().message().find("overlaps store.s3's prefix"),
+                std::string::npos)
+          << checked.status();
+    }
+  }
+
   std::string bucket_only = policy;
   bucket_only.erase(bucket_only.find("      directory: /copies\n"), 26);
   EXPECT_TRUE(ParseSchedulerConfig(bucket_only, "s.yaml").ok())

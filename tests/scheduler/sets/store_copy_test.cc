@@ -120,5 +120,41 @@ TEST_F(StoreCopyTest, RetentionKeepsItsCopiesAndRemovesACrashsRemains) {
   }
 }
 
+// A copy store whose reads of one key fail as a bucket under a SlowDown
+// storm would.
+class FlakyStore : public testing::MemoryStore {
+ public:
+  std::string failing_key;
+
+ protected:
+  absl::StatusOr<std::unique_ptr<ArtifactReader>> OpenObject(
+      const std::string& key) override {
+    if (key == failing_key) {
+      return absl::UnavailableError("SlowDown (gave up after 6 attempts)");
+    }
+    return MemoryStore::OpenObject(key);
+  }
+};
+
+TEST_F(StoreCopyTest, AManifestThatCannotBeReadNowIsNotAMissingOne) {
+  AddSet("20260101T000000Z-aaaa", 1767225600);
+  AddSet("20260102T000000Z-bbbb", 1767312000);
+  FlakyStore copies;
+  for (const char* id : {"20260101T000000Z-aaaa", "20260102T000000Z-bbbb"}) {
+    ASSERT_TRUE(
+        CopySetToStore(catalog_, primary_, copies, id, 1767312100).ok());
+  }
+  copies.failing_key = "ns/dx/20260101T000000Z-aaaa/manifest.json";
+  v1::Retention keep_all;
+  keep_all.set_keep_last(5);
+  absl::Status s =
+      PruneStoreCopies(copies, "ns", "dx", keep_all, absl::UTCTimeZone(),
+                       absl::FromUnixSeconds(1767312200));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_TRUE(copies.Stat("ns/dx/20260101T000000Z-aaaa/core-data.tar").ok())
+      << "a whole copy whose manifest could not be read just now was "
+         "taken for a crash's remains and removed";
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler
