@@ -1,5 +1,7 @@
 #include "scheduler/store/s3/s3_store.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstring>
 #include <future>
@@ -16,6 +18,51 @@ namespace {
 
 constexpr int kMaxParts = 10000;
 
+// One part's bytes, in pages of their own (mmap): allocated whole when
+// first used and given back to the system when the write ends, so the
+// scheduler's memory follows its uploads (two parts each) instead of the
+// high-water mark of malloc's arenas.
+class PartBuffer {
+ public:
+  explicit PartBuffer(size_t capacity) : capacity_(capacity) {}
+  ~PartBuffer() {
+    if (data_ != nullptr) munmap(data_, capacity_);
+  }
+  PartBuffer(const PartBuffer&) = delete;
+  PartBuffer& operator=(const PartBuffer&) = delete;
+
+  // Appends up to `n` bytes (what fits); returns how many.
+  absl::StatusOr<size_t> Append(const char* p, size_t n) {
+    if (data_ == nullptr) {
+      void* mem = mmap(nullptr, capacity_, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (mem == MAP_FAILED) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "cannot allocate an S3 part of ", capacity_, " bytes"));
+      }
+      data_ = static_cast<char*>(mem);
+    }
+    n = std::min(n, capacity_ - size_);
+    std::memcpy(data_ + size_, p, n);
+    size_ += n;
+    return n;
+  }
+  std::string_view view() const { return {data_, size_}; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  bool full() const { return size_ == capacity_; }
+  void clear() { size_ = 0; }
+  void swap(PartBuffer& other) {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+  }
+
+ private:
+  const size_t capacity_;
+  char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 // One object being written: a multipart upload, or one PutObject if the
 // object ends before its first part fills.
 class MultipartSink : public ObjectSink {
@@ -26,20 +73,21 @@ class MultipartSink : public ObjectSink {
       : client_(client),
         key_(std::move(key)),
         part_size_(part_size),
-        headers_(std::move(headers)) {
-    filling_.reserve(part_size_);
-  }
+        headers_(std::move(headers)),
+        filling_(part_size),
+        sending_(part_size) {}
   ~MultipartSink() override { Discard(); }
 
   absl::Status Write(const void* data, size_t size) override {
     const char* p = static_cast<const char*>(data);
     while (size > 0) {
-      const size_t n = std::min(size, part_size_ - filling_.size());
-      filling_.append(p, n);
+      absl::StatusOr<size_t> taken = filling_.Append(p, size);
+      if (!taken.ok()) return taken.status();
+      const size_t n = *taken;
       p += n;
       size -= n;
       bytes_ += n;
-      if (filling_.size() == part_size_) {
+      if (filling_.full()) {
         if (absl::Status s = SendFilledPart(); !s.ok()) return s;
       }
     }
@@ -49,7 +97,7 @@ class MultipartSink : public ObjectSink {
   absl::Status Publish() override {
     if (upload_id_.empty()) {
       // Smaller than one part: one request.
-      if (absl::Status s = client_->PutObject(key_, filling_, headers_);
+      if (absl::Status s = client_->PutObject(key_, filling_.view(), headers_);
           !s.ok()) {
         return RemoveWhatFailed(s);
       }
@@ -119,7 +167,7 @@ class MultipartSink : public ObjectSink {
     etags_.emplace_back();
     in_flight_ = std::async(std::launch::async, [this, part_number] {
       absl::StatusOr<std::string> etag =
-          client_->UploadPart(key_, upload_id_, part_number, sending_);
+          client_->UploadPart(key_, upload_id_, part_number, sending_.view());
       if (!etag.ok()) return etag.status();
       etags_[part_number - 1] = *etag;
       return absl::OkStatus();
@@ -152,8 +200,8 @@ class MultipartSink : public ObjectSink {
   const std::string key_;
   const size_t part_size_;
   const Headers headers_;
-  std::string filling_;  // the part being filled
-  std::string sending_;  // the part being uploaded (by in_flight_)
+  PartBuffer filling_;  // the part being filled
+  PartBuffer sending_;  // the part being uploaded (by in_flight_)
   std::future<absl::Status> in_flight_;
   absl::Status failed_;
   std::string upload_id_;
