@@ -332,7 +332,7 @@ int64_t AgentForgetAfterSeconds(const v1::SchedulerConfig& config) {
   absl::StatusOr<CalendarDuration> d =
       CalendarDuration::Parse(config.agent_forget_after());
   if (!d.ok() || d->zero()) return kDefault;
-  return int64_t{d->days} * 24 * 3600 + int64_t{d->hours} * 3600;
+  return d->MinimumSeconds();
 }
 
 absl::StatusOr<v1::SchedulerConfig> ParseSchedulerConfig(

@@ -5,6 +5,7 @@
 #ifndef DXBACKUP_SCHEDULER_POLICY_CALENDAR_DURATION_H_
 #define DXBACKUP_SCHEDULER_POLICY_CALENDAR_DURATION_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -22,6 +23,13 @@ struct CalendarDuration {
     return years == 0 && months == 0 && days == 0 && hours == 0;
   }
   std::string ToString() const;
+  // The shortest this can last, in seconds: a month counts 28 days, a year
+  // 365 (a lower bound, for what must be kept at least this long).
+  int64_t MinimumSeconds() const {
+    constexpr int64_t kDay = 24 * 3600;
+    return int64_t{years} * 365 * kDay + int64_t{months} * 28 * kDay +
+           int64_t{days} * kDay + int64_t{hours} * 3600;
+  }
 
   // Parses "1y5m7d2h" (any subset, in any order, each at most once); ""
   // is zero.

@@ -59,10 +59,7 @@ int64_t EarliestRemoval(const v1::SchedulerConfig& config,
     absl::StatusOr<CalendarDuration> within =
         CalendarDuration::Parse(policy.retention().keep_within());
     if (!within.ok()) return started_unix;
-    constexpr int64_t kDay = 24 * 3600;
-    return started_unix + int64_t{within->years} * 365 * kDay +
-           int64_t{within->months} * 28 * kDay + int64_t{within->days} * kDay +
-           int64_t{within->hours} * 3600;
+    return started_unix + within->MinimumSeconds();
   }
   return started_unix;
 }

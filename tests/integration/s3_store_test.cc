@@ -138,6 +138,20 @@ class S3StoreEndToEndTest : public ::testing::Test {
               std::vector<std::string>{});
   }
 
+  // Restarts the scheduler with `config` (logging to `log`) and takes two
+  // sets of policy "kept" once the agent is back.
+  void TwoSetsWith(const std::string& config, const std::string& log,
+                   std::string* first, std::string* second) {
+    WriteFile(dir_ / "scheduler.yaml", config);
+    StartScheduler(log);
+    ASSERT_TRUE(agent_->WaitRegistered(2)) << agent_->Output();
+    std::string out;
+    *first = Backup(&out);
+    ASSERT_FALSE(first->empty()) << out;
+    *second = Backup(&out);
+    ASSERT_FALSE(second->empty()) << out;
+  }
+
   // The bucket's keys under prefix/ (awscli's listing).
   std::vector<std::string> BucketKeys() {
     std::string out;
@@ -249,14 +263,9 @@ TEST_F(S3StoreEndToEndTest,
 }
 
 TEST_F(S3StoreEndToEndTest, CopiesGoToABucketWithTheirOwnRetention) {
-  WriteFile(dir_ / "scheduler.yaml", Config(/*copies_in_bucket=*/true));
-  StartScheduler("scheduler-copies.log");
-  ASSERT_TRUE(agent_->WaitRegistered(2)) << agent_->Output();
-  std::string out;
-  const std::string first = Backup(&out);
-  ASSERT_FALSE(first.empty()) << out;
-  const std::string second = Backup(&out);
-  ASSERT_FALSE(second.empty()) << out;
+  std::string out, first, second;
+  ASSERT_NO_FATAL_FAILURE(TwoSetsWith(Config(/*copies_in_bucket=*/true),
+                                      "scheduler-copies.log", &first, &second));
   // The copy follows the set's end on the scheduler's side.
   EXPECT_NE(scheduler_->WaitForLine("copied set " + second), "")
       << scheduler_->Output();
@@ -318,14 +327,9 @@ TEST_F(S3StoreEndToEndTest, LockedObjectsAreNeverDeletedBeforeTheirRetention) {
   s3_ = std::make_unique<testing::S3TestServer>(dir_ / "s3-locked", locked);
   ASSERT_TRUE(s3_->running()) << s3_->Output();
   lock_ = true;
-  WriteFile(dir_ / "scheduler.yaml", Config());
-  StartScheduler("scheduler-locked.log");
-  ASSERT_TRUE(agent_->WaitRegistered(2)) << agent_->Output();
-  std::string out;
-  const std::string first = Backup(&out);
-  ASSERT_FALSE(first.empty()) << out;
-  const std::string second = Backup(&out);
-  ASSERT_FALSE(second.empty()) << out;
+  std::string out, first, second;
+  ASSERT_NO_FATAL_FAILURE(
+      TwoSetsWith(Config(), "scheduler-locked.log", &first, &second));
   const int writes =
       s3_->Count("PutObject", 200) + s3_->Count("CreateMultipartUpload", 200);
   EXPECT_GE(writes, 4) << "two artifacts per set";

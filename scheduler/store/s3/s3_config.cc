@@ -54,9 +54,7 @@ absl::StatusOr<S3StoreOptions> S3StoreOptionsFrom(const v1::S3Bucket& bucket) {
         CalendarDuration::Parse(bucket.object_lock().margin());
     if (!margin.ok()) return margin.status();
     options.lock_margin_seconds =
-        margin->zero()
-            ? 24 * 3600
-            : int64_t{margin->days} * 24 * 3600 + int64_t{margin->hours} * 3600;
+        margin->zero() ? 24 * 3600 : margin->MinimumSeconds();
   }
   if (bucket.part_size_mib() > 0) {
     options.part_size = static_cast<size_t>(bucket.part_size_mib()) << 20;
