@@ -43,8 +43,8 @@ AdminServiceImpl::AdminServiceImpl(const Parts& parts)
       restores_(parts.restores),
       pruner_(parts.pruner),
       policies_(parts.policies),
-      verifier_(parts.sets, parts.store, parts.clock),
-      exporter_(parts.sets, parts.store, parts.clock) {}
+      verifier_(parts.sets, parts.store, parts.clock, parts.keys),
+      exporter_(parts.sets, parts.store, parts.clock, parts.keys) {}
 
 grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext* context,
                                           const v1::ListAgentsRequest*,
@@ -231,7 +231,9 @@ grpc::Status AdminServiceImpl::Verify(grpc::ServerContext* context,
       !denied.ok()) {
     return denied;
   }
-  auto verified = verifier_.Verify(request->set_id(), request->deep());
+  auto given = crypto::ParseGivenIdentities(request->identities());
+  if (!given.ok()) return common::ToGrpcStatus(given.status());
+  auto verified = verifier_.Verify(request->set_id(), request->deep(), *given);
   if (!verified.ok()) return common::ToGrpcStatus(verified.status());
   *response = std::move(*verified);
   return grpc::Status::OK;
@@ -244,7 +246,10 @@ grpc::Status AdminServiceImpl::Export(grpc::ServerContext* context,
       !denied.ok()) {
     return denied;
   }
-  auto exported = exporter_.Export(request->set_id(), request->to_dir());
+  auto given = crypto::ParseGivenIdentities(request->identities());
+  if (!given.ok()) return common::ToGrpcStatus(given.status());
+  auto exported =
+      exporter_.Export(request->set_id(), request->to_dir(), *given);
   if (!exported.ok()) return common::ToGrpcStatus(exported.status());
   *response = std::move(*exported);
   return grpc::Status::OK;

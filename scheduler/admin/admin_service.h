@@ -33,6 +33,8 @@ class AdminServiceImpl : public v1::AdminService::Service {
     FileIndex* files;
     // Artifacts read back by verify and export.
     ArtifactStore* store;
+    // How verify --deep and an export in clear decrypt.
+    const crypto::KeyRing* keys;
     // Agents listed and forgotten.
     AgentRegistry* registry;
     // Verification and export times.

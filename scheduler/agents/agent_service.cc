@@ -636,7 +636,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
       Finish(common::ToGrpcStatus(artifact.status()));
       return;
     }
-    key_ = artifact->path();
+    artifact_ = *std::move(artifact);
     ready_ = true;
   }
 
@@ -678,13 +678,17 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
       return;
     }
     if (reader_ == nullptr) {
+      // An encrypted artifact goes to the agent in clear (over the
+      // connection's TLS), decrypted with the keys its restore was given.
       absl::StatusOr<std::unique_ptr<ArtifactReader>> reader =
-          parts_.store->Open(key_);
+          parts_.keys->OpenPlain(*parts_.store, artifact_,
+                                 parts_.grants->For(job_id_));
       if (!reader.ok()) {
-        Finish(grpc::Status(
-            grpc::StatusCode::DATA_LOSS,
-            absl::StrCat("stored artifact ", key_,
-                         " cannot be read: ", reader.status().message())));
+        Finish(common::ToGrpcStatus(absl::Status(
+            absl::IsNotFound(reader.status()) ? absl::StatusCode::kDataLoss
+                                              : reader.status().code(),
+            absl::StrCat("stored artifact ", artifact_.path(),
+                         " cannot be read: ", reader.status().message()))));
         return;
       }
       reader_ = std::move(*reader);
@@ -708,7 +712,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
   Parts parts_;
   std::string job_id_;
   CallerLimits::Slot slot_, download_slot_;
-  std::string key_;
+  v1::Artifact artifact_;
   bool ready_ = false;
   ReactorWorker* worker_ = nullptr;
   std::unique_ptr<ArtifactReader> reader_;  // the tasks' only
@@ -805,7 +809,8 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
 
 AgentServiceImpl::AgentServiceImpl(const Parts& parts)
     : parts_(parts),
-      sessions_({parts.files, parts.store, parts.board, parts.clock}),
+      sessions_(
+          {parts.files, parts.store, parts.keys, parts.board, parts.clock}),
       limits_(parts.config->limits().max_streams_per_caller(),
               parts.config->limits().max_downloads_per_job()) {}
 

@@ -17,6 +17,8 @@
 #include "scheduler/agents/reactor_worker.h"
 #include "scheduler/agents/upload_session.h"
 #include "scheduler/catalog/file_index.h"
+#include "scheduler/crypto/key_grants.h"
+#include "scheduler/crypto/key_ring.h"
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/store/artifact_store.h"
 
@@ -32,6 +34,10 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
     FileIndex* files;
     // Artifacts uploaded and downloaded.
     ArtifactStore* store;
+    // What uploads are encrypted for; how downloads are decrypted.
+    const crypto::KeyRing* keys;
+    // The keys restores were given, by job.
+    const crypto::KeyGrants* grants;
     // The connected agents.
     AgentRegistry* registry;
     // The jobs agents report on, upload for and download for.

@@ -116,9 +116,7 @@ absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
       error = file_->Commit(trailer_.sha256());
     }
     if (error.ok()) {
-      stored.set_bytes(file_->bytes());
-      stored.set_sha256(file_->sha256());
-      stored.set_locked_until_unix(file_->locked_until_unix());
+      crypto::RecordStored(*file_, &stored);
       stored.set_file_count(trailer_.files());
       if (!trailer_.fix_level().empty()) {
         stored.set_fix_level(trailer_.fix_level());
@@ -134,9 +132,10 @@ absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
     }
   }
   if (!error.ok()) return FailJob(error);
+  // What the agent sent (an encrypted artifact's plaintext).
   v1::UploadResult result;
-  result.set_bytes(stored.bytes());
-  result.set_sha256(stored.sha256());
+  result.set_bytes(crypto::PlainBytes(stored));
+  result.set_sha256(crypto::PlainSha256(stored));
   result.set_path(stored.path());
   return result;
 }
@@ -161,8 +160,7 @@ absl::StatusOr<UploadSessions::Attached> UploadSessions::Attach(
   if (session == nullptr) {
     absl::StatusOr<v1::Artifact> artifact = parts_.board->BeginUpload(job_id);
     if (!artifact.ok()) return artifact.status();  // only one stream gets here
-    auto file =
-        parts_.store->Begin(artifact->path(), artifact->locked_until_unix());
+    auto file = parts_.keys->Begin(*parts_.store, *artifact);
     if (!file.ok()) {
       parts_.board->Finish(job_id, file.status());
       return file.status();

@@ -33,6 +33,7 @@
 #include "common/clock.h"
 #include "dxbackup/v1/agent.pb.h"
 #include "scheduler/catalog/file_index.h"
+#include "scheduler/crypto/key_ring.h"
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/jobs/job_observer.h"
 #include "scheduler/store/artifact_store.h"
@@ -44,10 +45,11 @@ constexpr size_t kMaxChunkBytes = 1 << 20;
 
 // What upload sessions use; all must outlive them.
 struct UploadParts {
-  FileIndex* files;            // the uploaded entries' index rows
-  ArtifactStore* store;        // the artifacts written (pending, committed)
-  JobBoard* board;             // the jobs uploading: begun, ended, failed
-  const common::Clock* clock;  // the stored artifacts' creation times
+  FileIndex* files;             // the uploaded entries' index rows
+  ArtifactStore* store;         // the artifacts written (pending, committed)
+  const crypto::KeyRing* keys;  // what is encrypted, for whom
+  JobBoard* board;              // the jobs uploading: begun, ended, failed
+  const common::Clock* clock;   // the stored artifacts' creation times
 };
 
 class UploadSession {

@@ -138,6 +138,12 @@ const char* const kMigrations[] = {
       ALTER TABLE artifacts ADD COLUMN locked_until_unix INTEGER NOT NULL
         DEFAULT 0;
     )sql",
+    // 10: an encrypted artifact's recipients and plaintext.
+    R"sql(
+      ALTER TABLE artifacts ADD COLUMN encrypted_for TEXT NOT NULL DEFAULT '';
+      ALTER TABLE artifacts ADD COLUMN plain_bytes INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE artifacts ADD COLUMN plain_sha256 TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -740,8 +746,9 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
   Statement st(db_,
                "INSERT INTO artifacts (set_id, target, kind, path, bytes, "
                "sha256, compression, file_count, fix_level, created_unix, "
-               "source, base_set_id, locked_until_unix) VALUES (?1, ?2, ?3, "
-               "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+               "source, base_set_id, locked_until_unix, encrypted_for, "
+               "plain_bytes, plain_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+               "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
   st.Bind(1, a.set_id())
       .Bind(2, a.target())
       .Bind(3, v1::ArtifactKind_Name(a.kind()))
@@ -754,7 +761,10 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
       .Bind(10, a.created_unix())
       .Bind(11, a.source())
       .Bind(12, a.base_set_id())
-      .Bind(13, a.locked_until_unix());
+      .Bind(13, a.locked_until_unix())
+      .Bind(14, a.encrypted_for())
+      .Bind(15, static_cast<int64_t>(a.plain_bytes()))
+      .Bind(16, a.plain_sha256());
   return RunToDone(st, "recording artifact " + a.path());
 }
 
@@ -764,8 +774,8 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
   Statement st(db_,
                "SELECT set_id, target, kind, path, bytes, sha256, compression, "
                "file_count, fix_level, created_unix, source, base_set_id, "
-               "locked_until_unix FROM artifacts WHERE set_id = ?1 ORDER BY "
-               "target");
+               "locked_until_unix, encrypted_for, plain_bytes, plain_sha256 "
+               "FROM artifacts WHERE set_id = ?1 ORDER BY target");
   if (!st.ok()) return st.Error("listing artifacts");
   st.Bind(1, set_id);
   std::vector<v1::Artifact> artifacts;
@@ -785,6 +795,9 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
     a.set_source(st.Text(10));
     a.set_base_set_id(st.Text(11));
     a.set_locked_until_unix(st.Int(12));
+    a.set_encrypted_for(st.Text(13));
+    a.set_plain_bytes(static_cast<uint64_t>(st.Int(14)));
+    a.set_plain_sha256(st.Text(15));
     artifacts.push_back(std::move(a));
   }
   if (rc != SQLITE_DONE) return st.Error("listing artifacts");

@@ -1,5 +1,7 @@
 #include "scheduler/config/scheduler_config.h"
 
+#include <fnmatch.h>
+
 #include <cctype>
 #include <set>
 #include <utility>
@@ -53,6 +55,7 @@ class ConfigChecker {
   absl::Status CheckPolicies(v1::SchedulerConfig& config) const;
   absl::Status CheckS3Bucket(const v1::S3Bucket& s3,
                              const std::string& key) const;
+  absl::Status CheckEncryption(const v1::Encryption& encryption) const;
 
  private:
   std::string source_;
@@ -291,6 +294,44 @@ absl::Status ConfigChecker::CheckS3Bucket(const v1::S3Bucket& s3,
   return absl::OkStatus();
 }
 
+absl::Status ConfigChecker::CheckEncryption(
+    const v1::Encryption& encryption) const {
+  int defaults = 0;
+  for (int i = 0; i < encryption.keys_size(); ++i) {
+    const v1::EncryptionKey& k = encryption.keys(i);
+    const std::string key = absl::StrCat("encryption.keys[", i, "]");
+    if (k.recipients_file().empty() || k.recipients_file()[0] != '/') {
+      return Invalid(key + ".recipients_file",
+                     "give the absolute path of an age recipients file (one "
+                     "public key, \"age1…\", per line)");
+    }
+    for (const std::string& pattern : k.namespaces()) {
+      if (pattern.empty()) {
+        return Invalid(key + ".namespaces",
+                       "a namespace or glob must not be empty");
+      }
+    }
+    if (k.namespaces().empty() && ++defaults > 1) {
+      return Invalid(key + ".namespaces",
+                     "only one key may be the default (no namespaces); give "
+                     "this one its namespaces");
+    }
+  }
+  for (int i = 0; i < encryption.identity_files_size(); ++i) {
+    const std::string& file = encryption.identity_files(i);
+    if (file.empty() || file[0] != '/') {
+      return Invalid(absl::StrCat("encryption.identity_files[", i, "]"),
+                     "give the absolute path of an age identity file");
+    }
+  }
+  if (encryption.keys().empty() && !encryption.identity_files().empty()) {
+    return Invalid("encryption.keys",
+                   "identity files without keys encrypt nothing; add the "
+                   "keys whose secret halves they hold");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
                                           const std::string& source,
                                           common::YamlLines lines) {
@@ -318,6 +359,7 @@ absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
   if (s.ok() && config.store().has_s3()) {
     s = checker.CheckS3Bucket(config.store().s3(), "store.s3");
   }
+  if (s.ok()) s = checker.CheckEncryption(config.encryption());
   if (s.ok() && config.stall_seconds() < 0) {
     s = checker.Invalid("stall_seconds", "must not be negative (0 is 600)");
   }
@@ -326,6 +368,21 @@ absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
 }
 
 }  // namespace
+
+const v1::EncryptionKey* EncryptionKeyFor(const v1::SchedulerConfig& config,
+                                          const std::string& namespace_) {
+  const v1::EncryptionKey* fallback = nullptr;
+  for (const v1::EncryptionKey& key : config.encryption().keys()) {
+    if (key.namespaces().empty()) {
+      if (fallback == nullptr) fallback = &key;
+      continue;
+    }
+    for (const std::string& pattern : key.namespaces()) {
+      if (fnmatch(pattern.c_str(), namespace_.c_str(), 0) == 0) return &key;
+    }
+  }
+  return fallback;
+}
 
 int64_t AgentForgetAfterSeconds(const v1::SchedulerConfig& config) {
   constexpr int64_t kDefault = 24 * 3600;

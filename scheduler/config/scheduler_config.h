@@ -20,6 +20,12 @@ absl::StatusOr<v1::SchedulerConfig> ParseSchedulerConfig(
 // agent_forget_after in seconds (a checked config's; "" is one day).
 int64_t AgentForgetAfterSeconds(const v1::SchedulerConfig& config);
 
+// The key a namespace's artifacts are encrypted for: the first whose
+// namespaces match, else the default (the key without namespaces); nullptr
+// when none does (stored in clear).
+const v1::EncryptionKey* EncryptionKeyFor(const v1::SchedulerConfig& config,
+                                          const std::string& namespace_);
+
 // The configured deployment, or nullptr.
 inline const v1::Deployment* FindDeployment(const v1::SchedulerConfig& config,
                                             const std::string& namespace_,

@@ -35,34 +35,46 @@ absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {
   return content.str();
 }
 
-// Calls `parse(line, line_number)` for every line that is not blank or a
-// comment; InvalidArgument if there is none.
+// Calls `parse(line)` for every line of `content` that is not blank or a
+// comment; InvalidArgument naming `source` and the line if one fails, or
+// if there is none.
 template <typename T, typename Parse>
-absl::StatusOr<std::vector<T>> ParseKeyLines(const std::string& path,
+absl::StatusOr<std::vector<T>> ParseKeyLines(std::string_view content,
+                                             const std::string& source,
                                              const char* what, Parse parse) {
-  absl::StatusOr<std::string> content = ReadKeyFile(path);
-  if (!content.ok()) return content.status();
-  absl::Cleanup wipe = [&content] {
-    OPENSSL_cleanse(content->data(), content->size());
-  };
   std::vector<T> keys;
   int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(*content, '\n')) {
+  for (absl::string_view line : absl::StrSplit(
+           absl::string_view(content.data(), content.size()), '\n')) {
     ++line_number;
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line[0] == '#') continue;
     absl::StatusOr<T> key = parse(std::string_view(line.data(), line.size()));
     if (!key.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          path, " line ", line_number, ": ", key.status().message()));
+          source, " line ", line_number, ": ", key.status().message()));
     }
     keys.push_back(*std::move(key));
   }
   if (keys.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " holds no ", what));
+    return absl::InvalidArgumentError(absl::StrCat(source, " holds no ", what));
   }
   return keys;
 }
+
+// ParseKeyLines of a file's content, wiped from memory after.
+template <typename T, typename Parse>
+absl::StatusOr<std::vector<T>> LoadKeyLines(const std::string& path,
+                                            const char* what, Parse parse) {
+  absl::StatusOr<std::string> content = ReadKeyFile(path);
+  if (!content.ok()) return content.status();
+  absl::Cleanup wipe = [&content] {
+    OPENSSL_cleanse(content->data(), content->size());
+  };
+  return ParseKeyLines<T>(*content, path, what, parse);
+}
+
+constexpr char kIdentityWhat[] = "age identity (AGE-SECRET-KEY-1…)";
 
 }  // namespace
 
@@ -126,13 +138,21 @@ std::string Identity::SecretKeyString() const {
 }
 
 absl::StatusOr<std::vector<Identity>> LoadIdentities(const std::string& path) {
-  return ParseKeyLines<Identity>(
-      path, "age identity (AGE-SECRET-KEY-1…)",
+  return LoadKeyLines<Identity>(
+      path, kIdentityWhat,
       [&path](std::string_view line) { return Identity::Parse(line, path); });
 }
 
+absl::StatusOr<std::vector<Identity>> ParseIdentities(
+    std::string_view text, const std::string& source) {
+  return ParseKeyLines<Identity>(text, source, kIdentityWhat,
+                                 [&source](std::string_view line) {
+                                   return Identity::Parse(line, source);
+                                 });
+}
+
 absl::StatusOr<std::vector<Recipient>> LoadRecipients(const std::string& path) {
-  return ParseKeyLines<Recipient>(
+  return LoadKeyLines<Recipient>(
       path, "age recipient (age1…)",
       [](std::string_view line) { return Recipient::Parse(line); });
 }

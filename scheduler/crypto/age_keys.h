@@ -72,6 +72,11 @@ class Identity {
 // an identity or there is none.
 absl::StatusOr<std::vector<Identity>> LoadIdentities(const std::string& path);
 
+// The same, of an identity file's text (given with a request); `source`
+// names it in errors, which never echo a line.
+absl::StatusOr<std::vector<Identity>> ParseIdentities(
+    std::string_view text, const std::string& source);
+
 // Reads an age recipients file (`age -R`): one "age1…" per line, same
 // comment rules; errors as LoadIdentities.
 absl::StatusOr<std::vector<Recipient>> LoadRecipients(const std::string& path);

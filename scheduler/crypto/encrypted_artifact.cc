@@ -25,52 +25,72 @@ std::string RecipientsFingerprint(const std::vector<Recipient>& recipients) {
   return out;
 }
 
-EncryptingWriter::EncryptingWriter(std::unique_ptr<PendingArtifact> stored,
-                                   std::string encrypted_for)
-    : stored_(std::move(stored)), encrypted_for_(std::move(encrypted_for)) {}
+namespace {
 
-absl::StatusOr<std::unique_ptr<EncryptingWriter>> EncryptingWriter::Create(
+// Encrypts what is written into the store's own PendingArtifact.
+class EncryptingSink : public ObjectSink {
+ public:
+  EncryptingSink(std::unique_ptr<PendingArtifact> stored,
+                 std::string encrypted_for)
+      : stored_(std::move(stored)) {
+    form_.encrypted_for = std::move(encrypted_for);
+  }
+
+  absl::Status Start(const std::vector<Recipient>& recipients) {
+    PendingArtifact* out = stored_.get();
+    absl::StatusOr<std::unique_ptr<Encryptor>> encryptor =
+        Encryptor::Create(recipients, [out](const char* data, size_t size) {
+          return out->Append(data, size);
+        });
+    if (!encryptor.ok()) return encryptor.status();
+    encryptor_ = std::move(*encryptor);
+    return absl::OkStatus();
+  }
+
+  absl::Status Write(const void* data, size_t size) override {
+    return encryptor_->Write(static_cast<const char*>(data), size);
+  }
+
+  absl::Status Publish() override {
+    if (absl::Status s = encryptor_->Finish(); !s.ok()) return s;
+    if (absl::Status s = stored_->Commit(""); !s.ok()) return s;
+    form_.bytes = stored_->bytes();
+    form_.sha256 = stored_->sha256();
+    published_ = true;
+    return absl::OkStatus();
+  }
+
+  void Discard() override { stored_->Abandon(); }
+
+  const StoredForm* stored_form() const override {
+    return published_ ? &form_ : nullptr;
+  }
+
+ private:
+  std::unique_ptr<PendingArtifact> stored_;
+  std::unique_ptr<Encryptor> encryptor_;
+  StoredForm form_;
+  bool published_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PendingArtifact>> SealArtifact(
     std::unique_ptr<PendingArtifact> stored,
     const std::vector<Recipient>& recipients) {
-  std::unique_ptr<EncryptingWriter> writer(new EncryptingWriter(
-      std::move(stored), RecipientsFingerprint(recipients)));
-  PendingArtifact* out = writer->stored_.get();
-  absl::StatusOr<std::unique_ptr<Encryptor>> encryptor = Encryptor::Create(
-      recipients,
-      [out](const char* data, size_t size) { return out->Append(data, size); });
-  if (!encryptor.ok()) {
-    writer->stored_->Abandon();
-    return encryptor.status();
-  }
-  writer->encryptor_ = std::move(*encryptor);
-  return writer;
-}
-
-absl::Status EncryptingWriter::Append(const void* data, size_t size) {
-  plain_digest_.Update(data, size);
-  plain_bytes_ += size;
-  return encryptor_->Write(static_cast<const char*>(data), size);
-}
-
-absl::Status EncryptingWriter::Commit(
-    const std::string& expected_plain_sha256) {
-  plain_sha256_ = plain_digest_.HexDigest();
-  if (!expected_plain_sha256.empty() &&
-      expected_plain_sha256 != plain_sha256_) {
-    stored_->Abandon();
-    return absl::DataLossError(absl::StrCat(
-        "digest mismatch for ", stored_->key(), ": sender says ",
-        expected_plain_sha256, ", received bytes hash to ", plain_sha256_,
-        "; the stream was damaged in transit and nothing was stored"));
-  }
-  if (absl::Status s = encryptor_->Finish(); !s.ok()) {
-    stored_->Abandon();
+  const std::string key = stored->key();
+  const int64_t locked_until = stored->locked_until_unix();
+  auto sink = std::make_unique<EncryptingSink>(
+      std::move(stored), RecipientsFingerprint(recipients));
+  if (absl::Status s = sink->Start(recipients); !s.ok()) {
+    sink->Discard();
     return s;
   }
-  return stored_->Commit("");
+  auto sealed =
+      std::make_unique<PendingArtifact>(key, std::move(sink), nullptr);
+  sealed->set_locked_until_unix(locked_until);
+  return sealed;
 }
-
-void EncryptingWriter::Abandon() { stored_->Abandon(); }
 
 DecryptingReader::DecryptingReader(std::unique_ptr<ArtifactReader> stored,
                                    std::string what)
@@ -99,7 +119,8 @@ absl::StatusOr<std::unique_ptr<DecryptingReader>> DecryptingReader::Create(
 }
 
 absl::StatusOr<size_t> DecryptingReader::Read(void* buffer, size_t size) {
-  char stored_bytes[4096];
+  std::vector<char>& stored_bytes = stored_buffer_;
+  if (stored_bytes.empty()) stored_bytes.resize(kStoredReadBytes);
   while (used_ == plain_.size()) {
     if (finished_) return 0;
     plain_.clear();
@@ -108,7 +129,7 @@ absl::StatusOr<size_t> DecryptingReader::Read(void* buffer, size_t size) {
     size_t fed = 0;
     while (plain_.empty() && fed < kStoredReadBytes) {
       absl::StatusOr<size_t> n =
-          stored_->Read(stored_bytes, sizeof stored_bytes);
+          stored_->Read(stored_bytes.data(), stored_bytes.size());
       if (!n.ok()) return n.status();
       if (*n == 0) {
         finished_ = true;
@@ -118,7 +139,8 @@ absl::StatusOr<size_t> DecryptingReader::Read(void* buffer, size_t size) {
         break;
       }
       fed += *n;
-      if (absl::Status s = decryptor_->Write(stored_bytes, *n); !s.ok()) {
+      if (absl::Status s = decryptor_->Write(stored_bytes.data(), *n);
+          !s.ok()) {
         return absl::Status(s.code(), absl::StrCat(what_, ": ", s.message()));
       }
     }

@@ -1,18 +1,20 @@
 // Encryption at rest for one artifact, around the store's own objects.
 //
-// EncryptingWriter takes an artifact's plaintext and writes it, as an age
-// v1 file for the given recipients, into a PendingArtifact of the store:
+// SealArtifact turns a PendingArtifact of the store into one that takes the
+// artifact's plaintext and stores it as an age v1 file for the given
+// recipients:
 //
-//   auto w = EncryptingWriter::Create(std::move(pending), recipients);
-//   (*w)->Append(data, size) ...;       // plaintext, as it arrives
-//   (*w)->Commit(sender_sha256);        // or Abandon()
-//   w->plain_sha256(); w->stored().sha256(); w->stored().bytes();
+//   auto sealed = SealArtifact(std::move(pending), recipients);
+//   (*sealed)->Append(data, size) ...;  // plaintext, as it arrives
+//   (*sealed)->Commit(sender_sha256);   // or Abandon()
+//   bytes()/sha256(): the plaintext's; stored_bytes()/stored_sha256():
+//   the age file's; encrypted_for(): "age1…[,age1…]"
 //
 // Two digests: the plaintext's, checked against the sender's on Commit
 // (the transfer's integrity), and the stored (encrypted) bytes', which the
-// store's PendingArtifact computes and the catalog records — so a check
-// without the secret key still proves the stored bytes whole. Memory is
-// the age stream's (two 64 KiB chunks), whatever the artifact's size.
+// catalog records — so a check without the secret key still proves the
+// stored bytes whole. Memory is the age stream's (two 64 KiB chunks),
+// whatever the artifact's size.
 //
 // DecryptingReader reads such an object as plaintext with the identities
 // it is given: a wrong key is PermissionDenied, a tampered or truncated
@@ -46,37 +48,11 @@ bool IsAgeFile(std::string_view prefix);
 // catalog records them.
 std::string RecipientsFingerprint(const std::vector<Recipient>& recipients);
 
-class EncryptingWriter {
- public:
-  static absl::StatusOr<std::unique_ptr<EncryptingWriter>> Create(
-      std::unique_ptr<PendingArtifact> stored,
-      const std::vector<Recipient>& recipients);
-
-  absl::Status Append(const void* data, size_t size);
-  // Ends the age file and commits it if the plaintext's SHA-256 equals
-  // `expected_plain_sha256` (empty accepts any); on a mismatch nothing is
-  // stored and DataLoss returned.
-  absl::Status Commit(const std::string& expected_plain_sha256);
-  void Abandon();
-
-  uint64_t plain_bytes() const { return plain_bytes_; }
-  // Valid after Commit().
-  const std::string& plain_sha256() const { return plain_sha256_; }
-  // The stored object: its bytes, digest and lock (after Commit).
-  const PendingArtifact& stored() const { return *stored_; }
-  const std::string& encrypted_for() const { return encrypted_for_; }
-
- private:
-  EncryptingWriter(std::unique_ptr<PendingArtifact> stored,
-                   std::string encrypted_for);
-
-  std::unique_ptr<PendingArtifact> stored_;
-  std::unique_ptr<Encryptor> encryptor_;
-  std::string encrypted_for_;
-  common::Sha256 plain_digest_;
-  uint64_t plain_bytes_ = 0;
-  std::string plain_sha256_;
-};
+// The sealed artifact has the same key and lock as `stored`; the bytes
+// are counted against the namespace's quota as stored.
+absl::StatusOr<std::unique_ptr<PendingArtifact>> SealArtifact(
+    std::unique_ptr<PendingArtifact> stored,
+    const std::vector<Recipient>& recipients);
 
 class DecryptingReader : public ArtifactReader {
  public:
@@ -93,7 +69,8 @@ class DecryptingReader : public ArtifactReader {
   std::unique_ptr<ArtifactReader> stored_;
   std::unique_ptr<Decryptor> decryptor_;
   std::string what_;
-  std::string plain_;  // decrypted, not yet read
+  std::vector<char> stored_buffer_;  // one read of the stored object
+  std::string plain_;                // decrypted, not yet read
   size_t used_ = 0;
   bool finished_ = false;
 };

@@ -8,8 +8,8 @@ PolicyLoop::PolicyLoop(const Parts& parts)
       starter_(parts.backups),
       after_set_(parts.sets, parts.store, parts.time, parts.pruner,
                  parts.copy_stores),
-      verifier_(*parts.config, parts.sets, parts.slots, parts.store,
-                parts.time),
+      verifier_(*parts.config, parts.sets, parts.slots, parts.store, parts.time,
+                parts.keys),
       ticker_(parts.time),
       slots_(
           *parts.config, parts.slots, parts.registry, &starter_,

@@ -53,6 +53,8 @@ class PolicyLoop {
     ScheduleSlotCatalog* slots;
     // Artifacts read back by verification and copies.
     ArtifactStore* store;
+    // The scheduler's keys, for deep verifications of encrypted sets.
+    const crypto::KeyRing* keys;
     // Agents: their deployments, liveness, forgetting.
     AgentRegistry* registry;
     // Jobs failed when stalled.

@@ -32,11 +32,13 @@ class PolicyVerifier {
  public:
   // `config`: the policies and their verify schedules; `sets`: the sets
   // verified, and their results; `slots`: the persisted slots; `store`:
-  // the artifacts read back; `clock`: the verification time. All must
-  // outlive the verifier.
+  // the artifacts read back; `clock`: the verification time; `keys`: the
+  // scheduler's own keys, which a deep verification of an encrypted set
+  // needs (without them it checks the stored bytes only, and says so). All
+  // must outlive the verifier.
   PolicyVerifier(const v1::SchedulerConfig& config, SetCatalog* sets,
                  ScheduleSlotCatalog* slots, ArtifactStore* store,
-                 const common::Clock* clock);
+                 const common::Clock* clock, const crypto::KeyRing* keys);
   ~PolicyVerifier();  // waits for running verifications
 
   // Reads the persisted slots; a policy with none starts counting at `now`.

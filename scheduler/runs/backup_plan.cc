@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
+#include "scheduler/crypto/key_ring.h"
 #include "scheduler/policy/calendar_duration.h"
 #include "scheduler/postgres/pg_connection.h"
 #include "scheduler/runs/hook_jobs.h"
@@ -94,6 +95,10 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
   // it writes (S3 Object Lock) locks the artifacts at least until then.
   const int64_t keep_until =
       EarliestRemoval(*in.config, request.policy(), in.now_unix);
+  // An encrypted namespace's artifacts are age files, and say so.
+  const std::string encrypted = EncryptionKeyFor(*in.config, ns) != nullptr
+                                    ? crypto::kEncryptedSuffix
+                                    : "";
   std::vector<BackupMember>& members = plan.members;
   auto add_member = [&](v1::JobKind kind, const std::string& target,
                         const std::string& file, const std::string& source) {
@@ -105,7 +110,7 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
     m.artifact.set_set_id(set.id());
     m.artifact.set_target(target);
     m.artifact.set_path(
-        ArtifactStore::RelativePath(ns, release, set.id(), file));
+        ArtifactStore::RelativePath(ns, release, set.id(), file + encrypted));
     m.artifact.set_source(source);
     m.artifact.set_locked_until_unix(keep_until);
     members.push_back(m);

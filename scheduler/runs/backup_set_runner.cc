@@ -101,8 +101,7 @@ void BackupSetRunner::DumpDatabase(const BackupMember& member) {
   JobBoard& board = *parts_.board;
   const std::string& job_id = member.job.id();
   board.MarkRunning(job_id, kSchedulerWorker);
-  auto pending = parts_.store->Begin(member.artifact.path(),
-                                     member.artifact.locked_until_unix());
+  auto pending = parts_.keys->Begin(*parts_.store, member.artifact);
   if (!pending.ok()) {
     board.Finish(job_id, pending.status());
     return;
@@ -116,9 +115,7 @@ void BackupSetRunner::DumpDatabase(const BackupMember& member) {
     return;
   }
   v1::Artifact stored = member.artifact;
-  stored.set_bytes((*pending)->bytes());
-  stored.set_sha256((*pending)->sha256());
-  stored.set_locked_until_unix((*pending)->locked_until_unix());
+  crypto::RecordStored(**pending, &stored);
   stored.set_created_unix(parts_.time->NowUnix());
   s = board.CompleteWithArtifact(job_id, stored);
   if (!s.ok()) {

@@ -32,6 +32,7 @@
 #include "dxbackup/v1/config.pb.h"
 #include "scheduler/agents/agent_registry.h"
 #include "scheduler/catalog/set_catalog.h"
+#include "scheduler/crypto/key_ring.h"
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/jobs/run_events.h"
 #include "scheduler/metrics/metrics.h"
@@ -56,6 +57,8 @@ class BackupSetRunner {
     SetCatalog* sets;
     // Where database dumps are written (and failed ones removed).
     ArtifactStore* store;
+    // What database dumps are encrypted for.
+    const crypto::KeyRing* keys;
     // The deployment's agents, and where their jobs are sent.
     AgentRegistry* registry;
     // The members' jobs.

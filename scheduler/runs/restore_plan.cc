@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
+#include "scheduler/crypto/key_ring.h"
 #include "scheduler/runs/run_ids.h"
 
 namespace dxbackup::scheduler {
@@ -169,12 +170,14 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
             absl::StrCat(request.to_dir(), "/", owner, "-", volume));
       }
       restore->set_compression(artifact.compression());
-      restore->set_sha256(artifact.sha256());
-      restore->set_bytes(artifact.bytes());
+      // What the agent receives and checks: the plaintext (the scheduler
+      // decrypts an encrypted artifact as it sends it).
+      restore->set_sha256(crypto::PlainSha256(artifact));
+      restore->set_bytes(crypto::PlainBytes(artifact));
       for (const v1::Artifact& base : step.bases) {
         v1::RestorePart* part = restore->add_base_parts();
-        part->set_sha256(base.sha256());
-        part->set_bytes(base.bytes());
+        part->set_sha256(crypto::PlainSha256(base));
+        part->set_bytes(crypto::PlainBytes(base));
         part->set_compression(base.compression());
       }
       restore->set_mode(request.mode());

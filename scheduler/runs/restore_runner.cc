@@ -24,6 +24,9 @@ RestoreRunner::~RestoreRunner() {
 absl::StatusOr<StartedRun> RestoreRunner::Start(
     const v1::RestoreRequest& request) {
   if (absl::Status s = CheckRestoreRequest(request); !s.ok()) return s;
+  absl::StatusOr<std::vector<crypto::Identity>> given =
+      crypto::ParseGivenIdentities(request.identities());
+  if (!given.ok()) return given.status();
   // What the plan needs, read first: the set, its artifacts and the chains
   // of its incrementals, the destination's agents.
   RestoreInputs in;
@@ -49,22 +52,31 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   in.run_id = absl::StrCat("restore-", NewRunId(*parts_.time));
   absl::StatusOr<RestorePlan> plan = PlanRestore(in);
   if (!plan.ok()) return plan.status();
-  // Every stored file it will read is checked first (size and SHA-256), so
-  // that a corrupt one stops the restore before anything is written.
-  SetVerifier verifier(parts_.sets, parts_.store, parts_.time);
+  // Every stored file it will read is checked first (size and SHA-256, and
+  // that the keys given open an encrypted one), so that a corrupt file or
+  // a missing key stops the restore before anything is written.
+  SetVerifier verifier(parts_.sets, parts_.store, parts_.time, parts_.keys);
   for (const RestoreStep& step : plan->steps) {
     std::vector<v1::Artifact> parts = step.bases;
     parts.push_back(step.artifact);
     for (const v1::Artifact& part : parts) {
       v1::ArtifactCheck check = verifier.Check(part, /*deep=*/false);
-      if (check.ok()) continue;
-      const std::string problem = absl::StrCat(
-          part.target(), " of set ", part.set_id(), ": ", check.detail());
-      verifier.MarkCorrupt(part.set_id(), {problem}).IgnoreError();
-      return absl::DataLossError(absl::StrCat(
-          "cannot restore set ", set->id(), ": stored artifact ", problem,
-          "; nothing was restored. The set is marked corrupt; restore "
-          "another set (`dxbackup sets`)"));
+      if (!check.ok()) {
+        const std::string problem = absl::StrCat(
+            part.target(), " of set ", part.set_id(), ": ", check.detail());
+        verifier.MarkCorrupt(part.set_id(), {problem}).IgnoreError();
+        return absl::DataLossError(absl::StrCat(
+            "cannot restore set ", set->id(), ": stored artifact ", problem,
+            "; nothing was restored. The set is marked corrupt; restore "
+            "another set (`dxbackup sets`)"));
+      }
+      absl::Status opens = parts_.keys->CheckOpens(*parts_.store, part, *given);
+      if (!opens.ok()) {
+        return absl::Status(
+            opens.code(),
+            absl::StrCat("cannot restore set ", set->id(), ": ",
+                         opens.message(), "; nothing was restored"));
+      }
     }
   }
   auto events = std::make_shared<RunEvents>();
@@ -79,11 +91,17 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
       if (!s.ok()) return s;
     }
   }
+  std::vector<std::string> job_ids;
+  for (const RestoreStep& step : plan->steps) job_ids.push_back(step.job.id());
+  auto grant = std::make_shared<crypto::KeyGrants::Grant>(parts_.grants->Give(
+      std::move(job_ids), std::make_shared<const std::vector<crypto::Identity>>(
+                              *std::move(given))));
   const std::string run_id = plan->run_id;
   DXLOG(INFO) << run_id << ": restoring set " << set->id() << " ("
               << plan->steps.size() << " members)";
-  threads_.Start([this, plan = std::move(*plan), events]() mutable {
+  threads_.Start([this, plan = std::move(*plan), events, grant]() mutable {
     Run(std::move(plan), events);
+    grant.reset();  // the keys given go when the run ends
   });
   return StartedRun{run_id, events};
 }
@@ -92,8 +110,8 @@ void RestoreRunner::RestoreDatabase(const RestoreStep& step,
                                     const std::string& database_to) {
   parts_.board->MarkRunning(step.job.id(), "scheduler");
   std::string log;
-  absl::StatusOr<std::unique_ptr<ArtifactReader>> dump =
-      parts_.store->Open(step.artifact.path());
+  absl::StatusOr<std::unique_ptr<ArtifactReader>> dump = parts_.keys->OpenPlain(
+      *parts_.store, step.artifact, parts_.grants->For(step.job.id()));
   absl::Status s = dump.status();
   if (s.ok()) {
     s = scheduler::RestoreDatabase(*step.database, **dump, database_to, &log);

@@ -12,8 +12,10 @@
 //
 // Start reads what the plan needs (the set, its artifacts and their
 // chains, the destination's agents), plans the restore with PlanRestore,
-// checks every stored file the plan reads, records the jobs and hands the
-// plan to a QuiesceWindow on a thread of its own.
+// checks every stored file the plan reads (and, for an encrypted one, that
+// the keys given open it), records the jobs and hands the plan to a
+// QuiesceWindow on a thread of its own. Keys given with the request
+// (RestoreRequest.identities) serve its jobs while it runs, and go with it.
 //
 // Thread-safe. The destructor joins restore threads.
 #ifndef DXBACKUP_SCHEDULER_RUNS_RESTORE_RUNNER_H_
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "scheduler/crypto/key_grants.h"
 #include "scheduler/runs/backup_set_runner.h"
 #include "scheduler/runs/restore_plan.h"
 #include "scheduler/runs/run_threads.h"
@@ -40,6 +43,10 @@ class RestoreRunner {
     SetCatalog* sets;
     // The artifacts' bytes: checked first, then read back.
     ArtifactStore* store;
+    // How encrypted artifacts are decrypted: the configured keys, and those
+    // a restore was given, held for its jobs while it runs.
+    const crypto::KeyRing* keys;
+    crypto::KeyGrants* grants;
     // The deployment's agents, and where their jobs are sent.
     AgentRegistry* registry;
     // The steps' jobs.

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/log.h"
 #include "scheduler/access/token_auth.h"
 #include "scheduler/admin/admin_service.h"
@@ -85,6 +86,18 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     s->copy_stores_[policy.name()] = bucket->get();
     s->owned_copy_stores_.push_back(std::move(*bucket));
   }
+  auto keys = crypto::KeyRing::Load(s->options_.config);
+  if (!keys.ok()) return keys.status();
+  s->keys_ = std::move(*keys);
+  s->grants_ = std::make_unique<crypto::KeyGrants>();
+  for (const v1::EncryptionKey& key : s->options_.config.encryption().keys()) {
+    DXLOG(INFO) << "encryption: "
+                << (key.namespaces().empty()
+                        ? std::string("every other namespace")
+                        : absl::StrCat("namespaces ",
+                                       absl::StrJoin(key.namespaces(), ", ")))
+                << " for the keys in " << key.recipients_file();
+  }
   auto known = s->catalog_->AllArtifactPaths();
   if (!known.ok()) return known.status();
   auto removed = Reconcile(*s->store_, *known);
@@ -122,6 +135,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   backup_parts.config = &config;
   backup_parts.sets = records;
   backup_parts.store = s->store_.get();
+  backup_parts.keys = s->keys_.get();
   backup_parts.registry = s->registry_.get();
   backup_parts.board = s->board_.get();
   backup_parts.time = time;
@@ -131,6 +145,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   restore_parts.config = &config;
   restore_parts.sets = records;
   restore_parts.store = s->store_.get();
+  restore_parts.keys = s->keys_.get();
+  restore_parts.grants = s->grants_.get();
   restore_parts.registry = s->registry_.get();
   restore_parts.board = s->board_.get();
   restore_parts.time = time;
@@ -142,6 +158,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   loop_parts.sets = records;
   loop_parts.slots = records;
   loop_parts.store = s->store_.get();
+  loop_parts.keys = s->keys_.get();
   loop_parts.registry = s->registry_.get();
   loop_parts.board = s->board_.get();
   loop_parts.time = time;
@@ -153,6 +170,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   agent_parts.config = &config;
   agent_parts.files = records;
   agent_parts.store = s->store_.get();
+  agent_parts.keys = s->keys_.get();
+  agent_parts.grants = s->grants_.get();
   agent_parts.registry = s->registry_.get();
   agent_parts.board = s->board_.get();
   agent_parts.clock = clock;
@@ -163,6 +182,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   admin_parts.jobs = records;
   admin_parts.files = records;
   admin_parts.store = s->store_.get();
+  admin_parts.keys = s->keys_.get();
   admin_parts.registry = s->registry_.get();
   admin_parts.clock = clock;
   admin_parts.auth = s->auth_.get();

@@ -23,6 +23,8 @@
 #include "common/time_source.h"
 #include "common/tls.h"
 #include "dxbackup/v1/config.pb.h"
+#include "scheduler/crypto/key_grants.h"
+#include "scheduler/crypto/key_ring.h"
 #include "scheduler/sets/set_copier.h"
 
 namespace dxbackup::scheduler {
@@ -79,6 +81,8 @@ class SchedulerServer {
   std::unique_ptr<ArtifactStore> store_;
   // The policies' copy_to.s3 buckets (copy_stores_ names owned ones).
   std::vector<std::unique_ptr<ArtifactStore>> owned_copy_stores_;
+  std::unique_ptr<crypto::KeyRing> keys_;
+  std::unique_ptr<crypto::KeyGrants> grants_;
   CopyStores copy_stores_;
   std::unique_ptr<TokenAuth> auth_;
   std::unique_ptr<AgentRegistry> registry_;

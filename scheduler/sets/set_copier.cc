@@ -20,7 +20,7 @@ SetCopier::SetCopier(SetCatalog* sets, ArtifactStore* store,
       store_(store),
       clock_(clock),
       copy_stores_(copy_stores),
-      exporter_(sets, store, clock) {}
+      exporter_(sets, store, clock, /*keys=*/nullptr) {}  // copies as stored
 
 absl::Status SetCopier::CopyToBucket(const v1::Policy& policy,
                                      const v1::BackupSet& set) {

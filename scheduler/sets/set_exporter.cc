@@ -9,9 +9,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/sha256.h"
 #include "scheduler/sets/artifact_chain.h"
@@ -45,13 +49,22 @@ absl::Status Fsync(const std::string& path, bool directory) {
   return absl::OkStatus();
 }
 
-// Copies stored object `key` to `to`, hashing as it goes; the digest must
-// equal `sha256`.
-absl::Status CopyChecked(ArtifactStore& store, const std::string& key,
-                         const std::string& to, const std::string& sha256) {
-  absl::StatusOr<std::unique_ptr<ArtifactReader>> in = store.Open(key);
+// The name of an age file's plaintext: without ".age".
+std::string WithoutAgeSuffix(const std::string& name) {
+  return absl::EndsWith(name, crypto::kEncryptedSuffix)
+             ? name.substr(0, name.size() - strlen(crypto::kEncryptedSuffix))
+             : name;
+}
+
+// Copies what `in` reads (object `key`) to `to`, hashing as it goes; the
+// digest must equal `sha256`.
+absl::Status CopyChecked(absl::StatusOr<std::unique_ptr<ArtifactReader>> in,
+                         const std::string& key, const std::string& to,
+                         const std::string& sha256) {
   if (!in.ok()) {
-    return absl::NotFoundError(
+    return absl::Status(
+        absl::IsNotFound(in.status()) ? absl::StatusCode::kNotFound
+                                      : in.status().code(),
         absl::StrCat("cannot read ", key, ": ", in.status().message()));
   }
   std::ofstream out(to, std::ios::binary | std::ios::trunc);
@@ -80,6 +93,26 @@ absl::Status CopyChecked(ArtifactStore& store, const std::string& key,
   return Fsync(to, false);
 }
 
+// The step that decrypts an export's age files, if it has any.
+std::string Decryption(const v1::ExportManifest& m) {
+  std::set<std::string> recipients;
+  for (const v1::Artifact& a : m.artifacts()) {
+    if (a.encrypted_for().empty()) continue;
+    for (absl::string_view r : absl::StrSplit(a.encrypted_for(), ',')) {
+      recipients.emplace(r);
+    }
+  }
+  if (recipients.empty()) return "";
+  return absl::StrCat(
+      "   The artifacts are encrypted (age v1 files, *.age) for ",
+      absl::StrJoin(recipients, ", "),
+      ".\n   Decrypt them with the stock age tool (https://age-encryption.org)"
+      " and the\n   secret key of one of those (an age identity file):\n\n"
+      "    : \"${AGE_IDENTITY:?set AGE_IDENTITY to the age identity file}\"\n"
+      "    for f in *.age; do age -d -i \"$AGE_IDENTITY\" -o \"${f%.age}\" "
+      "\"$f\" || break; done\n\n");
+}
+
 }  // namespace
 
 std::string RestoreInstructions(const v1::ExportManifest& m) {
@@ -94,7 +127,8 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
       ".\n\nIt can be recovered with GNU tar and pg_restore alone. Run the "
       "indented commands\nfrom this directory.\n\n"
       "1. Check every file against its recorded SHA-256:\n\n"
-      "    sha256sum -c SHA256SUMS\n\n"
+      "    sha256sum -c SHA256SUMS\n\n",
+      Decryption(m),
       "2. Volumes. Stop the DX server first (stopServer.sh) and restore the "
       "profile at\n   the fix level it was taken at. Set RESTORE_ROOT to the "
       "directory that holds\n   the volumes (each archive goes into a "
@@ -132,7 +166,7 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
         "-xpf ";
     if (parts.size() == 1) {
       absl::StrAppend(&out, "    mkdir -p ", dir, " && ", tar(own), extract,
-                      own.path(), " -C ", dir, "\n");
+                      WithoutAgeSuffix(own.path()), " -C ", dir, "\n");
       continue;
     }
     // A chain: the full and the incrementals before the last, then what
@@ -140,11 +174,12 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
     chains = true;
     absl::StrAppend(&out, "    mkdir -p ", dir, "\n");
     for (size_t i = 0; i + 1 < parts.size(); ++i) {
-      absl::StrAppend(&out, "    ", tar(*parts[i]), extract, parts[i]->path(),
-                      " -C ", dir, "\n");
+      absl::StrAppend(&out, "    ", tar(*parts[i]), extract,
+                      WithoutAgeSuffix(parts[i]->path()), " -C ", dir, "\n");
     }
     absl::StrAppend(
-        &out, "    lists=$(mktemp -d) && ", tar(own), " -xf ", own.path(),
+        &out, "    lists=$(mktemp -d) && ", tar(own), " -xf ",
+        WithoutAgeSuffix(own.path()),
         " -C \"$lists\" --wildcards '.dxbackup-incremental/*'\n",
         "    cat \"$lists\"/.dxbackup-incremental/paths-* | LC_ALL=C sort -z "
         "> \"$lists/keep\"\n",
@@ -153,7 +188,7 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
         "sort -z > \"$lists/present\"\n",
         "    LC_ALL=C comm -z -23 \"$lists/present\" \"$lists/keep\" | (cd ",
         dir, " && xargs -0 -r rm -rf --)\n", "    ", tar(own), extract,
-        own.path(), " -C ", dir, " && rm -rf \"$lists\"\n");
+        WithoutAgeSuffix(own.path()), " -C ", dir, " && rm -rf \"$lists\"\n");
   }
   if (chains) {
     absl::StrAppend(
@@ -176,7 +211,7 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
       const std::string var = DatabaseVariable(name);
       absl::StrAppend(&out, "    createdb \"${", var, ":-", name,
                       "}\" && pg_restore --exit-on-error --dbname \"${", var,
-                      ":-", name, "}\" ", a.path(), "\n");
+                      ":-", name, "}\" ", WithoutAgeSuffix(a.path()), "\n");
     }
   }
   absl::StrAppend(&out,
@@ -186,12 +221,13 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
 }
 
 SetExporter::SetExporter(SetCatalog* sets, ArtifactStore* store,
-                         const common::Clock* clock)
-    : sets_(sets), store_(store), clock_(clock) {}
+                         const common::Clock* clock,
+                         const crypto::KeyRing* keys)
+    : sets_(sets), store_(store), clock_(clock), keys_(keys) {}
 
 absl::StatusOr<ExportPlan> PlanExport(SetCatalog& sets,
                                       const std::string& set_id,
-                                      int64_t now_unix) {
+                                      int64_t now_unix, bool in_clear) {
   absl::StatusOr<v1::BackupSet> set = sets.GetSet(set_id);
   if (!set.ok()) return set.status();
   if (set->status() != v1::SET_COMPLETE ||
@@ -216,10 +252,20 @@ absl::StatusOr<ExportPlan> PlanExport(SetCatalog& sets,
     }
     plan.files.emplace_back(a, FileName(a.path()));
   }
-  for (const auto& [a, name] : plan.files) {
+  for (auto& [a, name] : plan.files) {
+    if (in_clear && !a.encrypted_for().empty()) {
+      name = WithoutAgeSuffix(name);
+    }
     v1::Artifact* listed = plan.manifest.add_artifacts();
     *listed = a;
     listed->set_path(name);
+    if (in_clear && !a.encrypted_for().empty()) {
+      listed->set_bytes(a.plain_bytes());
+      listed->set_sha256(a.plain_sha256());
+      listed->clear_encrypted_for();
+      listed->clear_plain_bytes();
+      listed->clear_plain_sha256();
+    }
   }
   return plan;
 }
@@ -227,8 +273,8 @@ absl::StatusOr<ExportPlan> PlanExport(SetCatalog& sets,
 std::vector<std::pair<std::string, std::string>> ExportTexts(
     const ExportPlan& plan) {
   std::string sums;
-  for (const auto& [a, name] : plan.files) {
-    absl::StrAppend(&sums, a.sha256(), "  ", name, "\n");
+  for (const v1::Artifact& a : plan.manifest.artifacts()) {
+    absl::StrAppend(&sums, a.sha256(), "  ", a.path(), "\n");
   }
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
@@ -243,9 +289,11 @@ std::vector<std::pair<std::string, std::string>> ExportTexts(
 }
 
 absl::StatusOr<v1::ExportResponse> SetExporter::Export(
-    const std::string& set_id, const std::string& to_dir) {
+    const std::string& set_id, const std::string& to_dir,
+    const std::vector<crypto::Identity>& given) {
+  const bool in_clear = !given.empty();
   absl::StatusOr<ExportPlan> plan =
-      PlanExport(*sets_, set_id, clock_->NowUnix());
+      PlanExport(*sets_, set_id, clock_->NowUnix(), in_clear);
   if (!plan.ok()) return plan.status();
   if (to_dir.empty() || to_dir[0] != '/') {
     return absl::InvalidArgumentError(
@@ -271,7 +319,10 @@ absl::StatusOr<v1::ExportResponse> SetExporter::Export(
   v1::ExportResponse response;
   for (const auto& [a, name] : plan->files) {
     absl::Status s =
-        CopyChecked(*store_, a.path(), partial + "/" + name, a.sha256());
+        in_clear ? CopyChecked(keys_->OpenPlain(*store_, a, given), a.path(),
+                               partial + "/" + name, crypto::PlainSha256(a))
+                 : CopyChecked(store_->Open(a.path()), a.path(),
+                               partial + "/" + name, a.sha256());
     if (!s.ok()) return fail(s);
     response.add_files(name);
   }

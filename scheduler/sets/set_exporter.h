@@ -6,6 +6,10 @@
 // The set appears as <to_dir>/<set-id> only once complete (written under a
 // temporary name, fsynced, renamed).
 //
+// An encrypted set is exported as stored — age files, "<name>.age", which
+// RESTORE.txt decrypts with the stock `age -d` first — unless the caller
+// gives its secret keys: then in clear, as if it had never been encrypted.
+//
 // Thread-safe.
 #ifndef DXBACKUP_SCHEDULER_SETS_SET_EXPORTER_H_
 #define DXBACKUP_SCHEDULER_SETS_SET_EXPORTER_H_
@@ -18,6 +22,7 @@
 #include "common/clock.h"
 #include "dxbackup/v1/admin.pb.h"
 #include "scheduler/catalog/set_catalog.h"
+#include "scheduler/crypto/key_ring.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
@@ -27,16 +32,20 @@ class SetExporter {
   // `sets`: the set and its artifacts (and an incremental's bases);
   // `store`: the artifacts' bytes, copied out; `clock`: the manifest's
   // export time. All must outlive the exporter.
+  // `keys`: how an export in clear decrypts.
   SetExporter(SetCatalog* sets, ArtifactStore* store,
-              const common::Clock* clock);
+              const common::Clock* clock, const crypto::KeyRing* keys);
 
-  absl::StatusOr<v1::ExportResponse> Export(const std::string& set_id,
-                                            const std::string& to_dir);
+  // `given`: the caller's secret keys; none exports as stored.
+  absl::StatusOr<v1::ExportResponse> Export(
+      const std::string& set_id, const std::string& to_dir,
+      const std::vector<crypto::Identity>& given = {});
 
  private:
   SetCatalog* sets_;
   ArtifactStore* store_;
   const common::Clock* clock_;
+  const crypto::KeyRing* keys_;
 };
 
 // What an export of a set holds, before anything is written: the stored
@@ -47,9 +56,11 @@ struct ExportPlan {
   std::vector<std::pair<v1::Artifact, std::string>> files;  // artifact, name
 };
 // FailedPrecondition unless the set is complete and not found corrupt.
+// `in_clear`: encrypted artifacts are listed as their plaintext (name
+// without ".age", plaintext size and digest), to be written decrypted.
 absl::StatusOr<ExportPlan> PlanExport(SetCatalog& sets,
                                       const std::string& set_id,
-                                      int64_t now_unix);
+                                      int64_t now_unix, bool in_clear = false);
 // The small files every export has besides the artifacts, in the order
 // they are written: SHA256SUMS, RESTORE.txt, then manifest.json (last: a
 // copy with its manifest is complete).

@@ -34,6 +34,33 @@ la_ssize_t ReadTarSource(struct archive* a, void* client, const void** out) {
   return static_cast<la_ssize_t>(*n);
 }
 
+// Passes reads through, counting and hashing what passes.
+class DigestingReader : public ArtifactReader {
+ public:
+  explicit DigestingReader(ArtifactReader* inner) : inner_(inner) {}
+
+  absl::StatusOr<size_t> Read(void* buffer, size_t size) override {
+    absl::StatusOr<size_t> n = inner_->Read(buffer, size);
+    if (n.ok()) {
+      digest_.Update(buffer, *n);
+      bytes_ += *n;
+    }
+    return n;
+  }
+  // Reads what the consumer left (a tar's padding) to the end.
+  absl::Status Drain() {
+    return ForEachChunk(*this,
+                        [](const char*, size_t) { return absl::OkStatus(); });
+  }
+  uint64_t bytes() const { return bytes_; }
+  std::string HexDigest() { return digest_.HexDigest(); }
+
+ private:
+  ArtifactReader* inner_;
+  common::Sha256 digest_;
+  uint64_t bytes_ = 0;
+};
+
 }  // namespace
 
 absl::StatusOr<uint64_t> ReadEveryTarEntry(ArtifactReader& tar) {
@@ -80,10 +107,13 @@ absl::StatusOr<uint64_t> ReadEveryTarEntry(ArtifactReader& tar) {
 }
 
 SetVerifier::SetVerifier(SetCatalog* sets, ArtifactStore* store,
-                         const common::Clock* clock)
-    : sets_(sets), store_(store), clock_(clock) {}
+                         const common::Clock* clock,
+                         const crypto::KeyRing* keys)
+    : sets_(sets), store_(store), clock_(clock), keys_(keys) {}
 
-v1::ArtifactCheck SetVerifier::Check(const v1::Artifact& artifact, bool deep) {
+v1::ArtifactCheck SetVerifier::Check(
+    const v1::Artifact& artifact, bool deep,
+    const std::vector<crypto::Identity>& given) {
   v1::ArtifactCheck check;
   check.set_target(artifact.target());
   const std::string& key = artifact.path();
@@ -101,9 +131,7 @@ v1::ArtifactCheck SetVerifier::Check(const v1::Artifact& artifact, bool deep) {
     return fail(
         absl::StrCat("size ", *size, ", catalog says ", artifact.bytes()));
   }
-  // Each reading opens the object again: readers go one way only.
-  auto open = [&]() { return store_->Open(key); };
-  absl::StatusOr<std::unique_ptr<ArtifactReader>> reader = open();
+  absl::StatusOr<std::unique_ptr<ArtifactReader>> reader = store_->Open(key);
   if (!reader.ok()) return fail(std::string(reader.status().message()));
   common::Sha256 digest;
   absl::Status read = ForEachChunk(**reader, [&](const char* data, size_t n) {
@@ -115,28 +143,44 @@ v1::ArtifactCheck SetVerifier::Check(const v1::Artifact& artifact, bool deep) {
     return fail(absl::StrCat("SHA-256 ", digest.HexDigest(), ", catalog says ",
                              artifact.sha256()));
   }
-  if (deep && artifact.kind() == v1::ARTIFACT_VOLUME_TAR) {
-    reader = open();
-    if (!reader.ok()) return fail(std::string(reader.status().message()));
-    absl::StatusOr<uint64_t> entries = ReadEveryTarEntry(**reader);
+  if (!deep) {
+    check.set_ok(true);
+    return check;
+  }
+  // The contents, read again as a restore reads them: the plaintext.
+  reader = keys_->OpenPlain(*store_, artifact, given);
+  if (!reader.ok()) return fail(std::string(reader.status().message()));
+  DigestingReader plain(reader->get());
+  if (artifact.kind() == v1::ARTIFACT_VOLUME_TAR) {
+    absl::StatusOr<uint64_t> entries = ReadEveryTarEntry(plain);
     if (!entries.ok()) return fail(std::string(entries.status().message()));
     if (*entries != artifact.file_count()) {
       return fail(absl::StrCat(*entries, " entries, catalog says ",
                                artifact.file_count()));
     }
   }
-  if (deep && artifact.kind() == v1::ARTIFACT_PG_DUMP) {
+  if (artifact.kind() == v1::ARTIFACT_PG_DUMP) {
     absl::StatusOr<PgTool> tool = FindNewestPgTool("pg_restore");
     if (!tool.ok()) return fail(std::string(tool.status().message()));
-    reader = open();
-    if (!reader.ok()) return fail(std::string(reader.status().message()));
     // The dump on pg_restore's stdin, as a restore reads it.
-    auto run =
-        RunProcessReading({{tool->path, "--file=/dev/null"}, {}}, **reader);
+    auto run = RunProcessReading({{tool->path, "--file=/dev/null"}, {}}, plain);
     if (!run.ok()) return fail(std::string(run.status().message()));
     if (run->exit_code != 0) {
       return fail(absl::StrCat("pg_restore ", tool->version,
                                " cannot read it: ", run->stderr_text));
+    }
+  }
+  if (!artifact.encrypted_for().empty()) {
+    if (absl::Status s = plain.Drain(); !s.ok()) {
+      return fail(std::string(s.message()));
+    }
+    const std::string sha256 = plain.HexDigest();
+    if (plain.bytes() != artifact.plain_bytes() ||
+        sha256 != artifact.plain_sha256()) {
+      return fail(absl::StrCat("decrypted: ", plain.bytes(),
+                               " bytes with SHA-256 ", sha256,
+                               ", catalog says ", artifact.plain_bytes(),
+                               " bytes with ", artifact.plain_sha256()));
     }
   }
   check.set_ok(true);
@@ -156,15 +200,32 @@ absl::Status SetVerifier::MarkCorrupt(
 }
 
 absl::StatusOr<v1::VerifyResponse> SetVerifier::Verify(
-    const std::string& set_id, bool deep) {
+    const std::string& set_id, bool deep,
+    const std::vector<crypto::Identity>& given) {
   absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
   if (!set.ok()) return set.status();
   auto artifacts = sets_->ListArtifacts(set_id);
   if (!artifacts.ok()) return artifacts.status();
+  if (deep) {
+    // A missing or wrong key is the caller's to fix, not the set's fault.
+    for (const v1::Artifact& a : *artifacts) {
+      if (a.encrypted_for().empty()) continue;
+      absl::Status opens = keys_->CheckOpens(*store_, a, given);
+      if (absl::IsFailedPrecondition(opens) ||
+          absl::IsPermissionDenied(opens)) {
+        return absl::Status(
+            opens.code(),
+            absl::StrCat("a deep verification of set ", set_id,
+                         " reads its contents: ", opens.message(),
+                         "; without it, `verify` (not deep) still checks "
+                         "every stored byte"));
+      }
+    }
+  }
   v1::VerifyResponse response;
   std::vector<std::string> problems;
   for (const v1::Artifact& a : *artifacts) {
-    v1::ArtifactCheck check = Check(a, deep);
+    v1::ArtifactCheck check = Check(a, deep, given);
     if (!check.ok()) problems.push_back(a.target() + ": " + check.detail());
     *response.add_checks() = std::move(check);
   }

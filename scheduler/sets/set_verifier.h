@@ -5,6 +5,13 @@
 // corrupt set is refused by restore and not counted as complete by
 // retention.
 //
+// An encrypted artifact's stored bytes (the age file) are checked without
+// any key; `deep` decrypts it, with the keys given and the configured ones,
+// and checks the plaintext's size and SHA-256 too. A deep verification
+// without a key that opens the set is refused (FailedPrecondition or
+// PermissionDenied) before anything is checked or recorded: a missing key
+// is not a corrupt set.
+//
 // Thread-safe.
 #ifndef DXBACKUP_SCHEDULER_SETS_SET_VERIFIER_H_
 #define DXBACKUP_SCHEDULER_SETS_SET_VERIFIER_H_
@@ -16,6 +23,7 @@
 #include "common/clock.h"
 #include "dxbackup/v1/admin.pb.h"
 #include "scheduler/catalog/set_catalog.h"
+#include "scheduler/crypto/key_ring.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
@@ -25,14 +33,18 @@ class SetVerifier {
   // `sets`: the sets and artifacts checked, and where results are recorded;
   // `store`: the artifacts' bytes, read back; `clock`: the verification
   // time. All must outlive the verifier.
+  // `keys`: how encrypted artifacts are decrypted.
   SetVerifier(SetCatalog* sets, ArtifactStore* store,
-              const common::Clock* clock);
+              const common::Clock* clock, const crypto::KeyRing* keys);
 
   // NotFound for an unknown set; otherwise the checks, whatever they found.
-  absl::StatusOr<v1::VerifyResponse> Verify(const std::string& set_id,
-                                            bool deep);
+  // `given`: secret keys the caller gave, for a deep check.
+  absl::StatusOr<v1::VerifyResponse> Verify(
+      const std::string& set_id, bool deep,
+      const std::vector<crypto::Identity>& given = {});
   // One stored artifact's check (size and SHA-256; with `deep`, contents).
-  v1::ArtifactCheck Check(const v1::Artifact& artifact, bool deep);
+  v1::ArtifactCheck Check(const v1::Artifact& artifact, bool deep,
+                          const std::vector<crypto::Identity>& given = {});
   // Records on the set that these checks found it corrupt.
   absl::Status MarkCorrupt(const std::string& set_id,
                            const std::vector<std::string>& problems);
@@ -41,6 +53,7 @@ class SetVerifier {
   SetCatalog* sets_;
   ArtifactStore* store_;
   const common::Clock* clock_;
+  const crypto::KeyRing* keys_;
 };
 
 // Reads every entry of a (compressed) tar stream to its end; returns how

@@ -35,12 +35,16 @@ void PendingArtifact::Abandon() {
   if (done_) return;
   done_ = true;
   sink_->Discard();
-  quota_->Settle(namespace_, bytes_, /*committed=*/false);
+  if (quota_ != nullptr) {
+    quota_->Settle(namespace_, bytes_, /*committed=*/false);
+  }
 }
 
 absl::Status PendingArtifact::Append(const void* data, size_t size) {
   if (done_) return absl::FailedPreconditionError("artifact already closed");
-  if (absl::Status s = quota_->Reserve(namespace_, size); !s.ok()) return s;
+  if (quota_ != nullptr) {
+    if (absl::Status s = quota_->Reserve(namespace_, size); !s.ok()) return s;
+  }
   digest_.Update(data, size);
   bytes_ += size;  // reserved: Settle returns it whatever happens
   return sink_->Write(data, size);
@@ -61,8 +65,25 @@ absl::Status PendingArtifact::Commit(const std::string& expected_sha256) {
     return s;
   }
   done_ = true;
-  quota_->Settle(namespace_, bytes_, /*committed=*/true);
+  if (quota_ != nullptr) {
+    quota_->Settle(namespace_, bytes_, /*committed=*/true);
+  }
   return absl::OkStatus();
+}
+
+uint64_t PendingArtifact::stored_bytes() const {
+  const StoredForm* form = sink_->stored_form();
+  return form == nullptr ? bytes_ : form->bytes;
+}
+
+const std::string& PendingArtifact::stored_sha256() const {
+  const StoredForm* form = sink_->stored_form();
+  return form == nullptr ? sha256_ : form->sha256;
+}
+
+std::string PendingArtifact::encrypted_for() const {
+  const StoredForm* form = sink_->stored_form();
+  return form == nullptr ? "" : form->encrypted_for;
 }
 
 absl::Status ForEachChunk(

@@ -47,6 +47,13 @@
 
 namespace dxbackup::scheduler {
 
+// What the store holds for an object written through a transforming sink.
+struct StoredForm {
+  uint64_t bytes = 0;
+  std::string sha256;
+  std::string encrypted_for;  // the recipients ("age1…[,age1…]")
+};
+
 // The implementation half of one write: where the bytes go until they are
 // published. Called by PendingArtifact only, in order: Write()..., then
 // Publish() or Discard(); Discard() also after a failed Publish().
@@ -59,11 +66,17 @@ class ObjectSink {
   virtual absl::Status Publish() = 0;
   // Throws away what was written; idempotent.
   virtual void Discard() = 0;
+  // For a sink that stores other bytes than it is given (an encrypting
+  // one): the object the store holds, valid after Publish. nullptr: the
+  // bytes as written.
+  virtual const StoredForm* stored_form() const { return nullptr; }
 };
 
 // One object being written. Destroyed without Commit() = abandoned.
 class PendingArtifact {
  public:
+  // `quota`: where its bytes are counted; nullptr: nowhere (a sink that
+  // writes into another PendingArtifact, which counts them).
   PendingArtifact(std::string key, std::unique_ptr<ObjectSink> sink,
                   NamespaceQuota* quota);
   ~PendingArtifact();
@@ -81,6 +94,12 @@ class PendingArtifact {
   // Valid after Commit().
   const std::string& sha256() const { return sha256_; }
   const std::string& key() const { return key_; }
+  // What the store holds, after Commit(): the bytes appended (bytes(),
+  // sha256()), or what an encrypting sink made of them.
+  uint64_t stored_bytes() const;
+  const std::string& stored_sha256() const;
+  // The recipients an encrypted object is for; "" when stored as appended.
+  std::string encrypted_for() const;
   // The object's lock (unix seconds; 0: none), as the store decided it.
   int64_t locked_until_unix() const { return locked_until_unix_; }
   void set_locked_until_unix(int64_t t) { locked_until_unix_ = t; }

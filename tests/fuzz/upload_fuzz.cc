@@ -50,11 +50,12 @@ struct World {
                                                   &clock);
     sessions =
         std::make_unique<scheduler::UploadSessions>(scheduler::UploadParts{
-            catalog.get(), store.get(), board.get(), &clock});
+            catalog.get(), store.get(), &keys, board.get(), &clock});
   }
 
   fs::path dir;
   common::SystemClock clock;
+  scheduler::crypto::KeyRing keys;  // none: stored as uploaded
   std::unique_ptr<scheduler::SqliteCatalog> catalog;
   std::unique_ptr<scheduler::DirectoryStore> store;
   std::unique_ptr<scheduler::AgentRegistry> registry;

@@ -207,6 +207,28 @@ TEST_P(CatalogContractTest, ArtifactsAreOnePerTargetAndPath) {
   EXPECT_EQ(catalog_->AllArtifactPaths()->size(), 2u);
 }
 
+TEST_P(CatalogContractTest, AnArtifactKeepsEveryField) {
+  AddSet(Set("s1", 100));
+  v1::Artifact a = Artifact("s1", "core-profile");
+  a.set_path(a.path() + ".age");
+  a.set_sha256(std::string(64, 'a'));
+  a.set_compression(v1::COMPRESSION_ZSTD);
+  a.set_file_count(7);
+  a.set_fix_level("CF225");
+  a.set_created_unix(123);
+  a.set_source("pod/opt/profile");
+  a.set_base_set_id("s0");
+  a.set_locked_until_unix(456);
+  a.set_encrypted_for("age1one,age1two");
+  a.set_plain_bytes(40);
+  a.set_plain_sha256(std::string(64, 'b'));
+  ASSERT_TRUE(catalog_->AddArtifact(a).ok());
+  auto listed = catalog_->ListArtifacts("s1");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].DebugString(), a.DebugString());
+}
+
 TEST_P(CatalogContractTest, JobsKeepTheirSetKindAndTargetAndTheirOrder) {
   AddSet(Set("s1", 100));
   v1::Job job;

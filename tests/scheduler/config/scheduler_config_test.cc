@@ -262,5 +262,58 @@ TEST(SchedulerConfigTest, AnS3StoreIsCheckedBeforeAnyConnection) {
       << ParseSchedulerConfig(bucket_only, "s.yaml").status();
 }
 
+TEST(SchedulerConfigTest, EncryptionKeysGoByNamespaceThenTheDefault) {
+  auto config = ParseSchedulerConfig(
+      "encryption:\n"
+      "  keys:\n"
+      "    - namespaces: [dx-prod, \"dx-stage-*\"]\n"
+      "      recipients_file: /keys/prod.txt\n"
+      "    - recipients_file: /keys/default.txt\n"
+      "  identity_files: [/keys/prod.key]\n",
+      "s.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto file_of = [&](const std::string& ns) -> std::string {
+    const v1::EncryptionKey* key = EncryptionKeyFor(*config, ns);
+    return key == nullptr ? "clear" : key->recipients_file();
+  };
+  EXPECT_EQ(file_of("dx-prod"), "/keys/prod.txt");
+  EXPECT_EQ(file_of("dx-stage-eu"), "/keys/prod.txt");
+  EXPECT_EQ(file_of("dx-dev"), "/keys/default.txt");
+
+  auto only_prod = ParseSchedulerConfig(
+      "encryption: {keys: [{namespaces: [dx-prod], recipients_file: /k}]}\n",
+      "s.yaml");
+  ASSERT_TRUE(only_prod.ok()) << only_prod.status();
+  EXPECT_NE(EncryptionKeyFor(*only_prod, "dx-prod"), nullptr);
+  EXPECT_EQ(EncryptionKeyFor(*only_prod, "dx-dev"), nullptr)
+      << "a namespace no key covers is stored in clear";
+  EXPECT_EQ(EncryptionKeyFor(v1::SchedulerConfig(), "dx-prod"), nullptr);
+
+  struct Case {
+    std::string text, key, says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"encryption: {keys: [{recipients_file: keys.txt}]}\n",
+            "encryption.keys[0].recipients_file", "absolute path"},
+           {"encryption: {keys: [{recipients_file: /a}, "
+            "{recipients_file: /b}]}\n",
+            "encryption.keys[1].namespaces", "only one key may be the default"},
+           {"encryption: {keys: [{namespaces: [\"\"], recipients_file: /a}]}\n",
+            "encryption.keys[0].namespaces", "must not be empty"},
+           {"encryption: {keys: [{recipients_file: /a}], "
+            "identity_files: [id.txt]}\n",
+            "encryption.identity_files[0]", "absolute path"},
+           {"encryption: {identity_files: [/id.txt]}\n", "encryption.keys",
+            "encrypt nothing"}}) {
+    auto bad = ParseSchedulerConfig(c.text, "s.yaml");
+    ASSERT_FALSE(bad.ok()) << c.text;
+    EXPECT_NE(bad.status().message().find("s.yaml:1: " + c.key + ": "),
+              std::string::npos)
+        << bad.status();
+    EXPECT_NE(bad.status().message().find(c.says), std::string::npos)
+        << bad.status();
+  }
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler

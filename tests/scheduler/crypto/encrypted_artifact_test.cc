@@ -1,4 +1,4 @@
-// Artifacts encrypted at rest: written through EncryptingWriter into a
+// Artifacts encrypted at rest: written through SealArtifact into a
 // store, read back through DecryptingReader, and decrypted by the stock
 // age tool (`age -d`) as an operator without dxbackup would.
 #include "scheduler/crypto/encrypted_artifact.h"
@@ -39,7 +39,7 @@ class EncryptedArtifactTest : public ::testing::Test {
                    const std::string& expected_sha = "") {
     auto pending = store_.Begin(key);
     if (!pending.ok()) return pending.status();
-    auto writer = EncryptingWriter::Create(std::move(*pending), recipients);
+    auto writer = SealArtifact(std::move(*pending), recipients);
     if (!writer.ok()) return writer.status();
     for (size_t at = 0; at < plain.size(); at += 100000) {
       const size_t n = std::min<size_t>(100000, plain.size() - at);
@@ -73,7 +73,7 @@ class EncryptedArtifactTest : public ::testing::Test {
   std::vector<Recipient> recipients_;
   std::vector<Identity> identities_;
   testing::MemoryStore store_;
-  std::unique_ptr<EncryptingWriter> last_;
+  std::unique_ptr<PendingArtifact> last_;
 };
 
 TEST_F(EncryptedArtifactTest, TheStoreHoldsAnAgeFileThatStockAgeDecrypts) {
@@ -88,9 +88,10 @@ TEST_F(EncryptedArtifactTest, TheStoreHoldsAnAgeFileThatStockAgeDecrypts) {
       << "no plaintext in the store";
   // Two digests: the sender's plaintext, and the stored bytes the catalog
   // records.
-  EXPECT_EQ(last_->plain_sha256(), DigestOf(plain));
-  EXPECT_EQ(last_->stored().sha256(), DigestOf(stored));
-  EXPECT_EQ(last_->stored().bytes(), stored.size());
+  EXPECT_EQ(last_->sha256(), DigestOf(plain));
+  EXPECT_EQ(last_->bytes(), plain.size());
+  EXPECT_EQ(last_->stored_sha256(), DigestOf(stored));
+  EXPECT_EQ(last_->stored_bytes(), stored.size());
   EXPECT_EQ(last_->encrypted_for(), key_.public_key);
 
   testing::WriteFile(dir_ / "stored.age", stored);
@@ -102,6 +103,24 @@ TEST_F(EncryptedArtifactTest, TheStoreHoldsAnAgeFileThatStockAgeDecrypts) {
       << out;
   EXPECT_EQ(testing::ReadFile(dir_ / "plain"), plain);
   EXPECT_EQ(*Get("ns/dx/s1/core-data.tar.zst", identities_), plain);
+}
+
+TEST_F(EncryptedArtifactTest, TheQuotaCountsTheStoredBytes) {
+  const std::string plain = testing::RandomBytes(300000, 3);
+  ASSERT_TRUE(Put("ns/dx/s1/a", plain, recipients_).ok());
+  const uint64_t stored = last_->stored_bytes();
+  ASSERT_GT(stored, plain.size()) << "age adds a header and a tag per chunk";
+  testing::MemoryStore limited;
+  limited.set_namespace_quota(stored - 1);
+  auto pending = limited.Begin("ns/dx/s1/a");
+  ASSERT_TRUE(pending.ok());
+  auto sealed = SealArtifact(std::move(*pending), recipients_);
+  ASSERT_TRUE(sealed.ok());
+  absl::Status s = (*sealed)->Append(plain.data(), plain.size());
+  if (s.ok()) s = (*sealed)->Commit("");
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_EQ(limited.Stat("ns/dx/s1/a").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(EncryptedArtifactTest, ASenderDigestMismatchStoresNothing) {

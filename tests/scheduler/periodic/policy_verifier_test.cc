@@ -58,6 +58,7 @@ class PolicyVerifierTest : public ::testing::Test {
   testing::TempDir dir_;
   v1::SchedulerConfig config_;
   common::SystemClock clock_;
+  crypto::KeyRing keys_;  // none: sets in clear
   std::unique_ptr<SqliteCatalog> catalog_;
   std::unique_ptr<testing::MemoryStore> store_;
 };
@@ -68,7 +69,7 @@ TEST_F(PolicyVerifierTest, VerifiesThePolicysCompleteSetsOncePerSlot) {
   AddSet("broken", "nightly", v1::SET_FAILED);
   AddSet("other", "unverified");
   PolicyVerifier verifier(config_, catalog_.get(), catalog_.get(), store_.get(),
-                          &clock_);
+                          &clock_, &keys_);
   ASSERT_TRUE(verifier.Load(kStart).ok());
   EXPECT_EQ(verifier.NextDue(kStart), kStart + absl::Hours(16));
 
@@ -96,7 +97,7 @@ TEST_F(PolicyVerifierTest, VerifiesThePolicysCompleteSetsOncePerSlot) {
 
   // A restart neither repeats the slot taken nor forgets the schedule.
   PolicyVerifier restarted(config_, catalog_.get(), catalog_.get(),
-                           store_.get(), &clock_);
+                           store_.get(), &clock_, &keys_);
   ASSERT_TRUE(restarted.Load(later).ok());
   EXPECT_EQ(restarted.RunDue(later + absl::Hours(1)), 0);
   EXPECT_EQ(restarted.RunDue(later + absl::Hours(24)), 2);
@@ -114,7 +115,7 @@ TEST_F(PolicyVerifierTest, DeepVerificationIsRecordedAsDeep) {
   config_.mutable_policies(0)->mutable_verify()->set_deep(true);
   AddSet("s", "nightly");
   PolicyVerifier verifier(config_, catalog_.get(), catalog_.get(), store_.get(),
-                          &clock_);
+                          &clock_, &keys_);
   ASSERT_TRUE(verifier.Load(kStart).ok());
   verifier.StartDue(kStart + absl::Hours(16));
   verifier.Join();

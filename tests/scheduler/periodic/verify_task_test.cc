@@ -37,8 +37,9 @@ TEST_F(PeriodicTest, VerificationStartsAtThePolicysSlot) {
   artifact.set_sha256(digest.HexDigest());
   ASSERT_TRUE(catalog_->AddArtifact(artifact).ok());
 
+  const crypto::KeyRing no_keys;
   PolicyVerifier verifier(config_, catalog_.get(), catalog_.get(), &store,
-                          &time_);
+                          &time_, &no_keys);
   ASSERT_TRUE(verifier.Load(Now()).ok());
   VerifyTask verify(&verifier);
   ticker_.Register(&verify);
