@@ -14,6 +14,8 @@
 #include <memory>
 #include <regex>
 
+#include "absl/strings/match.h"
+#include "common/sha256.h"
 #include "dxbackup/v1/admin.pb.h"
 #include "tests/support/random_bytes.h"
 #include "tests/support/s3_test_server.h"
@@ -94,11 +96,31 @@ class S3StoreEndToEndTest : public ::testing::Test {
            "  - name: kept\n"
            "    selector: {namespaces: [ns], release: dx}\n"
            "    schedule: \"@yearly\"\n"
-           "    retention: {keep_last: 1}\n"
+           "    retention: {keep_last: " +
+           std::to_string(keep_last_) +
+           "}\n"
            "    copy_to:\n"
            "      retention: {keep_last: 1}\n" +
            (copies_in_bucket ? "      s3:\n" + Bucket("        ", "copies")
-                             : "      directory: " + dir_ / "copies" + "\n");
+                             : "      directory: " + dir_ / "copies" + "\n") +
+           encryption_;
+  }
+
+  // A key made by the stock age-keygen: its identity file is
+  // <dir>/<name>.key; returns its public key ("age1…").
+  std::string MakeKey(const std::string& name) {
+    std::string out;
+    EXPECT_EQ(RunCommand({"age-keygen", "-o", dir_ / (name + ".key")}, &out), 0)
+        << out;
+    std::string public_key;
+    EXPECT_EQ(
+        RunCommand({"age-keygen", "-y", dir_ / (name + ".key")}, &public_key),
+        0)
+        << public_key;
+    while (!public_key.empty() && std::isspace(public_key.back())) {
+      public_key.pop_back();
+    }
+    return public_key;
   }
 
   void StartScheduler(const std::string& log) {
@@ -125,15 +147,18 @@ class S3StoreEndToEndTest : public ::testing::Test {
   }
 
   // `dxbackup restore SET --target core/data` into a new directory gives
-  // the volume's tree.
-  void ExpectRestoresTheVolume(const std::string& set_id) {
+  // the volume's tree (with `key_file`: given as --key-file).
+  void ExpectRestoresTheVolume(const std::string& set_id,
+                               const std::string& key_file = "") {
     std::string out;
-    const std::string to = dir_ / ("restored-" + set_id);
-    ASSERT_EQ(
-        cli_->Run({"restore", set_id, "--target", "core/data", "--to", to},
-                  &out),
-        0)
-        << out;
+    const std::string to =
+        dir_ / ("restored-" + set_id + "-" + std::to_string(++restores_));
+    std::vector<std::string> args = {"restore",   set_id, "--target",
+                                     "core/data", "--to", to};
+    if (!key_file.empty()) {
+      args.insert(args.end(), {"--key-file", key_file});
+    }
+    ASSERT_EQ(cli_->Run(args, &out), 0) << out;
     EXPECT_EQ(CompareTrees(volume_, to + "/core-data"),
               std::vector<std::string>{});
   }
@@ -167,7 +192,10 @@ class S3StoreEndToEndTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  bool lock_ = false;  // the store's objects under Object Lock
+  bool lock_ = false;       // the store's objects under Object Lock
+  int keep_last_ = 1;       // policy "kept"'s retention
+  int restores_ = 0;        // names each restore's directory
+  std::string encryption_;  // the config's encryption section
   std::string volume_, address_;
   std::unique_ptr<testing::S3TestServer> s3_;
   std::unique_ptr<testing::PgTestServer> pg_;
@@ -389,6 +417,205 @@ TEST_F(S3StoreEndToEndTest,
       << "the next start aborted the upload: " << uploads;
 
   ExpectRestoresTheVolume(earlier);
+}
+
+// Encryption at rest (encryption.keys): what reaches the bucket is an age
+// file per artifact, which the stock `age -d` decrypts with the namespace's
+// secret key and nothing else does; the scheduler holds only the public
+// key, so a deep verify, a restore and an export in clear need the key
+// from the caller (--key-file), and a wrong or missing key stops them
+// before anything is written.
+TEST_F(S3StoreEndToEndTest, AnEncryptedSetOpensOnlyWithItsKey) {
+  const std::string public_key = MakeKey("prod");
+  MakeKey("other");
+  WriteFile(dir_ / "recipients.txt", "# prod\n" + public_key + "\n");
+  encryption_ =
+      "encryption:\n  keys:\n    - namespaces: [ns]\n"
+      "      recipients_file: " +
+      dir_ / "recipients.txt" + "\n";
+  WriteFile(dir_ / "scheduler.yaml", Config());
+  StartScheduler("scheduler-encrypted.log");
+  ASSERT_TRUE(agent_->WaitRegistered(2)) << agent_->Output();
+  std::string out;
+  const std::string set_id = Backup(&out);
+  ASSERT_FALSE(set_id.empty()) << out;
+  const v1::SetDetail set = cli_->Json<v1::SetDetail>({"show", set_id});
+  ASSERT_EQ(set.artifacts_size(), 2) << set.ShortDebugString();
+
+  // In the bucket: age files, which only the namespace's key decrypts —
+  // with the stock age, then GNU tar and pg_restore, without dxbackup.
+  for (const auto& a : set.artifacts()) {
+    EXPECT_TRUE(absl::EndsWith(a.path(), ".age")) << a.path();
+    EXPECT_EQ(a.encrypted_for(), public_key);
+    const std::string local =
+        dir_ / ("fetched/" + fs::path(a.path()).filename().string());
+    ASSERT_EQ(s3_->Aws({"cp", "s3://dx-backups/prod/" + a.path(), local}, &out),
+              0)
+        << out;
+    const std::string stored = testing::ReadFile(local);
+    EXPECT_EQ(stored.rfind("age-encryption.org/v1\n", 0), 0u);
+    common::Sha256 stored_digest;
+    stored_digest.Update(stored);
+    EXPECT_EQ(stored_digest.HexDigest(), a.sha256())
+        << "the catalog's digest is the stored bytes'";
+    EXPECT_NE(RunCommand({"age", "-d", "-i", dir_ / "other.key", "-o",
+                          local + ".wrong", local},
+                         &out),
+              0)
+        << "another key does not open it";
+    const std::string plain = local.substr(0, local.size() - 4);
+    ASSERT_EQ(
+        RunCommand({"age", "-d", "-i", dir_ / "prod.key", "-o", plain, local},
+                   &out),
+        0)
+        << out;
+    common::Sha256 plain_digest;
+    plain_digest.Update(testing::ReadFile(plain));
+    EXPECT_EQ(plain_digest.HexDigest(), a.plain_sha256());
+    if (a.kind() == v1::ARTIFACT_VOLUME_TAR) {
+      fs::create_directories(dir_ / "untarred");
+      ASSERT_EQ(
+          RunCommand({"tar", "--zstd", "-xf", plain, "-C", dir_ / "untarred"},
+                     &out),
+          0)
+          << out;
+      EXPECT_EQ(CompareTrees(volume_, dir_ / "untarred",
+                             /*compare_root_metadata=*/false),
+                std::vector<std::string>{});
+    } else {
+      EXPECT_EQ(RunCommand({"pg_restore", "--list", plain}, &out), 0) << out;
+    }
+  }
+
+  // Without the key, verify still proves every stored byte; reading the
+  // contents needs the key, and a missing or wrong one restores nothing.
+  EXPECT_EQ(cli_->Run({"verify", set_id}, &out), 0) << out;
+  EXPECT_NE(cli_->Run({"verify", set_id, "--deep"}, &out), 0) << out;
+  EXPECT_NE(out.find("--key-file"), std::string::npos) << out;
+  EXPECT_EQ(
+      cli_->Run({"verify", set_id, "--deep", "--key-file", dir_ / "prod.key"},
+                &out),
+      0)
+      << out;
+  const std::string never = dir_ / "never-restored";
+  EXPECT_NE(
+      cli_->Run({"restore", set_id, "--target", "core/data", "--to", never},
+                &out),
+      0);
+  EXPECT_NE(out.find("no secret key was given"), std::string::npos) << out;
+  EXPECT_NE(cli_->Run({"restore", set_id, "--target", "core/data", "--to",
+                       never, "--key-file", dir_ / "other.key"},
+                      &out),
+            0);
+  EXPECT_NE(out.find("no key given opens it"), std::string::npos) << out;
+  EXPECT_NE(out.find(public_key), std::string::npos)
+      << "the error names the key it needs: " << out;
+  EXPECT_FALSE(fs::exists(never)) << "nothing restored";
+  EXPECT_NE(
+      cli_->Json<v1::SetDetail>({"show", set_id}).set().verification().result(),
+      v1::Verification::CORRUPT)
+      << "a missing key is not a corrupt set";
+
+  ExpectRestoresTheVolume(set_id, dir_ / "prod.key");
+  ASSERT_EQ(
+      cli_->Run({"restore", set_id, "--target", "db/dxmediadb", "--database-to",
+                 "decrypted", "--key-file", dir_ / "prod.key"},
+                &out),
+      0)
+      << out;
+  ASSERT_EQ(pg_->Run({"psql", "-tA", "-d", "decrypted", "-c",
+                      "SELECT count(*) FROM schema_1_1_0.media_item"},
+                     &out),
+            0)
+      << out;
+  EXPECT_GT(std::stoi(out), 0) << out;
+
+  // Export as stored: age files, and RESTORE.txt's own commands decrypt
+  // them. With the key: in clear.
+  ASSERT_EQ(cli_->Run({"export", set_id, "--to", dir_ / "exported"}, &out), 0)
+      << out;
+  const std::string exported = dir_ / ("exported/" + set_id);
+  EXPECT_TRUE(fs::exists(exported + "/core-data.tar.zst.age"));
+  std::string decrypt;  // RESTORE.txt's lines that need AGE_IDENTITY
+  {
+    std::istringstream lines(testing::ReadFile(exported + "/RESTORE.txt"));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("AGE_IDENTITY") != std::string::npos) {
+        decrypt += line + "\n";
+      }
+    }
+  }
+  ASSERT_NE(decrypt.find("age -d"), std::string::npos)
+      << testing::ReadFile(exported + "/RESTORE.txt");
+  ASSERT_EQ(RunCommand({"sh", "-ec",
+                        "cd " + exported + " && sha256sum -c SHA256SUMS\n" +
+                            decrypt + "mkdir -p " + dir_ / "from-export" +
+                            " && tar --zstd -xf core-data.tar.zst -C " +
+                            dir_ / "from-export"},
+                       &out, {"AGE_IDENTITY=" + dir_ / "prod.key"}),
+            0)
+      << decrypt << out;
+  ASSERT_EQ(cli_->Run({"export", set_id, "--to", dir_ / "clear", "--key-file",
+                       dir_ / "prod.key"},
+                      &out),
+            0)
+      << out;
+  const std::string clear = dir_ / ("clear/" + set_id);
+  EXPECT_FALSE(fs::exists(clear + "/core-data.tar.zst.age"));
+  EXPECT_EQ(RunCommand({"sh", "-c",
+                        "cd " + clear +
+                            " && sha256sum -c SHA256SUMS && tar --zstd -tf "
+                            "core-data.tar.zst"},
+                       &out),
+            0)
+      << out;
+
+  // The policy's copy is as stored: encrypted.
+  EXPECT_NE(scheduler_->WaitForLine("copied set " + set_id), "")
+      << scheduler_->Output();
+  EXPECT_TRUE(
+      fs::exists(dir_ / ("copies/ns/dx/" + set_id + "/core-data.tar.zst.age")));
+  EXPECT_EQ(scheduler_->Output().find("AGE-SECRET-KEY"), std::string::npos)
+      << "no secret key in the log";
+}
+
+TEST_F(S3StoreEndToEndTest, SetsTakenBeforeAKeyRotationRestoreWithTheOldKey) {
+  keep_last_ = 3;
+  const std::string old_key = MakeKey("old");
+  const std::string new_key = MakeKey("new");
+  WriteFile(dir_ / "recipients.txt", old_key + "\n");
+  encryption_ =
+      "encryption: {keys: [{recipients_file: " + dir_ / "recipients.txt" +
+      "}]}\n";
+  WriteFile(dir_ / "scheduler.yaml", Config());
+  StartScheduler("scheduler-rotation.log");
+  ASSERT_TRUE(agent_->WaitRegistered(2)) << agent_->Output();
+  std::string out;
+  const std::string before = Backup(&out);
+  ASSERT_FALSE(before.empty()) << out;
+  // The rotation: the mounted recipients file changes; no restart.
+  WriteFile(dir_ / "recipients.txt", new_key + "\n");
+  const std::string after = Backup(&out);
+  ASSERT_FALSE(after.empty()) << out;
+  for (const auto& [set_id, key] :
+       {std::pair{before, old_key}, std::pair{after, new_key}}) {
+    const v1::SetDetail shown = cli_->Json<v1::SetDetail>({"show", set_id});
+    ASSERT_EQ(shown.artifacts_size(), 2) << shown.ShortDebugString();
+    for (const auto& a : shown.artifacts()) {
+      EXPECT_EQ(a.encrypted_for(), key) << set_id << " " << a.path();
+    }
+  }
+  ExpectRestoresTheVolume(before, dir_ / "old.key");
+  EXPECT_NE(cli_->Run({"restore", after, "--target", "core/data", "--to",
+                       dir_ / "never", "--key-file", dir_ / "old.key"},
+                      &out),
+            0);
+  EXPECT_NE(out.find(new_key), std::string::npos) << out;
+  ExpectRestoresTheVolume(after, dir_ / "new.key");
+  // One file with both keys opens sets of either.
+  WriteFile(dir_ / "both.key", testing::ReadFile(dir_ / "old.key") +
+                                   testing::ReadFile(dir_ / "new.key"));
+  ExpectRestoresTheVolume(before, dir_ / "both.key");
 }
 
 }  // namespace

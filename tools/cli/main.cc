@@ -2,7 +2,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
@@ -38,9 +42,16 @@ constexpr char kUsage[] =
     "  show SET                                 one set: members and jobs\n"
     "  restore SET [--target T] [--to DIR] [--database-to NAME]\n"
     "          [--mode overlay|replace] [--path P ...] [--force-fixlevel]\n"
-    "          [--keep-setid]\n"
+    "          [--keep-setid] [--key-file AGE_IDENTITY_FILE]\n"
     "          [--to-namespace NS] [--to-release R --clone]\n"
     "                                           restore a set and wait\n"
+    "  verify SET [--deep [--key-file F]]       check a set's stored bytes\n"
+    "                                           (--deep: its contents)\n"
+    "  export SET --to DIR [--key-file F]       write a set as plain files on\n"
+    "                                           the scheduler's host (in "
+    "clear\n"
+    "                                           with the key of an encrypted "
+    "one)\n"
     "  prune [--dry-run] [--policy P]           apply retention, saying why\n"
     "  files SET [--path PREFIX] [--target T]   a set's file index\n"
     "  find PATTERN [--namespace NS] [--release R]\n"
@@ -68,10 +79,26 @@ bool ParseWhen(const std::string& text, int64_t* unix_seconds) {
   return false;
 }
 
+// The text of --key-file ("" without one), sent with the call that needs
+// it; false (and a message) if it cannot be read.
+bool ReadKeyFile(const std::string& path, std::string* text) {
+  if (path.empty()) return true;
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream content;
+  if (in) content << in.rdbuf();
+  if (!in) {
+    std::cerr << "dxbackup: cannot read --key-file " << path << ": "
+              << std::strerror(errno) << "\n";
+    return false;
+  }
+  *text = content.str();
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string server, token_file, verb, ns, release, target, to_dir,
+  std::string server, token_file, key_file, verb, ns, release, target, to_dir,
       database_to, compression, policy, status, since, until, path, mode,
       to_namespace, to_release;
   std::vector<std::string> paths;
@@ -91,6 +118,9 @@ int main(int argc, char** argv) {
       "until", po::value(&until), "sets started before")(
       "dry-run", po::bool_switch(), "prune: decide, remove nothing")(
       "deep", po::bool_switch(), "verify: read every entry and the dump")(
+      "key-file", po::value(&key_file),
+      "restore, verify --deep, export: an age identity file with the secret "
+      "key of an encrypted set (used for that call only)")(
       "compression", po::value(&compression), "zstd, gzip or none")(
       "level", po::value(&level), "compression level")(
       "exclude", po::value(&excludes), "glob to leave out (repeatable)")(
@@ -256,6 +286,7 @@ int main(int argc, char** argv) {
     request.set_to_namespace(to_namespace);
     request.set_to_release(to_release);
     request.set_clone(vm["clone"].as<bool>());
+    if (!ReadKeyFile(key_file, request.mutable_identities())) return 2;
     return cli::Restore(cli, request);
   }
   if (verb == "prune") {
@@ -281,6 +312,7 @@ int main(int argc, char** argv) {
     v1::VerifyRequest request;
     request.set_set_id(args[0]);
     request.set_deep(vm["deep"].as<bool>());
+    if (!ReadKeyFile(key_file, request.mutable_identities())) return 2;
     return cli::Verify(cli, request);
   }
   if (verb == "export") {
@@ -293,6 +325,7 @@ int main(int argc, char** argv) {
     v1::ExportRequest request;
     request.set_set_id(args[0]);
     request.set_to_dir(to_dir);
+    if (!ReadKeyFile(key_file, request.mutable_identities())) return 2;
     return cli::Export(cli, request);
   }
   if (verb == "find") {

@@ -230,6 +230,23 @@ TEST_F(PlanBackupSetTest, TheRequestsCompressionNamesTheFiles) {
   EXPECT_EQ(plan->members[0].artifact.path(), "dx/prod/s2/core-profile.tar");
 }
 
+TEST_F(PlanBackupSetTest, AnEncryptedNamespacesArtifactsAreAgeFiles) {
+  v1::EncryptionKey* key = config_.mutable_encryption()->add_keys();
+  key->add_namespaces("d?");
+  key->set_recipients_file("/keys/dx.txt");
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->members[0].artifact.path(),
+            "dx/prod/s2/core-profile.tar.zst.age");
+  EXPECT_EQ(plan->members[5].artifact.path(),
+            "dx/prod/s2/dxmediadb.pgdump.age");
+  key->set_namespaces(0, "other");
+  plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->members[0].artifact.path(), "dx/prod/s2/core-profile.tar.zst")
+      << "a namespace no key covers is stored in clear";
+}
+
 TEST(EarliestRemovalTest, IsTheStartPlusKeepWithinOrTheStart) {
   v1::SchedulerConfig config;
   v1::Policy* within = config.add_policies();

@@ -293,6 +293,31 @@ TEST_F(PlanRestoreTest, AnIncrementalCarriesItsChainOldestFirst) {
   EXPECT_EQ(restore.base_parts(0).sha256(), "digest-of-the-full");
 }
 
+TEST_F(PlanRestoreTest, TheAgentChecksAnEncryptedArtifactsPlaintext) {
+  // The scheduler decrypts as it sends: the agent gets the plaintext's
+  // size and digest, the full's and the incremental's alike.
+  v1::Artifact incremental = Volume("core/profile", "dx-core-0:/profile");
+  incremental.set_base_set_id("s0");
+  incremental.set_encrypted_for("age1recipient");
+  incremental.set_plain_sha256("plain-digest-of-core/profile");
+  incremental.set_plain_bytes(90);
+  v1::Artifact full = Volume("core/profile", "dx-core-0:/profile");
+  full.set_set_id("s0");
+  full.set_encrypted_for("age1recipient");
+  full.set_plain_sha256("plain-digest-of-the-full");
+  full.set_plain_bytes(80);
+  in_.artifacts = {incremental};
+  in_.chains.emplace("core/profile", std::vector<v1::Artifact>{full});
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const v1::RestoreCommand& restore = plan->steps[0].command.restore();
+  EXPECT_EQ(restore.sha256(), "plain-digest-of-core/profile");
+  EXPECT_EQ(restore.bytes(), 90u);
+  ASSERT_EQ(restore.base_parts_size(), 1);
+  EXPECT_EQ(restore.base_parts(0).sha256(), "plain-digest-of-the-full");
+  EXPECT_EQ(restore.base_parts(0).bytes(), 80u);
+}
+
 TEST_F(PlanRestoreTest, RefusesAnIncrementalWhoseChainIsBroken) {
   v1::Artifact incremental = Volume("core/profile", "dx-core-0:/profile");
   incremental.set_base_set_id("s0");

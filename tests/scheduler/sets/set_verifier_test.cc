@@ -4,6 +4,8 @@
 
 #include "agent/backup/tar_stream_writer.h"
 #include "agent/backup/volume_walker.h"
+#include "common/clock.h"
+#include "tests/support/memory_catalog.h"
 #include "tests/support/memory_store.h"
 #include "tests/support/stored_objects.h"
 #include "tests/support/string_sink.h"
@@ -61,6 +63,89 @@ TEST(ReadEveryTarEntryTest, TruncatedStreamIsFound) {
   testing::TempDir dir;
   const std::string archive = MakeArchive(dir);
   EXPECT_FALSE(EntriesOf(archive.substr(0, archive.size() / 3)).ok());
+}
+
+// An encrypted set: `verify` proves its stored bytes without any key;
+// `--deep` decrypts and proves the contents and the plaintext digest, and
+// without a key that opens it is refused, recording nothing.
+class EncryptedSetVerifierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::WriteFile(dir_ / "recipients.txt",
+                       key_.recipient().ToString() + "\n");
+    v1::SchedulerConfig config;
+    config.mutable_encryption()->add_keys()->set_recipients_file(
+        dir_ / "recipients.txt");
+    ring_ = *crypto::KeyRing::Load(config);
+    v1::BackupSet set;
+    set.set_id("s1");
+    set.set_status(v1::SET_COMPLETE);
+    ASSERT_TRUE(catalog_.CreateSet(set).ok());
+    v1::Artifact a;
+    a.set_set_id("s1");
+    a.set_target("core/data");
+    a.set_kind(v1::ARTIFACT_VOLUME_TAR);
+    a.set_file_count(1 + 7 + 200);
+    a.set_path("ns/dx/s1/core-data.tar.zst.age");
+    auto pending = ring_->Begin(store_, a);
+    ASSERT_TRUE(pending.ok()) << pending.status();
+    const std::string archive = MakeArchive(dir_);
+    ASSERT_TRUE((*pending)->Append(archive.data(), archive.size()).ok());
+    ASSERT_TRUE((*pending)->Commit("").ok());
+    crypto::RecordStored(**pending, &a);
+    artifact_ = a;
+  }
+
+  v1::Verification::Result Recorded() {
+    return catalog_.GetSet("s1")->verification().result();
+  }
+
+  testing::TempDir dir_;
+  crypto::Identity key_ = *crypto::Identity::Generate();
+  std::unique_ptr<crypto::KeyRing> ring_;
+  testing::MemoryCatalog catalog_;
+  testing::MemoryStore store_;
+  common::SystemClock clock_;
+  v1::Artifact artifact_;
+};
+
+TEST_F(EncryptedSetVerifierTest, DeepNeedsTheKeyPlainDoesNot) {
+  ASSERT_TRUE(catalog_.AddArtifact(artifact_).ok());
+  SetVerifier verifier(&catalog_, &store_, &clock_, ring_.get());
+  auto plain = verifier.Verify("s1", /*deep=*/false);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(Recorded(), v1::Verification::VERIFIED);
+
+  auto keyless = verifier.Verify("s1", /*deep=*/true);
+  EXPECT_EQ(keyless.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(keyless.status().message().find("--key-file"), std::string::npos)
+      << keyless.status();
+  auto wrong =
+      verifier.Verify("s1", /*deep=*/true, {*crypto::Identity::Generate()});
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_FALSE(catalog_.GetSet("s1")->verification().deep())
+      << "the refused deep checks recorded nothing";
+
+  auto deep = verifier.Verify("s1", /*deep=*/true, {key_});
+  ASSERT_TRUE(deep.ok()) << deep.status();
+  EXPECT_EQ(Recorded(), v1::Verification::VERIFIED)
+      << deep->set().verification().detail();
+  EXPECT_TRUE(catalog_.GetSet("s1")->verification().deep());
+}
+
+TEST_F(EncryptedSetVerifierTest, DeepComparesThePlaintextWithTheCatalog) {
+  artifact_.set_plain_sha256(std::string(64, '0'));
+  ASSERT_TRUE(catalog_.AddArtifact(artifact_).ok());
+  SetVerifier verifier(&catalog_, &store_, &clock_, ring_.get());
+  ASSERT_TRUE(verifier.Verify("s1", /*deep=*/false).ok());
+  EXPECT_EQ(Recorded(), v1::Verification::VERIFIED)
+      << "the stored bytes are whole";
+  auto deep = verifier.Verify("s1", /*deep=*/true, {key_});
+  ASSERT_TRUE(deep.ok()) << deep.status();
+  EXPECT_EQ(Recorded(), v1::Verification::CORRUPT);
+  EXPECT_NE(deep->set().verification().detail().find("decrypted:"),
+            std::string::npos)
+      << deep->set().verification().detail();
 }
 
 }  // namespace
