@@ -734,6 +734,59 @@ class ChartTest(unittest.TestCase):
         # Without a NetworkPolicy's egress, no rule is needed.
         render(sets=without_egress + ["networkPolicy.egress.enabled=false"])
 
+    ENCRYPTION_SETS = (
+        "encryption.recipientsSecret=age-recipients",
+        "encryption.keys[0].namespaces[0]=dx-prod*",
+        "encryption.keys[0].file=prod.txt",
+        "encryption.keys[1].file=default.txt")
+
+    def test_encryption_keys_come_from_a_mounted_secret(self):
+        docs = render(sets=self.ENCRYPTION_SETS)
+        config = yaml.safe_load(find(docs, "ConfigMap", "dxb-dxbackup")[0]
+                                ["data"]["config.yaml"])
+        self.assertEqual(config["encryption"]["keys"], [
+            {"recipients_file":
+             "/etc/dxbackup/encryption/recipients/prod.txt",
+             "namespaces": ["dx-prod*"]},
+            {"recipients_file":
+             "/etc/dxbackup/encryption/recipients/default.txt"}])
+        self.assertNotIn("identity_files", config["encryption"],
+                         "no secret key unless one is given")
+        spec = find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"][
+            "template"]["spec"]
+        (container,) = spec["containers"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        self.assertEqual(
+            volumes[mounts["/etc/dxbackup/encryption/recipients"]]["secret"]
+            ["secretName"], "age-recipients")
+        self.assertNotIn("/etc/dxbackup/encryption/identity", mounts)
+
+        docs = render(sets=self.ENCRYPTION_SETS + (
+            "encryption.identitySecret.name=age-identity",))
+        config = yaml.safe_load(find(docs, "ConfigMap", "dxb-dxbackup")[0]
+                                ["data"]["config.yaml"])
+        self.assertEqual(config["encryption"]["identity_files"],
+                         ["/etc/dxbackup/encryption/identity/identity.txt"])
+        # The rendered config is one the scheduler takes: it gets as far as
+        # reading the mounted recipients file (not there here).
+        with tempfile.TemporaryDirectory() as work:
+            path = os.path.join(work, "config.yaml")
+            with open(path, "w") as f:
+                yaml.safe_dump(config, f)
+            p = run([os.path.join(BIN, "dxbackup-scheduler"), "--listen",
+                     "127.0.0.1:0", "--insecure-loopback", "--data-dir",
+                     os.path.join(work, "data"), "--config", path],
+                    check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("/etc/dxbackup/encryption/recipients/prod.txt",
+                          p.stderr + p.stdout)
+
+        p = run(["helm", "template", "dxb", CHART] + sum(
+            (["--set", s] for s in self.ENCRYPTION_SETS[1:]), []), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("encryption.recipientsSecret", p.stderr)
+
     def test_quiesce_limit_beyond_liveness_tolerance_is_refused(self):
         p = run(["helm", "template", "dxb", CHART, "--set",
                  "config.quiesce_limit_seconds=200"], check=False)
