@@ -441,6 +441,9 @@ TEST_F(S3StoreEndToEndTest, AnEncryptedSetOpensOnlyWithItsKey) {
   ASSERT_FALSE(set_id.empty()) << out;
   const v1::SetDetail set = cli_->Json<v1::SetDetail>({"show", set_id});
   ASSERT_EQ(set.artifacts_size(), 2) << set.ShortDebugString();
+  ASSERT_EQ(cli_->Run({"show", set_id}, &out), 0) << out;
+  EXPECT_NE(out.find("ENCRYPTED FOR: " + public_key), std::string::npos)
+      << out;
 
   // In the bucket: age files, which only the namespace's key decrypts —
   // with the stock age, then GNU tar and pg_restore, without dxbackup.

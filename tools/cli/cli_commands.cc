@@ -3,6 +3,9 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include <set>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tools/cli/terminal_text.h"
@@ -243,6 +246,15 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
                       a.fix_level().empty() ? "-" : a.fix_level(), a.path()});
   }
   artifacts.Print(out);
+  std::set<std::string> recipients;
+  for (const v1::Artifact& a : detail.artifacts()) {
+    if (!a.encrypted_for().empty()) recipients.insert(a.encrypted_for());
+  }
+  for (const std::string& r : recipients) {
+    out << "ENCRYPTED FOR: " << Printable(r)
+        << " (restore, verify --deep and export in clear need its secret "
+           "key: --key-file)\n";
+  }
   out << "\n";
   TextTable jobs({"JOB", "KIND", "TARGET", "AGENT", "STATUS", "ERROR"});
   for (const v1::Job& j : detail.jobs()) {
