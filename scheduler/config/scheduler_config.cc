@@ -186,11 +186,6 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
                          "the store's start-up would remove the copies (no "
                          "set names them); give each its own prefix");
         }
-        if (p.copy_to().s3().has_object_lock()) {
-          return Invalid(key + ".copy_to.s3.object_lock",
-                         "is not supported for copies yet (only for the "
-                         "store); leave it out");
-        }
       } else if (p.copy_to().directory().empty() ||
                  p.copy_to().directory()[0] != '/') {
         return Invalid(key + ".copy_to.directory",

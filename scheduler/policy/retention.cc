@@ -31,6 +31,13 @@ struct CountRule {
 
 }  // namespace
 
+int64_t EarliestRemovalUnder(const v1::Retention& rules, int64_t started_unix) {
+  absl::StatusOr<CalendarDuration> within =
+      CalendarDuration::Parse(rules.keep_within());
+  if (!within.ok()) return started_unix;
+  return started_unix + within->MinimumSeconds();
+}
+
 absl::Status ValidateRetention(const v1::Retention& r) {
   for (int count : {r.keep_last(), r.keep_hourly(), r.keep_daily(),
                     r.keep_weekly(), r.keep_monthly(), r.keep_yearly()}) {

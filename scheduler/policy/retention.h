@@ -44,6 +44,12 @@ struct RetentionDecision {
 // Checks the rules (durations parse, counts >= -1).
 absl::Status ValidateRetention(const v1::Retention& rules);
 
+// The earliest a set started at `started_unix` may be removed under
+// `rules`: the start plus keep_within (its shortest length), or the start
+// itself when only counts keep sets. A store that locks what it writes
+// locks a set's objects at least until then.
+int64_t EarliestRemovalUnder(const v1::Retention& rules, int64_t started_unix);
+
 // Returns one decision per candidate, newest first.
 absl::StatusOr<std::vector<RetentionDecision>> ApplyRetention(
     const v1::Retention& rules, absl::TimeZone tz, absl::Time now,

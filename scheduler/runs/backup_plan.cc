@@ -10,6 +10,7 @@
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/crypto/key_ring.h"
 #include "scheduler/policy/calendar_duration.h"
+#include "scheduler/policy/retention.h"
 #include "scheduler/postgres/pg_connection.h"
 #include "scheduler/runs/hook_jobs.h"
 #include "scheduler/runs/run_ids.h"
@@ -57,10 +58,7 @@ int64_t EarliestRemoval(const v1::SchedulerConfig& config,
                         const std::string& policy_name, int64_t started_unix) {
   for (const v1::Policy& policy : config.policies()) {
     if (policy.name() != policy_name) continue;
-    absl::StatusOr<CalendarDuration> within =
-        CalendarDuration::Parse(policy.retention().keep_within());
-    if (!within.ok()) return started_unix;
-    return started_unix + within->MinimumSeconds();
+    return EarliestRemovalUnder(policy.retention(), started_unix);
   }
   return started_unix;
 }

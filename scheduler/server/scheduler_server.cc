@@ -83,6 +83,18 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
                           absl::StrCat("policy ", policy.name(), "'s copy_to: ",
                                        bucket.status().message()));
     }
+    // What a crash left mid-copy: multipart uploads under its prefix.
+    auto aborted = (*bucket)->RemoveUnfinished();
+    if (!aborted.ok()) {
+      return absl::Status(aborted.status().code(),
+                          absl::StrCat("policy ", policy.name(), "'s copy_to: ",
+                                       aborted.status().message()));
+    }
+    for (const std::string& key : *aborted) {
+      DXLOG(WARNING) << "policy " << policy.name()
+                     << "'s copy bucket: aborted the unfinished upload of "
+                     << key;
+    }
     s->copy_stores_[policy.name()] = bucket->get();
     s->owned_copy_stores_.push_back(std::move(*bucket));
   }

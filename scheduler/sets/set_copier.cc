@@ -29,8 +29,9 @@ absl::Status SetCopier::CopyToBucket(const v1::Policy& policy,
     return absl::FailedPreconditionError(absl::StrCat(
         "policy ", policy.name(), "'s copy bucket was not opened at start"));
   }
-  absl::Status s = CopySetToStore(*sets_, *store_, *target->second, set.id(),
-                                  clock_->NowUnix());
+  absl::Status s =
+      CopySetToStore(*sets_, *store_, *target->second, set.id(),
+                     policy.copy_to().retention(), clock_->NowUnix());
   if (!s.ok()) return s;
   absl::StatusOr<absl::TimeZone> tz = LoadZone(policy.time_zone());
   if (!tz.ok()) return tz.status();

@@ -20,12 +20,14 @@ constexpr char kManifest[] = "manifest.json";
 // checked on commit.
 absl::Status CopyObject(ArtifactStore& from, const std::string& key,
                         ArtifactStore& to, const std::string& to_key,
-                        const std::string& sha256, uint64_t bytes) {
+                        const std::string& sha256, uint64_t bytes,
+                        int64_t keep_until_unix) {
   absl::StatusOr<uint64_t> there = to.Stat(to_key);
   if (there.ok() && *there == bytes) return absl::OkStatus();  // a retry
   absl::StatusOr<std::unique_ptr<ArtifactReader>> in = from.Open(key);
   if (!in.ok()) return in.status();
-  absl::StatusOr<std::unique_ptr<PendingArtifact>> out = to.Begin(to_key);
+  absl::StatusOr<std::unique_ptr<PendingArtifact>> out =
+      to.Begin(to_key, keep_until_unix);
   if (!out.ok()) return out.status();
   absl::Status s = ForEachChunk(**in, [&](const char* data, size_t n) {
     return (*out)->Append(data, n);
@@ -35,9 +37,10 @@ absl::Status CopyObject(ArtifactStore& from, const std::string& key,
 }
 
 absl::Status PutText(ArtifactStore& to, const std::string& key,
-                     const std::string& text) {
+                     const std::string& text, int64_t keep_until_unix) {
   if (to.Stat(key).ok()) return absl::OkStatus();
-  absl::StatusOr<std::unique_ptr<PendingArtifact>> out = to.Begin(key);
+  absl::StatusOr<std::unique_ptr<PendingArtifact>> out =
+      to.Begin(key, keep_until_unix);
   if (!out.ok()) return out.status();
   if (absl::Status s = (*out)->Append(text.data(), text.size()); !s.ok()) {
     return s;
@@ -65,23 +68,31 @@ absl::StatusOr<std::string> ReadText(ArtifactStore& store,
 
 absl::Status CopySetToStore(SetCatalog& sets, ArtifactStore& from,
                             ArtifactStore& to, const std::string& set_id,
-                            int64_t now_unix) {
+                            const v1::Retention& retention, int64_t now_unix) {
   absl::StatusOr<ExportPlan> plan = PlanExport(sets, set_id, now_unix);
   if (!plan.ok()) return plan.status();
   const v1::BackupSet& set = plan->manifest.set();
   const std::string dir =
       ArtifactStore::RelativePath(set.namespace_(), set.release(), set_id, "");
   if (to.Stat(dir + kManifest).ok()) return absl::OkStatus();  // copied
+  const int64_t keep_until =
+      EarliestRemovalUnder(retention, set.started_unix());
   for (const auto& [artifact, name] : plan->files) {
-    absl::Status s = CopyObject(from, artifact.path(), to, dir + name,
-                                artifact.sha256(), artifact.bytes());
+    absl::Status s =
+        CopyObject(from, artifact.path(), to, dir + name, artifact.sha256(),
+                   artifact.bytes(), keep_until);
     if (!s.ok()) {
       return absl::Status(s.code(), absl::StrCat("copying ", artifact.path(),
                                                  ": ", s.message()));
     }
   }
+  // Every object before the manifest is locked until no later than this;
+  // the texts after it until a few seconds later at most.
+  plan->manifest.set_locked_until_unix(to.LockFor(keep_until));
   for (const auto& [name, text] : ExportTexts(*plan)) {
-    if (absl::Status s = PutText(to, dir + name, text); !s.ok()) return s;
+    if (absl::Status s = PutText(to, dir + name, text, keep_until); !s.ok()) {
+      return s;
+    }
   }
   return absl::OkStatus();
 }
@@ -102,6 +113,7 @@ absl::Status PruneStoreCopies(ArtifactStore& to, const std::string& namespace_,
   }
   std::vector<RetentionCandidate> whole;
   std::vector<std::string> unfinished;
+  std::map<std::string, int64_t> locked_until;  // by set id, from manifests
   absl::Time newest = absl::InfinitePast();
   for (const auto& [id, keys] : copies) {
     absl::StatusOr<std::string> text =
@@ -128,13 +140,25 @@ absl::Status PruneStoreCopies(ArtifactStore& to, const std::string& namespace_,
     copy.time = absl::FromUnixSeconds(manifest.set().started_unix());
     newest = std::max(newest, copy.time);
     whole.push_back(copy);
+    locked_until[id] = manifest.locked_until_unix();
   }
   auto decisions = ApplyRetention(retention, zone, now, std::move(whole));
   if (!decisions.ok()) return decisions.status();
   std::vector<std::string> remove;
   for (const RetentionDecision& d : *decisions) {
-    if (!d.keep) remove.push_back(d.id);
+    if (d.keep) continue;
+    if (locked_until[d.id] > absl::ToUnixSeconds(now)) {
+      DXLOG(INFO) << "copy " << prefix << d.id
+                  << " is past its retention but locked in the bucket until "
+                  << absl::FormatTime(absl::FromUnixSeconds(locked_until[d.id]))
+                  << "; kept until then";
+      continue;
+    }
+    remove.push_back(d.id);
   }
+  // A locking bucket's unfinished copies keep locks no manifest recorded:
+  // they are left for the bucket's lifecycle rules.
+  if (to.LockFor(0) != 0) unfinished.clear();
   for (const std::string& id : unfinished) {
     // Set ids start with their time: older than the newest whole copy.
     if (newest != absl::InfinitePast() &&

@@ -10,7 +10,10 @@
 // The copies keep their own retention, from their manifests' times; a
 // copy is removed manifest first (then it no longer counts as whole), and
 // a copy without a manifest older than the newest whole copy is the
-// remains of a crash and goes too.
+// remains of a crash and goes too. A copy whose manifest records a lock
+// that has not ended stays (logged); in a locking bucket the remains of a
+// crash are left to the bucket's lifecycle rules (their locks are not
+// recorded anywhere).
 //
 // Not thread-safe against itself for one group (SetCopier serialises).
 #ifndef DXBACKUP_SCHEDULER_SETS_STORE_COPY_H_
@@ -26,10 +29,13 @@
 
 namespace dxbackup::scheduler {
 
-// Copies complete set `set_id` from `from` into `to`.
+// Copies complete set `set_id` from `from` into `to`. A `to` that locks
+// what it writes (Object Lock) locks each object until the earliest the
+// copy may go under `retention` (the copies' own), plus its margin, and
+// the manifest records it.
 absl::Status CopySetToStore(SetCatalog& sets, ArtifactStore& from,
                             ArtifactStore& to, const std::string& set_id,
-                            int64_t now_unix);
+                            const v1::Retention& retention, int64_t now_unix);
 
 // Applies `retention` (in `zone`, at `now`) to the copies of one
 // namespace/release in `to`.

@@ -160,6 +160,11 @@ class ArtifactStore {
   // The committed objects whose keys start with `prefix` ("" for all;
   // "ns/dx/set1/" for one set), sorted by key, with their sizes.
   absl::StatusOr<std::vector<StoredObject>> List(const std::string& prefix);
+  // The lock an object begun now with `keep_until_unix` gets (unix
+  // seconds; 0: this store does not lock).
+  int64_t LockFor(int64_t keep_until_unix) const {
+    return LockUntil(keep_until_unix);
+  }
   // Throws away what interrupted writes left (a crash's partial files);
   // returns what it named. Only while nothing is being written: at startup.
   virtual absl::StatusOr<std::vector<std::string>> RemoveUnfinished() = 0;

@@ -382,6 +382,46 @@ TEST_F(S3StoreEndToEndTest, LockedObjectsAreNeverDeletedBeforeTheirRetention) {
   EXPECT_EQ(s3_->Count("DeleteObject"), 0);
 }
 
+TEST_F(S3StoreEndToEndTest, LockedCopiesAreKeptUntilTheirLockEnds) {
+  // Copies in a bucket with Object Lock (the sets in the data dir): each
+  // copy object is locked an hour past its write (the copies keep by
+  // count), so the copy retention (keep_last 1) leaves the first copy.
+  testing::S3TestServerOptions locked;
+  locked.object_lock = true;
+  s3_ = std::make_unique<testing::S3TestServer>(dir_ / "s3-locked", locked);
+  ASSERT_TRUE(s3_->running()) << s3_->Output();
+  lock_ = true;
+  std::string out, first, second;
+  ASSERT_NO_FATAL_FAILURE(TwoSetsWith(Config(/*copies_in_bucket=*/true),
+                                      "scheduler-locked-copies.log", &first,
+                                      &second));
+  EXPECT_NE(scheduler_->WaitForLine("copied set " + second), "")
+      << scheduler_->Output();
+  const int writes =
+      s3_->Count("PutObject", 200) + s3_->Count("CreateMultipartUpload", 200);
+  EXPECT_GE(writes, 10) << "five objects per copy";
+  const std::string requests = s3_->Requests();
+  size_t locked_writes = 0;
+  for (size_t at = 0; (at = requests.find("\"x-amz-object-lock-mode\": "
+                                          "\"GOVERNANCE\"",
+                                          at)) != std::string::npos;
+       ++at) {
+    ++locked_writes;
+  }
+  EXPECT_EQ(locked_writes, static_cast<size_t>(writes))
+      << "every write carries its lock: " << requests;
+  const std::vector<std::string> keys = BucketKeys();
+  EXPECT_EQ(std::count(keys.begin(), keys.end(),
+                       "copies/ns/dx/" + first + "/manifest.json"),
+            1)
+      << "the first copy is locked, so kept";
+  EXPECT_NE(scheduler_->Output().find("locked in the bucket until"),
+            std::string::npos)
+      << scheduler_->Output();
+  EXPECT_EQ(s3_->Violations(), "[]")
+      << "nothing written twice, nothing deleted early";
+}
+
 TEST_F(S3StoreEndToEndTest,
        TheStoreKilledMidUploadFailsTheSetAndLeavesNothing) {
   std::string out;
@@ -442,8 +482,7 @@ TEST_F(S3StoreEndToEndTest, AnEncryptedSetOpensOnlyWithItsKey) {
   const v1::SetDetail set = cli_->Json<v1::SetDetail>({"show", set_id});
   ASSERT_EQ(set.artifacts_size(), 2) << set.ShortDebugString();
   ASSERT_EQ(cli_->Run({"show", set_id}, &out), 0) << out;
-  EXPECT_NE(out.find("ENCRYPTED FOR: " + public_key), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("ENCRYPTED FOR: " + public_key), std::string::npos) << out;
 
   // In the bucket: age files, which only the namespace's key decrypts —
   // with the stock age, then GNU tar and pg_restore, without dxbackup.

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 #include "common/sha256.h"
 #include "tests/support/memory_catalog.h"
 #include "tests/support/memory_store.h"
@@ -58,7 +61,7 @@ class StoreCopyTest : public ::testing::Test {
 TEST_F(StoreCopyTest, ACopyIsTheExportWithItsManifestLastAndIsNotWrittenTwice) {
   AddSet("20260101T000000Z-aaaa", 1767225600);
   ASSERT_TRUE(CopySetToStore(catalog_, primary_, copies_,
-                             "20260101T000000Z-aaaa", 1767225700)
+                             "20260101T000000Z-aaaa", keep_one_, 1767225700)
                   .ok());
   const std::string dir = "ns/dx/20260101T000000Z-aaaa/";
   EXPECT_EQ(CopyKeys(), (std::vector<std::string>{
@@ -67,7 +70,7 @@ TEST_F(StoreCopyTest, ACopyIsTheExportWithItsManifestLastAndIsNotWrittenTwice) {
   EXPECT_EQ(*testing::ReadObject(copies_, dir + "core-data.tar"),
             "volume of 20260101T000000Z-aaaa");
   EXPECT_TRUE(CopySetToStore(catalog_, primary_, copies_,
-                             "20260101T000000Z-aaaa", 1767225800)
+                             "20260101T000000Z-aaaa", keep_one_, 1767225800)
                   .ok())
       << "copying again finds the manifest and writes nothing";
 }
@@ -79,7 +82,7 @@ TEST_F(StoreCopyTest, ARetryAfterACrashKeepsWhatWasCommitted) {
                         "volume of 20260101T000000Z-aaaa")
                   .ok());  // what a crash left: no manifest
   ASSERT_TRUE(CopySetToStore(catalog_, primary_, copies_,
-                             "20260101T000000Z-aaaa", 1767225700)
+                             "20260101T000000Z-aaaa", keep_one_, 1767225700)
                   .ok());
   EXPECT_EQ(CopyKeys().size(), 4u);
 }
@@ -89,8 +92,9 @@ TEST_F(StoreCopyTest, ACorruptArtifactIsNotCopied) {
   const std::string key = "ns/dx/20260101T000000Z-aaaa/core-data.tar";
   ASSERT_TRUE(primary_.Remove(key).ok());
   ASSERT_TRUE(PutObject(primary_, key, "volume of 20260101T000000Z-aaab").ok());
-  absl::Status s = CopySetToStore(catalog_, primary_, copies_,
-                                  "20260101T000000Z-aaaa", 1767225700);
+  absl::Status s =
+      CopySetToStore(catalog_, primary_, copies_, "20260101T000000Z-aaaa",
+                     keep_one_, 1767225700);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
   EXPECT_TRUE(CopyKeys().empty()) << "no manifest, no artifact";
 }
@@ -104,7 +108,8 @@ TEST_F(StoreCopyTest, RetentionKeepsItsCopiesAndRemovesACrashsRemains) {
   ASSERT_TRUE(PutObject(copies_, "other/dx/20251231T000000Z-dddd/x", "x").ok());
   for (const char* id : {"20260101T000000Z-aaaa", "20260102T000000Z-bbbb"}) {
     ASSERT_TRUE(
-        CopySetToStore(catalog_, primary_, copies_, id, 1767312100).ok());
+        CopySetToStore(catalog_, primary_, copies_, id, keep_one_, 1767312100)
+            .ok());
   }
   keep_one_.set_keep_last(1);
   ASSERT_TRUE(PruneStoreCopies(copies_, "ns", "dx", keep_one_,
@@ -142,7 +147,8 @@ TEST_F(StoreCopyTest, AManifestThatCannotBeReadNowIsNotAMissingOne) {
   FlakyStore copies;
   for (const char* id : {"20260101T000000Z-aaaa", "20260102T000000Z-bbbb"}) {
     ASSERT_TRUE(
-        CopySetToStore(catalog_, primary_, copies, id, 1767312100).ok());
+        CopySetToStore(catalog_, primary_, copies, id, keep_one_, 1767312100)
+            .ok());
   }
   copies.failing_key = "ns/dx/20260101T000000Z-aaaa/manifest.json";
   v1::Retention keep_all;
@@ -154,6 +160,72 @@ TEST_F(StoreCopyTest, AManifestThatCannotBeReadNowIsNotAMissingOne) {
   EXPECT_TRUE(copies.Stat("ns/dx/20260101T000000Z-aaaa/core-data.tar").ok())
       << "a whole copy whose manifest could not be read just now was "
          "taken for a crash's remains and removed";
+}
+
+// A copy bucket with Object Lock: records each object's lock as the store
+// would set it (the retention's earliest removal, or the write time, plus
+// a day) and refuses to remove an object before its lock ends.
+class LockingStore : public testing::MemoryStore {
+ public:
+  int64_t now_unix = 0;
+  std::map<std::string, int64_t> locks;
+  std::vector<std::string> early_removals;
+
+ protected:
+  int64_t LockUntil(int64_t keep_until_unix) const override {
+    return std::max(keep_until_unix, now_unix) + 86400;
+  }
+  absl::StatusOr<std::unique_ptr<ObjectSink>> StartObject(
+      const std::string& key, int64_t locked_until_unix) override {
+    locks[key] = locked_until_unix;
+    return MemoryStore::StartObject(key, locked_until_unix);
+  }
+  absl::Status RemoveObject(const std::string& key) override {
+    if (locks[key] > now_unix) {
+      early_removals.push_back(key);
+      return absl::PermissionDeniedError(key + " is locked");
+    }
+    return MemoryStore::RemoveObject(key);
+  }
+};
+
+TEST_F(StoreCopyTest, LockedCopiesStayUntilTheirLockEnds) {
+  AddSet("20260101T000000Z-aaaa", 1767225600);
+  AddSet("20260102T000000Z-bbbb", 1767312000);
+  LockingStore copies;
+  v1::Retention week;  // kept a week at least, then the newest one only
+  week.set_keep_within("7d");
+  week.set_keep_last(1);
+  copies.now_unix = 1767312100;
+  for (const char* id : {"20260101T000000Z-aaaa", "20260102T000000Z-bbbb"}) {
+    ASSERT_TRUE(
+        CopySetToStore(catalog_, primary_, copies, id, week, copies.now_unix)
+            .ok());
+  }
+  const std::string first = "ns/dx/20260101T000000Z-aaaa/";
+  // Every object: the set's start + 7 days + the store's day.
+  EXPECT_EQ(copies.locks[first + "core-data.tar"],
+            1767225600 + 7 * 86400 + 86400);
+  EXPECT_EQ(copies.locks[first + "manifest.json"],
+            1767225600 + 7 * 86400 + 86400);
+
+  // Past keep_within but inside the lock: retention would remove the
+  // first copy (keep_last 1), and the lock keeps it.
+  week.clear_keep_within();
+  copies.now_unix = 1767225600 + 7 * 86400 + 3600;
+  ASSERT_TRUE(PruneStoreCopies(copies, "ns", "dx", week, absl::UTCTimeZone(),
+                               absl::FromUnixSeconds(copies.now_unix))
+                  .ok());
+  EXPECT_TRUE(copies.early_removals.empty())
+      << "tried to remove " << copies.early_removals[0];
+  EXPECT_TRUE(copies.Stat(first + "manifest.json").ok());
+
+  copies.now_unix = 1767225600 + 9 * 86400;
+  ASSERT_TRUE(PruneStoreCopies(copies, "ns", "dx", week, absl::UTCTimeZone(),
+                               absl::FromUnixSeconds(copies.now_unix))
+                  .ok());
+  EXPECT_FALSE(copies.Stat(first + "manifest.json").ok()) << "lock ended";
+  EXPECT_TRUE(copies.early_removals.empty());
 }
 
 }  // namespace
