@@ -76,7 +76,11 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   for (const v1::Policy& policy : s->options_.config.policies()) {
     if (!policy.copy_to().has_s3()) continue;
     auto options = s3::S3StoreOptionsFrom(policy.copy_to().s3());
-    if (!options.ok()) return options.status();
+    if (!options.ok()) {
+      return absl::Status(options.status().code(),
+                          absl::StrCat("policy ", policy.name(), "'s copy_to: ",
+                                       options.status().message()));
+    }
     auto bucket = s3::S3Store::Open(std::move(*options));
     if (!bucket.ok()) {
       return absl::Status(bucket.status().code(),

@@ -734,6 +734,82 @@ class ChartTest(unittest.TestCase):
         # Without a NetworkPolicy's egress, no rule is needed.
         render(sets=without_egress + ["networkPolicy.egress.enabled=false"])
 
+    COPY_SETS = (
+        "copyBuckets.offsite.endpoint=https://s3.offsite.example",
+        "copyBuckets.offsite.bucket=dx-copies",
+        "copyBuckets.offsite.prefix=prod",
+        "copyBuckets.offsite.credentialsSecret.name=offsite-keys",
+        "copyBuckets.offsite.caSecret.name=offsite-ca",
+        "copyBuckets.offsite.objectLock.mode=COMPLIANCE",
+        "copyBuckets.offsite.egress.to[0].ipBlock.cidr=203.0.113.10/32",
+        "copyBuckets.offsite.egress.ports[0].port=443",
+        "policies[0].name=nightly",
+        "policies[0].selector.namespaces[0]=dx-*",
+        "policies[0].schedule=@daily",
+        "policies[0].copy_to.bucket=offsite",
+        "policies[0].copy_to.retention.keep_weekly=8")
+
+    def test_a_policys_copy_bucket_mounts_its_secrets_and_reaches_it(self):
+        docs = render(sets=self.COPY_SETS)
+        config = yaml.safe_load(find(docs, "ConfigMap", "dxb-dxbackup")[0]
+                                ["data"]["config.yaml"])
+        copy_to = config["policies"][0]["copy_to"]
+        self.assertNotIn("bucket", copy_to, "the chart's own key is resolved")
+        self.assertEqual(copy_to["retention"], {"keep_weekly": 8})
+        s3 = copy_to["s3"]
+        self.assertEqual(s3["bucket"], "dx-copies")
+        self.assertEqual(s3["prefix"], "prod")
+        self.assertEqual(
+            s3["access_key_file"],
+            "/etc/dxbackup/copy-buckets/offsite/credentials/access-key")
+        self.assertEqual(s3["ca_file"],
+                         "/etc/dxbackup/copy-buckets/offsite/ca/ca.crt")
+        self.assertEqual(s3["object_lock"],
+                         {"mode": "COMPLIANCE", "margin": "7d"})
+        spec = find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"][
+            "template"]["spec"]
+        (container,) = spec["containers"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        self.assertEqual(
+            volumes[mounts["/etc/dxbackup/copy-buckets/offsite/credentials"]]
+            ["secret"]["secretName"], "offsite-keys")
+        self.assertEqual(
+            volumes[mounts["/etc/dxbackup/copy-buckets/offsite/ca"]]
+            ["secret"]["secretName"], "offsite-ca")
+        egress = find(docs, "NetworkPolicy")[0]["spec"]["egress"]
+        self.assertIn({"to": [{"ipBlock": {"cidr": "203.0.113.10/32"}}],
+                       "ports": [{"port": 443}]}, egress)
+        # The scheduler takes the rendered config: it gets as far as the
+        # copy bucket's mounted keys (not there here).
+        with tempfile.TemporaryDirectory() as work:
+            path = os.path.join(work, "config.yaml")
+            with open(path, "w") as f:
+                yaml.safe_dump(config, f)
+            p = run([os.path.join(BIN, "dxbackup-scheduler"), "--listen",
+                     "127.0.0.1:0", "--insecure-loopback", "--data-dir",
+                     os.path.join(work, "data"), "--config", path],
+                    check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("policy nightly's copy_to: cannot read the S3 "
+                          "access key from /etc/dxbackup/copy-buckets/"
+                          "offsite/credentials/access-key",
+                          p.stderr + p.stdout)
+        for dropped, says in (("egress", "copyBuckets.offsite.egress"),
+                              ("credentialsSecret",
+                               "credentialsSecret.name")):
+            p = run(["helm", "template", "dxb", CHART] + sum(
+                (["--set", s] for s in self.COPY_SETS if dropped not in s),
+                []), check=False)
+            self.assertNotEqual(p.returncode, 0, dropped)
+            self.assertIn(says, p.stderr)
+        p = run(["helm", "template", "dxb", CHART] + sum(
+            (["--set", s.replace("bucket=offsite", "bucket=elsewhere")]
+             for s in self.COPY_SETS), []), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("copy_to.bucket elsewhere is not in copyBuckets",
+                      p.stderr)
+
     ENCRYPTION_SETS = (
         "encryption.recipientsSecret=age-recipients",
         "encryption.keys[0].namespaces[0]=dx-prod*",

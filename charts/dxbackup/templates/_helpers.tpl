@@ -85,3 +85,26 @@ outside the cluster, and is an error.
 {{- toYaml (dict "to" (list (dict "namespaceSelector" (dict "matchLabels" (dict "kubernetes.io/metadata.name" $ns)))) "ports" (list $port)) -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The config's s3 bucket settings for a bucket value ($bucket: its values,
+with defaults from store.s3's; $dir: where its Secrets are mounted). */}}
+{{- define "dxbackup.s3Bucket" -}}
+{{- $b := index . 0 -}}{{- $dir := index . 1 -}}{{- $what := index . 2 -}}
+{{- if not (and $b.endpoint $b.bucket $b.credentialsSecret $b.credentialsSecret.name) -}}
+{{- fail (printf "%s needs endpoint, bucket and credentialsSecret.name (an existing Secret with the keys)" $what) -}}
+{{- end -}}
+endpoint: {{ $b.endpoint | quote }}
+bucket: {{ $b.bucket | quote }}
+prefix: {{ default "" $b.prefix | quote }}
+region: {{ default "us-east-1" $b.region | quote }}
+path_style: {{ if hasKey $b "pathStyle" }}{{ $b.pathStyle }}{{ else }}true{{ end }}
+part_size_mib: {{ int (default 8 $b.partSizeMib) }}
+access_key_file: {{ printf "%s/credentials/%s" $dir (default "access-key" $b.credentialsSecret.accessKeyKey) | quote }}
+secret_key_file: {{ printf "%s/credentials/%s" $dir (default "secret-key" $b.credentialsSecret.secretKeyKey) | quote }}
+{{- if and $b.caSecret $b.caSecret.name }}
+ca_file: {{ printf "%s/ca/%s" $dir (default "ca.crt" $b.caSecret.key) | quote }}
+{{- end }}
+{{- if and $b.objectLock $b.objectLock.mode }}
+object_lock: {mode: {{ $b.objectLock.mode | quote }}, margin: {{ default "7d" $b.objectLock.margin | quote }}}
+{{- end }}
+{{- end -}}
