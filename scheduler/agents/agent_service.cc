@@ -807,10 +807,22 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
 
 }  // namespace
 
+namespace {
+
+AgentServiceImpl::Parts WithKeys(AgentServiceImpl::Parts parts,
+                                 const crypto::KeyRing* no_keys,
+                                 const crypto::KeyGrants* no_grants) {
+  if (parts.keys == nullptr) parts.keys = no_keys;
+  if (parts.grants == nullptr) parts.grants = no_grants;
+  return parts;
+}
+
+}  // namespace
+
 AgentServiceImpl::AgentServiceImpl(const Parts& parts)
-    : parts_(parts),
-      sessions_(
-          {parts.files, parts.store, parts.keys, parts.board, parts.clock}),
+    : parts_(WithKeys(parts, &no_keys_, &no_grants_)),
+      sessions_({parts_.files, parts_.store, parts_.keys, parts_.board,
+                 parts_.clock}),
       limits_(parts.config->limits().max_streams_per_caller(),
               parts.config->limits().max_downloads_per_job()) {}
 

@@ -35,9 +35,10 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
     // Artifacts uploaded and downloaded.
     ArtifactStore* store;
     // What uploads are encrypted for; how downloads are decrypted.
-    const crypto::KeyRing* keys;
-    // The keys restores were given, by job.
-    const crypto::KeyGrants* grants;
+    // nullptr: no keys (every artifact as written).
+    const crypto::KeyRing* keys = nullptr;
+    // The keys restores were given, by job. nullptr: none.
+    const crypto::KeyGrants* grants = nullptr;
     // The connected agents.
     AgentRegistry* registry;
     // The jobs agents report on, upload for and download for.
@@ -61,6 +62,9 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
       const v1::BaseIndexRequest* request) override;
 
  private:
+  // Stand in for Parts' keys and grants when they are nullptr.
+  const crypto::KeyRing no_keys_;
+  const crypto::KeyGrants no_grants_;
   Parts parts_;
   UploadSessions sessions_;
   CallerLimits limits_;

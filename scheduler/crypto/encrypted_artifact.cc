@@ -141,6 +141,7 @@ absl::StatusOr<size_t> DecryptingReader::Read(void* buffer, size_t size) {
       fed += *n;
       if (absl::Status s = decryptor_->Write(stored_bytes.data(), *n);
           !s.ok()) {
+        key_refused_ = absl::IsPermissionDenied(s);
         return absl::Status(s.code(), absl::StrCat(what_, ": ", s.message()));
       }
     }

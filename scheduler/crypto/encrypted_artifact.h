@@ -62,6 +62,9 @@ class DecryptingReader : public ArtifactReader {
       std::string what);
 
   absl::StatusOr<size_t> Read(void* buffer, size_t size) override;
+  // Whether a Read failed because none of the identities opens the file
+  // (not because the stored object could not be read, or was damaged).
+  bool key_refused() const { return key_refused_; }
 
  private:
   DecryptingReader(std::unique_ptr<ArtifactReader> stored, std::string what);
@@ -73,6 +76,7 @@ class DecryptingReader : public ArtifactReader {
   std::string plain_;                // decrypted, not yet read
   size_t used_ = 0;
   bool finished_ = false;
+  bool key_refused_ = false;
 };
 
 }  // namespace dxbackup::scheduler::crypto

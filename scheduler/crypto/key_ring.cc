@@ -107,20 +107,27 @@ absl::Status KeyRing::CheckOpens(ArtifactStore& store,
                                  const v1::Artifact& artifact,
                                  const std::vector<Identity>& given) const {
   if (!IsEncrypted(artifact)) return absl::OkStatus();
-  absl::StatusOr<std::unique_ptr<ArtifactReader>> plain =
-      OpenPlain(store, artifact, given);
-  absl::Status s = plain.status();
-  if (s.ok()) {
-    char first;
-    s = (*plain)->Read(&first, 1).status();
+  if (!CanTryToOpen(artifact, given)) {
+    return OpenPlain(store, artifact, given).status();  // says what it needs
   }
-  if (absl::IsPermissionDenied(s)) {
+  absl::StatusOr<std::unique_ptr<ArtifactReader>> stored =
+      store.Open(artifact.path());
+  if (!stored.ok()) return stored.status();
+  std::vector<Identity> keys = given;
+  keys.insert(keys.end(), identities_.begin(), identities_.end());
+  absl::StatusOr<std::unique_ptr<DecryptingReader>> plain =
+      DecryptingReader::Create(std::move(*stored), std::move(keys),
+                               artifact.path());
+  if (!plain.ok()) return plain.status();
+  char first;
+  absl::Status s = (*plain)->Read(&first, 1).status();
+  if (!s.ok() && (*plain)->key_refused()) {
     return absl::PermissionDeniedError(absl::StrCat(
         artifact.path(), " is encrypted for ", artifact.encrypted_for(),
         ", and no key given opens it: give the age identity file of one of "
         "those (--key-file)"));
   }
-  return s;
+  return s;  // the store's own errors, or a damaged file, as they are
 }
 
 void RecordStored(const PendingArtifact& written, v1::Artifact* artifact) {

@@ -50,6 +50,10 @@ class SetVerifier {
                            const std::vector<std::string>& problems);
 
  private:
+  // The deep part of Check: the (decrypted) contents read back.
+  v1::ArtifactCheck CheckContents(const v1::Artifact& artifact,
+                                  const std::vector<crypto::Identity>& given);
+
   SetCatalog* sets_;
   ArtifactStore* store_;
   const common::Clock* clock_;

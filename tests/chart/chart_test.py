@@ -227,6 +227,20 @@ class RenderedScheduler:
         return run(argv + list(verb), check=False)
 
 
+
+def scheduler_refusal(config):
+    """What dxbackup-scheduler says when it refuses to start with `config`
+    (it must refuse: the Secrets the config names are not mounted here)."""
+    with tempfile.TemporaryDirectory() as work:
+        path = os.path.join(work, "config.yaml")
+        with open(path, "w") as f:
+            yaml.safe_dump(config, f)
+        p = run([os.path.join(BIN, "dxbackup-scheduler"), "--listen",
+                 "127.0.0.1:0", "--insecure-loopback", "--data-dir",
+                 os.path.join(work, "data"), "--config", path], check=False)
+        assert p.returncode != 0, p.stdout + p.stderr
+        return p.stderr + p.stdout
+
 class ChartTest(unittest.TestCase):
     def test_lint_passes_with_default_and_example_values(self):
         run(["helm", "lint", "--strict", CHART])
@@ -707,18 +721,9 @@ class ChartTest(unittest.TestCase):
             "ports": [{"port": 9000}]}, egress)
         # The rendered config is one the scheduler takes: it gets as far
         # as reading the mounted keys (which are not there here).
-        with tempfile.TemporaryDirectory() as work:
-            path = os.path.join(work, "config.yaml")
-            with open(path, "w") as f:
-                yaml.safe_dump(config, f)
-            p = run([os.path.join(BIN, "dxbackup-scheduler"), "--listen",
-                     "127.0.0.1:0", "--insecure-loopback", "--data-dir",
-                     os.path.join(work, "data"), "--config", path],
-                    check=False)
-            self.assertNotEqual(p.returncode, 0)
-            self.assertIn("cannot read the S3 access key from "
-                          "/etc/dxbackup/s3/credentials/access-key",
-                          p.stderr + p.stdout)
+        self.assertIn("cannot read the S3 access key from "
+                      "/etc/dxbackup/s3/credentials/access-key",
+                      scheduler_refusal(config))
 
     def test_a_bucket_store_needs_its_keys_secret_and_an_egress_rule(self):
         without_keys = [s for s in self.S3_SETS if "credentialsSecret" not in s]
@@ -782,19 +787,10 @@ class ChartTest(unittest.TestCase):
                        "ports": [{"port": 443}]}, egress)
         # The scheduler takes the rendered config: it gets as far as the
         # copy bucket's mounted keys (not there here).
-        with tempfile.TemporaryDirectory() as work:
-            path = os.path.join(work, "config.yaml")
-            with open(path, "w") as f:
-                yaml.safe_dump(config, f)
-            p = run([os.path.join(BIN, "dxbackup-scheduler"), "--listen",
-                     "127.0.0.1:0", "--insecure-loopback", "--data-dir",
-                     os.path.join(work, "data"), "--config", path],
-                    check=False)
-            self.assertNotEqual(p.returncode, 0)
-            self.assertIn("policy nightly's copy_to: cannot read the S3 "
-                          "access key from /etc/dxbackup/copy-buckets/"
-                          "offsite/credentials/access-key",
-                          p.stderr + p.stdout)
+        self.assertIn("policy nightly's copy_to: cannot read the S3 "
+                      "access key from /etc/dxbackup/copy-buckets/"
+                      "offsite/credentials/access-key",
+                      scheduler_refusal(config))
         for dropped, says in (("egress", "copyBuckets.offsite.egress"),
                               ("credentialsSecret",
                                "credentialsSecret.name")):
@@ -846,17 +842,8 @@ class ChartTest(unittest.TestCase):
                          ["/etc/dxbackup/encryption/identity/identity.txt"])
         # The rendered config is one the scheduler takes: it gets as far as
         # reading the mounted recipients file (not there here).
-        with tempfile.TemporaryDirectory() as work:
-            path = os.path.join(work, "config.yaml")
-            with open(path, "w") as f:
-                yaml.safe_dump(config, f)
-            p = run([os.path.join(BIN, "dxbackup-scheduler"), "--listen",
-                     "127.0.0.1:0", "--insecure-loopback", "--data-dir",
-                     os.path.join(work, "data"), "--config", path],
-                    check=False)
-            self.assertNotEqual(p.returncode, 0)
-            self.assertIn("/etc/dxbackup/encryption/recipients/prod.txt",
-                          p.stderr + p.stdout)
+        self.assertIn("/etc/dxbackup/encryption/recipients/prod.txt",
+                      scheduler_refusal(config))
 
         p = run(["helm", "template", "dxb", CHART] + sum(
             (["--set", s] for s in self.ENCRYPTION_SETS[1:]), []), check=False)

@@ -177,6 +177,19 @@ class S3StoreEndToEndTest : public ::testing::Test {
     ASSERT_FALSE(second->empty()) << out;
   }
 
+  // The recorded writes that carried a GOVERNANCE lock.
+  int LockedWrites() {
+    const std::string requests = s3_->Requests();
+    int locked = 0;
+    for (size_t at = 0; (at = requests.find("\"x-amz-object-lock-mode\": "
+                                            "\"GOVERNANCE\"",
+                                            at)) != std::string::npos;
+         ++at) {
+      ++locked;
+    }
+    return locked;
+  }
+
   // The bucket's keys under prefix/ (awscli's listing).
   std::vector<std::string> BucketKeys() {
     std::string out;
@@ -361,16 +374,8 @@ TEST_F(S3StoreEndToEndTest, LockedObjectsAreNeverDeletedBeforeTheirRetention) {
   const int writes =
       s3_->Count("PutObject", 200) + s3_->Count("CreateMultipartUpload", 200);
   EXPECT_GE(writes, 4) << "two artifacts per set";
-  const std::string requests = s3_->Requests();
-  size_t locked_writes = 0;
-  for (size_t at = 0; (at = requests.find("\"x-amz-object-lock-mode\": "
-                                          "\"GOVERNANCE\"",
-                                          at)) != std::string::npos;
-       ++at) {
-    ++locked_writes;
-  }
-  EXPECT_EQ(locked_writes, static_cast<size_t>(writes))
-      << "every write carries its lock: " << requests;
+  EXPECT_EQ(LockedWrites(), writes)
+      << "every write carries its lock: " << s3_->Requests();
 
   // keep_last: 1 would remove the first set; its lock keeps it, and says so.
   ASSERT_EQ(cli_->Run({"prune", "--dry-run"}, &out), 0) << out;
@@ -400,16 +405,8 @@ TEST_F(S3StoreEndToEndTest, LockedCopiesAreKeptUntilTheirLockEnds) {
   const int writes =
       s3_->Count("PutObject", 200) + s3_->Count("CreateMultipartUpload", 200);
   EXPECT_GE(writes, 10) << "five objects per copy";
-  const std::string requests = s3_->Requests();
-  size_t locked_writes = 0;
-  for (size_t at = 0; (at = requests.find("\"x-amz-object-lock-mode\": "
-                                          "\"GOVERNANCE\"",
-                                          at)) != std::string::npos;
-       ++at) {
-    ++locked_writes;
-  }
-  EXPECT_EQ(locked_writes, static_cast<size_t>(writes))
-      << "every write carries its lock: " << requests;
+  EXPECT_EQ(LockedWrites(), writes)
+      << "every write carries its lock: " << s3_->Requests();
   const std::vector<std::string> keys = BucketKeys();
   EXPECT_EQ(std::count(keys.begin(), keys.end(),
                        "copies/ns/dx/" + first + "/manifest.json"),

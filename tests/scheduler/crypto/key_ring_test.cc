@@ -107,6 +107,11 @@ TEST_F(KeyRingTest, AMissingOrWrongKeyIsNamedBeforeAnythingIsRead) {
   EXPECT_NE(wrong.message().find(needed), std::string::npos) << wrong;
   EXPECT_TRUE(ring_->CheckOpens(store_, sealed, {prod_}).ok());
 
+  // The store's own errors are not taken for a wrong key.
+  ASSERT_TRUE(store_.Remove(sealed.path()).ok());
+  EXPECT_EQ(ring_->CheckOpens(store_, sealed, {other_}).code(),
+            absl::StatusCode::kNotFound);
+
   v1::Artifact clear;
   clear.set_path("dev/dx/s1/a");
   EXPECT_TRUE(ring_->CheckOpens(store_, clear, {}).ok()) << "nothing to open";

@@ -148,5 +148,19 @@ TEST_F(EncryptedSetVerifierTest, DeepComparesThePlaintextWithTheCatalog) {
       << deep->set().verification().detail();
 }
 
+TEST_F(EncryptedSetVerifierTest, ADamagedAgeHeaderIsCorruptNotAWrongKey) {
+  ASSERT_TRUE(catalog_.AddArtifact(artifact_).ok());
+  std::string stored = *testing::ReadObject(store_, artifact_.path());
+  stored[40] ^= 0x01;  // inside the X25519 stanza: no key would open it
+  store_.Corrupt(artifact_.path(), stored);
+  SetVerifier verifier(&catalog_, &store_, &clock_, ring_.get());
+  auto deep = verifier.Verify("s1", /*deep=*/true, {key_});
+  ASSERT_TRUE(deep.ok()) << "taken for a key problem: " << deep.status();
+  EXPECT_EQ(Recorded(), v1::Verification::CORRUPT);
+  EXPECT_NE(deep->set().verification().detail().find("SHA-256"),
+            std::string::npos)
+      << deep->set().verification().detail();
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler
