@@ -104,10 +104,12 @@ int PolicyVerifier::VerifyPolicy(const v1::Policy& policy) {
           absl::IsPermissionDenied(result.status())) {
         // Encrypted, and the scheduler has no key that opens it: the
         // stored bytes are still proven whole.
-        DXLOG(WARNING) << "verify of set " << it->id() << ": "
+        DXLOG(WARNING) << "deep verify of set " << it->id()
+                       << " needs a secret key the scheduler does not have ("
                        << result.status().message()
-                       << " (list it in encryption.identity_files); "
-                          "checking its stored bytes only";
+                       << "); to check its contents on schedule, add that "
+                          "key's identity file to encryption.identity_files. "
+                          "Checking its stored bytes only";
         result = verifier_.Verify(it->id(), /*deep=*/false);
       }
       if (!result.ok()) {  // the set was pruned meanwhile, or the catalog

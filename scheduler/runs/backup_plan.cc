@@ -107,8 +107,8 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
     m.job.set_target(target);
     m.artifact.set_set_id(set.id());
     m.artifact.set_target(target);
-    m.artifact.set_path(
-        ArtifactStore::RelativePath(ns, release, set.id(), file + encrypted));
+    m.artifact.set_path(ArtifactStore::RelativePath(
+        ns, release, set.id(), file.empty() ? "" : file + encrypted));
     m.artifact.set_source(source);
     m.artifact.set_locked_until_unix(keep_until);
     members.push_back(m);

@@ -116,7 +116,8 @@ void RestoreRunner::RestoreDatabase(const RestoreStep& step,
   if (s.ok()) {
     s = scheduler::RestoreDatabase(*step.database, **dump, database_to, &log);
   }
-  parts_.board->Finish(step.job.id(), s, step.artifact.bytes(), 0, log);
+  parts_.board->Finish(step.job.id(), s, crypto::PlainBytes(step.artifact), 0,
+                       log);
 }
 
 void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events) {

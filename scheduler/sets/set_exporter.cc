@@ -110,7 +110,7 @@ std::string Decryption(const v1::ExportManifest& m) {
       " and the\n   secret key of one of those (an age identity file):\n\n"
       "    : \"${AGE_IDENTITY:?set AGE_IDENTITY to the age identity file}\"\n"
       "    for f in *.age; do age -d -i \"$AGE_IDENTITY\" -o \"${f%.age}\" "
-      "\"$f\" || break; done\n\n");
+      "\"$f\" || { echo \"cannot decrypt $f\" >&2; break; }; done\n\n");
 }
 
 }  // namespace
@@ -298,6 +298,16 @@ absl::StatusOr<v1::ExportResponse> SetExporter::Export(
   if (to_dir.empty() || to_dir[0] != '/') {
     return absl::InvalidArgumentError(
         "export needs an absolute --to directory on the scheduler's host");
+  }
+  // In clear: the keys must open every encrypted file before anything is
+  // written.
+  for (const auto& [a, name] : plan->files) {
+    if (!in_clear) break;
+    if (absl::Status s = keys_->CheckOpens(*store_, a, given); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("cannot export set ", set_id,
+                                                 " in clear: ", s.message(),
+                                                 "; nothing was written"));
+    }
   }
   const std::string final_dir = to_dir + "/" + set_id;
   const std::string partial = to_dir + "/." + set_id + ".partial";

@@ -609,6 +609,20 @@ TEST_F(S3StoreEndToEndTest, AnEncryptedSetOpensOnlyWithItsKey) {
             0)
       << out;
 
+  // An export in clear with another key writes nothing; --key-file
+  // mistakes stop in the CLI.
+  EXPECT_NE(cli_->Run({"export", set_id, "--to", dir_ / "wrong-export",
+                       "--key-file", dir_ / "other.key"},
+                      &out),
+            0);
+  EXPECT_NE(out.find("no key given opens it"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir_ / "wrong-export")) << "nothing written";
+  EXPECT_EQ(cli_->Run({"restore", set_id, "--key-file", dir_.path()}, &out), 2)
+      << out;
+  EXPECT_EQ(
+      cli_->Run({"verify", set_id, "--key-file", dir_ / "prod.key"}, &out), 2)
+      << "a plain verify takes no key: " << out;
+
   // The policy's copy is as stored: encrypted.
   EXPECT_NE(scheduler_->WaitForLine("copied set " + set_id), "")
       << scheduler_->Output();

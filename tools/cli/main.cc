@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -83,15 +84,27 @@ bool ParseWhen(const std::string& text, int64_t* unix_seconds) {
 // it; false (and a message) if it cannot be read.
 bool ReadKeyFile(const std::string& path, std::string* text) {
   if (path.empty()) return true;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    std::cerr << "dxbackup: --key-file " << path
+              << " is not a file (give an age identity file, as age-keygen "
+                 "writes it)\n";
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   std::ostringstream content;
   if (in) content << in.rdbuf();
-  if (!in) {
+  if (!in || !content) {
     std::cerr << "dxbackup: cannot read --key-file " << path << ": "
               << std::strerror(errno) << "\n";
     return false;
   }
   *text = content.str();
+  if (text->find("AGE-SECRET-KEY-1") == std::string::npos) {
+    std::cerr << "dxbackup: --key-file " << path
+              << " holds no age secret key (AGE-SECRET-KEY-1…)\n";
+    return false;
+  }
   return true;
 }
 
@@ -264,6 +277,12 @@ int main(int argc, char** argv) {
     options->set_max_chain(max_chain);
     for (const auto& e : excludes) options->add_excludes(e);
     return cli::Backup(cli, request);
+  }
+  if (!key_file.empty() && verb != "restore" && verb != "export" &&
+      !(verb == "verify" && vm["deep"].as<bool>())) {
+    std::cerr << "dxbackup: --key-file is for restore, verify --deep and "
+                 "export (a plain verify needs no key)\n";
+    return 2;
   }
   if (verb == "restore") {
     if (!need_set()) return 2;
