@@ -137,9 +137,12 @@ class S3StoreEndToEndTest : public ::testing::Test {
     cli_ = std::make_unique<testing::CliClient>(address_);
   }
 
-  // Runs a backup of policy "kept"; the set's id ("" if it failed).
-  std::string Backup(std::string* out) {
-    cli_->Run({"backup", "--policy", "kept"}, out);
+  // Runs a backup of policy "kept" (or, with `args`, `dxbackup backup
+  // ARGS`); the set's id ("" if it failed).
+  std::string Backup(std::string* out,
+                     std::vector<std::string> args = {"--policy", "kept"}) {
+    args.insert(args.begin(), "backup");
+    cli_->Run(args, out);
     std::smatch m;
     return std::regex_search(*out, m, std::regex("set (\\S+) complete"))
                ? m[1].str()
@@ -669,6 +672,34 @@ TEST_F(S3StoreEndToEndTest, SetsTakenBeforeAKeyRotationRestoreWithTheOldKey) {
   WriteFile(dir_ / "both.key", testing::ReadFile(dir_ / "old.key") +
                                    testing::ReadFile(dir_ / "new.key"));
   ExpectRestoresTheVolume(before, dir_ / "both.key");
+
+  // An incremental taken after the rotation builds on a full taken
+  // before it: its restore needs both keys, and names the one missing.
+  WriteFile(dir_ / "recipients.txt", old_key + "\n");
+  const std::vector<std::string> manual = {"--namespace", "ns", "--release",
+                                           "dx"};
+  const std::string full = Backup(&out, manual);
+  ASSERT_FALSE(full.empty()) << out;
+  WriteFile(dir_ / "recipients.txt", new_key + "\n");
+  WriteFile(volume_ + "/config/added-after-the-full.xml", "<new/>");
+  std::vector<std::string> incremental_args = manual;
+  incremental_args.push_back("--incremental");
+  const std::string incremental = Backup(&out, incremental_args);
+  ASSERT_FALSE(incremental.empty()) << out;
+  const v1::SetDetail shown = cli_->Json<v1::SetDetail>({"show", incremental});
+  ASSERT_EQ(shown.artifacts_size(), 2) << shown.ShortDebugString();
+  for (const auto& a : shown.artifacts()) {
+    if (a.kind() == v1::ARTIFACT_VOLUME_TAR) {
+      EXPECT_EQ(a.base_set_id(), full) << "an incremental on the full";
+    }
+  }
+  EXPECT_NE(cli_->Run({"restore", incremental, "--target", "core/data", "--to",
+                       dir_ / "never-2", "--key-file", dir_ / "new.key"},
+                      &out),
+            0);
+  EXPECT_NE(out.find(old_key), std::string::npos)
+      << "names the base's key: " << out;
+  ExpectRestoresTheVolume(incremental, dir_ / "both.key");
 }
 
 }  // namespace
