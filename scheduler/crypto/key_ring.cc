@@ -82,23 +82,30 @@ bool KeyRing::CanTryToOpen(const v1::Artifact& artifact,
   return !IsEncrypted(artifact) || !given.empty() || !identities_.empty();
 }
 
-absl::StatusOr<std::unique_ptr<ArtifactReader>> KeyRing::OpenPlain(
+absl::StatusOr<std::unique_ptr<DecryptingReader>> KeyRing::OpenDecrypting(
     ArtifactStore& store, const v1::Artifact& artifact,
     const std::vector<Identity>& given) const {
-  absl::StatusOr<std::unique_ptr<ArtifactReader>> stored =
-      store.Open(artifact.path());
-  if (!stored.ok() || !IsEncrypted(artifact)) return stored;
   if (!CanTryToOpen(artifact, given)) {
     return absl::FailedPreconditionError(absl::StrCat(
         artifact.path(), " is encrypted for ", artifact.encrypted_for(),
         " and no secret key was given: give the age identity file of one of "
         "them (--key-file)"));
   }
+  absl::StatusOr<std::unique_ptr<ArtifactReader>> stored =
+      store.Open(artifact.path());
+  if (!stored.ok()) return stored.status();
   std::vector<Identity> keys = given;
   keys.insert(keys.end(), identities_.begin(), identities_.end());
+  return DecryptingReader::Create(std::move(*stored), std::move(keys),
+                                  artifact.path());
+}
+
+absl::StatusOr<std::unique_ptr<ArtifactReader>> KeyRing::OpenPlain(
+    ArtifactStore& store, const v1::Artifact& artifact,
+    const std::vector<Identity>& given) const {
+  if (!IsEncrypted(artifact)) return store.Open(artifact.path());
   absl::StatusOr<std::unique_ptr<DecryptingReader>> plain =
-      DecryptingReader::Create(std::move(*stored), std::move(keys),
-                               artifact.path());
+      OpenDecrypting(store, artifact, given);
   if (!plain.ok()) return plain.status();
   return std::unique_ptr<ArtifactReader>(std::move(*plain));
 }
@@ -107,17 +114,8 @@ absl::Status KeyRing::CheckOpens(ArtifactStore& store,
                                  const v1::Artifact& artifact,
                                  const std::vector<Identity>& given) const {
   if (!IsEncrypted(artifact)) return absl::OkStatus();
-  if (!CanTryToOpen(artifact, given)) {
-    return OpenPlain(store, artifact, given).status();  // says what it needs
-  }
-  absl::StatusOr<std::unique_ptr<ArtifactReader>> stored =
-      store.Open(artifact.path());
-  if (!stored.ok()) return stored.status();
-  std::vector<Identity> keys = given;
-  keys.insert(keys.end(), identities_.begin(), identities_.end());
   absl::StatusOr<std::unique_ptr<DecryptingReader>> plain =
-      DecryptingReader::Create(std::move(*stored), std::move(keys),
-                               artifact.path());
+      OpenDecrypting(store, artifact, given);
   if (!plain.ok()) return plain.status();
   char first;
   absl::Status s = (*plain)->Read(&first, 1).status();

@@ -26,6 +26,7 @@
 #include "dxbackup/v1/config.pb.h"
 #include "dxbackup/v1/types.pb.h"
 #include "scheduler/crypto/age_keys.h"
+#include "scheduler/crypto/encrypted_artifact.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler::crypto {
@@ -67,6 +68,12 @@ class KeyRing {
   const std::vector<Identity>& identities() const { return identities_; }
 
  private:
+  // An encrypted artifact opened for decryption with `given` and the
+  // ring's identities; FailedPrecondition when there are none.
+  absl::StatusOr<std::unique_ptr<DecryptingReader>> OpenDecrypting(
+      ArtifactStore& store, const v1::Artifact& artifact,
+      const std::vector<Identity>& given) const;
+
   v1::SchedulerConfig config_;  // its `encryption` only
   std::vector<Identity> identities_;
 };

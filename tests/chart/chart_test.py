@@ -228,6 +228,18 @@ class RenderedScheduler:
 
 
 
+def mounted_secrets(docs):
+    """The scheduler container's Secret mounts: mount path -> Secret name
+    (the data volume is a claim template, not a pod volume)."""
+    spec = find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"]["template"][
+        "spec"]
+    (container,) = spec["containers"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    return {m["mountPath"]: volumes[m["name"]]["secret"]["secretName"]
+            for m in container["volumeMounts"]
+            if "secret" in volumes.get(m["name"], {})}
+
+
 def scheduler_refusal(config):
     """What dxbackup-scheduler says when it refuses to start with `config`
     (it must refuse: the Secrets the config names are not mounted here)."""
@@ -706,15 +718,9 @@ class ChartTest(unittest.TestCase):
                          "/etc/dxbackup/s3/credentials/secret-key")
         self.assertEqual(s3["ca_file"], "/etc/dxbackup/s3/ca/ca.crt")
         self.assertEqual(s3["object_lock"]["mode"], "GOVERNANCE")
-        spec = find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"][
-            "template"]["spec"]
-        (container,) = spec["containers"]
-        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-        volumes = {v["name"]: v for v in spec["volumes"]}
-        self.assertEqual(volumes[mounts["/etc/dxbackup/s3/credentials"]]
-                         ["secret"]["secretName"], "s3-keys")
-        self.assertEqual(volumes[mounts["/etc/dxbackup/s3/ca"]]
-                         ["secret"]["secretName"], "s3-ca")
+        secrets = mounted_secrets(docs)
+        self.assertEqual(secrets["/etc/dxbackup/s3/credentials"], "s3-keys")
+        self.assertEqual(secrets["/etc/dxbackup/s3/ca"], "s3-ca")
         egress = find(docs, "NetworkPolicy")[0]["spec"]["egress"]
         self.assertIn({"to": [{"namespaceSelector": {"matchLabels": {
             "kubernetes.io/metadata.name": "storage"}}}],
@@ -771,17 +777,12 @@ class ChartTest(unittest.TestCase):
                          "/etc/dxbackup/copy-buckets/offsite/ca/ca.crt")
         self.assertEqual(s3["object_lock"],
                          {"mode": "COMPLIANCE", "margin": "7d"})
-        spec = find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"][
-            "template"]["spec"]
-        (container,) = spec["containers"]
-        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-        volumes = {v["name"]: v for v in spec["volumes"]}
+        secrets = mounted_secrets(docs)
         self.assertEqual(
-            volumes[mounts["/etc/dxbackup/copy-buckets/offsite/credentials"]]
-            ["secret"]["secretName"], "offsite-keys")
+            secrets["/etc/dxbackup/copy-buckets/offsite/credentials"],
+            "offsite-keys")
         self.assertEqual(
-            volumes[mounts["/etc/dxbackup/copy-buckets/offsite/ca"]]
-            ["secret"]["secretName"], "offsite-ca")
+            secrets["/etc/dxbackup/copy-buckets/offsite/ca"], "offsite-ca")
         egress = find(docs, "NetworkPolicy")[0]["spec"]["egress"]
         self.assertIn({"to": [{"ipBlock": {"cidr": "203.0.113.10/32"}}],
                        "ports": [{"port": 443}]}, egress)
@@ -824,15 +825,10 @@ class ChartTest(unittest.TestCase):
              "/etc/dxbackup/encryption/recipients/default.txt"}])
         self.assertNotIn("identity_files", config["encryption"],
                          "no secret key unless one is given")
-        spec = find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"][
-            "template"]["spec"]
-        (container,) = spec["containers"]
-        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-        volumes = {v["name"]: v for v in spec["volumes"]}
+        secrets = mounted_secrets(docs)
         self.assertEqual(
-            volumes[mounts["/etc/dxbackup/encryption/recipients"]]["secret"]
-            ["secretName"], "age-recipients")
-        self.assertNotIn("/etc/dxbackup/encryption/identity", mounts)
+            secrets["/etc/dxbackup/encryption/recipients"], "age-recipients")
+        self.assertNotIn("/etc/dxbackup/encryption/identity", secrets)
 
         docs = render(sets=self.ENCRYPTION_SETS + (
             "encryption.identitySecret.name=age-identity",))

@@ -180,6 +180,25 @@ class S3StoreEndToEndTest : public ::testing::Test {
     ASSERT_FALSE(second->empty()) << out;
   }
 
+  // `file`, artifact `a`'s bytes (its plaintext), read as an operator
+  // without dxbackup would: GNU tar gives the volume's tree back,
+  // pg_restore lists the dump's data.
+  void ExpectReadableWithoutDxbackup(const v1::Artifact& a,
+                                     const std::string& file) {
+    std::string out;
+    if (a.kind() == v1::ARTIFACT_VOLUME_TAR) {
+      const std::string to = dir_ / ("untarred-" + a.set_id());
+      fs::create_directories(to);
+      ASSERT_EQ(RunCommand({"tar", "--zstd", "-xf", file, "-C", to}, &out), 0)
+          << out;
+      EXPECT_EQ(CompareTrees(volume_, to, /*compare_root_metadata=*/false),
+                std::vector<std::string>{});
+    } else {
+      EXPECT_EQ(RunCommand({"pg_restore", "--list", file}, &out), 0) << out;
+      EXPECT_NE(out.find("TABLE DATA"), std::string::npos) << out;
+    }
+  }
+
   // The recorded writes that carried a GOVERNANCE lock.
   int LockedWrites() {
     const std::string requests = s3_->Requests();
@@ -244,20 +263,7 @@ TEST_F(S3StoreEndToEndTest,
     ASSERT_EQ(s3_->Aws({"cp", "s3://dx-backups/prod/" + a.path(), local}, &out),
               0)
         << out;
-    if (a.path().find(".tar") != std::string::npos) {
-      fs::create_directories(dir_ / "untarred");
-      ASSERT_EQ(
-          RunCommand({"tar", "--zstd", "-xf", local, "-C", dir_ / "untarred"},
-                     &out),
-          0)
-          << out;
-      EXPECT_EQ(CompareTrees(volume_, dir_ / "untarred",
-                             /*compare_root_metadata=*/false),
-                std::vector<std::string>{});
-    } else {
-      EXPECT_EQ(RunCommand({"pg_restore", "--list", local}, &out), 0) << out;
-      EXPECT_NE(out.find("TABLE DATA"), std::string::npos) << out;
-    }
+    ExpectReadableWithoutDxbackup(a, local);
   }
 
   // dxbackup reads it back too: verify (deep), restore, export.
@@ -514,19 +520,7 @@ TEST_F(S3StoreEndToEndTest, AnEncryptedSetOpensOnlyWithItsKey) {
     common::Sha256 plain_digest;
     plain_digest.Update(testing::ReadFile(plain));
     EXPECT_EQ(plain_digest.HexDigest(), a.plain_sha256());
-    if (a.kind() == v1::ARTIFACT_VOLUME_TAR) {
-      fs::create_directories(dir_ / "untarred");
-      ASSERT_EQ(
-          RunCommand({"tar", "--zstd", "-xf", plain, "-C", dir_ / "untarred"},
-                     &out),
-          0)
-          << out;
-      EXPECT_EQ(CompareTrees(volume_, dir_ / "untarred",
-                             /*compare_root_metadata=*/false),
-                std::vector<std::string>{});
-    } else {
-      EXPECT_EQ(RunCommand({"pg_restore", "--list", plain}, &out), 0) << out;
-    }
+    ExpectReadableWithoutDxbackup(a, plain);
   }
 
   // Without the key, verify still proves every stored byte; reading the
