@@ -199,6 +199,22 @@ class S3StoreEndToEndTest : public ::testing::Test {
     }
   }
 
+  // From now on the tests' S3 server has Object Lock (emulated by its
+  // proxy), and the buckets' settings ask for GOVERNANCE locks.
+  void UseALockedBucket() {
+    testing::S3TestServerOptions locked;
+    locked.object_lock = true;
+    s3_ = std::make_unique<testing::S3TestServer>(dir_ / "s3-locked", locked);
+    ASSERT_TRUE(s3_->running()) << s3_->Output();
+    lock_ = true;
+  }
+
+  // The recorded object writes that succeeded (PutObject and multipart).
+  int Writes() {
+    return s3_->Count("PutObject", 200) +
+           s3_->Count("CreateMultipartUpload", 200);
+  }
+
   // The recorded writes that carried a GOVERNANCE lock.
   int LockedWrites() {
     const std::string requests = s3_->Requests();
@@ -372,16 +388,11 @@ TEST_F(S3StoreEndToEndTest, LockedObjectsAreNeverDeletedBeforeTheirRetention) {
   // A bucket with Object Lock; the store locks each object an hour past
   // the earliest its policy may remove the set (keep_last: the set's
   // start).
-  testing::S3TestServerOptions locked;
-  locked.object_lock = true;
-  s3_ = std::make_unique<testing::S3TestServer>(dir_ / "s3-locked", locked);
-  ASSERT_TRUE(s3_->running()) << s3_->Output();
-  lock_ = true;
+  ASSERT_NO_FATAL_FAILURE(UseALockedBucket());
   std::string out, first, second;
   ASSERT_NO_FATAL_FAILURE(
       TwoSetsWith(Config(), "scheduler-locked.log", &first, &second));
-  const int writes =
-      s3_->Count("PutObject", 200) + s3_->Count("CreateMultipartUpload", 200);
+  const int writes = Writes();
   EXPECT_GE(writes, 4) << "two artifacts per set";
   EXPECT_EQ(LockedWrites(), writes)
       << "every write carries its lock: " << s3_->Requests();
@@ -400,19 +411,14 @@ TEST_F(S3StoreEndToEndTest, LockedCopiesAreKeptUntilTheirLockEnds) {
   // Copies in a bucket with Object Lock (the sets in the data dir): each
   // copy object is locked an hour past its write (the copies keep by
   // count), so the copy retention (keep_last 1) leaves the first copy.
-  testing::S3TestServerOptions locked;
-  locked.object_lock = true;
-  s3_ = std::make_unique<testing::S3TestServer>(dir_ / "s3-locked", locked);
-  ASSERT_TRUE(s3_->running()) << s3_->Output();
-  lock_ = true;
+  ASSERT_NO_FATAL_FAILURE(UseALockedBucket());
   std::string out, first, second;
   ASSERT_NO_FATAL_FAILURE(TwoSetsWith(Config(/*copies_in_bucket=*/true),
                                       "scheduler-locked-copies.log", &first,
                                       &second));
   EXPECT_NE(scheduler_->WaitForLine("copied set " + second), "")
       << scheduler_->Output();
-  const int writes =
-      s3_->Count("PutObject", 200) + s3_->Count("CreateMultipartUpload", 200);
+  const int writes = Writes();
   EXPECT_GE(writes, 10) << "five objects per copy";
   EXPECT_EQ(LockedWrites(), writes)
       << "every write carries its lock: " << s3_->Requests();
