@@ -120,30 +120,35 @@ void RestoreRunner::RestoreDatabase(const RestoreStep& step,
                        log);
 }
 
-void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events) {
-  // The DX order: pre-hooks (stop the server), databases, volumes,
-  // post-hooks (start it again, whatever happened before).
+WindowWork RestoreWindowWork(
+    const RestorePlan& plan,
+    const std::function<void(const RestoreStep&)>& restore_database) {
   WindowWork work;
   work.pre = plan.pre;
   work.post = plan.post;
-  std::vector<WindowJob> databases, volumes;
+  std::vector<WindowJob>& restores = work.stages.emplace_back();
   for (const RestoreStep& step : plan.steps) {
     WindowJob job;
     job.job_id = step.job.id();
     if (step.database != nullptr) {
-      job.run = [this, &step, &plan] {
-        RestoreDatabase(step, plan.database_to);
-      };
-      databases.push_back(std::move(job));
+      job.run = [&restore_database, &step] { restore_database(step); };
     } else {
       job.agent_id = step.job.agent_id();
       job.command = step.command;
       job.disconnected = absl::StrCat("agent ", step.job.agent_id(),
                                       " disconnected before the restore");
-      volumes.push_back(std::move(job));
     }
+    restores.push_back(std::move(job));
   }
-  work.stages = {std::move(databases), std::move(volumes)};
+  return work;
+}
+
+void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events) {
+  const std::function<void(const RestoreStep&)> restore_database =
+      [this, &plan](const RestoreStep& step) {
+        RestoreDatabase(step, plan.database_to);
+      };
+  const WindowWork work = RestoreWindowWork(plan, restore_database);
   const std::vector<v1::Job> jobs =
       QuiesceWindow({parts_.registry, parts_.board, parts_.time})
           .Run(work)

@@ -1,6 +1,7 @@
 // RestoreRunner puts a complete backup set back, in place in the DX order
-// (the deployment's pre-hooks, databases, volumes, post-hooks — the last
-// whatever happened before) or into a scratch directory: each volume through a
+// (the deployment's pre-hooks, then its databases and volumes at once, then
+// its post-hooks — the last whatever happened before) or into a scratch
+// directory: each volume through a
 // connected agent of the set's deployment that has that component and
 // volume (extracted as it streams, in place or under
 // to_dir/<owner>-<volume>, e.g. to_dir/core-profile), and
@@ -21,6 +22,7 @@
 #ifndef DXBACKUP_SCHEDULER_RUNS_RESTORE_RUNNER_H_
 #define DXBACKUP_SCHEDULER_RUNS_RESTORE_RUNNER_H_
 
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -28,10 +30,20 @@
 #include "absl/status/statusor.h"
 #include "scheduler/crypto/key_grants.h"
 #include "scheduler/runs/backup_set_runner.h"
+#include "scheduler/runs/quiesce_window.h"
 #include "scheduler/runs/restore_plan.h"
 #include "scheduler/runs/run_threads.h"
 
 namespace dxbackup::scheduler {
+
+// The quiesce window of a restore: the plan's pre-hooks, then every step
+// at once — databases (each through `restore_database`, on a thread of its
+// own) and volumes (sent to their agents) alike: with DX stopped nothing
+// needs a database back before a volume starts — then the post-hooks. The
+// work refers to `plan` and `restore_database`, which must outlive it.
+WindowWork RestoreWindowWork(
+    const RestorePlan& plan,
+    const std::function<void(const RestoreStep&)>& restore_database);
 
 class RestoreRunner {
  public:

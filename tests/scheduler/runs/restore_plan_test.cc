@@ -6,6 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
+#include "scheduler/runs/restore_runner.h"
+
 namespace dxbackup::scheduler {
 namespace {
 
@@ -122,6 +126,33 @@ TEST_F(PlanRestoreTest, PlansEveryMemberInPlaceWithEveryHook) {
   ASSERT_EQ(plan->post.size(), 1u);
   EXPECT_EQ(plan->post[0].job.id(), "restore-r1.5");
   EXPECT_EQ(plan->post[0].job.set_id(), "s1");
+}
+
+TEST_F(PlanRestoreTest, DatabasesAndVolumesGoBackAtOnceInsideTheWindow) {
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::vector<std::string> restored;
+  const std::function<void(const RestoreStep&)> restore_database =
+      [&restored](const RestoreStep& step) {
+        restored.push_back(step.job.target());
+      };
+  const WindowWork work = RestoreWindowWork(*plan, restore_database);
+  EXPECT_EQ(work.pre.size(), plan->pre.size());
+  EXPECT_EQ(work.post.size(), plan->post.size());
+  // One stage: the volume's agent job and the database's own job start
+  // together (DX is stopped for both; neither waits for the other).
+  ASSERT_EQ(work.stages.size(), 1u);
+  ASSERT_EQ(work.stages[0].size(), 2u);
+  const WindowJob& volume = work.stages[0][0];
+  EXPECT_EQ(volume.job_id, "restore-r1.1");
+  EXPECT_EQ(volume.agent_id, "dx/prod/dx-core-0");
+  EXPECT_TRUE(volume.command.has_restore());
+  EXPECT_FALSE(volume.run);
+  const WindowJob& database = work.stages[0][1];
+  EXPECT_EQ(database.job_id, "restore-r1.2");
+  ASSERT_TRUE(database.run);
+  database.run();
+  EXPECT_EQ(restored, std::vector<std::string>{"db/dxmediadb"});
 }
 
 TEST_F(PlanRestoreTest, RefusesADatabaseToThatIsAConnectionString) {
