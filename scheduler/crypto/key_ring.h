@@ -65,8 +65,6 @@ class KeyRing {
   absl::Status CheckOpens(ArtifactStore& store, const v1::Artifact& artifact,
                           const std::vector<Identity>& given) const;
 
-  const std::vector<Identity>& identities() const { return identities_; }
-
  private:
   // An encrypted artifact opened for decryption with `given` and the
   // ring's identities; FailedPrecondition when there are none.

@@ -240,6 +240,8 @@ TEST_F(PlanBackupSetTest, AnEncryptedNamespacesArtifactsAreAgeFiles) {
             "dx/prod/s2/core-profile.tar.zst.age");
   EXPECT_EQ(plan->members[5].artifact.path(),
             "dx/prod/s2/dxmediadb.pgdump.age");
+  EXPECT_EQ(plan->members[3].artifact.path(), "dx/prod/s2/")
+      << "a hook stores nothing: no file name, no .age";
   key->set_namespaces(0, "other");
   plan = PlanBackupSet(in_);
   ASSERT_TRUE(plan.ok()) << plan.status();
