@@ -59,7 +59,7 @@ v1::FileEntry IndexEntry(struct archive_entry* entry) {
 
 }  // namespace
 
-TarStreamWriter::TarStreamWriter(ByteSink* sink,
+TarStreamWriter::TarStreamWriter(common::ByteSink* sink,
                                  const v1::CaptureOptions& options,
                                  EntryObserver* observer)
     : sink_(sink), observer_(observer), options_(options) {}
@@ -118,8 +118,8 @@ absl::Status TarStreamWriter::Open() {
     default:
       // Our own zstd stream rather than libarchive's filter, whose
       // multi-threaded mode takes tens of MiB per stream.
-      zstd_ = std::make_unique<ZstdSink>(sink_, level > 0 ? level : 3,
-                                         std::max(options_.threads(), 0));
+      zstd_ = std::make_unique<common::ZstdSink>(
+          sink_, level > 0 ? level : 3, std::max(options_.threads(), 0));
       out_ = zstd_.get();
       break;
   }
@@ -243,7 +243,7 @@ absl::Status TarStreamWriter::WriteEntry(struct archive_entry* entry, int fd) {
       first = false;
       absl::Status s = zstd_->SetIncompressible(
           archive_entry_size(entry) >= kSampledFileBytes &&
-          LooksIncompressible(buffer_.data(), static_cast<size_t>(n)));
+          common::LooksIncompressible(buffer_.data(), static_cast<size_t>(n)));
       if (!s.ok()) return s;
     }
     if (archive_write_data(archive_, buffer_.data(), static_cast<size_t>(n)) <

@@ -23,10 +23,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "agent/backup/byte_sink.h"
 #include "agent/backup/volume_walker.h"
-#include "agent/backup/zstd_sink.h"
 #include "agent/path_list.h"
+#include "common/byte_sink.h"
+#include "common/zstd_sink.h"
 #include "dxbackup/v1/types.pb.h"
 
 struct archive;
@@ -45,7 +45,7 @@ class EntryObserver {
 class TarStreamWriter {
  public:
   // `sink` (and `observer`, if any) must outlive the writer.
-  TarStreamWriter(ByteSink* sink, const v1::CaptureOptions& options,
+  TarStreamWriter(common::ByteSink* sink, const v1::CaptureOptions& options,
                   EntryObserver* observer = nullptr);
   ~TarStreamWriter();
   TarStreamWriter(const TarStreamWriter&) = delete;
@@ -73,9 +73,10 @@ class TarStreamWriter {
   absl::Status ListPath(const std::string& relative_path);
   absl::Status FlushPathList();
 
-  ByteSink* sink_;
-  std::unique_ptr<ZstdSink> zstd_;  // between libarchive and sink_, if zstd
-  ByteSink* out_ = nullptr;         // what libarchive's bytes go to
+  common::ByteSink* sink_;
+  std::unique_ptr<common::ZstdSink>
+      zstd_;                         // between libarchive and sink_, if zstd
+  common::ByteSink* out_ = nullptr;  // what libarchive's bytes go to
   EntryObserver* observer_;
   v1::CaptureOptions options_;
   struct archive* archive_ = nullptr;

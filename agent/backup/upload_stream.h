@@ -43,7 +43,7 @@ constexpr size_t kChunkBytes = 1 << 20;
 constexpr size_t kMaxPendingEntries = 2048;
 constexpr size_t kMaxPendingEntryBytes = 1 << 20;
 
-class UploadStream : public ByteSink, public EntryObserver {
+class UploadStream : public common::ByteSink, public EntryObserver {
  public:
   // Called after each chunk with the bytes sent so far.
   using ProgressFn = std::function<void(uint64_t bytes)>;

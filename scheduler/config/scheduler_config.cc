@@ -101,8 +101,9 @@ absl::Status ConfigChecker::CheckDeployments(
       if (db->port() < 0 || db->port() > 65535) {
         return Invalid(db_key + ".port", "must be 1-65535");
       }
-      if (db->compression_level() < 0 || db->compression_level() > 9) {
-        return Invalid(db_key + ".compression_level", "must be 1-9");
+      if (db->compression_level() < 0 || db->compression_level() > 19) {
+        return Invalid(db_key + ".compression_level",
+                       "must be 1-19 (the dump's zstd level)");
       }
     }
     for (int j = 0; j < d->hooks_size(); ++j) {

@@ -1,12 +1,15 @@
 // Database capture and recovery with PostgreSQL's own tools.
 //
-// DumpDatabase streams `pg_dump -Fc` of a configured database straight into
-// a PendingArtifact: no staging copy. It checks the server's version with
-// libpq first and picks a pg_dump that can dump it. The password reaches
-// pg_dump through its environment only.
+// DumpDatabase streams `pg_dump -Fc --compress=0` of a configured database,
+// compressed with zstd on a thread of its own, straight into a
+// PendingArtifact: no staging copy. (zstd at level 1 takes about a third of
+// the CPU of pg_dump's own gzip at level 1, for a smaller dump; the artifact
+// is `<db>.pgdump.zst`, compression ZSTD.) It checks the server's version
+// with libpq first and picks a pg_dump that can dump it. The password
+// reaches pg_dump through its environment only.
 //
-// RestoreDatabase runs pg_restore on a stored dump, read from `dump` as it
-// goes (piped into pg_restore's stdin), either into a new
+// RestoreDatabase runs pg_restore on a stored dump, read from `dump` (see
+// PgRestoreInput) as it goes, piped into pg_restore's stdin, either into a new
 // database (`into` non-empty; it must not exist) or over the original the
 // way the DX procedure does: connection limit 0, terminate sessions, drop,
 // create with the same owner, restore, connection limit back.
@@ -15,16 +18,25 @@
 #ifndef DXBACKUP_SCHEDULER_POSTGRES_PG_DUMP_RUNNER_H_
 #define DXBACKUP_SCHEDULER_POSTGRES_PG_DUMP_RUNNER_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "dxbackup/v1/config.pb.h"
+#include "dxbackup/v1/types.pb.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
 
 absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
                           std::string* log);
+
+// What pg_restore reads of a dump artifact whose stored plaintext `plain`
+// yields: its zstd stream decompressed (compression ZSTD), or `plain` as it
+// is (sets taken before dumps were zstd, in pg_dump's own gzip). `plain`
+// must outlive the result.
+std::unique_ptr<ArtifactReader> PgRestoreInput(const v1::Artifact& dump,
+                                               ArtifactReader* plain);
 
 absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
                              const std::string& into, std::string* log);

@@ -181,6 +181,7 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
                      DatabaseFileName(db.name()), DescribeDatabase(db));
       m->database = &db;
       m->artifact.set_kind(v1::ARTIFACT_PG_DUMP);
+      m->artifact.set_compression(v1::COMPRESSION_ZSTD);
     }
   }
   if (members.empty()) {

@@ -114,7 +114,9 @@ void RestoreRunner::RestoreDatabase(const RestoreStep& step,
       *parts_.store, step.artifact, parts_.grants->For(step.job.id()));
   absl::Status s = dump.status();
   if (s.ok()) {
-    s = scheduler::RestoreDatabase(*step.database, **dump, database_to, &log);
+    std::unique_ptr<ArtifactReader> input =
+        PgRestoreInput(step.artifact, dump->get());
+    s = scheduler::RestoreDatabase(*step.database, *input, database_to, &log);
   }
   parts_.board->Finish(step.job.id(), s, crypto::PlainBytes(step.artifact), 0,
                        log);

@@ -62,7 +62,7 @@ std::string VolumeFileName(const std::string& component,
 }
 
 std::string DatabaseFileName(const std::string& name) {
-  return absl::StrCat(name, ".pgdump");
+  return absl::StrCat(name, ".pgdump.zst");
 }
 
 }  // namespace dxbackup::scheduler

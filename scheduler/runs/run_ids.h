@@ -18,7 +18,7 @@ std::string JobId(const std::string& run_id, int n);
 std::string VolumeTarget(const std::string& component,
                          const std::string& volume);
 std::string DatabaseTarget(const std::string& name);
-// "core-profile.tar.zst", "dxmediadb.pgdump"
+// "core-profile.tar.zst", "dxmediadb.pgdump.zst"
 std::string VolumeFileName(const std::string& component,
                            const std::string& volume,
                            v1::Compression compression);

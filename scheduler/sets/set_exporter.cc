@@ -124,7 +124,8 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
                        absl::FromUnixSeconds(set.started_unix()),
                        absl::UTCTimeZone()),
       set.fix_level().empty() ? "" : ", DX fix level " + set.fix_level(),
-      ".\n\nIt can be recovered with GNU tar and pg_restore alone. Run the "
+      ".\n\nIt can be recovered with GNU tar, zstd and pg_restore alone. Run "
+      "the "
       "indented commands\nfrom this directory.\n\n"
       "1. Check every file against its recorded SHA-256:\n\n"
       "    sha256sum -c SHA256SUMS\n\n",
@@ -209,9 +210,14 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
       if (a.kind() != v1::ARTIFACT_PG_DUMP) continue;
       const std::string name = a.target().substr(a.target().find('/') + 1);
       const std::string var = DatabaseVariable(name);
-      absl::StrAppend(&out, "    createdb \"${", var, ":-", name,
-                      "}\" && pg_restore --exit-on-error --dbname \"${", var,
-                      ":-", name, "}\" ", WithoutAgeSuffix(a.path()), "\n");
+      // A zstd dump reaches pg_restore on its stdin; an older one, in
+      // pg_dump's own gzip, is read from the file.
+      const std::string file = WithoutAgeSuffix(a.path());
+      const bool zstd = a.compression() == v1::COMPRESSION_ZSTD;
+      absl::StrAppend(&out, "    createdb \"${", var, ":-", name, "}\" && ",
+                      zstd ? absl::StrCat("zstd -dc ", file, " | ") : "",
+                      "pg_restore --exit-on-error --dbname \"${", var, ":-",
+                      name, "}\"", zstd ? "" : absl::StrCat(" ", file), "\n");
     }
   }
   absl::StrAppend(&out,

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/sha256.h"
+#include "scheduler/postgres/pg_dump_runner.h"
 #include "scheduler/postgres/pg_tools.h"
 #include "scheduler/store/artifact_pipe.h"
 
@@ -176,7 +177,9 @@ v1::ArtifactCheck SetVerifier::CheckContents(
     absl::StatusOr<PgTool> tool = FindNewestPgTool("pg_restore");
     if (!tool.ok()) return fail(std::string(tool.status().message()));
     // The dump on pg_restore's stdin, as a restore reads it.
-    auto run = RunProcessReading({{tool->path, "--file=/dev/null"}, {}}, plain);
+    std::unique_ptr<ArtifactReader> input = PgRestoreInput(artifact, &plain);
+    auto run =
+        RunProcessReading({{tool->path, "--file=/dev/null"}, {}}, *input);
     if (!run.ok()) return fail(std::string(run.status().message()));
     if (run->exit_code != 0) {
       return fail(absl::StrCat("pg_restore ", tool->version,

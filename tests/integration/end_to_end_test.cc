@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "dxbackup/v1/admin.pb.h"
@@ -389,13 +390,18 @@ TEST_F(EndToEndTest, GnuTarExtractsEveryVolumeIdenticalToItsSource) {
 
 TEST_F(EndToEndTest, PgRestoreOfTheStoredDumpGivesTheSameData) {
   v1::SetDetail detail = Show(set_id_);
-  std::string dump;
+  std::string stored;
   for (const auto& a : detail.artifacts()) {
-    if (a.kind() == v1::ARTIFACT_PG_DUMP)
-      dump = *work_ / ("data/store/" + a.path());
+    if (a.kind() != v1::ARTIFACT_PG_DUMP) continue;
+    stored = *work_ / ("data/store/" + a.path());
+    EXPECT_EQ(a.compression(), v1::COMPRESSION_ZSTD);
   }
-  ASSERT_FALSE(dump.empty());
+  ASSERT_TRUE(absl::EndsWith(stored, ".pgdump.zst")) << stored;
+  // The stock zstd, then the stock pg_restore.
+  const std::string dump = *work_ / "by-zstd.pgdump";
   std::string out;
+  ASSERT_EQ(RunCommand({"zstd", "-q", "-d", stored, "-o", dump}, &out), 0)
+      << out;
   ASSERT_EQ(Psql({"createdb", "by_pg_restore"}, &out), 0) << out;
   ASSERT_EQ(Psql({"pg_restore", "--exit-on-error", "-d", "by_pg_restore", dump},
                  &out),

@@ -182,7 +182,7 @@ class S3StoreEndToEndTest : public ::testing::Test {
 
   // `file`, artifact `a`'s bytes (its plaintext), read as an operator
   // without dxbackup would: GNU tar gives the volume's tree back,
-  // pg_restore lists the dump's data.
+  // zstd and pg_restore list the dump's data.
   void ExpectReadableWithoutDxbackup(const v1::Artifact& a,
                                      const std::string& file) {
     std::string out;
@@ -194,7 +194,10 @@ class S3StoreEndToEndTest : public ::testing::Test {
       EXPECT_EQ(CompareTrees(volume_, to, /*compare_root_metadata=*/false),
                 std::vector<std::string>{});
     } else {
-      EXPECT_EQ(RunCommand({"pg_restore", "--list", file}, &out), 0) << out;
+      const std::string dump = file + ".plain";
+      ASSERT_EQ(RunCommand({"zstd", "-q", "-d", file, "-o", dump}, &out), 0)
+          << out;
+      EXPECT_EQ(RunCommand({"pg_restore", "--list", dump}, &out), 0) << out;
       EXPECT_NE(out.find("TABLE DATA"), std::string::npos) << out;
     }
   }
@@ -343,7 +346,7 @@ TEST_F(S3StoreEndToEndTest, CopiesGoToABucketWithTheirOwnRetention) {
       BucketKeys(),
       (std::vector<std::string>{
           dir + "RESTORE.txt", dir + "SHA256SUMS", dir + "core-data.tar.zst",
-          dir + "dxmediadb.pgdump", dir + "manifest.json"}));
+          dir + "dxmediadb.pgdump.zst", dir + "manifest.json"}));
   // Read back without dxbackup: sha256sum -c in the fetched copy.
   ASSERT_EQ(s3_->Aws({"cp", "--recursive", "s3://dx-backups/" + dir,
                       dir_ / "fetched-copy"},

@@ -4,11 +4,11 @@
 
 #include <string>
 
-#include "agent/backup/byte_sink.h"
+#include "common/byte_sink.h"
 
 namespace dxbackup::testing {
 
-class StringSink : public agent::ByteSink {
+class StringSink : public common::ByteSink {
  public:
   absl::Status Write(const void* data, size_t size) override {
     bytes.append(static_cast<const char*>(data), size);

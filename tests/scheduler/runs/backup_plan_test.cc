@@ -107,7 +107,8 @@ TEST_F(PlanBackupSetTest, VolumesThenHooksThenDatabasesInJobOrder) {
   EXPECT_EQ(db.job.kind(), v1::JOB_DATABASE_BACKUP);
   ASSERT_NE(db.database, nullptr);
   EXPECT_EQ(db.artifact.kind(), v1::ARTIFACT_PG_DUMP);
-  EXPECT_EQ(db.artifact.path(), "dx/prod/s2/dxmediadb.pgdump");
+  EXPECT_EQ(db.artifact.path(), "dx/prod/s2/dxmediadb.pgdump.zst");
+  EXPECT_EQ(db.artifact.compression(), v1::COMPRESSION_ZSTD);
 }
 
 TEST_F(PlanBackupSetTest, TheSetIsRunningAndFullWithItsIdStartAndPolicy) {
@@ -239,7 +240,7 @@ TEST_F(PlanBackupSetTest, AnEncryptedNamespacesArtifactsAreAgeFiles) {
   EXPECT_EQ(plan->members[0].artifact.path(),
             "dx/prod/s2/core-profile.tar.zst.age");
   EXPECT_EQ(plan->members[5].artifact.path(),
-            "dx/prod/s2/dxmediadb.pgdump.age");
+            "dx/prod/s2/dxmediadb.pgdump.zst.age");
   EXPECT_EQ(plan->members[3].artifact.path(), "dx/prod/s2/")
       << "a hook stores nothing: no file name, no .age";
   key->set_namespaces(0, "other");

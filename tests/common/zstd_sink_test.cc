@@ -1,4 +1,4 @@
-#include "agent/backup/zstd_sink.h"
+#include "common/zstd_sink.h"
 
 #include <gtest/gtest.h>
 #include <zstd.h>
@@ -8,7 +8,7 @@
 
 #include "tests/support/string_sink.h"
 
-namespace dxbackup::agent {
+namespace dxbackup::common {
 namespace {
 
 using testing::StringSink;
@@ -83,4 +83,4 @@ TEST(ZstdSinkTest, IncompressiblePartsGoInFastFramesOfTheSameStream) {
 }
 
 }  // namespace
-}  // namespace dxbackup::agent
+}  // namespace dxbackup::common

@@ -1,4 +1,4 @@
-#include "agent/backup/zstd_sink.h"
+#include "common/zstd_sink.h"
 
 #include <zstd.h>
 
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace dxbackup::agent {
+namespace dxbackup::common {
 namespace {
 
 constexpr int kMaxWindowLog = 20;   // 1 MiB
@@ -93,4 +93,4 @@ absl::Status ZstdSink::Write(const void* data, size_t size) {
 
 absl::Status ZstdSink::Finish() { return Drive(nullptr, 0, ZSTD_e_end); }
 
-}  // namespace dxbackup::agent
+}  // namespace dxbackup::common

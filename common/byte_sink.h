@@ -1,12 +1,12 @@
 // ByteSink: where a stream's bytes go, in order.
-#ifndef DXBACKUP_AGENT_BACKUP_BYTE_SINK_H_
-#define DXBACKUP_AGENT_BACKUP_BYTE_SINK_H_
+#ifndef DXBACKUP_COMMON_BYTE_SINK_H_
+#define DXBACKUP_COMMON_BYTE_SINK_H_
 
 #include <cstddef>
 
 #include "absl/status/status.h"
 
-namespace dxbackup::agent {
+namespace dxbackup::common {
 
 class ByteSink {
  public:
@@ -14,6 +14,6 @@ class ByteSink {
   virtual absl::Status Write(const void* data, size_t size) = 0;
 };
 
-}  // namespace dxbackup::agent
+}  // namespace dxbackup::common
 
-#endif  // DXBACKUP_AGENT_BACKUP_BYTE_SINK_H_
+#endif  // DXBACKUP_COMMON_BYTE_SINK_H_

@@ -11,17 +11,17 @@
 // LooksIncompressible() tells, from a sample, whether data is worth it.
 //
 // Not thread-safe.
-#ifndef DXBACKUP_AGENT_BACKUP_ZSTD_SINK_H_
-#define DXBACKUP_AGENT_BACKUP_ZSTD_SINK_H_
+#ifndef DXBACKUP_COMMON_ZSTD_SINK_H_
+#define DXBACKUP_COMMON_ZSTD_SINK_H_
 
 #include <string>
 
 #include "absl/status/status.h"
-#include "agent/backup/byte_sink.h"
+#include "common/byte_sink.h"
 
 struct ZSTD_CCtx_s;
 
-namespace dxbackup::agent {
+namespace dxbackup::common {
 
 class ZstdSink : public ByteSink {
  public:
@@ -57,6 +57,6 @@ class ZstdSink : public ByteSink {
 // of it; shorter samples are taken to compress).
 bool LooksIncompressible(const void* sample, size_t size);
 
-}  // namespace dxbackup::agent
+}  // namespace dxbackup::common
 
-#endif  // DXBACKUP_AGENT_BACKUP_ZSTD_SINK_H_
+#endif  // DXBACKUP_COMMON_ZSTD_SINK_H_
