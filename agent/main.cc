@@ -150,7 +150,6 @@ int main(int argc, char** argv) {
   settings.excludes = excludes;
   settings.upload.limit_bytes_per_second = limit_kib * 1024;
   settings.upload.stall_timeout = std::chrono::seconds(upload_stall_seconds);
-  settings.zstd_workers = identity.volumes.size() == 1 ? 1 : 0;
   // Uploads get connections of their own (a local subchannel pool), one
   // per attempt: bulk data does not queue behind or beside the control
   // stream, and a resumed upload never reuses a dead connection.

@@ -22,9 +22,7 @@ absl::StatusOr<v1::UploadResult> RunBackupJob(
   }
   UploadStream upload(new_upload_stub, command.job_id(), settings.upload,
                       on_progress);
-  v1::CaptureOptions options = command.options();
-  if (options.threads() <= 0) options.set_threads(settings.zstd_workers);
-  TarStreamWriter tar(&upload, options, &upload);
+  TarStreamWriter tar(&upload, command.options(), &upload);
   std::unique_ptr<BaseIndexStream> base;
   std::unique_ptr<ChangeDetector> changes;
   if (command.incremental()) {

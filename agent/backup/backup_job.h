@@ -18,9 +18,6 @@ namespace dxbackup::agent {
 struct BackupJobSettings {
   std::vector<std::string> excludes;  // the agent's own, added to the job's
   UploadStream::Options upload;       // bandwidth limit, retries
-  // zstd worker threads when the job's options say 0: one for an agent
-  // with one volume; none when several captures share the cores already.
-  int zstd_workers = 1;
 };
 
 absl::StatusOr<v1::UploadResult> RunBackupJob(
