@@ -1,17 +1,32 @@
 #include "agent/backup/volume_walker.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 
 namespace dxbackup::agent {
+namespace {
+
+// A directory is opened without following a link: one swapped in for it
+// since it was statted is refused, not walked.
+constexpr int kDirectoryFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+absl::Status CannotRead(const std::string& path) {
+  return absl::PermissionDeniedError(
+      absl::StrCat("cannot read directory ", path, ": ", std::strerror(errno)));
+}
+
+}  // namespace
 
 VolumeWalker::VolumeWalker(std::string root, std::vector<std::string> excludes)
     : root_(std::move(root)), excludes_(std::move(excludes)) {}
@@ -39,6 +54,8 @@ absl::Status VolumeWalker::Walk(const Visitor& visit) {
   WalkEntry root;
   root.absolute_path = resolved;
   root.relative_path = ".";
+  root.name = resolved;
+  root.dir_fd = AT_FDCWD;
   if (lstat(resolved, &root.st) != 0) {
     return absl::NotFoundError(
         absl::StrCat("volume ", root_, ": ", std::strerror(errno)));
@@ -49,17 +66,21 @@ absl::Status VolumeWalker::Walk(const Visitor& visit) {
   }
   absl::Status s = visit(root);
   if (!s.ok()) return s;
-  return WalkDirectory(root.absolute_path, "", root.st.st_dev, visit);
+  const int fd = open(resolved, kDirectoryFlags);
+  if (fd < 0) return CannotRead(root.absolute_path);
+  return WalkDirectory(fd, root.absolute_path, "", root.st.st_dev, visit);
 }
 
-absl::Status VolumeWalker::WalkDirectory(const std::string& abs,
+absl::Status VolumeWalker::WalkDirectory(int dir_fd, const std::string& abs,
                                          const std::string& rel, dev_t device,
                                          const Visitor& visit) {
-  DIR* dir = opendir(abs.c_str());
+  DIR* dir = fdopendir(dir_fd);
   if (dir == nullptr) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "cannot read directory ", abs, ": ", std::strerror(errno)));
+    close(dir_fd);
+    return CannotRead(abs);
   }
+  // Closes the directory (and dir_fd) however this returns.
+  std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, closedir);
   std::vector<std::string> names;
   errno = 0;
   while (struct dirent* d = readdir(dir)) {
@@ -68,11 +89,9 @@ absl::Status VolumeWalker::WalkDirectory(const std::string& abs,
     }
     names.emplace_back(d->d_name);
   }
-  const int read_errno = errno;
-  closedir(dir);
-  if (read_errno != 0) {
+  if (errno != 0) {
     return absl::DataLossError(absl::StrCat("cannot list directory ", abs, ": ",
-                                            std::strerror(read_errno)));
+                                            std::strerror(errno)));
   }
   // Byte order of the whole relative path: a directory's own entry sorts
   // by its name, its contents by "name/" — so "a", "a-b", "a.txt", "a/x".
@@ -86,28 +105,40 @@ absl::Status VolumeWalker::WalkDirectory(const std::string& abs,
   children.reserve(names.size());
   for (std::string& name : names) {
     WalkEntry entry;
-    entry.absolute_path = absl::StrCat(abs, "/", name);
     entry.relative_path = rel.empty() ? name : absl::StrCat(rel, "/", name);
     if (IsExcluded(entry.relative_path)) continue;
-    if (lstat(entry.absolute_path.c_str(), &entry.st) != 0) {
+    if (fstatat(dir_fd, name.c_str(), &entry.st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) continue;  // removed while we walked
       return absl::PermissionDeniedError(absl::StrCat(
-          "cannot stat ", entry.absolute_path, ": ", std::strerror(errno)));
+          "cannot stat ", abs, "/", name, ": ", std::strerror(errno)));
     }
+    entry.absolute_path = absl::StrCat(abs, "/", name);
+    entry.dir_fd = dir_fd;
     if (S_ISDIR(entry.st.st_mode) && entry.st.st_dev == device) {
       items.push_back({name + "/", children.size(), true});
     }
-    items.push_back({std::move(name), children.size(), false});
+    items.push_back({name, children.size(), false});
+    entry.name = std::move(name);
     children.push_back(std::move(entry));
   }
+  names.clear();
+  names.shrink_to_fit();
   std::sort(items.begin(), items.end(),
             [](const Item& a, const Item& b) { return a.key < b.key; });
   for (const Item& item : items) {
     const WalkEntry& entry = children[item.child];
-    absl::Status s = item.descend
-                         ? WalkDirectory(entry.absolute_path,
-                                         entry.relative_path, device, visit)
-                         : visit(entry);
+    if (!item.descend) {
+      absl::Status s = visit(entry);
+      if (!s.ok()) return s;
+      continue;
+    }
+    const int fd = openat(dir_fd, entry.name.c_str(), kDirectoryFlags);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;  // removed while we walked
+      return CannotRead(entry.absolute_path);
+    }
+    absl::Status s = WalkDirectory(fd, entry.absolute_path, entry.relative_path,
+                                   device, visit);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();

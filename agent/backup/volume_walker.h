@@ -3,7 +3,10 @@
 // catalog's file index, so change detection can merge the two), without
 // crossing into
 // another file system (a mount point is visited, its contents are not) and
-// without following symlinks (the root itself is resolved first).
+// without following symlinks (the root itself is resolved first). Each
+// directory is opened once and its entries are looked up relative to it
+// (fstatat), never by their whole path; the open directories are those of
+// the current path, one per level.
 //
 //   VolumeWalker walker("/opt/HCL/wp_profile", {"wstemp/*", "*.tmp"});
 //   absl::Status s = walker.Walk([](const WalkEntry& e) { ...; return Ok; });
@@ -25,9 +28,15 @@
 
 namespace dxbackup::agent {
 
+// Valid only during the visit that is given it: `dir_fd` is the open
+// directory that holds the entry (AT_FDCWD for the root, whose `name` is
+// then its absolute path), so that the entry can be opened with
+// openat(dir_fd, name) without resolving its path again.
 struct WalkEntry {
   std::string absolute_path;
   std::string relative_path;  // "." for the root, else "a/b/c"
+  std::string name;           // the last component (the root: absolute)
+  int dir_fd = -1;
   struct stat st;
 };
 
@@ -45,8 +54,10 @@ class VolumeWalker {
   bool IsExcluded(const std::string& relative_path) const;
 
  private:
-  absl::Status WalkDirectory(const std::string& abs, const std::string& rel,
-                             dev_t device, const Visitor& visit);
+  // Visits what directory `dir_fd` (owned: closed here) holds.
+  absl::Status WalkDirectory(int dir_fd, const std::string& abs,
+                             const std::string& rel, dev_t device,
+                             const Visitor& visit);
 
   std::string root_;
   std::vector<std::string> excludes_;
