@@ -264,7 +264,8 @@ absl::StatusOr<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(
   std::unique_ptr<SqliteCatalog> catalog(new SqliteCatalog(db, path));
   absl::Status s = catalog->Exec(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-      "PRAGMA foreign_keys=ON;");
+      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; "
+      "PRAGMA mmap_size=1073741824; PRAGMA wal_autocheckpoint=16384;");
   if (s.ok()) s = catalog->Migrate();
   if (!s.ok()) return s;
   return catalog;
