@@ -246,24 +246,32 @@ absl::Status UploadStream::SendBuffered(const v1::UploadTrailer* trailer) {
   v1::UploadChunk chunk;
   chunk.set_job_id(job_id_);
   chunk.set_sequence(sequence_++);
-  chunk.set_data(std::move(buffer_));  // no copy of the chunk
+  if (buffer_.size() >= kChunkBytes / 2) {
+    chunk.set_data(std::move(buffer_));  // no copy of a full chunk
+    buffer_.clear();
+    buffer_.reserve(kChunkBytes);
+  } else {
+    // Sent for its index or the trailer: a copy of what there is, so that
+    // the chunk kept until acknowledged does not hold the buffer's 1 MiB.
+    chunk.set_data(buffer_);
+    buffer_.clear();
+  }
   for (v1::FileEntry& e : entries_) *chunk.add_entries() = std::move(e);
-  const size_t index_bytes = entries_bytes_;
   entries_.clear();
   entries_bytes_ = 0;
   if (trailer != nullptr) *chunk.mutable_trailer() = *trailer;
   bytes_ += chunk.data().size();
-  buffer_.clear();
-  buffer_.reserve(kChunkBytes);
   Throttle();
-  absl::Status s = Push(std::move(chunk), index_bytes);
+  absl::Status s = Push(std::move(chunk));
   if (!s.ok()) return s;
   if (on_progress_) on_progress_(bytes_);
   return absl::OkStatus();
 }
 
-absl::Status UploadStream::Push(v1::UploadChunk chunk, size_t index_bytes) {
-  const size_t size = chunk.data().size() + index_bytes;
+absl::Status UploadStream::Push(v1::UploadChunk chunk) {
+  // The memory the kept chunk holds, its index entries' objects included
+  // (several times their bytes on the wire): what the window bounds.
+  const size_t size = chunk.SpaceUsedLong();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (cancelled_) {

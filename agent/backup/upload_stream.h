@@ -3,7 +3,8 @@
 // sequence, with a running SHA-256 that the trailer carries.
 //
 // It survives a broken connection. Chunks are kept until the scheduler
-// acknowledges them (at most `window_bytes`; Write blocks beyond that). If
+// acknowledges them (at most `window_bytes` of memory, index entries
+// included; Write blocks beyond that). If
 // the stream breaks with a transient error, or no acknowledgement comes
 // for `stall_timeout` while chunks are outstanding (the connection is cut
 // then), a new stream is opened on a new connection after a backoff and the
@@ -58,7 +59,8 @@ class UploadStream : public common::ByteSink, public EntryObserver {
     std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};
     std::chrono::milliseconds backoff_initial{500};
     std::chrono::milliseconds backoff_max{std::chrono::seconds(15)};
-    size_t window_bytes = 8 << 20;  // sent but unacknowledged, at most
+    // Sent but unacknowledged, at most: the memory those chunks hold.
+    size_t window_bytes = 4 << 20;
     // The stall watchdog, the backoff and the rate limit wait on it; it
     // must outlive the stream.
     const common::TimeSource* time = &common::RealTime();
@@ -102,7 +104,7 @@ class UploadStream : public common::ByteSink, public EntryObserver {
 
   absl::Status SendBuffered(const v1::UploadTrailer* trailer);
   // Sends `chunk` (kept until acknowledged) and waits for window room.
-  absl::Status Push(v1::UploadChunk chunk, size_t index_bytes);
+  absl::Status Push(v1::UploadChunk chunk);
   // Opens a new stream after a break and sends every kept chunk again.
   absl::Status Resume();
   // Ends the current stream; its status (a cut by the watchdog counts as
