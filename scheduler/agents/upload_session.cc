@@ -18,7 +18,15 @@ UploadSession::~UploadSession() {
   AbandonLocked();
 }
 
+absl::Status UploadSession::FlushIndexLocked() {
+  absl::Status s = parts_.files->AddFiles(artifact_.set_id(),
+                                          artifact_.target(), pending_entries_);
+  pending_entries_.Clear();
+  return s;
+}
+
 void UploadSession::AbandonLocked() {
+  pending_entries_.Clear();
   if (file_ == nullptr) return;
   file_->Abandon();
   file_.reset();
@@ -78,8 +86,11 @@ absl::Status UploadSession::Accept(uint64_t stream,
     } else {
       error = file_->Append(chunk.data().data(), chunk.data().size());
       if (error.ok()) {
-        error = parts_.files->AddFiles(artifact_.set_id(), artifact_.target(),
-                                       chunk.entries());
+        pending_entries_.MergeFrom(chunk.entries());
+        if (pending_entries_.size() >= kIndexBatchEntries ||
+            chunk.has_trailer()) {
+          error = FlushIndexLocked();
+        }
       }
       if (error.ok()) {
         ++next_sequence_;

@@ -42,6 +42,8 @@ namespace dxbackup::scheduler {
 
 // Largest data payload an upload chunk may carry.
 constexpr size_t kMaxChunkBytes = 1 << 20;
+// Index entries written to the catalog in one transaction, at most.
+constexpr int kIndexBatchEntries = 32768;
 
 // What upload sessions use; all must outlive them.
 struct UploadParts {
@@ -81,6 +83,8 @@ class UploadSession {
   absl::Status FailJob(const absl::Status& s);
   // Removes the partial file and the index rows; mu_ held.
   void AbandonLocked();
+  // Writes the index entries held so far into the catalog; mu_ held.
+  absl::Status FlushIndexLocked();
 
   const UploadParts parts_;
   const std::string job_id_;
@@ -93,6 +97,12 @@ class UploadSession {
   uint64_t next_sequence_ = 0;
   v1::UploadTrailer trailer_;
   bool have_trailer_ = false;
+  // Index entries of accepted chunks not yet in the catalog: written in
+  // batches of kIndexBatchEntries (and with the trailer's chunk), as one
+  // transaction each. A batch touches each index page once however many
+  // of its rows land there; a transaction per chunk wrote the same pages
+  // again and again.
+  google::protobuf::RepeatedPtrField<v1::FileEntry> pending_entries_;
 };
 
 class UploadSessions : public JobObserver {

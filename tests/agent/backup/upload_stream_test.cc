@@ -9,10 +9,13 @@
 
 #include <cstring>
 #include <random>
+#include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "common/time_source.h"
+#include "scheduler/agents/upload_session.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/server/scheduler_server.h"
@@ -90,6 +93,39 @@ class UploadStreamTest : public ::testing::Test {
   std::unique_ptr<testing::TcpProxy> proxy_;
   std::string data_;
 };
+
+// The scheduler writes index entries to the catalog in batches of many
+// chunks: every entry arrives exactly once, across a connection cut inside
+// the first batch, two whole batches and a last, partial one.
+TEST_F(UploadStreamTest, EveryIndexEntryIsIndexedOnceAcrossBatchesAndCuts) {
+  const int entries = 2 * scheduler::kIndexBatchEntries + 1234;
+  proxy_->Fault(testing::TcpProxy::kCut, 3 << 20);
+  UploadStream up(ThroughProxy(), kJob, FastRetries(), nullptr);
+  for (int i = 0; i < entries; ++i) {
+    v1::FileEntry entry;
+    entry.set_path(absl::StrCat("d", i / 1000, "/f", i % 1000));
+    entry.set_type("file");
+    ASSERT_TRUE(up.OnEntry(entry).ok());
+    ASSERT_TRUE(up.Write(data_.data() + i * 200, 200).ok());
+  }
+  absl::StatusOr<v1::UploadResult> result = up.Finish(entries, "");
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(proxy_->fault_fired());
+  std::set<std::string> paths;
+  int rows = 0;
+  v1::ListFilesRequest request;
+  request.set_set_id(testing::kBackupJob.set_id);
+  ASSERT_TRUE(server_->catalog()
+                  ->ForEachFile(request,
+                                [&](const v1::IndexedFile& f) {
+                                  ++rows;
+                                  paths.insert(f.entry().path());
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(rows, entries);
+  EXPECT_EQ(paths.size(), static_cast<size_t>(entries));
+}
 
 TEST_F(UploadStreamTest, CutConnectionResumesFromTheLastAcknowledgedChunk) {
   const uint64_t cut_at = 16 << 20;
