@@ -246,16 +246,7 @@ absl::Status UploadStream::SendBuffered(const v1::UploadTrailer* trailer) {
   v1::UploadChunk chunk;
   chunk.set_job_id(job_id_);
   chunk.set_sequence(sequence_++);
-  if (buffer_.size() >= kChunkBytes / 2) {
-    chunk.set_data(std::move(buffer_));  // no copy of a full chunk
-    buffer_.clear();
-    buffer_.reserve(kChunkBytes);
-  } else {
-    // Sent for its index or the trailer: a copy of what there is, so that
-    // the chunk kept until acknowledged does not hold the buffer's 1 MiB.
-    chunk.set_data(buffer_);
-    buffer_.clear();
-  }
+  TakeChunkData(&buffer_, &chunk);
   for (v1::FileEntry& e : entries_) *chunk.add_entries() = std::move(e);
   entries_.clear();
   entries_bytes_ = 0;
@@ -266,6 +257,17 @@ absl::Status UploadStream::SendBuffered(const v1::UploadTrailer* trailer) {
   if (!s.ok()) return s;
   if (on_progress_) on_progress_(bytes_);
   return absl::OkStatus();
+}
+
+void TakeChunkData(std::string* buffer, v1::UploadChunk* chunk) {
+  if (buffer->size() >= kChunkBytes / 2) {
+    chunk->set_data(std::move(*buffer));  // no copy of a full chunk
+    buffer->clear();
+    buffer->reserve(kChunkBytes);
+  } else {
+    chunk->set_data(*buffer);
+    buffer->clear();
+  }
 }
 
 absl::Status UploadStream::Push(v1::UploadChunk chunk) {

@@ -44,6 +44,12 @@ constexpr size_t kChunkBytes = 1 << 20;
 constexpr size_t kMaxPendingEntries = 2048;
 constexpr size_t kMaxPendingEntryBytes = 1 << 20;
 
+// Puts what `buffer` holds into `chunk`, leaving `buffer` empty for the
+// next one: moved when it is most of a chunk, copied when the chunk goes for
+// its index or its trailer, so that a chunk kept until acknowledged holds
+// its bytes and not the buffer's 1 MiB (the buffer keeps it for reuse).
+void TakeChunkData(std::string* buffer, v1::UploadChunk* chunk);
+
 class UploadStream : public common::ByteSink, public EntryObserver {
  public:
   // Called after each chunk with the bytes sent so far.

@@ -94,6 +94,28 @@ class UploadStreamTest : public ::testing::Test {
   std::string data_;
 };
 
+// A chunk sent for its index alone holds what data there is, not the
+// 1 MiB buffer it was filled in (it did: a window of such chunks then held
+// many times the memory it counted); a full chunk takes the buffer whole.
+TEST(TakeChunkDataTest, AChunkHoldsItsBytesNotTheBuffersCapacity) {
+  std::string buffer;
+  buffer.reserve(kChunkBytes);
+  buffer.assign(100, 'x');
+  v1::UploadChunk chunk;
+  TakeChunkData(&buffer, &chunk);
+  EXPECT_EQ(chunk.data(), std::string(100, 'x'));
+  EXPECT_LT(chunk.SpaceUsedLong(), size_t{64} << 10);
+  EXPECT_TRUE(buffer.empty());
+  EXPECT_GE(buffer.capacity(), kChunkBytes) << "kept for the next chunk";
+
+  buffer.assign(kChunkBytes, 'y');
+  const char* bytes = buffer.data();
+  v1::UploadChunk full;
+  TakeChunkData(&buffer, &full);
+  EXPECT_EQ(full.data().data(), bytes) << "moved, not copied";
+  EXPECT_TRUE(buffer.empty());
+}
+
 // The scheduler writes index entries to the catalog in batches of many
 // chunks: every entry arrives exactly once, across a connection cut inside
 // the first batch, two whole batches and a last, partial one.
