@@ -4,8 +4,8 @@
 //
 // It survives a broken connection. Chunks are kept until the scheduler
 // acknowledges them (at most `window_bytes` of memory, index entries
-// included; Write blocks beyond that). If
-// the stream breaks with a transient error, or no acknowledgement comes
+// included; Write blocks beyond that). If the stream breaks with a
+// transient error, or no acknowledgement comes
 // for `stall_timeout` while chunks are outstanding (the connection is cut
 // then), a new stream is opened on a new connection after a backoff and the
 // kept chunks are sent again: the upload resumes from the last chunk the

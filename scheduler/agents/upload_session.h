@@ -1,10 +1,10 @@
 // UploadSession is the scheduler's side of one backup job's upload, apart
 // from gRPC: it checks and writes chunks into the store's pending artifact,
-// records their index rows, and on the trailer commits the artifact and
-// ends the job. It outlives any one Upload stream, so that an agent whose
-// stream broke resumes where the scheduler stopped instead of starting
-// over: chunks below next_sequence() are already written, and a resumed
-// stream may send them again (they are skipped).
+// records their index rows (in batches), and on the trailer commits the
+// artifact and ends the job. It outlives any one Upload stream, so that an
+// agent whose stream broke resumes where the scheduler stopped instead of
+// starting over: chunks below next_sequence() are already written, and a
+// resumed stream may send them again (they are skipped).
 //
 // UploadSessions holds the session of every job that has started
 // uploading. A session ends with its job: committed by Complete(), or
@@ -101,7 +101,9 @@ class UploadSession {
   // batches of kIndexBatchEntries (and with the trailer's chunk), as one
   // transaction each. A batch touches each index page once however many
   // of its rows land there; a transaction per chunk wrote the same pages
-  // again and again.
+  // again and again. Memory: about 8 MB per upload of many small files at
+  // most (the cleared entries are kept for the next batch until the
+  // session ends).
   google::protobuf::RepeatedPtrField<v1::FileEntry> pending_entries_;
 };
 

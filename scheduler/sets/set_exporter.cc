@@ -124,9 +124,8 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
                        absl::FromUnixSeconds(set.started_unix()),
                        absl::UTCTimeZone()),
       set.fix_level().empty() ? "" : ", DX fix level " + set.fix_level(),
-      ".\n\nIt can be recovered with GNU tar, zstd and pg_restore alone. Run "
-      "the "
-      "indented commands\nfrom this directory.\n\n"
+      ".\n\nIt can be recovered with GNU tar, zstd and pg_restore alone. "
+      "Run the indented commands\nfrom this directory.\n\n"
       "1. Check every file against its recorded SHA-256:\n\n"
       "    sha256sum -c SHA256SUMS\n\n",
       Decryption(m),
