@@ -1,10 +1,10 @@
 # The dxbackup agent: the sidecar tools/dx-post-renderer adds to DX's core
-# and DAM pods, so it is pulled onto every node that runs DX: one layer of
-# about 70 MB (images/rootfs.sh assembles it): the agent, linked against
-# static archives (cmake/link-static-archives) so that it loads only the C
-# library and libacl; /bin/sh (dash) for shell hooks; kubectl for the core
-# quiesce hooks (`kubectl exec -c core`); CA certificates; passwd and group
-# naming uid 1000. No package manager and no other tools.
+# and DAM pods, so it is pulled onto every node that runs DX: one layer
+# that images/rootfs.sh assembles, 18 MB and kubectl: the agent, linked
+# against static archives (cmake/link-static-archives) so that it loads only
+# the C library and libacl (15 MB); /bin/sh (dash) for shell hooks; kubectl
+# for the core quiesce hooks (`kubectl exec -c core`); passwd and group
+# naming uid 1000. No package manager, no CA bundle and no other tools.
 #
 #   docker build -f images/agent.Dockerfile -t dxbackup/agent:0.1.0 .
 ARG KUBECTL_IMAGE=registry.k8s.io/kubectl:v1.30.4

@@ -5,14 +5,15 @@
 #
 # copies each executable SRC to ROOT/DEST (stripped), then every shared
 # object `ldd` shows for them at the path ldd names (the loader finds them
-# there without an ld.so.cache), the CA certificates, an /etc/passwd and
-# /etc/group naming root and DX's user 1000 (home /tmp), and a world-
-# writable /tmp. Nothing else: no package manager, no shell but the one
-# passed in. tests/images/image_deps_test.py runs the agent in such a root.
+# there without an ld.so.cache), an /etc/passwd and /etc/group naming root
+# and DX's user 1000 (home /tmp), and a world-writable /tmp. Nothing else:
+# no package manager, no shell but the one passed in, no CA bundle (the
+# agent trusts the CA its --tls-ca names, kubectl its service account's).
+# tests/images/image_deps_test.py runs the agent in such a root.
 set -eu
 root=$1
 shift
-mkdir -p "$root/etc/ssl/certs" "$root/tmp"
+mkdir -p "$root/etc" "$root/tmp"
 chmod 1777 "$root/tmp"
 libs=$(mktemp)
 trap 'rm -f "$libs"' EXIT
@@ -30,8 +31,5 @@ sort -u "$libs" | while read -r lib; do
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
 done
-if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
-  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
-fi
 printf 'root:x:0:0:root:/root:/bin/sh\ndx:x:1000:1000:dx:/tmp:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\ndx:x:1000:\n' >"$root/etc/group"

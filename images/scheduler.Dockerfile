@@ -19,7 +19,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libgrpc++1.51 libprotobuf32 libabsl20220623 libarchive13 libzstd1 \
       libboost-program-options1.74.0 libssl3 libpq5 libsqlite3-0 \
-      libyaml-cpp0.7 libprometheus-cpp-pull1.0 libprometheus-cpp-core1.0 \
+      libyaml-cpp0.7 libprometheus-cpp-pull1.0 libprometheus-cpp-core1.0 libcurl4 \
       postgresql-client-15 ca-certificates \
  && if [ -n "$PG_CLIENTS" ]; then \
       apt-get install -y --no-install-recommends curl gnupg \

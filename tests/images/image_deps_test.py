@@ -19,16 +19,22 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("DXBACKUP_BIN_DIR", os.path.join(ROOT, "build", "bin"))
 
 
+def named(command, text):
+    """Package names the `command` lines of `text` name."""
+    packages = set()
+    for m in re.finditer(command + r"([^&;]*)", text):
+        packages |= {p for p in m.group(1).split() if re.match(r"^[a-z0-9]", p)}
+    return packages
+
+
 def runtime_packages(dockerfile):
-    """Packages the last stage's `apt-get install` lines name."""
+    """Packages the last stage's `apt-get install` lines name, less those
+    it purges again (what only they pulled in goes with autoremove)."""
     with open(os.path.join(ROOT, "images", dockerfile)) as f:
         text = f.read().replace("\\\n", " ")
     last_stage = text.split("\nFROM ")[-1]
-    packages = set()
-    for m in re.finditer(r"apt-get install -y --no-install-recommends([^&]*)",
-                         last_stage):
-        packages |= {p for p in m.group(1).split() if re.match(r"^[a-z0-9]", p)}
-    return packages
+    return (named(r"apt-get install -y --no-install-recommends", last_stage) -
+            named(r"apt-get purge -y", last_stage))
 
 
 def closure(packages):
