@@ -118,6 +118,7 @@ void UploadStream::Watch() {
 void UploadStream::DropAcknowledgedLocked() {
   while (!kept_.empty() && kept_.front().chunk.sequence() < acknowledged_) {
     kept_bytes_ -= kept_.front().bytes;
+    kept_entry_bytes_ -= kept_.front().entry_bytes;
     kept_.pop_front();
   }
 }
@@ -197,7 +198,11 @@ absl::Status UploadStream::Resume() {
       DropAcknowledgedLocked();
     }
     for (const Sent& s : kept_) {
-      if (!attempt_->stream->Write(s.chunk)) {
+      const bool written =
+          s.entries.empty()
+              ? attempt_->stream->Write(s.chunk)
+              : attempt_->stream->Write(UnpackEntries(s.chunk, s.entries));
+      if (!written) {
         sent = false;
         break;
       }
@@ -270,20 +275,45 @@ void TakeChunkData(std::string* buffer, v1::UploadChunk* chunk) {
   }
 }
 
+void PackEntries(v1::UploadChunk* chunk, std::string* packed) {
+  packed->clear();
+  if (chunk->entries_size() == 0) return;
+  v1::UploadChunk only_entries;
+  only_entries.mutable_entries()->Swap(chunk->mutable_entries());
+  only_entries.SerializeToString(packed);
+  packed->shrink_to_fit();
+}
+
+v1::UploadChunk UnpackEntries(const v1::UploadChunk& chunk,
+                              const std::string& packed) {
+  v1::UploadChunk whole = chunk;
+  whole.MergeFromString(packed);  // our own serialization: it parses
+  return whole;
+}
+
 absl::Status UploadStream::Push(v1::UploadChunk chunk) {
-  // The memory the kept chunk holds, its index entries' objects included
-  // (several times their bytes on the wire): what the window bounds.
-  const size_t size = chunk.SpaceUsedLong();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (cancelled_) {
       return absl::CancelledError(
           absl::StrCat("upload of job ", job_id_, " cancelled"));
     }
-    kept_.push_back(Sent{std::move(chunk), size});
-    kept_bytes_ += size;
+    kept_.push_back(Sent{std::move(chunk), std::string(), 0, 0});
   }
-  if (!attempt_->stream->Write(kept_.back().chunk)) {
+  // kept_ is changed only by this thread; the watchdog reads sequences.
+  Sent& sent = kept_.back();
+  const bool written = attempt_->stream->Write(sent.chunk);
+  PackEntries(&sent.chunk, &sent.entries);
+  sent.entry_bytes = sent.entries.capacity();
+  sent.bytes = sent.chunk.SpaceUsedLong() + sent.entry_bytes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    kept_bytes_ += sent.bytes;
+    kept_entry_bytes_ += sent.entry_bytes;
+    peak_kept_entry_bytes_ =
+        std::max(peak_kept_entry_bytes_, kept_entry_bytes_);
+  }
+  if (!written) {
     absl::Status s = Resume();  // sends kept_ again, this chunk included
     if (!s.ok()) return s;
   }
@@ -291,7 +321,9 @@ absl::Status UploadStream::Push(v1::UploadChunk chunk) {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     DropAcknowledgedLocked();
-    if (kept_bytes_ <= options_.window_bytes || result_.has_value()) {
+    if ((kept_bytes_ <= options_.window_bytes &&
+         kept_entry_bytes_ <= options_.window_entry_bytes) ||
+        result_.has_value()) {
       return absl::OkStatus();
     }
     if (reader_done_ || cancelled_) {

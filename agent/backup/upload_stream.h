@@ -3,8 +3,13 @@
 // sequence, with a running SHA-256 that the trailer carries.
 //
 // It survives a broken connection. Chunks are kept until the scheduler
-// acknowledges them (at most `window_bytes` of memory, index entries
-// included; Write blocks beyond that). If the stream breaks with a
+// acknowledges them, their index entries packed into their wire form once
+// written (as objects they take four to five times as much): at most
+// `window_bytes` of memory, and at most `window_entry_bytes` of it packed
+// entries; Write blocks beyond either. The second bound keeps the agent's
+// memory the same for a million small files as for a few large ones: a
+// volume of small files fills the window with entries, not data, while the
+// scheduler writes them into its catalog. If the stream breaks with a
 // transient error, or no acknowledgement comes
 // for `stall_timeout` while chunks are outstanding (the connection is cut
 // then), a new stream is opened on a new connection after a backoff and the
@@ -50,6 +55,13 @@ constexpr size_t kMaxPendingEntryBytes = 1 << 20;
 // its bytes and not the buffer's 1 MiB (the buffer keeps it for reuse).
 void TakeChunkData(std::string* buffer, v1::UploadChunk* chunk);
 
+// Moves `chunk`'s index entries into `packed`: the wire form of an
+// UploadChunk holding only them (a fifth of their memory as objects).
+void PackEntries(v1::UploadChunk* chunk, std::string* packed);
+// `chunk` with the entries PackEntries took out of it put back.
+v1::UploadChunk UnpackEntries(const v1::UploadChunk& chunk,
+                              const std::string& packed);
+
 class UploadStream : public common::ByteSink, public EntryObserver {
  public:
   // Called after each chunk with the bytes sent so far.
@@ -65,8 +77,10 @@ class UploadStream : public common::ByteSink, public EntryObserver {
     std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};
     std::chrono::milliseconds backoff_initial{500};
     std::chrono::milliseconds backoff_max{std::chrono::seconds(15)};
-    // Sent but unacknowledged, at most: the memory those chunks hold.
+    // Sent but unacknowledged, at most: the memory those chunks hold, and
+    // of it the index entries they carry (packed: ~8,000 entries).
     size_t window_bytes = 4 << 20;
+    size_t window_entry_bytes = 512 << 10;
     // The stall watchdog, the backoff and the rate limit wait on it; it
     // must outlive the stream.
     const common::TimeSource* time = &common::RealTime();
@@ -87,6 +101,9 @@ class UploadStream : public common::ByteSink, public EntryObserver {
 
   // Streams opened after the first (for logs and tests).
   int resumes() const { return resumes_; }
+  // The most memory kept chunks' packed index entries held at once (read
+  // it once Finish returned).
+  size_t peak_kept_entry_bytes() const { return peak_kept_entry_bytes_; }
   // Connections the stall watchdog cut (any thread).
   int stall_cuts() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -94,9 +111,14 @@ class UploadStream : public common::ByteSink, public EntryObserver {
   }
 
  private:
+  // A chunk kept until acknowledged. Once written, its index entries move
+  // out of `chunk` into `entries`: an UploadChunk's wire form holding only
+  // them, which parses back into the chunk if it has to be sent again.
   struct Sent {
     v1::UploadChunk chunk;
-    size_t bytes;
+    std::string entries;
+    size_t bytes;        // the memory chunk and entries hold
+    size_t entry_bytes;  // of which entries
   };
   // One stream: its stub, call and the thread reading acknowledgements.
   struct Attempt {
@@ -141,6 +163,8 @@ class UploadStream : public common::ByteSink, public EntryObserver {
   std::condition_variable cv_;
   std::deque<Sent> kept_;  // sent, not yet acknowledged
   size_t kept_bytes_ = 0;
+  size_t kept_entry_bytes_ = 0;
+  size_t peak_kept_entry_bytes_ = 0;
   uint64_t acknowledged_ = 0;  // the scheduler's next_sequence
   common::TimeSource::MonotonicTime last_ack_;
   int stall_cuts_ = 0;

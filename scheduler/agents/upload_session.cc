@@ -11,21 +11,16 @@ UploadSession::UploadSession(const UploadParts& parts, std::string job_id,
     : parts_(parts),
       job_id_(std::move(job_id)),
       artifact_(std::move(artifact)),
-      file_(std::move(file)) {}
+      file_(std::move(file)),
+      index_(parts.files, artifact_.set_id(), artifact_.target()) {}
 
 UploadSession::~UploadSession() {
   std::lock_guard<std::mutex> lock(mu_);
   AbandonLocked();
 }
 
-absl::Status UploadSession::FlushIndexLocked() {
-  absl::Status s = parts_.files->AddFiles(artifact_.set_id(),
-                                          artifact_.target(), pending_entries_);
-  pending_entries_.Clear();
-  return s;
-}
-
 void UploadSession::AbandonLocked() {
+  index_.Stop();  // the batch being written goes in; nothing after it
   pending_entries_.Clear();
   if (file_ == nullptr) return;
   file_->Abandon();
@@ -87,9 +82,10 @@ absl::Status UploadSession::Accept(uint64_t stream,
       error = file_->Append(chunk.data().data(), chunk.data().size());
       if (error.ok()) {
         pending_entries_.MergeFrom(chunk.entries());
-        if (pending_entries_.size() >= kIndexBatchEntries ||
-            chunk.has_trailer()) {
-          error = FlushIndexLocked();
+        if (chunk.has_trailer()) {
+          error = index_.Finish(&pending_entries_);
+        } else if (pending_entries_.size() >= kIndexBatchEntries) {
+          error = index_.Add(&pending_entries_);
         }
       }
       if (error.ok()) {

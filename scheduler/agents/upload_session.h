@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "dxbackup/v1/agent.pb.h"
+#include "scheduler/agents/index_writer.h"
 #include "scheduler/catalog/file_index.h"
 #include "scheduler/crypto/key_ring.h"
 #include "scheduler/jobs/job_board.h"
@@ -43,7 +44,7 @@ namespace dxbackup::scheduler {
 // Largest data payload an upload chunk may carry.
 constexpr size_t kMaxChunkBytes = 1 << 20;
 // Index entries written to the catalog in one transaction, at most.
-constexpr int kIndexBatchEntries = 32768;
+constexpr int kIndexBatchEntries = 16384;
 
 // What upload sessions use; all must outlive them.
 struct UploadParts {
@@ -83,8 +84,6 @@ class UploadSession {
   absl::Status FailJob(const absl::Status& s);
   // Removes the partial file and the index rows; mu_ held.
   void AbandonLocked();
-  // Writes the index entries held so far into the catalog; mu_ held.
-  absl::Status FlushIndexLocked();
 
   const UploadParts parts_;
   const std::string job_id_;
@@ -97,14 +96,15 @@ class UploadSession {
   uint64_t next_sequence_ = 0;
   v1::UploadTrailer trailer_;
   bool have_trailer_ = false;
-  // Index entries of accepted chunks not yet in the catalog: written in
-  // batches of kIndexBatchEntries (and with the trailer's chunk), as one
-  // transaction each. A batch touches each index page once however many
-  // of its rows land there; a transaction per chunk wrote the same pages
-  // again and again. Memory: about 8 MB per upload of many small files at
-  // most (the cleared entries are kept for the next batch until the
-  // session ends).
+  // Index entries of accepted chunks not yet in the catalog: handed to
+  // index_ in batches of kIndexBatchEntries (the last with the trailer's
+  // chunk), one transaction each. A batch touches each index page once
+  // however many of its rows land there; a transaction per chunk wrote the
+  // same pages again and again. Memory: this batch and the one index_
+  // writes, about 8 MB per upload of many small files at most (cleared
+  // entries are kept for reuse until the session ends).
   google::protobuf::RepeatedPtrField<v1::FileEntry> pending_entries_;
+  IndexWriter index_;
 };
 
 class UploadSessions : public JobObserver {

@@ -119,6 +119,102 @@ TEST(TakeChunkDataTest, AChunkHoldsItsBytesNotTheBuffersCapacity) {
 // The scheduler writes index entries to the catalog in batches of many
 // chunks: every entry arrives exactly once, across a connection cut inside
 // the first batch, two whole batches and a last, partial one.
+v1::UploadChunk ChunkOfEntries(int entries) {
+  v1::UploadChunk chunk;
+  chunk.set_job_id("job-1");
+  chunk.set_sequence(7);
+  chunk.set_data("some archive bytes");
+  for (int i = 0; i < entries; ++i) {
+    v1::FileEntry* e = chunk.add_entries();
+    e->set_path(
+        absl::StrCat("PortalServer/config/cells/c", i / 100, "/f", i, ".xml"));
+    e->set_type("file");
+    e->set_size(1000 + i);
+    e->set_mode(0644);
+    e->set_mtime_unix(1700000000 + i);
+    e->set_inode(100000 + i);
+    e->set_uid(1000);
+    e->set_gid(1000);
+  }
+  return chunk;
+}
+
+// A kept chunk's entries are what a volume of small files fills the window
+// with: packed, they take far less memory than as objects, and a chunk sent
+// again after a cut is the chunk first sent.
+TEST(PackEntriesTest, PackedEntriesAreSmallAndUnpackIntoTheSameChunk) {
+  const v1::UploadChunk original = ChunkOfEntries(kMaxPendingEntries);
+  v1::UploadChunk kept = original;
+  std::string packed;
+  PackEntries(&kept, &packed);
+  EXPECT_EQ(kept.entries_size(), 0);
+  EXPECT_EQ(kept.data(), original.data());
+  EXPECT_LT(packed.capacity() * 3, original.SpaceUsedLong());
+  EXPECT_EQ(UnpackEntries(kept, packed).SerializeAsString(),
+            original.SerializeAsString());
+
+  v1::UploadChunk data_only;
+  data_only.set_data("bytes");
+  PackEntries(&data_only, &packed);
+  EXPECT_TRUE(packed.empty());
+  EXPECT_EQ(UnpackEntries(data_only, packed).SerializeAsString(),
+            data_only.SerializeAsString());
+}
+
+// While the scheduler acknowledges nothing, a volume of small files fills
+// the window with index entries: at most window_entry_bytes of them (one
+// chunk's worth over), not the whole window.
+TEST_F(UploadStreamTest, KeptIndexEntriesStayWithinTheirOwnBound) {
+  proxy_->Fault(testing::TcpProxy::kFreeze, 1 << 20);
+  testing::FakeTimeSource time;
+  UploadStream::Options options = FastRetries();
+  options.time = &time;
+  options.window_entry_bytes = 256 << 10;
+  UploadStream up(ThroughProxy(), kJob, options, nullptr);
+  const int entries = 200000;
+  absl::StatusOr<v1::UploadResult> result;
+  std::thread sender([&] {
+    const v1::UploadChunk names = ChunkOfEntries(1000);
+    for (int i = 0; i < entries; ++i) {
+      v1::FileEntry entry = names.entries(i % 1000);
+      entry.set_path(absl::StrCat(i / 1000, "/", entry.path()));
+      absl::Status s = up.OnEntry(entry);
+      if (!s.ok()) {
+        result = s;
+        return;
+      }
+    }
+    result = up.Finish(entries, "");
+  });
+  proxy_->AwaitFault();
+  while (up.stall_cuts() == 0) {
+    const uint64_t round =
+        time.Advance(options.stall_timeout + std::chrono::milliseconds(1));
+    ASSERT_TRUE(time.AwaitWaiters(1, round)) << "the watchdog stopped waiting";
+  }
+  ASSERT_TRUE(time.AwaitWaiters(2));
+  time.Advance(options.backoff_max);
+  sender.join();
+  ASSERT_TRUE(result.ok()) << result.status();
+  std::string one_chunk;
+  v1::UploadChunk full = ChunkOfEntries(kMaxPendingEntries);
+  PackEntries(&full, &one_chunk);
+  EXPECT_GT(up.peak_kept_entry_bytes(), 0u);
+  EXPECT_LE(up.peak_kept_entry_bytes(),
+            options.window_entry_bytes + one_chunk.capacity());
+  int rows = 0;
+  v1::ListFilesRequest request;
+  request.set_set_id(testing::kBackupJob.set_id);
+  ASSERT_TRUE(server_->catalog()
+                  ->ForEachFile(request,
+                                [&](const v1::IndexedFile&) {
+                                  ++rows;
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(rows, entries);
+}
+
 TEST_F(UploadStreamTest, EveryIndexEntryIsIndexedOnceAcrossBatchesAndCuts) {
   const int entries = 2 * scheduler::kIndexBatchEntries + 1234;
   proxy_->Fault(testing::TcpProxy::kCut, 3 << 20);
