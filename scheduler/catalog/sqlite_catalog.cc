@@ -144,6 +144,15 @@ const char* const kMigrations[] = {
       ALTER TABLE artifacts ADD COLUMN plain_bytes INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE artifacts ADD COLUMN plain_sha256 TEXT NOT NULL DEFAULT '';
     )sql",
+    // 11: find reads only the rows of files a set stored (unchanged = 0):
+    // its indexes leave out an incremental's unchanged files, half the
+    // B-tree inserts of a row that only says "as in the base".
+    R"sql(
+      DROP INDEX files_by_path;
+      DROP INDEX files_by_name;
+      CREATE INDEX files_by_path ON files (path) WHERE unchanged = 0;
+      CREATE INDEX files_by_name ON files (name) WHERE unchanged = 0;
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
