@@ -4,6 +4,7 @@
 #ifndef DXBACKUP_SCHEDULER_CATALOG_SET_CATALOG_H_
 #define DXBACKUP_SCHEDULER_CATALOG_SET_CATALOG_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ class SetCatalog {
       const std::string& set_id) = 0;
   // Every artifact's store key, for reconciling the store after a crash.
   virtual absl::StatusOr<std::vector<std::string>> AllArtifactPaths() = 0;
+  // The sets with an artifact under Object Lock after `now_unix`, each with
+  // the latest such time: one query for retention, not one per set.
+  virtual absl::StatusOr<std::map<std::string, int64_t>> LockedSets(
+      int64_t now_unix) = 0;
 
   // Marks every running set and unfinished job failed with `reason` (the
   // jobs with error_code ABORTED): the scheduler that ran them is gone.

@@ -153,6 +153,10 @@ const char* const kMigrations[] = {
       CREATE INDEX files_by_path ON files (path) WHERE unchanged = 0;
       CREATE INDEX files_by_name ON files (name) WHERE unchanged = 0;
     )sql",
+    // 12: retention asks once for every set under Object Lock.
+    R"sql(
+      CREATE INDEX artifacts_by_lock ON artifacts (locked_until_unix);
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -823,6 +827,21 @@ absl::StatusOr<std::vector<std::string>> SqliteCatalog::AllArtifactPaths() {
   while ((rc = st.Step()) == SQLITE_ROW) paths.push_back(st.Text(0));
   if (rc != SQLITE_DONE) return st.Error("listing artifact paths");
   return paths;
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> SqliteCatalog::LockedSets(
+    int64_t now_unix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "SELECT set_id, MAX(locked_until_unix) FROM artifacts WHERE "
+               "locked_until_unix > ?1 GROUP BY set_id");
+  if (!st.ok()) return st.Error("listing locked sets");
+  st.Bind(1, now_unix);
+  std::map<std::string, int64_t> locked;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) locked[st.Text(0)] = st.Int(1);
+  if (rc != SQLITE_DONE) return st.Error("listing locked sets");
+  return locked;
 }
 
 absl::StatusOr<int> SqliteCatalog::FailUnfinished(const std::string& reason,

@@ -60,6 +60,8 @@ class SqliteCatalog : public Catalog {
   absl::StatusOr<std::vector<v1::Artifact>> ListArtifacts(
       const std::string& set_id) override;
   absl::StatusOr<std::vector<std::string>> AllArtifactPaths() override;
+  absl::StatusOr<std::map<std::string, int64_t>> LockedSets(
+      int64_t now_unix) override;
   absl::StatusOr<int> FailUnfinished(const std::string& reason,
                                      int64_t now_unix) override;
 

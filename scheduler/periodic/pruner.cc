@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -24,6 +25,8 @@ absl::StatusOr<v1::PruneResponse> Pruner::Prune(bool dry_run,
                                                 const std::string& policy) {
   std::lock_guard<std::mutex> lock(mu_);
   v1::PruneResponse response;
+  auto locked = sets_->LockedSets(clock_->NowUnix());
+  if (!locked.ok()) return locked.status();
   bool found = policy.empty();
   for (const v1::Policy& p : config_.policies()) {
     if (!policy.empty() && p.name() != policy) continue;
@@ -32,12 +35,16 @@ absl::StatusOr<v1::PruneResponse> Pruner::Prune(bool dry_run,
     filter.set_policy(p.name());
     auto sets = sets_->ListSets(filter);
     if (!sets.ok()) return sets.status();
-    std::set<std::pair<std::string, std::string>> groups;
-    for (const v1::BackupSet& s : *sets) {
-      groups.emplace(s.namespace_(), s.release());
+    // Grouped here, in the list's order (newest first): one query for the
+    // policy, not one per deployment.
+    std::map<std::pair<std::string, std::string>, std::vector<v1::BackupSet>>
+        groups;
+    for (v1::BackupSet& s : *sets) {
+      groups[{s.namespace_(), s.release()}].push_back(std::move(s));
     }
-    for (const auto& [ns, release] : groups) {
-      absl::Status st = Decide(p, ns, release, dry_run, &response);
+    for (auto& [group, group_sets] : groups) {
+      absl::Status st =
+          Decide(p, std::move(group_sets), dry_run, *locked, &response);
       if (!st.ok()) return st;
     }
   }
@@ -54,24 +61,27 @@ absl::StatusOr<v1::PruneResponse> Pruner::PruneGroup(
     const std::string& release, bool dry_run) {
   std::lock_guard<std::mutex> lock(mu_);
   v1::PruneResponse response;
-  absl::Status st = Decide(policy, namespace_, release, dry_run, &response);
-  if (!st.ok()) return st;
-  return response;
-}
-
-absl::Status Pruner::Decide(const v1::Policy& policy,
-                            const std::string& namespace_,
-                            const std::string& release, bool dry_run,
-                            v1::PruneResponse* response) {
+  auto locked = sets_->LockedSets(clock_->NowUnix());
+  if (!locked.ok()) return locked.status();
   v1::ListSetsRequest filter;
   filter.set_policy(policy.name());
   filter.set_namespace_(namespace_);
   filter.set_release(release);
   auto sets = sets_->ListSets(filter);
   if (!sets.ok()) return sets.status();
+  absl::Status st =
+      Decide(policy, std::move(*sets), dry_run, *locked, &response);
+  if (!st.ok()) return st;
+  return response;
+}
+
+absl::Status Pruner::Decide(const v1::Policy& policy,
+                            std::vector<v1::BackupSet> sets, bool dry_run,
+                            const std::map<std::string, int64_t>& locked,
+                            v1::PruneResponse* response) {
   std::map<std::string, v1::BackupSet> by_id;
   std::vector<RetentionCandidate> candidates;
-  for (const v1::BackupSet& s : *sets) {
+  for (const v1::BackupSet& s : sets) {
     if (s.status() == v1::SET_EXPIRING) continue;  // FinishInterrupted's
     by_id[s.id()] = s;
     RetentionCandidate c;
@@ -98,14 +108,13 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
     if (!d.keep) {
       // An object under Object Lock cannot go before its retention ends:
       // the set stays until then, and says why.
-      absl::StatusOr<int64_t> locked = LockedUntil(d.id);
-      if (!locked.ok()) return locked.status();
-      if (*locked > now) {
+      auto until = locked.find(d.id);
+      if (until != locked.end() && until->second > now) {
         d.keep = true;
         d.reasons = {
             absl::StrCat("locked in the store until ",
                          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                                          absl::FromUnixSeconds(*locked),
+                                          absl::FromUnixSeconds(until->second),
                                           absl::UTCTimeZone()),
                          " (Object Lock); removed after that")};
       }
@@ -121,16 +130,6 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
     if (!st.ok()) return st;
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<int64_t> Pruner::LockedUntil(const std::string& set_id) {
-  auto artifacts = sets_->ListArtifacts(set_id);
-  if (!artifacts.ok()) return artifacts.status();
-  int64_t until = 0;
-  for (const v1::Artifact& a : *artifacts) {
-    until = std::max(until, a.locked_until_unix());
-  }
-  return until;
 }
 
 absl::Status Pruner::Remove(v1::BackupSet set) {

@@ -8,6 +8,7 @@
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_PRUNER_H_
 #define DXBACKUP_SCHEDULER_PERIODIC_PRUNER_H_
 
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -43,17 +44,18 @@ class Pruner {
   absl::Status FinishInterrupted();
 
  private:
-  absl::Status Decide(const v1::Policy& policy, const std::string& namespace_,
-                      const std::string& release, bool dry_run,
+  // Decides (and unless `dry_run` removes) among `sets`, one deployment's
+  // sets of `policy`, newest first. `locked`: the sets under Object Lock
+  // (SetCatalog::LockedSets), read once per prune rather than once per set.
+  absl::Status Decide(const v1::Policy& policy, std::vector<v1::BackupSet> sets,
+                      bool dry_run,
+                      const std::map<std::string, int64_t>& locked,
                       v1::PruneResponse* response);
   absl::Status Remove(v1::BackupSet set);
 
   const v1::SchedulerConfig& config_;
   SetCatalog* sets_;
   ArtifactStore* store_;
-  // The latest Object Lock retention among the set's artifacts (0: none).
-  absl::StatusOr<int64_t> LockedUntil(const std::string& set_id);
-
   const common::Clock* clock_;
   SchedulerMetrics* metrics_;
   std::mutex mu_;

@@ -132,6 +132,18 @@ absl::StatusOr<std::vector<std::string>> MemoryCatalog::AllArtifactPaths() {
   return paths;
 }
 
+absl::StatusOr<std::map<std::string, int64_t>> MemoryCatalog::LockedSets(
+    int64_t now_unix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, int64_t> locked;
+  for (const v1::Artifact& a : artifacts_) {
+    if (a.locked_until_unix() <= now_unix) continue;
+    int64_t& until = locked[a.set_id()];
+    until = std::max(until, a.locked_until_unix());
+  }
+  return locked;
+}
+
 absl::StatusOr<int> MemoryCatalog::FailUnfinished(const std::string& reason,
                                                   int64_t now_unix) {
   std::lock_guard<std::mutex> lock(mu_);

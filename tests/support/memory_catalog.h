@@ -31,6 +31,8 @@ class MemoryCatalog : public scheduler::Catalog {
   absl::StatusOr<std::vector<v1::Artifact>> ListArtifacts(
       const std::string& set_id) override;
   absl::StatusOr<std::vector<std::string>> AllArtifactPaths() override;
+  absl::StatusOr<std::map<std::string, int64_t>> LockedSets(
+      int64_t now_unix) override;
   absl::StatusOr<int> FailUnfinished(const std::string& reason,
                                      int64_t now_unix) override;
 
@@ -38,10 +40,9 @@ class MemoryCatalog : public scheduler::Catalog {
   absl::StatusOr<std::vector<v1::Job>> ListJobs(
       const std::string& set_id) override;
 
-  absl::Status AddFiles(
-      const std::string& set_id, const std::string& target,
-      const google::protobuf::RepeatedPtrField<v1::FileEntry>& entries)
-      override;
+  absl::Status AddFiles(const std::string& set_id, const std::string& target,
+                        const google::protobuf::RepeatedPtrField<v1::FileEntry>&
+                            entries) override;
   absl::Status DeleteFiles(const std::string& set_id,
                            const std::string& target) override;
   absl::Status ForEachFile(
@@ -73,7 +74,7 @@ class MemoryCatalog : public scheduler::Catalog {
   uint64_t next_order_ = 0;
   std::map<std::string, v1::AgentInfo> agents_;
   std::map<std::string, StoredSet> sets_;
-  std::vector<v1::Job> jobs_;             // in order first recorded
+  std::vector<v1::Job> jobs_;  // in order first recorded
   std::vector<v1::Artifact> artifacts_;
   std::vector<StoredFile> files_;
   std::map<std::tuple<std::string, std::string, std::string>, int64_t> slots_;

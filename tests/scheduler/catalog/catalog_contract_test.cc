@@ -207,6 +207,27 @@ TEST_P(CatalogContractTest, ArtifactsAreOnePerTargetAndPath) {
   EXPECT_EQ(catalog_->AllArtifactPaths()->size(), 2u);
 }
 
+TEST_P(CatalogContractTest,
+       LockedSetsAreThoseLockedPastNowWithTheirLatestLock) {
+  AddSet(Set("s1", 100));
+  AddSet(Set("s2", 200));
+  AddSet(Set("s3", 300));
+  v1::Artifact a = Artifact("s1", "core-profile");
+  a.set_locked_until_unix(5000);
+  ASSERT_TRUE(catalog_->AddArtifact(a).ok());
+  a = Artifact("s1", "dam-upload");
+  a.set_locked_until_unix(7000);
+  ASSERT_TRUE(catalog_->AddArtifact(a).ok());
+  a = Artifact("s2", "core-profile");
+  a.set_locked_until_unix(1000);  // over by now
+  ASSERT_TRUE(catalog_->AddArtifact(a).ok());
+  ASSERT_TRUE(catalog_->AddArtifact(Artifact("s3", "core-profile")).ok());
+  auto locked = catalog_->LockedSets(2000);
+  ASSERT_TRUE(locked.ok()) << locked.status();
+  EXPECT_EQ(*locked, (std::map<std::string, int64_t>{{"s1", 7000}}));
+  EXPECT_TRUE(catalog_->LockedSets(7000)->empty());
+}
+
 TEST_P(CatalogContractTest, AnArtifactKeepsEveryField) {
   AddSet(Set("s1", 100));
   v1::Artifact a = Artifact("s1", "core-profile");
