@@ -81,9 +81,8 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
                             v1::PruneResponse* response) {
   std::map<std::string, v1::BackupSet> by_id;
   std::vector<RetentionCandidate> candidates;
-  for (const v1::BackupSet& s : sets) {
+  for (v1::BackupSet& s : sets) {
     if (s.status() == v1::SET_EXPIRING) continue;  // FinishInterrupted's
-    by_id[s.id()] = s;
     RetentionCandidate c;
     c.id = s.id();
     c.time = absl::FromUnixSeconds(s.started_unix());
@@ -96,6 +95,7 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
                   ? RetentionCandidate::State::kRunning
                   : RetentionCandidate::State::kFailed;
     candidates.push_back(c);
+    by_id.emplace(c.id, std::move(s));
   }
   absl::StatusOr<absl::TimeZone> tz = LoadZone(policy.time_zone());
   if (!tz.ok()) return tz.status();
@@ -119,15 +119,16 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
                          " (Object Lock); removed after that")};
       }
     }
+    v1::BackupSet& set = by_id[d.id];
+    if (!d.keep && !dry_run) {
+      response->set_removed_bytes(response->removed_bytes() + set.bytes());
+      absl::Status st = Remove(set);
+      if (!st.ok()) return st;
+    }
     v1::PruneDecision* out = response->add_decisions();
-    *out->mutable_set() = by_id[d.id];
+    *out->mutable_set() = std::move(set);  // each set has one decision
     out->set_keep(d.keep);
     for (const std::string& r : d.reasons) out->add_reasons(r);
-    if (d.keep || dry_run) continue;
-    response->set_removed_bytes(response->removed_bytes() +
-                                by_id[d.id].bytes());
-    absl::Status st = Remove(by_id[d.id]);
-    if (!st.ok()) return st;
   }
   return absl::OkStatus();
 }
