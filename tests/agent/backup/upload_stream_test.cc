@@ -81,6 +81,25 @@ class UploadStreamTest : public ::testing::Test {
     return up->Finish(1, "");
   }
 
+  // The connection froze: moves simulated time past the stall timeout
+  // until the watchdog cuts (acknowledgements already on their way may
+  // restart its timer), then past the writer's backoff (it waits beside
+  // the watchdog), so that it resumes; joins `sender`.
+  void CutTheFrozenConnection(UploadStream* up, testing::FakeTimeSource* time,
+                              const UploadStream::Options& options,
+                              std::thread* sender) {
+    proxy_->AwaitFault();
+    while (up->stall_cuts() == 0) {
+      const uint64_t round =
+          time->Advance(options.stall_timeout + std::chrono::milliseconds(1));
+      ASSERT_TRUE(time->AwaitWaiters(1, round))
+          << "the watchdog stopped waiting";
+    }
+    ASSERT_TRUE(time->AwaitWaiters(2));
+    time->Advance(options.backoff_max);
+    sender->join();
+  }
+
   std::string Digest() const {
     common::Sha256 h;
     h.Update(data_);
@@ -186,15 +205,7 @@ TEST_F(UploadStreamTest, KeptIndexEntriesStayWithinTheirOwnBound) {
     }
     result = up.Finish(entries, "");
   });
-  proxy_->AwaitFault();
-  while (up.stall_cuts() == 0) {
-    const uint64_t round =
-        time.Advance(options.stall_timeout + std::chrono::milliseconds(1));
-    ASSERT_TRUE(time.AwaitWaiters(1, round)) << "the watchdog stopped waiting";
-  }
-  ASSERT_TRUE(time.AwaitWaiters(2));
-  time.Advance(options.backoff_max);
-  sender.join();
+  ASSERT_NO_FATAL_FAILURE(CutTheFrozenConnection(&up, &time, options, &sender));
   ASSERT_TRUE(result.ok()) << result.status();
   std::string one_chunk;
   v1::UploadChunk full = ChunkOfEntries(kMaxPendingEntries);
@@ -274,18 +285,7 @@ TEST_F(UploadStreamTest, StalledConnectionIsCutAndRetried) {
   UploadStream up(ThroughProxy(), kJob, options, nullptr);
   absl::StatusOr<v1::UploadResult> result;
   std::thread sender([&] { result = Send(&up); });
-  proxy_->AwaitFault();
-  // Acknowledgements already on their way may still arrive and restart the
-  // stall timer: move time past the timeout until the watchdog cuts.
-  while (up.stall_cuts() == 0) {
-    const uint64_t round =
-        time.Advance(options.stall_timeout + std::chrono::milliseconds(1));
-    ASSERT_TRUE(time.AwaitWaiters(1, round)) << "the watchdog stopped waiting";
-  }
-  // The writer waits out its backoff (beside the watchdog), then resumes.
-  ASSERT_TRUE(time.AwaitWaiters(2));
-  time.Advance(options.backoff_max);
-  sender.join();
+  ASSERT_NO_FATAL_FAILURE(CutTheFrozenConnection(&up, &time, options, &sender));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(up.stall_cuts(), 1);
   EXPECT_EQ(up.resumes(), 1);
