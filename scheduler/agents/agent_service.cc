@@ -4,6 +4,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -666,16 +667,34 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
     }
   }
 
-  // On the worker; its last act is a StartWrite or a Finish.
+  // On the worker; its last act is a StartWrite or a Finish. Successive
+  // tasks may run on different worker threads, handed on through gRPC
+  // (StartWrite, then OnWriteDone posts the next): task_mu_, held while a
+  // task touches the reactor's state and released before that last act
+  // (after which OnDone may delete the reactor), makes the hand-off one
+  // that ThreadSanitizer sees too.
   void Next() {
+    std::optional<grpc::Status> end;
+    {
+      std::lock_guard<std::mutex> lock(task_mu_);
+      end = Step();
+    }
+    if (end.has_value()) {
+      Finish(*end);
+    } else {
+      StartWrite(&chunk_);
+    }
+  }
+
+  // Fills chunk_ (nullopt) or says how the call ends.
+  std::optional<grpc::Status> Step() {
     // A restore whose job ended (failed, timed out, the set's run stopped)
     // gets nothing more: its agent must not go on writing.
     if (!parts_.board->IsRunning(job_id_)) {
-      Finish(
-          grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                       absl::StrCat("restore job ", job_id_,
-                                    " has ended; the download stops with it")));
-      return;
+      return grpc::Status(
+          grpc::StatusCode::FAILED_PRECONDITION,
+          absl::StrCat("restore job ", job_id_,
+                       " has ended; the download stops with it"));
     }
     if (reader_ == nullptr) {
       // An encrypted artifact goes to the agent in clear (over the
@@ -684,29 +703,24 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
           parts_.keys->OpenPlain(*parts_.store, artifact_,
                                  parts_.grants->For(job_id_));
       if (!reader.ok()) {
-        Finish(common::ToGrpcStatus(absl::Status(
+        return common::ToGrpcStatus(absl::Status(
             absl::IsNotFound(reader.status()) ? absl::StatusCode::kDataLoss
                                               : reader.status().code(),
             absl::StrCat("stored artifact ", artifact_.path(),
-                         " cannot be read: ", reader.status().message()))));
-        return;
+                         " cannot be read: ", reader.status().message())));
       }
       reader_ = std::move(*reader);
       buffer_.resize(kMaxChunkBytes);
     }
     absl::StatusOr<size_t> n = reader_->Read(buffer_.data(), buffer_.size());
     if (!n.ok()) {
-      Finish(grpc::Status(grpc::StatusCode::DATA_LOSS,
-                          std::string(n.status().message())));
-      return;
+      return grpc::Status(grpc::StatusCode::DATA_LOSS,
+                          std::string(n.status().message()));
     }
-    if (*n == 0) {
-      Finish(grpc::Status::OK);
-      return;
-    }
+    if (*n == 0) return grpc::Status::OK;
     chunk_.set_sequence(sequence_++);
     chunk_.set_data(buffer_.data(), *n);
-    StartWrite(&chunk_);
+    return std::nullopt;
   }
 
   Parts parts_;
@@ -715,6 +729,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
   v1::Artifact artifact_;
   bool ready_ = false;
   ReactorWorker* worker_ = nullptr;
+  std::mutex task_mu_;                      // see Next()
   std::unique_ptr<ArtifactReader> reader_;  // the tasks' only
   std::string buffer_;
   v1::DownloadChunk chunk_;
@@ -779,22 +794,31 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
     }
   }
 
-  // On the worker; its last act is a StartWrite or a Finish.
+  // On the worker; its last act is a StartWrite or a Finish (task_mu_ as
+  // in DownloadReactor::Next).
   void Next() {
+    std::optional<grpc::Status> end;
+    {
+      std::lock_guard<std::mutex> lock(task_mu_);
+      end = Step();
+    }
+    if (end.has_value()) {
+      Finish(*end);
+    } else {
+      StartWrite(&chunk_);
+    }
+  }
+
+  // Fills chunk_ with the next page (nullopt) or says how the call ends.
+  std::optional<grpc::Status> Step() {
     auto page =
         parts_.files->FilesAfter(base_set_id_, target_, after_, kPageEntries);
-    if (!page.ok()) {
-      Finish(common::ToGrpcStatus(page.status()));
-      return;
-    }
-    if (page->empty()) {
-      Finish(grpc::Status::OK);
-      return;
-    }
+    if (!page.ok()) return common::ToGrpcStatus(page.status());
+    if (page->empty()) return grpc::Status::OK;
     after_ = page->back().path();
     chunk_.Clear();
     for (v1::FileEntry& e : *page) *chunk_.add_entries() = std::move(e);
-    StartWrite(&chunk_);
+    return std::nullopt;
   }
 
   Parts parts_;
@@ -802,6 +826,7 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
   std::string base_set_id_, target_, after_;
   bool ready_ = false;
   ReactorWorker* worker_ = nullptr;
+  std::mutex task_mu_;  // see Next()
   v1::BaseIndexChunk chunk_;
 };
 
