@@ -607,6 +607,28 @@ class UploadReactor
 // the next task. So a task is posted only while no write is in flight,
 // Finish is only ever the last thing a task or a reaction does, and OnDone
 // (which deletes the reactor) cannot come while a task is pending.
+// A write reactor's task on the ReactorWorker: `step` fills `*chunk`
+// (nullopt) or says how the call ends; then the task's last act, a
+// StartWrite or a Finish. Successive tasks of one reactor may run on
+// different worker threads, handed on through gRPC (StartWrite, then
+// OnWriteDone posts the next): `mu`, held while the step touches the
+// reactor's state and released before the last act (after which OnDone
+// may delete the reactor), makes that hand-off one ThreadSanitizer sees.
+template <typename Chunk, typename Step>
+void StepThenWrite(grpc::ServerWriteReactor<Chunk>* reactor, std::mutex* mu,
+                   Chunk* chunk, Step step) {
+  std::optional<grpc::Status> end;
+  {
+    std::lock_guard<std::mutex> lock(*mu);
+    end = step();
+  }
+  if (end.has_value()) {
+    reactor->Finish(*end);
+  } else {
+    reactor->StartWrite(chunk);
+  }
+}
+
 class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
  public:
   DownloadReactor(const Parts& parts, CallerLimits* limits,
@@ -667,23 +689,9 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
     }
   }
 
-  // On the worker; its last act is a StartWrite or a Finish. Successive
-  // tasks may run on different worker threads, handed on through gRPC
-  // (StartWrite, then OnWriteDone posts the next): task_mu_, held while a
-  // task touches the reactor's state and released before that last act
-  // (after which OnDone may delete the reactor), makes the hand-off one
-  // that ThreadSanitizer sees too.
+  // On the worker (see StepThenWrite).
   void Next() {
-    std::optional<grpc::Status> end;
-    {
-      std::lock_guard<std::mutex> lock(task_mu_);
-      end = Step();
-    }
-    if (end.has_value()) {
-      Finish(*end);
-    } else {
-      StartWrite(&chunk_);
-    }
+    StepThenWrite(this, &task_mu_, &chunk_, [this] { return Step(); });
   }
 
   // Fills chunk_ (nullopt) or says how the call ends.
@@ -729,7 +737,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<v1::DownloadChunk> {
   v1::Artifact artifact_;
   bool ready_ = false;
   ReactorWorker* worker_ = nullptr;
-  std::mutex task_mu_;                      // see Next()
+  std::mutex task_mu_;                      // see StepThenWrite
   std::unique_ptr<ArtifactReader> reader_;  // the tasks' only
   std::string buffer_;
   v1::DownloadChunk chunk_;
@@ -794,19 +802,9 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
     }
   }
 
-  // On the worker; its last act is a StartWrite or a Finish (task_mu_ as
-  // in DownloadReactor::Next).
+  // On the worker (see StepThenWrite).
   void Next() {
-    std::optional<grpc::Status> end;
-    {
-      std::lock_guard<std::mutex> lock(task_mu_);
-      end = Step();
-    }
-    if (end.has_value()) {
-      Finish(*end);
-    } else {
-      StartWrite(&chunk_);
-    }
+    StepThenWrite(this, &task_mu_, &chunk_, [this] { return Step(); });
   }
 
   // Fills chunk_ with the next page (nullopt) or says how the call ends.
@@ -826,7 +824,7 @@ class BaseIndexReactor : public grpc::ServerWriteReactor<v1::BaseIndexChunk> {
   std::string base_set_id_, target_, after_;
   bool ready_ = false;
   ReactorWorker* worker_ = nullptr;
-  std::mutex task_mu_;  // see Next()
+  std::mutex task_mu_;  // see StepThenWrite
   v1::BaseIndexChunk chunk_;
 };
 
