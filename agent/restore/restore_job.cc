@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/restore/archive_extractor.h"
+#include "agent/restore/read_ahead_source.h"
 #include "agent/restore/restore_root.h"
 #include "agent/restore/volume_restore.h"
 #include "common/sha256.h"
@@ -27,7 +28,7 @@ struct Part {
 };
 
 // The Download stream of one part as a ByteSource; checks order, length
-// and digest.
+// and digest. Next() from one thread; Cancel() from any.
 class DownloadSource : public ByteSource {
  public:
   DownloadSource(v1::AgentService::StubInterface* stub,
@@ -45,6 +46,10 @@ class DownloadSource : public ByteSource {
       reader_->Finish();
     }
   }
+
+  // Makes a Read() waiting for the scheduler return now (the part then
+  // fails as cancelled).
+  void Cancel() { context_.TryCancel(); }
 
   absl::StatusOr<std::string_view> Next() override {
     if (finished_) return std::string_view();
@@ -139,7 +144,9 @@ absl::StatusOr<uint64_t> RunRestoreJob(
     const std::function<void(uint64_t)> progress = [&](uint64_t bytes) {
       if (on_progress) on_progress(done + bytes);
     };
-    DownloadSource source(stub, command.job_id(), part, progress);
+    DownloadSource download(stub, command.job_id(), part, progress);
+    // Downloading, digest and zstd on a thread beside the extraction.
+    ReadAheadSource source(&download, [&download] { download.Cancel(); });
     absl::Status s = restore.ExtractPart(&source);
     if (!s.ok()) return error(s);
     // libarchive may stop before the end-of-stream marker; drain the rest

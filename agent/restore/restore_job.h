@@ -15,7 +15,8 @@
 namespace dxbackup::agent {
 
 // Returns the number of entries restored. `on_progress`, if set, is called
-// with the bytes downloaded so far after each chunk.
+// with the bytes downloaded so far after each chunk, from the thread that
+// downloads (one at a time, never concurrently).
 absl::StatusOr<uint64_t> RunRestoreJob(
     const v1::RestoreCommand& command, const v1::Volume& volume,
     v1::AgentService::StubInterface* stub,

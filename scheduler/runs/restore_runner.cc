@@ -56,27 +56,30 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   // that the keys given open an encrypted one), so that a corrupt file or
   // a missing key stops the restore before anything is written.
   SetVerifier verifier(parts_.sets, parts_.store, parts_.time, parts_.keys);
+  std::vector<v1::Artifact> parts;
   for (const RestoreStep& step : plan->steps) {
-    std::vector<v1::Artifact> parts = step.bases;
+    parts.insert(parts.end(), step.bases.begin(), step.bases.end());
     parts.push_back(step.artifact);
-    for (const v1::Artifact& part : parts) {
-      v1::ArtifactCheck check = verifier.Check(part, /*deep=*/false);
-      if (!check.ok()) {
-        const std::string problem = absl::StrCat(
-            part.target(), " of set ", part.set_id(), ": ", check.detail());
-        verifier.MarkCorrupt(part.set_id(), {problem}).IgnoreError();
-        return absl::DataLossError(absl::StrCat(
-            "cannot restore set ", set->id(), ": stored artifact ", problem,
-            "; nothing was restored. The set is marked corrupt; restore "
-            "another set (`dxbackup sets`)"));
-      }
-      absl::Status opens = parts_.keys->CheckOpens(*parts_.store, part, *given);
-      if (!opens.ok()) {
-        return absl::Status(
-            opens.code(),
-            absl::StrCat("cannot restore set ", set->id(), ": ",
-                         opens.message(), "; nothing was restored"));
-      }
+  }
+  const std::vector<v1::ArtifactCheck> checks = verifier.CheckEach(parts);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const v1::Artifact& part = parts[i];
+    const v1::ArtifactCheck& check = checks[i];
+    if (!check.ok()) {
+      const std::string problem = absl::StrCat(
+          part.target(), " of set ", part.set_id(), ": ", check.detail());
+      verifier.MarkCorrupt(part.set_id(), {problem}).IgnoreError();
+      return absl::DataLossError(absl::StrCat(
+          "cannot restore set ", set->id(), ": stored artifact ", problem,
+          "; nothing was restored. The set is marked corrupt; restore "
+          "another set (`dxbackup sets`)"));
+    }
+    absl::Status opens = parts_.keys->CheckOpens(*parts_.store, part, *given);
+    if (!opens.ok()) {
+      return absl::Status(
+          opens.code(),
+          absl::StrCat("cannot restore set ", set->id(), ": ", opens.message(),
+                       "; nothing was restored"));
     }
   }
   auto events = std::make_shared<RunEvents>();

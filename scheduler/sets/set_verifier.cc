@@ -3,7 +3,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -151,6 +154,23 @@ v1::ArtifactCheck SetVerifier::Check(
   return CheckContents(artifact, given);
 }
 
+std::vector<v1::ArtifactCheck> SetVerifier::CheckEach(
+    const std::vector<v1::Artifact>& artifacts) {
+  std::vector<v1::ArtifactCheck> checks(artifacts.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next++) < artifacts.size();) {
+      checks[i] = Check(artifacts[i], /*deep=*/false);
+    }
+  };
+  std::vector<std::thread> threads;
+  const size_t count = std::min(kParallelChecks, artifacts.size());
+  for (size_t t = 1; t < count; ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  return checks;
+}
+
 v1::ArtifactCheck SetVerifier::CheckContents(
     const v1::Artifact& artifact, const std::vector<crypto::Identity>& given) {
   v1::ArtifactCheck check;
@@ -240,10 +260,12 @@ absl::StatusOr<v1::VerifyResponse> SetVerifier::Verify(
   }
   v1::VerifyResponse response;
   std::vector<std::string> problems;
-  for (const v1::Artifact& a : *artifacts) {
-    // The stored bytes first: a damaged age header must be found corrupt,
-    // not taken for a wrong key.
-    v1::ArtifactCheck check = Check(a, /*deep=*/false);
+  // The stored bytes first: a damaged age header must be found corrupt,
+  // not taken for a wrong key.
+  std::vector<v1::ArtifactCheck> stored = CheckEach(*artifacts);
+  for (size_t i = 0; i < artifacts->size(); ++i) {
+    const v1::Artifact& a = (*artifacts)[i];
+    v1::ArtifactCheck check = std::move(stored[i]);
     if (check.ok() && deep) {
       absl::Status opens = keys_->CheckOpens(*store_, a, given);
       if (absl::IsPermissionDenied(opens)) return refused(opens);

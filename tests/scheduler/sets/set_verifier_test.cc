@@ -5,6 +5,7 @@
 #include "agent/backup/tar_stream_writer.h"
 #include "agent/backup/volume_walker.h"
 #include "common/clock.h"
+#include "common/sha256.h"
 #include "tests/support/memory_catalog.h"
 #include "tests/support/memory_store.h"
 #include "tests/support/stored_objects.h"
@@ -63,6 +64,53 @@ TEST(ReadEveryTarEntryTest, TruncatedStreamIsFound) {
   testing::TempDir dir;
   const std::string archive = MakeArchive(dir);
   EXPECT_FALSE(EntriesOf(archive.substr(0, archive.size() / 3)).ok());
+}
+
+// CheckEach checks several artifacts at a time: each result is still its
+// own artifact's, in the artifacts' order.
+TEST(SetVerifierCheckEachTest, EachArtifactGetsItsOwnResultInOrder) {
+  testing::MemoryCatalog catalog;
+  testing::MemoryStore store;
+  common::SystemClock clock;
+  auto ring = crypto::KeyRing::Load(v1::SchedulerConfig());
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  std::vector<v1::Artifact> artifacts;
+  std::vector<std::string> want;  // "" for sound, else what the detail says
+  for (int i = 0; i < 3 * static_cast<int>(SetVerifier::kParallelChecks); ++i) {
+    const std::string bytes(1000 + 4099 * i, static_cast<char>('a' + i));
+    v1::Artifact a;
+    a.set_target("core/v" + std::to_string(i));
+    a.set_path("ns/dx/s1/v" + std::to_string(i) + ".tar.zst");
+    common::Sha256 digest;
+    digest.Update(bytes.data(), bytes.size());
+    a.set_sha256(digest.HexDigest());
+    a.set_bytes(bytes.size());
+    if (i % 3 == 1) {
+      want.push_back("file missing from the store");
+      artifacts.push_back(a);
+      continue;
+    }
+    ASSERT_TRUE(testing::PutObject(store, a.path(), bytes).ok());
+    if (i % 3 == 2) {
+      // Bit rot: the same size, other bytes.
+      store.Corrupt(a.path(), std::string(bytes.size(), 'z'));
+      want.push_back("SHA-256 ");
+    } else {
+      want.push_back("");
+    }
+    artifacts.push_back(a);
+  }
+  SetVerifier verifier(&catalog, &store, &clock, ring->get());
+  const std::vector<v1::ArtifactCheck> checks = verifier.CheckEach(artifacts);
+  ASSERT_EQ(checks.size(), artifacts.size());
+  for (size_t i = 0; i < checks.size(); ++i) {
+    EXPECT_EQ(checks[i].target(), artifacts[i].target());
+    EXPECT_EQ(checks[i].ok(), want[i].empty())
+        << i << ": " << checks[i].detail();
+    EXPECT_NE(checks[i].detail().find(want[i]), std::string::npos)
+        << i << ": " << checks[i].detail();
+  }
+  EXPECT_TRUE(verifier.CheckEach({}).empty());
 }
 
 // An encrypted set: `verify` proves its stored bytes without any key;
