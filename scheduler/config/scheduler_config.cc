@@ -52,6 +52,8 @@ class ConfigChecker {
   }
 
   absl::Status CheckDeployments(v1::SchedulerConfig& config) const;
+  absl::Status CheckDumpCommand(const v1::Database& db,
+                                const std::string& key) const;
   absl::Status CheckPolicies(v1::SchedulerConfig& config) const;
   absl::Status CheckS3Bucket(const v1::S3Bucket& s3,
                              const std::string& key) const;
@@ -61,6 +63,42 @@ class ConfigChecker {
   std::string source_;
   common::YamlLines lines_;
 };
+
+absl::Status ConfigChecker::CheckDumpCommand(const v1::Database& db,
+                                             const std::string& key) const {
+  if (db.name().empty()) {
+    return Invalid(key,
+                   "a `command` database needs a name (it names the "
+                   "dump's file and the set's member db/NAME)");
+  }
+  for (const std::string* pg_field :
+       {&db.dbname(), &db.host(), &db.user(), &db.password_file(),
+        &db.sslmode(), &db.pg_dump_path()}) {
+    if (!pg_field->empty() || db.port() != 0) {
+      return Invalid(key,
+                     "has both a `command` and PostgreSQL connection "
+                     "fields; a command database takes its connection "
+                     "from its own command and env");
+    }
+  }
+  const v1::DumpCommand& command = db.command();
+  if (command.dump().empty() || command.dump(0).empty()) {
+    return Invalid(key + ".command.dump",
+                   "needs the dump command's argv (its stdout is the dump)");
+  }
+  if (command.restore().empty() || command.restore(0).empty()) {
+    return Invalid(key + ".command.restore",
+                   "needs the restore command's argv (it reads the dump on "
+                   "stdin); without one the dump could never be restored");
+  }
+  for (const auto& [variable, file] : command.env_files()) {
+    if (variable.empty() || file.empty()) {
+      return Invalid(key + ".command.env_files",
+                     "maps a variable name to the file holding its value");
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ConfigChecker::CheckDeployments(
     v1::SchedulerConfig& config) const {
@@ -85,7 +123,11 @@ absl::Status ConfigChecker::CheckDeployments(
     for (int j = 0; j < d->databases_size(); ++j) {
       v1::Database* db = d->mutable_databases(j);
       const std::string db_key = absl::StrCat(key, ".databases[", j, "]");
-      if (db->dbname().empty()) return Invalid(db_key, "needs dbname");
+      if (db->has_command()) {
+        if (absl::Status s = CheckDumpCommand(*db, db_key); !s.ok()) return s;
+      } else if (db->dbname().empty()) {
+        return Invalid(db_key, "needs dbname (or a `command` to dump it)");
+      }
       if (db->name().empty()) db->set_name(db->dbname());
       if (db->name().find('/') != std::string::npos ||
           !common::CheckNormalRelativePath("name", db->name()).ok()) {

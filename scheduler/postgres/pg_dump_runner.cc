@@ -8,9 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/byte_sink.h"
 #include "common/process.h"
-#include "common/zstd_sink.h"
 #include "scheduler/postgres/pg_connection.h"
 #include "scheduler/postgres/pg_tools.h"
 #include "scheduler/store/artifact_pipe.h"
@@ -72,18 +70,6 @@ absl::Status CreateDatabase(PgConnection& pg, const std::string& name,
   return absl::OkStatus();
 }
 
-// The compressor's output, appended to the artifact.
-class ArtifactSink : public common::ByteSink {
- public:
-  explicit ArtifactSink(PendingArtifact* out) : out_(out) {}
-  absl::Status Write(const void* data, size_t size) override {
-    return out_->Append(data, size);
-  }
-
- private:
-  PendingArtifact* out_;
-};
-
 // Hands on another reader's bytes (a dump stored without zstd).
 class PassThrough : public ArtifactReader {
  public:
@@ -126,40 +112,17 @@ absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
   common::ProcessSpec spec;
   spec.argv = {tool->path, "--format=custom", "--no-password", "--compress=0"};
   spec.env = PgEnvironment(db, *password, db.dbname());
-  spec.stream_stdout = true;
-  auto proc = common::Subprocess::Start(spec);
-  if (!proc.ok()) return proc.status();
   // zstd level 1 by default: as fast as pg_dump can write on DX's data.
-  // One worker thread compresses while this one reads the pipe.
-  ArtifactSink sink(out);
-  common::ZstdSink zstd(&sink,
-                        db.compression_level() > 0 ? db.compression_level() : 1,
-                        /*workers=*/1);
-  std::vector<char> buf(1 << 20);
-  absl::Status write_status = absl::OkStatus();
-  uint64_t dumped = 0;
-  for (;;) {
-    ssize_t n = read((*proc)->stdout_fd(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    dumped += static_cast<uint64_t>(n);
-    write_status = zstd.Write(buf.data(), static_cast<size_t>(n));
-    if (!write_status.ok()) {
-      (*proc)->Kill();
-      break;
-    }
-  }
-  if (write_status.ok()) write_status = zstd.Finish();
-  absl::StatusOr<int> code = (*proc)->Wait();
-  *log = (*proc)->stderr_text();
-  if (!write_status.ok()) return write_status;
-  if (!code.ok()) return code.status();
-  if (*code != 0) {
+  auto dumped = RunProcessInto(
+      spec, db.compression_level() > 0 ? db.compression_level() : 1, out);
+  if (!dumped.ok()) return dumped.status();
+  *log = dumped->stderr_text;
+  if (dumped->exit_code != 0) {
     return ToolFailed(
         absl::StrCat("pg_dump ", tool->version, " of ", DescribeDatabase(db)),
-        *code, *log);
+        dumped->exit_code, *log);
   }
-  if (dumped == 0) {
+  if (dumped->bytes == 0) {
     return absl::DataLossError(absl::StrCat("pg_dump of ", DescribeDatabase(db),
                                             " produced no output"));
   }

@@ -9,9 +9,9 @@
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/crypto/key_ring.h"
+#include "scheduler/databases/database_dumps.h"
 #include "scheduler/policy/calendar_duration.h"
 #include "scheduler/policy/retention.h"
-#include "scheduler/postgres/pg_connection.h"
 #include "scheduler/runs/hook_jobs.h"
 #include "scheduler/runs/run_ids.h"
 #include "scheduler/store/artifact_store.h"
@@ -178,9 +178,9 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
     for (const v1::Database& db : d->databases()) {
       BackupMember* m =
           add_member(v1::JOB_DATABASE_BACKUP, DatabaseTarget(db.name()),
-                     DatabaseFileName(db.name()), DescribeDatabase(db));
+                     DumpFileName(db), DescribeAnyDatabase(db));
       m->database = &db;
-      m->artifact.set_kind(v1::ARTIFACT_PG_DUMP);
+      m->artifact.set_kind(DumpKindOf(db));
       m->artifact.set_compression(v1::COMPRESSION_ZSTD);
     }
   }

@@ -12,7 +12,7 @@
 #include "common/log.h"
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
-#include "scheduler/postgres/pg_dump_runner.h"
+#include "scheduler/databases/database_dumps.h"
 #include "scheduler/runs/quiesce_window.h"
 #include "scheduler/runs/run_ids.h"
 
@@ -107,8 +107,7 @@ void BackupSetRunner::DumpDatabase(const BackupMember& member) {
     return;
   }
   std::string log;
-  absl::Status s =
-      scheduler::DumpDatabase(*member.database, pending->get(), &log);
+  absl::Status s = DumpAnyDatabase(*member.database, pending->get(), &log);
   if (s.ok()) s = (*pending)->Commit("");
   if (!s.ok()) {
     board.Finish(job_id, s, 0, 0, log);

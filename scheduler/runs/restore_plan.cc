@@ -7,6 +7,7 @@
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/crypto/key_ring.h"
+#include "scheduler/databases/database_dumps.h"
 #include "scheduler/runs/run_ids.h"
 
 namespace dxbackup::scheduler {
@@ -109,7 +110,7 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
     step.job.set_id(JobId(in.run_id, static_cast<int>(plan.steps.size()) + 1));
     step.job.set_set_id(set.id());
     step.job.set_target(artifact.target());
-    if (artifact.kind() == v1::ARTIFACT_PG_DUMP) {
+    if (IsDatabaseDump(artifact)) {
       if (!request.paths().empty()) continue;  // a file-level restore
       step.job.set_kind(v1::JOB_DATABASE_RESTORE);
       const std::string name = artifact.target().substr(3);  // after "db/"

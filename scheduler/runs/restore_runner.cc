@@ -5,7 +5,7 @@
 #include "common/log.h"
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
-#include "scheduler/postgres/pg_dump_runner.h"
+#include "scheduler/databases/database_dumps.h"
 #include "scheduler/runs/quiesce_window.h"
 #include "scheduler/runs/run_ids.h"
 #include "scheduler/sets/artifact_chain.h"
@@ -40,8 +40,7 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   if (!artifacts.ok()) return artifacts.status();
   in.artifacts = std::move(*artifacts);
   for (const v1::Artifact& artifact : in.artifacts) {
-    if (artifact.kind() == v1::ARTIFACT_PG_DUMP ||
-        artifact.base_set_id().empty() ||
+    if (IsDatabaseDump(artifact) || artifact.base_set_id().empty() ||
         (!request.target().empty() && artifact.target() != request.target())) {
       continue;
     }
@@ -117,9 +116,8 @@ void RestoreRunner::RestoreDatabase(const RestoreStep& step,
       *parts_.store, step.artifact, parts_.grants->For(step.job.id()));
   absl::Status s = dump.status();
   if (s.ok()) {
-    std::unique_ptr<ArtifactReader> input =
-        PgRestoreInput(step.artifact, dump->get());
-    s = scheduler::RestoreDatabase(*step.database, *input, database_to, &log);
+    s = RestoreAnyDatabase(*step.database, step.artifact, **dump, database_to,
+                           &log);
   }
   parts_.board->Finish(step.job.id(), s, crypto::PlainBytes(step.artifact), 0,
                        log);

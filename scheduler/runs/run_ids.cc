@@ -61,8 +61,4 @@ std::string VolumeFileName(const std::string& component,
   return absl::StrCat(component, "-", volume, ext);
 }
 
-std::string DatabaseFileName(const std::string& name) {
-  return absl::StrCat(name, ".pgdump.zst");
-}
-
 }  // namespace dxbackup::scheduler

@@ -18,11 +18,10 @@ std::string JobId(const std::string& run_id, int n);
 std::string VolumeTarget(const std::string& component,
                          const std::string& volume);
 std::string DatabaseTarget(const std::string& name);
-// "core-profile.tar.zst", "dxmediadb.pgdump.zst"
+// "core-profile.tar.zst" (a database's: DumpFileName)
 std::string VolumeFileName(const std::string& component,
                            const std::string& volume,
                            v1::Compression compression);
-std::string DatabaseFileName(const std::string& name);
 
 }  // namespace dxbackup::scheduler
 

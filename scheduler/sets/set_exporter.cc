@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/sha256.h"
+#include "scheduler/databases/database_dumps.h"
 #include "scheduler/sets/artifact_chain.h"
 
 namespace dxbackup::scheduler {
@@ -135,14 +136,15 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
       "directory named after it), and run as\n   root so that owners are "
       "kept:\n\n"
       "    : \"${RESTORE_ROOT:?set RESTORE_ROOT to where the volumes go}\"\n");
-  bool databases = false;
+  bool databases = false, commands = false;
   // Volume artifacts by target, in manifest order: an incremental's bases
   // come before it.
   std::vector<std::vector<const v1::Artifact*>> volumes;
   std::map<std::string, size_t> volume_of;
   for (const v1::Artifact& a : m.artifacts()) {
-    if (a.kind() == v1::ARTIFACT_PG_DUMP) {
-      databases = true;
+    if (IsDatabaseDump(a)) {
+      databases |= a.kind() == v1::ARTIFACT_PG_DUMP;
+      commands |= a.kind() == v1::ARTIFACT_COMMAND_DUMP;
       continue;
     }
     auto [it, added] = volume_of.emplace(a.target(), volumes.size());
@@ -217,6 +219,19 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
                       zstd ? absl::StrCat("zstd -dc ", file, " | ") : "",
                       "pg_restore --exit-on-error --dbname \"${", var, ":-",
                       name, "}\"", zstd ? "" : absl::StrCat(" ", file), "\n");
+    }
+  }
+  if (commands) {
+    absl::StrAppend(
+        &out, databases ? "\n4" : "\n3",
+        ". Databases dumped by their own command (`command` in the "
+        "scheduler's config):\n   each file is that command's output, in "
+        "zstd. Feed it to the database's\n   restore command (the config's "
+        "`command.restore`), for example:\n\n");
+    for (const v1::Artifact& a : m.artifacts()) {
+      if (a.kind() != v1::ARTIFACT_COMMAND_DUMP) continue;
+      absl::StrAppend(&out, "    zstd -dc ", WithoutAgeSuffix(a.path()),
+                      " | RESTORE-COMMAND    # ", a.source(), "\n");
     }
   }
   absl::StrAppend(&out,

@@ -1,6 +1,29 @@
 #include "scheduler/store/artifact_pipe.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "common/byte_sink.h"
+#include "common/zstd_sink.h"
+
 namespace dxbackup::scheduler {
+namespace {
+
+// The compressor's output, appended to the artifact.
+class ArtifactSink : public common::ByteSink {
+ public:
+  explicit ArtifactSink(PendingArtifact* out) : out_(out) {}
+  absl::Status Write(const void* data, size_t size) override {
+    return out_->Append(data, size);
+  }
+
+ private:
+  PendingArtifact* out_;
+};
+
+}  // namespace
 
 absl::StatusOr<common::ProcessResult> RunProcessReading(
     common::ProcessSpec spec, ArtifactReader& input) {
@@ -10,17 +33,47 @@ absl::StatusOr<common::ProcessResult> RunProcessReading(
       common::Subprocess::Start(spec);
   if (!child.ok()) return child.status();
   absl::Status write_error;
-  absl::Status fed =
-      ForEachChunk(input, [&](const char* data, size_t size) {
-        write_error = (*child)->WriteStdin(data, size);
-        return write_error;
-      });
+  absl::Status fed = ForEachChunk(input, [&](const char* data, size_t size) {
+    write_error = (*child)->WriteStdin(data, size);
+    return write_error;
+  });
   (*child)->CloseStdin();
   absl::StatusOr<int> exit_code = (*child)->Wait();
   if (!exit_code.ok()) return exit_code.status();
   if (!fed.ok() && write_error.ok()) return fed;  // the store failed
   return common::ProcessResult{*exit_code, (*child)->stdout_text(),
                                (*child)->stderr_text()};
+}
+
+absl::StatusOr<ProcessOutput> RunProcessInto(common::ProcessSpec spec,
+                                             int zstd_level,
+                                             PendingArtifact* out) {
+  spec.stream_stdout = true;
+  auto proc = common::Subprocess::Start(spec);
+  if (!proc.ok()) return proc.status();
+  ArtifactSink sink(out);
+  common::ZstdSink zstd(&sink, zstd_level, /*workers=*/1);
+  std::vector<char> buf(1 << 20);
+  absl::Status write_status = absl::OkStatus();
+  ProcessOutput result;
+  for (;;) {
+    ssize_t n = read((*proc)->stdout_fd(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    result.bytes += static_cast<uint64_t>(n);
+    write_status = zstd.Write(buf.data(), static_cast<size_t>(n));
+    if (!write_status.ok()) {
+      (*proc)->Kill();
+      break;
+    }
+  }
+  if (write_status.ok()) write_status = zstd.Finish();
+  absl::StatusOr<int> code = (*proc)->Wait();
+  result.stderr_text = (*proc)->stderr_text();
+  if (!write_status.ok()) return write_status;
+  if (!code.ok()) return code.status();
+  result.exit_code = *code;
+  return result;
 }
 
 }  // namespace dxbackup::scheduler

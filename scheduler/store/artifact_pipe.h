@@ -1,3 +1,5 @@
+// Programs and the store, joined by pipes, nothing staged.
+//
 // RunProcessReading runs a program with a stored artifact as its standard
 // input, for tools that take a file but can read a stream instead
 // (pg_restore with a custom-format dump and no --jobs): the artifact's bytes
@@ -9,8 +11,18 @@
 // how it went. An artifact that cannot be read is (the child saw only part
 // of it). Blocks until the child exits; `input` is read by the caller's
 // thread and must stay valid until then.
+//
+// RunProcessInto runs a program and appends its standard output to a
+// pending artifact as zstd (`zstd_level`), compressed on a worker thread
+// while the caller's thread reads the pipe. It returns the exit code and
+// the bytes the program wrote (before compression), with its stderr in the
+// result; an artifact that cannot be written kills the program and is the
+// error. The artifact is not committed.
 #ifndef DXBACKUP_SCHEDULER_STORE_ARTIFACT_PIPE_H_
 #define DXBACKUP_SCHEDULER_STORE_ARTIFACT_PIPE_H_
+
+#include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "common/process.h"
@@ -20,6 +32,15 @@ namespace dxbackup::scheduler {
 
 absl::StatusOr<common::ProcessResult> RunProcessReading(
     common::ProcessSpec spec, ArtifactReader& input);
+
+struct ProcessOutput {
+  int exit_code = 0;
+  uint64_t bytes = 0;  // of stdout, before compression
+  std::string stderr_text;
+};
+absl::StatusOr<ProcessOutput> RunProcessInto(common::ProcessSpec spec,
+                                             int zstd_level,
+                                             PendingArtifact* out);
 
 }  // namespace dxbackup::scheduler
 

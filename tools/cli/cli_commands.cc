@@ -239,7 +239,7 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
   for (const v1::Artifact& a : detail.artifacts()) {
     artifacts.AddRow({a.target(), Short(v1::ArtifactKind_Name(a.kind())),
                       HumanBytes(a.bytes()),
-                      a.kind() == v1::ARTIFACT_PG_DUMP
+                      a.kind() != v1::ARTIFACT_VOLUME_TAR
                           ? "-"
                           : std::to_string(a.file_count()),
                       a.sha256().substr(0, 16),

@@ -41,6 +41,53 @@ TEST(SchedulerConfigTest, RejectsDuplicatesAndMissingFields) {
   EXPECT_NE(nodb.status().message().find("needs dbname"), std::string::npos);
 }
 
+TEST(SchedulerConfigTest, ACommandDatabaseNeedsANameADumpAndARestore) {
+  auto good = ParseSchedulerConfig(R"(
+deployments:
+  - namespace: dx-prod
+    release: dx
+    databases:
+      - name: jcr
+        command:
+          dump: [db2-dump.sh, JCRDB]
+          restore: [db2-restore.sh]
+          env: {DB2INSTANCE: db2inst1}
+          env_files: {DB2PASSWORD: /etc/dxbackup/db2}
+)",
+                                   "s.yaml");
+  ASSERT_TRUE(good.ok()) << good.status();
+  const v1::Database& jcr = good->deployments(0).databases(0);
+  EXPECT_EQ(jcr.command().dump(0), "db2-dump.sh");
+  EXPECT_EQ(jcr.command().env_files().at("DB2PASSWORD"), "/etc/dxbackup/db2");
+
+  // Each mistake, and the words of its error.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"      - command: {dump: [d], restore: [r]}\n", "needs a name"},
+      {"      - name: jcr\n        command: {restore: [r]}\n",
+       "command.dump: needs the dump command"},
+      {"      - name: jcr\n        command: {dump: [d]}\n",
+       "command.restore: needs the restore command"},
+      {"      - name: jcr\n        dbname: jcr\n"
+       "        command: {dump: [d], restore: [r]}\n",
+       "both a `command` and PostgreSQL connection fields"},
+      {"      - name: jcr\n        port: 5432\n"
+       "        command: {dump: [d], restore: [r]}\n",
+       "both a `command` and PostgreSQL connection fields"},
+  };
+  for (const auto& [database, error] : bad) {
+    auto config = ParseSchedulerConfig(
+        "deployments:\n  - namespace: a\n    release: dx\n    databases:\n" +
+            database,
+        "s.yaml");
+    ASSERT_FALSE(config.ok()) << database;
+    EXPECT_NE(config.status().message().find(error), std::string::npos)
+        << config.status();
+    EXPECT_NE(config.status().message().find("deployments[0].databases[0]"),
+              std::string::npos)
+        << config.status();
+  }
+}
+
 TEST(SchedulerConfigTest, FileErrorsNameTheFileAndLine) {
   testing::TempDir dir;
   testing::WriteFile(dir / "bad.yaml",

@@ -1,0 +1,104 @@
+#include "scheduler/databases/command_dump.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/process.h"
+#include "scheduler/store/artifact_pipe.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+absl::Status CommandFailed(const v1::Database& db, const std::string& which,
+                           int code, const std::string& stderr_text) {
+  return absl::InternalError(
+      absl::StrCat("the ", which, " command of ", DescribeCommandDatabase(db),
+                   " exited with status ", code,
+                   stderr_text.empty() ? "" : ": ", stderr_text));
+}
+
+}  // namespace
+
+std::string DescribeCommandDatabase(const v1::Database& db) {
+  const std::string program =
+      db.command().dump().empty() ? "" : db.command().dump(0);
+  return absl::StrCat("command database ", db.name(), " (", program, ")");
+}
+
+absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
+    const v1::Database& db) {
+  std::map<std::string, std::string> env(db.command().env().begin(),
+                                         db.command().env().end());
+  for (const auto& [variable, file] : db.command().env_files()) {
+    std::ifstream in(file);
+    if (!in) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot read ", file, " (env_files ", variable, " of ",
+          DescribeCommandDatabase(db), "): ", std::strerror(errno)));
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string value = text.str();
+    if (!value.empty() && value.back() == '\n') value.pop_back();
+    if (!value.empty() && value.back() == '\r') value.pop_back();
+    env[variable] = std::move(value);
+  }
+  return env;
+}
+
+absl::Status DumpWithCommand(const v1::Database& db, PendingArtifact* out,
+                             std::string* log) {
+  auto env = CommandEnvironment(db);
+  if (!env.ok()) return env.status();
+  common::ProcessSpec spec;
+  spec.argv.assign(db.command().dump().begin(), db.command().dump().end());
+  spec.env = *std::move(env);
+  auto dumped = RunProcessInto(
+      spec, db.compression_level() > 0 ? db.compression_level() : 1, out);
+  if (!dumped.ok()) {
+    return absl::Status(
+        dumped.status().code(),
+        absl::StrCat("the dump command of ", DescribeCommandDatabase(db), ": ",
+                     dumped.status().message()));
+  }
+  *log = dumped->stderr_text;
+  if (dumped->exit_code != 0) {
+    return CommandFailed(db, "dump", dumped->exit_code, *log);
+  }
+  if (dumped->bytes == 0) {
+    return absl::DataLossError(absl::StrCat(
+        "the dump command of ", DescribeCommandDatabase(db),
+        " wrote nothing to its stdout; a dump command must write the dump "
+        "there"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestoreWithCommand(const v1::Database& db, ArtifactReader& dump,
+                                const std::string& into, std::string* log) {
+  auto env = CommandEnvironment(db);
+  if (!env.ok()) return env.status();
+  common::ProcessSpec spec;
+  spec.argv.assign(db.command().restore().begin(),
+                   db.command().restore().end());
+  spec.env = *std::move(env);
+  spec.env["DXBACKUP_DATABASE"] = db.name();
+  spec.env["DXBACKUP_DATABASE_TO"] = into;
+  auto result = RunProcessReading(spec, dump);
+  if (!result.ok()) {
+    return absl::Status(
+        result.status().code(),
+        absl::StrCat("the restore command of ", DescribeCommandDatabase(db),
+                     ": ", result.status().message()));
+  }
+  *log = result->stderr_text;
+  if (result->exit_code != 0) {
+    return CommandFailed(db, "restore", result->exit_code, *log);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace dxbackup::scheduler

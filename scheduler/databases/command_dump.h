@@ -1,0 +1,44 @@
+// A `command` database (config DumpCommand): any engine's own streaming
+// dump tool. DumpWithCommand stores the dump command's stdout as the
+// artifact (zstd, through RunProcessInto); RestoreWithCommand runs the
+// restore command with the dump on its stdin. Both fail, with the
+// command's stderr, on a non-zero exit; a dump that wrote nothing fails
+// too. The commands run without a shell, with the scheduler's environment
+// plus `env` and `env_files` (read at each run, never logged) and, for a
+// restore, DXBACKUP_DATABASE and DXBACKUP_DATABASE_TO.
+//
+// Thread-compatible: each call runs its own process.
+#ifndef DXBACKUP_SCHEDULER_DATABASES_COMMAND_DUMP_H_
+#define DXBACKUP_SCHEDULER_DATABASES_COMMAND_DUMP_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/store/artifact_store.h"
+
+namespace dxbackup::scheduler {
+
+absl::Status DumpWithCommand(const v1::Database& db, PendingArtifact* out,
+                             std::string* log);
+
+// `dump` is the plaintext (decompressed) dump; `into` is
+// `restore --database-to`, empty over the original.
+absl::Status RestoreWithCommand(const v1::Database& db, ArtifactReader& dump,
+                                const std::string& into, std::string* log);
+
+// The variables a command database's commands get besides the
+// scheduler's own: `env`, then each of `env_files` read now.
+// FailedPrecondition naming the variable and file when one cannot be read.
+absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
+    const v1::Database& db);
+
+// "command database NAME (PROGRAM)", for sources and errors; no argument
+// beyond the program's name (arguments may hold what should not be shown).
+std::string DescribeCommandDatabase(const v1::Database& db);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_DATABASES_COMMAND_DUMP_H_

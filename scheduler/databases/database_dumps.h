@@ -1,0 +1,41 @@
+// A set's database members, whatever their engine: a PostgreSQL database
+// (pg_dump and pg_restore, scheduler/postgres) or a `command` one (its own
+// dump tool, command_dump.h). The runners and the stored-set readers ask
+// here, never the engines directly.
+//
+// Thread-compatible: each dump or restore runs its own processes.
+#ifndef DXBACKUP_SCHEDULER_DATABASES_DATABASE_DUMPS_H_
+#define DXBACKUP_SCHEDULER_DATABASES_DATABASE_DUMPS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "dxbackup/v1/config.pb.h"
+#include "dxbackup/v1/types.pb.h"
+#include "scheduler/store/artifact_store.h"
+
+namespace dxbackup::scheduler {
+
+// Whether the artifact is a database's dump (of either kind).
+bool IsDatabaseDump(const v1::Artifact& artifact);
+
+// What a new set stores for `db`: its artifact kind and file name (in the
+// set's directory), and its source as shown (no password, no argument).
+v1::ArtifactKind DumpKindOf(const v1::Database& db);
+std::string DumpFileName(const v1::Database& db);
+std::string DescribeAnyDatabase(const v1::Database& db);
+
+// Dumps `db` into `out` (not committed); the tool's stderr in *log.
+absl::Status DumpAnyDatabase(const v1::Database& db, PendingArtifact* out,
+                             std::string* log);
+
+// Restores `artifact`, whose stored plaintext `plain` yields, into `db`
+// (`into`: restore --database-to, empty over the original).
+absl::Status RestoreAnyDatabase(const v1::Database& db,
+                                const v1::Artifact& artifact,
+                                ArtifactReader& plain, const std::string& into,
+                                std::string* log);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_DATABASES_DATABASE_DUMPS_H_

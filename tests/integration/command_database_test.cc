@@ -1,0 +1,223 @@
+// A `command` database, end to end: a real scheduler and PostgreSQL, the
+// generic path proved with pg_dump and psql run as plain commands (as a
+// DB2 or Oracle tool would be). The dump is the command's stdout, stored
+// as zstd; a restore feeds it to the restore command; a failing or silent
+// command fails its member with the command's own words.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "dxbackup/v1/admin.pb.h"
+#include "tests/support/scaffold.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::WriteFile;
+
+class CommandDatabaseTest : public ::testing::Test {
+ protected:
+  // One scheduler and server for the suite (see EndToEndTest on why it
+  // starts from SetUp).
+  void SetUp() override {
+    static const bool ready = [] {
+      StartSuite();
+      return !::testing::Test::HasFailure();
+    }();
+    ASSERT_TRUE(ready) << "the suite did not start; its first test says why";
+  }
+
+  static void StartSuite() {
+    work_ = new testing::TempDir;
+    chmod(work_->path().c_str(), 0755);  // the postgres user enters it
+    pg_ = new testing::PgTestServer(*work_ / "pg");
+    std::string out;
+    ASSERT_EQ(pg_->Start(&out), 0) << out;
+    ASSERT_EQ(pg_->Run({"createdb", "ledger"}, &out), 0) << out;
+    ASSERT_EQ(
+        pg_->Run({"psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", "ledger", "-c",
+                  "CREATE TABLE entries (id int PRIMARY KEY, what "
+                  "text); INSERT INTO entries SELECT i, 'entry ' || i "
+                  "FROM generate_series(1, 5000) i;"},
+                 &out),
+        0)
+        << out;
+    // pg_dump and psql as any engine's tools: a connection from env, the
+    // password from a file through env_files.
+    const std::string env = "          env: {PGHOST: " + pg_->dir() +
+                            ", PGUSER: dxadmin}\n"
+                            "          env_files: {PGPASSWORD: " +
+                            pg_->password_file() + "}\n";
+    auto deployment = [](const std::string& release, const std::string& name,
+                         const std::string& command) {
+      return "  - namespace: dx-prod\n    release: " + release +
+             "\n    databases:\n      - name: " + name +
+             "\n        command:\n" + command;
+    };
+    WriteFile(
+        *work_ / "scheduler.yaml",
+        "deployments:\n" +
+            deployment(
+                "ledger", "ledger",
+                "          dump: [pg_dump, --no-owner, --dbname=ledger]\n"
+                "          restore: [sh, -c, 'createdb "
+                "\"$DXBACKUP_DATABASE_TO\" "
+                "&& psql -q -v ON_ERROR_STOP=1 "
+                "--dbname=\"$DXBACKUP_DATABASE_TO\"']\n" +
+                    env) +
+            deployment("failing", "jcr",
+                       "          dump: [sh, -c, 'echo \"SQL30081N A "
+                       "communication error has been detected\" >&2; exit "
+                       "3']\n"
+                       "          restore: [cat]\n") +
+            deployment("silent", "jcr",
+                       "          dump: ['true']\n          restore: [cat]\n") +
+            deployment("badrestore", "jcr",
+                       "          dump: [echo, some rows]\n"
+                       "          restore: [sh, -c, 'cat > /dev/null; echo "
+                       "\"SQL0204N JCR.ITEMS is an undefined name\" >&2; "
+                       "exit 4']\n"));
+    scheduler_ =
+        new testing::SchedulerProcess(testing::SchedulerIn(work_->path()));
+    ASSERT_FALSE(scheduler_->address().empty()) << scheduler_->Output();
+    cli_ = new testing::CliClient(scheduler_->address());
+  }
+
+  static void TearDownTestSuite() {
+    if (scheduler_) scheduler_->Signal(SIGTERM);
+    delete scheduler_;
+    scheduler_ = nullptr;
+    delete cli_;
+    cli_ = nullptr;
+    delete pg_;
+    pg_ = nullptr;
+    delete work_;
+    work_ = nullptr;
+  }
+
+  // Backs up `release`; returns its set (the newest).
+  static v1::BackupSet Backup(const std::string& release, int want_exit,
+                              std::string* out) {
+    EXPECT_EQ(
+        cli_->Run({"backup", "--namespace", "dx-prod", "--release", release},
+                  out),
+        want_exit)
+        << *out;
+    v1::ListSetsResponse sets;
+    EXPECT_TRUE(cli_->JsonInto({"sets", "--release", release}, &sets));
+    return sets.sets_size() > 0 ? sets.sets(0) : v1::BackupSet();
+  }
+
+  // A plain dump of `db`, less pg_dump's per-run \restrict lines.
+  static std::string PlainDump(const std::string& db) {
+    std::string out;
+    EXPECT_EQ(pg_->Run({"pg_dump", "--no-owner", "-d", db}, &out), 0) << out;
+    return std::regex_replace(out, std::regex(R"(\\(un)?restrict [^\n]*)"), "");
+  }
+
+  static testing::TempDir* work_;
+  static testing::PgTestServer* pg_;
+  static testing::SchedulerProcess* scheduler_;
+  static testing::CliClient* cli_;
+};
+
+testing::TempDir* CommandDatabaseTest::work_ = nullptr;
+testing::PgTestServer* CommandDatabaseTest::pg_ = nullptr;
+testing::SchedulerProcess* CommandDatabaseTest::scheduler_ = nullptr;
+testing::CliClient* CommandDatabaseTest::cli_ = nullptr;
+
+TEST_F(CommandDatabaseTest, ADumpCommandsOutputIsStoredAndRestoredBack) {
+  std::string out;
+  const v1::BackupSet set = Backup("ledger", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
+  const v1::SetDetail detail = cli_->Json<v1::SetDetail>({"show", set.id()});
+  ASSERT_EQ(detail.artifacts_size(), 1) << detail.ShortDebugString();
+  const v1::Artifact& dump = detail.artifacts(0);
+  EXPECT_EQ(dump.target(), "db/ledger");
+  EXPECT_EQ(dump.kind(), v1::ARTIFACT_COMMAND_DUMP);
+  EXPECT_EQ(fs::path(dump.path()).filename(), "ledger.dump.zst");
+  EXPECT_EQ(dump.source(), "command database ledger (pg_dump)");
+
+  // The stored file is zstd of what the command wrote.
+  std::string stored;
+  ASSERT_EQ(
+      testing::RunCommand(
+          {"zstd", "-dc", *work_ / ("data/store/" + dump.path())}, &stored),
+      0)
+      << stored;
+  EXPECT_NE(stored.find("CREATE TABLE public.entries"), std::string::npos);
+  EXPECT_NE(stored.find("4999\tentry 4999"), std::string::npos);
+
+  // Restored by the restore command, into the database it was told.
+  ASSERT_EQ(
+      cli_->Run({"restore", set.id(), "--database-to", "ledger_copy"}, &out), 0)
+      << out;
+  EXPECT_EQ(PlainDump("ledger_copy"), PlainDump("ledger"));
+
+  // verify --deep reads the whole zstd stream; RESTORE.txt says what the
+  // file is and how to feed it back.
+  ASSERT_EQ(cli_->Run({"verify", set.id(), "--deep"}, &out), 0) << out;
+  ASSERT_EQ(cli_->Run({"export", set.id(), "--to", *work_ / "export"}, &out), 0)
+      << out;
+  const std::string restore_txt =
+      testing::ReadFile(*work_ / ("export/" + set.id() + "/RESTORE.txt"));
+  EXPECT_NE(restore_txt.find("zstd -dc ledger.dump.zst | RESTORE-COMMAND"),
+            std::string::npos)
+      << restore_txt;
+}
+
+TEST_F(CommandDatabaseTest, AFailingDumpCommandFailsTheSetWithItsStderr) {
+  std::string out;
+  const v1::BackupSet set = Backup("failing", 1, &out);
+  EXPECT_EQ(set.status(), v1::SET_FAILED);
+  EXPECT_NE(set.reason().find("db/jcr"), std::string::npos) << set.reason();
+  EXPECT_NE(set.reason().find("exited with status 3"), std::string::npos)
+      << set.reason();
+  EXPECT_NE(set.reason().find("SQL30081N A communication error"),
+            std::string::npos)
+      << set.reason();
+  EXPECT_EQ(cli_->Json<v1::SetDetail>({"show", set.id()}).artifacts_size(), 0)
+      << "a failed dump leaves nothing stored";
+}
+
+TEST_F(CommandDatabaseTest, ADumpCommandThatWritesNothingFailsTheSet) {
+  std::string out;
+  const v1::BackupSet set = Backup("silent", 1, &out);
+  EXPECT_EQ(set.status(), v1::SET_FAILED);
+  EXPECT_NE(set.reason().find("wrote nothing to its stdout"), std::string::npos)
+      << set.reason();
+}
+
+TEST_F(CommandDatabaseTest,
+       AFailingRestoreCommandFailsTheRestoreWithItsStderr) {
+  std::string out;
+  const v1::BackupSet set = Backup("badrestore", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
+  EXPECT_NE(cli_->Run({"restore", set.id()}, &out), 0) << out;
+  EXPECT_NE(out.find("SQL0204N JCR.ITEMS is an undefined name"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("exited with status 4"), std::string::npos) << out;
+}
+
+TEST_F(CommandDatabaseTest, ThePasswordFromEnvFilesStaysOutOfLogsAndCatalog) {
+  std::string out;
+  ASSERT_EQ(Backup("ledger", 0, &out).status(), v1::SET_COMPLETE) << out;
+  const std::string password = testing::ReadFile(pg_->password_file());
+  ASSERT_GE(password.size(), 8u);
+  for (const char* file : {"scheduler.log", "scheduler.yaml", "data/catalog.db",
+                           "data/catalog.db-wal"}) {
+    if (!fs::exists(*work_ / file)) continue;
+    EXPECT_EQ(testing::ReadFile(*work_ / file).find(password),
+              std::string::npos)
+        << file;
+  }
+}
+
+}  // namespace
+}  // namespace dxbackup
