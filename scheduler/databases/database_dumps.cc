@@ -36,6 +36,7 @@ absl::Status DumpAnyDatabase(const v1::Database& db, PendingArtifact* out,
 absl::Status RestoreAnyDatabase(const v1::Database& db,
                                 const v1::Artifact& artifact,
                                 ArtifactReader& plain, const std::string& into,
+                                const std::string& spool_dir,
                                 std::string* log) {
   if (artifact.kind() != DumpKindOf(db)) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -48,7 +49,7 @@ absl::Status RestoreAnyDatabase(const v1::Database& db,
   // Either kind's dump reaches its restore tool decompressed.
   std::unique_ptr<ArtifactReader> input = PgRestoreInput(artifact, &plain);
   return db.has_command() ? RestoreWithCommand(db, *input, into, log)
-                          : RestoreDatabase(db, *input, into, log);
+                          : RestoreDatabase(db, *input, into, spool_dir, log);
 }
 
 }  // namespace dxbackup::scheduler

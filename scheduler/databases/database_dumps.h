@@ -30,11 +30,13 @@ absl::Status DumpAnyDatabase(const v1::Database& db, PendingArtifact* out,
                              std::string* log);
 
 // Restores `artifact`, whose stored plaintext `plain` yields, into `db`
-// (`into`: restore --database-to, empty over the original).
+// (`into`: restore --database-to, empty over the original). `spool_dir`:
+// where a PostgreSQL dump may be written whole for pg_restore --jobs (see
+// RestoreDatabase); empty streams it.
 absl::Status RestoreAnyDatabase(const v1::Database& db,
                                 const v1::Artifact& artifact,
                                 ArtifactReader& plain, const std::string& into,
-                                std::string* log);
+                                const std::string& spool_dir, std::string* log);
 
 }  // namespace dxbackup::scheduler
 

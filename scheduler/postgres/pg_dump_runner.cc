@@ -1,10 +1,12 @@
 #include "scheduler/postgres/pg_dump_runner.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -32,16 +34,64 @@ absl::Status ToolFailed(const std::string& what, int code,
                                           stderr_text));
 }
 
-// The dump reaches pg_restore on its stdin: a custom-format archive reads
-// sequentially from a pipe as long as no --jobs is given.
+// A dump written whole to a file of its own in a spool directory, for
+// pg_restore --jobs (which needs to seek); the file goes with the object.
+class SpooledDump {
+ public:
+  static absl::StatusOr<std::unique_ptr<SpooledDump>> Write(
+      ArtifactReader& dump, const std::string& dir) {
+    std::string path = dir + "/pg_restore-XXXXXX";
+    const int fd = mkstemp(path.data());
+    if (fd < 0) return Failed(dir, std::strerror(errno));
+    std::unique_ptr<SpooledDump> spooled(new SpooledDump(path));
+    absl::Status written = ForEachChunk(dump, [&](const char* data, size_t n) {
+      for (size_t done = 0; done < n;) {
+        const ssize_t w = write(fd, data + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return Failed(dir, std::strerror(errno));
+        done += static_cast<size_t>(w);
+      }
+      return absl::OkStatus();
+    });
+    if (close(fd) != 0 && written.ok()) {
+      written = Failed(dir, std::strerror(errno));
+    }
+    if (!written.ok()) return written;
+    return spooled;
+  }
+  ~SpooledDump() { unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit SpooledDump(std::string path) : path_(std::move(path)) {}
+  static absl::Status Failed(const std::string& dir, const std::string& why) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "cannot write the dump to ", dir, " for pg_restore --jobs (", why,
+        "); nothing in the database server was touched. Free space there, "
+        "or set the database's restore_jobs: 1 to stream the dump instead"));
+  }
+  std::string path_;
+};
+
+// Runs pg_restore into `dbname`: from `spooled` with --jobs, or with the
+// dump on its stdin (a custom-format archive reads sequentially from a
+// pipe as long as no --jobs is given).
 absl::Status RunPgRestore(const v1::Database& db, const std::string& password,
                           const PgTool& tool, ArtifactReader& dump,
-                          const std::string& dbname, std::string* log) {
+                          const SpooledDump* spooled, const std::string& dbname,
+                          std::string* log) {
   common::ProcessSpec spec;
   spec.argv = {tool.path, "--no-password", "--exit-on-error", "--dbname",
                DbnameOnlyConninfo(dbname)};
   spec.env = PgEnvironment(db, password, dbname);
-  auto result = RunProcessReading(spec, dump);
+  absl::StatusOr<common::ProcessResult> result;
+  if (spooled != nullptr) {
+    spec.argv.push_back(absl::StrCat("--jobs=", RestoreJobs(db)));
+    spec.argv.push_back(spooled->path());
+    result = common::RunProcess(spec);
+  } else {
+    result = RunProcessReading(spec, dump);
+  }
   if (!result.ok()) return result.status();
   *log = result->stderr_text;
   if (result->exit_code != 0) {
@@ -129,8 +179,13 @@ absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
   return absl::OkStatus();
 }
 
+int RestoreJobs(const v1::Database& db) {
+  return db.restore_jobs() > 0 ? db.restore_jobs() : 2;
+}
+
 absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
-                             const std::string& into, std::string* log) {
+                             const std::string& into,
+                             const std::string& spool_dir, std::string* log) {
   absl::StatusOr<std::string> password = ReadPassword(db);
   if (!password.ok()) return password.status();
   auto admin = PgConnection::Open(db, *password, kMaintenanceDb);
@@ -160,9 +215,20 @@ absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
                        " already exists: drop it or restore into "
                        "another name"));
     }
+  }
+  // Spooled before the server is touched: a full disk fails the restore
+  // with the original database as it was.
+  std::unique_ptr<SpooledDump> spooled;
+  if (RestoreJobs(db) > 1 && !spool_dir.empty()) {
+    auto written = SpooledDump::Write(dump, spool_dir);
+    if (!written.ok()) return written.status();
+    spooled = *std::move(written);
+  }
+
+  if (!into.empty()) {
     absl::Status created = CreateDatabase(pg, into, owner, false);
     if (!created.ok()) return created;
-    return RunPgRestore(db, *password, *tool, dump, into, log);
+    return RunPgRestore(db, *password, *tool, dump, spooled.get(), into, log);
   }
 
   // Over the original, as the DX procedure does it.
@@ -189,7 +255,8 @@ absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
   const bool superuser = super.ok() && !super->empty() && (*super)[0][0] == "t";
   absl::Status created = CreateDatabase(pg, target, owner, superuser);
   if (!created.ok()) return created;
-  absl::Status restored = RunPgRestore(db, *password, *tool, dump, target, log);
+  absl::Status restored =
+      RunPgRestore(db, *password, *tool, dump, spooled.get(), target, log);
   auto reopened = pg.Query(
       absl::StrCat("ALTER DATABASE ", quoted, " CONNECTION LIMIT ", connlimit));
   if (restored.ok() && !reopened.ok()) return reopened.status();

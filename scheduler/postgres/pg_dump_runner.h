@@ -9,10 +9,14 @@
 // reaches pg_dump through its environment only.
 //
 // RestoreDatabase runs pg_restore on a stored dump, read from `dump` (see
-// PgRestoreInput) as it goes, piped into pg_restore's stdin, either into a new
-// database (`into` non-empty; it must not exist) or over the original the
-// way the DX procedure does: connection limit 0, terminate sessions, drop,
-// create with the same owner, restore, connection limit back.
+// PgRestoreInput), either into a new database (`into` non-empty; it must
+// not exist) or over the original the way the DX procedure does:
+// connection limit 0, terminate sessions, drop, create with the same
+// owner, restore, connection limit back. With the database's restore_jobs
+// above 1 and a `spool_dir`, the dump is first written whole to a file
+// there (before anything in the server is touched; removed after) and
+// restored with pg_restore --jobs; otherwise it is piped into
+// pg_restore's stdin as it is read.
 //
 // Both put the tools' stderr in *log.
 #ifndef DXBACKUP_SCHEDULER_POSTGRES_PG_DUMP_RUNNER_H_
@@ -39,7 +43,11 @@ std::unique_ptr<ArtifactReader> PgRestoreInput(const v1::Artifact& dump,
                                                ArtifactReader* plain);
 
 absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
-                             const std::string& into, std::string* log);
+                             const std::string& into,
+                             const std::string& spool_dir, std::string* log);
+
+// pg_restore --jobs for `db` (restore_jobs, 0 meaning 2).
+int RestoreJobs(const v1::Database& db);
 
 }  // namespace dxbackup::scheduler
 

@@ -117,7 +117,7 @@ void RestoreRunner::RestoreDatabase(const RestoreStep& step,
   absl::Status s = dump.status();
   if (s.ok()) {
     s = RestoreAnyDatabase(*step.database, step.artifact, **dump, database_to,
-                           &log);
+                           parts_.spool_dir, &log);
   }
   parts_.board->Finish(step.job.id(), s, crypto::PlainBytes(step.artifact), 0,
                        log);

@@ -65,6 +65,9 @@ class RestoreRunner {
     JobBoard* board;
     // Run ids, check times, and the wait for a reconnecting agent's hooks.
     const common::TimeSource* time;
+    // Where a database dump is written whole for pg_restore --jobs (files
+    // removed after each restore); empty: dumps are streamed.
+    std::string spool_dir;
   };
   explicit RestoreRunner(const Parts& parts);
   ~RestoreRunner();

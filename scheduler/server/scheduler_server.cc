@@ -38,6 +38,27 @@ absl::StatusOr<std::unique_ptr<ArtifactStore>> OpenStore(
   return std::unique_ptr<ArtifactStore>(std::move(store));
 }
 
+// <data-dir>/spool, where database dumps are written whole for
+// pg_restore --jobs: made private, and emptied of what a restore running
+// when the scheduler stopped left there. "" (dumps are streamed) when it
+// cannot be made.
+std::string SpoolDir(const std::string& data_dir) {
+  const std::string spool = data_dir + "/spool";
+  std::error_code ec;
+  std::filesystem::remove_all(spool, ec);
+  if (!ec) std::filesystem::create_directory(spool, ec);
+  if (!ec) {
+    std::filesystem::permissions(spool, std::filesystem::perms::owner_all, ec);
+  }
+  if (ec) {
+    DXLOG(WARNING) << "cannot prepare " << spool << " (" << ec.message()
+                   << "): database restores stream their dumps, without "
+                      "pg_restore --jobs";
+    return "";
+  }
+  return spool;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
@@ -166,6 +187,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   restore_parts.registry = s->registry_.get();
   restore_parts.board = s->board_.get();
   restore_parts.time = time;
+  restore_parts.spool_dir = SpoolDir(dir);
   s->restores_ = std::make_unique<RestoreRunner>(restore_parts);
   s->pruner_ = std::make_unique<Pruner>(config, records, s->store_.get(), clock,
                                         s->metrics_.get());

@@ -126,7 +126,7 @@ TEST(DatabaseDumpsTest, ADumpIsRestoredOnlyByTheKindThatTookIt) {
   dump.set_compression(v1::COMPRESSION_ZSTD);
   testing::StringReader plain("", 1);
   std::string log;
-  absl::Status s = RestoreAnyDatabase(now_pg, dump, plain, "", &log);
+  absl::Status s = RestoreAnyDatabase(now_pg, dump, plain, "", "", &log);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("db/jcr was dumped by a command"),
             std::string::npos)

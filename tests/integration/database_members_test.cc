@@ -1,9 +1,14 @@
-// A `command` database, end to end: a real scheduler and PostgreSQL, the
-// generic path proved with pg_dump and psql run as plain commands (as a
-// DB2 or Oracle tool would be). The dump is the command's stdout, stored
-// as zstd; a restore feeds it to the restore command; a failing or silent
-// command fails its member with the command's own words.
+// Database members, end to end, with a real scheduler and PostgreSQL:
+// - a `command` database, the generic path proved with pg_dump and psql
+//   run as plain commands (as a DB2 or Oracle tool would be): the dump is
+//   the command's stdout, stored as zstd; a restore feeds it to the
+//   restore command; a failing or silent command fails its member with
+//   the command's own words;
+// - pg_restore --jobs from a dump spooled to the data dir, the spool
+//   emptied after, and a spool that cannot be written failing the restore
+//   before the original database is touched.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <regex>
@@ -20,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::WriteFile;
 
-class CommandDatabaseTest : public ::testing::Test {
+class DatabaseMembersTest : public ::testing::Test {
  protected:
   // One scheduler and server for the suite (see EndToEndTest on why it
   // starts from SetUp).
@@ -82,6 +87,29 @@ class CommandDatabaseTest : public ::testing::Test {
                        "          restore: [sh, -c, 'cat > /dev/null; echo "
                        "\"SQL0204N JCR.ITEMS is an undefined name\" >&2; "
                        "exit 4']\n"));
+    // pg_dump and pg_restore that note their arguments, then run the real
+    // ones.
+    for (const std::string tool : {"pg_dump", "pg_restore"}) {
+      WriteFile(*work_ / ("spy/" + tool),
+                std::string("#!/bin/sh\nprintf '%s\\n' \"$@\" >> \"$(dirname "
+                            "\"$0\")/") +
+                    tool +
+                    ".argv\"\nexec \"$(ls -d /usr/lib/postgresql/*/bin/" +
+                    tool + " | sort -V | tail -1)\" \"$@\"\n");
+      chmod((*work_ / ("spy/" + tool)).c_str(), 0755);
+    }
+    auto pg_database = [](const std::string& release,
+                          const std::string& extra) {
+      return "  - namespace: dx-prod\n    release: " + release +
+             "\n    databases:\n" + pg_->DatabaseConfig("ledger") +
+             "        pg_dump_path: " + *work_ / "spy/pg_dump" + "\n" + extra;
+    };
+    {
+      std::string yaml = testing::ReadFile(*work_ / "scheduler.yaml");
+      yaml += pg_database("jobs", "") +
+              pg_database("streamed", "        restore_jobs: 1\n");
+      WriteFile(*work_ / "scheduler.yaml", yaml);
+    }
     scheduler_ =
         new testing::SchedulerProcess(testing::SchedulerIn(work_->path()));
     ASSERT_FALSE(scheduler_->address().empty()) << scheduler_->Output();
@@ -126,12 +154,12 @@ class CommandDatabaseTest : public ::testing::Test {
   static testing::CliClient* cli_;
 };
 
-testing::TempDir* CommandDatabaseTest::work_ = nullptr;
-testing::PgTestServer* CommandDatabaseTest::pg_ = nullptr;
-testing::SchedulerProcess* CommandDatabaseTest::scheduler_ = nullptr;
-testing::CliClient* CommandDatabaseTest::cli_ = nullptr;
+testing::TempDir* DatabaseMembersTest::work_ = nullptr;
+testing::PgTestServer* DatabaseMembersTest::pg_ = nullptr;
+testing::SchedulerProcess* DatabaseMembersTest::scheduler_ = nullptr;
+testing::CliClient* DatabaseMembersTest::cli_ = nullptr;
 
-TEST_F(CommandDatabaseTest, ADumpCommandsOutputIsStoredAndRestoredBack) {
+TEST_F(DatabaseMembersTest, ADumpCommandsOutputIsStoredAndRestoredBack) {
   std::string out;
   const v1::BackupSet set = Backup("ledger", 0, &out);
   ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
@@ -171,7 +199,7 @@ TEST_F(CommandDatabaseTest, ADumpCommandsOutputIsStoredAndRestoredBack) {
       << restore_txt;
 }
 
-TEST_F(CommandDatabaseTest, AFailingDumpCommandFailsTheSetWithItsStderr) {
+TEST_F(DatabaseMembersTest, AFailingDumpCommandFailsTheSetWithItsStderr) {
   std::string out;
   const v1::BackupSet set = Backup("failing", 1, &out);
   EXPECT_EQ(set.status(), v1::SET_FAILED);
@@ -185,7 +213,7 @@ TEST_F(CommandDatabaseTest, AFailingDumpCommandFailsTheSetWithItsStderr) {
       << "a failed dump leaves nothing stored";
 }
 
-TEST_F(CommandDatabaseTest, ADumpCommandThatWritesNothingFailsTheSet) {
+TEST_F(DatabaseMembersTest, ADumpCommandThatWritesNothingFailsTheSet) {
   std::string out;
   const v1::BackupSet set = Backup("silent", 1, &out);
   EXPECT_EQ(set.status(), v1::SET_FAILED);
@@ -193,7 +221,7 @@ TEST_F(CommandDatabaseTest, ADumpCommandThatWritesNothingFailsTheSet) {
       << set.reason();
 }
 
-TEST_F(CommandDatabaseTest,
+TEST_F(DatabaseMembersTest,
        AFailingRestoreCommandFailsTheRestoreWithItsStderr) {
   std::string out;
   const v1::BackupSet set = Backup("badrestore", 0, &out);
@@ -205,7 +233,57 @@ TEST_F(CommandDatabaseTest,
   EXPECT_NE(out.find("exited with status 4"), std::string::npos) << out;
 }
 
-TEST_F(CommandDatabaseTest, ThePasswordFromEnvFilesStaysOutOfLogsAndCatalog) {
+TEST_F(DatabaseMembersTest, PgRestoreRunsJobsFromASpoolThatIsEmptiedAfter) {
+  std::string out;
+  const v1::BackupSet set = Backup("jobs", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
+  fs::remove(*work_ / "spy/pg_restore.argv");
+  ASSERT_EQ(
+      cli_->Run({"restore", set.id(), "--database-to", "ledger_jobs"}, &out), 0)
+      << out;
+  EXPECT_EQ(PlainDump("ledger_jobs"), PlainDump("ledger"));
+  const std::string argv = testing::ReadFile(*work_ / "spy/pg_restore.argv");
+  EXPECT_NE(argv.find("--jobs=2\n" + (*work_ / "data/spool/")),
+            std::string::npos)
+      << argv;
+  EXPECT_TRUE(fs::is_empty(*work_ / "data/spool"))
+      << "the spooled dump is removed after the restore";
+
+  // restore_jobs: 1 streams the dump into pg_restore's stdin.
+  const v1::BackupSet streamed = Backup("streamed", 0, &out);
+  ASSERT_EQ(streamed.status(), v1::SET_COMPLETE) << out;
+  fs::remove(*work_ / "spy/pg_restore.argv");
+  ASSERT_EQ(
+      cli_->Run({"restore", streamed.id(), "--database-to", "ledger_streamed"},
+                &out),
+      0)
+      << out;
+  EXPECT_EQ(PlainDump("ledger_streamed"), PlainDump("ledger"));
+  EXPECT_EQ(testing::ReadFile(*work_ / "spy/pg_restore.argv").find("--jobs"),
+            std::string::npos);
+}
+
+TEST_F(DatabaseMembersTest, ASpoolThatCannotBeWrittenLeavesTheOriginalAlone) {
+  std::string out;
+  const v1::BackupSet set = Backup("jobs", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
+  const std::string before = PlainDump("ledger");
+  // As a full disk would: the spool cannot take the dump.
+  fs::remove_all(*work_ / "data/spool");
+  WriteFile(*work_ / "data/spool", "not a directory");
+  EXPECT_NE(cli_->Run({"restore", set.id()}, &out), 0) << out;
+  EXPECT_NE(out.find("cannot write the dump to " + (*work_ / "data/spool") +
+                     " for pg_restore --jobs"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("restore_jobs: 1"), std::string::npos) << out;
+  EXPECT_EQ(PlainDump("ledger"), before)
+      << "the restore over the original stopped before touching it";
+  fs::remove(*work_ / "data/spool");
+  fs::create_directory(*work_ / "data/spool");
+}
+
+TEST_F(DatabaseMembersTest, ThePasswordFromEnvFilesStaysOutOfLogsAndCatalog) {
   std::string out;
   ASSERT_EQ(Backup("ledger", 0, &out).status(), v1::SET_COMPLETE) << out;
   const std::string password = testing::ReadFile(pg_->password_file());
