@@ -71,15 +71,15 @@ absl::Status ConfigChecker::CheckDumpCommand(const v1::Database& db,
                    "a `command` database needs a name (it names the "
                    "dump's file and the set's member db/NAME)");
   }
-  for (const std::string* pg_field :
-       {&db.dbname(), &db.host(), &db.user(), &db.password_file(),
-        &db.sslmode(), &db.pg_dump_path()}) {
-    if (!pg_field->empty() || db.port() != 0) {
-      return Invalid(key,
-                     "has both a `command` and PostgreSQL connection "
-                     "fields; a command database takes its connection "
-                     "from its own command and env");
-    }
+  const bool pg_fields = !db.dbname().empty() || !db.host().empty() ||
+                         db.port() != 0 || !db.user().empty() ||
+                         !db.password_file().empty() || !db.sslmode().empty() ||
+                         !db.pg_dump_path().empty();
+  if (pg_fields) {
+    return Invalid(key,
+                   "has both a `command` and PostgreSQL connection "
+                   "fields; a command database takes its connection "
+                   "from its own command and env");
   }
   const v1::DumpCommand& command = db.command();
   if (command.dump().empty() || command.dump(0).empty()) {

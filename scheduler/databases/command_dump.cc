@@ -1,12 +1,8 @@
 #include "scheduler/databases/command_dump.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "common/process.h"
+#include "common/secret_file.h"
 #include "scheduler/store/artifact_pipe.h"
 
 namespace dxbackup::scheduler {
@@ -33,18 +29,13 @@ absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
   std::map<std::string, std::string> env(db.command().env().begin(),
                                          db.command().env().end());
   for (const auto& [variable, file] : db.command().env_files()) {
-    std::ifstream in(file);
-    if (!in) {
+    absl::StatusOr<std::string> value = common::ReadSecretFile(file);
+    if (!value.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "cannot read ", file, " (env_files ", variable, " of ",
-          DescribeCommandDatabase(db), "): ", std::strerror(errno)));
+          DescribeCommandDatabase(db), "): ", value.status().message()));
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string value = text.str();
-    if (!value.empty() && value.back() == '\n') value.pop_back();
-    if (!value.empty() && value.back() == '\r') value.pop_back();
-    env[variable] = std::move(value);
+    env[variable] = *std::move(value);
   }
   return env;
 }

@@ -4,7 +4,8 @@
 // restore command with the dump on its stdin. Both fail, with the
 // command's stderr, on a non-zero exit; a dump that wrote nothing fails
 // too. The commands run without a shell, with the scheduler's environment
-// plus `env` and `env_files` (read at each run, never logged) and, for a
+// plus `env` and `env_files` (secret files, read at each run, never
+// logged; see common/secret_file.h) and, for a
 // restore, DXBACKUP_DATABASE and DXBACKUP_DATABASE_TO.
 //
 // Thread-compatible: each call runs its own process.

@@ -2,30 +2,20 @@
 
 #include <libpq-fe.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/secret_file.h"
 
 namespace dxbackup::scheduler {
 
 absl::StatusOr<std::string> ReadPassword(const v1::Database& db) {
   if (db.password_file().empty()) return std::string();
-  std::ifstream in(db.password_file());
-  if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot read password_file ", db.password_file(),
-                     " of database ", db.name(), ": ", std::strerror(errno)));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string password = text.str();
-  while (!password.empty() &&
-         (password.back() == '\n' || password.back() == '\r')) {
-    password.pop_back();
+  absl::StatusOr<std::string> password =
+      common::ReadSecretFile(db.password_file());
+  if (!password.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot read password_file ", db.password_file(), " of database ",
+        db.name(), ": ", password.status().message()));
   }
   return password;
 }

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/process.h"
@@ -32,6 +31,11 @@ absl::Status ToolFailed(const std::string& what, int code,
   return absl::InternalError(absl::StrCat(what, " exited with status ", code,
                                           stderr_text.empty() ? "" : ": ",
                                           stderr_text));
+}
+
+// pg_restore --jobs for `db` (restore_jobs, 0 meaning 2).
+int RestoreJobs(const v1::Database& db) {
+  return db.restore_jobs() > 0 ? db.restore_jobs() : 2;
 }
 
 // A dump written whole to a file of its own in a spool directory, for
@@ -177,10 +181,6 @@ absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
                                             " produced no output"));
   }
   return absl::OkStatus();
-}
-
-int RestoreJobs(const v1::Database& db) {
-  return db.restore_jobs() > 0 ? db.restore_jobs() : 2;
 }
 
 absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,

@@ -46,9 +46,6 @@ absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
                              const std::string& into,
                              const std::string& spool_dir, std::string* log);
 
-// pg_restore --jobs for `db` (restore_jobs, 0 meaning 2).
-int RestoreJobs(const v1::Database& db);
-
 }  // namespace dxbackup::scheduler
 
 #endif  // DXBACKUP_SCHEDULER_POSTGRES_PG_DUMP_RUNNER_H_
