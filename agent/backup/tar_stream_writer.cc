@@ -188,7 +188,7 @@ absl::Status TarStreamWriter::AddUnchanged(const WalkEntry& walk) {
   if (!s.ok() || observer_ == nullptr) return s;
   v1::FileEntry entry = FileEntryFromStat(walk);
   entry.set_unchanged(true);
-  return observer_->OnEntry(entry);
+  return observer_->OnEntry(std::move(entry));
 }
 
 absl::Status TarStreamWriter::Add(const WalkEntry& walk) {

@@ -39,7 +39,8 @@ namespace dxbackup::agent {
 class EntryObserver {
  public:
   virtual ~EntryObserver() = default;
-  virtual absl::Status OnEntry(const v1::FileEntry& entry) = 0;
+  // Takes the entry (moved in: one per file of a large volume).
+  virtual absl::Status OnEntry(v1::FileEntry entry) = 0;
 };
 
 class TarStreamWriter {

@@ -227,9 +227,9 @@ absl::Status UploadStream::Write(const void* data, size_t size) {
   return absl::OkStatus();
 }
 
-absl::Status UploadStream::OnEntry(const v1::FileEntry& entry) {
+absl::Status UploadStream::OnEntry(v1::FileEntry entry) {
   entries_bytes_ += entry.path().size() + entry.link().size() + 32;
-  entries_.push_back(entry);
+  entries_.push_back(std::move(entry));
   // Many small files compress into few chunks: send the index on its own
   // rather than hold it all (or overflow a message).
   if (entries_.size() >= kMaxPendingEntries ||

@@ -92,7 +92,7 @@ class UploadStream : public common::ByteSink, public EntryObserver {
 
   absl::Status Write(const void* data, size_t size) override;
   // Queues an index entry; it travels with the next chunk.
-  absl::Status OnEntry(const v1::FileEntry& entry) override;
+  absl::Status OnEntry(v1::FileEntry entry) override;
   // Sends what is buffered and the trailer, and waits for the scheduler's
   // verdict: OK only when the artifact is stored and its digest matched.
   absl::StatusOr<v1::UploadResult> Finish(uint64_t files,

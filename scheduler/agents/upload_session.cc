@@ -1,5 +1,7 @@
 #include "scheduler/agents/upload_session.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 
@@ -84,8 +86,9 @@ absl::Status UploadSession::Accept(uint64_t stream,
         pending_entries_.MergeFrom(chunk.entries());
         if (chunk.has_trailer()) {
           error = index_.Finish(&pending_entries_);
-        } else if (pending_entries_.size() >= kIndexBatchEntries) {
+        } else if (pending_entries_.size() >= batch_entries_) {
           error = index_.Add(&pending_entries_);
+          batch_entries_ = std::min(2 * batch_entries_, kIndexBatchEntries);
         }
       }
       if (error.ok()) {

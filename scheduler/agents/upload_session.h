@@ -43,8 +43,14 @@ namespace dxbackup::scheduler {
 
 // Largest data payload an upload chunk may carry.
 constexpr size_t kMaxChunkBytes = 1 << 20;
-// Index entries written to the catalog in one transaction, at most.
+// Index entries written to the catalog in one transaction, at most. The
+// first batch of an upload is kFirstIndexBatchEntries and each next one
+// twice the last, up to the most: the catalog starts writing while the
+// agent still walks (with 16,384 from the start, an incremental of 20,000
+// unchanged files wrote nearly all its rows after the walk had ended),
+// and a long upload still writes in large batches.
 constexpr int kIndexBatchEntries = 16384;
+constexpr int kFirstIndexBatchEntries = 1024;
 
 // What upload sessions use; all must outlive them.
 struct UploadParts {
@@ -97,13 +103,14 @@ class UploadSession {
   v1::UploadTrailer trailer_;
   bool have_trailer_ = false;
   // Index entries of accepted chunks not yet in the catalog: handed to
-  // index_ in batches of kIndexBatchEntries (the last with the trailer's
+  // index_ in batches of batch_entries_ (the last with the trailer's
   // chunk), one transaction each. A batch touches each index page once
   // however many of its rows land there; a transaction per chunk wrote the
   // same pages again and again. Memory: this batch and the one index_
   // writes, about 8 MB per upload of many small files at most (cleared
   // entries are kept for reuse until the session ends).
   google::protobuf::RepeatedPtrField<v1::FileEntry> pending_entries_;
+  int batch_entries_ = kFirstIndexBatchEntries;  // doubles up to the most
   IndexWriter index_;
 };
 

@@ -4,7 +4,8 @@
 //
 //   auto catalog = SqliteCatalog::Open("/data/catalog.db");
 //
-// Thread-safe: one connection, serialised by a mutex.
+// Thread-safe: one connection, serialised by a mutex (SQLite's own
+// connection mutex is off: SQLITE_OPEN_NOMUTEX).
 #ifndef DXBACKUP_SCHEDULER_CATALOG_SQLITE_CATALOG_H_
 #define DXBACKUP_SCHEDULER_CATALOG_SQLITE_CATALOG_H_
 
