@@ -158,6 +158,13 @@ const char* const kMigrations[] = {
     R"sql(
       CREATE INDEX artifacts_by_lock ON artifacts (locked_until_unix);
     )sql",
+    // 13: an external database member's backup identifier; the server
+    // version a PostgreSQL dump was taken from.
+    R"sql(
+      ALTER TABLE artifacts ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE artifacts ADD COLUMN pg_server_version INTEGER NOT NULL
+        DEFAULT 0;
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -774,8 +781,9 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
                "INSERT INTO artifacts (set_id, target, kind, path, bytes, "
                "sha256, compression, file_count, fix_level, created_unix, "
                "source, base_set_id, locked_until_unix, encrypted_for, "
-               "plain_bytes, plain_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-               "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+               "plain_bytes, plain_sha256, external_id, pg_server_version) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+               "?13, ?14, ?15, ?16, ?17, ?18)");
   st.Bind(1, a.set_id())
       .Bind(2, a.target())
       .Bind(3, v1::ArtifactKind_Name(a.kind()))
@@ -791,7 +799,9 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
       .Bind(13, a.locked_until_unix())
       .Bind(14, a.encrypted_for())
       .Bind(15, static_cast<int64_t>(a.plain_bytes()))
-      .Bind(16, a.plain_sha256());
+      .Bind(16, a.plain_sha256())
+      .Bind(17, a.external_id())
+      .Bind(18, int64_t{a.pg_server_version()});
   return RunToDone(st, "recording artifact " + a.path());
 }
 
@@ -801,8 +811,9 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
   Statement st(db_,
                "SELECT set_id, target, kind, path, bytes, sha256, compression, "
                "file_count, fix_level, created_unix, source, base_set_id, "
-               "locked_until_unix, encrypted_for, plain_bytes, plain_sha256 "
-               "FROM artifacts WHERE set_id = ?1 ORDER BY target");
+               "locked_until_unix, encrypted_for, plain_bytes, plain_sha256, "
+               "external_id, pg_server_version FROM artifacts WHERE set_id = "
+               "?1 ORDER BY target");
   if (!st.ok()) return st.Error("listing artifacts");
   st.Bind(1, set_id);
   std::vector<v1::Artifact> artifacts;
@@ -825,6 +836,8 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
     a.set_encrypted_for(st.Text(13));
     a.set_plain_bytes(static_cast<uint64_t>(st.Int(14)));
     a.set_plain_sha256(st.Text(15));
+    a.set_external_id(st.Text(16));
+    a.set_pg_server_version(static_cast<int32_t>(st.Int(17)));
     artifacts.push_back(std::move(a));
   }
   if (rc != SQLITE_DONE) return st.Error("listing artifacts");

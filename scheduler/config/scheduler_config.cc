@@ -52,6 +52,15 @@ class ConfigChecker {
   }
 
   absl::Status CheckDeployments(v1::SchedulerConfig& config) const;
+  // A database that is not PostgreSQL's (`command` or `external`) needs a
+  // name and none of pg_dump's connection fields.
+  absl::Status CheckNotPostgres(const v1::Database& db, const std::string& kind,
+                                const std::string& key) const;
+  absl::Status CheckEnvFiles(
+      const google::protobuf::Map<std::string, std::string>& env_files,
+      const std::string& key) const;
+  absl::Status CheckExternalBackup(const v1::Database& db,
+                                   const std::string& key) const;
   absl::Status CheckDumpCommand(const v1::Database& db,
                                 const std::string& key) const;
   absl::Status CheckPolicies(v1::SchedulerConfig& config) const;
@@ -64,22 +73,66 @@ class ConfigChecker {
   common::YamlLines lines_;
 };
 
-absl::Status ConfigChecker::CheckDumpCommand(const v1::Database& db,
+absl::Status ConfigChecker::CheckNotPostgres(const v1::Database& db,
+                                             const std::string& kind,
                                              const std::string& key) const {
   if (db.name().empty()) {
-    return Invalid(key,
-                   "a `command` database needs a name (it names the "
-                   "dump's file and the set's member db/NAME)");
+    return Invalid(key, absl::StrCat("a `", kind,
+                                     "` database needs a name (it names the "
+                                     "set's member db/NAME and its file)"));
   }
   const bool pg_fields = !db.dbname().empty() || !db.host().empty() ||
                          db.port() != 0 || !db.user().empty() ||
                          !db.password_file().empty() || !db.sslmode().empty() ||
                          !db.pg_dump_path().empty();
   if (pg_fields) {
+    return Invalid(key, absl::StrCat("has both `", kind,
+                                     "` and PostgreSQL connection fields; "
+                                     "it takes its connection from its own "
+                                     "commands and env"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConfigChecker::CheckEnvFiles(
+    const google::protobuf::Map<std::string, std::string>& env_files,
+    const std::string& key) const {
+  for (const auto& [variable, file] : env_files) {
+    if (variable.empty() || file.empty()) {
+      return Invalid(key, "maps a variable name to the file holding its value");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConfigChecker::CheckExternalBackup(const v1::Database& db,
+                                                const std::string& key) const {
+  if (db.has_command()) {
     return Invalid(key,
-                   "has both a `command` and PostgreSQL connection "
-                   "fields; a command database takes its connection "
-                   "from its own command and env");
+                   "has both `command` and `external`; a database is either "
+                   "dumped into the set or backed up by its own tooling");
+  }
+  if (absl::Status s = CheckNotPostgres(db, "external", key); !s.ok()) {
+    return s;
+  }
+  const v1::ExternalBackup& external = db.external();
+  if (external.backup().empty() || external.backup(0).empty()) {
+    return Invalid(key + ".external.backup",
+                   "needs the argv of the command that starts the "
+                   "database's own online backup and prints its identifier "
+                   "as the last line of its stdout");
+  }
+  if (!external.restore().empty() && external.restore(0).empty()) {
+    return Invalid(key + ".external.restore",
+                   "starts with an empty program name");
+  }
+  return CheckEnvFiles(external.env_files(), key + ".external.env_files");
+}
+
+absl::Status ConfigChecker::CheckDumpCommand(const v1::Database& db,
+                                             const std::string& key) const {
+  if (absl::Status s = CheckNotPostgres(db, "command", key); !s.ok()) {
+    return s;
   }
   const v1::DumpCommand& command = db.command();
   if (command.dump().empty() || command.dump(0).empty()) {
@@ -91,13 +144,7 @@ absl::Status ConfigChecker::CheckDumpCommand(const v1::Database& db,
                    "needs the restore command's argv (it reads the dump on "
                    "stdin); without one the dump could never be restored");
   }
-  for (const auto& [variable, file] : command.env_files()) {
-    if (variable.empty() || file.empty()) {
-      return Invalid(key + ".command.env_files",
-                     "maps a variable name to the file holding its value");
-    }
-  }
-  return absl::OkStatus();
+  return CheckEnvFiles(command.env_files(), key + ".command.env_files");
 }
 
 absl::Status ConfigChecker::CheckDeployments(
@@ -123,10 +170,16 @@ absl::Status ConfigChecker::CheckDeployments(
     for (int j = 0; j < d->databases_size(); ++j) {
       v1::Database* db = d->mutable_databases(j);
       const std::string db_key = absl::StrCat(key, ".databases[", j, "]");
-      if (db->has_command()) {
+      if (db->has_external()) {
+        if (absl::Status s = CheckExternalBackup(*db, db_key); !s.ok()) {
+          return s;
+        }
+      } else if (db->has_command()) {
         if (absl::Status s = CheckDumpCommand(*db, db_key); !s.ok()) return s;
       } else if (db->dbname().empty()) {
-        return Invalid(db_key, "needs dbname (or a `command` to dump it)");
+        return Invalid(db_key,
+                       "needs dbname (or a `command` to dump it, or "
+                       "`external` for its own backup tooling)");
       }
       if (db->name().empty()) db->set_name(db->dbname());
       if (db->name().find('/') != std::string::npos ||

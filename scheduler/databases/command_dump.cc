@@ -25,19 +25,26 @@ std::string DescribeCommandDatabase(const v1::Database& db) {
 }
 
 absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
-    const v1::Database& db) {
-  std::map<std::string, std::string> env(db.command().env().begin(),
-                                         db.command().env().end());
-  for (const auto& [variable, file] : db.command().env_files()) {
+    const google::protobuf::Map<std::string, std::string>& env,
+    const google::protobuf::Map<std::string, std::string>& env_files,
+    const std::string& owner) {
+  std::map<std::string, std::string> out(env.begin(), env.end());
+  for (const auto& [variable, file] : env_files) {
     absl::StatusOr<std::string> value = common::ReadSecretFile(file);
     if (!value.ok()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot read ", file, " (env_files ", variable, " of ",
-          DescribeCommandDatabase(db), "): ", value.status().message()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot read ", file, " (env_files ", variable, " of ",
+                       owner, "): ", value.status().message()));
     }
-    env[variable] = *std::move(value);
+    out[variable] = *std::move(value);
   }
-  return env;
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
+    const v1::Database& db) {
+  return CommandEnvironment(db.command().env(), db.command().env_files(),
+                            DescribeCommandDatabase(db));
 }
 
 absl::Status DumpWithCommand(const v1::Database& db, PendingArtifact* out,

@@ -30,9 +30,15 @@ absl::Status DumpWithCommand(const v1::Database& db, PendingArtifact* out,
 absl::Status RestoreWithCommand(const v1::Database& db, ArtifactReader& dump,
                                 const std::string& into, std::string* log);
 
-// The variables a command database's commands get besides the
-// scheduler's own: `env`, then each of `env_files` read now.
-// FailedPrecondition naming the variable and file when one cannot be read.
+// The variables a configured command gets besides the scheduler's own:
+// `env`, then each of `env_files` read now. FailedPrecondition naming the
+// variable, the file and `owner` (e.g. "command database jcr (db2)") when
+// one cannot be read.
+absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
+    const google::protobuf::Map<std::string, std::string>& env,
+    const google::protobuf::Map<std::string, std::string>& env_files,
+    const std::string& owner);
+// Those of a command database's commands.
 absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
     const v1::Database& db);
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "scheduler/databases/command_dump.h"
+#include "scheduler/databases/external_backup.h"
 #include "scheduler/postgres/pg_connection.h"
 #include "scheduler/postgres/pg_dump_runner.h"
 
@@ -11,26 +12,53 @@ namespace dxbackup::scheduler {
 
 bool IsDatabaseDump(const v1::Artifact& artifact) {
   return artifact.kind() == v1::ARTIFACT_PG_DUMP ||
-         artifact.kind() == v1::ARTIFACT_COMMAND_DUMP;
+         artifact.kind() == v1::ARTIFACT_COMMAND_DUMP ||
+         artifact.kind() == v1::ARTIFACT_EXTERNAL_BACKUP;
 }
 
 v1::ArtifactKind DumpKindOf(const v1::Database& db) {
+  if (db.has_external()) return v1::ARTIFACT_EXTERNAL_BACKUP;
   return db.has_command() ? v1::ARTIFACT_COMMAND_DUMP : v1::ARTIFACT_PG_DUMP;
 }
 
+v1::Compression DumpCompressionOf(const v1::Database& db) {
+  return db.has_external() ? v1::COMPRESSION_NONE : v1::COMPRESSION_ZSTD;
+}
+
 std::string DumpFileName(const v1::Database& db) {
+  if (db.has_external()) return absl::StrCat(db.name(), ".external.txt");
   return absl::StrCat(db.name(),
                       db.has_command() ? ".dump.zst" : ".pgdump.zst");
 }
 
 std::string DescribeAnyDatabase(const v1::Database& db) {
+  if (db.has_external()) return DescribeExternalDatabase(db);
   return db.has_command() ? DescribeCommandDatabase(db) : DescribeDatabase(db);
 }
 
 absl::Status DumpAnyDatabase(const v1::Database& db, PendingArtifact* out,
-                             std::string* log) {
-  return db.has_command() ? DumpWithCommand(db, out, log)
-                          : DumpDatabase(db, out, log);
+                             std::string* log, DumpFacts* facts) {
+  if (db.has_external()) {
+    return RunExternalBackup(db, out, log, &facts->external_id);
+  }
+  return db.has_command()
+             ? DumpWithCommand(db, out, log)
+             : DumpDatabase(db, out, log, &facts->pg_server_version);
+}
+
+void RecordDumpFacts(const DumpFacts& facts, v1::Artifact* artifact) {
+  artifact->set_external_id(facts.external_id);
+  artifact->set_pg_server_version(facts.pg_server_version);
+}
+
+absl::Status CheckDatabaseRestore(const v1::Database& db,
+                                  const v1::Artifact& artifact,
+                                  bool force_pg_version) {
+  if (artifact.kind() != v1::ARTIFACT_PG_DUMP ||
+      DumpKindOf(db) != artifact.kind()) {
+    return absl::OkStatus();  // other kinds: their tools decide
+  }
+  return CheckRestoreServer(db, artifact, force_pg_version);
 }
 
 absl::Status RestoreAnyDatabase(const v1::Database& db,
@@ -41,10 +69,14 @@ absl::Status RestoreAnyDatabase(const v1::Database& db,
   if (artifact.kind() != DumpKindOf(db)) {
     return absl::FailedPreconditionError(absl::StrCat(
         artifact.target(), " was dumped ",
-        artifact.kind() == v1::ARTIFACT_COMMAND_DUMP ? "by a command"
-                                                     : "with pg_dump",
+        artifact.kind() == v1::ARTIFACT_EXTERNAL_BACKUP ? "by its own tooling"
+        : artifact.kind() == v1::ARTIFACT_COMMAND_DUMP  ? "by a command"
+                                                        : "with pg_dump",
         " but the config now has ", DescribeAnyDatabase(db),
         "; restore it with the config it was taken with"));
+  }
+  if (db.has_external()) {
+    return RestoreExternalBackup(db, artifact, plain, into, log);
   }
   // Either kind's dump reaches its restore tool decompressed.
   std::unique_ptr<ArtifactReader> input = PgRestoreInput(artifact, &plain);

@@ -1,7 +1,8 @@
 // A set's database members, whatever their engine: a PostgreSQL database
-// (pg_dump and pg_restore, scheduler/postgres) or a `command` one (its own
-// dump tool, command_dump.h). The runners and the stored-set readers ask
-// here, never the engines directly.
+// (pg_dump and pg_restore, scheduler/postgres), a `command` one (its own
+// dump tool, command_dump.h) or an `external` one (a reference to the
+// DBA's own backup, external_backup.h). The runners and the stored-set readers
+// ask here, never the engines directly.
 //
 // Thread-compatible: each dump or restore runs its own processes.
 #ifndef DXBACKUP_SCHEDULER_DATABASES_DATABASE_DUMPS_H_
@@ -16,18 +17,35 @@
 
 namespace dxbackup::scheduler {
 
-// Whether the artifact is a database's dump (of either kind).
+// Whether the artifact is a database member's (a dump of either kind, or
+// an external backup's reference).
 bool IsDatabaseDump(const v1::Artifact& artifact);
 
 // What a new set stores for `db`: its artifact kind and file name (in the
 // set's directory), and its source as shown (no password, no argument).
 v1::ArtifactKind DumpKindOf(const v1::Database& db);
+v1::Compression DumpCompressionOf(const v1::Database& db);
 std::string DumpFileName(const v1::Database& db);
 std::string DescribeAnyDatabase(const v1::Database& db);
 
+// What a dump says about itself, recorded on its artifact.
+struct DumpFacts {
+  std::string external_id;    // an external database's backup
+  int pg_server_version = 0;  // the PostgreSQL server a dump came from
+};
+
 // Dumps `db` into `out` (not committed); the tool's stderr in *log.
 absl::Status DumpAnyDatabase(const v1::Database& db, PendingArtifact* out,
-                             std::string* log);
+                             std::string* log, DumpFacts* facts);
+// `facts` on the artifact that stores the dump.
+void RecordDumpFacts(const DumpFacts& facts, v1::Artifact* artifact);
+
+// What a restore of `artifact` into `db` must hold before anything is
+// written: for a PostgreSQL dump, a reachable server of the major version
+// it was dumped from (or `force_pg_version`); see CheckRestoreServer.
+absl::Status CheckDatabaseRestore(const v1::Database& db,
+                                  const v1::Artifact& artifact,
+                                  bool force_pg_version);
 
 // Restores `artifact`, whose stored plaintext `plain` yields, into `db`
 // (`into`: restore --database-to, empty over the original). `spool_dir`:

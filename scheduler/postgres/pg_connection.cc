@@ -76,11 +76,6 @@ std::string DbnameOnlyConninfo(const std::string& dbname) {
   return out;
 }
 
-std::string PgVersionString(int v) {
-  if (v >= 100000) return absl::StrCat(v / 10000, ".", v % 10000);
-  return absl::StrCat(v / 10000, ".", (v / 100) % 100, ".", v % 100);
-}
-
 absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
     const v1::Database& db, const std::string& password,
     const std::string& dbname) {

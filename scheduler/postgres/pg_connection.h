@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/pg_version.h"
 #include "dxbackup/v1/config.pb.h"
 
 typedef struct pg_conn PGconn;
@@ -59,8 +60,7 @@ class PgConnection {
   PGconn* conn_;
 };
 
-// "15.18" from 150018; "9.6.24" from 90624.
-std::string PgVersionString(int server_version);
+using common::PgVersionString;  // "15.18" from 150018
 
 }  // namespace dxbackup::scheduler
 

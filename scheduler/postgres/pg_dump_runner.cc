@@ -146,18 +146,58 @@ std::unique_ptr<ArtifactReader> PgRestoreInput(const v1::Artifact& dump,
   return std::make_unique<PassThrough>(plain);
 }
 
-absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
-                          std::string* log) {
+int PgMajorVersion(int server_version) {
+  // From 10 on the major is one number (100004); before, two (90624).
+  return server_version >= 100000 ? server_version / 10000
+                                  : server_version / 100;
+}
+
+absl::Status CheckRestoreServer(const v1::Database& db,
+                                const v1::Artifact& dump, bool force) {
+  if (dump.pg_server_version() == 0) return absl::OkStatus();
   absl::StatusOr<std::string> password = ReadPassword(db);
   if (!password.ok()) return password.status();
-  int server_version;
+  auto admin = PgConnection::Open(db, *password, kMaintenanceDb);
+  if (!admin.ok()) return admin.status();
+  const int target = (*admin)->ServerVersion();
+  if (force ||
+      PgMajorVersion(target) == PgMajorVersion(dump.pg_server_version())) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      dump.target(), " was dumped from PostgreSQL ",
+      PgVersionString(dump.pg_server_version()), " and would go into ",
+      PgVersionString(target), " (", DescribeDatabase(db),
+      "): a restore across major versions can fail or change what the "
+      "dump holds (extensions, removed features); restore it into a server "
+      "of the same major version, or add --force-pg-version once the "
+      "upgrade is intended (as CF220's move from 11 to 16)"));
+}
+
+absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
+                          std::string* log, int* server_version) {
+  absl::StatusOr<std::string> password = ReadPassword(db);
+  if (!password.ok()) return password.status();
   {
     auto conn = PgConnection::Open(db, *password);
     if (!conn.ok()) return conn.status();
-    server_version = (*conn)->ServerVersion();
+    *server_version = (*conn)->ServerVersion();
+    // DX's procedure dumps "on the repmgr primary": a standby lags it, and
+    // the volumes captured in the same window would be ahead of the dump.
+    auto standby = (*conn)->Query("SELECT pg_is_in_recovery()");
+    if (!standby.ok()) return standby.status();
+    if (!standby->empty() && !(*standby)[0].empty() &&
+        (*standby)[0][0] == "t" && !db.allow_standby()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          DescribeDatabase(db),
+          " is a standby (pg_is_in_recovery() is true): dump from the "
+          "primary, as DX's procedure does (point host at the primary, "
+          "e.g. the cluster's read-write Service), or set allow_standby: "
+          "true to accept a dump that may lag the volumes"));
+    }
   }
   absl::StatusOr<PgTool> tool =
-      FindPgTool("pg_dump", server_version, db.pg_dump_path());
+      FindPgTool("pg_dump", *server_version, db.pg_dump_path());
   if (!tool.ok()) {
     return absl::Status(
         tool.status().code(),

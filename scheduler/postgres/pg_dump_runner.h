@@ -5,8 +5,9 @@
 // PendingArtifact: no staging copy. (zstd at level 1 takes about a third of
 // the CPU of pg_dump's own gzip at level 1, for a smaller dump; the artifact
 // is `<db>.pgdump.zst`, compression ZSTD.) It checks the server's version
-// with libpq first and picks a pg_dump that can dump it. The password
-// reaches pg_dump through its environment only.
+// with libpq first and picks a pg_dump that can dump it, and refuses a
+// standby (DX's procedure dumps on the primary). The password reaches
+// pg_dump through its environment only.
 //
 // RestoreDatabase runs pg_restore on a stored dump, read from `dump` (see
 // PgRestoreInput), either into a new database (`into` non-empty; it must
@@ -32,8 +33,20 @@
 
 namespace dxbackup::scheduler {
 
+// Refuses a standby unless db.allow_standby (FailedPrecondition). The
+// server's version (server_version_num) in *server_version.
 absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
-                          std::string* log);
+                          std::string* log, int* server_version);
+
+// Before a restore writes anything: FailedPrecondition when `dump` was
+// taken from a server of another major version than the one it would go
+// to, unless `force`; the connection's error when that server cannot be
+// reached. OK for a dump that recorded no version (sets taken before).
+absl::Status CheckRestoreServer(const v1::Database& db,
+                                const v1::Artifact& dump, bool force);
+
+// The major version of a server_version_num: 16 of 160004, 9.6 as 906.
+int PgMajorVersion(int server_version);
 
 // What pg_restore reads of a dump artifact whose stored plaintext `plain`
 // yields: its zstd stream decompressed (compression ZSTD), or `plain` as it

@@ -181,7 +181,7 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
                      DumpFileName(db), DescribeAnyDatabase(db));
       m->database = &db;
       m->artifact.set_kind(DumpKindOf(db));
-      m->artifact.set_compression(v1::COMPRESSION_ZSTD);
+      m->artifact.set_compression(DumpCompressionOf(db));
     }
   }
   if (members.empty()) {

@@ -107,13 +107,16 @@ void BackupSetRunner::DumpDatabase(const BackupMember& member) {
     return;
   }
   std::string log;
-  absl::Status s = DumpAnyDatabase(*member.database, pending->get(), &log);
+  DumpFacts facts;
+  absl::Status s =
+      DumpAnyDatabase(*member.database, pending->get(), &log, &facts);
   if (s.ok()) s = (*pending)->Commit("");
   if (!s.ok()) {
     board.Finish(job_id, s, 0, 0, log);
     return;
   }
   v1::Artifact stored = member.artifact;
+  RecordDumpFacts(facts, &stored);
   crypto::RecordStored(**pending, &stored);
   stored.set_created_unix(parts_.time->NowUnix());
   s = board.CompleteWithArtifact(job_id, stored);

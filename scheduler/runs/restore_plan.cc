@@ -8,6 +8,7 @@
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/crypto/key_ring.h"
 #include "scheduler/databases/database_dumps.h"
+#include "scheduler/databases/external_backup.h"
 #include "scheduler/runs/run_ids.h"
 
 namespace dxbackup::scheduler {
@@ -242,6 +243,22 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
     }
   }
   return plan;
+}
+
+bool TrimForRequest(const v1::RestoreRequest& request, RestorePlan* plan) {
+  if (request.post_hooks_only()) {
+    plan->steps.clear();
+    plan->pre.clear();
+    return false;
+  }
+  for (const RestoreStep& step : plan->steps) {
+    if (step.database != nullptr && step.database->has_external() &&
+        RestoredByHand(*step.database)) {
+      plan->post.clear();
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace dxbackup::scheduler

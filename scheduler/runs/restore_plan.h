@@ -81,6 +81,13 @@ struct RestorePlan {
   std::vector<HookJob> pre, post;
 };
 
+// What RestoreRunner runs of `plan` for `request`: with post_hooks_only,
+// only the post-hooks; otherwise everything, except that the post-hooks
+// are dropped (left for `--post-hooks-only`) when a step is an external
+// database restored by hand: DX must not start before it is back. Returns
+// whether the post-hooks were dropped.
+bool TrimForRequest(const v1::RestoreRequest& request, RestorePlan* plan);
+
 // InvalidArgument when `database_to` is not a plain database name (it
 // reaches pg_restore, and the configured password goes wherever it points).
 absl::Status CheckRestoreRequest(const v1::RestoreRequest& request);

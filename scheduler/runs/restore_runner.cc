@@ -51,6 +51,23 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   in.run_id = absl::StrCat("restore-", NewRunId(*parts_.time));
   absl::StatusOr<RestorePlan> plan = PlanRestore(in);
   if (!plan.ok()) return plan.status();
+  if (TrimForRequest(request, &*plan)) {
+    DXLOG(INFO) << in.run_id << ": an external database of set " << set->id()
+                << " is restored by hand; the post-hooks wait for "
+                   "--post-hooks-only";
+  }
+  // Every database's server is reached, and at the major version its dump
+  // came from, before the window stops anything.
+  for (const RestoreStep& step : plan->steps) {
+    if (step.database == nullptr) continue;
+    absl::Status s = CheckDatabaseRestore(*step.database, step.artifact,
+                                          request.force_pg_version());
+    if (!s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat("cannot restore set ", set->id(), ": ",
+                                       s.message(), "; nothing was restored"));
+    }
+  }
   // Every stored file it will read is checked first (size and SHA-256, and
   // that the keys given open an encrypted one), so that a corrupt file or
   // a missing key stops the restore before anything is written.
@@ -157,10 +174,15 @@ void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events) {
           .Run(work)
           .jobs;
   const std::vector<std::string> failures = FailedJobReasons(jobs);
+  const std::string done =
+      plan.steps.empty() && !plan.post.empty()
+          ? absl::StrCat(plan.run_id, ": ran the ", plan.post.size(),
+                         " post-hooks of a restore of set ", plan.set.id())
+          : absl::StrCat(plan.run_id, ": restored ", plan.steps.size(),
+                         " members of set ", plan.set.id());
   const std::string message =
       failures.empty()
-          ? absl::StrCat(plan.run_id, ": restored ", plan.steps.size(),
-                         " members of set ", plan.set.id())
+          ? done
           : absl::StrCat(plan.run_id,
                          " failed: ", absl::StrJoin(failures, "; "));
   DXLOG(INFO) << message;

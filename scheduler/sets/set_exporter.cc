@@ -136,7 +136,7 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
       "directory named after it), and run as\n   root so that owners are "
       "kept:\n\n"
       "    : \"${RESTORE_ROOT:?set RESTORE_ROOT to where the volumes go}\"\n");
-  bool databases = false, commands = false;
+  bool databases = false, commands = false, externals = false;
   // Volume artifacts by target, in manifest order: an incremental's bases
   // come before it.
   std::vector<std::vector<const v1::Artifact*>> volumes;
@@ -145,6 +145,7 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
     if (IsDatabaseDump(a)) {
       databases |= a.kind() == v1::ARTIFACT_PG_DUMP;
       commands |= a.kind() == v1::ARTIFACT_COMMAND_DUMP;
+      externals |= a.kind() == v1::ARTIFACT_EXTERNAL_BACKUP;
       continue;
     }
     auto [it, added] = volume_of.emplace(a.target(), volumes.size());
@@ -200,10 +201,11 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
         "(.dxbackup-incremental/paths-*) names every\n   file of the "
         "moment, so what it lacks is removed before the last is applied.\n");
   }
+  int section = 3;
   if (databases) {
     absl::StrAppend(
-        &out,
-        "\n3. Databases. With the usual PGHOST, PGPORT, PGUSER and PGPASSWORD "
+        &out, "\n", section++,
+        ". Databases. With the usual PGHOST, PGPORT, PGUSER and PGPASSWORD "
         "set, each dump\n   goes into a new database (named by its DB_ "
         "variable; the original name if\n   unset, which fails if it exists: "
         "drop it first, as the DX procedure does):\n\n");
@@ -223,7 +225,7 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
   }
   if (commands) {
     absl::StrAppend(
-        &out, databases ? "\n4" : "\n3",
+        &out, "\n", section++,
         ". Databases dumped by their own command (`command` in the "
         "scheduler's config):\n   each file is that command's output, in "
         "zstd. Feed it to the database's\n   restore command (the config's "
@@ -232,6 +234,21 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
       if (a.kind() != v1::ARTIFACT_COMMAND_DUMP) continue;
       absl::StrAppend(&out, "    zstd -dc ", WithoutAgeSuffix(a.path()),
                       " | RESTORE-COMMAND    # ", a.source(), "\n");
+    }
+  }
+  if (externals) {
+    absl::StrAppend(
+        &out, "\n", section++,
+        ". Databases backed up by their own tooling (`external` in the "
+        "scheduler's config):\n   restore each from the backup named here, "
+        "with DX stopped, before it starts\n   again (the profile and the "
+        "databases must be of the same moment). Each\n   file holds what "
+        "the backup command printed:\n\n");
+    for (const v1::Artifact& a : m.artifacts()) {
+      if (a.kind() != v1::ARTIFACT_EXTERNAL_BACKUP) continue;
+      absl::StrAppend(&out, "    ", a.target().substr(a.target().find('/') + 1),
+                      ": restore backup ", a.external_id(), "    # ",
+                      a.source(), ", ", WithoutAgeSuffix(a.path()), "\n");
     }
   }
   absl::StrAppend(&out,

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/sha256.h"
+#include "scheduler/databases/external_backup.h"
 #include "scheduler/postgres/pg_dump_runner.h"
 #include "scheduler/postgres/pg_tools.h"
 #include "scheduler/store/artifact_pipe.h"
@@ -213,6 +214,22 @@ v1::ArtifactCheck SetVerifier::CheckContents(
     absl::Status read = ForEachChunk(
         *input, [](const char*, size_t) { return absl::OkStatus(); });
     if (!read.ok()) return fail(std::string(read.message()));
+  }
+  if (artifact.kind() == v1::ARTIFACT_EXTERNAL_BACKUP) {
+    // The stored output still names the backup the catalog records.
+    std::string text;
+    absl::Status read = ForEachChunk(plain, [&](const char* data, size_t n) {
+      if (text.size() + n > kMaxExternalOutputBytes) {
+        return absl::DataLossError("larger than a backup command's output");
+      }
+      text.append(data, n);
+      return absl::OkStatus();
+    });
+    if (!read.ok()) return fail(std::string(read.message()));
+    if (ExternalIdentifier(text) != artifact.external_id()) {
+      return fail(absl::StrCat("names backup ", ExternalIdentifier(text),
+                               ", catalog says ", artifact.external_id()));
+    }
   }
   if (!artifact.encrypted_for().empty()) {
     if (absl::Status s = plain.Drain(); !s.ok()) {

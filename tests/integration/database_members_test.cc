@@ -6,7 +6,16 @@
 //   the command's own words;
 // - pg_restore --jobs from a dump spooled to the data dir, the spool
 //   emptied after, and a spool that cannot be written failing the restore
-//   before the original database is touched.
+//   before the original database is touched;
+// - an `external` member: the identifier its backup command printed is
+//   recorded, shown and named in RESTORE.txt; a restore runs its restore
+//   command with it, or, without one, stops before the post-hooks and
+//   names the backup to restore by hand, and --post-hooks-only ends the
+//   window;
+// - pg_dump refusing a standby (a real streaming replica) unless
+//   allow_standby, and the server version recorded with a dump: a restore
+//   into another major version is refused before anything is written,
+//   unless --force-pg-version.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -104,10 +113,51 @@ class DatabaseMembersTest : public ::testing::Test {
              "\n    databases:\n" + pg_->DatabaseConfig("ledger") +
              "        pg_dump_path: " + *work_ / "spy/pg_dump" + "\n" + extra;
     };
+    // A streaming standby of the server, which pg_dump must refuse: started
+    // by the test that uses it.
+    standby_ = new testing::PgTestServer(*work_ / "pg-standby");
+    // External members: the DBA's own online backup, its identifier the
+    // last line the backup command prints. db2 is restored by hand; its
+    // core agents' hooks note when they run.
+    const std::string hooks = *work_ / "db2.hooks";
+    auto external = [](const std::string& release, const std::string& more,
+                       const std::string& external) {
+      return "  - namespace: dx-prod\n    release: " + release + "\n" + more +
+             "    databases:\n      - name: wpsdb\n        external:\n" +
+             external;
+    };
     {
       std::string yaml = testing::ReadFile(*work_ / "scheduler.yaml");
       yaml += pg_database("jobs", "") +
-              pg_database("streamed", "        restore_jobs: 1\n");
+              pg_database("streamed", "        restore_jobs: 1\n") +
+              external("db2",
+                       "    hooks:\n"
+                       "      - {name: stop, component: core, phase: pre, "
+                       "command: [sh, -c, 'echo stop >> " +
+                           hooks +
+                           "']}\n"
+                           "      - {name: start, component: core, phase: "
+                           "post, command: [sh, -c, 'echo start >> " +
+                           hooks + "']}\n",
+                       "          backup: [sh, -c, 'echo \"backing up WPSDB\" "
+                       ">&2; echo \"Backup successful. The timestamp for "
+                       "this backup image is : 20261201231500\"; echo "
+                       "20261201231500']\n") +
+              external("db2auto", "",
+                       "          backup: [sh, -c, 'echo SCN-4242']\n"
+                       "          restore: [sh, -c, 'cat > " +
+                           *work_ / "db2auto.stdin" +
+                           "; echo \"$DXBACKUP_EXTERNAL_ID\" > " +
+                           *work_ / "db2auto.restored" + "']\n") +
+              external("db2fail", "",
+                       "          backup: [sh, -c, 'echo \"SQL1035N The "
+                       "database is currently in use\" >&2; exit 4']\n") +
+              "  - namespace: dx-prod\n    release: standby\n    databases:\n" +
+              standby_->DatabaseConfig("ledger") +
+              "  - namespace: dx-prod\n    release: standbyok\n"
+              "    databases:\n" +
+              standby_->DatabaseConfig("ledger") +
+              "        allow_standby: true\n";
       WriteFile(*work_ / "scheduler.yaml", yaml);
     }
     scheduler_ =
@@ -122,6 +172,8 @@ class DatabaseMembersTest : public ::testing::Test {
     scheduler_ = nullptr;
     delete cli_;
     cli_ = nullptr;
+    delete standby_;
+    standby_ = nullptr;
     delete pg_;
     pg_ = nullptr;
     delete work_;
@@ -150,12 +202,14 @@ class DatabaseMembersTest : public ::testing::Test {
 
   static testing::TempDir* work_;
   static testing::PgTestServer* pg_;
+  static testing::PgTestServer* standby_;
   static testing::SchedulerProcess* scheduler_;
   static testing::CliClient* cli_;
 };
 
 testing::TempDir* DatabaseMembersTest::work_ = nullptr;
 testing::PgTestServer* DatabaseMembersTest::pg_ = nullptr;
+testing::PgTestServer* DatabaseMembersTest::standby_ = nullptr;
 testing::SchedulerProcess* DatabaseMembersTest::scheduler_ = nullptr;
 testing::CliClient* DatabaseMembersTest::cli_ = nullptr;
 
@@ -281,6 +335,160 @@ TEST_F(DatabaseMembersTest, ASpoolThatCannotBeWrittenLeavesTheOriginalAlone) {
       << "the restore over the original stopped before touching it";
   fs::remove(*work_ / "data/spool");
   fs::create_directory(*work_ / "data/spool");
+}
+
+TEST_F(DatabaseMembersTest,
+       AnExternalBackupsIdIsRecordedAndARestoreWaitsForItBeforeThePostHooks) {
+  const std::string volume = *work_ / "db2-profile";
+  WriteFile(volume + "/wps.properties", "profile of the same moment\n");
+  testing::AgentProcess agent(testing::AgentOf(
+      scheduler_->address(), "dx-prod", "db2", "db2-core-0", "core",
+      {"profile=" + volume}, *work_ / "db2-agent.log"));
+  ASSERT_TRUE(agent.registered()) << agent.Output();
+  std::string out;
+  const v1::BackupSet set = Backup("db2", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
+  EXPECT_EQ(testing::ReadFile(*work_ / "db2.hooks"), "stop\nstart\n");
+
+  // Recorded on the set: show --json and show say which backup it is.
+  const v1::SetDetail detail = cli_->Json<v1::SetDetail>({"show", set.id()});
+  const v1::Artifact* reference = nullptr;
+  for (const v1::Artifact& a : detail.artifacts()) {
+    if (a.target() == "db/wpsdb") reference = &a;
+  }
+  ASSERT_NE(reference, nullptr) << detail.ShortDebugString();
+  EXPECT_EQ(reference->kind(), v1::ARTIFACT_EXTERNAL_BACKUP);
+  EXPECT_EQ(reference->external_id(), "20261201231500");
+  EXPECT_EQ(reference->source(), "external database wpsdb (sh)");
+  ASSERT_EQ(cli_->Run({"show", set.id()}, &out), 0) << out;
+  EXPECT_NE(out.find("EXTERNAL BACKUP: db/wpsdb is backup 20261201231500"),
+            std::string::npos)
+      << out;
+  // The stored file is what the command printed; verify --deep checks
+  // that it still names the recorded backup.
+  EXPECT_NE(testing::ReadFile(*work_ / ("data/store/" + reference->path()))
+                .find("The timestamp for this backup image is"),
+            std::string::npos);
+  ASSERT_EQ(cli_->Run({"verify", set.id(), "--deep"}, &out), 0) << out;
+  ASSERT_EQ(
+      cli_->Run({"export", set.id(), "--to", *work_ / "export-db2"}, &out), 0)
+      << out;
+  const std::string restore_txt =
+      testing::ReadFile(*work_ / ("export-db2/" + set.id() + "/RESTORE.txt"));
+  EXPECT_NE(restore_txt.find("wpsdb: restore backup 20261201231500"),
+            std::string::npos)
+      << restore_txt;
+
+  // No restore command: the volume goes back inside the window, then the
+  // restore stops before the post-hooks (DX stays stopped) and names the
+  // backup to restore by hand.
+  WriteFile(volume + "/wps.properties", "changed since\n");
+  fs::remove(*work_ / "db2.hooks");
+  EXPECT_NE(cli_->Run({"restore", set.id()}, &out), 0) << out;
+  EXPECT_NE(out.find("by hand from its backup 20261201231500"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("dxbackup restore " + set.id() + " --post-hooks-only"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(testing::ReadFile(volume + "/wps.properties"),
+            "profile of the same moment\n");
+  EXPECT_EQ(testing::ReadFile(*work_ / "db2.hooks"), "stop\n")
+      << "the post-hook must wait for the database";
+
+  // Once the DBA has restored it: only the post-hooks.
+  ASSERT_EQ(cli_->Run({"restore", set.id(), "--post-hooks-only"}, &out), 0)
+      << out;
+  EXPECT_EQ(testing::ReadFile(*work_ / "db2.hooks"), "stop\nstart\n");
+  EXPECT_NE(out.find("post-hooks"), std::string::npos) << out;
+}
+
+TEST_F(DatabaseMembersTest, AnExternalRestoreCommandIsGivenTheBackupsId) {
+  std::string out;
+  const v1::BackupSet set = Backup("db2auto", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
+  ASSERT_EQ(cli_->Run({"restore", set.id()}, &out), 0) << out;
+  EXPECT_EQ(testing::ReadFile(*work_ / "db2auto.restored"), "SCN-4242\n");
+  EXPECT_EQ(testing::ReadFile(*work_ / "db2auto.stdin"), "SCN-4242\n");
+}
+
+TEST_F(DatabaseMembersTest, AFailingExternalBackupFailsTheSetWithItsStderr) {
+  std::string out;
+  const v1::BackupSet set = Backup("db2fail", 1, &out);
+  EXPECT_EQ(set.status(), v1::SET_FAILED);
+  EXPECT_NE(set.reason().find("db/wpsdb"), std::string::npos) << set.reason();
+  EXPECT_NE(set.reason().find("SQL1035N The database is currently in use"),
+            std::string::npos)
+      << set.reason();
+}
+
+TEST_F(DatabaseMembersTest, ADumpFromAStandbyIsRefusedUnlessAllowed) {
+  std::string out;
+  ASSERT_EQ(standby_->StartStandbyOf(*pg_, &out), 0) << out;
+  const v1::BackupSet refused = Backup("standby", 1, &out);
+  EXPECT_EQ(refused.status(), v1::SET_FAILED);
+  EXPECT_NE(refused.reason().find("is a standby (pg_is_in_recovery() is true)"),
+            std::string::npos)
+      << refused.reason();
+  EXPECT_NE(refused.reason().find("allow_standby: true"), std::string::npos)
+      << refused.reason();
+  EXPECT_EQ(cli_->Json<v1::SetDetail>({"show", refused.id()}).artifacts_size(),
+            0);
+  EXPECT_EQ(Backup("standbyok", 0, &out).status(), v1::SET_COMPLETE) << out;
+}
+
+TEST_F(DatabaseMembersTest,
+       ADumpRecordsItsServerVersionAnotherMajorNeedsForce) {
+  std::string out;
+  const v1::BackupSet set = Backup("streamed", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
+  ASSERT_EQ(
+      pg_->Run({"psql", "-Atc", "SHOW server_version_num", "-d", "postgres"},
+               &out),
+      0)
+      << out;
+  const int server_version = std::stoi(out);
+  const v1::SetDetail detail = cli_->Json<v1::SetDetail>({"show", set.id()});
+  ASSERT_EQ(detail.artifacts_size(), 1);
+  EXPECT_EQ(detail.artifacts(0).pg_server_version(), server_version);
+  ASSERT_EQ(cli_->Run({"show", set.id()}, &out), 0) << out;
+  EXPECT_NE(out.find("POSTGRESQL: db/ledger was dumped from PostgreSQL " +
+                     std::to_string(server_version / 10000) + "."),
+            std::string::npos)
+      << out;
+
+  // As if it had been dumped from DX's PostgreSQL 11, before CF220.
+  ASSERT_EQ(testing::RunCommand(
+                {"sqlite3", *work_ / "data/catalog.db",
+                 "UPDATE artifacts SET pg_server_version = 110022 WHERE "
+                 "set_id = '" +
+                     set.id() + "'"},
+                &out),
+            0)
+      << out;
+  EXPECT_NE(
+      cli_->Run({"restore", set.id(), "--database-to", "ledger_v11"}, &out), 0)
+      << out;
+  EXPECT_NE(out.find("db/ledger was dumped from PostgreSQL 11.22 and would go "
+                     "into " +
+                     std::to_string(server_version / 10000) + "."),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("--force-pg-version"), std::string::npos) << out;
+  EXPECT_NE(out.find("nothing was restored"), std::string::npos) << out;
+  ASSERT_EQ(pg_->Run({"psql", "-Atc",
+                      "SELECT count(*) FROM pg_database WHERE datname = "
+                      "'ledger_v11'",
+                      "-d", "postgres"},
+                     &out),
+            0);
+  EXPECT_EQ(out, "0\n");
+  ASSERT_EQ(cli_->Run({"restore", set.id(), "--database-to", "ledger_v11",
+                       "--force-pg-version"},
+                      &out),
+            0)
+      << out;
+  EXPECT_EQ(PlainDump("ledger_v11"), PlainDump("ledger"));
 }
 
 TEST_F(DatabaseMembersTest, ThePasswordFromEnvFilesStaysOutOfLogsAndCatalog) {

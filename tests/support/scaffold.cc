@@ -150,6 +150,14 @@ int PgTestServer::Start(std::string* out) {
                     out);
 }
 
+int PgTestServer::StartStandbyOf(const PgTestServer& primary,
+                                 std::string* out) {
+  started_ = true;
+  return RunCommand({SourceDir() + "/tools/pg-test-server.sh", "standby", dir_,
+                     primary.dir()},
+                    out);
+}
+
 int PgTestServer::Stop(std::string* out) {
   if (!started_) return 0;
   return RunCommand({SourceDir() + "/tools/pg-test-server.sh", "stop", dir_},

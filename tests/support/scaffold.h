@@ -177,6 +177,9 @@ class PgTestServer {
   // Starts the cluster (created on the first start); the script's exit
   // code, its output in *out.
   int Start(std::string* out);
+  // Starts this server as a streaming standby of `primary` (created from
+  // a base backup of it on the first start).
+  int StartStandbyOf(const PgTestServer& primary, std::string* out);
   int Stop(std::string* out);
 
   const std::string& dir() const { return dir_; }  // also PGHOST

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/pg_version.h"
 #include "tools/cli/terminal_text.h"
 #include "tools/cli/text_table.h"
 
@@ -254,6 +255,16 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
     out << "ENCRYPTED FOR: " << Printable(r)
         << " (restore, verify --deep and export in clear need its secret "
            "key: --key-file)\n";
+  }
+  for (const v1::Artifact& a : detail.artifacts()) {
+    if (a.pg_server_version() > 0) {
+      out << "POSTGRESQL: " << a.target() << " was dumped from PostgreSQL "
+          << common::PgVersionString(a.pg_server_version()) << "\n";
+    }
+    if (a.kind() != v1::ARTIFACT_EXTERNAL_BACKUP) continue;
+    out << "EXTERNAL BACKUP: " << a.target() << " is backup "
+        << Printable(a.external_id()) << " (" << Printable(a.source())
+        << "); a restore puts it back with the set's data\n";
   }
   out << "\n";
   TextTable jobs({"JOB", "KIND", "TARGET", "AGENT", "STATUS", "ERROR"});

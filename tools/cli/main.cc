@@ -44,6 +44,7 @@ constexpr char kUsage[] =
     "  restore SET [--target T] [--to DIR] [--database-to NAME]\n"
     "          [--mode overlay|replace] [--path P ...] [--force-fixlevel]\n"
     "          [--keep-setid] [--key-file AGE_IDENTITY_FILE]\n"
+    "          [--post-hooks-only] [--force-pg-version]\n"
     "          [--to-namespace NS] [--to-release R --clone]\n"
     "                                           restore a set and wait\n"
     "  verify SET [--deep [--key-file F]]       check a set's stored bytes\n"
@@ -152,7 +153,12 @@ int main(int argc, char** argv) {
       "restore: keep setuid/setgid bits (dropped otherwise)")(
       "force-fixlevel", po::bool_switch(),
       "restore a profile at another fix level")(
-      "to-namespace", po::value(&to_namespace), "restore into this namespace")(
+      "force-pg-version", po::bool_switch(),
+      "restore: PostgreSQL dumps into a server of another major version")(
+      "post-hooks-only", po::bool_switch(),
+      "restore: only the post-hooks (after an external database was "
+      "restored by hand)")("to-namespace", po::value(&to_namespace),
+                           "restore into this namespace")(
       "to-release", po::value(&to_release), "restore into this release")(
       "clone", po::bool_switch(), "allow restoring into another deployment")(
       "to", po::value(&to_dir), "restore volumes under this directory")(
@@ -301,6 +307,8 @@ int main(int argc, char** argv) {
     }
     for (const auto& p : paths) request.add_paths(p);
     request.set_force_fixlevel(vm["force-fixlevel"].as<bool>());
+    request.set_post_hooks_only(vm["post-hooks-only"].as<bool>());
+    request.set_force_pg_version(vm["force-pg-version"].as<bool>());
     request.set_keep_setid(vm["keep-setid"].as<bool>());
     request.set_to_namespace(to_namespace);
     request.set_to_release(to_release);

@@ -69,10 +69,10 @@ deployments:
        "command.restore: needs the restore command"},
       {"      - name: jcr\n        dbname: jcr\n"
        "        command: {dump: [d], restore: [r]}\n",
-       "both a `command` and PostgreSQL connection fields"},
+       "both `command` and PostgreSQL connection fields"},
       {"      - name: jcr\n        port: 5432\n"
        "        command: {dump: [d], restore: [r]}\n",
-       "both a `command` and PostgreSQL connection fields"},
+       "both `command` and PostgreSQL connection fields"},
   };
   for (const auto& [database, error] : bad) {
     auto config = ParseSchedulerConfig(
@@ -84,6 +84,47 @@ deployments:
         << config.status();
     EXPECT_NE(config.status().message().find("deployments[0].databases[0]"),
               std::string::npos)
+        << config.status();
+  }
+}
+
+TEST(SchedulerConfigTest, AnExternalDatabaseNeedsANameAndABackupCommand) {
+  auto good = ParseSchedulerConfig(R"(
+deployments:
+  - namespace: dx-prod
+    release: dx
+    databases:
+      - name: wpsdb
+        external:
+          backup: [db2-online-backup.sh, WPSDB]
+          env_files: {DB2PASSWORD: /etc/dxbackup/db2}
+)",
+                                   "s.yaml");
+  ASSERT_TRUE(good.ok()) << good.status();
+  const v1::Database& wpsdb = good->deployments(0).databases(0);
+  EXPECT_EQ(wpsdb.external().backup(1), "WPSDB");
+  EXPECT_TRUE(wpsdb.external().restore().empty());  // restored by hand
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"      - external: {backup: [b]}\n", "needs a name"},
+      {"      - name: wpsdb\n        external: {restore: [r]}\n",
+       "external.backup: needs the argv"},
+      {"      - name: wpsdb\n        host: db2\n"
+       "        external: {backup: [b]}\n",
+       "both `external` and PostgreSQL connection fields"},
+      {"      - name: wpsdb\n        external: {backup: [b]}\n"
+       "        command: {dump: [d], restore: [r]}\n",
+       "both `command` and `external`"},
+      {"      - name: wpsdb\n        external: {backup: [b], restore: ['']}\n",
+       "external.restore: starts with an empty program name"},
+  };
+  for (const auto& [database, error] : bad) {
+    auto config = ParseSchedulerConfig(
+        "deployments:\n  - namespace: a\n    release: dx\n    databases:\n" +
+            database,
+        "s.yaml");
+    ASSERT_FALSE(config.ok()) << database;
+    EXPECT_NE(config.status().message().find(error), std::string::npos)
         << config.status();
   }
 }

@@ -128,6 +128,41 @@ TEST_F(PlanRestoreTest, PlansEveryMemberInPlaceWithEveryHook) {
   EXPECT_EQ(plan->post[0].job.set_id(), "s1");
 }
 
+TEST_F(PlanRestoreTest, AnExternalDatabaseRestoredByHandHoldsThePostHooks) {
+  v1::Database* wpsdb = config_.mutable_deployments(0)->add_databases();
+  wpsdb->set_name("wpsdb");
+  wpsdb->mutable_external()->add_backup("db2-backup.sh");
+  v1::Artifact reference = Dump("wpsdb");
+  reference.set_kind(v1::ARTIFACT_EXTERNAL_BACKUP);
+  reference.set_external_id("20261201231500");
+  in_.artifacts.push_back(reference);
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->steps.size(), 3u);
+  EXPECT_EQ(plan->steps[2].database, wpsdb);
+  EXPECT_TRUE(TrimForRequest(in_.request, &*plan));
+  EXPECT_EQ(plan->steps.size(), 3u);
+  EXPECT_EQ(plan->pre.size(), 2u);
+  EXPECT_TRUE(plan->post.empty()) << "DX must not start before wpsdb is back";
+
+  // With a restore command, nothing waits.
+  wpsdb->mutable_external()->add_restore("db2-restore.sh");
+  plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_FALSE(TrimForRequest(in_.request, &*plan));
+  EXPECT_EQ(plan->post.size(), 1u);
+
+  // --post-hooks-only: the post-hooks, nothing else.
+  in_.request.set_post_hooks_only(true);
+  plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_FALSE(TrimForRequest(in_.request, &*plan));
+  EXPECT_TRUE(plan->steps.empty());
+  EXPECT_TRUE(plan->pre.empty());
+  ASSERT_EQ(plan->post.size(), 1u);
+  EXPECT_EQ(plan->post[0].job.target(), "post-hook/start-core@dx-core-0");
+}
+
 TEST_F(PlanRestoreTest, DatabasesAndVolumesGoBackAtOnceInsideTheWindow) {
   absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
   ASSERT_TRUE(plan.ok()) << plan.status();

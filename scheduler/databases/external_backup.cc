@@ -1,0 +1,120 @@
+#include "scheduler/databases/external_backup.h"
+
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/process.h"
+#include "scheduler/databases/command_dump.h"
+#include "scheduler/store/artifact_pipe.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+absl::Status CommandFailed(const v1::Database& db, const std::string& which,
+                           int code, const std::string& stderr_text) {
+  return absl::InternalError(
+      absl::StrCat("the ", which, " command of ", DescribeExternalDatabase(db),
+                   " exited with status ", code,
+                   stderr_text.empty() ? "" : ": ", stderr_text));
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ExternalEnvironment(
+    const v1::Database& db) {
+  return CommandEnvironment(db.external().env(), db.external().env_files(),
+                            DescribeExternalDatabase(db));
+}
+
+}  // namespace
+
+std::string DescribeExternalDatabase(const v1::Database& db) {
+  const std::string program =
+      db.external().backup().empty() ? "" : db.external().backup(0);
+  return absl::StrCat("external database ", db.name(), " (", program, ")");
+}
+
+std::string ExternalIdentifier(absl::string_view stdout_text) {
+  std::vector<absl::string_view> lines =
+      absl::StrSplit(stdout_text, '\n', absl::SkipWhitespace());
+  if (lines.empty()) return "";
+  return std::string(absl::StripAsciiWhitespace(lines.back()));
+}
+
+bool RestoredByHand(const v1::Database& db) {
+  return db.external().restore().empty();
+}
+
+absl::Status RunExternalBackup(const v1::Database& db, PendingArtifact* out,
+                               std::string* log, std::string* identifier) {
+  auto env = ExternalEnvironment(db);
+  if (!env.ok()) return env.status();
+  common::ProcessSpec spec;
+  spec.argv.assign(db.external().backup().begin(),
+                   db.external().backup().end());
+  spec.env = *std::move(env);
+  absl::StatusOr<common::ProcessResult> ran = common::RunProcess(spec);
+  if (!ran.ok()) {
+    return absl::Status(
+        ran.status().code(),
+        absl::StrCat("the backup command of ", DescribeExternalDatabase(db),
+                     ": ", ran.status().message()));
+  }
+  *log = ran->stderr_text;
+  if (ran->exit_code != 0) {
+    return CommandFailed(db, "backup", ran->exit_code, *log);
+  }
+  if (ran->stdout_text.size() > kMaxExternalOutputBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the backup command of ", DescribeExternalDatabase(db), " printed ",
+        ran->stdout_text.size(),
+        " bytes; it is to print the backup's "
+        "identifier (its last line), not the backup: send its log to stderr"));
+  }
+  *identifier = ExternalIdentifier(ran->stdout_text);
+  if (identifier->empty()) {
+    return absl::DataLossError(absl::StrCat(
+        "the backup command of ", DescribeExternalDatabase(db),
+        " printed no identifier; it must print the database backup's "
+        "timestamp, tag, SCN or LSN as the last line of its stdout",
+        log->empty() ? "" : ". Its stderr: ", *log));
+  }
+  return out->Append(ran->stdout_text.data(), ran->stdout_text.size());
+}
+
+absl::Status RestoreExternalBackup(const v1::Database& db,
+                                   const v1::Artifact& artifact,
+                                   ArtifactReader& stored,
+                                   const std::string& into, std::string* log) {
+  if (RestoredByHand(db)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "restore ", DescribeExternalDatabase(db), " by hand from its backup ",
+        artifact.external_id(),
+        ": the config has no external.restore "
+        "command; the post-hooks wait until it is back (`dxbackup restore ",
+        artifact.set_id(), " --post-hooks-only`)"));
+  }
+  auto env = ExternalEnvironment(db);
+  if (!env.ok()) return env.status();
+  common::ProcessSpec spec;
+  spec.argv.assign(db.external().restore().begin(),
+                   db.external().restore().end());
+  spec.env = *std::move(env);
+  spec.env["DXBACKUP_EXTERNAL_ID"] = artifact.external_id();
+  spec.env["DXBACKUP_DATABASE"] = db.name();
+  spec.env["DXBACKUP_DATABASE_TO"] = into;
+  auto result = RunProcessReading(spec, stored);
+  if (!result.ok()) {
+    return absl::Status(
+        result.status().code(),
+        absl::StrCat("the restore command of ", DescribeExternalDatabase(db),
+                     ": ", result.status().message()));
+  }
+  *log = result->stderr_text;
+  if (result->exit_code != 0) {
+    return CommandFailed(db, "restore", result->exit_code, *log);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace dxbackup::scheduler
