@@ -84,12 +84,14 @@ absl::Status ConfigChecker::CheckNotPostgres(const v1::Database& db,
   const bool pg_fields = !db.dbname().empty() || !db.host().empty() ||
                          db.port() != 0 || !db.user().empty() ||
                          !db.password_file().empty() || !db.sslmode().empty() ||
-                         !db.pg_dump_path().empty();
+                         !db.pg_dump_path().empty() || db.allow_standby() ||
+                         db.restore_jobs() != 0;
   if (pg_fields) {
     return Invalid(key, absl::StrCat("has both `", kind,
-                                     "` and PostgreSQL connection fields; "
-                                     "it takes its connection from its own "
-                                     "commands and env"));
+                                     "` and PostgreSQL fields (connection, "
+                                     "allow_standby, restore_jobs); it takes "
+                                     "its connection from its own commands "
+                                     "and env"));
   }
   return absl::OkStatus();
 }

@@ -1,5 +1,9 @@
 #include "scheduler/databases/external_backup.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -45,6 +49,22 @@ bool RestoredByHand(const v1::Database& db) {
   return db.external().restore().empty();
 }
 
+absl::Status CheckExternalIdentifier(absl::string_view id) {
+  if (id.size() > kMaxExternalIdentifierBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("its last line has ", id.size(), " bytes; at most ",
+                     kMaxExternalIdentifierBytes, " are kept"));
+  }
+  for (const char c : id) {
+    if (c < 0x20 || c > 0x7e) {
+      return absl::InvalidArgumentError(
+          "its last line holds a byte that is not printable ASCII (it "
+          "reaches restore commands' environments and RESTORE.txt)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunExternalBackup(const v1::Database& db, PendingArtifact* out,
                                std::string* log, std::string* identifier) {
   auto env = ExternalEnvironment(db);
@@ -53,25 +73,41 @@ absl::Status RunExternalBackup(const v1::Database& db, PendingArtifact* out,
   spec.argv.assign(db.external().backup().begin(),
                    db.external().backup().end());
   spec.env = *std::move(env);
-  absl::StatusOr<common::ProcessResult> ran = common::RunProcess(spec);
-  if (!ran.ok()) {
+  spec.stream_stdout = true;
+  auto started = common::Subprocess::Start(spec);
+  if (!started.ok()) {
     return absl::Status(
-        ran.status().code(),
+        started.status().code(),
         absl::StrCat("the backup command of ", DescribeExternalDatabase(db),
-                     ": ", ran.status().message()));
+                     ": ", started.status().message()));
   }
-  *log = ran->stderr_text;
-  if (ran->exit_code != 0) {
-    return CommandFailed(db, "backup", ran->exit_code, *log);
+  common::Subprocess& child = **started;
+  // Read at most one byte past the limit: a command that writes the
+  // backup itself to stdout is stopped, not held in memory.
+  std::string printed;
+  char buffer[16384];
+  for (;;) {
+    const ssize_t n = read(child.stdout_fd(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    printed.append(buffer, static_cast<size_t>(n));
+    if (printed.size() > kMaxExternalOutputBytes) {
+      child.Kill();
+      break;
+    }
   }
-  if (ran->stdout_text.size() > kMaxExternalOutputBytes) {
+  absl::StatusOr<int> exit_code = child.Wait();
+  if (!exit_code.ok()) return exit_code.status();
+  *log = child.stderr_text();
+  if (printed.size() > kMaxExternalOutputBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "the backup command of ", DescribeExternalDatabase(db), " printed ",
-        ran->stdout_text.size(),
-        " bytes; it is to print the backup's "
-        "identifier (its last line), not the backup: send its log to stderr"));
+        "the backup command of ", DescribeExternalDatabase(db),
+        " printed more than ", kMaxExternalOutputBytes,
+        " bytes and was stopped; it is to print the backup's identifier "
+        "(its last line), not the backup: send its log to stderr"));
   }
-  *identifier = ExternalIdentifier(ran->stdout_text);
+  if (*exit_code != 0) return CommandFailed(db, "backup", *exit_code, *log);
+  *identifier = ExternalIdentifier(printed);
   if (identifier->empty()) {
     return absl::DataLossError(absl::StrCat(
         "the backup command of ", DescribeExternalDatabase(db),
@@ -79,7 +115,12 @@ absl::Status RunExternalBackup(const v1::Database& db, PendingArtifact* out,
         "timestamp, tag, SCN or LSN as the last line of its stdout",
         log->empty() ? "" : ". Its stderr: ", *log));
   }
-  return out->Append(ran->stdout_text.data(), ran->stdout_text.size());
+  if (absl::Status s = CheckExternalIdentifier(*identifier); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the backup command of ", DescribeExternalDatabase(db),
+                     " printed an unusable identifier: ", s.message()));
+  }
+  return out->Append(printed.data(), printed.size());
 }
 
 absl::Status RestoreExternalBackup(const v1::Database& db,
@@ -87,12 +128,10 @@ absl::Status RestoreExternalBackup(const v1::Database& db,
                                    ArtifactReader& stored,
                                    const std::string& into, std::string* log) {
   if (RestoredByHand(db)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "restore ", DescribeExternalDatabase(db), " by hand from its backup ",
-        artifact.external_id(),
-        ": the config has no external.restore "
-        "command; the post-hooks wait until it is back (`dxbackup restore ",
-        artifact.set_id(), " --post-hooks-only`)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("restore ", DescribeExternalDatabase(db),
+                     " by hand from its backup ", artifact.external_id(),
+                     " (the config has no external.restore command)"));
   }
   auto env = ExternalEnvironment(db);
   if (!env.ok()) return env.status();

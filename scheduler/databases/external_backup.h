@@ -4,17 +4,16 @@
 //
 // RunExternalBackup runs the backup command inside the quiesce window and
 // stores its stdout as the artifact (plain text); the identifier is the
-// last non-empty line of that stdout. A non-zero exit fails the member with
-// the command's stderr, and so does a command that printed no identifier
-// or more than kMaxExternalOutputBytes (it is to print an identifier, not
-// the backup).
+// last non-empty line of that stdout (CheckExternalIdentifier). A non-zero
+// exit fails the member with the command's stderr, and so does a command
+// that printed no identifier, or more than kMaxExternalOutputBytes (it is
+// stopped then: it is to print an identifier, not the backup).
 //
 // RestoreExternalBackup runs the restore command, if the config has one,
 // with the stored stdout on its stdin and DXBACKUP_EXTERNAL_ID,
 // DXBACKUP_DATABASE and DXBACKUP_DATABASE_TO in its environment. Without
-// one it returns FailedPrecondition naming the backup to restore by hand:
-// the restore's post-hooks wait for `restore --post-hooks-only`
-// (RestoreRunner).
+// one it returns FailedPrecondition naming the backup to restore by hand
+// (RestoreRunner then holds the post-hooks: TrimForRequest).
 //
 // The commands run without a shell, with the scheduler's environment plus
 // the config's env and env_files (secret files, never logged).
@@ -35,6 +34,7 @@
 namespace dxbackup::scheduler {
 
 constexpr size_t kMaxExternalOutputBytes = 1 << 20;
+constexpr size_t kMaxExternalIdentifierBytes = 256;
 
 // Stores the backup command's stdout in `out` (not committed); its stderr
 // in *log, the identifier it printed in *identifier.
@@ -53,6 +53,10 @@ bool RestoredByHand(const v1::Database& db);
 // The last non-empty line of a backup command's stdout, without its
 // surrounding blanks; "" when there is none.
 std::string ExternalIdentifier(absl::string_view stdout_text);
+// InvalidArgument unless `id` is printable ASCII of at most
+// kMaxExternalIdentifierBytes: it reaches restore commands' environments,
+// logs and RESTORE.txt.
+absl::Status CheckExternalIdentifier(absl::string_view id);
 
 // "external database NAME (PROGRAM)": no argument beyond the program.
 std::string DescribeExternalDatabase(const v1::Database& db);

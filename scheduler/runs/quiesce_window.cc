@@ -61,12 +61,21 @@ WindowResult QuiesceWindow::Run(const WindowWork& work) {
       result.jobs.push_back(std::move(j));
     }
   }
-  // Every pre-hook was run (or tried), so every post-hook runs: after
-  // failed work and failed pre-hooks too.
-  for (v1::Job& j :
-       RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.post)) {
-    result.jobs.push_back(std::move(j));
+  std::vector<v1::Job> post;
+  if (!work.hold_post.empty() && blocked.empty()) {
+    std::vector<std::string> ids;
+    for (const HookJob& h : work.post) {
+      parts_.board->Finish(h.job.id(),
+                           absl::FailedPreconditionError(work.hold_post));
+      ids.push_back(h.job.id());
+    }
+    post = parts_.board->WaitAndRemove(ids);
+  } else {
+    // Every pre-hook was run (or tried), so every post-hook runs: after
+    // failed work and failed pre-hooks too.
+    post = RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.post);
   }
+  for (v1::Job& j : post) result.jobs.push_back(std::move(j));
   result.seconds =
       absl::ToInt64Seconds(absl::FromChrono(parts_.time->Now()) - start);
   return result;

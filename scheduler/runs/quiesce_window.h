@@ -1,9 +1,10 @@
 // QuiesceWindow runs a planned run's jobs in the DX order, for backup sets
 // and restores alike: every pre-hook, then the work in stages (each stage
 // started at once and waited for before the next), then every post-hook,
-// which runs whatever happened before. A pre-hook that failed and may not
-// (on_failure is not CONTINUE) skips all of the work, each job failing
-// with the reason; the post-hooks still run.
+// which runs whatever happened before (unless the work asks them held:
+// WindowWork::hold_post). A pre-hook that failed and may not (on_failure
+// is not CONTINUE) skips all of the work, each job failing with the
+// reason; the post-hooks still run.
 //
 // A work job is one of three: an agent's, sent to the agent's current
 // connection through DispatchToAgent (the AgentChannel of its stream) and
@@ -53,6 +54,11 @@ struct WindowWork {
   std::vector<HookJob> pre;
   std::vector<std::vector<WindowJob>> stages;
   std::vector<HookJob> post;
+  // Set: once the stages ran, the post-hooks are not run (their jobs fail
+  // with this), so that DX stays stopped until the operator has done what
+  // the work could not (an external database restored by hand). When a
+  // pre-hook blocked the work, the post-hooks run as always.
+  std::string hold_post;
 };
 
 struct WindowResult {

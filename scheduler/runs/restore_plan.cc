@@ -210,7 +210,9 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
         "--database-to names one database but the set has several: add "
         "--target db/NAME");
   }
-  if (!problems.empty()) {
+  // Only the hooks of a restore that already ran: what its volumes would
+  // need now (an agent, a fix level) does not matter.
+  if (!problems.empty() && !request.post_hooks_only()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot restore set ", set.id(), ": ", absl::StrJoin(problems, "; ")));
   }
@@ -226,6 +228,12 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
     } else if (step.command.restore().to_dir().empty()) {
       for (const v1::AgentInfo& a : agents) {
         if (a.id() == step.job.agent_id()) quiesced.insert(a.component());
+      }
+      // No agent has the volume now (--post-hooks-only after a scale-down):
+      // the target's owner is its component ("core" of core/profile).
+      if (step.job.agent_id().empty()) {
+        const std::string& target = step.artifact.target();
+        quiesced.insert(target.substr(0, target.find('/')));
       }
     }
   }
@@ -245,20 +253,60 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
   return plan;
 }
 
-bool TrimForRequest(const v1::RestoreRequest& request, RestorePlan* plan) {
-  if (request.post_hooks_only()) {
-    plan->steps.clear();
-    plan->pre.clear();
-    return false;
+namespace {
+
+// A step whose database its DBA restores by hand: an external backup's
+// reference, with no restore command in the config.
+bool ByHand(const RestoreStep& step) {
+  return step.database != nullptr &&
+         step.artifact.kind() == v1::ARTIFACT_EXTERNAL_BACKUP &&
+         step.database->has_external() && RestoredByHand(*step.database);
+}
+
+}  // namespace
+
+std::string PostHooksOnlyCommand(const v1::RestoreRequest& request) {
+  std::string out = absl::StrCat("dxbackup restore ", request.set_id());
+  for (const auto& [flag, value] : {std::pair{"--target", &request.target()},
+                                    {"--to", &request.to_dir()},
+                                    {"--database-to", &request.database_to()},
+                                    {"--to-namespace", &request.to_namespace()},
+                                    {"--to-release", &request.to_release()}}) {
+    if (!value->empty()) absl::StrAppend(&out, " ", flag, " ", *value);
   }
-  for (const RestoreStep& step : plan->steps) {
-    if (step.database != nullptr && step.database->has_external() &&
-        RestoredByHand(*step.database)) {
-      plan->post.clear();
-      return true;
+  if (request.clone()) absl::StrAppend(&out, " --clone");
+  return absl::StrCat(out, " --post-hooks-only");
+}
+
+absl::Status TrimForRequest(const v1::RestoreRequest& request,
+                            RestorePlan* plan) {
+  bool by_hand = false;
+  for (const RestoreStep& step : plan->steps) by_hand = by_hand || ByHand(step);
+  if (!request.post_hooks_only()) {
+    if (by_hand && !plan->post.empty()) {
+      plan->held_post = absl::StrCat(
+          "not run: DX stays stopped until the external backup is restored "
+          "by hand; then run `",
+          PostHooksOnlyCommand(request), "`");
     }
+    return absl::OkStatus();
   }
-  return false;
+  if (!by_hand) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "set ", plan->set.id(),
+        " has no external database restored by hand, so its restores run "
+        "their post-hooks themselves; --post-hooks-only finishes only such "
+        "a restore"));
+  }
+  if (plan->post.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no post-hook to run for this restore of set ", plan->set.id(),
+        ": no connected agent of the components it stopped has one (start "
+        "them by hand, e.g. scale the StatefulSet back up)"));
+  }
+  plan->steps.clear();
+  plan->pre.clear();
+  return absl::OkStatus();
 }
 
 }  // namespace dxbackup::scheduler

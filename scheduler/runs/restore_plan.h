@@ -1,7 +1,8 @@
 // PlanRestore decides what a restore of one backup set does, from plain
 // values and nothing else: no catalog, no store, no agents' connections,
 // no clock. It returns every refusal RestoreRunner makes before it writes
-// anything (apart from the stored-bytes check, which reads the store), or
+// anything (apart from the stored-bytes check, which reads the store, and
+// the databases' servers, which RestoreRunner reaches), or
 // the plan: the steps (each database dump and volume archive to put back,
 // with the agent and command of each volume), and the quiesce hooks of
 // the components whose data goes back in place.
@@ -79,14 +80,23 @@ struct RestorePlan {
   std::vector<RestoreStep> steps;
   // The quiesce hooks; job ids after the steps', pre-hooks first.
   std::vector<HookJob> pre, post;
+  // Set (TrimForRequest): the post-hooks are not run once the steps ran,
+  // and their jobs fail with this (see WindowWork::hold_post).
+  std::string held_post;
 };
 
-// What RestoreRunner runs of `plan` for `request`: with post_hooks_only,
-// only the post-hooks; otherwise everything, except that the post-hooks
-// are dropped (left for `--post-hooks-only`) when a step is an external
-// database restored by hand: DX must not start before it is back. Returns
-// whether the post-hooks were dropped.
-bool TrimForRequest(const v1::RestoreRequest& request, RestorePlan* plan);
+// What RestoreRunner runs of `plan` for `request`. With post_hooks_only,
+// only the post-hooks: FailedPrecondition unless the set has an external
+// database restored by hand (whose restore held them) and a post-hook to
+// run. Otherwise everything; when a step is an external database restored
+// by hand, plan->held_post says why the post-hooks wait and how to run
+// them (DX must not start before that database is back).
+absl::Status TrimForRequest(const v1::RestoreRequest& request,
+                            RestorePlan* plan);
+
+// `dxbackup restore SET --post-hooks-only` with the flags of `request` that
+// decide which hooks a restore runs (target, destinations, clone).
+std::string PostHooksOnlyCommand(const v1::RestoreRequest& request);
 
 // InvalidArgument when `database_to` is not a plain database name (it
 // reaches pg_restore, and the configured password goes wherever it points).

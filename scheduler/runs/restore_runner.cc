@@ -51,11 +51,7 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   in.run_id = absl::StrCat("restore-", NewRunId(*parts_.time));
   absl::StatusOr<RestorePlan> plan = PlanRestore(in);
   if (!plan.ok()) return plan.status();
-  if (TrimForRequest(request, &*plan)) {
-    DXLOG(INFO) << in.run_id << ": an external database of set " << set->id()
-                << " is restored by hand; the post-hooks wait for "
-                   "--post-hooks-only";
-  }
+  if (absl::Status s = TrimForRequest(request, &*plan); !s.ok()) return s;
   // Every database's server is reached, and at the major version its dump
   // came from, before the window stops anything.
   for (const RestoreStep& step : plan->steps) {
@@ -146,6 +142,7 @@ WindowWork RestoreWindowWork(
   WindowWork work;
   work.pre = plan.pre;
   work.post = plan.post;
+  work.hold_post = plan.held_post;
   std::vector<WindowJob>& restores = work.stages.emplace_back();
   for (const RestoreStep& step : plan.steps) {
     WindowJob job;

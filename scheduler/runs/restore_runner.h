@@ -1,6 +1,8 @@
 // RestoreRunner puts a complete backup set back, in place in the DX order
 // (the deployment's pre-hooks, then its databases and volumes at once, then
-// its post-hooks — the last whatever happened before) or into a scratch
+// its post-hooks — the last whatever happened before, except after an
+// external database that its DBA restores by hand: then they wait for
+// `restore --post-hooks-only`, see TrimForRequest) or into a scratch
 // directory: each volume through a
 // connected agent of the set's deployment that has that component and
 // volume (extracted as it streams, in place or under
@@ -13,7 +15,8 @@
 //
 // Start reads what the plan needs (the set, its artifacts and their
 // chains, the destination's agents), plans the restore with PlanRestore,
-// checks every stored file the plan reads (and, for an encrypted one, that
+// reaches every PostgreSQL dump's server (CheckDatabaseRestore), checks
+// every stored file the plan reads (and, for an encrypted one, that
 // the keys given open it), records the jobs and hands the plan to a
 // QuiesceWindow on a thread of its own. Keys given with the request
 // (RestoreRequest.identities) serve its jobs while it runs, and go with it.

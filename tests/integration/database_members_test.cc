@@ -401,6 +401,20 @@ TEST_F(DatabaseMembersTest,
       << out;
   EXPECT_EQ(testing::ReadFile(*work_ / "db2.hooks"), "stop\nstart\n");
   EXPECT_NE(out.find("post-hooks"), std::string::npos) << out;
+
+  // verify --deep finds a catalog that no longer matches what is stored.
+  ASSERT_EQ(testing::RunCommand(
+                {"sqlite3", "-cmd", ".timeout 5000", *work_ / "data/catalog.db",
+                 "UPDATE artifacts SET external_id = 'other' "
+                 "WHERE set_id = '" +
+                     set.id() + "'"},
+                &out),
+            0)
+      << out;
+  EXPECT_NE(cli_->Run({"verify", set.id(), "--deep"}, &out), 0) << out;
+  EXPECT_NE(out.find("names backup 20261201231500, catalog says other"),
+            std::string::npos)
+      << out;
 }
 
 TEST_F(DatabaseMembersTest, AnExternalRestoreCommandIsGivenTheBackupsId) {
@@ -410,6 +424,11 @@ TEST_F(DatabaseMembersTest, AnExternalRestoreCommandIsGivenTheBackupsId) {
   ASSERT_EQ(cli_->Run({"restore", set.id()}, &out), 0) << out;
   EXPECT_EQ(testing::ReadFile(*work_ / "db2auto.restored"), "SCN-4242\n");
   EXPECT_EQ(testing::ReadFile(*work_ / "db2auto.stdin"), "SCN-4242\n");
+  // Its restores end by themselves: there is nothing to finish.
+  EXPECT_NE(cli_->Run({"restore", set.id(), "--post-hooks-only"}, &out), 0);
+  EXPECT_NE(out.find("has no external database restored by hand"),
+            std::string::npos)
+      << out;
 }
 
 TEST_F(DatabaseMembersTest, AFailingExternalBackupFailsTheSetWithItsStderr) {
@@ -459,7 +478,7 @@ TEST_F(DatabaseMembersTest,
 
   // As if it had been dumped from DX's PostgreSQL 11, before CF220.
   ASSERT_EQ(testing::RunCommand(
-                {"sqlite3", *work_ / "data/catalog.db",
+                {"sqlite3", "-cmd", ".timeout 5000", *work_ / "data/catalog.db",
                  "UPDATE artifacts SET pg_server_version = 110022 WHERE "
                  "set_id = '" +
                      set.id() + "'"},

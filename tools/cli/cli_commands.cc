@@ -264,7 +264,8 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
     if (a.kind() != v1::ARTIFACT_EXTERNAL_BACKUP) continue;
     out << "EXTERNAL BACKUP: " << a.target() << " is backup "
         << Printable(a.external_id()) << " (" << Printable(a.source())
-        << "); a restore puts it back with the set's data\n";
+        << "); a restore runs its restore command, or stops for it to be "
+           "restored by hand\n";
   }
   out << "\n";
   TextTable jobs({"JOB", "KIND", "TARGET", "AGENT", "STATUS", "ERROR"});

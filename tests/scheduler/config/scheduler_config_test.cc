@@ -69,10 +69,10 @@ deployments:
        "command.restore: needs the restore command"},
       {"      - name: jcr\n        dbname: jcr\n"
        "        command: {dump: [d], restore: [r]}\n",
-       "both `command` and PostgreSQL connection fields"},
+       "both `command` and PostgreSQL fields"},
       {"      - name: jcr\n        port: 5432\n"
        "        command: {dump: [d], restore: [r]}\n",
-       "both `command` and PostgreSQL connection fields"},
+       "both `command` and PostgreSQL fields"},
   };
   for (const auto& [database, error] : bad) {
     auto config = ParseSchedulerConfig(
@@ -111,7 +111,10 @@ deployments:
        "external.backup: needs the argv"},
       {"      - name: wpsdb\n        host: db2\n"
        "        external: {backup: [b]}\n",
-       "both `external` and PostgreSQL connection fields"},
+       "both `external` and PostgreSQL fields"},
+      {"      - name: wpsdb\n        allow_standby: true\n"
+       "        external: {backup: [b]}\n",
+       "both `external` and PostgreSQL fields"},
       {"      - name: wpsdb\n        external: {backup: [b]}\n"
        "        command: {dump: [d], restore: [r]}\n",
        "both `command` and `external`"},

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "scheduler/postgres/pg_connection.h"
+#include "scheduler/postgres/pg_dump_runner.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {
@@ -51,6 +53,22 @@ TEST(PgToolsTest, TooOldToolNamesBothVersionsAndTheFix) {
   auto configured = FindPgTool("pg_dump", 160002, dir / "15/pg_dump");
   ASSERT_FALSE(configured.ok());
   EXPECT_NE(configured.status().message().find("15.4"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler
+
+namespace dxbackup::scheduler {
+namespace {
+
+TEST(PgVersionTest, MajorVersionsAsPostgreSQLCountsThem) {
+  EXPECT_EQ(PgMajorVersion(160004), 16);
+  EXPECT_EQ(PgMajorVersion(110022), 11);
+  EXPECT_EQ(PgMajorVersion(100001), 10);
+  EXPECT_EQ(PgMajorVersion(90624), 906);  // 9.6: two numbers before 10
+  EXPECT_NE(PgMajorVersion(90624), PgMajorVersion(90520));
+  EXPECT_EQ(PgVersionString(160004), "16.4");
+  EXPECT_EQ(PgVersionString(90624), "9.6.24");
 }
 
 }  // namespace

@@ -140,6 +140,37 @@ TEST_F(QuiesceWindowTest, PreHooksThenEachStageThenPostHooks) {
   }
 }
 
+TEST_F(QuiesceWindowTest, HeldPostHooksAreNotRunOnceTheWorkRan) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  WindowWork work;
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent)}};
+  work.post = {Hook("post", post_hook_, agent)};
+  work.hold_post = "not run: restore wpsdb by hand first";
+  WindowResult result = window_.Run(work);
+  EXPECT_EQ(sent_, (std::vector<std::string>{"pre", "a"}));
+  std::map<std::string, v1::Job> jobs = ById(result);
+  EXPECT_EQ(jobs["a"].status(), v1::JOB_SUCCEEDED);
+  EXPECT_EQ(jobs["post"].status(), v1::JOB_FAILED);
+  EXPECT_EQ(jobs["post"].error(), "not run: restore wpsdb by hand first");
+}
+
+TEST_F(QuiesceWindowTest, HeldPostHooksStillRunWhenAPreHookBlockedTheWork) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  core.fails["pre"] = "exit status 1";
+  WindowWork work;
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent)}};
+  work.post = {Hook("post", post_hook_, agent)};
+  work.hold_post = "not run: restore wpsdb by hand first";
+  WindowResult result = window_.Run(work);
+  // Nothing was restored: what the pre-hook stopped is started again.
+  EXPECT_EQ(sent_, (std::vector<std::string>{"pre", "post"}));
+  EXPECT_EQ(ById(result)["post"].status(), v1::JOB_SUCCEEDED);
+}
+
 TEST_F(QuiesceWindowTest, AFailedPreHookSkipsTheWorkButNotThePostHooks) {
   ScriptedAgent core;
   const std::string agent = Connect("dx-core-0", &core);

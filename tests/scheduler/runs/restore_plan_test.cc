@@ -140,27 +140,66 @@ TEST_F(PlanRestoreTest, AnExternalDatabaseRestoredByHandHoldsThePostHooks) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(plan->steps.size(), 3u);
   EXPECT_EQ(plan->steps[2].database, wpsdb);
-  EXPECT_TRUE(TrimForRequest(in_.request, &*plan));
+  ASSERT_TRUE(TrimForRequest(in_.request, &*plan).ok());
   EXPECT_EQ(plan->steps.size(), 3u);
   EXPECT_EQ(plan->pre.size(), 2u);
-  EXPECT_TRUE(plan->post.empty()) << "DX must not start before wpsdb is back";
+  EXPECT_EQ(plan->post.size(), 1u);  // held by the window, not dropped
+  EXPECT_NE(
+      plan->held_post.find("then run `dxbackup restore s1 --post-hooks-only`"),
+      std::string::npos)
+      << plan->held_post;
 
-  // With a restore command, nothing waits.
-  wpsdb->mutable_external()->add_restore("db2-restore.sh");
-  plan = PlanRestore(in_);
-  ASSERT_TRUE(plan.ok()) << plan.status();
-  EXPECT_FALSE(TrimForRequest(in_.request, &*plan));
-  EXPECT_EQ(plan->post.size(), 1u);
-
-  // --post-hooks-only: the post-hooks, nothing else.
+  // --post-hooks-only: the post-hooks, nothing else, even with the
+  // volume's agent gone (scaled down while the database came back).
   in_.request.set_post_hooks_only(true);
+  in_.agents = {Agent("dx-core-1", "core", "other")};
   plan = PlanRestore(in_);
   ASSERT_TRUE(plan.ok()) << plan.status();
-  EXPECT_FALSE(TrimForRequest(in_.request, &*plan));
+  ASSERT_TRUE(TrimForRequest(in_.request, &*plan).ok());
   EXPECT_TRUE(plan->steps.empty());
   EXPECT_TRUE(plan->pre.empty());
   ASSERT_EQ(plan->post.size(), 1u);
-  EXPECT_EQ(plan->post[0].job.target(), "post-hook/start-core@dx-core-0");
+  EXPECT_EQ(plan->post[0].job.target(), "post-hook/start-core@dx-core-1");
+  // ... and refused when no connected agent has a post-hook to run.
+  in_.agents.clear();
+  plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  absl::Status none = TrimForRequest(in_.request, &*plan);
+  EXPECT_EQ(none.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(none.message().find("no post-hook to run"), std::string::npos)
+      << none;
+
+  // With a restore command nothing waits, and there is nothing to finish.
+  wpsdb->mutable_external()->add_restore("db2-restore.sh");
+  in_.agents = {Agent("dx-core-0", "core", "profile")};
+  in_.request.set_post_hooks_only(false);
+  plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_TRUE(TrimForRequest(in_.request, &*plan).ok());
+  EXPECT_TRUE(plan->held_post.empty());
+  in_.request.set_post_hooks_only(true);
+  plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  absl::Status nothing = TrimForRequest(in_.request, &*plan);
+  EXPECT_EQ(nothing.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(nothing.message().find("has no external database restored by "
+                                   "hand"),
+            std::string::npos)
+      << nothing;
+}
+
+TEST_F(PlanRestoreTest, ThePostHooksOnlyCommandRepeatsWhatDecidesTheHooks) {
+  v1::RestoreRequest request;
+  request.set_set_id("s1");
+  request.set_target("db/wpsdb");
+  request.set_database_to("wpsdb_copy");
+  request.set_to_namespace("dx-test");
+  request.set_to_release("dx");
+  request.set_clone(true);
+  request.set_mode(v1::RESTORE_REPLACE);
+  EXPECT_EQ(PostHooksOnlyCommand(request),
+            "dxbackup restore s1 --target db/wpsdb --database-to wpsdb_copy "
+            "--to-namespace dx-test --to-release dx --clone --post-hooks-only");
 }
 
 TEST_F(PlanRestoreTest, DatabasesAndVolumesGoBackAtOnceInsideTheWindow) {
