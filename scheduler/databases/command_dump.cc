@@ -1,6 +1,7 @@
 #include "scheduler/databases/command_dump.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/process.h"
 #include "common/secret_file.h"
 #include "scheduler/store/artifact_pipe.h"
@@ -41,6 +42,18 @@ absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
   return out;
 }
 
+std::string WithoutSecrets(
+    std::string text, const std::map<std::string, std::string>& env,
+    const google::protobuf::Map<std::string, std::string>& env_files) {
+  for (const auto& [variable, file] : env_files) {
+    auto it = env.find(variable);
+    if (it == env.end() || it->second.size() < 4) continue;
+    text = absl::StrReplaceAll(
+        text, {{it->second, absl::StrCat("[env_files ", variable, "]")}});
+  }
+  return text;
+}
+
 absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
     const v1::Database& db) {
   return CommandEnvironment(db.command().env(), db.command().env_files(),
@@ -62,7 +75,8 @@ absl::Status DumpWithCommand(const v1::Database& db, PendingArtifact* out,
         absl::StrCat("the dump command of ", DescribeCommandDatabase(db), ": ",
                      dumped.status().message()));
   }
-  *log = dumped->stderr_text;
+  *log =
+      WithoutSecrets(dumped->stderr_text, spec.env, db.command().env_files());
   if (dumped->exit_code != 0) {
     return CommandFailed(db, "dump", dumped->exit_code, *log);
   }
@@ -92,7 +106,8 @@ absl::Status RestoreWithCommand(const v1::Database& db, ArtifactReader& dump,
         absl::StrCat("the restore command of ", DescribeCommandDatabase(db),
                      ": ", result.status().message()));
   }
-  *log = result->stderr_text;
+  *log =
+      WithoutSecrets(result->stderr_text, spec.env, db.command().env_files());
   if (result->exit_code != 0) {
     return CommandFailed(db, "restore", result->exit_code, *log);
   }

@@ -42,6 +42,15 @@ absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
 absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
     const v1::Database& db);
 
+// What a command printed, with every value `env_files` put in `env` (a
+// password the command echoed into its stderr) replaced by
+// "[env_files VARIABLE]": the text goes into job logs, errors and the
+// catalog. Values shorter than 4 bytes are left alone (they would blot out
+// ordinary words).
+std::string WithoutSecrets(
+    std::string text, const std::map<std::string, std::string>& env,
+    const google::protobuf::Map<std::string, std::string>& env_files);
+
 // "command database NAME (PROGRAM)", for sources and errors; no argument
 // beyond the program's name (arguments may hold what should not be shown).
 std::string DescribeCommandDatabase(const v1::Database& db);

@@ -98,7 +98,8 @@ absl::Status RunExternalBackup(const v1::Database& db, PendingArtifact* out,
   }
   absl::StatusOr<int> exit_code = child.Wait();
   if (!exit_code.ok()) return exit_code.status();
-  *log = child.stderr_text();
+  *log =
+      WithoutSecrets(child.stderr_text(), spec.env, db.external().env_files());
   if (printed.size() > kMaxExternalOutputBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the backup command of ", DescribeExternalDatabase(db),
@@ -149,7 +150,8 @@ absl::Status RestoreExternalBackup(const v1::Database& db,
         absl::StrCat("the restore command of ", DescribeExternalDatabase(db),
                      ": ", result.status().message()));
   }
-  *log = result->stderr_text;
+  *log =
+      WithoutSecrets(result->stderr_text, spec.env, db.external().env_files());
   if (result->exit_code != 0) {
     return CommandFailed(db, "restore", result->exit_code, *log);
   }

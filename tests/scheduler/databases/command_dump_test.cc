@@ -93,6 +93,23 @@ TEST(CommandDumpTest, AnUnreadableEnvFileNamesTheVariableAndTheFile) {
   EXPECT_NE(env.status().message().find("DB2PASSWORD"), std::string::npos);
 }
 
+TEST(CommandDumpTest, ASecretTheCommandEchoesStaysOutOfTheLogAndError) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "secret", "s3cr3t-pw\n");
+  v1::Database db = CommandDatabase(
+      {"sh", "-c", "echo \"login failed for db2inst1/$DBPASS\" >&2; exit 8"},
+      {"cat"});
+  (*db.mutable_command()->mutable_env_files())["DBPASS"] = dir / "secret";
+  testing::MemoryStore store;
+  std::string plain, log;
+  absl::Status failed = Dump(db, store, &plain, &log);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(log, "login failed for db2inst1/[env_files DBPASS]\n");
+  EXPECT_EQ(failed.message().find("s3cr3t-pw"), std::string::npos) << failed;
+  EXPECT_NE(failed.message().find("[env_files DBPASS]"), std::string::npos)
+      << failed;
+}
+
 TEST(CommandDumpTest, TheRestoreCommandReadsTheDumpAndIsToldWhereItGoes) {
   testing::TempDir dir;
   v1::Database db =

@@ -68,6 +68,19 @@ TEST(ExternalBackupTest, TheLastLinePrintedIsTheIdentifierAndTheOutputIsKept) {
   EXPECT_EQ(DumpFileName(db), "wpsdb.external.txt");
 }
 
+TEST(ExternalBackupTest, ASecretTheCommandEchoesStaysOutOfTheLog) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "secret", "db2-pw-42\n");
+  v1::Database db = ExternalDatabase(
+      {"sh", "-c",
+       "echo \"connect as db2inst1 using $PW\" >&2; echo 20261201"});
+  (*db.mutable_external()->mutable_env_files())["PW"] = dir / "secret";
+  testing::MemoryStore store;
+  std::string stored, id, log;
+  ASSERT_TRUE(Backup(db, store, &stored, &id, &log).ok());
+  EXPECT_EQ(log, "connect as db2inst1 using [env_files PW]\n");
+}
+
 TEST(ExternalBackupTest, AFailedOrSilentBackupCommandFailsSayingWhy) {
   testing::MemoryStore store;
   std::string stored, id, log;
