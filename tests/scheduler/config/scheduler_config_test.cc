@@ -41,6 +41,24 @@ TEST(SchedulerConfigTest, RejectsDuplicatesAndMissingFields) {
   EXPECT_NE(nodb.status().message().find("needs dbname"), std::string::npos);
 }
 
+// Each (database entry, words of its error) of `bad`, as the only database
+// of a deployment: refused with those words, naming the entry.
+void ExpectEachRefused(
+    const std::vector<std::pair<std::string, std::string>>& bad) {
+  for (const auto& [database, error] : bad) {
+    auto config = ParseSchedulerConfig(
+        "deployments:\n  - namespace: a\n    release: dx\n    databases:\n" +
+            database,
+        "s.yaml");
+    ASSERT_FALSE(config.ok()) << database;
+    EXPECT_NE(config.status().message().find(error), std::string::npos)
+        << config.status();
+    EXPECT_NE(config.status().message().find("deployments[0].databases[0]"),
+              std::string::npos)
+        << config.status();
+  }
+}
+
 TEST(SchedulerConfigTest, ACommandDatabaseNeedsANameADumpAndARestore) {
   auto good = ParseSchedulerConfig(R"(
 deployments:
@@ -74,18 +92,7 @@ deployments:
        "        command: {dump: [d], restore: [r]}\n",
        "both `command` and PostgreSQL fields"},
   };
-  for (const auto& [database, error] : bad) {
-    auto config = ParseSchedulerConfig(
-        "deployments:\n  - namespace: a\n    release: dx\n    databases:\n" +
-            database,
-        "s.yaml");
-    ASSERT_FALSE(config.ok()) << database;
-    EXPECT_NE(config.status().message().find(error), std::string::npos)
-        << config.status();
-    EXPECT_NE(config.status().message().find("deployments[0].databases[0]"),
-              std::string::npos)
-        << config.status();
-  }
+  ExpectEachRefused(bad);
 }
 
 TEST(SchedulerConfigTest, AnExternalDatabaseNeedsANameAndABackupCommand) {
@@ -121,15 +128,7 @@ deployments:
       {"      - name: wpsdb\n        external: {backup: [b], restore: ['']}\n",
        "external.restore: starts with an empty program name"},
   };
-  for (const auto& [database, error] : bad) {
-    auto config = ParseSchedulerConfig(
-        "deployments:\n  - namespace: a\n    release: dx\n    databases:\n" +
-            database,
-        "s.yaml");
-    ASSERT_FALSE(config.ok()) << database;
-    EXPECT_NE(config.status().message().find(error), std::string::npos)
-        << config.status();
-  }
+  ExpectEachRefused(bad);
 }
 
 TEST(SchedulerConfigTest, FileErrorsNameTheFileAndLine) {
