@@ -165,6 +165,12 @@ const char* const kMigrations[] = {
       ALTER TABLE artifacts ADD COLUMN pg_server_version INTEGER NOT NULL
         DEFAULT 0;
     )sql",
+    // 14: a discovered database's entry; a dumped database's owner.
+    R"sql(
+      ALTER TABLE artifacts ADD COLUMN discovered_by TEXT NOT NULL DEFAULT '';
+      ALTER TABLE artifacts ADD COLUMN pg_database_owner TEXT NOT NULL
+        DEFAULT '';
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -781,9 +787,10 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
                "INSERT INTO artifacts (set_id, target, kind, path, bytes, "
                "sha256, compression, file_count, fix_level, created_unix, "
                "source, base_set_id, locked_until_unix, encrypted_for, "
-               "plain_bytes, plain_sha256, external_id, pg_server_version) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-               "?13, ?14, ?15, ?16, ?17, ?18)");
+               "plain_bytes, plain_sha256, external_id, pg_server_version, "
+               "discovered_by, pg_database_owner) VALUES (?1, ?2, ?3, ?4, "
+               "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+               "?18, ?19, ?20)");
   st.Bind(1, a.set_id())
       .Bind(2, a.target())
       .Bind(3, v1::ArtifactKind_Name(a.kind()))
@@ -801,7 +808,9 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
       .Bind(15, static_cast<int64_t>(a.plain_bytes()))
       .Bind(16, a.plain_sha256())
       .Bind(17, a.external_id())
-      .Bind(18, int64_t{a.pg_server_version()});
+      .Bind(18, int64_t{a.pg_server_version()})
+      .Bind(19, a.discovered_by())
+      .Bind(20, a.pg_database_owner());
   return RunToDone(st, "recording artifact " + a.path());
 }
 
@@ -812,8 +821,9 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
                "SELECT set_id, target, kind, path, bytes, sha256, compression, "
                "file_count, fix_level, created_unix, source, base_set_id, "
                "locked_until_unix, encrypted_for, plain_bytes, plain_sha256, "
-               "external_id, pg_server_version FROM artifacts WHERE set_id = "
-               "?1 ORDER BY target");
+               "external_id, pg_server_version, discovered_by, "
+               "pg_database_owner FROM artifacts WHERE set_id = ?1 ORDER BY "
+               "target");
   if (!st.ok()) return st.Error("listing artifacts");
   st.Bind(1, set_id);
   std::vector<v1::Artifact> artifacts;
@@ -838,6 +848,8 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
     a.set_plain_sha256(st.Text(15));
     a.set_external_id(st.Text(16));
     a.set_pg_server_version(static_cast<int32_t>(st.Int(17)));
+    a.set_discovered_by(st.Text(18));
+    a.set_pg_database_owner(st.Text(19));
     artifacts.push_back(std::move(a));
   }
   if (rc != SQLITE_DONE) return st.Error("listing artifacts");

@@ -63,6 +63,10 @@ class ConfigChecker {
                                    const std::string& key) const;
   absl::Status CheckDumpCommand(const v1::Database& db,
                                 const std::string& key) const;
+  // `discover` needs a name and no `command` or `external`; `exclude`
+  // needs `discover`.
+  absl::Status CheckDiscovery(const v1::Database& db,
+                              const std::string& key) const;
   absl::Status CheckPolicies(v1::SchedulerConfig& config) const;
   absl::Status CheckS3Bucket(const v1::S3Bucket& s3,
                              const std::string& key) const;
@@ -131,6 +135,32 @@ absl::Status ConfigChecker::CheckExternalBackup(const v1::Database& db,
   return CheckEnvFiles(external.env_files(), key + ".external.env_files");
 }
 
+absl::Status ConfigChecker::CheckDiscovery(const v1::Database& db,
+                                           const std::string& key) const {
+  if (!db.discover()) {
+    if (db.exclude().empty()) return absl::OkStatus();
+    return Invalid(key + ".exclude",
+                   "goes with `discover: true` (the databases discovery "
+                   "leaves out)");
+  }
+  if (db.has_command() || db.has_external()) {
+    return Invalid(key,
+                   "has `discover` with `command` or `external`; discovery "
+                   "lists a PostgreSQL server's databases and dumps each "
+                   "with pg_dump");
+  }
+  if (db.name().empty()) {
+    return Invalid(key,
+                   "a `discover` entry needs a name: it names the member "
+                   "db/NAME that holds the server's roles and grants "
+                   "(pg_dumpall --globals-only)");
+  }
+  for (const std::string& excluded : db.exclude()) {
+    if (excluded.empty()) return Invalid(key + ".exclude", "has an empty name");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ConfigChecker::CheckDumpCommand(const v1::Database& db,
                                              const std::string& key) const {
   if (absl::Status s = CheckNotPostgres(db, "command", key); !s.ok()) {
@@ -172,16 +202,21 @@ absl::Status ConfigChecker::CheckDeployments(
     for (int j = 0; j < d->databases_size(); ++j) {
       v1::Database* db = d->mutable_databases(j);
       const std::string db_key = absl::StrCat(key, ".databases[", j, "]");
-      if (db->has_external()) {
+      if (absl::Status s = CheckDiscovery(*db, db_key); !s.ok()) return s;
+      if (db->discover()) {
+        // Its connection fields are checked as any PostgreSQL database's.
+      } else if (db->has_external()) {
         if (absl::Status s = CheckExternalBackup(*db, db_key); !s.ok()) {
           return s;
         }
       } else if (db->has_command()) {
         if (absl::Status s = CheckDumpCommand(*db, db_key); !s.ok()) return s;
       } else if (db->dbname().empty()) {
-        return Invalid(db_key,
-                       "needs dbname (or a `command` to dump it, or "
-                       "`external` for its own backup tooling)");
+        return Invalid(
+            db_key,
+            "needs dbname (or `discover: true` for every database of its "
+            "server, a `command` to dump it, or "
+            "`external` for its own backup tooling)");
       }
       if (db->name().empty()) db->set_name(db->dbname());
       if (db->name().find('/') != std::string::npos ||

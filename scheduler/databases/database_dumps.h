@@ -1,5 +1,7 @@
 // A set's database members, whatever their engine: a PostgreSQL database
-// (pg_dump and pg_restore, scheduler/postgres), a `command` one (its own
+// (pg_dump and pg_restore, scheduler/postgres) or a `discover` entry's
+// server globals (pg_dumpall, psql; its databases are PostgreSQL ones, see
+// discovered_databases.h), a `command` one (its own
 // dump tool, command_dump.h) or an `external` one (a reference to the
 // DBA's own backup, external_backup.h). The runners and the stored-set readers
 // ask here, never the engines directly.
@@ -17,8 +19,8 @@
 
 namespace dxbackup::scheduler {
 
-// Whether the artifact is a database member's (a dump of either kind, or
-// an external backup's reference).
+// Whether the artifact is a database member's (a dump of any kind, a
+// server's globals, or an external backup's reference).
 bool IsDatabaseDump(const v1::Artifact& artifact);
 
 // What a new set stores for `db`: its artifact kind and file name (in the
@@ -30,8 +32,9 @@ std::string DescribeAnyDatabase(const v1::Database& db);
 
 // What a dump says about itself, recorded on its artifact.
 struct DumpFacts {
-  std::string external_id;    // an external database's backup
-  int pg_server_version = 0;  // the PostgreSQL server a dump came from
+  std::string external_id;        // an external database's backup
+  int pg_server_version = 0;      // the PostgreSQL server a dump came from
+  std::string pg_database_owner;  // a PostgreSQL database's owner
 };
 
 // Dumps `db` into `out` (not committed); the tool's stderr in *log.

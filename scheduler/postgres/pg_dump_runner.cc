@@ -20,12 +20,6 @@ namespace {
 
 constexpr char kMaintenanceDb[] = "postgres";
 
-std::string RestorePathFor(const v1::Database& db) {
-  if (db.pg_dump_path().empty()) return "";
-  return (std::filesystem::path(db.pg_dump_path()).parent_path() / "pg_restore")
-      .string();
-}
-
 absl::Status ToolFailed(const std::string& what, int code,
                         const std::string& stderr_text) {
   return absl::InternalError(absl::StrCat(what, " exited with status ", code,
@@ -174,30 +168,40 @@ absl::Status CheckRestoreServer(const v1::Database& db,
       "upgrade is intended (as CF220's move from 11 to 16)"));
 }
 
+absl::Status RefuseStandby(PgConnection& conn, const v1::Database& db) {
+  // DX's procedure dumps "on the repmgr primary": a standby lags it, and
+  // the volumes captured in the same window would be ahead of the dump.
+  auto standby = conn.Query("SELECT pg_is_in_recovery()");
+  if (!standby.ok()) return standby.status();
+  if (!standby->empty() && !(*standby)[0].empty() && (*standby)[0][0] == "t" &&
+      !db.allow_standby()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        DescribeDatabase(db),
+        " is a standby (pg_is_in_recovery() is true): dump from the "
+        "primary, as DX's procedure does (point host at the primary, "
+        "e.g. the cluster's read-write Service), or set allow_standby: "
+        "true to accept a dump that may lag the volumes"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
-                          std::string* log, int* server_version) {
+                          std::string* log, PgDumpSource* source) {
   absl::StatusOr<std::string> password = ReadPassword(db);
   if (!password.ok()) return password.status();
   {
     auto conn = PgConnection::Open(db, *password);
     if (!conn.ok()) return conn.status();
-    *server_version = (*conn)->ServerVersion();
-    // DX's procedure dumps "on the repmgr primary": a standby lags it, and
-    // the volumes captured in the same window would be ahead of the dump.
-    auto standby = (*conn)->Query("SELECT pg_is_in_recovery()");
-    if (!standby.ok()) return standby.status();
-    if (!standby->empty() && !(*standby)[0].empty() &&
-        (*standby)[0][0] == "t" && !db.allow_standby()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          DescribeDatabase(db),
-          " is a standby (pg_is_in_recovery() is true): dump from the "
-          "primary, as DX's procedure does (point host at the primary, "
-          "e.g. the cluster's read-write Service), or set allow_standby: "
-          "true to accept a dump that may lag the volumes"));
-    }
+    source->server_version = (*conn)->ServerVersion();
+    if (absl::Status s = RefuseStandby(**conn, db); !s.ok()) return s;
+    auto owner = (*conn)->Query(
+        "SELECT pg_get_userbyid(datdba) FROM pg_database "
+        "WHERE datname = current_database()");
+    if (!owner.ok()) return owner.status();
+    if (!owner->empty()) source->owner = (*owner)[0][0];
   }
   absl::StatusOr<PgTool> tool =
-      FindPgTool("pg_dump", *server_version, db.pg_dump_path());
+      FindPgTool("pg_dump", source->server_version, db.pg_dump_path());
   if (!tool.ok()) {
     return absl::Status(
         tool.status().code(),
@@ -225,6 +229,7 @@ absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
 
 absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
                              const std::string& into,
+                             const std::string& recorded_owner,
                              const std::string& spool_dir, std::string* log) {
   absl::StatusOr<std::string> password = ReadPassword(db);
   if (!password.ok()) return password.status();
@@ -232,7 +237,8 @@ absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
   if (!admin.ok()) return admin.status();
   PgConnection& pg = **admin;
   absl::StatusOr<PgTool> tool =
-      FindPgTool("pg_restore", pg.ServerVersion(), RestorePathFor(db));
+      FindPgTool("pg_restore", pg.ServerVersion(),
+                 PgToolBeside(db.pg_dump_path(), "pg_restore"));
   if (!tool.ok()) return tool.status();
 
   const std::string target = into.empty() ? db.dbname() : into;
@@ -241,8 +247,21 @@ absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
       "WHERE datname = $1",
       {db.dbname()});
   if (!existing.ok()) return existing.status();
-  // The restored database keeps the original's owner when it is known.
-  std::string owner = existing->empty() ? "" : (*existing)[0][0];
+  // The restored database keeps the original's owner: the one it has, or
+  // in a server that lacks it (a new one), the one it had when dumped.
+  std::string owner = existing->empty() ? recorded_owner : (*existing)[0][0];
+  if (existing->empty() && !owner.empty()) {
+    auto role = pg.Query("SELECT 1 FROM pg_roles WHERE rolname = $1", {owner});
+    if (!role.ok()) return role.status();
+    if (role->empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database ", db.dbname(), " was owned by role ", owner, ", which ",
+          DescribeDatabase(db),
+          "'s server lacks: restore the server's roles first (the set's "
+          "globals member of a `discover` entry) or create the role; "
+          "nothing was restored"));
+    }
+  }
   const std::string quoted = pg.QuoteIdentifier(target);
 
   if (!into.empty()) {

@@ -29,14 +29,24 @@
 #include "absl/status/status.h"
 #include "dxbackup/v1/config.pb.h"
 #include "dxbackup/v1/types.pb.h"
+#include "scheduler/postgres/pg_connection.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
 
-// Refuses a standby unless db.allow_standby (FailedPrecondition). The
-// server's version (server_version_num) in *server_version.
+// FailedPrecondition when `conn` is to a standby (pg_is_in_recovery())
+// and `db` does not allow_standby.
+absl::Status RefuseStandby(PgConnection& conn, const v1::Database& db);
+
+// What DumpDatabase learnt of the database it dumped.
+struct PgDumpSource {
+  int server_version = 0;  // server_version_num
+  std::string owner;       // the database's owner
+};
+
+// Refuses a standby unless db.allow_standby (FailedPrecondition).
 absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
-                          std::string* log, int* server_version);
+                          std::string* log, PgDumpSource* source);
 
 // Before a restore writes anything: FailedPrecondition when `dump` was
 // taken from a server of another major version than the one it would go
@@ -55,8 +65,12 @@ int PgMajorVersion(int server_version);
 std::unique_ptr<ArtifactReader> PgRestoreInput(const v1::Artifact& dump,
                                                ArtifactReader* plain);
 
+// `recorded_owner`: the database's owner when dumped, given to a
+// database the server lacks (FailedPrecondition when the role is missing
+// too); "" leaves it to the connecting role.
 absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
                              const std::string& into,
+                             const std::string& recorded_owner,
                              const std::string& spool_dir, std::string* log);
 
 }  // namespace dxbackup::scheduler

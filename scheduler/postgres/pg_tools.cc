@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <regex>
 
@@ -109,6 +110,12 @@ absl::StatusOr<PgTool> FindPgTool(const std::string& tool, int server_version,
       usable.begin(), usable.end(),
       [](const PgTool& a, const PgTool& b) { return a.major < b.major; });
   return usable.front();
+}
+
+std::string PgToolBeside(const std::string& pg_dump_path,
+                         const std::string& tool) {
+  if (pg_dump_path.empty()) return "";
+  return (std::filesystem::path(pg_dump_path).parent_path() / tool).string();
 }
 
 absl::StatusOr<PgTool> FindNewestPgTool(const std::string& tool) {

@@ -12,6 +12,7 @@
 #include "scheduler/databases/database_dumps.h"
 #include "scheduler/policy/calendar_duration.h"
 #include "scheduler/policy/retention.h"
+#include "scheduler/postgres/pg_cluster.h"
 #include "scheduler/runs/hook_jobs.h"
 #include "scheduler/runs/run_ids.h"
 #include "scheduler/store/artifact_store.h"
@@ -175,13 +176,39 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
         m->hook = h.hook;
       }
     }
-    for (const v1::Database& db : d->databases()) {
+    auto add_database = [&](DatabaseConfig db) {
       BackupMember* m =
-          add_member(v1::JOB_DATABASE_BACKUP, DatabaseTarget(db.name()),
-                     DumpFileName(db), DescribeAnyDatabase(db));
-      m->database = &db;
-      m->artifact.set_kind(DumpKindOf(db));
-      m->artifact.set_compression(DumpCompressionOf(db));
+          add_member(v1::JOB_DATABASE_BACKUP, DatabaseTarget(db->name()),
+                     DumpFileName(*db), DescribeAnyDatabase(*db));
+      m->artifact.set_kind(DumpKindOf(*db));
+      m->artifact.set_compression(DumpCompressionOf(*db));
+      m->database = std::move(db);
+      return m;
+    };
+    std::set<std::string> taken;  // names of databases discovered
+    for (const v1::Database& db : d->databases()) {
+      BackupMember* globals = add_database(Listed(db));
+      if (!db.discover()) continue;
+      // A `discover` entry's member is its server's globals; each
+      // database found is a member of its own.
+      auto found = in.discovered.find(db.name());
+      absl::StatusOr<std::vector<std::string>> selected =
+          found == in.discovered.end()
+              ? absl::FailedPreconditionError("its databases were not listed")
+          : !found->second.ok()
+              ? absl::Status(
+                    found->second.status().code(),
+                    absl::StrCat("cannot list ", DescribeServer(db), ": ",
+                                 found->second.status().message()))
+              : SelectDiscovered(*d, db, *found->second, &taken);
+      if (!selected.ok()) {
+        globals->offline = std::string(selected.status().message());
+        continue;
+      }
+      for (const std::string& name : *selected) {
+        add_database(DiscoveredDatabase(db, name))
+            ->artifact.set_discovered_by(db.name());
+      }
     }
   }
   if (members.empty()) {

@@ -4,7 +4,9 @@
 // base), and its members in job order — each volume of each agent of the
 // deployment (an offline agent's failing at once, saying so), the
 // deployment's quiesce hooks (pre, then post) on its connected agents,
-// and its databases.
+// and its databases (a `discover` entry's: its globals, then each
+// database found; when they could not be listed or selected, the globals
+// member fails at once, saying why).
 //
 //   absl::Status s = CheckBackupRequest(request);        // before any read
 //   ... read the history; the artifacts of PlanBackupLevel(...)'s base ...
@@ -17,6 +19,7 @@
 #define DXBACKUP_SCHEDULER_RUNS_BACKUP_PLAN_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +27,7 @@
 #include "dxbackup/v1/admin.pb.h"
 #include "dxbackup/v1/agent.pb.h"
 #include "dxbackup/v1/config.pb.h"
+#include "scheduler/databases/discovered_databases.h"
 #include "scheduler/runs/set_levels.h"
 
 namespace dxbackup::scheduler {
@@ -46,16 +50,20 @@ struct BackupInputs {
   // The artifacts of PlanBackupLevel(request, history).base_set_id; empty
   // for a full.
   std::vector<v1::Artifact> base_artifacts;
+  // For each `discover` database entry of the deployment, by its name:
+  // the server's databases (ListServerDatabases), or why they could not
+  // be listed.
+  std::map<std::string, absl::StatusOr<std::vector<std::string>>> discovered;
 };
 
 // One member of the set: a volume, a hook or a database.
 struct BackupMember {
-  v1::Job job;                             // id, set, kind, target, agent
-  v1::Artifact artifact;                   // what a capture will be stored as
-  const v1::Database* database = nullptr;  // a database: its config
-  const v1::Hook* hook = nullptr;          // a hook: its config
-  v1::SchedulerMessage command;            // a volume: to its agent
-  std::string offline;  // set: the member fails at once, saying why
+  v1::Job job;                     // id, set, kind, target, agent
+  v1::Artifact artifact;           // what a capture will be stored as
+  DatabaseConfig database;         // a database: its config
+  const v1::Hook* hook = nullptr;  // a hook: its config
+  v1::SchedulerMessage command;    // a volume: to its agent
+  std::string offline;             // set: the member fails at once, saying why
 };
 
 struct BackupPlan {

@@ -13,6 +13,7 @@
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/databases/database_dumps.h"
+#include "scheduler/postgres/pg_cluster.h"
 #include "scheduler/runs/quiesce_window.h"
 #include "scheduler/runs/run_ids.h"
 
@@ -61,6 +62,13 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   const int64_t forget_after = AgentForgetAfterSeconds(*parts_.config);
   parts_.registry->ForgetGone(forget_after);
   in.agents = parts_.registry->KnownAgentsOf(ns, release, forget_after);
+  // A `discover` entry's databases are the server's at the set's start.
+  if (const v1::Deployment* d = FindDeployment(*parts_.config, ns, release)) {
+    for (const v1::Database& db : d->databases()) {
+      if (db.discover())
+        in.discovered.emplace(db.name(), ListServerDatabases(db));
+    }
+  }
   absl::StatusOr<BackupPlan> plan = PlanBackupSet(in);
   if (!plan.ok()) return plan.status();
   const v1::BackupSet& set = plan->set;

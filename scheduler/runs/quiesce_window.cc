@@ -56,9 +56,17 @@ WindowResult QuiesceWindow::Run(const WindowWork& work) {
   result.jobs =
       RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.pre);
   const std::string blocked = PreHookBlock(work.pre, result.jobs);
+  std::string skip = blocked;
   for (const std::vector<WindowJob>& stage : work.stages) {
-    for (v1::Job& j : RunStage(stage, blocked)) {
+    std::string failed;  // the first of the stage's jobs that failed
+    for (v1::Job& j : RunStage(stage, skip)) {
+      if (failed.empty() && j.status() != v1::JOB_SUCCEEDED) {
+        failed = j.target();
+      }
       result.jobs.push_back(std::move(j));
+    }
+    if (skip.empty() && !failed.empty() && work.stages_need_previous) {
+      skip = absl::StrCat("not run: ", failed, " failed before it");
     }
   }
   std::vector<v1::Job> post;

@@ -53,6 +53,9 @@ struct WindowJob {
 struct WindowWork {
   std::vector<HookJob> pre;
   std::vector<std::vector<WindowJob>> stages;
+  // Set: once a job of a stage failed, the later stages are not run (each
+  // of their jobs fails, naming it); the post-hooks still run.
+  bool stages_need_previous = false;
   std::vector<HookJob> post;
   // Set: once the stages ran, the post-hooks are not run (their jobs fail
   // with this), so that DX stays stopped until the operator has done what

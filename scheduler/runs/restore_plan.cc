@@ -113,19 +113,27 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
     step.job.set_target(artifact.target());
     if (IsDatabaseDump(artifact)) {
       if (!request.paths().empty()) continue;  // a file-level restore
+      // A server's roles go back only with its databases over the
+      // originals; a copy into a new database reuses the server's roles.
+      if (artifact.kind() == v1::ARTIFACT_PG_GLOBALS &&
+          !request.database_to().empty()) {
+        if (request.target().empty()) continue;
+        problems.push_back(absl::StrCat(
+            artifact.target(),
+            ": a server's roles and grants go back only over the original "
+            "server; drop --database-to"));
+      }
       step.job.set_kind(v1::JOB_DATABASE_RESTORE);
-      const std::string name = artifact.target().substr(3);  // after "db/"
-      if (deployment != nullptr) {
-        for (const v1::Database& db : deployment->databases()) {
-          if (db.name() == name) step.database = &db;
-        }
-      }
+      step.database = DatabaseFor(deployment, artifact);
       if (step.database == nullptr) {
-        problems.push_back(
-            absl::StrCat(artifact.target(), ": the config lists no database ",
-                         name, " for ", to.namespace_, "/", to.release));
+        problems.push_back(absl::StrCat(
+            artifact.target(), ": the config lists no database ",
+            artifact.discovered_by().empty()
+                ? artifact.target().substr(3)
+                : absl::StrCat("discovery ", artifact.discovered_by()),
+            " for ", to.namespace_, "/", to.release));
       }
-      ++databases;
+      databases += artifact.kind() != v1::ARTIFACT_PG_GLOBALS;
     } else {
       step.job.set_kind(v1::JOB_VOLUME_RESTORE);
       const size_t slash = artifact.target().find('/');

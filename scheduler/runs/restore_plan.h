@@ -32,6 +32,7 @@
 #include "dxbackup/v1/admin.pb.h"
 #include "dxbackup/v1/agent.pb.h"
 #include "dxbackup/v1/config.pb.h"
+#include "scheduler/databases/discovered_databases.h"
 #include "scheduler/runs/hook_jobs.h"
 
 namespace dxbackup::scheduler {
@@ -65,11 +66,11 @@ struct RestoreInputs {
 
 // One member of the set put back.
 struct RestoreStep {
-  v1::Job job;                             // id, set, kind, target, agent
-  v1::Artifact artifact;                   // what is read
-  const v1::Database* database = nullptr;  // a database step: its config
-  std::vector<v1::Artifact> bases;         // an incremental's chain
-  v1::SchedulerMessage command;            // a volume step: to its agent
+  v1::Job job;                      // id, set, kind, target, agent
+  v1::Artifact artifact;            // what is read
+  DatabaseConfig database;          // a database step: its config
+  std::vector<v1::Artifact> bases;  // an incremental's chain
+  v1::SchedulerMessage command;     // a volume step: to its agent
 };
 
 struct RestorePlan {
@@ -77,6 +78,9 @@ struct RestorePlan {
   v1::BackupSet set;
   std::string database_to;  // "" over the original database
   // Databases and volumes, in the set's artifact order; job ids 1..n.
+  // A server's globals (ARTIFACT_PG_GLOBALS) go back first, before the
+  // rest start (RestoreWindowWork), and only over the original server:
+  // with database_to they are left out.
   std::vector<RestoreStep> steps;
   // The quiesce hooks; job ids after the steps', pre-hooks first.
   std::vector<HookJob> pre, post;

@@ -143,7 +143,8 @@ WindowWork RestoreWindowWork(
   work.pre = plan.pre;
   work.post = plan.post;
   work.hold_post = plan.held_post;
-  std::vector<WindowJob>& restores = work.stages.emplace_back();
+  // A server's roles first: its databases' objects name them.
+  std::vector<WindowJob> globals, restores;
   for (const RestoreStep& step : plan.steps) {
     WindowJob job;
     job.job_id = step.job.id();
@@ -155,7 +156,13 @@ WindowWork RestoreWindowWork(
       job.disconnected = absl::StrCat("agent ", step.job.agent_id(),
                                       " disconnected before the restore");
     }
-    restores.push_back(std::move(job));
+    (step.artifact.kind() == v1::ARTIFACT_PG_GLOBALS ? globals : restores)
+        .push_back(std::move(job));
+  }
+  // Failed roles leave every database and volume as it was.
+  work.stages_need_previous = true;
+  for (std::vector<WindowJob>* stage : {&globals, &restores}) {
+    if (!stage->empty()) work.stages.push_back(std::move(*stage));
   }
   return work;
 }

@@ -39,10 +39,12 @@
 
 namespace dxbackup::scheduler {
 
-// The quiesce window of a restore: the plan's pre-hooks, then every step
-// at once — databases (each through `restore_database`, on a thread of its
-// own) and volumes (sent to their agents) alike: with DX stopped nothing
-// needs a database back before a volume starts — then the post-hooks. The
+// The quiesce window of a restore: the plan's pre-hooks, then the
+// servers' globals (roles a restored database's objects name; when one
+// fails, nothing else is restored), then every other step at once —
+// databases (each through `restore_database`, on a thread of its own) and
+// volumes (sent to their agents) alike: with DX stopped nothing needs a
+// database back before a volume starts — then the post-hooks. The
 // work refers to `plan` and `restore_database`, which must outlive it.
 WindowWork RestoreWindowWork(
     const RestorePlan& plan,

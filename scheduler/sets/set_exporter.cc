@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/sha256.h"
@@ -137,6 +138,7 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
       "kept:\n\n"
       "    : \"${RESTORE_ROOT:?set RESTORE_ROOT to where the volumes go}\"\n");
   bool databases = false, commands = false, externals = false;
+  bool globals = false;
   // Volume artifacts by target, in manifest order: an incremental's bases
   // come before it.
   std::vector<std::vector<const v1::Artifact*>> volumes;
@@ -146,6 +148,7 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
       databases |= a.kind() == v1::ARTIFACT_PG_DUMP;
       commands |= a.kind() == v1::ARTIFACT_COMMAND_DUMP;
       externals |= a.kind() == v1::ARTIFACT_EXTERNAL_BACKUP;
+      globals |= a.kind() == v1::ARTIFACT_PG_GLOBALS;
       continue;
     }
     auto [it, added] = volume_of.emplace(a.target(), volumes.size());
@@ -202,6 +205,21 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
         "moment, so what it lacks is removed before the last is applied.\n");
   }
   int section = 3;
+  if (globals) {
+    absl::StrAppend(
+        &out, "\n", section++,
+        ". Roles and grants of a PostgreSQL server whose databases the set "
+        "holds\n   (`discover` in the scheduler's config): put them back "
+        "first, into its\n   maintenance database, as a superuser. Errors "
+        "that a role \"already exists\"\n   are expected and harmless. "
+        "Every role gets the password it had, the\n   superuser's too: "
+        "connect with the old one after.\n\n");
+    for (const v1::Artifact& a : m.artifacts()) {
+      if (a.kind() != v1::ARTIFACT_PG_GLOBALS) continue;
+      absl::StrAppend(&out, "    zstd -dc ", WithoutAgeSuffix(a.path()),
+                      " | psql -q -d postgres    # ", a.source(), "\n");
+    }
+  }
   if (databases) {
     absl::StrAppend(
         &out, "\n", section++,
@@ -217,7 +235,17 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
       // pg_dump's own gzip, is read from the file.
       const std::string file = WithoutAgeSuffix(a.path());
       const bool zstd = a.compression() == v1::COMPRESSION_ZSTD;
-      absl::StrAppend(&out, "    createdb \"${", var, ":-", name, "}\" && ",
+      // Owned as it was: by a role the server has, or that the globals
+      // above create.
+      const std::string owner =
+          a.pg_database_owner().empty()
+              ? ""
+              : absl::StrCat("-O '",
+                             absl::StrReplaceAll(a.pg_database_owner(),
+                                                 {{"'", "'\\''"}}),
+                             "' ");
+      absl::StrAppend(&out, "    createdb ", owner, "\"${", var, ":-", name,
+                      "}\" && ",
                       zstd ? absl::StrCat("zstd -dc ", file, " | ") : "",
                       "pg_restore --exit-on-error --dbname \"${", var, ":-",
                       name, "}\"", zstd ? "" : absl::StrCat(" ", file), "\n");

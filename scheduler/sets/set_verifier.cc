@@ -207,9 +207,10 @@ v1::ArtifactCheck SetVerifier::CheckContents(
                                " cannot read it: ", run->stderr_text));
     }
   }
-  if (artifact.kind() == v1::ARTIFACT_COMMAND_DUMP) {
-    // Only its own engine can read it: its zstd stream is read whole
-    // (every frame's checksum).
+  if (artifact.kind() == v1::ARTIFACT_COMMAND_DUMP ||
+      artifact.kind() == v1::ARTIFACT_PG_GLOBALS) {
+    // Only its own engine (or psql, running it) can read it: its zstd
+    // stream is read whole (every frame's checksum).
     std::unique_ptr<ArtifactReader> input = PgRestoreInput(artifact, &plain);
     absl::Status read = ForEachChunk(
         *input, [](const char*, size_t) { return absl::OkStatus(); });

@@ -352,6 +352,43 @@ class ChartTest(unittest.TestCase):
                 "kubernetes.io/metadata.name": "data"}}}], "ports": port},
             own, extra])
 
+    def test_a_discovery_entry_renders_and_runs_the_scheduler(self):
+        entry = {"name": "persistence", "discover": True,
+                 "host": "dx-persistence-node.dx-prod.svc", "user": "dxadmin",
+                 "passwordSecret": {"name": "pg-admin", "key": "password"},
+                 "exclude": ["scratch"], "allowStandby": True}
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as values:
+            yaml.safe_dump({"fleet": {"deployments": [{
+                "namespace": "dx-prod", "release": "dx",
+                "databases": [entry]}]}}, values)
+            values.flush()
+            docs = render(values.name)
+        config = yaml.safe_load(find(docs, "ConfigMap", "dxb-dxbackup")[0]
+                                ["data"]["config.yaml"])
+        (db,) = config["deployments"][0]["databases"]
+        self.assertEqual(db, {
+            "name": "persistence", "discover": True,
+            "host": "dx-persistence-node.dx-prod.svc", "user": "dxadmin",
+            "password_file": "/etc/dxbackup/db/pg-admin/password",
+            "exclude": ["scratch"], "allow_standby": True})
+        # The scheduler takes the rendered config as it is.
+        cli = find(docs, "Secret", "dxb-dxbackup-cli")[0]
+        with tempfile.TemporaryDirectory() as work, \
+                RenderedScheduler(docs, work) as scheduler:
+            self.assertEqual(
+                scheduler.cli(cli, "viewer", "policies").returncode, 0)
+        # Without a name the entry would have no member for its roles.
+        del entry["name"]
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as values:
+            yaml.safe_dump({"fleet": {"deployments": [{
+                "namespace": "dx-prod", "release": "dx",
+                "databases": [entry]}]}}, values)
+            values.flush()
+            p = run(["helm", "template", "dxb", CHART, "-f", values.name],
+                    check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("a `discover` entry needs a name", p.stderr)
+
     def test_database_outside_the_cluster_needs_its_own_rule(self):
         sets = ["fleet.deployments[0].namespace=dx",
                 "fleet.deployments[0].release=r",

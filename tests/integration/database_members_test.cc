@@ -183,14 +183,7 @@ class DatabaseMembersTest : public ::testing::Test {
   // Backs up `release`; returns its set (the newest).
   static v1::BackupSet Backup(const std::string& release, int want_exit,
                               std::string* out) {
-    EXPECT_EQ(
-        cli_->Run({"backup", "--namespace", "dx-prod", "--release", release},
-                  out),
-        want_exit)
-        << *out;
-    v1::ListSetsResponse sets;
-    EXPECT_TRUE(cli_->JsonInto({"sets", "--release", release}, &sets));
-    return sets.sets_size() > 0 ? sets.sets(0) : v1::BackupSet();
+    return cli_->Backup("dx-prod", release, want_exit, out);
   }
 
   // A plain dump of `db`, less pg_dump's per-run \restrict lines.

@@ -130,6 +130,18 @@ std::unique_ptr<ChildProcess> CliClient::Start(
   return std::make_unique<ChildProcess>(Argv(args), log);
 }
 
+v1::BackupSet CliClient::Backup(const std::string& ns,
+                                const std::string& release, int want_exit,
+                                std::string* out) const {
+  EXPECT_EQ(Run({"backup", "--namespace", ns, "--release", release}, out),
+            want_exit)
+      << *out;
+  v1::ListSetsResponse sets;
+  EXPECT_TRUE(
+      JsonInto({"sets", "--namespace", ns, "--release", release}, &sets));
+  return sets.sets_size() > 0 ? sets.sets(0) : v1::BackupSet();
+}
+
 ::testing::AssertionResult CliClient::JsonInto(
     const std::vector<std::string>& args,
     google::protobuf::Message* message) const {

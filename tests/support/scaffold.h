@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "dxbackup/v1/admin.pb.h"
 #include "tests/support/child_process.h"
 
 namespace dxbackup::testing {
@@ -153,6 +154,11 @@ class CliClient {
     EXPECT_TRUE(JsonInto(args, &m));
     return m;
   }
+
+  // `backup --namespace NS --release RELEASE` exits `want_exit` (its
+  // output in *out); the release's newest set then (empty if none).
+  v1::BackupSet Backup(const std::string& ns, const std::string& release,
+                       int want_exit, std::string* out) const;
 
   const std::string& address() const { return address_; }
 

@@ -259,7 +259,11 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
   for (const v1::Artifact& a : detail.artifacts()) {
     if (a.pg_server_version() > 0) {
       out << "POSTGRESQL: " << a.target() << " was dumped from PostgreSQL "
-          << common::PgVersionString(a.pg_server_version()) << "\n";
+          << common::PgVersionString(a.pg_server_version())
+          << (a.discovered_by().empty()
+                  ? ""
+                  : ", found by discovery db/" + a.discovered_by())
+          << "\n";
     }
     if (a.kind() != v1::ARTIFACT_EXTERNAL_BACKUP) continue;
     out << "EXTERNAL BACKUP: " << a.target() << " is backup "

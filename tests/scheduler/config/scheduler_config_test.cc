@@ -131,6 +131,45 @@ deployments:
   ExpectEachRefused(bad);
 }
 
+TEST(SchedulerConfigTest, ADiscoveryEntryNeedsANameAndNoOtherEngine) {
+  auto good = ParseSchedulerConfig(R"(
+deployments:
+  - namespace: dx-prod
+    release: dx
+    databases:
+      - name: persistence
+        discover: true
+        host: dx-persistence-rw
+        user: dxadmin
+        password_file: /etc/dxbackup/pg
+        exclude: [scratch, test]
+)",
+                                   "s.yaml");
+  ASSERT_TRUE(good.ok()) << good.status();
+  const v1::Database& entry = good->deployments(0).databases(0);
+  EXPECT_TRUE(entry.discover());
+  EXPECT_EQ(entry.exclude_size(), 2);
+  EXPECT_EQ(entry.dbname(), "") << "lists them from `postgres`";
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"      - discover: true\n        host: pg\n",
+       "a `discover` entry needs a name"},
+      {"      - discover: true\n        dbname: postgres\n",
+       "a `discover` entry needs a name"},
+      {"      - name: all\n        discover: true\n"
+       "        command: {dump: [d], restore: [r]}\n",
+       "has `discover` with `command` or `external`"},
+      {"      - name: all\n        discover: true\n"
+       "        external: {backup: [b]}\n",
+       "has `discover` with `command` or `external`"},
+      {"      - dbname: dxmediadb\n        exclude: [x]\n",
+       "exclude: goes with `discover: true`"},
+      {"      - name: all\n        discover: true\n        exclude: ['']\n",
+       "exclude: has an empty name"},
+  };
+  ExpectEachRefused(bad);
+}
+
 TEST(SchedulerConfigTest, FileErrorsNameTheFileAndLine) {
   testing::TempDir dir;
   testing::WriteFile(dir / "bad.yaml",

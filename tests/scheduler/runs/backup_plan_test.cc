@@ -267,5 +267,67 @@ TEST(EarliestRemovalTest, IsTheStartPlusKeepWithinOrTheStart) {
   EXPECT_EQ(EarliestRemoval(config, "", start), start) << "a manual set";
 }
 
+// A `discover` entry: its globals member, then one member per database its
+// server has (the planner's selection), each remembering the entry.
+TEST_F(PlanBackupSetTest, ADiscoveryEntryIsItsGlobalsThenEachDatabaseFound) {
+  v1::Database* listed = config_.mutable_deployments(0)->mutable_databases(0);
+  listed->set_dbname("dxmediadb");
+  listed->set_host("/run/pg");
+  v1::Database* entry = config_.mutable_deployments(0)->add_databases();
+  entry->set_name("persistence");
+  entry->set_discover(true);
+  entry->set_host("/run/pg");
+  entry->add_exclude("scratch");
+  in_.discovered.emplace(
+      "persistence", std::vector<std::string>{"dxmediadb", "jcrdb", "postgres",
+                                              "scratch", "wpsdb"});
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::vector<std::string> targets = Targets(*plan);
+  targets.erase(targets.begin(), targets.begin() + 6);  // as before
+  EXPECT_EQ(targets, (std::vector<std::string>{"db/persistence", "db/jcrdb",
+                                               "db/wpsdb"}))
+      << "dxmediadb is listed already; postgres and scratch are left out";
+  const BackupMember& globals = plan->members[6];
+  EXPECT_EQ(globals.artifact.kind(), v1::ARTIFACT_PG_GLOBALS);
+  EXPECT_EQ(globals.artifact.path(), "dx/prod/s2/persistence.globals.sql.zst");
+  EXPECT_TRUE(globals.offline.empty()) << globals.offline;
+  const BackupMember& jcr = plan->members[7];
+  EXPECT_EQ(jcr.artifact.kind(), v1::ARTIFACT_PG_DUMP);
+  EXPECT_EQ(jcr.artifact.discovered_by(), "persistence");
+  EXPECT_EQ(jcr.artifact.path(), "dx/prod/s2/jcrdb.pgdump.zst");
+  ASSERT_NE(jcr.database, nullptr);
+  EXPECT_EQ(jcr.database->dbname(), "jcrdb");
+  EXPECT_EQ(jcr.database->host(), "/run/pg");
+  EXPECT_FALSE(jcr.database->discover());
+}
+
+TEST_F(PlanBackupSetTest, ADiscoveryThatFailedFailsItsGlobalsMemberSayingWhy) {
+  v1::Database* entry = config_.mutable_deployments(0)->add_databases();
+  entry->set_name("persistence");
+  entry->set_discover(true);
+  in_.discovered.emplace("persistence",
+                         absl::UnavailableError("connection refused"));
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->members.size(), 7u);
+  EXPECT_NE(plan->members[6].offline.find("cannot list every database of"),
+            std::string::npos)
+      << plan->members[6].offline;
+  EXPECT_NE(plan->members[6].offline.find("connection refused"),
+            std::string::npos);
+
+  // A name that cannot become a member fails it too, naming the name.
+  in_.discovered.erase("persistence");
+  in_.discovered.emplace("persistence",
+                         std::vector<std::string>{"jcrdb", "odd name"});
+  plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->members.size(), 7u) << "no member of a half discovery";
+  EXPECT_NE(plan->members[6].offline.find("\"odd name\" is not a usable"),
+            std::string::npos)
+      << plan->members[6].offline;
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler

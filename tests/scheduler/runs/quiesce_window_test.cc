@@ -195,6 +195,30 @@ TEST_F(QuiesceWindowTest, AFailedPreHookSkipsTheWorkButNotThePostHooks) {
   EXPECT_EQ(jobs["post"].status(), v1::JOB_SUCCEEDED);
 }
 
+TEST_F(QuiesceWindowTest, AFailedStageSkipsTheLaterOnesWhenTheyNeedIt) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  core.fails["a"] = "psql exited with status 3";
+  for (const bool need : {false, true}) {
+    sent_.clear();
+    WindowWork work;
+    work.stages_need_previous = need;
+    work.stages = {{Restore("a", agent)}, {Restore("b", agent)}};
+    work.post = {Hook("post", post_hook_, agent)};
+    std::map<std::string, v1::Job> jobs = ById(window_.Run(work));
+    EXPECT_EQ(jobs["a"].status(), v1::JOB_FAILED);
+    if (need) {
+      EXPECT_EQ(sent_, (std::vector<std::string>{"a", "post"}));
+      EXPECT_EQ(jobs["b"].status(), v1::JOB_FAILED);
+      EXPECT_EQ(jobs["b"].error(), "not run: core/a failed before it");
+    } else {
+      EXPECT_EQ(sent_, (std::vector<std::string>{"a", "b", "post"}));
+      EXPECT_EQ(jobs["b"].status(), v1::JOB_SUCCEEDED) << jobs["b"].error();
+    }
+    EXPECT_EQ(jobs["post"].status(), v1::JOB_SUCCEEDED);
+  }
+}
+
 TEST_F(QuiesceWindowTest, APreHookThatMayFailSkipsNothing) {
   ScriptedAgent core;
   const std::string agent = Connect("dx-core-0", &core);

@@ -139,7 +139,7 @@ TEST_F(PlanRestoreTest, AnExternalDatabaseRestoredByHandHoldsThePostHooks) {
   absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(plan->steps.size(), 3u);
-  EXPECT_EQ(plan->steps[2].database, wpsdb);
+  EXPECT_EQ(plan->steps[2].database.get(), wpsdb);
   ASSERT_TRUE(TrimForRequest(in_.request, &*plan).ok());
   EXPECT_EQ(plan->steps.size(), 3u);
   EXPECT_EQ(plan->pre.size(), 2u);
@@ -229,6 +229,73 @@ TEST_F(PlanRestoreTest, DatabasesAndVolumesGoBackAtOnceInsideTheWindow) {
   EXPECT_EQ(restored, std::vector<std::string>{"db/dxmediadb"});
 }
 
+// A `discover` entry's set: the server's roles go back first, alone, and
+// only over the original server; each database with the entry's config.
+class DiscoveredRestoreTest : public PlanRestoreTest {
+ protected:
+  DiscoveredRestoreTest() {
+    v1::Database* entry = config_.mutable_deployments(0)->add_databases();
+    entry->set_name("persistence");
+    entry->set_discover(true);
+    entry->set_host("/run/pg");
+    v1::Artifact globals = Dump("persistence");
+    globals.set_kind(v1::ARTIFACT_PG_GLOBALS);
+    v1::Artifact jcr = Dump("jcrdb");
+    jcr.set_discovered_by("persistence");
+    in_.artifacts = {Volume("core/profile", "dx-core-0:/profile"), jcr,
+                     globals};
+  }
+};
+
+TEST_F(DiscoveredRestoreTest, TheRolesGoBackBeforeEverythingElse) {
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->steps.size(), 3u);
+  const RestoreStep& jcr = plan->steps[1];
+  ASSERT_NE(jcr.database, nullptr);
+  EXPECT_EQ(jcr.database->dbname(), "jcrdb");
+  EXPECT_EQ(jcr.database->host(), "/run/pg");
+  ASSERT_NE(plan->steps[2].database, nullptr);
+  EXPECT_TRUE(plan->steps[2].database->discover());
+  const std::function<void(const RestoreStep&)> restore_database =
+      [](const RestoreStep&) {};
+  const WindowWork work = RestoreWindowWork(*plan, restore_database);
+  EXPECT_TRUE(work.stages_need_previous) << "failed roles stop the rest";
+  ASSERT_EQ(work.stages.size(), 2u);
+  ASSERT_EQ(work.stages[0].size(), 1u);
+  EXPECT_EQ(work.stages[0][0].job_id, plan->steps[2].job.id());
+  ASSERT_EQ(work.stages[1].size(), 2u);
+  EXPECT_EQ(work.stages[1][0].job_id, plan->steps[0].job.id());
+  EXPECT_EQ(work.stages[1][1].job_id, plan->steps[1].job.id());
+}
+
+TEST_F(DiscoveredRestoreTest, ACopyIntoANewDatabaseLeavesTheRolesAlone) {
+  in_.request.set_target("db/jcrdb");
+  in_.request.set_database_to("jcrdb_copy");
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->steps.size(), 1u);
+  EXPECT_EQ(plan->steps[0].job.target(), "db/jcrdb");
+
+  in_.request.clear_target();  // one database and the globals, left out
+  in_.artifacts.erase(in_.artifacts.begin());  // no volume
+  plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->steps.size(), 1u);
+
+  in_.request.set_target("db/persistence");
+  EXPECT_TRUE(Says(Refusal(),
+                   "db/persistence: a server's roles and grants "
+                   "go back only over the original server"));
+}
+
+TEST_F(DiscoveredRestoreTest, RefusesADumpWhoseDiscoveryIsNoLongerConfigured) {
+  config_.mutable_deployments(0)->mutable_databases()->RemoveLast();
+  EXPECT_TRUE(Says(Refusal(),
+                   "db/jcrdb: the config lists no database "
+                   "discovery persistence for dx/prod"));
+}
+
 TEST_F(PlanRestoreTest, RefusesADatabaseToThatIsAConnectionString) {
   in_.request.set_database_to("host=elsewhere dbname=dxmediadb");
   EXPECT_EQ(Refusal().code(), absl::StatusCode::kInvalidArgument);
@@ -272,7 +339,7 @@ TEST_F(PlanRestoreTest, ACloneGoesToTheOtherDeploymentWithoutSetidBits) {
   in_.request.set_database_to("dxmediadb_copy");
   absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
   ASSERT_TRUE(plan.ok()) << plan.status();
-  EXPECT_EQ(plan->steps[1].database, &staging->databases(0));
+  EXPECT_EQ(plan->steps[1].database.get(), &staging->databases(0));
   EXPECT_EQ(plan->database_to, "dxmediadb_copy");
   EXPECT_FALSE(plan->steps[0].command.restore().keep_setid());
   in_.request.set_keep_setid(true);

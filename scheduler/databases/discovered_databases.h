@@ -1,0 +1,55 @@
+// A `discover` database entry's databases as members of a set: which of
+// the server's databases a set dumps (SelectDiscovered, from the list
+// ListServerDatabases read), the config each is dumped and restored with
+// (DiscoveredDatabase), and, for a stored dump, the config of the
+// deployment that restores it (DatabaseFor).
+//
+// Database configs are handed round as shared pointers: a listed one's
+// does not own (it points into the SchedulerConfig, which must outlive
+// it), a discovered one's owns its copy. Pure functions; thread-safe.
+#ifndef DXBACKUP_SCHEDULER_DATABASES_DISCOVERED_DATABASES_H_
+#define DXBACKUP_SCHEDULER_DATABASES_DISCOVERED_DATABASES_H_
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/config.pb.h"
+#include "dxbackup/v1/types.pb.h"
+
+namespace dxbackup::scheduler {
+
+using DatabaseConfig = std::shared_ptr<const v1::Database>;
+
+// A listed database's config, not owned.
+DatabaseConfig Listed(const v1::Database& db);
+
+// The config of database `dbname` found by `entry`: the entry's
+// connection, pg_dump and compression settings, with dbname and name
+// `dbname`, and no discovery.
+DatabaseConfig DiscoveredDatabase(const v1::Database& entry,
+                                  const std::string& dbname);
+
+// The databases among `found` (the server's, ListServerDatabases) that a
+// set of `deployment` dumps for its `discover` entry `entry`: all but
+// `postgres`, the entry's `exclude` and those a listed PostgreSQL database
+// of the same dbname, host and port dumps already. InvalidArgument naming each
+// of the rest that cannot be a member, and what to do: a name that is not 1-63
+// of letters, digits, '_', '-' and '.' (it names the member and its file), or
+// one that another member of the set has (a `name` in the config, or a database
+// an earlier entry found: `taken`, to which the selected are added).
+absl::StatusOr<std::vector<std::string>> SelectDiscovered(
+    const v1::Deployment& deployment, const v1::Database& entry,
+    const std::vector<std::string>& found, std::set<std::string>* taken);
+
+// The config that restores database artifact `artifact` in `deployment`
+// (null: none): its `discover` entry's for a discovered database's dump,
+// else the database listed under the member's name.
+DatabaseConfig DatabaseFor(const v1::Deployment* deployment,
+                           const v1::Artifact& artifact);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_DATABASES_DISCOVERED_DATABASES_H_
