@@ -9,10 +9,13 @@
 #include <clocale>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "agent/agent_session.h"
+#include "agent/volume_identity.h"
 #include "common/log.h"
+#include "common/resource_names.h"
 #include "common/tls_options.h"
 #include "common/token_channel.h"
 
@@ -39,7 +42,7 @@ int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 2);
   mallopt(M_MMAP_THRESHOLD, 256 << 10);
   std::string scheduler, ns, release, pod, component, token_file;
-  std::vector<std::string> volumes, excludes, labels;
+  std::vector<std::string> volumes, volume_claims, excludes, labels;
   uint64_t limit_kib = 0;
   int upload_stall_seconds = 60;
   std::string log_format;
@@ -54,7 +57,10 @@ int main(int argc, char** argv) {
       "component", po::value(&component)->required(), "core or dam")(
       "volume", po::value(&volumes)->required(),
       "NAME=PATH of a volume to back up (repeatable)")(
-      "exclude", po::value(&excludes), "glob to leave out (repeatable)")(
+      "volume-claim", po::value(&volume_claims),
+      "NAME=CLAIM: the volume is that PersistentVolumeClaim, shared by the "
+      "component's pods (repeatable)")("exclude", po::value(&excludes),
+                                       "glob to leave out (repeatable)")(
       "label", po::value(&labels),
       "KEY=VALUE label policies can select on (repeatable)")(
       "token-file", po::value(&token_file),
@@ -101,6 +107,20 @@ int main(int argc, char** argv) {
     }
     identity.labels[label.substr(0, eq)] = label.substr(eq + 1);
   }
+  std::map<std::string, std::string> claims;  // volume -> claim
+  for (const std::string& spec : volume_claims) {
+    const size_t eq = spec.find('=');
+    const std::string claim =
+        eq == std::string::npos ? "" : spec.substr(eq + 1);
+    if (eq == std::string::npos || eq == 0 ||
+        !dxbackup::common::CheckDnsSubdomain("claim", claim).ok()) {
+      std::cerr << "dxbackup-agent: --volume-claim \"" << spec
+                << "\" must be NAME=CLAIM, CLAIM a PersistentVolumeClaim's "
+                   "name\n";
+      return 2;
+    }
+    claims[spec.substr(0, eq)] = claim;
+  }
   for (const std::string& spec : volumes) {
     const size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size() ||
@@ -117,7 +137,16 @@ int main(int argc, char** argv) {
                 << volume.path() << " is not a readable directory\n";
       return 2;
     }
+    auto claim = claims.find(volume.name());
+    volume.set_shared_id(dxbackup::agent::VolumeIdentity(
+        volume.path(), claim == claims.end() ? "" : claim->second));
+    if (claim != claims.end()) claims.erase(claim);
     identity.volumes.push_back(volume);
+  }
+  if (!claims.empty()) {
+    std::cerr << "dxbackup-agent: --volume-claim names volume "
+              << claims.begin()->first << ", which no --volume gives\n";
+    return 2;
   }
 
   // Signals are taken by a thread of their own, so that stopping is an

@@ -44,6 +44,40 @@ absl::Status CheckDnsLabel(absl::string_view field, absl::string_view value) {
   return absl::OkStatus();
 }
 
+absl::Status CheckDnsSubdomain(absl::string_view field,
+                               absl::string_view value) {
+  constexpr char kRule[] =
+      "a Kubernetes object name is 1-253 characters of a-z, 0-9, '-' and "
+      "'.', starting and ending with a letter or digit";
+  if (value.empty() || value.size() > 253 ||
+      !absl::ascii_isalnum(value.front()) ||
+      !absl::ascii_isalnum(value.back())) {
+    return Refuse(field, value, kRule);
+  }
+  for (char c : value) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-' &&
+        c != '.') {
+      return Refuse(field, value, kRule);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckVolumeIdentity(absl::string_view field,
+                                 absl::string_view value) {
+  constexpr char kRule[] =
+      "a volume identity is 1-300 characters of letters, digits, '.', '_', "
+      "':', '/' and '-'";
+  if (value.empty() || value.size() > 300) return Refuse(field, value, kRule);
+  for (char c : value) {
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != ':' &&
+        c != '/' && c != '-') {
+      return Refuse(field, value, kRule);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckSimpleName(absl::string_view field, absl::string_view value) {
   constexpr char kRule[] =
       "a name is 1-63 characters of letters, digits, '_' and '-', starting "

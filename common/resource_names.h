@@ -17,6 +17,17 @@ namespace dxbackup::common {
 // starting and ending with a letter or digit. Namespaces, releases, pods.
 absl::Status CheckDnsLabel(absl::string_view field, absl::string_view value);
 
+// Kubernetes' DNS subdomain (RFC 1123): 1-253 characters of a-z, 0-9, '-'
+// and '.', starting and ending with a letter or digit. Claims, Secrets.
+absl::Status CheckDnsSubdomain(absl::string_view field,
+                               absl::string_view value);
+
+// A volume's identity across pods (v1::Volume::shared_id): 1-300
+// characters of A-Z, a-z, 0-9, '.', '_', ':', '/' and '-'. Only compared,
+// never a path.
+absl::Status CheckVolumeIdentity(absl::string_view field,
+                                 absl::string_view value);
+
 // A component or volume name: 1-63 characters of A-Z, a-z, 0-9, '_' and
 // '-', starting with a letter or digit (so never "." or "..").
 absl::Status CheckSimpleName(absl::string_view field, absl::string_view value);

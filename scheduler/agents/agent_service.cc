@@ -89,6 +89,12 @@ absl::Status CheckHelloNames(const v1::Hello& hello) {
         !s.ok()) {
       return s;
     }
+    if (volume.shared_id().empty()) continue;
+    if (absl::Status s =
+            common::CheckVolumeIdentity("volume identity", volume.shared_id());
+        !s.ok()) {
+      return s;
+    }
   }
   return absl::OkStatus();
 }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
@@ -62,6 +63,38 @@ int64_t EarliestRemoval(const v1::SchedulerConfig& config,
     return EarliestRemovalUnder(policy.retention(), started_unix);
   }
   return started_unix;
+}
+
+std::map<std::string, SharedVolume> SharedVolumes(
+    const std::vector<v1::AgentInfo>& agents) {
+  std::map<std::string, std::vector<const v1::AgentInfo*>> mounting;
+  for (const v1::AgentInfo& agent : agents) {
+    for (const v1::Volume& volume : agent.volumes()) {
+      if (volume.shared_id().empty()) continue;
+      std::vector<const v1::AgentInfo*>& list = mounting[volume.shared_id()];
+      if (list.empty() || list.back() != &agent) list.push_back(&agent);
+    }
+  }
+  std::map<std::string, SharedVolume> out;
+  for (auto& [id, list] : mounting) {
+    if (list.size() < 2) continue;
+    std::sort(list.begin(), list.end(),
+              [](const v1::AgentInfo* a, const v1::AgentInfo* b) {
+                return a->pod() < b->pod();
+              });
+    SharedVolume& v = out[id];
+    v.capturer = list.front();
+    for (const v1::AgentInfo* agent : list) {
+      if (agent->connected()) {
+        v.capturer = agent;
+        break;
+      }
+    }
+    for (const v1::AgentInfo* agent : list) {
+      if (agent != v.capturer) v.others.push_back(agent->pod());
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
@@ -133,18 +166,40 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
   }
   std::map<std::string, int> replicas;  // agents per component
   for (const v1::AgentInfo& agent : agents) ++replicas[agent.component()];
+  const std::map<std::string, SharedVolume> shared = SharedVolumes(agents);
   for (const v1::AgentInfo& agent : agents) {
-    // "core/profile"; with several core pods, "dx-core-0/profile" and so on.
-    const std::string owner =
-        replicas[agent.component()] > 1 ? agent.pod() : agent.component();
     for (const v1::Volume& volume : agent.volumes()) {
+      // "core/profile"; with several core pods, "dx-core-0/profile" and so
+      // on, unless they all mount the one volume, captured once.
+      auto group = shared.find(volume.shared_id());
+      const SharedVolume* sharing =
+          group == shared.end() ? nullptr : &group->second;
+      if (sharing != nullptr && sharing->capturer != &agent) {
+        if (!agent.connected()) {
+          set.add_warnings(absl::StrCat(
+              agent.pod(), " mounts the volume ", volume.name(), " that ",
+              sharing->capturer->pod(),
+              " captures, but its agent is offline: that pod was not "
+              "quiesced"));
+        }
+        continue;
+      }
+      const std::string owner =
+          sharing != nullptr || replicas[agent.component()] <= 1
+              ? agent.component()
+              : agent.pod();
       BackupMember* m = add_member(
           v1::JOB_VOLUME_BACKUP, VolumeTarget(owner, volume.name()),
           VolumeFileName(owner, volume.name(), options.compression()),
           absl::StrCat(agent.pod(), ":", volume.path(),
                        volume.resolved_path().empty()
                            ? ""
-                           : " -> " + volume.resolved_path()));
+                           : " -> " + volume.resolved_path(),
+                       sharing == nullptr
+                           ? ""
+                           : absl::StrCat(" (mounted by ",
+                                          absl::StrJoin(sharing->others, ", "),
+                                          " too)")));
       m->job.set_agent_id(agent.id());
       m->artifact.set_kind(v1::ARTIFACT_VOLUME_TAR);
       m->artifact.set_compression(options.compression());
@@ -174,6 +229,7 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
         BackupMember* m = add_member(v1::JOB_HOOK, h.job.target(), "", "");
         m->job.set_agent_id(h.job.agent_id());
         m->hook = h.hook;
+        m->hook_pod = h.pod;
       }
     }
     auto add_database = [&](DatabaseConfig db) {

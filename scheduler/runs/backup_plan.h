@@ -2,7 +2,10 @@
 // from plain values and nothing else: no catalog, no agents' connections,
 // no clock. It returns the refusal, or the plan: the set (id, level,
 // base), and its members in job order — each volume of each agent of the
-// deployment (an offline agent's failing at once, saying so), the
+// deployment (an offline agent's failing at once, saying so; a volume
+// several agents mount, once, as <component>/<volume>, by one of them,
+// with a warning on the set for each other one that is offline and so
+// not quiesced), the
 // deployment's quiesce hooks (pre, then post) on its connected agents,
 // and its databases (a `discover` entry's: its globals, then each
 // database found; when they could not be listed or selected, the globals
@@ -62,6 +65,7 @@ struct BackupMember {
   v1::Artifact artifact;           // what a capture will be stored as
   DatabaseConfig database;         // a database: its config
   const v1::Hook* hook = nullptr;  // a hook: its config
+  std::string hook_pod;            // a hook: its agent's pod
   v1::SchedulerMessage command;    // a volume: to its agent
   std::string offline;             // set: the member fails at once, saying why
 };
@@ -92,6 +96,17 @@ LevelPlan PlanBackupLevel(const v1::BackupRequest& request,
 // least until then.
 int64_t EarliestRemoval(const v1::SchedulerConfig& config,
                         const std::string& policy_name, int64_t started_unix);
+
+// A volume that several agents mount (the same Volume::shared_id): the
+// agent that captures it (the first in pod order that is connected, else
+// the first), and the pods of the others.
+struct SharedVolume {
+  const v1::AgentInfo* capturer = nullptr;  // points into the agents given
+  std::vector<std::string> others;
+};
+// By shared_id, each volume of `agents` that more than one of them mounts.
+std::map<std::string, SharedVolume> SharedVolumes(
+    const std::vector<v1::AgentInfo>& agents);
 
 absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& inputs);
 

@@ -145,7 +145,7 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
   for (const BackupMember& m : members) {
     if (m.hook != nullptr) {
       (m.hook->phase() == v1::Hook::POST ? work.post : work.pre)
-          .push_back({m.job, m.hook});
+          .push_back({m.job, m.hook, m.hook_pod});
       continue;
     }
     WindowJob job;

@@ -19,7 +19,7 @@ std::vector<HookJob> PlanHooks(const v1::Deployment* deployment,
     if (hook.phase() != phase) continue;
     for (const v1::AgentInfo& agent : agents) {
       if (agent.component() != hook.component() || !agent.connected()) continue;
-      HookJob h{{}, &hook};
+      HookJob h{{}, &hook, agent.pod()};
       h.job.set_kind(v1::JOB_HOOK);
       h.job.set_target(absl::StrCat(phase == v1::Hook::POST ? "post" : "pre",
                                     "-hook/", hook.name(), "@", agent.pod()));
@@ -45,6 +45,8 @@ std::vector<v1::Job> RunHookJobs(AgentRegistry* registry, JobBoard* board,
     *hook->mutable_command() = h.hook->command();
     hook->set_shell(h.hook->shell());
     *hook->mutable_env() = h.hook->env();
+    // Which pod runs it, for a hook of several pods sharing a volume.
+    if (!h.pod.empty()) (*hook->mutable_env())["DXBACKUP_POD"] = h.pod;
     hook->set_timeout_seconds(h.hook->timeout_seconds());
     // A post-hook must run wherever its pre-hook did: an agent that is
     // reconnecting gets the hook's timeout to come back.

@@ -21,6 +21,7 @@ namespace dxbackup::scheduler {
 struct HookJob {
   v1::Job job;  // id and set_id left to the caller; kind, target, agent set
   const v1::Hook* hook;
+  std::string pod;  // the agent's; the hook sees it as DXBACKUP_POD
 };
 
 // One job per hook of `phase` and connected agent of the hook's component.

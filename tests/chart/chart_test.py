@@ -946,6 +946,9 @@ class PostRendererTest(unittest.TestCase):
                          "the PVC DX's core container mounts")
         self.assertIn("--component=core", agent["args"])
         self.assertIn("--volume=profile=/opt/HCL/profiles", agent["args"])
+        self.assertFalse([a for a in agent["args"]
+                          if a.startswith("--volume-claim")],
+                         "each core pod's profile claim is its own")
         core = [c for c in spec["containers"] if c["name"] == "core"][0]
         before = find(self.before, "StatefulSet", "dx-core")[0]
         self.assertEqual(core, before["spec"]["template"]["spec"]
@@ -968,6 +971,12 @@ class PostRendererTest(unittest.TestCase):
         self.assertIn("--component=dam", agent["args"])
         self.assertIn("--volume=upload=/opt/app/upload", agent["args"])
         self.assertIn("--volume=config=/etc/config", agent["args"])
+        # Every DAM pod mounts the one claim: the set captures it once.
+        self.assertIn("--volume-claim=upload=dx-dam", agent["args"])
+        self.assertEqual([a for a in agent["args"]
+                          if a.startswith("--volume-claim")],
+                         ["--volume-claim=upload=dx-dam"],
+                         "a ConfigMap is no claim")
 
     def test_everything_else_passes_through(self):
         for kind, name in (("Service", "dx-core"), ("ConfigMap", "dx-core"),

@@ -329,5 +329,46 @@ TEST_F(PlanBackupSetTest, ADiscoveryThatFailedFailsItsGlobalsMemberSayingWhy) {
       << plan->members[6].offline;
 }
 
+// Two core pods mounting one volume (the same shared_id): one member,
+// named for the component, captured by the first connected pod; their
+// own volumes stay theirs.
+TEST_F(PlanBackupSetTest, AVolumeSeveralPodsMountIsCapturedOnce) {
+  config_.mutable_deployments(0)->clear_hooks();
+  config_.mutable_deployments(0)->clear_databases();
+  in_.agents = {Agent("dx-core-1", "core", {"profile", "tranlog"}),
+                Agent("dx-core-0", "core", {"profile", "tranlog"})};
+  for (v1::AgentInfo& agent : in_.agents) {
+    agent.mutable_volumes(0)->set_shared_id("pvc/dx-profile");
+    agent.mutable_volumes(1)->set_shared_id("fs/boot/8:1/" + agent.pod());
+  }
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Targets(*plan),
+            (std::vector<std::string>{"dx-core-1/tranlog", "core/profile",
+                                      "dx-core-0/tranlog"}));
+  const BackupMember& profile = plan->members[1];
+  EXPECT_EQ(profile.job.agent_id(), "dx/prod/dx-core-0") << "first by pod";
+  EXPECT_EQ(profile.artifact.path(), "dx/prod/s2/core-profile.tar.zst");
+  EXPECT_EQ(profile.artifact.source(),
+            "dx-core-0:/data/profile (mounted by dx-core-1 too)");
+  EXPECT_TRUE(plan->set.warnings().empty());
+
+  // The first pod's agent is offline: the other captures it, and the set
+  // says the offline pod was not quiesced.
+  in_.agents[1].set_connected(false);
+  plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Targets(*plan),
+            (std::vector<std::string>{"core/profile", "dx-core-1/tranlog",
+                                      "dx-core-0/tranlog"}));
+  EXPECT_EQ(plan->members[0].job.agent_id(), "dx/prod/dx-core-1");
+  EXPECT_TRUE(plan->members[0].offline.empty());
+  EXPECT_FALSE(plan->members[2].offline.empty()) << "its own volume fails";
+  ASSERT_EQ(plan->set.warnings_size(), 1);
+  EXPECT_EQ(plan->set.warnings(0),
+            "dx-core-0 mounts the volume profile that dx-core-1 captures, but "
+            "its agent is offline: that pod was not quiesced");
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler
