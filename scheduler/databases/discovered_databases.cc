@@ -52,9 +52,10 @@ DatabaseConfig DiscoveredDatabase(const v1::Database& entry,
   return db;
 }
 
-absl::StatusOr<std::vector<std::string>> SelectDiscovered(
-    const v1::Deployment& deployment, const v1::Database& entry,
-    const std::vector<std::string>& found, std::set<std::string>* taken) {
+DiscoveredSelection SelectDiscovered(const v1::Deployment& deployment,
+                                     const v1::Database& entry,
+                                     const std::vector<std::string>& found,
+                                     std::set<std::string>* taken) {
   std::set<std::string> skip(entry.exclude().begin(), entry.exclude().end());
   skip.insert(kMaintenanceDb);
   std::set<std::string> names;  // of the deployment's other members
@@ -65,7 +66,9 @@ absl::StatusOr<std::vector<std::string>> SelectDiscovered(
     }
     names.insert(db.name());
   }
-  std::vector<std::string> selected, problems;
+  DiscoveredSelection out;
+  std::vector<std::string>& selected = out.databases;
+  std::vector<std::string> problems;
   for (const std::string& name : found) {
     if (skip.count(name) != 0) continue;
     if (!UsableName(name)) {
@@ -84,12 +87,11 @@ absl::StatusOr<std::vector<std::string>> SelectDiscovered(
     }
   }
   if (!problems.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("database discovery ", entry.name(), " found ",
-                     absl::StrJoin(problems, "; ")));
+    out.problem = absl::StrCat("database discovery ", entry.name(), " found ",
+                               absl::StrJoin(problems, "; "));
   }
   taken->insert(selected.begin(), selected.end());
-  return selected;
+  return out;
 }
 
 DatabaseConfig DatabaseFor(const v1::Deployment* deployment,

@@ -32,17 +32,27 @@ DatabaseConfig Listed(const v1::Database& db);
 DatabaseConfig DiscoveredDatabase(const v1::Database& entry,
                                   const std::string& dbname);
 
-// The databases among `found` (the server's, ListServerDatabases) that a
-// set of `deployment` dumps for its `discover` entry `entry`: all but
-// `postgres`, the entry's `exclude` and those a listed PostgreSQL database
-// of the same dbname, host and port dumps already. InvalidArgument naming each
-// of the rest that cannot be a member, and what to do: a name that is not 1-63
-// of letters, digits, '_', '-' and '.' (it names the member and its file), or
-// one that another member of the set has (a `name` in the config, or a database
-// an earlier entry found: `taken`, to which the selected are added).
-absl::StatusOr<std::vector<std::string>> SelectDiscovered(
-    const v1::Deployment& deployment, const v1::Database& entry,
-    const std::vector<std::string>& found, std::set<std::string>* taken);
+// What a set of a deployment dumps for its `discover` entry.
+struct DiscoveredSelection {
+  // The databases among those found that become members: all but
+  // `postgres`, the entry's `exclude`, those a listed PostgreSQL database
+  // of the same dbname, host and port dumps already, and those below.
+  std::vector<std::string> databases;
+  // Set: each database found that cannot be a member, and what to do — a
+  // name that is not 1-63 of letters, digits, '_', '-' and '.' (it names
+  // the member and its file), or one that another member of the set has
+  // (a `name` in the config, or a database an earlier entry found). The
+  // entry's own member fails with it, so the set does; the rest are
+  // dumped all the same.
+  std::string problem;
+};
+
+// `found`: the server's databases (ListServerDatabases). `taken`: the
+// databases earlier entries selected, to which these are added.
+DiscoveredSelection SelectDiscovered(const v1::Deployment& deployment,
+                                     const v1::Database& entry,
+                                     const std::vector<std::string>& found,
+                                     std::set<std::string>* taken);
 
 // The config that restores database artifact `artifact` in `deployment`
 // (null: none): its `discover` entry's for a discovered database's dump,

@@ -1,14 +1,14 @@
 #include "scheduler/postgres/pg_cluster.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "common/process.h"
 #include "scheduler/postgres/pg_connection.h"
 #include "scheduler/postgres/pg_dump_runner.h"
 #include "scheduler/postgres/pg_tools.h"
+#include "scheduler/postgres/sql_script.h"
 #include "scheduler/store/artifact_pipe.h"
 
 namespace dxbackup::scheduler {
@@ -19,8 +19,8 @@ std::string ConnectDb(const v1::Database& entry) {
   return entry.dbname().empty() ? "postgres" : entry.dbname();
 }
 
-// "already exists" for a role or a tablespace (duplicate_object).
-constexpr char kDuplicateObject[] = "42710";
+// The maintenance database: there on any server, a new one included.
+constexpr char kMaintenanceDb[] = "postgres";
 
 // A globals script is a few statements per role: read whole, up to this.
 constexpr size_t kMaxGlobalsBytes = 256u << 20;
@@ -43,25 +43,14 @@ class TextReader : public ArtifactReader {
 
 }  // namespace
 
-std::string WithoutRoleAttributes(const std::string& script,
-                                  const std::string& role,
-                                  const std::string& quoted_role) {
+std::string GlobalsToRestore(absl::string_view script,
+                             const std::set<std::string>& existing_roles) {
   std::string out;
-  out.reserve(script.size());
-  const std::string plain = absl::StrCat("ALTER ROLE ", role, " WITH ");
-  const std::string quoted = absl::StrCat("ALTER ROLE ", quoted_role, " WITH ");
-  for (absl::string_view line : absl::StrSplit(script, '\n')) {
-    if (absl::StartsWith(line, plain) || absl::StartsWith(line, quoted)) {
-      out +=
-          "-- (the restoring role's attributes and password left as "
-          "they are)\n";
-      continue;
-    }
-    absl::StrAppend(&out, line, "\n");
+  for (const std::string& statement : SplitSqlScript(script)) {
+    const std::string role = RoleOfStatement(statement);
+    if (!role.empty() && existing_roles.count(role) != 0) continue;
+    out += statement;
   }
-  // Each piece got a newline; the last piece is what followed the last
-  // newline (nothing, when the script ends with one).
-  if (!out.empty()) out.pop_back();
   return out;
 }
 
@@ -81,7 +70,7 @@ absl::StatusOr<std::vector<std::string>> ListServerDatabases(
   if (!conn.ok()) return conn.status();
   auto rows = (*conn)->Query(
       "SELECT datname FROM pg_database WHERE datallowconn AND NOT "
-      "datistemplate ORDER BY datname");
+      "datistemplate AND datconnlimit <> -2 ORDER BY datname");
   if (!rows.ok()) return rows.status();
   std::vector<std::string> names;
   for (const std::vector<std::string>& row : *rows) names.push_back(row[0]);
@@ -105,7 +94,11 @@ absl::Status DumpGlobals(const v1::Database& entry, PendingArtifact* out,
                  PgToolBeside(entry.pg_dump_path(), "pg_dumpall"));
   if (!tool.ok()) return tool.status();
   common::ProcessSpec spec;
-  spec.argv = {tool->path, "--globals-only", "--no-password"};
+  // Tablespaces are left out: their directories belong to the old
+  // server's machine, and a restore would stop at the first that is
+  // missing. (A database that used one needs it created by hand.)
+  spec.argv = {tool->path, "--globals-only", "--no-tablespaces",
+               "--no-password", "--database=" + ConnectDb(entry)};
   spec.env = PgEnvironment(entry, *password, ConnectDb(entry));
   auto dumped = RunProcessInto(
       spec, entry.compression_level() > 0 ? entry.compression_level() : 1, out);
@@ -127,70 +120,61 @@ absl::Status DumpGlobals(const v1::Database& entry, PendingArtifact* out,
   return absl::OkStatus();
 }
 
-std::string UnexpectedPsqlErrors(const std::string& stderr_text) {
-  std::string out;
-  for (absl::string_view line : absl::StrSplit(stderr_text, '\n')) {
-    // "psql:<stdin>:12: ERROR:  42710: role \"dx\" already exists"
-    const size_t at = line.find("ERROR:");
-    if (at == absl::string_view::npos) continue;
-    absl::string_view rest =
-        absl::StripLeadingAsciiWhitespace(line.substr(at + 6));
-    if (absl::StartsWith(rest, absl::StrCat(kDuplicateObject, ":"))) continue;
-    absl::StrAppend(&out, out.empty() ? "" : "\n", line);
-  }
-  return out;
-}
-
 absl::Status RestoreGlobals(const v1::Database& entry, ArtifactReader& sql,
                             std::string* log) {
   absl::StatusOr<std::string> password = ReadPassword(entry);
   if (!password.ok()) return password.status();
   int server_version = 0;
-  std::string role, quoted_role;  // the role the restore connects as
+  std::set<std::string> existing;  // the server's roles before
   {
-    auto conn = PgConnection::Open(entry, *password, ConnectDb(entry));
+    auto conn = PgConnection::Open(entry, *password, kMaintenanceDb);
     if (!conn.ok()) return conn.status();
     server_version = (*conn)->ServerVersion();
-    auto user = (*conn)->Query("SELECT current_user");
-    if (!user.ok()) return user.status();
-    role = (*user)[0][0];
-    quoted_role = (*conn)->QuoteIdentifier(role);
+    auto roles = (*conn)->Query("SELECT rolname FROM pg_roles");
+    if (!roles.ok()) return roles.status();
+    for (const std::vector<std::string>& row : *roles) existing.insert(row[0]);
   }
-  // The script whole, less the connecting role's own ALTER ROLE: its
-  // password there is the one of the dump's day, and the configured
-  // password_file (today's) must still work for the databases after.
   std::string script;
   absl::Status read = ForEachChunk(sql, [&](const char* data, size_t n) {
     if (script.size() + n > kMaxGlobalsBytes) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "the globals script is larger than ", kMaxGlobalsBytes >> 20,
-          " MiB; restore it by hand with psql"));
+          "the roles' script is larger than ", kMaxGlobalsBytes >> 20,
+          " MiB; restore it by hand with psql (RESTORE.txt of an export)"));
     }
     script.append(data, n);
     return absl::OkStatus();
   });
   if (!read.ok()) return read;
-  TextReader filtered(WithoutRoleAttributes(script, role, quoted_role));
+  // Roles the server has keep their passwords and attributes: the
+  // restoring one's password_file must keep working, and live
+  // applications' (and replication's) credentials are not rolled back.
+  TextReader missing(GlobalsToRestore(script, existing));
   absl::StatusOr<PgTool> tool = FindPgTool(
       "psql", server_version, PgToolBeside(entry.pg_dump_path(), "psql"));
   if (!tool.ok()) return tool.status();
   common::ProcessSpec spec;
-  // Not ON_ERROR_STOP: the script creates roles that may exist already
-  // (the connecting one always does); the errors are sorted out after.
-  spec.argv = {tool->path,           "--no-password",
-               "--no-psqlrc",        "--quiet",
-               "--output=/dev/null", "--set=VERBOSITY=verbose",
-               "--dbname",           DbnameOnlyConninfo(ConnectDb(entry))};
-  spec.env = PgEnvironment(entry, *password, ConnectDb(entry));
-  auto result = RunProcessReading(spec, filtered);
+  // All or nothing, stopped at the first error whatever language the
+  // server speaks: its exit status says how it went.
+  spec.argv = {tool->path,
+               "--no-password",
+               "--no-psqlrc",
+               "--quiet",
+               "--output=/dev/null",
+               "--single-transaction",
+               "--set=ON_ERROR_STOP=1",
+               "--dbname",
+               DbnameOnlyConninfo(kMaintenanceDb)};
+  spec.env = PgEnvironment(entry, *password, kMaintenanceDb);
+  auto result = RunProcessReading(spec, missing);
   if (!result.ok()) return result.status();
   *log = result->stderr_text;
-  const std::string errors = UnexpectedPsqlErrors(result->stderr_text);
-  if (result->exit_code != 0 || !errors.empty()) {
+  if (result->exit_code != 0) {
     return absl::InternalError(absl::StrCat(
-        "psql ", tool->version, " restoring the roles and grants of ",
-        DescribeServer(entry), " exited with status ", result->exit_code,
-        errors.empty() ? "" : ": ", errors));
+        "psql ", tool->version, " restoring the roles of ",
+        DescribeServer(entry), " exited with status ", result->exit_code, ": ",
+        result->stderr_text,
+        "; no role was changed (one transaction), and nothing else was "
+        "restored"));
   }
   return absl::OkStatus();
 }

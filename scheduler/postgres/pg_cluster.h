@@ -1,7 +1,7 @@
 // What a PostgreSQL server holds beyond any one database, for a `discover`
-// database entry: the list of its databases, and its globals (roles, role
-// memberships, tablespaces) dumped with `pg_dumpall --globals-only` and
-// put back with psql.
+// database entry: the list of its databases, and its globals (roles and
+// role memberships; not tablespaces) dumped with `pg_dumpall
+// --globals-only` and put back with psql.
 //
 // Each call opens its own connection or runs its own tool with the
 // entry's connection fields, connecting to the entry's dbname or, when it
@@ -10,6 +10,7 @@
 #ifndef DXBACKUP_SCHEDULER_POSTGRES_PG_CLUSTER_H_
 #define DXBACKUP_SCHEDULER_POSTGRES_PG_CLUSTER_H_
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,9 @@ namespace dxbackup::scheduler {
 // "every database of host=... port=... user=...": for messages, no secrets.
 std::string DescribeServer(const v1::Database& entry);
 
-// The server's databases that accept connections and are no template, by
-// name (as the server spells them: not yet checked as names).
+// The server's databases that accept connections and are no template nor
+// invalid (a DROP DATABASE cut short), by name (as the server spells them: not
+// yet checked as names).
 absl::StatusOr<std::vector<std::string>> ListServerDatabases(
     const v1::Database& entry);
 
@@ -34,25 +36,19 @@ absl::StatusOr<std::vector<std::string>> ListServerDatabases(
 absl::Status DumpGlobals(const v1::Database& entry, PendingArtifact* out,
                          std::string* log, int* server_version);
 
-// Runs the globals script `sql` (decompressed) with psql on the entry's
-// server, less the ALTER ROLE of the role it connects as (whose password
-// is the configured one now). A role or tablespace that exists already
-// (SQLSTATE 42710) is left as it is; any other error fails the restore
-// with psql's stderr, after the statements before and after it ran (as
-// `psql -f` of pg_dumpall's output does).
+// Puts the roles of globals script `sql` (decompressed) back on the
+// entry's server, in its maintenance database `postgres`: the roles it
+// lacks, with their attributes, passwords and comments, and every role
+// membership, in one transaction stopped at the first error (then no role
+// is changed). A role the server has already is left as it is (its
+// password included: the restoring role's, and live applications').
 absl::Status RestoreGlobals(const v1::Database& entry, ArtifactReader& sql,
                             std::string* log);
 
-// `script` without its lines that alter `role`'s attributes ("ALTER ROLE
-// role WITH ...", the name bare or as `quoted_role`), each replaced by a
-// comment saying so.
-std::string WithoutRoleAttributes(const std::string& script,
-                                  const std::string& role,
-                                  const std::string& quoted_role);
-
-// The errors of psql's stderr (run with VERBOSITY verbose) that are not
-// "already exists" (42710), one per line; "" when there are none.
-std::string UnexpectedPsqlErrors(const std::string& stderr_text);
+// `script` without its statements about `existing_roles` (CREATE ROLE,
+// ALTER ROLE, COMMENT ON ROLE, SECURITY LABEL ON ROLE; see sql_script.h).
+std::string GlobalsToRestore(absl::string_view script,
+                             const std::set<std::string>& existing_roles);
 
 }  // namespace dxbackup::scheduler
 

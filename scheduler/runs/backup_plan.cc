@@ -248,20 +248,19 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
       // A `discover` entry's member is its server's globals; each
       // database found is a member of its own.
       auto found = in.discovered.find(db.name());
-      absl::StatusOr<std::vector<std::string>> selected =
-          found == in.discovered.end()
-              ? absl::FailedPreconditionError("its databases were not listed")
-          : !found->second.ok()
-              ? absl::Status(
-                    found->second.status().code(),
-                    absl::StrCat("cannot list ", DescribeServer(db), ": ",
-                                 found->second.status().message()))
-              : SelectDiscovered(*d, db, *found->second, &taken);
-      if (!selected.ok()) {
-        globals->offline = std::string(selected.status().message());
+      if (found == in.discovered.end()) {
+        globals->offline = "its databases were not listed";
         continue;
       }
-      for (const std::string& name : *selected) {
+      if (!found->second.ok()) {
+        globals->offline = absl::StrCat("cannot list ", DescribeServer(db),
+                                        ": ", found->second.status().message());
+        continue;
+      }
+      const DiscoveredSelection selected =
+          SelectDiscovered(*d, db, *found->second, &taken);
+      globals->offline = selected.problem;  // before `members` grows
+      for (const std::string& name : selected.databases) {
         add_database(DiscoveredDatabase(db, name))
             ->artifact.set_discovered_by(db.name());
       }

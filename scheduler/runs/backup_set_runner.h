@@ -6,11 +6,14 @@
 // only when every member is stored and checked; otherwise `failed`, with a
 // reason naming each failed member. Members that were stored stay recorded.
 //
-//   auto run = runner.Start(request);   // returns at once
+//   auto run = runner.Start(request);   // returns once the set started
 //   while (run->events->WaitNext(&i, &event)) ...
 //
 // Start reads what the set's plan needs (the deployment's agents, its
-// earlier sets, the base's artifacts), plans it with PlanBackupSet,
+// earlier sets, the base's artifacts, and the databases of each
+// `discover` entry's server: a connection each, which can take up to
+// libpq's 15 s connect timeout when a server does not answer), plans it
+// with PlanBackupSet,
 // records the set and its jobs, and hands the plan to a QuiesceWindow on
 // a thread of its own.
 //

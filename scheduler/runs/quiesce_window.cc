@@ -1,5 +1,7 @@
 #include "scheduler/runs/quiesce_window.h"
 
+#include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -23,8 +25,9 @@ std::string QuiesceWarning(int64_t seconds, const v1::SchedulerConfig& config) {
 }
 
 std::vector<v1::Job> QuiesceWindow::RunStage(
-    const std::vector<WindowJob>& stage, const std::string& skip) {
-  std::vector<std::thread> own;
+    const std::vector<WindowJob>& stage, const std::string& skip,
+    int own_at_once) {
+  std::vector<const WindowJob*> own_jobs;
   std::vector<std::string> ids;
   for (const WindowJob& job : stage) {
     ids.push_back(job.job_id);
@@ -37,7 +40,7 @@ std::vector<v1::Job> QuiesceWindow::RunStage(
       continue;
     }
     if (job.run) {
-      own.emplace_back(job.run);
+      own_jobs.push_back(&job);
       continue;
     }
     if (!DispatchToAgent(parts_.registry, parts_.board, job.job_id,
@@ -45,6 +48,19 @@ std::vector<v1::Job> QuiesceWindow::RunStage(
       parts_.board->Finish(job.job_id,
                            absl::UnavailableError(job.disconnected));
     }
+  }
+  // The scheduler's own jobs, `own_at_once` at a time: each takes the
+  // next job not yet started.
+  const size_t workers =
+      own_at_once > 0
+          ? std::min(own_jobs.size(), static_cast<size_t>(own_at_once))
+          : own_jobs.size();
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> own;
+  for (size_t w = 0; w < workers; ++w) {
+    own.emplace_back([&own_jobs, &next] {
+      for (size_t i; (i = next++) < own_jobs.size();) own_jobs[i]->run();
+    });
   }
   for (std::thread& t : own) t.join();
   return parts_.board->WaitAndRemove(ids);
@@ -59,7 +75,7 @@ WindowResult QuiesceWindow::Run(const WindowWork& work) {
   std::string skip = blocked;
   for (const std::vector<WindowJob>& stage : work.stages) {
     std::string failed;  // the first of the stage's jobs that failed
-    for (v1::Job& j : RunStage(stage, skip)) {
+    for (v1::Job& j : RunStage(stage, skip, work.own_jobs_at_once)) {
       if (failed.empty() && j.status() != v1::JOB_SUCCEEDED) {
         failed = j.target();
       }

@@ -35,6 +35,9 @@
 
 namespace dxbackup::scheduler {
 
+// The default of WindowWork::own_jobs_at_once.
+inline constexpr int kOwnJobsAtOnce = 4;
+
 // One job of the work inside the window.
 struct WindowJob {
   std::string job_id;
@@ -56,6 +59,11 @@ struct WindowWork {
   // Set: once a job of a stage failed, the later stages are not run (each
   // of their jobs fails, naming it); the post-hooks still run.
   bool stages_need_previous = false;
+  // How many of a stage's own jobs (database dumps and restores) run at
+  // once, the rest waiting their turn; 0: all. Each holds connections to
+  // its server (pg_restore --jobs several), and a server's
+  // max_connections is finite.
+  int own_jobs_at_once = kOwnJobsAtOnce;
   std::vector<HookJob> post;
   // Set: once the stages ran, the post-hooks are not run (their jobs fail
   // with this), so that DX stays stopped until the operator has done what
@@ -91,10 +99,11 @@ class QuiesceWindow {
   WindowResult Run(const WindowWork& work);
 
  private:
-  // Starts each job of a stage (or fails it with `skip`, if set), waits for
-  // all and returns them.
+  // Starts each job of a stage (or fails it with `skip`, if set), the
+  // scheduler's own `own_at_once` at a time (0: all), waits for all and
+  // returns them.
   std::vector<v1::Job> RunStage(const std::vector<WindowJob>& stage,
-                                const std::string& skip);
+                                const std::string& skip, int own_at_once);
 
   Parts parts_;
 };

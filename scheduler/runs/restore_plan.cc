@@ -113,15 +113,20 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
     step.job.set_target(artifact.target());
     if (IsDatabaseDump(artifact)) {
       if (!request.paths().empty()) continue;  // a file-level restore
-      // A server's roles go back only with its databases over the
-      // originals; a copy into a new database reuses the server's roles.
-      if (artifact.kind() == v1::ARTIFACT_PG_GLOBALS &&
-          !request.database_to().empty()) {
-        if (request.target().empty()) continue;
-        problems.push_back(absl::StrCat(
-            artifact.target(),
-            ": a server's roles and grants go back only over the original "
-            "server; drop --database-to"));
+      // A server's roles go back with its databases over the originals.
+      // A copy into a new database uses the server's roles; a clone's
+      // server gets another deployment's roles (and their passwords) only
+      // when asked for by name.
+      if (artifact.kind() == v1::ARTIFACT_PG_GLOBALS) {
+        if (!request.database_to().empty()) {
+          if (request.target().empty()) continue;
+          problems.push_back(absl::StrCat(
+              artifact.target(),
+              ": a server's roles and grants go back only over the original "
+              "server; drop --database-to"));
+        } else if (request.clone() && request.target().empty()) {
+          continue;
+        }
       }
       step.job.set_kind(v1::JOB_DATABASE_RESTORE);
       step.database = DatabaseFor(deployment, artifact);

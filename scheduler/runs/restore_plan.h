@@ -80,7 +80,8 @@ struct RestorePlan {
   // Databases and volumes, in the set's artifact order; job ids 1..n.
   // A server's globals (ARTIFACT_PG_GLOBALS) go back first, before the
   // rest start (RestoreWindowWork), and only over the original server:
-  // with database_to they are left out.
+  // with database_to they are left out, and so they are from a clone
+  // unless its target names them.
   std::vector<RestoreStep> steps;
   // The quiesce hooks; job ids after the steps', pre-hooks first.
   std::vector<HookJob> pre, post;

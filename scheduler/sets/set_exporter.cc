@@ -208,16 +208,17 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
   if (globals) {
     absl::StrAppend(
         &out, "\n", section++,
-        ". Roles and grants of a PostgreSQL server whose databases the set "
-        "holds\n   (`discover` in the scheduler's config): put them back "
-        "first, into its\n   maintenance database, as a superuser. Errors "
-        "that a role \"already exists\"\n   are expected and harmless. "
-        "Every role gets the password it had, the\n   superuser's too: "
-        "connect with the old one after.\n\n");
+        ". Roles of a PostgreSQL server whose databases the set holds "
+        "(`discover` in\n   the scheduler's config). On a new server, put "
+        "them back first, into its\n   maintenance database, as a "
+        "superuser: every role gets the password it had,\n   the "
+        "superuser's too (connect with the old one after). On a server "
+        "that\n   still has its roles, skip this: psql would set their "
+        "passwords back too.\n\n");
     for (const v1::Artifact& a : m.artifacts()) {
       if (a.kind() != v1::ARTIFACT_PG_GLOBALS) continue;
       absl::StrAppend(&out, "    zstd -dc ", WithoutAgeSuffix(a.path()),
-                      " | psql -q -d postgres    # ", a.source(), "\n");
+                      " | psql -X -q -d postgres    # ", a.source(), "\n");
     }
   }
   if (databases) {
@@ -227,10 +228,14 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
         "set, each dump\n   goes into a new database (named by its DB_ "
         "variable; the original name if\n   unset, which fails if it exists: "
         "drop it first, as the DX procedure does):\n\n");
+    std::set<std::string> vars;  // each database's own: DB_a_b, DB_a_b_2
     for (const v1::Artifact& a : m.artifacts()) {
       if (a.kind() != v1::ARTIFACT_PG_DUMP) continue;
       const std::string name = a.target().substr(a.target().find('/') + 1);
-      const std::string var = DatabaseVariable(name);
+      std::string var = DatabaseVariable(name);
+      for (int n = 2; !vars.insert(var).second; ++n) {
+        var = absl::StrCat(DatabaseVariable(name), "_", n);
+      }
       // A zstd dump reaches pg_restore on its stdin; an older one, in
       // pg_dump's own gzip, is read from the file.
       const std::string file = WithoutAgeSuffix(a.path());

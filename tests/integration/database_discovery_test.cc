@@ -50,9 +50,13 @@ class DatabaseDiscoveryTest : public ::testing::Test {
     // DX's persistence as a DBA would leave it: an application role that
     // logs in and owns two databases, a read-only role it is a member of,
     // a database of the superuser's, and one left out.
+    // Its comment holds a line that reads like the restoring role's own
+    // ALTER ROLE: the script is split into statements, never into lines.
     ASSERT_EQ(Sql("postgres",
                   "CREATE ROLE dxreader NOLOGIN; CREATE ROLE dxuser LOGIN "
-                  "PASSWORD 'dxuser-secret' IN ROLE dxreader;"),
+                  "PASSWORD 'dxuser-secret' IN ROLE dxreader; COMMENT ON "
+                  "ROLE dxuser IS E'the portal\\nALTER ROLE dxadmin WITH "
+                  "NOLOGIN;';"),
               "");
     for (const std::string& db : kDatabases) {
       ASSERT_EQ(pg_->Run({"createdb", "-O",
@@ -133,8 +137,9 @@ class DatabaseDiscoveryTest : public ::testing::Test {
   static std::string ServerState() {
     std::string state = Rows(
         "postgres",
-        "SELECT rolname, rolcanlogin, rolsuper FROM pg_roles WHERE rolname "
-        "LIKE 'dx%' ORDER BY 1; SELECT r.rolname, m.rolname FROM "
+        "SELECT rolname, rolcanlogin, rolsuper, shobj_description(oid, "
+        "'pg_authid') FROM pg_roles WHERE rolname LIKE 'dx%' ORDER BY 1; "
+        "SELECT r.rolname, m.rolname FROM "
         "pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles "
         "m ON m.oid = a.member ORDER BY 1, 2; SELECT datname, "
         "pg_get_userbyid(datdba) FROM pg_database WHERE NOT datistemplate "
@@ -266,8 +271,8 @@ TEST_F(DatabaseDiscoveryTest, EveryDatabaseAndTheRolesGoBackIntoAnEmptyServer) {
       << out;
   const std::string dir = *work_ / ("export/" + set.id());
   const std::string restore_txt = testing::ReadFile(dir + "/RESTORE.txt");
-  EXPECT_NE(restore_txt.find("zstd -dc persistence.globals.sql.zst | psql -q "
-                             "-d postgres"),
+  EXPECT_NE(restore_txt.find("zstd -dc persistence.globals.sql.zst | psql -X "
+                             "-q -d postgres"),
             std::string::npos)
       << restore_txt;
   EXPECT_LT(restore_txt.find("persistence.globals.sql.zst"),
@@ -288,6 +293,36 @@ TEST_F(DatabaseDiscoveryTest, EveryDatabaseAndTheRolesGoBackIntoAnEmptyServer) {
       << script << "\n"
       << out;
   EXPECT_EQ(ServerState(), before);
+}
+
+TEST_F(DatabaseDiscoveryTest, OverTheOriginalServerLiveRolesKeepTheirOwn) {
+  std::string out;
+  const v1::BackupSet set = Backup("dx", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << set.reason();
+  // Since the set: the application's password changed, a role came, a
+  // database lost its rows.
+  ASSERT_EQ(Sql("postgres",
+                "ALTER ROLE dxuser PASSWORD 'changed-since'; CREATE ROLE "
+                "dxlater NOLOGIN;"),
+            "");
+  ASSERT_EQ(Sql("jcrdb", "DELETE FROM items"), "");
+  ASSERT_EQ(cli_->Run({"restore", set.id()}, &out), 0) << out;
+  EXPECT_EQ(Rows("jcrdb", "SELECT count(*) FROM items"), "2000\n");
+  EXPECT_EQ(Rows("postgres",
+                 "SELECT count(*) FROM pg_roles WHERE rolname = "
+                 "'dxlater'"),
+            "1\n");
+  auto logs_in = [](const std::string& password) {
+    std::string rows;
+    return testing::RunCommand({"psql", "-q", "-X", "-A", "-t", "-d", "jcrdb",
+                                "-c", "SELECT 1"},
+                               &rows,
+                               {"PGHOST=" + pg_->dir(), "PGUSER=dxuser",
+                                "PGPASSWORD=" + password}) == 0;
+  };
+  EXPECT_TRUE(logs_in("changed-since"))
+      << "a live role's password is not rolled back";
+  EXPECT_FALSE(logs_in("dxuser-secret"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// What a globals restore makes of psql's stderr (a role that exists
-// already is no failure, anything else is), and of the script (the
-// connecting role's password stays as configured).
+// What a roles restore runs of a pg_dumpall --globals-only script: the
+// statements about roles the server lacks, and none about the roles it
+// has (the restoring one's password among them), however the script's
+// strings and names are written.
 #include "scheduler/postgres/pg_cluster.h"
 
 #include <gtest/gtest.h>
@@ -8,54 +9,50 @@
 namespace dxbackup::scheduler {
 namespace {
 
-TEST(UnexpectedPsqlErrorsTest, AnExistingRoleIsNoError) {
-  EXPECT_EQ(UnexpectedPsqlErrors(
-                "psql:<stdin>:14: ERROR:  42710: role \"dxadmin\" already "
-                "exists\nLOCATION:  CreateRole, user.c:345\n"),
-            "");
-  EXPECT_EQ(UnexpectedPsqlErrors(""), "");
+// As pg_dumpall 15 writes it (less the roles' password hashes).
+constexpr char kScript[] =
+    "--\n-- PostgreSQL database cluster dump\n--\n\n"
+    "\\restrict AbC123\n\n"
+    "SET default_transaction_read_only = off;\n\n"
+    "SET client_encoding = 'UTF8';\n"
+    "SET standard_conforming_strings = on;\n\n"
+    "--\n-- Roles\n--\n\n"
+    "CREATE ROLE dxadmin;\n"
+    "ALTER ROLE dxadmin WITH SUPERUSER INHERIT LOGIN PASSWORD 'SCRAM-old';\n"
+    "CREATE ROLE dxuser;\n"
+    "ALTER ROLE dxuser WITH NOSUPERUSER LOGIN PASSWORD 'SCRAM-app';\n"
+    "COMMENT ON ROLE dxuser IS 'the app;\n"
+    "ALTER ROLE dxadmin WITH NOLOGIN;';\n"
+    "CREATE ROLE \"Dx Reader\";\n"
+    "ALTER ROLE \"Dx Reader\" WITH NOLOGIN;\n\n"
+    "--\n-- Role memberships\n--\n\n"
+    "GRANT \"Dx Reader\" TO dxuser GRANTED BY dxadmin;\n\n"
+    "\\unrestrict AbC123\n\n"
+    "--\n-- PostgreSQL database cluster dump complete\n--\n\n";
+
+TEST(GlobalsToRestoreTest, OnANewServerEverythingButTheRestoringRole) {
+  const std::string out = GlobalsToRestore(kScript, {"dxadmin"});
+  EXPECT_EQ(out.find("dxadmin WITH SUPERUSER"), std::string::npos) << out;
+  EXPECT_EQ(out.find("CREATE ROLE dxadmin"), std::string::npos) << out;
+  for (const char* kept :
+       {"\\restrict AbC123\n", "SET default_transaction_read_only = off;",
+        "CREATE ROLE dxuser;", "PASSWORD 'SCRAM-app';",
+        "COMMENT ON ROLE dxuser IS 'the app;\nALTER ROLE dxadmin WITH "
+        "NOLOGIN;';",
+        "CREATE ROLE \"Dx Reader\";", "GRANT \"Dx Reader\" TO dxuser",
+        "\\unrestrict AbC123\n"}) {
+    EXPECT_NE(out.find(kept), std::string::npos) << kept << "\n" << out;
+  }
 }
 
-TEST(UnexpectedPsqlErrorsTest, AnyOtherErrorIsKeptLineByLine) {
-  const std::string errors = UnexpectedPsqlErrors(
-      "psql:<stdin>:14: ERROR:  42710: role \"dx\" already exists\n"
-      "psql:<stdin>:20: ERROR:  42501: permission denied to create role\n"
-      "LOCATION:  CreateRole, user.c:310\n"
-      "psql:<stdin>:31: ERROR:  58P01: directory \"/srv/ts\" does not exist\n");
-  EXPECT_EQ(errors,
-            "psql:<stdin>:20: ERROR:  42501: permission denied to create "
-            "role\npsql:<stdin>:31: ERROR:  58P01: directory \"/srv/ts\" "
-            "does not exist");
-}
-
-TEST(WithoutRoleAttributesTest, LeavesTheConnectingRolesPasswordAlone) {
-  const std::string script =
-      "CREATE ROLE dxadmin;\n"
-      "ALTER ROLE dxadmin WITH SUPERUSER LOGIN PASSWORD 'SCRAM-SHA-256$old';\n"
-      "CREATE ROLE dxuser;\n"
-      "ALTER ROLE dxuser WITH LOGIN PASSWORD 'SCRAM-SHA-256$app';\n"
-      "ALTER ROLE dxadminx WITH LOGIN;\n";
-  EXPECT_EQ(WithoutRoleAttributes(script, "dxadmin", "\"dxadmin\""),
-            "CREATE ROLE dxadmin;\n"
-            "-- (the restoring role's attributes and password left as they "
-            "are)\n"
-            "CREATE ROLE dxuser;\n"
-            "ALTER ROLE dxuser WITH LOGIN PASSWORD 'SCRAM-SHA-256$app';\n"
-            "ALTER ROLE dxadminx WITH LOGIN;\n");
-  EXPECT_EQ(WithoutRoleAttributes("ALTER ROLE \"Dx Admin\" WITH SUPERUSER;",
-                                  "Dx Admin", "\"Dx Admin\""),
-            "-- (the restoring role's attributes and password left as they "
-            "are)");
-}
-
-TEST(DescribeServerTest, NamesTheServerWithoutSecrets) {
-  v1::Database entry;
-  entry.set_host("pg.dx.svc");
-  entry.set_port(5433);
-  entry.set_user("dxadmin");
-  entry.set_password_file("/secrets/pg");
-  EXPECT_EQ(DescribeServer(entry),
-            "every database of host=pg.dx.svc port=5433 user=dxadmin");
+TEST(GlobalsToRestoreTest, RolesTheServerHasAreLeftAsTheyAre) {
+  const std::string out =
+      GlobalsToRestore(kScript, {"dxadmin", "dxuser", "Dx Reader"});
+  EXPECT_EQ(out.find("ROLE"), std::string::npos) << out;
+  EXPECT_NE(out.find("GRANT \"Dx Reader\" TO dxuser GRANTED BY dxadmin;"),
+            std::string::npos)
+      << "memberships are added whatever existed: " << out;
+  EXPECT_EQ(GlobalsToRestore("", {"dxadmin"}), "");
 }
 
 }  // namespace

@@ -323,7 +323,8 @@ TEST_F(PlanBackupSetTest, ADiscoveryThatFailedFailsItsGlobalsMemberSayingWhy) {
                          std::vector<std::string>{"jcrdb", "odd name"});
   plan = PlanBackupSet(in_);
   ASSERT_TRUE(plan.ok()) << plan.status();
-  ASSERT_EQ(plan->members.size(), 7u) << "no member of a half discovery";
+  ASSERT_EQ(plan->members.size(), 8u) << "jcrdb is dumped all the same";
+  EXPECT_EQ(plan->members[7].job.target(), "db/jcrdb");
   EXPECT_NE(plan->members[6].offline.find("\"odd name\" is not a usable"),
             std::string::npos)
       << plan->members[6].offline;

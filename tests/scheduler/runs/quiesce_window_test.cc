@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "tests/support/fake_time_source.h"
@@ -274,6 +276,42 @@ TEST_F(QuiesceWindowTest, TheSchedulersOwnJobsRunOnTheirOwnThreads) {
   std::map<std::string, v1::Job> jobs = ById(window_.Run(work));
   EXPECT_EQ(jobs["dump1"].status(), v1::JOB_SUCCEEDED);
   EXPECT_EQ(jobs["dump2"].error(), "pg_dump failed");
+}
+
+// Six database jobs, four at a time: each waits until four run or all
+// have started, so that an unbounded window would be seen running six.
+TEST_F(QuiesceWindowTest, TheSchedulersOwnJobsRunAFewAtATime) {
+  std::mutex mu;
+  std::condition_variable changed;
+  int running = 0, started = 0, most = 0;
+  std::vector<WindowJob> stage;
+  for (int i = 0; i < 6; ++i) {
+    const std::string id = "dump" + std::to_string(i);
+    Add(id, v1::JOB_DATABASE_BACKUP, "db/" + id);
+    WindowJob job;
+    job.job_id = id;
+    job.run = [&, id] {
+      std::unique_lock<std::mutex> lock(mu);
+      most = std::max(most, ++running);
+      ++started;
+      changed.notify_all();
+      // A bound only so that a broken window fails instead of hanging.
+      EXPECT_TRUE(changed.wait_for(lock, std::chrono::seconds(60), [&] {
+        return running == kOwnJobsAtOnce || started == 6;
+      })) << id;
+      --running;
+      board_.Finish(id, absl::OkStatus());
+    };
+    stage.push_back(std::move(job));
+  }
+  WindowWork work;
+  work.stages = {stage};
+  EXPECT_EQ(work.own_jobs_at_once, kOwnJobsAtOnce);
+  for (const v1::Job& j : window_.Run(work).jobs) {
+    EXPECT_EQ(j.status(), v1::JOB_SUCCEEDED) << j.id();
+  }
+  EXPECT_EQ(started, 6);
+  EXPECT_EQ(most, kOwnJobsAtOnce);
 }
 
 TEST_F(QuiesceWindowTest, MeasuresFromTheFirstPreHookToTheLastPostHook) {

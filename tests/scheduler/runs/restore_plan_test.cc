@@ -289,6 +289,26 @@ TEST_F(DiscoveredRestoreTest, ACopyIntoANewDatabaseLeavesTheRolesAlone) {
                    "go back only over the original server"));
 }
 
+TEST_F(DiscoveredRestoreTest, ACloneTakesTheRolesOnlyWhenNamed) {
+  v1::Deployment* staging = config_.add_deployments();
+  *staging = config_.deployments(0);
+  staging->set_namespace_("dx-staging");
+  in_.request.set_to_namespace("dx-staging");
+  in_.request.set_clone(true);
+  in_.agents.clear();
+  in_.artifacts.erase(in_.artifacts.begin());  // no volume
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->steps.size(), 1u);
+  EXPECT_EQ(plan->steps[0].job.target(), "db/jcrdb");
+
+  in_.request.set_target("db/persistence");
+  plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->steps.size(), 1u);
+  EXPECT_EQ(plan->steps[0].job.target(), "db/persistence");
+}
+
 TEST_F(DiscoveredRestoreTest, RefusesADumpWhoseDiscoveryIsNoLongerConfigured) {
   config_.mutable_deployments(0)->mutable_databases()->RemoveLast();
   EXPECT_TRUE(Says(Refusal(),
