@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
       "release", po::value(&release)->required(), "DX release name")(
       "pod", po::value(&pod)->default_value(DefaultPodName()),
       "pod name (default: $POD_NAME or the host name)")(
-      "component", po::value(&component)->required(), "core or dam")(
+      "component", po::value(&component)->required(),
+      "core, dam or remote-search")(
       "volume", po::value(&volumes)->required(),
       "NAME=PATH of a volume to back up (repeatable)")(
       "volume-claim", po::value(&volume_claims),
@@ -91,8 +92,10 @@ int main(int argc, char** argv) {
     std::cerr << "dxbackup-agent: --log-format must be text or json\n";
     return 2;
   }
-  if (component != "core" && component != "dam") {
-    std::cerr << "dxbackup-agent: --component must be core or dam, not \""
+  if (component != "core" && component != "dam" &&
+      component != "remote-search") {
+    std::cerr << "dxbackup-agent: --component must be core, dam or "
+                 "remote-search, not \""
               << component << "\"\n";
     return 2;
   }

@@ -99,7 +99,7 @@ say "making a throwaway CA and certificates: every connection is TLS, agents and
 certs=$work/certs
 client_tls=(--tls-ca "$certs/ca.pem" --tls-cert "$certs/client.pem" --tls-key "$certs/client.key")
 
-say "starting the scheduler, a core agent and a DAM agent"
+say "starting the scheduler, a core agent, a DAM agent and a Remote Search agent"
 "$bin/dxbackup-scheduler" --listen 127.0.0.1:0 --data-dir "$work/data" \
   --config "$work/scheduler.yaml" --tls-cert "$certs/server.pem" \
   --tls-key "$certs/server.key" --tls-client-ca "$certs/ca.pem" \
@@ -108,15 +108,22 @@ pids+=($!)
 wait_for_line "$work/scheduler.out" "listening on port"
 server=127.0.0.1:$(awk '/listening on port/ {print $4}' "$work/scheduler.out")
 "$bin/dxbackup-agent" --scheduler "$server" --namespace dx-quickstart --release dx \
-  --pod dx-core-0 --component core --volume "profile=$work/dx/wp_profile" "${client_tls[@]}" \
+  --pod dx-core-0 --component core --volume "profile=$work/dx/wp_profile" \
+  --volume "cw_profile=$work/dx/profiles/cw_profile" "${client_tls[@]}" \
   2>"$work/core-agent.log" &
 pids+=($!)
 "$bin/dxbackup-agent" --scheduler "$server" --namespace dx-quickstart --release dx \
   --pod dx-dam-0 --component dam --volume "upload=$work/dx/dam/upload" \
   --volume "config=$work/dx/dam/config" "${client_tls[@]}" 2>"$work/dam-agent.log" &
 pids+=($!)
+"$bin/dxbackup-agent" --scheduler "$server" --namespace dx-quickstart --release dx \
+  --pod dx-remote-search-0 --component remote-search \
+  --volume "profile=$work/dx/remote-search/prs_profile" "${client_tls[@]}" \
+  2>"$work/search-agent.log" &
+pids+=($!)
 wait_for_line "$work/core-agent.log" "registered with the scheduler"
 wait_for_line "$work/dam-agent.log" "registered with the scheduler"
+wait_for_line "$work/search-agent.log" "registered with the scheduler"
 dx() { "$bin/dxbackup" --server "$server" "${client_tls[@]}" "$@"; }
 dx agents
 
@@ -142,7 +149,11 @@ say "checking the restore against the source"
 "$top/tools/tree-diff" "$work/dx/profiles/prof_95_CF221" "$work/restore/core-profile" >/dev/null || fail "profile differs"
 "$top/tools/tree-diff" "$work/dx/dam/upload" "$work/restore/dam-upload" >/dev/null || fail "DAM upload differs"
 "$top/tools/tree-diff" "$work/dx/dam/config" "$work/restore/dam-config" >/dev/null || fail "DAM config differs"
+"$top/tools/tree-diff" "$work/dx/profiles/cw_profile" "$work/restore/core-cw_profile" >/dev/null ||
+  fail "the Configuration Wizard profile differs"
+"$top/tools/tree-diff" "$work/dx/remote-search/prs_profile" "$work/restore/remote-search-profile" >/dev/null ||
+  fail "the Remote Search profile differs"
 plain_dump() { pg_dump --no-owner -d "$1" | grep -v '^\\\(un\)\?restrict '; }
 cmp <(plain_dump dxmediadb) <(plain_dump dxmediadb_restored) || fail "the restored database differs"
-echo "profile, DAM upload, DAM config and dxmediadb restored identical to the source"
+echo "profile, cw_profile, DAM upload, DAM config, Remote Search profile and dxmediadb restored identical to the source"
 say "quickstart: OK"

@@ -947,7 +947,7 @@ class PostRendererTest(unittest.TestCase):
         self.assertIn("--component=core", agent["args"])
         self.assertIn("--volume=profile=/opt/HCL/profiles", agent["args"])
         self.assertFalse([a for a in agent["args"]
-                          if a.startswith("--volume-claim")],
+                          if a.startswith("--volume-claim=profile")],
                          "each core pod's profile claim is its own")
         core = [c for c in spec["containers"] if c["name"] == "core"][0]
         before = find(self.before, "StatefulSet", "dx-core")[0]
@@ -977,6 +977,29 @@ class PostRendererTest(unittest.TestCase):
                           if a.startswith("--volume-claim")],
                          ["--volume-claim=upload=dx-dam"],
                          "a ConfigMap is no claim")
+
+    def test_remote_search_gets_the_agent_on_its_profile(self):
+        agent, spec = self.agent("dx-remote-search")
+        mounts = self.check_common(agent, spec, "dx")
+        self.assertEqual(mounts["/opt/HCL/AppServer/profiles"]["name"],
+                         "prs-profile")
+        self.assertIn("--component=remote-search", agent["args"])
+        self.assertIn("--volume=profile=/opt/HCL/AppServer/profiles",
+                      agent["args"])
+
+    def test_core_custom_pvcs_are_captured_too(self):
+        agent, spec = self.agent("dx-core")
+        mounts = self.check_common(agent, spec, "dx")
+        self.assertEqual(mounts["/opt/HCL/shared"]["name"], "custom-shared")
+        self.assertEqual(mounts["/opt/HCL/reports"]["name"], "custom-reports")
+        self.assertIn("--volume=custom-shared=/opt/HCL/shared", agent["args"])
+        self.assertIn("--volume=custom-reports=/opt/HCL/reports",
+                      agent["args"])
+        # The pod template's claim is every core pod's: captured once.
+        self.assertIn("--volume-claim=custom-shared=dx-core-custom-shared",
+                      agent["args"])
+        self.assertNotIn("/opt/HCL/tranlog", str(agent["args"]),
+                         "only the volumes DX's values name")
 
     def test_everything_else_passes_through(self):
         for kind, name in (("Service", "dx-core"), ("ConfigMap", "dx-core"),
