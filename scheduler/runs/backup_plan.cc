@@ -11,6 +11,7 @@
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/crypto/key_ring.h"
 #include "scheduler/databases/database_dumps.h"
+#include "scheduler/kubernetes/release_capture.h"
 #include "scheduler/policy/calendar_duration.h"
 #include "scheduler/policy/retention.h"
 #include "scheduler/postgres/pg_cluster.h"
@@ -265,6 +266,15 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
             ->artifact.set_discovered_by(db.name());
       }
     }
+  }
+  if (const v1::Deployment* d = FindDeployment(*in.config, ns, release);
+      d != nullptr && d->kubernetes().capture()) {
+    BackupMember* m = add_member(
+        v1::JOB_OBJECTS_BACKUP, kObjectsTarget, kObjectsFile,
+        DescribeObjects(in.config->kubernetes_api(), d->kubernetes(), release));
+    m->objects = &d->kubernetes();
+    m->artifact.set_kind(v1::ARTIFACT_KUBERNETES_OBJECTS);
+    m->artifact.set_compression(v1::COMPRESSION_ZSTD);
   }
   if (members.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -7,9 +7,10 @@
 // with a warning on the set for each other one that is offline and so
 // not quiesced), the
 // deployment's quiesce hooks (pre, then post) on its connected agents,
-// and its databases (a `discover` entry's: its globals, then each
+// its databases (a `discover` entry's: its globals, then each
 // database found; when they could not be listed or selected, the globals
-// member fails at once, saying why).
+// member fails at once, saying why), and its Kubernetes objects when it
+// captures them.
 //
 //   absl::Status s = CheckBackupRequest(request);        // before any read
 //   ... read the history; the artifacts of PlanBackupLevel(...)'s base ...
@@ -65,9 +66,11 @@ struct BackupMember {
   v1::Artifact artifact;           // what a capture will be stored as
   DatabaseConfig database;         // a database: its config
   const v1::Hook* hook = nullptr;  // a hook: its config
-  std::string hook_pod;            // a hook: its agent's pod
-  v1::SchedulerMessage command;    // a volume: to its agent
-  std::string offline;             // set: the member fails at once, saying why
+  // The deployment's Kubernetes objects: what to capture.
+  const v1::KubernetesObjects* objects = nullptr;
+  std::string hook_pod;          // a hook: its agent's pod
+  v1::SchedulerMessage command;  // a volume: to its agent
+  std::string offline;           // set: the member fails at once, saying why
 };
 
 struct BackupPlan {

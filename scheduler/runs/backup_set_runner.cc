@@ -13,6 +13,7 @@
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/databases/database_dumps.h"
+#include "scheduler/kubernetes/release_capture.h"
 #include "scheduler/postgres/pg_cluster.h"
 #include "scheduler/runs/quiesce_window.h"
 #include "scheduler/runs/run_ids.h"
@@ -105,7 +106,8 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   return StartedRun{id, events};
 }
 
-void BackupSetRunner::DumpDatabase(const BackupMember& member) {
+void BackupSetRunner::CaptureOwn(const BackupMember& member,
+                                 const v1::BackupSet& set) {
   JobBoard& board = *parts_.board;
   const std::string& job_id = member.job.id();
   board.MarkRunning(job_id, kSchedulerWorker);
@@ -117,7 +119,11 @@ void BackupSetRunner::DumpDatabase(const BackupMember& member) {
   std::string log;
   DumpFacts facts;
   absl::Status s =
-      DumpAnyDatabase(*member.database, pending->get(), &log, &facts);
+      member.objects != nullptr
+          ? CaptureReleaseObjects(parts_.config->kubernetes_api(),
+                                  *member.objects, set.namespace_(),
+                                  set.release(), pending->get(), &log)
+          : DumpAnyDatabase(*member.database, pending->get(), &log, &facts);
   if (s.ok()) s = (*pending)->Commit("");
   if (!s.ok()) {
     board.Finish(job_id, s, 0, 0, log);
@@ -151,8 +157,8 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
     WindowJob job;
     job.job_id = m.job.id();
     job.fail = m.offline;
-    if (m.database != nullptr) {
-      job.run = [this, &m] { DumpDatabase(m); };
+    if (m.database != nullptr || m.objects != nullptr) {
+      job.run = [this, &m, &plan] { CaptureOwn(m, plan.set); };
     } else {
       job.agent_id = m.job.agent_id();
       job.command = m.command;

@@ -84,7 +84,9 @@ class BackupSetRunner {
 
  private:
   v1::BackupSet Run(BackupPlan plan, std::shared_ptr<RunEvents> events);
-  void DumpDatabase(const BackupMember& member);
+  // A member the scheduler captures itself (a database, the Kubernetes
+  // objects of `set`'s deployment), stored and ended on the board.
+  void CaptureOwn(const BackupMember& member, const v1::BackupSet& set);
 
   Parts parts_;
   std::mutex mu_;

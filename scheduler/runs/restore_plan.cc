@@ -106,6 +106,14 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
     if (!request.target().empty() && artifact.target() != request.target()) {
       continue;
     }
+    if (artifact.kind() == v1::ARTIFACT_KUBERNETES_OBJECTS) {
+      // Not re-created by a restore yet: RESTORE.txt of an export says how.
+      if (request.target().empty()) continue;
+      problems.push_back(absl::StrCat(
+          artifact.target(),
+          ": a restore does not re-create Kubernetes objects yet; export the "
+          "set and apply its k8s-objects.yaml with kubectl (RESTORE.txt)"));
+    }
     RestoreStep step;
     step.artifact = artifact;
     step.job.set_id(JobId(in.run_id, static_cast<int>(plan.steps.size()) + 1));

@@ -139,11 +139,16 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
       "    : \"${RESTORE_ROOT:?set RESTORE_ROOT to where the volumes go}\"\n");
   bool databases = false, commands = false, externals = false;
   bool globals = false;
+  const v1::Artifact* objects = nullptr;  // the Kubernetes objects
   // Volume artifacts by target, in manifest order: an incremental's bases
   // come before it.
   std::vector<std::vector<const v1::Artifact*>> volumes;
   std::map<std::string, size_t> volume_of;
   for (const v1::Artifact& a : m.artifacts()) {
+    if (a.kind() == v1::ARTIFACT_KUBERNETES_OBJECTS) {
+      objects = &a;
+      continue;
+    }
     if (IsDatabaseDump(a)) {
       databases |= a.kind() == v1::ARTIFACT_PG_DUMP;
       commands |= a.kind() == v1::ARTIFACT_COMMAND_DUMP;
@@ -283,6 +288,16 @@ std::string RestoreInstructions(const v1::ExportManifest& m) {
                       ": restore backup ", a.external_id(), "    # ",
                       a.source(), ", ", WithoutAgeSuffix(a.path()), "\n");
     }
+  }
+  if (objects != nullptr) {
+    absl::StrAppend(
+        &out, "\n", section++,
+        ". The release's Kubernetes objects (Secrets, ConfigMaps, the Helm "
+        "release record):\n   re-create those that are missing, into the "
+        "namespace they name (edit it\n   for another), before DX starts "
+        "again:\n\n",
+        "    zstd -dc ", WithoutAgeSuffix(objects->path()),
+        " | kubectl create -f -\n");
   }
   absl::StrAppend(&out,
                   "\nmanifest.json lists each file with its size, SHA-256, "

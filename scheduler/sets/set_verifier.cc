@@ -208,7 +208,8 @@ v1::ArtifactCheck SetVerifier::CheckContents(
     }
   }
   if (artifact.kind() == v1::ARTIFACT_COMMAND_DUMP ||
-      artifact.kind() == v1::ARTIFACT_PG_GLOBALS) {
+      artifact.kind() == v1::ARTIFACT_PG_GLOBALS ||
+      artifact.kind() == v1::ARTIFACT_KUBERNETES_OBJECTS) {
     // Only its own engine (or psql, running it) can read it: its zstd
     // stream is read whole (every frame's checksum).
     std::unique_ptr<ArtifactReader> input = PgRestoreInput(artifact, &plain);

@@ -25,6 +25,16 @@ class ArtifactSink : public common::ByteSink {
 
 }  // namespace
 
+absl::Status WriteZstd(const std::string& bytes, int zstd_level,
+                       PendingArtifact* out) {
+  ArtifactSink sink(out);
+  common::ZstdSink zstd(&sink, zstd_level, /*workers=*/0);
+  if (absl::Status s = zstd.Write(bytes.data(), bytes.size()); !s.ok()) {
+    return s;
+  }
+  return zstd.Finish();
+}
+
 absl::StatusOr<common::ProcessResult> RunProcessReading(
     common::ProcessSpec spec, ArtifactReader& input) {
   spec.stream_stdin = true;

@@ -42,6 +42,11 @@ absl::StatusOr<ProcessOutput> RunProcessInto(common::ProcessSpec spec,
                                              int zstd_level,
                                              PendingArtifact* out);
 
+// Appends `bytes` to `out` as one zstd stream at `zstd_level` (not
+// committed): for what the scheduler makes in memory itself.
+absl::Status WriteZstd(const std::string& bytes, int zstd_level,
+                       PendingArtifact* out);
+
 }  // namespace dxbackup::scheduler
 
 #endif  // DXBACKUP_SCHEDULER_STORE_ARTIFACT_PIPE_H_

@@ -371,5 +371,21 @@ TEST_F(PlanBackupSetTest, AVolumeSeveralPodsMountIsCapturedOnce) {
             "its agent is offline: that pod was not quiesced");
 }
 
+TEST_F(PlanBackupSetTest, TheKubernetesObjectsAreAMemberWhenCaptured) {
+  config_.mutable_deployments(0)->mutable_kubernetes()->set_capture(true);
+  config_.mutable_kubernetes_api()->set_server("https://10.0.0.1:443");
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const BackupMember& objects = plan->members.back();
+  EXPECT_EQ(objects.job.target(), "k8s/objects");
+  EXPECT_EQ(objects.job.kind(), v1::JOB_OBJECTS_BACKUP);
+  ASSERT_NE(objects.objects, nullptr);
+  EXPECT_EQ(objects.artifact.kind(), v1::ARTIFACT_KUBERNETES_OBJECTS);
+  EXPECT_EQ(objects.artifact.path(), "dx/prod/s2/k8s-objects.yaml.zst");
+  EXPECT_EQ(objects.artifact.source(),
+            "Secrets and ConfigMaps with app.kubernetes.io/instance=prod, Helm "
+            "release prod (https://10.0.0.1:443)");
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler

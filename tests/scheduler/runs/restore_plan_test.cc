@@ -316,6 +316,19 @@ TEST_F(DiscoveredRestoreTest, RefusesADumpWhoseDiscoveryIsNoLongerConfigured) {
                    "discovery persistence for dx/prod"));
 }
 
+TEST_F(PlanRestoreTest, KubernetesObjectsAreLeftOutAndRefusedByName) {
+  v1::Artifact objects;
+  objects.set_set_id("s1");
+  objects.set_target("k8s/objects");
+  objects.set_kind(v1::ARTIFACT_KUBERNETES_OBJECTS);
+  in_.artifacts.push_back(objects);
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->steps.size(), 2u) << "the volume and the database only";
+  in_.request.set_target("k8s/objects");
+  EXPECT_TRUE(Says(Refusal(), "does not re-create Kubernetes objects yet"));
+}
+
 TEST_F(PlanRestoreTest, RefusesADatabaseToThatIsAConnectionString) {
   in_.request.set_database_to("host=elsewhere dbname=dxmediadb");
   EXPECT_EQ(Refusal().code(), absl::StatusCode::kInvalidArgument);

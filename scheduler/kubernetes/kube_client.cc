@@ -1,0 +1,134 @@
+#include "scheduler/kubernetes/kube_client.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/secret_file.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+// An API answer's body is a few MiB at most (a release's Secrets).
+constexpr size_t kMaxBodyBytes = 64u << 20;
+
+size_t OnBody(char* data, size_t size, size_t n, void* out) {
+  auto* body = static_cast<std::string*>(out);
+  if (body->size() + size * n > kMaxBodyBytes) return 0;  // aborts
+  body->append(data, size * n);
+  return size * n;
+}
+
+// The API's own words from a Status answer ({"message": "..."}), short.
+std::string ApiMessage(const std::string& body) {
+  const size_t at = body.find("\"message\":\"");
+  if (at == std::string::npos) return "";
+  const size_t start = at + 11;
+  const size_t end = body.find('"', start);
+  std::string message = body.substr(start, std::min<size_t>(end - start, 300));
+  for (char& c : message) {
+    if (!absl::ascii_isprint(static_cast<unsigned char>(c))) c = '?';
+  }
+  return message;
+}
+
+}  // namespace
+
+std::string QueryEscape(const std::string& value) {
+  std::string out;
+  for (unsigned char c : value) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      constexpr char kHex[] = "0123456789ABCDEF";
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<KubeClient> KubeClient::For(const v1::KubernetesApi& api) {
+  std::string server = api.server();
+  if (server.empty()) {
+    const char* host = getenv("KUBERNETES_SERVICE_HOST");
+    const char* port = getenv("KUBERNETES_SERVICE_PORT");
+    if (host == nullptr || port == nullptr || *host == '\0') {
+      return absl::FailedPreconditionError(
+          "the Kubernetes API is not configured: set kubernetes_api.server "
+          "(and token_file, ca_file), or run the scheduler in the cluster");
+    }
+    const std::string h = host;
+    server = absl::StrCat("https://",
+                          h.find(':') != std::string::npos ? "[" + h + "]" : h,
+                          ":", port);
+  }
+  if (!absl::StartsWith(server, "https://")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kubernetes_api.server ", server,
+        " must be https://HOST[:PORT]: the token goes with every call"));
+  }
+  return KubeClient(
+      server,
+      api.token_file().empty() ? absl::StrCat(kServiceAccountDir, "/token")
+                               : api.token_file(),
+      api.ca_file().empty() ? absl::StrCat(kServiceAccountDir, "/ca.crt")
+                            : api.ca_file());
+}
+
+absl::StatusOr<std::string> KubeClient::Get(const std::string& path) const {
+  absl::StatusOr<std::string> token = common::ReadSecretFile(token_file_);
+  if (!token.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read the Kubernetes API token ", token_file_, ": ",
+                     token.status().message()));
+  }
+  std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(),
+                                              curl_easy_cleanup);
+  if (!curl) return absl::InternalError("curl_easy_init failed");
+  const std::string url = server_ + path;
+  const std::string auth = "Authorization: Bearer " + *token;
+  curl_slist* headers = curl_slist_append(nullptr, auth.c_str());
+  headers = curl_slist_append(headers, "Accept: application/json");
+  std::string body;
+  char error[CURL_ERROR_SIZE] = "";
+  CURL* c = curl.get();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_CAINFO, ca_file_.c_str());
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  const CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(headers);
+  if (rc != CURLE_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("Kubernetes API ", server_, " GET ", path, ": ",
+                     error[0] != '\0' ? error : curl_easy_strerror(rc)));
+  }
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  if (status == 200) return body;
+  const std::string what =
+      absl::StrCat("Kubernetes API ", server_, " GET ", path, ": HTTP ", status,
+                   body.empty() ? "" : " ", ApiMessage(body));
+  if (status == 401 || status == 403) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        what,
+        " (the scheduler's token must be valid and granted get and list "
+        "on secrets and configmaps in that namespace: the chart's "
+        "kubernetes Role)"));
+  }
+  if (status == 404) return absl::NotFoundError(what);
+  return absl::UnavailableError(what);
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,54 @@
+// KubeClient reads the Kubernetes API over HTTPS with libcurl: the body of
+// a GET, authenticated with a bearer token read from its file at each call
+// (a projected service-account token rotates), the server checked against
+// its CA. The token never goes into a URL, a message or a log line.
+//
+//   absl::StatusOr<KubeClient> api = KubeClient::For(config.kubernetes_api());
+//   absl::StatusOr<std::string> json =
+//       api->Get("/api/v1/namespaces/dx-prod/secrets?labelSelector=...");
+//
+// Errors name the path and what to do: PermissionDenied (401, 403: the
+// token, the grant), NotFound (404), Unavailable (anything else, a
+// connection that failed). Thread-safe: each call has its own handle.
+#ifndef DXBACKUP_SCHEDULER_KUBERNETES_KUBE_CLIENT_H_
+#define DXBACKUP_SCHEDULER_KUBERNETES_KUBE_CLIENT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "dxbackup/v1/config.pb.h"
+
+namespace dxbackup::scheduler {
+
+// Where a pod's service-account token and CA are mounted.
+inline constexpr char kServiceAccountDir[] =
+    "/var/run/secrets/kubernetes.io/serviceaccount";
+
+class KubeClient {
+ public:
+  // `api`'s fields, or in the cluster's defaults where empty (the server
+  // from KUBERNETES_SERVICE_HOST and _PORT: FailedPrecondition, saying
+  // what to set, when they are unset too).
+  static absl::StatusOr<KubeClient> For(const v1::KubernetesApi& api);
+
+  // The body of GET `path` ("/api/v1/...", query included) when the
+  // answer is 200.
+  absl::StatusOr<std::string> Get(const std::string& path) const;
+
+  const std::string& server() const { return server_; }
+
+ private:
+  KubeClient(std::string server, std::string token_file, std::string ca_file)
+      : server_(std::move(server)),
+        token_file_(std::move(token_file)),
+        ca_file_(std::move(ca_file)) {}
+
+  std::string server_, token_file_, ca_file_;
+};
+
+// `value` escaped for a URL's query (a label selector's '=' and ',').
+std::string QueryEscape(const std::string& value);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_KUBERNETES_KUBE_CLIENT_H_
