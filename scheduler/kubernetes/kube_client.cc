@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <memory>
+#include <mutex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -15,6 +16,13 @@ namespace {
 
 // An API answer's body is a few MiB at most (a release's Secrets).
 constexpr size_t kMaxBodyBytes = 64u << 20;
+
+// libcurl's global state, made once before any handle (calls may come
+// from several threads at once).
+void InitCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
 
 size_t OnBody(char* data, size_t size, size_t n, void* out) {
   auto* body = static_cast<std::string*>(out);
@@ -67,6 +75,7 @@ absl::StatusOr<KubeClient> KubeClient::For(const v1::KubernetesApi& api) {
                           h.find(':') != std::string::npos ? "[" + h + "]" : h,
                           ":", port);
   }
+  while (absl::EndsWith(server, "/")) server.pop_back();
   if (!absl::StartsWith(server, "https://")) {
     return absl::InvalidArgumentError(absl::StrCat(
         "kubernetes_api.server ", server,
@@ -87,6 +96,7 @@ absl::StatusOr<std::string> KubeClient::Get(const std::string& path) const {
         absl::StrCat("cannot read the Kubernetes API token ", token_file_, ": ",
                      token.status().message()));
   }
+  InitCurlOnce();
   std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(),
                                               curl_easy_cleanup);
   if (!curl) return absl::InternalError("curl_easy_init failed");
@@ -124,8 +134,8 @@ absl::StatusOr<std::string> KubeClient::Get(const std::string& path) const {
     return absl::PermissionDeniedError(absl::StrCat(
         what,
         " (the scheduler's token must be valid and granted get and list "
-        "on secrets and configmaps in that namespace: the chart's "
-        "kubernetes Role)"));
+        "on secrets and configmaps in that namespace: a Role with those "
+        "rules, bound to the scheduler's service account)"));
   }
   if (status == 404) return absl::NotFoundError(what);
   return absl::UnavailableError(what);

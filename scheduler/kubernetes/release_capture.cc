@@ -52,12 +52,12 @@ absl::Status CaptureReleaseObjects(const v1::KubernetesApi& api,
   }
   absl::StatusOr<ObjectsYaml> yaml = ReleaseObjectsYaml(lists);
   if (!yaml.ok()) return yaml.status();
-  if (yaml->count == 0) {
+  if (yaml->per_list[0] + yaml->per_list[1] == 0) {
     return absl::NotFoundError(absl::StrCat(
-        "no Secret, ConfigMap or Helm release of ", ns, "/", release,
-        " matches ", selector, " (nor ", HelmSelector(release),
-        "): set the deployment's kubernetes.selector to the labels its "
-        "objects carry"));
+        "no Secret or ConfigMap of ", ns, "/", release, " matches ", selector,
+        ": set the deployment's kubernetes.selector to the labels its "
+        "objects carry (kubectl get secrets,configmaps -n ",
+        ns, " --show-labels)"));
   }
   *log = absl::StrCat(yaml->count, " objects of ", ns, "/", release,
                       " captured (their contents are not logged)");

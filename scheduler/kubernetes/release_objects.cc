@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -106,6 +107,7 @@ absl::StatusOr<ObjectsYaml> ReleaseObjectsYaml(
           absl::StrCat("the Kubernetes API's answer is not a ", want,
                        ": is kubernetes_api.server a Kubernetes API server?"));
     }
+    result.per_list.push_back(0);
     auto items = parsed.fields().find("items");
     if (items == parsed.fields().end()) continue;
     for (const Value& item : items->second.list_value().values()) {
@@ -119,13 +121,17 @@ absl::StatusOr<ObjectsYaml> ReleaseObjectsYaml(
       out << YAML::BeginDoc;
       Emit(kept, out);
       ++result.count;
+      ++result.per_list.back();
     }
   }
   if (!out.good()) {
     return absl::InternalError(
         absl::StrCat("writing the objects' YAML: ", out.GetLastError()));
   }
-  result.yaml = out.c_str();
+  // yaml-cpp writes DEL as it is inside a quoted string, which kubectl's
+  // reader (and PyYAML) refuse; every string here is double-quoted, so an
+  // escape is what it means.
+  result.yaml = absl::StrReplaceAll(out.c_str(), {{"\x7f", "\\x7F"}});
   if (!result.yaml.empty()) result.yaml += "\n";
   return result;
 }

@@ -23,8 +23,9 @@ struct ObjectList {
 };
 
 struct ObjectsYaml {
-  std::string yaml;  // "---"-separated documents, in the lists' order
-  int count = 0;     // documents
+  std::string yaml;           // "---"-separated documents, in the lists' order
+  int count = 0;              // documents
+  std::vector<int> per_list;  // documents of each list given
 };
 
 // DataLoss naming the list when an answer is not a list of that kind.

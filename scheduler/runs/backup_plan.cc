@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -66,24 +67,44 @@ int64_t EarliestRemoval(const v1::SchedulerConfig& config,
   return started_unix;
 }
 
+std::string SharedKey(const v1::AgentInfo& agent, const v1::Volume& volume) {
+  // A file-system identity is only as fresh as its agent's connection: a
+  // device number and inode an offline agent reported may be another
+  // disk's now.
+  if (volume.shared_id().empty() ||
+      (absl::StartsWith(volume.shared_id(), "fs/") && !agent.connected())) {
+    return "";
+  }
+  return absl::StrCat(volume.shared_id(), "\n", agent.component(), "\n",
+                      volume.name());
+}
+
 std::map<std::string, SharedVolume> SharedVolumes(
     const std::vector<v1::AgentInfo>& agents) {
   std::map<std::string, std::vector<const v1::AgentInfo*>> mounting;
+  // Agents with a volume of each component/name: a group that is all of
+  // them may be named for the component.
+  std::map<std::pair<std::string, std::string>, int> having;
   for (const v1::AgentInfo& agent : agents) {
+    std::set<std::string> names;
     for (const v1::Volume& volume : agent.volumes()) {
-      if (volume.shared_id().empty()) continue;
-      std::vector<const v1::AgentInfo*>& list = mounting[volume.shared_id()];
+      if (names.insert(volume.name()).second) {
+        ++having[{agent.component(), volume.name()}];
+      }
+      const std::string key = SharedKey(agent, volume);
+      if (key.empty()) continue;
+      std::vector<const v1::AgentInfo*>& list = mounting[key];
       if (list.empty() || list.back() != &agent) list.push_back(&agent);
     }
   }
   std::map<std::string, SharedVolume> out;
-  for (auto& [id, list] : mounting) {
+  for (auto& [key, list] : mounting) {
     if (list.size() < 2) continue;
     std::sort(list.begin(), list.end(),
               [](const v1::AgentInfo* a, const v1::AgentInfo* b) {
                 return a->pod() < b->pod();
               });
-    SharedVolume& v = out[id];
+    SharedVolume& v = out[key];
     v.capturer = list.front();
     for (const v1::AgentInfo* agent : list) {
       if (agent->connected()) {
@@ -94,6 +115,13 @@ std::map<std::string, SharedVolume> SharedVolumes(
     for (const v1::AgentInfo* agent : list) {
       if (agent != v.capturer) v.others.push_back(agent->pod());
     }
+    // "core/profile" when every core pod mounts this one volume; when the
+    // pods make several groups (pods on two nodes, each pair sharing a
+    // directory), each group is its capturer's ("dx-dam-2/upload").
+    const std::string volume = key.substr(key.rfind('\n') + 1);
+    const bool all = having[{v.capturer->component(), volume}] ==
+                     static_cast<int>(list.size());
+    v.owner = all ? v.capturer->component() : v.capturer->pod();
   }
   return out;
 }
@@ -172,7 +200,7 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
     for (const v1::Volume& volume : agent.volumes()) {
       // "core/profile"; with several core pods, "dx-core-0/profile" and so
       // on, unless they all mount the one volume, captured once.
-      auto group = shared.find(volume.shared_id());
+      auto group = shared.find(SharedKey(agent, volume));
       const SharedVolume* sharing =
           group == shared.end() ? nullptr : &group->second;
       if (sharing != nullptr && sharing->capturer != &agent) {
@@ -185,10 +213,10 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
         }
         continue;
       }
-      const std::string owner =
-          sharing != nullptr || replicas[agent.component()] <= 1
-              ? agent.component()
-              : agent.pod();
+      const std::string owner = sharing != nullptr ? sharing->owner
+                                : replicas[agent.component()] <= 1
+                                    ? agent.component()
+                                    : agent.pod();
       BackupMember* m = add_member(
           v1::JOB_VOLUME_BACKUP, VolumeTarget(owner, volume.name()),
           VolumeFileName(owner, volume.name(), options.compression()),
@@ -275,6 +303,11 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
     m->objects = &d->kubernetes();
     m->artifact.set_kind(v1::ARTIFACT_KUBERNETES_OBJECTS);
     m->artifact.set_compression(v1::COMPRESSION_ZSTD);
+    if (encrypted.empty()) {
+      set.add_warnings(absl::StrCat(
+          kObjectsTarget, " holds the release's Secrets unencrypted: give ", ns,
+          " an encryption key (encryption.keys) to store them sealed"));
+    }
   }
   if (members.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(

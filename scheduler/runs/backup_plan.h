@@ -100,14 +100,22 @@ LevelPlan PlanBackupLevel(const v1::BackupRequest& request,
 int64_t EarliestRemoval(const v1::SchedulerConfig& config,
                         const std::string& policy_name, int64_t started_unix);
 
-// A volume that several agents mount (the same Volume::shared_id): the
-// agent that captures it (the first in pod order that is connected, else
-// the first), and the pods of the others.
+// A volume that several agents of a component mount under one name (the
+// same Volume::shared_id): the agent that captures it (the first in pod
+// order that is connected, else the first), the pods of the others, and
+// the target's owner — the component when the group is every agent of
+// the component with a volume of that name, else the capturer's pod (so
+// that two groups never share a target).
 struct SharedVolume {
   const v1::AgentInfo* capturer = nullptr;  // points into the agents given
   std::vector<std::string> others;
+  std::string owner;
 };
-// By shared_id, each volume of `agents` that more than one of them mounts.
+// The key of `agent`'s `volume` among SharedVolumes': "" when it is shared
+// with nothing (no shared_id, or a file-system identity of an offline
+// agent, which a reattached disk may now have too).
+std::string SharedKey(const v1::AgentInfo& agent, const v1::Volume& volume);
+// By SharedKey, each volume that more than one of `agents` mounts.
 std::map<std::string, SharedVolume> SharedVolumes(
     const std::vector<v1::AgentInfo>& agents);
 

@@ -148,7 +148,17 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
   // every post-hook.
   WindowWork work;
   std::vector<WindowJob>& captures = work.stages.emplace_back();
+  // The Kubernetes objects need DX running no less than stopped: read
+  // before the window, so that a slow API server does not hold DX down.
+  std::vector<std::string> before;
   for (const BackupMember& m : members) {
+    if (m.objects == nullptr) continue;
+    CaptureOwn(m, plan.set);
+    before.push_back(m.job.id());
+  }
+  std::vector<v1::Job> jobs = parts_.board->WaitAndRemove(before);
+  for (const BackupMember& m : members) {
+    if (m.objects != nullptr) continue;
     if (m.hook != nullptr) {
       (m.hook->phase() == v1::Hook::POST ? work.post : work.pre)
           .push_back({m.job, m.hook, m.hook_pod});
@@ -157,7 +167,7 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
     WindowJob job;
     job.job_id = m.job.id();
     job.fail = m.offline;
-    if (m.database != nullptr || m.objects != nullptr) {
+    if (m.database != nullptr) {
       job.run = [this, &m, &plan] { CaptureOwn(m, plan.set); };
     } else {
       job.agent_id = m.job.agent_id();
@@ -169,7 +179,7 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
   }
   WindowResult window =
       QuiesceWindow({parts_.registry, parts_.board, parts_.time}).Run(work);
-  std::vector<v1::Job> jobs = std::move(window.jobs);
+  for (v1::Job& j : window.jobs) jobs.push_back(std::move(j));
   if (!work.pre.empty() || !work.post.empty()) {
     set.set_quiesce_seconds(window.seconds);
     const std::string warning = QuiesceWarning(window.seconds, *parts_.config);

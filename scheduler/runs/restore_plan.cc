@@ -113,6 +113,7 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
           artifact.target(),
           ": a restore does not re-create Kubernetes objects yet; export the "
           "set and apply its k8s-objects.yaml with kubectl (RESTORE.txt)"));
+      continue;
     }
     RestoreStep step;
     step.artifact = artifact;
@@ -213,7 +214,7 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
     }
     plan.steps.push_back(std::move(step));
   }
-  if (plan.steps.empty()) {
+  if (plan.steps.empty() && problems.empty()) {
     return absl::NotFoundError(
         request.target().empty()
             ? absl::StrCat("set ", set.id(), " has no artifacts")

@@ -1001,6 +1001,13 @@ class PostRendererTest(unittest.TestCase):
         self.assertNotIn("/opt/HCL/tranlog", str(agent["args"]),
                          "only the volumes DX's values name")
 
+    def test_a_custom_volume_name_no_target_can_have_is_an_error(self):
+        broken = self.source.replace("dx-core-custom-shared",
+                                     "dx-core-custom-shared.v2")
+        p = run([RENDERER, "--scheduler=x:1"], stdin=broken, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("'shared.v2' cannot name a backup target", p.stderr)
+
     def test_everything_else_passes_through(self):
         for kind, name in (("Service", "dx-core"), ("ConfigMap", "dx-core"),
                            ("StatefulSet", "dx-persistence-node"),

@@ -8,13 +8,15 @@ Serves HTTPS on 127.0.0.1 (a free port, printed as "listening on port N").
 `answers.json` maps "GET <path>?<query>" to a file (beside it) whose JSON is
 the answer, as a real API server gives it (recorded list answers:
 SecretList, ConfigMapList). A request without the bearer token of FILE gets
-401, an unknown one 404 with a Status body, as the API server answers.
+401; a list by a selector not recorded an empty list, and any other
+unknown request 404 with a Status body, as the API server answers.
 Every request is appended to `requests.log` as one JSON line (method,
 path, whether it was authorized), so that a test can see what was asked.
 """
 import argparse
 import json
 import os
+import re
 import signal
 import ssl
 import sys
@@ -49,6 +51,16 @@ def main():
                 return self.answer(401, status(401, "Unauthorized",
                                                "Unauthorized"))
             name = answers.get("GET " + self.path)
+            listed = re.fullmatch(r"/api/v1/namespaces/[a-z0-9-]+/"
+                                  r"(secrets|configmaps)\?labelSelector=.*",
+                                  self.path)
+            if name is None and listed:
+                # What a real API server answers a selector that matches
+                # nothing: an empty list.
+                kind = "SecretList" if listed.group(1) == "secrets" \
+                    else "ConfigMapList"
+                return self.answer(200, {"kind": kind, "apiVersion": "v1",
+                                         "metadata": {}, "items": []})
             if name is None:
                 return self.answer(404, status(
                     404, "NotFound", "the server could not find the "

@@ -385,6 +385,47 @@ TEST_F(PlanBackupSetTest, TheKubernetesObjectsAreAMemberWhenCaptured) {
   EXPECT_EQ(objects.artifact.source(),
             "Secrets and ConfigMaps with app.kubernetes.io/instance=prod, Helm "
             "release prod (https://10.0.0.1:443)");
+  ASSERT_EQ(plan->set.warnings_size(), 1) << "no key for dx";
+  EXPECT_NE(plan->set.warnings(0).find("holds the release's Secrets "
+                                       "unencrypted"),
+            std::string::npos);
+}
+
+// A review found two groups of one volume name (pods on two nodes, each
+// pair sharing a directory) both named dam/upload, the second capture
+// overwriting the first; and an offline agent's stale device number taken
+// for sharing. Each group is its capturer's now, and only connected
+// agents' file-system identities are compared.
+TEST_F(PlanBackupSetTest, TwoGroupsOfOneVolumeNameGetTargetsOfTheirOwn) {
+  config_.mutable_deployments(0)->clear_hooks();
+  config_.mutable_deployments(0)->clear_databases();
+  in_.agents.clear();
+  for (const char* pod : {"dx-dam-0", "dx-dam-1", "dx-dam-2", "dx-dam-3"}) {
+    in_.agents.push_back(Agent(pod, "dam", {"upload"}));
+    in_.agents.back().mutable_volumes(0)->set_shared_id(
+        std::string("fs/boot/8:1/") + (pod[7] < '2' ? "2" : "3"));
+  }
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Targets(*plan),
+            (std::vector<std::string>{"dx-dam-0/upload", "dx-dam-2/upload"}));
+}
+
+TEST_F(PlanBackupSetTest, AnOfflineAgentsDeviceNumberIsNoSharing) {
+  config_.mutable_deployments(0)->clear_hooks();
+  config_.mutable_deployments(0)->clear_databases();
+  in_.agents = {Agent("dx-core-0", "core", {"profile"}),
+                Agent("dx-core-1", "core", {"profile"})};
+  for (v1::AgentInfo& agent : in_.agents) {
+    agent.mutable_volumes(0)->set_shared_id("fs/boot/8:32/2");
+  }
+  in_.agents[1].set_connected(false);
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Targets(*plan), (std::vector<std::string>{"dx-core-0/profile",
+                                                      "dx-core-1/profile"}));
+  EXPECT_FALSE(plan->members[1].offline.empty())
+      << "the offline pod's own volume fails, as it always did";
 }
 
 }  // namespace

@@ -326,7 +326,9 @@ TEST_F(PlanRestoreTest, KubernetesObjectsAreLeftOutAndRefusedByName) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->steps.size(), 2u) << "the volume and the database only";
   in_.request.set_target("k8s/objects");
-  EXPECT_TRUE(Says(Refusal(), "does not re-create Kubernetes objects yet"));
+  const absl::Status refusal = Refusal();
+  EXPECT_TRUE(Says(refusal, "does not re-create Kubernetes objects yet"));
+  EXPECT_FALSE(Says(refusal, "no connected agent")) << "not taken for a volume";
 }
 
 TEST_F(PlanRestoreTest, RefusesADatabaseToThatIsAConnectionString) {
