@@ -389,6 +389,67 @@ class ChartTest(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("a `discover` entry needs a name", p.stderr)
 
+    def test_kubernetes_objects_get_a_read_only_role_and_the_api_token(self):
+        api = {"to": [{"ipBlock": {"cidr": "10.96.0.1/32"}}],
+               "ports": [{"port": 6443, "protocol": "TCP"}]}
+        values = {"fleet": {"deployments": [
+            {"namespace": "dx-prod", "release": "dx",
+             "kubernetesObjects": {"capture": True,
+                                   "selector": "release=dx"}},
+            {"namespace": "dx-staging", "release": "dx"}]},
+            "networkPolicy": {"egress": {"kubernetesApi": api}}}
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            yaml.safe_dump(values, f)
+            f.flush()
+            docs = render(f.name)
+        config = yaml.safe_load(find(docs, "ConfigMap", "dxb-dxbackup")[0]
+                                ["data"]["config.yaml"])
+        self.assertEqual(config["deployments"][0]["kubernetes"],
+                         {"capture": True, "selector": "release=dx"})
+        self.assertNotIn("kubernetes", config["deployments"][1])
+        # Read-only, Secrets and ConfigMaps, that namespace alone.
+        (role,) = find(docs, "Role", "dxbackup-objects-dx")
+        self.assertEqual(role["metadata"]["namespace"], "dx-prod")
+        self.assertEqual(role["rules"], [{"apiGroups": [""],
+                                          "resources": ["secrets",
+                                                        "configmaps"],
+                                          "verbs": ["get", "list"]}])
+        (binding,) = find(docs, "RoleBinding", "dxbackup-objects-dx")
+        self.assertEqual(binding["subjects"], [{
+            "kind": "ServiceAccount", "name": "dxb-dxbackup",
+            "namespace": "backup"}])
+        # The token where the scheduler looks for it in the cluster.
+        spec = find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"][
+            "template"]["spec"]
+        (container,) = spec["containers"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        api_volume = volumes[mounts[
+            "/var/run/secrets/kubernetes.io/serviceaccount"]]
+        self.assertIn("serviceAccountToken",
+                      api_volume["projected"]["sources"][0])
+        policy = find(docs, "NetworkPolicy")[0]["spec"]
+        self.assertIn(api, policy["egress"])
+        # The scheduler takes the rendered config.
+        cli = find(docs, "Secret", "dxb-dxbackup-cli")[0]
+        with tempfile.TemporaryDirectory() as work, \
+                RenderedScheduler(docs, work) as scheduler:
+            self.assertEqual(
+                scheduler.cli(cli, "viewer", "policies").returncode, 0)
+        # No rule to the API server: refused, saying which value.
+        del values["networkPolicy"]
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            yaml.safe_dump(values, f)
+            f.flush()
+            p = run(["helm", "template", "dxb", CHART, "-f", f.name],
+                    check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("networkPolicy.egress.kubernetesApi", p.stderr)
+        # Nothing of it when no deployment captures its objects.
+        docs = render(EXAMPLE)
+        self.assertFalse([d for d in docs if d["kind"] == "Role" and
+                          d["metadata"]["name"].startswith("dxbackup-objects")])
+
     def test_database_outside_the_cluster_needs_its_own_rule(self):
         sets = ["fleet.deployments[0].namespace=dx",
                 "fleet.deployments[0].release=r",
