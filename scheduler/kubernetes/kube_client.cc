@@ -89,7 +89,9 @@ absl::StatusOr<KubeClient> KubeClient::For(const v1::KubernetesApi& api) {
                             : api.ca_file());
 }
 
-absl::StatusOr<std::string> KubeClient::Get(const std::string& path) const {
+absl::StatusOr<KubeClient::Answer> KubeClient::Call(
+    const char* method, const std::string& path,
+    const std::string& body) const {
   absl::StatusOr<std::string> token = common::ReadSecretFile(token_file_);
   if (!token.ok()) {
     return absl::FailedPreconditionError(
@@ -104,7 +106,10 @@ absl::StatusOr<std::string> KubeClient::Get(const std::string& path) const {
   const std::string auth = "Authorization: Bearer " + *token;
   curl_slist* headers = curl_slist_append(nullptr, auth.c_str());
   headers = curl_slist_append(headers, "Accept: application/json");
-  std::string body;
+  if (!body.empty()) {
+    headers = curl_slist_append(headers, "Content-Type: application/yaml");
+  }
+  Answer answer;
   char error[CURL_ERROR_SIZE] = "";
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -115,30 +120,56 @@ absl::StatusOr<std::string> KubeClient::Get(const std::string& path) const {
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer.body);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  if (!body.empty()) {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+  }
   const CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
     return absl::UnavailableError(
-        absl::StrCat("Kubernetes API ", server_, " GET ", path, ": ",
+        absl::StrCat("Kubernetes API ", server_, " ", method, " ", path, ": ",
                      error[0] != '\0' ? error : curl_easy_strerror(rc)));
   }
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  if (status == 200) return body;
-  const std::string what =
-      absl::StrCat("Kubernetes API ", server_, " GET ", path, ": HTTP ", status,
-                   body.empty() ? "" : " ", ApiMessage(body));
-  if (status == 401 || status == 403) {
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &answer.status);
+  return answer;
+}
+
+absl::Status KubeClient::Refused(const char* method, const std::string& path,
+                                 const Answer& answer) const {
+  const std::string what = absl::StrCat(
+      "Kubernetes API ", server_, " ", method, " ", path, ": HTTP ",
+      answer.status, answer.body.empty() ? "" : " ", ApiMessage(answer.body));
+  if (answer.status == 401 || answer.status == 403) {
     return absl::PermissionDeniedError(absl::StrCat(
         what,
         " (the scheduler's token must be valid and granted get and list "
-        "on secrets and configmaps in that namespace: a Role with those "
-        "rules, bound to the scheduler's service account)"));
+        "on secrets and configmaps in that namespace, and create for a "
+        "restore: a Role with those rules, bound to the scheduler's "
+        "service account)"));
   }
-  if (status == 404) return absl::NotFoundError(what);
+  if (answer.status == 404) return absl::NotFoundError(what);
   return absl::UnavailableError(what);
+}
+
+absl::StatusOr<std::string> KubeClient::Get(const std::string& path) const {
+  absl::StatusOr<Answer> answer = Call("GET", path, "");
+  if (!answer.ok()) return answer.status();
+  if (answer->status == 200) return std::move(answer->body);
+  return Refused("GET", path, *answer);
+}
+
+absl::StatusOr<bool> KubeClient::Create(const std::string& path,
+                                        const std::string& yaml) const {
+  absl::StatusOr<Answer> answer = Call("POST", path, yaml);
+  if (!answer.ok()) return answer.status();
+  if (answer->status == 201 || answer->status == 200) return true;
+  if (answer->status == 409) return false;
+  return Refused("POST", path, *answer);
 }
 
 }  // namespace dxbackup::scheduler

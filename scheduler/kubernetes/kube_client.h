@@ -1,7 +1,8 @@
-// KubeClient reads the Kubernetes API over HTTPS with libcurl: the body of
-// a GET, authenticated with a bearer token read from its file at each call
-// (a projected service-account token rotates), the server checked against
-// its CA. The token never goes into a URL, a message or a log line.
+// KubeClient speaks to the Kubernetes API over HTTPS with libcurl: the
+// body of a GET, or a POST that creates an object, authenticated with a bearer
+// token read from its file at each call (a projected service-account token
+// rotates), the server checked against its CA. The token never goes into a URL,
+// a message or a log line.
 //
 //   absl::StatusOr<KubeClient> api = KubeClient::For(config.kubernetes_api());
 //   absl::StatusOr<std::string> json =
@@ -34,10 +35,25 @@ class KubeClient {
   // The body of GET `path` ("/api/v1/...", query included) when the
   // answer is 200.
   absl::StatusOr<std::string> Get(const std::string& path) const;
+  // POSTs the object `yaml` to the collection `path`: true when created,
+  // false when one of its name exists (409, left as it is).
+  absl::StatusOr<bool> Create(const std::string& path,
+                              const std::string& yaml) const;
 
   const std::string& server() const { return server_; }
 
  private:
+  struct Answer {
+    long status = 0;
+    std::string body;
+  };
+  // One request (`body`, if any, as application/yaml); any HTTP status.
+  absl::StatusOr<Answer> Call(const char* method, const std::string& path,
+                              const std::string& body) const;
+  // The error for an answer that is not what was asked for.
+  absl::Status Refused(const char* method, const std::string& path,
+                       const Answer& answer) const;
+
   KubeClient(std::string server, std::string token_file, std::string ca_file)
       : server_(std::move(server)),
         token_file_(std::move(token_file)),

@@ -100,23 +100,36 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
   plan.run_id = in.run_id;
   plan.set = set;
   plan.database_to = request.database_to();
+  plan.to_namespace = to.namespace_;
+  plan.to_release = to.release;
   std::vector<std::string> problems;
   int databases = 0;
   for (const v1::Artifact& artifact : in.artifacts) {
     if (!request.target().empty() && artifact.target() != request.target()) {
       continue;
     }
-    if (artifact.kind() == v1::ARTIFACT_KUBERNETES_OBJECTS) {
-      // Not re-created by a restore yet: RESTORE.txt of an export says how.
+    if (artifact.kind() == v1::ARTIFACT_KUBERNETES_OBJECTS &&
+        !request.kubernetes()) {
+      // Re-created only when asked for: live Secrets are the operator's.
       if (request.target().empty()) continue;
       problems.push_back(absl::StrCat(
           artifact.target(),
-          ": a restore does not re-create Kubernetes objects yet; export the "
-          "set and apply its k8s-objects.yaml with kubectl (RESTORE.txt)"));
+          ": re-creating Kubernetes objects needs --kubernetes (those the "
+          "namespace has are left as they are)"));
       continue;
     }
     RestoreStep step;
     step.artifact = artifact;
+    if (artifact.kind() == v1::ARTIFACT_KUBERNETES_OBJECTS) {
+      if (!request.paths().empty()) continue;  // a file-level restore
+      step.job.set_id(
+          JobId(in.run_id, static_cast<int>(plan.steps.size()) + 1));
+      step.job.set_set_id(set.id());
+      step.job.set_target(artifact.target());
+      step.job.set_kind(v1::JOB_OBJECTS_RESTORE);
+      plan.steps.push_back(std::move(step));
+      continue;
+    }
     step.job.set_id(JobId(in.run_id, static_cast<int>(plan.steps.size()) + 1));
     step.job.set_set_id(set.id());
     step.job.set_target(artifact.target());
@@ -245,6 +258,7 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
   std::set<std::string> quiesced;
   bool quiesce_all = false;
   for (const RestoreStep& step : plan.steps) {
+    if (step.job.kind() == v1::JOB_OBJECTS_RESTORE) continue;
     if (step.job.kind() == v1::JOB_DATABASE_RESTORE) {
       quiesce_all = quiesce_all || request.database_to().empty();
     } else if (step.command.restore().to_dir().empty()) {

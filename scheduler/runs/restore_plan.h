@@ -77,6 +77,8 @@ struct RestorePlan {
   std::string run_id;
   v1::BackupSet set;
   std::string database_to;  // "" over the original database
+  // The deployment it goes into (DestinationOf).
+  std::string to_namespace, to_release;
   // Databases and volumes, in the set's artifact order; job ids 1..n.
   // A server's globals (ARTIFACT_PG_GLOBALS) go back first, before the
   // rest start (RestoreWindowWork), and only over the original server:

@@ -6,12 +6,18 @@
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/databases/database_dumps.h"
+#include "scheduler/kubernetes/release_restore.h"
+#include "scheduler/postgres/pg_dump_runner.h"
 #include "scheduler/runs/quiesce_window.h"
 #include "scheduler/runs/run_ids.h"
 #include "scheduler/sets/artifact_chain.h"
 #include "scheduler/sets/set_verifier.h"
 
 namespace dxbackup::scheduler {
+namespace {
+// A release's Secrets and ConfigMaps are a few MiB at most.
+constexpr size_t kMaxObjectsBytes = 64u << 20;
+}  // namespace
 
 RestoreRunner::RestoreRunner(const Parts& parts) : parts_(parts) {}
 
@@ -136,6 +142,40 @@ void RestoreRunner::RestoreDatabase(const RestoreStep& step,
                        log);
 }
 
+void RestoreRunner::RestoreObjects(const RestoreStep& step,
+                                   const RestorePlan& plan) {
+  parts_.board->MarkRunning(step.job.id(), "scheduler");
+  std::string log;
+  absl::StatusOr<std::unique_ptr<ArtifactReader>> stored =
+      parts_.keys->OpenPlain(*parts_.store, step.artifact,
+                             parts_.grants->For(step.job.id()));
+  absl::Status s = stored.status();
+  std::string yaml;
+  if (s.ok()) {
+    std::unique_ptr<ArtifactReader> plain =
+        PgRestoreInput(step.artifact, stored->get());  // its zstd undone
+    s = ForEachChunk(*plain, [&yaml](const char* data, size_t n) {
+      if (yaml.size() + n > kMaxObjectsBytes) {
+        return absl::DataLossError("larger than any release's objects");
+      }
+      yaml.append(data, n);
+      return absl::OkStatus();
+    });
+  }
+  if (s.ok()) {
+    // A clone into another release leaves the Helm record out: it names
+    // the release it came from.
+    s = RestoreReleaseObjects(parts_.config->kubernetes_api(), yaml,
+                              plan.to_namespace,
+                              plan.to_release == plan.set.release(), &log);
+  }
+  // Names only, never contents: which objects it made and which it left.
+  if (s.ok())
+    DXLOG(INFO) << plan.run_id << ": " << step.job.target() << ": " << log;
+  parts_.board->Finish(step.job.id(), s, crypto::PlainBytes(step.artifact), 0,
+                       log);
+}
+
 WindowWork RestoreWindowWork(
     const RestorePlan& plan,
     const std::function<void(const RestoreStep&)>& restore_database) {
@@ -148,7 +188,8 @@ WindowWork RestoreWindowWork(
   for (const RestoreStep& step : plan.steps) {
     WindowJob job;
     job.job_id = step.job.id();
-    if (step.database != nullptr) {
+    if (step.database != nullptr ||
+        step.job.kind() == v1::JOB_OBJECTS_RESTORE) {
       job.run = [&restore_database, &step] { restore_database(step); };
     } else {
       job.agent_id = step.job.agent_id();
@@ -170,7 +211,11 @@ WindowWork RestoreWindowWork(
 void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events) {
   const std::function<void(const RestoreStep&)> restore_database =
       [this, &plan](const RestoreStep& step) {
-        RestoreDatabase(step, plan.database_to);
+        if (step.job.kind() == v1::JOB_OBJECTS_RESTORE) {
+          RestoreObjects(step, plan);
+        } else {
+          RestoreDatabase(step, plan.database_to);
+        }
       };
   const WindowWork work = RestoreWindowWork(plan, restore_database);
   const std::vector<v1::Job> jobs =

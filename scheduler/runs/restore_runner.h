@@ -82,6 +82,8 @@ class RestoreRunner {
  private:
   void Run(RestorePlan plan, std::shared_ptr<RunEvents> events);
   void RestoreDatabase(const RestoreStep& step, const std::string& database_to);
+  // Re-creates the set's Kubernetes objects the destination lacks.
+  void RestoreObjects(const RestoreStep& step, const RestorePlan& plan);
 
   Parts parts_;
   RunThreads threads_;

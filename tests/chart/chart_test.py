@@ -29,6 +29,7 @@ Run by ctest (tests/CMakeLists.txt) with DXBACKUP_BIN_DIR set.
 """
 import base64
 import calendar
+import copy
 import hashlib
 import os
 import shutil
@@ -414,6 +415,17 @@ class ChartTest(unittest.TestCase):
                                           "resources": ["secrets",
                                                         "configmaps"],
                                           "verbs": ["get", "list"]}])
+        # restore --kubernetes needs create, only where allowed.
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            allowed = copy.deepcopy(values)
+            allowed["fleet"]["deployments"][0]["kubernetesObjects"][
+                "restore"] = True
+            yaml.safe_dump(allowed, f)
+            f.flush()
+            (restoring,) = find(render(f.name), "Role",
+                                "dxbackup-objects-dx")
+        self.assertEqual(restoring["rules"][0]["verbs"],
+                         ["get", "list", "create"])
         (binding,) = find(docs, "RoleBinding", "dxbackup-objects-dx")
         self.assertEqual(binding["subjects"], [{
             "kind": "ServiceAccount", "name": "dxb-dxbackup",

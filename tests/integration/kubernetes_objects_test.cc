@@ -53,7 +53,7 @@ class KubernetesObjectsTest : public ::testing::Test {
             "/usr/bin/python3", recorded + "/recorded_api_server.py", "--cert",
             dir_ / "certs/server.pem", "--key", dir_ / "certs/server.key",
             "--token", dir_ / "token", "--answers", recorded + "/answers.json",
-            "--requests", dir_ / "requests.log"},
+            "--requests", dir_ / "requests.log", "--existing", "dx-core"},
         dir_ / "api.log");
     std::smatch m;
     const std::string line = api_->WaitForLine("listening on port");
@@ -161,9 +161,71 @@ TEST_F(KubernetesObjectsTest, AreStoredAsYamlThatRecreatesThemAndNeverLogged) {
             std::string::npos);
   EXPECT_NE(cli_->Run({"restore", set.id(), "--target", "k8s/objects"}, &out),
             0);
-  EXPECT_NE(out.find("does not re-create Kubernetes objects yet"),
+  EXPECT_NE(out.find("re-creating Kubernetes objects needs --kubernetes"),
             std::string::npos)
       << out;
+}
+
+// What a restore asks the API: each object POSTed (as YAML) into the
+// destination namespace, one that exists left as it is and named; a clone
+// into another namespace rewrites theirs, and one into another release
+// leaves the Helm record out.
+TEST_F(KubernetesObjectsTest, ARestoreCreatesWhatTheNamespaceLacks) {
+  std::string out;
+  const v1::BackupSet set = cli_->Backup("dx-prod", "dx", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << set.reason() << out;
+  auto posts = [this] {
+    std::string posted;
+    EXPECT_EQ(RunCommand({"python3", "-c",
+                          "import json, sys\n"
+                          "for line in open(sys.argv[1]):\n"
+                          "    r = json.loads(line)\n"
+                          "    if r['method'] != 'POST': continue\n"
+                          "    o = r['object']\n"
+                          "    print(r['path'], r['content_type'], o['kind'], "
+                          "o['metadata']['namespace'], o['metadata']['name'], "
+                          "sorted(o.get('data', {}).items()))",
+                          dir_ / "requests.log"},
+                         &posted),
+              0)
+        << posted;
+    std::filesystem::remove(dir_ / "requests.log");
+    return posted;
+  };
+  posts();  // the capture's GETs
+  ASSERT_EQ(cli_->Run({"restore", set.id(), "--kubernetes"}, &out), 0) << out;
+  EXPECT_EQ(
+      posts(),
+      "/api/v1/namespaces/dx-prod/secrets application/yaml Secret dx-prod "
+      "dx-core-ldap [('bindPassword', 'bGRhcC1zZWNyZXQtNDcxMQ=='), "
+      "('bindUser', 'Y249YWRtaW4=')]\n"
+      "/api/v1/namespaces/dx-prod/configmaps application/yaml ConfigMap "
+      "dx-prod dx-core [('dx.properties', 'contextRoot=wps\\nport=10039\\n'), "
+      "('enabled', 'true'), ('replicas', '1')]\n"
+      "/api/v1/namespaces/dx-prod/secrets application/yaml Secret dx-prod "
+      "sh.helm.release.v1.dx.v7 [('release', "
+      "'SDRzSUFBQUFBQUFDLzZ0V1NzN1BTMVd5VWpMUFR5OVdBd0JrOEhhckRBQUFBQT09')]\n");
+  const std::string logged = scheduler_->Output();
+  EXPECT_NE(logged.find("k8s/objects: created 2 objects in dx-prod; left as "
+                        "they are (they exist): configmaps/dx-core"),
+            std::string::npos)
+      << logged;
+  EXPECT_EQ(logged.find(kSecretBase64), std::string::npos) << logged;
+
+  // A clone into another namespace and release.
+  ASSERT_EQ(cli_->Run({"restore", set.id(), "--kubernetes", "--clone",
+                       "--to-namespace", "dx-test", "--to-release", "dxt"},
+                      &out),
+            0)
+      << out;
+  const std::string cloned = posts();
+  EXPECT_NE(cloned.find("/api/v1/namespaces/dx-test/secrets application/yaml "
+                        "Secret dx-test dx-core-ldap"),
+            std::string::npos)
+      << cloned;
+  EXPECT_EQ(cloned.find("dx-prod"), std::string::npos) << cloned;
+  EXPECT_EQ(cloned.find("sh.helm.release"), std::string::npos)
+      << "the Helm record names the release it came from: " << cloned;
 }
 
 TEST_F(KubernetesObjectsTest, ARefusedTokenOrNoObjectsFailTheMemberSayingWhy) {

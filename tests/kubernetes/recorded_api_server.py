@@ -10,8 +10,10 @@ the answer, as a real API server gives it (recorded list answers:
 SecretList, ConfigMapList). A request without the bearer token of FILE gets
 401; a list by a selector not recorded an empty list, and any other
 unknown request 404 with a Status body, as the API server answers.
-Every request is appended to `requests.log` as one JSON line (method,
-path, whether it was authorized), so that a test can see what was asked.
+A POST (an object's YAML, as a restore creates it) answers 201, or 409
+AlreadyExists for a name given with --existing. Every request is appended
+to `requests.log` as one JSON line (method, path, whether it was
+authorized, and a POST's object), so that a test can see what was asked.
 """
 import argparse
 import json
@@ -21,6 +23,8 @@ import signal
 import ssl
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import yaml
 
 
 def status(code, reason, message):
@@ -33,7 +37,10 @@ def main():
     ap = argparse.ArgumentParser()
     for flag in ("--cert", "--key", "--token", "--answers", "--requests"):
         ap.add_argument(flag, required=True)
+    ap.add_argument("--existing", action="append", default=[],
+                    help="a name a POST finds taken (409)")
     a = ap.parse_args()
+    existing = set(a.existing)
     with open(a.token) as f:
         token = f.read().strip()
     with open(a.answers) as f:
@@ -67,6 +74,27 @@ def main():
                     "requested resource"))
             with open(os.path.join(base, name)) as f:
                 self.answer(200, json.load(f))
+
+        def do_POST(self):
+            authorized = (self.headers.get("Authorization") ==
+                          "Bearer " + token)
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            obj = yaml.safe_load(body) if authorized else None
+            with open(a.requests, "a") as log:
+                log.write(json.dumps({
+                    "method": "POST", "path": self.path,
+                    "authorized": authorized,
+                    "content_type": self.headers.get("Content-Type"),
+                    "object": obj}) + "\n")
+            if not authorized:
+                return self.answer(401, status(401, "Unauthorized",
+                                               "Unauthorized"))
+            name = obj["metadata"]["name"]
+            if name in existing:
+                return self.answer(409, status(
+                    409, "AlreadyExists",
+                    'secrets "%s" already exists' % name))
+            self.answer(201, obj)
 
         def answer(self, code, body):
             data = json.dumps(body).encode()

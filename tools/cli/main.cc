@@ -44,7 +44,7 @@ constexpr char kUsage[] =
     "  restore SET [--target T] [--to DIR] [--database-to NAME]\n"
     "          [--mode overlay|replace] [--path P ...] [--force-fixlevel]\n"
     "          [--keep-setid] [--key-file AGE_IDENTITY_FILE]\n"
-    "          [--post-hooks-only] [--force-pg-version]\n"
+    "          [--post-hooks-only] [--force-pg-version] [--kubernetes]\n"
     "          [--to-namespace NS] [--to-release R --clone]\n"
     "                                           restore a set and wait\n"
     "  verify SET [--deep [--key-file F]]       check a set's stored bytes\n"
@@ -155,10 +155,12 @@ int main(int argc, char** argv) {
       "restore a profile at another fix level")(
       "force-pg-version", po::bool_switch(),
       "restore: PostgreSQL dumps into a server of another major version")(
-      "post-hooks-only", po::bool_switch(),
-      "restore: only the post-hooks (after an external database was "
-      "restored by hand)")("to-namespace", po::value(&to_namespace),
-                           "restore into this namespace")(
+      "kubernetes", po::bool_switch(),
+      "restore: also re-create the set's Kubernetes objects the namespace "
+      "lacks")("post-hooks-only", po::bool_switch(),
+               "restore: only the post-hooks (after an external database was "
+               "restored by hand)")("to-namespace", po::value(&to_namespace),
+                                    "restore into this namespace")(
       "to-release", po::value(&to_release), "restore into this release")(
       "clone", po::bool_switch(), "allow restoring into another deployment")(
       "to", po::value(&to_dir), "restore volumes under this directory")(
@@ -309,6 +311,7 @@ int main(int argc, char** argv) {
     request.set_force_fixlevel(vm["force-fixlevel"].as<bool>());
     request.set_post_hooks_only(vm["post-hooks-only"].as<bool>());
     request.set_force_pg_version(vm["force-pg-version"].as<bool>());
+    request.set_kubernetes(vm["kubernetes"].as<bool>());
     request.set_keep_setid(vm["keep-setid"].as<bool>());
     request.set_to_namespace(to_namespace);
     request.set_to_release(to_release);

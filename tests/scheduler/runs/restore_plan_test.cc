@@ -316,7 +316,7 @@ TEST_F(DiscoveredRestoreTest, RefusesADumpWhoseDiscoveryIsNoLongerConfigured) {
                    "discovery persistence for dx/prod"));
 }
 
-TEST_F(PlanRestoreTest, KubernetesObjectsAreLeftOutAndRefusedByName) {
+TEST_F(PlanRestoreTest, KubernetesObjectsGoBackOnlyWithTheirFlag) {
   v1::Artifact objects;
   objects.set_set_id("s1");
   objects.set_target("k8s/objects");
@@ -327,8 +327,20 @@ TEST_F(PlanRestoreTest, KubernetesObjectsAreLeftOutAndRefusedByName) {
   EXPECT_EQ(plan->steps.size(), 2u) << "the volume and the database only";
   in_.request.set_target("k8s/objects");
   const absl::Status refusal = Refusal();
-  EXPECT_TRUE(Says(refusal, "does not re-create Kubernetes objects yet"));
+  EXPECT_TRUE(Says(refusal,
+                   "re-creating Kubernetes objects needs "
+                   "--kubernetes"));
   EXPECT_FALSE(Says(refusal, "no connected agent")) << "not taken for a volume";
+  // With --kubernetes: a step of the scheduler's own, no agent, and no
+  // hook for its sake.
+  in_.request.set_kubernetes(true);
+  plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->steps.size(), 1u);
+  EXPECT_EQ(plan->steps[0].job.kind(), v1::JOB_OBJECTS_RESTORE);
+  EXPECT_EQ(plan->steps[0].job.agent_id(), "");
+  EXPECT_TRUE(plan->pre.empty());
+  EXPECT_EQ(plan->to_namespace, "dx");
 }
 
 TEST_F(PlanRestoreTest, RefusesADatabaseToThatIsAConnectionString) {
