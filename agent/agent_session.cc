@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/backup/fix_level.h"
+#include "agent/command/command_capture.h"
+#include "agent/command/command_restore.h"
 #include "agent/hook_runner.h"
 #include "agent/restore/restore_job.h"
 #include "common/backoff.h"
@@ -130,6 +132,14 @@ absl::Status AgentSession::ServeOnce() {
       StartJob([this, command = message.backup()] { HandleBackup(command); });
     } else if (message.has_restore()) {
       StartJob([this, command = message.restore()] { HandleRestore(command); });
+    } else if (message.has_capture_command()) {
+      StartJob([this, command = message.capture_command()] {
+        HandleCommandCapture(command);
+      });
+    } else if (message.has_restore_command()) {
+      StartJob([this, command = message.restore_command()] {
+        HandleCommandRestore(command);
+      });
     } else if (message.has_hook()) {
       StartJob([this, command = message.hook()] {
         DXLOG(INFO) << "job " << command.job_id() << ": running hook "
@@ -173,7 +183,7 @@ absl::StatusOr<const v1::Volume*> AgentSession::FindVolume(
 
 void AgentSession::SendResult(const std::string& job_id,
                               const absl::Status& status, uint64_t bytes,
-                              uint64_t files) {
+                              uint64_t files, const std::string& log) {
   v1::AgentMessage out;
   v1::JobResult* result = out.mutable_result();
   result->set_job_id(job_id);
@@ -182,6 +192,7 @@ void AgentSession::SendResult(const std::string& job_id,
   result->set_error_code(static_cast<int32_t>(status.code()));
   result->set_bytes(bytes);
   result->set_files(files);
+  result->set_log(log);
   if (status.ok()) {
     DXLOG(INFO) << "job " << job_id << ": done, " << bytes << " bytes, "
                 << files << " entries";
@@ -217,6 +228,27 @@ void AgentSession::HandleRestore(const v1::RestoreCommand& command) {
       command, **volume, stub_.get(), ProgressReporter(command.job_id()));
   SendResult(command.job_id(), files.status(), command.bytes(),
              files.ok() ? *files : 0);
+}
+
+void AgentSession::HandleCommandCapture(const v1::CommandCapture& command) {
+  DXLOG(INFO) << "job " << command.job_id() << ": running the command of "
+              << command.name();
+  std::string log;
+  absl::StatusOr<v1::UploadResult> stored = RunCommandCapture(
+      command,
+      [this] { return v1::AgentService::NewStub(new_data_channel_()); },
+      settings_.upload, ProgressReporter(command.job_id()), &log);
+  SendResult(command.job_id(), stored.status(),
+             stored.ok() ? stored->bytes() : 0, 0, log);
+}
+
+void AgentSession::HandleCommandRestore(const v1::CommandRestore& command) {
+  DXLOG(INFO) << "job " << command.job_id()
+              << ": running the restore command of " << command.name();
+  std::string log;
+  absl::Status s = RunCommandRestore(command, stub_.get(),
+                                     ProgressReporter(command.job_id()), &log);
+  SendResult(command.job_id(), s, command.bytes(), 0, log);
 }
 
 std::function<void(uint64_t)> AgentSession::ProgressReporter(

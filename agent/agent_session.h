@@ -59,13 +59,15 @@ class AgentSession {
   absl::Status ServeOnce();
   void HandleBackup(const v1::BackupCommand& command);
   void HandleRestore(const v1::RestoreCommand& command);
+  void HandleCommandCapture(const v1::CommandCapture& command);
+  void HandleCommandRestore(const v1::CommandRestore& command);
   // Sends a job's progress (bytes so far), throttled; safe to copy into a
   // job's thread.
   std::function<void(uint64_t)> ProgressReporter(const std::string& job_id);
   absl::StatusOr<const v1::Volume*> FindVolume(const std::string& name) const;
-  // Reports a job's end on the control stream.
+  // Reports a job's end on the control stream; `log`: a command's stderr.
   void SendResult(const std::string& job_id, const absl::Status& status,
-                  uint64_t bytes, uint64_t files);
+                  uint64_t bytes, uint64_t files, const std::string& log = "");
   // Sends on the control stream; false when it is gone.
   bool Send(const v1::AgentMessage& message);
   // Runs `work` on a job thread of its own.

@@ -95,8 +95,10 @@ class UploadStream : public common::ByteSink, public EntryObserver {
   absl::Status OnEntry(v1::FileEntry entry) override;
   // Sends what is buffered and the trailer, and waits for the scheduler's
   // verdict: OK only when the artifact is stored and its digest matched.
+  // `stdout_tail`: a command capture's (UploadTrailer.stdout_tail).
   absl::StatusOr<v1::UploadResult> Finish(uint64_t files,
-                                          const std::string& fix_level);
+                                          const std::string& fix_level,
+                                          const std::string& stdout_tail = "");
   void Cancel();
 
   // Streams opened after the first (for logs and tests).

@@ -12,88 +12,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/restore/archive_extractor.h"
+#include "agent/restore/download_source.h"
 #include "agent/restore/read_ahead_source.h"
 #include "agent/restore/restore_root.h"
 #include "agent/restore/volume_restore.h"
-#include "common/sha256.h"
 
 namespace dxbackup::agent {
-namespace {
-
-// One part of a restore: the artifact's expected length and digest.
-struct Part {
-  uint32_t index;
-  std::string sha256;
-  uint64_t bytes;
-};
-
-// The Download stream of one part as a ByteSource; checks order, length
-// and digest. Next() from one thread; Cancel() from any.
-class DownloadSource : public ByteSource {
- public:
-  DownloadSource(v1::AgentService::StubInterface* stub,
-                 const std::string& job_id, const Part& part,
-                 const std::function<void(uint64_t)>& on_progress)
-      : job_id_(job_id), part_(part), on_progress_(on_progress) {
-    v1::DownloadRequest request;
-    request.set_job_id(job_id);
-    request.set_part(part.index);
-    reader_ = stub->Download(&context_, request);
-  }
-  ~DownloadSource() override {
-    if (!finished_) {
-      context_.TryCancel();
-      reader_->Finish();
-    }
-  }
-
-  // Makes a Read() waiting for the scheduler return now (the part then
-  // fails as cancelled).
-  void Cancel() { context_.TryCancel(); }
-
-  absl::StatusOr<std::string_view> Next() override {
-    if (finished_) return std::string_view();
-    if (!reader_->Read(&chunk_)) {
-      finished_ = true;
-      grpc::Status st = reader_->Finish();
-      if (!st.ok()) {
-        return absl::UnavailableError(
-            absl::StrCat("download of job ", job_id_, " part ", part_.index,
-                         " failed: ", st.error_message()));
-      }
-      const std::string digest = digest_.HexDigest();
-      if (bytes_ != part_.bytes || digest != part_.sha256) {
-        return absl::DataLossError(absl::StrCat(
-            "restore stream of job ", job_id_, " part ", part_.index,
-            " is corrupt: got ", bytes_, " bytes with SHA-256 ", digest,
-            ", expected ", part_.bytes, " bytes with ", part_.sha256));
-      }
-      return std::string_view();
-    }
-    if (chunk_.sequence() != sequence_++) {
-      return absl::DataLossError("restore stream chunks out of order");
-    }
-    digest_.Update(chunk_.data());
-    bytes_ += chunk_.data().size();
-    if (on_progress_) on_progress_(bytes_);
-    return std::string_view(chunk_.data());
-  }
-
- private:
-  const std::string& job_id_;
-  const Part& part_;
-  const std::function<void(uint64_t)>& on_progress_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderInterface<v1::DownloadChunk>> reader_;
-  v1::DownloadChunk chunk_;
-  common::Sha256 digest_;
-  uint64_t sequence_ = 0;
-  uint64_t bytes_ = 0;
-  bool finished_ = false;
-};
-
-}  // namespace
-
 absl::StatusOr<uint64_t> RunRestoreJob(
     const v1::RestoreCommand& command, const v1::Volume& volume,
     v1::AgentService::StubInterface* stub,
@@ -125,7 +49,7 @@ absl::StatusOr<uint64_t> RunRestoreJob(
   }
   absl::StatusOr<RestoreRoot> opened = RestoreRoot::Open(open_path);
   if (!opened.ok()) return error(opened.status());
-  std::vector<Part> parts;
+  std::vector<DownloadPart> parts;
   for (const v1::RestorePart& p : command.base_parts()) {
     parts.push_back(
         {static_cast<uint32_t>(parts.size()), p.sha256(), p.bytes()});
@@ -140,7 +64,7 @@ absl::StatusOr<uint64_t> RunRestoreJob(
 
   // Each part in order, oldest first, each streamed once.
   uint64_t done = 0;
-  for (const Part& part : parts) {
+  for (const DownloadPart& part : parts) {
     const std::function<void(uint64_t)> progress = [&](uint64_t bytes) {
       if (on_progress) on_progress(done + bytes);
     };

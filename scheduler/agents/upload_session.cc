@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "scheduler/databases/external_backup.h"
 
 namespace dxbackup::scheduler {
 
@@ -117,7 +118,22 @@ absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
       return absl::FailedPreconditionError(
           absl::StrCat("upload of job ", job_id_, " has no trailer yet"));
     }
-    if (trailer_.bytes() != file_->bytes()) {
+    std::string external_id;
+    if (artifact_.kind() == v1::ARTIFACT_EXTERNAL_BACKUP) {
+      // An agent's external backup command: its identifier is the last
+      // line it printed, checked as the scheduler's own runs are.
+      external_id = ExternalIdentifier(trailer_.stdout_tail());
+      absl::Status valid = CheckExternalIdentifier(external_id);
+      if (!valid.ok()) {
+        error =
+            absl::Status(valid.code(),
+                         absl::StrCat(artifact_.target(), ": ", valid.message(),
+                                      "; nothing was stored"));
+      }
+    }
+    if (!error.ok()) {
+      // The identifier was refused.
+    } else if (trailer_.bytes() != file_->bytes()) {
       error = absl::DataLossError(
           absl::StrCat("upload of ", artifact_.target(), ": the agent sent ",
                        trailer_.bytes(), " bytes but ", file_->bytes(),
@@ -128,6 +144,7 @@ absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
     if (error.ok()) {
       crypto::RecordStored(*file_, &stored);
       stored.set_file_count(trailer_.files());
+      stored.set_external_id(external_id);
       if (!trailer_.fix_level().empty()) {
         stored.set_fix_level(trailer_.fix_level());
       }

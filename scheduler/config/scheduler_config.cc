@@ -11,6 +11,7 @@
 #include "common/resource_names.h"
 #include "common/tls.h"
 #include "common/yaml_proto.h"
+#include "scheduler/config/dam_references.h"
 #include "scheduler/policy/calendar_duration.h"
 #include "scheduler/policy/cron_schedule.h"
 #include "scheduler/policy/retention.h"
@@ -63,6 +64,10 @@ class ConfigChecker {
                                    const std::string& key) const;
   absl::Status CheckDumpCommand(const v1::Database& db,
                                 const std::string& key) const;
+  // A command's `component`, if any: a DNS label (it is matched against
+  // agents' components).
+  absl::Status CheckCommandComponent(const std::string& component,
+                                     const std::string& key) const;
   // `discover` needs a name and no `command` or `external`; `exclude`
   // needs `discover`.
   absl::Status CheckDiscovery(const v1::Database& db,
@@ -132,7 +137,23 @@ absl::Status ConfigChecker::CheckExternalBackup(const v1::Database& db,
     return Invalid(key + ".external.restore",
                    "starts with an empty program name");
   }
+  if (absl::Status s =
+          CheckCommandComponent(external.component(), key + ".external");
+      !s.ok()) {
+    return s;
+  }
   return CheckEnvFiles(external.env_files(), key + ".external.env_files");
+}
+
+absl::Status ConfigChecker::CheckCommandComponent(
+    const std::string& component, const std::string& key) const {
+  if (component.empty()) return absl::OkStatus();
+  if (!common::CheckDnsLabel("component", component).ok()) {
+    return Invalid(key + ".component",
+                   "names the component whose agent runs the commands "
+                   "(core, dam, remote-search)");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ConfigChecker::CheckDiscovery(const v1::Database& db,
@@ -176,6 +197,11 @@ absl::Status ConfigChecker::CheckDumpCommand(const v1::Database& db,
                    "needs the restore command's argv (it reads the dump on "
                    "stdin); without one the dump could never be restored");
   }
+  if (absl::Status s =
+          CheckCommandComponent(command.component(), key + ".command");
+      !s.ok()) {
+    return s;
+  }
   return CheckEnvFiles(command.env_files(), key + ".command.env_files");
 }
 
@@ -197,6 +223,15 @@ absl::Status ConfigChecker::CheckDeployments(
     if (!deployments.insert(d->namespace_() + "/" + d->release()).second) {
       return Invalid(key, absl::StrCat(d->namespace_(), "/", d->release(),
                                        " is listed twice"));
+    }
+    // `dam: true`: DAM's references in Core, unless the deployment lists
+    // its own.
+    bool own_dam_references = false;
+    for (const v1::Database& db : d->databases()) {
+      own_dam_references = own_dam_references || db.name() == kDamReferences;
+    }
+    if (d->dam() && !own_dam_references) {
+      *d->add_databases() = DamReferencesDatabase();
     }
     std::set<std::string> names;
     for (int j = 0; j < d->databases_size(); ++j) {

@@ -1,9 +1,7 @@
 #include "scheduler/databases/command_dump.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "common/process.h"
-#include "common/secret_file.h"
 #include "scheduler/store/artifact_pipe.h"
 
 namespace dxbackup::scheduler {
@@ -23,35 +21,6 @@ std::string DescribeCommandDatabase(const v1::Database& db) {
   const std::string program =
       db.command().dump().empty() ? "" : db.command().dump(0);
   return absl::StrCat("command database ", db.name(), " (", program, ")");
-}
-
-absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
-    const google::protobuf::Map<std::string, std::string>& env,
-    const google::protobuf::Map<std::string, std::string>& env_files,
-    const std::string& owner) {
-  std::map<std::string, std::string> out(env.begin(), env.end());
-  for (const auto& [variable, file] : env_files) {
-    absl::StatusOr<std::string> value = common::ReadSecretFile(file);
-    if (!value.ok()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot read ", file, " (env_files ", variable, " of ",
-                       owner, "): ", value.status().message()));
-    }
-    out[variable] = *std::move(value);
-  }
-  return out;
-}
-
-std::string WithoutSecrets(
-    std::string text, const std::map<std::string, std::string>& env,
-    const google::protobuf::Map<std::string, std::string>& env_files) {
-  for (const auto& [variable, file] : env_files) {
-    auto it = env.find(variable);
-    if (it == env.end() || it->second.size() < 4) continue;
-    text = absl::StrReplaceAll(
-        text, {{it->second, absl::StrCat("[env_files ", variable, "]")}});
-  }
-  return text;
 }
 
 absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(

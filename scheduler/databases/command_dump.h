@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/command_env.h"
 #include "dxbackup/v1/config.pb.h"
 #include "scheduler/store/artifact_store.h"
 
@@ -30,26 +31,12 @@ absl::Status DumpWithCommand(const v1::Database& db, PendingArtifact* out,
 absl::Status RestoreWithCommand(const v1::Database& db, ArtifactReader& dump,
                                 const std::string& into, std::string* log);
 
-// The variables a configured command gets besides the scheduler's own:
-// `env`, then each of `env_files` read now. FailedPrecondition naming the
-// variable, the file and `owner` (e.g. "command database jcr (db2)") when
-// one cannot be read.
-absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
-    const google::protobuf::Map<std::string, std::string>& env,
-    const google::protobuf::Map<std::string, std::string>& env_files,
-    const std::string& owner);
-// Those of a command database's commands.
+// CommandEnvironment and WithoutSecrets (common/command_env.h), and the
+// environment of a command database's commands.
+using common::CommandEnvironment;
+using common::WithoutSecrets;
 absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
     const v1::Database& db);
-
-// What a command printed, with every value `env_files` put in `env` (a
-// password the command echoed into its stderr) replaced by
-// "[env_files VARIABLE]": the text goes into job logs, errors and the
-// catalog. Values shorter than 4 bytes are left alone (they would blot out
-// ordinary words).
-std::string WithoutSecrets(
-    std::string text, const std::map<std::string, std::string>& env,
-    const google::protobuf::Map<std::string, std::string>& env_files);
 
 // "command database NAME (PROGRAM)", for sources and errors; no argument
 // beyond the program's name (arguments may hold what should not be shown).

@@ -7,6 +7,24 @@
 
 namespace dxbackup::scheduler {
 
+namespace {
+
+// Whether an agent uploads the job's artifact: a volume backup, or a
+// database member whose command runs in an agent's pod.
+bool TakesUpload(const v1::Job& job) {
+  return job.kind() == v1::JOB_VOLUME_BACKUP ||
+         (job.kind() == v1::JOB_DATABASE_BACKUP && !job.agent_id().empty());
+}
+
+// Whether an agent downloads the job's artifact: a volume restore, or a
+// database restore whose command runs in an agent's pod.
+bool GivesDownload(const v1::Job& job) {
+  return job.kind() == v1::JOB_VOLUME_RESTORE ||
+         (job.kind() == v1::JOB_DATABASE_RESTORE && !job.agent_id().empty());
+}
+
+}  // namespace
+
 std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs) {
   std::vector<std::string> reasons;
   for (const v1::Job& job : jobs) {
@@ -246,9 +264,12 @@ absl::Status JobBoard::ReportResult(uint64_t session,
            absl::Status(code, result.error().empty()
                                   ? "the agent reported a failure"
                                   : result.error()),
-           result.bytes(), result.files());
-  } else if (kind == v1::JOB_VOLUME_RESTORE || kind == v1::JOB_HOOK) {
-    Finish(result.job_id(), absl::OkStatus(), result.bytes(), result.files());
+           result.bytes(), result.files(), result.log());
+  } else if (kind == v1::JOB_VOLUME_RESTORE || kind == v1::JOB_HOOK ||
+             kind == v1::JOB_DATABASE_RESTORE) {
+    // An agent reports a database restore only when it ran its command.
+    Finish(result.job_id(), absl::OkStatus(), result.bytes(), result.files(),
+           result.log());
   }
   return absl::OkStatus();
 }
@@ -272,7 +293,7 @@ absl::StatusOr<v1::Artifact> JobBoard::BeginUpload(const std::string& job_id) {
         absl::StrCat("no job ", job_id, " is waiting for an upload"));
   }
   Entry& entry = it->second;
-  if (entry.job.kind() != v1::JOB_VOLUME_BACKUP) {
+  if (!TakesUpload(entry.job)) {
     return absl::FailedPreconditionError(
         absl::StrCat("job ", job_id, " does not take uploads"));
   }
@@ -325,8 +346,7 @@ absl::StatusOr<v1::Artifact> JobBoard::RestoreSource(const std::string& job_id,
                                                      uint32_t part) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || Over(it->second) ||
-      it->second.job.kind() != v1::JOB_VOLUME_RESTORE) {
+  if (it == jobs_.end() || Over(it->second) || !GivesDownload(it->second.job)) {
     return absl::NotFoundError(absl::StrCat("no running restore job ", job_id));
   }
   const std::vector<v1::Artifact>& bases = it->second.bases;

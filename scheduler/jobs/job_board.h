@@ -89,8 +89,9 @@ class JobBoard {
   // its capture or extraction is stuck. Returns the jobs it failed.
   std::vector<std::string> FailStalled(int64_t stall_seconds);
 
-  // The artifact a running volume-backup job will produce, claiming its one
-  // upload; an error when the job is unknown, not running or already
+  // The artifact a running job that an agent uploads (a volume backup, or
+  // a database member an agent's command captures) will produce, claiming
+  // its one upload; an error when the job is unknown, not running or already
   // uploading.
   absl::StatusOr<v1::Artifact> BeginUpload(const std::string& job_id);
   // Records the stored artifact (an upload's or a dump's) in the catalog
@@ -104,8 +105,9 @@ class JobBoard {
   absl::StatusOr<std::string> AgentOf(const std::string& job_id);
   // True while the job has not ended.
   bool IsRunning(const std::string& job_id);
-  // Part `part` of what a running restore job reads: its bases in order,
-  // then (part == number of bases) its own artifact.
+  // Part `part` of what a running restore job an agent downloads for (a
+  // volume, or a database an agent's command restores) reads: its bases in
+  // order, then (part == number of bases) its own artifact.
   absl::StatusOr<v1::Artifact> RestoreSource(const std::string& job_id,
                                              uint32_t part = 0);
   // The artifact a running incremental backup job will produce (its

@@ -11,6 +11,7 @@
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/crypto/key_ring.h"
+#include "scheduler/databases/agent_commands.h"
 #include "scheduler/databases/database_dumps.h"
 #include "scheduler/kubernetes/release_capture.h"
 #include "scheduler/policy/calendar_duration.h"
@@ -268,6 +269,23 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
       m->artifact.set_kind(DumpKindOf(*db));
       m->artifact.set_compression(DumpCompressionOf(*db));
       m->database = std::move(db);
+      // A command run in an agent's pod: by the first connected agent of
+      // its component, whatever the request's component and labels.
+      const std::string component = CommandComponent(*m->database);
+      if (!component.empty()) {
+        const v1::AgentInfo* agent = CommandAgent(in.agents, component);
+        if (agent == nullptr) {
+          m->offline =
+              absl::StrCat("no agent of component ", component, " of ", ns, "/",
+                           release, " is connected to run its command");
+        } else {
+          m->job.set_agent_id(agent->id());
+          m->artifact.set_source(
+              absl::StrCat(m->artifact.source(), " on ", agent->pod()));
+          *m->command.mutable_capture_command() =
+              AgentCapture(*m->database, m->job.id(), agent->pod());
+        }
+      }
       return m;
     };
     std::set<std::string> taken;  // names of databases discovered

@@ -9,8 +9,9 @@
 // deployment's quiesce hooks (pre, then post) on its connected agents,
 // its databases (a `discover` entry's: its globals, then each
 // database found; when they could not be listed or selected, the globals
-// member fails at once, saying why), and its Kubernetes objects when it
-// captures them.
+// member fails at once, saying why; one whose command runs in an agent's
+// pod, by the first connected agent of its component, or failing at once
+// when there is none), and its Kubernetes objects when it captures them.
 //
 //   absl::Status s = CheckBackupRequest(request);        // before any read
 //   ... read the history; the artifacts of PlanBackupLevel(...)'s base ...
@@ -68,9 +69,11 @@ struct BackupMember {
   const v1::Hook* hook = nullptr;  // a hook: its config
   // The deployment's Kubernetes objects: what to capture.
   const v1::KubernetesObjects* objects = nullptr;
-  std::string hook_pod;          // a hook: its agent's pod
-  v1::SchedulerMessage command;  // a volume: to its agent
-  std::string offline;           // set: the member fails at once, saying why
+  std::string hook_pod;  // a hook: its agent's pod
+  // A volume, or a database whose command runs in an agent's pod (then
+  // job.agent_id is set): what its agent is sent.
+  v1::SchedulerMessage command;
+  std::string offline;  // set: the member fails at once, saying why
 };
 
 struct BackupPlan {

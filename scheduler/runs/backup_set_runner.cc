@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
+#include "scheduler/databases/agent_commands.h"
 #include "scheduler/databases/database_dumps.h"
 #include "scheduler/kubernetes/release_capture.h"
 #include "scheduler/postgres/pg_cluster.h"
@@ -148,17 +149,7 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
   // every post-hook.
   WindowWork work;
   std::vector<WindowJob>& captures = work.stages.emplace_back();
-  // The Kubernetes objects need DX running no less than stopped: read
-  // before the window, so that a slow API server does not hold DX down.
-  std::vector<std::string> before;
   for (const BackupMember& m : members) {
-    if (m.objects == nullptr) continue;
-    CaptureOwn(m, plan.set);
-    before.push_back(m.job.id());
-  }
-  std::vector<v1::Job> jobs = parts_.board->WaitAndRemove(before);
-  for (const BackupMember& m : members) {
-    if (m.objects != nullptr) continue;
     if (m.hook != nullptr) {
       (m.hook->phase() == v1::Hook::POST ? work.post : work.pre)
           .push_back({m.job, m.hook, m.hook_pod});
@@ -167,19 +158,25 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
     WindowJob job;
     job.job_id = m.job.id();
     job.fail = m.offline;
-    if (m.database != nullptr) {
-      job.run = [this, &m, &plan] { CaptureOwn(m, plan.set); };
-    } else {
+    if (!m.job.agent_id().empty()) {
+      // A volume, or a database whose command runs in an agent's pod.
       job.agent_id = m.job.agent_id();
       job.command = m.command;
       job.disconnected = absl::StrCat("agent ", m.job.agent_id(),
                                       " disconnected before the job started");
+    } else {
+      job.run = [this, &m, &plan] { CaptureOwn(m, plan.set); };
     }
-    captures.push_back(std::move(job));
+    // The Kubernetes objects need DX running no less than stopped, and a
+    // command may need it up (xmlaccess): both before the window, so that
+    // a slow API server does not hold DX down either.
+    const bool before = m.objects != nullptr ||
+                        (m.database != nullptr && RunsWhileUp(*m.database));
+    (before ? work.before : captures).push_back(std::move(job));
   }
   WindowResult window =
       QuiesceWindow({parts_.registry, parts_.board, parts_.time}).Run(work);
-  for (v1::Job& j : window.jobs) jobs.push_back(std::move(j));
+  std::vector<v1::Job>& jobs = window.jobs;
   if (!work.pre.empty() || !work.post.empty()) {
     set.set_quiesce_seconds(window.seconds);
     const std::string warning = QuiesceWarning(window.seconds, *parts_.config);

@@ -68,10 +68,14 @@ std::vector<v1::Job> QuiesceWindow::RunStage(
 
 WindowResult QuiesceWindow::Run(const WindowWork& work) {
   WindowResult result;
+  if (!work.before.empty()) {
+    result.jobs = RunStage(work.before, "", work.own_jobs_at_once);
+  }
   const absl::Time start = absl::FromChrono(parts_.time->Now());
-  result.jobs =
+  std::vector<v1::Job> pre =
       RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.pre);
-  const std::string blocked = PreHookBlock(work.pre, result.jobs);
+  const std::string blocked = PreHookBlock(work.pre, pre);
+  for (v1::Job& j : pre) result.jobs.push_back(std::move(j));
   std::string skip = blocked;
   for (const std::vector<WindowJob>& stage : work.stages) {
     std::string failed;  // the first of the stage's jobs that failed
@@ -102,6 +106,12 @@ WindowResult QuiesceWindow::Run(const WindowWork& work) {
   for (v1::Job& j : post) result.jobs.push_back(std::move(j));
   result.seconds =
       absl::ToInt64Seconds(absl::FromChrono(parts_.time->Now()) - start);
+  if (!work.after.empty()) {
+    const std::string after_skip =
+        !work.hold_post.empty() && blocked.empty() ? work.hold_post : skip;
+    for (v1::Job& j : RunStage(work.after, after_skip, work.own_jobs_at_once))
+      result.jobs.push_back(std::move(j));
+  }
   return result;
 }
 

@@ -1,9 +1,10 @@
 // QuiesceWindow runs a planned run's jobs in the DX order, for backup sets
-// and restores alike: every pre-hook, then the work in stages (each stage
-// started at once and waited for before the next), then every post-hook,
-// which runs whatever happened before (unless the work asks them held:
-// WindowWork::hold_post). A pre-hook that failed and may not (on_failure
-// is not CONTINUE) skips all of the work, each job failing with the
+// and restores alike: the jobs that need DX up (`before`), every pre-hook,
+// then the work in stages (each stage started at once and waited for
+// before the next), then every post-hook, which runs whatever happened
+// before (unless the work asks them held: WindowWork::hold_post), and the
+// jobs that need DX up again (`after`). A pre-hook that failed and may not
+// (on_failure is not CONTINUE) skips all of the work, each job failing with the
 // reason; the post-hooks still run.
 //
 // A work job is one of three: an agent's, sent to the agent's current
@@ -54,6 +55,10 @@ struct WindowJob {
 };
 
 struct WindowWork {
+  // Run first, while DX still runs: the Kubernetes objects, a command
+  // that needs DX up (DumpCommand.while_running). Their failures stop
+  // nothing after them.
+  std::vector<WindowJob> before;
   std::vector<HookJob> pre;
   std::vector<std::vector<WindowJob>> stages;
   // Set: once a job of a stage failed, the later stages are not run (each
@@ -70,12 +75,20 @@ struct WindowWork {
   // the work could not (an external database restored by hand). When a
   // pre-hook blocked the work, the post-hooks run as always.
   std::string hold_post;
+  // Run last, once the post-hooks have started DX again (a command that
+  // needs it up: DAM's references imported with xmlaccess). Not run — each
+  // job failing, saying why — when the post-hooks were held, or when the
+  // work was skipped (a blocking pre-hook; a failed stage with
+  // stages_need_previous).
+  std::vector<WindowJob> after;
 };
 
 struct WindowResult {
-  // The final jobs: pre-hooks, each stage's, post-hooks, in plan order.
+  // The final jobs: before, pre-hooks, each stage's, post-hooks, after, in
+  // plan order.
   std::vector<v1::Job> jobs;
-  // From the first pre-hook sent to the last post-hook's end.
+  // From the first pre-hook sent to the last post-hook's end (`before`
+  // and `after` are outside the window).
   int64_t seconds = 0;
 };
 

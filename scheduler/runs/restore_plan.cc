@@ -7,6 +7,7 @@
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/crypto/key_ring.h"
+#include "scheduler/databases/agent_commands.h"
 #include "scheduler/databases/database_dumps.h"
 #include "scheduler/databases/external_backup.h"
 #include "scheduler/runs/run_ids.h"
@@ -161,6 +162,27 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
             " for ", to.namespace_, "/", to.release));
       }
       databases += artifact.kind() != v1::ARTIFACT_PG_GLOBALS;
+      // A restore command that runs in an agent's pod, by the first
+      // connected agent of its component (an external backup restored by
+      // hand has none: the scheduler names it).
+      if (step.database != nullptr &&
+          RestoresInAgent(*step.database, artifact)) {
+        const std::string component = CommandComponent(*step.database);
+        const v1::AgentInfo* agent = CommandAgent(agents, component);
+        if (agent == nullptr) {
+          problems.push_back(absl::StrCat(
+              artifact.target(), ": no connected agent of ", to.namespace_, "/",
+              to.release, " is ", component, " to run its restore command"));
+        } else {
+          step.job.set_agent_id(agent->id());
+          v1::CommandRestore restore =
+              AgentRestore(*step.database, artifact, step.job.id(),
+                           agent->pod(), request.database_to());
+          restore.set_sha256(crypto::PlainSha256(artifact));
+          restore.set_bytes(crypto::PlainBytes(artifact));
+          *step.command.mutable_restore_command() = std::move(restore);
+        }
+      }
     } else {
       step.job.set_kind(v1::JOB_VOLUME_RESTORE);
       const size_t slash = artifact.target().find('/');
@@ -260,6 +282,8 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
   for (const RestoreStep& step : plan.steps) {
     if (step.job.kind() == v1::JOB_OBJECTS_RESTORE) continue;
     if (step.job.kind() == v1::JOB_DATABASE_RESTORE) {
+      // A command that needs DX up runs after the window, stopping nothing.
+      if (step.database != nullptr && RunsWhileUp(*step.database)) continue;
       quiesce_all = quiesce_all || request.database_to().empty();
     } else if (step.command.restore().to_dir().empty()) {
       for (const v1::AgentInfo& a : agents) {
@@ -340,7 +364,14 @@ absl::Status TrimForRequest(const v1::RestoreRequest& request,
         ": no connected agent of the components it stopped has one (start "
         "them by hand, e.g. scale the StatefulSet back up)"));
   }
-  plan->steps.clear();
+  // What waits for DX to run again (RunsWhileUp) runs after these hooks.
+  std::vector<RestoreStep> after;
+  for (RestoreStep& step : plan->steps) {
+    if (step.database != nullptr && RunsWhileUp(*step.database)) {
+      after.push_back(std::move(step));
+    }
+  }
+  plan->steps = std::move(after);
   plan->pre.clear();
   return absl::OkStatus();
 }

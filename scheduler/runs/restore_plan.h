@@ -70,7 +70,9 @@ struct RestoreStep {
   v1::Artifact artifact;            // what is read
   DatabaseConfig database;          // a database step: its config
   std::vector<v1::Artifact> bases;  // an incremental's chain
-  v1::SchedulerMessage command;     // a volume step: to its agent
+  // A volume step, or a database step whose restore command runs in an
+  // agent's pod (job.agent_id set): what its agent is sent.
+  v1::SchedulerMessage command;
 };
 
 struct RestorePlan {
@@ -93,10 +95,11 @@ struct RestorePlan {
 };
 
 // What RestoreRunner runs of `plan` for `request`. With post_hooks_only,
-// only the post-hooks: FailedPrecondition unless the set has an external
-// database restored by hand (whose restore held them) and a post-hook to
-// run. Otherwise everything; when a step is an external database restored
-// by hand, plan->held_post says why the post-hooks wait and how to run
+// only the post-hooks and, after them, the steps that wait for DX to run
+// again (RunsWhileUp: held with the hooks): FailedPrecondition unless the set
+// has an external database restored by hand (whose restore held them) and a
+// post-hook to run. Otherwise everything; when a step is an external database
+// restored by hand, plan->held_post says why the post-hooks wait and how to run
 // them (DX must not start before that database is back).
 absl::Status TrimForRequest(const v1::RestoreRequest& request,
                             RestorePlan* plan);

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
+#include "scheduler/databases/agent_commands.h"
 #include "scheduler/databases/database_dumps.h"
 #include "scheduler/kubernetes/release_restore.h"
 #include "scheduler/postgres/pg_dump_runner.h"
@@ -134,7 +135,13 @@ void RestoreRunner::RestoreDatabase(const RestoreStep& step,
   absl::StatusOr<std::unique_ptr<ArtifactReader>> dump = parts_.keys->OpenPlain(
       *parts_.store, step.artifact, parts_.grants->For(step.job.id()));
   absl::Status s = dump.status();
-  if (s.ok()) {
+  if (s.ok() && RestoresInAgent(*step.database, step.artifact)) {
+    // Its command runs in an agent's pod, never here.
+    s = absl::UnavailableError(absl::StrCat(
+        "no agent of component ", CommandComponent(*step.database),
+        " is connected to run its restore command; start one and restore ",
+        step.job.target(), " again"));
+  } else if (s.ok()) {
     s = RestoreAnyDatabase(*step.database, step.artifact, **dump, database_to,
                            parts_.spool_dir, &log);
   }
@@ -188,14 +195,20 @@ WindowWork RestoreWindowWork(
   for (const RestoreStep& step : plan.steps) {
     WindowJob job;
     job.job_id = step.job.id();
-    if (step.database != nullptr ||
-        step.job.kind() == v1::JOB_OBJECTS_RESTORE) {
-      job.run = [&restore_database, &step] { restore_database(step); };
-    } else {
+    if (!step.job.agent_id().empty()) {
+      // A volume, or a database whose restore command runs in an agent's
+      // pod.
       job.agent_id = step.job.agent_id();
       job.command = step.command;
       job.disconnected = absl::StrCat("agent ", step.job.agent_id(),
                                       " disconnected before the restore");
+    } else {
+      job.run = [&restore_database, &step] { restore_database(step); };
+    }
+    if (step.database != nullptr && RunsWhileUp(*step.database)) {
+      // A command that needs DX up (xmlaccess): once the post-hooks ran.
+      work.after.push_back(std::move(job));
+      continue;
     }
     (step.artifact.kind() == v1::ARTIFACT_PG_GLOBALS ? globals : restores)
         .push_back(std::move(job));

@@ -44,8 +44,11 @@ namespace dxbackup::scheduler {
 // fails, nothing else is restored), then every other step at once —
 // databases (each through `restore_database`, on a thread of its own) and
 // volumes (sent to their agents) alike: with DX stopped nothing needs a
-// database back before a volume starts — then the post-hooks. The
-// work refers to `plan` and `restore_database`, which must outlive it.
+// database back before a volume starts — then the post-hooks, and last
+// the commands that need DX up again (DumpCommand.while_running: DAM's
+// references imported with xmlaccess). A database whose restore command
+// runs in an agent's pod is sent to that agent. The work refers to `plan`
+// and `restore_database`, which must outlive it.
 WindowWork RestoreWindowWork(
     const RestorePlan& plan,
     const std::function<void(const RestoreStep&)>& restore_database);

@@ -390,6 +390,27 @@ class ChartTest(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("a `discover` entry needs a name", p.stderr)
 
+    def test_dam_renders_and_lets_the_core_pods_exec_into_core(self):
+        values = {"fleet": {"deployments": [
+            {"namespace": "dx-prod", "release": "dx", "dam": True},
+            {"namespace": "dx-staging", "release": "dx"}]}}
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            yaml.safe_dump(values, f)
+            f.flush()
+            docs = render(f.name)
+        config = yaml.safe_load(find(docs, "ConfigMap", "dxb-dxbackup")[0]
+                                ["data"]["config.yaml"])
+        self.assertTrue(config["deployments"][0]["dam"])
+        self.assertNotIn("dam", config["deployments"][1])
+        # Without quiesce hooks, the core agent still execs xmlaccess into
+        # its pod's core container: the same Role, that release alone.
+        (role,) = find(docs, "Role", "dxbackup-quiesce-dx")
+        self.assertEqual(role["metadata"]["namespace"], "dx-prod")
+        self.assertEqual({tuple(r["resources"]) for r in role["rules"]},
+                         {("pods",), ("pods/exec",)})
+        self.assertEqual([r for r in docs if r["kind"] == "Role" and
+                          r["metadata"]["namespace"] == "dx-staging"], [])
+
     def test_kubernetes_objects_get_a_read_only_role_and_the_api_token(self):
         api = {"to": [{"ipBlock": {"cidr": "10.96.0.1/32"}}],
                "ports": [{"port": 6443, "protocol": "TCP"}]}
@@ -1137,6 +1158,34 @@ class PostRendererTest(unittest.TestCase):
         self.assertEqual(len(docs), len(self.before))
         self.assertEqual(find(docs, "RoleBinding", "dx-deployment"),
                          find(self.before, "RoleBinding", "dx-deployment"))
+
+    def test_dx_admin_secret_is_mounted_for_the_core_agent_alone(self):
+        out = run([RENDERER, "--scheduler=x:1",
+                   "--dx-admin-secret=dx-admin"], stdin=self.source).stdout
+        docs = [d for d in yaml.safe_load_all(out) if d]
+        spec = find(docs, "StatefulSet", "dx-core")[0]["spec"]["template"][
+            "spec"]
+        agent = [c for c in spec["containers"]
+                 if c["name"] == "dxbackup-agent"][0]
+        mounts = {m["mountPath"]: m for m in agent["volumeMounts"]}
+        mount = mounts["/etc/dxbackup/dx-admin"]
+        self.assertTrue(mount["readOnly"])
+        volume = [v for v in spec["volumes"] if v["name"] == mount["name"]][0]
+        self.assertEqual(volume["secret"]["secretName"], "dx-admin")
+        self.assertEqual(sorted(i["path"] for i in volume["secret"]["items"]),
+                         ["password", "username"])
+        for c in spec["containers"]:
+            if c["name"] != "dxbackup-agent":
+                self.assertNotIn(mount["name"],
+                                 [m["name"] for m in
+                                  c.get("volumeMounts") or []])
+        dam = find(docs, "StatefulSet", "dx-digital-asset-management")[0]
+        self.assertNotIn(mount["name"],
+                         [v["name"] for v in dam["spec"]["template"]["spec"]
+                          ["volumes"]])
+        again = run([RENDERER, "--scheduler=x:1",
+                     "--dx-admin-secret=dx-admin"], stdin=out).stdout
+        self.assertEqual(again, out, "running twice changes nothing more")
 
     def test_running_twice_changes_nothing_more(self):
         again = run([RENDERER, "--scheduler=dxb-dxbackup.backup.svc:7070"],

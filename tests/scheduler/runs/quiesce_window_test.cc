@@ -83,7 +83,7 @@ class QuiesceWindowTest : public ::testing::Test {
   }
   HookJob Hook(const std::string& id, const v1::Hook& hook,
                const std::string& agent) {
-    HookJob h{{}, &hook};
+    HookJob h{{}, &hook, ""};
     h.job.set_id(id);
     h.job.set_set_id("s1");
     h.job.set_kind(v1::JOB_HOOK);
@@ -140,6 +140,60 @@ TEST_F(QuiesceWindowTest, PreHooksThenEachStageThenPostHooks) {
   for (const v1::Job& j : result.jobs) {
     EXPECT_EQ(j.status(), v1::JOB_SUCCEEDED) << j.id() << ": " << j.error();
   }
+}
+
+TEST_F(QuiesceWindowTest, BeforeRunsFirstAndAfterLastOutsideTheWindow) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  core.time = &time_;
+  core.takes["export"] = std::chrono::seconds(30);
+  core.takes["import"] = std::chrono::seconds(30);
+  core.takes["a"] = std::chrono::seconds(5);
+  WindowWork work;
+  work.before = {Restore("export", agent)};
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent)}};
+  work.post = {Hook("post", post_hook_, agent)};
+  work.after = {Restore("import", agent)};
+  WindowResult result = window_.Run(work);
+  EXPECT_EQ(sent_,
+            (std::vector<std::string>{"export", "pre", "a", "post", "import"}));
+  EXPECT_EQ(Ids(result), sent_);
+  // DX was stopped only while the stage ran.
+  EXPECT_EQ(result.seconds, 5);
+}
+
+TEST_F(QuiesceWindowTest, AfterIsNotRunWhenThePostHooksAreHeld) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  WindowWork work;
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent)}};
+  work.post = {Hook("post", post_hook_, agent)};
+  work.hold_post = "not run: restore wpsdb by hand first";
+  work.after = {Restore("import", agent)};
+  std::map<std::string, v1::Job> jobs = ById(window_.Run(work));
+  EXPECT_EQ(sent_, (std::vector<std::string>{"pre", "a"}));
+  EXPECT_EQ(jobs["import"].status(), v1::JOB_FAILED);
+  EXPECT_EQ(jobs["import"].error(), "not run: restore wpsdb by hand first");
+}
+
+TEST_F(QuiesceWindowTest, AfterIsNotRunWhenAPreHookBlockedTheWork) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  core.fails["pre"] = "exit status 1";
+  WindowWork work;
+  work.before = {Restore("export", agent)};
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent)}};
+  work.post = {Hook("post", post_hook_, agent)};
+  work.after = {Restore("import", agent)};
+  std::map<std::string, v1::Job> jobs = ById(window_.Run(work));
+  EXPECT_EQ(sent_, (std::vector<std::string>{"export", "pre", "post"}));
+  EXPECT_EQ(jobs["import"].status(), v1::JOB_FAILED);
+  EXPECT_NE(jobs["import"].error().find("pre-hook/stop-core failed"),
+            std::string::npos)
+      << jobs["import"].error();
 }
 
 TEST_F(QuiesceWindowTest, HeldPostHooksAreNotRunOnceTheWorkRan) {
