@@ -148,6 +148,10 @@ absl::Status AgentSession::ServeOnce() {
       });
     }
   }
+  // The scheduler fails the jobs of a connection that ended: a command
+  // still running for one would only hold its job thread (and the next
+  // connection) up.
+  commands_.KillAll("the connection to the scheduler ended");
   {
     std::lock_guard<std::mutex> lock(heartbeat_mu);
     connected = false;
@@ -237,7 +241,8 @@ void AgentSession::HandleCommandCapture(const v1::CommandCapture& command) {
   absl::StatusOr<v1::UploadResult> stored = RunCommandCapture(
       command,
       [this] { return v1::AgentService::NewStub(new_data_channel_()); },
-      settings_.upload, ProgressReporter(command.job_id()), &log);
+      settings_.upload, ProgressReporter(command.job_id()), &commands_, *time_,
+      &log);
   SendResult(command.job_id(), stored.status(),
              stored.ok() ? stored->bytes() : 0, 0, log);
 }
@@ -247,7 +252,8 @@ void AgentSession::HandleCommandRestore(const v1::CommandRestore& command) {
               << ": running the restore command of " << command.name();
   std::string log;
   absl::Status s = RunCommandRestore(command, stub_.get(),
-                                     ProgressReporter(command.job_id()), &log);
+                                     ProgressReporter(command.job_id()),
+                                     &commands_, *time_, &log);
   SendResult(command.job_id(), s, command.bytes(), 0, log);
 }
 

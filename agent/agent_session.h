@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "agent/backup/backup_job.h"
+#include "agent/command/command_process.h"
 #include "common/time_source.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
 
@@ -94,6 +95,8 @@ class AgentSession {
     std::shared_ptr<std::atomic<bool>> finished;
   };
   std::vector<JobThread> jobs_;
+  // Command jobs' processes, killed when the control stream ends.
+  RunningCommands commands_;
 };
 
 }  // namespace dxbackup::agent

@@ -40,13 +40,21 @@ absl::StatusOr<v1::UploadResult> RunCommandCapture(
     const v1::CommandCapture& command,
     const UploadStream::StubFactory& new_upload_stub,
     const UploadStream::Options& options,
-    const UploadStream::ProgressFn& on_progress, std::string* log) {
+    const UploadStream::ProgressFn& on_progress, RunningCommands* running,
+    const common::TimeSource& time, std::string* log) {
   const std::string what = absl::StrCat("the command of ", command.name());
-  absl::StatusOr<StartedCommand> started = StartCommand(
-      what, command.command(), command.env(), command.env_files(),
-      command.name(), /*stream_stdout=*/true, /*stream_stdin=*/false);
+  CommandSpec spec{what,
+                   command.name(),
+                   &command.command(),
+                   &command.env(),
+                   &command.env_files(),
+                   /*stream_stdout=*/true,
+                   /*stream_stdin=*/false,
+                   command.timeout_seconds()};
+  auto started = RunningCommand::Start(spec, running, time);
   if (!started.ok()) return started.status();
-  common::Subprocess* proc = started->process.get();
+  RunningCommand& cmd = **started;
+  common::Subprocess* proc = &cmd.process();
   UploadStream upload(new_upload_stub, command.job_id(), options, on_progress);
   std::unique_ptr<common::ZstdSink> zstd;
   common::ByteSink* out = &upload;
@@ -79,9 +87,13 @@ absl::StatusOr<v1::UploadResult> RunCommandCapture(
   }
   if (!status.ok()) proc->Kill();
   if (status.ok() && zstd != nullptr) status = zstd->Finish();
-  absl::StatusOr<int> code = proc->Wait();
-  *log = common::WithoutSecrets(proc->stderr_text(), started->env,
+  absl::StatusOr<int> code = cmd.Wait();
+  *log = common::WithoutSecrets(proc->stderr_text(), cmd.env(),
                                 command.env_files());
+  if (const std::string killed = cmd.killed(); !killed.empty()) {
+    status = absl::DeadlineExceededError(absl::StrCat(
+        what, " was stopped: ", killed, log->empty() ? "" : ": ", *log));
+  }
   if (status.ok() && !code.ok()) status = code.status();
   if (status.ok() && *code != 0) {
     status = absl::InternalError(absl::StrCat(

@@ -8,9 +8,11 @@
 // The command runs without a shell, with the agent's environment plus the
 // command's env and env_files (files in this pod, read now). It fails —
 // the upload cancelled, so nothing is stored — on a non-zero exit, on no
-// output at all, or on more than max_bytes of output (the command is
-// killed then), each error naming the member and carrying the command's
-// stderr. *log gets that stderr either way; values read from env_files
+// output at all, on more than max_bytes of output, past its
+// timeout_seconds, or when `running` kills all (the command is killed
+// then), each error naming the member and carrying the command's stderr.
+// `running` (may be null) and `time` (the timeout's clock) must outlive
+// the call. *log gets that stderr either way; values read from env_files
 // are masked in it.
 //
 // Thread-compatible: each call runs its own process and upload.
@@ -22,6 +24,8 @@
 
 #include "absl/status/statusor.h"
 #include "agent/backup/upload_stream.h"
+#include "agent/command/command_process.h"
+#include "common/time_source.h"
 #include "dxbackup/v1/agent.pb.h"
 
 namespace dxbackup::agent {
@@ -33,7 +37,8 @@ absl::StatusOr<v1::UploadResult> RunCommandCapture(
     const v1::CommandCapture& command,
     const UploadStream::StubFactory& new_upload_stub,
     const UploadStream::Options& options,
-    const UploadStream::ProgressFn& on_progress, std::string* log);
+    const UploadStream::ProgressFn& on_progress, RunningCommands* running,
+    const common::TimeSource& time, std::string* log);
 
 }  // namespace dxbackup::agent
 

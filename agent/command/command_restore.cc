@@ -12,14 +12,23 @@ namespace dxbackup::agent {
 
 absl::Status RunCommandRestore(
     const v1::CommandRestore& command, v1::AgentService::StubInterface* stub,
-    const std::function<void(uint64_t bytes)>& on_progress, std::string* log) {
+    const std::function<void(uint64_t bytes)>& on_progress,
+    RunningCommands* running, const common::TimeSource& time,
+    std::string* log) {
   const std::string what =
       absl::StrCat("the restore command of ", command.name());
-  absl::StatusOr<StartedCommand> started = StartCommand(
-      what, command.command(), command.env(), command.env_files(),
-      command.name(), /*stream_stdout=*/false, /*stream_stdin=*/true);
+  CommandSpec spec{what,
+                   command.name(),
+                   &command.command(),
+                   &command.env(),
+                   &command.env_files(),
+                   /*stream_stdout=*/false,
+                   /*stream_stdin=*/true,
+                   command.timeout_seconds()};
+  auto started = RunningCommand::Start(spec, running, time);
   if (!started.ok()) return started.status();
-  common::Subprocess* proc = started->process.get();
+  RunningCommand& cmd = **started;
+  common::Subprocess* proc = &cmd.process();
   const DownloadPart part{0, command.sha256(), command.bytes()};
   const std::function<void(uint64_t)> progress = on_progress;
   absl::Status stream;
@@ -43,9 +52,13 @@ absl::Status RunCommandRestore(
   }
   if (!stream.ok()) proc->Kill();
   proc->CloseStdin();
-  absl::StatusOr<int> code = proc->Wait();
-  *log = common::WithoutSecrets(proc->stderr_text(), started->env,
+  absl::StatusOr<int> code = cmd.Wait();
+  *log = common::WithoutSecrets(proc->stderr_text(), cmd.env(),
                                 command.env_files());
+  if (const std::string killed = cmd.killed(); !killed.empty()) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        what, " was stopped: ", killed, log->empty() ? "" : ": ", *log));
+  }
   if (!stream.ok()) {
     return absl::Status(stream.code(),
                         absl::StrCat(command.name(), ": ", stream.message(),

@@ -7,8 +7,10 @@
 // external backup, DXBACKUP_EXTERNAL_ID there) and env_files (files in
 // this pod, read now).
 //
-// Fails on a broken or corrupt stream, and on a non-zero exit with the
-// command's stderr; *log gets that stderr either way, env_files' values
+// Fails on a broken or corrupt stream, on a non-zero exit with the
+// command's stderr, and when it is killed (past its timeout_seconds, or by
+// `running`'s KillAll; `running` may be null, `time` is the timeout's
+// clock); *log gets that stderr either way, env_files' values
 // masked. A command that stops reading early is fed no more, but the rest
 // of the stream is still read, so that its digest is checked.
 //
@@ -21,13 +23,16 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "agent/command/command_process.h"
+#include "common/time_source.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
 
 namespace dxbackup::agent {
 
 absl::Status RunCommandRestore(
     const v1::CommandRestore& command, v1::AgentService::StubInterface* stub,
-    const std::function<void(uint64_t bytes)>& on_progress, std::string* log);
+    const std::function<void(uint64_t bytes)>& on_progress,
+    RunningCommands* running, const common::TimeSource& time, std::string* log);
 
 }  // namespace dxbackup::agent
 

@@ -124,6 +124,15 @@ absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
       // line it printed, checked as the scheduler's own runs are.
       external_id = ExternalIdentifier(trailer_.stdout_tail());
       absl::Status valid = CheckExternalIdentifier(external_id);
+      if (external_id.empty()) {
+        valid = absl::InvalidArgumentError(
+            "its backup command printed no identifier (the last line of "
+            "its stdout)");
+      } else if (trailer_.bytes() > kMaxExternalOutputBytes) {
+        valid = absl::ResourceExhaustedError(absl::StrCat(
+            "its backup command printed more than ", kMaxExternalOutputBytes,
+            " bytes: it is to print its backup's identifier, not the backup"));
+      }
       if (!valid.ok()) {
         error =
             absl::Status(valid.code(),
@@ -143,11 +152,15 @@ absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
     }
     if (error.ok()) {
       crypto::RecordStored(*file_, &stored);
-      stored.set_file_count(trailer_.files());
-      stored.set_external_id(external_id);
-      if (!trailer_.fix_level().empty()) {
-        stored.set_fix_level(trailer_.fix_level());
+      // A volume's archive counts files and may find a DX profile's fix
+      // level; a command's output does neither, whatever its agent says.
+      if (artifact_.kind() == v1::ARTIFACT_VOLUME_TAR) {
+        stored.set_file_count(trailer_.files());
+        if (!trailer_.fix_level().empty()) {
+          stored.set_fix_level(trailer_.fix_level());
+        }
       }
+      stored.set_external_id(external_id);
       stored.set_created_unix(parts_.clock->NowUnix());
       file_.reset();  // committed: no longer ours to remove
       error = parts_.board->CompleteWithArtifact(job_id_, stored);

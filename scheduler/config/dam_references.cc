@@ -5,20 +5,31 @@ namespace {
 
 // Runs in the agent's container; the `sh -c` after kubectl's "--" runs in
 // the core container, with xmlaccess as $0, the URL as $1 and, for the
-// export, its input as $2. xmlaccess's own report goes to stderr (the
-// job's log); only the exported XML reaches stdout.
+// export, its input as $2. Both stop at the first failure (set -e there
+// too: xmlaccess's exit status decides, never what it left in its output
+// file). xmlaccess's own report goes to stderr (the job's log); only the
+// exported XML reaches stdout.
 constexpr char kExport[] = R"(set -eu
 printf '%s\n%s\n' "$DX_ADMIN_USER" "$DX_ADMIN_PASSWORD" |
   kubectl exec -i -c core "$DXBACKUP_POD" -- sh -c '
+    set -eu
     IFS= read -r user; IFS= read -r password
     out=$(mktemp); trap "rm -f \"$out\"" EXIT
     "$0" -user "$user" -password "$password" -url "$1" -in "$2" -out "$out" >&2
     cat "$out"' "$DX_XMLACCESS" "$DX_CONFIG_URL" "$DX_DAM_EXPORT_INPUT")";
 
 // The stored export arrives on stdin, after the administrator's two lines.
+// It goes only into the portal it came from: a restore elsewhere
+// (--database-to) is refused.
 constexpr char kImport[] = R"(set -eu
+if [ -n "${DXBACKUP_DATABASE_TO:-}" ]; then
+  echo "DAM's references go back only into the portal itself, not into" \
+    "$DXBACKUP_DATABASE_TO; restore without --database-to" >&2
+  exit 2
+fi
 { printf '%s\n%s\n' "$DX_ADMIN_USER" "$DX_ADMIN_PASSWORD"; cat; } |
   kubectl exec -i -c core "$DXBACKUP_POD" -- sh -c '
+    set -eu
     IFS= read -r user; IFS= read -r password
     in=$(mktemp); trap "rm -f \"$in\"" EXIT
     cat > "$in"
@@ -46,6 +57,8 @@ v1::Database DamReferencesDatabase() {
   (*c->mutable_env_files())["DX_ADMIN_PASSWORD"] = kDxAdminPasswordFile;
   c->set_component("core");
   c->set_while_running(true);
+  // xmlaccess exports and imports references in seconds to minutes.
+  c->set_timeout_seconds(600);
   return db;
 }
 

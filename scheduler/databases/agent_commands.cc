@@ -42,12 +42,14 @@ v1::CommandCapture AgentCapture(const v1::Database& db,
     *c.mutable_env_files() = db.external().env_files();
     c.set_compression(v1::COMPRESSION_NONE);
     c.set_max_bytes(kMaxExternalOutputBytes);
+    c.set_timeout_seconds(db.external().timeout_seconds());
   } else {
     *c.mutable_command() = db.command().dump();
     *c.mutable_env() = db.command().env();
     *c.mutable_env_files() = db.command().env_files();
     c.set_compression(v1::COMPRESSION_ZSTD);
     c.set_compression_level(db.compression_level());
+    c.set_timeout_seconds(db.command().timeout_seconds());
   }
   (*c.mutable_env())["DXBACKUP_POD"] = pod;
   return c;
@@ -67,10 +69,12 @@ v1::CommandRestore AgentRestore(const v1::Database& db,
     env = db.external().env();
     *r.mutable_env_files() = db.external().env_files();
     env["DXBACKUP_EXTERNAL_ID"] = artifact.external_id();
+    r.set_timeout_seconds(db.external().timeout_seconds());
   } else {
     *r.mutable_command() = db.command().restore();
     env = db.command().env();
     *r.mutable_env_files() = db.command().env_files();
+    r.set_timeout_seconds(db.command().timeout_seconds());
   }
   env["DXBACKUP_DATABASE"] = db.name();
   env["DXBACKUP_DATABASE_TO"] = into;

@@ -10,17 +10,19 @@ namespace dxbackup::scheduler {
 namespace {
 
 // Whether an agent uploads the job's artifact: a volume backup, or a
-// database member whose command runs in an agent's pod.
-bool TakesUpload(const v1::Job& job) {
-  return job.kind() == v1::JOB_VOLUME_BACKUP ||
-         (job.kind() == v1::JOB_DATABASE_BACKUP && !job.agent_id().empty());
+// database member whose command runs in an agent's pod — planned for an
+// agent, never one the scheduler runs (its agent id is "scheduler" once
+// running).
+bool TakesUpload(const v1::Job& job, bool for_agent) {
+  return for_agent && (job.kind() == v1::JOB_VOLUME_BACKUP ||
+                       job.kind() == v1::JOB_DATABASE_BACKUP);
 }
 
 // Whether an agent downloads the job's artifact: a volume restore, or a
 // database restore whose command runs in an agent's pod.
-bool GivesDownload(const v1::Job& job) {
-  return job.kind() == v1::JOB_VOLUME_RESTORE ||
-         (job.kind() == v1::JOB_DATABASE_RESTORE && !job.agent_id().empty());
+bool GivesDownload(const v1::Job& job, bool for_agent) {
+  return for_agent && (job.kind() == v1::JOB_VOLUME_RESTORE ||
+                       job.kind() == v1::JOB_DATABASE_RESTORE);
 }
 
 }  // namespace
@@ -106,6 +108,11 @@ absl::Status JobBoard::Add(const v1::Job& job, const v1::Artifact& artifact,
   Entry& entry = jobs_[job.id()];
   entry.job = job;
   entry.job.set_status(v1::JOB_PENDING);
+  // A volume job is always an agent's; a database job only when planned
+  // for one.
+  entry.for_agent = !job.agent_id().empty() ||
+                    job.kind() == v1::JOB_VOLUME_BACKUP ||
+                    job.kind() == v1::JOB_VOLUME_RESTORE;
   entry.artifact = artifact;
   entry.bases = std::move(bases);
   entry.events = std::move(events);
@@ -293,7 +300,7 @@ absl::StatusOr<v1::Artifact> JobBoard::BeginUpload(const std::string& job_id) {
         absl::StrCat("no job ", job_id, " is waiting for an upload"));
   }
   Entry& entry = it->second;
-  if (!TakesUpload(entry.job)) {
+  if (!TakesUpload(entry.job, entry.for_agent)) {
     return absl::FailedPreconditionError(
         absl::StrCat("job ", job_id, " does not take uploads"));
   }
@@ -346,7 +353,8 @@ absl::StatusOr<v1::Artifact> JobBoard::RestoreSource(const std::string& job_id,
                                                      uint32_t part) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || Over(it->second) || !GivesDownload(it->second.job)) {
+  if (it == jobs_.end() || Over(it->second) ||
+      !GivesDownload(it->second.job, it->second.for_agent)) {
     return absl::NotFoundError(absl::StrCat("no running restore job ", job_id));
   }
   const std::vector<v1::Artifact>& bases = it->second.bases;

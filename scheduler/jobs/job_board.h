@@ -125,6 +125,9 @@ class JobBoard {
     std::vector<v1::Artifact> bases;
     std::shared_ptr<RunEvents> events;
     uint64_t session = 0;  // the agent connection the job was given to
+    // Planned for an agent (an agent id when added): only such a job takes
+    // an upload or serves a download, never the scheduler's own.
+    bool for_agent = false;
     bool uploading = false;
     bool ended = false;
     bool ending = false;      // failed, observers told (OnJobFailing)

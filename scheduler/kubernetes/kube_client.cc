@@ -90,8 +90,8 @@ absl::StatusOr<KubeClient> KubeClient::For(const v1::KubernetesApi& api) {
 }
 
 absl::StatusOr<KubeClient::Answer> KubeClient::Call(
-    const char* method, const std::string& path,
-    const std::string& body) const {
+    const char* method, const std::string& path, const std::string& body,
+    const char* content_type) const {
   absl::StatusOr<std::string> token = common::ReadSecretFile(token_file_);
   if (!token.ok()) {
     return absl::FailedPreconditionError(
@@ -106,9 +106,8 @@ absl::StatusOr<KubeClient::Answer> KubeClient::Call(
   const std::string auth = "Authorization: Bearer " + *token;
   curl_slist* headers = curl_slist_append(nullptr, auth.c_str());
   headers = curl_slist_append(headers, "Accept: application/json");
-  if (!body.empty()) {
-    headers = curl_slist_append(headers, "Content-Type: application/yaml");
-  }
+  const std::string type = absl::StrCat("Content-Type: ", content_type);
+  if (!body.empty()) headers = curl_slist_append(headers, type.c_str());
   Answer answer;
   char error[CURL_ERROR_SIZE] = "";
   CURL* c = curl.get();
@@ -140,36 +139,46 @@ absl::StatusOr<KubeClient::Answer> KubeClient::Call(
 }
 
 absl::Status KubeClient::Refused(const char* method, const std::string& path,
-                                 const Answer& answer) const {
+                                 const Answer& answer,
+                                 const std::string& grant) const {
   const std::string what = absl::StrCat(
       "Kubernetes API ", server_, " ", method, " ", path, ": HTTP ",
       answer.status, answer.body.empty() ? "" : " ", ApiMessage(answer.body));
   if (answer.status == 401 || answer.status == 403) {
     return absl::PermissionDeniedError(absl::StrCat(
-        what,
-        " (the scheduler's token must be valid and granted get and list "
-        "on secrets and configmaps in that namespace, and create for a "
-        "restore: a Role with those rules, bound to the scheduler's "
+        what, " (the scheduler's token must be valid and granted ", grant,
+        ": a Role with those rules, bound to the scheduler's "
         "service account)"));
   }
   if (answer.status == 404) return absl::NotFoundError(what);
   return absl::UnavailableError(what);
 }
 
-absl::StatusOr<std::string> KubeClient::Get(const std::string& path) const {
-  absl::StatusOr<Answer> answer = Call("GET", path, "");
+absl::StatusOr<std::string> KubeClient::Get(const std::string& path,
+                                            const std::string& grant) const {
+  absl::StatusOr<Answer> answer = Call("GET", path, "", "");
   if (!answer.ok()) return answer.status();
   if (answer->status == 200) return std::move(answer->body);
-  return Refused("GET", path, *answer);
+  return Refused("GET", path, *answer, grant);
+}
+
+absl::StatusOr<std::string> KubeClient::Patch(const std::string& path,
+                                              const std::string& json,
+                                              const std::string& grant) const {
+  absl::StatusOr<Answer> answer =
+      Call("PATCH", path, json, "application/merge-patch+json");
+  if (!answer.ok()) return answer.status();
+  if (answer->status == 200) return std::move(answer->body);
+  return Refused("PATCH", path, *answer, grant);
 }
 
 absl::StatusOr<bool> KubeClient::Create(const std::string& path,
                                         const std::string& yaml) const {
-  absl::StatusOr<Answer> answer = Call("POST", path, yaml);
+  absl::StatusOr<Answer> answer = Call("POST", path, yaml, "application/yaml");
   if (!answer.ok()) return answer.status();
   if (answer->status == 201 || answer->status == 200) return true;
   if (answer->status == 409) return false;
-  return Refused("POST", path, *answer);
+  return Refused("POST", path, *answer, kObjectsGrant);
 }
 
 }  // namespace dxbackup::scheduler

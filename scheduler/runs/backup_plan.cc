@@ -13,6 +13,7 @@
 #include "scheduler/crypto/key_ring.h"
 #include "scheduler/databases/agent_commands.h"
 #include "scheduler/databases/database_dumps.h"
+#include "scheduler/kubernetes/core_scale.h"
 #include "scheduler/kubernetes/release_capture.h"
 #include "scheduler/policy/calendar_duration.h"
 #include "scheduler/policy/retention.h"
@@ -181,10 +182,20 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
   // Every agent of the deployment that is connected, or was lately, of
   // the component and labels asked for: an offline agent's volumes are
   // members that fail at once, saying so.
+  const v1::Deployment* deployment = FindDeployment(*in.config, ns, release);
+  // With scale_to_one the set sees one core pod, the one a StatefulSet
+  // keeps at one replica.
+  const bool scale_to_one = deployment != nullptr && deployment->scale_to_one();
+  std::vector<const v1::AgentInfo*> scaled_away;
   std::vector<v1::AgentInfo> agents;
   for (const v1::AgentInfo& agent : in.agents) {
     if (!request.component().empty() &&
         agent.component() != request.component()) {
+      continue;
+    }
+    if (scale_to_one && agent.component() == "core" &&
+        agent.pod() != CoreSurvivor(release)) {
+      scaled_away.push_back(&agent);
       continue;
     }
     bool labelled = true;
@@ -193,6 +204,24 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
       labelled = labelled && it != agent.labels().end() && it->second == value;
     }
     if (labelled) agents.push_back(agent);
+  }
+  // What a scaled-away pod mounts that the one left does not: not in the
+  // set.
+  std::set<std::string> kept;
+  for (const v1::AgentInfo& agent : agents) {
+    for (const v1::Volume& volume : agent.volumes()) {
+      kept.insert(volume.shared_id());
+    }
+  }
+  for (const v1::AgentInfo* agent : scaled_away) {
+    for (const v1::Volume& volume : agent->volumes()) {
+      if (!volume.shared_id().empty() && kept.count(volume.shared_id())) {
+        continue;
+      }
+      set.add_warnings(absl::StrCat(
+          agent->pod(), "'s volume ", volume.name(),
+          " is not in the set: scale_to_one stops that pod for the window"));
+    }
   }
   std::map<std::string, int> replicas;  // agents per component
   for (const v1::AgentInfo& agent : agents) ++replicas[agent.component()];
@@ -252,7 +281,7 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
       }
     }
   }
-  if (const v1::Deployment* d = FindDeployment(*in.config, ns, release)) {
+  if (const v1::Deployment* d = deployment) {
     // Each hook runs on every connected agent of its component.
     for (v1::Hook::Phase phase : {v1::Hook::PRE, v1::Hook::POST}) {
       for (HookJob& h : PlanHooks(d, agents, phase)) {
@@ -313,7 +342,7 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
       }
     }
   }
-  if (const v1::Deployment* d = FindDeployment(*in.config, ns, release);
+  if (const v1::Deployment* d = deployment;
       d != nullptr && d->kubernetes().capture()) {
     BackupMember* m = add_member(
         v1::JOB_OBJECTS_BACKUP, kObjectsTarget, kObjectsFile,
@@ -326,6 +355,14 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
           kObjectsTarget, " holds the release's Secrets unencrypted: give ", ns,
           " an encryption key (encryption.keys) to store them sealed"));
     }
+  }
+  if (scale_to_one && !members.empty()) {
+    const std::string source =
+        absl::StrCat("statefulset ", CoreStatefulSet(release), " (", ns, ")");
+    add_member(v1::JOB_SCALE, "k8s/scale-down", "", source)->scale =
+        BackupMember::Scale::kDown;
+    add_member(v1::JOB_SCALE, "k8s/scale-up", "", source)->scale =
+        BackupMember::Scale::kUp;
   }
   if (members.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -11,7 +11,10 @@
 // database found; when they could not be listed or selected, the globals
 // member fails at once, saying why; one whose command runs in an agent's
 // pod, by the first connected agent of its component, or failing at once
-// when there is none), and its Kubernetes objects when it captures them.
+// when there is none), its Kubernetes objects when it captures them, and,
+// with scale_to_one, the scale-down and scale-up of its core StatefulSet
+// (then only <release>-core-0 of the core pods takes part, with a warning
+// for each volume of another that the set leaves out).
 //
 //   absl::Status s = CheckBackupRequest(request);        // before any read
 //   ... read the history; the artifacts of PlanBackupLevel(...)'s base ...
@@ -74,13 +77,18 @@ struct BackupMember {
   // job.agent_id is set): what its agent is sent.
   v1::SchedulerMessage command;
   std::string offline;  // set: the member fails at once, saying why
+  // The core StatefulSet scaled to one replica (kDown, before the
+  // pre-hooks) and back (kUp, after the post-hooks): scale_to_one.
+  enum class Scale { kNone, kDown, kUp };
+  Scale scale = Scale::kNone;
 };
 
 struct BackupPlan {
   v1::BackupSet set;  // running, with id, start, level and base
   LevelPlan level;    // why a full was taken instead, if it was
   v1::CaptureOptions options;
-  // Volumes, then pre- and post-hooks, then databases; job ids 1..n.
+  // Volumes, then pre- and post-hooks, then databases, the Kubernetes
+  // objects, the scale-down and scale-up; job ids 1..n.
   std::vector<BackupMember> members;
 };
 

@@ -1,6 +1,7 @@
 #include "scheduler/runs/backup_set_runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <set>
@@ -14,6 +15,7 @@
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/databases/agent_commands.h"
 #include "scheduler/databases/database_dumps.h"
+#include "scheduler/kubernetes/core_scale.h"
 #include "scheduler/kubernetes/release_capture.h"
 #include "scheduler/postgres/pg_cluster.h"
 #include "scheduler/runs/quiesce_window.h"
@@ -141,6 +143,32 @@ void BackupSetRunner::CaptureOwn(const BackupMember& member,
   }
 }
 
+void BackupSetRunner::Scale(const BackupMember& member,
+                            const v1::BackupSet& set,
+                            std::atomic<int>* replicas_before) {
+  JobBoard& board = *parts_.board;
+  const std::string& job_id = member.job.id();
+  board.MarkRunning(job_id, kSchedulerWorker);
+  const v1::KubernetesApi& api = parts_.config->kubernetes_api();
+  if (member.scale == BackupMember::Scale::kDown) {
+    const CoreScaleDown down = ScaleCoreToOne(
+        api, set.namespace_(), set.release(), *parts_.time, kScaleDownTimeout);
+    replicas_before->store(down.replicas_before);
+    board.Finish(job_id, down.status, 0, 0,
+                 absl::StrCat(CoreStatefulSet(set.release()), " had ",
+                              down.replicas_before, " replicas"));
+    return;
+  }
+  const int replicas = replicas_before->load();
+  if (replicas <= 1) {
+    board.Finish(job_id, absl::OkStatus(), 0, 0, "nothing to scale back");
+    return;
+  }
+  board.Finish(job_id,
+               ScaleCoreBack(api, set.namespace_(), set.release(), replicas), 0,
+               0, absl::StrCat("scaled back to ", replicas, " replicas"));
+}
+
 v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
                                    std::shared_ptr<RunEvents> events) {
   v1::BackupSet set = plan.set;
@@ -149,10 +177,23 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
   // every post-hook.
   WindowWork work;
   std::vector<WindowJob>& captures = work.stages.emplace_back();
+  // scale_to_one: the replicas the core StatefulSet had, which the
+  // scale-up puts back.
+  auto replicas_before = std::make_shared<std::atomic<int>>(0);
   for (const BackupMember& m : members) {
     if (m.hook != nullptr) {
       (m.hook->phase() == v1::Hook::POST ? work.post : work.pre)
           .push_back({m.job, m.hook, m.hook_pod});
+      continue;
+    }
+    if (m.scale != BackupMember::Scale::kNone) {
+      WindowJob job;
+      job.job_id = m.job.id();
+      job.run = [this, &m, &plan, replicas_before] {
+        Scale(m, plan.set, replicas_before.get());
+      };
+      (m.scale == BackupMember::Scale::kDown ? work.scale_down : work.scale_up)
+          .push_back(std::move(job));
       continue;
     }
     WindowJob job;
@@ -177,6 +218,11 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
   WindowResult window =
       QuiesceWindow({parts_.registry, parts_.board, parts_.time}).Run(work);
   std::vector<v1::Job>& jobs = window.jobs;
+  if (replicas_before->load() > 1) {
+    set.add_warnings(absl::StrCat(
+        "scale_to_one: ", CoreStatefulSet(set.release()), " was scaled from ",
+        replicas_before->load(), " replicas to one for the window"));
+  }
   if (!work.pre.empty() || !work.post.empty()) {
     set.set_quiesce_seconds(window.seconds);
     const std::string warning = QuiesceWarning(window.seconds, *parts_.config);
@@ -219,7 +265,8 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
     if (j.status() != v1::JOB_SUCCEEDED) failed_jobs.insert(j.id());
   }
   for (const BackupMember& m : members) {
-    if (m.hook == nullptr && stored.count(m.artifact.target()) == 0 &&
+    if (m.hook == nullptr && m.scale == BackupMember::Scale::kNone &&
+        stored.count(m.artifact.target()) == 0 &&
         failed_jobs.count(m.job.id()) == 0) {
       failures.push_back(
           absl::StrCat(m.artifact.target(), ": no artifact was stored"));

@@ -21,6 +21,7 @@
 #ifndef DXBACKUP_SCHEDULER_RUNS_BACKUP_SET_RUNNER_H_
 #define DXBACKUP_SCHEDULER_RUNS_BACKUP_SET_RUNNER_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -87,6 +88,10 @@ class BackupSetRunner {
   // A member the scheduler captures itself (a database, the Kubernetes
   // objects of `set`'s deployment), stored and ended on the board.
   void CaptureOwn(const BackupMember& member, const v1::BackupSet& set);
+  // A scale_to_one member: the scale-down records the replicas it found
+  // in *replicas_before, the scale-up puts them back.
+  void Scale(const BackupMember& member, const v1::BackupSet& set,
+             std::atomic<int>* replicas_before);
 
   Parts parts_;
   std::mutex mu_;

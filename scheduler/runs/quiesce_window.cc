@@ -66,16 +66,41 @@ std::vector<v1::Job> QuiesceWindow::RunStage(
   return parts_.board->WaitAndRemove(ids);
 }
 
+std::vector<v1::Job> QuiesceWindow::FailHooks(const std::vector<HookJob>& hooks,
+                                              const std::string& why) {
+  std::vector<std::string> ids;
+  for (const HookJob& h : hooks) {
+    parts_.board->Finish(h.job.id(), absl::FailedPreconditionError(why));
+    ids.push_back(h.job.id());
+  }
+  return parts_.board->WaitAndRemove(ids);
+}
+
 WindowResult QuiesceWindow::Run(const WindowWork& work) {
   WindowResult result;
+  auto add = [&result](std::vector<v1::Job> jobs) {
+    for (v1::Job& j : jobs) result.jobs.push_back(std::move(j));
+  };
   if (!work.before.empty()) {
-    result.jobs = RunStage(work.before, "", work.own_jobs_at_once);
+    add(RunStage(work.before, "", work.own_jobs_at_once));
+  }
+  // A scale-down that failed leaves DX as it is: nothing stopped, nothing
+  // captured or restored.
+  std::string unscaled;
+  for (v1::Job& j : RunStage(work.scale_down, "", work.own_jobs_at_once)) {
+    if (unscaled.empty() && j.status() != v1::JOB_SUCCEEDED) {
+      unscaled = absl::StrCat("skipped: ", j.target(), " failed: ", j.error());
+    }
+    result.jobs.push_back(std::move(j));
   }
   const absl::Time start = absl::FromChrono(parts_.time->Now());
   std::vector<v1::Job> pre =
-      RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.pre);
-  const std::string blocked = PreHookBlock(work.pre, pre);
-  for (v1::Job& j : pre) result.jobs.push_back(std::move(j));
+      unscaled.empty()
+          ? RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.pre)
+          : FailHooks(work.pre, unscaled);
+  const std::string blocked =
+      unscaled.empty() ? PreHookBlock(work.pre, pre) : unscaled;
+  add(std::move(pre));
   std::string skip = blocked;
   for (const std::vector<WindowJob>& stage : work.stages) {
     std::string failed;  // the first of the stage's jobs that failed
@@ -89,28 +114,31 @@ WindowResult QuiesceWindow::Run(const WindowWork& work) {
       skip = absl::StrCat("not run: ", failed, " failed before it");
     }
   }
-  std::vector<v1::Job> post;
-  if (!work.hold_post.empty() && blocked.empty()) {
-    std::vector<std::string> ids;
-    for (const HookJob& h : work.post) {
-      parts_.board->Finish(h.job.id(),
-                           absl::FailedPreconditionError(work.hold_post));
-      ids.push_back(h.job.id());
-    }
-    post = parts_.board->WaitAndRemove(ids);
+  if (!unscaled.empty()) {
+    add(FailHooks(work.post, unscaled));  // nothing was stopped
+  } else if (!work.hold_post.empty() && blocked.empty()) {
+    add(FailHooks(work.post, work.hold_post));
   } else {
     // Every pre-hook was run (or tried), so every post-hook runs: after
     // failed work and failed pre-hooks too.
-    post = RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.post);
+    for (v1::Job& j :
+         RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.post)) {
+      if (skip.empty() && j.status() != v1::JOB_SUCCEEDED) {
+        // What needs DX up again would find it down.
+        skip = absl::StrCat("not run: ", j.target(), " failed: ", j.error());
+      }
+      result.jobs.push_back(std::move(j));
+    }
   }
-  for (v1::Job& j : post) result.jobs.push_back(std::move(j));
   result.seconds =
       absl::ToInt64Seconds(absl::FromChrono(parts_.time->Now()) - start);
+  if (!work.scale_up.empty()) {
+    add(RunStage(work.scale_up, "", work.own_jobs_at_once));
+  }
   if (!work.after.empty()) {
     const std::string after_skip =
         !work.hold_post.empty() && blocked.empty() ? work.hold_post : skip;
-    for (v1::Job& j : RunStage(work.after, after_skip, work.own_jobs_at_once))
-      result.jobs.push_back(std::move(j));
+    add(RunStage(work.after, after_skip, work.own_jobs_at_once));
   }
   return result;
 }

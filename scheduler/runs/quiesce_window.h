@@ -1,11 +1,12 @@
 // QuiesceWindow runs a planned run's jobs in the DX order, for backup sets
-// and restores alike: the jobs that need DX up (`before`), every pre-hook,
+// and restores alike: the jobs that need DX up (`before`), the scale-down
+// of the pods that take no part (`scale_down`), every pre-hook,
 // then the work in stages (each stage started at once and waited for
 // before the next), then every post-hook, which runs whatever happened
-// before (unless the work asks them held: WindowWork::hold_post), and the
-// jobs that need DX up again (`after`). A pre-hook that failed and may not
-// (on_failure is not CONTINUE) skips all of the work, each job failing with the
-// reason; the post-hooks still run.
+// before (unless the work asks them held: WindowWork::hold_post), the
+// scale-up (`scale_up`), and the jobs that need DX up again (`after`). A
+// pre-hook that failed and may not (on_failure is not CONTINUE) skips all of
+// the work, each job failing with the reason; the post-hooks still run.
 //
 // A work job is one of three: an agent's, sent to the agent's current
 // connection through DispatchToAgent (the AgentChannel of its stream) and
@@ -59,6 +60,11 @@ struct WindowWork {
   // that needs DX up (DumpCommand.while_running). Their failures stop
   // nothing after them.
   std::vector<WindowJob> before;
+  // Run next, before the pre-hooks (the core StatefulSet scaled to one
+  // replica). When one fails, nothing else is stopped or run — the
+  // pre-hooks, the stages, the post-hooks and `after` each fail, naming
+  // it — but `scale_up` still runs.
+  std::vector<WindowJob> scale_down;
   std::vector<HookJob> pre;
   std::vector<std::vector<WindowJob>> stages;
   // Set: once a job of a stage failed, the later stages are not run (each
@@ -77,15 +83,18 @@ struct WindowWork {
   std::string hold_post;
   // Run last, once the post-hooks have started DX again (a command that
   // needs it up: DAM's references imported with xmlaccess). Not run — each
-  // job failing, saying why — when the post-hooks were held, or when the
-  // work was skipped (a blocking pre-hook; a failed stage with
+  // job failing, saying why — when the post-hooks were held or one failed,
+  // or when the work was skipped (a blocking pre-hook; a failed stage with
   // stages_need_previous).
   std::vector<WindowJob> after;
+  // Run once the post-hooks ran (or were held), before `after`: whatever
+  // `scale_down` changed, put back.
+  std::vector<WindowJob> scale_up;
 };
 
 struct WindowResult {
-  // The final jobs: before, pre-hooks, each stage's, post-hooks, after, in
-  // plan order.
+  // The final jobs: before, scale_down, pre-hooks, each stage's,
+  // post-hooks, scale_up, after, in plan order.
   std::vector<v1::Job> jobs;
   // From the first pre-hook sent to the last post-hook's end (`before`
   // and `after` are outside the window).
@@ -112,6 +121,9 @@ class QuiesceWindow {
   WindowResult Run(const WindowWork& work);
 
  private:
+  // Fails each of `hooks` with `why`, without sending it.
+  std::vector<v1::Job> FailHooks(const std::vector<HookJob>& hooks,
+                                 const std::string& why);
   // Starts each job of a stage (or fails it with `skip`, if set), the
   // scheduler's own `own_at_once` at a time (0: all), waits for all and
   // returns them.

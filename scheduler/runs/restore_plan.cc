@@ -161,7 +161,16 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
                 : absl::StrCat("discovery ", artifact.discovered_by()),
             " for ", to.namespace_, "/", to.release));
       }
-      databases += artifact.kind() != v1::ARTIFACT_PG_GLOBALS;
+      // A command that needs DX up (DAM's references, imported into the
+      // running portal) has no elsewhere: a restore to a directory or
+      // another database leaves it out unless it is the target.
+      const bool while_up =
+          step.database != nullptr && RunsWhileUp(*step.database);
+      if (while_up && request.target().empty() &&
+          (!request.to_dir().empty() || !request.database_to().empty())) {
+        continue;
+      }
+      databases += artifact.kind() != v1::ARTIFACT_PG_GLOBALS && !while_up;
       // A restore command that runs in an agent's pod, by the first
       // connected agent of its component (an external backup restored by
       // hand has none: the scheduler names it).
@@ -348,6 +357,13 @@ absl::Status TrimForRequest(const v1::RestoreRequest& request,
           "not run: DX stays stopped until the external backup is restored "
           "by hand; then run `",
           PostHooksOnlyCommand(request), "`");
+      // What needs DX up again waits with the hooks, and goes back on its
+      // own once DX runs.
+      for (const RestoreStep& step : plan->steps) {
+        if (step.database == nullptr || !RunsWhileUp(*step.database)) continue;
+        absl::StrAppend(&plan->held_post, ", then `dxbackup restore ",
+                        plan->set.id(), " --target ", step.job.target(), "`");
+      }
     }
     return absl::OkStatus();
   }
@@ -364,14 +380,7 @@ absl::Status TrimForRequest(const v1::RestoreRequest& request,
         ": no connected agent of the components it stopped has one (start "
         "them by hand, e.g. scale the StatefulSet back up)"));
   }
-  // What waits for DX to run again (RunsWhileUp) runs after these hooks.
-  std::vector<RestoreStep> after;
-  for (RestoreStep& step : plan->steps) {
-    if (step.database != nullptr && RunsWhileUp(*step.database)) {
-      after.push_back(std::move(step));
-    }
-  }
-  plan->steps = std::move(after);
+  plan->steps.clear();
   plan->pre.clear();
   return absl::OkStatus();
 }

@@ -95,8 +95,7 @@ struct RestorePlan {
 };
 
 // What RestoreRunner runs of `plan` for `request`. With post_hooks_only,
-// only the post-hooks and, after them, the steps that wait for DX to run
-// again (RunsWhileUp: held with the hooks): FailedPrecondition unless the set
+// only the post-hooks: FailedPrecondition unless the set
 // has an external database restored by hand (whose restore held them) and a
 // post-hook to run. Otherwise everything; when a step is an external database
 // restored by hand, plan->held_post says why the post-hooks wait and how to run

@@ -11,6 +11,7 @@
 //   it stops nothing;
 // - an external member triggered by an agent: the identifier (the last
 //   line it printed) recorded, shown, and handed to its restore command;
+// - a command past its timeout is killed, failing its member;
 // - no connected agent of the component: the member fails at once.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -101,6 +102,17 @@ class AgentCommandsTest : public ::testing::Test {
                            dir_ / "db2.stdin" +
                            "; echo \"$DXBACKUP_EXTERNAL_ID\" > " +
                            dir_ / "db2.restored" + "']\n") +
+            deployment("db2blank",
+                       "      - name: wpsdb\n        external:\n"
+                       "          component: core\n"
+                       "          backup: [sh, -c, 'printf \"\\n  \\n\"']\n") +
+            deployment("hung",
+                       "      - name: jcr\n        command:\n"
+                       "          component: core\n"
+                       "          timeout_seconds: 1\n"
+                       "          dump: [sh, -c, 'echo waiting for a lock "
+                       ">&2; sleep 300']\n"
+                       "          restore: [cat]\n") +
             deployment("nodam",
                        "      - name: jcr\n        command:\n"
                        "          component: dam\n"
@@ -265,6 +277,33 @@ TEST_F(AgentCommandsTest, AnAgentsExternalBackupIdentifierIsRecorded) {
             "LSN 0/16B3748 on dx-core-0\n");
   EXPECT_EQ(testing::ReadFile(dir_ / "db2.stdin"),
             "Backup successful.\nLSN 0/16B3748 on dx-core-0\n");
+}
+
+// A review found that an agent's external backup command that printed
+// only blank lines made a complete set with an empty identifier.
+TEST_F(AgentCommandsTest, AnAgentsExternalBackupWithoutIdentifierFails) {
+  StartCoreAgents("db2blank");
+  std::string out;
+  const v1::BackupSet set = cli_->Backup("dx-prod", "db2blank", 1, &out);
+  ASSERT_EQ(set.status(), v1::SET_FAILED) << out;
+  EXPECT_NE(set.reason().find("db/wpsdb: its backup command printed no "
+                              "identifier"),
+            std::string::npos)
+      << set.reason();
+}
+
+// A review found that a hung command held its set open for ever.
+TEST_F(AgentCommandsTest, AHungCommandIsStoppedAtItsTimeout) {
+  StartCoreAgents("hung");
+  std::string out;
+  const v1::BackupSet set = cli_->Backup("dx-prod", "hung", 1, &out);
+  ASSERT_EQ(set.status(), v1::SET_FAILED) << out;
+  EXPECT_NE(set.reason().find("db/jcr: the command of db/jcr was stopped: "
+                              "timed out after 1 s: waiting for a lock"),
+            std::string::npos)
+      << set.reason();
+  // The window still closed: both pods' post-hooks ran.
+  EXPECT_EQ(Lines(TakeEvents()).size(), 4u);
 }
 
 TEST_F(AgentCommandsTest, NoAgentOfTheComponentFailsTheMemberAtOnce) {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "scheduler/config/scheduler_config.h"
@@ -53,8 +54,10 @@ deployments:
   EXPECT_EQ(config->deployments(1).databases(0).command().dump(1), "mine");
 }
 
-TEST(DamReferencesTest, DefaultCommandsExportAndImportThroughTheCorePod) {
-  testing::TempDir dir;
+// The DAM member as the config check adds it, with its paths and
+// administrator pointed into `dir` and the stand-in kubectl and xmlaccess
+// there (xmlaccess fails, as on a server error, while dir/fail exists).
+v1::Database StandInDam(const testing::TempDir& dir) {
   testing::WriteFile(dir / "admin/username", "wpsadmin\n");
   testing::WriteFile(dir / "admin/password", "pa ss'word\n");
   WriteScript(dir / "bin/kubectl",
@@ -70,6 +73,11 @@ TEST(DamReferencesTest, DefaultCommandsExportAndImportThroughTheCorePod) {
                   "\necho >> " + dir / "xmlaccess.args" +
                   "\nwhile [ $# -gt 0 ]; do case $1 in\n"
                   "  -in) in=$2;; -out) out=$2;; esac; shift; done\n"
+                  "if [ -e " +
+                  dir / "fail" +
+                  " ]; then echo '<status "
+                  "result=\"error\"/>' > \"$out\"; echo 'EJPXB0015E: "
+                  "Server response indicates an error'; exit 7; fi\n"
                   "if [ -n \"$out\" ]; then echo \"<export of=$in/>\" > "
                   "\"$out\"; else cp \"$in\" " +
                   dir / "imported.xml" +
@@ -84,7 +92,12 @@ TEST(DamReferencesTest, DefaultCommandsExportAndImportThroughTheCorePod) {
   auto& files = *db.mutable_command()->mutable_env_files();
   files["DX_ADMIN_USER"] = dir / "admin/username";
   files["DX_ADMIN_PASSWORD"] = dir / "admin/password";
+  return db;
+}
 
+TEST(DamReferencesTest, DefaultCommandsExportAndImportThroughTheCorePod) {
+  testing::TempDir dir;
+  const v1::Database db = StandInDam(dir);
   testing::MemoryStore store;
   auto pending = store.Begin("dx-prod/dx/s1/dam-references.dump.zst");
   ASSERT_TRUE(pending.ok()) << pending.status();
@@ -129,6 +142,35 @@ TEST(DamReferencesTest, DefaultCommandsExportAndImportThroughTheCorePod) {
                           "[http://localhost:10039/wps/config][-in]["),
             std::string::npos)
       << imported;
+}
+
+// A review found the export stored xmlaccess's error response as a good
+// export: the script in the core container ignored its exit status.
+TEST(DamReferencesTest, AFailedXmlaccessFailsTheExport) {
+  testing::TempDir dir;
+  const v1::Database db = StandInDam(dir);
+  testing::WriteFile(dir / "fail", "");
+  testing::MemoryStore store;
+  auto pending = store.Begin("dx-prod/dx/s1/dam-references.dump.zst");
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  std::string log;
+  absl::Status s = DumpWithCommand(db, pending->get(), &log);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_NE(s.message().find("exited with status 7"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("EJPXB0015E"), std::string::npos) << s;
+}
+
+// A restore elsewhere (--database-to) must not import into the live
+// portal: the import refuses it before reaching the pod.
+TEST(DamReferencesTest, TheImportGoesOnlyIntoThePortalItself) {
+  testing::TempDir dir;
+  const v1::Database db = StandInDam(dir);
+  testing::StringReader input("<export/>\n", 7);
+  std::string log;
+  absl::Status s = RestoreWithCommand(db, input, "scratch", &log);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_NE(log.find("not into scratch"), std::string::npos) << log;
+  EXPECT_FALSE(std::filesystem::exists(dir / "kubectl.args"));
 }
 
 }  // namespace

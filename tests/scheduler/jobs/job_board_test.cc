@@ -107,6 +107,36 @@ TEST_F(JobBoardTest, AVolumeBackupEndsByItsUploadNotByAReport) {
   EXPECT_TRUE(board_->IsRunning("backup"));
 }
 
+// A review found that the scheduler's own database jobs (agent id
+// "scheduler" once running) took uploads and served downloads: without
+// tokens any caller could read a restore's decrypted dump.
+TEST_F(JobBoardTest, OnlyDatabaseJobsPlannedForAnAgentTakeUploadsOrDownloads) {
+  for (v1::JobKind kind : {v1::JOB_DATABASE_BACKUP, v1::JOB_DATABASE_RESTORE}) {
+    const std::string own = "own-" + v1::JobKind_Name(kind);
+    v1::Job job;
+    job.set_id(own);
+    job.set_set_id("set1");
+    job.set_kind(kind);
+    job.set_target("db/ledger");
+    ASSERT_TRUE(board_->Add(job, {}, std::make_shared<RunEvents>()).ok());
+    board_->MarkRunning(own, "scheduler");
+    const std::string agents = "agent-" + v1::JobKind_Name(kind);
+    job.set_id(agents);
+    job.set_agent_id("agent-7");
+    ASSERT_TRUE(board_->Add(job, {}, std::make_shared<RunEvents>()).ok());
+    board_->MarkRunning(agents, "agent-7", 7);
+    if (kind == v1::JOB_DATABASE_BACKUP) {
+      EXPECT_EQ(board_->BeginUpload(own).status().code(),
+                absl::StatusCode::kFailedPrecondition);
+      EXPECT_TRUE(board_->BeginUpload(agents).ok());
+    } else {
+      EXPECT_EQ(board_->RestoreSource(own).status().code(),
+                absl::StatusCode::kNotFound);
+      EXPECT_TRUE(board_->RestoreSource(agents).ok());
+    }
+  }
+}
+
 TEST_F(JobBoardTest, AClosedSessionFailsOnlyItsOwnJobs) {
   AddRunning("old", v1::JOB_VOLUME_RESTORE, /*session=*/1);
   AddRunning("new", v1::JOB_VOLUME_RESTORE, /*session=*/2);

@@ -178,6 +178,93 @@ TEST_F(QuiesceWindowTest, AfterIsNotRunWhenThePostHooksAreHeld) {
   EXPECT_EQ(jobs["import"].error(), "not run: restore wpsdb by hand first");
 }
 
+// A review found `after` ran when a post-hook had failed: DX may not be
+// up, and xmlaccess then fails with a confusing error.
+TEST_F(QuiesceWindowTest, AfterIsNotRunWhenAPostHookFailed) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  core.fails["post"] = "startServer.sh exited with status 1";
+  WindowWork work;
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent)}};
+  work.post = {Hook("post", post_hook_, agent)};
+  work.after = {Restore("import", agent)};
+  std::map<std::string, v1::Job> jobs = ById(window_.Run(work));
+  EXPECT_EQ(sent_, (std::vector<std::string>{"pre", "a", "post"}));
+  EXPECT_EQ(jobs["import"].status(), v1::JOB_FAILED);
+  EXPECT_NE(jobs["import"].error().find("post-hook/start-core failed"),
+            std::string::npos)
+      << jobs["import"].error();
+}
+
+TEST_F(QuiesceWindowTest, AFailedScaleDownStopsNothingButScalesBack) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  std::vector<std::string> own;
+  auto own_job = [&](const std::string& id, bool ok) {
+    Add(id, v1::JOB_SCALE, "k8s/" + id);
+    WindowJob job;
+    job.job_id = id;
+    job.run = [this, &own, id, ok] {
+      own.push_back(id);
+      board_.Finish(
+          id, ok ? absl::OkStatus() : absl::PermissionDeniedError("forbidden"));
+    };
+    return job;
+  };
+  WindowWork work;
+  work.scale_down = {own_job("scale-down", false)};
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent)}};
+  work.post = {Hook("post", post_hook_, agent)};
+  work.scale_up = {own_job("scale-up", true)};
+  work.after = {Restore("import", agent)};
+  WindowResult result = window_.Run(work);
+  EXPECT_TRUE(sent_.empty()) << "no hook, capture or import was sent";
+  EXPECT_EQ(own, (std::vector<std::string>{"scale-down", "scale-up"}));
+  EXPECT_EQ(Ids(result),
+            (std::vector<std::string>{"scale-down", "pre", "a", "post",
+                                      "scale-up", "import"}));
+  std::map<std::string, v1::Job> jobs = ById(result);
+  for (const std::string id : {"pre", "a", "post", "import"}) {
+    EXPECT_EQ(jobs[id].status(), v1::JOB_FAILED) << id;
+    EXPECT_NE(jobs[id].error().find("k8s/scale-down failed: forbidden"),
+              std::string::npos)
+        << id << ": " << jobs[id].error();
+  }
+  EXPECT_EQ(jobs["scale-up"].status(), v1::JOB_SUCCEEDED);
+}
+
+TEST_F(QuiesceWindowTest, ScaleDownAndUpFrameTheHooks) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  std::vector<std::string> order;
+  auto own_job = [&](const std::string& id) {
+    Add(id, v1::JOB_SCALE, "k8s/" + id);
+    WindowJob job;
+    job.job_id = id;
+    job.run = [this, &order, id] {
+      order.insert(order.end(), sent_.begin(), sent_.end());
+      sent_.clear();
+      order.push_back(id);
+      board_.Finish(id, absl::OkStatus());
+    };
+    return job;
+  };
+  WindowWork work;
+  work.before = {Restore("export", agent)};
+  work.scale_down = {own_job("scale-down")};
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent)}};
+  work.post = {Hook("post", post_hook_, agent)};
+  work.scale_up = {own_job("scale-up")};
+  work.after = {Restore("import", agent)};
+  window_.Run(work);
+  order.insert(order.end(), sent_.begin(), sent_.end());
+  EXPECT_EQ(order, (std::vector<std::string>{"export", "scale-down", "pre", "a",
+                                             "post", "scale-up", "import"}));
+}
+
 TEST_F(QuiesceWindowTest, AfterIsNotRunWhenAPreHookBlockedTheWork) {
   ScriptedAgent core;
   const std::string agent = Connect("dx-core-0", &core);

@@ -188,6 +188,88 @@ TEST_F(PlanRestoreTest, AnExternalDatabaseRestoredByHandHoldsThePostHooks) {
       << nothing;
 }
 
+// DAM's references as `dam: true` adds them: a core agent's command that
+// needs DX up.
+v1::Database* AddDamReferences(v1::Deployment* d) {
+  v1::Database* dam = d->add_databases();
+  dam->set_name("dam-references");
+  dam->mutable_command()->add_dump("export.sh");
+  dam->mutable_command()->add_restore("import.sh");
+  dam->mutable_command()->set_component("core");
+  dam->mutable_command()->set_while_running(true);
+  return dam;
+}
+
+v1::Artifact DamReferencesDump() {
+  v1::Artifact a = Dump("dam-references");
+  a.set_kind(v1::ARTIFACT_COMMAND_DUMP);
+  a.set_compression(v1::COMPRESSION_ZSTD);
+  return a;
+}
+
+TEST_F(PlanRestoreTest, ACommandInAPodGoesToTheFirstAgentOfItsComponent) {
+  AddDamReferences(config_.mutable_deployments(0));
+  in_.artifacts.push_back(DamReferencesDump());
+  in_.agents.push_back(Agent("dx-core-1", "core", "profile"));
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->steps.size(), 3u);
+  const RestoreStep& dam = plan->steps[2];
+  EXPECT_EQ(dam.job.agent_id(), "dx/prod/dx-core-0");
+  ASSERT_TRUE(dam.command.has_restore_command());
+  EXPECT_EQ(dam.command.restore_command().command(0), "import.sh");
+  EXPECT_EQ(dam.command.restore_command().env().at("DXBACKUP_POD"),
+            "dx-core-0");
+  // No agent of the component: refused before anything is written.
+  in_.agents = {Agent("dx-web-0", "web", "media")};
+  in_.artifacts = {Dump("dxmediadb"), DamReferencesDump()};
+  EXPECT_TRUE(Says(Refusal(),
+                   "db/dam-references: no connected agent of "
+                   "dx/prod is core to run its restore command"));
+}
+
+// A review found that a restore elsewhere (--to with --database-to)
+// imported the set's DAM references into the live portal, and that with
+// them a whole-set --to restore was refused for "several databases".
+TEST_F(PlanRestoreTest, ARestoreElsewhereLeavesDamReferencesOut) {
+  AddDamReferences(config_.mutable_deployments(0));
+  in_.artifacts.push_back(DamReferencesDump());
+  in_.request.set_to_dir("/restore");
+  in_.request.set_database_to("dxmediadb_copy");
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  for (const RestoreStep& step : plan->steps) {
+    EXPECT_NE(step.job.target(), "db/dam-references");
+  }
+  EXPECT_EQ(plan->steps.size(), 2u);
+}
+
+TEST_F(PlanRestoreTest, HeldPostHooksSayHowToRestoreWhatNeedsDxUp) {
+  AddDamReferences(config_.mutable_deployments(0));
+  v1::Database* wpsdb = config_.mutable_deployments(0)->add_databases();
+  wpsdb->set_name("wpsdb");
+  wpsdb->mutable_external()->add_backup("db2-backup.sh");
+  v1::Artifact reference = Dump("wpsdb");
+  reference.set_kind(v1::ARTIFACT_EXTERNAL_BACKUP);
+  reference.set_external_id("20261201231500");
+  in_.artifacts.push_back(reference);
+  in_.artifacts.push_back(DamReferencesDump());
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_TRUE(TrimForRequest(in_.request, &*plan).ok());
+  EXPECT_NE(plan->held_post.find(
+                "then run `dxbackup restore s1 --post-hooks-only`, then "
+                "`dxbackup restore s1 --target db/dam-references`"),
+            std::string::npos)
+      << plan->held_post;
+  // --post-hooks-only runs the hooks alone (no key or artifact needed).
+  in_.request.set_post_hooks_only(true);
+  plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_TRUE(TrimForRequest(in_.request, &*plan).ok());
+  EXPECT_TRUE(plan->steps.empty());
+}
+
 TEST_F(PlanRestoreTest, ThePostHooksOnlyCommandRepeatsWhatDecidesTheHooks) {
   v1::RestoreRequest request;
   request.set_set_id("s1");

@@ -1,0 +1,57 @@
+// A DX release's core StatefulSet (<release>-core) scaled to one replica
+// for a backup set's window and back (Deployment.scale_to_one), through
+// its scale subresource: GET and a JSON merge patch of spec.replicas on
+// /apis/apps/v1/namespaces/NS/statefulsets/NAME/scale, nothing else.
+//
+//   CoreScaleDown down = ScaleCoreToOne(api, ns, release, time, timeout);
+//   ... the window, on <release>-core-0 alone ...
+//   if (down.replicas_before > 1)
+//     absl::Status s = ScaleCoreBack(api, ns, release, down.replicas_before);
+//
+// Thread-safe: each call makes its own requests.
+#ifndef DXBACKUP_SCHEDULER_KUBERNETES_CORE_SCALE_H_
+#define DXBACKUP_SCHEDULER_KUBERNETES_CORE_SCALE_H_
+
+#include <chrono>
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/time_source.h"
+#include "dxbackup/v1/config.pb.h"
+
+namespace dxbackup::scheduler {
+
+// How long a scale-down waits for the other core pods to go, and how
+// often it looks.
+inline constexpr std::chrono::seconds kScaleDownTimeout{600};
+inline constexpr std::chrono::seconds kScaleDownPoll{2};
+
+// "<release>-core", and the pod it keeps at one replica, "<release>-core-0".
+std::string CoreStatefulSet(const std::string& release);
+std::string CoreSurvivor(const std::string& release);
+
+struct CoreScaleDown {
+  // spec.replicas before; above 1 means it was patched to 1 and must be
+  // scaled back (even when `status` is an error: a timeout).
+  int replicas_before = 0;
+  // OK once status.replicas is at most 1; else why not (the API refused,
+  // the pods did not go in `timeout`).
+  absl::Status status;
+};
+
+// Scales <release>-core in `ns` to one replica, unless it runs one or none
+// already, and waits (on `time`, polling every kScaleDownPoll) until at
+// most one pod is left or `timeout` passed.
+CoreScaleDown ScaleCoreToOne(const v1::KubernetesApi& api,
+                             const std::string& ns, const std::string& release,
+                             const common::TimeSource& time,
+                             std::chrono::seconds timeout);
+
+// Scales <release>-core back to `replicas`; an error says how to do it by
+// hand (kubectl scale).
+absl::Status ScaleCoreBack(const v1::KubernetesApi& api, const std::string& ns,
+                           const std::string& release, int replicas);
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_KUBERNETES_CORE_SCALE_H_
