@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <stdlib.h>
+#include <yaml-cpp/yaml.h>
 
 #include <memory>
 #include <mutex>
@@ -31,13 +32,19 @@ size_t OnBody(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
-// The API's own words from a Status answer ({"message": "..."}), short.
+// The API's own words from a Status answer ({"message":"..."}, JSON with
+// its escapes: a quoted resource name is \"), short and printable.
 std::string ApiMessage(const std::string& body) {
-  const size_t at = body.find("\"message\":\"");
-  if (at == std::string::npos) return "";
-  const size_t start = at + 11;
-  const size_t end = body.find('"', start);
-  std::string message = body.substr(start, std::min<size_t>(end - start, 300));
+  std::string message;
+  try {
+    const YAML::Node status = YAML::Load(body);  // JSON is YAML
+    if (status.IsMap() && status["message"] && status["message"].IsScalar()) {
+      message = status["message"].as<std::string>();
+    }
+  } catch (const YAML::Exception&) {
+    return "";
+  }
+  if (message.size() > 300) message.resize(300);
   for (char& c : message) {
     if (!absl::ascii_isprint(static_cast<unsigned char>(c))) c = '?';
   }

@@ -411,6 +411,103 @@ class ChartTest(unittest.TestCase):
         self.assertEqual([r for r in docs if r["kind"] == "Role" and
                           r["metadata"]["namespace"] == "dx-staging"], [])
 
+    def test_command_and_external_databases_pass_through(self):
+        values = {"fleet": {"deployments": [{
+            "namespace": "dx-prod", "release": "dx",
+            "databases": [
+                {"name": "jcr", "command": {
+                    "component": "core", "timeout_seconds": 3600,
+                    "dump": ["/opt/db2/dump.sh", "JCRDB"],
+                    "restore": ["/opt/db2/restore.sh"],
+                    "env_files": {"DB2PASSWORD": "/etc/db2/password"}}},
+                {"name": "wpsdb", "external": {
+                    "backup": ["/opt/db2/online-backup.sh", "WPSDB"]},
+                 "passwordSecret": {"name": "db2-wpsdb"},
+                 "egress": {"to": [{"ipBlock": {"cidr": "10.0.3.9/32"}}],
+                            "ports": [{"port": 50000, "protocol": "TCP"}]}},
+            ]}]}}
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            yaml.safe_dump(values, f)
+            f.flush()
+            docs = render(f.name)
+        config = yaml.safe_load(find(docs, "ConfigMap", "dxb-dxbackup")[0]
+                                ["data"]["config.yaml"])
+        jcr, wpsdb = config["deployments"][0]["databases"]
+        self.assertEqual(jcr, {"name": "jcr", "command": values["fleet"][
+            "deployments"][0]["databases"][0]["command"]})
+        self.assertEqual(wpsdb, {"name": "wpsdb", "external": {
+            "backup": ["/opt/db2/online-backup.sh", "WPSDB"]}})
+        # Its Secret is mounted for its env_files.
+        spec = find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"][
+            "template"]["spec"]
+        (container,) = spec["containers"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        self.assertEqual(volumes[mounts["/etc/dxbackup/db/db2-wpsdb"]][
+            "secret"]["secretName"], "db2-wpsdb")
+        # The scheduler's own command reaches what its egress says; one in
+        # a pod needs no rule of the scheduler's.
+        policy = find(docs, "NetworkPolicy")[0]
+        self.assertIn({"to": [{"ipBlock": {"cidr": "10.0.3.9/32"}}],
+                       "ports": [{"port": 50000, "protocol": "TCP"}]},
+                      policy["spec"]["egress"])
+        # The scheduler takes the rendered config.
+        cli = find(docs, "Secret", "dxb-dxbackup-cli")[0]
+        with tempfile.TemporaryDirectory() as work, \
+                RenderedScheduler(docs, work) as scheduler:
+            self.assertEqual(
+                scheduler.cli(cli, "viewer", "policies").returncode, 0)
+        # Without an egress rule, a scheduler-run command is refused.
+        del values["fleet"]["deployments"][0]["databases"][1]["egress"]
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            yaml.safe_dump(values, f)
+            f.flush()
+            failed = run(["helm", "template", "dxb", CHART, "-n", "backup",
+                          "-f", f.name], check=False)
+        self.assertNotEqual(failed.returncode, 0)
+        self.assertIn("database wpsdb runs its commands in the scheduler",
+                      failed.stderr)
+
+    def test_scale_to_one_may_patch_only_its_core_scale(self):
+        api = {"to": [{"ipBlock": {"cidr": "10.96.0.1/32"}}],
+               "ports": [{"port": 6443, "protocol": "TCP"}]}
+        values = {"fleet": {"deployments": [
+            {"namespace": "dx-prod", "release": "dx", "scaleToOne": True},
+            {"namespace": "dx-staging", "release": "dx"}]},
+            "networkPolicy": {"egress": {"kubernetesApi": api}}}
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            yaml.safe_dump(values, f)
+            f.flush()
+            docs = render(f.name)
+        config = yaml.safe_load(find(docs, "ConfigMap", "dxb-dxbackup")[0]
+                                ["data"]["config.yaml"])
+        self.assertTrue(config["deployments"][0]["scale_to_one"])
+        self.assertNotIn("scale_to_one", config["deployments"][1])
+        (role,) = find(docs, "Role", "dxbackup-scale-dx")
+        self.assertEqual(role["metadata"]["namespace"], "dx-prod")
+        self.assertEqual(role["rules"], [{
+            "apiGroups": ["apps"], "resources": ["statefulsets/scale"],
+            "resourceNames": ["dx-core"], "verbs": ["get", "patch"]}])
+        (binding,) = find(docs, "RoleBinding", "dxbackup-scale-dx")
+        self.assertEqual(binding["subjects"], [{
+            "kind": "ServiceAccount", "name": "dxb-dxbackup",
+            "namespace": "backup"}])
+        # The scheduler's token where it looks for it in the cluster.
+        spec = find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"][
+            "template"]["spec"]
+        (container,) = spec["containers"]
+        self.assertIn("/var/run/secrets/kubernetes.io/serviceaccount",
+                      [m["mountPath"] for m in container["volumeMounts"]])
+        # Without the egress rule to the API server, rendering fails.
+        del values["networkPolicy"]
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            yaml.safe_dump(values, f)
+            f.flush()
+            failed = run(["helm", "template", "dxb", CHART, "-n", "backup",
+                                 "-f", f.name], check=False)
+        self.assertNotEqual(failed.returncode, 0)
+        self.assertIn("scales its core to one", failed.stderr)
+
     def test_kubernetes_objects_get_a_read_only_role_and_the_api_token(self):
         api = {"to": [{"ipBlock": {"cidr": "10.96.0.1/32"}}],
                "ports": [{"port": 6443, "protocol": "TCP"}]}

@@ -11,9 +11,16 @@ SecretList, ConfigMapList). A request without the bearer token of FILE gets
 401; a list by a selector not recorded an empty list, and any other
 unknown request 404 with a Status body, as the API server answers.
 A POST (an object's YAML, as a restore creates it) answers 201, or 409
-AlreadyExists for a name given with --existing. Every request is appended
-to `requests.log` as one JSON line (method, path, whether it was
-authorized, and a POST's object), so that a test can see what was asked.
+AlreadyExists for a name given with --existing. A StatefulSet given with
+--scale NAMESPACE/NAME=REPLICAS has a scale subresource
+(/apis/apps/v1/namespaces/NS/statefulsets/NAME/scale) that GET reads and
+a JSON merge patch of spec.replicas changes, as autoscaling/v1 Scale
+objects; status.replicas follows spec.replicas after --scale-lag GETs
+(pods take a while to go), and --deny-scale answers its PATCH 403. Every
+request is appended to `requests.log` as one JSON line (method, path,
+whether it was authorized, and a POST's object or a PATCH's patch), so
+that a test can see what was asked. Answers are encoded as the API server
+encodes them (no blanks between tokens).
 """
 import argparse
 import json
@@ -39,7 +46,20 @@ def main():
         ap.add_argument(flag, required=True)
     ap.add_argument("--existing", action="append", default=[],
                     help="a name a POST finds taken (409)")
+    ap.add_argument("--scale", action="append", default=[],
+                    help="NAMESPACE/NAME=REPLICAS: a StatefulSet's scale")
+    ap.add_argument("--scale-lag", type=int, default=0,
+                    help="GETs after a patch before status follows spec")
+    ap.add_argument("--deny-scale", action="store_true",
+                    help="answer a scale PATCH 403")
     a = ap.parse_args()
+    scales = {}  # "ns/name" -> {"spec": n, "status": n, "lag": n}
+    for given in a.scale:
+        key, replicas = given.split("=")
+        scales[key] = {"spec": int(replicas), "status": int(replicas),
+                       "lag": 0}
+    scale_path = re.compile(r"/apis/apps/v1/namespaces/([a-z0-9-]+)/"
+                            r"statefulsets/([a-z0-9-]+)/scale")
     existing = set(a.existing)
     with open(a.token) as f:
         token = f.read().strip()
@@ -57,6 +77,13 @@ def main():
             if not authorized:
                 return self.answer(401, status(401, "Unauthorized",
                                                "Unauthorized"))
+            scaled = self.scale()
+            if scaled is not None:
+                if scaled["lag"] > 0:
+                    scaled["lag"] -= 1
+                else:
+                    scaled["status"] = scaled["spec"]
+                return self.answer(200, self.scale_object())
             name = answers.get("GET " + self.path)
             listed = re.fullmatch(r"/api/v1/namespaces/[a-z0-9-]+/"
                                   r"(secrets|configmaps)\?labelSelector=.*",
@@ -96,8 +123,65 @@ def main():
                     'secrets "%s" already exists' % name))
             self.answer(201, obj)
 
+        def do_PATCH(self):
+            authorized = (self.headers.get("Authorization") ==
+                          "Bearer " + token)
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            patch = json.loads(body) if authorized else None
+            with open(a.requests, "a") as log:
+                log.write(json.dumps({
+                    "method": "PATCH", "path": self.path,
+                    "authorized": authorized,
+                    "content_type": self.headers.get("Content-Type"),
+                    "patch": patch}) + "\n")
+            if not authorized:
+                return self.answer(401, status(401, "Unauthorized",
+                                               "Unauthorized"))
+            scaled = self.scale()
+            if scaled is None:
+                return self.answer(404, status(
+                    404, "NotFound", "the server could not find the "
+                    "requested resource"))
+            if a.deny_scale:
+                m = scale_path.fullmatch(self.path)
+                return self.answer(403, status(
+                    403, "Forbidden",
+                    'statefulsets.apps "%s" is forbidden: User '
+                    '"system:serviceaccount:backup:dxb-dxbackup" cannot '
+                    'patch resource "statefulsets/scale" in API group '
+                    '"apps" in the namespace "%s"' % (m.group(2),
+                                                       m.group(1))))
+            if self.headers.get("Content-Type") != \
+                    "application/merge-patch+json":
+                return self.answer(415, status(
+                    415, "UnsupportedMediaType", "the body of the request "
+                    "was in an unknown format"))
+            scaled["spec"] = patch["spec"]["replicas"]
+            scaled["lag"] = a.scale_lag
+            self.answer(200, self.scale_object())
+
+        # The scale this request's path names, if it is one.
+        def scale(self):
+            m = scale_path.fullmatch(self.path)
+            return scales.get("%s/%s" % m.groups()) if m else None
+
+        def scale_object(self):
+            ns, name = scale_path.fullmatch(self.path).groups()
+            scaled = scales["%s/%s" % (ns, name)]
+            return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                    "metadata": {"name": name, "namespace": ns,
+                                 "uid": "4b0c5f43-8d1e-4a4e-9a57-"
+                                        "2f1b0e6c7d21",
+                                 "resourceVersion": "918273",
+                                 "creationTimestamp":
+                                     "2026-11-02T09:14:07Z"},
+                    "spec": {"replicas": scaled["spec"]},
+                    "status": {"replicas": scaled["status"],
+                               "selector": "app.kubernetes.io/instance="
+                                           "dx,app.kubernetes.io/name=core"}}
+
         def answer(self, code, body):
-            data = json.dumps(body).encode()
+            data = json.dumps(body, separators=(",", ":")).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

@@ -62,8 +62,13 @@ outside the cluster, and is an error.
 {{- $root := index . 0 -}}{{- $d := index . 1 -}}{{- $db := index . 2 -}}
 {{- $port := dict "port" (int (default 5432 $db.port)) "protocol" "TCP" -}}
 {{- $host := toString $db.host -}}
+{{- $command := or $db.command $db.external -}}
 {{- if $db.egress -}}
 {{- toYaml $db.egress -}}
+{{- else if and $command (get $command "component") -}}
+{{- /* run in an agent's pod: the scheduler dials nothing for it */ -}}
+{{- else if $command -}}
+{{- fail (printf "fleet.deployments %s/%s: database %s runs its commands in the scheduler, and the NetworkPolicy cannot tell what they reach: give it an egress rule (databases[].egress: {to: [...], ports: [...]}), run them in a pod (command.component), or set networkPolicy.egress.enabled=false" $d.namespace $d.release (toString $db.name)) -}}
 {{- else if hasPrefix "/" $host -}}
 {{- else if regexMatch "^[0-9]+(\\.[0-9]+){3}$" $host -}}
 {{- toYaml (dict "to" (list (dict "ipBlock" (dict "cidr" (printf "%s/32" $host)))) "ports" (list $port)) -}}

@@ -1,0 +1,184 @@
+// scale_to_one, end to end against a recorded API (HCL's advice: back up
+// with one core instance): a real scheduler scales the core StatefulSet's
+// scale subresource to one replica before the pre-hooks, waits until its
+// status says one pod is left, runs the set on <release>-core-0 alone, and
+// scales back to the replicas it had after the post-hooks; an API that
+// refuses the patch stops nothing and captures nothing.
+// (No cluster runs here: the README says what was not seen against a real
+// API server.)
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "tests/support/scaffold.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup {
+namespace {
+
+using testing::ReadFile;
+using testing::RunCommand;
+using testing::WriteFile;
+
+class ScaleToOneTest : public ::testing::Test {
+ protected:
+  // Starts the recorded API server (`flags` added), the scheduler and the
+  // core agents dx-core-0 and dx-core-1, each with a volume of its own.
+  void Start(std::vector<std::string> flags) {
+    std::string out;
+    ASSERT_EQ(RunCommand({testing::SourceDir() + "/tools/make-test-certs.sh",
+                          dir_ / "certs"},
+                         &out),
+              0)
+        << out;
+    WriteFile(dir_ / "token", "recorded-api-token-9f31\n");
+    const std::string recorded = testing::SourceDir() + "/tests/kubernetes";
+    std::vector<std::string> argv = {"/usr/bin/python3",
+                                     recorded + "/recorded_api_server.py",
+                                     "--cert",
+                                     dir_ / "certs/server.pem",
+                                     "--key",
+                                     dir_ / "certs/server.key",
+                                     "--token",
+                                     dir_ / "token",
+                                     "--answers",
+                                     recorded + "/answers.json",
+                                     "--requests",
+                                     dir_ / "requests.log",
+                                     "--scale",
+                                     "dx-prod/dx-core=3"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    api_ = std::make_unique<testing::ChildProcess>(argv, dir_ / "api.log");
+    std::smatch m;
+    const std::string line = api_->WaitForLine("listening on port");
+    ASSERT_TRUE(std::regex_search(line, m, std::regex("port (\\d+)")))
+        << api_->Output();
+    const std::string note =
+        "echo \\\"$0 $DXBACKUP_POD\\\" >> " + dir_ / "events";
+    WriteFile(dir_ / "scheduler.yaml",
+              "kubernetes_api:\n  server: https://localhost:" + m[1].str() +
+                  "\n  token_file: " + dir_ / "token" +
+                  "\n  ca_file: " + dir_ / "certs/ca.pem" +
+                  "\ndeployments:\n"
+                  "  - namespace: dx-prod\n    release: dx\n"
+                  "    scale_to_one: true\n    hooks:\n"
+                  "      - {name: stop, component: core, phase: pre, "
+                  "command: [sh, -c, \"" +
+                  note +
+                  "\", pre]}\n"
+                  "      - {name: start, component: core, phase: post, "
+                  "command: [sh, -c, \"" +
+                  note + "\", post]}\n");
+    scheduler_ = std::make_unique<testing::SchedulerProcess>(
+        testing::SchedulerIn(dir_.path()));
+    ASSERT_FALSE(scheduler_->address().empty()) << scheduler_->Output();
+    cli_ = std::make_unique<testing::CliClient>(scheduler_->address());
+    for (const std::string pod : {"dx-core-0", "dx-core-1"}) {
+      WriteFile(dir_ / (pod + "/log/trace.log"), pod);
+      agents_.push_back(
+          std::make_unique<testing::AgentProcess>(testing::AgentOf(
+              scheduler_->address(), "dx-prod", "dx", pod, "core",
+              {"log=" + dir_ / (pod + "/log")}, dir_ / (pod + ".log"))));
+      ASSERT_TRUE(agents_.back()->registered()) << agents_.back()->Output();
+    }
+  }
+
+  void TearDown() override {
+    for (auto& agent : agents_) agent->Signal(SIGTERM);
+    if (scheduler_) scheduler_->Signal(SIGTERM);
+  }
+
+  // The scale requests the API server saw: "GET" or "PATCH <replicas>
+  // <content type>", in order.
+  std::vector<std::string> ScaleRequests() {
+    std::vector<std::string> out;
+    for (absl::string_view line :
+         absl::StrSplit(ReadFile(dir_ / "requests.log"), '\n')) {
+      if (line.find("/statefulsets/dx-core/scale") == absl::string_view::npos)
+        continue;
+      std::smatch m;
+      const std::string text(line);
+      if (std::regex_search(
+              text, m,
+              std::regex(
+                  R"re("patch": \{"spec": \{"replicas": (\d+)\}\})re"))) {
+        std::smatch type;
+        std::regex_search(text, type,
+                          std::regex(R"re("content_type": "([^"]*)")re"));
+        out.push_back("PATCH " + m[1].str() + " " + type[1].str());
+      } else {
+        out.push_back("GET");
+      }
+    }
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::ChildProcess> api_;
+  std::unique_ptr<testing::SchedulerProcess> scheduler_;
+  std::unique_ptr<testing::CliClient> cli_;
+  std::vector<std::unique_ptr<testing::AgentProcess>> agents_;
+};
+
+TEST_F(ScaleToOneTest, TheSetRunsOnCoreZeroWhileTheOthersAreScaledAway) {
+  Start({"--scale-lag", "1"});
+  std::string out;
+  const v1::BackupSet set = cli_->Backup("dx-prod", "dx", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << set.reason() << out;
+  // Down to one, waited for (the first look still saw 3 pods), the window
+  // on dx-core-0 alone, then back to 3.
+  EXPECT_EQ(ScaleRequests(),
+            (std::vector<std::string>{
+                "GET", "PATCH 1 application/merge-patch+json", "GET", "GET",
+                "PATCH 3 application/merge-patch+json"}));
+  EXPECT_EQ(ReadFile(dir_ / "events"), "pre dx-core-0\npost dx-core-0\n");
+  const v1::SetDetail detail = cli_->Json<v1::SetDetail>({"show", set.id()});
+  std::vector<std::string> targets;
+  for (const v1::Artifact& a : detail.artifacts())
+    targets.push_back(a.target());
+  EXPECT_EQ(targets, std::vector<std::string>{"core/log"});
+  std::string warnings;
+  for (const std::string& w : set.warnings()) warnings += w + "\n";
+  EXPECT_NE(warnings.find("dx-core-1's volume log is not in the set: "
+                          "scale_to_one stops that pod for the window"),
+            std::string::npos)
+      << warnings;
+  EXPECT_NE(warnings.find("dx-core was scaled from 3 replicas to one"),
+            std::string::npos)
+      << warnings;
+}
+
+TEST_F(ScaleToOneTest, ARefusedScaleDownStopsAndCapturesNothing) {
+  Start({"--deny-scale"});
+  std::string out;
+  const v1::BackupSet set = cli_->Backup("dx-prod", "dx", 1, &out);
+  ASSERT_EQ(set.status(), v1::SET_FAILED) << out;
+  EXPECT_NE(set.reason().find("k8s/scale-down: Kubernetes API"),
+            std::string::npos)
+      << set.reason();
+  EXPECT_NE(set.reason().find("cannot patch resource \"statefulsets/scale\""),
+            std::string::npos)
+      << set.reason();
+  EXPECT_NE(set.reason().find("granted get and patch on statefulsets/scale "
+                              "of dx-core"),
+            std::string::npos)
+      << set.reason();
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "events"))
+      << "no hook ran: nothing was stopped";
+  const v1::SetDetail detail = cli_->Json<v1::SetDetail>({"show", set.id()});
+  EXPECT_EQ(detail.artifacts_size(), 0);
+  // Nothing was changed, so nothing is scaled back.
+  EXPECT_EQ(ScaleRequests(),
+            (std::vector<std::string>{"GET",
+                                      "PATCH 1 application/merge-patch+json"}));
+}
+
+}  // namespace
+}  // namespace dxbackup
