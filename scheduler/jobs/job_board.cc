@@ -25,6 +25,15 @@ bool GivesDownload(const v1::Job& job, bool for_agent) {
                        job.kind() == v1::JOB_DATABASE_RESTORE);
 }
 
+// What an agent's report may put into a job (and so into the catalog, the
+// set's reason and every listing of it): the last `max` bytes, the end of
+// a tool's stderr being what tells.
+std::string ReportedTail(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  return absl::StrCat("[", text.size() - max, " bytes cut] ",
+                      text.substr(text.size() - max));
+}
+
 }  // namespace
 
 std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs) {
@@ -270,13 +279,15 @@ absl::Status JobBoard::ReportResult(uint64_t session,
     Finish(result.job_id(),
            absl::Status(code, result.error().empty()
                                   ? "the agent reported a failure"
-                                  : result.error()),
-           result.bytes(), result.files(), result.log());
+                                  : ReportedTail(result.error(),
+                                                 kMaxReportedErrorBytes)),
+           result.bytes(), result.files(),
+           ReportedTail(result.log(), kMaxReportedLogBytes));
   } else if (kind == v1::JOB_VOLUME_RESTORE || kind == v1::JOB_HOOK ||
              kind == v1::JOB_DATABASE_RESTORE) {
     // An agent reports a database restore only when it ran its command.
     Finish(result.job_id(), absl::OkStatus(), result.bytes(), result.files(),
-           result.log());
+           ReportedTail(result.log(), kMaxReportedLogBytes));
   }
   return absl::OkStatus();
 }

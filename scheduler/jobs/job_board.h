@@ -36,6 +36,10 @@ namespace dxbackup::scheduler {
 // "core/profile: agent gone", one per job that did not succeed.
 std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs);
 
+// The most of an agent's error and log a job keeps.
+inline constexpr size_t kMaxReportedErrorBytes = 16 << 10;
+inline constexpr size_t kMaxReportedLogBytes = 64 << 10;
+
 class JobBoard {
  public:
   // `jobs` records the jobs (through the board's JobRecorder), `sets`
@@ -77,7 +81,9 @@ class JobBoard {
               const std::string& log = "");
   // An agent's report on a job it ran, from its connection `session`: a
   // failure ends any job; success ends a restore or hook job (a backup job
-  // ends when its upload is stored). Refused as Progress is.
+  // ends when its upload is stored). Refused as Progress is. The report's
+  // error and log are kept to their last kMaxReportedErrorBytes and
+  // kMaxReportedLogBytes.
   absl::Status ReportResult(uint64_t session, const v1::JobResult& result);
   // Fails every unfinished job given to agent connection `session` with
   // `why`.

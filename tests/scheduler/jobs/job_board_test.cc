@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
@@ -135,6 +136,25 @@ TEST_F(JobBoardTest, OnlyDatabaseJobsPlannedForAnAgentTakeUploadsOrDownloads) {
       EXPECT_TRUE(board_->RestoreSource(agents).ok());
     }
   }
+}
+
+// A review found that an agent's report put its error and log into the
+// catalog whole: up to the 4 MiB a message may carry, for every job.
+TEST_F(JobBoardTest, AnAgentsErrorAndLogAreKeptToTheirEnds) {
+  AddRunning("restore", v1::JOB_VOLUME_RESTORE, /*session=*/3);
+  v1::JobResult failed;
+  failed.set_job_id("restore");
+  failed.set_ok(false);
+  failed.set_error(std::string(1 << 20, 'e') + " the end of the error");
+  failed.set_log(std::string(1 << 20, 'l') + " the end of the log");
+  ASSERT_TRUE(board_->ReportResult(3, failed).ok());
+  std::vector<v1::Job> jobs = board_->WaitAndRemove({"restore"});
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_LE(jobs[0].error().size(), kMaxReportedErrorBytes + 32);
+  EXPECT_LE(jobs[0].log().size(), kMaxReportedLogBytes + 32);
+  EXPECT_TRUE(absl::EndsWith(jobs[0].error(), " the end of the error"));
+  EXPECT_TRUE(absl::StartsWith(jobs[0].log(), "[983059 bytes cut] lll"))
+      << jobs[0].log().substr(0, 40);
 }
 
 TEST_F(JobBoardTest, AClosedSessionFailsOnlyItsOwnJobs) {
