@@ -108,6 +108,7 @@ absl::Status AgentSession::ServeOnce() {
   }
   DXLOG(INFO) << "registered with the scheduler as "
               << message.welcome().agent_id();
+  commands_.Open();
   {
     std::lock_guard<std::mutex> lock(write_mu_);
     stream_ = stream.get();

@@ -10,8 +10,14 @@
 
 namespace dxbackup::agent {
 
+void RunningCommands::Open() {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_.clear();
+}
+
 void RunningCommands::KillAll(const std::string& why) {
   std::lock_guard<std::mutex> lock(mu_);
+  closed_ = why;
   for (RunningCommand* command : commands_) command->Kill(why);
 }
 
@@ -36,26 +42,54 @@ absl::StatusOr<std::unique_ptr<RunningCommand>> RunningCommand::Start(
         absl::StrCat(spec.what, ": ", started.status().message()));
   }
   std::unique_ptr<RunningCommand> command(new RunningCommand);
-  command->process_ = *std::move(started);
-  command->env_ = std::move(process.env);
-  command->running_ = running;
-  if (running != nullptr) {
-    std::lock_guard<std::mutex> lock(running->mu_);
-    running->commands_.insert(command.get());
-  }
+  RunningCommand* self = command.get();
+  self->process_ = *std::move(started);
+  self->env_ = std::move(process.env);
+  self->running_ = running;
+  // Once the command itself exits, whatever it left running in its group
+  // goes too: a leftover holding its stdout or stderr would keep the job
+  // waiting for ever.
+  self->reaper_ = std::thread([self] {
+    siginfo_t info;
+    while (waitid(P_PID, self->process_->pid(), &info, WEXITED | WNOWAIT) < 0 &&
+           errno == EINTR) {
+    }
+    std::lock_guard<std::mutex> lock(self->mu_);
+    if (!self->done_) self->process_->Kill();  // a zombie's group: safe
+    self->exited_ = true;
+    self->cv_.notify_all();
+  });
   if (spec.timeout_seconds > 0) {
-    RunningCommand* self = command.get();
     const int timeout = spec.timeout_seconds;
-    command->watchdog_ = std::thread([self, timeout, &time] {
+    self->watchdog_ = std::thread([self, timeout, &time] {
       std::unique_lock<std::mutex> lock(self->mu_);
       if (!time.WaitFor(lock, self->cv_, std::chrono::seconds(timeout),
-                        [self] { return self->done_; })) {
+                        [self] { return self->exited_; })) {
         lock.unlock();
         self->Kill(absl::StrCat("timed out after ", timeout, " s"));
       }
     });
   }
+  if (running != nullptr) {
+    std::lock_guard<std::mutex> lock(running->mu_);
+    running->commands_.insert(self);
+    // The connection ended while it started: nobody waits for it.
+    if (!running->closed_.empty()) self->Kill(running->closed_);
+  }
   return command;
+}
+
+absl::StatusOr<int> RunningCommand::Wait() {
+  // The reaper returns once the command exited (not yet reaped: a Kill
+  // until `done_` reaches a zombie, never a reused process id).
+  if (reaper_.joinable()) reaper_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+  }
+  cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
+  return process_->Wait();
 }
 
 RunningCommand::~RunningCommand() {
@@ -63,27 +97,16 @@ RunningCommand::~RunningCommand() {
     std::lock_guard<std::mutex> lock(running_->mu_);
     running_->commands_.erase(this);
   }
+  if (reaper_.joinable()) {
+    Kill("stopped");  // never waited for: it must end before its threads
+    reaper_.join();
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     done_ = true;
   }
   cv_.notify_all();
   if (watchdog_.joinable()) watchdog_.join();
-}
-
-absl::StatusOr<int> RunningCommand::Wait() {
-  // Exited but not yet reaped: a Kill until `done_` reaches a zombie, never
-  // a reused process id.
-  siginfo_t info;
-  while (waitid(P_PID, process_->pid(), &info, WEXITED | WNOWAIT) < 0 &&
-         errno == EINTR) {
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    done_ = true;
-  }
-  cv_.notify_all();
-  return process_->Wait();
 }
 
 void RunningCommand::Kill(const std::string& why) {

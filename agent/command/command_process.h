@@ -4,7 +4,8 @@
 // as asked. It is killed (with everything it started) when its time is up
 // or when the RunningCommands it is registered with kills all — the
 // control stream to the scheduler ended, so the scheduler has failed its
-// job and nobody waits for it.
+// job and nobody waits for it. Once it exits, what it left running in its
+// process group is killed too (it would hold its output open).
 //
 //   RunningCommands running;                       // one per agent session
 //   auto cmd = RunningCommand::Start(spec, &running, time);
@@ -37,13 +38,17 @@ class RunningCommand;
 // The commands an agent session runs now.
 class RunningCommands {
  public:
-  // Kills every registered command, saying `why`.
+  // A connection began: commands started from now on run.
+  void Open();
+  // Kills every registered command, and every one started until the next
+  // Open(), saying `why`.
   void KillAll(const std::string& why);
 
  private:
   friend class RunningCommand;
   std::mutex mu_;
   std::set<RunningCommand*> commands_;
+  std::string closed_;  // why, since KillAll; "" once opened
 };
 
 struct CommandSpec {
@@ -65,7 +70,8 @@ class RunningCommand {
   static absl::StatusOr<std::unique_ptr<RunningCommand>> Start(
       const CommandSpec& spec, RunningCommands* running,
       const common::TimeSource& time);
-  ~RunningCommand();  // stops watching (the process is reaped by its own)
+  // Kills a command never waited for, and joins its threads.
+  ~RunningCommand();
   RunningCommand(const RunningCommand&) = delete;
   RunningCommand& operator=(const RunningCommand&) = delete;
 
@@ -88,9 +94,11 @@ class RunningCommand {
   RunningCommands* running_ = nullptr;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool done_ = false;
+  bool exited_ = false;  // the command itself exited (not yet reaped)
+  bool done_ = false;    // reaped, or about to be: never killed again
   std::string killed_;
-  std::thread watchdog_;
+  std::thread reaper_;    // waits for the exit, then kills the group
+  std::thread watchdog_;  // the timeout
 };
 
 }  // namespace dxbackup::agent

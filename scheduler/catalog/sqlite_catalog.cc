@@ -171,6 +171,12 @@ const char* const kMigrations[] = {
       ALTER TABLE artifacts ADD COLUMN pg_database_owner TEXT NOT NULL
         DEFAULT '';
     )sql",
+    // 15: a dumped database's own settings (PgDatabaseSettings as JSON; ""
+    // for none).
+    R"sql(
+      ALTER TABLE artifacts ADD COLUMN pg_database_settings TEXT NOT NULL
+        DEFAULT '';
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -788,9 +794,17 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
                "sha256, compression, file_count, fix_level, created_unix, "
                "source, base_set_id, locked_until_unix, encrypted_for, "
                "plain_bytes, plain_sha256, external_id, pg_server_version, "
-               "discovered_by, pg_database_owner) VALUES (?1, ?2, ?3, ?4, "
-               "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-               "?18, ?19, ?20)");
+               "discovered_by, pg_database_owner, pg_database_settings) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+               "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
+  std::string settings;
+  if (a.has_pg_database_settings()) {
+    if (!google::protobuf::util::MessageToJsonString(a.pg_database_settings(),
+                                                     &settings)
+             .ok()) {
+      return absl::InternalError("cannot encode a database's settings");
+    }
+  }
   st.Bind(1, a.set_id())
       .Bind(2, a.target())
       .Bind(3, v1::ArtifactKind_Name(a.kind()))
@@ -810,7 +824,8 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
       .Bind(17, a.external_id())
       .Bind(18, int64_t{a.pg_server_version()})
       .Bind(19, a.discovered_by())
-      .Bind(20, a.pg_database_owner());
+      .Bind(20, a.pg_database_owner())
+      .Bind(21, settings);
   return RunToDone(st, "recording artifact " + a.path());
 }
 
@@ -822,8 +837,8 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
                "file_count, fix_level, created_unix, source, base_set_id, "
                "locked_until_unix, encrypted_for, plain_bytes, plain_sha256, "
                "external_id, pg_server_version, discovered_by, "
-               "pg_database_owner FROM artifacts WHERE set_id = ?1 ORDER BY "
-               "target");
+               "pg_database_owner, pg_database_settings FROM artifacts WHERE "
+               "set_id = ?1 ORDER BY target");
   if (!st.ok()) return st.Error("listing artifacts");
   st.Bind(1, set_id);
   std::vector<v1::Artifact> artifacts;
@@ -850,6 +865,15 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
     a.set_pg_server_version(static_cast<int32_t>(st.Int(17)));
     a.set_discovered_by(st.Text(18));
     a.set_pg_database_owner(st.Text(19));
+    if (const std::string settings = st.Text(20); !settings.empty()) {
+      if (!google::protobuf::util::JsonStringToMessage(
+               settings, a.mutable_pg_database_settings())
+               .ok()) {
+        return absl::DataLossError(
+            absl::StrCat("the catalog's settings of database ", a.target(),
+                         " in set ", a.set_id(), " are unreadable"));
+      }
+    }
     artifacts.push_back(std::move(a));
   }
   if (rc != SQLITE_DONE) return st.Error("listing artifacts");

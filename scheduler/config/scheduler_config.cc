@@ -65,8 +65,10 @@ class ConfigChecker {
   absl::Status CheckDumpCommand(const v1::Database& db,
                                 const std::string& key) const;
   // A command's `component`, if any: a DNS label (it is matched against
-  // agents' components).
+  // agents' components); its timeout_seconds: not negative, and only with
+  // a component (the agent enforces it).
   absl::Status CheckCommandComponent(const std::string& component,
+                                     int timeout_seconds,
                                      const std::string& key) const;
   // `discover` needs a name and no `command` or `external`; `exclude`
   // needs `discover`.
@@ -137,8 +139,8 @@ absl::Status ConfigChecker::CheckExternalBackup(const v1::Database& db,
     return Invalid(key + ".external.restore",
                    "starts with an empty program name");
   }
-  if (absl::Status s =
-          CheckCommandComponent(external.component(), key + ".external");
+  if (absl::Status s = CheckCommandComponent(
+          external.component(), external.timeout_seconds(), key + ".external");
       !s.ok()) {
     return s;
   }
@@ -146,7 +148,16 @@ absl::Status ConfigChecker::CheckExternalBackup(const v1::Database& db,
 }
 
 absl::Status ConfigChecker::CheckCommandComponent(
-    const std::string& component, const std::string& key) const {
+    const std::string& component, int timeout_seconds,
+    const std::string& key) const {
+  if (timeout_seconds < 0) {
+    return Invalid(key + ".timeout_seconds", "must not be negative");
+  }
+  if (component.empty() && timeout_seconds != 0) {
+    return Invalid(key + ".timeout_seconds",
+                   "applies to commands run in a pod (`component`); the "
+                   "scheduler's own commands have no timeout");
+  }
   if (component.empty()) return absl::OkStatus();
   if (!common::CheckDnsLabel("component", component).ok()) {
     return Invalid(key + ".component",
@@ -197,8 +208,8 @@ absl::Status ConfigChecker::CheckDumpCommand(const v1::Database& db,
                    "needs the restore command's argv (it reads the dump on "
                    "stdin); without one the dump could never be restored");
   }
-  if (absl::Status s =
-          CheckCommandComponent(command.component(), key + ".command");
+  if (absl::Status s = CheckCommandComponent(
+          command.component(), command.timeout_seconds(), key + ".command");
       !s.ok()) {
     return s;
   }

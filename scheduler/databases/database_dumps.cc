@@ -55,6 +55,7 @@ absl::Status DumpAnyDatabase(const v1::Database& db, PendingArtifact* out,
   absl::Status dumped = DumpDatabase(db, out, log, &source);
   facts->pg_server_version = source.server_version;
   facts->pg_database_owner = source.owner;
+  facts->pg_database_settings = std::move(source.settings);
   return dumped;
 }
 
@@ -62,6 +63,9 @@ void RecordDumpFacts(const DumpFacts& facts, v1::Artifact* artifact) {
   artifact->set_external_id(facts.external_id);
   artifact->set_pg_server_version(facts.pg_server_version);
   artifact->set_pg_database_owner(facts.pg_database_owner);
+  if (facts.pg_database_settings.has_value()) {
+    *artifact->mutable_pg_database_settings() = *facts.pg_database_settings;
+  }
 }
 
 absl::Status CheckDatabaseRestore(const v1::Database& db,
@@ -99,6 +103,9 @@ absl::Status RestoreAnyDatabase(const v1::Database& db,
   return db.has_command()
              ? RestoreWithCommand(db, *input, into, log)
              : RestoreDatabase(db, *input, into, artifact.pg_database_owner(),
+                               artifact.has_pg_database_settings()
+                                   ? &artifact.pg_database_settings()
+                                   : nullptr,
                                spool_dir, log);
 }
 

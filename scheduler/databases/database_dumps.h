@@ -10,6 +10,7 @@
 #ifndef DXBACKUP_SCHEDULER_DATABASES_DATABASE_DUMPS_H_
 #define DXBACKUP_SCHEDULER_DATABASES_DATABASE_DUMPS_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -35,6 +36,8 @@ struct DumpFacts {
   std::string external_id;        // an external database's backup
   int pg_server_version = 0;      // the PostgreSQL server a dump came from
   std::string pg_database_owner;  // a PostgreSQL database's owner
+  // A PostgreSQL database's own settings (pg_database_settings.h).
+  std::optional<v1::PgDatabaseSettings> pg_database_settings;
 };
 
 // Dumps `db` into `out` (not committed); the tool's stderr in *log.

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "scheduler/kubernetes/kube_client.h"
 
 namespace dxbackup::scheduler {
@@ -86,7 +87,8 @@ std::string CoreSurvivor(const std::string& release) {
 CoreScaleDown ScaleCoreToOne(const v1::KubernetesApi& config,
                              const std::string& ns, const std::string& release,
                              const common::TimeSource& time,
-                             std::chrono::seconds timeout) {
+                             std::chrono::seconds timeout,
+                             const std::function<bool()>& stopped) {
   CoreScaleDown out;
   absl::StatusOr<KubeClient> api = KubeClient::For(config);
   if (!api.ok()) {
@@ -101,25 +103,41 @@ CoreScaleDown ScaleCoreToOne(const v1::KubernetesApi& config,
   out.replicas_before = now->spec;
   if (now->spec <= 1 && now->status <= 1) return out;  // nothing to stop
   if (now->spec > 1) {
+    // Said before the patch: if the scheduler stops before it scales back,
+    // its log says how.
+    DXLOG(WARNING) << "scaling " << CoreStatefulSet(release) << " in " << ns
+                   << " from " << now->spec
+                   << " replicas to one for a set; should it not come "
+                      "back: kubectl -n "
+                   << ns << " scale statefulset " << CoreStatefulSet(release)
+                   << " --replicas=" << now->spec;
     out.status = Patch(*api, ns, release, 1);
     if (!out.status.ok()) {
-      // Not changed: nothing to scale back.
-      out.replicas_before = std::min(out.replicas_before, 1);
+      // A failed patch may still have been applied (its answer lost):
+      // only a look that shows it was not spares the scale-up.
+      absl::StatusOr<Replicas> after = GetScale(*api, ns, release);
+      if (after.ok() && after->spec == out.replicas_before) {
+        out.replicas_before = std::min(out.replicas_before, 1);
+      }
       return out;
     }
   }
   const auto deadline = time.Monotonic() + timeout;
+  absl::Status last = absl::OkStatus();
   for (;;) {
     now = GetScale(*api, ns, release);
-    if (!now.ok()) {
-      out.status = now.status();
+    if (now.ok() && now->status <= 1) return out;
+    last = now.ok() ? absl::OkStatus() : now.status();  // tried again
+    if (stopped && stopped()) {
+      out.status = absl::AbortedError("stopped while waiting for the pods");
       return out;
     }
-    if (now->status <= 1) return out;
     if (time.Monotonic() >= deadline) {
       out.status = absl::DeadlineExceededError(absl::StrCat(
-          CoreStatefulSet(release), " in ", ns, " still had ", now->status,
-          " pods ", timeout.count(),
+          CoreStatefulSet(release), " in ", ns,
+          now.ok() ? absl::StrCat(" still had ", now->status, " pods ")
+                   : absl::StrCat(" could not be read (", last.message(), ") "),
+          timeout.count(),
           " s after it was scaled to one replica (a pod that does not "
           "terminate, or an autoscaler scaling it up again: its "
           "minReplicas must allow one)"));

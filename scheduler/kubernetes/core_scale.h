@@ -13,6 +13,7 @@
 #define DXBACKUP_SCHEDULER_KUBERNETES_CORE_SCALE_H_
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -31,21 +32,25 @@ std::string CoreStatefulSet(const std::string& release);
 std::string CoreSurvivor(const std::string& release);
 
 struct CoreScaleDown {
-  // spec.replicas before; above 1 means it was patched to 1 and must be
-  // scaled back (even when `status` is an error: a timeout).
+  // spec.replicas before; above 1 means it may have been patched to 1 and
+  // must be scaled back, whatever `status` says (a patch whose answer was
+  // lost may still have been applied; a timeout).
   int replicas_before = 0;
   // OK once status.replicas is at most 1; else why not (the API refused,
-  // the pods did not go in `timeout`).
+  // the pods did not go in `timeout`, `stopped`).
   absl::Status status;
 };
 
 // Scales <release>-core in `ns` to one replica, unless it runs one or none
-// already, and waits (on `time`, polling every kScaleDownPoll) until at
-// most one pod is left or `timeout` passed.
+// already, and waits (on `time`, polling every kScaleDownPoll; a failed
+// look is tried again) until at most one pod is left, `timeout` passed or
+// `stopped` (if set) says the set was stopped. The scheduler's log names
+// the replicas before it patches (and how to scale back by hand).
 CoreScaleDown ScaleCoreToOne(const v1::KubernetesApi& api,
                              const std::string& ns, const std::string& release,
                              const common::TimeSource& time,
-                             std::chrono::seconds timeout);
+                             std::chrono::seconds timeout,
+                             const std::function<bool()>& stopped = nullptr);
 
 // Scales <release>-core back to `replicas`; an error says how to do it by
 // hand (kubectl scale).

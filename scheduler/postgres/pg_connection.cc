@@ -114,6 +114,13 @@ std::string PgConnection::QuoteIdentifier(const std::string& name) const {
   return out;
 }
 
+std::string PgConnection::QuoteLiteral(const std::string& value) const {
+  char* quoted = PQescapeLiteral(conn_, value.data(), value.size());
+  std::string out = quoted ? quoted : "''";
+  PQfreemem(quoted);
+  return out;
+}
+
 absl::StatusOr<std::vector<std::vector<std::string>>> PgConnection::Query(
     const std::string& sql, const std::vector<std::string>& params) {
   std::vector<const char*> values;

@@ -54,6 +54,8 @@ class PgConnection {
       const std::string& sql, const std::vector<std::string>& params = {});
   // Quotes an identifier for SQL (PQescapeIdentifier).
   std::string QuoteIdentifier(const std::string& name) const;
+  // Quotes a string literal for SQL (PQescapeLiteral).
+  std::string QuoteLiteral(const std::string& value) const;
 
  private:
   explicit PgConnection(PGconn* conn) : conn_(conn) {}

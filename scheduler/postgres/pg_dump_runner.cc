@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/process.h"
 #include "scheduler/postgres/pg_connection.h"
+#include "scheduler/postgres/pg_database_settings.h"
 #include "scheduler/postgres/pg_tools.h"
 #include "scheduler/store/artifact_pipe.h"
 #include "scheduler/store/zstd_reader.h"
@@ -199,6 +200,9 @@ absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
         "WHERE datname = current_database()");
     if (!owner.ok()) return owner.status();
     if (!owner->empty()) source->owner = (*owner)[0][0];
+    auto settings = ReadDatabaseSettings(**conn);
+    if (!settings.ok()) return settings.status();
+    source->settings = *std::move(settings);
   }
   absl::StatusOr<PgTool> tool =
       FindPgTool("pg_dump", source->server_version, db.pg_dump_path());
@@ -230,6 +234,7 @@ absl::Status DumpDatabase(const v1::Database& db, PendingArtifact* out,
 absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
                              const std::string& into,
                              const std::string& recorded_owner,
+                             const v1::PgDatabaseSettings* settings,
                              const std::string& spool_dir, std::string* log) {
   absl::StatusOr<std::string> password = ReadPassword(db);
   if (!password.ok()) return password.status();
@@ -287,7 +292,10 @@ absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
   if (!into.empty()) {
     absl::Status created = CreateDatabase(pg, into, owner, false);
     if (!created.ok()) return created;
-    return RunPgRestore(db, *password, *tool, dump, spooled.get(), into, log);
+    absl::Status restored =
+        RunPgRestore(db, *password, *tool, dump, spooled.get(), into, log);
+    if (!restored.ok() || settings == nullptr) return restored;
+    return ApplyDatabaseSettings(pg, *settings, into, log);
   }
 
   // Over the original, as the DX procedure does it.
@@ -316,6 +324,10 @@ absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
   if (!created.ok()) return created;
   absl::Status restored =
       RunPgRestore(db, *password, *tool, dump, spooled.get(), target, log);
+  // Its own settings before it opens again.
+  if (restored.ok() && settings != nullptr) {
+    restored = ApplyDatabaseSettings(pg, *settings, target, log);
+  }
   auto reopened = pg.Query(
       absl::StrCat("ALTER DATABASE ", quoted, " CONNECTION LIMIT ", connlimit));
   if (restored.ok() && !reopened.ok()) return reopened.status();

@@ -40,8 +40,9 @@ absl::Status RefuseStandby(PgConnection& conn, const v1::Database& db);
 
 // What DumpDatabase learnt of the database it dumped.
 struct PgDumpSource {
-  int server_version = 0;  // server_version_num
-  std::string owner;       // the database's owner
+  int server_version = 0;           // server_version_num
+  std::string owner;                // the database's owner
+  v1::PgDatabaseSettings settings;  // its own settings (pg_database_settings.h)
 };
 
 // Refuses a standby unless db.allow_standby (FailedPrecondition).
@@ -67,10 +68,13 @@ std::unique_ptr<ArtifactReader> PgRestoreInput(const v1::Artifact& dump,
 
 // `recorded_owner`: the database's owner when dumped, given to a
 // database the server lacks (FailedPrecondition when the role is missing
-// too); "" leaves it to the connecting role.
+// too); "" leaves it to the connecting role. `settings` (null for a dump
+// that predates them): the database's own settings when dumped, put on
+// the restored database once pg_restore succeeded.
 absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
                              const std::string& into,
                              const std::string& recorded_owner,
+                             const v1::PgDatabaseSettings* settings,
                              const std::string& spool_dir, std::string* log);
 
 }  // namespace dxbackup::scheduler

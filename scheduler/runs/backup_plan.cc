@@ -183,19 +183,10 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
   // the component and labels asked for: an offline agent's volumes are
   // members that fail at once, saying so.
   const v1::Deployment* deployment = FindDeployment(*in.config, ns, release);
-  // With scale_to_one the set sees one core pod, the one a StatefulSet
-  // keeps at one replica.
-  const bool scale_to_one = deployment != nullptr && deployment->scale_to_one();
-  std::vector<const v1::AgentInfo*> scaled_away;
   std::vector<v1::AgentInfo> agents;
   for (const v1::AgentInfo& agent : in.agents) {
     if (!request.component().empty() &&
         agent.component() != request.component()) {
-      continue;
-    }
-    if (scale_to_one && agent.component() == "core" &&
-        agent.pod() != CoreSurvivor(release)) {
-      scaled_away.push_back(&agent);
       continue;
     }
     bool labelled = true;
@@ -205,22 +196,36 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
     }
     if (labelled) agents.push_back(agent);
   }
-  // What a scaled-away pod mounts that the one left does not: not in the
-  // set.
-  std::set<std::string> kept;
+  // With scale_to_one the window sees one core pod, the one a StatefulSet
+  // keeps at one replica: when its agent is connected and the set has work
+  // on it, the others are scaled away (their volumes and hooks left out;
+  // their targets keep their names, so that bases still match).
+  std::set<std::string> scaled_away;  // pods
+  const v1::AgentInfo* survivor = nullptr;
   for (const v1::AgentInfo& agent : agents) {
-    for (const v1::Volume& volume : agent.volumes()) {
-      kept.insert(volume.shared_id());
-    }
+    if (agent.pod() == CoreSurvivor(release) && agent.connected())
+      survivor = &agent;
   }
-  for (const v1::AgentInfo* agent : scaled_away) {
-    for (const v1::Volume& volume : agent->volumes()) {
-      if (!volume.shared_id().empty() && kept.count(volume.shared_id())) {
-        continue;
+  const bool scale_to_one = deployment != nullptr &&
+                            deployment->scale_to_one() && survivor != nullptr;
+  if (deployment != nullptr && deployment->scale_to_one() &&
+      survivor == nullptr &&
+      (request.component().empty() || request.component() == "core")) {
+    set.add_warnings(absl::StrCat(
+        "scale_to_one: ", CoreSurvivor(release),
+        " takes no part in this set (its agent is not connected, or not "
+        "asked for): ",
+        CoreStatefulSet(release), " was not scaled"));
+  }
+  std::set<std::string> kept;  // what the survivor mounts
+  if (scale_to_one) {
+    for (const v1::Volume& volume : survivor->volumes()) {
+      if (!volume.shared_id().empty()) kept.insert(volume.shared_id());
+    }
+    for (const v1::AgentInfo& agent : in.agents) {
+      if (agent.component() == "core" && agent.pod() != survivor->pod()) {
+        scaled_away.insert(agent.pod());
       }
-      set.add_warnings(absl::StrCat(
-          agent->pod(), "'s volume ", volume.name(),
-          " is not in the set: scale_to_one stops that pod for the window"));
     }
   }
   std::map<std::string, int> replicas;  // agents per component
@@ -233,6 +238,16 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
       auto group = shared.find(SharedKey(agent, volume));
       const SharedVolume* sharing =
           group == shared.end() ? nullptr : &group->second;
+      if (scaled_away.count(agent.pod()) != 0) {
+        // What the pod left shares is captured there.
+        if (kept.count(volume.shared_id()) == 0) {
+          set.add_warnings(absl::StrCat(
+              agent.pod(), "'s volume ", volume.name(),
+              " is not in the set: scale_to_one stops that pod for the "
+              "window"));
+        }
+        continue;
+      }
       if (sharing != nullptr && sharing->capturer != &agent) {
         if (!agent.connected()) {
           set.add_warnings(absl::StrCat(
@@ -283,13 +298,24 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
   }
   if (const v1::Deployment* d = deployment) {
     // Each hook runs on every connected agent of its component.
+    // The pods scaled away run none.
+    std::vector<v1::AgentInfo> hook_agents;
+    for (const v1::AgentInfo& agent : agents) {
+      if (scaled_away.count(agent.pod()) == 0) hook_agents.push_back(agent);
+    }
     for (v1::Hook::Phase phase : {v1::Hook::PRE, v1::Hook::POST}) {
-      for (HookJob& h : PlanHooks(d, agents, phase)) {
+      for (HookJob& h : PlanHooks(d, hook_agents, phase)) {
         BackupMember* m = add_member(v1::JOB_HOOK, h.job.target(), "", "");
         m->job.set_agent_id(h.job.agent_id());
         m->hook = h.hook;
         m->hook_pod = h.pod;
       }
+    }
+    // Any agent of the deployment runs a command, whatever the request's
+    // component and labels, but not one of a pod scaled away.
+    std::vector<v1::AgentInfo> command_agents;
+    for (const v1::AgentInfo& agent : in.agents) {
+      if (scaled_away.count(agent.pod()) == 0) command_agents.push_back(agent);
     }
     auto add_database = [&](DatabaseConfig db) {
       BackupMember* m =
@@ -302,7 +328,7 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
       // its component, whatever the request's component and labels.
       const std::string component = CommandComponent(*m->database);
       if (!component.empty()) {
-        const v1::AgentInfo* agent = CommandAgent(in.agents, component);
+        const v1::AgentInfo* agent = CommandAgent(command_agents, component);
         if (agent == nullptr) {
           m->offline =
               absl::StrCat("no agent of component ", component, " of ", ns, "/",

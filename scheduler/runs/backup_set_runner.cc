@@ -151,8 +151,11 @@ void BackupSetRunner::Scale(const BackupMember& member,
   board.MarkRunning(job_id, kSchedulerWorker);
   const v1::KubernetesApi& api = parts_.config->kubernetes_api();
   if (member.scale == BackupMember::Scale::kDown) {
+    // The scheduler stopping fails the job: the wait ends, and the
+    // scale-up still puts the replicas back.
     const CoreScaleDown down = ScaleCoreToOne(
-        api, set.namespace_(), set.release(), *parts_.time, kScaleDownTimeout);
+        api, set.namespace_(), set.release(), *parts_.time, kScaleDownTimeout,
+        [&board, &job_id] { return !board.IsRunning(job_id); });
     replicas_before->store(down.replicas_before);
     board.Finish(job_id, down.status, 0, 0,
                  absl::StrCat(CoreStatefulSet(set.release()), " had ",

@@ -121,14 +121,15 @@ WindowResult QuiesceWindow::Run(const WindowWork& work) {
   } else {
     // Every pre-hook was run (or tried), so every post-hook runs: after
     // failed work and failed pre-hooks too.
-    for (v1::Job& j :
-         RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.post)) {
-      if (skip.empty() && j.status() != v1::JOB_SUCCEEDED) {
-        // What needs DX up again would find it down.
-        skip = absl::StrCat("not run: ", j.target(), " failed: ", j.error());
-      }
-      result.jobs.push_back(std::move(j));
+    std::vector<v1::Job> post =
+        RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.post);
+    // What needs DX up again would find it down after a post-hook that may
+    // not fail did (as PreHookBlock reads pre-hooks).
+    const std::string down = PreHookBlock(work.post, post);
+    if (skip.empty() && !down.empty()) {
+      skip = absl::StrCat("not run: ", down.substr(down.find(' ') + 1));
     }
+    add(std::move(post));
   }
   result.seconds =
       absl::ToInt64Seconds(absl::FromChrono(parts_.time->Now()) - start);

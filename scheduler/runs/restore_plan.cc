@@ -335,6 +335,10 @@ bool ByHand(const RestoreStep& step) {
 }  // namespace
 
 std::string PostHooksOnlyCommand(const v1::RestoreRequest& request) {
+  return absl::StrCat(RestoreCommandLine(request), " --post-hooks-only");
+}
+
+std::string RestoreCommandLine(const v1::RestoreRequest& request) {
   std::string out = absl::StrCat("dxbackup restore ", request.set_id());
   for (const auto& [flag, value] : {std::pair{"--target", &request.target()},
                                     {"--to", &request.to_dir()},
@@ -344,7 +348,7 @@ std::string PostHooksOnlyCommand(const v1::RestoreRequest& request) {
     if (!value->empty()) absl::StrAppend(&out, " ", flag, " ", *value);
   }
   if (request.clone()) absl::StrAppend(&out, " --clone");
-  return absl::StrCat(out, " --post-hooks-only");
+  return out;
 }
 
 absl::Status TrimForRequest(const v1::RestoreRequest& request,
@@ -361,8 +365,15 @@ absl::Status TrimForRequest(const v1::RestoreRequest& request,
       // own once DX runs.
       for (const RestoreStep& step : plan->steps) {
         if (step.database == nullptr || !RunsWhileUp(*step.database)) continue;
-        absl::StrAppend(&plan->held_post, ", then `dxbackup restore ",
-                        plan->set.id(), " --target ", step.job.target(), "`");
+        // Into the same deployment (a clone's flags kept).
+        v1::RestoreRequest alone;
+        alone.set_set_id(request.set_id());
+        alone.set_target(step.job.target());
+        alone.set_to_namespace(request.to_namespace());
+        alone.set_to_release(request.to_release());
+        alone.set_clone(request.clone());
+        absl::StrAppend(&plan->held_post, ", then `", RestoreCommandLine(alone),
+                        "`");
       }
     }
     return absl::OkStatus();

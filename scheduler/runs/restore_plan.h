@@ -106,6 +106,8 @@ absl::Status TrimForRequest(const v1::RestoreRequest& request,
 // `dxbackup restore SET --post-hooks-only` with the flags of `request` that
 // decide which hooks a restore runs (target, destinations, clone).
 std::string PostHooksOnlyCommand(const v1::RestoreRequest& request);
+// `dxbackup restore SET` with those flags of `request`.
+std::string RestoreCommandLine(const v1::RestoreRequest& request);
 
 // InvalidArgument when `database_to` is not a plain database name (it
 // reaches pg_restore, and the configured password goes wherever it points).

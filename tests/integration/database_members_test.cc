@@ -152,6 +152,8 @@ class DatabaseMembersTest : public ::testing::Test {
               external("db2fail", "",
                        "          backup: [sh, -c, 'echo \"SQL1035N The "
                        "database is currently in use\" >&2; exit 4']\n") +
+              "  - namespace: dx-prod\n    release: settled\n    databases:\n" +
+              pg_->DatabaseConfig("settled") +
               "  - namespace: dx-prod\n    release: standby\n    databases:\n" +
               standby_->DatabaseConfig("ledger") +
               "  - namespace: dx-prod\n    release: standbyok\n"
@@ -308,6 +310,72 @@ TEST_F(DatabaseMembersTest, PgRestoreRunsJobsFromASpoolThatIsEmptiedAfter) {
   EXPECT_EQ(PlainDump("ledger_streamed"), PlainDump("ledger"));
   EXPECT_EQ(testing::ReadFile(*work_ / "spy/pg_restore.argv").find("--jobs"),
             std::string::npos);
+}
+
+// What a database keeps outside itself — ALTER DATABASE ... SET, a role's
+// settings in it, its privileges, its comment — as one line per setting.
+std::string DatabaseSettings(testing::PgTestServer& pg, const std::string& db) {
+  std::string out;
+  EXPECT_EQ(
+      pg.Run({"psql", "-X", "-At", "-d", "postgres", "-v", "db=" + db, "-c",
+              "SELECT COALESCE(r.rolname, '-') || ' ' || array_to_string("
+              "s.setconfig, ' | ') FROM pg_db_role_setting s JOIN "
+              "pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_roles r "
+              "ON r.oid = s.setrole WHERE d.datname = '" +
+                  db +
+                  "' UNION ALL SELECT 'acl ' || COALESCE((SELECT "
+                  "string_agg(a::text, "
+                  "',' ORDER BY a::text) FROM unnest(datacl) a), 'default') "
+                  "|| ' comment ' || COALESCE(shobj_description(oid, "
+                  "'pg_database'), '') FROM pg_database WHERE datname = '" +
+                  db + "' ORDER BY 1"},
+             &out),
+      0)
+      << out;
+  return out;
+}
+
+// A database's own settings live outside it: pg_dump's archive leaves them
+// to CREATE DATABASE, and a restore creates the database anew. They came
+// back with the server's defaults (an application's search_path gone,
+// PUBLIC able to connect again) before the dump recorded them.
+TEST_F(DatabaseMembersTest, ADatabasesOwnSettingsComeBackWithIt) {
+  std::string out;
+  ASSERT_EQ(pg_->Run({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                      "postgres", "-c", "CREATE ROLE reporter LOGIN", "-c",
+                      "CREATE DATABASE settled", "-c",
+                      "ALTER DATABASE settled SET search_path = "
+                      "\"$user\", public, \"Ledger Schema\"; "
+                      "ALTER DATABASE settled SET work_mem = '8MB'; "
+                      "ALTER ROLE reporter IN DATABASE settled SET "
+                      "statement_timeout = '5s'; "
+                      "REVOKE CONNECT, TEMPORARY ON DATABASE settled FROM "
+                      "PUBLIC; GRANT CONNECT ON DATABASE settled TO reporter "
+                      "WITH GRANT OPTION; COMMENT ON DATABASE settled IS "
+                      "'the ledger''s settings';"},
+                     &out),
+            0)
+      << out;
+  const std::string settings = DatabaseSettings(*pg_, "settled");
+  ASSERT_NE(settings.find("search_path=\"$user\", public, \"Ledger Schema\""),
+            std::string::npos)
+      << settings;
+  const v1::BackupSet set = Backup("settled", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
+
+  // Over the original (dropped and created anew), into a server that
+  // lacks it, and as a copy under another name: each with its settings.
+  ASSERT_EQ(cli_->Run({"restore", set.id()}, &out), 0) << out;
+  EXPECT_EQ(DatabaseSettings(*pg_, "settled"), settings);
+  ASSERT_EQ(pg_->Run({"dropdb", "settled"}, &out), 0) << out;
+  ASSERT_EQ(cli_->Run({"restore", set.id()}, &out), 0) << out;
+  EXPECT_EQ(DatabaseSettings(*pg_, "settled"), settings);
+  ASSERT_EQ(
+      cli_->Run({"restore", set.id(), "--database-to", "settled_copy"}, &out),
+      0)
+      << out;
+  std::string copy = DatabaseSettings(*pg_, "settled_copy");
+  EXPECT_EQ(copy, settings);
 }
 
 TEST_F(DatabaseMembersTest, ASpoolThatCannotBeWrittenLeavesTheOriginalAlone) {

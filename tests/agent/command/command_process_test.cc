@@ -94,10 +94,39 @@ TEST_F(CommandProcessTest, KillAllStopsEveryRunningCommand) {
     ASSERT_TRUE(cmd->Wait().ok());
     EXPECT_EQ(cmd->killed(), "the connection to the scheduler ended");
   }
-  // Ended commands are forgotten: a later KillAll reaches none of them.
-  first->reset();
-  running_.KillAll("again");
-  EXPECT_EQ((*second)->killed(), "the connection to the scheduler ended");
+  // Until the next connection opens, a command that starts is killed at
+  // once: its job was failed with the connection.
+  auto late = RunningCommand::Start(Spec({"sleep", "300"}), &running_,
+                                    common::RealTime());
+  ASSERT_TRUE(late.ok());
+  ASSERT_TRUE((*late)->Wait().ok());
+  EXPECT_EQ((*late)->killed(), "the connection to the scheduler ended");
+  running_.Open();
+  auto next =
+      RunningCommand::Start(Spec({"true"}), &running_, common::RealTime());
+  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE((*next)->Wait().ok());
+  EXPECT_EQ((*next)->killed(), "");
+}
+
+// A review found that a command's leftover process, still holding its
+// output, kept the job waiting for ever once the command itself exited.
+TEST_F(CommandProcessTest, WhatItLeftRunningGoesWhenItExits) {
+  auto cmd =
+      RunningCommand::Start(Spec({"sh", "-c", "sleep 300 & echo started"}),
+                            &running_, common::RealTime());
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  std::string out;
+  char buf[64];
+  for (ssize_t n;
+       (n = read((*cmd)->process().stdout_fd(), buf, sizeof buf)) > 0;) {
+    out.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(out, "started\n");
+  absl::StatusOr<int> code = (*cmd)->Wait();
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << "the command itself ended well";
+  EXPECT_EQ((*cmd)->killed(), "");
 }
 
 }  // namespace

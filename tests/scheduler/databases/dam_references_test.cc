@@ -54,6 +54,23 @@ deployments:
   EXPECT_EQ(config->deployments(1).databases(0).command().dump(1), "mine");
 }
 
+TEST(DamReferencesTest, ATimeoutGoesOnlyWithACommandInAPod) {
+  auto config = ParseSchedulerConfig(R"(
+deployments:
+  - namespace: dx-prod
+    release: dx
+    databases:
+      - name: jcr
+        command: {dump: [db2dump], restore: [db2load], timeout_seconds: 60}
+)",
+                                     "test.yaml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find(
+                "timeout_seconds: applies to commands run in a pod"),
+            std::string::npos)
+      << config.status();
+}
+
 // The DAM member as the config check adds it, with its paths and
 // administrator pointed into `dir` and the stand-in kubectl and xmlaccess
 // there (xmlaccess fails, as on a server error, while dir/fail exists).

@@ -262,6 +262,20 @@ TEST_F(PlanRestoreTest, HeldPostHooksSayHowToRestoreWhatNeedsDxUp) {
                 "`dxbackup restore s1 --target db/dam-references`"),
             std::string::npos)
       << plan->held_post;
+  // A clone's follow-up goes into the clone, not the set's deployment.
+  in_.request.set_to_namespace("dx-test");
+  in_.request.set_clone(true);
+  plan = PlanRestore(in_);
+  if (plan.ok()) {
+    ASSERT_TRUE(TrimForRequest(in_.request, &*plan).ok());
+    EXPECT_NE(plan->held_post.find("then `dxbackup restore s1 --target "
+                                   "db/dam-references --to-namespace dx-test "
+                                   "--clone`"),
+              std::string::npos)
+        << plan->held_post;
+  }
+  in_.request.clear_to_namespace();
+  in_.request.set_clone(false);
   // --post-hooks-only runs the hooks alone (no key or artifact needed).
   in_.request.set_post_hooks_only(true);
   plan = PlanRestore(in_);
