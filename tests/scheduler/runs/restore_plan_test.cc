@@ -96,6 +96,19 @@ class PlanRestoreTest : public ::testing::Test {
   // The refusal's status, or OK when a plan was made.
   absl::Status Refusal() { return PlanRestore(in_).status(); }
 
+  // A DB2 database backed up by its DBA's own tooling, restored by hand
+  // (no restore command), and its reference in the set.
+  v1::Database* AddExternalByHand() {
+    v1::Database* wpsdb = config_.mutable_deployments(0)->add_databases();
+    wpsdb->set_name("wpsdb");
+    wpsdb->mutable_external()->add_backup("db2-backup.sh");
+    v1::Artifact reference = Dump("wpsdb");
+    reference.set_kind(v1::ARTIFACT_EXTERNAL_BACKUP);
+    reference.set_external_id("20261201231500");
+    in_.artifacts.push_back(reference);
+    return wpsdb;
+  }
+
   v1::SchedulerConfig config_;
   RestoreInputs in_;
 };
@@ -129,13 +142,7 @@ TEST_F(PlanRestoreTest, PlansEveryMemberInPlaceWithEveryHook) {
 }
 
 TEST_F(PlanRestoreTest, AnExternalDatabaseRestoredByHandHoldsThePostHooks) {
-  v1::Database* wpsdb = config_.mutable_deployments(0)->add_databases();
-  wpsdb->set_name("wpsdb");
-  wpsdb->mutable_external()->add_backup("db2-backup.sh");
-  v1::Artifact reference = Dump("wpsdb");
-  reference.set_kind(v1::ARTIFACT_EXTERNAL_BACKUP);
-  reference.set_external_id("20261201231500");
-  in_.artifacts.push_back(reference);
+  v1::Database* wpsdb = AddExternalByHand();
   absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(plan->steps.size(), 3u);
@@ -246,13 +253,7 @@ TEST_F(PlanRestoreTest, ARestoreElsewhereLeavesDamReferencesOut) {
 
 TEST_F(PlanRestoreTest, HeldPostHooksSayHowToRestoreWhatNeedsDxUp) {
   AddDamReferences(config_.mutable_deployments(0));
-  v1::Database* wpsdb = config_.mutable_deployments(0)->add_databases();
-  wpsdb->set_name("wpsdb");
-  wpsdb->mutable_external()->add_backup("db2-backup.sh");
-  v1::Artifact reference = Dump("wpsdb");
-  reference.set_kind(v1::ARTIFACT_EXTERNAL_BACKUP);
-  reference.set_external_id("20261201231500");
-  in_.artifacts.push_back(reference);
+  AddExternalByHand();
   in_.artifacts.push_back(DamReferencesDump());
   absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
   ASSERT_TRUE(plan.ok()) << plan.status();
@@ -263,17 +264,19 @@ TEST_F(PlanRestoreTest, HeldPostHooksSayHowToRestoreWhatNeedsDxUp) {
             std::string::npos)
       << plan->held_post;
   // A clone's follow-up goes into the clone, not the set's deployment.
+  v1::Deployment* clone = config_.add_deployments();
+  *clone = config_.deployments(0);
+  clone->set_namespace_("dx-test");
   in_.request.set_to_namespace("dx-test");
   in_.request.set_clone(true);
   plan = PlanRestore(in_);
-  if (plan.ok()) {
-    ASSERT_TRUE(TrimForRequest(in_.request, &*plan).ok());
-    EXPECT_NE(plan->held_post.find("then `dxbackup restore s1 --target "
-                                   "db/dam-references --to-namespace dx-test "
-                                   "--clone`"),
-              std::string::npos)
-        << plan->held_post;
-  }
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_TRUE(TrimForRequest(in_.request, &*plan).ok());
+  EXPECT_NE(plan->held_post.find("then `dxbackup restore s1 --target "
+                                 "db/dam-references --to-namespace dx-test "
+                                 "--clone`"),
+            std::string::npos)
+      << plan->held_post;
   in_.request.clear_to_namespace();
   in_.request.set_clone(false);
   // --post-hooks-only runs the hooks alone (no key or artifact needed).
