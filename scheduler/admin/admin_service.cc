@@ -114,6 +114,11 @@ grpc::Status AdminServiceImpl::GetSet(grpc::ServerContext* context,
   auto jobs = jobs_->ListJobs(set->id());
   if (!jobs.ok()) return common::ToGrpcStatus(jobs.status());
   for (const v1::Job& j : *jobs) *response->add_jobs() = j;
+  auto holds = sets_->Holds();
+  if (!holds.ok()) return common::ToGrpcStatus(holds.status());
+  for (const v1::DeploymentHold& hold : *holds) {
+    if (hold.set_id() == set->id()) *response->mutable_hold() = hold;
+  }
   return grpc::Status::OK;
 }
 

@@ -1,6 +1,7 @@
-// SetCatalog: backup sets and their artifacts. An artifact row exists only
-// for an object that is complete in the store (see ArtifactStore): rows are
-// written after the object is durable. Implementations are thread-safe.
+// SetCatalog: backup sets and their artifacts, and the holds restores
+// leave on deployments. An artifact row exists only for an object that is
+// complete in the store (see ArtifactStore): rows are written after the
+// object is durable. Implementations are thread-safe.
 #ifndef DXBACKUP_SCHEDULER_CATALOG_SET_CATALOG_H_
 #define DXBACKUP_SCHEDULER_CATALOG_SET_CATALOG_H_
 
@@ -44,6 +45,14 @@ class SetCatalog {
   // the latest such time: one query for retention, not one per set.
   virtual absl::StatusOr<std::map<std::string, int64_t>> LockedSets(
       int64_t now_unix) = 0;
+
+  // The holds on deployments (v1::DeploymentHold), by namespace and
+  // release. A deployment has at most one: PutHold replaces it.
+  virtual absl::StatusOr<std::vector<v1::DeploymentHold>> Holds() = 0;
+  virtual absl::Status PutHold(const v1::DeploymentHold& hold) = 0;
+  // Ends the hold on a deployment; OK when there is none.
+  virtual absl::Status ReleaseHold(const std::string& namespace_,
+                                   const std::string& release) = 0;
 
   // Marks every running set and unfinished job failed with `reason` (the
   // jobs with error_code ABORTED): the scheduler that ran them is gone.

@@ -177,6 +177,18 @@ const char* const kMigrations[] = {
       ALTER TABLE artifacts ADD COLUMN pg_database_settings TEXT NOT NULL
         DEFAULT '';
     )sql",
+    // 16: holds restores leave on deployments (v1::DeploymentHold).
+    R"sql(
+      CREATE TABLE deployment_holds (
+        namespace TEXT NOT NULL,
+        release TEXT NOT NULL,
+        set_id TEXT NOT NULL,
+        restore_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        since_unix INTEGER NOT NULL,
+        PRIMARY KEY (namespace, release)
+      );
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -904,6 +916,52 @@ absl::StatusOr<std::map<std::string, int64_t>> SqliteCatalog::LockedSets(
   while ((rc = st.Step()) == SQLITE_ROW) locked[st.Text(0)] = st.Int(1);
   if (rc != SQLITE_DONE) return st.Error("listing locked sets");
   return locked;
+}
+
+absl::StatusOr<std::vector<v1::DeploymentHold>> SqliteCatalog::Holds() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "SELECT namespace, release, set_id, restore_id, reason, "
+               "since_unix FROM deployment_holds ORDER BY namespace, release");
+  if (!st.ok()) return st.Error("reading deployment holds");
+  std::vector<v1::DeploymentHold> holds;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    v1::DeploymentHold& hold = holds.emplace_back();
+    hold.set_namespace_(st.Text(0));
+    hold.set_release(st.Text(1));
+    hold.set_set_id(st.Text(2));
+    hold.set_restore_id(st.Text(3));
+    hold.set_reason(st.Text(4));
+    hold.set_since_unix(st.Int(5));
+  }
+  if (rc != SQLITE_DONE) return st.Error("reading deployment holds");
+  return holds;
+}
+
+absl::Status SqliteCatalog::PutHold(const v1::DeploymentHold& hold) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "INSERT OR REPLACE INTO deployment_holds (namespace, release, "
+               "set_id, restore_id, reason, since_unix) VALUES "
+               "(?1, ?2, ?3, ?4, ?5, ?6)");
+  st.Bind(1, hold.namespace_())
+      .Bind(2, hold.release())
+      .Bind(3, hold.set_id())
+      .Bind(4, hold.restore_id())
+      .Bind(5, hold.reason())
+      .Bind(6, hold.since_unix());
+  return RunToDone(st, "recording a deployment hold");
+}
+
+absl::Status SqliteCatalog::ReleaseHold(const std::string& namespace_,
+                                        const std::string& release) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "DELETE FROM deployment_holds WHERE namespace = ?1 AND "
+               "release = ?2");
+  st.Bind(1, namespace_).Bind(2, release);
+  return RunToDone(st, "ending a deployment hold");
 }
 
 absl::StatusOr<int> SqliteCatalog::FailUnfinished(const std::string& reason,

@@ -63,6 +63,10 @@ class SqliteCatalog : public Catalog {
   absl::StatusOr<std::vector<std::string>> AllArtifactPaths() override;
   absl::StatusOr<std::map<std::string, int64_t>> LockedSets(
       int64_t now_unix) override;
+  absl::StatusOr<std::vector<v1::DeploymentHold>> Holds() override;
+  absl::Status PutHold(const v1::DeploymentHold& hold) override;
+  absl::Status ReleaseHold(const std::string& namespace_,
+                           const std::string& release) override;
   absl::StatusOr<int> FailUnfinished(const std::string& reason,
                                      int64_t now_unix) override;
 

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "scheduler/policy/cron_schedule.h"
 #include "scheduler/policy/retention.h"
+#include "scheduler/runs/deployment_holds.h"
 
 namespace dxbackup::scheduler {
 
@@ -27,6 +28,8 @@ absl::StatusOr<v1::PruneResponse> Pruner::Prune(bool dry_run,
   v1::PruneResponse response;
   auto locked = sets_->LockedSets(clock_->NowUnix());
   if (!locked.ok()) return locked.status();
+  auto held = HeldSets(*sets_);
+  if (!held.ok()) return held.status();
   bool found = policy.empty();
   for (const v1::Policy& p : config_.policies()) {
     if (!policy.empty() && p.name() != policy) continue;
@@ -44,7 +47,7 @@ absl::StatusOr<v1::PruneResponse> Pruner::Prune(bool dry_run,
     }
     for (auto& [group, group_sets] : groups) {
       absl::Status st =
-          Decide(p, std::move(group_sets), dry_run, *locked, &response);
+          Decide(p, std::move(group_sets), dry_run, *locked, *held, &response);
       if (!st.ok()) return st;
     }
   }
@@ -63,6 +66,8 @@ absl::StatusOr<v1::PruneResponse> Pruner::PruneGroup(
   v1::PruneResponse response;
   auto locked = sets_->LockedSets(clock_->NowUnix());
   if (!locked.ok()) return locked.status();
+  auto held = HeldSets(*sets_);
+  if (!held.ok()) return held.status();
   v1::ListSetsRequest filter;
   filter.set_policy(policy.name());
   filter.set_namespace_(namespace_);
@@ -70,7 +75,7 @@ absl::StatusOr<v1::PruneResponse> Pruner::PruneGroup(
   auto sets = sets_->ListSets(filter);
   if (!sets.ok()) return sets.status();
   absl::Status st =
-      Decide(policy, std::move(*sets), dry_run, *locked, &response);
+      Decide(policy, std::move(*sets), dry_run, *locked, *held, &response);
   if (!st.ok()) return st;
   return response;
 }
@@ -78,6 +83,7 @@ absl::StatusOr<v1::PruneResponse> Pruner::PruneGroup(
 absl::Status Pruner::Decide(const v1::Policy& policy,
                             std::vector<v1::BackupSet> sets, bool dry_run,
                             const std::map<std::string, int64_t>& locked,
+                            const std::map<std::string, std::string>& held,
                             v1::PruneResponse* response) {
   std::map<std::string, v1::BackupSet> by_id;
   std::vector<RetentionCandidate> candidates;
@@ -87,6 +93,7 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
     c.id = s.id();
     c.time = absl::FromUnixSeconds(s.started_unix());
     c.base_id = s.base_set_id();  // an incremental keeps its chain
+    if (auto h = held.find(s.id()); h != held.end()) c.pinned = h->second;
     // A set that failed verification counts as failed, not complete.
     const bool sound = s.verification().result() != v1::Verification::CORRUPT;
     c.state = s.status() == v1::SET_COMPLETE && sound

@@ -2,7 +2,8 @@
 // group (namespace, release, policy) at a time and never across groups.
 // Removal is crash-safe: a set is first marked expiring, then its files are
 // deleted, then its rows; FinishInterrupted() completes what a crash cut
-// short. Manual sets (no policy) are never pruned.
+// short. Manual sets (no policy) are never pruned, nor is a set a restore
+// holds its deployment for (deployment_holds.h), nor its chain.
 //
 // Thread-safe; prunes run one at a time.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_PRUNER_H_
@@ -46,10 +47,12 @@ class Pruner {
  private:
   // Decides (and unless `dry_run` removes) among `sets`, one deployment's
   // sets of `policy`, newest first. `locked`: the sets under Object Lock
-  // (SetCatalog::LockedSets), read once per prune rather than once per set.
+  // (SetCatalog::LockedSets), read once per prune rather than once per set;
+  // `held`: the sets holds keep (HeldSets), likewise.
   absl::Status Decide(const v1::Policy& policy, std::vector<v1::BackupSet> sets,
                       bool dry_run,
                       const std::map<std::string, int64_t>& locked,
+                      const std::map<std::string, std::string>& held,
                       v1::PruneResponse* response);
   absl::Status Remove(v1::BackupSet set);
 

@@ -175,6 +175,9 @@ absl::StatusOr<std::vector<RetentionDecision>> ApplyRetention(
       d->reasons = {"no rule keeps it"};
     }
   }
+  for (const RetentionCandidate& s : sets) {
+    if (!s.pinned.empty()) keep(s.id, s.pinned);
+  }
   // A kept set's base is kept, and its base in turn.
   for (bool changed = true; changed;) {
     changed = false;

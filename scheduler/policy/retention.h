@@ -32,6 +32,9 @@ struct RetentionCandidate {
   absl::Time time;
   enum class State { kComplete, kFailed, kRunning } state = State::kComplete;
   std::string base_id;  // the set this one needs to restore, if any
+  // Set: kept whatever the rules say, for this reason (a restore that
+  // waits on it holds it), and so is its chain.
+  std::string pinned;
 };
 
 struct RetentionDecision {

@@ -18,6 +18,7 @@
 #include "scheduler/kubernetes/core_scale.h"
 #include "scheduler/kubernetes/release_capture.h"
 #include "scheduler/postgres/pg_cluster.h"
+#include "scheduler/runs/deployment_holds.h"
 #include "scheduler/runs/quiesce_window.h"
 #include "scheduler/runs/run_ids.h"
 
@@ -40,6 +41,9 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   const std::string& ns = request.namespace_();
   const std::string& release = request.release();
   const std::string deployment = absl::StrCat(ns, "/", release);
+  auto hold = HoldOn(*parts_.sets, ns, release);
+  if (!hold.ok()) return hold.status();
+  if (hold->has_value()) return RefuseHeld(**hold);
   // What the plan needs, read first: the set's id and start, the
   // deployment's earlier sets and its base's artifacts, its agents.
   BackupInputs in;

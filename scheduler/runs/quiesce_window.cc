@@ -118,6 +118,7 @@ WindowResult QuiesceWindow::Run(const WindowWork& work) {
     add(FailHooks(work.post, unscaled));  // nothing was stopped
   } else if (!work.hold_post.empty() && blocked.empty()) {
     add(FailHooks(work.post, work.hold_post));
+    result.post_held = true;
   } else {
     // Every pre-hook was run (or tried), so every post-hook runs: after
     // failed work and failed pre-hooks too.

@@ -99,6 +99,8 @@ struct WindowResult {
   // From the first pre-hook sent to the last post-hook's end (`before`
   // and `after` are outside the window).
   int64_t seconds = 0;
+  // The post-hooks were held (WindowWork::hold_post): DX stays stopped.
+  bool post_held = false;
 };
 
 // The warning a quiesce window of `seconds` earns: "" below 80% of

@@ -92,6 +92,11 @@ struct RestorePlan {
   // Set (TrimForRequest): the post-hooks are not run once the steps ran,
   // and their jobs fail with this (see WindowWork::hold_post).
   std::string held_post;
+  // Set (RestoreRunner): the request, without its identities.
+  v1::RestoreRequest request;
+  // Set (RestoreRunner): a restore that ends a hold on its destination
+  // once it succeeded — `--post-hooks-only`, or a whole set in place.
+  bool ends_hold = false;
 };
 
 // What RestoreRunner runs of `plan` for `request`. With post_hooks_only,

@@ -9,6 +9,7 @@
 #include "scheduler/databases/database_dumps.h"
 #include "scheduler/kubernetes/release_restore.h"
 #include "scheduler/postgres/pg_dump_runner.h"
+#include "scheduler/runs/deployment_holds.h"
 #include "scheduler/runs/quiesce_window.h"
 #include "scheduler/runs/run_ids.h"
 #include "scheduler/sets/artifact_chain.h"
@@ -54,11 +55,19 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
     in.chains.emplace(artifact.target(), ArtifactChain(*parts_.sets, artifact));
   }
   const RestoreDestination to = DestinationOf(request, *set);
+  if (request.release_hold()) return ReleaseHold(request, *set, to);
   in.agents = parts_.registry->AgentsOf(to.namespace_, to.release);
   in.run_id = absl::StrCat("restore-", NewRunId(*parts_.time));
   absl::StatusOr<RestorePlan> plan = PlanRestore(in);
   if (!plan.ok()) return plan.status();
   if (absl::Status s = TrimForRequest(request, &*plan); !s.ok()) return s;
+  // Its post-hooks ran, over the whole deployment: whatever a restore that
+  // held them waited for is done (or redone by this one).
+  plan->ends_hold = request.post_hooks_only() ||
+                    (request.target().empty() && request.to_dir().empty() &&
+                     request.database_to().empty());
+  plan->request = request;
+  plan->request.clear_identities();
   // Every database's server is reached, and at the major version its dump
   // came from, before the window stops anything.
   for (const RestoreStep& step : plan->steps) {
@@ -221,6 +230,54 @@ WindowWork RestoreWindowWork(
   return work;
 }
 
+absl::StatusOr<StartedRun> RestoreRunner::ReleaseHold(
+    const v1::RestoreRequest& request, const v1::BackupSet& set,
+    const RestoreDestination& to) {
+  absl::Status released =
+      ReleaseHoldFor(*parts_.sets, request, to.namespace_, to.release);
+  if (!released.ok()) return released;
+  const std::string message =
+      absl::StrCat("released the hold of set ", set.id(), "'s restore on ",
+                   to.namespace_, "/", to.release,
+                   ": its backup sets are taken again");
+  DXLOG(INFO) << message;
+  auto events = std::make_shared<RunEvents>();
+  events->Finish(set, true, message);
+  return StartedRun{"", events};
+}
+
+void RestoreRunner::RecordHold(const RestorePlan& plan,
+                               const WindowResult& window, bool ok) {
+  const std::string deployment =
+      absl::StrCat(plan.to_namespace, "/", plan.to_release);
+  absl::Status s;
+  if (window.post_held) {
+    s = parts_.sets->PutHold(HoldFor(plan.request, plan.run_id,
+                                     plan.to_namespace, plan.to_release,
+                                     plan.held_post, parts_.time->NowUnix()));
+    if (s.ok()) {
+      DXLOG(WARNING) << plan.run_id << ": " << deployment
+                     << " is held (no backup set of it is taken) until the "
+                        "restore's post-hooks ran";
+    }
+  } else if (ok && plan.ends_hold) {
+    auto hold = HoldOn(*parts_.sets, plan.to_namespace, plan.to_release);
+    s = hold.status();
+    if (hold.ok() && hold->has_value()) {
+      s = parts_.sets->ReleaseHold(plan.to_namespace, plan.to_release);
+      if (s.ok()) {
+        DXLOG(INFO) << plan.run_id << ": " << deployment << " is no longer "
+                    << "held by restore " << (*hold)->restore_id();
+      }
+    }
+  }
+  if (!s.ok()) {
+    DXLOG(ERROR) << plan.run_id << ": the hold on " << deployment
+                 << " could not be " << (window.post_held ? "set" : "ended")
+                 << ": " << s.message();
+  }
+}
+
 void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events) {
   const std::function<void(const RestoreStep&)> restore_database =
       [this, &plan](const RestoreStep& step) {
@@ -231,11 +288,10 @@ void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events) {
         }
       };
   const WindowWork work = RestoreWindowWork(plan, restore_database);
-  const std::vector<v1::Job> jobs =
-      QuiesceWindow({parts_.registry, parts_.board, parts_.time})
-          .Run(work)
-          .jobs;
-  const std::vector<std::string> failures = FailedJobReasons(jobs);
+  const WindowResult window =
+      QuiesceWindow({parts_.registry, parts_.board, parts_.time}).Run(work);
+  const std::vector<std::string> failures = FailedJobReasons(window.jobs);
+  RecordHold(plan, window, failures.empty());
   const std::string done =
       plan.steps.empty() && !plan.post.empty()
           ? absl::StrCat(plan.run_id, ": ran the ", plan.post.size(),

@@ -457,11 +457,64 @@ TEST_F(DatabaseMembersTest,
   EXPECT_EQ(testing::ReadFile(*work_ / "db2.hooks"), "stop\n")
       << "the post-hook must wait for the database";
 
-  // Once the DBA has restored it: only the post-hooks.
+  // Meanwhile the deployment is held: a backup set would run the hooks
+  // (starting DX over a database that is not back) and capture a
+  // half-restored deployment. `show` says so, and how to end it.
+  EXPECT_NE(cli_->Run({"backup", "--namespace", "dx-prod", "--release", "db2"},
+                      &out),
+            0);
+  EXPECT_EQ(cli_->Json<v1::ListSetsResponse>(
+                    {"sets", "--namespace", "dx-prod", "--release", "db2"})
+                .sets(0)
+                .id(),
+            set.id())
+      << "no set may start";
+  EXPECT_NE(out.find("no backup set of dx-prod/db2 is taken while restore "
+                     "restore-"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("dxbackup restore " + set.id() + " --post-hooks-only"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(testing::ReadFile(*work_ / "db2.hooks"), "stop\n")
+      << "a held deployment's hooks must not run";
+  const v1::SetDetail held = cli_->Json<v1::SetDetail>({"show", set.id()});
+  EXPECT_EQ(held.hold().namespace_(), "dx-prod");
+  EXPECT_EQ(held.hold().release(), "db2");
+  EXPECT_EQ(held.hold().set_id(), set.id());
+  ASSERT_EQ(cli_->Run({"show", set.id()}, &out), 0) << out;
+  EXPECT_NE(out.find("HOLD:       dx-prod/db2 is held by restore"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("dxbackup restore " + set.id() + " --release-hold"),
+            std::string::npos)
+      << out;
+
+  // Once the DBA has restored it: only the post-hooks, which end the hold.
   ASSERT_EQ(cli_->Run({"restore", set.id(), "--post-hooks-only"}, &out), 0)
       << out;
   EXPECT_EQ(testing::ReadFile(*work_ / "db2.hooks"), "stop\nstart\n");
   EXPECT_NE(out.find("post-hooks"), std::string::npos) << out;
+  EXPECT_FALSE(
+      cli_->Json<v1::SetDetail>({"show", set.id()}).has_hold());
+  const v1::BackupSet after = Backup("db2", 0, &out);
+  EXPECT_EQ(after.status(), v1::SET_COMPLETE) << out;
+
+  // Held again, then released by hand (DX started by other means): sets
+  // are taken again, and no hook ran for the release.
+  ASSERT_NE(cli_->Run({"restore", set.id()}, &out), 0) << out;
+  ASSERT_TRUE(cli_->Json<v1::SetDetail>({"show", set.id()}).has_hold());
+  EXPECT_NE(cli_->Run({"restore", after.id(), "--release-hold"}, &out), 0);
+  EXPECT_NE(out.find("is held by restore"), std::string::npos) << out;
+  fs::remove(*work_ / "db2.hooks");
+  ASSERT_EQ(cli_->Run({"restore", set.id(), "--release-hold"}, &out), 0)
+      << out;
+  EXPECT_NE(out.find("released the hold"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(*work_ / "db2.hooks"));
+  EXPECT_NE(cli_->Run({"restore", set.id(), "--release-hold"}, &out), 0);
+  EXPECT_NE(out.find("is not held by any restore"), std::string::npos)
+      << out;
+  EXPECT_EQ(Backup("db2", 0, &out).status(), v1::SET_COMPLETE) << out;
 
   // verify --deep finds a catalog that no longer matches what is stored.
   ASSERT_EQ(testing::RunCommand(

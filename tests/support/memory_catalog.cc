@@ -144,6 +144,26 @@ absl::StatusOr<std::map<std::string, int64_t>> MemoryCatalog::LockedSets(
   return locked;
 }
 
+absl::StatusOr<std::vector<v1::DeploymentHold>> MemoryCatalog::Holds() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<v1::DeploymentHold> holds;
+  for (const auto& [deployment, hold] : holds_) holds.push_back(hold);
+  return holds;
+}
+
+absl::Status MemoryCatalog::PutHold(const v1::DeploymentHold& hold) {
+  std::lock_guard<std::mutex> lock(mu_);
+  holds_[{hold.namespace_(), hold.release()}] = hold;
+  return absl::OkStatus();
+}
+
+absl::Status MemoryCatalog::ReleaseHold(const std::string& namespace_,
+                                        const std::string& release) {
+  std::lock_guard<std::mutex> lock(mu_);
+  holds_.erase({namespace_, release});
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> MemoryCatalog::FailUnfinished(const std::string& reason,
                                                   int64_t now_unix) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -33,6 +33,10 @@ class MemoryCatalog : public scheduler::Catalog {
   absl::StatusOr<std::vector<std::string>> AllArtifactPaths() override;
   absl::StatusOr<std::map<std::string, int64_t>> LockedSets(
       int64_t now_unix) override;
+  absl::StatusOr<std::vector<v1::DeploymentHold>> Holds() override;
+  absl::Status PutHold(const v1::DeploymentHold& hold) override;
+  absl::Status ReleaseHold(const std::string& namespace_,
+                           const std::string& release) override;
   absl::StatusOr<int> FailUnfinished(const std::string& reason,
                                      int64_t now_unix) override;
 
@@ -78,6 +82,7 @@ class MemoryCatalog : public scheduler::Catalog {
   std::vector<v1::Artifact> artifacts_;
   std::vector<StoredFile> files_;
   std::map<std::tuple<std::string, std::string, std::string>, int64_t> slots_;
+  std::map<std::pair<std::string, std::string>, v1::DeploymentHold> holds_;
 };
 
 }  // namespace dxbackup::testing

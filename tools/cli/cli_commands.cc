@@ -234,6 +234,14 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
   for (const std::string& w : s.warnings()) {
     out << "WARNING:    " << Printable(w) << "\n";
   }
+  if (detail.has_hold()) {
+    const v1::DeploymentHold& h = detail.hold();
+    out << "HOLD:       " << h.namespace_() << "/" << h.release()
+        << " is held by restore " << h.restore_id() << " since "
+        << HumanTime(h.since_unix())
+        << ": no backup set of it is taken, and this set is kept; "
+        << Printable(h.reason()) << "\n";
+  }
   out << "\n";
   TextTable artifacts(
       {"TARGET", "KIND", "SIZE", "ENTRIES", "SHA256", "FIXLEVEL", "PATH"});

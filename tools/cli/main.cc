@@ -44,7 +44,8 @@ constexpr char kUsage[] =
     "  restore SET [--target T] [--to DIR] [--database-to NAME]\n"
     "          [--mode overlay|replace] [--path P ...] [--force-fixlevel]\n"
     "          [--keep-setid] [--key-file AGE_IDENTITY_FILE]\n"
-    "          [--post-hooks-only] [--force-pg-version] [--kubernetes]\n"
+    "          [--post-hooks-only|--release-hold] [--force-pg-version]\n"
+    "          [--kubernetes]\n"
     "          [--to-namespace NS] [--to-release R --clone]\n"
     "                                           restore a set and wait\n"
     "  verify SET [--deep [--key-file F]]       check a set's stored bytes\n"
@@ -159,7 +160,10 @@ int main(int argc, char** argv) {
       "restore: also re-create the set's Kubernetes objects the namespace "
       "lacks")("post-hooks-only", po::bool_switch(),
                "restore: only the post-hooks (after an external database was "
-               "restored by hand)")("to-namespace", po::value(&to_namespace),
+               "restored by hand)")(
+      "release-hold", po::bool_switch(),
+      "restore: only end the hold this set's restore left on its "
+      "deployment (DX was started by other means)")("to-namespace", po::value(&to_namespace),
                                     "restore into this namespace")(
       "to-release", po::value(&to_release), "restore into this release")(
       "clone", po::bool_switch(), "allow restoring into another deployment")(
@@ -310,6 +314,7 @@ int main(int argc, char** argv) {
     for (const auto& p : paths) request.add_paths(p);
     request.set_force_fixlevel(vm["force-fixlevel"].as<bool>());
     request.set_post_hooks_only(vm["post-hooks-only"].as<bool>());
+    request.set_release_hold(vm["release-hold"].as<bool>());
     request.set_force_pg_version(vm["force-pg-version"].as<bool>());
     request.set_kubernetes(vm["kubernetes"].as<bool>());
     request.set_keep_setid(vm["keep-setid"].as<bool>());

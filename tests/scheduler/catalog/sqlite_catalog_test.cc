@@ -186,6 +186,42 @@ TEST(SqliteCatalogTest, RemembersScheduleSlots) {
   EXPECT_EQ(slots->at(0).last_slot_unix, 200);
 }
 
+TEST(SqliteCatalogTest, KeepsOneHoldPerDeploymentAcrossReopen) {
+  testing::TempDir dir;
+  {
+    auto catalog = SqliteCatalog::Open(dir / "catalog.db");
+    ASSERT_TRUE(catalog.ok());
+    v1::DeploymentHold hold;
+    hold.set_namespace_("ns");
+    hold.set_release("dx");
+    hold.set_set_id("s1");
+    hold.set_restore_id("restore-1");
+    hold.set_reason("waits for db/wpsdb");
+    hold.set_since_unix(100);
+    ASSERT_TRUE((*catalog)->PutHold(hold).ok());
+    hold.set_set_id("s2");  // a later restore's hold replaces it
+    hold.set_restore_id("restore-2");
+    ASSERT_TRUE((*catalog)->PutHold(hold).ok());
+    hold.set_release("other");
+    ASSERT_TRUE((*catalog)->PutHold(hold).ok());
+  }
+  auto catalog = SqliteCatalog::Open(dir / "catalog.db");
+  ASSERT_TRUE(catalog.ok());
+  auto holds = (*catalog)->Holds();
+  ASSERT_TRUE(holds.ok()) << holds.status();
+  ASSERT_EQ(holds->size(), 2u);
+  EXPECT_EQ(holds->at(0).release(), "dx");
+  EXPECT_EQ(holds->at(0).set_id(), "s2");
+  EXPECT_EQ(holds->at(0).restore_id(), "restore-2");
+  EXPECT_EQ(holds->at(0).reason(), "waits for db/wpsdb");
+  EXPECT_EQ(holds->at(0).since_unix(), 100);
+  ASSERT_TRUE((*catalog)->ReleaseHold("ns", "dx").ok());
+  ASSERT_TRUE((*catalog)->ReleaseHold("ns", "dx").ok()) << "none: still ok";
+  holds = (*catalog)->Holds();
+  ASSERT_EQ(holds->size(), 1u);
+  EXPECT_EQ(holds->at(0).release(), "other");
+}
+
 TEST(SqliteCatalogTest, FailUnfinishedEndsRunningSetsWithAReason) {
   testing::TempDir dir;
   auto catalog = SqliteCatalog::Open(dir / "catalog.db");

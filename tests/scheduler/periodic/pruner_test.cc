@@ -128,6 +128,42 @@ TEST_F(PrunerTest, ASetLockedInTheStoreStaysUntilItsLockEndsAndSaysSo) {
       << "the pruner never tried to remove a locked object";
 }
 
+TEST_F(PrunerTest, ASetARestoreHoldsItsDeploymentForStaysWithItsChain) {
+  AddSet("full", "ns", 1700000000);
+  v1::BackupSet incr = AddSet("incr", "ns", 1700003600);
+  incr.set_level(v1::INCREMENTAL);
+  incr.set_base_set_id("full");
+  ASSERT_TRUE(catalog_->UpdateSet(incr).ok());
+  AddSet("newest", "ns", 1700007200);
+  v1::DeploymentHold hold;
+  hold.set_namespace_("ns");
+  hold.set_release("dx");
+  hold.set_set_id("incr");
+  hold.set_restore_id("restore-1");
+  ASSERT_TRUE(catalog_->PutHold(hold).ok());
+  Pruner pruner(config_, catalog_.get(), store_.get(), &clock_);
+  auto dry = pruner.Prune(/*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  for (const auto& d : dry->decisions()) {
+    EXPECT_TRUE(d.keep()) << d.set().id();
+    if (d.set().id() == "incr") {
+      ASSERT_EQ(d.reasons_size(), 1);
+      EXPECT_EQ(d.reasons(0),
+                "held: restore restore-1 into ns/dx waits for its post-hooks");
+    }
+  }
+  ASSERT_TRUE(pruner.Prune(/*dry_run=*/false).ok());
+  EXPECT_TRUE(Stored(catalog_->GetSet("full").value()));
+
+  // Once the hold ends, retention applies again.
+  ASSERT_TRUE(catalog_->ReleaseHold("ns", "dx").ok());
+  ASSERT_TRUE(pruner.Prune(/*dry_run=*/false).ok());
+  EXPECT_EQ(catalog_->GetSet("incr").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(catalog_->GetSet("full").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(PrunerTest, KeepsTheChainOfAKeptIncremental) {
   AddSet("full", "ns-a", 1700000000);
   for (const auto& [id, base, t] :
