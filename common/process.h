@@ -86,6 +86,9 @@ struct ProcessResult {
   int exit_code = -1;
   std::string stdout_text;
   std::string stderr_text;
+  // Why it was killed (ProcessWatch::killed: "timed out after 60 s"); ""
+  // when it ran to its end.
+  std::string killed;
 };
 
 // Runs a program to completion, collecting its output.

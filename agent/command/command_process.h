@@ -5,7 +5,8 @@
 // or when the RunningCommands it is registered with kills all — the
 // control stream to the scheduler ended, so the scheduler has failed its
 // job and nobody waits for it. Once it exits, what it left running in its
-// process group is killed too (it would hold its output open).
+// process group is killed too (it would hold its output open): see
+// common::ProcessWatch.
 //
 //   RunningCommands running;                       // one per agent session
 //   auto cmd = RunningCommand::Start(spec, &running, time);
@@ -27,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/process.h"
+#include "common/process_watch.h"
 #include "common/time_source.h"
 #include "google/protobuf/map.h"
 #include "google/protobuf/repeated_ptr_field.h"
@@ -82,23 +84,17 @@ class RunningCommand {
   // The variables it was given (to mask env_files' values in its output).
   const std::map<std::string, std::string>& env() const { return env_; }
 
-  void Kill(const std::string& why);
+  void Kill(const std::string& why) { watch_->Kill(why); }
   // Why it was killed ("timed out after 600 s", ...); "" when it was not.
-  std::string killed() const;
+  std::string killed() const { return watch_->killed(); }
 
  private:
   RunningCommand() = default;
 
   std::unique_ptr<common::Subprocess> process_;
+  std::unique_ptr<common::ProcessWatch> watch_;  // goes before process_
   std::map<std::string, std::string> env_;
   RunningCommands* running_ = nullptr;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool exited_ = false;  // the command itself exited (not yet reaped)
-  bool done_ = false;    // reaped, or about to be: never killed again
-  std::string killed_;
-  std::thread reaper_;    // waits for the exit, then kills the group
-  std::thread watchdog_;  // the timeout
 };
 
 }  // namespace dxbackup::agent

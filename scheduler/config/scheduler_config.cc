@@ -65,8 +65,7 @@ class ConfigChecker {
   absl::Status CheckDumpCommand(const v1::Database& db,
                                 const std::string& key) const;
   // A command's `component`, if any: a DNS label (it is matched against
-  // agents' components); its timeout_seconds: not negative, and only with
-  // a component (the agent enforces it).
+  // agents' components); its timeout_seconds: not negative.
   absl::Status CheckCommandComponent(const std::string& component,
                                      int timeout_seconds,
                                      const std::string& key) const;
@@ -152,11 +151,6 @@ absl::Status ConfigChecker::CheckCommandComponent(
     const std::string& key) const {
   if (timeout_seconds < 0) {
     return Invalid(key + ".timeout_seconds", "must not be negative");
-  }
-  if (component.empty() && timeout_seconds != 0) {
-    return Invalid(key + ".timeout_seconds",
-                   "applies to commands run in a pod (`component`); the "
-                   "scheduler's own commands have no timeout");
   }
   if (component.empty()) return absl::OkStatus();
   if (!common::CheckDnsLabel("component", component).ok()) {

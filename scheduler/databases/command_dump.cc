@@ -7,12 +7,21 @@
 namespace dxbackup::scheduler {
 namespace {
 
+// A command that ended badly: killed (`killed` says why: its
+// timeout_seconds), or a non-zero exit `code`.
 absl::Status CommandFailed(const v1::Database& db, const std::string& which,
-                           int code, const std::string& stderr_text) {
-  return absl::InternalError(
-      absl::StrCat("the ", which, " command of ", DescribeCommandDatabase(db),
-                   " exited with status ", code,
-                   stderr_text.empty() ? "" : ": ", stderr_text));
+                           const std::string& killed, int code,
+                           const std::string& stderr_text) {
+  const std::string command =
+      absl::StrCat("the ", which, " command of ", DescribeCommandDatabase(db));
+  if (!killed.empty()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(command, " was stopped: ", killed,
+                     stderr_text.empty() ? "" : ": ", stderr_text));
+  }
+  return absl::InternalError(absl::StrCat(command, " exited with status ", code,
+                                          stderr_text.empty() ? "" : ": ",
+                                          stderr_text));
 }
 
 }  // namespace
@@ -37,7 +46,8 @@ absl::Status DumpWithCommand(const v1::Database& db, PendingArtifact* out,
   spec.argv.assign(db.command().dump().begin(), db.command().dump().end());
   spec.env = *std::move(env);
   auto dumped = RunProcessInto(
-      spec, db.compression_level() > 0 ? db.compression_level() : 1, out);
+      spec, db.compression_level() > 0 ? db.compression_level() : 1, out,
+      db.command().timeout_seconds());
   if (!dumped.ok()) {
     return absl::Status(
         dumped.status().code(),
@@ -46,8 +56,8 @@ absl::Status DumpWithCommand(const v1::Database& db, PendingArtifact* out,
   }
   *log =
       WithoutSecrets(dumped->stderr_text, spec.env, db.command().env_files());
-  if (dumped->exit_code != 0) {
-    return CommandFailed(db, "dump", dumped->exit_code, *log);
+  if (!dumped->killed.empty() || dumped->exit_code != 0) {
+    return CommandFailed(db, "dump", dumped->killed, dumped->exit_code, *log);
   }
   if (dumped->bytes == 0) {
     return absl::DataLossError(absl::StrCat(
@@ -68,7 +78,7 @@ absl::Status RestoreWithCommand(const v1::Database& db, ArtifactReader& dump,
   spec.env = *std::move(env);
   spec.env["DXBACKUP_DATABASE"] = db.name();
   spec.env["DXBACKUP_DATABASE_TO"] = into;
-  auto result = RunProcessReading(spec, dump);
+  auto result = RunProcessReading(spec, dump, db.command().timeout_seconds());
   if (!result.ok()) {
     return absl::Status(
         result.status().code(),
@@ -77,8 +87,9 @@ absl::Status RestoreWithCommand(const v1::Database& db, ArtifactReader& dump,
   }
   *log =
       WithoutSecrets(result->stderr_text, spec.env, db.command().env_files());
-  if (result->exit_code != 0) {
-    return CommandFailed(db, "restore", result->exit_code, *log);
+  if (!result->killed.empty() || result->exit_code != 0) {
+    return CommandFailed(db, "restore", result->killed, result->exit_code,
+                         *log);
   }
   return absl::OkStatus();
 }

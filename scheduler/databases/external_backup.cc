@@ -10,18 +10,29 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/process.h"
+#include "common/process_watch.h"
+#include "common/time_source.h"
 #include "scheduler/databases/command_dump.h"
 #include "scheduler/store/artifact_pipe.h"
 
 namespace dxbackup::scheduler {
 namespace {
 
+// A command that ended badly: killed (`killed` says why: its
+// timeout_seconds), or a non-zero exit `code`.
 absl::Status CommandFailed(const v1::Database& db, const std::string& which,
-                           int code, const std::string& stderr_text) {
-  return absl::InternalError(
-      absl::StrCat("the ", which, " command of ", DescribeExternalDatabase(db),
-                   " exited with status ", code,
-                   stderr_text.empty() ? "" : ": ", stderr_text));
+                           const std::string& killed, int code,
+                           const std::string& stderr_text) {
+  const std::string command =
+      absl::StrCat("the ", which, " command of ", DescribeExternalDatabase(db));
+  if (!killed.empty()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(command, " was stopped: ", killed,
+                     stderr_text.empty() ? "" : ": ", stderr_text));
+  }
+  return absl::InternalError(absl::StrCat(command, " exited with status ", code,
+                                          stderr_text.empty() ? "" : ": ",
+                                          stderr_text));
 }
 
 absl::StatusOr<std::map<std::string, std::string>> ExternalEnvironment(
@@ -82,6 +93,8 @@ absl::Status RunExternalBackup(const v1::Database& db, PendingArtifact* out,
                      ": ", started.status().message()));
   }
   common::Subprocess& child = **started;
+  common::ProcessWatch watch(&child, db.external().timeout_seconds(),
+                             common::RealTime());
   // Read at most one byte past the limit: a command that writes the
   // backup itself to stdout is stopped, not held in memory.
   std::string printed;
@@ -96,7 +109,7 @@ absl::Status RunExternalBackup(const v1::Database& db, PendingArtifact* out,
       break;
     }
   }
-  absl::StatusOr<int> exit_code = child.Wait();
+  absl::StatusOr<int> exit_code = watch.Wait();
   if (!exit_code.ok()) return exit_code.status();
   *log =
       WithoutSecrets(child.stderr_text(), spec.env, db.external().env_files());
@@ -107,7 +120,9 @@ absl::Status RunExternalBackup(const v1::Database& db, PendingArtifact* out,
         " bytes and was stopped; it is to print the backup's identifier "
         "(its last line), not the backup: send its log to stderr"));
   }
-  if (*exit_code != 0) return CommandFailed(db, "backup", *exit_code, *log);
+  if (!watch.killed().empty() || *exit_code != 0) {
+    return CommandFailed(db, "backup", watch.killed(), *exit_code, *log);
+  }
   *identifier = ExternalIdentifier(printed);
   if (identifier->empty()) {
     return absl::DataLossError(absl::StrCat(
@@ -143,7 +158,8 @@ absl::Status RestoreExternalBackup(const v1::Database& db,
   spec.env["DXBACKUP_EXTERNAL_ID"] = artifact.external_id();
   spec.env["DXBACKUP_DATABASE"] = db.name();
   spec.env["DXBACKUP_DATABASE_TO"] = into;
-  auto result = RunProcessReading(spec, stored);
+  auto result =
+      RunProcessReading(spec, stored, db.external().timeout_seconds());
   if (!result.ok()) {
     return absl::Status(
         result.status().code(),
@@ -152,8 +168,9 @@ absl::Status RestoreExternalBackup(const v1::Database& db,
   }
   *log =
       WithoutSecrets(result->stderr_text, spec.env, db.external().env_files());
-  if (result->exit_code != 0) {
-    return CommandFailed(db, "restore", result->exit_code, *log);
+  if (!result->killed.empty() || result->exit_code != 0) {
+    return CommandFailed(db, "restore", result->killed, result->exit_code,
+                         *log);
   }
   return absl::OkStatus();
 }

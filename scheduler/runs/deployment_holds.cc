@@ -65,15 +65,14 @@ v1::DeploymentHold HoldFor(const v1::RestoreRequest& request,
   // held_post is the post-hooks' error: "not run: DX stays stopped ...".
   std::string waits = held_post;
   if (absl::StartsWith(waits, "not run: ")) waits.erase(0, 9);
-  hold.set_reason(absl::StrCat(
-      waits, " (or, if DX was started by other means, `",
-      RestoreCommandLine(request), " --release-hold`)"));
+  hold.set_reason(
+      absl::StrCat(waits, " (or, if DX was started by other means, `",
+                   RestoreCommandLine(request), " --release-hold`)"));
   hold.set_since_unix(now_unix);
   return hold;
 }
 
-absl::Status ReleaseHoldFor(SetCatalog& sets,
-                            const v1::RestoreRequest& request,
+absl::Status ReleaseHoldFor(SetCatalog& sets, const v1::RestoreRequest& request,
                             const std::string& namespace_,
                             const std::string& release) {
   const std::string deployment = absl::StrCat(namespace_, "/", release);

@@ -48,8 +48,7 @@ v1::DeploymentHold HoldFor(const v1::RestoreRequest& request,
 // `restore --release-hold`: ends the hold on namespace/release when the
 // restore of request.set_id() left it. FailedPrecondition when there is no
 // hold, or another set's restore holds it (naming that set).
-absl::Status ReleaseHoldFor(SetCatalog& sets,
-                            const v1::RestoreRequest& request,
+absl::Status ReleaseHoldFor(SetCatalog& sets, const v1::RestoreRequest& request,
                             const std::string& namespace_,
                             const std::string& release);
 

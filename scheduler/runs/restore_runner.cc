@@ -236,10 +236,9 @@ absl::StatusOr<StartedRun> RestoreRunner::ReleaseHold(
   absl::Status released =
       ReleaseHoldFor(*parts_.sets, request, to.namespace_, to.release);
   if (!released.ok()) return released;
-  const std::string message =
-      absl::StrCat("released the hold of set ", set.id(), "'s restore on ",
-                   to.namespace_, "/", to.release,
-                   ": its backup sets are taken again");
+  const std::string message = absl::StrCat(
+      "released the hold of set ", set.id(), "'s restore on ", to.namespace_,
+      "/", to.release, ": its backup sets are taken again");
   DXLOG(INFO) << message;
   auto events = std::make_shared<RunEvents>();
   events->Finish(set, true, message);

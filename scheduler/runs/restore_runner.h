@@ -90,8 +90,7 @@ class RestoreRunner {
                                          const RestoreDestination& to);
   // Holds the destination when the window held the post-hooks; ends its
   // hold when the plan ends one (RestorePlan::ends_hold) and all went well.
-  void RecordHold(const RestorePlan& plan, const WindowResult& window,
-                  bool ok);
+  void RecordHold(const RestorePlan& plan, const WindowResult& window, bool ok);
   void RestoreDatabase(const RestoreStep& step, const std::string& database_to);
   // Re-creates the set's Kubernetes objects the destination lacks.
   void RestoreObjects(const RestoreStep& step, const RestorePlan& plan);

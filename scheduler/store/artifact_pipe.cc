@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "common/byte_sink.h"
+#include "common/process_watch.h"
+#include "common/time_source.h"
 #include "common/zstd_sink.h"
 
 namespace dxbackup::scheduler {
@@ -36,31 +38,34 @@ absl::Status WriteZstd(const std::string& bytes, int zstd_level,
 }
 
 absl::StatusOr<common::ProcessResult> RunProcessReading(
-    common::ProcessSpec spec, ArtifactReader& input) {
+    common::ProcessSpec spec, ArtifactReader& input, int timeout_seconds) {
   spec.stream_stdin = true;
   spec.stream_stdout = false;
   absl::StatusOr<std::unique_ptr<common::Subprocess>> child =
       common::Subprocess::Start(spec);
   if (!child.ok()) return child.status();
+  common::ProcessWatch watch(child->get(), timeout_seconds, common::RealTime());
   absl::Status write_error;
   absl::Status fed = ForEachChunk(input, [&](const char* data, size_t size) {
     write_error = (*child)->WriteStdin(data, size);
     return write_error;
   });
   (*child)->CloseStdin();
-  absl::StatusOr<int> exit_code = (*child)->Wait();
+  absl::StatusOr<int> exit_code = watch.Wait();
   if (!exit_code.ok()) return exit_code.status();
   if (!fed.ok() && write_error.ok()) return fed;  // the store failed
   return common::ProcessResult{*exit_code, (*child)->stdout_text(),
-                               (*child)->stderr_text()};
+                               (*child)->stderr_text(), watch.killed()};
 }
 
 absl::StatusOr<ProcessOutput> RunProcessInto(common::ProcessSpec spec,
                                              int zstd_level,
-                                             PendingArtifact* out) {
+                                             PendingArtifact* out,
+                                             int timeout_seconds) {
   spec.stream_stdout = true;
   auto proc = common::Subprocess::Start(spec);
   if (!proc.ok()) return proc.status();
+  common::ProcessWatch watch(proc->get(), timeout_seconds, common::RealTime());
   ArtifactSink sink(out);
   common::ZstdSink zstd(&sink, zstd_level, /*workers=*/1);
   std::vector<char> buf(1 << 20);
@@ -78,8 +83,9 @@ absl::StatusOr<ProcessOutput> RunProcessInto(common::ProcessSpec spec,
     }
   }
   if (write_status.ok()) write_status = zstd.Finish();
-  absl::StatusOr<int> code = (*proc)->Wait();
+  absl::StatusOr<int> code = watch.Wait();
   result.stderr_text = (*proc)->stderr_text();
+  result.killed = watch.killed();
   if (!write_status.ok()) return write_status;
   if (!code.ok()) return code.status();
   result.exit_code = *code;

@@ -18,6 +18,11 @@
 // the bytes the program wrote (before compression), with its stderr in the
 // result; an artifact that cannot be written kills the program and is the
 // error. The artifact is not committed.
+//
+// With `timeout_seconds` above 0, a program still running after that long
+// is killed with its process group, and the result says so (`killed`);
+// either way, what it left running in its group when it exited is killed
+// (common::ProcessWatch).
 #ifndef DXBACKUP_SCHEDULER_STORE_ARTIFACT_PIPE_H_
 #define DXBACKUP_SCHEDULER_STORE_ARTIFACT_PIPE_H_
 
@@ -31,16 +36,18 @@
 namespace dxbackup::scheduler {
 
 absl::StatusOr<common::ProcessResult> RunProcessReading(
-    common::ProcessSpec spec, ArtifactReader& input);
+    common::ProcessSpec spec, ArtifactReader& input, int timeout_seconds = 0);
 
 struct ProcessOutput {
   int exit_code = 0;
   uint64_t bytes = 0;  // of stdout, before compression
   std::string stderr_text;
+  std::string killed;  // as common::ProcessResult's
 };
 absl::StatusOr<ProcessOutput> RunProcessInto(common::ProcessSpec spec,
                                              int zstd_level,
-                                             PendingArtifact* out);
+                                             PendingArtifact* out,
+                                             int timeout_seconds = 0);
 
 // Appends `bytes` to `out` as one zstd stream at `zstd_level` (not
 // committed): for what the scheduler makes in memory itself.

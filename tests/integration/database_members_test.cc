@@ -95,7 +95,23 @@ class DatabaseMembersTest : public ::testing::Test {
                        "          dump: [echo, some rows]\n"
                        "          restore: [sh, -c, 'cat > /dev/null; echo "
                        "\"SQL0204N JCR.ITEMS is an undefined name\" >&2; "
-                       "exit 4']\n"));
+                       "exit 4']\n") +
+            // Commands that hang, each stopped at its timeout; one that
+            // leaves a child holding its stdout, stopped when it exits.
+            deployment("hung", "jcr",
+                       "          dump: [sh, -c, 'echo some rows; echo "
+                       "\"SQL0911N waiting for a lock\" >&2; exec sleep "
+                       "600']\n"
+                       "          restore: [cat]\n"
+                       "          timeout_seconds: 1\n") +
+            deployment("hungrestore", "jcr",
+                       "          dump: [echo, some rows]\n"
+                       "          restore: [sh, -c, 'exec sleep 600']\n"
+                       "          timeout_seconds: 1\n") +
+            deployment("leftover", "jcr",
+                       "          dump: [sh, -c, 'sleep 600 & echo some "
+                       "rows']\n"
+                       "          restore: [cat]\n"));
     // pg_dump and pg_restore that note their arguments, then run the real
     // ones.
     for (const std::string tool : {"pg_dump", "pg_restore"}) {
@@ -149,6 +165,9 @@ class DatabaseMembersTest : public ::testing::Test {
                            *work_ / "db2auto.stdin" +
                            "; echo \"$DXBACKUP_EXTERNAL_ID\" > " +
                            *work_ / "db2auto.restored" + "']\n") +
+              external("db2hung", "",
+                       "          backup: [sh, -c, 'exec sleep 600']\n"
+                       "          timeout_seconds: 1\n") +
               external("db2fail", "",
                        "          backup: [sh, -c, 'echo \"SQL1035N The "
                        "database is currently in use\" >&2; exit 4']\n") +
@@ -260,6 +279,51 @@ TEST_F(DatabaseMembersTest, AFailingDumpCommandFailsTheSetWithItsStderr) {
       << set.reason();
   EXPECT_EQ(cli_->Json<v1::SetDetail>({"show", set.id()}).artifacts_size(), 0)
       << "a failed dump leaves nothing stored";
+}
+
+TEST_F(DatabaseMembersTest, CommandsTheSchedulerRunsAreStoppedAtTheirTimeout) {
+  std::string out;
+  const v1::BackupSet hung = Backup("hung", 1, &out);
+  EXPECT_EQ(hung.status(), v1::SET_FAILED);
+  EXPECT_NE(hung.reason().find("the dump command of command database jcr "
+                               "(sh) was stopped: timed out after 1 s: "
+                               "SQL0911N waiting for a lock"),
+            std::string::npos)
+      << hung.reason();
+  EXPECT_EQ(cli_->Json<v1::SetDetail>({"show", hung.id()}).artifacts_size(), 0)
+      << "a dump cut short leaves nothing stored";
+
+  const v1::BackupSet external = Backup("db2hung", 1, &out);
+  EXPECT_NE(external.reason().find("the backup command of external database "
+                                   "wpsdb (sh) was stopped: timed out after "
+                                   "1 s"),
+            std::string::npos)
+      << external.reason();
+
+  const v1::BackupSet set = Backup("hungrestore", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
+  EXPECT_NE(cli_->Run({"restore", set.id()}, &out), 0) << out;
+  EXPECT_NE(out.find("the restore command of command database jcr (echo) was "
+                     "stopped: timed out after 1 s"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(DatabaseMembersTest, WhatADumpCommandLeftRunningIsStoppedWhenItExits) {
+  // The leftover `sleep` holds the command's stdout open: unless it is
+  // stopped, the set waits for it (600 s).
+  std::string out;
+  const v1::BackupSet set = Backup("leftover", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
+  const v1::SetDetail detail = cli_->Json<v1::SetDetail>({"show", set.id()});
+  ASSERT_EQ(detail.artifacts_size(), 1);
+  std::string stored;
+  ASSERT_EQ(testing::RunCommand(
+                {"zstd", "-dc",
+                 *work_ / ("data/store/" + detail.artifacts(0).path())},
+                &stored),
+            0);
+  EXPECT_EQ(stored, "some rows\n");
 }
 
 TEST_F(DatabaseMembersTest, ADumpCommandThatWritesNothingFailsTheSet) {
@@ -460,9 +524,9 @@ TEST_F(DatabaseMembersTest,
   // Meanwhile the deployment is held: a backup set would run the hooks
   // (starting DX over a database that is not back) and capture a
   // half-restored deployment. `show` says so, and how to end it.
-  EXPECT_NE(cli_->Run({"backup", "--namespace", "dx-prod", "--release", "db2"},
-                      &out),
-            0);
+  EXPECT_NE(
+      cli_->Run({"backup", "--namespace", "dx-prod", "--release", "db2"}, &out),
+      0);
   EXPECT_EQ(cli_->Json<v1::ListSetsResponse>(
                     {"sets", "--namespace", "dx-prod", "--release", "db2"})
                 .sets(0)
@@ -495,8 +559,7 @@ TEST_F(DatabaseMembersTest,
       << out;
   EXPECT_EQ(testing::ReadFile(*work_ / "db2.hooks"), "stop\nstart\n");
   EXPECT_NE(out.find("post-hooks"), std::string::npos) << out;
-  EXPECT_FALSE(
-      cli_->Json<v1::SetDetail>({"show", set.id()}).has_hold());
+  EXPECT_FALSE(cli_->Json<v1::SetDetail>({"show", set.id()}).has_hold());
   const v1::BackupSet after = Backup("db2", 0, &out);
   EXPECT_EQ(after.status(), v1::SET_COMPLETE) << out;
 
@@ -507,13 +570,11 @@ TEST_F(DatabaseMembersTest,
   EXPECT_NE(cli_->Run({"restore", after.id(), "--release-hold"}, &out), 0);
   EXPECT_NE(out.find("is held by restore"), std::string::npos) << out;
   fs::remove(*work_ / "db2.hooks");
-  ASSERT_EQ(cli_->Run({"restore", set.id(), "--release-hold"}, &out), 0)
-      << out;
+  ASSERT_EQ(cli_->Run({"restore", set.id(), "--release-hold"}, &out), 0) << out;
   EXPECT_NE(out.find("released the hold"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(*work_ / "db2.hooks"));
   EXPECT_NE(cli_->Run({"restore", set.id(), "--release-hold"}, &out), 0);
-  EXPECT_NE(out.find("is not held by any restore"), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("is not held by any restore"), std::string::npos) << out;
   EXPECT_EQ(Backup("db2", 0, &out).status(), v1::SET_COMPLETE) << out;
 
   // verify --deep finds a catalog that no longer matches what is stored.

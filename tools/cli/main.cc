@@ -163,8 +163,8 @@ int main(int argc, char** argv) {
                "restored by hand)")(
       "release-hold", po::bool_switch(),
       "restore: only end the hold this set's restore left on its "
-      "deployment (DX was started by other means)")("to-namespace", po::value(&to_namespace),
-                                    "restore into this namespace")(
+      "deployment (DX was started by other means)")(
+      "to-namespace", po::value(&to_namespace), "restore into this namespace")(
       "to-release", po::value(&to_release), "restore into this release")(
       "clone", po::bool_switch(), "allow restoring into another deployment")(
       "to", po::value(&to_dir), "restore volumes under this directory")(

@@ -54,19 +54,19 @@ deployments:
   EXPECT_EQ(config->deployments(1).databases(0).command().dump(1), "mine");
 }
 
-TEST(DamReferencesTest, ATimeoutGoesOnlyWithACommandInAPod) {
+TEST(DamReferencesTest, ATimeoutIsNeverNegative) {
   auto config = ParseSchedulerConfig(R"(
 deployments:
   - namespace: dx-prod
     release: dx
     databases:
       - name: jcr
-        command: {dump: [db2dump], restore: [db2load], timeout_seconds: 60}
+        command: {dump: [db2dump], restore: [db2load], timeout_seconds: -1}
 )",
                                      "test.yaml");
   ASSERT_FALSE(config.ok());
-  EXPECT_NE(config.status().message().find(
-                "timeout_seconds: applies to commands run in a pod"),
+  EXPECT_NE(config.status().message().find("timeout_seconds: must not be "
+                                           "negative"),
             std::string::npos)
       << config.status();
 }
