@@ -105,12 +105,15 @@ absl::StatusOr<v1::PgDatabaseSettings> ReadDatabaseSettings(PgConnection& pg) {
   }
   auto acl = pg.Query(
       "SELECT datacl IS NULL, COALESCE(shobj_description(oid, "
-      "'pg_database'), '') FROM pg_database WHERE datname = "
-      "current_database()");
+      "'pg_database'), ''), pg_encoding_to_char(encoding), datcollate, "
+      "datctype FROM pg_database WHERE datname = current_database()");
   if (!acl.ok()) return acl.status();
   if (acl->empty()) return out;
   out.set_default_privileges((*acl)[0][0] == "t");
   out.set_comment((*acl)[0][1]);
+  out.set_encoding((*acl)[0][2]);
+  out.set_lc_collate((*acl)[0][3]);
+  out.set_lc_ctype((*acl)[0][4]);
   if (out.default_privileges()) return out;
   auto grants = pg.Query(
       "SELECT CASE WHEN a.grantee = 0 THEN '' "

@@ -1,5 +1,7 @@
 // A PostgreSQL database's own settings, which live outside its catalog and
-// which pg_dump's archive leaves to CREATE DATABASE: ALTER DATABASE ... SET,
+// which pg_dump's archive leaves to CREATE DATABASE: its encoding and
+// locale (read here, given to CREATE DATABASE by the restore), ALTER
+// DATABASE ... SET,
 // ALTER ROLE ... IN DATABASE ... SET, its privileges (GRANT ... ON
 // DATABASE: a REVOKE CONNECT FROM PUBLIC among them) and its comment. A
 // restore creates the database anew, so without these it would come back

@@ -101,20 +101,45 @@ absl::Status RunPgRestore(const v1::Database& db, const std::string& password,
   return absl::OkStatus();
 }
 
+// A database's encoding and locale; all "" for the server's defaults.
+struct DatabaseLocale {
+  std::string encoding, lc_collate, lc_ctype;
+  // Where they come from, for errors: "it has", "it was dumped with".
+  std::string source;
+};
+
 // CREATE DATABASE `name`, owned by `owner` when known, closed to new
-// connections when `closed`.
+// connections when `closed`, with `locale` (from template0) when known.
 absl::Status CreateDatabase(PgConnection& pg, const std::string& name,
-                            const std::string& owner, bool closed) {
+                            const std::string& owner, bool closed,
+                            const DatabaseLocale& locale) {
   std::string create =
       absl::StrCat("CREATE DATABASE ", pg.QuoteIdentifier(name));
   if (closed) absl::StrAppend(&create, " CONNECTION LIMIT 0");
   if (!owner.empty()) {
     absl::StrAppend(&create, " OWNER ", pg.QuoteIdentifier(owner));
   }
+  const bool localed = !locale.encoding.empty();
+  if (localed) {
+    absl::StrAppend(&create, " TEMPLATE template0 ENCODING ",
+                    pg.QuoteLiteral(locale.encoding), " LC_COLLATE ",
+                    pg.QuoteLiteral(locale.lc_collate), " LC_CTYPE ",
+                    pg.QuoteLiteral(locale.lc_ctype));
+  }
   auto created = pg.Query(create);
   if (!created.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "cannot create database ", name, ": ", created.status().message()));
+        "cannot create database ", name,
+        localed
+            ? absl::StrCat(" with encoding ", locale.encoding, ", LC_COLLATE ",
+                           locale.lc_collate, " and LC_CTYPE ", locale.lc_ctype,
+                           " (as ", locale.source, ")")
+            : "",
+        ": ", created.status().message(),
+        localed ? "; if this server lacks that locale, create the database "
+                  "by hand with one it has and restore over it (a restore "
+                  "over an existing database keeps its encoding and locale)"
+                : ""));
   }
   return absl::OkStatus();
 }
@@ -248,10 +273,22 @@ absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
 
   const std::string target = into.empty() ? db.dbname() : into;
   auto existing = pg.Query(
-      "SELECT pg_get_userbyid(datdba), datconnlimit FROM pg_database "
+      "SELECT pg_get_userbyid(datdba), datconnlimit, "
+      "pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database "
       "WHERE datname = $1",
       {db.dbname()});
   if (!existing.ok()) return existing.status();
+  // Over the original, the restored database keeps the encoding and
+  // locale it has (this server has them); a new one gets those it was
+  // dumped with, when recorded.
+  DatabaseLocale locale;
+  if (!existing->empty() && into.empty()) {
+    locale = {(*existing)[0][2], (*existing)[0][3], (*existing)[0][4],
+              "it has now"};
+  } else if (settings != nullptr && !settings->encoding().empty()) {
+    locale = {settings->encoding(), settings->lc_collate(),
+              settings->lc_ctype(), "it was dumped with"};
+  }
   // The restored database keeps the original's owner: the one it has, or
   // in a server that lacks it (a new one), the one it had when dumped.
   std::string owner = existing->empty() ? recorded_owner : (*existing)[0][0];
@@ -290,7 +327,7 @@ absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
   }
 
   if (!into.empty()) {
-    absl::Status created = CreateDatabase(pg, into, owner, false);
+    absl::Status created = CreateDatabase(pg, into, owner, false, locale);
     if (!created.ok()) return created;
     absl::Status restored =
         RunPgRestore(db, *password, *tool, dump, spooled.get(), into, log);
@@ -320,7 +357,7 @@ absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
   auto super =
       pg.Query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
   const bool superuser = super.ok() && !super->empty() && (*super)[0][0] == "t";
-  absl::Status created = CreateDatabase(pg, target, owner, superuser);
+  absl::Status created = CreateDatabase(pg, target, owner, superuser, locale);
   if (!created.ok()) return created;
   absl::Status restored =
       RunPgRestore(db, *password, *tool, dump, spooled.get(), target, log);

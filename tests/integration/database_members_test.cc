@@ -391,7 +391,9 @@ std::string DatabaseSettings(testing::PgTestServer& pg, const std::string& db) {
                   "string_agg(a::text, "
                   "',' ORDER BY a::text) FROM unnest(datacl) a), 'default') "
                   "|| ' comment ' || COALESCE(shobj_description(oid, "
-                  "'pg_database'), '') FROM pg_database WHERE datname = '" +
+                  "'pg_database'), '') || ' encoding ' || "
+                  "pg_encoding_to_char(encoding) || ' ' || datcollate || "
+                  "' ' || datctype FROM pg_database WHERE datname = '" +
                   db + "' ORDER BY 1"},
              &out),
       0)
@@ -402,12 +404,15 @@ std::string DatabaseSettings(testing::PgTestServer& pg, const std::string& db) {
 // A database's own settings live outside it: pg_dump's archive leaves them
 // to CREATE DATABASE, and a restore creates the database anew. They came
 // back with the server's defaults (an application's search_path gone,
-// PUBLIC able to connect again) before the dump recorded them.
+// PUBLIC able to connect again) before the dump recorded them; and with
+// the server's encoding and locale (UTF8, C.UTF-8 here) instead of its own.
 TEST_F(DatabaseMembersTest, ADatabasesOwnSettingsComeBackWithIt) {
   std::string out;
   ASSERT_EQ(pg_->Run({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
                       "postgres", "-c", "CREATE ROLE reporter LOGIN", "-c",
-                      "CREATE DATABASE settled", "-c",
+                      "CREATE DATABASE settled TEMPLATE template0 ENCODING "
+                      "'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'",
+                      "-c",
                       "ALTER DATABASE settled SET search_path = "
                       "\"$user\", public, \"Ledger Schema\"; "
                       "ALTER DATABASE settled SET work_mem = '8MB'; "
@@ -423,6 +428,8 @@ TEST_F(DatabaseMembersTest, ADatabasesOwnSettingsComeBackWithIt) {
   const std::string settings = DatabaseSettings(*pg_, "settled");
   ASSERT_NE(settings.find("search_path=\"$user\", public, \"Ledger Schema\""),
             std::string::npos)
+      << settings;
+  ASSERT_NE(settings.find("encoding LATIN1 C C"), std::string::npos)
       << settings;
   const v1::BackupSet set = Backup("settled", 0, &out);
   ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
