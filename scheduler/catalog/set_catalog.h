@@ -54,6 +54,22 @@ class SetCatalog {
   virtual absl::Status ReleaseHold(const std::string& namespace_,
                                    const std::string& release) = 0;
 
+  // A StatefulSet a set scaled down (Deployment.scale_to_one) and has not
+  // scaled back yet: recorded before the patch and forgotten once it is
+  // back, so that a scheduler stopped in between scales it back when it
+  // starts again. One per deployment: RecordScaledDown replaces it.
+  struct ScaledDown {
+    std::string namespace_, release;
+    std::string set_id;  // the set whose window it was
+    int replicas = 0;    // what it had, and goes back to
+    int64_t since_unix = 0;
+  };
+  virtual absl::StatusOr<std::vector<ScaledDown>> ScaledDowns() = 0;
+  virtual absl::Status RecordScaledDown(const ScaledDown& scaled) = 0;
+  // OK when there is none.
+  virtual absl::Status ForgetScaledDown(const std::string& namespace_,
+                                        const std::string& release) = 0;
+
   // Marks every running set and unfinished job failed with `reason` (the
   // jobs with error_code ABORTED): the scheduler that ran them is gone.
   // Returns how many sets it failed.

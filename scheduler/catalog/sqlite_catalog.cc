@@ -189,6 +189,17 @@ const char* const kMigrations[] = {
         PRIMARY KEY (namespace, release)
       );
     )sql",
+    // 17: StatefulSets a set scaled down and has not scaled back yet.
+    R"sql(
+      CREATE TABLE scaled_downs (
+        namespace TEXT NOT NULL,
+        release TEXT NOT NULL,
+        set_id TEXT NOT NULL,
+        replicas INTEGER NOT NULL,
+        since_unix INTEGER NOT NULL,
+        PRIMARY KEY (namespace, release)
+      );
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -962,6 +973,45 @@ absl::Status SqliteCatalog::ReleaseHold(const std::string& namespace_,
                "release = ?2");
   st.Bind(1, namespace_).Bind(2, release);
   return RunToDone(st, "ending a deployment hold");
+}
+
+absl::StatusOr<std::vector<SqliteCatalog::ScaledDown>>
+SqliteCatalog::ScaledDowns() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "SELECT namespace, release, set_id, replicas, since_unix FROM "
+               "scaled_downs ORDER BY namespace, release");
+  if (!st.ok()) return st.Error("reading scaled-down StatefulSets");
+  std::vector<ScaledDown> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    out.push_back({st.Text(0), st.Text(1), st.Text(2),
+                   static_cast<int>(st.Int(3)), st.Int(4)});
+  }
+  if (rc != SQLITE_DONE) return st.Error("reading scaled-down StatefulSets");
+  return out;
+}
+
+absl::Status SqliteCatalog::RecordScaledDown(const ScaledDown& scaled) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "INSERT OR REPLACE INTO scaled_downs (namespace, release, "
+               "set_id, replicas, since_unix) VALUES (?1, ?2, ?3, ?4, ?5)");
+  st.Bind(1, scaled.namespace_)
+      .Bind(2, scaled.release)
+      .Bind(3, scaled.set_id)
+      .Bind(4, int64_t{scaled.replicas})
+      .Bind(5, scaled.since_unix);
+  return RunToDone(st, "recording a scaled-down StatefulSet");
+}
+
+absl::Status SqliteCatalog::ForgetScaledDown(const std::string& namespace_,
+                                             const std::string& release) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(
+      db_, "DELETE FROM scaled_downs WHERE namespace = ?1 AND release = ?2");
+  st.Bind(1, namespace_).Bind(2, release);
+  return RunToDone(st, "forgetting a scaled-down StatefulSet");
 }
 
 absl::StatusOr<int> SqliteCatalog::FailUnfinished(const std::string& reason,

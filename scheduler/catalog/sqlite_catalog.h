@@ -67,6 +67,10 @@ class SqliteCatalog : public Catalog {
   absl::Status PutHold(const v1::DeploymentHold& hold) override;
   absl::Status ReleaseHold(const std::string& namespace_,
                            const std::string& release) override;
+  absl::StatusOr<std::vector<ScaledDown>> ScaledDowns() override;
+  absl::Status RecordScaledDown(const ScaledDown& scaled) override;
+  absl::Status ForgetScaledDown(const std::string& namespace_,
+                                const std::string& release) override;
   absl::StatusOr<int> FailUnfinished(const std::string& reason,
                                      int64_t now_unix) override;
 

@@ -84,11 +84,11 @@ std::string CoreSurvivor(const std::string& release) {
   return release + "-core-0";
 }
 
-CoreScaleDown ScaleCoreToOne(const v1::KubernetesApi& config,
-                             const std::string& ns, const std::string& release,
-                             const common::TimeSource& time,
-                             std::chrono::seconds timeout,
-                             const std::function<bool()>& stopped) {
+CoreScaleDown ScaleCoreToOne(
+    const v1::KubernetesApi& config, const std::string& ns,
+    const std::string& release, const common::TimeSource& time,
+    std::chrono::seconds timeout, const std::function<bool()>& stopped,
+    const std::function<absl::Status(int)>& before_patch) {
   CoreScaleDown out;
   absl::StatusOr<KubeClient> api = KubeClient::For(config);
   if (!api.ok()) {
@@ -103,6 +103,13 @@ CoreScaleDown ScaleCoreToOne(const v1::KubernetesApi& config,
   out.replicas_before = now->spec;
   if (now->spec <= 1 && now->status <= 1) return out;  // nothing to stop
   if (now->spec > 1) {
+    if (before_patch) {
+      out.status = before_patch(now->spec);
+      if (!out.status.ok()) {
+        out.replicas_before = std::min(out.replicas_before, 1);  // unchanged
+        return out;
+      }
+    }
     // Said before the patch: if the scheduler stops before it scales back,
     // its log says how.
     DXLOG(WARNING) << "scaling " << CoreStatefulSet(release) << " in " << ns

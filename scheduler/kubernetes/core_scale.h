@@ -44,13 +44,16 @@ struct CoreScaleDown {
 // Scales <release>-core in `ns` to one replica, unless it runs one or none
 // already, and waits (on `time`, polling every kScaleDownPoll; a failed
 // look is tried again) until at most one pod is left, `timeout` passed or
-// `stopped` (if set) says the set was stopped. The scheduler's log names
-// the replicas before it patches (and how to scale back by hand).
-CoreScaleDown ScaleCoreToOne(const v1::KubernetesApi& api,
-                             const std::string& ns, const std::string& release,
-                             const common::TimeSource& time,
-                             std::chrono::seconds timeout,
-                             const std::function<bool()>& stopped = nullptr);
+// `stopped` (if set) says the set was stopped. Before it patches,
+// `before_patch` (if set) is given the replicas there were — its error
+// stops the scale-down before anything changed — and the scheduler's log
+// names them (and how to scale back by hand).
+CoreScaleDown ScaleCoreToOne(
+    const v1::KubernetesApi& api, const std::string& ns,
+    const std::string& release, const common::TimeSource& time,
+    std::chrono::seconds timeout,
+    const std::function<bool()>& stopped = nullptr,
+    const std::function<absl::Status(int replicas)>& before_patch = nullptr);
 
 // Scales <release>-core back to `replicas`; an error says how to do it by
 // hand (kubectl scale).

@@ -157,9 +157,16 @@ void BackupSetRunner::Scale(const BackupMember& member,
   if (member.scale == BackupMember::Scale::kDown) {
     // The scheduler stopping fails the job: the wait ends, and the
     // scale-up still puts the replicas back.
+    // Recorded before the patch: a scheduler stopped before the scale-up
+    // puts the replicas back when it starts (ScaleBackLeftDown).
     const CoreScaleDown down = ScaleCoreToOne(
         api, set.namespace_(), set.release(), *parts_.time, kScaleDownTimeout,
-        [&board, &job_id] { return !board.IsRunning(job_id); });
+        [&board, &job_id] { return !board.IsRunning(job_id); },
+        [this, &set](int replicas) {
+          return parts_.sets->RecordScaledDown({set.namespace_(), set.release(),
+                                                set.id(), replicas,
+                                                parts_.time->NowUnix()});
+        });
     replicas_before->store(down.replicas_before);
     board.Finish(job_id, down.status, 0, 0,
                  absl::StrCat(CoreStatefulSet(set.release()), " had ",
@@ -167,13 +174,17 @@ void BackupSetRunner::Scale(const BackupMember& member,
     return;
   }
   const int replicas = replicas_before->load();
-  if (replicas <= 1) {
-    board.Finish(job_id, absl::OkStatus(), 0, 0, "nothing to scale back");
-    return;
+  absl::Status s = replicas <= 1 ? absl::OkStatus()
+                                 : ScaleCoreBack(api, set.namespace_(),
+                                                 set.release(), replicas);
+  if (s.ok()) {
+    // Back (or never changed): nothing is left for a restart to undo.
+    s = parts_.sets->ForgetScaledDown(set.namespace_(), set.release());
   }
-  board.Finish(job_id,
-               ScaleCoreBack(api, set.namespace_(), set.release(), replicas), 0,
-               0, absl::StrCat("scaled back to ", replicas, " replicas"));
+  board.Finish(job_id, s, 0, 0,
+               replicas <= 1
+                   ? std::string("nothing to scale back")
+                   : absl::StrCat("scaled back to ", replicas, " replicas"));
 }
 
 v1::BackupSet BackupSetRunner::Run(BackupPlan plan,

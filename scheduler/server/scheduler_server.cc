@@ -12,6 +12,7 @@
 #include "scheduler/metrics/metrics.h"
 #include "scheduler/periodic/policy_loop.h"
 #include "scheduler/periodic/pruner.h"
+#include "scheduler/runs/scale_back.h"
 #include "scheduler/store/directory_store.h"
 #include "scheduler/store/s3/s3_config.h"
 #include "scheduler/store/s3/s3_store.h"
@@ -87,6 +88,9 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
                    << " set(s) were left running by an earlier scheduler; "
                       "marked failed";
   }
+  // What those sets scaled down (scale_to_one) goes back first.
+  st = ScaleBackLeftDown(*s->catalog_, s->options_.config.kubernetes_api());
+  if (!st.ok()) return st;
   st = s->catalog_->DeleteOrphanFiles();
   if (!st.ok()) return st;
   auto store = OpenStore(s->options_.config, dir);

@@ -6,8 +6,11 @@
 // refuses the patch stops nothing and captures nothing.
 // (No cluster runs here: the README says what was not seen against a real
 // API server.)
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
@@ -31,7 +34,9 @@ class ScaleToOneTest : public ::testing::Test {
  protected:
   // Starts the recorded API server (`flags` added), the scheduler and the
   // core agents dx-core-0 and dx-core-1, each with a volume of its own.
-  void Start(std::vector<std::string> flags) {
+  // With `pre_hook_waits`, the pre-hook, once it noted itself, waits until
+  // dir/go (a FIFO) is opened for writing.
+  void Start(std::vector<std::string> flags, bool pre_hook_waits = false) {
     std::string out;
     ASSERT_EQ(RunCommand({testing::SourceDir() + "/tools/make-test-certs.sh",
                           dir_ / "certs"},
@@ -62,6 +67,9 @@ class ScaleToOneTest : public ::testing::Test {
         << api_->Output();
     const std::string note =
         "echo \\\"$0 $DXBACKUP_POD\\\" >> " + dir_ / "events";
+    const std::string wait =
+        pre_hook_waits ? "; read x < " + dir_ / "go" : std::string();
+    if (pre_hook_waits) ASSERT_EQ(mkfifo((dir_ / "go").c_str(), 0600), 0);
     WriteFile(dir_ / "scheduler.yaml",
               "kubernetes_api:\n  server: https://localhost:" + m[1].str() +
                   "\n  token_file: " + dir_ / "token" +
@@ -71,7 +79,7 @@ class ScaleToOneTest : public ::testing::Test {
                   "    scale_to_one: true\n    hooks:\n"
                   "      - {name: stop, component: core, phase: pre, "
                   "command: [sh, -c, \"" +
-                  note +
+                  note + wait +
                   "\", pre]}\n"
                   "      - {name: start, component: core, phase: post, "
                   "command: [sh, -c, \"" +
@@ -90,7 +98,24 @@ class ScaleToOneTest : public ::testing::Test {
     }
   }
 
+  // Lets a waiting pre-hook go (nothing when none waits).
+  void LetThePreHookGo() {
+    const int fd = open((dir_ / "go").c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) close(fd);
+  }
+
+  // Stops the scheduler with `signal` and starts another over its data
+  // and config, logging to dir/<log>.
+  void RestartScheduler(int signal, const std::string& log) {
+    const testing::SchedulerOptions options = scheduler_->Restarted(dir_ / log);
+    scheduler_->Signal(signal);
+    scheduler_->Wait();
+    scheduler_ = std::make_unique<testing::SchedulerProcess>(options);
+    ASSERT_FALSE(scheduler_->address().empty()) << scheduler_->Output();
+  }
+
   void TearDown() override {
+    LetThePreHookGo();
     for (auto& agent : agents_) agent->Signal(SIGTERM);
     if (scheduler_) scheduler_->Signal(SIGTERM);
   }
@@ -160,6 +185,44 @@ TEST_F(ScaleToOneTest, TheSetRunsOnCoreZeroWhileTheOthersAreScaledAway) {
   EXPECT_NE(warnings.find("dx-core was scaled from 3 replicas to one"),
             std::string::npos)
       << warnings;
+
+  // Scaled back by the set itself: a restart has nothing to undo.
+  const std::vector<std::string> before = ScaleRequests();
+  RestartScheduler(SIGTERM, "scheduler-2.log");
+  EXPECT_EQ(ScaleRequests(), before);
+}
+
+TEST_F(ScaleToOneTest, ASchedulerKilledInTheWindowScalesBackWhenItStarts) {
+  Start({}, /*pre_hook_waits=*/true);
+  testing::ChildProcess events({"tail", "-F", dir_ / "events"},
+                               dir_ / "tail.log");
+  std::string out;
+  auto backup = std::make_unique<testing::ChildProcess>(
+      std::vector<std::string>{testing::BinDir() + "/dxbackup", "--server",
+                               scheduler_->address(), "--insecure-loopback",
+                               "backup", "--namespace", "dx-prod", "--release",
+                               "dx"},
+      dir_ / "backup.log");
+  // Inside the window: scaled down, the pre-hook waiting.
+  ASSERT_NE(events.WaitForLine("pre dx-core-0"), "") << events.Output();
+  EXPECT_EQ(ScaleRequests(),
+            (std::vector<std::string>{
+                "GET", "PATCH 1 application/merge-patch+json", "GET"}));
+  RestartScheduler(SIGKILL, "scheduler-2.log");
+  EXPECT_EQ(
+      ScaleRequests(),
+      (std::vector<std::string>{"GET", "PATCH 1 application/merge-patch+json",
+                                "GET", "PATCH 3 application/merge-patch+json"}))
+      << "the new scheduler puts back the replicas the set took away";
+  EXPECT_NE(
+      scheduler_->Output().find("scaled dx-core in dx-prod back to 3 replicas"),
+      std::string::npos)
+      << scheduler_->Output();
+  // Once only.
+  RestartScheduler(SIGTERM, "scheduler-3.log");
+  EXPECT_EQ(ScaleRequests().size(), 4u);
+  LetThePreHookGo();
+  backup->Wait();
 }
 
 TEST_F(ScaleToOneTest, ARefusedScaleDownStopsAndCapturesNothing) {

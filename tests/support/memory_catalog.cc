@@ -164,6 +164,27 @@ absl::Status MemoryCatalog::ReleaseHold(const std::string& namespace_,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<MemoryCatalog::ScaledDown>>
+MemoryCatalog::ScaledDowns() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ScaledDown> out;
+  for (const auto& [deployment, scaled] : scaled_downs_) out.push_back(scaled);
+  return out;
+}
+
+absl::Status MemoryCatalog::RecordScaledDown(const ScaledDown& scaled) {
+  std::lock_guard<std::mutex> lock(mu_);
+  scaled_downs_[{scaled.namespace_, scaled.release}] = scaled;
+  return absl::OkStatus();
+}
+
+absl::Status MemoryCatalog::ForgetScaledDown(const std::string& namespace_,
+                                             const std::string& release) {
+  std::lock_guard<std::mutex> lock(mu_);
+  scaled_downs_.erase({namespace_, release});
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> MemoryCatalog::FailUnfinished(const std::string& reason,
                                                   int64_t now_unix) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -37,6 +37,10 @@ class MemoryCatalog : public scheduler::Catalog {
   absl::Status PutHold(const v1::DeploymentHold& hold) override;
   absl::Status ReleaseHold(const std::string& namespace_,
                            const std::string& release) override;
+  absl::StatusOr<std::vector<ScaledDown>> ScaledDowns() override;
+  absl::Status RecordScaledDown(const ScaledDown& scaled) override;
+  absl::Status ForgetScaledDown(const std::string& namespace_,
+                                const std::string& release) override;
   absl::StatusOr<int> FailUnfinished(const std::string& reason,
                                      int64_t now_unix) override;
 
@@ -83,6 +87,7 @@ class MemoryCatalog : public scheduler::Catalog {
   std::vector<StoredFile> files_;
   std::map<std::tuple<std::string, std::string, std::string>, int64_t> slots_;
   std::map<std::pair<std::string, std::string>, v1::DeploymentHold> holds_;
+  std::map<std::pair<std::string, std::string>, ScaledDown> scaled_downs_;
 };
 
 }  // namespace dxbackup::testing

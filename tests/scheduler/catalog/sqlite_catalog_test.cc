@@ -222,6 +222,31 @@ TEST(SqliteCatalogTest, KeepsOneHoldPerDeploymentAcrossReopen) {
   EXPECT_EQ(holds->at(0).release(), "other");
 }
 
+TEST(SqliteCatalogTest, RemembersWhatASetScaledDownUntilForgotten) {
+  testing::TempDir dir;
+  {
+    auto catalog = SqliteCatalog::Open(dir / "catalog.db");
+    ASSERT_TRUE(catalog.ok());
+    ASSERT_TRUE((*catalog)->RecordScaledDown({"ns", "dx", "s1", 3, 100}).ok());
+    ASSERT_TRUE((*catalog)->RecordScaledDown({"ns", "dx", "s2", 4, 200}).ok());
+    ASSERT_TRUE((*catalog)->RecordScaledDown({"ns", "b", "s3", 2, 300}).ok());
+  }
+  auto catalog = SqliteCatalog::Open(dir / "catalog.db");
+  ASSERT_TRUE(catalog.ok());
+  auto left = (*catalog)->ScaledDowns();
+  ASSERT_TRUE(left.ok()) << left.status();
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ(left->at(1).release, "dx");
+  EXPECT_EQ(left->at(1).set_id, "s2");
+  EXPECT_EQ(left->at(1).replicas, 4);
+  EXPECT_EQ(left->at(1).since_unix, 200);
+  ASSERT_TRUE((*catalog)->ForgetScaledDown("ns", "dx").ok());
+  ASSERT_TRUE((*catalog)->ForgetScaledDown("ns", "dx").ok());
+  left = (*catalog)->ScaledDowns();
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->at(0).release, "b");
+}
+
 TEST(SqliteCatalogTest, FailUnfinishedEndsRunningSetsWithAReason) {
   testing::TempDir dir;
   auto catalog = SqliteCatalog::Open(dir / "catalog.db");
