@@ -339,13 +339,16 @@ absl::Status UploadStream::Push(v1::UploadChunk chunk) {
 
 absl::StatusOr<v1::UploadResult> UploadStream::Finish(
     uint64_t files, const std::string& fix_level,
-    const std::string& stdout_tail) {
+    const std::string& stdout_tail, const std::string& log) {
   v1::UploadTrailer trailer;
   trailer.set_bytes(bytes_ + buffer_.size());
   trailer.set_files(files);
   trailer.set_sha256(digest_.HexDigest());
   trailer.set_fix_level(fix_level);
   trailer.set_stdout_tail(stdout_tail);
+  trailer.set_log(log.size() > kMaxTrailerLogBytes
+                      ? log.substr(log.size() - kMaxTrailerLogBytes)
+                      : log);
   absl::Status s = SendBuffered(&trailer);
   if (!s.ok()) return s;
   for (;;) {

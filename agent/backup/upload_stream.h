@@ -48,6 +48,9 @@ constexpr size_t kChunkBytes = 1 << 20;
 // Index entries held before they are sent without waiting for data.
 constexpr size_t kMaxPendingEntries = 2048;
 constexpr size_t kMaxPendingEntryBytes = 1 << 20;
+// The most of a command's stderr a trailer carries (its last bytes), as
+// much as the scheduler keeps of a job's log.
+constexpr size_t kMaxTrailerLogBytes = 64 << 10;
 
 // Puts what `buffer` holds into `chunk`, leaving `buffer` empty for the
 // next one: moved when it is most of a chunk, copied when the chunk goes for
@@ -95,10 +98,11 @@ class UploadStream : public common::ByteSink, public EntryObserver {
   absl::Status OnEntry(v1::FileEntry entry) override;
   // Sends what is buffered and the trailer, and waits for the scheduler's
   // verdict: OK only when the artifact is stored and its digest matched.
-  // `stdout_tail`: a command capture's (UploadTrailer.stdout_tail).
+  // `stdout_tail` and `log`: a command capture's (UploadTrailer's).
   absl::StatusOr<v1::UploadResult> Finish(uint64_t files,
                                           const std::string& fix_level,
-                                          const std::string& stdout_tail = "");
+                                          const std::string& stdout_tail = "",
+                                          const std::string& log = "");
   void Cancel();
 
   // Streams opened after the first (for logs and tests).

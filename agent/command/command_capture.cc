@@ -108,7 +108,9 @@ absl::StatusOr<v1::UploadResult> RunCommandCapture(
     upload.Cancel();
     return status;
   }
-  return upload.Finish(0, "", tail.Take());
+  // Its stderr goes with the upload, which ends the job: a report sent
+  // after it would find the job over.
+  return upload.Finish(0, "", tail.Take(), *log);
 }
 
 }  // namespace dxbackup::agent

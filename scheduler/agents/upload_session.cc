@@ -163,7 +163,8 @@ absl::StatusOr<v1::UploadResult> UploadSession::Complete(uint64_t stream) {
       stored.set_external_id(external_id);
       stored.set_created_unix(parts_.clock->NowUnix());
       file_.reset();  // committed: no longer ours to remove
-      error = parts_.board->CompleteWithArtifact(job_id_, stored);
+      error =
+          parts_.board->CompleteWithArtifact(job_id_, stored, trailer_.log());
       if (!error.ok()) {
         parts_.store->Remove(stored.path()).IgnoreError();
         parts_.files->DeleteFiles(artifact_.set_id(), artifact_.target())

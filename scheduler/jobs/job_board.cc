@@ -328,7 +328,8 @@ absl::StatusOr<v1::Artifact> JobBoard::BeginUpload(const std::string& job_id) {
 }
 
 absl::Status JobBoard::CompleteWithArtifact(const std::string& job_id,
-                                            const v1::Artifact& stored) {
+                                            const v1::Artifact& stored,
+                                            const std::string& log) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = jobs_.find(job_id);
@@ -348,7 +349,8 @@ absl::Status JobBoard::CompleteWithArtifact(const std::string& job_id,
     if (!s.ok()) return s;
     entry.job.set_bytes(stored.bytes());
     entry.job.set_files(stored.file_count());
-    change = EndLocked(entry, absl::OkStatus(), 0, 0, "");
+    change = EndLocked(entry, absl::OkStatus(), 0, 0,
+                       ReportedTail(log, kMaxReportedLogBytes));
   }
   DeliverThrough(change);
   return absl::OkStatus();

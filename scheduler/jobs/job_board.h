@@ -105,8 +105,10 @@ class JobBoard {
   // meanwhile (the caller then removes the file). While the catalog is
   // written the job takes no other end; if the write fails, the job is
   // running again and the caller fails it.
+  // `log` (kept to its last kMaxReportedLogBytes) is the job's.
   absl::Status CompleteWithArtifact(const std::string& job_id,
-                                    const v1::Artifact& stored);
+                                    const v1::Artifact& stored,
+                                    const std::string& log = "");
   // The agent a job was given to ("" for the scheduler's own), or NotFound.
   absl::StatusOr<std::string> AgentOf(const std::string& job_id);
   // True while the job has not ended.

@@ -69,7 +69,9 @@ class AgentCommandsTest : public ::testing::Test {
                        "      - name: jcr\n        command:\n"
                        "          component: core\n"
                        "          dump: [sh, -c, \"" +
-                           note + "; echo \\\"$DXBACKUP_POD\\\"; cat " +
+                           note +
+                           "; echo \\\"dumped as $TOKEN\\\" >&2; echo "
+                           "\\\"$DXBACKUP_POD\\\"; cat " +
                            dir_ / "jcr.rows" + "\", dump]\n" +
                            "          restore: [sh, -c, \"" + note +
                            "; cat > " + dir_ / "jcr.restored" +
@@ -193,6 +195,12 @@ TEST_F(AgentCommandsTest, DumpRunsInTheFirstCoreAgentsPodInsideTheWindow) {
       << out;
   EXPECT_EQ(out, "dx-core-0\nrow 1\nrow 2\n");
   ASSERT_EQ(cli_->Run({"verify", set.id(), "--deep"}, &out), 0) << out;
+  // What the command said on stderr is the job's log, masked.
+  std::string log;
+  for (const v1::Job& job : detail.jobs()) {
+    if (job.target() == "db/jcr") log = job.log();
+  }
+  EXPECT_EQ(log, "dumped as [env_files TOKEN]\n");
 
   // Restored through the same pod's agent, inside the window.
   ASSERT_EQ(cli_->Run({"restore", set.id(), "--target", "db/jcr"}, &out), 0)
