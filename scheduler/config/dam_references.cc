@@ -7,7 +7,9 @@ namespace {
 // the core container, with xmlaccess as $0, the URL as $1 and, for the
 // export, its input as $2. Both stop at the first failure (set -e there
 // too: xmlaccess's exit status decides, never what it left in its output
-// file). xmlaccess's own report goes to stderr (the job's log); only the
+// file), and at a response whose status says result="failed" even when
+// xmlaccess exited 0 (not seen against a real DX: a second guard).
+// xmlaccess's own report goes to stderr (the job's log); only the
 // exported XML reaches stdout.
 constexpr char kExport[] = R"(set -eu
 printf '%s\n%s\n' "$DX_ADMIN_USER" "$DX_ADMIN_PASSWORD" |
@@ -16,6 +18,10 @@ printf '%s\n%s\n' "$DX_ADMIN_USER" "$DX_ADMIN_PASSWORD" |
     IFS= read -r user; IFS= read -r password
     out=$(mktemp); trap "rm -f \"$out\"" EXIT
     "$0" -user "$user" -password "$password" -url "$1" -in "$2" -out "$out" >&2
+    if grep -q "result=\"failed\"" "$out"; then
+      echo "xmlaccess answered that the export failed:" >&2; cat "$out" >&2
+      exit 3
+    fi
     cat "$out"' "$DX_XMLACCESS" "$DX_CONFIG_URL" "$DX_DAM_EXPORT_INPUT")";
 
 // The stored export arrives on stdin, after the administrator's two lines.
@@ -31,9 +37,13 @@ fi
   kubectl exec -i -c core "$DXBACKUP_POD" -- sh -c '
     set -eu
     IFS= read -r user; IFS= read -r password
-    in=$(mktemp); trap "rm -f \"$in\"" EXIT
+    in=$(mktemp); out=$(mktemp); trap "rm -f \"$in\" \"$out\"" EXIT
     cat > "$in"
-    "$0" -user "$user" -password "$password" -url "$1" -in "$in" >&2
+    "$0" -user "$user" -password "$password" -url "$1" -in "$in" -out "$out" >&2
+    cat "$out" >&2
+    if grep -q "result=\"failed\"" "$out"; then
+      echo "xmlaccess answered that the import failed" >&2; exit 3
+    fi
   ' "$DX_XMLACCESS" "$DX_CONFIG_URL")";
 
 }  // namespace

@@ -73,7 +73,8 @@ deployments:
 
 // The DAM member as the config check adds it, with its paths and
 // administrator pointed into `dir` and the stand-in kubectl and xmlaccess
-// there (xmlaccess fails, as on a server error, while dir/fail exists).
+// there (xmlaccess fails, as on a server error, while dir/fail exists;
+// while dir/fail-quietly exists it answers result="failed" but exits 0).
 v1::Database StandInDam(const testing::TempDir& dir) {
   testing::WriteFile(dir / "admin/username", "wpsadmin\n");
   testing::WriteFile(dir / "admin/password", "pa ss'word\n");
@@ -95,10 +96,18 @@ v1::Database StandInDam(const testing::TempDir& dir) {
                   " ]; then echo '<status "
                   "result=\"error\"/>' > \"$out\"; echo 'EJPXB0015E: "
                   "Server response indicates an error'; exit 7; fi\n"
-                  "if [ -n \"$out\" ]; then echo \"<export of=$in/>\" > "
-                  "\"$out\"; else cp \"$in\" " +
+                  "if [ -e " +
+                  dir / "fail-quietly" +
+                  " ]; then echo '<status element=\"all\" "
+                  "result=\"failed\"><message id=\"EJPXA0043E\">"
+                  "collection not found</message></status>' > \"$out\"; "
+                  "exit 0; fi\n"
+                  "case $in in *ExportAllDAMCollections.xml) echo \"<export "
+                  "of=$in/>\" > \"$out\";;\n"
+                  "  *) cp \"$in\" " +
                   dir / "imported.xml" +
-                  "; fi\n"
+                  "; echo '<status element=\"all\" result=\"ok\"/>' > "
+                  "\"$out\";; esac\n"
                   "echo 'EJPXB0020I: The request was processed "
                   "successfully on the server.'\n");
   v1::Database db = DamReferencesDatabase();
@@ -175,6 +184,28 @@ TEST(DamReferencesTest, AFailedXmlaccessFailsTheExport) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
   EXPECT_NE(s.message().find("exited with status 7"), std::string::npos) << s;
   EXPECT_NE(s.message().find("EJPXB0015E"), std::string::npos) << s;
+}
+
+// xmlaccess may answer a failed request and still exit 0: the response's
+// status is read too, for the export and the import.
+TEST(DamReferencesTest, AResponseThatSaysFailedFailsExportAndImport) {
+  testing::TempDir dir;
+  const v1::Database db = StandInDam(dir);
+  testing::WriteFile(dir / "fail-quietly", "");
+  testing::MemoryStore store;
+  auto pending = store.Begin("dx-prod/dx/s1/dam-references.dump.zst");
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  std::string log;
+  absl::Status s = DumpWithCommand(db, pending->get(), &log);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_NE(s.message().find("exited with status 3"), std::string::npos) << s;
+  EXPECT_NE(log.find("the export failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("EJPXA0043E"), std::string::npos) << log;
+
+  testing::StringReader input("<export/>\n", 7);
+  s = RestoreWithCommand(db, input, "", &log);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_NE(log.find("the import failed"), std::string::npos) << log;
 }
 
 // A restore elsewhere (--database-to) must not import into the live
