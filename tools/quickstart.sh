@@ -5,7 +5,7 @@
 # It starts a PostgreSQL, the scheduler, a core agent and a DAM agent, and
 # stops everything it started. Exits 0 only if all of that held.
 #
-#   sudo tools/quickstart.sh
+#   tools/quickstart.sh   # as root, or a user who may sudo
 #
 # Environment: PROFILE_MB, DAM_MB (sizes of the generated volumes, default
 # 64 each), ROWS (rows of the DAM database, default 20000), KEEP=1 to keep

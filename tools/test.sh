@@ -6,7 +6,7 @@
 # integration tests start their own PostgreSQL servers (as a non-root user,
 # on sockets in temp dirs) and their own scheduler and agents on loopback.
 #
-#   sudo tools/test.sh            # BUILD_DIR=build, BUILD_TYPE=RelWithDebInfo
+#   tools/test.sh                 # BUILD_DIR=build, BUILD_TYPE=RelWithDebInfo
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
