@@ -14,6 +14,7 @@
 #include "agent/restore/restore_job.h"
 #include "common/backoff.h"
 #include "common/log.h"
+#include "common/utf8_escape.h"
 
 namespace dxbackup::agent {
 namespace {
@@ -193,11 +194,14 @@ void AgentSession::SendResult(const std::string& job_id,
   v1::JobResult* result = out.mutable_result();
   result->set_job_id(job_id);
   result->set_ok(status.ok());
-  result->set_error(std::string(status.message()));
+  // Protobuf strings must be UTF-8, and a command's stderr need not be
+  // (a DB2 client in a Latin-1 locale): escaped, or the message would not
+  // parse and the stream would end.
+  result->set_error(common::EscapeToUtf8(std::string(status.message())));
   result->set_error_code(static_cast<int32_t>(status.code()));
   result->set_bytes(bytes);
   result->set_files(files);
-  result->set_log(log);
+  result->set_log(common::EscapeToUtf8(log));
   if (status.ok()) {
     DXLOG(INFO) << "job " << job_id << ": done, " << bytes << " bytes, "
                 << files << " entries";

@@ -6,6 +6,7 @@
 #include "common/backoff.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/utf8_escape.h"
 
 namespace dxbackup::agent {
 namespace {
@@ -345,10 +346,14 @@ absl::StatusOr<v1::UploadResult> UploadStream::Finish(
   trailer.set_files(files);
   trailer.set_sha256(digest_.HexDigest());
   trailer.set_fix_level(fix_level);
-  trailer.set_stdout_tail(stdout_tail);
-  trailer.set_log(log.size() > kMaxTrailerLogBytes
-                      ? log.substr(log.size() - kMaxTrailerLogBytes)
-                      : log);
+  // Protobuf strings must be UTF-8: a binary dump's last bytes, or stderr
+  // in another encoding, are escaped (an external identifier is checked
+  // to be printable ASCII by the scheduler all the same).
+  trailer.set_stdout_tail(common::EscapeToUtf8(stdout_tail));
+  trailer.set_log(common::EscapeToUtf8(
+      log.size() > kMaxTrailerLogBytes
+          ? std::string_view(log).substr(log.size() - kMaxTrailerLogBytes)
+          : std::string_view(log)));
   absl::Status s = SendBuffered(&trailer);
   if (!s.ok()) return s;
   for (;;) {

@@ -108,6 +108,21 @@ class AgentCommandsTest : public ::testing::Test {
                        "      - name: wpsdb\n        external:\n"
                        "          component: core\n"
                        "          backup: [sh, -c, 'printf \"\\n  \\n\"']\n") +
+            // A binary dump, and stderr in Latin-1 (a DB2 client's in a
+            // Latin-1 locale): neither is UTF-8.
+            deployment("binary",
+                       "      - name: jcr\n        command:\n"
+                       "          component: core\n"
+                       "          dump: [sh, -c, 'printf \"SQL1035N base de "
+                       "donn\\\\351es\\\\n\" >&2; printf "
+                       "\"\\\\377\\\\376dump\\\\0\\\\351\"']\n"
+                       "          restore: [cat]\n") +
+            deployment("binaryfail",
+                       "      - name: jcr\n        command:\n"
+                       "          component: core\n"
+                       "          dump: [sh, -c, 'printf \"SQL1035N base de "
+                       "donn\\\\351es\\\\n\" >&2; exit 4']\n"
+                       "          restore: [cat]\n") +
             deployment("hung",
                        "      - name: jcr\n        command:\n"
                        "          component: core\n"
@@ -210,6 +225,37 @@ TEST_F(AgentCommandsTest, DumpRunsInTheFirstCoreAgentsPodInsideTheWindow) {
   const std::vector<std::string> restored = Lines(TakeEvents());
   ASSERT_EQ(restored.size(), 5u);
   EXPECT_EQ(restored[2], "restore dx-core-0");
+}
+
+// Protobuf strings must be UTF-8: a binary dump's last bytes, or stderr
+// in another encoding, must not make the agent's messages unreadable.
+TEST_F(AgentCommandsTest, BinaryOutputAndLatin1StderrGoThrough) {
+  StartCoreAgents("binary");
+  std::string out;
+  v1::BackupSet set = cli_->Backup("dx-prod", "binary", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << set.reason() << out;
+  const v1::SetDetail detail = cli_->Json<v1::SetDetail>({"show", set.id()});
+  const v1::Artifact dump = ArtifactOf(detail, "db/jcr");
+  ASSERT_EQ(testing::RunCommand(
+                {"zstd", "-dc", dir_ / ("data/store/" + dump.path())}, &out),
+            0);
+  EXPECT_EQ(out, std::string("\xff\xfe"
+                             "dump\0\xe9",
+                             8));
+  std::string log;
+  for (const v1::Job& job : detail.jobs()) {
+    if (job.target() == "db/jcr") log = job.log();
+  }
+  EXPECT_EQ(log, "SQL1035N base de donn\\xE9es\n");
+  agents_.clear();
+
+  StartCoreAgents("binaryfail");
+  set = cli_->Backup("dx-prod", "binaryfail", 1, &out);
+  ASSERT_EQ(set.status(), v1::SET_FAILED) << out;
+  EXPECT_NE(set.reason().find("exited with status 4: SQL1035N base de "
+                              "donn\\xE9es"),
+            std::string::npos)
+      << set.reason();
 }
 
 TEST_F(AgentCommandsTest, AFailingCommandFailsItsMemberWithItsStderrMasked) {
