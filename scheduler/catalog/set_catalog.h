@@ -50,9 +50,11 @@ class SetCatalog {
   // release. A deployment has at most one: PutHold replaces it.
   virtual absl::StatusOr<std::vector<v1::DeploymentHold>> Holds() = 0;
   virtual absl::Status PutHold(const v1::DeploymentHold& hold) = 0;
-  // Ends the hold on a deployment; OK when there is none.
+  // Ends the hold that restore `restore_id` has on a deployment; OK (and
+  // nothing changed) when it has none there (another restore's hold stays).
   virtual absl::Status ReleaseHold(const std::string& namespace_,
-                                   const std::string& release) = 0;
+                                   const std::string& release,
+                                   const std::string& restore_id) = 0;
 
   // A StatefulSet a set scaled down (Deployment.scale_to_one) and has not
   // scaled back yet: recorded before the patch and forgotten once it is
@@ -66,9 +68,11 @@ class SetCatalog {
   };
   virtual absl::StatusOr<std::vector<ScaledDown>> ScaledDowns() = 0;
   virtual absl::Status RecordScaledDown(const ScaledDown& scaled) = 0;
-  // OK when there is none.
+  // Forgets the deployment's row when set `set_id` recorded it; OK (and
+  // nothing changed) when it did not.
   virtual absl::Status ForgetScaledDown(const std::string& namespace_,
-                                        const std::string& release) = 0;
+                                        const std::string& release,
+                                        const std::string& set_id) = 0;
 
   // Marks every running set and unfinished job failed with `reason` (the
   // jobs with error_code ABORTED): the scheduler that ran them is gone.

@@ -186,6 +186,7 @@ const char* const kMigrations[] = {
         restore_id TEXT NOT NULL,
         reason TEXT NOT NULL,
         since_unix INTEGER NOT NULL,
+        running INTEGER NOT NULL,
         PRIMARY KEY (namespace, release)
       );
     )sql",
@@ -933,7 +934,8 @@ absl::StatusOr<std::vector<v1::DeploymentHold>> SqliteCatalog::Holds() {
   std::lock_guard<std::mutex> lock(mu_);
   Statement st(db_,
                "SELECT namespace, release, set_id, restore_id, reason, "
-               "since_unix FROM deployment_holds ORDER BY namespace, release");
+               "since_unix, running FROM deployment_holds ORDER BY namespace, "
+               "release");
   if (!st.ok()) return st.Error("reading deployment holds");
   std::vector<v1::DeploymentHold> holds;
   int rc;
@@ -945,6 +947,7 @@ absl::StatusOr<std::vector<v1::DeploymentHold>> SqliteCatalog::Holds() {
     hold.set_restore_id(st.Text(3));
     hold.set_reason(st.Text(4));
     hold.set_since_unix(st.Int(5));
+    hold.set_running(st.Int(6) != 0);
   }
   if (rc != SQLITE_DONE) return st.Error("reading deployment holds");
   return holds;
@@ -954,24 +957,26 @@ absl::Status SqliteCatalog::PutHold(const v1::DeploymentHold& hold) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement st(db_,
                "INSERT OR REPLACE INTO deployment_holds (namespace, release, "
-               "set_id, restore_id, reason, since_unix) VALUES "
-               "(?1, ?2, ?3, ?4, ?5, ?6)");
+               "set_id, restore_id, reason, since_unix, running) VALUES "
+               "(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   st.Bind(1, hold.namespace_())
       .Bind(2, hold.release())
       .Bind(3, hold.set_id())
       .Bind(4, hold.restore_id())
       .Bind(5, hold.reason())
-      .Bind(6, hold.since_unix());
+      .Bind(6, hold.since_unix())
+      .Bind(7, int64_t{hold.running()});
   return RunToDone(st, "recording a deployment hold");
 }
 
 absl::Status SqliteCatalog::ReleaseHold(const std::string& namespace_,
-                                        const std::string& release) {
+                                        const std::string& release,
+                                        const std::string& restore_id) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement st(db_,
                "DELETE FROM deployment_holds WHERE namespace = ?1 AND "
-               "release = ?2");
-  st.Bind(1, namespace_).Bind(2, release);
+               "release = ?2 AND restore_id = ?3");
+  st.Bind(1, namespace_).Bind(2, release).Bind(3, restore_id);
   return RunToDone(st, "ending a deployment hold");
 }
 
@@ -1006,11 +1011,13 @@ absl::Status SqliteCatalog::RecordScaledDown(const ScaledDown& scaled) {
 }
 
 absl::Status SqliteCatalog::ForgetScaledDown(const std::string& namespace_,
-                                             const std::string& release) {
+                                             const std::string& release,
+                                             const std::string& set_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(
-      db_, "DELETE FROM scaled_downs WHERE namespace = ?1 AND release = ?2");
-  st.Bind(1, namespace_).Bind(2, release);
+  Statement st(db_,
+               "DELETE FROM scaled_downs WHERE namespace = ?1 AND release = ?2 "
+               "AND set_id = ?3");
+  st.Bind(1, namespace_).Bind(2, release).Bind(3, set_id);
   return RunToDone(st, "forgetting a scaled-down StatefulSet");
 }
 

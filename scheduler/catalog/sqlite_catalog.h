@@ -66,11 +66,13 @@ class SqliteCatalog : public Catalog {
   absl::StatusOr<std::vector<v1::DeploymentHold>> Holds() override;
   absl::Status PutHold(const v1::DeploymentHold& hold) override;
   absl::Status ReleaseHold(const std::string& namespace_,
-                           const std::string& release) override;
+                           const std::string& release,
+                           const std::string& restore_id) override;
   absl::StatusOr<std::vector<ScaledDown>> ScaledDowns() override;
   absl::Status RecordScaledDown(const ScaledDown& scaled) override;
   absl::Status ForgetScaledDown(const std::string& namespace_,
-                                const std::string& release) override;
+                                const std::string& release,
+                                const std::string& set_id) override;
   absl::StatusOr<int> FailUnfinished(const std::string& reason,
                                      int64_t now_unix) override;
 

@@ -18,7 +18,7 @@ printf '%s\n%s\n' "$DX_ADMIN_USER" "$DX_ADMIN_PASSWORD" |
     IFS= read -r user; IFS= read -r password
     out=$(mktemp); trap "rm -f \"$out\"" EXIT
     "$0" -user "$user" -password "$password" -url "$1" -in "$2" -out "$out" >&2
-    if grep -q "result=\"failed\"" "$out"; then
+    if grep -q "<status[^>]*result=\"failed\"" "$out"; then
       echo "xmlaccess answered that the export failed:" >&2; cat "$out" >&2
       exit 3
     fi
@@ -41,7 +41,7 @@ fi
     cat > "$in"
     "$0" -user "$user" -password "$password" -url "$1" -in "$in" -out "$out" >&2
     cat "$out" >&2
-    if grep -q "result=\"failed\"" "$out"; then
+    if grep -q "<status[^>]*result=\"failed\"" "$out"; then
       echo "xmlaccess answered that the import failed" >&2; exit 3
     fi
   ' "$DX_XMLACCESS" "$DX_CONFIG_URL")";

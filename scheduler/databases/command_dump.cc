@@ -12,8 +12,12 @@ namespace {
 absl::Status CommandFailed(const v1::Database& db, const std::string& which,
                            const std::string& killed, int code,
                            const std::string& stderr_text) {
+  // Named by its own program (DescribeCommandDatabase names the dump's).
+  const auto& argv =
+      which == "restore" ? db.command().restore() : db.command().dump();
   const std::string command =
-      absl::StrCat("the ", which, " command of ", DescribeCommandDatabase(db));
+      absl::StrCat("the ", which, " command of command database ", db.name(),
+                   " (", argv.empty() ? "" : argv[0], ")");
   if (!killed.empty()) {
     return absl::DeadlineExceededError(
         absl::StrCat(command, " was stopped: ", killed,

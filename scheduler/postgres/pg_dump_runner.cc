@@ -9,6 +9,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
 #include "common/process.h"
 #include "scheduler/postgres/pg_connection.h"
 #include "scheduler/postgres/pg_database_settings.h"
@@ -337,6 +339,28 @@ absl::Status RestoreDatabase(const v1::Database& db, ArtifactReader& dump,
 
   // Over the original, as the DX procedure does it.
   const std::string connlimit = existing->empty() ? "-1" : (*existing)[0][1];
+  if (!existing->empty() && !locale.encoding.empty()) {
+    // The database is dropped before it is created again: that the server
+    // can create it so is tried first, under a name of its own (an
+    // encoding its locale provider refuses would otherwise fail after the
+    // drop).
+    const std::string trial = absl::StrCat("dxbackup_create_check_", getpid(),
+                                           "_", absl::ToUnixNanos(absl::Now()));
+    absl::Status tried = CreateDatabase(pg, trial, "", false, locale);
+    if (!tried.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("database ", target,
+                       " could not be created again as it is, so it "
+                       "was left as it was: ",
+                       tried.message()));
+    }
+    auto dropped =
+        pg.Query(absl::StrCat("DROP DATABASE ", pg.QuoteIdentifier(trial)));
+    if (!dropped.ok()) {
+      DXLOG(WARNING) << "could not drop the trial database " << trial << ": "
+                     << dropped.status().message();
+    }
+  }
   if (!existing->empty()) {
     for (const std::string& sql :
          {absl::StrCat("ALTER DATABASE ", quoted, " CONNECTION LIMIT 0"),

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -159,7 +160,16 @@ void BackupSetRunner::Scale(const BackupMember& member,
     // scale-up still puts the replicas back.
     // Recorded before the patch: a scheduler stopped before the scale-up
     // puts the replicas back when it starts (ScaleBackLeftDown).
-    const CoreScaleDown down = ScaleCoreToOne(
+    std::optional<SetCatalog::ScaledDown> earlier;
+    if (auto left = parts_.sets->ScaledDowns(); left.ok()) {
+      for (const SetCatalog::ScaledDown& scaled : *left) {
+        if (scaled.namespace_ == set.namespace_() &&
+            scaled.release == set.release()) {
+          earlier = scaled;
+        }
+      }
+    }
+    CoreScaleDown down = ScaleCoreToOne(
         api, set.namespace_(), set.release(), *parts_.time, kScaleDownTimeout,
         [&board, &job_id] { return !board.IsRunning(job_id); },
         [this, &set](int replicas) {
@@ -167,6 +177,15 @@ void BackupSetRunner::Scale(const BackupMember& member,
                                                 set.id(), replicas,
                                                 parts_.time->NowUnix()});
         });
+    if (earlier.has_value() && down.replicas_before <= 1) {
+      // An earlier set left it down and could not scale it back: this set
+      // puts back what that one took away, and owns the record now.
+      down.replicas_before = earlier->replicas;
+      parts_.sets
+          ->RecordScaledDown({set.namespace_(), set.release(), set.id(),
+                              earlier->replicas, earlier->since_unix})
+          .IgnoreError();  // the row with those replicas stays either way
+    }
     replicas_before->store(down.replicas_before);
     board.Finish(job_id, down.status, 0, 0,
                  absl::StrCat(CoreStatefulSet(set.release()), " had ",
@@ -178,8 +197,10 @@ void BackupSetRunner::Scale(const BackupMember& member,
                                  : ScaleCoreBack(api, set.namespace_(),
                                                  set.release(), replicas);
   if (s.ok()) {
-    // Back (or never changed): nothing is left for a restart to undo.
-    s = parts_.sets->ForgetScaledDown(set.namespace_(), set.release());
+    // Back (or never changed): nothing of this set's is left for a restart
+    // to undo (another set's record stays).
+    s = parts_.sets->ForgetScaledDown(set.namespace_(), set.release(),
+                                      set.id());
   }
   board.Finish(job_id, s, 0, 0,
                replicas <= 1

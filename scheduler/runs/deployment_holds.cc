@@ -1,5 +1,7 @@
 #include "scheduler/runs/deployment_holds.h"
 
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -16,6 +18,22 @@ std::string Since(const v1::DeploymentHold& hold) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
                           absl::FromUnixSeconds(hold.since_unix()),
                           absl::UTCTimeZone());
+}
+
+// "restore R of set S (since T)".
+std::string Holder(const v1::DeploymentHold& hold) {
+  return absl::StrCat("restore ", hold.restore_id(), " of set ", hold.set_id(),
+                      " (since ", Since(hold), ")");
+}
+
+// `dxbackup restore SET --release-hold`, with the flags that name the
+// deployment (a clone's).
+std::string ReleaseCommand(const v1::RestoreRequest& request) {
+  v1::RestoreRequest release;
+  release.set_set_id(request.set_id());
+  release.set_to_namespace(request.to_namespace());
+  release.set_to_release(request.to_release());
+  return absl::StrCat(RestoreCommandLine(release), " --release-hold");
 }
 
 }  // namespace
@@ -38,57 +56,138 @@ absl::StatusOr<std::map<std::string, std::string>> HeldSets(SetCatalog& sets) {
   if (!holds.ok()) return holds.status();
   std::map<std::string, std::string> held;
   for (const v1::DeploymentHold& hold : *holds) {
-    held[hold.set_id()] =
-        absl::StrCat("held: restore ", hold.restore_id(), " into ",
-                     Deployment(hold), " waits for its post-hooks");
+    held[hold.set_id()] = absl::StrCat(
+        "held: restore ", hold.restore_id(), " into ", Deployment(hold),
+        hold.running() ? " runs" : " waits for its post-hooks");
   }
   return held;
 }
 
 absl::Status RefuseHeld(const v1::DeploymentHold& hold) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "no backup set of ", Deployment(hold), " is taken while restore ",
-      hold.restore_id(), " of set ", hold.set_id(), " holds it (since ",
-      Since(hold), "): ", hold.reason()));
+  if (hold.running()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no backup set of ", Deployment(hold), " is taken while ",
+                     Holder(hold), " runs into it"));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("no backup set of ", Deployment(hold), " is taken while ",
+                   Holder(hold), " holds it: ", hold.reason()));
 }
 
-v1::DeploymentHold HoldFor(const v1::RestoreRequest& request,
-                           const std::string& restore_id,
-                           const std::string& namespace_,
-                           const std::string& release,
-                           const std::string& held_post, int64_t now_unix) {
+absl::Status CheckRestoreIntoHeld(const v1::DeploymentHold& hold,
+                                  const v1::RestoreRequest& request) {
+  if (hold.running()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        Holder(hold), " runs into ", Deployment(hold), ": wait for it to end"));
+  }
+  const bool own = hold.set_id() == request.set_id();
+  if (request.post_hooks_only() && own) return absl::OkStatus();
+  // The whole set again, in place: it redoes what the held restore did.
+  if (!request.post_hooks_only() && request.target().empty() &&
+      request.paths().empty()) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      Deployment(hold), " is held by ", Holder(hold), ": ", hold.reason(),
+      ". Until then only that restore's --post-hooks-only or --release-hold, "
+      "or a whole set restored in place again, may go into it (a part "
+      "restored now would start DX by its hooks)"));
+}
+
+v1::DeploymentHold RunningHold(const v1::RestoreRequest& request,
+                               const std::string& restore_id,
+                               const std::string& namespace_,
+                               const std::string& release, int64_t now_unix) {
   v1::DeploymentHold hold;
   hold.set_namespace_(namespace_);
   hold.set_release(release);
   hold.set_set_id(request.set_id());
   hold.set_restore_id(restore_id);
-  // held_post is the post-hooks' error: "not run: DX stays stopped ...".
-  std::string waits = held_post;
-  if (absl::StartsWith(waits, "not run: ")) waits.erase(0, 9);
-  hold.set_reason(
-      absl::StrCat(waits, " (or, if DX was started by other means, `",
-                   RestoreCommandLine(request), " --release-hold`)"));
+  hold.set_running(true);
+  hold.set_reason(absl::StrCat("restore ", restore_id, " of set ",
+                               request.set_id(), " runs"));
   hold.set_since_unix(now_unix);
   return hold;
 }
 
-absl::Status ReleaseHoldFor(SetCatalog& sets, const v1::RestoreRequest& request,
-                            const std::string& namespace_,
-                            const std::string& release) {
-  const std::string deployment = absl::StrCat(namespace_, "/", release);
-  auto hold = HoldOn(sets, namespace_, release);
-  if (!hold.ok()) return hold.status();
-  if (!hold->has_value()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(deployment, " is not held by any restore"));
+v1::DeploymentHold WaitingHold(const v1::RestoreRequest& request,
+                               const std::string& restore_id,
+                               const std::string& namespace_,
+                               const std::string& release,
+                               const std::string& held_post, int64_t now_unix) {
+  v1::DeploymentHold hold =
+      RunningHold(request, restore_id, namespace_, release, now_unix);
+  hold.set_running(false);
+  // held_post is the post-hooks' error: "not run: DX stays stopped ...".
+  std::string waits = held_post;
+  if (absl::StartsWith(waits, "not run: ")) waits.erase(0, 9);
+  hold.set_reason(absl::StrCat(waits,
+                               " (or, if DX was started by other "
+                               "means, `",
+                               ReleaseCommand(request), "`)"));
+  return hold;
+}
+
+absl::StatusOr<v1::DeploymentHold> HoldToRelease(
+    SetCatalog& sets, const v1::RestoreRequest& request) {
+  auto holds = sets.Holds();
+  if (!holds.ok()) return holds.status();
+  std::vector<v1::DeploymentHold> found;
+  for (const v1::DeploymentHold& hold : *holds) {
+    if (hold.set_id() != request.set_id()) continue;
+    if (!request.to_namespace().empty() &&
+        hold.namespace_() != request.to_namespace()) {
+      continue;
+    }
+    if (!request.to_release().empty() &&
+        hold.release() != request.to_release()) {
+      continue;
+    }
+    found.push_back(hold);
   }
-  if ((*hold)->set_id() != request.set_id()) {
+  if (found.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        deployment, " is held by restore ", (*hold)->restore_id(), " of set ",
-        (*hold)->set_id(), ", not by a restore of set ", request.set_id(),
-        "; `dxbackup show ", (*hold)->set_id(), "` says how to end it"));
+        "no restore of set ", request.set_id(), " holds ",
+        request.to_namespace().empty()
+            ? std::string("a deployment")
+            : absl::StrCat(request.to_namespace(), "/", request.to_release()),
+        " (`dxbackup show SET` names a set's hold)"));
   }
-  return sets.ReleaseHold(namespace_, release);
+  if (found.size() > 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "restores of set ", request.set_id(), " hold ", found.size(),
+        " deployments; name one with --to-namespace and --to-release"));
+  }
+  if (found[0].running()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(Holder(found[0]), " runs into ", Deployment(found[0]),
+                     ": its hold ends with it"));
+  }
+  return found[0];
+}
+
+absl::StatusOr<int> StopRunningHolds(SetCatalog& sets) {
+  auto holds = sets.Holds();
+  if (!holds.ok()) return holds.status();
+  int stopped = 0;
+  for (v1::DeploymentHold hold : *holds) {
+    if (!hold.running()) continue;
+    // Released with its deployment named (it may be a clone's).
+    v1::RestoreRequest release;
+    release.set_set_id(hold.set_id());
+    release.set_to_namespace(hold.namespace_());
+    release.set_to_release(hold.release());
+    hold.set_running(false);
+    hold.set_reason(absl::StrCat(
+        "the scheduler stopped while it ran, so DX may be stopped and the "
+        "deployment part-restored: restore the whole set again, or, once DX "
+        "is whole and running, `",
+        ReleaseCommand(release), "`"));
+    absl::Status s = sets.PutHold(hold);
+    if (!s.ok()) return s;
+    ++stopped;
+  }
+  return stopped;
 }
 
 }  // namespace dxbackup::scheduler

@@ -1,11 +1,19 @@
 // Holds on deployments (v1::DeploymentHold, kept in the SetCatalog). A
-// restore that stopped before its post-hooks — an external database its
-// DBA restores by hand, with DX stopped meanwhile — holds its destination:
-// no backup set of it starts (its pre- and post-hooks would start DX over
-// a database that is not back, and it would capture a half-restored
-// deployment) and retention keeps the set restored (the follow-up
-// `restore --post-hooks-only` reads it), until the restore's post-hooks
-// ran or the operator releases it (`restore --release-hold`).
+// restore in place holds its destination from its start: while it runs
+// (`running`), and — when it stopped before its post-hooks for an
+// external database its DBA restores by hand, DX stopped meanwhile —
+// until the operator finishes it. While a hold lasts:
+// - no backup set of the deployment starts (its hooks would start DX over
+//   a database that is not back, and it would capture a half-restored
+//   deployment);
+// - retention keeps the set restored, and its chain;
+// - no other restore goes into the deployment in place, except the held
+//   restore's `--post-hooks-only` or `--release-hold`, or (once it waits)
+//   a whole set restored in place again.
+// A running hold ends with its restore (unless it then waits); a waiting
+// one with `--post-hooks-only` that succeeded, `--release-hold`, or the
+// end of a whole-set restore that replaced it. Holds a scheduler left
+// running when it stopped wait from its next start (StopRunningHolds).
 //
 // Free functions over the catalog; thread-safe as it is.
 #ifndef DXBACKUP_SCHEDULER_RUNS_DEPLOYMENT_HOLDS_H_
@@ -32,25 +40,42 @@ absl::StatusOr<std::optional<v1::DeploymentHold>> HoldOn(
 absl::StatusOr<std::map<std::string, std::string>> HeldSets(SetCatalog& sets);
 
 // FailedPrecondition for a backup of a held deployment: which restore
-// holds it, since when, what it waits for and how to end it.
+// holds it, since when, and (once it waits) how to end it.
 absl::Status RefuseHeld(const v1::DeploymentHold& hold);
 
-// The hold a restore described by `request` leaves on namespace/release
-// when its post-hooks were held: `held_post` (RestorePlan::held_post) says
-// what waits and how to run them; the reason adds how to release it
-// instead.
-v1::DeploymentHold HoldFor(const v1::RestoreRequest& request,
-                           const std::string& restore_id,
-                           const std::string& namespace_,
-                           const std::string& release,
-                           const std::string& held_post, int64_t now_unix);
+// OK when a restore described by `request` may go into namespace/release
+// in place while `hold` holds it (see above); else FailedPrecondition
+// saying why and what may run.
+absl::Status CheckRestoreIntoHeld(const v1::DeploymentHold& hold,
+                                  const v1::RestoreRequest& request);
 
-// `restore --release-hold`: ends the hold on namespace/release when the
-// restore of request.set_id() left it. FailedPrecondition when there is no
-// hold, or another set's restore holds it (naming that set).
-absl::Status ReleaseHoldFor(SetCatalog& sets, const v1::RestoreRequest& request,
-                            const std::string& namespace_,
-                            const std::string& release);
+// The hold restore `restore_id` takes at its start.
+v1::DeploymentHold RunningHold(const v1::RestoreRequest& request,
+                               const std::string& restore_id,
+                               const std::string& namespace_,
+                               const std::string& release, int64_t now_unix);
+
+// The hold a restore leaves when its post-hooks were held: `held_post`
+// (RestorePlan::held_post) says what waits and how to run them; the
+// reason adds how to release it instead.
+v1::DeploymentHold WaitingHold(const v1::RestoreRequest& request,
+                               const std::string& restore_id,
+                               const std::string& namespace_,
+                               const std::string& release,
+                               const std::string& held_post, int64_t now_unix);
+
+// `restore SET --release-hold`: the hold a restore of request.set_id()
+// left, on the deployment the request names (to_namespace/to_release) or
+// on any: FailedPrecondition when there is none, when it is running, or
+// when the set's restores hold several deployments and the request names
+// none. The set itself need not exist any more.
+absl::StatusOr<v1::DeploymentHold> HoldToRelease(
+    SetCatalog& sets, const v1::RestoreRequest& request);
+
+// At a scheduler's start: holds marked running belong to restores that
+// ended with the scheduler that ran them. Each now waits, saying so and
+// how to go on (DX may be stopped). Returns how many.
+absl::StatusOr<int> StopRunningHolds(SetCatalog& sets);
 
 }  // namespace dxbackup::scheduler
 

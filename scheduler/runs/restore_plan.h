@@ -94,9 +94,11 @@ struct RestorePlan {
   std::string held_post;
   // Set (RestoreRunner): the request, without its identities.
   v1::RestoreRequest request;
-  // Set (RestoreRunner): a restore that ends a hold on its destination
-  // once it succeeded — `--post-hooks-only`, or a whole set in place.
-  bool ends_hold = false;
+  // Set (RestoreRunner): it holds its destination while it runs
+  // (deployment_holds.h); and the restore whose waiting hold its
+  // --post-hooks-only ends once they succeeded.
+  bool took_hold = false;
+  std::string ends_hold_of;
 };
 
 // What RestoreRunner runs of `plan` for `request`. With post_hooks_only,

@@ -32,6 +32,8 @@ RestoreRunner::~RestoreRunner() {
 absl::StatusOr<StartedRun> RestoreRunner::Start(
     const v1::RestoreRequest& request) {
   if (absl::Status s = CheckRestoreRequest(request); !s.ok()) return s;
+  // Before the set is read: a held set may be gone, or found corrupt.
+  if (request.release_hold()) return ReleaseHold(request);
   absl::StatusOr<std::vector<crypto::Identity>> given =
       crypto::ParseGivenIdentities(request.identities());
   if (!given.ok()) return given.status();
@@ -42,7 +44,11 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   in.request = request;
   absl::StatusOr<v1::BackupSet> set = parts_.sets->GetSet(request.set_id());
   if (!set.ok()) return set.status();
-  if (absl::Status s = CheckRestorable(*set); !s.ok()) return s;
+  // --post-hooks-only reads no stored byte: a set found corrupt since it
+  // was restored still has its hooks.
+  if (!request.post_hooks_only()) {
+    if (absl::Status s = CheckRestorable(*set); !s.ok()) return s;
+  }
   in.set = *set;
   auto artifacts = parts_.sets->ListArtifacts(set->id());
   if (!artifacts.ok()) return artifacts.status();
@@ -55,17 +61,24 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
     in.chains.emplace(artifact.target(), ArtifactChain(*parts_.sets, artifact));
   }
   const RestoreDestination to = DestinationOf(request, *set);
-  if (request.release_hold()) return ReleaseHold(request, *set, to);
+  // In place, the destination is held while the restore runs; one that
+  // holds it already may let only some restores in.
+  const bool in_place =
+      request.to_dir().empty() && request.database_to().empty();
+  if (in_place) {
+    auto hold = HoldOn(*parts_.sets, to.namespace_, to.release);
+    if (!hold.ok()) return hold.status();
+    if (hold->has_value()) {
+      if (absl::Status s = CheckRestoreIntoHeld(**hold, request); !s.ok()) {
+        return s;
+      }
+    }
+  }
   in.agents = parts_.registry->AgentsOf(to.namespace_, to.release);
   in.run_id = absl::StrCat("restore-", NewRunId(*parts_.time));
   absl::StatusOr<RestorePlan> plan = PlanRestore(in);
   if (!plan.ok()) return plan.status();
   if (absl::Status s = TrimForRequest(request, &*plan); !s.ok()) return s;
-  // Its post-hooks ran, over the whole deployment: whatever a restore that
-  // held them waited for is done (or redone by this one).
-  plan->ends_hold = request.post_hooks_only() ||
-                    (request.target().empty() && request.to_dir().empty() &&
-                     request.database_to().empty());
   plan->request = request;
   plan->request.clear_identities();
   // Every database's server is reached, and at the major version its dump
@@ -110,16 +123,41 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
                        "; nothing was restored"));
     }
   }
+  if (in_place) {
+    // Taken (or checked, for --post-hooks-only) again under the lock: two
+    // restores starting at once do not both take it.
+    std::lock_guard<std::mutex> lock(holds_mu_);
+    auto hold = HoldOn(*parts_.sets, to.namespace_, to.release);
+    absl::Status s = hold.status();
+    if (s.ok() && hold->has_value()) s = CheckRestoreIntoHeld(**hold, request);
+    if (s.ok() && request.post_hooks_only()) {
+      // The hooks' success ends the hold that waited for them.
+      if (hold->has_value()) plan->ends_hold_of = (*hold)->restore_id();
+    } else if (s.ok()) {
+      s = parts_.sets->PutHold(RunningHold(request, plan->run_id, to.namespace_,
+                                           to.release, parts_.time->NowUnix()));
+      plan->took_hold = s.ok();
+    }
+    if (!s.ok()) return s;
+  }
+  // A run that does not start gives back the hold it took.
+  auto not_started = [&](absl::Status why) {
+    if (plan->took_hold) {
+      parts_.sets->ReleaseHold(to.namespace_, to.release, plan->run_id)
+          .IgnoreError();
+    }
+    return why;
+  };
   auto events = std::make_shared<RunEvents>();
   for (const RestoreStep& step : plan->steps) {
     absl::Status s =
         parts_.board->Add(step.job, step.artifact, events, step.bases);
-    if (!s.ok()) return s;
+    if (!s.ok()) return not_started(s);
   }
   for (const std::vector<HookJob>* hooks : {&plan->pre, &plan->post}) {
     for (const HookJob& h : *hooks) {
       absl::Status s = parts_.board->Add(h.job, v1::Artifact(), events);
-      if (!s.ok()) return s;
+      if (!s.ok()) return not_started(s);
     }
   }
   std::vector<std::string> job_ids;
@@ -231,50 +269,79 @@ WindowWork RestoreWindowWork(
 }
 
 absl::StatusOr<StartedRun> RestoreRunner::ReleaseHold(
-    const v1::RestoreRequest& request, const v1::BackupSet& set,
-    const RestoreDestination& to) {
-  absl::Status released =
-      ReleaseHoldFor(*parts_.sets, request, to.namespace_, to.release);
+    const v1::RestoreRequest& request) {
+  if (request.post_hooks_only() || !request.target().empty() ||
+      !request.to_dir().empty() || !request.database_to().empty() ||
+      request.paths_size() > 0) {
+    return absl::InvalidArgumentError(
+        "--release-hold runs nothing: give it the set alone (and a clone's "
+        "--to-namespace and --to-release); --post-hooks-only runs the "
+        "hooks and ends the hold itself");
+  }
+  std::lock_guard<std::mutex> lock(holds_mu_);
+  absl::StatusOr<v1::DeploymentHold> hold =
+      HoldToRelease(*parts_.sets, request);
+  if (!hold.ok()) return hold.status();
+  absl::Status released = parts_.sets->ReleaseHold(
+      hold->namespace_(), hold->release(), hold->restore_id());
   if (!released.ok()) return released;
-  const std::string message = absl::StrCat(
-      "released the hold of set ", set.id(), "'s restore on ", to.namespace_,
-      "/", to.release, ": its backup sets are taken again");
+  const std::string message =
+      absl::StrCat("released the hold restore ", hold->restore_id(), " of set ",
+                   hold->set_id(), " left on ", hold->namespace_(), "/",
+                   hold->release(), ": its backup sets are taken again");
   DXLOG(INFO) << message;
+  v1::BackupSet set;  // it may be gone: the event names it
+  set.set_id(hold->set_id());
+  set.set_namespace_(hold->namespace_());
+  set.set_release(hold->release());
   auto events = std::make_shared<RunEvents>();
   events->Finish(set, true, message);
-  return StartedRun{"", events};
+  return StartedRun{hold->restore_id(), events};
 }
 
-void RestoreRunner::RecordHold(const RestorePlan& plan,
-                               const WindowResult& window, bool ok) {
+std::string RestoreRunner::RecordHold(const RestorePlan& plan,
+                                      const WindowResult& window, bool ok) {
   const std::string deployment =
       absl::StrCat(plan.to_namespace, "/", plan.to_release);
   absl::Status s;
+  std::string outcome;
   if (window.post_held) {
-    s = parts_.sets->PutHold(HoldFor(plan.request, plan.run_id,
-                                     plan.to_namespace, plan.to_release,
-                                     plan.held_post, parts_.time->NowUnix()));
+    // Its own running hold becomes a waiting one.
+    s = parts_.sets->PutHold(
+        WaitingHold(plan.request, plan.run_id, plan.to_namespace,
+                    plan.to_release, plan.held_post, parts_.time->NowUnix()));
     if (s.ok()) {
       DXLOG(WARNING) << plan.run_id << ": " << deployment
                      << " is held (no backup set of it is taken) until the "
                         "restore's post-hooks ran";
+    } else {
+      outcome = absl::StrCat(
+          "; WARNING: ", deployment,
+          " could not be held, so scheduled sets of it may start (and their "
+          "hooks start DX) before its post-hooks ran: ",
+          s.message());
     }
-  } else if (ok && plan.ends_hold) {
-    auto hold = HoldOn(*parts_.sets, plan.to_namespace, plan.to_release);
-    s = hold.status();
-    if (hold.ok() && hold->has_value()) {
-      s = parts_.sets->ReleaseHold(plan.to_namespace, plan.to_release);
-      if (s.ok()) {
-        DXLOG(INFO) << plan.run_id << ": " << deployment << " is no longer "
-                    << "held by restore " << (*hold)->restore_id();
-      }
+  } else if (plan.took_hold) {
+    s = parts_.sets->ReleaseHold(plan.to_namespace, plan.to_release,
+                                 plan.run_id);
+  }
+  if (ok && !plan.ends_hold_of.empty()) {
+    s = parts_.sets->ReleaseHold(plan.to_namespace, plan.to_release,
+                                 plan.ends_hold_of);
+    if (s.ok()) {
+      DXLOG(INFO) << plan.run_id << ": " << deployment << " is no longer "
+                  << "held by restore " << plan.ends_hold_of;
     }
   }
-  if (!s.ok()) {
+  if (!s.ok() && outcome.empty()) {
     DXLOG(ERROR) << plan.run_id << ": the hold on " << deployment
-                 << " could not be " << (window.post_held ? "set" : "ended")
-                 << ": " << s.message();
+                 << " could not be ended: " << s.message();
+    outcome = absl::StrCat(
+        "; WARNING: the hold on ", deployment, " could not be ended (",
+        s.message(), "): no set of it starts until it is (`dxbackup show ",
+        plan.set.id(), "`)");
   }
+  return outcome;
 }
 
 void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events) {
@@ -290,18 +357,19 @@ void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events) {
   const WindowResult window =
       QuiesceWindow({parts_.registry, parts_.board, parts_.time}).Run(work);
   const std::vector<std::string> failures = FailedJobReasons(window.jobs);
-  RecordHold(plan, window, failures.empty());
+  const std::string hold = RecordHold(plan, window, failures.empty());
   const std::string done =
       plan.steps.empty() && !plan.post.empty()
           ? absl::StrCat(plan.run_id, ": ran the ", plan.post.size(),
                          " post-hooks of a restore of set ", plan.set.id())
           : absl::StrCat(plan.run_id, ": restored ", plan.steps.size(),
                          " members of set ", plan.set.id());
-  const std::string message =
+  const std::string message = absl::StrCat(
       failures.empty()
           ? done
           : absl::StrCat(plan.run_id,
-                         " failed: ", absl::StrJoin(failures, "; "));
+                         " failed: ", absl::StrJoin(failures, "; ")),
+      hold);
   DXLOG(INFO) << message;
   events->Finish(plan.set, failures.empty(), message);
 }

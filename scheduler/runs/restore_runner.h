@@ -84,18 +84,22 @@ class RestoreRunner {
 
  private:
   void Run(RestorePlan plan, std::shared_ptr<RunEvents> events);
-  // `restore --release-hold` (deployment_holds.h): runs nothing.
-  absl::StatusOr<StartedRun> ReleaseHold(const v1::RestoreRequest& request,
-                                         const v1::BackupSet& set,
-                                         const RestoreDestination& to);
-  // Holds the destination when the window held the post-hooks; ends its
-  // hold when the plan ends one (RestorePlan::ends_hold) and all went well.
-  void RecordHold(const RestorePlan& plan, const WindowResult& window, bool ok);
   void RestoreDatabase(const RestoreStep& step, const std::string& database_to);
   // Re-creates the set's Kubernetes objects the destination lacks.
   void RestoreObjects(const RestoreStep& step, const RestorePlan& plan);
+  // `restore --release-hold` (deployment_holds.h): runs nothing.
+  absl::StatusOr<StartedRun> ReleaseHold(const v1::RestoreRequest& request);
+  // At the run's end: its hold waits when the window held the post-hooks,
+  // else ends (RestorePlan::took_hold); with `ok`, the hold its hooks
+  // waited for ends (RestorePlan::ends_hold_of). Returns what the run's
+  // message must add: a hold that could not be set or ended.
+  std::string RecordHold(const RestorePlan& plan, const WindowResult& window,
+                         bool ok);
 
   Parts parts_;
+  // Serialises the look at a destination's hold with the hold taken, and
+  // --release-hold.
+  std::mutex holds_mu_;
   RunThreads threads_;
 };
 

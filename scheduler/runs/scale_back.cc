@@ -24,7 +24,7 @@ absl::Status ScaleBackLeftDown(SetCatalog& sets, const v1::KubernetesApi& api) {
                    << " replicas: set " << scaled.set_id
                    << " scaled it down and the scheduler stopped in its "
                       "window";
-    s = sets.ForgetScaledDown(scaled.namespace_, scaled.release);
+    s = sets.ForgetScaledDown(scaled.namespace_, scaled.release, scaled.set_id);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();

@@ -12,6 +12,7 @@
 #include "scheduler/metrics/metrics.h"
 #include "scheduler/periodic/policy_loop.h"
 #include "scheduler/periodic/pruner.h"
+#include "scheduler/runs/deployment_holds.h"
 #include "scheduler/runs/scale_back.h"
 #include "scheduler/store/directory_store.h"
 #include "scheduler/store/s3/s3_config.h"
@@ -87,6 +88,14 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     DXLOG(WARNING) << *failed
                    << " set(s) were left running by an earlier scheduler; "
                       "marked failed";
+  }
+  // Restores that ran with it held their deployments: those now wait.
+  auto stopped = StopRunningHolds(*s->catalog_);
+  if (!stopped.ok()) return stopped.status();
+  if (*stopped > 0) {
+    DXLOG(WARNING) << *stopped
+                   << " restore(s) were left running by an earlier scheduler; "
+                      "their deployments stay held (`dxbackup show SET`)";
   }
   // What those sets scaled down (scale_to_one) goes back first.
   st = ScaleBackLeftDown(*s->catalog_, s->options_.config.kubernetes_api());

@@ -303,7 +303,7 @@ TEST_F(DatabaseMembersTest, CommandsTheSchedulerRunsAreStoppedAtTheirTimeout) {
   const v1::BackupSet set = Backup("hungrestore", 0, &out);
   ASSERT_EQ(set.status(), v1::SET_COMPLETE) << out;
   EXPECT_NE(cli_->Run({"restore", set.id()}, &out), 0) << out;
-  EXPECT_NE(out.find("the restore command of command database jcr (echo) was "
+  EXPECT_NE(out.find("the restore command of command database jcr (sh) was "
                      "stopped: timed out after 1 s"),
             std::string::npos)
       << out;
@@ -438,6 +438,15 @@ TEST_F(DatabaseMembersTest, ADatabasesOwnSettingsComeBackWithIt) {
   // lacks it, and as a copy under another name: each with its settings.
   ASSERT_EQ(cli_->Run({"restore", set.id()}, &out), 0) << out;
   EXPECT_EQ(DatabaseSettings(*pg_, "settled"), settings);
+  // The server was asked first, under a name of its own, whether it can
+  // create the database so (before the original was dropped): gone again.
+  ASSERT_EQ(pg_->Run({"psql", "-X", "-At", "-d", "postgres", "-c",
+                      "SELECT count(*) FROM pg_database WHERE datname LIKE "
+                      "'dxbackup_create_check_%'"},
+                     &out),
+            0)
+      << out;
+  EXPECT_EQ(out, "0\n");
   ASSERT_EQ(pg_->Run({"dropdb", "settled"}, &out), 0) << out;
   ASSERT_EQ(cli_->Run({"restore", set.id()}, &out), 0) << out;
   EXPECT_EQ(DatabaseSettings(*pg_, "settled"), settings);
@@ -570,19 +579,47 @@ TEST_F(DatabaseMembersTest,
   const v1::BackupSet after = Backup("db2", 0, &out);
   EXPECT_EQ(after.status(), v1::SET_COMPLETE) << out;
 
-  // Held again, then released by hand (DX started by other means): sets
-  // are taken again, and no hook ran for the release.
+  // Held again. Meanwhile a part of a set restored in place would start
+  // DX by its hooks: refused, as is another set's release.
   ASSERT_NE(cli_->Run({"restore", set.id()}, &out), 0) << out;
   ASSERT_TRUE(cli_->Json<v1::SetDetail>({"show", set.id()}).has_hold());
-  EXPECT_NE(cli_->Run({"restore", after.id(), "--release-hold"}, &out), 0);
-  EXPECT_NE(out.find("is held by restore"), std::string::npos) << out;
   fs::remove(*work_ / "db2.hooks");
+  EXPECT_NE(cli_->Run({"restore", set.id(), "--target", "core/profile"}, &out),
+            0);
+  EXPECT_NE(out.find("dx-prod/db2 is held by restore restore-"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(*work_ / "db2.hooks")) << "no hook ran";
+  EXPECT_NE(cli_->Run({"restore", after.id(), "--release-hold"}, &out), 0);
+  EXPECT_NE(out.find("no restore of set " + after.id() + " holds"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(
+      cli_->Run({"restore", set.id(), "--release-hold", "--post-hooks-only"},
+                &out),
+      0);
+  EXPECT_NE(out.find("--release-hold runs nothing"), std::string::npos) << out;
+  // Released by hand (DX started by other means), though the set was found
+  // corrupt since: sets are taken again, and no hook ran for the release.
+  auto sql = [&](const std::string& statement) {
+    ASSERT_EQ(testing::RunCommand({"sqlite3", "-cmd", ".timeout 5000",
+                                   *work_ / "data/catalog.db", statement},
+                                  &out),
+              0)
+        << out;
+  };
+  sql("UPDATE sets SET verify_result = 'CORRUPT' WHERE id = '" + set.id() +
+      "'");
   ASSERT_EQ(cli_->Run({"restore", set.id(), "--release-hold"}, &out), 0) << out;
   EXPECT_NE(out.find("released the hold"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(*work_ / "db2.hooks"));
   EXPECT_NE(cli_->Run({"restore", set.id(), "--release-hold"}, &out), 0);
-  EXPECT_NE(out.find("is not held by any restore"), std::string::npos) << out;
+  EXPECT_NE(out.find("no restore of set " + set.id() + " holds"),
+            std::string::npos)
+      << out;
   EXPECT_EQ(Backup("db2", 0, &out).status(), v1::SET_COMPLETE) << out;
+  sql("UPDATE sets SET verify_result = 'VERIFIED' WHERE id = '" + set.id() +
+      "'");
 
   // verify --deep finds a catalog that no longer matches what is stored.
   ASSERT_EQ(testing::RunCommand(

@@ -35,7 +35,8 @@ class ScaleToOneTest : public ::testing::Test {
   // Starts the recorded API server (`flags` added), the scheduler and the
   // core agents dx-core-0 and dx-core-1, each with a volume of its own.
   // With `pre_hook_waits`, the pre-hook, once it noted itself, waits until
-  // dir/go (a FIFO) is opened for writing.
+  // dir/go (a FIFO) is opened for writing (LetThePreHookGo, which removes
+  // it: later pre-hooks do not wait).
   void Start(std::vector<std::string> flags, bool pre_hook_waits = false) {
     std::string out;
     ASSERT_EQ(RunCommand({testing::SourceDir() + "/tools/make-test-certs.sh",
@@ -67,8 +68,10 @@ class ScaleToOneTest : public ::testing::Test {
         << api_->Output();
     const std::string note =
         "echo \\\"$0 $DXBACKUP_POD\\\" >> " + dir_ / "events";
-    const std::string wait =
-        pre_hook_waits ? "; read x < " + dir_ / "go" : std::string();
+    const std::string wait = pre_hook_waits ? "; if [ -p " + dir_ / "go" +
+                                                  " ]; then read x < " +
+                                                  dir_ / "go" + "; fi"
+                                            : std::string();
     if (pre_hook_waits) ASSERT_EQ(mkfifo((dir_ / "go").c_str(), 0600), 0);
     WriteFile(dir_ / "scheduler.yaml",
               "kubernetes_api:\n  server: https://localhost:" + m[1].str() +
@@ -98,10 +101,29 @@ class ScaleToOneTest : public ::testing::Test {
     }
   }
 
+  // A `dxbackup backup` of dx-prod/dx, returned once its pre-hook (which
+  // must wait: Start's pre_hook_waits) noted itself; null if it never did.
+  std::unique_ptr<testing::ChildProcess> BackupUntilThePreHookWaits() {
+    testing::ChildProcess events({"tail", "-F", dir_ / "events"},
+                                 dir_ / "tail.log");
+    auto backup = std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{testing::BinDir() + "/dxbackup", "--server",
+                                 scheduler_->address(), "--insecure-loopback",
+                                 "backup", "--namespace", "dx-prod",
+                                 "--release", "dx"},
+        dir_ / "backup.log");
+    if (events.WaitForLine("pre dx-core-0").empty()) {
+      ADD_FAILURE() << events.Output() << backup->Output();
+      return nullptr;
+    }
+    return backup;
+  }
+
   // Lets a waiting pre-hook go (nothing when none waits).
   void LetThePreHookGo() {
     const int fd = open((dir_ / "go").c_str(), O_WRONLY | O_NONBLOCK);
     if (fd >= 0) close(fd);
+    unlink((dir_ / "go").c_str());
   }
 
   // Stops the scheduler with `signal` and starts another over its data
@@ -194,17 +216,9 @@ TEST_F(ScaleToOneTest, TheSetRunsOnCoreZeroWhileTheOthersAreScaledAway) {
 
 TEST_F(ScaleToOneTest, ASchedulerKilledInTheWindowScalesBackWhenItStarts) {
   Start({}, /*pre_hook_waits=*/true);
-  testing::ChildProcess events({"tail", "-F", dir_ / "events"},
-                               dir_ / "tail.log");
-  std::string out;
-  auto backup = std::make_unique<testing::ChildProcess>(
-      std::vector<std::string>{testing::BinDir() + "/dxbackup", "--server",
-                               scheduler_->address(), "--insecure-loopback",
-                               "backup", "--namespace", "dx-prod", "--release",
-                               "dx"},
-      dir_ / "backup.log");
   // Inside the window: scaled down, the pre-hook waiting.
-  ASSERT_NE(events.WaitForLine("pre dx-core-0"), "") << events.Output();
+  auto backup = BackupUntilThePreHookWaits();
+  ASSERT_TRUE(backup);
   EXPECT_EQ(ScaleRequests(),
             (std::vector<std::string>{
                 "GET", "PATCH 1 application/merge-patch+json", "GET"}));
@@ -223,6 +237,37 @@ TEST_F(ScaleToOneTest, ASchedulerKilledInTheWindowScalesBackWhenItStarts) {
   EXPECT_EQ(ScaleRequests().size(), 4u);
   LetThePreHookGo();
   backup->Wait();
+}
+
+// The scale-back at start is refused (the API's second PATCH): the record
+// stays, and the next set — which finds one replica and has nothing to
+// scale down — puts back the replicas the first one took away.
+TEST_F(ScaleToOneTest, TheNextSetPutsBackWhatAnUndoneScaleDownTookAway) {
+  Start({"--deny-scale-patch", "2"}, /*pre_hook_waits=*/true);
+  auto backup = BackupUntilThePreHookWaits();
+  ASSERT_TRUE(backup);
+  RestartScheduler(SIGKILL, "scheduler-2.log");
+  EXPECT_NE(scheduler_->Output().find("cannot be scaled back now"),
+            std::string::npos)
+      << scheduler_->Output();
+  LetThePreHookGo();
+  backup->Wait();
+  for (auto& agent : agents_) {
+    ASSERT_NE(agent->WaitForNthLine("registered with the scheduler", 2), "")
+        << agent->Output();
+  }
+  std::string out;
+  const v1::BackupSet set = testing::CliClient(scheduler_->address())
+                                .Backup("dx-prod", "dx", 0, &out);
+  ASSERT_EQ(set.status(), v1::SET_COMPLETE) << set.reason() << out;
+  EXPECT_EQ(ScaleRequests(),
+            (std::vector<std::string>{
+                "GET", "PATCH 1 application/merge-patch+json", "GET",
+                "PATCH 3 application/merge-patch+json",  // refused
+                "GET", "PATCH 3 application/merge-patch+json"}));
+  // Nothing is left to undo.
+  RestartScheduler(SIGTERM, "scheduler-3.log");
+  EXPECT_EQ(ScaleRequests().size(), 6u);
 }
 
 TEST_F(ScaleToOneTest, ARefusedScaleDownStopsAndCapturesNothing) {

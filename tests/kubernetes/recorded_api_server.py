@@ -16,7 +16,8 @@ AlreadyExists for a name given with --existing. A StatefulSet given with
 (/apis/apps/v1/namespaces/NS/statefulsets/NAME/scale) that GET reads and
 a JSON merge patch of spec.replicas changes, as autoscaling/v1 Scale
 objects; status.replicas follows spec.replicas after --scale-lag GETs
-(pods take a while to go), and --deny-scale answers its PATCH 403. Every
+(pods take a while to go), and --deny-scale answers its PATCH 403
+(--deny-scale-patch N: only the Nth PATCH, from 1). Every
 request is appended to `requests.log` as one JSON line (method, path,
 whether it was authorized, and a POST's object or a PATCH's patch), so
 that a test can see what was asked. Answers are encoded as the API server
@@ -52,8 +53,11 @@ def main():
                     help="GETs after a patch before status follows spec")
     ap.add_argument("--deny-scale", action="store_true",
                     help="answer a scale PATCH 403")
+    ap.add_argument("--deny-scale-patch", type=int, default=0,
+                    help="answer only the Nth scale PATCH 403 (from 1)")
     a = ap.parse_args()
     scales = {}  # "ns/name" -> {"spec": n, "status": n, "lag": n}
+    patches = [0]  # scale PATCHes seen so far
     for given in a.scale:
         key, replicas = given.split("=")
         scales[key] = {"spec": int(replicas), "status": int(replicas),
@@ -142,7 +146,8 @@ def main():
                 return self.answer(404, status(
                     404, "NotFound", "the server could not find the "
                     "requested resource"))
-            if a.deny_scale:
+            patches[0] += 1
+            if a.deny_scale or patches[0] == a.deny_scale_patch:
                 m = scale_path.fullmatch(self.path)
                 return self.answer(403, status(
                     403, "Forbidden",

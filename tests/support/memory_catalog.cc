@@ -158,9 +158,13 @@ absl::Status MemoryCatalog::PutHold(const v1::DeploymentHold& hold) {
 }
 
 absl::Status MemoryCatalog::ReleaseHold(const std::string& namespace_,
-                                        const std::string& release) {
+                                        const std::string& release,
+                                        const std::string& restore_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  holds_.erase({namespace_, release});
+  auto it = holds_.find({namespace_, release});
+  if (it != holds_.end() && it->second.restore_id() == restore_id) {
+    holds_.erase(it);
+  }
   return absl::OkStatus();
 }
 
@@ -179,9 +183,13 @@ absl::Status MemoryCatalog::RecordScaledDown(const ScaledDown& scaled) {
 }
 
 absl::Status MemoryCatalog::ForgetScaledDown(const std::string& namespace_,
-                                             const std::string& release) {
+                                             const std::string& release,
+                                             const std::string& set_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  scaled_downs_.erase({namespace_, release});
+  auto it = scaled_downs_.find({namespace_, release});
+  if (it != scaled_downs_.end() && it->second.set_id == set_id) {
+    scaled_downs_.erase(it);
+  }
   return absl::OkStatus();
 }
 

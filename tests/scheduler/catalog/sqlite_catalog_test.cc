@@ -198,11 +198,14 @@ TEST(SqliteCatalogTest, KeepsOneHoldPerDeploymentAcrossReopen) {
     hold.set_restore_id("restore-1");
     hold.set_reason("waits for db/wpsdb");
     hold.set_since_unix(100);
+    hold.set_running(true);
     ASSERT_TRUE((*catalog)->PutHold(hold).ok());
+    hold.set_running(false);
     hold.set_set_id("s2");  // a later restore's hold replaces it
     hold.set_restore_id("restore-2");
     ASSERT_TRUE((*catalog)->PutHold(hold).ok());
     hold.set_release("other");
+    hold.set_running(true);
     ASSERT_TRUE((*catalog)->PutHold(hold).ok());
   }
   auto catalog = SqliteCatalog::Open(dir / "catalog.db");
@@ -215,8 +218,14 @@ TEST(SqliteCatalogTest, KeepsOneHoldPerDeploymentAcrossReopen) {
   EXPECT_EQ(holds->at(0).restore_id(), "restore-2");
   EXPECT_EQ(holds->at(0).reason(), "waits for db/wpsdb");
   EXPECT_EQ(holds->at(0).since_unix(), 100);
-  ASSERT_TRUE((*catalog)->ReleaseHold("ns", "dx").ok());
-  ASSERT_TRUE((*catalog)->ReleaseHold("ns", "dx").ok()) << "none: still ok";
+  EXPECT_FALSE(holds->at(0).running());
+  EXPECT_TRUE(holds->at(1).running());
+  ASSERT_TRUE((*catalog)->ReleaseHold("ns", "dx", "restore-1").ok());
+  EXPECT_EQ((*catalog)->Holds()->size(), 2u)
+      << "restore-1's hold was replaced: restore-2's stays";
+  ASSERT_TRUE((*catalog)->ReleaseHold("ns", "dx", "restore-2").ok());
+  ASSERT_TRUE((*catalog)->ReleaseHold("ns", "dx", "restore-2").ok())
+      << "none: still ok";
   holds = (*catalog)->Holds();
   ASSERT_EQ(holds->size(), 1u);
   EXPECT_EQ(holds->at(0).release(), "other");
@@ -240,8 +249,11 @@ TEST(SqliteCatalogTest, RemembersWhatASetScaledDownUntilForgotten) {
   EXPECT_EQ(left->at(1).set_id, "s2");
   EXPECT_EQ(left->at(1).replicas, 4);
   EXPECT_EQ(left->at(1).since_unix, 200);
-  ASSERT_TRUE((*catalog)->ForgetScaledDown("ns", "dx").ok());
-  ASSERT_TRUE((*catalog)->ForgetScaledDown("ns", "dx").ok());
+  ASSERT_TRUE((*catalog)->ForgetScaledDown("ns", "dx", "s1").ok());
+  EXPECT_EQ((*catalog)->ScaledDowns()->size(), 2u)
+      << "s2's row is not s1's to forget";
+  ASSERT_TRUE((*catalog)->ForgetScaledDown("ns", "dx", "s2").ok());
+  ASSERT_TRUE((*catalog)->ForgetScaledDown("ns", "dx", "s2").ok());
   left = (*catalog)->ScaledDowns();
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ(left->at(0).release, "b");

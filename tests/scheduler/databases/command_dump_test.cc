@@ -128,7 +128,7 @@ TEST(CommandDumpTest, TheRestoreCommandReadsTheDumpAndIsToldWhereItGoes) {
   testing::StringReader again("the dump\n", 3);
   absl::Status f = RestoreWithCommand(failing, again, "", &log);
   EXPECT_NE(f.message().find("the restore command of command database jcr "
-                             "(echo) exited with status 4: SQL0204N"),
+                             "(sh) exited with status 4: SQL0204N"),
             std::string::npos)
       << f;
 }

@@ -156,7 +156,7 @@ TEST_F(PrunerTest, ASetARestoreHoldsItsDeploymentForStaysWithItsChain) {
   EXPECT_TRUE(Stored(catalog_->GetSet("full").value()));
 
   // Once the hold ends, retention applies again.
-  ASSERT_TRUE(catalog_->ReleaseHold("ns", "dx").ok());
+  ASSERT_TRUE(catalog_->ReleaseHold("ns", "dx", "restore-1").ok());
   ASSERT_TRUE(pruner.Prune(/*dry_run=*/false).ok());
   EXPECT_EQ(catalog_->GetSet("incr").status().code(),
             absl::StatusCode::kNotFound);
