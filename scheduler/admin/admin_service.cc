@@ -260,4 +260,30 @@ grpc::Status AdminServiceImpl::Export(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status AdminServiceImpl::GetJob(grpc::ServerContext* context,
+                                      const v1::GetJobRequest* request,
+                                      v1::Job* response) {
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
+  absl::StatusOr<v1::Job> job = jobs_->GetJob(request->job_id());
+  if (!job.ok()) return common::ToGrpcStatus(job.status());
+  *response = *std::move(job);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::DeleteSet(grpc::ServerContext* context,
+                                         const v1::DeleteSetRequest* request,
+                                         v1::DeleteSetResponse* response) {
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
+  auto deleted = pruner_->Delete(request->set_id());
+  if (!deleted.ok()) return common::ToGrpcStatus(deleted.status());
+  *response = *std::move(deleted);
+  return grpc::Status::OK;
+}
+
 }  // namespace dxbackup::scheduler

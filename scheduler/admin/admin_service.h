@@ -88,6 +88,12 @@ class AdminServiceImpl : public v1::AdminService::Service {
   grpc::Status Export(grpc::ServerContext* context,
                       const v1::ExportRequest* request,
                       v1::ExportResponse* response) override;
+  grpc::Status GetJob(grpc::ServerContext* context,
+                      const v1::GetJobRequest* request,
+                      v1::Job* response) override;
+  grpc::Status DeleteSet(grpc::ServerContext* context,
+                         const v1::DeleteSetRequest* request,
+                         v1::DeleteSetResponse* response) override;
 
  private:
   SetCatalog* sets_;

@@ -23,6 +23,8 @@ class JobCatalog {
   // A set's jobs in the order they were first recorded.
   virtual absl::StatusOr<std::vector<v1::Job>> ListJobs(
       const std::string& set_id) = 0;
+  // NotFound when there is no such job.
+  virtual absl::StatusOr<v1::Job> GetJob(const std::string& id) = 0;
 };
 
 }  // namespace dxbackup::scheduler

@@ -778,37 +778,59 @@ absl::Status SqliteCatalog::UpsertJob(const v1::Job& job) {
   return RunToDone(st, "saving job " + job.id());
 }
 
+namespace {
+
+constexpr char kJobColumns[] =
+    "id, set_id, kind, target, agent_id, status, error, started_unix, "
+    "finished_unix, bytes, files, log, error_code";
+
+v1::Job ReadJob(const Statement& st) {
+  v1::Job job;
+  job.set_id(st.Text(0));
+  job.set_set_id(st.Text(1));
+  job.set_kind(ParseEnum(&v1::JobKind_Parse, st.Text(2)));
+  job.set_target(st.Text(3));
+  job.set_agent_id(st.Text(4));
+  job.set_status(ParseEnum(&v1::JobStatus_Parse, st.Text(5)));
+  job.set_error(st.Text(6));
+  job.set_started_unix(st.Int(7));
+  job.set_finished_unix(st.Int(8));
+  job.set_bytes(static_cast<uint64_t>(st.Int(9)));
+  job.set_files(static_cast<uint64_t>(st.Int(10)));
+  job.set_log(st.Text(11));
+  job.set_error_code(st.Text(12));
+  return job;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<v1::Job>> SqliteCatalog::ListJobs(
     const std::string& set_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(
-      db_,
-      "SELECT id, set_id, kind, target, agent_id, status, error, "
-      "started_unix, finished_unix, bytes, files, log, error_code FROM jobs "
-      "WHERE set_id = ?1 ORDER BY rowid");
+  Statement st(db_, absl::StrCat("SELECT ", kJobColumns,
+                                 " FROM jobs WHERE set_id = ?1 ORDER BY rowid")
+                        .c_str());
   if (!st.ok()) return st.Error("listing jobs");
   st.Bind(1, set_id);
   std::vector<v1::Job> jobs;
   int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) {
-    v1::Job job;
-    job.set_id(st.Text(0));
-    job.set_set_id(st.Text(1));
-    job.set_kind(ParseEnum(&v1::JobKind_Parse, st.Text(2)));
-    job.set_target(st.Text(3));
-    job.set_agent_id(st.Text(4));
-    job.set_status(ParseEnum(&v1::JobStatus_Parse, st.Text(5)));
-    job.set_error(st.Text(6));
-    job.set_started_unix(st.Int(7));
-    job.set_finished_unix(st.Int(8));
-    job.set_bytes(static_cast<uint64_t>(st.Int(9)));
-    job.set_files(static_cast<uint64_t>(st.Int(10)));
-    job.set_log(st.Text(11));
-    job.set_error_code(st.Text(12));
-    jobs.push_back(std::move(job));
-  }
+  while ((rc = st.Step()) == SQLITE_ROW) jobs.push_back(ReadJob(st));
   if (rc != SQLITE_DONE) return st.Error("listing jobs");
   return jobs;
+}
+
+absl::StatusOr<v1::Job> SqliteCatalog::GetJob(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(
+      db_,
+      absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE id = ?1").c_str());
+  if (!st.ok()) return st.Error("reading a job");
+  st.Bind(1, id);
+  const int rc = st.Step();
+  if (rc == SQLITE_ROW) return ReadJob(st);
+  if (rc != SQLITE_DONE) return st.Error("reading a job");
+  return absl::NotFoundError(
+      absl::StrCat("no job ", id, " (`dxbackup show SET` lists a set's jobs)"));
 }
 
 absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {

@@ -57,6 +57,7 @@ class SqliteCatalog : public Catalog {
   absl::Status UpsertJob(const v1::Job& job) override;
   absl::StatusOr<std::vector<v1::Job>> ListJobs(
       const std::string& set_id) override;
+  absl::StatusOr<v1::Job> GetJob(const std::string& id) override;
   absl::Status AddArtifact(const v1::Artifact& artifact) override;
   absl::StatusOr<std::vector<v1::Artifact>> ListArtifacts(
       const std::string& set_id) override;

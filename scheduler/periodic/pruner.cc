@@ -140,6 +140,54 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
   return absl::OkStatus();
 }
 
+absl::StatusOr<v1::DeleteSetResponse> Pruner::Delete(
+    const std::string& set_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
+  if (!set.ok()) return set.status();
+  if (set->status() == v1::SET_RUNNING) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "set ", set_id, " is running; it can be deleted once it ended"));
+  }
+  auto held = HeldSets(*sets_);
+  if (!held.ok()) return held.status();
+  if (auto h = held->find(set_id); h != held->end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("set ", set_id, " is ", h->second,
+                     "; end the hold first (`dxbackup show ", set_id, "`)"));
+  }
+  v1::ListSetsRequest same;
+  same.set_namespace_(set->namespace_());
+  same.set_release(set->release());
+  auto others = sets_->ListSets(same);
+  if (!others.ok()) return others.status();
+  for (const v1::BackupSet& other : *others) {
+    if (other.base_set_id() == set_id && other.status() != v1::SET_EXPIRING) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "set ", set_id, " is the base of set ", other.id(), " (",
+          v1::BackupLevel_Name(other.level()),
+          "), which needs it to be restored: delete ", other.id(), " first"));
+    }
+  }
+  auto locked = sets_->LockedSets(clock_->NowUnix());
+  if (!locked.ok()) return locked.status();
+  if (auto until = locked->find(set_id); until != locked->end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("set ", set_id, " has objects locked in the store until ",
+                     absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                                      absl::FromUnixSeconds(until->second),
+                                      absl::UTCTimeZone()),
+                     " (Object Lock); it can be deleted after that"));
+  }
+  absl::Status removed = Remove(*set);
+  if (!removed.ok()) return removed;
+  DXLOG(INFO) << "set " << set_id << " deleted by hand";
+  v1::DeleteSetResponse response;
+  *response.mutable_set() = *set;
+  response.set_removed_bytes(set->bytes());
+  return response;
+}
+
 absl::Status Pruner::Remove(v1::BackupSet set) {
   set.set_status(v1::SET_EXPIRING);
   absl::Status st = sets_->UpdateSet(set);

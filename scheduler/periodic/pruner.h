@@ -43,6 +43,12 @@ class Pruner {
                                                const std::string& release,
                                                bool dry_run);
   absl::Status FinishInterrupted();
+  // `dxbackup delete SET`: removes one set as retention would (crash-safe),
+  // whatever its policy. FailedPrecondition, saying why and what to do,
+  // for a running set, one a restore holds its deployment for, the base
+  // of another set (naming it) and one with an object under Object Lock
+  // (until when); NotFound for no such set.
+  absl::StatusOr<v1::DeleteSetResponse> Delete(const std::string& set_id);
 
  private:
   // Decides (and unless `dry_run` removes) among `sets`, one deployment's

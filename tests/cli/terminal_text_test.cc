@@ -25,6 +25,14 @@ TEST(PrintableTest, ControlCharactersBecomeVisible) {
   EXPECT_EQ(Printable("bad\xff\x9b"), "bad\\xff\\x9b") << "not UTF-8";
 }
 
+TEST(PrintableTest, ALogKeepsItsLinesAndNothingElseOfItsControls) {
+  EXPECT_EQ(PrintableLines("stop\nsaved\x1b[2J\r\n"),
+            "stop\nsaved\\x1b[2J\\x0d\n");
+  EXPECT_EQ(PrintableLines("no newline at the end"),
+            "no newline at the end\n");
+  EXPECT_EQ(PrintableLines(""), "");
+}
+
 TEST(PrintableTest, TablesShowAgentNamesWithoutEscapeSequences) {
   TextTable table({"POD", "VERSION"});
   table.AddRow({"dx-core-0", "1.0\x1b[2J\x1b[31mCLEARED"});

@@ -204,5 +204,50 @@ TEST_F(IncrementalTest, EachSetOfAChainRestoresToItsMoment) {
             std::vector<std::string>{});
 }
 
+// `dxbackup delete` removes a manual set by hand, never one a kept set
+// needs; `dxbackup logs` shows a job.
+TEST_F(IncrementalTest, DeleteRefusesABaseAndRemovesASetWithItsFiles) {
+  const v1::SetDetail full = Backup("--incremental");
+  ChangeTheVolume(1);
+  const v1::SetDetail incremental = Backup("--incremental");
+  ASSERT_EQ(incremental.set().base_set_id(), full.set().id());
+  std::string out;
+  EXPECT_EQ(cli_->Run({"delete", full.set().id()}, &out), 1);
+  EXPECT_NE(out.find("set " + full.set().id() + " is the base of set " +
+                     incremental.set().id() +
+                     " (INCREMENTAL), which needs "
+                     "it to be restored: delete " +
+                     incremental.set().id() + " first"),
+            std::string::npos)
+      << out;
+  EXPECT_TRUE(fs::exists(StoredPath(full)));
+
+  // The job's log, as logs shows it.
+  ASSERT_EQ(cli_->Run({"logs", incremental.jobs(0).id()}, &out), 0) << out;
+  EXPECT_NE(out.find("job:      " + incremental.jobs(0).id() +
+                     " (volume_backup core/data)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("status:   succeeded"), std::string::npos) << out;
+  EXPECT_EQ(cli_->Run({"logs", "no-such-job"}, &out), 1);
+  EXPECT_NE(out.find("no job no-such-job"), std::string::npos) << out;
+
+  // Newest first: the incremental, then its base.
+  ASSERT_EQ(cli_->Run({"delete", incremental.set().id()}, &out), 0) << out;
+  EXPECT_NE(out.find("deleted set " + incremental.set().id() + " of ns/inc"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(StoredPath(incremental)));
+  ASSERT_EQ(cli_->Run({"delete", full.set().id()}, &out), 0) << out;
+  EXPECT_FALSE(fs::exists(StoredPath(full)));
+  EXPECT_EQ(cli_->Json<v1::ListSetsResponse>(
+                    {"sets", "--namespace", "ns", "--release", "inc"})
+                .sets_size(),
+            0);
+  EXPECT_EQ(cli_->Run({"show", full.set().id()}, &out), 1);
+  EXPECT_EQ(cli_->Run({"delete", full.set().id()}, &out), 1);
+  EXPECT_NE(out.find("no backup set"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace dxbackup

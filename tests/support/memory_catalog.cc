@@ -241,6 +241,14 @@ absl::StatusOr<std::vector<v1::Job>> MemoryCatalog::ListJobs(
   return found;
 }
 
+absl::StatusOr<v1::Job> MemoryCatalog::GetJob(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const v1::Job& job : jobs_) {
+    if (job.id() == id) return job;
+  }
+  return absl::NotFoundError("no job " + id);
+}
+
 absl::Status MemoryCatalog::AddFiles(
     const std::string& set_id, const std::string& target,
     const google::protobuf::RepeatedPtrField<v1::FileEntry>& entries) {

@@ -49,6 +49,7 @@ class MemoryCatalog : public scheduler::Catalog {
   absl::Status UpsertJob(const v1::Job& job) override;
   absl::StatusOr<std::vector<v1::Job>> ListJobs(
       const std::string& set_id) override;
+  absl::StatusOr<v1::Job> GetJob(const std::string& id) override;
 
   absl::Status AddFiles(const std::string& set_id, const std::string& target,
                         const google::protobuf::RepeatedPtrField<v1::FileEntry>&

@@ -475,4 +475,51 @@ int Export(const CliContext& cli, const v1::ExportRequest& request) {
   return 0;
 }
 
+int JobLog(const CliContext& cli, const std::string& job_id) {
+  grpc::ClientContext context;
+  v1::GetJobRequest request;
+  request.set_job_id(job_id);
+  v1::Job job;
+  grpc::Status st = cli.stub->GetJob(&context, request, &job);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (cli.json) {
+    PrintJson(cli, job);
+    return 0;
+  }
+  std::ostream& out = *cli.out;
+  out << "job:      " << job.id() << " (" << Short(v1::JobKind_Name(job.kind()))
+      << " " << Printable(job.target()) << ")\n"
+      << "set:      " << job.set_id() << "\n"
+      << "agent:    "
+      << (job.agent_id().empty() ? "-" : Printable(job.agent_id())) << "\n"
+      << "status:   " << Short(v1::JobStatus_Name(job.status())) << "\n"
+      << "started:  " << HumanTime(job.started_unix()) << "\n"
+      << "finished: " << HumanTime(job.finished_unix()) << "\n";
+  if (!job.error().empty()) {
+    out << "error:    " << Printable(job.error()) << "\n";
+  }
+  out << "\n"
+      << (job.log().empty() ? std::string("(no log)\n")
+                            : PrintableLines(job.log()));
+  return 0;
+}
+
+int DeleteSet(const CliContext& cli, const std::string& set_id) {
+  grpc::ClientContext context;
+  v1::DeleteSetRequest request;
+  request.set_set_id(set_id);
+  v1::DeleteSetResponse response;
+  grpc::Status st = cli.stub->DeleteSet(&context, request, &response);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (cli.json) {
+    PrintJson(cli, response);
+    return 0;
+  }
+  *cli.out << "deleted set " << response.set().id() << " of "
+           << Printable(response.set().namespace_()) << "/"
+           << Printable(response.set().release()) << " ("
+           << HumanBytes(response.removed_bytes()) << ")\n";
+  return 0;
+}
+
 }  // namespace dxbackup::cli

@@ -33,6 +33,9 @@ int ListFiles(const CliContext& cli, const v1::ListFilesRequest& request);
 int FindFiles(const CliContext& cli, const v1::FindFilesRequest& request);
 int Verify(const CliContext& cli, const v1::VerifyRequest& request);
 int Export(const CliContext& cli, const v1::ExportRequest& request);
+// `logs JOB`: the job, its error and its log.
+int JobLog(const CliContext& cli, const std::string& job_id);
+int DeleteSet(const CliContext& cli, const std::string& set_id);
 
 }  // namespace dxbackup::cli
 

@@ -221,6 +221,17 @@ int RunVerb(const CliArgs& a, const CliContext& cli) {
     if (!ReadKeyFile(a.key_file, request.mutable_identities())) return 2;
     return cli::Export(cli, request);
   }
+  if (a.verb == "delete") {
+    return need_set() ? cli::DeleteSet(cli, a.args[0]) : 2;
+  }
+  if (a.verb == "logs") {
+    if (a.args.size() != 1) {
+      std::cerr << "dxbackup: logs takes one JOB id (`dxbackup show SET` "
+                   "lists them)\n";
+      return 2;
+    }
+    return cli::JobLog(cli, a.args[0]);
+  }
   if (a.verb == "find") {
     if (a.args.size() != 1) {
       std::cerr

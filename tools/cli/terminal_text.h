@@ -14,6 +14,9 @@
 namespace dxbackup::cli {
 
 std::string Printable(std::string_view text);
+// A log's lines, each Printable, each ending in a newline (the last one
+// too): its newlines kept, nothing else of its control characters.
+std::string PrintableLines(std::string_view text);
 
 }  // namespace dxbackup::cli
 

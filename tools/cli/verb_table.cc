@@ -66,6 +66,20 @@ const std::vector<Verb>& Verbs() {
        "apply retention, saying why each set stays or goes",
        "",
        {"dry-run", "policy"}},
+      {"delete",
+       "SET",
+       "remove a set by hand: its stored files, then its rows",
+       "Refused for a running set, one a restore holds its deployment for, "
+       "the base of another set (named: delete that one first) and one whose "
+       "objects are locked in the store (Object Lock: until when). Manual "
+       "sets are never pruned; this is how they go.",
+       {}},
+      {"logs",
+       "JOB",
+       "one job: its status, error and log",
+       "The log is what the job said: a hook's output, a dump tool's stderr, "
+       "what its agent reported. `dxbackup show SET` lists a set's jobs.",
+       {}},
       {"files", "SET", "a set's file index", "", {"path", "target"}},
       {"find",
        "PATTERN",

@@ -164,6 +164,42 @@ TEST_F(PrunerTest, ASetARestoreHoldsItsDeploymentForStaysWithItsChain) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(PrunerTest, DeleteRefusesWhatMustStayAndRemovesTheRest) {
+  const int64_t now = clock_.NowUnix();
+  v1::BackupSet running = AddSet("running", "ns", now - 60);
+  running.set_status(v1::SET_RUNNING);
+  ASSERT_TRUE(catalog_->UpdateSet(running).ok());
+  AddSet("locked", "ns", now - 7200, "", now + 3600);
+  AddSet("held", "ns", now - 3600, "");
+  v1::DeploymentHold hold;
+  hold.set_namespace_("ns");
+  hold.set_release("dx");
+  hold.set_set_id("held");
+  hold.set_restore_id("restore-1");
+  ASSERT_TRUE(catalog_->PutHold(hold).ok());
+  v1::BackupSet manual = AddSet("manual", "ns", now - 1800, "");
+  Pruner pruner(config_, catalog_.get(), store_.get(), &clock_);
+  for (const auto& [id, why] : std::vector<std::pair<std::string, std::string>>{
+           {"running", "is running"},
+           {"locked", "has objects locked in the store until"},
+           {"held", "held: restore restore-1 into ns/dx"}}) {
+    auto refused = pruner.Delete(id);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition)
+        << id;
+    EXPECT_NE(refused.status().message().find(why), std::string::npos)
+        << refused.status();
+    EXPECT_TRUE(catalog_->GetSet(id).ok()) << id << " must stay";
+  }
+  auto deleted = pruner.Delete("manual");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->removed_bytes(), 5u);
+  EXPECT_FALSE(Stored(manual));
+  EXPECT_EQ(catalog_->GetSet("manual").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(pruner.Delete("manual").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(PrunerTest, KeepsTheChainOfAKeptIncremental) {
   AddSet("full", "ns-a", 1700000000);
   for (const auto& [id, base, t] :

@@ -251,6 +251,18 @@ class AccessTest : public ::testing::Test {
       v1::ExportResponse r;
       return admin_->Export(&c, q, &r).error_code();
     }
+    if (rpc == "GetJob") {
+      v1::GetJobRequest q;
+      q.set_job_id("none");
+      v1::Job r;
+      return admin_->GetJob(&c, q, &r).error_code();
+    }
+    if (rpc == "DeleteSet") {
+      v1::DeleteSetRequest q;
+      q.set_set_id("none");
+      v1::DeleteSetResponse r;
+      return admin_->DeleteSet(&c, q, &r).error_code();
+    }
     ADD_FAILURE() << "no such RPC " << rpc;
     return Code::UNKNOWN;
   }

@@ -2,6 +2,8 @@
 // kind of caller (none, an unknown token, viewer, operator, agent), the
 // agent protocol bound to the token's namespace (an agent of namespace A
 // asking for B's job is refused), and tokens rotated without a restart.
+#include <google/protobuf/descriptor.h>
+
 #include <filesystem>
 
 #include "tests/scheduler/server/access_fixture.h"
@@ -15,7 +17,16 @@ TEST_F(AccessTest, EveryAdminRpcForEveryKindOfCaller) {
       {"ListPolicies", false}, {"FindFiles", false}, {"ListFiles", false},
       {"Backup", true},        {"Restore", true},    {"RunPolicy", true},
       {"Prune", true},         {"Verify", true},     {"Export", true},
-      {"ForgetAgent", true}};
+      {"ForgetAgent", true},   {"GetJob", false},    {"DeleteSet", true}};
+  // A new RPC is in the table, or this fails: none goes unchecked.
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          "dxbackup.v1.AdminService");
+  ASSERT_NE(service, nullptr);
+  for (int i = 0; i < service->method_count(); ++i) {
+    EXPECT_EQ(operator_only.count(service->method(i)->name()), 1u)
+        << service->method(i)->name() << " is not in the table";
+  }
   for (const auto& [rpc, needs_operator] : operator_only) {
     EXPECT_EQ(AdminCall(rpc, ""), Code::UNAUTHENTICATED) << rpc;
     EXPECT_EQ(AdminCall(rpc, "guessed"), Code::UNAUTHENTICATED) << rpc;
