@@ -27,10 +27,11 @@ packages=(
   python3 python3-yaml tar gzip acl attr curl
 )
 # The S3 test server (tests/s3), and awscli and age: the tests' independent
-# readers of what dxbackup stored.
+# readers of what dxbackup stored; tmux: a terminal for the CLI's live
+# progress.
 # node and npm from Debian unless the machine has its own.
 if [ $for_tests -eq 1 ]; then
-  packages+=(python3-botocore awscli age)
+  packages+=(python3-botocore awscli age tmux)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi

@@ -280,6 +280,12 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
       m->artifact.set_fix_level(volume.fix_level());
       if (base_targets.count(m->artifact.target()) != 0) {
         m->artifact.set_base_set_id(plan.level.base_set_id);
+      } else {
+        for (const v1::Artifact& last : in.last_full_artifacts) {
+          if (last.target() == m->artifact.target()) {
+            m->job.set_expected_bytes(last.bytes());
+          }
+        }
       }
       v1::BackupCommand* backup = m->command.mutable_backup();
       backup->set_job_id(m->job.id());

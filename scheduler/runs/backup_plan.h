@@ -58,6 +58,9 @@ struct BackupInputs {
   // The artifacts of PlanBackupLevel(request, history).base_set_id; empty
   // for a full.
   std::vector<v1::Artifact> base_artifacts;
+  // The artifacts of the newest complete full set in `history`, for the
+  // members' expected_bytes; empty when there is none.
+  std::vector<v1::Artifact> last_full_artifacts;
   // For each `discover` database entry of the deployment, by its name:
   // the server's databases (ListServerDatabases), or why they could not
   // be listed.

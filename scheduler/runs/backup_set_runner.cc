@@ -66,6 +66,15 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
     if (!base.ok()) return base.status();
     in.base_artifacts = std::move(*base);
   }
+  // What a full stored last time: the progress display's ETA.
+  for (const v1::BackupSet& earlier : in.history) {
+    if (earlier.status() != v1::SET_COMPLETE || earlier.level() != v1::FULL) {
+      continue;
+    }
+    auto last = parts_.sets->ListArtifacts(earlier.id());
+    if (last.ok()) in.last_full_artifacts = std::move(*last);
+    break;
+  }
   // An agent gone longer than agent_forget_after is no longer expected
   // (its pod is taken to be gone for good, as after a scale-down).
   const int64_t forget_after = AgentForgetAfterSeconds(*parts_.config);

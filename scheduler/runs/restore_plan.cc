@@ -256,6 +256,10 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
       restore->set_keep_setid(request.keep_setid() || own_deployment);
       *restore->mutable_paths() = request.paths();
     }
+    // What it reads: its chain's stored bytes and its own.
+    uint64_t expected = step.artifact.bytes();
+    for (const v1::Artifact& base : step.bases) expected += base.bytes();
+    step.job.set_expected_bytes(expected);
     plan.steps.push_back(std::move(step));
   }
   if (plan.steps.empty() && problems.empty()) {

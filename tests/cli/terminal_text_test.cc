@@ -28,8 +28,7 @@ TEST(PrintableTest, ControlCharactersBecomeVisible) {
 TEST(PrintableTest, ALogKeepsItsLinesAndNothingElseOfItsControls) {
   EXPECT_EQ(PrintableLines("stop\nsaved\x1b[2J\r\n"),
             "stop\nsaved\\x1b[2J\\x0d\n");
-  EXPECT_EQ(PrintableLines("no newline at the end"),
-            "no newline at the end\n");
+  EXPECT_EQ(PrintableLines("no newline at the end"), "no newline at the end\n");
   EXPECT_EQ(PrintableLines(""), "");
 }
 

@@ -3,10 +3,12 @@
 // context of its config file and from the environment, against a real
 // scheduler.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
@@ -153,6 +155,59 @@ TEST(CliTest, TheSchedulerIsFoundFromAContextOrTheEnvironment) {
   EXPECT_NE(out.find("has no context staging; it has nowhere, here"),
             std::string::npos)
       << out;
+}
+
+// On a terminal (tmux's), a backup's progress is one line per target,
+// redrawn in place; piped, it is a line per change.
+TEST(CliTest, OnATerminalProgressIsRedrawnInPlace) {
+  testing::TempDir dir;
+  testing::SchedulerProcess scheduler(testing::SchedulerIn(
+      dir.path(), "deployments:\n  - {namespace: ns, release: tty}\n"));
+  ASSERT_FALSE(scheduler.address().empty()) << scheduler.Output();
+  for (int i = 0; i < 50; ++i) {
+    testing::WriteFile(dir / ("volume/f" + std::to_string(i)),
+                       std::string(20000, static_cast<char>('a' + i % 26)));
+  }
+  testing::AgentProcess agent(
+      testing::AgentOf(scheduler.address(), "ns", "tty", "tty-core-0", "core",
+                       {"data=" + dir / "volume"}, dir / "agent.log"));
+  ASSERT_TRUE(agent.registered()) << agent.Output();
+
+  // The backup runs in a tmux pane; the pane signals `done` when it ended.
+  const std::string socket = "dxbackup-cli-test-" + std::to_string(getpid());
+  const std::string backup = testing::BinDir() + "/dxbackup --server " +
+                             scheduler.address() +
+                             " --insecure-loopback backup --namespace ns "
+                             "--release tty";
+  std::string out;
+  ASSERT_EQ(RunCommand({"tmux", "-L", socket, "new-session", "-d", "-x", "150",
+                        "-y", "40",
+                        backup + "; echo EXIT=$?; tmux -L " + socket +
+                            " wait-for -S done; cat"},
+                       &out),
+            0)
+      << out;
+  ASSERT_EQ(RunCommand({"tmux", "-L", socket, "wait-for", "done"}, &out), 0)
+      << out;
+  std::string pane;
+  ASSERT_EQ(RunCommand({"tmux", "-L", socket, "capture-pane", "-p"}, &pane), 0)
+      << pane;
+  RunCommand({"tmux", "-L", socket, "kill-server"}, &out);
+  int lines = 0;
+  for (absl::string_view line : absl::StrSplit(pane, '\n')) {
+    if (absl::StrContains(line, "core/data")) {
+      ++lines;
+      EXPECT_TRUE(absl::StrContains(line, "succeeded")) << pane;
+    }
+  }
+  EXPECT_EQ(lines, 1) << "one line for the target, redrawn:\n" << pane;
+  EXPECT_TRUE(absl::StrContains(pane, "EXIT=0")) << pane;
+  EXPECT_TRUE(absl::StrContains(pane, "complete")) << pane;
+
+  // Piped: a line per change, pending to succeeded.
+  ASSERT_EQ(RunCommand({"sh", "-c", backup + " | cat"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "core/data: pending")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "core/data: succeeded")) << out;
 }
 
 }  // namespace

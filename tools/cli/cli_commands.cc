@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/pg_version.h"
+#include "tools/cli/run_progress.h"
 #include "tools/cli/terminal_text.h"
 #include "tools/cli/text_table.h"
 
@@ -75,6 +76,9 @@ int FollowRun(const CliContext& cli,
               const char* what) {
   v1::SetEvent event, last;
   bool done = false;
+  std::unique_ptr<RunProgress> progress =
+      cli.live ? LiveProgress(cli.out, std::chrono::steady_clock::now)
+               : LineProgress(cli.out);
   while (reader->Read(&event)) {
     if (event.done()) {
       done = true;
@@ -82,20 +86,11 @@ int FollowRun(const CliContext& cli,
       continue;
     }
     if (cli.json) continue;
-    if (!event.has_job()) {
-      if (!event.message().empty()) {
-        *cli.out << Printable(event.message()) << std::endl;
-      }
-      continue;
+    if (event.has_job()) {
+      progress->Job(event.job());
+    } else if (!event.message().empty()) {
+      progress->Message(event.message());
     }
-    const v1::Job& job = event.job();
-    std::string line = absl::StrCat(job.target(), ": ",
-                                    Short(v1::JobStatus_Name(job.status())));
-    if (job.bytes() > 0) absl::StrAppend(&line, " ", HumanBytes(job.bytes()));
-    if (!job.error().empty()) {
-      absl::StrAppend(&line, " (", WithCode(job), ")");
-    }
-    *cli.out << Printable(line) << std::endl;
   }
   grpc::Status st = reader->Finish();
   if (!st.ok()) return ReportRpcError(cli, st);

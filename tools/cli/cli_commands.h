@@ -17,6 +17,8 @@ struct CliContext {
   std::ostream* out;
   std::ostream* err;
   bool json = false;
+  // Progress redrawn in place (run_progress.h): stdout is a terminal.
+  bool live = false;
 };
 
 int ListAgents(const CliContext& cli);

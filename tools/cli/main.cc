@@ -1,6 +1,7 @@
 // dxbackup: the command-line client. Parses the command line, answers
 // help, finds the scheduler (cli_connection.h) and runs one verb.
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -106,6 +107,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto stub = v1::AdminService::NewStub(*channel);
-  cli::CliContext cli{stub.get(), &std::cout, &std::cerr, args.json};
+  const char* term = std::getenv("TERM");
+  const bool live = !args.json && isatty(STDOUT_FILENO) && term != nullptr &&
+                    std::string(term) != "dumb";
+  cli::CliContext cli{stub.get(), &std::cout, &std::cerr, args.json, live};
   return cli::RunVerb(args, cli);
 }

@@ -211,6 +211,18 @@ TEST_F(PlanBackupSetTest, AnIncrementalBuildsOnTheSamePolicysNewestSet) {
   EXPECT_FALSE(plan->members[1].command.backup().incremental());
 }
 
+TEST_F(PlanBackupSetTest, AFullExpectsWhatTheLastFullStoredForATarget) {
+  v1::Artifact last;
+  last.set_target("core/profile");
+  last.set_bytes(123456789);
+  in_.last_full_artifacts = {last};
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->members[0].job.target(), "core/profile");
+  EXPECT_EQ(plan->members[0].job.expected_bytes(), 123456789u);
+  EXPECT_EQ(plan->members[1].job.expected_bytes(), 0u) << "never stored";
+}
+
 TEST_F(PlanBackupSetTest, AFullWhenThePolicyHasNoSetToBuildOn) {
   in_.request.set_policy("hourly");
   in_.request.mutable_options()->set_level(v1::INCREMENTAL);
