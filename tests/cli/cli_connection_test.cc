@@ -107,6 +107,21 @@ TEST_F(CliConnectionTest, ACaFromTheEnvironmentOverridesAContextsPlaintext) {
   EXPECT_FALSE(c->tls.insecure_loopback);
 }
 
+// Found in review: the context's CA turned TLS back on (with its client
+// certificate) against a local plaintext scheduler.
+TEST_F(CliConnectionTest, InsecureLoopbackGivenDropsTheContextsTlsFiles) {
+  WriteConfig(kTwoContexts);
+  ConnectionFlags flags;
+  flags.server = "127.0.0.1:7070";
+  flags.tls.insecure_loopback = true;
+  auto c = Resolve(flags);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->tls.insecure_loopback);
+  EXPECT_EQ(c->tls.ca_file, "");
+  EXPECT_EQ(c->tls.cert_file, "");
+  EXPECT_EQ(c->tls.key_file, "");
+}
+
 TEST_F(CliConnectionTest, TheFileIsFoundThroughXdgOrDxbackupConfig) {
   testing::WriteFile(dir_ / "xdg/dxbackup/config.yaml",
                      "contexts: [{name: a, server: 'xdg:1'}]\n"

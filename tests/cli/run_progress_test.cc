@@ -41,6 +41,37 @@ TEST(RunProgressTest, LiveRedrawsEachTargetInPlaceWithRateAndEta) {
   EXPECT_EQ(ShortDuration(7380), "2h03m");
 }
 
+// Found in review: a row longer than the terminal wrapped, and the
+// redraw (up by rows, not screen lines) overwrote what was above it.
+TEST(RunProgressTest, RowsAreCutToTheTerminalAndTooManyGoLineByLine) {
+  std::ostringstream out;
+  auto now = std::chrono::steady_clock::time_point();
+  auto live = LiveProgress(
+      &out, [&now] { return now; }, 40, 4);
+  v1::Job failed = JobAt("core/profile", v1::JOB_FAILED, 0, 0);
+  failed.set_error("the agent went away while it read wp_profile/config");
+  live->Job(failed);
+  std::string drawn = out.str();
+  const std::string row = drawn.substr(drawn.rfind("\x1b[2K") + 4);
+  EXPECT_EQ(row.size(), 40u) << "39 columns and the newline: " << row;
+  // Three rows would not leave the cursor room on four lines.
+  live->Job(JobAt("core/logs", v1::JOB_PENDING, 0, 0));
+  out.str("");
+  live->Job(JobAt("db/jcr", v1::JOB_PENDING, 0, 0));
+  live->Job(JobAt("db/jcr", v1::JOB_RUNNING, 0, 0));
+  EXPECT_EQ(out.str(), "\ndb/jcr: pending\ndb/jcr: running\n");
+}
+
+TEST(RunProgressTest, AMessageReplacesTheRowsWhichComeBackBelowIt) {
+  std::ostringstream out;
+  auto live = LiveProgress(
+      &out, [] { return std::chrono::steady_clock::time_point(); });
+  live->Job(JobAt("core/profile", v1::JOB_RUNNING, 0, 0));
+  out.str("");
+  live->Message("scale_to_one: dx-core was scaled to one replica");
+  EXPECT_EQ(out.str().rfind("\x1b[1A\r\x1b[Jscale_to_one", 0), 0u) << out.str();
+}
+
 TEST(RunProgressTest, LinesSayEachChangeOnItsOwnLine) {
   std::ostringstream out;
   auto lines = LineProgress(&out);

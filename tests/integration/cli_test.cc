@@ -88,6 +88,16 @@ TEST(CliTest, AFlagOfAnotherVerbIsRefusedBeforeAnythingRuns) {
                      "--help` lists its flags)"),
             std::string::npos)
       << out;
+  // Found in review: a policy run dropped them silently.
+  EXPECT_EQ(Dxbackup({},
+                     {"--insecure-loopback", "backup", "--policy", "nightly",
+                      "--incremental"},
+                     &out),
+            2);
+  EXPECT_NE(out.find("backup --policy takes its capture options from the "
+                     "policy"),
+            std::string::npos)
+      << out;
   EXPECT_EQ(Dxbackup({}, {"frobnicate"}, &out), 2);
   EXPECT_NE(out.find("unknown verb \"frobnicate\""), std::string::npos) << out;
   EXPECT_EQ(Dxbackup({}, {}, &out), 2) << "no verb: usage, and failure";

@@ -77,7 +77,8 @@ int FollowRun(const CliContext& cli,
   v1::SetEvent event, last;
   bool done = false;
   std::unique_ptr<RunProgress> progress =
-      cli.live ? LiveProgress(cli.out, std::chrono::steady_clock::now)
+      cli.live ? LiveProgress(cli.out, std::chrono::steady_clock::now,
+                              cli.columns, cli.lines)
                : LineProgress(cli.out);
   while (reader->Read(&event)) {
     if (event.done()) {

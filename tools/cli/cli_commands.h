@@ -17,8 +17,10 @@ struct CliContext {
   std::ostream* out;
   std::ostream* err;
   bool json = false;
-  // Progress redrawn in place (run_progress.h): stdout is a terminal.
+  // Progress redrawn in place (run_progress.h): stdout is a terminal, of
+  // this size (0: unknown).
   bool live = false;
+  int columns = 0, lines = 0;
 };
 
 int ListAgents(const CliContext& cli);

@@ -91,6 +91,13 @@ absl::StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags,
                       context.server(), kDefaultServer});
   out.token_file = First({flags.token_file, Env(env, "DXBACKUP_TOKEN_FILE"),
                           FromFile(context.token_file(), path)});
+  // --insecure-loopback given: plaintext, whatever TLS files the
+  // environment or the context name (a context's CA would otherwise turn
+  // TLS back on, with its certificate and key, against this server).
+  if (flags.tls.insecure_loopback) {
+    out.tls = flags.tls;
+    return out;
+  }
   out.tls.ca_file = First({flags.tls.ca_file, Env(env, "DXBACKUP_TLS_CA"),
                            FromFile(context.tls_ca(), path)});
   out.tls.cert_file = First({flags.tls.cert_file, Env(env, "DXBACKUP_TLS_CERT"),
@@ -100,8 +107,7 @@ absl::StatusOr<Connection> ResolveConnection(const ConnectionFlags& flags,
   // A context's plaintext gives way to a CA given above it.
   const bool ca_above =
       !flags.tls.ca_file.empty() || !Env(env, "DXBACKUP_TLS_CA").empty();
-  out.tls.insecure_loopback =
-      flags.tls.insecure_loopback || (!ca_above && context.insecure_loopback());
+  out.tls.insecure_loopback = !ca_above && context.insecure_loopback();
   return out;
 }
 

@@ -115,6 +115,17 @@ int RunVerb(const CliArgs& a, const CliContext& cli) {
                      "--release, not both\n";
         return 2;
       }
+      // A policy's sets are taken as its `capture` says.
+      if (!a.compression.empty() || a.level != 0 || !a.excludes.empty() ||
+          a.incremental || a.differential || a.full_every != 0 ||
+          a.max_chain != 0) {
+        std::cerr << "dxbackup: backup --policy takes its capture options "
+                     "from the policy (its `capture:` in the scheduler's "
+                     "config); --compression, --level, --exclude, "
+                     "--incremental, --differential, --full-every and "
+                     "--max-chain go with --namespace and --release\n";
+        return 2;
+      }
       return cli::RunPolicy(cli, a.policy);
     }
     if (a.ns.empty() || a.release.empty()) {

@@ -1,6 +1,7 @@
 // dxbackup: the command-line client. Parses the command line, answers
 // help, finds the scheduler (cli_connection.h) and runs one verb.
 #include <grpcpp/grpcpp.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -111,5 +112,10 @@ int main(int argc, char** argv) {
   const bool live = !args.json && isatty(STDOUT_FILENO) && term != nullptr &&
                     std::string(term) != "dumb";
   cli::CliContext cli{stub.get(), &std::cout, &std::cerr, args.json, live};
+  if (struct winsize size;
+      live && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0) {
+    cli.columns = size.ws_col;
+    cli.lines = size.ws_row;
+  }
   return cli::RunVerb(args, cli);
 }

@@ -43,9 +43,15 @@ class Lines : public RunProgress {
 
 class Live : public RunProgress {
  public:
-  Live(std::ostream* out, SteadyNow now) : out_(out), now_(std::move(now)) {}
+  Live(std::ostream* out, SteadyNow now, int columns, int lines)
+      : out_(out),
+        now_(std::move(now)),
+        columns_(columns),
+        lines_(lines),
+        fallback_(out) {}
 
   void Job(const v1::Job& job) override {
+    if (overflowed_) return fallback_.Job(job);
     Row* row = nullptr;
     for (Row& r : rows_) {
       if (r.target == job.target()) row = &r;
@@ -63,12 +69,21 @@ class Live : public RunProgress {
       row->since_bytes = job.bytes();
     }
     row->bytes = job.bytes();
+    if (lines_ > 0 && static_cast<int>(rows_.size()) >= lines_ - 1) {
+      // No room to redraw them all in place: a line per change from now.
+      overflowed_ = true;
+      *out_ << "\n";
+      return fallback_.Job(job);
+    }
     Redraw();
   }
 
   void Message(const std::string& text) override {
-    *out_ << Printable(text) << "\n";
-    drawn_ = 0;  // the rows start again below it
+    if (overflowed_) return fallback_.Message(text);
+    // The message goes where the rows were; the rows again below it.
+    if (drawn_ > 0) *out_ << "\x1b[" << drawn_ << "A\r\x1b[J";
+    *out_ << Fit(Printable(text)) << "\n";
+    drawn_ = 0;
     Redraw();
   }
 
@@ -103,7 +118,20 @@ class Live : public RunProgress {
       }
     }
     if (!row.error.empty()) absl::StrAppend(&line, "  ", row.error);
-    return Printable(line);
+    return Fit(Printable(line));
+  }
+
+  // `line` cut to one line of the terminal, never inside a UTF-8 sequence.
+  std::string Fit(std::string line) const {
+    if (columns_ <= 1 || line.size() < static_cast<size_t>(columns_)) {
+      return line;
+    }
+    size_t end = static_cast<size_t>(columns_ - 1);
+    while (end > 0 && (static_cast<unsigned char>(line[end]) & 0xc0) == 0x80) {
+      --end;
+    }
+    line.resize(end);
+    return line;
   }
 
   void Redraw() {
@@ -116,6 +144,9 @@ class Live : public RunProgress {
 
   std::ostream* out_;
   SteadyNow now_;
+  int columns_, lines_;
+  Lines fallback_;
+  bool overflowed_ = false;
   std::vector<Row> rows_;
   size_t drawn_ = 0;
 };
@@ -126,8 +157,9 @@ std::unique_ptr<RunProgress> LineProgress(std::ostream* out) {
   return std::make_unique<Lines>(out);
 }
 
-std::unique_ptr<RunProgress> LiveProgress(std::ostream* out, SteadyNow now) {
-  return std::make_unique<Live>(out, std::move(now));
+std::unique_ptr<RunProgress> LiveProgress(std::ostream* out, SteadyNow now,
+                                          int columns, int lines) {
+  return std::make_unique<Live>(out, std::move(now), columns, lines);
 }
 
 std::string ShortDuration(int64_t seconds) {

@@ -30,8 +30,12 @@ class RunProgress {
 std::unique_ptr<RunProgress> LineProgress(std::ostream* out);
 
 using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
-// `now` times the rates (a test's clock, or steady_clock::now).
-std::unique_ptr<RunProgress> LiveProgress(std::ostream* out, SteadyNow now);
+// `now` times the rates (a test's clock, or steady_clock::now). The
+// terminal's size (0: unknown): each row is cut to fit one line (a wrapped
+// one would throw the redraw off), and once the rows would not fit on the
+// screen the display goes on a line per change.
+std::unique_ptr<RunProgress> LiveProgress(std::ostream* out, SteadyNow now,
+                                          int columns = 0, int lines = 0);
 
 // "1m05s", "2h03m", "12s".
 std::string ShortDuration(int64_t seconds);
