@@ -13,18 +13,40 @@
 
 namespace dxbackup::scheduler {
 
+namespace {
+
+// Holds `mu` (if any) for its lifetime.
+class OptionalLock {
+ public:
+  explicit OptionalLock(std::mutex* mu) : mu_(mu) {
+    if (mu_ != nullptr) mu_->lock();
+  }
+  ~OptionalLock() {
+    if (mu_ != nullptr) mu_->unlock();
+  }
+  OptionalLock(const OptionalLock&) = delete;
+  OptionalLock& operator=(const OptionalLock&) = delete;
+
+ private:
+  std::mutex* mu_;
+};
+
+}  // namespace
+
 Pruner::Pruner(const v1::SchedulerConfig& config, SetCatalog* sets,
                ArtifactStore* store, const common::Clock* clock,
-               SchedulerMetrics* metrics)
+               SchedulerMetrics* metrics, std::mutex* set_removal)
     : config_(config),
       sets_(sets),
       store_(store),
       clock_(clock),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      set_removal_(set_removal) {}
 
 absl::StatusOr<v1::PruneResponse> Pruner::Prune(bool dry_run,
                                                 const std::string& policy) {
   std::lock_guard<std::mutex> lock(mu_);
+  OptionalLock removal(set_removal_);  // no base goes while a set starts
   v1::PruneResponse response;
   auto locked = sets_->LockedSets(clock_->NowUnix());
   if (!locked.ok()) return locked.status();
@@ -63,6 +85,7 @@ absl::StatusOr<v1::PruneResponse> Pruner::PruneGroup(
     const v1::Policy& policy, const std::string& namespace_,
     const std::string& release, bool dry_run) {
   std::lock_guard<std::mutex> lock(mu_);
+  OptionalLock removal(set_removal_);  // no base goes while a set starts
   v1::PruneResponse response;
   auto locked = sets_->LockedSets(clock_->NowUnix());
   if (!locked.ok()) return locked.status();
@@ -143,6 +166,7 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
 absl::StatusOr<v1::DeleteSetResponse> Pruner::Delete(
     const std::string& set_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  OptionalLock removal(set_removal_);  // no base goes while a set starts
   absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
   if (!set.ok()) return set.status();
   if (set->status() == v1::SET_RUNNING) {
@@ -217,6 +241,7 @@ absl::Status Pruner::Remove(v1::BackupSet set) {
 
 absl::Status Pruner::FinishInterrupted() {
   std::lock_guard<std::mutex> lock(mu_);
+  OptionalLock removal(set_removal_);  // no base goes while a set starts
   v1::ListSetsRequest filter;
   filter.set_status(v1::SET_EXPIRING);
   auto sets = sets_->ListSets(filter);

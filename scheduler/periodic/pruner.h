@@ -29,9 +29,12 @@ class Pruner {
   // on and removed; `store`: their files, deleted; `clock`: "now" for
   // retention; `metrics` (nullptr: nothing counted): removed sets. All must
   // outlive the pruner.
+  // `set_removal` (may be null): held while sets are decided on and
+  // removed, shared with BackupSetRunner (its Parts::set_removal).
   Pruner(const v1::SchedulerConfig& config, SetCatalog* sets,
          ArtifactStore* store, const common::Clock* clock,
-         SchedulerMetrics* metrics = nullptr);
+         SchedulerMetrics* metrics = nullptr,
+         std::mutex* set_removal = nullptr);
 
   // Every group of every configured policy (or of `policy` only). With
   // `dry_run`, decides and reports but removes nothing.
@@ -67,6 +70,7 @@ class Pruner {
   ArtifactStore* store_;
   const common::Clock* clock_;
   SchedulerMetrics* metrics_;
+  std::mutex* set_removal_;
   std::mutex mu_;
 };
 

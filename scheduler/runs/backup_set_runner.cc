@@ -47,6 +47,11 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   if (hold->has_value()) return RefuseHeld(**hold);
   // What the plan needs, read first: the set's id and start, the
   // deployment's earlier sets and its base's artifacts, its agents.
+  // Until the set is recorded, its base must stay (see Parts).
+  std::unique_lock<std::mutex> removal;
+  if (parts_.set_removal != nullptr) {
+    removal = std::unique_lock<std::mutex>(*parts_.set_removal);
+  }
   BackupInputs in;
   in.config = parts_.config;
   in.request = request;
@@ -102,6 +107,7 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
     }
   }
   absl::Status s = parts_.sets->CreateSet(set);
+  if (removal.owns_lock()) removal.unlock();
   auto events = std::make_shared<RunEvents>();
   for (const BackupMember& m : plan->members) {
     if (!s.ok()) break;

@@ -71,6 +71,10 @@ class BackupSetRunner {
     const common::TimeSource* time;
     // Ended sets counted; nullptr: nothing counted.
     SchedulerMetrics* metrics = nullptr;
+    // Held from choosing a set's base until the set is recorded (running,
+    // which keeps its base), and by whatever removes sets (Pruner), so
+    // that no base is removed in between; nullptr: none shared.
+    std::mutex* set_removal = nullptr;
   };
   explicit BackupSetRunner(const Parts& parts);
   ~BackupSetRunner();

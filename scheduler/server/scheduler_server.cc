@@ -190,6 +190,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   backup_parts.board = s->board_.get();
   backup_parts.time = time;
   backup_parts.metrics = s->metrics_.get();
+  backup_parts.set_removal = &s->set_removal_;
   s->backups_ = std::make_unique<BackupSetRunner>(backup_parts);
   RestoreRunner::Parts restore_parts;
   restore_parts.config = &config;
@@ -203,7 +204,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   restore_parts.spool_dir = SpoolDir(dir);
   s->restores_ = std::make_unique<RestoreRunner>(restore_parts);
   s->pruner_ = std::make_unique<Pruner>(config, records, s->store_.get(), clock,
-                                        s->metrics_.get());
+                                        s->metrics_.get(), &s->set_removal_);
   PolicyLoop::Parts loop_parts;
   loop_parts.config = &config;
   loop_parts.sets = records;

@@ -16,6 +16,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,9 @@ class SchedulerServer {
   std::unique_ptr<AgentRegistry> registry_;
   std::unique_ptr<SchedulerMetrics> metrics_;
   std::unique_ptr<JobBoard> board_;
+  // Shared by the backups (choosing a base) and the pruner (removing
+  // sets); declared before both, so it outlives them.
+  std::mutex set_removal_;
   std::unique_ptr<BackupSetRunner> backups_;
   std::unique_ptr<RestoreRunner> restores_;
   std::unique_ptr<Pruner> pruner_;

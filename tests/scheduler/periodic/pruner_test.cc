@@ -6,6 +6,7 @@
 
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/memory_catalog.h"
 #include "tests/support/memory_store.h"
 #include "tests/support/stored_objects.h"
 #include "tests/support/temp_dir.h"
@@ -198,6 +199,40 @@ TEST_F(PrunerTest, DeleteRefusesWhatMustStayAndRemovesTheRest) {
             absl::StatusCode::kNotFound);
   EXPECT_EQ(pruner.Delete("manual").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// Found in review: `delete` could remove the base a starting incremental
+// had just chosen (before the incremental was recorded, which keeps its
+// base). Sets are removed holding the lock BackupSetRunner holds from
+// choosing a base until the set is recorded.
+TEST(PrunerLockTest, SetsAreRemovedHoldingTheSetRemovalLock) {
+  class Watching : public testing::MemoryCatalog {
+   public:
+    explicit Watching(std::mutex* mu) : mu_(mu) {}
+    absl::Status DeleteSet(const std::string& id) override {
+      held_ = !mu_->try_lock();
+      if (!held_) mu_->unlock();
+      return MemoryCatalog::DeleteSet(id);
+    }
+    bool held_ = false;
+
+   private:
+    std::mutex* mu_;
+  };
+  std::mutex set_removal;
+  Watching catalog(&set_removal);
+  v1::BackupSet set;
+  set.set_id("manual");
+  set.set_namespace_("ns");
+  set.set_release("dx");
+  set.set_status(v1::SET_COMPLETE);
+  ASSERT_TRUE(catalog.CreateSet(set).ok());
+  testing::MemoryStore store;
+  FakeClock clock;
+  v1::SchedulerConfig config;
+  Pruner pruner(config, &catalog, &store, &clock, nullptr, &set_removal);
+  ASSERT_TRUE(pruner.Delete("manual").ok());
+  EXPECT_TRUE(catalog.held_);
 }
 
 TEST_F(PrunerTest, KeepsTheChainOfAKeptIncremental) {
