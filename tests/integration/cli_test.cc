@@ -128,6 +128,13 @@ TEST(CliTest, BashCompletesVerbsAndEachVerbsFlags) {
   EXPECT_EQ(Complete("dxbackup verify SET --mo"), "\n")
       << "--mode is restore's";
   EXPECT_EQ(Complete("dxbackup help ver"), "verify\n");
+  // Found in review: a global flag's value was taken for the verb, and a
+  // flag's value was completed with verbs.
+  EXPECT_EQ(Complete("dxbackup --context prod backup --na"), "--namespace\n");
+  EXPECT_EQ(Complete("dxbackup --server 127.0.0.1 : 7070 backup --na"),
+            "--namespace\n");
+  EXPECT_EQ(Complete("dxbackup restore SET --key-file --cl"), "\n")
+      << "a value (a file name: bash's own completion), not --clone";
 }
 
 TEST(CliTest, TheSchedulerIsFoundFromAContextOrTheEnvironment) {

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
       std::cerr << "dxbackup: completion takes bash\n";
       return 2;
     }
-    std::cout << cli::BashCompletion();
+    std::cout << cli::BashCompletion(cli::GlobalOptions(&args),
+                                     cli::VerbOptions(&args));
     return 0;
   }
   auto connection = cli::ResolveConnection(

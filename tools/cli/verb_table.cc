@@ -196,17 +196,40 @@ std::string FlagNotOf(const Verb& verb, const po::variables_map& vm,
   return "";
 }
 
-std::string BashCompletion() {
+std::string BashCompletion(const po::options_description& global,
+                           const po::options_description& verb_options) {
   std::vector<std::string> names;
   for (const Verb& v : Verbs()) names.push_back(v.name);
   const std::string all = absl::StrJoin(names, " ");
+  // The flags that take a value: a value is no verb, and bash completes it
+  // as a file name.
+  std::vector<std::string> global_values, values;
+  for (const auto* desc : {&global, &verb_options}) {
+    for (const auto& option : desc->options()) {
+      if (option->semantic()->max_tokens() == 0) continue;
+      values.push_back("--" + option->long_name());
+      if (desc == &global) global_values.push_back("--" + option->long_name());
+    }
+  }
   std::ostringstream out;
   out << "# dxbackup bash completion: source <(dxbackup completion bash)\n"
          "_dxbackup() {\n"
          "  local cur=${COMP_WORDS[COMP_CWORD]} verb= i\n"
+         "  case ${COMP_WORDS[COMP_CWORD-1]} in\n"
+         "    "
+      << absl::StrJoin(values, "|")
+      << ") return 0;;  # a value: bash's own (file names)\n"
+         "  esac\n"
          "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
-         "    case ${COMP_WORDS[i]} in -*) ;; *) verb=${COMP_WORDS[i]}; "
-         "break;; esac\n"
+         "    case ${COMP_WORDS[i]} in\n"
+         "      "
+      << absl::StrJoin(global_values, "|")
+      << ")\n"
+         "        ((i++))  # its value, and HOST:PORT's ':' and port\n"
+         "        [ \"${COMP_WORDS[i+1]}\" = : ] && ((i += 2));;\n"
+         "      -*) ;;\n"
+         "      *) verb=${COMP_WORDS[i]}; break;;\n"
+         "    esac\n"
          "  done\n"
          "  local global='--server --context --token-file --tls-ca "
          "--tls-cert --tls-key --insecure-loopback --json --help'\n"

@@ -42,8 +42,11 @@ std::string FlagNotOf(
     const boost::program_options::options_description& global);
 
 // `dxbackup completion bash`: a bash completion script for every verb and
-// its flags.
-std::string BashCompletion();
+// its flags (those that take a value, named in the descriptions, are
+// completed as file names and skipped when finding the verb).
+std::string BashCompletion(
+    const boost::program_options::options_description& global,
+    const boost::program_options::options_description& verb_options);
 
 // `dxbackup help config`: the config file, the environment, precedence.
 std::string ConfigHelp();
