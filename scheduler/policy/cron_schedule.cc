@@ -36,10 +36,20 @@ absl::Status FieldError(const std::string& spec, const std::string& field,
       absl::StrCat("schedule \"", spec, "\": field \"", field, "\": ", what));
 }
 
+// A number of plain digits only: SimpleAtoi would take "-0", "+5" and
+// blanks around it, which cron does not ("0--0" was read as 0-0).
+bool ParseDigits(const std::string& text, int* out) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return absl::SimpleAtoi(text, out);
+}
+
 // Parses one value: a number or, where `names` is given, a name.
 bool ParseValue(const std::string& text, const char* const* names,
                 int name_count, int name_base, int* out) {
-  if (absl::SimpleAtoi(text, out)) return true;
+  if (ParseDigits(text, out)) return true;
   const std::string upper = absl::AsciiStrToUpper(text);
   for (int i = 0; names != nullptr && i < name_count; ++i) {
     if (upper == names[i]) {
@@ -64,7 +74,7 @@ absl::Status ParseField(const std::string& spec, const std::string& field,
     const size_t slash = part.find('/');
     if (slash != std::string::npos) {
       range = part.substr(0, slash);
-      if (!absl::SimpleAtoi(part.substr(slash + 1), &step) || step <= 0) {
+      if (!ParseDigits(part.substr(slash + 1), &step) || step <= 0) {
         return FieldError(spec, field, "bad step");
       }
     }

@@ -102,7 +102,10 @@ TEST(CronScheduleTest, PreviousIsTheLastSlotAtOrBefore) {
 TEST(CronScheduleTest, RejectsBadSpecsWithTheReason) {
   for (const char* bad : {"61 * * * *", "* * * *", "0 0 0 * *", "0 0 * 13 *",
                           "0 0 * * FOO", "*/0 * * * *", "@often",
-                          "CRON_TZ=Mars/Olympus 0 0 * * *", "5-1 * * * *"}) {
+                          "CRON_TZ=Mars/Olympus 0 0 * * *", "5-1 * * * *",
+                          // Found by cron_fuzz: SimpleAtoi took "-0" and
+                          // "+5", so "0--0" was read as 0-0.
+                          "0--0 3 * * 1-6", "+5 * * * *", "*/+2 * * * *"}) {
     auto s = CronSchedule::Parse(bad, "");
     EXPECT_FALSE(s.ok()) << bad;
   }
