@@ -13,13 +13,15 @@ namespace dxbackup::common {
 inline void AddTlsOptions(boost::program_options::options_description& desc,
                           TlsFlags* flags, bool server) {
   namespace po = boost::program_options;
-  desc.add_options()("tls-cert", po::value(&flags->cert_file)->value_name("PEM"),
+  desc.add_options()("tls-cert",
+                     po::value(&flags->cert_file)->value_name("PEM"),
                      server ? "PEM certificate the scheduler serves"
                             : "PEM client certificate, if the scheduler "
                               "asks for one")(
       "tls-key", po::value(&flags->key_file)->value_name("PEM"),
       server ? "PEM key of --tls-cert" : "PEM key of the client certificate")(
-      server ? "tls-client-ca" : "tls-ca", po::value(&flags->ca_file)->value_name("PEM"),
+      server ? "tls-client-ca" : "tls-ca",
+      po::value(&flags->ca_file)->value_name("PEM"),
       server ? "PEM CA that clients' certificates must be signed by "
                "(requires client certificates)"
              : "PEM CA of the scheduler's certificate")(

@@ -18,17 +18,22 @@ absl::Status CommandFailed(const v1::Database& db, const std::string& which,
   const std::string command =
       absl::StrCat("the ", which, " command of command database ", db.name(),
                    " (", argv.empty() ? "" : argv[0], ")");
-  if (!killed.empty()) {
-    return absl::DeadlineExceededError(
-        absl::StrCat(command, " was stopped: ", killed,
-                     stderr_text.empty() ? "" : ": ", stderr_text));
-  }
-  return absl::InternalError(absl::StrCat(command, " exited with status ", code,
-                                          stderr_text.empty() ? "" : ": ",
-                                          stderr_text));
+  return CommandEndedBadly(command, killed, code, stderr_text);
 }
 
 }  // namespace
+
+absl::Status CommandEndedBadly(const std::string& command,
+                               const std::string& killed, int code,
+                               const std::string& stderr_text) {
+  const std::string tail = stderr_text.empty() ? "" : ": " + stderr_text;
+  if (!killed.empty()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(command, " was stopped: ", killed, tail));
+  }
+  return absl::InternalError(
+      absl::StrCat(command, " exited with status ", code, tail));
+}
 
 std::string DescribeCommandDatabase(const v1::Database& db) {
   const std::string program =

@@ -38,6 +38,13 @@ using common::WithoutSecrets;
 absl::StatusOr<std::map<std::string, std::string>> CommandEnvironment(
     const v1::Database& db);
 
+// The error of `command` ("the dump command of ...") that ended badly:
+// DEADLINE_EXCEEDED when it was killed (`killed` says why: its
+// timeout_seconds), else INTERNAL with its exit `code`; its stderr after.
+absl::Status CommandEndedBadly(const std::string& command,
+                               const std::string& killed, int code,
+                               const std::string& stderr_text);
+
 // "command database NAME (PROGRAM)", for sources and errors; no argument
 // beyond the program's name (arguments may hold what should not be shown).
 std::string DescribeCommandDatabase(const v1::Database& db);

@@ -18,21 +18,13 @@
 namespace dxbackup::scheduler {
 namespace {
 
-// A command that ended badly: killed (`killed` says why: its
-// timeout_seconds), or a non-zero exit `code`.
+// "the WHICH command of external database NAME (PROGRAM)" ended badly.
 absl::Status CommandFailed(const v1::Database& db, const std::string& which,
                            const std::string& killed, int code,
                            const std::string& stderr_text) {
-  const std::string command =
-      absl::StrCat("the ", which, " command of ", DescribeExternalDatabase(db));
-  if (!killed.empty()) {
-    return absl::DeadlineExceededError(
-        absl::StrCat(command, " was stopped: ", killed,
-                     stderr_text.empty() ? "" : ": ", stderr_text));
-  }
-  return absl::InternalError(absl::StrCat(command, " exited with status ", code,
-                                          stderr_text.empty() ? "" : ": ",
-                                          stderr_text));
+  return CommandEndedBadly(
+      absl::StrCat("the ", which, " command of ", DescribeExternalDatabase(db)),
+      killed, code, stderr_text);
 }
 
 absl::StatusOr<std::map<std::string, std::string>> ExternalEnvironment(
