@@ -131,19 +131,27 @@ absl::Status AgentSession::ServeOnce() {
 
   while (stream->Read(&message)) {
     if (message.has_backup()) {
-      StartJob([this, command = message.backup()] { HandleBackup(command); });
+      StartJob(message.backup().job_id(),
+               [this, command = message.backup()] { HandleBackup(command); });
     } else if (message.has_restore()) {
-      StartJob([this, command = message.restore()] { HandleRestore(command); });
+      StartJob(message.restore().job_id(),
+               [this, command = message.restore()] { HandleRestore(command); });
     } else if (message.has_capture_command()) {
-      StartJob([this, command = message.capture_command()] {
-        HandleCommandCapture(command);
-      });
+      StartJob(message.capture_command().job_id(),
+               [this, command = message.capture_command()] {
+                 HandleCommandCapture(command);
+               });
     } else if (message.has_restore_command()) {
-      StartJob([this, command = message.restore_command()] {
-        HandleCommandRestore(command);
-      });
+      StartJob(message.restore_command().job_id(),
+               [this, command = message.restore_command()] {
+                 HandleCommandRestore(command);
+               });
+    } else if (message.has_cancel_job()) {
+      CancelJob(message.cancel_job());
     } else if (message.has_hook()) {
-      StartJob([this, command = message.hook()] {
+      // Not cancellable (no job id given): the post-hooks that follow
+      // count on it having run.
+      StartJob("", [this, command = message.hook()] {
         DXLOG(INFO) << "job " << command.job_id() << ": running hook "
                     << command.name();
         SendResult(command.job_id(), RunHook(command, *time_), 0, 0);
@@ -283,15 +291,45 @@ std::function<void(uint64_t)> AgentSession::ProgressReporter(
   };
 }
 
-void AgentSession::StartJob(std::function<void()> work) {
+void AgentSession::StartJob(const std::string& job_id,
+                            std::function<void()> work) {
   JoinJobs(/*only_finished=*/true);
   auto finished = std::make_shared<std::atomic<bool>>(false);
-  std::thread thread([work = std::move(work), finished] {
-    work();
+  std::shared_ptr<common::Cancellation> cancel;
+  if (!job_id.empty()) {
+    cancel = std::make_shared<common::Cancellation>();
+    std::lock_guard<std::mutex> lock(mu_);
+    cancels_[job_id] = cancel;
+  }
+  std::thread thread([this, job_id, cancel, work = std::move(work), finished] {
+    {
+      // The commands the job starts (RunningCommand) die on a CancelJob.
+      common::CancellationScope scope(cancel.get());
+      work();
+    }
+    if (cancel != nullptr) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = cancels_.find(job_id);
+      if (it != cancels_.end() && it->second == cancel) cancels_.erase(it);
+    }
     finished->store(true);
   });
   std::lock_guard<std::mutex> lock(mu_);
   jobs_.push_back(JobThread{std::move(thread), finished});
+}
+
+void AgentSession::CancelJob(const v1::CancelJob& cancel) {
+  std::shared_ptr<common::Cancellation> job;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cancels_.find(cancel.job_id());
+    if (it == cancels_.end()) return;  // ended already
+    job = it->second;
+  }
+  DXLOG(WARNING) << "job " << cancel.job_id()
+                 << ": stopping, the scheduler says: " << cancel.reason();
+  job->Cancel(cancel.reason().empty() ? "cancelled by the scheduler"
+                                      : cancel.reason());
 }
 
 void AgentSession::JoinJobs(bool only_finished) {

@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "agent/backup/backup_job.h"
 #include "agent/command/command_process.h"
+#include "common/cancellation.h"
 #include "common/time_source.h"
 #include "dxbackup/v1/agent.grpc.pb.h"
 
@@ -71,8 +72,11 @@ class AgentSession {
                   uint64_t bytes, uint64_t files, const std::string& log = "");
   // Sends on the control stream; false when it is gone.
   bool Send(const v1::AgentMessage& message);
-  // Runs `work` on a job thread of its own.
-  void StartJob(std::function<void()> work);
+  // Runs `work` on a job thread of its own; with a `job_id`, bound to a
+  // Cancellation that a CancelJob for it fires.
+  void StartJob(const std::string& job_id, std::function<void()> work);
+  // The scheduler failed a job: kill what it runs.
+  void CancelJob(const v1::CancelJob& cancel);
   // Joins every job thread; with `only_finished`, just those that ended.
   void JoinJobs(bool only_finished = false);
 
@@ -95,6 +99,8 @@ class AgentSession {
     std::shared_ptr<std::atomic<bool>> finished;
   };
   std::vector<JobThread> jobs_;
+  // The running jobs' cancellations, by job id (mu_).
+  std::map<std::string, std::shared_ptr<common::Cancellation>> cancels_;
   // Command jobs' processes, killed when the control stream ends.
   RunningCommands commands_;
 };

@@ -8,8 +8,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/cancellation.h"
+#include "common/process_watch.h"
+#include "common/time_source.h"
 
 extern char** environ;
 
@@ -206,9 +210,15 @@ absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec) {
   collected.stream_stdout = false;
   auto proc = Subprocess::Start(collected);
   if (!proc.ok()) return proc.status();
-  auto code = (*proc)->Wait();
+  // On a thread bound to a Cancellation, the child dies with its work.
+  std::optional<ProcessWatch> watch;
+  if (Cancellation::Current() != nullptr) {
+    watch.emplace(proc->get(), /*timeout_seconds=*/0, RealTime());
+  }
+  auto code = watch.has_value() ? watch->Wait() : (*proc)->Wait();
   if (!code.ok()) return code.status();
-  return ProcessResult{*code, (*proc)->stdout_text(), (*proc)->stderr_text()};
+  return ProcessResult{*code, (*proc)->stdout_text(), (*proc)->stderr_text(),
+                       watch.has_value() ? watch->killed() : ""};
 }
 
 }  // namespace dxbackup::common

@@ -91,7 +91,8 @@ struct ProcessResult {
   std::string killed;
 };
 
-// Runs a program to completion, collecting its output.
+// Runs a program to completion, collecting its output. On a thread bound
+// to a Cancellation (CancellationScope), it is killed when that fires.
 absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec);
 
 }  // namespace dxbackup::common

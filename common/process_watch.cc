@@ -22,6 +22,12 @@ ProcessWatch::ProcessWatch(Subprocess* process, int timeout_seconds,
     exited_ = true;
     cv_.notify_all();
   });
+  cancel_ = Cancellation::Current();
+  if (cancel_ != nullptr) {
+    cancel_handle_ = cancel_->OnCancel([this](const std::string& why) {
+      Kill(why.empty() ? "cancelled" : why);
+    });
+  }
   if (timeout_seconds > 0) {
     watchdog_ = std::thread([this, timeout_seconds, &time] {
       std::unique_lock<std::mutex> lock(mu_);
@@ -38,6 +44,7 @@ absl::StatusOr<int> ProcessWatch::Wait() {
   // The reaper returns once the child exited (not yet reaped: a Kill until
   // `done_` reaches a zombie, never a reused process id).
   if (reaper_.joinable()) reaper_.join();
+  StopListening();
   {
     std::lock_guard<std::mutex> lock(mu_);
     done_ = true;
@@ -52,12 +59,18 @@ ProcessWatch::~ProcessWatch() {
     Kill("stopped");  // never waited for: it must end before its threads
     reaper_.join();
   }
+  StopListening();
   {
     std::lock_guard<std::mutex> lock(mu_);
     done_ = true;
   }
   cv_.notify_all();
   if (watchdog_.joinable()) watchdog_.join();
+}
+
+void ProcessWatch::StopListening() {
+  if (cancel_ != nullptr) cancel_->Remove(cancel_handle_);
+  cancel_ = nullptr;
 }
 
 void ProcessWatch::Kill(const std::string& why) {

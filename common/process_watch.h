@@ -4,7 +4,9 @@
 //   group is killed (a leftover holding its stdout or stderr open would
 //   keep whoever reads them waiting for ever);
 // - with a timeout, the child and its group are killed when it is up;
-// - Kill(why) kills them from any thread.
+// - Kill(why) kills them from any thread;
+// - made on a thread bound to a Cancellation (CancellationScope), the
+//   child and its group are killed when that is cancelled, with its reason.
 // After Wait() nothing is killed any more: the child is reaped, and its
 // process id may be another's.
 //
@@ -27,6 +29,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "common/cancellation.h"
 #include "common/process.h"
 #include "common/time_source.h"
 
@@ -49,14 +52,19 @@ class ProcessWatch {
   std::string killed() const;
 
  private:
+  // No more kills from the Cancellation; returns once none runs.
+  void StopListening();
+
   Subprocess* process_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool exited_ = false;  // the child itself exited (not yet reaped)
   bool done_ = false;    // reaped, or about to be: never killed again
   std::string killed_;
-  std::thread reaper_;    // waits for the exit, then kills the group
-  std::thread watchdog_;  // the timeout
+  std::thread reaper_;              // waits for the exit, then kills the group
+  std::thread watchdog_;            // the timeout
+  Cancellation* cancel_ = nullptr;  // the thread's at construction
+  uint64_t cancel_handle_ = 0;
 };
 
 }  // namespace dxbackup::common

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/utf8_escape.h"
 #include "scheduler/config/scheduler_config.h"
 
 namespace dxbackup::scheduler {
@@ -20,11 +21,16 @@ grpc::Status Denied(TokenAuth* auth, const grpc::ServerContext* context,
 namespace {
 
 // Streams a run's events to the caller until the run ends or the caller
-// leaves.
-grpc::Status Follow(const StartedRun& run,
+// leaves; first, its id and how to cancel it. `what` names the id: "set "
+// (a restore's id says "restore-" itself).
+grpc::Status Follow(const StartedRun& run, const char* what,
                     grpc::ServerWriter<v1::SetEvent>* writer) {
   size_t next = 0;
   v1::SetEvent event;
+  event.set_message(absl::StrCat(what, run.id, " started; `dxbackup cancel ",
+                                 run.id, "` stops it"));
+  if (!writer->Write(event)) return grpc::Status::OK;
+  event.Clear();
   while (run.events->WaitNext(&next, &event)) {
     if (!writer->Write(event)) break;  // the run goes on without a watcher
   }
@@ -43,7 +49,9 @@ AdminServiceImpl::AdminServiceImpl(const Parts& parts)
       restores_(parts.restores),
       pruner_(parts.pruner),
       policies_(parts.policies),
-      verifier_(parts.sets, parts.store, parts.clock, parts.keys),
+      cancels_(parts.cancels),
+      verifier_(parts.sets, parts.store, parts.clock, parts.keys,
+                parts.notices),
       exporter_(parts.sets, parts.store, parts.clock, parts.keys) {}
 
 grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext* context,
@@ -82,7 +90,7 @@ grpc::Status AdminServiceImpl::Backup(
   }
   absl::StatusOr<StartedRun> run = backups_->Start(*request);
   if (!run.ok()) return common::ToGrpcStatus(run.status());
-  return Follow(*run, writer);
+  return Follow(*run, "set ", writer);
 }
 
 grpc::Status AdminServiceImpl::ListSets(grpc::ServerContext* context,
@@ -131,7 +139,7 @@ grpc::Status AdminServiceImpl::Restore(
   }
   absl::StatusOr<StartedRun> run = restores_->Start(*request);
   if (!run.ok()) return common::ToGrpcStatus(run.status());
-  return Follow(*run, writer);
+  return Follow(*run, "", writer);
 }
 
 grpc::Status AdminServiceImpl::ListPolicies(
@@ -283,6 +291,35 @@ grpc::Status AdminServiceImpl::DeleteSet(grpc::ServerContext* context,
   auto deleted = pruner_->Delete(request->set_id());
   if (!deleted.ok()) return common::ToGrpcStatus(deleted.status());
   *response = *std::move(deleted);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Cancel(grpc::ServerContext* context,
+                                      const v1::CancelRequest* request,
+                                      v1::CancelResponse* response) {
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
+  if (cancels_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "this scheduler cannot cancel runs");
+  }
+  std::string who = "the operator";
+  if (auth_ != nullptr && auth_->enabled()) {
+    if (auto caller = auth_->Caller(*context); caller.ok()) {
+      who = absl::StrCat("token ", caller->name());
+    }
+  }
+  std::string why = absl::StrCat("cancelled by ", who);
+  if (!request->reason().empty()) {
+    absl::StrAppend(&why, ": ", common::EscapeToUtf8(request->reason()));
+  }
+  absl::Status s = cancels_->Cancel(request->id(), why);
+  if (!s.ok()) return common::ToGrpcStatus(s);
+  response->set_message(
+      absl::StrCat(request->id(), ": ", why,
+                   "; what had not finished stops, and the post-hooks run"));
   return grpc::Status::OK;
 }
 

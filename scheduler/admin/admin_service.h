@@ -15,6 +15,7 @@
 #include "scheduler/periodic/pruner.h"
 #include "scheduler/runs/backup_set_runner.h"
 #include "scheduler/runs/restore_runner.h"
+#include "scheduler/runs/run_cancels.h"
 #include "scheduler/sets/set_exporter.h"
 #include "scheduler/sets/set_verifier.h"
 #include "scheduler/store/artifact_store.h"
@@ -46,6 +47,10 @@ class AdminServiceImpl : public v1::AdminService::Service {
     RestoreRunner* restores;
     Pruner* pruner;
     PolicyLoop* policies;
+    // The running sets and restores, cancelled by id; nullptr: none can be.
+    RunCancels* cancels = nullptr;
+    // Told when `verify` finds a set corrupt; nullptr: nobody.
+    NoticeSink* notices = nullptr;
   };
   explicit AdminServiceImpl(const Parts& parts);
 
@@ -91,6 +96,9 @@ class AdminServiceImpl : public v1::AdminService::Service {
   grpc::Status GetJob(grpc::ServerContext* context,
                       const v1::GetJobRequest* request,
                       v1::Job* response) override;
+  grpc::Status Cancel(grpc::ServerContext* context,
+                      const v1::CancelRequest* request,
+                      v1::CancelResponse* response) override;
   grpc::Status DeleteSet(grpc::ServerContext* context,
                          const v1::DeleteSetRequest* request,
                          v1::DeleteSetResponse* response) override;
@@ -105,6 +113,7 @@ class AdminServiceImpl : public v1::AdminService::Service {
   RestoreRunner* restores_;
   Pruner* pruner_;
   PolicyLoop* policies_;
+  RunCancels* cancels_;
   SetVerifier verifier_;
   SetExporter exporter_;
 };

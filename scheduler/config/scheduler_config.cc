@@ -12,6 +12,7 @@
 #include "common/tls.h"
 #include "common/yaml_proto.h"
 #include "scheduler/config/dam_references.h"
+#include "scheduler/notify/notices.h"
 #include "scheduler/policy/calendar_duration.h"
 #include "scheduler/policy/cron_schedule.h"
 #include "scheduler/policy/retention.h"
@@ -53,6 +54,7 @@ class ConfigChecker {
   }
 
   absl::Status CheckDeployments(v1::SchedulerConfig& config) const;
+  absl::Status CheckNotifications(const v1::Notifications& n) const;
   // A database that is not PostgreSQL's (`command` or `external`) needs a
   // name and none of pg_dump's connection fields.
   absl::Status CheckNotPostgres(const v1::Database& db, const std::string& kind,
@@ -322,6 +324,9 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
     if (!tz.ok())
       return Invalid(key + ".time_zone", std::string(tz.status().message()));
     if (p.schedule().empty()) return Invalid(key + ".schedule", "is required");
+    if (p.rpo_seconds() < 0) {
+      return Invalid(key + ".rpo_seconds", "must not be negative (0: none)");
+    }
     absl::StatusOr<CronSchedule> schedule =
         CronSchedule::Parse(p.schedule(), "check", *tz);
     if (!schedule.ok()) {
@@ -500,6 +505,48 @@ absl::Status ConfigChecker::CheckEncryption(
   return absl::OkStatus();
 }
 
+absl::Status ConfigChecker::CheckNotifications(
+    const v1::Notifications& n) const {
+  if (!n.give_up_after().empty()) {
+    absl::StatusOr<CalendarDuration> d =
+        CalendarDuration::Parse(n.give_up_after());
+    if (!d.ok() || d->years != 0 || d->months != 0 || d->zero()) {
+      return Invalid("notifications.give_up_after",
+                     "give days, hours or minutes, like \"24h\" or \"2d\"");
+    }
+  }
+  std::set<std::string> names;
+  for (int i = 0; i < n.webhooks_size(); ++i) {
+    const v1::Webhook& w = n.webhooks(i);
+    const std::string key = absl::StrCat("notifications.webhooks[", i, "]");
+    if (w.name().empty()) return Invalid(key, "needs a name");
+    if (!names.insert(w.name()).second) {
+      return Invalid(key + ".name",
+                     absl::StrCat("webhook ", w.name(), " is defined twice"));
+    }
+    if (w.url().empty() == w.url_file().empty()) {
+      return Invalid(key,
+                     "give one of url and url_file (a file holding "
+                     "the URL: a Slack webhook's URL is its secret)");
+    }
+    if (!w.url().empty() && !absl::StartsWith(w.url(), "http://") &&
+        !absl::StartsWith(w.url(), "https://")) {
+      return Invalid(key + ".url", "must start with http:// or https://");
+    }
+    for (int e = 0; e < w.events_size(); ++e) {
+      if (!IsNoticeEvent(w.events(e))) {
+        return Invalid(absl::StrCat(key, ".events[", e, "]"),
+                       absl::StrCat("unknown event \"", w.events(e),
+                                    "\"; the events are ", NoticeEvents()));
+      }
+    }
+    if (w.timeout_seconds() < 0) {
+      return Invalid(key + ".timeout_seconds", "must not be negative (0: 10)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
                                           const std::string& source,
                                           common::YamlLines lines) {
@@ -528,6 +575,7 @@ absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
     s = checker.CheckS3Bucket(config.store().s3(), "store.s3");
   }
   if (s.ok()) s = checker.CheckEncryption(config.encryption());
+  if (s.ok()) s = checker.CheckNotifications(config.notifications());
   if (s.ok() && config.stall_seconds() < 0) {
     s = checker.Invalid("stall_seconds", "must not be negative (0 is 600)");
   }

@@ -36,9 +36,11 @@ std::string ReportedTail(const std::string& text, size_t max) {
 
 }  // namespace
 
-std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs) {
+std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs,
+                                          bool but_cancelled) {
   std::vector<std::string> reasons;
   for (const v1::Job& job : jobs) {
+    if (but_cancelled && job.error_code() == "CANCELLED") continue;
     if (job.status() != v1::JOB_SUCCEEDED) {
       reasons.push_back(absl::StrCat(job.target(), ": ", job.error()));
     }
@@ -125,6 +127,7 @@ absl::Status JobBoard::Add(const v1::Job& job, const v1::Artifact& artifact,
   entry.artifact = artifact;
   entry.bases = std::move(bases);
   entry.events = std::move(events);
+  entry.cancel = std::make_shared<common::Cancellation>();
   const uint64_t change = QueueLocked(JobChange::kAdded, entry);
   lock.unlock();
   DeliverThrough(change);
@@ -183,15 +186,27 @@ absl::Status JobBoard::Progress(uint64_t session, const std::string& job_id,
 
 void JobBoard::Finish(const std::string& job_id, const absl::Status& outcome,
                       uint64_t bytes, uint64_t files, const std::string& log) {
+  End(job_id, outcome, bytes, files, log, /*stop_work=*/true);
+}
+
+void JobBoard::End(const std::string& job_id, const absl::Status& outcome,
+                   uint64_t bytes, uint64_t files, const std::string& log,
+                   bool stop_work) {
   std::vector<JobObserver*> observers;
+  std::shared_ptr<common::Cancellation> cancel;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = jobs_.find(job_id);
     if (it == jobs_.end() || Over(it->second)) return;
     it->second.ending = true;  // first call wins; the job takes no more
-    if (!outcome.ok()) observers = observers_;
+    if (!outcome.ok()) {
+      observers = observers_;
+      if (stop_work) cancel = it->second.cancel;
+    }
   }
   for (JobObserver* observer : observers) observer->OnJobFailing(job_id);
+  // What still works for the job stops: its commands, its agent.
+  if (cancel != nullptr) cancel->Cancel(std::string(outcome.message()));
   uint64_t change;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -276,13 +291,14 @@ absl::Status JobBoard::ReportResult(uint64_t session,
         result.error_code() > 16) {
       code = absl::StatusCode::kUnknown;
     }
-    Finish(result.job_id(),
-           absl::Status(code, result.error().empty()
-                                  ? "the agent reported a failure"
-                                  : ReportedTail(result.error(),
-                                                 kMaxReportedErrorBytes)),
-           result.bytes(), result.files(),
-           ReportedTail(result.log(), kMaxReportedLogBytes));
+    // Its agent ended it: nothing runs there to stop (no CancelJob).
+    End(result.job_id(),
+        absl::Status(
+            code, result.error().empty()
+                      ? "the agent reported a failure"
+                      : ReportedTail(result.error(), kMaxReportedErrorBytes)),
+        result.bytes(), result.files(),
+        ReportedTail(result.log(), kMaxReportedLogBytes), /*stop_work=*/false);
   } else if (kind == v1::JOB_VOLUME_RESTORE || kind == v1::JOB_HOOK ||
              kind == v1::JOB_DATABASE_RESTORE) {
     // An agent reports a database restore only when it ran its command.
@@ -354,6 +370,13 @@ absl::Status JobBoard::CompleteWithArtifact(const std::string& job_id,
   }
   DeliverThrough(change);
   return absl::OkStatus();
+}
+
+std::shared_ptr<common::Cancellation> JobBoard::CancellationOf(
+    const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job_id);
+  return it == jobs_.end() ? nullptr : it->second.cancel;
 }
 
 bool JobBoard::IsRunning(const std::string& job_id) {

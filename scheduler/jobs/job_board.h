@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/cancellation.h"
 #include "common/clock.h"
 #include "dxbackup/v1/agent.pb.h"
 #include "scheduler/catalog/job_catalog.h"
@@ -33,8 +34,11 @@
 
 namespace dxbackup::scheduler {
 
-// "core/profile: agent gone", one per job that did not succeed.
-std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs);
+// "core/profile: agent gone", one per job that did not succeed; with
+// `but_cancelled`, none for a job that failed CANCELLED (the run's
+// cancellation says it once).
+std::vector<std::string> FailedJobReasons(const std::vector<v1::Job>& jobs,
+                                          bool but_cancelled = false);
 
 // The most of an agent's error and log a job keeps.
 inline constexpr size_t kMaxReportedErrorBytes = 16 << 10;
@@ -113,6 +117,14 @@ class JobBoard {
   absl::StatusOr<std::string> AgentOf(const std::string& job_id);
   // True while the job has not ended.
   bool IsRunning(const std::string& job_id);
+  // Fires when the job fails (after OnJobFailing; its reason the
+  // failure's message), whatever failed it but its own agent's report
+  // (ReportResult: the agent stopped already): the work still running for the
+  // job hangs what stops it there (DispatchToAgent: a CancelJob to the
+  // agent; QuiesceWindow: the scheduler's own job's commands, through a
+  // CancellationScope). nullptr for an unknown job.
+  std::shared_ptr<common::Cancellation> CancellationOf(
+      const std::string& job_id);
   // Part `part` of what a running restore job an agent downloads for (a
   // volume, or a database an agent's command restores) reads: its bases in
   // order, then (part == number of bases) its own artifact.
@@ -132,6 +144,7 @@ class JobBoard {
     v1::Artifact artifact;
     std::vector<v1::Artifact> bases;
     std::shared_ptr<RunEvents> events;
+    std::shared_ptr<common::Cancellation> cancel;  // see CancellationOf
     uint64_t session = 0;  // the agent connection the job was given to
     // Planned for an agent (an agent id when added): only such a job takes
     // an upload or serves a download, never the scheduler's own.
@@ -153,6 +166,10 @@ class JobBoard {
   static bool Over(const Entry& e) {
     return e.ended || e.ending || e.completing;
   }
+  // Finish; with `stop_work`, the job's Cancellation fires on a failure.
+  void End(const std::string& job_id, const absl::Status& outcome,
+           uint64_t bytes, uint64_t files, const std::string& log,
+           bool stop_work);
   // The running job `job_id` if `session` may report on it; mu_ held.
   absl::StatusOr<Entry*> ReportableLocked(uint64_t session,
                                           const std::string& job_id);

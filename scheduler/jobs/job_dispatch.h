@@ -17,7 +17,9 @@ namespace dxbackup::scheduler {
 // `command` there. False when the agent is not connected, or its connection
 // changed meanwhile (the caller decides whether to retry or fail the job).
 // `registry`: the agent's connection, sent to; `board`: the job, bound to
-// that connection. Thread-safe.
+// that connection. When the job fails later (JobBoard::CancellationOf), the
+// agent is sent a CancelJob for it. `registry` must outlive the job on
+// `board`. Thread-safe.
 bool DispatchToAgent(AgentRegistry* registry, JobBoard* board,
                      const std::string& job_id, const std::string& agent_id,
                      const v1::SchedulerMessage& command);

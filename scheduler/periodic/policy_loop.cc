@@ -9,7 +9,7 @@ PolicyLoop::PolicyLoop(const Parts& parts)
       after_set_(parts.sets, parts.store, parts.time, parts.pruner,
                  parts.copy_stores),
       verifier_(*parts.config, parts.sets, parts.slots, parts.store, parts.time,
-                parts.keys),
+                parts.keys, parts.notices),
       ticker_(parts.time),
       slots_(
           *parts.config, parts.slots, parts.registry, &starter_,
@@ -28,6 +28,12 @@ PolicyLoop::PolicyLoop(const Parts& parts)
   ticker_.Register(&stalled_runs_);
   ticker_.Register(&slots_);
   ticker_.Register(&verify_);
+  if (parts.notices != nullptr) {
+    stale_.emplace(
+        *parts.config, parts.sets, [this] { return slots_.Covered(); },
+        parts.notices);
+    ticker_.Register(&*stale_);
+  }
   ticker_.Register(&prune_);
 }
 

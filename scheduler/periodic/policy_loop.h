@@ -8,6 +8,7 @@
 //   StalledRunsTask  fail jobs that report no progress
 //   PruneTask        retention on prune_schedule
 //   VerifyTask       the policies' scheduled verification
+//   StaleTask        tell of deployments past their policy's RPO
 //
 // and AfterPolicySet (copy, then prune the group) after each policy set.
 // RunNow/Follow/Describe serve the admin API. Thread-safe.
@@ -15,6 +16,7 @@
 #define DXBACKUP_SCHEDULER_PERIODIC_POLICY_LOOP_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -33,6 +35,7 @@
 #include "scheduler/periodic/prune_task.h"
 #include "scheduler/periodic/pruner.h"
 #include "scheduler/periodic/run_starter.h"
+#include "scheduler/periodic/stale_task.h"
 #include "scheduler/periodic/stalled_runs_task.h"
 #include "scheduler/periodic/ticker.h"
 #include "scheduler/periodic/verify_task.h"
@@ -67,6 +70,8 @@ class PolicyLoop {
     Pruner* pruner;
     // The policies' copy_to.s3 buckets, by policy name.
     const CopyStores* copy_stores;
+    // Told of stale deployments and corrupt sets; nullptr: nobody.
+    NoticeSink* notices = nullptr;
   };
   explicit PolicyLoop(const Parts& parts);
   ~PolicyLoop();
@@ -103,6 +108,7 @@ class PolicyLoop {
   StalledRunsTask stalled_runs_;
   PruneTask prune_;
   VerifyTask verify_;
+  std::optional<StaleTask> stale_;  // with notices only
 };
 
 }  // namespace dxbackup::scheduler

@@ -229,6 +229,13 @@ void PolicySlots::Follow(
   }
 }
 
+std::vector<PlanKey> PolicySlots::Covered() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<PlanKey> keys;
+  for (PlanEntry& entry : BuildPlan("")) keys.push_back(std::move(entry.key));
+  return keys;
+}
+
 v1::ListPoliciesResponse PolicySlots::Describe(absl::Time now) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<PlanEntry> plan = BuildPlan("");

@@ -65,6 +65,8 @@ class PolicySlots : public PeriodicTask {
               const std::function<bool(const v1::BackupSet&)>& on_set);
   // Each policy with the deployments it covers, next run, last slot, state.
   v1::ListPoliciesResponse Describe(absl::Time now);
+  // Each policy's deployments now (configured, or with agents that fit).
+  std::vector<PlanKey> Covered();
 
  private:
   // Policies matched to deployments (only `only`, if given). mu_ held.

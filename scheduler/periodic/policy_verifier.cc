@@ -42,11 +42,11 @@ std::string VerifySlotKey(const std::string& policy) {
 PolicyVerifier::PolicyVerifier(const v1::SchedulerConfig& config,
                                SetCatalog* sets, ScheduleSlotCatalog* slots,
                                ArtifactStore* store, const common::Clock* clock,
-                               const crypto::KeyRing* keys)
+                               const crypto::KeyRing* keys, NoticeSink* notices)
     : config_(config),
       sets_(sets),
       slot_catalog_(slots),
-      verifier_(sets, store, clock, keys) {}
+      verifier_(sets, store, clock, keys, notices) {}
 
 PolicyVerifier::~PolicyVerifier() { Join(); }
 

@@ -36,9 +36,11 @@ class PolicyVerifier {
   // scheduler's own keys, which a deep verification of an encrypted set
   // needs (without them it checks the stored bytes only, and says so). All
   // must outlive the verifier.
+  // `notices` (may be null) is told of each set found corrupt.
   PolicyVerifier(const v1::SchedulerConfig& config, SetCatalog* sets,
                  ScheduleSlotCatalog* slots, ArtifactStore* store,
-                 const common::Clock* clock, const crypto::KeyRing* keys);
+                 const common::Clock* clock, const crypto::KeyRing* keys,
+                 NoticeSink* notices = nullptr);
   ~PolicyVerifier();  // waits for running verifications
 
   // Reads the persisted slots; a policy with none starts counting at `now`.

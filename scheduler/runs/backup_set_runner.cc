@@ -18,6 +18,7 @@
 #include "scheduler/databases/database_dumps.h"
 #include "scheduler/kubernetes/core_scale.h"
 #include "scheduler/kubernetes/release_capture.h"
+#include "scheduler/notify/notices.h"
 #include "scheduler/postgres/pg_cluster.h"
 #include "scheduler/runs/deployment_holds.h"
 #include "scheduler/runs/quiesce_window.h"
@@ -121,9 +122,12 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
   DXLOG(INFO) << "set " << set.id() << " of " << deployment << " started with "
               << plan->members.size() << " members";
   const std::string id = set.id();
-  threads_.Start([this, plan = std::move(*plan), events,
+  std::shared_ptr<common::Cancellation> cancel =
+      parts_.cancels != nullptr ? parts_.cancels->Add(id)
+                                : std::make_shared<common::Cancellation>();
+  threads_.Start([this, plan = std::move(*plan), events, cancel,
                   on_done = std::move(on_done)]() mutable {
-    const v1::BackupSet done = Run(std::move(plan), events);
+    const v1::BackupSet done = Run(std::move(plan), events, cancel);
     if (on_done) on_done(done);
   });
   return StartedRun{id, events};
@@ -223,13 +227,40 @@ void BackupSetRunner::Scale(const BackupMember& member,
                    : absl::StrCat("scaled back to ", replicas, " replicas"));
 }
 
-v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
-                                   std::shared_ptr<RunEvents> events) {
+void BackupSetRunner::NotifyEnd(const v1::BackupSet& set) {
+  if (parts_.notices == nullptr) return;
+  v1::ListSetsRequest same;
+  same.set_namespace_(set.namespace_());
+  same.set_release(set.release());
+  const auto earlier = parts_.sets->ListSets(same);
+  const v1::BackupSet* previous = nullptr;
+  if (earlier.ok()) {
+    for (const v1::BackupSet& s : *earlier) {
+      if (s.id() == set.id() || s.started_unix() > set.started_unix() ||
+          s.status() == v1::SET_RUNNING) {
+        continue;
+      }
+      if (previous == nullptr || s.started_unix() > previous->started_unix() ||
+          (s.started_unix() == previous->started_unix() &&
+           s.id() > previous->id())) {
+        previous = &s;
+      }
+    }
+  }
+  if (auto notice = SetEndNotice(set, previous)) {
+    parts_.notices->Notify(*notice);
+  }
+}
+
+v1::BackupSet BackupSetRunner::Run(
+    BackupPlan plan, std::shared_ptr<RunEvents> events,
+    std::shared_ptr<common::Cancellation> cancel) {
   v1::BackupSet set = plan.set;
   const std::vector<BackupMember>& members = plan.members;
   // The quiesce window: every pre-hook, then every capture at once, then
   // every post-hook.
   WindowWork work;
+  work.cancel = cancel.get();
   std::vector<WindowJob>& captures = work.stages.emplace_back();
   // scale_to_one: the replicas the core StatefulSet had, which the
   // scale-up puts back.
@@ -298,7 +329,13 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
     }
   }
 
-  std::vector<std::string> failures = FailedJobReasons(jobs);
+  // Cancelled: the reason says by whom, once, before what failed besides.
+  std::vector<std::string> failures;
+  if (cancel->cancelled()) failures.push_back(cancel->why());
+  for (std::string& failure : FailedJobReasons(jobs, /*but_cancelled=*/
+                                               cancel->cancelled())) {
+    failures.push_back(std::move(failure));
+  }
   auto artifacts = parts_.sets->ListArtifacts(set.id());
   std::set<std::string> stored;  // targets with an artifact row
   if (artifacts.ok()) {
@@ -332,6 +369,7 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
   absl::Status s = parts_.sets->UpdateSet(set);
   if (!s.ok()) DXLOG(ERROR) << s.message();
   if (parts_.metrics != nullptr) parts_.metrics->SetEnded(set);
+  NotifyEnd(set);
   DXLOG(INFO) << "set " << set.id() << " of " << set.namespace_() << "/"
               << set.release() << " ended " << v1::SetStatus_Name(set.status())
               << (failures.empty() ? "" : ": " + set.reason());
@@ -340,6 +378,7 @@ v1::BackupSet BackupSetRunner::Run(BackupPlan plan,
     running_deployments_.erase(
         absl::StrCat(set.namespace_(), "/", set.release()));
   }
+  if (parts_.cancels != nullptr) parts_.cancels->Remove(set.id());
   events->Finish(set, failures.empty(),
                  failures.empty() ? absl::StrCat("set ", set.id(), " complete")
                                   : absl::StrCat("set ", set.id(),

@@ -40,7 +40,9 @@
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/jobs/run_events.h"
 #include "scheduler/metrics/metrics.h"
+#include "scheduler/notify/notice_sink.h"
 #include "scheduler/runs/backup_plan.h"
+#include "scheduler/runs/run_cancels.h"
 #include "scheduler/runs/run_threads.h"
 #include "scheduler/store/artifact_store.h"
 
@@ -75,6 +77,12 @@ class BackupSetRunner {
     // which keeps its base), and by whatever removes sets (Pruner), so
     // that no base is removed in between; nullptr: none shared.
     std::mutex* set_removal = nullptr;
+    // Where each set is listed while it runs, to be cancelled; nullptr:
+    // sets cannot be cancelled.
+    RunCancels* cancels = nullptr;
+    // Told when a set fails, and when one completes after a failure;
+    // nullptr: nobody.
+    NoticeSink* notices = nullptr;
   };
   explicit BackupSetRunner(const Parts& parts);
   ~BackupSetRunner();
@@ -88,10 +96,15 @@ class BackupSetRunner {
                                    SetDoneFn on_done = nullptr);
 
  private:
-  v1::BackupSet Run(BackupPlan plan, std::shared_ptr<RunEvents> events);
+  // `cancel`: the set's (RunCancels), never null.
+  v1::BackupSet Run(BackupPlan plan, std::shared_ptr<RunEvents> events,
+                    std::shared_ptr<common::Cancellation> cancel);
   // A member the scheduler captures itself (a database, the Kubernetes
   // objects of `set`'s deployment), stored and ended on the board.
   void CaptureOwn(const BackupMember& member, const v1::BackupSet& set);
+  // Tells `set`'s end to the notices (SetEndNotice), with the set of its
+  // deployment before it.
+  void NotifyEnd(const v1::BackupSet& set);
   // A scale_to_one member: the scale-down records the replicas it found
   // in *replicas_before, the scale-up puts them back.
   void Scale(const BackupMember& member, const v1::BackupSet& set,

@@ -26,11 +26,22 @@ std::string QuiesceWarning(int64_t seconds, const v1::SchedulerConfig& config) {
 
 std::vector<v1::Job> QuiesceWindow::RunStage(
     const std::vector<WindowJob>& stage, const std::string& skip,
-    int own_at_once) {
+    int own_at_once, common::Cancellation* cancel) {
   std::vector<const WindowJob*> own_jobs;
   std::vector<std::string> ids;
+  for (const WindowJob& job : stage) ids.push_back(job.job_id);
+  // Cancelled, every job of the stage not ended yet fails with the reason
+  // (one the cancel reached before it started is never started).
+  uint64_t on_cancel = 0;
+  if (cancel != nullptr) {
+    on_cancel = cancel->OnCancel([this, &ids](const std::string& why) {
+      for (const std::string& id : ids) {
+        parts_.board->Finish(id, absl::CancelledError(why));
+      }
+    });
+  }
   for (const WindowJob& job : stage) {
-    ids.push_back(job.job_id);
+    if (!parts_.board->IsRunning(job.job_id)) continue;  // cancelled
     if (!skip.empty() || !job.fail.empty()) {
       // An offline agent's job: UNAVAILABLE; skipped after a pre-hook
       // failed: FAILED_PRECONDITION.
@@ -58,19 +69,28 @@ std::vector<v1::Job> QuiesceWindow::RunStage(
   std::atomic<size_t> next{0};
   std::vector<std::thread> own;
   for (size_t w = 0; w < workers; ++w) {
-    own.emplace_back([&own_jobs, &next] {
-      for (size_t i; (i = next++) < own_jobs.size();) own_jobs[i]->run();
+    own.emplace_back([this, &own_jobs, &next] {
+      for (size_t i; (i = next++) < own_jobs.size();) {
+        // The commands the job starts die with it (a pg_dump, when the
+        // set is cancelled or the job times out).
+        std::shared_ptr<common::Cancellation> job_cancel =
+            parts_.board->CancellationOf(own_jobs[i]->job_id);
+        common::CancellationScope scope(job_cancel.get());
+        own_jobs[i]->run();
+      }
     });
   }
   for (std::thread& t : own) t.join();
-  return parts_.board->WaitAndRemove(ids);
+  std::vector<v1::Job> ended = parts_.board->WaitAndRemove(ids);
+  if (cancel != nullptr) cancel->Remove(on_cancel);
+  return ended;
 }
 
 std::vector<v1::Job> QuiesceWindow::FailHooks(const std::vector<HookJob>& hooks,
-                                              const std::string& why) {
+                                              const absl::Status& why) {
   std::vector<std::string> ids;
   for (const HookJob& h : hooks) {
-    parts_.board->Finish(h.job.id(), absl::FailedPreconditionError(why));
+    parts_.board->Finish(h.job.id(), why);
     ids.push_back(h.job.id());
   }
   return parts_.board->WaitAndRemove(ids);
@@ -82,29 +102,37 @@ WindowResult QuiesceWindow::Run(const WindowWork& work) {
     for (v1::Job& j : jobs) result.jobs.push_back(std::move(j));
   };
   if (!work.before.empty()) {
-    add(RunStage(work.before, "", work.own_jobs_at_once));
+    add(RunStage(work.before, "", work.own_jobs_at_once, work.cancel));
   }
   // A scale-down that failed leaves DX as it is: nothing stopped, nothing
-  // captured or restored.
+  // captured or restored. So does a cancel before the pre-hooks.
   std::string unscaled;
-  for (v1::Job& j : RunStage(work.scale_down, "", work.own_jobs_at_once)) {
+  absl::Status not_stopped;  // why no hook runs: `unscaled`, or the cancel
+  for (v1::Job& j :
+       RunStage(work.scale_down, "", work.own_jobs_at_once, work.cancel)) {
     if (unscaled.empty() && j.status() != v1::JOB_SUCCEEDED) {
       unscaled = absl::StrCat("skipped: ", j.target(), " failed: ", j.error());
+      not_stopped = absl::FailedPreconditionError(unscaled);
     }
     result.jobs.push_back(std::move(j));
+  }
+  if (unscaled.empty() && work.cancel != nullptr && work.cancel->cancelled()) {
+    unscaled = absl::StrCat("not run: ", work.cancel->why());
+    not_stopped = absl::CancelledError(unscaled);
   }
   const absl::Time start = absl::FromChrono(parts_.time->Now());
   std::vector<v1::Job> pre =
       unscaled.empty()
           ? RunHookJobs(parts_.registry, parts_.board, *parts_.time, work.pre)
-          : FailHooks(work.pre, unscaled);
+          : FailHooks(work.pre, not_stopped);
   const std::string blocked =
       unscaled.empty() ? PreHookBlock(work.pre, pre) : unscaled;
   add(std::move(pre));
   std::string skip = blocked;
   for (const std::vector<WindowJob>& stage : work.stages) {
     std::string failed;  // the first of the stage's jobs that failed
-    for (v1::Job& j : RunStage(stage, skip, work.own_jobs_at_once)) {
+    for (v1::Job& j :
+         RunStage(stage, skip, work.own_jobs_at_once, work.cancel)) {
       if (failed.empty() && j.status() != v1::JOB_SUCCEEDED) {
         failed = j.target();
       }
@@ -115,9 +143,12 @@ WindowResult QuiesceWindow::Run(const WindowWork& work) {
     }
   }
   if (!unscaled.empty()) {
-    add(FailHooks(work.post, unscaled));  // nothing was stopped
-  } else if (!work.hold_post.empty() && blocked.empty()) {
-    add(FailHooks(work.post, work.hold_post));
+    add(FailHooks(work.post, not_stopped));  // nothing was stopped
+  } else if (!work.hold_post.empty() && blocked.empty() &&
+             (work.cancel == nullptr || !work.cancel->cancelled())) {
+    // (Cancelled, the work did not end as the hold expects: the
+    // post-hooks run, and DX comes back up.)
+    add(FailHooks(work.post, absl::FailedPreconditionError(work.hold_post)));
     result.post_held = true;
   } else {
     // Every pre-hook was run (or tried), so every post-hook runs: after
@@ -135,12 +166,12 @@ WindowResult QuiesceWindow::Run(const WindowWork& work) {
   result.seconds =
       absl::ToInt64Seconds(absl::FromChrono(parts_.time->Now()) - start);
   if (!work.scale_up.empty()) {
-    add(RunStage(work.scale_up, "", work.own_jobs_at_once));
+    add(RunStage(work.scale_up, "", work.own_jobs_at_once, nullptr));
   }
   if (!work.after.empty()) {
     const std::string after_skip =
         !work.hold_post.empty() && blocked.empty() ? work.hold_post : skip;
-    add(RunStage(work.after, after_skip, work.own_jobs_at_once));
+    add(RunStage(work.after, after_skip, work.own_jobs_at_once, work.cancel));
   }
   return result;
 }

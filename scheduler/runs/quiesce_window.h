@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cancellation.h"
 #include "common/time_source.h"
 #include "dxbackup/v1/agent.pb.h"
 #include "dxbackup/v1/config.pb.h"
@@ -90,6 +91,13 @@ struct WindowWork {
   // Run once the post-hooks ran (or were held), before `after`: whatever
   // `scale_down` changed, put back.
   std::vector<WindowJob> scale_up;
+  // The run's (nullptr: it cannot be cancelled). Cancelled, every job of
+  // `before`, `scale_down`, the stages and `after` not ended fails
+  // (CANCELLED, its reason), the later ones without starting. Hooks and
+  // `scale_up` are never cancelled: cancelled before the pre-hooks, no
+  // hook runs (nothing was stopped); after, every post-hook runs, so DX
+  // comes back up.
+  common::Cancellation* cancel = nullptr;
 };
 
 struct WindowResult {
@@ -125,12 +133,14 @@ class QuiesceWindow {
  private:
   // Fails each of `hooks` with `why`, without sending it.
   std::vector<v1::Job> FailHooks(const std::vector<HookJob>& hooks,
-                                 const std::string& why);
+                                 const absl::Status& why);
   // Starts each job of a stage (or fails it with `skip`, if set), the
   // scheduler's own `own_at_once` at a time (0: all), waits for all and
   // returns them.
+  // The jobs fail when `cancel` (may be null) is cancelled.
   std::vector<v1::Job> RunStage(const std::vector<WindowJob>& stage,
-                                const std::string& skip, int own_at_once);
+                                const std::string& skip, int own_at_once,
+                                common::Cancellation* cancel);
 
   Parts parts_;
 };

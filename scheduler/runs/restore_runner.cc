@@ -168,10 +168,14 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   const std::string run_id = plan->run_id;
   DXLOG(INFO) << run_id << ": restoring set " << set->id() << " ("
               << plan->steps.size() << " members)";
-  threads_.Start([this, plan = std::move(*plan), events, grant]() mutable {
-    Run(std::move(plan), events);
-    grant.reset();  // the keys given go when the run ends
-  });
+  std::shared_ptr<common::Cancellation> cancel =
+      parts_.cancels != nullptr ? parts_.cancels->Add(run_id)
+                                : std::make_shared<common::Cancellation>();
+  threads_.Start(
+      [this, plan = std::move(*plan), events, grant, cancel]() mutable {
+        Run(std::move(plan), events, cancel);
+        grant.reset();  // the keys given go when the run ends
+      });
   return StartedRun{run_id, events};
 }
 
@@ -344,7 +348,8 @@ std::string RestoreRunner::RecordHold(const RestorePlan& plan,
   return outcome;
 }
 
-void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events) {
+void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events,
+                        std::shared_ptr<common::Cancellation> cancel) {
   const std::function<void(const RestoreStep&)> restore_database =
       [this, &plan](const RestoreStep& step) {
         if (step.job.kind() == v1::JOB_OBJECTS_RESTORE) {
@@ -353,10 +358,18 @@ void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events) {
           RestoreDatabase(step, plan.database_to);
         }
       };
-  const WindowWork work = RestoreWindowWork(plan, restore_database);
+  WindowWork work = RestoreWindowWork(plan, restore_database);
+  work.cancel = cancel.get();
   const WindowResult window =
       QuiesceWindow({parts_.registry, parts_.board, parts_.time}).Run(work);
-  const std::vector<std::string> failures = FailedJobReasons(window.jobs);
+  if (parts_.cancels != nullptr) parts_.cancels->Remove(plan.run_id);
+  // Cancelled: the reason says by whom, once, before what failed besides.
+  std::vector<std::string> failures;
+  if (cancel->cancelled()) failures.push_back(cancel->why());
+  for (std::string& failure :
+       FailedJobReasons(window.jobs, /*but_cancelled=*/cancel->cancelled())) {
+    failures.push_back(std::move(failure));
+  }
   const std::string hold = RecordHold(plan, window, failures.empty());
   const std::string done =
       plan.steps.empty() && !plan.post.empty()

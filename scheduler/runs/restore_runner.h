@@ -35,6 +35,7 @@
 #include "scheduler/runs/backup_set_runner.h"
 #include "scheduler/runs/quiesce_window.h"
 #include "scheduler/runs/restore_plan.h"
+#include "scheduler/runs/run_cancels.h"
 #include "scheduler/runs/run_threads.h"
 
 namespace dxbackup::scheduler {
@@ -76,6 +77,9 @@ class RestoreRunner {
     // Where a database dump is written whole for pg_restore --jobs (files
     // removed after each restore); empty: dumps are streamed.
     std::string spool_dir;
+    // Where each restore is listed while it runs, to be cancelled;
+    // nullptr: restores cannot be cancelled.
+    RunCancels* cancels = nullptr;
   };
   explicit RestoreRunner(const Parts& parts);
   ~RestoreRunner();
@@ -83,7 +87,9 @@ class RestoreRunner {
   absl::StatusOr<StartedRun> Start(const v1::RestoreRequest& request);
 
  private:
-  void Run(RestorePlan plan, std::shared_ptr<RunEvents> events);
+  // `cancel`: the restore's (RunCancels), never null.
+  void Run(RestorePlan plan, std::shared_ptr<RunEvents> events,
+           std::shared_ptr<common::Cancellation> cancel);
   void RestoreDatabase(const RestoreStep& step, const std::string& database_to);
   // Re-creates the set's Kubernetes objects the destination lacks.
   void RestoreObjects(const RestoreStep& step, const RestorePlan& plan);

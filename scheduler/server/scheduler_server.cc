@@ -1,15 +1,19 @@
 #include "scheduler/server/scheduler_server.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
+#include "common/secret_file.h"
 #include "scheduler/access/token_auth.h"
 #include "scheduler/admin/admin_service.h"
 #include "scheduler/agents/agent_service.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/metrics/metrics.h"
+#include "scheduler/notify/notifier.h"
 #include "scheduler/periodic/policy_loop.h"
 #include "scheduler/periodic/pruner.h"
 #include "scheduler/runs/deployment_holds.h"
@@ -21,6 +25,13 @@
 
 namespace dxbackup::scheduler {
 namespace {
+
+// Names this scheduler in its notifications.
+std::string HostName() {
+  char name[256] = "";
+  if (gethostname(name, sizeof(name) - 1) != 0) return "dxbackup-scheduler";
+  return name;
+}
 
 // The configured store: a bucket (store.s3) or <data-dir>/store.
 absl::StatusOr<std::unique_ptr<ArtifactStore>> OpenStore(
@@ -169,6 +180,22 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
       std::make_unique<JobBoard>(s->catalog_.get(), s->catalog_.get(), clock);
   s->metrics_ = std::make_unique<SchedulerMetrics>(s->registry_.get());
   s->board_->AddObserver(s->metrics_.get());  // destroyed after the board
+  s->notifier_ = std::make_unique<Notifier>(s->options_.config.notifications(),
+                                            time, HostName());
+  for (const v1::Webhook& webhook :
+       s->options_.config.notifications().webhooks()) {
+    DXLOG(INFO) << "notifications: webhook " << webhook.name() << " ("
+                << v1::Webhook::Format_Name(webhook.format()) << ")";
+    // Read at each delivery (a rotated Secret is taken), so not an error
+    // now; but said now, not at the first failed set.
+    if (!webhook.url_file().empty()) {
+      if (auto url = common::ReadSecretFile(webhook.url_file()); !url.ok()) {
+        DXLOG(WARNING) << "notifications: webhook " << webhook.name()
+                       << ": " << url.status().message()
+                       << "; its notifications fail until it can be read";
+      }
+    }
+  }
   v1::ListSetsRequest complete;
   complete.set_status(v1::SET_COMPLETE);
   auto complete_sets = s->catalog_->ListSets(complete);
@@ -191,6 +218,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   backup_parts.time = time;
   backup_parts.metrics = s->metrics_.get();
   backup_parts.set_removal = &s->set_removal_;
+  backup_parts.cancels = &s->run_cancels_;
+  backup_parts.notices = s->notifier_.get();
   s->backups_ = std::make_unique<BackupSetRunner>(backup_parts);
   RestoreRunner::Parts restore_parts;
   restore_parts.config = &config;
@@ -202,6 +231,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   restore_parts.board = s->board_.get();
   restore_parts.time = time;
   restore_parts.spool_dir = SpoolDir(dir);
+  restore_parts.cancels = &s->run_cancels_;
   s->restores_ = std::make_unique<RestoreRunner>(restore_parts);
   s->pruner_ = std::make_unique<Pruner>(config, records, s->store_.get(), clock,
                                         s->metrics_.get(), &s->set_removal_);
@@ -217,6 +247,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   loop_parts.backups = s->backups_.get();
   loop_parts.pruner = s->pruner_.get();
   loop_parts.copy_stores = &s->copy_stores_;
+  loop_parts.notices = s->notifier_.get();
   s->policies_ = std::make_unique<PolicyLoop>(loop_parts);
   AgentServiceImpl::Parts agent_parts;
   agent_parts.config = &config;
@@ -242,6 +273,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   admin_parts.restores = s->restores_.get();
   admin_parts.pruner = s->pruner_.get();
   admin_parts.policies = s->policies_.get();
+  admin_parts.cancels = &s->run_cancels_;
+  admin_parts.notices = s->notifier_.get();
   s->admin_service_ = std::make_unique<AdminServiceImpl>(admin_parts);
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -26,6 +26,7 @@
 #include "dxbackup/v1/config.pb.h"
 #include "scheduler/crypto/key_grants.h"
 #include "scheduler/crypto/key_ring.h"
+#include "scheduler/runs/run_cancels.h"
 #include "scheduler/sets/set_copier.h"
 
 namespace dxbackup::scheduler {
@@ -35,6 +36,7 @@ class ArtifactStore;
 class AgentRegistry;
 class SchedulerMetrics;
 class JobBoard;
+class Notifier;
 class BackupSetRunner;
 class RestoreRunner;
 class Pruner;
@@ -89,9 +91,13 @@ class SchedulerServer {
   std::unique_ptr<AgentRegistry> registry_;
   std::unique_ptr<SchedulerMetrics> metrics_;
   std::unique_ptr<JobBoard> board_;
+  // Outlives what tells it (runners, the policy loop, the admin service).
+  std::unique_ptr<Notifier> notifier_;
   // Shared by the backups (choosing a base) and the pruner (removing
   // sets); declared before both, so it outlives them.
   std::mutex set_removal_;
+  // The sets and restores running, to be cancelled; outlives the runners.
+  RunCancels run_cancels_;
   std::unique_ptr<BackupSetRunner> backups_;
   std::unique_ptr<RestoreRunner> restores_;
   std::unique_ptr<Pruner> pruner_;

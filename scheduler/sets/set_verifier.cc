@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "common/sha256.h"
 #include "scheduler/databases/external_backup.h"
+#include "scheduler/notify/notices.h"
 #include "scheduler/postgres/pg_dump_runner.h"
 #include "scheduler/postgres/pg_tools.h"
 #include "scheduler/store/artifact_pipe.h"
@@ -113,8 +114,12 @@ absl::StatusOr<uint64_t> ReadEveryTarEntry(ArtifactReader& tar) {
 
 SetVerifier::SetVerifier(SetCatalog* sets, ArtifactStore* store,
                          const common::Clock* clock,
-                         const crypto::KeyRing* keys)
-    : sets_(sets), store_(store), clock_(clock), keys_(keys) {}
+                         const crypto::KeyRing* keys, NoticeSink* notices)
+    : sets_(sets),
+      store_(store),
+      clock_(clock),
+      keys_(keys),
+      notices_(notices) {}
 
 v1::ArtifactCheck SetVerifier::Check(
     const v1::Artifact& artifact, bool deep,
@@ -255,11 +260,14 @@ absl::Status SetVerifier::MarkCorrupt(
   absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
   if (!set.ok()) return set.status();
   v1::Verification* v = set->mutable_verification();
+  const bool news = v->result() != v1::Verification::CORRUPT;
   v->set_result(v1::Verification::CORRUPT);
   v->set_deep(false);
   v->set_verified_unix(clock_->NowUnix());
   v->set_detail(absl::StrJoin(problems, "; "));
-  return sets_->UpdateSet(*set);
+  absl::Status s = sets_->UpdateSet(*set);
+  if (news && notices_ != nullptr) notices_->Notify(CorruptionNotice(*set));
+  return s;
 }
 
 absl::StatusOr<v1::VerifyResponse> SetVerifier::Verify(
@@ -302,12 +310,18 @@ absl::StatusOr<v1::VerifyResponse> SetVerifier::Verify(
     *response.add_checks() = std::move(check);
   }
   v1::Verification* v = set->mutable_verification();
+  // Told once: not again at each scheduled look at a set known corrupt.
+  const bool news =
+      !problems.empty() && v->result() != v1::Verification::CORRUPT;
   v->set_result(problems.empty() ? v1::Verification::VERIFIED
                                  : v1::Verification::CORRUPT);
   v->set_deep(deep);
   v->set_verified_unix(clock_->NowUnix());
   v->set_detail(absl::StrJoin(problems, "; "));
   absl::Status s = sets_->UpdateSet(*set);
+  if (news && notices_ != nullptr) {
+    notices_->Notify(CorruptionNotice(*set));
+  }
   if (!s.ok()) return s;
   *response.mutable_set() = *set;
   return response;

@@ -24,6 +24,7 @@
 #include "dxbackup/v1/admin.pb.h"
 #include "scheduler/catalog/set_catalog.h"
 #include "scheduler/crypto/key_ring.h"
+#include "scheduler/notify/notice_sink.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
@@ -34,8 +35,11 @@ class SetVerifier {
   // `store`: the artifacts' bytes, read back; `clock`: the verification
   // time. All must outlive the verifier.
   // `keys`: how encrypted artifacts are decrypted.
+  // `notices` (may be null) is told of each set found corrupt
+  // (verification_failed).
   SetVerifier(SetCatalog* sets, ArtifactStore* store,
-              const common::Clock* clock, const crypto::KeyRing* keys);
+              const common::Clock* clock, const crypto::KeyRing* keys,
+              NoticeSink* notices = nullptr);
 
   // NotFound for an unknown set; otherwise the checks, whatever they found.
   // `given`: secret keys the caller gave, for a deep check.
@@ -64,6 +68,7 @@ class SetVerifier {
   ArtifactStore* store_;
   const common::Clock* clock_;
   const crypto::KeyRing* keys_;
+  NoticeSink* notices_;
 };
 
 // Reads every entry of a (compressed) tar stream to its end; returns how

@@ -6,12 +6,16 @@
 // post-hook runs after all captures, also after a failed capture or a
 // failed pre-hook; a failed fail_set pre-hook skips the captures; a failed
 // `continue` hook leaves a warning on a complete set; a hook is killed after
-// its timeout; `shell: true` runs the command as one shell line; the
+// its timeout; a cancelled set stops its captures (the scheduler's and
+// the agents' commands killed) and still runs its post-hooks; `shell:
+// true` runs the command as one shell line; the
 // quiesce window spans the first pre-hook's start to the last post-hook's
 // end and warns past 80% of quiesce_limit_seconds.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -84,6 +88,29 @@ class HooksTest : public ::testing::Test {
         // The capture fails (its volume is gone): the post-hook still runs.
         deployment("capfail") + Hook("capfail", "stop", "pre", "true") +
         Hook("capfail", "start", "post", "true");
+    // Cancelled mid-capture: two dumps that never end on their own, one
+    // run by the scheduler, one in the core agent's pod; each writes its
+    // process id first.
+    const auto endless = [this](const std::string& name) {
+      return "      - name: " + name +
+             "\n        command:\n"
+             "          dump: [sh, -c, \"echo $$ > " +
+             dir_ / (name + ".pid") +
+             "; exec sleep 1000\"]\n"
+             "          restore: [cat]\n";
+    };
+    config += deployment("cancel") + Hook("cancel", "stop", "pre", "true") +
+              Hook("cancel", "start", "post", "true") + "    databases:\n" +
+              endless("own") + endless("inagent") +
+              "          component: core\n";
+    // A restore cancelled while its database's restore command runs.
+    config += deployment("cancelr") + Hook("cancelr", "stop", "pre", "true") +
+              Hook("cancelr", "start", "post", "true") +
+              "    databases:\n"
+              "      - name: slow\n        command:\n"
+              "          dump: [echo, rows]\n"
+              "          restore: [sh, -c, \"echo $$ > " +
+              dir_ / "restore.pid" + "; exec sleep 1000\"]\n";
     // `shell: true` means a shell line: a redirection only a shell does.
     config += deployment("shell") +
               "      - {name: shell-line, component: core, phase: pre, "
@@ -253,6 +280,108 @@ TEST_F(HooksTest, AFailedCaptureStillRunsThePostHook) {
   const std::vector<HookEvent> events = Record("capfail");
   ASSERT_EQ(events.size(), 4u);
   EXPECT_EQ(events[3].hook + " " + events[3].what, "start end");
+}
+
+// The process whose id the file at `path` holds, once the file is whole;
+// 0 when it did not come within a minute.
+pid_t PidFrom(const std::string& path) {
+  for (int i = 0; i < 6000; ++i) {
+    const std::string text = testing::ReadFile(path);
+    if (!text.empty() && text.back() == '\n') return std::stoi(text);
+    usleep(10000);  // waiting for the file, not for time to pass
+  }
+  return 0;
+}
+
+// Waits (up to a minute) for process `pid` to be gone; false if it stays.
+bool Gone(pid_t pid) {
+  for (int i = 0; i < 6000; ++i) {
+    if (kill(pid, 0) != 0 && errno == ESRCH) return true;
+    // A zombie not yet reaped by its parent counts as gone too.
+    const std::string stat =
+        testing::ReadFile("/proc/" + std::to_string(pid) + "/stat");
+    if (stat.find(") Z ") != std::string::npos) return true;
+    usleep(10000);
+  }
+  return false;
+}
+
+TEST_F(HooksTest, CancelMidCaptureStopsTheDumpsAndStillRunsThePostHook) {
+  StartAgent("cancel");
+  ChildProcess backup(
+      {kBin + "/dxbackup", "--server", address_, "--insecure-loopback",
+       "backup", "--namespace", "hk", "--release", "cancel"},
+      dir_ / "backup.log");
+  // Both dumps run (the pre-hook ended before them).
+  const pid_t own = PidFrom(dir_ / "own.pid");
+  const pid_t in_agent = PidFrom(dir_ / "inagent.pid");
+  ASSERT_GT(own, 0);
+  ASSERT_GT(in_agent, 0);
+  v1::ListSetsResponse running;
+  ASSERT_TRUE(cli_->JsonInto(
+      {"sets", "--namespace", "hk", "--release", "cancel"}, &running));
+  ASSERT_EQ(running.sets_size(), 1);
+  const std::string id = running.sets(0).id();
+
+  std::string out;
+  ASSERT_EQ(cli_->Run({"cancel", id, "--reason", "maintenance window"}, &out),
+            0)
+      << out;
+  EXPECT_EQ(backup.Wait(), 1) << backup.Output();
+
+  v1::SetDetail set;
+  ASSERT_TRUE(cli_->JsonInto({"show", id}, &set));
+  EXPECT_EQ(set.set().status(), v1::SET_FAILED);
+  // Who cancelled and why, once; not a line per cancelled member.
+  EXPECT_EQ(set.set().reason(),
+            "cancelled by the operator: maintenance window");
+  for (const char* member : {"db/own", "db/inagent"}) {
+    const v1::Job* dump = JobOf(set, member);
+    ASSERT_NE(dump, nullptr);
+    EXPECT_EQ(dump->status(), v1::JOB_FAILED);
+    EXPECT_EQ(dump->error_code(), "CANCELLED") << dump->error();
+  }
+  // The post-hook ran after the cancel, so DX came back up.
+  const std::vector<HookEvent> events = Record("cancel");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[3].hook + " " + events[3].what, "start end");
+  // Neither dump is left running: the scheduler's was killed with its
+  // job, the agent's on the CancelJob it was sent.
+  EXPECT_TRUE(Gone(own));
+  EXPECT_TRUE(Gone(in_agent));
+  // Nothing of the set's is left to cancel.
+  EXPECT_NE(cli_->Run({"cancel", id}, &out), 0);
+  EXPECT_NE(out.find("is running"), std::string::npos) << out;
+}
+
+TEST_F(HooksTest, CancelARestoreStopsItsCommandAndStillRunsThePostHook) {
+  StartAgent("cancelr");
+  v1::SetDetail set;
+  ASSERT_EQ(Backup("cancelr", &set), 0);
+  ChildProcess restore({kBin + "/dxbackup", "--server", address_,
+                        "--insecure-loopback", "restore", set.set().id()},
+                       dir_ / "restore.log");
+  // The first line names the restore and how to cancel it.
+  const std::string started = restore.WaitForLine(" started; ");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(started, m, std::regex("(restore-\\S+)")))
+      << restore.Output();
+  const pid_t command = PidFrom(dir_ / "restore.pid");
+  ASSERT_GT(command, 0) << restore.Output();
+
+  std::string out;
+  ASSERT_EQ(cli_->Run({"cancel", m[1]}, &out), 0) << out;
+  EXPECT_EQ(restore.Wait(), 1);
+  EXPECT_NE(restore.Output().find("failed: cancelled by the operator"),
+            std::string::npos)
+      << restore.Output();
+  EXPECT_TRUE(Gone(command));
+  // The set's four hook events, then the restore's: its post-hook last.
+  const std::vector<HookEvent> events = Record("cancelr");
+  ASSERT_EQ(events.size(), 8u);
+  EXPECT_EQ(events[7].hook + " " + events[7].what, "start end");
+  // The deployment is not left held: a new set of it starts.
+  ASSERT_EQ(Backup("cancelr", &set), 0);
 }
 
 TEST_F(HooksTest, ShellTrueRunsALineAndArgvRunsNoShell) {

@@ -518,4 +518,17 @@ int DeleteSet(const CliContext& cli, const std::string& set_id) {
   return 0;
 }
 
+int Cancel(const CliContext& cli, const v1::CancelRequest& request) {
+  grpc::ClientContext context;
+  v1::CancelResponse response;
+  grpc::Status st = cli.stub->Cancel(&context, request, &response);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  if (cli.json) {
+    PrintJson(cli, response);
+    return 0;
+  }
+  *cli.out << Printable(response.message()) << "\n";
+  return 0;
+}
+
 }  // namespace dxbackup::cli

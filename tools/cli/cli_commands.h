@@ -40,6 +40,7 @@ int Export(const CliContext& cli, const v1::ExportRequest& request);
 // `logs JOB`: the job, its error and its log.
 int JobLog(const CliContext& cli, const std::string& job_id);
 int DeleteSet(const CliContext& cli, const std::string& set_id);
+int Cancel(const CliContext& cli, const v1::CancelRequest& request);
 
 }  // namespace dxbackup::cli
 

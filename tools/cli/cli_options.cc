@@ -86,7 +86,9 @@ po::options_description VerbOptions(CliArgs* a) {
       "restore: volumes under DIR on their agents; export: the directory on "
       "the scheduler's host")("database-to",
                               po::value(&a->database_to)->value_name("NAME"),
-                              "databases into this new database");
+                              "databases into this new database")(
+      "reason", po::value(&a->reason)->value_name("TEXT"),
+      "why, kept with the run's record");
   return desc;
 }
 

@@ -235,6 +235,17 @@ int RunVerb(const CliArgs& a, const CliContext& cli) {
   if (a.verb == "delete") {
     return need_set() ? cli::DeleteSet(cli, a.args[0]) : 2;
   }
+  if (a.verb == "cancel") {
+    if (a.args.size() != 1) {
+      std::cerr << "dxbackup: cancel takes one id: a running set's, or a "
+                   "restore's (restore-...)\n";
+      return 2;
+    }
+    v1::CancelRequest request;
+    request.set_id(a.args[0]);
+    request.set_reason(a.reason);
+    return cli::Cancel(cli, request);
+  }
   if (a.verb == "logs") {
     if (a.args.size() != 1) {
       std::cerr << "dxbackup: logs takes one JOB id (`dxbackup show SET` "

@@ -57,8 +57,8 @@ class Live : public RunProgress {
       if (r.target == job.target()) row = &r;
     }
     if (row == nullptr) {
-      rows_.push_back(Row{job.target()});
-      row = &rows_.back();
+      row = &rows_.emplace_back();
+      row->target = job.target();
     }
     row->status = job.status();
     row->error = job.error();

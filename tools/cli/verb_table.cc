@@ -74,6 +74,15 @@ const std::vector<Verb>& Verbs() {
        "objects are locked in the store (Object Lock: until when). Manual "
        "sets are never pruned; this is how they go.",
        {}},
+      {"cancel",
+       "SET|RESTORE",
+       "stop a running backup set or restore",
+       "What has not finished fails as cancelled, with your token's name "
+       "(and --reason); a hook already begun finishes, and the post-hooks "
+       "run, so DX comes back up. A cancelled restore leaves its "
+       "destination partly restored: restore it again. The id is the one "
+       "`backup` or `restore` printed (`dxbackup sets --status running`).",
+       {"reason"}},
       {"logs",
        "JOB",
        "one job: its status, error and log",

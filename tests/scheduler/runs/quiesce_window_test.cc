@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "tests/support/fake_time_source.h"
@@ -23,11 +24,16 @@ namespace {
 class ScriptedAgent : public AgentChannel {
  public:
   bool Send(const v1::SchedulerMessage& message) override {
+    if (message.has_cancel_job()) {  // the job ended already: ignored
+      cancelled.push_back(message.cancel_job().job_id());
+      return true;
+    }
     std::string id;
     if (message.has_hook()) id = message.hook().job_id();
     if (message.has_restore()) id = message.restore().job_id();
     if (message.has_backup()) id = message.backup().job_id();
     sent->push_back(id);
+    if (silent.count(id)) return true;  // runs until the scheduler ends it
     if (time != nullptr && takes.count(id)) time->Advance(takes[id]);
     v1::JobResult result;
     result.set_job_id(id);
@@ -42,6 +48,8 @@ class ScriptedAgent : public AgentChannel {
   uint64_t session = 0;
   std::vector<std::string>* sent = nullptr;
   std::map<std::string, std::string> fails;  // job id -> error
+  std::vector<std::string> cancelled;        // CancelJob's job ids
+  std::set<std::string> silent;              // jobs it never answers
   testing::FakeTimeSource* time = nullptr;
   std::map<std::string, std::chrono::seconds> takes;  // job id -> how long
 };
@@ -394,6 +402,64 @@ TEST_F(QuiesceWindowTest, AJobThatMustFailIsNeverSent) {
   WindowResult result = window_.Run(work);
   EXPECT_TRUE(sent_.empty());
   EXPECT_EQ(ById(result)["a"].error(), "agent dx/prod/dx-core-0 is offline");
+}
+
+// Cancelled while a stage runs: the agent's running job fails CANCELLED and
+// its agent is told to stop it; the scheduler's own job fails and its
+// commands die (its thread is bound to the job's Cancellation); the later
+// stage is not started, the post-hook runs, `after` does not.
+TEST_F(QuiesceWindowTest, ACancelFailsTheWorkTellsTheAgentAndRunsThePostHook) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  core.silent.insert("a");
+  common::Cancellation cancel;
+  WindowWork work;
+  work.cancel = &cancel;
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  Add("dump", v1::JOB_DATABASE_BACKUP, "db/jcr");
+  WindowJob dump;
+  dump.job_id = "dump";
+  std::string dump_saw;
+  dump.run = [this, &cancel, &dump_saw] {
+    board_.MarkRunning("dump", "scheduler");
+    cancel.Cancel("cancelled by ann");  // while it runs
+    dump_saw = common::Cancellation::Current() != nullptr
+                   ? common::Cancellation::Current()->why()
+                   : "no cancellation bound";
+  };
+  work.stages = {{Restore("a", agent), dump}, {Restore("b", agent)}};
+  work.post = {Hook("post", post_hook_, agent)};
+  work.after = {Restore("import", agent)};
+  std::map<std::string, v1::Job> jobs = ById(window_.Run(work));
+  EXPECT_EQ(sent_, (std::vector<std::string>{"pre", "a", "post"}));
+  EXPECT_EQ(core.cancelled, std::vector<std::string>{"a"});
+  EXPECT_EQ(dump_saw, "cancelled by ann");  // what kills its pg_dump
+  for (const char* id : {"a", "dump", "b", "import"}) {
+    EXPECT_EQ(jobs[id].status(), v1::JOB_FAILED) << id;
+    EXPECT_EQ(jobs[id].error_code(), "CANCELLED") << id;
+    EXPECT_EQ(jobs[id].error(), "cancelled by ann") << id;
+  }
+  EXPECT_EQ(jobs["pre"].status(), v1::JOB_SUCCEEDED);
+  EXPECT_EQ(jobs["post"].status(), v1::JOB_SUCCEEDED);
+}
+
+// Cancelled before the window: nothing was stopped, so no hook runs.
+TEST_F(QuiesceWindowTest, ACancelBeforeThePreHooksRunsNoHook) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  common::Cancellation cancel;
+  cancel.Cancel("cancelled by ann");
+  WindowWork work;
+  work.cancel = &cancel;
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent)}};
+  work.post = {Hook("post", post_hook_, agent)};
+  std::map<std::string, v1::Job> jobs = ById(window_.Run(work));
+  EXPECT_TRUE(sent_.empty());
+  EXPECT_TRUE(core.cancelled.empty());  // never sent, nothing to stop
+  for (const char* id : {"pre", "a", "post"}) {
+    EXPECT_EQ(jobs[id].error_code(), "CANCELLED") << id;
+  }
 }
 
 TEST_F(QuiesceWindowTest, TheSchedulersOwnJobsRunOnTheirOwnThreads) {

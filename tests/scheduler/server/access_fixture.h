@@ -263,6 +263,12 @@ class AccessTest : public ::testing::Test {
       v1::DeleteSetResponse r;
       return admin_->DeleteSet(&c, q, &r).error_code();
     }
+    if (rpc == "Cancel") {
+      v1::CancelRequest q;
+      q.set_id("none");
+      v1::CancelResponse r;
+      return admin_->Cancel(&c, q, &r).error_code();
+    }
     ADD_FAILURE() << "no such RPC " << rpc;
     return Code::UNKNOWN;
   }

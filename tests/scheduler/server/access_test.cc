@@ -17,7 +17,8 @@ TEST_F(AccessTest, EveryAdminRpcForEveryKindOfCaller) {
       {"ListPolicies", false}, {"FindFiles", false}, {"ListFiles", false},
       {"Backup", true},        {"Restore", true},    {"RunPolicy", true},
       {"Prune", true},         {"Verify", true},     {"Export", true},
-      {"ForgetAgent", true},   {"GetJob", false},    {"DeleteSet", true}};
+      {"ForgetAgent", true},   {"GetJob", false},    {"DeleteSet", true},
+      {"Cancel", true}};
   // A new RPC is in the table, or this fails: none goes unchecked.
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(

@@ -1,0 +1,91 @@
+// Notifier delivers notices to the configured webhooks (config
+// `notifications`), on a thread of its own: Notify() queues and returns,
+// so a set never waits for a webhook. Each delivery — one notice to one
+// webhook whose `events` take it — is tried at once, then, while the
+// webhook cannot be reached or answers 5xx/408/429, again after a backoff
+// (1 s doubling to 5 min) until `give_up_after` (24 h) has passed since
+// the notice; any other answer drops it. Each failure and each drop is
+// logged, naming the webhook and the event, never the URL. A `url_file`
+// is read at each attempt, so a rotated Secret is used without a restart.
+// At most kMaxPending deliveries wait; past that the oldest is dropped.
+//
+// Deliveries go one at a time, in the order they are due: a webhook that
+// times out delays the others by its timeout.
+//
+//   Notifier notifier(config.notifications(), &common::RealTime());
+//   notifier.Notify(notice);    // from any thread
+//
+// Thread-safe. `time` must outlive the notifier; the destructor stops the
+// thread and drops (logging how many) what was not delivered.
+#ifndef DXBACKUP_SCHEDULER_NOTIFY_NOTIFIER_H_
+#define DXBACKUP_SCHEDULER_NOTIFY_NOTIFIER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "common/time_source.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/notify/notice_sink.h"
+#include "scheduler/notify/webhook_post.h"
+
+namespace dxbackup::scheduler {
+
+// The body a webhook of `format` is sent for `notice`: GENERIC the notice
+// as JSON (proto field names), SLACK {"text": "..."}.
+std::string WebhookBody(v1::Webhook::Format format, const v1::Notice& notice);
+
+class Notifier : public NoticeSink {
+ public:
+  static constexpr size_t kMaxPending = 10000;
+
+  using PostFn = std::function<absl::Status(const WebhookPost&)>;
+  // `post` sends one attempt (PostJson; a test's own). `scheduler_name`
+  // goes into each notice (v1::Notice.scheduler).
+  Notifier(const v1::Notifications& config, const common::TimeSource* time,
+           std::string scheduler_name, PostFn post = PostJson);
+  ~Notifier() override;
+  Notifier(const Notifier&) = delete;
+  Notifier& operator=(const Notifier&) = delete;
+
+  void Notify(const v1::Notice& notice) override;
+
+  // Deliveries made, and dropped (refused, given up, or pushed out).
+  uint64_t delivered() const;
+  uint64_t dropped() const;
+
+ private:
+  struct Delivery {
+    const v1::Webhook* webhook;
+    v1::Notice notice;
+    common::TimeSource::MonotonicTime due;
+    common::TimeSource::MonotonicTime first;
+    std::chrono::milliseconds backoff{0};
+    int attempts = 0;
+  };
+  void Loop();
+  // One attempt; OK, or why it failed.
+  absl::Status Attempt(const Delivery& d);
+
+  v1::Notifications config_;
+  const common::TimeSource* time_;
+  std::string scheduler_name_;
+  PostFn post_;
+  std::chrono::seconds give_up_after_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Delivery> pending_;
+  bool stopping_ = false;
+  uint64_t delivered_ = 0, dropped_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_NOTIFY_NOTIFIER_H_

@@ -1,0 +1,166 @@
+// Notifications over real HTTP: a real scheduler POSTs to a real webhook
+// receiver on loopback (tests/support/webhook_receiver.py). The receiver is
+// down when a set fails: the scheduler says the delivery failed and keeps
+// retrying, and once the receiver is up the notice arrives, as the
+// generic JSON and as Slack's text (that webhook's URL read from a file).
+// A complete set after the failure is told as set_recovered, to the
+// webhook that takes that event only.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <map>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dxbackup/v1/types.pb.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "tests/support/scaffold.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup {
+namespace {
+
+using testing::ChildProcess;
+using testing::WriteFile;
+
+const std::string kReceiver =
+    std::string(DXBACKUP_SOURCE_DIR) + "/tests/support/webhook_receiver.py";
+
+std::unique_ptr<ChildProcess> StartReceiver(const std::string& port,
+                                            const std::string& out,
+                                            const std::string& log) {
+  return std::make_unique<ChildProcess>(
+      std::vector<std::string>{"/usr/bin/python3", kReceiver, port, out}, log);
+}
+
+// The requests in `out`, once there are `n` (waiting up to a minute for
+// the scheduler's retries); fewer if they did not come.
+std::vector<google::protobuf::Struct> Received(const std::string& out,
+                                               size_t n) {
+  std::vector<google::protobuf::Struct> requests;
+  for (int i = 0; i < 6000; ++i) {
+    requests.clear();
+    std::istringstream lines(testing::ReadFile(out));
+    for (std::string line; std::getline(lines, line);) {
+      google::protobuf::Struct r;
+      if (google::protobuf::util::JsonStringToMessage(line, &r).ok()) {
+        requests.push_back(r);
+      }
+    }
+    if (requests.size() >= n) break;
+    usleep(10000);  // waiting for requests, not for time to pass
+  }
+  return requests;
+}
+
+std::string Field(const google::protobuf::Struct& s, const std::string& k) {
+  auto it = s.fields().find(k);
+  return it == s.fields().end() ? "" : it->second.string_value();
+}
+
+TEST(NotificationsTest, ADownReceiverGetsTheFailureOnceUpThenTheRecovery) {
+  testing::TempDir dir;
+  // A free port: a receiver takes one, and goes away again.
+  std::string port;
+  {
+    auto probe = StartReceiver("0", dir / "probe.out", dir / "probe.log");
+    const std::string line = probe->WaitForLine("listening on port");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(line, m, std::regex("port (\\d+)")))
+        << probe->Output();
+    port = m[1];
+    probe->Signal(SIGTERM);
+    probe->Wait();
+  }
+  const std::string base = "http://127.0.0.1:" + port;
+  WriteFile(dir / "slack-url", base + "/slack\n");
+  // The dump fails until the file `ok` exists.
+  WriteFile(dir / "scheduler.yaml",
+            "deployments:\n"
+            "  - namespace: nt\n"
+            "    release: dx\n"
+            "    databases:\n"
+            "      - name: jcr\n"
+            "        command:\n"
+            "          dump: [sh, -c, 'test -f " +
+                dir / "ok" + " && echo rows']\n" +
+                "          restore: [cat]\n"
+                "notifications:\n"
+                "  webhooks:\n"
+                "    - {name: generic, url: \"" +
+                base + "/generic\"}\n" +
+                "    - {name: chat, format: SLACK, url_file: " +
+                dir / "slack-url" + ", events: [set_failed]}\n");
+  testing::SchedulerProcess scheduler(testing::SchedulerIn(dir.path()));
+  ASSERT_FALSE(scheduler.address().empty()) << scheduler.Output();
+  testing::CliClient cli(scheduler.address());
+
+  std::string out;
+  EXPECT_EQ(cli.Run({"backup", "--namespace", "nt", "--release", "dx"}, &out),
+            1)
+      << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) started")))
+      << out;
+  const std::string failed_set = m[1];
+  // Nobody listens yet: the scheduler says so, and will try again.
+  EXPECT_NE(scheduler
+                .WaitForLine("notification set_failed to webhook generic "
+                             "failed (the webhook could not be reached")
+                .find("retrying in"),
+            std::string::npos)
+      << scheduler.Output();
+
+  auto receiver = StartReceiver(port, dir / "received", dir / "receiver.log");
+  ASSERT_NE(receiver->WaitForLine("listening on port"), "")
+      << receiver->Output();
+  std::vector<google::protobuf::Struct> got = Received(dir / "received", 2);
+  ASSERT_EQ(got.size(), 2u) << scheduler.Output();
+  std::map<std::string, google::protobuf::Struct> by_path;
+  for (const auto& r : got) by_path[Field(r, "path")] = r;
+  ASSERT_EQ(by_path.count("/generic"), 1u);
+  ASSERT_EQ(by_path.count("/slack"), 1u);
+  EXPECT_EQ(Field(by_path["/generic"], "content_type"), "application/json");
+  v1::Notice notice;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  Field(by_path["/generic"], "body"), &notice)
+                  .ok());
+  EXPECT_EQ(notice.event(), "set_failed");
+  EXPECT_EQ(notice.namespace_(), "nt");
+  EXPECT_EQ(notice.release(), "dx");
+  EXPECT_EQ(notice.set_id(), failed_set);
+  EXPECT_NE(notice.detail().find("db/jcr"), std::string::npos)
+      << notice.detail();
+  EXPECT_FALSE(notice.scheduler().empty());
+  google::protobuf::Struct slack;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  Field(by_path["/slack"], "body"), &slack)
+                  .ok());
+  EXPECT_EQ(Field(slack, "text")
+                .rfind("dxbackup set_failed: backup set " + failed_set, 0),
+            0u)
+      << Field(slack, "text");
+
+  // Fixed: the next set completes, and only `generic` takes the recovery.
+  WriteFile(dir / "ok", "");
+  ASSERT_EQ(cli.Run({"backup", "--namespace", "nt", "--release", "dx"}, &out),
+            0)
+      << out;
+  got = Received(dir / "received", 3);
+  ASSERT_EQ(got.size(), 3u) << scheduler.Output();
+  EXPECT_EQ(Field(got[2], "path"), "/generic");
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(Field(got[2], "body"),
+                                                          &notice)
+                  .ok());
+  EXPECT_EQ(notice.event(), "set_recovered");
+  receiver->Signal(SIGTERM);
+  scheduler.Signal(SIGTERM);
+}
+
+}  // namespace
+}  // namespace dxbackup

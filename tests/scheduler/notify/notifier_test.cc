@@ -1,0 +1,231 @@
+// Notifications on simulated time: what each situation earns (notices),
+// the bodies webhooks get, and the Notifier's delivery rules — retried
+// with backoff while a webhook cannot be reached, given up after
+// give_up_after, a refusal not retried, each webhook only the events it
+// takes, a url_file read at each attempt. The HTTP itself is seen in
+// tests/integration/notifications_test.cc.
+#include "scheduler/notify/notifier.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "google/protobuf/util/json_util.h"
+#include "scheduler/notify/notices.h"
+#include "tests/support/fake_time_source.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+v1::BackupSet Set(const std::string& id, v1::SetStatus status) {
+  v1::BackupSet set;
+  set.set_id(id);
+  set.set_namespace_("dx-prod");
+  set.set_release("dx");
+  set.set_status(status);
+  set.set_reason(status == v1::SET_FAILED ? "core/profile: agent gone" : "");
+  set.set_finished_unix(1800000000);
+  return set;
+}
+
+TEST(NoticesTest, AFailedSetAndTheFirstCompleteOneAfterItAreTold) {
+  const v1::BackupSet failed = Set("s2", v1::SET_FAILED);
+  const v1::BackupSet complete = Set("s3", v1::SET_COMPLETE);
+  auto notice = SetEndNotice(failed, nullptr);
+  ASSERT_TRUE(notice.has_value());
+  EXPECT_EQ(notice->event(), kSetFailed);
+  EXPECT_EQ(notice->set_id(), "s2");
+  EXPECT_EQ(notice->detail(), "core/profile: agent gone");
+  EXPECT_NE(notice->summary().find("dxbackup show s2"), std::string::npos);
+
+  notice = SetEndNotice(complete, &failed);
+  ASSERT_TRUE(notice.has_value());
+  EXPECT_EQ(notice->event(), kSetRecovered);
+  EXPECT_NE(notice->summary().find("after set s2 failed"), std::string::npos);
+  // Complete after complete, or a first set: nothing to say.
+  EXPECT_FALSE(SetEndNotice(complete, &complete).has_value());
+  EXPECT_FALSE(SetEndNotice(complete, nullptr).has_value());
+}
+
+TEST(NoticesTest, StaleSaysHowOldAndWhatThePolicyWants) {
+  v1::BackupSet newest = Set("s1", v1::SET_COMPLETE);
+  const v1::Notice n = StaleNotice("dx-prod", "dx", "nightly", 86400, &newest,
+                                   newest.finished_unix() + 2 * 86400 + 3600);
+  EXPECT_EQ(n.event(), kDeploymentStale);
+  EXPECT_EQ(n.set_id(), "s1");
+  EXPECT_NE(n.summary().find("is 2d 1h old; policy nightly wants one every "
+                             "1d 0h"),
+            std::string::npos)
+      << n.summary();
+  EXPECT_NE(StaleNotice("dx-prod", "dx", "nightly", 3600, nullptr, 0)
+                .summary()
+                .find("has no complete backup set"),
+            std::string::npos);
+}
+
+TEST(WebhookBodyTest, GenericIsTheNoticeAndSlackIsText) {
+  v1::Notice n = *SetEndNotice(Set("s2", v1::SET_FAILED), nullptr);
+  v1::Notice parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  WebhookBody(v1::Webhook::GENERIC, n), &parsed)
+                  .ok());
+  EXPECT_EQ(parsed.event(), "set_failed");
+  EXPECT_EQ(parsed.namespace_(), "dx-prod");
+  EXPECT_NE(WebhookBody(v1::Webhook::GENERIC, n).find("\"set_id\":\"s2\""),
+            std::string::npos);
+  const std::string slack = WebhookBody(v1::Webhook::SLACK, n);
+  EXPECT_EQ(slack.rfind("{\"text\":\"dxbackup set_failed: backup set s2", 0),
+            0u)
+      << slack;
+  EXPECT_NE(slack.find("\\ncore/profile: agent gone"), std::string::npos);
+}
+
+// What the webhooks were sent, answered by a script of outcomes.
+class Posts {
+ public:
+  explicit Posts(std::vector<absl::Status> outcomes)
+      : outcomes_(std::move(outcomes)) {}
+  absl::Status Post(const WebhookPost& post) {
+    std::lock_guard<std::mutex> lock(mu_);
+    urls_.push_back(post.url);
+    bodies_.push_back(post.body);
+    const absl::Status s =
+        next_ < outcomes_.size() ? outcomes_[next_++] : absl::OkStatus();
+    cv_.notify_all();
+    return s;
+  }
+  // Waits for the `n`-th attempt.
+  void AwaitAttempts(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return urls_.size() >= n; });
+  }
+  std::vector<std::string> urls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return urls_;
+  }
+  std::vector<std::string> bodies() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<absl::Status> outcomes_;
+  size_t next_ = 0;
+  std::vector<std::string> urls_, bodies_;
+};
+
+class NotifierTest : public ::testing::Test {
+ protected:
+  v1::Webhook* AddWebhook(const std::string& name, const std::string& url) {
+    v1::Webhook* w = config_.add_webhooks();
+    w->set_name(name);
+    w->set_url(url);
+    return w;
+  }
+  std::unique_ptr<Notifier> Start(Posts* posts) {
+    return std::make_unique<Notifier>(
+        config_, &time_, "sched-1",
+        [posts](const WebhookPost& p) { return posts->Post(p); });
+  }
+  // Moves time by `seconds` once the notifier waits for its next retry.
+  void PassRetry(int seconds) {
+    ASSERT_TRUE(time_.AwaitWaiters(1, round_));
+    round_ = time_.Advance(std::chrono::seconds(seconds));
+  }
+
+  v1::Notifications config_;
+  testing::FakeTimeSource time_;
+  uint64_t round_ = 0;
+  const v1::Notice failed_ = *SetEndNotice(Set("s2", v1::SET_FAILED), nullptr);
+};
+
+TEST_F(NotifierTest, RetriesAnUnreachableWebhookWithBackoffUntilDelivered) {
+  AddWebhook("ops", "http://127.0.0.1:9/hook");
+  Posts posts(
+      {absl::UnavailableError("refused"), absl::UnavailableError("HTTP 503")});
+  auto notifier = Start(&posts);
+  notifier->Notify(failed_);
+  posts.AwaitAttempts(1);
+  PassRetry(1);  // the first retry comes after 1 s
+  posts.AwaitAttempts(2);
+  PassRetry(2);  // then 2 s
+  posts.AwaitAttempts(3);
+  notifier.reset();  // joins: the third attempt's outcome is counted
+  EXPECT_EQ(posts.urls().size(), 3u);
+  // Each attempt sent the same notice, stamped with the scheduler.
+  v1::Notice sent;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(posts.bodies()[2], &sent)
+          .ok());
+  EXPECT_EQ(sent.set_id(), "s2");
+  EXPECT_EQ(sent.scheduler(), "sched-1");
+}
+
+TEST_F(NotifierTest, GivesUpAfterGiveUpAfterAndNeverRetriesARefusal) {
+  config_.set_give_up_after("5s");
+  AddWebhook("down", "http://127.0.0.1:9/a");
+  AddWebhook("wrong", "http://127.0.0.1:9/b");
+  std::vector<absl::Status> outcomes(
+      10, absl::UnavailableError("could not connect"));
+  outcomes[1] = absl::FailedPreconditionError("HTTP 404");  // "wrong"'s
+  Posts posts(outcomes);
+  auto notifier = Start(&posts);
+  notifier->Notify(failed_);
+  posts.AwaitAttempts(2);
+  PassRetry(1);
+  posts.AwaitAttempts(3);
+  PassRetry(2);  // 3 s since the notice; the next wait (4 s) passes 5 s
+  posts.AwaitAttempts(4);
+  notifier.reset();
+  // "down": attempts at 0, 1 and 3 s, then given up; "wrong": once.
+  EXPECT_EQ(posts.urls(), (std::vector<std::string>{
+                              "http://127.0.0.1:9/a", "http://127.0.0.1:9/b",
+                              "http://127.0.0.1:9/a", "http://127.0.0.1:9/a"}));
+}
+
+TEST_F(NotifierTest, EachWebhookGetsOnlyTheEventsItTakes) {
+  AddWebhook("all", "http://127.0.0.1:9/all");
+  AddWebhook("stale-only", "http://127.0.0.1:9/stale")
+      ->add_events(kDeploymentStale);
+  Posts posts({});
+  auto notifier = Start(&posts);
+  notifier->Notify(failed_);
+  notifier->Notify(StaleNotice("dx-prod", "dx", "nightly", 60, nullptr, 0));
+  posts.AwaitAttempts(3);
+  notifier.reset();
+  std::vector<std::string> urls = posts.urls();
+  std::sort(urls.begin(), urls.end());
+  EXPECT_EQ(urls, (std::vector<std::string>{"http://127.0.0.1:9/all",
+                                            "http://127.0.0.1:9/all",
+                                            "http://127.0.0.1:9/stale"}));
+}
+
+TEST_F(NotifierTest, AUrlFileIsReadAtEachAttemptSoARotatedSecretIsUsed) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "url", "http://127.0.0.1:9/old\n");
+  v1::Webhook* w = config_.add_webhooks();
+  w->set_name("slack");
+  w->set_format(v1::Webhook::SLACK);
+  w->set_url_file(dir / "url");
+  Posts posts({absl::UnavailableError("gone")});
+  auto notifier = Start(&posts);
+  notifier->Notify(failed_);
+  posts.AwaitAttempts(1);
+  testing::WriteFile(dir / "url", "http://127.0.0.1:9/new\n");
+  PassRetry(1);
+  posts.AwaitAttempts(2);
+  notifier.reset();
+  EXPECT_EQ(posts.urls(), (std::vector<std::string>{"http://127.0.0.1:9/old",
+                                                    "http://127.0.0.1:9/new"}));
+  EXPECT_EQ(posts.bodies()[1].rfind("{\"text\":", 0), 0u);
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler
