@@ -23,9 +23,9 @@ void Cancellation::Cancel(const std::string& why) {
     lock.unlock();
     callback(why);
     lock.lock();
+    running_ = 0;
+    idle_cv_.notify_all();  // a Remove of this one returns now
   }
-  running_ = 0;
-  idle_cv_.notify_all();
 }
 
 bool Cancellation::cancelled() const {

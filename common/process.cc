@@ -215,6 +215,7 @@ absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec) {
   if (Cancellation::Current() != nullptr) {
     watch.emplace(proc->get(), /*timeout_seconds=*/0, RealTime());
   }
+  (*proc)->CloseStdin();  // before the watch waits for the exit
   auto code = watch.has_value() ? watch->Wait() : (*proc)->Wait();
   if (!code.ok()) return code.status();
   return ProcessResult{*code, (*proc)->stdout_text(), (*proc)->stderr_text(),

@@ -512,7 +512,7 @@ absl::Status ConfigChecker::CheckNotifications(
         CalendarDuration::Parse(n.give_up_after());
     if (!d.ok() || d->years != 0 || d->months != 0 || d->zero()) {
       return Invalid("notifications.give_up_after",
-                     "give days, hours or minutes, like \"24h\" or \"2d\"");
+                     "give days or hours, like \"24h\" or \"2d\"");
     }
   }
   std::set<std::string> names;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/secret_file.h"
@@ -95,6 +96,7 @@ void Notifier::Notify(const v1::Notice& notice) {
         ++dropped_;
       }
       pending_.push_back({&webhook, stamped, now, now, kFirstBackoff, 0});
+      ++queued_;
     }
   }
   cv_.notify_all();
@@ -103,6 +105,13 @@ void Notifier::Notify(const v1::Notice& notice) {
 uint64_t Notifier::delivered() const {
   std::lock_guard<std::mutex> lock(mu_);
   return delivered_;
+}
+
+size_t Notifier::Settled() const {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock,
+           [this] { return waiting_ || stopping_ || !thread_.joinable(); });
+  return pending_.size();
 }
 
 uint64_t Notifier::dropped() const {
@@ -121,6 +130,12 @@ absl::Status Notifier::Attempt(const Delivery& d) {
           "its url_file cannot be read: ", url.status().message()));
     }
     post.url = *url;
+    if (!absl::StartsWith(post.url, "http://") &&
+        !absl::StartsWith(post.url, "https://")) {
+      return absl::FailedPreconditionError(
+          "its url_file does not hold a URL starting with http:// or "
+          "https://");
+    }
   } else {
     post.url = d.webhook->url();
   }
@@ -139,16 +154,22 @@ void Notifier::Loop() {
         [](const Delivery& a, const Delivery& b) { return a.due < b.due; });
     if (stopping_) return;
     if (next == pending_.end()) {
+      waiting_ = true;
+      cv_.notify_all();
       cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      waiting_ = false;
       continue;
     }
     if (next->due > time_->Monotonic()) {
       const auto due = next->due;
-      const size_t waiting = pending_.size();
+      const uint64_t queued = queued_;
       // Woken early by a new notice (which may be due sooner) or a stop.
-      time_->WaitUntil(lock, cv_, due, [this, waiting] {
-        return stopping_ || pending_.size() != waiting;
+      waiting_ = true;
+      cv_.notify_all();
+      time_->WaitUntil(lock, cv_, due, [this, queued] {
+        return stopping_ || queued_ != queued;
       });
+      waiting_ = false;
       continue;
     }
     Delivery d = std::move(*next);

@@ -59,6 +59,10 @@ class Notifier : public NoticeSink {
   // Deliveries made, and dropped (refused, given up, or pushed out).
   uint64_t delivered() const;
   uint64_t dropped() const;
+  // Returns once the delivery thread waits (for a delivery's time, or for
+  // a notice), no attempt in flight: how many deliveries wait. Tests use
+  // it to see what an attempt's outcome left.
+  size_t Settled() const;
 
  private:
   struct Delivery {
@@ -79,10 +83,12 @@ class Notifier : public NoticeSink {
   PostFn post_;
   std::chrono::seconds give_up_after_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  mutable std::condition_variable cv_;
   std::deque<Delivery> pending_;
   bool stopping_ = false;
   uint64_t delivered_ = 0, dropped_ = 0;
+  uint64_t queued_ = 0;   // deliveries ever queued: a new one wakes Loop
+  bool waiting_ = false;  // Loop waits (see Settled)
   std::thread thread_;
 };
 

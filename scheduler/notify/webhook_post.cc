@@ -28,6 +28,9 @@ absl::Status PostJson(const WebhookPost& post) {
       curl_slist_free_all);
   curl_easy_setopt(c, CURLOPT_URL, post.url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  // A URL without a scheme is not guessed to be http: a Slack URL is a
+  // credential, not to be sent in clear.
+  curl_easy_setopt(c, CURLOPT_DEFAULT_PROTOCOL, "https");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -46,8 +49,12 @@ absl::Status PostJson(const WebhookPost& post) {
   if (code != CURLE_OK) {
     // Not curl's error buffer: it may quote the URL, and a path may hold
     // a token. The code's generic text instead.
+    // What a retry cannot mend: the URL, or the TLS trust (a certificate
+    // the CA does not vouch for, a ca_file that cannot be read).
     const bool unreachable =
-        code != CURLE_URL_MALFORMAT && code != CURLE_UNSUPPORTED_PROTOCOL;
+        code != CURLE_URL_MALFORMAT && code != CURLE_UNSUPPORTED_PROTOCOL &&
+        code != CURLE_PEER_FAILED_VERIFICATION &&
+        code != CURLE_SSL_CACERT_BADFILE && code != CURLE_SSL_CERTPROBLEM;
     const std::string why = absl::StrCat("the webhook could not be reached: ",
                                          curl_easy_strerror(code));
     return unreachable ? absl::UnavailableError(why)

@@ -22,8 +22,10 @@ struct WebhookPost {
 // OK on a 2xx answer. UNAVAILABLE — worth retrying — when the endpoint
 // could not be reached or timed out, or answered 5xx, 408 or 429;
 // FAILED_PRECONDITION for any other answer (a wrong URL or a refused
-// body: retrying will not help). The message names the HTTP status or
-// the connection's error, never the URL.
+// body) and for a certificate that does not verify or a ca_file that
+// cannot be read: retrying will not help. A URL without a scheme is taken
+// as https. The message names the HTTP status or the connection's error,
+// never the URL.
 absl::Status PostJson(const WebhookPost& post);
 
 }  // namespace dxbackup::scheduler

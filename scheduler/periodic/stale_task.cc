@@ -15,7 +15,10 @@ void StaleTask::Run(absl::Time now) {
   }
   if (rpo.empty()) return;
   const int64_t now_unix = absl::ToUnixSeconds(now);
-  for (const PlanKey& key : covered_()) {
+  // Once covered, always looked at: a deployment whose agents died, and
+  // were forgotten, is the one most in need of telling.
+  for (PlanKey& key : covered_()) known_.insert(std::move(key));
+  for (const PlanKey& key : known_) {
     auto limit = rpo.find(key.policy);
     if (limit == rpo.end()) continue;
     const int64_t first_seen =

@@ -2,7 +2,10 @@
 // objective: for each deployment a policy with `rpo_seconds` covers, the
 // newest complete set of it (any policy's, or a manual one; a set found
 // corrupt does not count) must have ended within the RPO. A deployment
-// with no complete set at all counts from when the task first saw it. A
+// with no complete set at all counts from when the task first saw it
+// (since this scheduler started: a restart starts that count anew). A
+// deployment once covered stays looked at while the scheduler runs, even
+// when its agents are gone and forgotten (it no longer gets sets). A
 // stale deployment is notified (deployment_stale) once per stale spell:
 // again only after a complete set has ended the spell. Looked at every
 // kEvery, on the ticker's thread.
@@ -47,6 +50,7 @@ class StaleTask : public PeriodicTask {
   CoveredFn covered_;
   NoticeSink* notices_;
   Every every_{kEvery};
+  std::set<PlanKey> known_;  // every key covered since the task began
   std::map<PlanKey, int64_t> first_seen_unix_;
   std::set<PlanKey> told_;  // stale, and notified
 };

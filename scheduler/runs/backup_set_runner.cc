@@ -302,6 +302,8 @@ v1::BackupSet BackupSetRunner::Run(
   }
   WindowResult window =
       QuiesceWindow({parts_.registry, parts_.board, parts_.time}).Run(work);
+  // Nothing is left to stop: `cancel` says so from now on.
+  if (parts_.cancels != nullptr) parts_.cancels->Remove(set.id());
   std::vector<v1::Job>& jobs = window.jobs;
   if (replicas_before->load() > 1) {
     set.add_warnings(absl::StrCat(
@@ -331,9 +333,10 @@ v1::BackupSet BackupSetRunner::Run(
 
   // Cancelled: the reason says by whom, once, before what failed besides.
   std::vector<std::string> failures;
-  if (cancel->cancelled()) failures.push_back(cancel->why());
+  const bool cancelled = window.cancelled && cancel->cancelled();
+  if (cancelled) failures.push_back(cancel->why());
   for (std::string& failure : FailedJobReasons(jobs, /*but_cancelled=*/
-                                               cancel->cancelled())) {
+                                               cancelled)) {
     failures.push_back(std::move(failure));
   }
   auto artifacts = parts_.sets->ListArtifacts(set.id());
@@ -378,7 +381,6 @@ v1::BackupSet BackupSetRunner::Run(
     running_deployments_.erase(
         absl::StrCat(set.namespace_(), "/", set.release()));
   }
-  if (parts_.cancels != nullptr) parts_.cancels->Remove(set.id());
   events->Finish(set, failures.empty(),
                  failures.empty() ? absl::StrCat("set ", set.id(), " complete")
                                   : absl::StrCat("set ", set.id(),

@@ -75,6 +75,12 @@ std::vector<v1::Job> QuiesceWindow::RunStage(
         // set is cancelled or the job times out).
         std::shared_ptr<common::Cancellation> job_cancel =
             parts_.board->CancellationOf(own_jobs[i]->job_id);
+        // Ended while it waited its turn (cancelled): never started, so
+        // that nothing of it touches a database or the cluster.
+        if (job_cancel == nullptr || job_cancel->cancelled() ||
+            !parts_.board->IsRunning(own_jobs[i]->job_id)) {
+          continue;
+        }
         common::CancellationScope scope(job_cancel.get());
         own_jobs[i]->run();
       }
@@ -172,6 +178,9 @@ WindowResult QuiesceWindow::Run(const WindowWork& work) {
     const std::string after_skip =
         !work.hold_post.empty() && blocked.empty() ? work.hold_post : skip;
     add(RunStage(work.after, after_skip, work.own_jobs_at_once, work.cancel));
+  }
+  for (const v1::Job& j : result.jobs) {
+    result.cancelled = result.cancelled || j.error_code() == "CANCELLED";
   }
   return result;
 }

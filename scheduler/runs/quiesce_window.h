@@ -109,6 +109,10 @@ struct WindowResult {
   int64_t seconds = 0;
   // The post-hooks were held (WindowWork::hold_post): DX stays stopped.
   bool post_held = false;
+  // The cancel stopped something: a job ended CANCELLED. A cancel that
+  // came once every job had ended (or during the post-hooks, after the
+  // work was done) stopped nothing, and the run ends as it would have.
+  bool cancelled = false;
 };
 
 // The warning a quiesce window of `seconds` earns: "" below 80% of

@@ -365,9 +365,10 @@ void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events,
   if (parts_.cancels != nullptr) parts_.cancels->Remove(plan.run_id);
   // Cancelled: the reason says by whom, once, before what failed besides.
   std::vector<std::string> failures;
-  if (cancel->cancelled()) failures.push_back(cancel->why());
+  const bool cancelled = window.cancelled && cancel->cancelled();
+  if (cancelled) failures.push_back(cancel->why());
   for (std::string& failure :
-       FailedJobReasons(window.jobs, /*but_cancelled=*/cancel->cancelled())) {
+       FailedJobReasons(window.jobs, /*but_cancelled=*/cancelled)) {
     failures.push_back(std::move(failure));
   }
   const std::string hold = RecordHold(plan, window, failures.empty());

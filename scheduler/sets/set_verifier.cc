@@ -266,7 +266,9 @@ absl::Status SetVerifier::MarkCorrupt(
   v->set_verified_unix(clock_->NowUnix());
   v->set_detail(absl::StrJoin(problems, "; "));
   absl::Status s = sets_->UpdateSet(*set);
-  if (news && notices_ != nullptr) notices_->Notify(CorruptionNotice(*set));
+  if (s.ok() && news && notices_ != nullptr) {
+    notices_->Notify(CorruptionNotice(*set));
+  }
   return s;
 }
 
@@ -319,7 +321,7 @@ absl::StatusOr<v1::VerifyResponse> SetVerifier::Verify(
   v->set_verified_unix(clock_->NowUnix());
   v->set_detail(absl::StrJoin(problems, "; "));
   absl::Status s = sets_->UpdateSet(*set);
-  if (news && notices_ != nullptr) {
+  if (s.ok() && news && notices_ != nullptr) {
     notices_->Notify(CorruptionNotice(*set));
   }
   if (!s.ok()) return s;

@@ -157,7 +157,10 @@ TEST_F(NotifierTest, RetriesAnUnreachableWebhookWithBackoffUntilDelivered) {
   posts.AwaitAttempts(2);
   PassRetry(2);  // then 2 s
   posts.AwaitAttempts(3);
-  notifier.reset();  // joins: the third attempt's outcome is counted
+  EXPECT_EQ(notifier->Settled(), 0u);
+  EXPECT_EQ(notifier->delivered(), 1u);
+  EXPECT_EQ(notifier->dropped(), 0u);
+  notifier.reset();
   EXPECT_EQ(posts.urls().size(), 3u);
   // Each attempt sent the same notice, stamped with the scheduler.
   v1::Notice sent;
@@ -169,25 +172,30 @@ TEST_F(NotifierTest, RetriesAnUnreachableWebhookWithBackoffUntilDelivered) {
 }
 
 TEST_F(NotifierTest, GivesUpAfterGiveUpAfterAndNeverRetriesARefusal) {
-  config_.set_give_up_after("5s");
+  config_.set_give_up_after("1h");
   AddWebhook("down", "http://127.0.0.1:9/a");
   AddWebhook("wrong", "http://127.0.0.1:9/b");
   std::vector<absl::Status> outcomes(
-      10, absl::UnavailableError("could not connect"));
+      100, absl::UnavailableError("could not connect"));
   outcomes[1] = absl::FailedPreconditionError("HTTP 404");  // "wrong"'s
   Posts posts(outcomes);
   auto notifier = Start(&posts);
   notifier->Notify(failed_);
   posts.AwaitAttempts(2);
-  PassRetry(1);
-  posts.AwaitAttempts(3);
-  PassRetry(2);  // 3 s since the notice; the next wait (4 s) passes 5 s
-  posts.AwaitAttempts(4);
-  notifier.reset();
-  // "down": attempts at 0, 1 and 3 s, then given up; "wrong": once.
-  EXPECT_EQ(posts.urls(), (std::vector<std::string>{
-                              "http://127.0.0.1:9/a", "http://127.0.0.1:9/b",
-                              "http://127.0.0.1:9/a", "http://127.0.0.1:9/a"}));
+  // "down" again after 1, 2, 4 ... 256 s, then every 5 min: the attempt
+  // at 3511 s is the last, as waiting 5 min more passes the hour.
+  std::vector<int> waits = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+  waits.resize(waits.size() + 10, 300);
+  for (size_t i = 0; i < waits.size(); ++i) {
+    PassRetry(waits[i]);
+    posts.AwaitAttempts(i + 3);
+  }
+  EXPECT_EQ(notifier->Settled(), 0u) << "still retrying past give_up_after";
+  EXPECT_EQ(notifier->dropped(), 2u);  // "wrong" at once, "down" at last
+  EXPECT_EQ(notifier->delivered(), 0u);
+  const std::vector<std::string> urls = posts.urls();
+  ASSERT_EQ(urls.size(), 21u);
+  EXPECT_EQ(std::count(urls.begin(), urls.end(), "http://127.0.0.1:9/b"), 1);
 }
 
 TEST_F(NotifierTest, EachWebhookGetsOnlyTheEventsItTakes) {

@@ -24,18 +24,14 @@ class StaleTaskTest : public PeriodicTest {
  protected:
   void SetUp() override {
     PeriodicTest::SetUp();
+    covered_ = {{"nightly", "dx-prod", "dx"}, {"no-rpo", "dx-dev", "dx"}};
     v1::Policy* p = config_.add_policies();
     p->set_name("nightly");
     p->set_rpo_seconds(3600);
     v1::Policy* none = config_.add_policies();
     none->set_name("no-rpo");
     task_ = std::make_unique<StaleTask>(
-        config_, catalog_.get(),
-        [] {
-          return std::vector<PlanKey>{{"nightly", "dx-prod", "dx"},
-                                      {"no-rpo", "dx-dev", "dx"}};
-        },
-        &sink_);
+        config_, catalog_.get(), [this] { return covered_; }, &sink_);
   }
   // A complete set of dx-prod/dx that ended `ago` before now.
   v1::BackupSet Complete(const std::string& id, absl::Duration ago) {
@@ -55,6 +51,7 @@ class StaleTaskTest : public PeriodicTest {
   }
 
   RecordingSink sink_;
+  std::vector<PlanKey> covered_;  // what the policies cover now
   std::unique_ptr<StaleTask> task_;
 };
 
@@ -91,6 +88,17 @@ TEST_F(StaleTaskTest, ACorruptSetDoesNotCountAndNoSetCountsFromFirstSight) {
   EXPECT_EQ(sink_.told[0].set_id(), "");  // no sound set to name
   EXPECT_NE(sink_.told[0].summary().find("has no complete backup set"),
             std::string::npos);
+}
+
+// A review found a deployment dropped from the policies' coverage (its
+// agents gone and forgotten, so no set even starts) was never told stale.
+TEST_F(StaleTaskTest, ADeploymentWhoseAgentsAreForgottenIsStillTold) {
+  Complete("s1", absl::Minutes(30));
+  Tick(absl::ZeroDuration());
+  covered_.clear();  // the core agent was forgotten
+  Tick(absl::Hours(1));
+  ASSERT_EQ(sink_.told.size(), 1u);
+  EXPECT_EQ(sink_.told[0].set_id(), "s1");
 }
 
 }  // namespace

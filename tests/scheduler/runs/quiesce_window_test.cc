@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,7 @@ class ScriptedAgent : public AgentChannel {
     if (message.has_restore()) id = message.restore().job_id();
     if (message.has_backup()) id = message.backup().job_id();
     sent->push_back(id);
+    if (on_send.count(id)) on_send[id]();
     if (silent.count(id)) return true;  // runs until the scheduler ends it
     if (time != nullptr && takes.count(id)) time->Advance(takes[id]);
     v1::JobResult result;
@@ -50,6 +52,7 @@ class ScriptedAgent : public AgentChannel {
   std::map<std::string, std::string> fails;  // job id -> error
   std::vector<std::string> cancelled;        // CancelJob's job ids
   std::set<std::string> silent;              // jobs it never answers
+  std::map<std::string, std::function<void()>> on_send;  // before answering
   testing::FakeTimeSource* time = nullptr;
   std::map<std::string, std::chrono::seconds> takes;  // job id -> how long
 };
@@ -441,6 +444,52 @@ TEST_F(QuiesceWindowTest, ACancelFailsTheWorkTellsTheAgentAndRunsThePostHook) {
   }
   EXPECT_EQ(jobs["pre"].status(), v1::JOB_SUCCEEDED);
   EXPECT_EQ(jobs["post"].status(), v1::JOB_SUCCEEDED);
+}
+
+// A review found an own job waiting its turn started after the cancel had
+// ended it (a restore of Kubernetes objects applied them all the same).
+TEST_F(QuiesceWindowTest, AnOwnJobWaitingItsTurnNeverStartsOnceCancelled) {
+  common::Cancellation cancel;
+  Add("first", v1::JOB_DATABASE_RESTORE, "db/one");
+  Add("second", v1::JOB_OBJECTS_RESTORE, "k8s/objects");
+  bool second_ran = false;
+  WindowJob first, second;
+  first.job_id = "first";
+  first.run = [this, &cancel] {
+    board_.MarkRunning("first", "scheduler");
+    cancel.Cancel("cancelled by ann");
+  };
+  second.job_id = "second";
+  second.run = [&second_ran] { second_ran = true; };
+  WindowWork work;
+  work.cancel = &cancel;
+  work.own_jobs_at_once = 1;
+  work.stages = {{first, second}};
+  WindowResult result = window_.Run(work);
+  EXPECT_FALSE(second_ran);
+  EXPECT_EQ(ById(result)["second"].error_code(), "CANCELLED");
+  EXPECT_TRUE(result.cancelled);
+}
+
+// Cancelled once the work is done (during the post-hooks): nothing ended
+// CANCELLED, so the run is not counted as cancelled.
+TEST_F(QuiesceWindowTest, ACancelDuringThePostHooksStopsNothing) {
+  ScriptedAgent core;
+  const std::string agent = Connect("dx-core-0", &core);
+  common::Cancellation cancel;
+  WindowWork work;
+  work.cancel = &cancel;
+  work.pre = {Hook("pre", pre_hook_, agent)};
+  work.stages = {{Restore("a", agent)}};
+  HookJob post = Hook("post", post_hook_, agent);
+  work.post = {post};
+  core.on_send["post"] = [&cancel] { cancel.Cancel("cancelled by ann"); };
+  WindowResult result = window_.Run(work);
+  EXPECT_EQ(sent_, (std::vector<std::string>{"pre", "a", "post"}));
+  EXPECT_FALSE(result.cancelled);
+  for (const v1::Job& j : result.jobs) {
+    EXPECT_EQ(j.status(), v1::JOB_SUCCEEDED) << j.id();
+  }
 }
 
 // Cancelled before the window: nothing was stopped, so no hook runs.
