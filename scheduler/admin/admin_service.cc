@@ -50,6 +50,7 @@ AdminServiceImpl::AdminServiceImpl(const Parts& parts)
       pruner_(parts.pruner),
       policies_(parts.policies),
       cancels_(parts.cancels),
+      drills_(parts.drills),
       verifier_(parts.sets, parts.store, parts.clock, parts.keys,
                 parts.notices),
       exporter_(parts.sets, parts.store, parts.clock, parts.keys) {}
@@ -320,6 +321,23 @@ grpc::Status AdminServiceImpl::Cancel(grpc::ServerContext* context,
   response->set_message(
       absl::StrCat(request->id(), ": ", why,
                    "; what had not finished stops, and the post-hooks run"));
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Drill(grpc::ServerContext* context,
+                                     const v1::DrillRequest* request,
+                                     v1::DrillResponse* response) {
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
+      !denied.ok()) {
+    return denied;
+  }
+  if (drills_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "this scheduler runs no drills");
+  }
+  auto drilled = drills_->Drill(*request);
+  if (!drilled.ok()) return common::ToGrpcStatus(drilled.status());
+  *response = *std::move(drilled);
   return grpc::Status::OK;
 }
 

@@ -11,6 +11,7 @@
 #include "scheduler/catalog/file_index.h"
 #include "scheduler/catalog/job_catalog.h"
 #include "scheduler/catalog/set_catalog.h"
+#include "scheduler/drills/drill_runner.h"
 #include "scheduler/periodic/policy_loop.h"
 #include "scheduler/periodic/pruner.h"
 #include "scheduler/runs/backup_set_runner.h"
@@ -51,6 +52,8 @@ class AdminServiceImpl : public v1::AdminService::Service {
     RunCancels* cancels = nullptr;
     // Told when `verify` finds a set corrupt; nullptr: nobody.
     NoticeSink* notices = nullptr;
+    // Restore drills; nullptr: `drill` is refused.
+    DrillRunner* drills = nullptr;
   };
   explicit AdminServiceImpl(const Parts& parts);
 
@@ -99,6 +102,9 @@ class AdminServiceImpl : public v1::AdminService::Service {
   grpc::Status Cancel(grpc::ServerContext* context,
                       const v1::CancelRequest* request,
                       v1::CancelResponse* response) override;
+  grpc::Status Drill(grpc::ServerContext* context,
+                     const v1::DrillRequest* request,
+                     v1::DrillResponse* response) override;
   grpc::Status DeleteSet(grpc::ServerContext* context,
                          const v1::DeleteSetRequest* request,
                          v1::DeleteSetResponse* response) override;
@@ -114,6 +120,7 @@ class AdminServiceImpl : public v1::AdminService::Service {
   Pruner* pruner_;
   PolicyLoop* policies_;
   RunCancels* cancels_;
+  DrillRunner* drills_;
   SetVerifier verifier_;
   SetExporter exporter_;
 };

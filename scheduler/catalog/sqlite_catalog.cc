@@ -201,6 +201,13 @@ const char* const kMigrations[] = {
         PRIMARY KEY (namespace, release)
       );
     )sql",
+    // 18: the latest restore drill of each set (v1::Drill).
+    R"sql(
+      ALTER TABLE sets ADD COLUMN drill_result TEXT NOT NULL DEFAULT '';
+      ALTER TABLE sets ADD COLUMN drilled_unix INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sets ADD COLUMN drill_rto_seconds INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sets ADD COLUMN drill_detail TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -285,13 +292,23 @@ v1::BackupSet ReadSet(const Statement& st) {
   }
   set.set_level(ParseEnum(&v1::BackupLevel_Parse, st.Text(16)));
   set.set_base_set_id(st.Text(17));
+  v1::Drill::Result drilled = v1::Drill::RESULT_UNSPECIFIED;
+  v1::Drill::Result_Parse(st.Text(18), &drilled);
+  if (drilled != v1::Drill::RESULT_UNSPECIFIED) {
+    v1::Drill* d = set.mutable_drill();
+    d->set_result(drilled);
+    d->set_drilled_unix(st.Int(19));
+    d->set_rto_seconds(st.Int(20));
+    d->set_detail(st.Text(21));
+  }
   return set;
 }
 
 constexpr char kSetColumns[] =
     "id, namespace, release, status, reason, started_unix, finished_unix, "
     "bytes, fix_level, policy, verify_result, verify_deep, verified_unix, "
-    "verify_detail, quiesce_seconds, warnings, level, base_set_id";
+    "verify_detail, quiesce_seconds, warnings, level, base_set_id, "
+    "drill_result, drilled_unix, drill_rto_seconds, drill_detail";
 
 // SQLite's memory statistics take a process-wide mutex on every allocation
 // (a tenth of the index writer's CPU at a million files); nothing reads
@@ -455,7 +472,12 @@ absl::Status SqliteCatalog::WriteSet(const char* sql,
       .Bind(17, set.level() == v1::LEVEL_UNSPECIFIED
                     ? std::string()
                     : v1::BackupLevel_Name(set.level()))
-      .Bind(18, set.base_set_id());
+      .Bind(18, set.base_set_id())
+      .Bind(19, set.has_drill() ? v1::Drill::Result_Name(set.drill().result())
+                                : std::string())
+      .Bind(20, set.drill().drilled_unix())
+      .Bind(21, set.drill().rto_seconds())
+      .Bind(22, set.drill().detail());
   return RunToDone(st, "saving set " + set.id());
 }
 
@@ -464,8 +486,9 @@ absl::Status SqliteCatalog::CreateSet(const v1::BackupSet& set) {
       "INSERT INTO sets (id, namespace, release, status, reason, "
       "started_unix, finished_unix, bytes, fix_level, policy, verify_result, "
       "verify_deep, verified_unix, verify_detail, quiesce_seconds, warnings, "
-      "level, base_set_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-      "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+      "level, base_set_id, drill_result, drilled_unix, drill_rto_seconds, "
+      "drill_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+      "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
       set);
 }
 
@@ -475,7 +498,9 @@ absl::Status SqliteCatalog::UpdateSet(const v1::BackupSet& set) {
       "reason = ?5, started_unix = ?6, finished_unix = ?7, bytes = ?8, "
       "fix_level = ?9, policy = ?10, verify_result = ?11, verify_deep = ?12, "
       "verified_unix = ?13, verify_detail = ?14, quiesce_seconds = ?15, "
-      "warnings = ?16, level = ?17, base_set_id = ?18 WHERE id = ?1",
+      "warnings = ?16, level = ?17, base_set_id = ?18, drill_result = ?19, "
+      "drilled_unix = ?20, drill_rto_seconds = ?21, drill_detail = ?22 "
+      "WHERE id = ?1",
       set);
 }
 

@@ -104,4 +104,15 @@ v1::Notice CorruptionNotice(const v1::BackupSet& set) {
   return n;
 }
 
+v1::Notice DrillFailedNotice(const v1::BackupSet& set) {
+  v1::Notice n = About(kDrillFailed, set);
+  n.set_summary(absl::StrCat(
+      "the restore drill of backup set ", set.id(), " of ", set.namespace_(),
+      "/", set.release(), " failed: this set may not restore; `dxbackup show ",
+      set.id(), "` says why"));
+  n.set_detail(set.drill().detail());
+  n.set_at_unix(set.drill().drilled_unix());
+  return n;
+}
+
 }  // namespace dxbackup::scheduler

@@ -38,6 +38,10 @@ v1::Notice StaleNotice(const std::string& ns, const std::string& release,
 // detail says where).
 v1::Notice CorruptionNotice(const v1::BackupSet& set);
 
+// drill_failed: `set`'s restore drill failed (its drill's detail says
+// what).
+v1::Notice DrillFailedNotice(const v1::BackupSet& set);
+
 }  // namespace dxbackup::scheduler
 
 #endif  // DXBACKUP_SCHEDULER_NOTIFY_NOTICES_H_

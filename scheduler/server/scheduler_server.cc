@@ -190,8 +190,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     // now; but said now, not at the first failed set.
     if (!webhook.url_file().empty()) {
       if (auto url = common::ReadSecretFile(webhook.url_file()); !url.ok()) {
-        DXLOG(WARNING) << "notifications: webhook " << webhook.name()
-                       << ": " << url.status().message()
+        DXLOG(WARNING) << "notifications: webhook " << webhook.name() << ": "
+                       << url.status().message()
                        << "; its notifications fail until it can be read";
       }
     }
@@ -233,6 +233,18 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   restore_parts.spool_dir = SpoolDir(dir);
   restore_parts.cancels = &s->run_cancels_;
   s->restores_ = std::make_unique<RestoreRunner>(restore_parts);
+  DrillRunner::Parts drill_parts;
+  drill_parts.config = &config;
+  drill_parts.sets = records;
+  drill_parts.files = records;
+  drill_parts.store = s->store_.get();
+  drill_parts.keys = s->keys_.get();
+  drill_parts.restores = s->restores_.get();
+  drill_parts.registry = s->registry_.get();
+  drill_parts.board = s->board_.get();
+  drill_parts.time = time;
+  drill_parts.notices = s->notifier_.get();
+  s->drills_ = std::make_unique<DrillRunner>(drill_parts);
   s->pruner_ = std::make_unique<Pruner>(config, records, s->store_.get(), clock,
                                         s->metrics_.get(), &s->set_removal_);
   PolicyLoop::Parts loop_parts;
@@ -275,6 +287,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   admin_parts.policies = s->policies_.get();
   admin_parts.cancels = &s->run_cancels_;
   admin_parts.notices = s->notifier_.get();
+  admin_parts.drills = s->drills_.get();
   s->admin_service_ = std::make_unique<AdminServiceImpl>(admin_parts);
 
   grpc::EnableDefaultHealthCheckService(true);

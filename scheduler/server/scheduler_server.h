@@ -39,6 +39,7 @@ class JobBoard;
 class Notifier;
 class BackupSetRunner;
 class RestoreRunner;
+class DrillRunner;
 class Pruner;
 class TokenAuth;
 class PolicyLoop;
@@ -100,6 +101,7 @@ class SchedulerServer {
   RunCancels run_cancels_;
   std::unique_ptr<BackupSetRunner> backups_;
   std::unique_ptr<RestoreRunner> restores_;
+  std::unique_ptr<DrillRunner> drills_;
   std::unique_ptr<Pruner> pruner_;
   std::unique_ptr<PolicyLoop> policies_;
   std::unique_ptr<AgentServiceImpl> agent_service_;

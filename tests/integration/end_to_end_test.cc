@@ -794,6 +794,85 @@ TEST_F(EndToEndTest, VerifyCatchesAFlippedByteInEachKindOfArtifact) {
   }
 }
 
+// A drill restores the suite's set elsewhere — the volumes under a
+// directory on the agents, the database into a scratch one — checks each
+// member, records the result and removes what it restored.
+TEST_F(EndToEndTest, ADrillRestoresElsewhereChecksRecordsAndCleansUp) {
+  const std::string to = *work_ / "drills";
+  std::string out;
+  ASSERT_EQ(Cli({"drill", set_id_, "--to", to}, &out), 0) << out;
+  for (const char* target : {"core/profile", "dam/upload", "dam/config"}) {
+    EXPECT_TRUE(std::regex_search(
+        out, std::regex(std::string("ok ") + target +
+                        ": (\\d+) entries restored, \\1 in the index")))
+        << target << "\n"
+        << out;
+  }
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      out, m,
+      std::regex("ok db/dxmediadb: (\\d+) tables, (\\d+) rows in "
+                 "dxdrill_dxmediadb")))
+      << out;
+  EXPECT_GT(std::stoi(m[1]), 0);
+  EXPECT_GE(std::stoi(m[2]), 3000);  // the fixture's rows, at least
+  EXPECT_NE(out.find("drill of set " + set_id_ + " passed"), std::string::npos)
+      << out;
+
+  const v1::BackupSet drilled = Show(set_id_).set();
+  EXPECT_EQ(drilled.drill().result(), v1::Drill::PASSED);
+  EXPECT_GT(drilled.drill().drilled_unix(), 0);
+  EXPECT_GE(drilled.drill().rto_seconds(), 0);
+  EXPECT_EQ(drilled.status(), v1::SET_COMPLETE);
+  // Nothing left: no restored tree on the agents, no scratch database.
+  EXPECT_TRUE(fs::is_empty(to)) << "left under " << to;
+  ASSERT_EQ(Psql({"psql", "-tA", "-d", "postgres", "-c",
+                  "SELECT count(*) FROM pg_database WHERE datname LIKE "
+                  "'dxdrill_%'"},
+                 &out),
+            0)
+      << out;
+  EXPECT_EQ(out, "0\n");
+  ASSERT_EQ(Cli({"show", set_id_}, &out), 0);
+  EXPECT_NE(out.find("drilled:    passed"), std::string::npos) << out;
+}
+
+// A drill of a set whose stored artifact was damaged after capture fails,
+// says which, is recorded and is told (drill_failed).
+TEST_F(EndToEndTest, ADrillOfADamagedSetFailsAndIsTold) {
+  std::string out;
+  ASSERT_EQ(Cli({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out),
+            0)
+      << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
+      << out;
+  const std::string id = m[1];
+  const v1::SetDetail taken = Show(id);
+  for (const v1::Artifact& a : taken.artifacts()) {
+    if (a.target() != "core/profile") continue;
+    const std::string path = *work_ / ("data/store/" + a.path());
+    std::string bytes = testing::ReadFile(path);
+    bytes[bytes.size() / 2] ^= 0x20;
+    WriteFile(path, bytes);
+  }
+  EXPECT_EQ(Cli({"drill", id, "--to", *work_ / "drills-damaged"}, &out), 1)
+      << out;
+  EXPECT_NE(out.find("FAILED core/profile: "), std::string::npos) << out;
+  EXPECT_NE(out.find("drill of set " + id + " FAILED"), std::string::npos)
+      << out;
+  const v1::BackupSet drilled = Show(id).set();
+  EXPECT_EQ(drilled.drill().result(), v1::Drill::FAILED);
+  EXPECT_NE(drilled.drill().detail().find("core/profile"), std::string::npos);
+  EXPECT_NE(scheduler_->WaitForLine("notice drill_failed: the restore drill "
+                                    "of backup set " +
+                                    id),
+            "")
+      << scheduler_->Output();
+  // Gone again, so that the suite's other tests see the set they expect.
+  EXPECT_EQ(Cli({"delete", id}, &out), 0) << out;
+}
+
 TEST_F(EndToEndTest, ExportRestoresWithOnlyGnuTarAndPgRestore) {
   const std::string to = *work_ / "exports";
   fs::create_directories(to);

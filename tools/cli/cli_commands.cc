@@ -227,6 +227,14 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
                 : ": " + Printable(s.verification().detail()))
         << "\n";
   }
+  if (s.has_drill()) {
+    out << "drilled:    "
+        << (s.drill().result() == v1::Drill::PASSED ? "passed" : "FAILED")
+        << " " << HumanTime(s.drill().drilled_unix()) << ", restored in "
+        << HumanDuration(s.drill().rto_seconds()) << ": "
+        << Printable(s.drill().detail()) << "\n";
+  }
+
   for (const std::string& w : s.warnings()) {
     out << "WARNING:    " << Printable(w) << "\n";
   }
@@ -529,6 +537,25 @@ int Cancel(const CliContext& cli, const v1::CancelRequest& request) {
   }
   *cli.out << Printable(response.message()) << "\n";
   return 0;
+}
+
+int Drill(const CliContext& cli, const v1::DrillRequest& request) {
+  grpc::ClientContext context;
+  v1::DrillResponse response;
+  grpc::Status st = cli.stub->Drill(&context, request, &response);
+  if (!st.ok()) return ReportRpcError(cli, st);
+  const bool passed = response.set().drill().result() == v1::Drill::PASSED;
+  if (cli.json) {
+    PrintJson(cli, response);
+    return passed ? 0 : kFailed;
+  }
+  for (const std::string& check : response.checks()) {
+    *cli.out << "  " << Printable(check) << "\n";
+  }
+  *cli.out << "drill of set " << response.set().id() << " "
+           << (passed ? "passed" : "FAILED") << ": restored in "
+           << HumanDuration(response.set().drill().rto_seconds()) << "\n";
+  return passed ? 0 : kFailed;
 }
 
 }  // namespace dxbackup::cli

@@ -41,6 +41,8 @@ int Export(const CliContext& cli, const v1::ExportRequest& request);
 int JobLog(const CliContext& cli, const std::string& job_id);
 int DeleteSet(const CliContext& cli, const std::string& set_id);
 int Cancel(const CliContext& cli, const v1::CancelRequest& request);
+// `drill SET`: the checks, then passed or FAILED (exit 1).
+int Drill(const CliContext& cli, const v1::DrillRequest& request);
 
 }  // namespace dxbackup::cli
 

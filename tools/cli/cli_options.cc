@@ -83,10 +83,10 @@ po::options_description VerbOptions(CliArgs* a) {
       "clone", po::bool_switch(&a->clone),
       "allow restoring into another deployment")(
       "to", po::value(&a->to_dir)->value_name("DIR"),
-      "restore: volumes under DIR on their agents; export: the directory on "
-      "the scheduler's host")("database-to",
-                              po::value(&a->database_to)->value_name("NAME"),
-                              "databases into this new database")(
+      "restore, drill: volumes under DIR on their agents; export: the "
+      "directory on the scheduler's host")(
+      "database-to", po::value(&a->database_to)->value_name("NAME"),
+      "databases into this new database")(
       "reason", po::value(&a->reason)->value_name("TEXT"),
       "why, kept with the run's record");
   return desc;

@@ -246,6 +246,13 @@ int RunVerb(const CliArgs& a, const CliContext& cli) {
     request.set_reason(a.reason);
     return cli::Cancel(cli, request);
   }
+  if (a.verb == "drill") {
+    if (!need_set()) return 2;
+    v1::DrillRequest request;
+    request.set_set_id(a.args[0]);
+    request.set_to_dir(a.to_dir);
+    return cli::Drill(cli, request);
+  }
   if (a.verb == "logs") {
     if (a.args.size() != 1) {
       std::cerr << "dxbackup: logs takes one JOB id (`dxbackup show SET` "

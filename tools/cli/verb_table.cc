@@ -83,6 +83,17 @@ const std::vector<Verb>& Verbs() {
        "destination partly restored: restore it again. The id is the one "
        "`backup` or `restore` printed (`dxbackup sets --status running`).",
        {"reason"}},
+      {"drill",
+       "SET",
+       "restore a set elsewhere, check it, and record how it went",
+       "Each volume goes under --to DIR (default /tmp/dxbackup-drill) on an "
+       "agent that has it, each PostgreSQL database into a scratch "
+       "database dxdrill_NAME on its server; nothing in place is touched. "
+       "Volumes must come back with every entry of the set's index, "
+       "databases with every table of the dump; the time it took is the "
+       "measured RTO. Then everything is removed again; `show` keeps the "
+       "result. Exit 1 when the drill failed.",
+       {"to"}},
       {"logs",
        "JOB",
        "one job: its status, error and log",

@@ -269,6 +269,12 @@ class AccessTest : public ::testing::Test {
       v1::CancelResponse r;
       return admin_->Cancel(&c, q, &r).error_code();
     }
+    if (rpc == "Drill") {
+      v1::DrillRequest q;
+      q.set_set_id("none");
+      v1::DrillResponse r;
+      return admin_->Drill(&c, q, &r).error_code();
+    }
     ADD_FAILURE() << "no such RPC " << rpc;
     return Code::UNKNOWN;
   }

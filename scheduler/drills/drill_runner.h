@@ -1,0 +1,83 @@
+// DrillRunner proves a backup set restores: it restores the set elsewhere,
+// checks what came back, measures how long that took, records the result
+// on the set (v1::Drill: `show`), tells the notices when it failed
+// (drill_failed) and cleans up. Nothing in place is touched:
+//
+// - each volume goes under <to_dir>/<drill id>/<owner>-<volume> on an
+//   agent of the set's deployment that has it (RestoreRequest.to_dir), and
+//   must come back with at least as many entries as the set's file index
+//   lists for it (exactly as many for a full; the agent has already
+//   checked the stream's SHA-256 and length);
+// - each PostgreSQL dump goes into a scratch database, dxdrill_<name>, on
+//   its own server (RestoreRequest.database_to; one left by an earlier
+//   drill is dropped first), where every table whose data the dump's
+//   table of contents lists must be there and have its rows counted;
+// - every restore runs at once; the RTO is the wall time from the first
+//   start to the last end;
+// - afterwards, each agent removes <to_dir>/<drill id> (a hook job running
+//   `rm -rf`), and the scratch databases are dropped.
+// Other members (a `command` or `external` database, the Kubernetes
+// objects, a server's roles) are not restored by a drill; the checks say
+// so. A set that is not complete, is corrupt, or whose stored files do not
+// match the catalog fails the drill at once.
+//
+// Thread-safe; Drill blocks until the drill ended.
+#ifndef DXBACKUP_SCHEDULER_DRILLS_DRILL_RUNNER_H_
+#define DXBACKUP_SCHEDULER_DRILLS_DRILL_RUNNER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/time_source.h"
+#include "dxbackup/v1/admin.pb.h"
+#include "dxbackup/v1/config.pb.h"
+#include "scheduler/agents/agent_registry.h"
+#include "scheduler/catalog/file_index.h"
+#include "scheduler/catalog/set_catalog.h"
+#include "scheduler/crypto/key_ring.h"
+#include "scheduler/jobs/job_board.h"
+#include "scheduler/notify/notice_sink.h"
+#include "scheduler/runs/restore_runner.h"
+#include "scheduler/store/artifact_store.h"
+
+namespace dxbackup::scheduler {
+
+// Where a drill restores volumes when the request names no directory.
+inline constexpr char kDefaultDrillDir[] = "/tmp/dxbackup-drill";
+
+class DrillRunner {
+ public:
+  // What the runner uses; all must outlive it.
+  struct Parts {
+    const v1::SchedulerConfig* config;  // the deployments' databases
+    SetCatalog* sets;                   // read; the drill recorded
+    FileIndex* files;                   // the entries volumes must have
+    ArtifactStore* store;               // dumps' tables of contents
+    const crypto::KeyRing* keys;        // to read encrypted dumps
+    RestoreRunner* restores;            // the restores themselves
+    AgentRegistry* registry;            // cleanup, in the agents' pods
+    JobBoard* board;                    // the cleanup's jobs
+    const common::TimeSource* time;     // the RTO, ids
+    NoticeSink* notices = nullptr;      // told of a failed drill
+  };
+  explicit DrillRunner(const Parts& parts) : parts_(parts) {}
+
+  // NotFound for an unknown set, InvalidArgument for a bad to_dir;
+  // otherwise the drill ran, passed or failed, and is recorded.
+  absl::StatusOr<v1::DrillResponse> Drill(const v1::DrillRequest& request);
+
+ private:
+  // One restore of the drill, and what it came back with.
+  struct Restore;
+  // Removes <dir> on each agent in `agents` (hook jobs); what failed.
+  std::vector<std::string> RemoveOnAgents(
+      const std::string& drill_id, const std::vector<std::string>& agents,
+      const std::string& dir, const std::string& set_id);
+
+  Parts parts_;
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_DRILLS_DRILL_RUNNER_H_
