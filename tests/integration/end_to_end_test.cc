@@ -289,6 +289,20 @@ class EndToEndTest : public ::testing::Test {
     return cli_->Run(args, out);
   }
 
+  // Takes another complete set of dx-prod/dx, for a test that damages
+  // it; its id ("" when it did not complete).
+  static std::string TakeSet() {
+    std::string out;
+    std::smatch m;
+    if (Cli({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out) !=
+            0 ||
+        !std::regex_search(out, m, std::regex("set (\\S+) complete"))) {
+      ADD_FAILURE() << out;
+      return "";
+    }
+    return m[1];
+  }
+
   static v1::SetDetail Show(const std::string& set_id) {
     return cli_->Json<v1::SetDetail>({"show", set_id});
   }
@@ -734,13 +748,8 @@ TEST_F(EndToEndTest, FileIndexListsAndFindsWhatTheSetHolds) {
 TEST_F(EndToEndTest, VerifyCatchesAFlippedByteInEachKindOfArtifact) {
   // A set of its own: this test damages it.
   std::string out;
-  ASSERT_EQ(Cli({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out),
-            0)
-      << out;
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
-      << out;
-  const std::string id = m[1];
+  const std::string id = TakeSet();
+  ASSERT_FALSE(id.empty());
   ASSERT_NE(id, set_id_);
   EXPECT_EQ(Cli({"verify", id, "--deep"}, &out), 0) << out;
   EXPECT_EQ(Show(id).set().verification().result(), v1::Verification::VERIFIED);
@@ -841,13 +850,8 @@ TEST_F(EndToEndTest, ADrillRestoresElsewhereChecksRecordsAndCleansUp) {
 // says which, is recorded and is told (drill_failed).
 TEST_F(EndToEndTest, ADrillOfADamagedSetFailsAndIsTold) {
   std::string out;
-  ASSERT_EQ(Cli({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out),
-            0)
-      << out;
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
-      << out;
-  const std::string id = m[1];
+  const std::string id = TakeSet();
+  ASSERT_FALSE(id.empty());
   const v1::SetDetail taken = Show(id);
   for (const v1::Artifact& a : taken.artifacts()) {
     if (a.target() != "core/profile") continue;
