@@ -55,6 +55,11 @@ class ConfigChecker {
 
   absl::Status CheckDeployments(v1::SchedulerConfig& config) const;
   absl::Status CheckNotifications(const v1::Notifications& n) const;
+  // A policy's verify or drill schedule (`what`), under `key`.
+  absl::Status CheckSideSchedule(const std::string& key,
+                                 const std::string& what,
+                                 const std::string& schedule,
+                                 const absl::TimeZone& tz) const;
   // A database that is not PostgreSQL's (`command` or `external`) needs a
   // name and none of pg_dump's connection fields.
   absl::Status CheckNotPostgres(const v1::Database& db, const std::string& kind,
@@ -303,6 +308,22 @@ absl::Status ConfigChecker::CheckDeployments(
   return absl::OkStatus();
 }
 
+absl::Status ConfigChecker::CheckSideSchedule(const std::string& key,
+                                              const std::string& what,
+                                              const std::string& schedule,
+                                              const absl::TimeZone& tz) const {
+  if (schedule.empty()) {
+    return Invalid(key + ".schedule",
+                   absl::StrCat("is required (or leave out ", what, ")"));
+  }
+  absl::StatusOr<CronSchedule> parsed =
+      CronSchedule::Parse(schedule, "check", tz);
+  if (!parsed.ok()) {
+    return Invalid(key + ".schedule", std::string(parsed.status().message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
   std::set<std::string> names;
   for (int i = 0; i < config.policies_size(); ++i) {
@@ -338,16 +359,28 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
       return Invalid(key + ".retention", std::string(retention.message()));
     }
     if (p.has_verify()) {
-      if (p.verify().schedule().empty()) {
-        return Invalid(key + ".verify.schedule",
-                       "is required (or leave out verify)");
+      if (absl::Status s = CheckSideSchedule(key + ".verify", "verify",
+                                             p.verify().schedule(), *tz);
+          !s.ok()) {
+        return s;
       }
-      absl::StatusOr<CronSchedule> verify =
-          CronSchedule::Parse(p.verify().schedule(), "check", *tz);
-      if (!verify.ok()) {
-        return Invalid(key + ".verify.schedule",
-                       std::string(verify.status().message()));
+    }
+    if (p.has_drill()) {
+      if (absl::Status s = CheckSideSchedule(key + ".drill", "drill",
+                                             p.drill().schedule(), *tz);
+          !s.ok()) {
+        return s;
       }
+      const std::string& dir = p.drill().to_dir();
+      if (!dir.empty() && (dir[0] != '/' || dir == "/" ||
+                           absl::StrContains(absl::StrCat(dir, "/"), "/../") ||
+                           absl::StrContains(absl::StrCat(dir, "/"), "/./"))) {
+        return Invalid(key + ".drill.to_dir",
+                       "must be absolute, without . or .. parts");
+      }
+    }
+    if (p.rto_seconds() < 0) {
+      return Invalid(key + ".rto_seconds", "must not be negative (0: none)");
     }
     if (p.has_copy_to()) {
       if (p.copy_to().has_s3()) {

@@ -267,6 +267,7 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
   DXLOG(INFO) << drill_id << ": set " << set->id() << " "
               << (failures.empty() ? "passed" : "FAILED") << " in " << rto
               << " s: " << drill->detail();
+  if (parts_.metrics != nullptr) parts_.metrics->DrillEnded(recorded);
   if (!failures.empty() && parts_.notices != nullptr) {
     parts_.notices->Notify(DrillFailedNotice(recorded));
   }

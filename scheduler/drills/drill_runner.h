@@ -36,7 +36,9 @@
 #include "scheduler/catalog/file_index.h"
 #include "scheduler/catalog/set_catalog.h"
 #include "scheduler/crypto/key_ring.h"
+#include "scheduler/drills/set_driller.h"
 #include "scheduler/jobs/job_board.h"
+#include "scheduler/metrics/metrics.h"
 #include "scheduler/notify/notice_sink.h"
 #include "scheduler/runs/restore_runner.h"
 #include "scheduler/store/artifact_store.h"
@@ -46,26 +48,28 @@ namespace dxbackup::scheduler {
 // Where a drill restores volumes when the request names no directory.
 inline constexpr char kDefaultDrillDir[] = "/tmp/dxbackup-drill";
 
-class DrillRunner {
+class DrillRunner : public SetDriller {
  public:
   // What the runner uses; all must outlive it.
   struct Parts {
-    const v1::SchedulerConfig* config;  // the deployments' databases
-    SetCatalog* sets;                   // read; the drill recorded
-    FileIndex* files;                   // the entries volumes must have
-    ArtifactStore* store;               // dumps' tables of contents
-    const crypto::KeyRing* keys;        // to read encrypted dumps
-    RestoreRunner* restores;            // the restores themselves
-    AgentRegistry* registry;            // cleanup, in the agents' pods
-    JobBoard* board;                    // the cleanup's jobs
-    const common::TimeSource* time;     // the RTO, ids
-    NoticeSink* notices = nullptr;      // told of a failed drill
+    const v1::SchedulerConfig* config;    // the deployments' databases
+    SetCatalog* sets;                     // read; the drill recorded
+    FileIndex* files;                     // the entries volumes must have
+    ArtifactStore* store;                 // dumps' tables of contents
+    const crypto::KeyRing* keys;          // to read encrypted dumps
+    RestoreRunner* restores;              // the restores themselves
+    AgentRegistry* registry;              // cleanup, in the agents' pods
+    JobBoard* board;                      // the cleanup's jobs
+    const common::TimeSource* time;       // the RTO, ids
+    NoticeSink* notices = nullptr;        // told of a failed drill
+    SchedulerMetrics* metrics = nullptr;  // drills counted
   };
   explicit DrillRunner(const Parts& parts) : parts_(parts) {}
 
   // NotFound for an unknown set, InvalidArgument for a bad to_dir;
   // otherwise the drill ran, passed or failed, and is recorded.
-  absl::StatusOr<v1::DrillResponse> Drill(const v1::DrillRequest& request);
+  absl::StatusOr<v1::DrillResponse> Drill(
+      const v1::DrillRequest& request) override;
 
  private:
   // One restore of the drill, and what it came back with.

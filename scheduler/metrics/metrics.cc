@@ -52,7 +52,21 @@ struct SchedulerMetrics::Families {
                  .Help("Jobs that ended, by kind, result and status code "
                        "(OK, UNAVAILABLE: the agent went away, "
                        "DEADLINE_EXCEEDED: a timeout or a stall, ...)")
-                 .Register(r)) {}
+                 .Register(r)),
+        drills(prometheus::BuildCounter()
+                   .Name("dxbackup_drills_total")
+                   .Help("Restore drills that ended, by result")
+                   .Register(r)),
+        drill_last(prometheus::BuildGauge()
+                       .Name("dxbackup_drill_last_timestamp_seconds")
+                       .Help("When a deployment's last drill of each result "
+                             "ended")
+                       .Register(r)),
+        drill_rto(prometheus::BuildGauge()
+                      .Name("dxbackup_drill_rto_seconds")
+                      .Help("The restore time a deployment's last passed "
+                            "drill measured")
+                      .Register(r)) {}
 
   prometheus::Family<prometheus::Counter>& sets;
   prometheus::Family<prometheus::Histogram>& duration;
@@ -61,6 +75,9 @@ struct SchedulerMetrics::Families {
   prometheus::Family<prometheus::Gauge>& quiesce;
   prometheus::Family<prometheus::Counter>& removed;
   prometheus::Family<prometheus::Counter>& jobs;
+  prometheus::Family<prometheus::Counter>& drills;
+  prometheus::Family<prometheus::Gauge>& drill_last;
+  prometheus::Family<prometheus::Gauge>& drill_rto;
 };
 
 // Agents connected per namespace, read from the registry at each scrape.
@@ -118,6 +135,21 @@ void SchedulerMetrics::SetEnded(const v1::BackupSet& set) {
   }
   families_->quiesce.Add(deployment)
       .Set(static_cast<double>(set.quiesce_seconds()));
+}
+
+void SchedulerMetrics::DrillEnded(const v1::BackupSet& set) {
+  const bool passed = set.drill().result() == v1::Drill::PASSED;
+  const prometheus::Labels deployment = {{"namespace", set.namespace_()},
+                                         {"release", set.release()}};
+  prometheus::Labels by_result = deployment;
+  by_result["result"] = passed ? "passed" : "failed";
+  families_->drills.Add(by_result).Increment();
+  families_->drill_last.Add(by_result).Set(
+      static_cast<double>(set.drill().drilled_unix()));
+  if (passed) {
+    families_->drill_rto.Add(deployment)
+        .Set(static_cast<double>(set.drill().rto_seconds()));
+  }
 }
 
 void SchedulerMetrics::OnJobChanged(JobChange change, const v1::Job& job) {

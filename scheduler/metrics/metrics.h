@@ -8,6 +8,9 @@
 //   dxbackup_quiesce_window_seconds{namespace,release}    gauge (last set)
 //   dxbackup_retention_removed_sets_total{namespace,release} counter
 //   dxbackup_jobs_ended_total{kind,result,code}           counter
+//   dxbackup_drills_total{namespace,release,result}       counter
+//   dxbackup_drill_last_timestamp_seconds{namespace,release,result} gauge
+//   dxbackup_drill_rto_seconds{namespace,release}         gauge (last passed)
 //   dxbackup_agents_connected{namespace}                  gauge (at scrape)
 //
 // Thread-safe. Labels come from the config and agents' namespaces, so
@@ -43,6 +46,8 @@ class SchedulerMetrics : public JobObserver {
 
   // A set ended (complete or failed).
   void SetEnded(const v1::BackupSet& set);
+  // A restore drill of `set` ended (its drill says how).
+  void DrillEnded(const v1::BackupSet& set);
   // Retention removed a set.
   void SetRemoved(const v1::BackupSet& set);
   // At start: the newest complete set of each deployment, from the

@@ -34,6 +34,12 @@ PolicyLoop::PolicyLoop(const Parts& parts)
         parts.notices);
     ticker_.Register(&*stale_);
   }
+  if (parts.driller != nullptr) {
+    driller_.emplace(*parts.config, parts.sets, parts.slots, parts.driller,
+                     [this] { return slots_.Covered(); });
+    drill_.emplace(&*driller_);
+    ticker_.Register(&*drill_);
+  }
   ticker_.Register(&prune_);
 }
 
@@ -48,6 +54,10 @@ absl::Status PolicyLoop::Start() {
   if (!st.ok()) return st;
   st = verifier_.Load(Now());
   if (!st.ok()) return st;
+  if (driller_.has_value()) {
+    st = driller_->Load(Now());
+    if (!st.ok()) return st;
+  }
   ticker_.Start();
   return absl::OkStatus();
 }
@@ -56,6 +66,7 @@ void PolicyLoop::Stop() {
   slots_.Stop();
   ticker_.Stop();
   verifier_.Join();
+  if (driller_.has_value()) driller_->Join();
 }
 
 absl::StatusOr<PolicyLoop::Ticket> PolicyLoop::RunNow(
@@ -75,6 +86,7 @@ v1::ListPoliciesResponse PolicyLoop::Describe() {
   const absl::Time now = Now();
   v1::ListPoliciesResponse response = slots_.Describe(now);
   verifier_.Describe(&response, now);
+  if (driller_.has_value()) driller_->Describe(&response, now);
   return response;
 }
 

@@ -9,6 +9,7 @@
 //   PruneTask        retention on prune_schedule
 //   VerifyTask       the policies' scheduled verification
 //   StaleTask        tell of deployments past their policy's RPO
+//   DrillTask        the policies' scheduled restore drills
 //
 // and AfterPolicySet (copy, then prune the group) after each policy set.
 // RunNow/Follow/Describe serve the admin API. Thread-safe.
@@ -28,6 +29,7 @@
 #include "scheduler/catalog/set_catalog.h"
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/periodic/after_policy_set.h"
+#include "scheduler/periodic/drill_task.h"
 #include "scheduler/periodic/forget_gone_task.h"
 #include "scheduler/periodic/liveness_task.h"
 #include "scheduler/periodic/policy_slots.h"
@@ -72,6 +74,8 @@ class PolicyLoop {
     const CopyStores* copy_stores;
     // Told of stale deployments and corrupt sets; nullptr: nobody.
     NoticeSink* notices = nullptr;
+    // Runs the policies' scheduled drills; nullptr: none run.
+    SetDriller* driller = nullptr;
   };
   explicit PolicyLoop(const Parts& parts);
   ~PolicyLoop();
@@ -108,7 +112,9 @@ class PolicyLoop {
   StalledRunsTask stalled_runs_;
   PruneTask prune_;
   VerifyTask verify_;
-  std::optional<StaleTask> stale_;  // with notices only
+  std::optional<StaleTask> stale_;        // with notices only
+  std::optional<PolicyDriller> driller_;  // with a driller only
+  std::optional<DrillTask> drill_;
 };
 
 }  // namespace dxbackup::scheduler

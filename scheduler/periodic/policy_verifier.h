@@ -1,10 +1,8 @@
 // PolicyVerifier runs the policies' scheduled verification (Policy.verify):
 // at each slot of a policy's verify schedule, every complete set of that
-// policy is verified with SetVerifier, oldest first, deep if asked. Slots
-// are persisted in the catalog's schedule slots (policy "verify:<name>"), so
-// a restart neither repeats a slot nor forgets one; slots missed while the
-// scheduler was down collapse into one run. A policy whose verification is
-// still running when its next slot comes is not started twice.
+// policy is verified with SetVerifier, oldest first, deep if asked. The
+// slots are SecondarySchedules' ("verify:<name>"): persisted, collapsed
+// when missed, never two runs of a policy at once.
 //
 // Thread-safe.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_POLICY_VERIFIER_H_
@@ -22,6 +20,7 @@
 #include "dxbackup/v1/config.pb.h"
 #include "scheduler/catalog/schedule_slot_catalog.h"
 #include "scheduler/catalog/set_catalog.h"
+#include "scheduler/periodic/secondary_schedules.h"
 #include "scheduler/runs/run_threads.h"
 #include "scheduler/sets/set_verifier.h"
 #include "scheduler/store/artifact_store.h"
@@ -61,21 +60,12 @@ class PolicyVerifier {
   void Join() { threads_.JoinAll(); }
 
  private:
-  // Policies with a slot due at `now`, marked running; persists the slots.
-  std::vector<const v1::Policy*> TakeDue(absl::Time now);
   int VerifyPolicy(const v1::Policy& policy);
 
   const v1::SchedulerConfig& config_;
   SetCatalog* sets_;
-  ScheduleSlotCatalog* slot_catalog_;
   SetVerifier verifier_;
-  mutable std::mutex mu_;
-  struct Slot {
-    absl::Time last;     // slots up to this one are done
-    bool taken = false;  // false: `last` is when the scheduler started
-  };
-  std::map<std::string, Slot> slots_;  // by policy name
-  std::set<std::string> running_;
+  SecondarySchedules slots_;  // "verify:<policy>"
   RunThreads threads_;
 };
 

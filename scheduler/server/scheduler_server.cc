@@ -244,6 +244,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   drill_parts.board = s->board_.get();
   drill_parts.time = time;
   drill_parts.notices = s->notifier_.get();
+  drill_parts.metrics = s->metrics_.get();
   s->drills_ = std::make_unique<DrillRunner>(drill_parts);
   s->pruner_ = std::make_unique<Pruner>(config, records, s->store_.get(), clock,
                                         s->metrics_.get(), &s->set_removal_);
@@ -260,6 +261,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   loop_parts.pruner = s->pruner_.get();
   loop_parts.copy_stores = &s->copy_stores_;
   loop_parts.notices = s->notifier_.get();
+  loop_parts.driller = s->drills_.get();
   s->policies_ = std::make_unique<PolicyLoop>(loop_parts);
   AgentServiceImpl::Parts agent_parts;
   agent_parts.config = &config;

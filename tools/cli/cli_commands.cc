@@ -308,6 +308,19 @@ int RunPolicy(const CliContext& cli, const std::string& policy) {
   return FollowRun(cli, reader.get(), "policy run");
 }
 
+namespace {
+
+// "policy nightly verifies its sets @weekly: next ..., last slot ...".
+std::string ScheduleLine(const std::string& policy, const std::string& does,
+                         const std::string& schedule, int64_t next_unix,
+                         int64_t last_unix) {
+  return absl::StrCat("policy ", policy, " ", does, " ", schedule, ": next ",
+                      HumanTime(next_unix), ", last slot ",
+                      last_unix ? HumanTime(last_unix) : "none yet", "\n");
+}
+
+}  // namespace
+
 int ListPolicies(const CliContext& cli) {
   grpc::ClientContext context;
   v1::ListPoliciesResponse response;
@@ -335,14 +348,41 @@ int ListPolicies(const CliContext& cli) {
   }
   table.Print(*cli.out);
   for (const v1::PolicyInfo& p : response.policies()) {
+    if (!p.drill_schedule().empty()) {
+      *cli.out << ScheduleLine(p.name(), "drills its newest sets",
+                               p.drill_schedule(), p.next_drill_unix(),
+                               p.last_drill_slot_unix());
+    }
+    if (p.rpo_seconds() == 0 && p.rto_seconds() == 0) continue;
+    for (const v1::PolicyTarget& t : p.targets()) {
+      *cli.out << "  " << Printable(t.namespace_()) << "/"
+               << Printable(t.release()) << ":";
+      if (t.has_rpo_met()) {
+        *cli.out << " RPO " << HumanDuration(p.rpo_seconds())
+                 << (t.rpo_met() ? " met" : " MISSED") << " (newest complete "
+                 << (t.newest_complete_unix()
+                         ? HumanTime(t.newest_complete_unix())
+                         : "none")
+                 << ")";
+      }
+      if (t.has_rto_met()) {
+        *cli.out << " RTO " << HumanDuration(p.rto_seconds())
+                 << (t.rto_met() ? " met" : " NOT MET") << " (last drill "
+                 << (t.last_drill_unix()
+                         ? absl::StrCat(
+                               t.last_drill_passed() ? "passed in "
+                                                     : "FAILED after ",
+                               HumanDuration(t.last_drill_rto_seconds()))
+                         : "none")
+                 << ")";
+      }
+      *cli.out << "\n";
+    }
+  }
+  for (const v1::PolicyInfo& p : response.policies()) {
     if (p.verify_schedule().empty()) continue;
-    *cli.out << "policy " << p.name() << " verifies its sets "
-             << p.verify_schedule() << ": next "
-             << HumanTime(p.next_verify_unix()) << ", last slot "
-             << (p.last_verify_slot_unix()
-                     ? HumanTime(p.last_verify_slot_unix())
-                     : "none yet")
-             << "\n";
+    *cli.out << ScheduleLine(p.name(), "verifies its sets", p.verify_schedule(),
+                             p.next_verify_unix(), p.last_verify_slot_unix());
   }
   return 0;
 }

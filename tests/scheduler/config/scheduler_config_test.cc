@@ -229,6 +229,15 @@ TEST(SchedulerConfigTest, PolicyErrorsNameTheLineAndKey) {
             "\"@fortnightly\""},
            {"    schedule: \"@daily\"\n    verify: {deep: true}\n",
             "s.yaml:5: policies[0].verify.schedule: is required"},
+           {"    schedule: \"@daily\"\n    drill: {to_dir: /scratch}\n",
+            "s.yaml:5: policies[0].drill.schedule: is required"},
+           {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
+            "to_dir: scratch/../etc}\n",
+            "s.yaml:5: policies[0].drill.to_dir: must be absolute"},
+           {"    schedule: \"@daily\"\n    rto_seconds: -1\n",
+            "s.yaml:5: policies[0].rto_seconds: must not be negative"},
+           {"    schedule: \"@daily\"\n    rpo_seconds: -1\n",
+            "s.yaml:5: policies[0].rpo_seconds: must not be negative"},
        }) {
     auto config = ParseSchedulerConfig(prefix + bad.tail, "s.yaml");
     ASSERT_FALSE(config.ok()) << bad.tail;
@@ -241,6 +250,53 @@ TEST(SchedulerConfigTest, PolicyErrorsNameTheLineAndKey) {
   EXPECT_NE(none.status().message().find("s.yaml:2: policies[0].selector"),
             std::string::npos)
       << none.status();
+}
+
+TEST(SchedulerConfigTest, WebhookErrorsNameTheKey) {
+  struct Bad {
+    std::string webhook;
+    std::string want;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {"{url: http://h/x}", "webhooks[0]: needs a name"},
+           {"{name: a}", "webhooks[0]: give one of url and url_file"},
+           {"{name: a, url: http://h/x, url_file: /f}",
+            "webhooks[0]: give one of url and url_file"},
+           {"{name: a, url: ftp://h/x}",
+            "webhooks[0].url: must start with http:// or https://"},
+           {"{name: a, url: http://h/x, events: [set_failed, set_lost]}",
+            "webhooks[0].events[1]: unknown event \"set_lost\"; the events "
+            "are set_failed, set_recovered, deployment_stale, "
+            "verification_failed, drill_failed"},
+           {"{name: a, url: http://h/x, timeout_seconds: -1}",
+            "webhooks[0].timeout_seconds: must not be negative"},
+       }) {
+    auto config = ParseSchedulerConfig(
+        "notifications:\n  webhooks:\n    - " + bad.webhook + "\n", "s.yaml");
+    ASSERT_FALSE(config.ok()) << bad.webhook;
+    EXPECT_NE(config.status().message().find("notifications." + bad.want),
+              std::string::npos)
+        << config.status();
+  }
+  auto twice = ParseSchedulerConfig(
+      "notifications:\n  webhooks:\n    - {name: a, url: http://h/1}\n"
+      "    - {name: a, url: http://h/2}\n",
+      "s.yaml");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("webhook a is defined twice"),
+            std::string::npos);
+  auto minutes = ParseSchedulerConfig("notifications: {give_up_after: 30m}\n",
+                                      "s.yaml");  // m: months
+  ASSERT_FALSE(minutes.ok());
+  EXPECT_NE(minutes.status().message().find("give days or hours"),
+            std::string::npos)
+      << minutes.status();
+  EXPECT_TRUE(ParseSchedulerConfig(
+                  "notifications:\n  give_up_after: 2d\n  webhooks:\n"
+                  "    - {name: a, format: SLACK, url_file: /nonexistent}\n",
+                  "s.yaml")
+                  .ok())
+      << "a url_file is read at each delivery, not at load";
 }
 
 TEST(SchedulerConfigTest, NamesThatBecomeStorePathsAreChecked) {
