@@ -126,4 +126,15 @@ absl::Status CheckNormalRelativePath(absl::string_view field,
   return absl::OkStatus();
 }
 
+absl::Status CheckNormalAbsoluteDir(absl::string_view field,
+                                    absl::string_view value) {
+  if (value.size() < 2 || value.front() != '/' ||
+      !CheckNormalRelativePath(field, value.substr(1)).ok()) {
+    return Refuse(field, value,
+                  "an absolute directory, not /, without empty, '.' or '..' "
+                  "components (and no trailing /)");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace dxbackup::common

@@ -43,6 +43,11 @@ absl::Status CheckDatabaseName(absl::string_view field,
 absl::Status CheckNormalRelativePath(absl::string_view field,
                                      absl::string_view value);
 
+// An absolute directory in normal form, not "/" itself: "/" followed by
+// what CheckNormalRelativePath takes (so no trailing '/').
+absl::Status CheckNormalAbsoluteDir(absl::string_view field,
+                                    absl::string_view value);
+
 }  // namespace dxbackup::common
 
 #endif  // DXBACKUP_COMMON_RESOURCE_NAMES_H_

@@ -24,6 +24,11 @@ class SetCatalog {
   virtual absl::Status CreateSet(const v1::BackupSet& set) = 0;
   // Replaces every field of the set of this id.
   virtual absl::Status UpdateSet(const v1::BackupSet& set) = 0;
+  // Replaces only the set's drill (v1::BackupSet.drill), so that a drill
+  // ending never writes back what it read of the rest (a verification or
+  // a status that changed meanwhile). NotFound when there is no such set.
+  virtual absl::Status RecordDrill(const std::string& set_id,
+                                   const v1::Drill& drill) = 0;
   // NotFound when there is no such set.
   virtual absl::StatusOr<v1::BackupSet> GetSet(const std::string& id) = 0;
   // Newest first (sets started in the same second: the later created

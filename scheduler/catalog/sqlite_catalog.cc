@@ -504,6 +504,24 @@ absl::Status SqliteCatalog::UpdateSet(const v1::BackupSet& set) {
       set);
 }
 
+absl::Status SqliteCatalog::RecordDrill(const std::string& set_id,
+                                        const v1::Drill& drill) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "UPDATE sets SET drill_result = ?2, drilled_unix = ?3, "
+               "drill_rto_seconds = ?4, drill_detail = ?5 WHERE id = ?1");
+  st.Bind(1, set_id)
+      .Bind(2, v1::Drill::Result_Name(drill.result()))
+      .Bind(3, drill.drilled_unix())
+      .Bind(4, drill.rto_seconds())
+      .Bind(5, drill.detail());
+  absl::Status s = RunToDone(st, "recording the drill of set " + set_id);
+  if (s.ok() && sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("no backup set ", set_id));
+  }
+  return s;
+}
+
 absl::StatusOr<v1::BackupSet> SqliteCatalog::GetSet(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string sql =

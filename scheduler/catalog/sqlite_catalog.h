@@ -34,6 +34,8 @@ class SqliteCatalog : public Catalog {
   absl::Status DeleteAgent(const std::string& id) override;
   absl::Status CreateSet(const v1::BackupSet& set) override;
   absl::Status UpdateSet(const v1::BackupSet& set) override;
+  absl::Status RecordDrill(const std::string& set_id,
+                           const v1::Drill& drill) override;
   absl::StatusOr<v1::BackupSet> GetSet(const std::string& id) override;
   absl::StatusOr<std::vector<v1::BackupSet>> ListSets(
       const v1::ListSetsRequest& filter) override;

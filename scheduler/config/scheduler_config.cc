@@ -371,12 +371,12 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
           !s.ok()) {
         return s;
       }
-      const std::string& dir = p.drill().to_dir();
-      if (!dir.empty() && (dir[0] != '/' || dir == "/" ||
-                           absl::StrContains(absl::StrCat(dir, "/"), "/../") ||
-                           absl::StrContains(absl::StrCat(dir, "/"), "/./"))) {
-        return Invalid(key + ".drill.to_dir",
-                       "must be absolute, without . or .. parts");
+      if (!p.drill().to_dir().empty()) {
+        if (absl::Status s =
+                common::CheckNormalAbsoluteDir("to_dir", p.drill().to_dir());
+            !s.ok()) {
+          return Invalid(key + ".drill.to_dir", std::string(s.message()));
+        }
       }
     }
     if (p.rto_seconds() < 0) {

@@ -4,11 +4,13 @@
 #include <memory>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/log.h"
+#include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/databases/discovered_databases.h"
 #include "scheduler/drills/dump_tables.h"
@@ -22,23 +24,16 @@ namespace {
 
 constexpr int kCleanupTimeoutSeconds = 60;
 
-// An absolute directory without "." or ".." parts, not "/" itself: what
-// the cleanup may remove below.
-absl::Status CheckDrillDir(const std::string& dir) {
-  bool bad = dir.empty() || dir[0] != '/' || dir == "/";
-  for (absl::string_view part : absl::StrSplit(dir.substr(1), '/')) {
-    bad = bad || part.empty() || part == "." || part == "..";
+// dxdrill_<drill id, lower case, letters and digits>_<n>: this drill's
+// own, so that no drill drops another's (or anyone's) database.
+std::string ScratchDatabase(const std::string& drill_id, int n) {
+  std::string name = "dxdrill_";
+  for (char c : drill_id.substr(sizeof "drill-" - 1)) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+      name += absl::ascii_tolower(static_cast<unsigned char>(c));
+    }
   }
-  if (!bad) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "the drill directory \"", dir,
-      "\" must be absolute, without . or .. parts (each agent restores "
-      "under it, then removes what it restored)"));
-}
-
-// dxdrill_<member name>, cut to PostgreSQL's 63 bytes.
-std::string ScratchDatabase(const v1::Artifact& dump) {
-  return absl::StrCat("dxdrill_", dump.target().substr(3)).substr(0, 63);
+  return absl::StrCat(name, "_", n);
 }
 
 absl::Status DropScratchDatabase(const v1::Database& db,
@@ -62,7 +57,8 @@ struct DrillRunner::Restore {
   std::string scratch;      // its scratch database
   v1::RestoreRequest request;
   std::shared_ptr<RunEvents> events;
-  std::string error;  // why it could not start or did not end well
+  std::string run_id;  // the restore's, once started
+  std::string error;   // why it could not start or did not end well
   std::map<std::string, v1::Job> jobs;  // each job's last record
 };
 
@@ -99,17 +95,67 @@ std::vector<std::string> DrillRunner::RemoveOnAgents(
   return failures;
 }
 
+void DrillRunner::Stop() {
+  std::set<std::string> running;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    running = restores_running_;
+  }
+  for (const std::string& id : running) {
+    if (parts_.cancels != nullptr) {
+      parts_.cancels->Cancel(id, "the scheduler is stopping").IgnoreError();
+    }
+  }
+}
+
 absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
     const v1::DrillRequest& request) {
   absl::StatusOr<v1::BackupSet> set = parts_.sets->GetSet(request.set_id());
   if (!set.ok()) return set.status();
   const std::string to_dir =
       request.to_dir().empty() ? kDefaultDrillDir : request.to_dir();
-  if (absl::Status s = CheckDrillDir(to_dir); !s.ok()) return s;
+  if (absl::Status s = common::CheckNormalAbsoluteDir("--to", to_dir);
+      !s.ok()) {
+    return s;
+  }
+  // A set no restore takes proves nothing either way: said, not recorded.
+  if (set->status() != v1::SET_COMPLETE) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "set ", set->id(), " is ", v1::SetStatus_Name(set->status()),
+        ", not complete: only a complete set is drilled"));
+  }
+  if (set->verification().result() == v1::Verification::CORRUPT) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "set ", set->id(), " was found corrupt (", set->verification().detail(),
+        "): restore refuses it; take a new set"));
+  }
+  // One drill of a deployment at a time.
+  const std::string deployment =
+      absl::StrCat(set->namespace_(), "/", set->release());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      return absl::UnavailableError("the scheduler is stopping");
+    }
+    if (!drilling_.insert(deployment).second) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "a drill of ", deployment, " is running; try when it ended"));
+    }
+  }
+  struct Unmark {
+    DrillRunner* runner;
+    std::string deployment;
+    ~Unmark() {
+      std::lock_guard<std::mutex> lock(runner->mu_);
+      runner->drilling_.erase(deployment);
+    }
+  } unmark{this, deployment};
+
   const std::string drill_id = absl::StrCat("drill-", NewRunId(*parts_.time));
   const std::string dir = absl::StrCat(to_dir, "/", drill_id);
   DXLOG(INFO) << drill_id << ": drilling set " << set->id() << " of "
-              << set->namespace_() << "/" << set->release() << " under " << dir;
+              << deployment << " under " << dir;
   std::vector<std::string> checks, failures;
   auto fail = [&](const std::string& what) {
     failures.push_back(what);
@@ -117,18 +163,12 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
   };
   const auto start = parts_.time->Monotonic();
   std::vector<Restore> restores;
-  if (set->status() != v1::SET_COMPLETE) {
-    fail(absl::StrCat("set ", set->id(), " is ",
-                      v1::SetStatus_Name(set->status()), ", not complete"));
-  } else if (set->verification().result() == v1::Verification::CORRUPT) {
-    fail(absl::StrCat("set ", set->id(),
-                      " was found corrupt: ", set->verification().detail()));
-  } else if (auto artifacts = parts_.sets->ListArtifacts(set->id());
-             !artifacts.ok()) {
+  if (auto artifacts = parts_.sets->ListArtifacts(set->id()); !artifacts.ok()) {
     fail(std::string(artifacts.status().message()));
   } else {
-    const v1::Deployment* deployment =
+    const v1::Deployment* config =
         FindDeployment(*parts_.config, set->namespace_(), set->release());
+    int databases = 0;  // numbers the scratch databases
     for (const v1::Artifact& a : *artifacts) {
       Restore r;
       r.artifact = a;
@@ -137,12 +177,16 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
       if (a.kind() == v1::ARTIFACT_VOLUME_TAR) {
         r.request.set_to_dir(dir);
         r.request.set_mode(v1::RESTORE_REPLACE);  // the set's moment, exactly
-      } else if (a.kind() == v1::ARTIFACT_PG_DUMP &&
-                 (r.database = DatabaseFor(deployment, a)) != nullptr) {
-        r.scratch = ScratchDatabase(a);
+      } else if (a.kind() == v1::ARTIFACT_PG_DUMP) {
+        r.database = DatabaseFor(config, a);
+        if (r.database == nullptr) {
+          fail(absl::StrCat(a.target(),
+                            ": the config has no database for "
+                            "it, so it could not be restored"));
+          continue;
+        }
+        r.scratch = ScratchDatabase(drill_id, ++databases);
         r.request.set_database_to(r.scratch);
-        // Left by a drill that did not end: the restore needs it gone.
-        DropScratchDatabase(*r.database, r.scratch).IgnoreError();
       } else {
         checks.push_back(absl::StrCat("not drilled: ", a.target(), " (",
                                       v1::ArtifactKind_Name(a.kind()), ")"));
@@ -150,14 +194,29 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
       }
       restores.push_back(std::move(r));
     }
+    if (restores.empty() && failures.empty()) {
+      fail(absl::StrCat("set ", set->id(),
+                        " has no volume or PostgreSQL dump a drill restores"));
+    }
     // Every restore at once, as a real recovery would run them.
     for (Restore& r : restores) {
       absl::StatusOr<StartedRun> run = parts_.restores->Start(r.request);
-      if (run.ok()) {
-        r.events = run->events;
-      } else {
+      if (!run.ok()) {
         r.error = std::string(run.status().message());
+        continue;
       }
+      r.events = run->events;
+      bool stopping;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        restores_running_.insert(run->id);
+        stopping = stopping_;
+      }
+      if (stopping && parts_.cancels != nullptr) {
+        parts_.cancels->Cancel(run->id, "the scheduler is stopping")
+            .IgnoreError();
+      }
+      r.run_id = run->id;
     }
     for (Restore& r : restores) {
       if (r.events == nullptr) continue;
@@ -167,13 +226,21 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
         if (event.has_job()) r.jobs[event.job().id()] = event.job();
         if (event.done() && !event.ok()) r.error = event.message();
       }
+      std::lock_guard<std::mutex> lock(mu_);
+      restores_running_.erase(r.run_id);
     }
   }
   const int64_t rto = std::chrono::duration_cast<std::chrono::seconds>(
                           parts_.time->Monotonic() - start)
                           .count();
   // What came back.
-  std::set<std::string> agents;
+  std::set<std::string> agents;  // what wrote under `dir`, even in part
+  for (const Restore& r : restores) {
+    if (r.artifact.kind() != v1::ARTIFACT_VOLUME_TAR) continue;
+    for (const auto& [id, job] : r.jobs) {
+      if (!job.agent_id().empty()) agents.insert(job.agent_id());
+    }
+  }
   for (Restore& r : restores) {
     const std::string& target = r.artifact.target();
     if (!r.error.empty()) {
@@ -182,9 +249,14 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
     }
     if (r.artifact.kind() == v1::ARTIFACT_VOLUME_TAR) {
       uint64_t restored = 0;
-      for (const auto& [id, job] : r.jobs) {
-        restored += job.files();
-        if (!job.agent_id().empty()) agents.insert(job.agent_id());
+      for (const auto& [id, job] : r.jobs) restored += job.files();
+      if (!r.artifact.base_set_id().empty()) {
+        // The agent counts the entries of every part it applied, so the
+        // count says nothing of the final tree; each part's digest did.
+        checks.push_back(absl::StrCat("ok ", target,
+                                      ": restored (an incremental chain: ",
+                                      "each part's SHA-256 checked)"));
+        continue;
       }
       uint64_t indexed = 0;
       v1::ListFilesRequest list;
@@ -195,11 +267,10 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
             ++indexed;
             return true;
           });
-      const bool full = r.artifact.base_set_id().empty();
       if (!s.ok()) {
         fail(absl::StrCat(target,
                           ": its file index cannot be read: ", s.message()));
-      } else if (full ? restored != indexed : restored < indexed) {
+      } else if (restored != indexed) {
         fail(absl::StrCat(target, ": ", restored, " entries restored, the ",
                           "set's index lists ", indexed));
       } else {
@@ -251,16 +322,14 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
           absl::StrCat("cleanup: ", r.scratch, " stays: ", s.message()));
     }
   }
-  // Recorded on the set as it is now (a verification may have ended
-  // meanwhile).
+  // Only the drill is written: the rest of the set may have changed.
   v1::BackupSet recorded = *set;
-  if (auto now = parts_.sets->GetSet(set->id()); now.ok()) recorded = *now;
   v1::Drill* drill = recorded.mutable_drill();
   drill->set_result(failures.empty() ? v1::Drill::PASSED : v1::Drill::FAILED);
   drill->set_drilled_unix(parts_.time->NowUnix());
   drill->set_rto_seconds(rto);
   drill->set_detail(absl::StrJoin(failures.empty() ? checks : failures, "; "));
-  if (absl::Status s = parts_.sets->UpdateSet(recorded); !s.ok()) {
+  if (absl::Status s = parts_.sets->RecordDrill(set->id(), *drill); !s.ok()) {
     checks.push_back(
         absl::StrCat("the drill could not be recorded: ", s.message()));
   }

@@ -6,25 +6,32 @@
 // - each volume goes under <to_dir>/<drill id>/<owner>-<volume> on an
 //   agent of the set's deployment that has it (RestoreRequest.to_dir), and
 //   must come back with at least as many entries as the set's file index
-//   lists for it (exactly as many for a full; the agent has already
-//   checked the stream's SHA-256 and length);
-// - each PostgreSQL dump goes into a scratch database, dxdrill_<name>, on
-//   its own server (RestoreRequest.database_to; one left by an earlier
-//   drill is dropped first), where every table whose data the dump's
-//   table of contents lists must be there and have its rows counted;
+//   lists for it (a full's; an incremental chain's entries are not
+//   compared; the agent has already checked each stream's SHA-256 and
+//   length);
+// - each PostgreSQL dump goes into a scratch database of this drill's own,
+//   dxdrill_<drill id>_<n>, on its own server (RestoreRequest.database_to;
+//   discovery never dumps dxdrill_ databases), where every table whose
+//   data the dump's table of contents lists must be there and have its
+//   rows counted;
 // - every restore runs at once; the RTO is the wall time from the first
 //   start to the last end;
 // - afterwards, each agent removes <to_dir>/<drill id> (a hook job running
 //   `rm -rf`), and the scratch databases are dropped.
 // Other members (a `command` or `external` database, the Kubernetes
 // objects, a server's roles) are not restored by a drill; the checks say
-// so. A set that is not complete, is corrupt, or whose stored files do not
-// match the catalog fails the drill at once.
+// so. A set whose stored files do not match the catalog, or that has a
+// dump the config no longer restores, fails its drill; a set that is not
+// complete or was found corrupt is refused, not drilled. One drill of a
+// deployment runs at a time. Only the drill is written on the set
+// (SetCatalog::RecordDrill).
 //
 // Thread-safe; Drill blocks until the drill ended.
 #ifndef DXBACKUP_SCHEDULER_DRILLS_DRILL_RUNNER_H_
 #define DXBACKUP_SCHEDULER_DRILLS_DRILL_RUNNER_H_
 
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +48,7 @@
 #include "scheduler/metrics/metrics.h"
 #include "scheduler/notify/notice_sink.h"
 #include "scheduler/runs/restore_runner.h"
+#include "scheduler/runs/run_cancels.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
@@ -63,8 +71,13 @@ class DrillRunner : public SetDriller {
     const common::TimeSource* time;       // the RTO, ids
     NoticeSink* notices = nullptr;        // told of a failed drill
     SchedulerMetrics* metrics = nullptr;  // drills counted
+    RunCancels* cancels = nullptr;  // the drills' restores, cancelled by Stop
   };
   explicit DrillRunner(const Parts& parts) : parts_(parts) {}
+
+  // The scheduler is stopping: the drills' restores are cancelled (they
+  // end soon, then clean up), and no drill starts.
+  void Stop();
 
   // NotFound for an unknown set, InvalidArgument for a bad to_dir;
   // otherwise the drill ran, passed or failed, and is recorded.
@@ -80,6 +93,10 @@ class DrillRunner : public SetDriller {
       const std::string& dir, const std::string& set_id);
 
   Parts parts_;
+  std::mutex mu_;
+  bool stopping_ = false;
+  std::set<std::string> drilling_;          // deployments being drilled
+  std::set<std::string> restores_running_;  // the drills' restores' ids
 };
 
 }  // namespace dxbackup::scheduler

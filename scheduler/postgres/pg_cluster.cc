@@ -70,7 +70,8 @@ absl::StatusOr<std::vector<std::string>> ListServerDatabases(
   if (!conn.ok()) return conn.status();
   auto rows = (*conn)->Query(
       "SELECT datname FROM pg_database WHERE datallowconn AND NOT "
-      "datistemplate AND datconnlimit <> -2 ORDER BY datname");
+      "datistemplate AND datconnlimit <> -2 AND datname NOT LIKE "
+      "'dxdrill\\_%' ORDER BY datname");
   if (!rows.ok()) return rows.status();
   std::vector<std::string> names;
   for (const std::vector<std::string>& row : *rows) names.push_back(row[0]);

@@ -24,7 +24,8 @@ namespace dxbackup::scheduler {
 std::string DescribeServer(const v1::Database& entry);
 
 // The server's databases that accept connections and are no template nor
-// invalid (a DROP DATABASE cut short), by name (as the server spells them: not
+// invalid (a DROP DATABASE cut short) nor a restore drill's scratch one
+// (dxdrill_...), by name (as the server spells them: not
 // yet checked as names).
 absl::StatusOr<std::vector<std::string>> ListServerDatabases(
     const v1::Database& entry);

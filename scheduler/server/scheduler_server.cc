@@ -245,6 +245,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   drill_parts.time = time;
   drill_parts.notices = s->notifier_.get();
   drill_parts.metrics = s->metrics_.get();
+  drill_parts.cancels = &s->run_cancels_;
   s->drills_ = std::make_unique<DrillRunner>(drill_parts);
   s->pruner_ = std::make_unique<Pruner>(config, records, s->store_.get(), clock,
                                         s->metrics_.get(), &s->set_removal_);
@@ -329,6 +330,7 @@ void SchedulerServer::Shutdown() {
   stopped_ = true;
   Drain();
   // Ending the jobs ends the runs, which releases admin calls following them.
+  drills_->Stop();  // their restores end, then they clean up
   policies_->Stop();
   board_->FailAll(
       absl::AbortedError("the scheduler stopped while the job ran"));

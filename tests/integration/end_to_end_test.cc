@@ -821,7 +821,7 @@ TEST_F(EndToEndTest, ADrillRestoresElsewhereChecksRecordsAndCleansUp) {
   ASSERT_TRUE(std::regex_search(
       out, m,
       std::regex("ok db/dxmediadb: (\\d+) tables, (\\d+) rows in "
-                 "dxdrill_dxmediadb")))
+                 "dxdrill_\\w+_1")))
       << out;
   EXPECT_GT(std::stoi(m[1]), 0);
   EXPECT_GE(std::stoi(m[2]), 3000);  // the fixture's rows, at least
@@ -846,6 +846,25 @@ TEST_F(EndToEndTest, ADrillRestoresElsewhereChecksRecordsAndCleansUp) {
   EXPECT_NE(out.find("drilled:    passed"), std::string::npos) << out;
 }
 
+// A set no restore takes is refused, not drilled: nothing is recorded, and
+// nobody is told a drill failed.
+TEST_F(EndToEndTest, ADrillOfASetThatIsNotCompleteIsRefused) {
+  std::string out;
+  EXPECT_EQ(
+      Cli({"backup", "--namespace", "dx-prod", "--release", "broken-db"}, &out),
+      1)
+      << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) started")))
+      << out;
+  const std::string id = m[1];
+  EXPECT_NE(Cli({"drill", id}, &out), 0);
+  EXPECT_NE(out.find("not complete: only a complete set is drilled"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(Show(id).set().has_drill());
+}
+
 // A drill of a set whose stored artifact was damaged after capture fails,
 // says which, is recorded and is told (drill_failed).
 TEST_F(EndToEndTest, ADrillOfADamagedSetFailsAndIsTold) {
@@ -868,6 +887,16 @@ TEST_F(EndToEndTest, ADrillOfADamagedSetFailsAndIsTold) {
   const v1::BackupSet drilled = Show(id).set();
   EXPECT_EQ(drilled.drill().result(), v1::Drill::FAILED);
   EXPECT_NE(drilled.drill().detail().find("core/profile"), std::string::npos);
+  // What the other members' restores wrote is gone too.
+  const std::string left = *work_ / "drills-damaged";
+  EXPECT_TRUE(!fs::exists(left) || fs::is_empty(left)) << "left under " << left;
+  ASSERT_EQ(Psql({"psql", "-tA", "-d", "postgres", "-c",
+                  "SELECT count(*) FROM pg_database WHERE datname LIKE "
+                  "'dxdrill_%'"},
+                 &out),
+            0)
+      << out;
+  EXPECT_EQ(out, "0\n");
   EXPECT_NE(scheduler_->WaitForLine("notice drill_failed: the restore drill "
                                     "of backup set " +
                                     id),

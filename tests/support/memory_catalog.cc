@@ -50,6 +50,17 @@ absl::Status MemoryCatalog::UpdateSet(const v1::BackupSet& set) {
   return absl::OkStatus();
 }
 
+absl::Status MemoryCatalog::RecordDrill(const std::string& set_id,
+                                        const v1::Drill& drill) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sets_.find(set_id);
+  if (it == sets_.end()) {
+    return absl::NotFoundError(absl::StrCat("no backup set ", set_id));
+  }
+  *it->second.set.mutable_drill() = drill;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::BackupSet> MemoryCatalog::GetSet(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sets_.find(id);

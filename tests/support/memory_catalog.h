@@ -23,6 +23,8 @@ class MemoryCatalog : public scheduler::Catalog {
 
   absl::Status CreateSet(const v1::BackupSet& set) override;
   absl::Status UpdateSet(const v1::BackupSet& set) override;
+  absl::Status RecordDrill(const std::string& set_id,
+                           const v1::Drill& drill) override;
   absl::StatusOr<v1::BackupSet> GetSet(const std::string& id) override;
   absl::StatusOr<std::vector<v1::BackupSet>> ListSets(
       const v1::ListSetsRequest& filter) override;

@@ -232,8 +232,14 @@ TEST(SchedulerConfigTest, PolicyErrorsNameTheLineAndKey) {
            {"    schedule: \"@daily\"\n    drill: {to_dir: /scratch}\n",
             "s.yaml:5: policies[0].drill.schedule: is required"},
            {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
-            "to_dir: scratch/../etc}\n",
-            "s.yaml:5: policies[0].drill.to_dir: must be absolute"},
+            "to_dir: scratch}\n",
+            "s.yaml:5: policies[0].drill.to_dir: to_dir \"scratch\""},
+           {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
+            "to_dir: /scratch/../etc}\n",
+            "s.yaml:5: policies[0].drill.to_dir: to_dir \"/scratch/../etc\""},
+           {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
+            "to_dir: /scratch/}\n",
+            "s.yaml:5: policies[0].drill.to_dir: to_dir \"/scratch/\""},
            {"    schedule: \"@daily\"\n    rto_seconds: -1\n",
             "s.yaml:5: policies[0].rto_seconds: must not be negative"},
            {"    schedule: \"@daily\"\n    rpo_seconds: -1\n",

@@ -99,16 +99,18 @@ TEST_F(PolicyDrillerTest, DrillsTheNewestSoundSetOfEachDeploymentOncePerSlot) {
   EXPECT_EQ(driller->RunDue(kStart + absl::Hours(17)), 1);  // the next day
   EXPECT_EQ(driller_->drilled, std::vector<std::string>{"newest /scratch"});
   EXPECT_EQ(driller->RunDue(kStart + absl::Hours(18)), 0);  // slot taken
-  // A restart keeps the slot: nothing drilled twice.
-  driller = Start(kStart + absl::Hours(19));
-  EXPECT_EQ(driller->RunDue(kStart + absl::Hours(20)), 0);
-  EXPECT_EQ(driller_->drilled.size(), 1u);
-  // The next day's slot drills again; a set found corrupt is passed over.
+  // A scheduler down over the next day's slot drills once it is back:
+  // the slot taken was kept. A set found corrupt is passed over.
   v1::BackupSet corrupt = *catalog_->GetSet("newest");
   corrupt.mutable_verification()->set_result(v1::Verification::CORRUPT);
   ASSERT_TRUE(catalog_->UpdateSet(corrupt).ok());
-  EXPECT_EQ(driller->RunDue(kStart + absl::Hours(41)), 1);
+  driller = Start(kStart + absl::Hours(42));
+  EXPECT_EQ(driller->RunDue(kStart + absl::Hours(42)), 1);
   EXPECT_EQ(driller_->drilled.back(), "old /scratch");
+  // ... and a restart after that slot does not drill it again.
+  driller = Start(kStart + absl::Hours(43));
+  EXPECT_EQ(driller->RunDue(kStart + absl::Hours(44)), 0);
+  EXPECT_EQ(driller_->drilled.size(), 2u);
 }
 
 TEST_F(PolicyDrillerTest, PoliciesShowsWhetherEachDeploymentMeetsItsTargets) {
@@ -124,12 +126,23 @@ TEST_F(PolicyDrillerTest, PoliciesShowsWhetherEachDeploymentMeetsItsTargets) {
     target->set_release(release);
   }
   driller->Describe(&response, kStart);
-  // Fresh, but never drilled: the RPO is met, the RTO is not shown met.
+  // Fresh, but never drilled: the RPO is met, the RTO is not.
   EXPECT_EQ(info->rpo_seconds(), 86400);
   EXPECT_EQ(info->drill_schedule(), "@daily");
+  ASSERT_TRUE(info->targets(0).has_rpo_met());
+  ASSERT_TRUE(info->targets(0).has_rto_met());
   EXPECT_TRUE(info->targets(0).rpo_met());
   EXPECT_FALSE(info->targets(0).rto_met());
+  ASSERT_TRUE(info->targets(1).has_rpo_met());
   EXPECT_FALSE(info->targets(1).rpo_met());  // no set at all
+  // A policy without targets measures none.
+  v1::ListPoliciesResponse other;
+  v1::PolicyInfo* undrilled = other.add_policies();
+  undrilled->set_name("undrilled");
+  undrilled->add_targets()->set_release("dx");
+  driller->Describe(&other, kStart);
+  EXPECT_FALSE(undrilled->targets(0).has_rpo_met());
+  EXPECT_FALSE(undrilled->targets(0).has_rto_met());
 
   driller_->rto = 300;  // a passed drill within the 600 s target
   EXPECT_EQ(driller->RunDue(kStart + absl::Hours(17)), 1);
