@@ -53,6 +53,10 @@ struct SchedulerMetrics::Families {
                        "(OK, UNAVAILABLE: the agent went away, "
                        "DEADLINE_EXCEEDED: a timeout or a stall, ...)")
                  .Register(r)),
+        deleted(prometheus::BuildCounter()
+                    .Name("dxbackup_deleted_sets_total")
+                    .Help("Sets deleted by hand (`dxbackup delete`)")
+                    .Register(r)),
         drills(prometheus::BuildCounter()
                    .Name("dxbackup_drills_total")
                    .Help("Restore drills that ended, by result")
@@ -75,6 +79,7 @@ struct SchedulerMetrics::Families {
   prometheus::Family<prometheus::Gauge>& quiesce;
   prometheus::Family<prometheus::Counter>& removed;
   prometheus::Family<prometheus::Counter>& jobs;
+  prometheus::Family<prometheus::Counter>& deleted;
   prometheus::Family<prometheus::Counter>& drills;
   prometheus::Family<prometheus::Gauge>& drill_last;
   prometheus::Family<prometheus::Gauge>& drill_rto;
@@ -168,8 +173,8 @@ void SchedulerMetrics::OnJobChanged(JobChange change, const v1::Job& job) {
       .Increment();
 }
 
-void SchedulerMetrics::SetRemoved(const v1::BackupSet& set) {
-  families_->removed
+void SchedulerMetrics::SetRemoved(const v1::BackupSet& set, bool by_hand) {
+  (by_hand ? families_->deleted : families_->removed)
       .Add({{"namespace", set.namespace_()}, {"release", set.release()}})
       .Increment();
 }

@@ -7,6 +7,7 @@
 //   dxbackup_last_complete_set_timestamp_seconds{namespace,release} gauge
 //   dxbackup_quiesce_window_seconds{namespace,release}    gauge (last set)
 //   dxbackup_retention_removed_sets_total{namespace,release} counter
+//   dxbackup_deleted_sets_total{namespace,release}       counter (by hand)
 //   dxbackup_jobs_ended_total{kind,result,code}           counter
 //   dxbackup_drills_total{namespace,release,result}       counter
 //   dxbackup_drill_last_timestamp_seconds{namespace,release,result} gauge
@@ -49,7 +50,7 @@ class SchedulerMetrics : public JobObserver {
   // A restore drill of `set` ended (its drill says how).
   void DrillEnded(const v1::BackupSet& set);
   // Retention removed a set.
-  void SetRemoved(const v1::BackupSet& set);
+  void SetRemoved(const v1::BackupSet& set, bool by_hand = false);
   // At start: the newest complete set of each deployment, from the
   // catalog, so that "time since the last complete set" survives restarts.
   void SeedLastComplete(const std::vector<v1::BackupSet>& complete_sets);

@@ -203,16 +203,15 @@ absl::StatusOr<v1::DeleteSetResponse> Pruner::Delete(
                                       absl::UTCTimeZone()),
                      " (Object Lock); it can be deleted after that"));
   }
-  absl::Status removed = Remove(*set);
+  absl::Status removed = Remove(*set, /*by_hand=*/true);
   if (!removed.ok()) return removed;
-  DXLOG(INFO) << "set " << set_id << " deleted by hand";
   v1::DeleteSetResponse response;
   *response.mutable_set() = *set;
   response.set_removed_bytes(set->bytes());
   return response;
 }
 
-absl::Status Pruner::Remove(v1::BackupSet set) {
+absl::Status Pruner::Remove(v1::BackupSet set, bool by_hand) {
   set.set_status(v1::SET_EXPIRING);
   absl::Status st = sets_->UpdateSet(set);
   if (!st.ok()) return st;
@@ -232,10 +231,11 @@ absl::Status Pruner::Remove(v1::BackupSet set) {
   }
   st = sets_->DeleteSet(set.id());
   if (!st.ok()) return st;
-  if (metrics_ != nullptr) metrics_->SetRemoved(set);
-  DXLOG(INFO) << "retention removed set " << set.id() << " of "
-              << set.namespace_() << "/" << set.release() << " (policy "
-              << set.policy() << ")";
+  if (metrics_ != nullptr) metrics_->SetRemoved(set, by_hand);
+  DXLOG(INFO) << (by_hand ? "deleted by hand: set " : "retention removed set ")
+              << set.id() << " of " << set.namespace_() << "/" << set.release()
+              << " (policy " << (set.policy().empty() ? "none" : set.policy())
+              << ")";
   return absl::OkStatus();
 }
 

@@ -63,7 +63,8 @@ class Pruner {
                       const std::map<std::string, int64_t>& locked,
                       const std::map<std::string, std::string>& held,
                       v1::PruneResponse* response);
-  absl::Status Remove(v1::BackupSet set);
+  // `by_hand`: `delete` (logged and counted as such), not retention.
+  absl::Status Remove(v1::BackupSet set, bool by_hand = false);
 
   const v1::SchedulerConfig& config_;
   SetCatalog* sets_;

@@ -186,6 +186,21 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
                   "release=\"dx\"}"],
             1)
       << "keep_last 1 of two policy sets removes one";
+  // The one kept, deleted by hand: counted as such, not as retention's.
+  ASSERT_EQ(cli.Run({"--json", "sets", "--policy", "keep-one"}, &json), 0)
+      << json;
+  std::smatch kept;
+  ASSERT_TRUE(
+      std::regex_search(json, kept, std::regex("\"id\":\\s*\"([^\"]+)\"")))
+      << json;
+  ASSERT_EQ(cli.Run({"delete", kept[1]}, &out), 0) << out;
+  later = Scrape(metrics_port);
+  EXPECT_EQ(later["dxbackup_retention_removed_sets_total{namespace=\"obs\","
+                  "release=\"dx\"}"],
+            1);
+  EXPECT_EQ(later["dxbackup_deleted_sets_total{namespace=\"obs\","
+                  "release=\"dx\"}"],
+            1);
 
   scheduler.Signal(SIGTERM);
   EXPECT_EQ(scheduler.Wait(), 0);
