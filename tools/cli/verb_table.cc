@@ -88,11 +88,12 @@ const std::vector<Verb>& Verbs() {
        "restore a set elsewhere, check it, and record how it went",
        "Each volume goes under --to DIR (default /tmp/dxbackup-drill) on an "
        "agent that has it, each PostgreSQL database into a scratch "
-       "database dxdrill_NAME on its server; nothing in place is touched. "
-       "Volumes must come back with every entry of the set's index, "
-       "databases with every table of the dump; the time it took is the "
-       "measured RTO. Then everything is removed again; `show` keeps the "
-       "result. Exit 1 when the drill failed.",
+       "database of the drill's own (dxdrill_<drill id>_<n>) on its "
+       "server; nothing in place is touched. A full volume must come back "
+       "with every entry of the set's index, a database with every table "
+       "of the dump; the time it took is the measured RTO. Then everything "
+       "is removed again; `show` keeps the result. A set that is not "
+       "complete is refused. Exit 1 when the drill failed.",
        {"to"}},
       {"logs",
        "JOB",
