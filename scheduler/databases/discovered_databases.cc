@@ -3,11 +3,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "scheduler/postgres/pg_connection.h"
 
 namespace dxbackup::scheduler {
 namespace {
-
-constexpr char kMaintenanceDb[] = "postgres";
 
 // 1-63 of letters, digits, '_', '-', '.', not starting with '.' or '-'.
 bool UsableName(const std::string& name) {

@@ -40,7 +40,7 @@ absl::Status DropScratchDatabase(const v1::Database& db,
                                  const std::string& name) {
   absl::StatusOr<std::string> password = ReadPassword(db);
   if (!password.ok()) return password.status();
-  auto pg = PgConnection::Open(db, *password, "postgres");
+  auto pg = PgConnection::Open(db, *password, kMaintenanceDb);
   if (!pg.ok()) return pg.status();
   const bool force = (*pg)->ServerVersion() >= 130000;
   auto dropped = (*pg)->Query(absl::StrCat("DROP DATABASE IF EXISTS ",

@@ -16,11 +16,8 @@ namespace {
 
 // The database the entry's connections go to.
 std::string ConnectDb(const v1::Database& entry) {
-  return entry.dbname().empty() ? "postgres" : entry.dbname();
+  return entry.dbname().empty() ? kMaintenanceDb : entry.dbname();
 }
-
-// The maintenance database: there on any server, a new one included.
-constexpr char kMaintenanceDb[] = "postgres";
 
 // A globals script is a few statements per role: read whole, up to this.
 constexpr size_t kMaxGlobalsBytes = 256u << 20;

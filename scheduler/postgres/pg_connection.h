@@ -39,6 +39,10 @@ std::string DescribeDatabase(const v1::Database& db);
 // pg_restore whose --dbname would otherwise take "host=... " or a URI.
 std::string DbnameOnlyConninfo(const std::string& dbname);
 
+// The database every server has, where a connection goes to create, drop
+// or list others.
+inline constexpr char kMaintenanceDb[] = "postgres";
+
 class PgConnection {
  public:
   // Connects to `dbname` on `db`'s server (db.dbname() when empty).

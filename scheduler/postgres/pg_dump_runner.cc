@@ -21,8 +21,6 @@
 namespace dxbackup::scheduler {
 namespace {
 
-constexpr char kMaintenanceDb[] = "postgres";
-
 absl::Status ToolFailed(const std::string& what, int code,
                         const std::string& stderr_text) {
   return absl::InternalError(absl::StrCat(what, " exited with status ", code,

@@ -48,10 +48,17 @@ TEST(CancellationTest, RemoveWaitsForTheCallbackRunningNow) {
   });
   std::thread canceller([&] { cancel.Cancel("now"); });
   entered.WaitForNotification();
+  testing::Notification removing;
+  std::atomic<bool> removed{false};
   std::thread remover([&] {
+    removing.Notify();
     cancel.Remove(handle);
+    removed = true;
     EXPECT_TRUE(finished.load());  // what it touched may go now
   });
+  removing.WaitForNotification();
+  // The callback cannot end before `release`: neither may Remove.
+  EXPECT_FALSE(removed.load());
   release.Notify();
   remover.join();
   canceller.join();

@@ -289,6 +289,16 @@ class EndToEndTest : public ::testing::Test {
     return cli_->Run(args, out);
   }
 
+  // How many drill scratch databases (dxdrill_...) the server has, as
+  // psql prints it ("0\n"), or psql's error.
+  static std::string ScratchDatabasesLeft() {
+    std::string out;
+    Psql({"psql", "-tA", "-d", "postgres", "-c",
+          "SELECT count(*) FROM pg_database WHERE datname LIKE 'dxdrill_%'"},
+         &out);
+    return out;
+  }
+
   // Takes another complete set of dx-prod/dx, for a test that damages
   // it; its id ("" when it did not complete).
   static std::string TakeSet() {
@@ -835,13 +845,7 @@ TEST_F(EndToEndTest, ADrillRestoresElsewhereChecksRecordsAndCleansUp) {
   EXPECT_EQ(drilled.status(), v1::SET_COMPLETE);
   // Nothing left: no restored tree on the agents, no scratch database.
   EXPECT_TRUE(fs::is_empty(to)) << "left under " << to;
-  ASSERT_EQ(Psql({"psql", "-tA", "-d", "postgres", "-c",
-                  "SELECT count(*) FROM pg_database WHERE datname LIKE "
-                  "'dxdrill_%'"},
-                 &out),
-            0)
-      << out;
-  EXPECT_EQ(out, "0\n");
+  EXPECT_EQ(ScratchDatabasesLeft(), "0\n");
   ASSERT_EQ(Cli({"show", set_id_}, &out), 0);
   EXPECT_NE(out.find("drilled:    passed"), std::string::npos) << out;
 }
@@ -890,13 +894,7 @@ TEST_F(EndToEndTest, ADrillOfADamagedSetFailsAndIsTold) {
   // What the other members' restores wrote is gone too.
   const std::string left = *work_ / "drills-damaged";
   EXPECT_TRUE(!fs::exists(left) || fs::is_empty(left)) << "left under " << left;
-  ASSERT_EQ(Psql({"psql", "-tA", "-d", "postgres", "-c",
-                  "SELECT count(*) FROM pg_database WHERE datname LIKE "
-                  "'dxdrill_%'"},
-                 &out),
-            0)
-      << out;
-  EXPECT_EQ(out, "0\n");
+  EXPECT_EQ(ScratchDatabasesLeft(), "0\n");
   EXPECT_NE(scheduler_->WaitForLine("notice drill_failed: the restore drill "
                                     "of backup set " +
                                     id),
