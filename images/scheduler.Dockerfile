@@ -20,6 +20,7 @@ RUN apt-get update \
       libgrpc++1.51 libprotobuf32 libabsl20220623 libarchive13 libzstd1 \
       libboost-program-options1.74.0 libssl3 libpq5 libsqlite3-0 \
       libyaml-cpp0.7 libprometheus-cpp-pull1.0 libprometheus-cpp-core1.0 libcurl4 \
+      libmicrohttpd12 \
       postgresql-client-15 ca-certificates \
  && if [ -n "$PG_CLIENTS" ]; then \
       apt-get install -y --no-install-recommends curl gnupg \
@@ -40,6 +41,6 @@ RUN useradd --system --uid 10001 --home-dir /var/lib/dxbackup dxbackup \
  && install -d -o 10001 -g 10001 /var/lib/dxbackup
 USER 10001:10001
 VOLUME /var/lib/dxbackup
-EXPOSE 7070 9464
+EXPOSE 7070 8443 9464
 ENTRYPOINT ["/usr/local/bin/dxbackup-scheduler"]
 CMD ["--data-dir=/var/lib/dxbackup", "--config=/etc/dxbackup/config/config.yaml"]

@@ -23,15 +23,16 @@ packages=(
   libyaml-cpp-dev
   prometheus-cpp-dev
   libcurl4-openssl-dev libxml2-dev
+  libmicrohttpd-dev
   clang libclang-rt-14-dev
   python3 python3-yaml tar gzip acl attr curl
 )
 # The S3 test server (tests/s3), and awscli and age: the tests' independent
 # readers of what dxbackup stored; tmux: a terminal for the CLI's live
-# progress.
+# progress; chromium: the browser the dashboard's test drives.
 # node and npm from Debian unless the machine has its own.
 if [ $for_tests -eq 1 ]; then
-  packages+=(python3-botocore awscli age tmux)
+  packages+=(python3-botocore awscli age tmux chromium)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi
@@ -64,13 +65,26 @@ if [ $for_tests -eq 1 ] &&
   need_s3rver=1
 fi
 
-if [ ${#missing[@]} -eq 0 ] && [ $need_helm -eq 0 ] && [ $need_s3rver -eq 0 ]; then
+# playwright-core, which drives Chromium for the dashboard's browser test
+# (tests/browser), at the version tests/browser/package-lock.json pins; it
+# uses Debian's chromium, never a browser of its own.
+playwright_dir=/usr/local/lib/dxbackup-playwright
+need_playwright=0
+if [ $for_tests -eq 1 ] &&
+  { ! cmp -s tests/browser/package-lock.json "$playwright_dir/package-lock.json" ||
+    [ ! -f "$playwright_dir/node_modules/playwright-core/package.json" ]; }; then
+  need_playwright=1
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_helm -eq 0 ] && [ $need_s3rver -eq 0 ] &&
+  [ $need_playwright -eq 0 ]; then
   exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: missing: ${missing[*]} $([ $need_helm = 1 ] && echo helm)" \
-    "$([ $need_s3rver = 1 ] && echo s3rver)" >&2
+    "$([ $need_s3rver = 1 ] && echo s3rver)" \
+    "$([ $need_playwright = 1 ] && echo playwright-core)" >&2
   echo "install-deps: run this script as root (sudo $0) to install them" >&2
   exit 1
 fi
@@ -99,4 +113,12 @@ if [ $need_s3rver -eq 1 ]; then
   cp tests/s3/package.json tests/s3/package-lock.json "$s3rver_dir/"
   (cd "$s3rver_dir" && npm ci --omit=dev --no-audit --no-fund --silent)
   echo "install-deps: installed s3rver in $s3rver_dir"
+fi
+
+if [ $need_playwright -eq 1 ]; then
+  mkdir -p "$playwright_dir"
+  cp tests/browser/package.json tests/browser/package-lock.json "$playwright_dir/"
+  (cd "$playwright_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+    npm ci --omit=dev --no-audit --no-fund --silent)
+  echo "install-deps: installed playwright-core in $playwright_dir"
 fi

@@ -108,8 +108,11 @@ absl::StatusOr<v1::Token> TokenAuth::Caller(
     return absl::UnauthenticatedError(
         "this scheduler requires a token: give --token-file");
   }
-  const std::string token(it->second.data() + sizeof kBearer - 1,
-                          it->second.size() - (sizeof kBearer - 1));
+  return TokenOf(std::string(it->second.data() + sizeof kBearer - 1,
+                             it->second.size() - (sizeof kBearer - 1)));
+}
+
+absl::StatusOr<v1::Token> TokenAuth::TokenOf(const std::string& token) {
   const std::string digest = TokenDigest(token);
   std::lock_guard<std::mutex> lock(mu_);
   if (!ReloadIfChanged().ok()) {
@@ -130,11 +133,15 @@ absl::Status TokenAuth::Require(const grpc::ServerContextBase& context,
   if (!enabled()) return absl::OkStatus();
   absl::StatusOr<v1::Token> caller = Caller(context);
   if (!caller.ok()) return caller.status();
-  if (Rank(caller->role()) >= Rank(role) && Rank(role) > 0) {
+  return HasRole(*caller, role);
+}
+
+absl::Status TokenAuth::HasRole(const v1::Token& caller, v1::Token::Role role) {
+  if (Rank(caller.role()) >= Rank(role) && Rank(role) > 0) {
     return absl::OkStatus();
   }
   return absl::PermissionDeniedError(absl::StrCat(
-      "token ", caller->name(), " (", v1::Token::Role_Name(caller->role()),
+      "token ", caller.name(), " (", v1::Token::Role_Name(caller.role()),
       ") may not do this; it needs ", v1::Token::Role_Name(role)));
 }
 

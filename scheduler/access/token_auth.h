@@ -36,6 +36,13 @@ class TokenAuth {
   // The caller's token, or Unauthenticated (no or unknown token).
   absl::StatusOr<v1::Token> Caller(const grpc::ServerContextBase& context);
 
+  // The token `token` (as a caller gave it, not its digest), or
+  // Unauthenticated. For callers that are not gRPC calls (the dashboard).
+  absl::StatusOr<v1::Token> TokenOf(const std::string& token);
+  // OK when `caller` has at least `role` (as Require), else
+  // PermissionDenied.
+  static absl::Status HasRole(const v1::Token& caller, v1::Token::Role role);
+
   // OK when the call's token has at least `role` (VIEWER < OPERATOR; AGENT
   // only for AGENT); PermissionDenied or Unauthenticated otherwise.
   absl::Status Require(const grpc::ServerContextBase& context,

@@ -32,9 +32,35 @@ class SetCatalog {
   // NotFound when there is no such set.
   virtual absl::StatusOr<v1::BackupSet> GetSet(const std::string& id) = 0;
   // Newest first (sets started in the same second: the later created
-  // first); empty filter fields match everything; `until_unix` excludes.
+  // first); empty filter fields match everything; `until_unix` excludes;
+  // `limit` and `offset` page the list.
   virtual absl::StatusOr<std::vector<v1::BackupSet>> ListSets(
       const v1::ListSetsRequest& filter) = 0;
+  // How many sets ListSets(filter) lists, ignoring its limit and offset.
+  virtual absl::StatusOr<int64_t> CountSets(
+      const v1::ListSetsRequest& filter) = 0;
+  // One per deployment with sets (or only namespace_/release's, unless
+  // namespace_ is ""): what a fleet overview shows, in a few indexed
+  // queries rather than a list of every set.
+  struct DeploymentSummary {
+    std::string namespace_, release;
+    int64_t sets = 0;
+    int64_t newest_started_unix = 0;
+    // The newest complete set not found corrupt (by when it ended); no id:
+    // none.
+    std::string complete_id;
+    int64_t complete_finished_unix = 0;
+    uint64_t complete_bytes = 0;
+    // The newest failed set (by when it started); no id: none.
+    std::string failed_id;
+    int64_t failed_started_unix = 0;
+    std::string failed_reason;
+    // The newest drill of any of its sets; no id: never drilled.
+    std::string drilled_id;
+    v1::Drill drill;
+  };
+  virtual absl::StatusOr<std::vector<DeploymentSummary>> DeploymentSummaries(
+      const std::string& namespace_, const std::string& release) = 0;
   // Removes a set's rows: its artifacts, jobs, file index and the set
   // itself, at once. The caller removes the stored objects first.
   virtual absl::Status DeleteSet(const std::string& id) = 0;

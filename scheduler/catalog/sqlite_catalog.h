@@ -39,6 +39,9 @@ class SqliteCatalog : public Catalog {
   absl::StatusOr<v1::BackupSet> GetSet(const std::string& id) override;
   absl::StatusOr<std::vector<v1::BackupSet>> ListSets(
       const v1::ListSetsRequest& filter) override;
+  absl::StatusOr<int64_t> CountSets(const v1::ListSetsRequest& filter) override;
+  absl::StatusOr<std::vector<DeploymentSummary>> DeploymentSummaries(
+      const std::string& namespace_, const std::string& release) override;
   absl::Status DeleteSet(const std::string& id) override;
   absl::Status AddFiles(const std::string& set_id, const std::string& target,
                         const google::protobuf::RepeatedPtrField<v1::FileEntry>&

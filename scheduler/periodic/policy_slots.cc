@@ -1,29 +1,12 @@
 #include "scheduler/periodic/policy_slots.h"
 
-#include <fnmatch.h>
-
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "scheduler/policy/selector_match.h"
 
 namespace dxbackup::scheduler {
-namespace {
-
-bool Glob(const std::string& pattern, const std::string& value) {
-  return pattern.empty() || fnmatch(pattern.c_str(), value.c_str(), 0) == 0;
-}
-
-bool AnyGlob(const google::protobuf::RepeatedPtrField<std::string>& patterns,
-             const std::string& value) {
-  for (const std::string& p : patterns) {
-    if (Glob(p, value)) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 PolicySlots::PolicySlots(const v1::SchedulerConfig& config,
                          ScheduleSlotCatalog* slots, AgentRegistry* registry,
                          RunStarter* starter, std::function<void()> wake,
@@ -79,10 +62,7 @@ std::vector<PlanEntry> PolicySlots::BuildPlan(const std::string& only) {
     const absl::TimeZone tz = *LoadZone(p.time_zone());  // checked at load
     for (const auto& [deployment, agents] : deployments) {
       const auto& [ns, release] = deployment;
-      if (!AnyGlob(p.selector().namespaces(), ns) ||
-          !Glob(p.selector().release(), release)) {
-        continue;
-      }
+      if (!SelectsDeployment(p.selector(), ns, release)) continue;
       bool has_agent = p.selector().component().empty() &&
                        p.selector().agent_labels().empty();
       for (const v1::AgentInfo& a : agents) {

@@ -2,10 +2,9 @@
 // SchedulerServer and runs it until SIGTERM or SIGINT.
 #include <signal.h>
 
+#include <boost/program_options.hpp>
 #include <cerrno>
 #include <ctime>
-
-#include <boost/program_options.hpp>
 #include <iostream>
 
 #include "common/log.h"
@@ -28,6 +27,9 @@ int main(int argc, char** argv) {
       "config", po::value(&config_path)->required(), "YAML config file")(
       "metrics-listen", po::value(&options.metrics_listen),
       "serve Prometheus metrics on http://HOST:PORT/metrics (port 0: any)")(
+      "web-listen", po::value(&options.web_listen),
+      "serve the read-only web dashboard on HOST:PORT (port 0: any); "
+      "HTTPS with --tls-cert/--tls-key, plain HTTP only on loopback")(
       "log-format", po::value(&log_format)->default_value("text"),
       "text, or json for one JSON object per line")(
       "drain-seconds", po::value(&drain_seconds)->default_value(0),
@@ -82,6 +84,10 @@ int main(int argc, char** argv) {
   if ((*server)->metrics_port() != 0) {
     DXLOG(INFO) << "metrics on port " << (*server)->metrics_port();
     std::cout << "metrics on port " << (*server)->metrics_port() << std::endl;
+  }
+
+  if ((*server)->web_port() != 0) {
+    std::cout << "web dashboard on port " << (*server)->web_port() << std::endl;
   }
 
   int sig = 0;

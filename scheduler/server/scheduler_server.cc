@@ -22,6 +22,9 @@
 #include "scheduler/store/s3/s3_config.h"
 #include "scheduler/store/s3/s3_store.h"
 #include "scheduler/store/store_reconcile.h"
+#include "scheduler/web/dashboard.h"
+#include "scheduler/web/http_server.h"
+#include "scheduler/web/live_runs.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -81,6 +84,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<SchedulerServer> s(new SchedulerServer);
   s->options_ = std::move(options);
+  s->clock_ = clock;
   const std::string& dir = s->options_.data_dir;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -180,6 +184,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
       std::make_unique<JobBoard>(s->catalog_.get(), s->catalog_.get(), clock);
   s->metrics_ = std::make_unique<SchedulerMetrics>(s->registry_.get());
   s->board_->AddObserver(s->metrics_.get());  // destroyed after the board
+  s->live_runs_ = std::make_unique<web::LiveRuns>();
+  s->board_->AddObserver(s->live_runs_.get());  // likewise
   s->notifier_ = std::make_unique<Notifier>(s->options_.config.notifications(),
                                             time, HostName());
   for (const v1::Webhook& webhook :
@@ -316,7 +322,55 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   }
   st = s->policies_->Start();
   if (!st.ok()) return st;
+  if (!s->options_.web_listen.empty()) {
+    st = s->ServeWeb();
+    if (!st.ok()) return st;
+  }
   return s;
+}
+
+absl::Status SchedulerServer::ServeWeb() {
+  web::HttpServer::Options web_options;
+  web_options.listen = options_.web_listen;
+  const common::TlsFlags& tls = options_.tls;
+  if (!tls.cert_file.empty()) {
+    // PEM files, read as secrets are (a key is one); the line end they
+    // lose is put back.
+    auto cert = common::ReadSecretFile(tls.cert_file);
+    auto key = common::ReadSecretFile(tls.key_file);
+    if (!cert.ok() || !key.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the web dashboard cannot read its TLS certificate or key: ",
+          (cert.ok() ? key : cert).status().message()));
+    }
+    web_options.cert_pem = *cert + "\n";
+    web_options.key_pem = *key + "\n";
+  } else if (!common::IsLoopbackAddress(options_.web_listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--web-listen ", options_.web_listen,
+        " is not a loopback address, so the dashboard needs TLS: give "
+        "--tls-cert and --tls-key (it serves HTTPS with them)"));
+  }
+  web::DashboardParts parts;
+  parts.config = &options_.config;
+  parts.sets = catalog_.get();
+  parts.jobs = catalog_.get();
+  parts.clock = clock_;
+  parts.registry = registry_.get();
+  parts.pruner = pruner_.get();
+  parts.live = live_runs_.get();
+  dashboard_ = std::make_unique<web::Dashboard>(parts, auth_.get());
+  web::Dashboard* dashboard = dashboard_.get();
+  auto server = web::HttpServer::Start(
+      web_options,
+      [dashboard](const web::HttpRequest& r) { return dashboard->Handle(r); });
+  if (!server.ok()) return server.status();
+  web_ = std::move(*server);
+  web_port_ = web_->port();
+  DXLOG(INFO) << "web dashboard on "
+              << (web_options.cert_pem.empty() ? "http" : "https") << "://"
+              << options_.web_listen << " (port " << web_port_ << ")";
+  return absl::OkStatus();
 }
 
 void SchedulerServer::Drain() {
@@ -329,6 +383,7 @@ void SchedulerServer::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
   Drain();
+  if (web_ != nullptr) web_->Stop();  // no page reads what stops next
   // Ending the jobs ends the runs, which releases admin calls following them.
   drills_->Stop();  // their restores end, then they clean up
   policies_->Stop();

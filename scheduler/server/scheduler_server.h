@@ -1,7 +1,8 @@
 // SchedulerServer is the whole scheduler in one object: catalog, store,
 // agent registry, job board, runners and both gRPC services, listening on
 // one address, with gRPC's health service (grpc.health.v1.Health: SERVING
-// until Shutdown) and, if asked, Prometheus metrics over HTTP. main() and
+// until Shutdown) and, if asked, Prometheus metrics over HTTP and the web
+// dashboard. main() and
 // integration tests build it the same way.
 //
 //   auto server = SchedulerServer::Start(options, &common::RealTime());
@@ -45,6 +46,11 @@ class TokenAuth;
 class PolicyLoop;
 class AgentServiceImpl;
 class AdminServiceImpl;
+namespace web {
+class LiveRuns;
+class Dashboard;
+class HttpServer;
+}  // namespace web
 
 class SchedulerServer {
  public:
@@ -54,6 +60,10 @@ class SchedulerServer {
     std::string data_dir;
     v1::SchedulerConfig config;
     std::string metrics_listen;  // HOST:PORT for /metrics; "" serves none
+    // HOST:PORT for the web dashboard; "" serves none. Over HTTPS with
+    // the gRPC certificate (`tls`); plain HTTP only where the gRPC side
+    // may be plaintext, on a loopback address.
+    std::string web_listen;
   };
 
   // `time` (how every part reads the time and waits for it) must outlive
@@ -64,6 +74,7 @@ class SchedulerServer {
 
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }  // 0: not served
+  int web_port() const { return web_port_; }          // 0: not served
   // The start of a graceful stop: health probes see NOT_SERVING from here
   // on (so that a Service sends new callers elsewhere), while everything
   // else goes on until Shutdown(). Idempotent.
@@ -76,10 +87,14 @@ class SchedulerServer {
 
  private:
   SchedulerServer() = default;
+  // Starts the dashboard on options_.web_listen.
+  absl::Status ServeWeb();
 
   Options options_;
+  const common::Clock* clock_ = nullptr;
   int port_ = 0;
   int metrics_port_ = 0;
+  int web_port_ = 0;
   bool stopped_ = false;
   std::unique_ptr<SqliteCatalog> catalog_;
   std::unique_ptr<ArtifactStore> store_;
@@ -91,6 +106,9 @@ class SchedulerServer {
   std::unique_ptr<TokenAuth> auth_;
   std::unique_ptr<AgentRegistry> registry_;
   std::unique_ptr<SchedulerMetrics> metrics_;
+  // The dashboard's view of running jobs: a board observer, so declared
+  // before the board (destroyed after it).
+  std::unique_ptr<web::LiveRuns> live_runs_;
   std::unique_ptr<JobBoard> board_;
   // Outlives what tells it (runners, the policy loop, the admin service).
   std::unique_ptr<Notifier> notifier_;
@@ -107,6 +125,9 @@ class SchedulerServer {
   std::unique_ptr<AgentServiceImpl> agent_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;
   std::unique_ptr<grpc::Server> server_;
+  // Last: stopped (destroyed) before anything its pages read.
+  std::unique_ptr<web::Dashboard> dashboard_;
+  std::unique_ptr<web::HttpServer> web_;
 };
 
 }  // namespace dxbackup::scheduler

@@ -168,7 +168,8 @@ class RenderedScheduler:
             os.path.join(BIN, "dxbackup-scheduler"),
             "--listen", "127.0.0.1:0",
             "--data-dir", os.path.join(work, "data"),
-            "--config", self.write("config.yaml", yaml.safe_dump(config))]
+            "--config", self.write("config.yaml", yaml.safe_dump(config)),
+            "--web-listen", "localhost:0"]
         # The StatefulSet's TLS flags, each file taken from the Secret its
         # path is mounted from.
         spec = find(docs, "StatefulSet", "dxb-dxbackup")[0]["spec"][
@@ -205,6 +206,11 @@ class RenderedScheduler:
             raise AssertionError("the scheduler did not start: %s%s" % (
                 line, self.stderr))
         self.address = "localhost:" + line.split()[-1]
+        line = self.process.stdout.readline()
+        if "web dashboard on port" not in line:
+            self.__exit__()
+            raise AssertionError("no dashboard: %s%s" % (line, self.stderr))
+        self.web_port = int(line.split()[-1])
         return self
 
     def __exit__(self, *_):
@@ -227,6 +233,18 @@ class RenderedScheduler:
                                              secret_value(cert, "tls.key"))]
         return run(argv + list(verb), check=False)
 
+    def web(self, secret, role, path):
+        """The dashboard's HTTP status for `path`, over HTTPS checked
+        against the CA of `secret` (a rendered CLI Secret), with the token
+        of `role` ("" for none)."""
+        argv = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                "--cacert", self.write("web-ca.crt",
+                                       secret_value(secret, "ca.crt"))]
+        if role:
+            argv += ["-H", "Authorization: Bearer " +
+                     secret_value(secret, role + "-token").strip()]
+        argv.append("https://localhost:%d%s" % (self.web_port, path))
+        return run(argv, check=False).stdout
 
 
 def mounted_secrets(docs):
@@ -293,6 +311,19 @@ class ChartTest(unittest.TestCase):
         # The drain fits in the grace period, with time left to stop.
         self.assertIn("--drain-seconds=5", c["args"])
         self.assertGreater(spec["terminationGracePeriodSeconds"], 5 + 30)
+        # The dashboard: its port served, in the Service, and admitted from
+        # the scheduler's own namespace only (no webFrom given).
+        self.assertIn("--web-listen=0.0.0.0:8443", c["args"])
+        self.assertIn({"name": "web", "port": 8443, "targetPort": "web",
+                       "protocol": "TCP", "appProtocol": "https"},
+                      service["spec"]["ports"])
+        (web_rule,) = [r for r in policy["spec"]["ingress"]
+                       if r["ports"] == [{"port": 8443, "protocol": "TCP"}]]
+        self.assertEqual(web_rule["from"], [{"podSelector": {}}])
+        none = find(render(EXAMPLE, sets=("scheduler.webPort=0",)),
+                    "StatefulSet", "dxb-dxbackup")[0]
+        self.assertFalse([a for a in none["spec"]["template"]["spec"]
+                          ["containers"][0]["args"] if "web-listen" in a])
         mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
         self.assertEqual(mounts["/var/lib/dxbackup"], "data")
         self.assertIn("/etc/dxbackup/db/dx-prod-dam-db", mounts)
@@ -829,6 +860,11 @@ class ChartTest(unittest.TestCase):
             agent = find(docs, "Secret", "dxbackup-agent-dx", "dx-prod")[0]
             self.assertEqual(scheduler.cli(cli, "viewer", "policies",
                                            cert_from=agent).returncode, 0)
+            # The dashboard, over HTTPS with the chart's server
+            # certificate, for the chart's viewer token (no client
+            # certificate asked for).
+            self.assertEqual(scheduler.web(cli, "viewer", "/"), "200")
+            self.assertEqual(scheduler.web(cli, "", "/"), "401")
 
     def test_a_renewed_server_certificate_keeps_clients_working(self):
         first = render(EXAMPLE)

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 
@@ -92,8 +93,62 @@ absl::StatusOr<std::vector<v1::BackupSet>> MemoryCatalog::ListSets(
            std::make_pair(b->set.started_unix(), b->created);
   });
   std::vector<v1::BackupSet> sets;
-  for (const StoredSet* s : found) sets.push_back(s->set);
+  const size_t first = std::min<size_t>(std::max(0, f.offset()), found.size());
+  for (size_t i = first; i < found.size(); ++i) {
+    if (f.limit() > 0 && sets.size() == static_cast<size_t>(f.limit())) break;
+    sets.push_back(found[i]->set);
+  }
   return sets;
+}
+
+absl::StatusOr<int64_t> MemoryCatalog::CountSets(const v1::ListSetsRequest& f) {
+  v1::ListSetsRequest all = f;
+  all.clear_limit();
+  all.clear_offset();
+  auto sets = ListSets(all);
+  if (!sets.ok()) return sets.status();
+  return static_cast<int64_t>(sets->size());
+}
+
+absl::StatusOr<std::vector<scheduler::SetCatalog::DeploymentSummary>>
+MemoryCatalog::DeploymentSummaries(const std::string& namespace_,
+                                   const std::string& release) {
+  v1::ListSetsRequest filter;
+  filter.set_namespace_(namespace_);
+  filter.set_release(namespace_.empty() ? "" : release);
+  auto sets = ListSets(filter);  // newest first
+  if (!sets.ok()) return sets.status();
+  std::map<std::pair<std::string, std::string>,
+           scheduler::SetCatalog::DeploymentSummary>
+      by_key;
+  for (const v1::BackupSet& s : *sets) {
+    DeploymentSummary& d = by_key[{s.namespace_(), s.release()}];
+    d.namespace_ = s.namespace_();
+    d.release = s.release();
+    d.sets++;
+    d.newest_started_unix = std::max(d.newest_started_unix, s.started_unix());
+    if (s.status() == v1::SET_COMPLETE &&
+        s.verification().result() != v1::Verification::CORRUPT &&
+        (d.complete_id.empty() ||
+         s.finished_unix() > d.complete_finished_unix)) {
+      d.complete_id = s.id();
+      d.complete_finished_unix = s.finished_unix();
+      d.complete_bytes = s.bytes();
+    }
+    if (s.status() == v1::SET_FAILED && d.failed_id.empty()) {
+      d.failed_id = s.id();
+      d.failed_started_unix = s.started_unix();
+      d.failed_reason = s.reason();
+    }
+    if (s.has_drill() && (d.drilled_id.empty() ||
+                          s.drill().drilled_unix() > d.drill.drilled_unix())) {
+      d.drilled_id = s.id();
+      d.drill = s.drill();
+    }
+  }
+  std::vector<scheduler::SetCatalog::DeploymentSummary> out;
+  for (auto& [key, d] : by_key) out.push_back(std::move(d));
+  return out;
 }
 
 absl::Status MemoryCatalog::DeleteSet(const std::string& id) {

@@ -55,6 +55,10 @@ int SchedulerProcess::WaitForMetricsPort() {
   return PortOf(WaitForLine("metrics on port"));
 }
 
+int SchedulerProcess::WaitForWebPort() {
+  return PortOf(WaitForLine("web dashboard on port"));
+}
+
 SchedulerOptions SchedulerProcess::Restarted(const std::string& log) const {
   SchedulerOptions next = options_;
   next.config.clear();  // the file is there already

@@ -70,6 +70,8 @@ class SchedulerProcess : public ChildProcess {
   // The port of "metrics on port N" (with --metrics-listen), waiting for
   // the line; 0 if it never came.
   int WaitForMetricsPort();
+  // The port of "web dashboard on port N" (with --web-listen), likewise.
+  int WaitForWebPort();
   // The options of a scheduler that takes over from this one (stopped
   // first): same data dir and config, on the address this one listened on
   // (when it did), logging to `log`.

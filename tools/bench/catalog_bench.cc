@@ -21,6 +21,7 @@
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/periodic/pruner.h"
 #include "scheduler/store/directory_store.h"
+#include "tools/bench/bench_util.h"
 
 namespace po = boost::program_options;
 using namespace dxbackup;
@@ -32,16 +33,7 @@ constexpr double kBudgetMs = 100;
 constexpr int kRuns = 7;
 
 double MedianMs(const std::function<void()>& run) {
-  std::vector<double> ms;
-  for (int i = 0; i < kRuns; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    ms.push_back(std::chrono::duration<double, std::milli>(
-                     std::chrono::steady_clock::now() - start)
-                     .count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return bench::MedianMs(kRuns, run);
 }
 
 void Check(const absl::Status& s) {

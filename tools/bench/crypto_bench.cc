@@ -34,6 +34,7 @@
 #include "scheduler/crypto/age_encryptor.h"
 #include "scheduler/crypto/age_keys.h"
 #include "scheduler/crypto/primitives.h"
+#include "tools/bench/bench_util.h"
 
 namespace po = boost::program_options;
 namespace crypto = dxbackup::scheduler::crypto;
@@ -49,17 +50,6 @@ constexpr size_t kBlock = 1 << 20;
 
 void Check(const absl::Status& status, const std::string& what) {
   if (!status.ok()) Die(absl::StrCat(what, ": ", status.ToString()));
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      return line.substr(line.find(':') + 2);
-    }
-  }
-  return "unknown CPU";
 }
 
 // A sink that writes to `fd`.
@@ -252,7 +242,8 @@ int main(int argc, char** argv) {
   }
   std::cout << absl::StrFormat(
       "crypto-bench: %zu MiB, median of %d; %s, %ld CPUs; age %s\n\n", mib,
-      runs, CpuModel(), sysconf(_SC_NPROCESSORS_ONLN), age_version);
+      runs, dxbackup::bench::CpuModel(), sysconf(_SC_NPROCESSORS_ONLN),
+      age_version);
   std::cout << "| what | dxbackup MiB/s | age MiB/s | dxbackup/age |\n"
                "|---|---|---|---|\n";
   for (const auto& [what, ours, stock] :

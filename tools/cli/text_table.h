@@ -11,7 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "common/human_units.h"
+
 namespace dxbackup::cli {
+
+using common::HumanBytes;
+using common::HumanDuration;
+using common::HumanTime;
 
 class TextTable {
  public:
@@ -24,13 +30,6 @@ class TextTable {
  private:
   std::vector<std::vector<std::string>> rows_;
 };
-
-// "1.5 GiB", "312 KiB", "17 B"
-std::string HumanBytes(uint64_t bytes);
-// "2026-11-28 16:45:00Z", or "-" for 0.
-std::string HumanTime(int64_t unix_seconds);
-// "1h02m", "3m05s", "42s"
-std::string HumanDuration(int64_t seconds);
 
 }  // namespace dxbackup::cli
 

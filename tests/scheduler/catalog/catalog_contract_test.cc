@@ -3,6 +3,7 @@
 // fake that drifted from the real thing would make those tests lie.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 
@@ -186,6 +187,79 @@ TEST_P(CatalogContractTest, SetsAreUniqueNewestFirstAndFiltered) {
   EXPECT_EQ(back.quiesce_seconds(), 7);
   ASSERT_EQ(back.warnings_size(), 1);
   EXPECT_EQ(back.warnings(0), "careful");
+}
+
+TEST_P(CatalogContractTest, SetsArePagedAndCounted) {
+  for (int i = 1; i <= 5; ++i) AddSet(Set("s" + std::to_string(i), 100 * i));
+  AddSet(Set("other", 50, "ns2"));
+  v1::ListSetsRequest page;
+  page.set_namespace_("ns");
+  page.set_limit(2);
+  EXPECT_EQ(Ids(page), (std::vector<std::string>{"s5", "s4"}));
+  page.set_offset(2);
+  EXPECT_EQ(Ids(page), (std::vector<std::string>{"s3", "s2"}));
+  page.set_offset(4);
+  EXPECT_EQ(Ids(page), (std::vector<std::string>{"s1"}));
+  page.set_offset(9);
+  EXPECT_TRUE(Ids(page).empty());
+  EXPECT_EQ(*catalog_->CountSets(page), 5) << "ignores limit and offset";
+  EXPECT_EQ(*catalog_->CountSets({}), 6);
+}
+
+TEST_P(CatalogContractTest, DeploymentSummariesNameEachOnesNewestSets) {
+  v1::BackupSet old_complete = Set("c1", 100);
+  old_complete.set_finished_unix(150);
+  old_complete.set_bytes(10);
+  AddSet(old_complete);
+  v1::BackupSet complete = Set("c2", 200);
+  complete.set_finished_unix(250);
+  complete.set_bytes(20);
+  v1::Drill drill;
+  drill.set_result(v1::Drill::PASSED);
+  drill.set_drilled_unix(900);
+  drill.set_rto_seconds(42);
+  AddSet(complete);
+  ASSERT_TRUE(catalog_->RecordDrill("c2", drill).ok());
+  v1::BackupSet corrupt = Set("c3", 300);
+  corrupt.set_finished_unix(350);
+  corrupt.mutable_verification()->set_result(v1::Verification::CORRUPT);
+  AddSet(corrupt);
+  v1::BackupSet failed = Set("f1", 400, "ns", "dx", v1::SET_FAILED);
+  failed.set_reason("agent gone");
+  AddSet(failed);
+  AddSet(Set("f0", 120, "ns", "dx", v1::SET_FAILED));
+  AddSet(Set("r1", 500, "ns", "dx", v1::SET_RUNNING));
+  AddSet(Set("only-failed", 10, "ns2", "dx", v1::SET_FAILED));
+
+  auto one = catalog_->DeploymentSummaries("ns2", "dx");
+  ASSERT_TRUE(one.ok()) << one.status();
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].failed_id, "only-failed");
+  EXPECT_TRUE(catalog_->DeploymentSummaries("ns3", "dx")->empty());
+
+  auto summaries = catalog_->DeploymentSummaries("", "");
+  ASSERT_TRUE(summaries.ok()) << summaries.status();
+  ASSERT_EQ(summaries->size(), 2u);
+  std::sort(
+      summaries->begin(), summaries->end(),
+      [](const auto& a, const auto& b) { return a.namespace_ < b.namespace_; });
+  const SetCatalog::DeploymentSummary& d = (*summaries)[0];
+  EXPECT_EQ(d.namespace_, "ns");
+  EXPECT_EQ(d.sets, 6);
+  EXPECT_EQ(d.newest_started_unix, 500);
+  EXPECT_EQ(d.complete_id, "c2") << "the corrupt one does not count";
+  EXPECT_EQ(d.complete_finished_unix, 250);
+  EXPECT_EQ(d.complete_bytes, 20u);
+  EXPECT_EQ(d.failed_id, "f1");
+  EXPECT_EQ(d.failed_reason, "agent gone");
+  EXPECT_EQ(d.drilled_id, "c2");
+  EXPECT_EQ(d.drill.rto_seconds(), 42);
+  EXPECT_EQ(d.drill.result(), v1::Drill::PASSED);
+  const SetCatalog::DeploymentSummary& other = (*summaries)[1];
+  EXPECT_EQ(other.namespace_, "ns2");
+  EXPECT_TRUE(other.complete_id.empty());
+  EXPECT_EQ(other.failed_id, "only-failed");
+  EXPECT_TRUE(other.drilled_id.empty());
 }
 
 TEST_P(CatalogContractTest, ArtifactsAreOnePerTargetAndPath) {
