@@ -340,10 +340,21 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
   if (!failures.empty() && parts_.notices != nullptr) {
     parts_.notices->Notify(DrillFailedNotice(recorded));
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++ended_;
+  }
+  ended_cv_.notify_all();
   v1::DrillResponse response;
   *response.mutable_set() = recorded;
   for (std::string& c : checks) response.add_checks(std::move(c));
   return response;
+}
+
+bool DrillRunner::AwaitEnded(int count, std::chrono::seconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return ended_cv_.wait_for(lock, timeout,
+                            [this, count] { return ended_ >= count; });
 }
 
 }  // namespace dxbackup::scheduler

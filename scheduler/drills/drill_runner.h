@@ -30,6 +30,8 @@
 #ifndef DXBACKUP_SCHEDULER_DRILLS_DRILL_RUNNER_H_
 #define DXBACKUP_SCHEDULER_DRILLS_DRILL_RUNNER_H_
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <string>
@@ -84,6 +86,12 @@ class DrillRunner : public SetDriller {
   absl::StatusOr<v1::DrillResponse> Drill(
       const v1::DrillRequest& request) override;
 
+  // Blocks until at least `count` drills have ended (recorded, passed or
+  // failed) since the runner was made; false if `timeout` of real time
+  // passed first. For tests of scheduled drills, which run on the
+  // PolicyDriller's threads while the test drives simulated time.
+  bool AwaitEnded(int count, std::chrono::seconds timeout);
+
  private:
   // One restore of the drill, and what it came back with.
   struct Restore;
@@ -97,6 +105,8 @@ class DrillRunner : public SetDriller {
   bool stopping_ = false;
   std::set<std::string> drilling_;          // deployments being drilled
   std::set<std::string> restores_running_;  // the drills' restores' ids
+  int ended_ = 0;                           // drills recorded
+  std::condition_variable ended_cv_;        // ended_ grew
 };
 
 }  // namespace dxbackup::scheduler

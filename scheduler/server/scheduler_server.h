@@ -83,6 +83,7 @@ class SchedulerServer {
   void Shutdown();
 
   JobBoard* board() { return board_.get(); }
+  DrillRunner* drills() { return drills_.get(); }
   SqliteCatalog* catalog() { return catalog_.get(); }
 
  private:

@@ -21,42 +21,13 @@
 #include "google/protobuf/util/json_util.h"
 #include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/webhook_receiver.h"
 
 namespace dxbackup {
 namespace {
 
 using testing::ChildProcess;
 using testing::WriteFile;
-
-const std::string kReceiver =
-    std::string(DXBACKUP_SOURCE_DIR) + "/tests/support/webhook_receiver.py";
-
-std::unique_ptr<ChildProcess> StartReceiver(const std::string& port,
-                                            const std::string& out,
-                                            const std::string& log) {
-  return std::make_unique<ChildProcess>(
-      std::vector<std::string>{"/usr/bin/python3", kReceiver, port, out}, log);
-}
-
-// The requests in `out`, once there are `n` (waiting up to a minute for
-// the scheduler's retries); fewer if they did not come.
-std::vector<google::protobuf::Struct> Received(const std::string& out,
-                                               size_t n) {
-  std::vector<google::protobuf::Struct> requests;
-  for (int i = 0; i < 6000; ++i) {
-    requests.clear();
-    std::istringstream lines(testing::ReadFile(out));
-    for (std::string line; std::getline(lines, line);) {
-      google::protobuf::Struct r;
-      if (google::protobuf::util::JsonStringToMessage(line, &r).ok()) {
-        requests.push_back(r);
-      }
-    }
-    if (requests.size() >= n) break;
-    usleep(10000);  // waiting for requests, not for time to pass
-  }
-  return requests;
-}
 
 std::string Field(const google::protobuf::Struct& s, const std::string& k) {
   auto it = s.fields().find(k);
@@ -68,7 +39,8 @@ TEST(NotificationsTest, ADownReceiverGetsTheFailureOnceUpThenTheRecovery) {
   // A free port: a receiver takes one, and goes away again.
   std::string port;
   {
-    auto probe = StartReceiver("0", dir / "probe.out", dir / "probe.log");
+    auto probe =
+        testing::StartReceiver("0", dir / "probe.out", dir / "probe.log");
     const std::string line = probe->WaitForLine("listening on port");
     std::smatch m;
     ASSERT_TRUE(std::regex_search(line, m, std::regex("port (\\d+)")))
@@ -116,10 +88,12 @@ TEST(NotificationsTest, ADownReceiverGetsTheFailureOnceUpThenTheRecovery) {
             std::string::npos)
       << scheduler.Output();
 
-  auto receiver = StartReceiver(port, dir / "received", dir / "receiver.log");
+  auto receiver =
+      testing::StartReceiver(port, dir / "received", dir / "receiver.log");
   ASSERT_NE(receiver->WaitForLine("listening on port"), "")
       << receiver->Output();
-  std::vector<google::protobuf::Struct> got = Received(dir / "received", 2);
+  std::vector<google::protobuf::Struct> got =
+      testing::Received(dir / "received", 2);
   ASSERT_EQ(got.size(), 2u) << scheduler.Output();
   std::map<std::string, google::protobuf::Struct> by_path;
   for (const auto& r : got) by_path[Field(r, "path")] = r;
@@ -151,7 +125,7 @@ TEST(NotificationsTest, ADownReceiverGetsTheFailureOnceUpThenTheRecovery) {
   ASSERT_EQ(cli.Run({"backup", "--namespace", "nt", "--release", "dx"}, &out),
             0)
       << out;
-  got = Received(dir / "received", 3);
+  got = testing::Received(dir / "received", 3);
   ASSERT_EQ(got.size(), 3u) << scheduler.Output();
   EXPECT_EQ(Field(got[2], "path"), "/generic");
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(Field(got[2], "body"),
