@@ -39,9 +39,10 @@ class SetCatalog {
   // How many sets ListSets(filter) lists, ignoring its limit and offset.
   virtual absl::StatusOr<int64_t> CountSets(
       const v1::ListSetsRequest& filter) = 0;
-  // One per deployment with sets (or only namespace_/release's, unless
-  // namespace_ is ""): what a fleet overview shows, in a few indexed
-  // queries rather than a list of every set.
+  // One per deployment with sets, or only namespace_/release's (both
+  // given; both "": every deployment's): what a fleet overview shows, in a
+  // few indexed queries rather than a list of every set. Of drills ended
+  // in the same second, any one may be the newest.
   struct DeploymentSummary {
     std::string namespace_, release;
     int64_t sets = 0;

@@ -378,6 +378,29 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
           return Invalid(key + ".drill.to_dir", std::string(s.message()));
         }
       }
+      if (p.drill().has_smoke()) {
+        const v1::DrillSmoke& smoke = p.drill().smoke();
+        if (smoke.command().empty()) {
+          return Invalid(key + ".drill.smoke.command",
+                         "give the smoke test's command (argv)");
+        }
+        if (smoke.shell() && smoke.command_size() != 1) {
+          return Invalid(key + ".drill.smoke.command",
+                         "with shell: true, give one shell line");
+        }
+        if (smoke.timeout_seconds() < 0) {
+          return Invalid(key + ".drill.smoke.timeout_seconds",
+                         "must not be negative (0: 300)");
+        }
+        if (!smoke.component().empty()) {
+          if (absl::Status s =
+                  common::CheckSimpleName("component", smoke.component());
+              !s.ok()) {
+            return Invalid(key + ".drill.smoke.component",
+                           std::string(s.message()));
+          }
+        }
+      }
     }
     if (p.rto_seconds() < 0) {
       return Invalid(key + ".rto_seconds", "must not be negative (0: none)");

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/log.h"
 #include "common/resource_names.h"
 #include "scheduler/config/scheduler_config.h"
@@ -23,6 +24,19 @@ namespace dxbackup::scheduler {
 namespace {
 
 constexpr int kCleanupTimeoutSeconds = 60;
+constexpr int kSmokeTimeoutSeconds = 300;  // DrillSmoke.timeout_seconds 0
+
+// The smoke test of the policy that took `set`, if it gives one (a manual
+// set has none).
+const v1::DrillSmoke* SmokeOf(const v1::SchedulerConfig& config,
+                              const v1::BackupSet& set) {
+  for (const v1::Policy& p : config.policies()) {
+    if (p.name() == set.policy() && p.drill().has_smoke()) {
+      return &p.drill().smoke();
+    }
+  }
+  return nullptr;
+}
 
 // dxdrill_<drill id, lower case, letters and digits>_<n>: this drill's
 // own, so that no drill drops another's (or anyone's) database.
@@ -93,6 +107,66 @@ std::vector<std::string> DrillRunner::RemoveOnAgents(
     }
   }
   return failures;
+}
+
+std::string DrillRunner::RunSmoke(const v1::DrillSmoke& smoke,
+                                  const std::string& drill_id,
+                                  const v1::BackupSet& set,
+                                  const std::string& dir,
+                                  const std::string& databases,
+                                  const std::set<std::string>& restored_on) {
+  // The agent: of the smoke's component, or one that restored a volume
+  // (it sees `dir`), or else any of the deployment's.
+  const std::vector<v1::AgentInfo> connected =
+      parts_.registry->AgentsOf(set.namespace_(), set.release());
+  const v1::AgentInfo* runner = nullptr;
+  for (const v1::AgentInfo& a : connected) {
+    const bool fits = smoke.component().empty()
+                          ? restored_on.count(a.id()) != 0
+                          : a.component() == smoke.component();
+    if (fits && runner == nullptr) runner = &a;
+  }
+  if (runner == nullptr && smoke.component().empty() && !connected.empty()) {
+    runner = &connected.front();
+  }
+  if (runner == nullptr) {
+    return absl::StrCat(
+        "no agent of ", set.namespace_(), "/", set.release(),
+        smoke.component().empty() ? "" : " of component " + smoke.component(),
+        " is connected to run it");
+  }
+  v1::Hook hook;
+  hook.set_name("drill-smoke");
+  *hook.mutable_command() = smoke.command();
+  hook.set_shell(smoke.shell());
+  hook.set_timeout_seconds(smoke.timeout_seconds() > 0 ? smoke.timeout_seconds()
+                                                       : kSmokeTimeoutSeconds);
+  (*hook.mutable_env())["DXBACKUP_DRILL_DIR"] = dir;
+  (*hook.mutable_env())["DXBACKUP_DRILL_SET"] = set.id();
+  (*hook.mutable_env())["DXBACKUP_DRILL_DATABASES"] = databases;
+  HookJob h{{}, &hook, runner->pod()};
+  h.job.set_id(JobId(drill_id, 0));  // the cleanup's are 1, 2, ...
+  h.job.set_set_id(set.id());
+  h.job.set_kind(v1::JOB_HOOK);
+  h.job.set_target("drill/smoke");
+  h.job.set_agent_id(runner->id());
+  if (absl::Status s =
+          parts_.board->Add(h.job, {}, std::make_shared<RunEvents>());
+      !s.ok()) {
+    return std::string(s.message());
+  }
+  const std::vector<v1::Job> done =
+      RunHookJobs(parts_.registry, parts_.board, *parts_.time, {h});
+  if (done.size() == 1 && done[0].status() == v1::JOB_SUCCEEDED) return "";
+  std::string why = done.empty() ? "it did not run" : done[0].error();
+  if (!done.empty() && !done[0].log().empty()) {
+    absl::StrAppend(
+        &why, " (",
+        absl::StripTrailingAsciiWhitespace(done[0].log().substr(
+            done[0].log().size() > 500 ? done[0].log().size() - 500 : 0)),
+        ")");
+  }
+  return absl::StrCat(why, " on ", runner->pod());
 }
 
 void DrillRunner::Stop() {
@@ -308,6 +382,26 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
     } else {
       checks.push_back(absl::StrCat("ok ", target, ": ", counts->size(),
                                     " tables, ", rows, " rows in ", r.scratch));
+    }
+  }
+  // The policy's smoke test, on what came back (not after a failure: it
+  // would only say so again).
+  if (const v1::DrillSmoke* smoke = SmokeOf(*parts_.config, *set)) {
+    std::string databases;
+    for (const Restore& r : restores) {
+      if (r.database == nullptr) continue;
+      absl::StrAppend(&databases, databases.empty() ? "" : " ",
+                      absl::StripPrefix(r.artifact.target(), "db/"), "=",
+                      r.scratch);
+    }
+    if (!failures.empty()) {
+      checks.push_back("smoke test not run: the drill had failed");
+    } else if (std::string why =
+                   RunSmoke(*smoke, drill_id, *set, dir, databases, agents);
+               !why.empty()) {
+      fail("smoke test: " + why);
+    } else {
+      checks.push_back("ok smoke test");
     }
   }
   // Clean up; a leftover is said, but does not fail the drill.

@@ -17,7 +17,11 @@
 // - every restore runs at once; the RTO is the wall time from the first
 //   start to the last end;
 // - afterwards, each agent removes <to_dir>/<drill id> (a hook job running
-//   `rm -rf`), and the scratch databases are dropped.
+//   `rm -rf`), and the scratch databases are dropped;
+// - before that, when the set's policy gives a smoke test (its
+//   drill.smoke), it runs in the pod of an agent of the deployment with
+//   the drill's directory and scratch databases in its environment, and
+//   must exit 0.
 // Other members (a `command` or `external` database, the Kubernetes
 // objects, a server's roles) are not restored by a drill; the checks say
 // so. A set whose stored files do not match the catalog, or that has a
@@ -95,6 +99,12 @@ class DrillRunner : public SetDriller {
  private:
   // One restore of the drill, and what it came back with.
   struct Restore;
+  // Runs the smoke test on an agent of `set`'s deployment (see
+  // v1::DrillSmoke); "" when it passed, else why not.
+  std::string RunSmoke(const v1::DrillSmoke& smoke, const std::string& drill_id,
+                       const v1::BackupSet& set, const std::string& dir,
+                       const std::string& databases,
+                       const std::set<std::string>& restored_on);
   // Removes <dir> on each agent in `agents` (hook jobs); what failed.
   std::vector<std::string> RemoveOnAgents(
       const std::string& drill_id, const std::vector<std::string>& agents,

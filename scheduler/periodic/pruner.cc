@@ -86,6 +86,18 @@ absl::StatusOr<v1::PruneResponse> Pruner::PruneGroup(
     const std::string& release, bool dry_run) {
   std::lock_guard<std::mutex> lock(mu_);
   OptionalLock removal(set_removal_);  // no base goes while a set starts
+  return DecideGroup(policy, namespace_, release, dry_run);
+}
+
+absl::StatusOr<v1::PruneResponse> Pruner::Explain(const v1::Policy& policy,
+                                                  const std::string& namespace_,
+                                                  const std::string& release) {
+  return DecideGroup(policy, namespace_, release, /*dry_run=*/true);
+}
+
+absl::StatusOr<v1::PruneResponse> Pruner::DecideGroup(
+    const v1::Policy& policy, const std::string& namespace_,
+    const std::string& release, bool dry_run) {
   v1::PruneResponse response;
   auto locked = sets_->LockedSets(clock_->NowUnix());
   if (!locked.ok()) return locked.status();

@@ -45,6 +45,13 @@ class Pruner {
                                                const std::string& namespace_,
                                                const std::string& release,
                                                bool dry_run);
+  // What retention would decide for one group, now, removing nothing and
+  // waiting for no prune or set start (it takes neither lock): for
+  // readers such as the dashboard, which must not stall behind a prune
+  // deleting objects. A set starting meanwhile may be missing from it.
+  absl::StatusOr<v1::PruneResponse> Explain(const v1::Policy& policy,
+                                            const std::string& namespace_,
+                                            const std::string& release);
   absl::Status FinishInterrupted();
   // `dxbackup delete SET`: removes one set as retention would (crash-safe),
   // whatever its policy. FailedPrecondition, saying why and what to do,
@@ -58,6 +65,11 @@ class Pruner {
   // sets of `policy`, newest first. `locked`: the sets under Object Lock
   // (SetCatalog::LockedSets), read once per prune rather than once per set;
   // `held`: the sets holds keep (HeldSets), likewise.
+  // PruneGroup's and Explain's work, under whatever locks they hold.
+  absl::StatusOr<v1::PruneResponse> DecideGroup(const v1::Policy& policy,
+                                                const std::string& namespace_,
+                                                const std::string& release,
+                                                bool dry_run);
   absl::Status Decide(const v1::Policy& policy, std::vector<v1::BackupSet> sets,
                       bool dry_run,
                       const std::map<std::string, int64_t>& locked,

@@ -320,12 +320,12 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
         absl::StrCat("cannot listen on ", s->options_.listen,
                      ": the address is in use or not local to this host"));
   }
-  st = s->policies_->Start();
-  if (!st.ok()) return st;
   if (!s->options_.web_listen.empty()) {
     st = s->ServeWeb();
     if (!st.ok()) return st;
   }
+  st = s->policies_->Start();
+  if (!st.ok()) return st;
   return s;
 }
 

@@ -1,10 +1,14 @@
 #include "scheduler/web/dashboard.h"
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/tls.h"
 #include "scheduler/web/assets.h"
 
 namespace dxbackup::scheduler::web {
@@ -34,11 +38,16 @@ HttpResponse Asset(const char* content_type, const char* body) {
 }
 
 // Where to go after signing in: a path of this dashboard only ("/d/x/y"),
-// never another site ("//evil", "https://...").
+// never another site ("//evil", "https://..."). Only the characters the
+// dashboard's own paths and queries use are let through: browsers drop a
+// tab or line end inside a URL, so "/\t/evil" would become "//evil".
 std::string SafeNext(const std::string& next) {
-  if (next.empty() || next[0] != '/' || absl::StartsWith(next, "//") ||
-      absl::StrContains(next, "\\") || absl::StrContains(next, "\r") ||
-      absl::StrContains(next, "\n")) {
+  const bool plain = std::all_of(next.begin(), next.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+           std::strchr("/-_.~%?&=+", c) != nullptr;
+  });
+  if (!plain || next.empty() || next[0] != '/' ||
+      absl::StartsWith(next, "//")) {
     return "/";
   }
   return next;
@@ -68,6 +77,16 @@ Dashboard::Dashboard(const DashboardParts& parts, TokenAuth* auth)
     : parts_(parts), auth_(auth) {}
 
 HttpResponse Dashboard::Handle(const HttpRequest& request) {
+  // Plain HTTP is served on loopback only, and only by a loopback name: a
+  // page of another site whose name was made to point here (DNS
+  // rebinding) would send its own. (Over HTTPS, the certificate's names
+  // do this.)
+  if (!request.tls && !common::IsLoopbackAddress(request.Header("host"))) {
+    return WithSecurityHeaders(MessagePage(
+        421, "Misdirected",
+        "Over plain HTTP the dashboard answers only to a loopback address "
+        "(127.0.0.1, [::1] or localhost)."));
+  }
   if (request.path == "/static/dashboard.css") {
     return WithSecurityHeaders(Asset("text/css; charset=utf-8", kDashboardCss));
   }

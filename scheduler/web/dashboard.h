@@ -8,7 +8,8 @@
 // No token: 401 with the sign-in form; an AGENT token: 403. Without a
 // tokens file every caller may. Every response forbids framing, sniffing,
 // caching and any script or style from elsewhere (a Content-Security-
-// Policy of 'self' only). A POST whose Origin is not this host is refused.
+// Policy of 'self' only). A POST whose Origin is not this host is refused,
+// and so is plain HTTP asked for by a name that is not loopback's.
 // Thread-safe.
 #ifndef DXBACKUP_SCHEDULER_WEB_DASHBOARD_H_
 #define DXBACKUP_SCHEDULER_WEB_DASHBOARD_H_

@@ -81,8 +81,8 @@ std::map<std::string, std::string> RetentionReasons(
   std::map<std::string, std::string> out;
   if (c.parts.pruner == nullptr) return out;
   for (const v1::Policy* p : policies) {
-    auto decisions = c.parts.pruner->PruneGroup(*p, namespace_, release,
-                                                /*dry_run=*/true);
+    // Explain, not PruneGroup: a page must not wait for a prune.
+    auto decisions = c.parts.pruner->Explain(*p, namespace_, release);
     if (!decisions.ok()) continue;
     for (const v1::PruneDecision& d : decisions->decisions()) {
       out[d.set().id()] = absl::StrCat(d.keep() ? "kept: " : "goes: ",
@@ -135,6 +135,21 @@ std::string Targets(const PageContext& c, const FleetRow& row,
       "</dd><dt>Last drill</dt><dd>", drill, "</dd></dl>");
 }
 
+// In the config's deployments, or with an agent: listed on the fleet
+// page even before its first set.
+bool Known(const PageContext& c, const std::string& namespace_,
+           const std::string& release) {
+  for (const v1::Deployment& d : c.parts.config->deployments()) {
+    if (d.namespace_() == namespace_ && d.release() == release) return true;
+  }
+  if (c.parts.registry != nullptr) {
+    for (const v1::AgentInfo& a : c.parts.registry->AllAgents()) {
+      if (a.namespace_() == namespace_ && a.release() == release) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 HttpResponse DeploymentPage(const PageContext& c, const std::string& namespace_,
@@ -154,10 +169,11 @@ HttpResponse DeploymentPage(const PageContext& c, const std::string& namespace_,
   }
   const std::vector<const v1::Policy*> policies =
       PoliciesOf(*c.parts.config, namespace_, release);
-  if (*count == 0 && policies.empty()) {
+  if (*count == 0 && policies.empty() && !Known(c, namespace_, release)) {
     return MessagePage(404, "No such deployment",
                        "No set of " + namespace_ + "/" + release +
-                           " is in the catalog and no policy covers it.");
+                           " is in the catalog, no policy covers it, and it "
+                           "is neither configured nor has an agent.");
   }
   auto mine = c.parts.sets->DeploymentSummaries(namespace_, release);
   if (!mine.ok()) {

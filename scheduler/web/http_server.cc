@@ -1,12 +1,10 @@
 #include "scheduler/web/http_server.h"
 
-#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <cstdarg>
 #include <cstring>
 
@@ -44,8 +42,8 @@ absl::Status SplitHostPort(const std::string& listen, std::string* host,
   return absl::OkStatus();
 }
 
-// A listening, non-blocking socket on `listen`; its port in `*port`.
-absl::StatusOr<int> Listen(const std::string& listen, int* port) {
+// The address `listen` names (its first, when a name has several).
+absl::StatusOr<sockaddr_storage> Resolve(const std::string& listen) {
   std::string host, service;
   if (absl::Status s = SplitHostPort(listen, &host, &service); !s.ok()) {
     return s;
@@ -60,36 +58,11 @@ absl::StatusOr<int> Listen(const std::string& listen, int* port) {
     return absl::InvalidArgumentError(
         absl::StrCat("web listen address ", listen, ": ", gai_strerror(rc)));
   }
-  std::string last_error = "no address";
-  int fd = -1;
-  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                a->ai_protocol);
-    if (fd < 0) {
-      last_error = std::strerror(errno);
-      continue;
-    }
-    const int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, 64) != 0) {
-      last_error = std::strerror(errno);
-      close(fd);
-      fd = -1;
-    }
-  }
+  sockaddr_storage address{};
+  std::memcpy(&address, found->ai_addr,
+              std::min<size_t>(found->ai_addrlen, sizeof address));
   freeaddrinfo(found);
-  if (fd < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on web address ", listen, ": ", last_error,
-                     " (is another process on that port?)"));
-  }
-  sockaddr_storage bound{};
-  socklen_t length = sizeof bound;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-  *port = bound.ss_family == AF_INET6
-              ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-              : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  return fd;
+  return address;
 }
 
 // What one request gathers across libmicrohttpd's calls.
@@ -250,17 +223,19 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   server->cert_pem_ = options.cert_pem;
   server->key_pem_ = options.key_pem;
   server->tls_ = !options.cert_pem.empty();
-  auto fd = Listen(options.listen, &server->port_);
-  if (!fd.ok()) return fd.status();
-  server->listen_fd_ = *fd;
+  auto address = Resolve(options.listen);
+  if (!address.ok()) return address.status();
+  server->address_ = *address;
+  // The library binds and listens, and owns the socket throughout.
   unsigned int flags =
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+  if (server->address_.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
   if (server->tls_) flags |= MHD_USE_TLS;
   std::vector<MHD_OptionItem> items = {
       // First, so that the library logs nothing of its own way.
       {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&LogFromLibrary),
        nullptr},
-      {MHD_OPTION_LISTEN_SOCKET, *fd, nullptr},
+      {MHD_OPTION_SOCK_ADDR, 0, &server->address_},
       {MHD_OPTION_THREAD_POOL_SIZE, kThreads, nullptr},
       {MHD_OPTION_CONNECTION_TIMEOUT, 30, nullptr},
       {MHD_OPTION_CONNECTION_LIMIT, 256, nullptr},
@@ -282,15 +257,17 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
       flags, 0, nullptr, nullptr, &Callbacks::OnRequest, server.get(),
       MHD_OPTION_ARRAY, items.data(), MHD_OPTION_END);
   if (server->daemon_ == nullptr) {
-    close(*fd);
-    server->listen_fd_ = -1;
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::UnavailableError(absl::StrCat(
         "cannot serve the web dashboard on ", options.listen,
-        server->tls_ ? ": the TLS certificate or key was refused (the "
-                       "scheduler's log says why); check --tls-cert and "
-                       "--tls-key"
-                     : ""));
+        ": the address is in use or not this host's",
+        server->tls_ ? ", or the TLS certificate or key was refused (check "
+                       "--tls-cert and --tls-key)"
+                     : "",
+        "; the scheduler's log says which"));
   }
+  const MHD_DaemonInfo* bound =
+      MHD_get_daemon_info(server->daemon_, MHD_DAEMON_INFO_BIND_PORT);
+  server->port_ = bound == nullptr ? 0 : bound->port;
   return server;
 }
 
@@ -300,7 +277,6 @@ void HttpServer::Stop() {
   if (daemon_ != nullptr) {
     MHD_stop_daemon(daemon_);  // closes the listening socket too
     daemon_ = nullptr;
-    listen_fd_ = -1;
   }
 }
 

@@ -13,6 +13,8 @@
 #ifndef DXBACKUP_SCHEDULER_WEB_HTTP_SERVER_H_
 #define DXBACKUP_SCHEDULER_WEB_HTTP_SERVER_H_
 
+#include <sys/socket.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -86,7 +88,7 @@ class HttpServer {
   std::string cert_pem_, key_pem_;  // what the daemon was given, kept
   bool tls_ = false;
   int port_ = 0;
-  int listen_fd_ = -1;
+  sockaddr_storage address_{};  // what the daemon binds (it keeps a pointer)
   MHD_Daemon* daemon_ = nullptr;
 };
 

@@ -75,10 +75,12 @@ std::string AsideCommands(const v1::BackupSet& s,
         absl::StrCat("dxbackup restore ", s.id(), " --target ", a.target());
     if (a.kind() == v1::ARTIFACT_VOLUME_TAR) {
       lines.push_back(restore + " --to /restore/" + s.id());
-    } else if (a.kind() == v1::ARTIFACT_PG_DUMP) {
+    } else if (a.kind() == v1::ARTIFACT_PG_DUMP ||
+               a.kind() == v1::ARTIFACT_COMMAND_DUMP) {
       std::string name =
           "restored_" + std::string(absl::StripPrefix(a.target(), "db/"));
       std::replace(name.begin(), name.end(), '-', '_');
+      name.resize(std::min<size_t>(name.size(), 63));  // PostgreSQL's limit
       lines.push_back(restore + " --database-to " + name);
     }
   }

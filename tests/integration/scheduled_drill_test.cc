@@ -54,7 +54,7 @@ class ScheduledDrillTest : public ::testing::Test {
     ASSERT_FALSE(line.empty()) << receiver_->Output();
     const std::string receiver_port = line.substr(line.rfind(' ') + 1);
 
-    // Time starts at 08:00 UTC; the drills are due at 08:30 and 08:45;
+    // Time starts at 08:00 UTC; the drills are due at 08:30, 08:45, 08:50;
     // the policy's own sets (03:00) never come in the test's time. Agents
     // heartbeat in real time, seen at simulated times: they stay online
     // across the hour the test moves.
@@ -79,9 +79,19 @@ class ScheduledDrillTest : public ::testing::Test {
                   "    schedule: \"0 3 * * *\"\n"
                   "    rto_seconds: 3600\n"
                   "    drill:\n"
-                  "      schedule: \"30,45 8 * * *\"\n"
+                  "      schedule: \"30,45,50 8 * * *\"\n"
                   "      to_dir: " +
-                  dir_ / "drills" + "\n");
+                  dir_ / "drills" +
+                  "\n"
+                  // The application's own check: the profile's file came
+                  // back, the database is named, and no `fail` file exists.
+                  "      smoke:\n"
+                  "        shell: true\n"
+                  "        command: ['find \"$DXBACKUP_DRILL_DIR\" -name "
+                  "file3.xml | grep -q . && case \"$DXBACKUP_DRILL_DATABASES\" "
+                  "in appdb=dxdrill_*) ;; *) exit 3;; esac && if test -f " +
+                  dir_ / "fail" +
+                  "; then echo the portal did not start >&2; exit 1; fi']\n");
     auto config = scheduler::LoadSchedulerConfig(dir_ / "scheduler.yaml");
     ASSERT_TRUE(config.ok()) << config.status();
     scheduler::SchedulerServer::Options options;
@@ -144,6 +154,8 @@ TEST_F(ScheduledDrillTest, EachSlotDrillsTheNewestSetPassingThenFailingLoudly) {
       << drilled.drill().detail();
   EXPECT_NE(drilled.drill().detail().find("500 rows"), std::string::npos)
       << drilled.drill().detail();
+  EXPECT_NE(drilled.drill().detail().find("ok smoke test"), std::string::npos)
+      << drilled.drill().detail();
   // The drill is stamped with the simulated time it ended at.
   EXPECT_GE(drilled.drill().drilled_unix(), 1800000000 + 31 * 60);
   // Cleaned up: nothing left under the drill directory, no scratch database.
@@ -164,7 +176,21 @@ TEST_F(ScheduledDrillTest, EachSlotDrillsTheNewestSetPassingThenFailingLoudly) {
   EXPECT_EQ(policies.policies(0).targets(0).last_drill_unix(),
             drilled.drill().drilled_unix());
 
-  // The dump is damaged in the store after the fact: the 08:45 slot's drill
+  // 08:46: the smoke test fails; so does the drill, with its stderr.
+  WriteFile(dir_ / "fail", "");
+  Advance(15);
+  ASSERT_TRUE(server_->drills()->AwaitEnded(2, std::chrono::seconds(120)));
+  drilled = SetOf(set_id);
+  EXPECT_EQ(drilled.drill().result(), v1::Drill::FAILED);
+  EXPECT_NE(
+      drilled.drill().detail().find(
+          "smoke test: hook drill-smoke exited with status 1: the portal did "
+          "not start on dx-core-0"),
+      std::string::npos)
+      << drilled.drill().detail();
+  std::filesystem::remove(dir_ / "fail");
+
+  // The dump is damaged in the store after the fact: the 08:50 slot's drill
   // of the same set fails, says why, and the webhook hears of it.
   auto artifacts = server_->catalog()->ListArtifacts(set_id);
   ASSERT_TRUE(artifacts.ok());
@@ -179,8 +205,8 @@ TEST_F(ScheduledDrillTest, EachSlotDrillsTheNewestSetPassingThenFailingLoudly) {
     f.seekp(200);
     f.write("\xde\xad\xbe\xef", 4);
   }
-  Advance(15);
-  ASSERT_TRUE(server_->drills()->AwaitEnded(2, std::chrono::seconds(120)));
+  Advance(5);
+  ASSERT_TRUE(server_->drills()->AwaitEnded(3, std::chrono::seconds(120)));
   drilled = SetOf(set_id);
   EXPECT_EQ(drilled.drill().result(), v1::Drill::FAILED);
   EXPECT_NE(drilled.drill().detail().find("db/appdb"), std::string::npos)
@@ -188,9 +214,9 @@ TEST_F(ScheduledDrillTest, EachSlotDrillsTheNewestSetPassingThenFailingLoudly) {
   policies = cli.Json<v1::ListPoliciesResponse>({"policies"});
   EXPECT_FALSE(policies.policies(0).targets(0).rto_met())
       << "a failed drill meets no RTO";
-  auto received = testing::Received(dir_ / "received.jsonl", 1);
-  ASSERT_EQ(received.size(), 1u) << "the drill's failure was not told";
-  const std::string body = received[0].fields().at("body").string_value();
+  auto received = testing::Received(dir_ / "received.jsonl", 2);
+  ASSERT_EQ(received.size(), 2u) << "each failed drill is told";
+  const std::string body = received[1].fields().at("body").string_value();
   EXPECT_NE(body.find("drill_failed"), std::string::npos) << body;
   EXPECT_NE(body.find(set_id), std::string::npos) << body;
 }

@@ -113,9 +113,13 @@ absl::StatusOr<int64_t> MemoryCatalog::CountSets(const v1::ListSetsRequest& f) {
 absl::StatusOr<std::vector<scheduler::SetCatalog::DeploymentSummary>>
 MemoryCatalog::DeploymentSummaries(const std::string& namespace_,
                                    const std::string& release) {
+  if (!namespace_.empty() && release.empty()) {
+    return std::vector<scheduler::SetCatalog::DeploymentSummary>{};  // as
+                                                                     // SQLite's
+  }
   v1::ListSetsRequest filter;
   filter.set_namespace_(namespace_);
-  filter.set_release(namespace_.empty() ? "" : release);
+  filter.set_release(release);
   auto sets = ListSets(filter);  // newest first
   if (!sets.ok()) return sets.status();
   std::map<std::pair<std::string, std::string>,

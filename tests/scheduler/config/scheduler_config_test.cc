@@ -240,6 +240,21 @@ TEST(SchedulerConfigTest, PolicyErrorsNameTheLineAndKey) {
            {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
             "to_dir: /scratch/}\n",
             "s.yaml:5: policies[0].drill.to_dir: to_dir \"/scratch/\""},
+           {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
+            "smoke: {timeout_seconds: 5}}\n",
+            "s.yaml:5: policies[0].drill.smoke.command: give the smoke test's "
+            "command"},
+           {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
+            "smoke: {command: [a, b], shell: true}}\n",
+            "s.yaml:5: policies[0].drill.smoke.command: with shell: true, give "
+            "one shell line"},
+           {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
+            "smoke: {command: [\"true\"], component: \"../core\"}}\n",
+            "s.yaml:5: policies[0].drill.smoke.component:"},
+           {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
+            "smoke: {command: [\"true\"], timeout_seconds: -1}}\n",
+            "s.yaml:5: policies[0].drill.smoke.timeout_seconds: must not be "
+            "negative"},
            {"    schedule: \"@daily\"\n    rto_seconds: -1\n",
             "s.yaml:5: policies[0].rto_seconds: must not be negative"},
            {"    schedule: \"@daily\"\n    rpo_seconds: -1\n",

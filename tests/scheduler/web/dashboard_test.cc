@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <thread>
+
 #include "tests/support/fake_clock.h"
 #include "tests/support/memory_catalog.h"
+#include "tests/support/memory_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler::web {
@@ -60,7 +64,7 @@ class DashboardTest : public ::testing::Test {
     HttpRequest r;
     r.method = "GET";
     r.path = path;
-    r.headers["host"] = "scheduler:8443";
+    r.headers["host"] = "localhost:8443";
     if (!bearer.empty()) r.headers["authorization"] = "Bearer " + bearer;
     return r;
   }
@@ -173,13 +177,20 @@ TEST_F(DashboardTest, RefusesForgedFormsAndRedirectsOnlyWithinItself) {
   opaque.headers["origin"] = "null";  // a sandboxed or privacy-hiding page
   EXPECT_EQ(dashboard->Handle(opaque).status, 403);
   HttpRequest same = SignIn("viewer-token");
-  same.headers["origin"] = "https://scheduler:8443";
+  same.headers["origin"] = "http://localhost:8443";
   EXPECT_EQ(dashboard->Handle(same).status, 303);
   for (const std::string next :
-       {"//evil.example/x", "https://evil.example", "/\\evil", "d/x"}) {
+       {"//evil.example/x", "https://evil.example", "/\\evil", "d/x",
+        "/\t/evil.example", "/\n/evil.example", "/ /evil.example"}) {
     HttpResponse r = dashboard->Handle(SignIn("viewer-token", next));
     EXPECT_EQ(HeaderOf(r, "Location"), "/") << next;
   }
+  // A name that is not loopback's, over plain HTTP: a DNS-rebinding page.
+  HttpRequest rebound = Get("/", "viewer-token");
+  rebound.headers["host"] = "evil.example:8443";
+  EXPECT_EQ(dashboard->Handle(rebound).status, 421);
+  rebound.tls = true;  // over HTTPS the certificate decides
+  EXPECT_EQ(dashboard->Handle(rebound).status, 200);
   HttpRequest post = Get("/", "viewer-token");
   post.method = "POST";
   EXPECT_EQ(dashboard->Handle(post).status, 405) << "read-only";
@@ -245,6 +256,30 @@ TEST_F(DashboardTest, TheFleetShowsRunningSetsWithLiveProgress) {
 
   live_.OnJobChanged(JobChange::kEnded, job);
   EXPECT_FALSE(Has(dashboard.Handle(Get("/")).body, "400.0 MiB"));
+}
+
+// Retention's reasons come from a dry run that takes no lock: a prune
+// deleting objects (holding the set-removal lock) must not stall the
+// pages. Before Pruner::Explain this test hung (PruneGroup waited).
+TEST_F(DashboardTest, ADeploymentPageDoesNotWaitForAPrune) {
+  config_.mutable_policies(0)->mutable_retention()->set_keep_last(1);
+  for (int i = 0; i < 3; ++i) {
+    v1::BackupSet s =
+        Set("s" + std::to_string(i), v1::SET_COMPLETE, Now() - 86400 * (3 - i));
+    ASSERT_TRUE(catalog_.CreateSet(s).ok());
+  }
+  testing::MemoryStore store;
+  std::mutex set_removal;
+  Pruner pruner(config_, &catalog_, &store, &clock_, nullptr, &set_removal);
+  parts_.pruner = &pruner;
+  Dashboard dashboard(parts_, nullptr);
+  std::lock_guard<std::mutex> prune_running(set_removal);
+  HttpResponse page;
+  std::thread reader([&] { page = dashboard.Handle(Get("/d/dx-prod/dx")); });
+  reader.join();
+  ASSERT_EQ(page.status, 200);
+  EXPECT_TRUE(Has(page.body, "kept: last")) << page.body;
+  EXPECT_TRUE(Has(page.body, "goes: ")) << "what retention would remove";
 }
 
 TEST_F(DashboardTest, ASetPageGivesARestoreCommandPerMember) {
