@@ -144,11 +144,19 @@ void SchedulerMetrics::SetEnded(const v1::BackupSet& set) {
 
 void SchedulerMetrics::DrillEnded(const v1::BackupSet& set) {
   const bool passed = set.drill().result() == v1::Drill::PASSED;
+  prometheus::Labels by_result = {{"namespace", set.namespace_()},
+                                  {"release", set.release()},
+                                  {"result", passed ? "passed" : "failed"}};
+  families_->drills.Add(by_result).Increment();
+  SeedDrill(set);
+}
+
+void SchedulerMetrics::SeedDrill(const v1::BackupSet& set) {
+  const bool passed = set.drill().result() == v1::Drill::PASSED;
   const prometheus::Labels deployment = {{"namespace", set.namespace_()},
                                          {"release", set.release()}};
   prometheus::Labels by_result = deployment;
   by_result["result"] = passed ? "passed" : "failed";
-  families_->drills.Add(by_result).Increment();
   families_->drill_last.Add(by_result).Set(
       static_cast<double>(set.drill().drilled_unix()));
   if (passed) {

@@ -54,6 +54,10 @@ class SchedulerMetrics : public JobObserver {
   // At start: the newest complete set of each deployment, from the
   // catalog, so that "time since the last complete set" survives restarts.
   void SeedLastComplete(const std::vector<v1::BackupSet>& complete_sets);
+  // At start: each deployment's newest drill (`set`'s), so that the drill
+  // gauges (when, and the RTO of a pass) survive restarts; the counters
+  // count from the start.
+  void SeedDrill(const v1::BackupSet& set);
 
   // Serves /metrics over HTTP on `listen` (HOST:PORT, port 0 for any);
   // returns the port.

@@ -207,6 +207,16 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   auto complete_sets = s->catalog_->ListSets(complete);
   if (!complete_sets.ok()) return complete_sets.status();
   s->metrics_->SeedLastComplete(*complete_sets);
+  auto deployments = s->catalog_->DeploymentSummaries("", "");
+  if (!deployments.ok()) return deployments.status();
+  for (const SetCatalog::DeploymentSummary& d : *deployments) {
+    if (d.drilled_id.empty()) continue;
+    v1::BackupSet drilled;
+    drilled.set_namespace_(d.namespace_);
+    drilled.set_release(d.release);
+    *drilled.mutable_drill() = d.drill;
+    s->metrics_->SeedDrill(drilled);
+  }
   if (!s->options_.metrics_listen.empty()) {
     auto port = s->metrics_->Serve(s->options_.metrics_listen);
     if (!port.ok()) return port.status();

@@ -8,10 +8,12 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <map>
 #include <regex>
 #include <sstream>
 
+#include "tests/support/fleet_fixture.h"
 #include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 
@@ -261,6 +263,42 @@ TEST(ObservabilityTest, ADrainingSchedulerIsNotServingButStillAnswers) {
 
   scheduler.Signal(SIGTERM);
   EXPECT_EQ(scheduler.Wait(), 0) << scheduler.Output();
+}
+
+// The drill gauges come from the catalog when the scheduler starts: a
+// restart does not lose when each deployment was last drilled, nor the RTO
+// its last pass measured.
+TEST(ObservabilityTest, DrillGaugesSurviveARestart) {
+  testing::TempDir dir;
+  testing::FleetShape shape;  // dx-t0003 passed its drill, dx-t0008 failed
+  shape.deployments = 10;
+  shape.sets_per_deployment = 3;
+  shape.now_unix = 1800000000;
+  std::filesystem::create_directories(dir / "data");
+  ASSERT_TRUE(testing::GenerateFleet(dir / "data/catalog.db", shape).ok());
+  WriteFile(dir / "scheduler.yaml", testing::FleetPolicyYaml());
+  testing::SchedulerOptions options = testing::SchedulerIn(dir.path());
+  options.flags = {"--metrics-listen", "127.0.0.1:0"};
+  testing::SchedulerProcess scheduler(options);
+  ASSERT_FALSE(scheduler.address().empty()) << scheduler.Output();
+  const int port = scheduler.WaitForMetricsPort();
+  ASSERT_NE(port, 0) << scheduler.Output();
+  std::map<std::string, double> samples = Scrape(port);
+  const std::string passed =
+      "dxbackup_drill_last_timestamp_seconds{namespace=\"dx-t0003\","
+      "release=\"dx\",result=\"passed\"}";
+  ASSERT_EQ(samples.count(passed), 1u);
+  EXPECT_EQ(samples[passed], 1800000000 - 3600);
+  EXPECT_EQ(samples.count("dxbackup_drill_last_timestamp_seconds{namespace="
+                          "\"dx-t0008\",release=\"dx\",result=\"failed\"}"),
+            1u);
+  EXPECT_GE(samples["dxbackup_drill_rto_seconds{namespace=\"dx-t0003\","
+                    "release=\"dx\"}"],
+            900);
+  EXPECT_EQ(samples.count("dxbackup_drill_rto_seconds{namespace=\"dx-t0008\","
+                          "release=\"dx\"}"),
+            0u)
+      << "a failed drill measures no RTO";
 }
 
 }  // namespace
