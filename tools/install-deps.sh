@@ -54,27 +54,29 @@ if [ "${1:-}" != "--no-helm" ] &&
   need_helm=1
 fi
 
+# 1 when the tests' npm packages of SOURCE (its package-lock.json) are not
+# installed in DIR as pinned (FILE, under DIR, is one they install).
+npm_missing() {
+  local source=$1 dir=$2 file=$3
+  if [ $for_tests -eq 1 ] &&
+    { ! cmp -s "$source/package-lock.json" "$dir/package-lock.json" ||
+      [ ! -f "$dir/$file" ]; }; then
+    echo 1
+  else
+    echo 0
+  fi
+}
 # The S3 API server the tests run (tests/s3): s3rver from the npm registry,
 # at the versions tests/s3/package-lock.json pins (with their integrity
 # hashes), in its own directory.
 s3rver_dir=/usr/local/lib/dxbackup-s3rver
-need_s3rver=0
-if [ $for_tests -eq 1 ] &&
-  { ! cmp -s tests/s3/package-lock.json "$s3rver_dir/package-lock.json" ||
-    [ ! -f "$s3rver_dir/node_modules/s3rver/bin/s3rver.js" ]; }; then
-  need_s3rver=1
-fi
-
+need_s3rver=$(npm_missing tests/s3 "$s3rver_dir" node_modules/s3rver/bin/s3rver.js)
 # playwright-core, which drives Chromium for the dashboard's browser test
 # (tests/browser), at the version tests/browser/package-lock.json pins; it
 # uses Debian's chromium, never a browser of its own.
 playwright_dir=/usr/local/lib/dxbackup-playwright
-need_playwright=0
-if [ $for_tests -eq 1 ] &&
-  { ! cmp -s tests/browser/package-lock.json "$playwright_dir/package-lock.json" ||
-    [ ! -f "$playwright_dir/node_modules/playwright-core/package.json" ]; }; then
-  need_playwright=1
-fi
+need_playwright=$(npm_missing tests/browser "$playwright_dir" \
+  node_modules/playwright-core/package.json)
 
 if [ ${#missing[@]} -eq 0 ] && [ $need_helm -eq 0 ] && [ $need_s3rver -eq 0 ] &&
   [ $need_playwright -eq 0 ]; then

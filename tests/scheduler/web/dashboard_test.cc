@@ -80,6 +80,17 @@ class DashboardTest : public ::testing::Test {
 
   int64_t Now() const { return clock_.NowUnix(); }
 
+  static v1::Job Job(const std::string& id, v1::JobKind kind,
+                     const std::string& target, v1::JobStatus status) {
+    v1::Job job;
+    job.set_id(id);
+    job.set_set_id(id.substr(0, id.find('.')));
+    job.set_kind(kind);
+    job.set_target(target);
+    job.set_status(status);
+    return job;
+  }
+
   v1::BackupSet Set(const std::string& id, v1::SetStatus status,
                     int64_t started) {
     v1::BackupSet s;
@@ -201,12 +212,8 @@ TEST_F(DashboardTest, PagesRefuseNamesThatAreNotNamesAndEscapeWhatTheyShow) {
   v1::BackupSet failed = Set("s1", v1::SET_FAILED, Now() - 600);
   failed.set_reason("<img src=x onerror=alert(1)> went away");
   ASSERT_TRUE(catalog_.CreateSet(failed).ok());
-  v1::Job job;
-  job.set_id("s1.1");
-  job.set_set_id("s1");
-  job.set_kind(v1::JOB_DATABASE_BACKUP);
-  job.set_target("db/jcrdb");
-  job.set_status(v1::JOB_FAILED);
+  v1::Job job =
+      Job("s1.1", v1::JOB_DATABASE_BACKUP, "db/jcrdb", v1::JOB_FAILED);
   job.set_error("pg_dump failed");
   job.set_log("pg_dump: error: <script>alert(2)</script>\n");
   ASSERT_TRUE(catalog_.UpsertJob(job).ok());
@@ -234,12 +241,8 @@ TEST_F(DashboardTest, TheFleetShowsRunningSetsWithLiveProgress) {
   ASSERT_TRUE(catalog_.CreateSet(done).ok());
   ASSERT_TRUE(
       catalog_.CreateSet(Set("now", v1::SET_RUNNING, Now() - 100)).ok());
-  v1::Job job;
-  job.set_id("now.1");
-  job.set_set_id("now");
-  job.set_kind(v1::JOB_VOLUME_BACKUP);
-  job.set_target("core/profile");
-  job.set_status(v1::JOB_RUNNING);
+  v1::Job job =
+      Job("now.1", v1::JOB_VOLUME_BACKUP, "core/profile", v1::JOB_RUNNING);
   job.set_started_unix(Now() - 100);
   job.set_bytes(100 << 20);
   job.set_expected_bytes(400 << 20);
