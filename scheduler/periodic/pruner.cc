@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "scheduler/policy/cron_schedule.h"
@@ -35,13 +36,24 @@ class OptionalLock {
 
 Pruner::Pruner(const v1::SchedulerConfig& config, SetCatalog* sets,
                ArtifactStore* store, const common::Clock* clock,
-               SchedulerMetrics* metrics, std::mutex* set_removal)
+               SchedulerMetrics* metrics, std::mutex* set_removal,
+               const SetLeases* leases)
     : config_(config),
       sets_(sets),
       store_(store),
       clock_(clock),
       metrics_(metrics),
-      set_removal_(set_removal) {}
+      set_removal_(set_removal),
+      leases_(leases) {}
+
+absl::StatusOr<std::map<std::string, std::string>> Pruner::PinnedSets() {
+  auto pinned = HeldSets(*sets_);
+  if (!pinned.ok() || leases_ == nullptr) return pinned;
+  for (const auto& [set_id, reader] : leases_->Readers()) {
+    pinned->emplace(set_id, absl::StrCat("being read by ", reader));
+  }
+  return pinned;
+}
 
 absl::StatusOr<v1::PruneResponse> Pruner::Prune(bool dry_run,
                                                 const std::string& policy) {
@@ -50,7 +62,7 @@ absl::StatusOr<v1::PruneResponse> Pruner::Prune(bool dry_run,
   v1::PruneResponse response;
   auto locked = sets_->LockedSets(clock_->NowUnix());
   if (!locked.ok()) return locked.status();
-  auto held = HeldSets(*sets_);
+  auto held = PinnedSets();
   if (!held.ok()) return held.status();
   bool found = policy.empty();
   for (const v1::Policy& p : config_.policies()) {
@@ -101,7 +113,7 @@ absl::StatusOr<v1::PruneResponse> Pruner::DecideGroup(
   v1::PruneResponse response;
   auto locked = sets_->LockedSets(clock_->NowUnix());
   if (!locked.ok()) return locked.status();
-  auto held = HeldSets(*sets_);
+  auto held = PinnedSets();
   if (!held.ok()) return held.status();
   v1::ListSetsRequest filter;
   filter.set_policy(policy.name());
@@ -185,12 +197,14 @@ absl::StatusOr<v1::DeleteSetResponse> Pruner::Delete(
     return absl::FailedPreconditionError(absl::StrCat(
         "set ", set_id, " is running; it can be deleted once it ended"));
   }
-  auto held = HeldSets(*sets_);
+  auto held = PinnedSets();
   if (!held.ok()) return held.status();
   if (auto h = held->find(set_id); h != held->end()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("set ", set_id, " is ", h->second,
-                     "; end the hold first (`dxbackup show ", set_id, "`)"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "set ", set_id, " is ", h->second,
+        absl::StartsWith(h->second, "being read")
+            ? "; delete it once that ended"
+            : "; end the hold first (`dxbackup show " + set_id + "`)"));
   }
   v1::ListSetsRequest same;
   same.set_namespace_(set->namespace_());

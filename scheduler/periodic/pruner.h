@@ -19,6 +19,7 @@
 #include "dxbackup/v1/config.pb.h"
 #include "scheduler/catalog/set_catalog.h"
 #include "scheduler/metrics/metrics.h"
+#include "scheduler/sets/set_leases.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
@@ -30,11 +31,13 @@ class Pruner {
   // retention; `metrics` (nullptr: nothing counted): removed sets. All must
   // outlive the pruner.
   // `set_removal` (may be null): held while sets are decided on and
-  // removed, shared with BackupSetRunner (its Parts::set_removal).
+  // removed, shared with BackupSetRunner and RestoreRunner (their
+  // Parts::set_removal). `leases` (may be null): the sets being read, kept
+  // whatever the rules say (and their chains), and refused by Delete.
   Pruner(const v1::SchedulerConfig& config, SetCatalog* sets,
          ArtifactStore* store, const common::Clock* clock,
-         SchedulerMetrics* metrics = nullptr,
-         std::mutex* set_removal = nullptr);
+         SchedulerMetrics* metrics = nullptr, std::mutex* set_removal = nullptr,
+         const SetLeases* leases = nullptr);
 
   // Every group of every configured policy (or of `policy` only). With
   // `dry_run`, decides and reports but removes nothing.
@@ -61,6 +64,9 @@ class Pruner {
   absl::StatusOr<v1::DeleteSetResponse> Delete(const std::string& set_id);
 
  private:
+  // The sets retention must keep whatever its rules say, with why: those
+  // holds keep (HeldSets) and those being read (leases_).
+  absl::StatusOr<std::map<std::string, std::string>> PinnedSets();
   // Decides (and unless `dry_run` removes) among `sets`, one deployment's
   // sets of `policy`, newest first. `locked`: the sets under Object Lock
   // (SetCatalog::LockedSets), read once per prune rather than once per set;
@@ -84,6 +90,7 @@ class Pruner {
   const common::Clock* clock_;
   SchedulerMetrics* metrics_;
   std::mutex* set_removal_;
+  const SetLeases* leases_;
   std::mutex mu_;
 };
 

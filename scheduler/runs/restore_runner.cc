@@ -44,6 +44,22 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   in.request = request;
   absl::StatusOr<v1::BackupSet> set = parts_.sets->GetSet(request.set_id());
   if (!set.ok()) return set.status();
+  const std::string new_run_id =
+      absl::StrCat("restore-", NewRunId(*parts_.time));
+  // Leased before any of it is read, until the restore ends: retention
+  // keeps it (and its chain) and `delete` refuses it. Taken under the
+  // pruner's lock and the set read again, so that a prune either sees the
+  // lease or has removed the set already (then said, not half restored).
+  SetLeases::Lease lease;
+  if (parts_.leases != nullptr) {
+    std::unique_lock<std::mutex> removal;
+    if (parts_.set_removal != nullptr) {
+      removal = std::unique_lock<std::mutex>(*parts_.set_removal);
+    }
+    lease = parts_.leases->Take(set->id(), "restore " + new_run_id);
+    set = parts_.sets->GetSet(request.set_id());
+    if (!set.ok()) return set.status();
+  }
   // --post-hooks-only reads no stored byte: a set found corrupt since it
   // was restored still has its hooks.
   if (!request.post_hooks_only()) {
@@ -75,7 +91,7 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
     }
   }
   in.agents = parts_.registry->AgentsOf(to.namespace_, to.release);
-  in.run_id = absl::StrCat("restore-", NewRunId(*parts_.time));
+  in.run_id = new_run_id;
   absl::StatusOr<RestorePlan> plan = PlanRestore(in);
   if (!plan.ok()) return plan.status();
   if (absl::Status s = TrimForRequest(request, &*plan); !s.ok()) return s;
@@ -171,10 +187,12 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   std::shared_ptr<common::Cancellation> cancel =
       parts_.cancels != nullptr ? parts_.cancels->Add(run_id)
                                 : std::make_shared<common::Cancellation>();
+  auto leased = std::make_shared<SetLeases::Lease>(std::move(lease));
   threads_.Start(
-      [this, plan = std::move(*plan), events, grant, cancel]() mutable {
+      [this, plan = std::move(*plan), events, grant, cancel, leased]() mutable {
         Run(std::move(plan), events, cancel);
-        grant.reset();  // the keys given go when the run ends
+        grant.reset();      // the keys given go when the run ends
+        leased->Release();  // and retention may remove the set again
       });
   return StartedRun{run_id, events};
 }

@@ -37,6 +37,7 @@
 #include "scheduler/runs/restore_plan.h"
 #include "scheduler/runs/run_cancels.h"
 #include "scheduler/runs/run_threads.h"
+#include "scheduler/sets/set_leases.h"
 
 namespace dxbackup::scheduler {
 
@@ -80,6 +81,11 @@ class RestoreRunner {
     // Where each restore is listed while it runs, to be cancelled;
     // nullptr: restores cannot be cancelled.
     RunCancels* cancels = nullptr;
+    // The set each restore reads is leased there while it runs (retention
+    // keeps it, `delete` refuses it), the lease taken under `set_removal`
+    // (the pruner's lock). nullptr: no lease.
+    SetLeases* leases = nullptr;
+    std::mutex* set_removal = nullptr;
   };
   explicit RestoreRunner(const Parts& parts);
   ~RestoreRunner();

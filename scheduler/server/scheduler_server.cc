@@ -248,6 +248,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   restore_parts.time = time;
   restore_parts.spool_dir = SpoolDir(dir);
   restore_parts.cancels = &s->run_cancels_;
+  restore_parts.leases = &s->set_leases_;
+  restore_parts.set_removal = &s->set_removal_;
   s->restores_ = std::make_unique<RestoreRunner>(restore_parts);
   DrillRunner::Parts drill_parts;
   drill_parts.config = &config;
@@ -264,7 +266,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   drill_parts.cancels = &s->run_cancels_;
   s->drills_ = std::make_unique<DrillRunner>(drill_parts);
   s->pruner_ = std::make_unique<Pruner>(config, records, s->store_.get(), clock,
-                                        s->metrics_.get(), &s->set_removal_);
+                                        s->metrics_.get(), &s->set_removal_,
+                                        &s->set_leases_);
   PolicyLoop::Parts loop_parts;
   loop_parts.config = &config;
   loop_parts.sets = records;

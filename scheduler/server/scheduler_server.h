@@ -29,6 +29,7 @@
 #include "scheduler/crypto/key_ring.h"
 #include "scheduler/runs/run_cancels.h"
 #include "scheduler/sets/set_copier.h"
+#include "scheduler/sets/set_leases.h"
 
 namespace dxbackup::scheduler {
 
@@ -118,6 +119,8 @@ class SchedulerServer {
   std::mutex set_removal_;
   // The sets and restores running, to be cancelled; outlives the runners.
   RunCancels run_cancels_;
+  // The sets restores read now (kept by retention); outlives the runners.
+  SetLeases set_leases_;
   std::unique_ptr<BackupSetRunner> backups_;
   std::unique_ptr<RestoreRunner> restores_;
   std::unique_ptr<DrillRunner> drills_;

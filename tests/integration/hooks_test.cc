@@ -384,6 +384,35 @@ TEST_F(HooksTest, CancelARestoreStopsItsCommandAndStillRunsThePostHook) {
   ASSERT_EQ(Backup("cancelr", &set), 0);
 }
 
+// A restore elsewhere takes no hold on the deployment, yet reads the set:
+// the set is leased while it runs, so `delete` (and retention) leave it
+// until the restore ends.
+TEST_F(HooksTest, ASetBeingRestoredElsewhereIsNotDeletedUnderTheRestore) {
+  StartAgent("cancelr");
+  v1::SetDetail set;
+  ASSERT_EQ(Backup("cancelr", &set), 0);
+  ChildProcess restore(
+      {kBin + "/dxbackup", "--server", address_, "--insecure-loopback",
+       "restore", set.set().id(), "--database-to", "elsewhere"},
+      dir_ / "restore.log");
+  const std::string started = restore.WaitForLine(" started; ");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(started, m, std::regex("(restore-\\S+)")))
+      << restore.Output();
+  ASSERT_GT(PidFrom(dir_ / "restore.pid"), 0) << restore.Output();
+
+  std::string out;
+  EXPECT_NE(cli_->Run({"delete", set.set().id()}, &out), 0) << out;
+  EXPECT_NE(out.find("is being read by restore " + std::string(m[1]) +
+                     "; delete it once that ended"),
+            std::string::npos)
+      << out;
+  ASSERT_EQ(cli_->Run({"cancel", m[1]}, &out), 0) << out;
+  EXPECT_EQ(restore.Wait(), 1);
+  EXPECT_EQ(cli_->Run({"delete", set.set().id()}, &out), 0)
+      << "the restore ended: " << out;
+}
+
 TEST_F(HooksTest, ShellTrueRunsALineAndArgvRunsNoShell) {
   StartAgent("shell");
   v1::SetDetail set;

@@ -165,6 +165,48 @@ TEST_F(PrunerTest, ASetARestoreHoldsItsDeploymentForStaysWithItsChain) {
             absl::StatusCode::kNotFound);
 }
 
+// A set a restore is reading stays, whatever the rules say, with its
+// chain, and `delete` refuses it, until the restore's lease ends.
+TEST_F(PrunerTest, ASetBeingReadStaysWithItsChainUntilTheReadingEnds) {
+  AddSet("full", "ns", 1700000000);
+  v1::BackupSet incr = AddSet("incr", "ns", 1700003600);
+  incr.set_level(v1::INCREMENTAL);
+  incr.set_base_set_id("full");
+  ASSERT_TRUE(catalog_->UpdateSet(incr).ok());
+  AddSet("newest", "ns", 1700007200);
+  SetLeases leases;
+  Pruner pruner(config_, catalog_.get(), store_.get(), &clock_, nullptr,
+                nullptr, &leases);
+  SetLeases::Lease lease = leases.Take("incr", "restore restore-7");
+  auto deleted = pruner.Delete("incr");
+  EXPECT_EQ(deleted.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(deleted.status().message().find(
+                "is being read by restore restore-7; delete it once that "
+                "ended"),
+            std::string::npos)
+      << deleted.status();
+  auto dry = pruner.Prune(/*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  for (const auto& d : dry->decisions()) {
+    EXPECT_TRUE(d.keep()) << d.set().id();
+    if (d.set().id() == "incr") {
+      ASSERT_EQ(d.reasons_size(), 1);
+      EXPECT_EQ(d.reasons(0), "being read by restore restore-7");
+    }
+  }
+  ASSERT_TRUE(pruner.Prune(/*dry_run=*/false).ok());
+  EXPECT_TRUE(Stored(catalog_->GetSet("incr").value()));
+  EXPECT_TRUE(Stored(catalog_->GetSet("full").value())) << "its base too";
+
+  lease.Release();  // the restore ended
+  EXPECT_TRUE(leases.Readers().empty());
+  ASSERT_TRUE(pruner.Prune(/*dry_run=*/false).ok());
+  EXPECT_EQ(catalog_->GetSet("incr").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(catalog_->GetSet("full").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(PrunerTest, DeleteRefusesWhatMustStayAndRemovesTheRest) {
   const int64_t now = clock_.NowUnix();
   v1::BackupSet running = AddSet("running", "ns", now - 60);
