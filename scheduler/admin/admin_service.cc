@@ -53,7 +53,11 @@ AdminServiceImpl::AdminServiceImpl(const Parts& parts)
       drills_(parts.drills),
       verifier_(parts.sets, parts.store, parts.clock, parts.keys,
                 parts.notices),
-      exporter_(parts.sets, parts.store, parts.clock, parts.keys) {}
+      exporter_(parts.sets, parts.store, parts.clock, parts.keys) {
+  if (parts.leases != nullptr) {
+    verifier_.LeaseFrom(parts.leases, parts.set_removal);
+  }
+}
 
 grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext* context,
                                           const v1::ListAgentsRequest*,

@@ -54,6 +54,10 @@ class AdminServiceImpl : public v1::AdminService::Service {
     NoticeSink* notices = nullptr;
     // Restore drills; nullptr: `drill` is refused.
     DrillRunner* drills = nullptr;
+    // Sets `verify` checks are leased there, under `set_removal`, so that
+    // retention does not remove one under its check; nullptr: none.
+    SetLeases* leases = nullptr;
+    std::mutex* set_removal = nullptr;
   };
   explicit AdminServiceImpl(const Parts& parts);
 

@@ -23,6 +23,9 @@ PolicyLoop::PolicyLoop(const Parts& parts)
       stalled_runs_(*parts.config, parts.board),
       prune_(*parts.config, parts.pruner),
       verify_(&verifier_) {
+  if (parts.leases != nullptr) {
+    verifier_.LeaseFrom(parts.leases, parts.set_removal);
+  }
   ticker_.Register(&liveness_);
   ticker_.Register(&forget_gone_);
   ticker_.Register(&stalled_runs_);

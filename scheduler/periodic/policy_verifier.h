@@ -41,6 +41,10 @@ class PolicyVerifier {
                  const common::Clock* clock, const crypto::KeyRing* keys,
                  NoticeSink* notices = nullptr);
   ~PolicyVerifier();  // waits for running verifications
+  // Each set verified is leased (SetVerifier::LeaseFrom).
+  void LeaseFrom(SetLeases* leases, std::mutex* set_removal) {
+    verifier_.LeaseFrom(leases, set_removal);
+  }
 
   // Reads the persisted slots; a policy with none starts counting at `now`.
   absl::Status Load(absl::Time now);

@@ -282,6 +282,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   loop_parts.copy_stores = &s->copy_stores_;
   loop_parts.notices = s->notifier_.get();
   loop_parts.driller = s->drills_.get();
+  loop_parts.leases = &s->set_leases_;
+  loop_parts.set_removal = &s->set_removal_;
   s->policies_ = std::make_unique<PolicyLoop>(loop_parts);
   AgentServiceImpl::Parts agent_parts;
   agent_parts.config = &config;
@@ -310,6 +312,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   admin_parts.cancels = &s->run_cancels_;
   admin_parts.notices = s->notifier_.get();
   admin_parts.drills = s->drills_.get();
+  admin_parts.leases = &s->set_leases_;
+  admin_parts.set_removal = &s->set_removal_;
   s->admin_service_ = std::make_unique<AdminServiceImpl>(admin_parts);
 
   grpc::EnableDefaultHealthCheckService(true);

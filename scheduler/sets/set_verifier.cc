@@ -275,8 +275,21 @@ absl::Status SetVerifier::MarkCorrupt(
 absl::StatusOr<v1::VerifyResponse> SetVerifier::Verify(
     const std::string& set_id, bool deep,
     const std::vector<crypto::Identity>& given) {
+  SetLeases::Lease lease;
+  if (leases_ != nullptr) {
+    std::unique_lock<std::mutex> removal;
+    if (set_removal_ != nullptr) {
+      removal = std::unique_lock<std::mutex>(*set_removal_);
+    }
+    lease = leases_->Take(set_id, "a verification");
+  }
   absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
   if (!set.ok()) return set.status();
+  // Its files are going: missing ones would be no sign of damage.
+  if (set->status() == v1::SET_EXPIRING) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "set ", set_id, " is being removed by retention; nothing verified"));
+  }
   auto artifacts = sets_->ListArtifacts(set_id);
   if (!artifacts.ok()) return artifacts.status();
   // A missing or wrong key is the caller's to fix, not the set's fault:

@@ -16,6 +16,7 @@
 #ifndef DXBACKUP_SCHEDULER_SETS_SET_VERIFIER_H_
 #define DXBACKUP_SCHEDULER_SETS_SET_VERIFIER_H_
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "scheduler/catalog/set_catalog.h"
 #include "scheduler/crypto/key_ring.h"
 #include "scheduler/notify/notice_sink.h"
+#include "scheduler/sets/set_leases.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
@@ -41,7 +43,18 @@ class SetVerifier {
               const common::Clock* clock, const crypto::KeyRing* keys,
               NoticeSink* notices = nullptr);
 
-  // NotFound for an unknown set; otherwise the checks, whatever they found.
+  // Leases each set Verify checks (SetLeases), taken under `set_removal`
+  // (the pruner's lock), so that retention does not remove a set under
+  // its check, which would then find it "corrupt". Both must outlive the
+  // verifier; `set_removal` may be null.
+  void LeaseFrom(SetLeases* leases, std::mutex* set_removal) {
+    leases_ = leases;
+    set_removal_ = set_removal;
+  }
+
+  // NotFound for an unknown set; FailedPrecondition for a set retention is
+  // removing (nothing checked or recorded); otherwise the checks, whatever
+  // they found.
   // `given`: secret keys the caller gave, for a deep check.
   absl::StatusOr<v1::VerifyResponse> Verify(
       const std::string& set_id, bool deep,
@@ -69,6 +82,8 @@ class SetVerifier {
   const common::Clock* clock_;
   const crypto::KeyRing* keys_;
   NoticeSink* notices_;
+  SetLeases* leases_ = nullptr;
+  std::mutex* set_removal_ = nullptr;
 };
 
 // Reads every entry of a (compressed) tar stream to its end; returns how

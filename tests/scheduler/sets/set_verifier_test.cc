@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "agent/backup/tar_stream_writer.h"
 #include "agent/backup/volume_walker.h"
 #include "common/clock.h"
@@ -111,6 +113,40 @@ TEST(SetVerifierCheckEachTest, EachArtifactGetsItsOwnResultInOrder) {
         << i << ": " << checks[i].detail();
   }
   EXPECT_TRUE(verifier.CheckEach({}).empty());
+}
+
+// A set retention is removing is not verified (its files going would look
+// like damage), and a verification leases its set while it checks it.
+TEST(SetVerifierLeaseTest, ASetBeingRemovedIsNotFoundCorruptAndAVerifyLeases) {
+  testing::MemoryCatalog catalog;
+  testing::MemoryStore store;
+  common::SystemClock clock;
+  auto ring = crypto::KeyRing::Load(v1::SchedulerConfig());
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  v1::BackupSet set;
+  set.set_id("s1");
+  set.set_namespace_("ns");
+  set.set_release("dx");
+  set.set_status(v1::SET_EXPIRING);
+  ASSERT_TRUE(catalog.CreateSet(set).ok());
+  v1::Artifact a;
+  a.set_set_id("s1");
+  a.set_target("core/profile");
+  a.set_path("ns/dx/s1/core-profile.tar.zst");  // already deleted
+  a.set_sha256(std::string(64, '0'));
+  a.set_bytes(10);
+  ASSERT_TRUE(catalog.AddArtifact(a).ok());
+  SetLeases leases;
+  std::mutex set_removal;
+  SetVerifier verifier(&catalog, &store, &clock, ring->get());
+  verifier.LeaseFrom(&leases, &set_removal);
+  auto verified = verifier.Verify("s1", /*deep=*/false);
+  EXPECT_EQ(verified.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(verified.status().message().find("being removed by retention"),
+            std::string::npos)
+      << verified.status();
+  EXPECT_FALSE(catalog.GetSet("s1")->has_verification()) << "not marked";
+  EXPECT_TRUE(leases.Readers().empty()) << "the lease ended with the check";
 }
 
 // An encrypted set: `verify` proves its stored bytes without any key;
