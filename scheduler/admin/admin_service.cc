@@ -51,11 +51,12 @@ AdminServiceImpl::AdminServiceImpl(const Parts& parts)
       policies_(parts.policies),
       cancels_(parts.cancels),
       drills_(parts.drills),
+      leases_(parts.leases),
       verifier_(parts.sets, parts.store, parts.clock, parts.keys,
                 parts.notices),
       exporter_(parts.sets, parts.store, parts.clock, parts.keys) {
   if (parts.leases != nullptr) {
-    verifier_.LeaseFrom(parts.leases, parts.set_removal);
+    verifier_.LeaseFrom(parts.leases);
   }
 }
 
@@ -266,6 +267,13 @@ grpc::Status AdminServiceImpl::Export(grpc::ServerContext* context,
   }
   auto given = crypto::ParseGivenIdentities(request->identities());
   if (!given.ok()) return common::ToGrpcStatus(given.status());
+  // Leased while its files are copied out: retention leaves it meanwhile.
+  SetLeases::Lease lease;
+  if (leases_ != nullptr) {
+    auto taken = leases_->Take(request->set_id(), "an export");
+    if (!taken.ok()) return common::ToGrpcStatus(taken.status());
+    lease = *std::move(taken);
+  }
   auto exported =
       exporter_.Export(request->set_id(), request->to_dir(), *given);
   if (!exported.ok()) return common::ToGrpcStatus(exported.status());

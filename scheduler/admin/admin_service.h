@@ -54,10 +54,9 @@ class AdminServiceImpl : public v1::AdminService::Service {
     NoticeSink* notices = nullptr;
     // Restore drills; nullptr: `drill` is refused.
     DrillRunner* drills = nullptr;
-    // Sets `verify` checks are leased there, under `set_removal`, so that
-    // retention does not remove one under its check; nullptr: none.
+    // Sets `verify` and `export` read are leased there, so that retention
+    // does not remove one under them; nullptr: none.
     SetLeases* leases = nullptr;
-    std::mutex* set_removal = nullptr;
   };
   explicit AdminServiceImpl(const Parts& parts);
 
@@ -125,6 +124,7 @@ class AdminServiceImpl : public v1::AdminService::Service {
   PolicyLoop* policies_;
   RunCancels* cancels_;
   DrillRunner* drills_;
+  SetLeases* leases_;
   SetVerifier verifier_;
   SetExporter exporter_;
 };

@@ -126,13 +126,19 @@ std::string DrillRunner::RunSmoke(const v1::DrillSmoke& smoke,
                           : a.component() == smoke.component();
     if (fits && runner == nullptr) runner = &a;
   }
-  if (runner == nullptr && smoke.component().empty() && !connected.empty()) {
+  // No volume came back (a database-only set): any agent will do.
+  if (runner == nullptr && smoke.component().empty() && restored_on.empty() &&
+      !connected.empty()) {
     runner = &connected.front();
   }
   if (runner == nullptr) {
     return absl::StrCat(
         "no agent of ", set.namespace_(), "/", set.release(),
-        smoke.component().empty() ? "" : " of component " + smoke.component(),
+        smoke.component().empty()
+            ? (restored_on.empty() ? ""
+                                   : " that restored the volumes (and so sees "
+                                     "them)")
+            : " of component " + smoke.component(),
         " is connected to run it");
   }
   v1::Hook hook;
@@ -217,14 +223,32 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
           "a drill of ", deployment, " is running; try when it ended"));
     }
   }
+  // Unmarked, and counted as ended (AwaitEnded), under one lock: a drill
+  // of the same deployment may start as soon as this one is seen ended.
   struct Unmark {
     DrillRunner* runner;
     std::string deployment;
+    bool ran = false;  // counted as ended
     ~Unmark() {
-      std::lock_guard<std::mutex> lock(runner->mu_);
-      runner->drilling_.erase(deployment);
+      {
+        std::lock_guard<std::mutex> lock(runner->mu_);
+        runner->drilling_.erase(deployment);
+        if (ran) ++runner->ended_;
+      }
+      if (ran) runner->ended_cv_.notify_all();
     }
   } unmark{this, deployment};
+  // The set stays (retention, `delete`) from here to its record; read
+  // again once leased, as it may have been removed just before.
+  SetLeases::Lease lease;
+  if (parts_.leases != nullptr) {
+    auto taken = parts_.leases->Take(set->id(), "a drill");
+    if (!taken.ok()) return taken.status();
+    lease = *std::move(taken);
+    set = parts_.sets->GetSet(request.set_id());
+    if (!set.ok()) return set.status();
+  }
+  unmark.ran = true;
 
   const std::string drill_id = absl::StrCat("drill-", NewRunId(*parts_.time));
   const std::string dir = absl::StrCat(to_dir, "/", drill_id);
@@ -434,11 +458,6 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
   if (!failures.empty() && parts_.notices != nullptr) {
     parts_.notices->Notify(DrillFailedNotice(recorded));
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++ended_;
-  }
-  ended_cv_.notify_all();
   v1::DrillResponse response;
   *response.mutable_set() = recorded;
   for (std::string& c : checks) response.add_checks(std::move(c));

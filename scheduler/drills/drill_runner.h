@@ -55,6 +55,7 @@
 #include "scheduler/notify/notice_sink.h"
 #include "scheduler/runs/restore_runner.h"
 #include "scheduler/runs/run_cancels.h"
+#include "scheduler/sets/set_leases.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
@@ -78,6 +79,9 @@ class DrillRunner : public SetDriller {
     NoticeSink* notices = nullptr;        // told of a failed drill
     SchedulerMetrics* metrics = nullptr;  // drills counted
     RunCancels* cancels = nullptr;  // the drills' restores, cancelled by Stop
+    // The set drilled is leased there from its first read to its record,
+    // so that retention leaves it meanwhile; nullptr: no lease.
+    SetLeases* leases = nullptr;
   };
   explicit DrillRunner(const Parts& parts) : parts_(parts) {}
 

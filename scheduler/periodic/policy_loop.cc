@@ -24,7 +24,7 @@ PolicyLoop::PolicyLoop(const Parts& parts)
       prune_(*parts.config, parts.pruner),
       verify_(&verifier_) {
   if (parts.leases != nullptr) {
-    verifier_.LeaseFrom(parts.leases, parts.set_removal);
+    verifier_.LeaseFrom(parts.leases);
   }
   ticker_.Register(&liveness_);
   ticker_.Register(&forget_gone_);

@@ -76,10 +76,9 @@ class PolicyLoop {
     NoticeSink* notices = nullptr;
     // Runs the policies' scheduled drills; nullptr: none run.
     SetDriller* driller = nullptr;
-    // The sets verified are leased there, under `set_removal`, so that
-    // retention does not remove one under its check; nullptr: none.
+    // The sets verified are leased there, so that retention does not
+    // remove one under its check; nullptr: none.
     SetLeases* leases = nullptr;
-    std::mutex* set_removal = nullptr;
   };
   explicit PolicyLoop(const Parts& parts);
   ~PolicyLoop();

@@ -42,9 +42,7 @@ class PolicyVerifier {
                  NoticeSink* notices = nullptr);
   ~PolicyVerifier();  // waits for running verifications
   // Each set verified is leased (SetVerifier::LeaseFrom).
-  void LeaseFrom(SetLeases* leases, std::mutex* set_removal) {
-    verifier_.LeaseFrom(leases, set_removal);
-  }
+  void LeaseFrom(SetLeases* leases) { verifier_.LeaseFrom(leases); }
 
   // Reads the persisted slots; a policy with none starts counting at `now`.
   absl::Status Load(absl::Time now);

@@ -37,7 +37,7 @@ class OptionalLock {
 Pruner::Pruner(const v1::SchedulerConfig& config, SetCatalog* sets,
                ArtifactStore* store, const common::Clock* clock,
                SchedulerMetrics* metrics, std::mutex* set_removal,
-               const SetLeases* leases)
+               SetLeases* leases)
     : config_(config),
       sets_(sets),
       store_(store),
@@ -45,6 +45,10 @@ Pruner::Pruner(const v1::SchedulerConfig& config, SetCatalog* sets,
       metrics_(metrics),
       set_removal_(set_removal),
       leases_(leases) {}
+
+bool Pruner::BeginRemoval(const std::string& set_id, std::string* reader) {
+  return leases_ == nullptr || leases_->BeginRemoval(set_id, reader);
+}
 
 absl::StatusOr<std::map<std::string, std::string>> Pruner::PinnedSets() {
   auto pinned = HeldSets(*sets_);
@@ -174,9 +178,16 @@ absl::Status Pruner::Decide(const v1::Policy& policy,
       }
     }
     v1::BackupSet& set = by_id[d.id];
+    // A reader that came after the decision keeps the set this time.
+    std::string reader;
+    if (!d.keep && !dry_run && !BeginRemoval(d.id, &reader)) {
+      d.keep = true;
+      d.reasons = {absl::StrCat("being read by ", reader)};
+    }
     if (!d.keep && !dry_run) {
       response->set_removed_bytes(response->removed_bytes() + set.bytes());
       absl::Status st = Remove(set);
+      if (leases_ != nullptr) leases_->FinishRemoval(d.id);
       if (!st.ok()) return st;
     }
     v1::PruneDecision* out = response->add_decisions();
@@ -229,7 +240,14 @@ absl::StatusOr<v1::DeleteSetResponse> Pruner::Delete(
                                       absl::UTCTimeZone()),
                      " (Object Lock); it can be deleted after that"));
   }
+  std::string reader;
+  if (!BeginRemoval(set_id, &reader)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("set ", set_id, " is being read by ", reader,
+                     "; delete it once that ended"));
+  }
   absl::Status removed = Remove(*set, /*by_hand=*/true);
+  if (leases_ != nullptr) leases_->FinishRemoval(set_id);
   if (!removed.ok()) return removed;
   v1::DeleteSetResponse response;
   *response.mutable_set() = *set;

@@ -31,13 +31,14 @@ class Pruner {
   // retention; `metrics` (nullptr: nothing counted): removed sets. All must
   // outlive the pruner.
   // `set_removal` (may be null): held while sets are decided on and
-  // removed, shared with BackupSetRunner and RestoreRunner (their
-  // Parts::set_removal). `leases` (may be null): the sets being read, kept
-  // whatever the rules say (and their chains), and refused by Delete.
+  // removed, shared with BackupSetRunner (its Parts::set_removal).
+  // `leases` (may be null): the sets being read, kept whatever the rules
+  // say (and their chains) and refused by Delete; a set is removed only
+  // after SetLeases::BeginRemoval allowed it.
   Pruner(const v1::SchedulerConfig& config, SetCatalog* sets,
          ArtifactStore* store, const common::Clock* clock,
          SchedulerMetrics* metrics = nullptr, std::mutex* set_removal = nullptr,
-         const SetLeases* leases = nullptr);
+         SetLeases* leases = nullptr);
 
   // Every group of every configured policy (or of `policy` only). With
   // `dry_run`, decides and reports but removes nothing.
@@ -67,6 +68,9 @@ class Pruner {
   // The sets retention must keep whatever its rules say, with why: those
   // holds keep (HeldSets) and those being read (leases_).
   absl::StatusOr<std::map<std::string, std::string>> PinnedSets();
+  // leases_->BeginRemoval, when there are leases; true otherwise. A true
+  // is followed by leases_->FinishRemoval once the removal ended.
+  bool BeginRemoval(const std::string& set_id, std::string* reader);
   // Decides (and unless `dry_run` removes) among `sets`, one deployment's
   // sets of `policy`, newest first. `locked`: the sets under Object Lock
   // (SetCatalog::LockedSets), read once per prune rather than once per set;
@@ -90,7 +94,7 @@ class Pruner {
   const common::Clock* clock_;
   SchedulerMetrics* metrics_;
   std::mutex* set_removal_;
-  const SetLeases* leases_;
+  SetLeases* leases_;
   std::mutex mu_;
 };
 

@@ -47,16 +47,13 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   const std::string new_run_id =
       absl::StrCat("restore-", NewRunId(*parts_.time));
   // Leased before any of it is read, until the restore ends: retention
-  // keeps it (and its chain) and `delete` refuses it. Taken under the
-  // pruner's lock and the set read again, so that a prune either sees the
-  // lease or has removed the set already (then said, not half restored).
-  SetLeases::Lease lease;
+  // keeps it (and its chain) and `delete` refuses it. Read again once
+  // leased: it may have been removed just before.
+  std::shared_ptr<SetLeases::Lease> lease;
   if (parts_.leases != nullptr) {
-    std::unique_lock<std::mutex> removal;
-    if (parts_.set_removal != nullptr) {
-      removal = std::unique_lock<std::mutex>(*parts_.set_removal);
-    }
-    lease = parts_.leases->Take(set->id(), "restore " + new_run_id);
+    auto taken = parts_.leases->Take(set->id(), "restore " + new_run_id);
+    if (!taken.ok()) return taken.status();
+    lease = std::make_shared<SetLeases::Lease>(*std::move(taken));
     set = parts_.sets->GetSet(request.set_id());
     if (!set.ok()) return set.status();
   }
@@ -187,12 +184,10 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   std::shared_ptr<common::Cancellation> cancel =
       parts_.cancels != nullptr ? parts_.cancels->Add(run_id)
                                 : std::make_shared<common::Cancellation>();
-  auto leased = std::make_shared<SetLeases::Lease>(std::move(lease));
   threads_.Start(
-      [this, plan = std::move(*plan), events, grant, cancel, leased]() mutable {
-        Run(std::move(plan), events, cancel);
-        grant.reset();      // the keys given go when the run ends
-        leased->Release();  // and retention may remove the set again
+      [this, plan = std::move(*plan), events, grant, cancel, lease]() mutable {
+        Run(std::move(plan), events, cancel, lease.get());
+        grant.reset();  // the keys given go when the run ends
       });
   return StartedRun{run_id, events};
 }
@@ -367,7 +362,8 @@ std::string RestoreRunner::RecordHold(const RestorePlan& plan,
 }
 
 void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events,
-                        std::shared_ptr<common::Cancellation> cancel) {
+                        std::shared_ptr<common::Cancellation> cancel,
+                        SetLeases::Lease* lease) {
   const std::function<void(const RestoreStep&)> restore_database =
       [this, &plan](const RestoreStep& step) {
         if (step.job.kind() == v1::JOB_OBJECTS_RESTORE) {
@@ -403,6 +399,9 @@ void RestoreRunner::Run(RestorePlan plan, std::shared_ptr<RunEvents> events,
                          " failed: ", absl::StrJoin(failures, "; ")),
       hold);
   DXLOG(INFO) << message;
+  // Released before the end is told: whoever waited for it may remove
+  // the set at once.
+  if (lease != nullptr) lease->Release();
   events->Finish(plan.set, failures.empty(), message);
 }
 

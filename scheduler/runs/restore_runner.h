@@ -82,10 +82,8 @@ class RestoreRunner {
     // nullptr: restores cannot be cancelled.
     RunCancels* cancels = nullptr;
     // The set each restore reads is leased there while it runs (retention
-    // keeps it, `delete` refuses it), the lease taken under `set_removal`
-    // (the pruner's lock). nullptr: no lease.
+    // keeps it, `delete` refuses it). nullptr: no lease.
     SetLeases* leases = nullptr;
-    std::mutex* set_removal = nullptr;
   };
   explicit RestoreRunner(const Parts& parts);
   ~RestoreRunner();
@@ -94,8 +92,10 @@ class RestoreRunner {
 
  private:
   // `cancel`: the restore's (RunCancels), never null.
+  // `lease` (may be null): the set's, released before the end is told.
   void Run(RestorePlan plan, std::shared_ptr<RunEvents> events,
-           std::shared_ptr<common::Cancellation> cancel);
+           std::shared_ptr<common::Cancellation> cancel,
+           SetLeases::Lease* lease);
   void RestoreDatabase(const RestoreStep& step, const std::string& database_to);
   // Re-creates the set's Kubernetes objects the destination lacks.
   void RestoreObjects(const RestoreStep& step, const RestorePlan& plan);

@@ -249,7 +249,6 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   restore_parts.spool_dir = SpoolDir(dir);
   restore_parts.cancels = &s->run_cancels_;
   restore_parts.leases = &s->set_leases_;
-  restore_parts.set_removal = &s->set_removal_;
   s->restores_ = std::make_unique<RestoreRunner>(restore_parts);
   DrillRunner::Parts drill_parts;
   drill_parts.config = &config;
@@ -264,6 +263,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   drill_parts.notices = s->notifier_.get();
   drill_parts.metrics = s->metrics_.get();
   drill_parts.cancels = &s->run_cancels_;
+  drill_parts.leases = &s->set_leases_;
   s->drills_ = std::make_unique<DrillRunner>(drill_parts);
   s->pruner_ = std::make_unique<Pruner>(config, records, s->store_.get(), clock,
                                         s->metrics_.get(), &s->set_removal_,
@@ -283,7 +283,6 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   loop_parts.notices = s->notifier_.get();
   loop_parts.driller = s->drills_.get();
   loop_parts.leases = &s->set_leases_;
-  loop_parts.set_removal = &s->set_removal_;
   s->policies_ = std::make_unique<PolicyLoop>(loop_parts);
   AgentServiceImpl::Parts agent_parts;
   agent_parts.config = &config;
@@ -313,7 +312,6 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   admin_parts.notices = s->notifier_.get();
   admin_parts.drills = s->drills_.get();
   admin_parts.leases = &s->set_leases_;
-  admin_parts.set_removal = &s->set_removal_;
   s->admin_service_ = std::make_unique<AdminServiceImpl>(admin_parts);
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -277,18 +277,17 @@ absl::StatusOr<v1::VerifyResponse> SetVerifier::Verify(
     const std::vector<crypto::Identity>& given) {
   SetLeases::Lease lease;
   if (leases_ != nullptr) {
-    std::unique_lock<std::mutex> removal;
-    if (set_removal_ != nullptr) {
-      removal = std::unique_lock<std::mutex>(*set_removal_);
-    }
-    lease = leases_->Take(set_id, "a verification");
+    auto taken = leases_->Take(set_id, "a verification");
+    if (!taken.ok()) return taken.status();
+    lease = *std::move(taken);
   }
   absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
   if (!set.ok()) return set.status();
-  // Its files are going: missing ones would be no sign of damage.
+  // Its files are going (a removal a crash interrupted, finished at the
+  // next start): missing ones would be no sign of damage.
   if (set->status() == v1::SET_EXPIRING) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "set ", set_id, " is being removed by retention; nothing verified"));
+    return absl::NotFoundError(
+        absl::StrCat("set ", set_id, " is being removed; nothing verified"));
   }
   auto artifacts = sets_->ListArtifacts(set_id);
   if (!artifacts.ok()) return artifacts.status();

@@ -43,18 +43,13 @@ class SetVerifier {
               const common::Clock* clock, const crypto::KeyRing* keys,
               NoticeSink* notices = nullptr);
 
-  // Leases each set Verify checks (SetLeases), taken under `set_removal`
-  // (the pruner's lock), so that retention does not remove a set under
-  // its check, which would then find it "corrupt". Both must outlive the
-  // verifier; `set_removal` may be null.
-  void LeaseFrom(SetLeases* leases, std::mutex* set_removal) {
-    leases_ = leases;
-    set_removal_ = set_removal;
-  }
+  // Leases each set Verify checks (SetLeases), so that retention does not
+  // remove a set under its check, which would then find it "corrupt".
+  // `leases` must outlive the verifier.
+  void LeaseFrom(SetLeases* leases) { leases_ = leases; }
 
-  // NotFound for an unknown set; FailedPrecondition for a set retention is
-  // removing (nothing checked or recorded); otherwise the checks, whatever
-  // they found.
+  // NotFound for an unknown set and for one being removed (nothing checked
+  // or recorded); otherwise the checks, whatever they found.
   // `given`: secret keys the caller gave, for a deep check.
   absl::StatusOr<v1::VerifyResponse> Verify(
       const std::string& set_id, bool deep,
@@ -83,7 +78,6 @@ class SetVerifier {
   const crypto::KeyRing* keys_;
   NoticeSink* notices_;
   SetLeases* leases_ = nullptr;
-  std::mutex* set_removal_ = nullptr;
 };
 
 // Reads every entry of a (compressed) tar stream to its end; returns how

@@ -177,7 +177,7 @@ TEST_F(PrunerTest, ASetBeingReadStaysWithItsChainUntilTheReadingEnds) {
   SetLeases leases;
   Pruner pruner(config_, catalog_.get(), store_.get(), &clock_, nullptr,
                 nullptr, &leases);
-  SetLeases::Lease lease = leases.Take("incr", "restore restore-7");
+  SetLeases::Lease lease = *leases.Take("incr", "restore restore-7");
   auto deleted = pruner.Delete("incr");
   EXPECT_EQ(deleted.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(deleted.status().message().find(

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <mutex>
-
 #include "agent/backup/tar_stream_writer.h"
 #include "agent/backup/volume_walker.h"
 #include "common/clock.h"
@@ -137,16 +135,25 @@ TEST(SetVerifierLeaseTest, ASetBeingRemovedIsNotFoundCorruptAndAVerifyLeases) {
   a.set_bytes(10);
   ASSERT_TRUE(catalog.AddArtifact(a).ok());
   SetLeases leases;
-  std::mutex set_removal;
   SetVerifier verifier(&catalog, &store, &clock, ring->get());
-  verifier.LeaseFrom(&leases, &set_removal);
+  verifier.LeaseFrom(&leases);
   auto verified = verifier.Verify("s1", /*deep=*/false);
-  EXPECT_EQ(verified.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(verified.status().message().find("being removed by retention"),
+  EXPECT_EQ(verified.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(verified.status().message().find("is being removed"),
             std::string::npos)
       << verified.status();
   EXPECT_FALSE(catalog.GetSet("s1")->has_verification()) << "not marked";
   EXPECT_TRUE(leases.Readers().empty()) << "the lease ended with the check";
+
+  // While a remover has it, no verification begins.
+  set.set_status(v1::SET_COMPLETE);
+  ASSERT_TRUE(catalog.UpdateSet(set).ok());
+  std::string reader;
+  ASSERT_TRUE(leases.BeginRemoval("s1", &reader));
+  EXPECT_EQ(verifier.Verify("s1", false).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_FALSE(catalog.GetSet("s1")->has_verification());
+  leases.FinishRemoval("s1");
 }
 
 // An encrypted set: `verify` proves its stored bytes without any key;
