@@ -285,6 +285,20 @@ TEST_F(DashboardTest, ADeploymentPageDoesNotWaitForAPrune) {
   EXPECT_TRUE(Has(page.body, "goes: ")) << "what retention would remove";
 }
 
+// The fleet lists configured deployments before their first set; their
+// pages exist too (a review found them answering 404).
+TEST_F(DashboardTest, AConfiguredDeploymentWithoutSetsHasAPage) {
+  v1::Deployment* d = config_.add_deployments();
+  d->set_namespace_("staging");
+  d->set_release("dx");
+  Dashboard dashboard(parts_, nullptr);
+  EXPECT_TRUE(Has(dashboard.Handle(Get("/")).body, "href=\"/d/staging/dx\""));
+  HttpResponse page = dashboard.Handle(Get("/d/staging/dx"));
+  EXPECT_EQ(page.status, 200) << page.body;
+  EXPECT_TRUE(Has(page.body, "none (manual sets only)")) << "no policy";
+  EXPECT_EQ(dashboard.Handle(Get("/d/nowhere/dx")).status, 404);
+}
+
 TEST_F(DashboardTest, ASetPageGivesARestoreCommandPerMember) {
   Dashboard dashboard(parts_, nullptr);
   ASSERT_TRUE(catalog_
