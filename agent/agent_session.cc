@@ -236,6 +236,13 @@ void AgentSession::HandleBackup(const v1::BackupCommand& command) {
 
 void AgentSession::HandleRestore(const v1::RestoreCommand& command) {
   absl::StatusOr<const v1::Volume*> volume = FindVolume(command.volume());
+  // Under a directory, a volume this agent does not have comes back too:
+  // a drill's named agent takes every volume of a set.
+  v1::Volume elsewhere;
+  if (!volume.ok() && !command.to_dir().empty()) {
+    elsewhere.set_name(command.volume());
+    volume = &elsewhere;
+  }
   if (!volume.ok()) return SendResult(command.job_id(), volume.status(), 0, 0);
   DXLOG(INFO) << "job " << command.job_id() << ": restoring "
               << (*volume)->name() << " into "

@@ -1,5 +1,7 @@
 #include "common/resource_names.h"
 
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -40,6 +42,18 @@ absl::Status CheckDnsLabel(absl::string_view field, absl::string_view value) {
   }
   if (value.front() == '-' || value.back() == '-') {
     return Refuse(field, value, kRule);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAgentId(absl::string_view field, absl::string_view value) {
+  constexpr char kRule[] =
+      "an agent is named namespace/release/pod, three Kubernetes names "
+      "(`dxbackup agents` lists them)";
+  const std::vector<absl::string_view> parts = absl::StrSplit(value, '/');
+  if (parts.size() != 3) return Refuse(field, value, kRule);
+  for (absl::string_view part : parts) {
+    if (!CheckDnsLabel(field, part).ok()) return Refuse(field, value, kRule);
   }
   return absl::OkStatus();
 }

@@ -17,6 +17,9 @@ namespace dxbackup::common {
 // starting and ending with a letter or digit. Namespaces, releases, pods.
 absl::Status CheckDnsLabel(absl::string_view field, absl::string_view value);
 
+// An agent's id, "namespace/release/pod": three DNS labels.
+absl::Status CheckAgentId(absl::string_view field, absl::string_view value);
+
 // Kubernetes' DNS subdomain (RFC 1123): 1-253 characters of a-z, 0-9, '-'
 // and '.', starting and ending with a letter or digit. Claims, Secrets.
 absl::Status CheckDnsSubdomain(absl::string_view field,

@@ -62,6 +62,7 @@ absl::StatusOr<uint64_t> VolumeRestore::Finish() {
         *root_, &keep, options_.paths, nullptr, only ? &*only : nullptr);
     last_->RestoreDirectoryTimes();
     if (!removed.ok()) return removed.status();
+    if (chain() && options_.paths.empty()) return kept_->size();
   }
   return files_;
 }

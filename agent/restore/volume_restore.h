@@ -62,7 +62,9 @@ class VolumeRestore {
 
   // Once every part was extracted and proved sound: removes what the moment
   // lacks (see above) and puts back the directory times. Returns the number
-  // of entries restored by all parts.
+  // of entries of the restored moment: those a single part restored, or
+  // those a chain's last path list names (with `paths`, the entries all
+  // parts restored, as the list is not cut to them).
   absl::StatusOr<uint64_t> Finish();
 
  private:

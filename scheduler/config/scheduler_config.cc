@@ -54,6 +54,10 @@ class ConfigChecker {
   }
 
   absl::Status CheckDeployments(v1::SchedulerConfig& config) const;
+  // Where a policy's drills restore, when not on the deployment's own
+  // agents: a named agent, or a scratch deployment (both names).
+  absl::Status CheckDrillDestination(const std::string& key,
+                                     const v1::DrillSchedule& drill) const;
   absl::Status CheckNotifications(const v1::Notifications& n) const;
   // A policy's verify or drill schedule (`what`), under `key`.
   absl::Status CheckSideSchedule(const std::string& key,
@@ -308,6 +312,33 @@ absl::Status ConfigChecker::CheckDeployments(
   return absl::OkStatus();
 }
 
+absl::Status ConfigChecker::CheckDrillDestination(
+    const std::string& key, const v1::DrillSchedule& drill) const {
+  if (!drill.agent().empty()) {
+    if (absl::Status s = common::CheckAgentId("agent", drill.agent());
+        !s.ok()) {
+      return Invalid(key + ".agent", std::string(s.message()));
+    }
+    if (!drill.namespace_().empty() || !drill.release().empty()) {
+      return Invalid(key, "give agent or namespace and release, not both");
+    }
+  }
+  if (drill.namespace_().empty() != drill.release().empty()) {
+    return Invalid(key,
+                   "a scratch deployment needs both namespace and "
+                   "release");
+  }
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{
+                                         "namespace", &drill.namespace_()},
+                                     {"release", &drill.release()}}) {
+    if (value->empty()) continue;
+    if (absl::Status s = common::CheckDnsLabel(field, *value); !s.ok()) {
+      return Invalid(absl::StrCat(key, ".", field), std::string(s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ConfigChecker::CheckSideSchedule(const std::string& key,
                                               const std::string& what,
                                               const std::string& schedule,
@@ -377,6 +408,10 @@ absl::Status ConfigChecker::CheckPolicies(v1::SchedulerConfig& config) const {
             !s.ok()) {
           return Invalid(key + ".drill.to_dir", std::string(s.message()));
         }
+      }
+      if (absl::Status s = CheckDrillDestination(key + ".drill", p.drill());
+          !s.ok()) {
+        return s;
       }
       if (p.drill().has_smoke()) {
         const v1::DrillSmoke& smoke = p.drill().smoke();

@@ -50,6 +50,35 @@ std::string ScratchDatabase(const std::string& drill_id, int n) {
   return absl::StrCat(name, "_", n);
 }
 
+// The request's destination: a named agent, or a scratch deployment by
+// both its names, or neither.
+absl::Status CheckDestination(const v1::DrillRequest& request) {
+  if (!request.to_agent().empty()) {
+    if (absl::Status s = common::CheckAgentId("--agent", request.to_agent());
+        !s.ok()) {
+      return s;
+    }
+    if (!request.to_namespace().empty() || !request.to_release().empty()) {
+      return absl::InvalidArgumentError(
+          "give --agent or --to-namespace and --to-release, not both");
+    }
+  }
+  if (request.to_namespace().empty() != request.to_release().empty()) {
+    return absl::InvalidArgumentError(
+        "a scratch deployment needs both --to-namespace and --to-release");
+  }
+  for (const auto& [flag, value] :
+       {std::pair<const char*, const std::string*>{"--to-namespace",
+                                                   &request.to_namespace()},
+        {"--to-release", &request.to_release()}}) {
+    if (value->empty()) continue;
+    if (absl::Status s = common::CheckDnsLabel(flag, *value); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DropScratchDatabase(const v1::Database& db,
                                  const std::string& name) {
   absl::StatusOr<std::string> password = ReadPassword(db);
@@ -109,21 +138,43 @@ std::vector<std::string> DrillRunner::RemoveOnAgents(
   return failures;
 }
 
+DrillRunner::Candidates DrillRunner::SmokeCandidates(
+    const v1::DrillRequest& request, const std::string& to_namespace,
+    const std::string& to_release) {
+  Candidates out;
+  if (request.to_agent().empty()) {
+    out.where = absl::StrCat(to_namespace, "/", to_release);
+    out.agents = parts_.registry->AgentsOf(to_namespace, to_release);
+    return out;
+  }
+  out.where = request.to_agent();
+  out.named = true;
+  if (auto named = parts_.registry->DeploymentOf(request.to_agent());
+      named.ok()) {
+    for (v1::AgentInfo& a :
+         parts_.registry->AgentsOf(named->first, named->second)) {
+      if (a.id() == request.to_agent()) out.agents.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
 std::string DrillRunner::RunSmoke(const v1::DrillSmoke& smoke,
                                   const std::string& drill_id,
                                   const v1::BackupSet& set,
                                   const std::string& dir,
                                   const std::string& databases,
-                                  const std::set<std::string>& restored_on) {
-  // The agent: of the smoke's component, or one that restored a volume
-  // (it sees `dir`), or else any of the deployment's.
-  const std::vector<v1::AgentInfo> connected =
-      parts_.registry->AgentsOf(set.namespace_(), set.release());
+                                  const std::set<std::string>& restored_on,
+                                  const Candidates& candidates) {
+  // The agent: the named one; or of the smoke's component, or one that
+  // restored a volume (it sees `dir`), or else any of the destination's.
+  const std::vector<v1::AgentInfo>& connected = candidates.agents;
   const v1::AgentInfo* runner = nullptr;
   for (const v1::AgentInfo& a : connected) {
-    const bool fits = smoke.component().empty()
-                          ? restored_on.count(a.id()) != 0
-                          : a.component() == smoke.component();
+    const bool fits =
+        candidates.named ||
+        (smoke.component().empty() ? restored_on.count(a.id()) != 0
+                                   : a.component() == smoke.component());
     if (fits && runner == nullptr) runner = &a;
   }
   // No volume came back (a database-only set): any agent will do.
@@ -131,9 +182,13 @@ std::string DrillRunner::RunSmoke(const v1::DrillSmoke& smoke,
       !connected.empty()) {
     runner = &connected.front();
   }
+  if (runner == nullptr && candidates.named) {
+    return absl::StrCat("agent ", candidates.where,
+                        " is not connected to run it");
+  }
   if (runner == nullptr) {
     return absl::StrCat(
-        "no agent of ", set.namespace_(), "/", set.release(),
+        "no agent of ", candidates.where,
         smoke.component().empty()
             ? (restored_on.empty() ? ""
                                    : " that restored the volumes (and so sees "
@@ -199,6 +254,7 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
       !s.ok()) {
     return s;
   }
+  if (absl::Status s = CheckDestination(request); !s.ok()) return s;
   // A set no restore takes proves nothing either way: said, not recorded.
   if (set->status() != v1::SET_COMPLETE) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -259,28 +315,42 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
     failures.push_back(what);
     checks.push_back("FAILED " + what);
   };
+  // Where it goes: the set's own deployment's agents and servers, a
+  // scratch deployment's (a clone of the set there), or one named agent.
+  const bool scratch = !request.to_namespace().empty();
+  const std::string to_namespace =
+      scratch ? request.to_namespace() : set->namespace_();
+  const std::string to_release =
+      scratch ? request.to_release() : set->release();
   const auto start = parts_.time->Monotonic();
   std::vector<Restore> restores;
   if (auto artifacts = parts_.sets->ListArtifacts(set->id()); !artifacts.ok()) {
     fail(std::string(artifacts.status().message()));
   } else {
     const v1::Deployment* config =
-        FindDeployment(*parts_.config, set->namespace_(), set->release());
+        FindDeployment(*parts_.config, to_namespace, to_release);
     int databases = 0;  // numbers the scratch databases
     for (const v1::Artifact& a : *artifacts) {
       Restore r;
       r.artifact = a;
       r.request.set_set_id(set->id());
       r.request.set_target(a.target());
+      if (scratch) {
+        r.request.set_to_namespace(to_namespace);
+        r.request.set_to_release(to_release);
+        r.request.set_clone(true);
+      }
       if (a.kind() == v1::ARTIFACT_VOLUME_TAR) {
         r.request.set_to_dir(dir);
+        r.request.set_to_agent(request.to_agent());
         r.request.set_mode(v1::RESTORE_REPLACE);  // the set's moment, exactly
       } else if (a.kind() == v1::ARTIFACT_PG_DUMP) {
         r.database = DatabaseFor(config, a);
         if (r.database == nullptr) {
-          fail(absl::StrCat(a.target(),
-                            ": the config has no database for "
-                            "it, so it could not be restored"));
+          fail(absl::StrCat(a.target(), ": the config of ", to_namespace, "/",
+                            to_release,
+                            " has no database for it, so it could not be "
+                            "restored"));
           continue;
         }
         r.scratch = ScratchDatabase(drill_id, ++databases);
@@ -348,14 +418,6 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
     if (r.artifact.kind() == v1::ARTIFACT_VOLUME_TAR) {
       uint64_t restored = 0;
       for (const auto& [id, job] : r.jobs) restored += job.files();
-      if (!r.artifact.base_set_id().empty()) {
-        // The agent counts the entries of every part it applied, so the
-        // count says nothing of the final tree; each part's digest did.
-        checks.push_back(absl::StrCat("ok ", target,
-                                      ": restored (an incremental chain: ",
-                                      "each part's SHA-256 checked)"));
-        continue;
-      }
       uint64_t indexed = 0;
       v1::ListFilesRequest list;
       list.set_set_id(r.artifact.set_id());
@@ -372,9 +434,10 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
         fail(absl::StrCat(target, ": ", restored, " entries restored, the ",
                           "set's index lists ", indexed));
       } else {
-        checks.push_back(absl::StrCat("ok ", target, ": ", restored,
-                                      " entries restored, ", indexed,
-                                      " in the index"));
+        checks.push_back(absl::StrCat(
+            "ok ", target, ": ", restored, " entries restored, ", indexed,
+            " in the index",
+            r.artifact.base_set_id().empty() ? "" : " (an incremental chain)"));
       }
       continue;
     }
@@ -421,7 +484,8 @@ absl::StatusOr<v1::DrillResponse> DrillRunner::Drill(
     if (!failures.empty()) {
       checks.push_back("smoke test not run: the drill had failed");
     } else if (std::string why =
-                   RunSmoke(*smoke, drill_id, *set, dir, databases, agents);
+                   RunSmoke(*smoke, drill_id, *set, dir, databases, agents,
+                            SmokeCandidates(request, to_namespace, to_release));
                !why.empty()) {
       fail("smoke test: " + why);
     } else {

@@ -4,13 +4,16 @@
 // (drill_failed) and cleans up. Nothing in place is touched:
 //
 // - each volume goes under <to_dir>/<drill id>/<owner>-<volume> on an
-//   agent of the set's deployment that has it (RestoreRequest.to_dir), and
-//   must come back with at least as many entries as the set's file index
-//   lists for it (a full's; an incremental chain's entries are not
-//   compared; the agent has already checked each stream's SHA-256 and
+//   agent that has it (RestoreRequest.to_dir) of the set's deployment, or
+//   of the scratch deployment the request names (to_namespace and
+//   to_release: a clone there), or on the one agent it names (to_agent),
+//   and must come back with as many entries as the set's file index lists
+//   for it (for an incremental, the entries of the moment its chain
+//   restores; the agent has already checked each stream's SHA-256 and
 //   length);
 // - each PostgreSQL dump goes into a scratch database of this drill's own,
-//   dxdrill_<drill id>_<n>, on its own server (RestoreRequest.database_to;
+//   dxdrill_<drill id>_<n>, on its server as the config of the set's (or
+//   the scratch) deployment gives it (RestoreRequest.database_to;
 //   discovery never dumps dxdrill_ databases), where every table whose
 //   data the dump's table of contents lists must be there and have its
 //   rows counted;
@@ -19,9 +22,9 @@
 // - afterwards, each agent removes <to_dir>/<drill id> (a hook job running
 //   `rm -rf`), and the scratch databases are dropped;
 // - before that, when the set's policy gives a smoke test (its
-//   drill.smoke), it runs in the pod of an agent of the deployment with
-//   the drill's directory and scratch databases in its environment, and
-//   must exit 0.
+//   drill.smoke), it runs in the pod of the named agent or of an agent of
+//   the destination deployment, with the drill's directory and scratch
+//   databases in its environment, and must exit 0.
 // Other members (a `command` or `external` database, the Kubernetes
 // objects, a server's roles) are not restored by a drill; the checks say
 // so. A set whose stored files do not match the catalog, or that has a
@@ -103,12 +106,23 @@ class DrillRunner : public SetDriller {
  private:
   // One restore of the drill, and what it came back with.
   struct Restore;
-  // Runs the smoke test on an agent of `set`'s deployment (see
-  // v1::DrillSmoke); "" when it passed, else why not.
+  // The connected agents a smoke test may run on: the destination
+  // deployment's, or the named agent alone.
+  struct Candidates {
+    std::vector<v1::AgentInfo> agents;
+    std::string where;   // the deployment, or the named agent's id
+    bool named = false;  // the request named an agent
+  };
+  Candidates SmokeCandidates(const v1::DrillRequest& request,
+                             const std::string& to_namespace,
+                             const std::string& to_release);
+  // Runs the smoke test on one of `candidates` (see v1::DrillSmoke); ""
+  // when it passed, else why not.
   std::string RunSmoke(const v1::DrillSmoke& smoke, const std::string& drill_id,
                        const v1::BackupSet& set, const std::string& dir,
                        const std::string& databases,
-                       const std::set<std::string>& restored_on);
+                       const std::set<std::string>& restored_on,
+                       const Candidates& candidates);
   // Removes <dir> on each agent in `agents` (hook jobs); what failed.
   std::vector<std::string> RemoveOnAgents(
       const std::string& drill_id, const std::vector<std::string>& agents,

@@ -69,6 +69,9 @@ int PolicyDriller::DrillPolicy(const v1::Policy& policy) {
     v1::DrillRequest request;
     request.set_set_id(newest->id());
     request.set_to_dir(policy.drill().to_dir());
+    request.set_to_agent(policy.drill().agent());
+    request.set_to_namespace(policy.drill().namespace_());
+    request.set_to_release(policy.drill().release());
     auto result = driller_->Drill(request);
     if (!result.ok()) {
       DXLOG(ERROR) << "drill of set " << newest->id() << ": "

@@ -59,6 +59,17 @@ RestoreDestination DestinationOf(const v1::RestoreRequest& request,
 }
 
 absl::Status CheckRestoreRequest(const v1::RestoreRequest& request) {
+  if (!request.to_agent().empty()) {
+    if (absl::Status s = common::CheckAgentId("--agent", request.to_agent());
+        !s.ok()) {
+      return s;
+    }
+    if (request.to_dir().empty()) {
+      return absl::InvalidArgumentError(
+          "--agent puts the volumes under a directory on that agent: add "
+          "--to DIR");
+    }
+  }
   if (request.database_to().empty()) return absl::OkStatus();
   return common::CheckDatabaseName("--database-to", request.database_to());
 }
@@ -197,9 +208,20 @@ absl::StatusOr<RestorePlan> PlanRestore(const RestoreInputs& in) {
       const size_t slash = artifact.target().find('/');
       const std::string owner = artifact.target().substr(0, slash);
       const std::string volume = artifact.target().substr(slash + 1);
-      step.job.set_agent_id(
-          PickAgent(agents, owner, volume, artifact.source()));
-      if (step.job.agent_id().empty()) {
+      if (!request.to_agent().empty()) {
+        // A named agent takes every volume under --to, having it or not.
+        if (!in.to_agent.has_value()) {
+          problems.push_back(absl::StrCat(artifact.target(), ": agent ",
+                                          request.to_agent(),
+                                          " is not connected"));
+        } else {
+          step.job.set_agent_id(in.to_agent->id());
+        }
+      } else {
+        step.job.set_agent_id(
+            PickAgent(agents, owner, volume, artifact.source()));
+      }
+      if (step.job.agent_id().empty() && request.to_agent().empty()) {
         problems.push_back(absl::StrCat(
             artifact.target(), ": no connected agent of ", to.namespace_, "/",
             to.release, " is ", owner, " with volume ", volume));
@@ -348,7 +370,8 @@ std::string RestoreCommandLine(const v1::RestoreRequest& request) {
                                     {"--to", &request.to_dir()},
                                     {"--database-to", &request.database_to()},
                                     {"--to-namespace", &request.to_namespace()},
-                                    {"--to-release", &request.to_release()}}) {
+                                    {"--to-release", &request.to_release()},
+                                    {"--agent", &request.to_agent()}}) {
     if (!value->empty()) absl::StrAppend(&out, " ", flag, " ", *value);
   }
   if (request.clone()) absl::StrAppend(&out, " --clone");

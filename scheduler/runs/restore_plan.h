@@ -25,6 +25,7 @@
 #define DXBACKUP_SCHEDULER_RUNS_RESTORE_PLAN_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,9 @@ struct RestoreInputs {
   std::map<std::string, absl::StatusOr<std::vector<v1::Artifact>>> chains;
   // The connected agents of DestinationOf(request, set).
   std::vector<v1::AgentInfo> agents;
+  // The connected agent request.to_agent names; none when it names none
+  // or that agent is not connected.
+  std::optional<v1::AgentInfo> to_agent;
   // The restore's run id ("restore-<NewRunId>"): names the jobs.
   std::string run_id;
 };

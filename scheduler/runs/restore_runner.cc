@@ -88,6 +88,15 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
     }
   }
   in.agents = parts_.registry->AgentsOf(to.namespace_, to.release);
+  if (!request.to_agent().empty()) {
+    if (auto named = parts_.registry->DeploymentOf(request.to_agent());
+        named.ok()) {
+      for (v1::AgentInfo& a :
+           parts_.registry->AgentsOf(named->first, named->second)) {
+        if (a.id() == request.to_agent()) in.to_agent = std::move(a);
+      }
+    }
+  }
   in.run_id = new_run_id;
   absl::StatusOr<RestorePlan> plan = PlanRestore(in);
   if (!plan.ok()) return plan.status();

@@ -33,5 +33,16 @@ TEST(ResourceNamesTest, AVolumeIdentityIsPlainText) {
       CheckVolumeIdentity("volume identity", std::string(301, 'a')).ok());
 }
 
+TEST(ResourceNamesTest, AnAgentIdIsNamespaceReleaseAndPod) {
+  EXPECT_TRUE(CheckAgentId("--agent", "dx-drills/scratch/drill-0").ok());
+  for (const char* bad : {"", "drill-0", "dx/drill-0", "a/b/c/d", "a//c",
+                          "../b/c", "A/b/c", "a/b/c/", "/a/b"}) {
+    absl::Status s = CheckAgentId("--agent", bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("namespace/release/pod"), std::string::npos)
+        << s.message();
+  }
+}
+
 }  // namespace
 }  // namespace dxbackup::common

@@ -215,6 +215,10 @@ class EndToEndTest : public ::testing::Test {
                   "        pg_dump_path: " + *work_ / "spy/pg_dump" +
                   "\n"
                   "  - namespace: dx-prod\n"
+                  "    release: dx-scratch\n"
+                  "    databases:\n" +
+                  DatabaseConfig("dxmediadb") +
+                  "  - namespace: dx-prod\n"
                   "    release: broken-db\n"
                   "    databases:\n" +
                   DatabaseConfig("no_such_db") +
@@ -848,6 +852,128 @@ TEST_F(EndToEndTest, ADrillRestoresElsewhereChecksRecordsAndCleansUp) {
   EXPECT_EQ(ScratchDatabasesLeft(), "0\n");
   ASSERT_EQ(Cli({"show", set_id_}, &out), 0);
   EXPECT_NE(out.find("drilled:    passed"), std::string::npos) << out;
+}
+
+// A drill elsewhere than the set's own agents: all volumes on one named
+// agent (which has none of them), or a scratch deployment's agents and
+// database server. Each passes, and only the destination restored.
+TEST_F(EndToEndTest, ADrillGoesToANamedAgentOrAScratchDeployment) {
+  const std::string scratch = *work_ / "scratch-volumes";
+  for (const char* dir : {"other", "profile", "upload", "config"}) {
+    fs::create_directories(scratch + "/" + dir);
+  }
+  std::unique_ptr<ChildProcess> named(StartAgent(
+      "drill-0", "core", "drills", {"other=" + scratch + "/other"}));
+  ASSERT_NE(named, nullptr);
+  const std::string to = *work_ / "drills-named";
+  std::string out;
+  ASSERT_EQ(
+      Cli({"drill", set_id_, "--to", to, "--agent", "dx-prod/drills/drill-0"},
+          &out),
+      0)
+      << out << named->Output();
+  for (const char* target : {"core/profile", "dam/upload", "dam/config"}) {
+    EXPECT_TRUE(std::regex_search(
+        out, std::regex(std::string("ok ") + target +
+                        ": (\\d+) entries restored, \\1 in the index")))
+        << target << "\n"
+        << out;
+  }
+  for (const char* volume : {"profile", "upload", "config"}) {
+    EXPECT_NE(named->Output().find(std::string(": restoring ") + volume +
+                                   " into " + to + "/drill-"),
+              std::string::npos)
+        << volume << "\n"
+        << named->Output();
+  }
+  EXPECT_TRUE(fs::is_empty(to)) << "left under " << to;
+  EXPECT_EQ(
+      Cli({"drill", set_id_, "--to", to, "--agent", "dx-prod/drills/gone-0"},
+          &out),
+      1);
+  EXPECT_NE(out.find("agent dx-prod/drills/gone-0 is not connected"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(Cli({"drill", set_id_, "--agent", "../drill-0"}, &out), 1);
+  EXPECT_NE(out.find("--agent \"../drill-0\" is not allowed"),
+            std::string::npos)
+      << out;
+
+  // A scratch deployment: its agents have the volumes; the config gives
+  // its database server.
+  std::unique_ptr<ChildProcess> core(StartAgent(
+      "scr-core-0", "core", "dx-scratch", {"profile=" + scratch + "/profile"}));
+  std::unique_ptr<ChildProcess> dam(StartAgent(
+      "scr-dam-0", "dam", "dx-scratch",
+      {"upload=" + scratch + "/upload", "config=" + scratch + "/config"}));
+  ASSERT_NE(core, nullptr);
+  ASSERT_NE(dam, nullptr);
+  const std::string to_scratch = *work_ / "drills-scratch";
+  ASSERT_EQ(Cli({"drill", set_id_, "--to", to_scratch, "--to-namespace",
+                 "dx-prod", "--to-release", "dx-scratch"},
+                &out),
+            0)
+      << out;
+  EXPECT_TRUE(std::regex_search(
+      out, std::regex("ok db/dxmediadb: (\\d+) tables, (\\d+) rows in "
+                      "dxdrill_\\w+_1")))
+      << out;
+  EXPECT_NE(core->Output().find(": restoring profile into " + to_scratch),
+            std::string::npos)
+      << core->Output();
+  EXPECT_NE(dam->Output().find(": restoring upload into " + to_scratch),
+            std::string::npos)
+      << dam->Output();
+  EXPECT_TRUE(fs::is_empty(to_scratch)) << "left under " << to_scratch;
+  EXPECT_EQ(ScratchDatabasesLeft(), "0\n");
+  EXPECT_EQ(Cli({"drill", set_id_, "--to-namespace", "dx-prod"}, &out), 1);
+  EXPECT_NE(out.find("needs both --to-namespace and --to-release"),
+            std::string::npos)
+      << out;
+  for (ChildProcess* p : {named.get(), core.get(), dam.get()}) {
+    p->Signal(SIGTERM);
+  }
+}
+
+// An incremental set's drill compares what its chain restored with the
+// set's index, which lists the whole moment: one file more, one less.
+TEST_F(EndToEndTest, ADrillOfAnIncrementalComparesTheWholeMoment) {
+  const std::string added = dx_ + "/dam/upload/drilled-incremental.bin";
+  const std::string removed = dx_ + "/dam/config/drill-gone.json";
+  WriteFile(removed, "{}");
+  std::string out;
+  ASSERT_EQ(Cli({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out),
+            0)
+      << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
+      << out;
+  const std::string base = m[1];
+  WriteFile(added, "new since the base");
+  fs::remove(removed);
+  ASSERT_EQ(Cli({"backup", "--namespace", "dx-prod", "--release", "dx",
+                 "--incremental"},
+                &out),
+            0)
+      << out;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
+      << out;
+  const std::string incremental = m[1];
+  ASSERT_EQ(Cli({"drill", incremental, "--to", *work_ / "drills-incr"}, &out),
+            0)
+      << out;
+  for (const char* target : {"core/profile", "dam/upload", "dam/config"}) {
+    EXPECT_TRUE(std::regex_search(
+        out, std::regex(std::string("ok ") + target +
+                        ": (\\d+) entries restored, \\1 in the index \\(an "
+                        "incremental chain\\)")))
+        << target << "\n"
+        << out;
+  }
+  // Gone again, so that the suite's other tests see what they expect.
+  fs::remove(added);
+  EXPECT_EQ(Cli({"delete", incremental}, &out), 0) << out;
+  EXPECT_EQ(Cli({"delete", base}, &out), 0) << out;
 }
 
 // A set no restore takes is refused, not drilled: nothing is recorded, and

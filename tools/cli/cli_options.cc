@@ -77,11 +77,15 @@ po::options_description VerbOptions(CliArgs* a) {
               "only end the hold this set's restore left on its deployment "
               "(DX was started by other means)")(
       "to-namespace", po::value(&a->to_namespace)->value_name("NS"),
-      "into this namespace (a clone: needs --clone)")(
+      "into this namespace (restore: a clone, needs --clone; drill: a "
+      "scratch deployment's)")(
       "to-release", po::value(&a->to_release)->value_name("R"),
-      "into this release (a clone: needs --clone)")(
-      "clone", po::bool_switch(&a->clone),
-      "allow restoring into another deployment")(
+      "into this release (restore: a clone, needs --clone; drill: a "
+      "scratch deployment's)")("clone", po::bool_switch(&a->clone),
+                               "allow restoring into another deployment")(
+      "agent", po::value(&a->to_agent)->value_name("NS/R/POD"),
+      "restore, drill: every volume under --to on this agent (`dxbackup "
+      "agents`)")(
       "to", po::value(&a->to_dir)->value_name("DIR"),
       "restore, drill: volumes under DIR on their agents; export: the "
       "directory on the scheduler's host")(

@@ -22,7 +22,8 @@ struct CliArgs {
   std::vector<std::string> args;  // after the verb
   // Verbs' flags.
   std::string key_file, ns, release, target, to_dir, database_to, compression,
-      policy, status, since, until, mode, to_namespace, to_release, reason;
+      policy, status, since, until, mode, to_namespace, to_release, reason,
+      to_agent;
   std::vector<std::string> paths, excludes;
   int level = 0, full_every = 0, max_chain = 0;
   bool dry_run = false, deep = false, incremental = false, differential = false,

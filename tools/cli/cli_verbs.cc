@@ -190,6 +190,7 @@ int RunVerb(const CliArgs& a, const CliContext& cli) {
     request.set_to_namespace(a.to_namespace);
     request.set_to_release(a.to_release);
     request.set_clone(a.clone);
+    request.set_to_agent(a.to_agent);
     if (!ReadKeyFile(a.key_file, request.mutable_identities())) return 2;
     return cli::Restore(cli, request);
   }
@@ -251,6 +252,9 @@ int RunVerb(const CliArgs& a, const CliContext& cli) {
     v1::DrillRequest request;
     request.set_set_id(a.args[0]);
     request.set_to_dir(a.to_dir);
+    request.set_to_agent(a.to_agent);
+    request.set_to_namespace(a.to_namespace);
+    request.set_to_release(a.to_release);
     return cli::Drill(cli, request);
   }
   if (a.verb == "logs") {

@@ -47,8 +47,8 @@ const std::vector<Verb>& Verbs() {
        "--to-release restore elsewhere.",
        {"target", "to", "database-to", "mode", "path", "force-fixlevel",
         "keep-setid", "key-file", "post-hooks-only", "release-hold",
-        "force-pg-version", "kubernetes", "to-namespace", "to-release",
-        "clone"}},
+        "force-pg-version", "kubernetes", "to-namespace", "to-release", "clone",
+        "agent"}},
       {"verify",
        "SET",
        "check a set's stored bytes (--deep: its contents)",
@@ -89,12 +89,14 @@ const std::vector<Verb>& Verbs() {
        "Each volume goes under --to DIR (default /tmp/dxbackup-drill) on an "
        "agent that has it, each PostgreSQL database into a scratch "
        "database of the drill's own (dxdrill_<drill id>_<n>) on its "
-       "server; nothing in place is touched. A full volume must come back "
-       "with every entry of the set's index, a database with every table "
-       "of the dump; the time it took is the measured RTO. Then everything "
-       "is removed again; `show` keeps the result. A set that is not "
-       "complete is refused. Exit 1 when the drill failed.",
-       {"to"}},
+       "server; nothing in place is touched. --agent puts every volume on "
+       "that one agent; --to-namespace and --to-release use a scratch "
+       "deployment's agents and database servers instead. A volume must "
+       "come back with every entry of the set's index, a database with "
+       "every table of the dump; the time it took is the measured RTO. "
+       "Then everything is removed again; `show` keeps the result. A set "
+       "that is not complete is refused. Exit 1 when the drill failed.",
+       {"to", "agent", "to-namespace", "to-release"}},
       {"logs",
        "JOB",
        "one job: its status, error and log",

@@ -255,6 +255,21 @@ TEST(SchedulerConfigTest, PolicyErrorsNameTheLineAndKey) {
             "smoke: {command: [\"true\"], timeout_seconds: -1}}\n",
             "s.yaml:5: policies[0].drill.smoke.timeout_seconds: must not be "
             "negative"},
+           {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
+            "agent: drill-0}\n",
+            "s.yaml:5: policies[0].drill.agent: agent \"drill-0\" is not "
+            "allowed: an agent is named namespace/release/pod"},
+           {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
+            "agent: dx/scratch/drill-0, namespace: dx, release: scratch}\n",
+            "s.yaml:5: policies[0].drill: give agent or namespace and "
+            "release, not both"},
+           {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
+            "namespace: dx-scratch}\n",
+            "s.yaml:5: policies[0].drill: a scratch deployment needs both "
+            "namespace and release"},
+           {"    schedule: \"@daily\"\n    drill: {schedule: \"@weekly\", "
+            "namespace: dx-scratch, release: ../x}\n",
+            "s.yaml:5: policies[0].drill.release: release \"../x\""},
            {"    schedule: \"@daily\"\n    rto_seconds: -1\n",
             "s.yaml:5: policies[0].rto_seconds: must not be negative"},
            {"    schedule: \"@daily\"\n    rpo_seconds: -1\n",

@@ -507,6 +507,32 @@ TEST_F(PlanRestoreTest, TheOwnDeploymentKeepsSetidBitsAndGetsTheModeAndPaths) {
   EXPECT_EQ(restore.paths(0), "users/ann");
 }
 
+// A drill's named agent takes every volume under --to, whatever volumes
+// it has; named, it must be connected, and it needs a directory.
+TEST_F(PlanRestoreTest, ANamedAgentTakesEveryVolumeUnderADirectory) {
+  in_.request.set_to_dir("/scratch");
+  in_.request.set_database_to("dxmediadb_copy");
+  in_.request.set_to_agent("drills/scratch/drill-0");
+  v1::AgentInfo named = Agent("drill-0", "drill", "scratch");
+  named.set_id("drills/scratch/drill-0");
+  EXPECT_TRUE(Says(Refusal(),
+                   "core/profile: agent drills/scratch/drill-0 is not "
+                   "connected"));
+  in_.to_agent = named;
+  absl::StatusOr<RestorePlan> plan = PlanRestore(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->steps[0].job.agent_id(), "drills/scratch/drill-0");
+  EXPECT_EQ(plan->steps[0].command.restore().to_dir(), "/scratch/core-profile");
+  EXPECT_EQ(plan->steps[0].command.restore().volume(), "profile");
+  EXPECT_TRUE(plan->pre.empty()) << "a restore elsewhere stops nothing";
+  in_.request.clear_to_dir();
+  EXPECT_EQ(Refusal().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Says(Refusal(), "--agent puts the volumes under a directory"));
+  in_.request.set_to_dir("/scratch");
+  in_.request.set_to_agent("drill-0");
+  EXPECT_TRUE(Says(Refusal(), "--agent \"drill-0\" is not allowed"));
+}
+
 TEST_F(PlanRestoreTest, RefusesAProfileAtAnotherFixLevel) {
   in_.agents[0].mutable_volumes(0)->set_fix_level("CF_5");
   EXPECT_EQ(Refusal().code(), absl::StatusCode::kFailedPrecondition);
