@@ -13,217 +13,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "scheduler/catalog/catalog_rows.h"
+#include "scheduler/catalog/catalog_schema.h"
 
 namespace dxbackup::scheduler {
 namespace {
 
-// Schema migrations, oldest first. Never edit one that has shipped: append.
-const char* const kMigrations[] = {
-    // 1: agents, sets, jobs, artifacts.
-    R"sql(
-      CREATE TABLE agents (
-        id TEXT PRIMARY KEY,
-        namespace TEXT NOT NULL,
-        release TEXT NOT NULL,
-        pod TEXT NOT NULL,
-        component TEXT NOT NULL,
-        info_json TEXT NOT NULL,
-        connected_unix INTEGER NOT NULL,
-        last_seen_unix INTEGER NOT NULL
-      );
-      CREATE TABLE sets (
-        id TEXT PRIMARY KEY,
-        namespace TEXT NOT NULL,
-        release TEXT NOT NULL,
-        status TEXT NOT NULL,
-        reason TEXT NOT NULL DEFAULT '',
-        started_unix INTEGER NOT NULL,
-        finished_unix INTEGER NOT NULL DEFAULT 0,
-        bytes INTEGER NOT NULL DEFAULT 0,
-        fix_level TEXT NOT NULL DEFAULT ''
-      );
-      CREATE INDEX sets_by_deployment ON sets (namespace, release, started_unix);
-      CREATE TABLE jobs (
-        id TEXT PRIMARY KEY,
-        set_id TEXT NOT NULL REFERENCES sets (id),
-        kind TEXT NOT NULL,
-        target TEXT NOT NULL,
-        agent_id TEXT NOT NULL DEFAULT '',
-        status TEXT NOT NULL,
-        error TEXT NOT NULL DEFAULT '',
-        started_unix INTEGER NOT NULL DEFAULT 0,
-        finished_unix INTEGER NOT NULL DEFAULT 0,
-        bytes INTEGER NOT NULL DEFAULT 0,
-        files INTEGER NOT NULL DEFAULT 0,
-        log TEXT NOT NULL DEFAULT ''
-      );
-      CREATE INDEX jobs_by_set ON jobs (set_id);
-      CREATE TABLE artifacts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        set_id TEXT NOT NULL REFERENCES sets (id),
-        target TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        path TEXT NOT NULL UNIQUE,
-        bytes INTEGER NOT NULL,
-        sha256 TEXT NOT NULL,
-        compression TEXT NOT NULL,
-        file_count INTEGER NOT NULL,
-        fix_level TEXT NOT NULL,
-        created_unix INTEGER NOT NULL,
-        source TEXT NOT NULL,
-        UNIQUE (set_id, target)
-      );
-    )sql",
-    // 2: sets remember their policy; schedules remember their last slot.
-    R"sql(
-      ALTER TABLE sets ADD COLUMN policy TEXT NOT NULL DEFAULT '';
-      CREATE INDEX sets_by_policy ON sets (policy, namespace, release);
-      CREATE TABLE schedule_slots (
-        policy TEXT NOT NULL,
-        namespace TEXT NOT NULL,
-        release TEXT NOT NULL,
-        last_slot_unix INTEGER NOT NULL,
-        PRIMARY KEY (policy, namespace, release)
-      );
-    )sql",
-    // 3: the file index of volume artifacts.
-    R"sql(
-      CREATE TABLE files (
-        set_id TEXT NOT NULL,
-        target TEXT NOT NULL,
-        path TEXT NOT NULL,
-        type TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        mode INTEGER NOT NULL,
-        mtime_unix INTEGER NOT NULL,
-        link TEXT NOT NULL DEFAULT '',
-        name TEXT NOT NULL  -- the last component of path, for find
-      );
-      CREATE INDEX files_by_set ON files (set_id, target, path);
-      CREATE INDEX files_by_path ON files (path);
-      CREATE INDEX files_by_name ON files (name);
-    )sql",
-    // 4: the latest verification of each set.
-    R"sql(
-      ALTER TABLE sets ADD COLUMN verify_result TEXT NOT NULL DEFAULT '';
-      ALTER TABLE sets ADD COLUMN verify_deep INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE sets ADD COLUMN verified_unix INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE sets ADD COLUMN verify_detail TEXT NOT NULL DEFAULT '';
-    )sql",
-    // 5: quiesce windows and warnings.
-    R"sql(
-      ALTER TABLE sets ADD COLUMN quiesce_seconds INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE sets ADD COLUMN warnings TEXT NOT NULL DEFAULT '';
-    )sql",
-    // 6: incremental sets: levels, bases, what change detection compares.
-    R"sql(
-      ALTER TABLE sets ADD COLUMN level TEXT NOT NULL DEFAULT '';
-      ALTER TABLE sets ADD COLUMN base_set_id TEXT NOT NULL DEFAULT '';
-      ALTER TABLE artifacts ADD COLUMN base_set_id TEXT NOT NULL DEFAULT '';
-      ALTER TABLE files ADD COLUMN mtime_nsec INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE files ADD COLUMN ctime_unix INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE files ADD COLUMN ctime_nsec INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE files ADD COLUMN inode INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE files ADD COLUMN uid INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE files ADD COLUMN gid INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE files ADD COLUMN unchanged INTEGER NOT NULL DEFAULT 0;
-    )sql",
-    // 7: agent ids are namespace/release/pod; rows under the older
-    // namespace/pod ids go (their agents register again on reconnect).
-    R"sql(
-      DELETE FROM agents WHERE id = namespace || '/' || pod;
-    )sql",
-    // 8: a failed job's canonical status code.
-    R"sql(
-      ALTER TABLE jobs ADD COLUMN error_code TEXT NOT NULL DEFAULT '';
-    )sql",
-    // 9: an artifact's Object Lock retention in the store.
-    R"sql(
-      ALTER TABLE artifacts ADD COLUMN locked_until_unix INTEGER NOT NULL
-        DEFAULT 0;
-    )sql",
-    // 10: an encrypted artifact's recipients and plaintext.
-    R"sql(
-      ALTER TABLE artifacts ADD COLUMN encrypted_for TEXT NOT NULL DEFAULT '';
-      ALTER TABLE artifacts ADD COLUMN plain_bytes INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE artifacts ADD COLUMN plain_sha256 TEXT NOT NULL DEFAULT '';
-    )sql",
-    // 11: find reads only the rows of files a set stored (unchanged = 0):
-    // its indexes leave out an incremental's unchanged files, half the
-    // B-tree inserts of a row that only says "as in the base".
-    R"sql(
-      DROP INDEX files_by_path;
-      DROP INDEX files_by_name;
-      CREATE INDEX files_by_path ON files (path) WHERE unchanged = 0;
-      CREATE INDEX files_by_name ON files (name) WHERE unchanged = 0;
-    )sql",
-    // 12: retention asks once for every set under Object Lock.
-    R"sql(
-      CREATE INDEX artifacts_by_lock ON artifacts (locked_until_unix);
-    )sql",
-    // 13: an external database member's backup identifier; the server
-    // version a PostgreSQL dump was taken from.
-    R"sql(
-      ALTER TABLE artifacts ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
-      ALTER TABLE artifacts ADD COLUMN pg_server_version INTEGER NOT NULL
-        DEFAULT 0;
-    )sql",
-    // 14: a discovered database's entry; a dumped database's owner.
-    R"sql(
-      ALTER TABLE artifacts ADD COLUMN discovered_by TEXT NOT NULL DEFAULT '';
-      ALTER TABLE artifacts ADD COLUMN pg_database_owner TEXT NOT NULL
-        DEFAULT '';
-    )sql",
-    // 15: a dumped database's own settings (PgDatabaseSettings as JSON; ""
-    // for none).
-    R"sql(
-      ALTER TABLE artifacts ADD COLUMN pg_database_settings TEXT NOT NULL
-        DEFAULT '';
-    )sql",
-    // 16: holds restores leave on deployments (v1::DeploymentHold).
-    R"sql(
-      CREATE TABLE deployment_holds (
-        namespace TEXT NOT NULL,
-        release TEXT NOT NULL,
-        set_id TEXT NOT NULL,
-        restore_id TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        since_unix INTEGER NOT NULL,
-        running INTEGER NOT NULL,
-        PRIMARY KEY (namespace, release)
-      );
-    )sql",
-    // 17: StatefulSets a set scaled down and has not scaled back yet.
-    R"sql(
-      CREATE TABLE scaled_downs (
-        namespace TEXT NOT NULL,
-        release TEXT NOT NULL,
-        set_id TEXT NOT NULL,
-        replicas INTEGER NOT NULL,
-        since_unix INTEGER NOT NULL,
-        PRIMARY KEY (namespace, release)
-      );
-    )sql",
-    // 18: the latest restore drill of each set (v1::Drill).
-    R"sql(
-      ALTER TABLE sets ADD COLUMN drill_result TEXT NOT NULL DEFAULT '';
-      ALTER TABLE sets ADD COLUMN drilled_unix INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE sets ADD COLUMN drill_rto_seconds INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE sets ADD COLUMN drill_detail TEXT NOT NULL DEFAULT '';
-    )sql",
-    // 19: a fleet's overview (DeploymentSummaries): each deployment's
-    // newest set of a status, and its newest drill, without a scan.
-    R"sql(
-      CREATE INDEX sets_by_deployment_status
-        ON sets (namespace, release, status, finished_unix);
-      CREATE INDEX sets_by_status ON sets (status, namespace, release);
-      CREATE INDEX sets_drilled ON sets (namespace, release, drilled_unix)
-        WHERE drilled_unix > 0;
-    )sql",
-};
-
 // A prepared statement that finalizes itself.
-class Statement {
+class Statement : public SqlRow {
  public:
   Statement(sqlite3* db, const char* sql) : db_(db) {
     rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
@@ -247,15 +44,25 @@ class Statement {
     sqlite3_bind_int64(stmt_, i, v);
     return *this;
   }
+  // Binds `values` to ?first, ?first+1, ...
+  Statement& BindAll(const std::vector<SqlValue>& values, int first = 1) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      std::visit([&](const auto& v) { Bind(first + static_cast<int>(i), v); },
+                 values[i]);
+    }
+    return *this;
+  }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
-  std::string Text(int col) const {
+  std::string Text(int col) const override {
     const unsigned char* t = sqlite3_column_text(stmt_, col);
     return t ? std::string(reinterpret_cast<const char*>(t),
                            sqlite3_column_bytes(stmt_, col))
              : std::string();
   }
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  int64_t Int(int col) const override {
+    return sqlite3_column_int64(stmt_, col);
+  }
 
  private:
   sqlite3* db_;
@@ -268,59 +75,6 @@ absl::Status RunToDone(Statement& st, const std::string& what) {
   if (st.Step() != SQLITE_DONE) return st.Error(what);
   return absl::OkStatus();
 }
-
-template <typename Enum>
-Enum ParseEnum(bool (*parse)(const std::string&, Enum*),
-               const std::string& name) {
-  Enum value{};
-  parse(name, &value);
-  return value;
-}
-
-v1::BackupSet ReadSet(const Statement& st) {
-  v1::BackupSet set;
-  set.set_id(st.Text(0));
-  set.set_namespace_(st.Text(1));
-  set.set_release(st.Text(2));
-  set.set_status(ParseEnum(&v1::SetStatus_Parse, st.Text(3)));
-  set.set_reason(st.Text(4));
-  set.set_started_unix(st.Int(5));
-  set.set_finished_unix(st.Int(6));
-  set.set_bytes(static_cast<uint64_t>(st.Int(7)));
-  set.set_fix_level(st.Text(8));
-  set.set_policy(st.Text(9));
-  v1::Verification* v = set.mutable_verification();
-  v1::Verification::Result result = v1::Verification::RESULT_UNSPECIFIED;
-  v1::Verification::Result_Parse(st.Text(10), &result);
-  v->set_result(result);
-  v->set_deep(st.Int(11) != 0);
-  v->set_verified_unix(st.Int(12));
-  v->set_detail(st.Text(13));
-  if (result == v1::Verification::RESULT_UNSPECIFIED) set.clear_verification();
-  set.set_quiesce_seconds(st.Int(14));
-  for (absl::string_view w :
-       absl::StrSplit(st.Text(15), '\n', absl::SkipEmpty())) {
-    set.add_warnings(std::string(w));
-  }
-  set.set_level(ParseEnum(&v1::BackupLevel_Parse, st.Text(16)));
-  set.set_base_set_id(st.Text(17));
-  v1::Drill::Result drilled = v1::Drill::RESULT_UNSPECIFIED;
-  v1::Drill::Result_Parse(st.Text(18), &drilled);
-  if (drilled != v1::Drill::RESULT_UNSPECIFIED) {
-    v1::Drill* d = set.mutable_drill();
-    d->set_result(drilled);
-    d->set_drilled_unix(st.Int(19));
-    d->set_rto_seconds(st.Int(20));
-    d->set_detail(st.Text(21));
-  }
-  return set;
-}
-
-constexpr char kSetColumns[] =
-    "id, namespace, release, status, reason, started_unix, finished_unix, "
-    "bytes, fix_level, policy, verify_result, verify_deep, verified_unix, "
-    "verify_detail, quiesce_seconds, warnings, level, base_set_id, "
-    "drill_result, drilled_unix, drill_rto_seconds, drill_detail";
 
 // SQLite's memory statistics take a process-wide mutex on every allocation
 // (a tenth of the index writer's CPU at a million files); nothing reads
@@ -339,7 +93,7 @@ SqliteCatalog::SqliteCatalog(sqlite3* db, std::string path)
 SqliteCatalog::~SqliteCatalog() { sqlite3_close(db_); }
 
 int SqliteCatalog::LatestSchemaVersion() {
-  return static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
+  return static_cast<int>(CatalogMigrations().size());
 }
 
 absl::StatusOr<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(
@@ -397,9 +151,9 @@ absl::Status SqliteCatalog::Migrate() {
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (int v = *current; v < LatestSchemaVersion(); ++v) {
-    absl::Status s =
-        Exec(absl::StrCat("BEGIN IMMEDIATE;", kMigrations[v],
-                          "PRAGMA user_version = ", v + 1, "; COMMIT;"));
+    absl::Status s = Exec(
+        absl::StrCat("BEGIN IMMEDIATE;", RenderMigration(SqlEngine::kSqlite, v),
+                     "PRAGMA user_version = ", v + 1, "; COMMIT;"));
     if (!s.ok()) {
       Exec("ROLLBACK;").IgnoreError();
       return absl::InternalError(absl::StrCat("migrating catalog to schema ",
@@ -410,27 +164,11 @@ absl::Status SqliteCatalog::Migrate() {
 }
 
 absl::Status SqliteCatalog::UpsertAgent(const v1::AgentInfo& agent) {
-  std::string json;
-  v1::AgentInfo stored = agent;
-  stored.clear_connected();
-  if (!google::protobuf::util::MessageToJsonString(stored, &json).ok()) {
-    return absl::InternalError("cannot encode agent");
-  }
+  absl::StatusOr<std::vector<SqlValue>> values = AgentValues(agent);
+  if (!values.ok()) return values.status();
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_,
-               "INSERT INTO agents (id, namespace, release, pod, component, "
-               "info_json, connected_unix, last_seen_unix) VALUES "
-               "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO UPDATE "
-               "SET namespace = ?2, release = ?3, pod = ?4, component = ?5, "
-               "info_json = ?6, connected_unix = ?7, last_seen_unix = ?8");
-  st.Bind(1, agent.id())
-      .Bind(2, agent.namespace_())
-      .Bind(3, agent.release())
-      .Bind(4, agent.pod())
-      .Bind(5, agent.component())
-      .Bind(6, json)
-      .Bind(7, agent.connected_unix())
-      .Bind(8, agent.last_seen_unix());
+  Statement st(db_, UpsertAgentSql().c_str());
+  st.BindAll(*values);
   return RunToDone(st, "saving agent " + agent.id());
 }
 
@@ -451,69 +189,26 @@ absl::StatusOr<std::vector<v1::AgentInfo>> SqliteCatalog::ListAgents() {
   int rc;
   while ((rc = st.Step()) == SQLITE_ROW) {
     v1::AgentInfo info;
-    if (google::protobuf::util::JsonStringToMessage(st.Text(0), &info).ok()) {
-      agents.push_back(std::move(info));
-    }
+    if (ReadAgentJson(st.Text(0), &info)) agents.push_back(std::move(info));
   }
   if (rc != SQLITE_DONE) return st.Error("listing agents");
   return agents;
 }
 
-absl::Status SqliteCatalog::WriteSet(const char* sql,
+absl::Status SqliteCatalog::WriteSet(const std::string& sql,
                                      const v1::BackupSet& set) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_, sql);
-  st.Bind(1, set.id())
-      .Bind(2, set.namespace_())
-      .Bind(3, set.release())
-      .Bind(4, v1::SetStatus_Name(set.status()))
-      .Bind(5, set.reason())
-      .Bind(6, set.started_unix())
-      .Bind(7, set.finished_unix())
-      .Bind(8, static_cast<int64_t>(set.bytes()))
-      .Bind(9, set.fix_level())
-      .Bind(10, set.policy())
-      .Bind(11, set.has_verification()
-                    ? v1::Verification::Result_Name(set.verification().result())
-                    : std::string())
-      .Bind(12, int64_t{set.verification().deep()})
-      .Bind(13, set.verification().verified_unix())
-      .Bind(14, set.verification().detail())
-      .Bind(15, set.quiesce_seconds())
-      .Bind(16, absl::StrJoin(set.warnings(), "\n"))
-      .Bind(17, set.level() == v1::LEVEL_UNSPECIFIED
-                    ? std::string()
-                    : v1::BackupLevel_Name(set.level()))
-      .Bind(18, set.base_set_id())
-      .Bind(19, set.has_drill() ? v1::Drill::Result_Name(set.drill().result())
-                                : std::string())
-      .Bind(20, set.drill().drilled_unix())
-      .Bind(21, set.drill().rto_seconds())
-      .Bind(22, set.drill().detail());
+  Statement st(db_, sql.c_str());
+  st.BindAll(SetValues(set));
   return RunToDone(st, "saving set " + set.id());
 }
 
 absl::Status SqliteCatalog::CreateSet(const v1::BackupSet& set) {
-  return WriteSet(
-      "INSERT INTO sets (id, namespace, release, status, reason, "
-      "started_unix, finished_unix, bytes, fix_level, policy, verify_result, "
-      "verify_deep, verified_unix, verify_detail, quiesce_seconds, warnings, "
-      "level, base_set_id, drill_result, drilled_unix, drill_rto_seconds, "
-      "drill_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-      "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
-      set);
+  return WriteSet(InsertSetSql(), set);
 }
 
 absl::Status SqliteCatalog::UpdateSet(const v1::BackupSet& set) {
-  return WriteSet(
-      "UPDATE sets SET namespace = ?2, release = ?3, status = ?4, "
-      "reason = ?5, started_unix = ?6, finished_unix = ?7, bytes = ?8, "
-      "fix_level = ?9, policy = ?10, verify_result = ?11, verify_deep = ?12, "
-      "verified_unix = ?13, verify_detail = ?14, quiesce_seconds = ?15, "
-      "warnings = ?16, level = ?17, base_set_id = ?18, drill_result = ?19, "
-      "drilled_unix = ?20, drill_rto_seconds = ?21, drill_detail = ?22 "
-      "WHERE id = ?1",
-      set);
+  return WriteSet(kUpdateSetSql, set);
 }
 
 absl::Status SqliteCatalog::RecordDrill(const std::string& set_id,
@@ -591,9 +286,8 @@ absl::StatusOr<std::vector<v1::BackupSet>> SqliteCatalog::ListSets(
     const v1::ListSetsRequest& f) {
   std::lock_guard<std::mutex> lock(mu_);
   const SetFilter filter = SetFilterOf(f);
-  std::string sql =
-      absl::StrCat("SELECT ", kSetColumns, " FROM sets", filter.where,
-                   " ORDER BY started_unix DESC, rowid DESC");
+  std::string sql = absl::StrCat("SELECT ", kSetColumns, " FROM sets",
+                                 filter.where, " ORDER BY ", kSetOrder);
   if (f.limit() > 0 || f.offset() > 0) {
     absl::StrAppend(&sql, " LIMIT ", f.limit() > 0 ? f.limit() : -1, " OFFSET ",
                     std::max(0, f.offset()));
@@ -752,30 +446,13 @@ absl::Status SqliteCatalog::AddFiles(
     return s;
   }
   {
-    Statement st(db_,
-                 "INSERT INTO files (set_id, target, path, type, size, mode, "
-                 "mtime_unix, link, name, mtime_nsec, ctime_unix, ctime_nsec, "
-                 "inode, uid, gid, unchanged) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                 "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+    Statement st(db_, absl::StrCat("INSERT INTO files (", kFileColumns,
+                                   ") VALUES (", Placeholders(16), ")")
+                          .c_str());
     for (const v1::FileEntry& e : entries) {
       if (!s.ok()) break;
       st.Reset();
-      st.Bind(1, set_id)
-          .Bind(2, target)
-          .Bind(3, e.path())
-          .Bind(4, e.type())
-          .Bind(5, static_cast<int64_t>(e.size()))
-          .Bind(6, static_cast<int64_t>(e.mode()))
-          .Bind(7, e.mtime_unix())
-          .Bind(8, e.link())
-          .Bind(9, e.path().substr(e.path().rfind('/') + 1))
-          .Bind(10, int64_t{e.mtime_nsec()})
-          .Bind(11, e.ctime_unix())
-          .Bind(12, int64_t{e.ctime_nsec()})
-          .Bind(13, static_cast<int64_t>(e.inode()))
-          .Bind(14, int64_t{e.uid()})
-          .Bind(15, int64_t{e.gid()})
-          .Bind(16, int64_t{e.unchanged()});
+      st.BindAll(FileValues(set_id, target, e));
       s = RunToDone(st, "indexing files of " + set_id);
     }
   }
@@ -802,39 +479,6 @@ absl::Status SqliteCatalog::DeleteOrphanFiles() {
       "DELETE FROM files WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE "
       "a.set_id = files.set_id AND a.target = files.target)");
 }
-
-namespace {
-
-constexpr char kIndexedFileColumns[] =
-    "f.set_id, f.target, f.path, f.type, f.size, f.mode, f.mtime_unix, "
-    "f.link, s.started_unix, s.namespace, s.release, f.mtime_nsec, "
-    "f.ctime_unix, f.ctime_nsec, f.inode, f.uid, f.gid, f.unchanged";
-
-v1::IndexedFile ReadIndexedFile(const Statement& st) {
-  v1::IndexedFile f;
-  f.set_set_id(st.Text(0));
-  f.set_target(st.Text(1));
-  v1::FileEntry* e = f.mutable_entry();
-  e->set_path(st.Text(2));
-  e->set_type(st.Text(3));
-  e->set_size(static_cast<uint64_t>(st.Int(4)));
-  e->set_mode(static_cast<uint32_t>(st.Int(5)));
-  e->set_mtime_unix(st.Int(6));
-  e->set_link(st.Text(7));
-  f.set_set_started_unix(st.Int(8));
-  f.set_namespace_(st.Text(9));
-  f.set_release(st.Text(10));
-  e->set_mtime_nsec(static_cast<int32_t>(st.Int(11)));
-  e->set_ctime_unix(st.Int(12));
-  e->set_ctime_nsec(static_cast<int32_t>(st.Int(13)));
-  e->set_inode(static_cast<uint64_t>(st.Int(14)));
-  e->set_uid(static_cast<uint32_t>(st.Int(15)));
-  e->set_gid(static_cast<uint32_t>(st.Int(16)));
-  e->set_unchanged(st.Int(17) != 0);
-  return f;
-}
-
-}  // namespace
 
 absl::Status SqliteCatalog::ForEachFile(
     const v1::ListFilesRequest& request,
@@ -951,61 +595,16 @@ absl::Status SqliteCatalog::SaveScheduleSlot(const ScheduleSlot& slot) {
 
 absl::Status SqliteCatalog::UpsertJob(const v1::Job& job) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_,
-               "INSERT INTO jobs (id, set_id, kind, target, agent_id, status, "
-               "error, started_unix, finished_unix, bytes, files, log, "
-               "error_code) VALUES "
-               "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-               "ON CONFLICT (id) DO UPDATE SET agent_id = ?5, status = ?6, "
-               "error = ?7, started_unix = ?8, finished_unix = ?9, "
-               "bytes = ?10, files = ?11, log = ?12, error_code = ?13");
-  st.Bind(1, job.id())
-      .Bind(2, job.set_id())
-      .Bind(3, v1::JobKind_Name(job.kind()))
-      .Bind(4, job.target())
-      .Bind(5, job.agent_id())
-      .Bind(6, v1::JobStatus_Name(job.status()))
-      .Bind(7, job.error())
-      .Bind(8, job.started_unix())
-      .Bind(9, job.finished_unix())
-      .Bind(10, static_cast<int64_t>(job.bytes()))
-      .Bind(11, static_cast<int64_t>(job.files()))
-      .Bind(12, job.log())
-      .Bind(13, job.error_code());
+  Statement st(db_, UpsertJobSql().c_str());
+  st.BindAll(JobValues(job));
   return RunToDone(st, "saving job " + job.id());
 }
-
-namespace {
-
-constexpr char kJobColumns[] =
-    "id, set_id, kind, target, agent_id, status, error, started_unix, "
-    "finished_unix, bytes, files, log, error_code";
-
-v1::Job ReadJob(const Statement& st) {
-  v1::Job job;
-  job.set_id(st.Text(0));
-  job.set_set_id(st.Text(1));
-  job.set_kind(ParseEnum(&v1::JobKind_Parse, st.Text(2)));
-  job.set_target(st.Text(3));
-  job.set_agent_id(st.Text(4));
-  job.set_status(ParseEnum(&v1::JobStatus_Parse, st.Text(5)));
-  job.set_error(st.Text(6));
-  job.set_started_unix(st.Int(7));
-  job.set_finished_unix(st.Int(8));
-  job.set_bytes(static_cast<uint64_t>(st.Int(9)));
-  job.set_files(static_cast<uint64_t>(st.Int(10)));
-  job.set_log(st.Text(11));
-  job.set_error_code(st.Text(12));
-  return job;
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<v1::Job>> SqliteCatalog::ListJobs(
     const std::string& set_id) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement st(db_, absl::StrCat("SELECT ", kJobColumns,
-                                 " FROM jobs WHERE set_id = ?1 ORDER BY rowid")
+                                 " FROM jobs WHERE set_id = ?1 ORDER BY seq")
                         .c_str());
   if (!st.ok()) return st.Error("listing jobs");
   st.Bind(1, set_id);
@@ -1031,93 +630,31 @@ absl::StatusOr<v1::Job> SqliteCatalog::GetJob(const std::string& id) {
 }
 
 absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
+  absl::StatusOr<std::vector<SqlValue>> values = ArtifactValues(a);
+  if (!values.ok()) return values.status();
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_,
-               "INSERT INTO artifacts (set_id, target, kind, path, bytes, "
-               "sha256, compression, file_count, fix_level, created_unix, "
-               "source, base_set_id, locked_until_unix, encrypted_for, "
-               "plain_bytes, plain_sha256, external_id, pg_server_version, "
-               "discovered_by, pg_database_owner, pg_database_settings) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-               "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
-  std::string settings;
-  if (a.has_pg_database_settings()) {
-    if (!google::protobuf::util::MessageToJsonString(a.pg_database_settings(),
-                                                     &settings)
-             .ok()) {
-      return absl::InternalError("cannot encode a database's settings");
-    }
-  }
-  st.Bind(1, a.set_id())
-      .Bind(2, a.target())
-      .Bind(3, v1::ArtifactKind_Name(a.kind()))
-      .Bind(4, a.path())
-      .Bind(5, static_cast<int64_t>(a.bytes()))
-      .Bind(6, a.sha256())
-      .Bind(7, v1::Compression_Name(a.compression()))
-      .Bind(8, static_cast<int64_t>(a.file_count()))
-      .Bind(9, a.fix_level())
-      .Bind(10, a.created_unix())
-      .Bind(11, a.source())
-      .Bind(12, a.base_set_id())
-      .Bind(13, a.locked_until_unix())
-      .Bind(14, a.encrypted_for())
-      .Bind(15, static_cast<int64_t>(a.plain_bytes()))
-      .Bind(16, a.plain_sha256())
-      .Bind(17, a.external_id())
-      .Bind(18, int64_t{a.pg_server_version()})
-      .Bind(19, a.discovered_by())
-      .Bind(20, a.pg_database_owner())
-      .Bind(21, settings);
+  Statement st(db_, absl::StrCat("INSERT INTO artifacts (", kArtifactColumns,
+                                 ") VALUES (", Placeholders(21), ")")
+                        .c_str());
+  st.BindAll(*values);
   return RunToDone(st, "recording artifact " + a.path());
 }
 
 absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
     const std::string& set_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_,
-               "SELECT set_id, target, kind, path, bytes, sha256, compression, "
-               "file_count, fix_level, created_unix, source, base_set_id, "
-               "locked_until_unix, encrypted_for, plain_bytes, plain_sha256, "
-               "external_id, pg_server_version, discovered_by, "
-               "pg_database_owner, pg_database_settings FROM artifacts WHERE "
-               "set_id = ?1 ORDER BY target");
+  Statement st(db_, absl::StrCat("SELECT ", kArtifactColumns,
+                                 " FROM artifacts WHERE set_id = ?1 ORDER BY "
+                                 "target")
+                        .c_str());
   if (!st.ok()) return st.Error("listing artifacts");
   st.Bind(1, set_id);
   std::vector<v1::Artifact> artifacts;
   int rc;
   while ((rc = st.Step()) == SQLITE_ROW) {
-    v1::Artifact a;
-    a.set_set_id(st.Text(0));
-    a.set_target(st.Text(1));
-    a.set_kind(ParseEnum(&v1::ArtifactKind_Parse, st.Text(2)));
-    a.set_path(st.Text(3));
-    a.set_bytes(static_cast<uint64_t>(st.Int(4)));
-    a.set_sha256(st.Text(5));
-    a.set_compression(ParseEnum(&v1::Compression_Parse, st.Text(6)));
-    a.set_file_count(static_cast<uint64_t>(st.Int(7)));
-    a.set_fix_level(st.Text(8));
-    a.set_created_unix(st.Int(9));
-    a.set_source(st.Text(10));
-    a.set_base_set_id(st.Text(11));
-    a.set_locked_until_unix(st.Int(12));
-    a.set_encrypted_for(st.Text(13));
-    a.set_plain_bytes(static_cast<uint64_t>(st.Int(14)));
-    a.set_plain_sha256(st.Text(15));
-    a.set_external_id(st.Text(16));
-    a.set_pg_server_version(static_cast<int32_t>(st.Int(17)));
-    a.set_discovered_by(st.Text(18));
-    a.set_pg_database_owner(st.Text(19));
-    if (const std::string settings = st.Text(20); !settings.empty()) {
-      if (!google::protobuf::util::JsonStringToMessage(
-               settings, a.mutable_pg_database_settings())
-               .ok()) {
-        return absl::DataLossError(
-            absl::StrCat("the catalog's settings of database ", a.target(),
-                         " in set ", a.set_id(), " are unreadable"));
-      }
-    }
-    artifacts.push_back(std::move(a));
+    absl::StatusOr<v1::Artifact> a = ReadArtifact(st);
+    if (!a.ok()) return a.status();
+    artifacts.push_back(*std::move(a));
   }
   if (rc != SQLITE_DONE) return st.Error("listing artifacts");
   return artifacts;
@@ -1155,23 +692,14 @@ absl::StatusOr<std::map<std::string, int64_t>> SqliteCatalog::LockedSets(
 
 absl::StatusOr<std::vector<v1::DeploymentHold>> SqliteCatalog::Holds() {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_,
-               "SELECT namespace, release, set_id, restore_id, reason, "
-               "since_unix, running FROM deployment_holds ORDER BY namespace, "
-               "release");
+  Statement st(db_, absl::StrCat("SELECT ", kHoldColumns,
+                                 " FROM deployment_holds ORDER BY namespace, "
+                                 "release")
+                        .c_str());
   if (!st.ok()) return st.Error("reading deployment holds");
   std::vector<v1::DeploymentHold> holds;
   int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) {
-    v1::DeploymentHold& hold = holds.emplace_back();
-    hold.set_namespace_(st.Text(0));
-    hold.set_release(st.Text(1));
-    hold.set_set_id(st.Text(2));
-    hold.set_restore_id(st.Text(3));
-    hold.set_reason(st.Text(4));
-    hold.set_since_unix(st.Int(5));
-    hold.set_running(st.Int(6) != 0);
-  }
+  while ((rc = st.Step()) == SQLITE_ROW) holds.push_back(ReadHold(st));
   if (rc != SQLITE_DONE) return st.Error("reading deployment holds");
   return holds;
 }
@@ -1179,16 +707,10 @@ absl::StatusOr<std::vector<v1::DeploymentHold>> SqliteCatalog::Holds() {
 absl::Status SqliteCatalog::PutHold(const v1::DeploymentHold& hold) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement st(db_,
-               "INSERT OR REPLACE INTO deployment_holds (namespace, release, "
-               "set_id, restore_id, reason, since_unix, running) VALUES "
-               "(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  st.Bind(1, hold.namespace_())
-      .Bind(2, hold.release())
-      .Bind(3, hold.set_id())
-      .Bind(4, hold.restore_id())
-      .Bind(5, hold.reason())
-      .Bind(6, hold.since_unix())
-      .Bind(7, int64_t{hold.running()});
+               absl::StrCat("INSERT OR REPLACE INTO deployment_holds (",
+                            kHoldColumns, ") VALUES (", Placeholders(7), ")")
+                   .c_str());
+  st.BindAll(HoldValues(hold));
   return RunToDone(st, "recording a deployment hold");
 }
 

@@ -86,7 +86,7 @@ class SqliteCatalog : public Catalog {
   SqliteCatalog(sqlite3* db, std::string path);
   absl::Status Migrate();
   absl::Status Exec(const std::string& sql);
-  absl::Status WriteSet(const char* sql, const v1::BackupSet& set);
+  absl::Status WriteSet(const std::string& sql, const v1::BackupSet& set);
 
   sqlite3* db_;
   std::string path_;

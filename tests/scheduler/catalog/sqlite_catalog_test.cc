@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "scheduler/catalog/catalog_schema.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {
@@ -305,6 +306,50 @@ TEST(SqliteCatalogTest, FindStaysIndexedWithoutUnchangedFilesInItsIndexes) {
                         column + "'");
     EXPECT_NE(sql.find("WHERE unchanged = 0"), std::string::npos) << sql;
   }
+}
+
+// A catalog written before sets and jobs kept their order in a column
+// (schema 19, where SQLite's rowid kept it) lists them as it did.
+TEST(SqliteCatalogTest, AnOlderCatalogKeepsTheOrderItsRowsWereWrittenIn) {
+  testing::TempDir dir;
+  const std::string path = dir / "catalog.db";
+  std::string script;
+  for (int v = 0; v < 19; ++v) {
+    script += RenderMigration(SqlEngine::kSqlite, v);
+  }
+  // Two sets started in the same second, "b" written last; jobs written
+  // in an order their ids do not sort in.
+  script +=
+      "INSERT INTO sets (id, namespace, release, status, started_unix) "
+      "VALUES ('s-b0', 'ns', 'dx', 'SET_COMPLETE', 100), "
+      "('s-a1', 'ns', 'dx', 'SET_COMPLETE', 100);"
+      "INSERT INTO jobs (id, set_id, kind, target, status) VALUES "
+      "('j.10', 's-a1', 'JOB_HOOK', 'pre', 'JOB_SUCCEEDED'), "
+      "('j.2', 's-a1', 'JOB_VOLUME_BACKUP', 'core/profile', "
+      "'JOB_SUCCEEDED'), "
+      "('j.1', 's-a1', 'JOB_HOOK', 'post', 'JOB_SUCCEEDED');"
+      "PRAGMA user_version = 19;";
+  ASSERT_EQ(system(("sqlite3 " + path + " \"" + script + "\"").c_str()), 0);
+  auto catalog = SqliteCatalog::Open(path);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  auto sets = (*catalog)->ListSets({});
+  ASSERT_TRUE(sets.ok());
+  ASSERT_EQ(sets->size(), 2u);
+  EXPECT_EQ((*sets)[0].id(), "s-a1");  // written last, listed first
+  auto jobs = (*catalog)->ListJobs("s-a1");
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 3u);
+  EXPECT_EQ((*jobs)[0].id(), "j.10");
+  EXPECT_EQ((*jobs)[2].id(), "j.1");
+  // New rows go after them.
+  v1::BackupSet set = MakeSet("s-0new", 100);
+  ASSERT_TRUE((*catalog)->CreateSet(set).ok());
+  v1::Job job;
+  job.set_id("j.0");
+  job.set_set_id("s-a1");
+  ASSERT_TRUE((*catalog)->UpsertJob(job).ok());
+  EXPECT_EQ((*(*catalog)->ListSets({}))[0].id(), "s-0new");
+  EXPECT_EQ((*(*catalog)->ListJobs("s-a1"))[3].id(), "j.0");
 }
 
 TEST(SqliteCatalogTest, RefusesACatalogFromTheFuture) {

@@ -1,0 +1,246 @@
+#include "scheduler/catalog/catalog_schema.h"
+
+#include <regex>
+
+namespace dxbackup::scheduler {
+namespace {
+
+const std::vector<std::string_view> kMigrations = {
+    // 1: agents, sets, jobs, artifacts.
+    R"sql(
+      CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        release TEXT NOT NULL,
+        pod TEXT NOT NULL,
+        component TEXT NOT NULL,
+        info_json TEXT NOT NULL,
+        connected_unix INTEGER NOT NULL,
+        last_seen_unix INTEGER NOT NULL
+      );
+      CREATE TABLE sets (
+        id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        release TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        started_unix INTEGER NOT NULL,
+        finished_unix INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        fix_level TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX sets_by_deployment ON sets (namespace, release, started_unix);
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        set_id TEXT NOT NULL REFERENCES sets (id),
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        agent_id TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        error TEXT NOT NULL DEFAULT '',
+        started_unix INTEGER NOT NULL DEFAULT 0,
+        finished_unix INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        files INTEGER NOT NULL DEFAULT 0,
+        log TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX jobs_by_set ON jobs (set_id);
+      CREATE TABLE artifacts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        set_id TEXT NOT NULL REFERENCES sets (id),
+        target TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        path TEXT NOT NULL UNIQUE,
+        bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        compression TEXT NOT NULL,
+        file_count INTEGER NOT NULL,
+        fix_level TEXT NOT NULL,
+        created_unix INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        UNIQUE (set_id, target)
+      );
+    )sql",
+    // 2: sets remember their policy; schedules remember their last slot.
+    R"sql(
+      ALTER TABLE sets ADD COLUMN policy TEXT NOT NULL DEFAULT '';
+      CREATE INDEX sets_by_policy ON sets (policy, namespace, release);
+      CREATE TABLE schedule_slots (
+        policy TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        release TEXT NOT NULL,
+        last_slot_unix INTEGER NOT NULL,
+        PRIMARY KEY (policy, namespace, release)
+      );
+    )sql",
+    // 3: the file index of volume artifacts.
+    R"sql(
+      CREATE TABLE files (
+        set_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        path TEXT NOT NULL,
+        type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mode INTEGER NOT NULL,
+        mtime_unix INTEGER NOT NULL,
+        link TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL  -- the last component of path, for find
+      );
+      CREATE INDEX files_by_set ON files (set_id, target, path);
+      CREATE INDEX files_by_path ON files (path);
+      CREATE INDEX files_by_name ON files (name);
+    )sql",
+    // 4: the latest verification of each set.
+    R"sql(
+      ALTER TABLE sets ADD COLUMN verify_result TEXT NOT NULL DEFAULT '';
+      ALTER TABLE sets ADD COLUMN verify_deep INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sets ADD COLUMN verified_unix INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sets ADD COLUMN verify_detail TEXT NOT NULL DEFAULT '';
+    )sql",
+    // 5: quiesce windows and warnings.
+    R"sql(
+      ALTER TABLE sets ADD COLUMN quiesce_seconds INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sets ADD COLUMN warnings TEXT NOT NULL DEFAULT '';
+    )sql",
+    // 6: incremental sets: levels, bases, what change detection compares.
+    R"sql(
+      ALTER TABLE sets ADD COLUMN level TEXT NOT NULL DEFAULT '';
+      ALTER TABLE sets ADD COLUMN base_set_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE artifacts ADD COLUMN base_set_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE files ADD COLUMN mtime_nsec INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN ctime_unix INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN ctime_nsec INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN inode INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN uid INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN gid INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE files ADD COLUMN unchanged INTEGER NOT NULL DEFAULT 0;
+    )sql",
+    // 7: agent ids are namespace/release/pod; rows under the older
+    // namespace/pod ids go (their agents register again on reconnect).
+    R"sql(
+      DELETE FROM agents WHERE id = namespace || '/' || pod;
+    )sql",
+    // 8: a failed job's canonical status code.
+    R"sql(
+      ALTER TABLE jobs ADD COLUMN error_code TEXT NOT NULL DEFAULT '';
+    )sql",
+    // 9: an artifact's Object Lock retention in the store.
+    R"sql(
+      ALTER TABLE artifacts ADD COLUMN locked_until_unix INTEGER NOT NULL
+        DEFAULT 0;
+    )sql",
+    // 10: an encrypted artifact's recipients and plaintext.
+    R"sql(
+      ALTER TABLE artifacts ADD COLUMN encrypted_for TEXT NOT NULL DEFAULT '';
+      ALTER TABLE artifacts ADD COLUMN plain_bytes INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE artifacts ADD COLUMN plain_sha256 TEXT NOT NULL DEFAULT '';
+    )sql",
+    // 11: find reads only the rows of files a set stored (unchanged = 0):
+    // its indexes leave out an incremental's unchanged files, half the
+    // B-tree inserts of a row that only says "as in the base".
+    R"sql(
+      DROP INDEX files_by_path;
+      DROP INDEX files_by_name;
+      CREATE INDEX files_by_path ON files (path) WHERE unchanged = 0;
+      CREATE INDEX files_by_name ON files (name) WHERE unchanged = 0;
+    )sql",
+    // 12: retention asks once for every set under Object Lock.
+    R"sql(
+      CREATE INDEX artifacts_by_lock ON artifacts (locked_until_unix);
+    )sql",
+    // 13: an external database member's backup identifier; the server
+    // version a PostgreSQL dump was taken from.
+    R"sql(
+      ALTER TABLE artifacts ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE artifacts ADD COLUMN pg_server_version INTEGER NOT NULL
+        DEFAULT 0;
+    )sql",
+    // 14: a discovered database's entry; a dumped database's owner.
+    R"sql(
+      ALTER TABLE artifacts ADD COLUMN discovered_by TEXT NOT NULL DEFAULT '';
+      ALTER TABLE artifacts ADD COLUMN pg_database_owner TEXT NOT NULL
+        DEFAULT '';
+    )sql",
+    // 15: a dumped database's own settings (PgDatabaseSettings as JSON; ""
+    // for none).
+    R"sql(
+      ALTER TABLE artifacts ADD COLUMN pg_database_settings TEXT NOT NULL
+        DEFAULT '';
+    )sql",
+    // 16: holds restores leave on deployments (v1::DeploymentHold).
+    R"sql(
+      CREATE TABLE deployment_holds (
+        namespace TEXT NOT NULL,
+        release TEXT NOT NULL,
+        set_id TEXT NOT NULL,
+        restore_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        since_unix INTEGER NOT NULL,
+        running INTEGER NOT NULL,
+        PRIMARY KEY (namespace, release)
+      );
+    )sql",
+    // 17: StatefulSets a set scaled down and has not scaled back yet.
+    R"sql(
+      CREATE TABLE scaled_downs (
+        namespace TEXT NOT NULL,
+        release TEXT NOT NULL,
+        set_id TEXT NOT NULL,
+        replicas INTEGER NOT NULL,
+        since_unix INTEGER NOT NULL,
+        PRIMARY KEY (namespace, release)
+      );
+    )sql",
+    // 18: the latest restore drill of each set (v1::Drill).
+    R"sql(
+      ALTER TABLE sets ADD COLUMN drill_result TEXT NOT NULL DEFAULT '';
+      ALTER TABLE sets ADD COLUMN drilled_unix INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sets ADD COLUMN drill_rto_seconds INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sets ADD COLUMN drill_detail TEXT NOT NULL DEFAULT '';
+    )sql",
+    // 19: a fleet's overview (DeploymentSummaries): each deployment's
+    // newest set of a status, and its newest drill, without a scan.
+    R"sql(
+      CREATE INDEX sets_by_deployment_status
+        ON sets (namespace, release, status, finished_unix);
+      CREATE INDEX sets_by_status ON sets (status, namespace, release);
+      CREATE INDEX sets_drilled ON sets (namespace, release, drilled_unix)
+        WHERE drilled_unix > 0;
+    )sql",
+    // 20: the order sets and jobs were written in, kept by both engines
+    // (SQLite's rowid is its own): it orders sets started in the same
+    // second, and a set's jobs.
+    R"sql(
+      ALTER TABLE sets ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE jobs ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE sets SET seq = ROW_ORDER;
+      UPDATE jobs SET seq = ROW_ORDER;
+      CREATE INDEX sets_by_seq ON sets (seq);
+      DROP INDEX jobs_by_set;
+      CREATE INDEX jobs_by_set ON jobs (set_id, seq);
+    )sql",
+};
+
+}  // namespace
+
+const std::vector<std::string_view>& CatalogMigrations() { return kMigrations; }
+
+std::string RenderMigration(SqlEngine engine, int index) {
+  return RenderForEngine(engine, kMigrations.at(static_cast<size_t>(index)));
+}
+
+std::string RenderForEngine(SqlEngine engine, std::string_view sql) {
+  static const std::regex row_order("\\bROW_ORDER\\b");
+  std::string out(sql);
+  if (engine == SqlEngine::kSqlite) {
+    return std::regex_replace(out, row_order, "rowid");
+  }
+  out = std::regex_replace(out, row_order, "0");
+  static const std::regex row_id("\\bINTEGER PRIMARY KEY AUTOINCREMENT\\b");
+  static const std::regex integer("\\bINTEGER\\b");
+  out = std::regex_replace(
+      out, row_id, "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY");
+  return std::regex_replace(out, integer, "BIGINT");
+}
+
+}  // namespace dxbackup::scheduler
