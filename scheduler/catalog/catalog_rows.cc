@@ -117,6 +117,25 @@ const char kUpdateSetSql[] =
 
 const char kSetOrder[] = "started_unix DESC, seq DESC";
 
+SetFilter SetFilterOf(const v1::ListSetsRequest& f) {
+  SetFilter out;
+  std::vector<std::string> terms;
+  auto add = [&](const char* term, SqlValue value) {
+    terms.push_back(absl::StrCat(term, " ?", out.values.size() + 1));
+    out.values.push_back(std::move(value));
+  };
+  if (!f.namespace_().empty()) add("namespace =", f.namespace_());
+  if (!f.release().empty()) add("release =", f.release());
+  if (f.status() != v1::SET_STATUS_UNSPECIFIED) {
+    add("status =", v1::SetStatus_Name(f.status()));
+  }
+  if (f.since_unix() != 0) add("started_unix >=", f.since_unix());
+  if (f.until_unix() != 0) add("started_unix <", f.until_unix());
+  if (!f.policy().empty()) add("policy =", f.policy());
+  if (!terms.empty()) out.where = " WHERE " + absl::StrJoin(terms, " AND ");
+  return out;
+}
+
 const char kJobColumns[] =
     "id, set_id, kind, target, agent_id, status, error, started_unix, "
     "finished_unix, bytes, files, log, error_code";

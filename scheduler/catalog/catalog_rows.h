@@ -46,6 +46,14 @@ std::string InsertSetSql();
 extern const char kUpdateSetSql[];
 extern const char kSetOrder[];  // "started_unix DESC, seq DESC"
 
+// The WHERE clause of a set filter, with only the filter's fields (so that
+// the engine picks the index they allow), and the values to bind, in order.
+struct SetFilter {
+  std::string where;  // "" or " WHERE namespace = ?1 AND ..."
+  std::vector<SqlValue> values;
+};
+SetFilter SetFilterOf(const v1::ListSetsRequest& filter);
+
 // jobs: 13 columns; UpsertJobSql writes one with JobValues, numbering a
 // new job after its set's others (ListJobs orders by seq).
 extern const char kJobColumns[];

@@ -247,37 +247,8 @@ absl::StatusOr<v1::BackupSet> SqliteCatalog::GetSet(const std::string& id) {
 
 namespace {
 
-// The WHERE clause of a set filter, with only the filter's fields (so that
-// SQLite picks the index they allow), and the values to bind, in order.
-struct SetFilter {
-  std::string where;
-  std::vector<std::variant<std::string, int64_t>> values;
-};
-
-SetFilter SetFilterOf(const v1::ListSetsRequest& f) {
-  SetFilter out;
-  std::vector<std::string> terms;
-  auto add = [&](const char* term, std::variant<std::string, int64_t> value) {
-    terms.push_back(absl::StrCat(term, " ?", out.values.size() + 1));
-    out.values.push_back(std::move(value));
-  };
-  if (!f.namespace_().empty()) add("namespace =", f.namespace_());
-  if (!f.release().empty()) add("release =", f.release());
-  if (f.status() != v1::SET_STATUS_UNSPECIFIED) {
-    add("status =", v1::SetStatus_Name(f.status()));
-  }
-  if (f.since_unix() != 0) add("started_unix >=", f.since_unix());
-  if (f.until_unix() != 0) add("started_unix <", f.until_unix());
-  if (!f.policy().empty()) add("policy =", f.policy());
-  if (!terms.empty()) out.where = " WHERE " + absl::StrJoin(terms, " AND ");
-  return out;
-}
-
 void BindFilter(Statement& st, const SetFilter& filter) {
-  for (size_t i = 0; i < filter.values.size(); ++i) {
-    std::visit([&](const auto& v) { st.Bind(static_cast<int>(i + 1), v); },
-               filter.values[i]);
-  }
+  st.BindAll(filter.values);
 }
 
 }  // namespace

@@ -59,6 +59,8 @@ class ConfigChecker {
   absl::Status CheckDrillDestination(const std::string& key,
                                      const v1::DrillSchedule& drill) const;
   absl::Status CheckNotifications(const v1::Notifications& n) const;
+  // catalog.postgres: a database's connection fields and nothing else.
+  absl::Status CheckCatalogServer(const v1::Database& db) const;
   // A policy's verify or drill schedule (`what`), under `key`.
   absl::Status CheckSideSchedule(const std::string& key,
                                  const std::string& what,
@@ -596,6 +598,38 @@ absl::Status ConfigChecker::CheckEncryption(
   return absl::OkStatus();
 }
 
+absl::Status ConfigChecker::CheckCatalogServer(const v1::Database& db) const {
+  const std::string key = "catalog.postgres";
+  if (db.dbname().empty()) {
+    return Invalid(key + ".dbname",
+                   "give the database the catalog is kept in (it must exist; "
+                   "the scheduler creates its tables)");
+  }
+  if (!db.name().empty() || db.has_command() || db.has_external() ||
+      db.discover() || !db.exclude().empty() || !db.pg_dump_path().empty() ||
+      db.compression_level() != 0 || db.restore_jobs() != 0 ||
+      db.allow_standby()) {
+    return Invalid(key,
+                   "takes host, port, dbname, user, password_file, sslmode "
+                   "and ca_file only");
+  }
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{
+                                         "password_file", &db.password_file()},
+                                     {"ca_file", &db.ca_file()}}) {
+    if (!value->empty() && (*value)[0] != '/') {
+      return Invalid(absl::StrCat(key, ".", field), "needs an absolute path");
+    }
+  }
+  static const std::set<std::string> kSslModes = {
+      "", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
+  if (kSslModes.count(db.sslmode()) == 0) {
+    return Invalid(key + ".sslmode",
+                   "one of disable, allow, prefer, require, verify-ca, "
+                   "verify-full");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ConfigChecker::CheckNotifications(
     const v1::Notifications& n) const {
   if (!n.give_up_after().empty()) {
@@ -667,6 +701,9 @@ absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
   }
   if (s.ok()) s = checker.CheckEncryption(config.encryption());
   if (s.ok()) s = checker.CheckNotifications(config.notifications());
+  if (s.ok() && config.catalog().has_postgres()) {
+    s = checker.CheckCatalogServer(config.catalog().postgres());
+  }
   if (s.ok() && config.stall_seconds() < 0) {
     s = checker.Invalid("stall_seconds", "must not be negative (0 is 600)");
   }

@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/secret_file.h"
@@ -33,6 +35,7 @@ std::map<std::string, std::string> ConnectionKeywords(
   params["dbname"] = dbname.empty() ? db.dbname() : dbname;
   if (!password.empty()) params["password"] = password;
   if (!db.sslmode().empty()) params["sslmode"] = db.sslmode();
+  if (!db.ca_file().empty()) params["sslrootcert"] = db.ca_file();
   params["connect_timeout"] = "15";
   return params;
 }
@@ -49,6 +52,7 @@ std::map<std::string, std::string> PgEnvironment(const v1::Database& db,
       {"dbname", "PGDATABASE"},
       {"password", "PGPASSWORD"},
       {"sslmode", "PGSSLMODE"},
+      {"sslrootcert", "PGSSLROOTCERT"},
       {"connect_timeout", "PGCONNECT_TIMEOUT"}};
   std::map<std::string, std::string> env;
   for (const auto& [keyword, value] :
@@ -121,6 +125,58 @@ std::string PgConnection::QuoteLiteral(const std::string& value) const {
   return out;
 }
 
+bool PgConnection::Broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
+
+absl::Status PgConnection::ErrorOf(const PGresult* res) const {
+  std::string err = PQerrorMessage(conn_);
+  absl::StripTrailingAsciiWhitespace(&err);
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string sqlstate = state ? state : "";
+  if (Broken()) return absl::UnavailableError(err);
+  if (sqlstate == "23505") return absl::AlreadyExistsError(err);
+  if (sqlstate == "40001" || sqlstate == "40P01") {
+    return absl::AbortedError(err);
+  }
+  return absl::FailedPreconditionError(err);
+}
+
+absl::Status PgConnection::Execute(const std::string& script) {
+  PGresult* res = PQexec(conn_, script.c_str());
+  absl::Status result = PQresultStatus(res) == PGRES_COMMAND_OK ||
+                                PQresultStatus(res) == PGRES_TUPLES_OK
+                            ? absl::OkStatus()
+                            : ErrorOf(res);
+  PQclear(res);
+  return result;
+}
+
+absl::Status PgConnection::CopyIn(const std::string& copy_sql,
+                                  const std::string& data) {
+  PGresult* res = PQexec(conn_, copy_sql.c_str());
+  if (PQresultStatus(res) != PGRES_COPY_IN) {
+    absl::Status error = ErrorOf(res);
+    PQclear(res);
+    return error;
+  }
+  PQclear(res);
+  constexpr size_t kChunk = 1 << 20;
+  for (size_t at = 0; at < data.size(); at += kChunk) {
+    const size_t n = std::min(kChunk, data.size() - at);
+    if (PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) != 1) {
+      return ErrorOf(nullptr);
+    }
+  }
+  if (PQputCopyEnd(conn_, nullptr) != 1) return ErrorOf(nullptr);
+  absl::Status result = absl::OkStatus();
+  while ((res = PQgetResult(conn_)) != nullptr) {
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && result.ok()) {
+      result = ErrorOf(res);
+    }
+    PQclear(res);
+  }
+  return result;
+}
+
 absl::StatusOr<std::vector<std::vector<std::string>>> PgConnection::Query(
     const std::string& sql, const std::vector<std::string>& params) {
   std::vector<const char*> values;
@@ -130,10 +186,9 @@ absl::StatusOr<std::vector<std::vector<std::string>>> PgConnection::Query(
                    values.data(), nullptr, nullptr, 0);
   const ExecStatusType status = PQresultStatus(res);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    std::string err = PQerrorMessage(conn_);
+    absl::Status error = ErrorOf(res);
     PQclear(res);
-    absl::StripTrailingAsciiWhitespace(&err);
-    return absl::FailedPreconditionError(err);
+    return error;
   }
   std::vector<std::vector<std::string>> rows;
   for (int r = 0; r < PQntuples(res); ++r) {

@@ -18,6 +18,7 @@
 #include "dxbackup/v1/config.pb.h"
 
 typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
 
 namespace dxbackup::scheduler {
 
@@ -53,9 +54,18 @@ class PgConnection {
 
   // PQserverVersion(): 150018 for 15.18, 160002 for 16.2.
   int ServerVersion() const;
-  // Runs SQL with text parameters $1.. and returns the rows as text.
+  // Runs SQL with text parameters $1.. and returns the rows as text (NULL
+  // as ""). An error is the server's message, as Unavailable when the
+  // connection is lost, AlreadyExists for a unique violation, Aborted for
+  // a serialization failure or deadlock, else FailedPrecondition.
   absl::StatusOr<std::vector<std::vector<std::string>>> Query(
       const std::string& sql, const std::vector<std::string>& params = {});
+  // Runs a script of several statements, without parameters.
+  absl::Status Execute(const std::string& script);
+  // COPY ... FROM STDIN: sends `data` (COPY's text format) and ends it.
+  absl::Status CopyIn(const std::string& copy_sql, const std::string& data);
+  // The connection is gone (the server went away or closed it).
+  bool Broken() const;
   // Quotes an identifier for SQL (PQescapeIdentifier).
   std::string QuoteIdentifier(const std::string& name) const;
   // Quotes a string literal for SQL (PQescapeLiteral).
@@ -63,6 +73,9 @@ class PgConnection {
 
  private:
   explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  // The last error on the connection (of `res`, when there is one), as
+  // Query describes.
+  absl::Status ErrorOf(const PGresult* res) const;
   PGconn* conn_;
 };
 

@@ -11,6 +11,7 @@
 #include "scheduler/access/token_auth.h"
 #include "scheduler/admin/admin_service.h"
 #include "scheduler/agents/agent_service.h"
+#include "scheduler/catalog/postgres_catalog.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/metrics/metrics.h"
 #include "scheduler/notify/notifier.h"
@@ -92,9 +93,17 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     return absl::PermissionDeniedError(
         absl::StrCat("cannot create data dir ", dir, ": ", ec.message()));
   }
-  auto catalog = SqliteCatalog::Open(dir + "/catalog.db");
-  if (!catalog.ok()) return catalog.status();
-  s->catalog_ = std::move(*catalog);
+  // SQLite in the data directory, or the PostgreSQL the config names.
+  if (s->options_.config.catalog().has_postgres()) {
+    auto catalog =
+        PostgresCatalog::Open(s->options_.config.catalog().postgres());
+    if (!catalog.ok()) return catalog.status();
+    s->catalog_ = std::move(*catalog);
+  } else {
+    auto catalog = SqliteCatalog::Open(dir + "/catalog.db");
+    if (!catalog.ok()) return catalog.status();
+    s->catalog_ = std::move(*catalog);
+  }
   absl::Status st;
   auto failed = s->catalog_->FailUnfinished(
       "the scheduler stopped while the set ran", clock->NowUnix());

@@ -33,7 +33,7 @@
 
 namespace dxbackup::scheduler {
 
-class SqliteCatalog;
+class Catalog;
 class ArtifactStore;
 class AgentRegistry;
 class SchedulerMetrics;
@@ -85,7 +85,7 @@ class SchedulerServer {
 
   JobBoard* board() { return board_.get(); }
   DrillRunner* drills() { return drills_.get(); }
-  SqliteCatalog* catalog() { return catalog_.get(); }
+  Catalog* catalog() { return catalog_.get(); }
 
  private:
   SchedulerServer() = default;
@@ -98,7 +98,7 @@ class SchedulerServer {
   int metrics_port_ = 0;
   int web_port_ = 0;
   bool stopped_ = false;
-  std::unique_ptr<SqliteCatalog> catalog_;
+  std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<ArtifactStore> store_;
   // The policies' copy_to.s3 buckets (copy_stores_ names owned ones).
   std::vector<std::unique_ptr<ArtifactStore>> owned_copy_stores_;

@@ -1,14 +1,17 @@
 // The catalog's contract, checked against every implementation: SQLite
-// (what the scheduler runs on) and the in-memory catalog unit tests use. A
-// fake that drifted from the real thing would make those tests lie.
+// (what one scheduler runs on), PostgreSQL (what several share; a server
+// of the test's own) and the in-memory catalog unit tests use. A fake that
+// drifted from the real thing would make those tests lie.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <functional>
 #include <memory>
 
+#include "scheduler/catalog/postgres_catalog.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/memory_catalog.h"
+#include "tests/support/shared_pg.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {
@@ -479,6 +482,17 @@ INSTANTIATE_TEST_SUITE_P(
         Engine{"sqlite",
                [](const std::string& dir) -> std::unique_ptr<Catalog> {
                  auto c = SqliteCatalog::Open(dir + "/catalog.db");
+                 return c.ok() ? std::move(*c) : nullptr;
+               }},
+        Engine{"postgres",
+               [](const std::string&) -> std::unique_ptr<Catalog> {
+                 absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+                 if (!db.ok()) {
+                   ADD_FAILURE() << db.status();
+                   return nullptr;
+                 }
+                 auto c = PostgresCatalog::Open(*db);
+                 if (!c.ok()) ADD_FAILURE() << c.status();
                  return c.ok() ? std::move(*c) : nullptr;
                }},
         Engine{"memory",

@@ -335,6 +335,34 @@ TEST(SchedulerConfigTest, WebhookErrorsNameTheKey) {
       << "a url_file is read at each delivery, not at load";
 }
 
+TEST(SchedulerConfigTest, APostgresCatalogTakesConnectionFieldsOnly) {
+  auto good = ParseSchedulerConfig(
+      "catalog:\n  postgres: {host: pg.dx, port: 5432, dbname: dxbackup, user: "
+      "dxbackup, password_file: /secrets/pg, sslmode: verify-full, ca_file: "
+      "/secrets/ca.pem}\n",
+      "s.yaml");
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_EQ(good->catalog().postgres().ca_file(), "/secrets/ca.pem");
+  for (const auto& [yaml, want] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"{host: pg}", "catalog.postgres.dbname: give the database"},
+           {"{dbname: c, discover: true}",
+            "catalog.postgres: takes host, port, dbname"},
+           {"{dbname: c, password_file: secrets/pg}",
+            "catalog.postgres.password_file: needs an absolute path"},
+           {"{dbname: c, ca_file: ca.pem}",
+            "catalog.postgres.ca_file: needs an absolute path"},
+           {"{dbname: c, sslmode: verify}",
+            "catalog.postgres.sslmode: one of disable"},
+       }) {
+    auto config =
+        ParseSchedulerConfig("catalog:\n  postgres: " + yaml + "\n", "s.yaml");
+    ASSERT_FALSE(config.ok()) << yaml;
+    EXPECT_NE(config.status().message().find(want), std::string::npos)
+        << config.status();
+  }
+}
+
 TEST(SchedulerConfigTest, NamesThatBecomeStorePathsAreChecked) {
   for (const char* bad :
        {"deployments:\n  - {namespace: ../x, release: dx}\n",

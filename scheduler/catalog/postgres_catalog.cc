@@ -1,0 +1,797 @@
+#include "scheduler/catalog/postgres_catalog.h"
+
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "scheduler/catalog/catalog_schema.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+// pg_advisory_lock's key while migrating: "dxbk".
+constexpr int64_t kMigrationLock = 0x6478626b;
+// Rows a cursor fetches at a time (ForEachFile).
+constexpr int kFetchRows = 2000;
+// As SqliteCatalog's FindFiles.
+constexpr int kMaxFindResults = 10000;
+
+// A row of text values (PgConnection::Query's).
+class TextRow : public SqlRow {
+ public:
+  explicit TextRow(const std::vector<std::string>& row) : row_(row) {}
+  std::string Text(int column) const override { return row_.at(column); }
+  int64_t Int(int column) const override {
+    return std::strtoll(row_.at(column).c_str(), nullptr, 10);
+  }
+
+ private:
+  const std::vector<std::string>& row_;
+};
+
+// SQLite's ?N placeholders as PostgreSQL's $N.
+std::string DollarPlaceholders(const std::string& sql) {
+  static const std::regex placeholder("\\?(\\d+)");
+  return std::regex_replace(sql, placeholder, "$$$1");
+}
+
+std::string TextOf(const SqlValue& value) {
+  if (const int64_t* i = std::get_if<int64_t>(&value)) {
+    return std::to_string(*i);
+  }
+  return std::get<std::string>(value);
+}
+
+// A value as COPY's text format writes it.
+void AppendCopyField(const SqlValue& value, std::string* out) {
+  if (const int64_t* i = std::get_if<int64_t>(&value)) {
+    absl::StrAppend(out, *i);
+    return;
+  }
+  for (char c : std::get<std::string>(value)) {
+    switch (c) {
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      default:
+        out->push_back(c);
+    }
+  }
+}
+
+// A GLOB pattern (SQLite's: * any run, ? one character, [...] a class,
+// [^...] or [!...] its complement; case-sensitive) as an anchored POSIX
+// regular expression for PostgreSQL's ~.
+std::string GlobToRegex(const std::string& glob) {
+  std::string out = "^";
+  for (size_t i = 0; i < glob.size(); ++i) {
+    const char c = glob[i];
+    if (c == '*') {
+      out += ".*";
+    } else if (c == '?') {
+      out += ".";
+    } else if (c == '[' && glob.find(']', i + 2) != std::string::npos) {
+      const size_t end = glob.find(']', i + 2);
+      std::string set = glob.substr(i + 1, end - i - 1);
+      if (set[0] == '^' || set[0] == '!') set = "^" + set.substr(1);
+      std::string escaped;
+      for (char s : set) {
+        if (s == '\\') escaped += "\\";
+        escaped += s;
+      }
+      out += "[" + escaped + "]";
+      i = end;
+    } else {
+      if (std::string_view(".^$+(){}|\\[]").find(c) != std::string::npos) {
+        out += '\\';
+      }
+      out += c;
+    }
+  }
+  return out + "$";
+}
+
+}  // namespace
+
+// One pooled connection, given back (or dropped, when broken) at its end.
+class PostgresCatalog::Lease {
+ public:
+  Lease(PostgresCatalog* owner, std::unique_ptr<PgConnection> conn)
+      : owner_(owner), conn_(std::move(conn)) {}
+  Lease(Lease&& other) noexcept
+      : owner_(other.owner_), conn_(std::move(other.conn_)) {
+    other.owner_ = nullptr;
+  }
+  Lease& operator=(Lease&&) = delete;
+  ~Lease() {
+    if (owner_ == nullptr) return;
+    {
+      std::lock_guard<std::mutex> lock(owner_->mu_);
+      if (conn_ != nullptr && !conn_->Broken()) {
+        owner_->idle_.push_back(std::move(conn_));
+      }
+      ++owner_->free_slots_;
+    }
+    owner_->freed_.notify_one();
+  }
+  PgConnection& operator*() { return *conn_; }
+  PgConnection* operator->() { return conn_.get(); }
+
+ private:
+  PostgresCatalog* owner_;
+  std::unique_ptr<PgConnection> conn_;
+};
+
+PostgresCatalog::PostgresCatalog(v1::Database server, std::string password,
+                                 int connections)
+    : server_(std::move(server)),
+      password_(std::move(password)),
+      free_slots_(connections) {}
+
+PostgresCatalog::~PostgresCatalog() = default;
+
+absl::StatusOr<std::unique_ptr<PostgresCatalog>> PostgresCatalog::Open(
+    const v1::Database& server, int connections) {
+  absl::StatusOr<std::string> password = ReadPassword(server);
+  if (!password.ok()) return password.status();
+  std::unique_ptr<PostgresCatalog> catalog(new PostgresCatalog(
+      server, *std::move(password), std::max(connections, 1)));
+  if (absl::Status s = catalog->Migrate(); !s.ok()) return s;
+  return catalog;
+}
+
+absl::StatusOr<PostgresCatalog::Lease> PostgresCatalog::Acquire() {
+  std::unique_ptr<PgConnection> conn;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    freed_.wait(lock, [this] { return free_slots_ > 0; });
+    --free_slots_;
+    if (!idle_.empty()) {
+      conn = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (conn == nullptr) {
+    absl::StatusOr<std::unique_ptr<PgConnection>> opened =
+        PgConnection::Open(server_, password_);
+    if (!opened.ok()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++free_slots_;
+      }
+      freed_.notify_one();
+      return absl::UnavailableError(
+          absl::StrCat("the catalog's PostgreSQL cannot be reached: ",
+                       opened.status().message(),
+                       "; calls to the catalog fail until it is back"));
+    }
+    conn = *std::move(opened);
+  }
+  return Lease(this, std::move(conn));
+}
+
+absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::RunOn(
+    Lease& lease, const std::string& what, const std::string& sql,
+    const std::vector<SqlValue>& values) {
+  std::vector<std::string> params;
+  params.reserve(values.size());
+  for (const SqlValue& v : values) params.push_back(TextOf(v));
+  absl::StatusOr<Rows> rows = lease->Query(DollarPlaceholders(sql), params);
+  if (!rows.ok()) {
+    return absl::Status(
+        rows.status().code(),
+        absl::StrCat("catalog (PostgreSQL ", DescribeDatabase(server_),
+                     "): ", what, ": ", rows.status().message()));
+  }
+  return rows;
+}
+
+absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::Run(
+    const std::string& what, const std::string& sql,
+    const std::vector<SqlValue>& values) {
+  // An idle connection the server dropped (it restarted) is found broken
+  // only when used: that one statement goes again on a new connection.
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<Lease> lease = Acquire();
+    if (!lease.ok()) return lease.status();
+    absl::StatusOr<Rows> rows = RunOn(*lease, what, sql, values);
+    if (rows.ok() || attempt > 0 || !(*lease)->Broken()) return rows;
+  }
+}
+
+template <typename T, typename Read>
+absl::StatusOr<std::vector<T>> PostgresCatalog::ReadAll(
+    const std::string& what, const std::string& sql,
+    const std::vector<SqlValue>& values, Read read) {
+  absl::StatusOr<Rows> rows = Run(what, sql, values);
+  if (!rows.ok()) return rows.status();
+  std::vector<T> out;
+  out.reserve(rows->size());
+  for (const std::vector<std::string>& row : *rows) {
+    out.push_back(read(TextRow(row)));
+  }
+  return out;
+}
+
+absl::StatusOr<int> PostgresCatalog::SchemaVersion() {
+  absl::StatusOr<Rows> rows =
+      Run("reading the schema version",
+          "SELECT COALESCE(MAX(version), 0) FROM dxbackup_schema_version");
+  if (!rows.ok()) return rows.status();
+  return std::atoi(rows->at(0).at(0).c_str());
+}
+
+absl::Status PostgresCatalog::Migrate() {
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  auto run = [&](const std::string& what, const std::string& sql) {
+    return RunOn(*lease, what, sql, {}).status();
+  };
+  // Other schedulers starting now wait here until this one has migrated.
+  if (absl::Status s =
+          run("taking the migration lock",
+              absl::StrCat("SELECT pg_advisory_lock(", kMigrationLock, ")"));
+      !s.ok()) {
+    return s;
+  }
+  struct Unlock {
+    std::function<void()> f;
+    ~Unlock() { f(); }
+  } unlock{[&] {
+    run("releasing the migration lock",
+        absl::StrCat("SELECT pg_advisory_unlock(", kMigrationLock, ")"))
+        .IgnoreError();
+  }};
+  if (absl::Status s = run("creating the schema version table",
+                           "CREATE TABLE IF NOT EXISTS dxbackup_schema_version "
+                           "(version BIGINT NOT NULL)");
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<Rows> rows = RunOn(
+      *lease, "reading the schema version",
+      "SELECT COALESCE(MAX(version), 0) FROM dxbackup_schema_version", {});
+  if (!rows.ok()) return rows.status();
+  const int current = std::atoi(rows->at(0).at(0).c_str());
+  const int latest = static_cast<int>(CatalogMigrations().size());
+  if (current > latest) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the catalog in PostgreSQL ", DescribeDatabase(server_),
+                     " has schema version ", current,
+                     " but this dxbackup-scheduler knows only up to ", latest,
+                     ": run a newer scheduler"));
+  }
+  for (int v = current; v < latest; ++v) {
+    absl::Status s = (*lease)->Execute(
+        absl::StrCat("BEGIN;", RenderMigration(SqlEngine::kPostgres, v),
+                     "; DELETE FROM dxbackup_schema_version; INSERT INTO "
+                     "dxbackup_schema_version VALUES (",
+                     v + 1, "); COMMIT;"));
+    if (!s.ok()) {
+      (*lease)->Execute("ROLLBACK").IgnoreError();
+      return absl::InternalError(absl::StrCat(
+          "migrating the catalog in PostgreSQL ", DescribeDatabase(server_),
+          " to schema ", v + 1, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PostgresCatalog::UpsertAgent(const v1::AgentInfo& agent) {
+  absl::StatusOr<std::vector<SqlValue>> values = AgentValues(agent);
+  if (!values.ok()) return values.status();
+  return Run("saving agent " + agent.id(), UpsertAgentSql(), *values).status();
+}
+
+absl::StatusOr<std::vector<v1::AgentInfo>> PostgresCatalog::ListAgents() {
+  absl::StatusOr<Rows> rows = Run("listing agents",
+                                  "SELECT info_json FROM agents ORDER BY "
+                                  "namespace, release, component, pod");
+  if (!rows.ok()) return rows.status();
+  std::vector<v1::AgentInfo> agents;
+  for (const std::vector<std::string>& row : *rows) {
+    v1::AgentInfo info;
+    if (ReadAgentJson(row.at(0), &info)) agents.push_back(std::move(info));
+  }
+  return agents;
+}
+
+absl::Status PostgresCatalog::DeleteAgent(const std::string& id) {
+  return Run("removing agent " + id, "DELETE FROM agents WHERE id = ?1", {id})
+      .status();
+}
+
+absl::Status PostgresCatalog::CreateSet(const v1::BackupSet& set) {
+  return Run("saving set " + set.id(), InsertSetSql(), SetValues(set)).status();
+}
+
+absl::Status PostgresCatalog::UpdateSet(const v1::BackupSet& set) {
+  return Run("saving set " + set.id(), kUpdateSetSql, SetValues(set)).status();
+}
+
+absl::Status PostgresCatalog::RecordDrill(const std::string& set_id,
+                                          const v1::Drill& drill) {
+  absl::StatusOr<Rows> rows =
+      Run("recording the drill of set " + set_id,
+          "UPDATE sets SET drill_result = ?2, drilled_unix = ?3, "
+          "drill_rto_seconds = ?4, drill_detail = ?5 WHERE id = ?1 "
+          "RETURNING id",
+          {set_id, v1::Drill::Result_Name(drill.result()), drill.drilled_unix(),
+           drill.rto_seconds(), drill.detail()});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    return absl::NotFoundError(absl::StrCat("no backup set ", set_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::BackupSet> PostgresCatalog::GetSet(const std::string& id) {
+  absl::StatusOr<std::vector<v1::BackupSet>> sets = ReadAll<v1::BackupSet>(
+      "reading set " + id,
+      absl::StrCat("SELECT ", kSetColumns, " FROM sets WHERE id = ?1"), {id},
+      ReadSet);
+  if (!sets.ok()) return sets.status();
+  if (sets->empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no backup set ", id, "; `dxbackup sets` lists them"));
+  }
+  return std::move(sets->front());
+}
+
+absl::StatusOr<std::vector<v1::BackupSet>> PostgresCatalog::ListSets(
+    const v1::ListSetsRequest& f) {
+  const SetFilter filter = SetFilterOf(f);
+  std::string sql = absl::StrCat("SELECT ", kSetColumns, " FROM sets",
+                                 filter.where, " ORDER BY ", kSetOrder);
+  if (f.limit() > 0) absl::StrAppend(&sql, " LIMIT ", f.limit());
+  if (f.offset() > 0) absl::StrAppend(&sql, " OFFSET ", f.offset());
+  return ReadAll<v1::BackupSet>("listing sets", sql, filter.values, ReadSet);
+}
+
+absl::StatusOr<int64_t> PostgresCatalog::CountSets(
+    const v1::ListSetsRequest& f) {
+  const SetFilter filter = SetFilterOf(f);
+  absl::StatusOr<Rows> rows = Run(
+      "counting sets", absl::StrCat("SELECT COUNT(*) FROM sets", filter.where),
+      filter.values);
+  if (!rows.ok()) return rows.status();
+  return TextRow(rows->at(0)).Int(0);
+}
+
+absl::StatusOr<std::vector<SetCatalog::DeploymentSummary>>
+PostgresCatalog::DeploymentSummaries(const std::string& namespace_,
+                                     const std::string& release) {
+  // One deployment, or (namespace "") every one.
+  const std::string where_deployment =
+      "(?1::text = '' OR (namespace = ?1 AND release = ?2))";
+  const std::vector<SqlValue> names = {namespace_, release};
+  absl::StatusOr<Rows> counted =
+      Run("summing up deployments",
+          absl::StrCat("SELECT namespace, release, COUNT(*), MAX(started_unix) "
+                       "FROM sets WHERE ",
+                       where_deployment, " GROUP BY namespace, release"),
+          names);
+  if (!counted.ok()) return counted.status();
+  std::vector<DeploymentSummary> out;
+  std::map<std::pair<std::string, std::string>, size_t> at;
+  for (const std::vector<std::string>& r : *counted) {
+    TextRow row(r);
+    DeploymentSummary d;
+    d.namespace_ = row.Text(0);
+    d.release = row.Text(1);
+    d.sets = row.Int(2);
+    d.newest_started_unix = row.Int(3);
+    at[{d.namespace_, d.release}] = out.size();
+    out.push_back(std::move(d));
+  }
+  // The newest row of each deployment among `condition`'s, by `order`.
+  auto newest =
+      [&](const std::string& what, const std::string& columns,
+          const std::string& condition, const std::string& order,
+          const std::function<void(DeploymentSummary&, const TextRow&)>& take) {
+        absl::StatusOr<Rows> rows = Run(
+            what,
+            absl::StrCat("SELECT DISTINCT ON (namespace, release) namespace, "
+                         "release, ",
+                         columns, " FROM sets WHERE ", condition, " AND ",
+                         where_deployment, " ORDER BY namespace, release, ",
+                         order, " DESC"),
+            names);
+        if (!rows.ok()) return rows.status();
+        for (const std::vector<std::string>& r : *rows) {
+          TextRow row(r);
+          auto it = at.find({row.Text(0), row.Text(1)});
+          if (it != at.end()) take(out[it->second], row);
+        }
+        return absl::OkStatus();
+      };
+  absl::Status s =
+      newest("finding complete sets", "id, finished_unix, bytes",
+             "status = 'SET_COMPLETE' AND verify_result <> 'CORRUPT'",
+             "finished_unix", [](DeploymentSummary& d, const TextRow& row) {
+               d.complete_id = row.Text(2);
+               d.complete_finished_unix = row.Int(3);
+               d.complete_bytes = static_cast<uint64_t>(row.Int(4));
+             });
+  if (!s.ok()) return s;
+  s = newest("finding failed sets", "id, started_unix, reason",
+             "status = 'SET_FAILED'", "started_unix",
+             [](DeploymentSummary& d, const TextRow& row) {
+               d.failed_id = row.Text(2);
+               d.failed_started_unix = row.Int(3);
+               d.failed_reason = row.Text(4);
+             });
+  if (!s.ok()) return s;
+  s = newest("finding drills",
+             "id, drill_result, drilled_unix, drill_rto_seconds, drill_detail",
+             "drilled_unix > 0", "drilled_unix",
+             [](DeploymentSummary& d, const TextRow& row) {
+               d.drilled_id = row.Text(2);
+               v1::Drill::Result result = v1::Drill::RESULT_UNSPECIFIED;
+               v1::Drill::Result_Parse(row.Text(3), &result);
+               d.drill.set_result(result);
+               d.drill.set_drilled_unix(row.Int(4));
+               d.drill.set_rto_seconds(row.Int(5));
+               d.drill.set_detail(row.Text(6));
+             });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Status PostgresCatalog::DeleteSet(const std::string& id) {
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  const std::string what = "removing set " + id;
+  absl::Status s = RunOn(*lease, what, "BEGIN", {}).status();
+  for (const char* sql : {"DELETE FROM files WHERE set_id = ?1",
+                          "DELETE FROM artifacts WHERE set_id = ?1",
+                          "DELETE FROM jobs WHERE set_id = ?1",
+                          "DELETE FROM sets WHERE id = ?1"}) {
+    if (!s.ok()) break;
+    s = RunOn(*lease, what, sql, {id}).status();
+  }
+  if (s.ok()) s = RunOn(*lease, what, "COMMIT", {}).status();
+  if (!s.ok()) (*lease)->Execute("ROLLBACK").IgnoreError();
+  return s;
+}
+
+absl::Status PostgresCatalog::AddFiles(
+    const std::string& set_id, const std::string& target,
+    const google::protobuf::RepeatedPtrField<v1::FileEntry>& entries) {
+  if (entries.empty()) return absl::OkStatus();
+  std::string data;
+  for (const v1::FileEntry& e : entries) {
+    const std::vector<SqlValue> values = FileValues(set_id, target, e);
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) data.push_back('\t');
+      AppendCopyField(values[i], &data);
+    }
+    data.push_back('\n');
+  }
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  const std::string what = "indexing files of " + set_id;
+  // Index rows need not be flushed one chunk at a time (they go with a
+  // failed upload, and orphans are removed at start): the artifact's own
+  // row, committed durably later, makes them durable, as the WAL is
+  // written in order.
+  absl::Status s = RunOn(*lease, what, "BEGIN", {}).status();
+  if (s.ok()) {
+    s = RunOn(*lease, what, "SET LOCAL synchronous_commit = off", {}).status();
+  }
+  if (s.ok()) {
+    s = (*lease)->CopyIn(
+        absl::StrCat("COPY files (", kFileColumns, ") FROM STDIN"), data);
+    if (!s.ok()) {
+      s = absl::Status(s.code(), absl::StrCat("catalog (PostgreSQL ",
+                                              DescribeDatabase(server_),
+                                              "): ", what, ": ", s.message()));
+    }
+  }
+  if (s.ok()) s = RunOn(*lease, what, "COMMIT", {}).status();
+  if (!s.ok()) (*lease)->Execute("ROLLBACK").IgnoreError();
+  return s;
+}
+
+absl::Status PostgresCatalog::DeleteFiles(const std::string& set_id,
+                                          const std::string& target) {
+  return Run("removing the file index of " + set_id,
+             "DELETE FROM files WHERE set_id = ?1 AND target = ?2",
+             {set_id, target})
+      .status();
+}
+
+absl::Status PostgresCatalog::DeleteOrphanFiles() {
+  return Run("removing orphaned index rows",
+             "DELETE FROM files WHERE NOT EXISTS (SELECT 1 FROM artifacts a "
+             "WHERE a.set_id = files.set_id AND a.target = files.target)")
+      .status();
+}
+
+absl::Status PostgresCatalog::ForEachFile(
+    const v1::ListFilesRequest& request,
+    const std::function<bool(const v1::IndexedFile&)>& visit) {
+  std::string prefix = request.path_prefix();
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  const std::string what = "listing files";
+  // A cursor, so that a million rows are never held at once. "a/b" selects
+  // a/b and what is below a/b/ (as SQLite's: '0' follows '/').
+  absl::Status s = RunOn(*lease, what, "BEGIN", {}).status();
+  if (s.ok()) {
+    s = RunOn(*lease, what,
+              absl::StrCat(
+                  "DECLARE files_listed NO SCROLL CURSOR FOR SELECT ",
+                  kIndexedFileColumns,
+                  " FROM files f JOIN sets s ON s.id = f.set_id WHERE "
+                  "f.set_id = ?1 AND (?2::text = '' OR f.target = ?2) AND "
+                  "(?3::text = '' OR f.path = ?3 OR (f.path > ?3 || '/' AND "
+                  "f.path < ?3 || '0')) ORDER BY f.target, f.path"),
+              {request.set_id(), request.target(), prefix})
+            .status();
+  }
+  bool more = s.ok();
+  while (more) {
+    absl::StatusOr<Rows> rows =
+        RunOn(*lease, what,
+              absl::StrCat("FETCH ", kFetchRows, " FROM files_listed"), {});
+    if (!rows.ok()) {
+      s = rows.status();
+      break;
+    }
+    for (const std::vector<std::string>& row : *rows) {
+      if (!visit(ReadIndexedFile(TextRow(row)))) {
+        more = false;
+        break;
+      }
+    }
+    if (rows->size() < static_cast<size_t>(kFetchRows)) more = false;
+  }
+  // Only read: the end of the transaction, whatever happened.
+  (*lease)->Execute("ROLLBACK").IgnoreError();
+  return s;
+}
+
+absl::StatusOr<std::vector<v1::FileEntry>> PostgresCatalog::FilesAfter(
+    const std::string& set_id, const std::string& target,
+    const std::string& after, int limit) {
+  return ReadAll<v1::FileEntry>(
+      "reading the file index",
+      absl::StrCat("SELECT ", kIndexedFileColumns,
+                   " FROM files f JOIN sets s ON s.id = f.set_id WHERE "
+                   "f.set_id = ?1 AND f.target = ?2 AND f.path > ?3 ORDER BY "
+                   "f.path LIMIT ?4"),
+      {set_id, target, after, int64_t{limit}},
+      [](const SqlRow& row) { return ReadIndexedFile(row).entry(); });
+}
+
+absl::StatusOr<v1::FindFilesResponse> PostgresCatalog::FindFiles(
+    const v1::FindFilesRequest& request) {
+  const int limit =
+      request.limit() > 0 ? std::min(request.limit(), kMaxFindResults) : 1000;
+  const bool by_name = request.pattern().find('/') == std::string::npos;
+  absl::StatusOr<std::vector<v1::IndexedFile>> found = ReadAll<v1::IndexedFile>(
+      "finding files",
+      absl::StrCat("SELECT ", kIndexedFileColumns,
+                   " FROM files f JOIN sets s ON s.id = f.set_id WHERE ",
+                   by_name ? "f.name" : "f.path",
+                   " ~ ?1 AND f.unchanged = 0 AND (?2::text = '' OR "
+                   "s.namespace = ?2) AND (?3::text = '' OR s.release = "
+                   "?3) ORDER BY s.started_unix DESC, f.set_id DESC, "
+                   "f.target, f.path LIMIT ?4"),
+      {GlobToRegex(request.pattern()), request.namespace_(), request.release(),
+       int64_t{limit} + 1},
+      ReadIndexedFile);
+  if (!found.ok()) return found.status();
+  v1::FindFilesResponse response;
+  for (v1::IndexedFile& f : *found) {
+    if (response.files_size() == limit) {
+      response.set_truncated(true);
+      break;
+    }
+    *response.add_files() = std::move(f);
+  }
+  return response;
+}
+
+absl::StatusOr<std::vector<Catalog::ScheduleSlot>>
+PostgresCatalog::ScheduleSlots() {
+  return ReadAll<ScheduleSlot>(
+      "reading schedule slots",
+      "SELECT policy, namespace, release, last_slot_unix FROM schedule_slots",
+      {}, [](const SqlRow& row) {
+        return ScheduleSlot{row.Text(0), row.Text(1), row.Text(2), row.Int(3)};
+      });
+}
+
+absl::Status PostgresCatalog::SaveScheduleSlot(const ScheduleSlot& slot) {
+  return Run("saving schedule slot",
+             "INSERT INTO schedule_slots (policy, namespace, release, "
+             "last_slot_unix) VALUES (?1, ?2, ?3, ?4) ON CONFLICT "
+             "(policy, namespace, release) DO UPDATE SET last_slot_unix = ?4",
+             {slot.policy, slot.namespace_, slot.release, slot.last_slot_unix})
+      .status();
+}
+
+absl::Status PostgresCatalog::UpsertJob(const v1::Job& job) {
+  return Run("saving job " + job.id(), UpsertJobSql(), JobValues(job)).status();
+}
+
+absl::StatusOr<std::vector<v1::Job>> PostgresCatalog::ListJobs(
+    const std::string& set_id) {
+  return ReadAll<v1::Job>(
+      "listing jobs",
+      absl::StrCat("SELECT ", kJobColumns,
+                   " FROM jobs WHERE set_id = ?1 ORDER BY seq"),
+      {set_id}, ReadJob);
+}
+
+absl::StatusOr<v1::Job> PostgresCatalog::GetJob(const std::string& id) {
+  absl::StatusOr<std::vector<v1::Job>> jobs = ReadAll<v1::Job>(
+      "reading a job",
+      absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE id = ?1"), {id},
+      ReadJob);
+  if (!jobs.ok()) return jobs.status();
+  if (jobs->empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "no job ", id, " (`dxbackup show SET` lists a set's jobs)"));
+  }
+  return std::move(jobs->front());
+}
+
+absl::Status PostgresCatalog::AddArtifact(const v1::Artifact& a) {
+  absl::StatusOr<std::vector<SqlValue>> values = ArtifactValues(a);
+  if (!values.ok()) return values.status();
+  return Run("recording artifact " + a.path(),
+             absl::StrCat("INSERT INTO artifacts (", kArtifactColumns,
+                          ") VALUES (", Placeholders(21), ")"),
+             *values)
+      .status();
+}
+
+absl::StatusOr<std::vector<v1::Artifact>> PostgresCatalog::ListArtifacts(
+    const std::string& set_id) {
+  absl::StatusOr<Rows> rows =
+      Run("listing artifacts",
+          absl::StrCat("SELECT ", kArtifactColumns,
+                       " FROM artifacts WHERE set_id = ?1 ORDER BY target"),
+          {set_id});
+  if (!rows.ok()) return rows.status();
+  std::vector<v1::Artifact> artifacts;
+  for (const std::vector<std::string>& row : *rows) {
+    absl::StatusOr<v1::Artifact> a = ReadArtifact(TextRow(row));
+    if (!a.ok()) return a.status();
+    artifacts.push_back(*std::move(a));
+  }
+  return artifacts;
+}
+
+absl::StatusOr<std::vector<std::string>> PostgresCatalog::AllArtifactPaths() {
+  return ReadAll<std::string>("listing artifact paths",
+                              "SELECT path FROM artifacts", {},
+                              [](const SqlRow& row) { return row.Text(0); });
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> PostgresCatalog::LockedSets(
+    int64_t now_unix) {
+  absl::StatusOr<Rows> rows =
+      Run("listing locked sets",
+          "SELECT set_id, MAX(locked_until_unix) FROM artifacts WHERE "
+          "locked_until_unix > ?1 GROUP BY set_id",
+          {now_unix});
+  if (!rows.ok()) return rows.status();
+  std::map<std::string, int64_t> locked;
+  for (const std::vector<std::string>& r : *rows) {
+    TextRow row(r);
+    locked[row.Text(0)] = row.Int(1);
+  }
+  return locked;
+}
+
+absl::StatusOr<std::vector<v1::DeploymentHold>> PostgresCatalog::Holds() {
+  return ReadAll<v1::DeploymentHold>(
+      "reading deployment holds",
+      absl::StrCat("SELECT ", kHoldColumns,
+                   " FROM deployment_holds ORDER BY namespace, release"),
+      {}, ReadHold);
+}
+
+absl::Status PostgresCatalog::PutHold(const v1::DeploymentHold& hold) {
+  return Run("recording a deployment hold",
+             absl::StrCat("INSERT INTO deployment_holds (", kHoldColumns,
+                          ") VALUES (", Placeholders(7),
+                          ") ON CONFLICT (namespace, release) DO UPDATE SET "
+                          "set_id = ?3, restore_id = ?4, reason = ?5, "
+                          "since_unix = ?6, running = ?7"),
+             HoldValues(hold))
+      .status();
+}
+
+absl::Status PostgresCatalog::ReleaseHold(const std::string& namespace_,
+                                          const std::string& release,
+                                          const std::string& restore_id) {
+  return Run("ending a deployment hold",
+             "DELETE FROM deployment_holds WHERE namespace = ?1 AND "
+             "release = ?2 AND restore_id = ?3",
+             {namespace_, release, restore_id})
+      .status();
+}
+
+absl::StatusOr<std::vector<PostgresCatalog::ScaledDown>>
+PostgresCatalog::ScaledDowns() {
+  return ReadAll<ScaledDown>(
+      "reading scaled-down StatefulSets",
+      "SELECT namespace, release, set_id, replicas, since_unix FROM "
+      "scaled_downs ORDER BY namespace, release",
+      {}, [](const SqlRow& row) {
+        return ScaledDown{row.Text(0), row.Text(1), row.Text(2),
+                          static_cast<int>(row.Int(3)), row.Int(4)};
+      });
+}
+
+absl::Status PostgresCatalog::RecordScaledDown(const ScaledDown& scaled) {
+  return Run("recording a scaled-down StatefulSet",
+             "INSERT INTO scaled_downs (namespace, release, set_id, replicas, "
+             "since_unix) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (namespace, "
+             "release) DO UPDATE SET set_id = ?3, replicas = ?4, "
+             "since_unix = ?5",
+             {scaled.namespace_, scaled.release, scaled.set_id,
+              int64_t{scaled.replicas}, scaled.since_unix})
+      .status();
+}
+
+absl::Status PostgresCatalog::ForgetScaledDown(const std::string& namespace_,
+                                               const std::string& release,
+                                               const std::string& set_id) {
+  return Run("forgetting a scaled-down StatefulSet",
+             "DELETE FROM scaled_downs WHERE namespace = ?1 AND release = ?2 "
+             "AND set_id = ?3",
+             {namespace_, release, set_id})
+      .status();
+}
+
+absl::StatusOr<int> PostgresCatalog::FailUnfinished(const std::string& reason,
+                                                    int64_t now_unix) {
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  const std::string what = "failing unfinished sets";
+  absl::Status s = RunOn(*lease, what, "BEGIN", {}).status();
+  if (s.ok()) {
+    s = RunOn(*lease, what,
+              "UPDATE jobs SET status = 'JOB_FAILED', error = ?1, "
+              "error_code = 'ABORTED', finished_unix = ?2 WHERE status IN "
+              "('JOB_PENDING', 'JOB_RUNNING')",
+              {reason, now_unix})
+            .status();
+  }
+  absl::StatusOr<Rows> failed = Rows{};
+  if (s.ok()) {
+    failed = RunOn(*lease, what,
+                   "UPDATE sets SET status = 'SET_FAILED', reason = ?1, "
+                   "finished_unix = ?2 WHERE status = 'SET_RUNNING' "
+                   "RETURNING id",
+                   {reason, now_unix});
+    s = failed.status();
+  }
+  if (s.ok()) s = RunOn(*lease, what, "COMMIT", {}).status();
+  if (!s.ok()) {
+    (*lease)->Execute("ROLLBACK").IgnoreError();
+    return s;
+  }
+  return static_cast<int>(failed->size());
+}
+
+}  // namespace dxbackup::scheduler
