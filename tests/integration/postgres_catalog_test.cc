@@ -1,0 +1,141 @@
+// The real dxbackup-scheduler with its catalog in PostgreSQL (`catalog:
+// {postgres: ...}`): a set is taken, listed, indexed and restored as with
+// SQLite; a scheduler started afresh (another data directory's state
+// aside) sees the same catalog; and a catalog server that goes away makes
+// calls fail naming it, then serve again once it is back.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "dxbackup/v1/admin.pb.h"
+#include "tests/support/scaffold.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tree_compare.h"
+
+namespace dxbackup {
+namespace {
+
+namespace fs = std::filesystem;
+
+void WriteFile(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path) << text;
+}
+
+class PostgresCatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    chmod(dir_.path().c_str(), 0755);  // the postgres user enters it
+    std::string out;
+    ASSERT_EQ(pg_.Start(&out), 0) << out;
+    ASSERT_EQ(pg_.Run({"createdb", "dxcatalog"}, &out), 0) << out;
+    volume_ = dir_ / "volume";
+    for (int i = 0; i < 20; ++i) {
+      WriteFile(volume_ + "/config/file" + std::to_string(i) + ".xml",
+                std::string(100 + i, 'x'));
+    }
+    WriteFile(volume_ + "/wps.properties", "a=b\n");
+    config_ =
+        "catalog:\n"
+        "  postgres:\n"
+        "    host: " +
+        pg_.dir() +
+        "\n"
+        "    user: dxadmin\n"
+        "    dbname: dxcatalog\n"
+        "    password_file: " +
+        pg_.password_file() + "\n";
+  }
+
+  std::unique_ptr<testing::SchedulerProcess> StartScheduler(
+      const std::string& name) {
+    testing::SchedulerOptions options =
+        testing::SchedulerIn(dir_ / name, config_);
+    auto scheduler = std::make_unique<testing::SchedulerProcess>(options);
+    EXPECT_FALSE(scheduler->address().empty()) << scheduler->Output();
+    return scheduler;
+  }
+
+  testing::TempDir dir_;
+  testing::PgTestServer pg_{dir_ / "pg"};
+  std::string volume_;
+  std::string config_;
+};
+
+TEST_F(PostgresCatalogTest, ASetIsTakenListedIndexedAndRestored) {
+  auto scheduler = StartScheduler("one");
+  ASSERT_FALSE(scheduler->address().empty());
+  testing::AgentProcess agent(
+      testing::AgentOf(scheduler->address(), "dx-prod", "dx", "dx-core-0",
+                       "core", {"profile=" + volume_}, dir_ / "agent.log"));
+  ASSERT_TRUE(agent.registered()) << agent.Output();
+  testing::CliClient cli(scheduler->address());
+  std::string out;
+  ASSERT_EQ(
+      cli.Run({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out), 0)
+      << out << scheduler->Output();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
+      << out;
+  const std::string id = m[1];
+
+  // Listed, shown and indexed from PostgreSQL.
+  auto sets = cli.Json<v1::ListSetsResponse>({"sets"});
+  ASSERT_EQ(sets.sets_size(), 1);
+  EXPECT_EQ(sets.sets(0).id(), id);
+  auto detail = cli.Json<v1::SetDetail>({"show", id});
+  EXPECT_EQ(detail.set().status(), v1::SET_COMPLETE);
+  EXPECT_FALSE(detail.jobs().empty());
+  ASSERT_EQ(cli.Run({"files", id}, &out), 0) << out;
+  EXPECT_NE(out.find("config/file19.xml"), std::string::npos) << out;
+  ASSERT_EQ(cli.Run({"find", "wps.properties"}, &out), 0) << out;
+  EXPECT_NE(out.find(id), std::string::npos) << out;
+  auto counted = [&](const std::string& sql) {
+    std::string rows;
+    pg_.Run({"psql", "-tA", "-d", "dxcatalog", "-c", sql}, &rows);
+    return rows;
+  };
+  EXPECT_EQ(counted("SELECT count(*) FROM sets"), "1\n");
+  EXPECT_EQ(
+      counted("SELECT count(*) FROM files WHERE path LIKE 'config/file%'"),
+      "20\n");
+  EXPECT_FALSE(fs::exists(dir_ / "one/data/catalog.db"))
+      << "no SQLite catalog beside it";
+
+  const std::string to = dir_ / "restored";
+  ASSERT_EQ(cli.Run({"restore", id, "--to", to}, &out), 0) << out;
+  EXPECT_TRUE(testing::CompareTrees(volume_, to + "/core-profile").empty());
+
+  // Another scheduler on the same catalog (and a data directory of its
+  // own) sees the set.
+  scheduler->Signal(SIGTERM);
+  EXPECT_EQ(scheduler->Wait(), 0) << scheduler->Output();
+  auto second = StartScheduler("two");
+  ASSERT_FALSE(second->address().empty());
+  testing::CliClient again(second->address());
+  auto listed = again.Json<v1::ListSetsResponse>({"sets"});
+  ASSERT_EQ(listed.sets_size(), 1);
+  EXPECT_EQ(listed.sets(0).id(), id);
+}
+
+TEST_F(PostgresCatalogTest, ACatalogServerThatGoesAwayIsNamedAndServesAgain) {
+  auto scheduler = StartScheduler("one");
+  ASSERT_FALSE(scheduler->address().empty());
+  testing::CliClient cli(scheduler->address());
+  std::string out;
+  ASSERT_EQ(cli.Run({"sets"}, &out), 0) << out;
+
+  ASSERT_EQ(pg_.Stop(&out), 0) << out;
+  EXPECT_NE(cli.Run({"sets"}, &out), 0);
+  EXPECT_NE(out.find("catalog"), std::string::npos) << out;
+  EXPECT_NE(out.find("dbname=dxcatalog"), std::string::npos) << out;
+
+  ASSERT_EQ(pg_.Start(&out), 0) << out;
+  EXPECT_EQ(cli.Run({"sets"}, &out), 0) << out << scheduler->Output();
+}
+
+}  // namespace
+}  // namespace dxbackup
