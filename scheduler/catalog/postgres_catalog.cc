@@ -45,32 +45,6 @@ std::string TextOf(const SqlValue& value) {
   return std::get<std::string>(value);
 }
 
-// A value as COPY's text format writes it.
-void AppendCopyField(const SqlValue& value, std::string* out) {
-  if (const int64_t* i = std::get_if<int64_t>(&value)) {
-    absl::StrAppend(out, *i);
-    return;
-  }
-  for (char c : std::get<std::string>(value)) {
-    switch (c) {
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      default:
-        out->push_back(c);
-    }
-  }
-}
-
 // A GLOB pattern (SQLite's: * any run, ? one character, [...] a class,
 // [^...] or [!...] its complement; case-sensitive) as an anchored POSIX
 // regular expression for PostgreSQL's ~.
@@ -476,7 +450,7 @@ absl::Status PostgresCatalog::AddFiles(
     const std::vector<SqlValue> values = FileValues(set_id, target, e);
     for (size_t i = 0; i < values.size(); ++i) {
       if (i > 0) data.push_back('\t');
-      AppendCopyField(values[i], &data);
+      AppendCopyField(TextOf(values[i]), &data);
     }
     data.push_back('\n');
   }

@@ -80,6 +80,27 @@ std::string DbnameOnlyConninfo(const std::string& dbname) {
   return out;
 }
 
+void AppendCopyField(std::string_view value, std::string* out) {
+  for (char c : value) {
+    switch (c) {
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      default:
+        out->push_back(c);
+    }
+  }
+}
+
 absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
     const v1::Database& db, const std::string& password,
     const std::string& dbname) {

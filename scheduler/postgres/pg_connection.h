@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -39,6 +40,10 @@ std::string DescribeDatabase(const v1::Database& db);
 // the whole name as a database name ("dbname='a b'"): for tools like
 // pg_restore whose --dbname would otherwise take "host=... " or a URI.
 std::string DbnameOnlyConninfo(const std::string& dbname);
+
+// Appends `value` as COPY's text format writes a field (backslash, tab,
+// newline and carriage return escaped).
+void AppendCopyField(std::string_view value, std::string* out);
 
 // The database every server has, where a connection goes to create, drop
 // or list others.

@@ -1,5 +1,7 @@
 // dxbackup-scheduler: parses flags, loads the config, starts the
-// SchedulerServer and runs it until SIGTERM or SIGINT.
+// SchedulerServer and runs it until SIGTERM or SIGINT; or, as
+// `dxbackup-scheduler migrate-catalog ...`, copies a SQLite catalog into
+// PostgreSQL (migrate_catalog.h).
 #include <signal.h>
 
 #include <boost/program_options.hpp>
@@ -10,11 +12,15 @@
 #include "common/log.h"
 #include "common/tls_options.h"
 #include "scheduler/config/scheduler_config.h"
+#include "scheduler/server/migrate_catalog.h"
 #include "scheduler/server/scheduler_server.h"
 
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "migrate-catalog") {
+    return dxbackup::scheduler::MigrateCatalogMain(argc - 1, argv + 1);
+  }
   dxbackup::scheduler::SchedulerServer::Options options;
   std::string config_path, log_format;
   int drain_seconds = 0;

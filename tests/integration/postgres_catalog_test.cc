@@ -137,5 +137,104 @@ TEST_F(PostgresCatalogTest, ACatalogServerThatGoesAwayIsNamedAndServesAgain) {
   EXPECT_EQ(cli.Run({"sets"}, &out), 0) << out << scheduler->Output();
 }
 
+// A catalog the scheduler kept in SQLite goes into PostgreSQL verified
+// (each table's rows and digest on both sides), and a scheduler on it
+// then restores the set from the same store; a second copy is refused,
+// and a row changed since is found.
+TEST_F(PostgresCatalogTest, MigrateCatalogCopiesASqliteCatalogVerifiably) {
+  const std::string data = dir_ / "shared-data";
+  std::string id;
+  {
+    testing::SchedulerOptions options =
+        testing::SchedulerIn(dir_ / "lite", "policies: []\n");
+    options.data_dir = data;
+    testing::SchedulerProcess lite(options);
+    ASSERT_FALSE(lite.address().empty()) << lite.Output();
+    testing::AgentProcess agent(
+        testing::AgentOf(lite.address(), "dx-prod", "dx", "dx-core-0", "core",
+                         {"profile=" + volume_}, dir_ / "agent.log"));
+    ASSERT_TRUE(agent.registered()) << agent.Output();
+    testing::CliClient cli(lite.address());
+    std::string out;
+    ASSERT_EQ(
+        cli.Run({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out),
+        0)
+        << out;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
+        << out;
+    id = m[1];
+    lite.Signal(SIGTERM);
+    ASSERT_EQ(lite.Wait(), 0) << lite.Output();
+  }
+  WriteFile(dir_ / "pg.yaml", config_);
+  const std::vector<std::string> migrate = {
+      testing::BinDir() + "/dxbackup-scheduler",
+      "migrate-catalog",
+      "--from-sqlite",
+      data + "/catalog.db",
+      "--config",
+      dir_ / "pg.yaml"};
+  std::string out;
+  ASSERT_EQ(testing::RunCommand(migrate, &out), 0) << out;
+  EXPECT_NE(out.find("catalog copied and verified"), std::string::npos) << out;
+  EXPECT_TRUE(
+      std::regex_search(out, std::regex("\\nsets +1 +1 +[0-9a-f]{64} +yes\\n")))
+      << out;
+  EXPECT_TRUE(std::regex_search(
+      out, std::regex("\\nfiles +([1-9][0-9]*) +\\1 +[0-9a-f]{64} +yes\\n")))
+      << out;
+
+  EXPECT_EQ(testing::RunCommand(migrate, &out), 1) << out;
+  EXPECT_NE(out.find("already holds rows in"), std::string::npos) << out;
+  EXPECT_NE(out.find("nothing was copied"), std::string::npos) << out;
+
+  ASSERT_EQ(pg_.Run({"psql", "-d", "dxcatalog", "-c",
+                     "UPDATE files SET size = size + 1 WHERE path = "
+                     "'wps.properties'"},
+                    &out),
+            0)
+      << out;
+  std::vector<std::string> verify = migrate;
+  verify.push_back("--verify-only");
+  EXPECT_EQ(testing::RunCommand(verify, &out), 1) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("\\nfiles .* NO: postgres")))
+      << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("\\nsets .* yes\\n"))) << out;
+  EXPECT_NE(out.find("the copy DIFFERS"), std::string::npos) << out;
+  ASSERT_EQ(pg_.Run({"psql", "-d", "dxcatalog", "-c",
+                     "UPDATE files SET size = size - 1 WHERE path = "
+                     "'wps.properties'"},
+                    &out),
+            0)
+      << out;
+  EXPECT_EQ(testing::RunCommand(verify, &out), 0) << out;
+
+  // A scheduler on the copy restores the set from the same store.
+  {
+    testing::SchedulerOptions options =
+        testing::SchedulerIn(dir_ / "pg", config_);
+    options.data_dir = data;
+    testing::SchedulerProcess scheduler(options);
+    ASSERT_FALSE(scheduler.address().empty()) << scheduler.Output();
+    testing::AgentProcess agent(
+        testing::AgentOf(scheduler.address(), "dx-prod", "dx", "dx-core-0",
+                         "core", {"profile=" + volume_}, dir_ / "agent2.log"));
+    ASSERT_TRUE(agent.registered()) << agent.Output();
+    testing::CliClient cli(scheduler.address());
+    const std::string to = dir_ / "restored-from-copy";
+    ASSERT_EQ(cli.Run({"restore", id, "--to", to}, &out), 0) << out;
+    EXPECT_TRUE(testing::CompareTrees(volume_, to + "/core-profile").empty());
+    // New rows go after the copied ones (the artifacts' ids go on).
+    EXPECT_EQ(
+        cli.Run({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out),
+        0)
+        << out;
+    EXPECT_EQ(cli.Json<v1::ListSetsResponse>({"sets"}).sets_size(), 2);
+    scheduler.Signal(SIGTERM);
+    ASSERT_EQ(scheduler.Wait(), 0) << scheduler.Output();
+  }
+}
+
 }  // namespace
 }  // namespace dxbackup
