@@ -136,6 +136,12 @@ SetFilter SetFilterOf(const v1::ListSetsRequest& f) {
   return out;
 }
 
+const char kClaimScheduleSlotSql[] =
+    "INSERT INTO schedule_slots (policy, namespace, release, last_slot_unix) "
+    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (policy, namespace, release) DO "
+    "UPDATE SET last_slot_unix = ?4 WHERE schedule_slots.last_slot_unix < ?4 "
+    "RETURNING policy";
+
 const char kJobColumns[] =
     "id, set_id, kind, target, agent_id, status, error, started_unix, "
     "finished_unix, bytes, files, log, error_code";

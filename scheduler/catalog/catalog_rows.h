@@ -54,6 +54,11 @@ struct SetFilter {
 };
 SetFilter SetFilterOf(const v1::ListSetsRequest& filter);
 
+// schedule_slots: the upsert that takes a slot only over an earlier one,
+// returning a row when it did (ScheduleSlotCatalog::ClaimScheduleSlot);
+// values policy, namespace, release, last_slot_unix.
+extern const char kClaimScheduleSlotSql[];
+
 // jobs: 13 columns; UpsertJobSql writes one with JobValues, numbering a
 // new job after its set's others (ListJobs orders by seq).
 extern const char kJobColumns[];

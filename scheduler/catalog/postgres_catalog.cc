@@ -600,6 +600,15 @@ absl::Status PostgresCatalog::SaveScheduleSlot(const ScheduleSlot& slot) {
       .status();
 }
 
+absl::StatusOr<bool> PostgresCatalog::ClaimScheduleSlot(
+    const ScheduleSlot& slot) {
+  absl::StatusOr<Rows> rows =
+      Run("claiming schedule slot", kClaimScheduleSlotSql,
+          {slot.policy, slot.namespace_, slot.release, slot.last_slot_unix});
+  if (!rows.ok()) return rows.status();
+  return !rows->empty();
+}
+
 absl::Status PostgresCatalog::UpsertJob(const v1::Job& job) {
   return Run("saving job " + job.id(), UpsertJobSql(), JobValues(job)).status();
 }

@@ -73,6 +73,7 @@ class PostgresCatalog : public Catalog {
   absl::Status DeleteOrphanFiles() override;
   absl::StatusOr<std::vector<ScheduleSlot>> ScheduleSlots() override;
   absl::Status SaveScheduleSlot(const ScheduleSlot& slot) override;
+  absl::StatusOr<bool> ClaimScheduleSlot(const ScheduleSlot& slot) override;
   absl::Status UpsertJob(const v1::Job& job) override;
   absl::StatusOr<std::vector<v1::Job>> ListJobs(
       const std::string& set_id) override;

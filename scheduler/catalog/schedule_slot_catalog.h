@@ -25,6 +25,11 @@ class ScheduleSlotCatalog {
   virtual absl::StatusOr<std::vector<ScheduleSlot>> ScheduleSlots() = 0;
   // Inserts or replaces the slot of (policy, namespace, release).
   virtual absl::Status SaveScheduleSlot(const ScheduleSlot& slot) = 0;
+  // Takes the slot for this caller: records it when the catalog has no
+  // slot of (policy, namespace, release) or an earlier one, in one step,
+  // and says whether this call did. Of schedulers sharing a catalog that
+  // claim the same slot, exactly one gets true.
+  virtual absl::StatusOr<bool> ClaimScheduleSlot(const ScheduleSlot& slot) = 0;
 };
 
 }  // namespace dxbackup::scheduler

@@ -564,6 +564,23 @@ absl::Status SqliteCatalog::SaveScheduleSlot(const ScheduleSlot& slot) {
   return RunToDone(st, "saving schedule slot");
 }
 
+absl::StatusOr<bool> SqliteCatalog::ClaimScheduleSlot(
+    const ScheduleSlot& slot) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, kClaimScheduleSlotSql);
+  if (!st.ok()) return st.Error("claiming schedule slot");
+  st.BindAll({slot.policy, slot.namespace_, slot.release, slot.last_slot_unix});
+  const int rc = st.Step();
+  if (rc == SQLITE_ROW) {
+    // Stepped to its end, so that the statement is done when finalized.
+    while (st.Step() == SQLITE_ROW) {
+    }
+    return true;
+  }
+  if (rc != SQLITE_DONE) return st.Error("claiming schedule slot");
+  return false;
+}
+
 absl::Status SqliteCatalog::UpsertJob(const v1::Job& job) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement st(db_, UpsertJobSql().c_str());

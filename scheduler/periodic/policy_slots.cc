@@ -96,12 +96,30 @@ void PolicySlots::Run(absl::Time now) {
     tick = queue_.Tick(now);
     for (const auto& [key, slot] : tick.slots_taken) slots_[key] = slot;
   }
+  // Each slot is claimed in the catalog: of schedulers sharing it, only
+  // the one that claims a slot runs it; the others drop it.
+  std::set<PlanKey> lost;
   for (const auto& [key, slot] : tick.slots_taken) {
-    absl::Status s = slot_catalog_->SaveScheduleSlot(
+    absl::StatusOr<bool> claimed = slot_catalog_->ClaimScheduleSlot(
         {key.policy, key.namespace_, key.release, absl::ToUnixSeconds(slot)});
-    if (!s.ok()) DXLOG(ERROR) << s.message();
+    if (!claimed.ok()) {
+      // Run anyway: a slot missed is worse than one the catalog did not
+      // record (a single scheduler's catalog cannot have lost a race).
+      DXLOG(ERROR) << claimed.status().message();
+    } else if (!*claimed) {
+      DXLOG(INFO) << "policy " << key.policy << ": the slot of "
+                  << key.Deployment()
+                  << " was taken by another scheduler sharing the catalog";
+      lost.insert(key);
+    }
   }
-  for (const PlanKey& key : tick.start) StartRun(key);
+  if (!lost.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const PlanKey& key : lost) queue_.Drop(key);
+  }
+  for (const PlanKey& key : tick.start) {
+    if (lost.count(key) == 0) StartRun(key);
+  }
 }
 
 absl::Time PolicySlots::NextDue(absl::Time now) const {

@@ -70,9 +70,14 @@ std::vector<const v1::Policy*> SecondarySchedules::TakeDue(absl::Time now) {
     std::optional<absl::Time> slot = DueSlot(*schedule, last->second.last, now);
     if (!slot) continue;
     last->second = Slot{*slot, true};
-    absl::Status saved = slot_catalog_->SaveScheduleSlot(
+    // Of schedulers sharing the catalog, the one that claims it runs it.
+    absl::StatusOr<bool> claimed = slot_catalog_->ClaimScheduleSlot(
         {SlotKey(p.name()), "", "", absl::ToUnixSeconds(*slot)});
-    if (!saved.ok()) DXLOG(ERROR) << saved.message();
+    if (!claimed.ok()) {
+      DXLOG(ERROR) << claimed.status().message();
+    } else if (!*claimed) {
+      continue;
+    }
     running_.insert(p.name());
     due.push_back(&p);
   }

@@ -112,6 +112,15 @@ void PolicyQueue::Finished(const PlanKey& key) {
   running_deployments_.erase(key.Deployment());
 }
 
+void PolicyQueue::Drop(const PlanKey& key) {
+  Finished(key);
+  auto it = queued_.find(key.namespace_);
+  if (it == queued_.end()) return;
+  std::deque<PlanKey>& q = it->second;
+  q.erase(std::remove(q.begin(), q.end(), key), q.end());
+  if (q.empty()) queued_.erase(it);
+}
+
 absl::Time PolicyQueue::NextSlot(absl::Time now) const {
   absl::Time next = absl::InfiniteFuture();
   for (const auto& [key, entry] : plan_) {

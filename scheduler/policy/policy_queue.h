@@ -73,6 +73,9 @@ class PolicyQueue {
   TickResult Tick(absl::Time now);
   // A started run ended (or could not start); its deployment is free.
   void Finished(const PlanKey& key);
+  // Forgets `key`'s run: queued, it leaves the queue; started, it is
+  // Finished. For a slot another scheduler took.
+  void Drop(const PlanKey& key);
 
   // When the next slot of any entry comes; InfiniteFuture() if none.
   absl::Time NextSlot(absl::Time now) const;

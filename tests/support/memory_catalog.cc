@@ -481,6 +481,17 @@ MemoryCatalog::ScheduleSlots() {
   return slots;
 }
 
+absl::StatusOr<bool> MemoryCatalog::ClaimScheduleSlot(
+    const ScheduleSlot& slot) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, inserted] = slots_.try_emplace(
+      {slot.policy, slot.namespace_, slot.release}, slot.last_slot_unix);
+  if (inserted) return true;
+  if (it->second >= slot.last_slot_unix) return false;
+  it->second = slot.last_slot_unix;
+  return true;
+}
+
 absl::Status MemoryCatalog::SaveScheduleSlot(const ScheduleSlot& slot) {
   std::lock_guard<std::mutex> lock(mu_);
   slots_[{slot.policy, slot.namespace_, slot.release}] = slot.last_slot_unix;

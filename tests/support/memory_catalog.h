@@ -73,6 +73,7 @@ class MemoryCatalog : public scheduler::Catalog {
 
   absl::StatusOr<std::vector<ScheduleSlot>> ScheduleSlots() override;
   absl::Status SaveScheduleSlot(const ScheduleSlot& slot) override;
+  absl::StatusOr<bool> ClaimScheduleSlot(const ScheduleSlot& slot) override;
 
  private:
   struct StoredSet {

@@ -476,6 +476,27 @@ TEST_P(CatalogContractTest, ScheduleSlotsAreOnePerPolicyAndDeployment) {
   }
 }
 
+// Schedulers sharing a catalog each claim the slots they see come: one
+// gets each slot, an earlier slot is never taken back.
+TEST_P(CatalogContractTest, EachScheduleSlotIsClaimedOnce) {
+  auto claim = [&](const std::string& release, int64_t slot) {
+    auto claimed =
+        catalog_->ClaimScheduleSlot({"nightly", "ns", release, slot});
+    EXPECT_TRUE(claimed.ok()) << claimed.status();
+    return claimed.ok() && *claimed;
+  };
+  EXPECT_TRUE(claim("dx", 100));
+  EXPECT_FALSE(claim("dx", 100)) << "the same slot, claimed again";
+  EXPECT_FALSE(claim("dx", 50)) << "an earlier slot";
+  EXPECT_TRUE(claim("other", 100)) << "another deployment's";
+  EXPECT_TRUE(claim("dx", 200));
+  auto slots = catalog_->ScheduleSlots();
+  ASSERT_TRUE(slots.ok());
+  for (const auto& slot : *slots) {
+    EXPECT_EQ(slot.last_slot_unix, slot.release == "dx" ? 200 : 100);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Engines, CatalogContractTest,
     ::testing::Values(

@@ -108,6 +108,22 @@ TEST_F(PolicySlotsTest, ASlotThatComesStartsOneSetPerDeployment) {
   EXPECT_EQ(starter_.started().size(), 4u) << "the next day's slot";
 }
 
+// Schedulers sharing a catalog: a slot another one claimed first is not
+// run here too; the deployment's next slot is.
+TEST_F(PolicySlotsTest, ASlotAnotherSchedulerClaimedIsNotRunHere) {
+  AddPolicy("30 8 * * *");
+  StartSlots();
+  const int64_t slot = absl::ToUnixSeconds(Now() + absl::Minutes(30));
+  auto other = catalog_->ClaimScheduleSlot({"nightly", "ns-a", "dx", slot});
+  ASSERT_TRUE(other.ok() && *other);
+  Pass(absl::Minutes(30));
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx"}));
+  starter_.EndAll();
+  Pass(absl::Hours(24));
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx", "ns-a/dx", "ns-b/dx"}))
+      << "the next day's slots, both here";
+}
+
 TEST_F(PolicySlotsTest, SlotsMissedWhileDownRunOnceNotOncePerSlot) {
   AddPolicy("30 8 * * *");
   // The last slot taken was three days ago: three slots were missed.
