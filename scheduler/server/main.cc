@@ -9,11 +9,13 @@
 #include <ctime>
 #include <iostream>
 
+#include "absl/status/status.h"
 #include "common/log.h"
 #include "common/tls_options.h"
 #include "scheduler/config/scheduler_config.h"
 #include "scheduler/server/migrate_catalog.h"
 #include "scheduler/server/scheduler_server.h"
+#include "scheduler/server/standby.h"
 
 namespace po = boost::program_options;
 
@@ -76,6 +78,17 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // On a shared PostgreSQL catalog, one scheduler is active at a time;
+  // this one may wait as a standby first (standby.h).
+  auto active = dxbackup::scheduler::AwaitActive(
+      options.config, options.listen, options.tls, [&stop_signals] {
+        const timespec now = {0, 0};
+        return sigtimedwait(&stop_signals, nullptr, &now) > 0;
+      });
+  if (!active.ok()) {
+    std::cerr << "dxbackup-scheduler: " << active.status().message() << "\n";
+    return absl::IsCancelled(active.status()) ? 0 : 1;
+  }
   auto server = dxbackup::scheduler::SchedulerServer::Start(
       std::move(options), &dxbackup::common::RealTime());
   if (!server.ok()) {

@@ -339,6 +339,13 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   builder.RegisterService(s->agent_service_.get());
   builder.RegisterService(s->admin_service_.get());
   s->server_ = builder.BuildAndStart();
+  if (s->server_ != nullptr) {
+    // Kubernetes' liveness probe asks for "liveness": SERVING while the
+    // process lives (a standby answers it too: standby.h).
+    if (auto* health = s->server_->GetHealthCheckService()) {
+      health->SetServingStatus("liveness", true);
+    }
+  }
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", s->options_.listen,

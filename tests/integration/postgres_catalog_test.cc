@@ -3,8 +3,12 @@
 // SQLite; a scheduler started afresh (another data directory's state
 // aside) sees the same catalog; and a catalog server that goes away makes
 // calls fail naming it, then serve again once it is back.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -234,6 +238,92 @@ TEST_F(PostgresCatalogTest, MigrateCatalogCopiesASqliteCatalogVerifiably) {
     scheduler.Signal(SIGTERM);
     ASSERT_EQ(scheduler.Wait(), 0) << scheduler.Output();
   }
+}
+
+// An unused loopback port: bound, read, released.
+int UnusedPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Two schedulers on one catalog and one address (as a Service gives
+// them): one active, one standby. The active one is killed mid-set: the
+// standby takes over, the agent comes back to it, the set left running
+// is failed with the reason, and the next set runs once.
+TEST_F(PostgresCatalogTest, AStandbyTakesOverWhenTheActiveSchedulerIsKilled) {
+  const std::string gate = dir_ / "gate";
+  config_ +=
+      "deployments:\n"
+      "  - namespace: dx-prod\n"
+      "    release: dx\n"
+      "    hooks:\n"
+      "      - {name: stop, component: core, phase: pre, shell: true, "
+      "command: [\"while [ ! -e " +
+      gate +
+      " ]; do sleep 0.1; done\"]}\n"
+      "      - {name: start, component: core, phase: post, shell: true, "
+      "command: [\"true\"]}\n";
+  const std::string listen = "127.0.0.1:" + std::to_string(UnusedPort());
+  testing::SchedulerOptions a_options =
+      testing::SchedulerIn(dir_ / "a", config_);
+  a_options.listen = listen;
+  a_options.data_dir = dir_ / "shared-data";
+  auto a = std::make_unique<testing::SchedulerProcess>(a_options);
+  ASSERT_FALSE(a->address().empty()) << a->Output();
+  testing::SchedulerOptions b_options =
+      testing::SchedulerIn(dir_ / "b", config_);
+  b_options.listen = listen;
+  b_options.data_dir = dir_ / "shared-data";
+  b_options.await_listening = false;
+  testing::SchedulerProcess b(b_options);
+  ASSERT_NE(b.WaitForLine("standby: another scheduler is active"), "")
+      << b.Output();
+
+  testing::AgentProcess agent(
+      testing::AgentOf(listen, "dx-prod", "dx", "dx-core-0", "core",
+                       {"profile=" + volume_}, dir_ / "agent.log"));
+  ASSERT_TRUE(agent.registered()) << agent.Output();
+  testing::CliClient cli(listen);
+  auto backup =
+      cli.Start({"backup", "--namespace", "dx-prod", "--release", "dx"},
+                dir_ / "backup.log");
+  const std::string started = backup->WaitForLine(" started");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(started, m, std::regex("set (\\S+) started")))
+      << backup->Output();
+  const std::string id = m[1];
+  ASSERT_NE(agent.WaitForLine("running hook stop"), "") << agent.Output();
+
+  a->Signal(SIGKILL);
+  a->Wait();
+  ASSERT_EQ(b.AwaitListening(), listen) << b.Output();
+  EXPECT_NE(b.Output().find("taking over"), std::string::npos) << b.Output();
+  // The agent comes back once its hook has ended.
+  WriteFile(gate, "");
+  ASSERT_TRUE(agent.WaitRegistered(2)) << agent.Output();
+  auto left = cli.Json<v1::SetDetail>({"show", id});
+  EXPECT_EQ(left.set().status(), v1::SET_FAILED);
+  EXPECT_NE(left.set().reason().find("the scheduler stopped while the set ran"),
+            std::string::npos)
+      << left.set().reason();
+
+  // The next set runs, once, on the scheduler that took over.
+  std::string out;
+  ASSERT_EQ(
+      cli.Run({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out), 0)
+      << out << b.Output();
+  auto sets = cli.Json<v1::ListSetsResponse>({"sets"});
+  ASSERT_EQ(sets.sets_size(), 2);
+  EXPECT_EQ(sets.sets(0).status(), v1::SET_COMPLETE);
+  backup->Signal(SIGTERM);
+  backup->Wait();
 }
 
 }  // namespace

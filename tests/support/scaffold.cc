@@ -45,10 +45,16 @@ SchedulerProcess::SchedulerProcess(SchedulerOptions options)
     : ChildProcess(SchedulerArgv(Written(WithDefaults(options))),
                    WithDefaults(options).log),
       options_(WithDefaults(std::move(options))) {
-  const std::string line = WaitForLine("listening on port");
+  if (options_.await_listening) AwaitListening();
+}
+
+const std::string& SchedulerProcess::AwaitListening(
+    std::chrono::seconds timeout) {
+  const std::string line = WaitForLine("listening on port", timeout);
   if (!line.empty()) {
     address_ = options_.host + ":" + line.substr(line.rfind(' ') + 1);
   }
+  return address_;
 }
 
 int SchedulerProcess::WaitForMetricsPort() {

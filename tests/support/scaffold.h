@@ -21,6 +21,7 @@
 #include <google/protobuf/message.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,9 @@ struct SchedulerOptions {
   std::string host = "127.0.0.1";  // the address() host (TLS: a cert name)
   std::vector<std::string> tls;    // TLS flags; empty: --insecure-loopback
   std::vector<std::string> flags;  // more flags, appended
+  // The constructor waits for "listening on port"; false: the caller does
+  // (AwaitListening), e.g. for a standby that listens only once active.
+  bool await_listening = true;
 };
 
 // The options of a plaintext loopback scheduler in `dir`, with `config`
@@ -67,6 +71,9 @@ class SchedulerProcess : public ChildProcess {
 
   // "HOST:PORT" once it listened; "" if it never did (see Output()).
   const std::string& address() const { return address_; }
+  // Waits for "listening on port N" (up to `timeout`) and sets address().
+  const std::string& AwaitListening(
+      std::chrono::seconds timeout = std::chrono::seconds(60));
   // The port of "metrics on port N" (with --metrics-listen), waiting for
   // the line; 0 if it never came.
   int WaitForMetricsPort();

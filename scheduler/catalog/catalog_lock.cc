@@ -1,0 +1,54 @@
+#include "scheduler/catalog/catalog_lock.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+// pg_advisory_lock's key of the active scheduler: "dxac".
+constexpr char kActiveLock[] = "1685610851";
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CatalogLock>> CatalogLock::Open(
+    const v1::Database& server) {
+  absl::StatusOr<std::string> password = ReadPassword(server);
+  if (!password.ok()) return password.status();
+  absl::StatusOr<std::unique_ptr<PgConnection>> conn =
+      PgConnection::Open(server, *password);
+  if (!conn.ok()) return conn.status();
+  return std::unique_ptr<CatalogLock>(
+      new CatalogLock(server, *std::move(conn)));
+}
+
+absl::StatusOr<bool> CatalogLock::TryAcquire() {
+  if (held_) return true;
+  auto rows = conn_->Query(
+      absl::StrCat("SELECT pg_try_advisory_lock(", kActiveLock, ")"));
+  if (!rows.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the catalog's PostgreSQL (", DescribeDatabase(server_),
+        "): taking the active scheduler's lock: ", rows.status().message()));
+  }
+  held_ = rows->at(0).at(0) == "t";
+  return held_;
+}
+
+absl::Status CatalogLock::Check() {
+  auto rows = conn_->Query(absl::StrCat(
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = "
+      "pg_backend_pid() AND granted AND ((classid::bigint << 32) | "
+      "objid::bigint) = ",
+      kActiveLock));
+  if (!rows.ok() || rows->at(0).at(0) != "1") {
+    held_ = false;
+    return absl::UnavailableError(absl::StrCat(
+        "lost the active scheduler's lock on the catalog (PostgreSQL ",
+        DescribeDatabase(server_), ")",
+        rows.ok() ? "" : absl::StrCat(": ", rows.status().message()),
+        "; another scheduler may be active now"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,99 @@
+#include "scheduler/server/standby.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "common/log.h"
+#include "scheduler/catalog/catalog_lock.h"
+#include "scheduler/postgres/pg_connection.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+constexpr auto kTryEvery = std::chrono::seconds(2);
+constexpr auto kCheckEvery = std::chrono::seconds(3);
+
+class Watcher : public ActiveScheduler {
+ public:
+  explicit Watcher(std::unique_ptr<CatalogLock> lock)
+      : lock_(std::move(lock)), thread_([this] { Watch(); }) {}
+  ~Watcher() override {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void Watch() {
+    while (!stop_) {
+      std::this_thread::sleep_for(kCheckEvery);
+      if (stop_) return;
+      if (absl::Status s = lock_->Check(); !s.ok()) {
+        DXLOG(ERROR) << s.message() << ": stopping at once";
+        std::_Exit(1);
+      }
+    }
+  }
+
+  std::unique_ptr<CatalogLock> lock_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Health answers while waiting; nullptr when the address cannot be bound
+// (the active scheduler has it, on the same host).
+std::unique_ptr<grpc::Server> StandbyHealth(const std::string& listen,
+                                            const common::TlsFlags& tls) {
+  auto credentials = common::ServerCredentials(tls, listen);
+  if (!credentials.ok()) return nullptr;
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, *credentials, &port);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) return nullptr;
+  if (auto* health = server->GetHealthCheckService()) {
+    health->SetServingStatus("", false);
+    health->SetServingStatus("liveness", true);
+  }
+  return server;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ActiveScheduler>> AwaitActive(
+    const v1::SchedulerConfig& config, const std::string& listen,
+    const common::TlsFlags& tls, const std::function<bool()>& stop) {
+  if (!config.catalog().has_postgres()) return nullptr;
+  const v1::Database& server = config.catalog().postgres();
+  absl::StatusOr<std::unique_ptr<CatalogLock>> lock = CatalogLock::Open(server);
+  if (!lock.ok()) return lock.status();
+  absl::StatusOr<bool> held = (*lock)->TryAcquire();
+  if (!held.ok()) return held.status();
+  if (!*held) {
+    DXLOG(INFO) << "standby: another scheduler is active on the catalog ("
+                << DescribeDatabase(server) << "); waiting to take over";
+    std::unique_ptr<grpc::Server> health = StandbyHealth(listen, tls);
+    while (!*held) {
+      const auto until = std::chrono::steady_clock::now() + kTryEvery;
+      while (std::chrono::steady_clock::now() < until) {
+        if (stop()) {
+          if (health) health->Shutdown();
+          return absl::CancelledError("stopped while a standby");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      held = (*lock)->TryAcquire();
+      if (!held.ok()) return held.status();
+    }
+    if (health) health->Shutdown();
+    DXLOG(INFO) << "standby: the active scheduler is gone; taking over";
+  }
+  return std::unique_ptr<ActiveScheduler>(new Watcher(*std::move(lock)));
+}
+
+}  // namespace dxbackup::scheduler
