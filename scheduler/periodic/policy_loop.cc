@@ -44,6 +44,12 @@ PolicyLoop::PolicyLoop(const Parts& parts)
     ticker_.Register(&*drill_);
   }
   ticker_.Register(&prune_);
+  if (!parts.owed_post_hooks.empty()) {
+    owed_.emplace(OwedPostHooksTask::Parts{parts.config, parts.registry,
+                                           parts.board, parts.sets, parts.time},
+                  parts.owed_post_hooks, Now());
+    ticker_.Register(&*owed_);
+  }
 }
 
 PolicyLoop::~PolicyLoop() { Stop(); }
@@ -68,6 +74,7 @@ absl::Status PolicyLoop::Start() {
 void PolicyLoop::Stop() {
   slots_.Stop();
   ticker_.Stop();
+  if (owed_.has_value()) owed_->Stop();
   verifier_.Join();
   if (driller_.has_value()) driller_->Join();
 }

@@ -10,6 +10,7 @@
 //   VerifyTask       the policies' scheduled verification
 //   StaleTask        tell of deployments past their policy's RPO
 //   DrillTask        the policies' scheduled restore drills
+//   OwedPostHooksTask  post-hooks a stopped scheduler owed (at start)
 //
 // and AfterPolicySet (copy, then prune the group) after each policy set.
 // RunNow/Follow/Describe serve the admin API. Thread-safe.
@@ -32,6 +33,7 @@
 #include "scheduler/periodic/drill_task.h"
 #include "scheduler/periodic/forget_gone_task.h"
 #include "scheduler/periodic/liveness_task.h"
+#include "scheduler/periodic/owed_post_hooks_task.h"
 #include "scheduler/periodic/policy_slots.h"
 #include "scheduler/periodic/policy_verifier.h"
 #include "scheduler/periodic/prune_task.h"
@@ -79,6 +81,9 @@ class PolicyLoop {
     // The sets verified are leased there, so that retention does not
     // remove one under its check; nullptr: none.
     SetLeases* leases = nullptr;
+    // Sets a stopped scheduler left inside their quiesce window
+    // (SetsOwingPostHooks): their deployments' post-hooks are run.
+    std::vector<v1::BackupSet> owed_post_hooks;
   };
   explicit PolicyLoop(const Parts& parts);
   ~PolicyLoop();
@@ -118,6 +123,7 @@ class PolicyLoop {
   std::optional<StaleTask> stale_;        // with notices only
   std::optional<PolicyDriller> driller_;  // with a driller only
   std::optional<DrillTask> drill_;
+  std::optional<OwedPostHooksTask> owed_;  // with sets that owe them only
 };
 
 }  // namespace dxbackup::scheduler

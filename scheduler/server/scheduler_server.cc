@@ -105,6 +105,11 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     s->catalog_ = std::move(*catalog);
   }
   absl::Status st;
+  // Sets left inside their quiesce window owe their deployments the
+  // post-hooks (DX was stopped): found before they are failed, run once
+  // the agents are back (OwedPostHooksTask).
+  auto owed = SetsOwingPostHooks(s->catalog_.get(), s->catalog_.get());
+  if (!owed.ok()) return owed.status();
   auto failed = s->catalog_->FailUnfinished(
       "the scheduler stopped while the set ran", clock->NowUnix());
   if (!failed.ok()) return failed.status();
@@ -292,6 +297,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   loop_parts.notices = s->notifier_.get();
   loop_parts.driller = s->drills_.get();
   loop_parts.leases = &s->set_leases_;
+  loop_parts.owed_post_hooks = *std::move(owed);
   s->policies_ = std::make_unique<PolicyLoop>(loop_parts);
   AgentServiceImpl::Parts agent_parts;
   agent_parts.config = &config;

@@ -269,7 +269,8 @@ TEST_F(PostgresCatalogTest, AStandbyTakesOverWhenTheActiveSchedulerIsKilled) {
       gate +
       " ]; do sleep 0.1; done\"]}\n"
       "      - {name: start, component: core, phase: post, shell: true, "
-      "command: [\"true\"]}\n";
+      "command: [\"echo started >> " +
+      dir_ / "post-hook.log" + "\"]}\n";
   const std::string listen = "127.0.0.1:" + std::to_string(UnusedPort());
   testing::SchedulerOptions a_options =
       testing::SchedulerIn(dir_ / "a", config_);
@@ -308,9 +309,16 @@ TEST_F(PostgresCatalogTest, AStandbyTakesOverWhenTheActiveSchedulerIsKilled) {
   // The agent comes back once its hook has ended.
   WriteFile(gate, "");
   ASSERT_TRUE(agent.WaitRegistered(2)) << agent.Output();
+  // The killed one's pre-hook stopped DX: the post-hook it owed runs on
+  // the one that took over, once the agent is back.
+  ASSERT_NE(b.WaitForLine("the post-hooks it owed were run"), "") << b.Output();
+  EXPECT_EQ(testing::ReadFile(dir_ / "post-hook.log"), "started\n");
   auto left = cli.Json<v1::SetDetail>({"show", id});
   EXPECT_EQ(left.set().status(), v1::SET_FAILED);
   EXPECT_NE(left.set().reason().find("the scheduler stopped while the set ran"),
+            std::string::npos)
+      << left.set().reason();
+  EXPECT_NE(left.set().reason().find("post-hook/start@dx-core-0 ok"),
             std::string::npos)
       << left.set().reason();
 
