@@ -16,8 +16,9 @@ absl::StatusOr<std::string> ReadPassword(const v1::Database& db) {
       common::ReadSecretFile(db.password_file());
   if (!password.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "cannot read password_file ", db.password_file(), " of database ",
-        db.name(), ": ", password.status().message()));
+        "cannot read password_file ", db.password_file(),
+        db.name().empty() ? "" : " of database " + db.name(), ": ",
+        password.status().message()));
   }
   return password;
 }

@@ -16,6 +16,10 @@
   key to itself, and certificates are kept across upgrades until they are
   due (their expiry is an annotation on their Secret) and then renewed;
 - a quiesce limit beyond DX's liveness tolerance is refused;
+- a PostgreSQL catalog mounts its password and CA, gets its egress rule and
+  renders a config the scheduler takes; standby replicas need it and a
+  bucket store, get a PodDisruptionBudget, and a liveness probe on the
+  "liveness" health name;
 - the quiesce Role of every quiesced deployment names that release's core
   pods, grants only what `kubectl exec` needs, and is bound to the right
   service account; nothing renders a missing value ("%!s(<nil>)");
@@ -1008,6 +1012,73 @@ class ChartTest(unittest.TestCase):
         self.assertIn("store.s3.egress", p.stderr)
         # Without a NetworkPolicy's egress, no rule is needed.
         render(sets=without_egress + ["networkPolicy.egress.enabled=false"])
+
+    PG_SETS = (
+        "catalog.postgres.host=pg.databases.svc",
+        "catalog.postgres.dbname=dxbackup",
+        "catalog.postgres.passwordSecret.name=catalog-pg",
+        "catalog.postgres.caSecret.name=catalog-pg-ca",
+        "catalog.postgres.egress.to[0].namespaceSelector.matchLabels"
+        ".kubernetes\\.io/metadata\\.name=databases",
+        "catalog.postgres.egress.ports[0].port=5432")
+
+    def test_a_postgres_catalog_mounts_its_secrets_and_reaches_its_server(self):
+        docs = render(sets=self.PG_SETS)
+        config = yaml.safe_load(find(docs, "ConfigMap", "dxb-dxbackup")[0]
+                                ["data"]["config.yaml"])
+        pg = config["catalog"]["postgres"]
+        self.assertEqual(pg["host"], "pg.databases.svc")
+        self.assertEqual(pg["port"], 5432)
+        self.assertEqual(pg["sslmode"], "verify-full")
+        self.assertEqual(pg["password_file"],
+                         "/etc/dxbackup/catalog/password/password")
+        self.assertEqual(pg["ca_file"], "/etc/dxbackup/catalog/ca/ca.crt")
+        secrets = mounted_secrets(docs)
+        self.assertEqual(secrets["/etc/dxbackup/catalog/password"],
+                         "catalog-pg")
+        self.assertEqual(secrets["/etc/dxbackup/catalog/ca"], "catalog-pg-ca")
+        egress = find(docs, "NetworkPolicy")[0]["spec"]["egress"]
+        self.assertIn({"to": [{"namespaceSelector": {"matchLabels": {
+            "kubernetes.io/metadata.name": "databases"}}}],
+            "ports": [{"port": 5432}]}, egress)
+        # The rendered config is one the scheduler takes: it gets as far
+        # as reading the mounted password (which is not there here).
+        self.assertIn("cannot read password_file "
+                      "/etc/dxbackup/catalog/password/password",
+                      scheduler_refusal(config))
+        self.assertFalse([d for d in docs
+                          if d and d["kind"] == "PodDisruptionBudget"],
+                         "one replica: no budget")
+        without_egress = [s for s in self.PG_SETS if "egress" not in s]
+        p = run(["helm", "template", "dxb", CHART] + sum(
+            (["--set", s] for s in without_egress), []), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("catalog.postgres.egress", p.stderr)
+
+    def test_standby_replicas_need_a_postgres_catalog_and_a_bucket_store(self):
+        def refusal(*sets):
+            p = run(["helm", "template", "dxb", CHART] + sum(
+                (["--set", s] for s in sets), []), check=False)
+            self.assertNotEqual(p.returncode, 0, sets)
+            return p.stderr
+        self.assertIn("needs catalog.postgres.host",
+                      refusal("scheduler.replicas=2", *self.S3_SETS))
+        self.assertIn("needs store.s3",
+                      refusal("scheduler.replicas=2", *self.PG_SETS))
+        docs = render(sets=("scheduler.replicas=2",) + self.PG_SETS +
+                      self.S3_SETS)
+        sts = find(docs, "StatefulSet", "dxb-dxbackup")[0]
+        self.assertEqual(sts["spec"]["replicas"], 2)
+        pdb = find(docs, "PodDisruptionBudget", "dxb-dxbackup")[0]
+        self.assertEqual(pdb["spec"]["maxUnavailable"], 1)
+        self.assertEqual(pdb["spec"]["selector"]["matchLabels"],
+                         sts["spec"]["selector"]["matchLabels"])
+        # A standby answers "liveness" (and "" NOT_SERVING): the liveness
+        # probe asks for the former, readiness for the latter.
+        container = sts["spec"]["template"]["spec"]["containers"][0]
+        self.assertEqual(container["livenessProbe"]["grpc"]["service"],
+                         "liveness")
+        self.assertNotIn("service", container["readinessProbe"]["grpc"])
 
     COPY_SETS = (
         "copyBuckets.offsite.endpoint=https://s3.offsite.example",
