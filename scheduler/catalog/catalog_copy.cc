@@ -193,6 +193,26 @@ absl::StatusOr<std::vector<TableDigest>> CopySqliteCatalog(
     const std::string& sqlite_path, const v1::Database& server,
     const std::function<void(const std::string&)>& progress) {
   {
+    // A mistyped path or another pod's fresh volume must not pass for an
+    // empty catalog: the source must be a catalog that holds sets.
+    absl::StatusOr<std::unique_ptr<Sqlite>> source = OpenSqlite(sqlite_path);
+    if (!source.ok()) return source.status();
+    Rows version((*source)->db, "PRAGMA user_version");
+    Rows sets((*source)->db, "SELECT count(*) FROM sets");
+    if (!version.Next() || version.Text(0) == "0") {
+      return absl::FailedPreconditionError(
+          absl::StrCat(sqlite_path,
+                       " is not a dxbackup catalog; give the "
+                       "scheduler's DATA_DIR/catalog.db"));
+    }
+    if (!sets.Next() || sets.Text(0) == "0") {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the catalog ", sqlite_path,
+          " holds no sets: nothing to migrate (is it the scheduler's "
+          "DATA_DIR/catalog.db?)"));
+    }
+  }
+  {
     // Both at the latest schema, as schedulers starting on them would
     // leave them.
     auto source = SqliteCatalog::Open(sqlite_path);

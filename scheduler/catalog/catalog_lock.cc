@@ -31,14 +31,25 @@ absl::StatusOr<bool> CatalogLock::TryAcquire() {
         "): taking the active scheduler's lock: ", rows.status().message()));
   }
   held_ = rows->at(0).at(0) == "t";
+  if (held_) {
+    // The server finds this session dead within about half a minute if
+    // this host vanishes, rather than after its default two hours: the
+    // lock (and a standby's wait) ends with it.
+    conn_
+        ->Query(
+            "SELECT set_config('tcp_keepalives_idle', '10', false), "
+            "set_config('tcp_keepalives_interval', '5', false), "
+            "set_config('tcp_keepalives_count', '3', false)")
+        .IgnoreError();
+  }
   return held_;
 }
 
 absl::Status CatalogLock::Check() {
   auto rows = conn_->Query(absl::StrCat(
       "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = "
-      "pg_backend_pid() AND granted AND ((classid::bigint << 32) | "
-      "objid::bigint) = ",
+      "pg_backend_pid() AND granted AND objsubid = 1 AND ((classid::bigint "
+      "<< 32) | objid::bigint) = ",
       kActiveLock));
   if (!rows.ok() || rows->at(0).at(0) != "1") {
     held_ = false;

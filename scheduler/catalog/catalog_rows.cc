@@ -115,7 +115,9 @@ const char kUpdateSetSql[] =
     "drilled_unix = ?20, drill_rto_seconds = ?21, drill_detail = ?22 "
     "WHERE id = ?1";
 
-const char kSetOrder[] = "started_unix DESC, seq DESC";
+// seq may tie on PostgreSQL (two schedulers' inserts at once): the id
+// settles it, so that paging never repeats nor skips a set.
+const char kSetOrder[] = "started_unix DESC, seq DESC, id DESC";
 
 SetFilter SetFilterOf(const v1::ListSetsRequest& f) {
   SetFilter out;

@@ -44,7 +44,7 @@ std::vector<SqlValue> SetValues(const v1::BackupSet& set);
 v1::BackupSet ReadSet(const SqlRow& row);
 std::string InsertSetSql();
 extern const char kUpdateSetSql[];
-extern const char kSetOrder[];  // "started_unix DESC, seq DESC"
+extern const char kSetOrder[];  // "started_unix DESC, seq DESC, id DESC"
 
 // The WHERE clause of a set filter, with only the filter's fields (so that
 // the engine picks the index they allow), and the values to bind, in order.

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
@@ -45,10 +46,11 @@ std::string TextOf(const SqlValue& value) {
   return std::get<std::string>(value);
 }
 
-// A GLOB pattern (SQLite's: * any run, ? one character, [...] a class,
-// [^...] or [!...] its complement; case-sensitive) as an anchored POSIX
-// regular expression for PostgreSQL's ~.
-std::string GlobToRegex(const std::string& glob) {
+// A GLOB pattern as SQLite reads it (* any run, ? one character, [...] a
+// set, [^...] its complement, a ] first in a set is literal; case-
+// sensitive; an unclosed [ matches nothing) as an anchored POSIX regular
+// expression for PostgreSQL's ~; nullopt when nothing can match.
+std::optional<std::string> GlobToRegex(const std::string& glob) {
   std::string out = "^";
   for (size_t i = 0; i < glob.size(); ++i) {
     const char c = glob[i];
@@ -56,16 +58,20 @@ std::string GlobToRegex(const std::string& glob) {
       out += ".*";
     } else if (c == '?') {
       out += ".";
-    } else if (c == '[' && glob.find(']', i + 2) != std::string::npos) {
-      const size_t end = glob.find(']', i + 2);
-      std::string set = glob.substr(i + 1, end - i - 1);
-      if (set[0] == '^' || set[0] == '!') set = "^" + set.substr(1);
-      std::string escaped;
-      for (char s : set) {
-        if (s == '\\') escaped += "\\";
-        escaped += s;
+    } else if (c == '[') {
+      size_t at = i + 1;
+      const bool negated = at < glob.size() && glob[at] == '^';
+      if (negated) ++at;
+      // The set's first character may be ']'.
+      const size_t end = glob.find(']', at + 1);
+      if (at >= glob.size() || end == std::string::npos) return std::nullopt;
+      out += negated ? "[^" : "[";
+      for (size_t k = at; k < end; ++k) {
+        // Inside a bracket expression, only these mean anything more.
+        if (glob[k] == '\\' || glob[k] == '[' || glob[k] == ']') out += '\\';
+        out += glob[k];
       }
-      out += "[" + escaped + "]";
+      out += "]";
       i = end;
     } else {
       if (std::string_view(".^$+(){}|\\[]").find(c) != std::string::npos) {
@@ -93,7 +99,9 @@ class PostgresCatalog::Lease {
     if (owner_ == nullptr) return;
     {
       std::lock_guard<std::mutex> lock(owner_->mu_);
-      if (conn_ != nullptr && !conn_->Broken()) {
+      // Back to the pool only when good and outside any transaction (a
+      // call that failed mid-way may have left one open).
+      if (conn_ != nullptr && conn_->Reusable()) {
         owner_->idle_.push_back(std::move(conn_));
       }
       ++owner_->free_slots_;
@@ -132,9 +140,12 @@ absl::StatusOr<PostgresCatalog::Lease> PostgresCatalog::Acquire() {
     std::unique_lock<std::mutex> lock(mu_);
     freed_.wait(lock, [this] { return free_slots_ > 0; });
     --free_slots_;
-    if (!idle_.empty()) {
+    // An idle connection the server closed meanwhile (it restarted) is
+    // dropped here, before anything is sent on it.
+    while (!idle_.empty() && conn == nullptr) {
       conn = std::move(idle_.back());
       idle_.pop_back();
+      if (!conn->Reusable()) conn.reset();
     }
   }
   if (conn == nullptr) {
@@ -164,10 +175,15 @@ absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::RunOn(
   for (const SqlValue& v : values) params.push_back(TextOf(v));
   absl::StatusOr<Rows> rows = lease->Query(DollarPlaceholders(sql), params);
   if (!rows.ok()) {
+    // As SQLite's errors: Internal, unless the kind says more (the server
+    // is gone, a key exists). Callers read FailedPrecondition otherwise.
+    const absl::StatusCode code =
+        rows.status().code() == absl::StatusCode::kFailedPrecondition
+            ? absl::StatusCode::kInternal
+            : rows.status().code();
     return absl::Status(
-        rows.status().code(),
-        absl::StrCat("catalog (PostgreSQL ", DescribeDatabase(server_),
-                     "): ", what, ": ", rows.status().message()));
+        code, absl::StrCat("catalog (PostgreSQL ", DescribeDatabase(server_),
+                           "): ", what, ": ", rows.status().message()));
   }
   return rows;
 }
@@ -175,14 +191,11 @@ absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::RunOn(
 absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::Run(
     const std::string& what, const std::string& sql,
     const std::vector<SqlValue>& values) {
-  // An idle connection the server dropped (it restarted) is found broken
-  // only when used: that one statement goes again on a new connection.
-  for (int attempt = 0;; ++attempt) {
-    absl::StatusOr<Lease> lease = Acquire();
-    if (!lease.ok()) return lease.status();
-    absl::StatusOr<Rows> rows = RunOn(*lease, what, sql, values);
-    if (rows.ok() || attempt > 0 || !(*lease)->Broken()) return rows;
-  }
+  // Never sent twice: a statement whose answer was lost may have been
+  // committed (a slot claimed, a row inserted).
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  return RunOn(*lease, what, sql, values);
 }
 
 template <typename T, typename Read>
@@ -557,6 +570,8 @@ absl::StatusOr<v1::FindFilesResponse> PostgresCatalog::FindFiles(
   const int limit =
       request.limit() > 0 ? std::min(request.limit(), kMaxFindResults) : 1000;
   const bool by_name = request.pattern().find('/') == std::string::npos;
+  const std::optional<std::string> regex = GlobToRegex(request.pattern());
+  if (!regex.has_value()) return v1::FindFilesResponse();  // as SQLite's
   absl::StatusOr<std::vector<v1::IndexedFile>> found = ReadAll<v1::IndexedFile>(
       "finding files",
       absl::StrCat("SELECT ", kIndexedFileColumns,
@@ -566,8 +581,7 @@ absl::StatusOr<v1::FindFilesResponse> PostgresCatalog::FindFiles(
                    "s.namespace = ?2) AND (?3::text = '' OR s.release = "
                    "?3) ORDER BY s.started_unix DESC, f.set_id DESC, "
                    "f.target, f.path LIMIT ?4"),
-      {GlobToRegex(request.pattern()), request.namespace_(), request.release(),
-       int64_t{limit} + 1},
+      {*regex, request.namespace_(), request.release(), int64_t{limit} + 1},
       ReadIndexedFile);
   if (!found.ok()) return found.status();
   v1::FindFilesResponse response;
@@ -618,7 +632,7 @@ absl::StatusOr<std::vector<v1::Job>> PostgresCatalog::ListJobs(
   return ReadAll<v1::Job>(
       "listing jobs",
       absl::StrCat("SELECT ", kJobColumns,
-                   " FROM jobs WHERE set_id = ?1 ORDER BY seq"),
+                   " FROM jobs WHERE set_id = ?1 ORDER BY seq, id"),
       {set_id}, ReadJob);
 }
 

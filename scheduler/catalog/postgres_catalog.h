@@ -12,9 +12,10 @@
 // as SQLite's does (its columns are COLLATE "C").
 //
 // Thread-safe: a pool of connections, one call on each at a time. A
-// connection the server dropped is opened again at its next use, so a
-// database that went away and came back serves again; meanwhile calls
-// fail as Unavailable, naming the server.
+// connection the server closed is dropped before it is used again and a
+// new one opened, so a database that went away and came back serves
+// again; meanwhile calls fail as Unavailable, naming the server. No
+// statement is sent twice (one whose answer was lost may have committed).
 #ifndef DXBACKUP_SCHEDULER_CATALOG_POSTGRES_CATALOG_H_
 #define DXBACKUP_SCHEDULER_CATALOG_POSTGRES_CATALOG_H_
 
@@ -107,7 +108,7 @@ class PostgresCatalog : public Catalog {
   // while all are in use.
   absl::StatusOr<Lease> Acquire();
   // Runs `sql` (written with SQLite's ?N placeholders, rendered as $N) on
-  // a pooled connection; `what` names the call in an error.
+  // a pooled connection, once; `what` names the call in an error.
   absl::StatusOr<Rows> Run(const std::string& what, const std::string& sql,
                            const std::vector<SqlValue>& values = {});
   // As Run, on a leased connection.

@@ -591,9 +591,10 @@ absl::Status SqliteCatalog::UpsertJob(const v1::Job& job) {
 absl::StatusOr<std::vector<v1::Job>> SqliteCatalog::ListJobs(
     const std::string& set_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_, absl::StrCat("SELECT ", kJobColumns,
-                                 " FROM jobs WHERE set_id = ?1 ORDER BY seq")
-                        .c_str());
+  Statement st(db_,
+               absl::StrCat("SELECT ", kJobColumns,
+                            " FROM jobs WHERE set_id = ?1 ORDER BY seq, id")
+                   .c_str());
   if (!st.ok()) return st.Error("listing jobs");
   st.Bind(1, set_id);
   std::vector<v1::Job> jobs;

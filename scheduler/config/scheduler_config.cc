@@ -627,6 +627,12 @@ absl::Status ConfigChecker::CheckCatalogServer(const v1::Database& db) const {
                    "one of disable, allow, prefer, require, verify-ca, "
                    "verify-full");
   }
+  if (absl::StartsWith(db.sslmode(), "verify-") && db.ca_file().empty()) {
+    return Invalid(key + ".ca_file",
+                   "sslmode " + db.sslmode() +
+                       " checks the server's certificate: give the CA that "
+                       "signs it");
+  }
   return absl::OkStatus();
 }
 

@@ -16,35 +16,62 @@ namespace {
 
 constexpr absl::Duration kLookEvery = absl::Seconds(5);
 
+// The pods whose pre-hooks began ("pre-hook/<name>@<pod>" jobs past
+// pending), when the post-hooks did not all succeed; none otherwise.
+absl::StatusOr<std::vector<std::string>> OwedPods(JobCatalog* jobs,
+                                                  const std::string& set_id) {
+  absl::StatusOr<std::vector<v1::Job>> listed = jobs->ListJobs(set_id);
+  if (!listed.ok()) return listed.status();
+  std::set<std::string> pods;
+  bool post_done = true, post_any = false;
+  for (const v1::Job& j : *listed) {
+    if (j.kind() != v1::JOB_HOOK) continue;
+    if (absl::StartsWith(j.target(), "pre-hook/")) {
+      const size_t at = j.target().rfind('@');
+      if (j.status() != v1::JOB_PENDING && at != std::string::npos) {
+        pods.insert(j.target().substr(at + 1));
+      }
+    } else if (absl::StartsWith(j.target(), "post-hook/")) {
+      post_any = true;
+      post_done = post_done && j.status() == v1::JOB_SUCCEEDED;
+    }
+  }
+  if (post_any && post_done) return std::vector<std::string>{};
+  return std::vector<std::string>(pods.begin(), pods.end());
+}
+
 }  // namespace
 
-absl::StatusOr<std::vector<v1::BackupSet>> SetsOwingPostHooks(
-    SetCatalog* sets, JobCatalog* jobs) {
+absl::StatusOr<std::vector<OwedPostHooks>> SetsOwingPostHooks(
+    SetCatalog* sets, JobCatalog* jobs, int64_t since_unix) {
+  std::vector<v1::BackupSet> candidates;
   v1::ListSetsRequest running;
   running.set_status(v1::SET_RUNNING);
-  absl::StatusOr<std::vector<v1::BackupSet>> found = sets->ListSets(running);
-  if (!found.ok()) return found.status();
-  std::vector<v1::BackupSet> owing;
-  for (const v1::BackupSet& set : *found) {
-    absl::StatusOr<std::vector<v1::Job>> listed = jobs->ListJobs(set.id());
-    if (!listed.ok()) return listed.status();
-    bool pre_started = false, post_done = true, post_any = false;
-    for (const v1::Job& j : *listed) {
-      if (j.kind() != v1::JOB_HOOK) continue;
-      if (absl::StartsWith(j.target(), "pre-hook/")) {
-        pre_started = pre_started || j.status() != v1::JOB_PENDING;
-      } else if (absl::StartsWith(j.target(), "post-hook/")) {
-        post_any = true;
-        post_done = post_done && j.status() == v1::JOB_SUCCEEDED;
-      }
+  v1::ListSetsRequest stopped;
+  stopped.set_status(v1::SET_FAILED);
+  stopped.set_since_unix(since_unix);
+  for (const v1::ListSetsRequest& filter : {running, stopped}) {
+    absl::StatusOr<std::vector<v1::BackupSet>> found = sets->ListSets(filter);
+    if (!found.ok()) return found.status();
+    for (v1::BackupSet& set : *found) {
+      const bool unpaid =
+          set.status() == v1::SET_RUNNING ||
+          (absl::StartsWith(set.reason(), kStoppedWhileRunning) &&
+           !absl::StrContains(set.reason(), kOwedPostHooksRan));
+      if (unpaid) candidates.push_back(std::move(set));
     }
-    if (pre_started && !(post_any && post_done)) owing.push_back(set);
+  }
+  std::vector<OwedPostHooks> owing;
+  for (v1::BackupSet& set : candidates) {
+    absl::StatusOr<std::vector<std::string>> pods = OwedPods(jobs, set.id());
+    if (!pods.ok()) return pods.status();
+    if (!pods->empty()) owing.push_back({std::move(set), *std::move(pods)});
   }
   return owing;
 }
 
 OwedPostHooksTask::OwedPostHooksTask(const Parts& parts,
-                                     std::vector<v1::BackupSet> owed,
+                                     std::vector<OwedPostHooks> owed,
                                      absl::Time since, absl::Duration wait)
     : parts_(parts), deadline_(since + wait), owed_(std::move(owed)) {}
 
@@ -52,28 +79,21 @@ void OwedPostHooksTask::Run(absl::Time now) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopped_) return;
   for (auto it = owed_.begin(); it != owed_.end();) {
-    const v1::Deployment* deployment =
-        FindDeployment(*parts_.config, it->namespace_(), it->release());
-    std::set<std::string> needed, connected;
-    if (deployment != nullptr) {
-      for (const v1::Hook& h : deployment->hooks()) {
-        if (h.phase() == v1::Hook::POST) needed.insert(h.component());
-      }
-    }
+    std::set<std::string> connected;
     for (const v1::AgentInfo& a :
-         parts_.registry->AgentsOf(it->namespace_(), it->release())) {
-      if (a.connected()) connected.insert(a.component());
+         parts_.registry->AgentsOf(it->set.namespace_(), it->set.release())) {
+      if (a.connected()) connected.insert(a.pod());
     }
     std::vector<std::string> missing;
-    for (const std::string& c : needed) {
-      if (connected.count(c) == 0) missing.push_back(c);
+    for (const std::string& pod : it->pods) {
+      if (connected.count(pod) == 0) missing.push_back(pod);
     }
     if (!missing.empty() && now < deadline_) {
       ++it;
       continue;
     }
     running_.emplace_back(
-        [this, set = *it, missing] { RunHooks(set, missing); });
+        [this, owed = *it, missing] { RunHooks(owed, missing); });
     it = owed_.erase(it);
   }
 }
@@ -85,22 +105,36 @@ absl::Time OwedPostHooksTask::NextDue(absl::Time now) const {
 
 void OwedPostHooksTask::Stop() {
   std::vector<std::thread> threads;
+  std::vector<std::string> jobs;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;
     threads.swap(running_);
+    jobs = jobs_;
+  }
+  // The hooks' waits end with their jobs (the board's FailAll comes only
+  // after the loop stopped).
+  for (const std::string& id : jobs) {
+    parts_.board->Finish(id, absl::AbortedError("the scheduler is stopping"));
   }
   for (std::thread& t : threads) t.join();
 }
 
-void OwedPostHooksTask::RunHooks(const v1::BackupSet& set,
+void OwedPostHooksTask::RunHooks(const OwedPostHooks& owed,
                                  std::vector<std::string> missing) {
+  const v1::BackupSet& set = owed.set;
+  const std::set<std::string> pods(owed.pods.begin(), owed.pods.end());
   const v1::Deployment* deployment =
       FindDeployment(*parts_.config, set.namespace_(), set.release());
-  std::vector<HookJob> hooks = PlanHooks(
-      deployment, parts_.registry->AgentsOf(set.namespace_(), set.release()),
-      v1::Hook::POST);
-  // Jobs of the set's own, after those it had: "<set>.owed-<n>".
+  // The post-hooks of the pods the pre-hooks stopped, and no others.
+  std::vector<HookJob> hooks;
+  for (HookJob& h :
+       PlanHooks(deployment,
+                 parts_.registry->AgentsOf(set.namespace_(), set.release()),
+                 v1::Hook::POST)) {
+    if (pods.count(h.pod) != 0) hooks.push_back(std::move(h));
+  }
+  // Jobs of the set's own, after those it had: "<set>.0-owed-<n>".
   auto events = std::make_shared<RunEvents>();
   std::vector<HookJob> added;
   std::vector<std::string> said;
@@ -108,24 +142,36 @@ void OwedPostHooksTask::RunHooks(const v1::BackupSet& set,
     h.job.set_id(JobId(set.id(), 0) + "-owed-" +
                  std::to_string(added.size() + 1));
     h.job.set_set_id(set.id());
-    if (absl::Status s = parts_.board->Add(h.job, {}, events); !s.ok()) {
-      said.push_back(absl::StrCat(h.job.target(), ": ", s.message()));
-      continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopped_) break;
+      if (absl::Status s = parts_.board->Add(h.job, {}, events); !s.ok()) {
+        said.push_back(absl::StrCat(h.job.target(), ": ", s.message()));
+        continue;
+      }
+      jobs_.push_back(h.job.id());
     }
     added.push_back(std::move(h));
   }
+  bool all_ran = true;
   for (const v1::Job& j :
        RunHookJobs(parts_.registry, parts_.board, *parts_.time, added)) {
+    all_ran = all_ran && j.status() == v1::JOB_SUCCEEDED;
     said.push_back(j.status() == v1::JOB_SUCCEEDED
                        ? absl::StrCat(j.target(), " ok")
                        : absl::StrCat(j.target(), " failed: ", j.error()));
   }
-  std::string note = absl::StrCat(
-      "; the post-hooks it owed were run after the scheduler came back: ",
-      said.empty() ? "none could run" : absl::StrJoin(said, ", "));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Stopped meanwhile: the debt stays unpaid, for the next start.
+    if (stopped_ && !all_ran) return;
+  }
+  std::string note =
+      absl::StrCat(kOwedPostHooksRan,
+                   said.empty() ? "none could run" : absl::StrJoin(said, ", "));
   if (!missing.empty()) {
-    absl::StrAppend(&note, "; no agent of ", absl::StrJoin(missing, ", "),
-                    " came back in time: start DX there by hand");
+    absl::StrAppend(&note, "; the agents of ", absl::StrJoin(missing, ", "),
+                    " did not come back in time: start DX there by hand");
   }
   DXLOG(WARNING) << "set " << set.id() << note;
   absl::StatusOr<v1::BackupSet> now = parts_.sets->GetSet(set.id());

@@ -1,15 +1,16 @@
 // OwedPostHooksTask runs the post-hooks that a scheduler which stopped
 // inside a set's quiesce window owed its deployment: the set's pre-hooks
-// had stopped DX (or began to) and nothing started it again. A scheduler
-// restarting on its catalog, or a standby taking over from one that died,
-// finds those sets (SetsOwingPostHooks, before it fails the sets left
-// running) and hands them to this task, which runs the deployment's
-// post-hooks once an agent of each post-hook's component is connected, or
-// with those that are once `wait` has passed since the start. Each set's
-// reason then says what was run, or that DX must be started by hand.
+// had stopped DX (or began to) on some pods and nothing started it again.
+// A scheduler restarting on its catalog, or a standby taking over from one
+// that died, finds those sets (SetsOwingPostHooks) and hands them to this
+// task, which runs the deployment's post-hooks on exactly those pods once
+// their agents are all connected, or on those that are once `wait` has
+// passed since the start. Each set's reason then says what ran, or on
+// which pods DX must be started by hand; that note also marks the debt
+// paid, so that a scheduler stopping again before it is finds it again.
 //
 // Thread-safe; Run/NextDue from the ticker's thread. The hooks run on a
-// thread per set, joined by Stop() (the board failing its jobs ends them).
+// thread per set; Stop() ends their jobs and joins them.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_OWED_POST_HOOKS_TASK_H_
 #define DXBACKUP_SCHEDULER_PERIODIC_OWED_POST_HOOKS_TASK_H_
 
@@ -29,10 +30,24 @@
 
 namespace dxbackup::scheduler {
 
-// The running sets whose pre-hooks started and whose post-hooks did not
-// all succeed: call it before they are failed (FailUnfinished).
-absl::StatusOr<std::vector<v1::BackupSet>> SetsOwingPostHooks(SetCatalog* sets,
-                                                              JobCatalog* jobs);
+// The reason FailUnfinished gives the sets a stopped scheduler left.
+inline constexpr char kStoppedWhileRunning[] =
+    "the scheduler stopped while the set ran";
+// What a paid debt adds to the set's reason.
+inline constexpr char kOwedPostHooksRan[] =
+    "; the post-hooks it owed were run after the scheduler came back: ";
+
+// A set that owes post-hooks, and the pods its pre-hooks began on.
+struct OwedPostHooks {
+  v1::BackupSet set;
+  std::vector<std::string> pods;
+};
+
+// The sets whose pre-hooks began and whose post-hooks did not all succeed:
+// those running (call it before FailUnfinished), and those failed with
+// kStoppedWhileRunning since `since_unix` whose debt is not noted as paid.
+absl::StatusOr<std::vector<OwedPostHooks>> SetsOwingPostHooks(
+    SetCatalog* sets, JobCatalog* jobs, int64_t since_unix);
 
 class OwedPostHooksTask : public PeriodicTask {
  public:
@@ -45,24 +60,26 @@ class OwedPostHooksTask : public PeriodicTask {
   };
   static constexpr absl::Duration kWait = absl::Minutes(10);
 
-  OwedPostHooksTask(const Parts& parts, std::vector<v1::BackupSet> owed,
+  OwedPostHooksTask(const Parts& parts, std::vector<OwedPostHooks> owed,
                     absl::Time since, absl::Duration wait = kWait);
   ~OwedPostHooksTask() override { Stop(); }
 
   const char* name() const override { return "owed post-hooks"; }
   void Run(absl::Time now) override;
   absl::Time NextDue(absl::Time now) const override;
-  // Waits for the hooks running now; nothing more starts.
+  // Ends the hooks' jobs running now and waits for them; nothing more
+  // starts (a debt left unpaid is found again at the next start).
   void Stop();
 
  private:
-  void RunHooks(const v1::BackupSet& set, std::vector<std::string> missing);
+  void RunHooks(const OwedPostHooks& owed, std::vector<std::string> missing);
 
   const Parts parts_;
   const absl::Time deadline_;
   mutable std::mutex mu_;
-  std::vector<v1::BackupSet> owed_;  // not started yet
+  std::vector<OwedPostHooks> owed_;  // not started yet
   std::vector<std::thread> running_;
+  std::vector<std::string> jobs_;  // on the board, ended by Stop()
   bool stopped_ = false;
 };
 

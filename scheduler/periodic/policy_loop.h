@@ -83,7 +83,7 @@ class PolicyLoop {
     SetLeases* leases = nullptr;
     // Sets a stopped scheduler left inside their quiesce window
     // (SetsOwingPostHooks): their deployments' post-hooks are run.
-    std::vector<v1::BackupSet> owed_post_hooks;
+    std::vector<OwedPostHooks> owed_post_hooks;
   };
   explicit PolicyLoop(const Parts& parts);
   ~PolicyLoop();

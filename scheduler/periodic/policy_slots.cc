@@ -114,8 +114,17 @@ void PolicySlots::Run(absl::Time now) {
     }
   }
   if (!lost.empty()) {
+    // A lost slot's run: out of the queue, or (started by this tick, so
+    // not running anything yet) finished at once.
+    const std::set<PlanKey> started(tick.start.begin(), tick.start.end());
     std::lock_guard<std::mutex> lock(mu_);
-    for (const PlanKey& key : lost) queue_.Drop(key);
+    for (const PlanKey& key : lost) {
+      if (started.count(key) != 0) {
+        queue_.Finished(key);
+      } else {
+        queue_.Drop(key);
+      }
+    }
   }
   for (const PlanKey& key : tick.start) {
     if (lost.count(key) == 0) StartRun(key);

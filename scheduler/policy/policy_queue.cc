@@ -113,7 +113,6 @@ void PolicyQueue::Finished(const PlanKey& key) {
 }
 
 void PolicyQueue::Drop(const PlanKey& key) {
-  Finished(key);
   auto it = queued_.find(key.namespace_);
   if (it == queued_.end()) return;
   std::deque<PlanKey>& q = it->second;

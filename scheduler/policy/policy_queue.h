@@ -73,8 +73,8 @@ class PolicyQueue {
   TickResult Tick(absl::Time now);
   // A started run ended (or could not start); its deployment is free.
   void Finished(const PlanKey& key);
-  // Forgets `key`'s run: queued, it leaves the queue; started, it is
-  // Finished. For a slot another scheduler took.
+  // Takes `key` out of the queue (a slot another scheduler took); a run
+  // of it already started is left alone (Finished ends that).
   void Drop(const PlanKey& key);
 
   // When the next slot of any entry comes; InfiniteFuture() if none.

@@ -15,10 +15,10 @@ absl::StatusOr<std::string> ReadPassword(const v1::Database& db) {
   absl::StatusOr<std::string> password =
       common::ReadSecretFile(db.password_file());
   if (!password.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot read password_file ", db.password_file(),
-        db.name().empty() ? "" : " of database " + db.name(), ": ",
-        password.status().message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read password_file ", db.password_file(),
+                     db.name().empty() ? "" : " of database " + db.name(), ": ",
+                     password.status().message()));
   }
   return password;
 }
@@ -39,6 +39,17 @@ std::map<std::string, std::string> ConnectionKeywords(
   if (!db.ca_file().empty()) params["sslrootcert"] = db.ca_file();
   params["connect_timeout"] = "15";
   return params;
+}
+
+// What only the scheduler's own connections get (not the tools'
+// environment): a peer that vanished (its host lost, the network cut) is
+// found within about half a minute rather than TCP's quarter of an hour.
+void AddDeadPeerDetection(std::map<std::string, std::string>* params) {
+  (*params)["keepalives"] = "1";
+  (*params)["keepalives_idle"] = "10";
+  (*params)["keepalives_interval"] = "5";
+  (*params)["keepalives_count"] = "3";
+  (*params)["tcp_user_timeout"] = "30000";
 }
 
 }  // namespace
@@ -108,6 +119,7 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
   std::map<std::string, std::string> params =
       ConnectionKeywords(db, password, dbname);
   params["application_name"] = "dxbackup-scheduler";
+  AddDeadPeerDetection(&params);
   std::vector<const char*> keys, values;
   for (const auto& [k, v] : params) {
     keys.push_back(k.c_str());
@@ -148,6 +160,12 @@ std::string PgConnection::QuoteLiteral(const std::string& value) const {
 }
 
 bool PgConnection::Broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
+
+bool PgConnection::Reusable() {
+  if (PQconsumeInput(conn_) == 0) return false;  // the server closed it
+  return PQstatus(conn_) == CONNECTION_OK &&
+         PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
 
 absl::Status PgConnection::ErrorOf(const PGresult* res) const {
   std::string err = PQerrorMessage(conn_);

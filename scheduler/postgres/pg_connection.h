@@ -71,6 +71,10 @@ class PgConnection {
   absl::Status CopyIn(const std::string& copy_sql, const std::string& data);
   // The connection is gone (the server went away or closed it).
   bool Broken() const;
+  // For a pooled connection about to be reused: reads what the server
+  // sent meanwhile (a notice that it shut the session down) and says
+  // whether the connection is still good and outside any transaction.
+  bool Reusable();
   // Quotes an identifier for SQL (PQescapeIdentifier).
   std::string QuoteIdentifier(const std::string& name) const;
   // Quotes a string literal for SQL (PQescapeLiteral).

@@ -108,10 +108,11 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   // Sets left inside their quiesce window owe their deployments the
   // post-hooks (DX was stopped): found before they are failed, run once
   // the agents are back (OwedPostHooksTask).
-  auto owed = SetsOwingPostHooks(s->catalog_.get(), s->catalog_.get());
+  auto owed = SetsOwingPostHooks(s->catalog_.get(), s->catalog_.get(),
+                                 clock->NowUnix() - 2 * 86400);
   if (!owed.ok()) return owed.status();
-  auto failed = s->catalog_->FailUnfinished(
-      "the scheduler stopped while the set ran", clock->NowUnix());
+  auto failed =
+      s->catalog_->FailUnfinished(kStoppedWhileRunning, clock->NowUnix());
   if (!failed.ok()) return failed.status();
   if (*failed > 0) {
     DXLOG(WARNING) << *failed
@@ -179,7 +180,9 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   }
   auto known = s->catalog_->AllArtifactPaths();
   if (!known.ok()) return known.status();
-  auto removed = Reconcile(*s->store_, *known);
+  auto removed = Reconcile(*s->store_, *known, [&s](const std::string& id) {
+    return s->catalog_->GetSet(id).ok();
+  });
   if (!removed.ok()) return removed.status();
   for (const std::string& path : *removed) {
     DXLOG(WARNING) << "removed " << path

@@ -17,18 +17,33 @@ namespace {
 
 constexpr auto kTryEvery = std::chrono::seconds(2);
 constexpr auto kCheckEvery = std::chrono::seconds(3);
+// An active scheduler whose lock was last seen held longer ago than this
+// stops (a check that hangs counts as failed); a standby that takes over
+// waits this long before it changes anything, so that an active one cut
+// off from the catalog has stopped by then.
+constexpr auto kLockDeadline = std::chrono::seconds(15);
 
 class Watcher : public ActiveScheduler {
  public:
   explicit Watcher(std::unique_ptr<CatalogLock> lock)
-      : lock_(std::move(lock)), thread_([this] { Watch(); }) {}
+      : lock_(std::move(lock)),
+        last_held_(Now()),
+        checker_([this] { Check(); }),
+        watchdog_([this] { Watchdog(); }) {}
   ~Watcher() override {
     stop_ = true;
-    thread_.join();
+    checker_.join();
+    watchdog_.join();
   }
 
  private:
-  void Watch() {
+  static int64_t Now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  // Checks the lock every kCheckEvery; a lost one stops the process.
+  void Check() {
     while (!stop_) {
       std::this_thread::sleep_for(kCheckEvery);
       if (stop_) return;
@@ -36,12 +51,30 @@ class Watcher : public ActiveScheduler {
         DXLOG(ERROR) << s.message() << ": stopping at once";
         std::_Exit(1);
       }
+      last_held_ = Now();
+    }
+  }
+  // Stops the process when checks stopped succeeding (one hangs in libpq).
+  void Watchdog() {
+    while (!stop_) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      const auto silent = std::chrono::milliseconds(Now() - last_held_);
+      if (!stop_ && silent > kLockDeadline) {
+        DXLOG(ERROR) << "the active scheduler's lock on the catalog was not "
+                        "confirmed for "
+                     << silent.count() / 1000
+                     << " s (the catalog's PostgreSQL does not answer); "
+                        "another scheduler may be active: stopping at once";
+        std::_Exit(1);
+      }
     }
   }
 
   std::unique_ptr<CatalogLock> lock_;
+  std::atomic<int64_t> last_held_;
   std::atomic<bool> stop_{false};
-  std::thread thread_;
+  std::thread checker_;
+  std::thread watchdog_;
 };
 
 // Health answers while waiting; nullptr when the address cannot be bound
@@ -90,8 +123,12 @@ absl::StatusOr<std::unique_ptr<ActiveScheduler>> AwaitActive(
       held = (*lock)->TryAcquire();
       if (!held.ok()) return held.status();
     }
+    DXLOG(INFO) << "standby: the active scheduler is gone; taking over in "
+                << kLockDeadline.count() << " s";
+    // An active scheduler that lost its session, but not its process, has
+    // stopped by then (its watchdog); only then is anything changed.
+    std::this_thread::sleep_for(kLockDeadline);
     if (health) health->Shutdown();
-    DXLOG(INFO) << "standby: the active scheduler is gone; taking over";
   }
   return std::unique_ptr<ActiveScheduler>(new Watcher(*std::move(lock)));
 }

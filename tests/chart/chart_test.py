@@ -18,8 +18,9 @@
 - a quiesce limit beyond DX's liveness tolerance is refused;
 - a PostgreSQL catalog mounts its password and CA, gets its egress rule and
   renders a config the scheduler takes; standby replicas need it and a
-  bucket store, get a PodDisruptionBudget, and a liveness probe on the
-  "liveness" health name;
+  bucket store, are replaced on delete (no rolling update, no disruption
+  budget: a standby is never ready), and the startup and liveness probes
+  ask for the "liveness" health name;
 - the quiesce Role of every quiesced deployment names that release's core
   pods, grants only what `kubectl exec` needs, and is bound to the right
   service account; nothing renders a missing value ("%!s(<nil>)");
@@ -1054,6 +1055,13 @@ class ChartTest(unittest.TestCase):
             (["--set", s] for s in without_egress), []), check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("catalog.postgres.egress", p.stderr)
+        without_ca = [s for s in self.PG_SETS if "caSecret" not in s]
+        p = run(["helm", "template", "dxb", CHART] + sum(
+            (["--set", s] for s in without_ca), []), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("catalog.postgres.caSecret.name: sslmode verify-full",
+                      p.stderr)
+        render(sets=without_ca + ["catalog.postgres.sslmode=require"])
 
     def test_standby_replicas_need_a_postgres_catalog_and_a_bucket_store(self):
         def refusal(*sets):
@@ -1069,15 +1077,17 @@ class ChartTest(unittest.TestCase):
                       self.S3_SETS)
         sts = find(docs, "StatefulSet", "dxb-dxbackup")[0]
         self.assertEqual(sts["spec"]["replicas"], 2)
-        pdb = find(docs, "PodDisruptionBudget", "dxb-dxbackup")[0]
-        self.assertEqual(pdb["spec"]["maxUnavailable"], 1)
-        self.assertEqual(pdb["spec"]["selector"]["matchLabels"],
-                         sts["spec"]["selector"]["matchLabels"])
+        # A standby is never ready: a rolling update would wait for it for
+        # ever, and a disruption budget would forbid draining the active
+        # one's node.
+        self.assertEqual(sts["spec"]["updateStrategy"]["type"], "OnDelete")
+        self.assertFalse([d for d in docs
+                          if d and d["kind"] == "PodDisruptionBudget"])
         # A standby answers "liveness" (and "" NOT_SERVING): the liveness
         # probe asks for the former, readiness for the latter.
         container = sts["spec"]["template"]["spec"]["containers"][0]
-        self.assertEqual(container["livenessProbe"]["grpc"]["service"],
-                         "liveness")
+        for probe in ("livenessProbe", "startupProbe"):
+            self.assertEqual(container[probe]["grpc"]["service"], "liveness")
         self.assertNotIn("service", container["readinessProbe"]["grpc"])
 
     COPY_SETS = (

@@ -125,20 +125,27 @@ TEST_F(PostgresCatalogTest, ASetIsTakenListedIndexedAndRestored) {
   EXPECT_EQ(listed.sets(0).id(), id);
 }
 
-TEST_F(PostgresCatalogTest, ACatalogServerThatGoesAwayIsNamedAndServesAgain) {
+TEST_F(PostgresCatalogTest, ACatalogServerThatGoesAwayStopsTheScheduler) {
   auto scheduler = StartScheduler("one");
   ASSERT_FALSE(scheduler->address().empty());
   testing::CliClient cli(scheduler->address());
   std::string out;
   ASSERT_EQ(cli.Run({"sets"}, &out), 0) << out;
 
+  // Without its session it cannot know that it is the only active
+  // scheduler: it stops, naming the server, rather than act beside one.
   ASSERT_EQ(pg_.Stop(&out), 0) << out;
-  EXPECT_NE(cli.Run({"sets"}, &out), 0);
-  EXPECT_NE(out.find("catalog"), std::string::npos) << out;
-  EXPECT_NE(out.find("dbname=dxcatalog"), std::string::npos) << out;
-
+  EXPECT_EQ(scheduler->Wait(), 1) << scheduler->Output();
+  EXPECT_NE(scheduler->Output().find("lost the active scheduler's lock on "
+                                     "the catalog (PostgreSQL dbname="
+                                     "dxcatalog"),
+            std::string::npos)
+      << scheduler->Output();
+  // Started again (as Kubernetes does) once the server is back, it serves.
   ASSERT_EQ(pg_.Start(&out), 0) << out;
-  EXPECT_EQ(cli.Run({"sets"}, &out), 0) << out << scheduler->Output();
+  auto again = StartScheduler("two");
+  ASSERT_FALSE(again->address().empty());
+  EXPECT_EQ(testing::CliClient(again->address()).Run({"sets"}, &out), 0) << out;
 }
 
 // A catalog the scheduler kept in SQLite goes into PostgreSQL verified
@@ -180,6 +187,14 @@ TEST_F(PostgresCatalogTest, MigrateCatalogCopiesASqliteCatalogVerifiably) {
       "--config",
       dir_ / "pg.yaml"};
   std::string out;
+  // A mistyped path is not an empty catalog to copy.
+  std::vector<std::string> mistyped = migrate;
+  mistyped[3] = data + "/catalgo.db";
+  EXPECT_EQ(testing::RunCommand(mistyped, &out), 1) << out;
+  EXPECT_NE(out.find("cannot open catalog " + data + "/catalgo.db"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(data + "/catalgo.db"));
   ASSERT_EQ(testing::RunCommand(migrate, &out), 0) << out;
   EXPECT_NE(out.find("catalog copied and verified"), std::string::npos) << out;
   EXPECT_TRUE(
@@ -238,6 +253,54 @@ TEST_F(PostgresCatalogTest, MigrateCatalogCopiesASqliteCatalogVerifiably) {
     scheduler.Signal(SIGTERM);
     ASSERT_EQ(scheduler.Wait(), 0) << scheduler.Output();
   }
+}
+
+// A scheduler pointed at a catalog that is not its store's (here: the
+// config moved to PostgreSQL before `migrate-catalog` ran) refuses to
+// start rather than remove every stored set as unnamed by the catalog.
+TEST_F(PostgresCatalogTest, ACatalogThatIsNotTheStoresIsRefusedNotReconciled) {
+  const std::string data = dir_ / "shared-data";
+  {
+    testing::SchedulerOptions options =
+        testing::SchedulerIn(dir_ / "lite", "policies: []\n");
+    options.data_dir = data;
+    testing::SchedulerProcess lite(options);
+    ASSERT_FALSE(lite.address().empty()) << lite.Output();
+    testing::AgentProcess agent(
+        testing::AgentOf(lite.address(), "dx-prod", "dx", "dx-core-0", "core",
+                         {"profile=" + volume_}, dir_ / "agent.log"));
+    ASSERT_TRUE(agent.registered()) << agent.Output();
+    std::string out;
+    ASSERT_EQ(
+        testing::CliClient(lite.address())
+            .Run({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out),
+        0)
+        << out;
+    lite.Signal(SIGTERM);
+    ASSERT_EQ(lite.Wait(), 0) << lite.Output();
+  }
+  auto stored = [&] {
+    int n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(data + "/store")) {
+      n += e.is_regular_file();
+    }
+    return n;
+  };
+  const int before = stored();
+  ASSERT_GT(before, 0);
+  testing::SchedulerOptions options =
+      testing::SchedulerIn(dir_ / "pg", config_);
+  options.data_dir = data;
+  options.await_listening = false;
+  testing::SchedulerProcess pg(options);
+  const std::string refused =
+      pg.WaitForLine("of a set the catalog does not know");
+  EXPECT_NE(refused, "") << pg.Output();
+  if (refused.empty()) pg.Signal(SIGTERM);  // it started: the bug
+  EXPECT_NE(pg.Wait(), 0);
+  EXPECT_NE(pg.Output().find("migrate-catalog"), std::string::npos)
+      << pg.Output();
+  EXPECT_EQ(stored(), before) << "nothing was removed";
 }
 
 // An unused loopback port: bound, read, released.

@@ -4,11 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
 
+#include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/shared_pg.h"
+#include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -49,6 +52,70 @@ TEST(PostgresCatalogTest, SchedulersRacingForSlotsTakeEachOnce) {
     EXPECT_LE(claimed[slot].load(), 1) << "slot " << slot + 1;
   }
   EXPECT_EQ(claimed[kSlots - 1].load(), 1);
+}
+
+// find's patterns are SQLite's GLOB on both engines: SQLite is the
+// reference, names and patterns picked to tell the readings apart.
+TEST(PostgresCatalogTest, FindMatchesAsSqlitesGlobDoes) {
+  absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto pg = PostgresCatalog::Open(*db);
+  ASSERT_TRUE(pg.ok()) << pg.status();
+  testing::TempDir dir;
+  auto lite = SqliteCatalog::Open(dir / "catalog.db");
+  ASSERT_TRUE(lite.ok()) << lite.status();
+  const std::vector<std::string> names = {"a1x",
+                                          "b2x",
+                                          "]x",
+                                          "!x",
+                                          "^x",
+                                          "[a",
+                                          "a.b",
+                                          "a+b",
+                                          "a\\b",
+                                          "ab",
+                                          "x(1)",
+                                          "cfg/wps.properties",
+                                          "cfg/wps_properties",
+                                          "A1X",
+                                          "a$b"};
+  for (Catalog* c :
+       {static_cast<Catalog*>(pg->get()), static_cast<Catalog*>(lite->get())}) {
+    v1::BackupSet set;
+    set.set_id("s1");
+    set.set_namespace_("ns");
+    set.set_release("dx");
+    set.set_status(v1::SET_COMPLETE);
+    ASSERT_TRUE(c->CreateSet(set).ok());
+    google::protobuf::RepeatedPtrField<v1::FileEntry> entries;
+    for (const std::string& name : names) {
+      v1::FileEntry* e = entries.Add();
+      e->set_path(name);
+      e->set_type("file");
+    }
+    ASSERT_TRUE(c->AddFiles("s1", "core/profile", entries).ok());
+  }
+  auto found = [](Catalog* c, const std::string& pattern) {
+    v1::FindFilesRequest request;
+    request.set_pattern(pattern);
+    auto response = c->FindFiles(request);
+    EXPECT_TRUE(response.ok()) << pattern << ": " << response.status();
+    std::vector<std::string> paths;
+    if (response.ok()) {
+      for (const v1::IndexedFile& f : response->files()) {
+        paths.push_back(f.entry().path());
+      }
+    }
+    std::sort(paths.begin(), paths.end());
+    return paths;
+  };
+  for (const char* pattern :
+       {"[ab]?x",    "[^a]?x",      "[!a]x",  "[]]x", "[^]]x", "[a", "[[]a",
+        "a.b",       "a?b",         "a+b",    "a\\b", "x(*)",  "*",  "?",
+        "cfg/wps.*", "*/wps?prop*", "[a-b]*", "A*",   "a$b",   "^x", "[\\]*"}) {
+    EXPECT_EQ(found(pg->get(), pattern), found(lite->get(), pattern))
+        << "pattern " << pattern;
+  }
 }
 
 }  // namespace

@@ -354,6 +354,8 @@ TEST(SchedulerConfigTest, APostgresCatalogTakesConnectionFieldsOnly) {
             "catalog.postgres.ca_file: needs an absolute path"},
            {"{dbname: c, sslmode: verify}",
             "catalog.postgres.sslmode: one of disable"},
+           {"{dbname: c, sslmode: verify-full}",
+            "catalog.postgres.ca_file: sslmode verify-full checks"},
        }) {
     auto config =
         ParseSchedulerConfig("catalog:\n  postgres: " + yaml + "\n", "s.yaml");

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tests/support/memory_catalog.h"
 
 namespace dxbackup::scheduler {
@@ -15,12 +17,15 @@ namespace {
 class SetsOwingPostHooksTest : public ::testing::Test {
  protected:
   void AddSet(const std::string& id, v1::SetStatus status,
-              std::vector<std::pair<std::string, v1::JobStatus>> hooks) {
+              std::vector<std::pair<std::string, v1::JobStatus>> hooks,
+              const std::string& reason = "", int64_t started = 1000) {
     v1::BackupSet set;
     set.set_id(id);
     set.set_namespace_("ns");
     set.set_release(id);
     set.set_status(status);
+    set.set_reason(reason);
+    set.set_started_unix(started);
     ASSERT_TRUE(catalog_.CreateSet(set).ok());
     int n = 0;
     for (const auto& [target, job_status] : hooks) {
@@ -34,11 +39,13 @@ class SetsOwingPostHooksTest : public ::testing::Test {
     }
   }
   std::vector<std::string> Owing() {
-    auto owing = SetsOwingPostHooks(&catalog_, &catalog_);
+    auto owing = SetsOwingPostHooks(&catalog_, &catalog_, 500);
     EXPECT_TRUE(owing.ok()) << owing.status();
     std::vector<std::string> ids;
     if (owing.ok()) {
-      for (const v1::BackupSet& s : *owing) ids.push_back(s.id());
+      for (const OwedPostHooks& o : *owing) {
+        ids.push_back(o.set.id() + ":" + absl::StrJoin(o.pods, ","));
+      }
     }
     std::sort(ids.begin(), ids.end());
     return ids;
@@ -67,8 +74,27 @@ TEST_F(SetsOwingPostHooksTest, OnlyRunningSetsWhosePreHooksBegan) {
          {{"pre-hook/stop@p", v1::JOB_SUCCEEDED},
           {"post-hook/start@p", v1::JOB_FAILED}});
   AddSet("g-no-hooks", v1::SET_RUNNING, {});
-  EXPECT_EQ(Owing(), (std::vector<std::string>{"a-stopped", "b-stopping",
-                                               "c-half-started"}));
+  EXPECT_EQ(Owing(), (std::vector<std::string>{"a-stopped:p", "b-stopping:p",
+                                               "c-half-started:p"}));
+}
+
+// The pods are those whose pre-hooks began; a debt outlives the set being
+// failed, until its note says it was paid.
+TEST_F(SetsOwingPostHooksTest, ThePodsStoppedAndTheDebtsNotYetPaid) {
+  AddSet("a-two-pods", v1::SET_RUNNING,
+         {{"pre-hook/stop@core-0", v1::JOB_SUCCEEDED},
+          {"pre-hook/stop@core-1", v1::JOB_RUNNING},
+          {"pre-hook/stop@core-2", v1::JOB_PENDING}});
+  AddSet("b-failed-unpaid", v1::SET_FAILED,
+         {{"pre-hook/stop@p", v1::JOB_FAILED}}, kStoppedWhileRunning);
+  AddSet("c-failed-paid", v1::SET_FAILED, {{"pre-hook/stop@p", v1::JOB_FAILED}},
+         absl::StrCat(kStoppedWhileRunning, kOwedPostHooksRan, "x ok"));
+  AddSet("d-failed-otherwise", v1::SET_FAILED,
+         {{"pre-hook/stop@p", v1::JOB_FAILED}}, "core/profile: agent gone");
+  AddSet("e-failed-long-ago", v1::SET_FAILED,
+         {{"pre-hook/stop@p", v1::JOB_FAILED}}, kStoppedWhileRunning, 100);
+  EXPECT_EQ(Owing(), (std::vector<std::string>{"a-two-pods:core-0,core-1",
+                                               "b-failed-unpaid:p"}));
 }
 
 }  // namespace

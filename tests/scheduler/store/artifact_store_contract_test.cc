@@ -159,7 +159,17 @@ TEST_P(ArtifactStoreContractTest, ListStatAndRemove) {
   EXPECT_EQ(KeysOf(*store_, "ns/dx/s1/"),
             std::vector<std::string>{"ns/dx/s1/a"});
 
-  auto removed = Reconcile(*store_, {"ns/dx/s1/a"});
+  // Objects of a set the catalog does not know: nothing is removed.
+  auto refused = Reconcile(*store_, {"ns/dx/s1/a"},
+                           [](const std::string& id) { return id == "s1"; });
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("of a set the catalog does not "
+                                            "know"),
+            std::string::npos)
+      << refused.status();
+  EXPECT_EQ(KeysOf(*store_, "").size(), 3u);
+  auto removed = Reconcile(*store_, {"ns/dx/s1/a"},
+                           [](const std::string&) { return true; });
   ASSERT_TRUE(removed.ok());
   EXPECT_EQ(removed->size(), 2u);
   EXPECT_EQ(KeysOf(*store_, ""), std::vector<std::string>{"ns/dx/s1/a"});
