@@ -219,6 +219,23 @@ const std::vector<std::string_view> kMigrations = {
       DROP INDEX jobs_by_set;
       CREATE INDEX jobs_by_set ON jobs (set_id, seq);
     )sql",
+    // 21: finds and set lists newest first, without sorting all that
+    // matched. sets_by_time is the set list's order (started_unix DESC,
+    // seq DESC, read backward): retention and `dxbackup sets` no longer
+    // sort every set (PostgreSQL compared each tie of started_unix by seq,
+    // a column behind 20 others: 25 ms of 66 for 10,000 sets). With
+    // sets_by_time_id (find's order) and files_by_set_name, a find walks
+    // sets newest first, looks its name or path up in each and stops at
+    // its limit, rather than reading every match (for a name in every set,
+    // 10,000 table pages). sets_by_time_id alone would make PostgreSQL
+    // walk each set's rows through files_by_set for a name: the three go
+    // together.
+    R"sql(
+      CREATE INDEX sets_by_time ON sets (started_unix, seq);
+      CREATE INDEX sets_by_time_id ON sets (started_unix, id);
+      CREATE INDEX files_by_set_name ON files (set_id, name)
+        WHERE unchanged = 0;
+    )sql",
 };
 
 }  // namespace

@@ -241,6 +241,8 @@ absl::Status PostgresCatalog::Migrate() {
         absl::StrCat("SELECT pg_advisory_unlock(", kMigrationLock, ")"))
         .IgnoreError();
   }};
+  // CREATE TABLE IF NOT EXISTS would print a NOTICE at every start.
+  run("quieting notices", "SET client_min_messages = warning").IgnoreError();
   if (absl::Status s = run("creating the schema version table",
                            "CREATE TABLE IF NOT EXISTS dxbackup_schema_version "
                            "(version BIGINT NOT NULL)");
