@@ -4,8 +4,8 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <regex>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "scheduler/catalog/catalog_schema.h"
@@ -33,10 +33,14 @@ class TextRow : public SqlRow {
   const std::vector<std::string>& row_;
 };
 
-// SQLite's ?N placeholders as PostgreSQL's $N.
+// SQLite's ?N placeholders as PostgreSQL's $N (the statements have no
+// other '?' followed by a digit: no literal holds one).
 std::string DollarPlaceholders(const std::string& sql) {
-  static const std::regex placeholder("\\?(\\d+)");
-  return std::regex_replace(sql, placeholder, "$$$1");
+  std::string out = sql;
+  for (size_t i = 0; i + 1 < out.size(); ++i) {
+    if (out[i] == '?' && absl::ascii_isdigit(out[i + 1])) out[i] = '$';
+  }
+  return out;
 }
 
 std::string TextOf(const SqlValue& value) {
