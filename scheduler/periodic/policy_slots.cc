@@ -89,10 +89,18 @@ std::vector<PlanEntry> PolicySlots::BuildPlan(const std::string& only) {
 
 void PolicySlots::Run(absl::Time now) {
   PolicyQueue::TickResult tick;
+  // Runs queued before this tick (an earlier slot claimed here that waits
+  // for the limits, a RunNow): a later slot lost to another scheduler
+  // leaves them be.
+  std::set<PlanKey> queued_before;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
-    queue_.SetPlan(BuildPlan(""), now);
+    std::vector<PlanEntry> plan = BuildPlan("");
+    for (const PlanEntry& e : plan) {
+      if (queue_.IsQueued(e.key)) queued_before.insert(e.key);
+    }
+    queue_.SetPlan(std::move(plan), now);
     tick = queue_.Tick(now);
     for (const auto& [key, slot] : tick.slots_taken) slots_[key] = slot;
   }
@@ -118,7 +126,12 @@ void PolicySlots::Run(absl::Time now) {
     // not running anything yet) finished at once.
     const std::set<PlanKey> started(tick.start.begin(), tick.start.end());
     std::lock_guard<std::mutex> lock(mu_);
-    for (const PlanKey& key : lost) {
+    for (auto it = lost.begin(); it != lost.end();) {
+      if (queued_before.count(*it) != 0) {
+        it = lost.erase(it);  // its run stands, started now or not
+        continue;
+      }
+      const PlanKey& key = *it++;
       if (started.count(key) != 0) {
         queue_.Finished(key);
       } else {

@@ -124,6 +124,24 @@ TEST_F(PolicySlotsTest, ASlotAnotherSchedulerClaimedIsNotRunHere) {
       << "the next day's slots, both here";
 }
 
+// A run this scheduler claimed earlier and that still waits (the limit)
+// is not taken away because its deployment's next slot went to another.
+TEST_F(PolicySlotsTest, ALostSlotLeavesAnEarlierClaimedRunQueued) {
+  config_.mutable_limits()->set_max_sets(1);
+  AddPolicy("30 8 * * *");
+  StartSlots();
+  Pass(absl::Minutes(30));
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx"})) << "ns-b waits";
+  const int64_t tomorrow = absl::ToUnixSeconds(Now() + absl::Hours(24));
+  auto other = catalog_->ClaimScheduleSlot({"nightly", "ns-b", "dx", tomorrow});
+  ASSERT_TRUE(other.ok() && *other);
+  Pass(absl::Hours(24));  // ns-a still runs; ns-b's next slot is lost
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx"}));
+  starter_.EndAll();
+  ASSERT_TRUE(starter_.AwaitStarted(2)) << "ns-b's claimed run was dropped";
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}));
+}
+
 TEST_F(PolicySlotsTest, SlotsMissedWhileDownRunOnceNotOncePerSlot) {
   AddPolicy("30 8 * * *");
   // The last slot taken was three days ago: three slots were missed.
