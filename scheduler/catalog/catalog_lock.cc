@@ -1,5 +1,8 @@
 #include "scheduler/catalog/catalog_lock.h"
 
+#include <cstdlib>
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 
 namespace dxbackup::scheduler {
@@ -41,8 +44,45 @@ absl::StatusOr<bool> CatalogLock::TryAcquire() {
             "set_config('tcp_keepalives_interval', '5', false), "
             "set_config('tcp_keepalives_count', '3', false)")
         .IgnoreError();
+    // From now on a scheduler that takes the lock after this one waits.
+    if (absl::Status s = ReadPreviousAndNote(); !s.ok()) {
+      held_ = false;
+      return s;
+    }
   }
   return held_;
+}
+
+absl::StatusOr<int64_t> CatalogLock::SecondsSinceLastConfirmed() {
+  if (!held_) {
+    return absl::FailedPreconditionError("the lock is not held");
+  }
+  return previous_confirmed_;
+}
+
+absl::Status CatalogLock::ReadPreviousAndNote() {
+  auto rows = conn_->Query(
+      "CREATE TABLE IF NOT EXISTS dxbackup_active (id INT PRIMARY KEY, "
+      "confirmed_at TIMESTAMPTZ NOT NULL)");
+  if (rows.ok()) {
+    rows = conn_->Query(
+        "SELECT COALESCE(FLOOR(EXTRACT(EPOCH FROM now() - MAX(confirmed_at))), "
+        "-1) FROM dxbackup_active");
+  }
+  if (rows.ok()) {
+    const int64_t seconds = std::atoll(rows->at(0).at(0).c_str());
+    previous_confirmed_ =
+        seconds < 0 ? std::numeric_limits<int64_t>::max() : seconds;
+    rows = conn_->Query(
+        "INSERT INTO dxbackup_active VALUES (1, now()) ON CONFLICT (id) DO "
+        "UPDATE SET confirmed_at = now()");
+  }
+  if (!rows.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the catalog's PostgreSQL (", DescribeDatabase(server_),
+        "): noting the active scheduler: ", rows.status().message()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CatalogLock::Check() {
@@ -57,6 +97,18 @@ absl::Status CatalogLock::Check() {
         "lost the active scheduler's lock on the catalog (PostgreSQL ",
         DescribeDatabase(server_), ")",
         rows.ok() ? "" : absl::StrCat(": ", rows.status().message()),
+        "; another scheduler may be active now"));
+  }
+  // When it was last confirmed, for the next active one (see header).
+  auto noted = conn_->Query(
+      "INSERT INTO dxbackup_active VALUES (1, now()) ON CONFLICT (id) DO "
+      "UPDATE SET confirmed_at = now()");
+  if (!noted.ok()) {
+    held_ = false;
+    return absl::UnavailableError(absl::StrCat(
+        "could not note the active scheduler's lock on the catalog "
+        "(PostgreSQL ",
+        DescribeDatabase(server_), "): ", noted.status().message(),
         "; another scheduler may be active now"));
   }
   return absl::OkStatus();

@@ -34,17 +34,30 @@ class CatalogLock {
 
   // Tries once: true when this process holds the lock (now, or already).
   absl::StatusOr<bool> TryAcquire();
-  // OK while the session that holds the lock lives; Unavailable, naming
-  // the server, once it was lost.
+  // OK while the session that holds the lock lives, noting in the catalog
+  // when it was confirmed; Unavailable, naming the server, once it was
+  // lost.
   absl::Status Check();
+  // Once held: the seconds between the last confirmation of the scheduler
+  // active before (its taking the lock, or a Check), as the server's clock
+  // counts, and this one's taking it; the largest int64_t when none ever
+  // was active. A scheduler that has just taken the lock waits until that
+  // exceeds the time the one before takes to notice it lost the lock, so
+  // that the two never act at once.
+  absl::StatusOr<int64_t> SecondsSinceLastConfirmed();
 
  private:
   CatalogLock(v1::Database server, std::unique_ptr<PgConnection> conn)
       : server_(std::move(server)), conn_(std::move(conn)) {}
 
+  // Reads the previous active scheduler's last confirmation, then notes
+  // this one's (just taken).
+  absl::Status ReadPreviousAndNote();
+
   const v1::Database server_;
   std::unique_ptr<PgConnection> conn_;
   bool held_ = false;
+  int64_t previous_confirmed_ = 0;
 };
 
 }  // namespace dxbackup::scheduler

@@ -18,9 +18,10 @@ namespace {
 constexpr auto kTryEvery = std::chrono::seconds(2);
 constexpr auto kCheckEvery = std::chrono::seconds(3);
 // An active scheduler whose lock was last seen held longer ago than this
-// stops (a check that hangs counts as failed); a standby that takes over
-// waits this long before it changes anything, so that an active one cut
-// off from the catalog has stopped by then.
+// stops (a check that hangs counts as failed); a scheduler that takes the
+// lock waits until this long has passed since the last active one's last
+// confirmation before it changes anything, so that one cut off from the
+// catalog has stopped by then.
 constexpr auto kLockDeadline = std::chrono::seconds(15);
 
 class Watcher : public ActiveScheduler {
@@ -123,12 +124,20 @@ absl::StatusOr<std::unique_ptr<ActiveScheduler>> AwaitActive(
       held = (*lock)->TryAcquire();
       if (!held.ok()) return held.status();
     }
-    DXLOG(INFO) << "standby: the active scheduler is gone; taking over in "
-                << kLockDeadline.count() << " s";
-    // An active scheduler that lost its session, but not its process, has
-    // stopped by then (its watchdog); only then is anything changed.
-    std::this_thread::sleep_for(kLockDeadline);
+    DXLOG(INFO) << "standby: the active scheduler is gone; taking over";
     if (health) health->Shutdown();
+  }
+  // An active scheduler that lost its session, but not its process, stops
+  // within kLockDeadline of its last confirmation (its watchdog): nothing
+  // is changed before that has passed.
+  absl::StatusOr<int64_t> since = (*lock)->SecondsSinceLastConfirmed();
+  if (!since.ok()) return since.status();
+  if (*since <= kLockDeadline.count()) {
+    const int64_t wait = kLockDeadline.count() + 1 - *since;
+    DXLOG(INFO) << "the last active scheduler confirmed its lock " << *since
+                << " s ago: waiting " << wait
+                << " s, until it has surely stopped";
+    std::this_thread::sleep_for(std::chrono::seconds(wait));
   }
   return std::unique_ptr<ActiveScheduler>(new Watcher(*std::move(lock)));
 }

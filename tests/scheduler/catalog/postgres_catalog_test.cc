@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <thread>
 #include <vector>
 
+#include "scheduler/catalog/catalog_lock.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/shared_pg.h"
 #include "tests/support/temp_dir.h"
@@ -116,6 +118,39 @@ TEST(PostgresCatalogTest, FindMatchesAsSqlitesGlobDoes) {
     EXPECT_EQ(found(pg->get(), pattern), found(lite->get(), pattern))
         << "pattern " << pattern;
   }
+}
+
+// One scheduler at a time holds the active lock; the next one to take it
+// learns how long ago the last one confirmed it (and waits out the rest).
+TEST(CatalogLockTest, OneHoldsItAndTheNextKnowsWhenItWasLastConfirmed) {
+  absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto first = CatalogLock::Open(*db);
+  auto second = CatalogLock::Open(*db);
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(*(*first)->TryAcquire());
+  EXPECT_EQ(*(*first)->SecondsSinceLastConfirmed(),
+            std::numeric_limits<int64_t>::max())
+      << "no active scheduler ever confirmed it";
+  EXPECT_FALSE(*(*second)->TryAcquire()) << "held by the first";
+  // Taking the lock counted as a confirmation: no Check is needed.
+  first->reset();  // its session ends, and its lock with it
+  // The server ends the session's backend a moment after the socket
+  // closed, with nothing to wait on but the lock itself (as a standby
+  // does, trying again).
+  bool taken = false;
+  for (int i = 0; i < 100 && !taken; ++i) {
+    taken = *(*second)->TryAcquire();
+    if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(taken);
+  absl::StatusOr<int64_t> since = (*second)->SecondsSinceLastConfirmed();
+  ASSERT_TRUE(since.ok()) << since.status();
+  EXPECT_GE(*since, 0);
+  EXPECT_LE(*since, 5) << "the first took it just now";
+  EXPECT_TRUE((*second)->Check().ok());
+  EXPECT_EQ(*(*second)->SecondsSinceLastConfirmed(), *since)
+      << "what was before this one took it";
 }
 
 }  // namespace
