@@ -180,13 +180,18 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   }
   auto known = s->catalog_->AllArtifactPaths();
   if (!known.ok()) return known.status();
-  auto removed = Reconcile(*s->store_, *known, [&s](const std::string& id) {
+  auto reconciled = Reconcile(*s->store_, *known, [&s](const std::string& id) {
     return s->catalog_->GetSet(id).ok();
   });
-  if (!removed.ok()) return removed.status();
-  for (const std::string& path : *removed) {
+  if (!reconciled.ok()) return reconciled.status();
+  for (const std::string& path : reconciled->removed) {
     DXLOG(WARNING) << "removed " << path
                    << " from the store: no catalog row names it";
+  }
+  for (const std::string& path : reconciled->left) {
+    DXLOG(WARNING) << "left " << path
+                   << " in the store: its set is not in the catalog (not "
+                      "this scheduler's; remove it by hand if it is junk)";
   }
 
   s->auth_ = std::make_unique<TokenAuth>(s->options_.config.tokens_file());

@@ -1,14 +1,14 @@
 // Reconcile brings a store in line with the catalog after a restart: it
-// removes what interrupted writes left and every committed object no
-// catalog row names (`known_keys`) of a set the catalog knows
-// (`set_known`, by the key's <namespace>/<release>/<set>/ part), and
-// returns the keys it removed.
+// removes what interrupted writes left and every committed object that no
+// catalog row names (`known_keys`) of a set the catalog knows (`set_known`,
+// by the key's <namespace>/<release>/<set>/ part): the orphans a crash
+// leaves. An object of a set the catalog does not know is never removed:
+// it is left, and reported, as it may be someone's backup.
 //
-// An object of a set the catalog has never heard of means the catalog is
-// not the store's (lost, replaced, another installation's, or a move to
-// PostgreSQL not yet migrated): then nothing at all is removed, and the
-// error (FailedPrecondition) names such an object and what to do. A crash
-// leaves orphans only of sets the catalog has rows for.
+// When the store holds objects and the catalog knows none of them, the
+// catalog is not the store's (lost, replaced, another installation's, or
+// moved to PostgreSQL before `migrate-catalog`): then nothing is removed,
+// and the error (FailedPrecondition) names an object and what to do.
 //
 // Only while nothing writes to the store (at startup): an object being
 // committed has no catalog row yet.
@@ -24,7 +24,12 @@
 
 namespace dxbackup::scheduler {
 
-absl::StatusOr<std::vector<std::string>> Reconcile(
+struct Reconciled {
+  std::vector<std::string> removed;  // interrupted writes and orphans
+  std::vector<std::string> left;     // objects of sets the catalog lacks
+};
+
+absl::StatusOr<Reconciled> Reconcile(
     ArtifactStore& store, const std::vector<std::string>& known_keys,
     const std::function<bool(const std::string& set_id)>& set_known);
 

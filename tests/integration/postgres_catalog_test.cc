@@ -293,8 +293,7 @@ TEST_F(PostgresCatalogTest, ACatalogThatIsNotTheStoresIsRefusedNotReconciled) {
   options.data_dir = data;
   options.await_listening = false;
   testing::SchedulerProcess pg(options);
-  const std::string refused =
-      pg.WaitForLine("of a set the catalog does not know");
+  const std::string refused = pg.WaitForLine("of no set the catalog knows");
   EXPECT_NE(refused, "") << pg.Output();
   if (refused.empty()) pg.Signal(SIGTERM);  // it started: the bug
   EXPECT_NE(pg.Wait(), 0);

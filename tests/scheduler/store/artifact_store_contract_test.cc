@@ -159,19 +159,25 @@ TEST_P(ArtifactStoreContractTest, ListStatAndRemove) {
   EXPECT_EQ(KeysOf(*store_, "ns/dx/s1/"),
             std::vector<std::string>{"ns/dx/s1/a"});
 
-  // Objects of a set the catalog does not know: nothing is removed.
-  auto refused = Reconcile(*store_, {"ns/dx/s1/a"},
-                           [](const std::string& id) { return id == "s1"; });
+  // A catalog that knows none of the store's sets is not the store's:
+  // nothing is removed.
+  auto refused =
+      Reconcile(*store_, {}, [](const std::string&) { return false; });
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.status().message().find("of a set the catalog does not "
-                                            "know"),
+  EXPECT_NE(refused.status().message().find("of no set the catalog knows"),
             std::string::npos)
       << refused.status();
   EXPECT_EQ(KeysOf(*store_, "").size(), 3u);
-  auto removed = Reconcile(*store_, {"ns/dx/s1/a"},
-                           [](const std::string&) { return true; });
-  ASSERT_TRUE(removed.ok());
-  EXPECT_EQ(removed->size(), 2u);
+  // Otherwise an orphan of a known set goes; objects of unknown sets stay.
+  auto reconciled =
+      Reconcile(*store_, {"ns/dx/s1/a"},
+                [](const std::string& id) { return id == "s10"; });
+  ASSERT_TRUE(reconciled.ok()) << reconciled.status();
+  EXPECT_EQ(reconciled->removed, std::vector<std::string>{"ns/dx/s10/a"});
+  EXPECT_EQ(reconciled->left, std::vector<std::string>{"other/dx/s2/a"});
+  EXPECT_EQ(KeysOf(*store_, ""),
+            (std::vector<std::string>{"ns/dx/s1/a", "other/dx/s2/a"}));
+  ASSERT_TRUE(store_->Remove("other/dx/s2/a").ok());
   EXPECT_EQ(KeysOf(*store_, ""), std::vector<std::string>{"ns/dx/s1/a"});
 }
 

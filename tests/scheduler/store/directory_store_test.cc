@@ -68,10 +68,10 @@ TEST(DirectoryStoreTest, ReconcileRemovesPartialsAndUnrecordedFiles) {
   testing::WriteFile(dir / "store/ns/dx/s/kept.tar.zst", "k");
   testing::WriteFile(dir / "store/ns/dx/s/crash.tar.zst.partial", "p");
   testing::WriteFile(dir / "store/ns/dx/s/orphan.pgdump", "o");
-  auto removed = Reconcile(store, {"ns/dx/s/kept.tar.zst"},
-                           [](const std::string& id) { return id == "s"; });
-  ASSERT_TRUE(removed.ok());
-  EXPECT_EQ(removed->size(), 2u);
+  auto reconciled = Reconcile(store, {"ns/dx/s/kept.tar.zst"},
+                              [](const std::string& id) { return id == "s"; });
+  ASSERT_TRUE(reconciled.ok());
+  EXPECT_EQ(reconciled->removed.size(), 2u);
   EXPECT_TRUE(std::filesystem::exists(dir / "store/ns/dx/s/kept.tar.zst"));
   EXPECT_FALSE(std::filesystem::exists(dir / "store/ns/dx/s/orphan.pgdump"));
   EXPECT_FALSE(
