@@ -61,6 +61,8 @@ absl::StatusOr<int64_t> CatalogLock::SecondsSinceLastConfirmed() {
 }
 
 absl::Status CatalogLock::ReadPreviousAndNote() {
+  // CREATE TABLE IF NOT EXISTS would print a NOTICE at every start.
+  conn_->Query("SET client_min_messages = warning").IgnoreError();
   auto rows = conn_->Query(
       "CREATE TABLE IF NOT EXISTS dxbackup_active (id INT PRIMARY KEY, "
       "confirmed_at TIMESTAMPTZ NOT NULL)");
