@@ -862,8 +862,8 @@ TEST_F(EndToEndTest, ADrillGoesToANamedAgentOrAScratchDeployment) {
   for (const char* dir : {"other", "profile", "upload", "config"}) {
     fs::create_directories(scratch + "/" + dir);
   }
-  std::unique_ptr<ChildProcess> named(StartAgent(
-      "drill-0", "core", "drills", {"other=" + scratch + "/other"}));
+  std::unique_ptr<ChildProcess> named(
+      StartAgent("drill-0", "core", "drills", {"other=" + scratch + "/other"}));
   ASSERT_NE(named, nullptr);
   const std::string to = *work_ / "drills-named";
   std::string out;

@@ -309,8 +309,9 @@ std::vector<std::string> PrintSideBySide(const std::vector<Timed>& lite,
                 within ? "yes" : "NO", RatioHolds(l, p) ? "yes" : "NO");
     for (std::string& m : MissesOf(l, p)) misses.push_back(std::move(m));
   }
-  std::printf("\n* or both under 1 ms: there the ratio is a client/server "
-              "round trip against a call in the process\n");
+  std::printf(
+      "\n* or both under 1 ms: there the ratio is a client/server "
+      "round trip against a call in the process\n");
   return misses;
 }
 
