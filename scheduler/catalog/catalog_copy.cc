@@ -131,18 +131,39 @@ void Digest(common::Sha256& sha, const std::vector<std::string>& row) {
   sha.Update("\n");
 }
 
+// Both sides open, and the catalog's tables (TablesOf).
+struct Sides {
+  std::unique_ptr<Sqlite> lite;
+  std::unique_ptr<PgConnection> pg;
+  std::vector<Table> tables;
+};
+
+absl::StatusOr<Sides> OpenSides(const std::string& sqlite_path,
+                                const v1::Database& server) {
+  Sides sides;
+  absl::StatusOr<std::unique_ptr<Sqlite>> lite = OpenSqlite(sqlite_path);
+  if (!lite.ok()) return lite.status();
+  sides.lite = *std::move(lite);
+  absl::StatusOr<std::unique_ptr<PgConnection>> pg = OpenPostgres(server);
+  if (!pg.ok()) return pg.status();
+  sides.pg = *std::move(pg);
+  absl::StatusOr<std::vector<Table>> tables = TablesOf(sides.lite->db);
+  if (!tables.ok()) return tables.status();
+  sides.tables = *std::move(tables);
+  return sides;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<TableDigest>> VerifyCatalogCopy(
     const std::string& sqlite_path, const v1::Database& server) {
-  absl::StatusOr<std::unique_ptr<Sqlite>> lite = OpenSqlite(sqlite_path);
-  if (!lite.ok()) return lite.status();
-  absl::StatusOr<std::unique_ptr<PgConnection>> pg = OpenPostgres(server);
-  if (!pg.ok()) return pg.status();
-  absl::StatusOr<std::vector<Table>> tables = TablesOf((*lite)->db);
-  if (!tables.ok()) return tables.status();
+  absl::StatusOr<Sides> sides = OpenSides(sqlite_path, server);
+  if (!sides.ok()) return sides.status();
+  sqlite3* lite = sides->lite->db;
+  PgConnection* pg = sides->pg.get();
+  const std::vector<Table>& tables = sides->tables;
   std::vector<TableDigest> out;
-  for (const Table& t : *tables) {
+  for (const Table& t : tables) {
     // Every column, in schema order, orders the rows alike on both (text
     // compares byte by byte on both: catalog_schema.h).
     const std::string columns = absl::StrJoin(t.columns, ", ");
@@ -151,7 +172,7 @@ absl::StatusOr<std::vector<TableDigest>> VerifyCatalogCopy(
     TableDigest d;
     d.table = t.name;
     common::Sha256 source;
-    Rows rows((*lite)->db, select);
+    Rows rows(lite, select);
     std::vector<std::string> row(t.columns.size());
     while (rows.Next()) {
       for (size_t c = 0; c < row.size(); ++c) row[c] = rows.Text(c);
@@ -162,11 +183,11 @@ absl::StatusOr<std::vector<TableDigest>> VerifyCatalogCopy(
     d.source_sha256 = source.HexDigest();
 
     common::Sha256 copied;
-    absl::Status s = (*pg)->Execute(
+    absl::Status s = pg->Execute(
         absl::StrCat("BEGIN; DECLARE rows_read NO SCROLL CURSOR FOR ", select));
     for (bool more = s.ok(); more;) {
       auto fetched =
-          (*pg)->Query(absl::StrCat("FETCH ", kFetchRows, " FROM rows_read"));
+          pg->Query(absl::StrCat("FETCH ", kFetchRows, " FROM rows_read"));
       if (!fetched.ok()) {
         s = fetched.status();
         break;
@@ -177,7 +198,7 @@ absl::StatusOr<std::vector<TableDigest>> VerifyCatalogCopy(
       }
       more = fetched->size() == static_cast<size_t>(kFetchRows);
     }
-    (*pg)->Execute("ROLLBACK").IgnoreError();
+    pg->Execute("ROLLBACK").IgnoreError();
     if (!s.ok()) {
       return absl::Status(s.code(),
                           absl::StrCat("reading ", t.name,
@@ -220,15 +241,14 @@ absl::StatusOr<std::vector<TableDigest>> CopySqliteCatalog(
     auto target = PostgresCatalog::Open(server);
     if (!target.ok()) return target.status();
   }
-  absl::StatusOr<std::unique_ptr<Sqlite>> lite = OpenSqlite(sqlite_path);
-  if (!lite.ok()) return lite.status();
-  absl::StatusOr<std::unique_ptr<PgConnection>> pg = OpenPostgres(server);
-  if (!pg.ok()) return pg.status();
-  absl::StatusOr<std::vector<Table>> tables = TablesOf((*lite)->db);
-  if (!tables.ok()) return tables.status();
-  for (const Table& t : *tables) {
-    auto held = (*pg)->Query(
-        absl::StrCat("SELECT EXISTS (SELECT 1 FROM ", t.name, ")"));
+  absl::StatusOr<Sides> sides = OpenSides(sqlite_path, server);
+  if (!sides.ok()) return sides.status();
+  sqlite3* lite = sides->lite->db;
+  PgConnection* pg = sides->pg.get();
+  const std::vector<Table>& tables = sides->tables;
+  for (const Table& t : tables) {
+    auto held =
+        pg->Query(absl::StrCat("SELECT EXISTS (SELECT 1 FROM ", t.name, ")"));
     if (!held.ok()) return held.status();
     if (held->at(0).at(0) == "t") {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -237,13 +257,13 @@ absl::StatusOr<std::vector<TableDigest>> CopySqliteCatalog(
           "; migrate into an empty database (nothing was copied)"));
     }
   }
-  absl::Status s = (*pg)->Execute("BEGIN");
-  for (const Table& t : *tables) {
+  absl::Status s = pg->Execute("BEGIN");
+  for (const Table& t : tables) {
     if (!s.ok()) break;
     const std::string columns = absl::StrJoin(t.columns, ", ");
     const std::string copy =
         absl::StrCat("COPY ", t.name, " (", columns, ") FROM STDIN");
-    Rows rows((*lite)->db, absl::StrCat("SELECT ", columns, " FROM ", t.name));
+    Rows rows(lite, absl::StrCat("SELECT ", columns, " FROM ", t.name));
     std::string batch;
     int64_t copied = 0;
     while (s.ok() && rows.Next()) {
@@ -254,24 +274,23 @@ absl::StatusOr<std::vector<TableDigest>> CopySqliteCatalog(
       batch.push_back('\n');
       ++copied;
       if (batch.size() >= kCopyBatchBytes) {
-        s = (*pg)->CopyIn(copy, batch);
+        s = pg->CopyIn(copy, batch);
         batch.clear();
       }
     }
     if (s.ok()) s = rows.status(t.name);
-    if (s.ok() && !batch.empty()) s = (*pg)->CopyIn(copy, batch);
+    if (s.ok() && !batch.empty()) s = pg->CopyIn(copy, batch);
     // A row id column goes on after the copied ones.
     if (s.ok() && std::find(t.columns.begin(), t.columns.end(), "id") !=
                       t.columns.end()) {
-      auto sequence = (*pg)->Query(
+      auto sequence = pg->Query(
           "SELECT COALESCE(pg_get_serial_sequence($1, 'id'), '')", {t.name});
       s = sequence.status();
       if (s.ok() && !sequence->at(0).at(0).empty()) {
-        s = (*pg)
-                ->Query(absl::StrCat("SELECT setval($1, (SELECT "
-                                     "COALESCE(MAX(id), 0) + 1 FROM ",
-                                     t.name, "), false)"),
-                        {sequence->at(0).at(0)})
+        s = pg->Query(absl::StrCat("SELECT setval($1, (SELECT "
+                                   "COALESCE(MAX(id), 0) + 1 FROM ",
+                                   t.name, "), false)"),
+                      {sequence->at(0).at(0)})
                 .status();
       }
     }
@@ -282,9 +301,9 @@ absl::StatusOr<std::vector<TableDigest>> CopySqliteCatalog(
     }
     progress(absl::StrCat("copied ", t.name, ": ", copied, " rows"));
   }
-  if (s.ok()) s = (*pg)->Execute("COMMIT");
+  if (s.ok()) s = pg->Execute("COMMIT");
   if (!s.ok()) {
-    (*pg)->Execute("ROLLBACK").IgnoreError();
+    pg->Execute("ROLLBACK").IgnoreError();
     return absl::Status(s.code(), absl::StrCat(s.message(),
                                                "; nothing was copied (the "
                                                "PostgreSQL catalog is empty)"));

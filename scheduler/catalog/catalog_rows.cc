@@ -88,16 +88,22 @@ v1::BackupSet ReadSet(const SqlRow& row) {
   }
   set.set_level(ParseEnum(&v1::BackupLevel_Parse, row.Text(16)));
   set.set_base_set_id(row.Text(17));
-  v1::Drill::Result drilled = v1::Drill::RESULT_UNSPECIFIED;
-  v1::Drill::Result_Parse(row.Text(18), &drilled);
-  if (drilled != v1::Drill::RESULT_UNSPECIFIED) {
-    v1::Drill* d = set.mutable_drill();
-    d->set_result(drilled);
-    d->set_drilled_unix(row.Int(19));
-    d->set_rto_seconds(row.Int(20));
-    d->set_detail(row.Text(21));
+  v1::Drill drill = ReadDrill(row, 18);
+  if (drill.result() != v1::Drill::RESULT_UNSPECIFIED) {
+    *set.mutable_drill() = std::move(drill);
   }
   return set;
+}
+
+v1::Drill ReadDrill(const SqlRow& row, int first) {
+  v1::Drill d;
+  v1::Drill::Result result = v1::Drill::RESULT_UNSPECIFIED;
+  v1::Drill::Result_Parse(row.Text(first), &result);
+  d.set_result(result);
+  d.set_drilled_unix(row.Int(first + 1));
+  d.set_rto_seconds(row.Int(first + 2));
+  d.set_detail(row.Text(first + 3));
+  return d;
 }
 
 std::string InsertSetSql() {

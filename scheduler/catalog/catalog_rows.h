@@ -42,6 +42,10 @@ std::string Placeholders(int n);
 extern const char kSetColumns[];
 std::vector<SqlValue> SetValues(const v1::BackupSet& set);
 v1::BackupSet ReadSet(const SqlRow& row);
+// A drill from the four columns drill_result, drilled_unix,
+// drill_rto_seconds, drill_detail starting at `first`; result
+// RESULT_UNSPECIFIED when the set was never drilled.
+v1::Drill ReadDrill(const SqlRow& row, int first);
 std::string InsertSetSql();
 extern const char kUpdateSetSql[];
 extern const char kSetOrder[];  // "started_unix DESC, seq DESC, id DESC"

@@ -432,12 +432,7 @@ PostgresCatalog::DeploymentSummaries(const std::string& namespace_,
              "drilled_unix > 0", "drilled_unix",
              [](DeploymentSummary& d, const TextRow& row) {
                d.drilled_id = row.Text(2);
-               v1::Drill::Result result = v1::Drill::RESULT_UNSPECIFIED;
-               v1::Drill::Result_Parse(row.Text(3), &result);
-               d.drill.set_result(result);
-               d.drill.set_drilled_unix(row.Int(4));
-               d.drill.set_rto_seconds(row.Int(5));
-               d.drill.set_detail(row.Text(6));
+               d.drill = ReadDrill(row, 3);
              });
   if (!s.ok()) return s;
   return out;

@@ -372,12 +372,7 @@ SqliteCatalog::DeploymentSummaries(const std::string& namespace_,
           return;
         }
         d.drilled_id = row.Text(2);
-        v1::Drill::Result result = v1::Drill::RESULT_UNSPECIFIED;
-        v1::Drill::Result_Parse(row.Text(3), &result);
-        d.drill.set_result(result);
-        d.drill.set_drilled_unix(row.Int(4));
-        d.drill.set_rto_seconds(row.Int(5));
-        d.drill.set_detail(row.Text(6));
+        d.drill = ReadDrill(row, 3);
       });
   if (!s.ok()) return s;
   return out;

@@ -293,6 +293,20 @@ class EndToEndTest : public ::testing::Test {
     return cli_->Run(args, out);
   }
 
+  // A drill's output says each volume came back with as many entries as
+  // the set's index lists (`suffix` after "in the index").
+  static void ExpectEveryVolumeCameBack(const std::string& out,
+                                        const std::string& suffix = "") {
+    for (const char* target : {"core/profile", "dam/upload", "dam/config"}) {
+      EXPECT_TRUE(std::regex_search(
+          out,
+          std::regex(std::string("ok ") + target +
+                     ": (\\d+) entries restored, \\1 in the index" + suffix)))
+          << target << "\n"
+          << out;
+    }
+  }
+
   // How many drill scratch databases (dxdrill_...) the server has, as
   // psql prints it ("0\n"), or psql's error.
   static std::string ScratchDatabasesLeft() {
@@ -824,13 +838,7 @@ TEST_F(EndToEndTest, ADrillRestoresElsewhereChecksRecordsAndCleansUp) {
   const std::string to = *work_ / "drills";
   std::string out;
   ASSERT_EQ(Cli({"drill", set_id_, "--to", to}, &out), 0) << out;
-  for (const char* target : {"core/profile", "dam/upload", "dam/config"}) {
-    EXPECT_TRUE(std::regex_search(
-        out, std::regex(std::string("ok ") + target +
-                        ": (\\d+) entries restored, \\1 in the index")))
-        << target << "\n"
-        << out;
-  }
+  ExpectEveryVolumeCameBack(out);
   std::smatch m;
   ASSERT_TRUE(std::regex_search(
       out, m,
@@ -872,13 +880,7 @@ TEST_F(EndToEndTest, ADrillGoesToANamedAgentOrAScratchDeployment) {
           &out),
       0)
       << out << named->Output();
-  for (const char* target : {"core/profile", "dam/upload", "dam/config"}) {
-    EXPECT_TRUE(std::regex_search(
-        out, std::regex(std::string("ok ") + target +
-                        ": (\\d+) entries restored, \\1 in the index")))
-        << target << "\n"
-        << out;
-  }
+  ExpectEveryVolumeCameBack(out);
   for (const char* volume : {"profile", "upload", "config"}) {
     EXPECT_NE(named->Output().find(std::string(": restoring ") + volume +
                                    " into " + to + "/drill-"),
@@ -962,14 +964,7 @@ TEST_F(EndToEndTest, ADrillOfAnIncrementalComparesTheWholeMoment) {
   ASSERT_EQ(Cli({"drill", incremental, "--to", *work_ / "drills-incr"}, &out),
             0)
       << out;
-  for (const char* target : {"core/profile", "dam/upload", "dam/config"}) {
-    EXPECT_TRUE(std::regex_search(
-        out, std::regex(std::string("ok ") + target +
-                        ": (\\d+) entries restored, \\1 in the index \\(an "
-                        "incremental chain\\)")))
-        << target << "\n"
-        << out;
-  }
+  ExpectEveryVolumeCameBack(out, " \\(an incremental chain\\)");
   // Gone again, so that the suite's other tests see what they expect.
   fs::remove(added);
   EXPECT_EQ(Cli({"delete", incremental}, &out), 0) << out;

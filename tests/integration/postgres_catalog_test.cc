@@ -24,11 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void WriteFile(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path) << text;
-}
-
 class PostgresCatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -38,10 +33,10 @@ class PostgresCatalogTest : public ::testing::Test {
     ASSERT_EQ(pg_.Run({"createdb", "dxcatalog"}, &out), 0) << out;
     volume_ = dir_ / "volume";
     for (int i = 0; i < 20; ++i) {
-      WriteFile(volume_ + "/config/file" + std::to_string(i) + ".xml",
-                std::string(100 + i, 'x'));
+      testing::WriteFile(volume_ + "/config/file" + std::to_string(i) + ".xml",
+                         std::string(100 + i, 'x'));
     }
-    WriteFile(volume_ + "/wps.properties", "a=b\n");
+    testing::WriteFile(volume_ + "/wps.properties", "a=b\n");
     config_ =
         "catalog:\n"
         "  postgres:\n"
@@ -61,6 +56,34 @@ class PostgresCatalogTest : public ::testing::Test {
     auto scheduler = std::make_unique<testing::SchedulerProcess>(options);
     EXPECT_FALSE(scheduler->address().empty()) << scheduler->Output();
     return scheduler;
+  }
+
+  // A scheduler on SQLite (the default) with `data` as its data directory
+  // takes one complete set of dx-prod/dx and stops; the set's id, or ""
+  // with the failure added.
+  std::string TakeSetOnSqlite(const std::string& data) {
+    testing::SchedulerOptions options =
+        testing::SchedulerIn(dir_ / "lite", "policies: []\n");
+    options.data_dir = data;
+    testing::SchedulerProcess lite(options);
+    if (lite.address().empty()) {
+      ADD_FAILURE() << lite.Output();
+      return "";
+    }
+    testing::AgentProcess agent(
+        testing::AgentOf(lite.address(), "dx-prod", "dx", "dx-core-0", "core",
+                         {"profile=" + volume_}, dir_ / "lite-agent.log"));
+    if (!agent.registered()) {
+      ADD_FAILURE() << agent.Output();
+      return "";
+    }
+    std::string out;
+    const v1::BackupSet set =
+        testing::CliClient(lite.address()).Backup("dx-prod", "dx", 0, &out);
+    EXPECT_EQ(set.status(), v1::SET_COMPLETE) << out;
+    lite.Signal(SIGTERM);
+    EXPECT_EQ(lite.Wait(), 0) << lite.Output();
+    return set.status() == v1::SET_COMPLETE ? set.id() : "";
   }
 
   testing::TempDir dir_;
@@ -154,31 +177,9 @@ TEST_F(PostgresCatalogTest, ACatalogServerThatGoesAwayStopsTheScheduler) {
 // and a row changed since is found.
 TEST_F(PostgresCatalogTest, MigrateCatalogCopiesASqliteCatalogVerifiably) {
   const std::string data = dir_ / "shared-data";
-  std::string id;
-  {
-    testing::SchedulerOptions options =
-        testing::SchedulerIn(dir_ / "lite", "policies: []\n");
-    options.data_dir = data;
-    testing::SchedulerProcess lite(options);
-    ASSERT_FALSE(lite.address().empty()) << lite.Output();
-    testing::AgentProcess agent(
-        testing::AgentOf(lite.address(), "dx-prod", "dx", "dx-core-0", "core",
-                         {"profile=" + volume_}, dir_ / "agent.log"));
-    ASSERT_TRUE(agent.registered()) << agent.Output();
-    testing::CliClient cli(lite.address());
-    std::string out;
-    ASSERT_EQ(
-        cli.Run({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out),
-        0)
-        << out;
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
-        << out;
-    id = m[1];
-    lite.Signal(SIGTERM);
-    ASSERT_EQ(lite.Wait(), 0) << lite.Output();
-  }
-  WriteFile(dir_ / "pg.yaml", config_);
+  const std::string id = TakeSetOnSqlite(data);
+  ASSERT_FALSE(id.empty());
+  testing::WriteFile(dir_ / "pg.yaml", config_);
   const std::vector<std::string> migrate = {
       testing::BinDir() + "/dxbackup-scheduler",
       "migrate-catalog",
@@ -260,25 +261,7 @@ TEST_F(PostgresCatalogTest, MigrateCatalogCopiesASqliteCatalogVerifiably) {
 // start rather than remove every stored set as unnamed by the catalog.
 TEST_F(PostgresCatalogTest, ACatalogThatIsNotTheStoresIsRefusedNotReconciled) {
   const std::string data = dir_ / "shared-data";
-  {
-    testing::SchedulerOptions options =
-        testing::SchedulerIn(dir_ / "lite", "policies: []\n");
-    options.data_dir = data;
-    testing::SchedulerProcess lite(options);
-    ASSERT_FALSE(lite.address().empty()) << lite.Output();
-    testing::AgentProcess agent(
-        testing::AgentOf(lite.address(), "dx-prod", "dx", "dx-core-0", "core",
-                         {"profile=" + volume_}, dir_ / "agent.log"));
-    ASSERT_TRUE(agent.registered()) << agent.Output();
-    std::string out;
-    ASSERT_EQ(
-        testing::CliClient(lite.address())
-            .Run({"backup", "--namespace", "dx-prod", "--release", "dx"}, &out),
-        0)
-        << out;
-    lite.Signal(SIGTERM);
-    ASSERT_EQ(lite.Wait(), 0) << lite.Output();
-  }
+  ASSERT_FALSE(TakeSetOnSqlite(data).empty());
   auto stored = [&] {
     int n = 0;
     for (const auto& e : fs::recursive_directory_iterator(data + "/store")) {
@@ -369,7 +352,7 @@ TEST_F(PostgresCatalogTest, AStandbyTakesOverWhenTheActiveSchedulerIsKilled) {
   ASSERT_EQ(b.AwaitListening(), listen) << b.Output();
   EXPECT_NE(b.Output().find("taking over"), std::string::npos) << b.Output();
   // The agent comes back once its hook has ended.
-  WriteFile(gate, "");
+  testing::WriteFile(gate, "");
   ASSERT_TRUE(agent.WaitRegistered(2)) << agent.Output();
   // The killed one's pre-hook stopped DX: the post-hook it owed runs on
   // the one that took over, once the agent is back.
