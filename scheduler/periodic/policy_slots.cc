@@ -89,59 +89,77 @@ std::vector<PlanEntry> PolicySlots::BuildPlan(const std::string& only) {
 
 void PolicySlots::Run(absl::Time now) {
   PolicyQueue::TickResult tick;
-  // Runs queued before this tick (an earlier slot claimed here that waits
-  // for the limits, a RunNow): a later slot lost to another scheduler
-  // leaves them be.
-  std::set<PlanKey> queued_before;
+  std::vector<std::pair<PlanKey, absl::Time>> new_entries;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     std::vector<PlanEntry> plan = BuildPlan("");
-    for (const PlanEntry& e : plan) {
-      if (queue_.IsQueued(e.key)) queued_before.insert(e.key);
+    for (PlanEntry& e : plan) {
+      if (e.last_slot.has_value()) continue;
+      // A new entry waits for its next slot. Its baseline (the slot
+      // before) goes to the catalog, so that a scheduler taking over
+      // from this one owes that next slot too, rather than waiting for
+      // the one after.
+      const absl::Time baseline = e.schedule.Previous(now);
+      if (baseline == absl::InfinitePast()) continue;
+      e.last_slot = baseline;
+      slots_[e.key] = baseline;
+      new_entries.emplace_back(e.key, baseline);
     }
     queue_.SetPlan(std::move(plan), now);
     tick = queue_.Tick(now);
-    for (const auto& [key, slot] : tick.slots_taken) slots_[key] = slot;
-  }
-  // Each slot is claimed in the catalog: of schedulers sharing it, only
-  // the one that claims a slot runs it; the others drop it.
-  std::set<PlanKey> lost;
-  for (const auto& [key, slot] : tick.slots_taken) {
-    absl::StatusOr<bool> claimed = slot_catalog_->ClaimScheduleSlot(
-        {key.policy, key.namespace_, key.release, absl::ToUnixSeconds(slot)});
-    if (!claimed.ok()) {
-      // Run anyway: a slot missed is worse than one the catalog did not
-      // record (a single scheduler's catalog cannot have lost a race).
-      DXLOG(ERROR) << claimed.status().message();
-    } else if (!*claimed) {
-      DXLOG(INFO) << "policy " << key.policy << ": the slot of "
-                  << key.Deployment()
-                  << " was taken by another scheduler sharing the catalog";
-      lost.insert(key);
+    for (const auto& [key, slot] : tick.slots_taken) {
+      slots_[key] = slot;
+      unclaimed_[key] = slot;
     }
   }
-  if (!lost.empty()) {
-    // A lost slot's run: out of the queue, or (started by this tick, so
-    // not running anything yet) finished at once.
-    const std::set<PlanKey> started(tick.start.begin(), tick.start.end());
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto it = lost.begin(); it != lost.end();) {
-      if (queued_before.count(*it) != 0) {
-        it = lost.erase(it);  // its run stands, started now or not
-        continue;
-      }
-      const PlanKey& key = *it++;
-      if (started.count(key) != 0) {
-        queue_.Finished(key);
-      } else {
-        queue_.Drop(key);
-      }
-    }
+  for (const auto& [key, baseline] : new_entries) {
+    // Recorded only where the catalog has no slot of the entry yet.
+    absl::StatusOr<bool> recorded = slot_catalog_->ClaimScheduleSlot(
+        {key.policy, key.namespace_, key.release,
+         absl::ToUnixSeconds(baseline)});
+    if (!recorded.ok()) DXLOG(ERROR) << recorded.status().message();
   }
   for (const PlanKey& key : tick.start) {
-    if (lost.count(key) == 0) StartRun(key);
+    if (ClaimSlotOf(key)) StartRun(key);
   }
+}
+
+bool PolicySlots::ClaimSlotOf(const PlanKey& key) {
+  absl::Time slot;
+  bool requested;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = unclaimed_.find(key);
+    if (it == unclaimed_.end()) {
+      requested_.erase(key);
+      return true;  // a RunNow, no slot
+    }
+    slot = it->second;
+    unclaimed_.erase(it);
+    requested = requested_.erase(key) != 0;
+  }
+  // A slot is claimed in the catalog when its run starts, not when it is
+  // queued: a run still waiting for the limits when its scheduler dies
+  // is then owed by the one that takes over. Of schedulers sharing the
+  // catalog, only the one that claims the slot runs it.
+  absl::StatusOr<bool> claimed = slot_catalog_->ClaimScheduleSlot(
+      {key.policy, key.namespace_, key.release, absl::ToUnixSeconds(slot)});
+  if (!claimed.ok()) {
+    // Run anyway: a slot missed is worse than one the catalog did not
+    // record (a single scheduler's catalog cannot have lost a race).
+    DXLOG(ERROR) << claimed.status().message();
+    return true;
+  }
+  if (*claimed || requested) return true;  // `backup --policy` runs anyway
+  DXLOG(INFO) << "policy " << key.policy << ": the slot of " << key.Deployment()
+              << " was taken by another scheduler sharing the catalog";
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.Finished(key);
+  }
+  wake_();  // what waited for the limits may start
+  return false;
 }
 
 absl::Time PolicySlots::NextDue(absl::Time now) const {
@@ -209,6 +227,7 @@ absl::StatusOr<PolicySlots::Ticket> PolicySlots::RunNow(
   ticket.generation = generation_;
   for (const PlanEntry& e : plan) {
     queue_.Enqueue(e.key);
+    requested_.insert(e.key);
     ticket.keys.push_back(e.key);
   }
   return ticket;

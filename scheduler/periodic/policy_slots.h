@@ -1,8 +1,9 @@
 // PolicySlots is the periodic task that starts policy runs: on each tick it
 // matches policies to deployments (those in the config and those agents
 // registered for), feeds the PolicyQueue the time, starts through a
-// RunStarter the runs the queue allows, and records each slot taken in the
-// catalog (so a restart neither repeats nor forgets a run). RunNow() queues
+// RunStarter the runs the queue allows, and claims each run's slot in the
+// catalog as the run starts (so a restart, or another scheduler sharing the
+// catalog, neither repeats nor forgets a run). RunNow() queues
 // a policy outside its schedule (`backup --policy`); Follow() waits for the
 // sets that run ends.
 //
@@ -17,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,6 +74,10 @@ class PolicySlots : public PeriodicTask {
   // Policies matched to deployments (only `only`, if given). mu_ held.
   std::vector<PlanEntry> BuildPlan(const std::string& only);
   const v1::Policy* FindPolicy(const std::string& name) const;
+  // Claims in the catalog the slot that queued `key`'s run, which the
+  // queue has just started; false (the run is over) when another
+  // scheduler claimed it first. True for a run RunNow queued.
+  bool ClaimSlotOf(const PlanKey& key);
   void StartRun(const PlanKey& key);
   void RunEnded(const PlanKey& key, const v1::BackupSet& set);
 
@@ -85,7 +91,12 @@ class PolicySlots : public PeriodicTask {
   mutable std::mutex mu_;
   std::condition_variable ended_cv_;
   PolicyQueue queue_;
-  std::map<PlanKey, absl::Time> slots_;  // last slot taken, as persisted
+  // The last slot taken (queued); in the catalog once its run started.
+  std::map<PlanKey, absl::Time> slots_;
+  // Slots whose runs wait in the queue, not claimed in the catalog yet.
+  std::map<PlanKey, absl::Time> unclaimed_;
+  // Runs RunNow queued and that have not started.
+  std::set<PlanKey> requested_;
   struct Ended {
     uint64_t generation = 0;
     v1::BackupSet set;

@@ -124,9 +124,10 @@ TEST_F(PolicySlotsTest, ASlotAnotherSchedulerClaimedIsNotRunHere) {
       << "the next day's slots, both here";
 }
 
-// A run this scheduler claimed earlier and that still waits (the limit)
-// is not taken away because its deployment's next slot went to another.
-TEST_F(PolicySlotsTest, ALostSlotLeavesAnEarlierClaimedRunQueued) {
+// A run waiting for the limits has not claimed its slot yet: when another
+// scheduler ran the deployment's next slot meanwhile, the waiting run is
+// dropped here rather than run a second time.
+TEST_F(PolicySlotsTest, AWaitingRunWhoseLaterSlotRanElsewhereIsDropped) {
   config_.mutable_limits()->set_max_sets(1);
   AddPolicy("30 8 * * *");
   StartSlots();
@@ -135,11 +136,45 @@ TEST_F(PolicySlotsTest, ALostSlotLeavesAnEarlierClaimedRunQueued) {
   const int64_t tomorrow = absl::ToUnixSeconds(Now() + absl::Hours(24));
   auto other = catalog_->ClaimScheduleSlot({"nightly", "ns-b", "dx", tomorrow});
   ASSERT_TRUE(other.ok() && *other);
-  Pass(absl::Hours(24));  // ns-a still runs; ns-b's next slot is lost
+  Pass(absl::Hours(24));  // ns-a still runs
   EXPECT_EQ(starter_.started(), (Started{"ns-a/dx"}));
   starter_.EndAll();
-  ASSERT_TRUE(starter_.AwaitStarted(2)) << "ns-b's claimed run was dropped";
-  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}));
+  Pass(absl::Minutes(1));
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-a/dx"}))
+      << "ns-a's second slot; ns-b's ran on the other scheduler";
+  starter_.EndAll();
+  Pass(absl::Hours(24));
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-a/dx", "ns-b/dx"}))
+      << "the third slots: ns-b's here, ns-a's waiting for the limit";
+}
+
+// A scheduler dies with a run still waiting for the limits: the scheduler
+// that takes over (or a restart) runs it, and does not run again the one
+// that had started.
+TEST_F(PolicySlotsTest, ARunThatWaitedWhenItsSchedulerDiedRunsOnTheNext) {
+  config_.mutable_limits()->set_max_sets(1);
+  AddPolicy("30 8 * * *");
+  FakeRunStarter dead_starter;
+  {
+    PolicySlots dead(
+        config_, catalog_.get(), registry_.get(), &dead_starter, [] {},
+        [](const v1::Policy&, const PlanKey&, const v1::BackupSet&) {});
+    ASSERT_TRUE(dead.Load().ok());
+    dead.Run(Now());  // 08:00: new entries wait for their slot
+    time_.Advance(std::chrono::minutes(30));
+    dead.Run(Now());
+    EXPECT_EQ(dead_starter.started(), (Started{"ns-a/dx"})) << "ns-b waits";
+    dead.Stop();
+  }  // killed: ns-a's set was left running, ns-b's run never started
+  StartSlots();
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx"}));
+  starter_.EndAll();
+  Pass(absl::Hours(24));
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx", "ns-a/dx"}))
+      << "the next slots, ns-b's waiting for the limit";
+  starter_.EndAll();
+  Pass(absl::Minutes(1));
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx", "ns-a/dx", "ns-b/dx"}));
 }
 
 TEST_F(PolicySlotsTest, SlotsMissedWhileDownRunOnceNotOncePerSlot) {
