@@ -106,6 +106,9 @@ void PolicySlots::Run(absl::Time now) {
       slots_[e.key] = baseline;
       new_entries.emplace_back(e.key, baseline);
     }
+    if (hold_until_ == absl::InfinitePast()) {
+      hold_until_ = now + kReconnectGrace;
+    }
     queue_.SetPlan(std::move(plan), now);
     tick = queue_.Tick(now);
     for (const auto& [key, slot] : tick.slots_taken) {
@@ -120,8 +123,43 @@ void PolicySlots::Run(absl::Time now) {
          absl::ToUnixSeconds(baseline)});
     if (!recorded.ok()) DXLOG(ERROR) << recorded.status().message();
   }
+  std::set<std::string> awaiting;
+  if (!tick.start.empty() && now < hold_until_) {
+    awaiting = DeploymentsAwaitingAgents(now);
+  }
   for (const PlanKey& key : tick.start) {
-    if (ClaimSlotOf(key)) StartRun(key);
+    if (awaiting.count(key.Deployment()) != 0) {
+      Hold(key);
+    } else if (ClaimSlotOf(key)) {
+      StartRun(key);
+    }
+  }
+}
+
+std::set<std::string> PolicySlots::DeploymentsAwaitingAgents(absl::Time now) {
+  std::set<std::string> awaiting;
+  for (const v1::AgentInfo& agent : registry_->AllAgents()) {
+    if (!agent.connected() &&
+        absl::ToUnixSeconds(now) - agent.last_seen_unix() <=
+            absl::ToInt64Seconds(kExpectAgentsSeenWithin)) {
+      awaiting.insert(agent.namespace_() + "/" + agent.release());
+    }
+  }
+  return awaiting;
+}
+
+void PolicySlots::Hold(const PlanKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  queue_.Finished(key);
+  queue_.Enqueue(key);
+  if (held_.insert(key).second) {
+    DXLOG(INFO) << "policy " << key.policy << ": the run of "
+                << key.Deployment()
+                << " waits for its agents to come back to this scheduler "
+                   "(until "
+                << absl::FormatTime("%H:%M:%SZ", hold_until_,
+                                    absl::UTCTimeZone())
+                << " at most)";
   }
 }
 

@@ -44,6 +44,15 @@ class PolicySlots : public PeriodicTask {
               AgentRegistry* registry, RunStarter* starter,
               std::function<void()> wake, EndFn on_end);
 
+  // A scheduler that starts (a restart, a takeover) gives the agents the
+  // catalog knows this long to come back before a run of their deployment
+  // starts without them: an agent backs off at most 30 s between tries,
+  // and in Kubernetes the Service turns to a new active replica only once
+  // its readiness probe passed.
+  static constexpr absl::Duration kReconnectGrace = absl::Seconds(90);
+  // Agents not seen for longer are not waited for (pods gone for good).
+  static constexpr absl::Duration kExpectAgentsSeenWithin = absl::Hours(1);
+
   // Reads the slots taken from the catalog.
   absl::Status Load();
   // Releases Follow() calls; no more runs start.
@@ -74,6 +83,11 @@ class PolicySlots : public PeriodicTask {
   // Policies matched to deployments (only `only`, if given). mu_ held.
   std::vector<PlanEntry> BuildPlan(const std::string& only);
   const v1::Policy* FindPolicy(const std::string& name) const;
+  // Deployments with an agent that is not connected and was seen within
+  // kExpectAgentsSeenWithin.
+  std::set<std::string> DeploymentsAwaitingAgents(absl::Time now);
+  // Puts back a run the queue started, its agents awaited.
+  void Hold(const PlanKey& key);
   // Claims in the catalog the slot that queued `key`'s run, which the
   // queue has just started; false (the run is over) when another
   // scheduler claimed it first. True for a run RunNow queued.
@@ -95,6 +109,9 @@ class PolicySlots : public PeriodicTask {
   std::map<PlanKey, absl::Time> slots_;
   // Slots whose runs wait in the queue, not claimed in the catalog yet.
   std::map<PlanKey, absl::Time> unclaimed_;
+  // Until when runs wait for their agents (set by the first tick).
+  absl::Time hold_until_ = absl::InfinitePast();
+  std::set<PlanKey> held_;  // runs that waited, each logged once
   // Runs RunNow queued and that have not started.
   std::set<PlanKey> requested_;
   struct Ended {

@@ -3,10 +3,7 @@
 // SQLite; a scheduler started afresh (another data directory's state
 // aside) sees the same catalog; and a catalog server that goes away makes
 // calls fail naming it, then serve again once it is back.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -285,19 +282,6 @@ TEST_F(PostgresCatalogTest, ACatalogThatIsNotTheStoresIsRefusedNotReconciled) {
   EXPECT_EQ(stored(), before) << "nothing was removed";
 }
 
-// An unused loopback port: bound, read, released.
-int UnusedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Two schedulers on one catalog and one address (as a Service gives
 // them): one active, one standby. The active one is killed mid-set: the
 // standby takes over, the agent comes back to it, the set left running
@@ -316,7 +300,8 @@ TEST_F(PostgresCatalogTest, AStandbyTakesOverWhenTheActiveSchedulerIsKilled) {
       "      - {name: start, component: core, phase: post, shell: true, "
       "command: [\"echo started >> " +
       dir_ / "post-hook.log" + "\"]}\n";
-  const std::string listen = "127.0.0.1:" + std::to_string(UnusedPort());
+  const std::string listen =
+      "127.0.0.1:" + std::to_string(testing::UnusedLoopbackPort());
   testing::SchedulerOptions a_options =
       testing::SchedulerIn(dir_ / "a", config_);
   a_options.listen = listen;

@@ -1,6 +1,10 @@
 #include "tests/support/scaffold.h"
 
+#include <arpa/inet.h>
 #include <google/protobuf/util/json_util.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "tests/support/temp_dir.h"
 
@@ -8,6 +12,18 @@ namespace dxbackup::testing {
 
 std::string BinDir() { return DXBACKUP_BIN_DIR; }
 std::string SourceDir() { return DXBACKUP_SOURCE_DIR; }
+
+int UnusedLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
 
 namespace {
 

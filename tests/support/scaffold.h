@@ -31,6 +31,10 @@
 
 namespace dxbackup::testing {
 
+// A loopback port nothing listens on now (bound, read, released): for
+// processes that must share one address, as replicas behind a Service.
+int UnusedLoopbackPort();
+
 // build/bin, where the binaries under test are.
 std::string BinDir();
 // The repository (tools/pg-test-server.sh, tests/fixtures).

@@ -10,12 +10,6 @@
 namespace dxbackup::scheduler {
 namespace {
 
-class NullChannel : public AgentChannel {
- public:
-  bool Send(const v1::SchedulerMessage&) override { return true; }
-  void Close(const std::string&) override {}
-};
-
 TEST_F(PeriodicTest, ForgetsAnAgentGoneLongerThanForgetAfter) {
   config_.set_agent_forget_after("2h");
   v1::Hello hello;

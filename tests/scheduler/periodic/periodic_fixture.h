@@ -20,6 +20,13 @@
 
 namespace dxbackup::scheduler {
 
+// An agent's control stream that takes every message and drops it.
+class NullChannel : public AgentChannel {
+ public:
+  bool Send(const v1::SchedulerMessage&) override { return true; }
+  void Close(const std::string&) override {}
+};
+
 class PeriodicTest : public ::testing::Test {
  protected:
   void SetUp() override {

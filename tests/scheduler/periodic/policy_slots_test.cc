@@ -201,6 +201,54 @@ TEST_F(PolicySlotsTest, SlotsMissedWhileDownRunOnceNotOncePerSlot) {
   EXPECT_EQ((*saved)[0].last_slot_unix, absl::ToUnixSeconds(Now()));
 }
 
+// A scheduler that starts (a restart, a takeover) lets the agents the
+// catalog knows come back before a run of their deployment starts: a run
+// started at once would fail them as offline while they reconnect.
+class AgentsComingBackTest : public PolicySlotsTest {
+ protected:
+  void SetUp() override {
+    PolicySlotsTest::SetUp();
+    AddPolicy("30 8 * * *");
+    // Both deployments owe a slot; ns-a's agent was connected to the
+    // scheduler before this one.
+    for (const char* ns : {"ns-a", "ns-b"}) {
+      ASSERT_TRUE(catalog_
+                      ->SaveScheduleSlot({"nightly", ns, "dx",
+                                          absl::ToUnixSeconds(Now()) - 86400})
+                      .ok());
+    }
+    hello_.set_namespace_("ns-a");
+    hello_.set_release("dx");
+    hello_.set_component("core");
+    hello_.set_pod("core-0");
+    auto before = registry_->Register(hello_, "", &channel_);
+    ASSERT_TRUE(before.ok());
+    ASSERT_TRUE(registry_->Unregister(before->agent_id, &channel_));
+  }
+  v1::Hello hello_;
+  NullChannel channel_;
+};
+
+TEST_F(AgentsComingBackTest, ARunWaitsForItsAgentsAfterAStart) {
+  StartSlots();
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx"}));
+  Pass(absl::Seconds(10));
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx"})) << "ns-a waits";
+  ASSERT_TRUE(registry_->Register(hello_, "", &channel_).ok());
+  Pass(Ticker::kLongestWait);
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx", "ns-a/dx"}));
+}
+
+TEST_F(AgentsComingBackTest, ARunWaitsNoLongerThanTheGrace) {
+  StartSlots();
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx"}));
+  Pass(PolicySlots::kReconnectGrace - absl::Seconds(5));
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx"}));
+  Pass(absl::Seconds(5));
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx", "ns-a/dx"}))
+      << "started without the agent: the run fails it as offline, saying so";
+}
+
 TEST_F(PolicySlotsTest,
        ALocalTimeThatDaylightSavingSkipsRunsWhenTheClockJumps) {
   // Europe/Berlin, 2027-03-28: 02:00 CET (01:00 UTC) jumps to 03:00 CEST,

@@ -1,0 +1,291 @@
+// Scheduler replicas: three dxbackup-scheduler processes on one PostgreSQL
+// catalog, one store and one address (as a Kubernetes Service gives them:
+// the same port, which the active one serves), 20 agents in five
+// namespaces and a policy whose slots come every minute. The active
+// replica is killed (SIGKILL) while a set's pre-hook holds it; another
+// takes over, fails that set with the reason after running the post-hook
+// it owed, the agents come back to it, and the next slots run. The killed
+// replica comes back as a standby, and the next slot runs exactly once.
+// The fleet's limits hold throughout, and retention keeps each group's
+// newest sets.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dxbackup/v1/admin.pb.h"
+#include "tests/support/scaffold.h"
+#include "tests/support/temp_dir.h"
+
+namespace dxbackup {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr int kNamespaces = 5;
+constexpr int kReleases = 2;
+constexpr int kMaxSets = 3;
+// A slot comes every minute; a wait for the next slot's sets may span two.
+constexpr seconds kSlotWait(150);
+
+std::string Deployment(int ns, int release) {
+  return "fleet-" + std::to_string(ns) + "/r" + std::to_string(release);
+}
+
+// How many lines of `output` contain `needle`.
+int CountLines(const std::string& output, const std::string& needle) {
+  int n = 0;
+  for (size_t at = output.find(needle); at != std::string::npos;
+       at = output.find(needle, at + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
+class ReplicasTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    chmod(dir_.path().c_str(), 0755);  // the postgres user enters it
+    std::string out;
+    ASSERT_EQ(pg_.Start(&out), 0) << out;
+    ASSERT_EQ(pg_.Run({"createdb", "dxcatalog"}, &out), 0) << out;
+    listen_ = "127.0.0.1:" + std::to_string(testing::UnusedLoopbackPort());
+    // fleet-0/r0's core pre-hook holds its sets until the gate exists.
+    config_ = R"(
+limits: {max_sets: 3, max_sets_per_namespace: 1}
+prune_schedule: "0 0 1 1 *"
+heartbeat_seconds: 1
+offline_after_heartbeats: 20
+catalog:
+  postgres:
+    host: )" + pg_.dir() +
+              R"(
+    user: dxadmin
+    dbname: dxcatalog
+    password_file: )" +
+              pg_.password_file() + R"(
+deployments:
+  - namespace: fleet-0
+    release: r0
+    hooks:
+      - {name: stop, component: core, phase: pre, shell: true, command: ["while [ ! -e )" +
+              gate() + R"( ]; do sleep 0.1; done"]}
+      - {name: start, component: core, phase: post, shell: true, command: ["echo started >> )" +
+              dir_ / "post-hook.log" + R"("]}
+policies:
+  - name: minutely
+    selector: {namespaces: ["fleet-*"]}
+    schedule: "* * * * *"
+    retention: {keep_last: 2}
+)";
+  }
+
+  std::string gate() const { return dir_ / "gate"; }
+
+  // A replica named `name`: its own log and config copy, the shared
+  // address, store and catalog. The first is active at once; the others
+  // wait as standbys (`active` false: the caller waits for its line).
+  std::unique_ptr<testing::SchedulerProcess> StartReplica(
+      const std::string& name, bool active) {
+    testing::SchedulerOptions options =
+        testing::SchedulerIn(dir_ / name, config_);
+    options.listen = listen_;
+    options.data_dir = dir_ / "store";
+    options.await_listening = active;
+    return std::make_unique<testing::SchedulerProcess>(options);
+  }
+
+  // The first of `replicas` to print `needle`, within `timeout`; nullptr
+  // if none did.
+  testing::SchedulerProcess* FirstToSay(
+      const std::vector<testing::SchedulerProcess*>& replicas,
+      const std::string& needle, seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (testing::SchedulerProcess* r : replicas) {
+        if (!r->WaitForLine(needle, seconds(1)).empty()) return r;
+      }
+    }
+    return nullptr;
+  }
+
+  testing::TempDir dir_;
+  testing::PgTestServer pg_{dir_ / "pg"};
+  std::string listen_;
+  std::string config_;
+};
+
+TEST_F(ReplicasTest, EverySlotRunsOnceThroughAKilledReplica) {
+  auto a = StartReplica("a", true);
+  ASSERT_FALSE(a->address().empty()) << a->Output();
+  auto b = StartReplica("b", false);
+  auto c = StartReplica("c", false);
+  for (auto* standby : {b.get(), c.get()}) {
+    ASSERT_NE(standby->WaitForLine("standby: another scheduler is active"), "")
+        << standby->Output();
+  }
+
+  // 20 agents: a core and a DAM agent for each of two releases in each of
+  // five namespaces, all dialling the one address.
+  std::vector<std::unique_ptr<testing::AgentProcess>> agents;
+  testing::AgentProcess* held = nullptr;  // fleet-0/r0's core agent
+  for (int ns = 0; ns < kNamespaces; ++ns) {
+    for (int r = 0; r < kReleases; ++r) {
+      for (const std::string component : {"core", "dam"}) {
+        const std::string pod = "fleet-" + std::to_string(ns) + "-r" +
+                                std::to_string(r) + "-" + component;
+        const std::string volume = dir_ / ("volumes/" + pod);
+        for (int i = 0; i < 3; ++i) {
+          testing::WriteFile(volume + "/file" + std::to_string(i),
+                             pod + std::string(1000 * (i + 1), 'x'));
+        }
+        testing::AgentOptions options = testing::AgentOf(
+            listen_, "fleet-" + std::to_string(ns), "r" + std::to_string(r),
+            pod, component, {"data=" + volume}, dir_ / (pod + ".log"));
+        options.wait = false;
+        agents.push_back(std::make_unique<testing::AgentProcess>(options));
+        if (ns == 0 && r == 0 && component == "core")
+          held = agents.back().get();
+      }
+    }
+  }
+  for (auto& agent : agents) {
+    ASSERT_TRUE(agent->WaitRegistered()) << agent->Output();
+  }
+
+  // The first slot: fleet-0/r0's pre-hook holds its set; the active
+  // replica dies under it.
+  ASSERT_NE(held->WaitForLine("running hook stop", kSlotWait), "")
+      << held->Output() << a->Output();
+  a->Signal(SIGKILL);
+  a->Wait();
+  testing::SchedulerProcess* active =
+      FirstToSay({b.get(), c.get()}, "taking over", seconds(90));
+  ASSERT_NE(active, nullptr) << b->Output() << c->Output();
+  testing::SchedulerProcess* standby = active == b.get() ? c.get() : b.get();
+  ASSERT_EQ(active->AwaitListening(), listen_) << active->Output();
+  testing::WriteFile(gate(), "");  // the hook ends; its agent comes back
+
+  // The post-hook the killed replica owed ran on the one that took over
+  // (the set's reason says so, below), and every agent came back to it.
+  ASSERT_NE(active->WaitForLine("the post-hooks it owed were run", kSlotWait),
+            "")
+      << active->Output();
+  for (auto& agent : agents) {
+    ASSERT_TRUE(agent->WaitRegistered(2)) << agent->Output();
+  }
+  // The next slots run, there.
+  for (int ns = 0; ns < kNamespaces; ++ns) {
+    for (int r = 0; r < kReleases; ++r) {
+      ASSERT_NE(
+          active->WaitForLine("of " + Deployment(ns, r) + " ended SET_COMPLETE",
+                              kSlotWait),
+          "")
+          << active->Output();
+    }
+  }
+
+  // The killed replica comes back, as a standby; the next slot after that
+  // runs exactly once for every deployment.
+  auto back = StartReplica("a-again", false);
+  ASSERT_NE(back->WaitForLine("standby: another scheduler is active"), "")
+      << back->Output();
+  const std::string output = active->Output();
+  for (int ns = 0; ns < kNamespaces; ++ns) {
+    for (int r = 0; r < kReleases; ++r) {
+      const std::string ended =
+          "of " + Deployment(ns, r) + " ended SET_COMPLETE";
+      ASSERT_NE(active->WaitForNthLine(ended, CountLines(output, ended) + 1,
+                                       kSlotWait),
+                "")
+          << active->Output();
+    }
+  }
+  for (auto* idle : {standby, back.get()}) {
+    EXPECT_EQ(CountLines(idle->Output(), "starting a set"), 0)
+        << idle->Output();
+  }
+
+  testing::CliClient cli(listen_);
+  auto sets = cli.Json<v1::ListSetsResponse>({"sets"});
+  std::map<std::string, std::vector<v1::BackupSet>> by_deployment;
+  std::map<std::string, std::vector<v1::BackupSet>> by_namespace;
+  for (const v1::BackupSet& set : sets.sets()) {
+    by_deployment[set.namespace_() + "/" + set.release()].push_back(set);
+    by_namespace[set.namespace_()].push_back(set);
+    if (set.status() == v1::SET_COMPLETE) continue;
+    // The sets the kill interrupted, and only those, failed: with the
+    // reason.
+    EXPECT_EQ(set.status(), v1::SET_FAILED) << set.ShortDebugString();
+    EXPECT_NE(set.reason().find("the scheduler stopped while the set ran"),
+              std::string::npos)
+        << set.ShortDebugString();
+  }
+  ASSERT_EQ(by_deployment.size(), size_t{kNamespaces * kReleases});
+  const std::vector<v1::BackupSet>& first = by_deployment["fleet-0/r0"];
+  const v1::BackupSet killed = first.back();  // newest first: the oldest
+  EXPECT_EQ(killed.status(), v1::SET_FAILED);
+  EXPECT_NE(killed.reason().find("post-hook/start@fleet-0-r0-core ok"),
+            std::string::npos)
+      << killed.reason();
+
+  // Nothing ran twice: one set per deployment per slot (minute), never two
+  // at once.
+  for (auto& [deployment, list] : by_deployment) {
+    std::map<int64_t, int> per_minute;
+    for (const v1::BackupSet& set : list) {
+      EXPECT_EQ(++per_minute[set.started_unix() / 60], 1)
+          << deployment << " ran twice in one slot: " << set.id();
+    }
+    std::sort(list.begin(), list.end(), [](const auto& x, const auto& y) {
+      return x.started_unix() < y.started_unix();
+    });
+    for (size_t i = 1; i < list.size(); ++i) {
+      EXPECT_GE(list[i].started_unix(), list[i - 1].finished_unix())
+          << deployment << ": " << list[i].id() << " overlaps "
+          << list[i - 1].id();
+    }
+  }
+  // The limits held across the replicas: at each set's start, at most
+  // kMaxSets ran, at most one in its namespace.
+  auto running_at = [](const std::vector<v1::BackupSet>& list, int64_t t) {
+    int n = 0;
+    for (const v1::BackupSet& set : list) {
+      if (set.started_unix() <= t && t < set.finished_unix()) ++n;
+    }
+    return n;
+  };
+  const std::vector<v1::BackupSet> all(sets.sets().begin(), sets.sets().end());
+  for (const v1::BackupSet& set : all) {
+    EXPECT_LE(running_at(all, set.started_unix()), kMaxSets) << set.id();
+    EXPECT_LE(running_at(by_namespace[set.namespace_()], set.started_unix()), 1)
+        << set.id();
+  }
+
+  // Retention per group, by whichever replica is asked: each deployment
+  // keeps its two newest complete sets.
+  std::string out;
+  ASSERT_EQ(cli.Run({"prune"}, &out), 0) << out;
+  auto kept = cli.Json<v1::ListSetsResponse>({"sets", "--status", "complete"});
+  std::map<std::string, std::vector<std::string>> kept_ids;
+  for (const v1::BackupSet& set : kept.sets()) {
+    kept_ids[set.namespace_() + "/" + set.release()].push_back(set.id());
+  }
+  for (auto& [deployment, list] : by_deployment) {
+    std::vector<std::string> newest;  // `list` is oldest first now
+    for (auto it = list.rbegin(); it != list.rend() && newest.size() < 2;
+         ++it) {
+      if (it->status() == v1::SET_COMPLETE) newest.push_back(it->id());
+    }
+    EXPECT_EQ(kept_ids[deployment], newest) << deployment << "\n" << out;
+  }
+}
+
+}  // namespace
+}  // namespace dxbackup
