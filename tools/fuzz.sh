@@ -11,10 +11,12 @@ dir=${FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${FUZZ_SECONDS:-30}
 targets=(config cron retention extract upload age)
 
-# -O1 with line tables, as libFuzzer's documentation builds its targets
-# (and as tools/test.sh builds the sanitizer runs): half the compile time of
-# -O2 -g, and crash reports still name function, file and line.
+# -O1 with line tables, as libFuzzer's documentation builds its targets:
+# half the compile time of -O2 -g, and crash reports still name function,
+# file and line. The same configuration as tools/test.sh's ASan build, which
+# passes its directory as FUZZ_BUILD_DIR: there this links the targets only.
 CXX=clang++ CC=clang cmake -S . -B "$dir" -DDXBACKUP_FUZZ=ON \
+  -DDXBACKUP_SANITIZE=address,undefined -DCMAKE_UNITY_BUILD=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="${DXBACKUP_CHECK_FLAGS:--O1 -g1 -DNDEBUG}" \
   >/dev/null

@@ -17,7 +17,7 @@ namespace dxbackup::scheduler {
 namespace {
 
 constexpr size_t kCopyBatchBytes = 8 << 20;
-constexpr int kFetchRows = 5000;
+constexpr int kRowsPerFetch = 5000;
 
 // A read-only SQLite handle that closes itself.
 struct Sqlite {
@@ -187,7 +187,7 @@ absl::StatusOr<std::vector<TableDigest>> VerifyCatalogCopy(
         absl::StrCat("BEGIN; DECLARE rows_read NO SCROLL CURSOR FOR ", select));
     for (bool more = s.ok(); more;) {
       auto fetched =
-          pg->Query(absl::StrCat("FETCH ", kFetchRows, " FROM rows_read"));
+          pg->Query(absl::StrCat("FETCH ", kRowsPerFetch, " FROM rows_read"));
       if (!fetched.ok()) {
         s = fetched.status();
         break;
@@ -196,7 +196,7 @@ absl::StatusOr<std::vector<TableDigest>> VerifyCatalogCopy(
         Digest(copied, r);
         ++d.copied_rows;
       }
-      more = fetched->size() == static_cast<size_t>(kFetchRows);
+      more = fetched->size() == static_cast<size_t>(kRowsPerFetch);
     }
     pg->Execute("ROLLBACK").IgnoreError();
     if (!s.ok()) {

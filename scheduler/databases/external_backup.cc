@@ -19,9 +19,10 @@ namespace dxbackup::scheduler {
 namespace {
 
 // "the WHICH command of external database NAME (PROGRAM)" ended badly.
-absl::Status CommandFailed(const v1::Database& db, const std::string& which,
-                           const std::string& killed, int code,
-                           const std::string& stderr_text) {
+absl::Status ExternalCommandFailed(const v1::Database& db,
+                                   const std::string& which,
+                                   const std::string& killed, int code,
+                                   const std::string& stderr_text) {
   return CommandEndedBadly(
       absl::StrCat("the ", which, " command of ", DescribeExternalDatabase(db)),
       killed, code, stderr_text);
@@ -113,7 +114,8 @@ absl::Status RunExternalBackup(const v1::Database& db, PendingArtifact* out,
         "(its last line), not the backup: send its log to stderr"));
   }
   if (!watch.killed().empty() || *exit_code != 0) {
-    return CommandFailed(db, "backup", watch.killed(), *exit_code, *log);
+    return ExternalCommandFailed(db, "backup", watch.killed(), *exit_code,
+                                 *log);
   }
   *identifier = ExternalIdentifier(printed);
   if (identifier->empty()) {
@@ -161,8 +163,8 @@ absl::Status RestoreExternalBackup(const v1::Database& db,
   *log =
       WithoutSecrets(result->stderr_text, spec.env, db.external().env_files());
   if (!result->killed.empty() || result->exit_code != 0) {
-    return CommandFailed(db, "restore", result->killed, result->exit_code,
-                         *log);
+    return ExternalCommandFailed(db, "restore", result->killed,
+                                 result->exit_code, *log);
   }
   return absl::OkStatus();
 }

@@ -104,10 +104,11 @@ std::vector<std::string> CompareTrees(const std::string& expected,
     }
     if (path == "." && !compare_root_metadata) continue;
     const Node& g = it->second;
+    const std::string& name = path;  // C++17 lambdas capture no bindings
     auto differ = [&](const std::string& what, const std::string& a,
                       const std::string& b) {
       if (a != b) {
-        diffs.push_back(absl::StrCat(path, ": ", what, " ", a, " != ", b));
+        diffs.push_back(absl::StrCat(name, ": ", what, " ", a, " != ", b));
       }
     };
     differ("type/mode", absl::StrCat(w.st.st_mode), absl::StrCat(g.st.st_mode));
