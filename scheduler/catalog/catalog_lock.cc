@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "scheduler/catalog/catalog_fence.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -44,8 +45,11 @@ absl::StatusOr<bool> CatalogLock::TryAcquire() {
             "set_config('tcp_keepalives_interval', '5', false), "
             "set_config('tcp_keepalives_count', '3', false)")
         .IgnoreError();
-    // From now on a scheduler that takes the lock after this one waits.
-    if (absl::Status s = ReadPreviousAndNote(); !s.ok()) {
+    // From now on a scheduler that takes the lock after this one waits,
+    // and the one before can no longer write (catalog_fence.h).
+    absl::Status s = ReadPreviousAndNote();
+    if (s.ok()) s = AdvanceEpoch();
+    if (!s.ok()) {
       held_ = false;
       return s;
     }
@@ -83,6 +87,25 @@ absl::Status CatalogLock::ReadPreviousAndNote() {
     return absl::UnavailableError(absl::StrCat(
         "the catalog's PostgreSQL (", DescribeDatabase(server_),
         "): noting the active scheduler: ", rows.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CatalogLock::AdvanceEpoch() {
+  auto rows = conn_->Query(catalog_fence::kCreateTable);
+  if (rows.ok()) rows = conn_->Query("BEGIN");
+  if (rows.ok()) rows = conn_->Query(catalog_fence::kTakeExclusive);
+  if (rows.ok()) rows = conn_->Query(catalog_fence::kAdvance);
+  if (rows.ok()) {
+    epoch_ = std::atoll(rows->at(0).at(0).c_str());
+    rows = conn_->Query("COMMIT");
+  }
+  if (!rows.ok()) {
+    conn_->Query("ROLLBACK").IgnoreError();
+    return absl::UnavailableError(
+        absl::StrCat("the catalog's PostgreSQL (", DescribeDatabase(server_),
+                     "): advancing the active scheduler's epoch: ",
+                     rows.status().message()));
   }
   return absl::OkStatus();
 }

@@ -15,6 +15,9 @@
 // lost the lock, and another scheduler may be active: Check() says so, and
 // the holder must stop at once rather than act beside it.
 //
+// Each scheduler that takes the lock advances the catalog's fence epoch
+// (catalog_fence.h), so that the writes of one before it are refused.
+//
 // Not thread-safe: one owner.
 #ifndef DXBACKUP_SCHEDULER_CATALOG_CATALOG_LOCK_H_
 #define DXBACKUP_SCHEDULER_CATALOG_CATALOG_LOCK_H_
@@ -45,6 +48,9 @@ class CatalogLock {
   // exceeds the time the one before takes to notice it lost the lock, so
   // that the two never act at once.
   absl::StatusOr<int64_t> SecondsSinceLastConfirmed();
+  // Once held: the epoch this scheduler advanced the catalog's fence to
+  // (catalog_fence.h); its PostgresCatalog writes only while it is current.
+  int64_t epoch() const { return epoch_; }
 
  private:
   CatalogLock(v1::Database server, std::unique_ptr<PgConnection> conn)
@@ -53,11 +59,14 @@ class CatalogLock {
   // Reads the previous active scheduler's last confirmation, then notes
   // this one's (just taken).
   absl::Status ReadPreviousAndNote();
+  // Advances the fence's epoch, once writes in flight have ended.
+  absl::Status AdvanceEpoch();
 
   const v1::Database server_;
   std::unique_ptr<PgConnection> conn_;
   bool held_ = false;
   int64_t previous_confirmed_ = 0;
+  int64_t epoch_ = 0;
 };
 
 }  // namespace dxbackup::scheduler

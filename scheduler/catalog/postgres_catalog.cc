@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "scheduler/catalog/catalog_fence.h"
 #include "scheduler/catalog/catalog_schema.h"
 
 namespace dxbackup::scheduler {
@@ -202,6 +203,48 @@ absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::Run(
   return RunOn(*lease, what, sql, values);
 }
 
+void PostgresCatalog::FenceWith(
+    int64_t epoch, std::function<void(const absl::Status&)> on_fenced) {
+  fence_epoch_ = epoch;
+  on_fenced_ = std::move(on_fenced);
+}
+
+absl::Status PostgresCatalog::BeginWrite(Lease& lease,
+                                         const std::string& what) {
+  absl::Status s = RunOn(lease, what, "BEGIN", {}).status();
+  if (!s.ok() || fence_epoch_ == 0) return s;
+  absl::StatusOr<Rows> fence = RunOn(lease, what, catalog_fence::kCheck, {});
+  if (!fence.ok()) return fence.status();
+  const std::string now = fence->at(0).at(1);
+  if (now == std::to_string(fence_epoch_)) return absl::OkStatus();
+  const absl::Status fenced = absl::FailedPreconditionError(absl::StrCat(
+      "catalog (PostgreSQL ", DescribeDatabase(server_), "): ", what,
+      ": another scheduler became the active one (the catalog's epoch is ",
+      now.empty() ? "unset" : now, ", this scheduler's ", fence_epoch_,
+      "); this one must not change the catalog any more"));
+  if (on_fenced_) on_fenced_(fenced);
+  return fenced;
+}
+
+absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::Write(
+    const std::string& what, const std::string& sql,
+    const std::vector<SqlValue>& values) {
+  if (fence_epoch_ == 0) return Run(what, sql, values);
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  if (absl::Status begun = BeginWrite(*lease, what); !begun.ok()) {
+    (*lease)->Execute("ROLLBACK").IgnoreError();
+    return begun;
+  }
+  absl::StatusOr<Rows> rows = RunOn(*lease, what, sql, values);
+  if (rows.ok()) {
+    absl::Status committed = RunOn(*lease, what, "COMMIT", {}).status();
+    if (!committed.ok()) rows = committed;
+  }
+  if (!rows.ok()) (*lease)->Execute("ROLLBACK").IgnoreError();
+  return rows;
+}
+
 template <typename T, typename Read>
 absl::StatusOr<std::vector<T>> PostgresCatalog::ReadAll(
     const std::string& what, const std::string& sql,
@@ -285,7 +328,8 @@ absl::Status PostgresCatalog::Migrate() {
 absl::Status PostgresCatalog::UpsertAgent(const v1::AgentInfo& agent) {
   absl::StatusOr<std::vector<SqlValue>> values = AgentValues(agent);
   if (!values.ok()) return values.status();
-  return Run("saving agent " + agent.id(), UpsertAgentSql(), *values).status();
+  return Write("saving agent " + agent.id(), UpsertAgentSql(), *values)
+      .status();
 }
 
 absl::StatusOr<std::vector<v1::AgentInfo>> PostgresCatalog::ListAgents() {
@@ -302,27 +346,29 @@ absl::StatusOr<std::vector<v1::AgentInfo>> PostgresCatalog::ListAgents() {
 }
 
 absl::Status PostgresCatalog::DeleteAgent(const std::string& id) {
-  return Run("removing agent " + id, "DELETE FROM agents WHERE id = ?1", {id})
+  return Write("removing agent " + id, "DELETE FROM agents WHERE id = ?1", {id})
       .status();
 }
 
 absl::Status PostgresCatalog::CreateSet(const v1::BackupSet& set) {
-  return Run("saving set " + set.id(), InsertSetSql(), SetValues(set)).status();
+  return Write("saving set " + set.id(), InsertSetSql(), SetValues(set))
+      .status();
 }
 
 absl::Status PostgresCatalog::UpdateSet(const v1::BackupSet& set) {
-  return Run("saving set " + set.id(), kUpdateSetSql, SetValues(set)).status();
+  return Write("saving set " + set.id(), kUpdateSetSql, SetValues(set))
+      .status();
 }
 
 absl::Status PostgresCatalog::RecordDrill(const std::string& set_id,
                                           const v1::Drill& drill) {
   absl::StatusOr<Rows> rows =
-      Run("recording the drill of set " + set_id,
-          "UPDATE sets SET drill_result = ?2, drilled_unix = ?3, "
-          "drill_rto_seconds = ?4, drill_detail = ?5 WHERE id = ?1 "
-          "RETURNING id",
-          {set_id, v1::Drill::Result_Name(drill.result()), drill.drilled_unix(),
-           drill.rto_seconds(), drill.detail()});
+      Write("recording the drill of set " + set_id,
+            "UPDATE sets SET drill_result = ?2, drilled_unix = ?3, "
+            "drill_rto_seconds = ?4, drill_detail = ?5 WHERE id = ?1 "
+            "RETURNING id",
+            {set_id, v1::Drill::Result_Name(drill.result()),
+             drill.drilled_unix(), drill.rto_seconds(), drill.detail()});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) {
     return absl::NotFoundError(absl::StrCat("no backup set ", set_id));
@@ -442,7 +488,7 @@ absl::Status PostgresCatalog::DeleteSet(const std::string& id) {
   absl::StatusOr<Lease> lease = Acquire();
   if (!lease.ok()) return lease.status();
   const std::string what = "removing set " + id;
-  absl::Status s = RunOn(*lease, what, "BEGIN", {}).status();
+  absl::Status s = BeginWrite(*lease, what);
   for (const char* sql : {"DELETE FROM files WHERE set_id = ?1",
                           "DELETE FROM artifacts WHERE set_id = ?1",
                           "DELETE FROM jobs WHERE set_id = ?1",
@@ -475,7 +521,7 @@ absl::Status PostgresCatalog::AddFiles(
   // failed upload, and orphans are removed at start): the artifact's own
   // row, committed durably later, makes them durable, as the WAL is
   // written in order.
-  absl::Status s = RunOn(*lease, what, "BEGIN", {}).status();
+  absl::Status s = BeginWrite(*lease, what);
   if (s.ok()) {
     s = RunOn(*lease, what, "SET LOCAL synchronous_commit = off", {}).status();
   }
@@ -495,16 +541,16 @@ absl::Status PostgresCatalog::AddFiles(
 
 absl::Status PostgresCatalog::DeleteFiles(const std::string& set_id,
                                           const std::string& target) {
-  return Run("removing the file index of " + set_id,
-             "DELETE FROM files WHERE set_id = ?1 AND target = ?2",
-             {set_id, target})
+  return Write("removing the file index of " + set_id,
+               "DELETE FROM files WHERE set_id = ?1 AND target = ?2",
+               {set_id, target})
       .status();
 }
 
 absl::Status PostgresCatalog::DeleteOrphanFiles() {
-  return Run("removing orphaned index rows",
-             "DELETE FROM files WHERE NOT EXISTS (SELECT 1 FROM artifacts a "
-             "WHERE a.set_id = files.set_id AND a.target = files.target)")
+  return Write("removing orphaned index rows",
+               "DELETE FROM files WHERE NOT EXISTS (SELECT 1 FROM artifacts a "
+               "WHERE a.set_id = files.set_id AND a.target = files.target)")
       .status();
 }
 
@@ -607,7 +653,8 @@ PostgresCatalog::ScheduleSlots() {
 }
 
 absl::Status PostgresCatalog::SaveScheduleSlot(const ScheduleSlot& slot) {
-  return Run("saving schedule slot",
+  return Write(
+             "saving schedule slot",
              "INSERT INTO schedule_slots (policy, namespace, release, "
              "last_slot_unix) VALUES (?1, ?2, ?3, ?4) ON CONFLICT "
              "(policy, namespace, release) DO UPDATE SET last_slot_unix = ?4",
@@ -618,14 +665,15 @@ absl::Status PostgresCatalog::SaveScheduleSlot(const ScheduleSlot& slot) {
 absl::StatusOr<bool> PostgresCatalog::ClaimScheduleSlot(
     const ScheduleSlot& slot) {
   absl::StatusOr<Rows> rows =
-      Run("claiming schedule slot", kClaimScheduleSlotSql,
-          {slot.policy, slot.namespace_, slot.release, slot.last_slot_unix});
+      Write("claiming schedule slot", kClaimScheduleSlotSql,
+            {slot.policy, slot.namespace_, slot.release, slot.last_slot_unix});
   if (!rows.ok()) return rows.status();
   return !rows->empty();
 }
 
 absl::Status PostgresCatalog::UpsertJob(const v1::Job& job) {
-  return Run("saving job " + job.id(), UpsertJobSql(), JobValues(job)).status();
+  return Write("saving job " + job.id(), UpsertJobSql(), JobValues(job))
+      .status();
 }
 
 absl::StatusOr<std::vector<v1::Job>> PostgresCatalog::ListJobs(
@@ -653,10 +701,10 @@ absl::StatusOr<v1::Job> PostgresCatalog::GetJob(const std::string& id) {
 absl::Status PostgresCatalog::AddArtifact(const v1::Artifact& a) {
   absl::StatusOr<std::vector<SqlValue>> values = ArtifactValues(a);
   if (!values.ok()) return values.status();
-  return Run("recording artifact " + a.path(),
-             absl::StrCat("INSERT INTO artifacts (", kArtifactColumns,
-                          ") VALUES (", Placeholders(21), ")"),
-             *values)
+  return Write("recording artifact " + a.path(),
+               absl::StrCat("INSERT INTO artifacts (", kArtifactColumns,
+                            ") VALUES (", Placeholders(21), ")"),
+               *values)
       .status();
 }
 
@@ -708,23 +756,23 @@ absl::StatusOr<std::vector<v1::DeploymentHold>> PostgresCatalog::Holds() {
 }
 
 absl::Status PostgresCatalog::PutHold(const v1::DeploymentHold& hold) {
-  return Run("recording a deployment hold",
-             absl::StrCat("INSERT INTO deployment_holds (", kHoldColumns,
-                          ") VALUES (", Placeholders(7),
-                          ") ON CONFLICT (namespace, release) DO UPDATE SET "
-                          "set_id = ?3, restore_id = ?4, reason = ?5, "
-                          "since_unix = ?6, running = ?7"),
-             HoldValues(hold))
+  return Write("recording a deployment hold",
+               absl::StrCat("INSERT INTO deployment_holds (", kHoldColumns,
+                            ") VALUES (", Placeholders(7),
+                            ") ON CONFLICT (namespace, release) DO UPDATE SET "
+                            "set_id = ?3, restore_id = ?4, reason = ?5, "
+                            "since_unix = ?6, running = ?7"),
+               HoldValues(hold))
       .status();
 }
 
 absl::Status PostgresCatalog::ReleaseHold(const std::string& namespace_,
                                           const std::string& release,
                                           const std::string& restore_id) {
-  return Run("ending a deployment hold",
-             "DELETE FROM deployment_holds WHERE namespace = ?1 AND "
-             "release = ?2 AND restore_id = ?3",
-             {namespace_, release, restore_id})
+  return Write("ending a deployment hold",
+               "DELETE FROM deployment_holds WHERE namespace = ?1 AND "
+               "release = ?2 AND restore_id = ?3",
+               {namespace_, release, restore_id})
       .status();
 }
 
@@ -741,7 +789,8 @@ PostgresCatalog::ScaledDowns() {
 }
 
 absl::Status PostgresCatalog::RecordScaledDown(const ScaledDown& scaled) {
-  return Run("recording a scaled-down StatefulSet",
+  return Write(
+             "recording a scaled-down StatefulSet",
              "INSERT INTO scaled_downs (namespace, release, set_id, replicas, "
              "since_unix) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (namespace, "
              "release) DO UPDATE SET set_id = ?3, replicas = ?4, "
@@ -754,10 +803,10 @@ absl::Status PostgresCatalog::RecordScaledDown(const ScaledDown& scaled) {
 absl::Status PostgresCatalog::ForgetScaledDown(const std::string& namespace_,
                                                const std::string& release,
                                                const std::string& set_id) {
-  return Run("forgetting a scaled-down StatefulSet",
-             "DELETE FROM scaled_downs WHERE namespace = ?1 AND release = ?2 "
-             "AND set_id = ?3",
-             {namespace_, release, set_id})
+  return Write("forgetting a scaled-down StatefulSet",
+               "DELETE FROM scaled_downs WHERE namespace = ?1 AND release = ?2 "
+               "AND set_id = ?3",
+               {namespace_, release, set_id})
       .status();
 }
 
@@ -766,7 +815,7 @@ absl::StatusOr<int> PostgresCatalog::FailUnfinished(const std::string& reason,
   absl::StatusOr<Lease> lease = Acquire();
   if (!lease.ok()) return lease.status();
   const std::string what = "failing unfinished sets";
-  absl::Status s = RunOn(*lease, what, "BEGIN", {}).status();
+  absl::Status s = BeginWrite(*lease, what);
   if (s.ok()) {
     s = RunOn(*lease, what,
               "UPDATE jobs SET status = 'JOB_FAILED', error = ?1, "

@@ -20,6 +20,7 @@
 #define DXBACKUP_SCHEDULER_CATALOG_POSTGRES_CATALOG_H_
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,6 +44,16 @@ class PostgresCatalog : public Catalog {
   ~PostgresCatalog() override;
 
   absl::StatusOr<int> SchemaVersion();
+
+  // From now on every write first checks, in its transaction, that the
+  // catalog's fence still has `epoch` (the one this scheduler's
+  // CatalogLock advanced it to; catalog_fence.h). A write that finds
+  // another fails FailedPrecondition, and `on_fenced` is called with that
+  // status first (the scheduler stops there). Call before the catalog is
+  // used by more than one thread; 0 (the default) fences nothing, for
+  // tools that run beside no scheduler.
+  void FenceWith(int64_t epoch,
+                 std::function<void(const absl::Status&)> on_fenced);
 
   absl::Status UpsertAgent(const v1::AgentInfo& agent) override;
   absl::StatusOr<std::vector<v1::AgentInfo>> ListAgents() override;
@@ -112,6 +123,12 @@ class PostgresCatalog : public Catalog {
   absl::StatusOr<Rows> Run(const std::string& what, const std::string& sql,
                            const std::vector<SqlValue>& values = {});
   // As Run, on a leased connection.
+  // Run, for a statement that changes the catalog: fenced (FenceWith).
+  absl::StatusOr<Rows> Write(const std::string& what, const std::string& sql,
+                             const std::vector<SqlValue>& values = {});
+  // BEGIN on `lease`, then the fence's check (FenceWith). On an error the
+  // caller rolls back.
+  absl::Status BeginWrite(Lease& lease, const std::string& what);
   absl::StatusOr<Rows> RunOn(Lease& lease, const std::string& what,
                              const std::string& sql,
                              const std::vector<SqlValue>& values);
@@ -128,6 +145,9 @@ class PostgresCatalog : public Catalog {
   std::condition_variable freed_;
   std::vector<std::unique_ptr<PgConnection>> idle_;  // opened, not in use
   int free_slots_;  // connections that may be in use or opened now
+  // FenceWith's; set before other threads use the catalog.
+  int64_t fence_epoch_ = 0;
+  std::function<void(const absl::Status&)> on_fenced_;
 };
 
 }  // namespace dxbackup::scheduler

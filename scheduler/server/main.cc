@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
     std::cerr << "dxbackup-scheduler: " << active.status().message() << "\n";
     return absl::IsCancelled(active.status()) ? 0 : 1;
   }
+  if (*active != nullptr) options.catalog_fence_epoch = (*active)->epoch();
   auto server = dxbackup::scheduler::SchedulerServer::Start(
       std::move(options), &dxbackup::common::RealTime());
   if (!server.ok()) {

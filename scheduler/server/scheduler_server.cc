@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -98,6 +99,11 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     auto catalog =
         PostgresCatalog::Open(s->options_.config.catalog().postgres());
     if (!catalog.ok()) return catalog.status();
+    (*catalog)->FenceWith(
+        s->options_.catalog_fence_epoch, [](const absl::Status& fenced) {
+          DXLOG(ERROR) << fenced.message() << ": stopping at once";
+          std::_Exit(1);
+        });
     s->catalog_ = std::move(*catalog);
   } else {
     auto catalog = SqliteCatalog::Open(dir + "/catalog.db");

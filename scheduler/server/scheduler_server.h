@@ -65,6 +65,10 @@ class SchedulerServer {
     // the gRPC certificate (`tls`); plain HTTP only where the gRPC side
     // may be plaintext, on a loopback address.
     std::string web_listen;
+    // On a shared PostgreSQL catalog, the fence epoch this scheduler took
+    // as the active one (standby.h): a write that finds another stops the
+    // process at once. 0: unfenced.
+    int64_t catalog_fence_epoch = 0;
   };
 
   // `time` (how every part reads the time and waits for it) must outlive

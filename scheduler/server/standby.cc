@@ -28,6 +28,7 @@ class Watcher : public ActiveScheduler {
  public:
   explicit Watcher(std::unique_ptr<CatalogLock> lock)
       : lock_(std::move(lock)),
+        epoch_(lock_->epoch()),
         last_held_(Now()),
         checker_([this] { Check(); }),
         watchdog_([this] { Watchdog(); }) {}
@@ -36,6 +37,7 @@ class Watcher : public ActiveScheduler {
     checker_.join();
     watchdog_.join();
   }
+  int64_t epoch() const override { return epoch_; }
 
  private:
   static int64_t Now() {
@@ -71,7 +73,8 @@ class Watcher : public ActiveScheduler {
     }
   }
 
-  std::unique_ptr<CatalogLock> lock_;
+  std::unique_ptr<CatalogLock> lock_;  // used by checker_ only
+  const int64_t epoch_;
   std::atomic<int64_t> last_held_;
   std::atomic<bool> stop_{false};
   std::thread checker_;

@@ -17,6 +17,7 @@
 #ifndef DXBACKUP_SCHEDULER_SERVER_STANDBY_H_
 #define DXBACKUP_SCHEDULER_SERVER_STANDBY_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,6 +32,9 @@ namespace dxbackup::scheduler {
 class ActiveScheduler {
  public:
   virtual ~ActiveScheduler() = default;
+  // The catalog fence's epoch this scheduler took (CatalogLock::epoch):
+  // its catalog writes only while it is current.
+  virtual int64_t epoch() const = 0;
 };
 
 // nullptr (nothing to wait for) when the catalog is SQLite. `stop` is

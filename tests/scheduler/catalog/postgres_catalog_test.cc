@@ -153,5 +153,64 @@ TEST(CatalogLockTest, OneHoldsItAndTheNextKnowsWhenItWasLastConfirmed) {
       << "what was before this one took it";
 }
 
+// A scheduler that lost the active lock but still runs (paused, or cut
+// off from its lock's session alone) changes nothing once another took
+// the lock: each write checks the fence's epoch in its own transaction,
+// and the first refused one tells the scheduler to stop.
+TEST(CatalogLockTest, WritesOfTheSchedulerBeforeTheNextOneAreRefused) {
+  absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto first_lock = CatalogLock::Open(*db);
+  ASSERT_TRUE(first_lock.ok());
+  ASSERT_TRUE(*(*first_lock)->TryAcquire());
+  auto first = PostgresCatalog::Open(*db);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::Status told;
+  (*first)->FenceWith((*first_lock)->epoch(),
+                      [&told](const absl::Status& s) { told = s; });
+  v1::BackupSet set;
+  set.set_id("s1");
+  set.set_namespace_("ns");
+  set.set_release("dx");
+  set.set_status(v1::SET_RUNNING);
+  ASSERT_TRUE((*first)->CreateSet(set).ok()) << "its own epoch: writes";
+
+  first_lock->reset();  // its lock's session ends; the process goes on
+  auto next_lock = CatalogLock::Open(*db);
+  ASSERT_TRUE(next_lock.ok());
+  bool taken = false;
+  for (int i = 0; i < 100 && !taken; ++i) {
+    taken = *(*next_lock)->TryAcquire();
+    if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(taken);
+
+  set.set_status(v1::SET_COMPLETE);
+  const absl::Status refused = (*first)->UpdateSet(set);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_NE(refused.message().find("another scheduler became the active one"),
+            std::string::npos)
+      << refused;
+  EXPECT_EQ(told, refused) << "the scheduler is told, to stop";
+  v1::FileEntry file;
+  file.set_path("a");
+  google::protobuf::RepeatedPtrField<v1::FileEntry> files;
+  *files.Add() = file;
+  EXPECT_EQ((*first)->AddFiles("s1", "core/profile", files).code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "a write in a transaction of several statements too";
+  EXPECT_EQ((*first)->FailUnfinished("stopped", 1).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  // Nothing changed; the next scheduler's catalog writes.
+  auto next = PostgresCatalog::Open(*db);
+  ASSERT_TRUE(next.ok());
+  (*next)->FenceWith((*next_lock)->epoch(), [](const absl::Status&) {});
+  EXPECT_EQ((*next)->GetSet("s1")->status(), v1::SET_RUNNING);
+  EXPECT_TRUE((*next)->UpdateSet(set).ok());
+  EXPECT_EQ((*first)->GetSet("s1")->status(), v1::SET_COMPLETE)
+      << "reads go on";
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler

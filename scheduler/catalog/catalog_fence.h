@@ -1,0 +1,39 @@
+// The fence between schedulers that follow one another as the active one on
+// a shared PostgreSQL catalog (CatalogLock). Each scheduler that takes the
+// lock advances an epoch (kAdvance, under kTakeExclusive in one
+// transaction). Every write of a PostgresCatalog fenced with the epoch its
+// scheduler took first runs kCheck in the same transaction: it takes the
+// fence's advisory lock shared, then reads the epoch. Advancing takes that
+// lock exclusively, so it waits for the writes in flight, and every write
+// after it reads the new epoch and is refused. A scheduler that lost the
+// active lock but still runs (paused past its watchdog, cut off from its
+// lock's session only, or on a catalog that failed over to a replica that
+// had not seen its last confirmation) cannot change the catalog beside the
+// one that took over.
+#ifndef DXBACKUP_SCHEDULER_CATALOG_CATALOG_FENCE_H_
+#define DXBACKUP_SCHEDULER_CATALOG_CATALOG_FENCE_H_
+
+namespace dxbackup::scheduler::catalog_fence {
+
+// pg_advisory_xact_lock's key of the fence: "dxac" + 1 (the active lock's
+// is "dxac").
+#define DXBACKUP_CATALOG_FENCE_KEY "1685610852"
+
+inline constexpr char kCreateTable[] =
+    "CREATE TABLE IF NOT EXISTS dxbackup_fence (id INT PRIMARY KEY, "
+    "epoch BIGINT NOT NULL)";
+inline constexpr char kTakeExclusive[] =
+    "SELECT pg_advisory_xact_lock(" DXBACKUP_CATALOG_FENCE_KEY ")";
+inline constexpr char kAdvance[] =
+    "INSERT INTO dxbackup_fence VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET "
+    "epoch = dxbackup_fence.epoch + 1 RETURNING epoch";
+// One row: the lock's (void) result, then the epoch now.
+inline constexpr char kCheck[] =
+    "SELECT pg_advisory_xact_lock_shared(" DXBACKUP_CATALOG_FENCE_KEY
+    "), (SELECT epoch FROM dxbackup_fence WHERE id = 1)";
+
+#undef DXBACKUP_CATALOG_FENCE_KEY
+
+}  // namespace dxbackup::scheduler::catalog_fence
+
+#endif  // DXBACKUP_SCHEDULER_CATALOG_CATALOG_FENCE_H_
