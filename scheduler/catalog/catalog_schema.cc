@@ -236,6 +236,16 @@ const std::vector<std::string_view> kMigrations = {
       CREATE INDEX files_by_set_name ON files (set_id, name)
         WHERE unchanged = 0;
     )sql",
+    // 22: the set list's whole order (started_unix DESC, seq DESC, id
+    // DESC) in one index, read backward, so that no list sorts, not even
+    // the ties: with sets_by_time PostgreSQL's planner preferred sorting
+    // every set to an incremental sort of the ties (the catalog bench's
+    // retention list: 55 ms of sorting for 10,000 sets under load, 6 ms
+    // with this index). It replaces sets_by_time, its prefix.
+    R"sql(
+      CREATE INDEX sets_in_order ON sets (started_unix, seq, id);
+      DROP INDEX sets_by_time;
+    )sql",
 };
 
 }  // namespace
