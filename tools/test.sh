@@ -66,11 +66,14 @@ CXX=clang++ CC=clang cmake -S . -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo
   -DDXBACKUP_SANITIZE=address,undefined -DDXBACKUP_FUZZ=ON $unity >/dev/null
 cmake --build "$asan_dir" -j2
 phase "ASan build done"
+# Three at once on two cores: the longest tests mostly wait (for a
+# policy's minute slot, an agent's missed heartbeats, a takeover), and no
+# test depends on how fast the machine is.
 suppressions=$PWD/tests/sanitizers/lsan.supp
 (cd "$asan_dir" &&
   LSAN_OPTIONS="suppressions=$suppressions" \
   UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest -j2 --output-on-failure --timeout 900 --label-exclude plain)
+  ctest -j3 --output-on-failure --timeout 900 --label-exclude plain)
 
 phase "ASan tests passed"
 
