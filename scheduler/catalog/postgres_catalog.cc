@@ -22,6 +22,22 @@ constexpr int kFetchRows = 2000;
 constexpr int kMaxFindResults = 10000;
 
 // A row of text values (PgConnection::Query's).
+// A row read in place from libpq's result (PgConnection::QueryEach).
+class ResultRow : public SqlRow {
+ public:
+  explicit ResultRow(const PgConnection::Row& row) : row_(row) {}
+  std::string Text(int column) const override {
+    return std::string(row_.Text(column));
+  }
+  int64_t Int(int column) const override {
+    // libpq's text ends with a NUL.
+    return std::strtoll(row_.Text(column).data(), nullptr, 10);
+  }
+
+ private:
+  const PgConnection::Row& row_;
+};
+
 class TextRow : public SqlRow {
  public:
   explicit TextRow(const std::vector<std::string>& row) : row_(row) {}
@@ -179,18 +195,21 @@ absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::RunOn(
   params.reserve(values.size());
   for (const SqlValue& v : values) params.push_back(TextOf(v));
   absl::StatusOr<Rows> rows = lease->Query(DollarPlaceholders(sql), params);
-  if (!rows.ok()) {
-    // As SQLite's errors: Internal, unless the kind says more (the server
-    // is gone, a key exists). Callers read FailedPrecondition otherwise.
-    const absl::StatusCode code =
-        rows.status().code() == absl::StatusCode::kFailedPrecondition
-            ? absl::StatusCode::kInternal
-            : rows.status().code();
-    return absl::Status(
-        code, absl::StrCat("catalog (PostgreSQL ", DescribeDatabase(server_),
-                           "): ", what, ": ", rows.status().message()));
-  }
+  if (!rows.ok()) return Describe(what, rows.status());
   return rows;
+}
+
+absl::Status PostgresCatalog::Describe(const std::string& what,
+                                       const absl::Status& error) const {
+  // As SQLite's errors: Internal, unless the kind says more (the server is
+  // gone, a key exists). Callers read FailedPrecondition otherwise.
+  const absl::StatusCode code =
+      error.code() == absl::StatusCode::kFailedPrecondition
+          ? absl::StatusCode::kInternal
+          : error.code();
+  return absl::Status(
+      code, absl::StrCat("catalog (PostgreSQL ", DescribeDatabase(server_),
+                         "): ", what, ": ", error.message()));
 }
 
 absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::Run(
@@ -249,13 +268,19 @@ template <typename T, typename Read>
 absl::StatusOr<std::vector<T>> PostgresCatalog::ReadAll(
     const std::string& what, const std::string& sql,
     const std::vector<SqlValue>& values, Read read) {
-  absl::StatusOr<Rows> rows = Run(what, sql, values);
-  if (!rows.ok()) return rows.status();
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  std::vector<std::string> params;
+  params.reserve(values.size());
+  for (const SqlValue& v : values) params.push_back(TextOf(v));
+  // Rows are decoded where libpq holds them: a list of thousands of sets
+  // is not copied into strings first.
   std::vector<T> out;
-  out.reserve(rows->size());
-  for (const std::vector<std::string>& row : *rows) {
-    out.push_back(read(TextRow(row)));
-  }
+  absl::Status s = (*lease)->QueryEach(DollarPlaceholders(sql), params,
+                                       [&](const PgConnection::Row& row) {
+                                         out.push_back(read(ResultRow(row)));
+                                       });
+  if (!s.ok()) return Describe(what, s);
   return out;
 }
 
@@ -562,20 +587,39 @@ absl::Status PostgresCatalog::ForEachFile(
   absl::StatusOr<Lease> lease = Acquire();
   if (!lease.ok()) return lease.status();
   const std::string what = "listing files";
-  // A cursor, so that a million rows are never held at once. "a/b" selects
-  // a/b and what is below a/b/ (as SQLite's: '0' follows '/').
-  absl::Status s = RunOn(*lease, what, "BEGIN", {}).status();
+  // "a/b" selects a/b and what is below a/b/ (as SQLite's: '0' follows
+  // '/').
+  const std::string select = absl::StrCat(
+      "SELECT ", kIndexedFileColumns,
+      " FROM files f JOIN sets s ON s.id = f.set_id WHERE f.set_id = $1 AND "
+      "($2::text = '' OR f.target = $2) AND ($3::text = '' OR f.path = $3 OR "
+      "(f.path > $3 || '/' AND f.path < $3 || '0')) ORDER BY f.target, "
+      "f.path");
+  const std::vector<std::string> params = {request.set_id(), request.target(),
+                                           prefix};
+  // Most listings are a few hundred rows: one statement answers them. One
+  // longer than a fetch is listed again through a cursor, so that a million
+  // rows are never held at once.
+  std::vector<v1::IndexedFile> first;
+  absl::Status s =
+      (*lease)->QueryEach(absl::StrCat(select, " LIMIT ", kFetchRows + 1),
+                          params, [&first](const PgConnection::Row& row) {
+                            first.push_back(ReadIndexedFile(ResultRow(row)));
+                          });
+  if (!s.ok()) return Describe(what, s);
+  if (first.size() <= static_cast<size_t>(kFetchRows)) {
+    for (const v1::IndexedFile& f : first) {
+      if (!visit(f)) break;
+    }
+    return absl::OkStatus();
+  }
+  first.clear();
+  s = RunOn(*lease, what, "BEGIN", {}).status();
   if (s.ok()) {
-    s = RunOn(*lease, what,
-              absl::StrCat(
-                  "DECLARE files_listed NO SCROLL CURSOR FOR SELECT ",
-                  kIndexedFileColumns,
-                  " FROM files f JOIN sets s ON s.id = f.set_id WHERE "
-                  "f.set_id = ?1 AND (?2::text = '' OR f.target = ?2) AND "
-                  "(?3::text = '' OR f.path = ?3 OR (f.path > ?3 || '/' AND "
-                  "f.path < ?3 || '0')) ORDER BY f.target, f.path"),
-              {request.set_id(), request.target(), prefix})
-            .status();
+    s = (*lease)->QueryEach(
+        absl::StrCat("DECLARE files_listed NO SCROLL CURSOR FOR ", select),
+        params, [](const PgConnection::Row&) {});
+    if (!s.ok()) s = Describe(what, s);
   }
   bool more = s.ok();
   while (more) {

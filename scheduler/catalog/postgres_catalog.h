@@ -123,6 +123,9 @@ class PostgresCatalog : public Catalog {
   absl::StatusOr<Rows> Run(const std::string& what, const std::string& sql,
                            const std::vector<SqlValue>& values = {});
   // As Run, on a leased connection.
+  // `error` of a statement run for `what`, naming the server.
+  absl::Status Describe(const std::string& what,
+                        const absl::Status& error) const;
   // Run, for a statement that changes the catalog: fenced (FenceWith).
   absl::StatusOr<Rows> Write(const std::string& what, const std::string& sql,
                              const std::vector<SqlValue>& values = {});

@@ -217,8 +217,16 @@ absl::Status PgConnection::CopyIn(const std::string& copy_sql,
   return result;
 }
 
-absl::StatusOr<std::vector<std::vector<std::string>>> PgConnection::Query(
-    const std::string& sql, const std::vector<std::string>& params) {
+int PgConnection::Row::columns() const { return PQnfields(res_); }
+
+std::string_view PgConnection::Row::Text(int column) const {
+  return std::string_view(PQgetvalue(res_, row_, column),
+                          PQgetlength(res_, row_, column));
+}
+
+absl::Status PgConnection::QueryEach(
+    const std::string& sql, const std::vector<std::string>& params,
+    const std::function<void(const Row&)>& visit) {
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p.c_str());
   PGresult* res =
@@ -230,15 +238,21 @@ absl::StatusOr<std::vector<std::vector<std::string>>> PgConnection::Query(
     PQclear(res);
     return error;
   }
-  std::vector<std::vector<std::string>> rows;
-  for (int r = 0; r < PQntuples(res); ++r) {
-    std::vector<std::string> row;
-    for (int c = 0; c < PQnfields(res); ++c) {
-      row.emplace_back(PQgetvalue(res, r, c));
-    }
-    rows.push_back(std::move(row));
-  }
+  for (int r = 0; r < PQntuples(res); ++r) visit(Row(res, r));
   PQclear(res);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::vector<std::string>>> PgConnection::Query(
+    const std::string& sql, const std::vector<std::string>& params) {
+  std::vector<std::vector<std::string>> rows;
+  absl::Status s = QueryEach(sql, params, [&rows](const Row& row) {
+    std::vector<std::string>& out = rows.emplace_back();
+    for (int c = 0; c < row.columns(); ++c) {
+      out.emplace_back(row.Text(c));
+    }
+  });
+  if (!s.ok()) return s;
   return rows;
 }
 

@@ -8,6 +8,7 @@
 #ifndef DXBACKUP_SCHEDULER_POSTGRES_PG_CONNECTION_H_
 #define DXBACKUP_SCHEDULER_POSTGRES_PG_CONNECTION_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -65,6 +66,24 @@ class PgConnection {
   // a serialization failure or deadlock, else FailedPrecondition.
   absl::StatusOr<std::vector<std::vector<std::string>>> Query(
       const std::string& sql, const std::vector<std::string>& params = {});
+  // One row of a result, read where libpq holds it: valid only during the
+  // QueryEach callback that was given it.
+  class Row {
+   public:
+    Row(const PGresult* res, int row) : res_(res), row_(row) {}
+    int columns() const;
+    // The column's text (NULL as ""), NUL-terminated at its end.
+    std::string_view Text(int column) const;
+
+   private:
+    const PGresult* res_;
+    int row_;
+  };
+  // Query, calling `visit` with each row in place rather than copying the
+  // result into strings: for results of thousands of rows.
+  absl::Status QueryEach(const std::string& sql,
+                         const std::vector<std::string>& params,
+                         const std::function<void(const Row&)>& visit);
   // Runs a script of several statements, without parameters.
   absl::Status Execute(const std::string& script);
   // COPY ... FROM STDIN: sends `data` (COPY's text format) and ends it.

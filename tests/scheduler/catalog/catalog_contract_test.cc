@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <memory>
 
@@ -430,6 +431,23 @@ TEST_P(CatalogContractTest, TheFileIndexListsByTargetPathAndPrefix) {
 
   ASSERT_TRUE(catalog_->DeleteFiles("s1", "config").ok());
   EXPECT_EQ(Listed("s1", "config", "", 100), Strings{});
+}
+
+// A listing longer than one fetch of PostgreSQL's cursor (2,000 rows)
+// comes whole and in order, and stops where the visitor says.
+TEST_P(CatalogContractTest, ALongListingComesWholeAndInOrder) {
+  AddSet(Set("s1", 100));
+  std::vector<std::pair<std::string, bool>> paths;
+  Strings want;
+  for (int i = 0; i < 4500; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "f%05d", i);
+    paths.push_back({name, false});
+    want.push_back(std::string("profile:") + name);
+  }
+  Index("s1", "profile", paths);
+  EXPECT_EQ(Listed("s1", "", "", 1 << 30), want);
+  EXPECT_EQ(Listed("s1", "", "", 2001).size(), 2001u) << "visit stops the walk";
 }
 
 TEST_P(CatalogContractTest, FindReturnsStoredVersionsNewestSetFirst) {
