@@ -2,8 +2,9 @@
 // a shared PostgreSQL catalog (CatalogLock). Each scheduler that takes the
 // lock advances an epoch (kAdvance, under kTakeExclusive in one
 // transaction). Every write of a PostgresCatalog fenced with the epoch its
-// scheduler took first runs kCheck in the same transaction: it takes the
-// fence's advisory lock shared, then reads the epoch. Advancing takes that
+// scheduler took first runs kCheckLock then kCheckEpoch in the same
+// transaction: it takes the fence's advisory lock shared, then reads the
+// epoch. Advancing takes that
 // lock exclusively, so it waits for the writes in flight, and every write
 // after it reads the new epoch and is refused. A scheduler that lost the
 // active lock but still runs (paused past its watchdog, cut off from its
@@ -27,10 +28,14 @@ inline constexpr char kTakeExclusive[] =
 inline constexpr char kAdvance[] =
     "INSERT INTO dxbackup_fence VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET "
     "epoch = dxbackup_fence.epoch + 1 RETURNING epoch";
-// One row: the lock's (void) result, then the epoch now.
-inline constexpr char kCheck[] =
-    "SELECT pg_advisory_xact_lock_shared(" DXBACKUP_CATALOG_FENCE_KEY
-    "), (SELECT epoch FROM dxbackup_fence WHERE id = 1)";
+// The check is two statements, in this order: a statement reads with the
+// snapshot taken as it began, so an epoch read by the statement that
+// waited for the lock would be the one from before the advance it waited
+// for.
+inline constexpr char kCheckLock[] =
+    "SELECT pg_advisory_xact_lock_shared(" DXBACKUP_CATALOG_FENCE_KEY ")";
+inline constexpr char kCheckEpoch[] =
+    "SELECT epoch FROM dxbackup_fence WHERE id = 1";
 
 #undef DXBACKUP_CATALOG_FENCE_KEY
 

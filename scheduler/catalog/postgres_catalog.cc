@@ -232,9 +232,11 @@ absl::Status PostgresCatalog::BeginWrite(Lease& lease,
                                          const std::string& what) {
   absl::Status s = RunOn(lease, what, "BEGIN", {}).status();
   if (!s.ok() || fence_epoch_ == 0) return s;
-  absl::StatusOr<Rows> fence = RunOn(lease, what, catalog_fence::kCheck, {});
+  absl::StatusOr<Rows> fence =
+      RunOn(lease, what, catalog_fence::kCheckLock, {});
+  if (fence.ok()) fence = RunOn(lease, what, catalog_fence::kCheckEpoch, {});
   if (!fence.ok()) return fence.status();
-  const std::string now = fence->at(0).at(1);
+  const std::string now = fence->empty() ? "" : fence->at(0).at(0);
   if (now == std::to_string(fence_epoch_)) return absl::OkStatus();
   const absl::Status fenced = absl::FailedPreconditionError(absl::StrCat(
       "catalog (PostgreSQL ", DescribeDatabase(server_), "): ", what,

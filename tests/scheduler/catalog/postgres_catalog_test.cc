@@ -10,8 +10,10 @@
 #include <thread>
 #include <vector>
 
+#include "scheduler/catalog/catalog_fence.h"
 #include "scheduler/catalog/catalog_lock.h"
 #include "scheduler/catalog/sqlite_catalog.h"
+#include "scheduler/postgres/pg_connection.h"
 #include "tests/support/shared_pg.h"
 #include "tests/support/temp_dir.h"
 
@@ -210,6 +212,53 @@ TEST(CatalogLockTest, WritesOfTheSchedulerBeforeTheNextOneAreRefused) {
   EXPECT_TRUE((*next)->UpdateSet(set).ok());
   EXPECT_EQ((*first)->GetSet("s1")->status(), v1::SET_COMPLETE)
       << "reads go on";
+}
+
+// A write that waited for the fence while the next scheduler advanced it
+// reads the epoch after the wait: it is refused, not let through on what
+// the epoch was when it began waiting.
+TEST(CatalogLockTest, AWriteThatWaitedForTheAdvanceIsRefused) {
+  absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto lock = CatalogLock::Open(*db);
+  ASSERT_TRUE(lock.ok());
+  ASSERT_TRUE(*(*lock)->TryAcquire());
+  auto first = PostgresCatalog::Open(*db);
+  ASSERT_TRUE(first.ok()) << first.status();
+  (*first)->FenceWith((*lock)->epoch(), [](const absl::Status&) {});
+  // The next scheduler, in the middle of its advance.
+  auto password = ReadPassword(*db);
+  ASSERT_TRUE(password.ok());
+  auto next = PgConnection::Open(*db, *password);
+  auto watcher = PgConnection::Open(*db, *password);
+  ASSERT_TRUE(next.ok() && watcher.ok());
+  for (const char* sql :
+       {"BEGIN", catalog_fence::kTakeExclusive,
+        "UPDATE dxbackup_fence SET epoch = epoch + 1 WHERE id = 1"}) {
+    ASSERT_TRUE((*next)->Query(sql).ok()) << sql;
+  }
+  v1::BackupSet set;
+  set.set_id("s1");
+  set.set_namespace_("ns");
+  set.set_release("dx");
+  set.set_status(v1::SET_RUNNING);
+  absl::Status written;
+  std::thread writer([&] { written = (*first)->CreateSet(set); });
+  // Once the write waits for the fence's lock, the advance commits.
+  bool waiting = false;
+  for (int i = 0; i < 600 && !waiting; ++i) {
+    auto rows = (*watcher)->Query(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT "
+        "granted");
+    waiting = rows.ok() && rows->at(0).at(0) != "0";
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(waiting) << "the write never waited for the fence";
+  ASSERT_TRUE((*next)->Query("COMMIT").ok());
+  writer.join();
+  EXPECT_EQ(written.code(), absl::StatusCode::kFailedPrecondition) << written;
+  EXPECT_EQ((*first)->GetSet("s1").status().code(), absl::StatusCode::kNotFound)
+      << "nothing was written";
 }
 
 }  // namespace
