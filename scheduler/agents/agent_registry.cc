@@ -135,6 +135,27 @@ std::vector<v1::AgentInfo> AgentRegistry::AllAgents() {
   return known;
 }
 
+std::set<std::string> AgentRegistry::DeploymentsAwaitingAgents(
+    int64_t seen_within_seconds) {
+  std::set<std::string> awaiting;
+  absl::StatusOr<std::vector<v1::AgentInfo>> stored = catalog_->ListAgents();
+  if (!stored.ok()) return awaiting;
+  const int64_t now = clock_->NowUnix();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const v1::AgentInfo& agent : *stored) {
+    if (connected_.count(agent.id()) != 0) continue;
+    // Registration writes both times; a disconnection seen moves
+    // last_seen on. Equal: nobody saw it go.
+    const bool never_seen_to_go =
+        agent.last_seen_unix() == agent.connected_unix();
+    if (never_seen_to_go ||
+        now - agent.last_seen_unix() <= seen_within_seconds) {
+      awaiting.insert(agent.namespace_() + "/" + agent.release());
+    }
+  }
+  return awaiting;
+}
+
 absl::StatusOr<std::pair<std::string, std::string>> AgentRegistry::DeploymentOf(
     const std::string& agent_id) {
   std::lock_guard<std::mutex> lock(mu_);

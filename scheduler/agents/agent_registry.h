@@ -9,6 +9,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,6 +83,12 @@ class AgentRegistry {
   std::vector<v1::AgentInfo> KnownAgentsOf(const std::string& namespace_,
                                            const std::string& release,
                                            int64_t max_age_seconds);
+  // "namespace/release" of each deployment with an agent not connected
+  // here that nobody saw disconnect (its catalog row is as Register wrote
+  // it: the scheduler before this one was killed, or a standby took over;
+  // or it left within its first second) or that was seen within
+  // `seen_within_seconds`: agents that may be coming back.
+  std::set<std::string> DeploymentsAwaitingAgents(int64_t seen_within_seconds);
   // Forgets an agent that is not connected: its catalog row goes, and
   // sets no longer expect it. NotFound for an unknown id,
   // FailedPrecondition while it is connected. Returns what was known of it.

@@ -125,7 +125,8 @@ void PolicySlots::Run(absl::Time now) {
   }
   std::set<std::string> awaiting;
   if (!tick.start.empty() && now < hold_until_) {
-    awaiting = DeploymentsAwaitingAgents(now);
+    awaiting = registry_->DeploymentsAwaitingAgents(
+        absl::ToInt64Seconds(kExpectAgentsSeenWithin));
   }
   for (const PlanKey& key : tick.start) {
     if (awaiting.count(key.Deployment()) != 0) {
@@ -134,18 +135,6 @@ void PolicySlots::Run(absl::Time now) {
       StartRun(key);
     }
   }
-}
-
-std::set<std::string> PolicySlots::DeploymentsAwaitingAgents(absl::Time now) {
-  std::set<std::string> awaiting;
-  for (const v1::AgentInfo& agent : registry_->AllAgents()) {
-    if (!agent.connected() &&
-        absl::ToUnixSeconds(now) - agent.last_seen_unix() <=
-            absl::ToInt64Seconds(kExpectAgentsSeenWithin)) {
-      awaiting.insert(agent.namespace_() + "/" + agent.release());
-    }
-  }
-  return awaiting;
 }
 
 void PolicySlots::Hold(const PlanKey& key) {

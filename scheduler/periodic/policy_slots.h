@@ -50,7 +50,9 @@ class PolicySlots : public PeriodicTask {
   // and in Kubernetes the Service turns to a new active replica only once
   // its readiness probe passed.
   static constexpr absl::Duration kReconnectGrace = absl::Seconds(90);
-  // Agents not seen for longer are not waited for (pods gone for good).
+  // Agents not seen for longer are not waited for (pods gone for good),
+  // unless nobody saw them disconnect: the scheduler before this one was
+  // killed (AgentRegistry::DeploymentsAwaitingAgents).
   static constexpr absl::Duration kExpectAgentsSeenWithin = absl::Hours(1);
 
   // Reads the slots taken from the catalog.
@@ -83,9 +85,6 @@ class PolicySlots : public PeriodicTask {
   // Policies matched to deployments (only `only`, if given). mu_ held.
   std::vector<PlanEntry> BuildPlan(const std::string& only);
   const v1::Policy* FindPolicy(const std::string& name) const;
-  // Deployments with an agent that is not connected and was seen within
-  // kExpectAgentsSeenWithin.
-  std::set<std::string> DeploymentsAwaitingAgents(absl::Time now);
   // Puts back a run the queue started, its agents awaited.
   void Hold(const PlanKey& key);
   // Claims in the catalog the slot that queued `key`'s run, which the

@@ -239,6 +239,23 @@ TEST_F(AgentsComingBackTest, ARunWaitsForItsAgentsAfterAStart) {
   EXPECT_EQ(starter_.started(), (Started{"ns-b/dx", "ns-a/dx"}));
 }
 
+// An agent connected for days to a scheduler that was then killed: its
+// catalog row is as its registration wrote it, and it is awaited too.
+TEST_F(AgentsComingBackTest, AnAgentNobodySawGoIsAwaitedHoweverLongAgo) {
+  v1::AgentInfo info;
+  info.set_id("ns-b/dx/core-0");
+  info.set_namespace_("ns-b");
+  info.set_release("dx");
+  info.set_pod("core-0");
+  info.set_component("core");
+  const int64_t registered = absl::ToUnixSeconds(Now()) - 2 * 86400;
+  info.set_connected_unix(registered);
+  info.set_last_seen_unix(registered);
+  ASSERT_TRUE(catalog_->UpsertAgent(info).ok());
+  StartSlots();
+  EXPECT_EQ(starter_.started(), Started{}) << "both deployments wait";
+}
+
 TEST_F(AgentsComingBackTest, ARunWaitsNoLongerThanTheGrace) {
   StartSlots();
   EXPECT_EQ(starter_.started(), (Started{"ns-b/dx"}));
