@@ -79,11 +79,15 @@ class FakeAgent
     StartRead(&in_);
     writing_ = true;
     StartWrite(&out_);
+    // OnDone (after which the call is gone) waits for Stop(): a Beat()
+    // racing with the stream's end still writes to a live call.
+    AddHold();
     StartCall();
   }
   // Sends a heartbeat unless a write is still in flight; false if skipped.
   bool Beat() {
-    if (!welcomed_here_ || done_) return false;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!welcomed_here_ || stopped_) return false;
     bool idle = false;
     if (!writing_.compare_exchange_strong(idle, true)) return false;
     out_.Clear();
@@ -94,7 +98,14 @@ class FakeAgent
     StartWrite(&out_);
     return true;
   }
-  void Stop() { context_.TryCancel(); }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopped_ = true;
+    }
+    context_.TryCancel();
+    RemoveHold();
+  }
 
   void OnWriteDone(bool ok) override { writing_ = false; }
   void OnReadDone(bool ok) override {
@@ -105,10 +116,7 @@ class FakeAgent
     }
     StartRead(&in_);
   }
-  void OnDone(const grpc::Status& status) override {
-    done_ = true;
-    ++*ended_;
-  }
+  void OnDone(const grpc::Status& status) override { ++*ended_; }
 
  private:
   std::atomic<int>* welcomed_;
@@ -120,7 +128,8 @@ class FakeAgent
   v1::SchedulerMessage in_;
   std::atomic<bool> writing_{false};
   std::atomic<bool> welcomed_here_{false};
-  std::atomic<bool> done_{false};
+  std::mutex mu_;         // Beat against Stop
+  bool stopped_ = false;  // with mu_
 };
 
 // A process's CPU (user + system) in seconds, and its resident memory.
@@ -285,8 +294,9 @@ Result Measure(const std::string& bin_dir, int agents, int heartbeat_seconds,
   stop = true;
   beater.join();
   for (auto& agent : fleet) agent->Stop();
-  while (ended < agents)
+  while (ended < agents) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   fleet.clear();
   kill((*scheduler)->pid(), SIGTERM);
   (*scheduler)->Wait().IgnoreError();
@@ -333,6 +343,13 @@ int main(int argc, char** argv) {
   if (vm.count("help")) {
     std::cout << opts;
     return 0;
+  }
+  if (windows < 1 || window_seconds < 1 || heartbeat < 1 || agents < 1 ||
+      peer_agents < 1) {
+    std::cerr << "dxbackup-agents-bench: --agents, --peer-agents, "
+                 "--heartbeat-seconds, --windows and --window-seconds must "
+                 "be 1 or more\n";
+    return 2;
   }
   if (bin_dir.empty()) {
     bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path();
