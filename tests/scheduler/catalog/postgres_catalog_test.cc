@@ -122,6 +122,19 @@ TEST(PostgresCatalogTest, FindMatchesAsSqlitesGlobDoes) {
   }
 }
 
+// Tries `lock` until it is taken (true) or 5 s passed: the server ends a
+// session's backend, and its lock, a moment after the socket closed, with
+// nothing to wait on but the lock itself (as a standby does, trying
+// again).
+bool TakeOnceReleased(CatalogLock& lock) {
+  for (int i = 0; i < 100; ++i) {
+    absl::StatusOr<bool> taken = lock.TryAcquire();
+    if (taken.ok() && *taken) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 // One scheduler at a time holds the active lock; the next one to take it
 // learns how long ago the last one confirmed it (and waits out the rest).
 TEST(CatalogLockTest, OneHoldsItAndTheNextKnowsWhenItWasLastConfirmed) {
@@ -137,15 +150,7 @@ TEST(CatalogLockTest, OneHoldsItAndTheNextKnowsWhenItWasLastConfirmed) {
   EXPECT_FALSE(*(*second)->TryAcquire()) << "held by the first";
   // Taking the lock counted as a confirmation: no Check is needed.
   first->reset();  // its session ends, and its lock with it
-  // The server ends the session's backend a moment after the socket
-  // closed, with nothing to wait on but the lock itself (as a standby
-  // does, trying again).
-  bool taken = false;
-  for (int i = 0; i < 100 && !taken; ++i) {
-    taken = *(*second)->TryAcquire();
-    if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(taken);
+  ASSERT_TRUE(TakeOnceReleased(**second));
   absl::StatusOr<int64_t> since = (*second)->SecondsSinceLastConfirmed();
   ASSERT_TRUE(since.ok()) << since.status();
   EXPECT_GE(*since, 0);
@@ -180,12 +185,7 @@ TEST(CatalogLockTest, WritesOfTheSchedulerBeforeTheNextOneAreRefused) {
   first_lock->reset();  // its lock's session ends; the process goes on
   auto next_lock = CatalogLock::Open(*db);
   ASSERT_TRUE(next_lock.ok());
-  bool taken = false;
-  for (int i = 0; i < 100 && !taken; ++i) {
-    taken = *(*next_lock)->TryAcquire();
-    if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(taken);
+  ASSERT_TRUE(TakeOnceReleased(**next_lock));
 
   set.set_status(v1::SET_COMPLETE);
   const absl::Status refused = (*first)->UpdateSet(set);
