@@ -7,6 +7,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include <algorithm>
 #include <exception>
@@ -15,6 +16,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "scheduler/agents/agent_registry.h"
 
 namespace dxbackup::scheduler {
@@ -113,8 +115,9 @@ class SchedulerMetrics::AgentsCollectable : public prometheus::Collectable {
   AgentRegistry* agents_;
 };
 
-SchedulerMetrics::SchedulerMetrics(AgentRegistry* agents)
-    : registry_(std::make_shared<prometheus::Registry>()),
+SchedulerMetrics::SchedulerMetrics(AgentRegistry* agents, SetCatalog* sets)
+    : sets_(sets),
+      registry_(std::make_shared<prometheus::Registry>()),
       families_(std::make_unique<Families>(*registry_)),
       agents_(std::make_shared<AgentsCollectable>(agents)) {}
 
@@ -135,8 +138,9 @@ void SchedulerMetrics::SetEnded(const v1::BackupSet& set) {
   families_->stored_bytes.Add(deployment)
       .Increment(static_cast<double>(set.bytes()));
   if (complete) {
-    families_->last_complete.Add(deployment)
-        .Set(static_cast<double>(set.finished_unix()));
+    std::lock_guard<std::mutex> lock(last_complete_mu_);
+    prometheus::Gauge& g = families_->last_complete.Add(deployment);
+    g.Set(std::max(g.Value(), static_cast<double>(set.finished_unix())));
   }
   families_->quiesce.Add(deployment)
       .Set(static_cast<double>(set.quiesce_seconds()));
@@ -185,15 +189,55 @@ void SchedulerMetrics::SetRemoved(const v1::BackupSet& set, bool by_hand) {
   (by_hand ? families_->deleted : families_->removed)
       .Add({{"namespace", set.namespace_()}, {"release", set.release()}})
       .Increment();
+  RecountLastComplete(set.namespace_(), set.release());
+}
+
+void SchedulerMetrics::Notify(const v1::Notice& notice) {
+  if (notice.event() != "verification_failed") return;
+  RecountLastComplete(notice.namespace_(), notice.release());
 }
 
 void SchedulerMetrics::SeedLastComplete(
-    const std::vector<v1::BackupSet>& complete_sets) {
-  for (const v1::BackupSet& set : complete_sets) {
-    prometheus::Gauge& g = families_->last_complete.Add(
-        {{"namespace", set.namespace_()}, {"release", set.release()}});
-    g.Set(std::max(g.Value(), static_cast<double>(set.finished_unix())));
+    const std::vector<SetCatalog::DeploymentSummary>& deployments) {
+  std::lock_guard<std::mutex> lock(last_complete_mu_);
+  for (const SetCatalog::DeploymentSummary& d : deployments) {
+    if (d.complete_id.empty()) continue;
+    SetLastComplete(d.namespace_, d.release, d.complete_finished_unix);
   }
+}
+
+void SchedulerMetrics::RecountLastComplete(const std::string& namespace_,
+                                           const std::string& release) {
+  std::lock_guard<std::mutex> lock(last_complete_mu_);
+  auto summaries = sets_->DeploymentSummaries(namespace_, release);
+  if (!summaries.ok()) {
+    DXLOG(WARNING) << "metrics: cannot look up the newest complete set of "
+                   << namespace_ << "/" << release << " ("
+                   << summaries.status().message()
+                   << "); dxbackup_last_complete_set_timestamp_seconds "
+                      "keeps its value until the next set ends";
+    return;
+  }
+  const bool any =
+      !summaries->empty() && !summaries->front().complete_id.empty();
+  SetLastComplete(namespace_, release,
+                  any ? summaries->front().complete_finished_unix : 0);
+}
+
+void SchedulerMetrics::SetLastComplete(const std::string& namespace_,
+                                       const std::string& release,
+                                       int64_t finished_unix) {
+  const prometheus::Labels deployment = {{"namespace", namespace_},
+                                         {"release", release}};
+  if (finished_unix == 0) {
+    if (families_->last_complete.Has(deployment)) {
+      families_->last_complete.Remove(
+          &families_->last_complete.Add(deployment));
+    }
+    return;
+  }
+  families_->last_complete.Add(deployment)
+      .Set(static_cast<double>(finished_unix));
 }
 
 absl::StatusOr<int> SchedulerMetrics::Serve(const std::string& listen) {
@@ -212,6 +256,14 @@ absl::StatusOr<int> SchedulerMetrics::Serve(const std::string& listen) {
         absl::StrCat("cannot serve metrics on ", listen));
   }
   return ports[0];
+}
+
+std::string SchedulerMetrics::Exposition() const {
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (prometheus::MetricFamily& f : agents_->Collect()) {
+    families.push_back(std::move(f));
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace dxbackup::scheduler

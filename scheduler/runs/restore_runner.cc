@@ -118,7 +118,8 @@ absl::StatusOr<StartedRun> RestoreRunner::Start(
   // Every stored file it will read is checked first (size and SHA-256, and
   // that the keys given open an encrypted one), so that a corrupt file or
   // a missing key stops the restore before anything is written.
-  SetVerifier verifier(parts_.sets, parts_.store, parts_.time, parts_.keys);
+  SetVerifier verifier(parts_.sets, parts_.store, parts_.time, parts_.keys,
+                       parts_.notices);
   std::vector<v1::Artifact> parts;
   for (const RestoreStep& step : plan->steps) {
     parts.insert(parts.end(), step.bases.begin(), step.bases.end());

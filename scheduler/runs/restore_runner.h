@@ -32,6 +32,7 @@
 
 #include "absl/status/statusor.h"
 #include "scheduler/crypto/key_grants.h"
+#include "scheduler/notify/notice_sink.h"
 #include "scheduler/runs/backup_set_runner.h"
 #include "scheduler/runs/quiesce_window.h"
 #include "scheduler/runs/restore_plan.h"
@@ -84,6 +85,9 @@ class RestoreRunner {
     // The set each restore reads is leased there while it runs (retention
     // keeps it, `delete` refuses it). nullptr: no lease.
     SetLeases* leases = nullptr;
+    // Told of a set the restore's checks found corrupt
+    // (verification_failed); nullptr: nobody is.
+    NoticeSink* notices = nullptr;
   };
   explicit RestoreRunner(const Parts& parts);
   ~RestoreRunner();

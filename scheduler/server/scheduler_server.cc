@@ -15,6 +15,7 @@
 #include "scheduler/catalog/postgres_catalog.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/metrics/metrics.h"
+#include "scheduler/notify/notice_tee.h"
 #include "scheduler/notify/notifier.h"
 #include "scheduler/periodic/policy_loop.h"
 #include "scheduler/periodic/pruner.h"
@@ -210,12 +211,15 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   s->registry_ = std::make_unique<AgentRegistry>(s->catalog_.get(), clock);
   s->board_ =
       std::make_unique<JobBoard>(s->catalog_.get(), s->catalog_.get(), clock);
-  s->metrics_ = std::make_unique<SchedulerMetrics>(s->registry_.get());
+  s->metrics_ =
+      std::make_unique<SchedulerMetrics>(s->registry_.get(), s->catalog_.get());
   s->board_->AddObserver(s->metrics_.get());  // destroyed after the board
   s->live_runs_ = std::make_unique<web::LiveRuns>();
   s->board_->AddObserver(s->live_runs_.get());  // likewise
   s->notifier_ = std::make_unique<Notifier>(s->options_.config.notifications(),
                                             time, HostName());
+  s->notices_ = std::make_unique<NoticeTee>(
+      std::vector<NoticeSink*>{s->notifier_.get(), s->metrics_.get()});
   for (const v1::Webhook& webhook :
        s->options_.config.notifications().webhooks()) {
     DXLOG(INFO) << "notifications: webhook " << webhook.name() << " ("
@@ -230,13 +234,9 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
       }
     }
   }
-  v1::ListSetsRequest complete;
-  complete.set_status(v1::SET_COMPLETE);
-  auto complete_sets = s->catalog_->ListSets(complete);
-  if (!complete_sets.ok()) return complete_sets.status();
-  s->metrics_->SeedLastComplete(*complete_sets);
   auto deployments = s->catalog_->DeploymentSummaries("", "");
   if (!deployments.ok()) return deployments.status();
+  s->metrics_->SeedLastComplete(*deployments);
   for (const SetCatalog::DeploymentSummary& d : *deployments) {
     if (d.drilled_id.empty()) continue;
     v1::BackupSet drilled;
@@ -263,7 +263,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   backup_parts.metrics = s->metrics_.get();
   backup_parts.set_removal = &s->set_removal_;
   backup_parts.cancels = &s->run_cancels_;
-  backup_parts.notices = s->notifier_.get();
+  backup_parts.notices = s->notices_.get();
   s->backups_ = std::make_unique<BackupSetRunner>(backup_parts);
   RestoreRunner::Parts restore_parts;
   restore_parts.config = &config;
@@ -277,6 +277,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   restore_parts.spool_dir = SpoolDir(dir);
   restore_parts.cancels = &s->run_cancels_;
   restore_parts.leases = &s->set_leases_;
+  restore_parts.notices = s->notices_.get();
   s->restores_ = std::make_unique<RestoreRunner>(restore_parts);
   DrillRunner::Parts drill_parts;
   drill_parts.config = &config;
@@ -288,7 +289,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   drill_parts.registry = s->registry_.get();
   drill_parts.board = s->board_.get();
   drill_parts.time = time;
-  drill_parts.notices = s->notifier_.get();
+  drill_parts.notices = s->notices_.get();
   drill_parts.metrics = s->metrics_.get();
   drill_parts.cancels = &s->run_cancels_;
   drill_parts.leases = &s->set_leases_;
@@ -308,7 +309,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   loop_parts.backups = s->backups_.get();
   loop_parts.pruner = s->pruner_.get();
   loop_parts.copy_stores = &s->copy_stores_;
-  loop_parts.notices = s->notifier_.get();
+  loop_parts.notices = s->notices_.get();
   loop_parts.driller = s->drills_.get();
   loop_parts.leases = &s->set_leases_;
   loop_parts.owed_post_hooks = *std::move(owed);
@@ -338,7 +339,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   admin_parts.pruner = s->pruner_.get();
   admin_parts.policies = s->policies_.get();
   admin_parts.cancels = &s->run_cancels_;
-  admin_parts.notices = s->notifier_.get();
+  admin_parts.notices = s->notices_.get();
   admin_parts.drills = s->drills_.get();
   admin_parts.leases = &s->set_leases_;
   s->admin_service_ = std::make_unique<AdminServiceImpl>(admin_parts);

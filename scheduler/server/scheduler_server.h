@@ -39,6 +39,7 @@ class AgentRegistry;
 class SchedulerMetrics;
 class JobBoard;
 class Notifier;
+class NoticeTee;
 class BackupSetRunner;
 class RestoreRunner;
 class DrillRunner;
@@ -118,6 +119,9 @@ class SchedulerServer {
   std::unique_ptr<JobBoard> board_;
   // Outlives what tells it (runners, the policy loop, the admin service).
   std::unique_ptr<Notifier> notifier_;
+  // What the runners, the policy loop and the admin service tell: the
+  // notifier, then the metrics (a set found corrupt).
+  std::unique_ptr<NoticeTee> notices_;
   // Shared by the backups (choosing a base) and the pruner (removing
   // sets); declared before both, so it outlives them.
   std::mutex set_removal_;
