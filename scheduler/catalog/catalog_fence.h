@@ -6,7 +6,9 @@
 // transaction: it takes the fence's advisory lock shared, then reads the
 // epoch. Advancing takes that
 // lock exclusively, so it waits for the writes in flight, and every write
-// after it reads the new epoch and is refused. A scheduler that lost the
+// after it reads the new epoch and is refused (a write that holds the
+// lock past the wait, its scheduler frozen mid-transaction, is ended:
+// kEndHolders). A scheduler that lost the
 // active lock but still runs (paused past its watchdog, cut off from its
 // lock's session only, or on a catalog that failed over to a replica that
 // had not seen its last confirmation) cannot change the catalog beside the
@@ -36,6 +38,16 @@ inline constexpr char kCheckLock[] =
     "SELECT pg_advisory_xact_lock_shared(" DXBACKUP_CATALOG_FENCE_KEY ")";
 inline constexpr char kCheckEpoch[] =
     "SELECT epoch FROM dxbackup_fence WHERE id = 1";
+// Ends the sessions, other than the caller's, that hold the fence: run by
+// the scheduler that holds the active lock and waited too long to advance
+// the epoch, they are the writes in flight of one active before it that
+// froze or was cut off mid-transaction (its session would otherwise live
+// on as long as its host answers the server's probes). Returns their pids.
+inline constexpr char kEndHolders[] =
+    "SELECT pid, pg_terminate_backend(pid) FROM pg_locks WHERE locktype = "
+    "'advisory' AND granted AND objsubid = 1 AND ((classid::bigint << 32) | "
+    "objid::bigint) = " DXBACKUP_CATALOG_FENCE_KEY
+    " AND pid <> pg_backend_pid()";
 
 #undef DXBACKUP_CATALOG_FENCE_KEY
 

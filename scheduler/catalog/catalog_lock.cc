@@ -2,8 +2,13 @@
 
 #include <cstdlib>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "common/log.h"
 #include "scheduler/catalog/catalog_fence.h"
 
 namespace dxbackup::scheduler {
@@ -11,6 +16,10 @@ namespace {
 
 // pg_advisory_lock's key of the active scheduler: "dxac".
 constexpr char kActiveLock[] = "1685610851";
+// How long the advance waits for the writes in flight before ending those
+// still holding the fence, and how many times it does.
+constexpr absl::Duration kFenceWait = absl::Seconds(5);
+constexpr int kAdvanceAttempts = 3;
 
 }  // namespace
 
@@ -39,12 +48,7 @@ absl::StatusOr<bool> CatalogLock::TryAcquire() {
     // The server finds this session dead within about half a minute if
     // this host vanishes, rather than after its default two hours: the
     // lock (and a standby's wait) ends with it.
-    conn_
-        ->Query(
-            "SELECT set_config('tcp_keepalives_idle', '10', false), "
-            "set_config('tcp_keepalives_interval', '5', false), "
-            "set_config('tcp_keepalives_count', '3', false)")
-        .IgnoreError();
+    conn_->ProbeClientFromServer().IgnoreError();
     // From now on a scheduler that takes the lock after this one waits,
     // and the one before can no longer write (catalog_fence.h).
     absl::Status s = ReadPreviousAndNote();
@@ -92,22 +96,54 @@ absl::Status CatalogLock::ReadPreviousAndNote() {
 }
 
 absl::Status CatalogLock::AdvanceEpoch() {
-  auto rows = conn_->Query(catalog_fence::kCreateTable);
-  if (rows.ok()) rows = conn_->Query("BEGIN");
+  absl::Status s = conn_->Query(catalog_fence::kCreateTable).status();
+  for (int attempt = 1; s.ok(); ++attempt) {
+    absl::StatusOr<int64_t> epoch = TryAdvance();
+    if (epoch.ok()) {
+      epoch_ = *epoch;
+      return absl::OkStatus();
+    }
+    s = epoch.status();
+    if (!absl::IsDeadlineExceeded(s) || attempt == kAdvanceAttempts) break;
+    // Writes of an earlier active scheduler still hold the fence: frozen or
+    // cut off mid-transaction. They are ended, not waited for.
+    auto ended = conn_->Query(catalog_fence::kEndHolders);
+    if (!ended.ok()) {
+      s = ended.status();
+      break;
+    }
+    std::vector<std::string> pids;
+    for (const auto& row : *ended) pids.push_back(row.at(0));
+    DXLOG(WARNING) << "the catalog's fence was still held after "
+                   << kFenceWait / absl::Seconds(1)
+                   << " s by an earlier active scheduler's writes in flight "
+                      "(server process "
+                   << absl::StrJoin(pids, ", ")
+                   << "); ended them, to take over";
+  }
+  return absl::UnavailableError(
+      absl::StrCat("the catalog's PostgreSQL (", DescribeDatabase(server_),
+                   "): advancing the active scheduler's epoch: ", s.message()));
+}
+
+absl::StatusOr<int64_t> CatalogLock::TryAdvance() {
+  auto rows = conn_->Query("BEGIN");
+  if (rows.ok()) {
+    rows = conn_->Query(absl::StrCat("SET LOCAL lock_timeout = ",
+                                     absl::ToInt64Milliseconds(kFenceWait)));
+  }
   if (rows.ok()) rows = conn_->Query(catalog_fence::kTakeExclusive);
   if (rows.ok()) rows = conn_->Query(catalog_fence::kAdvance);
+  int64_t epoch = 0;
   if (rows.ok()) {
-    epoch_ = std::atoll(rows->at(0).at(0).c_str());
+    epoch = std::atoll(rows->at(0).at(0).c_str());
     rows = conn_->Query("COMMIT");
   }
   if (!rows.ok()) {
     conn_->Query("ROLLBACK").IgnoreError();
-    return absl::UnavailableError(
-        absl::StrCat("the catalog's PostgreSQL (", DescribeDatabase(server_),
-                     "): advancing the active scheduler's epoch: ",
-                     rows.status().message()));
+    return rows.status();
   }
-  return absl::OkStatus();
+  return epoch;
 }
 
 absl::Status CatalogLock::Check() {

@@ -59,8 +59,12 @@ class CatalogLock {
   // Reads the previous active scheduler's last confirmation, then notes
   // this one's (just taken).
   absl::Status ReadPreviousAndNote();
-  // Advances the fence's epoch, once writes in flight have ended.
+  // Advances the fence's epoch, once writes in flight have ended (those
+  // that do not end within a few seconds are ended: catalog_fence.h).
   absl::Status AdvanceEpoch();
+  // One try: the new epoch, or DeadlineExceeded when writes in flight held
+  // the fence past the wait.
+  absl::StatusOr<int64_t> TryAdvance();
 
   const v1::Database server_;
   std::unique_ptr<PgConnection> conn_;

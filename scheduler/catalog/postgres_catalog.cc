@@ -184,6 +184,10 @@ absl::StatusOr<PostgresCatalog::Lease> PostgresCatalog::Acquire() {
                        "; calls to the catalog fail until it is back"));
     }
     conn = *std::move(opened);
+    // A write of this scheduler's left open when its host vanished would
+    // hold the fence (catalog_fence.h) until the server found the session
+    // dead. Best effort: a server that refuses still serves.
+    conn->ProbeClientFromServer().IgnoreError();
   }
   return Lease(this, std::move(conn));
 }

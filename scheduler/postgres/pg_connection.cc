@@ -159,6 +159,15 @@ std::string PgConnection::QuoteLiteral(const std::string& value) const {
   return out;
 }
 
+absl::Status PgConnection::ProbeClientFromServer() {
+  // The same probes as AddDeadPeerDetection's, from the other end.
+  return Query(
+             "SELECT set_config('tcp_keepalives_idle', '10', false), "
+             "set_config('tcp_keepalives_interval', '5', false), "
+             "set_config('tcp_keepalives_count', '3', false)")
+      .status();
+}
+
 bool PgConnection::Broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
 
 bool PgConnection::Reusable() {
@@ -177,6 +186,7 @@ absl::Status PgConnection::ErrorOf(const PGresult* res) const {
   if (sqlstate == "40001" || sqlstate == "40P01") {
     return absl::AbortedError(err);
   }
+  if (sqlstate == "55P03") return absl::DeadlineExceededError(err);
   return absl::FailedPreconditionError(err);
 }
 

@@ -63,7 +63,8 @@ class PgConnection {
   // Runs SQL with text parameters $1.. and returns the rows as text (NULL
   // as ""). An error is the server's message, as Unavailable when the
   // connection is lost, AlreadyExists for a unique violation, Aborted for
-  // a serialization failure or deadlock, else FailedPrecondition.
+  // a serialization failure or deadlock, DeadlineExceeded when lock_timeout
+  // ran out, else FailedPrecondition.
   absl::StatusOr<std::vector<std::vector<std::string>>> Query(
       const std::string& sql, const std::vector<std::string>& params = {});
   // One row of a result, read where libpq holds it: valid only during the
@@ -88,6 +89,11 @@ class PgConnection {
   absl::Status Execute(const std::string& script);
   // COPY ... FROM STDIN: sends `data` (COPY's text format) and ends it.
   absl::Status CopyIn(const std::string& copy_sql, const std::string& data);
+  // Asks the server to probe this session's client as the client probes
+  // the server (about half a minute to find it gone, not the server's
+  // default two hours), so that what the session holds (locks, an open
+  // transaction) ends soon after its host vanished or was cut off.
+  absl::Status ProbeClientFromServer();
   // The connection is gone (the server went away or closed it).
   bool Broken() const;
   // For a pooled connection about to be reused: reads what the server

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <limits>
 #include <thread>
 #include <vector>
@@ -259,6 +261,45 @@ TEST(CatalogLockTest, AWriteThatWaitedForTheAdvanceIsRefused) {
   EXPECT_EQ(written.code(), absl::StatusCode::kFailedPrecondition) << written;
   EXPECT_EQ((*first)->GetSet("s1").status().code(), absl::StatusCode::kNotFound)
       << "nothing was written";
+}
+
+// Found in review: a write of the scheduler active before, in flight when
+// it froze (its host still answering the server's probes), held the
+// fence's lock shared for as long as its session lived, and the next
+// scheduler's advance waited behind it without end. It is ended after a
+// few seconds, and the next scheduler takes over.
+TEST(CatalogLockTest, AFrozenSchedulersWriteInFlightIsEndedNotWaitedFor) {
+  absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto first_lock = CatalogLock::Open(*db);
+  ASSERT_TRUE(first_lock.ok());
+  ASSERT_TRUE(*(*first_lock)->TryAcquire());
+  auto password = ReadPassword(*db);
+  ASSERT_TRUE(password.ok());
+  // The frozen scheduler's write: the fence taken, the transaction open.
+  auto frozen = PgConnection::Open(*db, *password);
+  ASSERT_TRUE(frozen.ok());
+  for (const char* sql : {"BEGIN", catalog_fence::kCheckLock}) {
+    ASSERT_TRUE((*frozen)->Query(sql).ok()) << sql;
+  }
+  first_lock->reset();  // its lock's session ends; the write's stays
+
+  auto next_lock = CatalogLock::Open(*db);
+  ASSERT_TRUE(next_lock.ok());
+  std::future<bool> taken = std::async(
+      std::launch::async, [&] { return TakeOnceReleased(**next_lock); });
+  // A bound for the failure only (the take ends in about 5 s): past it,
+  // the frozen session is closed so that the test ends.
+  const bool in_time =
+      taken.wait_for(std::chrono::seconds(120)) == std::future_status::ready;
+  if (!in_time) frozen->reset();
+  EXPECT_TRUE(in_time) << "the next scheduler waited behind the frozen write";
+  EXPECT_TRUE(taken.get());
+  EXPECT_EQ((*next_lock)->epoch(), 2);
+  if (in_time) {
+    const auto after = (*frozen)->Query("SELECT 1");
+    EXPECT_FALSE(after.ok()) << "the frozen write's session was ended";
+  }
 }
 
 }  // namespace
