@@ -109,11 +109,28 @@ void PolicySlots::Run(absl::Time now) {
     if (hold_until_ == absl::InfinitePast()) {
       hold_until_ = now + kReconnectGrace;
     }
+    // Runs of deployments whose agents are awaited stay queued, so that
+    // they take no place the limits would give another run.
+    std::set<std::string> awaiting;
+    if (now < hold_until_) {
+      awaiting = registry_->DeploymentsAwaitingAgents(
+          absl::ToInt64Seconds(kExpectAgentsSeenWithin));
+    }
     queue_.SetPlan(std::move(plan), now);
-    tick = queue_.Tick(now);
+    tick = queue_.Tick(now, awaiting);
     for (const auto& [key, slot] : tick.slots_taken) {
       slots_[key] = slot;
       unclaimed_[key] = slot;
+    }
+    for (const PlanKey& key : tick.waiting) {
+      if (!held_.insert(key).second) continue;
+      DXLOG(INFO) << "policy " << key.policy << ": the run of "
+                  << key.Deployment()
+                  << " waits for its agents to come back to this scheduler "
+                     "(until "
+                  << absl::FormatTime("%H:%M:%SZ", hold_until_,
+                                      absl::UTCTimeZone())
+                  << " at most)";
     }
   }
   for (const auto& [key, baseline] : new_entries) {
@@ -123,32 +140,8 @@ void PolicySlots::Run(absl::Time now) {
          absl::ToUnixSeconds(baseline)});
     if (!recorded.ok()) DXLOG(ERROR) << recorded.status().message();
   }
-  std::set<std::string> awaiting;
-  if (!tick.start.empty() && now < hold_until_) {
-    awaiting = registry_->DeploymentsAwaitingAgents(
-        absl::ToInt64Seconds(kExpectAgentsSeenWithin));
-  }
   for (const PlanKey& key : tick.start) {
-    if (awaiting.count(key.Deployment()) != 0) {
-      Hold(key);
-    } else if (ClaimSlotOf(key)) {
-      StartRun(key);
-    }
-  }
-}
-
-void PolicySlots::Hold(const PlanKey& key) {
-  std::lock_guard<std::mutex> lock(mu_);
-  queue_.Finished(key);
-  queue_.Enqueue(key);
-  if (held_.insert(key).second) {
-    DXLOG(INFO) << "policy " << key.policy << ": the run of "
-                << key.Deployment()
-                << " waits for its agents to come back to this scheduler "
-                   "(until "
-                << absl::FormatTime("%H:%M:%SZ", hold_until_,
-                                    absl::UTCTimeZone())
-                << " at most)";
+    if (ClaimSlotOf(key)) StartRun(key);
   }
 }
 

@@ -85,8 +85,6 @@ class PolicySlots : public PeriodicTask {
   // Policies matched to deployments (only `only`, if given). mu_ held.
   std::vector<PlanEntry> BuildPlan(const std::string& only);
   const v1::Policy* FindPolicy(const std::string& name) const;
-  // Puts back a run the queue started, its agents awaited.
-  void Hold(const PlanKey& key);
   // Claims in the catalog the slot that queued `key`'s run, which the
   // queue has just started; false (the run is over) when another
   // scheduler claimed it first. True for a run RunNow queued.
@@ -110,7 +108,7 @@ class PolicySlots : public PeriodicTask {
   std::map<PlanKey, absl::Time> unclaimed_;
   // Until when runs wait for their agents (set by the first tick).
   absl::Time hold_until_ = absl::InfinitePast();
-  std::set<PlanKey> held_;  // runs that waited, each logged once
+  std::set<PlanKey> held_;  // runs that waited for agents, each logged once
   // Runs RunNow queued and that have not started.
   std::set<PlanKey> requested_;
   struct Ended {

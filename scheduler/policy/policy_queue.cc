@@ -61,7 +61,8 @@ bool PolicyQueue::CanStart(const PlanKey& key) const {
   return true;
 }
 
-PolicyQueue::TickResult PolicyQueue::Tick(absl::Time now) {
+PolicyQueue::TickResult PolicyQueue::Tick(
+    absl::Time now, const std::set<std::string>& waiting) {
   TickResult result;
   for (auto& [key, entry] : plan_) {
     const absl::Time due = entry.schedule.Previous(now);
@@ -85,7 +86,7 @@ PolicyQueue::TickResult PolicyQueue::Tick(absl::Time now) {
     for (const std::string& ns : order) {
       std::deque<PlanKey>& keys = queued_[ns];
       for (auto it = keys.begin(); it != keys.end(); ++it) {
-        if (!CanStart(*it)) continue;
+        if (waiting.count(it->Deployment()) != 0 || !CanStart(*it)) continue;
         const PlanKey key = *it;
         keys.erase(it);
         running_.insert(key);
@@ -99,6 +100,9 @@ PolicyQueue::TickResult PolicyQueue::Tick(absl::Time now) {
     }
   }
   for (auto it = queued_.begin(); it != queued_.end();) {
+    for (const PlanKey& key : it->second) {
+      if (waiting.count(key.Deployment()) != 0) result.waiting.push_back(key);
+    }
     it = it->second.empty() ? queued_.erase(it) : std::next(it);
   }
   return result;

@@ -61,6 +61,8 @@ class PolicyQueue {
   struct TickResult {
     std::vector<PlanKey> start;  // now marked running
     std::vector<std::pair<PlanKey, absl::Time>> slots_taken;  // to persist
+    // Queued runs of `waiting` deployments, left queued.
+    std::vector<PlanKey> waiting;
   };
 
   explicit PolicyQueue(Limits limits) : limits_(limits) {}
@@ -70,7 +72,10 @@ class PolicyQueue {
   void SetPlan(std::vector<PlanEntry> plan, absl::Time now);
   // Queues a run of `key` now, outside its schedule (no effect if queued).
   void Enqueue(const PlanKey& key);
-  TickResult Tick(absl::Time now);
+  // Queues what came due and starts what the limits allow, but no run of
+  // a deployment in `waiting` (their agents are awaited): those stay
+  // queued, taking no place, and the runs behind them start instead.
+  TickResult Tick(absl::Time now, const std::set<std::string>& waiting = {});
   // A started run ended (or could not start); its deployment is free.
   void Finished(const PlanKey& key);
   // Takes `key` out of the queue (a slot another scheduler took); a run

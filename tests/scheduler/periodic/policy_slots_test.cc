@@ -256,6 +256,20 @@ TEST_F(AgentsComingBackTest, AnAgentNobodySawGoIsAwaitedHoweverLongAgo) {
   EXPECT_EQ(starter_.started(), Started{}) << "both deployments wait";
 }
 
+// Found in review: the queue started the awaited run, taking the one
+// place max_sets gave, and the scheduler put it back only after the tick:
+// the run behind it did not start.
+TEST_F(AgentsComingBackTest, AnAwaitedRunTakesNoPlaceFromTheOthers) {
+  config_.mutable_limits()->set_max_sets(1);
+  StartSlots();
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx"}))
+      << "ns-a's run waits without holding the only place";
+  starter_.EndAll();
+  ASSERT_TRUE(registry_->Register(hello_, "", &channel_).ok());
+  Pass(Ticker::kLongestWait);
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx", "ns-a/dx"}));
+}
+
 TEST_F(AgentsComingBackTest, ARunWaitsNoLongerThanTheGrace) {
   StartSlots();
   EXPECT_EQ(starter_.started(), (Started{"ns-b/dx"}));
