@@ -50,7 +50,7 @@ for ((i = 0; i < ${#targets[@]}; i += jobs)); do
   for k in "${!batch[@]}"; do
     t=${batch[$k]}
     if wait "${pids[$k]}"; then
-      grep -E "stat::number_of_executed_units|stat::peak_rss_mb" \
+      grep -aE "stat::number_of_executed_units|stat::peak_rss_mb" \
         "$dir/$t.log" || true
     else
       tail -40 "$dir/$t.log"

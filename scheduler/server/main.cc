@@ -14,6 +14,8 @@
 #include "common/log.h"
 #include "common/tls_options.h"
 #include "scheduler/config/scheduler_config.h"
+#include "scheduler/kubernetes/active_pod_label.h"
+#include "scheduler/server/active_pod_marker.h"
 #include "scheduler/server/migrate_catalog.h"
 #include "scheduler/server/scheduler_server.h"
 #include "scheduler/server/standby.h"
@@ -31,7 +33,7 @@ int main(int argc, char** argv) {
     return dxbackup::scheduler::MigrateCatalogMain(argc - 1, argv + 1);
   }
   dxbackup::scheduler::SchedulerServer::Options options;
-  std::string config_path, log_format;
+  std::string config_path, log_format, label_pod, peer_pods;
   int drain_seconds = 0;
   po::options_description desc("dxbackup-scheduler options");
   desc.add_options()("help", "show this help")(
@@ -49,7 +51,14 @@ int main(int argc, char** argv) {
       "text, or json for one JSON object per line")(
       "drain-seconds", po::value(&drain_seconds)->default_value(0),
       "on SIGTERM, answer health probes NOT_SERVING for this long before "
-      "stopping (a second signal stops at once)");
+      "stopping (a second signal stops at once)")(
+      "label-active-pod", po::value(&label_pod),
+      "NAMESPACE/POD, this scheduler's pod: labelled dxbackup.io/active=true "
+      "once active (the label taken off its --peer-pods), unlabelled as a "
+      "standby, through the config's kubernetes_api")(
+      "peer-pods", po::value(&peer_pods),
+      "with --label-active-pod: the label selector (k=v,...) of the "
+      "scheduler pods that share the catalog");
   dxbackup::common::AddTlsOptions(desc, &options.tls, /*server=*/true);
   po::variables_map vm;
   try {
@@ -77,6 +86,40 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.config = std::move(*config);
+  // Which pod is active, for a Service that selects it (active_pod_label.h).
+  std::unique_ptr<dxbackup::scheduler::ActivePodLabel> pod_label;
+  if (!label_pod.empty()) {
+    auto pod = dxbackup::scheduler::ActivePodLabel::ParsePod(
+        label_pod, "--label-active-pod");
+    if (!pod.ok()) {
+      std::cerr << "dxbackup-scheduler: " << pod.status().message() << "\n";
+      return 2;
+    }
+    if (peer_pods.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+                                    "NOPQRSTUVWXYZ0123456789-_./=,") !=
+            std::string::npos ||
+        peer_pods.find('=') == std::string::npos) {
+      std::cerr << "dxbackup-scheduler: --peer-pods \"" << peer_pods
+                << "\": give the scheduler pods' label selector, k=v,...\n";
+      return 2;
+    }
+    auto api =
+        dxbackup::scheduler::KubeClient::For(options.config.kubernetes_api());
+    if (!api.ok()) {
+      std::cerr << "dxbackup-scheduler: --label-active-pod: "
+                << api.status().message() << "\n";
+      return 2;
+    }
+    pod_label = std::make_unique<dxbackup::scheduler::ActivePodLabel>(
+        *api, *pod, peer_pods);
+    // Not the active one until the lock says so; the Service stops
+    // sending here at once (a killed active scheduler restarting in its
+    // pod would otherwise keep its label until the next one took it off).
+    if (absl::Status s = pod_label->MarkStandby(); !s.ok()) {
+      DXLOG(WARNING) << "cannot take " << pod_label->kLabel
+                     << " off this pod: " << s.message();
+    }
+  }
 
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -102,6 +145,11 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     std::cerr << "dxbackup-scheduler: " << server.status().message() << "\n";
     return 1;
+  }
+  std::unique_ptr<dxbackup::scheduler::ActivePodMarker> marker;
+  if (pod_label != nullptr) {
+    marker =
+        std::make_unique<dxbackup::scheduler::ActivePodMarker>(pod_label.get());
   }
   DXLOG(INFO) << "dxbackup-scheduler " << DXBACKUP_VERSION << " listening on "
               << "port " << (*server)->port();
@@ -129,5 +177,10 @@ int main(int argc, char** argv) {
   }
   DXLOG(INFO) << "signal " << sig << ": stopping";
   (*server)->Shutdown();
+  if (pod_label != nullptr) {
+    marker.reset();
+    // The Service stops sending here before the process is gone.
+    pod_label->MarkStandby().IgnoreError();
+  }
   return 0;
 }

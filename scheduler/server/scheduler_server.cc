@@ -353,6 +353,9 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   // 30 s, which must not count as abuse.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  // A second scheduler on this address is an error, not a sharer of its
+  // port (gRPC's default, SO_REUSEPORT, would deal calls to both).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 20 * 1000);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 15 * 60 * 1000);
@@ -362,9 +365,11 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   s->server_ = builder.BuildAndStart();
   if (s->server_ != nullptr) {
     // Kubernetes' liveness probe asks for "liveness": SERVING while the
-    // process lives (a standby answers it too: standby.h).
+    // process lives (a standby answers it too: standby.h); "ready" is the
+    // readiness of a replica among standbys (standby.h).
     if (auto* health = s->server_->GetHealthCheckService()) {
       health->SetServingStatus("liveness", true);
+      health->SetServingStatus("ready", true);  // until it drains
     }
   }
   if (s->server_ == nullptr || s->port_ == 0) {

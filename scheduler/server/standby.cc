@@ -1,5 +1,6 @@
 #include "scheduler/server/standby.h"
 
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -81,21 +82,47 @@ class Watcher : public ActiveScheduler {
   std::thread watchdog_;
 };
 
+// Every call but the health checks, on a standby: UNAVAILABLE, saying
+// why. (A server with no service at all does not start: gRPC refuses one
+// whose completion queues nobody polls, health service or not.)
+class StandbyAnswers : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext* /*context*/) override {
+    class Reactor : public grpc::ServerGenericBidiReactor {
+     public:
+      Reactor() {
+        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "this scheduler is a standby: another one is "
+                            "active on the catalog; call that one"));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Reactor;
+  }
+};
+
 // Health answers while waiting; nullptr when the address cannot be bound
-// (the active scheduler has it, on the same host).
+// (the active scheduler has it, on the same host). `answers` outlives it.
 std::unique_ptr<grpc::Server> StandbyHealth(const std::string& listen,
-                                            const common::TlsFlags& tls) {
+                                            const common::TlsFlags& tls,
+                                            StandbyAnswers* answers) {
   auto credentials = common::ServerCredentials(tls, listen);
   if (!credentials.ok()) return nullptr;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
+  // Never beside a scheduler on the same address (gRPC's default would
+  // share the port with it, the kernel dealing calls to both).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(listen, *credentials, &port);
+  builder.RegisterCallbackGenericService(answers);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) return nullptr;
   if (auto* health = server->GetHealthCheckService()) {
     health->SetServingStatus("", false);
     health->SetServingStatus("liveness", true);
+    health->SetServingStatus("ready", true);
   }
   return server;
 }
@@ -114,7 +141,12 @@ absl::StatusOr<std::unique_ptr<ActiveScheduler>> AwaitActive(
   if (!*held) {
     DXLOG(INFO) << "standby: another scheduler is active on the catalog ("
                 << DescribeDatabase(server) << "); waiting to take over";
-    std::unique_ptr<grpc::Server> health = StandbyHealth(listen, tls);
+    StandbyAnswers answers;
+    std::unique_ptr<grpc::Server> health = StandbyHealth(listen, tls, &answers);
+    if (health != nullptr) {
+      DXLOG(INFO) << "standby: answering health checks on " << listen
+                  << " (ready, not serving)";
+    }
     while (!*held) {
       const auto until = std::chrono::steady_clock::now() + kTryEvery;
       while (std::chrono::steady_clock::now() < until) {

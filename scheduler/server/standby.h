@@ -2,8 +2,11 @@
 // (CatalogLock): before it starts, a scheduler whose config has
 // catalog.postgres waits until it is the active one. Meanwhile it answers
 // gRPC health checks on its listen address, if it can bind it: NOT_SERVING
-// for "" (readiness: the Service sends it nothing) and SERVING for
-// "liveness" (so that Kubernetes leaves it running). Once active, a
+// for "" (readiness, where the Service selects every replica: it sends the
+// standby nothing), SERVING for "liveness" (so that Kubernetes leaves it
+// running) and for "ready" (readiness where the Service selects the
+// active pod by its label, --label-active-pod: a standby is Ready, so
+// rolling updates and disruption budgets work). Once active, a
 // watcher thread checks the lock every few seconds and ends the process
 // (exit 1) the moment it is lost, rather than act beside another active
 // scheduler.

@@ -18,9 +18,9 @@
 - a quiesce limit beyond DX's liveness tolerance is refused;
 - a PostgreSQL catalog mounts its password and CA, gets its egress rule and
   renders a config the scheduler takes; standby replicas need it and a
-  bucket store, are replaced on delete (no rolling update, no disruption
-  budget: a standby is never ready), and the startup and liveness probes
-  ask for the "liveness" health name;
+  bucket store, are Ready ("ready") while the Service selects the pod the
+  active one labels, so they get rolling updates and a disruption budget,
+  and the startup and liveness probes ask for the "liveness" health name;
 - the quiesce Role of every quiesced deployment names that release's core
   pods, grants only what `kubectl exec` needs, and is bound to the right
   service account; nothing renders a missing value ("%!s(<nil>)");
@@ -1073,22 +1073,59 @@ class ChartTest(unittest.TestCase):
                       refusal("scheduler.replicas=2", *self.S3_SETS))
         self.assertIn("needs store.s3",
                       refusal("scheduler.replicas=2", *self.PG_SETS))
+        self.assertIn("networkPolicy.egress.kubernetesApi",
+                      refusal("scheduler.replicas=2", *self.PG_SETS,
+                              *self.S3_SETS))
+        api = ("networkPolicy.egress.kubernetesApi.to[0].ipBlock.cidr="
+               "10.96.0.1/32",
+               "networkPolicy.egress.kubernetesApi.ports[0].port=443")
         docs = render(sets=("scheduler.replicas=2",) + self.PG_SETS +
-                      self.S3_SETS)
+                      self.S3_SETS + api)
         sts = find(docs, "StatefulSet", "dxb-dxbackup")[0]
         self.assertEqual(sts["spec"]["replicas"], 2)
-        # A standby is never ready: a rolling update would wait for it for
-        # ever, and a disruption budget would forbid draining the active
-        # one's node.
-        self.assertEqual(sts["spec"]["updateStrategy"]["type"], "OnDelete")
-        self.assertFalse([d for d in docs
-                          if d and d["kind"] == "PodDisruptionBudget"])
-        # A standby answers "liveness" (and "" NOT_SERVING): the liveness
-        # probe asks for the former, readiness for the latter.
+        # Every replica is Ready (a standby answers "ready"), so a rolling
+        # update goes pod by pod and a budget lets a drain take one.
+        self.assertNotIn("updateStrategy", sts["spec"])
+        pdb = find(docs, "PodDisruptionBudget", "dxb-dxbackup")[0]
+        self.assertEqual(pdb["spec"]["maxUnavailable"], 1)
+        self.assertEqual(pdb["spec"]["selector"]["matchLabels"],
+                         sts["spec"]["selector"]["matchLabels"])
         container = sts["spec"]["template"]["spec"]["containers"][0]
         for probe in ("livenessProbe", "startupProbe"):
             self.assertEqual(container[probe]["grpc"]["service"], "liveness")
-        self.assertNotIn("service", container["readinessProbe"]["grpc"])
+        self.assertEqual(container["readinessProbe"]["grpc"]["service"],
+                         "ready")
+        # The Service reaches the pod the active scheduler labels, which
+        # labels itself by the downward API's name, among its peers.
+        service = find(docs, "Service", "dxb-dxbackup")[0]
+        self.assertEqual(service["spec"]["selector"]["dxbackup.io/active"],
+                         "true")
+        peers = ",".join("%s=%s" % kv for kv in
+                         sts["spec"]["selector"]["matchLabels"].items())
+        self.assertIn("--label-active-pod=$(POD_NAMESPACE)/$(POD_NAME)",
+                      container["args"])
+        self.assertIn("--peer-pods=" + peers, container["args"])
+        env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"]
+               for e in container["env"]}
+        self.assertEqual(env, {"POD_NAME": "metadata.name",
+                               "POD_NAMESPACE": "metadata.namespace"})
+        # The token is mounted, and may get, list and patch pods of the
+        # scheduler's namespace (no more).
+        self.assertIn("kube-api", [m["name"] for m in
+                                   container["volumeMounts"]])
+        role = find(docs, "Role", "dxb-dxbackup-active")[0]
+        self.assertEqual(role["metadata"]["namespace"], "backup")
+        self.assertEqual(role["rules"], [{"apiGroups": [""],
+                                          "resources": ["pods"],
+                                          "verbs": ["get", "list", "patch"]}])
+        binding = find(docs, "RoleBinding", "dxb-dxbackup-active")[0]
+        self.assertEqual(binding["roleRef"]["name"], "dxb-dxbackup-active")
+        # One scheduler: no label, no budget, no Role.
+        one = render(sets=self.PG_SETS + self.S3_SETS)
+        self.assertNotIn("dxbackup.io/active", find(
+            one, "Service", "dxb-dxbackup")[0]["spec"]["selector"])
+        self.assertFalse([d for d in one
+                          if d and d["kind"] == "PodDisruptionBudget"])
 
     COPY_SETS = (
         "copyBuckets.offsite.endpoint=https://s3.offsite.example",

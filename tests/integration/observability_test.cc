@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "tests/support/fleet_fixture.h"
+#include "tests/support/health_check.h"
 #include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 
@@ -44,43 +45,6 @@ std::map<std::string, double> Scrape(int port) {
     samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
   }
   return samples;
-}
-
-// grpc.health.v1.Health/Check for the server as a whole: the serving
-// status (1 SERVING, 2 NOT_SERVING), or -1 if the call failed.
-int HealthStatus(const std::string& address) {
-  auto channel =
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(10));
-  grpc::Slice empty(std::string{});  // HealthCheckRequest{service: ""}
-  grpc::ByteBuffer request(&empty, 1);
-  grpc::ByteBuffer response;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status status;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request,
-                 &response, [&](grpc::Status s) {
-                   std::lock_guard<std::mutex> lock(mu);
-                   status = s;
-                   done = true;
-                   cv.notify_all();
-                 });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
-  if (!status.ok()) return -1;
-  std::vector<grpc::Slice> slices;
-  if (!response.Dump(&slices).ok()) return -1;
-  std::string bytes;
-  for (const grpc::Slice& s : slices) {
-    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  // HealthCheckResponse{status = 1}: field 1, varint.
-  if (bytes.size() != 2 || bytes[0] != 0x08) return -1;
-  return bytes[1];
 }
 
 TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
@@ -116,7 +80,7 @@ TEST(ObservabilityTest, HealthMetricsAndJsonLogs) {
   ASSERT_NE(metrics_port, 0) << scheduler.Output();
   const testing::CliClient cli(address);
 
-  EXPECT_EQ(HealthStatus(address), 1) << "SERVING";
+  EXPECT_EQ(testing::HealthStatus(address), 1) << "SERVING";
 
   testing::AgentOptions agent_options =
       testing::AgentOf(address, "obs", "dx", "dx-core-0", "core",
@@ -251,12 +215,12 @@ TEST(ObservabilityTest, ADrainingSchedulerIsNotServingButStillAnswers) {
   testing::SchedulerProcess scheduler(options);
   const std::string address = scheduler.address();
   ASSERT_FALSE(address.empty()) << scheduler.Output();
-  EXPECT_EQ(HealthStatus(address), 1) << "SERVING";
+  EXPECT_EQ(testing::HealthStatus(address), 1) << "SERVING";
 
   scheduler.Signal(SIGTERM);
   ASSERT_FALSE(scheduler.WaitForLine("NOT_SERVING; stopping in 3600 s").empty())
       << scheduler.Output();
-  EXPECT_EQ(HealthStatus(address), 2) << "NOT_SERVING while draining";
+  EXPECT_EQ(testing::HealthStatus(address), 2) << "NOT_SERVING while draining";
   std::string out;
   EXPECT_EQ(testing::CliClient(address).Run({"agents"}, &out), 0)
       << "still answering: " << out;

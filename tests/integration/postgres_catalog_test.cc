@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "dxbackup/v1/admin.pb.h"
+#include "tests/support/health_check.h"
 #include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_compare.h"
@@ -362,6 +363,109 @@ TEST_F(PostgresCatalogTest, AStandbyTakesOverWhenTheActiveSchedulerIsKilled) {
   EXPECT_EQ(sets.sets(0).status(), v1::SET_COMPLETE);
   backup->Signal(SIGTERM);
   backup->Wait();
+}
+
+// With replicas in Kubernetes, the Service selects the active scheduler's
+// pod by the label dxbackup.io/active=true (--label-active-pod), and the
+// standbys are Ready ("ready" SERVING) so that rolling updates and
+// disruption budgets work. The active one takes the label off the peer
+// that had it (here a pod whose scheduler was killed earlier) and puts it
+// on its own pod; when it is killed in turn, the one that takes over does
+// the same. Pods that are not peers keep their labels. Against a recorded
+// API server: no cluster runs here.
+TEST_F(PostgresCatalogTest, TheActivePodIsLabelledAndTheLabelFollowsATakeover) {
+  std::string out;
+  ASSERT_EQ(
+      testing::RunCommand(
+          {testing::SourceDir() + "/tools/make-test-certs.sh", dir_ / "certs"},
+          &out),
+      0)
+      << out;
+  testing::WriteFile(dir_ / "token", "recorded-api-token-9f31\n");
+  const std::string recorded = testing::SourceDir() + "/tests/kubernetes";
+  testing::ChildProcess api(
+      {"/usr/bin/python3", recorded + "/recorded_api_server.py", "--cert",
+       dir_ / "certs/server.pem", "--key", dir_ / "certs/server.key", "--token",
+       dir_ / "token", "--answers", recorded + "/answers.json", "--requests",
+       dir_ / "requests.log", "--pod",
+       "backup/dxb-0=app:dxb,dxbackup.io/active:true", "--pod",
+       "backup/dxb-1=app:dxb", "--pod",
+       "backup/other-0=app:other,dxbackup.io/active:true"},
+      dir_ / "api.log");
+  std::smatch m;
+  const std::string line = api.WaitForLine("listening on port");
+  ASSERT_TRUE(std::regex_search(line, m, std::regex("port (\\d+)")))
+      << api.Output();
+  const std::string server = "https://localhost:" + m[1].str();
+  config_ += "kubernetes_api:\n  server: " + server +
+             "\n  token_file: " + dir_ / "token" +
+             "\n  ca_file: " + dir_ / "certs/ca.pem\n";
+  // The pods labelled active now, as the API server lists them.
+  auto labelled = [&] {
+    std::string listed;
+    testing::RunCommand(
+        {"curl", "-sS", "--cacert", dir_ / "certs/ca.pem", "-H",
+         "Authorization: Bearer recorded-api-token-9f31",
+         server + "/api/v1/namespaces/backup/pods?labelSelector="
+                  "dxbackup.io%2Factive%3Dtrue"},
+        &listed);
+    std::vector<std::string> names;
+    const std::regex name("\"metadata\":\\{\"name\":\"([a-z0-9-]+)\"");
+    for (std::sregex_iterator it(listed.begin(), listed.end(), name), end;
+         it != end; ++it) {
+      names.push_back((*it)[1]);
+    }
+    return names;
+  };
+  auto start = [&](const std::string& pod, bool active) {
+    testing::SchedulerOptions options =
+        testing::SchedulerIn(dir_ / pod, config_);
+    options.data_dir = dir_ / "shared-data";
+    options.flags = {"--label-active-pod", "backup/" + pod, "--peer-pods",
+                     "app=dxb"};
+    options.await_listening = active;
+    return std::make_unique<testing::SchedulerProcess>(options);
+  };
+
+  auto first = start("dxb-1", true);
+  ASSERT_FALSE(first->address().empty()) << first->Output();
+  ASSERT_NE(first->WaitForLine("labelled this pod dxbackup.io/active=true"), "")
+      << first->Output();
+  EXPECT_EQ(labelled(), (std::vector<std::string>{"dxb-1", "other-0"}))
+      << "the killed peer's label is gone; another release's stays";
+  EXPECT_EQ(testing::HealthStatus(first->address(), "ready"), 1);
+
+  // A standby on its own address (its own pod): Ready, not serving.
+  testing::SchedulerOptions standby_options =
+      testing::SchedulerIn(dir_ / "dxb-0", config_);
+  const std::string standby_address =
+      "127.0.0.1:" + std::to_string(testing::UnusedLoopbackPort());
+  standby_options.listen = standby_address;
+  standby_options.data_dir = dir_ / "shared-data";
+  standby_options.flags = {"--label-active-pod", "backup/dxb-0", "--peer-pods",
+                           "app=dxb"};
+  standby_options.await_listening = false;
+  testing::SchedulerProcess second(standby_options);
+  ASSERT_NE(second.WaitForLine("standby: answering health checks"), "")
+      << second.Output();
+  EXPECT_EQ(testing::HealthStatus(standby_address, "ready"), 1)
+      << "a standby is Ready";
+  EXPECT_EQ(testing::HealthStatus(standby_address), 2) << "and not serving";
+  EXPECT_EQ(labelled(), (std::vector<std::string>{"dxb-1", "other-0"}));
+
+  first->Signal(SIGKILL);
+  first->Wait();
+  ASSERT_EQ(second.AwaitListening(), standby_address) << second.Output();
+  ASSERT_NE(second.WaitForLine("labelled this pod dxbackup.io/active=true"), "")
+      << second.Output();
+  EXPECT_EQ(labelled(), (std::vector<std::string>{"dxb-0", "other-0"}))
+      << "the label moved to the pod that took over";
+
+  // Stopping, the active one takes its label off: the Service sends no
+  // more calls to a scheduler that is going.
+  second.Signal(SIGTERM);
+  EXPECT_EQ(second.Wait(), 0);
+  EXPECT_EQ(labelled(), (std::vector<std::string>{"other-0"}));
 }
 
 }  // namespace

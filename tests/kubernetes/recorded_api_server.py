@@ -17,7 +17,11 @@ AlreadyExists for a name given with --existing. A StatefulSet given with
 a JSON merge patch of spec.replicas changes, as autoscaling/v1 Scale
 objects; status.replicas follows spec.replicas after --scale-lag GETs
 (pods take a while to go), and --deny-scale answers its PATCH 403
-(--deny-scale-patch N: only the Nth PATCH, from 1). Every
+(--deny-scale-patch N: only the Nth PATCH, from 1). Pods given with
+--pod NAMESPACE/NAME[=KEY:VALUE,...] (their labels) are listed by GET
+/api/v1/namespaces/NS/pods?labelSelector=K=V,... (equality terms) as a
+PodList, and a JSON merge patch of a pod's metadata.labels changes them
+(a null value removes the label). Every
 request is appended to `requests.log` as one JSON line (method, path,
 whether it was authorized, and a POST's object or a PATCH's patch), so
 that a test can see what was asked. Answers are encoded as the API server
@@ -30,15 +34,31 @@ import re
 import signal
 import ssl
 import sys
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
+from urllib.parse import unquote
 
 
 def status(code, reason, message):
     return {"kind": "Status", "apiVersion": "v1", "metadata": {},
             "status": "Failure", "message": message, "reason": reason,
             "code": code}
+
+
+def pod_object(key, labels):
+    """A pod as the API server gives it (the fields a list shows)."""
+    ns, name = key.split("/")
+    return {"metadata": {"name": name, "namespace": ns,
+                         "uid": "7d0c2a1e-5b1f-4c83-9d0e-" +
+                                "%012x" % zlib.crc32(key.encode()),
+                         "resourceVersion": "918300",
+                         "creationTimestamp": "2026-11-02T09:14:07Z",
+                         "labels": dict(labels)},
+            "spec": {"containers": [{"name": "scheduler",
+                                     "image": "dxbackup-scheduler:0.1.0"}]},
+            "status": {"phase": "Running", "podIP": "10.42.0.17"}}
 
 
 def main():
@@ -55,7 +75,16 @@ def main():
                     help="answer a scale PATCH 403")
     ap.add_argument("--deny-scale-patch", type=int, default=0,
                     help="answer only the Nth scale PATCH 403 (from 1)")
+    ap.add_argument("--pod", action="append", default=[],
+                    help="NAMESPACE/NAME[=KEY:VALUE,...]: a pod, labelled")
     a = ap.parse_args()
+    pods = {}  # "ns/name" -> labels
+    for given in a.pod:
+        key, _, labels = given.partition("=")
+        pods[key] = dict(term.split(":", 1) for term in labels.split(",")
+                         if term)
+    pods_path = re.compile(r"/api/v1/namespaces/([a-z0-9-]+)/pods"
+                           r"(?:/([a-z0-9-]+))?(?:\?labelSelector=(.*))?")
     scales = {}  # "ns/name" -> {"spec": n, "status": n, "lag": n}
     patches = [0]  # scale PATCHes seen so far
     for given in a.scale:
@@ -81,6 +110,19 @@ def main():
             if not authorized:
                 return self.answer(401, status(401, "Unauthorized",
                                                "Unauthorized"))
+            listed_pods = pods_path.fullmatch(self.path)
+            if listed_pods and listed_pods.group(2) is None:
+                ns, _, selector = listed_pods.groups()
+                terms = [t.split("=", 1) for t in
+                         unquote(selector or "").split(",") if t]
+                items = [pod_object(key, labels)
+                         for key, labels in sorted(pods.items())
+                         if key.split("/")[0] == ns and
+                         all(labels.get(k) == v for k, v in terms)]
+                return self.answer(200, {
+                    "kind": "PodList", "apiVersion": "v1",
+                    "metadata": {"resourceVersion": "918301"},
+                    "items": items})
             scaled = self.scale()
             if scaled is not None:
                 if scaled["lag"] > 0:
@@ -141,6 +183,26 @@ def main():
             if not authorized:
                 return self.answer(401, status(401, "Unauthorized",
                                                "Unauthorized"))
+            named_pod = pods_path.fullmatch(self.path)
+            if named_pod and named_pod.group(2) is not None:
+                key = "%s/%s" % named_pod.groups()[:2]
+                if key not in pods:
+                    return self.answer(404, status(
+                        404, "NotFound", 'pods "%s" not found' %
+                        named_pod.group(2)))
+                if self.headers.get("Content-Type") != \
+                        "application/merge-patch+json":
+                    return self.answer(415, status(
+                        415, "UnsupportedMediaType", "the body of the "
+                        "request was in an unknown format"))
+                changes = patch.get("metadata", {}).get("labels", {})
+                for k, v in changes.items():
+                    if v is None:
+                        pods[key].pop(k, None)
+                    else:
+                        pods[key][k] = v
+                return self.answer(200, dict(kind="Pod", apiVersion="v1",
+                                             **pod_object(key, pods[key])))
             scaled = self.scale()
             if scaled is None:
                 return self.answer(404, status(
