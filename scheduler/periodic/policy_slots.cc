@@ -147,7 +147,6 @@ void PolicySlots::Run(absl::Time now) {
 
 bool PolicySlots::ClaimSlotOf(const PlanKey& key) {
   absl::Time slot;
-  bool requested;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = unclaimed_.find(key);
@@ -155,9 +154,9 @@ bool PolicySlots::ClaimSlotOf(const PlanKey& key) {
       requested_.erase(key);
       return true;  // a RunNow, no slot
     }
+    // Unclaimed until the catalog answers: a RunNow meanwhile joins this
+    // run (RunNow), and is seen below.
     slot = it->second;
-    unclaimed_.erase(it);
-    requested = requested_.erase(key) != 0;
   }
   // A slot is claimed in the catalog when its run starts, not when it is
   // queued: a run still waiting for the limits when its scheduler dies
@@ -165,6 +164,13 @@ bool PolicySlots::ClaimSlotOf(const PlanKey& key) {
   // catalog, only the one that claims the slot runs it.
   absl::StatusOr<bool> claimed = slot_catalog_->ClaimScheduleSlot(
       {key.policy, key.namespace_, key.release, absl::ToUnixSeconds(slot)});
+  bool requested;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = unclaimed_.find(key);
+    if (it != unclaimed_.end() && it->second == slot) unclaimed_.erase(it);
+    requested = requested_.erase(key) != 0;
+  }
   if (!claimed.ok()) {
     // Run anyway: a slot missed is worse than one the catalog did not
     // record (a single scheduler's catalog cannot have lost a race).
@@ -246,9 +252,13 @@ absl::StatusOr<PolicySlots::Ticket> PolicySlots::RunNow(
   }
   ticket.generation = generation_;
   for (const PlanEntry& e : plan) {
-    queue_.Enqueue(e.key);
     requested_.insert(e.key);
     ticket.keys.push_back(e.key);
+    // A run the queue has just started, its slot not claimed yet, is the
+    // run asked for: the request goes with it (it runs even where another
+    // scheduler claimed the slot), rather than a second run behind it.
+    if (queue_.IsRunning(e.key) && unclaimed_.count(e.key) != 0) continue;
+    queue_.Enqueue(e.key);
   }
   return ticket;
 }

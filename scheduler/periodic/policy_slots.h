@@ -104,7 +104,8 @@ class PolicySlots : public PeriodicTask {
   PolicyQueue queue_;
   // The last slot taken (queued); in the catalog once its run started.
   std::map<PlanKey, absl::Time> slots_;
-  // Slots whose runs wait in the queue, not claimed in the catalog yet.
+  // Slots whose runs wait in the queue, or are being claimed, not claimed
+  // in the catalog yet.
   std::map<PlanKey, absl::Time> unclaimed_;
   // Until when runs wait for their agents (set by the first tick).
   absl::Time hold_until_ = absl::InfinitePast();

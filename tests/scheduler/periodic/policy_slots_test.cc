@@ -75,10 +75,11 @@ class PolicySlotsTest : public PeriodicTest {
     p->set_schedule(schedule);
     p->set_time_zone(zone);
   }
-  void StartSlots() {
+  // `slot_catalog`: where slots are claimed (default the test's catalog).
+  void StartSlots(ScheduleSlotCatalog* slot_catalog = nullptr) {
     slots_ = std::make_unique<PolicySlots>(
-        config_, catalog_.get(), registry_.get(), &starter_,
-        [this] { ticker_.Wake(); },
+        config_, slot_catalog != nullptr ? slot_catalog : catalog_.get(),
+        registry_.get(), &starter_, [this] { ticker_.Wake(); },
         [](const v1::Policy&, const PlanKey&, const v1::BackupSet&) {});
     ASSERT_TRUE(slots_->Load().ok());
     ticker_.Register(slots_.get());
@@ -297,6 +298,75 @@ TEST_F(PolicySlotsTest,
   EXPECT_EQ(starter_.started().size(), 2u) << "one run on the short day";
   Pass(absl::Hours(12));  // 2027-03-29 01:00 UTC = 03:00 CEST, past 02:30
   EXPECT_EQ(starter_.started().size(), 4u);
+}
+
+// The test's catalog, but a claim of `slot` waits until Release(): the
+// moment between the queue starting a run and the run claiming its slot.
+class HeldClaims : public ScheduleSlotCatalog {
+ public:
+  HeldClaims(ScheduleSlotCatalog* catalog, int64_t slot)
+      : catalog_(catalog), slot_(slot) {}
+  absl::StatusOr<std::vector<ScheduleSlot>> ScheduleSlots() override {
+    return catalog_->ScheduleSlots();
+  }
+  absl::Status SaveScheduleSlot(const ScheduleSlot& slot) override {
+    return catalog_->SaveScheduleSlot(slot);
+  }
+  absl::StatusOr<bool> ClaimScheduleSlot(const ScheduleSlot& slot) override {
+    if (slot.last_slot_unix == slot_) {
+      std::unique_lock<std::mutex> lock(mu_);
+      held_ = true;
+      changed_.notify_all();
+      changed_.wait(lock, [this] { return released_; });
+    }
+    return catalog_->ClaimScheduleSlot(slot);
+  }
+  // False after a minute: a failure rather than a hang.
+  bool AwaitHeld() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, std::chrono::minutes(1),
+                             [this] { return held_; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  ScheduleSlotCatalog* catalog_;
+  const int64_t slot_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool held_ = false, released_ = false;
+};
+
+// Found in review: `backup --policy` while the policy's slot was starting
+// (the queue had started the runs, their slots not claimed yet) queued a
+// second run of each deployment behind the first: two sets, and the
+// caller followed the first. The request now goes with the run starting.
+TEST_F(PolicySlotsTest, RunNowAsTheSlotStartsRunsOnceNotTwice) {
+  AddPolicy("30 8 * * *");
+  const int64_t slot = absl::ToUnixSeconds(Now() + absl::Minutes(30));
+  HeldClaims claims(catalog_.get(), slot);
+  StartSlots(&claims);
+  const uint64_t round = time_.Advance(std::chrono::minutes(30));
+  ASSERT_TRUE(claims.AwaitHeld()) << "the slot's runs never claimed it";
+  auto ticket = slots_->RunNow("nightly");
+  ASSERT_TRUE(ticket.ok()) << ticket.status();
+  claims.Release();
+  ASSERT_TRUE(time_.AwaitWaiters(1, round));
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}));
+  starter_.EndAll();
+  int followed = 0;
+  slots_->Follow(*ticket, [&](const v1::BackupSet&) {
+    ++followed;
+    return true;
+  });
+  EXPECT_EQ(followed, 2) << "the request followed the runs it joined";
+  Pass(Ticker::kLongestWait);
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}))
+      << "no second run of either deployment";
 }
 
 TEST_F(PolicySlotsTest, RunNowStartsAtOnceAndFollowSeesTheSets) {
