@@ -1,5 +1,6 @@
 // Catalog is the scheduler's durable record, by concern: agents, sets and
-// their artifacts, jobs, the file index and schedule slots. A component
+// their artifacts, jobs, the file index, schedule slots and the
+// notifications not yet delivered. A component
 // takes the narrow interfaces it uses; Catalog is the whole, which one
 // engine implements (SqliteCatalog; tests/support MemoryCatalog for tests).
 //
@@ -10,6 +11,7 @@
 #include "scheduler/catalog/agent_catalog.h"
 #include "scheduler/catalog/file_index.h"
 #include "scheduler/catalog/job_catalog.h"
+#include "scheduler/catalog/notice_outbox.h"
 #include "scheduler/catalog/schedule_slot_catalog.h"
 #include "scheduler/catalog/set_catalog.h"
 
@@ -19,7 +21,8 @@ class Catalog : public AgentCatalog,
                 public SetCatalog,
                 public JobCatalog,
                 public FileIndex,
-                public ScheduleSlotCatalog {};
+                public ScheduleSlotCatalog,
+                public NoticeOutbox {};
 
 }  // namespace dxbackup::scheduler
 

@@ -378,4 +378,16 @@ bool ReadAgentJson(const std::string& json, v1::AgentInfo* agent) {
   return google::protobuf::util::JsonStringToMessage(json, agent).ok();
 }
 
+absl::StatusOr<std::string> NoticeJson(const v1::Notice& notice) {
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(notice, &json).ok()) {
+    return absl::InternalError("cannot encode notice");
+  }
+  return json;
+}
+
+bool ReadNoticeJson(const std::string& json, v1::Notice* notice) {
+  return google::protobuf::util::JsonStringToMessage(json, notice).ok();
+}
+
 }  // namespace dxbackup::scheduler

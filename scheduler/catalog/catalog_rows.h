@@ -99,6 +99,11 @@ std::string UpsertAgentSql();
 // The agent of an info_json column; false when it does not parse.
 bool ReadAgentJson(const std::string& json, v1::AgentInfo* agent);
 
+// pending_notices: a notice is kept as JSON (notice_json).
+absl::StatusOr<std::string> NoticeJson(const v1::Notice& notice);
+// The notice of a notice_json column; false when it does not parse.
+bool ReadNoticeJson(const std::string& json, v1::Notice* notice);
+
 }  // namespace dxbackup::scheduler
 
 #endif  // DXBACKUP_SCHEDULER_CATALOG_CATALOG_ROWS_H_

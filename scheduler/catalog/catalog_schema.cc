@@ -246,6 +246,15 @@ const std::vector<std::string_view> kMigrations = {
       CREATE INDEX sets_in_order ON sets (started_unix, seq, id);
       DROP INDEX sets_by_time;
     )sql",
+    // 23: notifications not yet delivered (NoticeOutbox), one row per
+    // notice and webhook: a restart or a takeover delivers them.
+    R"sql(
+      CREATE TABLE pending_notices (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        webhook TEXT NOT NULL,
+        notice_json TEXT NOT NULL
+      );
+    )sql",
 };
 
 }  // namespace

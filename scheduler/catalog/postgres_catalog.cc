@@ -1,5 +1,6 @@
 #include "scheduler/catalog/postgres_catalog.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -824,6 +825,42 @@ absl::Status PostgresCatalog::ReleaseHold(const std::string& namespace_,
                "release = ?2 AND restore_id = ?3",
                {namespace_, release, restore_id})
       .status();
+}
+
+absl::StatusOr<int64_t> PostgresCatalog::AddPendingNotice(
+    const std::string& webhook, const v1::Notice& notice) {
+  absl::StatusOr<std::string> json = NoticeJson(notice);
+  if (!json.ok()) return json.status();
+  absl::StatusOr<Rows> rows =
+      Write("keeping a notification until it is delivered",
+            "INSERT INTO pending_notices (webhook, notice_json) VALUES (?1, "
+            "?2) RETURNING id",
+            {webhook, *json});
+  if (!rows.ok()) return rows.status();
+  return std::atoll(rows->at(0).at(0).c_str());
+}
+
+absl::Status PostgresCatalog::RemovePendingNotice(int64_t id) {
+  return Write("forgetting a delivered notification",
+               "DELETE FROM pending_notices WHERE id = ?1", {id})
+      .status();
+}
+
+absl::StatusOr<std::vector<PostgresCatalog::PendingNotice>>
+PostgresCatalog::PendingNotices() {
+  absl::StatusOr<std::vector<PendingNotice>> all = ReadAll<PendingNotice>(
+      "reading the notifications not delivered",
+      "SELECT id, webhook, notice_json FROM pending_notices ORDER BY id", {},
+      [](const SqlRow& row) {
+        PendingNotice p{row.Int(0), row.Text(1), {}};
+        if (!ReadNoticeJson(row.Text(2), &p.notice)) p.id = 0;
+        return p;
+      });
+  if (!all.ok()) return all;
+  all->erase(std::remove_if(all->begin(), all->end(),
+                            [](const PendingNotice& p) { return p.id == 0; }),
+             all->end());
+  return all;
 }
 
 absl::StatusOr<std::vector<PostgresCatalog::ScaledDown>>

@@ -709,6 +709,51 @@ absl::Status SqliteCatalog::ReleaseHold(const std::string& namespace_,
   return RunToDone(st, "ending a deployment hold");
 }
 
+absl::StatusOr<int64_t> SqliteCatalog::AddPendingNotice(
+    const std::string& webhook, const v1::Notice& notice) {
+  absl::StatusOr<std::string> json = NoticeJson(notice);
+  if (!json.ok()) return json.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "INSERT INTO pending_notices (webhook, notice_json) VALUES "
+               "(?1, ?2) RETURNING id");
+  st.Bind(1, webhook).Bind(2, *json);
+  if (!st.ok() || st.Step() != SQLITE_ROW) {
+    return st.Error("keeping a notification until it is delivered");
+  }
+  const int64_t id = st.Int(0);
+  if (st.Step() != SQLITE_DONE) {
+    return st.Error("keeping a notification until it is delivered");
+  }
+  return id;
+}
+
+absl::Status SqliteCatalog::RemovePendingNotice(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, "DELETE FROM pending_notices WHERE id = ?1");
+  st.Bind(1, id);
+  return RunToDone(st, "forgetting a delivered notification");
+}
+
+absl::StatusOr<std::vector<SqliteCatalog::PendingNotice>>
+SqliteCatalog::PendingNotices() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "SELECT id, webhook, notice_json FROM pending_notices ORDER "
+               "BY id");
+  if (!st.ok()) return st.Error("reading the notifications not delivered");
+  std::vector<PendingNotice> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    PendingNotice p{st.Int(0), st.Text(1), {}};
+    if (ReadNoticeJson(st.Text(2), &p.notice)) out.push_back(std::move(p));
+  }
+  if (rc != SQLITE_DONE) {
+    return st.Error("reading the notifications not delivered");
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<SqliteCatalog::ScaledDown>>
 SqliteCatalog::ScaledDowns() {
   std::lock_guard<std::mutex> lock(mu_);

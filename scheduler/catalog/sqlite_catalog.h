@@ -75,6 +75,10 @@ class SqliteCatalog : public Catalog {
   absl::Status ReleaseHold(const std::string& namespace_,
                            const std::string& release,
                            const std::string& restore_id) override;
+  absl::StatusOr<int64_t> AddPendingNotice(const std::string& webhook,
+                                           const v1::Notice& notice) override;
+  absl::Status RemovePendingNotice(int64_t id) override;
+  absl::StatusOr<std::vector<PendingNotice>> PendingNotices() override;
   absl::StatusOr<std::vector<ScaledDown>> ScaledDowns() override;
   absl::Status RecordScaledDown(const ScaledDown& scaled) override;
   absl::Status ForgetScaledDown(const std::string& namespace_,

@@ -55,13 +55,64 @@ std::string WebhookBody(v1::Webhook::Format format, const v1::Notice& notice) {
 
 Notifier::Notifier(const v1::Notifications& config,
                    const common::TimeSource* time, std::string scheduler_name,
-                   PostFn post)
+                   PostFn post, NoticeOutbox* outbox)
     : config_(config),
       time_(time),
       scheduler_name_(std::move(scheduler_name)),
       post_(std::move(post)),
+      outbox_(outbox),
       give_up_after_(GiveUpAfter(config)) {
+  if (outbox_ != nullptr) TakeUpKept();
   if (!config_.webhooks().empty()) thread_ = std::thread([this] { Loop(); });
+}
+
+void Notifier::TakeUpKept() {
+  absl::StatusOr<std::vector<NoticeOutbox::PendingNotice>> kept =
+      outbox_->PendingNotices();
+  if (!kept.ok()) {
+    DXLOG(ERROR) << "notifications: " << kept.status().message()
+                 << "; those not delivered before this start are not sent "
+                    "now (they stay in the catalog)";
+    return;
+  }
+  const auto now = time_->Monotonic();
+  const int64_t now_unix = time_->NowUnix();
+  size_t taken = 0;
+  for (NoticeOutbox::PendingNotice& p : *kept) {
+    const v1::Webhook* webhook = nullptr;
+    for (const v1::Webhook& w : config_.webhooks()) {
+      if (w.name() == p.webhook) webhook = &w;
+    }
+    if (webhook == nullptr) {
+      DXLOG(WARNING) << "notification " << p.notice.event() << " to webhook "
+                     << p.webhook
+                     << " was not delivered, and no webhook of that name is "
+                        "configured now: forgotten";
+      outbox_->RemovePendingNotice(p.id).IgnoreError();
+      continue;
+    }
+    // Given up on as if it had been retried since the notice.
+    const auto age = std::chrono::seconds(
+        std::max<int64_t>(0, now_unix - p.notice.at_unix()));
+    pending_.push_back(
+        {webhook, std::move(p.notice), now, now - age, kFirstBackoff, 0, p.id});
+    ++queued_;
+    ++taken;
+  }
+  if (taken > 0) {
+    DXLOG(INFO) << "notifications: " << taken
+                << " not delivered before this start are sent now";
+  }
+}
+
+void Notifier::Forget(const Delivery& d) {
+  if (outbox_ == nullptr || d.kept == 0) return;
+  absl::Status s = outbox_->RemovePendingNotice(d.kept);
+  if (!s.ok()) {
+    DXLOG(ERROR) << "notification " << d.notice.event() << " to webhook "
+                 << d.webhook->name() << ": " << s.message()
+                 << "; the next start may send it again";
+  }
 }
 
 Notifier::~Notifier() {
@@ -74,7 +125,11 @@ Notifier::~Notifier() {
   if (!pending_.empty()) {
     DXLOG(WARNING) << pending_.size()
                    << " notifications were not delivered before the "
-                      "scheduler stopped";
+                      "scheduler stopped"
+                   << (outbox_ != nullptr
+                           ? "; kept in the catalog, they are sent at the "
+                             "next start"
+                           : "");
   }
 }
 
@@ -83,23 +138,45 @@ void Notifier::Notify(const v1::Notice& notice) {
   if (config_.webhooks().empty()) return;
   v1::Notice stamped = notice;
   stamped.set_scheduler(scheduler_name_);
+  // Kept first, so that a scheduler killed from here on leaves them to
+  // the next one.
+  std::vector<std::pair<const v1::Webhook*, int64_t>> deliveries;
+  for (const v1::Webhook& webhook : config_.webhooks()) {
+    if (!Wants(webhook, notice.event())) continue;
+    int64_t kept = 0;
+    if (outbox_ != nullptr) {
+      absl::StatusOr<int64_t> id =
+          outbox_->AddPendingNotice(webhook.name(), stamped);
+      if (id.ok()) {
+        kept = *id;
+      } else {
+        DXLOG(ERROR) << "notification " << notice.event() << " to webhook "
+                     << webhook.name() << ": " << id.status().message()
+                     << "; sent all the same, but lost if the scheduler "
+                        "stops before it is delivered";
+      }
+    }
+    deliveries.emplace_back(&webhook, kept);
+  }
   const auto now = time_->Monotonic();
+  std::vector<Delivery> pushed_out;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const v1::Webhook& webhook : config_.webhooks()) {
-      if (!Wants(webhook, notice.event())) continue;
+    for (const auto& [webhook, kept] : deliveries) {
       if (pending_.size() >= kMaxPending) {
         DXLOG(ERROR) << "too many notifications waiting; dropped the oldest ("
                      << pending_.front().notice.event() << " to webhook "
                      << pending_.front().webhook->name() << ")";
+        pushed_out.push_back(std::move(pending_.front()));
         pending_.pop_front();
         ++dropped_;
       }
-      pending_.push_back({&webhook, stamped, now, now, kFirstBackoff, 0});
+      pending_.push_back({webhook, stamped, now, now, kFirstBackoff, 0, kept});
       ++queued_;
     }
   }
   cv_.notify_all();
+  for (const Delivery& d : pushed_out) Forget(d);
 }
 
 uint64_t Notifier::delivered() const {
@@ -181,7 +258,15 @@ void Notifier::Loop() {
     ++d.attempts;
     const std::string what = absl::StrCat("notification ", d.notice.event(),
                                           " to webhook ", d.webhook->name());
+    // Its end (delivered, refused, given up) forgets its outbox row, then
+    // counts: a test that saw the count sees the row gone.
+    auto ended = [&] {
+      lock.unlock();
+      Forget(d);
+      lock.lock();
+    };
     if (s.ok()) {
+      ended();
       ++delivered_;
       if (d.attempts > 1) {
         DXLOG(INFO) << what << " delivered after " << d.attempts << " attempts";
@@ -189,11 +274,13 @@ void Notifier::Loop() {
       continue;
     }
     if (!absl::IsUnavailable(s)) {
+      ended();
       ++dropped_;
       DXLOG(ERROR) << what << " refused, dropped: " << s.message();
       continue;
     }
     if (now + d.backoff - d.first > give_up_after_) {
+      ended();
       ++dropped_;
       DXLOG(ERROR) << what << " given up after " << d.attempts
                    << " attempts: " << s.message();

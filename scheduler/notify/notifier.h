@@ -12,11 +12,20 @@
 // Deliveries go one at a time, in the order they are due: a webhook that
 // times out delays the others by its timeout.
 //
+// With an outbox (the catalog's NoticeOutbox), each delivery is kept there
+// from Notify until it ends (delivered, refused, given up, pushed out), and
+// a notifier that starts takes up the ones kept: those a scheduler killed
+// or stopped, or the one before a takeover, had not delivered. Their
+// give-up time counts from the notice's at_unix. A kept one whose webhook
+// is no longer configured is forgotten, saying so. An outbox that fails
+// is logged; the delivery goes on from memory.
+//
 //   Notifier notifier(config.notifications(), &common::RealTime());
 //   notifier.Notify(notice);    // from any thread
 //
-// Thread-safe. `time` must outlive the notifier; the destructor stops the
-// thread and drops (logging how many) what was not delivered.
+// Thread-safe. `time` (and `outbox`) must outlive the notifier; the
+// destructor stops the thread, logging how many were not delivered (kept
+// in the outbox, if any, for the next start).
 #ifndef DXBACKUP_SCHEDULER_NOTIFY_NOTIFIER_H_
 #define DXBACKUP_SCHEDULER_NOTIFY_NOTIFIER_H_
 
@@ -32,6 +41,7 @@
 #include "absl/status/status.h"
 #include "common/time_source.h"
 #include "dxbackup/v1/config.pb.h"
+#include "scheduler/catalog/notice_outbox.h"
 #include "scheduler/notify/notice_sink.h"
 #include "scheduler/notify/webhook_post.h"
 
@@ -47,9 +57,11 @@ class Notifier : public NoticeSink {
 
   using PostFn = std::function<absl::Status(const WebhookPost&)>;
   // `post` sends one attempt (PostJson; a test's own). `scheduler_name`
-  // goes into each notice (v1::Notice.scheduler).
+  // goes into each notice (v1::Notice.scheduler). `outbox` (may be null)
+  // keeps what is not delivered yet (see above).
   Notifier(const v1::Notifications& config, const common::TimeSource* time,
-           std::string scheduler_name, PostFn post = PostJson);
+           std::string scheduler_name, PostFn post = PostJson,
+           NoticeOutbox* outbox = nullptr);
   ~Notifier() override;
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
@@ -72,7 +84,12 @@ class Notifier : public NoticeSink {
     common::TimeSource::MonotonicTime first;
     std::chrono::milliseconds backoff{0};
     int attempts = 0;
+    int64_t kept = 0;  // its outbox row; 0: none
   };
+  // Queues the deliveries the outbox kept (at construction).
+  void TakeUpKept();
+  // Forgets a delivery's outbox row, if it has one. mu_ not held.
+  void Forget(const Delivery& d);
   void Loop();
   // One attempt; OK, or why it failed.
   absl::Status Attempt(const Delivery& d);
@@ -81,6 +98,7 @@ class Notifier : public NoticeSink {
   const common::TimeSource* time_;
   std::string scheduler_name_;
   PostFn post_;
+  NoticeOutbox* outbox_;
   std::chrono::seconds give_up_after_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;

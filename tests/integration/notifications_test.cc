@@ -34,21 +34,27 @@ std::string Field(const google::protobuf::Struct& s, const std::string& k) {
   return it == s.fields().end() ? "" : it->second.string_value();
 }
 
+// A free port for a receiver to come up on later: one takes it, and goes
+// away again; "" (with the failure added) if none did.
+std::string FreeReceiverPort(const testing::TempDir& dir) {
+  auto probe =
+      testing::StartReceiver("0", dir / "probe.out", dir / "probe.log");
+  const std::string line = probe->WaitForLine("listening on port");
+  std::smatch m;
+  if (!std::regex_search(line, m, std::regex("port (\\d+)"))) {
+    ADD_FAILURE() << probe->Output();
+    return "";
+  }
+  const std::string port = m[1];
+  probe->Signal(SIGTERM);
+  probe->Wait();
+  return port;
+}
+
 TEST(NotificationsTest, ADownReceiverGetsTheFailureOnceUpThenTheRecovery) {
   testing::TempDir dir;
-  // A free port: a receiver takes one, and goes away again.
-  std::string port;
-  {
-    auto probe =
-        testing::StartReceiver("0", dir / "probe.out", dir / "probe.log");
-    const std::string line = probe->WaitForLine("listening on port");
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(line, m, std::regex("port (\\d+)")))
-        << probe->Output();
-    port = m[1];
-    probe->Signal(SIGTERM);
-    probe->Wait();
-  }
+  const std::string port = FreeReceiverPort(dir);
+  ASSERT_FALSE(port.empty());
   const std::string base = "http://127.0.0.1:" + port;
   WriteFile(dir / "slack-url", base + "/slack\n");
   // The dump fails until the file `ok` exists.
@@ -134,6 +140,78 @@ TEST(NotificationsTest, ADownReceiverGetsTheFailureOnceUpThenTheRecovery) {
   EXPECT_EQ(notice.event(), "set_recovered");
   receiver->Signal(SIGTERM);
   scheduler.Signal(SIGTERM);
+}
+
+// The notice of a failed set, not delivered when the scheduler was
+// killed, is kept in the catalog: the scheduler started next (a restart,
+// or a standby taking over) sends it.
+TEST(NotificationsTest, ANoticeNotDeliveredBeforeAKillIsSentByTheNextStart) {
+  testing::TempDir dir;
+  const std::string port = FreeReceiverPort(dir);
+  ASSERT_FALSE(port.empty());
+  WriteFile(dir / "scheduler.yaml",
+            "deployments:\n"
+            "  - namespace: nt\n"
+            "    release: dx\n"
+            "    databases:\n"
+            "      - name: jcr\n"
+            "        command:\n"
+            "          dump: [\"false\"]\n"
+            "          restore: [cat]\n"
+            "notifications:\n"
+            "  webhooks:\n"
+            "    - {name: generic, url: \"http://127.0.0.1:" +
+                port + "/generic\"}\n");
+  std::string failed_set;
+  {
+    testing::SchedulerProcess scheduler(testing::SchedulerIn(dir.path()));
+    ASSERT_FALSE(scheduler.address().empty()) << scheduler.Output();
+    std::string out;
+    EXPECT_EQ(
+        testing::CliClient(scheduler.address())
+            .Run({"backup", "--namespace", "nt", "--release", "dx"}, &out),
+        1)
+        << out;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) started")))
+        << out;
+    failed_set = m[1];
+    ASSERT_NE(scheduler.WaitForLine("notification set_failed to webhook "
+                                    "generic failed"),
+              "")
+        << scheduler.Output();
+    scheduler.Signal(SIGKILL);
+    scheduler.Wait();
+  }
+  auto receiver =
+      testing::StartReceiver(port, dir / "received", dir / "receiver.log");
+  ASSERT_NE(receiver->WaitForLine("listening on port"), "")
+      << receiver->Output();
+  testing::SchedulerOptions again = testing::SchedulerIn(dir.path());
+  again.log = dir / "scheduler-2.log";
+  testing::SchedulerProcess next(again);
+  ASSERT_FALSE(next.address().empty()) << next.Output();
+  std::vector<google::protobuf::Struct> got =
+      testing::Received(dir / "received", 1);
+  ASSERT_EQ(got.size(), 1u) << next.Output();
+  v1::Notice notice;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(Field(got[0], "body"),
+                                                          &notice)
+                  .ok());
+  EXPECT_EQ(notice.event(), "set_failed");
+  EXPECT_EQ(notice.set_id(), failed_set);
+  // Delivered, it is not kept: a third start sends nothing more.
+  next.Signal(SIGTERM);
+  EXPECT_EQ(next.Wait(), 0);
+  again.log = dir / "scheduler-3.log";
+  testing::SchedulerProcess third(again);
+  ASSERT_FALSE(third.address().empty()) << third.Output();
+  third.Signal(SIGTERM);
+  EXPECT_EQ(third.Wait(), 0);
+  EXPECT_EQ(third.Output().find("not delivered before this start"),
+            std::string::npos)
+      << third.Output();
+  receiver->Signal(SIGTERM);
 }
 
 }  // namespace

@@ -238,6 +238,28 @@ absl::Status MemoryCatalog::ReleaseHold(const std::string& namespace_,
   return absl::OkStatus();
 }
 
+absl::StatusOr<int64_t> MemoryCatalog::AddPendingNotice(
+    const std::string& webhook, const v1::Notice& notice) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t id = next_notice_id_++;
+  pending_notices_[id] = {id, webhook, notice};
+  return id;
+}
+
+absl::Status MemoryCatalog::RemovePendingNotice(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  pending_notices_.erase(id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<MemoryCatalog::PendingNotice>>
+MemoryCatalog::PendingNotices() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<PendingNotice> out;
+  for (const auto& [id, p] : pending_notices_) out.push_back(p);
+  return out;
+}
+
 absl::StatusOr<std::vector<MemoryCatalog::ScaledDown>>
 MemoryCatalog::ScaledDowns() {
   std::lock_guard<std::mutex> lock(mu_);

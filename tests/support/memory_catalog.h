@@ -43,6 +43,10 @@ class MemoryCatalog : public scheduler::Catalog {
   absl::Status ReleaseHold(const std::string& namespace_,
                            const std::string& release,
                            const std::string& restore_id) override;
+  absl::StatusOr<int64_t> AddPendingNotice(const std::string& webhook,
+                                           const v1::Notice& notice) override;
+  absl::Status RemovePendingNotice(int64_t id) override;
+  absl::StatusOr<std::vector<PendingNotice>> PendingNotices() override;
   absl::StatusOr<std::vector<ScaledDown>> ScaledDowns() override;
   absl::Status RecordScaledDown(const ScaledDown& scaled) override;
   absl::Status ForgetScaledDown(const std::string& namespace_,
@@ -97,6 +101,8 @@ class MemoryCatalog : public scheduler::Catalog {
   std::map<std::tuple<std::string, std::string, std::string>, int64_t> slots_;
   std::map<std::pair<std::string, std::string>, v1::DeploymentHold> holds_;
   std::map<std::pair<std::string, std::string>, ScaledDown> scaled_downs_;
+  std::map<int64_t, PendingNotice> pending_notices_;
+  int64_t next_notice_id_ = 1;
 };
 
 }  // namespace dxbackup::testing

@@ -515,6 +515,35 @@ TEST_P(CatalogContractTest, EachScheduleSlotIsClaimedOnce) {
   }
 }
 
+TEST_P(CatalogContractTest, PendingNoticesAreKeptInOrderUntilRemoved) {
+  v1::Notice failed;
+  failed.set_event("set_failed");
+  failed.set_namespace_("ns");
+  failed.set_set_id("s1");
+  failed.set_at_unix(1700000000);
+  v1::Notice stale = failed;
+  stale.set_event("deployment_stale");
+  auto first = catalog_->AddPendingNotice("ops", failed);
+  auto second = catalog_->AddPendingNotice("chat", stale);
+  auto third = catalog_->AddPendingNotice("ops", stale);
+  ASSERT_TRUE(first.ok() && second.ok() && third.ok()) << first.status();
+  EXPECT_LT(*first, *second);
+  EXPECT_LT(*second, *third);
+  ASSERT_TRUE(catalog_->RemovePendingNotice(*second).ok());
+  ASSERT_TRUE(catalog_->RemovePendingNotice(*second).ok())
+      << "removed twice: no error";
+  auto pending = catalog_->PendingNotices();
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].id, *first);
+  EXPECT_EQ((*pending)[0].webhook, "ops");
+  EXPECT_EQ((*pending)[0].notice.SerializeAsString(),
+            failed.SerializeAsString())
+      << "every field kept";
+  EXPECT_EQ((*pending)[1].id, *third);
+  EXPECT_EQ((*pending)[1].notice.event(), "deployment_stale");
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Engines, CatalogContractTest,
     ::testing::Values(

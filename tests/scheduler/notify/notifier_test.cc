@@ -17,6 +17,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "scheduler/notify/notices.h"
 #include "tests/support/fake_time_source.h"
+#include "tests/support/memory_catalog.h"
 #include "tests/support/temp_dir.h"
 
 namespace dxbackup::scheduler {
@@ -233,6 +234,67 @@ TEST_F(NotifierTest, AUrlFileIsReadAtEachAttemptSoARotatedSecretIsUsed) {
   EXPECT_EQ(posts.urls(), (std::vector<std::string>{"http://127.0.0.1:9/old",
                                                     "http://127.0.0.1:9/new"}));
   EXPECT_EQ(posts.bodies()[1].rfind("{\"text\":", 0), 0u);
+}
+
+// What a scheduler killed, or stopped, before a delivery ended left in the
+// catalog is sent by the next one (a restart, or the scheduler that took
+// over); what ended leaves nothing behind.
+TEST_F(NotifierTest, WhatWasNotDeliveredIsSentAfterARestart) {
+  AddWebhook("ops", "http://127.0.0.1:9/ops");
+  AddWebhook("wrong", "http://127.0.0.1:9/wrong");
+  testing::MemoryCatalog catalog;
+  {
+    Posts down({absl::UnavailableError("could not connect"),
+                absl::FailedPreconditionError("HTTP 404")});
+    Notifier notifier(
+        config_, &time_, "sched-1",
+        [&down](const WebhookPost& p) { return down.Post(p); }, &catalog);
+    notifier.Notify(failed_);
+    down.AwaitAttempts(2);
+    EXPECT_EQ(notifier.Settled(), 1u) << "ops waits for its retry";
+  }  // the scheduler stops (or is killed) before the retry
+  auto kept = catalog.PendingNotices();
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u) << "the refused one went; ops's stays";
+  EXPECT_EQ((*kept)[0].webhook, "ops");
+
+  // The next scheduler has another webhook list: a kept delivery to a
+  // webhook gone from it is forgotten.
+  v1::Notice gone = failed_;
+  ASSERT_TRUE(catalog.AddPendingNotice("removed", gone).ok());
+  Posts up({});
+  auto next = std::make_unique<Notifier>(
+      config_, &time_, "sched-2",
+      [&up](const WebhookPost& p) { return up.Post(p); }, &catalog);
+  up.AwaitAttempts(1);
+  EXPECT_EQ(next->Settled(), 0u);
+  EXPECT_EQ(next->delivered(), 1u);
+  EXPECT_EQ(up.urls(), std::vector<std::string>{"http://127.0.0.1:9/ops"});
+  v1::Notice sent;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(up.bodies()[0], &sent).ok());
+  EXPECT_EQ(sent.set_id(), "s2");
+  EXPECT_EQ(sent.scheduler(), "sched-1") << "the notice as it was made";
+  EXPECT_TRUE(catalog.PendingNotices()->empty());
+}
+
+// Kept across a restart, a delivery is still given up on give_up_after
+// from the notice, not from the restart.
+TEST_F(NotifierTest, AKeptDeliveryIsGivenUpOnFromTheNotice) {
+  config_.set_give_up_after("1h");
+  AddWebhook("ops", "http://127.0.0.1:9/ops");
+  testing::MemoryCatalog catalog;
+  v1::Notice old = failed_;
+  old.set_at_unix(time_.NowUnix() - 2 * 3600);
+  ASSERT_TRUE(catalog.AddPendingNotice("ops", old).ok());
+  Posts down({absl::UnavailableError("could not connect")});
+  Notifier notifier(
+      config_, &time_, "sched-2",
+      [&down](const WebhookPost& p) { return down.Post(p); }, &catalog);
+  down.AwaitAttempts(1);
+  EXPECT_EQ(notifier.Settled(), 0u) << "one attempt, then given up";
+  EXPECT_EQ(notifier.dropped(), 1u);
+  EXPECT_TRUE(catalog.PendingNotices()->empty());
 }
 
 }  // namespace
