@@ -43,11 +43,17 @@ inline constexpr char kCheckEpoch[] =
 // the epoch, they are the writes in flight of one active before it that
 // froze or was cut off mid-transaction (its session would otherwise live
 // on as long as its host answers the server's probes). Returns their pids.
+// Advisory locks are per database: only this catalog's (another
+// installation's catalog on the same server has its own fence), and only
+// sessions of the catalog's own role (the schedulers').
 inline constexpr char kEndHolders[] =
-    "SELECT pid, pg_terminate_backend(pid) FROM pg_locks WHERE locktype = "
-    "'advisory' AND granted AND objsubid = 1 AND ((classid::bigint << 32) | "
-    "objid::bigint) = " DXBACKUP_CATALOG_FENCE_KEY
-    " AND pid <> pg_backend_pid()";
+    "SELECT l.pid, pg_terminate_backend(l.pid) FROM pg_locks l JOIN "
+    "pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND "
+    "l.granted AND l.objsubid = 1 AND ((l.classid::bigint << 32) | "
+    "l.objid::bigint) = " DXBACKUP_CATALOG_FENCE_KEY
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = "
+    "current_database()) AND a.usename = current_user AND l.pid <> "
+    "pg_backend_pid()";
 
 #undef DXBACKUP_CATALOG_FENCE_KEY
 

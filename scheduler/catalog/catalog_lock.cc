@@ -54,6 +54,10 @@ absl::StatusOr<bool> CatalogLock::TryAcquire() {
     absl::Status s = ReadPreviousAndNote();
     if (s.ok()) s = AdvanceEpoch();
     if (!s.ok()) {
+      // Not active after all: the lock goes, for the next try (this
+      // process's or another's) to take it afresh.
+      conn_->Query(absl::StrCat("SELECT pg_advisory_unlock(", kActiveLock, ")"))
+          .IgnoreError();
       held_ = false;
       return s;
     }

@@ -337,13 +337,17 @@ SqliteCatalog::DeploymentSummaries(const std::string& namespace_,
   // The newest failed set and the newest drill of each: few rows, each
   // query one pass over its index; the latest row of a group wins.
   // `take` gets each row's deployment and the row.
+  // One deployment's rows through its index's prefix (a recount after a
+  // removal, a deployment's page), not a pass over the fleet's.
+  const std::string one_deployment =
+      namespace_.empty() ? "" : " AND namespace = ?1 AND release = ?2";
   auto each_row =
-      [&](const char* sql, const char* what,
+      [&](const std::string& sql, const char* what,
           const std::function<void(DeploymentSummary&, const Statement&)>&
               take) {
-        Statement st(db_, sql);
+        Statement st(db_, (sql + one_deployment).c_str());
         if (!st.ok()) return st.Error(what);
-        st.Bind(1, namespace_).Bind(2, release);
+        if (!namespace_.empty()) st.Bind(1, namespace_).Bind(2, release);
         int rc;
         while ((rc = st.Step()) == SQLITE_ROW) {
           auto it = at.find({st.Text(0), st.Text(1)});
@@ -353,8 +357,7 @@ SqliteCatalog::DeploymentSummaries(const std::string& namespace_,
       };
   absl::Status s = each_row(
       "SELECT namespace, release, id, started_unix, reason FROM sets INDEXED "
-      "BY sets_by_status WHERE status = 'SET_FAILED' AND (?1 = '' OR "
-      "(namespace = ?1 AND release = ?2))",
+      "BY sets_by_status WHERE status = 'SET_FAILED'",
       "finding failed sets", [](DeploymentSummary& d, const Statement& row) {
         if (!d.failed_id.empty() && row.Int(3) < d.failed_started_unix) return;
         d.failed_id = row.Text(2);
@@ -365,8 +368,7 @@ SqliteCatalog::DeploymentSummaries(const std::string& namespace_,
   s = each_row(
       "SELECT namespace, release, id, drill_result, drilled_unix, "
       "drill_rto_seconds, drill_detail FROM sets INDEXED BY sets_drilled "
-      "WHERE drilled_unix > 0 AND (?1 = '' OR (namespace = ?1 AND release = "
-      "?2))",
+      "WHERE drilled_unix > 0",
       "finding drills", [](DeploymentSummary& d, const Statement& row) {
         if (!d.drilled_id.empty() && row.Int(4) < d.drill.drilled_unix()) {
           return;

@@ -283,6 +283,15 @@ TEST(CatalogLockTest, AFrozenSchedulersWriteInFlightIsEndedNotWaitedFor) {
     ASSERT_TRUE((*frozen)->Query(sql).ok()) << sql;
   }
   first_lock->reset();  // its lock's session ends; the write's stays
+  // Another installation's catalog on the same server, in the middle of a
+  // write of its own: its fence is not this one's.
+  absl::StatusOr<v1::Database> other_db = testing::NewTestDatabase();
+  ASSERT_TRUE(other_db.ok()) << other_db.status();
+  auto other = PgConnection::Open(*other_db, *password);
+  ASSERT_TRUE(other.ok());
+  for (const char* sql : {"BEGIN", catalog_fence::kCheckLock}) {
+    ASSERT_TRUE((*other)->Query(sql).ok()) << sql;
+  }
 
   auto next_lock = CatalogLock::Open(*db);
   ASSERT_TRUE(next_lock.ok());
@@ -300,6 +309,9 @@ TEST(CatalogLockTest, AFrozenSchedulersWriteInFlightIsEndedNotWaitedFor) {
     const auto after = (*frozen)->Query("SELECT 1");
     EXPECT_FALSE(after.ok()) << "the frozen write's session was ended";
   }
+  EXPECT_TRUE((*other)->Query("COMMIT").ok())
+      << "the other catalog's write went on (found in review: every "
+         "database's holders were ended)";
 }
 
 }  // namespace
