@@ -28,7 +28,11 @@ mkdir -p "$dir/crashes"
 fuzz_one() {
   local t=$1 corpus status=0
   corpus=$(mktemp -d)
-  cp -r "tests/fuzz/corpus/$t/." "$corpus/"
+  if ! cp -r "tests/fuzz/corpus/$t/." "$corpus/"; then
+    echo "fuzz: cannot copy the seed corpus of $t" >"$dir/$t.log"
+    rm -rf "$corpus"
+    return 1
+  fi
   "$dir/bin/${t}_fuzz" -max_total_time="$seconds" -rss_limit_mb=2048 \
     -artifact_prefix="$dir/crashes/$t-" -print_final_stats=1 "$corpus" \
     >"$dir/$t.log" 2>&1 || status=$?
@@ -53,8 +57,9 @@ for ((i = 0; i < ${#targets[@]}; i += jobs)); do
       grep -aE "stat::number_of_executed_units|stat::peak_rss_mb" \
         "$dir/$t.log" || true
     else
-      tail -40 "$dir/$t.log"
-      echo "fuzz: $t FAILED; the input is in $dir/crashes/" >&2
+      tail -40 "$dir/$t.log" || true
+      echo "fuzz: $t FAILED; its log is $dir/$t.log, a crashing input" \
+        "is in $dir/crashes/" >&2
       failed+=("$t")
     fi
   done

@@ -67,13 +67,17 @@ absl::Status ActivePodLabel::MarkActive() {
   if (!body.ok()) return body.status();
   absl::StatusOr<std::vector<std::string>> labelled = PodNames(*body, path);
   if (!labelled.ok()) return labelled.status();
+  bool has_it = false;
   for (const std::string& pod : *labelled) {
-    if (pod == self_.name) continue;
+    if (pod == self_.name) {
+      has_it = true;
+      continue;
+    }
     if (absl::Status s = SetLabel(pod, false); !s.ok()) return s;
     DXLOG(INFO) << "took " << kLabel << " off pod " << self_.namespace_ << "/"
                 << pod << " (active before this scheduler)";
   }
-  return SetLabel(self_.name, true);
+  return has_it ? absl::OkStatus() : SetLabel(self_.name, true);
 }
 
 absl::Status ActivePodLabel::MarkStandby() {

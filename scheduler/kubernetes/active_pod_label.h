@@ -43,7 +43,8 @@ class ActivePodLabel {
   static absl::StatusOr<Pod> ParsePod(const std::string& text,
                                       const std::string& flag);
 
-  // Takes the label off every peer that has it, then puts it on this pod.
+  // Takes the label off every peer that has it, then puts it on this pod
+  // (if it has it not already: looking again costs one list).
   absl::Status MarkActive();
   // Takes the label off this pod (if it has it).
   absl::Status MarkStandby();

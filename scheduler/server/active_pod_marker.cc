@@ -6,8 +6,11 @@
 
 namespace dxbackup::scheduler {
 
-ActivePodMarker::ActivePodMarker(ActivePodLabel* label)
-    : label_(label), thread_([this] { Mark(); }) {}
+ActivePodMarker::ActivePodMarker(ActivePodLabel* label,
+                                 std::function<bool()> still_active)
+    : label_(label),
+      still_active_(std::move(still_active)),
+      thread_([this] { Mark(); }) {}
 
 ActivePodMarker::~ActivePodMarker() {
   {
@@ -20,20 +23,29 @@ ActivePodMarker::~ActivePodMarker() {
 
 void ActivePodMarker::Mark() {
   std::unique_lock<std::mutex> lock(mu_);
+  bool told = false;
   while (!stop_) {
     lock.unlock();
-    const absl::Status marked = label_->MarkActive();
+    absl::Status marked = absl::OkStatus();
+    const bool active = still_active_();
+    if (active) marked = label_->MarkActive();
     lock.lock();
-    if (marked.ok()) {
+    auto next = std::chrono::seconds(30);
+    if (!active) {
+      next = std::chrono::seconds(1);  // the watchdog decides, soon
+    } else if (!marked.ok()) {
+      DXLOG(ERROR) << "cannot label this pod the active scheduler's ("
+                   << marked.message()
+                   << "); the Service reaches no scheduler until it is: "
+                      "trying again in 10 s";
+      next = std::chrono::seconds(10);
+      told = false;
+    } else if (!told) {
       DXLOG(INFO) << "labelled this pod " << ActivePodLabel::kLabel
                   << "=true: the Service sends agents and callers here";
-      return;
+      told = true;
     }
-    DXLOG(ERROR) << "cannot label this pod the active scheduler's ("
-                 << marked.message()
-                 << "); the Service reaches no scheduler until it is: "
-                    "trying again in 10 s";
-    stop_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return stop_; });
+    stop_cv_.wait_for(lock, next, [this] { return stop_; });
   }
 }
 

@@ -1,9 +1,12 @@
 // ActivePodMarker labels this scheduler's pod the active one
-// (ActivePodLabel::MarkActive) from a thread of its own, trying again every
-// 10 s until the Kubernetes API takes it: the API may be away for a moment
-// when a takeover happens, and the scheduler serves meanwhile (agents that
-// reach it some other way are served). Each failure is logged with what to
-// grant or fix.
+// (ActivePodLabel::MarkActive) from a thread of its own, and keeps it so:
+// it looks again every 30 s (a label taken off by hand, or by a scheduler
+// active before this one that was frozen and woke up before it stopped,
+// is put back), and after a failure every 10 s (the API may be away for a
+// moment when a takeover happens; the scheduler serves meanwhile). Each
+// failure is logged with what to grant or fix. It marks only while
+// `still_active` says so (the lock confirmed lately), so that a scheduler
+// frozen past its lock never takes the label from the one active now.
 //
 // Created once this scheduler is active; destroying it stops the tries.
 // The label it manages must outlive it.
@@ -11,6 +14,7 @@
 #define DXBACKUP_SCHEDULER_SERVER_ACTIVE_POD_MARKER_H_
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -20,7 +24,7 @@ namespace dxbackup::scheduler {
 
 class ActivePodMarker {
  public:
-  explicit ActivePodMarker(ActivePodLabel* label);
+  ActivePodMarker(ActivePodLabel* label, std::function<bool()> still_active);
   ~ActivePodMarker();
   ActivePodMarker(const ActivePodMarker&) = delete;
   ActivePodMarker& operator=(const ActivePodMarker&) = delete;
@@ -29,6 +33,7 @@ class ActivePodMarker {
   void Mark();
 
   ActivePodLabel* label_;
+  const std::function<bool()> still_active_;
   std::mutex mu_;
   std::condition_variable stop_cv_;
   bool stop_ = false;

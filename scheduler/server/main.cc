@@ -88,6 +88,11 @@ int main(int argc, char** argv) {
   options.config = std::move(*config);
   // Which pod is active, for a Service that selects it (active_pod_label.h).
   std::unique_ptr<dxbackup::scheduler::ActivePodLabel> pod_label;
+  if (label_pod.empty() && !peer_pods.empty()) {
+    std::cerr << "dxbackup-scheduler: --peer-pods is for --label-active-pod, "
+                 "which is not given\n";
+    return 2;
+  }
   if (!label_pod.empty()) {
     auto pod = dxbackup::scheduler::ActivePodLabel::ParsePod(
         label_pod, "--label-active-pod");
@@ -148,8 +153,10 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<dxbackup::scheduler::ActivePodMarker> marker;
   if (pod_label != nullptr) {
-    marker =
-        std::make_unique<dxbackup::scheduler::ActivePodMarker>(pod_label.get());
+    dxbackup::scheduler::ActiveScheduler* lock = active->get();
+    marker = std::make_unique<dxbackup::scheduler::ActivePodMarker>(
+        pod_label.get(),
+        [lock] { return lock == nullptr || lock->RecentlyConfirmed(); });
   }
   DXLOG(INFO) << "dxbackup-scheduler " << DXBACKUP_VERSION << " listening on "
               << "port " << (*server)->port();

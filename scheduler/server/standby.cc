@@ -39,6 +39,9 @@ class Watcher : public ActiveScheduler {
     watchdog_.join();
   }
   int64_t epoch() const override { return epoch_; }
+  bool RecentlyConfirmed() const override {
+    return std::chrono::milliseconds(Now() - last_held_) < 2 * kCheckEvery;
+  }
 
  private:
   static int64_t Now() {

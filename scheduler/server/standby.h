@@ -38,6 +38,10 @@ class ActiveScheduler {
   // The catalog fence's epoch this scheduler took (CatalogLock::epoch):
   // its catalog writes only while it is current.
   virtual int64_t epoch() const = 0;
+  // The lock was confirmed within the last few seconds (its checks run
+  // every 3 s): false in a process that was frozen and has not yet
+  // noticed it may have lost the lock, which must not act as active.
+  virtual bool RecentlyConfirmed() const = 0;
 };
 
 // nullptr (nothing to wait for) when the catalog is SQLite. `stop` is

@@ -1109,15 +1109,17 @@ class ChartTest(unittest.TestCase):
                for e in container["env"]}
         self.assertEqual(env, {"POD_NAME": "metadata.name",
                                "POD_NAMESPACE": "metadata.namespace"})
-        # The token is mounted, and may get, list and patch pods of the
-        # scheduler's namespace (no more).
+        # The token is mounted, and may list the pods of the scheduler's
+        # namespace and patch its own StatefulSet's pods (no more).
         self.assertIn("kube-api", [m["name"] for m in
                                    container["volumeMounts"]])
         role = find(docs, "Role", "dxb-dxbackup-active")[0]
         self.assertEqual(role["metadata"]["namespace"], "backup")
-        self.assertEqual(role["rules"], [{"apiGroups": [""],
-                                          "resources": ["pods"],
-                                          "verbs": ["get", "list", "patch"]}])
+        self.assertEqual(role["rules"], [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+            {"apiGroups": [""], "resources": ["pods"],
+             "resourceNames": ["dxb-dxbackup-0", "dxb-dxbackup-1"],
+             "verbs": ["patch"]}])
         binding = find(docs, "RoleBinding", "dxb-dxbackup-active")[0]
         self.assertEqual(binding["roleRef"]["name"], "dxb-dxbackup-active")
         # One scheduler: no label, no budget, no Role.
