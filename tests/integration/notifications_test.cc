@@ -51,6 +51,20 @@ std::string FreeReceiverPort(const testing::TempDir& dir) {
   return port;
 }
 
+// The config of nt/dx, whose database jcr is dumped by `dump` (YAML).
+std::string DumpingDeployment(const std::string& dump) {
+  return "deployments:\n"
+         "  - namespace: nt\n"
+         "    release: dx\n"
+         "    databases:\n"
+         "      - name: jcr\n"
+         "        command:\n"
+         "          dump: " +
+         dump +
+         "\n"
+         "          restore: [cat]\n";
+}
+
 TEST(NotificationsTest, ADownReceiverGetsTheFailureOnceUpThenTheRecovery) {
   testing::TempDir dir;
   const std::string port = FreeReceiverPort(dir);
@@ -58,22 +72,15 @@ TEST(NotificationsTest, ADownReceiverGetsTheFailureOnceUpThenTheRecovery) {
   const std::string base = "http://127.0.0.1:" + port;
   WriteFile(dir / "slack-url", base + "/slack\n");
   // The dump fails until the file `ok` exists.
-  WriteFile(dir / "scheduler.yaml",
-            "deployments:\n"
-            "  - namespace: nt\n"
-            "    release: dx\n"
-            "    databases:\n"
-            "      - name: jcr\n"
-            "        command:\n"
-            "          dump: [sh, -c, 'test -f " +
-                dir / "ok" + " && echo rows']\n" +
-                "          restore: [cat]\n"
-                "notifications:\n"
-                "  webhooks:\n"
-                "    - {name: generic, url: \"" +
-                base + "/generic\"}\n" +
-                "    - {name: chat, format: SLACK, url_file: " +
-                dir / "slack-url" + ", events: [set_failed]}\n");
+  WriteFile(
+      dir / "scheduler.yaml",
+      DumpingDeployment("[sh, -c, 'test -f " + dir / "ok" + " && echo rows']") +
+          "notifications:\n"
+          "  webhooks:\n"
+          "    - {name: generic, url: \"" +
+          base + "/generic\"}\n" +
+          "    - {name: chat, format: SLACK, url_file: " + dir / "slack-url" +
+          ", events: [set_failed]}\n");
   testing::SchedulerProcess scheduler(testing::SchedulerIn(dir.path()));
   ASSERT_FALSE(scheduler.address().empty()) << scheduler.Output();
   testing::CliClient cli(scheduler.address());
@@ -150,17 +157,10 @@ TEST(NotificationsTest, ANoticeNotDeliveredBeforeAKillIsSentByTheNextStart) {
   const std::string port = FreeReceiverPort(dir);
   ASSERT_FALSE(port.empty());
   WriteFile(dir / "scheduler.yaml",
-            "deployments:\n"
-            "  - namespace: nt\n"
-            "    release: dx\n"
-            "    databases:\n"
-            "      - name: jcr\n"
-            "        command:\n"
-            "          dump: [\"false\"]\n"
-            "          restore: [cat]\n"
-            "notifications:\n"
-            "  webhooks:\n"
-            "    - {name: generic, url: \"http://127.0.0.1:" +
+            DumpingDeployment("[\"false\"]") +
+                "notifications:\n"
+                "  webhooks:\n"
+                "    - {name: generic, url: \"http://127.0.0.1:" +
                 port + "/generic\"}\n");
   std::string failed_set;
   {

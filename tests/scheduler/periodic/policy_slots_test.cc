@@ -90,6 +90,16 @@ class PolicySlotsTest : public PeriodicTest {
     PeriodicTest::TearDown();
   }
 
+  // How many sets Follow(ticket) saw end.
+  int Followed(const PolicySlots::Ticket& ticket) {
+    int followed = 0;
+    slots_->Follow(ticket, [&](const v1::BackupSet&) {
+      ++followed;
+      return true;
+    });
+    return followed;
+  }
+
   FakeRunStarter starter_;
   std::unique_ptr<PolicySlots> slots_;
 };
@@ -358,11 +368,7 @@ TEST_F(PolicySlotsTest, RunNowAsTheSlotStartsRunsOnceNotTwice) {
   ASSERT_TRUE(time_.AwaitWaiters(1, round));
   EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}));
   starter_.EndAll();
-  int followed = 0;
-  slots_->Follow(*ticket, [&](const v1::BackupSet&) {
-    ++followed;
-    return true;
-  });
+  const int followed = Followed(*ticket);
   EXPECT_EQ(followed, 2) << "the request followed the runs it joined";
   Pass(Ticker::kLongestWait);
   EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}))
@@ -378,11 +384,7 @@ TEST_F(PolicySlotsTest, RunNowStartsAtOnceAndFollowSeesTheSets) {
   ASSERT_TRUE(starter_.AwaitStarted(2)) << "the woken tick started none";
   EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}));
   starter_.EndAll();
-  int followed = 0;
-  slots_->Follow(*ticket, [&](const v1::BackupSet&) {
-    ++followed;
-    return true;
-  });
+  const int followed = Followed(*ticket);
   EXPECT_EQ(followed, 2);
   EXPECT_EQ(slots_->RunNow("weekly").status().code(),
             absl::StatusCode::kNotFound);
