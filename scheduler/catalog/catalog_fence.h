@@ -45,14 +45,15 @@ inline constexpr char kCheckEpoch[] =
 // on as long as its host answers the server's probes). Returns their pids.
 // Advisory locks are per database: only this catalog's (another
 // installation's catalog on the same server has its own fence), and only
-// sessions of the catalog's own role (the schedulers').
+// sessions of roles the caller's is a member of (those it may end: the
+// schedulers', also across a rotation of their credentials).
 inline constexpr char kEndHolders[] =
     "SELECT l.pid, pg_terminate_backend(l.pid) FROM pg_locks l JOIN "
     "pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND "
     "l.granted AND l.objsubid = 1 AND ((l.classid::bigint << 32) | "
     "l.objid::bigint) = " DXBACKUP_CATALOG_FENCE_KEY
     " AND l.database = (SELECT oid FROM pg_database WHERE datname = "
-    "current_database()) AND a.usename = current_user AND l.pid <> "
+    "current_database()) AND pg_has_role(a.usesysid, 'MEMBER') AND l.pid <> "
     "pg_backend_pid()";
 
 #undef DXBACKUP_CATALOG_FENCE_KEY

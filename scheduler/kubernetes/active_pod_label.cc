@@ -11,7 +11,10 @@
 namespace dxbackup::scheduler {
 namespace {
 
-constexpr char kGrant[] = "get, list and patch on pods in that namespace";
+constexpr char kGrant[] =
+    "list on pods in that namespace, and patch on the scheduler pods (the "
+    "chart's Role names them: a pod past scheduler.replicas cannot be "
+    "patched)";
 
 // The names of the pods in a PodList body.
 absl::StatusOr<std::vector<std::string>> PodNames(const std::string& body,
@@ -58,7 +61,9 @@ absl::StatusOr<ActivePodLabel::Pod> ActivePodLabel::ParsePod(
   return pod;
 }
 
-absl::Status ActivePodLabel::MarkActive() {
+absl::Status ActivePodLabel::MarkActive(
+    const std::function<bool()>& still_active) {
+  auto active = [&] { return !still_active || still_active(); };
   const std::string path = absl::StrCat(
       "/api/v1/namespaces/", self_.namespace_, "/pods?labelSelector=",
       QueryEscape(
@@ -73,11 +78,22 @@ absl::Status ActivePodLabel::MarkActive() {
       has_it = true;
       continue;
     }
-    if (absl::Status s = SetLabel(pod, false); !s.ok()) return s;
+    // Asked before each change: a pause here must not end with this
+    // scheduler, no longer active, taking the label off the one that is.
+    if (!active()) return absl::AbortedError("no longer confirmed active");
+    if (absl::Status s = SetLabel(pod, false); !s.ok()) {
+      // This pod is labelled all the same: the Service then reaches both
+      // until that one goes, rather than none.
+      DXLOG(ERROR) << "cannot take " << kLabel << " off pod "
+                   << self_.namespace_ << "/" << pod << ": " << s.message();
+      continue;
+    }
     DXLOG(INFO) << "took " << kLabel << " off pod " << self_.namespace_ << "/"
                 << pod << " (active before this scheduler)";
   }
-  return has_it ? absl::OkStatus() : SetLabel(self_.name, true);
+  if (has_it) return absl::OkStatus();
+  if (!active()) return absl::AbortedError("no longer confirmed active");
+  return SetLabel(self_.name, true);
 }
 
 absl::Status ActivePodLabel::MarkStandby() {

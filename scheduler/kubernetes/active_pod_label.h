@@ -20,6 +20,7 @@
 #ifndef DXBACKUP_SCHEDULER_KUBERNETES_ACTIVE_POD_LABEL_H_
 #define DXBACKUP_SCHEDULER_KUBERNETES_ACTIVE_POD_LABEL_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -44,8 +45,10 @@ class ActivePodLabel {
                                       const std::string& flag);
 
   // Takes the label off every peer that has it, then puts it on this pod
-  // (if it has it not already: looking again costs one list).
-  absl::Status MarkActive();
+  // (if it has it not already: looking again costs one list). A peer that
+  // cannot be patched is logged and passed over. `still_active` (empty:
+  // always) is asked before each change; false ends the call (Aborted).
+  absl::Status MarkActive(const std::function<bool()>& still_active = {});
   // Takes the label off this pod (if it has it).
   absl::Status MarkStandby();
 

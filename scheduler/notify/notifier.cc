@@ -55,12 +55,14 @@ std::string WebhookBody(v1::Webhook::Format format, const v1::Notice& notice) {
 
 Notifier::Notifier(const v1::Notifications& config,
                    const common::TimeSource* time, std::string scheduler_name,
-                   PostFn post, NoticeOutbox* outbox)
+                   PostFn post, NoticeOutbox* outbox,
+                   std::function<bool()> may_send)
     : config_(config),
       time_(time),
       scheduler_name_(std::move(scheduler_name)),
       post_(std::move(post)),
       outbox_(outbox),
+      may_send_(std::move(may_send)),
       give_up_after_(GiveUpAfter(config)) {
   if (outbox_ != nullptr) TakeUpKept();
   if (!config_.webhooks().empty()) thread_ = std::thread([this] { Loop(); });
@@ -83,12 +85,18 @@ void Notifier::TakeUpKept() {
     for (const v1::Webhook& w : config_.webhooks()) {
       if (w.name() == p.webhook) webhook = &w;
     }
-    if (webhook == nullptr) {
+    if (webhook == nullptr || !Wants(*webhook, p.notice.event()) ||
+        pending_.size() >= kMaxPending) {
       DXLOG(WARNING) << "notification " << p.notice.event() << " to webhook "
-                     << p.webhook
-                     << " was not delivered, and no webhook of that name is "
-                        "configured now: forgotten";
+                     << p.webhook << " was not delivered, and "
+                     << (webhook == nullptr ? "no webhook of that name is "
+                                              "configured now"
+                         : pending_.size() >= kMaxPending
+                             ? "too many notifications wait"
+                             : "that webhook no longer takes the event")
+                     << ": forgotten";
       outbox_->RemovePendingNotice(p.id).IgnoreError();
+      ++dropped_;
       continue;
     }
     // Given up on as if it had been retried since the notice.
@@ -123,13 +131,15 @@ Notifier::~Notifier() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (!pending_.empty()) {
+    const size_t kept = static_cast<size_t>(
+        std::count_if(pending_.begin(), pending_.end(),
+                      [](const Delivery& d) { return d.kept != 0; }));
     DXLOG(WARNING) << pending_.size()
                    << " notifications were not delivered before the "
-                      "scheduler stopped"
-                   << (outbox_ != nullptr
-                           ? "; kept in the catalog, they are sent at the "
-                             "next start"
-                           : "");
+                      "scheduler stopped; "
+                   << kept
+                   << " of them are kept in the catalog and sent at the next "
+                      "start";
   }
 }
 
@@ -247,6 +257,12 @@ void Notifier::Loop() {
         return stopping_ || queued_ != queued;
       });
       waiting_ = false;
+      continue;
+    }
+    if (may_send_ && !may_send_()) {
+      // Not confirmed active lately: the process is about to stop, or its
+      // lock is confirmed again within seconds. Looked at again in 1 s.
+      next->due = time_->Monotonic() + std::chrono::seconds(1);
       continue;
     }
     Delivery d = std::move(*next);

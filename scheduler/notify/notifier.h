@@ -17,8 +17,11 @@
 // a notifier that starts takes up the ones kept: those a scheduler killed
 // or stopped, or the one before a takeover, had not delivered. Their
 // give-up time counts from the notice's at_unix. A kept one whose webhook
-// is no longer configured is forgotten, saying so. An outbox that fails
-// is logged; the delivery goes on from memory.
+// is no longer configured, or no longer takes its event, is forgotten,
+// saying so. An outbox that fails is logged; the delivery goes on from
+// memory. Delivery is at least once: a delivery whose row could not be
+// forgotten, or a scheduler killed between a POST and forgetting its row,
+// sends it again at the next start.
 //
 //   Notifier notifier(config.notifications(), &common::RealTime());
 //   notifier.Notify(notice);    // from any thread
@@ -58,10 +61,14 @@ class Notifier : public NoticeSink {
   using PostFn = std::function<absl::Status(const WebhookPost&)>;
   // `post` sends one attempt (PostJson; a test's own). `scheduler_name`
   // goes into each notice (v1::Notice.scheduler). `outbox` (may be null)
-  // keeps what is not delivered yet (see above).
+  // keeps what is not delivered yet (see above). `may_send` (empty:
+  // always) is asked before each attempt; while false, attempts wait (a
+  // scheduler frozen past its lock must not send what the one that took
+  // over, reading the outbox, sends too).
   Notifier(const v1::Notifications& config, const common::TimeSource* time,
            std::string scheduler_name, PostFn post = PostJson,
-           NoticeOutbox* outbox = nullptr);
+           NoticeOutbox* outbox = nullptr,
+           std::function<bool()> may_send = nullptr);
   ~Notifier() override;
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
@@ -99,6 +106,7 @@ class Notifier : public NoticeSink {
   std::string scheduler_name_;
   PostFn post_;
   NoticeOutbox* outbox_;
+  std::function<bool()> may_send_;
   std::chrono::seconds give_up_after_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;

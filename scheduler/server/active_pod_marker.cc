@@ -28,7 +28,7 @@ void ActivePodMarker::Mark() {
     lock.unlock();
     absl::Status marked = absl::OkStatus();
     const bool active = still_active_();
-    if (active) marked = label_->MarkActive();
+    if (active) marked = label_->MarkActive(still_active_);
     lock.lock();
     auto next = std::chrono::seconds(30);
     if (!active) {

@@ -144,7 +144,11 @@ int main(int argc, char** argv) {
     std::cerr << "dxbackup-scheduler: " << active.status().message() << "\n";
     return absl::IsCancelled(active.status()) ? 0 : 1;
   }
-  if (*active != nullptr) options.catalog_fence_epoch = (*active)->epoch();
+  if (*active != nullptr) {
+    options.catalog_fence_epoch = (*active)->epoch();
+    const dxbackup::scheduler::ActiveScheduler* lock = active->get();
+    options.still_active = [lock] { return lock->RecentlyConfirmed(); };
+  }
   auto server = dxbackup::scheduler::SchedulerServer::Start(
       std::move(options), &dxbackup::common::RealTime());
   if (!server.ok()) {

@@ -218,9 +218,9 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   s->board_->AddObserver(s->live_runs_.get());  // likewise
   // Notices not delivered are kept in the catalog: a restart, or the
   // scheduler that takes over, sends them.
-  s->notifier_ =
-      std::make_unique<Notifier>(s->options_.config.notifications(), time,
-                                 HostName(), PostJson, s->catalog_.get());
+  s->notifier_ = std::make_unique<Notifier>(
+      s->options_.config.notifications(), time, HostName(), PostJson,
+      s->catalog_.get(), s->options_.still_active);
   s->notices_ = std::make_unique<NoticeTee>(
       std::vector<NoticeSink*>{s->notifier_.get(), s->metrics_.get()});
   for (const v1::Webhook& webhook :

@@ -16,6 +16,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -70,6 +71,11 @@ class SchedulerServer {
     // as the active one (standby.h): a write that finds another stops the
     // process at once. 0: unfenced.
     int64_t catalog_fence_epoch = 0;
+    // On a shared catalog, whether this scheduler's lock was confirmed
+    // lately (ActiveScheduler::RecentlyConfirmed): what leaves the process
+    // without a catalog write (a webhook's POST) waits while it is not.
+    // Empty: always.
+    std::function<bool()> still_active;
   };
 
   // `time` (how every part reads the time and waits for it) must outlive

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -276,6 +277,30 @@ TEST_F(NotifierTest, WhatWasNotDeliveredIsSentAfterARestart) {
   EXPECT_EQ(sent.set_id(), "s2");
   EXPECT_EQ(sent.scheduler(), "sched-1") << "the notice as it was made";
   EXPECT_TRUE(catalog.PendingNotices()->empty());
+}
+
+// A scheduler whose lock was not confirmed lately (frozen past it, the
+// one that took over reading the same outbox) sends nothing until it is.
+TEST_F(NotifierTest, NothingIsSentWhileTheSchedulerMayNotBeActive) {
+  AddWebhook("ops", "http://127.0.0.1:9/ops");
+  testing::MemoryCatalog catalog;
+  std::atomic<bool> active{false};
+  Posts posts({});
+  Notifier notifier(
+      config_, &time_, "sched-1",
+      [&posts](const WebhookPost& p) { return posts.Post(p); }, &catalog,
+      [&active] { return active.load(); });
+  notifier.Notify(failed_);
+  PassRetry(1);  // once it waits, a second passes
+  // It looked again, found itself still not confirmed, and waits again.
+  ASSERT_TRUE(time_.AwaitWaiters(1, round_));
+  EXPECT_EQ(notifier.Settled(), 1u);
+  EXPECT_TRUE(posts.urls().empty()) << "not sent while not confirmed";
+  active = true;
+  PassRetry(1);
+  posts.AwaitAttempts(1);
+  EXPECT_EQ(notifier.Settled(), 0u);
+  EXPECT_EQ(notifier.delivered(), 1u);
 }
 
 // Kept across a restart, a delivery is still given up on give_up_after
