@@ -41,14 +41,20 @@ std::map<std::string, std::string> ConnectionKeywords(
   return params;
 }
 
+// TCP keepalive probes, the same from either end: first after 10 s idle,
+// then every 5 s, the peer given up after 3 unanswered.
+constexpr char kProbeIdle[] = "10";
+constexpr char kProbeInterval[] = "5";
+constexpr char kProbeCount[] = "3";
+
 // What only the scheduler's own connections get (not the tools'
 // environment): a peer that vanished (its host lost, the network cut) is
 // found within about half a minute rather than TCP's quarter of an hour.
 void AddDeadPeerDetection(std::map<std::string, std::string>* params) {
   (*params)["keepalives"] = "1";
-  (*params)["keepalives_idle"] = "10";
-  (*params)["keepalives_interval"] = "5";
-  (*params)["keepalives_count"] = "3";
+  (*params)["keepalives_idle"] = kProbeIdle;
+  (*params)["keepalives_interval"] = kProbeInterval;
+  (*params)["keepalives_count"] = kProbeCount;
   (*params)["tcp_user_timeout"] = "30000";
 }
 
@@ -162,9 +168,10 @@ std::string PgConnection::QuoteLiteral(const std::string& value) const {
 absl::Status PgConnection::ProbeClientFromServer() {
   // The same probes as AddDeadPeerDetection's, from the other end.
   return Query(
-             "SELECT set_config('tcp_keepalives_idle', '10', false), "
-             "set_config('tcp_keepalives_interval', '5', false), "
-             "set_config('tcp_keepalives_count', '3', false)")
+             "SELECT set_config('tcp_keepalives_idle', $1, false), "
+             "set_config('tcp_keepalives_interval', $2, false), "
+             "set_config('tcp_keepalives_count', $3, false)",
+             {kProbeIdle, kProbeInterval, kProbeCount})
       .status();
 }
 

@@ -137,6 +137,19 @@ bool TakeOnceReleased(CatalogLock& lock) {
   return false;
 }
 
+// The server takes the probes the catalog's connections ask for (the
+// catalog ignores a refusal, so only this says a statement went wrong).
+// Over the tests' Unix socket the server reads them as 0; over TCP as set.
+TEST(PgConnectionProbeTest, TheServerTakesTheClientProbes) {
+  absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto password = ReadPassword(*db);
+  ASSERT_TRUE(password.ok());
+  auto conn = PgConnection::Open(*db, *password);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  EXPECT_TRUE((*conn)->ProbeClientFromServer().ok());
+}
+
 // One scheduler at a time holds the active lock; the next one to take it
 // learns how long ago the last one confirmed it (and waits out the rest).
 TEST(CatalogLockTest, OneHoldsItAndTheNextKnowsWhenItWasLastConfirmed) {
