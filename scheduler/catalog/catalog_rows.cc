@@ -202,7 +202,8 @@ const char kArtifactColumns[] =
     "fix_level, created_unix, source, base_set_id, locked_until_unix, "
     "encrypted_for, plain_bytes, plain_sha256, external_id, "
     "pg_server_version, discovered_by, pg_database_owner, "
-    "pg_database_settings";
+    "pg_database_settings, file_list_path, file_list_entries, "
+    "file_list_bytes, file_list_sha256, file_list_encrypted_for";
 
 absl::StatusOr<std::vector<SqlValue>> ArtifactValues(const v1::Artifact& a) {
   std::string settings;
@@ -233,7 +234,12 @@ absl::StatusOr<std::vector<SqlValue>> ArtifactValues(const v1::Artifact& a) {
                                int64_t{a.pg_server_version()},
                                a.discovered_by(),
                                a.pg_database_owner(),
-                               settings};
+                               settings,
+                               a.file_list().path(),
+                               static_cast<int64_t>(a.file_list().entries()),
+                               static_cast<int64_t>(a.file_list().bytes()),
+                               a.file_list().sha256(),
+                               a.file_list().encrypted_for()};
 }
 
 absl::StatusOr<v1::Artifact> ReadArtifact(const SqlRow& row) {
@@ -258,6 +264,14 @@ absl::StatusOr<v1::Artifact> ReadArtifact(const SqlRow& row) {
   a.set_pg_server_version(static_cast<int32_t>(row.Int(17)));
   a.set_discovered_by(row.Text(18));
   a.set_pg_database_owner(row.Text(19));
+  if (const std::string list = row.Text(21); !list.empty()) {
+    v1::StoredFileList* stored = a.mutable_file_list();
+    stored->set_path(list);
+    stored->set_entries(static_cast<uint64_t>(row.Int(22)));
+    stored->set_bytes(static_cast<uint64_t>(row.Int(23)));
+    stored->set_sha256(row.Text(24));
+    stored->set_encrypted_for(row.Text(25));
+  }
   if (const std::string settings = row.Text(20); !settings.empty()) {
     if (!google::protobuf::util::JsonStringToMessage(
              settings, a.mutable_pg_database_settings())
@@ -293,6 +307,38 @@ std::vector<SqlValue> FileValues(const std::string& set_id,
           int64_t{e.uid()},
           int64_t{e.gid()},
           int64_t{e.unchanged()}};
+}
+
+const char kMoveFilesToStoreSql[] =
+    "UPDATE artifacts SET file_list_path = ?3, file_list_entries = ?4, "
+    "file_list_bytes = ?5, file_list_sha256 = ?6, file_list_encrypted_for = "
+    "?7, locked_until_unix = CASE WHEN CAST(?8 AS BIGINT) > "
+    "locked_until_unix THEN CAST(?8 AS BIGINT) ELSE locked_until_unix END "
+    "WHERE set_id = ?1 AND target = ?2 RETURNING set_id";
+
+std::string StoredFileListsSql() {
+  std::vector<std::string> columns;
+  for (absl::string_view column : absl::StrSplit(kArtifactColumns, ", ")) {
+    columns.push_back(absl::StrCat("a.", column));
+  }
+  return absl::StrCat(
+      "SELECT ", absl::StrJoin(columns, ", "),
+      ", s.namespace, s.release, s.started_unix FROM artifacts a JOIN sets s "
+      "ON s.id = a.set_id WHERE a.file_list_path != '' AND (CAST(?1 AS TEXT) "
+      "= '' OR s.namespace = ?1) AND (CAST(?2 AS TEXT) = '' OR s.release = "
+      "?2) ORDER BY s.started_unix DESC, a.set_id DESC, a.target");
+}
+
+absl::StatusOr<FileIndex::StoredFileListOf> ReadStoredFileList(
+    const SqlRow& row) {
+  absl::StatusOr<v1::Artifact> artifact = ReadArtifact(row);
+  if (!artifact.ok()) return artifact.status();
+  FileIndex::StoredFileListOf list;
+  list.artifact = *std::move(artifact);
+  list.namespace_ = row.Text(kArtifactColumnCount);
+  list.release = row.Text(kArtifactColumnCount + 1);
+  list.set_started_unix = row.Int(kArtifactColumnCount + 2);
+  return list;
 }
 
 const char kIndexedFileColumns[] =

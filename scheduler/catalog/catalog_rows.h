@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "dxbackup/v1/admin.pb.h"
 #include "dxbackup/v1/types.pb.h"
+#include "scheduler/catalog/file_index.h"
 
 namespace dxbackup::scheduler {
 
@@ -70,12 +71,23 @@ std::vector<SqlValue> JobValues(const v1::Job& job);
 v1::Job ReadJob(const SqlRow& row);
 std::string UpsertJobSql();
 
-// artifacts (without their row id): 21 columns. The values fail only when
-// the database settings cannot be encoded; a row whose settings cannot be
-// read is DataLoss.
+// artifacts (without their row id): kArtifactColumnCount columns. The
+// values fail only when the database settings cannot be encoded; a row
+// whose settings cannot be read is DataLoss.
+inline constexpr int kArtifactColumnCount = 26;
 extern const char kArtifactColumns[];
 absl::StatusOr<std::vector<SqlValue>> ArtifactValues(const v1::Artifact& a);
 absl::StatusOr<v1::Artifact> ReadArtifact(const SqlRow& row);
+// FileIndex::MoveFilesToStore's update of the artifact; values set_id,
+// target, the list's path, entries, bytes, sha256 and encrypted_for, then
+// the lock the artifact is raised to.
+extern const char kMoveFilesToStoreSql[];
+// FileIndex::StoredFileLists' query (artifacts a JOIN sets s: the artifact
+// columns, then namespace, release, started_unix); values namespace and
+// release ("" for any). Read by ReadStoredFileList.
+std::string StoredFileListsSql();
+absl::StatusOr<FileIndex::StoredFileListOf> ReadStoredFileList(
+    const SqlRow& row);
 
 // files, as written: 16 columns (name is the path's last component).
 extern const char kFileColumns[];

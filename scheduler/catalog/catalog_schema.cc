@@ -255,6 +255,23 @@ const std::vector<std::string_view> kMigrations = {
         notice_json TEXT NOT NULL
       );
     )sql",
+    // 24: a volume artifact's file index moved to an object in the store
+    // (catalog.file_index_sets), with the object's facts; find --older
+    // reaches such artifacts without reading the others.
+    R"sql(
+      ALTER TABLE artifacts ADD COLUMN file_list_path TEXT NOT NULL
+        DEFAULT '';
+      ALTER TABLE artifacts ADD COLUMN file_list_entries INTEGER NOT NULL
+        DEFAULT 0;
+      ALTER TABLE artifacts ADD COLUMN file_list_bytes INTEGER NOT NULL
+        DEFAULT 0;
+      ALTER TABLE artifacts ADD COLUMN file_list_sha256 TEXT NOT NULL
+        DEFAULT '';
+      ALTER TABLE artifacts ADD COLUMN file_list_encrypted_for TEXT NOT NULL
+        DEFAULT '';
+      CREATE INDEX artifacts_with_file_lists ON artifacts (set_id)
+        WHERE file_list_path <> '';
+    )sql",
 };
 
 }  // namespace

@@ -1,10 +1,14 @@
 // FileIndex: the files of each volume artifact, for `files`, `find`,
 // restores of a path and the agent's change detection. Rows arrive with
-// the upload and are visible at once; they are removed if it fails.
+// the upload and are visible at once; they are removed if it fails. An
+// older set's rows may later move to an object in the store
+// (MoveFilesToStore; sets/file_lists.h reads it): the artifact then names
+// that object and the queries here no longer see its files.
 // Implementations are thread-safe.
 #ifndef DXBACKUP_SCHEDULER_CATALOG_FILE_INDEX_H_
 #define DXBACKUP_SCHEDULER_CATALOG_FILE_INDEX_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -44,6 +48,27 @@ class FileIndex {
       const v1::FindFilesRequest& request) = 0;
   // Removes index rows of uploads that never became artifacts (a crash).
   virtual absl::Status DeleteOrphanFiles() = 0;
+
+  // In one transaction: records `list` (an object already committed to
+  // the store) on the artifact of `target` in `set_id`, raises the
+  // artifact's lock to `locked_until_unix` when that is later (the object
+  // is locked with the set), and deletes the artifact's index rows.
+  // NotFound when the set has no such artifact.
+  virtual absl::Status MoveFilesToStore(const std::string& set_id,
+                                        const std::string& target,
+                                        const v1::StoredFileList& list,
+                                        int64_t locked_until_unix) = 0;
+  // The artifacts whose file index is in the store, of the sets of
+  // `namespace_` (and of `release`, unless ""), newest set first (as
+  // FindFiles orders sets), then by target.
+  struct StoredFileListOf {
+    v1::Artifact artifact;
+    std::string namespace_;
+    std::string release;
+    int64_t set_started_unix = 0;
+  };
+  virtual absl::StatusOr<std::vector<StoredFileListOf>> StoredFileLists(
+      const std::string& namespace_, const std::string& release) = 0;
 };
 
 }  // namespace dxbackup::scheduler

@@ -586,6 +586,54 @@ absl::Status PostgresCatalog::DeleteOrphanFiles() {
       .status();
 }
 
+absl::Status PostgresCatalog::MoveFilesToStore(const std::string& set_id,
+                                               const std::string& target,
+                                               const v1::StoredFileList& list,
+                                               int64_t locked_until_unix) {
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  const std::string what =
+      absl::StrCat("moving the file index of ", set_id, " ", target);
+  absl::Status s = BeginWrite(*lease, what);
+  if (s.ok()) {
+    absl::StatusOr<Rows> moved = RunOn(
+        *lease, what, kMoveFilesToStoreSql,
+        {set_id, target, list.path(), static_cast<int64_t>(list.entries()),
+         static_cast<int64_t>(list.bytes()), list.sha256(),
+         list.encrypted_for(), locked_until_unix});
+    if (!moved.ok()) {
+      s = moved.status();
+    } else if (moved->empty()) {
+      s = absl::NotFoundError(
+          absl::StrCat("set ", set_id, " has no artifact of ", target));
+    }
+  }
+  if (s.ok()) {
+    s = RunOn(*lease, what,
+              "DELETE FROM files WHERE set_id = ?1 AND target = ?2",
+              {set_id, target})
+            .status();
+  }
+  if (s.ok()) s = RunOn(*lease, what, "COMMIT", {}).status();
+  if (!s.ok()) (*lease)->Execute("ROLLBACK").IgnoreError();
+  return s;
+}
+
+absl::StatusOr<std::vector<FileIndex::StoredFileListOf>>
+PostgresCatalog::StoredFileLists(const std::string& namespace_,
+                                 const std::string& release) {
+  absl::StatusOr<Rows> rows = Run("listing the file lists in the store",
+                                  StoredFileListsSql(), {namespace_, release});
+  if (!rows.ok()) return rows.status();
+  std::vector<StoredFileListOf> lists;
+  for (const std::vector<std::string>& row : *rows) {
+    absl::StatusOr<StoredFileListOf> list = ReadStoredFileList(TextRow(row));
+    if (!list.ok()) return list.status();
+    lists.push_back(*std::move(list));
+  }
+  return lists;
+}
+
 absl::Status PostgresCatalog::ForEachFile(
     const v1::ListFilesRequest& request,
     const std::function<bool(const v1::IndexedFile&)>& visit) {
@@ -754,7 +802,8 @@ absl::Status PostgresCatalog::AddArtifact(const v1::Artifact& a) {
   if (!values.ok()) return values.status();
   return Write("recording artifact " + a.path(),
                absl::StrCat("INSERT INTO artifacts (", kArtifactColumns,
-                            ") VALUES (", Placeholders(21), ")"),
+                            ") VALUES (", Placeholders(kArtifactColumnCount),
+                            ")"),
                *values)
       .status();
 }
@@ -778,7 +827,10 @@ absl::StatusOr<std::vector<v1::Artifact>> PostgresCatalog::ListArtifacts(
 
 absl::StatusOr<std::vector<std::string>> PostgresCatalog::AllArtifactPaths() {
   return ReadAll<std::string>("listing artifact paths",
-                              "SELECT path FROM artifacts", {},
+                              "SELECT path FROM artifacts UNION ALL SELECT "
+                              "file_list_path FROM artifacts WHERE "
+                              "file_list_path != ''",
+                              {},
                               [](const SqlRow& row) { return row.Text(0); });
 }
 

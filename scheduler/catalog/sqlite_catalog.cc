@@ -448,6 +448,62 @@ absl::Status SqliteCatalog::DeleteOrphanFiles() {
       "a.set_id = files.set_id AND a.target = files.target)");
 }
 
+absl::Status SqliteCatalog::MoveFilesToStore(const std::string& set_id,
+                                             const std::string& target,
+                                             const v1::StoredFileList& list,
+                                             int64_t locked_until_unix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string what =
+      absl::StrCat("moving the file index of ", set_id, " ", target);
+  absl::Status s = Exec("BEGIN IMMEDIATE");
+  if (!s.ok()) return s;
+  {
+    Statement st(db_, kMoveFilesToStoreSql);
+    st.BindAll({set_id, target, list.path(),
+                static_cast<int64_t>(list.entries()),
+                static_cast<int64_t>(list.bytes()), list.sha256(),
+                list.encrypted_for(), locked_until_unix});
+    const int rc = st.Step();
+    if (rc == SQLITE_DONE) {
+      s = absl::NotFoundError(
+          absl::StrCat("set ", set_id, " has no artifact of ", target));
+    } else if (rc != SQLITE_ROW) {
+      s = st.Error(what);
+    } else {
+      while (st.Step() == SQLITE_ROW) {
+      }
+    }
+  }
+  if (s.ok()) {
+    Statement st(db_, "DELETE FROM files WHERE set_id = ?1 AND target = ?2");
+    st.Bind(1, set_id).Bind(2, target);
+    s = RunToDone(st, what);
+  }
+  if (!s.ok()) {
+    Exec("ROLLBACK").IgnoreError();
+    return s;
+  }
+  return Exec("COMMIT");
+}
+
+absl::StatusOr<std::vector<FileIndex::StoredFileListOf>>
+SqliteCatalog::StoredFileLists(const std::string& namespace_,
+                               const std::string& release) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, StoredFileListsSql().c_str());
+  if (!st.ok()) return st.Error("listing the file lists in the store");
+  st.Bind(1, namespace_).Bind(2, release);
+  std::vector<StoredFileListOf> lists;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    absl::StatusOr<StoredFileListOf> list = ReadStoredFileList(st);
+    if (!list.ok()) return list.status();
+    lists.push_back(*std::move(list));
+  }
+  if (rc != SQLITE_DONE) return st.Error("listing the file lists in the store");
+  return lists;
+}
+
 absl::Status SqliteCatalog::ForEachFile(
     const v1::ListFilesRequest& request,
     const std::function<bool(const v1::IndexedFile&)>& visit) {
@@ -619,9 +675,10 @@ absl::Status SqliteCatalog::AddArtifact(const v1::Artifact& a) {
   absl::StatusOr<std::vector<SqlValue>> values = ArtifactValues(a);
   if (!values.ok()) return values.status();
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_, absl::StrCat("INSERT INTO artifacts (", kArtifactColumns,
-                                 ") VALUES (", Placeholders(21), ")")
-                        .c_str());
+  Statement st(
+      db_, absl::StrCat("INSERT INTO artifacts (", kArtifactColumns,
+                        ") VALUES (", Placeholders(kArtifactColumnCount), ")")
+               .c_str());
   st.BindAll(*values);
   return RunToDone(st, "recording artifact " + a.path());
 }
@@ -648,7 +705,9 @@ absl::StatusOr<std::vector<v1::Artifact>> SqliteCatalog::ListArtifacts(
 
 absl::StatusOr<std::vector<std::string>> SqliteCatalog::AllArtifactPaths() {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement st(db_, "SELECT path FROM artifacts");
+  Statement st(db_,
+               "SELECT path FROM artifacts UNION ALL SELECT file_list_path "
+               "FROM artifacts WHERE file_list_path != ''");
   if (!st.ok()) return st.Error("listing artifact paths");
   std::vector<std::string> paths;
   int rc;

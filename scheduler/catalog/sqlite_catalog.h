@@ -57,6 +57,12 @@ class SqliteCatalog : public Catalog {
   absl::StatusOr<v1::FindFilesResponse> FindFiles(
       const v1::FindFilesRequest& request) override;
   absl::Status DeleteOrphanFiles() override;
+  absl::Status MoveFilesToStore(const std::string& set_id,
+                                const std::string& target,
+                                const v1::StoredFileList& list,
+                                int64_t locked_until_unix) override;
+  absl::StatusOr<std::vector<StoredFileListOf>> StoredFileLists(
+      const std::string& namespace_, const std::string& release) override;
   absl::StatusOr<std::vector<ScheduleSlot>> ScheduleSlots() override;
   absl::Status SaveScheduleSlot(const ScheduleSlot& slot) override;
   absl::StatusOr<bool> ClaimScheduleSlot(const ScheduleSlot& slot) override;

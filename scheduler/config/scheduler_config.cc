@@ -710,6 +710,11 @@ absl::StatusOr<v1::SchedulerConfig> Check(v1::SchedulerConfig config,
   if (s.ok() && config.catalog().has_postgres()) {
     s = checker.CheckCatalogServer(config.catalog().postgres());
   }
+  if (s.ok() && config.catalog().file_index_sets() < 0) {
+    s = checker.Invalid("catalog.file_index_sets",
+                        "must not be negative (0 keeps every set's file "
+                        "index in the catalog)");
+  }
   if (s.ok() && config.stall_seconds() < 0) {
     s = checker.Invalid("stall_seconds", "must not be negative (0 is 600)");
   }

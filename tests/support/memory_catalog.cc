@@ -199,6 +199,9 @@ absl::StatusOr<std::vector<std::string>> MemoryCatalog::AllArtifactPaths() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> paths;
   for (const v1::Artifact& a : artifacts_) paths.push_back(a.path());
+  for (const v1::Artifact& a : artifacts_) {
+    if (!a.file_list().path().empty()) paths.push_back(a.file_list().path());
+  }
   return paths;
 }
 
@@ -428,6 +431,56 @@ absl::StatusOr<std::vector<v1::FileEntry>> MemoryCatalog::FilesAfter(
     page.push_back(f->entry);
   }
   return page;
+}
+
+absl::Status MemoryCatalog::MoveFilesToStore(const std::string& set_id,
+                                             const std::string& target,
+                                             const v1::StoredFileList& list,
+                                             int64_t locked_until_unix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto artifact = std::find_if(
+      artifacts_.begin(), artifacts_.end(), [&](const v1::Artifact& a) {
+        return a.set_id() == set_id && a.target() == target;
+      });
+  if (artifact == artifacts_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("set ", set_id, " has no artifact of ", target));
+  }
+  *artifact->mutable_file_list() = list;
+  artifact->set_locked_until_unix(
+      std::max(artifact->locked_until_unix(), locked_until_unix));
+  files_.erase(std::remove_if(files_.begin(), files_.end(),
+                              [&](const StoredFile& f) {
+                                return f.set_id == set_id && f.target == target;
+                              }),
+               files_.end());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<scheduler::FileIndex::StoredFileListOf>>
+MemoryCatalog::StoredFileLists(const std::string& namespace_,
+                               const std::string& release) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<StoredFileListOf> lists;
+  for (const v1::Artifact& a : artifacts_) {
+    auto set = sets_.find(a.set_id());
+    if (a.file_list().path().empty() || set == sets_.end()) continue;
+    const v1::BackupSet& s = set->second.set;
+    if (!namespace_.empty() && s.namespace_() != namespace_) continue;
+    if (!release.empty() && s.release() != release) continue;
+    lists.push_back({a, s.namespace_(), s.release(), s.started_unix()});
+  }
+  std::sort(lists.begin(), lists.end(),
+            [](const StoredFileListOf& x, const StoredFileListOf& y) {
+              if (x.set_started_unix != y.set_started_unix) {
+                return x.set_started_unix > y.set_started_unix;
+              }
+              if (x.artifact.set_id() != y.artifact.set_id()) {
+                return x.artifact.set_id() > y.artifact.set_id();
+              }
+              return x.artifact.target() < y.artifact.target();
+            });
+  return lists;
 }
 
 absl::StatusOr<v1::FindFilesResponse> MemoryCatalog::FindFiles(

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "scheduler/catalog/postgres_catalog.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "tests/support/memory_catalog.h"
@@ -480,6 +481,90 @@ TEST_P(CatalogContractTest, OrphanedIndexRowsGoArtifactsKeepTheirs) {
   ASSERT_TRUE(catalog_->AddArtifact(Artifact("s1", "kept")).ok());
   ASSERT_TRUE(catalog_->DeleteOrphanFiles().ok());
   EXPECT_EQ(Listed("s1", "", "", 100), Strings{"kept:a"});
+}
+
+// An artifact's file index moved to the store: the rows go, the artifact
+// names the object (and is locked as long as it is), and the lists are
+// found by deployment, newest set first, for `find --older`.
+TEST_P(CatalogContractTest, AFileIndexMovedToTheStoreLeavesItsRowsBehind) {
+  AddSet(Set("s1", 100));
+  AddSet(Set("s2", 200));
+  AddSet(Set("s3", 300, "other"));
+  v1::Artifact locked = Artifact("s1", "profile");
+  locked.set_locked_until_unix(400);
+  ASSERT_TRUE(catalog_->AddArtifact(locked).ok());
+  for (const auto& [set, target] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"s1", "upload"}, {"s2", "profile"}, {"s3", "profile"}}) {
+    ASSERT_TRUE(catalog_->AddArtifact(Artifact(set, target)).ok());
+  }
+  Index("s1", "profile", {{"a", false}, {"b", false}});
+  Index("s1", "upload", {{"u", false}});
+  auto list = [](const std::string& set, const std::string& target) {
+    v1::StoredFileList l;
+    l.set_path("ns/dx/" + set + "/" + target + ".files.zst");
+    l.set_entries(2);
+    l.set_bytes(77);
+    l.set_sha256(std::string(64, 'a'));
+    l.set_encrypted_for("age1x");
+    return l;
+  };
+
+  ASSERT_TRUE(
+      catalog_->MoveFilesToStore("s1", "profile", list("s1", "profile"), 500)
+          .ok());
+  EXPECT_EQ(Listed("s1", "", "", 100), Strings{"upload:u"});
+  auto artifacts = catalog_->ListArtifacts("s1");
+  ASSERT_TRUE(artifacts.ok());
+  ASSERT_EQ(artifacts->size(), 2u);
+  EXPECT_EQ((*artifacts)[0].file_list().ShortDebugString(),
+            list("s1", "profile").ShortDebugString());
+  EXPECT_EQ((*artifacts)[0].locked_until_unix(), 500) << "raised to the list's";
+  EXPECT_FALSE((*artifacts)[1].has_file_list());
+
+  ASSERT_TRUE(
+      catalog_->MoveFilesToStore("s1", "upload", list("s1", "upload"), 0).ok());
+  EXPECT_EQ(catalog_->ListArtifacts("s1")->at(1).locked_until_unix(), 0)
+      << "never lowered, never raised by 0";
+  auto missing = catalog_->MoveFilesToStore("s1", "dam", list("s1", "dam"), 0);
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound) << missing;
+  ASSERT_TRUE(
+      catalog_->MoveFilesToStore("s2", "profile", list("s2", "profile"), 0)
+          .ok());
+  ASSERT_TRUE(
+      catalog_->MoveFilesToStore("s3", "profile", list("s3", "profile"), 0)
+          .ok());
+
+  auto names = [&](const std::string& ns, const std::string& release) {
+    Strings out;
+    auto lists = catalog_->StoredFileLists(ns, release);
+    EXPECT_TRUE(lists.ok()) << lists.status();
+    if (!lists.ok()) return out;
+    for (const auto& l : *lists) {
+      out.push_back(absl::StrCat(l.namespace_, "/", l.release, "/",
+                                 l.artifact.set_id(), "@", l.set_started_unix,
+                                 ":", l.artifact.target(), "=",
+                                 l.artifact.file_list().path()));
+    }
+    return out;
+  };
+  EXPECT_EQ(names("ns", ""),
+            (Strings{"ns/dx/s2@200:profile=ns/dx/s2/profile.files.zst",
+                     "ns/dx/s1@100:profile=ns/dx/s1/profile.files.zst",
+                     "ns/dx/s1@100:upload=ns/dx/s1/upload.files.zst"}));
+  EXPECT_EQ(names("ns", "dx").size(), 3u);
+  EXPECT_EQ(names("ns", "other-release"), Strings{});
+  EXPECT_EQ(names("other", ""),
+            Strings{"other/dx/s3@300:profile=ns/dx/s3/profile.files.zst"});
+
+  auto paths = catalog_->AllArtifactPaths();
+  ASSERT_TRUE(paths.ok());
+  EXPECT_NE(
+      std::find(paths->begin(), paths->end(), "ns/dx/s1/upload.files.zst"),
+      paths->end())
+      << "the store's reconciliation keeps the lists";
+  ASSERT_TRUE(catalog_->DeleteSet("s1").ok());
+  EXPECT_EQ(names("ns", "").size(), 1u);
 }
 
 TEST_P(CatalogContractTest, ScheduleSlotsAreOnePerPolicyAndDeployment) {
