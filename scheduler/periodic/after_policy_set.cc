@@ -30,6 +30,10 @@ void AfterPolicySet::Ended(const v1::Policy& policy, const PlanKey& key,
     DXLOG(ERROR) << "prune of " << key.ToString() << ": "
                  << pruned.status().message();
   }
+  if (file_index_ != nullptr) {
+    // Failures are logged per set; the rows stay in the catalog.
+    file_index_->Apply(key.namespace_, key.release).IgnoreError();
+  }
 }
 
 }  // namespace dxbackup::scheduler

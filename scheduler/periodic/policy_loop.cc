@@ -7,7 +7,7 @@ PolicyLoop::PolicyLoop(const Parts& parts)
       pruner_(parts.pruner),
       starter_(parts.backups),
       after_set_(parts.sets, parts.store, parts.time, parts.pruner,
-                 parts.copy_stores),
+                 parts.copy_stores, parts.file_index),
       verifier_(*parts.config, parts.sets, parts.slots, parts.store, parts.time,
                 parts.keys, parts.notices),
       ticker_(parts.time),
@@ -21,7 +21,7 @@ PolicyLoop::PolicyLoop(const Parts& parts)
       liveness_(*parts.config, parts.registry),
       forget_gone_(*parts.config, parts.registry),
       stalled_runs_(*parts.config, parts.board),
-      prune_(*parts.config, parts.pruner),
+      prune_(*parts.config, parts.pruner, parts.file_index),
       verify_(&verifier_) {
   if (parts.leases != nullptr) {
     verifier_.LeaseFrom(parts.leases);

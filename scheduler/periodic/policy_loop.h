@@ -6,13 +6,14 @@
 //   LivenessTask     close agents that missed their heartbeats
 //   ForgetGoneTask   forget agents gone longer than agent_forget_after
 //   StalledRunsTask  fail jobs that report no progress
-//   PruneTask        retention on prune_schedule
+//   PruneTask        retention on prune_schedule, then the file index's
 //   VerifyTask       the policies' scheduled verification
 //   StaleTask        tell of deployments past their policy's RPO
 //   DrillTask        the policies' scheduled restore drills
 //   OwedPostHooksTask  post-hooks a stopped scheduler owed (at start)
 //
-// and AfterPolicySet (copy, then prune the group) after each policy set.
+// and AfterPolicySet (copy, then prune the group and move its older sets'
+// file index) after each policy set.
 // RunNow/Follow/Describe serve the admin API. Thread-safe.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_POLICY_LOOP_H_
 #define DXBACKUP_SCHEDULER_PERIODIC_POLICY_LOOP_H_
@@ -31,6 +32,7 @@
 #include "scheduler/jobs/job_board.h"
 #include "scheduler/periodic/after_policy_set.h"
 #include "scheduler/periodic/drill_task.h"
+#include "scheduler/periodic/file_index_retention.h"
 #include "scheduler/periodic/forget_gone_task.h"
 #include "scheduler/periodic/liveness_task.h"
 #include "scheduler/periodic/owed_post_hooks_task.h"
@@ -72,6 +74,9 @@ class PolicyLoop {
     BackupSetRunner* backups;
     // Retention, on the prune schedule and after each policy set.
     Pruner* pruner;
+    // Then the file index's (older sets' rows to the store); nullptr:
+    // every set keeps its rows.
+    FileIndexRetention* file_index = nullptr;
     // The policies' copy_to.s3 buckets, by policy name.
     const CopyStores* copy_stores;
     // Told of stale deployments and corrupt sets; nullptr: nobody.

@@ -1,11 +1,13 @@
 // PruneTask applies every policy's retention (Pruner::Prune) at each slot
-// of the config's prune_schedule (default @hourly). The first slot is the
-// first after the ticker starts: starting the scheduler does not prune.
-// Runs on the ticker's thread.
+// of the config's prune_schedule (default @hourly), then the file index's
+// (FileIndexRetention::ApplyAll: a changed file_index_sets takes effect). The
+// first slot is the first after the ticker starts: starting the scheduler does
+// not prune. Runs on the ticker's thread.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_PRUNE_TASK_H_
 #define DXBACKUP_SCHEDULER_PERIODIC_PRUNE_TASK_H_
 
 #include "dxbackup/v1/config.pb.h"
+#include "scheduler/periodic/file_index_retention.h"
 #include "scheduler/periodic/periodic_task.h"
 #include "scheduler/periodic/pruner.h"
 
@@ -13,10 +15,11 @@ namespace dxbackup::scheduler {
 
 class PruneTask : public PeriodicTask {
  public:
-  // `config`: prune_schedule; `pruner`: what prunes. Both must outlive the
-  // task.
-  PruneTask(const v1::SchedulerConfig& config, Pruner* pruner)
-      : config_(config), pruner_(pruner) {}
+  // `config`: prune_schedule; `pruner`: what prunes; `file_index`
+  // (nullptr: none): moves older sets' rows. All must outlive the task.
+  PruneTask(const v1::SchedulerConfig& config, Pruner* pruner,
+            FileIndexRetention* file_index = nullptr)
+      : config_(config), pruner_(pruner), file_index_(file_index) {}
 
   const char* name() const override { return "prune"; }
   void Run(absl::Time now) override;
@@ -25,6 +28,7 @@ class PruneTask : public PeriodicTask {
  private:
   const v1::SchedulerConfig& config_;
   Pruner* pruner_;
+  FileIndexRetention* file_index_;
   absl::Time next_ = absl::InfinitePast();  // InfinitePast: not started
 };
 

@@ -17,10 +17,13 @@
 #include "scheduler/metrics/metrics.h"
 #include "scheduler/notify/notice_tee.h"
 #include "scheduler/notify/notifier.h"
+#include "scheduler/periodic/file_index_retention.h"
 #include "scheduler/periodic/policy_loop.h"
 #include "scheduler/periodic/pruner.h"
 #include "scheduler/runs/deployment_holds.h"
 #include "scheduler/runs/scale_back.h"
+#include "scheduler/sets/file_lists.h"
+#include "scheduler/sets/tiered_file_index.h"
 #include "scheduler/store/directory_store.h"
 #include "scheduler/store/s3/s3_config.h"
 #include "scheduler/store/s3/s3_store.h"
@@ -255,6 +258,15 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   }
   const v1::SchedulerConfig& config = s->options_.config;
   Catalog* records = s->catalog_.get();
+  // The file index as readers see it: older sets' from the store.
+  s->file_lists_ =
+      std::make_unique<FileLists>(records, s->store_.get(), s->keys_.get());
+  s->file_index_ =
+      std::make_unique<TieredFileIndex>(records, records, s->file_lists_.get(),
+                                        config.catalog().file_index_sets() > 0);
+  s->file_index_retention_ = std::make_unique<FileIndexRetention>(
+      config.catalog().file_index_sets(), records, s->file_lists_.get(),
+      &s->set_leases_);
   BackupSetRunner::Parts backup_parts;
   backup_parts.config = &config;
   backup_parts.sets = records;
@@ -285,7 +297,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   DrillRunner::Parts drill_parts;
   drill_parts.config = &config;
   drill_parts.sets = records;
-  drill_parts.files = records;
+  drill_parts.files = s->file_index_.get();
   drill_parts.store = s->store_.get();
   drill_parts.keys = s->keys_.get();
   drill_parts.restores = s->restores_.get();
@@ -311,6 +323,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   loop_parts.time = time;
   loop_parts.backups = s->backups_.get();
   loop_parts.pruner = s->pruner_.get();
+  loop_parts.file_index = s->file_index_retention_.get();
   loop_parts.copy_stores = &s->copy_stores_;
   loop_parts.notices = s->notices_.get();
   loop_parts.driller = s->drills_.get();
@@ -331,7 +344,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   AdminServiceImpl::Parts admin_parts;
   admin_parts.sets = records;
   admin_parts.jobs = records;
-  admin_parts.files = records;
+  admin_parts.files = s->file_index_.get();
   admin_parts.store = s->store_.get();
   admin_parts.keys = s->keys_.get();
   admin_parts.registry = s->registry_.get();

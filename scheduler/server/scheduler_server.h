@@ -44,7 +44,10 @@ class NoticeTee;
 class BackupSetRunner;
 class RestoreRunner;
 class DrillRunner;
+class FileIndexRetention;
+class FileLists;
 class Pruner;
+class TieredFileIndex;
 class TokenAuth;
 class PolicyLoop;
 class AgentServiceImpl;
@@ -135,6 +138,11 @@ class SchedulerServer {
   RunCancels run_cancels_;
   // The sets restores read now (kept by retention); outlives the runners.
   SetLeases set_leases_;
+  // Older sets' file index in the store: read (file_index_, what the
+  // admin service and drills read) and moved there (after retention).
+  std::unique_ptr<FileLists> file_lists_;
+  std::unique_ptr<TieredFileIndex> file_index_;
+  std::unique_ptr<FileIndexRetention> file_index_retention_;
   std::unique_ptr<BackupSetRunner> backups_;
   std::unique_ptr<RestoreRunner> restores_;
   std::unique_ptr<DrillRunner> drills_;

@@ -478,6 +478,10 @@ int FindFiles(const CliContext& cli, const v1::FindFilesRequest& request) {
   table.Print(*cli.out);
   if (response.truncated()) {
     *cli.out << "(more matches: narrow the pattern or add --namespace)\n";
+  } else if (response.older_not_searched()) {
+    *cli.out << "(sets older than the newest catalog.file_index_sets of "
+                "their deployment were not searched: add --older and "
+                "--namespace)\n";
   }
   return 0;
 }

@@ -92,7 +92,10 @@ po::options_description VerbOptions(CliArgs* a) {
       "database-to", po::value(&a->database_to)->value_name("NAME"),
       "databases into this new database")(
       "reason", po::value(&a->reason)->value_name("TEXT"),
-      "why, kept with the run's record");
+      "why, kept with the run's record")(
+      "older", po::bool_switch(&a->older),
+      "find: also the sets whose file index is in the store (needs "
+      "--namespace; reads each one's list)");
   return desc;
 }
 

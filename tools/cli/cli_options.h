@@ -29,7 +29,7 @@ struct CliArgs {
   bool dry_run = false, deep = false, incremental = false, differential = false,
        keep_setid = false, force_fixlevel = false, force_pg_version = false,
        kubernetes = false, post_hooks_only = false, release_hold = false,
-       clone = false;
+       clone = false, older = false;
 };
 
 // The connection's flags, and --json and --help.

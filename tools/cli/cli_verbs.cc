@@ -160,9 +160,10 @@ int RunVerb(const CliArgs& a, const CliContext& cli) {
     return cli::Backup(cli, request);
   }
   if (!a.key_file.empty() && a.verb != "restore" && a.verb != "export" &&
+      a.verb != "files" && a.verb != "find" &&
       !(a.verb == "verify" && a.deep)) {
-    std::cerr << "dxbackup: --key-file is for restore, verify --deep and "
-                 "export (a plain verify needs no key)\n";
+    std::cerr << "dxbackup: --key-file is for restore, verify --deep, "
+                 "export, files and find (a plain verify needs no key)\n";
     return 2;
   }
   if (a.verb == "restore") {
@@ -210,6 +211,7 @@ int RunVerb(const CliArgs& a, const CliContext& cli) {
     }
     request.set_path_prefix(a.paths.empty() ? "" : a.paths[0]);
     request.set_target(a.target);
+    if (!ReadKeyFile(a.key_file, request.mutable_identities())) return 2;
     return cli::ListFiles(cli, request);
   }
   if (a.verb == "verify") {
@@ -275,6 +277,13 @@ int RunVerb(const CliArgs& a, const CliContext& cli) {
     request.set_pattern(a.args[0]);
     request.set_namespace_(a.ns);
     request.set_release(a.release);
+    if (a.older && a.ns.empty()) {
+      std::cerr << "dxbackup: find --older needs --namespace: it reads each "
+                   "older set's file list from the store\n";
+      return 2;
+    }
+    request.set_older(a.older);
+    if (!ReadKeyFile(a.key_file, request.mutable_identities())) return 2;
     return cli::FindFiles(cli, request);
   }
   std::cerr << "dxbackup: unknown verb \"" << a.verb

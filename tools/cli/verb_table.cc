@@ -103,14 +103,25 @@ const std::vector<Verb>& Verbs() {
        "The log is what the job said: a hook's output, a dump tool's stderr, "
        "what its agent reported. `dxbackup show SET` lists a set's jobs.",
        {}},
-      {"files", "SET", "a set's file index", "", {"path", "target"}},
+      {"files",
+       "SET",
+       "a set's file index",
+       "A set older than the newest catalog.file_index_sets of its "
+       "deployment has its index in the store: it is read from there "
+       "(slower), and for an encrypted namespace needs the secret key "
+       "(--key-file, or the scheduler's identity_files).",
+       {"path", "target", "key-file"}},
       {"find",
        "PATTERN",
        "every set holding paths that match",
        "A PATTERN without / matches a name at any depth "
        "('wps.properties'); one with / matches whole paths "
-       "('*/wp_profile/config/*.xml').",
-       {"namespace", "release"}},
+       "('*/wp_profile/config/*.xml'). Sets older than the newest "
+       "catalog.file_index_sets of their deployment keep their index in the "
+       "store and are searched only with --older and --namespace (each "
+       "one's list is read: seconds, not milliseconds); --key-file opens "
+       "those of an encrypted namespace.",
+       {"namespace", "release", "older", "key-file"}},
       {"help",
        "[VERB|config]",
        "this help, a verb's, or the config file's",

@@ -1,0 +1,60 @@
+// FileIndexRetention keeps the catalog's file index to each deployment's
+// newest sets (catalog.file_index_sets): the rows of an older set's volume
+// artifacts move to lists in the store (FileLists), where `files`, `find
+// --older` and drills still read them. What bounds the catalog of a large
+// fleet is then the deployments, not the sets each keeps.
+//
+// Of a deployment's sets, newest first, the newest `file_index_sets` that
+// ended (complete or failed) keep their rows, and so do, per policy, the
+// newest sound set and the newest sound full (the bases its next
+// incremental and differential compare with, row by row); a running or
+// expiring set is never touched. A set is moved under a lease
+// (SetLeases), so that retention does not remove it halfway.
+//
+// Runs after each policy set's prune (Apply, on that thread) and with
+// every scheduled prune (ApplyAll, on the ticker's). A move that fails
+// leaves that artifact's rows where they were and is logged; the first
+// error is returned. Thread-safe: one pass at a time.
+#ifndef DXBACKUP_SCHEDULER_PERIODIC_FILE_INDEX_RETENTION_H_
+#define DXBACKUP_SCHEDULER_PERIODIC_FILE_INDEX_RETENTION_H_
+
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "scheduler/catalog/set_catalog.h"
+#include "scheduler/sets/file_lists.h"
+#include "scheduler/sets/set_leases.h"
+
+namespace dxbackup::scheduler {
+
+class FileIndexRetention {
+ public:
+  // `keep_sets`: catalog.file_index_sets (0: nothing moves). `sets`: the
+  // sets and artifacts; `lists`: moves rows; `leases` (may be null): held
+  // while a set moves. All must outlive it.
+  FileIndexRetention(int keep_sets, SetCatalog* sets, FileLists* lists,
+                     SetLeases* leases)
+      : keep_sets_(keep_sets), sets_(sets), lists_(lists), leases_(leases) {}
+
+  // One deployment.
+  absl::Status Apply(const std::string& namespace_, const std::string& release);
+  // Every deployment with sets.
+  absl::Status ApplyAll();
+
+ private:
+  absl::Status ApplyLocked(const std::string& namespace_,
+                           const std::string& release);
+  // Moves the rows of one set's volume artifacts that still have them.
+  absl::Status MoveSet(const std::string& set_id);
+
+  const int keep_sets_;
+  SetCatalog* const sets_;
+  FileLists* const lists_;
+  SetLeases* const leases_;
+  std::mutex mu_;  // one pass at a time
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_PERIODIC_FILE_INDEX_RETENTION_H_

@@ -1,0 +1,176 @@
+#include "scheduler/sets/file_lists.h"
+
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/util/delimited_message_util.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/byte_sink.h"
+#include "common/zstd_sink.h"
+#include "scheduler/store/zstd_reader.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+// Rows read from the catalog at a time while a list is written.
+constexpr int kPageEntries = 10000;
+// zstd's level for lists: paths compress well at any level, and 3 costs
+// about a tenth of the catalog's reading.
+constexpr int kListZstdLevel = 3;
+
+class PendingSink : public common::ByteSink {
+ public:
+  explicit PendingSink(PendingArtifact* out) : out_(out) {}
+  absl::Status Write(const void* data, size_t size) override {
+    return out_->Append(data, size);
+  }
+
+ private:
+  PendingArtifact* out_;
+};
+
+// An ArtifactReader as protobuf's input stream; its first error is kept.
+class ReaderStream : public google::protobuf::io::CopyingInputStream {
+ public:
+  explicit ReaderStream(ArtifactReader* reader) : reader_(reader) {}
+  int Read(void* buffer, int size) override {
+    absl::StatusOr<size_t> n = reader_->Read(buffer, static_cast<size_t>(size));
+    if (!n.ok()) {
+      status_ = n.status();
+      return -1;
+    }
+    return static_cast<int>(*n);
+  }
+  const absl::Status& status() const { return status_; }
+
+ private:
+  ArtifactReader* reader_;
+  absl::Status status_;
+};
+
+std::string Describe(const v1::Artifact& artifact) {
+  return absl::StrCat("the file index of ", artifact.target(), " in set ",
+                      artifact.set_id());
+}
+
+absl::Status Prefixed(const std::string& what, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
+}
+
+}  // namespace
+
+std::string FileListPath(const v1::Artifact& artifact) {
+  std::string path = artifact.path();
+  const bool sealed = absl::EndsWith(path, crypto::kEncryptedSuffix);
+  if (sealed)
+    path.resize(path.size() - std::string(crypto::kEncryptedSuffix).size());
+  const size_t name = path.rfind('/') + 1;  // npos + 1 == 0
+  if (const size_t tar = path.find(".tar", name); tar != std::string::npos) {
+    path.resize(tar);
+  }
+  return absl::StrCat(path, ".files.zst",
+                      sealed ? crypto::kEncryptedSuffix : "");
+}
+
+absl::Status FileLists::Move(const v1::Artifact& artifact) {
+  const std::string what = Describe(artifact);
+  v1::Artifact planned;
+  planned.set_path(FileListPath(artifact));
+  // Kept (by a locking store) at least as long as the artifact.
+  planned.set_locked_until_unix(artifact.locked_until_unix());
+  auto pending = keys_->Begin(*store_, planned);
+  if (pending.status().code() == absl::StatusCode::kAlreadyExists) {
+    // A list an earlier move wrote but could not record: no row names it.
+    if (absl::Status removed = store_->Remove(planned.path()); !removed.ok()) {
+      return Prefixed(what, removed);
+    }
+    pending = keys_->Begin(*store_, planned);
+  }
+  if (!pending.ok()) return Prefixed(what, pending.status());
+  PendingArtifact& out = **pending;
+
+  PendingSink sink(&out);
+  common::ZstdSink zstd(&sink, kListZstdLevel, /*workers=*/0);
+  uint64_t entries = 0;
+  std::string after, buffer;
+  for (;;) {
+    absl::StatusOr<std::vector<v1::FileEntry>> page = files_->FilesAfter(
+        artifact.set_id(), artifact.target(), after, kPageEntries);
+    if (!page.ok()) return Prefixed(what, page.status());
+    if (page->empty()) break;
+    buffer.clear();
+    {
+      google::protobuf::io::StringOutputStream encoded(&buffer);
+      for (const v1::FileEntry& entry : *page) {
+        google::protobuf::util::SerializeDelimitedToZeroCopyStream(entry,
+                                                                   &encoded);
+      }
+    }
+    if (absl::Status s = zstd.Write(buffer.data(), buffer.size()); !s.ok()) {
+      return Prefixed(what, s);
+    }
+    entries += page->size();
+    after = page->back().path();
+  }
+  absl::Status s = zstd.Finish();
+  if (s.ok()) s = out.Commit("");
+  if (!s.ok()) return Prefixed(what, s);
+
+  v1::StoredFileList list;
+  list.set_path(planned.path());
+  list.set_entries(entries);
+  list.set_bytes(out.stored_bytes());
+  list.set_sha256(out.stored_sha256());
+  list.set_encrypted_for(out.encrypted_for());
+  s = files_->MoveFilesToStore(artifact.set_id(), artifact.target(), list,
+                               out.locked_until_unix());
+  if (!s.ok()) {
+    store_->Remove(planned.path()).IgnoreError();  // the rows stay
+    return Prefixed(what, s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FileLists::ForEach(
+    const v1::Artifact& artifact, const std::vector<crypto::Identity>& given,
+    const std::function<bool(v1::FileEntry&)>& visit) const {
+  const std::string what = Describe(artifact);
+  const v1::StoredFileList& list = artifact.file_list();
+  v1::Artifact stored;  // the list, as KeyRing reads artifacts
+  stored.set_path(list.path());
+  stored.set_encrypted_for(list.encrypted_for());
+  if (absl::Status opens = keys_->CheckOpens(*store_, stored, given);
+      !opens.ok()) {
+    return Prefixed(what, opens);
+  }
+  auto opened = keys_->OpenPlain(*store_, stored, given);
+  if (!opened.ok()) return Prefixed(what, opened.status());
+  ZstdReader plain(opened->get(), list.path());
+  ReaderStream reader(&plain);
+  google::protobuf::io::CopyingInputStreamAdaptor input(&reader);
+  uint64_t seen = 0;
+  for (;;) {
+    v1::FileEntry entry;
+    bool clean_eof = false;
+    if (!google::protobuf::util::ParseDelimitedFromZeroCopyStream(
+            &entry, &input, &clean_eof)) {
+      if (!reader.status().ok()) return Prefixed(what, reader.status());
+      if (clean_eof) break;
+      return absl::DataLossError(absl::StrCat(
+          what, ": entry ", seen + 1, " of ", list.path(),
+          " does not parse; the list is damaged (the set's artifacts are "
+          "not: `dxbackup verify` checks them)"));
+    }
+    ++seen;
+    if (!visit(entry)) return absl::OkStatus();
+  }
+  if (seen != list.entries()) {
+    return absl::DataLossError(
+        absl::StrCat(what, ": ", list.path(), " holds ", seen,
+                     " entries where the catalog recorded ", list.entries(),
+                     "; the list is damaged"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace dxbackup::scheduler
