@@ -52,6 +52,7 @@ AdminServiceImpl::AdminServiceImpl(const Parts& parts)
       cancels_(parts.cancels),
       drills_(parts.drills),
       leases_(parts.leases),
+      file_index_(parts.file_index),
       verifier_(parts.sets, parts.store, parts.clock, parts.keys,
                 parts.notices),
       exporter_(parts.sets, parts.store, parts.clock, parts.keys) {
@@ -197,6 +198,10 @@ grpc::Status AdminServiceImpl::Prune(grpc::ServerContext* context,
   }
   auto result = pruner_->Prune(request->dry_run(), request->policy());
   if (!result.ok()) return common::ToGrpcStatus(result.status());
+  if (!request->dry_run() && file_index_ != nullptr) {
+    // Failures are logged per set; the rows stay in the catalog.
+    file_index_->ApplyAll().IgnoreError();
+  }
   *response = std::move(*result);
   return grpc::Status::OK;
 }

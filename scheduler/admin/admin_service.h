@@ -57,6 +57,9 @@ class AdminServiceImpl : public v1::AdminService::Service {
     // Sets `verify` and `export` read are leased there, so that retention
     // does not remove one under them; nullptr: none.
     SetLeases* leases = nullptr;
+    // After a prune (not a dry run), older sets' file index moves to the
+    // store; nullptr: it stays.
+    FileIndexRetention* file_index = nullptr;
   };
   explicit AdminServiceImpl(const Parts& parts);
 
@@ -125,6 +128,7 @@ class AdminServiceImpl : public v1::AdminService::Service {
   RunCancels* cancels_;
   DrillRunner* drills_;
   SetLeases* leases_;
+  FileIndexRetention* file_index_;
   SetVerifier verifier_;
   SetExporter exporter_;
 };

@@ -19,8 +19,21 @@ bool Ended(const v1::BackupSet& set) {
   return set.status() == v1::SET_COMPLETE || set.status() == v1::SET_FAILED;
 }
 
+// Whether sets of `policy` may be differentials: manual sets ("") may be;
+// a policy's are when its capture level says so (a policy no longer
+// configured takes no more sets).
+bool TakesDifferentials(const v1::SchedulerConfig& config,
+                        const std::string& policy) {
+  if (policy.empty()) return true;
+  for (const v1::Policy& p : config.policies()) {
+    if (p.name() == policy) return p.capture().level() == v1::DIFFERENTIAL;
+  }
+  return false;
+}
+
 // The sets of one deployment (newest first) whose rows may move.
-std::vector<std::string> SetsToMove(const std::vector<v1::BackupSet>& sets,
+std::vector<std::string> SetsToMove(const v1::SchedulerConfig& config,
+                                    const std::vector<v1::BackupSet>& sets,
                                     int keep_sets) {
   std::set<std::string> base_newest, base_full;  // policies seen
   std::vector<std::string> moving;
@@ -30,7 +43,9 @@ std::vector<std::string> SetsToMove(const std::vector<v1::BackupSet>& sets,
     bool keep = ++ended <= keep_sets;
     if (Sound(set)) {
       keep |= base_newest.insert(set.policy()).second;
-      if (IsFull(set)) keep |= base_full.insert(set.policy()).second;
+      if (IsFull(set) && TakesDifferentials(config, set.policy())) {
+        keep |= base_full.insert(set.policy()).second;
+      }
     }
     if (!keep) moving.push_back(set.id());
   }
@@ -68,7 +83,7 @@ absl::Status FileIndexRetention::ApplyLocked(const std::string& namespace_,
   absl::StatusOr<std::vector<v1::BackupSet>> sets = sets_->ListSets(filter);
   if (!sets.ok()) return sets.status();
   absl::Status first;
-  for (const std::string& id : SetsToMove(*sets, keep_sets_)) {
+  for (const std::string& id : SetsToMove(config_, *sets, keep_sets_)) {
     absl::Status s = MoveSet(id);
     if (!s.ok()) {
       DXLOG(WARNING) << "file index of set " << id

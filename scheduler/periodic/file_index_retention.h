@@ -6,9 +6,10 @@
 //
 // Of a deployment's sets, newest first, the newest `file_index_sets` that
 // ended (complete or failed) keep their rows, and so do, per policy, the
-// newest sound set and the newest sound full (the bases its next
-// incremental and differential compare with, row by row); a running or
-// expiring set is never touched. A set is moved under a lease
+// newest sound set (the base its next incremental compares with, row by
+// row) and, for a policy that takes differentials and for manual sets
+// (which may), the newest sound full; a running or expiring set is never
+// touched. A set is moved under a lease
 // (SetLeases), so that retention does not remove it halfway.
 //
 // Runs after each policy set's prune (Apply, on that thread) and with
@@ -22,6 +23,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "dxbackup/v1/config.pb.h"
 #include "scheduler/catalog/set_catalog.h"
 #include "scheduler/sets/file_lists.h"
 #include "scheduler/sets/set_leases.h"
@@ -30,12 +32,16 @@ namespace dxbackup::scheduler {
 
 class FileIndexRetention {
  public:
-  // `keep_sets`: catalog.file_index_sets (0: nothing moves). `sets`: the
-  // sets and artifacts; `lists`: moves rows; `leases` (may be null): held
-  // while a set moves. All must outlive it.
-  FileIndexRetention(int keep_sets, SetCatalog* sets, FileLists* lists,
-                     SetLeases* leases)
-      : keep_sets_(keep_sets), sets_(sets), lists_(lists), leases_(leases) {}
+  // `config`: catalog.file_index_sets (0: nothing moves) and the
+  // policies' levels. `sets`: the sets and artifacts; `lists`: moves rows;
+  // `leases` (may be null): held while a set moves. All must outlive it.
+  FileIndexRetention(const v1::SchedulerConfig& config, SetCatalog* sets,
+                     FileLists* lists, SetLeases* leases)
+      : config_(config),
+        keep_sets_(config.catalog().file_index_sets()),
+        sets_(sets),
+        lists_(lists),
+        leases_(leases) {}
 
   // One deployment.
   absl::Status Apply(const std::string& namespace_, const std::string& release);
@@ -48,6 +54,7 @@ class FileIndexRetention {
   // Moves the rows of one set's volume artifacts that still have them.
   absl::Status MoveSet(const std::string& set_id);
 
+  const v1::SchedulerConfig& config_;
   const int keep_sets_;
   SetCatalog* const sets_;
   FileLists* const lists_;

@@ -265,8 +265,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
       std::make_unique<TieredFileIndex>(records, records, s->file_lists_.get(),
                                         config.catalog().file_index_sets() > 0);
   s->file_index_retention_ = std::make_unique<FileIndexRetention>(
-      config.catalog().file_index_sets(), records, s->file_lists_.get(),
-      &s->set_leases_);
+      config, records, s->file_lists_.get(), &s->set_leases_);
   BackupSetRunner::Parts backup_parts;
   backup_parts.config = &config;
   backup_parts.sets = records;
@@ -358,6 +357,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   admin_parts.notices = s->notices_.get();
   admin_parts.drills = s->drills_.get();
   admin_parts.leases = &s->set_leases_;
+  admin_parts.file_index = s->file_index_retention_.get();
   s->admin_service_ = std::make_unique<AdminServiceImpl>(admin_parts);
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -42,9 +42,8 @@ class IncrementalTest : public ::testing::Test {
       }
     }
     WriteFile(volume_ + "/d0.xml", "a sibling of d0/, sorted between");
-    scheduler_ =
-        std::make_unique<testing::SchedulerProcess>(testing::SchedulerIn(
-            dir_.path(), "deployments:\n  - {namespace: ns, release: inc}\n"));
+    scheduler_ = std::make_unique<testing::SchedulerProcess>(
+        testing::SchedulerIn(dir_.path(), Config()));
     address_ = scheduler_->address();
     ASSERT_FALSE(address_.empty()) << scheduler_->Output();
     cli_ = std::make_unique<testing::CliClient>(address_);
@@ -54,6 +53,10 @@ class IncrementalTest : public ::testing::Test {
     ASSERT_TRUE(agent_->registered()) << agent_->Output();
   }
 
+  virtual std::string Config() const {
+    return "deployments:\n  - {namespace: ns, release: inc}\n";
+  }
+
   void TearDown() override {
     for (ChildProcess* p : {static_cast<ChildProcess*>(agent_.get()),
                             static_cast<ChildProcess*>(scheduler_.get())}) {
@@ -61,14 +64,14 @@ class IncrementalTest : public ::testing::Test {
     }
   }
 
-  // Takes a set and a copy of the volume as it was; returns the set.
-  v1::SetDetail Backup(const std::string& flag) {
+  // Takes a set with `flags` and a copy of the volume as it was; returns
+  // the set.
+  v1::SetDetail Backup(const std::vector<std::string>& flags) {
+    std::vector<std::string> args = {"backup", "--namespace", "ns", "--release",
+                                     "inc"};
+    args.insert(args.end(), flags.begin(), flags.end());
     std::string out;
-    EXPECT_EQ(
-        cli_->Run({"backup", "--namespace", "ns", "--release", "inc", flag},
-                  &out),
-        0)
-        << out;
+    EXPECT_EQ(cli_->Run(args, &out), 0) << out;
     std::smatch m;
     EXPECT_TRUE(std::regex_search(out, m, std::regex("set (\\S+) complete")))
         << out;
@@ -116,12 +119,12 @@ class IncrementalTest : public ::testing::Test {
 };
 
 TEST_F(IncrementalTest, EachSetOfAChainRestoresToItsMoment) {
-  const v1::SetDetail full = Backup("--incremental");
+  const v1::SetDetail full = Backup({"--incremental"});
   EXPECT_EQ(full.set().level(), v1::FULL) << "nothing to build on yet";
   ChangeTheVolume(1);
-  const v1::SetDetail first = Backup("--incremental");
+  const v1::SetDetail first = Backup({"--incremental"});
   ChangeTheVolume(2);
-  const v1::SetDetail second = Backup("--incremental");
+  const v1::SetDetail second = Backup({"--incremental"});
   EXPECT_EQ(first.set().level(), v1::INCREMENTAL);
   EXPECT_EQ(first.set().base_set_id(), full.set().id());
   EXPECT_EQ(second.set().base_set_id(), first.set().id());
@@ -193,7 +196,7 @@ TEST_F(IncrementalTest, EachSetOfAChainRestoresToItsMoment) {
             std::vector<std::string>{});
 
   // A differential builds on the full, whatever came after it.
-  const v1::SetDetail differential = Backup("--differential");
+  const v1::SetDetail differential = Backup({"--differential"});
   EXPECT_EQ(differential.set().level(), v1::DIFFERENTIAL);
   EXPECT_EQ(differential.set().base_set_id(), full.set().id());
   const std::string to = dir_ / "restored-differential";
@@ -207,9 +210,9 @@ TEST_F(IncrementalTest, EachSetOfAChainRestoresToItsMoment) {
 // `dxbackup delete` removes a manual set by hand, never one a kept set
 // needs; `dxbackup logs` shows a job.
 TEST_F(IncrementalTest, DeleteRefusesABaseAndRemovesASetWithItsFiles) {
-  const v1::SetDetail full = Backup("--incremental");
+  const v1::SetDetail full = Backup({"--incremental"});
   ChangeTheVolume(1);
-  const v1::SetDetail incremental = Backup("--incremental");
+  const v1::SetDetail incremental = Backup({"--incremental"});
   ASSERT_EQ(incremental.set().base_set_id(), full.set().id());
   std::string out;
   EXPECT_EQ(cli_->Run({"delete", full.set().id()}, &out), 1);
@@ -247,6 +250,81 @@ TEST_F(IncrementalTest, DeleteRefusesABaseAndRemovesASetWithItsFiles) {
   EXPECT_EQ(cli_->Run({"show", full.set().id()}, &out), 1);
   EXPECT_EQ(cli_->Run({"delete", full.set().id()}, &out), 1);
   EXPECT_NE(out.find("no backup set"), std::string::npos) << out;
+}
+
+// With catalog.file_index_sets, older sets' file index moves to the store
+// (at a prune) and still answers files, find --older and a drill as the
+// catalog did, while the newest set and the bases stay in the catalog.
+class FileIndexInStoreTest : public IncrementalTest {
+ protected:
+  std::string Config() const override {
+    return "catalog: {file_index_sets: 1}\n" + IncrementalTest::Config();
+  }
+};
+
+TEST_F(FileIndexInStoreTest, OlderSetsAreListedFoundAndDrilledFromTheStore) {
+  // full, incremental, full, incremental (a full after every set).
+  std::vector<v1::SetDetail> sets;
+  for (int round = 1; round <= 4; ++round) {
+    sets.push_back(Backup({"--incremental", "--full-every", "1"}));
+    ChangeTheVolume(round);
+  }
+  ASSERT_EQ(sets[2].set().level(), v1::FULL);
+  ASSERT_EQ(sets[3].set().level(), v1::INCREMENTAL);
+  std::vector<std::string> before;
+  for (const v1::SetDetail& set : sets) {
+    std::string json;
+    ASSERT_EQ(cli_->Run({"--json", "files", set.set().id()}, &json), 0) << json;
+    before.push_back(json);
+  }
+
+  std::string out;
+  ASSERT_EQ(cli_->Run({"prune"}, &out), 0) << out;
+
+  // The two oldest moved; the newest (and the manual sets' incremental
+  // base) and the newest full (their differential base) stayed.
+  for (size_t i = 0; i < sets.size(); ++i) {
+    const v1::SetDetail now = Show(sets[i].set().id());
+    const bool moved = i < 2;
+    ASSERT_EQ(now.artifacts(0).has_file_list(), moved) << i;
+    if (moved) {
+      const std::string list =
+          dir_ / ("data/store/" + now.artifacts(0).file_list().path());
+      EXPECT_TRUE(fs::exists(list)) << list;
+      EXPECT_EQ(now.artifacts(0).file_list().bytes(), fs::file_size(list));
+    }
+    std::string json;
+    ASSERT_EQ(cli_->Run({"--json", "files", sets[i].set().id()}, &json), 0)
+        << json;
+    EXPECT_EQ(json, before[i]) << "set " << i << " lists as before";
+  }
+
+  // find: the catalog's sets, and says the older ones were not searched;
+  // with --older, theirs too, newest first.
+  ASSERT_EQ(cli_->Run({"find", "d1/f3.xml"}, &out), 0) << out;
+  EXPECT_NE(out.find("add --older and --namespace"), std::string::npos) << out;
+  v1::FindFilesResponse found;
+  ASSERT_TRUE(cli_->JsonInto({"find", "d1/f3.xml"}, &found));
+  EXPECT_EQ(found.files_size(), 2) << found.ShortDebugString();
+  ASSERT_TRUE(cli_->JsonInto(
+      {"find", "d1/f3.xml", "--older", "--namespace", "ns"}, &found));
+  std::vector<std::string> versions;
+  for (const auto& f : found.files()) versions.push_back(f.set_id());
+  EXPECT_EQ(versions,
+            (std::vector<std::string>{sets[3].set().id(), sets[2].set().id(),
+                                      sets[1].set().id(), sets[0].set().id()}));
+  EXPECT_EQ(cli_->Run({"find", "d1/f3.xml", "--older"}, &out), 2) << out;
+
+  // A drill of the moved incremental counts its entries from the list.
+  ASSERT_EQ(
+      cli_->Run({"drill", sets[1].set().id(), "--to", dir_ / "drills"}, &out),
+      0)
+      << out;
+  EXPECT_NE(out.find("entries restored"), std::string::npos) << out;
+
+  // A deleted set takes its lists with it.
+  ASSERT_EQ(cli_->Run({"delete", sets[1].set().id()}, &out), 0) << out;
+  EXPECT_FALSE(fs::exists(dir_ / ("data/store/ns/inc/" + sets[1].set().id())));
 }
 
 }  // namespace

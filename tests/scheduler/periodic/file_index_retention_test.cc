@@ -64,6 +64,7 @@ class FileIndexRetentionTest : public ::testing::Test {
   std::unique_ptr<SqliteCatalog> catalog_;
   testing::MemoryStore store_;
   crypto::KeyRing keys_;
+  v1::SchedulerConfig config_;
   std::unique_ptr<FileLists> lists_;
   SetLeases leases_;
 };
@@ -81,7 +82,12 @@ TEST_F(FileIndexRetentionTest, KeepsTheNewestSetsAndEachPolicysBases) {
   AddSet("manual-old", 100, v1::SET_COMPLETE, "", v1::FULL);
   AddSet("other", 50, v1::SET_COMPLETE, "daily", v1::FULL, "dx2");
 
-  FileIndexRetention retention(1, catalog_.get(), lists_.get(), &leases_);
+  v1::Policy* daily = config_.add_policies();
+  daily->set_name("daily");
+  daily->mutable_capture()->set_level(v1::DIFFERENTIAL);
+  config_.add_policies()->set_name("weekly");  // fulls only
+  config_.mutable_catalog()->set_file_index_sets(1);
+  FileIndexRetention retention(config_, catalog_.get(), lists_.get(), &leases_);
   ASSERT_TRUE(retention.Apply("ns", "dx").ok());
 
   EXPECT_EQ(Moved({"running", "incr5", "failed4", "incr3", "full2", "weekly1",
@@ -92,7 +98,7 @@ TEST_F(FileIndexRetentionTest, KeepsTheNewestSetsAndEachPolicysBases) {
                 {"failed4", true},
                 {"incr3", true},
                 {"full2", false},    // daily's differential base
-                {"weekly1", false},  // weekly's base
+                {"weekly1", false},  // weekly's incremental base
                 {"full0", true},
                 {"manual", false},  // the manual sets' base
                 {"manual-old", true},
@@ -116,17 +122,35 @@ TEST_F(FileIndexRetentionTest, KeepsTheNewestSetsAndEachPolicysBases) {
   EXPECT_FALSE(Moved({"other"})["other"]);
 }
 
+// A policy of fulls and incrementals only needs its newest sound set's
+// rows: its newest full (not the newest set) moves.
+TEST_F(FileIndexRetentionTest, OnlyADifferentialPolicyKeepsItsNewestFull) {
+  AddSet("incr2", 300, v1::SET_COMPLETE, "daily", v1::INCREMENTAL);
+  AddSet("incr1", 200, v1::SET_COMPLETE, "daily", v1::INCREMENTAL);
+  AddSet("full0", 100, v1::SET_COMPLETE, "daily", v1::FULL);
+  v1::Policy* daily = config_.add_policies();
+  daily->set_name("daily");
+  daily->mutable_capture()->set_level(v1::INCREMENTAL);
+  config_.mutable_catalog()->set_file_index_sets(1);
+  FileIndexRetention retention(config_, catalog_.get(), lists_.get(), &leases_);
+  ASSERT_TRUE(retention.Apply("ns", "dx").ok());
+  EXPECT_EQ(Moved({"incr2", "incr1", "full0"}),
+            (std::map<std::string, bool>{
+                {"incr2", false}, {"incr1", true}, {"full0", true}}));
+}
+
 TEST_F(FileIndexRetentionTest, ZeroKeepsEveryRowAndALeasedRemovalIsLeft) {
   AddSet("new", 300, v1::SET_COMPLETE, "daily", v1::FULL);
   AddSet("old", 200, v1::SET_COMPLETE, "daily", v1::FULL);
   AddSet("oldest", 100, v1::SET_COMPLETE, "daily", v1::FULL);
-  FileIndexRetention none(0, catalog_.get(), lists_.get(), &leases_);
+  FileIndexRetention none(config_, catalog_.get(), lists_.get(), &leases_);
   ASSERT_TRUE(none.ApplyAll().ok());
   EXPECT_FALSE(Moved({"old"})["old"]);
 
   std::string reader;
   ASSERT_TRUE(leases_.BeginRemoval("oldest", &reader));  // retention's
-  FileIndexRetention one(1, catalog_.get(), lists_.get(), &leases_);
+  config_.mutable_catalog()->set_file_index_sets(1);
+  FileIndexRetention one(config_, catalog_.get(), lists_.get(), &leases_);
   ASSERT_TRUE(one.Apply("ns", "dx").ok());
   EXPECT_EQ(Moved({"new", "old", "oldest"}),
             (std::map<std::string, bool>{
