@@ -20,7 +20,6 @@
 // rows. The server is stopped at the end, on failure too (a bench killed
 // by a signal leaves it running: stop it with tools/pg-test-server.sh stop
 // DIR/pg).
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,6 +41,7 @@
 #include "scheduler/store/directory_store.h"
 #include "tools/bench/bench_pg.h"
 #include "tools/bench/bench_util.h"
+#include "tools/bench/sqlite_bytes.h"
 
 namespace po = boost::program_options;
 using namespace dxbackup;
@@ -332,29 +332,9 @@ int64_t FileBytes(const std::string& path) {
 
 // The pages of the files table and its indexes, by SQLite's dbstat
 // (-1 when this SQLite was built without it).
-int64_t SqliteFilesBytes(const std::string& path) {
-  sqlite3* db = nullptr;
-  int64_t bytes = -1;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
-      SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT SUM(pgsize) FROM dbstat WHERE name IN "
-                           "(SELECT name FROM sqlite_master WHERE tbl_name = "
-                           "'files')",
-                           -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-      bytes = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
-  return bytes;
-}
-
-// catalog.db and its -wal as they are on disk, and dbstat's files.
 EngineBytes SqliteBytes(const std::string& path) {
-  return {SqliteFilesBytes(path), FileBytes(path), FileBytes(path + "-wal")};
+  return {bench::SqliteFilesBytes(path), FileBytes(path),
+          FileBytes(path + "-wal")};
 }
 
 // pg_total_relation_size('files') (heap, TOAST and indexes) and
