@@ -199,8 +199,7 @@ grpc::Status AdminServiceImpl::Prune(grpc::ServerContext* context,
   auto result = pruner_->Prune(request->dry_run(), request->policy());
   if (!result.ok()) return common::ToGrpcStatus(result.status());
   if (!request->dry_run() && file_index_ != nullptr) {
-    // Failures are logged per set; the rows stay in the catalog.
-    file_index_->ApplyAll().IgnoreError();
+    file_index_->RequestAll();  // on its own thread: maybe hours of moves
   }
   *response = std::move(*result);
   return grpc::Status::OK;

@@ -57,8 +57,8 @@ class AdminServiceImpl : public v1::AdminService::Service {
     // Sets `verify` and `export` read are leased there, so that retention
     // does not remove one under them; nullptr: none.
     SetLeases* leases = nullptr;
-    // After a prune (not a dry run), older sets' file index moves to the
-    // store; nullptr: it stays.
+    // After a prune (not a dry run), older sets' file index is moved to
+    // the store, in the background; nullptr: it stays.
     FileIndexRetention* file_index = nullptr;
   };
   explicit AdminServiceImpl(const Parts& parts);

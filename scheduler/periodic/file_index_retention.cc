@@ -63,16 +63,54 @@ absl::Status FileIndexRetention::Apply(const std::string& namespace_,
 
 absl::Status FileIndexRetention::ApplyAll() {
   if (keep_sets_ <= 0) return absl::OkStatus();
-  std::lock_guard<std::mutex> lock(mu_);
   absl::StatusOr<std::vector<SetCatalog::DeploymentSummary>> deployments =
       sets_->DeploymentSummaries("", "");
   if (!deployments.ok()) return deployments.status();
   absl::Status first;
   for (const SetCatalog::DeploymentSummary& d : *deployments) {
+    if (stopping_) break;
+    std::lock_guard<std::mutex> lock(mu_);
     absl::Status s = ApplyLocked(d.namespace_, d.release);
     if (first.ok()) first = s;
   }
   return first;
+}
+
+FileIndexRetention::~FileIndexRetention() { Stop(); }
+
+void FileIndexRetention::RequestAll() {
+  if (keep_sets_ <= 0) return;
+  std::lock_guard<std::mutex> lock(request_mu_);
+  if (stopping_) return;
+  requested_ = true;
+  if (!thread_.joinable()) {
+    thread_ = std::thread([this] { RunRequests(); });
+  }
+  request_cv_.notify_one();
+}
+
+void FileIndexRetention::Stop() {
+  std::thread thread;
+  {
+    std::lock_guard<std::mutex> lock(request_mu_);
+    stopping_ = true;
+    thread = std::move(thread_);
+  }
+  request_cv_.notify_one();
+  if (thread.joinable()) thread.join();
+}
+
+void FileIndexRetention::RunRequests() {
+  std::unique_lock<std::mutex> lock(request_mu_);
+  for (;;) {
+    request_cv_.wait(lock, [this] { return requested_ || stopping_; });
+    if (stopping_) return;
+    requested_ = false;
+    lock.unlock();
+    // Failures are logged per set; the rows stay in the catalog.
+    ApplyAll().IgnoreError();
+    lock.lock();
+  }
 }
 
 absl::Status FileIndexRetention::ApplyLocked(const std::string& namespace_,
@@ -84,6 +122,7 @@ absl::Status FileIndexRetention::ApplyLocked(const std::string& namespace_,
   if (!sets.ok()) return sets.status();
   absl::Status first;
   for (const std::string& id : SetsToMove(config_, *sets, keep_sets_)) {
+    if (stopping_) break;
     absl::Status s = MoveSet(id);
     if (!s.ok()) {
       DXLOG(WARNING) << "file index of set " << id

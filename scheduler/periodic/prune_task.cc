@@ -10,10 +10,7 @@ void PruneTask::Run(absl::Time now) {
   if (next_ != absl::InfinitePast()) {
     auto pruned = pruner_->Prune(false);
     if (!pruned.ok()) DXLOG(ERROR) << "prune: " << pruned.status().message();
-    if (file_index_ != nullptr) {
-      // Failures are logged per set; the rows stay in the catalog.
-      file_index_->ApplyAll().IgnoreError();
-    }
+    if (file_index_ != nullptr) file_index_->RequestAll();
   }
   const std::string& spec = config_.prune_schedule();
   auto schedule = CronSchedule::Parse(spec.empty() ? "@hourly" : spec, "prune");

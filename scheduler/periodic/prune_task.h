@@ -1,6 +1,7 @@
 // PruneTask applies every policy's retention (Pruner::Prune) at each slot
-// of the config's prune_schedule (default @hourly), then the file index's
-// (FileIndexRetention::ApplyAll: a changed file_index_sets takes effect). The
+// of the config's prune_schedule (default @hourly), then asks for the file
+// index's (FileIndexRetention::RequestAll: a changed file_index_sets takes
+// effect; the moves run on a thread of their own). The
 // first slot is the first after the ticker starts: starting the scheduler does
 // not prune. Runs on the ticker's thread.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_PRUNE_TASK_H_

@@ -460,6 +460,7 @@ void SchedulerServer::Shutdown() {
   // Ending the jobs ends the runs, which releases admin calls following them.
   drills_->Stop();  // their restores end, then they clean up
   policies_->Stop();
+  file_index_retention_->Stop();  // between two sets' moves
   board_->FailAll(
       absl::AbortedError("the scheduler stopped while the job ran"));
   server_->Shutdown(std::chrono::system_clock::now());

@@ -1,5 +1,6 @@
 #include "scheduler/sets/file_lists.h"
 
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/delimited_message_util.h>
 
@@ -100,10 +101,12 @@ absl::Status FileLists::Move(const v1::Artifact& artifact) {
     if (page->empty()) break;
     buffer.clear();
     {
+      // One coded stream per page: one per entry would make the string
+      // stream zero its whole spare capacity for each.
       google::protobuf::io::StringOutputStream encoded(&buffer);
+      google::protobuf::io::CodedOutputStream coded(&encoded);
       for (const v1::FileEntry& entry : *page) {
-        google::protobuf::util::SerializeDelimitedToZeroCopyStream(entry,
-                                                                   &encoded);
+        google::protobuf::util::SerializeDelimitedToCodedStream(entry, &coded);
       }
     }
     if (absl::Status s = zstd.Write(buffer.data(), buffer.size()); !s.ok()) {

@@ -280,6 +280,13 @@ TEST_F(FileIndexInStoreTest, OlderSetsAreListedFoundAndDrilledFromTheStore) {
 
   std::string out;
   ASSERT_EQ(cli_->Run({"prune"}, &out), 0) << out;
+  // The moves run in the background.
+  for (int i : {1, 0}) {
+    ASSERT_NE(scheduler_->WaitForLine("moved the file index of set " +
+                                      sets[i].set().id()),
+              "")
+        << scheduler_->Output();
+  }
 
   // The two oldest moved; the newest (and the manual sets' incremental
   // base) and the newest full (their differential base) stayed.
