@@ -324,10 +324,17 @@ std::string StoredFileListsSql() {
   return absl::StrCat(
       "SELECT ", absl::StrJoin(columns, ", "),
       ", s.namespace, s.release, s.started_unix FROM artifacts a JOIN sets s "
-      "ON s.id = a.set_id WHERE a.file_list_path != '' AND (CAST(?1 AS TEXT) "
-      "= '' OR s.namespace = ?1) AND (CAST(?2 AS TEXT) = '' OR s.release = "
-      "?2) ORDER BY s.started_unix DESC, a.set_id DESC, a.target");
+      "ON s.id = a.set_id WHERE a.file_list_path != '' AND s.status != "
+      "'SET_EXPIRING' AND (CAST(?1 AS TEXT) = '' OR s.namespace = ?1) AND "
+      "(CAST(?2 AS TEXT) = '' OR s.release = ?2) ORDER BY s.started_unix "
+      "DESC, a.set_id DESC, a.target");
 }
+
+const char kAnyStoredFileListSql[] =
+    "SELECT 1 FROM artifacts a JOIN sets s ON s.id = a.set_id WHERE "
+    "a.file_list_path != '' AND s.status != 'SET_EXPIRING' AND (CAST(?1 AS "
+    "TEXT) = '' OR s.namespace = ?1) AND (CAST(?2 AS TEXT) = '' OR "
+    "s.release = ?2) LIMIT 1";
 
 absl::StatusOr<FileIndex::StoredFileListOf> ReadStoredFileList(
     const SqlRow& row) {

@@ -86,6 +86,9 @@ extern const char kMoveFilesToStoreSql[];
 // columns, then namespace, release, started_unix); values namespace and
 // release ("" for any). Read by ReadStoredFileList.
 std::string StoredFileListsSql();
+// Whether there is such a list; values as StoredFileListsSql's. A row
+// when there is.
+extern const char kAnyStoredFileListSql[];
 absl::StatusOr<FileIndex::StoredFileListOf> ReadStoredFileList(
     const SqlRow& row);
 

@@ -59,8 +59,9 @@ class FileIndex {
                                         const v1::StoredFileList& list,
                                         int64_t locked_until_unix) = 0;
   // The artifacts whose file index is in the store, of the sets of
-  // `namespace_` (and of `release`, unless ""), newest set first (as
-  // FindFiles orders sets), then by target.
+  // `namespace_` (and of `release`, unless ""; both "": every set) that
+  // are not being removed, newest set first (as FindFiles orders sets),
+  // then by target.
   struct StoredFileListOf {
     v1::Artifact artifact;
     std::string namespace_;
@@ -68,6 +69,9 @@ class FileIndex {
     int64_t set_started_unix = 0;
   };
   virtual absl::StatusOr<std::vector<StoredFileListOf>> StoredFileLists(
+      const std::string& namespace_, const std::string& release) = 0;
+  // Whether StoredFileLists would give any, without reading them.
+  virtual absl::StatusOr<bool> AnyStoredFileLists(
       const std::string& namespace_, const std::string& release) = 0;
 };
 

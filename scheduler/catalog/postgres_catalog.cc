@@ -634,6 +634,14 @@ PostgresCatalog::StoredFileLists(const std::string& namespace_,
   return lists;
 }
 
+absl::StatusOr<bool> PostgresCatalog::AnyStoredFileLists(
+    const std::string& namespace_, const std::string& release) {
+  absl::StatusOr<Rows> rows = Run("looking for file lists in the store",
+                                  kAnyStoredFileListSql, {namespace_, release});
+  if (!rows.ok()) return rows.status();
+  return !rows->empty();
+}
+
 absl::Status PostgresCatalog::ForEachFile(
     const v1::ListFilesRequest& request,
     const std::function<bool(const v1::IndexedFile&)>& visit) {

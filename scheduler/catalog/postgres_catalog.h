@@ -89,6 +89,8 @@ class PostgresCatalog : public Catalog {
                                 int64_t locked_until_unix) override;
   absl::StatusOr<std::vector<StoredFileListOf>> StoredFileLists(
       const std::string& namespace_, const std::string& release) override;
+  absl::StatusOr<bool> AnyStoredFileLists(const std::string& namespace_,
+                                          const std::string& release) override;
   absl::StatusOr<std::vector<ScheduleSlot>> ScheduleSlots() override;
   absl::Status SaveScheduleSlot(const ScheduleSlot& slot) override;
   absl::StatusOr<bool> ClaimScheduleSlot(const ScheduleSlot& slot) override;

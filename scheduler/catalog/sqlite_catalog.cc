@@ -504,6 +504,19 @@ SqliteCatalog::StoredFileLists(const std::string& namespace_,
   return lists;
 }
 
+absl::StatusOr<bool> SqliteCatalog::AnyStoredFileLists(
+    const std::string& namespace_, const std::string& release) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, kAnyStoredFileListSql);
+  if (!st.ok()) return st.Error("looking for file lists in the store");
+  st.Bind(1, namespace_).Bind(2, release);
+  const int rc = st.Step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    return st.Error("looking for file lists in the store");
+  }
+  return rc == SQLITE_ROW;
+}
+
 absl::Status SqliteCatalog::ForEachFile(
     const v1::ListFilesRequest& request,
     const std::function<bool(const v1::IndexedFile&)>& visit) {

@@ -48,7 +48,7 @@ absl::StatusOr<std::unique_ptr<KeyRing>> KeyRing::Load(
 }
 
 absl::StatusOr<std::unique_ptr<PendingArtifact>> KeyRing::Begin(
-    ArtifactStore& store, const v1::Artifact& planned) const {
+    ArtifactStore& store, const v1::Artifact& planned, bool exact_lock) const {
   const std::string& path = planned.path();
   const bool sealed = absl::EndsWith(path, kEncryptedSuffix);
   std::vector<Recipient> recipients;
@@ -72,7 +72,8 @@ absl::StatusOr<std::unique_ptr<PendingArtifact>> KeyRing::Begin(
     recipients = std::move(*loaded);
   }
   absl::StatusOr<std::unique_ptr<PendingArtifact>> pending =
-      store.Begin(path, planned.locked_until_unix());
+      exact_lock ? store.BeginLockedUntil(path, planned.locked_until_unix())
+                 : store.Begin(path, planned.locked_until_unix());
   if (!pending.ok() || !sealed) return pending;
   return SealArtifact(std::move(*pending), recipients);
 }

@@ -44,9 +44,12 @@ class KeyRing {
       const v1::SchedulerConfig& config);
 
   // Begins the artifact `planned` describes (its path, its lock), sealed
-  // when its path ends in ".age".
+  // when its path ends in ".age". Its locked_until_unix is the time its
+  // policy keeps it until (ArtifactStore::Begin), or with `exact_lock`
+  // the lock itself (ArtifactStore::BeginLockedUntil).
   absl::StatusOr<std::unique_ptr<PendingArtifact>> Begin(
-      ArtifactStore& store, const v1::Artifact& planned) const;
+      ArtifactStore& store, const v1::Artifact& planned,
+      bool exact_lock = false) const;
 
   // The plaintext of a stored artifact. `given`: identities a caller gave.
   absl::StatusOr<std::unique_ptr<ArtifactReader>> OpenPlain(

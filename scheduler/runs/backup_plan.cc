@@ -150,7 +150,16 @@ absl::StatusOr<BackupPlan> PlanBackupSet(const BackupInputs& in) {
   std::set<std::string> base_targets;  // volumes the base holds
   if (!plan.level.base_set_id.empty()) {
     for (const v1::Artifact& a : in.base_artifacts) {
-      if (a.kind() == v1::ARTIFACT_VOLUME_TAR) base_targets.insert(a.target());
+      if (a.kind() != v1::ARTIFACT_VOLUME_TAR) continue;
+      if (a.has_file_list()) {
+        // The agent compares with the base's rows, which are gone.
+        set.add_warnings(absl::StrCat(
+            a.target(), " is stored whole: the file index of its base, set ",
+            plan.level.base_set_id,
+            ", was moved to the store (catalog.file_index_sets)"));
+        continue;
+      }
+      base_targets.insert(a.target());
     }
   }
 

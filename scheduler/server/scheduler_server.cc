@@ -259,11 +259,10 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   const v1::SchedulerConfig& config = s->options_.config;
   Catalog* records = s->catalog_.get();
   // The file index as readers see it: older sets' from the store.
-  s->file_lists_ =
-      std::make_unique<FileLists>(records, s->store_.get(), s->keys_.get());
+  s->file_lists_ = std::make_unique<FileLists>(records, records,
+                                               s->store_.get(), s->keys_.get());
   s->file_index_ =
-      std::make_unique<TieredFileIndex>(records, records, s->file_lists_.get(),
-                                        config.catalog().file_index_sets() > 0);
+      std::make_unique<TieredFileIndex>(records, records, s->file_lists_.get());
   s->file_index_retention_ = std::make_unique<FileIndexRetention>(
       config, records, s->file_lists_.get(), &s->set_leases_);
   BackupSetRunner::Parts backup_parts;

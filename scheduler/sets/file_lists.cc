@@ -6,6 +6,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "common/byte_sink.h"
 #include "common/zstd_sink.h"
 #include "scheduler/store/zstd_reader.h"
@@ -61,31 +63,54 @@ absl::Status Prefixed(const std::string& what, const absl::Status& s) {
 }  // namespace
 
 std::string FileListPath(const v1::Artifact& artifact) {
-  std::string path = artifact.path();
-  const bool sealed = absl::EndsWith(path, crypto::kEncryptedSuffix);
-  if (sealed)
-    path.resize(path.size() - std::string(crypto::kEncryptedSuffix).size());
-  const size_t name = path.rfind('/') + 1;  // npos + 1 == 0
-  if (const size_t tar = path.find(".tar", name); tar != std::string::npos) {
-    path.resize(tar);
-  }
+  absl::string_view path = artifact.path();
+  const bool sealed = absl::ConsumeSuffix(&path, crypto::kEncryptedSuffix);
   return absl::StrCat(path, ".files.zst",
                       sealed ? crypto::kEncryptedSuffix : "");
+}
+
+absl::StatusOr<bool> FileLists::Named(const std::string& set_id,
+                                      const std::string& path) const {
+  absl::StatusOr<std::vector<v1::Artifact>> artifacts =
+      sets_->ListArtifacts(set_id);
+  if (!artifacts.ok()) return artifacts.status();
+  for (const v1::Artifact& a : *artifacts) {
+    if (a.file_list().path() == path) return true;
+  }
+  return false;
 }
 
 absl::Status FileLists::Move(const v1::Artifact& artifact) {
   const std::string what = Describe(artifact);
   v1::Artifact planned;
   planned.set_path(FileListPath(artifact));
-  // Kept (by a locking store) at least as long as the artifact.
-  planned.set_locked_until_unix(artifact.locked_until_unix());
-  auto pending = keys_->Begin(*store_, planned);
+  // Locked (by a locking store) for as long as the artifact still is.
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  planned.set_locked_until_unix(
+      artifact.locked_until_unix() > now ? artifact.locked_until_unix() : 0);
+  auto pending = keys_->Begin(*store_, planned, /*exact_lock=*/true);
   if (pending.status().code() == absl::StatusCode::kAlreadyExists) {
-    // A list an earlier move wrote but could not record: no row names it.
+    // A list an earlier move wrote but could not record, unless a row
+    // names it after all.
+    absl::StatusOr<bool> named = Named(artifact.set_id(), planned.path());
+    if (!named.ok()) return Prefixed(what, named.status());
+    if (*named) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          what, ": ", planned.path(), " is already recorded as a list"));
+    }
     if (absl::Status removed = store_->Remove(planned.path()); !removed.ok()) {
       return Prefixed(what, removed);
     }
-    pending = keys_->Begin(*store_, planned);
+    pending = keys_->Begin(*store_, planned, /*exact_lock=*/true);
+  }
+  if (!pending.ok() &&
+      absl::EndsWith(planned.path(), crypto::kEncryptedSuffix) &&
+      pending.status().code() == absl::StatusCode::kFailedPrecondition) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what,
+        " stays in the catalog: its list would be sealed as its "
+        "artifact is, and no encryption key covers the namespace now (put "
+        "its key back in encryption.keys to move it)"));
   }
   if (!pending.ok()) return Prefixed(what, pending.status());
   PendingArtifact& out = **pending;
@@ -128,7 +153,11 @@ absl::Status FileLists::Move(const v1::Artifact& artifact) {
   s = files_->MoveFilesToStore(artifact.set_id(), artifact.target(), list,
                                out.locked_until_unix());
   if (!s.ok()) {
-    store_->Remove(planned.path()).IgnoreError();  // the rows stay
+    // The rows stay, unless the commit's answer was lost after all: then
+    // the list is what the catalog names. Unsure, it stays for the next
+    // start's reconciliation.
+    absl::StatusOr<bool> named = Named(artifact.set_id(), planned.path());
+    if (named.ok() && !*named) store_->Remove(planned.path()).IgnoreError();
     return Prefixed(what, s);
   }
   return absl::OkStatus();
@@ -161,8 +190,9 @@ absl::Status FileLists::ForEach(
       if (clean_eof) break;
       return absl::DataLossError(absl::StrCat(
           what, ": entry ", seen + 1, " of ", list.path(),
-          " does not parse; the list is damaged (the set's artifacts are "
-          "not: `dxbackup verify` checks them)"));
+          " does not parse; the list is damaged. The set's artifacts are "
+          "separate objects (`dxbackup verify` checks them), and `tar -tv` "
+          "of the artifact lists its entries"));
     }
     ++seen;
     if (!visit(entry)) return absl::OkStatus();
@@ -171,7 +201,8 @@ absl::Status FileLists::ForEach(
     return absl::DataLossError(
         absl::StrCat(what, ": ", list.path(), " holds ", seen,
                      " entries where the catalog recorded ", list.entries(),
-                     "; the list is damaged"));
+                     "; the list is damaged (`tar -tv` of the artifact "
+                     "lists its entries)"));
   }
   return absl::OkStatus();
 }

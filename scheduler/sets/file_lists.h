@@ -3,7 +3,7 @@
 // (catalog.file_index_sets): written from the catalog's rows, read back
 // for `files`, `find --older` and drills.
 //
-//   FileLists lists(catalog, store, keys);
+//   FileLists lists(catalog, catalog, store, keys);
 //   lists.Move(artifact);                      // rows -> object, rows gone
 //   lists.ForEach(artifact, given, visit);     // the entries, path order
 //
@@ -11,11 +11,15 @@
 // FilesAfter), writes them as delimited FileEntry messages in one zstd
 // stream — sealed with age for the namespace's recipients when the
 // artifact itself is encrypted — commits the object beside the artifact
-// (`core-profile.files.zst[.age]`) with the artifact's lock, then has the
-// catalog record it and delete the rows in one transaction
-// (FileIndex::MoveFilesToStore). A crash between the two leaves an object
-// no row names, which the store's reconciliation removes at the next
-// start; the rows are still there, and a later Move writes the list again.
+// (`core-profile.tar.zst.files.zst[.age]`), locked (in a locking store)
+// exactly as long as the artifact still is, then has the catalog record
+// it and delete the rows in one transaction (FileIndex::MoveFilesToStore).
+// A crash between the two leaves an object no row names, which the
+// store's reconciliation removes at the next start; the rows are still
+// there, and a later Move writes the list again. An object under the
+// list's key is replaced only when no artifact names it; after a failed
+// record, the list is removed only once the catalog is read again and
+// names it nowhere (a commit whose answer was lost may have recorded it).
 // Memory: one page of rows and zstd's window.
 //
 // ForEach opens the object (decrypting with the identities given and the
@@ -34,20 +38,24 @@
 #include "absl/status/status.h"
 #include "dxbackup/v1/types.pb.h"
 #include "scheduler/catalog/file_index.h"
+#include "scheduler/catalog/set_catalog.h"
 #include "scheduler/crypto/key_ring.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
 
 // The key of the file list stored beside `artifact` (a volume artifact):
-// its path with the ".tar…" suffix replaced by ".files.zst", and ".age"
-// after that when the artifact is encrypted.
+// its path (without ".age") and ".files.zst", and ".age" after that when
+// the artifact is encrypted — one list per artifact path, never shared.
 std::string FileListPath(const v1::Artifact& artifact);
 
 class FileLists {
  public:
-  FileLists(FileIndex* files, ArtifactStore* store, const crypto::KeyRing* keys)
-      : files_(files), store_(store), keys_(keys) {}
+  // `files`: the rows read and moved; `sets`: the artifacts, read again
+  // before an object is removed.
+  FileLists(FileIndex* files, SetCatalog* sets, ArtifactStore* store,
+            const crypto::KeyRing* keys)
+      : files_(files), sets_(sets), store_(store), keys_(keys) {}
 
   // Moves the rows of `artifact` (a recorded volume artifact whose rows
   // are in the catalog) to a list in the store. On an error the rows stay
@@ -60,7 +68,13 @@ class FileLists {
                        const std::function<bool(v1::FileEntry&)>& visit) const;
 
  private:
+  // Whether an artifact of `set_id` names `path` as its list; an error
+  // when the catalog cannot say.
+  absl::StatusOr<bool> Named(const std::string& set_id,
+                             const std::string& path) const;
+
   FileIndex* const files_;
+  SetCatalog* const sets_;
   ArtifactStore* const store_;
   const crypto::KeyRing* const keys_;
 };

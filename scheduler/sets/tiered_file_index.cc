@@ -1,10 +1,11 @@
 #include "scheduler/sets/tiered_file_index.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
+#include <set>
+#include <utility>
 
 #include "absl/strings/match.h"
+#include "scheduler/catalog/find_glob.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -31,23 +32,28 @@ bool UnderPrefix(const std::string& path, std::string prefix) {
          (absl::StartsWith(path, prefix) && path[prefix.size()] == '/');
 }
 
-bool MatchesFindPattern(const std::string& pattern, const std::string& path) {
-  const bool by_name = pattern.find('/') == std::string::npos;
-  const std::string subject =
-      by_name ? path.substr(path.rfind('/') + 1) : path;  // npos + 1 == 0
-  // SQLite's GLOB has no escape character; '*' crosses '/'.
-  return fnmatch(pattern.c_str(), subject.c_str(), FNM_NOESCAPE) == 0;
-}
-
 absl::Status TieredFileIndex::ForEachFile(
     const v1::ListFilesRequest& request,
     const std::function<bool(const v1::IndexedFile&)>& visit) {
   absl::StatusOr<std::vector<v1::Artifact>> artifacts =
       sets_->ListArtifacts(request.set_id());
   if (!artifacts.ok()) return artifacts.status();
-  if (std::none_of(artifacts->begin(), artifacts->end(),
-                   [](const v1::Artifact& a) { return a.has_file_list(); })) {
-    return rows_->ForEachFile(request, visit);
+  const auto none_moved = [](const std::vector<v1::Artifact>& list) {
+    return std::none_of(list.begin(), list.end(), [](const v1::Artifact& a) {
+      return a.has_file_list();
+    });
+  };
+  if (none_moved(*artifacts)) {
+    bool any = false;
+    absl::Status s = rows_->ForEachFile(request, [&](const v1::IndexedFile& f) {
+      any = true;
+      return visit(f);
+    });
+    if (!s.ok() || any) return s;
+    // None: the rows may have moved since the artifacts were read.
+    artifacts = sets_->ListArtifacts(request.set_id());
+    if (!artifacts.ok()) return artifacts.status();
+    if (none_moved(*artifacts)) return absl::OkStatus();
   }
   absl::StatusOr<std::vector<crypto::Identity>> given =
       crypto::ParseGivenIdentities(request.identities());
@@ -57,28 +63,46 @@ absl::Status TieredFileIndex::ForEachFile(
 
   bool go_on = true;
   // Artifacts come in target order, as the catalog's rows do.
-  for (const v1::Artifact& artifact : *artifacts) {
+  for (v1::Artifact& artifact : *artifacts) {
     if (!go_on) break;
     if (!request.target().empty() && artifact.target() != request.target()) {
       continue;
     }
-    absl::Status s;
     if (!artifact.has_file_list()) {
       v1::ListFilesRequest one = request;
       one.set_target(artifact.target());
-      s = rows_->ForEachFile(
-          one, [&](const v1::IndexedFile& f) { return go_on = visit(f); });
-    } else {
-      v1::IndexedFile f = Located(*set, artifact.target());
-      s = lists_->ForEach(artifact, *given, [&](v1::FileEntry& entry) {
-        if (!UnderPrefix(entry.path(), request.path_prefix())) return true;
-        *f.mutable_entry() = std::move(entry);
+      bool any = false;
+      absl::Status s = rows_->ForEachFile(one, [&](const v1::IndexedFile& f) {
+        any = true;
         return go_on = visit(f);
       });
+      if (!s.ok()) return s;
+      if (any) continue;
+      // None: the rows may have moved since the artifacts were read.
+      absl::StatusOr<std::vector<v1::Artifact>> again =
+          sets_->ListArtifacts(request.set_id());
+      if (!again.ok()) return again.status();
+      for (v1::Artifact& now : *again) {
+        if (now.target() == artifact.target()) artifact = std::move(now);
+      }
+      if (!artifact.has_file_list()) continue;
     }
+    v1::IndexedFile f = Located(*set, artifact.target());
+    absl::Status s =
+        lists_->ForEach(artifact, *given, [&](v1::FileEntry& entry) {
+          if (!UnderPrefix(entry.path(), request.path_prefix())) return true;
+          *f.mutable_entry() = std::move(entry);
+          return go_on = visit(f);
+        });
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+bool TieredFileIndex::Removed(const std::string& set_id) {
+  absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
+  return absl::IsNotFound(set.status()) ||
+         (set.ok() && set->status() == v1::SET_EXPIRING);
 }
 
 absl::StatusOr<v1::FindFilesResponse> TieredFileIndex::FindFiles(
@@ -91,10 +115,18 @@ absl::StatusOr<v1::FindFilesResponse> TieredFileIndex::FindFiles(
   absl::StatusOr<v1::FindFilesResponse> found = rows_->FindFiles(request);
   if (!found.ok()) return found;
   if (!request.older()) {
-    found->set_older_not_searched(lists_expected_);
+    absl::StatusOr<bool> any =
+        rows_->AnyStoredFileLists(request.namespace_(), request.release());
+    if (!any.ok()) return any.status();
+    found->set_older_not_searched(*any);
     return found;
   }
   if (found->truncated()) return found;
+  // What the rows gave: a set moved since is not searched twice.
+  std::set<std::pair<std::string, std::string>> from_rows;
+  for (const v1::IndexedFile& f : found->files()) {
+    from_rows.emplace(f.set_id(), f.target());
+  }
   absl::StatusOr<std::vector<crypto::Identity>> given =
       crypto::ParseGivenIdentities(request.identities());
   if (!given.ok()) return given.status();
@@ -104,6 +136,9 @@ absl::StatusOr<v1::FindFilesResponse> TieredFileIndex::FindFiles(
   const int limit =
       request.limit() > 0 ? std::min(request.limit(), kMaxFindResults) : 1000;
   for (const StoredFileListOf& list : *lists) {
+    if (from_rows.count({list.artifact.set_id(), list.artifact.target()})) {
+      continue;
+    }
     v1::BackupSet set;
     set.set_id(list.artifact.set_id());
     set.set_started_unix(list.set_started_unix);
@@ -113,7 +148,7 @@ absl::StatusOr<v1::FindFilesResponse> TieredFileIndex::FindFiles(
     absl::Status s =
         lists_->ForEach(list.artifact, *given, [&](v1::FileEntry& entry) {
           if (entry.unchanged() ||
-              !MatchesFindPattern(request.pattern(), entry.path())) {
+              !FindPatternMatchesPath(request.pattern(), entry.path())) {
             return true;
           }
           if (found->files_size() == limit) {
@@ -124,6 +159,7 @@ absl::StatusOr<v1::FindFilesResponse> TieredFileIndex::FindFiles(
           *found->add_files() = f;
           return true;
         });
+    if (absl::IsNotFound(s) && Removed(list.artifact.set_id())) continue;
     if (!s.ok()) return s;
     if (found->truncated()) break;
   }

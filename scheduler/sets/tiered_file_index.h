@@ -6,11 +6,14 @@
 //
 // ForEachFile walks a set's targets in order, each from wherever its
 // entries are, with the request's target and path prefix, identically.
+// A set moved while it is read is read from its list (a target whose rows
+// came back empty is looked up again).
 // FindFiles searches the catalog's rows; with `older` (which needs a
 // namespace) it then reads the selection's stored lists, newest set first,
-// until the limit — seconds for a deployment's thirty sets rather than
-// milliseconds; without it, `older_not_searched` tells that such lists may
-// exist.
+// until the limit — a fraction of a second per deployment rather than
+// milliseconds — passing over a list whose set is being removed and one
+// the rows already gave (moved meanwhile); without it,
+// `older_not_searched` tells that the selection has such lists.
 //
 // Thread-safe; the parts must outlive it.
 #ifndef DXBACKUP_SCHEDULER_SETS_TIERED_FILE_INDEX_H_
@@ -25,14 +28,9 @@ namespace dxbackup::scheduler {
 class TieredFileIndex : public FileIndex {
  public:
   // `rows`: the catalog's index; `sets`: the sets' artifacts; `lists`:
-  // the stored lists. `lists_expected`: catalog.file_index_sets is set
-  // (older sets' lists are in the store).
-  TieredFileIndex(FileIndex* rows, SetCatalog* sets, const FileLists* lists,
-                  bool lists_expected)
-      : rows_(rows),
-        sets_(sets),
-        lists_(lists),
-        lists_expected_(lists_expected) {}
+  // the stored lists.
+  TieredFileIndex(FileIndex* rows, SetCatalog* sets, const FileLists* lists)
+      : rows_(rows), sets_(sets), lists_(lists) {}
 
   absl::Status ForEachFile(
       const v1::ListFilesRequest& request,
@@ -67,22 +65,23 @@ class TieredFileIndex : public FileIndex {
       const std::string& namespace_, const std::string& release) override {
     return rows_->StoredFileLists(namespace_, release);
   }
+  absl::StatusOr<bool> AnyStoredFileLists(const std::string& namespace_,
+                                          const std::string& release) override {
+    return rows_->AnyStoredFileLists(namespace_, release);
+  }
 
  private:
+  // Whether set `set_id` is gone or being removed (its lists with it).
+  bool Removed(const std::string& set_id);
+
   FileIndex* const rows_;
   SetCatalog* const sets_;
   const FileLists* const lists_;
-  const bool lists_expected_;
 };
 
 // Whether `path` is selected by `prefix` ("a/b": a/b itself and what is
 // below a/b/; "" or "/": everything), as ForEachFile selects.
 bool UnderPrefix(const std::string& path, std::string prefix);
-
-// Whether `path` matches find's glob `pattern` as the catalog matches it:
-// SQLite's GLOB (case-sensitive, '*' crosses '/'), on the last component
-// when the pattern has no '/'.
-bool MatchesFindPattern(const std::string& pattern, const std::string& path);
 
 }  // namespace dxbackup::scheduler
 

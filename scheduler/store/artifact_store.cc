@@ -107,6 +107,17 @@ std::string ArtifactStore::RelativePath(const std::string& namespace_,
 
 absl::StatusOr<std::unique_ptr<PendingArtifact>> ArtifactStore::Begin(
     const std::string& key, int64_t keep_until_unix) {
+  return BeginWithLock(key, LockUntil(keep_until_unix));
+}
+
+absl::StatusOr<std::unique_ptr<PendingArtifact>>
+ArtifactStore::BeginLockedUntil(const std::string& key,
+                                int64_t locked_until_unix) {
+  return BeginWithLock(key, LockUntil(0) == 0 ? 0 : locked_until_unix);
+}
+
+absl::StatusOr<std::unique_ptr<PendingArtifact>> ArtifactStore::BeginWithLock(
+    const std::string& key, int64_t locked_until) {
   if (absl::Status s = CheckKey(key); !s.ok()) return s;
   absl::StatusOr<uint64_t> existing = StatObject(key);
   if (existing.ok()) {
@@ -114,7 +125,6 @@ absl::StatusOr<std::unique_ptr<PendingArtifact>> ArtifactStore::Begin(
         absl::StrCat("artifact ", key, " already stored"));
   }
   if (!absl::IsNotFound(existing.status())) return existing.status();
-  const int64_t locked_until = LockUntil(keep_until_unix);
   absl::StatusOr<std::unique_ptr<ObjectSink>> sink =
       StartObject(key, locked_until);
   if (!sink.ok()) return sink.status();

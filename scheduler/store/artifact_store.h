@@ -152,6 +152,14 @@ class ArtifactStore {
   // plus its margin.
   absl::StatusOr<std::unique_ptr<PendingArtifact>> Begin(
       const std::string& key, int64_t keep_until_unix = 0);
+  // As Begin, but a locking store locks the object exactly until
+  // `locked_until_unix` (a future time; 0: the store sets no lock, though
+  // a bucket's default retention may): for an object that goes with
+  // others already locked (a file list beside its artifact), so that it
+  // holds its set no longer than they do. A store that does not lock
+  // ignores it.
+  absl::StatusOr<std::unique_ptr<PendingArtifact>> BeginLockedUntil(
+      const std::string& key, int64_t locked_until_unix);
   // NotFound when no object is committed under `key`.
   absl::StatusOr<std::unique_ptr<ArtifactReader>> Open(const std::string& key);
   absl::StatusOr<uint64_t> Stat(const std::string& key);
@@ -185,6 +193,9 @@ class ArtifactStore {
       const std::string& prefix) = 0;
 
  private:
+  absl::StatusOr<std::unique_ptr<PendingArtifact>> BeginWithLock(
+      const std::string& key, int64_t locked_until);
+
   NamespaceQuota quota_;
 };
 

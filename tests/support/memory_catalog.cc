@@ -1,11 +1,10 @@
 #include "tests/support/memory_catalog.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "scheduler/catalog/find_glob.h"
 
 namespace dxbackup::testing {
 
@@ -466,6 +465,7 @@ MemoryCatalog::StoredFileLists(const std::string& namespace_,
     auto set = sets_.find(a.set_id());
     if (a.file_list().path().empty() || set == sets_.end()) continue;
     const v1::BackupSet& s = set->second.set;
+    if (s.status() == v1::SET_EXPIRING) continue;
     if (!namespace_.empty() && s.namespace_() != namespace_) continue;
     if (!release.empty() && s.release() != release) continue;
     lists.push_back({a, s.namespace_(), s.release(), s.started_unix()});
@@ -483,13 +483,20 @@ MemoryCatalog::StoredFileLists(const std::string& namespace_,
   return lists;
 }
 
+absl::StatusOr<bool> MemoryCatalog::AnyStoredFileLists(
+    const std::string& namespace_, const std::string& release) {
+  absl::StatusOr<std::vector<StoredFileListOf>> lists =
+      StoredFileLists(namespace_, release);
+  if (!lists.ok()) return lists.status();
+  return !lists->empty();
+}
+
 absl::StatusOr<v1::FindFilesResponse> MemoryCatalog::FindFiles(
     const v1::FindFilesRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
   constexpr int kMaxFindResults = 10000;
   const int limit =
       request.limit() > 0 ? std::min(request.limit(), kMaxFindResults) : 1000;
-  const bool by_name = request.pattern().find('/') == std::string::npos;
   struct Row {
     const StoredFile* file;
     const v1::BackupSet* set;
@@ -503,11 +510,9 @@ absl::StatusOr<v1::FindFilesResponse> MemoryCatalog::FindFiles(
       continue;
     if (!request.release().empty() && s.release() != request.release())
       continue;
-    const std::string& path = f.entry.path();
-    const std::string subject =
-        by_name ? path.substr(path.rfind('/') + 1) : path;
-    // SQLite's GLOB: case-sensitive, '*' crosses '/'.
-    if (fnmatch(request.pattern().c_str(), subject.c_str(), 0) != 0) continue;
+    if (!scheduler::FindPatternMatchesPath(request.pattern(), f.entry.path())) {
+      continue;
+    }
     rows.push_back({&f, &s});
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {

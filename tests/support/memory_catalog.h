@@ -80,6 +80,8 @@ class MemoryCatalog : public scheduler::Catalog {
                                 int64_t locked_until_unix) override;
   absl::StatusOr<std::vector<StoredFileListOf>> StoredFileLists(
       const std::string& namespace_, const std::string& release) override;
+  absl::StatusOr<bool> AnyStoredFileLists(const std::string& namespace_,
+                                          const std::string& release) override;
 
   absl::StatusOr<std::vector<ScheduleSlot>> ScheduleSlots() override;
   absl::Status SaveScheduleSlot(const ScheduleSlot& slot) override;

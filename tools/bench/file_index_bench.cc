@@ -166,8 +166,8 @@ int main(int argc, char** argv) {
   // An age key for the "sealed" namespace, which the scheduler may open.
   auto identity = crypto::Identity::Generate();
   Check(identity.status());
-  std::ofstream(dir + "/recipients") << identity->recipient().ToString()
-                                     << "\n";
+  std::ofstream(dir + "/recipients")
+      << identity->recipient().ToString() << "\n";
   std::ofstream(dir + "/identity") << identity->SecretKeyString() << "\n";
   v1::SchedulerConfig config;
   v1::EncryptionKey* key = config.mutable_encryption()->add_keys();
@@ -192,8 +192,8 @@ int main(int argc, char** argv) {
   const int64_t rows = static_cast<int64_t>(sets + 2) * files;
   const int64_t catalog_bytes = bench::SqliteFilesBytes(db_path);
 
-  FileLists lists(&catalog, &store, keys->get());
-  TieredFileIndex index(&catalog, &catalog, &lists, true);
+  FileLists lists(&catalog, &catalog, &store, keys->get());
+  TieredFileIndex index(&catalog, &catalog, &lists);
   const std::string newest = absl::StrCat("set-", sets - 1);
   const std::string oldest = "set-0";
   const std::string prefix =
@@ -241,9 +241,10 @@ int main(int argc, char** argv) {
   bool failed = false;
   auto same = [&](const Listed& a, const Listed& b, const char* what) {
     if (a.entries != b.entries || a.bytes != b.bytes) {
-      std::printf("MISMATCH: %s lists %zu entries from the store, %zu from "
-                  "the catalog\n",
-                  what, b.entries, a.entries);
+      std::printf(
+          "MISMATCH: %s lists %zu entries from the store, %zu from "
+          "the catalog\n",
+          what, b.entries, a.entries);
       failed = true;
     }
   };
@@ -264,9 +265,10 @@ int main(int argc, char** argv) {
       3, [&] { found_older = Find(index, "wps.properties", true); });
   if (found_older != static_cast<size_t>(sets) || found_rows != 1 * sets ||
       found_catalog != 1) {
-    std::printf("MISMATCH: find gave %zu (catalog, before), %zu (catalog), "
-                "%zu (--older); wanted %d, 1, %d\n",
-                found_rows, found_catalog, found_older, sets, sets);
+    std::printf(
+        "MISMATCH: find gave %zu (catalog, before), %zu (catalog), "
+        "%zu (--older); wanted %d, 1, %d\n",
+        found_rows, found_catalog, found_older, sets, sets);
     failed = true;
   }
 
@@ -274,33 +276,40 @@ int main(int argc, char** argv) {
       "file-index-bench on %s; one deployment, %d sets x %d entries "
       "(filled in %.1f s); median of %d (--older: of 3)\n\n",
       bench::CpuModel().c_str(), sets, files, fill_s, kRuns);
-  std::printf("| what | catalog rows (peer) | list in the store | store vs "
-              "catalog |\n|---|---|---|---|\n");
-  std::printf("| bytes per entry | %.0f B (files + its indexes) | %.1f B "
-              "(zstd); sealed: %.1f B | %.3fx |\n",
-              row_b, list_b, sealed_b, list_b / row_b);
-  std::printf("| files SET (%zu entries) | %.2f ms | %.2f ms; sealed: %.2f "
-              "ms | %.2fx |\n",
-              before[0].entries, files_rows_ms, files_list_ms, sealed_list_ms,
-              files_list_ms / files_rows_ms);
-  std::printf("| files SET --path app007 (%zu entries) | %.2f ms | %.2f ms | "
-              "%.2fx |\n",
-              before_prefix.entries, prefix_rows_ms, prefix_list_ms,
-              prefix_list_ms / prefix_rows_ms);
-  std::printf("| find wps.properties --namespace ns | %.2f ms (%zu sets' "
-              "rows) | %.2f ms with --older (+%d lists) | %.2fx |\n",
-              find_rows_ms, found_rows, find_older_ms, sets - 1,
-              find_older_ms / find_rows_ms);
-  std::printf("| find after the move, catalog only | %.2f ms (1 set's rows) "
-              "| | |\n",
-              find_catalog_ms);
-  std::printf("| moving one set's index to the store | | %.0f ms (%d entries) "
-              "| |\n",
-              move_ms, files);
-  for (const auto& [what, ms] : {std::pair<const char*, double>{
-                                     "files SET (rows)", files_rows_ms},
-                                 {"files SET --path (rows)", prefix_rows_ms},
-                                 {"find (rows)", find_rows_ms}}) {
+  std::printf(
+      "| what | catalog rows (peer) | list in the store | store vs "
+      "catalog |\n|---|---|---|---|\n");
+  std::printf(
+      "| bytes per entry | %.0f B (files + its indexes) | %.1f B "
+      "(zstd); sealed: %.1f B | %.3fx |\n",
+      row_b, list_b, sealed_b, list_b / row_b);
+  std::printf(
+      "| files SET (%zu entries) | %.2f ms | %.2f ms; sealed: %.2f "
+      "ms | %.2fx |\n",
+      before[0].entries, files_rows_ms, files_list_ms, sealed_list_ms,
+      files_list_ms / files_rows_ms);
+  std::printf(
+      "| files SET --path app007 (%zu entries) | %.2f ms | %.2f ms | "
+      "%.2fx |\n",
+      before_prefix.entries, prefix_rows_ms, prefix_list_ms,
+      prefix_list_ms / prefix_rows_ms);
+  std::printf(
+      "| find wps.properties --namespace ns | %.2f ms (%zu sets' "
+      "rows) | %.2f ms with --older (+%d lists) | %.2fx |\n",
+      find_rows_ms, found_rows, find_older_ms, sets - 1,
+      find_older_ms / find_rows_ms);
+  std::printf(
+      "| find after the move, catalog only | %.2f ms (1 set's rows) "
+      "| | |\n",
+      find_catalog_ms);
+  std::printf(
+      "| moving one set's index to the store | | %.0f ms (%d entries) "
+      "| |\n",
+      move_ms, files);
+  for (const auto& [what, ms] :
+       {std::pair<const char*, double>{"files SET (rows)", files_rows_ms},
+        {"files SET --path (rows)", prefix_rows_ms},
+        {"find (rows)", find_rows_ms}}) {
     if (ms > kBudgetMs) {
       std::printf("over budget: %s %.2f ms > 100 ms\n", what, ms);
       failed = true;

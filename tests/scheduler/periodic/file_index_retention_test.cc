@@ -22,7 +22,8 @@ class FileIndexRetentionTest : public ::testing::Test {
     auto catalog = SqliteCatalog::Open(dir_ / "catalog.db");
     ASSERT_TRUE(catalog.ok()) << catalog.status();
     catalog_ = std::move(*catalog);
-    lists_ = std::make_unique<FileLists>(catalog_.get(), &store_, &keys_);
+    lists_ = std::make_unique<FileLists>(catalog_.get(), catalog_.get(),
+                                         &store_, &keys_);
   }
 
   // A set of ns/`release` with one indexed volume artifact.

@@ -211,6 +211,30 @@ TEST_F(PlanBackupSetTest, AnIncrementalBuildsOnTheSamePolicysNewestSet) {
   EXPECT_FALSE(plan->members[1].command.backup().incremental());
 }
 
+// A base whose file index moved to the store (file_index_sets) has no rows
+// for the agent to compare with: its volume is taken whole, and the set
+// says why.
+TEST_F(PlanBackupSetTest, AVolumeWhoseBasesIndexMovedIsTakenWhole) {
+  in_.request.set_policy("hourly");
+  in_.request.mutable_options()->set_level(v1::INCREMENTAL);
+  in_.history = {Complete("s1", "hourly", kNow - 3600)};
+  v1::Artifact base;
+  base.set_set_id("s1");
+  base.set_target("core/profile");
+  base.set_kind(v1::ARTIFACT_VOLUME_TAR);
+  base.mutable_file_list()->set_path("ns/dx/s1/core-profile.tar.zst.files.zst");
+  in_.base_artifacts = {base};
+  absl::StatusOr<BackupPlan> plan = PlanBackupSet(in_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->members[0].artifact.target(), "core/profile");
+  EXPECT_EQ(plan->members[0].artifact.base_set_id(), "");
+  EXPECT_FALSE(plan->members[0].command.backup().incremental());
+  ASSERT_EQ(plan->set.warnings_size(), 1);
+  EXPECT_EQ(plan->set.warnings(0),
+            "core/profile is stored whole: the file index of its base, set "
+            "s1, was moved to the store (catalog.file_index_sets)");
+}
+
 TEST_F(PlanBackupSetTest, AFullExpectsWhatTheLastFullStoredForATarget) {
   v1::Artifact last;
   last.set_target("core/profile");

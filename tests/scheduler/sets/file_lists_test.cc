@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "scheduler/sets/tiered_file_index.h"
+#include "tests/support/locking_store.h"
 #include "tests/support/memory_catalog.h"
 #include "tests/support/memory_store.h"
 #include "tests/support/temp_dir.h"
@@ -28,9 +30,10 @@ class FileListsTest : public ::testing::Test {
     auto ring = crypto::KeyRing::Load(config);
     ASSERT_TRUE(ring.ok()) << ring.status();
     keys_ = std::move(*ring);
-    lists_ = std::make_unique<FileLists>(&catalog_, &store_, keys_.get());
-    index_ = std::make_unique<TieredFileIndex>(&catalog_, &catalog_,
-                                               lists_.get(), true);
+    lists_ =
+        std::make_unique<FileLists>(&catalog_, &catalog_, &store_, keys_.get());
+    index_ =
+        std::make_unique<TieredFileIndex>(&catalog_, &catalog_, lists_.get());
   }
 
   // Set `id` of ns/dx started at `started`, with a volume artifact of
@@ -141,7 +144,8 @@ TEST_F(FileListsTest, AMovedIndexListsExactlyAsTheCatalogsRowsDid) {
   ASSERT_TRUE(lists_->Move(volume).ok());
 
   const v1::Artifact moved = Recorded("s1", "core/profile");
-  EXPECT_EQ(moved.file_list().path(), "ns/dx/s1/core-profile.files.zst");
+  EXPECT_EQ(moved.file_list().path(),
+            "ns/dx/s1/core-profile.tar.zst.files.zst");
   EXPECT_EQ(moved.file_list().entries(), 2501u);
   EXPECT_EQ(moved.file_list().bytes(), *store_.Stat(moved.file_list().path()));
   EXPECT_EQ(moved.file_list().sha256().size(), 64u);
@@ -157,6 +161,14 @@ TEST_F(FileListsTest, AMovedIndexListsExactlyAsTheCatalogsRowsDid) {
 }
 
 TEST_F(FileListsTest, FindSearchesStoredListsOnlyWhenAskedWithANamespace) {
+  {
+    v1::FindFilesRequest nothing_moved;
+    nothing_moved.set_pattern("wps.*");
+    AddSet("first", 10);
+    auto found = index_->FindFiles(nothing_moved);
+    ASSERT_TRUE(found.ok());
+    EXPECT_FALSE(found->older_not_searched()) << "no list exists yet";
+  }
   ASSERT_TRUE(lists_->Move(AddSet("old", 100)).ok());
   ASSERT_TRUE(lists_->Move(AddSet("older", 50)).ok());
   AddSet("new", 200);
@@ -184,7 +196,8 @@ TEST_F(FileListsTest, FindSearchesStoredListsOnlyWhenAskedWithANamespace) {
   ASSERT_TRUE(catalog_only.ok());
   EXPECT_EQ(sets_of(*catalog_only),
             (Strings{"elsewhere:d9/wps.properties@300/other/core/profile",
-                     "new:d9/wps.properties@200/ns/core/profile"}));
+                     "new:d9/wps.properties@200/ns/core/profile",
+                     "first:d9/wps.properties@10/ns/core/profile"}));
   EXPECT_TRUE(catalog_only->older_not_searched());
 
   auto whole_fleet = find(true, "");
@@ -196,10 +209,23 @@ TEST_F(FileListsTest, FindSearchesStoredListsOnlyWhenAskedWithANamespace) {
   ASSERT_TRUE(older.ok()) << older.status();
   EXPECT_EQ(sets_of(*older),
             (Strings{"new:d9/wps.properties@200/ns/core/profile",
+                     "first:d9/wps.properties@10/ns/core/profile",
                      "old:d9/wps.properties@100/ns/core/profile",
-                     "older:d9/wps.properties@50/ns/core/profile"}));
+                     "older:d9/wps.properties@50/ns/core/profile"}))
+      << "the catalog's rows, then the lists, newest set first";
   EXPECT_FALSE(older->truncated());
   EXPECT_FALSE(older->older_not_searched());
+
+  // Found in review: a set being removed (its list already gone) failed
+  // the whole search.
+  v1::BackupSet expiring = *catalog_.GetSet("older");
+  expiring.set_status(v1::SET_EXPIRING);
+  ASSERT_TRUE(catalog_.UpdateSet(expiring).ok());
+  ASSERT_TRUE(
+      store_.Remove(Recorded("older", "core/profile").file_list().path()).ok());
+  auto without_expiring = find(true, "ns");
+  ASSERT_TRUE(without_expiring.ok()) << without_expiring.status();
+  EXPECT_EQ(without_expiring->files_size(), 3);  // new, first, old
 
   auto limited = find(true, "ns", 2);
   ASSERT_TRUE(limited.ok());
@@ -238,7 +264,8 @@ TEST_F(FileListsTest, AnEncryptedNamespacesListIsSealedAndNeedsItsKey) {
 
   ASSERT_TRUE(lists_->Move(volume).ok());
   const v1::Artifact moved = Recorded("s1", "core/profile");
-  EXPECT_EQ(moved.file_list().path(), "prod/dx/s1/core-profile.files.zst.age");
+  EXPECT_EQ(moved.file_list().path(),
+            "prod/dx/s1/core-profile.tar.zst.files.zst.age");
   EXPECT_EQ(moved.file_list().encrypted_for(),
             identity->recipient().ToString());
 
@@ -295,7 +322,7 @@ TEST_F(FileListsTest, AMoveTheCatalogRefusesLeavesTheRowsAndNoObject) {
   EXPECT_EQ(moved.code(), absl::StatusCode::kNotFound) << moved;
   EXPECT_NE(moved.message().find("core/gone in set s1"), std::string::npos)
       << moved;
-  EXPECT_EQ(store_.Stat("ns/dx/s1/core-gone.files.zst").status().code(),
+  EXPECT_EQ(store_.Stat("ns/dx/s1/core-gone.tar.zst.files.zst").status().code(),
             absl::StatusCode::kNotFound)
       << "the list written is removed again";
   EXPECT_EQ(Listing(catalog_, "s1", "core/gone")->size(), 1u);
@@ -303,21 +330,123 @@ TEST_F(FileListsTest, AMoveTheCatalogRefusesLeavesTheRowsAndNoObject) {
   // A list an interrupted move left (no row names it) is written again.
   AddSet("s2", 200);
   v1::Artifact s2 = Recorded("s2", "core/profile");
-  auto leftover = store_.Begin("ns/dx/s2/core-profile.files.zst");
+  auto leftover = store_.Begin("ns/dx/s2/core-profile.tar.zst.files.zst");
   ASSERT_TRUE(leftover.ok());
   ASSERT_TRUE((*leftover)->Commit("").ok());
   ASSERT_TRUE(lists_->Move(s2).ok());
   EXPECT_EQ(Listing(*index_, "s2")->size(), 2501u);
 }
 
-TEST(FileListPathTest, ReplacesTheTarSuffixAndKeepsEncryption) {
+// One list per artifact path: two artifacts never share a list's key.
+TEST(FileListPathTest, FollowsTheArtifactsPathAndKeepsEncryption) {
   v1::Artifact a;
   a.set_path("ns/dx/s1/core-profile.tar.zst");
-  EXPECT_EQ(FileListPath(a), "ns/dx/s1/core-profile.files.zst");
+  EXPECT_EQ(FileListPath(a), "ns/dx/s1/core-profile.tar.zst.files.zst");
   a.set_path("ns/dx/s1/core-profile.tar.gz.age");
-  EXPECT_EQ(FileListPath(a), "ns/dx/s1/core-profile.files.zst.age");
-  a.set_path("ns/dx/s1/dam-upload.tar");
-  EXPECT_EQ(FileListPath(a), "ns/dx/s1/dam-upload.files.zst");
+  EXPECT_EQ(FileListPath(a), "ns/dx/s1/core-profile.tar.gz.files.zst.age");
+  a.set_path("ns/dx/s1/core-profile.tar");
+  EXPECT_EQ(FileListPath(a), "ns/dx/s1/core-profile.tar.files.zst");
+}
+
+// A catalog that records the move and then reports a failure, as a
+// PostgreSQL commit whose answer was lost does.
+class LostAnswerIndex : public testing::MemoryCatalog {
+ public:
+  absl::Status MoveFilesToStore(const std::string& set_id,
+                                const std::string& target,
+                                const v1::StoredFileList& list,
+                                int64_t locked_until_unix) override {
+    absl::Status s = testing::MemoryCatalog::MoveFilesToStore(
+        set_id, target, list, locked_until_unix);
+    if (!s.ok()) return s;
+    return absl::UnavailableError("the connection closed during COMMIT");
+  }
+};
+
+// Found in review: a failed record removed the list even when the commit
+// had gone through, leaving the catalog naming a missing list and no rows;
+// and a list the catalog names could be replaced.
+TEST(FileListsRecordTest, AListTheCatalogNamesIsNeverRemovedOrReplaced) {
+  LostAnswerIndex catalog;
+  testing::MemoryStore store;
+  crypto::KeyRing keys;
+  FileLists lists(&catalog, &catalog, &store, &keys);
+  TieredFileIndex index(&catalog, &catalog, &lists);
+  v1::BackupSet set;
+  set.set_id("s1");
+  set.set_namespace_("ns");
+  set.set_release("dx");
+  set.set_status(v1::SET_COMPLETE);
+  ASSERT_TRUE(catalog.CreateSet(set).ok());
+  v1::Artifact volume;
+  volume.set_set_id("s1");
+  volume.set_target("core/profile");
+  volume.set_kind(v1::ARTIFACT_VOLUME_TAR);
+  volume.set_path("ns/dx/s1/core-profile.tar.zst");
+  ASSERT_TRUE(catalog.AddArtifact(volume).ok());
+  google::protobuf::RepeatedPtrField<v1::FileEntry> entries;
+  entries.Add()->set_path("a");
+  entries.Add()->set_path("b");
+  ASSERT_TRUE(catalog.AddFiles("s1", "core/profile", entries).ok());
+
+  absl::Status moved = lists.Move(volume);
+  EXPECT_EQ(moved.code(), absl::StatusCode::kUnavailable) << moved;
+  const std::string path = "ns/dx/s1/core-profile.tar.zst.files.zst";
+  EXPECT_TRUE(store.Stat(path).ok()) << "the recorded list was removed";
+  v1::ListFilesRequest request;
+  request.set_set_id("s1");
+  int listed = 0;
+  ASSERT_TRUE(index
+                  .ForEachFile(request,
+                               [&](const v1::IndexedFile&) {
+                                 ++listed;
+                                 return true;
+                               })
+                  .ok());
+  EXPECT_EQ(listed, 2);
+
+  // Moving it again (a caller that read the artifact before) replaces
+  // nothing the catalog names.
+  moved = lists.Move(volume);
+  EXPECT_EQ(moved.code(), absl::StatusCode::kAlreadyExists) << moved;
+  EXPECT_TRUE(store.Stat(path).ok());
+}
+
+// Found in review: the list was locked from its writing plus the store's
+// margin, and the artifact's lock raised to that: a moved set stayed a
+// margin longer, and one whose lock had ended was locked again.
+TEST(FileListsRecordTest, AListIsLockedExactlyAsLongAsItsArtifactStillIs) {
+  testing::MemoryCatalog catalog;
+  testing::LockingStore store;
+  store.now_unix = absl::ToUnixSeconds(absl::Now());
+  crypto::KeyRing keys;
+  FileLists lists(&catalog, &catalog, &store, &keys);
+  const int64_t future = store.now_unix + 30 * 86400;
+  for (const auto& [id, lock] : std::vector<std::pair<std::string, int64_t>>{
+           {"locked", future}, {"ended", 1000}}) {
+    v1::BackupSet set;
+    set.set_id(id);
+    set.set_namespace_("ns");
+    set.set_release("dx");
+    set.set_status(v1::SET_COMPLETE);
+    ASSERT_TRUE(catalog.CreateSet(set).ok());
+    v1::Artifact volume;
+    volume.set_set_id(id);
+    volume.set_target("core/profile");
+    volume.set_kind(v1::ARTIFACT_VOLUME_TAR);
+    volume.set_path("ns/dx/" + id + "/core-profile.tar.zst");
+    volume.set_locked_until_unix(lock);
+    ASSERT_TRUE(catalog.AddArtifact(volume).ok());
+    google::protobuf::RepeatedPtrField<v1::FileEntry> entries;
+    entries.Add()->set_path("a");
+    ASSERT_TRUE(catalog.AddFiles(id, "core/profile", entries).ok());
+    ASSERT_TRUE(lists.Move(volume).ok());
+    auto artifacts = catalog.ListArtifacts(id);
+    ASSERT_TRUE(artifacts.ok());
+    EXPECT_EQ(artifacts->at(0).locked_until_unix(), lock) << id;
+  }
+  EXPECT_EQ(store.locks["ns/dx/locked/core-profile.tar.zst.files.zst"], future);
+  EXPECT_EQ(store.locks["ns/dx/ended/core-profile.tar.zst.files.zst"], 0);
 }
 
 TEST(UnderPrefixTest, SelectsThePathAndWhatIsBelowIt) {
@@ -326,17 +455,6 @@ TEST(UnderPrefixTest, SelectsThePathAndWhatIsBelowIt) {
   EXPECT_FALSE(UnderPrefix("a/bc", "a/b"));
   EXPECT_TRUE(UnderPrefix("anything", ""));
   EXPECT_TRUE(UnderPrefix("anything", "/"));
-}
-
-TEST(MatchesFindPatternTest, MatchesAsTheCatalogsGlob) {
-  EXPECT_TRUE(MatchesFindPattern("wps.*", "a/b/wps.properties"));
-  EXPECT_FALSE(MatchesFindPattern("WPS.*", "a/b/wps.properties"));
-  EXPECT_TRUE(MatchesFindPattern("*/wps.properties", "a/b/wps.properties"))
-      << "'*' crosses '/'";
-  EXPECT_FALSE(MatchesFindPattern("b/wps.properties", "a/b/wps.properties"))
-      << "a pattern with '/' matches the whole path";
-  EXPECT_TRUE(MatchesFindPattern("f[0-9].xml", "d/f7.xml"));
-  EXPECT_TRUE(MatchesFindPattern("a\\b", "a\\b")) << "no escape character";
 }
 
 }  // namespace

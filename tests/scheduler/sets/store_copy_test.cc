@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/sha256.h"
+#include "tests/support/locking_store.h"
 #include "tests/support/memory_catalog.h"
 #include "tests/support/memory_store.h"
 #include "tests/support/stored_objects.h"
@@ -162,32 +163,7 @@ TEST_F(StoreCopyTest, AManifestThatCannotBeReadNowIsNotAMissingOne) {
          "taken for a crash's remains and removed";
 }
 
-// A copy bucket with Object Lock: records each object's lock as the store
-// would set it (the retention's earliest removal, or the write time, plus
-// a day) and refuses to remove an object before its lock ends.
-class LockingStore : public testing::MemoryStore {
- public:
-  int64_t now_unix = 0;
-  std::map<std::string, int64_t> locks;
-  std::vector<std::string> early_removals;
-
- protected:
-  int64_t LockUntil(int64_t keep_until_unix) const override {
-    return std::max(keep_until_unix, now_unix) + 86400;
-  }
-  absl::StatusOr<std::unique_ptr<ObjectSink>> StartObject(
-      const std::string& key, int64_t locked_until_unix) override {
-    locks[key] = locked_until_unix;
-    return MemoryStore::StartObject(key, locked_until_unix);
-  }
-  absl::Status RemoveObject(const std::string& key) override {
-    if (locks[key] > now_unix) {
-      early_removals.push_back(key);
-      return absl::PermissionDeniedError(key + " is locked");
-    }
-    return MemoryStore::RemoveObject(key);
-  }
-};
+using testing::LockingStore;  // a copy bucket with Object Lock
 
 TEST_F(StoreCopyTest, LockedCopiesStayUntilTheirLockEnds) {
   AddSet("20260101T000000Z-aaaa", 1767225600);
