@@ -143,7 +143,9 @@ absl::Status FileIndexRetention::MoveSet(const std::string& set_id) {
   }
   // Read again under the lease: retention may have begun removing it.
   absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
-  if (!set.ok() || !Ended(*set)) return absl::OkStatus();
+  if (absl::IsNotFound(set.status())) return absl::OkStatus();  // removed
+  if (!set.ok()) return set.status();
+  if (!Ended(*set)) return absl::OkStatus();
   absl::StatusOr<std::vector<v1::Artifact>> artifacts =
       sets_->ListArtifacts(set_id);
   if (!artifacts.ok()) return artifacts.status();

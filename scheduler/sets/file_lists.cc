@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "common/byte_sink.h"
 #include "common/zstd_sink.h"
+#include "scheduler/store/artifact_pipe.h"
 #include "scheduler/store/zstd_reader.h"
 
 namespace dxbackup::scheduler {
@@ -20,17 +20,6 @@ constexpr int kPageEntries = 10000;
 // zstd's level for lists: paths compress well at any level, and 3 costs
 // about a tenth of the catalog's reading.
 constexpr int kListZstdLevel = 3;
-
-class PendingSink : public common::ByteSink {
- public:
-  explicit PendingSink(PendingArtifact* out) : out_(out) {}
-  absl::Status Write(const void* data, size_t size) override {
-    return out_->Append(data, size);
-  }
-
- private:
-  PendingArtifact* out_;
-};
 
 // An ArtifactReader as protobuf's input stream; its first error is kept.
 class ReaderStream : public google::protobuf::io::CopyingInputStream {
@@ -115,7 +104,7 @@ absl::Status FileLists::Move(const v1::Artifact& artifact) {
   if (!pending.ok()) return Prefixed(what, pending.status());
   PendingArtifact& out = **pending;
 
-  PendingSink sink(&out);
+  PendingArtifactSink sink(&out);
   common::ZstdSink zstd(&sink, kListZstdLevel, /*workers=*/0);
   uint64_t entries = 0;
   std::string after, buffer;

@@ -11,25 +11,10 @@
 #include "common/zstd_sink.h"
 
 namespace dxbackup::scheduler {
-namespace {
-
-// The compressor's output, appended to the artifact.
-class ArtifactSink : public common::ByteSink {
- public:
-  explicit ArtifactSink(PendingArtifact* out) : out_(out) {}
-  absl::Status Write(const void* data, size_t size) override {
-    return out_->Append(data, size);
-  }
-
- private:
-  PendingArtifact* out_;
-};
-
-}  // namespace
 
 absl::Status WriteZstd(const std::string& bytes, int zstd_level,
                        PendingArtifact* out) {
-  ArtifactSink sink(out);
+  PendingArtifactSink sink(out);
   common::ZstdSink zstd(&sink, zstd_level, /*workers=*/0);
   if (absl::Status s = zstd.Write(bytes.data(), bytes.size()); !s.ok()) {
     return s;
@@ -66,7 +51,7 @@ absl::StatusOr<ProcessOutput> RunProcessInto(common::ProcessSpec spec,
   auto proc = common::Subprocess::Start(spec);
   if (!proc.ok()) return proc.status();
   common::ProcessWatch watch(proc->get(), timeout_seconds, common::RealTime());
-  ArtifactSink sink(out);
+  PendingArtifactSink sink(out);
   common::ZstdSink zstd(&sink, zstd_level, /*workers=*/1);
   std::vector<char> buf(1 << 20);
   absl::Status write_status = absl::OkStatus();

@@ -30,6 +30,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/byte_sink.h"
 #include "common/process.h"
 #include "scheduler/store/artifact_store.h"
 
@@ -48,6 +49,19 @@ absl::StatusOr<ProcessOutput> RunProcessInto(common::ProcessSpec spec,
                                              int zstd_level,
                                              PendingArtifact* out,
                                              int timeout_seconds = 0);
+
+// A pending artifact as the ByteSink a stream writer (common::ZstdSink)
+// appends to. `out` must outlive it.
+class PendingArtifactSink : public common::ByteSink {
+ public:
+  explicit PendingArtifactSink(PendingArtifact* out) : out_(out) {}
+  absl::Status Write(const void* data, size_t size) override {
+    return out_->Append(data, size);
+  }
+
+ private:
+  PendingArtifact* out_;
+};
 
 // Appends `bytes` to `out` as one zstd stream at `zstd_level` (not
 // committed): for what the scheduler makes in memory itself.

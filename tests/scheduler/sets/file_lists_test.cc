@@ -348,6 +348,30 @@ TEST(FileListPathTest, FollowsTheArtifactsPathAndKeepsEncryption) {
   EXPECT_EQ(FileListPath(a), "ns/dx/s1/core-profile.tar.files.zst");
 }
 
+// Set `id` of ns/dx, complete, with one volume artifact (locked until
+// `lock`) whose index lists `paths`; the artifact as recorded.
+v1::Artifact AddIndexedSet(testing::MemoryCatalog& catalog,
+                           const std::string& id, int64_t lock,
+                           const std::vector<std::string>& paths) {
+  v1::BackupSet set;
+  set.set_id(id);
+  set.set_namespace_("ns");
+  set.set_release("dx");
+  set.set_status(v1::SET_COMPLETE);
+  EXPECT_TRUE(catalog.CreateSet(set).ok());
+  v1::Artifact volume;
+  volume.set_set_id(id);
+  volume.set_target("core/profile");
+  volume.set_kind(v1::ARTIFACT_VOLUME_TAR);
+  volume.set_path("ns/dx/" + id + "/core-profile.tar.zst");
+  volume.set_locked_until_unix(lock);
+  EXPECT_TRUE(catalog.AddArtifact(volume).ok());
+  google::protobuf::RepeatedPtrField<v1::FileEntry> entries;
+  for (const std::string& path : paths) entries.Add()->set_path(path);
+  EXPECT_TRUE(catalog.AddFiles(id, "core/profile", entries).ok());
+  return volume;
+}
+
 // A catalog that records the move and then reports a failure, as a
 // PostgreSQL commit whose answer was lost does.
 class LostAnswerIndex : public testing::MemoryCatalog {
@@ -372,22 +396,7 @@ TEST(FileListsRecordTest, AListTheCatalogNamesIsNeverRemovedOrReplaced) {
   crypto::KeyRing keys;
   FileLists lists(&catalog, &catalog, &store, &keys);
   TieredFileIndex index(&catalog, &catalog, &lists);
-  v1::BackupSet set;
-  set.set_id("s1");
-  set.set_namespace_("ns");
-  set.set_release("dx");
-  set.set_status(v1::SET_COMPLETE);
-  ASSERT_TRUE(catalog.CreateSet(set).ok());
-  v1::Artifact volume;
-  volume.set_set_id("s1");
-  volume.set_target("core/profile");
-  volume.set_kind(v1::ARTIFACT_VOLUME_TAR);
-  volume.set_path("ns/dx/s1/core-profile.tar.zst");
-  ASSERT_TRUE(catalog.AddArtifact(volume).ok());
-  google::protobuf::RepeatedPtrField<v1::FileEntry> entries;
-  entries.Add()->set_path("a");
-  entries.Add()->set_path("b");
-  ASSERT_TRUE(catalog.AddFiles("s1", "core/profile", entries).ok());
+  const v1::Artifact volume = AddIndexedSet(catalog, "s1", 0, {"a", "b"});
 
   absl::Status moved = lists.Move(volume);
   EXPECT_EQ(moved.code(), absl::StatusCode::kUnavailable) << moved;
@@ -424,23 +433,7 @@ TEST(FileListsRecordTest, AListIsLockedExactlyAsLongAsItsArtifactStillIs) {
   const int64_t future = store.now_unix + 30 * 86400;
   for (const auto& [id, lock] : std::vector<std::pair<std::string, int64_t>>{
            {"locked", future}, {"ended", 1000}}) {
-    v1::BackupSet set;
-    set.set_id(id);
-    set.set_namespace_("ns");
-    set.set_release("dx");
-    set.set_status(v1::SET_COMPLETE);
-    ASSERT_TRUE(catalog.CreateSet(set).ok());
-    v1::Artifact volume;
-    volume.set_set_id(id);
-    volume.set_target("core/profile");
-    volume.set_kind(v1::ARTIFACT_VOLUME_TAR);
-    volume.set_path("ns/dx/" + id + "/core-profile.tar.zst");
-    volume.set_locked_until_unix(lock);
-    ASSERT_TRUE(catalog.AddArtifact(volume).ok());
-    google::protobuf::RepeatedPtrField<v1::FileEntry> entries;
-    entries.Add()->set_path("a");
-    ASSERT_TRUE(catalog.AddFiles(id, "core/profile", entries).ok());
-    ASSERT_TRUE(lists.Move(volume).ok());
+    ASSERT_TRUE(lists.Move(AddIndexedSet(catalog, id, lock, {"a"})).ok());
     auto artifacts = catalog.ListArtifacts(id);
     ASSERT_TRUE(artifacts.ok());
     EXPECT_EQ(artifacts->at(0).locked_until_unix(), lock) << id;
