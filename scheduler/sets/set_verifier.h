@@ -3,7 +3,10 @@
 // every tar entry reads back (and their count matches) and that pg_restore
 // reads the whole dump (to /dev/null). The result is recorded on the set; a
 // corrupt set is refused by restore and not counted as complete by
-// retention.
+// retention. The file list of a volume whose index moved to the store is
+// checked too (size and SHA-256); a damaged one is in the checks and the
+// detail, but does not make the set corrupt (it costs `files`, not a
+// restore).
 //
 // An encrypted artifact's stored bytes (the age file) are checked without
 // any key; `deep` decrypts it, with the keys given and the configured ones,

@@ -6,6 +6,7 @@
 #include "agent/backup/volume_walker.h"
 #include "common/clock.h"
 #include "common/sha256.h"
+#include "scheduler/sets/file_lists.h"
 #include "tests/support/memory_catalog.h"
 #include "tests/support/memory_store.h"
 #include "tests/support/stored_objects.h"
@@ -251,6 +252,59 @@ TEST_F(EncryptedSetVerifierTest, ADamagedAgeHeaderIsCorruptNotAWrongKey) {
   EXPECT_NE(deep->set().verification().detail().find("SHA-256"),
             std::string::npos)
       << deep->set().verification().detail();
+}
+
+// A set whose file index moved to the store (file_index_sets): verify
+// checks the list's stored bytes too; a damaged list is said, but the set,
+// whose data restores, is not corrupt for it.
+TEST(SetVerifierFileListTest, AListIsCheckedAndItsDamageIsNoCorruptSet) {
+  testing::MemoryCatalog catalog;
+  testing::MemoryStore store;
+  common::SystemClock clock;
+  crypto::KeyRing keys;
+  v1::BackupSet set;
+  set.set_id("s1");
+  set.set_namespace_("ns");
+  set.set_release("dx");
+  set.set_status(v1::SET_COMPLETE);
+  ASSERT_TRUE(catalog.CreateSet(set).ok());
+  const std::string bytes = "an archive's bytes";
+  v1::Artifact volume;
+  volume.set_set_id("s1");
+  volume.set_target("core/profile");
+  volume.set_kind(v1::ARTIFACT_VOLUME_TAR);
+  volume.set_path("ns/dx/s1/core-profile.tar.zst");
+  volume.set_bytes(bytes.size());
+  common::Sha256 digest;
+  digest.Update(bytes);
+  volume.set_sha256(digest.HexDigest());
+  ASSERT_TRUE(testing::PutObject(store, volume.path(), bytes).ok());
+  ASSERT_TRUE(catalog.AddArtifact(volume).ok());
+  google::protobuf::RepeatedPtrField<v1::FileEntry> entries;
+  entries.Add()->set_path("wps.properties");
+  ASSERT_TRUE(catalog.AddFiles("s1", "core/profile", entries).ok());
+  FileLists lists(&catalog, &catalog, &store, &keys);
+  ASSERT_TRUE(lists.Move(volume).ok());
+
+  SetVerifier verifier(&catalog, &store, &clock, &keys);
+  auto sound = verifier.Verify("s1", /*deep=*/false);
+  ASSERT_TRUE(sound.ok()) << sound.status();
+  ASSERT_EQ(sound->checks_size(), 2);
+  EXPECT_EQ(sound->checks(1).target(), "core/profile (file list)");
+  EXPECT_TRUE(sound->checks(1).ok()) << sound->checks(1).detail();
+
+  const std::string list =
+      catalog.ListArtifacts("s1")->at(0).file_list().path();
+  store.Corrupt(list, "not the list");
+  auto damaged = verifier.Verify("s1", /*deep=*/false);
+  ASSERT_TRUE(damaged.ok()) << damaged.status();
+  EXPECT_TRUE(damaged->checks(0).ok());
+  EXPECT_FALSE(damaged->checks(1).ok());
+  EXPECT_EQ(damaged->set().verification().result(), v1::Verification::VERIFIED);
+  EXPECT_NE(
+      damaged->set().verification().detail().find("core/profile (file list): "),
+      std::string::npos)
+      << damaged->set().verification().detail();
 }
 
 }  // namespace
