@@ -170,10 +170,19 @@ std::vector<v1::AgentInfo> AgentRegistry::KnownAgentsOf(
     const std::string& namespace_, const std::string& release,
     int64_t max_age_seconds) {
   std::vector<v1::AgentInfo> out;
+  absl::StatusOr<std::vector<v1::AgentInfo>> stored =
+      catalog_->ListAgentsOf(namespace_, release);
+  if (!stored.ok()) return out;
   const int64_t now = clock_->NowUnix();
-  for (v1::AgentInfo& agent : AllAgents()) {
-    if (agent.namespace_() != namespace_ || agent.release() != release)
-      continue;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (v1::AgentInfo& agent : *stored) {
+    auto it = connected_.find(agent.id());
+    if (it != connected_.end()) {
+      agent = it->second.info;
+      agent.set_connected(true);
+    } else {
+      agent.set_connected(false);
+    }
     if (agent.connected() || now - agent.last_seen_unix() <= max_age_seconds) {
       out.push_back(std::move(agent));
     }

@@ -79,7 +79,8 @@ class AgentRegistry {
   // be given to is one (jobs go to connected agents). NotFound otherwise.
   absl::StatusOr<std::pair<std::string, std::string>> DeploymentOf(
       const std::string& agent_id);
-  // Agents of one deployment, connected or seen within `max_age_seconds`.
+  // Agents of one deployment, connected or seen within `max_age_seconds`
+  // (reads that deployment's rows only).
   std::vector<v1::AgentInfo> KnownAgentsOf(const std::string& namespace_,
                                            const std::string& release,
                                            int64_t max_age_seconds);

@@ -21,6 +21,10 @@ class AgentCatalog {
   virtual absl::Status UpsertAgent(const v1::AgentInfo& agent) = 0;
   // Ordered by namespace, release, component, pod.
   virtual absl::StatusOr<std::vector<v1::AgentInfo>> ListAgents() = 0;
+  // One deployment's, ordered by component, pod: what a set starting
+  // reads, without reading (and parsing) every agent of the fleet.
+  virtual absl::StatusOr<std::vector<v1::AgentInfo>> ListAgentsOf(
+      const std::string& namespace_, const std::string& release) = 0;
   // Removes an agent's row; OK when there was none.
   virtual absl::Status DeleteAgent(const std::string& id) = 0;
 };

@@ -272,6 +272,12 @@ const std::vector<std::string_view> kMigrations = {
       CREATE INDEX artifacts_with_file_lists ON artifacts (set_id)
         WHERE file_list_path <> '';
     )sql",
+    // 25: one deployment's agents (AgentCatalog::ListAgentsOf), read at
+    // every set's start, without reading the fleet's.
+    R"sql(
+      CREATE INDEX agents_by_deployment
+        ON agents (namespace, release, component, pod);
+    )sql",
 };
 
 }  // namespace

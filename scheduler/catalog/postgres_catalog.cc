@@ -364,6 +364,22 @@ absl::Status PostgresCatalog::UpsertAgent(const v1::AgentInfo& agent) {
       .status();
 }
 
+absl::StatusOr<std::vector<v1::AgentInfo>> PostgresCatalog::ListAgentsOf(
+    const std::string& namespace_, const std::string& release) {
+  absl::StatusOr<Rows> rows =
+      Run("listing a deployment's agents",
+          "SELECT info_json FROM agents WHERE namespace = ?1 AND release = ?2 "
+          "ORDER BY component, pod",
+          {namespace_, release});
+  if (!rows.ok()) return rows.status();
+  std::vector<v1::AgentInfo> agents;
+  for (const std::vector<std::string>& row : *rows) {
+    v1::AgentInfo info;
+    if (ReadAgentJson(row.at(0), &info)) agents.push_back(std::move(info));
+  }
+  return agents;
+}
+
 absl::StatusOr<std::vector<v1::AgentInfo>> PostgresCatalog::ListAgents() {
   absl::StatusOr<Rows> rows = Run("listing agents",
                                   "SELECT info_json FROM agents ORDER BY "

@@ -195,6 +195,24 @@ absl::StatusOr<std::vector<v1::AgentInfo>> SqliteCatalog::ListAgents() {
   return agents;
 }
 
+absl::StatusOr<std::vector<v1::AgentInfo>> SqliteCatalog::ListAgentsOf(
+    const std::string& namespace_, const std::string& release) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_,
+               "SELECT info_json FROM agents WHERE namespace = ?1 AND release "
+               "= ?2 ORDER BY component, pod");
+  if (!st.ok()) return st.Error("listing a deployment's agents");
+  st.Bind(1, namespace_).Bind(2, release);
+  std::vector<v1::AgentInfo> agents;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    v1::AgentInfo info;
+    if (ReadAgentJson(st.Text(0), &info)) agents.push_back(std::move(info));
+  }
+  if (rc != SQLITE_DONE) return st.Error("listing a deployment's agents");
+  return agents;
+}
+
 absl::Status SqliteCatalog::WriteSet(const std::string& sql,
                                      const v1::BackupSet& set) {
   std::lock_guard<std::mutex> lock(mu_);

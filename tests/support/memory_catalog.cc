@@ -16,6 +16,19 @@ absl::Status MemoryCatalog::UpsertAgent(const v1::AgentInfo& agent) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<v1::AgentInfo>> MemoryCatalog::ListAgentsOf(
+    const std::string& namespace_, const std::string& release) {
+  absl::StatusOr<std::vector<v1::AgentInfo>> all = ListAgents();
+  if (!all.ok()) return all.status();
+  std::vector<v1::AgentInfo> of;
+  for (v1::AgentInfo& a : *all) {
+    if (a.namespace_() == namespace_ && a.release() == release) {
+      of.push_back(std::move(a));
+    }
+  }
+  return of;
+}
+
 absl::StatusOr<std::vector<v1::AgentInfo>> MemoryCatalog::ListAgents() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<v1::AgentInfo> agents;

@@ -19,6 +19,8 @@ class MemoryCatalog : public scheduler::Catalog {
  public:
   absl::Status UpsertAgent(const v1::AgentInfo& agent) override;
   absl::StatusOr<std::vector<v1::AgentInfo>> ListAgents() override;
+  absl::StatusOr<std::vector<v1::AgentInfo>> ListAgentsOf(
+      const std::string& namespace_, const std::string& release) override;
   absl::Status DeleteAgent(const std::string& id) override;
 
   absl::Status CreateSet(const v1::BackupSet& set) override;

@@ -149,6 +149,15 @@ TEST_P(CatalogContractTest, AgentsAreReplacedListedInOrderAndForgotten) {
   EXPECT_EQ((*agents)[1].last_seen_unix(), 20);
   EXPECT_FALSE((*agents)[1].connected()) << "connected is not stored";
   EXPECT_EQ((*agents)[2].id(), "ns/dx/dam-0");
+  // One deployment's, in the same order.
+  auto of = catalog_->ListAgentsOf("ns", "dx");
+  ASSERT_TRUE(of.ok());
+  ASSERT_EQ(of->size(), 2u);
+  EXPECT_EQ((*of)[0].id(), "ns/dx/core-0");
+  EXPECT_EQ((*of)[0].last_seen_unix(), 20);
+  EXPECT_EQ((*of)[1].id(), "ns/dx/dam-0");
+  EXPECT_EQ(catalog_->ListAgentsOf("ns", "other")->size(), 0u);
+  EXPECT_EQ(catalog_->ListAgentsOf("ab", "dx")->size(), 1u);
   EXPECT_TRUE(catalog_->DeleteAgent("ns/dx/core-0").ok());
   EXPECT_TRUE(catalog_->DeleteAgent("never/was/here").ok());
   EXPECT_EQ(catalog_->ListAgents()->size(), 2u);
