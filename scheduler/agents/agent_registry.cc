@@ -52,7 +52,9 @@ absl::StatusOr<Registration> AgentRegistry::Register(const v1::Hello& hello,
     connected_[id] = Entry{info, channel, binding, registration.session};
     deployments_[id] = {hello.namespace_(), hello.release()};
   }
+  BeginRowWrite();
   absl::Status s = catalog_->UpsertAgent(info);
+  EndRowWrite();
   if (!s.ok()) DXLOG(ERROR) << s.message();
   DXLOG(INFO) << "agent " << id << " registered (" << hello.component()
               << ", release " << hello.release() << ", " << hello.volumes_size()
@@ -71,7 +73,9 @@ bool AgentRegistry::Unregister(const std::string& agent_id,
     connected_.erase(it);
   }
   info.set_last_seen_unix(clock_->NowUnix());
+  BeginRowWrite();
   catalog_->UpsertAgent(info).IgnoreError();
+  EndRowWrite();
   DXLOG(INFO) << "agent " << agent_id << " disconnected";
   return true;
 }
@@ -118,10 +122,31 @@ std::vector<v1::AgentInfo> AgentRegistry::AgentsOf(
   return out;
 }
 
-std::vector<v1::AgentInfo> AgentRegistry::AllAgents() {
-  std::vector<v1::AgentInfo> known;
+void AgentRegistry::BeginRowWrite() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++row_writes_;
+}
+
+std::vector<v1::AgentInfo> AgentRegistry::StoredAgents() {
+  uint64_t read_at;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (kept_valid_ && kept_at_ == row_writes_) return kept_;
+    read_at = row_writes_;
+  }
   absl::StatusOr<std::vector<v1::AgentInfo>> stored = catalog_->ListAgents();
-  if (stored.ok()) known = *stored;
+  if (!stored.ok()) return {};
+  std::lock_guard<std::mutex> lock(mu_);
+  if (row_writes_ == read_at) {  // no write began or ended meanwhile
+    kept_ = *stored;
+    kept_at_ = read_at;
+    kept_valid_ = true;
+  }
+  return *std::move(stored);
+}
+
+std::vector<v1::AgentInfo> AgentRegistry::AllAgents() {
+  std::vector<v1::AgentInfo> known = StoredAgents();
   std::lock_guard<std::mutex> lock(mu_);
   for (v1::AgentInfo& agent : known) {
     auto it = connected_.find(agent.id());
@@ -138,11 +163,10 @@ std::vector<v1::AgentInfo> AgentRegistry::AllAgents() {
 std::set<std::string> AgentRegistry::DeploymentsAwaitingAgents(
     int64_t seen_within_seconds) {
   std::set<std::string> awaiting;
-  absl::StatusOr<std::vector<v1::AgentInfo>> stored = catalog_->ListAgents();
-  if (!stored.ok()) return awaiting;
+  const std::vector<v1::AgentInfo> stored = StoredAgents();
   const int64_t now = clock_->NowUnix();
   std::lock_guard<std::mutex> lock(mu_);
-  for (const v1::AgentInfo& agent : *stored) {
+  for (const v1::AgentInfo& agent : stored) {
     if (connected_.count(agent.id()) != 0) continue;
     // Registration writes both times; a disconnection seen moves
     // last_seen on. Equal: nobody saw it go.
@@ -206,6 +230,7 @@ absl::StatusOr<v1::AgentInfo> AgentRegistry::Forget(
           " is connected: it would register again at once; remove its pod "
           "(or its agent container) first"));
     }
+    ++row_writes_;  // under mu_: no read of the rows is kept across it
     absl::Status s = catalog_->DeleteAgent(agent_id);
     if (!s.ok()) return s;
     deployments_.erase(agent_id);
@@ -218,15 +243,15 @@ absl::StatusOr<v1::AgentInfo> AgentRegistry::Forget(
 
 std::vector<std::string> AgentRegistry::ForgetGone(int64_t max_age_seconds) {
   std::vector<std::string> forgotten;
-  absl::StatusOr<std::vector<v1::AgentInfo>> stored = catalog_->ListAgents();
-  if (!stored.ok()) return forgotten;
+  const std::vector<v1::AgentInfo> stored = StoredAgents();
   const int64_t now = clock_->NowUnix();
   std::lock_guard<std::mutex> lock(mu_);
-  for (const v1::AgentInfo& agent : *stored) {
+  for (const v1::AgentInfo& agent : stored) {
     const int64_t gone_for = now - agent.last_seen_unix();
     if (connected_.count(agent.id()) != 0 || gone_for <= max_age_seconds) {
       continue;
     }
+    ++row_writes_;  // under mu_: no read of the rows is kept across it
     if (catalog_->DeleteAgent(agent.id()).ok()) {
       deployments_.erase(agent.id());
       DXLOG(INFO) << "agent " << agent.id() << " forgotten: not seen for "

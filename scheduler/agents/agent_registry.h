@@ -1,6 +1,10 @@
 // AgentRegistry knows the agents connected now and how to reach each one:
 // the AgentChannel of its control stream. It mirrors agents into the
 // catalog so that `dxbackup agents` also shows those that went away.
+// While its scheduler is active it is the only writer of the agents'
+// rows, so it keeps what it last read of them until it writes one: a
+// fleet of 10,000 agents is not read and parsed again at each policy tick
+// (each set's end wakes one).
 //
 // Thread-safe. A channel is used only under the registry's lock, and a
 // channel's owner calls Unregister before destroying it.
@@ -109,9 +113,22 @@ class AgentRegistry {
     std::string binding;
     uint64_t session;
   };
+  // Every agent row, from memory when no write came since the last read;
+  // an empty list when the catalog cannot be read.
+  std::vector<v1::AgentInfo> StoredAgents();
+  // Around each row this registry writes: the kept rows are stale from
+  // the first call on, and no read that overlapped the write is kept.
+  void BeginRowWrite();
+  void EndRowWrite() { BeginRowWrite(); }
+
   AgentCatalog* catalog_;
   const common::Clock* clock_;
   std::mutex mu_;
+  // StoredAgents' rows, valid while kept_at_ == row_writes_.
+  std::vector<v1::AgentInfo> kept_;
+  bool kept_valid_ = false;
+  uint64_t kept_at_ = 0;
+  uint64_t row_writes_ = 0;  // bumped before and after each write
   std::map<std::string, Entry> connected_;
   // Agent id -> namespace, release: see DeploymentOf.
   std::map<std::string, std::pair<std::string, std::string>> deployments_;

@@ -79,5 +79,46 @@ TEST_F(AgentLivenessTest, AHeartbeatStartsTheSilenceAgain) {
   EXPECT_TRUE(frozen.closed);
 }
 
+// A catalog that counts its reads of every agent.
+class CountingCatalog : public testing::MemoryCatalog {
+ public:
+  absl::StatusOr<std::vector<v1::AgentInfo>> ListAgents() override {
+    ++reads;
+    return MemoryCatalog::ListAgents();
+  }
+  int reads = 0;
+};
+
+// The registry reads the fleet's rows once until it writes one: a policy
+// tick after each set's end no longer parses every agent again (found by
+// agents-bench --sets: 1,000 sets with 10,000 agents connected took 6.9x
+// the time of the same sets with 1,000). What it keeps is never stale.
+TEST(AgentRegistryRowsTest, TheFleetIsReadOnceUntilARowChanges) {
+  testing::FakeClock clock;
+  CountingCatalog catalog;
+  AgentRegistry registry(&catalog, &clock);
+  RecordingChannel a, b;
+  ASSERT_TRUE(registry.Register(Hello("a-0"), "", &a).ok());
+  EXPECT_EQ(registry.AllAgents().size(), 1u);
+  EXPECT_EQ(registry.AllAgents().size(), 1u);
+  registry.DeploymentsAwaitingAgents(3600);
+  registry.ForgetGone(86400);
+  EXPECT_EQ(catalog.reads, 1) << "one read for all four";
+
+  ASSERT_TRUE(registry.Register(Hello("b-0"), "", &b).ok());
+  auto all = registry.AllAgents();
+  ASSERT_EQ(all.size(), 2u) << "a registration's row is seen at once";
+  EXPECT_EQ(catalog.reads, 2);
+
+  ASSERT_TRUE(registry.Unregister("ns/dx/b-0", &b));
+  clock.now += std::chrono::hours(48);
+  EXPECT_TRUE(registry.AllAgents()[1].last_seen_unix() > 0);
+  EXPECT_FALSE(registry.AllAgents()[1].connected());
+  EXPECT_EQ(registry.ForgetGone(86400),
+            std::vector<std::string>{"ns/dx/b-0"});
+  EXPECT_EQ(registry.AllAgents().size(), 1u) << "a forgotten row is gone";
+  EXPECT_EQ(registry.KnownAgentsOf("ns", "dx", 86400).size(), 1u);
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler
