@@ -3,13 +3,16 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "scheduler/kubernetes/active_pod_label.h"
 
 namespace dxbackup::scheduler {
 
-ActivePodMarker::ActivePodMarker(ActivePodLabel* label,
-                                 std::function<bool()> still_active)
-    : label_(label),
+ActivePodMarker::ActivePodMarker(MarkFn mark,
+                                 std::function<bool()> still_active,
+                                 const common::TimeSource* time)
+    : mark_(std::move(mark)),
       still_active_(std::move(still_active)),
+      time_(time),
       thread_([this] { Mark(); }) {}
 
 ActivePodMarker::~ActivePodMarker() {
@@ -28,24 +31,25 @@ void ActivePodMarker::Mark() {
     lock.unlock();
     absl::Status marked = absl::OkStatus();
     const bool active = still_active_();
-    if (active) marked = label_->MarkActive(still_active_);
+    if (active) marked = mark_(still_active_);
     lock.lock();
-    auto next = std::chrono::seconds(30);
+    std::chrono::seconds next = kRecheck;
     if (!active) {
-      next = std::chrono::seconds(1);  // the watchdog decides, soon
+      next = kInactive;  // the watchdog decides, soon
     } else if (!marked.ok()) {
       DXLOG(ERROR) << "cannot label this pod the active scheduler's ("
                    << marked.message()
                    << "); the Service reaches no scheduler until it is: "
-                      "trying again in 10 s";
-      next = std::chrono::seconds(10);
+                      "trying again in "
+                   << kRetry.count() << " s";
+      next = kRetry;
       told = false;
     } else if (!told) {
       DXLOG(INFO) << "labelled this pod " << ActivePodLabel::kLabel
                   << "=true: the Service sends agents and callers here";
       told = true;
     }
-    stop_cv_.wait_for(lock, next, [this] { return stop_; });
+    time_->WaitFor(lock, stop_cv_, next, [this] { return stop_; });
   }
 }
 

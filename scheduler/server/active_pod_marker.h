@@ -9,22 +9,36 @@
 // frozen past its lock never takes the label from the one active now.
 //
 // Created once this scheduler is active; destroying it stops the tries.
-// The label it manages must outlive it.
+// `mark` is ActivePodLabel::MarkActive (bound to the label, which must
+// outlive the marker); `time` is how it waits (simulated in tests).
+//
+//   ActivePodMarker marker(
+//       [&label](auto still) { return label.MarkActive(still); },
+//       still_active, &common::RealTime());
 #ifndef DXBACKUP_SCHEDULER_SERVER_ACTIVE_POD_MARKER_H_
 #define DXBACKUP_SCHEDULER_SERVER_ACTIVE_POD_MARKER_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <thread>
 
-#include "scheduler/kubernetes/active_pod_label.h"
+#include "absl/status/status.h"
+#include "common/time_source.h"
 
 namespace dxbackup::scheduler {
 
 class ActivePodMarker {
  public:
-  ActivePodMarker(ActivePodLabel* label, std::function<bool()> still_active);
+  using MarkFn = std::function<absl::Status(const std::function<bool()>&)>;
+  ActivePodMarker(MarkFn mark, std::function<bool()> still_active,
+                  const common::TimeSource* time);
+
+  // How long it waits after a look: marked, failed, not active now.
+  static constexpr std::chrono::seconds kRecheck{30};
+  static constexpr std::chrono::seconds kRetry{10};
+  static constexpr std::chrono::seconds kInactive{1};
   ~ActivePodMarker();
   ActivePodMarker(const ActivePodMarker&) = delete;
   ActivePodMarker& operator=(const ActivePodMarker&) = delete;
@@ -32,8 +46,9 @@ class ActivePodMarker {
  private:
   void Mark();
 
-  ActivePodLabel* label_;
+  const MarkFn mark_;
   const std::function<bool()> still_active_;
+  const common::TimeSource* time_;
   std::mutex mu_;
   std::condition_variable stop_cv_;
   bool stop_ = false;

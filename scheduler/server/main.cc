@@ -158,9 +158,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<dxbackup::scheduler::ActivePodMarker> marker;
   if (pod_label != nullptr) {
     dxbackup::scheduler::ActiveScheduler* lock = active->get();
+    dxbackup::scheduler::ActivePodLabel* label = pod_label.get();
     marker = std::make_unique<dxbackup::scheduler::ActivePodMarker>(
-        pod_label.get(),
-        [lock] { return lock == nullptr || lock->RecentlyConfirmed(); });
+        [label](const std::function<bool()>& still_active) {
+          return label->MarkActive(still_active);
+        },
+        [lock] { return lock == nullptr || lock->RecentlyConfirmed(); },
+        &dxbackup::common::RealTime());
   }
   DXLOG(INFO) << "dxbackup-scheduler " << DXBACKUP_VERSION << " listening on "
               << "port " << (*server)->port();

@@ -51,12 +51,13 @@ void FakeTimeSource::SleepUntil(MonotonicTime deadline) const {
   WaitUntil(lock, cv, deadline, [] { return false; });
 }
 
-uint64_t FakeTimeSource::Advance(std::chrono::nanoseconds by) {
+uint64_t FakeTimeSource::Advance(std::chrono::nanoseconds by, size_t* woken) {
   std::vector<std::shared_ptr<Waiter>> due;
   uint64_t round;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    wall_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(by);
+    wall_ +=
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(by);
     monotonic_ += by;
     round = ++round_;
     for (const auto& w : waiters_) {
@@ -66,6 +67,7 @@ uint64_t FakeTimeSource::Advance(std::chrono::nanoseconds by) {
       }
     }
   }
+  if (woken != nullptr) *woken = due.size();
   for (const auto& w : due) {
     std::lock_guard<std::mutex> lock(*w->mu);
     w->cv->notify_all();

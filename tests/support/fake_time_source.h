@@ -36,9 +36,10 @@ class FakeTimeSource : public common::TimeSource {
                  const std::function<bool()>& done) const override;
   void SleepUntil(MonotonicTime deadline) const override;
 
-  // Moves time forward by `by` and wakes the waits it ended. Returns the
-  // round: waits that begin from now on belong to it.
-  uint64_t Advance(std::chrono::nanoseconds by);
+  // Moves time forward by `by` and wakes the waits it ended (how many in
+  // `*woken`, when given). Returns the round: waits that begin from now
+  // on belong to it.
+  uint64_t Advance(std::chrono::nanoseconds by, size_t* woken = nullptr);
 
   // Blocks until at least `count` waits of round `round` or later are
   // waiting. False if none came within a minute of real time (a test
