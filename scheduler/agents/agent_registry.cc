@@ -145,18 +145,20 @@ std::vector<v1::AgentInfo> AgentRegistry::StoredAgents() {
   return *std::move(stored);
 }
 
+void AgentRegistry::AsConnectedNow(v1::AgentInfo* agent) const {
+  auto it = connected_.find(agent->id());
+  if (it != connected_.end()) {
+    *agent = it->second.info;
+    agent->set_connected(true);
+  } else {
+    agent->set_connected(false);
+  }
+}
+
 std::vector<v1::AgentInfo> AgentRegistry::AllAgents() {
   std::vector<v1::AgentInfo> known = StoredAgents();
   std::lock_guard<std::mutex> lock(mu_);
-  for (v1::AgentInfo& agent : known) {
-    auto it = connected_.find(agent.id());
-    if (it != connected_.end()) {
-      agent = it->second.info;
-      agent.set_connected(true);
-    } else {
-      agent.set_connected(false);
-    }
-  }
+  for (v1::AgentInfo& agent : known) AsConnectedNow(&agent);
   return known;
 }
 
@@ -200,13 +202,7 @@ std::vector<v1::AgentInfo> AgentRegistry::KnownAgentsOf(
   const int64_t now = clock_->NowUnix();
   std::lock_guard<std::mutex> lock(mu_);
   for (v1::AgentInfo& agent : *stored) {
-    auto it = connected_.find(agent.id());
-    if (it != connected_.end()) {
-      agent = it->second.info;
-      agent.set_connected(true);
-    } else {
-      agent.set_connected(false);
-    }
+    AsConnectedNow(&agent);
     if (agent.connected() || now - agent.last_seen_unix() <= max_age_seconds) {
       out.push_back(std::move(agent));
     }

@@ -113,6 +113,9 @@ class AgentRegistry {
     std::string binding;
     uint64_t session;
   };
+  // `agent` (a row) as known now: the connection's info and connected
+  // when it is connected here. mu_ held.
+  void AsConnectedNow(v1::AgentInfo* agent) const;
   // Every agent row, from memory when no write came since the last read;
   // an empty list when the catalog cannot be read.
   std::vector<v1::AgentInfo> StoredAgents();
