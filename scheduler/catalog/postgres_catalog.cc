@@ -364,6 +364,22 @@ absl::Status PostgresCatalog::UpsertAgent(const v1::AgentInfo& agent) {
       .status();
 }
 
+namespace {
+
+// The agents of rows of `SELECT info_json FROM agents`; a row that does not
+// parse is left out.
+std::vector<v1::AgentInfo> AgentsOfRows(
+    const std::vector<std::vector<std::string>>& rows) {
+  std::vector<v1::AgentInfo> agents;
+  for (const std::vector<std::string>& row : rows) {
+    v1::AgentInfo info;
+    if (ReadAgentJson(row.at(0), &info)) agents.push_back(std::move(info));
+  }
+  return agents;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<v1::AgentInfo>> PostgresCatalog::ListAgentsOf(
     const std::string& namespace_, const std::string& release) {
   absl::StatusOr<Rows> rows =
@@ -372,12 +388,7 @@ absl::StatusOr<std::vector<v1::AgentInfo>> PostgresCatalog::ListAgentsOf(
           "ORDER BY component, pod",
           {namespace_, release});
   if (!rows.ok()) return rows.status();
-  std::vector<v1::AgentInfo> agents;
-  for (const std::vector<std::string>& row : *rows) {
-    v1::AgentInfo info;
-    if (ReadAgentJson(row.at(0), &info)) agents.push_back(std::move(info));
-  }
-  return agents;
+  return AgentsOfRows(*rows);
 }
 
 absl::StatusOr<std::vector<v1::AgentInfo>> PostgresCatalog::ListAgents() {
@@ -385,12 +396,7 @@ absl::StatusOr<std::vector<v1::AgentInfo>> PostgresCatalog::ListAgents() {
                                   "SELECT info_json FROM agents ORDER BY "
                                   "namespace, release, component, pod");
   if (!rows.ok()) return rows.status();
-  std::vector<v1::AgentInfo> agents;
-  for (const std::vector<std::string>& row : *rows) {
-    v1::AgentInfo info;
-    if (ReadAgentJson(row.at(0), &info)) agents.push_back(std::move(info));
-  }
-  return agents;
+  return AgentsOfRows(*rows);
 }
 
 absl::Status PostgresCatalog::DeleteAgent(const std::string& id) {

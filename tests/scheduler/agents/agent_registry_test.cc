@@ -114,8 +114,7 @@ TEST(AgentRegistryRowsTest, TheFleetIsReadOnceUntilARowChanges) {
   clock.now += std::chrono::hours(48);
   EXPECT_TRUE(registry.AllAgents()[1].last_seen_unix() > 0);
   EXPECT_FALSE(registry.AllAgents()[1].connected());
-  EXPECT_EQ(registry.ForgetGone(86400),
-            std::vector<std::string>{"ns/dx/b-0"});
+  EXPECT_EQ(registry.ForgetGone(86400), std::vector<std::string>{"ns/dx/b-0"});
   EXPECT_EQ(registry.AllAgents().size(), 1u) << "a forgotten row is gone";
   EXPECT_EQ(registry.KnownAgentsOf("ns", "dx", 86400).size(), 1u);
 }
