@@ -278,6 +278,26 @@ const std::vector<std::string_view> kMigrations = {
       CREATE INDEX agents_by_deployment
         ON agents (namespace, release, component, pod);
     )sql",
+    // 26: the scheduler replicas sharing the catalog, each live until its
+    // lease expires (the engine's clock, in ms), and which of them owns
+    // each deployment (ReplicaCatalog). `previous` is the owner a claim
+    // took the deployment from, whose unfinished work the claimant ends.
+    R"sql(
+      CREATE TABLE replicas (
+        id TEXT PRIMARY KEY,
+        address TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL
+      );
+      CREATE TABLE deployment_owners (
+        namespace TEXT NOT NULL,
+        release TEXT NOT NULL,
+        replica TEXT NOT NULL,
+        previous TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (namespace, release)
+      );
+      CREATE INDEX deployment_owners_by_replica
+        ON deployment_owners (replica);
+    )sql",
 };
 
 }  // namespace

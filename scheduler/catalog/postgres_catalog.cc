@@ -142,7 +142,14 @@ PostgresCatalog::PostgresCatalog(v1::Database server, std::string password,
                                  int connections)
     : server_(std::move(server)),
       password_(std::move(password)),
-      free_slots_(connections) {}
+      free_slots_(connections),
+      // Unfenced: a replica's lease guards itself (replica_rows.h), and
+      // its renewals must go on under any fence.
+      replicas_(SqlEngine::kPostgres,
+                [this](const std::string& what, const std::string& sql,
+                       const std::vector<SqlValue>& values) {
+                  return Run(what, sql, values);
+                }) {}
 
 PostgresCatalog::~PostgresCatalog() = default;
 

@@ -29,6 +29,7 @@
 #include "dxbackup/v1/config.pb.h"
 #include "scheduler/catalog/catalog.h"
 #include "scheduler/catalog/catalog_rows.h"
+#include "scheduler/catalog/replica_rows.h"
 #include "scheduler/postgres/pg_connection.h"
 
 namespace dxbackup::scheduler {
@@ -122,6 +123,7 @@ class PostgresCatalog : public Catalog {
                                 const std::string& set_id) override;
   absl::StatusOr<int> FailUnfinished(const std::string& reason,
                                      int64_t now_unix) override;
+  ReplicaCatalog& replicas() override { return replicas_; }
 
  private:
   using Rows = std::vector<std::vector<std::string>>;
@@ -165,6 +167,7 @@ class PostgresCatalog : public Catalog {
   // FenceWith's; set before other threads use the catalog.
   int64_t fence_epoch_ = 0;
   std::function<void(const absl::Status&)> on_fenced_;
+  SqlReplicaCatalog replicas_;
 };
 
 }  // namespace dxbackup::scheduler

@@ -54,6 +54,7 @@ class Statement : public SqlRow {
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
+  int Columns() const { return sqlite3_column_count(stmt_); }
   std::string Text(int col) const override {
     const unsigned char* t = sqlite3_column_text(stmt_, col);
     return t ? std::string(reinterpret_cast<const char*>(t),
@@ -88,7 +89,13 @@ void TurnOffMemoryStatistics() {
 }  // namespace
 
 SqliteCatalog::SqliteCatalog(sqlite3* db, std::string path)
-    : db_(db), path_(std::move(path)) {}
+    : db_(db),
+      path_(std::move(path)),
+      replicas_(SqlEngine::kSqlite,
+                [this](const std::string& what, const std::string& sql,
+                       const std::vector<SqlValue>& values) {
+                  return Query(what, sql, values);
+                }) {}
 
 SqliteCatalog::~SqliteCatalog() { sqlite3_close(db_); }
 
@@ -131,6 +138,24 @@ absl::Status SqliteCatalog::Exec(const std::string& sql) {
     return absl::InternalError(absl::StrCat("catalog ", path_, ": ", msg));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<SqlReplicaCatalog::Rows> SqliteCatalog::Query(
+    const std::string& what, const std::string& sql,
+    const std::vector<SqlValue>& values) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st(db_, sql.c_str());
+  if (!st.ok()) return st.Error(what);
+  st.BindAll(values);
+  const int columns = st.Columns();
+  SqlReplicaCatalog::Rows rows;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    std::vector<std::string>& row = rows.emplace_back();
+    for (int c = 0; c < columns; ++c) row.push_back(st.Text(c));
+  }
+  if (rc != SQLITE_DONE) return st.Error(what);
+  return rows;
 }
 
 absl::StatusOr<int> SqliteCatalog::SchemaVersion() {

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "scheduler/catalog/catalog.h"
+#include "scheduler/catalog/replica_rows.h"
 
 struct sqlite3;
 
@@ -96,16 +97,22 @@ class SqliteCatalog : public Catalog {
                                 const std::string& set_id) override;
   absl::StatusOr<int> FailUnfinished(const std::string& reason,
                                      int64_t now_unix) override;
+  ReplicaCatalog& replicas() override { return replicas_; }
 
  private:
   SqliteCatalog(sqlite3* db, std::string path);
   absl::Status Migrate();
   absl::Status Exec(const std::string& sql);
+  // Runs one statement with `values` and returns its rows as text.
+  absl::StatusOr<SqlReplicaCatalog::Rows> Query(
+      const std::string& what, const std::string& sql,
+      const std::vector<SqlValue>& values);
   absl::Status WriteSet(const std::string& sql, const v1::BackupSet& set);
 
   sqlite3* db_;
   std::string path_;
   std::mutex mu_;
+  SqlReplicaCatalog replicas_;
 };
 
 }  // namespace dxbackup::scheduler

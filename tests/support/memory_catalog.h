@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "scheduler/catalog/catalog.h"
+#include "tests/support/memory_replica_catalog.h"
 
 namespace dxbackup::testing {
 
@@ -56,6 +57,7 @@ class MemoryCatalog : public scheduler::Catalog {
                                 const std::string& set_id) override;
   absl::StatusOr<int> FailUnfinished(const std::string& reason,
                                      int64_t now_unix) override;
+  MemoryReplicaCatalog& replicas() override { return replicas_; }
 
   absl::Status UpsertJob(const v1::Job& job) override;
   absl::StatusOr<std::vector<v1::Job>> ListJobs(
@@ -90,6 +92,7 @@ class MemoryCatalog : public scheduler::Catalog {
   absl::StatusOr<bool> ClaimScheduleSlot(const ScheduleSlot& slot) override;
 
  private:
+  MemoryReplicaCatalog replicas_;
   struct StoredSet {
     v1::BackupSet set;
     uint64_t created;  // creation order, for ties in started_unix

@@ -638,6 +638,126 @@ TEST_P(CatalogContractTest, PendingNoticesAreKeptInOrderUntilRemoved) {
   EXPECT_EQ((*pending)[1].notice.event(), "deployment_stale");
 }
 
+// A lease of a minute is live throughout a test; a negative one has
+// lapsed (RenewReplica with it ends a live lease now).
+constexpr int64_t kLive = 60'000;
+constexpr int64_t kLapse = -1'000;
+
+std::vector<std::string> ReplicaIds(ReplicaCatalog& replicas) {
+  std::vector<std::string> ids;
+  auto live = replicas.LiveReplicas();
+  EXPECT_TRUE(live.ok()) << live.status();
+  if (live.ok()) {
+    for (const auto& r : *live) ids.push_back(r.id + "@" + r.address);
+  }
+  return ids;
+}
+
+std::vector<std::string> Owned(ReplicaCatalog& replicas,
+                               const std::string& id) {
+  std::vector<std::string> names;
+  auto owned = replicas.OwnedDeployments(id);
+  EXPECT_TRUE(owned.ok()) << owned.status();
+  if (owned.ok()) {
+    for (const auto& d : *owned)
+      names.push_back(d.namespace_ + "/" + d.release);
+  }
+  return names;
+}
+
+TEST_P(CatalogContractTest, AReplicaIsLiveUntilItsLeaseLapsesAndStaysLapsed) {
+  ReplicaCatalog& replicas = catalog_->replicas();
+  ASSERT_TRUE(replicas.RegisterReplica({"a", "10.0.0.1:7443"}, kLive).ok());
+  ASSERT_TRUE(replicas.RegisterReplica({"b", "10.0.0.2:7443"}, kLive).ok());
+  EXPECT_EQ(replicas.RegisterReplica({"a", "10.0.0.9:7443"}, kLive).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReplicaIds(replicas),
+            (Strings{"a@10.0.0.1:7443", "b@10.0.0.2:7443"}));
+
+  EXPECT_TRUE(replicas.RenewReplica("a", kLive).ok());
+  ASSERT_TRUE(replicas.RenewReplica("b", kLapse).ok());
+  EXPECT_EQ(ReplicaIds(replicas), (Strings{"a@10.0.0.1:7443"}));
+  // A lapsed lease is not renewed: another replica may own its
+  // deployments by now.
+  const absl::Status renewed = replicas.RenewReplica("b", kLive);
+  EXPECT_EQ(renewed.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(renewed.message().find("replica b"), std::string::npos) << renewed;
+  EXPECT_EQ(ReplicaIds(replicas), (Strings{"a@10.0.0.1:7443"}));
+
+  ASSERT_TRUE(replicas.RetireReplica("a").ok());
+  EXPECT_TRUE(ReplicaIds(replicas).empty());
+  EXPECT_EQ(replicas.RenewReplica("a", kLive).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(replicas.RenewReplica("never", kLive).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_P(CatalogContractTest, ADeploymentHasOneOwnerWhileItsLeaseLives) {
+  ReplicaCatalog& replicas = catalog_->replicas();
+  ASSERT_TRUE(replicas.RegisterReplica({"a", "10.0.0.1:7443"}, kLive).ok());
+  ASSERT_TRUE(replicas.RegisterReplica({"b", "10.0.0.2:7443"}, kLive).ok());
+
+  auto first = replicas.ClaimDeployment("ns", "dx", "a");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->replica_id, "a");
+  EXPECT_EQ(first->address, "10.0.0.1:7443");
+  EXPECT_TRUE(first->claimed);
+  EXPECT_EQ(first->previous, "");
+
+  // Another replica is told who owns it; the owner claiming again takes
+  // nothing new.
+  for (const std::string id : {"b", "a"}) {
+    auto again = replicas.ClaimDeployment("ns", "dx", id);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(again->replica_id, "a") << id;
+    EXPECT_EQ(again->address, "10.0.0.1:7443") << id;
+    EXPECT_FALSE(again->claimed) << id;
+  }
+  ASSERT_TRUE(replicas.ClaimDeployment("ns", "dam", "b").ok());
+  ASSERT_TRUE(replicas.ClaimDeployment("other", "dx", "a").ok());
+  EXPECT_EQ(Owned(replicas, "a"), (Strings{"ns/dx", "other/dx"}));
+  EXPECT_EQ(Owned(replicas, "b"), (Strings{"ns/dam"}));
+
+  // a's lease lapses: b takes its deployment over and learns from whom;
+  // a owns nothing and can claim nothing.
+  ASSERT_TRUE(replicas.RenewReplica("a", kLapse).ok());
+  auto taken = replicas.ClaimDeployment("ns", "dx", "b");
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->replica_id, "b");
+  EXPECT_EQ(taken->address, "10.0.0.2:7443");
+  EXPECT_TRUE(taken->claimed);
+  EXPECT_EQ(taken->previous, "a");
+  EXPECT_TRUE(Owned(replicas, "a").empty());
+  EXPECT_EQ(Owned(replicas, "b"), (Strings{"ns/dam", "ns/dx"}));
+  EXPECT_EQ(replicas.ClaimDeployment("ns", "dam", "a").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  // Released, it is free to the next claim; a release by another replica
+  // changes nothing.
+  ASSERT_TRUE(replicas.RegisterReplica({"c", "10.0.0.3:7443"}, kLive).ok());
+  ASSERT_TRUE(replicas.ReleaseDeployment("ns", "dam", "c").ok());
+  EXPECT_EQ(Owned(replicas, "b"), (Strings{"ns/dam", "ns/dx"}));
+  ASSERT_TRUE(replicas.ReleaseDeployment("ns", "dam", "b").ok());
+  auto freed = replicas.ClaimDeployment("ns", "dam", "c");
+  ASSERT_TRUE(freed.ok()) << freed.status();
+  EXPECT_TRUE(freed->claimed);
+  EXPECT_EQ(freed->previous, "");
+}
+
+TEST_P(CatalogContractTest, ARetiredReplicasDeploymentsAreFreeAtOnce) {
+  ReplicaCatalog& replicas = catalog_->replicas();
+  ASSERT_TRUE(replicas.RegisterReplica({"a", "10.0.0.1:7443"}, kLive).ok());
+  ASSERT_TRUE(replicas.RegisterReplica({"b", "10.0.0.2:7443"}, kLive).ok());
+  ASSERT_TRUE(replicas.ClaimDeployment("ns", "dx", "a").ok());
+  ASSERT_TRUE(replicas.RetireReplica("a").ok());
+  auto owner = replicas.ClaimDeployment("ns", "dx", "b");
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(owner->replica_id, "b");
+  EXPECT_TRUE(owner->claimed);
+  // A clean stop left nothing running to end.
+  EXPECT_EQ(owner->previous, "");
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Engines, CatalogContractTest,
     ::testing::Values(

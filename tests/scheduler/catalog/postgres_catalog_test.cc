@@ -9,6 +9,10 @@
 #include <chrono>
 #include <future>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -58,6 +62,65 @@ TEST(PostgresCatalogTest, SchedulersRacingForSlotsTakeEachOnce) {
     EXPECT_LE(claimed[slot].load(), 1) << "slot " << slot + 1;
   }
   EXPECT_EQ(claimed[kSlots - 1].load(), 1);
+}
+
+// Replicas racing to own the same deployments: each deployment gets one
+// owner, which every claimant is told, and exactly one claim took it.
+TEST(PostgresCatalogTest, ReplicasRacingForDeploymentsOwnEachOnce) {
+  absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status();
+  constexpr int kReplicas = 3, kThreadsEach = 4, kDeployments = 60;
+  std::vector<std::unique_ptr<PostgresCatalog>> catalogs;
+  for (int i = 0; i < kReplicas; ++i) {
+    auto c = PostgresCatalog::Open(*db);
+    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_TRUE(c->get()
+                    ->replicas()
+                    .RegisterReplica({"r" + std::to_string(i),
+                                      "10.0.0." + std::to_string(i) + ":7443"},
+                                     600'000)
+                    .ok());
+    catalogs.push_back(*std::move(c));
+  }
+  std::atomic<int> taken[kDeployments] = {};
+  std::mutex mu;
+  std::map<int, std::set<std::string>> told;  // owners each was told of
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kReplicas; ++i) {
+    for (int t = 0; t < kThreadsEach; ++t) {
+      threads.emplace_back([&, i, t] {
+        const std::string id = "r" + std::to_string(i);
+        for (int n = 0; n < kDeployments; ++n) {
+          // Each thread goes its own way round, so that claims meet.
+          const int d = (n + (i * kThreadsEach + t) * 7) % kDeployments;
+          auto owner = catalogs[i]->replicas().ClaimDeployment(
+              "ns", "dx" + std::to_string(d), id);
+          if (!owner.ok()) {
+            ++errors;
+            continue;
+          }
+          if (owner->claimed) ++taken[d];
+          std::lock_guard<std::mutex> lock(mu);
+          told[d].insert(owner->replica_id + "@" + owner->address);
+        }
+      });
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  size_t owned = 0;
+  for (int i = 0; i < kReplicas; ++i) {
+    auto mine =
+        catalogs[i]->replicas().OwnedDeployments("r" + std::to_string(i));
+    ASSERT_TRUE(mine.ok()) << mine.status();
+    owned += mine->size();
+  }
+  EXPECT_EQ(owned, size_t{kDeployments});
+  for (int d = 0; d < kDeployments; ++d) {
+    EXPECT_EQ(taken[d].load(), 1) << "dx" << d;
+    EXPECT_EQ(told[d].size(), 1u) << "dx" << d;
+  }
 }
 
 // find's patterns are SQLite's GLOB on both engines: SQLite is the
