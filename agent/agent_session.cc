@@ -14,6 +14,7 @@
 #include "agent/restore/restore_job.h"
 #include "common/backoff.h"
 #include "common/log.h"
+#include "common/replica_redirect.h"
 #include "common/utf8_escape.h"
 
 namespace dxbackup::agent {
@@ -25,15 +26,22 @@ constexpr std::chrono::seconds kProgressEvery{5};
 }  // namespace
 
 AgentSession::AgentSession(AgentIdentity identity, BackupJobSettings settings,
-                           std::shared_ptr<grpc::Channel> channel,
-                           ChannelFactory new_data_channel,
-                           const common::TimeSource* time)
+                           DialFn dial, const common::TimeSource* time)
     : identity_(std::move(identity)),
       settings_(std::move(settings)),
-      channel_(std::move(channel)),
-      new_data_channel_(std::move(new_data_channel)),
-      time_(time),
-      stub_(v1::AgentService::NewStub(channel_)) {}
+      dial_(std::move(dial)),
+      time_(time) {
+  DialControl("");
+}
+
+void AgentSession::DialControl(const std::string& replica) {
+  replica_ = replica;
+  stub_ = v1::AgentService::NewStub(dial_(replica, false));
+}
+
+std::unique_ptr<v1::AgentService::Stub> AgentSession::NewDataStub() {
+  return v1::AgentService::NewStub(dial_(replica_, true));
+}
 
 AgentSession::~AgentSession() {
   Stop();
@@ -50,12 +58,26 @@ void AgentSession::Stop() {
 void AgentSession::Run() {
   common::Backoff backoff(std::chrono::milliseconds(500),
                           std::chrono::seconds(30));
+  // Redirects followed in a row without a welcome: a loop between
+  // replicas (each sure another runs the deployment) backs off.
+  int redirects = 0;
   for (;;) {
     const auto started = time_->Monotonic();
     absl::Status s = ServeOnce();
     JoinJobs();
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) return;
+    if (welcomed_) redirects = 0;
+    if (!sent_to_.empty()) {
+      DXLOG(INFO) << s.message() << " (connecting to " << sent_to_ << ")";
+      DialControl(sent_to_);
+      if (++redirects <= 3) continue;
+      redirects = 0;  // after one backoff, follow again
+    } else if (!replica_.empty()) {
+      // A replica it was sent to that is gone, or a stream of one that
+      // ended: the configured address (the Service) finds the owner anew.
+      DialControl("");
+    }
     // A connection that lived a while was healthy: start backing off anew.
     if (time_->Monotonic() - started > std::chrono::seconds(30)) {
       backoff.Reset();
@@ -72,6 +94,8 @@ absl::Status AgentSession::ServeOnce() {
   grpc::ClientContext context;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    welcomed_ = false;
+    sent_to_.clear();
     if (stopping_) return absl::CancelledError("stopping");
     context_ = &context;
   }
@@ -103,12 +127,18 @@ absl::Status AgentSession::ServeOnce() {
     grpc::Status st = stream->Finish();
     std::lock_guard<std::mutex> lock(mu_);
     context_ = nullptr;
+    sent_to_ = common::OwnerAddressOf(context);
     return absl::UnavailableError(
         st.ok() ? "scheduler closed the stream before welcoming us"
                 : st.error_message());
   }
-  DXLOG(INFO) << "registered with the scheduler as "
+  DXLOG(INFO) << "registered with the scheduler"
+              << (replica_.empty() ? "" : " replica at " + replica_) << " as "
               << message.welcome().agent_id();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    welcomed_ = true;
+  }
   commands_.Open();
   {
     std::lock_guard<std::mutex> lock(write_mu_);
@@ -176,6 +206,7 @@ absl::Status AgentSession::ServeOnce() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     context_ = nullptr;
+    sent_to_ = common::OwnerAddressOf(context);
   }
   return st.ok() ? absl::UnavailableError("scheduler ended the stream")
                  : absl::UnavailableError(st.error_message());
@@ -228,8 +259,7 @@ void AgentSession::HandleBackup(const v1::BackupCommand& command) {
   uint64_t files = 0;
   absl::StatusOr<v1::UploadResult> stored = RunBackupJob(
       command, **volume, settings_, stub_.get(),
-      [this] { return v1::AgentService::NewStub(new_data_channel_()); },
-      progress, &files);
+      [this] { return NewDataStub(); }, progress, &files);
   SendResult(command.job_id(), stored.status(),
              stored.ok() ? stored->bytes() : 0, files);
 }
@@ -259,10 +289,8 @@ void AgentSession::HandleCommandCapture(const v1::CommandCapture& command) {
               << command.name();
   std::string log;
   absl::StatusOr<v1::UploadResult> stored = RunCommandCapture(
-      command,
-      [this] { return v1::AgentService::NewStub(new_data_channel_()); },
-      settings_.upload, ProgressReporter(command.job_id()), &commands_, *time_,
-      &log);
+      command, [this] { return NewDataStub(); }, settings_.upload,
+      ProgressReporter(command.job_id()), &commands_, *time_, &log);
   SendResult(command.job_id(), stored.status(),
              stored.ok() ? stored->bytes() : 0, 0, log);
 }

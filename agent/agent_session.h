@@ -1,9 +1,14 @@
 // AgentSession keeps an agent registered with the scheduler: it dials,
 // says Hello, serves the commands that arrive on the control stream (each
 // job on its own thread), sends heartbeats, and when the stream ends it
-// reconnects with backoff until Stop() is called.
+// reconnects with backoff until Stop() is called. When several scheduler
+// replicas share the work, the one it reached may send it to the replica
+// that runs its deployment (common/replica_redirect.h): it then dials that
+// replica's address at once, for the control stream and the uploads, and
+// goes back to the configured address when that replica cannot be
+// reached or the stream ends.
 //
-//   AgentSession session(identity, settings, channel, new_data_channel);
+//   AgentSession session(identity, settings, dial);
 //   std::thread t([&] { session.Run(); });
 //   ...
 //   session.Stop(); t.join();
@@ -43,13 +48,14 @@ struct AgentIdentity {
 
 class AgentSession {
  public:
-  // `channel` carries the control stream and restores; each upload
-  // attempt gets a channel (a connection) of its own from
-  // `new_data_channel`, so that a retry never reuses a dead connection.
-  using ChannelFactory = std::function<std::shared_ptr<grpc::Channel>()>;
-  AgentSession(AgentIdentity identity, BackupJobSettings settings,
-               std::shared_ptr<grpc::Channel> channel,
-               ChannelFactory new_data_channel,
+  // A channel to the scheduler: at `replica` (a replica's address the
+  // scheduler sent the agent to; "" is the configured address). The
+  // control stream and restores share one; each upload attempt gets one
+  // of its own (`data`: a connection of its own), so that a retry never
+  // reuses a dead connection. Never null.
+  using DialFn = std::function<std::shared_ptr<grpc::Channel>(
+      const std::string& replica, bool data)>;
+  AgentSession(AgentIdentity identity, BackupJobSettings settings, DialFn dial,
                const common::TimeSource* time = &common::RealTime());
   ~AgentSession();
 
@@ -82,10 +88,22 @@ class AgentSession {
 
   AgentIdentity identity_;
   BackupJobSettings settings_;
-  std::shared_ptr<grpc::Channel> channel_;
-  ChannelFactory new_data_channel_;
+  // Dials `replica`'s control channel: the stub the next connection and
+  // its jobs use. Called only between connections (no job runs).
+  void DialControl(const std::string& replica);
+  // A new data channel's stub, to the replica of the control stream.
+  std::unique_ptr<v1::AgentService::Stub> NewDataStub();
+
+  const DialFn dial_;
   const common::TimeSource* time_;
+  // The replica the control channel dials ("" the configured address),
+  // and its stub. Changed only between connections.
+  std::string replica_;
   std::unique_ptr<v1::AgentService::Stub> stub_;
+  // Set by ServeOnce: the stream was welcomed; the scheduler sent the
+  // agent to this address (valid, or "").
+  bool welcomed_ = false;
+  std::string sent_to_;
 
   std::mutex mu_;
   std::condition_variable stop_cv_;

@@ -14,11 +14,11 @@
 
 #include "absl/synchronization/mutex.h"
 #include "agent/agent_session.h"
+#include "agent/scheduler_dialer.h"
 #include "agent/volume_identity.h"
 #include "common/log.h"
 #include "common/resource_names.h"
 #include "common/tls_options.h"
-#include "common/token_channel.h"
 
 namespace po = boost::program_options;
 using dxbackup::agent::AgentIdentity;
@@ -171,15 +171,10 @@ int main(int argc, char** argv) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 8 << 20);
-  auto credentials = dxbackup::common::ChannelCredentials(tls, scheduler);
-  if (!credentials.ok()) {
-    std::cerr << "dxbackup-agent: " << credentials.status().message() << "\n";
-    return 2;
-  }
-  auto channel = dxbackup::common::CreateTokenChannel(scheduler, *credentials,
-                                                      args, token_file);
-  if (!channel.ok()) {
-    std::cerr << "dxbackup-agent: " << channel.status().message() << "\n";
+  auto dialer = dxbackup::agent::SchedulerDialer::Create(scheduler, tls, args,
+                                                         token_file);
+  if (!dialer.ok()) {
+    std::cerr << "dxbackup-agent: " << dialer.status().message() << "\n";
     return 2;
   }
   if (upload_stall_seconds <= 0) {
@@ -190,22 +185,10 @@ int main(int argc, char** argv) {
   settings.excludes = excludes;
   settings.upload.limit_bytes_per_second = limit_kib * 1024;
   settings.upload.stall_timeout = std::chrono::seconds(upload_stall_seconds);
-  // Uploads get connections of their own (a local subchannel pool), one
-  // per attempt: bulk data does not queue behind or beside the control
-  // stream, and a resumed upload never reuses a dead connection.
-  grpc::ChannelArguments data_args = args;
-  data_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto new_data_channel = [&, fallback = *channel]() {
-    auto data = dxbackup::common::CreateTokenChannel(scheduler, *credentials,
-                                                     data_args, token_file);
-    if (!data.ok()) {
-      DXLOG(WARNING) << data.status().message()
-                     << "; uploading over the control connection";
-      return fallback;
-    }
-    return *data;
-  };
-  AgentSession session(identity, settings, *channel, new_data_channel);
+  AgentSession session(identity, settings,
+                       [&dialer](const std::string& replica, bool data) {
+                         return dialer->Dial(replica, data);
+                       });
 
   std::thread stopper([&] {
     int sig = 0;

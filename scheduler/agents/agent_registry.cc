@@ -52,6 +52,7 @@ absl::StatusOr<Registration> AgentRegistry::Register(const v1::Hello& hello,
     connected_[id] = Entry{info, channel, binding, registration.session};
     deployments_[id] = {hello.namespace_(), hello.release()};
   }
+  registered_.notify_all();
   BeginRowWrite();
   absl::Status s = catalog_->UpsertAgent(info);
   EndRowWrite();
@@ -60,6 +61,13 @@ absl::StatusOr<Registration> AgentRegistry::Register(const v1::Hello& hello,
               << ", release " << hello.release() << ", " << hello.volumes_size()
               << " volumes)";
   return registration;
+}
+
+bool AgentRegistry::AwaitConnected(const std::string& agent_id,
+                                   std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return registered_.wait_for(lock, timeout,
+                              [&] { return connected_.count(agent_id) != 0; });
 }
 
 bool AgentRegistry::Unregister(const std::string& agent_id,

@@ -11,6 +11,8 @@
 #ifndef DXBACKUP_SCHEDULER_AGENTS_AGENT_REGISTRY_H_
 #define DXBACKUP_SCHEDULER_AGENTS_AGENT_REGISTRY_H_
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -63,6 +65,10 @@ class AgentRegistry {
   // whether it was.
   bool Unregister(const std::string& agent_id, AgentChannel* channel);
   void Touch(const std::string& agent_id);
+  // Waits until agent `agent_id` is connected, at most `timeout`; whether
+  // it is (for tests and tools that start an agent and then use it).
+  bool AwaitConnected(const std::string& agent_id,
+                      std::chrono::milliseconds timeout);
 
   // Sends to a connected agent; false if it is not connected.
   bool Send(const std::string& agent_id, const v1::SchedulerMessage& message);
@@ -127,6 +133,7 @@ class AgentRegistry {
   AgentCatalog* catalog_;
   const common::Clock* clock_;
   std::mutex mu_;
+  std::condition_variable registered_;  // an agent registered
   // StoredAgents' rows, valid while kept_at_ == row_writes_.
   std::vector<v1::AgentInfo> kept_;
   bool kept_valid_ = false;

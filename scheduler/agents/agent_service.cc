@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/replica_redirect.h"
 #include "common/resource_names.h"
 
 namespace dxbackup::scheduler {
@@ -287,6 +288,7 @@ class ControlStream
       }
       binding = TokenBinding(*token);
     }
+    if (!RoutedHere(hello)) return false;
     absl::StatusOr<Registration> registered =
         parts_.registry->Register(hello, binding, this);
     if (!registered.ok()) {
@@ -302,6 +304,33 @@ class ControlStream
         beat > 0 ? beat : kDefaultHeartbeatSeconds);
     Send(welcome);
     return true;
+  }
+
+  // True when this replica runs the hello's deployment; otherwise ends
+  // the stream, sending the agent to the replica that does (or, when
+  // that cannot be said, to try again).
+  bool RoutedHere(const v1::Hello& hello) {
+    if (parts_.router == nullptr) return true;
+    absl::StatusOr<std::string> elsewhere =
+        parts_.router->Route(hello.namespace_(), hello.release());
+    const std::string deployment = hello.namespace_() + "/" + hello.release();
+    if (!elsewhere.ok()) {
+      DXLOG(WARNING) << "agent " << AgentRegistry::AgentId(hello)
+                     << " not taken: " << elsewhere.status().message();
+      EndStream(grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          absl::StrCat("this scheduler replica cannot take the agents of ",
+                       deployment, " now (", elsewhere.status().message(),
+                       "); reconnect")));
+      return false;
+    }
+    if (elsewhere->empty()) return true;
+    context_->AddTrailingMetadata(common::kOwnerAddressKey, *elsewhere);
+    EndStream(grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        absl::StrCat(deployment, " is run by the scheduler replica at ",
+                     *elsewhere, ": connect there")));
+    return false;
   }
 
   // Logs a report on a job that this connection may not make. Reports on

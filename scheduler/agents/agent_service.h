@@ -20,6 +20,7 @@
 #include "scheduler/crypto/key_grants.h"
 #include "scheduler/crypto/key_ring.h"
 #include "scheduler/jobs/job_board.h"
+#include "scheduler/replicas/deployment_router.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
@@ -47,6 +48,9 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
     const common::Clock* clock;
     // Agent tokens checked; nullptr: no token checks.
     TokenAuth* auth = nullptr;
+    // Where each deployment is run, among replicas sharing the catalog:
+    // an agent of one run elsewhere is sent there. nullptr: all here.
+    DeploymentRouter* router = nullptr;
   };
   explicit AgentServiceImpl(const Parts& parts);
 

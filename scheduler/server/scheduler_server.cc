@@ -338,6 +338,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   agent_parts.board = s->board_.get();
   agent_parts.clock = clock;
   agent_parts.auth = s->auth_.get();
+  agent_parts.router = s->options_.router;
   s->agent_service_ = std::make_unique<AgentServiceImpl>(agent_parts);
   AdminServiceImpl::Parts admin_parts;
   admin_parts.sets = records;

@@ -28,6 +28,7 @@
 #include "dxbackup/v1/config.pb.h"
 #include "scheduler/crypto/key_grants.h"
 #include "scheduler/crypto/key_ring.h"
+#include "scheduler/replicas/deployment_router.h"
 #include "scheduler/runs/run_cancels.h"
 #include "scheduler/sets/set_copier.h"
 #include "scheduler/sets/set_leases.h"
@@ -79,6 +80,11 @@ class SchedulerServer {
     // without a catalog write (a webhook's POST) waits while it is not.
     // Empty: always.
     std::function<bool()> still_active;
+    // Where each deployment is run, among replicas sharing the catalog
+    // (replicas/deployment_router.h): agents of a deployment another
+    // replica runs are sent there. nullptr: every deployment here. Must
+    // outlive the server.
+    DeploymentRouter* router = nullptr;
   };
 
   // `time` (how every part reads the time and waits for it) must outlive
@@ -100,6 +106,7 @@ class SchedulerServer {
   JobBoard* board() { return board_.get(); }
   DrillRunner* drills() { return drills_.get(); }
   Catalog* catalog() { return catalog_.get(); }
+  AgentRegistry* registry() { return registry_.get(); }
 
  private:
   SchedulerServer() = default;

@@ -263,8 +263,8 @@ int main(int argc, char** argv) {
       kRuns, [&] { found_catalog = Find(index, "wps.properties", false); });
   const double find_older_ms = bench::MedianMs(
       3, [&] { found_older = Find(index, "wps.properties", true); });
-  if (found_older != static_cast<size_t>(sets) || found_rows != 1 * sets ||
-      found_catalog != 1) {
+  if (found_older != static_cast<size_t>(sets) ||
+      found_rows != static_cast<size_t>(sets) || found_catalog != 1) {
     std::printf(
         "MISMATCH: find gave %zu (catalog, before), %zu (catalog), "
         "%zu (--older); wanted %d, 1, %d\n",

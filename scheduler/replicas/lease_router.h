@@ -1,0 +1,55 @@
+// LeaseRouter routes deployments by ownership in the catalog
+// (ReplicaLease): a deployment no live replica owns is claimed for this
+// one, and before it is served here `take_over` ends what its previous
+// owner left unfinished (sets it ran, holds, scale-downs). Claims of one
+// deployment are serialised here, so a second caller waits for the first
+// one's takeover rather than act on a half-recovered deployment.
+//
+// Thread-safe. The lease must outlive it.
+#ifndef DXBACKUP_SCHEDULER_REPLICAS_LEASE_ROUTER_H_
+#define DXBACKUP_SCHEDULER_REPLICAS_LEASE_ROUTER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "scheduler/replicas/deployment_router.h"
+#include "scheduler/replicas/replica_lease.h"
+
+namespace dxbackup::scheduler {
+
+class LeaseRouter : public DeploymentRouter {
+ public:
+  // Ends, for a deployment just claimed, what `previous` (a replica id;
+  // "" when it had no live owner on record) left unfinished. An error
+  // leaves the deployment claimed but not served: the next Route tries
+  // again.
+  using TakeOverFn = std::function<absl::Status(const std::string& namespace_,
+                                                const std::string& release,
+                                                const std::string& previous)>;
+
+  LeaseRouter(ReplicaLease* lease, TakeOverFn take_over)
+      : lease_(lease), take_over_(std::move(take_over)) {}
+
+  absl::StatusOr<std::string> Route(const std::string& namespace_,
+                                    const std::string& release) override;
+
+ private:
+  // One mutex per deployment being routed, so that claims of different
+  // deployments do not wait for each other's takeover.
+  std::shared_ptr<std::mutex> MutexOf(const std::string& deployment);
+
+  ReplicaLease* const lease_;
+  const TakeOverFn take_over_;
+  std::mutex mu_;
+  std::map<std::string, std::weak_ptr<std::mutex>> claiming_;
+  // Deployments claimed whose takeover has not succeeded yet.
+  std::map<std::string, std::string> owed_takeovers_;  // -> previous
+};
+
+}  // namespace dxbackup::scheduler
+
+#endif  // DXBACKUP_SCHEDULER_REPLICAS_LEASE_ROUTER_H_
