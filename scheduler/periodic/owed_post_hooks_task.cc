@@ -43,11 +43,14 @@ absl::StatusOr<std::vector<std::string>> OwedPods(JobCatalog* jobs,
 }  // namespace
 
 absl::StatusOr<std::vector<OwedPostHooks>> SetsOwingPostHooks(
-    SetCatalog* sets, JobCatalog* jobs, int64_t since_unix) {
+    SetCatalog* sets, JobCatalog* jobs, int64_t since_unix,
+    const std::string& namespace_, const std::string& release) {
   std::vector<v1::BackupSet> candidates;
   v1::ListSetsRequest running;
+  running.set_namespace_(namespace_);
+  running.set_release(release);
+  v1::ListSetsRequest stopped = running;
   running.set_status(v1::SET_RUNNING);
-  v1::ListSetsRequest stopped;
   stopped.set_status(v1::SET_FAILED);
   stopped.set_since_unix(since_unix);
   for (const v1::ListSetsRequest& filter : {running, stopped}) {
@@ -73,27 +76,37 @@ absl::StatusOr<std::vector<OwedPostHooks>> SetsOwingPostHooks(
 OwedPostHooksTask::OwedPostHooksTask(const Parts& parts,
                                      std::vector<OwedPostHooks> owed,
                                      absl::Time since, absl::Duration wait)
-    : parts_(parts), deadline_(since + wait), owed_(std::move(owed)) {}
+    : parts_(parts), wait_(wait) {
+  Owe(std::move(owed), since);
+}
+
+void OwedPostHooksTask::Owe(std::vector<OwedPostHooks> more, absl::Time since) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (OwedPostHooks& owed : more) {
+    owed_.push_back({std::move(owed), since + wait_});
+  }
+}
 
 void OwedPostHooksTask::Run(absl::Time now) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopped_) return;
   for (auto it = owed_.begin(); it != owed_.end();) {
+    const OwedPostHooks& owed = it->owed;
     std::set<std::string> connected;
     for (const v1::AgentInfo& a :
-         parts_.registry->AgentsOf(it->set.namespace_(), it->set.release())) {
+         parts_.registry->AgentsOf(owed.set.namespace_(), owed.set.release())) {
       if (a.connected()) connected.insert(a.pod());
     }
     std::vector<std::string> missing;
-    for (const std::string& pod : it->pods) {
+    for (const std::string& pod : owed.pods) {
       if (connected.count(pod) == 0) missing.push_back(pod);
     }
-    if (!missing.empty() && now < deadline_) {
+    if (!missing.empty() && now < it->deadline) {
       ++it;
       continue;
     }
     running_.emplace_back(
-        [this, owed = *it, missing] { RunHooks(owed, missing); });
+        [this, owed = owed, missing] { RunHooks(owed, missing); });
     it = owed_.erase(it);
   }
 }

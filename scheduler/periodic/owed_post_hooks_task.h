@@ -45,9 +45,11 @@ struct OwedPostHooks {
 
 // The sets whose pre-hooks began and whose post-hooks did not all succeed:
 // those running (call it before FailUnfinished), and those failed with
-// kStoppedWhileRunning since `since_unix` whose debt is not noted as paid.
+// kStoppedWhileRunning since `since_unix` whose debt is not noted as paid;
+// of every deployment, or only of `namespace_`/`release` when given.
 absl::StatusOr<std::vector<OwedPostHooks>> SetsOwingPostHooks(
-    SetCatalog* sets, JobCatalog* jobs, int64_t since_unix);
+    SetCatalog* sets, JobCatalog* jobs, int64_t since_unix,
+    const std::string& namespace_ = "", const std::string& release = "");
 
 class OwedPostHooksTask : public PeriodicTask {
  public:
@@ -64,6 +66,11 @@ class OwedPostHooksTask : public PeriodicTask {
                     absl::Time since, absl::Duration wait = kWait);
   ~OwedPostHooksTask() override { Stop(); }
 
+  // More debts, found when this scheduler took their deployment over at
+  // `since` (a replica taking over another's): each waits for its agents
+  // until since + the task's wait. The caller wakes the ticker.
+  void Owe(std::vector<OwedPostHooks> more, absl::Time since);
+
   const char* name() const override { return "owed post-hooks"; }
   void Run(absl::Time now) override;
   absl::Time NextDue(absl::Time now) const override;
@@ -74,10 +81,15 @@ class OwedPostHooksTask : public PeriodicTask {
  private:
   void RunHooks(const OwedPostHooks& owed, std::vector<std::string> missing);
 
+  struct Debt {
+    OwedPostHooks owed;
+    absl::Time deadline;  // then the hooks run on the agents that are back
+  };
+
   const Parts parts_;
-  const absl::Time deadline_;
+  const absl::Duration wait_;
   mutable std::mutex mu_;
-  std::vector<OwedPostHooks> owed_;  // not started yet
+  std::vector<Debt> owed_;  // not started yet
   std::vector<std::thread> running_;
   std::vector<std::string> jobs_;  // on the board, ended by Stop()
   bool stopped_ = false;

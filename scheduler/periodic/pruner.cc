@@ -283,11 +283,14 @@ absl::Status Pruner::Remove(v1::BackupSet set, bool by_hand) {
   return absl::OkStatus();
 }
 
-absl::Status Pruner::FinishInterrupted() {
+absl::Status Pruner::FinishInterrupted(const std::string& namespace_,
+                                       const std::string& release) {
   std::lock_guard<std::mutex> lock(mu_);
   OptionalLock removal(set_removal_);  // no base goes while a set starts
   v1::ListSetsRequest filter;
   filter.set_status(v1::SET_EXPIRING);
+  filter.set_namespace_(namespace_);
+  filter.set_release(release);
   auto sets = sets_->ListSets(filter);
   if (!sets.ok()) return sets.status();
   for (const v1::BackupSet& s : *sets) {

@@ -56,7 +56,11 @@ class Pruner {
   absl::StatusOr<v1::PruneResponse> Explain(const v1::Policy& policy,
                                             const std::string& namespace_,
                                             const std::string& release);
-  absl::Status FinishInterrupted();
+  // Finishes the removals an earlier scheduler began: of every
+  // deployment, or only of `namespace_`/`release` when given (a replica
+  // that has just taken that deployment over).
+  absl::Status FinishInterrupted(const std::string& namespace_ = "",
+                                 const std::string& release = "");
   // `dxbackup delete SET`: removes one set as retention would (crash-safe),
   // whatever its policy. FailedPrecondition, saying why and what to do,
   // for a running set, one a restore holds its deployment for, the base

@@ -166,12 +166,18 @@ absl::StatusOr<v1::DeploymentHold> HoldToRelease(
   return found[0];
 }
 
-absl::StatusOr<int> StopRunningHolds(SetCatalog& sets) {
+absl::StatusOr<int> StopRunningHolds(SetCatalog& sets,
+                                     const std::string& namespace_,
+                                     const std::string& release) {
   auto holds = sets.Holds();
   if (!holds.ok()) return holds.status();
   int stopped = 0;
   for (v1::DeploymentHold hold : *holds) {
     if (!hold.running()) continue;
+    if (!namespace_.empty() &&
+        (hold.namespace_() != namespace_ || hold.release() != release)) {
+      continue;
+    }
     // Released with its deployment named (it may be a clone's).
     v1::RestoreRequest release;
     release.set_set_id(hold.set_id());

@@ -13,7 +13,8 @@
 // A running hold ends with its restore (unless it then waits); a waiting
 // one with `--post-hooks-only` that succeeded, `--release-hold`, or the
 // end of a whole-set restore that replaced it. Holds a scheduler left
-// running when it stopped wait from its next start (StopRunningHolds).
+// running when it stopped wait from its next start (StopRunningHolds), or
+// from when another replica takes their deployment over.
 //
 // Free functions over the catalog; thread-safe as it is.
 #ifndef DXBACKUP_SCHEDULER_RUNS_DEPLOYMENT_HOLDS_H_
@@ -74,8 +75,12 @@ absl::StatusOr<v1::DeploymentHold> HoldToRelease(
 
 // At a scheduler's start: holds marked running belong to restores that
 // ended with the scheduler that ran them. Each now waits, saying so and
-// how to go on (DX may be stopped). Returns how many.
-absl::StatusOr<int> StopRunningHolds(SetCatalog& sets);
+// how to go on (DX may be stopped). Returns how many. With
+// `namespace_`/`release`, only that deployment's (a replica taking it
+// over from one that stopped).
+absl::StatusOr<int> StopRunningHolds(SetCatalog& sets,
+                                     const std::string& namespace_ = "",
+                                     const std::string& release = "");
 
 }  // namespace dxbackup::scheduler
 

@@ -5,10 +5,16 @@
 
 namespace dxbackup::scheduler {
 
-absl::Status ScaleBackLeftDown(SetCatalog& sets, const v1::KubernetesApi& api) {
+absl::Status ScaleBackLeftDown(SetCatalog& sets, const v1::KubernetesApi& api,
+                               const std::string& namespace_,
+                               const std::string& release) {
   auto left = sets.ScaledDowns();
   if (!left.ok()) return left.status();
   for (const SetCatalog::ScaledDown& scaled : *left) {
+    if (!namespace_.empty() &&
+        (scaled.namespace_ != namespace_ || scaled.release != release)) {
+      continue;
+    }
     const std::string what =
         CoreStatefulSet(scaled.release) + " in " + scaled.namespace_;
     absl::Status s =

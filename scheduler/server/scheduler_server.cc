@@ -162,7 +162,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
                                        bucket.status().message()));
     }
     // What a crash left mid-copy: multipart uploads under its prefix.
-    auto aborted = (*bucket)->RemoveUnfinished();
+    auto aborted = (*bucket)->RemoveUnfinished("");
     if (!aborted.ok()) {
       return absl::Status(aborted.status().code(),
                           absl::StrCat("policy ", policy.name(), "'s copy_to: ",

@@ -173,9 +173,12 @@ class ArtifactStore {
   int64_t LockFor(int64_t keep_until_unix) const {
     return LockUntil(keep_until_unix);
   }
-  // Throws away what interrupted writes left (a crash's partial files);
-  // returns what it named. Only while nothing is being written: at startup.
-  virtual absl::StatusOr<std::vector<std::string>> RemoveUnfinished() = 0;
+  // Throws away what interrupted writes under `prefix` left (a crash's
+  // partial files; "" for all, "ns/dx/" for one deployment's); returns
+  // what it named. Only while nothing is being written there: at startup,
+  // or for a deployment this scheduler has just taken over.
+  virtual absl::StatusOr<std::vector<std::string>> RemoveUnfinished(
+      const std::string& prefix) = 0;
 
  protected:
   // The lock of an object that must be kept until `keep_until_unix`

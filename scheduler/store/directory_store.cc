@@ -223,10 +223,21 @@ absl::StatusOr<std::vector<StoredObject>> DirectoryStore::ListObjects(
   return objects;
 }
 
-absl::StatusOr<std::vector<std::string>> DirectoryStore::RemoveUnfinished() {
+absl::StatusOr<std::vector<std::string>> DirectoryStore::RemoveUnfinished(
+    const std::string& prefix) {
   std::vector<std::string> removed;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir_, ec);
+  // A prefix names directories ("ns/dx/"); one that is not there has
+  // nothing unfinished.
+  const fs::path under =
+      prefix.empty() ? fs::path(dir_) : fs::path(dir_) / prefix;
+  if (!prefix.empty() &&
+      (prefix.front() == '/' || prefix.find("..") != std::string::npos)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store prefix ", prefix, " is not a relative path"));
+  }
+  if (!prefix.empty() && !fs::is_directory(under, ec)) return removed;
+  for (auto it = fs::recursive_directory_iterator(under, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code entry_ec;
     if (!it->is_regular_file(entry_ec) ||

@@ -29,7 +29,8 @@ class DirectoryStore : public ArtifactStore {
   // Creates the store directory if needed.
   absl::Status Init();
 
-  absl::StatusOr<std::vector<std::string>> RemoveUnfinished() override;
+  absl::StatusOr<std::vector<std::string>> RemoveUnfinished(
+      const std::string& prefix) override;
 
  protected:
   absl::StatusOr<std::unique_ptr<ObjectSink>> StartObject(

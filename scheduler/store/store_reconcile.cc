@@ -10,8 +10,9 @@ namespace dxbackup::scheduler {
 
 absl::StatusOr<Reconciled> Reconcile(
     ArtifactStore& store, const std::vector<std::string>& known_keys,
-    const std::function<bool(const std::string& set_id)>& set_known) {
-  absl::StatusOr<std::vector<StoredObject>> objects = store.List("");
+    const std::function<bool(const std::string& set_id)>& set_known,
+    const std::string& prefix) {
+  absl::StatusOr<std::vector<StoredObject>> objects = store.List(prefix);
   if (!objects.ok()) return objects.status();
   const std::set<std::string> known(known_keys.begin(), known_keys.end());
   // First only decide; nothing goes if the catalog is not the store's.
@@ -31,7 +32,7 @@ absl::StatusOr<Reconciled> Reconcile(
     (it->second ? orphans : out.left).push_back(object.key);
     any_known = any_known || it->second;
   }
-  if (!any_known && !out.left.empty()) {
+  if (prefix.empty() && !any_known && !out.left.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the store holds ", out.left.size(), " object(s), such as ",
         out.left.front(),
@@ -42,7 +43,7 @@ absl::StatusOr<Reconciled> Reconcile(
         "start over with an empty catalog, empty the store first"));
   }
   absl::StatusOr<std::vector<std::string>> unfinished =
-      store.RemoveUnfinished();
+      store.RemoveUnfinished(prefix);
   if (!unfinished.ok()) return unfinished.status();
   out.removed = *std::move(unfinished);
   for (const std::string& key : orphans) {

@@ -11,7 +11,11 @@
 // and the error (FailedPrecondition) names an object and what to do.
 //
 // Only while nothing writes to the store (at startup): an object being
-// committed has no catalog row yet.
+// committed has no catalog row yet. With a `prefix` ("ns/dx/"), only
+// under it: for a deployment a replica has just taken over, while other
+// replicas write elsewhere. Objects there of sets the catalog lacks are
+// left, as always, but do not make it an error (one deployment's objects
+// say nothing of whose catalog this is).
 #ifndef DXBACKUP_SCHEDULER_STORE_STORE_RECONCILE_H_
 #define DXBACKUP_SCHEDULER_STORE_STORE_RECONCILE_H_
 
@@ -31,7 +35,8 @@ struct Reconciled {
 
 absl::StatusOr<Reconciled> Reconcile(
     ArtifactStore& store, const std::vector<std::string>& known_keys,
-    const std::function<bool(const std::string& set_id)>& set_known);
+    const std::function<bool(const std::string& set_id)>& set_known,
+    const std::string& prefix = "");
 
 }  // namespace dxbackup::scheduler
 

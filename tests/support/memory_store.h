@@ -30,7 +30,8 @@ class MemoryStore : public scheduler::ArtifactStore {
     objects_[key] = std::make_shared<const std::string>(std::move(bytes));
   }
 
-  absl::StatusOr<std::vector<std::string>> RemoveUnfinished() override {
+  absl::StatusOr<std::vector<std::string>> RemoveUnfinished(
+      const std::string& /*prefix*/) override {
     return std::vector<std::string>{};  // unfinished writes live in writers
   }
 

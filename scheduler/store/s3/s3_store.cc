@@ -297,13 +297,15 @@ std::string S3Store::StoreKey(const std::string& object_key) const {
   return object_key.substr(key_prefix_.size());
 }
 
-absl::StatusOr<std::vector<std::string>> S3Store::RemoveUnfinished() {
+absl::StatusOr<std::vector<std::string>> S3Store::RemoveUnfinished(
+    const std::string& prefix) {
+  const std::string under = key_prefix_ + prefix;
   absl::StatusOr<std::vector<ListedUpload>> uploads =
-      client_.ListMultipartUploads(key_prefix_);
+      client_.ListMultipartUploads(under);
   if (!uploads.ok()) return uploads.status();
   std::vector<std::string> removed;
   for (const ListedUpload& u : *uploads) {
-    if (!absl::StartsWith(u.key, key_prefix_)) continue;  // the server's bug
+    if (!absl::StartsWith(u.key, under)) continue;  // the server's bug
     if (absl::Status s = client_.AbortMultipartUpload(u.key, u.upload_id);
         !s.ok()) {
       return s;

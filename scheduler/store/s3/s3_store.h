@@ -59,7 +59,8 @@ class S3Store : public ArtifactStore {
   // the bucket, the endpoint and what to fix.
   static absl::StatusOr<std::unique_ptr<S3Store>> Open(S3StoreOptions options);
 
-  absl::StatusOr<std::vector<std::string>> RemoveUnfinished() override;
+  absl::StatusOr<std::vector<std::string>> RemoveUnfinished(
+      const std::string& prefix) override;
   int64_t LockUntil(int64_t keep_until_unix) const override;
 
   S3Client& client() { return client_; }

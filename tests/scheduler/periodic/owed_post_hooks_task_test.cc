@@ -9,6 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "scheduler/agents/agent_registry.h"
+#include "scheduler/jobs/job_board.h"
+#include "tests/support/fake_time_source.h"
 #include "tests/support/memory_catalog.h"
 
 namespace dxbackup::scheduler {
@@ -95,6 +98,44 @@ TEST_F(SetsOwingPostHooksTest, ThePodsStoppedAndTheDebtsNotYetPaid) {
          {{"pre-hook/stop@p", v1::JOB_FAILED}}, kStoppedWhileRunning, 100);
   EXPECT_EQ(Owing(), (std::vector<std::string>{"a-two-pods:core-0,core-1",
                                                "b-failed-unpaid:p"}));
+}
+
+// A debt handed over later (a replica taking a deployment over) waits for
+// its agents from when it was handed over, not from the task's start.
+TEST(OwedPostHooksTaskTest, ALaterDebtWaitsForItsAgentsFromWhenItCame) {
+  testing::MemoryCatalog catalog;
+  testing::FakeTimeSource time;
+  AgentRegistry registry(&catalog, &time);
+  JobBoard board(&catalog, &catalog, &time);
+  v1::SchedulerConfig config;
+  v1::BackupSet set;
+  set.set_id("s1");
+  set.set_namespace_("ns");
+  set.set_release("dx");
+  set.set_status(v1::SET_FAILED);
+  set.set_reason(kStoppedWhileRunning);
+  ASSERT_TRUE(catalog.CreateSet(set).ok());
+  const absl::Time start = absl::FromChrono(time.Now());
+  OwedPostHooksTask task({&config, &registry, &board, &catalog, &time}, {},
+                         start, absl::Minutes(10));
+  EXPECT_EQ(task.NextDue(start), absl::InfiniteFuture());
+  const absl::Time later = start + absl::Hours(1);
+  task.Owe({{set, {"dx-core-0"}}}, later);
+  EXPECT_EQ(task.NextDue(later), later + absl::Seconds(5));
+  // Its agent is not back: past the task's own wait, within the debt's.
+  task.Run(later + absl::Minutes(9));
+  task.Stop();  // joins whatever started
+  EXPECT_EQ(catalog.GetSet("s1")->reason(), kStoppedWhileRunning);
+
+  OwedPostHooksTask again({&config, &registry, &board, &catalog, &time}, {},
+                          start, absl::Minutes(10));
+  again.Owe({{set, {"dx-core-0"}}}, later);
+  again.Run(later + absl::Minutes(10));  // its wait is over
+  again.Stop();
+  EXPECT_NE(catalog.GetSet("s1")->reason().find(
+                "did not come back in time: start DX there by hand"),
+            std::string::npos)
+      << catalog.GetSet("s1")->reason();
 }
 
 }  // namespace

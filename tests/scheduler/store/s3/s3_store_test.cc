@@ -198,7 +198,7 @@ TEST_F(S3StoreTest, ARefusedPartFailsNamingBucketKeyAndCodeAndAbortsTheUpload) {
   EXPECT_EQ(server_->Count("UploadPart", 403), 1) << "a 4xx is not retried";
   EXPECT_EQ(store->Stat("ns/dx/s1/a").status().code(),
             absl::StatusCode::kNotFound);
-  auto unfinished = store->RemoveUnfinished();
+  auto unfinished = store->RemoveUnfinished("");
   ASSERT_TRUE(unfinished.ok());
   EXPECT_TRUE(unfinished->empty()) << "already aborted";
 }
@@ -216,7 +216,7 @@ TEST_F(S3StoreTest, StartUpAbortsTheUploadsACrashLeftUnderItsPrefixOnly) {
   ASSERT_TRUE((*theirs)->Append(bytes.data(), bytes.size()).ok());
   // A crash: the sinks are gone without aborting. Simulate by restarting
   // the server's view: list what is open, as a new scheduler would.
-  auto removed = store->RemoveUnfinished();
+  auto removed = store->RemoveUnfinished("");
   ASSERT_TRUE(removed.ok()) << removed.status();
   EXPECT_EQ(*removed, std::vector<std::string>{"ns/dx/s1/a"});
   EXPECT_EQ(server_->Count("AbortMultipartUpload", 204), 1);
@@ -248,7 +248,7 @@ TEST_F(S3StoreTest, TheServerKilledMidUploadFailsTheWriteAndLeavesNothing) {
 
   server_->Restart();
   ASSERT_TRUE(server_->running()) << server_->Output();
-  auto removed = store->RemoveUnfinished();
+  auto removed = store->RemoveUnfinished("");
   ASSERT_TRUE(removed.ok()) << removed.status();
   EXPECT_EQ(*removed, std::vector<std::string>{"ns/dx/s1/a"})
       << "the next start aborts the upload the crash left";
