@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "scheduler/catalog/set_catalog.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -110,6 +111,28 @@ std::string InsertSetSql() {
   return absl::StrCat("INSERT INTO sets (", kSetColumns, ", seq) VALUES (",
                       Placeholders(22),
                       ", (SELECT COALESCE(MAX(seq), 0) + 1 FROM sets))");
+}
+
+const char kRunningSetsSql[] =
+    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN namespace = ?1 THEN 1 ELSE 0 "
+    "END), 0) FROM sets WHERE status = 'SET_RUNNING'";
+
+absl::Status CheckSetLimits(const SetLimits& limits, int64_t running,
+                            int64_t in_namespace,
+                            const std::string& namespace_) {
+  if (limits.max_sets > 0 && running >= limits.max_sets) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        running, " sets run now across the fleet (limits.max_sets ",
+        limits.max_sets, "): this one waits for one to end"));
+  }
+  if (limits.max_sets_per_namespace > 0 &&
+      in_namespace >= limits.max_sets_per_namespace) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        in_namespace, " sets of namespace ", namespace_,
+        " run now (limits.max_sets_per_namespace ",
+        limits.max_sets_per_namespace, "): this one waits for one to end"));
+  }
+  return absl::OkStatus();
 }
 
 const char kUpdateSetSql[] =

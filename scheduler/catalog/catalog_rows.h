@@ -48,6 +48,8 @@ v1::BackupSet ReadSet(const SqlRow& row);
 // RESULT_UNSPECIFIED when the set was never drilled.
 v1::Drill ReadDrill(const SqlRow& row, int first);
 std::string InsertSetSql();
+// The running sets, in all (column 0) and of namespace ?1 (column 1).
+extern const char kRunningSetsSql[];
 extern const char kUpdateSetSql[];
 extern const char kSetOrder[];  // "started_unix DESC, seq DESC, id DESC"
 

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "scheduler/catalog/catalog_fence.h"
@@ -17,6 +18,9 @@ namespace {
 
 // pg_advisory_lock's key while migrating: "dxbk".
 constexpr int64_t kMigrationLock = 0x6478626b;
+// The transaction lock CreateSetWithin takes: "dxac" + 2 (the active
+// lock's is "dxac", the fence's "dxac" + 1).
+constexpr char kAdmitSetsLockSql[] = "SELECT pg_advisory_xact_lock(1685610853)";
 // Rows a cursor fetches at a time (ForEachFile).
 constexpr int kFetchRows = 2000;
 // As SqliteCatalog's FindFiles.
@@ -414,6 +418,36 @@ absl::Status PostgresCatalog::DeleteAgent(const std::string& id) {
 absl::Status PostgresCatalog::CreateSet(const v1::BackupSet& set) {
   return Write("saving set " + set.id(), InsertSetSql(), SetValues(set))
       .status();
+}
+
+absl::Status PostgresCatalog::CreateSetWithin(const v1::BackupSet& set,
+                                              const SetLimits& limits) {
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  const std::string what = "starting set " + set.id();
+  absl::Status s = BeginWrite(*lease, what);
+  // Schedulers admitting sets take turns: the count and the insert of one
+  // see every set another admitted before it.
+  if (s.ok()) s = RunOn(*lease, what, kAdmitSetsLockSql, {}).status();
+  absl::StatusOr<Rows> count = Rows{};
+  if (s.ok()) {
+    count = RunOn(*lease, what, kRunningSetsSql, {set.namespace_()});
+    s = count.status();
+  }
+  if (s.ok()) {
+    int64_t running = 0, in_namespace = 0;
+    if (count->empty() || !absl::SimpleAtoi(count->at(0).at(0), &running) ||
+        !absl::SimpleAtoi(count->at(0).at(1), &in_namespace)) {
+      s = absl::InternalError(
+          absl::StrCat(what, ": the count of running sets did not read"));
+    } else {
+      s = CheckSetLimits(limits, running, in_namespace, set.namespace_());
+    }
+  }
+  if (s.ok()) s = RunOn(*lease, what, InsertSetSql(), SetValues(set)).status();
+  if (s.ok()) s = RunOn(*lease, what, "COMMIT", {}).status();
+  if (!s.ok()) (*lease)->Execute("ROLLBACK").IgnoreError();
+  return s;
 }
 
 absl::Status PostgresCatalog::UpdateSet(const v1::BackupSet& set) {

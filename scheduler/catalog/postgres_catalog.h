@@ -62,6 +62,8 @@ class PostgresCatalog : public Catalog {
       const std::string& namespace_, const std::string& release) override;
   absl::Status DeleteAgent(const std::string& id) override;
   absl::Status CreateSet(const v1::BackupSet& set) override;
+  absl::Status CreateSetWithin(const v1::BackupSet& set,
+                               const SetLimits& limits) override;
   absl::Status UpdateSet(const v1::BackupSet& set) override;
   absl::Status RecordDrill(const std::string& set_id,
                            const v1::Drill& drill) override;

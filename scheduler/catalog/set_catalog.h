@@ -16,12 +16,33 @@
 
 namespace dxbackup::scheduler {
 
+// How many sets may run at once: in all (max_sets) and in one namespace
+// (max_sets_per_namespace), counted in the catalog, so across every
+// scheduler replica that shares it; 0 is no limit.
+struct SetLimits {
+  int64_t max_sets = 0;
+  int64_t max_sets_per_namespace = 0;
+};
+
+// OK when a set of `namespace_` may start beside `running` sets, of which
+// `in_namespace` are of its namespace; else ResourceExhausted, naming the
+// limit reached.
+absl::Status CheckSetLimits(const SetLimits& limits, int64_t running,
+                            int64_t in_namespace,
+                            const std::string& namespace_);
+
 class SetCatalog {
  public:
   virtual ~SetCatalog() = default;
 
   // Fails if a set of this id exists.
   virtual absl::Status CreateSet(const v1::BackupSet& set) = 0;
+  // CreateSet for a running set, only while fewer than the limits' sets
+  // run (SET_RUNNING), counted and created in one step: of schedulers
+  // sharing the catalog that start sets at once, no more than the limits
+  // allow succeed. ResourceExhausted (CheckSetLimits) otherwise.
+  virtual absl::Status CreateSetWithin(const v1::BackupSet& set,
+                                       const SetLimits& limits) = 0;
   // Replaces every field of the set of this id.
   virtual absl::Status UpdateSet(const v1::BackupSet& set) = 0;
   // Replaces only the set's drill (v1::BackupSet.drill), so that a drill

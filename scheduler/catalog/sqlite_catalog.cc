@@ -250,6 +250,23 @@ absl::Status SqliteCatalog::CreateSet(const v1::BackupSet& set) {
   return WriteSet(InsertSetSql(), set);
 }
 
+absl::Status SqliteCatalog::CreateSetWithin(const v1::BackupSet& set,
+                                            const SetLimits& limits) {
+  // One connection, under mu_: nothing starts between the count and the
+  // insert.
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement count(db_, kRunningSetsSql);
+  if (!count.ok()) return count.Error("counting running sets");
+  count.Bind(1, set.namespace_());
+  if (count.Step() != SQLITE_ROW) return count.Error("counting running sets");
+  absl::Status within =
+      CheckSetLimits(limits, count.Int(0), count.Int(1), set.namespace_());
+  if (!within.ok()) return within;
+  Statement st(db_, InsertSetSql().c_str());
+  st.BindAll(SetValues(set));
+  return RunToDone(st, "saving set " + set.id());
+}
+
 absl::Status SqliteCatalog::UpdateSet(const v1::BackupSet& set) {
   return WriteSet(kUpdateSetSql, set);
 }

@@ -56,6 +56,27 @@ absl::Status MemoryCatalog::CreateSet(const v1::BackupSet& set) {
   return absl::OkStatus();
 }
 
+absl::Status MemoryCatalog::CreateSetWithin(
+    const v1::BackupSet& set, const scheduler::SetLimits& limits) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t running = 0, in_namespace = 0;
+    for (const auto& [id, stored] : sets_) {
+      if (stored.set.status() != v1::SET_RUNNING) continue;
+      ++running;
+      if (stored.set.namespace_() == set.namespace_()) ++in_namespace;
+    }
+    absl::Status within = scheduler::CheckSetLimits(
+        limits, running, in_namespace, set.namespace_());
+    if (!within.ok()) return within;
+    if (sets_.count(set.id()) == 0) {
+      sets_[set.id()] = {set, next_order_++};
+      return absl::OkStatus();
+    }
+  }
+  return CreateSet(set);  // the error a set that exists gets
+}
+
 absl::Status MemoryCatalog::UpdateSet(const v1::BackupSet& set) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sets_.find(set.id());

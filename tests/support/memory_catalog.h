@@ -25,6 +25,8 @@ class MemoryCatalog : public scheduler::Catalog {
   absl::Status DeleteAgent(const std::string& id) override;
 
   absl::Status CreateSet(const v1::BackupSet& set) override;
+  absl::Status CreateSetWithin(const v1::BackupSet& set,
+                               const scheduler::SetLimits& limits) override;
   absl::Status UpdateSet(const v1::BackupSet& set) override;
   absl::Status RecordDrill(const std::string& set_id,
                            const v1::Drill& drill) override;

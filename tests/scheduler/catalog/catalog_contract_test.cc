@@ -638,6 +638,40 @@ TEST_P(CatalogContractTest, PendingNoticesAreKeptInOrderUntilRemoved) {
   EXPECT_EQ((*pending)[1].notice.event(), "deployment_stale");
 }
 
+TEST_P(CatalogContractTest, RunningSetsStartOnlyWithinTheLimits) {
+  const SetLimits limits{2, 1};
+  auto start = [&](const std::string& id, const std::string& ns) {
+    return catalog_->CreateSetWithin(Set(id, 100, ns, "dx", v1::SET_RUNNING),
+                                     limits);
+  };
+  ASSERT_TRUE(start("a1", "a").ok());
+  // A complete set, and one failed, count for nothing.
+  AddSet(Set("a0", 50, "a", "dx", v1::SET_COMPLETE));
+  AddSet(Set("c0", 50, "c", "dx", v1::SET_FAILED));
+  const absl::Status same_namespace = start("a2", "a");
+  EXPECT_EQ(same_namespace.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(same_namespace.message().find("namespace a"), std::string::npos)
+      << same_namespace;
+  ASSERT_TRUE(start("b1", "b").ok());
+  const absl::Status fleet = start("c1", "c");
+  EXPECT_EQ(fleet.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(fleet.message().find("limits.max_sets 2"), std::string::npos)
+      << fleet;
+  EXPECT_EQ(catalog_->GetSet("c1").status().code(),
+            absl::StatusCode::kNotFound);
+  // One ends: the next starts.
+  v1::BackupSet ended = Set("a1", 100, "a", "dx", v1::SET_COMPLETE);
+  ASSERT_TRUE(catalog_->UpdateSet(ended).ok());
+  EXPECT_TRUE(start("c1", "c").ok());
+  // No limits: no refusal; an id taken is still refused.
+  EXPECT_TRUE(
+      catalog_->CreateSetWithin(Set("d1", 100, "d", "dx", v1::SET_RUNNING), {})
+          .ok());
+  EXPECT_FALSE(
+      catalog_->CreateSetWithin(Set("d1", 100, "d", "dx", v1::SET_RUNNING), {})
+          .ok());
+}
+
 // A lease of a minute is live throughout a test; a negative one has
 // lapsed (RenewReplica with it ends a live lease now).
 constexpr int64_t kLive = 60'000;

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "scheduler/catalog/catalog_fence.h"
 #include "scheduler/catalog/catalog_lock.h"
 #include "scheduler/catalog/sqlite_catalog.h"
@@ -120,6 +121,57 @@ TEST(PostgresCatalogTest, ReplicasRacingForDeploymentsOwnEachOnce) {
   for (int d = 0; d < kDeployments; ++d) {
     EXPECT_EQ(taken[d].load(), 1) << "dx" << d;
     EXPECT_EQ(told[d].size(), 1u) << "dx" << d;
+  }
+}
+
+// Schedulers starting sets at once on one catalog: no more start than
+// the limits allow, fleet-wide and per namespace.
+TEST(PostgresCatalogTest, SchedulersStartingSetsAtOnceKeepTheLimits) {
+  absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status();
+  std::vector<std::unique_ptr<PostgresCatalog>> catalogs;
+  for (int i = 0; i < 3; ++i) {
+    auto c = PostgresCatalog::Open(*db);
+    ASSERT_TRUE(c.ok()) << c.status();
+    catalogs.push_back(*std::move(c));
+  }
+  const SetLimits limits{5, 2};
+  std::atomic<int> started{0}, refused{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, i, t] {
+        for (int n = 0; n < 6; ++n) {
+          v1::BackupSet set;
+          set.set_id(absl::StrCat("s", i, "-", t, "-", n));
+          set.set_namespace_(absl::StrCat("ns", (t * 6 + n) % 4));
+          set.set_release("dx");
+          set.set_status(v1::SET_RUNNING);
+          const absl::Status s = catalogs[i]->CreateSetWithin(set, limits);
+          if (s.ok()) {
+            ++started;
+          } else if (absl::IsResourceExhausted(s)) {
+            ++refused;
+          } else {
+            ++errors;
+            ADD_FAILURE() << s;
+          }
+        }
+      });
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(started.load(), 5);
+  EXPECT_EQ(started.load() + refused.load(), 3 * 4 * 6);
+  v1::ListSetsRequest running;
+  running.set_status(v1::SET_RUNNING);
+  auto sets = catalogs[0]->ListSets(running);
+  ASSERT_TRUE(sets.ok()) << sets.status();
+  ASSERT_EQ(sets->size(), 5u);
+  std::map<std::string, int> per_namespace;
+  for (const v1::BackupSet& set : *sets) {
+    EXPECT_LE(++per_namespace[set.namespace_()], 2) << set.namespace_();
   }
 }
 
