@@ -5,7 +5,9 @@ namespace dxbackup::scheduler {
 PolicyLoop::PolicyLoop(const Parts& parts)
     : time_(parts.time),
       pruner_(parts.pruner),
-      starter_(parts.backups),
+      starter_(parts.backups,
+               SetLimits{parts.config->limits().max_sets(),
+                         parts.config->limits().max_sets_per_namespace()}),
       after_set_(parts.sets, parts.store, parts.time, parts.pruner,
                  parts.copy_stores, parts.file_index),
       verifier_(*parts.config, parts.sets, parts.slots, parts.store, parts.time,

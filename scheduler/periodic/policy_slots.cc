@@ -93,6 +93,8 @@ void PolicySlots::Run(absl::Time now) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
+    last_tick_ = now;
+    if (now >= retry_at_) retry_at_ = absl::InfiniteFuture();
     std::vector<PlanEntry> plan = BuildPlan("");
     for (PlanEntry& e : plan) {
       if (e.last_slot.has_value()) continue;
@@ -190,7 +192,7 @@ bool PolicySlots::ClaimSlotOf(const PlanKey& key) {
 
 absl::Time PolicySlots::NextDue(absl::Time now) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return queue_.NextSlot(now);
+  return std::min(queue_.NextSlot(now), retry_at_);
 }
 
 void PolicySlots::StartRun(const PlanKey& key) {
@@ -208,6 +210,21 @@ void PolicySlots::StartRun(const PlanKey& key) {
               << key.Deployment();
   absl::Status started = starter_->Start(
       request, [this, key](const v1::BackupSet& set) { RunEnded(key, set); });
+  if (absl::IsResourceExhausted(started)) {
+    // Its slot is claimed and stays this scheduler's: it waits, queued.
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.Requeue(key);
+    retry_at_ = std::min(retry_at_, last_tick_ + kLimitedRetry);
+    if (limited_.insert(key).second) {
+      DXLOG(INFO) << "policy " << key.policy << ": " << key.Deployment()
+                  << " waits: " << started.message();
+    }
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    limited_.erase(key);
+  }
   if (!started.ok()) {
     v1::BackupSet failed;
     failed.set_namespace_(key.namespace_);

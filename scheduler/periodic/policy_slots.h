@@ -44,6 +44,8 @@ class PolicySlots : public PeriodicTask {
               AgentRegistry* registry, RunStarter* starter,
               std::function<void()> wake, EndFn on_end);
 
+  // How soon a run the catalog's fleet-wide limits refused is tried again.
+  static constexpr absl::Duration kLimitedRetry = absl::Seconds(5);
   // A scheduler that starts (a restart, a takeover) gives the agents the
   // catalog knows this long to come back before a run of their deployment
   // starts without them: an agent backs off at most 30 s between tries,
@@ -112,6 +114,11 @@ class PolicySlots : public PeriodicTask {
   std::set<PlanKey> held_;  // runs that waited for agents, each logged once
   // Runs RunNow queued and that have not started.
   std::set<PlanKey> requested_;
+  // The time of the last tick; when runs the limits refused are retried
+  // (InfiniteFuture: none waits); those runs, each logged once.
+  absl::Time last_tick_ = absl::InfinitePast();
+  absl::Time retry_at_ = absl::InfiniteFuture();
+  std::set<PlanKey> limited_;
   struct Ended {
     uint64_t generation = 0;
     v1::BackupSet set;

@@ -2,6 +2,9 @@
 // BackupSetRunner in production (BackupRunStarter), a fake in tests.
 // Start() returns at once; `on_end` is called once, on any thread, with
 // the set's final state, unless Start() fails (then it is not called).
+// ResourceExhausted: the catalog's fleet-wide limits let no set start now
+// (others run, of this scheduler or of replicas sharing the catalog); the
+// run is tried again later.
 // Implementations are thread-safe.
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_RUN_STARTER_H_
 #define DXBACKUP_SCHEDULER_PERIODIC_RUN_STARTER_H_
@@ -22,16 +25,19 @@ class RunStarter {
                              EndFn on_end) = 0;
 };
 
-// Starts sets on a BackupSetRunner, which must outlive it.
+// Starts sets on a BackupSetRunner, which must outlive it, within
+// `limits` as the catalog counts them.
 class BackupRunStarter : public RunStarter {
  public:
-  explicit BackupRunStarter(BackupSetRunner* backups) : backups_(backups) {}
+  BackupRunStarter(BackupSetRunner* backups, SetLimits limits)
+      : backups_(backups), limits_(limits) {}
   absl::Status Start(const v1::BackupRequest& request, EndFn on_end) override {
-    return backups_->Start(request, std::move(on_end)).status();
+    return backups_->Start(request, std::move(on_end), &limits_).status();
   }
 
  private:
   BackupSetRunner* backups_;
+  const SetLimits limits_;
 };
 
 }  // namespace dxbackup::scheduler

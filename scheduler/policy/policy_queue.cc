@@ -116,6 +116,12 @@ void PolicyQueue::Finished(const PlanKey& key) {
   running_deployments_.erase(key.Deployment());
 }
 
+void PolicyQueue::Requeue(const PlanKey& key) {
+  Finished(key);
+  std::deque<PlanKey>& q = queued_[key.namespace_];
+  if (std::find(q.begin(), q.end(), key) == q.end()) q.push_front(key);
+}
+
 void PolicyQueue::Drop(const PlanKey& key) {
   auto it = queued_.find(key.namespace_);
   if (it == queued_.end()) return;

@@ -78,6 +78,11 @@ class PolicyQueue {
   TickResult Tick(absl::Time now, const std::set<std::string>& waiting = {});
   // A started run ended (or could not start); its deployment is free.
   void Finished(const PlanKey& key);
+  // A started run that could not start yet after all (the catalog's
+  // fleet-wide limits refused it: other schedulers' sets run): it goes
+  // back to the front of its namespace's queue, its slot still taken, and
+  // starts at a later Tick.
+  void Requeue(const PlanKey& key);
   // Takes `key` out of the queue (a slot another scheduler took); a run
   // of it already started is left alone (Finished ends that).
   void Drop(const PlanKey& key);

@@ -38,7 +38,8 @@ BackupSetRunner::~BackupSetRunner() {
 }
 
 absl::StatusOr<StartedRun> BackupSetRunner::Start(
-    const v1::BackupRequest& request, SetDoneFn on_done) {
+    const v1::BackupRequest& request, SetDoneFn on_done,
+    const SetLimits* within) {
   if (absl::Status s = CheckBackupRequest(request); !s.ok()) return s;
   const std::string& ns = request.namespace_();
   const std::string& release = request.release();
@@ -109,7 +110,9 @@ absl::StatusOr<StartedRun> BackupSetRunner::Start(
           absl::StrCat("a backup set of ", deployment, " is already running"));
     }
   }
-  absl::Status s = parts_.sets->CreateSet(set);
+  absl::Status s = within != nullptr
+                       ? parts_.sets->CreateSetWithin(set, *within)
+                       : parts_.sets->CreateSet(set);
   if (removal.owns_lock()) removal.unlock();
   auto events = std::make_shared<RunEvents>();
   for (const BackupMember& m : plan->members) {

@@ -92,8 +92,12 @@ class BackupSetRunner {
   // Creates the set and its jobs and starts capturing; `on_done` (if any)
   // is called on the set's thread with its final state. FailedPrecondition
   // when the deployment has nothing to back up or a set of it is running.
+  // With `within`, the set starts only while the catalog counts fewer
+  // running sets than those limits (SetCatalog::CreateSetWithin):
+  // ResourceExhausted otherwise, having started nothing.
   absl::StatusOr<StartedRun> Start(const v1::BackupRequest& request,
-                                   SetDoneFn on_done = nullptr);
+                                   SetDoneFn on_done = nullptr,
+                                   const SetLimits* within = nullptr);
 
  private:
   // `cancel`: the set's (RunCancels), never null.

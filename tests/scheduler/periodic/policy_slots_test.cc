@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <vector>
@@ -19,6 +20,12 @@ class FakeRunStarter : public RunStarter {
  public:
   absl::Status Start(const v1::BackupRequest& request, EndFn on_end) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (refuse_ > 0) {
+      --refuse_;
+      ++refused_;
+      return absl::ResourceExhaustedError(
+          "3 sets run now across the fleet (limits.max_sets 3)");
+    }
     started_.push_back(request.namespace_() + "/" + request.release());
     on_end_.push_back(std::move(on_end));
     changed_.notify_all();
@@ -34,6 +41,16 @@ class FakeRunStarter : public RunStarter {
   std::vector<std::string> started() const {
     std::lock_guard<std::mutex> lock(mu_);
     return started_;
+  }
+  // The next `n` starts are refused as the catalog's fleet-wide limits
+  // refuse them.
+  void RefuseNext(int n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    refuse_ = n;
+  }
+  int refused() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return refused_;
   }
   // Ends every set started so far, complete.
   void EndAll() {
@@ -54,6 +71,8 @@ class FakeRunStarter : public RunStarter {
   std::condition_variable changed_;
   std::vector<std::string> started_;
   std::vector<EndFn> on_end_;
+  int refuse_ = 0;
+  int refused_ = 0;
 };
 
 using Started = std::vector<std::string>;
@@ -103,6 +122,37 @@ class PolicySlotsTest : public PeriodicTest {
   FakeRunStarter starter_;
   std::unique_ptr<PolicySlots> slots_;
 };
+
+// Other schedulers' sets fill the fleet's limits as a slot comes: its
+// runs wait, queued, their slot claimed once and kept, and start when the
+// limits let them.
+TEST_F(PolicySlotsTest, RunsTheFleetsLimitsRefuseWaitAndStartLater) {
+  AddPolicy("30 8 * * *");
+  StartSlots();
+  starter_.RefuseNext(3);
+  Pass(absl::Minutes(30));
+  EXPECT_EQ(starter_.started(), Started{});
+  EXPECT_EQ(starter_.refused(), 2);
+  Pass(PolicySlots::kLimitedRetry);  // one is refused again, one starts
+  Pass(PolicySlots::kLimitedRetry);
+  EXPECT_EQ(starter_.refused(), 3);
+  std::vector<std::string> started = starter_.started();
+  std::sort(started.begin(), started.end());
+  EXPECT_EQ(started, (Started{"ns-a/dx", "ns-b/dx"}));
+  // Each slot was claimed once, at 08:30: not lost, not claimed again.
+  auto slots = catalog_->ScheduleSlots();
+  ASSERT_TRUE(slots.ok());
+  for (const auto& slot : *slots) {
+    EXPECT_EQ(absl::FromUnixSeconds(slot.last_slot_unix),
+              absl::FromCivil(absl::CivilMinute(2027, 1, 15, 8, 30),
+                              absl::UTCTimeZone()))
+        << slot.namespace_;
+  }
+  // Nothing more until the next day's slot.
+  starter_.EndAll();
+  Pass(absl::Hours(1));
+  EXPECT_EQ(starter_.started().size(), 2u);
+}
 
 TEST_F(PolicySlotsTest, ASlotThatComesStartsOneSetPerDeployment) {
   AddPolicy("30 8 * * *");  // the clock starts at 08:00 UTC

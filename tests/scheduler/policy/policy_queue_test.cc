@@ -86,6 +86,29 @@ TEST(PolicyQueueTest, LimitsHoldGloballyAndPerNamespace) {
   EXPECT_EQ(q.Tick(Utc(2026, 11, 28, 1)).start.size(), 1u);
 }
 
+// A started run the catalog's fleet-wide limits refused goes back to the
+// front of its namespace, its slot kept: it starts first at a later tick,
+// and its slot is not taken again.
+TEST(PolicyQueueTest, ARequeuedRunStartsFirstLaterWithItsSlot) {
+  PolicyQueue q({/*max_sets=*/1, 0});
+  const absl::Time t0 = Utc(2026, 11, 28, 0);
+  q.SetPlan(
+      {Entry("a", "dx", "0 1 * * *", t0), Entry("a", "dam", "0 1 * * *", t0)},
+      t0);
+  auto first = q.Tick(Utc(2026, 11, 28, 1));
+  ASSERT_EQ(Names(first.start), std::vector<std::string>{"a/dam"});
+  EXPECT_EQ(first.slots_taken.size(), 2u);
+  q.Requeue(first.start[0]);
+  EXPECT_FALSE(q.IsRunning(first.start[0]));
+  EXPECT_EQ(q.queued(), 2u);
+  auto later = q.Tick(Utc(2026, 11, 28, 1, 5));
+  EXPECT_EQ(Names(later.start), std::vector<std::string>{"a/dam"});
+  EXPECT_TRUE(later.slots_taken.empty());
+  q.Finished(later.start[0]);
+  EXPECT_EQ(Names(q.Tick(Utc(2026, 11, 28, 1, 6)).start),
+            std::vector<std::string>{"a/dx"});
+}
+
 TEST(PolicyQueueTest, NamespacesTakeTurns) {
   PolicyQueue q({/*max_sets=*/1, 0});
   const absl::Time t0 = Utc(2026, 11, 28, 0);
