@@ -1,0 +1,50 @@
+#include "scheduler/replicas/orphan_adoption.h"
+
+#include "common/log.h"
+
+namespace dxbackup::scheduler {
+
+absl::StatusOr<std::set<std::pair<std::string, std::string>>>
+DeploymentsWithUnfinishedWork(SetCatalog& sets) {
+  std::set<std::pair<std::string, std::string>> unfinished;
+  for (const v1::SetStatus status : {v1::SET_RUNNING, v1::SET_EXPIRING}) {
+    v1::ListSetsRequest filter;
+    filter.set_status(status);
+    auto listed = sets.ListSets(filter);
+    if (!listed.ok()) return listed.status();
+    for (const v1::BackupSet& set : *listed) {
+      unfinished.emplace(set.namespace_(), set.release());
+    }
+  }
+  auto holds = sets.Holds();
+  if (!holds.ok()) return holds.status();
+  for (const v1::DeploymentHold& hold : *holds) {
+    if (hold.running()) unfinished.emplace(hold.namespace_(), hold.release());
+  }
+  auto scaled = sets.ScaledDowns();
+  if (!scaled.ok()) return scaled.status();
+  for (const SetCatalog::ScaledDown& s : *scaled) {
+    unfinished.emplace(s.namespace_, s.release);
+  }
+  return unfinished;
+}
+
+void OrphanAdoptionTask::Run(absl::Time now) {
+  if (now < last_ + kEvery && now >= last_) return;
+  last_ = now;
+  auto unfinished = DeploymentsWithUnfinishedWork(*sets_);
+  if (!unfinished.ok()) {
+    DXLOG(WARNING) << "looking for deployments other replicas left: "
+                   << unfinished.status().message();
+    return;
+  }
+  for (const auto& [ns, release] : *unfinished) {
+    absl::StatusOr<std::string> routed = router_->Route(ns, release);
+    if (!routed.ok()) {
+      DXLOG(WARNING) << routed.status().message() << "; tried again in "
+                     << absl::FormatDuration(kEvery);
+    }
+  }
+}
+
+}  // namespace dxbackup::scheduler

@@ -1,0 +1,77 @@
+// OrphanAdoptionTask over the in-memory catalog and a real LeaseRouter:
+// of the deployments with unfinished work, those whose owner lapsed (or
+// that never had one) are taken over by the replica that looks, once;
+// one a live replica owns is left to it; a deployment without unfinished
+// work is not claimed at all.
+#include "scheduler/replicas/orphan_adoption.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "common/time_source.h"
+#include "scheduler/replicas/lease_router.h"
+#include "tests/support/memory_catalog.h"
+
+namespace dxbackup::scheduler {
+namespace {
+
+TEST(OrphanAdoptionTest, TakesOverTheLapsedOnesWorkAndLeavesTheLivesOne) {
+  testing::MemoryCatalog catalog;
+  ReplicaCatalog& replicas = catalog.replicas();
+  ASSERT_TRUE(replicas.RegisterReplica({"gone", "10.0.0.9:7443"}, 60'000).ok());
+  ASSERT_TRUE(replicas.RegisterReplica({"live", "10.0.0.2:7443"}, 60'000).ok());
+  auto add = [&](const std::string& id, const std::string& release,
+                 v1::SetStatus status) {
+    v1::BackupSet set;
+    set.set_id(id);
+    set.set_namespace_("ns");
+    set.set_release(release);
+    set.set_status(status);
+    ASSERT_TRUE(catalog.CreateSet(set).ok());
+  };
+  add("s-run", "run", v1::SET_RUNNING);     // its owner lapses
+  add("s-exp", "exp", v1::SET_EXPIRING);    // nobody owns it
+  add("s-live", "live", v1::SET_RUNNING);   // a live replica owns it
+  add("s-done", "done", v1::SET_COMPLETE);  // nothing unfinished
+  v1::DeploymentHold hold;
+  hold.set_namespace_("ns");
+  hold.set_release("held");
+  hold.set_set_id("s-done");
+  hold.set_restore_id("R1");
+  hold.set_running(true);
+  ASSERT_TRUE(catalog.PutHold(hold).ok());
+  ASSERT_TRUE(catalog.RecordScaledDown({"ns", "scaled", "s-done", 3}).ok());
+  ASSERT_TRUE(replicas.ClaimDeployment("ns", "run", "gone").ok());
+  ASSERT_TRUE(replicas.ClaimDeployment("ns", "live", "live").ok());
+  ASSERT_TRUE(replicas.RenewReplica("gone", -1).ok());
+
+  auto lease =
+      ReplicaLease::Start(&replicas, {"me", "10.0.0.1:7443"},
+                          &common::RealTime(), [](const absl::Status&) {});
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  std::vector<std::string> taken;
+  LeaseRouter router(lease->get(),
+                     [&](const std::string& ns, const std::string& release,
+                         const std::string& previous) {
+                       taken.push_back(ns + "/" + release + "<-" + previous);
+                       return absl::OkStatus();
+                     });
+  OrphanAdoptionTask task(&catalog, &router);
+  const absl::Time now = absl::Now();
+  EXPECT_EQ(task.NextDue(now), now);
+  task.Run(now);
+  EXPECT_EQ(taken, (std::vector<std::string>{"ns/exp<-", "ns/held<-",
+                                             "ns/run<-gone", "ns/scaled<-"}));
+  EXPECT_FALSE((*lease)->Owns("ns", "live"));
+  EXPECT_FALSE((*lease)->Owns("ns", "done"));
+  // Looking again takes nothing over again.
+  task.Run(now + OrphanAdoptionTask::kEvery);
+  EXPECT_EQ(taken.size(), 4u);
+  EXPECT_EQ(task.NextDue(now + OrphanAdoptionTask::kEvery),
+            now + 2 * OrphanAdoptionTask::kEvery);
+}
+
+}  // namespace
+}  // namespace dxbackup::scheduler
