@@ -6,8 +6,11 @@ PolicyLoop::PolicyLoop(const Parts& parts)
     : time_(parts.time),
       pruner_(parts.pruner),
       starter_(parts.backups,
-               SetLimits{parts.config->limits().max_sets(),
-                         parts.config->limits().max_sets_per_namespace()}),
+               parts.limits_in_catalog
+                   ? std::optional<SetLimits>(SetLimits{
+                         parts.config->limits().max_sets(),
+                         parts.config->limits().max_sets_per_namespace()})
+                   : std::nullopt),
       after_set_(parts.sets, parts.store, parts.time, parts.pruner,
                  parts.copy_stores, parts.file_index),
       verifier_(*parts.config, parts.sets, parts.slots, parts.store, parts.time,

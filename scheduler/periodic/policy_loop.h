@@ -89,6 +89,12 @@ class PolicyLoop {
     // Sets a stopped scheduler left inside their quiesce window
     // (SetsOwingPostHooks): their deployments' post-hooks are run.
     std::vector<OwedPostHooks> owed_post_hooks;
+    // Policy runs admitted under the limits as the catalog counts them
+    // (SetCatalog::CreateSetWithin), for replicas sharing a catalog; a
+    // run refused waits queued. Off, the policy queue's own count of this
+    // scheduler's runs is the limit (one active scheduler): a set's row
+    // left SET_RUNNING by a write that failed cannot hold runs back.
+    bool limits_in_catalog = false;
   };
   explicit PolicyLoop(const Parts& parts);
   ~PolicyLoop();

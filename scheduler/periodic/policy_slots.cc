@@ -143,26 +143,30 @@ void PolicySlots::Run(absl::Time now) {
     if (!recorded.ok()) DXLOG(ERROR) << recorded.status().message();
   }
   for (const PlanKey& key : tick.start) {
-    if (ClaimSlotOf(key)) StartRun(key);
+    bool requested = false;
+    if (ClaimSlotOf(key, &requested)) StartRun(key, requested);
   }
 }
 
-bool PolicySlots::ClaimSlotOf(const PlanKey& key) {
+bool PolicySlots::ClaimSlotOf(const PlanKey& key, bool* requested_run) {
   absl::Time slot;
+  *requested_run = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = unclaimed_.find(key);
     if (it == unclaimed_.end()) {
-      requested_.erase(key);
-      return true;  // a RunNow, no slot
+      *requested_run = requested_.erase(key) != 0;
+      return true;  // a RunNow, or a run the limits held back: no slot
     }
     // Unclaimed until the catalog answers: a RunNow meanwhile joins this
     // run (RunNow), and is seen below.
     slot = it->second;
   }
   // A slot is claimed in the catalog when its run starts, not when it is
-  // queued: a run still waiting for the limits when its scheduler dies
-  // is then owed by the one that takes over. Of schedulers sharing the
+  // queued: a run still waiting for the local queue's limits when its
+  // scheduler dies is then owed by the one that takes over. (One the
+  // catalog's limits refused after its claim is not: limits_in_catalog
+  // is for replicas, which are not wired yet.) Of schedulers sharing the
   // catalog, only the one that claims the slot runs it.
   absl::StatusOr<bool> claimed = slot_catalog_->ClaimScheduleSlot(
       {key.policy, key.namespace_, key.release, absl::ToUnixSeconds(slot)});
@@ -172,6 +176,7 @@ bool PolicySlots::ClaimSlotOf(const PlanKey& key) {
     auto it = unclaimed_.find(key);
     if (it != unclaimed_.end() && it->second == slot) unclaimed_.erase(it);
     requested = requested_.erase(key) != 0;
+    *requested_run = requested;
   }
   if (!claimed.ok()) {
     // Run anyway: a slot missed is worse than one the catalog did not
@@ -195,7 +200,7 @@ absl::Time PolicySlots::NextDue(absl::Time now) const {
   return std::min(queue_.NextSlot(now), retry_at_);
 }
 
-void PolicySlots::StartRun(const PlanKey& key) {
+void PolicySlots::StartRun(const PlanKey& key, bool requested) {
   const v1::Policy* policy = FindPolicy(key.policy);
   v1::BackupRequest request;
   request.set_namespace_(key.namespace_);
@@ -214,6 +219,9 @@ void PolicySlots::StartRun(const PlanKey& key) {
     // Its slot is claimed and stays this scheduler's: it waits, queued.
     std::lock_guard<std::mutex> lock(mu_);
     queue_.Requeue(key);
+    // A `backup --policy` run still runs when it starts, whatever slot
+    // another scheduler claims meanwhile.
+    if (requested) requested_.insert(key);
     retry_at_ = std::min(retry_at_, last_tick_ + kLimitedRetry);
     if (limited_.insert(key).second) {
       DXLOG(INFO) << "policy " << key.policy << ": " << key.Deployment()

@@ -90,8 +90,9 @@ class PolicySlots : public PeriodicTask {
   // Claims in the catalog the slot that queued `key`'s run, which the
   // queue has just started; false (the run is over) when another
   // scheduler claimed it first. True for a run RunNow queued.
-  bool ClaimSlotOf(const PlanKey& key);
-  void StartRun(const PlanKey& key);
+  // `*requested_run`: the run is one RunNow asked for.
+  bool ClaimSlotOf(const PlanKey& key, bool* requested_run);
+  void StartRun(const PlanKey& key, bool requested);
   void RunEnded(const PlanKey& key, const v1::BackupSet& set);
 
   const v1::SchedulerConfig& config_;

@@ -10,6 +10,7 @@
 #define DXBACKUP_SCHEDULER_PERIODIC_RUN_STARTER_H_
 
 #include <functional>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "dxbackup/v1/admin.pb.h"
@@ -25,19 +26,24 @@ class RunStarter {
                              EndFn on_end) = 0;
 };
 
-// Starts sets on a BackupSetRunner, which must outlive it, within
-// `limits` as the catalog counts them.
+// Starts sets on a BackupSetRunner, which must outlive it; with
+// `within`, only while the catalog counts fewer running sets than those
+// limits (replicas sharing the catalog: the policy queue's own count is
+// this scheduler's alone).
 class BackupRunStarter : public RunStarter {
  public:
-  BackupRunStarter(BackupSetRunner* backups, SetLimits limits)
-      : backups_(backups), limits_(limits) {}
+  BackupRunStarter(BackupSetRunner* backups, std::optional<SetLimits> within)
+      : backups_(backups), within_(within) {}
   absl::Status Start(const v1::BackupRequest& request, EndFn on_end) override {
-    return backups_->Start(request, std::move(on_end), &limits_).status();
+    return backups_
+        ->Start(request, std::move(on_end),
+                within_.has_value() ? &*within_ : nullptr)
+        .status();
   }
 
  private:
   BackupSetRunner* backups_;
-  const SetLimits limits_;
+  const std::optional<SetLimits> within_;
 };
 
 }  // namespace dxbackup::scheduler
