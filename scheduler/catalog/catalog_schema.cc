@@ -281,7 +281,9 @@ const std::vector<std::string_view> kMigrations = {
     // 26: the scheduler replicas sharing the catalog, each live until its
     // lease expires (the engine's clock, in ms), and which of them owns
     // each deployment (ReplicaCatalog). `previous` is the owner a claim
-    // took the deployment from, whose unfinished work the claimant ends.
+    // took the deployment from, whose unfinished work the claimant ends;
+    // `takeover_owed` stays 1 until it has (CompleteTakeover), so that a
+    // claim whose answer was lost still owes it.
     R"sql(
       CREATE TABLE replicas (
         id TEXT PRIMARY KEY,
@@ -293,6 +295,7 @@ const std::vector<std::string_view> kMigrations = {
         release TEXT NOT NULL,
         replica TEXT NOT NULL,
         previous TEXT NOT NULL DEFAULT '',
+        takeover_owed INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (namespace, release)
       );
       CREATE INDEX deployment_owners_by_replica

@@ -38,10 +38,12 @@ class ReplicaCatalog {
   struct Owner {
     std::string replica_id;  // the owner after the claim
     std::string address;     // its address
-    // True when this claim made the caller the owner: the deployment had
-    // no owner, or its owner's lease had lapsed (then `previous` names
-    // that replica). Whatever a previous owner left running is the
-    // caller's to end before it acts on the deployment.
+    // True while the caller owns the deployment and owes its takeover:
+    // from the claim that made it the owner (the deployment had no owner,
+    // or its owner's lease had lapsed: then `previous` names that
+    // replica) until CompleteTakeover. Whatever a previous owner left
+    // running is the caller's to end before it acts on the deployment;
+    // kept in the catalog, so a claim whose answer was lost owes it still.
     bool claimed = false;
     std::string previous;
   };
@@ -72,6 +74,11 @@ class ReplicaCatalog {
   virtual absl::StatusOr<Owner> ClaimDeployment(const std::string& namespace_,
                                                 const std::string& release,
                                                 const std::string& id) = 0;
+  // Replica `id`, owning the deployment, has ended what its previous
+  // owner left: later claims say `claimed` false.
+  virtual absl::Status CompleteTakeover(const std::string& namespace_,
+                                        const std::string& release,
+                                        const std::string& id) = 0;
   // Gives the deployment up, if replica `id` owns it.
   virtual absl::Status ReleaseDeployment(const std::string& namespace_,
                                          const std::string& release,

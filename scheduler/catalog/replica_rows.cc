@@ -33,18 +33,22 @@ constexpr char kLive[] =
 // engine's row lock lets one insert or update; the others then find a
 // live owner and change nothing.
 constexpr char kClaim[] =
-    "INSERT INTO deployment_owners (namespace, release, replica, previous) "
-    "SELECT CAST(?1 AS TEXT), CAST(?2 AS TEXT), CAST(?3 AS TEXT), '' WHERE "
-    "EXISTS (SELECT 1 FROM replicas WHERE id = ?3 AND expires_ms > NOW_MS) "
-    "ON CONFLICT (namespace, release) DO UPDATE SET replica = "
-    "excluded.replica, previous = deployment_owners.replica WHERE "
-    "deployment_owners.replica <> excluded.replica AND NOT EXISTS (SELECT 1 "
-    "FROM replicas r WHERE r.id = deployment_owners.replica AND "
-    "r.expires_ms > NOW_MS) RETURNING previous";
+    "INSERT INTO deployment_owners (namespace, release, replica, previous, "
+    "takeover_owed) SELECT CAST(?1 AS TEXT), CAST(?2 AS TEXT), CAST(?3 AS "
+    "TEXT), '', 1 WHERE EXISTS (SELECT 1 FROM replicas WHERE id = ?3 AND "
+    "expires_ms > NOW_MS) ON CONFLICT (namespace, release) DO UPDATE SET "
+    "replica = excluded.replica, previous = deployment_owners.replica, "
+    "takeover_owed = 1 WHERE deployment_owners.replica <> excluded.replica "
+    "AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = "
+    "deployment_owners.replica AND r.expires_ms > NOW_MS)";
 constexpr char kOwner[] =
     "SELECT o.replica, COALESCE(r.address, ''), CASE WHEN r.expires_ms > "
-    "NOW_MS THEN 1 ELSE 0 END FROM deployment_owners o LEFT JOIN replicas r "
-    "ON r.id = o.replica WHERE o.namespace = ?1 AND o.release = ?2";
+    "NOW_MS THEN 1 ELSE 0 END, o.takeover_owed, o.previous FROM "
+    "deployment_owners o LEFT JOIN replicas r ON r.id = o.replica WHERE "
+    "o.namespace = ?1 AND o.release = ?2";
+constexpr char kCompleteTakeover[] =
+    "UPDATE deployment_owners SET takeover_owed = 0 WHERE namespace = ?1 AND "
+    "release = ?2 AND replica = ?3";
 constexpr char kReplica[] =
     "SELECT address, CASE WHEN expires_ms > NOW_MS THEN 1 ELSE 0 END FROM "
     "replicas WHERE id = ?1";
@@ -140,13 +144,14 @@ absl::StatusOr<ReplicaCatalog::Owner> SqlReplicaCatalog::ClaimDeployment(
     absl::StatusOr<Rows> me = run_(what, Sql(kReplica), {id});
     if (!me.ok()) return me.status();
     if (me->empty() || me->front().at(1) != "1") return Lapsed(id);
-    if (!taken->empty()) {
-      return Owner{id, me->front().at(0), true, taken->front().at(0)};
-    }
     absl::StatusOr<Rows> owner = run_(what, Sql(kOwner), {namespace_, release});
     if (!owner.ok()) return owner.status();
     if (!owner->empty() && owner->front().at(2) == "1") {
       const auto& row = owner->front();
+      if (row.at(0) == id) {
+        const bool owed = row.at(3) == "1";
+        return Owner{id, row.at(1), owed, owed ? row.at(4) : ""};
+      }
       return Owner{row.at(0), row.at(1), false, ""};
     }
     if (attempt == 2) {
@@ -154,6 +159,14 @@ absl::StatusOr<ReplicaCatalog::Owner> SqlReplicaCatalog::ClaimDeployment(
           what, ": its owner changed under three claims in a row; try again"));
     }
   }
+}
+
+absl::Status SqlReplicaCatalog::CompleteTakeover(const std::string& namespace_,
+                                                 const std::string& release,
+                                                 const std::string& id) {
+  return run_("completing the takeover of " + namespace_ + "/" + release,
+              Sql(kCompleteTakeover), {namespace_, release, id})
+      .status();
 }
 
 absl::Status SqlReplicaCatalog::ReleaseDeployment(const std::string& namespace_,

@@ -4,8 +4,9 @@
 // given the way they run a statement; the times are the engine's own
 // clock, in milliseconds since the epoch.
 //
-// Thread-safe when `run` is: each call is one statement, or (a claim that
-// did not take the deployment) a statement and reads after it.
+// Thread-safe when `run` is. Each call is a statement or two, each on its
+// own: a claim, then reads of what it left; a retirement ends the lease,
+// then frees the deployments.
 #ifndef DXBACKUP_SCHEDULER_CATALOG_REPLICA_ROWS_H_
 #define DXBACKUP_SCHEDULER_CATALOG_REPLICA_ROWS_H_
 
@@ -37,6 +38,9 @@ class SqlReplicaCatalog : public ReplicaCatalog {
   absl::StatusOr<Owner> ClaimDeployment(const std::string& namespace_,
                                         const std::string& release,
                                         const std::string& id) override;
+  absl::Status CompleteTakeover(const std::string& namespace_,
+                                const std::string& release,
+                                const std::string& id) override;
   absl::Status ReleaseDeployment(const std::string& namespace_,
                                  const std::string& release,
                                  const std::string& id) override;

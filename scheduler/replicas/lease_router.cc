@@ -23,31 +23,28 @@ absl::StatusOr<std::string> LeaseRouter::Route(const std::string& namespace_,
                                                const std::string& release) {
   const std::string deployment = namespace_ + "/" + release;
   std::shared_ptr<std::mutex> mu = MutexOf(deployment);
-  std::lock_guard<std::mutex> claiming(*mu);
+  std::unique_lock<std::mutex> claiming(*mu, std::try_to_lock);
+  if (!claiming.owns_lock()) {
+    return absl::UnavailableError(
+        absl::StrCat("scheduler replica ", lease_->id(), " is taking ",
+                     deployment, " over; try again in a moment"));
+  }
   absl::StatusOr<ReplicaCatalog::Owner> owner =
       lease_->Claim(namespace_, release);
   if (!owner.ok()) return owner.status();
   if (owner->replica_id != lease_->id()) return owner->address;
-  std::string previous;
-  bool owed;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (owner->claimed) owed_takeovers_[deployment] = owner->previous;
-    auto it = owed_takeovers_.find(deployment);
-    owed = it != owed_takeovers_.end();
-    if (owed) previous = it->second;
-  }
-  if (!owed) return std::string();
+  if (!owner->claimed) return std::string();
   DXLOG(INFO) << "replica " << lease_->id() << " takes " << deployment
               << " over"
-              << (previous.empty() ? std::string()
-                                   : absl::StrCat(" from replica ", previous));
-  if (absl::Status s = take_over_(namespace_, release, previous); !s.ok()) {
+              << (owner->previous.empty()
+                      ? std::string()
+                      : absl::StrCat(" from replica ", owner->previous));
+  absl::Status s = take_over_(namespace_, release, owner->previous);
+  if (s.ok()) s = lease_->CompleteTakeover(namespace_, release);
+  if (!s.ok()) {
     return absl::Status(
         s.code(), absl::StrCat("taking ", deployment, " over: ", s.message()));
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  owed_takeovers_.erase(deployment);
   return std::string();
 }
 

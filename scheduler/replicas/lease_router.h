@@ -1,9 +1,12 @@
 // LeaseRouter routes deployments by ownership in the catalog
 // (ReplicaLease): a deployment no live replica owns is claimed for this
 // one, and before it is served here `take_over` ends what its previous
-// owner left unfinished (sets it ran, holds, scale-downs). Claims of one
-// deployment are serialised here, so a second caller waits for the first
-// one's takeover rather than act on a half-recovered deployment.
+// owner left unfinished (sets it ran, holds, scale-downs). The takeover
+// owed is kept in the catalog until it has succeeded, so a claim whose
+// answer was lost, or a takeover that failed, is tried again at the next
+// Route. While one caller takes a deployment over, others asking about it
+// are told to try again (Unavailable) rather than wait: the agent
+// service asks from a small pool of worker threads.
 //
 // Thread-safe. The lease must outlive it.
 #ifndef DXBACKUP_SCHEDULER_REPLICAS_LEASE_ROUTER_H_
@@ -46,8 +49,6 @@ class LeaseRouter : public DeploymentRouter {
   const TakeOverFn take_over_;
   std::mutex mu_;
   std::map<std::string, std::weak_ptr<std::mutex>> claiming_;
-  // Deployments claimed whose takeover has not succeeded yet.
-  std::map<std::string, std::string> owed_takeovers_;  // -> previous
 };
 
 }  // namespace dxbackup::scheduler

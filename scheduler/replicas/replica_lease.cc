@@ -98,12 +98,21 @@ absl::StatusOr<ReplicaCatalog::Owner> ReplicaLease::Claim(
     if (absl::IsFailedPrecondition(owner.status())) LoseLocked(owner.status());
     return owner.status();
   }
-  if (owner->replica_id == id()) {
+  if (owner->replica_id == id() && !owner->claimed) {
     owned_.insert({namespace_, release});
   } else {
     owned_.erase({namespace_, release});
   }
   return owner;
+}
+
+absl::Status ReplicaLease::CompleteTakeover(const std::string& namespace_,
+                                            const std::string& release) {
+  absl::Status done = catalog_->CompleteTakeover(namespace_, release, id());
+  if (!done.ok()) return done;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!lost_) owned_.insert({namespace_, release});
+  return absl::OkStatus();
 }
 
 absl::Status ReplicaLease::Release(const std::string& namespace_,

@@ -73,14 +73,19 @@ class ReplicaLease {
 
   // The deployment's owner, claiming it for this replica when no live
   // replica owns it (ReplicaCatalog::ClaimDeployment). FailedPrecondition
-  // while the lease is not trusted.
+  // while the lease is not trusted. While the owner's `claimed` says a
+  // takeover is owed, Owns() is false: CompleteTakeover, once it is done.
   absl::StatusOr<ReplicaCatalog::Owner> Claim(const std::string& namespace_,
                                               const std::string& release);
+  // The takeover of a deployment this replica claimed is done (in the
+  // catalog too): from now on it Owns() it.
+  absl::Status CompleteTakeover(const std::string& namespace_,
+                                const std::string& release);
   // Gives a deployment this replica owns up.
   absl::Status Release(const std::string& namespace_,
                        const std::string& release);
-  // This replica owns the deployment (claimed, not released) and its
-  // lease is trusted.
+  // This replica owns the deployment (claimed, taken over, not released)
+  // and its lease is trusted.
   bool Owns(const std::string& namespace_, const std::string& release) const;
   // Renewed within kTrustFor and not lost.
   bool Trusted() const;

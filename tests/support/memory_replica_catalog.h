@@ -51,7 +51,7 @@ class MemoryReplicaCatalog : public scheduler::ReplicaCatalog {
     std::lock_guard<std::mutex> lock(mu_);
     replicas_.erase(id);
     for (auto it = owners_.begin(); it != owners_.end();) {
-      it = it->second == id ? owners_.erase(it) : std::next(it);
+      it = it->second.replica == id ? owners_.erase(it) : std::next(it);
     }
     return absl::OkStatus();
   }
@@ -68,21 +68,33 @@ class MemoryReplicaCatalog : public scheduler::ReplicaCatalog {
                                         const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!LiveLocked(id)) return Lapsed(id);
-    std::string& owner = owners_[{namespace_, release}];
-    if (owner == id) return Owner{id, replicas_[id].address, false, ""};
-    if (!owner.empty() && LiveLocked(owner)) {
-      return Owner{owner, replicas_[owner].address, false, ""};
+    Ownership& owner = owners_[{namespace_, release}];
+    if (owner.replica.empty() ||
+        (owner.replica != id && !LiveLocked(owner.replica))) {
+      owner = Ownership{id, owner.replica, true};
     }
-    Owner claimed{id, replicas_[id].address, true, owner};
-    owner = id;
-    return claimed;
+    if (owner.replica == id) {
+      return Owner{id, replicas_[id].address, owner.takeover_owed,
+                   owner.takeover_owed ? owner.previous : ""};
+    }
+    return Owner{owner.replica, replicas_[owner.replica].address, false, ""};
+  }
+  absl::Status CompleteTakeover(const std::string& namespace_,
+                                const std::string& release,
+                                const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = owners_.find({namespace_, release});
+    if (it != owners_.end() && it->second.replica == id) {
+      it->second.takeover_owed = false;
+    }
+    return absl::OkStatus();
   }
   absl::Status ReleaseDeployment(const std::string& namespace_,
                                  const std::string& release,
                                  const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = owners_.find({namespace_, release});
-    if (it != owners_.end() && it->second == id) owners_.erase(it);
+    if (it != owners_.end() && it->second.replica == id) owners_.erase(it);
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<Deployment>> OwnedDeployments(
@@ -91,7 +103,9 @@ class MemoryReplicaCatalog : public scheduler::ReplicaCatalog {
     std::vector<Deployment> owned;
     if (!LiveLocked(id)) return owned;
     for (const auto& [deployment, owner] : owners_) {
-      if (owner == id) owned.push_back({deployment.first, deployment.second});
+      if (owner.replica == id) {
+        owned.push_back({deployment.first, deployment.second});
+      }
     }
     return owned;
   }
@@ -118,7 +132,12 @@ class MemoryReplicaCatalog : public scheduler::ReplicaCatalog {
         .count();
   };
   std::map<std::string, Lease> replicas_;
-  std::map<std::pair<std::string, std::string>, std::string> owners_;
+  struct Ownership {
+    std::string replica;
+    std::string previous;  // whose unfinished work the takeover ends
+    bool takeover_owed = false;
+  };
+  std::map<std::pair<std::string, std::string>, Ownership> owners_;
 };
 
 }  // namespace dxbackup::testing

@@ -738,6 +738,15 @@ TEST_P(CatalogContractTest, ADeploymentHasOneOwnerWhileItsLeaseLives) {
   EXPECT_TRUE(first->claimed);
   EXPECT_EQ(first->previous, "");
 
+  // Until a says it has taken the deployment over, its claims say the
+  // takeover is owed (a claim whose answer was lost owes it still);
+  // another replica cannot complete it.
+  auto again = replicas.ClaimDeployment("ns", "dx", "a");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->claimed);
+  ASSERT_TRUE(replicas.CompleteTakeover("ns", "dx", "b").ok());
+  EXPECT_TRUE(replicas.ClaimDeployment("ns", "dx", "a")->claimed);
+  ASSERT_TRUE(replicas.CompleteTakeover("ns", "dx", "a").ok());
   // Another replica is told who owns it; the owner claiming again takes
   // nothing new.
   for (const std::string id : {"b", "a"}) {
@@ -761,6 +770,10 @@ TEST_P(CatalogContractTest, ADeploymentHasOneOwnerWhileItsLeaseLives) {
   EXPECT_EQ(taken->address, "10.0.0.2:7443");
   EXPECT_TRUE(taken->claimed);
   EXPECT_EQ(taken->previous, "a");
+  auto still = replicas.ClaimDeployment("ns", "dx", "b");
+  ASSERT_TRUE(still.ok());
+  EXPECT_TRUE(still->claimed);
+  EXPECT_EQ(still->previous, "a");
   EXPECT_TRUE(Owned(replicas, "a").empty());
   EXPECT_EQ(Owned(replicas, "b"), (Strings{"ns/dam", "ns/dx"}));
   EXPECT_EQ(replicas.ClaimDeployment("ns", "dam", "a").status().code(),

@@ -83,9 +83,9 @@ TEST(PostgresCatalogTest, ReplicasRacingForDeploymentsOwnEachOnce) {
                     .ok());
     catalogs.push_back(*std::move(c));
   }
-  std::atomic<int> taken[kDeployments] = {};
   std::mutex mu;
   std::map<int, std::set<std::string>> told;  // owners each was told of
+  std::map<int, std::set<std::string>> took;  // replicas told they took it
   std::atomic<int> errors{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < kReplicas; ++i) {
@@ -101,8 +101,8 @@ TEST(PostgresCatalogTest, ReplicasRacingForDeploymentsOwnEachOnce) {
             ++errors;
             continue;
           }
-          if (owner->claimed) ++taken[d];
           std::lock_guard<std::mutex> lock(mu);
+          if (owner->claimed) took[d].insert(id);
           told[d].insert(owner->replica_id + "@" + owner->address);
         }
       });
@@ -119,8 +119,10 @@ TEST(PostgresCatalogTest, ReplicasRacingForDeploymentsOwnEachOnce) {
   }
   EXPECT_EQ(owned, size_t{kDeployments});
   for (int d = 0; d < kDeployments; ++d) {
-    EXPECT_EQ(taken[d].load(), 1) << "dx" << d;
-    EXPECT_EQ(told[d].size(), 1u) << "dx" << d;
+    ASSERT_EQ(told[d].size(), 1u) << "dx" << d;
+    EXPECT_EQ(took[d].size(), 1u) << "dx" << d;
+    EXPECT_EQ(told[d].begin()->rfind(*took[d].begin() + "@", 0), 0u)
+        << "dx" << d;
   }
 }
 

@@ -49,10 +49,17 @@ TEST_F(LeaseRouterTest, AFreeDeploymentIsTakenOverOnceThenServedHere) {
         return absl::OkStatus();
       });
   std::vector<std::thread> callers;
-  std::atomic<int> served_early{0};
+  std::atomic<int> served_early{0}, told_to_retry{0};
   for (int i = 0; i < 8; ++i) {
     callers.emplace_back([&] {
-      auto routed = router.Route("ns", "dx");
+      // Those that come while it is taken over are told to try again.
+      absl::StatusOr<std::string> routed;
+      for (int tries = 0; tries < 100000; ++tries) {
+        routed = router.Route("ns", "dx");
+        if (!absl::IsUnavailable(routed.status())) break;
+        ++told_to_retry;
+        std::this_thread::yield();
+      }
       ASSERT_TRUE(routed.ok()) << routed.status();
       EXPECT_EQ(*routed, "");
       if (!taken_over) ++served_early;
@@ -62,6 +69,10 @@ TEST_F(LeaseRouterTest, AFreeDeploymentIsTakenOverOnceThenServedHere) {
   EXPECT_EQ(takeovers.load(), 1);
   EXPECT_EQ(served_early.load(), 0);
   EXPECT_TRUE(lease_->Owns("ns", "dx"));
+  // Claimed and taken over in the catalog too: a claim there owes nothing.
+  auto owner = catalog_.ClaimDeployment("ns", "dx", "a");
+  ASSERT_TRUE(owner.ok());
+  EXPECT_FALSE(owner->claimed);
 }
 
 TEST_F(LeaseRouterTest, AnotherLiveReplicasDeploymentIsSentThere) {
@@ -110,6 +121,7 @@ TEST_F(LeaseRouterTest, AFailedTakeoverIsTriedAgainBeforeServing) {
   EXPECT_NE(first.status().message().find("taking ns/dx over"),
             std::string::npos)
       << first.status();
+  EXPECT_FALSE(lease_->Owns("ns", "dx")) << "not served half taken over";
   fail = false;
   auto second = router.Route("ns", "dx");
   ASSERT_TRUE(second.ok()) << second.status();
@@ -119,6 +131,7 @@ TEST_F(LeaseRouterTest, AFailedTakeoverIsTriedAgainBeforeServing) {
   auto third = router.Route("ns", "dx");
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(seen.size(), 2u);
+  EXPECT_TRUE(lease_->Owns("ns", "dx"));
 }
 
 }  // namespace

@@ -88,6 +88,9 @@ TEST_F(ReplicaLeaseTest, RenewalsKeepTheLeaseAndItsDeployments) {
   auto owner = a->Claim("ns", "dx");
   ASSERT_TRUE(owner.ok()) << owner.status();
   EXPECT_TRUE(owner->claimed);
+  // Not its own to act on until it has taken it over.
+  EXPECT_FALSE(a->Owns("ns", "dx"));
+  ASSERT_TRUE(a->CompleteTakeover("ns", "dx").ok());
   EXPECT_TRUE(a->Owns("ns", "dx"));
   // Ten minutes: far past the lease, renewed every three seconds.
   for (int i = 0; i < 200; ++i) Step(seconds(3));
@@ -107,6 +110,7 @@ TEST_F(ReplicaLeaseTest, AReplicaThatCannotRenewStopsBeforeItsLeaseLapses) {
   auto a = StartA();
   ASSERT_NE(a, nullptr);
   ASSERT_TRUE(a->Claim("ns", "dx").ok());
+  ASSERT_TRUE(a->CompleteTakeover("ns", "dx").ok());
   Step(seconds(3));  // a renewal, sent at 3 s
   catalog_.down = true;
   // Until 3 s + kTrustFor it goes on trusting that renewal.
@@ -151,6 +155,7 @@ TEST_F(ReplicaLeaseTest, ARefusedRenewalStopsItAtOnce) {
   auto a = StartA();
   ASSERT_NE(a, nullptr);
   ASSERT_TRUE(a->Claim("ns", "dx").ok());
+  ASSERT_TRUE(a->CompleteTakeover("ns", "dx").ok());
   // Its lease ended in the catalog (as when it lapsed while this process
   // was frozen): the next renewal is refused.
   ASSERT_TRUE(catalog_.MemoryReplicaCatalog::RenewReplica("a", -1).ok());
@@ -180,6 +185,8 @@ TEST_F(ReplicaLeaseTest, ACleanStopFreesItsDeploymentsAtOnce) {
   ASSERT_NE(a, nullptr);
   ASSERT_TRUE(a->Claim("ns", "dx").ok());
   ASSERT_TRUE(a->Claim("ns", "dam").ok());
+  ASSERT_TRUE(a->CompleteTakeover("ns", "dam").ok());
+  ASSERT_TRUE(a->Owns("ns", "dam"));
   ASSERT_TRUE(a->Release("ns", "dam").ok());
   EXPECT_FALSE(a->Owns("ns", "dam"));
   a.reset();
