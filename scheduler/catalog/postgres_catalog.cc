@@ -148,12 +148,40 @@ PostgresCatalog::PostgresCatalog(v1::Database server, std::string password,
       password_(std::move(password)),
       free_slots_(connections),
       // Unfenced: a replica's lease guards itself (replica_rows.h), and
-      // its renewals must go on under any fence.
+      // its renewals must go on under any fence; on a connection of their
+      // own, so that calls holding the pool (a slow reader of a listing,
+      // sets waiting for admission) never hold a renewal up.
       replicas_(SqlEngine::kPostgres,
                 [this](const std::string& what, const std::string& sql,
                        const std::vector<SqlValue>& values) {
-                  return Run(what, sql, values);
+                  return RunForReplicas(what, sql, values);
                 }) {}
+
+absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::RunForReplicas(
+    const std::string& what, const std::string& sql,
+    const std::vector<SqlValue>& values) {
+  std::lock_guard<std::mutex> lock(replicas_mu_);
+  if (replicas_conn_ != nullptr && !replicas_conn_->Reusable()) {
+    replicas_conn_.reset();
+  }
+  if (replicas_conn_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<PgConnection>> opened =
+        PgConnection::Open(server_, password_);
+    if (!opened.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("the catalog's PostgreSQL cannot be reached: ",
+                       opened.status().message(), "; ", what, " failed"));
+    }
+    replicas_conn_ = *std::move(opened);
+  }
+  std::vector<std::string> params;
+  params.reserve(values.size());
+  for (const SqlValue& v : values) params.push_back(TextOf(v));
+  absl::StatusOr<Rows> rows =
+      replicas_conn_->Query(DollarPlaceholders(sql), params);
+  if (!rows.ok()) return Describe(what, rows.status());
+  return rows;
+}
 
 PostgresCatalog::~PostgresCatalog() = default;
 

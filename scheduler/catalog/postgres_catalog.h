@@ -140,6 +140,10 @@ class PostgresCatalog : public Catalog {
   // a pooled connection, once; `what` names the call in an error.
   absl::StatusOr<Rows> Run(const std::string& what, const std::string& sql,
                            const std::vector<SqlValue>& values = {});
+  // As Run, on the replica calls' own connection (replicas_conn_).
+  absl::StatusOr<Rows> RunForReplicas(const std::string& what,
+                                      const std::string& sql,
+                                      const std::vector<SqlValue>& values);
   // As Run, on a leased connection.
   // `error` of a statement run for `what`, naming the server.
   absl::Status Describe(const std::string& what,
@@ -169,6 +173,9 @@ class PostgresCatalog : public Catalog {
   // FenceWith's; set before other threads use the catalog.
   int64_t fence_epoch_ = 0;
   std::function<void(const absl::Status&)> on_fenced_;
+  // The replica calls' connection (ReplicaCatalog), outside the pool.
+  std::mutex replicas_mu_;
+  std::unique_ptr<PgConnection> replicas_conn_;
   SqlReplicaCatalog replicas_;
 };
 

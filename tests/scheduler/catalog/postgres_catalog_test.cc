@@ -177,6 +177,50 @@ TEST(PostgresCatalogTest, SchedulersStartingSetsAtOnceKeepTheLimits) {
   }
 }
 
+// Found in review: replica calls took connections from the catalog's
+// pool, so calls holding them all (here a listing whose reader is slow)
+// held the lease's renewals up until the replica stopped itself. They
+// have a connection of their own.
+TEST(PostgresCatalogTest, ARenewalGoesThroughWhileThePoolIsHeld) {
+  absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto catalog = PostgresCatalog::Open(*db, /*connections=*/1);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  PostgresCatalog& c = **catalog;
+  ASSERT_TRUE(
+      c.replicas().RegisterReplica({"a", "10.0.0.1:7443"}, 60'000).ok());
+  v1::BackupSet set;
+  set.set_id("s1");
+  set.set_namespace_("ns");
+  set.set_release("dx");
+  ASSERT_TRUE(c.CreateSet(set).ok());
+  google::protobuf::RepeatedPtrField<v1::FileEntry> entries;
+  entries.Add()->set_path("a");
+  ASSERT_TRUE(c.AddFiles("s1", "core/profile", entries).ok());
+
+  std::promise<void> reading, read_on;
+  std::shared_future<void> go_on = read_on.get_future().share();
+  std::thread reader([&] {
+    v1::ListFilesRequest request;
+    request.set_set_id("s1");
+    c.ForEachFile(request, [&](const v1::IndexedFile&) {
+       reading.set_value();
+       go_on.wait();  // a slow client, holding the pool's one connection
+       return false;
+     }).IgnoreError();
+  });
+  reading.get_future().wait();
+  auto renewed = std::async(std::launch::async, [&] {
+    return c.replicas().RenewReplica("a", 60'000);
+  });
+  const bool in_time =
+      renewed.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  read_on.set_value();
+  reader.join();
+  ASSERT_TRUE(in_time) << "the renewal waited for the pool";
+  EXPECT_TRUE(renewed.get().ok());
+}
+
 // find's patterns are SQLite's GLOB on both engines: SQLite is the
 // reference, names and patterns picked to tell the readings apart.
 TEST(PostgresCatalogTest, FindMatchesAsSqlitesGlobDoes) {
