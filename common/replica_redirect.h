@@ -2,8 +2,9 @@
 // deployment (several replicas sharing a catalog: each deployment is run
 // by one). The replica that cannot serve the call ends it UNAVAILABLE with
 // the owner's address in the trailing metadata kOwnerAddressKey; the agent
-// (and the CLI) call that address next. An address that arrives from the
-// network is used only once ValidReplicaAddress accepts it.
+// calls that address next (the CLI is to follow too). An address that
+// arrives from the network is used only once ValidReplicaAddress accepts
+// it.
 #ifndef DXBACKUP_COMMON_REPLICA_REDIRECT_H_
 #define DXBACKUP_COMMON_REPLICA_REDIRECT_H_
 

@@ -7,7 +7,10 @@
 // post-hooks run, ...), so a stopped replica's work is ended within its
 // lease and one look, also when the deployment's agents never come back
 // (their pods gone) to be routed themselves. A deployment a live replica
-// owns is left to it.
+// owns is left to it. This holds only where every replica claims a
+// deployment (routes it) before it starts anything of it: a set running
+// on a replica that never claimed its deployment would be taken for a
+// lapsed one's and failed.
 //
 // Run() routes inline: takeovers are rare, and one is a few catalog calls
 // and a listing of the deployment's prefix in the store.

@@ -6,9 +6,14 @@
 // so, and Owns() holds only while the lease is trusted: renewed within
 // kTrustFor (by this machine's monotonic clock, from when the renewal was
 // sent), which ends well before the catalog's clock lets the lease lapse
-// (kTtl). So a replica that cannot renew (the catalog unreachable, this
-// process frozen) stops acting before any other replica may take its
-// deployments over.
+// (kTtl). So a replica that runs but cannot renew (the catalog
+// unreachable) stops acting before any other replica may take its
+// deployments over. Time alone does not fence a process that is frozen
+// past its lease (paused, its host suspended) and acts again before its
+// watchdog looks, nor a catalog server whose clock jumps forward: that
+// needs its catalog writes to check ownership in their own transactions,
+// which the replicas mode is to add (as the active scheduler's writes
+// check the fence's epoch, catalog_fence.h).
 //
 //   auto lease = ReplicaLease::Start(&catalog->replicas(), {id, address},
 //                                    time, [](const absl::Status& why) {

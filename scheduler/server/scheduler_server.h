@@ -83,7 +83,10 @@ class SchedulerServer {
     // Where each deployment is run, among replicas sharing the catalog
     // (replicas/deployment_router.h): agents of a deployment another
     // replica runs are sent there. nullptr: every deployment here. Must
-    // outlive the server.
+    // outlive the server. It routes agents only: the server still
+    // recovers every deployment at start (sets left running failed, the
+    // store reconciled), which is right for one scheduler but would end
+    // another live replica's sets; the replicas mode is not wired yet.
     DeploymentRouter* router = nullptr;
   };
 

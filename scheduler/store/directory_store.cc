@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "scheduler/store/direct_file_writer.h"
 
 namespace dxbackup::scheduler {
@@ -231,10 +232,16 @@ absl::StatusOr<std::vector<std::string>> DirectoryStore::RemoveUnfinished(
   // nothing unfinished.
   const fs::path under =
       prefix.empty() ? fs::path(dir_) : fs::path(dir_) / prefix;
-  if (!prefix.empty() &&
-      (prefix.front() == '/' || prefix.find("..") != std::string::npos)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("store prefix ", prefix, " is not a relative path"));
+  if (!prefix.empty()) {
+    // Each component a plain name: no "", ".", ".." or absolute start.
+    absl::string_view rest(prefix);
+    if (rest.back() == '/') rest.remove_suffix(1);
+    for (absl::string_view part : absl::StrSplit(rest, '/')) {
+      if (part.empty() || part == "." || part == "..") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "store prefix ", prefix, " is not a plain relative path"));
+      }
+    }
   }
   if (!prefix.empty() && !fs::is_directory(under, ec)) return removed;
   for (auto it = fs::recursive_directory_iterator(under, ec);
