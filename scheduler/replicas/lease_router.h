@@ -4,18 +4,17 @@
 // owner left unfinished (sets it ran, holds, scale-downs). The takeover
 // owed is kept in the catalog until it has succeeded, so a claim whose
 // answer was lost, or a takeover that failed, is tried again at the next
-// Route. While one caller takes a deployment over, others asking about it
-// are told to try again (Unavailable) rather than wait: the agent
-// service asks from a small pool of worker threads.
+// Route. While one caller takes a deployment over (on its own thread),
+// others asking about it are told to try again (Unavailable) rather than
+// wait: the agent service asks from a small pool of worker threads.
 //
 // Thread-safe. The lease must outlive it.
 #ifndef DXBACKUP_SCHEDULER_REPLICAS_LEASE_ROUTER_H_
 #define DXBACKUP_SCHEDULER_REPLICAS_LEASE_ROUTER_H_
 
 #include <functional>
-#include <map>
-#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -41,14 +40,10 @@ class LeaseRouter : public DeploymentRouter {
                                     const std::string& release) override;
 
  private:
-  // One mutex per deployment being routed, so that claims of different
-  // deployments do not wait for each other's takeover.
-  std::shared_ptr<std::mutex> MutexOf(const std::string& deployment);
-
   ReplicaLease* const lease_;
   const TakeOverFn take_over_;
   std::mutex mu_;
-  std::map<std::string, std::weak_ptr<std::mutex>> claiming_;
+  std::set<std::string> taking_over_;  // deployments being taken over
 };
 
 }  // namespace dxbackup::scheduler
