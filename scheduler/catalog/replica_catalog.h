@@ -75,7 +75,10 @@ class ReplicaCatalog {
                                                 const std::string& release,
                                                 const std::string& id) = 0;
   // Replica `id`, owning the deployment, has ended what its previous
-  // owner left: later claims say `claimed` false.
+  // owner left: later claims say `claimed` false. FailedPrecondition when
+  // `id` does not own it (released, or taken over since). `previous`
+  // stays the replica whose work was owed: a claim from an owner that
+  // never completed its own takeover names the one before.
   virtual absl::Status CompleteTakeover(const std::string& namespace_,
                                         const std::string& release,
                                         const std::string& id) = 0;

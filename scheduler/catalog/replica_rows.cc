@@ -37,7 +37,9 @@ constexpr char kClaim[] =
     "takeover_owed) SELECT CAST(?1 AS TEXT), CAST(?2 AS TEXT), CAST(?3 AS "
     "TEXT), '', 1 WHERE EXISTS (SELECT 1 FROM replicas WHERE id = ?3 AND "
     "expires_ms > NOW_MS) ON CONFLICT (namespace, release) DO UPDATE SET "
-    "replica = excluded.replica, previous = deployment_owners.replica, "
+    "replica = excluded.replica, previous = CASE WHEN "
+    "deployment_owners.takeover_owed = 1 THEN deployment_owners.previous "
+    "ELSE deployment_owners.replica END, "
     "takeover_owed = 1 WHERE deployment_owners.replica <> excluded.replica "
     "AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = "
     "deployment_owners.replica AND r.expires_ms > NOW_MS)";
@@ -48,7 +50,7 @@ constexpr char kOwner[] =
     "o.namespace = ?1 AND o.release = ?2";
 constexpr char kCompleteTakeover[] =
     "UPDATE deployment_owners SET takeover_owed = 0 WHERE namespace = ?1 AND "
-    "release = ?2 AND replica = ?3";
+    "release = ?2 AND replica = ?3 RETURNING namespace";
 constexpr char kReplica[] =
     "SELECT address, CASE WHEN expires_ms > NOW_MS THEN 1 ELSE 0 END FROM "
     "replicas WHERE id = ?1";
@@ -65,6 +67,12 @@ absl::Status Lapsed(const std::string& id) {
       "scheduler replica ", id,
       "'s lease in the catalog has lapsed (it did not renew in time, or "
       "retired): it owns no deployment now, and must stop acting for any"));
+}
+
+absl::Status NotOwner(const std::string& what, const std::string& id) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(what, ": scheduler replica ", id,
+                   " does not own it (released, or taken over since)"));
 }
 
 }  // namespace
@@ -164,9 +172,13 @@ absl::StatusOr<ReplicaCatalog::Owner> SqlReplicaCatalog::ClaimDeployment(
 absl::Status SqlReplicaCatalog::CompleteTakeover(const std::string& namespace_,
                                                  const std::string& release,
                                                  const std::string& id) {
-  return run_("completing the takeover of " + namespace_ + "/" + release,
-              Sql(kCompleteTakeover), {namespace_, release, id})
-      .status();
+  const std::string what =
+      "completing the takeover of " + namespace_ + "/" + release;
+  absl::StatusOr<Rows> rows =
+      run_(what, Sql(kCompleteTakeover), {namespace_, release, id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return NotOwner(what, id);
+  return absl::OkStatus();
 }
 
 absl::Status SqlReplicaCatalog::ReleaseDeployment(const std::string& namespace_,

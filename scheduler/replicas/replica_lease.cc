@@ -98,10 +98,12 @@ absl::StatusOr<ReplicaCatalog::Owner> ReplicaLease::Claim(
     if (absl::IsFailedPrecondition(owner.status())) LoseLocked(owner.status());
     return owner.status();
   }
-  if (owner->replica_id == id() && !owner->claimed) {
-    owned_.insert({namespace_, release});
-  } else {
+  // Mine with the takeover owed changes nothing here: the answer may be
+  // older than the CompleteTakeover that made it owned.
+  if (owner->replica_id != id()) {
     owned_.erase({namespace_, release});
+  } else if (!owner->claimed) {
+    owned_.insert({namespace_, release});
   }
   return owner;
 }

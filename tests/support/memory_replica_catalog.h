@@ -71,7 +71,8 @@ class MemoryReplicaCatalog : public scheduler::ReplicaCatalog {
     Ownership& owner = owners_[{namespace_, release}];
     if (owner.replica.empty() ||
         (owner.replica != id && !LiveLocked(owner.replica))) {
-      owner = Ownership{id, owner.replica, true};
+      owner = Ownership{
+          id, owner.takeover_owed ? owner.previous : owner.replica, true};
     }
     if (owner.replica == id) {
       return Owner{id, replicas_[id].address, owner.takeover_owed,
@@ -84,9 +85,12 @@ class MemoryReplicaCatalog : public scheduler::ReplicaCatalog {
                                 const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = owners_.find({namespace_, release});
-    if (it != owners_.end() && it->second.replica == id) {
-      it->second.takeover_owed = false;
+    if (it == owners_.end() || it->second.replica != id) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("scheduler replica ", id, " does not own ", namespace_,
+                       "/", release));
     }
+    it->second.takeover_owed = false;
     return absl::OkStatus();
   }
   absl::Status ReleaseDeployment(const std::string& namespace_,

@@ -744,7 +744,8 @@ TEST_P(CatalogContractTest, ADeploymentHasOneOwnerWhileItsLeaseLives) {
   auto again = replicas.ClaimDeployment("ns", "dx", "a");
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->claimed);
-  ASSERT_TRUE(replicas.CompleteTakeover("ns", "dx", "b").ok());
+  EXPECT_EQ(replicas.CompleteTakeover("ns", "dx", "b").code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(replicas.ClaimDeployment("ns", "dx", "a")->claimed);
   ASSERT_TRUE(replicas.CompleteTakeover("ns", "dx", "a").ok());
   // Another replica is told who owns it; the owner claiming again takes
@@ -789,6 +790,16 @@ TEST_P(CatalogContractTest, ADeploymentHasOneOwnerWhileItsLeaseLives) {
   ASSERT_TRUE(freed.ok()) << freed.status();
   EXPECT_TRUE(freed->claimed);
   EXPECT_EQ(freed->previous, "");
+
+  // b lapses before completing its takeover of ns/dx: the next owner
+  // still owes a's work, and is told of a, not of b (which never acted).
+  ASSERT_TRUE(replicas.RenewReplica("b", kLapse).ok());
+  auto next = replicas.ClaimDeployment("ns", "dx", "c");
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_TRUE(next->claimed);
+  EXPECT_EQ(next->previous, "a");
+  ASSERT_TRUE(replicas.CompleteTakeover("ns", "dx", "c").ok());
+  EXPECT_FALSE(replicas.ClaimDeployment("ns", "dx", "c")->claimed);
 }
 
 TEST_P(CatalogContractTest, ARetiredReplicasDeploymentsAreFreeAtOnce) {

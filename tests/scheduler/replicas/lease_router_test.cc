@@ -77,6 +77,7 @@ TEST_F(LeaseRouterTest, AFreeDeploymentIsTakenOverOnceThenServedHere) {
 
 TEST_F(LeaseRouterTest, AnotherLiveReplicasDeploymentIsSentThere) {
   ASSERT_TRUE(catalog_.ClaimDeployment("ns", "dam", "b").ok());
+  ASSERT_TRUE(catalog_.CompleteTakeover("ns", "dam", "b").ok());
   int takeovers = 0;
   LeaseRouter router(lease_.get(), [&](const std::string&, const std::string&,
                                        const std::string&) {
@@ -92,6 +93,7 @@ TEST_F(LeaseRouterTest, AnotherLiveReplicasDeploymentIsSentThere) {
 
 TEST_F(LeaseRouterTest, ALapsedReplicasDeploymentIsTakenOverNamingIt) {
   ASSERT_TRUE(catalog_.ClaimDeployment("ns", "dam", "b").ok());
+  ASSERT_TRUE(catalog_.CompleteTakeover("ns", "dam", "b").ok());
   ASSERT_TRUE(catalog_.RenewReplica("b", -1).ok());  // b's lease lapses
   std::string from;
   LeaseRouter router(lease_.get(), [&](const std::string&, const std::string&,
@@ -115,6 +117,7 @@ TEST_F(LeaseRouterTest, AFailedTakeoverIsTriedAgainBeforeServing) {
                 : absl::OkStatus();
   });
   ASSERT_TRUE(catalog_.ClaimDeployment("ns", "dx", "b").ok());
+  ASSERT_TRUE(catalog_.CompleteTakeover("ns", "dx", "b").ok());
   ASSERT_TRUE(catalog_.RenewReplica("b", -1).ok());
   auto first = router.Route("ns", "dx");
   EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable);

@@ -44,7 +44,9 @@ TEST(OrphanAdoptionTest, TakesOverTheLapsedOnesWorkAndLeavesTheLivesOne) {
   ASSERT_TRUE(catalog.PutHold(hold).ok());
   ASSERT_TRUE(catalog.RecordScaledDown({"ns", "scaled", "s-done", 3}).ok());
   ASSERT_TRUE(replicas.ClaimDeployment("ns", "run", "gone").ok());
+  ASSERT_TRUE(replicas.CompleteTakeover("ns", "run", "gone").ok());
   ASSERT_TRUE(replicas.ClaimDeployment("ns", "live", "live").ok());
+  ASSERT_TRUE(replicas.CompleteTakeover("ns", "live", "live").ok());
   ASSERT_TRUE(replicas.RenewReplica("gone", -1).ok());
 
   auto lease =

@@ -170,6 +170,7 @@ TEST_F(ReplicaLeaseTest, ARefusedRenewalStopsItAtOnce) {
 
 TEST_F(ReplicaLeaseTest, AClaimOfAnotherReplicasDeploymentNamesIt) {
   ASSERT_TRUE(catalog_.ClaimDeployment("ns", "dam", "b").ok());
+  ASSERT_TRUE(catalog_.CompleteTakeover("ns", "dam", "b").ok());
   auto a = StartA();
   ASSERT_NE(a, nullptr);
   auto owner = a->Claim("ns", "dam");
