@@ -52,11 +52,18 @@ absl::StatusOr<Registration> AgentRegistry::Register(const v1::Hello& hello,
     connected_[id] = Entry{info, channel, binding, registration.session};
     deployments_[id] = {hello.namespace_(), hello.release()};
   }
-  registered_.notify_all();
   BeginRowWrite();
   absl::Status s = catalog_->UpsertAgent(info);
   EndRowWrite();
   if (!s.ok()) DXLOG(ERROR) << s.message();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = connected_.find(id);
+    if (it != connected_.end() && it->second.session == registration.session) {
+      it->second.recorded = true;
+    }
+  }
+  registered_.notify_all();
   DXLOG(INFO) << "agent " << id << " registered (" << hello.component()
               << ", release " << hello.release() << ", " << hello.volumes_size()
               << " volumes)";
@@ -66,8 +73,10 @@ absl::StatusOr<Registration> AgentRegistry::Register(const v1::Hello& hello,
 bool AgentRegistry::AwaitConnected(const std::string& agent_id,
                                    std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  return registered_.wait_for(lock, timeout,
-                              [&] { return connected_.count(agent_id) != 0; });
+  return registered_.wait_for(lock, timeout, [&] {
+    auto it = connected_.find(agent_id);
+    return it != connected_.end() && it->second.recorded;
+  });
 }
 
 bool AgentRegistry::Unregister(const std::string& agent_id,

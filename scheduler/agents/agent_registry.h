@@ -65,8 +65,9 @@ class AgentRegistry {
   // whether it was.
   bool Unregister(const std::string& agent_id, AgentChannel* channel);
   void Touch(const std::string& agent_id);
-  // Waits until agent `agent_id` is connected, at most `timeout`; whether
-  // it is (for tests and tools that start an agent and then use it).
+  // Waits until agent `agent_id` is connected and its row written (a set
+  // started then finds it), at most `timeout`; whether it is (for tests
+  // and tools that start an agent and then use it).
   bool AwaitConnected(const std::string& agent_id,
                       std::chrono::milliseconds timeout);
 
@@ -118,6 +119,7 @@ class AgentRegistry {
     AgentChannel* channel;
     std::string binding;
     uint64_t session;
+    bool recorded = false;  // its row written since it connected
   };
   // `agent` (a row) as known now: the connection's info and connected
   // when it is connected here. mu_ held.
