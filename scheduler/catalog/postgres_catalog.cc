@@ -174,13 +174,7 @@ absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::RunForReplicas(
     }
     replicas_conn_ = *std::move(opened);
   }
-  std::vector<std::string> params;
-  params.reserve(values.size());
-  for (const SqlValue& v : values) params.push_back(TextOf(v));
-  absl::StatusOr<Rows> rows =
-      replicas_conn_->Query(DollarPlaceholders(sql), params);
-  if (!rows.ok()) return Describe(what, rows.status());
-  return rows;
+  return QueryOn(*replicas_conn_, what, sql, values);
 }
 
 PostgresCatalog::~PostgresCatalog() = default;
@@ -235,10 +229,16 @@ absl::StatusOr<PostgresCatalog::Lease> PostgresCatalog::Acquire() {
 absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::RunOn(
     Lease& lease, const std::string& what, const std::string& sql,
     const std::vector<SqlValue>& values) {
+  return QueryOn(*lease, what, sql, values);
+}
+
+absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::QueryOn(
+    PgConnection& conn, const std::string& what, const std::string& sql,
+    const std::vector<SqlValue>& values) const {
   std::vector<std::string> params;
   params.reserve(values.size());
   for (const SqlValue& v : values) params.push_back(TextOf(v));
-  absl::StatusOr<Rows> rows = lease->Query(DollarPlaceholders(sql), params);
+  absl::StatusOr<Rows> rows = conn.Query(DollarPlaceholders(sql), params);
   if (!rows.ok()) return Describe(what, rows.status());
   return rows;
 }

@@ -144,6 +144,12 @@ class PostgresCatalog : public Catalog {
   absl::StatusOr<Rows> RunForReplicas(const std::string& what,
                                       const std::string& sql,
                                       const std::vector<SqlValue>& values);
+  // Runs `sql` (?N placeholders) with `values` on `conn`, once; errors
+  // name the call and the server (Describe). Run, RunOn and
+  // RunForReplicas all come here.
+  absl::StatusOr<Rows> QueryOn(PgConnection& conn, const std::string& what,
+                               const std::string& sql,
+                               const std::vector<SqlValue>& values) const;
   // As Run, on a leased connection.
   // `error` of a statement run for `what`, naming the server.
   absl::Status Describe(const std::string& what,

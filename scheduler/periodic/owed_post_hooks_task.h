@@ -33,6 +33,10 @@ namespace dxbackup::scheduler {
 // The reason FailUnfinished gives the sets a stopped scheduler left.
 inline constexpr char kStoppedWhileRunning[] =
     "the scheduler stopped while the set ran";
+// How far back a set failed with kStoppedWhileRunning may still owe its
+// post-hooks, when a scheduler starts or a replica takes a deployment
+// over (SetsOwingPostHooks' `since_unix` is now less this).
+inline constexpr int64_t kOwedPostHooksWithinSeconds = 2 * 86400;
 // What a paid debt adds to the set's reason.
 inline constexpr char kOwedPostHooksRan[] =
     "; the post-hooks it owed were run after the scheduler came back: ";

@@ -11,10 +11,6 @@
 namespace dxbackup::scheduler {
 namespace {
 
-// How far back a set failed with kStoppedWhileRunning may still owe its
-// post-hooks (as at a scheduler's start).
-constexpr int64_t kOwedWithinSeconds = 2 * 86400;
-
 // Step 2: each set of the deployment still running fails with `reason`,
 // with its unfinished jobs. Returns how many.
 absl::StatusOr<int> FailLeftRunning(SetCatalog* sets, JobCatalog* jobs,
@@ -57,7 +53,8 @@ absl::Status TakeOverDeployment(const TakeoverParts& parts,
   const std::string deployment = namespace_ + "/" + release;
   const int64_t now = parts.clock->NowUnix();
   auto owed = SetsOwingPostHooks(parts.sets, parts.jobs,
-                                 now - kOwedWithinSeconds, namespace_, release);
+                                 now - kOwedPostHooksWithinSeconds, namespace_,
+                                 release);
   if (!owed.ok()) return owed.status();
   // The reason starts as a restarted scheduler's does, so that a debt
   // still unpaid is found again by whoever runs next.

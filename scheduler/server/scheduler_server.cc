@@ -118,8 +118,9 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   // Sets left inside their quiesce window owe their deployments the
   // post-hooks (DX was stopped): found before they are failed, run once
   // the agents are back (OwedPostHooksTask).
-  auto owed = SetsOwingPostHooks(s->catalog_.get(), s->catalog_.get(),
-                                 clock->NowUnix() - 2 * 86400);
+  auto owed =
+      SetsOwingPostHooks(s->catalog_.get(), s->catalog_.get(),
+                         clock->NowUnix() - kOwedPostHooksWithinSeconds);
   if (!owed.ok()) return owed.status();
   auto failed =
       s->catalog_->FailUnfinished(kStoppedWhileRunning, clock->NowUnix());
