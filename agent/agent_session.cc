@@ -36,11 +36,12 @@ AgentSession::AgentSession(AgentIdentity identity, BackupJobSettings settings,
 
 void AgentSession::DialControl(const std::string& replica) {
   replica_ = replica;
+  data_replica_ = replica;
   stub_ = v1::AgentService::NewStub(dial_(replica, false));
 }
 
 std::unique_ptr<v1::AgentService::Stub> AgentSession::NewDataStub() {
-  return v1::AgentService::NewStub(dial_(replica_, true));
+  return v1::AgentService::NewStub(dial_(data_replica_, true));
 }
 
 AgentSession::~AgentSession() {
@@ -132,9 +133,14 @@ absl::Status AgentSession::ServeOnce() {
         st.ok() ? "scheduler closed the stream before welcoming us"
                 : st.error_message());
   }
+  // Among replicas, uploads go to the one that welcomed this stream, also
+  // when it was reached through the Service.
+  const std::string& welcomed_at = message.welcome().replica_address();
+  data_replica_ =
+      common::ValidReplicaAddress(welcomed_at) ? welcomed_at : replica_;
   DXLOG(INFO) << "registered with the scheduler"
-              << (replica_.empty() ? "" : " replica at " + replica_) << " as "
-              << message.welcome().agent_id();
+              << (data_replica_.empty() ? "" : " replica at " + data_replica_)
+              << " as " << message.welcome().agent_id();
   {
     std::lock_guard<std::mutex> lock(mu_);
     welcomed_ = true;

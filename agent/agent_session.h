@@ -91,7 +91,7 @@ class AgentSession {
   // Dials `replica`'s control channel: the stub the next connection and
   // its jobs use. Called only between connections (no job runs).
   void DialControl(const std::string& replica);
-  // A new data channel's stub, to the replica of the control stream.
+  // A new data channel's stub, to data_replica_.
   std::unique_ptr<v1::AgentService::Stub> NewDataStub();
 
   const DialFn dial_;
@@ -100,6 +100,10 @@ class AgentSession {
   // and its stub. Changed only between connections.
   std::string replica_;
   std::unique_ptr<v1::AgentService::Stub> stub_;
+  // Where uploads and downloads go: the replica that welcomed the control
+  // stream (Welcome::replica_address), else replica_. Set as a stream is
+  // welcomed, before its jobs start.
+  std::string data_replica_;
   // Set by ServeOnce: the stream was welcomed; the scheduler sent the
   // agent to this address (valid, or "").
   bool welcomed_ = false;

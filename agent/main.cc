@@ -14,10 +14,10 @@
 
 #include "absl/synchronization/mutex.h"
 #include "agent/agent_session.h"
-#include "agent/scheduler_dialer.h"
 #include "agent/volume_identity.h"
 #include "common/log.h"
 #include "common/resource_names.h"
+#include "common/scheduler_dialer.h"
 #include "common/tls_options.h"
 
 namespace po = boost::program_options;
@@ -171,8 +171,8 @@ int main(int argc, char** argv) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 8 << 20);
-  auto dialer = dxbackup::agent::SchedulerDialer::Create(scheduler, tls, args,
-                                                         token_file);
+  auto dialer = dxbackup::common::SchedulerDialer::Create(scheduler, tls, args,
+                                                          token_file);
   if (!dialer.ok()) {
     std::cerr << "dxbackup-agent: " << dialer.status().message() << "\n";
     return 2;

@@ -2,8 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/replica_redirect.h"
+#include "common/resource_names.h"
 #include "common/utf8_escape.h"
 #include "scheduler/config/scheduler_config.h"
+#include "scheduler/runs/restore_plan.h"
 
 namespace dxbackup::scheduler {
 
@@ -53,12 +56,43 @@ AdminServiceImpl::AdminServiceImpl(const Parts& parts)
       drills_(parts.drills),
       leases_(parts.leases),
       file_index_(parts.file_index),
+      router_(parts.router),
       verifier_(parts.sets, parts.store, parts.clock, parts.keys,
                 parts.notices),
       exporter_(parts.sets, parts.store, parts.clock, parts.keys) {
   if (parts.leases != nullptr) {
     verifier_.LeaseFrom(parts.leases);
   }
+}
+
+grpc::Status AdminServiceImpl::RouteTo(grpc::ServerContext* context,
+                                       const std::string& namespace_,
+                                       const std::string& release) {
+  if (router_ == nullptr) return grpc::Status::OK;
+  for (const auto& [field, value] :
+       {std::pair<const char*, const std::string*>{"namespace", &namespace_},
+        {"release", &release}}) {
+    if (absl::Status s = common::CheckDnsLabel(field, *value); !s.ok()) {
+      return common::ToGrpcStatus(s);
+    }
+  }
+  absl::StatusOr<std::string> owner = router_->Route(namespace_, release);
+  if (!owner.ok()) return common::ToGrpcStatus(owner.status());
+  if (owner->empty()) return grpc::Status::OK;
+  context->AddTrailingMetadata(common::kOwnerAddressKey, *owner);
+  return grpc::Status(
+      grpc::StatusCode::UNAVAILABLE,
+      absl::StrCat(namespace_, "/", release,
+                   " is run by the scheduler replica at ", *owner,
+                   "; calls about it go there (the CLI follows)"));
+}
+
+grpc::Status AdminServiceImpl::RouteToSetOf(grpc::ServerContext* context,
+                                            const std::string& set_id) {
+  if (router_ == nullptr) return grpc::Status::OK;
+  absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
+  if (!set.ok()) return grpc::Status::OK;
+  return RouteTo(context, set->namespace_(), set->release());
 }
 
 grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext* context,
@@ -94,6 +128,11 @@ grpc::Status AdminServiceImpl::Backup(
   if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
       !denied.ok()) {
     return denied;
+  }
+  if (grpc::Status elsewhere =
+          RouteTo(context, request->namespace_(), request->release());
+      !elsewhere.ok()) {
+    return elsewhere;
   }
   absl::StatusOr<StartedRun> run = backups_->Start(*request);
   if (!run.ok()) return common::ToGrpcStatus(run.status());
@@ -143,6 +182,16 @@ grpc::Status AdminServiceImpl::Restore(
   if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
       !denied.ok()) {
     return denied;
+  }
+  if (router_ != nullptr) {
+    // Run where the agents it restores to are.
+    if (auto set = sets_->GetSet(request->set_id()); set.ok()) {
+      const RestoreDestination to = DestinationOf(*request, *set);
+      if (grpc::Status elsewhere = RouteTo(context, to.namespace_, to.release);
+          !elsewhere.ok()) {
+        return elsewhere;
+      }
+    }
   }
   absl::StatusOr<StartedRun> run = restores_->Start(*request);
   if (!run.ok()) return common::ToGrpcStatus(run.status());
@@ -305,6 +354,10 @@ grpc::Status AdminServiceImpl::DeleteSet(grpc::ServerContext* context,
       !denied.ok()) {
     return denied;
   }
+  if (grpc::Status elsewhere = RouteToSetOf(context, request->set_id());
+      !elsewhere.ok()) {
+    return elsewhere;
+  }
   auto deleted = pruner_->Delete(request->set_id());
   if (!deleted.ok()) return common::ToGrpcStatus(deleted.status());
   *response = *std::move(deleted);
@@ -332,6 +385,10 @@ grpc::Status AdminServiceImpl::Cancel(grpc::ServerContext* context,
   if (!request->reason().empty()) {
     absl::StrAppend(&why, ": ", common::EscapeToUtf8(request->reason()));
   }
+  if (grpc::Status elsewhere = RouteToSetOf(context, request->id());
+      !elsewhere.ok()) {
+    return elsewhere;
+  }
   absl::Status s = cancels_->Cancel(request->id(), why);
   if (!s.ok()) return common::ToGrpcStatus(s);
   response->set_message(
@@ -350,6 +407,19 @@ grpc::Status AdminServiceImpl::Drill(grpc::ServerContext* context,
   if (drills_ == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                         "this scheduler runs no drills");
+  }
+  if (router_ != nullptr) {
+    if (auto set = sets_->GetSet(request->set_id()); set.ok()) {
+      // A scratch target needs both names (the drill says so otherwise).
+      const bool scratch =
+          !request->to_namespace().empty() && !request->to_release().empty();
+      if (grpc::Status elsewhere = RouteTo(
+              context, scratch ? request->to_namespace() : set->namespace_(),
+              scratch ? request->to_release() : set->release());
+          !elsewhere.ok()) {
+        return elsewhere;
+      }
+    }
   }
   auto drilled = drills_->Drill(*request);
   if (!drilled.ok()) return common::ToGrpcStatus(drilled.status());

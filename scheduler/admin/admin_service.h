@@ -1,6 +1,11 @@
 // AdminServiceImpl serves the CLI (proto/dxbackup/v1/admin.proto). Backup
 // and Restore start a run and stream its events until it ends; a caller
-// that goes away does not stop the run.
+// that goes away does not stop the run. Among active replicas, a call that
+// acts for one deployment (backup, restore, drill, delete, cancel) is
+// served by the replica that runs it: another ends it UNAVAILABLE with
+// that replica's address (common/replica_redirect.h), which the CLI
+// follows. Reads (sets, files, policies, verify, export) are served by
+// any replica, from the shared catalog and store.
 #ifndef DXBACKUP_SCHEDULER_ADMIN_ADMIN_SERVICE_H_
 #define DXBACKUP_SCHEDULER_ADMIN_ADMIN_SERVICE_H_
 
@@ -14,6 +19,7 @@
 #include "scheduler/drills/drill_runner.h"
 #include "scheduler/periodic/policy_loop.h"
 #include "scheduler/periodic/pruner.h"
+#include "scheduler/replicas/deployment_router.h"
 #include "scheduler/runs/backup_set_runner.h"
 #include "scheduler/runs/restore_runner.h"
 #include "scheduler/runs/run_cancels.h"
@@ -60,6 +66,8 @@ class AdminServiceImpl : public v1::AdminService::Service {
     // After a prune (not a dry run), older sets' file index is moved to
     // the store, in the background; nullptr: it stays.
     FileIndexRetention* file_index = nullptr;
+    // Among active replicas, where each deployment is run; nullptr: here.
+    DeploymentRouter* router = nullptr;
   };
   explicit AdminServiceImpl(const Parts& parts);
 
@@ -116,6 +124,17 @@ class AdminServiceImpl : public v1::AdminService::Service {
                          v1::DeleteSetResponse* response) override;
 
  private:
+  // OK when this scheduler runs namespace/release (checked as DNS labels
+  // first); otherwise the status that sends the caller to the replica
+  // that does, its address in `context`'s trailing metadata.
+  grpc::Status RouteTo(grpc::ServerContext* context,
+                       const std::string& namespace_,
+                       const std::string& release);
+  // RouteTo the deployment of set `set_id` (OK when there is no such set:
+  // the call itself says so).
+  grpc::Status RouteToSetOf(grpc::ServerContext* context,
+                            const std::string& set_id);
+
   SetCatalog* sets_;
   JobCatalog* jobs_;
   FileIndex* files_;
@@ -129,6 +148,7 @@ class AdminServiceImpl : public v1::AdminService::Service {
   DrillRunner* drills_;
   SetLeases* leases_;
   FileIndexRetention* file_index_;
+  DeploymentRouter* router_;
   SetVerifier verifier_;
   SetExporter exporter_;
 };

@@ -254,14 +254,16 @@ absl::StatusOr<v1::AgentInfo> AgentRegistry::Forget(
       absl::StrCat("no agent ", agent_id, " (see `dxbackup agents`)"));
 }
 
-std::vector<std::string> AgentRegistry::ForgetGone(int64_t max_age_seconds) {
+std::vector<std::string> AgentRegistry::ForgetGone(
+    int64_t max_age_seconds, const DeploymentScope& scope) {
   std::vector<std::string> forgotten;
   const std::vector<v1::AgentInfo> stored = StoredAgents();
   const int64_t now = clock_->NowUnix();
   std::lock_guard<std::mutex> lock(mu_);
   for (const v1::AgentInfo& agent : stored) {
     const int64_t gone_for = now - agent.last_seen_unix();
-    if (connected_.count(agent.id()) != 0 || gone_for <= max_age_seconds) {
+    if (connected_.count(agent.id()) != 0 || gone_for <= max_age_seconds ||
+        !InScope(scope, agent.namespace_(), agent.release())) {
       continue;
     }
     ++row_writes_;  // under mu_: no read of the rows is kept across it

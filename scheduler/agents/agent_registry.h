@@ -25,6 +25,7 @@
 #include "dxbackup/v1/admin.pb.h"
 #include "dxbackup/v1/agent.pb.h"
 #include "scheduler/catalog/agent_catalog.h"
+#include "scheduler/replicas/deployment_scope.h"
 
 namespace dxbackup::scheduler {
 
@@ -106,8 +107,11 @@ class AgentRegistry {
   // FailedPrecondition while it is connected. Returns what was known of it.
   absl::StatusOr<v1::AgentInfo> Forget(const std::string& agent_id);
   // Forgets every agent not connected and not seen for `max_age_seconds`
-  // (pods that are gone for good); returns their ids.
-  std::vector<std::string> ForgetGone(int64_t max_age_seconds);
+  // (pods that are gone for good), of the deployments in `scope` (empty:
+  // every one; a replica forgets only its own deployments' agents, since
+  // another's are connected there); returns their ids.
+  std::vector<std::string> ForgetGone(int64_t max_age_seconds,
+                                      const DeploymentScope& scope = {});
 
   // Closes the streams of connected agents silent for longer than
   // `max_silence_seconds` (they missed their heartbeats); returns their ids.

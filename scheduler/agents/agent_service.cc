@@ -302,6 +302,7 @@ class ControlStream
     const int beat = parts_.config->heartbeat_seconds();
     welcome.mutable_welcome()->set_heartbeat_seconds(
         beat > 0 ? beat : kDefaultHeartbeatSeconds);
+    welcome.mutable_welcome()->set_replica_address(parts_.replica_address);
     Send(welcome);
     return true;
   }

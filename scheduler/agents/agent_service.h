@@ -51,6 +51,9 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
     // Where each deployment is run, among replicas sharing the catalog:
     // an agent of one run elsewhere is sent there. nullptr: all here.
     DeploymentRouter* router = nullptr;
+    // This replica's address, told to the agents it welcomes (their
+    // uploads come here); "": none (one scheduler).
+    std::string replica_address;
   };
   explicit AgentServiceImpl(const Parts& parts);
 

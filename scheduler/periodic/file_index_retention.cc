@@ -69,6 +69,7 @@ absl::Status FileIndexRetention::ApplyAll() {
   absl::Status first;
   for (const SetCatalog::DeploymentSummary& d : *deployments) {
     if (stopping_) break;
+    if (!InScope(scope_, d.namespace_, d.release)) continue;
     std::lock_guard<std::mutex> lock(mu_);
     absl::Status s = ApplyLocked(d.namespace_, d.release);
     if (first.ok()) first = s;

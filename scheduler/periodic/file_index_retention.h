@@ -29,10 +29,12 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "dxbackup/v1/config.pb.h"
 #include "scheduler/catalog/set_catalog.h"
+#include "scheduler/replicas/deployment_scope.h"
 #include "scheduler/sets/file_lists.h"
 #include "scheduler/sets/set_leases.h"
 
@@ -53,9 +55,14 @@ class FileIndexRetention {
 
   ~FileIndexRetention();  // Stop()
 
+  // Limits ApplyAll to the deployments in `scope`: a replica moves only
+  // the rows of those it owns (deployment_scope.h). Before any other
+  // call.
+  void LimitTo(DeploymentScope scope) { scope_ = std::move(scope); }
+
   // One deployment.
   absl::Status Apply(const std::string& namespace_, const std::string& release);
-  // Every deployment with sets, one after another.
+  // Every deployment with sets (within the scope), one after another.
   absl::Status ApplyAll();
   // ApplyAll on the retention's own thread (started by the first
   // request); returns at once. A request during a pass makes one more.
@@ -75,7 +82,8 @@ class FileIndexRetention {
   SetCatalog* const sets_;
   FileLists* const lists_;
   SetLeases* const leases_;
-  std::mutex mu_;  // one deployment at a time
+  DeploymentScope scope_;  // empty: every deployment
+  std::mutex mu_;          // one deployment at a time
 
   std::mutex request_mu_;
   std::condition_variable request_cv_;

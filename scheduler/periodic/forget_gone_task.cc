@@ -6,7 +6,7 @@ namespace dxbackup::scheduler {
 
 void ForgetGoneTask::Run(absl::Time now) {
   if (!every_.Due(now)) return;
-  registry_->ForgetGone(AgentForgetAfterSeconds(config_));
+  registry_->ForgetGone(AgentForgetAfterSeconds(config_), scope_);
 }
 
 }  // namespace dxbackup::scheduler

@@ -5,9 +5,12 @@
 #ifndef DXBACKUP_SCHEDULER_PERIODIC_FORGET_GONE_TASK_H_
 #define DXBACKUP_SCHEDULER_PERIODIC_FORGET_GONE_TASK_H_
 
+#include <utility>
+
 #include "dxbackup/v1/config.pb.h"
 #include "scheduler/agents/agent_registry.h"
 #include "scheduler/periodic/periodic_task.h"
+#include "scheduler/replicas/deployment_scope.h"
 
 namespace dxbackup::scheduler {
 
@@ -15,10 +18,11 @@ class ForgetGoneTask : public PeriodicTask {
  public:
   static constexpr absl::Duration kEvery = absl::Minutes(1);
 
-  // `config`: agent_forget_after; `registry`: the agents forgotten. Both
-  // must outlive the task.
-  ForgetGoneTask(const v1::SchedulerConfig& config, AgentRegistry* registry)
-      : config_(config), registry_(registry) {}
+  // `config`: agent_forget_after; `registry`: the agents forgotten, of
+  // the deployments in `scope`. All must outlive the task.
+  ForgetGoneTask(const v1::SchedulerConfig& config, AgentRegistry* registry,
+                 DeploymentScope scope = {})
+      : config_(config), registry_(registry), scope_(std::move(scope)) {}
 
   const char* name() const override { return "forget gone agents"; }
   void Run(absl::Time now) override;
@@ -27,6 +31,7 @@ class ForgetGoneTask : public PeriodicTask {
  private:
   const v1::SchedulerConfig& config_;
   AgentRegistry* registry_;
+  const DeploymentScope scope_;
   Every every_{kEvery};
 };
 

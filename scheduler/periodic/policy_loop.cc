@@ -1,9 +1,12 @@
 #include "scheduler/periodic/policy_loop.h"
 
+#include "common/log.h"
+
 namespace dxbackup::scheduler {
 
 PolicyLoop::PolicyLoop(const Parts& parts)
-    : time_(parts.time),
+    : scoped_(static_cast<bool>(parts.scope)),
+      time_(parts.time),
       pruner_(parts.pruner),
       starter_(parts.backups,
                parts.limits_in_catalog
@@ -24,13 +27,14 @@ PolicyLoop::PolicyLoop(const Parts& parts)
             after_set_.Ended(policy, key, set);
           }),
       liveness_(*parts.config, parts.registry),
-      forget_gone_(*parts.config, parts.registry),
+      forget_gone_(*parts.config, parts.registry, parts.scope),
       stalled_runs_(*parts.config, parts.board),
       prune_(*parts.config, parts.pruner, parts.file_index),
       verify_(&verifier_) {
   if (parts.leases != nullptr) {
     verifier_.LeaseFrom(parts.leases);
   }
+  slots_.LimitTo(parts.scope);
   ticker_.Register(&liveness_);
   ticker_.Register(&forget_gone_);
   ticker_.Register(&stalled_runs_);
@@ -49,12 +53,13 @@ PolicyLoop::PolicyLoop(const Parts& parts)
     ticker_.Register(&*drill_);
   }
   ticker_.Register(&prune_);
-  if (!parts.owed_post_hooks.empty()) {
+  if (!parts.owed_post_hooks.empty() || scoped_) {
     owed_.emplace(OwedPostHooksTask::Parts{parts.config, parts.registry,
                                            parts.board, parts.sets, parts.time},
                   parts.owed_post_hooks, Now());
     ticker_.Register(&*owed_);
   }
+  for (PeriodicTask* task : parts.more_tasks) ticker_.Register(task);
 }
 
 PolicyLoop::~PolicyLoop() { Stop(); }
@@ -64,8 +69,10 @@ absl::Time PolicyLoop::Now() const { return absl::FromChrono(time_->Now()); }
 absl::Status PolicyLoop::Start() {
   absl::Status st = slots_.Load();
   if (!st.ok()) return st;
-  st = pruner_->FinishInterrupted();
-  if (!st.ok()) return st;
+  if (!scoped_) {
+    st = pruner_->FinishInterrupted();
+    if (!st.ok()) return st;
+  }
   st = verifier_.Load(Now());
   if (!st.ok()) return st;
   if (driller_.has_value()) {
@@ -95,6 +102,18 @@ void PolicyLoop::Follow(
     const Ticket& ticket,
     const std::function<bool(const v1::BackupSet&)>& on_set) {
   slots_.Follow(ticket, on_set);
+}
+
+void PolicyLoop::Owe(std::vector<OwedPostHooks> owed, absl::Time since) {
+  if (owed.empty()) return;
+  if (!owed_.has_value()) {
+    DXLOG(ERROR) << "post-hooks owed by " << owed.size()
+                 << " set(s) cannot be run: this scheduler was not started "
+                    "to take deployments over";
+    return;
+  }
+  owed_->Owe(std::move(owed), since);
+  ticker_.Wake();
 }
 
 v1::ListPoliciesResponse PolicyLoop::Describe() {

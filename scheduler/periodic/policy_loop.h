@@ -95,6 +95,16 @@ class PolicyLoop {
     // scheduler's runs is the limit (one active scheduler): a set's row
     // left SET_RUNNING by a write that failed cannot hold runs back.
     bool limits_in_catalog = false;
+    // The deployments this scheduler looks after (deployment_scope.h):
+    // their policy runs, stale notices, drills and gone agents. Empty:
+    // every one, and Start finishes every interrupted removal; otherwise
+    // what another scheduler left is ended as each deployment is taken
+    // over (replicas/deployment_takeover.h), which owes post-hooks
+    // through Owe().
+    DeploymentScope scope;
+    // More tasks for the ticker (a replica's orphan adoption); they must
+    // outlive the loop.
+    std::vector<PeriodicTask*> more_tasks;
   };
   explicit PolicyLoop(const Parts& parts);
   ~PolicyLoop();
@@ -116,8 +126,16 @@ class PolicyLoop {
 
   v1::ListPoliciesResponse Describe();
 
+  // Post-hooks owed by sets of a deployment taken over at `since`
+  // (OwedPostHooksTask::Owe); run once its agents are back. Thread-safe.
+  void Owe(std::vector<OwedPostHooks> owed, absl::Time since);
+  // Each policy's deployments now, also those outside the scope.
+  std::vector<PlanKey> CoveredEverywhere() { return slots_.Covered(true); }
+
  private:
   absl::Time Now() const;
+
+  const bool scoped_;  // Parts::scope given
 
   const common::TimeSource* time_;
   Pruner* pruner_;

@@ -1,5 +1,6 @@
 #include "scheduler/periodic/policy_slots.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -31,6 +32,23 @@ absl::Status PolicySlots::Load() {
   return absl::OkStatus();
 }
 
+bool PolicySlots::AdoptStoredSlotsLocked() {
+  auto slots = slot_catalog_->ScheduleSlots();
+  if (!slots.ok()) {
+    DXLOG(ERROR) << slots.status().message();
+    return false;
+  }
+  bool adopted = false;
+  for (const auto& s : *slots) {
+    adopted = slots_
+                  .emplace(PlanKey{s.policy, s.namespace_, s.release},
+                           absl::FromUnixSeconds(s.last_slot_unix))
+                  .second ||
+              adopted;
+  }
+  return adopted;
+}
+
 void PolicySlots::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -46,7 +64,8 @@ const v1::Policy* PolicySlots::FindPolicy(const std::string& name) const {
   return nullptr;
 }
 
-std::vector<PlanEntry> PolicySlots::BuildPlan(const std::string& only) {
+std::vector<PlanEntry> PolicySlots::BuildPlan(const std::string& only,
+                                              bool everywhere) {
   // Deployments: configured ones, and those agents registered for.
   std::map<std::pair<std::string, std::string>, std::vector<v1::AgentInfo>>
       deployments;
@@ -63,6 +82,7 @@ std::vector<PlanEntry> PolicySlots::BuildPlan(const std::string& only) {
     for (const auto& [deployment, agents] : deployments) {
       const auto& [ns, release] = deployment;
       if (!SelectsDeployment(p.selector(), ns, release)) continue;
+      if (!everywhere && !InScope(scope_, ns, release)) continue;
       bool has_agent = p.selector().component().empty() &&
                        p.selector().agent_labels().empty();
       for (const v1::AgentInfo& a : agents) {
@@ -96,6 +116,13 @@ void PolicySlots::Run(absl::Time now) {
     last_tick_ = now;
     if (now >= retry_at_) retry_at_ = absl::InfiniteFuture();
     std::vector<PlanEntry> plan = BuildPlan("");
+    // An entry new here may have a slot in the catalog: another replica
+    // ran the deployment since Load (it was taken over from one).
+    if (std::any_of(plan.begin(), plan.end(),
+                    [](const PlanEntry& e) { return !e.last_slot; }) &&
+        AdoptStoredSlotsLocked()) {
+      plan = BuildPlan("");
+    }
     for (PlanEntry& e : plan) {
       if (e.last_slot.has_value()) continue;
       // A new entry waits for its next slot. Its baseline (the slot
@@ -323,10 +350,12 @@ void PolicySlots::Follow(
   }
 }
 
-std::vector<PlanKey> PolicySlots::Covered() {
+std::vector<PlanKey> PolicySlots::Covered(bool everywhere) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<PlanKey> keys;
-  for (PlanEntry& entry : BuildPlan("")) keys.push_back(std::move(entry.key));
+  for (PlanEntry& entry : BuildPlan("", everywhere)) {
+    keys.push_back(std::move(entry.key));
+  }
   return keys;
 }
 

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -30,6 +31,7 @@
 #include "scheduler/periodic/periodic_task.h"
 #include "scheduler/periodic/run_starter.h"
 #include "scheduler/policy/policy_queue.h"
+#include "scheduler/replicas/deployment_scope.h"
 
 namespace dxbackup::scheduler {
 
@@ -57,6 +59,11 @@ class PolicySlots : public PeriodicTask {
   // killed (AgentRegistry::DeploymentsAwaitingAgents).
   static constexpr absl::Duration kExpectAgentsSeenWithin = absl::Hours(1);
 
+  // Limits the runs to the deployments in `scope`: a replica runs only
+  // those it owns (deployment_scope.h); RunNow, Describe and Covered see
+  // only those too. Before Load.
+  void LimitTo(DeploymentScope scope) { scope_ = std::move(scope); }
+
   // Reads the slots taken from the catalog.
   absl::Status Load();
   // Releases Follow() calls; no more runs start.
@@ -80,13 +87,19 @@ class PolicySlots : public PeriodicTask {
               const std::function<bool(const v1::BackupSet&)>& on_set);
   // Each policy with the deployments it covers, next run, last slot, state.
   v1::ListPoliciesResponse Describe(absl::Time now);
-  // Each policy's deployments now (configured, or with agents that fit).
-  std::vector<PlanKey> Covered();
+  // Each policy's deployments now (configured, or with agents that fit),
+  // within the scope unless `everywhere`.
+  std::vector<PlanKey> Covered(bool everywhere = false);
 
  private:
-  // Policies matched to deployments (only `only`, if given). mu_ held.
-  std::vector<PlanEntry> BuildPlan(const std::string& only);
+  // Policies matched to deployments (only `only`, if given) within the
+  // scope (unless `everywhere`). mu_ held.
+  std::vector<PlanEntry> BuildPlan(const std::string& only,
+                                   bool everywhere = false);
   const v1::Policy* FindPolicy(const std::string& name) const;
+  // Takes the catalog's slots of the entries this scheduler has none of;
+  // whether it took any. mu_ held.
+  bool AdoptStoredSlotsLocked();
   // Claims in the catalog the slot that queued `key`'s run, which the
   // queue has just started; false (the run is over) when another
   // scheduler claimed it first. True for a run RunNow queued.
@@ -101,6 +114,7 @@ class PolicySlots : public PeriodicTask {
   RunStarter* starter_;
   std::function<void()> wake_;
   EndFn on_end_;
+  DeploymentScope scope_;  // empty: every deployment
 
   mutable std::mutex mu_;
   std::condition_variable ended_cv_;

@@ -84,6 +84,7 @@ absl::StatusOr<v1::PruneResponse> Pruner::Prune(bool dry_run,
       groups[{s.namespace_(), s.release()}].push_back(std::move(s));
     }
     for (auto& [group, group_sets] : groups) {
+      if (!dry_run && !InScope(scope_, group.first, group.second)) continue;
       absl::Status st =
           Decide(p, std::move(group_sets), dry_run, *locked, *held, &response);
       if (!st.ok()) return st;

@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
@@ -19,6 +20,7 @@
 #include "dxbackup/v1/config.pb.h"
 #include "scheduler/catalog/set_catalog.h"
 #include "scheduler/metrics/metrics.h"
+#include "scheduler/replicas/deployment_scope.h"
 #include "scheduler/sets/set_leases.h"
 #include "scheduler/store/artifact_store.h"
 
@@ -40,8 +42,14 @@ class Pruner {
          SchedulerMetrics* metrics = nullptr, std::mutex* set_removal = nullptr,
          SetLeases* leases = nullptr);
 
-  // Every group of every configured policy (or of `policy` only). With
-  // `dry_run`, decides and reports but removes nothing.
+  // Limits Prune (not dry runs) to the deployments in `scope`: a replica
+  // prunes only those it owns (deployment_scope.h). Before any other
+  // call.
+  void LimitTo(DeploymentScope scope) { scope_ = std::move(scope); }
+
+  // Every group of every configured policy (or of `policy` only), within
+  // the scope (LimitTo). With `dry_run`, decides and reports on every
+  // group but removes nothing.
   absl::StatusOr<v1::PruneResponse> Prune(bool dry_run,
                                           const std::string& policy = "");
   // One group, after a set of it ended.
@@ -99,6 +107,7 @@ class Pruner {
   SchedulerMetrics* metrics_;
   std::mutex* set_removal_;
   SetLeases* leases_;
+  DeploymentScope scope_;  // empty: every deployment
   std::mutex mu_;
 };
 

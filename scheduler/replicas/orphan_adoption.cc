@@ -38,7 +38,15 @@ void OrphanAdoptionTask::Run(absl::Time now) {
                    << unfinished.status().message();
     return;
   }
-  for (const auto& [ns, release] : *unfinished) {
+  std::set<std::pair<std::string, std::string>> to_route =
+      std::move(*unfinished);
+  if (covered_ && now >= claim_covered_from_) {
+    for (auto& deployment : covered_()) {
+      if (InScope(mine_, deployment.first, deployment.second)) continue;
+      to_route.insert(std::move(deployment));
+    }
+  }
+  for (const auto& [ns, release] : to_route) {
     absl::StatusOr<std::string> routed = router_->Route(ns, release);
     if (!routed.ok()) {
       DXLOG(WARNING) << routed.status().message() << "; tried again in "

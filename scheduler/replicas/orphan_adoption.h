@@ -12,6 +12,14 @@
 // on a replica that never claimed its deployment would be taken for a
 // lapsed one's and failed.
 //
+// With `covered` (the deployments the policies cover, fleet-wide), it
+// also routes, from `claim_covered_from` on, each of those this replica
+// does not own (`mine`): one no live replica owns is claimed, so that a
+// deployment whose agents are not connected anywhere still has a replica
+// to run (and fail) its slots and to tell of it as stale. The delay lets
+// the agents spread their deployments over the replicas first (each
+// agent's deployment is claimed by the replica it reaches).
+//
 // Run() routes inline: takeovers are rare, and one is a few catalog calls
 // and a listing of the deployment's prefix in the store.
 // Thread-compatible (the ticker's thread); the catalog and router must
@@ -19,14 +27,17 @@
 #ifndef DXBACKUP_SCHEDULER_REPLICAS_ORPHAN_ADOPTION_H_
 #define DXBACKUP_SCHEDULER_REPLICAS_ORPHAN_ADOPTION_H_
 
+#include <functional>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "scheduler/catalog/set_catalog.h"
 #include "scheduler/periodic/periodic_task.h"
 #include "scheduler/replicas/deployment_router.h"
+#include "scheduler/replicas/deployment_scope.h"
 
 namespace dxbackup::scheduler {
 
@@ -39,8 +50,19 @@ class OrphanAdoptionTask : public PeriodicTask {
  public:
   static constexpr absl::Duration kEvery = absl::Seconds(10);
 
+  using CoveredFn =
+      std::function<std::vector<std::pair<std::string, std::string>>()>;
+
   OrphanAdoptionTask(SetCatalog* sets, DeploymentRouter* router)
       : sets_(sets), router_(router) {}
+  OrphanAdoptionTask(SetCatalog* sets, DeploymentRouter* router,
+                     CoveredFn covered, DeploymentScope mine,
+                     absl::Time claim_covered_from)
+      : sets_(sets),
+        router_(router),
+        covered_(std::move(covered)),
+        mine_(std::move(mine)),
+        claim_covered_from_(claim_covered_from) {}
 
   const char* name() const override { return "orphan adoption"; }
   void Run(absl::Time now) override;
@@ -51,6 +73,9 @@ class OrphanAdoptionTask : public PeriodicTask {
  private:
   SetCatalog* const sets_;
   DeploymentRouter* const router_;
+  const CoveredFn covered_;  // empty: only unfinished work is routed
+  const DeploymentScope mine_;
+  const absl::Time claim_covered_from_ = absl::InfiniteFuture();
   absl::Time last_ = absl::InfinitePast();
 };
 

@@ -58,7 +58,12 @@ int main(int argc, char** argv) {
       "standby, through the config's kubernetes_api")(
       "peer-pods", po::value(&peer_pods),
       "with --label-active-pod: the label selector (k=v,...) of the "
-      "scheduler pods that share the catalog");
+      "scheduler pods that share the catalog")(
+      "advertise", po::value(&options.advertise),
+      "HOST:PORT (the pod's IP): run as one of several active replicas "
+      "sharing the PostgreSQL catalog, each running the deployments it "
+      "owns; the others send agents and the CLI here. Also listened on "
+      "when its port is not --listen's, which the replicas then share");
   dxbackup::common::AddTlsOptions(desc, &options.tls, /*server=*/true);
   po::variables_map vm;
   try {
@@ -88,6 +93,12 @@ int main(int argc, char** argv) {
   options.config = std::move(*config);
   // Which pod is active, for a Service that selects it (active_pod_label.h).
   std::unique_ptr<dxbackup::scheduler::ActivePodLabel> pod_label;
+  if (!options.advertise.empty() && !label_pod.empty()) {
+    std::cerr << "dxbackup-scheduler: --label-active-pod is for one active "
+                 "scheduler among standbys; with --advertise every replica "
+                 "is active (a Service selects them all)\n";
+    return 2;
+  }
   if (label_pod.empty() && !peer_pods.empty()) {
     std::cerr << "dxbackup-scheduler: --peer-pods is for --label-active-pod, "
                  "which is not given\n";
@@ -134,12 +145,18 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   // On a shared PostgreSQL catalog, one scheduler is active at a time;
-  // this one may wait as a standby first (standby.h).
-  auto active = dxbackup::scheduler::AwaitActive(
-      options.config, options.listen, options.tls, [&stop_signals] {
-        const timespec now = {0, 0};
-        return sigtimedwait(&stop_signals, nullptr, &now) > 0;
-      });
+  // this one may wait as a standby first (standby.h). Active replicas
+  // (--advertise) all serve at once.
+  const bool replica = !options.advertise.empty();
+  auto active =
+      replica
+          ? absl::StatusOr<
+                std::unique_ptr<dxbackup::scheduler::ActiveScheduler>>(nullptr)
+          : dxbackup::scheduler::AwaitActive(
+                options.config, options.listen, options.tls, [&stop_signals] {
+                  const timespec now = {0, 0};
+                  return sigtimedwait(&stop_signals, nullptr, &now) > 0;
+                });
   if (!active.ok()) {
     std::cerr << "dxbackup-scheduler: " << active.status().message() << "\n";
     return absl::IsCancelled(active.status()) ? 0 : 1;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
+#include "common/replica_redirect.h"
 #include "common/secret_file.h"
 #include "scheduler/access/token_auth.h"
 #include "scheduler/admin/admin_service.h"
@@ -20,6 +21,10 @@
 #include "scheduler/periodic/file_index_retention.h"
 #include "scheduler/periodic/policy_loop.h"
 #include "scheduler/periodic/pruner.h"
+#include "scheduler/replicas/deployment_takeover.h"
+#include "scheduler/replicas/lease_router.h"
+#include "scheduler/replicas/orphan_adoption.h"
+#include "scheduler/replicas/replica_lease.h"
 #include "scheduler/runs/deployment_holds.h"
 #include "scheduler/runs/scale_back.h"
 #include "scheduler/sets/file_lists.h"
@@ -60,6 +65,12 @@ absl::StatusOr<std::unique_ptr<ArtifactStore>> OpenStore(
   return std::unique_ptr<ArtifactStore>(std::move(store));
 }
 
+// The port of HOST:PORT; "" without one.
+std::string PortOf(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  return colon == std::string::npos ? "" : address.substr(colon + 1);
+}
+
 // <data-dir>/spool, where database dumps are written whole for
 // pg_restore --jobs: made private, and emptied of what a restore running
 // when the scheduler stopped left there. "" (dumps are streamed) when it
@@ -98,6 +109,19 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     return absl::PermissionDeniedError(
         absl::StrCat("cannot create data dir ", dir, ": ", ec.message()));
   }
+  const bool replicas = !s->options_.advertise.empty();
+  if (replicas && !s->options_.config.catalog().has_postgres()) {
+    return absl::InvalidArgumentError(
+        "--advertise runs this scheduler as one of several active replicas, "
+        "which share a PostgreSQL catalog: give catalog.postgres in the "
+        "config, or leave --advertise out");
+  }
+  if (replicas && !common::ValidReplicaAddress(s->options_.advertise)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--advertise \"", s->options_.advertise,
+                     "\": give HOST:PORT, the address other replicas send "
+                     "agents and the CLI to (the pod's IP and port)"));
+  }
   // SQLite in the data directory, or the PostgreSQL the config names.
   if (s->options_.config.catalog().has_postgres()) {
     auto catalog =
@@ -115,34 +139,16 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     s->catalog_ = std::move(*catalog);
   }
   absl::Status st;
-  // Sets left inside their quiesce window owe their deployments the
-  // post-hooks (DX was stopped): found before they are failed, run once
-  // the agents are back (OwedPostHooksTask).
-  auto owed =
-      SetsOwingPostHooks(s->catalog_.get(), s->catalog_.get(),
-                         clock->NowUnix() - kOwedPostHooksWithinSeconds);
-  if (!owed.ok()) return owed.status();
-  auto failed =
-      s->catalog_->FailUnfinished(kStoppedWhileRunning, clock->NowUnix());
-  if (!failed.ok()) return failed.status();
-  if (*failed > 0) {
-    DXLOG(WARNING) << *failed
-                   << " set(s) were left running by an earlier scheduler; "
-                      "marked failed";
+  std::vector<OwedPostHooks> owed;
+  if (replicas) {
+    // What stopped replicas left is ended deployment by deployment, as
+    // each is taken over (TakeOver), not here: other replicas run theirs.
+    st = s->JoinReplicas(time);
+    if (!st.ok()) return st;
+  } else {
+    st = s->RecoverEveryDeployment(&owed);
+    if (!st.ok()) return st;
   }
-  // Restores that ran with it held their deployments: those now wait.
-  auto stopped = StopRunningHolds(*s->catalog_);
-  if (!stopped.ok()) return stopped.status();
-  if (*stopped > 0) {
-    DXLOG(WARNING) << *stopped
-                   << " restore(s) were left running by an earlier scheduler; "
-                      "their deployments stay held (`dxbackup show SET`)";
-  }
-  // What those sets scaled down (scale_to_one) goes back first.
-  st = ScaleBackLeftDown(*s->catalog_, s->options_.config.kubernetes_api());
-  if (!st.ok()) return st;
-  st = s->catalog_->DeleteOrphanFiles();
-  if (!st.ok()) return st;
   auto store = OpenStore(s->options_.config, dir);
   if (!store.ok()) return store.status();
   s->store_ = std::move(*store);
@@ -162,8 +168,11 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
                           absl::StrCat("policy ", policy.name(), "'s copy_to: ",
                                        bucket.status().message()));
     }
-    // What a crash left mid-copy: multipart uploads under its prefix.
-    auto aborted = (*bucket)->RemoveUnfinished("");
+    // What a crash left mid-copy: multipart uploads under its prefix
+    // (not for a replica: another's copies may be going on).
+    auto aborted = replicas ? absl::StatusOr<std::vector<std::string>>(
+                                  std::vector<std::string>())
+                            : (*bucket)->RemoveUnfinished("");
     if (!aborted.ok()) {
       return absl::Status(aborted.status().code(),
                           absl::StrCat("policy ", policy.name(), "'s copy_to: ",
@@ -189,20 +198,22 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
                                        absl::StrJoin(key.namespaces(), ", ")))
                 << " for the keys in " << key.recipients_file();
   }
-  auto known = s->catalog_->AllArtifactPaths();
-  if (!known.ok()) return known.status();
-  auto reconciled = Reconcile(*s->store_, *known, [&s](const std::string& id) {
-    return s->catalog_->GetSet(id).ok();
-  });
-  if (!reconciled.ok()) return reconciled.status();
-  for (const std::string& path : reconciled->removed) {
-    DXLOG(WARNING) << "removed " << path
-                   << " from the store: no catalog row names it";
-  }
-  for (const std::string& path : reconciled->left) {
-    DXLOG(WARNING) << "left " << path
-                   << " in the store: its set is not in the catalog (not "
-                      "this scheduler's; remove it by hand if it is junk)";
+  if (!replicas) {
+    auto known = s->catalog_->AllArtifactPaths();
+    if (!known.ok()) return known.status();
+    auto reconciled = Reconcile(
+        *s->store_, *known,
+        [&s](const std::string& id) { return s->catalog_->GetSet(id).ok(); });
+    if (!reconciled.ok()) return reconciled.status();
+    for (const std::string& path : reconciled->removed) {
+      DXLOG(WARNING) << "removed " << path
+                     << " from the store: no catalog row names it";
+    }
+    for (const std::string& path : reconciled->left) {
+      DXLOG(WARNING) << "left " << path
+                     << " in the store: its set is not in the catalog (not "
+                        "this scheduler's; remove it by hand if it is junk)";
+    }
   }
 
   s->auth_ = std::make_unique<TokenAuth>(s->options_.config.tokens_file());
@@ -220,6 +231,12 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   s->board_->AddObserver(s->metrics_.get());  // destroyed after the board
   s->live_runs_ = std::make_unique<web::LiveRuns>();
   s->board_->AddObserver(s->live_runs_.get());  // likewise
+  if (replicas) {
+    // What leaves the process without a catalog write waits while the
+    // lease is not trusted.
+    ReplicaLease* lease = s->lease_.get();
+    s->options_.still_active = [lease] { return lease->Trusted(); };
+  }
   // Notices not delivered are kept in the catalog: a restart, or the
   // scheduler that takes over, sends them.
   s->notifier_ = std::make_unique<Notifier>(
@@ -311,6 +328,29 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   s->pruner_ = std::make_unique<Pruner>(config, records, s->store_.get(), clock,
                                         s->metrics_.get(), &s->set_removal_,
                                         &s->set_leases_);
+  // A replica looks after the deployments it owns; the only scheduler
+  // after every one.
+  DeploymentScope mine;
+  if (replicas) {
+    ReplicaLease* lease = s->lease_.get();
+    mine = [lease](const std::string& namespace_, const std::string& release) {
+      return lease->Owns(namespace_, release);
+    };
+    s->pruner_->LimitTo(mine);
+    s->file_index_retention_->LimitTo(mine);
+    SchedulerServer* self = s.get();
+    s->adoption_ = std::make_unique<OrphanAdoptionTask>(
+        records, s->router_.get(),
+        [self] {
+          std::vector<std::pair<std::string, std::string>> covered;
+          for (const PlanKey& key : self->policies_->CoveredEverywhere()) {
+            covered.emplace_back(key.namespace_, key.release);
+          }
+          return covered;
+        },
+        mine,
+        absl::FromUnixSeconds(clock->NowUnix()) + PolicySlots::kReconnectGrace);
+  }
   PolicyLoop::Parts loop_parts;
   loop_parts.config = &config;
   loop_parts.sets = records;
@@ -327,7 +367,13 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   loop_parts.notices = s->notices_.get();
   loop_parts.driller = s->drills_.get();
   loop_parts.leases = &s->set_leases_;
-  loop_parts.owed_post_hooks = *std::move(owed);
+  loop_parts.owed_post_hooks = std::move(owed);
+  if (replicas) {
+    loop_parts.scope = mine;
+    loop_parts.more_tasks.push_back(s->adoption_.get());
+    // Replicas start sets side by side: the catalog counts them.
+    loop_parts.limits_in_catalog = true;
+  }
   s->policies_ = std::make_unique<PolicyLoop>(loop_parts);
   AgentServiceImpl::Parts agent_parts;
   agent_parts.config = &config;
@@ -339,7 +385,9 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   agent_parts.board = s->board_.get();
   agent_parts.clock = clock;
   agent_parts.auth = s->auth_.get();
-  agent_parts.router = s->options_.router;
+  agent_parts.replica_address = s->options_.advertise;
+  agent_parts.router =
+      s->options_.router != nullptr ? s->options_.router : s->router_.get();
   s->agent_service_ = std::make_unique<AgentServiceImpl>(agent_parts);
   AdminServiceImpl::Parts admin_parts;
   admin_parts.sets = records;
@@ -359,6 +407,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   admin_parts.drills = s->drills_.get();
   admin_parts.leases = &s->set_leases_;
   admin_parts.file_index = s->file_index_retention_.get();
+  admin_parts.router = agent_parts.router;
   s->admin_service_ = std::make_unique<AdminServiceImpl>(admin_parts);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -371,8 +420,15 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
   // A second scheduler on this address is an error, not a sharer of its
-  // port (gRPC's default, SO_REUSEPORT, would deal calls to both).
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // port (gRPC's default, SO_REUSEPORT, would deal calls to both); but
+  // replicas share it, as behind a Service, and listen on their own
+  // address too.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, replicas ? 1 : 0);
+  int advertised_port = 0;
+  if (replicas && PortOf(s->options_.advertise) != PortOf(s->options_.listen)) {
+    builder.AddListeningPort(s->options_.advertise, *credentials,
+                             &advertised_port);
+  }
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 20 * 1000);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 15 * 60 * 1000);
@@ -394,6 +450,12 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
         absl::StrCat("cannot listen on ", s->options_.listen,
                      ": the address is in use or not local to this host"));
   }
+  if (replicas && PortOf(s->options_.advertise) != PortOf(s->options_.listen) &&
+      advertised_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on --advertise ", s->options_.advertise,
+                     ": the address is in use or not this host's"));
+  }
   if (!s->options_.web_listen.empty()) {
     st = s->ServeWeb();
     if (!st.ok()) return st;
@@ -401,6 +463,86 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   st = s->policies_->Start();
   if (!st.ok()) return st;
   return s;
+}
+
+absl::Status SchedulerServer::RecoverEveryDeployment(
+    std::vector<OwedPostHooks>* owed) {
+  // Sets left inside their quiesce window owe their deployments the
+  // post-hooks (DX was stopped): found before they are failed, run once
+  // the agents are back (OwedPostHooksTask).
+  auto owing =
+      SetsOwingPostHooks(catalog_.get(), catalog_.get(),
+                         clock_->NowUnix() - kOwedPostHooksWithinSeconds);
+  if (!owing.ok()) return owing.status();
+  *owed = *std::move(owing);
+  auto failed =
+      catalog_->FailUnfinished(kStoppedWhileRunning, clock_->NowUnix());
+  if (!failed.ok()) return failed.status();
+  if (*failed > 0) {
+    DXLOG(WARNING) << *failed
+                   << " set(s) were left running by an earlier scheduler; "
+                      "marked failed";
+  }
+  // Restores that ran with it held their deployments: those now wait.
+  auto stopped = StopRunningHolds(*catalog_);
+  if (!stopped.ok()) return stopped.status();
+  if (*stopped > 0) {
+    DXLOG(WARNING) << *stopped
+                   << " restore(s) were left running by an earlier scheduler; "
+                      "their deployments stay held (`dxbackup show SET`)";
+  }
+  // What those sets scaled down (scale_to_one) goes back first.
+  absl::Status st =
+      ScaleBackLeftDown(*catalog_, options_.config.kubernetes_api());
+  if (!st.ok()) return st;
+  st = catalog_->DeleteOrphanFiles();
+  if (!st.ok()) return st;
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerServer::JoinReplicas(const common::TimeSource* time) {
+  auto lease = ReplicaLease::Start(
+      &catalog_->replicas(),
+      {ReplicaLease::NewId(HostName()), options_.advertise}, time,
+      [](const absl::Status& why) {
+        // Its deployments go to the other replicas once the lease lapses;
+        // nothing here may act for them meanwhile.
+        DXLOG(ERROR) << "this replica's lease is lost (" << why.message()
+                     << "): stopping at once";
+        std::_Exit(1);
+      });
+  if (!lease.ok()) return lease.status();
+  lease_ = std::move(*lease);
+  DXLOG(INFO) << "scheduler replica " << lease_->id() << " at "
+              << options_.advertise
+              << ": runs the deployments it owns, takes over those stopped "
+                 "replicas left";
+  router_ = std::make_unique<LeaseRouter>(
+      lease_.get(),
+      [this](const std::string& namespace_, const std::string& release,
+             const std::string& previous) {
+        return TakeOver(namespace_, release, previous);
+      });
+  return absl::OkStatus();
+}
+
+absl::Status SchedulerServer::TakeOver(const std::string& namespace_,
+                                       const std::string& release,
+                                       const std::string& previous) {
+  TakeoverParts parts;
+  parts.sets = catalog_.get();
+  parts.jobs = catalog_.get();
+  parts.store = store_.get();
+  parts.kubernetes_api = &options_.config.kubernetes_api();
+  parts.clock = clock_;
+  parts.owe = [this](std::vector<OwedPostHooks> owed) {
+    policies_->Owe(std::move(owed), absl::FromUnixSeconds(clock_->NowUnix()));
+  };
+  parts.finish_removals = [this](const std::string& ns,
+                                 const std::string& rel) {
+    return pruner_->FinishInterrupted(ns, rel);
+  };
+  return TakeOverDeployment(parts, namespace_, release, previous);
 }
 
 absl::Status SchedulerServer::ServeWeb() {

@@ -10,7 +10,9 @@
 //   ... (*server)->Shutdown();
 //
 // On start it fails sets left running by an earlier process and removes
-// store files that no catalog row names. Thread-safe.
+// store files that no catalog row names; as one of several active
+// replicas (Options::advertise) it does so for each deployment it takes
+// over instead. Thread-safe.
 #ifndef DXBACKUP_SCHEDULER_SERVER_SCHEDULER_SERVER_H_
 #define DXBACKUP_SCHEDULER_SERVER_SCHEDULER_SERVER_H_
 
@@ -28,6 +30,7 @@
 #include "dxbackup/v1/config.pb.h"
 #include "scheduler/crypto/key_grants.h"
 #include "scheduler/crypto/key_ring.h"
+#include "scheduler/periodic/owed_post_hooks_task.h"
 #include "scheduler/replicas/deployment_router.h"
 #include "scheduler/runs/run_cancels.h"
 #include "scheduler/sets/set_copier.h"
@@ -53,6 +56,9 @@ class TokenAuth;
 class PolicyLoop;
 class AgentServiceImpl;
 class AdminServiceImpl;
+class ReplicaLease;
+class LeaseRouter;
+class OrphanAdoptionTask;
 namespace web {
 class LiveRuns;
 class Dashboard;
@@ -80,13 +86,20 @@ class SchedulerServer {
     // without a catalog write (a webhook's POST) waits while it is not.
     // Empty: always.
     std::function<bool()> still_active;
-    // Where each deployment is run, among replicas sharing the catalog
-    // (replicas/deployment_router.h): agents of a deployment another
-    // replica runs are sent there. nullptr: every deployment here. Must
-    // outlive the server. It routes agents only: the server still
-    // recovers every deployment at start (sets left running failed, the
-    // store reconciled), which is right for one scheduler but would end
-    // another live replica's sets; the replicas mode is not wired yet.
+    // Active replicas (docs/architecture.md, "Active replicas"): this
+    // scheduler's HOST:PORT as the other replicas send agents and the CLI
+    // to it. It then shares the PostgreSQL catalog with replicas that all
+    // serve: it holds a lease (replicas/replica_lease.h), runs only the
+    // deployments it owns and takes over those a stopped replica left,
+    // one by one, instead of recovering every deployment at start. It
+    // also listens there when its port is not `listen`'s, and shares
+    // `listen` with the other replicas (SO_REUSEPORT: a Service's
+    // address, on one host). "": the only scheduler, or the active one
+    // among standbys.
+    std::string advertise;
+    // For tests: where agents are routed instead of the replicas mode's
+    // own router (replicas/deployment_router.h); it routes agents only.
+    // Must outlive the server.
     DeploymentRouter* router = nullptr;
   };
 
@@ -115,6 +128,16 @@ class SchedulerServer {
   SchedulerServer() = default;
   // Starts the dashboard on options_.web_listen.
   absl::Status ServeWeb();
+  // Ends, for every deployment, what an earlier scheduler left running
+  // (the sets, holds and scale-downs), finding first the post-hooks owed.
+  absl::Status RecoverEveryDeployment(std::vector<OwedPostHooks>* owed);
+  // Replicas mode: takes the lease and makes the router.
+  absl::Status JoinReplicas(const common::TimeSource* time);
+  // Ends what the stopped scheduler `previous` left of one deployment
+  // this replica has just claimed (LeaseRouter::TakeOverFn).
+  absl::Status TakeOver(const std::string& namespace_,
+                        const std::string& release,
+                        const std::string& previous);
 
   Options options_;
   const common::Clock* clock_ = nullptr;
@@ -123,6 +146,12 @@ class SchedulerServer {
   int web_port_ = 0;
   bool stopped_ = false;
   std::unique_ptr<Catalog> catalog_;
+  // Active replicas only: this replica's lease, where deployments are run,
+  // and the task adopting what stopped replicas left. Declared after the
+  // catalog and before what routes through them.
+  std::unique_ptr<ReplicaLease> lease_;
+  std::unique_ptr<LeaseRouter> router_;
+  std::unique_ptr<OrphanAdoptionTask> adoption_;
   std::unique_ptr<ArtifactStore> store_;
   // The policies' copy_to.s3 buckets (copy_stores_ names owned ones).
   std::vector<std::unique_ptr<ArtifactStore>> owned_copy_stores_;

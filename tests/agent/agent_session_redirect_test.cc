@@ -2,26 +2,29 @@
 // router says another replica (B) runs the agent's deployment, ends the
 // agent's stream with B's address (common/replica_redirect.h); the real
 // AgentSession dials B at once, registers there and never at A, and its
-// uploads go to B too: a set B takes completes. Two real schedulers in
-// process, real gRPC over loopback.
+// uploads go to B too: a set B takes completes. The CLI asked at A to back
+// that deployment up is sent on to B likewise, and follows. Two real
+// schedulers in process, real gRPC over loopback.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 
 #include "agent/agent_session.h"
-#include "agent/scheduler_dialer.h"
 #include "common/replica_redirect.h"
+#include "common/scheduler_dialer.h"
 #include "dxbackup/v1/admin.grpc.pb.h"
 #include "scheduler/agents/agent_registry.h"
 #include "scheduler/catalog/catalog.h"
 #include "scheduler/replicas/deployment_router.h"
 #include "scheduler/server/scheduler_server.h"
 #include "tests/support/temp_dir.h"
+#include "tools/cli/cli_commands.h"
 
 namespace dxbackup::agent {
 namespace {
@@ -76,10 +79,10 @@ class AgentSessionRedirectTest : public ::testing::Test {
   void StartAgent() {
     common::TlsFlags tls;
     tls.insecure_loopback = true;
-    auto dialer = SchedulerDialer::Create(Address(*a_), tls,
-                                          grpc::ChannelArguments(), "");
+    auto dialer = common::SchedulerDialer::Create(Address(*a_), tls,
+                                                  grpc::ChannelArguments(), "");
     ASSERT_TRUE(dialer.ok()) << dialer.status();
-    dialer_ = std::make_unique<SchedulerDialer>(*std::move(dialer));
+    dialer_ = std::make_unique<common::SchedulerDialer>(*std::move(dialer));
     testing::WriteFile(dir_ / "volume/profile.xml", "<profile/>");
     testing::WriteFile(dir_ / "volume/data.bin", std::string(100000, 'x'));
     AgentIdentity identity;
@@ -102,7 +105,7 @@ class AgentSessionRedirectTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<scheduler::SchedulerServer> a_, b_;
   std::unique_ptr<FixedRouter> router_;
-  std::unique_ptr<SchedulerDialer> dialer_;
+  std::unique_ptr<common::SchedulerDialer> dialer_;
   std::unique_ptr<AgentSession> session_;
   std::thread runner_;
 };
@@ -156,6 +159,48 @@ TEST_F(AgentSessionRedirectTest, TheAgentRegistersAndUploadsWhereItWasSent) {
   EXPECT_GT(artifacts->front().bytes(), 0);
   // A never had the agent.
   auto at_a = a_->catalog()->ListAgents();
+  ASSERT_TRUE(at_a.ok());
+  EXPECT_TRUE(at_a->empty());
+}
+
+TEST_F(AgentSessionRedirectTest, TheCliFollowsToTheReplicaThatRunsIt) {
+  StartAgent();
+  ASSERT_TRUE(b_->registry()->AwaitConnected("ns/dx/dx-core-0",
+                                             std::chrono::seconds(60)));
+  auto channel =
+      grpc::CreateChannel(Address(*a_), grpc::InsecureChannelCredentials());
+  auto stub = v1::AdminService::NewStub(channel);
+  v1::BackupRequest request;
+  request.set_namespace_("ns");
+  request.set_release("dx");
+
+  // A alone cannot back ns/dx up, and says who can.
+  std::ostringstream out, err;
+  cli::CliContext unrouted{stub.get(), &out, &err};
+  EXPECT_NE(cli::Backup(unrouted, request), 0);
+  EXPECT_NE(
+      err.str().find("is run by the scheduler replica at " + Address(*b_)),
+      std::string::npos)
+      << err.str();
+
+  // The CLI follows A's answer to B, where the set runs and completes.
+  out.str("");
+  err.str("");
+  cli::CliContext routed{stub.get(), &out, &err};
+  std::vector<std::string> dialled;
+  routed.stub_at = [&dialled](const std::string& replica) {
+    dialled.push_back(replica);
+    return std::unique_ptr<v1::AdminService::StubInterface>(
+        v1::AdminService::NewStub(
+            grpc::CreateChannel(replica, grpc::InsecureChannelCredentials())));
+  };
+  ASSERT_EQ(cli::Backup(routed, request), 0) << out.str() << err.str();
+  EXPECT_EQ(dialled, std::vector<std::string>{Address(*b_)});
+  auto sets = b_->catalog()->ListSets({});
+  ASSERT_TRUE(sets.ok()) << sets.status();
+  ASSERT_EQ(sets->size(), 1u);
+  EXPECT_EQ(sets->front().status(), v1::SET_COMPLETE);
+  auto at_a = a_->catalog()->ListSets({});
   ASSERT_TRUE(at_a.ok());
   EXPECT_TRUE(at_a->empty());
 }

@@ -1129,6 +1129,45 @@ class ChartTest(unittest.TestCase):
         self.assertFalse([d for d in one
                           if d and d["kind"] == "PodDisruptionBudget"])
 
+    def test_active_replicas_advertise_their_pod_ip_and_all_serve(self):
+        docs = render(sets=("scheduler.replicas=3",
+                            "scheduler.activeReplicas=true") +
+                      self.PG_SETS + self.S3_SETS)
+        sts = find(docs, "StatefulSet", "dxb-dxbackup")[0]
+        self.assertEqual(sts["spec"]["replicas"], 3)
+        container = sts["spec"]["template"]["spec"]["containers"][0]
+        # Each replica tells the others its pod's address; none labels
+        # pods, so none needs the API (no kubernetesApi rule was given).
+        self.assertIn("--advertise=$(POD_IP):7070", container["args"])
+        self.assertFalse([a for a in container["args"]
+                          if a.startswith("--label-active-pod")])
+        env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"]
+               for e in container["env"]}
+        self.assertEqual(env, {"POD_IP": "status.podIP"})
+        self.assertNotIn("kube-api", [m["name"] for m in
+                                      container["volumeMounts"]])
+        self.assertFalse([d for d in docs if d and d["kind"] == "Role" and
+                          d["metadata"]["name"] == "dxb-dxbackup-active"])
+        # The Service reaches every replica, each Ready while it serves;
+        # a node drain takes one at a time.
+        self.assertNotIn("dxbackup.io/active", find(
+            docs, "Service", "dxb-dxbackup")[0]["spec"]["selector"])
+        self.assertNotIn("service", container["readinessProbe"]["grpc"])
+        pdb = find(docs, "PodDisruptionBudget", "dxb-dxbackup")[0]
+        self.assertEqual(pdb["spec"]["maxUnavailable"], 1)
+        # They share the catalog and the store, as standbys do.
+        def refusal(*sets):
+            p = run(["helm", "template", "dxb", CHART] + sum(
+                (["--set", s] for s in sets), []), check=False)
+            self.assertNotEqual(p.returncode, 0, sets)
+            return p.stderr
+        self.assertIn("needs catalog.postgres.host",
+                      refusal("scheduler.replicas=2",
+                              "scheduler.activeReplicas=true", *self.S3_SETS))
+        self.assertIn("needs store.s3",
+                      refusal("scheduler.replicas=2",
+                              "scheduler.activeReplicas=true", *self.PG_SETS))
+
     COPY_SETS = (
         "copyBuckets.offsite.endpoint=https://s3.offsite.example",
         "copyBuckets.offsite.bucket=dx-copies",

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/pg_version.h"
+#include "common/replica_redirect.h"
 #include "tools/cli/run_progress.h"
 #include "tools/cli/terminal_text.h"
 #include "tools/cli/text_table.h"
@@ -70,30 +71,76 @@ std::string SetStatus(const v1::BackupSet& set) {
   return Short(v1::SetStatus_Name(set.status()));
 }
 
-// Follows a Backup or Restore event stream, printing job changes.
-int FollowRun(const CliContext& cli,
-              grpc::ClientReaderInterface<v1::SetEvent>* reader,
-              const char* what) {
+// How many replicas' redirects a call follows (one is the rule: the
+// Service's replica names the owner; more means ownership moved meanwhile).
+constexpr int kMaxRedirects = 3;
+
+// The replica a finished call's answer sends it to, when it is to be
+// followed: "" otherwise.
+std::string RedirectOf(const CliContext& cli, const grpc::Status& st,
+                       const grpc::ClientContext& finished) {
+  if (!cli.stub_at || st.error_code() != grpc::StatusCode::UNAVAILABLE) {
+    return "";
+  }
+  return common::OwnerAddressOf(finished);
+}
+
+// Makes `call` (a unary call on the stub, with the context) and follows
+// the redirects it is answered with.
+template <typename Call>
+grpc::Status Routed(const CliContext& cli, const Call& call) {
+  v1::AdminService::StubInterface* stub = cli.stub;
+  std::unique_ptr<v1::AdminService::StubInterface> replica;
+  for (int hop = 0;; ++hop) {
+    grpc::ClientContext context;
+    grpc::Status st = call(stub, &context);
+    const std::string owner = RedirectOf(cli, st, context);
+    if (owner.empty() || hop == kMaxRedirects) return st;
+    replica = cli.stub_at(owner);
+    stub = replica.get();
+  }
+}
+
+using StartRun =
+    std::function<std::unique_ptr<grpc::ClientReaderInterface<v1::SetEvent>>(
+        v1::AdminService::StubInterface*, grpc::ClientContext*)>;
+
+// Follows a Backup or Restore event stream (started by `start`, at the
+// replica that runs the deployment), printing job changes.
+int FollowRun(const CliContext& cli, const StartRun& start, const char* what) {
   v1::SetEvent event, last;
   bool done = false;
   std::unique_ptr<RunProgress> progress =
       cli.live ? LiveProgress(cli.out, std::chrono::steady_clock::now,
                               cli.columns, cli.lines)
                : LineProgress(cli.out);
-  while (reader->Read(&event)) {
-    if (event.done()) {
-      done = true;
-      last = event;
-      continue;
+  v1::AdminService::StubInterface* stub = cli.stub;
+  std::unique_ptr<v1::AdminService::StubInterface> replica;
+  grpc::Status st;
+  for (int hop = 0;; ++hop) {
+    grpc::ClientContext context;
+    auto reader = start(stub, &context);
+    bool read_any = false;
+    while (reader->Read(&event)) {
+      read_any = true;
+      if (event.done()) {
+        done = true;
+        last = event;
+        continue;
+      }
+      if (cli.json) continue;
+      if (event.has_job()) {
+        progress->Job(event.job());
+      } else if (!event.message().empty()) {
+        progress->Message(event.message());
+      }
     }
-    if (cli.json) continue;
-    if (event.has_job()) {
-      progress->Job(event.job());
-    } else if (!event.message().empty()) {
-      progress->Message(event.message());
-    }
+    st = reader->Finish();
+    const std::string owner = RedirectOf(cli, st, context);
+    if (read_any || owner.empty() || hop == kMaxRedirects) break;
+    replica = cli.stub_at(owner);
+    stub = replica.get();
   }
-  grpc::Status st = reader->Finish();
   if (!st.ok()) return ReportRpcError(cli, st);
   if (!done) {
     *cli.err << "dxbackup: the scheduler ended the " << what
@@ -156,9 +203,13 @@ int ForgetAgent(const CliContext& cli, const std::string& agent_id) {
 }
 
 int Backup(const CliContext& cli, const v1::BackupRequest& request) {
-  grpc::ClientContext context;
-  auto reader = cli.stub->Backup(&context, request);
-  return FollowRun(cli, reader.get(), "backup");
+  return FollowRun(
+      cli,
+      [&request](v1::AdminService::StubInterface* stub,
+                 grpc::ClientContext* context) {
+        return stub->Backup(context, request);
+      },
+      "backup");
 }
 
 int ListSets(const CliContext& cli, const v1::ListSetsRequest& request) {
@@ -295,17 +346,25 @@ int ShowSet(const CliContext& cli, const std::string& set_id) {
 }
 
 int Restore(const CliContext& cli, const v1::RestoreRequest& request) {
-  grpc::ClientContext context;
-  auto reader = cli.stub->Restore(&context, request);
-  return FollowRun(cli, reader.get(), "restore");
+  return FollowRun(
+      cli,
+      [&request](v1::AdminService::StubInterface* stub,
+                 grpc::ClientContext* context) {
+        return stub->Restore(context, request);
+      },
+      "restore");
 }
 
 int RunPolicy(const CliContext& cli, const std::string& policy) {
-  grpc::ClientContext context;
   v1::RunPolicyRequest request;
   request.set_policy(policy);
-  auto reader = cli.stub->RunPolicy(&context, request);
-  return FollowRun(cli, reader.get(), "policy run");
+  return FollowRun(
+      cli,
+      [&request](v1::AdminService::StubInterface* stub,
+                 grpc::ClientContext* context) {
+        return stub->RunPolicy(context, request);
+      },
+      "policy run");
 }
 
 namespace {
@@ -553,11 +612,13 @@ int JobLog(const CliContext& cli, const std::string& job_id) {
 }
 
 int DeleteSet(const CliContext& cli, const std::string& set_id) {
-  grpc::ClientContext context;
   v1::DeleteSetRequest request;
   request.set_set_id(set_id);
   v1::DeleteSetResponse response;
-  grpc::Status st = cli.stub->DeleteSet(&context, request, &response);
+  grpc::Status st = Routed(cli, [&](v1::AdminService::StubInterface* stub,
+                                    grpc::ClientContext* context) {
+    return stub->DeleteSet(context, request, &response);
+  });
   if (!st.ok()) return ReportRpcError(cli, st);
   if (cli.json) {
     PrintJson(cli, response);
@@ -571,9 +632,11 @@ int DeleteSet(const CliContext& cli, const std::string& set_id) {
 }
 
 int Cancel(const CliContext& cli, const v1::CancelRequest& request) {
-  grpc::ClientContext context;
   v1::CancelResponse response;
-  grpc::Status st = cli.stub->Cancel(&context, request, &response);
+  grpc::Status st = Routed(cli, [&](v1::AdminService::StubInterface* stub,
+                                    grpc::ClientContext* context) {
+    return stub->Cancel(context, request, &response);
+  });
   if (!st.ok()) return ReportRpcError(cli, st);
   if (cli.json) {
     PrintJson(cli, response);
@@ -584,9 +647,11 @@ int Cancel(const CliContext& cli, const v1::CancelRequest& request) {
 }
 
 int Drill(const CliContext& cli, const v1::DrillRequest& request) {
-  grpc::ClientContext context;
   v1::DrillResponse response;
-  grpc::Status st = cli.stub->Drill(&context, request, &response);
+  grpc::Status st = Routed(cli, [&](v1::AdminService::StubInterface* stub,
+                                    grpc::ClientContext* context) {
+    return stub->Drill(context, request, &response);
+  });
   if (!st.ok()) return ReportRpcError(cli, st);
   const bool passed = response.set().drill().result() == v1::Drill::PASSED;
   if (cli.json) {

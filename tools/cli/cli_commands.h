@@ -5,6 +5,8 @@
 #ifndef DXBACKUP_TOOLS_CLI_CLI_COMMANDS_H_
 #define DXBACKUP_TOOLS_CLI_CLI_COMMANDS_H_
 
+#include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 
@@ -13,7 +15,7 @@
 namespace dxbackup::cli {
 
 struct CliContext {
-  v1::AdminService::StubInterface* stub;
+  v1::AdminService::StubInterface* stub;  // the scheduler's (the Service's)
   std::ostream* out;
   std::ostream* err;
   bool json = false;
@@ -21,6 +23,13 @@ struct CliContext {
   // this size (0: unknown).
   bool live = false;
   int columns = 0, lines = 0;
+  // A stub of the scheduler replica at HOST:PORT (common/
+  // scheduler_dialer.h): a call about one deployment (backup, restore,
+  // drill, delete, cancel) that another replica runs is sent there
+  // (common/replica_redirect.h) and followed. Empty: not followed.
+  std::function<std::unique_ptr<v1::AdminService::StubInterface>(
+      const std::string& replica)>
+      stub_at;
 };
 
 int ListAgents(const CliContext& cli);

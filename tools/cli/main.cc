@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "common/token_channel.h"
+#include "common/scheduler_dialer.h"
 #include "tools/cli/cli_connection.h"
 #include "tools/cli/cli_options.h"
 #include "tools/cli/cli_verbs.h"
@@ -95,24 +95,23 @@ int main(int argc, char** argv) {
     std::cerr << "dxbackup: " << connection.status().message() << "\n";
     return 2;
   }
-  auto credentials =
-      common::ChannelCredentials(connection->tls, connection->server);
-  if (!credentials.ok()) {
-    std::cerr << "dxbackup: " << credentials.status().message() << "\n";
+  // The Service's channel, and any replica's it sends a call to.
+  auto dialer = common::SchedulerDialer::Create(
+      connection->server, connection->tls, grpc::ChannelArguments(),
+      connection->token_file);
+  if (!dialer.ok()) {
+    std::cerr << "dxbackup: " << dialer.status().message() << "\n";
     return 2;
   }
-  auto channel = common::CreateTokenChannel(connection->server, *credentials,
-                                            grpc::ChannelArguments(),
-                                            connection->token_file);
-  if (!channel.ok()) {
-    std::cerr << "dxbackup: " << channel.status().message() << "\n";
-    return 2;
-  }
-  auto stub = v1::AdminService::NewStub(*channel);
+  auto stub = v1::AdminService::NewStub(dialer->Dial("", false));
   const char* term = std::getenv("TERM");
   const bool live = !args.json && isatty(STDOUT_FILENO) && term != nullptr &&
                     std::string(term) != "dumb";
   cli::CliContext cli{stub.get(), &std::cout, &std::cerr, args.json, live};
+  cli.stub_at = [&dialer](const std::string& replica) {
+    return std::unique_ptr<v1::AdminService::StubInterface>(
+        v1::AdminService::NewStub(dialer->Dial(replica, false)));
+  };
   if (struct winsize size;
       live && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0) {
     cli.columns = size.ws_col;

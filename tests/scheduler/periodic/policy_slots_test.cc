@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <vector>
@@ -100,6 +101,7 @@ class PolicySlotsTest : public PeriodicTest {
         config_, slot_catalog != nullptr ? slot_catalog : catalog_.get(),
         registry_.get(), &starter_, [this] { ticker_.Wake(); },
         [](const v1::Policy&, const PlanKey&, const v1::BackupSet&) {});
+    slots_->LimitTo(scope_);
     ASSERT_TRUE(slots_->Load().ok());
     ticker_.Register(slots_.get());
     StartTicking();
@@ -120,6 +122,7 @@ class PolicySlotsTest : public PeriodicTest {
   }
 
   FakeRunStarter starter_;
+  DeploymentScope scope_;  // the deployments run here; empty: all
   std::unique_ptr<PolicySlots> slots_;
 };
 
@@ -266,6 +269,60 @@ TEST_F(PolicySlotsTest, ARunThatWaitedWhenItsSchedulerDiedRunsOnTheNext) {
   starter_.EndAll();
   Pass(absl::Minutes(1));
   EXPECT_EQ(starter_.started(), (Started{"ns-b/dx", "ns-a/dx", "ns-b/dx"}));
+}
+
+// Replicas: ns-b is another replica's until this one takes it over. The
+// slot that replica missed (it stopped first) runs here as ns-b enters the
+// plan, from the last slot the catalog holds; it is not taken for done.
+TEST_F(PolicySlotsTest, ADeploymentTakenOverRunsTheSlotItsOwnerMissed) {
+  AddPolicy("30 8 * * *");
+  std::atomic<bool> owns_b{false};
+  scope_ = [&owns_b](const std::string& ns, const std::string&) {
+    return ns == "ns-a" || owns_b;
+  };
+  StartSlots();
+  // After this replica started: the other ran ns-b's slot of yesterday.
+  const absl::Time yesterday = Now() - absl::Hours(24) + absl::Minutes(30);
+  ASSERT_TRUE(catalog_
+                  ->SaveScheduleSlot(
+                      {"nightly", "ns-b", "dx", absl::ToUnixSeconds(yesterday)})
+                  .ok());
+  Pass(absl::Minutes(30));
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx"})) << "ns-b runs there";
+  starter_.EndAll();
+  Pass(absl::Minutes(10));
+  owns_b = true;  // 08:40: that replica stopped before 08:30
+  Pass(absl::Minutes(1));
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx", "ns-b/dx"}))
+      << "the 08:30 slot it missed";
+  starter_.EndAll();
+  Pass(absl::Hours(1));
+  EXPECT_EQ(starter_.started().size(), 2u) << "and only once";
+}
+
+// The same, where the other replica ran today's slot before it stopped:
+// it is not run again here.
+TEST_F(PolicySlotsTest, ADeploymentTakenOverDoesNotRerunTheSlotItsOwnerRan) {
+  AddPolicy("30 8 * * *");
+  std::atomic<bool> owns_b{false};
+  scope_ = [&owns_b](const std::string& ns, const std::string&) {
+    return ns == "ns-a" || owns_b;
+  };
+  StartSlots();
+  Pass(absl::Minutes(30));
+  auto ran = catalog_->ClaimScheduleSlot(
+      {"nightly", "ns-b", "dx", absl::ToUnixSeconds(Now())});
+  ASSERT_TRUE(ran.ok() && *ran);
+  starter_.EndAll();
+  Pass(absl::Minutes(10));
+  owns_b = true;
+  Pass(absl::Minutes(1));
+  EXPECT_EQ(starter_.started(), (Started{"ns-a/dx"}));
+  Pass(absl::Hours(24));
+  const Started started = starter_.started();
+  EXPECT_EQ(started.size(), 3u);
+  EXPECT_EQ(std::count(started.begin(), started.end(), "ns-b/dx"), 1)
+      << "tomorrow's slot, here";
 }
 
 TEST_F(PolicySlotsTest, SlotsMissedWhileDownRunOnceNotOncePerSlot) {

@@ -1,4 +1,4 @@
-#include "agent/scheduler_dialer.h"
+#include "common/scheduler_dialer.h"
 
 #include <utility>
 
@@ -6,7 +6,7 @@
 #include "common/replica_redirect.h"
 #include "common/token_channel.h"
 
-namespace dxbackup::agent {
+namespace dxbackup::common {
 
 absl::StatusOr<SchedulerDialer> SchedulerDialer::Create(
     std::string scheduler, common::TlsFlags tls, grpc::ChannelArguments args,
@@ -46,4 +46,4 @@ std::shared_ptr<grpc::Channel> SchedulerDialer::Dial(const std::string& replica,
   return control_;
 }
 
-}  // namespace dxbackup::agent
+}  // namespace dxbackup::common

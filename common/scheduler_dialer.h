@@ -1,14 +1,14 @@
-// SchedulerDialer makes the agent's channels to the scheduler: to its
-// configured address (the Service), or to the address of the replica the
-// scheduler sent it to (common/replica_redirect.h). Every call carries the
-// agent's token (common/token_channel.h). Over TLS, a replica's address is
+// SchedulerDialer makes the agent's and the CLI's channels to the
+// scheduler: to its configured address (the Service), or to the address of
+// the replica the scheduler sent it to (common/replica_redirect.h). Every
+// call carries the caller's token (common/token_channel.h). Over TLS, a replica's address is
 // checked against the certificate's name for the configured address (the
 // replicas share one certificate), not against the address itself; over
 // plaintext, only loopback addresses are dialled.
 //
 // Thread-safe (const).
-#ifndef DXBACKUP_AGENT_SCHEDULER_DIALER_H_
-#define DXBACKUP_AGENT_SCHEDULER_DIALER_H_
+#ifndef DXBACKUP_COMMON_SCHEDULER_DIALER_H_
+#define DXBACKUP_COMMON_SCHEDULER_DIALER_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "common/tls.h"
 
-namespace dxbackup::agent {
+namespace dxbackup::common {
 
 class SchedulerDialer {
  public:
@@ -56,6 +56,6 @@ class SchedulerDialer {
   std::shared_ptr<grpc::Channel> control_;
 };
 
-}  // namespace dxbackup::agent
+}  // namespace dxbackup::common
 
-#endif  // DXBACKUP_AGENT_SCHEDULER_DIALER_H_
+#endif  // DXBACKUP_COMMON_SCHEDULER_DIALER_H_
