@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "scheduler/catalog/catalog_fence.h"
 #include "scheduler/catalog/catalog_schema.h"
+#include "scheduler/catalog/replica_fence.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -272,9 +273,35 @@ void PostgresCatalog::FenceWith(
   on_fenced_ = std::move(on_fenced);
 }
 
+void PostgresCatalog::FenceAsReplica(
+    std::string id, std::function<void(const absl::Status&)> on_fenced) {
+  fence_replica_ = std::move(id);
+  on_fenced_ = std::move(on_fenced);
+}
+
+absl::Status PostgresCatalog::CheckReplicaFence(Lease& lease,
+                                                const std::string& what) {
+  absl::StatusOr<Rows> live =
+      RunOn(lease, what, replica_fence::kLockShared, {fence_replica_});
+  if (live.ok()) {
+    live = RunOn(lease, what, replicas_.Sql(replica_fence::kCheckLive),
+                 {fence_replica_});
+  }
+  if (!live.ok()) return live.status();
+  if (!live->empty()) return absl::OkStatus();
+  const absl::Status fenced = absl::FailedPreconditionError(absl::StrCat(
+      "catalog (PostgreSQL ", DescribeDatabase(server_), "): ", what,
+      ": scheduler replica ", fence_replica_,
+      "'s lease has lapsed (its deployments go to other replicas); it must "
+      "not change the catalog any more"));
+  if (on_fenced_) on_fenced_(fenced);
+  return fenced;
+}
+
 absl::Status PostgresCatalog::BeginWrite(Lease& lease,
                                          const std::string& what) {
   absl::Status s = RunOn(lease, what, "BEGIN", {}).status();
+  if (s.ok() && !fence_replica_.empty()) s = CheckReplicaFence(lease, what);
   if (!s.ok() || fence_epoch_ == 0) return s;
   absl::StatusOr<Rows> fence =
       RunOn(lease, what, catalog_fence::kCheckLock, {});
@@ -294,7 +321,9 @@ absl::Status PostgresCatalog::BeginWrite(Lease& lease,
 absl::StatusOr<PostgresCatalog::Rows> PostgresCatalog::Write(
     const std::string& what, const std::string& sql,
     const std::vector<SqlValue>& values) {
-  if (fence_epoch_ == 0) return Run(what, sql, values);
+  if (fence_epoch_ == 0 && fence_replica_.empty()) {
+    return Run(what, sql, values);
+  }
   absl::StatusOr<Lease> lease = Acquire();
   if (!lease.ok()) return lease.status();
   if (absl::Status begun = BeginWrite(*lease, what); !begun.ok()) {

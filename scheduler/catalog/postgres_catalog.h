@@ -55,6 +55,13 @@ class PostgresCatalog : public Catalog {
   // tools that run beside no scheduler.
   void FenceWith(int64_t epoch,
                  std::function<void(const absl::Status&)> on_fenced);
+  // The same for an active replica (replica_fence.h): from now on every
+  // write first checks, in its transaction, that replica `id`'s lease is
+  // live; a write that finds it lapsed fails FailedPrecondition, after
+  // `on_fenced` was called with that status. The replica must have
+  // registered; call before the catalog is used by more than one thread.
+  void FenceAsReplica(std::string id,
+                      std::function<void(const absl::Status&)> on_fenced);
 
   absl::Status UpsertAgent(const v1::AgentInfo& agent) override;
   absl::StatusOr<std::vector<v1::AgentInfo>> ListAgents() override;
@@ -160,6 +167,8 @@ class PostgresCatalog : public Catalog {
   // BEGIN on `lease`, then the fence's check (FenceWith). On an error the
   // caller rolls back.
   absl::Status BeginWrite(Lease& lease, const std::string& what);
+  // FenceAsReplica's check, in the transaction BeginWrite began.
+  absl::Status CheckReplicaFence(Lease& lease, const std::string& what);
   absl::StatusOr<Rows> RunOn(Lease& lease, const std::string& what,
                              const std::string& sql,
                              const std::vector<SqlValue>& values);
@@ -178,6 +187,7 @@ class PostgresCatalog : public Catalog {
   int free_slots_;  // connections that may be in use or opened now
   // FenceWith's; set before other threads use the catalog.
   int64_t fence_epoch_ = 0;
+  std::string fence_replica_;  // FenceAsReplica's; "" none
   std::function<void(const absl::Status&)> on_fenced_;
   // The replica calls' connection (ReplicaCatalog), outside the pool.
   std::mutex replicas_mu_;

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/log.h"
+#include "scheduler/catalog/replica_fence.h"
 
 namespace dxbackup::scheduler {
 namespace {
@@ -146,8 +148,25 @@ absl::StatusOr<ReplicaCatalog::Owner> SqlReplicaCatalog::ClaimDeployment(
   // A claim that lost may find the deployment freed, or its owner lapsed,
   // between its statements: then it claims again.
   for (int attempt = 0;; ++attempt) {
+    // On PostgreSQL the writes of a lapsed owner are fenced off first: in
+    // flight, waited for (or ended); later, refused (replica_fence.h).
+    std::string fenced;
+    if (engine_ == SqlEngine::kPostgres) {
+      absl::StatusOr<Rows> lapsed = run_(what, Sql(replica_fence::kLapsedOwner),
+                                         {namespace_, release, id});
+      if (!lapsed.ok()) return lapsed.status();
+      if (!lapsed->empty()) {
+        fenced = lapsed->front().at(0);
+        if (absl::Status s = FenceOff(what, fenced); !s.ok()) return s;
+      }
+    }
     absl::StatusOr<Rows> taken =
         run_(what, Sql(kClaim), {namespace_, release, id});
+    if (!fenced.empty()) {
+      // Held on the replica calls' connection until here; a lock left by
+      // an unlock that failed blocks only the lapsed replica's writes.
+      run_(what, replica_fence::kUnlock, {fenced}).IgnoreError();
+    }
     if (!taken.ok()) return taken.status();
     absl::StatusOr<Rows> me = run_(what, Sql(kReplica), {id});
     if (!me.ok()) return me.status();
@@ -167,6 +186,29 @@ absl::StatusOr<ReplicaCatalog::Owner> SqlReplicaCatalog::ClaimDeployment(
           what, ": its owner changed under three claims in a row; try again"));
     }
   }
+}
+
+absl::Status SqlReplicaCatalog::FenceOff(const std::string& what,
+                                         const std::string& owner) {
+  absl::StatusOr<Rows> free = run_(what, replica_fence::kTryExclusive, {owner});
+  if (!free.ok()) return free.status();
+  if (!free->empty() && free->front().at(0) == "t") return absl::OkStatus();
+  // A write of the lapsed replica holds it: frozen in its transaction, or
+  // about to find its lease lapsed. Its session is ended; a write that
+  // begins meanwhile is refused at once, so the wait is short.
+  absl::StatusOr<Rows> ended = run_(what, replica_fence::kEndWriters, {owner});
+  if (!ended.ok()) return ended.status();
+  for (const auto& row : *ended) {
+    DXLOG(WARNING) << what << ": ended the catalog session " << row.at(0)
+                   << " of lapsed scheduler replica " << owner
+                   << ", a write of which was in flight";
+  }
+  absl::StatusOr<Rows> timeout = run_(what, "SET lock_timeout = '5s'", {});
+  if (!timeout.ok()) return timeout.status();
+  absl::StatusOr<Rows> locked =
+      run_(what, replica_fence::kLockExclusive, {owner});
+  run_(what, "RESET lock_timeout", {}).IgnoreError();
+  return locked.status();
 }
 
 absl::Status SqlReplicaCatalog::CompleteTakeover(const std::string& namespace_,

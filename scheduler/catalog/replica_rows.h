@@ -47,9 +47,14 @@ class SqlReplicaCatalog : public ReplicaCatalog {
   absl::StatusOr<std::vector<Deployment>> OwnedDeployments(
       const std::string& id) override;
 
- private:
   // `sql` with NOW_MS as this engine's clock.
   std::string Sql(const char* sql) const;
+
+ private:
+  // PostgreSQL: takes the lock of `owner`, a lapsed replica, exclusively
+  // (replica_fence.h), ending its writes in flight if it must; the caller
+  // unlocks it.
+  absl::Status FenceOff(const std::string& what, const std::string& owner);
 
   const SqlEngine engine_;
   const RunFn run_;

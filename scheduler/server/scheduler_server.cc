@@ -123,15 +123,17 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
                      "agents and the CLI to (the pod's IP and port)"));
   }
   // SQLite in the data directory, or the PostgreSQL the config names.
+  PostgresCatalog* postgres = nullptr;
+  const auto stop_at_once = [](const absl::Status& fenced) {
+    DXLOG(ERROR) << fenced.message() << ": stopping at once";
+    std::_Exit(1);
+  };
   if (s->options_.config.catalog().has_postgres()) {
     auto catalog =
         PostgresCatalog::Open(s->options_.config.catalog().postgres());
     if (!catalog.ok()) return catalog.status();
-    (*catalog)->FenceWith(
-        s->options_.catalog_fence_epoch, [](const absl::Status& fenced) {
-          DXLOG(ERROR) << fenced.message() << ": stopping at once";
-          std::_Exit(1);
-        });
+    (*catalog)->FenceWith(s->options_.catalog_fence_epoch, stop_at_once);
+    postgres = catalog->get();
     s->catalog_ = std::move(*catalog);
   } else {
     auto catalog = SqliteCatalog::Open(dir + "/catalog.db");
@@ -145,6 +147,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     // each is taken over (TakeOver), not here: other replicas run theirs.
     st = s->JoinReplicas(time);
     if (!st.ok()) return st;
+    // A write after the lease lapsed is refused, and stops the process.
+    postgres->FenceAsReplica(s->lease_->id(), stop_at_once);
   } else {
     st = s->RecoverEveryDeployment(&owed);
     if (!st.ok()) return st;

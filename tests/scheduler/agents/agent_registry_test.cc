@@ -119,5 +119,28 @@ TEST(AgentRegistryRowsTest, TheFleetIsReadOnceUntilARowChanges) {
   EXPECT_EQ(registry.KnownAgentsOf("ns", "dx", 86400).size(), 1u);
 }
 
+// A replica forgets only its own deployments' agents: another's may be
+// connected there (and its rows look as old as a gone agent's here).
+TEST(AgentRegistryRowsTest, ForgetGoneLeavesDeploymentsOutsideItsScope) {
+  testing::FakeClock clock;
+  testing::MemoryCatalog catalog;
+  AgentRegistry registry(&catalog, &clock);
+  RecordingChannel a, b;
+  v1::Hello theirs = Hello("b-0");
+  theirs.set_namespace_("other");
+  ASSERT_TRUE(registry.Register(Hello("a-0"), "", &a).ok());
+  ASSERT_TRUE(registry.Register(theirs, "", &b).ok());
+  ASSERT_TRUE(registry.Unregister("ns/dx/a-0", &a));
+  ASSERT_TRUE(registry.Unregister("other/dx/b-0", &b));
+  clock.now += std::chrono::hours(48);
+  const DeploymentScope mine = [](const std::string& ns, const std::string&) {
+    return ns == "ns";
+  };
+  EXPECT_EQ(registry.ForgetGone(86400, mine),
+            std::vector<std::string>{"ns/dx/a-0"});
+  ASSERT_EQ(registry.AllAgents().size(), 1u);
+  EXPECT_EQ(registry.AllAgents()[0].id(), "other/dx/b-0");
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler

@@ -17,8 +17,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "scheduler/catalog/catalog_fence.h"
 #include "scheduler/catalog/catalog_lock.h"
+#include "scheduler/catalog/replica_fence.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/postgres/pg_connection.h"
 #include "tests/support/shared_pg.h"
@@ -486,6 +488,101 @@ TEST(CatalogLockTest, AFrozenSchedulersWriteInFlightIsEndedNotWaitedFor) {
   EXPECT_TRUE((*other)->Query("COMMIT").ok())
       << "the other catalog's write went on (found in review: every "
          "database's holders were ended)";
+}
+
+// Active replicas: a replica whose lease lapsed, still running, changes
+// the catalog no more (replica_fence.h); the others go on.
+TEST(ReplicaFenceTest, WritesOfAReplicaWhoseLeaseLapsedAreRefused) {
+  absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto a = PostgresCatalog::Open(*db);
+  auto b = PostgresCatalog::Open(*db);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(
+      (*a)->replicas().RegisterReplica({"a", "10.0.0.1:7443"}, 60'000).ok());
+  ASSERT_TRUE(
+      (*b)->replicas().RegisterReplica({"b", "10.0.0.2:7443"}, 60'000).ok());
+  absl::Status told;
+  (*a)->FenceAsReplica("a", [&told](const absl::Status& s) { told = s; });
+  (*b)->FenceAsReplica("b", [](const absl::Status&) {});
+  v1::BackupSet set;
+  set.set_id("s1");
+  set.set_namespace_("ns");
+  set.set_release("dx");
+  set.set_status(v1::SET_RUNNING);
+  ASSERT_TRUE((*a)->CreateSet(set).ok()) << "its lease is live: it writes";
+
+  ASSERT_TRUE((*a)->replicas().RenewReplica("a", -1).ok());  // lapses now
+  set.set_status(v1::SET_COMPLETE);
+  const absl::Status refused = (*a)->UpdateSet(set);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_NE(refused.message().find("lease has lapsed"), std::string::npos)
+      << refused;
+  EXPECT_EQ(told, refused) << "the replica is told, to stop";
+  google::protobuf::RepeatedPtrField<v1::FileEntry> files;
+  files.Add()->set_path("a");
+  EXPECT_EQ((*a)->AddFiles("s1", "core/profile", files).code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "a write in a transaction of several statements too";
+  EXPECT_EQ((*b)->GetSet("s1")->status(), v1::SET_RUNNING) << "unchanged";
+  EXPECT_TRUE((*b)->UpdateSet(set).ok()) << "a live replica writes on";
+}
+
+// A claim of a deployment whose owner lapsed ends that owner's write in
+// flight (frozen in its transaction) rather than wait for it or let it
+// commit after the takeover; a live owner's writes are not touched.
+TEST(ReplicaFenceTest, AClaimFromALapsedOwnerEndsItsWriteInFlight) {
+  absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto catalog = PostgresCatalog::Open(*db);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  ReplicaCatalog& replicas = (*catalog)->replicas();
+  for (const char* id : {"frozen", "live", "heir"}) {
+    ASSERT_TRUE(replicas.RegisterReplica({id, "10.0.0.1:7443"}, 60'000).ok());
+  }
+  for (const auto& [release, owner] :
+       {std::pair{"dx", "frozen"}, {"other", "live"}}) {
+    ASSERT_TRUE(replicas.ClaimDeployment("ns", release, owner).ok());
+    ASSERT_TRUE(replicas.CompleteTakeover("ns", release, owner).ok());
+  }
+  auto password = ReadPassword(*db);
+  ASSERT_TRUE(password.ok());
+  // Each owner's write in flight: its lock taken shared, its transaction
+  // open.
+  std::map<std::string, std::unique_ptr<PgConnection>> writes;
+  for (const char* owner : {"frozen", "live"}) {
+    auto conn = PgConnection::Open(*db, *password);
+    ASSERT_TRUE(conn.ok());
+    const std::string lock = absl::StrReplaceAll(
+        replica_fence::kLockShared, {{"?1", absl::StrCat("'", owner, "'")}});
+    for (const std::string& sql : {std::string("BEGIN"), lock}) {
+      ASSERT_TRUE((*conn)->Query(sql).ok()) << sql;
+    }
+    writes[owner] = *std::move(conn);
+  }
+  ASSERT_TRUE(replicas.RenewReplica("frozen", -1).ok());  // lapses now
+
+  std::future<absl::StatusOr<ReplicaCatalog::Owner>> claimed =
+      std::async(std::launch::async,
+                 [&] { return replicas.ClaimDeployment("ns", "dx", "heir"); });
+  // A bound for the failure only: past it, the frozen write is closed.
+  const bool in_time =
+      claimed.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  if (!in_time) writes["frozen"].reset();
+  ASSERT_TRUE(in_time) << "the claim waited behind the frozen write";
+  absl::StatusOr<ReplicaCatalog::Owner> owner = claimed.get();
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(owner->replica_id, "heir");
+  EXPECT_TRUE(owner->claimed);
+  EXPECT_EQ(owner->previous, "frozen");
+  EXPECT_FALSE(writes["frozen"]->Query("SELECT 1").ok())
+      << "the lapsed owner's write was ended";
+
+  auto other = replicas.ClaimDeployment("ns", "other", "heir");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->replica_id, "live");
+  EXPECT_TRUE(writes["live"]->Query("COMMIT").ok())
+      << "a live owner's write goes on";
 }
 
 }  // namespace

@@ -102,6 +102,28 @@ TEST_F(PrunerTest, AppliesRetentionPerGroupAndSaysWhy) {
             absl::StatusCode::kNotFound);
 }
 
+// A replica prunes only the deployments it owns (LimitTo); its dry run
+// still reports on every group.
+TEST_F(PrunerTest, LimitedToItsDeploymentsItRemovesNoOtherReplicasSets) {
+  std::vector<v1::BackupSet> a, b;
+  for (int i = 0; i < 2; ++i) {
+    a.push_back(AddSet("a" + std::to_string(i), "ns-a", 1700000000 + i * 60));
+    b.push_back(AddSet("b" + std::to_string(i), "ns-b", 1700000000 + i * 60));
+  }
+  Pruner pruner(config_, catalog_.get(), store_.get(), &clock_);
+  pruner.LimitTo(
+      [](const std::string& ns, const std::string&) { return ns == "ns-a"; });
+  auto dry = pruner.Prune(/*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_EQ(dry->decisions_size(), 4);
+  auto real = pruner.Prune(/*dry_run=*/false);
+  ASSERT_TRUE(real.ok()) << real.status();
+  EXPECT_FALSE(Stored(a[0])) << "its own deployment's older set went";
+  EXPECT_TRUE(Stored(a[1]));
+  EXPECT_TRUE(Stored(b[0])) << "another replica's deployment is left to it";
+  EXPECT_TRUE(catalog_->GetSet("b0").ok());
+}
+
 TEST_F(PrunerTest, ASetLockedInTheStoreStaysUntilItsLockEndsAndSaysSo) {
   const int64_t now = clock_.NowUnix();
   AddSet("old-locked", "ns", now - 7200, "nightly", now + 3600);

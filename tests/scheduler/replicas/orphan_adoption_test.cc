@@ -75,5 +75,48 @@ TEST(OrphanAdoptionTest, TakesOverTheLapsedOnesWorkAndLeavesTheLivesOne) {
             now + 2 * OrphanAdoptionTask::kEvery);
 }
 
+// The deployments the policies cover that no live replica owns (their
+// agents connected nowhere) are claimed too, but only from the time given
+// (after the agents had a chance to spread them); those owned here or by
+// a live replica are left.
+TEST(OrphanAdoptionTest, ClaimsCoveredDeploymentsNobodyOwnsAfterTheGrace) {
+  testing::MemoryCatalog catalog;
+  ReplicaCatalog& replicas = catalog.replicas();
+  ASSERT_TRUE(replicas.RegisterReplica({"live", "10.0.0.2:7443"}, 60'000).ok());
+  ASSERT_TRUE(replicas.ClaimDeployment("ns", "theirs", "live").ok());
+  ASSERT_TRUE(replicas.CompleteTakeover("ns", "theirs", "live").ok());
+  auto lease =
+      ReplicaLease::Start(&replicas, {"me", "10.0.0.1:7443"},
+                          &common::RealTime(), [](const absl::Status&) {});
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  std::vector<std::string> taken;
+  LeaseRouter router(lease->get(),
+                     [&](const std::string& ns, const std::string& release,
+                         const std::string&) {
+                       taken.push_back(ns + "/" + release);
+                       return absl::OkStatus();
+                     });
+  ReplicaLease* mine = lease->get();
+  const absl::Time start = absl::Now();
+  OrphanAdoptionTask task(
+      &catalog, &router,
+      [] {
+        return std::vector<std::pair<std::string, std::string>>{
+            {"ns", "theirs"}, {"ns", "nobodys"}};
+      },
+      [mine](const std::string& ns, const std::string& release) {
+        return mine->Owns(ns, release);
+      },
+      start + absl::Seconds(90));
+  task.Run(start);
+  EXPECT_TRUE(taken.empty()) << "within the grace";
+  task.Run(start + absl::Seconds(90));
+  EXPECT_EQ(taken, std::vector<std::string>{"ns/nobodys"});
+  EXPECT_TRUE(mine->Owns("ns", "nobodys"));
+  EXPECT_FALSE(mine->Owns("ns", "theirs"));
+  task.Run(start + absl::Seconds(100));
+  EXPECT_EQ(taken.size(), 1u) << "claimed once";
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler
