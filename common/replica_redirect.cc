@@ -59,4 +59,13 @@ std::string HostOf(const std::string& target) {
   return colon == std::string::npos ? target : target.substr(0, colon);
 }
 
+std::string BracketedAddress(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (address.empty() || address[0] == '[' || colon == std::string::npos ||
+      address.find(':') == colon) {
+    return address;
+  }
+  return "[" + address.substr(0, colon) + "]" + address.substr(colon);
+}
+
 }  // namespace dxbackup::common

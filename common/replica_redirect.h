@@ -29,6 +29,11 @@ std::string OwnerAddressOf(const grpc::ClientContext& finished);
 // itself when it has no port.
 std::string HostOf(const std::string& target);
 
+// HOST:PORT with an IPv6 host bracketed ("fd00::5:7443" ->
+// "[fd00::5]:7443", as $(POD_IP):7443 gives on an IPv6 cluster); other
+// addresses as they are.
+std::string BracketedAddress(const std::string& address);
+
 }  // namespace dxbackup::common
 
 #endif  // DXBACKUP_COMMON_REPLICA_REDIRECT_H_

@@ -1,6 +1,7 @@
 #include "scheduler/admin/admin_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/grpc_status.h"
 #include "common/replica_redirect.h"
 #include "common/resource_names.h"
@@ -91,8 +92,16 @@ grpc::Status AdminServiceImpl::RouteToSetOf(grpc::ServerContext* context,
                                             const std::string& set_id) {
   if (router_ == nullptr) return grpc::Status::OK;
   absl::StatusOr<v1::BackupSet> set = sets_->GetSet(set_id);
-  if (!set.ok()) return grpc::Status::OK;
-  return RouteTo(context, set->namespace_(), set->release());
+  if (set.ok()) return RouteTo(context, set->namespace_(), set->release());
+  // A restore's id: the deployment it holds, if it holds one.
+  absl::StatusOr<std::vector<v1::DeploymentHold>> holds = sets_->Holds();
+  if (!holds.ok()) return grpc::Status::OK;
+  for (const v1::DeploymentHold& hold : *holds) {
+    if (hold.restore_id() == set_id) {
+      return RouteTo(context, hold.namespace_(), hold.release());
+    }
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext* context,
@@ -114,6 +123,21 @@ grpc::Status AdminServiceImpl::ForgetAgent(
   if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
       !denied.ok()) {
     return denied;
+  }
+  if (router_ != nullptr) {
+    // Forgotten where its deployment is run: only there is it known
+    // whether it is connected.
+    if (absl::Status valid =
+            common::CheckAgentId("agent_id", request->agent_id());
+        !valid.ok()) {
+      return common::ToGrpcStatus(valid);
+    }
+    const std::vector<std::string> names =
+        absl::StrSplit(request->agent_id(), '/');
+    if (grpc::Status elsewhere = RouteTo(context, names[0], names[1]);
+        !elsewhere.ok()) {
+      return elsewhere;
+    }
   }
   absl::StatusOr<v1::AgentInfo> forgotten =
       registry_->Forget(request->agent_id());
@@ -303,6 +327,12 @@ grpc::Status AdminServiceImpl::Verify(grpc::ServerContext* context,
       !denied.ok()) {
     return denied;
   }
+  // Read where the set's deployment is run: that replica's leases keep
+  // its pruning off the set while it is read.
+  if (grpc::Status elsewhere = RouteToSetOf(context, request->set_id());
+      !elsewhere.ok()) {
+    return elsewhere;
+  }
   auto given = crypto::ParseGivenIdentities(request->identities());
   if (!given.ok()) return common::ToGrpcStatus(given.status());
   auto verified = verifier_.Verify(request->set_id(), request->deep(), *given);
@@ -317,6 +347,12 @@ grpc::Status AdminServiceImpl::Export(grpc::ServerContext* context,
   if (grpc::Status denied = Denied(auth_, context, v1::Token::OPERATOR);
       !denied.ok()) {
     return denied;
+  }
+  // Read where the set's deployment is run: that replica's leases keep
+  // its pruning off the set while it is read.
+  if (grpc::Status elsewhere = RouteToSetOf(context, request->set_id());
+      !elsewhere.ok()) {
+    return elsewhere;
   }
   auto given = crypto::ParseGivenIdentities(request->identities());
   if (!given.ok()) return common::ToGrpcStatus(given.status());

@@ -1,11 +1,12 @@
 // AdminServiceImpl serves the CLI (proto/dxbackup/v1/admin.proto). Backup
 // and Restore start a run and stream its events until it ends; a caller
 // that goes away does not stop the run. Among active replicas, a call that
-// acts for one deployment (backup, restore, drill, delete, cancel) is
-// served by the replica that runs it: another ends it UNAVAILABLE with
-// that replica's address (common/replica_redirect.h), which the CLI
-// follows. Reads (sets, files, policies, verify, export) are served by
-// any replica, from the shared catalog and store.
+// acts for one deployment (backup, restore, drill, delete, cancel, forget
+// an agent) or reads one set's stored bytes (verify, export: the owner's
+// leases keep its pruning off them) is served by the replica that runs
+// it: another ends it UNAVAILABLE with that replica's address (common/
+// replica_redirect.h), which the CLI follows. Listings (sets, files,
+// policies, agents) are served by any replica, from the shared catalog.
 #ifndef DXBACKUP_SCHEDULER_ADMIN_ADMIN_SERVICE_H_
 #define DXBACKUP_SCHEDULER_ADMIN_ADMIN_SERVICE_H_
 
@@ -130,8 +131,8 @@ class AdminServiceImpl : public v1::AdminService::Service {
   grpc::Status RouteTo(grpc::ServerContext* context,
                        const std::string& namespace_,
                        const std::string& release);
-  // RouteTo the deployment of set `set_id` (OK when there is no such set:
-  // the call itself says so).
+  // RouteTo the deployment of set `set_id`, or of the restore of that id
+  // that holds one (OK when neither is known: the call itself says so).
   grpc::Status RouteToSetOf(grpc::ServerContext* context,
                             const std::string& set_id);
 

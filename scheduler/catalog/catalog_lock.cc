@@ -65,6 +65,28 @@ absl::StatusOr<bool> CatalogLock::TryAcquire() {
   return held_;
 }
 
+absl::Status CatalogLock::TryShareAsReplica() {
+  auto rows = conn_->Query(
+      absl::StrCat("SELECT pg_try_advisory_lock_shared(", kActiveLock, ")"));
+  if (!rows.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the catalog's PostgreSQL (", DescribeDatabase(server_),
+        "): sharing the active scheduler's lock: ", rows.status().message()));
+  }
+  if (rows->at(0).at(0) == "t") {
+    // Released by the server within about half a minute of this host
+    // vanishing.
+    conn_->ProbeClientFromServer().IgnoreError();
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the catalog (PostgreSQL ", DescribeDatabase(server_),
+      ") is run by an active scheduler with standbys (started without "
+      "--advertise): replicas must not start beside it; stop it and its "
+      "standbys first (scale the scheduler to 0), then start every replica "
+      "with --advertise"));
+}
+
 absl::StatusOr<int64_t> CatalogLock::SecondsSinceLastConfirmed() {
   if (!held_) {
     return absl::FailedPreconditionError("the lock is not held");

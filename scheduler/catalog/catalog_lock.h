@@ -37,6 +37,14 @@ class CatalogLock {
 
   // Tries once: true when this process holds the lock (now, or already).
   absl::StatusOr<bool> TryAcquire();
+  // For an active replica (--advertise): tries once to take the lock
+  // shared, as every replica does, for as long as this object lives; so
+  // no scheduler becomes the active one among standbys beside replicas
+  // (they wait as standbys), and no replica starts beside such an active
+  // scheduler, whose startup would end every deployment's running sets
+  // and reconcile the whole store. FailedPrecondition, saying so, when
+  // such a scheduler holds it.
+  absl::Status TryShareAsReplica();
   // OK while the session that holds the lock lives, noting in the catalog
   // when it was confirmed; Unavailable, naming the server, once it was
   // lost.

@@ -38,6 +38,9 @@ class PolicyDriller {
                 CoveredFn covered);
   ~PolicyDriller();  // waits for running drills
 
+  // Among active replicas: each drills its own deployments (`covered`
+  // gives only those) at every slot. Before Load.
+  void ShareAmongReplicas() { slots_.ShareAmongReplicas(); }
   absl::Status Load(absl::Time now) { return slots_.Load(now); }
   // Takes every policy's due slot and drills on a thread of its own.
   void StartDue(absl::Time now);

@@ -35,6 +35,7 @@ PolicyLoop::PolicyLoop(const Parts& parts)
     verifier_.LeaseFrom(parts.leases);
   }
   slots_.LimitTo(parts.scope);
+  if (scoped_) verifier_.LimitTo(parts.scope);
   ticker_.Register(&liveness_);
   ticker_.Register(&forget_gone_);
   ticker_.Register(&stalled_runs_);
@@ -49,6 +50,7 @@ PolicyLoop::PolicyLoop(const Parts& parts)
   if (parts.driller != nullptr) {
     driller_.emplace(*parts.config, parts.sets, parts.slots, parts.driller,
                      [this] { return slots_.Covered(); });
+    if (scoped_) driller_->ShareAmongReplicas();
     drill_.emplace(&*driller_);
     ticker_.Register(&*drill_);
   }

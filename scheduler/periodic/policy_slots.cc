@@ -32,11 +32,11 @@ absl::Status PolicySlots::Load() {
   return absl::OkStatus();
 }
 
-bool PolicySlots::AdoptStoredSlotsLocked() {
+absl::StatusOr<bool> PolicySlots::AdoptStoredSlotsLocked() {
   auto slots = slot_catalog_->ScheduleSlots();
   if (!slots.ok()) {
     DXLOG(ERROR) << slots.status().message();
-    return false;
+    return slots.status();
   }
   bool adopted = false;
   for (const auto& s : *slots) {
@@ -117,14 +117,22 @@ void PolicySlots::Run(absl::Time now) {
     if (now >= retry_at_) retry_at_ = absl::InfiniteFuture();
     std::vector<PlanEntry> plan = BuildPlan("");
     // An entry new here may have a slot in the catalog: another replica
-    // ran the deployment since Load (it was taken over from one).
-    if (std::any_of(plan.begin(), plan.end(),
-                    [](const PlanEntry& e) { return !e.last_slot; }) &&
-        AdoptStoredSlotsLocked()) {
-      plan = BuildPlan("");
+    // ran the deployment since Load (it was taken over from one). Looked
+    // up once per entry; a lookup that failed leaves the new entries for
+    // the next tick (a baseline now could pass a slot that one missed).
+    bool looked_up = true;
+    if (std::any_of(plan.begin(), plan.end(), [this](const PlanEntry& e) {
+          return !e.last_slot && looked_up_.count(e.key) == 0;
+        })) {
+      absl::StatusOr<bool> adopted = AdoptStoredSlotsLocked();
+      looked_up = adopted.ok();
+      for (const PlanEntry& e : plan) {
+        if (looked_up && !e.last_slot) looked_up_.insert(e.key);
+      }
+      if (looked_up && *adopted) plan = BuildPlan("");
     }
     for (PlanEntry& e : plan) {
-      if (e.last_slot.has_value()) continue;
+      if (e.last_slot.has_value() || !looked_up) continue;
       // A new entry waits for its next slot. Its baseline (the slot
       // before) goes to the catalog, so that a scheduler taking over
       // from this one owes that next slot too, rather than waiting for
@@ -135,15 +143,31 @@ void PolicySlots::Run(absl::Time now) {
       slots_[e.key] = baseline;
       new_entries.emplace_back(e.key, baseline);
     }
-    if (hold_until_ == absl::InfinitePast()) {
-      hold_until_ = now + kReconnectGrace;
+    const bool first_tick = hold_until_ == absl::InfinitePast();
+    if (first_tick) hold_until_ = now + kReconnectGrace;
+    // A deployment that enters the plan later (taken over from a replica
+    // that stopped) gives its agents the same grace, from then.
+    bool graced = now < hold_until_;
+    for (const PlanEntry& e : plan) {
+      const std::string deployment = e.key.Deployment();
+      if (planned_.insert(deployment).second && !first_tick) {
+        grace_until_[deployment] = now + kReconnectGrace;
+      }
+      auto grace = grace_until_.find(deployment);
+      graced = graced || (grace != grace_until_.end() && now < grace->second);
     }
     // Runs of deployments whose agents are awaited stay queued, so that
     // they take no place the limits would give another run.
     std::set<std::string> awaiting;
-    if (now < hold_until_) {
-      awaiting = registry_->DeploymentsAwaitingAgents(
-          absl::ToInt64Seconds(kExpectAgentsSeenWithin));
+    if (graced) {
+      for (const std::string& deployment : registry_->DeploymentsAwaitingAgents(
+               absl::ToInt64Seconds(kExpectAgentsSeenWithin))) {
+        auto grace = grace_until_.find(deployment);
+        if (now < hold_until_ ||
+            (grace != grace_until_.end() && now < grace->second)) {
+          awaiting.insert(deployment);
+        }
+      }
     }
     queue_.SetPlan(std::move(plan), now);
     tick = queue_.Tick(now, awaiting);
@@ -153,12 +177,15 @@ void PolicySlots::Run(absl::Time now) {
     }
     for (const PlanKey& key : tick.waiting) {
       if (!held_.insert(key).second) continue;
+      auto grace = grace_until_.find(key.Deployment());
+      const absl::Time until = grace == grace_until_.end()
+                                   ? hold_until_
+                                   : std::max(hold_until_, grace->second);
       DXLOG(INFO) << "policy " << key.policy << ": the run of "
                   << key.Deployment()
                   << " waits for its agents to come back to this scheduler "
                      "(until "
-                  << absl::FormatTime("%H:%M:%SZ", hold_until_,
-                                      absl::UTCTimeZone())
+                  << absl::FormatTime("%H:%M:%SZ", until, absl::UTCTimeZone())
                   << " at most)";
     }
   }

@@ -99,7 +99,7 @@ class PolicySlots : public PeriodicTask {
   const v1::Policy* FindPolicy(const std::string& name) const;
   // Takes the catalog's slots of the entries this scheduler has none of;
   // whether it took any. mu_ held.
-  bool AdoptStoredSlotsLocked();
+  absl::StatusOr<bool> AdoptStoredSlotsLocked();
   // Claims in the catalog the slot that queued `key`'s run, which the
   // queue has just started; false (the run is over) when another
   // scheduler claimed it first. True for a run RunNow queued.
@@ -126,6 +126,12 @@ class PolicySlots : public PeriodicTask {
   std::map<PlanKey, absl::Time> unclaimed_;
   // Until when runs wait for their agents (set by the first tick).
   absl::Time hold_until_ = absl::InfinitePast();
+  // The deployments planned so far, and until when those planned after
+  // the first tick (taken over) wait for their agents.
+  std::set<std::string> planned_;
+  std::map<std::string, absl::Time> grace_until_;
+  // Entries whose slot was looked up in the catalog (AdoptStoredSlots).
+  std::set<PlanKey> looked_up_;
   std::set<PlanKey> held_;  // runs that waited for agents, each logged once
   // Runs RunNow queued and that have not started.
   std::set<PlanKey> requested_;

@@ -39,6 +39,7 @@ int PolicyVerifier::VerifyPolicy(const v1::Policy& policy) {
                  << sets.status().message();
   } else {
     for (auto it = sets->rbegin(); it != sets->rend(); ++it) {
+      if (!InScope(scope_, it->namespace_(), it->release())) continue;
       auto result = verifier_.Verify(it->id(), policy.verify().deep());
       if (absl::IsFailedPrecondition(result.status()) ||
           absl::IsPermissionDenied(result.status())) {

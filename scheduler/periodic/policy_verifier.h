@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -21,6 +22,7 @@
 #include "scheduler/catalog/schedule_slot_catalog.h"
 #include "scheduler/catalog/set_catalog.h"
 #include "scheduler/periodic/secondary_schedules.h"
+#include "scheduler/replicas/deployment_scope.h"
 #include "scheduler/runs/run_threads.h"
 #include "scheduler/sets/set_verifier.h"
 #include "scheduler/store/artifact_store.h"
@@ -43,6 +45,13 @@ class PolicyVerifier {
   ~PolicyVerifier();  // waits for running verifications
   // Each set verified is leased (SetVerifier::LeaseFrom).
   void LeaseFrom(SetLeases* leases) { verifier_.LeaseFrom(leases); }
+  // Verifies only the sets of the deployments in `scope` (a replica's own:
+  // its leases keep its pruning off them), each replica at every slot.
+  // Before Load.
+  void LimitTo(DeploymentScope scope) {
+    scope_ = std::move(scope);
+    slots_.ShareAmongReplicas();
+  }
 
   // Reads the persisted slots; a policy with none starts counting at `now`.
   absl::Status Load(absl::Time now);
@@ -68,6 +77,7 @@ class PolicyVerifier {
   SetCatalog* sets_;
   SetVerifier verifier_;
   SecondarySchedules slots_;  // "verify:<policy>"
+  DeploymentScope scope_;     // empty: every deployment
   RunThreads threads_;
 };
 

@@ -70,12 +70,13 @@ std::vector<const v1::Policy*> SecondarySchedules::TakeDue(absl::Time now) {
     std::optional<absl::Time> slot = DueSlot(*schedule, last->second.last, now);
     if (!slot) continue;
     last->second = Slot{*slot, true};
-    // Of schedulers sharing the catalog, the one that claims it runs it.
+    // Of schedulers sharing the catalog, the one that claims it runs it
+    // (replicas each run it, for their own deployments).
     absl::StatusOr<bool> claimed = slot_catalog_->ClaimScheduleSlot(
         {SlotKey(p.name()), "", "", absl::ToUnixSeconds(*slot)});
     if (!claimed.ok()) {
       DXLOG(ERROR) << claimed.status().message();
-    } else if (!*claimed) {
+    } else if (!*claimed && !shared_) {
       continue;
     }
     running_.insert(p.name());

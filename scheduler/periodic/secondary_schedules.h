@@ -59,12 +59,17 @@ class SecondarySchedules {
   std::optional<Times> TimesOf(const std::string& name, absl::Time now) const;
   // The catalog's key of `policy`'s slots: prefix + policy.
   std::string SlotKey(const std::string& policy) const;
+  // Among active replicas, each does the work of a slot for the
+  // deployments it owns: a slot is recorded in the catalog (a restart does
+  // not repeat it) but not competed for. Before Load.
+  void ShareAmongReplicas() { shared_ = true; }
 
  private:
   const v1::SchedulerConfig& config_;
   ScheduleSlotCatalog* slot_catalog_;
   std::string prefix_;
   ScheduleOf schedule_of_;
+  bool shared_ = false;
   mutable std::mutex mu_;
   struct Slot {
     absl::Time last;     // slots up to this one are done

@@ -99,6 +99,21 @@ absl::Status TakeOverDeployment(const TakeoverParts& parts,
                    << " from the store: what an interrupted write of "
                    << deployment << " left";
   }
+  if (parts.copy_stores != nullptr) {
+    for (const auto& [policy, bucket] : *parts.copy_stores) {
+      auto aborted = bucket->RemoveUnfinished(namespace_ + "/" + release + "/");
+      if (!aborted.ok()) {
+        return absl::Status(aborted.status().code(),
+                            absl::StrCat("policy ", policy, "'s copy_to: ",
+                                         aborted.status().message()));
+      }
+      for (const std::string& key : *aborted) {
+        DXLOG(WARNING) << "policy " << policy
+                       << "'s copy bucket: aborted the unfinished upload of "
+                       << key;
+      }
+    }
+  }
   if (!owed->empty()) parts.owe(*std::move(owed));
   return absl::OkStatus();
 }

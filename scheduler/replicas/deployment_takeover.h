@@ -11,7 +11,8 @@
 //   4. what a set's scale_to_one left scaled down is scaled back;
 //   5. removals left half-done are finished (`finish_removals`);
 //   6. what interrupted uploads left in the store under the deployment's
-//      prefix, and objects there no catalog row names, go (Reconcile);
+//      prefix, and objects there no catalog row names, go (Reconcile),
+//      and the policies' copy buckets' unfinished uploads under it;
 //   7. the post-hooks owed are handed to `owe`, to run once the agents
 //      are back (OwedPostHooksTask::Owe).
 // Each step is one that a later takeover, or a restart, can run again: an
@@ -32,6 +33,7 @@
 #include "scheduler/catalog/job_catalog.h"
 #include "scheduler/catalog/set_catalog.h"
 #include "scheduler/periodic/owed_post_hooks_task.h"
+#include "scheduler/sets/set_copier.h"
 #include "scheduler/store/artifact_store.h"
 
 namespace dxbackup::scheduler {
@@ -40,6 +42,8 @@ struct TakeoverParts {
   SetCatalog* sets;
   JobCatalog* jobs;
   ArtifactStore* store;
+  // The policies' copy_to.s3 buckets; nullptr: none.
+  const CopyStores* copy_stores = nullptr;
   const v1::KubernetesApi* kubernetes_api;  // for scale_to_one's scale-back
   const common::Clock* clock;
   // Takes the post-hooks owed (step 7).

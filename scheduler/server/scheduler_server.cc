@@ -13,6 +13,7 @@
 #include "scheduler/access/token_auth.h"
 #include "scheduler/admin/admin_service.h"
 #include "scheduler/agents/agent_service.h"
+#include "scheduler/catalog/catalog_lock.h"
 #include "scheduler/catalog/postgres_catalog.h"
 #include "scheduler/catalog/sqlite_catalog.h"
 #include "scheduler/metrics/metrics.h"
@@ -65,10 +66,17 @@ absl::StatusOr<std::unique_ptr<ArtifactStore>> OpenStore(
   return std::unique_ptr<ArtifactStore>(std::move(store));
 }
 
-// The port of HOST:PORT; "" without one.
-std::string PortOf(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  return colon == std::string::npos ? "" : address.substr(colon + 1);
+// Whether a server listening on `listen` (HOST:PORT) is reached at
+// `address` too: the same port, on the same host or all of them.
+bool Listens(const std::string& listen, const std::string& address) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos ||
+      listen.substr(colon) != address.substr(address.rfind(':'))) {
+    return false;
+  }
+  const std::string host = common::HostOf(listen);
+  return host.empty() || host == "0.0.0.0" || host == "::" ||
+         host == common::HostOf(address);
 }
 
 // <data-dir>/spool, where database dumps are written whole for
@@ -110,6 +118,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
         absl::StrCat("cannot create data dir ", dir, ": ", ec.message()));
   }
   const bool replicas = !s->options_.advertise.empty();
+  s->options_.advertise = common::BracketedAddress(s->options_.advertise);
   if (replicas && !s->options_.config.catalog().has_postgres()) {
     return absl::InvalidArgumentError(
         "--advertise runs this scheduler as one of several active replicas, "
@@ -150,6 +159,21 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     // A write after the lease lapsed is refused, and stops the process.
     postgres->FenceAsReplica(s->lease_->id(), stop_at_once);
   } else {
+    if (postgres != nullptr) {
+      // Active replicas whose shared lock's session was lost while they
+      // run: their work is theirs, not an earlier scheduler's to end.
+      auto live = postgres->replicas().LiveReplicas();
+      if (!live.ok()) return live.status();
+      if (!live->empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the catalog is shared by ", live->size(),
+            " active scheduler replica(s) (started with --advertise; ",
+            live->front().id, " at ", live->front().address,
+            "): a scheduler without --advertise would end their running "
+            "sets; start this one with --advertise too, or stop them "
+            "first"));
+      }
+    }
     st = s->RecoverEveryDeployment(&owed);
     if (!st.ok()) return st;
   }
@@ -262,16 +286,12 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
       }
     }
   }
-  auto deployments = s->catalog_->DeploymentSummaries("", "");
-  if (!deployments.ok()) return deployments.status();
-  s->metrics_->SeedLastComplete(*deployments);
-  for (const SetCatalog::DeploymentSummary& d : *deployments) {
-    if (d.drilled_id.empty()) continue;
-    v1::BackupSet drilled;
-    drilled.set_namespace_(d.namespace_);
-    drilled.set_release(d.release);
-    *drilled.mutable_drill() = d.drill;
-    s->metrics_->SeedDrill(drilled);
+  // A replica's gauges are of the deployments it runs, seeded as it
+  // takes each over: another replica's would not move here, and would
+  // look stale (past the RPO) to an alert.
+  if (!replicas) {
+    st = s->SeedMetrics("", "");
+    if (!st.ok()) return st;
   }
   if (!s->options_.metrics_listen.empty()) {
     auto port = s->metrics_->Serve(s->options_.metrics_listen);
@@ -429,7 +449,9 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   // address too.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, replicas ? 1 : 0);
   int advertised_port = 0;
-  if (replicas && PortOf(s->options_.advertise) != PortOf(s->options_.listen)) {
+  const bool own_port =
+      replicas && !Listens(s->options_.listen, s->options_.advertise);
+  if (own_port) {
     builder.AddListeningPort(s->options_.advertise, *credentials,
                              &advertised_port);
   }
@@ -454,8 +476,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
         absl::StrCat("cannot listen on ", s->options_.listen,
                      ": the address is in use or not local to this host"));
   }
-  if (replicas && PortOf(s->options_.advertise) != PortOf(s->options_.listen) &&
-      advertised_port == 0) {
+  if (own_port && advertised_port == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on --advertise ", s->options_.advertise,
                      ": the address is in use or not this host's"));
@@ -505,6 +526,12 @@ absl::Status SchedulerServer::RecoverEveryDeployment(
 }
 
 absl::Status SchedulerServer::JoinReplicas(const common::TimeSource* time) {
+  // Not beside an active scheduler of the other mode (one active and
+  // standbys), and none becomes active beside this one.
+  auto shared = CatalogLock::Open(options_.config.catalog().postgres());
+  if (!shared.ok()) return shared.status();
+  if (absl::Status s = (*shared)->TryShareAsReplica(); !s.ok()) return s;
+  mode_lock_ = *std::move(shared);
   auto lease = ReplicaLease::Start(
       &catalog_->replicas(),
       {ReplicaLease::NewId(HostName()), options_.advertise}, time,
@@ -537,6 +564,7 @@ absl::Status SchedulerServer::TakeOver(const std::string& namespace_,
   parts.sets = catalog_.get();
   parts.jobs = catalog_.get();
   parts.store = store_.get();
+  parts.copy_stores = &copy_stores_;
   parts.kubernetes_api = &options_.config.kubernetes_api();
   parts.clock = clock_;
   parts.owe = [this](std::vector<OwedPostHooks> owed) {
@@ -546,7 +574,25 @@ absl::Status SchedulerServer::TakeOver(const std::string& namespace_,
                                  const std::string& rel) {
     return pruner_->FinishInterrupted(ns, rel);
   };
-  return TakeOverDeployment(parts, namespace_, release, previous);
+  absl::Status s = TakeOverDeployment(parts, namespace_, release, previous);
+  if (s.ok()) s = SeedMetrics(namespace_, release);
+  return s;
+}
+
+absl::Status SchedulerServer::SeedMetrics(const std::string& namespace_,
+                                          const std::string& release) {
+  auto deployments = catalog_->DeploymentSummaries(namespace_, release);
+  if (!deployments.ok()) return deployments.status();
+  metrics_->SeedLastComplete(*deployments);
+  for (const SetCatalog::DeploymentSummary& d : *deployments) {
+    if (d.drilled_id.empty()) continue;
+    v1::BackupSet drilled;
+    drilled.set_namespace_(d.namespace_);
+    drilled.set_release(d.release);
+    *drilled.mutable_drill() = d.drill;
+    metrics_->SeedDrill(drilled);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SchedulerServer::ServeWeb() {

@@ -57,6 +57,7 @@ class PolicyLoop;
 class AgentServiceImpl;
 class AdminServiceImpl;
 class ReplicaLease;
+class CatalogLock;
 class LeaseRouter;
 class OrphanAdoptionTask;
 namespace web {
@@ -92,13 +93,13 @@ class SchedulerServer {
     // serve: it holds a lease (replicas/replica_lease.h), runs only the
     // deployments it owns and takes over those a stopped replica left,
     // one by one, instead of recovering every deployment at start. It
-    // also listens there when its port is not `listen`'s, and shares
+    // also listens there when `listen` does not reach it, and shares
     // `listen` with the other replicas (SO_REUSEPORT: a Service's
     // address, on one host). "": the only scheduler, or the active one
     // among standbys.
     std::string advertise;
-    // For tests: where agents are routed instead of the replicas mode's
-    // own router (replicas/deployment_router.h); it routes agents only.
+    // For tests: where agents and deployment calls are routed instead of
+    // by the replicas mode's own router (replicas/deployment_router.h).
     // Must outlive the server.
     DeploymentRouter* router = nullptr;
   };
@@ -131,6 +132,10 @@ class SchedulerServer {
   // Ends, for every deployment, what an earlier scheduler left running
   // (the sets, holds and scale-downs), finding first the post-hooks owed.
   absl::Status RecoverEveryDeployment(std::vector<OwedPostHooks>* owed);
+  // The metrics' gauges of one deployment's newest complete set and drill,
+  // from the catalog ("" "": of every deployment).
+  absl::Status SeedMetrics(const std::string& namespace_,
+                           const std::string& release);
   // Replicas mode: takes the lease and makes the router.
   absl::Status JoinReplicas(const common::TimeSource* time);
   // Ends what the stopped scheduler `previous` left of one deployment
@@ -149,6 +154,9 @@ class SchedulerServer {
   // Active replicas only: this replica's lease, where deployments are run,
   // and the task adopting what stopped replicas left. Declared after the
   // catalog and before what routes through them.
+  // The active scheduler's lock, shared with the other replicas
+  // (CatalogLock::TryShareAsReplica).
+  std::unique_ptr<CatalogLock> mode_lock_;
   std::unique_ptr<ReplicaLease> lease_;
   std::unique_ptr<LeaseRouter> router_;
   std::unique_ptr<OrphanAdoptionTask> adoption_;

@@ -32,5 +32,15 @@ TEST(ReplicaRedirectTest, TheHostOfATargetIsItsNameWithoutThePort) {
   EXPECT_EQ(HostOf("scheduler"), "scheduler");
 }
 
+// `--advertise=$(POD_IP):7443` on an IPv6 cluster gives a bare address:
+// bracketed, it is one ValidReplicaAddress accepts.
+TEST(ReplicaRedirectTest, AnIPv6HostIsBracketed) {
+  EXPECT_EQ(BracketedAddress("fd00::5:7443"), "[fd00::5]:7443");
+  EXPECT_TRUE(ValidReplicaAddress(BracketedAddress("fd00::5:7443")));
+  EXPECT_EQ(BracketedAddress("[fd00::5]:7443"), "[fd00::5]:7443");
+  EXPECT_EQ(BracketedAddress("10.0.0.5:7443"), "10.0.0.5:7443");
+  EXPECT_EQ(BracketedAddress("scheduler-0.dxb:7443"), "scheduler-0.dxb:7443");
+}
+
 }  // namespace
 }  // namespace dxbackup::common

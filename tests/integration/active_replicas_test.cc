@@ -161,6 +161,17 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
     ASSERT_FALSE(replicas[name]->address().empty()) << replicas[name]->Output();
   }
 
+  // A scheduler started without --advertise on the same catalog would end
+  // the replicas' running sets at its start: it waits as a standby.
+  testing::SchedulerOptions intruder_options =
+      testing::SchedulerIn(dir_ / "intruder", config_);
+  intruder_options.listen =
+      "127.0.0.1:" + std::to_string(testing::UnusedLoopbackPort());
+  intruder_options.await_listening = false;
+  testing::SchedulerProcess intruder(intruder_options);
+  ASSERT_NE(intruder.WaitForLine("standby: another scheduler is active"), "")
+      << intruder.Output();
+
   // 20 agents: a core and a DAM agent for each of two releases in each of
   // five namespaces, all dialling the Service's address.
   std::map<std::string, std::vector<testing::AgentProcess*>> agents_of;
@@ -357,6 +368,7 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
   }
   ASSERT_EQ(complete.size(), size_t{kNamespaces * kReleases});
   for (auto& [deployment, list] : complete) EXPECT_LE(list.size(), 2u);
+  EXPECT_EQ(Count(intruder.Output(), "starting a set"), 0) << "still waiting";
 }
 
 }  // namespace

@@ -185,11 +185,13 @@ int ListAgents(const CliContext& cli) {
 }
 
 int ForgetAgent(const CliContext& cli, const std::string& agent_id) {
-  grpc::ClientContext context;
   v1::ForgetAgentRequest request;
   request.set_agent_id(agent_id);
   v1::ForgetAgentResponse response;
-  grpc::Status st = cli.stub->ForgetAgent(&context, request, &response);
+  grpc::Status st = Routed(cli, [&](v1::AdminService::StubInterface* stub,
+                                    grpc::ClientContext* context) {
+    return stub->ForgetAgent(context, request, &response);
+  });
   if (!st.ok()) return ReportRpcError(cli, st);
   if (cli.json) {
     PrintJson(cli, response);
@@ -546,9 +548,11 @@ int FindFiles(const CliContext& cli, const v1::FindFilesRequest& request) {
 }
 
 int Verify(const CliContext& cli, const v1::VerifyRequest& request) {
-  grpc::ClientContext context;
   v1::VerifyResponse response;
-  grpc::Status st = cli.stub->Verify(&context, request, &response);
+  grpc::Status st = Routed(cli, [&](v1::AdminService::StubInterface* stub,
+                                    grpc::ClientContext* context) {
+    return stub->Verify(context, request, &response);
+  });
   if (!st.ok()) return ReportRpcError(cli, st);
   const bool ok =
       response.set().verification().result() == v1::Verification::VERIFIED;
@@ -568,9 +572,11 @@ int Verify(const CliContext& cli, const v1::VerifyRequest& request) {
 }
 
 int Export(const CliContext& cli, const v1::ExportRequest& request) {
-  grpc::ClientContext context;
   v1::ExportResponse response;
-  grpc::Status st = cli.stub->Export(&context, request, &response);
+  grpc::Status st = Routed(cli, [&](v1::AdminService::StubInterface* stub,
+                                    grpc::ClientContext* context) {
+    return stub->Export(context, request, &response);
+  });
   if (!st.ok()) return ReportRpcError(cli, st);
   if (cli.json) {
     PrintJson(cli, response);

@@ -490,6 +490,35 @@ TEST(CatalogLockTest, AFrozenSchedulersWriteInFlightIsEndedNotWaitedFor) {
          "database's holders were ended)";
 }
 
+// The two ways of sharing a catalog exclude each other: replicas share
+// the active scheduler's lock, so none starts beside an active scheduler
+// with standbys, and no such scheduler becomes active beside replicas.
+TEST(CatalogLockTest, ReplicasAndAnActiveSchedulerNeverRunTogether) {
+  absl::StatusOr<v1::Database> db = testing::NewTestDatabase();
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto active = CatalogLock::Open(*db);
+  auto replica = CatalogLock::Open(*db);
+  auto second_replica = CatalogLock::Open(*db);
+  ASSERT_TRUE(active.ok() && replica.ok() && second_replica.ok());
+  ASSERT_TRUE(*(*active)->TryAcquire());
+  const absl::Status refused = (*replica)->TryShareAsReplica();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_NE(refused.message().find("stop it and its standbys first"),
+            std::string::npos)
+      << refused;
+
+  active->reset();  // that scheduler stopped
+  EXPECT_TRUE((*replica)->TryShareAsReplica().ok());
+  EXPECT_TRUE((*second_replica)->TryShareAsReplica().ok())
+      << "replicas share it";
+  auto next = CatalogLock::Open(*db);
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(*(*next)->TryAcquire()) << "a standby stays one";
+  replica->reset();
+  second_replica->reset();
+  EXPECT_TRUE(*(*next)->TryAcquire()) << "once every replica stopped";
+}
+
 // Active replicas: a replica whose lease lapsed, still running, changes
 // the catalog no more (replica_fence.h); the others go on.
 TEST(ReplicaFenceTest, WritesOfAReplicaWhoseLeaseLapsedAreRefused) {

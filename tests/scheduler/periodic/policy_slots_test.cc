@@ -418,6 +418,25 @@ TEST_F(AgentsComingBackTest, AnAwaitedRunTakesNoPlaceFromTheOthers) {
   EXPECT_EQ(starter_.started(), (Started{"ns-b/dx", "ns-a/dx"}));
 }
 
+// Found in review: a deployment taken over long after this replica
+// started (its owner stopped) ran its owed slot at once, failing agents
+// that were still reconnecting; it gives them the grace from the takeover.
+TEST_F(AgentsComingBackTest, ADeploymentTakenOverLaterWaitsForItsAgentsToo) {
+  std::atomic<bool> owns_a{false};
+  scope_ = [&owns_a](const std::string& ns, const std::string&) {
+    return ns == "ns-b" || owns_a;
+  };
+  StartSlots();
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx"}));
+  Pass(2 * PolicySlots::kReconnectGrace);
+  owns_a = true;  // its owner stopped; its agent is reconnecting
+  Pass(Ticker::kLongestWait);
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx"})) << "ns-a waits";
+  ASSERT_TRUE(registry_->Register(hello_, "", &channel_).ok());
+  Pass(Ticker::kLongestWait);
+  EXPECT_EQ(starter_.started(), (Started{"ns-b/dx", "ns-a/dx"}));
+}
+
 TEST_F(AgentsComingBackTest, ARunWaitsNoLongerThanTheGrace) {
   StartSlots();
   EXPECT_EQ(starter_.started(), (Started{"ns-b/dx"}));

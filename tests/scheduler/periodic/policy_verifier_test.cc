@@ -28,10 +28,11 @@ class PolicyVerifierTest : public ::testing::Test {
 
   // A set with one stored, intact artifact.
   void AddSet(const std::string& id, const std::string& policy,
-              v1::SetStatus status = v1::SET_COMPLETE) {
+              v1::SetStatus status = v1::SET_COMPLETE,
+              const std::string& ns = "ns") {
     v1::BackupSet set;
     set.set_id(id);
-    set.set_namespace_("ns");
+    set.set_namespace_(ns);
     set.set_release("dx");
     set.set_policy(policy);
     set.set_status(status);
@@ -41,7 +42,7 @@ class PolicyVerifierTest : public ::testing::Test {
     a.set_set_id(id);
     a.set_target("core/profile");
     a.set_kind(v1::ARTIFACT_VOLUME_TAR);
-    a.set_path(ArtifactStore::RelativePath("ns", "dx", id, "p.tar.zst"));
+    a.set_path(ArtifactStore::RelativePath(ns, "dx", id, "p.tar.zst"));
     const std::string bytes = "bytes of " + id;
     ASSERT_TRUE(testing::PutObject(*store_, a.path(), bytes).ok());
     a.set_bytes(bytes.size());
@@ -109,6 +110,31 @@ TEST_F(PolicyVerifierTest, VerifiesThePolicysCompleteSetsOncePerSlot) {
   EXPECT_EQ(described.policies(0).last_verify_slot_unix(),
             absl::ToUnixSeconds(kStart + absl::Hours(16 + 96)));
   EXPECT_EQ(described.policies(1).verify_schedule(), "");
+}
+
+// Active replicas: each verifies at every slot the sets of the deployments
+// it owns (its leases keep its own pruning off them), whichever of them
+// recorded the slot first.
+TEST_F(PolicyVerifierTest, ReplicasEachVerifyTheirOwnDeploymentsSets) {
+  AddSet("mine", "nightly", v1::SET_COMPLETE, "ns");
+  AddSet("theirs", "nightly", v1::SET_COMPLETE, "other");
+  PolicyVerifier first(config_, catalog_.get(), catalog_.get(), store_.get(),
+                       &clock_, &keys_);
+  PolicyVerifier second(config_, catalog_.get(), catalog_.get(), store_.get(),
+                        &clock_, &keys_);
+  first.LimitTo(
+      [](const std::string& ns, const std::string&) { return ns == "ns"; });
+  second.LimitTo(
+      [](const std::string& ns, const std::string&) { return ns == "other"; });
+  ASSERT_TRUE(first.Load(kStart).ok());
+  ASSERT_TRUE(second.Load(kStart).ok());
+  EXPECT_EQ(first.RunDue(kStart + absl::Hours(16)), 1);
+  EXPECT_EQ(VerificationOf("theirs").result(),
+            v1::Verification::RESULT_UNSPECIFIED)
+      << "not another replica's";
+  EXPECT_EQ(second.RunDue(kStart + absl::Hours(16)), 1);
+  EXPECT_EQ(VerificationOf("theirs").result(), v1::Verification::VERIFIED);
+  EXPECT_EQ(first.RunDue(kStart + absl::Hours(17)), 0) << "once per slot";
 }
 
 TEST_F(PolicyVerifierTest, DeepVerificationIsRecordedAsDeep) {

@@ -178,5 +178,25 @@ TEST_F(DeploymentTakeoverTest, ASecondTakeoverFindsTheUnpaidDebtAgain) {
   EXPECT_NE(Set("dx-run").reason().find("r-old-1a2b"), std::string::npos);
 }
 
+// A policy's copy bucket: the multipart uploads its copies left
+// unfinished under the deployment's prefix are aborted, and only those.
+class UnfinishedUploads : public testing::MemoryStore {
+ public:
+  absl::StatusOr<std::vector<std::string>> RemoveUnfinished(
+      const std::string& prefix) override {
+    prefixes.push_back(prefix);
+    return std::vector<std::string>{prefix + "dx-run/core-profile.tar.zst"};
+  }
+  std::vector<std::string> prefixes;
+};
+
+TEST_F(DeploymentTakeoverTest, AbortsTheCopyBucketsUnfinishedUploadsOfIt) {
+  UnfinishedUploads bucket;
+  const CopyStores copies = {{"nightly", &bucket}};
+  parts_.copy_stores = &copies;
+  ASSERT_TRUE(TakeOverDeployment(parts_, "ns", "dx", "r-old-1a2b").ok());
+  EXPECT_EQ(bucket.prefixes, std::vector<std::string>{"ns/dx/"});
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler
