@@ -1,6 +1,7 @@
 #include "scheduler/notify/notifier.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -56,7 +57,7 @@ std::string WebhookBody(v1::Webhook::Format format, const v1::Notice& notice) {
 Notifier::Notifier(const v1::Notifications& config,
                    const common::TimeSource* time, std::string scheduler_name,
                    PostFn post, NoticeOutbox* outbox,
-                   std::function<bool()> may_send)
+                   std::function<bool()> may_send, bool take_up_kept)
     : config_(config),
       time_(time),
       scheduler_name_(std::move(scheduler_name)),
@@ -64,11 +65,27 @@ Notifier::Notifier(const v1::Notifications& config,
       outbox_(outbox),
       may_send_(std::move(may_send)),
       give_up_after_(GiveUpAfter(config)) {
-  if (outbox_ != nullptr) TakeUpKept();
+  if (outbox_ != nullptr && take_up_kept) {
+    std::lock_guard<std::mutex> lock(mu_);
+    TakeUpKeptLocked([](const v1::Notice&) { return true; });
+  }
   if (!config_.webhooks().empty()) thread_ = std::thread([this] { Loop(); });
 }
 
-void Notifier::TakeUpKept() {
+void Notifier::TakeUpKeptOf(const std::string& namespace_,
+                            const std::string& release) {
+  if (outbox_ == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    TakeUpKeptLocked([&](const v1::Notice& notice) {
+      return notice.namespace_() == namespace_ && notice.release() == release;
+    });
+  }
+  cv_.notify_all();
+}
+
+void Notifier::TakeUpKeptLocked(
+    const std::function<bool(const v1::Notice&)>& wanted) {
   absl::StatusOr<std::vector<NoticeOutbox::PendingNotice>> kept =
       outbox_->PendingNotices();
   if (!kept.ok()) {
@@ -80,7 +97,10 @@ void Notifier::TakeUpKept() {
   const auto now = time_->Monotonic();
   const int64_t now_unix = time_->NowUnix();
   size_t taken = 0;
+  std::set<int64_t> queued;
+  for (const Delivery& d : pending_) queued.insert(d.kept);
   for (NoticeOutbox::PendingNotice& p : *kept) {
+    if (!wanted(p.notice) || queued.count(p.id) != 0) continue;
     const v1::Webhook* webhook = nullptr;
     for (const v1::Webhook& w : config_.webhooks()) {
       if (w.name() == p.webhook) webhook = &w;

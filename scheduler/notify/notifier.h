@@ -65,15 +65,22 @@ class Notifier : public NoticeSink {
   // always) is asked before each attempt; while false, attempts wait (a
   // scheduler frozen past its lock must not send what the one that took
   // over, reading the outbox, sends too).
+  // `take_up_kept` false: none of the kept deliveries is taken up at
+  // start, only those TakeUpKeptOf names (an active replica: the others'
+  // are being delivered by them).
   Notifier(const v1::Notifications& config, const common::TimeSource* time,
            std::string scheduler_name, PostFn post = PostJson,
            NoticeOutbox* outbox = nullptr,
-           std::function<bool()> may_send = nullptr);
+           std::function<bool()> may_send = nullptr, bool take_up_kept = true);
   ~Notifier() override;
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
 
   void Notify(const v1::Notice& notice) override;
+  // Takes up the kept deliveries of notices about one deployment, which
+  // an active replica has just taken over from one that stopped; those
+  // already queued here are not taken twice.
+  void TakeUpKeptOf(const std::string& namespace_, const std::string& release);
 
   // Deliveries made, and dropped (refused, given up, or pushed out).
   uint64_t delivered() const;
@@ -93,8 +100,9 @@ class Notifier : public NoticeSink {
     int attempts = 0;
     int64_t kept = 0;  // its outbox row; 0: none
   };
-  // Queues the deliveries the outbox kept (at construction).
-  void TakeUpKept();
+  // Queues the deliveries the outbox kept whose notices `wanted` accepts,
+  // but for those queued already. mu_ held.
+  void TakeUpKeptLocked(const std::function<bool(const v1::Notice&)>& wanted);
   // Forgets a delivery's outbox row, if it has one. mu_ not held.
   void Forget(const Delivery& d);
   void Loop();

@@ -269,7 +269,8 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   // scheduler that takes over, sends them.
   s->notifier_ = std::make_unique<Notifier>(
       s->options_.config.notifications(), time, HostName(), PostJson,
-      s->catalog_.get(), s->options_.still_active);
+      s->catalog_.get(), s->options_.still_active,
+      /*take_up_kept=*/!replicas);
   s->notices_ = std::make_unique<NoticeTee>(
       std::vector<NoticeSink*>{s->notifier_.get(), s->metrics_.get()});
   for (const v1::Webhook& webhook :
@@ -576,6 +577,8 @@ absl::Status SchedulerServer::TakeOver(const std::string& namespace_,
   };
   absl::Status s = TakeOverDeployment(parts, namespace_, release, previous);
   if (s.ok()) s = SeedMetrics(namespace_, release);
+  // What the replica before had not delivered of it.
+  if (s.ok()) notifier_->TakeUpKeptOf(namespace_, release);
   return s;
 }
 

@@ -322,5 +322,34 @@ TEST_F(NotifierTest, AKeptDeliveryIsGivenUpOnFromTheNotice) {
   EXPECT_TRUE(catalog.PendingNotices()->empty());
 }
 
+// Active replicas share the outbox: one that starts takes up none of the
+// kept deliveries (the replica that made each is sending it), and takes
+// up a deployment's when it takes that deployment over, once.
+TEST_F(NotifierTest, AReplicaTakesUpOnlyTheDeploymentsItTakesOver) {
+  AddWebhook("ops", "http://127.0.0.1:9/ops");
+  testing::MemoryCatalog catalog;
+  v1::Notice mine = failed_, theirs = failed_;
+  mine.set_namespace_("ns-taken");
+  theirs.set_namespace_("ns-live");
+  ASSERT_TRUE(catalog.AddPendingNotice("ops", mine).ok());
+  ASSERT_TRUE(catalog.AddPendingNotice("ops", theirs).ok());
+  Posts posts({});
+  Notifier notifier(
+      config_, &time_, "replica-2",
+      [&posts](const WebhookPost& p) { return posts.Post(p); }, &catalog,
+      nullptr, /*take_up_kept=*/false);
+  EXPECT_EQ(notifier.Settled(), 0u) << "none taken up at start";
+  notifier.TakeUpKeptOf("ns-taken", mine.release());
+  posts.AwaitAttempts(1);
+  EXPECT_EQ(notifier.Settled(), 0u);
+  notifier.TakeUpKeptOf("ns-taken", mine.release());
+  EXPECT_EQ(notifier.Settled(), 0u);
+  EXPECT_EQ(notifier.delivered(), 1u) << "sent once";
+  auto kept = catalog.PendingNotices();
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].notice.namespace_(), "ns-live") << "left to its replica";
+}
+
 }  // namespace
 }  // namespace dxbackup::scheduler
