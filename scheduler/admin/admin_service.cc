@@ -58,6 +58,7 @@ AdminServiceImpl::AdminServiceImpl(const Parts& parts)
       leases_(parts.leases),
       file_index_(parts.file_index),
       router_(parts.router),
+      replicas_(parts.replicas),
       verifier_(parts.sets, parts.store, parts.clock, parts.keys,
                 parts.notices),
       exporter_(parts.sets, parts.store, parts.clock, parts.keys) {
@@ -241,7 +242,25 @@ grpc::Status AdminServiceImpl::RunPolicy(
     return denied;
   }
   auto ticket = policies_->RunNow(request->policy());
+  if (request->here_only() && absl::IsFailedPrecondition(ticket.status())) {
+    // Another replica runs every deployment it covers.
+    v1::SetEvent none;
+    none.set_done(true);
+    none.set_ok(true);
+    none.set_message(absl::StrCat("policy ", request->policy(),
+                                  ": no deployment it covers runs on this "
+                                  "scheduler replica"));
+    writer->Write(none);
+    return grpc::Status::OK;
+  }
   if (!ticket.ok()) return common::ToGrpcStatus(ticket.status());
+  if (router_ != nullptr && !request->here_only()) {
+    v1::SetEvent partial;
+    partial.set_message(
+        "this scheduler replica runs the policy for the deployments it owns "
+        "only; a dxbackup CLI of this version asks every replica");
+    writer->Write(partial);
+  }
   size_t left = ticket->keys.size();
   bool all_complete = true;
   policies_->Follow(*ticket, [&](const v1::BackupSet& set) {
@@ -430,6 +449,24 @@ grpc::Status AdminServiceImpl::Cancel(grpc::ServerContext* context,
   response->set_message(
       absl::StrCat(request->id(), ": ", why,
                    "; what had not finished stops, and the post-hooks run"));
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::ListReplicas(
+    grpc::ServerContext* context, const v1::ListReplicasRequest*,
+    v1::ListReplicasResponse* response) {
+  if (grpc::Status denied = Denied(auth_, context, v1::Token::VIEWER);
+      !denied.ok()) {
+    return denied;
+  }
+  if (replicas_ == nullptr) return grpc::Status::OK;
+  auto live = replicas_->LiveReplicas();
+  if (!live.ok()) return common::ToGrpcStatus(live.status());
+  for (const ReplicaCatalog::Replica& r : *live) {
+    v1::ReplicaInfo* info = response->add_replicas();
+    info->set_id(r.id);
+    info->set_address(r.address);
+  }
   return grpc::Status::OK;
 }
 

@@ -16,6 +16,7 @@
 #include "scheduler/agents/agent_registry.h"
 #include "scheduler/catalog/file_index.h"
 #include "scheduler/catalog/job_catalog.h"
+#include "scheduler/catalog/replica_catalog.h"
 #include "scheduler/catalog/set_catalog.h"
 #include "scheduler/drills/drill_runner.h"
 #include "scheduler/periodic/policy_loop.h"
@@ -69,6 +70,8 @@ class AdminServiceImpl : public v1::AdminService::Service {
     FileIndexRetention* file_index = nullptr;
     // Among active replicas, where each deployment is run; nullptr: here.
     DeploymentRouter* router = nullptr;
+    // Among active replicas, the live ones (ListReplicas); nullptr: none.
+    ReplicaCatalog* replicas = nullptr;
   };
   explicit AdminServiceImpl(const Parts& parts);
 
@@ -117,6 +120,9 @@ class AdminServiceImpl : public v1::AdminService::Service {
   grpc::Status Cancel(grpc::ServerContext* context,
                       const v1::CancelRequest* request,
                       v1::CancelResponse* response) override;
+  grpc::Status ListReplicas(grpc::ServerContext* context,
+                            const v1::ListReplicasRequest* request,
+                            v1::ListReplicasResponse* response) override;
   grpc::Status Drill(grpc::ServerContext* context,
                      const v1::DrillRequest* request,
                      v1::DrillResponse* response) override;
@@ -150,6 +156,7 @@ class AdminServiceImpl : public v1::AdminService::Service {
   SetLeases* leases_;
   FileIndexRetention* file_index_;
   DeploymentRouter* router_;
+  ReplicaCatalog* replicas_;
   SetVerifier verifier_;
   SetExporter exporter_;
 };

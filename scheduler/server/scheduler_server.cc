@@ -433,6 +433,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
   admin_parts.leases = &s->set_leases_;
   admin_parts.file_index = s->file_index_retention_.get();
   admin_parts.router = agent_parts.router;
+  if (replicas) admin_parts.replicas = &s->catalog_->replicas();
   s->admin_service_ = std::make_unique<AdminServiceImpl>(admin_parts);
 
   grpc::EnableDefaultHealthCheckService(true);

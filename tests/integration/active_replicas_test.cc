@@ -369,6 +369,18 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
   ASSERT_EQ(complete.size(), size_t{kNamespaces * kReleases});
   for (auto& [deployment, list] : complete) EXPECT_LE(list.size(), 2u);
   EXPECT_EQ(Count(intruder.Output(), "starting a set"), 0) << "still waiting";
+
+  // `backup --policy` through the Service runs the policy for every
+  // deployment, whichever replica owns it: the CLI asks each replica.
+  std::string out;
+  ASSERT_EQ(cli.Run({"backup", "--policy", "minutely"}, &out), 0) << out;
+  for (int ns = 0; ns < kNamespaces; ++ns) {
+    for (int r = 0; r < kReleases; ++r) {
+      EXPECT_EQ(Count(out, Deployment(ns, r) + ": set "), 1)
+          << Deployment(ns, r) << "\n"
+          << out;
+    }
+  }
 }
 
 }  // namespace

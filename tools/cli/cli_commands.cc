@@ -3,8 +3,10 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -107,40 +109,49 @@ using StartRun =
 
 // Follows a Backup or Restore event stream (started by `start`, at the
 // replica that runs the deployment), printing job changes.
-int FollowRun(const CliContext& cli, const StartRun& start, const char* what) {
-  v1::SetEvent event, last;
+// What a run's event stream said, read to its end.
+struct RunEvents {
+  bool read_any = false;
   bool done = false;
-  std::unique_ptr<RunProgress> progress =
-      cli.live ? LiveProgress(cli.out, std::chrono::steady_clock::now,
-                              cli.columns, cli.lines)
-               : LineProgress(cli.out);
-  v1::AdminService::StubInterface* stub = cli.stub;
-  std::unique_ptr<v1::AdminService::StubInterface> replica;
-  grpc::Status st;
-  for (int hop = 0;; ++hop) {
-    grpc::ClientContext context;
-    auto reader = start(stub, &context);
-    bool read_any = false;
-    while (reader->Read(&event)) {
-      read_any = true;
-      if (event.done()) {
-        done = true;
-        last = event;
-        continue;
-      }
-      if (cli.json) continue;
-      if (event.has_job()) {
-        progress->Job(event.job());
-      } else if (!event.message().empty()) {
-        progress->Message(event.message());
-      }
+  v1::SetEvent last;  // the done event
+  grpc::Status status;
+};
+
+std::unique_ptr<RunProgress> NewProgress(const CliContext& cli) {
+  return cli.live ? LiveProgress(cli.out, std::chrono::steady_clock::now,
+                                 cli.columns, cli.lines)
+                  : LineProgress(cli.out);
+}
+
+// Reads `reader` to its end, showing job changes and messages.
+RunEvents ReadRun(const CliContext& cli,
+                  grpc::ClientReaderInterface<v1::SetEvent>* reader,
+                  RunProgress* progress) {
+  RunEvents run;
+  v1::SetEvent event;
+  while (reader->Read(&event)) {
+    run.read_any = true;
+    if (event.done()) {
+      run.done = true;
+      run.last = event;
+      continue;
     }
-    st = reader->Finish();
-    const std::string owner = RedirectOf(cli, st, context);
-    if (read_any || owner.empty() || hop == kMaxRedirects) break;
-    replica = cli.stub_at(owner);
-    stub = replica.get();
+    if (cli.json) continue;
+    if (event.has_job()) {
+      progress->Job(event.job());
+    } else if (!event.message().empty()) {
+      progress->Message(event.message());
+    }
   }
+  run.status = reader->Finish();
+  return run;
+}
+
+// The run's result, printed, as the exit code.
+int Report(const CliContext& cli, const RunEvents& run, const char* what) {
+  const grpc::Status& st = run.status;
+  const bool done = run.done;
+  const v1::SetEvent& last = run.last;
   if (!st.ok()) return ReportRpcError(cli, st);
   if (!done) {
     *cli.err << "dxbackup: the scheduler ended the " << what
@@ -153,6 +164,40 @@ int FollowRun(const CliContext& cli, const StartRun& start, const char* what) {
     *cli.out << Printable(last.message()) << std::endl;
   }
   return last.ok() ? 0 : kFailed;
+}
+
+int FollowRun(const CliContext& cli, const StartRun& start, const char* what) {
+  std::unique_ptr<RunProgress> progress = NewProgress(cli);
+  v1::AdminService::StubInterface* stub = cli.stub;
+  std::unique_ptr<v1::AdminService::StubInterface> replica;
+  RunEvents run;
+  for (int hop = 0;; ++hop) {
+    grpc::ClientContext context;
+    auto reader = start(stub, &context);
+    run = ReadRun(cli, reader.get(), progress.get());
+    const std::string owner = RedirectOf(cli, run.status, context);
+    if (run.read_any || owner.empty() || hop == kMaxRedirects) break;
+    replica = cli.stub_at(owner);
+    stub = replica.get();
+  }
+  return Report(cli, run, what);
+}
+
+// The live replicas' addresses, when the scheduler is one of several
+// active replicas (and the CLI may dial them); none otherwise.
+std::vector<std::string> ReplicaAddresses(const CliContext& cli) {
+  std::vector<std::string> addresses;
+  if (!cli.stub_at) return addresses;
+  grpc::ClientContext context;
+  v1::ListReplicasResponse response;
+  // A scheduler older than the call answers UNIMPLEMENTED: one scheduler.
+  if (!cli.stub->ListReplicas(&context, {}, &response).ok()) return addresses;
+  for (const v1::ReplicaInfo& r : response.replicas()) {
+    if (common::ValidReplicaAddress(r.address())) {
+      addresses.push_back(r.address());
+    }
+  }
+  return addresses;
 }
 
 }  // namespace
@@ -360,6 +405,32 @@ int Restore(const CliContext& cli, const v1::RestoreRequest& request) {
 int RunPolicy(const CliContext& cli, const std::string& policy) {
   v1::RunPolicyRequest request;
   request.set_policy(policy);
+  // Among active replicas each runs it for the deployments it owns: all
+  // are asked at once, then followed one after the other.
+  const std::vector<std::string> replicas = ReplicaAddresses(cli);
+  if (!replicas.empty()) {
+    request.set_here_only(true);
+    struct Call {
+      std::unique_ptr<v1::AdminService::StubInterface> stub;
+      grpc::ClientContext context;
+      std::unique_ptr<grpc::ClientReaderInterface<v1::SetEvent>> reader;
+    };
+    std::vector<std::unique_ptr<Call>> calls;
+    for (const std::string& address : replicas) {
+      calls.push_back(std::make_unique<Call>());
+      Call& call = *calls.back();
+      call.stub = cli.stub_at(address);
+      call.reader = call.stub->RunPolicy(&call.context, request);
+    }
+    std::unique_ptr<RunProgress> progress = NewProgress(cli);
+    int worst = 0;
+    for (auto& call : calls) {
+      worst = std::max(
+          worst, Report(cli, ReadRun(cli, call->reader.get(), progress.get()),
+                        "policy run"));
+    }
+    return worst;
+  }
   return FollowRun(
       cli,
       [&request](v1::AdminService::StubInterface* stub,
