@@ -370,6 +370,14 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
   for (auto& [deployment, list] : complete) EXPECT_LE(list.size(), 2u);
   EXPECT_EQ(Count(intruder.Output(), "starting a set"), 0) << "still waiting";
 
+  // Every agent is connected, to one replica or another: `agents` asks
+  // them all.
+  auto listed = cli.Json<v1::ListAgentsResponse>({"agents"});
+  ASSERT_EQ(listed.agents_size(), static_cast<int>(agents.size()));
+  for (const v1::AgentInfo& a : listed.agents()) {
+    EXPECT_TRUE(a.connected()) << a.id();
+  }
+
   // `backup --policy` through the Service runs the policy for every
   // deployment, whichever replica owns it: the CLI asks each replica.
   std::string out;

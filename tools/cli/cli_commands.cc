@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -207,6 +208,25 @@ int ListAgents(const CliContext& cli) {
   v1::ListAgentsResponse response;
   grpc::Status st = cli.stub->ListAgents(&context, {}, &response);
   if (!st.ok()) return ReportRpcError(cli, st);
+  // Among active replicas, each knows the agents connected to it: an
+  // agent is connected if one of them says so.
+  const std::vector<std::string> replicas = ReplicaAddresses(cli);
+  std::map<std::string, v1::AgentInfo> connected;
+  for (const std::string& address : replicas) {
+    std::unique_ptr<v1::AdminService::StubInterface> stub =
+        cli.stub_at(address);
+    grpc::ClientContext asked;
+    v1::ListAgentsResponse theirs;
+    st = stub->ListAgents(&asked, {}, &theirs);
+    if (!st.ok()) return ReportRpcError(cli, st);
+    for (const v1::AgentInfo& a : theirs.agents()) {
+      if (a.connected()) connected[a.id()] = a;
+    }
+  }
+  for (v1::AgentInfo& a : *response.mutable_agents()) {
+    auto there = connected.find(a.id());
+    if (there != connected.end()) a = there->second;
+  }
   if (cli.json) {
     PrintJson(cli, response);
     return 0;
@@ -520,10 +540,27 @@ int ListPolicies(const CliContext& cli) {
 }
 
 int Prune(const CliContext& cli, const v1::PruneRequest& request) {
-  grpc::ClientContext context;
   v1::PruneResponse response;
-  grpc::Status st = cli.stub->Prune(&context, request, &response);
-  if (!st.ok()) return ReportRpcError(cli, st);
+  // Among active replicas, each prunes the deployments it owns: all are
+  // asked (a dry run is decided by any one, on the shared catalog).
+  const std::vector<std::string> replicas =
+      request.dry_run() ? std::vector<std::string>() : ReplicaAddresses(cli);
+  if (replicas.empty()) {
+    grpc::ClientContext context;
+    grpc::Status st = cli.stub->Prune(&context, request, &response);
+    if (!st.ok()) return ReportRpcError(cli, st);
+  }
+  for (const std::string& address : replicas) {
+    std::unique_ptr<v1::AdminService::StubInterface> stub =
+        cli.stub_at(address);
+    grpc::ClientContext context;
+    v1::PruneResponse theirs;
+    grpc::Status st = stub->Prune(&context, request, &theirs);
+    if (!st.ok()) return ReportRpcError(cli, st);
+    response.mutable_decisions()->MergeFrom(theirs.decisions());
+    response.set_removed_bytes(response.removed_bytes() +
+                               theirs.removed_bytes());
+  }
   if (cli.json) {
     PrintJson(cli, response);
     return 0;
