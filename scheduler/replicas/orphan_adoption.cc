@@ -29,6 +29,22 @@ DeploymentsWithUnfinishedWork(SetCatalog& sets) {
   return unfinished;
 }
 
+absl::StatusOr<std::set<std::pair<std::string, std::string>>>
+OrphanAdoptionTask::LiveOwned() {
+  std::set<std::pair<std::string, std::string>> owned;
+  absl::StatusOr<std::vector<ReplicaCatalog::Replica>> live =
+      replicas_->LiveReplicas();
+  if (!live.ok()) return live.status();
+  for (const ReplicaCatalog::Replica& replica : *live) {
+    auto theirs = replicas_->OwnedDeployments(replica.id);
+    if (!theirs.ok()) return theirs.status();
+    for (const ReplicaCatalog::Deployment& d : *theirs) {
+      owned.emplace(d.namespace_, d.release);
+    }
+  }
+  return owned;
+}
+
 void OrphanAdoptionTask::Run(absl::Time now) {
   if (now < last_ + kEvery && now >= last_) return;
   last_ = now;
@@ -41,9 +57,17 @@ void OrphanAdoptionTask::Run(absl::Time now) {
   std::set<std::pair<std::string, std::string>> to_route =
       std::move(*unfinished);
   if (covered_ && now >= claim_covered_from_) {
-    for (auto& deployment : covered_()) {
-      if (InScope(mine_, deployment.first, deployment.second)) continue;
-      to_route.insert(std::move(deployment));
+    absl::StatusOr<std::set<std::pair<std::string, std::string>>> owned =
+        LiveOwned();
+    if (!owned.ok()) {
+      DXLOG(WARNING) << "looking for deployments no replica runs: "
+                     << owned.status().message();
+    } else {
+      for (auto& deployment : covered_()) {
+        if (owned->count(deployment) == 0) {
+          to_route.insert(std::move(deployment));
+        }
+      }
     }
   }
   for (const auto& [ns, release] : to_route) {

@@ -13,8 +13,9 @@
 // lapsed one's and failed.
 //
 // With `covered` (the deployments the policies cover, fleet-wide), it
-// also routes, from `claim_covered_from` on, each of those this replica
-// does not own (`mine`): one no live replica owns is claimed, so that a
+// also routes, from `claim_covered_from` on, each of those no live replica
+// owns (as `replicas` lists them: a query per live replica, not a claim
+// per deployment): it is claimed, so that a
 // deployment whose agents are not connected anywhere still has a replica
 // to run (and fail) its slots and to tell of it as stale. The delay lets
 // the agents spread their deployments over the replicas first (each
@@ -34,10 +35,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "scheduler/catalog/replica_catalog.h"
 #include "scheduler/catalog/set_catalog.h"
 #include "scheduler/periodic/periodic_task.h"
 #include "scheduler/replicas/deployment_router.h"
-#include "scheduler/replicas/deployment_scope.h"
 
 namespace dxbackup::scheduler {
 
@@ -56,12 +57,12 @@ class OrphanAdoptionTask : public PeriodicTask {
   OrphanAdoptionTask(SetCatalog* sets, DeploymentRouter* router)
       : sets_(sets), router_(router) {}
   OrphanAdoptionTask(SetCatalog* sets, DeploymentRouter* router,
-                     CoveredFn covered, DeploymentScope mine,
+                     ReplicaCatalog* replicas, CoveredFn covered,
                      absl::Time claim_covered_from)
       : sets_(sets),
         router_(router),
+        replicas_(replicas),
         covered_(std::move(covered)),
-        mine_(std::move(mine)),
         claim_covered_from_(claim_covered_from) {}
 
   const char* name() const override { return "orphan adoption"; }
@@ -71,10 +72,13 @@ class OrphanAdoptionTask : public PeriodicTask {
   }
 
  private:
+  // The deployments the live replicas own.
+  absl::StatusOr<std::set<std::pair<std::string, std::string>>> LiveOwned();
+
   SetCatalog* const sets_;
   DeploymentRouter* const router_;
+  ReplicaCatalog* const replicas_ = nullptr;
   const CoveredFn covered_;  // empty: only unfinished work is routed
-  const DeploymentScope mine_;
   const absl::Time claim_covered_from_ = absl::InfiniteFuture();
   absl::Time last_ = absl::InfinitePast();
 };

@@ -365,7 +365,7 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
     s->file_index_retention_->LimitTo(mine);
     SchedulerServer* self = s.get();
     s->adoption_ = std::make_unique<OrphanAdoptionTask>(
-        records, s->router_.get(),
+        records, s->router_.get(), &s->catalog_->replicas(),
         [self] {
           std::vector<std::pair<std::string, std::string>> covered;
           for (const PlanKey& key : self->policies_->CoveredEverywhere()) {
@@ -373,7 +373,6 @@ absl::StatusOr<std::unique_ptr<SchedulerServer>> SchedulerServer::Start(
           }
           return covered;
         },
-        mine,
         absl::FromUnixSeconds(clock->NowUnix()) + PolicySlots::kReconnectGrace);
   }
   PolicyLoop::Parts loop_parts;

@@ -75,6 +75,21 @@ TEST(OrphanAdoptionTest, TakesOverTheLapsedOnesWorkAndLeavesTheLivesOne) {
             now + 2 * OrphanAdoptionTask::kEvery);
 }
 
+// Counts the routes asked for, and routes through `inner`.
+class CountingRouter : public DeploymentRouter {
+ public:
+  explicit CountingRouter(DeploymentRouter* inner) : inner_(inner) {}
+  absl::StatusOr<std::string> Route(const std::string& namespace_,
+                                    const std::string& release) override {
+    ++routed;
+    return inner_->Route(namespace_, release);
+  }
+  int routed = 0;
+
+ private:
+  DeploymentRouter* const inner_;
+};
+
 // The deployments the policies cover that no live replica owns (their
 // agents connected nowhere) are claimed too, but only from the time given
 // (after the agents had a chance to spread them); those owned here or by
@@ -97,15 +112,13 @@ TEST(OrphanAdoptionTest, ClaimsCoveredDeploymentsNobodyOwnsAfterTheGrace) {
                        return absl::OkStatus();
                      });
   ReplicaLease* mine = lease->get();
+  CountingRouter counting(&router);
   const absl::Time start = absl::Now();
   OrphanAdoptionTask task(
-      &catalog, &router,
+      &catalog, &counting, &replicas,
       [] {
         return std::vector<std::pair<std::string, std::string>>{
             {"ns", "theirs"}, {"ns", "nobodys"}};
-      },
-      [mine](const std::string& ns, const std::string& release) {
-        return mine->Owns(ns, release);
       },
       start + absl::Seconds(90));
   task.Run(start);
@@ -116,6 +129,8 @@ TEST(OrphanAdoptionTest, ClaimsCoveredDeploymentsNobodyOwnsAfterTheGrace) {
   EXPECT_FALSE(mine->Owns("ns", "theirs"));
   task.Run(start + absl::Seconds(100));
   EXPECT_EQ(taken.size(), 1u) << "claimed once";
+  EXPECT_EQ(counting.routed, 1)
+      << "what a live replica owns (another, or this one) is not routed";
 }
 
 }  // namespace
