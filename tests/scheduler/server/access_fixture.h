@@ -192,6 +192,10 @@ class AccessTest : public ::testing::Test {
       v1::SetDetail r;
       return admin_->GetSet(&c, q, &r).error_code();
     }
+    if (rpc == "ListReplicas") {
+      v1::ListReplicasResponse r;
+      return admin_->ListReplicas(&c, {}, &r).error_code();
+    }
     if (rpc == "ListPolicies") {
       v1::ListPoliciesResponse r;
       return admin_->ListPolicies(&c, {}, &r).error_code();
