@@ -1063,18 +1063,20 @@ class ChartTest(unittest.TestCase):
                       p.stderr)
         render(sets=without_ca + ["catalog.postgres.sslmode=require"])
 
+    def refusal(self, *sets):
+        """helm template's error with `sets`, which it must refuse."""
+        p = run(["helm", "template", "dxb", CHART] + sum(
+            (["--set", s] for s in sets), []), check=False)
+        self.assertNotEqual(p.returncode, 0, sets)
+        return p.stderr
+
     def test_standby_replicas_need_a_postgres_catalog_and_a_bucket_store(self):
-        def refusal(*sets):
-            p = run(["helm", "template", "dxb", CHART] + sum(
-                (["--set", s] for s in sets), []), check=False)
-            self.assertNotEqual(p.returncode, 0, sets)
-            return p.stderr
         self.assertIn("needs catalog.postgres.host",
-                      refusal("scheduler.replicas=2", *self.S3_SETS))
+                      self.refusal("scheduler.replicas=2", *self.S3_SETS))
         self.assertIn("needs store.s3",
-                      refusal("scheduler.replicas=2", *self.PG_SETS))
+                      self.refusal("scheduler.replicas=2", *self.PG_SETS))
         self.assertIn("networkPolicy.egress.kubernetesApi",
-                      refusal("scheduler.replicas=2", *self.PG_SETS,
+                      self.refusal("scheduler.replicas=2", *self.PG_SETS,
                               *self.S3_SETS))
         api = ("networkPolicy.egress.kubernetesApi.to[0].ipBlock.cidr="
                "10.96.0.1/32",
@@ -1156,16 +1158,11 @@ class ChartTest(unittest.TestCase):
         pdb = find(docs, "PodDisruptionBudget", "dxb-dxbackup")[0]
         self.assertEqual(pdb["spec"]["maxUnavailable"], 1)
         # They share the catalog and the store, as standbys do.
-        def refusal(*sets):
-            p = run(["helm", "template", "dxb", CHART] + sum(
-                (["--set", s] for s in sets), []), check=False)
-            self.assertNotEqual(p.returncode, 0, sets)
-            return p.stderr
         self.assertIn("needs catalog.postgres.host",
-                      refusal("scheduler.replicas=2",
+                      self.refusal("scheduler.replicas=2",
                               "scheduler.activeReplicas=true", *self.S3_SETS))
         self.assertIn("needs store.s3",
-                      refusal("scheduler.replicas=2",
+                      self.refusal("scheduler.replicas=2",
                               "scheduler.activeReplicas=true", *self.PG_SETS))
 
     COPY_SETS = (

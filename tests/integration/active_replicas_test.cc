@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "dxbackup/v1/admin.pb.h"
+#include "tests/integration/fleet_invariants.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
@@ -43,16 +44,6 @@ constexpr seconds kSlotWait(150);
 
 std::string Deployment(int ns, int release) {
   return "fleet-" + std::to_string(ns) + "/r" + std::to_string(release);
-}
-
-// How many times `output` contains `needle`.
-int Count(const std::string& output, const std::string& needle) {
-  int n = 0;
-  for (size_t at = output.find(needle); at != std::string::npos;
-       at = output.find(needle, at + needle.size())) {
-    ++n;
-  }
-  return n;
 }
 
 class ActiveReplicasTest : public ::testing::Test {
@@ -209,7 +200,8 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
       << held->Output();
   std::string killed_name;
   for (auto& [name, replica] : replicas) {
-    if (Count(replica->Output(), "starting a set of fleet-0/r0") > 0) {
+    if (testing::CountOf(replica->Output(), "starting a set of fleet-0/r0") >
+        0) {
       killed_name = name;
     }
   }
@@ -256,7 +248,8 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
                        const std::string& deployment) {
     int n = 0;
     for (testing::SchedulerProcess* r : among) {
-      n += Count(r->Output(), "of " + deployment + " ended SET_COMPLETE");
+      n += testing::CountOf(r->Output(),
+                            "of " + deployment + " ended SET_COMPLETE");
     }
     return n;
   };
@@ -299,10 +292,8 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
   testing::CliClient cli(service_);
   auto sets = cli.Json<v1::ListSetsResponse>({"sets"});
   std::map<std::string, std::vector<v1::BackupSet>> by_deployment;
-  std::map<std::string, std::vector<v1::BackupSet>> by_namespace;
   for (const v1::BackupSet& set : sets.sets()) {
     by_deployment[set.namespace_() + "/" + set.release()].push_back(set);
-    by_namespace[set.namespace_()].push_back(set);
     if (set.status() == v1::SET_COMPLETE) continue;
     if (set.status() == v1::SET_EXPIRING) continue;  // retention, now
     if (set.status() == v1::SET_RUNNING && set.started_unix() >= restarted_at)
@@ -326,37 +317,11 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
       << interrupted.reason();
 
   // Nothing ran twice: one set per deployment per slot (minute), never two
-  // at once.
-  for (auto& [deployment, list] : by_deployment) {
-    std::map<int64_t, int> per_minute;
-    for (const v1::BackupSet& set : list) {
-      EXPECT_EQ(++per_minute[set.started_unix() / 60], 1)
-          << deployment << " ran twice in one slot: " << set.id();
-    }
-    std::sort(list.begin(), list.end(), [](const auto& x, const auto& y) {
-      return x.started_unix() < y.started_unix();
-    });
-    for (size_t i = 1; i < list.size(); ++i) {
-      EXPECT_GE(list[i].started_unix(), list[i - 1].finished_unix())
-          << deployment << ": " << list[i].id() << " overlaps "
-          << list[i - 1].id();
-    }
-  }
-  // The limits held across the replicas: at each set's start, at most
-  // kMaxSets ran, at most one in its namespace.
-  auto running_at = [](const std::vector<v1::BackupSet>& list, int64_t t) {
-    int n = 0;
-    for (const v1::BackupSet& set : list) {
-      if (set.started_unix() <= t && t < set.finished_unix()) ++n;
-    }
-    return n;
-  };
-  const std::vector<v1::BackupSet> all(sets.sets().begin(), sets.sets().end());
-  for (const v1::BackupSet& set : all) {
-    EXPECT_LE(running_at(all, set.started_unix()), kMaxSets) << set.id();
-    EXPECT_LE(running_at(by_namespace[set.namespace_()], set.started_unix()), 1)
-        << set.id();
-  }
+  // at once; the limits held across the replicas.
+  testing::ExpectOneSetPerSlot(by_deployment);
+  testing::ExpectLimitsHeld(
+      std::vector<v1::BackupSet>(sets.sets().begin(), sets.sets().end()),
+      kMaxSets, 1);
   // Retention per group held: each group keeps its newest complete set
   // (keep_last: 1), whichever replica ran it; an older one may be going
   // as a set just ended.
@@ -368,7 +333,8 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
   }
   ASSERT_EQ(complete.size(), size_t{kNamespaces * kReleases});
   for (auto& [deployment, list] : complete) EXPECT_LE(list.size(), 2u);
-  EXPECT_EQ(Count(intruder.Output(), "starting a set"), 0) << "still waiting";
+  EXPECT_EQ(testing::CountOf(intruder.Output(), "starting a set"), 0)
+      << "still waiting";
 
   // Every agent is connected, to one replica or another: `agents` asks
   // them all.
@@ -384,7 +350,7 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
   ASSERT_EQ(cli.Run({"backup", "--policy", "minutely"}, &out), 0) << out;
   for (int ns = 0; ns < kNamespaces; ++ns) {
     for (int r = 0; r < kReleases; ++r) {
-      EXPECT_EQ(Count(out, Deployment(ns, r) + ": set "), 1)
+      EXPECT_EQ(testing::CountOf(out, Deployment(ns, r) + ": set "), 1)
           << Deployment(ns, r) << "\n"
           << out;
     }

@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "dxbackup/v1/admin.pb.h"
+#include "tests/integration/fleet_invariants.h"
 #include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 
@@ -38,16 +39,6 @@ constexpr seconds kSlotWait(150);
 
 std::string Deployment(int ns, int release) {
   return "fleet-" + std::to_string(ns) + "/r" + std::to_string(release);
-}
-
-// How many lines of `output` contain `needle`.
-int CountLines(const std::string& output, const std::string& needle) {
-  int n = 0;
-  for (size_t at = output.find(needle); at != std::string::npos;
-       at = output.find(needle, at + needle.size())) {
-    ++n;
-  }
-  return n;
 }
 
 class ReplicasTest : public ::testing::Test {
@@ -204,24 +195,22 @@ TEST_F(ReplicasTest, EverySlotRunsOnceThroughAKilledReplica) {
     for (int r = 0; r < kReleases; ++r) {
       const std::string ended =
           "of " + Deployment(ns, r) + " ended SET_COMPLETE";
-      ASSERT_NE(active->WaitForNthLine(ended, CountLines(output, ended) + 1,
-                                       kSlotWait),
+      ASSERT_NE(active->WaitForNthLine(
+                    ended, testing::CountOf(output, ended) + 1, kSlotWait),
                 "")
           << active->Output();
     }
   }
   for (auto* idle : {standby, back.get()}) {
-    EXPECT_EQ(CountLines(idle->Output(), "starting a set"), 0)
+    EXPECT_EQ(testing::CountOf(idle->Output(), "starting a set"), 0)
         << idle->Output();
   }
 
   testing::CliClient cli(listen_);
   auto sets = cli.Json<v1::ListSetsResponse>({"sets"});
   std::map<std::string, std::vector<v1::BackupSet>> by_deployment;
-  std::map<std::string, std::vector<v1::BackupSet>> by_namespace;
   for (const v1::BackupSet& set : sets.sets()) {
     by_deployment[set.namespace_() + "/" + set.release()].push_back(set);
-    by_namespace[set.namespace_()].push_back(set);
     if (set.status() == v1::SET_COMPLETE) continue;
     // Retention (keep_last 1) may be removing an older set as we list.
     if (set.status() == v1::SET_EXPIRING) continue;
@@ -244,37 +233,11 @@ TEST_F(ReplicasTest, EverySlotRunsOnceThroughAKilledReplica) {
       << killed.reason();
 
   // Nothing ran twice: one set per deployment per slot (minute), never two
-  // at once.
-  for (auto& [deployment, list] : by_deployment) {
-    std::map<int64_t, int> per_minute;
-    for (const v1::BackupSet& set : list) {
-      EXPECT_EQ(++per_minute[set.started_unix() / 60], 1)
-          << deployment << " ran twice in one slot: " << set.id();
-    }
-    std::sort(list.begin(), list.end(), [](const auto& x, const auto& y) {
-      return x.started_unix() < y.started_unix();
-    });
-    for (size_t i = 1; i < list.size(); ++i) {
-      EXPECT_GE(list[i].started_unix(), list[i - 1].finished_unix())
-          << deployment << ": " << list[i].id() << " overlaps "
-          << list[i - 1].id();
-    }
-  }
-  // The limits held across the replicas: at each set's start, at most
-  // kMaxSets ran, at most one in its namespace.
-  auto running_at = [](const std::vector<v1::BackupSet>& list, int64_t t) {
-    int n = 0;
-    for (const v1::BackupSet& set : list) {
-      if (set.started_unix() <= t && t < set.finished_unix()) ++n;
-    }
-    return n;
-  };
-  const std::vector<v1::BackupSet> all(sets.sets().begin(), sets.sets().end());
-  for (const v1::BackupSet& set : all) {
-    EXPECT_LE(running_at(all, set.started_unix()), kMaxSets) << set.id();
-    EXPECT_LE(running_at(by_namespace[set.namespace_()], set.started_unix()), 1)
-        << set.id();
-  }
+  // at once; the limits held across the replicas.
+  testing::ExpectOneSetPerSlot(by_deployment);
+  testing::ExpectLimitsHeld(
+      std::vector<v1::BackupSet>(sets.sets().begin(), sets.sets().end()),
+      kMaxSets, 1);
 
   // Retention per group held across the replicas: after each set, its
   // group's older complete sets went (keep_last: 1), whichever replica ran
@@ -302,8 +265,8 @@ TEST_F(ReplicasTest, EverySlotRunsOnceThroughAKilledReplica) {
     }
     listed += static_cast<int>(list.size());
     for (auto* r : {a.get(), b.get(), c.get(), back.get()}) {
-      taken +=
-          CountLines(r->Output(), "of " + deployment + " ended SET_COMPLETE");
+      taken += testing::CountOf(r->Output(),
+                                "of " + deployment + " ended SET_COMPLETE");
     }
   }
   EXPECT_GE(taken, 2 * kNamespaces * kReleases);
