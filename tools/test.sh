@@ -54,7 +54,7 @@ plain_dir=${PLAIN_BUILD_DIR:-build-plain}
 cmake -S . -B "$plain_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$DXBACKUP_CHECK_FLAGS" $unity >/dev/null
 cmake --build "$plain_dir" -j2 --target dxbackup dxbackup-agent \
-  dxbackup-scheduler load_test
+  dxbackup-scheduler load_test replicas_kill_test
 phase "plain build done"
 (cd "$plain_dir" && ctest -j2 --output-on-failure --timeout 900 -L plain)
 phase "plain tests passed"
