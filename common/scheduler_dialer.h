@@ -1,10 +1,10 @@
 // SchedulerDialer makes the agent's and the CLI's channels to the
 // scheduler: to its configured address (the Service), or to the address of
 // the replica the scheduler sent it to (common/replica_redirect.h). Every
-// call carries the caller's token (common/token_channel.h). Over TLS, a replica's address is
-// checked against the certificate's name for the configured address (the
-// replicas share one certificate), not against the address itself; over
-// plaintext, only loopback addresses are dialled.
+// call carries the caller's token (common/token_channel.h). Over TLS, a
+// replica's address is checked against the certificate's name for the
+// configured address (the replicas share one certificate), not against the
+// address itself; over plaintext, only loopback addresses are dialled.
 //
 // Thread-safe (const).
 #ifndef DXBACKUP_COMMON_SCHEDULER_DIALER_H_

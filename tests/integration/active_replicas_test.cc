@@ -26,7 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "dxbackup/v1/admin.pb.h"
-#include "tests/integration/fleet_invariants.h"
+#include "tests/integration/replicas_fleet.h"
 #include "tests/support/s3_test_server.h"
 #include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
@@ -36,15 +36,11 @@ namespace {
 
 using std::chrono::seconds;
 
-constexpr int kNamespaces = 5;
-constexpr int kReleases = 2;
-constexpr int kMaxSets = 3;
+constexpr int kNamespaces = testing::kFleetNamespaces;
+constexpr int kReleases = testing::kFleetReleases;
+constexpr int kMaxSets = testing::kFleetMaxSets;
 // A slot comes every minute; a wait for the next slot's sets may span two.
 constexpr seconds kSlotWait(150);
-
-std::string Deployment(int ns, int release) {
-  return "fleet-" + std::to_string(ns) + "/r" + std::to_string(release);
-}
 
 class ActiveReplicasTest : public ::testing::Test {
  protected:
@@ -59,47 +55,18 @@ class ActiveReplicasTest : public ::testing::Test {
     ASSERT_EQ(pg_.Run({"createdb", "dxcatalog"}, &out), 0) << out;
     service_ = "127.0.0.1:" + std::to_string(testing::UnusedLoopbackPort());
     // fleet-0/r0's core pre-hook holds its sets until the gate exists.
-    config_ = R"(
-limits: {max_sets: 3, max_sets_per_namespace: 1}
-prune_schedule: "0 0 1 1 *"
-heartbeat_seconds: 1
-offline_after_heartbeats: 20
-store:
+    config_ = testing::FleetConfig(pg_,
+                                   R"(store:
   s3:
-    endpoint: )" +
-              s3_->endpoint() +
-              R"(
-    bucket: )" +
-              s3_->bucket() +
-              R"(
+    endpoint: )" + s3_->endpoint() + R"(
+    bucket: )" + s3_->bucket() + R"(
     prefix: fleet
-    access_key_file: )" +
-              s3_->access_key_file() + R"(
-    secret_key_file: )" +
-              s3_->secret_key_file() + R"(
-    path_style: true
-catalog:
-  postgres:
-    host: )" + pg_.dir() +
-              R"(
-    user: dxadmin
-    dbname: dxcatalog
-    password_file: )" +
-              pg_.password_file() + R"(
-deployments:
-  - namespace: fleet-0
-    release: r0
-    hooks:
-      - {name: stop, component: core, phase: pre, shell: true, command: ["while [ ! -e )" +
-              gate() + R"( ]; do sleep 0.1; done"]}
-      - {name: start, component: core, phase: post, shell: true, command: ["echo started >> )" +
-              dir_ / "post-hook.log" + R"("]}
-policies:
-  - name: minutely
-    selector: {namespaces: ["fleet-*"]}
-    schedule: "* * * * *"
-    retention: {keep_last: 1}
-)";
+    access_key_file: )" + s3_->access_key_file() +
+                                       R"(
+    secret_key_file: )" + s3_->secret_key_file() +
+                                       R"(
+    path_style: true)",
+                                   gate(), dir_ / "post-hook.log");
   }
 
   std::string gate() const { return dir_ / "gate"; }
@@ -165,31 +132,9 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
 
   // 20 agents: a core and a DAM agent for each of two releases in each of
   // five namespaces, all dialling the Service's address.
-  std::map<std::string, std::vector<testing::AgentProcess*>> agents_of;
-  std::vector<std::unique_ptr<testing::AgentProcess>> agents;
-  testing::AgentProcess* held = nullptr;  // fleet-0/r0's core agent
-  for (int ns = 0; ns < kNamespaces; ++ns) {
-    for (int r = 0; r < kReleases; ++r) {
-      for (const std::string component : {"core", "dam"}) {
-        const std::string pod = "fleet-" + std::to_string(ns) + "-r" +
-                                std::to_string(r) + "-" + component;
-        const std::string volume = dir_ / ("volumes/" + pod);
-        for (int i = 0; i < 3; ++i) {
-          testing::WriteFile(volume + "/file" + std::to_string(i),
-                             pod + std::string(1000 * (i + 1), 'x'));
-        }
-        testing::AgentOptions options = testing::AgentOf(
-            service_, "fleet-" + std::to_string(ns), "r" + std::to_string(r),
-            pod, component, {"data=" + volume}, dir_ / (pod + ".log"));
-        options.wait = false;
-        agents.push_back(std::make_unique<testing::AgentProcess>(options));
-        agents_of[Deployment(ns, r)].push_back(agents.back().get());
-        if (ns == 0 && r == 0 && component == "core") {
-          held = agents.back().get();
-        }
-      }
-    }
-  }
+  testing::FleetAgents fleet = testing::StartFleetAgents(dir_.path(), service_);
+  auto& agents = fleet.all;
+  testing::AgentProcess* held = fleet.held;
   for (auto& agent : agents) {
     ASSERT_TRUE(agent->WaitRegistered()) << agent->Output();
   }
@@ -239,7 +184,7 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
   ASSERT_NE(heir->WaitForLine("the post-hooks it owed were run", kSlotWait), "")
       << heir->Output();
   for (const std::string& deployment : moved) {
-    for (testing::AgentProcess* agent : agents_of[deployment]) {
+    for (testing::AgentProcess* agent : fleet.of[deployment]) {
       ASSERT_TRUE(agent->WaitRegistered(2)) << agent->Output();
     }
   }
@@ -265,8 +210,8 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
       };
   for (int ns = 0; ns < kNamespaces; ++ns) {
     for (int r = 0; r < kReleases; ++r) {
-      ASSERT_TRUE(await_completed(alive, Deployment(ns, r), 1))
-          << Deployment(ns, r) << "\n"
+      ASSERT_TRUE(await_completed(alive, testing::FleetDeployment(ns, r), 1))
+          << testing::FleetDeployment(ns, r) << "\n"
           << alive[0]->Output() << alive[1]->Output();
     }
   }
@@ -280,7 +225,8 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
   std::map<std::string, int> before;
   for (int ns = 0; ns < kNamespaces; ++ns) {
     for (int r = 0; r < kReleases; ++r) {
-      before[Deployment(ns, r)] = completed(alive, Deployment(ns, r));
+      before[testing::FleetDeployment(ns, r)] =
+          completed(alive, testing::FleetDeployment(ns, r));
     }
   }
   for (auto& [deployment, n] : before) {
@@ -350,8 +296,9 @@ TEST_F(ActiveReplicasTest, EverySlotRunsOnceWhenAReplicaIsKilled) {
   ASSERT_EQ(cli.Run({"backup", "--policy", "minutely"}, &out), 0) << out;
   for (int ns = 0; ns < kNamespaces; ++ns) {
     for (int r = 0; r < kReleases; ++r) {
-      EXPECT_EQ(testing::CountOf(out, Deployment(ns, r) + ": set "), 1)
-          << Deployment(ns, r) << "\n"
+      EXPECT_EQ(
+          testing::CountOf(out, testing::FleetDeployment(ns, r) + ": set "), 1)
+          << testing::FleetDeployment(ns, r) << "\n"
           << out;
     }
   }

@@ -22,7 +22,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "dxbackup/v1/admin.pb.h"
-#include "tests/integration/fleet_invariants.h"
+#include "tests/integration/replicas_fleet.h"
 #include "tests/support/scaffold.h"
 #include "tests/support/temp_dir.h"
 
@@ -31,15 +31,11 @@ namespace {
 
 using std::chrono::seconds;
 
-constexpr int kNamespaces = 5;
-constexpr int kReleases = 2;
-constexpr int kMaxSets = 3;
+constexpr int kNamespaces = testing::kFleetNamespaces;
+constexpr int kReleases = testing::kFleetReleases;
+constexpr int kMaxSets = testing::kFleetMaxSets;
 // A slot comes every minute; a wait for the next slot's sets may span two.
 constexpr seconds kSlotWait(150);
-
-std::string Deployment(int ns, int release) {
-  return "fleet-" + std::to_string(ns) + "/r" + std::to_string(release);
-}
 
 class ReplicasTest : public ::testing::Test {
  protected:
@@ -50,33 +46,7 @@ class ReplicasTest : public ::testing::Test {
     ASSERT_EQ(pg_.Run({"createdb", "dxcatalog"}, &out), 0) << out;
     listen_ = "127.0.0.1:" + std::to_string(testing::UnusedLoopbackPort());
     // fleet-0/r0's core pre-hook holds its sets until the gate exists.
-    config_ = R"(
-limits: {max_sets: 3, max_sets_per_namespace: 1}
-prune_schedule: "0 0 1 1 *"
-heartbeat_seconds: 1
-offline_after_heartbeats: 20
-catalog:
-  postgres:
-    host: )" + pg_.dir() +
-              R"(
-    user: dxadmin
-    dbname: dxcatalog
-    password_file: )" +
-              pg_.password_file() + R"(
-deployments:
-  - namespace: fleet-0
-    release: r0
-    hooks:
-      - {name: stop, component: core, phase: pre, shell: true, command: ["while [ ! -e )" +
-              gate() + R"( ]; do sleep 0.1; done"]}
-      - {name: start, component: core, phase: post, shell: true, command: ["echo started >> )" +
-              dir_ / "post-hook.log" + R"("]}
-policies:
-  - name: minutely
-    selector: {namespaces: ["fleet-*"]}
-    schedule: "* * * * *"
-    retention: {keep_last: 1}
-)";
+    config_ = testing::FleetConfig(pg_, "", gate(), dir_ / "post-hook.log");
   }
 
   std::string gate() const { return dir_ / "gate"; }
@@ -126,28 +96,9 @@ TEST_F(ReplicasTest, EverySlotRunsOnceThroughAKilledReplica) {
 
   // 20 agents: a core and a DAM agent for each of two releases in each of
   // five namespaces, all dialling the one address.
-  std::vector<std::unique_ptr<testing::AgentProcess>> agents;
-  testing::AgentProcess* held = nullptr;  // fleet-0/r0's core agent
-  for (int ns = 0; ns < kNamespaces; ++ns) {
-    for (int r = 0; r < kReleases; ++r) {
-      for (const std::string component : {"core", "dam"}) {
-        const std::string pod = "fleet-" + std::to_string(ns) + "-r" +
-                                std::to_string(r) + "-" + component;
-        const std::string volume = dir_ / ("volumes/" + pod);
-        for (int i = 0; i < 3; ++i) {
-          testing::WriteFile(volume + "/file" + std::to_string(i),
-                             pod + std::string(1000 * (i + 1), 'x'));
-        }
-        testing::AgentOptions options = testing::AgentOf(
-            listen_, "fleet-" + std::to_string(ns), "r" + std::to_string(r),
-            pod, component, {"data=" + volume}, dir_ / (pod + ".log"));
-        options.wait = false;
-        agents.push_back(std::make_unique<testing::AgentProcess>(options));
-        if (ns == 0 && r == 0 && component == "core")
-          held = agents.back().get();
-      }
-    }
-  }
+  testing::FleetAgents fleet = testing::StartFleetAgents(dir_.path(), listen_);
+  auto& agents = fleet.all;
+  testing::AgentProcess* held = fleet.held;
   for (auto& agent : agents) {
     ASSERT_TRUE(agent->WaitRegistered()) << agent->Output();
   }
@@ -176,10 +127,10 @@ TEST_F(ReplicasTest, EverySlotRunsOnceThroughAKilledReplica) {
   // The next slots run, there.
   for (int ns = 0; ns < kNamespaces; ++ns) {
     for (int r = 0; r < kReleases; ++r) {
-      ASSERT_NE(
-          active->WaitForLine("of " + Deployment(ns, r) + " ended SET_COMPLETE",
-                              kSlotWait),
-          "")
+      ASSERT_NE(active->WaitForLine("of " + testing::FleetDeployment(ns, r) +
+                                        " ended SET_COMPLETE",
+                                    kSlotWait),
+                "")
           << active->Output();
     }
   }
@@ -194,7 +145,7 @@ TEST_F(ReplicasTest, EverySlotRunsOnceThroughAKilledReplica) {
   for (int ns = 0; ns < kNamespaces; ++ns) {
     for (int r = 0; r < kReleases; ++r) {
       const std::string ended =
-          "of " + Deployment(ns, r) + " ended SET_COMPLETE";
+          "of " + testing::FleetDeployment(ns, r) + " ended SET_COMPLETE";
       ASSERT_NE(active->WaitForNthLine(
                     ended, testing::CountOf(output, ended) + 1, kSlotWait),
                 "")

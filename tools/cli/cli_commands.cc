@@ -150,21 +150,18 @@ RunEvents ReadRun(const CliContext& cli,
 
 // The run's result, printed, as the exit code.
 int Report(const CliContext& cli, const RunEvents& run, const char* what) {
-  const grpc::Status& st = run.status;
-  const bool done = run.done;
-  const v1::SetEvent& last = run.last;
-  if (!st.ok()) return ReportRpcError(cli, st);
-  if (!done) {
+  if (!run.status.ok()) return ReportRpcError(cli, run.status);
+  if (!run.done) {
     *cli.err << "dxbackup: the scheduler ended the " << what
              << " stream without a result\n";
     return kFailed;
   }
   if (cli.json) {
-    PrintJson(cli, last);
+    PrintJson(cli, run.last);
   } else {
-    *cli.out << Printable(last.message()) << std::endl;
+    *cli.out << Printable(run.last.message()) << std::endl;
   }
-  return last.ok() ? 0 : kFailed;
+  return run.last.ok() ? 0 : kFailed;
 }
 
 int FollowRun(const CliContext& cli, const StartRun& start, const char* what) {
